@@ -1,0 +1,47 @@
+//===- MyQuantBase.td - myquant dialect definition ---------*- tablegen -*-===//
+//
+// The myquant dialect: integer-only int8 inference on quantized tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_DIALECT_MYQUANT_IR_MYQUANTBASE_TD
+#define MYQUANT_DIALECT_MYQUANT_IR_MYQUANTBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def MyQuant_Dialect : Dialect {
+  let name = "myquant";
+  let cppNamespace = "::myquant";
+  let summary = "Integer-only int8 inference on quantized tensors";
+  let description = [{
+    The `myquant` dialect carries a float model through static post-training
+    quantization to code that computes with integers only.
+
+    * `myquant.stats` annotates a float tensor with calibration statistics.
+    * `myquant.quantize`, `myquant.dequantize` and `myquant.requantize` move
+      values between float and quantized tensors and between quantizations.
+    * The compute ops (`conv2d`, `matmul`, `add`, `mul`, `concat`,
+      `max_pool2d`, `avg_pool2d`, `clamp`, `table`) work on tensors whose
+      element types are the upstream `quant` dialect's uniform quantized
+      types, so the IR interoperates with other MLIR compilers.
+    * Attributes (`#myquant.rescale`, `#myquant.clamp`) hold the integers
+      that the dry run precomputes: Q31 multipliers and right shifts per
+      tensor or per channel, the rounding mode, and clamp bounds.
+
+    The arithmetic is specified exactly in `docs/NumericSpec.md`.
+  }];
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
+  let useDefaultAttributePrinterParser = 1;
+}
+
+class MyQuant_Op<string mnemonic, list<Trait> traits = []>
+    : Op<MyQuant_Dialect, mnemonic, traits>;
+
+class MyQuant_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<MyQuant_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+#endif // MYQUANT_DIALECT_MYQUANT_IR_MYQUANTBASE_TD

@@ -1,0 +1,305 @@
+//===- MyQuantOps.td - myquant operations ------------------*- tablegen -*-===//
+
+#ifndef MYQUANT_DIALECT_MYQUANT_IR_MYQUANTOPS_TD
+#define MYQUANT_DIALECT_MYQUANT_IR_MYQUANTOPS_TD
+
+include "myquant/Dialect/MyQuant/IR/MyQuantBase.td"
+include "myquant/Dialect/MyQuant/IR/MyQuantAttrs.td"
+include "mlir/Dialect/Quant/IR/QuantBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def MyQuant_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def MyQuant_QuantTensor : RankedTensorOf<[quant_QuantizedType]>;
+// A bias is either raw int32 or quantized with int32 storage; the verifiers
+// check storage width and scales.
+def MyQuant_BiasTensor : RankedTensorOf<[I32, quant_QuantizedType]>;
+
+//===----------------------------------------------------------------------===//
+// Calibration and conversion
+//===----------------------------------------------------------------------===//
+
+def MyQuant_StatsOp : MyQuant_Op<"stats",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Identity on a float tensor that carries calibration statistics";
+  let description = [{
+    Records the range observed for `input` during calibration. Without
+    `axis` the range is per tensor (`min` and `max` have one entry); with
+    `axis` there is one entry per slice along that dimension. An optional
+    `histogram` of per-tensor values has equal-width bins spanning
+    `[min, max]`.
+
+    ```mlir
+    %1 = myquant.stats %0 {min = array<f64: -1.5>, max = array<f64: 4.0>}
+        : tensor<1x8xf32>
+    ```
+  }];
+  let arguments = (ins MyQuant_FloatTensor:$input,
+                       DenseF64ArrayAttr:$min,
+                       DenseF64ArrayAttr:$max,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$axis,
+                       OptionalAttr<DenseI64ArrayAttr>:$histogram);
+  let results = (outs MyQuant_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def MyQuant_QuantizeOp : MyQuant_Op<"quantize", [Pure]> {
+  let summary = "Quantizes a float tensor";
+  let description = [{
+    `q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax)` with the
+    scale, zero point and storage range of the result's quantized element type
+    (per tensor or per axis). This is the one place where float enters the
+    integer part of a model.
+
+    ```mlir
+    %q = myquant.quantize %x : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.5:-3>>
+    ```
+  }];
+  let arguments = (ins MyQuant_FloatTensor:$input);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def MyQuant_DequantizeOp : MyQuant_Op<"dequantize", [Pure]> {
+  let summary = "Dequantizes a quantized tensor to float";
+  let description = [{
+    `x = (q - zero_point) * scale` with the parameters of the operand's
+    quantized element type.
+
+    ```mlir
+    %x = myquant.dequantize %q : tensor<4x!quant.uniform<i8:f32, 0.5:-3>> -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input);
+  let results = (outs MyQuant_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def MyQuant_RequantizeOp : MyQuant_Op<"requantize", [Pure]> {
+  let summary = "Changes the quantization of a tensor with integer arithmetic";
+  let description = [{
+    `out = clamp(rescale(in - zp_in) + zp_out, bounds)`, where `rescale`
+    multiplies by `scale_in / scale_out` in fixed point. The operand may be
+    per-axis quantized (then `rescale` has one entry per channel of that
+    axis); the result is per tensor. `rescale` is filled in by the dry run;
+    `clamp` defaults to the result's storage range.
+
+    ```mlir
+    %r = myquant.requantize %q {rescale = #myquant.rescale<multiplier = [1073741824],
+                                    shift = [30], rounding = single>}
+        : tensor<4x!quant.uniform<i8:f32, 0.5>> -> tensor<4x!quant.uniform<i8:f32, 1.0>>
+    ```
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rescale,
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantized compute
+//===----------------------------------------------------------------------===//
+
+def MyQuant_Conv2DOp : MyQuant_Op<"conv2d", [Pure]> {
+  let summary = "Quantized 2-D convolution (grouped and depthwise included)";
+  let description = [{
+    `layout = nchw` takes an `N x C x H x W` input and an `F x C/groups x KH x
+    KW` filter; `layout = nhwc` takes `N x H x W x C` and `KH x KW x
+    C/groups x F`. The input is padded with its zero point by `padding =
+    [top, left, bottom, right]`. The filter may be quantized per tensor or
+    per output channel (its `F` dimension); the optional int32 bias has one
+    entry per output channel and, when quantized, scale `scale_in *
+    scale_w[f]` and zero point 0. Accumulation is int32; `rescale` (per
+    tensor or per output channel) and `clamp` give the output.
+
+    ```mlir
+    %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
+        padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>,
+        groups = 1 : i64, layout = #myquant<layout nchw>}
+        : (tensor<1x3x8x8x!quant.uniform<i8:f32, 0.1:-4>>,
+           tensor<4x3x3x3x!quant.uniform<i8:f32:0, {0.01, 0.02, 0.01, 0.03}>>,
+           tensor<4xi32>) -> tensor<1x4x8x8x!quant.uniform<i8:f32, 0.2:-10>>
+    ```
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input,
+                       MyQuant_QuantTensor:$filter,
+                       Optional<MyQuant_BiasTensor>:$bias,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilations,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups,
+                       MyQuant_LayoutAttr:$layout,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rescale,
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $filter (`,` $bias^)? attr-dict `:` `(` type($input) `,`
+    type($filter) (`,` type($bias)^)? `)` `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def MyQuant_MatmulOp : MyQuant_Op<"matmul", [Pure]> {
+  let summary = "Quantized (batched) matrix multiplication / fully connected";
+  let description = [{
+    `lhs` is `[B x] M x K`; `rhs` is `[B x] K x N`, or `[B x] N x K` with
+    `transpose_rhs`. A per-axis `rhs` is quantized along its `N` dimension
+    (symmetric weights). The optional bias has `N` entries. Accumulation is
+    int32; `rescale` (per tensor or per `N` channel) and `clamp` give the
+    output.
+
+    ```mlir
+    %y = myquant.matmul %a, %w, %b {transpose_rhs}
+        : (tensor<2x16x!quant.uniform<i8:f32, 0.1:3>>,
+           tensor<10x16x!quant.uniform<i8:f32, 0.05>>, tensor<10xi32>)
+        -> tensor<2x10x!quant.uniform<i8:f32, 0.3:-5>>
+    ```
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$lhs,
+                       MyQuant_QuantTensor:$rhs,
+                       Optional<MyQuant_BiasTensor>:$bias,
+                       UnitAttr:$transpose_rhs,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rescale,
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`,` $bias^)? attr-dict `:` `(` type($lhs) `,` type($rhs)
+    (`,` type($bias)^)? `)` `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def MyQuant_AddOp : MyQuant_Op<"add", [Pure, Commutative]> {
+  let summary = "Quantized element-wise addition";
+  let description = [{
+    Both operands and the result are per-tensor quantized and have the same
+    shape. Each operand, minus its zero point, is shifted left by
+    `left_shift` and rescaled by `lhs_rescale` / `rhs_rescale` to a common
+    scale; the sum is rescaled by `rescale` to the result's scale (the
+    TFLite scheme, see `docs/NumericSpec.md`).
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$lhs,
+                       MyQuant_QuantTensor:$rhs,
+                       OptionalAttr<ConfinedAttr<I64Attr,
+                           [IntMinValue<0>, IntMaxValue<30>]>>:$left_shift,
+                       OptionalAttr<MyQuant_RescaleAttr>:$lhs_rescale,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rhs_rescale,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rescale,
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def MyQuant_MulOp : MyQuant_Op<"mul", [Pure, Commutative]> {
+  let summary = "Quantized element-wise multiplication";
+  let description = [{
+    `(lhs - zp_l) * (rhs - zp_r)` in int32, rescaled by `scale_l * scale_r /
+    scale_out`. Operands and result are per tensor and have the same shape.
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$lhs,
+                       MyQuant_QuantTensor:$rhs,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rescale,
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def MyQuant_ConcatOp : MyQuant_Op<"concat", [Pure]> {
+  let summary = "Concatenation of tensors that share one quantization";
+  let description = [{
+    Every operand has the result's quantized element type: concatenation
+    moves integers and never rescales. The dry run inserts a
+    `myquant.requantize` on operands that had another scale, and reports it.
+  }];
+  let arguments = (ins Variadic<MyQuant_QuantTensor>:$inputs,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` `(` type($inputs) `)` `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+class MyQuant_Pool2DOp<string mnemonic, list<Trait> traits = []>
+    : MyQuant_Op<mnemonic, !listconcat([Pure], traits)> {
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def MyQuant_MaxPool2DOp : MyQuant_Pool2DOp<"max_pool2d"> {
+  let summary = "Quantized 2-D max pooling";
+  let description = [{
+    Input and result share one per-tensor quantization (max commutes with a
+    monotonic affine map). Padding acts as the storage minimum, i.e. as
+    `-inf`, never as 0.
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input,
+                       DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilations,
+                       MyQuant_LayoutAttr:$layout);
+}
+
+def MyQuant_AvgPool2DOp : MyQuant_Pool2DOp<"avg_pool2d"> {
+  let summary = "Quantized 2-D average pooling (global included)";
+  let description = [{
+    Sums `input - zp_in` over each window in int32, divides by the window
+    size with rounding half away from zero (the padded cells count when
+    `count_include_pad`), then rescales by `scale_in / scale_out`. A kernel
+    equal to the spatial size is global average pooling.
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input,
+                       DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding,
+                       MyQuant_LayoutAttr:$layout,
+                       UnitAttr:$count_include_pad,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rescale,
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+}
+
+def MyQuant_ClampOp : MyQuant_Op<"clamp",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Clamps a quantized tensor to integer bounds (relu, relu6)";
+  let description = [{
+    `bounds` are in the storage domain: relu is `clamp<zp, qmax>`.
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input, MyQuant_ClampAttr:$bounds);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = "$input $bounds attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def MyQuant_TableOp : MyQuant_Op<"table", [Pure]> {
+  let summary = "Element-wise lookup table for int8 nonlinearities";
+  let description = [{
+    `result[i] = values[input[i] - qmin_in]`: one entry per storage value of
+    the 8-bit input (256 entries), each within the result's storage range.
+    The table realizes any function of one int8 value (sigmoid, tanh,
+    hardswish, ...) exactly.
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input, DenseI32ArrayAttr:$values);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+#endif // MYQUANT_DIALECT_MYQUANT_IR_MYQUANTOPS_TD

@@ -1,0 +1,44 @@
+//===- MyQuantTypeUtils.h - helpers over quant element types ----*- C++ -*-===//
+//
+// Uniform accessors for per-tensor and per-axis quantized tensor types, used
+// by the verifiers, the dry run and the lowering alike.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_DIALECT_MYQUANT_IR_MYQUANTTYPEUTILS_H
+#define MYQUANT_DIALECT_MYQUANT_IR_MYQUANTTYPEUTILS_H
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/SmallVector.h"
+#include <optional>
+
+namespace myquant {
+
+/// The quantization parameters of a tensor, flattened so that per-tensor
+/// types are the one-channel case.
+struct QuantParams {
+  llvm::SmallVector<double> scales;
+  llvm::SmallVector<int64_t> zeroPoints;
+  /// The quantized dimension; std::nullopt for per-tensor.
+  std::optional<int32_t> axis;
+  unsigned storageWidth = 0;
+  bool isSigned = true;
+  int64_t storageMin = 0;
+  int64_t storageMax = 0;
+  mlir::Type expressedType;
+
+  bool isPerTensor() const { return !axis.has_value(); }
+};
+
+/// Returns the uniform quantized element type of `type` (a shaped type or a
+/// scalar), or null if it is not uniformly quantized.
+mlir::quant::QuantizedType getQuantElementType(mlir::Type type);
+
+/// Parameters of a per-tensor or per-axis uniform quantized (tensor) type;
+/// std::nullopt for anything else.
+std::optional<QuantParams> getQuantParams(mlir::Type type);
+
+} // namespace myquant
+
+#endif // MYQUANT_DIALECT_MYQUANT_IR_MYQUANTTYPEUTILS_H

@@ -1,0 +1,23 @@
+//===- InitAll.h - register everything myquant provides ---------*- C++ -*-===//
+
+#ifndef MYQUANT_INITALL_H
+#define MYQUANT_INITALL_H
+
+#include "mlir/IR/DialectRegistry.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+
+namespace myquant {
+
+/// Adds the myquant dialect and the upstream dialects its IR refers to.
+inline void registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<MyQuantDialect, mlir::quant::QuantDialect,
+                  mlir::func::FuncDialect>();
+}
+
+/// Registers every myquant pass and pipeline with the global registry.
+inline void registerAllPasses() { registerMyQuantPasses(); }
+
+} // namespace myquant
+
+#endif // MYQUANT_INITALL_H

@@ -1,0 +1,607 @@
+//===- MyQuantDialect.cpp - myquant dialect, attributes and verifiers -----===//
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
+#include "myquant/Support/FixedPoint.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace myquant;
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.cpp.inc"
+#include "myquant/Dialect/MyQuant/IR/MyQuantEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "myquant/Dialect/MyQuant/IR/MyQuantAttrs.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.cpp.inc"
+
+void MyQuantDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "myquant/Dialect/MyQuant/IR/MyQuantAttrs.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+RescaleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                    ArrayRef<int32_t> multiplier, ArrayRef<int32_t> shift,
+                    RoundingMode) {
+  if (multiplier.empty())
+    return emitError() << "rescale needs at least one multiplier";
+  if (multiplier.size() != shift.size())
+    return emitError() << "rescale has " << multiplier.size()
+                       << " multipliers but " << shift.size() << " shifts";
+  for (auto [m, s] : llvm::zip_equal(multiplier, shift)) {
+    if (m < 0)
+      return emitError() << "rescale multiplier " << m << " is negative";
+    if (s < 0 || s > fixedpoint::kMaxShift)
+      return emitError() << "rescale shift " << s << " is outside [0, "
+                         << fixedpoint::kMaxShift << "]";
+  }
+  return success();
+}
+
+LogicalResult ClampAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t min, int64_t max) {
+  if (min > max)
+    return emitError() << "clamp lower bound " << min
+                       << " is above its upper bound " << max;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shared verification helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Dimension positions of a 4-D activation and filter in a layout.
+struct LayoutDims {
+  unsigned batch, channel, height, width;
+  unsigned filterOut, filterIn, filterH, filterW;
+};
+} // namespace
+
+static LayoutDims getLayoutDims(Layout layout) {
+  if (layout == Layout::NCHW)
+    return {0, 1, 2, 3, 0, 1, 2, 3};
+  return {0, 3, 1, 2, 3, 2, 0, 1};
+}
+
+static QuantParams paramsOf(Value value) { return *getQuantParams(value.getType()); }
+
+/// Checks that a per-axis type's quantized dimension exists and has one
+/// scale per slice.
+static LogicalResult verifyPerAxisShape(Operation *op, Type type,
+                                        StringRef what) {
+  std::optional<QuantParams> params = getQuantParams(type);
+  if (!params) {
+    if (isa<quant::QuantizedType>(getElementTypeOrSelf(type)))
+      return op->emitOpError() << what
+                               << " must have a uniform quantized element "
+                                  "type, per tensor or per axis";
+    return success();
+  }
+  if (params->isPerTensor())
+    return success();
+  auto shaped = cast<ShapedType>(type);
+  int64_t axis = *params->axis;
+  if (axis < 0 || axis >= shaped.getRank())
+    return op->emitOpError() << what << " is quantized along dimension "
+                             << axis << " but has rank " << shaped.getRank();
+  int64_t dim = shaped.getDimSize(axis);
+  if (!ShapedType::isDynamic(dim) &&
+      dim != static_cast<int64_t>(params->scales.size()))
+    return op->emitOpError()
+           << what << " has " << params->scales.size()
+           << " per-axis scales but dimension " << axis << " has size " << dim;
+  return success();
+}
+
+static LogicalResult verifyPerTensor(Operation *op, Value value,
+                                     StringRef what) {
+  if (failed(verifyPerAxisShape(op, value.getType(), what)))
+    return failure();
+  if (!paramsOf(value).isPerTensor())
+    return op->emitOpError() << what << " must be quantized per tensor";
+  return success();
+}
+
+static LogicalResult verifySameShape(Operation *op, Value a, StringRef aName,
+                                     Value b, StringRef bName) {
+  if (failed(verifyCompatibleShape(a.getType(), b.getType())))
+    return op->emitOpError() << aName << " shape " << a.getType() << " and "
+                             << bName << " shape " << b.getType()
+                             << " do not match";
+  return success();
+}
+
+/// A rescale covers one channel or each of `channels` channels.
+static LogicalResult verifyRescale(Operation *op, RescaleAttr rescale,
+                                   int64_t channels, StringRef name) {
+  if (!rescale || rescale.size() == 1 ||
+      ShapedType::isDynamic(channels) ||
+      static_cast<int64_t>(rescale.size()) == channels)
+    return success();
+  return op->emitOpError() << "'" << name << "' has " << rescale.size()
+                           << " entries; expected 1 or " << channels;
+}
+
+static LogicalResult verifyClampBounds(Operation *op, ClampAttr clamp,
+                                       Value result) {
+  if (!clamp)
+    return success();
+  QuantParams params = paramsOf(result);
+  if (clamp.getMin() < params.storageMin || clamp.getMax() > params.storageMax)
+    return op->emitOpError()
+           << "clamp bounds [" << clamp.getMin() << ", " << clamp.getMax()
+           << "] exceed the result's storage range [" << params.storageMin
+           << ", " << params.storageMax << "]";
+  return success();
+}
+
+/// Checks kernel, stride, padding and dilation arrays and the output size
+/// of each spatial dimension they produce.
+static LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> inSizes,
+                                  ArrayRef<int64_t> kernel,
+                                  ArrayRef<int64_t> strides,
+                                  ArrayRef<int64_t> padding,
+                                  ArrayRef<int64_t> dilations,
+                                  ArrayRef<int64_t> outSizes) {
+  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2)
+    return op->emitOpError(
+        "expects 2 kernel sizes, 2 strides and 2 dilations (height, width)");
+  if (padding.size() != 4)
+    return op->emitOpError(
+        "expects 4 padding values [top, left, bottom, right]");
+  for (unsigned i = 0; i < 2; ++i) {
+    if (kernel[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0)
+      return op->emitOpError(
+          "kernel sizes, strides and dilations must be positive");
+  }
+  if (llvm::any_of(padding, [](int64_t p) { return p < 0; }))
+    return op->emitOpError("padding must be non-negative");
+  for (unsigned i = 0; i < 2; ++i) {
+    if (ShapedType::isDynamic(inSizes[i]) || ShapedType::isDynamic(kernel[i]))
+      continue;
+    int64_t padded = inSizes[i] + padding[i] + padding[i + 2];
+    int64_t window = dilations[i] * (kernel[i] - 1) + 1;
+    if (padded < window)
+      return op->emitOpError()
+             << "window of extent " << window << " exceeds the padded "
+             << (i == 0 ? "height" : "width") << " " << padded;
+    int64_t expected = (padded - window) / strides[i] + 1;
+    if (!ShapedType::isDynamic(outSizes[i]) && outSizes[i] != expected)
+      return op->emitOpError()
+             << "result " << (i == 0 ? "height" : "width") << " is "
+             << outSizes[i] << " but the window gives " << expected;
+  }
+  return success();
+}
+
+/// A bias has one int32 entry per output channel; a quantized bias has scale
+/// `inputScale * weightScale[c]` and zero point 0.
+static LogicalResult verifyBias(Operation *op, Value bias, int64_t channels,
+                                const QuantParams &input,
+                                const QuantParams &weight) {
+  if (!bias)
+    return success();
+  auto biasType = cast<RankedTensorType>(bias.getType());
+  if (biasType.getRank() != 1 ||
+      (!biasType.isDynamicDim(0) && !ShapedType::isDynamic(channels) &&
+       biasType.getDimSize(0) != channels))
+    return op->emitOpError() << "bias must have shape [" << channels
+                             << "], got " << biasType;
+  if (failed(verifyPerAxisShape(op, biasType, "bias")))
+    return failure();
+  std::optional<QuantParams> params = getQuantParams(biasType);
+  if (!params)
+    return success(); // Raw i32, accepted by the type constraint.
+  if (params->storageWidth != 32)
+    return op->emitOpError() << "bias must have 32-bit storage, got "
+                             << params->storageWidth << "-bit";
+  for (size_t c = 0, e = params->scales.size(); c < e; ++c) {
+    double weightScale =
+        weight.scales.size() == 1 ? weight.scales[0] : weight.scales[c];
+    double expected = input.scales[0] * weightScale;
+    if (params->zeroPoints[c] != 0)
+      return op->emitOpError() << "bias zero point must be 0, got "
+                               << params->zeroPoints[c];
+    if (std::abs(params->scales[c] - expected) > 1e-6 * expected)
+      return op->emitOpError()
+             << "bias scale " << params->scales[c] << " (channel " << c
+             << ") must equal input scale * weight scale = " << expected;
+  }
+  return success();
+}
+
+/// Weights quantized per axis are symmetric: every zero point is 0.
+static LogicalResult verifyWeights(Operation *op, Value weight,
+                                   int64_t channelDim, StringRef what) {
+  if (failed(verifyPerAxisShape(op, weight.getType(), what)))
+    return failure();
+  QuantParams params = paramsOf(weight);
+  if (params.isPerTensor())
+    return success();
+  if (*params.axis != channelDim)
+    return op->emitOpError() << what << " must be quantized along its output "
+                                       "channel dimension "
+                             << channelDim << ", not " << *params.axis;
+  if (llvm::any_of(params.zeroPoints, [](int64_t zp) { return zp != 0; }))
+    return op->emitOpError()
+           << what << " quantized per axis must be symmetric (zero point 0)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// StatsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult StatsOp::verify() {
+  ArrayRef<double> mins = getMin(), maxs = getMax();
+  if (mins.empty() || mins.size() != maxs.size())
+    return emitOpError() << "needs as many min as max values (at least one), "
+                         << "got " << mins.size() << " and " << maxs.size();
+  auto type = getInput().getType();
+  if (std::optional<uint64_t> axis = getAxis()) {
+    if (static_cast<int64_t>(*axis) >= type.getRank())
+      return emitOpError() << "axis " << *axis << " is out of range for rank "
+                           << type.getRank();
+    int64_t dim = type.getDimSize(*axis);
+    if (!ShapedType::isDynamic(dim) &&
+        dim != static_cast<int64_t>(mins.size()))
+      return emitOpError() << "has " << mins.size() << " ranges but axis "
+                           << *axis << " has size " << dim;
+  } else if (mins.size() != 1) {
+    return emitOpError() << "has " << mins.size()
+                         << " ranges but no axis; per-tensor stats have one";
+  }
+  for (auto [i, lo, hi] : llvm::enumerate(mins, maxs)) {
+    if (!std::isfinite(lo) || !std::isfinite(hi))
+      return emitOpError() << "range " << i << " is not finite";
+    if (lo > hi)
+      return emitOpError() << "range " << i << " is inverted: min " << lo
+                           << " > max " << hi;
+  }
+  if (std::optional<ArrayRef<int64_t>> histogram = getHistogram()) {
+    if (getAxis())
+      return emitOpError("a histogram needs per-tensor stats");
+    if (histogram->empty())
+      return emitOpError("histogram has no bins");
+    if (llvm::any_of(*histogram, [](int64_t n) { return n < 0; }))
+      return emitOpError("histogram counts must be non-negative");
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp / DequantizeOp / RequantizeOp
+//===----------------------------------------------------------------------===//
+
+/// Shared by quantize and dequantize: same shape, and the float side is the
+/// quantized type's expressed type.
+static LogicalResult verifyFloatQuantPair(Operation *op, Value floatValue,
+                                          Value quantValue) {
+  if (failed(verifySameShape(op, floatValue, "float", quantValue,
+                             "quantized")) ||
+      failed(verifyPerAxisShape(op, quantValue.getType(), "quantized type")))
+    return failure();
+  Type floatType = getElementTypeOrSelf(floatValue.getType());
+  Type expressed = paramsOf(quantValue).expressedType;
+  if (floatType != expressed)
+    return op->emitOpError() << "float element type " << floatType
+                             << " differs from the quantized type's "
+                                "expressed type "
+                             << expressed;
+  return success();
+}
+
+LogicalResult QuantizeOp::verify() {
+  return verifyFloatQuantPair(*this, getInput(), getResult());
+}
+
+LogicalResult DequantizeOp::verify() {
+  return verifyFloatQuantPair(*this, getResult(), getInput());
+}
+
+LogicalResult RequantizeOp::verify() {
+  if (failed(verifySameShape(*this, getInput(), "input", getResult(),
+                             "result")) ||
+      failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
+      failed(verifyPerTensor(*this, getResult(), "result")))
+    return failure();
+  int64_t channels = paramsOf(getInput()).scales.size();
+  if (failed(verifyRescale(*this, getRescaleAttr(), channels, "rescale")))
+    return failure();
+  return verifyClampBounds(*this, getClampAttr(), getResult());
+}
+
+//===----------------------------------------------------------------------===//
+// Conv2DOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2DOp::verify() {
+  auto inputType = getInput().getType();
+  auto filterType = getFilter().getType();
+  auto resultType = getResult().getType();
+  if (inputType.getRank() != 4 || filterType.getRank() != 4 ||
+      resultType.getRank() != 4)
+    return emitOpError() << "expects 4-D input, filter and result, got ranks "
+                         << inputType.getRank() << ", " << filterType.getRank()
+                         << " and " << resultType.getRank();
+  LayoutDims d = getLayoutDims(getLayout());
+  if (failed(verifyPerTensor(*this, getInput(), "input")) ||
+      failed(verifyPerTensor(*this, getResult(), "result")) ||
+      failed(verifyWeights(*this, getFilter(), d.filterOut, "filter")))
+    return failure();
+
+  int64_t groups = getGroups();
+  int64_t inC = inputType.getDimSize(d.channel);
+  int64_t filterC = filterType.getDimSize(d.filterIn);
+  int64_t outC = filterType.getDimSize(d.filterOut);
+  if (!ShapedType::isDynamic(inC) && !ShapedType::isDynamic(filterC) &&
+      inC != filterC * groups)
+    return emitOpError() << "input has " << inC
+                         << " channels but the filter expects " << filterC
+                         << " x " << groups << " groups";
+  if (!ShapedType::isDynamic(outC) && outC % groups != 0)
+    return emitOpError() << "filter has " << outC
+                         << " output channels, not a multiple of " << groups
+                         << " groups";
+  int64_t resultC = resultType.getDimSize(d.channel);
+  if (!ShapedType::isDynamic(outC) && !ShapedType::isDynamic(resultC) &&
+      outC != resultC)
+    return emitOpError() << "result has " << resultC
+                         << " channels but the filter produces " << outC;
+  int64_t inN = inputType.getDimSize(d.batch);
+  int64_t outN = resultType.getDimSize(d.batch);
+  if (!ShapedType::isDynamic(inN) && !ShapedType::isDynamic(outN) &&
+      inN != outN)
+    return emitOpError() << "result batch " << outN << " differs from input batch "
+                         << inN;
+  SmallVector<int64_t, 2> kernel = {filterType.getDimSize(d.filterH),
+                                    filterType.getDimSize(d.filterW)};
+  if (failed(verifyWindow(
+          *this,
+          {inputType.getDimSize(d.height), inputType.getDimSize(d.width)},
+          kernel, getStrides(), getPadding(), getDilations(),
+          {resultType.getDimSize(d.height), resultType.getDimSize(d.width)})))
+    return failure();
+  if (failed(verifyBias(*this, getBias(), outC, paramsOf(getInput()),
+                        paramsOf(getFilter()))) ||
+      failed(verifyRescale(*this, getRescaleAttr(), outC, "rescale")))
+    return failure();
+  return verifyClampBounds(*this, getClampAttr(), getResult());
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  auto lhsType = getLhs().getType();
+  auto rhsType = getRhs().getType();
+  auto resultType = getResult().getType();
+  int64_t rank = lhsType.getRank();
+  if ((rank != 2 && rank != 3) || rhsType.getRank() != rank ||
+      resultType.getRank() != rank)
+    return emitOpError() << "expects lhs, rhs and result of rank 2, or 3 when "
+                            "batched, got "
+                         << rank << ", " << rhsType.getRank() << " and "
+                         << resultType.getRank();
+  bool transposed = getTransposeRhs();
+  int64_t nDim = transposed ? rank - 2 : rank - 1;
+  int64_t kDim = transposed ? rank - 1 : rank - 2;
+  if (failed(verifyPerTensor(*this, getLhs(), "lhs")) ||
+      failed(verifyPerTensor(*this, getResult(), "result")) ||
+      failed(verifyWeights(*this, getRhs(), nDim, "rhs")))
+    return failure();
+
+  auto mismatch = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  int64_t k = lhsType.getDimSize(rank - 1);
+  int64_t rhsK = rhsType.getDimSize(kDim);
+  if (mismatch(k, rhsK))
+    return emitOpError() << "lhs has K = " << k << " but rhs has K = " << rhsK;
+  int64_t n = rhsType.getDimSize(nDim);
+  if (mismatch(lhsType.getDimSize(rank - 2), resultType.getDimSize(rank - 2)) ||
+      mismatch(n, resultType.getDimSize(rank - 1)))
+    return emitOpError() << "result type " << resultType
+                         << " does not match the M x N of the operands";
+  if (rank == 3 && (mismatch(lhsType.getDimSize(0), rhsType.getDimSize(0)) ||
+                    mismatch(lhsType.getDimSize(0), resultType.getDimSize(0))))
+    return emitOpError("batch dimensions of lhs, rhs and result differ");
+  if (failed(verifyBias(*this, getBias(), n, paramsOf(getLhs()),
+                        paramsOf(getRhs()))) ||
+      failed(verifyRescale(*this, getRescaleAttr(), n, "rescale")))
+    return failure();
+  return verifyClampBounds(*this, getClampAttr(), getResult());
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise ops
+//===----------------------------------------------------------------------===//
+
+/// Element-wise binary ops: same shapes, everything per tensor.
+static LogicalResult verifyElementwiseBinary(Operation *op, Value lhs,
+                                             Value rhs, Value result) {
+  if (failed(verifySameShape(op, lhs, "lhs", rhs, "rhs")) ||
+      failed(verifySameShape(op, lhs, "lhs", result, "result")) ||
+      failed(verifyPerTensor(op, lhs, "lhs")) ||
+      failed(verifyPerTensor(op, rhs, "rhs")) ||
+      failed(verifyPerTensor(op, result, "result")))
+    return failure();
+  return success();
+}
+
+LogicalResult AddOp::verify() {
+  if (failed(verifyElementwiseBinary(*this, getLhs(), getRhs(), getResult())))
+    return failure();
+  int present = getLeftShift().has_value() + bool(getLhsRescaleAttr()) +
+                bool(getRhsRescaleAttr()) + bool(getRescaleAttr());
+  if (present != 0 && present != 4)
+    return emitOpError("'left_shift', 'lhs_rescale', 'rhs_rescale' and "
+                       "'rescale' go together: give all or none");
+  for (auto [attr, name] :
+       {std::pair(getLhsRescaleAttr(), "lhs_rescale"),
+        std::pair(getRhsRescaleAttr(), "rhs_rescale"),
+        std::pair(getRescaleAttr(), "rescale")})
+    if (failed(verifyRescale(*this, attr, 1, name)))
+      return failure();
+  return verifyClampBounds(*this, getClampAttr(), getResult());
+}
+
+LogicalResult MulOp::verify() {
+  if (failed(verifyElementwiseBinary(*this, getLhs(), getRhs(), getResult())) ||
+      failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")))
+    return failure();
+  return verifyClampBounds(*this, getClampAttr(), getResult());
+}
+
+LogicalResult ClampOp::verify() {
+  if (failed(verifyPerTensor(*this, getInput(), "input")))
+    return failure();
+  return verifyClampBounds(*this, getBounds(), getResult());
+}
+
+LogicalResult TableOp::verify() {
+  if (failed(verifySameShape(*this, getInput(), "input", getResult(),
+                             "result")) ||
+      failed(verifyPerTensor(*this, getInput(), "input")) ||
+      failed(verifyPerTensor(*this, getResult(), "result")))
+    return failure();
+  QuantParams in = paramsOf(getInput());
+  QuantParams out = paramsOf(getResult());
+  if (in.storageWidth != 8)
+    return emitOpError() << "input must have 8-bit storage, got "
+                         << in.storageWidth << "-bit";
+  int64_t entries = in.storageMax - in.storageMin + 1;
+  if (static_cast<int64_t>(getValues().size()) != entries)
+    return emitOpError() << "table has " << getValues().size()
+                         << " entries; the input's storage range needs "
+                         << entries;
+  for (auto [i, v] : llvm::enumerate(getValues()))
+    if (v < out.storageMin || v > out.storageMax)
+      return emitOpError() << "table entry " << i << " = " << v
+                           << " is outside the result's storage range ["
+                           << out.storageMin << ", " << out.storageMax << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConcatOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  auto resultType = getResult().getType();
+  int64_t rank = resultType.getRank();
+  uint64_t dim = getDim();
+  if (static_cast<int64_t>(dim) >= rank)
+    return emitOpError() << "dim " << dim << " is out of range for rank "
+                         << rank;
+  if (failed(verifyPerTensor(*this, getResult(), "result")))
+    return failure();
+  int64_t concatSize = 0;
+  for (auto [i, input] : llvm::enumerate(getInputs())) {
+    auto type = cast<RankedTensorType>(input.getType());
+    if (type.getElementType() != resultType.getElementType())
+      return emitOpError() << "input #" << i << " has element type "
+                           << type.getElementType() << " but the result has "
+                           << resultType.getElementType()
+                           << "; requantize it first";
+    if (type.getRank() != rank)
+      return emitOpError() << "input #" << i << " has rank " << type.getRank()
+                           << ", expected " << rank;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t size = type.getDimSize(d);
+      if (d == static_cast<int64_t>(dim)) {
+        concatSize = ShapedType::isDynamic(size) || ShapedType::isDynamic(concatSize)
+                         ? ShapedType::kDynamic
+                         : concatSize + size;
+        continue;
+      }
+      int64_t expected = resultType.getDimSize(d);
+      if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(expected) &&
+          size != expected)
+        return emitOpError() << "input #" << i << " has size " << size
+                             << " in dimension " << d << ", expected "
+                             << expected;
+    }
+  }
+  int64_t resultSize = resultType.getDimSize(dim);
+  if (!ShapedType::isDynamic(concatSize) && !ShapedType::isDynamic(resultSize) &&
+      concatSize != resultSize)
+    return emitOpError() << "result has size " << resultSize << " in dimension "
+                         << dim << " but the inputs add up to " << concatSize;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+/// Pools keep batch and channels and slide a window over height and width.
+static LogicalResult verifyPool(Operation *op, Value input, Value result,
+                                Layout layout, ArrayRef<int64_t> kernel,
+                                ArrayRef<int64_t> strides,
+                                ArrayRef<int64_t> padding,
+                                ArrayRef<int64_t> dilations) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto outType = cast<RankedTensorType>(result.getType());
+  if (inType.getRank() != 4 || outType.getRank() != 4)
+    return op->emitOpError("expects 4-D input and result");
+  if (failed(verifyPerTensor(op, input, "input")) ||
+      failed(verifyPerTensor(op, result, "result")))
+    return failure();
+  LayoutDims d = getLayoutDims(layout);
+  for (unsigned dim : {d.batch, d.channel}) {
+    int64_t a = inType.getDimSize(dim), b = outType.getDimSize(dim);
+    if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b)
+      return op->emitOpError() << "pooling keeps batch and channels, but "
+                                  "dimension "
+                               << dim << " changes from " << a << " to " << b;
+  }
+  return verifyWindow(
+      op, {inType.getDimSize(d.height), inType.getDimSize(d.width)}, kernel,
+      strides, padding, dilations,
+      {outType.getDimSize(d.height), outType.getDimSize(d.width)});
+}
+
+LogicalResult MaxPool2DOp::verify() {
+  if (getInput().getType().getElementType() !=
+      getResult().getType().getElementType())
+    return emitOpError("input and result must share one quantized type; max "
+                       "pooling does not rescale");
+  return verifyPool(*this, getInput(), getResult(), getLayout(), getKernel(),
+                    getStrides(), getPadding(), getDilations());
+}
+
+LogicalResult AvgPool2DOp::verify() {
+  const int64_t unitDilations[] = {1, 1};
+  if (failed(verifyPool(*this, getInput(), getResult(), getLayout(),
+                        getKernel(), getStrides(), getPadding(),
+                        unitDilations)) ||
+      failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")))
+    return failure();
+  return verifyClampBounds(*this, getClampAttr(), getResult());
+}

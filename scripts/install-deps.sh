@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package myquant needs. Idempotent: re-running only
+# re-checks; apt-get skips packages that are already installed.
+set -euo pipefail
+
+PACKAGES=(
+  # Toolchain and build
+  cmake ninja-build ccache lld clang-22 clang-format
+  # LLVM / MLIR 22
+  llvm-22-dev llvm-22-tools mlir-22-tools libmlir-22-dev
+  # Unit tests
+  libgtest-dev
+  # Python side: reference, tests, example
+  python3 python3-numpy python3-pytest
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
