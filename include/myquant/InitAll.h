@@ -4,8 +4,10 @@
 #define MYQUANT_INITALL_H
 
 #include "mlir/IR/DialectRegistry.h"
+#include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Pipelines/Pipelines.h"
 
 namespace myquant {
 
@@ -16,7 +18,11 @@ inline void registerAllDialects(mlir::DialectRegistry &registry) {
 }
 
 /// Registers every myquant pass and pipeline with the global registry.
-inline void registerAllPasses() { registerMyQuantPasses(); }
+inline void registerAllPasses() {
+  registerMyQuantPasses();
+  registerMyQuantConversionPasses();
+  registerLowerToLLVMPipeline();
+}
 
 } // namespace myquant
 

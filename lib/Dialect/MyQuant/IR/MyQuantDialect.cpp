@@ -140,8 +140,12 @@ static LogicalResult verifyRescale(Operation *op, RescaleAttr rescale,
       ShapedType::isDynamic(channels) ||
       static_cast<int64_t>(rescale.size()) == channels)
     return success();
-  return op->emitOpError() << "'" << name << "' has " << rescale.size()
-                           << " entries; expected 1 or " << channels;
+  InFlightDiagnostic diag = op->emitOpError()
+                            << "'" << name << "' has " << rescale.size()
+                            << " entries; expected 1";
+  if (channels != 1)
+    diag << " or " << channels;
+  return diag;
 }
 
 static LogicalResult verifyClampBounds(Operation *op, ClampAttr clamp,
@@ -172,7 +176,8 @@ static LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> inSizes,
     return op->emitOpError(
         "expects 4 padding values [top, left, bottom, right]");
   for (unsigned i = 0; i < 2; ++i) {
-    if (kernel[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0)
+    if ((kernel[i] <= 0 && !ShapedType::isDynamic(kernel[i])) ||
+        strides[i] <= 0 || dilations[i] <= 0)
       return op->emitOpError(
           "kernel sizes, strides and dilations must be positive");
   }
@@ -217,16 +222,20 @@ static LogicalResult verifyBias(Operation *op, Value bias, int64_t channels,
   if (params->storageWidth != 32)
     return op->emitOpError() << "bias must have 32-bit storage, got "
                              << params->storageWidth << "-bit";
-  for (size_t c = 0, e = params->scales.size(); c < e; ++c) {
-    double weightScale =
-        weight.scales.size() == 1 ? weight.scales[0] : weight.scales[c];
-    double expected = input.scales[0] * weightScale;
-    if (params->zeroPoints[c] != 0)
-      return op->emitOpError() << "bias zero point must be 0, got "
-                               << params->zeroPoints[c];
-    if (std::abs(params->scales[c] - expected) > 1e-6 * expected)
+  size_t biasCount = params->scales.size(), weightCount = weight.scales.size();
+  if (biasCount > 1 && weightCount > 1 && biasCount != weightCount)
+    return op->emitOpError() << "bias has " << biasCount
+                             << " scales but the weights have " << weightCount;
+  for (int64_t zp : params->zeroPoints)
+    if (zp != 0)
+      return op->emitOpError() << "bias zero point must be 0, got " << zp;
+  // A per-tensor side is compared with every channel of the other side.
+  for (size_t c = 0, e = std::max(biasCount, weightCount); c < e; ++c) {
+    double biasScale = params->scales[biasCount == 1 ? 0 : c];
+    double expected = input.scales[0] * weight.scales[weightCount == 1 ? 0 : c];
+    if (std::abs(biasScale - expected) > 1e-6 * expected)
       return op->emitOpError()
-             << "bias scale " << params->scales[c] << " (channel " << c
+             << "bias scale " << biasScale << " (channel " << c
              << ") must equal input scale * weight scale = " << expected;
   }
   return success();
@@ -601,7 +610,14 @@ LogicalResult AvgPool2DOp::verify() {
   if (failed(verifyPool(*this, getInput(), getResult(), getLayout(),
                         getKernel(), getStrides(), getPadding(),
                         unitDilations)) ||
-      failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")))
+      failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")) ||
+      failed(verifyClampBounds(*this, getClampAttr(), getResult())))
     return failure();
-  return verifyClampBounds(*this, getClampAttr(), getResult());
+  // One multiplier folds in the window size, which must then be the same
+  // for every window.
+  if (llvm::any_of(getPadding(), [](int64_t p) { return p != 0; }) &&
+      !getCountIncludePad())
+    return emitOpError("padding needs 'count_include_pad': windows of "
+                       "different sizes cannot share one multiplier");
+  return success();
 }

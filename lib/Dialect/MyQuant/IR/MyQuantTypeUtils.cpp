@@ -1,6 +1,10 @@
 //===- MyQuantTypeUtils.cpp - helpers over quant element types ------------===//
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+#include "myquant/Support/FixedPoint.h"
+
+#include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 
@@ -36,6 +40,45 @@ std::optional<QuantParams> getQuantParams(Type type) {
                            perAxis.getZeroPoints().end());
   params.axis = perAxis.getQuantizedDimension();
   return params;
+}
+
+quant::UniformQuantizedType getActivationType(Type expressedType, double lo,
+                                              double hi, bool isSigned) {
+  MLIRContext *ctx = expressedType.getContext();
+  int64_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  double scale = (hi - lo) / static_cast<double>(qmax - qmin);
+  if (scale == 0.0)
+    scale = 1.0;
+  int64_t zeroPoint = qmin - static_cast<int64_t>(std::nearbyint(lo / scale));
+  zeroPoint = std::clamp(zeroPoint, qmin, qmax);
+  return quant::UniformQuantizedType::get(
+      isSigned ? quant::QuantizationFlags::Signed : 0,
+      IntegerType::get(ctx, 8), expressedType, scale, zeroPoint, qmin, qmax);
+}
+
+int64_t quantizeScalar(double x, const QuantParams &params) {
+  double q = std::nearbyint(x / params.scales[0]) + params.zeroPoints[0];
+  return static_cast<int64_t>(
+      std::clamp(q, static_cast<double>(params.storageMin),
+                 static_cast<double>(params.storageMax)));
+}
+
+FailureOr<RescaleAttr> buildRescale(Operation *op, ArrayRef<double> reals,
+                                    RoundingMode rounding) {
+  SmallVector<int32_t> multipliers, shifts;
+  for (double real : reals) {
+    std::optional<fixedpoint::QuantizedMultiplier> qm =
+        fixedpoint::quantizeMultiplier(real);
+    if (!qm)
+      return op->emitOpError()
+             << "real multiplier " << real
+             << " has no fixed-point form (it must be in (0, 2^31))";
+    multipliers.push_back(qm->multiplier);
+    shifts.push_back(qm->shift);
+  }
+  return RescaleAttr::get(op->getContext(), multipliers, shifts, rounding);
 }
 
 } // namespace myquant

@@ -73,7 +73,8 @@ struct VerifyIntegerOnlyPass
     if (auto quantize = dyn_cast<QuantizeOp>(op))
       return isa<BlockArgument>(quantize.getInput());
     if (auto dequantize = dyn_cast<DequantizeOp>(op))
-      return llvm::all_of(dequantize->getUsers(), [](Operation *user) {
+      return !dequantize->use_empty() &&
+             llvm::all_of(dequantize->getUsers(), [](Operation *user) {
         return isa<func::ReturnOp>(user);
       });
     return false;

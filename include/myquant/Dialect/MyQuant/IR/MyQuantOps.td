@@ -261,10 +261,12 @@ def MyQuant_MaxPool2DOp : MyQuant_Pool2DOp<"max_pool2d"> {
 def MyQuant_AvgPool2DOp : MyQuant_Pool2DOp<"avg_pool2d"> {
   let summary = "Quantized 2-D average pooling (global included)";
   let description = [{
-    Sums `input - zp_in` over each window in int32, divides by the window
-    size with rounding half away from zero (the padded cells count when
-    `count_include_pad`), then rescales by `scale_in / scale_out`. A kernel
-    equal to the spatial size is global average pooling.
+    Sums `input - zp_in` over each window in int32 and rescales the sum by
+    `scale_in / (scale_out * kh * kw)`: the division by the window size is
+    folded into the fixed-point multiplier, so the average is rounded once.
+    Padded cells hold the input zero point (they add 0 and count), so a
+    padded pooling needs `count_include_pad`. A kernel equal to the spatial
+    size is global average pooling.
   }];
   let arguments = (ins MyQuant_QuantTensor:$input,
                        DenseI64ArrayAttr:$kernel,

@@ -8,9 +8,13 @@
 #ifndef MYQUANT_DIALECT_MYQUANT_IR_MYQUANTTYPEUTILS_H
 #define MYQUANT_DIALECT_MYQUANT_IR_MYQUANTTYPEUTILS_H
 
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Operation.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/SmallVector.h"
+#include <cstdint>
 #include <optional>
 
 namespace myquant {
@@ -38,6 +42,24 @@ mlir::quant::QuantizedType getQuantElementType(mlir::Type type);
 /// Parameters of a per-tensor or per-axis uniform quantized (tensor) type;
 /// std::nullopt for anything else.
 std::optional<QuantParams> getQuantParams(mlir::Type type);
+
+/// The per-tensor type for real values in [lo, hi] (widened to contain 0, so
+/// that zero is exact): 8-bit signed [-128, 127] or unsigned [0, 255]
+/// storage, scale (hi - lo) / 255 (1.0 for an empty range), zero point
+/// qmin - round_half_even(lo / scale). See docs/NumericSpec.md.
+mlir::quant::UniformQuantizedType
+getActivationType(mlir::Type expressedType, double lo, double hi,
+                  bool isSigned);
+
+/// The storage value of real `x` in a per-tensor type, clamped to the
+/// storage range (round half to even, as in myquant.quantize).
+int64_t quantizeScalar(double x, const QuantParams &params);
+
+/// Fixed-point forms of the real multipliers `reals` (one per channel).
+/// Reports at `op` and fails when one has none (it must be in (0, 2^31)).
+mlir::FailureOr<RescaleAttr> buildRescale(mlir::Operation *op,
+                                          llvm::ArrayRef<double> reals,
+                                          RoundingMode rounding);
 
 } // namespace myquant
 

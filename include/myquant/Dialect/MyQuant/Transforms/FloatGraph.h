@@ -1,0 +1,119 @@
+//===- FloatGraph.h - recognizing quantizable float linalg ------*- C++ -*-===//
+//
+// The float front-end forms that myquant quantizes (torch-mlir style linalg
+// on tensors), recognized in one place so that the dry run and the quantize
+// pass agree on what a "layer" is. Recognizers look through
+// myquant.dequantize ops, so they work both before and after the dry run
+// has materialized quantization parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_DIALECT_MYQUANT_TRANSFORMS_FLOATGRAPH_H
+#define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_FLOATGRAPH_H
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/SmallVector.h"
+#include <limits>
+#include <optional>
+
+namespace myquant {
+
+/// Element-wise float computations that quantization cares about.
+struct ElementwiseKind {
+  enum Kind {
+    /// `max(x, lo)` / `min(max(x, lo), hi)`: relu, relu6, clamp.
+    Clamp,
+    /// `x + b[c]` with `b` a 1-D tensor broadcast along dimension `dim`.
+    BiasAdd,
+    /// `x + y` of two same-shaped tensors.
+    Add,
+    /// `x * y` of two same-shaped tensors.
+    Mul,
+    /// `x / c` with a constant `c` (the division of average pooling).
+    DivByConstant,
+    /// Copies a 1-D tensor broadcast along dimension `dim` (a bias used as
+    /// the accumulator's initial value).
+    Broadcast,
+  } kind;
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  /// BiasAdd / Broadcast: the broadcast operand's dimension in the result.
+  unsigned dim = 0;
+  /// DivByConstant: the divisor.
+  double divisor = 1.0;
+};
+
+/// Classifies a linalg.generic of one of the forms above.
+std::optional<ElementwiseKind> classifyElementwise(mlir::Operation *op);
+
+/// Returns the value under a chain of myquant.dequantize ops.
+mlir::Value stripDequantize(mlir::Value value);
+
+/// Returns the float constant a value holds (through dequantize), if any.
+mlir::DenseFPElementsAttr getFloatConstant(mlir::Value value);
+
+/// A convolution or matrix multiplication with what fuses into it: the
+/// input's zero padding, a bias, and a clamping activation.
+struct ComputeChain {
+  enum Kind { Conv, Matmul } kind;
+  mlir::Operation *anchor = nullptr;
+  /// The activation input, before any zero padding.
+  mlir::Value input;
+  /// The weights as the myquant op takes them: conv filters in FCHW (nchw)
+  /// or HWCF (nhwc) order, matmul rhs as [K, N] or [N, K] (transposeRhs).
+  mlir::Value weight;
+  /// Shape the weights take in the myquant op (depthwise filters gain a
+  /// unit dimension).
+  llvm::SmallVector<int64_t> weightShape;
+  /// The weight dimension that indexes output channels.
+  unsigned weightChannelDim = 0;
+  /// The 1-D bias (float or dequantized), or null.
+  mlir::Value bias;
+  /// The clamp range of a fused activation, in real values.
+  double actLo = -std::numeric_limits<double>::infinity();
+  double actHi = std::numeric_limits<double>::infinity();
+  /// The last value of the chain: what the quantized op produces.
+  mlir::Value output;
+  /// The chain's ops after the anchor (bias add, activation), in order.
+  llvm::SmallVector<mlir::Operation *> epilogue;
+
+  // Conv only.
+  Layout layout = Layout::NCHW;
+  llvm::SmallVector<int64_t, 4> padding = {0, 0, 0, 0};
+  llvm::SmallVector<int64_t, 2> strides = {1, 1};
+  llvm::SmallVector<int64_t, 2> dilations = {1, 1};
+  int64_t groups = 1;
+  // Matmul only.
+  bool transposeRhs = false;
+};
+
+/// Recognizes the chain anchored at a linalg convolution or matmul.
+std::optional<ComputeChain> matchComputeChain(mlir::Operation *anchor);
+
+/// A pooling op with its padding (and, for average pooling, its division).
+struct PoolChain {
+  bool isMax;
+  mlir::Operation *anchor = nullptr;
+  mlir::Value input;
+  Layout layout;
+  llvm::SmallVector<int64_t, 2> kernel, strides, dilations;
+  llvm::SmallVector<int64_t, 4> padding = {0, 0, 0, 0};
+  mlir::Value output;
+  llvm::SmallVector<mlir::Operation *> epilogue;
+};
+
+/// Recognizes linalg max pooling, and sum pooling followed by a division
+/// by the window size (average pooling).
+std::optional<PoolChain> matchPoolChain(mlir::Operation *anchor);
+
+/// Ops whose result has exactly the operand's quantization (data movement
+/// and max): reshape, pad, transpose, slices.
+bool isSameScaleOp(mlir::Operation *op);
+
+} // namespace myquant
+
+#endif // MYQUANT_DIALECT_MYQUANT_TRANSFORMS_FLOATGRAPH_H

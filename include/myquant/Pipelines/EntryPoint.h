@@ -1,0 +1,68 @@
+//===- EntryPoint.h - the C interface of a lowered function -----*- C++ -*-===//
+//
+// What myquant-run and myquant-compile need to call a function lowered by
+// `myquant-lower-to-llvm` through `_mlir_ciface_<name>`:
+//
+//   void _mlir_ciface_<name>([Results *out,] Desc0 *arg0, Desc1 *arg1, ...);
+//
+// Each DescN is a memref descriptor of rank R, all 64-bit words:
+//   { T *allocated; T *aligned; int64_t offset; int64_t sizes[R];
+//     int64_t strides[R]; }
+// With one result, `out` points to its descriptor; with several, to a struct
+// of their descriptors in order (no padding, every field is 8 bytes); with
+// none, there is no `out`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_PIPELINES_ENTRYPOINT_H
+#define MYQUANT_PIPELINES_ENTRYPOINT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace myquant {
+
+/// Element types an entry point may take or return.
+enum class ElementKind { F32, F64, I8, I32, I64 };
+
+/// "f32", "i8", ...
+llvm::StringRef getElementKindName(ElementKind kind);
+/// Size in bytes.
+unsigned getElementKindSize(ElementKind kind);
+
+/// One argument or result: a ranked tensor (or identity-layout memref).
+struct BufferSpec {
+  ElementKind element;
+  /// mlir::ShapedType::kDynamic for a dynamic dimension.
+  llvm::SmallVector<int64_t> shape;
+  /// The type as written, for messages.
+  std::string typeName;
+
+  int64_t getRank() const { return shape.size(); }
+  /// Words in the memref descriptor: two pointers, the offset, the sizes and
+  /// the strides.
+  int64_t getDescriptorWords() const { return 3 + 2 * getRank(); }
+};
+
+struct EntryPoint {
+  std::string name;
+  llvm::SmallVector<BufferSpec> inputs;
+  llvm::SmallVector<BufferSpec> results;
+  /// The lowered llvm.func, for its discardable attributes.
+  mlir::Operation *func = nullptr;
+};
+
+/// Checks, before lowering, that `module` defines a public function `name`.
+llvm::Error checkEntryPointDefined(mlir::ModuleOp module, llvm::StringRef name);
+
+/// Reads the signature of `name` from a module lowered by
+/// myquant::lowerToLLVM and checks that its C interface exists.
+llvm::Expected<EntryPoint> getEntryPoint(mlir::ModuleOp lowered,
+                                         llvm::StringRef name);
+
+} // namespace myquant
+
+#endif // MYQUANT_PIPELINES_ENTRYPOINT_H

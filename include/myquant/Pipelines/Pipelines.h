@@ -1,0 +1,78 @@
+//===- Pipelines.h - myquant pass pipelines ---------------------*- C++ -*-===//
+//
+// `myquant-lower-to-llvm` takes a module at any level we produce (myquant
+// ops, integer or float linalg on tensors) down to the LLVM dialect, ready
+// for mlir::ExecutionEngine or mlir::translateModuleToLLVMIR.
+//
+// Entry points: every public func.func with a body gets
+//  * `myquant.signature`: its tensor-level FunctionType (after quantized
+//    types became their integer storage), so tools can still type the
+//    arguments once the function is an llvm.func taking raw pointers;
+//  * `llvm.emit_c_interface` (option `emit-c-interface`): a
+//    `_mlir_ciface_<name>` wrapper taking one memref descriptor pointer per
+//    argument, preceded by an out-pointer when there are results (to a
+//    descriptor for one result, to a struct of descriptors for several);
+//  * `bufferization.writable = false` on tensor arguments, so a caller's
+//    input buffers are never written.
+// With `buffer-deallocation` (default), every returned buffer is a fresh
+// malloc the caller owns (free its `allocated` pointer) and no temporary
+// leaks; without it, results may alias inputs or constant globals.
+//
+// The context must know the bufferization and convert-to-llvm interfaces of
+// the dialects in the input (mlir::registerAllDialects and
+// mlir::registerAllExtensions); lowerToLLVM() reports any op that is left.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_PIPELINES_PIPELINES_H
+#define MYQUANT_PIPELINES_PIPELINES_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+
+namespace myquant {
+
+/// Attribute holding an entry point's tensor-level signature (TypeAttr).
+inline constexpr llvm::StringLiteral kSignatureAttrName = "myquant.signature";
+
+struct LowerToLLVMOptions
+    : public mlir::PassPipelineOptions<LowerToLLVMOptions> {
+  Option<bool> emitCInterface{
+      *this, "emit-c-interface",
+      llvm::cl::desc("Give public functions a _mlir_ciface_ wrapper taking "
+                     "memref descriptors by pointer"),
+      llvm::cl::init(true)};
+  Option<bool> bufferDeallocation{
+      *this, "buffer-deallocation",
+      llvm::cl::desc("Free temporaries and return only caller-owned buffers"),
+      llvm::cl::init(true)};
+};
+
+/// Adds the passes of `myquant-lower-to-llvm` to `pm` (anchored on
+/// builtin.module).
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
+                              const LowerToLLVMOptions &options);
+
+/// Registers `myquant-lower-to-llvm` and its helper passes
+/// (`myquant-annotate-entry-points`, `myquant-memref-copy-to-linalg`).
+void registerLowerToLLVMPipeline();
+
+/// Stamps entry points as described above.
+std::unique_ptr<mlir::Pass> createAnnotateEntryPointsPass(bool emitCInterface);
+
+/// Rewrites memref.copy between non-identity layouts into linalg.copy, so the
+/// lowered code does not call `memrefCopy` from libmlir_c_runner_utils.
+std::unique_ptr<mlir::Pass> createMemRefCopyToLinalgPass();
+
+/// Runs the pipeline on `module` and checks that only LLVM dialect ops are
+/// left; diagnostics go to the context's handler.
+mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
+                                const LowerToLLVMOptions &options);
+
+} // namespace myquant
+
+#endif // MYQUANT_PIPELINES_PIPELINES_H

@@ -1,0 +1,991 @@
+//===- MyQuantToLinalg.cpp - myquant ops to integer-only linalg -----------===//
+//
+// Every myquant op becomes linalg/arith/tensor on the integer storage types
+// of its quantized tensors. The arithmetic follows docs/NumericSpec.md; the
+// requantization body mirrors myquant::fixedpoint bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Conversion/Passes.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace myquant {
+#define GEN_PASS_DEF_CONVERTMYQUANTTOLINALG
+#include "myquant/Conversion/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+using namespace myquant;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+/// Quantized tensors become tensors of their signless storage integers.
+class StorageTypeConverter : public TypeConverter {
+public:
+  StorageTypeConverter() {
+    addConversion([](Type type) { return type; });
+    addConversion([](quant::QuantizedType type) -> Type {
+      return IntegerType::get(type.getContext(),
+                              type.getStorageTypeIntegralWidth());
+    });
+    addConversion([this](RankedTensorType type) -> Type {
+      return type.clone(convertType(type.getElementType()));
+    });
+    auto materialize = [](OpBuilder &builder, Type type, ValueRange inputs,
+                          Location loc) -> Value {
+      return UnrealizedConversionCastOp::create(builder, loc, type, inputs)
+          .getResult(0);
+    };
+    addSourceMaterialization(materialize);
+    addTargetMaterialization(materialize);
+  }
+};
+
+/// The storage view of a quantized tensor type.
+struct Storage {
+  IntegerType type;
+  bool isSigned;
+  int64_t min, max;
+};
+
+Storage storageOf(Type type) {
+  quant::QuantizedType q = getQuantElementType(type);
+  return {IntegerType::get(type.getContext(),
+                           q.getStorageTypeIntegralWidth()),
+          q.isSigned(), q.getStorageTypeMin(), q.getStorageTypeMax()};
+}
+
+/// Per-channel integers of a requantization: the rescale and the clamp.
+struct Requant {
+  SmallVector<int32_t> multiplier, shift;
+  RoundingMode rounding;
+  int64_t zeroPoint, lo, hi;
+};
+
+//===----------------------------------------------------------------------===//
+// Scalar arithmetic inside linalg bodies
+//===----------------------------------------------------------------------===//
+
+class BodyBuilder {
+public:
+  BodyBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value i64(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+  }
+  Value constant(Type type, int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, type, v);
+  }
+  /// Widens (or narrows) an integer to `to`, honouring the storage's sign.
+  Value cast(Value v, Type to, bool isSigned = true) {
+    unsigned from = v.getType().getIntOrFloatBitWidth();
+    unsigned width = to.getIntOrFloatBitWidth();
+    if (from == width)
+      return v;
+    if (from > width)
+      return arith::TruncIOp::create(b, loc, to, v);
+    if (isSigned)
+      return arith::ExtSIOp::create(b, loc, to, v);
+    return arith::ExtUIOp::create(b, loc, to, v);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value shl(Value x, Value y) { return arith::ShLIOp::create(b, loc, x, y); }
+  Value shr(Value x, Value y) { return arith::ShRSIOp::create(b, loc, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value select(arith::CmpIPredicate pred, Value x, Value y, Value ifTrue,
+               Value ifFalse) {
+    Value cond = arith::CmpIOp::create(b, loc, pred, x, y);
+    return arith::SelectOp::create(b, loc, cond, ifTrue, ifFalse);
+  }
+  Value clamp(Value v, int64_t lo, int64_t hi) {
+    return min(max(v, i64(lo)), i64(hi));
+  }
+  Value saturateInt32(Value v) { return clamp(v, INT32_MIN, INT32_MAX); }
+
+  /// `value` (i64 within int32) times multiplier * 2^-shift, as in
+  /// fixedpoint::applyMultiplier; the result is an i64 within int32.
+  Value applyMultiplier(Value value, Value multiplier, Value shift,
+                        RoundingMode rounding) {
+    Value m = cast(multiplier, b.getI64Type());
+    Value s = cast(shift, b.getI64Type());
+    Value one = i64(1);
+    if (rounding == RoundingMode::Single) {
+      Value half = shr(shl(one, s), one); // 2^(s-1), or 0 when s == 0
+      return saturateInt32(shr(add(mul(value, m), half), s));
+    }
+    Value zero = i64(0), i31 = i64(31);
+    Value left = max(sub(i31, s), zero);
+    Value right = max(sub(s, i31), zero);
+    Value x = saturateInt32(mul(value, shl(one, left)));
+    // Saturating rounding doubling high multiply; m >= 0, so the
+    // INT32_MIN * INT32_MIN case cannot arise.
+    Value ab = mul(x, m);
+    Value nudge = select(arith::CmpIPredicate::sge, ab, zero, i64(1 << 30),
+                         i64(1 - (1 << 30)));
+    Value high =
+        arith::DivSIOp::create(b, loc, add(ab, nudge), i64(int64_t(1) << 31));
+    // Rounding divide by 2^right, ties away from zero.
+    Value mask = sub(shl(one, right), one);
+    Value remainder = arith::AndIOp::create(b, loc, high, mask);
+    Value threshold =
+        add(shr(mask, one),
+            select(arith::CmpIPredicate::slt, high, zero, one, zero));
+    Value roundUp =
+        select(arith::CmpIPredicate::sgt, remainder, threshold, one, zero);
+    return add(shr(high, right), roundUp);
+  }
+
+  /// Rescales `acc` (i64), adds the zero point and clamps, then narrows to
+  /// the storage type.
+  Value requantize(Value acc, Value multiplier, Value shift,
+                   const Requant &requant, Type storageType) {
+    Value scaled =
+        applyMultiplier(acc, multiplier, shift, requant.rounding);
+    Value shifted = add(scaled, i64(requant.zeroPoint));
+    return cast(clamp(shifted, requant.lo, requant.hi), storageType);
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+//===----------------------------------------------------------------------===//
+// Tensor-level helpers
+//===----------------------------------------------------------------------===//
+
+Value i32Vector(OpBuilder &b, Location loc, ArrayRef<int32_t> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    b.getI32Type());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseIntElementsAttr::get(type, values));
+}
+
+Value f64Vector(OpBuilder &b, Location loc, ArrayRef<double> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    b.getF64Type());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseFPElementsAttr::get(type, values));
+}
+
+/// Map from a rank-`rank` iteration space to a per-channel vector: the
+/// channel dimension, or the single entry of a per-tensor vector.
+AffineMap channelMap(MLIRContext *ctx, unsigned rank, int64_t size,
+                     std::optional<unsigned> channelDim) {
+  if (size == 1 || !channelDim)
+    return AffineMap::get(rank, 0, getAffineConstantExpr(0, ctx));
+  return AffineMap::get(rank, 0, getAffineDimExpr(*channelDim, ctx));
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                  Type elementType) {
+  return tensor::EmptyOp::create(b, loc, shape, elementType);
+}
+
+Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+             Type elementType, int64_t value) {
+  Value init = emptyTensor(b, loc, shape, elementType);
+  Value scalar = arith::ConstantIntOp::create(b, loc, elementType, value);
+  return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{init})
+      .getResult(0);
+}
+
+SmallVector<utils::IteratorType> iterators(unsigned parallel,
+                                           unsigned reduction) {
+  SmallVector<utils::IteratorType> result(parallel,
+                                          utils::IteratorType::parallel);
+  result.append(reduction, utils::IteratorType::reduction);
+  return result;
+}
+
+/// Pads height and width of a 4-D tensor with a constant storage value.
+Value padSpatial(OpBuilder &b, Location loc, Value input, Layout layout,
+                 ArrayRef<int64_t> padding, int64_t padValue) {
+  if (llvm::all_of(padding, [](int64_t p) { return p == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned h = layout == Layout::NCHW ? 2 : 1, w = h + 1;
+  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0)), high(4,
+                                                           b.getIndexAttr(0));
+  SmallVector<int64_t> shape(type.getShape());
+  low[h] = b.getIndexAttr(padding[0]);
+  low[w] = b.getIndexAttr(padding[1]);
+  high[h] = b.getIndexAttr(padding[2]);
+  high[w] = b.getIndexAttr(padding[3]);
+  shape[h] += padding[0] + padding[2];
+  shape[w] += padding[1] + padding[3];
+  Value pad =
+      arith::ConstantIntOp::create(b, loc, type.getElementType(), padValue);
+  return tensor::PadOp::create(b, loc, type.clone(shape), input, low, high,
+                               pad);
+}
+
+/// Applies `requant` per element of the integer tensor `acc` (after adding
+/// the per-channel `offset`, if any) and returns a tensor of `storage`.
+Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
+                              bool accSigned, std::optional<unsigned> channelDim,
+                              Value offset, const Requant &requant,
+                              IntegerType storage) {
+  auto accType = cast<RankedTensorType>(acc.getType());
+  unsigned rank = accType.getRank();
+  MLIRContext *ctx = b.getContext();
+  int64_t channels = requant.multiplier.size();
+  SmallVector<Value> inputs = {acc, i32Vector(b, loc, requant.multiplier),
+                               i32Vector(b, loc, requant.shift)};
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(rank, ctx),
+      channelMap(ctx, rank, channels, channelDim),
+      channelMap(ctx, rank, channels, channelDim)};
+  if (offset) {
+    inputs.push_back(offset);
+    maps.push_back(channelMap(
+        ctx, rank, cast<RankedTensorType>(offset.getType()).getDimSize(0),
+        channelDim));
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  Value init = emptyTensor(b, loc, accType.getShape(), storage);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators(rank, 0), [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        BodyBuilder body(nb, nloc);
+        Value value = body.cast(args[0], nb.getI64Type(), accSigned);
+        if (offset)
+          value = body.add(value, body.cast(args[3], nb.getI64Type()));
+        Value result =
+            body.requantize(value, args[1], args[2], requant, storage);
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Computing rescales that the dry run did not precompute
+//===----------------------------------------------------------------------===//
+
+/// Uses the op's precomputed rescale, or computes multipliers for the real
+/// factors `reals` (one per channel) with `rounding`.
+FailureOr<Requant> makeRequant(Operation *op, RescaleAttr rescale,
+                               ArrayRef<double> reals, RoundingMode rounding,
+                               ClampAttr clamp, Type resultType) {
+  QuantParams out = *getQuantParams(resultType);
+  Requant requant;
+  requant.zeroPoint = out.zeroPoints[0];
+  requant.lo = clamp ? clamp.getMin() : out.storageMin;
+  requant.hi = clamp ? clamp.getMax() : out.storageMax;
+  if (!rescale) {
+    FailureOr<RescaleAttr> computed = buildRescale(op, reals, rounding);
+    if (failed(computed))
+      return failure();
+    rescale = *computed;
+  }
+  requant.multiplier.assign(rescale.getMultiplier().begin(),
+                            rescale.getMultiplier().end());
+  requant.shift.assign(rescale.getShift().begin(), rescale.getShift().end());
+  requant.rounding = rescale.getRounding();
+  return requant;
+}
+
+/// `s_in * s_w[c] / s_out` for each channel of the weights.
+SmallVector<double> productScales(Type input, Type weight, Type result) {
+  QuantParams in = *getQuantParams(input), w = *getQuantParams(weight),
+              out = *getQuantParams(result);
+  SmallVector<double> reals;
+  for (double ws : w.scales)
+    reals.push_back(in.scales[0] * ws / out.scales[0]);
+  return reals;
+}
+
+bool hasStaticShapes(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(),
+                      [](Type t) {
+                        auto shaped = dyn_cast<ShapedType>(t);
+                        return !shaped || shaped.hasStaticShape();
+                      }) &&
+         llvm::all_of(op->getResultTypes(), [](Type t) {
+           return cast<ShapedType>(t).hasStaticShape();
+         });
+}
+
+template <typename OpTy>
+struct MyQuantPattern : OpConversionPattern<OpTy> {
+  MyQuantPattern(const TypeConverter &converter, MLIRContext *ctx,
+                 RoundingMode rounding)
+      : OpConversionPattern<OpTy>(converter, ctx), rounding(rounding) {}
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const final {
+    if (!hasStaticShapes(op))
+      return op.emitOpError("lowering needs static shapes");
+    FailureOr<Value> result = lower(op, adaptor, rewriter);
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+
+  virtual FailureOr<Value> lower(OpTy op, typename OpTy::Adaptor adaptor,
+                                 ConversionPatternRewriter &rewriter) const = 0;
+
+  /// Rounding for ops without a precomputed rescale.
+  RoundingMode rounding;
+};
+
+//===----------------------------------------------------------------------===//
+// Conversions at the float boundary
+//===----------------------------------------------------------------------===//
+
+struct QuantizeLowering : MyQuantPattern<QuantizeOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(QuantizeOp op, QuantizeOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    QuantParams params = *getQuantParams(op.getType());
+    Storage storage = storageOf(op.getType());
+    auto type = op.getType();
+    unsigned rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<double> zeroPoints(params.zeroPoints.begin(),
+                                   params.zeroPoints.end());
+    int64_t channels = params.scales.size();
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, ctx),
+        channelMap(ctx, rank, channels, params.axis),
+        channelMap(ctx, rank, channels, params.axis),
+        AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    Value init = emptyTensor(rewriter, loc, type.getShape(), storage.type);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()},
+        ValueRange{adaptor.getInput(), f64Vector(rewriter, loc, params.scales),
+                   f64Vector(rewriter, loc, zeroPoints)},
+        ValueRange{init}, maps, iterators(rank, 0),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0];
+          if (x.getType() != b.getF64Type())
+            x = arith::ExtFOp::create(b, l, b.getF64Type(), x);
+          Value q = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, x, args[1]));
+          q = arith::AddFOp::create(b, l, q, args[2]);
+          auto bound = [&](int64_t v) {
+            return arith::ConstantOp::create(
+                b, l, b.getF64FloatAttr(static_cast<double>(v)));
+          };
+          // maximumf/minimumf propagate NaN; fptosi of NaN is poison, so
+          // NaN inputs are mapped to the zero point first.
+          Value isNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO,
+                                              q, q);
+          q = arith::SelectOp::create(b, l, isNan, args[2], q);
+          q = arith::MinimumFOp::create(
+              b, l, arith::MaximumFOp::create(b, l, q, bound(storage.min)),
+              bound(storage.max));
+          Value i = arith::FPToSIOp::create(b, l, b.getI64Type(), q);
+          linalg::YieldOp::create(
+              b, l, BodyBuilder(b, l).cast(i, storage.type));
+        });
+    return generic.getResult(0);
+  }
+};
+
+struct DequantizeLowering : MyQuantPattern<DequantizeOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(DequantizeOp op, DequantizeOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    QuantParams params = *getQuantParams(op.getInput().getType());
+    Storage storage = storageOf(op.getInput().getType());
+    auto type = op.getType();
+    unsigned rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t channels = params.scales.size();
+    SmallVector<double> zeroPoints(params.zeroPoints.begin(),
+                                   params.zeroPoints.end());
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, ctx),
+        channelMap(ctx, rank, channels, params.axis),
+        channelMap(ctx, rank, channels, params.axis),
+        AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    Value init =
+        emptyTensor(rewriter, loc, type.getShape(), type.getElementType());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()},
+        ValueRange{adaptor.getInput(), f64Vector(rewriter, loc, params.scales),
+                   f64Vector(rewriter, loc, zeroPoints)},
+        ValueRange{init}, maps, iterators(rank, 0),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value wide = BodyBuilder(b, l).cast(args[0], b.getI64Type(),
+                                              storage.isSigned);
+          Value x = arith::SIToFPOp::create(b, l, b.getF64Type(), wide);
+          x = arith::MulFOp::create(
+              b, l, arith::SubFOp::create(b, l, x, args[2]), args[1]);
+          if (args[3].getType() != b.getF64Type())
+            x = arith::TruncFOp::create(b, l, args[3].getType(), x);
+          linalg::YieldOp::create(b, l, x);
+        });
+    return generic.getResult(0);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Requantize, clamp, table
+//===----------------------------------------------------------------------===//
+
+struct RequantizeLowering : MyQuantPattern<RequantizeOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(RequantizeOp op, RequantizeOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    QuantParams in = *getQuantParams(op.getInput().getType());
+    QuantParams out = *getQuantParams(op.getType());
+    SmallVector<double> reals;
+    SmallVector<int32_t> negZeroPoints;
+    for (auto [scale, zp] : llvm::zip_equal(in.scales, in.zeroPoints)) {
+      reals.push_back(scale / out.scales[0]);
+      negZeroPoints.push_back(-zp);
+    }
+    FailureOr<Requant> requant = makeRequant(
+        op, op.getRescaleAttr(), reals, rounding, op.getClampAttr(), op.getType());
+    if (failed(requant))
+      return failure();
+    Location loc = op.getLoc();
+    return buildRequantizeEpilogue(
+        rewriter, loc, adaptor.getInput(), in.isSigned, in.axis,
+        i32Vector(rewriter, loc, negZeroPoints), *requant,
+        storageOf(op.getType()).type);
+  }
+};
+
+/// Element-wise map over one storage tensor into another.
+template <typename BodyFn>
+Value mapElements(OpBuilder &b, Location loc, Value input, Type resultElement,
+                  BodyFn body) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+  Value init = emptyTensor(b, loc, type.getShape(), resultElement);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{input},
+             ValueRange{init}, SmallVector<AffineMap>{id, id},
+             iterators(rank, 0),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc, body(nb, nloc, args[0]));
+             })
+      .getResult(0);
+}
+
+struct ClampLowering : MyQuantPattern<ClampOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(ClampOp op, ClampOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Storage storage = storageOf(op.getType());
+    int64_t lo = op.getBounds().getMin(), hi = op.getBounds().getMax();
+    return mapElements(rewriter, op.getLoc(), adaptor.getInput(), storage.type,
+                       [&](OpBuilder &b, Location l, Value x) {
+                         BodyBuilder body(b, l);
+                         Value wide =
+                             body.cast(x, b.getI64Type(), storage.isSigned);
+                         return body.cast(body.clamp(wide, lo, hi),
+                                          storage.type);
+                       });
+  }
+};
+
+struct TableLowering : MyQuantPattern<TableOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(TableOp op, TableOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Storage in = storageOf(op.getInput().getType());
+    Storage out = storageOf(op.getType());
+    SmallVector<APInt> entries;
+    for (int32_t v : op.getValues())
+      entries.push_back(APInt(out.type.getWidth(), v, /*isSigned=*/true));
+    auto tableType = RankedTensorType::get(
+        {static_cast<int64_t>(entries.size())}, out.type);
+    Value table = arith::ConstantOp::create(
+        rewriter, loc, DenseIntElementsAttr::get(tableType, entries));
+    return mapElements(
+        rewriter, loc, adaptor.getInput(), out.type,
+        [&](OpBuilder &b, Location l, Value x) -> Value {
+          BodyBuilder body(b, l);
+          Value offset = body.sub(body.cast(x, b.getI64Type(), in.isSigned),
+                                  body.i64(in.min));
+          Value index =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), offset);
+          return tensor::ExtractOp::create(b, l, table, ValueRange{index});
+        });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Element-wise binary ops
+//===----------------------------------------------------------------------===//
+
+/// Builds `out[i] = body(lhs[i], rhs[i])` over storage tensors.
+template <typename BodyFn>
+Value zipElements(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                  Type resultElement, BodyFn body) {
+  auto type = cast<RankedTensorType>(lhs.getType());
+  unsigned rank = type.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+  Value init = emptyTensor(b, loc, type.getShape(), resultElement);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+             ValueRange{init}, SmallVector<AffineMap>{id, id, id},
+             iterators(rank, 0),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc,
+                                       body(nb, nloc, args[0], args[1]));
+             })
+      .getResult(0);
+}
+
+struct AddLowering : MyQuantPattern<AddOp> {
+  using MyQuantPattern::MyQuantPattern;
+
+  static constexpr int64_t kLeftShift = 20;
+
+  FailureOr<Value> lower(AddOp op, AddOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    QuantParams a = *getQuantParams(op.getLhs().getType());
+    QuantParams bq = *getQuantParams(op.getRhs().getType());
+    QuantParams out = *getQuantParams(op.getType());
+    double twiceMax = 2 * std::max(a.scales[0], bq.scales[0]);
+    int64_t leftShift = op.getLeftShift().value_or(kLeftShift);
+    auto requantFor = [&](RescaleAttr attr, double real, ClampAttr clamp,
+                          bool isOutput) -> FailureOr<Requant> {
+      FailureOr<Requant> r =
+          makeRequant(op, attr, {real}, rounding, clamp, op.getType());
+      if (succeeded(r) && !isOutput) {
+        // The operand rescales feed the sum: no zero point, no clamp.
+        r->zeroPoint = 0;
+        r->lo = INT32_MIN;
+        r->hi = INT32_MAX;
+      }
+      return r;
+    };
+    FailureOr<Requant> lhsR =
+        requantFor(op.getLhsRescaleAttr(), a.scales[0] / twiceMax, {}, false);
+    FailureOr<Requant> rhsR =
+        requantFor(op.getRhsRescaleAttr(), bq.scales[0] / twiceMax, {}, false);
+    FailureOr<Requant> outR = requantFor(
+        op.getRescaleAttr(),
+        twiceMax / (double(int64_t(1) << leftShift) * out.scales[0]),
+        op.getClampAttr(), true);
+    if (failed(lhsR) || failed(rhsR) || failed(outR))
+      return failure();
+    Storage ls = storageOf(op.getLhs().getType()),
+            rs = storageOf(op.getRhs().getType()),
+            os = storageOf(op.getType());
+    return zipElements(
+        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), os.type,
+        [&](OpBuilder &b, Location l, Value x, Value y) {
+          BodyBuilder body(b, l);
+          Type i32 = b.getI32Type();
+          auto scaled = [&](Value v, const Storage &s, int64_t zp,
+                            const Requant &r) {
+            Value centered =
+                body.sub(body.cast(v, b.getI64Type(), s.isSigned), body.i64(zp));
+            Value shifted = body.mul(centered, body.i64(int64_t(1) << leftShift));
+            return body.applyMultiplier(shifted,
+                                        body.constant(i32, r.multiplier[0]),
+                                        body.constant(i32, r.shift[0]),
+                                        r.rounding);
+          };
+          Value sum = body.saturateInt32(
+              body.add(scaled(x, ls, a.zeroPoints[0], *lhsR),
+                       scaled(y, rs, bq.zeroPoints[0], *rhsR)));
+          return body.requantize(sum, body.constant(i32, outR->multiplier[0]),
+                                 body.constant(i32, outR->shift[0]), *outR,
+                                 os.type);
+        });
+  }
+};
+
+struct MulLowering : MyQuantPattern<MulOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(MulOp op, MulOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    QuantParams a = *getQuantParams(op.getLhs().getType());
+    QuantParams bq = *getQuantParams(op.getRhs().getType());
+    QuantParams out = *getQuantParams(op.getType());
+    FailureOr<Requant> requant =
+        makeRequant(op, op.getRescaleAttr(),
+                    {a.scales[0] * bq.scales[0] / out.scales[0]}, rounding,
+                    op.getClampAttr(), op.getType());
+    if (failed(requant))
+      return failure();
+    Storage ls = storageOf(op.getLhs().getType()),
+            rs = storageOf(op.getRhs().getType()),
+            os = storageOf(op.getType());
+    return zipElements(
+        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), os.type,
+        [&](OpBuilder &b, Location l, Value x, Value y) {
+          BodyBuilder body(b, l);
+          Type i32 = b.getI32Type();
+          Value product = body.mul(
+              body.sub(body.cast(x, b.getI64Type(), ls.isSigned),
+                       body.i64(a.zeroPoints[0])),
+              body.sub(body.cast(y, b.getI64Type(), rs.isSigned),
+                       body.i64(bq.zeroPoints[0])));
+          return body.requantize(product,
+                                 body.constant(i32, requant->multiplier[0]),
+                                 body.constant(i32, requant->shift[0]),
+                                 *requant, os.type);
+        });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Convolution and matmul: int32 accumulation, then the epilogue
+//===----------------------------------------------------------------------===//
+
+/// Body of a multiply-accumulate: acc + (x - zx) * (w - zw) in i32.
+linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
+                           Value acc, ArrayRef<AffineMap> maps,
+                           unsigned parallel, unsigned reduction,
+                           const Storage &xs, int64_t zx, const Storage &ws,
+                           int64_t zw) {
+  return linalg::GenericOp::create(
+      b, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc},
+      maps, iterators(parallel, reduction),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        BodyBuilder body(nb, l);
+        Type i32 = nb.getI32Type();
+        Value xv = body.sub(body.cast(args[0], i32, xs.isSigned),
+                            body.constant(i32, zx));
+        Value wv = body.sub(body.cast(args[1], i32, ws.isSigned),
+                            body.constant(i32, zw));
+        linalg::YieldOp::create(nb, l, body.add(args[2], body.mul(xv, wv)));
+      });
+}
+
+struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(Conv2DOp op, Conv2DOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    QuantParams in = *getQuantParams(op.getInput().getType());
+    QuantParams filter = *getQuantParams(op.getFilter().getType());
+    FailureOr<Requant> requant = makeRequant(
+        op, op.getRescaleAttr(),
+        productScales(op.getInput().getType(), op.getFilter().getType(),
+                      op.getType()),
+        rounding, op.getClampAttr(), op.getType());
+    if (failed(requant))
+      return failure();
+
+    bool nchw = op.getLayout() == Layout::NCHW;
+    int64_t groups = op.getGroups();
+    Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
+                             op.getPadding(), in.zeroPoints[0]);
+    auto inType = cast<RankedTensorType>(input.getType());
+    auto fType = cast<RankedTensorType>(adaptor.getFilter().getType());
+    auto outType = op.getType();
+    ArrayRef<int64_t> is = inType.getShape(), fs = fType.getShape(),
+                      os = outType.getShape();
+    // Split channels into (group, channel-in-group) so one generic covers
+    // plain, grouped and depthwise convolutions.
+    Value groupedIn, groupedFilter;
+    SmallVector<int64_t> accShape;
+    if (nchw) {
+      groupedIn = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          inType.clone({is[0], groups, is[1] / groups, is[2], is[3]}), input,
+          SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+      groupedFilter = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          fType.clone({groups, fs[0] / groups, fs[1], fs[2], fs[3]}),
+          adaptor.getFilter(),
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+      accShape = {os[0], groups, os[1] / groups, os[2], os[3]};
+    } else {
+      groupedIn = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          inType.clone({is[0], is[1], is[2], groups, is[3] / groups}), input,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+      groupedFilter = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          fType.clone({fs[0], fs[1], fs[2], groups, fs[3] / groups}),
+          adaptor.getFilter(),
+          SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+      accShape = {os[0], os[1], os[2], groups, os[3] / groups};
+    }
+    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
+    // Loops: n, g, f, oh, ow | c, kh, kw  (nchw)
+    //        n, oh, ow, g, f | kh, kw, c  (nhwc)
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineMap> maps;
+    if (nchw) {
+      AffineExpr h = d(3) * strides[0] + d(6) * dil[0];
+      AffineExpr w = d(4) * strides[1] + d(7) * dil[1];
+      maps = {AffineMap::get(8, 0, {d(0), d(1), d(5), h, w}, ctx),
+              AffineMap::get(8, 0, {d(1), d(2), d(5), d(6), d(7)}, ctx),
+              AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
+    } else {
+      AffineExpr h = d(1) * strides[0] + d(5) * dil[0];
+      AffineExpr w = d(2) * strides[1] + d(6) * dil[1];
+      maps = {AffineMap::get(8, 0, {d(0), h, w, d(3), d(7)}, ctx),
+              AffineMap::get(8, 0, {d(5), d(6), d(7), d(3), d(4)}, ctx),
+              AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
+    }
+    Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
+    Value sum =
+        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
+                 storageOf(op.getInput().getType()), in.zeroPoints[0],
+                 storageOf(op.getFilter().getType()),
+                 filter.isPerTensor() ? filter.zeroPoints[0] : 0)
+            .getResult(0);
+    SmallVector<ReassociationIndices> collapse =
+        nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
+             : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
+    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, sum, collapse);
+    return buildRequantizeEpilogue(rewriter, loc, flat, /*accSigned=*/true,
+                                   nchw ? 1u : 3u, adaptor.getBias(), *requant,
+                                   storageOf(op.getType()).type);
+  }
+};
+
+struct MatmulLowering : MyQuantPattern<MatmulOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(MatmulOp op, MatmulOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    QuantParams lhs = *getQuantParams(op.getLhs().getType());
+    QuantParams rhs = *getQuantParams(op.getRhs().getType());
+    FailureOr<Requant> requant = makeRequant(
+        op, op.getRescaleAttr(),
+        productScales(op.getLhs().getType(), op.getRhs().getType(),
+                      op.getType()),
+        rounding, op.getClampAttr(), op.getType());
+    if (failed(requant))
+      return failure();
+    auto outType = op.getType();
+    unsigned rank = outType.getRank();
+    bool batched = rank == 3;
+    // Loops: [b,] m, n | k
+    unsigned b0 = batched ? 1 : 0, loops = b0 + 3;
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto withBatch = [&](SmallVector<AffineExpr> exprs) {
+      if (batched)
+        exprs.insert(exprs.begin(), d(0));
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    AffineExpr m = d(b0), n = d(b0 + 1), k = d(b0 + 2);
+    SmallVector<AffineMap> maps = {
+        withBatch({m, k}),
+        op.getTransposeRhs() ? withBatch({n, k}) : withBatch({k, n}),
+        withBatch({m, n})};
+    Value acc =
+        filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
+    Value sum =
+        buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc, maps,
+                 loops - 1, 1, storageOf(op.getLhs().getType()),
+                 lhs.zeroPoints[0], storageOf(op.getRhs().getType()),
+                 rhs.isPerTensor() ? rhs.zeroPoints[0] : 0)
+            .getResult(0);
+    return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
+                                   rank - 1, adaptor.getBias(), *requant,
+                                   storageOf(op.getType()).type);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pooling and concatenation
+//===----------------------------------------------------------------------===//
+
+/// Reduces each window of a padded 4-D tensor into `init` with `combine`.
+template <typename CombineFn>
+Value buildWindowReduction(OpBuilder &b, Location loc, Value padded,
+                           Value init, Layout layout, ArrayRef<int64_t> kernel,
+                           ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> dilations, CombineFn combine) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // Loops: n, c, oh, ow | kh, kw  (the output's own dimension order first).
+  bool nchw = layout == Layout::NCHW;
+  unsigned oh = nchw ? 2 : 1, ow = oh + 1;
+  SmallVector<AffineExpr> inExprs = {d(0), d(1), d(2), d(3)};
+  inExprs[oh] = d(oh) * strides[0] + d(4) * dilations[0];
+  inExprs[ow] = d(ow) * strides[1] + d(5) * dilations[1];
+  // The window tensor only gives the reduction loops their extent.
+  Value window =
+      emptyTensor(b, loc, kernel, cast<ShapedType>(init.getType()).getElementType());
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, inExprs, ctx),
+      AffineMap::get(6, 0, {d(4), d(5)}, ctx),
+      AffineMap::get(6, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{padded, window},
+             ValueRange{init}, maps, iterators(4, 2),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l,
+                                       combine(nb, l, args[0], args[2]));
+             })
+      .getResult(0);
+}
+
+struct MaxPool2DLowering : MyQuantPattern<MaxPool2DOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(MaxPool2DOp op, MaxPool2DOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Storage s = storageOf(op.getType());
+    // Padding acts as -inf: the smallest storage value.
+    Value padded = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
+                              op.getPadding(), s.min);
+    Value init =
+        filled(rewriter, loc, op.getType().getShape(), s.type, s.min);
+    return buildWindowReduction(
+        rewriter, loc, padded, init, op.getLayout(), op.getKernel(),
+        op.getStrides(), op.getDilations(),
+        [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+          if (s.isSigned)
+            return arith::MaxSIOp::create(b, l, x, acc);
+          return arith::MaxUIOp::create(b, l, x, acc);
+        });
+  }
+};
+
+struct AvgPool2DLowering : MyQuantPattern<AvgPool2DOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(AvgPool2DOp op, AvgPool2DOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    QuantParams in = *getQuantParams(op.getInput().getType());
+    QuantParams out = *getQuantParams(op.getType());
+    Storage is = storageOf(op.getInput().getType());
+    ArrayRef<int64_t> kernel = op.getKernel();
+    // The division by the window size is folded into the multiplier, so the
+    // average is rounded once.
+    double divisor = out.scales[0] * static_cast<double>(kernel[0]) *
+                     static_cast<double>(kernel[1]);
+    FailureOr<Requant> requant = makeRequant(
+        op, op.getRescaleAttr(), {in.scales[0] / divisor},
+        rounding, op.getClampAttr(), op.getType());
+    if (failed(requant))
+      return failure();
+    Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
+                             op.getPadding(), in.zeroPoints[0]);
+    Type i32 = rewriter.getI32Type();
+    Value init = filled(rewriter, loc, op.getType().getShape(), i32, 0);
+    const int64_t unitDilations[] = {1, 1};
+    Value sum = buildWindowReduction(
+        rewriter, loc, input, init, op.getLayout(), kernel, op.getStrides(),
+        unitDilations, [&](OpBuilder &b, Location l, Value x, Value acc) {
+          BodyBuilder body(b, l);
+          return body.add(acc, body.sub(body.cast(x, i32, is.isSigned),
+                                        body.constant(i32, in.zeroPoints[0])));
+        });
+    return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
+                                   std::nullopt, Value(), *requant,
+                                   storageOf(op.getType()).type);
+  }
+};
+
+struct ConcatLowering : MyQuantPattern<ConcatOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(ConcatOp op, ConcatOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    Value result = emptyTensor(rewriter, loc, type.getShape(),
+                               storageOf(type).type);
+    int64_t offset = 0;
+    unsigned dim = op.getDim();
+    for (Value input : adaptor.getInputs()) {
+      auto inType = cast<RankedTensorType>(input.getType());
+      SmallVector<OpFoldResult> offsets(type.getRank(),
+                                        rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes, strides(type.getRank(),
+                                               rewriter.getIndexAttr(1));
+      for (int64_t size : inType.getShape())
+        sizes.push_back(rewriter.getIndexAttr(size));
+      offsets[dim] = rewriter.getIndexAttr(offset);
+      result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
+                                             offsets, sizes, strides);
+      offset += inType.getDimSize(dim);
+    }
+    return result;
+  }
+};
+
+/// Statistics are calibration metadata; at run time the op is an identity.
+struct StatsLowering : OpConversionPattern<StatsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(StatsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+/// `quant.scast` only relabels storage; after conversion it is a no-op.
+struct StorageCastLowering : OpConversionPattern<quant::StorageCastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(quant::StorageCastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type converted = getTypeConverter()->convertType(op.getType());
+    if (converted != adaptor.getInput().getType())
+      return rewriter.notifyMatchFailure(op, "not a storage relabelling");
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct ConvertMyQuantToLinalgPass
+    : myquant::impl::ConvertMyQuantToLinalgBase<ConvertMyQuantToLinalgPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    StorageTypeConverter converter;
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<MyQuantDialect>();
+    target.addIllegalOp<quant::StorageCastOp>();
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
+      return converter.isSignatureLegal(func.getFunctionType()) &&
+             converter.isLegal(&func.getBody());
+    });
+    target.markUnknownOpDynamicallyLegal(
+        [&](Operation *op) { return converter.isLegal(op); });
+
+    RewritePatternSet patterns(ctx);
+    patterns.add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
+                 ClampLowering, TableLowering, AddLowering, MulLowering,
+                 Conv2DLowering, MatmulLowering, MaxPool2DLowering,
+                 AvgPool2DLowering, ConcatLowering>(converter, ctx,
+                                                    defaultRounding);
+    patterns.add<StorageCastLowering, StatsLowering>(converter, ctx);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+    if (failed(applyFullConversion(getOperation(), target,
+                                   std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

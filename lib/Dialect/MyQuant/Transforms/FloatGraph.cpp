@@ -1,0 +1,379 @@
+//===- FloatGraph.cpp - recognizing quantizable float linalg --------------===//
+
+#include "myquant/Dialect/MyQuant/Transforms/FloatGraph.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace myquant;
+
+Value myquant::stripDequantize(Value value) {
+  while (auto dequantize = value.getDefiningOp<DequantizeOp>())
+    value = dequantize.getInput();
+  return value;
+}
+
+DenseFPElementsAttr myquant::getFloatConstant(Value value) {
+  DenseFPElementsAttr attr;
+  if (matchPattern(value, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+/// A scalar float constant, defined in a body or captured from above.
+static std::optional<double> scalarConstant(Value value) {
+  FloatAttr attr;
+  if (matchPattern(value, m_Constant(&attr)))
+    return attr.getValueAsDouble();
+  return std::nullopt;
+}
+
+static bool isBlockArg(Value value, Block &block, unsigned index) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  return arg && arg.getOwner() == &block && arg.getArgNumber() == index;
+}
+
+/// The single dimension a rank-1 broadcast map reads, if it is one.
+static std::optional<unsigned> broadcastDim(AffineMap map) {
+  if (map.getNumResults() != 1)
+    return std::nullopt;
+  if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(0)))
+    return dim.getPosition();
+  return std::nullopt;
+}
+
+/// Matches `max(x, lo)` and `min(max(x, lo), hi)` (either nesting) over the
+/// body argument #0; returns the bounds.
+static std::optional<std::pair<double, double>> matchClampBody(Value yielded,
+                                                               Block &body) {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  Value current = yielded;
+  for (int depth = 0; depth < 2; ++depth) {
+    Operation *op = current.getDefiningOp();
+    if (!op || op->getBlock() != &body || op->getNumOperands() != 2)
+      return std::nullopt;
+    std::optional<double> c = scalarConstant(op->getOperand(1));
+    Value next = op->getOperand(0);
+    if (!c) {
+      c = scalarConstant(op->getOperand(0));
+      next = op->getOperand(1);
+    }
+    if (!c)
+      return std::nullopt;
+    if (isa<arith::MaximumFOp, arith::MaxNumFOp>(op))
+      lo = std::max(lo, *c);
+    else if (isa<arith::MinimumFOp, arith::MinNumFOp>(op))
+      hi = std::min(hi, *c);
+    else
+      return std::nullopt;
+    if (isBlockArg(next, body, 0))
+      return std::make_pair(lo, hi);
+    current = next;
+  }
+  return std::nullopt;
+}
+
+std::optional<ElementwiseKind> myquant::classifyElementwise(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 0 || generic->getNumResults() != 1)
+    return std::nullopt;
+  auto resultType = dyn_cast<RankedTensorType>(generic->getResult(0).getType());
+  if (!resultType || !isa<FloatType>(resultType.getElementType()))
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  Value yielded = body.getTerminator()->getOperand(0);
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  unsigned numInputs = generic.getNumDpsInputs();
+  auto isIdentity = [&](unsigned i) { return maps[i].isIdentity(); };
+  if (!isIdentity(numInputs))
+    return std::nullopt;
+
+  ElementwiseKind kind;
+  if (numInputs == 1) {
+    if (isBlockArg(yielded, body, 0)) {
+      std::optional<unsigned> dim = broadcastDim(maps[0]);
+      if (!dim || maps[0].getNumDims() == 1)
+        return std::nullopt;
+      kind.kind = ElementwiseKind::Broadcast;
+      kind.dim = *dim;
+      return kind;
+    }
+    if (!isIdentity(0))
+      return std::nullopt;
+    if (auto bounds = matchClampBody(yielded, body)) {
+      kind.kind = ElementwiseKind::Clamp;
+      std::tie(kind.lo, kind.hi) = *bounds;
+      return kind;
+    }
+    Operation *def = yielded.getDefiningOp();
+    if (def && def->getBlock() == &body && def->getNumOperands() == 2 &&
+        isBlockArg(def->getOperand(0), body, 0)) {
+      std::optional<double> c = scalarConstant(def->getOperand(1));
+      if (c && *c != 0.0 && isa<arith::DivFOp>(def)) {
+        kind.kind = ElementwiseKind::DivByConstant;
+        kind.divisor = *c;
+        return kind;
+      }
+      if (c && *c != 0.0 && isa<arith::MulFOp>(def)) {
+        kind.kind = ElementwiseKind::DivByConstant;
+        kind.divisor = 1.0 / *c;
+        return kind;
+      }
+    }
+    return std::nullopt;
+  }
+  if (numInputs != 2)
+    return std::nullopt;
+  Operation *def = yielded.getDefiningOp();
+  if (!def || def->getBlock() != &body || def->getNumOperands() != 2)
+    return std::nullopt;
+  bool inOrder = isBlockArg(def->getOperand(0), body, 0) &&
+                 isBlockArg(def->getOperand(1), body, 1);
+  bool swapped = isBlockArg(def->getOperand(0), body, 1) &&
+                 isBlockArg(def->getOperand(1), body, 0);
+  if (!inOrder && !swapped)
+    return std::nullopt;
+  if (isa<arith::AddFOp>(def)) {
+    if (isIdentity(0) && isIdentity(1)) {
+      kind.kind = ElementwiseKind::Add;
+      return kind;
+    }
+    // The bias is the broadcast operand; the other one flows through.
+    if (isIdentity(0)) {
+      if (std::optional<unsigned> dim = broadcastDim(maps[1])) {
+        kind.kind = ElementwiseKind::BiasAdd;
+        kind.dim = *dim;
+        return kind;
+      }
+    }
+    return std::nullopt;
+  }
+  if (isa<arith::MulFOp>(def) && isIdentity(0) && isIdentity(1)) {
+    kind.kind = ElementwiseKind::Mul;
+    return kind;
+  }
+  return std::nullopt;
+}
+
+bool myquant::isSameScaleOp(Operation *op) {
+  return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp,
+             tensor::ExtractSliceOp, linalg::TransposeOp>(op);
+}
+
+/// The padding a zero-valued (or -inf-valued, for max pooling) tensor.pad
+/// adds to height and width; `input` moves to the unpadded source.
+static bool absorbPad(Value &input, Layout layout, bool negativeInfinity,
+                      SmallVector<int64_t, 4> &padding) {
+  auto pad = input.getDefiningOp<tensor::PadOp>();
+  if (!pad)
+    return true;
+  std::optional<double> value;
+  if (Value padValue = pad.getConstantPaddingValue())
+    value = scalarConstant(padValue);
+  if (!value)
+    return false;
+  bool ok = negativeInfinity
+                ? (*value < -3.0e38 || std::isinf(*value))
+                : *value == 0.0;
+  if (!ok || !pad.getLow().empty() || !pad.getHigh().empty())
+    return false;
+  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
+  unsigned h = layout == Layout::NCHW ? 2 : 1, w = h + 1;
+  for (unsigned d = 0; d < 4; ++d)
+    if (d != h && d != w && (low[d] != 0 || high[d] != 0))
+      return false;
+  padding = {low[h], low[w], high[h], high[w]};
+  input = pad.getSource();
+  return true;
+}
+
+static bool isFilledWith(Value value, double expected) {
+  auto fill = value.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  std::optional<double> c = scalarConstant(fill.getInputs()[0]);
+  return c && (*c == expected ||
+               (std::isinf(expected) && expected < 0 && *c < -3.0e38));
+}
+
+static SmallVector<int64_t, 2> attrValues(DenseIntElementsAttr attr) {
+  SmallVector<int64_t, 2> values;
+  for (const APInt &v : attr.getValues<APInt>())
+    values.push_back(v.getSExtValue());
+  return values;
+}
+
+/// Follows single-use bias adds and one clamp after `chain.output`.
+static void matchEpilogue(ComputeChain &chain, unsigned channelDim) {
+  while (chain.output.hasOneUse()) {
+    Operation *user = *chain.output.getUsers().begin();
+    std::optional<ElementwiseKind> kind = classifyElementwise(user);
+    if (!kind)
+      return;
+    auto generic = cast<linalg::GenericOp>(user);
+    if (kind->kind == ElementwiseKind::BiasAdd && !chain.bias &&
+        chain.actLo == -std::numeric_limits<double>::infinity() &&
+        chain.actHi == std::numeric_limits<double>::infinity() &&
+        generic.getDpsInputs()[0] == chain.output && kind->dim == channelDim) {
+      chain.bias = generic.getDpsInputs()[1];
+      chain.epilogue.push_back(user);
+      chain.output = user->getResult(0);
+      continue;
+    }
+    if (kind->kind == ElementwiseKind::Clamp) {
+      chain.actLo = kind->lo;
+      chain.actHi = kind->hi;
+      chain.epilogue.push_back(user);
+      chain.output = user->getResult(0);
+    }
+    return;
+  }
+}
+
+/// The bias carried by an accumulator initialized with a broadcast bias, or
+/// success with no bias for a zero fill.
+static LogicalResult matchInit(Value init, unsigned channelDim, Value &bias) {
+  if (isFilledWith(init, 0.0))
+    return success();
+  Operation *def = init.getDefiningOp();
+  std::optional<ElementwiseKind> kind = classifyElementwise(def);
+  if (!kind || kind->kind != ElementwiseKind::Broadcast ||
+      kind->dim != channelDim)
+    return failure();
+  bias = cast<linalg::GenericOp>(def).getDpsInputs()[0];
+  return success();
+}
+
+std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
+  ComputeChain chain;
+  chain.anchor = anchor;
+  unsigned channelDim;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(anchor);
+  if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
+      linalgOp.getNumDpsInits() != 1 || anchor->getNumResults() != 1 ||
+      !linalgOp.hasPureTensorSemantics())
+    return std::nullopt;
+  Value lhs = linalgOp.getDpsInputs()[0], rhs = linalgOp.getDpsInputs()[1];
+  Value init = linalgOp.getDpsInits()[0];
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+
+  auto setConv = [&](Layout layout, auto conv) {
+    chain.kind = ComputeChain::Conv;
+    chain.layout = layout;
+    chain.strides = attrValues(conv.getStrides());
+    chain.dilations = attrValues(conv.getDilations());
+  };
+  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(anchor)) {
+    setConv(Layout::NCHW, conv);
+    chain.weightShape.assign(rhsType.getShape().begin(),
+                             rhsType.getShape().end());
+    chain.weightChannelDim = 0;
+    channelDim = 1;
+  } else if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(anchor)) {
+    setConv(Layout::NHWC, conv);
+    chain.weightShape.assign(rhsType.getShape().begin(),
+                             rhsType.getShape().end());
+    chain.weightChannelDim = 3;
+    channelDim = 3;
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(anchor)) {
+    setConv(Layout::NCHW, conv);
+    ArrayRef<int64_t> s = rhsType.getShape(); // C x KH x KW
+    chain.weightShape = {s[0], 1, s[1], s[2]};
+    chain.weightChannelDim = 0;
+    chain.groups = s[0];
+    channelDim = 1;
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(anchor)) {
+    setConv(Layout::NHWC, conv);
+    ArrayRef<int64_t> s = rhsType.getShape(); // KH x KW x C
+    chain.weightShape = {s[0], s[1], 1, s[2]};
+    chain.weightChannelDim = 3;
+    chain.groups = s[2];
+    channelDim = 3;
+  } else if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(anchor)) {
+    chain.kind = ComputeChain::Matmul;
+    unsigned rank = rhsType.getRank();
+    // Only the canonical maps; user-defined transposes are matched below
+    // through an explicit linalg.transpose of the rhs.
+    if (auto matmul = dyn_cast<linalg::MatmulOp>(anchor))
+      if (matmul.hasUserDefinedMaps())
+        return std::nullopt;
+    if (auto batch = dyn_cast<linalg::BatchMatmulOp>(anchor))
+      if (batch.hasUserDefinedMaps())
+        return std::nullopt;
+    if (auto transpose = stripDequantize(rhs).getDefiningOp<linalg::TransposeOp>()) {
+      ArrayRef<int64_t> perm = transpose.getPermutation();
+      bool swapsLast = rank == 2 ? perm == ArrayRef<int64_t>{1, 0}
+                                 : perm == ArrayRef<int64_t>{0, 2, 1};
+      if (swapsLast) {
+        rhs = transpose.getInput();
+        rhsType = cast<RankedTensorType>(rhs.getType());
+        chain.transposeRhs = true;
+      }
+    }
+    chain.weightShape.assign(rhsType.getShape().begin(),
+                             rhsType.getShape().end());
+    chain.weightChannelDim = chain.transposeRhs ? rank - 2 : rank - 1;
+    channelDim = rank - 1;
+  } else {
+    return std::nullopt;
+  }
+  if (chain.kind == ComputeChain::Conv &&
+      (chain.strides.size() != 2 || chain.dilations.size() != 2))
+    return std::nullopt;
+  chain.input = lhs;
+  if (chain.kind == ComputeChain::Conv &&
+      !absorbPad(chain.input, chain.layout, /*negativeInfinity=*/false,
+                 chain.padding))
+    return std::nullopt;
+  chain.weight = rhs;
+  if (failed(matchInit(init, channelDim, chain.bias)))
+    return std::nullopt;
+  chain.output = anchor->getResult(0);
+  matchEpilogue(chain, channelDim);
+  return chain;
+}
+
+std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
+  PoolChain chain;
+  chain.anchor = anchor;
+  if (isa<linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(anchor))
+    chain.layout = Layout::NCHW;
+  else if (isa<linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(anchor))
+    chain.layout = Layout::NHWC;
+  else
+    return std::nullopt;
+  chain.isMax = isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp>(anchor);
+  auto linalgOp = cast<linalg::LinalgOp>(anchor);
+  if (!linalgOp.hasPureTensorSemantics())
+    return std::nullopt;
+  chain.strides = attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("strides"));
+  chain.dilations =
+      attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("dilations"));
+  auto window = cast<RankedTensorType>(linalgOp.getDpsInputs()[1].getType());
+  chain.kernel.assign(window.getShape().begin(), window.getShape().end());
+  chain.input = linalgOp.getDpsInputs()[0];
+  if (!absorbPad(chain.input, chain.layout, chain.isMax, chain.padding))
+    return std::nullopt;
+  double initValue =
+      chain.isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+  if (!isFilledWith(linalgOp.getDpsInits()[0], initValue))
+    return std::nullopt;
+  chain.output = anchor->getResult(0);
+  if (chain.isMax)
+    return chain;
+  // Sum pooling is average pooling once divided by the window size.
+  if (!chain.output.hasOneUse())
+    return std::nullopt;
+  Operation *user = *chain.output.getUsers().begin();
+  std::optional<ElementwiseKind> kind = classifyElementwise(user);
+  if (!kind || kind->kind != ElementwiseKind::DivByConstant ||
+      kind->divisor != double(chain.kernel[0] * chain.kernel[1]))
+    return std::nullopt;
+  chain.epilogue.push_back(user);
+  chain.output = user->getResult(0);
+  return chain;
+}

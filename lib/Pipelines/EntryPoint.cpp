@@ -1,0 +1,173 @@
+//===- EntryPoint.cpp - the C interface of a lowered function -------------===//
+
+#include "myquant/Pipelines/EntryPoint.h"
+#include "myquant/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace myquant {
+
+StringRef getElementKindName(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return "f32";
+  case ElementKind::F64:
+    return "f64";
+  case ElementKind::I8:
+    return "i8";
+  case ElementKind::I32:
+    return "i32";
+  case ElementKind::I64:
+    return "i64";
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+unsigned getElementKindSize(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+  case ElementKind::I32:
+    return 4;
+  case ElementKind::F64:
+  case ElementKind::I64:
+    return 8;
+  case ElementKind::I8:
+    return 1;
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static std::string typeToString(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+/// Names of the public functions with bodies, for "did you mean" messages.
+static std::string listCallableFunctions(ModuleOp module) {
+  std::string names;
+  for (auto func : module.getOps<FunctionOpInterface>()) {
+    if (func.isExternal() || func.isPrivate() ||
+        func.getName().starts_with("_mlir_ciface_"))
+      continue;
+    names += names.empty() ? "@" : ", @";
+    names += func.getName();
+  }
+  return names.empty() ? "none" : names;
+}
+
+llvm::Error checkEntryPointDefined(ModuleOp module, StringRef name) {
+  Operation *symbol = SymbolTable::lookupSymbolIn(module, name);
+  if (!symbol)
+    return makeError("no function named @" + name +
+                     " in the module (public functions: " +
+                     listCallableFunctions(module) + ")");
+  auto func = dyn_cast<FunctionOpInterface>(symbol);
+  if (!func)
+    return makeError("@" + name + " is a '" +
+                     symbol->getName().getStringRef() + "', not a function");
+  if (func.isExternal())
+    return makeError("@" + name + " is only declared, it has no body");
+  if (func.isPrivate())
+    return makeError("@" + name +
+                     " is private; only public functions get a C interface");
+  return llvm::Error::success();
+}
+
+/// Converts one signature type; `what` is e.g. "argument #0".
+static llvm::Expected<BufferSpec> getBufferSpec(Type type, StringRef funcName,
+                                                const llvm::Twine &what) {
+  auto unsupported = [&](StringRef why) {
+    return makeError(what + " of @" + funcName + " has type " +
+                     typeToString(type) + ": " + why);
+  };
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || !isa<RankedTensorType, MemRefType>(type))
+    return unsupported("only ranked tensors (or memrefs) are supported");
+  if (auto memref = dyn_cast<MemRefType>(type);
+      memref && !memref.getLayout().isIdentity())
+    return unsupported("only memrefs with the identity layout are supported");
+
+  BufferSpec spec;
+  Type element = shaped.getElementType();
+  if (element.isF32())
+    spec.element = ElementKind::F32;
+  else if (element.isF64())
+    spec.element = ElementKind::F64;
+  else if (element.isInteger(8) && !element.isUnsignedInteger())
+    spec.element = ElementKind::I8;
+  else if (element.isInteger(32) && !element.isUnsignedInteger())
+    spec.element = ElementKind::I32;
+  else if (element.isInteger(64) && !element.isUnsignedInteger())
+    spec.element = ElementKind::I64;
+  else
+    return unsupported("supported element types are f32, f64, i8, i32, i64");
+  spec.shape.assign(shaped.getShape().begin(), shaped.getShape().end());
+  spec.typeName = typeToString(type);
+  return spec;
+}
+
+llvm::Expected<EntryPoint> getEntryPoint(ModuleOp lowered, StringRef name) {
+  if (llvm::Error error = checkEntryPointDefined(lowered, name))
+    return std::move(error);
+  auto func = dyn_cast<LLVM::LLVMFuncOp>(
+      SymbolTable::lookupSymbolIn(lowered, name));
+  if (!func)
+    return makeError("@" + name + " was not lowered to an llvm.func");
+
+  auto signatureAttr = func->getAttrOfType<TypeAttr>(kSignatureAttrName);
+  auto signature =
+      signatureAttr ? dyn_cast<FunctionType>(signatureAttr.getValue())
+                    : FunctionType();
+  if (!signature)
+    return makeError(
+        "@" + name + " has no '" + kSignatureAttrName +
+        "' attribute, so the tensor types of its arguments are unknown; pass "
+        "the module before lowering to LLVM, or lower it with "
+        "myquant-lower-to-llvm");
+
+  EntryPoint entry;
+  entry.name = name.str();
+  entry.func = func;
+  for (auto [index, type] : llvm::enumerate(signature.getInputs())) {
+    auto spec = getBufferSpec(type, name, "argument #" + llvm::Twine(index));
+    if (!spec)
+      return spec.takeError();
+    entry.inputs.push_back(std::move(*spec));
+  }
+  for (auto [index, type] : llvm::enumerate(signature.getResults())) {
+    auto spec = getBufferSpec(type, name, "result #" + llvm::Twine(index));
+    if (!spec)
+      return spec.takeError();
+    entry.results.push_back(std::move(*spec));
+  }
+
+  std::string wrapperName = ("_mlir_ciface_" + name).str();
+  auto wrapper = lowered.lookupSymbol<LLVM::LLVMFuncOp>(wrapperName);
+  if (!wrapper || wrapper.isExternal())
+    return makeError("@" + name + " has no C interface (@" + wrapperName +
+                     "); lower it with emit-c-interface=true");
+  // Every argument and the result block travel as one pointer each.
+  unsigned expected = entry.inputs.size() + (entry.results.empty() ? 0 : 1);
+  if (wrapper.getNumArguments() != expected)
+    return makeError("@" + wrapperName + " takes " +
+                     llvm::Twine(wrapper.getNumArguments()) +
+                     " parameters but the signature of @" + name + " needs " +
+                     llvm::Twine(expected));
+  return entry;
+}
+
+} // namespace myquant

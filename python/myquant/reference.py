@@ -1,0 +1,690 @@
+"""Independent numpy reference of docs/NumericSpec.md.
+
+This module is written from the numeric specification alone; it does not call
+or import any part of the C++ compiler, so it can be used to check it.
+
+Conventions
+-----------
+* Integer tensors are handled as numpy ``int64`` arrays. Every value the
+  specification keeps in int32 is checked to lie in ``[-2^31, 2^31 - 1]``
+  and a ``ValueError`` is raised otherwise (the reference never wraps).
+* Op results are ``int64`` arrays whose values lie within ``[lo, hi]``;
+  storage-typed constants come back in their storage dtype (weights ``int8``,
+  bias ``int32``).
+* Float model data (weights, bias, quantize inputs) is first rounded to
+  ``float32`` (the model's element type; override with ``float_type``) and
+  then computed with in double precision, exactly as the specification says.
+* A rescale is a pair ``(m0, shift)`` meaning ``m0 * 2^-shift``; per-channel
+  rescales are arrays of ``m0`` and ``shift`` with one entry per channel.
+* Rounding names: ``'single'`` and ``'gemmlowp'``.
+* 2-D ops use NCHW activations and ``F x C/groups x KH x KW`` filters unless a
+  ``layout='nhwc'`` variant is used; ``padding`` is ``[top, left, bottom,
+  right]`` (an int or an ``(h, w)`` pair is also accepted).
+"""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+MAX_SHIFT = 62
+ADD_LEFT_SHIFT = 20
+ROUNDINGS = ("single", "gemmlowp")
+
+__all__ = [
+    "INT32_MIN", "INT32_MAX", "MAX_SHIFT", "ADD_LEFT_SHIFT", "ROUNDINGS",
+    "round_half_even", "choose_activation_qparams", "activation_clamp",
+    "quantize_weights", "quantize_bias", "quantize_multiplier",
+    "quantize_multipliers", "saturating_rounding_doubling_high_mul",
+    "rounding_divide_by_pot", "apply_multiplier", "requantize",
+    "requantize_tensor", "accumulator_bound", "check_accumulator_bound",
+    "fold_bias", "conv2d_accumulate", "conv2d_nchw", "conv2d_nhwc",
+    "matmul_accumulate", "matmul", "add_rescales", "add", "mul_rescale", "mul",
+    "avg_pool_rescale", "avg_pool2d", "avg_pool2d_divide_then_rescale",
+    "max_pool2d", "clamp", "table", "concat", "quantize", "dequantize",
+]
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+
+def _as_int64(x, what="value"):
+    a = np.asarray(x)
+    if a.dtype == object:
+        vals = [int(v) for v in a.ravel()]
+        if any(v < -(1 << 63) or v >= (1 << 63) for v in vals):
+            raise ValueError(f"{what} does not fit in int64")
+        return np.array(vals, dtype=np.int64).reshape(a.shape)
+    if a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+            raise ValueError(f"{what} must hold integers")
+        return a.astype(np.int64)
+    if a.dtype.kind not in "iub":
+        raise ValueError(f"{what} must be an integer array")
+    if a.dtype == np.uint64 and a.size and a.max() >= (1 << 63):
+        raise ValueError(f"{what} does not fit in int64")
+    return a.astype(np.int64)
+
+
+def _check_int32(a, what):
+    a = np.asarray(a)
+    if a.size and (a.min() < INT32_MIN or a.max() > INT32_MAX):
+        raise ValueError(f"{what} overflows int32")
+    return a
+
+
+def _check_rounding(rounding):
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"unknown rounding {rounding!r}; expected one of "
+                         f"{ROUNDINGS}")
+
+
+def _scalar_or_array(r):
+    return int(r) if np.ndim(r) == 0 else r
+
+
+def round_half_even(x):
+    """Round a finite double to the nearest integer, ties to even (exact)."""
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"cannot round {x}")
+    return int(round(x))
+
+
+def _round_half_away(x):
+    """Round a finite double to the nearest integer, ties away from zero,
+    exactly (like C's llround)."""
+    f = Fraction(float(x))
+    n = math.floor(abs(f) + Fraction(1, 2))
+    return n if f >= 0 else -n
+
+
+def _channel_param(p, nch, axis, ndim, what):
+    """Broadcast a per-tensor (size 1) or per-channel (size nch) parameter
+    against an ndim-dimensional array whose channels lie along axis."""
+    p = _as_int64(p, what)
+    if p.size == 1:
+        return p.reshape(())
+    if p.ndim != 1 or p.size != nch:
+        raise ValueError(f"{what} has {p.size} entries; expected 1 or {nch}")
+    shape = [1] * ndim
+    shape[axis] = nch
+    return p.reshape(shape)
+
+
+def _pair(v, what):
+    if np.ndim(v) == 0:
+        v = (int(v), int(v))
+    v = tuple(int(t) for t in v)
+    if len(v) != 2:
+        raise ValueError(f"{what} must be an int or a pair")
+    return v
+
+
+def _padding4(p):
+    if np.ndim(p) == 0:
+        p = (int(p),) * 4
+    p = tuple(int(t) for t in p)
+    if len(p) == 2:
+        p = (p[0], p[1], p[0], p[1])
+    if len(p) != 4 or min(p) < 0:
+        raise ValueError("padding must be [top, left, bottom, right], >= 0")
+    return p
+
+
+def _out_size(size, pad_lo, pad_hi, k, s, d, what):
+    if k < 1 or s < 1 or d < 1:
+        raise ValueError(f"{what}: kernel, stride and dilation must be >= 1")
+    span = d * (k - 1) + 1
+    n = (size + pad_lo + pad_hi - span) // s + 1
+    if n < 1:
+        raise ValueError(f"{what}: window larger than the padded input")
+    return n
+
+
+def _pad_nchw(x, pad, value):
+    t, l, b, r = pad
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + t + b, w + l + r), value, dtype=np.int64)
+    out[:, :, t:t + h, l:l + w] = x
+    return out
+
+
+def _window_slices(kernel, stride, dilation, out_hw):
+    """Yields, for every kernel offset, the (H, W) slices that pick that tap
+    of every output position from a padded NCHW input."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield (i, j,
+                   slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                   slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+
+def _check_layout(layout):
+    if layout not in ("nchw", "nhwc"):
+        raise ValueError(f"unknown layout {layout!r}")
+
+
+def _to_nchw(x, layout):
+    return x if layout == "nchw" else np.transpose(x, (0, 3, 1, 2))
+
+
+def _from_nchw(x, layout):
+    return x if layout == "nchw" else np.transpose(x, (0, 2, 3, 1))
+
+
+# ---------------------------------------------------------------------------
+# Choosing quantization parameters
+# ---------------------------------------------------------------------------
+
+def choose_activation_qparams(lo, hi, qmin=-128, qmax=127, activation=None):
+    """(scale, zero_point) for an activation observed in [lo, hi].
+
+    activation: None, 'relu' (range starts at 0) or 'relu6' (range [0, 6] at
+    most). Storage [qmin, qmax]: [-128, 127] for int8, [0, 255] for uint8.
+    """
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ValueError(f"invalid range [{lo}, {hi}]")
+    if qmin >= qmax:
+        raise ValueError("empty storage range")
+    a = min(lo, 0.0)
+    b = max(hi, 0.0)
+    if activation == "relu":
+        a = 0.0
+    elif activation == "relu6":
+        a = 0.0
+        b = min(b, 6.0)
+    elif activation is not None:
+        raise ValueError(f"unknown activation {activation!r}")
+    scale = (b - a) / float(qmax - qmin)
+    if scale == 0.0:
+        scale = 1.0
+    zp = qmin - round_half_even(a / scale)
+    return scale, max(qmin, min(qmax, zp))
+
+
+def activation_clamp(activation, zo, so, qmin=-128, qmax=127):
+    """Integer clamp bounds (lo, hi) of a result with zero point zo and scale
+    so, for a fused activation None, 'relu' or 'relu6'."""
+    if activation is None:
+        return qmin, qmax
+    if activation == "relu":
+        return max(qmin, zo), qmax
+    if activation == "relu6":
+        return max(qmin, zo), min(qmax, zo + round_half_even(6.0 / so))
+    raise ValueError(f"unknown activation {activation!r}")
+
+
+def quantize_weights(w, axis=0, float_type=np.float32):
+    """Symmetric narrow-range int8 weights.
+
+    axis=k: one scale per slice along dimension k (per output channel);
+    axis=None: one scale for the tensor. Returns (q int8 array, scales float64
+    1-D array with one entry per channel, or one entry)."""
+    w64 = np.asarray(w, dtype=float_type).astype(np.float64)
+    if w64.size == 0:
+        raise ValueError("empty weight tensor")
+    if not np.all(np.isfinite(w64)):
+        raise ValueError("weights must be finite")
+    if axis is None:
+        amax = np.max(np.abs(w64)).reshape(1)
+        bshape = ()
+    else:
+        axis = axis % w64.ndim
+        others = tuple(d for d in range(w64.ndim) if d != axis)
+        amax = np.max(np.abs(w64), axis=others) if others else np.abs(w64)
+        bshape = [1] * w64.ndim
+        bshape[axis] = w64.shape[axis]
+    scales = np.where(amax == 0.0, 1.0, amax / 127.0)
+    q = np.rint(w64 / scales.reshape(bshape))
+    q = np.clip(q, -127, 127)
+    return q.astype(np.int8), scales.astype(np.float64)
+
+
+def quantize_bias(b, s_in, s_w, float_type=np.float32):
+    """int32 bias: round_half_even(b[c] / (s_in * s_w[c])) (s_w scalar or one
+    entry per channel). Raises ValueError when a value does not fit int32."""
+    b64 = np.asarray(b, dtype=float_type).astype(np.float64)
+    s_w = np.asarray(s_w, dtype=np.float64)
+    s_in = float(s_in)
+    if not s_in > 0 or not np.all(s_w > 0):
+        raise ValueError("scales must be positive")
+    denom = s_in * s_w
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = np.rint(b64 / denom)
+    if not np.all(np.isfinite(q)) or np.any(q < INT32_MIN) or \
+            np.any(q > INT32_MAX):
+        raise ValueError("quantized bias does not fit in int32")
+    return q.astype(np.int32)
+
+
+# ---------------------------------------------------------------------------
+# Fixed-point multipliers
+# ---------------------------------------------------------------------------
+
+def quantize_multiplier(M):
+    """(m0, shift) with M ~= m0 * 2^-shift, m0 in [2^30, 2^31) (smaller only
+    when shift is capped at 62), shift in [0, 62]. ValueError when M is not
+    finite, M <= 0, or M rounds to >= 2^31."""
+    M = float(M)
+    if not math.isfinite(M) or not M > 0.0:
+        raise ValueError(f"multiplier {M} must be finite and > 0")
+    mant, e = math.frexp(M)  # M = mant * 2^e, mant in [0.5, 1)
+    m0 = _round_half_away(math.ldexp(mant, 31))
+    if m0 == 1 << 31:
+        m0 = 1 << 30
+        e += 1
+    shift = 31 - e
+    if shift < 0:
+        raise ValueError(f"multiplier {M} too large (>= 2^31)")
+    if shift > MAX_SHIFT:
+        shift = MAX_SHIFT
+        m0 = _round_half_away(math.ldexp(M, MAX_SHIFT))
+    return m0, shift
+
+
+def quantize_multipliers(Ms):
+    """Vector form: (m0 int64 array, shift int64 array) for an array of Ms."""
+    pairs = [quantize_multiplier(float(m)) for m in np.ravel(Ms)]
+    m0s = np.array([p[0] for p in pairs], dtype=np.int64)
+    shifts = np.array([p[1] for p in pairs], dtype=np.int64)
+    return m0s, shifts
+
+
+def saturating_rounding_doubling_high_mul(a, b):
+    """gemmlowp SRDHM as implemented: floor((a*b + 2^30) / 2^31), i.e. a*b/2^31
+    with ties toward +inf; INT32_MIN * INT32_MIN gives INT32_MAX."""
+    a = _check_int32(_as_int64(a, "a"), "a")
+    b = _check_int32(_as_int64(b, "b"), "b")
+    ab = a * b  # |ab| <= 2^62
+    r = (ab + (1 << 30)) >> 31
+    r = np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, r)
+    return _scalar_or_array(r)
+
+
+def rounding_divide_by_pot(x, exponent):
+    """x / 2^exponent rounded to nearest, ties away from zero; exponent in
+    [0, 31]."""
+    x = _check_int32(_as_int64(x, "x"), "x")
+    e = _as_int64(exponent, "exponent")
+    if e.size and (e.min() < 0 or e.max() > 31):
+        raise ValueError("exponent must be in [0, 31]")
+    mask = np.left_shift(np.int64(1), e) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    r = (x >> e) + (remainder > threshold)
+    return _scalar_or_array(r)
+
+
+def apply_multiplier(v, m0, shift, rounding="single"):
+    """Multiply int32 values by m0 * 2^-shift with the named rounding; the
+    result is saturated to int32. v, m0 and shift broadcast together."""
+    _check_rounding(rounding)
+    v = _check_int32(_as_int64(v, "value"), "value")
+    m0 = _check_int32(_as_int64(m0, "multiplier"), "multiplier")
+    shift = _as_int64(shift, "shift")
+    if shift.size and (shift.min() < 0 or shift.max() > MAX_SHIFT):
+        raise ValueError(f"shift must be in [0, {MAX_SHIFT}]")
+    if rounding == "single":
+        product = v * m0  # |v * m0| <= 2^62
+        nudge = np.where(shift > 0,
+                         np.left_shift(np.int64(1), np.maximum(shift - 1, 0)),
+                         0)  # <= 2^61, so product + nudge < 2^63
+        r = np.clip((product + nudge) >> shift, INT32_MIN, INT32_MAX)
+        return _scalar_or_array(r)
+    left = np.where(shift >= 31, 0, 31 - shift)
+    right = np.where(shift >= 31, shift - 31, 0)
+    # |v| * 2^left <= 2^62: saturate instead of overflowing.
+    x = np.clip(v * np.left_shift(np.int64(1), left), INT32_MIN, INT32_MAX)
+    high = np.asarray(saturating_rounding_doubling_high_mul(x, m0))
+    return rounding_divide_by_pot(high, right)
+
+
+def requantize(v, m0, shift, zp_out, lo, hi, rounding="single"):
+    """clamp(saturating_add(apply_multiplier(v), zp_out), lo, hi)."""
+    if lo > hi:
+        raise ValueError("empty clamp range")
+    zp = _check_int32(_as_int64(zp_out, "zero point"), "zero point")
+    a = np.asarray(apply_multiplier(v, m0, shift, rounding))
+    s = np.clip(a + zp, INT32_MIN, INT32_MAX)
+    return _scalar_or_array(np.clip(s, lo, hi))
+
+
+def requantize_tensor(x_q, zx, m0s, shifts, zo, lo, hi, axis=None,
+                      rounding="single"):
+    """The requantize op: requantize(x - zx, sx/so, zo, lo, hi). With axis the
+    input is per-axis quantized: zx, m0s and shifts may have one entry per
+    channel of that dimension."""
+    x = _as_int64(x_q, "input")
+    if axis is None:
+        zx, m0, sh = (_channel_param(p, 1, 0, 1, n) for p, n in
+                      ((zx, "zero point"), (m0s, "multiplier"),
+                       (shifts, "shift")))
+    else:
+        axis = axis % x.ndim
+        nch = x.shape[axis]
+        zx, m0, sh = (_channel_param(p, nch, axis, x.ndim, n) for p, n in
+                      ((zx, "zero point"), (m0s, "multiplier"),
+                       (shifts, "shift")))
+    return np.asarray(requantize(x - zx, m0, sh, zo, lo, hi, rounding))
+
+
+# ---------------------------------------------------------------------------
+# Convolution and matmul
+# ---------------------------------------------------------------------------
+
+def accumulator_bound(w_q, q_bias=None, zx=0, axis=0):
+    """Per output channel (slices along axis): 255 * sum|w| + |q_b| +
+    |zx| * |sum w|, as Python ints (the compile-time overflow rule)."""
+    w = _as_int64(w_q, "weights")
+    axis = axis % w.ndim
+    wc = np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)
+    b = np.zeros(w.shape[axis], np.int64) if q_bias is None else \
+        _as_int64(q_bias, "bias").reshape(-1)
+    if b.size != wc.shape[0]:
+        raise ValueError("bias must have one entry per output channel")
+    zx = int(zx)
+    return [255 * int(np.abs(row).sum()) + abs(int(bc)) +
+            abs(zx) * abs(int(row.sum())) for row, bc in zip(wc, b)]
+
+
+def check_accumulator_bound(w_q, q_bias=None, zx=0, axis=0):
+    """Raises ValueError when some channel's accumulator_bound > 2^31 - 1."""
+    bounds = accumulator_bound(w_q, q_bias, zx, axis)
+    for c, bound in enumerate(bounds):
+        if bound > INT32_MAX:
+            raise ValueError(f"output channel {c} may overflow int32 "
+                             f"(bound {bound})")
+    return bounds
+
+
+def fold_bias(q_bias, zx, w_q, axis=0):
+    """q_b[c] - zx * sum(w[c]): the bias with the input zero point folded in,
+    so that acc = sum(x * w) + folded. ValueError if it does not fit int32."""
+    w = _as_int64(w_q, "weights")
+    axis = axis % w.ndim
+    sums = np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1).sum(axis=1)
+    b = np.zeros_like(sums) if q_bias is None else \
+        _as_int64(q_bias, "bias").reshape(-1)
+    folded = b - int(zx) * sums
+    return _check_int32(folded, "folded bias")
+
+
+def conv2d_accumulate(x_q, zx, w_q, q_bias=None, stride=1, padding=0,
+                      dilation=1, groups=1):
+    """int32 accumulators (as int64) of an NCHW convolution:
+    acc[n, f, y, x] = sum (x - zx) * w + q_b[f], input padded with zx."""
+    x = _as_int64(x_q, "input")
+    w = _as_int64(w_q, "filter")
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError("conv2d expects a 4-D input and a 4-D filter")
+    n, c, h, wd = x.shape
+    f, cg, kh, kw = w.shape
+    groups = int(groups)
+    if groups < 1 or c != cg * groups or f % groups:
+        raise ValueError("channel counts do not match groups")
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    pad = _padding4(padding)
+    oh = _out_size(h, pad[0], pad[2], kh, stride[0], dilation[0], "conv2d")
+    ow = _out_size(wd, pad[1], pad[3], kw, stride[1], dilation[1], "conv2d")
+    xs = _pad_nchw(x, pad, int(zx)) - int(zx)
+    acc = np.zeros((n, f, oh, ow), dtype=np.int64)
+    fg = f // groups
+    for g in range(groups):
+        xg = xs[:, g * cg:(g + 1) * cg]
+        wg = w[g * fg:(g + 1) * fg]
+        for i, j, hs, ws in _window_slices((kh, kw), stride, dilation,
+                                           (oh, ow)):
+            acc[:, g * fg:(g + 1) * fg] += np.einsum(
+                "nchw,fc->nfhw", xg[:, :, hs, ws], wg[:, :, i, j])
+    if q_bias is not None:
+        b = _check_int32(_as_int64(q_bias, "bias").reshape(-1), "bias")
+        if b.size != f:
+            raise ValueError("bias must have one entry per output channel")
+        acc += b.reshape(1, f, 1, 1)
+    return _check_int32(acc, "conv2d accumulator")
+
+
+def conv2d_nchw(x_q, zx, w_q, q_bias, m0s, shifts, zo, lo, hi, stride=1,
+                padding=0, dilation=1, groups=1, rounding="single"):
+    """Quantized NCHW conv2d: requantize(acc[f], M[f], zo, lo, hi); m0s and
+    shifts per tensor (one entry) or per output channel."""
+    acc = conv2d_accumulate(x_q, zx, w_q, q_bias, stride, padding, dilation,
+                            groups)
+    f = acc.shape[1]
+    m0 = _channel_param(m0s, f, 1, 4, "multiplier")
+    sh = _channel_param(shifts, f, 1, 4, "shift")
+    return np.asarray(requantize(acc, m0, sh, zo, lo, hi, rounding))
+
+
+def conv2d_nhwc(x_q, zx, w_q, q_bias, m0s, shifts, zo, lo, hi, stride=1,
+                padding=0, dilation=1, groups=1, rounding="single"):
+    """NHWC input and KH x KW x C/groups x F filter; same arithmetic."""
+    x = np.transpose(_as_int64(x_q, "input"), (0, 3, 1, 2))
+    w = np.transpose(_as_int64(w_q, "filter"), (3, 2, 0, 1))
+    out = conv2d_nchw(x, zx, w, q_bias, m0s, shifts, zo, lo, hi, stride,
+                      padding, dilation, groups, rounding)
+    return np.transpose(out, (0, 2, 3, 1))
+
+
+def matmul_accumulate(a_q, za, b_q, zb=0, q_bias=None, transpose_rhs=False):
+    """acc = (a - za) @ (b - zb) + q_b; a is [B x] M x K, b is [B x] K x N
+    ([B x] N x K with transpose_rhs)."""
+    a = _as_int64(a_q, "lhs") - int(za)
+    b = _as_int64(b_q, "rhs") - int(zb)
+    if transpose_rhs:
+        b = np.swapaxes(b, -1, -2)
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError("contraction sizes differ")
+    acc = np.matmul(a, b)
+    if q_bias is not None:
+        bias = _check_int32(_as_int64(q_bias, "bias").reshape(-1), "bias")
+        if bias.size != acc.shape[-1]:
+            raise ValueError("bias must have N entries")
+        acc = acc + bias
+    return _check_int32(acc, "matmul accumulator")
+
+
+def matmul(a_q, za, b_q, zb, q_bias, m0s, shifts, zo, lo, hi,
+           transpose_rhs=False, rounding="single"):
+    """Quantized matmul; m0s/shifts per tensor or one per N channel."""
+    acc = matmul_accumulate(a_q, za, b_q, zb, q_bias, transpose_rhs)
+    nch = acc.shape[-1]
+    m0 = _channel_param(m0s, nch, acc.ndim - 1, acc.ndim, "multiplier")
+    sh = _channel_param(shifts, nch, acc.ndim - 1, acc.ndim, "shift")
+    return np.asarray(requantize(acc, m0, sh, zo, lo, hi, rounding))
+
+
+# ---------------------------------------------------------------------------
+# Element-wise ops
+# ---------------------------------------------------------------------------
+
+def add_rescales(sa, sb, so, left_shift=ADD_LEFT_SHIFT):
+    """((m0, shift) for Ma, Mb, Mo) of the TFLite add scheme."""
+    twice_max = 2.0 * max(float(sa), float(sb))
+    ma = float(sa) / twice_max
+    mb = float(sb) / twice_max
+    mo = twice_max / (float(1 << left_shift) * float(so))
+    return (quantize_multiplier(ma), quantize_multiplier(mb),
+            quantize_multiplier(mo))
+
+
+def add(a_q, za, b_q, zb, lhs_rescale, rhs_rescale, rescale, zo, lo, hi,
+        left_shift=ADD_LEFT_SHIFT, rounding="single"):
+    """a2 = apply((a - za) * 2^ls, Ma); b2 = apply((b - zb) * 2^ls, Mb);
+    out = requantize(a2 + b2, Mo, zo, lo, hi). Rescales are (m0, shift)."""
+    if not 0 <= left_shift <= 30:
+        raise ValueError("left_shift must be in [0, 30]")
+    a = _check_int32((_as_int64(a_q, "lhs") - int(za)) * (1 << left_shift),
+                     "shifted lhs")
+    b = _check_int32((_as_int64(b_q, "rhs") - int(zb)) * (1 << left_shift),
+                     "shifted rhs")
+    a2 = np.asarray(apply_multiplier(a, *lhs_rescale, rounding=rounding))
+    b2 = np.asarray(apply_multiplier(b, *rhs_rescale, rounding=rounding))
+    s = _check_int32(a2 + b2, "add sum")
+    return np.asarray(requantize(s, *rescale, zo, lo, hi, rounding))
+
+
+def mul_rescale(sa, sb, so):
+    return quantize_multiplier(float(sa) * float(sb) / float(so))
+
+
+def mul(a_q, za, b_q, zb, m0, shift, zo, lo, hi, rounding="single"):
+    """requantize((a - za) * (b - zb), sa * sb / so, zo, lo, hi)."""
+    acc = (_as_int64(a_q, "lhs") - int(za)) * (_as_int64(b_q, "rhs") - int(zb))
+    acc = _check_int32(acc, "mul product")
+    return np.asarray(requantize(acc, m0, shift, zo, lo, hi, rounding))
+
+
+def clamp(x_q, lo, hi):
+    if lo > hi:
+        raise ValueError("empty clamp range")
+    return np.clip(_as_int64(x_q, "input"), lo, hi)
+
+
+def table(x_q, values, qmin_in=-128):
+    """out = values[x - qmin_in]."""
+    values = _as_int64(values, "table")
+    idx = _as_int64(x_q, "input") - int(qmin_in)
+    if idx.size and (idx.min() < 0 or idx.max() >= values.size):
+        raise ValueError("input outside the table")
+    return values[idx]
+
+
+def concat(inputs, axis):
+    """Operands already share the result's quantization: a pure copy."""
+    return np.concatenate([_as_int64(t, "input") for t in inputs], axis=axis)
+
+
+# ---------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------
+
+def avg_pool_rescale(sx, so, kernel):
+    """(m0, shift) for M = sx / (so * kh * kw)."""
+    kh, kw = _pair(kernel, "kernel")
+    return quantize_multiplier(float(sx) / (float(so) * kh * kw))
+
+
+def _window_sums(x, zx, kernel, stride, pad):
+    """Sums of (x - zx) per window of an NCHW tensor, padded cells 0."""
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    oh = _out_size(h, pad[0], pad[2], kh, stride[0], 1, "avg_pool2d")
+    ow = _out_size(w, pad[1], pad[3], kw, stride[1], 1, "avg_pool2d")
+    xs = _pad_nchw(x, pad, int(zx)) - int(zx)
+    sums = np.zeros((n, c, oh, ow), dtype=np.int64)
+    for _, _, hs, ws in _window_slices(kernel, stride, (1, 1), (oh, ow)):
+        sums += xs[:, :, hs, ws]
+    return _check_int32(sums, "avg_pool2d sum"), (oh, ow)
+
+
+def avg_pool2d(x_q, zx, kernel, stride, padding, m0, shift, zo, lo, hi,
+               rounding="single", count_include_pad=True, layout="nchw"):
+    """requantize(sum over the window of (x - zx), sx / (so*kh*kw), zo, lo, hi).
+
+    Padded cells contribute 0 and count (count = kh*kw). Without
+    count_include_pad only unpadded pooling is defined (same result)."""
+    _check_layout(layout)
+    kernel, stride = _pair(kernel, "kernel"), _pair(stride, "stride")
+    pad = _padding4(padding)
+    if not count_include_pad and any(pad):
+        raise ValueError("avg_pool2d without count_include_pad is only "
+                         "defined for zero padding")
+    x = _to_nchw(_as_int64(x_q, "input"), layout)
+    sums, _ = _window_sums(x, zx, kernel, stride, pad)
+    out = np.asarray(requantize(sums, m0, shift, zo, lo, hi, rounding))
+    return _from_nchw(out, layout)
+
+
+def avg_pool2d_divide_then_rescale(x_q, zx, kernel, stride, padding, m0,
+                                   shift, zo, lo, hi, rounding="single",
+                                   count_include_pad=True, layout="nchw"):
+    """NOT the normative scheme (see docs/NumericSpec.md, avg_pool2d): the
+    variant described by the op's TableGen text. avg = sum / count rounded
+    half away from zero (count = kh*kw, or the window's unpadded cells without
+    count_include_pad), then requantize(avg, sx / so, zo, lo, hi)."""
+    _check_layout(layout)
+    kernel, stride = _pair(kernel, "kernel"), _pair(stride, "stride")
+    pad = _padding4(padding)
+    x = _to_nchw(_as_int64(x_q, "input"), layout)
+    sums, (oh, ow) = _window_sums(x, zx, kernel, stride, pad)
+    if count_include_pad:
+        count = np.full((oh, ow), kernel[0] * kernel[1], dtype=np.int64)
+    else:
+        ones = np.ones((1, 1) + x.shape[2:], dtype=np.int64)
+        count = _window_sums(ones, 0, kernel, stride, pad)[0][0, 0]
+    if count.min() < 1:
+        raise ValueError("window without unpadded cells")
+    q = np.abs(sums) // count
+    rem = np.abs(sums) - q * count
+    q = q + (2 * rem >= count)
+    avg = np.where(sums < 0, -q, q)
+    out = np.asarray(requantize(avg, m0, shift, zo, lo, hi, rounding))
+    return _from_nchw(out, layout)
+
+
+def max_pool2d(x_q, kernel, stride, padding, dilation=1, qmin=-128,
+               layout="nchw"):
+    """Window maximum; padded cells hold qmin (the storage minimum)."""
+    _check_layout(layout)
+    kernel, stride = _pair(kernel, "kernel"), _pair(stride, "stride")
+    dilation = _pair(dilation, "dilation")
+    pad = _padding4(padding)
+    x = _to_nchw(_as_int64(x_q, "input"), layout)
+    n, c, h, w = x.shape
+    oh = _out_size(h, pad[0], pad[2], kernel[0], stride[0], dilation[0],
+                   "max_pool2d")
+    ow = _out_size(w, pad[1], pad[3], kernel[1], stride[1], dilation[1],
+                   "max_pool2d")
+    xp = _pad_nchw(x, pad, int(qmin))
+    out = np.full((n, c, oh, ow), np.iinfo(np.int64).min, dtype=np.int64)
+    for _, _, hs, ws in _window_slices(kernel, stride, dilation, (oh, ow)):
+        out = np.maximum(out, xp[:, :, hs, ws])
+    return _from_nchw(out, layout)
+
+
+# ---------------------------------------------------------------------------
+# Float boundary
+# ---------------------------------------------------------------------------
+
+def _float_channel_param(p, shape, axis):
+    p = np.asarray(p, dtype=np.float64)
+    if p.size == 1 or axis is None:
+        if p.size != 1:
+            raise ValueError("per-tensor parameter must have one entry")
+        return p.reshape(())
+    axis = axis % len(shape)
+    if p.size != shape[axis]:
+        raise ValueError("per-axis parameter size mismatch")
+    bshape = [1] * len(shape)
+    bshape[axis] = shape[axis]
+    return p.reshape(bshape)
+
+
+def quantize(x, s, zp, qmin=-128, qmax=127, axis=None,
+             float_type=np.float32):
+    """q = clamp(round_half_even(x / s) + zp, qmin, qmax), in double."""
+    x64 = np.asarray(x, dtype=float_type).astype(np.float64)
+    if np.any(np.isnan(x64)):
+        raise ValueError("cannot quantize NaN")
+    s = _float_channel_param(s, x64.shape, axis)
+    zp = _float_channel_param(zp, x64.shape, axis)
+    if not np.all(s > 0):
+        raise ValueError("scale must be positive")
+    with np.errstate(over="ignore"):
+        q = np.rint(x64 / s) + zp
+    return np.clip(q, qmin, qmax).astype(np.int64)
+
+
+def dequantize(q, s, zp, axis=None, float_type=np.float32):
+    """(q - zp) * s computed in double, then rounded to float_type."""
+    q = _as_int64(q, "input")
+    s = _float_channel_param(s, q.shape, axis)
+    zp = _float_channel_param(zp, q.shape, axis)
+    return ((q - zp).astype(np.float64) * s).astype(float_type)
