@@ -220,6 +220,7 @@ static void matchEpilogue(ComputeChain &chain, unsigned channelDim) {
         chain.actHi == std::numeric_limits<double>::infinity() &&
         generic.getDpsInputs()[0] == chain.output && kind->dim == channelDim) {
       chain.bias = generic.getDpsInputs()[1];
+      chain.biasOperand = generic.getDpsInputOperand(1);
       chain.epilogue.push_back(user);
       chain.output = user->getResult(0);
       continue;
@@ -236,7 +237,8 @@ static void matchEpilogue(ComputeChain &chain, unsigned channelDim) {
 
 /// The bias carried by an accumulator initialized with a broadcast bias, or
 /// success with no bias for a zero fill.
-static LogicalResult matchInit(Value init, unsigned channelDim, Value &bias) {
+static LogicalResult matchInit(Value init, unsigned channelDim,
+                               ComputeChain &chain) {
   if (isFilledWith(init, 0.0))
     return success();
   Operation *def = init.getDefiningOp();
@@ -244,7 +246,8 @@ static LogicalResult matchInit(Value init, unsigned channelDim, Value &bias) {
   if (!kind || kind->kind != ElementwiseKind::Broadcast ||
       kind->dim != channelDim)
     return failure();
-  bias = cast<linalg::GenericOp>(def).getDpsInputs()[0];
+  chain.biasOperand = cast<linalg::GenericOp>(def).getDpsInputOperand(0);
+  chain.bias = chain.biasOperand->get();
   return success();
 }
 
@@ -258,6 +261,7 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
       !linalgOp.hasPureTensorSemantics())
     return std::nullopt;
   Value lhs = linalgOp.getDpsInputs()[0], rhs = linalgOp.getDpsInputs()[1];
+  chain.weightOperand = linalgOp.getDpsInputOperand(1);
   Value init = linalgOp.getDpsInits()[0];
   auto rhsType = cast<RankedTensorType>(rhs.getType());
 
@@ -290,7 +294,7 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
     setConv(Layout::NHWC, conv);
     ArrayRef<int64_t> s = rhsType.getShape(); // KH x KW x C
     chain.weightShape = {s[0], s[1], 1, s[2]};
-    chain.weightChannelDim = 3;
+    chain.weightChannelDim = 2;
     chain.groups = s[2];
     channelDim = 3;
   } else if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(anchor)) {
@@ -310,6 +314,7 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
                                  : perm == ArrayRef<int64_t>{0, 2, 1};
       if (swapsLast) {
         rhs = transpose.getInput();
+        chain.weightOperand = transpose.getDpsInputOperand(0);
         rhsType = cast<RankedTensorType>(rhs.getType());
         chain.transposeRhs = true;
       }
@@ -330,7 +335,7 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
                  chain.padding))
     return std::nullopt;
   chain.weight = rhs;
-  if (failed(matchInit(init, channelDim, chain.bias)))
+  if (failed(matchInit(init, channelDim, chain)))
     return std::nullopt;
   chain.output = anchor->getResult(0);
   matchEpilogue(chain, channelDim);

@@ -69,10 +69,14 @@ struct ComputeChain {
   /// Shape the weights take in the myquant op (depthwise filters gain a
   /// unit dimension).
   llvm::SmallVector<int64_t> weightShape;
-  /// The weight dimension that indexes output channels.
+  /// The dimension of `weight` that indexes output channels.
   unsigned weightChannelDim = 0;
-  /// The 1-D bias (float or dequantized), or null.
+  /// Where the chain reads `weight` (the anchor, or the transpose of a
+  /// matmul's rhs), so the dry run can substitute quantized weights.
+  mlir::OpOperand *weightOperand = nullptr;
+  /// The 1-D bias (float or dequantized), or null, and where it is read.
   mlir::Value bias;
+  mlir::OpOperand *biasOperand = nullptr;
   /// The clamp range of a fused activation, in real values.
   double actLo = -std::numeric_limits<double>::infinity();
   double actHi = std::numeric_limits<double>::infinity();

@@ -3,7 +3,11 @@
 #ifndef MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSES_H
 #define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 

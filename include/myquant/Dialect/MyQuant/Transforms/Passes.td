@@ -5,6 +5,85 @@
 
 include "mlir/Pass/PassBase.td"
 
+def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "The dry run: chooses and connects every quantization parameter";
+  let description = [{
+    Runs a sparse forward dataflow analysis (MLIR's `DataFlowSolver`) whose
+    lattice is the real range of each float tensor. Ranges start at the
+    `myquant.stats` annotations and flow through same-scale ops (reshapes,
+    transposes, slices, padding, max pooling keep their operand's
+    parameters), activations (relu and clamps narrow the range) and
+    concatenation (the union). From the ranges it then:
+
+    * gives every activation edge a per-tensor `!quant.uniform` type whose
+      zero point is exact, materialized as a `myquant.quantize` /
+      `myquant.dequantize` pair (the QDQ form `myquant-quantize` consumes);
+      values inside a layer (a convolution's accumulator before its bias
+      and fused relu, a padded input) get none;
+    * replaces float weights by int8 constants (symmetric, narrow range
+      [-127, 127], per output channel unless `weight-granularity=per-tensor`)
+      and float biases by int32 constants with scale `s_in * s_w[c]`;
+    * applies the concatenation policy: an operand produced for the
+      concatenation alone takes the concatenation's parameters; any other
+      operand with different parameters is requantized, and each such
+      requantization is reported as a remark;
+    * checks that no int32 accumulator can overflow for the weights and
+      shapes at hand, naming the op and channel otherwise.
+
+    A value the quantized model needs but that has no statistics is an
+    error at its producer. Ops that cannot be quantized stay in float
+    between a dequantize and a quantize and are reported with a remark, or
+    rejected with `allow-float=false`.
+  }];
+  let options = [
+    Option<"activationType", "activation-type", "std::string",
+           /*default=*/"\"int8\"",
+           "Storage of activations: int8 ([-128, 127]) or uint8 ([0, 255])">,
+    Option<"weightGranularity", "weight-granularity", "std::string",
+           /*default=*/"\"per-channel\"",
+           "Weight scales: per-channel or per-tensor">,
+    Option<"allowFloat", "allow-float", "bool", /*default=*/"true",
+           "Keep unsupported ops in float (with a remark) instead of failing">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "Names of ops to keep in float, e.g. linalg.matmul">
+  ];
+  let dependentDialects = ["::myquant::MyQuantDialect",
+                           "::mlir::quant::QuantDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MyQuantQuantize : Pass<"myquant-quantize", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites the dry run's QDQ form into myquant ops";
+  let description = [{
+    Replaces each float layer whose inputs are dequantized and whose output
+    is quantized (the form `myquant-propagate-qparams` produces) by the
+    matching myquant op on quantized tensors, with its `#myquant.rescale`
+    (Q31 multipliers and shifts, per channel where the weights are) and
+    `#myquant.clamp` (a fused relu or clamp) precomputed: convolutions
+    (plain, grouped, depthwise; NCHW and NHWC), matmuls, add, mul, max and
+    average pooling, clamps, concatenation, and the same-scale data
+    movement ops. A `quantize` of a `dequantize` becomes a
+    `myquant.requantize`, or disappears when the types agree. Float
+    `quantize` / `dequantize` ops remain only where float enters or leaves.
+  }];
+  let options = [
+    Option<"rounding", "rounding", "::myquant::RoundingMode",
+           /*default=*/"::myquant::RoundingMode::Single",
+           "Requantization rounding",
+           [{::llvm::cl::values(
+             clEnumValN(::myquant::RoundingMode::Single, "single",
+                        "(v * m + 2^(s-1)) >> s in 64 bits"),
+             clEnumValN(::myquant::RoundingMode::Gemmlowp, "gemmlowp",
+                        "gemmlowp's doubling high multiply, then a rounding shift"))}]>
+  ];
+  let dependentDialects = ["::myquant::MyQuantDialect",
+                           "::mlir::quant::QuantDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def MyQuantVerifyIntegerOnly : Pass<"myquant-verify-integer-only",
                                     "::mlir::func::FuncOp"> {
   let summary = "Fails if float computation remains in the quantized region";

@@ -1,0 +1,570 @@
+//===- PropagateQParams.cpp - the dry run ---------------------------------===//
+//
+// Chooses every quantization parameter of a float model from its
+// statistics, connects them from layer to layer with a dataflow analysis,
+// and precomputes the integer weights and biases. The result is the "QDQ"
+// form: float ops between myquant.dequantize and myquant.quantize, with
+// integer constants for weights and biases; myquant-quantize turns it into
+// myquant ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+#include "myquant/Dialect/MyQuant/Transforms/FloatGraph.h"
+#include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+
+#include "mlir/Analysis/DataFlow/SparseAnalysis.h"
+#include "mlir/Analysis/DataFlow/Utils.h"
+#include "mlir/Analysis/DataFlowFramework.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <cmath>
+
+namespace myquant {
+#define GEN_PASS_DEF_MYQUANTPROPAGATEQPARAMS
+#include "myquant/Dialect/MyQuant/Transforms/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+using namespace myquant;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// The lattice: the real range a float tensor takes
+//===----------------------------------------------------------------------===//
+
+using Range = std::pair<double, double>;
+
+struct RealRange {
+  std::optional<Range> bounds;
+
+  /// The union: a value reached along two paths needs both ranges.
+  static RealRange join(const RealRange &lhs, const RealRange &rhs) {
+    if (!lhs.bounds)
+      return rhs;
+    if (!rhs.bounds)
+      return lhs;
+    return {Range(std::min(lhs.bounds->first, rhs.bounds->first),
+                  std::max(lhs.bounds->second, rhs.bounds->second))};
+  }
+  bool operator==(const RealRange &other) const {
+    return bounds == other.bounds;
+  }
+  void print(raw_ostream &os) const {
+    if (!bounds)
+      os << "<unknown>";
+    else
+      os << "[" << bounds->first << ", " << bounds->second << "]";
+  }
+};
+
+using RangeLattice = dataflow::Lattice<RealRange>;
+
+bool keepsOperandScale(Operation *op) {
+  return isSameScaleOp(op) || isa<tensor::PadOp>(op) ||
+         isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp>(op);
+}
+
+class RangeAnalysis
+    : public dataflow::SparseForwardDataFlowAnalysis<RangeLattice> {
+public:
+  RangeAnalysis(DataFlowSolver &solver, const DenseMap<Value, Range> &stats)
+      : SparseForwardDataFlowAnalysis(solver), stats(stats) {}
+
+  LogicalResult visitOperation(Operation *op,
+                               ArrayRef<const RangeLattice *> operands,
+                               ArrayRef<RangeLattice *> results) override {
+    for (auto [result, lattice] : llvm::zip(op->getResults(), results))
+      propagateIfChanged(lattice, lattice->join(transfer(op, result, operands)));
+    return success();
+  }
+
+  void setToEntryState(RangeLattice *lattice) override {
+    auto it = stats.find(lattice->getAnchor());
+    RealRange entry;
+    if (it != stats.end())
+      entry.bounds = it->second;
+    propagateIfChanged(lattice, lattice->join(entry));
+  }
+
+private:
+  RealRange transfer(Operation *op, Value result,
+                     ArrayRef<const RangeLattice *> operands) {
+    // Same-scale ops reuse their operand's parameters exactly, whatever
+    // their own statistics say: that is what makes them free.
+    if (keepsOperandScale(op) && !operands.empty())
+      return operands[0]->getValue();
+    auto it = stats.find(result);
+    if (it != stats.end())
+      return {it->second};
+    if (std::optional<ElementwiseKind> kind = classifyElementwise(op)) {
+      if (kind->kind == ElementwiseKind::Clamp && operands[0]->getValue().bounds) {
+        Range in = *operands[0]->getValue().bounds;
+        auto clamp = [&](double v) {
+          return std::min(std::max(v, kind->lo), kind->hi);
+        };
+        return {Range(clamp(in.first), clamp(in.second))};
+      }
+    }
+    if (isa<tensor::ConcatOp>(op)) {
+      RealRange all;
+      for (const RangeLattice *operand : operands)
+        all = RealRange::join(all, operand->getValue());
+      return all;
+    }
+    return {};
+  }
+
+  const DenseMap<Value, Range> &stats;
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+bool isFloatTensor(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && isa<FloatType>(type.getElementType());
+}
+
+bool isConstantLike(Operation *op) {
+  return op && (isa<arith::ConstantOp, tensor::EmptyOp, linalg::FillOp>(op) ||
+                isa<quant::StorageCastOp, DequantizeOp>(op));
+}
+
+/// The state of one dry run over one function.
+class DryRun {
+public:
+  DryRun(func::FuncOp funcOp, std::string activationType,
+         std::string weightGranularity, bool allowFloat,
+         ArrayRef<std::string> keepFloat)
+      : funcOp(funcOp), activationType(std::move(activationType)),
+        weightGranularity(std::move(weightGranularity)),
+        allowFloat(allowFloat), keepFloat(keepFloat) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult checkOptions();
+  /// Moves every myquant.stats annotation into `stats` and removes the op.
+  void collectStats();
+  /// Finds the layers, what they own, and what stays in float.
+  LogicalResult collectStructure();
+  FailureOr<quant::UniformQuantizedType> typeOf(Value value);
+  LogicalResult quantizeWeightsAndBias(ComputeChain &chain);
+  void applyConcatPolicy();
+  void insertQDQ();
+
+  func::FuncOp funcOp;
+  std::string activationType, weightGranularity;
+  bool allowFloat;
+  ArrayRef<std::string> keepFloat;
+
+  std::unique_ptr<DataFlowSolver> solver;
+  DenseMap<Value, Range> stats;
+  DenseMap<Value, quant::UniformQuantizedType> types;
+  SmallVector<ComputeChain, 4> chains;
+  DenseSet<Operation *> claimed;
+  /// Values a quantized op reads or writes: each needs statistics.
+  llvm::SetVector<Value> required;
+  /// Results inside a layer: they never get quantization parameters.
+  DenseSet<Value> internal;
+  bool isSigned = true;
+  bool perChannel = true;
+};
+
+struct PropagateQParamsPass
+    : myquant::impl::MyQuantPropagateQParamsBase<PropagateQParamsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp funcOp = getOperation();
+    if (funcOp.isExternal())
+      return;
+    SmallVector<std::string> keep(keepFloat.begin(), keepFloat.end());
+    DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep);
+    if (failed(dryRun.run()))
+      signalPassFailure();
+  }
+};
+
+LogicalResult DryRun::checkOptions() {
+  if (activationType != "int8" && activationType != "uint8")
+    return funcOp.emitError() << "activation-type must be int8 or uint8, got '"
+                            << activationType << "'";
+  if (weightGranularity != "per-channel" && weightGranularity != "per-tensor")
+    return funcOp.emitError()
+           << "weight-granularity must be per-channel or per-tensor, got '"
+           << weightGranularity << "'";
+  isSigned = activationType == "int8";
+  perChannel = weightGranularity == "per-channel";
+  return success();
+}
+
+void DryRun::collectStats() {
+  SmallVector<StatsOp> statsOps;
+  funcOp.walk([&](StatsOp op) { statsOps.push_back(op); });
+  for (StatsOp op : statsOps) {
+    Range range(*llvm::min_element(op.getMin()),
+                *llvm::max_element(op.getMax()));
+    Value input = op.getInput();
+    auto [it, inserted] = stats.try_emplace(input, range);
+    if (!inserted)
+      it->second = {std::min(it->second.first, range.first),
+                    std::max(it->second.second, range.second)};
+    op.getResult().replaceAllUsesWith(input);
+    op.erase();
+  }
+}
+
+FailureOr<quant::UniformQuantizedType>
+DryRun::typeOf(Value value) {
+  auto it = types.find(value);
+  if (it != types.end())
+    return it->second;
+  const RangeLattice *lattice = solver->lookupState<RangeLattice>(value);
+  if (!lattice || !lattice->getValue().bounds) {
+    InFlightDiagnostic diag =
+        value.getDefiningOp()
+            ? value.getDefiningOp()->emitError()
+                  << "the result of '" << value.getDefiningOp()->getName()
+                  << "' has no statistics"
+            : funcOp.emitError() << "argument #"
+                               << cast<BlockArgument>(value).getArgNumber()
+                               << " of '" << funcOp.getSymName()
+                               << "' has no statistics";
+    diag << "; calibrate the model or annotate the value with myquant.stats";
+    return failure();
+  }
+  Range range = *lattice->getValue().bounds;
+  auto type = getActivationType(
+      cast<RankedTensorType>(value.getType()).getElementType(), range.first,
+      range.second, isSigned);
+  types[value] = type;
+  return type;
+}
+
+LogicalResult DryRun::collectStructure() {
+  llvm::StringSet<> keep;
+  for (const std::string &name : keepFloat)
+    keep.insert(name);
+  auto claim = [&](Operation *op) {
+    if (op)
+      claimed.insert(op);
+  };
+  auto requireAll = [&](Operation *op) {
+    for (Value v : op->getOperands())
+      if (isFloatTensor(v) && !isConstantLike(v.getDefiningOp()))
+        required.insert(v);
+    for (Value v : op->getResults())
+      required.insert(v);
+  };
+  // Layers first: they own the pads, initial values and activations around
+  // them, which would otherwise be taken for standalone ops.
+  for (Operation &op : funcOp.getBody().getOps()) {
+    if (keep.contains(op.getName().getStringRef()) || claimed.contains(&op))
+      continue;
+    if (std::optional<ComputeChain> chain = matchComputeChain(&op)) {
+      claim(chain->anchor);
+      for (Operation *e : chain->epilogue)
+        claim(e);
+      auto linalgOp = cast<linalg::LinalgOp>(chain->anchor);
+      claim(linalgOp.getDpsInputs()[0].getDefiningOp<tensor::PadOp>());
+      claim(linalgOp.getDpsInits()[0].getDefiningOp());
+      if (chain->transposeRhs)
+        claim(chain->weightOperand->getOwner());
+      required.insert(chain->input);
+      required.insert(chain->output);
+      if (!getFloatConstant(chain->weight))
+        required.insert(chain->weight);
+      chains.push_back(*chain);
+      continue;
+    }
+    if (std::optional<PoolChain> pool = matchPoolChain(&op)) {
+      claim(pool->anchor);
+      for (Operation *e : pool->epilogue)
+        claim(e);
+      auto linalgOp = cast<linalg::LinalgOp>(pool->anchor);
+      claim(linalgOp.getDpsInputs()[0].getDefiningOp<tensor::PadOp>());
+      claim(linalgOp.getDpsInits()[0].getDefiningOp());
+      required.insert(pool->input);
+      required.insert(pool->output);
+    }
+  }
+  bool failedAny = false;
+  for (Operation &op : funcOp.getBody().getOps()) {
+    if (keep.contains(op.getName().getStringRef()) || claimed.contains(&op))
+      continue;
+    if (std::optional<ElementwiseKind> kind = classifyElementwise(&op)) {
+      if (kind->kind == ElementwiseKind::Add ||
+          kind->kind == ElementwiseKind::Mul ||
+          kind->kind == ElementwiseKind::Clamp) {
+        claim(&op);
+        requireAll(&op);
+        continue;
+      }
+    }
+    if (isSameScaleOp(&op) || isa<tensor::PadOp, tensor::ConcatOp>(&op)) {
+      claim(&op);
+      requireAll(&op);
+      continue;
+    }
+    bool touchesFloat =
+        llvm::any_of(op.getOperands(), isFloatTensor) ||
+        llvm::any_of(op.getResults(), isFloatTensor);
+    if (!touchesFloat || isConstantLike(&op) || isa<func::ReturnOp>(op))
+      continue;
+    if (!allowFloat) {
+      op.emitError() << "'" << op.getName()
+                     << "' cannot be quantized and allow-float=false";
+      failedAny = true;
+      continue;
+    }
+    op.emitRemark() << "'" << op.getName()
+                    << "' stays in float between dequantize and quantize";
+  }
+  // A claimed op's result that only claimed ops read lies inside a layer.
+  for (Operation *op : claimed)
+    for (Value result : op->getResults())
+      if (!required.contains(result) &&
+          llvm::all_of(result.getUsers(), [&](Operation *user) {
+            return claimed.contains(user);
+          }))
+        internal.insert(result);
+  return failure(failedAny);
+}
+
+/// Symmetric int8 weights in [-127, 127], per channel along `axis` or per
+/// tensor; returns the scales.
+SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
+                                    std::optional<unsigned> axis,
+                                    SmallVector<int8_t> &quantized) {
+  auto type = cast<RankedTensorType>(weights.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t channels = axis ? shape[*axis] : 1;
+  int64_t inner = 1;
+  if (axis)
+    for (unsigned d = *axis + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+  auto channelOf = [&](int64_t i) { return axis ? (i / inner) % channels : 0; };
+  SmallVector<double> values;
+  for (const APFloat &v : weights.getValues<APFloat>())
+    values.push_back(v.convertToDouble());
+  SmallVector<double> amax(channels, 0.0);
+  for (auto [i, v] : llvm::enumerate(values))
+    amax[channelOf(i)] = std::max(amax[channelOf(i)], std::abs(v));
+  SmallVector<double> scales;
+  for (double a : amax)
+    scales.push_back(a == 0.0 ? 1.0 : a / 127.0);
+  quantized.clear();
+  for (auto [i, v] : llvm::enumerate(values)) {
+    double q = std::nearbyint(v / scales[channelOf(i)]);
+    quantized.push_back(static_cast<int8_t>(std::clamp(q, -127.0, 127.0)));
+  }
+  return scales;
+}
+
+LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
+  Operation *anchor = chain.anchor;
+  FailureOr<quant::UniformQuantizedType> inType = typeOf(chain.input);
+  if (failed(inType))
+    return failure();
+  MLIRContext *ctx = anchor->getContext();
+  auto i8 = IntegerType::get(ctx, 8), i32 = IntegerType::get(ctx, 32);
+  int64_t zx = inType->getZeroPoint();
+  int64_t maxAbsX = std::max(zx - inType->getStorageTypeMin(),
+                             inType->getStorageTypeMax() - zx);
+
+  // Per output channel: scale of the weights and sum of |q_w|.
+  SmallVector<double> weightScales;
+  SmallVector<int64_t> absSums;
+  auto weightType = cast<RankedTensorType>(chain.weight.getType());
+  int64_t channels = weightType.getDimSize(chain.weightChannelDim);
+  int64_t reduction = weightType.getNumElements() / channels;
+  if (DenseFPElementsAttr constant = getFloatConstant(chain.weight)) {
+    std::optional<unsigned> axis;
+    if (perChannel)
+      axis = chain.weightChannelDim;
+    SmallVector<int8_t> quantized;
+    weightScales = quantizeWeights(constant, axis, quantized);
+    absSums.assign(channels, 0);
+    ArrayRef<int64_t> shape = weightType.getShape();
+    int64_t inner = 1;
+    for (unsigned d = chain.weightChannelDim + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+    for (auto [i, q] : llvm::enumerate(quantized))
+      absSums[(i / inner) % channels] += std::abs(q);
+    Type qtype;
+    if (perChannel) {
+      SmallVector<int64_t> zeros(channels, 0);
+      qtype = quant::UniformQuantizedPerAxisType::get(
+          quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
+          weightScales, zeros, chain.weightChannelDim, -127, 127);
+    } else {
+      qtype = quant::UniformQuantizedType::get(
+          quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
+          weightScales[0], 0, -127, 127);
+    }
+    OpBuilder b(chain.weightOperand->getOwner());
+    Location loc = chain.weight.getLoc();
+    auto storageType = weightType.clone(i8);
+    Value storage = arith::ConstantOp::create(
+        b, loc, DenseIntElementsAttr::get(storageType, ArrayRef(quantized)));
+    Value cast = quant::StorageCastOp::create(b, loc, weightType.clone(qtype),
+                                              storage);
+    chain.weightOperand->set(DequantizeOp::create(b, loc, weightType, cast));
+  } else {
+    // Activations on both sides (e.g. attention): per-tensor parameters.
+    FailureOr<quant::UniformQuantizedType> wType = typeOf(chain.weight);
+    if (failed(wType))
+      return failure();
+    weightScales.assign(1, wType->getScale());
+    int64_t zw = wType->getZeroPoint();
+    int64_t maxAbsW = std::max(zw - wType->getStorageTypeMin(),
+                               wType->getStorageTypeMax() - zw);
+    absSums.assign(1, reduction * maxAbsW);
+  }
+
+  SmallVector<int64_t> biasValues(channels, 0);
+  if (chain.bias) {
+    DenseFPElementsAttr constant = getFloatConstant(chain.bias);
+    if (!constant)
+      return anchor->emitError("the bias of '")
+             << anchor->getName() << "' must be a constant";
+    SmallVector<double> biasScales;
+    SmallVector<int32_t> quantized;
+    for (auto [c, v] : llvm::enumerate(constant.getValues<APFloat>())) {
+      double scale =
+          inType->getScale() * weightScales[weightScales.size() == 1 ? 0 : c];
+      double q = std::nearbyint(v.convertToDouble() / scale);
+      if (!(std::abs(q) <= INT32_MAX))
+        return anchor->emitError()
+               << "bias " << v.convertToDouble() << " of output channel " << c
+               << " is " << q << " in units of input scale * weight scale, "
+               << "beyond int32";
+      biasScales.push_back(scale);
+      quantized.push_back(static_cast<int32_t>(q));
+      biasValues[c] = static_cast<int64_t>(q);
+    }
+    auto biasType = cast<RankedTensorType>(chain.bias.getType());
+    SmallVector<int64_t> zeros(biasScales.size(), 0);
+    Type qtype = quant::UniformQuantizedPerAxisType::get(
+        quant::QuantizationFlags::Signed, i32, biasType.getElementType(),
+        biasScales, zeros, 0, INT32_MIN, INT32_MAX);
+    OpBuilder b(chain.biasOperand->getOwner());
+    Location loc = chain.bias.getLoc();
+    Value storage = arith::ConstantOp::create(
+        b, loc,
+        DenseIntElementsAttr::get(biasType.clone(i32), ArrayRef(quantized)));
+    Value cast =
+        quant::StorageCastOp::create(b, loc, biasType.clone(qtype), storage);
+    chain.biasOperand->set(DequantizeOp::create(b, loc, biasType, cast));
+  }
+
+  // The int32 accumulator sums |x - zx| * |w| over the reduction plus the
+  // bias; it must not overflow for any input.
+  for (int64_t c = 0; c < channels; ++c) {
+    int64_t sum = absSums[absSums.size() == 1 ? 0 : c];
+    // Both factors are below 2^32, so the product fits in 64 bits.
+    int64_t bound = sum * maxAbsX + std::abs(biasValues[c]);
+    if (bound > INT32_MAX)
+      return anchor->emitError()
+             << "the int32 accumulator of output channel " << c
+             << " can reach " << bound << " (" << reduction
+             << " products of up to " << maxAbsX << " x |w|), beyond "
+             << INT32_MAX;
+  }
+  return success();
+}
+
+void DryRun::applyConcatPolicy() {
+  funcOp.walk([&](tensor::ConcatOp concat) {
+    auto resultIt = types.find(concat.getResult());
+    if (resultIt == types.end())
+      return;
+    quant::UniformQuantizedType resultType = resultIt->second;
+    for (auto [i, operand] : llvm::enumerate(concat.getInputs())) {
+      auto it = types.find(operand);
+      if (it == types.end() || it->second == resultType)
+        continue;
+      Operation *producer = operand.getDefiningOp();
+      // A layer computing the operand for the concatenation alone can
+      // rescale straight into the concatenation's parameters.
+      if (producer && operand.hasOneUse() && !keepsOperandScale(producer)) {
+        it->second = resultType;
+        continue;
+      }
+      concat.emitRemark() << "operand #" << i << " is requantized from scale "
+                          << it->second.getScale() << ", zero point "
+                          << it->second.getZeroPoint() << " to scale "
+                          << resultType.getScale() << ", zero point "
+                          << resultType.getZeroPoint();
+    }
+  });
+}
+
+void DryRun::insertQDQ() {
+  for (auto [value, qtype] : types) {
+    if (internal.contains(value))
+      continue;
+    auto type = cast<RankedTensorType>(value.getType());
+    OpBuilder b(funcOp.getContext());
+    if (Operation *def = value.getDefiningOp())
+      b.setInsertionPointAfter(def);
+    else
+      b.setInsertionPointToStart(value.getParentBlock());
+    Location loc = value.getLoc();
+    auto quantize = QuantizeOp::create(b, loc, type.clone(qtype), value);
+    auto dequantize = DequantizeOp::create(b, loc, type, quantize);
+    value.replaceAllUsesExcept(dequantize, quantize);
+  }
+}
+
+LogicalResult DryRun::run() {
+  if (failed(checkOptions()))
+    return failure();
+  collectStats();
+  solver = std::make_unique<DataFlowSolver>();
+  dataflow::loadBaselineAnalyses(*solver);
+  solver->load<RangeAnalysis>(stats);
+  if (failed(solver->initializeAndRun(funcOp)))
+    return failure();
+  if (failed(collectStructure()))
+    return failure();
+
+  bool failedAny = false;
+  for (Value value : required)
+    if (isFloatTensor(value) && failed(typeOf(value)))
+      failedAny = true;
+  if (failedAny)
+    return failure();
+  // Values outside any layer that have statistics are quantized too, so
+  // that float ops between layers read and write quantized edges.
+  for (BlockArgument arg : funcOp.getArguments())
+    if (isFloatTensor(arg) && stats.count(arg))
+      (void)typeOf(arg);
+  funcOp.walk([&](Operation *op) {
+    if (op->getParentOp() != funcOp || isConstantLike(op))
+      return;
+    for (Value result : op->getResults()) {
+      const RangeLattice *lattice = solver->lookupState<RangeLattice>(result);
+      if (isFloatTensor(result) && !internal.contains(result) && lattice &&
+          lattice->getValue().bounds)
+        (void)typeOf(result);
+    }
+  });
+  for (ComputeChain &chain : chains)
+    if (failed(quantizeWeightsAndBias(chain)))
+      failedAny = true;
+  if (failedAny)
+    return failure();
+  applyConcatPolicy();
+  insertQDQ();
+  return success();
+}
+
+} // namespace
