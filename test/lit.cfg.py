@@ -31,6 +31,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.myquant_tools_dir, config.llvm_tools_dir]
 tools = [
     "myquant-opt",
+    "myquant-run",
+    "myquant-compile",
     ToolSubst("mlir-opt", os.path.join(config.llvm_tools_dir, "mlir-opt")),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

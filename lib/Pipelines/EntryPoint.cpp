@@ -77,8 +77,8 @@ llvm::Error checkEntryPointDefined(ModuleOp module, StringRef name) {
                      listCallableFunctions(module) + ")");
   auto func = dyn_cast<FunctionOpInterface>(symbol);
   if (!func)
-    return makeError("@" + name + " is a '" +
-                     symbol->getName().getStringRef() + "', not a function");
+    return makeError("@" + name + " is a '" + symbol->getName().getStringRef() +
+                     "', not a function");
   if (func.isExternal())
     return makeError("@" + name + " is only declared, it has no body");
   if (func.isPrivate())
@@ -123,15 +123,15 @@ static llvm::Expected<BufferSpec> getBufferSpec(Type type, StringRef funcName,
 llvm::Expected<EntryPoint> getEntryPoint(ModuleOp lowered, StringRef name) {
   if (llvm::Error error = checkEntryPointDefined(lowered, name))
     return std::move(error);
-  auto func = dyn_cast<LLVM::LLVMFuncOp>(
-      SymbolTable::lookupSymbolIn(lowered, name));
+  auto func =
+      dyn_cast<LLVM::LLVMFuncOp>(SymbolTable::lookupSymbolIn(lowered, name));
   if (!func)
     return makeError("@" + name + " was not lowered to an llvm.func");
 
   auto signatureAttr = func->getAttrOfType<TypeAttr>(kSignatureAttrName);
-  auto signature =
-      signatureAttr ? dyn_cast<FunctionType>(signatureAttr.getValue())
-                    : FunctionType();
+  auto signature = signatureAttr
+                       ? dyn_cast<FunctionType>(signatureAttr.getValue())
+                       : FunctionType();
   if (!signature)
     return makeError(
         "@" + name + " has no '" + kSignatureAttrName +

@@ -39,7 +39,9 @@ public:
     this->emitCInterface = emitCInterface;
   }
 
-  StringRef getArgument() const final { return "myquant-annotate-entry-points"; }
+  StringRef getArgument() const final {
+    return "myquant-annotate-entry-points";
+  }
   StringRef getDescription() const final {
     return "Record the tensor signature of public functions, make their "
            "arguments read-only and optionally request a C interface";
@@ -62,9 +64,9 @@ public:
       // caller's inputs must stay intact, so writes go to a copy instead.
       for (auto [index, type] : llvm::enumerate(func.getArgumentTypes()))
         if (isa<TensorType>(type))
-          func.setArgAttr(index,
-                          bufferization::BufferizationDialect::kWritableAttrName,
-                          BoolAttr::get(ctx, false));
+          func.setArgAttr(
+              index, bufferization::BufferizationDialect::kWritableAttrName,
+              BoolAttr::get(ctx, false));
     }
   }
 
@@ -79,7 +81,9 @@ class MemRefCopyToLinalgPass
 public:
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MemRefCopyToLinalgPass)
 
-  StringRef getArgument() const final { return "myquant-memref-copy-to-linalg"; }
+  StringRef getArgument() const final {
+    return "myquant-memref-copy-to-linalg";
+  }
   StringRef getDescription() const final {
     return "Rewrite memref.copy between strided views into linalg.copy";
   }
@@ -164,7 +168,8 @@ LogicalResult lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options) {
   // and leaves everything else in place; say so here rather than as an
   // obscure translation failure later.
   WalkResult result = module->walk([](Operation *op) {
-    if (isa<ModuleOp>(op) || isa_and_nonnull<LLVM::LLVMDialect>(op->getDialect()))
+    if (isa<ModuleOp>(op) ||
+        isa_and_nonnull<LLVM::LLVMDialect>(op->getDialect()))
       return WalkResult::advance();
     op->emitError() << "'" << op->getName()
                     << "' was not lowered to the LLVM dialect";

@@ -297,18 +297,20 @@ LogicalResult DryRun::collectStructure() {
   }
   bool failedAny = false;
   for (Operation &op : funcOp.getBody().getOps()) {
-    if (keep.contains(op.getName().getStringRef()) || claimed.contains(&op))
+    if (claimed.contains(&op))
       continue;
-    if (std::optional<ElementwiseKind> kind = classifyElementwise(&op)) {
-      if (kind->kind == ElementwiseKind::Add ||
-          kind->kind == ElementwiseKind::Mul ||
-          kind->kind == ElementwiseKind::Clamp) {
-        claim(&op);
-        requireAll(&op);
-        continue;
-      }
+    bool kept = keep.contains(op.getName().getStringRef());
+    std::optional<ElementwiseKind> kind = classifyElementwise(&op);
+    if (!kept && kind &&
+        (kind->kind == ElementwiseKind::Add ||
+         kind->kind == ElementwiseKind::Mul ||
+         kind->kind == ElementwiseKind::Clamp)) {
+      claim(&op);
+      requireAll(&op);
+      continue;
     }
-    if (isSameScaleOp(&op) || isa<tensor::PadOp, tensor::ConcatOp>(&op)) {
+    if (!kept &&
+        (isSameScaleOp(&op) || isa<tensor::PadOp, tensor::ConcatOp>(&op))) {
       claim(&op);
       requireAll(&op);
       continue;
@@ -508,17 +510,23 @@ void DryRun::applyConcatPolicy() {
 }
 
 void DryRun::insertQDQ() {
-  for (auto [value, qtype] : types) {
-    if (internal.contains(value))
+  // Program order, so that the output is deterministic.
+  SmallVector<Value> values(funcOp.getArguments().begin(),
+                            funcOp.getArguments().end());
+  for (Operation &op : funcOp.getBody().getOps())
+    values.append(op.result_begin(), op.result_end());
+  OpBuilder argBuilder = OpBuilder::atBlockBegin(&funcOp.getBody().front());
+  for (Value value : values) {
+    auto it = types.find(value);
+    if (it == types.end() || internal.contains(value))
       continue;
     auto type = cast<RankedTensorType>(value.getType());
-    OpBuilder b(funcOp.getContext());
+    OpBuilder opBuilder(funcOp.getContext());
     if (Operation *def = value.getDefiningOp())
-      b.setInsertionPointAfter(def);
-    else
-      b.setInsertionPointToStart(value.getParentBlock());
+      opBuilder.setInsertionPointAfter(def);
+    OpBuilder &b = value.getDefiningOp() ? opBuilder : argBuilder;
     Location loc = value.getLoc();
-    auto quantize = QuantizeOp::create(b, loc, type.clone(qtype), value);
+    auto quantize = QuantizeOp::create(b, loc, type.clone(it->second), value);
     auto dequantize = DequantizeOp::create(b, loc, type, quantize);
     value.replaceAllUsesExcept(dequantize, quantize);
   }
