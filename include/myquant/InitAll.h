@@ -7,6 +7,7 @@
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Pipelines/PTQ.h"
 #include "myquant/Pipelines/Pipelines.h"
 
 namespace myquant {
@@ -22,6 +23,7 @@ inline void registerAllPasses() {
   registerMyQuantPasses();
   registerMyQuantConversionPasses();
   registerLowerToLLVMPipeline();
+  registerPTQPipeline();
 }
 
 } // namespace myquant

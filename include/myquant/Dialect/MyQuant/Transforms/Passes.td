@@ -84,6 +84,22 @@ def MyQuantQuantize : Pass<"myquant-quantize", "::mlir::func::FuncOp"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def MyQuantIntegerSignature : Pass<"myquant-integer-signature",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "Moves the float boundary out of the function";
+  let description = [{
+    A function argument read only by `myquant.quantize` ops of one type
+    becomes an argument of that quantized type, and a result produced by a
+    `myquant.dequantize` is returned quantized; the parameters the caller
+    needs to convert are recorded on the function as
+    `myquant.input_qparams` and `myquant.output_qparams` (one
+    `{scale, zero_point}` dictionary per argument or result). After
+    lowering, the function takes and returns int8 and contains no float
+    instruction. Arguments or results that cannot move are reported.
+  }];
+  let dependentDialects = ["::myquant::MyQuantDialect"];
+}
+
 def MyQuantVerifyIntegerOnly : Pass<"myquant-verify-integer-only",
                                     "::mlir::func::FuncOp"> {
   let summary = "Fails if float computation remains in the quantized region";

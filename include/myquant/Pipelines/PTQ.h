@@ -1,0 +1,59 @@
+//===- PTQ.h - the post-training quantization pipeline ----------*- C++ -*-===//
+//
+// `myquant-ptq`: a float model annotated with myquant.stats in, myquant ops
+// on quantized tensors out (dry run, quantize, optionally integer function
+// signatures, and the integer-only check).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_PIPELINES_PTQ_H
+#define MYQUANT_PIPELINES_PTQ_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+
+namespace myquant {
+
+struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
+  Option<RoundingMode> rounding{
+      *this, "rounding", llvm::cl::desc("Requantization rounding"),
+      llvm::cl::init(RoundingMode::Single),
+      llvm::cl::values(
+          clEnumValN(RoundingMode::Single, "single",
+                     "(v * m + 2^(s-1)) >> s in 64 bits"),
+          clEnumValN(RoundingMode::Gemmlowp, "gemmlowp",
+                     "gemmlowp's doubling high multiply, then a rounding "
+                     "shift"))};
+  Option<std::string> weightGranularity{
+      *this, "weight-granularity",
+      llvm::cl::desc("Weight scales: per-channel or per-tensor"),
+      llvm::cl::init("per-channel")};
+  Option<std::string> activationType{
+      *this, "activation-type",
+      llvm::cl::desc("Activation storage: int8 or uint8"),
+      llvm::cl::init("int8")};
+  ListOption<std::string> keepFloat{
+      *this, "keep-float",
+      llvm::cl::desc("Names of ops to keep in float, e.g. linalg.matmul")};
+  Option<bool> allowFloat{
+      *this, "allow-float",
+      llvm::cl::desc("Keep unsupported ops in float instead of failing; "
+                     "false also verifies that the result is integer-only"),
+      llvm::cl::init(true)};
+  Option<bool> integerIO{
+      *this, "integer-io",
+      llvm::cl::desc("Take and return int8 tensors (qparams recorded on the "
+                     "function) instead of float"),
+      llvm::cl::init(false)};
+};
+
+/// Adds the passes of `myquant-ptq` to `pm` (anchored on builtin.module).
+void buildPTQPipeline(mlir::OpPassManager &pm, const PTQOptions &options);
+
+/// Registers `myquant-ptq`.
+void registerPTQPipeline();
+
+} // namespace myquant
+
+#endif // MYQUANT_PIPELINES_PTQ_H

@@ -1,0 +1,43 @@
+//===- PTQ.cpp - the post-training quantization pipeline ------------------===//
+
+#include "myquant/Pipelines/PTQ.h"
+#include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace myquant {
+
+void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  MyQuantPropagateQParamsOptions propagate;
+  propagate.activationType = options.activationType;
+  propagate.weightGranularity = options.weightGranularity;
+  propagate.allowFloat = options.allowFloat;
+  propagate.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+  funcPm.addPass(createMyQuantPropagateQParams(propagate));
+  MyQuantQuantizeOptions quantize;
+  quantize.rounding = options.rounding;
+  funcPm.addPass(createMyQuantQuantize(quantize));
+  if (options.integerIO)
+    funcPm.addPass(createMyQuantIntegerSignature());
+  if (!options.allowFloat) {
+    MyQuantVerifyIntegerOnlyOptions verify;
+    verify.allowFloatBoundary = !options.integerIO;
+    funcPm.addPass(createMyQuantVerifyIntegerOnly(verify));
+  }
+  funcPm.addPass(createCSEPass());
+}
+
+void registerPTQPipeline() {
+  PassPipelineRegistration<PTQOptions>(
+      "myquant-ptq",
+      "Static post-training quantization of a float model annotated with "
+      "myquant.stats: dry run, quantize, integer-only check",
+      buildPTQPipeline);
+}
+
+} // namespace myquant
