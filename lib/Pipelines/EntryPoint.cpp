@@ -117,6 +117,7 @@ static llvm::Expected<BufferSpec> getBufferSpec(Type type, StringRef funcName,
     return unsupported("supported element types are f32, f64, i8, i32, i64");
   spec.shape.assign(shaped.getShape().begin(), shaped.getShape().end());
   spec.typeName = typeToString(type);
+  spec.isMemRef = isa<MemRefType>(type);
   return spec;
 }
 

@@ -40,6 +40,8 @@ struct BufferSpec {
   llvm::SmallVector<int64_t> shape;
   /// The type as written, for messages.
   std::string typeName;
+  /// A memref in the signature: unlike a tensor, the function may write it.
+  bool isMemRef = false;
 
   int64_t getRank() const { return shape.size(); }
   /// Words in the memref descriptor: two pointers, the offset, the sizes and

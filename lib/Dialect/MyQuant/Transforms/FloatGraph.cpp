@@ -16,10 +16,21 @@ Value myquant::stripDequantize(Value value) {
 }
 
 DenseFPElementsAttr myquant::getFloatConstant(Value value) {
-  DenseFPElementsAttr attr;
-  if (matchPattern(value, m_Constant(&attr)))
-    return attr;
-  return {};
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return {};
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr))
+    return dense;
+  // Large weights arrive as dense_resource blobs (hex is ~30x faster to
+  // parse than decimal); read them through the same interface.
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource || !resource.getElementType().isF32())
+    return {};
+  std::optional<ArrayRef<float>> values =
+      cast<DenseF32ResourceElementsAttr>(resource).tryGetAsArrayRef();
+  if (!values)
+    return {};
+  return DenseFPElementsAttr::get(resource.getType(), *values);
 }
 
 /// A scalar float constant, defined in a body or captured from above.
@@ -300,15 +311,26 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
   } else if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(anchor)) {
     chain.kind = ComputeChain::Matmul;
     unsigned rank = rhsType.getRank();
-    // Only the canonical maps; user-defined transposes are matched below
-    // through an explicit linalg.transpose of the rhs.
-    if (auto matmul = dyn_cast<linalg::MatmulOp>(anchor))
-      if (matmul.hasUserDefinedMaps())
-        return std::nullopt;
+    // The canonical maps, or the rhs read transposed ([N, K]).
+    if (auto matmul = dyn_cast<linalg::MatmulOp>(anchor)) {
+      if (matmul.hasUserDefinedMaps()) {
+        MLIRContext *ctx = anchor->getContext();
+        AffineExpr m, n, k;
+        bindDims(ctx, m, n, k);
+        auto map = [&](ArrayRef<AffineExpr> exprs) {
+          return AffineMap::get(3, 0, exprs, ctx);
+        };
+        if (matmul.getIndexingMapsArray() !=
+            SmallVector<AffineMap>{map({m, k}), map({n, k}), map({m, n})})
+          return std::nullopt;
+        chain.transposeRhs = true;
+      }
+    }
     if (auto batch = dyn_cast<linalg::BatchMatmulOp>(anchor))
       if (batch.hasUserDefinedMaps())
         return std::nullopt;
-    if (auto transpose = stripDequantize(rhs).getDefiningOp<linalg::TransposeOp>()) {
+    auto transpose = stripDequantize(rhs).getDefiningOp<linalg::TransposeOp>();
+    if (transpose && !chain.transposeRhs) {
       ArrayRef<int64_t> perm = transpose.getPermutation();
       bool swapsLast = rank == 2 ? perm == ArrayRef<int64_t>{1, 0}
                                  : perm == ArrayRef<int64_t>{0, 2, 1};

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the GoogleTest unit
+# tests and the lit suite (through CTest), then the Python tests.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${MYQUANT_BUILD_DIR:-$ROOT/build}"
+
+"$ROOT/scripts/install-deps.sh"
+"$ROOT/scripts/build.sh"
+
+echo "== unit and lit tests (ctest) =="
+(cd "$BUILD" && ctest --output-on-failure -j2)
+
+echo "== Python tests (pytest) =="
+cd "$ROOT"
+MYQUANT_BUILD_DIR="$BUILD" /usr/bin/python3 -m pytest -q python/tests

@@ -1,0 +1,458 @@
+//===- myquant-compile.cpp - compile a model to an object or library ------===//
+//
+//   myquant-compile model.mlir --function=NAME -o model.o [--header=model.h]
+//   myquant-compile model.mlir --function=NAME --shared -o libmodel.so
+//
+// Lowers with myquant-lower-to-llvm, translates to LLVM IR and runs
+// `clang-22 -O3` on it (plain llc would skip the IR optimizer). The header
+// declares `_mlir_ciface_NAME` with one memref descriptor struct per
+// argument and result, and the quantization parameters the function carries
+// in `myquant.input_qparams` / `myquant.output_qparams`, if any.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/InitAll.h"
+#include "myquant/Pipelines/EntryPoint.h"
+#include "myquant/Pipelines/Pipelines.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+
+using namespace mlir;
+using namespace myquant;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory compileCategory("myquant-compile options");
+
+static cl::opt<std::string> inputFilename(cl::Positional,
+                                          cl::desc("<input .mlir file>"),
+                                          cl::init("-"),
+                                          cl::cat(compileCategory));
+static cl::opt<std::string>
+    functionName("function", cl::Required,
+                 cl::desc("Public function whose C interface the header "
+                          "declares"),
+                 cl::value_desc("name"), cl::cat(compileCategory));
+static cl::opt<std::string> outputFilename("o", cl::Required,
+                                           cl::desc("Output file"),
+                                           cl::value_desc("file"),
+                                           cl::cat(compileCategory));
+static cl::opt<bool> shared("shared",
+                            cl::desc("Link a shared library instead of "
+                                     "compiling an object file"),
+                            cl::cat(compileCategory));
+static cl::opt<bool> emitLLVM("emit-llvm",
+                              cl::desc("Write the LLVM IR instead of "
+                                       "compiling it"),
+                              cl::cat(compileCategory));
+static cl::opt<std::string> headerFilename("header",
+                                           cl::desc("Also write a C header"),
+                                           cl::value_desc("file.h"),
+                                           cl::cat(compileCategory));
+static cl::opt<std::string>
+    compilerPath("cc",
+                 cl::desc("C compiler for the LLVM IR (default: "
+                          "clang-22, then clang, from PATH)"),
+                 cl::value_desc("path"), cl::cat(compileCategory));
+static cl::opt<unsigned> optLevel("opt-level",
+                                  cl::desc("Optimization level (0-3)"),
+                                  cl::init(3), cl::cat(compileCategory));
+static cl::list<std::string>
+    compilerArgs("cc-arg",
+                 cl::desc("Extra argument for the C compiler (e.g. "
+                          "-march=native)"),
+                 cl::value_desc("arg"), cl::cat(compileCategory));
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "myquant-compile") << message << "\n";
+  return 1;
+}
+
+static int fail(llvm::Error error) {
+  std::string message = llvm::toString(std::move(error));
+  return fail(message);
+}
+
+static void warn(const llvm::Twine &message) {
+  llvm::WithColor::warning(llvm::errs(), "myquant-compile") << message << "\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Header
+//===----------------------------------------------------------------------===//
+
+static bool isCIdentifier(llvm::StringRef name) {
+  return !name.empty() && !llvm::isDigit(name.front()) &&
+         llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+static llvm::StringRef getCType(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return "float";
+  case ElementKind::F64:
+    return "double";
+  case ElementKind::I8:
+    return "int8_t";
+  case ElementKind::I32:
+    return "int32_t";
+  case ElementKind::I64:
+    return "int64_t";
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+/// "myquant_memref_f32_4d": one struct per element type and rank, shared by
+/// every header (guarded), so two models can be used in one file.
+static std::string getDescriptorName(const BufferSpec &spec) {
+  return ("myquant_memref_" + getElementKindName(spec.element) + "_" +
+          llvm::Twine(spec.getRank()) + "d")
+      .str();
+}
+
+static void emitDescriptor(llvm::raw_ostream &os, const BufferSpec &spec) {
+  std::string name = getDescriptorName(spec);
+  std::string guard = llvm::StringRef(name).upper();
+  llvm::StringRef type = getCType(spec.element);
+  os << "#ifndef " << guard << "\n#define " << guard << "\n"
+     << "typedef struct " << name << " {\n"
+     << "  " << type << " *allocated;\n"
+     << "  " << type << " *aligned;\n"
+     << "  int64_t offset;\n";
+  if (spec.getRank() > 0)
+    os << "  int64_t sizes[" << spec.getRank() << "];\n"
+       << "  int64_t strides[" << spec.getRank() << "];\n";
+  os << "} " << name << ";\n#endif\n\n";
+}
+
+namespace {
+struct QParams {
+  double scale;
+  int64_t zeroPoint;
+};
+} // namespace
+
+/// Reads an array of {scale, zero_point} dictionaries (or [scale,
+/// zero_point] pairs). The format is not fixed yet, so anything else only
+/// leaves the constants out of the header.
+static std::optional<llvm::SmallVector<QParams>>
+readQParams(Operation *func, llvm::StringRef attrName) {
+  Attribute attr = func->getAttr(attrName);
+  if (!attr)
+    return std::nullopt;
+  auto malformed = [&]() -> std::optional<llvm::SmallVector<QParams>> {
+    warn("ignoring '" + attrName + "' of @" + functionName +
+         ": expected an array of {scale = <float>, zero_point = <integer>}");
+    return std::nullopt;
+  };
+  auto array = dyn_cast<ArrayAttr>(attr);
+  if (!array)
+    return malformed();
+  llvm::SmallVector<QParams> result;
+  for (Attribute entry : array) {
+    Attribute scale, zeroPoint;
+    if (auto dict = dyn_cast<DictionaryAttr>(entry)) {
+      scale = dict.get("scale");
+      zeroPoint = dict.get("zero_point");
+    } else if (auto pair = dyn_cast<ArrayAttr>(entry);
+               pair && pair.size() == 2) {
+      scale = pair[0];
+      zeroPoint = pair[1];
+    }
+    auto zeroPointAttr = dyn_cast_or_null<IntegerAttr>(zeroPoint);
+    if (!zeroPointAttr)
+      return malformed();
+    if (auto floatAttr = dyn_cast_or_null<FloatAttr>(scale))
+      result.push_back({floatAttr.getValueAsDouble(), zeroPointAttr.getInt()});
+    else
+      return malformed();
+  }
+  return result;
+}
+
+static void emitQParams(llvm::raw_ostream &os, llvm::StringRef name,
+                        llvm::ArrayRef<QParams> params) {
+  os << "#define " << functionName << "_NUM_" << llvm::StringRef(name).upper()
+     << " " << params.size() << "\n";
+  if (params.empty())
+    return;
+  os << "static const myquant_qparams " << functionName << "_" << name << "["
+     << params.size() << "] = {\n";
+  for (const QParams &param : params)
+    os << "  {" << llvm::format("%.17g", param.scale) << ", " << param.zeroPoint
+       << "},\n";
+  os << "};\n";
+}
+
+static void emitShapes(llvm::raw_ostream &os, llvm::StringRef kind,
+                       llvm::ArrayRef<BufferSpec> specs) {
+  for (auto [index, spec] : llvm::enumerate(specs)) {
+    os << "/* " << kind << " " << index << ": " << spec.typeName << " */\n";
+    if (spec.getRank() == 0)
+      continue;
+    os << "static const int64_t " << functionName << "_" << kind << index
+       << "_shape[" << spec.getRank() << "] = {";
+    llvm::interleaveComma(spec.shape, os, [&](int64_t size) {
+      os << (ShapedType::isDynamic(size) ? -1 : size);
+    });
+    os << "};\n";
+  }
+}
+
+static llvm::Error writeHeader(const EntryPoint &entry) {
+  if (!isCIdentifier(entry.name))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "@" + entry.name +
+            " is not a valid C identifier, so its C interface cannot be "
+            "declared in a header");
+  std::string errorMessage;
+  std::unique_ptr<llvm::ToolOutputFile> file =
+      openOutputFile(headerFilename, &errorMessage);
+  if (!file)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   errorMessage);
+  llvm::raw_ostream &os = file->os();
+
+  std::string guard = "MYQUANT_";
+  for (char c : llvm::sys::path::filename(headerFilename))
+    guard += llvm::isAlnum(c) ? llvm::toUpper(c) : '_';
+  os << "/* Generated by myquant-compile from "
+     << llvm::sys::path::filename(inputFilename) << " for @" << entry.name
+     << ". Do not edit. */\n"
+     << "#ifndef " << guard << "\n#define " << guard << "\n\n"
+     << "#include <stdint.h>\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "/* Memref descriptors. Element (i0, i1, ...) is at\n"
+     << "   aligned[offset + i0 * strides[0] + i1 * strides[1] + ...]. For an\n"
+     << "   input, set allocated = aligned = the data, offset = 0, sizes = "
+        "the\n"
+     << "   shape and strides = C-order strides (shape {2, 3}: {3, 1}). */\n";
+  llvm::SmallVector<const BufferSpec *> all;
+  for (const BufferSpec &spec : entry.results)
+    all.push_back(&spec);
+  for (const BufferSpec &spec : entry.inputs)
+    all.push_back(&spec);
+  llvm::StringSet<> emitted;
+  for (const BufferSpec *spec : all)
+    if (emitted.insert(getDescriptorName(*spec)).second)
+      emitDescriptor(os, *spec);
+
+  if (entry.results.size() > 1) {
+    os << "/* The results of @" << entry.name << ", in order. */\n"
+       << "typedef struct " << entry.name << "_results {\n";
+    for (auto [index, spec] : llvm::enumerate(entry.results))
+      os << "  " << getDescriptorName(spec) << " result" << index << ";\n";
+    os << "} " << entry.name << "_results;\n\n";
+  }
+
+  os << "#define " << entry.name << "_NUM_INPUTS " << entry.inputs.size()
+     << "\n#define " << entry.name << "_NUM_RESULTS " << entry.results.size()
+     << "\n/* Shapes; -1 is a dynamic size. */\n";
+  emitShapes(os, "input", entry.inputs);
+  emitShapes(os, "result", entry.results);
+  os << "\n";
+
+  std::optional<llvm::SmallVector<QParams>> inputQParams =
+      readQParams(entry.func, "myquant.input_qparams");
+  std::optional<llvm::SmallVector<QParams>> outputQParams =
+      readQParams(entry.func, "myquant.output_qparams");
+  if (inputQParams || outputQParams) {
+    os << "#ifndef MYQUANT_QPARAMS\n#define MYQUANT_QPARAMS\n"
+       << "/* real = scale * (quantized - zero_point) */\n"
+       << "typedef struct myquant_qparams {\n  double scale;\n"
+       << "  int64_t zero_point;\n} myquant_qparams;\n#endif\n";
+    if (inputQParams)
+      emitQParams(os, "input_qparams", *inputQParams);
+    if (outputQParams)
+      emitQParams(os, "output_qparams", *outputQParams);
+    os << "\n";
+  }
+
+  os << "/* Calls @" << entry.name << ".";
+  if (llvm::none_of(entry.inputs,
+                    [](const BufferSpec &spec) { return spec.isMemRef; }))
+    os << " Inputs are only read.";
+  if (!entry.results.empty())
+    os << " The result descriptor"
+       << (entry.results.size() > 1 ? "s are" : " is")
+       << " filled in;\n   each result buffer is a fresh malloc() owned by the "
+          "caller: free(allocated)";
+  os << ". */\nvoid _mlir_ciface_" << entry.name << "(";
+  bool first = true;
+  auto separator = [&]() {
+    if (!first)
+      os << ", ";
+    first = false;
+  };
+  if (entry.results.size() == 1) {
+    separator();
+    os << getDescriptorName(entry.results.front()) << " *result";
+  } else if (entry.results.size() > 1) {
+    separator();
+    os << entry.name << "_results *results";
+  }
+  for (auto [index, spec] : llvm::enumerate(entry.inputs)) {
+    separator();
+    os << getDescriptorName(spec) << " *arg" << index;
+  }
+  if (first)
+    os << "void";
+  os << ");\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+
+  file->keep();
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Compilation
+//===----------------------------------------------------------------------===//
+
+static llvm::Error runCompiler(llvm::StringRef irPath) {
+  auto error = [](const llvm::Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
+  std::string compiler = compilerPath;
+  if (compiler.empty()) {
+    for (llvm::StringRef name : {"clang-22", "clang"}) {
+      if (llvm::ErrorOr<std::string> path =
+              llvm::sys::findProgramByName(name)) {
+        compiler = *path;
+        break;
+      }
+    }
+    if (compiler.empty())
+      return error("cannot find clang-22 or clang in PATH; pass --cc=<path>");
+  }
+
+  std::string optFlag =
+      "-O" + std::to_string(std::min(optLevel.getValue(), 3u));
+  llvm::SmallVector<llvm::StringRef> args = {compiler, optFlag, "-fPIC",
+                                             "-Wno-override-module"};
+  if (shared)
+    args.push_back("-shared");
+  else
+    args.push_back("-c");
+  for (const std::string &arg : compilerArgs)
+    args.push_back(arg);
+  args.append({"-x", "ir", irPath, "-o", outputFilename});
+  // Math intrinsics (roundeven, ...) may become libm calls.
+  if (shared)
+    args.push_back("-lm");
+
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(compiler, args, /*Env=*/std::nullopt,
+                                         /*Redirects=*/{}, /*SecondsToWait=*/0,
+                                         /*MemoryLimit=*/0, &message);
+  if (status < 0)
+    return error("cannot run " + compiler + ": " + message);
+  if (status != 0)
+    return error(compiler + " failed with exit code " + llvm::Twine(status));
+  return llvm::Error::success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(compileCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "myquant-compile: lower a module and compile it to an object file or a "
+      "shared library with a C header\n");
+  if (optLevel > 3)
+    return fail("--opt-level must be between 0 and 3");
+  if (shared && emitLLVM)
+    return fail("--shared and --emit-llvm cannot be combined");
+
+  DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  myquant::registerAllDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(inputFilename, &errorMessage);
+  if (!file)
+    return fail(errorMessage);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail("cannot parse " + inputFilename);
+
+  if (llvm::Error error = checkEntryPointDefined(*module, functionName))
+    return fail(std::move(error));
+  if (failed(lowerToLLVM(*module, LowerToLLVMOptions())))
+    return fail("cannot lower " + inputFilename + " to the LLVM dialect");
+  if (!headerFilename.empty()) {
+    llvm::Expected<EntryPoint> entry = getEntryPoint(*module, functionName);
+    if (!entry)
+      return fail(entry.takeError());
+    if (llvm::Error error = writeHeader(*entry))
+      return fail(std::move(error));
+  }
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(
+      *module, llvmContext, llvm::sys::path::stem(inputFilename));
+  if (!llvmModule)
+    return fail("cannot translate " + inputFilename + " to LLVM IR");
+
+  if (emitLLVM) {
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(outputFilename, &errorMessage);
+    if (!output)
+      return fail(errorMessage);
+    llvmModule->print(output->os(), nullptr);
+    output->keep();
+    return 0;
+  }
+
+  int fd;
+  llvm::SmallString<128> irPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("myquant-compile",
+                                                              "ll", fd, irPath))
+    return fail("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover remover(irPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvmModule->print(os, nullptr);
+    os.close();
+    if (os.has_error()) {
+      std::string message = os.error().message();
+      os.clear_error();
+      return fail("cannot write " + irPath + ": " + message);
+    }
+  }
+  if (llvm::Error error = runCompiler(irPath))
+    return fail(std::move(error));
+  return 0;
+}

@@ -1,0 +1,350 @@
+//===- myquant-run.cpp - JIT-run one function on .npy inputs --------------===//
+//
+//   myquant-run model.mlir --function=NAME --input=a.npy [--input=b.npy ...]
+//               [--output=out.npy ...] [--print]
+//
+// The module may be at any level myquant-lower-to-llvm accepts (myquant
+// ops, linalg on tensors, or already lowered by it). It is lowered, JIT
+// compiled with mlir::ExecutionEngine, and NAME is called through
+// `_mlir_ciface_NAME` with one memref descriptor per .npy input; results come
+// back through the leading out-pointer (see myquant/Pipelines/EntryPoint.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Npy.h"
+
+#include "myquant/InitAll.h"
+#include "myquant/Pipelines/EntryPoint.h"
+#include "myquant/Pipelines/Pipelines.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace myquant;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory runCategory("myquant-run options");
+
+static cl::opt<std::string> inputFilename(cl::Positional,
+                                          cl::desc("<input .mlir file>"),
+                                          cl::init("-"), cl::cat(runCategory));
+static cl::opt<std::string> functionName("function", cl::Required,
+                                         cl::desc("Public function to call"),
+                                         cl::value_desc("name"),
+                                         cl::cat(runCategory));
+static cl::list<std::string>
+    inputFiles("input", cl::desc(".npy file for the next argument, in order"),
+               cl::value_desc("file.npy"), cl::cat(runCategory));
+static cl::list<std::string>
+    outputFiles("output", cl::desc(".npy file for the next result, in order"),
+                cl::value_desc("file.npy"), cl::cat(runCategory));
+static cl::opt<bool>
+    printResults("print",
+                 cl::desc("Print the results (the default without --output)"),
+                 cl::cat(runCategory));
+static cl::opt<unsigned> optLevel("opt-level",
+                                  cl::desc("LLVM optimization level (0-3)"),
+                                  cl::init(3), cl::cat(runCategory));
+static cl::list<std::string>
+    sharedLibs("shared-libs",
+               cl::desc("Libraries with symbols the module calls (e.g. "
+                        "libmlir_c_runner_utils.so)"),
+               cl::CommaSeparated, cl::cat(runCategory));
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "myquant-run") << message << "\n";
+  return 1;
+}
+
+static int fail(llvm::Error error) {
+  std::string message = llvm::toString(std::move(error));
+  return fail(message);
+}
+
+static std::string plural(size_t count, llvm::StringRef noun) {
+  return std::to_string(count) + " " + noun.str() + (count == 1 ? "" : "s");
+}
+
+/// A memref descriptor as 64-bit words: allocated, aligned, offset, sizes,
+/// strides.
+using Descriptor = llvm::SmallVector<int64_t>;
+
+static Descriptor makeDescriptor(void *data, llvm::ArrayRef<int64_t> shape) {
+  Descriptor words;
+  words.push_back(reinterpret_cast<intptr_t>(data));
+  words.push_back(reinterpret_cast<intptr_t>(data));
+  words.push_back(0);
+  words.append(shape.begin(), shape.end());
+  llvm::SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
+    strides[dim] = strides[dim + 1] * shape[dim + 1];
+  words.append(strides.begin(), strides.end());
+  return words;
+}
+
+/// Checks one .npy file against the argument it is passed as.
+static llvm::Error checkInput(const NpyArray &array, const BufferSpec &spec,
+                              size_t index, llvm::StringRef path) {
+  auto mismatch = [&](llvm::StringRef why) {
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "argument #" + llvm::Twine(index) + " of @" + functionName +
+            " expects " + spec.typeName + " (dtype '" +
+            getNpyDescr(spec.element) + "'), but " + path + " holds " +
+            array.describe() + ": " + why);
+  };
+  if (!array.element || *array.element != spec.element)
+    return mismatch("wrong dtype");
+  if (array.fortranOrder)
+    return mismatch("Fortran order is not supported, save a C-order array");
+  if (array.shape.size() != spec.shape.size())
+    return mismatch("wrong rank");
+  for (auto [have, want] : llvm::zip(array.shape, spec.shape))
+    if (!ShapedType::isDynamic(want) && have != want)
+      return mismatch("wrong shape");
+  return llvm::Error::success();
+}
+
+namespace {
+/// One result read back from its descriptor into contiguous C order.
+struct Result {
+  const BufferSpec *spec;
+  llvm::SmallVector<int64_t> shape;
+  std::vector<char> data;
+};
+} // namespace
+
+static llvm::Expected<Result> readResult(const int64_t *words,
+                                         const BufferSpec &spec, size_t index) {
+  Result result{&spec, {}, {}};
+  int64_t rank = spec.getRank();
+  const char *aligned = reinterpret_cast<const char *>(words[1]);
+  int64_t offset = words[2];
+  llvm::ArrayRef<int64_t> sizes(words + 3, rank);
+  llvm::ArrayRef<int64_t> strides(words + 3 + rank, rank);
+  int64_t count = 1;
+  for (auto [size, want] : llvm::zip(sizes, spec.shape)) {
+    if (size < 0 || (!ShapedType::isDynamic(want) && size != want))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "result #" + llvm::Twine(index) + " came back with size " +
+              llvm::Twine(size) + " where " + spec.typeName + " was expected");
+    count *= size;
+  }
+  result.shape.assign(sizes.begin(), sizes.end());
+  unsigned elementSize = getElementKindSize(spec.element);
+  result.data.resize(count * elementSize);
+  if (count == 0)
+    return result;
+  if (!aligned)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "result #" + llvm::Twine(index) +
+                                       " came back with a null data pointer");
+  // The pipeline returns identity layouts, but follow the strides anyway.
+  llvm::SmallVector<int64_t> position(rank, 0);
+  for (int64_t linear = 0; linear < count; ++linear) {
+    int64_t element = offset;
+    for (int64_t dim = 0; dim < rank; ++dim)
+      element += position[dim] * strides[dim];
+    std::memcpy(result.data.data() + linear * elementSize,
+                aligned + element * elementSize, elementSize);
+    for (int64_t dim = rank - 1; dim >= 0; --dim) {
+      if (++position[dim] < sizes[dim])
+        break;
+      position[dim] = 0;
+    }
+  }
+  return result;
+}
+
+static void printElement(llvm::raw_ostream &os, ElementKind kind,
+                         const char *data) {
+  auto load = [&](auto value) {
+    std::memcpy(&value, data, sizeof(value));
+    return value;
+  };
+  switch (kind) {
+  case ElementKind::F32:
+    os << llvm::format("%g", static_cast<double>(load(float())));
+    return;
+  case ElementKind::F64:
+    os << llvm::format("%g", load(double()));
+    return;
+  case ElementKind::I8:
+    os << static_cast<int>(load(int8_t()));
+    return;
+  case ElementKind::I32:
+    os << load(int32_t());
+    return;
+  case ElementKind::I64:
+    os << load(int64_t());
+    return;
+  }
+}
+
+/// Prints like numpy with commas: one innermost row per line.
+static void printArray(llvm::raw_ostream &os, const Result &result, size_t dim,
+                       int64_t &next) {
+  ElementKind kind = result.spec->element;
+  unsigned elementSize = getElementKindSize(kind);
+  if (dim == result.shape.size()) {
+    printElement(os, kind, result.data.data() + next++ * elementSize);
+    return;
+  }
+  os << "[";
+  for (int64_t i = 0; i < result.shape[dim]; ++i) {
+    if (i) {
+      if (dim + 1 == result.shape.size())
+        os << ", ";
+      else
+        os << ",\n" << std::string(dim + 1, ' ');
+    }
+    printArray(os, result, dim + 1, next);
+  }
+  os << "]";
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(runCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "myquant-run: lower a module, JIT it and call one function on .npy "
+      "inputs\n");
+  if (optLevel > 3)
+    return fail("--opt-level must be between 0 and 3");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+
+  DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  myquant::registerAllDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(inputFilename, &errorMessage);
+  if (!file)
+    return fail(errorMessage);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail("cannot parse " + inputFilename);
+
+  // A missing function is the likeliest mistake: report it before lowering.
+  if (llvm::Error error = checkEntryPointDefined(*module, functionName))
+    return fail(std::move(error));
+  if (failed(lowerToLLVM(*module, LowerToLLVMOptions())))
+    return fail("cannot lower " + inputFilename + " to the LLVM dialect");
+  llvm::Expected<EntryPoint> entry = getEntryPoint(*module, functionName);
+  if (!entry)
+    return fail(entry.takeError());
+
+  if (inputFiles.size() != entry->inputs.size())
+    return fail("@" + functionName + " takes " +
+                plural(entry->inputs.size(), "argument") + " but " +
+                plural(inputFiles.size(), "--input file") + " given");
+  if (!outputFiles.empty() && outputFiles.size() != entry->results.size())
+    return fail("@" + functionName + " returns " +
+                plural(entry->results.size(), "result") + " but " +
+                plural(outputFiles.size(), "--output file") + " given");
+
+  std::vector<NpyArray> arrays;
+  std::vector<Descriptor> descriptors;
+  for (auto [index, path] : llvm::enumerate(inputFiles)) {
+    llvm::Expected<NpyArray> array = readNpy(path);
+    if (!array)
+      return fail(array.takeError());
+    if (llvm::Error error =
+            checkInput(*array, entry->inputs[index], index, path))
+      return fail(std::move(error));
+    arrays.push_back(std::move(*array));
+  }
+  // Descriptors point into `arrays`, which no longer moves.
+  for (NpyArray &array : arrays)
+    descriptors.push_back(makeDescriptor(array.data(), array.shape));
+
+  // The transformer is held by reference in the options.
+  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                               /*targetMachine=*/nullptr);
+  llvm::SmallVector<llvm::StringRef> libs(sharedLibs.begin(), sharedLibs.end());
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel =
+      optLevel == 0   ? llvm::CodeGenOptLevel::None
+      : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+      : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                      : llvm::CodeGenOptLevel::Aggressive;
+  engineOptions.sharedLibPaths = libs;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine)
+    return fail(engine.takeError());
+  (*engine)->initialize();
+
+  // The packed wrapper of _mlir_ciface_NAME takes the address of each
+  // parameter; every parameter is itself a pointer.
+  int64_t resultWords = 0;
+  for (const BufferSpec &spec : entry->results)
+    resultWords += spec.getDescriptorWords();
+  std::vector<int64_t> resultBlock(resultWords, 0);
+  llvm::SmallVector<void *> parameters;
+  if (!entry->results.empty())
+    parameters.push_back(resultBlock.data());
+  for (Descriptor &descriptor : descriptors)
+    parameters.push_back(descriptor.data());
+  llvm::SmallVector<void *> packed;
+  for (void *&parameter : parameters)
+    packed.push_back(&parameter);
+  if (llvm::Error error =
+          (*engine)->invokePacked("_mlir_ciface_" + functionName, packed))
+    return fail(std::move(error));
+
+  // Results are not freed: the process ends here, and with the buffer
+  // deallocation option off they could alias inputs or constants.
+  const int64_t *words = resultBlock.data();
+  for (auto [index, spec] : llvm::enumerate(entry->results)) {
+    llvm::Expected<Result> result = readResult(words, spec, index);
+    if (!result)
+      return fail(result.takeError());
+    words += spec.getDescriptorWords();
+    if (!outputFiles.empty())
+      if (llvm::Error error = writeNpy(outputFiles[index], spec.element,
+                                       result->shape, result->data.data()))
+        return fail(std::move(error));
+    if (printResults || outputFiles.empty()) {
+      // The actual shape, which dynamic dimensions leave out of the type.
+      llvm::outs() << "result[" << index << "]: tensor<";
+      for (int64_t size : result->shape)
+        llvm::outs() << size << "x";
+      llvm::outs() << getElementKindName(spec.element) << ">\n";
+      int64_t next = 0;
+      printArray(llvm::outs(), *result, 0, next);
+      llvm::outs() << "\n";
+    }
+  }
+  return 0;
+}
