@@ -510,7 +510,7 @@ struct TableLowering : MyQuantPattern<TableOp> {
     Storage out = storageOf(op.getType());
     SmallVector<APInt> entries;
     for (int32_t v : op.getValues())
-      entries.push_back(APInt(out.type.getWidth(), v, /*isSigned=*/true));
+      entries.push_back(APInt(out.type.getWidth(), v, out.isSigned));
     auto tableType = RankedTensorType::get(
         {static_cast<int64_t>(entries.size())}, out.type);
     Value table = arith::ConstantOp::create(
@@ -923,6 +923,31 @@ struct ConcatLowering : MyQuantPattern<ConcatOp> {
   }
 };
 
+/// Data movement on quantized tensors (reshapes, slices, casts) moves the
+/// storage integers: the same op with converted types.
+struct ConvertStorageTypes : ConversionPattern {
+  ConvertStorageTypes(const TypeConverter &converter, MLIRContext *ctx)
+      : ConversionPattern(converter, MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op->getNumRegions() != 0 || isa<MyQuantDialect>(op->getDialect()) ||
+        isa<func::ReturnOp, func::CallOp>(op))
+      return failure();
+    SmallVector<Type> resultTypes;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(),
+                                                resultTypes)))
+      return failure();
+    Operation *converted = rewriter.clone(*op);
+    converted->setOperands(operands);
+    for (auto [result, type] : llvm::zip(converted->getResults(), resultTypes))
+      result.setType(type);
+    rewriter.replaceOp(op, converted->getResults());
+    return success();
+  }
+};
+
 /// Statistics are calibration metadata; at run time the op is an identity.
 struct StatsLowering : OpConversionPattern<StatsOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -962,8 +987,12 @@ struct ConvertMyQuantToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<MyQuantDialect>();
     target.addIllegalOp<quant::StorageCastOp>();
-    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+    // Ops of these dialects may carry quantized types (a reshape of a
+    // quantized tensor); they are legal once their types are converted.
+    target.addDynamicallyLegalDialect<arith::ArithDialect,
+                                      linalg::LinalgDialect, math::MathDialect,
+                                      tensor::TensorDialect>(
+        [&](Operation *op) { return converter.isLegal(op); });
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
       return converter.isSignatureLegal(func.getFunctionType()) &&
              converter.isLegal(&func.getBody());
@@ -977,7 +1006,8 @@ struct ConvertMyQuantToLinalgPass
                  Conv2DLowering, MatmulLowering, MaxPool2DLowering,
                  AvgPool2DLowering, ConcatLowering>(converter, ctx,
                                                     defaultRounding);
-    patterns.add<StorageCastLowering, StatsLowering>(converter, ctx);
+    patterns.add<StorageCastLowering, StatsLowering, ConvertStorageTypes>(
+        converter, ctx);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

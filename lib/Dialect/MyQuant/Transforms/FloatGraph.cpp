@@ -308,6 +308,41 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
     chain.weightChannelDim = 2;
     chain.groups = s[2];
     channelDim = 3;
+  } else if (auto conv = dyn_cast<linalg::Conv2DNgchwGfchwOp>(anchor)) {
+    // Grouped convolution as torch-mlir emits it: the input, filter and
+    // initial value are reshaped to expose the groups, the result reshaped
+    // back; the quantized op takes the ungrouped forms.
+    setConv(Layout::NCHW, conv);
+    const SmallVector<ReassociationIndices> splitChannels = {
+        {0}, {1, 2}, {3}, {4}};
+    const SmallVector<ReassociationIndices> splitFilters = {
+        {0, 1}, {2}, {3}, {4}};
+    auto inExpand = lhs.getDefiningOp<tensor::ExpandShapeOp>();
+    auto wExpand = stripDequantize(rhs).getDefiningOp<tensor::ExpandShapeOp>();
+    auto initExpand = init.getDefiningOp<tensor::ExpandShapeOp>();
+    Value result = anchor->getResult(0);
+    auto collapse =
+        result.hasOneUse()
+            ? dyn_cast<tensor::CollapseShapeOp>(*result.getUsers().begin())
+            : tensor::CollapseShapeOp();
+    if (!inExpand || !wExpand || !initExpand || !collapse ||
+        inExpand.getReassociationIndices() != splitChannels ||
+        wExpand.getReassociationIndices() != splitFilters ||
+        initExpand.getReassociationIndices() != splitChannels ||
+        collapse.getReassociationIndices() != splitChannels)
+      return std::nullopt;
+    lhs = inExpand.getSrc();
+    rhs = wExpand.getSrc();
+    init = initExpand.getSrc();
+    chain.weightOperand = &wExpand->getOpOperand(0);
+    rhsType = cast<RankedTensorType>(rhs.getType());
+    chain.weightShape.assign(rhsType.getShape().begin(),
+                             rhsType.getShape().end());
+    chain.weightChannelDim = 0;
+    chain.groups = cast<RankedTensorType>(conv.getDpsInputs()[1].getType())
+                       .getDimSize(0);
+    chain.regrouping = {inExpand, wExpand, initExpand, collapse};
+    channelDim = 1;
   } else if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(anchor)) {
     chain.kind = ComputeChain::Matmul;
     unsigned rank = rhsType.getRank();
@@ -359,7 +394,9 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
   chain.weight = rhs;
   if (failed(matchInit(init, channelDim, chain)))
     return std::nullopt;
-  chain.output = anchor->getResult(0);
+  chain.output = chain.regrouping.empty()
+                     ? anchor->getResult(0)
+                     : chain.regrouping.back()->getResult(0);
   matchEpilogue(chain, channelDim);
   return chain;
 }

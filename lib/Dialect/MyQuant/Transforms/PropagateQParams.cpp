@@ -95,8 +95,11 @@ private:
   RealRange transfer(Operation *op, Value result,
                      ArrayRef<const RangeLattice *> operands) {
     // Same-scale ops reuse their operand's parameters exactly, whatever
-    // their own statistics say: that is what makes them free.
-    if (keepsOperandScale(op) && !operands.empty())
+    // their own statistics say: that is what makes them free. (An operand
+    // without a range is inside a layer, e.g. a grouped convolution's
+    // accumulator before it is reshaped back.)
+    if (keepsOperandScale(op) && !operands.empty() &&
+        operands[0]->getValue().bounds)
       return operands[0]->getValue();
     auto it = stats.find(result);
     if (it != stats.end())
@@ -169,6 +172,8 @@ private:
   DenseMap<Value, quant::UniformQuantizedType> types;
   SmallVector<ComputeChain, 4> chains;
   DenseSet<Operation *> claimed;
+  /// The claimed ops that belong to a layer (not standalone ops).
+  DenseSet<Operation *> layerOps;
   /// Values a quantized op reads or writes: each needs statistics.
   llvm::SetVector<Value> required;
   /// Results inside a layer: they never get quantization parameters.
@@ -277,6 +282,10 @@ LogicalResult DryRun::collectStructure() {
       claim(linalgOp.getDpsInits()[0].getDefiningOp());
       if (chain->transposeRhs)
         claim(chain->weightOperand->getOwner());
+      for (Operation *reshape : chain->regrouping)
+        claim(reshape);
+      if (!chain->regrouping.empty())
+        claim(chain->regrouping[2]->getOperand(0).getDefiningOp());
       required.insert(chain->input);
       required.insert(chain->output);
       if (!getFloatConstant(chain->weight))
@@ -296,6 +305,7 @@ LogicalResult DryRun::collectStructure() {
     }
   }
   bool failedAny = false;
+  layerOps = claimed;
   for (Operation &op : funcOp.getBody().getOps()) {
     if (claimed.contains(&op))
       continue;
@@ -303,16 +313,40 @@ LogicalResult DryRun::collectStructure() {
     std::optional<ElementwiseKind> kind = classifyElementwise(&op);
     if (!kept && kind &&
         (kind->kind == ElementwiseKind::Add ||
-         kind->kind == ElementwiseKind::Mul ||
-         kind->kind == ElementwiseKind::Clamp)) {
+         kind->kind == ElementwiseKind::Mul)) {
+      claim(&op);
+      for (Value v : op.getOperands().take_front(2))
+        required.insert(v);
+      // A relu or clamp right after fuses into the op, like a conv's.
+      Value result = op.getResult(0);
+      std::optional<ElementwiseKind> userKind =
+          result.hasOneUse() ? classifyElementwise(*result.getUsers().begin())
+                             : std::nullopt;
+      if (userKind && userKind->kind == ElementwiseKind::Clamp) {
+        Operation *activation = *result.getUsers().begin();
+        claim(activation);
+        layerOps.insert(&op);
+        layerOps.insert(activation);
+        required.insert(activation->getResult(0));
+      } else {
+        required.insert(result);
+      }
+      continue;
+    }
+    if (!kept && kind && kind->kind == ElementwiseKind::Clamp) {
       claim(&op);
       requireAll(&op);
       continue;
     }
-    if (!kept &&
-        (isSameScaleOp(&op) || isa<tensor::PadOp, tensor::ConcatOp>(&op))) {
+    if (!kept && isa<tensor::ConcatOp>(&op)) {
       claim(&op);
       requireAll(&op);
+      continue;
+    }
+    // Data movement is quantized where its operand is, and stays float
+    // (like the weights it may reshape) where it is not.
+    if (!kept && (isSameScaleOp(&op) || isa<tensor::PadOp>(&op))) {
+      claim(&op);
       continue;
     }
     bool touchesFloat =
@@ -329,8 +363,8 @@ LogicalResult DryRun::collectStructure() {
     op.emitRemark() << "'" << op.getName()
                     << "' stays in float between dequantize and quantize";
   }
-  // A claimed op's result that only claimed ops read lies inside a layer.
-  for (Operation *op : claimed)
+  // A layer op's result that only claimed ops read lies inside the layer.
+  for (Operation *op : layerOps)
     for (Value result : op->getResults())
       if (!required.contains(result) &&
           llvm::all_of(result.getUsers(), [&](Operation *user) {

@@ -342,7 +342,8 @@ LogicalResult Quantizer::rewriteElementwise(Operation *op,
 LogicalResult Quantizer::rewriteSameScale(Operation *op) {
   Value input = quantizedSource(op->getOperand(0));
   QuantizeOp output = soleQuantizeUser(op->getResult(0));
-  if (!input || !output)
+  // Moving data could move a per-axis type's quantized dimension.
+  if (!input || !output || !getQuantParams(input.getType())->isPerTensor())
     return failure();
   rewriter.setInsertionPoint(output);
   Type element = getElementTypeOrSelf(input);

@@ -84,6 +84,9 @@ struct ComputeChain {
   mlir::Value output;
   /// The chain's ops after the anchor (bias add, activation), in order.
   llvm::SmallVector<mlir::Operation *> epilogue;
+  /// Grouped convolutions: the reshapes that expose the groups (of input,
+  /// filter and initial value) and the one that hides them again.
+  llvm::SmallVector<mlir::Operation *, 4> regrouping;
 
   // Conv only.
   Layout layout = Layout::NCHW;

@@ -100,6 +100,21 @@ def MyQuantIntegerSignature : Pass<"myquant-integer-signature",
   let dependentDialects = ["::myquant::MyQuantDialect"];
 }
 
+def MyQuantVerifyQParams : Pass<"myquant-verify-qparams",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Checks precomputed rescales against the quantized types";
+  let description = [{
+    Each `#myquant.rescale` encodes real multipliers that the op's
+    quantized types determine (for a convolution, `s_in * s_w[c] / s_out`;
+    see `docs/NumericSpec.md` for every op). Hand-written or imported IR can
+    disagree; this pass reports, at the op, every entry whose multiplier is
+    not the Q31 rounding of the real multiplier at its shift (within one
+    unit), so that a wrong shift or a stale scale does not silently scale
+    the output.
+  }];
+  let dependentDialects = ["::myquant::MyQuantDialect"];
+}
+
 def MyQuantVerifyIntegerOnly : Pass<"myquant-verify-integer-only",
                                     "::mlir::func::FuncOp"> {
   let summary = "Fails if float computation remains in the quantized region";

@@ -1,0 +1,628 @@
+"""A tiny numpy model description, its float forward pass, calibration, and an
+MLIR emitter producing torch-mlir style float linalg on tensors.
+
+A :class:`Model` is a graph of layers over NCHW f32 tensors. Every value has
+a name: ``"x"`` is the model input, each layer's output is named by the layer
+(``name=`` or ``l0``, ``l1``, ...). A layer reads the previous layer's output
+unless ``inputs=[...]`` names other values (residual blocks, concatenation).
+The last layer added is the model output.
+
+    m = Model((1, 3, 8, 8))
+    m.add(Conv2d(w, b, padding=1))
+    m.add(Relu())
+    m.add(MaxPool2d(2))
+    m.add(Flatten())
+    m.add(Linear(w2, b2))
+    text = emit(m, stats=calibrate(m, samples))
+
+:func:`emit` returns a module with ``func.func @forward``. With ``stats``
+(value name -> (min, max)) every activation value (the input and every
+layer output) is annotated with ``myquant.stats`` and later uses read the
+annotated value.
+"""
+
+import numpy as np
+
+__all__ = [
+    "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
+    "GlobalAvgPool", "Flatten", "Linear", "Add", "Concat", "Model", "emit",
+    "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
+]
+
+
+def _pair(v):
+    if np.ndim(v) == 0:
+        return (int(v), int(v))
+    a, b = v
+    return (int(a), int(b))
+
+
+def _out_size(size, pad, k, s, d):
+    n = (size + 2 * pad - (d * (k - 1) + 1)) // s + 1
+    if n < 1:
+        raise ValueError("window larger than the padded input")
+    return n
+
+
+# ---------------------------------------------------------------------------
+# Layers
+# ---------------------------------------------------------------------------
+
+class Layer:
+    name = None
+    inputs = None
+    arity = 1
+
+    def out_shape(self, shapes):
+        raise NotImplementedError
+
+
+class Conv2d(Layer):
+    """w: [F, C/groups, KH, KW]; b: [F] or None. Symmetric padding."""
+
+    def __init__(self, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+        self.w = np.asarray(w, np.float32)
+        self.b = None if b is None else np.asarray(b, np.float32)
+        self.stride = _pair(stride)
+        self.padding = _pair(padding)
+        self.dilation = _pair(dilation)
+        self.groups = int(groups)
+
+    def out_shape(self, shapes):
+        n, c, h, w = shapes[0]
+        f, cg, kh, kw = self.w.shape
+        if cg * self.groups != c or f % self.groups:
+            raise ValueError("conv channels do not match groups")
+        return (n, f,
+                _out_size(h, self.padding[0], kh, self.stride[0],
+                          self.dilation[0]),
+                _out_size(w, self.padding[1], kw, self.stride[1],
+                          self.dilation[1]))
+
+
+class DepthwiseConv2d(Conv2d):
+    """w: [C, KH, KW] (channel multiplier 1); b: [C] or None."""
+
+    def __init__(self, w, b=None, stride=1, padding=0, dilation=1):
+        w = np.asarray(w, np.float32)
+        super().__init__(w[:, None], b, stride, padding, dilation,
+                         groups=w.shape[0])
+
+
+class Relu(Layer):
+    def out_shape(self, shapes):
+        return shapes[0]
+
+
+class Relu6(Relu):
+    pass
+
+
+class MaxPool2d(Layer):
+    def __init__(self, k, stride=None, padding=0):
+        self.k = _pair(k)
+        self.stride = self.k if stride is None else _pair(stride)
+        self.padding = _pair(padding)
+
+    def out_shape(self, shapes):
+        n, c, h, w = shapes[0]
+        return (n, c,
+                _out_size(h, self.padding[0], self.k[0], self.stride[0], 1),
+                _out_size(w, self.padding[1], self.k[1], self.stride[1], 1))
+
+
+class AvgPool2d(MaxPool2d):
+    """Sum pooling over a zero-padded input divided by k*k
+    (count_include_pad)."""
+
+
+class GlobalAvgPool(Layer):
+    def out_shape(self, shapes):
+        n, c, _, _ = shapes[0]
+        return (n, c, 1, 1)
+
+
+class Flatten(Layer):
+    def out_shape(self, shapes):
+        n, c, h, w = shapes[0]
+        return (n, c * h * w)
+
+
+class Linear(Layer):
+    """w: [out, in]; b: [out] or None."""
+
+    def __init__(self, w, b=None):
+        self.w = np.asarray(w, np.float32)
+        self.b = None if b is None else np.asarray(b, np.float32)
+
+    def out_shape(self, shapes):
+        n, k = shapes[0]
+        if k != self.w.shape[1]:
+            raise ValueError("linear input size mismatch")
+        return (n, self.w.shape[0])
+
+
+class Add(Layer):
+    arity = 2
+
+    def out_shape(self, shapes):
+        if shapes[0] != shapes[1]:
+            raise ValueError("add operands differ in shape")
+        return shapes[0]
+
+
+class Concat(Layer):
+    """Concatenation along channels (dim 1)."""
+    arity = None
+
+    def out_shape(self, shapes):
+        s0 = shapes[0]
+        for s in shapes[1:]:
+            if s[:1] + s[2:] != s0[:1] + s0[2:]:
+                raise ValueError("concat operands differ off dim 1")
+        return (s0[0], sum(s[1] for s in shapes)) + tuple(s0[2:])
+
+
+# ---------------------------------------------------------------------------
+# Model graph
+# ---------------------------------------------------------------------------
+
+class Model:
+    def __init__(self, input_shape, layers=()):
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.layers = []
+        self.shapes = {"x": self.input_shape}
+        for layer in layers:
+            self.add(layer)
+
+    def add(self, layer, inputs=None, name=None):
+        """Appends layer reading `inputs` (value names; default: the last
+        value); returns the layer's output name."""
+        if name is None:
+            name = f"l{len(self.layers)}"
+        if name in self.shapes:
+            raise ValueError(f"duplicate value name {name!r}")
+        if inputs is None:
+            inputs = [self.output]
+        elif isinstance(inputs, str):
+            inputs = [inputs]
+        inputs = list(inputs)
+        for i in inputs:
+            if i not in self.shapes:
+                raise ValueError(f"unknown value {i!r}")
+        if layer.arity is not None and len(inputs) != layer.arity:
+            raise ValueError(f"{type(layer).__name__} takes {layer.arity} "
+                             f"inputs")
+        layer.name, layer.inputs = name, inputs
+        self.shapes[name] = tuple(layer.out_shape([self.shapes[i]
+                                                   for i in inputs]))
+        self.layers.append(layer)
+        return name
+
+    @property
+    def output(self):
+        return self.layers[-1].name if self.layers else "x"
+
+    def users(self, value):
+        """Layers reading `value` (once per layer)."""
+        return [l for l in self.layers if value in l.inputs]
+
+    def producer(self, value):
+        for l in self.layers:
+            if l.name == value:
+                return l
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Float forward pass (float64 per layer from f32 inputs, rounded to f32)
+# ---------------------------------------------------------------------------
+
+def _pad(x, ph, pw, value):
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
+                  constant_values=value)
+
+
+def _windows(x, k, s, d, out_hw):
+    """Yields (i, j, window slice of x) for every kernel tap."""
+    for i in range(k[0]):
+        for j in range(k[1]):
+            yield i, j, x[:, :,
+                          i * d[0]:i * d[0] + s[0] * (out_hw[0] - 1) + 1:s[0],
+                          j * d[1]:j * d[1] + s[1] * (out_hw[1] - 1) + 1:s[1]]
+
+
+def _conv_float(x, layer, oshape):
+    xp = _pad(x.astype(np.float64), *layer.padding, 0.0)
+    w = layer.w.astype(np.float64)
+    f, cg, kh, kw = w.shape
+    g = layer.groups
+    fg = f // g
+    out = np.zeros(oshape, np.float64)
+    for gi in range(g):
+        xg = xp[:, gi * cg:(gi + 1) * cg]
+        wg = w[gi * fg:(gi + 1) * fg]
+        for i, j, win in _windows(xg, (kh, kw), layer.stride, layer.dilation,
+                                  oshape[2:]):
+            out[:, gi * fg:(gi + 1) * fg] += np.einsum("nchw,fc->nfhw", win,
+                                                       wg[:, :, i, j])
+    if layer.b is not None:
+        out += layer.b.astype(np.float64).reshape(1, -1, 1, 1)
+    return out
+
+
+def _layer_float(layer, args, oshape):
+    a = [np.asarray(t, np.float32).astype(np.float64) for t in args]
+    if isinstance(layer, Conv2d):
+        return _conv_float(a[0], layer, oshape)
+    if isinstance(layer, Relu6):
+        return np.minimum(np.maximum(a[0], 0.0), 6.0)
+    if isinstance(layer, Relu):
+        return np.maximum(a[0], 0.0)
+    if isinstance(layer, AvgPool2d):
+        xp = _pad(a[0], *layer.padding, 0.0)
+        out = np.zeros(oshape, np.float64)
+        for _, _, win in _windows(xp, layer.k, layer.stride, (1, 1),
+                                  oshape[2:]):
+            out += win
+        # The emitted model divides the f32 sum by k*k in f32.
+        return (out.astype(np.float32) /
+                np.float32(layer.k[0] * layer.k[1])).astype(np.float64)
+    if isinstance(layer, MaxPool2d):
+        xp = _pad(a[0], *layer.padding, -np.inf)
+        out = np.full(oshape, -np.inf)
+        for _, _, win in _windows(xp, layer.k, layer.stride, (1, 1),
+                                  oshape[2:]):
+            out = np.maximum(out, win)
+        return out
+    if isinstance(layer, GlobalAvgPool):
+        h, w = a[0].shape[2:]
+        s = a[0].sum(axis=(2, 3), keepdims=True).astype(np.float32)
+        return (s / np.float32(h * w)).astype(np.float64)
+    if isinstance(layer, Flatten):
+        return a[0].reshape(oshape)
+    if isinstance(layer, Linear):
+        out = a[0] @ layer.w.astype(np.float64).T
+        if layer.b is not None:
+            out = out + layer.b.astype(np.float64)
+        return out
+    if isinstance(layer, Add):
+        return a[0] + a[1]
+    if isinstance(layer, Concat):
+        return np.concatenate(a, axis=1)
+    raise TypeError(f"unknown layer {type(layer).__name__}")
+
+
+def float_forward(model, x):
+    """All values of the float model for input x: dict name -> f32 array
+    ("x" is the input)."""
+    x = np.asarray(x, np.float32)
+    if x.shape != model.input_shape:
+        raise ValueError(f"input shape {x.shape} != {model.input_shape}")
+    vals = {"x": x}
+    for layer in model.layers:
+        out = _layer_float(layer, [vals[i] for i in layer.inputs],
+                           model.shapes[layer.name])
+        vals[layer.name] = np.asarray(out).astype(np.float32)
+    return vals
+
+
+def calibrate(model, samples):
+    """Per value (min, max) over the samples (each of the model's input
+    shape): dict name -> (float, float)."""
+    stats = {}
+    for x in samples:
+        for name, v in float_forward(model, x).items():
+            lo, hi = float(v.min()), float(v.max())
+            if name in stats:
+                lo = min(lo, stats[name][0])
+                hi = max(hi, stats[name][1])
+            stats[name] = (lo, hi)
+    return stats
+
+
+# ---------------------------------------------------------------------------
+# MLIR emission
+# ---------------------------------------------------------------------------
+
+def tensor_type(shape, elt="f32"):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
+
+
+def dense_hex(a, dtype=np.float32):
+    """dense<"0x..."> of the little-endian raw bytes of a."""
+    le = np.dtype(dtype).newbyteorder("<")
+    a = np.ascontiguousarray(np.asarray(a, dtype=le))
+    if a.size == 1:
+        # A single element hex string would also be read as a splat; spell it.
+        return f"dense<{f64_literal(float(a.ravel()[0]))}>" \
+            if a.dtype.kind == "f" else f"dense<{int(a.ravel()[0])}>"
+    return 'dense<"0x' + a.tobytes().hex().upper() + '">'
+
+
+def f64_literal(v):
+    """An MLIR float literal that parses back to exactly the double v."""
+    v = float(v)
+    if not np.isfinite(v):
+        raise ValueError(f"non-finite value {v}")
+    s = repr(v)
+    if "e" in s or "E" in s:
+        mant, exp = s.lower().split("e")
+        if "." not in mant:
+            mant += ".0"
+        s = f"{mant}e{exp}"
+    elif "." not in s:
+        s += ".0"
+    return s
+
+
+_ID4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
+_CH4 = "affine_map<(d0, d1, d2, d3) -> (d1)>"
+_ID2 = "affine_map<(d0, d1) -> (d0, d1)>"
+_CH2 = "affine_map<(d0, d1) -> (d1)>"
+
+
+class _Emitter:
+    def __init__(self, model, stats):
+        self.model, self.stats = model, stats
+        self.lines = []
+        self.counter = 0
+        self.env = {}
+
+    def tmp(self, hint="t"):
+        self.counter += 1
+        return f"%{hint}{self.counter}"
+
+    def op(self, text):
+        self.lines.append("    " + text)
+
+    def const(self, a, shape=None):
+        a = np.asarray(a, np.float32)
+        shape = a.shape if shape is None else shape
+        v = self.tmp("cst")
+        self.op(f"{v} = arith.constant {dense_hex(a)} : {tensor_type(shape)}")
+        return v
+
+    def scalar(self, value):
+        v = self.tmp("c")
+        self.op(f"{v} = arith.constant {f64_literal(value)} : f32")
+        return v
+
+    def neg_inf(self):
+        v = self.tmp("ninf")
+        self.op(f"{v} = arith.constant 0xFF800000 : f32")
+        return v
+
+    def empty(self, shape):
+        v = self.tmp("e")
+        self.op(f"{v} = tensor.empty() : {tensor_type(shape)}")
+        return v
+
+    def fill(self, scalar, shape):
+        e = self.empty(shape)
+        v = self.tmp("fill")
+        t = tensor_type(shape)
+        self.op(f"{v} = linalg.fill ins({scalar} : f32) outs({e} : {t}) "
+                f"-> {t}")
+        return v
+
+    def pad(self, x, shape, ph, pw, value):
+        """NCHW zero/-inf padding of the spatial dims; returns (v, shape)."""
+        if ph == 0 and pw == 0:
+            return x, shape
+        out = (shape[0], shape[1], shape[2] + 2 * ph, shape[3] + 2 * pw)
+        v = self.tmp("pad")
+        self.op(f"{v} = tensor.pad {x} low[0, 0, {ph}, {pw}] "
+                f"high[0, 0, {ph}, {pw}] {{")
+        self.op("^bb0(%i0: index, %i1: index, %i2: index, %i3: index):")
+        self.op(f"  tensor.yield {value} : f32")
+        self.op(f"}} : {tensor_type(shape)} to {tensor_type(out)}")
+        return v, out
+
+    def generic(self, ins, maps, out_shape, body, iters=None):
+        """ins: list of (value, type); body: lines using %in0.., %out."""
+        rank = len(out_shape)
+        e = self.empty(out_shape)
+        t = tensor_type(out_shape)
+        iters = ", ".join('"%s"' % i for i in (iters or ["parallel"] * rank))
+        v = self.tmp("g")
+        ins_s = ", ".join(x for x, _ in ins)
+        ins_t = ", ".join(ty for _, ty in ins)
+        args = ", ".join(f"%in{i}: f32" for i in range(len(ins)))
+        self.op(f"{v} = linalg.generic {{indexing_maps = [{', '.join(maps)}], "
+                f"iterator_types = [{iters}]}} "
+                f"ins({ins_s} : {ins_t}) outs({e} : {t}) {{")
+        self.op(f"^bb0({args}, %out: f32):")
+        for line in body:
+            self.op("  " + line)
+        self.op(f"}} -> {t}")
+        return v
+
+    def annotate(self, name, v):
+        if self.stats is not None:
+            if name not in self.stats:
+                raise KeyError(f"no stats for value {name!r}")
+            lo, hi = self.stats[name]
+            s = self.tmp("s")
+            self.op(f"{s} = myquant.stats {v} {{min = array<f64: "
+                    f"{f64_literal(lo)}>, max = array<f64: "
+                    f"{f64_literal(hi)}>}}"
+                    f" : {tensor_type(self.model.shapes[name])}")
+            v = s
+        self.env[name] = v
+
+    # -- layers ------------------------------------------------------------
+
+    def conv_init(self, layer, oshape):
+        if layer.b is None:
+            return self.fill(self.scalar(0.0), oshape)
+        b = self.const(layer.b)
+        return self.generic([(b, tensor_type(layer.b.shape))], [_CH4, _ID4],
+                            oshape, ["linalg.yield %in0 : f32"])
+
+    def conv(self, layer, x, ishape, oshape):
+        xp, pshape = self.pad(x, ishape, *layer.padding, self.scalar(0.0))
+        f, cg, kh, kw = layer.w.shape
+        g = layer.groups
+        attrs = (f"{{dilations = dense<[{layer.dilation[0]}, "
+                 f"{layer.dilation[1]}]> : vector<2xi64>, strides = "
+                 f"dense<[{layer.stride[0]}, {layer.stride[1]}]> : "
+                 f"vector<2xi64>}}")
+        init = self.conv_init(layer, oshape)
+        v = self.tmp("conv")
+        if g == 1:
+            w = self.const(layer.w)
+            self.op(f"{v} = linalg.conv_2d_nchw_fchw {attrs} "
+                    f"ins({xp}, {w} : {tensor_type(pshape)}, "
+                    f"{tensor_type(layer.w.shape)}) outs({init} : "
+                    f"{tensor_type(oshape)}) -> {tensor_type(oshape)}")
+            return v
+        if cg == 1 and f == g:
+            wshape = (f, kh, kw)
+            w = self.const(layer.w.reshape(wshape))
+            self.op(f"{v} = linalg.depthwise_conv_2d_nchw_chw {attrs} "
+                    f"ins({xp}, {w} : {tensor_type(pshape)}, "
+                    f"{tensor_type(wshape)}) outs({init} : "
+                    f"{tensor_type(oshape)}) -> {tensor_type(oshape)}")
+            return v
+        # Grouped convolution, as torch-mlir lowers it: split the channel
+        # dimensions into (group, channel in group).
+        n = pshape[0]
+        gin = (n, g, pshape[1] // g) + tuple(pshape[2:])
+        gw = (g, f // g, cg, kh, kw)
+        gout = (n, g, f // g) + tuple(oshape[2:])
+        w = self.const(layer.w)
+        xe, we, ie = self.tmp("xg"), self.tmp("wg"), self.tmp("ig")
+        self.op(f"{xe} = tensor.expand_shape {xp} [[0], [1, 2], [3], [4]] "
+                f"output_shape {list(gin)} : {tensor_type(pshape)} into "
+                f"{tensor_type(gin)}")
+        self.op(f"{we} = tensor.expand_shape {w} [[0, 1], [2], [3], [4]] "
+                f"output_shape {list(gw)} : {tensor_type(layer.w.shape)} "
+                f"into {tensor_type(gw)}")
+        self.op(f"{ie} = tensor.expand_shape {init} [[0], [1, 2], [3], [4]] "
+                f"output_shape {list(gout)} : {tensor_type(oshape)} into "
+                f"{tensor_type(gout)}")
+        c = self.tmp("convg")
+        self.op(f"{c} = linalg.conv_2d_ngchw_gfchw {attrs} "
+                f"ins({xe}, {we} : {tensor_type(gin)}, {tensor_type(gw)}) "
+                f"outs({ie} : {tensor_type(gout)}) -> {tensor_type(gout)}")
+        self.op(f"{v} = tensor.collapse_shape {c} [[0], [1, 2], [3], [4]] : "
+                f"{tensor_type(gout)} into {tensor_type(oshape)}")
+        return v
+
+    def pool(self, layer, x, ishape, oshape, is_max, kernel=None,
+             stride=None, padding=(0, 0)):
+        kernel = kernel or layer.k
+        stride = stride or layer.stride
+        if is_max:
+            pv = self.neg_inf()
+        else:
+            pv = self.scalar(0.0)
+        xp, pshape = self.pad(x, ishape, *padding, pv)
+        init = self.fill(pv, oshape)
+        win = self.empty(kernel)
+        v = self.tmp("pool")
+        kind = "max" if is_max else "sum"
+        self.op(f"{v} = linalg.pooling_nchw_{kind} {{dilations = dense<1> : "
+                f"vector<2xi64>, strides = dense<[{stride[0]}, {stride[1]}]> "
+                f": vector<2xi64>}} ins({xp}, {win} : {tensor_type(pshape)}, "
+                f"{tensor_type(kernel)}) outs({init} : {tensor_type(oshape)}) "
+                f"-> {tensor_type(oshape)}")
+        if is_max:
+            return v
+        k = self.scalar(float(kernel[0] * kernel[1]))
+        return self.generic([(v, tensor_type(oshape))], [_ID4, _ID4], oshape,
+                            [f"%q = arith.divf %in0, {k} : f32",
+                             "linalg.yield %q : f32"])
+
+    def layer(self, layer):
+        m = self.model
+        args = [self.env[i] for i in layer.inputs]
+        ishapes = [m.shapes[i] for i in layer.inputs]
+        oshape = m.shapes[layer.name]
+        x, ishape = args[0], ishapes[0]
+        rank = len(oshape)
+        idm = _ID4 if rank == 4 else _ID2
+        if isinstance(layer, Conv2d):
+            return self.conv(layer, x, ishape, oshape)
+        if isinstance(layer, Relu):
+            zero = self.scalar(0.0)
+            body = [f"%r = arith.maximumf %in0, {zero} : f32"]
+            if isinstance(layer, Relu6):
+                six = self.scalar(6.0)
+                body += [f"%r6 = arith.minimumf %r, {six} : f32",
+                         "linalg.yield %r6 : f32"]
+            else:
+                body += ["linalg.yield %r : f32"]
+            return self.generic([(x, tensor_type(ishape))], [idm, idm],
+                                oshape, body)
+        if isinstance(layer, AvgPool2d):
+            return self.pool(layer, x, ishape, oshape, False,
+                             padding=layer.padding)
+        if isinstance(layer, MaxPool2d):
+            return self.pool(layer, x, ishape, oshape, True,
+                             padding=layer.padding)
+        if isinstance(layer, GlobalAvgPool):
+            return self.pool(layer, x, ishape, oshape, False,
+                             kernel=tuple(ishape[2:]), stride=(1, 1))
+        if isinstance(layer, Flatten):
+            v = self.tmp("flat")
+            self.op(f"{v} = tensor.collapse_shape {x} [[0], [1, 2, 3]] : "
+                    f"{tensor_type(ishape)} into {tensor_type(oshape)}")
+            return v
+        if isinstance(layer, Linear):
+            out_f, in_f = layer.w.shape
+            w = self.const(layer.w)
+            wt_shape = (in_f, out_f)
+            et = self.empty(wt_shape)
+            wt = self.tmp("wt")
+            self.op(f"{wt} = linalg.transpose ins({w} : "
+                    f"{tensor_type(layer.w.shape)}) outs({et} : "
+                    f"{tensor_type(wt_shape)}) permutation = [1, 0]")
+            init = self.fill(self.scalar(0.0), oshape)
+            mm = self.tmp("mm")
+            self.op(f"{mm} = linalg.matmul ins({x}, {wt} : "
+                    f"{tensor_type(ishape)}, {tensor_type(wt_shape)}) "
+                    f"outs({init} : {tensor_type(oshape)}) -> "
+                    f"{tensor_type(oshape)}")
+            if layer.b is None:
+                return mm
+            b = self.const(layer.b)
+            return self.generic([(mm, tensor_type(oshape)),
+                                 (b, tensor_type(layer.b.shape))],
+                                [_ID2, _CH2, _ID2], oshape,
+                                ["%a = arith.addf %in0, %in1 : f32",
+                                 "linalg.yield %a : f32"])
+        if isinstance(layer, Add):
+            return self.generic([(args[0], tensor_type(ishapes[0])),
+                                 (args[1], tensor_type(ishapes[1]))],
+                                [idm, idm, idm], oshape,
+                                ["%a = arith.addf %in0, %in1 : f32",
+                                 "linalg.yield %a : f32"])
+        if isinstance(layer, Concat):
+            v = self.tmp("cat")
+            self.op(f"{v} = tensor.concat dim(1) {', '.join(args)} : "
+                    f"({', '.join(tensor_type(s) for s in ishapes)}) -> "
+                    f"{tensor_type(oshape)}")
+            return v
+        raise TypeError(f"unknown layer {type(layer).__name__}")
+
+    def run(self, func_name):
+        m = self.model
+        self.env["x"] = "%x"
+        self.annotate("x", "%x")
+        for layer in m.layers:
+            self.annotate(layer.name, self.layer(layer))
+        out = m.output
+        rt = tensor_type(m.shapes[out])
+        head = (f"  func.func @{func_name}(%x: {tensor_type(m.input_shape)})"
+                f" -> {rt} {{")
+        body = self.lines + [f"    return {self.env[out]} : {rt}", "  }"]
+        return "\n".join([head] + body)
+
+
+def emit(model, stats=None, func_name="forward"):
+    """MLIR text of a module holding func.func @forward(%x) -> output."""
+    if not model.layers:
+        raise ValueError("empty model")
+    return "module {\n" + _Emitter(model, stats).run(func_name) + "\n}\n"

@@ -1,0 +1,224 @@
+"""Independent integer reference of a whole model (python/myquant/emit.py
+graphs), written from docs/NumericSpec.md and the quantization policy of
+myquant-propagate-qparams + myquant-quantize; the op arithmetic comes from
+python/myquant/reference.py. It does not call the compiler.
+
+Policy
+------
+* Every activation value gets per-tensor int8 parameters from its calibrated
+  (min, max) (``choose_activation_qparams``, range widened to include 0).
+  The model input is quantized with them.
+* A Relu / Relu6 whose input is produced by a conv, linear or add and used
+  only by that relu is fused into the producer: the producer's output takes
+  the relu output's parameters and clamps to ``activation_clamp``; the
+  producer's own (pre-activation) statistics are unused. Any other relu is a
+  standalone clamp on its input's parameters, followed by a requantization
+  when the relu output's parameters differ.
+* Weights: symmetric, narrow range, per output channel (or per tensor);
+  bias int32 at scale ``s_in * s_w[c]``; ``M[c] = (s_in * s_w[c]) / s_out``.
+* Max pool and flatten keep their input's parameters (their own statistics
+  are ignored). Average pooling uses its own statistics and
+  ``M = s_in / ((s_out * kh) * kw)`` (count_include_pad).
+* Add: TFLite scheme with the add's own statistics (or the fused relu's).
+* Concat: its own statistics; an operand produced by a conv / linear / add /
+  average pool (with or without a fused relu) whose only use is the concat
+  adopts the concat's parameters; any other operand is requantized.
+"""
+
+import numpy as np
+
+from . import reference as R
+from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
+                   Linear, MaxPool2d, Relu, Relu6)
+
+QMIN, QMAX = -128, 127
+
+__all__ = ["QuantizedOutput", "plan", "run_reference", "dequantize_output"]
+
+
+class QuantizedOutput:
+    """The int8 output (int64 array) with its scale and zero point, plus
+    every integer value of the model (name -> (q, scale, zp))."""
+
+    def __init__(self, q, scale, zero_point, values):
+        self.q, self.scale, self.zero_point = q, scale, zero_point
+        self.values = values
+
+    def dequantize(self):
+        return dequantize_output(self.q, self.scale, self.zero_point)
+
+
+def dequantize_output(q, scale, zero_point):
+    """(q - zo) * so in double, rounded once to f32 (spec 3.9)."""
+    return R.dequantize(q, scale, zero_point)
+
+
+def _act(layer):
+    if isinstance(layer, Relu6):
+        return "relu6"
+    if isinstance(layer, Relu):
+        return "relu"
+    return None
+
+
+_COMPUTE = (Conv2d, Linear, Add)
+# Layers that requantize into a chosen output type (and so may adopt a
+# concat's parameters).
+_REQUANTIZING = (Conv2d, Linear, Add, AvgPool2d, GlobalAvgPool)
+
+
+def plan(model, stats):
+    """Decides fusion and per-value parameters.
+
+    Returns (fused, owner, qparams):
+      fused:   producer layer name -> fused relu layer (its output value);
+      owner:   relu layer name -> producer layer (for fused relus);
+      qparams: value name -> (scale, zp) of the integer value.
+    """
+    fused, owner = {}, {}
+    for layer in model.layers:
+        if not isinstance(layer, Relu):
+            continue
+        src = layer.inputs[0]
+        prod = model.producer(src)
+        if (prod is not None and isinstance(prod, _COMPUTE) and
+                len(model.users(src)) == 1 and src != model.output and
+                prod.name not in fused):
+            fused[prod.name] = layer
+            owner[layer.name] = prod
+
+    own = {name: R.choose_activation_qparams(*stats[name])
+           for name in model.shapes if name == "x" or name in stats}
+
+    def need(name):
+        if name not in own:
+            raise KeyError(f"no statistics for value {name!r}")
+        return own[name]
+
+    # Concat adoption: value -> concat name.
+    adopt = {}
+    for layer in model.layers:
+        if not isinstance(layer, Concat):
+            continue
+        for v in layer.inputs:
+            if v == "x" or v == model.output:
+                continue
+            users = model.users(v)
+            if len(users) != 1 or layer.inputs.count(v) != 1:
+                continue
+            prod = model.producer(v)
+            base = owner.get(v, prod)
+            if isinstance(base, _REQUANTIZING):
+                adopt[v] = layer.name
+
+    qp = {"x": need("x")}
+    for layer in model.layers:
+        name = layer.name
+        if name in fused:
+            continue  # its integer value is the fused relu's output
+        if isinstance(layer, (MaxPool2d, Flatten)) and \
+                not isinstance(layer, AvgPool2d):
+            qp[name] = qp[layer.inputs[0]]
+        elif name in adopt:
+            qp[name] = None  # filled once the concat is known
+        else:
+            qp[name] = need(name)
+    for v, c in adopt.items():
+        qp[v] = qp[c]
+    return fused, owner, qp
+
+
+def _weights(w, granularity, axis=0):
+    if granularity == "per-channel":
+        return R.quantize_weights(w, axis=axis)
+    if granularity == "per-tensor":
+        return R.quantize_weights(w, axis=None)
+    raise ValueError(f"unknown weight granularity {granularity!r}")
+
+
+def _multipliers(s_in, s_w, s_out):
+    ms = [(float(s_in) * float(sw)) / float(s_out) for sw in np.ravel(s_w)]
+    return R.quantize_multipliers(ms)
+
+
+def run_reference(model, stats, x, rounding="single",
+                  weights="per-channel"):
+    """Integer forward pass of `model` on float input x; returns a
+    QuantizedOutput."""
+    R._check_rounding(rounding)
+    fused, owner, qp = plan(model, stats)
+    vals = {}
+    sx, zx = qp["x"]
+    vals["x"] = R.quantize(x, sx, zx)
+    for layer in model.layers:
+        name = layer.name
+        if name in owner:
+            continue  # computed by its producer
+        act_layer = fused.get(name)
+        out_name = act_layer.name if act_layer is not None else name
+        act = _act(act_layer) if act_layer is not None else None
+        so, zo = qp[out_name]
+        lo, hi = R.activation_clamp(act, zo, so)
+        ins = [vals[i] for i in layer.inputs]
+        iqp = [qp[i] for i in layer.inputs]
+        x0, (s0, z0) = ins[0], iqp[0]
+
+        if isinstance(layer, Conv2d):
+            wq, sw = _weights(layer.w, weights)
+            qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
+            if qb is not None:
+                R.check_accumulator_bound(wq, qb, z0)
+            m0, sh = _multipliers(s0, sw, so)
+            out = R.conv2d_nchw(x0, z0, wq, qb, m0, sh, zo, lo, hi,
+                                stride=layer.stride, padding=layer.padding,
+                                dilation=layer.dilation, groups=layer.groups,
+                                rounding=rounding)
+        elif isinstance(layer, Linear):
+            wq, sw = _weights(layer.w, weights)
+            qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
+            m0, sh = _multipliers(s0, sw, so)
+            out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,
+                           transpose_rhs=True, rounding=rounding)
+        elif isinstance(layer, Add):
+            s1, z1 = iqp[1]
+            ra, rb, ro = R.add_rescales(s0, s1, so)
+            out = R.add(x0, z0, ins[1], z1, ra, rb, ro, zo, lo, hi,
+                        rounding=rounding)
+        elif isinstance(layer, Relu):
+            # Standalone: clamp on the input's parameters, then requantize
+            # into the output's if they differ.
+            clo, chi = R.activation_clamp(_act(layer), z0, s0)
+            out = R.clamp(x0, clo, chi)
+            if (s0, z0) != (so, zo):
+                m0, sh = R.quantize_multiplier(float(s0) / float(so))
+                out = R.requantize_tensor(out, z0, m0, sh, zo, QMIN, QMAX,
+                                          rounding=rounding)
+        elif isinstance(layer, AvgPool2d):
+            m0, sh = R.avg_pool_rescale(s0, so, layer.k)
+            out = R.avg_pool2d(x0, z0, layer.k, layer.stride, layer.padding,
+                               m0, sh, zo, lo, hi, rounding=rounding)
+        elif isinstance(layer, MaxPool2d):
+            out = R.max_pool2d(x0, layer.k, layer.stride, layer.padding)
+        elif isinstance(layer, GlobalAvgPool):
+            k = tuple(x0.shape[2:])
+            m0, sh = R.avg_pool_rescale(s0, so, k)
+            out = R.avg_pool2d(x0, z0, k, 1, 0, m0, sh, zo, lo, hi,
+                               rounding=rounding)
+        elif isinstance(layer, Flatten):
+            out = x0.reshape(model.shapes[name])
+        elif isinstance(layer, Concat):
+            parts = []
+            for t, (st, zt) in zip(ins, iqp):
+                if (st, zt) != (so, zo):
+                    m0, sh = R.quantize_multiplier(float(st) / float(so))
+                    t = R.requantize_tensor(t, zt, m0, sh, zo, QMIN, QMAX,
+                                            rounding=rounding)
+                parts.append(t)
+            out = R.concat(parts, axis=1)
+        else:
+            raise TypeError(f"unknown layer {type(layer).__name__}")
+        vals[out_name] = np.asarray(out, np.int64)
+
+    so, zo = qp[model.output]
+    values = {n: (v, *qp[n]) for n, v in vals.items()}
+    return QuantizedOutput(vals[model.output], so, zo, values)

@@ -1,0 +1,261 @@
+"""End to end: small float models (python/myquant/emit.py) are calibrated in
+numpy, emitted as MLIR with myquant.stats, compiled with
+myquant-propagate-qparams + myquant-quantize and run; the dequantized int8
+output must be bit-identical to the independent integer reference
+(python/myquant/model_reference.py), and close to the float model.
+
+Run: /usr/bin/python3 -m pytest -q python/tests/test_end_to_end.py
+(MYQUANT_BUILD_DIR selects the build; default /work/main/build)."""
+
+import numpy as np
+import pytest
+
+from conftest import ToolError
+
+from myquant import model_reference as MR
+from myquant.emit import (Add, AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
+                          Flatten, GlobalAvgPool, Linear, MaxPool2d, Model,
+                          Relu, Relu6, calibrate, emit, float_forward)
+
+NUM_CALIBRATION = 8
+
+
+def _rand(rng, *shape, scale=0.3):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def model_a(rng):
+    """conv + relu + maxpool + flatten + linear."""
+    m = Model((4, 3, 8, 8))
+    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), _rand(rng, 4), padding=1))
+    m.add(Relu())
+    m.add(MaxPool2d(2))
+    m.add(Flatten())
+    m.add(Linear(_rand(rng, 10, 64, scale=0.2), _rand(rng, 10)))
+    return m
+
+
+def model_b(rng):
+    """depthwise conv + relu6 + conv (stride 2, dilation 2) + global avg
+    pool."""
+    m = Model((4, 4, 9, 9))
+    m.add(DepthwiseConv2d(_rand(rng, 4, 3, 3, scale=1.0), _rand(rng, 4),
+                          padding=1))
+    m.add(Relu6())
+    m.add(Conv2d(_rand(rng, 6, 4, 3, 3), _rand(rng, 6), stride=2,
+                 padding=2, dilation=2))
+    m.add(GlobalAvgPool())
+    return m
+
+
+def model_c(rng):
+    """stem conv + relu, then a residual block: conv -> relu -> conv, add
+    with the block input, relu."""
+    m = Model((2, 3, 6, 6))
+    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), _rand(rng, 4), padding=1),
+          name="stem")
+    m.add(Relu(), name="block_in")
+    m.add(Conv2d(_rand(rng, 4, 4, 3, 3), _rand(rng, 4), padding=1))
+    m.add(Relu())
+    m.add(Conv2d(_rand(rng, 4, 4, 3, 3), None, padding=1), name="branch")
+    m.add(Add(), inputs=["branch", "block_in"])
+    m.add(Relu())
+    return m
+
+
+def model_d(rng):
+    """concat of two conv branches (one with relu) and the model input, then
+    avg pool."""
+    m = Model((3, 3, 8, 8))
+    m.add(Conv2d(_rand(rng, 4, 3, 1, 1, scale=0.6), _rand(rng, 4)),
+          inputs="x", name="b1")
+    m.add(Relu(), name="b1r")
+    m.add(Conv2d(_rand(rng, 2, 3, 3, 3), None, padding=1), inputs="x",
+          name="b2")
+    m.add(Concat(), inputs=["b1r", "b2", "x"])
+    m.add(AvgPool2d(2))
+    return m
+
+
+def model_e(rng):
+    """grouped conv (groups = 2) + relu."""
+    m = Model((2, 4, 6, 6))
+    m.add(Conv2d(_rand(rng, 6, 2, 3, 3), _rand(rng, 6), padding=1,
+                 groups=2))
+    m.add(Relu())
+    return m
+
+
+def model_f(rng):
+    """conv without bias, max pool with -inf padding, a standalone relu
+    (after a pool: a clamp plus a requantization), avg pool with padding
+    (count_include_pad)."""
+    m = Model((2, 3, 8, 8))
+    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), None, padding=1))
+    m.add(MaxPool2d(3, stride=2, padding=1))
+    m.add(Relu())
+    m.add(AvgPool2d(2, stride=1, padding=1))
+    return m
+
+
+def model_g(rng):
+    """a concat operand that is also used elsewhere (requantized, not
+    adopted), then a standalone relu6."""
+    m = Model((2, 3, 6, 6))
+    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), _rand(rng, 4), padding=1),
+          name="c1")
+    m.add(Conv2d(_rand(rng, 2, 4, 1, 1), _rand(rng, 2)), inputs="c1",
+          name="c2")
+    m.add(Concat(), inputs=["c1", "c2"])
+    m.add(Relu6())
+    return m
+
+
+MODELS = {"a_conv_relu_pool_linear": model_a,
+          "b_depthwise_relu6_dilated_gap": model_b,
+          "c_residual": model_c,
+          "d_concat_avgpool": model_d,
+          "e_grouped_conv": model_e,
+          "f_pool_padding_standalone_relu": model_f,
+          "g_concat_shared_operand_relu6": model_g}
+
+# Seeds (weights, calibration samples and test input) chosen so that, for
+# both weight granularities, the 'single' and 'gemmlowp' references differ
+# in the final output: each test then also checks the rounding option
+# (test_rounding_modes_differ guards this).
+SEEDS = {"a_conv_relu_pool_linear": 4,
+         "b_depthwise_relu6_dilated_gap": 2,
+         "c_residual": 1,
+         "d_concat_avgpool": 5,
+         "e_grouped_conv": 4,
+         "f_pool_padding_standalone_relu": 1,
+         "g_concat_shared_operand_relu6": 2}
+
+# Sanity bound on |quantized - float| in output LSBs.
+TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
+                 "b_depthwise_relu6_dilated_gap": 6,
+                 "c_residual": 6,
+                 "d_concat_avgpool": 4,
+                 "e_grouped_conv": 4,
+                 "f_pool_padding_standalone_relu": 4,
+                 "g_concat_shared_operand_relu6": 4}
+
+
+def make_case(name):
+    """(model, stats, test input) of a named model."""
+    rng = np.random.default_rng(SEEDS[name])
+    model = MODELS[name](rng)
+    samples = [rng.standard_normal(model.input_shape).astype(np.float32)
+               for _ in range(NUM_CALIBRATION)]
+    stats = calibrate(model, samples)
+    x = (rng.standard_normal(model.input_shape) * 0.8).astype(np.float32)
+    return model, stats, x
+
+
+def _describe_mismatch(got, want, q_got, q_want):
+    diff = np.argwhere(got != want)
+    lines = [f"{len(diff)} of {got.size} elements differ"]
+    for idx in diff[:8]:
+        i = tuple(int(t) for t in idx)
+        lines.append(f"  at {i}: compiled {got[i]!r} (q={q_got[i]}), "
+                     f"reference {want[i]!r} (q={q_want[i]})")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("weights", ["per-channel", "per-tensor"])
+@pytest.mark.parametrize("rounding", ["single", "gemmlowp"])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_bit_exact(name, rounding, weights, toolchain, workdir):
+    model, stats, x = make_case(name)
+    ref = MR.run_reference(model, stats, x, rounding=rounding,
+                           weights=weights)
+    want = ref.dequantize()
+
+    pass_args = [f"--myquant-propagate-qparams=weight-granularity={weights}",
+                 f"--myquant-quantize=rounding={rounding}"]
+    failure = None
+    try:
+        quantized, remarks = toolchain.quantize(emit(model, stats),
+                                                pass_args, workdir)
+        out_shape = model.shapes[model.output]
+        got = toolchain.run(quantized, "forward", x, out_shape, workdir)
+    except ToolError as e:
+        failure = str(e)
+    if failure is not None:
+        pytest.fail(f"{name} ({rounding}, {weights}): the compiler failed on "
+                    f"this model:\n{failure[:3000]}", pytrace=False)
+
+    assert got.dtype == np.float32 and got.shape == want.shape, \
+        f"compiled output {got.dtype}{got.shape}, expected float32{want.shape}"
+    if not np.array_equal(got.view(np.int32), want.view(np.int32)):
+        q_got = np.rint(got.astype(np.float64) / ref.scale).astype(
+            np.int64) + ref.zero_point
+        pytest.fail(f"{name} ({rounding}, {weights}): compiled model differs "
+                    f"from the integer reference (output scale "
+                    f"{ref.scale!r}, zero point {ref.zero_point}):\n"
+                    + _describe_mismatch(got, want, q_got, ref.q)
+                    + (f"\nmyquant-opt remarks:\n{remarks[-3000:]}"
+                       if remarks.strip() else ""), pytrace=False)
+
+    # The quantized model must stay close to the float model.
+    flt = float_forward(model, x)[model.output].astype(np.float64)
+    err = np.max(np.abs(got.astype(np.float64) - flt)) / ref.scale
+    assert err <= TOLERANCE_LSB[name], \
+        f"{name}: quantized output is {err:.2f} output LSBs from the float " \
+        f"model (allowed {TOLERANCE_LSB[name]})"
+
+    # Nothing may stay in float inside the model.
+    verify_err = None
+    try:
+        toolchain.quantize(quantized, ["--myquant-verify-integer-only"],
+                           workdir)
+    except AssertionError as e:
+        verify_err = str(e)
+    assert verify_err is None, \
+        f"{name}: float computation remains after quantization:\n{verify_err}"
+
+
+@pytest.mark.parametrize("weights", ["per-channel", "per-tensor"])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_rounding_modes_differ(name, weights):
+    """Reference only: the cases are sensitive to the rounding option."""
+    model, stats, x = make_case(name)
+    a = MR.run_reference(model, stats, x, rounding="single", weights=weights)
+    b = MR.run_reference(model, stats, x, rounding="gemmlowp",
+                         weights=weights)
+    assert not np.array_equal(a.q, b.q), \
+        f"{name} ({weights}): single and gemmlowp agree on every output; " \
+        f"pick another seed"
+
+
+def test_reference_plan_policy():
+    """The reference's fusion and concat decisions (no compiler involved)."""
+    rng = np.random.default_rng(0)
+    m = model_d(rng)
+    stats = calibrate(m, [rng.standard_normal(m.input_shape).astype(
+        np.float32) for _ in range(2)])
+    fused, owner, qp = MR.plan(m, stats)
+    assert set(fused) == {"b1"} and owner["b1r"].name == "b1"
+    cat = m.layers[3].name
+    # Branches used only by the concat adopt its parameters; the input
+    # keeps its own (it is requantized).
+    assert qp["b1r"] == qp[cat] and qp["b2"] == qp[cat]
+    assert qp["x"] != qp[cat]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_float_emission(name, toolchain, workdir):
+    """The emitted float MLIR (no stats, not quantized) computes what
+    float_forward computes, up to f32 summation order."""
+    model, _, x = make_case(name)
+    failure = None
+    try:
+        got = toolchain.run(emit(model), "forward", x,
+                            model.shapes[model.output], workdir)
+    except ToolError as e:
+        failure = str(e)
+    if failure is not None:
+        pytest.fail(f"{name}: running the float model failed:\n"
+                    f"{failure[:3000]}", pytrace=False)
+    want = float_forward(model, x)[model.output]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
