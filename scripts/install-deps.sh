@@ -12,6 +12,8 @@ PACKAGES=(
   libgtest-dev
   # Python side: reference, tests, example
   python3 python3-numpy python3-pytest
+  # Baseline and oracle (PyTorch quantized kernels), data sets for the examples
+  python3-torch python3-sklearn dataset-fashion-mnist
 )
 
 missing=()

@@ -17,7 +17,8 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   propagate.activationType = options.activationType;
   propagate.weightGranularity = options.weightGranularity;
   propagate.allowFloat = options.allowFloat;
-  propagate.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+  propagate.keepFloat.assign(options.keepFloat.begin(),
+                             options.keepFloat.end());
   funcPm.addPass(createMyQuantPropagateQParams(propagate));
   MyQuantQuantizeOptions quantize;
   quantize.rounding = options.rounding;

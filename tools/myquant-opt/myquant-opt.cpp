@@ -16,6 +16,6 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   myquant::registerAllDialects(registry);
 
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "myquant optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "myquant optimizer driver\n", registry));
 }

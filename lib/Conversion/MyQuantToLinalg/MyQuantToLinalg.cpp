@@ -60,8 +60,7 @@ struct Storage {
 
 Storage storageOf(Type type) {
   quant::QuantizedType q = getQuantElementType(type);
-  return {IntegerType::get(type.getContext(),
-                           q.getStorageTypeIntegralWidth()),
+  return {IntegerType::get(type.getContext(), q.getStorageTypeIntegralWidth()),
           q.isSigned(), q.getStorageTypeMin(), q.getStorageTypeMax()};
 }
 
@@ -140,9 +139,8 @@ public:
     // Rounding divide by 2^right, ties away from zero.
     Value mask = sub(shl(one, right), one);
     Value remainder = arith::AndIOp::create(b, loc, high, mask);
-    Value threshold =
-        add(shr(mask, one),
-            select(arith::CmpIPredicate::slt, high, zero, one, zero));
+    Value threshold = add(shr(mask, one), select(arith::CmpIPredicate::slt,
+                                                 high, zero, one, zero));
     Value roundUp =
         select(arith::CmpIPredicate::sgt, remainder, threshold, one, zero);
     return add(shr(high, right), roundUp);
@@ -152,8 +150,7 @@ public:
   /// the storage type.
   Value requantize(Value acc, Value multiplier, Value shift,
                    const Requant &requant, Type storageType) {
-    Value scaled =
-        applyMultiplier(acc, multiplier, shift, requant.rounding);
+    Value scaled = applyMultiplier(acc, multiplier, shift, requant.rounding);
     Value shifted = add(scaled, i64(requant.zeroPoint));
     return cast(clamp(shifted, requant.lo, requant.hi), storageType);
   }
@@ -218,8 +215,8 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, Layout layout,
     return input;
   auto type = cast<RankedTensorType>(input.getType());
   unsigned h = layout == Layout::NCHW ? 2 : 1, w = h + 1;
-  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0)), high(4,
-                                                           b.getIndexAttr(0));
+  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0)),
+      high(4, b.getIndexAttr(0));
   SmallVector<int64_t> shape(type.getShape());
   low[h] = b.getIndexAttr(padding[0]);
   low[w] = b.getIndexAttr(padding[1]);
@@ -236,19 +233,18 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, Layout layout,
 /// Applies `requant` per element of the integer tensor `acc` (after adding
 /// the per-channel `offset`, if any) and returns a tensor of `storage`.
 Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
-                              bool accSigned, std::optional<unsigned> channelDim,
-                              Value offset, const Requant &requant,
-                              IntegerType storage) {
+                              bool accSigned,
+                              std::optional<unsigned> channelDim, Value offset,
+                              const Requant &requant, IntegerType storage) {
   auto accType = cast<RankedTensorType>(acc.getType());
   unsigned rank = accType.getRank();
   MLIRContext *ctx = b.getContext();
   int64_t channels = requant.multiplier.size();
   SmallVector<Value> inputs = {acc, i32Vector(b, loc, requant.multiplier),
                                i32Vector(b, loc, requant.shift)};
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(rank, ctx),
-      channelMap(ctx, rank, channels, channelDim),
-      channelMap(ctx, rank, channels, channelDim)};
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                 channelMap(ctx, rank, channels, channelDim),
+                                 channelMap(ctx, rank, channels, channelDim)};
   if (offset) {
     inputs.push_back(offset);
     maps.push_back(channelMap(
@@ -308,6 +304,15 @@ SmallVector<double> productScales(Type input, Type weight, Type result) {
   return reals;
 }
 
+/// The requantization of an int32 accumulator of `a * b` products.
+template <typename OpTy>
+FailureOr<Requant> productRequant(OpTy op, Value a, Value b,
+                                  RoundingMode rounding) {
+  return makeRequant(op, op.getRescaleAttr(),
+                     productScales(a.getType(), b.getType(), op.getType()),
+                     rounding, op.getClampAttr(), op.getType());
+}
+
 bool hasStaticShapes(Operation *op) {
   return llvm::all_of(op->getOperandTypes(),
                       [](Type t) {
@@ -319,8 +324,7 @@ bool hasStaticShapes(Operation *op) {
          });
 }
 
-template <typename OpTy>
-struct MyQuantPattern : OpConversionPattern<OpTy> {
+template <typename OpTy> struct MyQuantPattern : OpConversionPattern<OpTy> {
   MyQuantPattern(const TypeConverter &converter, MLIRContext *ctx,
                  RoundingMode rounding)
       : OpConversionPattern<OpTy>(converter, ctx), rounding(rounding) {}
@@ -385,15 +389,15 @@ struct QuantizeLowering : MyQuantPattern<QuantizeOp> {
           };
           // maximumf/minimumf propagate NaN; fptosi of NaN is poison, so
           // NaN inputs are mapped to the zero point first.
-          Value isNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO,
-                                              q, q);
+          Value isNan =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, q, q);
           q = arith::SelectOp::create(b, l, isNan, args[2], q);
           q = arith::MinimumFOp::create(
               b, l, arith::MaximumFOp::create(b, l, q, bound(storage.min)),
               bound(storage.max));
           Value i = arith::FPToSIOp::create(b, l, b.getI64Type(), q);
-          linalg::YieldOp::create(
-              b, l, BodyBuilder(b, l).cast(i, storage.type));
+          linalg::YieldOp::create(b, l,
+                                  BodyBuilder(b, l).cast(i, storage.type));
         });
     return generic.getResult(0);
   }
@@ -425,8 +429,8 @@ struct DequantizeLowering : MyQuantPattern<DequantizeOp> {
                    f64Vector(rewriter, loc, zeroPoints)},
         ValueRange{init}, maps, iterators(rank, 0),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value wide = BodyBuilder(b, l).cast(args[0], b.getI64Type(),
-                                              storage.isSigned);
+          Value wide =
+              BodyBuilder(b, l).cast(args[0], b.getI64Type(), storage.isSigned);
           Value x = arith::SIToFPOp::create(b, l, b.getF64Type(), wide);
           x = arith::MulFOp::create(
               b, l, arith::SubFOp::create(b, l, x, args[2]), args[1]);
@@ -454,15 +458,16 @@ struct RequantizeLowering : MyQuantPattern<RequantizeOp> {
       reals.push_back(scale / out.scales[0]);
       negZeroPoints.push_back(-zp);
     }
-    FailureOr<Requant> requant = makeRequant(
-        op, op.getRescaleAttr(), reals, rounding, op.getClampAttr(), op.getType());
+    FailureOr<Requant> requant =
+        makeRequant(op, op.getRescaleAttr(), reals, rounding, op.getClampAttr(),
+                    op.getType());
     if (failed(requant))
       return failure();
     Location loc = op.getLoc();
-    return buildRequantizeEpilogue(
-        rewriter, loc, adaptor.getInput(), in.isSigned, in.axis,
-        i32Vector(rewriter, loc, negZeroPoints), *requant,
-        storageOf(op.getType()).type);
+    return buildRequantizeEpilogue(rewriter, loc, adaptor.getInput(),
+                                   in.isSigned, in.axis,
+                                   i32Vector(rewriter, loc, negZeroPoints),
+                                   *requant, storageOf(op.getType()).type);
   }
 };
 
@@ -490,14 +495,13 @@ struct ClampLowering : MyQuantPattern<ClampOp> {
                          ConversionPatternRewriter &rewriter) const override {
     Storage storage = storageOf(op.getType());
     int64_t lo = op.getBounds().getMin(), hi = op.getBounds().getMax();
-    return mapElements(rewriter, op.getLoc(), adaptor.getInput(), storage.type,
-                       [&](OpBuilder &b, Location l, Value x) {
-                         BodyBuilder body(b, l);
-                         Value wide =
-                             body.cast(x, b.getI64Type(), storage.isSigned);
-                         return body.cast(body.clamp(wide, lo, hi),
-                                          storage.type);
-                       });
+    return mapElements(
+        rewriter, op.getLoc(), adaptor.getInput(), storage.type,
+        [&](OpBuilder &b, Location l, Value x) {
+          BodyBuilder body(b, l);
+          Value wide = body.cast(x, b.getI64Type(), storage.isSigned);
+          return body.cast(body.clamp(wide, lo, hi), storage.type);
+        });
   }
 };
 
@@ -511,8 +515,8 @@ struct TableLowering : MyQuantPattern<TableOp> {
     SmallVector<APInt> entries;
     for (int32_t v : op.getValues())
       entries.push_back(APInt(out.type.getWidth(), v, out.isSigned));
-    auto tableType = RankedTensorType::get(
-        {static_cast<int64_t>(entries.size())}, out.type);
+    auto tableType =
+        RankedTensorType::get({static_cast<int64_t>(entries.size())}, out.type);
     Value table = arith::ConstantOp::create(
         rewriter, loc, DenseIntElementsAttr::get(tableType, entries));
     return mapElements(
@@ -579,15 +583,14 @@ struct AddLowering : MyQuantPattern<AddOp> {
         requantFor(op.getLhsRescaleAttr(), a.scales[0] / twiceMax, {}, false);
     FailureOr<Requant> rhsR =
         requantFor(op.getRhsRescaleAttr(), bq.scales[0] / twiceMax, {}, false);
-    FailureOr<Requant> outR = requantFor(
-        op.getRescaleAttr(),
-        twiceMax / (double(int64_t(1) << leftShift) * out.scales[0]),
-        op.getClampAttr(), true);
+    FailureOr<Requant> outR =
+        requantFor(op.getRescaleAttr(),
+                   twiceMax / (double(int64_t(1) << leftShift) * out.scales[0]),
+                   op.getClampAttr(), true);
     if (failed(lhsR) || failed(rhsR) || failed(outR))
       return failure();
     Storage ls = storageOf(op.getLhs().getType()),
-            rs = storageOf(op.getRhs().getType()),
-            os = storageOf(op.getType());
+            rs = storageOf(op.getRhs().getType()), os = storageOf(op.getType());
     return zipElements(
         rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), os.type,
         [&](OpBuilder &b, Location l, Value x, Value y) {
@@ -595,13 +598,13 @@ struct AddLowering : MyQuantPattern<AddOp> {
           Type i32 = b.getI32Type();
           auto scaled = [&](Value v, const Storage &s, int64_t zp,
                             const Requant &r) {
-            Value centered =
-                body.sub(body.cast(v, b.getI64Type(), s.isSigned), body.i64(zp));
-            Value shifted = body.mul(centered, body.i64(int64_t(1) << leftShift));
-            return body.applyMultiplier(shifted,
-                                        body.constant(i32, r.multiplier[0]),
-                                        body.constant(i32, r.shift[0]),
-                                        r.rounding);
+            Value centered = body.sub(body.cast(v, b.getI64Type(), s.isSigned),
+                                      body.i64(zp));
+            Value shifted =
+                body.mul(centered, body.i64(int64_t(1) << leftShift));
+            return body.applyMultiplier(
+                shifted, body.constant(i32, r.multiplier[0]),
+                body.constant(i32, r.shift[0]), r.rounding);
           };
           Value sum = body.saturateInt32(
               body.add(scaled(x, ls, a.zeroPoints[0], *lhsR),
@@ -620,29 +623,26 @@ struct MulLowering : MyQuantPattern<MulOp> {
     QuantParams a = *getQuantParams(op.getLhs().getType());
     QuantParams bq = *getQuantParams(op.getRhs().getType());
     QuantParams out = *getQuantParams(op.getType());
-    FailureOr<Requant> requant =
-        makeRequant(op, op.getRescaleAttr(),
-                    {a.scales[0] * bq.scales[0] / out.scales[0]}, rounding,
-                    op.getClampAttr(), op.getType());
+    FailureOr<Requant> requant = makeRequant(
+        op, op.getRescaleAttr(), {a.scales[0] * bq.scales[0] / out.scales[0]},
+        rounding, op.getClampAttr(), op.getType());
     if (failed(requant))
       return failure();
     Storage ls = storageOf(op.getLhs().getType()),
-            rs = storageOf(op.getRhs().getType()),
-            os = storageOf(op.getType());
+            rs = storageOf(op.getRhs().getType()), os = storageOf(op.getType());
     return zipElements(
         rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), os.type,
         [&](OpBuilder &b, Location l, Value x, Value y) {
           BodyBuilder body(b, l);
           Type i32 = b.getI32Type();
-          Value product = body.mul(
-              body.sub(body.cast(x, b.getI64Type(), ls.isSigned),
-                       body.i64(a.zeroPoints[0])),
-              body.sub(body.cast(y, b.getI64Type(), rs.isSigned),
-                       body.i64(bq.zeroPoints[0])));
-          return body.requantize(product,
-                                 body.constant(i32, requant->multiplier[0]),
-                                 body.constant(i32, requant->shift[0]),
-                                 *requant, os.type);
+          Value product =
+              body.mul(body.sub(body.cast(x, b.getI64Type(), ls.isSigned),
+                                body.i64(a.zeroPoints[0])),
+                       body.sub(body.cast(y, b.getI64Type(), rs.isSigned),
+                                body.i64(bq.zeroPoints[0])));
+          return body.requantize(
+              product, body.constant(i32, requant->multiplier[0]),
+              body.constant(i32, requant->shift[0]), *requant, os.type);
         });
   }
 };
@@ -658,8 +658,8 @@ linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
                            const Storage &xs, int64_t zx, const Storage &ws,
                            int64_t zw) {
   return linalg::GenericOp::create(
-      b, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc},
-      maps, iterators(parallel, reduction),
+      b, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc}, maps,
+      iterators(parallel, reduction),
       [&](OpBuilder &nb, Location l, ValueRange args) {
         BodyBuilder body(nb, l);
         Type i32 = nb.getI32Type();
@@ -679,11 +679,8 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
     MLIRContext *ctx = rewriter.getContext();
     QuantParams in = *getQuantParams(op.getInput().getType());
     QuantParams filter = *getQuantParams(op.getFilter().getType());
-    FailureOr<Requant> requant = makeRequant(
-        op, op.getRescaleAttr(),
-        productScales(op.getInput().getType(), op.getFilter().getType(),
-                      op.getType()),
-        rounding, op.getClampAttr(), op.getType());
+    FailureOr<Requant> requant =
+        productRequant(op, op.getInput(), op.getFilter(), rounding);
     if (failed(requant))
       return failure();
 
@@ -742,12 +739,11 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
               AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
     }
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
-    Value sum =
-        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
-                 storageOf(op.getInput().getType()), in.zeroPoints[0],
-                 storageOf(op.getFilter().getType()),
-                 filter.isPerTensor() ? filter.zeroPoints[0] : 0)
-            .getResult(0);
+    Value sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5,
+                         3, storageOf(op.getInput().getType()),
+                         in.zeroPoints[0], storageOf(op.getFilter().getType()),
+                         filter.isPerTensor() ? filter.zeroPoints[0] : 0)
+                    .getResult(0);
     SmallVector<ReassociationIndices> collapse =
         nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
@@ -766,11 +762,8 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
     MLIRContext *ctx = rewriter.getContext();
     QuantParams lhs = *getQuantParams(op.getLhs().getType());
     QuantParams rhs = *getQuantParams(op.getRhs().getType());
-    FailureOr<Requant> requant = makeRequant(
-        op, op.getRescaleAttr(),
-        productScales(op.getLhs().getType(), op.getRhs().getType(),
-                      op.getType()),
-        rounding, op.getClampAttr(), op.getType());
+    FailureOr<Requant> requant =
+        productRequant(op, op.getLhs(), op.getRhs(), rounding);
     if (failed(requant))
       return failure();
     auto outType = op.getType();
@@ -785,18 +778,17 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
       return AffineMap::get(loops, 0, exprs, ctx);
     };
     AffineExpr m = d(b0), n = d(b0 + 1), k = d(b0 + 2);
-    SmallVector<AffineMap> maps = {
-        withBatch({m, k}),
-        op.getTransposeRhs() ? withBatch({n, k}) : withBatch({k, n}),
-        withBatch({m, n})};
+    SmallVector<AffineMap> maps = {withBatch({m, k}),
+                                   op.getTransposeRhs() ? withBatch({n, k})
+                                                        : withBatch({k, n}),
+                                   withBatch({m, n})};
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
-    Value sum =
-        buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc, maps,
-                 loops - 1, 1, storageOf(op.getLhs().getType()),
-                 lhs.zeroPoints[0], storageOf(op.getRhs().getType()),
-                 rhs.isPerTensor() ? rhs.zeroPoints[0] : 0)
-            .getResult(0);
+    Value sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
+                         maps, loops - 1, 1, storageOf(op.getLhs().getType()),
+                         lhs.zeroPoints[0], storageOf(op.getRhs().getType()),
+                         rhs.isPerTensor() ? rhs.zeroPoints[0] : 0)
+                    .getResult(0);
     return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
                                    rank - 1, adaptor.getBias(), *requant,
                                    storageOf(op.getType()).type);
@@ -809,8 +801,8 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
 
 /// Reduces each window of a padded 4-D tensor into `init` with `combine`.
 template <typename CombineFn>
-Value buildWindowReduction(OpBuilder &b, Location loc, Value padded,
-                           Value init, Layout layout, ArrayRef<int64_t> kernel,
+Value buildWindowReduction(OpBuilder &b, Location loc, Value padded, Value init,
+                           Layout layout, ArrayRef<int64_t> kernel,
                            ArrayRef<int64_t> strides,
                            ArrayRef<int64_t> dilations, CombineFn combine) {
   MLIRContext *ctx = b.getContext();
@@ -822,8 +814,8 @@ Value buildWindowReduction(OpBuilder &b, Location loc, Value padded,
   inExprs[oh] = d(oh) * strides[0] + d(4) * dilations[0];
   inExprs[ow] = d(ow) * strides[1] + d(5) * dilations[1];
   // The window tensor only gives the reduction loops their extent.
-  Value window =
-      emptyTensor(b, loc, kernel, cast<ShapedType>(init.getType()).getElementType());
+  Value window = emptyTensor(b, loc, kernel,
+                             cast<ShapedType>(init.getType()).getElementType());
   SmallVector<AffineMap> maps = {
       AffineMap::get(6, 0, inExprs, ctx),
       AffineMap::get(6, 0, {d(4), d(5)}, ctx),
@@ -832,8 +824,7 @@ Value buildWindowReduction(OpBuilder &b, Location loc, Value padded,
              b, loc, TypeRange{init.getType()}, ValueRange{padded, window},
              ValueRange{init}, maps, iterators(4, 2),
              [&](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(nb, l,
-                                       combine(nb, l, args[0], args[2]));
+               linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[2]));
              })
       .getResult(0);
 }
@@ -847,8 +838,7 @@ struct MaxPool2DLowering : MyQuantPattern<MaxPool2DOp> {
     // Padding acts as -inf: the smallest storage value.
     Value padded = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
                               op.getPadding(), s.min);
-    Value init =
-        filled(rewriter, loc, op.getType().getShape(), s.type, s.min);
+    Value init = filled(rewriter, loc, op.getType().getShape(), s.type, s.min);
     return buildWindowReduction(
         rewriter, loc, padded, init, op.getLayout(), op.getKernel(),
         op.getStrides(), op.getDilations(),
@@ -873,9 +863,9 @@ struct AvgPool2DLowering : MyQuantPattern<AvgPool2DOp> {
     // average is rounded once.
     double divisor = out.scales[0] * static_cast<double>(kernel[0]) *
                      static_cast<double>(kernel[1]);
-    FailureOr<Requant> requant = makeRequant(
-        op, op.getRescaleAttr(), {in.scales[0] / divisor},
-        rounding, op.getClampAttr(), op.getType());
+    FailureOr<Requant> requant =
+        makeRequant(op, op.getRescaleAttr(), {in.scales[0] / divisor}, rounding,
+                    op.getClampAttr(), op.getType());
     if (failed(requant))
       return failure();
     Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
@@ -902,16 +892,16 @@ struct ConcatLowering : MyQuantPattern<ConcatOp> {
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = op.getType();
-    Value result = emptyTensor(rewriter, loc, type.getShape(),
-                               storageOf(type).type);
+    Value result =
+        emptyTensor(rewriter, loc, type.getShape(), storageOf(type).type);
     int64_t offset = 0;
     unsigned dim = op.getDim();
     for (Value input : adaptor.getInputs()) {
       auto inType = cast<RankedTensorType>(input.getType());
       SmallVector<OpFoldResult> offsets(type.getRank(),
                                         rewriter.getIndexAttr(0));
-      SmallVector<OpFoldResult> sizes, strides(type.getRank(),
-                                               rewriter.getIndexAttr(1));
+      SmallVector<OpFoldResult> sizes,
+          strides(type.getRank(), rewriter.getIndexAttr(1));
       for (int64_t size : inType.getShape())
         sizes.push_back(rewriter.getIndexAttr(size));
       offsets[dim] = rewriter.getIndexAttr(offset);
@@ -989,10 +979,10 @@ struct ConvertMyQuantToLinalgPass
     target.addIllegalOp<quant::StorageCastOp>();
     // Ops of these dialects may carry quantized types (a reshape of a
     // quantized tensor); they are legal once their types are converted.
-    target.addDynamicallyLegalDialect<arith::ArithDialect,
-                                      linalg::LinalgDialect, math::MathDialect,
-                                      tensor::TensorDialect>(
-        [&](Operation *op) { return converter.isLegal(op); });
+    target
+        .addDynamicallyLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                                    math::MathDialect, tensor::TensorDialect>(
+            [&](Operation *op) { return converter.isLegal(op); });
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
       return converter.isSignatureLegal(func.getFunctionType()) &&
              converter.isLegal(&func.getBody());
@@ -1012,8 +1002,8 @@ struct ConvertMyQuantToLinalgPass
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
     populateCallOpTypeConversionPattern(patterns, converter);
-    if (failed(applyFullConversion(getOperation(), target,
-                                   std::move(patterns))))
+    if (failed(
+            applyFullConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }
 };

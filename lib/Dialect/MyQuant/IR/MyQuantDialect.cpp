@@ -40,10 +40,9 @@ void MyQuantDialect::initialize() {
 // Attributes
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-RescaleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                    ArrayRef<int32_t> multiplier, ArrayRef<int32_t> shift,
-                    RoundingMode) {
+LogicalResult RescaleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  ArrayRef<int32_t> multiplier,
+                                  ArrayRef<int32_t> shift, RoundingMode) {
   if (multiplier.empty())
     return emitError() << "rescale needs at least one multiplier";
   if (multiplier.size() != shift.size())
@@ -85,7 +84,9 @@ static LayoutDims getLayoutDims(Layout layout) {
   return {0, 3, 1, 2, 3, 2, 0, 1};
 }
 
-static QuantParams paramsOf(Value value) { return *getQuantParams(value.getType()); }
+static QuantParams paramsOf(Value value) {
+  return *getQuantParams(value.getType());
+}
 
 /// Checks that a per-axis type's quantized dimension exists and has one
 /// scale per slice.
@@ -104,8 +105,8 @@ static LogicalResult verifyPerAxisShape(Operation *op, Type type,
   auto shaped = cast<ShapedType>(type);
   int64_t axis = *params->axis;
   if (axis < 0 || axis >= shaped.getRank())
-    return op->emitOpError() << what << " is quantized along dimension "
-                             << axis << " but has rank " << shaped.getRank();
+    return op->emitOpError() << what << " is quantized along dimension " << axis
+                             << " but has rank " << shaped.getRank();
   int64_t dim = shaped.getDimSize(axis);
   if (!ShapedType::isDynamic(dim) &&
       dim != static_cast<int64_t>(params->scales.size()))
@@ -127,17 +128,16 @@ static LogicalResult verifyPerTensor(Operation *op, Value value,
 static LogicalResult verifySameShape(Operation *op, Value a, StringRef aName,
                                      Value b, StringRef bName) {
   if (failed(verifyCompatibleShape(a.getType(), b.getType())))
-    return op->emitOpError() << aName << " shape " << a.getType() << " and "
-                             << bName << " shape " << b.getType()
-                             << " do not match";
+    return op->emitOpError()
+           << aName << " shape " << a.getType() << " and " << bName << " shape "
+           << b.getType() << " do not match";
   return success();
 }
 
 /// A rescale covers one channel or each of `channels` channels.
 static LogicalResult verifyRescale(Operation *op, RescaleAttr rescale,
                                    int64_t channels, StringRef name) {
-  if (!rescale || rescale.size() == 1 ||
-      ShapedType::isDynamic(channels) ||
+  if (!rescale || rescale.size() == 1 || ShapedType::isDynamic(channels) ||
       static_cast<int64_t>(rescale.size()) == channels)
     return success();
   InFlightDiagnostic diag = op->emitOpError()
@@ -163,12 +163,10 @@ static LogicalResult verifyClampBounds(Operation *op, ClampAttr clamp,
 
 /// Checks kernel, stride, padding and dilation arrays and the output size
 /// of each spatial dimension they produce.
-static LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> inSizes,
-                                  ArrayRef<int64_t> kernel,
-                                  ArrayRef<int64_t> strides,
-                                  ArrayRef<int64_t> padding,
-                                  ArrayRef<int64_t> dilations,
-                                  ArrayRef<int64_t> outSizes) {
+static LogicalResult
+verifyWindow(Operation *op, ArrayRef<int64_t> inSizes, ArrayRef<int64_t> kernel,
+             ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+             ArrayRef<int64_t> dilations, ArrayRef<int64_t> outSizes) {
   if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2)
     return op->emitOpError(
         "expects 2 kernel sizes, 2 strides and 2 dilations (height, width)");
@@ -212,8 +210,8 @@ static LogicalResult verifyBias(Operation *op, Value bias, int64_t channels,
   if (biasType.getRank() != 1 ||
       (!biasType.isDynamicDim(0) && !ShapedType::isDynamic(channels) &&
        biasType.getDimSize(0) != channels))
-    return op->emitOpError() << "bias must have shape [" << channels
-                             << "], got " << biasType;
+    return op->emitOpError()
+           << "bias must have shape [" << channels << "], got " << biasType;
   if (failed(verifyPerAxisShape(op, biasType, "bias")))
     return failure();
   std::optional<QuantParams> params = getQuantParams(biasType);
@@ -250,8 +248,9 @@ static LogicalResult verifyWeights(Operation *op, Value weight,
   if (params.isPerTensor())
     return success();
   if (*params.axis != channelDim)
-    return op->emitOpError() << what << " must be quantized along its output "
-                                       "channel dimension "
+    return op->emitOpError() << what
+                             << " must be quantized along its output "
+                                "channel dimension "
                              << channelDim << ", not " << *params.axis;
   if (llvm::any_of(params.zeroPoints, [](int64_t zp) { return zp != 0; }))
     return op->emitOpError()
@@ -274,8 +273,7 @@ LogicalResult StatsOp::verify() {
       return emitOpError() << "axis " << *axis << " is out of range for rank "
                            << type.getRank();
     int64_t dim = type.getDimSize(*axis);
-    if (!ShapedType::isDynamic(dim) &&
-        dim != static_cast<int64_t>(mins.size()))
+    if (!ShapedType::isDynamic(dim) && dim != static_cast<int64_t>(mins.size()))
       return emitOpError() << "has " << mins.size() << " ranges but axis "
                            << *axis << " has size " << dim;
   } else if (mins.size() != 1) {
@@ -308,8 +306,8 @@ LogicalResult StatsOp::verify() {
 /// quantized type's expressed type.
 static LogicalResult verifyFloatQuantPair(Operation *op, Value floatValue,
                                           Value quantValue) {
-  if (failed(verifySameShape(op, floatValue, "float", quantValue,
-                             "quantized")) ||
+  if (failed(
+          verifySameShape(op, floatValue, "float", quantValue, "quantized")) ||
       failed(verifyPerAxisShape(op, quantValue.getType(), "quantized type")))
     return failure();
   Type floatType = getElementTypeOrSelf(floatValue.getType());
@@ -331,8 +329,8 @@ LogicalResult DequantizeOp::verify() {
 }
 
 LogicalResult RequantizeOp::verify() {
-  if (failed(verifySameShape(*this, getInput(), "input", getResult(),
-                             "result")) ||
+  if (failed(
+          verifySameShape(*this, getInput(), "input", getResult(), "result")) ||
       failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")))
     return failure();
@@ -383,8 +381,8 @@ LogicalResult Conv2DOp::verify() {
   int64_t outN = resultType.getDimSize(d.batch);
   if (!ShapedType::isDynamic(inN) && !ShapedType::isDynamic(outN) &&
       inN != outN)
-    return emitOpError() << "result batch " << outN << " differs from input batch "
-                         << inN;
+    return emitOpError() << "result batch " << outN
+                         << " differs from input batch " << inN;
   SmallVector<int64_t, 2> kernel = {filterType.getDimSize(d.filterH),
                                     filterType.getDimSize(d.filterW)};
   if (failed(verifyWindow(
@@ -469,10 +467,9 @@ LogicalResult AddOp::verify() {
   if (present != 0 && present != 4)
     return emitOpError("'left_shift', 'lhs_rescale', 'rhs_rescale' and "
                        "'rescale' go together: give all or none");
-  for (auto [attr, name] :
-       {std::pair(getLhsRescaleAttr(), "lhs_rescale"),
-        std::pair(getRhsRescaleAttr(), "rhs_rescale"),
-        std::pair(getRescaleAttr(), "rescale")})
+  for (auto [attr, name] : {std::pair(getLhsRescaleAttr(), "lhs_rescale"),
+                            std::pair(getRhsRescaleAttr(), "rhs_rescale"),
+                            std::pair(getRescaleAttr(), "rescale")})
     if (failed(verifyRescale(*this, attr, 1, name)))
       return failure();
   return verifyClampBounds(*this, getClampAttr(), getResult());
@@ -492,8 +489,8 @@ LogicalResult ClampOp::verify() {
 }
 
 LogicalResult TableOp::verify() {
-  if (failed(verifySameShape(*this, getInput(), "input", getResult(),
-                             "result")) ||
+  if (failed(
+          verifySameShape(*this, getInput(), "input", getResult(), "result")) ||
       failed(verifyPerTensor(*this, getInput(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")))
     return failure();
@@ -544,22 +541,23 @@ LogicalResult ConcatOp::verify() {
     for (int64_t d = 0; d < rank; ++d) {
       int64_t size = type.getDimSize(d);
       if (d == static_cast<int64_t>(dim)) {
-        concatSize = ShapedType::isDynamic(size) || ShapedType::isDynamic(concatSize)
-                         ? ShapedType::kDynamic
-                         : concatSize + size;
+        concatSize =
+            ShapedType::isDynamic(size) || ShapedType::isDynamic(concatSize)
+                ? ShapedType::kDynamic
+                : concatSize + size;
         continue;
       }
       int64_t expected = resultType.getDimSize(d);
       if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(expected) &&
           size != expected)
-        return emitOpError() << "input #" << i << " has size " << size
-                             << " in dimension " << d << ", expected "
-                             << expected;
+        return emitOpError()
+               << "input #" << i << " has size " << size << " in dimension "
+               << d << ", expected " << expected;
     }
   }
   int64_t resultSize = resultType.getDimSize(dim);
-  if (!ShapedType::isDynamic(concatSize) && !ShapedType::isDynamic(resultSize) &&
-      concatSize != resultSize)
+  if (!ShapedType::isDynamic(concatSize) &&
+      !ShapedType::isDynamic(resultSize) && concatSize != resultSize)
     return emitOpError() << "result has size " << resultSize << " in dimension "
                          << dim << " but the inputs add up to " << concatSize;
   return success();

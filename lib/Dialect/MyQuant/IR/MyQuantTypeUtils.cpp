@@ -54,8 +54,8 @@ quant::UniformQuantizedType getActivationType(Type expressedType, double lo,
   int64_t zeroPoint = qmin - static_cast<int64_t>(std::nearbyint(lo / scale));
   zeroPoint = std::clamp(zeroPoint, qmin, qmax);
   return quant::UniformQuantizedType::get(
-      isSigned ? quant::QuantizationFlags::Signed : 0,
-      IntegerType::get(ctx, 8), expressedType, scale, zeroPoint, qmin, qmax);
+      isSigned ? quant::QuantizationFlags::Signed : 0, IntegerType::get(ctx, 8),
+      expressedType, scale, zeroPoint, qmin, qmax);
 }
 
 int64_t quantizeScalar(double x, const QuantParams &params) {

@@ -187,9 +187,8 @@ static bool absorbPad(Value &input, Layout layout, bool negativeInfinity,
     value = scalarConstant(padValue);
   if (!value)
     return false;
-  bool ok = negativeInfinity
-                ? (*value < -3.0e38 || std::isinf(*value))
-                : *value == 0.0;
+  bool ok = negativeInfinity ? (*value < -3.0e38 || std::isinf(*value))
+                             : *value == 0.0;
   if (!ok || !pad.getLow().empty() || !pad.getHigh().empty())
     return false;
   ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
@@ -339,8 +338,8 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
     chain.weightShape.assign(rhsType.getShape().begin(),
                              rhsType.getShape().end());
     chain.weightChannelDim = 0;
-    chain.groups = cast<RankedTensorType>(conv.getDpsInputs()[1].getType())
-                       .getDimSize(0);
+    chain.groups =
+        cast<RankedTensorType>(conv.getDpsInputs()[1].getType()).getDimSize(0);
     chain.regrouping = {inExpand, wExpand, initExpand, collapse};
     channelDim = 1;
   } else if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(anchor)) {
@@ -414,7 +413,8 @@ std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
   auto linalgOp = cast<linalg::LinalgOp>(anchor);
   if (!linalgOp.hasPureTensorSemantics())
     return std::nullopt;
-  chain.strides = attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("strides"));
+  chain.strides =
+      attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("strides"));
   chain.dilations =
       attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("dilations"));
   auto window = cast<RankedTensorType>(linalgOp.getDpsInputs()[1].getType());

@@ -19,7 +19,8 @@ DictionaryAttr describe(Builder &b, Type type) {
   QuantParams params = *getQuantParams(type);
   return b.getDictionaryAttr(
       {b.getNamedAttr("scale", b.getF64FloatAttr(params.scales[0])),
-       b.getNamedAttr("zero_point", b.getI64IntegerAttr(params.zeroPoints[0]))});
+       b.getNamedAttr("zero_point",
+                      b.getI64IntegerAttr(params.zeroPoints[0]))});
 }
 
 struct IntegerSignaturePass

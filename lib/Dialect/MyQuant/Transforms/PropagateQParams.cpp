@@ -79,7 +79,8 @@ public:
                                ArrayRef<const RangeLattice *> operands,
                                ArrayRef<RangeLattice *> results) override {
     for (auto [result, lattice] : llvm::zip(op->getResults(), results))
-      propagateIfChanged(lattice, lattice->join(transfer(op, result, operands)));
+      propagateIfChanged(lattice,
+                         lattice->join(transfer(op, result, operands)));
     return success();
   }
 
@@ -105,7 +106,8 @@ private:
     if (it != stats.end())
       return {it->second};
     if (std::optional<ElementwiseKind> kind = classifyElementwise(op)) {
-      if (kind->kind == ElementwiseKind::Clamp && operands[0]->getValue().bounds) {
+      if (kind->kind == ElementwiseKind::Clamp &&
+          operands[0]->getValue().bounds) {
         Range in = *operands[0]->getValue().bounds;
         auto clamp = [&](double v) {
           return std::min(std::max(v, kind->lo), kind->hi);
@@ -146,8 +148,8 @@ public:
          std::string weightGranularity, bool allowFloat,
          ArrayRef<std::string> keepFloat)
       : funcOp(funcOp), activationType(std::move(activationType)),
-        weightGranularity(std::move(weightGranularity)),
-        allowFloat(allowFloat), keepFloat(keepFloat) {}
+        weightGranularity(std::move(weightGranularity)), allowFloat(allowFloat),
+        keepFloat(keepFloat) {}
 
   LogicalResult run();
 
@@ -200,7 +202,7 @@ struct PropagateQParamsPass
 LogicalResult DryRun::checkOptions() {
   if (activationType != "int8" && activationType != "uint8")
     return funcOp.emitError() << "activation-type must be int8 or uint8, got '"
-                            << activationType << "'";
+                              << activationType << "'";
   if (weightGranularity != "per-channel" && weightGranularity != "per-tensor")
     return funcOp.emitError()
            << "weight-granularity must be per-channel or per-tensor, got '"
@@ -226,8 +228,7 @@ void DryRun::collectStats() {
   }
 }
 
-FailureOr<quant::UniformQuantizedType>
-DryRun::typeOf(Value value) {
+FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
   auto it = types.find(value);
   if (it != types.end())
     return it->second;
@@ -238,10 +239,9 @@ DryRun::typeOf(Value value) {
             ? value.getDefiningOp()->emitError()
                   << "the result of '" << value.getDefiningOp()->getName()
                   << "' has no statistics"
-            : funcOp.emitError() << "argument #"
-                               << cast<BlockArgument>(value).getArgNumber()
-                               << " of '" << funcOp.getSymName()
-                               << "' has no statistics";
+            : funcOp.emitError()
+                  << "argument #" << cast<BlockArgument>(value).getArgNumber()
+                  << " of '" << funcOp.getSymName() << "' has no statistics";
     diag << "; calibrate the model or annotate the value with myquant.stats";
     return failure();
   }
@@ -349,9 +349,8 @@ LogicalResult DryRun::collectStructure() {
       claim(&op);
       continue;
     }
-    bool touchesFloat =
-        llvm::any_of(op.getOperands(), isFloatTensor) ||
-        llvm::any_of(op.getResults(), isFloatTensor);
+    bool touchesFloat = llvm::any_of(op.getOperands(), isFloatTensor) ||
+                        llvm::any_of(op.getResults(), isFloatTensor);
     if (!touchesFloat || isConstantLike(&op) || isa<func::ReturnOp>(op))
       continue;
     if (!allowFloat) {
@@ -367,9 +366,8 @@ LogicalResult DryRun::collectStructure() {
   for (Operation *op : layerOps)
     for (Value result : op->getResults())
       if (!required.contains(result) &&
-          llvm::all_of(result.getUsers(), [&](Operation *user) {
-            return claimed.contains(user);
-          }))
+          llvm::all_of(result.getUsers(),
+                       [&](Operation *user) { return claimed.contains(user); }))
         internal.insert(result);
   return failure(failedAny);
 }
@@ -441,17 +439,17 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
           quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
           weightScales, zeros, chain.weightChannelDim, -127, 127);
     } else {
-      qtype = quant::UniformQuantizedType::get(
-          quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
-          weightScales[0], 0, -127, 127);
+      qtype = quant::UniformQuantizedType::get(quant::QuantizationFlags::Signed,
+                                               i8, weightType.getElementType(),
+                                               weightScales[0], 0, -127, 127);
     }
     OpBuilder b(chain.weightOperand->getOwner());
     Location loc = chain.weight.getLoc();
     auto storageType = weightType.clone(i8);
     Value storage = arith::ConstantOp::create(
         b, loc, DenseIntElementsAttr::get(storageType, ArrayRef(quantized)));
-    Value cast = quant::StorageCastOp::create(b, loc, weightType.clone(qtype),
-                                              storage);
+    Value cast =
+        quant::StorageCastOp::create(b, loc, weightType.clone(qtype), storage);
     chain.weightOperand->set(DequantizeOp::create(b, loc, weightType, cast));
   } else {
     // Activations on both sides (e.g. attention): per-tensor parameters.
@@ -509,10 +507,9 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
     int64_t bound = sum * maxAbsX + std::abs(biasValues[c]);
     if (bound > INT32_MAX)
       return anchor->emitError()
-             << "the int32 accumulator of output channel " << c
-             << " can reach " << bound << " (" << reduction
-             << " products of up to " << maxAbsX << " x |w|), beyond "
-             << INT32_MAX;
+             << "the int32 accumulator of output channel " << c << " can reach "
+             << bound << " (" << reduction << " products of up to " << maxAbsX
+             << " x |w|), beyond " << INT32_MAX;
   }
   return success();
 }

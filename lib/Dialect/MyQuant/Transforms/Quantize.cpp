@@ -124,7 +124,8 @@ Value Quantizer::quantizedWeight(ComputeChain &chain) {
   // Activations as weights keep their per-tensor type as they are.
   auto storageCast = source.getDefiningOp<quant::StorageCastOp>();
   DenseIntElementsAttr storage;
-  if (!storageCast || !matchPattern(storageCast.getInput(), m_Constant(&storage)))
+  if (!storageCast ||
+      !matchPattern(storageCast.getInput(), m_Constant(&storage)))
     return getQuantParams(source.getType())->isPerTensor() ? source : Value();
   auto type = cast<RankedTensorType>(storageCast.getType());
   Type element = type.getElementType();
@@ -140,13 +141,14 @@ Value Quantizer::quantizedWeight(ComputeChain &chain) {
         perAxis.getZeroPoints(), axis, perAxis.getStorageTypeMin(),
         perAxis.getStorageTypeMax());
   }
-  if (type.getShape() == ArrayRef(chain.weightShape) && element == type.getElementType())
+  if (type.getShape() == ArrayRef(chain.weightShape) &&
+      element == type.getElementType())
     return source;
-  auto storageType = RankedTensorType::get(
-      chain.weightShape, storage.getType().getElementType());
+  auto storageType = RankedTensorType::get(chain.weightShape,
+                                           storage.getType().getElementType());
   Location loc = storageCast.getLoc();
-  Value reshaped = arith::ConstantOp::create(rewriter, loc,
-                                             storage.reshape(storageType));
+  Value reshaped =
+      arith::ConstantOp::create(rewriter, loc, storage.reshape(storageType));
   return quant::StorageCastOp::create(
       rewriter, loc, RankedTensorType::get(chain.weightShape, element),
       reshaped);
@@ -159,10 +161,10 @@ LogicalResult Quantizer::rewriteCompute(ComputeChain &chain) {
     return failure();
   Value bias;
   if (chain.bias) {
-    auto cast = quantizedSource(chain.bias)
-                    ? quantizedSource(chain.bias)
-                          .getDefiningOp<quant::StorageCastOp>()
-                    : quant::StorageCastOp();
+    auto cast =
+        quantizedSource(chain.bias)
+            ? quantizedSource(chain.bias).getDefiningOp<quant::StorageCastOp>()
+            : quant::StorageCastOp();
     if (!cast)
       return failure();
     bias = cast.getInput();
@@ -188,18 +190,18 @@ LogicalResult Quantizer::rewriteCompute(ComputeChain &chain) {
   Location loc = chain.anchor->getLoc();
   Value result;
   if (chain.kind == ComputeChain::Conv) {
-    result = Conv2DOp::create(
-        rewriter, loc, resultType, input, weight, bias,
-        rewriter.getDenseI64ArrayAttr(chain.strides),
-        rewriter.getDenseI64ArrayAttr(chain.padding),
-        rewriter.getDenseI64ArrayAttr(chain.dilations),
-        rewriter.getI64IntegerAttr(chain.groups),
-        LayoutAttr::get(ctx, chain.layout), *rescale, clamp);
+    result =
+        Conv2DOp::create(rewriter, loc, resultType, input, weight, bias,
+                         rewriter.getDenseI64ArrayAttr(chain.strides),
+                         rewriter.getDenseI64ArrayAttr(chain.padding),
+                         rewriter.getDenseI64ArrayAttr(chain.dilations),
+                         rewriter.getI64IntegerAttr(chain.groups),
+                         LayoutAttr::get(ctx, chain.layout), *rescale, clamp);
   } else {
-    result = MatmulOp::create(
-        rewriter, loc, resultType, input, weight, bias,
-        chain.transposeRhs ? rewriter.getUnitAttr() : UnitAttr(), *rescale,
-        clamp);
+    result = MatmulOp::create(rewriter, loc, resultType, input, weight, bias,
+                              chain.transposeRhs ? rewriter.getUnitAttr()
+                                                 : UnitAttr(),
+                              *rescale, clamp);
   }
   rewriter.replaceOp(output, result);
   return success();
@@ -230,13 +232,13 @@ LogicalResult Quantizer::rewritePool(PoolChain &pool) {
   double divisor = out.scales[0] * static_cast<double>(pool.kernel[0]) *
                    static_cast<double>(pool.kernel[1]);
   bool padded = llvm::any_of(pool.padding, [](int64_t p) { return p != 0; });
-  auto avg = AvgPool2DOp::create(
-      rewriter, loc, output.getType(), input,
-      rewriter.getDenseI64ArrayAttr(pool.kernel),
-      rewriter.getDenseI64ArrayAttr(pool.strides),
-      rewriter.getDenseI64ArrayAttr(pool.padding),
-      LayoutAttr::get(ctx, pool.layout),
-      padded ? rewriter.getUnitAttr() : UnitAttr(), RescaleAttr(), ClampAttr());
+  auto avg = AvgPool2DOp::create(rewriter, loc, output.getType(), input,
+                                 rewriter.getDenseI64ArrayAttr(pool.kernel),
+                                 rewriter.getDenseI64ArrayAttr(pool.strides),
+                                 rewriter.getDenseI64ArrayAttr(pool.padding),
+                                 LayoutAttr::get(ctx, pool.layout),
+                                 padded ? rewriter.getUnitAttr() : UnitAttr(),
+                                 RescaleAttr(), ClampAttr());
   FailureOr<RescaleAttr> rescale =
       buildRescale(avg, {in.scales[0] / divisor}, rounding);
   if (failed(rescale)) {
@@ -287,12 +289,14 @@ LogicalResult Quantizer::rewriteElementwise(Operation *op,
   };
   if (kind.kind == ElementwiseKind::Clamp) {
     QuantParams in = *getQuantParams(inputs[0].getType());
-    if (inputs[0].getType() == quantizedLike(floatResult, getElementTypeOrSelf(resultType)) ||
+    if (inputs[0].getType() ==
+            quantizedLike(floatResult, getElementTypeOrSelf(resultType)) ||
         getElementTypeOrSelf(inputs[0]) == getElementTypeOrSelf(resultType)) {
       ClampAttr bounds = clampFor(ctx, kind.lo, kind.hi, resultType);
       if (!bounds)
         bounds = ClampAttr::get(ctx, in.storageMin, in.storageMax);
-      Value result = ClampOp::create(rewriter, loc, resultType, inputs[0], bounds);
+      Value result =
+          ClampOp::create(rewriter, loc, resultType, inputs[0], bounds);
       rewriter.replaceOp(output, result);
       return success();
     }
@@ -356,12 +360,12 @@ LogicalResult Quantizer::rewriteSameScale(Operation *op) {
     auto storageElement =
         IntegerType::get(rewriter.getContext(), params.storageWidth);
     Value storage = quant::StorageCastOp::create(
-        rewriter, loc, cast<RankedTensorType>(input.getType()).clone(storageElement),
-        input);
+        rewriter, loc,
+        cast<RankedTensorType>(input.getType()).clone(storageElement), input);
     Value moved;
     if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
-      Value init = tensor::EmptyOp::create(rewriter, loc,
-                                           resultType.getShape(), storageElement);
+      Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                           storageElement);
       moved = linalg::TransposeOp::create(rewriter, loc, storage, init,
                                           transpose.getPermutation())
                   .getResult()[0];
@@ -374,9 +378,9 @@ LogicalResult Quantizer::rewriteSameScale(Operation *op) {
       Value padValue = arith::ConstantIntOp::create(
           rewriter, loc, storageElement,
           quantizeScalar(padAttr.getValueAsDouble(), params));
-      moved = tensor::PadOp::create(rewriter, loc, resultType.clone(storageElement),
-                                    storage, pad.getMixedLowPad(),
-                                    pad.getMixedHighPad(), padValue);
+      moved = tensor::PadOp::create(
+          rewriter, loc, resultType.clone(storageElement), storage,
+          pad.getMixedLowPad(), pad.getMixedHighPad(), padValue);
     }
     result = quant::StorageCastOp::create(rewriter, loc, resultType, moved);
   } else {
@@ -404,15 +408,16 @@ LogicalResult Quantizer::rewriteConcat(tensor::ConcatOp op) {
   for (Value &input : inputs) {
     if (getElementTypeOrSelf(input) == element)
       continue;
-    FailureOr<Value> converted = requantize(
-        op.getLoc(), input,
-        cast<RankedTensorType>(input.getType()).clone(element));
+    FailureOr<Value> converted =
+        requantize(op.getLoc(), input,
+                   cast<RankedTensorType>(input.getType()).clone(element));
     if (failed(converted))
       return failure();
     input = *converted;
   }
-  Value result = ConcatOp::create(rewriter, op.getLoc(), output.getType(),
-                                  inputs, rewriter.getI64IntegerAttr(op.getDim()));
+  Value result =
+      ConcatOp::create(rewriter, op.getLoc(), output.getType(), inputs,
+                       rewriter.getI64IntegerAttr(op.getDim()));
   rewriter.replaceOp(output, result);
   return success();
 }

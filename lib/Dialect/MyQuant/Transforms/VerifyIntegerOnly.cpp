@@ -75,8 +75,8 @@ struct VerifyIntegerOnlyPass
     if (auto dequantize = dyn_cast<DequantizeOp>(op))
       return !dequantize->use_empty() &&
              llvm::all_of(dequantize->getUsers(), [](Operation *user) {
-        return isa<func::ReturnOp>(user);
-      });
+               return isa<func::ReturnOp>(user);
+             });
     return false;
   }
 
@@ -84,8 +84,7 @@ struct VerifyIntegerOnlyPass
     func::FuncOp func = getOperation();
     bool failedAny = false;
     if (!allowFloatBoundary) {
-      for (auto [i, type] :
-           llvm::enumerate(func.getFunctionType().getInputs()))
+      for (auto [i, type] : llvm::enumerate(func.getFunctionType().getInputs()))
         if (isFloatLike(type)) {
           func.emitError() << "argument #" << i << " of '" << func.getSymName()
                            << "' has float type " << type

@@ -74,10 +74,10 @@ struct VerifyQParamsPass
                         "rescale");
           })
           .Case([&](MulOp mul) {
-            ok &= check(mul, mul.getRescaleAttr(),
-                        productOverOutput(mul.getLhs(), mul.getRhs(),
-                                          mul.getResult()),
-                        "rescale");
+            ok &= check(
+                mul, mul.getRescaleAttr(),
+                productOverOutput(mul.getLhs(), mul.getRhs(), mul.getResult()),
+                "rescale");
           })
           .Case([&](RequantizeOp requantize) {
             SmallVector<double> reals;
@@ -91,9 +91,9 @@ struct VerifyQParamsPass
             double divisor = params(pool.getResult()).scales[0] *
                              static_cast<double>(k[0]) *
                              static_cast<double>(k[1]);
-            ok &= check(pool, pool.getRescaleAttr(),
-                        {params(pool.getInput()).scales[0] / divisor},
-                        "rescale");
+            ok &=
+                check(pool, pool.getRescaleAttr(),
+                      {params(pool.getInput()).scales[0] / divisor}, "rescale");
           })
           .Case([&](AddOp add) {
             if (!add.getLeftShift())
@@ -107,8 +107,8 @@ struct VerifyQParamsPass
                         "lhs_rescale");
             ok &= check(add, add.getRhsRescaleAttr(), {sb / twiceMax},
                         "rhs_rescale");
-            ok &= check(add, add.getRescaleAttr(),
-                        {twiceMax / (headroom * so)}, "rescale");
+            ok &= check(add, add.getRescaleAttr(), {twiceMax / (headroom * so)},
+                        "rescale");
           });
     });
     if (!ok)

@@ -11,8 +11,8 @@
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
-#include "mlir/IR/Operation.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Operation.h"
 #include "llvm/ADT/SmallVector.h"
 #include <cstdint>
 #include <optional>
@@ -47,9 +47,9 @@ std::optional<QuantParams> getQuantParams(mlir::Type type);
 /// that zero is exact): 8-bit signed [-128, 127] or unsigned [0, 255]
 /// storage, scale (hi - lo) / 255 (1.0 for an empty range), zero point
 /// qmin - round_half_even(lo / scale). See docs/NumericSpec.md.
-mlir::quant::UniformQuantizedType
-getActivationType(mlir::Type expressedType, double lo, double hi,
-                  bool isSigned);
+mlir::quant::UniformQuantizedType getActivationType(mlir::Type expressedType,
+                                                    double lo, double hi,
+                                                    bool isSigned);
 
 /// The storage value of real `x` in a per-tensor type, clamped to the
 /// storage range (round half to even, as in myquant.quantize).
