@@ -4,6 +4,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${MYQUANT_BUILD_DIR:-$ROOT/build}"
 LLVM_PREFIX=/usr/lib/llvm-22
+# Paths relative to the checkout in ccache's keys: a clone elsewhere (CI)
+# reuses the objects compiled here.
+export CCACHE_BASEDIR="$ROOT"
 
 if [[ ! -f "$BUILD/build.ninja" ]]; then
   cmake -G Ninja -S "$ROOT" -B "$BUILD" \
