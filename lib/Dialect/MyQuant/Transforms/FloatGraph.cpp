@@ -210,7 +210,10 @@ static bool isFilledWith(Value value, double expected) {
                (std::isinf(expected) && expected < 0 && *c < -3.0e38));
 }
 
+/// Strides or dilations; an absent attribute means 1 in every dimension.
 static SmallVector<int64_t, 2> attrValues(DenseIntElementsAttr attr) {
+  if (!attr)
+    return {1, 1};
   SmallVector<int64_t, 2> values;
   for (const APInt &v : attr.getValues<APInt>())
     values.push_back(v.getSExtValue());
@@ -266,9 +269,16 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
   chain.anchor = anchor;
   unsigned channelDim;
   auto linalgOp = dyn_cast<linalg::LinalgOp>(anchor);
+  // Quantized layers need static shapes (weights are constants anyway).
+  auto isStatic = [](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    return shaped && shaped.hasStaticShape();
+  };
   if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
       linalgOp.getNumDpsInits() != 1 || anchor->getNumResults() != 1 ||
-      !linalgOp.hasPureTensorSemantics())
+      !linalgOp.hasPureTensorSemantics() ||
+      !llvm::all_of(anchor->getOperandTypes(), isStatic) ||
+      !llvm::all_of(anchor->getResultTypes(), isStatic))
     return std::nullopt;
   Value lhs = linalgOp.getDpsInputs()[0], rhs = linalgOp.getDpsInputs()[1];
   chain.weightOperand = linalgOp.getDpsInputOperand(1);
@@ -411,7 +421,9 @@ std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
     return std::nullopt;
   chain.isMax = isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp>(anchor);
   auto linalgOp = cast<linalg::LinalgOp>(anchor);
-  if (!linalgOp.hasPureTensorSemantics())
+  if (!linalgOp.hasPureTensorSemantics() ||
+      !cast<ShapedType>(anchor->getResult(0).getType()).hasStaticShape() ||
+      !cast<ShapedType>(linalgOp.getDpsInputs()[1].getType()).hasStaticShape())
     return std::nullopt;
   chain.strides =
       attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("strides"));

@@ -202,3 +202,27 @@ func.func @same_scale(%x: tensor<1x2x2x2xf32>) -> tensor<1x8xf32> {
   %cs = myquant.stats %c {min = array<f64: -5.0>, max = array<f64: 5.0>} : tensor<1x8xf32>
   return %cs : tensor<1x8xf32>
 }
+
+// -----
+
+// Dynamic shapes are not quantized: the layer stays in float, reported;
+// tensor.dim only reads a shape and is not float computation.
+
+// CHECK-LABEL: func.func @dynamic
+// CHECK:       %[[M:.*]] = linalg.matmul
+// CHECK:       myquant.quantize %[[M]]
+func.func @dynamic(%x: tensor<?x4xf32>, %w: tensor<4x?xf32>) -> tensor<?x?xf32> {
+  %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<?x4xf32>
+  %ws = myquant.stats %w {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<4x?xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %d0 = tensor.dim %x, %c0 : tensor<?x4xf32>
+  %d1 = tensor.dim %w, %c1 : tensor<4x?xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty(%d0, %d1) : tensor<?x?xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x?xf32>) -> tensor<?x?xf32>
+  // expected-remark@+1 {{'linalg.matmul' stays in float between dequantize and quantize}}
+  %m = linalg.matmul ins(%xs, %ws : tensor<?x4xf32>, tensor<4x?xf32>) outs(%f : tensor<?x?xf32>) -> tensor<?x?xf32>
+  %ms = myquant.stats %m {min = array<f64: -4.0>, max = array<f64: 4.0>} : tensor<?x?xf32>
+  return %ms : tensor<?x?xf32>
+}
