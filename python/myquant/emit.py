@@ -19,6 +19,13 @@ The last layer added is the model output.
 (value name -> (min, max)) every activation value (the input and every
 layer output) is annotated with ``myquant.stats`` and later uses read the
 annotated value.
+
+Every op a layer produces carries the location ``loc("<layer loc>")`` (the
+layer's ``loc``, by default its value name; the exporter uses the PyTorch
+module path); the input argument and its ops carry ``loc("x")``.
+``outputs=[names]`` returns several values (e.g. every layer, for per-layer
+error reports), and ``weights="resource"`` stores weights as
+``dense_resource`` blobs instead of hex ``dense`` literals.
 """
 
 import numpy as np
@@ -51,6 +58,7 @@ def _out_size(size, pad, k, s, d):
 class Layer:
     name = None
     inputs = None
+    loc = None
     arity = 1
 
     def out_shape(self, shapes):
@@ -175,9 +183,10 @@ class Model:
         for layer in layers:
             self.add(layer)
 
-    def add(self, layer, inputs=None, name=None):
+    def add(self, layer, inputs=None, name=None, loc=None):
         """Appends layer reading `inputs` (value names; default: the last
-        value); returns the layer's output name."""
+        value); returns the layer's output name. `loc` names the layer's
+        ops in the MLIR (default: the value name)."""
         if name is None:
             name = f"l{len(self.layers)}"
         if name in self.shapes:
@@ -194,10 +203,18 @@ class Model:
             raise ValueError(f"{type(layer).__name__} takes {layer.arity} "
                              f"inputs")
         layer.name, layer.inputs = name, inputs
+        layer.loc = name if loc is None else str(loc)
         self.shapes[name] = tuple(layer.out_shape([self.shapes[i]
                                                    for i in inputs]))
         self.layers.append(layer)
         return name
+
+    def with_batch(self, n):
+        """The same graph (sharing the layer objects) for batch size n."""
+        m = Model((int(n),) + self.input_shape[1:])
+        for layer in self.layers:
+            m.add(layer, inputs=layer.inputs, name=layer.name, loc=layer.loc)
+        return m
 
     @property
     def output(self):
@@ -362,25 +379,50 @@ _ID2 = "affine_map<(d0, d1) -> (d0, d1)>"
 _CH2 = "affine_map<(d0, d1) -> (d1)>"
 
 
+def _loc_literal(name):
+    esc = str(name).replace("\\", "\\\\").replace('"', '\\"')
+    return f'loc("{esc}")'
+
+
 class _Emitter:
-    def __init__(self, model, stats):
+    def __init__(self, model, stats, weights="dense"):
+        if weights not in ("dense", "resource"):
+            raise ValueError(f"weights must be 'dense' or 'resource', not "
+                             f"{weights!r}")
         self.model, self.stats = model, stats
+        self.weights = weights
+        self.resources = []
         self.lines = []
         self.counter = 0
         self.env = {}
+        self.loc = None
 
     def tmp(self, hint="t"):
         self.counter += 1
         return f"%{hint}{self.counter}"
 
-    def op(self, text):
+    def op(self, text, end=True):
+        """One line; `end` marks a line that ends an op (it gets the
+        current layer's location)."""
+        if end and self.loc is not None:
+            text += " " + self.loc
         self.lines.append("    " + text)
 
     def const(self, a, shape=None):
         a = np.asarray(a, np.float32)
         shape = a.shape if shape is None else shape
         v = self.tmp("cst")
-        self.op(f"{v} = arith.constant {dense_hex(a)} : {tensor_type(shape)}")
+        if self.weights == "resource" and a.size > 1:
+            key = f"w{len(self.resources)}"
+            le = np.ascontiguousarray(a, np.dtype("<f4"))
+            # A blob's hex starts with its alignment as a little-endian u32.
+            self.resources.append(
+                (key, "0x04000000" + le.tobytes().hex().upper()))
+            self.op(f"{v} = arith.constant dense_resource<{key}> : "
+                    f"{tensor_type(shape)}")
+        else:
+            self.op(f"{v} = arith.constant {dense_hex(a)} : "
+                    f"{tensor_type(shape)}")
         return v
 
     def scalar(self, value):
@@ -413,8 +455,9 @@ class _Emitter:
         out = (shape[0], shape[1], shape[2] + 2 * ph, shape[3] + 2 * pw)
         v = self.tmp("pad")
         self.op(f"{v} = tensor.pad {x} low[0, 0, {ph}, {pw}] "
-                f"high[0, 0, {ph}, {pw}] {{")
-        self.op("^bb0(%i0: index, %i1: index, %i2: index, %i3: index):")
+                f"high[0, 0, {ph}, {pw}] {{", end=False)
+        self.op("^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
+                end=False)
         self.op(f"  tensor.yield {value} : f32")
         self.op(f"}} : {tensor_type(shape)} to {tensor_type(out)}")
         return v, out
@@ -431,8 +474,8 @@ class _Emitter:
         args = ", ".join(f"%in{i}: f32" for i in range(len(ins)))
         self.op(f"{v} = linalg.generic {{indexing_maps = [{', '.join(maps)}], "
                 f"iterator_types = [{iters}]}} "
-                f"ins({ins_s} : {ins_t}) outs({e} : {t}) {{")
-        self.op(f"^bb0({args}, %out: f32):")
+                f"ins({ins_s} : {ins_t}) outs({e} : {t}) {{", end=False)
+        self.op(f"^bb0({args}, %out: f32):", end=False)
         for line in body:
             self.op("  " + line)
         self.op(f"}} -> {t}")
@@ -607,22 +650,47 @@ class _Emitter:
             return v
         raise TypeError(f"unknown layer {type(layer).__name__}")
 
-    def run(self, func_name):
+    def run(self, func_name, outputs):
         m = self.model
         self.env["x"] = "%x"
+        self.loc = _loc_literal("x")
         self.annotate("x", "%x")
         for layer in m.layers:
+            self.loc = _loc_literal(layer.loc or layer.name)
             self.annotate(layer.name, self.layer(layer))
-        out = m.output
-        rt = tensor_type(m.shapes[out])
-        head = (f"  func.func @{func_name}(%x: {tensor_type(m.input_shape)})"
-                f" -> {rt} {{")
-        body = self.lines + [f"    return {self.env[out]} : {rt}", "  }"]
+        self.loc = None
+        types = [tensor_type(m.shapes[o]) for o in outputs]
+        rt = types[0] if len(types) == 1 else f"({', '.join(types)})"
+        head = (f"  func.func @{func_name}(%x: {tensor_type(m.input_shape)} "
+                f"{_loc_literal('x')}) -> {rt} {{")
+        body = self.lines + [
+            f"    return {', '.join(self.env[o] for o in outputs)} : "
+            f"{', '.join(types)}", "  }"]
         return "\n".join([head] + body)
 
+    def resource_section(self):
+        if not self.resources:
+            return ""
+        blobs = ",\n".join(f'      {k}: "{h}"' for k, h in self.resources)
+        return ("{-#\n  dialect_resources: {\n    builtin: {\n" + blobs +
+                "\n    }\n  }\n#-}\n")
 
-def emit(model, stats=None, func_name="forward"):
-    """MLIR text of a module holding func.func @forward(%x) -> output."""
+
+def emit(model, stats=None, func_name="forward", outputs=None,
+         weights="dense"):
+    """MLIR text of a module holding func.func @forward(%x) -> output.
+
+    outputs: value names to return, in order (default: the model output).
+    weights: "dense" (hex literals) or "resource" (dense_resource blobs in
+    the module's dialect_resources section)."""
     if not model.layers:
         raise ValueError("empty model")
-    return "module {\n" + _Emitter(model, stats).run(func_name) + "\n}\n"
+    outputs = [model.output] if outputs is None else list(outputs)
+    if not outputs:
+        raise ValueError("no outputs")
+    for o in outputs:
+        if o not in model.shapes:
+            raise ValueError(f"unknown output value {o!r}")
+    e = _Emitter(model, stats, weights)
+    text = "module {\n" + e.run(func_name, outputs) + "\n}\n"
+    return text + e.resource_section()

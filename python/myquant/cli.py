@@ -1,0 +1,300 @@
+"""Command line: python3 -m myquant export|quantize|compile|run|report.
+
+Run from the source tree with PYTHONPATH=python (or from python/). Models
+are given as --model FILE.py:NAME (a torch.nn.Module subclass or a function
+returning a module, called without arguments) or --model FILE.pt (a module
+saved whole with torch.save), optionally with --weights STATE_DICT.pt.
+Data (calibration, inputs, labels) are .npy files, one sample per row.
+"""
+
+import argparse
+import importlib.util
+import os
+import sys
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+def _load_model(spec, weights=None):
+    import torch
+    if ":" in spec and not os.path.exists(spec):
+        path, name = spec.rsplit(":", 1)
+        if not os.path.exists(path):
+            raise SystemExit(f"error: no file {path!r} (model {spec!r})")
+        mod_name = "_myquant_model_" + \
+            os.path.splitext(os.path.basename(path))[0]
+        s = importlib.util.spec_from_file_location(mod_name, path)
+        module = importlib.util.module_from_spec(s)
+        sys.modules[mod_name] = module
+        s.loader.exec_module(module)
+        if not hasattr(module, name):
+            raise SystemExit(f"error: {path} defines no {name!r}")
+        obj = getattr(module, name)
+        model = obj() if callable(obj) and not isinstance(
+            obj, torch.nn.Module) else obj
+    elif spec.endswith((".pt", ".pth")):
+        model = torch.load(spec, map_location="cpu")
+    else:
+        raise SystemExit(f"error: --model {spec!r}: expected FILE.py:NAME "
+                         f"or FILE.pt")
+    if not isinstance(model, torch.nn.Module):
+        raise SystemExit(f"error: {spec} is not a torch.nn.Module")
+    if weights:
+        sd = torch.load(weights, map_location="cpu")
+        if isinstance(sd, dict) and "state_dict" in sd:
+            sd = sd["state_dict"]
+        model.load_state_dict(sd)
+    return model.eval()
+
+
+def _shape(text):
+    try:
+        return tuple(int(t) for t in text.replace("x", ",").split(",") if t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad shape {text!r} (e.g. "
+                                         f"1,1,28,28)") from None
+
+
+def _load_npy(path, what):
+    if not os.path.exists(path):
+        raise SystemExit(f"error: {what} file {path!r} does not exist")
+    return np.load(path)
+
+
+def _write(path, text):
+    if path in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def _add_model_args(p, calibration_required):
+    p.add_argument("--model", required=True,
+                   help="FILE.py:NAME (module class or factory) or FILE.pt "
+                        "(whole module)")
+    p.add_argument("--weights", help="state_dict (.pt) to load into the "
+                                     "model")
+    p.add_argument("--calibration", required=calibration_required,
+                   help=".npy calibration inputs [N, ...]")
+    p.add_argument("--num-samples", type=int, default=None,
+                   help="use at most this many calibration samples")
+    p.add_argument("--method", default="minmax",
+                   choices=["minmax", "percentile"],
+                   help="calibration method (default minmax)")
+
+
+def _add_ptq_args(p):
+    p.add_argument("--rounding", default="single",
+                   choices=["single", "gemmlowp"])
+    p.add_argument("--weight-granularity", default="per-channel",
+                   choices=["per-channel", "per-tensor"])
+
+
+def _quantized_model(args, max_batch=64):
+    from . import calibrate as C
+    from .api import QuantizedModel
+    from .export import export
+    model = _load_model(args.model, args.weights)
+    data = _load_npy(args.calibration, "calibration")
+    batches = C.as_batches(data, max_batch, limit=args.num_samples)
+    graph = export(model, batches[0][:1])
+    stats = C.collect_stats(graph, batches, method=args.method,
+                            progress=sys.stderr.isatty())
+    return model, QuantizedModel(
+        graph, stats, rounding=getattr(args, "rounding", "single"),
+        weight_granularity=getattr(args, "weight_granularity",
+                                   "per-channel"), max_batch=max_batch)
+
+
+def cmd_export(args):
+    from . import calibrate as C
+    from . import emit as E
+    from .export import export
+    model = _load_model(args.model, args.weights)
+    if args.input_shape is None and args.calibration is None:
+        raise SystemExit("error: give --input-shape (or --calibration)")
+    stats = None
+    if args.calibration:
+        data = _load_npy(args.calibration, "calibration")
+        shape = args.input_shape or (1,) + data.shape[1:]
+        graph = export(model, np.zeros(shape, np.float32))
+        stats = C.collect_stats(graph, C.as_batches(
+            data, 64, shape[1:], args.num_samples), method=args.method)
+    else:
+        graph = export(model, np.zeros(args.input_shape, np.float32))
+    text = E.emit(graph, stats, weights=args.weights_format)
+    _write(args.output, text)
+    if args.output not in (None, "-"):
+        print(f"wrote {args.output}: {len(graph.layers)} layers, input "
+              f"{list(graph.input_shape)}, output "
+              f"{list(graph.shapes[graph.output])}"
+              + (f", BatchNorm folded: {', '.join(graph.folded_batchnorms)}"
+                 if graph.folded_batchnorms else "")
+              + (", with myquant.stats" if stats else ""))
+
+
+def cmd_quantize(args):
+    _, qm = _quantized_model(args)
+    with qm:
+        if args.stats_only:
+            text = qm.annotated_mlir(args.batch)
+        else:
+            text = qm.quantized_mlir(args.batch)
+        _write(args.output, text)
+        if args.remarks and qm.remarks.strip():
+            sys.stderr.write(qm.remarks)
+    if args.output not in (None, "-"):
+        print(f"wrote {args.output} ("
+              + ("float, annotated" if args.stats_only else "int8")
+              + f", batch {args.batch})")
+
+
+def cmd_compile(args):
+    from . import tools as T
+    T.compile_shared(args.input, args.output, func_name=args.function,
+                     header_path=args.header, native=not args.no_native)
+    print(f"wrote {args.output}" + (f" and {args.header}" if args.header
+                                    else ""))
+
+
+def cmd_run(args):
+    import tempfile
+    from . import tools as T
+    inputs = [_load_npy(p, "input") for p in args.input]
+    n = max(1, len(args.output or []))
+    with tempfile.TemporaryDirectory(prefix="myquant-run-") as d:
+        outs = T.run_mlir(args.input_mlir, args.function, inputs, d,
+                          num_outputs=n)
+    for i, o in enumerate(outs):
+        if args.output:
+            np.save(args.output[i], o)
+            print(f"wrote {args.output[i]}: {o.dtype}{list(o.shape)}")
+        else:
+            np.set_printoptions(threshold=200, linewidth=100)
+            print(f"result {i}: {o.dtype}{list(o.shape)}\n{o}")
+
+
+def cmd_report(args):
+    from . import evaluate as V
+    import torch
+    model, qm = _quantized_model(args)
+    x = _load_npy(args.data, "data").astype(np.float32)
+    if args.num is not None:
+        x = x[:args.num]
+    labels = None
+    if args.labels:
+        labels = _load_npy(args.labels, "labels")[:len(x)]
+    with qm:
+        with torch.no_grad():
+            ref = model(torch.from_numpy(x)).numpy()
+        q = qm(x)
+        m = V.compare(ref, q, labels)
+        rows = []
+        if labels is not None:
+            rows.append(["accuracy (float / int8)",
+                         f"{100 * m['float_accuracy']:.2f}% / "
+                         f"{100 * m['int8_accuracy']:.2f}%"])
+        rows += [["argmax agreement", f"{100 * m['argmax_agreement']:.2f}%"],
+                 ["logit SQNR", f"{m['sqnr_db']:.1f} dB"],
+                 ["max |float - int8|", f"{m['max_abs_diff']:.4g}"]]
+        print(f"{len(x)} samples, {args.rounding} rounding, "
+              f"{args.weight_granularity} weights, {args.method} "
+              f"calibration")
+        print(V.format_table(["metric", "value"], rows, ["<", ">"]))
+        print()
+        print(V.layer_report(qm, x[:args.layer_samples]).format())
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python3 -m myquant",
+        description="Export PyTorch models to MLIR, quantize them to int8 "
+                    "with myquant, compile and run them.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    e = sub.add_parser("export", help="PyTorch model -> float linalg MLIR",
+                       description="Trace a PyTorch model with torch.fx, "
+                       "fold BatchNorm and write float linalg MLIR (values "
+                       "named after module paths). With --calibration the "
+                       "values are annotated with myquant.stats.")
+    _add_model_args(e, False)
+    e.add_argument("--input-shape", type=_shape,
+                   help="input shape, e.g. 1,1,28,28 (default: batch 1 of "
+                        "the calibration data)")
+    e.add_argument("--weights-format", choices=["dense", "resource"],
+                   default="dense",
+                   help="hex dense literals or dense_resource blobs")
+    e.add_argument("-o", "--output", help="output .mlir (default stdout)")
+    e.set_defaults(func=cmd_export)
+
+    q = sub.add_parser("quantize", help="PyTorch model + calibration data "
+                       "-> int8 MLIR",
+                       description="Export, calibrate and run myquant-opt "
+                       "--myquant-ptq; writes the int8 module.")
+    _add_model_args(q, True)
+    _add_ptq_args(q)
+    q.add_argument("--batch", type=int, default=1,
+                   help="static batch size of the module (default 1)")
+    q.add_argument("--stats-only", action="store_true",
+                   help="write the calibrated float module (myquant.stats) "
+                        "instead of the int8 one")
+    q.add_argument("--remarks", action="store_true",
+                   help="print myquant-opt's remarks")
+    q.add_argument("-o", "--output", help="output .mlir (default stdout)")
+    q.set_defaults(func=cmd_quantize)
+
+    c = sub.add_parser("compile", help="MLIR -> shared library + C header",
+                       description="Compile a (float or int8) module with "
+                       "myquant-compile into a shared library.")
+    c.add_argument("input", help="input .mlir")
+    c.add_argument("-o", "--output", required=True, help="output .so")
+    c.add_argument("--header", help="also write a C header")
+    c.add_argument("--function", default="forward")
+    c.add_argument("--no-native", action="store_true",
+                   help="do not pass -march=native")
+    c.set_defaults(func=cmd_compile)
+
+    r = sub.add_parser("run", help="run an MLIR function on .npy inputs",
+                       description="JIT a module with myquant-run and call "
+                       "one function on .npy inputs.")
+    r.add_argument("input_mlir", metavar="input.mlir")
+    r.add_argument("--input", action="append", required=True,
+                   help=".npy input (repeat for several)")
+    r.add_argument("--output", action="append",
+                   help=".npy output (repeat for several results; default: "
+                        "print)")
+    r.add_argument("--function", default="forward")
+    r.set_defaults(func=cmd_run)
+
+    rp = sub.add_parser("report", help="accuracy, SQNR and per-layer SQNR "
+                        "of the int8 model",
+                        description="Quantize a model and compare it with "
+                        "the float model on data: accuracy (with labels), "
+                        "argmax agreement, logit SQNR and a per-layer SQNR "
+                        "table naming the layer that loses most.")
+    _add_model_args(rp, True)
+    _add_ptq_args(rp)
+    rp.add_argument("--data", required=True, help=".npy evaluation inputs")
+    rp.add_argument("--labels", help=".npy integer labels")
+    rp.add_argument("--num", type=int, default=None,
+                    help="use at most this many evaluation samples")
+    rp.add_argument("--layer-samples", type=int, default=64,
+                    help="samples for the per-layer table (default 64)")
+    rp.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv=None):
+    from .export import ExportError
+    from .tools import ToolError
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ExportError, ToolError, ValueError) as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 1
+    return 0

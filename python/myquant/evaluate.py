@@ -1,0 +1,228 @@
+"""Accuracy and error of a quantized model against its float model.
+
+* :func:`sqnr_db`, :func:`accuracy`, :func:`argmax_agreement`,
+  :func:`compare`: model-level metrics on logits.
+* :func:`layer_report`: per-layer SQNR of the int8 model's dequantized
+  values against the float model's, naming the layer that loses most.
+
+Per layer, "SQNR" is the accumulated error of the value (everything before
+it included). "layer" is the error the layer itself adds: with noise to
+signal ratios NSR = 10^(-SQNR/10), the layer adds NSR_out - NSR_in (NSR_in:
+the worst input), reported as -10 log10(NSR_out - NSR_in) dB, i.e. the SQNR
+the value would have if only this layer were quantized (errors assumed
+uncorrelated; "-" when the layer adds none, e.g. max pooling). The layer
+that loses most is the one with the lowest "layer" SQNR.
+
+The per-layer values come from compiled code: a variant of the int8 model
+that also returns every integer value (each dequantized) and the float model
+compiled with the same outputs. Values whose extra use would change the
+quantization policy (a pre-activation value fused into its ReLU, a concat
+operand that adopts the concat's parameters, a flatten) are not returned; a
+fused conv/linear/add + ReLU is one row named after both. The variant's final
+output is checked against the deployed model's (``matches_deployed``).
+"""
+
+import numpy as np
+
+from . import emit as E
+from . import model_reference as MR
+from . import reference as R
+
+__all__ = ["sqnr_db", "accuracy", "argmax_agreement", "compare",
+           "layer_report", "LayerReport", "format_table"]
+
+
+def _np(x):
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def sqnr_db(reference, test):
+    """10 log10(sum ref^2 / sum (ref - test)^2) in dB (inf when equal)."""
+    r = _np(reference).astype(np.float64)
+    e = _np(test).astype(np.float64) - r
+    num, den = float(np.sum(r * r)), float(np.sum(e * e))
+    if den == 0.0:
+        return float("inf")
+    if num == 0.0:
+        return float("-inf")
+    return 10.0 * np.log10(num / den)
+
+
+def accuracy(logits, labels):
+    """Fraction of rows whose argmax is the label."""
+    return float(np.mean(np.argmax(_np(logits), axis=1) == _np(labels)))
+
+
+def argmax_agreement(a, b):
+    """Fraction of rows where the two logits agree on the argmax."""
+    return float(np.mean(np.argmax(_np(a), axis=1) ==
+                         np.argmax(_np(b), axis=1)))
+
+
+def compare(float_logits, int8_logits, labels=None):
+    """dict: float/int8 accuracy (with labels), argmax agreement, logit
+    SQNR (dB) and max |difference|."""
+    out = {"argmax_agreement": argmax_agreement(float_logits, int8_logits),
+           "sqnr_db": sqnr_db(float_logits, int8_logits),
+           "max_abs_diff": float(np.max(np.abs(
+               _np(float_logits).astype(np.float64) -
+               _np(int8_logits))))}
+    if labels is not None:
+        out["float_accuracy"] = accuracy(float_logits, labels)
+        out["int8_accuracy"] = accuracy(int8_logits, labels)
+    return out
+
+
+def format_table(header, rows, align=None):
+    """A plain-text table (list of rows of strings)."""
+    cols = [header] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cols) for i in range(len(header))]
+    align = align or ["<"] + [">"] * (len(header) - 1)
+    fmt = "  ".join(f"{{:{a}{w}}}" for a, w in zip(align, widths))
+    lines = [fmt.format(*header), "  ".join("-" * w for w in widths)]
+    lines += [fmt.format(*r) for r in cols[1:]]
+    return "\n".join(lines)
+
+
+class LayerReport:
+    """rows: list of dicts (name, op, shape, scale, zero_point, sqnr_db,
+    input_sqnr_db, layer_sqnr_db, inputs); worst: the row with the lowest
+    layer_sqnr_db (the layer that adds most error)."""
+
+    def __init__(self, rows, matches_deployed):
+        self.rows = rows
+        self.matches_deployed = matches_deployed
+        own = [r for r in rows if r["layer_sqnr_db"] is not None and
+               np.isfinite(r["layer_sqnr_db"])]
+        self.worst = min(own, key=lambda r: r["layer_sqnr_db"]) if own \
+            else None
+
+    def format(self):
+        def f(v):
+            if v is None:
+                return "-"
+            if not np.isfinite(v):
+                return "inf" if v > 0 else "-inf"
+            return f"{v:.1f}"
+        rows = [[r["name"], r["op"], "x".join(map(str, r["shape"][1:])),
+                 f"{r['scale']:.4g}", str(r["zero_point"]), f(r["sqnr_db"]),
+                 f(r["layer_sqnr_db"])] for r in self.rows]
+        text = format_table(["layer", "op", "shape", "scale", "zp",
+                             "SQNR dB", "layer dB"], rows)
+        if self.worst is not None:
+            w = self.worst
+            if w["input_sqnr_db"] is None:
+                text += (f"\nloses most: {w['name']} (quantizing the model "
+                         f"input): {f(w['sqnr_db'])} dB")
+            else:
+                text += (f"\nloses most: {w['name']} ({w['op']}): its own "
+                         f"error "
+                         f"alone gives {f(w['layer_sqnr_db'])} dB (SQNR "
+                         f"{f(w['input_sqnr_db'])} dB at its input, "
+                         f"{f(w['sqnr_db'])} dB at its output)")
+        if not self.matches_deployed:
+            text += ("\nnote: the per-layer variant's output differs from "
+                     "the deployed model's")
+        return text
+
+    def __str__(self):
+        return self.format()
+
+
+def _kind(layer):
+    return type(layer).__name__.replace("Relu6", "ReLU6").replace(
+        "Relu", "ReLU")
+
+
+def _report_values(graph, stats):
+    """The rows' values: (name, label, op, producer layer, qparams)."""
+    fused, owner, qp = MR.plan(graph, stats)
+    adopted = set()
+    for layer in graph.layers:
+        if not isinstance(layer, E.Concat):
+            continue
+        for v in layer.inputs:
+            if v == "x" or v == graph.output:
+                continue
+            if len(graph.users(v)) != 1 or layer.inputs.count(v) != 1:
+                continue
+            base = owner.get(v, graph.producer(v))
+            if isinstance(base, MR._REQUANTIZING):
+                adopted.add(v)
+    vals = []
+    for layer in graph.layers:
+        name = layer.name
+        if name in fused or isinstance(layer, E.Flatten) and \
+                name != graph.output or name in adopted:
+            continue
+        if name in owner:
+            prod = owner[name]
+            label = f"{prod.loc}+{layer.loc}" if prod.loc != layer.loc \
+                else prod.loc
+            op = f"{_kind(prod)}+{_kind(layer)}"
+            inputs = prod.inputs
+        else:
+            label, op, inputs = layer.loc, _kind(layer), layer.inputs
+        vals.append((name, label, op, inputs, qp[name]))
+    return vals, qp, adopted
+
+
+def _nsr(db):
+    return 10.0 ** (-db / 10.0) if np.isfinite(db) else \
+        (0.0 if db > 0 else float("inf"))
+
+
+def _added_db(in_db, out_db):
+    """SQNR (dB) of the noise a layer adds: -10 log10(NSR_out - NSR_in);
+    None when it adds none."""
+    added = _nsr(out_db) - _nsr(in_db)
+    if not np.isfinite(added):
+        return float("-inf")
+    if added <= 0.0:
+        return None
+    return -10.0 * np.log10(added)
+
+
+def layer_report(qmodel, x):
+    """Per-layer SQNR of qmodel (a QuantizedModel) on inputs x (float
+    [N, ...]) against the float model; returns a LayerReport."""
+    graph, stats = qmodel.graph, qmodel.stats
+    x = np.ascontiguousarray(_np(x), np.float32)
+    vals, qp, adopted = _report_values(graph, stats)
+    names = [v[0] for v in vals]
+    if graph.output not in names:
+        names.append(graph.output)
+    # The model output first, then the rest in graph order.
+    names = [graph.output] + [n for n in names if n != graph.output]
+    q = qmodel.values(x, names, quantized=True)
+    f = qmodel.values(x, names, quantized=False)
+    deployed = qmodel(x)
+    matches = bool(np.array_equal(deployed, q[graph.output]))
+
+    # The model input: quantized with its parameters, as the model does.
+    sx, zx = qp["x"]
+    xq = R.dequantize(R.quantize(x, sx, zx), sx, zx)
+    sq = {"x": sqnr_db(x, xq)}
+    rows = [{"name": "x", "op": "input", "shape": x.shape, "scale": sx,
+             "zero_point": zx, "sqnr_db": sq["x"], "input_sqnr_db": None,
+             "layer_sqnr_db": sq["x"], "inputs": []}]
+    # Values not reported (fused pre-activations, flattens, adopted concat
+    # operands) inherit the SQNR of their input for the loss computation.
+    for layer in graph.layers:
+        if layer.name in q:
+            sq[layer.name] = sqnr_db(f[layer.name], q[layer.name])
+    for layer in graph.layers:
+        if layer.name not in sq:
+            sq[layer.name] = min(sq.get(i, float("inf"))
+                                 for i in layer.inputs)
+    for name, label, op, inputs, (s, z) in vals:
+        in_sq = min(sq[i] for i in inputs)
+        out_sq = sq[name]
+        rows.append({"name": label, "op": op, "shape": q[name].shape,
+                     "scale": s, "zero_point": z, "sqnr_db": out_sq,
+                     "input_sqnr_db": in_sq,
+                     "layer_sqnr_db": _added_db(in_sq, out_sq),
+                     "inputs": list(inputs)})
+    return LayerReport(rows, matches)

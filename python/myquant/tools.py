@@ -1,0 +1,99 @@
+"""The myquant command-line tools (myquant-opt, myquant-run, myquant-compile).
+
+They are looked up in ``$MYQUANT_BUILD_DIR/bin``, then in the source tree's
+``build/bin``, then on ``PATH``.
+"""
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+
+__all__ = ["ToolError", "tool_path", "run_tool", "ptq_options", "ptq",
+           "compile_shared", "run_mlir"]
+
+_SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+class ToolError(RuntimeError):
+    """A myquant tool failed or could not be found."""
+
+
+def tool_path(name):
+    """Absolute path of tool `name` (e.g. "myquant-opt")."""
+    dirs = []
+    if os.environ.get("MYQUANT_BUILD_DIR"):
+        dirs.append(os.path.join(os.environ["MYQUANT_BUILD_DIR"], "bin"))
+    dirs.append(os.path.join(_SOURCE_ROOT, "build", "bin"))
+    for d in dirs:
+        p = os.path.join(d, name)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+    p = shutil.which(name)
+    if p:
+        return p
+    raise ToolError(f"{name} not found in {', '.join(dirs)} or on PATH; "
+                    f"build the project (scripts/build.sh) or set "
+                    f"MYQUANT_BUILD_DIR")
+
+
+def run_tool(name, args, timeout=600):
+    """Runs a tool; returns (stdout, stderr); raises ToolError on failure."""
+    cmd = [tool_path(name)] + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise ToolError(f"{name} failed (exit {p.returncode}):\n$ "
+                        f"{' '.join(cmd)}\n{p.stderr[-6000:]}")
+    return p.stdout, p.stderr
+
+
+def ptq_options(rounding="single", weight_granularity="per-channel",
+                integer_io=False, activation_type=None):
+    """The option string of the --myquant-ptq pipeline."""
+    if rounding not in ("single", "gemmlowp"):
+        raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
+                         f"{rounding!r}")
+    if weight_granularity not in ("per-channel", "per-tensor"):
+        raise ValueError(f"weight_granularity must be 'per-channel' or "
+                         f"'per-tensor', not {weight_granularity!r}")
+    opts = [f"rounding={rounding}", f"weight-granularity={weight_granularity}"]
+    if integer_io:
+        opts.append("integer-io")
+    if activation_type:
+        opts.append(f"activation-type={activation_type}")
+    return " ".join(opts)
+
+
+def ptq(annotated_path, out_path, **options):
+    """myquant-opt --myquant-ptq on a file annotated with myquant.stats.
+    Returns the tool's remarks (stderr)."""
+    _, err = run_tool("myquant-opt", [
+        annotated_path, f"--myquant-ptq={ptq_options(**options)}",
+        "-o", out_path])
+    return err
+
+
+def compile_shared(mlir_path, lib_path, func_name="forward",
+                   header_path=None, native=True):
+    """myquant-compile --shared (with -march=native unless native=False)."""
+    args = [mlir_path, f"--function={func_name}", "--shared", "-o", lib_path]
+    if header_path:
+        args.append(f"--header={header_path}")
+    if native:
+        args.append("--cc-arg=-march=native")
+    run_tool("myquant-compile", args)
+
+
+def run_mlir(mlir_path, func_name, inputs, workdir, num_outputs=1):
+    """myquant-run on .npy files in workdir; returns the outputs (list)."""
+    args = [mlir_path, f"--function={func_name}"]
+    for i, x in enumerate(inputs):
+        p = os.path.join(workdir, f"in{i}.npy")
+        np.save(p, np.ascontiguousarray(x))
+        args.append(f"--input={p}")
+    outs = [os.path.join(workdir, f"out{i}.npy") for i in range(num_outputs)]
+    args += [f"--output={p}" for p in outs]
+    run_tool("myquant-run", args)
+    return [np.load(p) for p in outs]

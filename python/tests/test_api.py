@@ -1,0 +1,252 @@
+"""myquant.quantize round trip, the evaluation helpers and the command line.
+
+Run: /usr/bin/python3 -m pytest -q python/tests/test_api.py"""
+
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+import myquant  # noqa: E402
+from myquant import evaluate as V  # noqa: E402
+from myquant import model_reference as MR  # noqa: E402
+
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 4 * 4, 5)
+
+    def forward(self, x):
+        y = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        y = F.relu(y + self.conv2(y))
+        return self.fc(torch.flatten(y, 1))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    model = Tiny().eval()
+    with torch.no_grad():
+        model.bn1.running_var.uniform_(0.5, 2.0)
+        model.bn1.running_mean.uniform_(-0.3, 0.3)
+    calib = torch.randn(64, 1, 8, 8)
+    return model, calib
+
+
+@pytest.fixture(scope="module")
+def qtiny(tiny):
+    model, calib = tiny
+    qm = myquant.quantize(model, calib, max_batch=8)
+    yield qm
+    qm.close()
+
+
+def _lsb_error(qm, got, want):
+    so, _ = MR.plan(qm.graph, qm.stats)[2][qm.graph.output]
+    return float(np.max(np.abs(got - want))) / so
+
+
+def test_round_trip_numpy(tiny, qtiny):
+    model, _ = tiny
+    x = np.random.default_rng(1).standard_normal((5, 1, 8, 8)).astype(
+        np.float32)
+    y = qtiny(x)
+    assert isinstance(y, np.ndarray) and y.dtype == np.float32
+    assert y.shape == (5, 5)
+    with torch.no_grad():
+        want = model(torch.from_numpy(x)).numpy()
+    # Within a few output LSBs.
+    assert _lsb_error(qtiny, y, want) <= 6
+    assert V.sqnr_db(want, y) > 30
+    # Bit-identical to the independent integer reference of the same graph.
+    ref = MR.run_reference(qtiny.graph.with_batch(5), qtiny.stats, x)
+    assert np.array_equal(y.view(np.int32), ref.dequantize().view(np.int32))
+
+
+def test_torch_input_chunks_and_single_sample(tiny, qtiny):
+    model, _ = tiny
+    x = torch.randn(11, 1, 8, 8)  # 8 + 3 (max_batch = 8)
+    y = qtiny(x)
+    assert isinstance(y, torch.Tensor) and tuple(y.shape) == (11, 5)
+    parts = np.concatenate([qtiny(x[:8].numpy()), qtiny(x[8:].numpy())])
+    assert np.array_equal(y.numpy(), parts)
+    one = qtiny(x[0])  # no batch dimension
+    assert tuple(one.shape) == (5,)
+    assert np.array_equal(one.numpy(), qtiny(x[:1].numpy())[0])
+    with pytest.raises(ValueError, match="takes"):
+        qtiny(np.zeros((2, 1, 9, 9), np.float32))
+
+
+def test_float_variant_and_values(tiny, qtiny):
+    model, _ = tiny
+    x = torch.randn(3, 1, 8, 8)
+    with torch.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_allclose(qtiny.run_float(x.numpy()), want, rtol=1e-5,
+                               atol=1e-5 * np.abs(want).max())
+    vals = qtiny.values(x.numpy(), ["fc", "max_pool2d"])
+    assert np.array_equal(vals["fc"], qtiny(x.numpy()))
+    assert vals["max_pool2d"].shape == (3, 4, 4, 4)
+
+
+def test_layer_report(qtiny):
+    x = np.random.default_rng(2).standard_normal((8, 1, 8, 8)).astype(
+        np.float32)
+    r = V.layer_report(qtiny, x)
+    assert r.matches_deployed
+    names = [row["name"] for row in r.rows]
+    assert names == ["x", "conv1+relu", "max_pool2d", "conv2", "add+relu_1",
+                     "fc"], \
+        names
+    assert r.worst is not None and r.worst["name"] in names
+    text = r.format()
+    assert "loses most:" in text and "conv1+relu" in text
+    for row in r.rows[1:]:
+        assert 10 < row["sqnr_db"] < 80, row
+
+
+def test_metrics():
+    ref = np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 1.0]])
+    test = np.array([[1.0, 2.5, 0.0], [0.0, 4.0, 1.0]])
+    assert V.argmax_agreement(ref, test) == 0.5
+    assert V.accuracy(ref, np.array([1, 0])) == 1.0
+    e = (0.25 + 9 + 16) / (1 + 4 + 9 + 1)
+    assert abs(V.sqnr_db(ref, test) - 10 * np.log10(1 / e)) < 1e-9
+    assert V.sqnr_db(ref, ref) == float("inf")
+    m = V.compare(ref, test, np.array([1, 1]))
+    assert m["float_accuracy"] == 0.5 and m["int8_accuracy"] == 1.0
+
+
+def test_temporary_files_removed(tiny):
+    model, calib = tiny
+    qm = myquant.quantize(model, calib[:4], max_batch=4)
+    qm(calib[:2])
+    d = qm.workdir
+    assert os.path.isdir(d) and os.listdir(d)
+    del qm
+    gc.collect()
+    assert not os.path.exists(d)
+    with myquant.quantize(model, calib[:4]) as qm2:
+        qm2(calib[:1])
+        d2 = qm2.workdir
+    assert not os.path.exists(d2)
+    with pytest.raises(RuntimeError, match="closed"):
+        qm2.compiled(3)
+
+
+def test_options_and_data_forms(tiny, tmp_path):
+    model, calib = tiny
+    loader = [(calib[i:i + 3], torch.zeros(3)) for i in range(0, 12, 3)]
+    qm = myquant.quantize(model, loader, method="percentile",
+                          rounding="gemmlowp",
+                          weight_granularity="per-tensor", num_samples=9,
+                          max_batch=4)
+    with qm:
+        x = calib[:4].numpy()
+        ref = MR.run_reference(qm.graph.with_batch(4), qm.stats, x,
+                               rounding="gemmlowp", weights="per-tensor")
+        assert np.array_equal(qm(x), ref.dequantize())
+        lib = qm.save(str(tmp_path / "out"), batch=2)
+        assert sorted(os.listdir(tmp_path / "out")) == \
+            ["libmodel.so", "model.h", "model.mlir"]
+        assert "_mlir_ciface_forward" in open(tmp_path / "out" /
+                                              "model.h").read()
+        assert os.path.getsize(lib) > 0
+        f32, i8 = qm.parameter_bytes()
+        assert f32 == 4 * (36 + 4 + 144 + 4 + 320 + 5)
+        assert i8 == 36 + 144 + 320 + 4 * (4 + 4 + 5)
+    with pytest.raises(ValueError, match="calibration method"):
+        myquant.quantize(model, calib, method="entropy")
+    with pytest.raises(ValueError, match="rounding"):
+        myquant.quantize(model, calib, rounding="nearest")
+
+
+# -- command line -------------------------------------------------------------
+
+def _cli(args, cwd, check=True):
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+    p = subprocess.run([sys.executable, "-m", "myquant"] + args, cwd=cwd,
+                       capture_output=True, text=True, env=env, timeout=300)
+    if check:
+        assert p.returncode == 0, f"{args}: {p.stderr}"
+    return p
+
+
+def test_cli_help(tmp_path):
+    out = _cli(["--help"], tmp_path).stdout
+    for cmd in ("export", "quantize", "compile", "run", "report"):
+        assert cmd in out
+        sub = _cli([cmd, "--help"], tmp_path).stdout
+        assert sub.startswith(f"usage: python3 -m myquant {cmd}")
+
+
+def test_cli_round_trip(tiny, tmp_path):
+    model, calib = tiny
+    (tmp_path / "net.py").write_text(textwrap.dedent("""
+        import torch, torch.nn as nn, torch.nn.functional as F
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(1, 3, 3, padding=1)
+                self.fc = nn.Linear(3 * 16, 4)
+
+            def forward(self, x):
+                x = F.max_pool2d(F.relu(self.conv(x)), 2)
+                return self.fc(x.view(x.size(0), -1))
+        """))
+    torch.manual_seed(0)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import net
+        torch.save(net.Net().state_dict(), tmp_path / "w.pt")
+    finally:
+        sys.path.remove(str(tmp_path))
+    np.save(tmp_path / "cal.npy", np.random.default_rng(0).standard_normal(
+        (16, 1, 8, 8)).astype(np.float32))
+    np.save(tmp_path / "x.npy", np.random.default_rng(1).standard_normal(
+        (2, 1, 8, 8)).astype(np.float32))
+    np.save(tmp_path / "labels.npy", np.array([0, 1]))
+    m = ["--model", "net.py:Net", "--weights", "w.pt"]
+
+    out = _cli(["export"] + m + ["--input-shape", "2,1,8,8", "-o",
+                                 "f.mlir"], tmp_path).stdout
+    assert "wrote f.mlir" in out
+    assert 'loc("conv")' in (tmp_path / "f.mlir").read_text()
+    _cli(["run", "f.mlir", "--input", "x.npy", "--output", "yf.npy"],
+         tmp_path)
+    out = _cli(["quantize"] + m + ["--calibration", "cal.npy", "--batch",
+                                   "2", "-o", "q.mlir"], tmp_path).stdout
+    assert "int8" in out and "!quant.uniform" in (tmp_path /
+                                                  "q.mlir").read_text()
+    _cli(["run", "q.mlir", "--input", "x.npy", "--output", "yq.npy"],
+         tmp_path)
+    yf, yq = np.load(tmp_path / "yf.npy"), np.load(tmp_path / "yq.npy")
+    assert yf.shape == yq.shape == (2, 4)
+    assert V.sqnr_db(yf, yq) > 25
+    _cli(["compile", "q.mlir", "-o", "libq.so", "--header", "q.h"],
+         tmp_path)
+    assert (tmp_path / "libq.so").stat().st_size > 0
+    out = _cli(["report"] + m + ["--calibration", "cal.npy", "--data",
+                                 "x.npy", "--labels", "labels.npy"],
+               tmp_path).stdout
+    assert "logit SQNR" in out and "loses most:" in out and "conv+relu" \
+        in out, out
+
+    bad = _cli(["export", "--model", "net.py:Nope", "--input-shape",
+                "1,1,8,8"], tmp_path, check=False)
+    assert bad.returncode != 0 and "defines no 'Nope'" in bad.stderr
