@@ -153,6 +153,34 @@ def cache_path(cache_dir, dataset, epochs):
                         f"e{epochs}.pt")
 
 
+def trained_model(dataset, x, y, size, epochs, threads, cache_dir,
+                  retrain=False):
+    """SmallCNN trained on (x, y), from the cache in cache_dir when there
+    (unless retrain), else trained on `threads` threads and cached."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = SmallCNN(size)
+    path = cache_path(cache_dir, dataset, epochs)
+    if os.path.exists(path) and not retrain:
+        model.load_state_dict(torch.load(path))
+        model.eval()
+        print(f"loaded cached weights from {path} (--retrain to train)")
+        return model
+    epochs = epochs if size == 28 else max(epochs, 30)
+    print(f"training SmallCNN for {epochs} epochs on {threads} threads")
+    train(model, x, y, epochs)
+    os.makedirs(cache_dir, exist_ok=True)
+    torch.save(model.state_dict(), path)
+    print(f"saved weights to {path}")
+    return model
+
+
+def calibration_images(x, n):
+    """n training images drawn at random (seed 0) without replacement."""
+    rng = np.random.default_rng(0)
+    return x[rng.choice(len(x), min(n, len(x)), replace=False)]
+
+
 # ---------------------------------------------------------------------------
 # Baselines and timing
 # ---------------------------------------------------------------------------
@@ -163,8 +191,9 @@ def torch_float_jit(model, example):
         return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
 
 
-def torch_onednn_int8(model, calib):
-    """PyTorch's default static PTQ for the onednn engine."""
+def torch_onednn_int8(model, calib, batch_size=256):
+    """PyTorch's default static PTQ for the onednn engine (calibrated in
+    batches of batch_size)."""
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
     import copy
@@ -173,8 +202,8 @@ def torch_onednn_int8(model, calib):
     prepared = prepare_fx(m, get_default_qconfig_mapping("onednn"),
                           (torch.from_numpy(calib[:1]),))
     with torch.no_grad():
-        for i in range(0, len(calib), 256):
-            prepared(torch.from_numpy(calib[i:i + 256]))
+        for i in range(0, len(calib), batch_size):
+            prepared(torch.from_numpy(calib[i:i + batch_size]))
     q = convert_fx(prepared)
     return q
 
@@ -250,28 +279,12 @@ def main(argv=None):
           f"{size}x{size}")
 
     # 1. Train (or load the cached weights).
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model = SmallCNN(size)
-    path = cache_path(args.cache_dir, name, args.epochs)
-    if os.path.exists(path) and not args.retrain:
-        model.load_state_dict(torch.load(path))
-        model.eval()
-        print(f"loaded cached weights from {path} (--retrain to train)")
-    else:
-        epochs = args.epochs if size == 28 else max(args.epochs, 30)
-        print(f"training SmallCNN for {epochs} epochs on {args.threads} "
-              f"threads")
-        train(model, xtr, ytr, epochs)
-        os.makedirs(args.cache_dir, exist_ok=True)
-        torch.save(model.state_dict(), path)
-        print(f"saved weights to {path}")
+    model = trained_model(name, xtr, ytr, size, args.epochs, args.threads,
+                          args.cache_dir, args.retrain)
 
     # 2. Quantize with myquant: export (torch.fx, BN folded), calibrate on
     # training images, compile per batch size on first use.
-    rng = np.random.default_rng(0)
-    calib = xtr[rng.choice(len(xtr), min(args.calibration_samples,
-                                         len(xtr)), replace=False)]
+    calib = calibration_images(xtr, args.calibration_samples)
     print(f"myquant: quantizing ({len(calib)} calibration images, "
           f"{args.rounding} rounding, {args.weight_granularity} weights)")
     t = time.time()

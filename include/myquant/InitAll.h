@@ -4,6 +4,7 @@
 #define MYQUANT_INITALL_H
 
 #include "mlir/IR/DialectRegistry.h"
+#include "myquant/Calibration/Passes.h"
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
@@ -22,6 +23,7 @@ inline void registerAllDialects(mlir::DialectRegistry &registry) {
 inline void registerAllPasses() {
   registerMyQuantPasses();
   registerMyQuantConversionPasses();
+  registerMyQuantCalibrationPasses();
   registerLowerToLLVMPipeline();
   registerPTQPipeline();
 }

@@ -45,6 +45,23 @@ unsigned getElementKindSize(ElementKind kind) {
   llvm_unreachable("unknown element kind");
 }
 
+std::optional<ElementKind> getElementKind(Type element) {
+  if (element.isF32())
+    return ElementKind::F32;
+  if (element.isF64())
+    return ElementKind::F64;
+  // Signless or signed integers: the C interface does not tell them apart.
+  if (element.isUnsignedInteger())
+    return std::nullopt;
+  if (element.isInteger(8))
+    return ElementKind::I8;
+  if (element.isInteger(32))
+    return ElementKind::I32;
+  if (element.isInteger(64))
+    return ElementKind::I64;
+  return std::nullopt;
+}
+
 static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
@@ -102,19 +119,10 @@ static llvm::Expected<BufferSpec> getBufferSpec(Type type, StringRef funcName,
     return unsupported("only memrefs with the identity layout are supported");
 
   BufferSpec spec;
-  Type element = shaped.getElementType();
-  if (element.isF32())
-    spec.element = ElementKind::F32;
-  else if (element.isF64())
-    spec.element = ElementKind::F64;
-  else if (element.isInteger(8) && !element.isUnsignedInteger())
-    spec.element = ElementKind::I8;
-  else if (element.isInteger(32) && !element.isUnsignedInteger())
-    spec.element = ElementKind::I32;
-  else if (element.isInteger(64) && !element.isUnsignedInteger())
-    spec.element = ElementKind::I64;
-  else
+  std::optional<ElementKind> element = getElementKind(shaped.getElementType());
+  if (!element)
     return unsupported("supported element types are f32, f64, i8, i32, i64");
+  spec.element = *element;
   spec.shape.assign(shaped.getShape().begin(), shaped.getShape().end());
   spec.typeName = typeToString(type);
   spec.isMemRef = isa<MemRefType>(type);

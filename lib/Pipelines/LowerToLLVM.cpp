@@ -123,6 +123,9 @@ std::unique_ptr<Pass> createMemRefCopyToLinalgPass() {
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options) {
   // A no-op on modules without myquant ops or quantized types.
+  ConvertMyQuantToVnniOptions vnni;
+  vnni.target = options.target;
+  pm.addPass(createConvertMyQuantToVnni(vnni));
   pm.addPass(createConvertMyQuantToLinalg());
   pm.addPass(createAnnotateEntryPointsPass(options.emitCInterface));
 
@@ -138,6 +141,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createConvertBufferizationToMemRefPass());
   }
   pm.addPass(createMemRefCopyToLinalgPass());
+  // The VNNI kernels' dot products become intrinsic calls only now: the
+  // deallocation passes reject ops without a memory-effect model.
+  pm.addPass(createMyQuantLowerVnniDot());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createSCFToControlFlowPass());
@@ -145,6 +151,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // lower-affine.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // Vector transfers (the VNNI kernels) need the vector-specific lowering.
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }

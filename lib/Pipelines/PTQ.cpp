@@ -1,6 +1,7 @@
 //===- PTQ.cpp - the post-training quantization pipeline ------------------===//
 
 #include "myquant/Pipelines/PTQ.h"
+#include "myquant/Calibration/Passes.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,6 +13,19 @@ using namespace mlir;
 namespace myquant {
 
 void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
+  if (!options.calibrationData.empty()) {
+    MyQuantCalibrateOptions calibrate;
+    calibrate.data = options.calibrationData;
+    calibrate.function = options.calibrationFunction;
+    calibrate.method = options.calibrationMethod;
+    calibrate.samples = options.calibrationSamples;
+    calibrate.batchSize = options.calibrationBatchSize;
+    calibrate.percentile = options.calibrationPercentile;
+    calibrate.averagingConstant = options.calibrationAveragingConstant;
+    calibrate.statsOut = options.calibrationStatsOut;
+    calibrate.quiet = options.calibrationQuiet;
+    pm.addPass(createMyQuantCalibrate(calibrate));
+  }
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   MyQuantPropagateQParamsOptions propagate;
   propagate.activationType = options.activationType;
@@ -37,7 +51,8 @@ void registerPTQPipeline() {
   PassPipelineRegistration<PTQOptions>(
       "myquant-ptq",
       "Static post-training quantization of a float model annotated with "
-      "myquant.stats: dry run, quantize, integer-only check",
+      "myquant.stats (or calibrated first): dry run, quantize, integer-only "
+      "check",
       buildPTQPipeline);
 }
 

@@ -5,7 +5,7 @@
     logits = qmodel(images)          # numpy in -> numpy out, torch -> torch
 
 ``quantize`` exports the model (python/myquant/export.py), calibrates it
-(python/myquant/calibrate.py), and returns a :class:`QuantizedModel` that
+with ``myquant-opt --myquant-calibrate`` (python/myquant/calibrate.py), and returns a :class:`QuantizedModel` that
 compiles with ``myquant-opt --myquant-ptq`` and ``myquant-compile --shared``
 and calls the shared library through ctypes.
 
@@ -218,7 +218,9 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     model: a torch.nn.Module (see myquant.export for what is supported).
     calibration_data: array / tensor [N, ...], or an iterable of batches or
         (inputs, labels) pairs; at most num_samples samples are used.
-    method: "minmax" or "percentile" (see myquant.calibrate).
+    method: "minmax", "moving-average", "percentile" (each tail clipped at
+        `percentile`), "mse" or "entropy": the method of the compiler's
+        calibration pass (myquant.calibrate, docs/Calibration.md).
     rounding: "single" or "gemmlowp"; weight_granularity: "per-channel" or
         "per-tensor" (myquant-ptq options).
     max_batch: largest batch compiled; larger inputs run in chunks.

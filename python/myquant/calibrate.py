@@ -1,22 +1,30 @@
 """Calibration: activation ranges of every value of a float graph.
 
 :func:`collect_stats` is the single entry point the rest of the package uses
-(``myquant.quantize``, the CLI). Today it runs the float model in numpy
-(``emit.float_forward`` / ``emit.calibrate``); it is meant to switch to the
-compiler's calibration pass (``myquant-calibrate`` with JSON stats import /
-export) without changing its signature.
+(``myquant.quantize``, the CLI). It runs the compiler's calibration pass,
+``myquant-opt --myquant-calibrate`` (docs/Calibration.md): the float model is
+emitted to MLIR, the batches are written to a ``.npy`` file, the pass
+JIT-compiles the model, runs it over the data and writes the ranges it chose
+to a JSON stats file, which is read back here.
 """
 
+import copy
+import json
+import os
+import re
 import sys
+import tempfile
 import time
+import warnings
 
 import numpy as np
 
 from . import emit as E
+from . import tools as T
 
 __all__ = ["METHODS", "as_batches", "collect_stats"]
 
-METHODS = ("minmax", "percentile")
+METHODS = ("minmax", "moving-average", "percentile", "mse", "entropy")
 
 
 def _to_numpy(x):
@@ -63,59 +71,74 @@ def as_batches(data, batch_size, sample_shape=None, limit=None):
     return out
 
 
-def _progress(done, total, t0, stream):
-    if stream is None:
-        return
-    if not (hasattr(stream, "isatty") and stream.isatty()):
-        if done >= total:  # no carriage returns in logs
-            stream.write(f"  calibrated on {total} samples "
-                         f"({time.time() - t0:.1f} s)\n")
-            stream.flush()
-        return
-    frac = done / max(total, 1)
-    bar = "#" * int(30 * frac)
-    stream.write(f"\r  calibrating [{bar:<30}] {done}/{total} samples "
-                 f"({time.time() - t0:.1f} s)")
-    if done >= total:
-        stream.write("\n")
-    stream.flush()
+def _calibration_graph(graph, batch):
+    """graph for a static batch, its layers' ops located by index
+    ("layer<i>"): unique location names, so the pass's stats file names each
+    layer output by its location (the location a layer shares with other
+    layers, e.g. a module called twice, would be ambiguous)."""
+    m = E.Model((batch,) + tuple(graph.input_shape[1:]))
+    for i, layer in enumerate(graph.layers):
+        m.add(copy.copy(layer), inputs=layer.inputs, name=layer.name,
+              loc=f"layer{i}")
+    return m
 
 
 def collect_stats(graph, batches, method="minmax", percentile=99.99,
                   progress=False):
-    """value name -> (min, max) over the batches, for every value of graph
-    (an emit.Model; its batch size is ignored).
+    """value name -> (min, max) for every value of graph (an emit.Model; its
+    batch size is ignored), chosen by myquant-calibrate over the batches.
 
-    method: "minmax" (the observed range) or "percentile" (the
-    (100 - p)-th and p-th percentiles of each batch, averaged over batches;
-    p = `percentile`). progress: print a progress bar to stderr."""
+    method: "minmax", "moving-average" (PyTorch's MovingAverageMinMaxObserver,
+    one update per batch), "percentile" (each tail clipped at `percentile`),
+    "mse" (PyTorch's HistogramObserver search) or "entropy" (TensorRT's KL
+    divergence calibration); docs/Calibration.md has the details.
+    The model runs with the first batch's size; a shorter last batch is
+    completed with the first samples. progress: a line on stderr (or on
+    the given stream) when done."""
     if method not in METHODS:
         raise ValueError(f"unknown calibration method {method!r} "
                          f"(choose from {', '.join(METHODS)})")
+    percentile = float(percentile)
+    if not 50.0 < percentile <= 100.0:
+        raise ValueError(f"percentile must be in (50, 100], not "
+                         f"{percentile}")
     stream = sys.stderr if progress is True else (progress or None)
-    total = sum(len(b) for b in batches)
-    models, stats, acc, done, t0 = {}, {}, {}, 0, time.time()
-    _progress(0, total, t0, stream)
-    for b in batches:
-        n = len(b)
-        if n not in models:
-            models[n] = graph.with_batch(n)
-        m = models[n]
-        if method == "minmax":
-            for k, (lo, hi) in E.calibrate(m, [b]).items():
-                if k in stats:
-                    lo, hi = min(lo, stats[k][0]), max(hi, stats[k][1])
-                stats[k] = (lo, hi)
-        else:
-            for k, v in E.float_forward(m, b).items():
-                lo = float(np.percentile(v, 100.0 - percentile))
-                hi = float(np.percentile(v, percentile))
-                s = acc.setdefault(k, [0.0, 0.0, 0])
-                s[0] += lo * n
-                s[1] += hi * n
-                s[2] += n
-        done += n
-        _progress(done, total, t0, stream)
-    if method == "percentile":
-        stats = {k: (s[0] / s[2], s[1] / s[2]) for k, s in acc.items()}
+    data = np.ascontiguousarray(np.concatenate(batches), np.float32)
+    if not len(data):
+        raise ValueError("no calibration data")
+    g = _calibration_graph(graph, len(batches[0]))
+    names = {"x": "x"}
+    names.update({f"layer{i}": layer.name
+                  for i, layer in enumerate(graph.layers)})
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="myquant-calib-") as d:
+        src, npy, out = (os.path.join(d, f) for f in
+                         ("model.mlir", "data.npy", "stats.json"))
+        with open(src, "w") as f:
+            f.write(E.emit(g))
+        np.save(npy, data)
+        opts = [f"data={npy}", f"method={method}", f"stats-out={out}",
+                "quiet"]
+        if method == "percentile":
+            opts.append(f"percentile={percentile!r}")
+        _, err = T.run_tool("myquant-opt", [
+            src, f"--myquant-calibrate={' '.join(opts)}", "-o", os.devnull])
+        with open(out) as f:
+            values = json.load(f)["values"]
+    if err.strip():  # warnings, e.g. non-finite activations
+        err = re.sub(r'loc\("layer(\d+)"\)', lambda m: "value %r" %
+                     graph.layers[int(m.group(1))].name, err.strip())
+        warnings.warn(f"myquant-calibrate: {err}", RuntimeWarning,
+                      stacklevel=2)
+    stats = {}
+    for loc, name in names.items():
+        v = values.get(loc)
+        if v is None:
+            raise ValueError(f"myquant-calibrate gave no range for value "
+                             f"{name!r} (no finite values?)\n{err}")
+        stats[name] = (float(v["min"]), float(v["max"]))
+    if stream is not None:
+        stream.write(f"  calibrated on {len(data)} samples ({method}, "
+                     f"{time.time() - t0:.1f} s)\n")
+        stream.flush()
     return stats

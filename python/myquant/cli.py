@@ -72,6 +72,7 @@ def _write(path, text):
 
 
 def _add_model_args(p, calibration_required):
+    from .calibrate import METHODS
     p.add_argument("--model", required=True,
                    help="FILE.py:NAME (module class or factory) or FILE.pt "
                         "(whole module)")
@@ -82,8 +83,12 @@ def _add_model_args(p, calibration_required):
     p.add_argument("--num-samples", type=int, default=None,
                    help="use at most this many calibration samples")
     p.add_argument("--method", default="minmax",
-                   choices=["minmax", "percentile"],
-                   help="calibration method (default minmax)")
+                   choices=METHODS,
+                   help="calibration method (default minmax; see "
+                        "docs/Calibration.md)")
+    p.add_argument("--percentile", type=float, default=99.99,
+                   help="percentile kept by --method=percentile "
+                        "(default 99.99)")
 
 
 def _add_ptq_args(p):
@@ -102,6 +107,7 @@ def _quantized_model(args, max_batch=64):
     batches = C.as_batches(data, max_batch, limit=args.num_samples)
     graph = export(model, batches[0][:1])
     stats = C.collect_stats(graph, batches, method=args.method,
+                            percentile=args.percentile,
                             progress=sys.stderr.isatty())
     return model, QuantizedModel(
         graph, stats, rounding=getattr(args, "rounding", "single"),
@@ -122,7 +128,8 @@ def cmd_export(args):
         shape = args.input_shape or (1,) + data.shape[1:]
         graph = export(model, np.zeros(shape, np.float32))
         stats = C.collect_stats(graph, C.as_batches(
-            data, 64, shape[1:], args.num_samples), method=args.method)
+            data, 64, shape[1:], args.num_samples), method=args.method,
+            percentile=args.percentile)
     else:
         graph = export(model, np.zeros(args.input_shape, np.float32))
     text = E.emit(graph, stats, weights=args.weights_format)

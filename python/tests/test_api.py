@@ -170,7 +170,7 @@ def test_options_and_data_forms(tiny, tmp_path):
         assert f32 == 4 * (36 + 4 + 144 + 4 + 320 + 5)
         assert i8 == 36 + 144 + 320 + 4 * (4 + 4 + 5)
     with pytest.raises(ValueError, match="calibration method"):
-        myquant.quantize(model, calib, method="entropy")
+        myquant.quantize(model, calib, method="kl")
     with pytest.raises(ValueError, match="rounding"):
         myquant.quantize(model, calib, rounding="nearest")
 

@@ -162,10 +162,35 @@ def _describe_mismatch(got, want, q_got, q_want):
     return "\n".join(lines)
 
 
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+# Kernel targets of convert-myquant-to-vnni and the CPU flags running them
+# needs. Every target must give the same bits as the reference.
+_AVX512_VNNI = {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni"}
+TARGETS = {"generic": set(),
+           "avx512-vnni": _AVX512_VNNI,
+           "avx512-vnni-256": _AVX512_VNNI,
+           "avx-vnni": {"avx2", "avx_vnni"}}
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
 @pytest.mark.parametrize("weights", ["per-channel", "per-tensor"])
 @pytest.mark.parametrize("rounding", ["single", "gemmlowp"])
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_model_bit_exact(name, rounding, weights, toolchain, workdir):
+def test_model_bit_exact(name, rounding, weights, target, toolchain,
+                         workdir):
+    missing = TARGETS[target] - _cpu_flags()
+    if missing:
+        pytest.skip(f"this CPU lacks {' '.join(sorted(missing))}")
     model, stats, x = make_case(name)
     ref = MR.run_reference(model, stats, x, rounding=rounding,
                            weights=weights)
@@ -177,7 +202,17 @@ def test_model_bit_exact(name, rounding, weights, toolchain, workdir):
     try:
         quantized, remarks = toolchain.quantize(emit(model, stats),
                                                 pass_args, workdir)
-        got = toolchain.run(quantized, "forward", x, workdir)
+        # The target's kernels, then the generic lowering of the rest (so
+        # that myquant-run's default target does not matter).
+        lowered, _ = toolchain.quantize(
+            quantized, [f"--convert-myquant-to-vnni=target={target}",
+                        "--convert-myquant-to-linalg"], workdir)
+        # Every model but the grouped one has a conv or matmul that takes
+        # the kernel path.
+        assert target == "generic" or name == "e_grouped_conv" or \
+            "vector.multi_reduction" in lowered, \
+            f"{name}: no op took the {target} kernel path"
+        got = toolchain.run(lowered, "forward", x, workdir)
     except ToolError as e:
         failure = str(e)
     if failure is not None:

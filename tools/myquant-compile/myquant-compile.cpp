@@ -78,6 +78,11 @@ static cl::opt<std::string>
                  cl::desc("C compiler for the LLVM IR (default: "
                           "clang-22, then clang, from PATH)"),
                  cl::value_desc("path"), cl::cat(compileCategory));
+static cl::opt<std::string>
+    kernelTarget("target",
+                 cl::desc("Kernels for int8 conv2d and matmul: generic, "
+                          "avx512-vnni, avx512-vnni-256, avx-vnni or host"),
+                 cl::init("host"), cl::cat(compileCategory));
 static cl::opt<unsigned> optLevel("opt-level",
                                   cl::desc("Optimization level (0-3)"),
                                   cl::init(3), cl::cat(compileCategory));
@@ -410,7 +415,9 @@ int main(int argc, char **argv) {
 
   if (llvm::Error error = checkEntryPointDefined(*module, functionName))
     return fail(std::move(error));
-  if (failed(lowerToLLVM(*module, LowerToLLVMOptions())))
+  LowerToLLVMOptions lowerOptions;
+  lowerOptions.target = kernelTarget;
+  if (failed(lowerToLLVM(*module, lowerOptions)))
     return fail("cannot lower " + inputFilename + " to the LLVM dialect");
   if (!headerFilename.empty()) {
     llvm::Expected<EntryPoint> entry = getEntryPoint(*module, functionName);

@@ -11,14 +11,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Npy.h"
-
+#include "myquant/Execution/Jit.h"
+#include "myquant/Execution/Npy.h"
 #include "myquant/InitAll.h"
 #include "myquant/Pipelines/EntryPoint.h"
 #include "myquant/Pipelines/Pipelines.h"
 
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -60,6 +58,11 @@ static cl::opt<bool>
     printResults("print",
                  cl::desc("Print the results (the default without --output)"),
                  cl::cat(runCategory));
+static cl::opt<std::string>
+    kernelTarget("target",
+                 cl::desc("Kernels for int8 conv2d and matmul: generic, "
+                          "avx512-vnni, avx512-vnni-256, avx-vnni or host"),
+                 cl::init("host"), cl::cat(runCategory));
 static cl::opt<unsigned> optLevel("opt-level",
                                   cl::desc("LLVM optimization level (0-3)"),
                                   cl::init(3), cl::cat(runCategory));
@@ -83,23 +86,6 @@ static std::string plural(size_t count, llvm::StringRef noun) {
   return std::to_string(count) + " " + noun.str() + (count == 1 ? "" : "s");
 }
 
-/// A memref descriptor as 64-bit words: allocated, aligned, offset, sizes,
-/// strides.
-using Descriptor = llvm::SmallVector<int64_t>;
-
-static Descriptor makeDescriptor(void *data, llvm::ArrayRef<int64_t> shape) {
-  Descriptor words;
-  words.push_back(reinterpret_cast<intptr_t>(data));
-  words.push_back(reinterpret_cast<intptr_t>(data));
-  words.push_back(0);
-  words.append(shape.begin(), shape.end());
-  llvm::SmallVector<int64_t> strides(shape.size(), 1);
-  for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
-    strides[dim] = strides[dim + 1] * shape[dim + 1];
-  words.append(strides.begin(), strides.end());
-  return words;
-}
-
 /// Checks one .npy file against the argument it is passed as.
 static llvm::Error checkInput(const NpyArray &array, const BufferSpec &spec,
                               size_t index, llvm::StringRef path) {
@@ -121,58 +107,6 @@ static llvm::Error checkInput(const NpyArray &array, const BufferSpec &spec,
     if (!ShapedType::isDynamic(want) && have != want)
       return mismatch("wrong shape");
   return llvm::Error::success();
-}
-
-namespace {
-/// One result read back from its descriptor into contiguous C order.
-struct Result {
-  const BufferSpec *spec;
-  llvm::SmallVector<int64_t> shape;
-  std::vector<char> data;
-};
-} // namespace
-
-static llvm::Expected<Result> readResult(const int64_t *words,
-                                         const BufferSpec &spec, size_t index) {
-  Result result{&spec, {}, {}};
-  int64_t rank = spec.getRank();
-  const char *aligned = reinterpret_cast<const char *>(words[1]);
-  int64_t offset = words[2];
-  llvm::ArrayRef<int64_t> sizes(words + 3, rank);
-  llvm::ArrayRef<int64_t> strides(words + 3 + rank, rank);
-  int64_t count = 1;
-  for (auto [size, want] : llvm::zip(sizes, spec.shape)) {
-    if (size < 0 || (!ShapedType::isDynamic(want) && size != want))
-      return llvm::createStringError(
-          llvm::inconvertibleErrorCode(),
-          "result #" + llvm::Twine(index) + " came back with size " +
-              llvm::Twine(size) + " where " + spec.typeName + " was expected");
-    count *= size;
-  }
-  result.shape.assign(sizes.begin(), sizes.end());
-  unsigned elementSize = getElementKindSize(spec.element);
-  result.data.resize(count * elementSize);
-  if (count == 0)
-    return result;
-  if (!aligned)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "result #" + llvm::Twine(index) +
-                                       " came back with a null data pointer");
-  // The pipeline returns identity layouts, but follow the strides anyway.
-  llvm::SmallVector<int64_t> position(rank, 0);
-  for (int64_t linear = 0; linear < count; ++linear) {
-    int64_t element = offset;
-    for (int64_t dim = 0; dim < rank; ++dim)
-      element += position[dim] * strides[dim];
-    std::memcpy(result.data.data() + linear * elementSize,
-                aligned + element * elementSize, elementSize);
-    for (int64_t dim = rank - 1; dim >= 0; --dim) {
-      if (++position[dim] < sizes[dim])
-        break;
-      position[dim] = 0;
-    }
-  }
-  return result;
 }
 
 static void printElement(llvm::raw_ostream &os, ElementKind kind,
@@ -201,8 +135,8 @@ static void printElement(llvm::raw_ostream &os, ElementKind kind,
 }
 
 /// Prints like numpy with commas: one innermost row per line.
-static void printArray(llvm::raw_ostream &os, const Result &result, size_t dim,
-                       int64_t &next) {
+static void printArray(llvm::raw_ostream &os, const ResultArray &result,
+                       size_t dim, int64_t &next) {
   ElementKind kind = result.spec->element;
   unsigned elementSize = getElementKindSize(kind);
   if (dim == result.shape.size()) {
@@ -258,7 +192,9 @@ int main(int argc, char **argv) {
   // A missing function is the likeliest mistake: report it before lowering.
   if (llvm::Error error = checkEntryPointDefined(*module, functionName))
     return fail(std::move(error));
-  if (failed(lowerToLLVM(*module, LowerToLLVMOptions())))
+  LowerToLLVMOptions lowerOptions;
+  lowerOptions.target = kernelTarget;
+  if (failed(lowerToLLVM(*module, lowerOptions)))
     return fail("cannot lower " + inputFilename + " to the LLVM dialect");
   llvm::Expected<EntryPoint> entry = getEntryPoint(*module, functionName);
   if (!entry)
@@ -274,7 +210,6 @@ int main(int argc, char **argv) {
                 plural(outputFiles.size(), "--output file") + " given");
 
   std::vector<NpyArray> arrays;
-  std::vector<Descriptor> descriptors;
   for (auto [index, path] : llvm::enumerate(inputFiles)) {
     llvm::Expected<NpyArray> array = readNpy(path);
     if (!array)
@@ -284,53 +219,28 @@ int main(int argc, char **argv) {
       return fail(std::move(error));
     arrays.push_back(std::move(*array));
   }
-  // Descriptors point into `arrays`, which no longer moves.
+  llvm::SmallVector<ArgumentBuffer> arguments;
   for (NpyArray &array : arrays)
-    descriptors.push_back(makeDescriptor(array.data(), array.shape));
+    arguments.push_back({array.data(), array.shape});
 
-  // The transformer is held by reference in the options.
-  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                               /*targetMachine=*/nullptr);
-  llvm::SmallVector<llvm::StringRef> libs(sharedLibs.begin(), sharedLibs.end());
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel =
-      optLevel == 0   ? llvm::CodeGenOptLevel::None
-      : optLevel == 1 ? llvm::CodeGenOptLevel::Less
-      : optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                      : llvm::CodeGenOptLevel::Aggressive;
-  engineOptions.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(*module, engineOptions);
-  if (!engine)
-    return fail(engine.takeError());
-  (*engine)->initialize();
+  JitOptions jitOptions;
+  jitOptions.optLevel = optLevel;
+  jitOptions.sharedLibPaths.assign(sharedLibs.begin(), sharedLibs.end());
+  // Results are not freed: the process ends here, and a module lowered
+  // elsewhere without buffer deallocation could return aliases of inputs or
+  // constants.
+  jitOptions.ownsResults = false;
+  auto function = JitFunction::create(*module, *entry, jitOptions);
+  if (!function)
+    return fail(function.takeError());
+  llvm::Expected<CallResults> results = (*function)->call(arguments);
+  if (!results)
+    return fail(results.takeError());
 
-  // The packed wrapper of _mlir_ciface_NAME takes the address of each
-  // parameter; every parameter is itself a pointer.
-  int64_t resultWords = 0;
-  for (const BufferSpec &spec : entry->results)
-    resultWords += spec.getDescriptorWords();
-  std::vector<int64_t> resultBlock(resultWords, 0);
-  llvm::SmallVector<void *> parameters;
-  if (!entry->results.empty())
-    parameters.push_back(resultBlock.data());
-  for (Descriptor &descriptor : descriptors)
-    parameters.push_back(descriptor.data());
-  llvm::SmallVector<void *> packed;
-  for (void *&parameter : parameters)
-    packed.push_back(&parameter);
-  if (llvm::Error error =
-          (*engine)->invokePacked("_mlir_ciface_" + functionName, packed))
-    return fail(std::move(error));
-
-  // Results are not freed: the process ends here, and with the buffer
-  // deallocation option off they could alias inputs or constants.
-  const int64_t *words = resultBlock.data();
   for (auto [index, spec] : llvm::enumerate(entry->results)) {
-    llvm::Expected<Result> result = readResult(words, spec, index);
+    llvm::Expected<ResultArray> result = results->copy(index);
     if (!result)
       return fail(result.takeError());
-    words += spec.getDescriptorWords();
     if (!outputFiles.empty())
       if (llvm::Error error = writeNpy(outputFiles[index], spec.element,
                                        result->shape, result->data.data()))

@@ -35,4 +35,75 @@ def ConvertMyQuantToLinalg : Pass<"convert-myquant-to-linalg",
   ];
 }
 
+def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
+  let summary = "Lowers int8 conv2d and matmul to register-tiled x86 VNNI "
+                "kernels with fused requantization";
+  let description = [{
+    Rewrites `myquant.conv2d` (`groups = 1`, NCHW or NHWC) and 2-D
+    `myquant.matmul` whose weights are int8 constants into a kernel built
+    around the u8 x s8 dot product `vpdpbusd`: the weights are packed at
+    compile time into the `[K/4][N][4]` layout the instruction reads (K and
+    N padded with zero weights), the `+128` shift of signed activations and
+    every zero-point and bias term are folded into precomputed int32
+    accumulator initial values, the accumulators are register-tiled, and
+    the requantization (`docs/NumericSpec.md`) runs on the registers before
+    the int8 result is stored. Convolutions are an implicit GEMM over
+    (kh, kw, c) on the zero-point padded NHWC input: no im2col buffer.
+    Results are bit-identical to `convert-myquant-to-linalg`.
+
+    The dot product is emitted as exact vector arithmetic;
+    `myquant-lower-vnni-dot` (part of `myquant-lower-to-llvm`) turns it into
+    the intrinsic after bufferization. Functions holding a kernel get the
+    target's `target_features`.
+
+    Ops the kernel does not cover are left to `convert-myquant-to-linalg`:
+    grouped and depthwise convolutions, batched or activation x activation
+    matmuls, non-constant weights or bias, weights with a non-zero zero
+    point, and channels whose accumulator bound exceeds int32.
+
+    `target`: `generic` (do nothing), `avx512-vnni` (zmm, 16 int32 lanes),
+    `avx512-vnni-256` (ymm with the AVX-512 encoding), `avx-vnni` (ymm,
+    VEX-encoded AVX-VNNI, 16 registers), or `host` (the default: the best
+    of these that `llvm::sys::getHostCPUFeatures()` reports on the
+    compiling machine, `generic` when it has none). Code compiled for a
+    VNNI target runs only on CPUs with those instructions.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "Kernel target: generic, avx512-vnni, avx512-vnni-256, avx-vnni "
+           "or host">,
+    Option<"defaultRounding", "default-rounding", "::myquant::RoundingMode",
+           /*default=*/"::myquant::RoundingMode::Single",
+           "Rounding for ops whose rescale is not precomputed (as in "
+           "convert-myquant-to-linalg)",
+           [{::llvm::cl::values(
+             clEnumValN(::myquant::RoundingMode::Single, "single",
+                        "(v * m + 2^(s-1)) >> s in 64 bits"),
+             clEnumValN(::myquant::RoundingMode::Gemmlowp, "gemmlowp",
+                        "gemmlowp's doubling high multiply, then a rounding shift"))}]>
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::quant::QuantDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def MyQuantLowerVnniDot : Pass<"myquant-lower-vnni-dot", "::mlir::ModuleOp"> {
+  let summary = "Turns the exact u8 x s8 dot-product pattern into vpdpbusd";
+  let description = [{
+    Rewrites `vector.multi_reduction <add>` over `[1]` of
+    `vector.shape_cast(arith.muli(arith.extui(a), arith.extsi(w)))`, with
+    `a` and `w` of type `vector<64xi8>` (or `vector<32xi8>`) reduced to
+    `vector<16xi32>` (`vector<8xi32>`), into a call of
+    `llvm.x86.avx512.vpdpbusd.512` (`.256`), in functions whose
+    `target_features` allow it (`+avx512vnni`; for 256 bits `+avxvnni` or
+    `+avx512vnni,+avx512vl`). Both compute the same wrapping int32 sums.
+    Run it after bufferization: the intrinsic call has no memory-effect
+    model, which the buffer deallocation passes reject.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // MYQUANT_CONVERSION_PASSES_TD

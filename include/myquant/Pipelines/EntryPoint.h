@@ -21,6 +21,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 
 namespace myquant {
@@ -32,6 +33,8 @@ enum class ElementKind { F32, F64, I8, I32, I64 };
 llvm::StringRef getElementKindName(ElementKind kind);
 /// Size in bytes.
 unsigned getElementKindSize(ElementKind kind);
+/// The kind of an element type, if it is one an entry point may use.
+std::optional<ElementKind> getElementKind(mlir::Type elementType);
 
 /// One argument or result: a ranked tensor (or identity-layout memref).
 struct BufferSpec {

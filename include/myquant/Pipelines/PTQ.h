@@ -1,8 +1,9 @@
 //===- PTQ.h - the post-training quantization pipeline ----------*- C++ -*-===//
 //
-// `myquant-ptq`: a float model annotated with myquant.stats in, myquant ops
-// on quantized tensors out (dry run, quantize, optionally integer function
-// signatures, and the integer-only check).
+// `myquant-ptq`: a float model annotated with myquant.stats (or calibrated
+// first, with `calibration-data`) in, myquant ops on quantized tensors out
+// (dry run, quantize, optionally integer function signatures, and the
+// integer-only check).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +46,42 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       *this, "integer-io",
       llvm::cl::desc("Take and return int8 tensors (qparams recorded on the "
                      "function) instead of float"),
+      llvm::cl::init(false)};
+
+  // Calibration: with `calibration-data`, myquant-calibrate annotates the
+  // model first (see its options).
+  Option<std::string> calibrationData{
+      *this, "calibration-data",
+      llvm::cl::desc("Calibrate on this .npy or .npz file first")};
+  Option<std::string> calibrationFunction{
+      *this, "calibration-function",
+      llvm::cl::desc("Function to calibrate (default: the only public one)")};
+  Option<std::string> calibrationMethod{
+      *this, "calibration-method",
+      llvm::cl::desc("minmax, moving-average, percentile, mse or entropy"),
+      llvm::cl::init("minmax")};
+  Option<int64_t> calibrationSamples{
+      *this, "calibration-samples",
+      llvm::cl::desc("Calibrate on at most this many samples (0: all)"),
+      llvm::cl::init(0)};
+  Option<int64_t> calibrationBatchSize{
+      *this, "calibration-batch-size",
+      llvm::cl::desc("Samples per call for a dynamic batch dimension"),
+      llvm::cl::init(32)};
+  Option<double> calibrationPercentile{
+      *this, "calibration-percentile",
+      llvm::cl::desc("Percentile of the percentile method"),
+      llvm::cl::init(99.99)};
+  Option<double> calibrationAveragingConstant{
+      *this, "calibration-averaging-constant",
+      llvm::cl::desc("Constant of the moving-average method"),
+      llvm::cl::init(0.01)};
+  Option<std::string> calibrationStatsOut{
+      *this, "calibration-stats-out",
+      llvm::cl::desc("Also write the statistics to this JSON file")};
+  Option<bool> calibrationQuiet{
+      *this, "calibration-quiet",
+      llvm::cl::desc("No calibration progress on stderr"),
       llvm::cl::init(false)};
 };
 

@@ -50,6 +50,12 @@ struct LowerToLLVMOptions
       *this, "buffer-deallocation",
       llvm::cl::desc("Free temporaries and return only caller-owned buffers"),
       llvm::cl::init(true)};
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("Kernels for int8 conv2d / matmul (convert-myquant-to-"
+                     "vnni): generic, avx512-vnni, avx512-vnni-256, avx-vnni "
+                     "or host (what this machine runs best)"),
+      llvm::cl::init("host")};
 };
 
 /// Adds the passes of `myquant-lower-to-llvm` to `pm` (anchored on

@@ -42,20 +42,25 @@ std::optional<QuantParams> getQuantParams(Type type) {
   return params;
 }
 
-quant::UniformQuantizedType getActivationType(Type expressedType, double lo,
-                                              double hi, bool isSigned) {
-  MLIRContext *ctx = expressedType.getContext();
-  int64_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
+AffineQParams computeActivationQParams(double lo, double hi, int64_t qmin,
+                                       int64_t qmax) {
   lo = std::min(lo, 0.0);
   hi = std::max(hi, 0.0);
   double scale = (hi - lo) / static_cast<double>(qmax - qmin);
   if (scale == 0.0)
     scale = 1.0;
   int64_t zeroPoint = qmin - static_cast<int64_t>(std::nearbyint(lo / scale));
-  zeroPoint = std::clamp(zeroPoint, qmin, qmax);
+  return {scale, std::clamp(zeroPoint, qmin, qmax)};
+}
+
+quant::UniformQuantizedType getActivationType(Type expressedType, double lo,
+                                              double hi, bool isSigned) {
+  MLIRContext *ctx = expressedType.getContext();
+  int64_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
+  AffineQParams params = computeActivationQParams(lo, hi, qmin, qmax);
   return quant::UniformQuantizedType::get(
       isSigned ? quant::QuantizationFlags::Signed : 0, IntegerType::get(ctx, 8),
-      expressedType, scale, zeroPoint, qmin, qmax);
+      expressedType, params.scale, params.zeroPoint, qmin, qmax);
 }
 
 int64_t quantizeScalar(double x, const QuantParams &params) {

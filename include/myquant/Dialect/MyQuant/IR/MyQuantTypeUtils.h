@@ -43,10 +43,21 @@ mlir::quant::QuantizedType getQuantElementType(mlir::Type type);
 /// std::nullopt for anything else.
 std::optional<QuantParams> getQuantParams(mlir::Type type);
 
-/// The per-tensor type for real values in [lo, hi] (widened to contain 0, so
-/// that zero is exact): 8-bit signed [-128, 127] or unsigned [0, 255]
-/// storage, scale (hi - lo) / 255 (1.0 for an empty range), zero point
-/// qmin - round_half_even(lo / scale). See docs/NumericSpec.md.
+/// An affine scale and zero point.
+struct AffineQParams {
+  double scale;
+  int64_t zeroPoint;
+};
+
+/// The parameters for real values in [lo, hi] stored in [qmin, qmax]: the
+/// range is widened to contain 0 (so that zero is exact), scale (hi - lo) /
+/// (qmax - qmin) (1.0 for an empty range), zero point qmin -
+/// round_half_even(lo / scale). See docs/NumericSpec.md 1.1.
+AffineQParams computeActivationQParams(double lo, double hi, int64_t qmin,
+                                       int64_t qmax);
+
+/// The per-tensor type of computeActivationQParams with 8-bit signed
+/// [-128, 127] or unsigned [0, 255] storage.
 mlir::quant::UniformQuantizedType getActivationType(mlir::Type expressedType,
                                                     double lo, double hi,
                                                     bool isSigned);

@@ -1,6 +1,6 @@
-//===- Npy.cpp - NumPy .npy files of plain little-endian arrays -----------===//
+//===- Npy.cpp - NumPy .npy and .npz files --------------------------------===//
 
-#include "Npy.h"
+#include "myquant/Execution/Npy.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Endian.h"
@@ -27,7 +27,7 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   for (auto [index, size] : llvm::enumerate(shape)) {
     if (index)
       text += ", ";
-    text += std::to_string(size);
+    text += size < 0 ? "?" : std::to_string(size);
   }
   if (shape.size() == 1)
     text += ",";
@@ -183,14 +183,8 @@ private:
 };
 } // namespace
 
-Expected<NpyArray> readNpy(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> fileOrError =
-      MemoryBuffer::getFile(path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false);
-  if (std::error_code ec = fileOrError.getError())
-    return makeError("cannot read " + path + ": " + ec.message());
-  StringRef file = (*fileOrError)->getBuffer();
-
+/// Parses the .npy image `file`; `path` names it in messages.
+static Expected<NpyArray> parseNpy(StringRef file, const Twine &path) {
   if (file.size() < kMagicSize + 2 ||
       file.take_front(kMagicSize) != StringRef(kMagic, kMagicSize))
     return makeError(path + ": not a .npy file (bad magic)");
@@ -218,7 +212,8 @@ Expected<NpyArray> readNpy(StringRef path) {
 
   NpyArray array;
   StringRef header = file.substr(prefix, headerLength);
-  if (Error error = HeaderParser(header, path).parse(array))
+  std::string pathText = path.str();
+  if (Error error = HeaderParser(header, pathText).parse(array))
     return std::move(error);
   array.element = parseDescr(array.descr);
   // Without a known element size the data cannot be checked; the caller
@@ -244,6 +239,173 @@ Expected<NpyArray> readNpy(StringRef path) {
   if (bytes)
     std::memcpy(array.storage.data(), data.data(), bytes);
   return array;
+}
+
+static Expected<std::unique_ptr<MemoryBuffer>> readFile(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> fileOrError =
+      MemoryBuffer::getFile(path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (std::error_code ec = fileOrError.getError())
+    return makeError("cannot read " + path + ": " + ec.message());
+  return std::move(*fileOrError);
+}
+
+Expected<NpyArray> readNpy(StringRef path) {
+  Expected<std::unique_ptr<MemoryBuffer>> file = readFile(path);
+  if (!file)
+    return file.takeError();
+  return parseNpy((*file)->getBuffer(), path);
+}
+
+//===----------------------------------------------------------------------===//
+// .npz: the zip container
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Little-endian reads at offsets of a zip file, checked against its end.
+class ZipReader {
+public:
+  ZipReader(StringRef file, StringRef path) : file(file), path(path) {}
+
+  bool has(uint64_t offset, uint64_t size) const {
+    return offset <= file.size() && size <= file.size() - offset;
+  }
+  uint16_t read16(uint64_t offset) const {
+    return support::endian::read16le(file.data() + offset);
+  }
+  uint32_t read32(uint64_t offset) const {
+    return support::endian::read32le(file.data() + offset);
+  }
+  uint64_t read64(uint64_t offset) const {
+    return support::endian::read64le(file.data() + offset);
+  }
+  Error fail(const Twine &message) const {
+    return makeError(path + ": malformed .npz (zip) file: " + message);
+  }
+
+  Expected<std::vector<NamedNpyArray>> readAll();
+
+private:
+  /// Finds the central directory: its offset and number of entries.
+  Error findCentralDirectory(uint64_t &offset, uint64_t &entries);
+
+  StringRef file;
+  StringRef path;
+};
+} // namespace
+
+static constexpr uint32_t kEndOfCentralDirectory = 0x06054b50;
+static constexpr uint32_t kZip64EndOfCentralDirectory = 0x06064b50;
+static constexpr uint32_t kZip64Locator = 0x07064b50;
+static constexpr uint32_t kCentralHeader = 0x02014b50;
+static constexpr uint32_t kLocalHeader = 0x04034b50;
+static constexpr uint32_t k32BitMax = 0xffffffff;
+
+Error ZipReader::findCentralDirectory(uint64_t &offset, uint64_t &entries) {
+  // The end record is the last 22 bytes plus a comment of up to 64 KiB.
+  constexpr uint64_t kEndSize = 22;
+  if (file.size() < kEndSize)
+    return fail("too short for a zip file");
+  uint64_t end = file.size() - kEndSize;
+  uint64_t lowest = end > 0xffff ? end - 0xffff : 0;
+  while (read32(end) != kEndOfCentralDirectory) {
+    if (end == lowest)
+      return fail("no end of central directory record");
+    --end;
+  }
+  entries = read16(end + 10);
+  offset = read32(end + 16);
+  if (entries != 0xffff && offset != k32BitMax)
+    return Error::success();
+  // ZIP64: the locator just before the end record points to the real one.
+  if (end < 20 || read32(end - 20) != kZip64Locator)
+    return fail("ZIP64 end of central directory locator missing");
+  uint64_t record = read64(end - 20 + 8);
+  if (!has(record, 56) || read32(record) != kZip64EndOfCentralDirectory)
+    return fail("bad ZIP64 end of central directory record");
+  entries = read64(record + 32);
+  offset = read64(record + 48);
+  return Error::success();
+}
+
+Expected<std::vector<NamedNpyArray>> ZipReader::readAll() {
+  uint64_t offset, entries;
+  if (Error error = findCentralDirectory(offset, entries))
+    return std::move(error);
+  std::vector<NamedNpyArray> arrays;
+  for (uint64_t entry = 0; entry < entries; ++entry) {
+    constexpr uint64_t kHeaderSize = 46;
+    if (!has(offset, kHeaderSize) || read32(offset) != kCentralHeader)
+      return fail("bad central directory entry #" + Twine(entry));
+    uint16_t flags = read16(offset + 8);
+    uint16_t method = read16(offset + 10);
+    uint64_t compressedSize = read32(offset + 20);
+    uint64_t size = read32(offset + 24);
+    uint16_t nameLength = read16(offset + 28);
+    uint16_t extraLength = read16(offset + 30);
+    uint16_t commentLength = read16(offset + 32);
+    uint64_t localOffset = read32(offset + 42);
+    if (!has(offset + kHeaderSize,
+             uint64_t(nameLength) + extraLength + commentLength))
+      return fail("truncated central directory entry #" + Twine(entry));
+    std::string name = file.substr(offset + kHeaderSize, nameLength).str();
+
+    // Sizes and offsets that do not fit 32 bits live in the ZIP64 extra
+    // field, in this order, each only when its 32-bit slot is saturated.
+    uint64_t extra = offset + kHeaderSize + nameLength;
+    uint64_t extraEnd = extra + extraLength;
+    while (extra + 4 <= extraEnd) {
+      uint16_t id = read16(extra), length = read16(extra + 2);
+      uint64_t field = extra + 4, fieldEnd = field + length;
+      if (fieldEnd > extraEnd)
+        return fail("bad extra field of '" + name + "'");
+      if (id == 0x0001) {
+        for (uint64_t *value : {&size, &compressedSize, &localOffset}) {
+          if (*value != k32BitMax)
+            continue;
+          if (field + 8 > fieldEnd)
+            return fail("short ZIP64 extra field of '" + name + "'");
+          *value = read64(field);
+          field += 8;
+        }
+      }
+      extra = fieldEnd;
+    }
+    offset = extraEnd + commentLength;
+
+    if (flags & 1)
+      return makeError(path + ": member '" + name + "' is encrypted");
+    if (method != 0)
+      return makeError(path + ": member '" + name +
+                       "' is compressed (numpy.savez_compressed); save the "
+                       "arrays with numpy.savez");
+    if (compressedSize != size)
+      return fail("stored member '" + name + "' has two sizes");
+    constexpr uint64_t kLocalSize = 30;
+    if (!has(localOffset, kLocalSize) || read32(localOffset) != kLocalHeader)
+      return fail("bad local header of '" + name + "'");
+    uint64_t data = localOffset + kLocalSize + read16(localOffset + 26) +
+                    read16(localOffset + 28);
+    if (!has(data, size))
+      return fail("truncated data of '" + name + "'");
+
+    StringRef key = StringRef(name);
+    if (!key.consume_back(".npy"))
+      return makeError(path + ": member '" + name + "' is not a .npy array");
+    Expected<NpyArray> array =
+        parseNpy(file.substr(data, size), path + ":" + key);
+    if (!array)
+      return array.takeError();
+    arrays.push_back({key.str(), std::move(*array)});
+  }
+  return arrays;
+}
+
+Expected<std::vector<NamedNpyArray>> readNpz(StringRef path) {
+  Expected<std::unique_ptr<MemoryBuffer>> file = readFile(path);
+  if (!file)
+    return file.takeError();
+  return ZipReader((*file)->getBuffer(), path).readAll();
 }
 
 Error writeNpy(StringRef path, ElementKind kind, ArrayRef<int64_t> shape,

@@ -1,13 +1,16 @@
-//===- Npy.h - NumPy .npy files of plain little-endian arrays ---*- C++ -*-===//
+//===- Npy.h - NumPy .npy and .npz files ------------------------*- C++ -*-===//
 //
 // Format versions 1.0 and 2.0 (https://numpy.org/neps/nep-0001-npy-format.html)
 // holding C-order arrays of '<f4', '<f8', '|i1', '<i4' or '<i8'. Anything
-// else is read far enough to describe it in an error message.
+// else is read far enough to describe it in an error message. A .npz file is
+// a zip archive of .npy members as numpy.savez writes it (stored, with or
+// without ZIP64 records); compressed members (numpy.savez_compressed) are
+// rejected with a message.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MYQUANT_TOOLS_MYQUANT_RUN_NPY_H
-#define MYQUANT_TOOLS_MYQUANT_RUN_NPY_H
+#ifndef MYQUANT_EXECUTION_NPY_H
+#define MYQUANT_EXECUTION_NPY_H
 
 #include "myquant/Pipelines/EntryPoint.h"
 
@@ -37,7 +40,8 @@ struct NpyArray {
   std::string describe() const;
 };
 
-/// "(2, 3)", "(5,)" or "()", as numpy prints shapes.
+/// "(2, 3)", "(5,)" or "()", as numpy prints shapes; a negative (dynamic)
+/// size prints as "?".
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
 /// The dtype string we read and write for `kind`.
@@ -47,6 +51,17 @@ llvm::StringRef getNpyDescr(ElementKind kind);
 /// `fortranOrder`), but the header must be well formed and the data complete.
 llvm::Expected<NpyArray> readNpy(llvm::StringRef path);
 
+/// One member of a .npz archive.
+struct NamedNpyArray {
+  /// The member name without ".npy": the keyword of numpy.savez, or
+  /// "arr_<i>" for its i-th positional array.
+  std::string name;
+  NpyArray array;
+};
+
+/// Reads every member of the .npz archive `path`, in archive order.
+llvm::Expected<std::vector<NamedNpyArray>> readNpz(llvm::StringRef path);
+
 /// Writes a C-order array of `kind` with `shape` from `data` (version 1.0,
 /// or 2.0 when the header needs it).
 llvm::Error writeNpy(llvm::StringRef path, ElementKind kind,
@@ -54,4 +69,4 @@ llvm::Error writeNpy(llvm::StringRef path, ElementKind kind,
 
 } // namespace myquant
 
-#endif // MYQUANT_TOOLS_MYQUANT_RUN_NPY_H
+#endif // MYQUANT_EXECUTION_NPY_H

@@ -1,0 +1,31 @@
+/* Times a function compiled by myquant-compile --shared through its C
+ * interface, _mlir_ciface_NAME(result descriptor *, argument descriptor *),
+ * without any interpreter in the loop. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef void (*entry_fn)(void *result, void *argument);
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* `samples` times: `calls` calls, out[s] = seconds per call. Each result
+ * buffer is freed after the clock stops (its `allocated` pointer is the
+ * descriptor's first word). */
+void time_entry(void *fn, void *result, void *argument, int64_t samples,
+                int64_t calls, double *out) {
+  for (int64_t s = 0; s < samples; ++s) {
+    double total = 0;
+    for (int64_t c = 0; c < calls; ++c) {
+      double t0 = now();
+      ((entry_fn)fn)(result, argument);
+      total += now() - t0;
+      free(*(void **)result);
+    }
+    out[s] = total / (double)calls;
+  }
+}

@@ -1,0 +1,108 @@
+//===- Passes.td - myquant calibration passes --------------*- tablegen -*-===//
+
+#ifndef MYQUANT_CALIBRATION_PASSES_TD
+#define MYQUANT_CALIBRATION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
+  let summary = "Runs the float model on calibration data and annotates it "
+                "with myquant.stats";
+  let description = [{
+    Instruments a copy of the function: it returns, in place of its
+    results, every value the quantizer may need (the float tensor results of
+    the body's operations, except constants, `tensor.empty`, `linalg.fill`
+    and values computed from constants alone; the float tensor arguments are
+    observed in the input buffers). The copy is
+    lowered with `myquant-lower-to-llvm`, JIT-compiled once with MLIR's
+    ExecutionEngine and run over the samples in batches; the observers
+    accumulate in C++. Each observed value of the original function is then
+    followed by a `myquant.stats` op (replacing its uses, and any earlier
+    annotation) holding the chosen range and, for the histogram methods,
+    the histogram clamped to it.
+
+    Data: a `.npy` file (one array, first axis = samples) for a function of
+    one argument, or a `.npz` file with one array per argument, found by the
+    argument's location name (`loc("x")`) or `arg<i>`, by numpy's positional
+    name `arr_<i>`, or, when no argument is found by name, by position. The
+    samples must have the argument's type without its first dimension, which
+    is the batch: a dynamic batch takes `batch-size` samples per call, a
+    static batch N takes exactly N (the last partial batch is completed with
+    the first samples of the data set, which are then observed twice).
+
+    Methods (`method`, or the `myquant.calibration_method` string attribute
+    of an op or function argument for one value): `minmax`,
+    `moving-average` (PyTorch's MovingAverageMinMaxObserver, per batch),
+    `percentile` (each tail clipped), `mse` (PyTorch HistogramObserver's L2
+    search) and `entropy` (TensorRT's KL divergence on |x|), the last three
+    on a 2048-bin histogram from a second pass over the data. See
+    docs/Calibration.md. NaN and infinite values are excluded, counted and
+    reported with a warning at the value.
+
+    `stats-out` writes the statistics as JSON keyed by stable value names,
+    for `myquant-import-stats` or other tools.
+  }];
+  let options = [
+    Option<"data", "data", "std::string", /*default=*/"",
+           "Calibration data: .npy (one argument) or .npz">,
+    Option<"function", "function", "std::string", /*default=*/"",
+           "Function to calibrate (default: the only public function)">,
+    Option<"samples", "samples", "int64_t", /*default=*/"0",
+           "Use at most this many samples (0: all)">,
+    Option<"batchSize", "batch-size", "int64_t", /*default=*/"32",
+           "Samples per call when the batch dimension is dynamic">,
+    Option<"method", "method", "std::string", /*default=*/"\"minmax\"",
+           "minmax, moving-average, percentile, mse or entropy">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "Percentile kept by the percentile method, in (50, 100]">,
+    Option<"averagingConstant", "averaging-constant", "double",
+           /*default=*/"0.01",
+           "Moving-average constant, in (0, 1]">,
+    Option<"statsOut", "stats-out", "std::string", /*default=*/"",
+           "Also write the statistics to this JSON file">,
+    Option<"quiet", "quiet", "bool", /*default=*/"false",
+           "No progress on stderr">
+  ];
+  let dependentDialects = ["::myquant::MyQuantDialect"];
+}
+
+def MyQuantImportStats : Pass<"myquant-import-stats", "::mlir::ModuleOp"> {
+  let summary = "Annotates a function with myquant.stats from a JSON file";
+  let description = [{
+    Reads statistics written by `myquant-calibrate`'s `stats-out` or
+    `myquant-export-stats` (or by other tools, e.g. from PyTorch observers)
+    and puts a `myquant.stats` op after each value named in the file,
+    replacing earlier annotations of that value; values without an entry
+    are left as they are. An entry gives either a range (`min`, `max`,
+    optionally per channel with `axis`) or fixed quantization parameters
+    (`scale`, `zero_point`, optionally `dtype`), which are turned into the
+    range that yields exactly those parameters (docs/NumericSpec.md 1.1).
+    A name that matches no value or a shape that differs is an error: the
+    file is stale.
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"",
+           "The JSON statistics file">,
+    Option<"function", "function", "std::string", /*default=*/"",
+           "Function to annotate (default: the file's, else the only "
+           "public function)">
+  ];
+  let dependentDialects = ["::myquant::MyQuantDialect"];
+}
+
+def MyQuantExportStats : Pass<"myquant-export-stats", "::mlir::ModuleOp"> {
+  let summary = "Writes the myquant.stats of a function to a JSON file";
+  let description = [{
+    The format of `myquant-calibrate`'s `stats-out`, from whatever
+    annotations the function carries (hand-written, imported or
+    calibrated). The IR is not changed.
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"",
+           "The JSON statistics file to write">,
+    Option<"function", "function", "std::string", /*default=*/"",
+           "Function to export (default: the only public function)">
+  ];
+}
+
+#endif // MYQUANT_CALIBRATION_PASSES_TD

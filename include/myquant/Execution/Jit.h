@@ -1,0 +1,143 @@
+//===- Jit.h - JIT-compile a lowered module and call a function -*- C++ -*-===//
+//
+// Calls a function of a module lowered by myquant::lowerToLLVM through its C
+// interface (see myquant/Pipelines/EntryPoint.h) after compiling the module
+// once with mlir::ExecutionEngine. Shared by myquant-run and calibration.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_EXECUTION_JIT_H
+#define MYQUANT_EXECUTION_JIT_H
+
+#include "myquant/Pipelines/EntryPoint.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
+namespace llvm {
+class Module;
+} // namespace llvm
+
+namespace myquant {
+
+/// A memref descriptor as 64-bit words: allocated, aligned, offset, sizes,
+/// strides.
+using MemRefDescriptor = llvm::SmallVector<int64_t>;
+
+/// The descriptor of a contiguous C-order buffer of `shape`.
+MemRefDescriptor makeDescriptor(const void *data,
+                                llvm::ArrayRef<int64_t> shape);
+
+/// One argument of a call: contiguous C-order data of the argument's
+/// element type, and its actual shape (dynamic dimensions resolved).
+struct ArgumentBuffer {
+  const void *data;
+  llvm::ArrayRef<int64_t> shape;
+};
+
+/// A result buffer as a call returned it, checked against the signature.
+struct ResultView {
+  const BufferSpec *spec;
+  const char *aligned;
+  int64_t offset;
+  llvm::ArrayRef<int64_t> sizes;
+  llvm::ArrayRef<int64_t> strides;
+
+  int64_t getNumElements() const;
+  /// Whether the elements lie in C order from getData() on, so they can be
+  /// read in place (the pipeline returns identity layouts).
+  bool isContiguous() const;
+  const char *getData() const {
+    return aligned + offset * getElementKindSize(spec->element);
+  }
+};
+
+/// A result copied into contiguous C order.
+struct ResultArray {
+  const BufferSpec *spec;
+  llvm::SmallVector<int64_t> shape;
+  std::vector<char> data;
+};
+
+struct JitOptions {
+  /// LLVM optimization level, 0 to 3.
+  unsigned optLevel = 3;
+  /// Libraries with symbols the module calls.
+  llvm::SmallVector<std::string> sharedLibPaths;
+  /// The module was lowered with `buffer-deallocation`, so every returned
+  /// buffer is a fresh malloc that the caller owns: CallResults frees them.
+  /// Without it results may alias inputs or constants and are never freed.
+  bool ownsResults = false;
+};
+
+/// The descriptors one call returned. Frees the buffers on destruction when
+/// JitOptions::ownsResults was set.
+class CallResults {
+public:
+  CallResults(llvm::ArrayRef<BufferSpec> specs, bool owned);
+  CallResults(CallResults &&other);
+  CallResults &operator=(CallResults &&) = delete;
+  ~CallResults();
+
+  size_t size() const { return specs.size(); }
+  /// Checks result `index` against its type; fails on a size that
+  /// contradicts a static dimension or a null pointer to elements.
+  llvm::Expected<ResultView> getView(size_t index) const;
+  /// Copies result `index` into C order.
+  llvm::Expected<ResultArray> copy(size_t index) const;
+
+  /// The result block the callee fills: the descriptors back to back.
+  int64_t *getBlock() { return block.data(); }
+
+private:
+  llvm::ArrayRef<BufferSpec> specs;
+  std::vector<int64_t> block;
+  /// Offset of each result's descriptor in `block`.
+  llvm::SmallVector<size_t> offsets;
+  bool owned;
+};
+
+/// One public function of a lowered module, compiled once and callable many
+/// times.
+class JitFunction {
+public:
+  /// Compiles `lowered`, whose function `entry` describes (see
+  /// getEntryPoint). The context of `lowered` must have the builtin and LLVM
+  /// dialect translations registered. `entry` and the result specs it holds
+  /// must outlive every CallResults.
+  static llvm::Expected<std::unique_ptr<JitFunction>>
+  create(mlir::ModuleOp lowered, EntryPoint entry, const JitOptions &options);
+  ~JitFunction();
+
+  const EntryPoint &getEntryPoint() const { return entry; }
+
+  /// Calls the function; the caller checks that each buffer matches its
+  /// argument's type.
+  llvm::Expected<CallResults> call(llvm::ArrayRef<ArgumentBuffer> arguments);
+
+private:
+  JitFunction(EntryPoint entry, bool ownsResults);
+
+  EntryPoint entry;
+  bool ownsResults;
+  /// ExecutionEngineOptions holds the transformer by reference.
+  std::function<llvm::Error(llvm::Module *)> transformer;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  void (*packed)(void **) = nullptr;
+};
+
+} // namespace myquant
+
+#endif // MYQUANT_EXECUTION_JIT_H

@@ -1,0 +1,656 @@
+//===- Calibrate.cpp - run the float model on data, annotate it -----------===//
+//
+// myquant-calibrate: instruments a copy of the function so that it returns
+// every observed value, JIT-compiles the copy once and runs it over the data
+// in batches; the observers (myquant/Calibration/Observers.h) accumulate in
+// this process, and the original function gets the resulting myquant.stats.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Calibration/Observers.h"
+#include "myquant/Calibration/Passes.h"
+#include "myquant/Calibration/Stats.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Execution/Jit.h"
+#include "myquant/Execution/Npy.h"
+#include "myquant/Pipelines/EntryPoint.h"
+#include "myquant/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cstring>
+
+namespace myquant {
+#define GEN_PASS_DEF_MYQUANTCALIBRATE
+#include "myquant/Calibration/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+using namespace myquant;
+namespace cal = myquant::calibration;
+
+/// The attribute that picks another method for one value: on an op (all
+/// its results) or as an argument attribute.
+static constexpr llvm::StringLiteral kMethodAttrName =
+    "myquant.calibration_method";
+
+namespace {
+
+/// A value calibration observes.
+struct Observed {
+  Value value;
+  cal::TensorObserver observer;
+  ElementKind element;
+  /// For an argument, its number; for an op result, its position among the
+  /// results of the instrumented copy.
+  unsigned index;
+  bool isArgument;
+};
+
+/// The samples of one argument.
+struct ArgumentData {
+  NpyArray array;
+  /// Where the array came from, for messages.
+  std::string where;
+  /// Elements and bytes of one sample.
+  int64_t sampleElements = 1;
+  int64_t sampleBytes = 0;
+};
+
+/// Progress on stderr for runs longer than a second, when stderr is a
+/// terminal.
+class Progress {
+public:
+  Progress(bool enabled, int64_t total)
+      : enabled(enabled), total(total), start(Clock::now()), last(start) {}
+  ~Progress() {
+    if (printed)
+      llvm::errs() << "\n";
+  }
+
+  void update(int64_t done, StringRef phase) {
+    if (!enabled)
+      return;
+    Clock::time_point now = Clock::now();
+    double elapsed = std::chrono::duration<double>(now - start).count();
+    if (elapsed < 1.0 ||
+        (printed && now - last < std::chrono::milliseconds(200) &&
+         done < total))
+      return;
+    last = now;
+    printed = true;
+    llvm::errs() << "\rmyquant-calibrate: " << phase << ": " << done << "/"
+                 << total << " samples, "
+                 << llvm::format("%.0f", done / elapsed) << " samples/s   ";
+    llvm::errs().flush();
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled;
+  int64_t total;
+  Clock::time_point start, last;
+  bool printed = false;
+};
+
+struct CalibratePass : myquant::impl::MyQuantCalibrateBase<CalibratePass> {
+  using Base::Base;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    // The instrumented copy is lowered and translated in this context: load
+    // what the lowering creates before the pass runs.
+    OpPassManager lowering(ModuleOp::getOperationName());
+    buildLowerToLLVMPipeline(lowering, LowerToLLVMOptions());
+    lowering.getDependentDialects(registry);
+    registerBuiltinDialectTranslation(registry);
+    registerLLVMDialectTranslation(registry);
+  }
+
+  void runOnOperation() override;
+};
+
+/// The options of one run.
+struct Settings {
+  std::string data;
+  int64_t samples;
+  int64_t batchSize;
+  std::string statsOut;
+  bool quiet;
+  /// The method of every value without its own, and its parameters.
+  cal::ObserverOptions observer;
+};
+
+/// One run of the pass over one function.
+class Calibrator {
+public:
+  Calibrator(ModuleOp module, func::FuncOp func, const Settings &settings)
+      : module(module), func(func), settings(settings) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult collectObserved();
+  LogicalResult loadData();
+  LogicalResult checkArgument(unsigned index, ArgumentData &data);
+  LogicalResult checkBatch();
+  FailureOr<std::unique_ptr<JitFunction>> compileInstrumented();
+  /// One pass over the data; `histograms` selects pass 2.
+  LogicalResult observeAll(JitFunction &function, bool histograms,
+                           Progress &progress);
+  void reportNonFinite();
+  LogicalResult annotate();
+
+  InFlightDiagnostic emitError() { return func.emitError(); }
+  std::string describeArgument(unsigned index) {
+    return "argument #" + std::to_string(index) + " ('" +
+           getArgumentName(func, index) + "') of @" + func.getSymName().str();
+  }
+
+  ModuleOp module;
+  func::FuncOp func;
+  const Settings &settings;
+  SmallVector<Observed> observed;
+  SmallVector<ArgumentData> arguments;
+  int64_t samples = 0;
+  /// Samples per call; `fixedBatch` when the batch dimension is static.
+  int64_t batch = 0;
+  bool fixedBatch = false;
+  SmallVector<std::optional<cal::TensorStats>> results;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// What to observe
+//===----------------------------------------------------------------------===//
+
+static FailureOr<cal::Method> parseMethodAttr(Operation *op, Attribute attr,
+                                              cal::Method fallback) {
+  if (!attr)
+    return fallback;
+  auto name = dyn_cast<StringAttr>(attr);
+  std::optional<cal::Method> method =
+      name ? cal::parseMethod(name.getValue().str()) : std::nullopt;
+  if (!method)
+    return op->emitError() << "'" << kMethodAttrName << "' must be one of "
+                           << cal::getMethodNames() << ", got " << attr;
+  return *method;
+}
+
+LogicalResult Calibrator::collectObserved() {
+  const cal::ObserverOptions &defaults = settings.observer;
+  if (!func.getBody().hasOneBlock())
+    return emitError() << "calibration needs a function with a single block";
+  auto add = [&](Value value, cal::Method method, bool isArgument,
+                 unsigned index) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    std::optional<ElementKind> element =
+        type ? getElementKind(type.getElementType()) : std::nullopt;
+    // Other element types have no place in the C interface (or no range);
+    // they stay without statistics.
+    if (!element ||
+        (*element != ElementKind::F32 && *element != ElementKind::F64))
+      return;
+    cal::ObserverOptions options = defaults;
+    options.method = method;
+    observed.push_back(
+        {value, cal::TensorObserver(options), *element, index, isArgument});
+  };
+
+  // Values that depend on the data; the others (weights, their transposes,
+  // broadcast biases) have a range the dry run reads from the constants.
+  DenseSet<Value> dependent;
+  for (BlockArgument argument : func.getArguments()) {
+    dependent.insert(argument);
+    FailureOr<cal::Method> method = parseMethodAttr(
+        func, func.getArgAttr(argument.getArgNumber(), kMethodAttrName),
+        defaults.method);
+    if (failed(method))
+      return failure();
+    add(argument, *method, /*isArgument=*/true, argument.getArgNumber());
+  }
+  unsigned resultIndex = 0;
+  for (Operation &op : func.getBody().front()) {
+    bool depends = false;
+    op.walk([&](Operation *nested) {
+      depends = llvm::any_of(nested->getOperands(), [&](Value operand) {
+        return dependent.contains(operand);
+      });
+      return depends ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    if (!depends)
+      continue;
+    dependent.insert(op.result_begin(), op.result_end());
+    // Annotations are transparent: their input is observed at its producer.
+    if (isa<StatsOp>(op) || op.hasTrait<OpTrait::ConstantLike>() ||
+        isa<tensor::EmptyOp, linalg::FillOp>(op))
+      continue;
+    FailureOr<cal::Method> method =
+        parseMethodAttr(&op, op.getAttr(kMethodAttrName), defaults.method);
+    if (failed(method))
+      return failure();
+    for (Value result : op.getResults()) {
+      size_t before = observed.size();
+      add(result, *method, /*isArgument=*/false, resultIndex);
+      resultIndex += observed.size() - before;
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Data
+//===----------------------------------------------------------------------===//
+
+LogicalResult Calibrator::loadData() {
+  StringRef path = settings.data;
+  unsigned numArguments = func.getNumArguments();
+  if (numArguments == 0)
+    return emitError() << "@" << func.getSymName()
+                       << " takes no arguments: there is nothing to feed the "
+                          "calibration data to";
+  arguments.resize(numArguments);
+
+  if (path.ends_with(".npz")) {
+    llvm::Expected<std::vector<NamedNpyArray>> members = readNpz(path);
+    if (!members)
+      return emitError() << "calibration data: "
+                         << llvm::toString(members.takeError());
+    std::string available;
+    for (const NamedNpyArray &member : *members)
+      available += (available.empty() ? "" : ", ") + member.name;
+    SmallVector<NamedNpyArray *> chosen(numArguments, nullptr);
+    bool anyByName = false;
+    for (unsigned index = 0; index < numArguments; ++index) {
+      for (std::string name :
+           {getArgumentName(func, index), "arr_" + std::to_string(index)}) {
+        auto it = llvm::find_if(*members, [&](const NamedNpyArray &member) {
+          return member.name == name;
+        });
+        if (it != members->end()) {
+          chosen[index] = &*it;
+          anyByName = true;
+          break;
+        }
+      }
+    }
+    // Without any name in common, the archive's order decides.
+    if (!anyByName && members->size() == numArguments)
+      for (unsigned index = 0; index < numArguments; ++index)
+        chosen[index] = &(*members)[index];
+    for (unsigned index = 0; index < numArguments; ++index) {
+      if (!chosen[index])
+        return emitError() << "calibration data '" << path
+                           << "' has no array for " << describeArgument(index)
+                           << " (it holds: "
+                           << (available.empty() ? "nothing" : available)
+                           << ")";
+      if (llvm::is_contained(ArrayRef(chosen).take_front(index), chosen[index]))
+        return emitError() << "calibration data '" << path << "': array '"
+                           << chosen[index]->name << "' matches two "
+                           << "arguments; name the arrays after them";
+      arguments[index].array = std::move(chosen[index]->array);
+      arguments[index].where = (path + ":" + chosen[index]->name).str();
+    }
+  } else {
+    if (numArguments != 1)
+      return emitError() << "calibration data '" << path
+                         << "' is a .npy file, which holds one array, but @"
+                         << func.getSymName() << " takes " << numArguments
+                         << " arguments; use a .npz file with one array per "
+                            "argument";
+    llvm::Expected<NpyArray> array = readNpy(path);
+    if (!array)
+      return emitError() << "calibration data: "
+                         << llvm::toString(array.takeError());
+    arguments[0].array = std::move(*array);
+    arguments[0].where = path.str();
+  }
+
+  for (unsigned index = 0; index < numArguments; ++index)
+    if (failed(checkArgument(index, arguments[index])))
+      return failure();
+  samples = arguments[0].array.shape[0];
+  for (unsigned index = 1; index < numArguments; ++index)
+    if (arguments[index].array.shape[0] != samples)
+      return emitError() << "calibration data: " << arguments[0].where
+                         << " has " << samples << " samples but "
+                         << arguments[index].where << " has "
+                         << arguments[index].array.shape[0];
+  if (samples == 0)
+    return emitError() << "calibration data '" << path << "' holds no samples";
+  if (settings.samples > 0)
+    samples = std::min<int64_t>(samples, settings.samples);
+  return checkBatch();
+}
+
+LogicalResult Calibrator::checkArgument(unsigned index, ArgumentData &data) {
+  Type type = func.getArgument(index).getType();
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  std::optional<ElementKind> element =
+      tensor ? getElementKind(tensor.getElementType()) : std::nullopt;
+  if (!tensor || tensor.getRank() == 0 || !element)
+    return emitError() << describeArgument(index) << " has type " << type
+                       << "; calibration feeds ranked tensors of f32, f64, "
+                          "i8, i32 or i64 whose first dimension is the batch";
+  const NpyArray &array = data.array;
+  if (!array.element || *array.element != *element)
+    return emitError() << "calibration data for " << describeArgument(index)
+                       << ": expected dtype '" << getNpyDescr(*element)
+                       << "' (the argument is " << type << "), but "
+                       << data.where << " holds dtype '" << array.descr << "'";
+  if (array.fortranOrder)
+    return emitError() << "calibration data for " << describeArgument(index)
+                       << ": " << data.where
+                       << " is in Fortran order; save a C-order array";
+  ArrayRef<int64_t> sampleShape = tensor.getShape().drop_front();
+  bool matches = array.shape.size() == static_cast<size_t>(tensor.getRank());
+  for (size_t dim = 1; matches && dim < array.shape.size(); ++dim)
+    matches = ShapedType::isDynamic(tensor.getDimSize(dim)) ||
+              array.shape[dim] == tensor.getDimSize(dim);
+  if (!matches) {
+    return emitError() << "calibration data for " << describeArgument(index)
+                       << ": expected samples of shape "
+                       << formatShape(sampleShape) << " (the argument is "
+                       << type << ", whose first dimension is the batch), but "
+                       << data.where << " holds shape "
+                       << formatShape(array.shape);
+  }
+  data.sampleElements = 1;
+  for (int64_t size : ArrayRef<int64_t>(array.shape).drop_front())
+    data.sampleElements *= size;
+  data.sampleBytes = data.sampleElements * getElementKindSize(*element);
+  return success();
+}
+
+LogicalResult Calibrator::checkBatch() {
+  auto batchOf = [&](unsigned index) {
+    return cast<RankedTensorType>(func.getArgument(index).getType())
+        .getDimSize(0);
+  };
+  int64_t first = batchOf(0);
+  for (unsigned index = 1; index < func.getNumArguments(); ++index)
+    if (batchOf(index) != first)
+      return emitError() << "the arguments of @" << func.getSymName()
+                         << " disagree on the batch size (their first "
+                            "dimension): "
+                         << func.getArgument(0).getType() << " and "
+                         << func.getArgument(index).getType();
+  fixedBatch = !ShapedType::isDynamic(first);
+  batch = fixedBatch ? first : settings.batchSize;
+  if (batch <= 0)
+    return emitError() << "@" << func.getSymName()
+                       << " has a batch dimension of size 0";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The instrumented copy
+//===----------------------------------------------------------------------===//
+
+FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
+  MLIRContext *ctx = module.getContext();
+  IRMapping mapping;
+  OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone(mapping)));
+  auto instrumented = copy->lookupSymbol<func::FuncOp>(func.getSymName());
+
+  // Only the calibrated function needs a C interface; symbol-dce drops the
+  // other functions unless it calls them.
+  for (auto other : copy->getOps<func::FuncOp>())
+    if (other != instrumented && other.isPublic())
+      other.setPrivate();
+  copy->walk([](StatsOp op) {
+    op.getResult().replaceAllUsesWith(op.getInput());
+    op.erase();
+  });
+  SmallVector<Value> returned;
+  for (const Observed &o : observed)
+    if (!o.isArgument)
+      returned.push_back(mapping.lookup(o.value));
+  Operation *terminator = instrumented.getBody().front().getTerminator();
+  OpBuilder builder(terminator);
+  func::ReturnOp::create(builder, terminator->getLoc(), returned);
+  terminator->erase();
+  instrumented.setFunctionType(FunctionType::get(
+      ctx, instrumented.getArgumentTypes(), ValueRange(returned).getTypes()));
+  instrumented.removeResAttrsAttr();
+
+  PassManager cleanup(ctx, ModuleOp::getOperationName());
+  cleanup.addPass(createSymbolDCEPass());
+  if (failed(cleanup.run(*copy)) ||
+      failed(lowerToLLVM(*copy, LowerToLLVMOptions())))
+    return emitError() << "cannot compile the instrumented copy of @"
+                       << func.getSymName() << " for calibration";
+  llvm::Expected<EntryPoint> entry = getEntryPoint(*copy, func.getSymName());
+  if (!entry)
+    return emitError() << llvm::toString(entry.takeError());
+  JitOptions options;
+  // The lowering above deallocates: every result is ours to free.
+  options.ownsResults = true;
+  llvm::Expected<std::unique_ptr<JitFunction>> function =
+      JitFunction::create(*copy, std::move(*entry), options);
+  if (!function)
+    return emitError() << "cannot JIT-compile the instrumented copy of @"
+                       << func.getSymName() << ": "
+                       << llvm::toString(function.takeError());
+  return std::move(*function);
+}
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+template <typename Fn>
+static void dispatch(ElementKind element, const void *data, Fn &&fn) {
+  if (element == ElementKind::F32)
+    fn(static_cast<const float *>(data));
+  else
+    fn(static_cast<const double *>(data));
+}
+
+LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
+                                     Progress &progress) {
+  // With a static batch, the last partial batch wraps around to the first
+  // samples; this buffer holds it.
+  SmallVector<std::vector<uint64_t>> padded(arguments.size());
+  StringRef phase = histograms ? "histograms" : "ranges";
+  for (int64_t start = 0; start < samples; start += batch) {
+    int64_t count = fixedBatch ? batch : std::min(batch, samples - start);
+    SmallVector<SmallVector<int64_t>> shapes;
+    SmallVector<ArgumentBuffer> buffers;
+    for (auto [index, data] : llvm::enumerate(arguments)) {
+      SmallVector<int64_t> &shape = shapes.emplace_back(data.array.shape);
+      shape[0] = count;
+      const char *base = static_cast<const char *>(data.array.data());
+      if (start + count <= samples) {
+        buffers.push_back({base + start * data.sampleBytes, {}});
+        continue;
+      }
+      std::vector<uint64_t> &buffer = padded[index];
+      buffer.resize(llvm::divideCeil(count * data.sampleBytes, 8));
+      char *out = reinterpret_cast<char *>(buffer.data());
+      for (int64_t i = 0; i < count; ++i)
+        std::memcpy(out + i * data.sampleBytes,
+                    base + ((start + i) % samples) * data.sampleBytes,
+                    data.sampleBytes);
+      buffers.push_back({out, {}});
+    }
+    // The shapes no longer move.
+    for (auto [buffer, shape] : llvm::zip(buffers, shapes))
+      buffer.shape = shape;
+
+    llvm::Expected<CallResults> callResults = function.call(buffers);
+    if (!callResults)
+      return emitError() << llvm::toString(callResults.takeError());
+    for (Observed &o : observed) {
+      if (histograms && !o.observer.needsHistogram())
+        continue;
+      const void *data;
+      size_t elements;
+      std::optional<ResultArray> copy;
+      if (o.isArgument) {
+        data = buffers[o.index].data;
+        elements = count * arguments[o.index].sampleElements;
+      } else {
+        llvm::Expected<ResultView> view = callResults->getView(o.index);
+        if (!view)
+          return emitError() << llvm::toString(view.takeError());
+        elements = view->getNumElements();
+        data = view->getData();
+        if (!view->isContiguous()) {
+          llvm::Expected<ResultArray> array = callResults->copy(o.index);
+          if (!array)
+            return emitError() << llvm::toString(array.takeError());
+          copy = std::move(*array);
+          data = copy->data.data();
+        }
+      }
+      dispatch(o.element, data, [&](auto *typed) {
+        if (histograms)
+          o.observer.observeHistogram(typed, elements);
+        else
+          o.observer.observeRange(typed, elements);
+      });
+    }
+    progress.update(std::min(start + batch, samples), phase);
+  }
+  return success();
+}
+
+void Calibrator::reportNonFinite() {
+  for (const Observed &o : observed) {
+    if (!o.observer.getFiniteCount()) {
+      emitWarning(o.value.getLoc())
+          << "calibration saw no finite value here ("
+          << o.observer.getNonFiniteCount()
+          << " NaN or infinite); it gets no statistics";
+      continue;
+    }
+    if (uint64_t count = o.observer.getNonFiniteCount())
+      emitWarning(o.value.getLoc())
+          << "calibration saw " << count << " NaN or infinite value"
+          << (count == 1 ? "" : "s")
+          << " here; they are left out of the statistics";
+  }
+}
+
+LogicalResult Calibrator::annotate() {
+  SmallVector<Value> values;
+  SmallVector<ValueStats> stats;
+  StatsFile file;
+  file.function = func.getSymName().str();
+  FailureOr<ValueNames> names;
+  if (!settings.statsOut.empty()) {
+    names = ValueNames::build(func);
+    if (failed(names))
+      return failure();
+  }
+  for (auto [o, result] : llvm::zip(observed, results)) {
+    if (!result)
+      continue;
+    ValueStats &s = stats.emplace_back();
+    s.min.push_back(result->min);
+    s.max.push_back(result->max);
+    s.histogram.assign(result->histogram.begin(), result->histogram.end());
+    values.push_back(o.value);
+    if (settings.statsOut.empty())
+      continue;
+    StatsEntry &entry = file.entries.emplace_back();
+    entry.name = names->getName(o.value).str();
+    entry.shape = getStatsShape(cast<ShapedType>(o.value.getType()));
+    entry.stats = s;
+    entry.method = cal::getMethodName(o.observer.getMethod());
+    entry.nonFinite = o.observer.getNonFiniteCount();
+  }
+  if (failed(annotateWithStats(values, stats)))
+    return failure();
+  if (!settings.statsOut.empty())
+    if (llvm::Error error = writeStatsFile(settings.statsOut, file))
+      return emitError() << llvm::toString(std::move(error));
+  return success();
+}
+
+LogicalResult Calibrator::run() {
+  if (failed(collectObserved()) || failed(loadData()))
+    return failure();
+  FailureOr<std::unique_ptr<JitFunction>> function = compileInstrumented();
+  if (failed(function))
+    return failure();
+
+  bool needHistograms = false;
+  {
+    Progress progress(!settings.quiet && llvm::errs().is_displayed(), samples);
+    if (failed(observeAll(**function, /*histograms=*/false, progress)))
+      return failure();
+  }
+  reportNonFinite();
+  for (Observed &o : observed) {
+    if (!o.observer.needsHistogram())
+      continue;
+    o.observer.startHistogram();
+    needHistograms = true;
+  }
+  if (needHistograms) {
+    Progress progress(!settings.quiet && llvm::errs().is_displayed(), samples);
+    if (failed(observeAll(**function, /*histograms=*/true, progress)))
+      return failure();
+  }
+  for (const Observed &o : observed)
+    results.push_back(o.observer.finish());
+  return annotate();
+}
+
+void CalibratePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  std::optional<cal::Method> defaultMethod =
+      cal::parseMethod(method.getValue());
+  if (!defaultMethod) {
+    module.emitError() << "unknown calibration method '" << method
+                       << "' (expected " << cal::getMethodNames() << ")";
+    return signalPassFailure();
+  }
+  if (!(percentile > 50.0 && percentile <= 100.0)) {
+    module.emitError() << "percentile must be in (50, 100], got "
+                       << formatNumber(percentile);
+    return signalPassFailure();
+  }
+  if (!(averagingConstant > 0.0 && averagingConstant <= 1.0)) {
+    module.emitError() << "averaging-constant must be in (0, 1], got "
+                       << formatNumber(averagingConstant);
+    return signalPassFailure();
+  }
+  if (batchSize <= 0) {
+    module.emitError() << "batch-size must be positive, got "
+                       << static_cast<int64_t>(batchSize);
+    return signalPassFailure();
+  }
+  if (samples < 0) {
+    module.emitError() << "samples must be non-negative, got "
+                       << static_cast<int64_t>(samples);
+    return signalPassFailure();
+  }
+  if (data.empty()) {
+    module.emitError() << "myquant-calibrate needs calibration data: set the "
+                          "'data' option to a .npy or .npz file";
+    return signalPassFailure();
+  }
+  Settings settings{data, samples, batchSize, statsOut, quiet, {}};
+  settings.observer.method = *defaultMethod;
+  settings.observer.percentile = percentile;
+  settings.observer.averagingConstant = averagingConstant;
+  FailureOr<func::FuncOp> func = selectFunction(module, function);
+  if (failed(func) || failed(Calibrator(module, *func, settings).run()))
+    signalPassFailure();
+}

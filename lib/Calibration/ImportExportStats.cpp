@@ -1,0 +1,180 @@
+//===- ImportExportStats.cpp - myquant-import-stats / export-stats --------===//
+
+#include "myquant/Calibration/Passes.h"
+#include "myquant/Calibration/Stats.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/InterleavedRange.h"
+
+namespace myquant {
+#define GEN_PASS_DEF_MYQUANTIMPORTSTATS
+#define GEN_PASS_DEF_MYQUANTEXPORTSTATS
+#include "myquant/Calibration/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+using namespace myquant;
+
+namespace {
+
+/// The function's values in program order: arguments, then the results of
+/// the body's ops.
+SmallVector<Value> getValuesInOrder(func::FuncOp func) {
+  SmallVector<Value> values(func.getArguments().begin(),
+                            func.getArguments().end());
+  for (Block &block : func.getBody())
+    for (Operation &op : block)
+      values.append(op.result_begin(), op.result_end());
+  return values;
+}
+
+/// Checks that `entry` still describes `value`; reports at the value.
+LogicalResult checkEntry(Value value, const StatsEntry &entry, StringRef path) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !isa<FloatType>(type.getElementType()))
+    return emitError(value.getLoc())
+           << "stats file '" << path << "': entry '" << entry.name
+           << "' names a value of type " << value.getType()
+           << "; statistics belong to float tensors (stale stats file?)";
+  if (entry.shape) {
+    SmallVector<int64_t> shape = getStatsShape(type);
+    bool matches = entry.shape->size() == shape.size();
+    for (size_t dim = 0; matches && dim < shape.size(); ++dim)
+      matches = shape[dim] == -1 || (*entry.shape)[dim] == shape[dim];
+    if (!matches)
+      return emitError(value.getLoc())
+             << "stats file '" << path << "': entry '" << entry.name
+             << "' has shape [" << llvm::interleaved(*entry.shape)
+             << "] but the value is " << type << " (stale stats file?)";
+  }
+  if (entry.qparamsScaleError > 0)
+    emitWarning(value.getLoc())
+        << "stats file '" << path << "': entry '" << entry.name
+        << "': no range reproduces its scale exactly; the closest differs "
+           "by "
+        << entry.qparamsScaleError << " (relative)";
+  return success();
+}
+
+struct ImportStatsPass
+    : myquant::impl::MyQuantImportStatsBase<ImportStatsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (file.empty()) {
+      module.emitError() << "myquant-import-stats needs the 'file' option";
+      return signalPassFailure();
+    }
+    llvm::Expected<StatsFile> stats = readStatsFile(file);
+    if (!stats) {
+      module.emitError() << llvm::toString(stats.takeError());
+      return signalPassFailure();
+    }
+    FailureOr<func::FuncOp> func = selectFunction(
+        module, function.empty() ? StringRef(stats->function) : function);
+    if (failed(func))
+      return signalPassFailure();
+    FailureOr<ValueNames> names = ValueNames::build(*func);
+    if (failed(names))
+      return signalPassFailure();
+
+    // Report every stale entry, then give up before changing anything.
+    DenseMap<Value, const StatsEntry *> entries;
+    bool valid = true;
+    for (const StatsEntry &entry : stats->entries) {
+      Value value = names->lookup(entry.name);
+      if (!value) {
+        func->emitError() << "stats file '" << file << "': entry '"
+                          << entry.name << "' names no value of @"
+                          << func->getSymName() << " (stale stats file?)";
+        valid = false;
+        continue;
+      }
+      valid &= succeeded(checkEntry(value, entry, file));
+      entries[value] = &entry;
+    }
+    if (!valid)
+      return signalPassFailure();
+
+    SmallVector<Value> values;
+    SmallVector<ValueStats> ranges;
+    SmallVector<const StatsEntry *> sources;
+    for (Value value : getValuesInOrder(*func)) {
+      auto it = entries.find(value);
+      if (it == entries.end())
+        continue;
+      values.push_back(value);
+      ranges.push_back(it->second->stats);
+      sources.push_back(it->second);
+    }
+    auto describe = [&](size_t index) {
+      return "from entry '" + sources[index]->name + "' of stats file '" +
+             file + "'";
+    };
+    if (failed(annotateWithStats(values, ranges, describe)))
+      signalPassFailure();
+  }
+};
+
+struct ExportStatsPass
+    : myquant::impl::MyQuantExportStatsBase<ExportStatsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (file.empty()) {
+      module.emitError() << "myquant-export-stats needs the 'file' option";
+      return signalPassFailure();
+    }
+    FailureOr<func::FuncOp> func = selectFunction(module, function);
+    if (failed(func))
+      return signalPassFailure();
+    FailureOr<ValueNames> names = ValueNames::build(*func);
+    if (failed(names))
+      return signalPassFailure();
+
+    StatsFile stats;
+    stats.function = func->getSymName().str();
+    DenseMap<Value, StatsOp> seen;
+    bool valid = true;
+    func->walk([&](StatsOp op) {
+      Value value = op.getInput();
+      StringRef name = names->getName(value);
+      if (name.empty()) {
+        op.emitWarning() << "the annotated value has no stable name (it is "
+                            "inside a region); it is not exported";
+        return;
+      }
+      auto [it, inserted] = seen.try_emplace(value, op);
+      if (!inserted) {
+        InFlightDiagnostic diag = op.emitError()
+                                  << "value '" << name
+                                  << "' has a second myquant.stats; a stats "
+                                     "file holds one entry per value";
+        diag.attachNote(it->second.getLoc()) << "the first one";
+        valid = false;
+        return;
+      }
+      StatsEntry &entry = stats.entries.emplace_back();
+      entry.name = name.str();
+      entry.shape = getStatsShape(op.getInput().getType());
+      entry.stats.min.assign(op.getMin().begin(), op.getMin().end());
+      entry.stats.max.assign(op.getMax().begin(), op.getMax().end());
+      if (std::optional<uint64_t> axis = op.getAxis())
+        entry.stats.axis = *axis;
+      if (std::optional<ArrayRef<int64_t>> histogram = op.getHistogram())
+        entry.stats.histogram.assign(histogram->begin(), histogram->end());
+    });
+    if (!valid)
+      return signalPassFailure();
+    if (llvm::Error error = writeStatsFile(file, stats)) {
+      module.emitError() << llvm::toString(std::move(error));
+      return signalPassFailure();
+    }
+    markAllAnalysesPreserved();
+  }
+};
+
+} // namespace

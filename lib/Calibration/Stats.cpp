@@ -1,0 +1,529 @@
+//===- Stats.cpp - naming, annotating and exchanging statistics -----------===//
+
+#include "myquant/Calibration/Stats.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace myquant {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string formatNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// Functions and names
+//===----------------------------------------------------------------------===//
+
+FailureOr<func::FuncOp> selectFunction(ModuleOp module, StringRef name) {
+  SmallVector<func::FuncOp> candidates;
+  std::string list;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func.isPublic() || func.isExternal())
+      continue;
+    candidates.push_back(func);
+    list += (list.empty() ? "@" : ", @") + func.getSymName().str();
+  }
+  if (list.empty())
+    list = "none";
+  if (!name.empty()) {
+    auto func = module.lookupSymbol<func::FuncOp>(name);
+    if (!func)
+      return module.emitError()
+             << "no function named @" << name
+             << " in the module (public functions: " << list << ")";
+    if (func.isExternal())
+      return module.emitError()
+             << "@" << name << " is only declared, it has no body";
+    return func;
+  }
+  if (candidates.size() != 1)
+    return module.emitError() << "the module has " << candidates.size()
+                              << " public functions with a body (" << list
+                              << "); name one with the 'function' option";
+  return candidates.front();
+}
+
+std::optional<StringRef> getLocationName(Location loc) {
+  if (auto named = dyn_cast<NameLoc>(loc))
+    return named.getName().strref();
+  return std::nullopt;
+}
+
+std::string getArgumentName(func::FuncOp func, unsigned index) {
+  if (std::optional<StringRef> name =
+          getLocationName(func.getArgument(index).getLoc()))
+    return name->str();
+  return "arg" + std::to_string(index);
+}
+
+FailureOr<ValueNames> ValueNames::build(func::FuncOp func) {
+  ValueNames result;
+  auto add = [&](Value value, std::string name) -> LogicalResult {
+    auto [it, inserted] = result.values.try_emplace(name, value);
+    if (!inserted)
+      return func.emitError()
+             << "two values of @" << func.getSymName() << " are called '"
+             << name << "'; give them distinct location names";
+    result.names[value] = std::move(name);
+    return success();
+  };
+  for (unsigned index = 0; index < func.getNumArguments(); ++index)
+    if (failed(add(func.getArgument(index), getArgumentName(func, index))))
+      return failure();
+
+  // Results named by their op's location, in program order per name.
+  llvm::MapVector<StringRef, SmallVector<Value>> located;
+  unsigned index = 0;
+  for (Block &block : func.getBody()) {
+    for (Operation &op : block) {
+      // Annotations are transparent, so annotated and plain IR agree.
+      if (isa<StatsOp>(op))
+        continue;
+      std::optional<StringRef> name = getLocationName(op.getLoc());
+      for (Value value : op.getResults()) {
+        if (name)
+          located[*name].push_back(value);
+        else if (failed(add(value, "v" + std::to_string(index))))
+          return failure();
+        ++index;
+      }
+    }
+  }
+  for (auto &[name, values] : located) {
+    // A layer often lowers to several ops with its name; its output, the
+    // last of them, is the one other tools know by that name.
+    for (auto [position, value] : llvm::enumerate(values)) {
+      std::string text = name.str();
+      if (position + 1 != values.size())
+        text += "#" + std::to_string(position);
+      if (failed(add(value, std::move(text))))
+        return failure();
+    }
+  }
+  return result;
+}
+
+StringRef ValueNames::getName(Value value) const {
+  auto it = names.find(value);
+  return it == names.end() ? StringRef() : StringRef(it->second);
+}
+
+Value ValueNames::lookup(StringRef name) const { return values.lookup(name); }
+
+SmallVector<int64_t> getStatsShape(ShapedType type) {
+  SmallVector<int64_t> shape;
+  for (int64_t size : type.getShape())
+    shape.push_back(ShapedType::isDynamic(size) ? -1 : size);
+  return shape;
+}
+
+//===----------------------------------------------------------------------===//
+// Fixed parameters as a range
+//===----------------------------------------------------------------------===//
+
+std::optional<std::pair<double, double>>
+getRangeForQParams(double scale, int64_t zeroPoint, int64_t qmin, int64_t qmax,
+                   bool &exact) {
+  exact = false;
+  if (!std::isfinite(scale) || !(scale > 0) || qmin >= qmax ||
+      zeroPoint < qmin || zeroPoint > qmax)
+    return std::nullopt;
+  double lo = static_cast<double>(qmin - zeroPoint) * scale;
+  double hi = static_cast<double>(qmax - zeroPoint) * scale;
+  auto reproduces = [&](double l, double h) {
+    AffineQParams params = computeActivationQParams(l, h, qmin, qmax);
+    return params.scale == scale && params.zeroPoint == zeroPoint;
+  };
+  auto step = [](double value, int ulps) {
+    for (; ulps > 0; --ulps)
+      value = std::nextafter(value, HUGE_VAL);
+    for (; ulps < 0; ++ulps)
+      value = std::nextafter(value, -HUGE_VAL);
+    return value;
+  };
+  // The products are exact up to one rounding each; the scale is their
+  // difference over (qmax - qmin), rounded again. A few ulps either way
+  // find the range that gives back the very same double, if there is one.
+  constexpr int kUlps = 8;
+  for (int loUlps : {0, -1, 1, -2, 2}) {
+    // Zero stays zero: it is the lower end of every range with zp = qmin.
+    if (lo == 0 && loUlps != 0)
+      continue;
+    for (int hiUlps = 0; hiUlps <= 2 * kUlps; ++hiUlps) {
+      // 0, -1, 1, -2, 2, ...
+      int delta = hiUlps % 2 ? -(hiUlps + 1) / 2 : hiUlps / 2;
+      double l = step(lo, loUlps), h = step(hi, delta);
+      if (reproduces(l, h)) {
+        exact = true;
+        return std::make_pair(l, h);
+      }
+    }
+  }
+  return std::make_pair(lo, hi);
+}
+
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Parses the entries of one stats file, with messages naming the entry.
+class StatsReader {
+public:
+  explicit StatsReader(StringRef path) : path(path) {}
+
+  llvm::Expected<StatsFile> read(const llvm::json::Value &root);
+
+private:
+  llvm::Error fail(const llvm::Twine &message) {
+    return makeError("stats file '" + path + "': " + message);
+  }
+  llvm::Error failEntry(StringRef name, const llvm::Twine &message) {
+    return fail("entry '" + name + "': " + message);
+  }
+
+  llvm::Error readEntry(StringRef name, const llvm::json::Value &value,
+                        StatsEntry &entry);
+  /// A number or an array of numbers.
+  llvm::Error readNumbers(StringRef name, const llvm::json::Object &object,
+                          StringRef key, SmallVectorImpl<double> &numbers);
+  llvm::Error readIntegers(StringRef name, const llvm::json::Value &value,
+                           StringRef key, SmallVectorImpl<int64_t> &integers);
+  llvm::Error readQParams(StringRef name, const llvm::json::Object &object,
+                          StatsEntry &entry);
+
+  StringRef path;
+};
+} // namespace
+
+llvm::Error StatsReader::readNumbers(StringRef name,
+                                     const llvm::json::Object &object,
+                                     StringRef key,
+                                     SmallVectorImpl<double> &numbers) {
+  const llvm::json::Value *value = object.get(key);
+  if (!value)
+    return failEntry(name, "'" + key + "' is missing");
+  if (std::optional<double> number = value->getAsNumber()) {
+    numbers.push_back(*number);
+    return llvm::Error::success();
+  }
+  const llvm::json::Array *array = value->getAsArray();
+  if (!array || array->empty())
+    return failEntry(name, "'" + key +
+                               "' must be a number or a non-empty array of "
+                               "numbers");
+  for (const llvm::json::Value &element : *array) {
+    std::optional<double> number = element.getAsNumber();
+    if (!number)
+      return failEntry(name, "'" + key + "' must hold numbers only");
+    numbers.push_back(*number);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error StatsReader::readIntegers(StringRef name,
+                                      const llvm::json::Value &value,
+                                      StringRef key,
+                                      SmallVectorImpl<int64_t> &integers) {
+  const llvm::json::Array *array = value.getAsArray();
+  if (!array)
+    return failEntry(name, "'" + key + "' must be an array of integers");
+  for (const llvm::json::Value &element : *array) {
+    std::optional<int64_t> integer = element.getAsInteger();
+    if (!integer)
+      return failEntry(name, "'" + key + "' must hold integers only");
+    integers.push_back(*integer);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error StatsReader::readQParams(StringRef name,
+                                     const llvm::json::Object &object,
+                                     StatsEntry &entry) {
+  SmallVector<double> scales, zeroPoints;
+  if (llvm::Error error = readNumbers(name, object, "scale", scales))
+    return error;
+  if (llvm::Error error = readNumbers(name, object, "zero_point", zeroPoints))
+    return error;
+  if (scales.size() != zeroPoints.size())
+    return failEntry(name, "has " + llvm::Twine(scales.size()) +
+                               " scales but " + llvm::Twine(zeroPoints.size()) +
+                               " zero points");
+  // The storage range the zero point refers to; PyTorch calls the 8-bit
+  // types qint8 and quint8.
+  int64_t qmin = -128, qmax = 127;
+  if (std::optional<StringRef> dtype = object.getString("dtype")) {
+    if (*dtype == "uint8" || *dtype == "quint8") {
+      qmin = 0;
+      qmax = 255;
+    } else if (*dtype != "int8" && *dtype != "qint8") {
+      return failEntry(name, "unknown dtype '" + *dtype +
+                                 "' (expected int8, uint8, qint8 or quint8)");
+    }
+  }
+  if (std::optional<int64_t> value = object.getInteger("qmin"))
+    qmin = *value;
+  if (std::optional<int64_t> value = object.getInteger("qmax"))
+    qmax = *value;
+  for (auto [scale, zeroPoint] : llvm::zip(scales, zeroPoints)) {
+    if (zeroPoint != std::nearbyint(zeroPoint))
+      return failEntry(name, "zero point " + formatNumber(zeroPoint) +
+                                 " is not an integer");
+    bool exact;
+    std::optional<std::pair<double, double>> range = getRangeForQParams(
+        scale, static_cast<int64_t>(zeroPoint), qmin, qmax, exact);
+    if (!range)
+      return failEntry(name, "scale " + formatNumber(scale) +
+                                 " and zero point " + formatNumber(zeroPoint) +
+                                 " do not come from any range over [" +
+                                 llvm::Twine(qmin) + ", " + llvm::Twine(qmax) +
+                                 "] (the scale must be positive and the zero "
+                                 "point within the storage range)");
+    if (!exact) {
+      AffineQParams params =
+          computeActivationQParams(range->first, range->second, qmin, qmax);
+      entry.qparamsScaleError = std::max(
+          entry.qparamsScaleError, std::fabs(params.scale - scale) / scale);
+    }
+    entry.stats.min.push_back(range->first);
+    entry.stats.max.push_back(range->second);
+  }
+  if (entry.method.empty())
+    entry.method = "qparams";
+  return llvm::Error::success();
+}
+
+llvm::Error StatsReader::readEntry(StringRef name,
+                                   const llvm::json::Value &value,
+                                   StatsEntry &entry) {
+  entry.name = name.str();
+  const llvm::json::Object *object = value.getAsObject();
+  if (!object)
+    return failEntry(name, "must be a JSON object");
+  if (std::optional<StringRef> method = object->getString("method"))
+    entry.method = method->str();
+  if (const llvm::json::Value *shape = object->get("shape")) {
+    entry.shape.emplace();
+    if (llvm::Error error = readIntegers(name, *shape, "shape", *entry.shape))
+      return error;
+  }
+  bool hasRange = object->get("min") || object->get("max");
+  bool hasQParams = object->get("scale") || object->get("zero_point");
+  if (hasRange == hasQParams)
+    return failEntry(name, "needs either 'min' and 'max' or 'scale' and "
+                           "'zero_point'");
+  if (hasRange) {
+    if (llvm::Error error = readNumbers(name, *object, "min", entry.stats.min))
+      return error;
+    if (llvm::Error error = readNumbers(name, *object, "max", entry.stats.max))
+      return error;
+  } else if (llvm::Error error = readQParams(name, *object, entry)) {
+    return error;
+  }
+  if (const llvm::json::Value *axis = object->get("axis")) {
+    std::optional<int64_t> integer = axis->getAsInteger();
+    if (!integer || *integer < 0)
+      return failEntry(name, "'axis' must be a non-negative integer");
+    entry.stats.axis = *integer;
+  }
+  if (const llvm::json::Value *histogram = object->get("histogram"))
+    if (llvm::Error error =
+            readIntegers(name, *histogram, "histogram", entry.stats.histogram))
+      return error;
+  if (const llvm::json::Value *nonFinite = object->get("nonfinite")) {
+    std::optional<int64_t> count = nonFinite->getAsInteger();
+    if (!count || *count < 0)
+      return failEntry(name, "'nonfinite' must be a non-negative integer");
+    entry.nonFinite = *count;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<StatsFile> StatsReader::read(const llvm::json::Value &root) {
+  const llvm::json::Object *object = root.getAsObject();
+  if (!object)
+    return fail("expected a JSON object at the top level");
+  if (const llvm::json::Value *version = object->get("version"))
+    if (version->getAsInteger() != 1)
+      return fail("unsupported version (expected 1)");
+  StatsFile file;
+  if (std::optional<StringRef> function = object->getString("function"))
+    file.function = function->str();
+  const llvm::json::Object *values = object->getObject("values");
+  if (!values)
+    return fail("expected an object 'values' mapping value names to "
+                "statistics");
+  // JSON objects are unordered; read the entries in name order so that
+  // messages do not depend on hashing.
+  SmallVector<StringRef> names;
+  for (const auto &entry : *values)
+    names.push_back(entry.first);
+  llvm::sort(names);
+  for (StringRef name : names) {
+    StatsEntry &entry = file.entries.emplace_back();
+    if (llvm::Error error = readEntry(name, *values->get(name), entry))
+      return std::move(error);
+  }
+  return file;
+}
+
+llvm::Expected<StatsFile> readStatsFile(StringRef path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (std::error_code ec = buffer.getError())
+    return makeError("cannot read stats file '" + path + "': " + ec.message());
+  llvm::Expected<llvm::json::Value> root =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!root)
+    return makeError("stats file '" + path + "' is not valid JSON: " +
+                     llvm::toString(root.takeError()));
+  return StatsReader(path).read(*root);
+}
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+/// Writes `values` on one line, so that a histogram does not take 2048.
+template <typename T>
+static void writeCompactArray(llvm::json::OStream &json, StringRef key,
+                              ArrayRef<T> values) {
+  llvm::json::Array array;
+  for (T value : values)
+    array.push_back(value);
+  json.attributeBegin(key);
+  json.rawValue([&](llvm::raw_ostream &os) {
+    os << llvm::json::Value(std::move(array));
+  });
+  json.attributeEnd();
+}
+
+llvm::Error writeStatsFile(StringRef path, const StatsFile &file) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return makeError("cannot write stats file '" + path + "': " + ec.message());
+  {
+    llvm::json::OStream json(os, /*IndentSize=*/2);
+    json.object([&] {
+      json.attribute("format", "myquant-stats");
+      json.attribute("version", 1);
+      if (!file.function.empty())
+        json.attribute("function", file.function);
+      json.attributeObject("values", [&] {
+        for (const StatsEntry &entry : file.entries) {
+          json.attributeObject(entry.name, [&] {
+            if (entry.shape)
+              writeCompactArray<int64_t>(json, "shape", *entry.shape);
+            const ValueStats &stats = entry.stats;
+            if (stats.axis) {
+              json.attribute("axis", *stats.axis);
+              writeCompactArray<double>(json, "min", stats.min);
+              writeCompactArray<double>(json, "max", stats.max);
+            } else {
+              json.attribute("min", stats.min.front());
+              json.attribute("max", stats.max.front());
+            }
+            if (!entry.method.empty())
+              json.attribute("method", entry.method);
+            if (entry.nonFinite)
+              json.attribute("nonfinite",
+                             static_cast<int64_t>(entry.nonFinite));
+            if (!stats.histogram.empty())
+              writeCompactArray<int64_t>(json, "histogram", stats.histogram);
+          });
+        }
+      });
+    });
+  }
+  os << "\n";
+  os.close();
+  if (os.has_error()) {
+    std::string message = os.error().message();
+    // An uncleared error is fatal in raw_fd_ostream's destructor.
+    os.clear_error();
+    return makeError("cannot write stats file '" + path + "': " + message);
+  }
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Annotating
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+annotateWithStats(ArrayRef<Value> values, ArrayRef<ValueStats> stats,
+                  llvm::function_ref<std::string(size_t)> describe) {
+  if (values.empty())
+    return success();
+  MLIRContext *ctx = values.front().getContext();
+  SmallVector<StatsOp> created(values.size());
+  std::optional<size_t> current;
+  // Verifier messages come from the new op; say where its numbers came from.
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    if (current && describe)
+      diag.attachNote() << describe(*current);
+    return failure();
+  });
+  bool valid = true;
+  // Each op goes right after its value's definition, so going backwards
+  // leaves the annotations of one op's results (or of the arguments) in
+  // order.
+  for (size_t i = values.size(); i-- > 0;) {
+    Value value = values[i];
+    OpBuilder builder(ctx);
+    if (auto argument = dyn_cast<BlockArgument>(value))
+      builder.setInsertionPointToStart(argument.getOwner());
+    else
+      builder.setInsertionPointAfter(value.getDefiningOp());
+    const ValueStats &s = stats[i];
+    IntegerAttr axis = s.axis ? builder.getI64IntegerAttr(*s.axis) : nullptr;
+    DenseI64ArrayAttr histogram =
+        s.histogram.empty() ? nullptr
+                            : builder.getDenseI64ArrayAttr(s.histogram);
+    created[i] = StatsOp::create(builder, value.getLoc(), value.getType(),
+                                 value, s.min, s.max, axis, histogram);
+    current = i;
+    valid &= succeeded(verify(created[i]));
+    current.reset();
+  }
+  if (!valid) {
+    for (StatsOp op : created)
+      op.erase();
+    return failure();
+  }
+  for (auto [input, op] : llvm::zip(values, created)) {
+    Value value = input;
+    for (Operation *user : llvm::make_early_inc_range(value.getUsers())) {
+      auto old = dyn_cast<StatsOp>(user);
+      if (!old || old == op)
+        continue;
+      old.getResult().replaceAllUsesWith(value);
+      old.erase();
+    }
+    value.replaceAllUsesExcept(op.getResult(), op);
+  }
+  return success();
+}
+
+} // namespace myquant

@@ -1,0 +1,986 @@
+//===- MyQuantToVnni.cpp - conv2d and matmul on the x86 int8 dot product --===//
+//
+// `convert-myquant-to-vnni` lowers myquant.conv2d (groups = 1, NCHW or NHWC)
+// and 2-D myquant.matmul with constant int8 weights to a register-tiled
+// kernel built around `vpdpbusd` (u8 x s8, four products summed into each
+// int32 lane):
+//
+//  * activations are read as u8: signed storage is flipped to `x + 128`
+//    (xor 0x80) on the broadcast register, unsigned storage is used as is;
+//  * the weights are packed at compile time into `[K/4][Np][4]` (K padded
+//    with zero weights to a multiple of 4, the output channels padded to a
+//    multiple of the vector width), the layout the instruction reads;
+//  * the accumulator starts at the precomputed per-channel constant
+//    `q_b[c] - (zx + 128) * sum_k w[c][k]` (NumericSpec 3.1, bias folding;
+//    `+ 128` only for signed storage), so nothing but the dot products runs
+//    in the K loop;
+//  * the requantization (NumericSpec 2) runs on the accumulator registers
+//    and only the int8 result is stored: no int32 tensor is written;
+//  * a convolution is an implicit GEMM over (kh, kw, c): the input is only
+//    padded with its zero point and, for NCHW, transposed to NHWC; there is
+//    no im2col buffer;
+//  * NCHW models run in NHWC between kernels: pools, element-wise ops and
+//    channel concatenations whose operands come from kernels (directly or
+//    through such ops) move to NHWC too, and NCHW is rebuilt only for the
+//    users that need it.
+//
+// The kernel is emitted on tensors (scf.for, vector.transfer_read/write) and
+// bufferizes with the rest of the model. The dot product itself is written
+// as plain vector arithmetic (extui/extsi, muli, shape_cast,
+// multi_reduction <add>), which is exact on any target;
+// `myquant-lower-vnni-dot` turns that pattern into
+// `llvm.x86.avx512.vpdpbusd.{512,256}` after bufferization (the intrinsic
+// call has no memory-effect model, which the buffer deallocation passes
+// reject).
+//
+// Ops the kernel does not cover (grouped convolutions, batched or
+// activation x activation matmuls, non-constant weights or bias, weights
+// with a non-zero zero point, accumulators that could leave int32) are left
+// for convert-myquant-to-linalg.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Conversion/Passes.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <limits>
+
+namespace myquant {
+#define GEN_PASS_DEF_CONVERTMYQUANTTOVNNI
+#define GEN_PASS_DEF_MYQUANTLOWERVNNIDOT
+#include "myquant/Conversion/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+using namespace myquant;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Targets
+//===----------------------------------------------------------------------===//
+
+constexpr StringLiteral kAvx512Features[] = {
+    "+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"};
+constexpr StringLiteral kAvxVnniFeatures[] = {"+avx2", "+avxvnni"};
+
+struct KernelTarget {
+  /// int32 lanes of an accumulator register (16: zmm, 8: ymm).
+  unsigned lanes;
+  /// Vector registers the register tiling may use.
+  unsigned registers;
+  /// Features every function holding a kernel gets (`target_features`).
+  ArrayRef<StringLiteral> features;
+};
+
+/// The kernel target named by the pass option; std::nullopt for `generic`.
+/// `host` picks the widest target the compiling machine supports.
+FailureOr<std::optional<KernelTarget>> parseTarget(StringRef name) {
+  if (name == "host") {
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    auto has = [&](StringRef feature) { return host.lookup(feature); };
+    if (has("avx512f") && has("avx512bw") && has("avx512dq") &&
+        has("avx512vl") && has("avx512vnni"))
+      name = "avx512-vnni";
+    else if (has("avxvnni") && has("avx2"))
+      name = "avx-vnni";
+    else
+      name = "generic";
+  }
+  if (name == "generic")
+    return std::optional<KernelTarget>();
+  if (name == "avx512-vnni")
+    return std::optional<KernelTarget>(KernelTarget{16, 32, kAvx512Features});
+  if (name == "avx512-vnni-256")
+    return std::optional<KernelTarget>(KernelTarget{8, 32, kAvx512Features});
+  if (name == "avx-vnni")
+    return std::optional<KernelTarget>(KernelTarget{8, 16, kAvxVnniFeatures});
+  return failure();
+}
+
+//===----------------------------------------------------------------------===//
+// Compile-time data
+//===----------------------------------------------------------------------===//
+
+/// The int8 values of a constant weight operand: `quant.scast` of an
+/// `arith.constant` (dense or dense_resource), in row-major order.
+std::optional<SmallVector<int8_t>> getInt8Constant(Value value) {
+  auto storageCast = value.getDefiningOp<quant::StorageCastOp>();
+  if (!storageCast)
+    return std::nullopt;
+  Attribute attr;
+  if (!matchPattern(storageCast.getInput(), m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    if (!dense.getElementType().isInteger(8))
+      return std::nullopt;
+    SmallVector<int8_t> values;
+    values.reserve(dense.getNumElements());
+    for (const APInt &v : dense.getValues<APInt>())
+      values.push_back(static_cast<int8_t>(v.getSExtValue()));
+    return values;
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    if (!resource.getElementType().isInteger(8))
+      return std::nullopt;
+    std::optional<ArrayRef<int8_t>> values =
+        cast<DenseI8ResourceElementsAttr>(resource).tryGetAsArrayRef();
+    if (!values)
+      return std::nullopt;
+    return SmallVector<int8_t>(values->begin(), values->end());
+  }
+  return std::nullopt;
+}
+
+/// The int32 bias (a constant or absent: zeros).
+std::optional<SmallVector<int64_t>> getBias(Value bias, int64_t channels) {
+  if (!bias)
+    return SmallVector<int64_t>(channels, 0);
+  DenseIntElementsAttr dense;
+  if (!matchPattern(bias, m_Constant(&dense)) ||
+      dense.getNumElements() != channels)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &v : dense.getValues<APInt>())
+    values.push_back(v.getSExtValue());
+  return values;
+}
+
+/// The requantization of one op, per (padded) output channel.
+struct Epilogue {
+  RoundingMode rounding;
+  SmallVector<int32_t> multiplier;
+  /// single: the shift and 2^(shift-1) (0 for shift 0).
+  SmallVector<int64_t> shift, half;
+  /// gemmlowp: 2^max(0, 31-shift), max(0, shift-31), 2^right - 1.
+  SmallVector<int64_t> leftFactor, right, mask;
+  int64_t zeroPoint, lo, hi;
+};
+
+/// Everything the kernel needs, computed at compile time.
+struct Problem {
+  // Output geometry: batch x OH x OW pixels, F channels.
+  int64_t batch, outH, outW, channels;
+  // Filter taps, strides, dilations; the input is NHWC with `cp` channels.
+  int64_t kh, kw, sh, sw, dh, dw, cp;
+  bool signedInput;
+  // Packed weights: [kh * kw * cp / 4][np * 4]; accumulator initial values.
+  int64_t np;
+  SmallVector<int8_t> packed;
+  SmallVector<int32_t> init;
+  Epilogue epilogue;
+};
+
+/// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
+/// kh * KW + kw), the bias, and the input zero point. Fails when an
+/// accumulator could leave int32 (then the generic lowering, which adds the
+/// bias after the int32 sum, is the reference behaviour).
+LogicalResult
+packWeights(Problem &p, int64_t channelsIn,
+            llvm::function_ref<int8_t(int64_t, int64_t, int64_t)> weight,
+            ArrayRef<int64_t> bias, int64_t inputZeroPoint) {
+  int64_t taps = p.kh * p.kw, c4 = p.cp / 4;
+  p.packed.assign(taps * c4 * p.np * 4, 0);
+  p.init.assign(p.np, 0);
+  int64_t flip = p.signedInput ? 128 : 0;
+  for (int64_t f = 0; f < p.channels; ++f) {
+    int64_t sum = 0, absSum = 0;
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t c = 0; c < channelsIn; ++c) {
+        int8_t w = weight(t, c, f);
+        sum += w;
+        absSum += w < 0 ? -int64_t(w) : w;
+        int64_t row = t * c4 + c / 4;
+        p.packed[(row * p.np + f) * 4 + c % 4] = w;
+      }
+    // |x - zx| <= 255: the exact accumulator bound of NumericSpec 3.1.
+    if (255 * absSum + std::abs(bias[f]) > std::numeric_limits<int32_t>::max())
+      return failure();
+    // Wrapping int32 arithmetic is exact because the final sum fits.
+    int64_t init = bias[f] - (inputZeroPoint + flip) * sum;
+    p.init[f] = static_cast<int32_t>(static_cast<uint32_t>(init));
+  }
+  return success();
+}
+
+/// The op's rescale (precomputed, or computed like convert-myquant-to-linalg
+/// does) and clamp, expanded to `np` channels.
+FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
+                                  ClampAttr clamp, Type inputType,
+                                  Type weightType, Type resultType,
+                                  RoundingMode defaultRounding, int64_t np) {
+  QuantParams in = *getQuantParams(inputType), w = *getQuantParams(weightType),
+              out = *getQuantParams(resultType);
+  if (!rescale) {
+    SmallVector<double> reals;
+    for (double ws : w.scales)
+      reals.push_back(in.scales[0] * ws / out.scales[0]);
+    FailureOr<RescaleAttr> computed = buildRescale(op, reals, defaultRounding);
+    if (failed(computed))
+      return failure();
+    rescale = *computed;
+  }
+  Epilogue e;
+  e.rounding = rescale.getRounding();
+  e.zeroPoint = out.zeroPoints[0];
+  e.lo = clamp ? clamp.getMin() : out.storageMin;
+  e.hi = clamp ? clamp.getMax() : out.storageMax;
+  ArrayRef<int32_t> multipliers = rescale.getMultiplier();
+  ArrayRef<int32_t> shifts = rescale.getShift();
+  for (int64_t c = 0; c < np; ++c) {
+    size_t i = multipliers.size() == 1
+                   ? 0
+                   : std::min<size_t>(c, multipliers.size() - 1);
+    int64_t s = shifts[i];
+    e.multiplier.push_back(multipliers[i]);
+    e.shift.push_back(s);
+    e.half.push_back(s > 0 ? int64_t(1) << (s - 1) : 0);
+    int64_t left = std::max<int64_t>(0, 31 - s);
+    int64_t right = std::max<int64_t>(0, s - 31);
+    e.leftFactor.push_back(int64_t(1) << left);
+    e.right.push_back(right);
+    e.mask.push_back((int64_t(1) << right) - 1);
+  }
+  return e;
+}
+
+//===----------------------------------------------------------------------===//
+// Register tiling
+//===----------------------------------------------------------------------===//
+
+struct Tiling {
+  /// Pixels (rows of the implicit GEMM) and vector blocks of channels per
+  /// register tile.
+  int64_t mr, nr;
+};
+
+/// Chooses the register tile minimizing an estimate of the issue slots of
+/// the K loop: per tile and step, mr * nr dot products, mr broadcasts (and
+/// flips) and nr weight loads. Partial tiles are recomputed in full (the
+/// last tile of a row or of the channels is shifted back to overlap the
+/// previous one), so the waste counts too.
+Tiling chooseTiling(const KernelTarget &target, int64_t rows, int64_t blocks) {
+  Tiling best{1, 1};
+  int64_t bestCost = std::numeric_limits<int64_t>::max();
+  for (int64_t nr = 1; nr <= std::min<int64_t>(blocks, 4); ++nr) {
+    for (int64_t mr = 1; mr <= std::min<int64_t>(rows, 16); ++mr) {
+      // Accumulators, the weight registers, the broadcast and the flip mask.
+      if (mr * nr + nr + 2 > static_cast<int64_t>(target.registers))
+        continue;
+      int64_t tiles = llvm::divideCeil(rows, mr) * llvm::divideCeil(blocks, nr);
+      int64_t cost = tiles * (2 * mr * nr + mr + nr + 8);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = {mr, nr};
+      }
+    }
+  }
+  return best;
+}
+
+//===----------------------------------------------------------------------===//
+// Emission
+//===----------------------------------------------------------------------===//
+
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc, const KernelTarget &target)
+      : b(b), loc(loc), lanes(target.lanes) {}
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+
+  template <typename T>
+  Value tensorConstant(ArrayRef<int64_t> shape, Type elementType,
+                       ArrayRef<T> values) {
+    auto type = RankedTensorType::get(shape, elementType);
+    return arith::ConstantOp::create(b, loc,
+                                     DenseIntElementsAttr::get(type, values));
+  }
+
+  Value splat(VectorType type, int64_t value) {
+    Attribute element = b.getIntegerAttr(type.getElementType(), value);
+    return arith::ConstantOp::create(
+        b, loc, cast<TypedAttr>(DenseElementsAttr::get(type, element)));
+  }
+
+  Value read(Value tensor, ValueRange indices, VectorType type) {
+    Type element = type.getElementType();
+    Value pad = arith::ConstantIntOp::create(b, loc, element, 0);
+    return vector::TransferReadOp::create(b, loc, type, tensor, indices, pad,
+                                          ArrayRef<bool>{true});
+  }
+
+  /// Emits the whole kernel; `input` is the NHWC storage tensor with `cp`
+  /// channels, padded spatially. Returns the NHWC int8 output.
+  Value build(const Problem &p, const Tiling &tiling, Value input);
+
+private:
+  /// acc + sum over groups of 4 of u8(a) * s8(w): exactly vpdpbusd.
+  Value dot(Value acc, Value a, Value w) {
+    auto wide = VectorType::get({4 * lanes}, b.getI32Type());
+    Value ua = arith::ExtUIOp::create(b, loc, wide, a);
+    Value sw = arith::ExtSIOp::create(b, loc, wide, w);
+    Value products = arith::MulIOp::create(b, loc, ua, sw);
+    Value grouped = vector::ShapeCastOp::create(
+        b, loc, VectorType::get({lanes, 4}, b.getI32Type()), products);
+    return vector::MultiDimReductionOp::create(b, loc, grouped, acc,
+                                               ArrayRef<bool>{false, true},
+                                               vector::CombiningKind::ADD);
+  }
+
+  /// The requantized int8 vector of one accumulator (NumericSpec 2.3), for
+  /// channels [n, n + lanes).
+  Value requantize(const Problem &p, Value acc, ArrayRef<Value> constants);
+
+  OpBuilder &b;
+  Location loc;
+  int64_t lanes;
+};
+
+Value KernelBuilder::requantize(const Problem &p, Value acc,
+                                ArrayRef<Value> c) {
+  const Epilogue &e = p.epilogue;
+  auto v64 = VectorType::get({lanes}, b.getI64Type());
+  auto k = [&](int64_t value) { return splat(v64, value); };
+  auto add = [&](Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  };
+  auto mul = [&](Value x, Value y) {
+    return arith::MulIOp::create(b, loc, x, y).getResult();
+  };
+  auto shr = [&](Value x, Value y) {
+    return arith::ShRSIOp::create(b, loc, x, y).getResult();
+  };
+  auto max = [&](Value x, Value y) {
+    return arith::MaxSIOp::create(b, loc, x, y).getResult();
+  };
+  auto min = [&](Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y).getResult();
+  };
+  auto select = [&](arith::CmpIPredicate pred, Value x, Value y, Value t,
+                    Value f) {
+    Value cond = arith::CmpIOp::create(b, loc, pred, x, y);
+    return arith::SelectOp::create(b, loc, cond, t, f).getResult();
+  };
+  Value v = arith::ExtSIOp::create(b, loc, v64, acc);
+  // c[0]: the int32 multipliers (widened here so that LLVM can use a
+  // 32 x 32 -> 64 bit multiply).
+  Value m = arith::ExtSIOp::create(b, loc, v64, c[0]);
+  Value scaled;
+  if (e.rounding == RoundingMode::Single) {
+    // (v * m + 2^(s-1)) >> s; c[1] = s, c[2] = 2^(s-1).
+    scaled = shr(add(mul(v, m), c[2]), c[1]);
+  } else {
+    // fixedpoint::applyMultiplier, gemmlowp; c[1] = 2^left, c[2] = right,
+    // c[3] = 2^right - 1.
+    Value zero = k(0), one = k(1);
+    Value x = min(max(mul(v, c[1]), k(std::numeric_limits<int32_t>::min())),
+                  k(std::numeric_limits<int32_t>::max()));
+    Value ab = mul(x, m);
+    Value nudge = select(arith::CmpIPredicate::sge, ab, zero, k(1 << 30),
+                         k(1 - (1 << 30)));
+    Value high =
+        arith::DivSIOp::create(b, loc, add(ab, nudge), k(int64_t(1) << 31));
+    Value remainder = arith::AndIOp::create(b, loc, high, c[3]);
+    Value threshold = add(shr(c[3], one), select(arith::CmpIPredicate::slt,
+                                                 high, zero, one, zero));
+    Value roundUp =
+        select(arith::CmpIPredicate::sgt, remainder, threshold, one, zero);
+    scaled = add(shr(high, c[2]), roundUp);
+  }
+  // clamp(sat32(scaled) + zp, lo, hi) == clamp(scaled, lo - zp, hi - zp) + zp
+  // for 8-bit storage: |zp|, |lo|, |hi| <= 255, so saturating to int32 first
+  // cannot change the clamped value.
+  Value clamped =
+      min(max(scaled, k(e.lo - e.zeroPoint)), k(e.hi - e.zeroPoint));
+  Value result = add(clamped, k(e.zeroPoint));
+  return arith::TruncIOp::create(
+      b, loc, VectorType::get({lanes}, b.getI8Type()), result);
+}
+
+Value KernelBuilder::build(const Problem &p, const Tiling &tiling,
+                           Value input) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+  int64_t c4 = p.cp / 4, rows = p.kh * p.kw * c4;
+  int64_t mr = tiling.mr, nr = tiling.nr, blocks = p.np / lanes;
+  const Epilogue &e = p.epilogue;
+
+  // Constants: packed weights, accumulator init, requantization.
+  Value weights = tensorConstant<int8_t>({rows, p.np * 4}, i8, p.packed);
+  Value init = tensorConstant<int32_t>({p.np}, i32, p.init);
+  SmallVector<Value> epilogueTensors = {
+      tensorConstant<int32_t>({p.np}, i32, e.multiplier)};
+  if (e.rounding == RoundingMode::Single) {
+    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.shift));
+    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.half));
+  } else {
+    epilogueTensors.push_back(
+        tensorConstant<int64_t>({p.np}, i64, e.leftFactor));
+    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.right));
+    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.mask));
+  }
+
+  auto accType = VectorType::get({lanes}, i32);
+  auto bytesType = VectorType::get({4 * lanes}, i8);
+  auto i64Type = VectorType::get({lanes}, i64);
+  Value flip = p.signedInput ? splat(bytesType, -128) : Value();
+  bool outputInBounds = p.channels % lanes == 0;
+
+  Value output = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{p.batch, p.outH, p.outW, p.channels}, i8);
+  Value zero = index(0), one = index(1);
+
+  // for n in batch, for each channel tile, for oy, for each pixel tile.
+  auto batchLoop =
+      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  Value n = batchLoop.getInductionVar();
+  auto tileLoop =
+      scf::ForOp::create(b, loc, zero, index(llvm::divideCeil(blocks, nr)), one,
+                         batchLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, tileLoop.getResults());
+  b.setInsertionPointToStart(tileLoop.getBody());
+  // The last channel tile is shifted back to end at np.
+  Value channel0 = arith::MinSIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, tileLoop.getInductionVar(),
+                            index(nr * lanes)),
+      index(p.np - nr * lanes));
+  SmallVector<Value> channel;
+  for (int64_t j = 0; j < nr; ++j)
+    channel.push_back(
+        arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
+  auto rowLoop = scf::ForOp::create(b, loc, zero, index(p.outH), one,
+                                    tileLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, rowLoop.getResults());
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value oy = rowLoop.getInductionVar();
+  auto pixelLoop = scf::ForOp::create(b, loc, zero, index(p.outW), index(mr),
+                                      rowLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, pixelLoop.getResults());
+  b.setInsertionPointToStart(pixelLoop.getBody());
+  // The last pixel tile of a row is shifted back to end at OW.
+  Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                     index(p.outW - mr));
+
+  // Accumulators start at the folded bias.
+  SmallVector<Value> accs;
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j)
+      accs.push_back(read(init, channel[j], accType));
+
+  // K loop: kh, kw, c / 4.
+  auto khLoop = scf::ForOp::create(b, loc, zero, index(p.kh), one, accs);
+  b.setInsertionPointToStart(khLoop.getBody());
+  Value y = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, oy, index(p.sh)),
+      arith::MulIOp::create(b, loc, khLoop.getInductionVar(), index(p.dh)));
+  auto kwLoop = scf::ForOp::create(b, loc, zero, index(p.kw), one,
+                                   khLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, kwLoop.getResults());
+  b.setInsertionPointToStart(kwLoop.getBody());
+  Value kwv = kwLoop.getInductionVar();
+  Value x0 = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, ox0, index(p.sw)),
+      arith::MulIOp::create(b, loc, kwv, index(p.dw)));
+  Value tap = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, khLoop.getInductionVar(), index(p.kw)),
+      kwv);
+  Value row0 = arith::MulIOp::create(b, loc, tap, index(c4));
+  SmallVector<Value> xs;
+  for (int64_t i = 0; i < mr; ++i)
+    xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.sw)));
+  auto cLoop = scf::ForOp::create(b, loc, zero, index(c4), one,
+                                  kwLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, cLoop.getResults());
+  b.setInsertionPointToStart(cLoop.getBody());
+  {
+    Value cv = cLoop.getInductionVar();
+    Value row = arith::AddIOp::create(b, loc, row0, cv);
+    Value channelByte = arith::MulIOp::create(b, loc, cv, index(4));
+    SmallVector<Value> w;
+    for (int64_t j = 0; j < nr; ++j)
+      w.push_back(read(
+          weights, {row, arith::MulIOp::create(b, loc, channel[j], index(4))},
+          bytesType));
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < mr; ++i) {
+      // Four input channels of one pixel, broadcast to every lane.
+      Value four =
+          read(input, {n, y, xs[i], channelByte}, VectorType::get({4}, i8));
+      Value word =
+          vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), four);
+      Value scalar = vector::ExtractOp::create(b, loc, word, int64_t(0));
+      Value a = vector::BroadcastOp::create(b, loc, accType, scalar);
+      a = vector::BitCastOp::create(b, loc, bytesType, a);
+      if (flip)
+        a = arith::XOrIOp::create(b, loc, a, flip);
+      for (int64_t j = 0; j < nr; ++j)
+        next.push_back(dot(cLoop.getRegionIterArgs()[i * nr + j], a, w[j]));
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  b.setInsertionPointAfter(khLoop);
+
+  // Epilogue: requantize the registers and store int8.
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t j = 0; j < nr; ++j) {
+    SmallVector<Value> constants;
+    for (auto [position, tensor] : llvm::enumerate(epilogueTensors))
+      constants.push_back(
+          read(tensor, channel[j], position == 0 ? accType : i64Type));
+    for (int64_t i = 0; i < mr; ++i) {
+      Value result = requantize(p, khLoop.getResult(i * nr + j), constants);
+      Value ox = arith::AddIOp::create(b, loc, ox0, index(i));
+      out = vector::TransferWriteOp::create(b, loc, result, out,
+                                            ValueRange{n, oy, ox, channel[j]},
+                                            ArrayRef<bool>{outputInBounds})
+                .getResult();
+    }
+  }
+  scf::YieldOp::create(b, loc, out);
+  return batchLoop.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+bool isStatic(Operation *op) {
+  auto isStaticType = [](Type t) {
+    auto shaped = dyn_cast<ShapedType>(t);
+    return !shaped || shaped.hasStaticShape();
+  };
+  return llvm::all_of(op->getOperandTypes(), isStaticType) &&
+         llvm::all_of(op->getResultTypes(), isStaticType);
+}
+
+/// Input, weight and result quantization the kernel supports: 8-bit
+/// per-tensor activations (signed or unsigned), signed 8-bit weights with
+/// zero point 0 (per tensor or per output channel).
+bool supportedTypes(Type input, Type weight, Type result) {
+  std::optional<QuantParams> in = getQuantParams(input),
+                             w = getQuantParams(weight),
+                             out = getQuantParams(result);
+  if (!in || !w || !out)
+    return false;
+  return in->isPerTensor() && out->isPerTensor() && in->storageWidth == 8 &&
+         out->storageWidth == 8 && w->storageWidth == 8 && w->isSigned &&
+         llvm::all_of(w->zeroPoints, [](int64_t zp) { return zp == 0; });
+}
+
+Value toStorage(OpBuilder &b, Location loc, Value quantized) {
+  auto type = cast<RankedTensorType>(quantized.getType());
+  quant::QuantizedType q = getQuantElementType(type);
+  Type storage =
+      IntegerType::get(b.getContext(), q.getStorageTypeIntegralWidth());
+  return quant::StorageCastOp::create(b, loc, type.clone(storage), quantized);
+}
+
+Value padTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
+                ArrayRef<int64_t> high, int64_t value) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<OpFoldResult> lo, hi;
+  for (auto [dim, l, h] : llvm::enumerate(low, high)) {
+    shape[dim] += l + h;
+    lo.push_back(b.getIndexAttr(l));
+    hi.push_back(b.getIndexAttr(h));
+  }
+  Value pad = arith::ConstantIntOp::create(b, loc, type.getElementType(),
+                                           static_cast<int8_t>(value));
+  return tensor::PadOp::create(b, loc, type.clone(shape), input, lo, hi, pad);
+}
+
+Value transpose(OpBuilder &b, Location loc, Value input,
+                ArrayRef<int64_t> permutation) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d : permutation)
+    shape.push_back(type.getDimSize(d));
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, input, init, permutation)
+      .getResult()[0];
+}
+
+/// `[n, c, h, w]` -> `[n, h, w, c]` of a rank-4 tensor type.
+RankedTensorType nhwcType(Type nchw) {
+  auto type = cast<RankedTensorType>(nchw);
+  ArrayRef<int64_t> s = type.getShape();
+  return type.clone({s[0], s[2], s[3], s[1]});
+}
+
+bool isPerTensor4D(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  std::optional<QuantParams> params = getQuantParams(type);
+  return tensor && tensor.getRank() == 4 && tensor.hasStaticShape() && params &&
+         params->isPerTensor();
+}
+
+struct Lowering {
+  const KernelTarget &target;
+  RoundingMode defaultRounding;
+  /// The NHWC storage tensor of NCHW values computed in NHWC: kernel
+  /// outputs, and pools and element-wise ops moved to NHWC after them, so
+  /// that a chain of them does not go through NCHW in between.
+  DenseMap<Value, Value> nhwc;
+  /// The NHWC -> NCHW round trips built for NCHW users; erased if unused.
+  SmallVector<Operation *> roundTrips;
+
+  LogicalResult lowerConv(Conv2DOp op);
+  LogicalResult lowerMatmul(MatmulOp op) const;
+  /// Moves an NCHW pool or element-wise op whose operands are available in
+  /// NHWC to NHWC.
+  LogicalResult moveToNhwc(Operation *op);
+  void finish(OpBuilder &b, Operation *op, Value storageResult) const;
+  /// Replaces `op`'s NCHW result by the transpose of `storage` (NHWC) and
+  /// records the NHWC value.
+  void finishNhwc(OpBuilder &b, Operation *op, Value storage);
+  void eraseUnusedRoundTrips();
+};
+
+void Lowering::finishNhwc(OpBuilder &b, Operation *op, Value storage) {
+  Location loc = op->getLoc();
+  Value back = transpose(b, loc, storage, {0, 3, 1, 2});
+  roundTrips.push_back(
+      back.getDefiningOp<linalg::TransposeOp>().getInit().getDefiningOp());
+  roundTrips.push_back(back.getDefiningOp());
+  Value result =
+      quant::StorageCastOp::create(b, loc, op->getResult(0).getType(), back);
+  roundTrips.push_back(result.getDefiningOp());
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+  nhwc[result] = storage;
+}
+
+void Lowering::eraseUnusedRoundTrips() {
+  for (Operation *op : llvm::reverse(roundTrips))
+    if (op->use_empty())
+      op->erase();
+  roundTrips.clear();
+  nhwc.clear();
+}
+
+LogicalResult Lowering::moveToNhwc(Operation *op) {
+  if (op->getNumResults() != 1 || !isPerTensor4D(op->getResult(0).getType()))
+    return failure();
+  if (auto pool = dyn_cast<MaxPool2DOp>(op)) {
+    if (pool.getLayout() != Layout::NCHW)
+      return failure();
+  } else if (auto pool = dyn_cast<AvgPool2DOp>(op)) {
+    if (pool.getLayout() != Layout::NCHW)
+      return failure();
+  } else if (auto concat = dyn_cast<ConcatOp>(op)) {
+    if (concat.getDim() != 1)
+      return failure();
+  } else if (!isa<ClampOp, TableOp, RequantizeOp, AddOp, MulOp>(op)) {
+    return failure();
+  }
+  SmallVector<Value> operands;
+  for (Value operand : op->getOperands())
+    if (!isPerTensor4D(operand.getType()) || !nhwc.count(operand))
+      return failure();
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  for (Value operand : op->getOperands()) {
+    auto cast = quant::StorageCastOp::create(
+        b, loc, nhwcType(operand.getType()), nhwc.lookup(operand));
+    roundTrips.push_back(cast);
+    operands.push_back(cast);
+  }
+  Operation *moved = b.clone(*op);
+  moved->setOperands(operands);
+  moved->getResult(0).setType(nhwcType(op->getResult(0).getType()));
+  MLIRContext *ctx = op->getContext();
+  if (isa<MaxPool2DOp, AvgPool2DOp>(op))
+    moved->setAttr("layout", LayoutAttr::get(ctx, Layout::NHWC));
+  if (isa<ConcatOp>(op))
+    moved->setAttr("dim", IntegerAttr::get(IntegerType::get(ctx, 64), 3));
+  finishNhwc(b, op, toStorage(b, loc, moved->getResult(0)));
+  return success();
+}
+
+void Lowering::finish(OpBuilder &b, Operation *op, Value storageResult) const {
+  Value result = quant::StorageCastOp::create(
+      b, op->getLoc(), op->getResult(0).getType(), storageResult);
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+}
+
+int64_t roundUp(int64_t value, int64_t multiple) {
+  return llvm::divideCeil(value, multiple) * multiple;
+}
+
+LogicalResult Lowering::lowerConv(Conv2DOp op) {
+  if (op.getGroups() != 1 || !isStatic(op) ||
+      !supportedTypes(op.getInput().getType(), op.getFilter().getType(),
+                      op.getType()))
+    return failure();
+  std::optional<SmallVector<int8_t>> filter = getInt8Constant(op.getFilter());
+  if (!filter)
+    return failure();
+  bool nchw = op.getLayout() == Layout::NCHW;
+  ArrayRef<int64_t> is = op.getInput().getType().getShape();
+  ArrayRef<int64_t> fs = op.getFilter().getType().getShape();
+  ArrayRef<int64_t> os = op.getType().getShape();
+  int64_t channelsIn = nchw ? is[1] : is[3];
+  Problem p;
+  p.batch = os[0];
+  p.outH = nchw ? os[2] : os[1];
+  p.outW = nchw ? os[3] : os[2];
+  p.channels = nchw ? os[1] : os[3];
+  p.kh = nchw ? fs[2] : fs[0];
+  p.kw = nchw ? fs[3] : fs[1];
+  p.sh = op.getStrides()[0];
+  p.sw = op.getStrides()[1];
+  p.dh = op.getDilations()[0];
+  p.dw = op.getDilations()[1];
+  p.cp = roundUp(channelsIn, 4);
+  p.np = roundUp(p.channels, target.lanes);
+  QuantParams in = *getQuantParams(op.getInput().getType());
+  p.signedInput = in.isSigned;
+  std::optional<SmallVector<int64_t>> bias = getBias(op.getBias(), p.channels);
+  if (!bias)
+    return failure();
+  const SmallVector<int8_t> &wv = *filter;
+  int64_t kw = p.kw, kh = p.kh, f = p.channels;
+  auto weight = [&](int64_t t, int64_t c, int64_t o) -> int8_t {
+    int64_t i = t / kw, j = t % kw;
+    if (nchw) // F x C x KH x KW
+      return wv[((o * channelsIn + c) * kh + i) * kw + j];
+    // KH x KW x C x F
+    return wv[((i * kw + j) * channelsIn + c) * f + o];
+  };
+  if (failed(packWeights(p, channelsIn, weight, *bias, in.zeroPoints[0])))
+    return failure();
+  FailureOr<Epilogue> epilogue = buildEpilogue(
+      op, op.getRescaleAttr(), op.getClampAttr(), op.getInput().getType(),
+      op.getFilter().getType(), op.getType(), defaultRounding, p.np);
+  if (failed(epilogue))
+    return failure();
+  p.epilogue = std::move(*epilogue);
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  // Pad with the zero point (spatially; the extra channels meet zero
+  // weights), then bring channels innermost.
+  ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
+  int64_t extra = p.cp - channelsIn;
+  Value input = nhwc.lookup(op.getInput());
+  if (nchw && !input) {
+    input = padTensor(b, loc, toStorage(b, loc, op.getInput()),
+                      {0, 0, pad[0], pad[1]}, {0, extra, pad[2], pad[3]},
+                      in.zeroPoints[0]);
+    input = transpose(b, loc, input, {0, 2, 3, 1});
+  } else {
+    // NHWC storage: the op's input, or an NHWC value computed for it.
+    if (!input)
+      input = toStorage(b, loc, op.getInput());
+    input = padTensor(b, loc, input, {0, pad[0], pad[1], 0},
+                      {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
+  }
+  KernelBuilder kernel(b, loc, target);
+  Tiling tiling = chooseTiling(target, p.outW, p.np / target.lanes);
+  Value result = kernel.build(p, tiling, input);
+  if (nchw)
+    finishNhwc(b, op, result);
+  else
+    finish(b, op, result);
+  return success();
+}
+
+LogicalResult Lowering::lowerMatmul(MatmulOp op) const {
+  if (op.getType().getRank() != 2 || !isStatic(op) ||
+      !supportedTypes(op.getLhs().getType(), op.getRhs().getType(),
+                      op.getType()))
+    return failure();
+  std::optional<SmallVector<int8_t>> rhs = getInt8Constant(op.getRhs());
+  if (!rhs)
+    return failure();
+  int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
+  int64_t k = op.getLhs().getType().getDimSize(1);
+  // A matmul is a 1 x 1 convolution over a 1 x M image.
+  Problem p;
+  p.batch = 1;
+  p.outH = 1;
+  p.outW = m;
+  p.channels = n;
+  p.kh = p.kw = p.sh = p.sw = p.dh = p.dw = 1;
+  p.cp = roundUp(k, 4);
+  p.np = roundUp(n, target.lanes);
+  QuantParams lhs = *getQuantParams(op.getLhs().getType());
+  p.signedInput = lhs.isSigned;
+  std::optional<SmallVector<int64_t>> bias = getBias(op.getBias(), n);
+  if (!bias)
+    return failure();
+  const SmallVector<int8_t> &wv = *rhs;
+  bool transposed = op.getTransposeRhs();
+  auto weight = [&](int64_t, int64_t c, int64_t o) -> int8_t {
+    return transposed ? wv[o * k + c] : wv[c * n + o];
+  };
+  if (failed(packWeights(p, k, weight, *bias, lhs.zeroPoints[0])))
+    return failure();
+  FailureOr<Epilogue> epilogue = buildEpilogue(
+      op, op.getRescaleAttr(), op.getClampAttr(), op.getLhs().getType(),
+      op.getRhs().getType(), op.getType(), defaultRounding, p.np);
+  if (failed(epilogue))
+    return failure();
+  p.epilogue = std::move(*epilogue);
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value input = toStorage(b, loc, op.getLhs());
+  input = padTensor(b, loc, input, {0, 0}, {0, p.cp - k}, 0);
+  auto inType = cast<RankedTensorType>(input.getType());
+  input = tensor::ExpandShapeOp::create(
+      b, loc, inType.clone({1, 1, m, p.cp}), input,
+      SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+  KernelBuilder kernel(b, loc, target);
+  Tiling tiling = chooseTiling(target, m, p.np / target.lanes);
+  Value result = kernel.build(p, tiling, input);
+  result = tensor::CollapseShapeOp::create(
+      b, loc, result, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+  finish(b, op, result);
+  return success();
+}
+
+struct ConvertMyQuantToVnniPass
+    : myquant::impl::ConvertMyQuantToVnniBase<ConvertMyQuantToVnniPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    FailureOr<std::optional<KernelTarget>> parsed = parseTarget(target);
+    if (failed(parsed)) {
+      getOperation()->emitError()
+          << "unknown target '" << target
+          << "' (expected generic, avx512-vnni, avx512-vnni-256, avx-vnni "
+             "or host)";
+      return signalPassFailure();
+    }
+    if (!*parsed)
+      return;
+    Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(), {}};
+    MLIRContext *ctx = &getContext();
+    getOperation()->walk([&](func::FuncOp func) {
+      SmallVector<Operation *> candidates;
+      func.walk([&](Operation *op) {
+        if (isa<MyQuantDialect>(op->getDialect()))
+          candidates.push_back(op);
+      });
+      bool changed = false;
+      for (Operation *op : candidates) {
+        if (auto conv = dyn_cast<Conv2DOp>(op))
+          changed |= succeeded(lowering.lowerConv(conv));
+        else if (auto matmul = dyn_cast<MatmulOp>(op))
+          changed |= succeeded(lowering.lowerMatmul(matmul));
+        else
+          (void)lowering.moveToNhwc(op);
+      }
+      lowering.eraseUnusedRoundTrips();
+      if (!changed)
+        return;
+      // The kernels need the target's instructions in this function.
+      SmallVector<StringRef> features;
+      if (auto existing = func->getAttrOfType<LLVM::TargetFeaturesAttr>(
+              LLVM::TargetFeaturesAttr::getAttributeName()))
+        for (StringAttr feature : existing.getFeatures())
+          features.push_back(feature.getValue());
+      for (StringRef feature : lowering.target.features)
+        if (!llvm::is_contained(features, feature))
+          features.push_back(feature);
+      func->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
+                    LLVM::TargetFeaturesAttr::get(ctx, features));
+    });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The dot product pattern to vpdpbusd
+//===----------------------------------------------------------------------===//
+
+/// multi_reduction <add> [1] of shape_cast(muli(extui(a), extsi(w))) from
+/// vector<4L x i8> operands, L = 16 or 8, is `vpdpbusd acc, a, w`.
+struct LowerVnniDot : OpRewritePattern<vector::MultiDimReductionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::MultiDimReductionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto sourceType = op.getSourceVectorType();
+    if (op.getKind() != vector::CombiningKind::ADD ||
+        sourceType.getRank() != 2 || sourceType.getDimSize(1) != 4 ||
+        !sourceType.getElementType().isInteger(32) ||
+        op.getReductionDims() != ArrayRef<int64_t>{1})
+      return failure();
+    int64_t lanes = sourceType.getDimSize(0);
+    StringRef intrinsic;
+    auto features = LLVM::TargetFeaturesAttr::featuresAt(op);
+    if (!features)
+      return failure();
+    if (lanes == 16 && features.contains("+avx512vnni"))
+      intrinsic = "llvm.x86.avx512.vpdpbusd.512";
+    else if (lanes == 8 && (features.contains("+avxvnni") ||
+                            (features.contains("+avx512vnni") &&
+                             features.contains("+avx512vl"))))
+      intrinsic = "llvm.x86.avx512.vpdpbusd.256";
+    else
+      return failure();
+    auto shapeCast = op.getSource().getDefiningOp<vector::ShapeCastOp>();
+    if (!shapeCast)
+      return failure();
+    auto mul = shapeCast.getSource().getDefiningOp<arith::MulIOp>();
+    if (!mul)
+      return failure();
+    auto bytes = [&](Value v) {
+      auto type = dyn_cast<VectorType>(v.getType());
+      return type && type.getRank() == 1 && type.getDimSize(0) == 4 * lanes &&
+             type.getElementType().isInteger(8);
+    };
+    Value a, w;
+    for (auto [x, y] : {std::pair(mul.getLhs(), mul.getRhs()),
+                        std::pair(mul.getRhs(), mul.getLhs())}) {
+      auto ext = x.getDefiningOp<arith::ExtUIOp>();
+      auto sext = y.getDefiningOp<arith::ExtSIOp>();
+      if (ext && sext && bytes(ext.getIn()) && bytes(sext.getIn())) {
+        a = ext.getIn();
+        w = sext.getIn();
+        break;
+      }
+    }
+    if (!a)
+      return failure();
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getType(), rewriter.getStringAttr(intrinsic),
+        ValueRange{op.getAcc(), a, w});
+    return success();
+  }
+};
+
+struct MyQuantLowerVnniDotPass
+    : myquant::impl::MyQuantLowerVnniDotBase<MyQuantLowerVnniDotPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerVnniDot>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,213 @@
+//===- Jit.cpp - JIT-compile a lowered module and call a function ---------===//
+
+#include "myquant/Execution/Jit.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+
+namespace myquant {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+MemRefDescriptor makeDescriptor(const void *data,
+                                llvm::ArrayRef<int64_t> shape) {
+  MemRefDescriptor words;
+  // The callee never writes arguments (entry points mark them read-only).
+  auto pointer = reinterpret_cast<intptr_t>(data);
+  words.push_back(pointer);
+  words.push_back(pointer);
+  words.push_back(0);
+  words.append(shape.begin(), shape.end());
+  llvm::SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
+    strides[dim] = strides[dim + 1] * shape[dim + 1];
+  words.append(strides.begin(), strides.end());
+  return words;
+}
+
+int64_t ResultView::getNumElements() const {
+  int64_t count = 1;
+  for (int64_t size : sizes)
+    count *= size;
+  return count;
+}
+
+bool ResultView::isContiguous() const {
+  int64_t expected = 1;
+  for (int64_t dim = static_cast<int64_t>(sizes.size()) - 1; dim >= 0; --dim) {
+    // The stride of a dimension of size 1 is never used.
+    if (sizes[dim] != 1 && strides[dim] != expected)
+      return false;
+    expected *= sizes[dim];
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// CallResults
+//===----------------------------------------------------------------------===//
+
+CallResults::CallResults(llvm::ArrayRef<BufferSpec> specs, bool owned)
+    : specs(specs), owned(owned) {
+  size_t words = 0;
+  for (const BufferSpec &spec : specs) {
+    offsets.push_back(words);
+    words += spec.getDescriptorWords();
+  }
+  block.assign(words, 0);
+}
+
+CallResults::CallResults(CallResults &&other)
+    : specs(other.specs), block(std::move(other.block)),
+      offsets(std::move(other.offsets)), owned(other.owned) {
+  other.owned = false;
+}
+
+CallResults::~CallResults() {
+  if (!owned)
+    return;
+  // The JIT-compiled code allocates with the process's malloc. Free each
+  // allocation once, in case two results share one.
+  llvm::DenseSet<int64_t> freed;
+  for (size_t offset : offsets) {
+    int64_t allocated = block[offset];
+    if (allocated && freed.insert(allocated).second)
+      std::free(reinterpret_cast<void *>(allocated));
+  }
+}
+
+llvm::Expected<ResultView> CallResults::getView(size_t index) const {
+  const BufferSpec &spec = specs[index];
+  const int64_t *words = block.data() + offsets[index];
+  int64_t rank = spec.getRank();
+  ResultView view{&spec, reinterpret_cast<const char *>(words[1]), words[2],
+                  llvm::ArrayRef<int64_t>(words + 3, rank),
+                  llvm::ArrayRef<int64_t>(words + 3 + rank, rank)};
+  for (auto [size, want] : llvm::zip(view.sizes, spec.shape))
+    if (size < 0 || (!ShapedType::isDynamic(want) && size != want))
+      return makeError("result #" + llvm::Twine(index) +
+                       " came back with size " + llvm::Twine(size) + " where " +
+                       spec.typeName + " was expected");
+  if (!view.aligned && view.getNumElements() != 0)
+    return makeError("result #" + llvm::Twine(index) +
+                     " came back with a null data pointer");
+  return view;
+}
+
+llvm::Expected<ResultArray> CallResults::copy(size_t index) const {
+  llvm::Expected<ResultView> view = getView(index);
+  if (!view)
+    return view.takeError();
+  ResultArray result{
+      view->spec,
+      llvm::SmallVector<int64_t>(view->sizes.begin(), view->sizes.end()),
+      {}};
+  int64_t count = view->getNumElements();
+  unsigned elementSize = getElementKindSize(view->spec->element);
+  result.data.resize(count * elementSize);
+  if (count == 0)
+    return result;
+  if (view->isContiguous()) {
+    std::memcpy(result.data.data(), view->getData(), count * elementSize);
+    return result;
+  }
+  int64_t rank = view->sizes.size();
+  llvm::SmallVector<int64_t> position(rank, 0);
+  for (int64_t linear = 0; linear < count; ++linear) {
+    int64_t element = view->offset;
+    for (int64_t dim = 0; dim < rank; ++dim)
+      element += position[dim] * view->strides[dim];
+    std::memcpy(result.data.data() + linear * elementSize,
+                view->aligned + element * elementSize, elementSize);
+    for (int64_t dim = rank - 1; dim >= 0; --dim) {
+      if (++position[dim] < view->sizes[dim])
+        break;
+      position[dim] = 0;
+    }
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// JitFunction
+//===----------------------------------------------------------------------===//
+
+JitFunction::JitFunction(EntryPoint entry, bool ownsResults)
+    : entry(std::move(entry)), ownsResults(ownsResults) {}
+
+JitFunction::~JitFunction() = default;
+
+llvm::Expected<std::unique_ptr<JitFunction>>
+JitFunction::create(ModuleOp lowered, EntryPoint entry,
+                    const JitOptions &options) {
+  if (options.optLevel > 3)
+    return makeError("the optimization level must be between 0 and 3");
+  // Idempotent; a pass that JITs cannot count on its tool to have done it.
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::unique_ptr<JitFunction> function(
+      new JitFunction(std::move(entry), options.ownsResults));
+  function->transformer =
+      makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
+                                /*targetMachine=*/nullptr);
+  llvm::SmallVector<llvm::StringRef> libs(options.sharedLibPaths.begin(),
+                                          options.sharedLibPaths.end());
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = function->transformer;
+  engineOptions.jitCodeGenOptLevel =
+      options.optLevel == 0   ? llvm::CodeGenOptLevel::None
+      : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+      : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                              : llvm::CodeGenOptLevel::Aggressive;
+  engineOptions.sharedLibPaths = libs;
+  auto engine = ExecutionEngine::create(lowered, engineOptions);
+  if (!engine)
+    return engine.takeError();
+  function->engine = std::move(*engine);
+  function->engine->initialize();
+  auto packed =
+      function->engine->lookupPacked("_mlir_ciface_" + function->entry.name);
+  if (!packed)
+    return packed.takeError();
+  function->packed = *packed;
+  return function;
+}
+
+llvm::Expected<CallResults>
+JitFunction::call(llvm::ArrayRef<ArgumentBuffer> arguments) {
+  if (arguments.size() != entry.inputs.size())
+    return makeError("@" + entry.name + " takes " +
+                     llvm::Twine(entry.inputs.size()) + " arguments, " +
+                     llvm::Twine(arguments.size()) + " given");
+  llvm::SmallVector<MemRefDescriptor> descriptors;
+  for (const ArgumentBuffer &argument : arguments)
+    descriptors.push_back(makeDescriptor(argument.data, argument.shape));
+
+  // The packed wrapper of _mlir_ciface_NAME takes the address of each
+  // parameter; every parameter is itself a pointer: first the result block
+  // (when there are results), then one descriptor per argument.
+  CallResults results(entry.results, ownsResults);
+  llvm::SmallVector<void *> parameters;
+  if (!entry.results.empty())
+    parameters.push_back(results.getBlock());
+  for (MemRefDescriptor &descriptor : descriptors)
+    parameters.push_back(descriptor.data());
+  llvm::SmallVector<void *> packedArgs;
+  for (void *&parameter : parameters)
+    packedArgs.push_back(&parameter);
+  packed(packedArgs.data());
+  return std::move(results);
+}
+
+} // namespace myquant

@@ -1,0 +1,234 @@
+"""The VNNI kernels of convert-myquant-to-vnni against the independent numpy
+reference (python/myquant/reference.py), and the generic lowering on the
+same cases.
+
+Random myquant.conv2d / myquant.matmul ops with explicit rescales cover the
+kernel's edges: K not a multiple of 4, channel counts that are not a
+multiple of the vector width, partial pixel tiles, several channel tiles,
+strides, dilations, asymmetric padding, NCHW and NHWC, int8 and uint8
+activations and results, per-tensor and per-channel weights, both
+roundings with shifts from 0 to 62 (gemmlowp left shifts that saturate
+included), clamps, a bias at the int32 accumulator bound (which must fall
+back to the generic lowering) and dense_resource weights.
+
+Run: /usr/bin/python3 -m pytest -q python/tests/test_vnni_kernels.py
+(MYQUANT_BUILD_DIR selects the build)."""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from myquant import reference as R
+
+from test_end_to_end import TARGETS, _cpu_flags
+
+NUM_CASES = 40
+INT32_MAX = 2**31 - 1
+
+
+def _hex(a):
+    return '"0x' + np.ascontiguousarray(a).tobytes().hex().upper() + '"'
+
+
+def _act_type(signed, scale, zp):
+    return f"!quant.uniform<{'i8' if signed else 'u8'}:f32, {scale}:{zp}>"
+
+
+def _weight_type(per_channel, axis, count, rng):
+    if per_channel:
+        scales = ", ".join(f"{s:.6g}" for s in rng.uniform(0.001, 0.02,
+                                                            count))
+        return f"!quant.uniform<i8<-127:127>:f32:{axis}, {{{scales}}}>"
+    return "!quant.uniform<i8<-127:127>:f32, 0.01>"
+
+
+def _tensor(shape, elt):
+    return f"tensor<{'x'.join(str(d) for d in shape)}x{elt}>"
+
+
+class Case:
+    """One random op: MLIR text, input, reference output."""
+
+    def __init__(self, seed):
+        rng = np.random.default_rng(1000 + seed)
+        self.seed = seed
+        self.kind = "conv" if seed % 3 != 2 else "matmul"
+        self.rounding = "gemmlowp" if seed % 2 else "single"
+        signed_in = seed % 5 != 3
+        signed_out = seed % 7 != 4
+        per_channel = seed % 4 != 1
+        resource = seed % 6 == 5
+        qmin_in, qmax_in = (-128, 127) if signed_in else (0, 255)
+        qmin_out, qmax_out = (-128, 127) if signed_out else (0, 255)
+        zx = int(rng.integers(qmin_in, qmax_in + 1))
+        zo = int(rng.integers(qmin_out, qmax_out + 1))
+        if rng.random() < 0.3:
+            lo = int(rng.integers(qmin_out, zo + 1))
+            hi = int(rng.integers(max(lo, zo), qmax_out + 1))
+        else:
+            lo, hi = qmin_out, qmax_out
+        self.clamp = (lo, hi)
+
+        if self.kind == "conv":
+            self.layout = "nhwc" if seed % 4 == 3 else "nchw"
+            n = int(rng.integers(1, 3))
+            c = int(rng.choice([1, 3, 4, 5, 8, 13, 32]))
+            f = int(rng.choice([1, 4, 10, 16, 17, 33, 64, 80]))
+            kh, kw = (int(v) for v in rng.choice([1, 2, 3, 5], 2))
+            sh, sw = (int(v) for v in rng.choice([1, 1, 2, 3], 2))
+            dh, dw = (int(v) for v in rng.choice([1, 1, 2], 2))
+            pad = [int(v) for v in rng.integers(0, 3, 4)]
+            h = int(rng.integers(max(1, dh * (kh - 1) + 1 - pad[0] - pad[2]),
+                                 14))
+            w = int(rng.integers(max(1, dw * (kw - 1) + 1 - pad[1] - pad[3]),
+                                 30))
+            x = rng.integers(qmin_in, qmax_in + 1, (n, c, h, w))
+            wq = rng.integers(-127, 128, (f, c, kh, kw))
+            k = c * kh * kw
+            channels = f
+        else:
+            self.transpose = bool(seed % 4 == 0)
+            m = int(rng.integers(1, 40))
+            k = int(rng.choice([1, 3, 4, 7, 16, 64, 130]))
+            channels = int(rng.choice([1, 5, 10, 16, 31, 64, 100]))
+            x = rng.integers(qmin_in, qmax_in + 1, (m, k))
+            wq = rng.integers(-127, 128, (k, channels))
+
+        bias = rng.integers(-3000, 3000, channels)
+        # Weight sums per output channel, for the accumulator bound.
+        wsum = (np.abs(wq).reshape(channels, -1).sum(axis=1)
+                if self.kind == "conv"
+                else np.abs(wq).sum(axis=0))
+        if seed == 7:
+            # One channel beyond NumericSpec's int32 bound: the kernel must
+            # leave this op to the generic lowering (same results).
+            bias[0] = INT32_MAX - 255 * int(wsum[0]) + 1
+        self.fallback = seed == 7
+
+        # Multipliers: shifts around the accumulator's magnitude, plus
+        # extreme ones.
+        nres = channels if per_channel else 1
+        typical = 127.0 * 100 * np.sqrt(k) + 1
+        base = int(np.clip(np.round(np.log2(typical / 40)) + 31, 0, 62))
+        m0s = rng.integers(2**30, 2**31, nres)
+        shifts = np.clip(base + rng.integers(-3, 4, nres), 0, 62)
+        extremes = [0, 1, 15, 30, 31, 32, 40, 62]
+        for i in range(nres):
+            if rng.random() < 0.15:
+                shifts[i] = extremes[int(rng.integers(len(extremes)))]
+        if rng.random() < 0.2:
+            m0s[0] = 1  # tiny multiplier
+
+        rescale = (f"#myquant.rescale<multiplier = "
+                   f"[{', '.join(str(int(v)) for v in m0s)}], shift = "
+                   f"[{', '.join(str(int(v)) for v in shifts)}], "
+                   f"rounding = {self.rounding}>")
+        clamp = f"#myquant.clamp<{lo}, {hi}>"
+        qx = _act_type(signed_in, 0.05, zx)
+        qy = _act_type(signed_out, 0.1, zo)
+        store = np.int8 if signed_in else np.uint8
+
+        if self.kind == "conv":
+            if self.layout == "nchw":
+                xin, wconst, axis = x, wq, 0
+            else:
+                xin = x.transpose(0, 2, 3, 1)
+                wconst, axis = wq.transpose(2, 3, 1, 0), 3
+            oh = (h + pad[0] + pad[2] - dh * (kh - 1) - 1) // sh + 1
+            ow = (w + pad[1] + pad[3] - dw * (kw - 1) - 1) // sw + 1
+            out_shape = ((n, f, oh, ow) if self.layout == "nchw"
+                         else (n, oh, ow, f))
+            attrs = (f"strides = array<i64: {sh}, {sw}>, padding = "
+                     f"array<i64: {', '.join(map(str, pad))}>, dilations = "
+                     f"array<i64: {dh}, {dw}>, groups = 1 : i64, layout = "
+                     f"#myquant<layout {self.layout}>")
+            fn = R.conv2d_nchw if self.layout == "nchw" else R.conv2d_nhwc
+            wref = wq if self.layout == "nchw" else wconst
+            self.want = fn(xin, zx, wref, bias, m0s, shifts, zo, lo, hi,
+                           stride=(sh, sw), padding=pad,
+                           dilation=(dh, dw), rounding=self.rounding)
+            op = "myquant.conv2d"
+        else:
+            wconst = wq.T if self.transpose else wq
+            axis = 0 if self.transpose else 1
+            xin = x
+            out_shape = (x.shape[0], channels)
+            attrs = "transpose_rhs" if self.transpose else ""
+            self.want = R.matmul(x, zx, wconst, 0, bias, m0s, shifts, zo, lo,
+                                 hi, transpose_rhs=self.transpose,
+                                 rounding=self.rounding)
+            op = "myquant.matmul"
+
+        self.x = np.ascontiguousarray(xin.astype(store)).view(np.int8)
+        self.want = np.asarray(self.want).astype(
+            np.int8 if signed_out else np.uint8).view(np.int8)
+        wconst = np.ascontiguousarray(wconst.astype(np.int8))
+        qw = _weight_type(per_channel, axis, channels, rng)
+        xt, wt = _tensor(xin.shape, "i8"), _tensor(wconst.shape, "i8")
+        yt = _tensor(out_shape, "i8")
+        bt = _tensor((channels,), "i32")
+        if resource:
+            wlit = "dense_resource<w>"
+            blob = "0x01000000" + wconst.tobytes().hex().upper()
+            tail = ('{-#\n  dialect_resources: {\n    builtin: {\n      w: "'
+                    + blob + '"\n    }\n  }\n#-}\n')
+        else:
+            wlit, tail = f"dense<{_hex(wconst)}>", ""
+        sep = ", " if attrs else ""
+        self.mlir = f"""
+func.func @f(%x: {xt}) -> {yt} {{
+  %xq = quant.scast %x : {xt} to {_tensor(xin.shape, qx)}
+  %wi = arith.constant {wlit} : {wt}
+  %w = quant.scast %wi : {wt} to {_tensor(wconst.shape, qw)}
+  %b = arith.constant dense<[{', '.join(str(int(v)) for v in bias)}]> : {bt}
+  %y = {op} %xq, %w, %b {{{attrs}{sep}rescale = {rescale}, clamp = {clamp}}}
+      : ({_tensor(xin.shape, qx)}, {_tensor(wconst.shape, qw)}, {bt})
+      -> {_tensor(out_shape, qy)}
+  %yi = quant.scast %y : {_tensor(out_shape, qy)} to {yt}
+  return %yi : {yt}
+}}
+""" + tail
+
+
+def _run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, f"$ {' '.join(cmd)}\n{p.stderr[:3000]}"
+    return p.stdout
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+@pytest.mark.parametrize("seed", range(NUM_CASES))
+def test_kernel_bit_exact(seed, target, toolchain, workdir):
+    missing = TARGETS[target] - _cpu_flags()
+    if missing:
+        pytest.skip(f"this CPU lacks {' '.join(sorted(missing))}")
+    case = Case(seed)
+    src = os.path.join(workdir, "op.mlir")
+    with open(src, "w") as f:
+        f.write(case.mlir)
+    # The target's kernels, then the generic lowering of the rest (so that
+    # myquant-run's default target does not matter).
+    lowered = _run([toolchain.opt, src,
+                    f"--convert-myquant-to-vnni=target={target}",
+                    "--convert-myquant-to-linalg"])
+    took_kernel = "vector.multi_reduction" in lowered
+    assert took_kernel == (target != "generic" and not case.fallback), \
+        f"case {seed}: kernel path taken: {took_kernel}"
+    with open(src, "w") as f:
+        f.write(lowered)
+    xin = os.path.join(workdir, "x.npy")
+    out = os.path.join(workdir, "y.npy")
+    np.save(xin, case.x)
+    _run([toolchain.run_tool, src, "--function=f", f"--input={xin}",
+          f"--output={out}"])
+    got = np.load(out)
+    assert got.shape == case.want.shape
+    if not np.array_equal(got, case.want):
+        diff = np.argwhere(got != case.want)
+        where = ", ".join(f"{tuple(int(t) for t in i)}: {got[tuple(i)]} "
+                          f"vs {case.want[tuple(i)]}" for i in diff[:6])
+        pytest.fail(f"case {seed} ({case.kind}, {target}, {case.rounding}): "
+                    f"{len(diff)} of {got.size} differ from the reference: "
+                    f"{where}", pytrace=False)

@@ -1,0 +1,138 @@
+// RUN: myquant-opt %s --split-input-file --convert-myquant-to-vnni=target=avx512-vnni | FileCheck %s
+// RUN: myquant-opt %s --split-input-file --convert-myquant-to-vnni=target=avx-vnni | FileCheck %s --check-prefix=AVX
+// RUN: myquant-opt %s --split-input-file --convert-myquant-to-vnni=target=generic | FileCheck %s --check-prefix=GENERIC
+// RUN: not myquant-opt %s --split-input-file --convert-myquant-to-vnni=target=avx-512 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: error: unknown target 'avx-512' (expected generic, avx512-vnni, avx512-vnni-256, avx-vnni or host)
+
+!qx = !quant.uniform<i8:f32, 0.1:3>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// K = 3 is padded to 4 with zero weights; N = 2 to the 16 lanes of a zmm.
+// The weights are packed [K/4][N][4]: column n holds w[0..3][n].
+// The accumulator starts at bias - (zx + 128) * colsum(w):
+// 10 - 131 * (1 + 3 + 5) = -1169 and 20 - 131 * (2 + 4 - 6) = 20.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME:    target_features = #llvm.target_features<["+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"]>
+// CHECK:         %[[X:.*]] = quant.scast %{{.*}} : tensor<2x3x!quant.uniform<i8:f32, 1.000000e-01:3>> to tensor<2x3xi8>
+// CHECK:         tensor.pad %[[X]] low[0, 0] high[0, 1]
+// CHECK:         arith.constant dense<{{\[\[}}1, 3, 5, 0, 2, 4, -6, 0, 0, 0, {{.*}}]]> : tensor<1x64xi8>
+// CHECK:         arith.constant dense<[-1169, 20, 0, {{.*}}]> : tensor<16xi32>
+// Multiplier, shift and 2^(shift - 1), per (padded) channel.
+// CHECK:         arith.constant dense<1073741824> : tensor<16xi32>
+// CHECK:         arith.constant dense<33> : tensor<16xi64>
+// CHECK:         arith.constant dense<4294967296> : tensor<16xi64>
+// Signed activations are flipped to u8 by xor 0x80.
+// CHECK:         %[[FLIP:.*]] = arith.constant dense<-128> : vector<64xi8>
+// CHECK:         scf.for
+// CHECK:           vector.transfer_read %{{.*}} : tensor<1x64xi8>, vector<64xi8>
+// CHECK:           vector.transfer_read %{{.*}} : tensor<1x1x2x4xi8>, vector<4xi8>
+// CHECK:           vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// CHECK:           arith.xori %{{.*}}, %[[FLIP]] : vector<64xi8>
+// CHECK:           arith.extui %{{.*}} : vector<64xi8> to vector<64xi32>
+// CHECK:           arith.extsi %{{.*}} : vector<64xi8> to vector<64xi32>
+// CHECK:           vector.shape_cast %{{.*}} : vector<64xi32> to vector<16x4xi32>
+// CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x4xi32> to vector<16xi32>
+// The epilogue requantizes the registers: clamp bounds lo - zo, hi - zo.
+// CHECK:         arith.shrsi %{{.*}} : vector<16xi64>
+// CHECK:         arith.maxsi %{{.*}}, %{{.*}} : vector<16xi64>
+// CHECK:         arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
+// Two output channels: masked stores.
+// CHECK:         vector.transfer_write %{{.*}} : vector<16xi8>, tensor<1x1x2x2xi8>
+// CHECK-NOT:     in_bounds
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : tensor<1x1x2x2xi8> into tensor<2x2xi8>
+// CHECK:         quant.scast %{{.*}} : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8:f32, 2.000000e-01:-5>>
+// CHECK-NOT:     myquant.matmul
+// AVX-LABEL:   func.func @matmul(
+// AVX-SAME:      target_features = #llvm.target_features<["+avx2", "+avxvnni"]>
+// AVX:           arith.constant dense<[-1169, 20, 0, 0, 0, 0, 0, 0]> : tensor<8xi32>
+// AVX:           vector.multi_reduction <add>, %{{.*}} [1] : vector<8x4xi32> to vector<8xi32>
+// GENERIC-LABEL: func.func @matmul(
+// GENERIC-NOT:     target_features
+// GENERIC:         myquant.matmul
+func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
+  %wi = arith.constant dense<[[1, 2], [3, 4], [5, -6]]> : tensor<3x2xi8>
+  %w = quant.scast %wi : tensor<3x2xi8> to tensor<3x2x!qw>
+  %b = arith.constant dense<[10, 20]> : tensor<2xi32>
+  %y = myquant.matmul %x, %w, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x3x!qx>, tensor<3x2x!qw>, tensor<2xi32>) -> tensor<2x2x!qy>
+  return %y : tensor<2x2x!qy>
+}
+
+// -----
+
+!qx = !quant.uniform<u8:f32, 0.1:100>
+!qw = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02}>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// NCHW: the input is padded with its zero point (and to 4 channels), then
+// transposed to NHWC; the NHWC result is transposed back. Unsigned input: no
+// flip, and the accumulator starts at bias - zx * sum(w) = -100 * sum(w).
+// CHECK-LABEL: func.func @conv_nchw_u8(
+// CHECK:         %[[ZX:.*]] = arith.constant 100 : i8
+// CHECK:         %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 2, 1, 1]
+// CHECK:           tensor.yield %[[ZX]] : i8
+// CHECK:         } : tensor<1x2x4x4xi8> to tensor<1x4x6x6xi8>
+// CHECK:         linalg.transpose ins(%[[PAD]] : tensor<1x4x6x6xi8>) outs(%{{.*}} : tensor<1x6x6x4xi8>) permutation = [0, 2, 3, 1]
+// CHECK:         arith.constant dense<{{.*}}> : tensor<9x64xi8>
+// CHECK:         arith.constant dense<[-1700, 400, 0, {{.*}}]> : tensor<16xi32>
+// Per-channel multipliers and shifts, padded with the last channel's.
+// CHECK:         arith.constant dense<[1073741824, 1610612736, 1610612736, {{.*}}]> : tensor<16xi32>
+// CHECK-NOT:     arith.xori
+// CHECK:         vector.multi_reduction
+// CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x4x4x2xi8>) outs(%{{.*}} : tensor<1x2x4x4xi8>) permutation = [0, 3, 1, 2]
+// CHECK-NOT:     myquant.conv2d
+func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
+  %wi = arith.constant dense<[[[[1, 1, 1], [1, 1, 1], [1, 1, 1]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]]], [[[1, 0, 0], [0, 0, 0], [0, 0, 0]], [[-1, 0, 0], [0, 0, 0], [0, 0, 0]]]]> : tensor<2x2x3x3xi8>
+  %w = quant.scast %wi : tensor<2x2x3x3xi8> to tensor<2x2x3x3x!qw>
+  %b = arith.constant dense<[100, 400]> : tensor<2xi32>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824, 1610612736], shift = [36, 37], rounding = gemmlowp>} : (tensor<1x2x4x4x!qx>, tensor<2x2x3x3x!qw>, tensor<2xi32>) -> tensor<1x2x4x4x!qy>
+  return %y : tensor<1x2x4x4x!qy>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// NHWC with 4 channels and no padding: the input is used as is. 16 output
+// channels fill the zmm exactly: unmasked stores.
+// CHECK-LABEL: func.func @conv_nhwc(
+// CHECK-NOT:     tensor.pad
+// CHECK-NOT:     linalg.transpose
+// CHECK:         vector.multi_reduction
+// CHECK:         vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<1x3x3x16xi8>
+// CHECK-NOT:     linalg.transpose
+func.func @conv_nhwc(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
+  %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  return %y : tensor<1x3x3x16x!qy>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// Left to convert-myquant-to-linalg: grouped convolutions, activation x
+// activation matmuls, and channels whose accumulator could leave int32.
+// CHECK-LABEL: func.func @unsupported(
+// CHECK-NOT:     target_features
+// CHECK:         myquant.conv2d
+// CHECK:         myquant.matmul
+// CHECK:         myquant.matmul
+func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<4x3x!qw>) -> (tensor<1x4x5x5x!qy>, tensor<2x3x!qy>, tensor<2x3x!qy>) {
+  %wi = arith.constant dense<1> : tensor<4x2x3x3xi8>
+  %w = quant.scast %wi : tensor<4x2x3x3xi8> to tensor<4x2x3x3x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x5x5x!qx>, tensor<4x2x3x3x!qw>) -> tensor<1x4x5x5x!qy>
+  %m = myquant.matmul %a, %c {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x4x!qx>, tensor<4x3x!qw>) -> tensor<2x3x!qy>
+  // 255 * (4 * 127) + 2147360000 > 2^31 - 1.
+  %ci = arith.constant dense<127> : tensor<4x3xi8>
+  %cq = quant.scast %ci : tensor<4x3xi8> to tensor<4x3x!qw>
+  %b = arith.constant dense<2147360000> : tensor<3xi32>
+  %o = myquant.matmul %a, %cq, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x4x!qx>, tensor<4x3x!qw>, tensor<3xi32>) -> tensor<2x3x!qy>
+  return %y, %m, %o : tensor<1x4x5x5x!qy>, tensor<2x3x!qy>, tensor<2x3x!qy>
+}

@@ -1,0 +1,55 @@
+// RUN: myquant-opt %s --split-input-file --myquant-lower-vnni-dot | FileCheck %s
+
+// CHECK-LABEL: func.func @zmm(
+// CHECK-SAME:    %[[ACC:.*]]: vector<16xi32>, %[[A:.*]]: vector<64xi8>, %[[W:.*]]: vector<64xi8>
+// CHECK-NEXT:    %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[ACC]], %[[A]], %[[W]]) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK-NEXT:    return %[[R]]
+func.func @zmm(%acc: vector<16xi32>, %a: vector<64xi8>, %w: vector<64xi8>) -> vector<16xi32> attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vnni"]>} {
+  %ua = arith.extui %a : vector<64xi8> to vector<64xi32>
+  %sw = arith.extsi %w : vector<64xi8> to vector<64xi32>
+  %p = arith.muli %sw, %ua : vector<64xi32>
+  %g = vector.shape_cast %p : vector<64xi32> to vector<16x4xi32>
+  %r = vector.multi_reduction <add>, %g, %acc [1] : vector<16x4xi32> to vector<16xi32>
+  return %r : vector<16xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @ymm(
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+func.func @ymm(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>) -> vector<8xi32> attributes {target_features = #llvm.target_features<["+avx2", "+avxvnni"]>} {
+  %ua = arith.extui %a : vector<32xi8> to vector<32xi32>
+  %sw = arith.extsi %w : vector<32xi8> to vector<32xi32>
+  %p = arith.muli %ua, %sw : vector<32xi32>
+  %g = vector.shape_cast %p : vector<32xi32> to vector<8x4xi32>
+  %r = vector.multi_reduction <add>, %g, %acc [1] : vector<8x4xi32> to vector<8xi32>
+  return %r : vector<8xi32>
+}
+
+// -----
+
+// Without the target features, or with both operands signed, the pattern
+// stays (it is exact on any target).
+// CHECK-LABEL: func.func @no_features(
+// CHECK-NOT:     llvm.call_intrinsic
+// CHECK:         vector.multi_reduction
+func.func @no_features(%acc: vector<16xi32>, %a: vector<64xi8>, %w: vector<64xi8>) -> vector<16xi32> {
+  %ua = arith.extui %a : vector<64xi8> to vector<64xi32>
+  %sw = arith.extsi %w : vector<64xi8> to vector<64xi32>
+  %p = arith.muli %ua, %sw : vector<64xi32>
+  %g = vector.shape_cast %p : vector<64xi32> to vector<16x4xi32>
+  %r = vector.multi_reduction <add>, %g, %acc [1] : vector<16x4xi32> to vector<16xi32>
+  return %r : vector<16xi32>
+}
+
+// CHECK-LABEL: func.func @signed_signed(
+// CHECK-NOT:     llvm.call_intrinsic
+// CHECK:         vector.multi_reduction
+func.func @signed_signed(%acc: vector<16xi32>, %a: vector<64xi8>, %w: vector<64xi8>) -> vector<16xi32> attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vnni"]>} {
+  %ua = arith.extsi %a : vector<64xi8> to vector<64xi32>
+  %sw = arith.extsi %w : vector<64xi8> to vector<64xi32>
+  %p = arith.muli %ua, %sw : vector<64xi32>
+  %g = vector.shape_cast %p : vector<64xi32> to vector<16x4xi32>
+  %r = vector.multi_reduction <add>, %g, %acc [1] : vector<16x4xi32> to vector<16xi32>
+  return %r : vector<16xi32>
+}
