@@ -99,6 +99,31 @@ def dw_separable(batch, seed=2):
     return m
 
 
+def conv_chain(depth, seed=0):
+    """`depth` 3x3 16 -> 16 convolutions + relu on 16 x 8 x 8 (compile
+    time)."""
+    rng = np.random.default_rng(seed)
+    m = Model((1, 16, 8, 8))
+    for _ in range(depth):
+        m.add(_conv(rng, 16, 16, 3, padding=1))
+        m.add(Relu())
+    return m
+
+
+def resnet50_sized(seed=0):
+    """About ResNet-50's parameter count (~24M): 3x3 512 -> 512
+    convolutions on 7 x 7, then a 1000-way classifier (compile time)."""
+    rng = np.random.default_rng(seed)
+    m = Model((1, 512, 7, 7))
+    for _ in range(10):
+        m.add(_conv(rng, 512, 512, 3, padding=1))
+        m.add(Relu())
+    m.add(GlobalAvgPool())
+    m.add(Flatten())
+    m.add(_linear(rng, 1000, 512))
+    return m
+
+
 MODELS = {"small_cnn": small_cnn, "residual_cnn": residual_cnn,
           "dw_separable": dw_separable}
 

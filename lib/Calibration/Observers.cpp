@@ -234,9 +234,8 @@ BinRange selectMSE(const Histogram &histogram, size_t levels) {
 // Entropy (TensorRT)
 //===----------------------------------------------------------------------===//
 
-double computeEntropyDivergence(const Histogram &absHistogram, size_t bins,
-                                size_t levels) {
-  const std::vector<uint64_t> &counts = absHistogram.getCounts();
+static double divergenceOfCounts(const std::vector<uint64_t> &counts,
+                                 size_t bins, size_t levels) {
   std::vector<double> reference(counts.begin(), counts.begin() + bins);
   double outliers = std::accumulate(counts.begin() + bins, counts.end(), 0.0);
   reference.back() += outliers;
@@ -279,21 +278,30 @@ double computeEntropyDivergence(const Histogram &absHistogram, size_t bins,
   return divergence;
 }
 
-size_t selectEntropyBins(const Histogram &absHistogram, size_t levels,
-                         size_t firstCandidate) {
-  size_t bins = absHistogram.getNumBins();
+double computeEntropyDivergence(const Histogram &absHistogram, size_t bins,
+                                size_t levels) {
+  return divergenceOfCounts(absHistogram.getCounts(), bins, levels);
+}
+
+static size_t selectBinsOfCounts(const std::vector<uint64_t> &counts,
+                                 size_t levels, size_t firstCandidate) {
+  size_t bins = counts.size();
   size_t best = bins;
   double bestDivergence = std::numeric_limits<double>::infinity();
   for (size_t candidate = std::max<size_t>(firstCandidate, 1);
        candidate <= bins; ++candidate) {
-    double divergence =
-        computeEntropyDivergence(absHistogram, candidate, levels);
+    double divergence = divergenceOfCounts(counts, candidate, levels);
     if (divergence <= bestDivergence) {
       bestDivergence = divergence;
       best = candidate;
     }
   }
   return best;
+}
+
+size_t selectEntropyBins(const Histogram &absHistogram, size_t levels,
+                         size_t firstCandidate) {
+  return selectBinsOfCounts(absHistogram.getCounts(), levels, firstCandidate);
 }
 
 //===----------------------------------------------------------------------===//
@@ -397,8 +405,17 @@ std::optional<TensorStats> TensorObserver::finish() const {
   } else {
     // The threshold of |x|, applied to each side that has values beyond
     // it, then widened to the bins of the signed histogram.
-    double threshold = absHistogram->getEdge(selectEntropyBins(
-        *absHistogram, options.entropyLevels, options.entropyLevels));
+    // As NVIDIA's calibrator does, the zero bin counts like its neighbour:
+    // the exact zeros of a relu would otherwise dominate the divergence and
+    // pull the threshold far in. A tensor without negative values spends
+    // all 256 levels on [0, T].
+    std::vector<uint64_t> counts = absHistogram->getCounts();
+    if (counts.size() > 1)
+      counts[0] = counts[1];
+    size_t levels =
+        min >= 0 ? 2 * options.entropyLevels : options.entropyLevels;
+    double threshold =
+        absHistogram->getEdge(selectBinsOfCounts(counts, levels, levels));
     bins = {histogram->getBin(std::max(min, -threshold)),
             histogram->getBin(std::min(max, threshold))};
   }

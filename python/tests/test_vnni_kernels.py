@@ -2,8 +2,8 @@
 reference (python/myquant/reference.py), and the generic lowering on the
 same cases.
 
-Random myquant.conv2d / myquant.matmul ops with explicit rescales cover the
-kernel's edges: K not a multiple of 4, channel counts that are not a
+Random myquant.conv2d (dense and depthwise) / myquant.matmul ops with
+explicit rescales cover the kernels' edges: K not a multiple of 4, channel counts that are not a
 multiple of the vector width, partial pixel tiles, several channel tiles,
 strides, dilations, asymmetric padding, NCHW and NHWC, int8 and uint8
 activations and results, per-tensor and per-channel weights, both
@@ -24,7 +24,7 @@ from myquant import reference as R
 
 from test_end_to_end import TARGETS, _cpu_flags
 
-NUM_CASES = 40
+NUM_CASES = 48
 INT32_MAX = 2**31 - 1
 
 
@@ -54,7 +54,8 @@ class Case:
     def __init__(self, seed):
         rng = np.random.default_rng(1000 + seed)
         self.seed = seed
-        self.kind = "conv" if seed % 3 != 2 else "matmul"
+        self.kind = ("matmul" if seed % 3 == 2 else
+                     "depthwise" if seed % 5 == 1 else "conv")
         self.rounding = "gemmlowp" if seed % 2 else "single"
         signed_in = seed % 5 != 3
         signed_out = seed % 7 != 4
@@ -71,11 +72,14 @@ class Case:
             lo, hi = qmin_out, qmax_out
         self.clamp = (lo, hi)
 
-        if self.kind == "conv":
+        if self.kind != "matmul":
             self.layout = "nhwc" if seed % 4 == 3 else "nchw"
             n = int(rng.integers(1, 3))
             c = int(rng.choice([1, 3, 4, 5, 8, 13, 32]))
             f = int(rng.choice([1, 4, 10, 16, 17, 33, 64, 80]))
+            groups = 1
+            if self.kind == "depthwise":
+                c = f = groups = int(rng.choice([1, 7, 16, 24, 40]))
             kh, kw = (int(v) for v in rng.choice([1, 2, 3, 5], 2))
             sh, sw = (int(v) for v in rng.choice([1, 1, 2, 3], 2))
             dh, dw = (int(v) for v in rng.choice([1, 1, 2], 2))
@@ -85,8 +89,8 @@ class Case:
             w = int(rng.integers(max(1, dw * (kw - 1) + 1 - pad[1] - pad[3]),
                                  30))
             x = rng.integers(qmin_in, qmax_in + 1, (n, c, h, w))
-            wq = rng.integers(-127, 128, (f, c, kh, kw))
-            k = c * kh * kw
+            wq = rng.integers(-127, 128, (f, c // groups, kh, kw))
+            k = c // groups * kh * kw
             channels = f
         else:
             self.transpose = bool(seed % 4 == 0)
@@ -99,7 +103,7 @@ class Case:
         bias = rng.integers(-3000, 3000, channels)
         # Weight sums per output channel, for the accumulator bound.
         wsum = (np.abs(wq).reshape(channels, -1).sum(axis=1)
-                if self.kind == "conv"
+                if self.kind != "matmul"
                 else np.abs(wq).sum(axis=0))
         if seed == 7:
             # One channel beyond NumericSpec's int32 bound: the kernel must
@@ -130,7 +134,7 @@ class Case:
         qy = _act_type(signed_out, 0.1, zo)
         store = np.int8 if signed_in else np.uint8
 
-        if self.kind == "conv":
+        if self.kind != "matmul":
             if self.layout == "nchw":
                 xin, wconst, axis = x, wq, 0
             else:
@@ -142,13 +146,15 @@ class Case:
                          else (n, oh, ow, f))
             attrs = (f"strides = array<i64: {sh}, {sw}>, padding = "
                      f"array<i64: {', '.join(map(str, pad))}>, dilations = "
-                     f"array<i64: {dh}, {dw}>, groups = 1 : i64, layout = "
+                     f"array<i64: {dh}, {dw}>, groups = {groups} : i64, "
+                     f"layout = "
                      f"#myquant<layout {self.layout}>")
             fn = R.conv2d_nchw if self.layout == "nchw" else R.conv2d_nhwc
             wref = wq if self.layout == "nchw" else wconst
             self.want = fn(xin, zx, wref, bias, m0s, shifts, zo, lo, hi,
                            stride=(sh, sw), padding=pad,
-                           dilation=(dh, dw), rounding=self.rounding)
+                           dilation=(dh, dw), groups=groups,
+                           rounding=self.rounding)
             op = "myquant.conv2d"
         else:
             wconst = wq.T if self.transpose else wq
@@ -213,7 +219,7 @@ def test_kernel_bit_exact(seed, target, toolchain, workdir):
     lowered = _run([toolchain.opt, src,
                     f"--convert-myquant-to-vnni=target={target}",
                     "--convert-myquant-to-linalg"])
-    took_kernel = "vector.multi_reduction" in lowered
+    took_kernel = "vector.transfer_write" in lowered
     assert took_kernel == (target != "generic" and not case.fallback), \
         f"case {seed}: kernel path taken: {took_kernel}"
     with open(src, "w") as f:

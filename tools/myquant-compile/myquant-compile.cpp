@@ -11,17 +11,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "myquant/InitAll.h"
+#include "myquant/Pipelines/Driver.h"
 #include "myquant/Pipelines/EntryPoint.h"
 #include "myquant/Pipelines/Pipelines.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -394,31 +389,17 @@ int main(int argc, char **argv) {
     return fail("--shared and --emit-llvm cannot be combined");
 
   DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  myquant::registerAllDialects(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
+  registerDriverDialects(registry);
   MLIRContext context(registry);
-
-  std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> file =
-      openInputFile(inputFilename, &errorMessage);
-  if (!file)
-    return fail(errorMessage);
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return fail("cannot parse " + inputFilename);
-
-  if (llvm::Error error = checkEntryPointDefined(*module, functionName))
-    return fail(std::move(error));
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
-  if (failed(lowerToLLVM(*module, lowerOptions)))
-    return fail("cannot lower " + inputFilename + " to the LLVM dialect");
+  llvm::Expected<OwningOpRef<ModuleOp>> loaded = loadAndLower(
+      context, sourceMgr, inputFilename, functionName, lowerOptions);
+  if (!loaded)
+    return fail(loaded.takeError());
+  OwningOpRef<ModuleOp> module = std::move(*loaded);
   if (!headerFilename.empty()) {
     llvm::Expected<EntryPoint> entry = getEntryPoint(*module, functionName);
     if (!entry)
@@ -434,6 +415,7 @@ int main(int argc, char **argv) {
     return fail("cannot translate " + inputFilename + " to LLVM IR");
 
   if (emitLLVM) {
+    std::string errorMessage;
     std::unique_ptr<llvm::ToolOutputFile> output =
         openOutputFile(outputFilename, &errorMessage);
     if (!output)

@@ -275,14 +275,16 @@ TEST(EntropyTest, ClipsAnOutlier) {
   EXPECT_EQ(selectEntropyBins(histogram, 2, 2), 2u);
 }
 
-TEST(EntropyTest, ObserverClipsEachSideAtTheThreshold) {
+TEST(EntropyTest, ObserverCountsTheZeroBinLikeItsNeighbour) {
   ObserverOptions options;
   options.method = Method::Entropy;
   options.bins = 4;
   options.entropyLevels = 2;
   TensorObserver observer(options);
-  // |x| over [0, 4]: 8 values in bin 0, 1.5 in bin 1, -4 in bin 3, the
-  // histogram of ClipsAnOutlier: threshold 2.
+  // |x| over [0, 4]: 8 values in bin 0, 1.5 in bin 1, -4 in bin 3: the
+  // histogram of ClipsAnOutlier, which clips at 2. Counted like bin 1, bin 0
+  // no longer dominates: 1 1 0 1 gives KL 0.0566 at 2 bins, infinity at 3
+  // and 0 at 4, so nothing is clipped.
   std::vector<double> values = {0.5,  0.5,  0.5,  0.5, -0.5,
                                 -0.5, -0.5, -0.5, 1.5, -4.0};
   observer.observeRange(values.data(), values.size());
@@ -290,12 +292,10 @@ TEST(EntropyTest, ObserverClipsEachSideAtTheThreshold) {
   observer.observeHistogram(values.data(), values.size());
   std::optional<TensorStats> stats = observer.finish();
   ASSERT_TRUE(stats);
-  // [max(-4, -2), min(1.5, 2)] = [-2, 1.5], widened to the signed bins of
-  // [-4, 1.5] (width 1.375): -2 is in bin 1, which starts at -2.625. The
-  // signed counts are 1 0 4 5; bin 0 folds into bin 1.
-  EXPECT_DOUBLE_EQ(stats->min, -2.625);
+  // The signed histogram of [-4, 1.5] (bins of width 1.375), unclipped.
+  EXPECT_DOUBLE_EQ(stats->min, -4.0);
   EXPECT_DOUBLE_EQ(stats->max, 1.5);
-  EXPECT_EQ(stats->histogram, (std::vector<uint64_t>{1, 4, 5}));
+  EXPECT_EQ(stats->histogram, (std::vector<uint64_t>{1, 0, 4, 5}));
 }
 
 TEST(EntropyTest, FewerBinsThanCandidatesKeepsTheRange) {

@@ -49,17 +49,23 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     the requantization (`docs/NumericSpec.md`) runs on the registers before
     the int8 result is stored. Convolutions are an implicit GEMM over
     (kh, kw, c) on the zero-point padded NHWC input: no im2col buffer.
-    Results are bit-identical to `convert-myquant-to-linalg`.
+    Depthwise convolutions (`groups` = channels) get a vector kernel of
+    their own (int32 multiply-add over the taps, 16 or 8 channels at a
+    time, the same folded constants and fused requantization). NCHW models
+    run in NHWC between kernels: pools, element-wise ops and channel
+    concatenations fed by kernels move to NHWC as well, and NCHW is rebuilt
+    only where a user needs it. Results are bit-identical to
+    `convert-myquant-to-linalg`.
 
     The dot product is emitted as exact vector arithmetic;
     `myquant-lower-vnni-dot` (part of `myquant-lower-to-llvm`) turns it into
     the intrinsic after bufferization. Functions holding a kernel get the
     target's `target_features`.
 
-    Ops the kernel does not cover are left to `convert-myquant-to-linalg`:
-    grouped and depthwise convolutions, batched or activation x activation
-    matmuls, non-constant weights or bias, weights with a non-zero zero
-    point, and channels whose accumulator bound exceeds int32.
+    Ops the kernels do not cover are left to `convert-myquant-to-linalg`:
+    grouped convolutions other than depthwise, batched or activation x
+    activation matmuls, non-constant weights or bias, weights with a
+    non-zero zero point, and channels whose accumulator bound exceeds int32.
 
     `target`: `generic` (do nothing), `avx512-vnni` (zmm, 16 int32 lanes),
     `avx512-vnni-256` (ymm with the AVX-512 encoding), `avx-vnni` (ymm,

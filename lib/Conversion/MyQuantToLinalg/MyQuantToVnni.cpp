@@ -19,6 +19,9 @@
 //  * a convolution is an implicit GEMM over (kh, kw, c): the input is only
 //    padded with its zero point and, for NCHW, transposed to NHWC; there is
 //    no im2col buffer;
+//  * depthwise convolutions (groups = channels) have a kernel of their own:
+//    no dot product applies, so the widened input is multiplied by int32
+//    weights tap by tap, with the same folded constants and epilogue;
 //  * NCHW models run in NHWC between kernels: pools, element-wise ops and
 //    channel concatenations whose operands come from kernels (directly or
 //    through such ops) move to NHWC too, and NCHW is rebuilt only for the
@@ -33,10 +36,10 @@
 // call has no memory-effect model, which the buffer deallocation passes
 // reject).
 //
-// Ops the kernel does not cover (grouped convolutions, batched or
-// activation x activation matmuls, non-constant weights or bias, weights
-// with a non-zero zero point, accumulators that could leave int32) are left
-// for convert-myquant-to-linalg.
+// Ops the kernels do not cover (grouped convolutions other than depthwise,
+// batched or activation x activation matmuls, non-constant weights or
+// bias, weights with a non-zero zero point, accumulators that could leave
+// int32) are left for convert-myquant-to-linalg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -180,6 +183,8 @@ struct Problem {
   SmallVector<int8_t> packed;
   SmallVector<int32_t> init;
   Epilogue epilogue;
+  // Depthwise: the weights widened to int32, [kh * kw][np].
+  SmallVector<int32_t> taps;
 };
 
 /// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
@@ -325,7 +330,16 @@ public:
   /// channels, padded spatially. Returns the NHWC int8 output.
   Value build(const Problem &p, const Tiling &tiling, Value input);
 
+  /// Emits a depthwise convolution (one filter per channel): `mr` pixels
+  /// of `lanes` channels at a time, int32 multiply-add of the widened input
+  /// and `p.taps`, the same epilogue. `input` is NHWC storage with `np`
+  /// channels, padded spatially.
+  Value buildDepthwise(const Problem &p, int64_t mr, Value input);
+
 private:
+  /// The requantization constants of `p`, as tensors of `np` entries.
+  SmallVector<Value> epilogueConstants(const Problem &p);
+
   /// acc + sum over groups of 4 of u8(a) * s8(w): exactly vpdpbusd.
   Value dot(Value acc, Value a, Value w) {
     auto wide = VectorType::get({4 * lanes}, b.getI32Type());
@@ -409,27 +423,108 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
       b, loc, VectorType::get({lanes}, b.getI8Type()), result);
 }
 
+SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
+  const Epilogue &e = p.epilogue;
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  SmallVector<Value> tensors = {
+      tensorConstant<int32_t>({p.np}, i32, e.multiplier)};
+  if (e.rounding == RoundingMode::Single) {
+    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.shift));
+    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.half));
+  } else {
+    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.leftFactor));
+    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.right));
+    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.mask));
+  }
+  return tensors;
+}
+
+Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+  int64_t taps = p.kh * p.kw;
+  Value weights = tensorConstant<int32_t>({taps, p.np}, i32, p.taps);
+  Value init = tensorConstant<int32_t>({p.np}, i32, p.init);
+  SmallVector<Value> epilogueTensors = epilogueConstants(p);
+  auto accType = VectorType::get({lanes}, i32);
+  auto bytesType = VectorType::get({lanes}, i8);
+  auto i64Type = VectorType::get({lanes}, i64);
+  bool outputInBounds = p.channels % lanes == 0;
+
+  Value output = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{p.batch, p.outH, p.outW, p.channels}, i8);
+  Value zero = index(0), one = index(1);
+  // for n, for oy, for each channel block, for each pixel tile.
+  auto batchLoop =
+      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  Value n = batchLoop.getInductionVar();
+  auto rowLoop = scf::ForOp::create(b, loc, zero, index(p.outH), one,
+                                    batchLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, rowLoop.getResults());
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value oy = rowLoop.getInductionVar();
+  auto blockLoop = scf::ForOp::create(b, loc, zero, index(p.np), index(lanes),
+                                      rowLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, blockLoop.getResults());
+  b.setInsertionPointToStart(blockLoop.getBody());
+  Value channel = blockLoop.getInductionVar();
+  auto pixelLoop = scf::ForOp::create(b, loc, zero, index(p.outW), index(mr),
+                                      blockLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, pixelLoop.getResults());
+  b.setInsertionPointToStart(pixelLoop.getBody());
+  // The last pixel tile of a row is shifted back to end at OW.
+  Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                     index(p.outW - mr));
+  Value y0 = arith::MulIOp::create(b, loc, oy, index(p.sh));
+  Value x0 = arith::MulIOp::create(b, loc, ox0, index(p.sw));
+  SmallVector<Value> accs;
+  Value start = read(init, channel, accType);
+  for (int64_t i = 0; i < mr; ++i)
+    accs.push_back(start);
+  // The taps are unrolled: kh * kw weight vectors, mr pixels each.
+  for (int64_t t = 0; t < taps; ++t) {
+    int64_t i = t / p.kw, j = t % p.kw;
+    Value w = read(weights, {index(t), channel}, accType);
+    Value y = arith::AddIOp::create(b, loc, y0, index(i * p.dh));
+    for (int64_t m = 0; m < mr; ++m) {
+      Value x = arith::AddIOp::create(b, loc, x0, index(m * p.sw + j * p.dw));
+      Value bytes = read(input, {n, y, x, channel}, bytesType);
+      Value wide =
+          p.signedInput
+              ? arith::ExtSIOp::create(b, loc, accType, bytes).getResult()
+              : arith::ExtUIOp::create(b, loc, accType, bytes).getResult();
+      accs[m] = arith::AddIOp::create(b, loc, accs[m],
+                                      arith::MulIOp::create(b, loc, wide, w));
+    }
+  }
+  SmallVector<Value> constants;
+  for (auto [position, tensor] : llvm::enumerate(epilogueTensors))
+    constants.push_back(
+        read(tensor, channel, position == 0 ? accType : i64Type));
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t m = 0; m < mr; ++m) {
+    Value result = requantize(p, accs[m], constants);
+    Value ox = arith::AddIOp::create(b, loc, ox0, index(m));
+    out = vector::TransferWriteOp::create(b, loc, result, out,
+                                          ValueRange{n, oy, ox, channel},
+                                          ArrayRef<bool>{outputInBounds})
+              .getResult();
+  }
+  scf::YieldOp::create(b, loc, out);
+  return batchLoop.getResult(0);
+}
+
 Value KernelBuilder::build(const Problem &p, const Tiling &tiling,
                            Value input) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
   int64_t c4 = p.cp / 4, rows = p.kh * p.kw * c4;
   int64_t mr = tiling.mr, nr = tiling.nr, blocks = p.np / lanes;
-  const Epilogue &e = p.epilogue;
 
   // Constants: packed weights, accumulator init, requantization.
   Value weights = tensorConstant<int8_t>({rows, p.np * 4}, i8, p.packed);
   Value init = tensorConstant<int32_t>({p.np}, i32, p.init);
-  SmallVector<Value> epilogueTensors = {
-      tensorConstant<int32_t>({p.np}, i32, e.multiplier)};
-  if (e.rounding == RoundingMode::Single) {
-    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.shift));
-    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.half));
-  } else {
-    epilogueTensors.push_back(
-        tensorConstant<int64_t>({p.np}, i64, e.leftFactor));
-    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.right));
-    epilogueTensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.mask));
-  }
+  SmallVector<Value> epilogueTensors = epilogueConstants(p);
 
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({4 * lanes}, i8);
@@ -608,6 +703,67 @@ Value padTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
   return tensor::PadOp::create(b, loc, type.clone(shape), input, lo, hi, pad);
 }
 
+/// Pads height and width of an NHWC int8 tensor with `value`: a fill, then
+/// each input row (W * C contiguous bytes) copied with `bytes`-wide vector
+/// transfers. The masked tail of a row reads `value` and may only land in
+/// the row's right padding, so it writes what the padding holds anyway.
+/// (tensor.pad becomes a byte-by-byte loop nest.)
+Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<int64_t> pad, int64_t value, int64_t bytes) {
+  if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> s = type.getShape();
+  int64_t n = s[0], h = s[1], w = s[2], c = s[3];
+  int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3];
+  Type i8 = type.getElementType();
+  Value fillValue =
+      arith::ConstantIntOp::create(b, loc, i8, static_cast<int8_t>(value));
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n, hp, wp, c}, i8);
+  Value filled =
+      linalg::FillOp::create(b, loc, ValueRange{fillValue}, ValueRange{empty})
+          .getResult(0);
+  SmallVector<ReassociationIndices> rows = {{0}, {1}, {2, 3}};
+  Value src = tensor::CollapseShapeOp::create(b, loc, input, rows);
+  Value dst = tensor::CollapseShapeOp::create(b, loc, filled, rows);
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value zero = index(0), one = index(1);
+  auto batchLoop =
+      scf::ForOp::create(b, loc, zero, index(n), one, ValueRange{dst});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(batchLoop.getBody());
+    auto rowLoop = scf::ForOp::create(b, loc, zero, index(h), one,
+                                      batchLoop.getRegionIterArgs());
+    scf::YieldOp::create(b, loc, rowLoop.getResults());
+    b.setInsertionPointToStart(rowLoop.getBody());
+    auto copyLoop = scf::ForOp::create(b, loc, zero, index(w * c), index(bytes),
+                                       rowLoop.getRegionIterArgs());
+    scf::YieldOp::create(b, loc, copyLoop.getResults());
+    b.setInsertionPointToStart(copyLoop.getBody());
+    Value batch = batchLoop.getInductionVar();
+    Value offset = copyLoop.getInductionVar();
+    auto vectorType = VectorType::get({bytes}, i8);
+    Value chunk = vector::TransferReadOp::create(
+        b, loc, vectorType, src,
+        ValueRange{batch, rowLoop.getInductionVar(), offset}, fillValue,
+        ArrayRef<bool>{false});
+    Value y =
+        arith::AddIOp::create(b, loc, rowLoop.getInductionVar(), index(pad[0]));
+    Value x = arith::AddIOp::create(b, loc, offset, index(pad[1] * c));
+    Value written = vector::TransferWriteOp::create(
+                        b, loc, chunk, copyLoop.getRegionIterArgs()[0],
+                        ValueRange{batch, y, x}, ArrayRef<bool>{false})
+                        .getResult();
+    scf::YieldOp::create(b, loc, written);
+  }
+  return tensor::ExpandShapeOp::create(b, loc, type.clone({n, hp, wp, c}),
+                                       batchLoop.getResult(0), rows);
+}
+
 Value transpose(OpBuilder &b, Location loc, Value input,
                 ArrayRef<int64_t> permutation) {
   auto type = cast<RankedTensorType>(input.getType());
@@ -644,6 +800,8 @@ struct Lowering {
   SmallVector<Operation *> roundTrips;
 
   LogicalResult lowerConv(Conv2DOp op);
+  /// Depthwise convolutions (groups = channels, one filter per channel).
+  LogicalResult lowerDepthwise(Conv2DOp op);
   LogicalResult lowerMatmul(MatmulOp op) const;
   /// Moves an NCHW pool or element-wise op whose operands are available in
   /// NHWC to NHWC.
@@ -727,10 +885,95 @@ int64_t roundUp(int64_t value, int64_t multiple) {
   return llvm::divideCeil(value, multiple) * multiple;
 }
 
-LogicalResult Lowering::lowerConv(Conv2DOp op) {
-  if (op.getGroups() != 1 || !isStatic(op) ||
+LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
+  bool nchw = op.getLayout() == Layout::NCHW;
+  ArrayRef<int64_t> is = op.getInput().getType().getShape();
+  ArrayRef<int64_t> fs = op.getFilter().getType().getShape();
+  ArrayRef<int64_t> os = op.getType().getShape();
+  int64_t channels = nchw ? is[1] : is[3];
+  if (static_cast<int64_t>(op.getGroups()) != channels ||
+      (nchw ? os[1] : os[3]) != channels || (nchw ? fs[1] : fs[2]) != 1 ||
+      !isStatic(op) ||
       !supportedTypes(op.getInput().getType(), op.getFilter().getType(),
                       op.getType()))
+    return failure();
+  std::optional<SmallVector<int8_t>> filter = getInt8Constant(op.getFilter());
+  if (!filter)
+    return failure();
+  Problem p;
+  p.batch = os[0];
+  p.outH = nchw ? os[2] : os[1];
+  p.outW = nchw ? os[3] : os[2];
+  p.channels = channels;
+  p.kh = nchw ? fs[2] : fs[0];
+  p.kw = nchw ? fs[3] : fs[1];
+  p.sh = op.getStrides()[0];
+  p.sw = op.getStrides()[1];
+  p.dh = op.getDilations()[0];
+  p.dw = op.getDilations()[1];
+  p.np = p.cp = roundUp(channels, target.lanes);
+  QuantParams in = *getQuantParams(op.getInput().getType());
+  p.signedInput = in.isSigned;
+  std::optional<SmallVector<int64_t>> bias = getBias(op.getBias(), channels);
+  if (!bias)
+    return failure();
+  int64_t taps = p.kh * p.kw;
+  p.taps.assign(taps * p.np, 0);
+  p.init.assign(p.np, 0);
+  for (int64_t c = 0; c < channels; ++c) {
+    int64_t sum = 0, absSum = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      // NCHW: C x 1 x KH x KW; NHWC: KH x KW x 1 x C.
+      int64_t w = nchw ? (*filter)[c * taps + t] : (*filter)[t * channels + c];
+      p.taps[t * p.np + c] = static_cast<int32_t>(w);
+      sum += w;
+      absSum += std::abs(w);
+    }
+    if (255 * absSum + std::abs((*bias)[c]) >
+        std::numeric_limits<int32_t>::max())
+      return failure();
+    int64_t init = (*bias)[c] - in.zeroPoints[0] * sum;
+    p.init[c] = static_cast<int32_t>(static_cast<uint32_t>(init));
+  }
+  FailureOr<Epilogue> epilogue = buildEpilogue(
+      op, op.getRescaleAttr(), op.getClampAttr(), op.getInput().getType(),
+      op.getFilter().getType(), op.getType(), defaultRounding, p.np);
+  if (failed(epilogue))
+    return failure();
+  p.epilogue = std::move(*epilogue);
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
+  int64_t extra = p.np - channels;
+  Value input = nhwc.lookup(op.getInput());
+  if (nchw && !input)
+    input = transpose(b, loc, toStorage(b, loc, op.getInput()), {0, 2, 3, 1});
+  else if (!input)
+    input = toStorage(b, loc, op.getInput());
+  // Padded cells hold the zero point (they add zero to the folded sums);
+  // the extra channels meet zero weights.
+  if (extra == 0)
+    input =
+        padSpatialNhwc(b, loc, input, pad, in.zeroPoints[0], 4 * target.lanes);
+  else
+    input = padTensor(b, loc, input, {0, pad[0], pad[1], 0},
+                      {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
+  KernelBuilder kernel(b, loc, target);
+  int64_t mr = std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
+  Value result = kernel.buildDepthwise(p, mr, input);
+  if (nchw)
+    finishNhwc(b, op, result);
+  else
+    finish(b, op, result);
+  return success();
+}
+
+LogicalResult Lowering::lowerConv(Conv2DOp op) {
+  if (op.getGroups() != 1)
+    return lowerDepthwise(op);
+  if (!isStatic(op) || !supportedTypes(op.getInput().getType(),
+                                       op.getFilter().getType(), op.getType()))
     return failure();
   std::optional<SmallVector<int8_t>> filter = getInt8Constant(op.getFilter());
   if (!filter)
@@ -792,8 +1035,12 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
     // NHWC storage: the op's input, or an NHWC value computed for it.
     if (!input)
       input = toStorage(b, loc, op.getInput());
-    input = padTensor(b, loc, input, {0, pad[0], pad[1], 0},
-                      {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
+    if (extra == 0)
+      input = padSpatialNhwc(b, loc, input, pad, in.zeroPoints[0],
+                             4 * target.lanes);
+    else
+      input = padTensor(b, loc, input, {0, pad[0], pad[1], 0},
+                        {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
   }
   KernelBuilder kernel(b, loc, target);
   Tiling tiling = chooseTiling(target, p.outW, p.np / target.lanes);

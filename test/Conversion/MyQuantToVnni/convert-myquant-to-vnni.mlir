@@ -136,3 +136,44 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
   %o = myquant.matmul %a, %cq, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x4x!qx>, tensor<4x3x!qw>, tensor<3xi32>) -> tensor<2x3x!qy>
   return %y, %m, %o : tensor<1x4x5x5x!qy>, tensor<2x3x!qy>, tensor<2x3x!qy>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qd = !quant.uniform<i8<-127:127>:f32:0, {0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05}>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// An NCHW chain conv -> max_pool -> depthwise conv -> clamp stays in NHWC:
+// one transpose in, one out. The depthwise kernel multiplies the widened
+// input by int32 weights [taps][C] and starts at bias - zx * sum(w) =
+// 4 * 9 = 36. Padding with 16 channels is a fill and vector row copies.
+// CHECK-LABEL: func.func @nhwc_chain(
+// CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x16x10x10xi8>) outs(%{{.*}} : tensor<1x10x10x16xi8>) permutation = [0, 2, 3, 1]
+// CHECK-NOT:     linalg.transpose
+// CHECK:         vector.multi_reduction
+// CHECK-NOT:     linalg.transpose
+// CHECK:         myquant.max_pool2d %{{.*}} {{.*}}layout = #myquant<layout nhwc>{{.*}} -> tensor<1x4x4x16x
+// CHECK:         %[[FILL:.*]] = linalg.fill ins(%{{.*}} : i8) outs(%{{.*}} : tensor<1x6x6x16xi8>)
+// CHECK:         tensor.collapse_shape %[[FILL]] {{\[\[}}0], [1], [2, 3]] : tensor<1x6x6x16xi8> into tensor<1x6x96xi8>
+// CHECK:           vector.transfer_read %{{.*}} : tensor<1x4x64xi8>, vector<64xi8>
+// CHECK:           vector.transfer_write %{{.*}} : vector<64xi8>, tensor<1x6x96xi8>
+// CHECK:         arith.constant dense<36> : tensor<16xi32>
+// CHECK:           arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK:           arith.muli %{{.*}} : vector<16xi32>
+// CHECK-NOT:     linalg.transpose
+// CHECK:         myquant.clamp %{{.*}} : tensor<1x4x4x16x
+// CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x4x4x16xi8>) outs(%{{.*}} : tensor<1x16x4x4xi8>) permutation = [0, 3, 1, 2]
+// CHECK-NOT:     linalg.transpose
+// CHECK:         return
+func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
+  %wi = arith.constant dense<1> : tensor<16x16x3x3xi8>
+  %w = quant.scast %wi : tensor<16x16x3x3xi8> to tensor<16x16x3x3x!qw>
+  %c = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x10x10x!qx>, tensor<16x16x3x3x!qw>) -> tensor<1x16x8x8x!qx>
+  %p = myquant.max_pool2d %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>} : tensor<1x16x8x8x!qx> -> tensor<1x16x4x4x!qx>
+  %di = arith.constant dense<1> : tensor<16x1x3x3xi8>
+  %d = quant.scast %di : tensor<16x1x3x3xi8> to tensor<16x1x3x3x!qd>
+  %dw = myquant.conv2d %p, %d {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 16 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x4x4x!qx>, tensor<16x1x3x3x!qd>) -> tensor<1x16x4x4x!qy>
+  %r = myquant.clamp %dw <-5, 127> : tensor<1x16x4x4x!qy>
+  return %r : tensor<1x16x4x4x!qy>
+}
