@@ -59,8 +59,10 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
 
     The dot product is emitted as exact vector arithmetic;
     `myquant-lower-vnni-dot` (part of `myquant-lower-to-llvm`) turns it into
-    the intrinsic after bufferization. Functions holding a kernel get the
-    target's `target_features`.
+    the intrinsic after bufferization. Each kernel is a private `noinline`
+    function (`<caller>_kernel`) carrying the target's `target_features`:
+    LLVM optimizes the kernels one by one, which keeps compile time linear
+    in the depth of the model.
 
     Ops the kernels do not cover are left to `convert-myquant-to-linalg`:
     grouped convolutions other than depthwise, batched or activation x

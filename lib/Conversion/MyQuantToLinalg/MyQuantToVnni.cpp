@@ -27,7 +27,8 @@
 //    through such ops) move to NHWC too, and NCHW is rebuilt only for the
 //    users that need it.
 //
-// The kernel is emitted on tensors (scf.for, vector.transfer_read/write) and
+// Each kernel is emitted on tensors (scf.for, vector.transfer_read/write) in
+// a private `noinline` function of its own, with the target's features, and
 // bufferizes with the rest of the model. The dot product itself is written
 // as plain vector arithmetic (extui/extsi, muli, shape_cast,
 // multi_reduction <add>), which is exact on any target;
@@ -798,11 +799,20 @@ struct Lowering {
   DenseMap<Value, Value> nhwc;
   /// The NHWC -> NCHW round trips built for NCHW users; erased if unused.
   SmallVector<Operation *> roundTrips;
+  /// The module's symbols, for naming the kernel functions.
+  SymbolTable *symbols = nullptr;
+
+  /// Builds `body(arg)` as a private `noinline` function of its own and
+  /// returns a call of it on `arg`: LLVM then optimizes each kernel on its
+  /// own (one function holding every kernel of a deep model compiles in
+  /// superlinear time) and the kernels carry the target's features.
+  Value outline(OpBuilder &b, Operation *op, Value arg,
+                llvm::function_ref<Value(OpBuilder &, Value)> body);
 
   LogicalResult lowerConv(Conv2DOp op);
   /// Depthwise convolutions (groups = channels, one filter per channel).
   LogicalResult lowerDepthwise(Conv2DOp op);
-  LogicalResult lowerMatmul(MatmulOp op) const;
+  LogicalResult lowerMatmul(MatmulOp op);
   /// Moves an NCHW pool or element-wise op whose operands are available in
   /// NHWC to NHWC.
   LogicalResult moveToNhwc(Operation *op);
@@ -872,6 +882,33 @@ LogicalResult Lowering::moveToNhwc(Operation *op) {
     moved->setAttr("dim", IntegerAttr::get(IntegerType::get(ctx, 64), 3));
   finishNhwc(b, op, toStorage(b, loc, moved->getResult(0)));
   return success();
+}
+
+Value Lowering::outline(OpBuilder &b, Operation *op, Value arg,
+                        llvm::function_ref<Value(OpBuilder &, Value)> body) {
+  MLIRContext *ctx = op->getContext();
+  Location loc = op->getLoc();
+  auto parent = op->getParentOfType<func::FuncOp>();
+  auto kernel =
+      func::FuncOp::create(loc, (parent.getSymName() + "_kernel").str(),
+                           FunctionType::get(ctx, arg.getType(), {}));
+  kernel.setPrivate();
+  Block *entry = kernel.addEntryBlock();
+  OpBuilder kb = OpBuilder::atBlockBegin(entry);
+  Value result = body(kb, entry->getArgument(0));
+  func::ReturnOp::create(kb, loc, result);
+  kernel.setFunctionType(
+      FunctionType::get(ctx, arg.getType(), result.getType()));
+  SmallVector<StringRef> features(target.features.begin(),
+                                  target.features.end());
+  kernel->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
+                  LLVM::TargetFeaturesAttr::get(ctx, features));
+  // `passthrough` survives the conversion to llvm.func (`no_inline` does
+  // not).
+  kernel->setAttr("passthrough",
+                  ArrayAttr::get(ctx, StringAttr::get(ctx, "noinline")));
+  symbols->insert(kernel, Block::iterator(parent));
+  return func::CallOp::create(b, loc, kernel, ValueRange{arg}).getResult(0);
 }
 
 void Lowering::finish(OpBuilder &b, Operation *op, Value storageResult) const {
@@ -946,22 +983,25 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
   Location loc = op.getLoc();
   ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
   int64_t extra = p.np - channels;
-  Value input = nhwc.lookup(op.getInput());
-  if (nchw && !input)
-    input = transpose(b, loc, toStorage(b, loc, op.getInput()), {0, 2, 3, 1});
-  else if (!input)
-    input = toStorage(b, loc, op.getInput());
-  // Padded cells hold the zero point (they add zero to the folded sums);
-  // the extra channels meet zero weights.
-  if (extra == 0)
-    input =
-        padSpatialNhwc(b, loc, input, pad, in.zeroPoints[0], 4 * target.lanes);
-  else
-    input = padTensor(b, loc, input, {0, pad[0], pad[1], 0},
-                      {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
-  KernelBuilder kernel(b, loc, target);
-  int64_t mr = std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
-  Value result = kernel.buildDepthwise(p, mr, input);
+  Value source = nhwc.lookup(op.getInput());
+  bool sourceNchw = nchw && !source;
+  if (!source)
+    source = toStorage(b, loc, op.getInput());
+  Value result = outline(b, op, source, [&](OpBuilder &kb, Value input) {
+    if (sourceNchw)
+      input = transpose(kb, loc, input, {0, 2, 3, 1});
+    // Padded cells hold the zero point (they add zero to the folded sums);
+    // the extra channels meet zero weights.
+    if (extra == 0)
+      input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
+                             4 * target.lanes);
+    else
+      input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
+                        {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
+    KernelBuilder kernel(kb, loc, target);
+    int64_t mr = std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
+    return kernel.buildDepthwise(p, mr, input);
+  });
   if (nchw)
     finishNhwc(b, op, result);
   else
@@ -1025,26 +1065,27 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   // weights), then bring channels innermost.
   ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
   int64_t extra = p.cp - channelsIn;
-  Value input = nhwc.lookup(op.getInput());
-  if (nchw && !input) {
-    input = padTensor(b, loc, toStorage(b, loc, op.getInput()),
-                      {0, 0, pad[0], pad[1]}, {0, extra, pad[2], pad[3]},
-                      in.zeroPoints[0]);
-    input = transpose(b, loc, input, {0, 2, 3, 1});
-  } else {
-    // NHWC storage: the op's input, or an NHWC value computed for it.
-    if (!input)
-      input = toStorage(b, loc, op.getInput());
-    if (extra == 0)
-      input = padSpatialNhwc(b, loc, input, pad, in.zeroPoints[0],
+  // NHWC storage: an NHWC value computed for the input, or the input.
+  Value source = nhwc.lookup(op.getInput());
+  bool sourceNchw = nchw && !source;
+  if (!source)
+    source = toStorage(b, loc, op.getInput());
+  Value result = outline(b, op, source, [&](OpBuilder &kb, Value input) {
+    if (sourceNchw) {
+      input = padTensor(kb, loc, input, {0, 0, pad[0], pad[1]},
+                        {0, extra, pad[2], pad[3]}, in.zeroPoints[0]);
+      input = transpose(kb, loc, input, {0, 2, 3, 1});
+    } else if (extra == 0) {
+      input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
                              4 * target.lanes);
-    else
-      input = padTensor(b, loc, input, {0, pad[0], pad[1], 0},
+    } else {
+      input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
                         {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
-  }
-  KernelBuilder kernel(b, loc, target);
-  Tiling tiling = chooseTiling(target, p.outW, p.np / target.lanes);
-  Value result = kernel.build(p, tiling, input);
+    }
+    KernelBuilder kernel(kb, loc, target);
+    Tiling tiling = chooseTiling(target, p.outW, p.np / target.lanes);
+    return kernel.build(p, tiling, input);
+  });
   if (nchw)
     finishNhwc(b, op, result);
   else
@@ -1052,7 +1093,7 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   return success();
 }
 
-LogicalResult Lowering::lowerMatmul(MatmulOp op) const {
+LogicalResult Lowering::lowerMatmul(MatmulOp op) {
   if (op.getType().getRank() != 2 || !isStatic(op) ||
       !supportedTypes(op.getLhs().getType(), op.getRhs().getType(),
                       op.getType()))
@@ -1092,17 +1133,21 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) const {
 
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Value input = toStorage(b, loc, op.getLhs());
-  input = padTensor(b, loc, input, {0, 0}, {0, p.cp - k}, 0);
-  auto inType = cast<RankedTensorType>(input.getType());
-  input = tensor::ExpandShapeOp::create(
-      b, loc, inType.clone({1, 1, m, p.cp}), input,
-      SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-  KernelBuilder kernel(b, loc, target);
-  Tiling tiling = chooseTiling(target, m, p.np / target.lanes);
-  Value result = kernel.build(p, tiling, input);
-  result = tensor::CollapseShapeOp::create(
-      b, loc, result, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+  Value result = outline(
+      b, op, toStorage(b, loc, op.getLhs()), [&](OpBuilder &kb, Value input) {
+        input = padTensor(kb, loc, input, {0, 0}, {0, p.cp - k}, 0);
+        auto inType = cast<RankedTensorType>(input.getType());
+        input = tensor::ExpandShapeOp::create(
+            kb, loc, inType.clone({1, 1, m, p.cp}), input,
+            SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+        KernelBuilder kernel(kb, loc, target);
+        Tiling tiling = chooseTiling(target, m, p.np / target.lanes);
+        Value out = kernel.build(p, tiling, input);
+        return tensor::CollapseShapeOp::create(
+                   kb, loc, out,
+                   SmallVector<ReassociationIndices>{{0, 1, 2}, {3}})
+            .getResult();
+      });
   finish(b, op, result);
   return success();
 }
@@ -1122,38 +1167,28 @@ struct ConvertMyQuantToVnniPass
     }
     if (!*parsed)
       return;
-    Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(), {}};
-    MLIRContext *ctx = &getContext();
-    getOperation()->walk([&](func::FuncOp func) {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    Lowering lowering{
+        **parsed, defaultRounding, DenseMap<Value, Value>(), {}, &symbols};
+    // Kernels become functions of their own, inserted as we go.
+    SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    for (func::FuncOp func : funcs) {
       SmallVector<Operation *> candidates;
       func.walk([&](Operation *op) {
         if (isa<MyQuantDialect>(op->getDialect()))
           candidates.push_back(op);
       });
-      bool changed = false;
       for (Operation *op : candidates) {
         if (auto conv = dyn_cast<Conv2DOp>(op))
-          changed |= succeeded(lowering.lowerConv(conv));
+          (void)lowering.lowerConv(conv);
         else if (auto matmul = dyn_cast<MatmulOp>(op))
-          changed |= succeeded(lowering.lowerMatmul(matmul));
+          (void)lowering.lowerMatmul(matmul);
         else
           (void)lowering.moveToNhwc(op);
       }
       lowering.eraseUnusedRoundTrips();
-      if (!changed)
-        return;
-      // The kernels need the target's instructions in this function.
-      SmallVector<StringRef> features;
-      if (auto existing = func->getAttrOfType<LLVM::TargetFeaturesAttr>(
-              LLVM::TargetFeaturesAttr::getAttributeName()))
-        for (StringAttr feature : existing.getFeatures())
-          features.push_back(feature.getValue());
-      for (StringRef feature : lowering.target.features)
-        if (!llvm::is_contained(features, feature))
-          features.push_back(feature);
-      func->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
-                    LLVM::TargetFeaturesAttr::get(ctx, features));
-    });
+    }
   }
 };
 

@@ -9,13 +9,15 @@
 !qw = !quant.uniform<i8<-127:127>:f32, 0.05>
 !qy = !quant.uniform<i8:f32, 0.2:-5>
 
+// Each kernel is a private noinline function with the target's features.
 // K = 3 is padded to 4 with zero weights; N = 2 to the 16 lanes of a zmm.
 // The weights are packed [K/4][N][4]: column n holds w[0..3][n].
 // The accumulator starts at bias - (zx + 128) * colsum(w):
 // 10 - 131 * (1 + 3 + 5) = -1169 and 20 - 131 * (2 + 4 - 6) = 20.
-// CHECK-LABEL: func.func @matmul(
+// CHECK-LABEL: func.func private @matmul_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<2x3xi8>) -> tensor<2x2xi8>
+// CHECK-SAME:    passthrough = ["noinline"]
 // CHECK-SAME:    target_features = #llvm.target_features<["+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"]>
-// CHECK:         %[[X:.*]] = quant.scast %{{.*}} : tensor<2x3x!quant.uniform<i8:f32, 1.000000e-01:3>> to tensor<2x3xi8>
 // CHECK:         tensor.pad %[[X]] low[0, 0] high[0, 1]
 // CHECK:         arith.constant dense<{{\[\[}}1, 3, 5, 0, 2, 4, -6, 0, 0, 0, {{.*}}]]> : tensor<1x64xi8>
 // CHECK:         arith.constant dense<[-1169, 20, 0, {{.*}}]> : tensor<16xi32>
@@ -41,15 +43,21 @@
 // Two output channels: masked stores.
 // CHECK:         vector.transfer_write %{{.*}} : vector<16xi8>, tensor<1x1x2x2xi8>
 // CHECK-NOT:     in_bounds
-// CHECK:         tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : tensor<1x1x2x2xi8> into tensor<2x2xi8>
-// CHECK:         quant.scast %{{.*}} : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8:f32, 2.000000e-01:-5>>
+// CHECK:         %[[R:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : tensor<1x1x2x2xi8> into tensor<2x2xi8>
+// CHECK:         return %[[R]]
+// CHECK-LABEL: func.func @matmul(
+// CHECK-NOT:     target_features
+// CHECK:         %[[S:.*]] = quant.scast %{{.*}} : tensor<2x3x!quant.uniform<i8:f32, 1.000000e-01:3>> to tensor<2x3xi8>
+// CHECK:         %[[K:.*]] = call @matmul_kernel(%[[S]]) : (tensor<2x3xi8>) -> tensor<2x2xi8>
+// CHECK:         quant.scast %[[K]] : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8:f32, 2.000000e-01:-5>>
 // CHECK-NOT:     myquant.matmul
-// AVX-LABEL:   func.func @matmul(
+// AVX-LABEL:   func.func private @matmul_kernel(
 // AVX-SAME:      target_features = #llvm.target_features<["+avx2", "+avxvnni"]>
 // AVX:           arith.constant dense<[-1169, 20, 0, 0, 0, 0, 0, 0]> : tensor<8xi32>
 // AVX:           vector.multi_reduction <add>, %{{.*}} [1] : vector<8x4xi32> to vector<8xi32>
+// GENERIC-NOT:   _kernel
+// GENERIC-NOT:   target_features
 // GENERIC-LABEL: func.func @matmul(
-// GENERIC-NOT:     target_features
 // GENERIC:         myquant.matmul
 func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
   %wi = arith.constant dense<[[1, 2], [3, 4], [5, -6]]> : tensor<3x2xi8>
@@ -68,9 +76,10 @@ func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
 // NCHW: the input is padded with its zero point (and to 4 channels), then
 // transposed to NHWC; the NHWC result is transposed back. Unsigned input: no
 // flip, and the accumulator starts at bias - zx * sum(w) = -100 * sum(w).
-// CHECK-LABEL: func.func @conv_nchw_u8(
+// CHECK-LABEL: func.func private @conv_nchw_u8_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x2x4x4xi8>) -> tensor<1x4x4x2xi8>
 // CHECK:         %[[ZX:.*]] = arith.constant 100 : i8
-// CHECK:         %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 2, 1, 1]
+// CHECK:         %[[PAD:.*]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 2, 1, 1]
 // CHECK:           tensor.yield %[[ZX]] : i8
 // CHECK:         } : tensor<1x2x4x4xi8> to tensor<1x4x6x6xi8>
 // CHECK:         linalg.transpose ins(%[[PAD]] : tensor<1x4x6x6xi8>) outs(%{{.*}} : tensor<1x6x6x4xi8>) permutation = [0, 2, 3, 1]
@@ -80,7 +89,9 @@ func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
 // CHECK:         arith.constant dense<[1073741824, 1610612736, 1610612736, {{.*}}]> : tensor<16xi32>
 // CHECK-NOT:     arith.xori
 // CHECK:         vector.multi_reduction
-// CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x4x4x2xi8>) outs(%{{.*}} : tensor<1x2x4x4xi8>) permutation = [0, 3, 1, 2]
+// CHECK-LABEL: func.func @conv_nchw_u8(
+// CHECK:         %[[K:.*]] = call @conv_nchw_u8_kernel(%{{.*}}) : (tensor<1x2x4x4xi8>) -> tensor<1x4x4x2xi8>
+// CHECK:         linalg.transpose ins(%[[K]] : tensor<1x4x4x2xi8>) outs(%{{.*}} : tensor<1x2x4x4xi8>) permutation = [0, 3, 1, 2]
 // CHECK-NOT:     myquant.conv2d
 func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
   %wi = arith.constant dense<[[[[1, 1, 1], [1, 1, 1], [1, 1, 1]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]]], [[[1, 0, 0], [0, 0, 0], [0, 0, 0]], [[-1, 0, 0], [0, 0, 0], [0, 0, 0]]]]> : tensor<2x2x3x3xi8>
@@ -98,11 +109,14 @@ func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
 
 // NHWC with 4 channels and no padding: the input is used as is. 16 output
 // channels fill the zmm exactly: unmasked stores.
-// CHECK-LABEL: func.func @conv_nhwc(
+// CHECK-LABEL: func.func private @conv_nhwc_kernel(
 // CHECK-NOT:     tensor.pad
 // CHECK-NOT:     linalg.transpose
 // CHECK:         vector.multi_reduction
 // CHECK:         vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<1x3x3x16xi8>
+// CHECK-LABEL: func.func @conv_nhwc(
+// CHECK-NOT:     linalg.transpose
+// CHECK:         call @conv_nhwc_kernel
 // CHECK-NOT:     linalg.transpose
 func.func @conv_nhwc(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qy> {
   %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
@@ -119,8 +133,9 @@ func.func @conv_nhwc(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qy> {
 
 // Left to convert-myquant-to-linalg: grouped convolutions, activation x
 // activation matmuls, and channels whose accumulator could leave int32.
+// CHECK-NOT:   _kernel
 // CHECK-LABEL: func.func @unsupported(
-// CHECK-NOT:     target_features
+// CHECK-NOT:     call
 // CHECK:         myquant.conv2d
 // CHECK:         myquant.matmul
 // CHECK:         myquant.matmul
@@ -145,22 +160,30 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 !qy = !quant.uniform<i8:f32, 0.2:-5>
 
 // An NCHW chain conv -> max_pool -> depthwise conv -> clamp stays in NHWC:
-// one transpose in, one out. The depthwise kernel multiplies the widened
-// input by int32 weights [taps][C] and starts at bias - zx * sum(w) =
-// 4 * 9 = 36. Padding with 16 channels is a fill and vector row copies.
-// CHECK-LABEL: func.func @nhwc_chain(
+// one transpose in (in the first kernel), one out. The depthwise kernel
+// multiplies the widened input by int32 weights [taps][C] and starts at
+// bias - zx * sum(w) = 4 * 9 = 36. Padding with 16 channels is a fill and
+// vector row copies.
+// CHECK-LABEL: func.func private @nhwc_chain_kernel(
 // CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x16x10x10xi8>) outs(%{{.*}} : tensor<1x10x10x16xi8>) permutation = [0, 2, 3, 1]
-// CHECK-NOT:     linalg.transpose
 // CHECK:         vector.multi_reduction
-// CHECK-NOT:     linalg.transpose
-// CHECK:         myquant.max_pool2d %{{.*}} {{.*}}layout = #myquant<layout nhwc>{{.*}} -> tensor<1x4x4x16x
+// CHECK-LABEL: func.func private @nhwc_chain_kernel_0(
+// CHECK-SAME:    %[[IN:.*]]: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
 // CHECK:         %[[FILL:.*]] = linalg.fill ins(%{{.*}} : i8) outs(%{{.*}} : tensor<1x6x6x16xi8>)
+// CHECK:         tensor.collapse_shape %[[IN]] {{\[\[}}0], [1], [2, 3]] : tensor<1x4x4x16xi8> into tensor<1x4x64xi8>
 // CHECK:         tensor.collapse_shape %[[FILL]] {{\[\[}}0], [1], [2, 3]] : tensor<1x6x6x16xi8> into tensor<1x6x96xi8>
 // CHECK:           vector.transfer_read %{{.*}} : tensor<1x4x64xi8>, vector<64xi8>
 // CHECK:           vector.transfer_write %{{.*}} : vector<64xi8>, tensor<1x6x96xi8>
 // CHECK:         arith.constant dense<36> : tensor<16xi32>
 // CHECK:           arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
 // CHECK:           arith.muli %{{.*}} : vector<16xi32>
+// CHECK-LABEL: func.func @nhwc_chain(
+// CHECK-NOT:     linalg.transpose
+// CHECK:         call @nhwc_chain_kernel(
+// CHECK-NOT:     linalg.transpose
+// CHECK:         myquant.max_pool2d %{{.*}} {{.*}}layout = #myquant<layout nhwc>{{.*}} -> tensor<1x4x4x16x
+// CHECK-NOT:     linalg.transpose
+// CHECK:         call @nhwc_chain_kernel_0(
 // CHECK-NOT:     linalg.transpose
 // CHECK:         myquant.clamp %{{.*}} : tensor<1x4x4x16x
 // CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x4x4x16xi8>) outs(%{{.*}} : tensor<1x16x4x4xi8>) permutation = [0, 3, 1, 2]

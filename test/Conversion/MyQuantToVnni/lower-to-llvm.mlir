@@ -6,12 +6,15 @@
 !qw = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02, 0.01, 0.03}>
 !qy = !quant.uniform<i8:f32, 0.05:3>
 
-// The kernel's dot products become vpdpbusd in a function compiled for the
-// target; nothing of the vector or scf dialects is left.
-// CHECK-LABEL: llvm.func @model(
+// The kernel's dot products become vpdpbusd in a function of its own,
+// compiled for the target; nothing of the vector or scf dialects is left.
+// CHECK-LABEL: llvm.func @model_kernel(
+// CHECK-SAME:    passthrough = ["noinline"]
 // CHECK-SAME:    target_features = #llvm.target_features<["+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"]>
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK:         llvm.intr.masked.store
+// CHECK-LABEL: llvm.func @model(
+// CHECK:         llvm.call @model_kernel(
 // CHECK-LABEL: llvm.func @_mlir_ciface_model(
 // YMM:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // GENERIC-NOT: vpdpbusd
