@@ -4,6 +4,8 @@
 #include "myquant/Calibration/Stats.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/InterleavedRange.h"
 
@@ -57,6 +59,29 @@ LogicalResult checkEntry(Value value, const StatsEntry &entry, StringRef path) {
   return success();
 }
 
+/// The convolution or matmul of the layer called `name`: the one top-level
+/// linalg contraction or convolution whose location name is `name`.
+FailureOr<Operation *> findAnchor(func::FuncOp func, StringRef name,
+                                  StringRef path) {
+  SmallVector<Operation *> anchors;
+  for (Operation &op : func.getBody().getOps()) {
+    std::optional<StringRef> opName = getLocationName(op.getLoc());
+    if (!opName || *opName != name)
+      continue;
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);
+    if (linalgOp && (linalg::isaContractionOpInterface(linalgOp) ||
+                     linalg::isaConvolutionOpInterface(linalgOp)))
+      anchors.push_back(&op);
+  }
+  if (anchors.size() != 1)
+    return func.emitError()
+           << "stats file '" << path << "': entry '" << name
+           << "' gives weight parameters but " << anchors.size()
+           << " convolutions or matmuls carry that name "
+              "(expected one)";
+  return anchors.front();
+}
+
 struct ImportStatsPass
     : myquant::impl::MyQuantImportStatsBase<ImportStatsPass> {
   using Base::Base;
@@ -95,6 +120,18 @@ struct ImportStatsPass
       valid &= succeeded(checkEntry(value, entry, file));
       entries[value] = &entry;
     }
+    // Weight parameters go to the layer's convolution or matmul.
+    SmallVector<std::pair<Operation *, const StatsEntry *>> anchors;
+    for (const StatsEntry &entry : stats->entries) {
+      if (!entry.weight)
+        continue;
+      FailureOr<Operation *> anchor = findAnchor(*func, entry.name, file);
+      if (failed(anchor)) {
+        valid = false;
+        continue;
+      }
+      anchors.emplace_back(*anchor, &entry);
+    }
     if (!valid)
       return signalPassFailure();
 
@@ -103,7 +140,7 @@ struct ImportStatsPass
     SmallVector<const StatsEntry *> sources;
     for (Value value : getValuesInOrder(*func)) {
       auto it = entries.find(value);
-      if (it == entries.end())
+      if (it == entries.end() || it->second->stats.min.empty())
         continue;
       values.push_back(value);
       ranges.push_back(it->second->stats);
@@ -114,7 +151,17 @@ struct ImportStatsPass
              file + "'";
     };
     if (failed(annotateWithStats(values, ranges, describe)))
-      signalPassFailure();
+      return signalPassFailure();
+    for (auto [anchor, entry] : anchors) {
+      Builder b(anchor->getContext());
+      const WeightQParams &weight = *entry->weight;
+      anchor->setAttr(
+          "myquant.weight_qparams",
+          b.getDictionaryAttr(
+              {b.getNamedAttr("scales", b.getDenseF64ArrayAttr(weight.scales)),
+               b.getNamedAttr("qmin", b.getI64IntegerAttr(weight.qmin)),
+               b.getNamedAttr("qmax", b.getI64IntegerAttr(weight.qmax))}));
+    }
   }
 };
 

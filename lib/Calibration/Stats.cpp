@@ -211,6 +211,8 @@ private:
                            StringRef key, SmallVectorImpl<int64_t> &integers);
   llvm::Error readQParams(StringRef name, const llvm::json::Object &object,
                           StatsEntry &entry);
+  llvm::Error readWeight(StringRef name, const llvm::json::Value &value,
+                         StatsEntry &entry);
 
   StringRef path;
 };
@@ -313,6 +315,49 @@ llvm::Error StatsReader::readQParams(StringRef name,
   return llvm::Error::success();
 }
 
+llvm::Error StatsReader::readWeight(StringRef name,
+                                    const llvm::json::Value &value,
+                                    StatsEntry &entry) {
+  const llvm::json::Object *object = value.getAsObject();
+  if (!object)
+    return failEntry(name, "'weight' must be a JSON object");
+  WeightQParams weight;
+  if (llvm::Error error = readNumbers(name, *object, "scale", weight.scales))
+    return error;
+  for (double scale : weight.scales)
+    if (!std::isfinite(scale) || !(scale > 0))
+      return failEntry(name, "weight scale " + formatNumber(scale) +
+                                 " is not positive and finite");
+  if (object->get("zero_point")) {
+    SmallVector<double> zeroPoints;
+    if (llvm::Error error =
+            readNumbers(name, *object, "zero_point", zeroPoints))
+      return error;
+    if (llvm::any_of(zeroPoints, [](double zp) { return zp != 0; }))
+      return failEntry(name, "weight zero points must be 0 (weights are "
+                             "quantized symmetrically)");
+  }
+  if (const llvm::json::Value *qmin = object->get("qmin")) {
+    std::optional<int64_t> integer = qmin->getAsInteger();
+    if (!integer)
+      return failEntry(name, "weight 'qmin' must be an integer");
+    weight.qmin = *integer;
+  }
+  if (const llvm::json::Value *qmax = object->get("qmax")) {
+    std::optional<int64_t> integer = qmax->getAsInteger();
+    if (!integer)
+      return failEntry(name, "weight 'qmax' must be an integer");
+    weight.qmax = *integer;
+  }
+  if (weight.qmin < -128 || weight.qmax > 127 || weight.qmin > 0 ||
+      weight.qmax < 0 || weight.qmin >= weight.qmax)
+    return failEntry(name, "weight storage range [" + llvm::Twine(weight.qmin) +
+                               ", " + llvm::Twine(weight.qmax) +
+                               "] must contain 0 and lie within [-128, 127]");
+  entry.weight = std::move(weight);
+  return llvm::Error::success();
+}
+
 llvm::Error StatsReader::readEntry(StringRef name,
                                    const llvm::json::Value &value,
                                    StatsEntry &entry) {
@@ -327,12 +372,19 @@ llvm::Error StatsReader::readEntry(StringRef name,
     if (llvm::Error error = readIntegers(name, *shape, "shape", *entry.shape))
       return error;
   }
+  if (const llvm::json::Value *weight = object->get("weight"))
+    if (llvm::Error error = readWeight(name, *weight, entry))
+      return error;
   bool hasRange = object->get("min") || object->get("max");
   bool hasQParams = object->get("scale") || object->get("zero_point");
-  if (hasRange == hasQParams)
+  if (hasRange && hasQParams)
     return failEntry(name, "needs either 'min' and 'max' or 'scale' and "
                            "'zero_point'");
-  if (hasRange) {
+  if (!hasRange && !hasQParams) {
+    if (!entry.weight)
+      return failEntry(name, "needs either 'min' and 'max' or 'scale' and "
+                             "'zero_point' (or 'weight')");
+  } else if (hasRange) {
     if (llvm::Error error = readNumbers(name, *object, "min", entry.stats.min))
       return error;
     if (llvm::Error error = readNumbers(name, *object, "max", entry.stats.max))
@@ -440,7 +492,7 @@ llvm::Error writeStatsFile(StringRef path, const StatsFile &file) {
               json.attribute("axis", *stats.axis);
               writeCompactArray<double>(json, "min", stats.min);
               writeCompactArray<double>(json, "max", stats.max);
-            } else {
+            } else if (!stats.min.empty()) {
               json.attribute("min", stats.min.front());
               json.attribute("max", stats.max.front());
             }

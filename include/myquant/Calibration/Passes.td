@@ -77,6 +77,10 @@ def MyQuantImportStats : Pass<"myquant-import-stats", "::mlir::ModuleOp"> {
     optionally per channel with `axis`) or fixed quantization parameters
     (`scale`, `zero_point`, optionally `dtype`), which are turned into the
     range that yields exactly those parameters (docs/NumericSpec.md 1.1).
+    An entry named after a layer may also give `weight` parameters
+    (`scale`, one or one per output channel, zero point 0, `qmin`/`qmax`,
+    default [-128, 127]); they are attached to the layer's convolution or
+    matmul as `myquant.weight_qparams` for the dry run.
     A name that matches no value or a shape that differs is an error: the
     file is stale.
   }];

@@ -66,14 +66,27 @@ struct ValueStats {
   llvm::SmallVector<int64_t> histogram;
 };
 
+/// Fixed weight quantization parameters of a layer (symmetric: zero point
+/// 0), from an entry's `weight` field.
+struct WeightQParams {
+  /// One scale (per tensor) or one per output channel.
+  llvm::SmallVector<double> scales;
+  /// The storage range of the int8 weights.
+  int64_t qmin = -128;
+  int64_t qmax = 127;
+};
+
 /// One entry of a stats file.
 struct StatsEntry {
   std::string name;
   /// The value's shape, -1 for a dynamic dimension; std::nullopt when the
   /// file does not say.
   std::optional<llvm::SmallVector<int64_t>> shape;
-  /// A range, or fixed parameters turned into one by readStatsFile.
+  /// A range, or fixed parameters turned into one by readStatsFile; empty
+  /// (no min/max) for an entry that gives only `weight`.
   ValueStats stats;
+  /// The weight parameters of the layer of this name, if given.
+  std::optional<WeightQParams> weight;
   /// How the range was chosen ("minmax", ..., "qparams"), if known.
   std::string method;
   /// Non-finite values calibration excluded.

@@ -402,6 +402,28 @@ SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
   return scales;
 }
 
+/// Symmetric int8 weights with the given scales (one, or one per channel
+/// along `axis`): round half to even of w / s, clamped to [qmin, qmax].
+void quantizeWeightsWithScales(DenseFPElementsAttr weights,
+                               std::optional<unsigned> axis,
+                               ArrayRef<double> scales, int64_t qmin,
+                               int64_t qmax, SmallVector<int8_t> &quantized) {
+  auto type = cast<RankedTensorType>(weights.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t channels = axis ? shape[*axis] : 1;
+  int64_t inner = 1;
+  if (axis)
+    for (unsigned d = *axis + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+  quantized.clear();
+  for (auto [i, v] : llvm::enumerate(weights.getValues<APFloat>())) {
+    int64_t c = axis ? (static_cast<int64_t>(i) / inner) % channels : 0;
+    double q = std::nearbyint(v.convertToDouble() / scales[c]);
+    quantized.push_back(static_cast<int8_t>(
+        std::clamp(q, static_cast<double>(qmin), static_cast<double>(qmax))));
+  }
+}
+
 LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
   Operation *anchor = chain.anchor;
   FailureOr<quant::UniformQuantizedType> inType = typeOf(chain.input);
@@ -419,12 +441,42 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
   auto weightType = cast<RankedTensorType>(chain.weight.getType());
   int64_t channels = weightType.getDimSize(chain.weightChannelDim);
   int64_t reduction = weightType.getNumElements() / channels;
+  // Fixed weight parameters (from myquant-import-stats) replace the choice.
+  auto fixed = anchor->getAttrOfType<DictionaryAttr>("myquant.weight_qparams");
+  int64_t weightMin = -127, weightMax = 127;
+  bool weightPerChannel = perChannel;
   if (DenseFPElementsAttr constant = getFloatConstant(chain.weight)) {
     std::optional<unsigned> axis;
-    if (perChannel)
-      axis = chain.weightChannelDim;
     SmallVector<int8_t> quantized;
-    weightScales = quantizeWeights(constant, axis, quantized);
+    if (fixed) {
+      auto scales = fixed.getAs<DenseF64ArrayAttr>("scales");
+      auto qmin = fixed.getAs<IntegerAttr>("qmin");
+      auto qmax = fixed.getAs<IntegerAttr>("qmax");
+      if (!scales || !qmin || !qmax ||
+          (scales.size() != 1 && scales.size() != channels) ||
+          qmin.getInt() < -128 || qmax.getInt() > 127 || qmin.getInt() > 0 ||
+          qmax.getInt() < 0 || llvm::any_of(scales.asArrayRef(), [](double s) {
+            return !std::isfinite(s) || !(s > 0);
+          }))
+        return anchor->emitError()
+               << "myquant.weight_qparams must hold 'scales' (one, or one per "
+                  "output channel: "
+               << channels
+               << ", positive) and 'qmin' <= 0 <= 'qmax' within [-128, 127]";
+      weightMin = qmin.getInt();
+      weightMax = qmax.getInt();
+      weightPerChannel = scales.size() != 1;
+      if (weightPerChannel)
+        axis = chain.weightChannelDim;
+      weightScales.assign(scales.asArrayRef().begin(),
+                          scales.asArrayRef().end());
+      quantizeWeightsWithScales(constant, axis, weightScales, weightMin,
+                                weightMax, quantized);
+    } else {
+      if (perChannel)
+        axis = chain.weightChannelDim;
+      weightScales = quantizeWeights(constant, axis, quantized);
+    }
     absSums.assign(channels, 0);
     ArrayRef<int64_t> shape = weightType.getShape();
     int64_t inner = 1;
@@ -433,15 +485,15 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
     for (auto [i, q] : llvm::enumerate(quantized))
       absSums[(i / inner) % channels] += std::abs(q);
     Type qtype;
-    if (perChannel) {
+    if (weightPerChannel) {
       SmallVector<int64_t> zeros(channels, 0);
       qtype = quant::UniformQuantizedPerAxisType::get(
           quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
-          weightScales, zeros, chain.weightChannelDim, -127, 127);
+          weightScales, zeros, chain.weightChannelDim, weightMin, weightMax);
     } else {
-      qtype = quant::UniformQuantizedType::get(quant::QuantizationFlags::Signed,
-                                               i8, weightType.getElementType(),
-                                               weightScales[0], 0, -127, 127);
+      qtype = quant::UniformQuantizedType::get(
+          quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
+          weightScales[0], 0, weightMin, weightMax);
     }
     OpBuilder b(chain.weightOperand->getOwner());
     Location loc = chain.weight.getLoc();
@@ -451,7 +503,11 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
     Value cast =
         quant::StorageCastOp::create(b, loc, weightType.clone(qtype), storage);
     chain.weightOperand->set(DequantizeOp::create(b, loc, weightType, cast));
+    anchor->removeAttr("myquant.weight_qparams");
   } else {
+    if (fixed)
+      return anchor->emitError()
+             << "myquant.weight_qparams needs a constant weight";
     // Activations on both sides (e.g. attention): per-tensor parameters.
     FailureOr<quant::UniformQuantizedType> wType = typeOf(chain.weight);
     if (failed(wType))

@@ -24,6 +24,13 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     * replaces float weights by int8 constants (symmetric, narrow range
       [-127, 127], per output channel unless `weight-granularity=per-tensor`)
       and float biases by int32 constants with scale `s_in * s_w[c]`;
+      a convolution or matmul with a `myquant.weight_qparams` attribute
+      (`{scales = array<f64: ...>, qmin = i64, qmax = i64}`, as
+      `myquant-import-stats` sets it from a stats file's `weight` field)
+      takes those scales (one: per tensor; one per output channel: per
+      channel) and that storage range instead, with weights
+      round-half-even(w / s) clamped to [qmin, qmax]; the attribute is
+      removed;
     * applies the concatenation policy: an operand produced for the
       concatenation alone takes the concatenation's parameters; any other
       operand with different parameters is requantized, and each such
