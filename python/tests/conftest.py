@@ -87,3 +87,17 @@ def toolchain(build_dir):
 def workdir():
     with tempfile.TemporaryDirectory(prefix="myquant-e2e-") as d:
         yield d
+
+
+@pytest.fixture(scope="module")
+def qnnpack_engine():
+    """Runs a module's tests with PyTorch's qnnpack engine on one thread."""
+    import torch
+    if "qnnpack" not in torch.backends.quantized.supported_engines:
+        pytest.fail("this torch has no qnnpack engine", pytrace=False)
+    old, old_threads = torch.backends.quantized.engine, torch.get_num_threads()
+    torch.backends.quantized.engine = "qnnpack"
+    torch.set_num_threads(1)
+    yield
+    torch.backends.quantized.engine = old
+    torch.set_num_threads(old_threads)

@@ -76,16 +76,8 @@ class Wrapped(nn.Module):
         return self.dequant(self.model(self.quant(x)))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def qnnpack_engine():
-    if "qnnpack" not in torch.backends.quantized.supported_engines:
-        pytest.fail("this torch has no qnnpack engine", pytrace=False)
-    old, old_threads = torch.backends.quantized.engine, torch.get_num_threads()
-    torch.backends.quantized.engine = "qnnpack"
-    torch.set_num_threads(1)
-    yield
-    torch.backends.quantized.engine = old
-    torch.set_num_threads(old_threads)
+# PyTorch's qnnpack engine, one thread, for every test of this module.
+pytestmark = pytest.mark.usefixtures("qnnpack_engine")
 
 
 def _images(gen, n):

@@ -46,16 +46,8 @@ QCONFIG = QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8),
                   weight=default_weight_observer)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def qnnpack_engine():
-    if "qnnpack" not in torch.backends.quantized.supported_engines:
-        pytest.fail("this torch has no qnnpack engine", pytrace=False)
-    old, old_threads = torch.backends.quantized.engine, torch.get_num_threads()
-    torch.backends.quantized.engine = "qnnpack"
-    torch.set_num_threads(1)
-    yield
-    torch.backends.quantized.engine = old
-    torch.set_num_threads(old_threads)
+# PyTorch's qnnpack engine, one thread, for every test of this module.
+pytestmark = pytest.mark.usefixtures("qnnpack_engine")
 
 
 @pytest.fixture(scope="module")

@@ -372,35 +372,18 @@ LogicalResult DryRun::collectStructure() {
   return failure(failedAny);
 }
 
-/// Symmetric int8 weights in [-127, 127], per channel along `axis` or per
-/// tensor; returns the scales.
-SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
-                                    std::optional<unsigned> axis,
-                                    SmallVector<int8_t> &quantized) {
-  auto type = cast<RankedTensorType>(weights.getType());
-  ArrayRef<int64_t> shape = type.getShape();
-  int64_t channels = axis ? shape[*axis] : 1;
-  int64_t inner = 1;
-  if (axis)
-    for (unsigned d = *axis + 1; d < shape.size(); ++d)
-      inner *= shape[d];
-  auto channelOf = [&](int64_t i) { return axis ? (i / inner) % channels : 0; };
-  SmallVector<double> values;
-  for (const APFloat &v : weights.getValues<APFloat>())
-    values.push_back(v.convertToDouble());
-  SmallVector<double> amax(channels, 0.0);
-  for (auto [i, v] : llvm::enumerate(values))
-    amax[channelOf(i)] = std::max(amax[channelOf(i)], std::abs(v));
-  SmallVector<double> scales;
-  for (double a : amax)
-    scales.push_back(a == 0.0 ? 1.0 : a / 127.0);
-  quantized.clear();
-  for (auto [i, v] : llvm::enumerate(values)) {
-    double q = std::nearbyint(v / scales[channelOf(i)]);
-    quantized.push_back(static_cast<int8_t>(std::clamp(q, -127.0, 127.0)));
+/// The channel along `axis` (always 0 per tensor) of each flat element index.
+struct ChannelOf {
+  ChannelOf(ShapedType type, std::optional<unsigned> axis) {
+    if (!axis)
+      return;
+    channels = type.getDimSize(*axis);
+    for (unsigned d = *axis + 1; d < type.getRank(); ++d)
+      inner *= type.getDimSize(d);
   }
-  return scales;
-}
+  int64_t operator()(int64_t index) const { return (index / inner) % channels; }
+  int64_t channels = 1, inner = 1;
+};
 
 /// Symmetric int8 weights with the given scales (one, or one per channel
 /// along `axis`): round half to even of w / s, clamped to [qmin, qmax].
@@ -408,20 +391,30 @@ void quantizeWeightsWithScales(DenseFPElementsAttr weights,
                                std::optional<unsigned> axis,
                                ArrayRef<double> scales, int64_t qmin,
                                int64_t qmax, SmallVector<int8_t> &quantized) {
-  auto type = cast<RankedTensorType>(weights.getType());
-  ArrayRef<int64_t> shape = type.getShape();
-  int64_t channels = axis ? shape[*axis] : 1;
-  int64_t inner = 1;
-  if (axis)
-    for (unsigned d = *axis + 1; d < shape.size(); ++d)
-      inner *= shape[d];
+  ChannelOf channelOf(weights.getType(), axis);
   quantized.clear();
   for (auto [i, v] : llvm::enumerate(weights.getValues<APFloat>())) {
-    int64_t c = axis ? (static_cast<int64_t>(i) / inner) % channels : 0;
-    double q = std::nearbyint(v.convertToDouble() / scales[c]);
+    double q = std::nearbyint(v.convertToDouble() / scales[channelOf(i)]);
     quantized.push_back(static_cast<int8_t>(
         std::clamp(q, static_cast<double>(qmin), static_cast<double>(qmax))));
   }
+}
+
+/// Symmetric int8 weights in [-127, 127], per channel along `axis` or per
+/// tensor; returns the scales.
+SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
+                                    std::optional<unsigned> axis,
+                                    SmallVector<int8_t> &quantized) {
+  ChannelOf channelOf(weights.getType(), axis);
+  SmallVector<double> amax(channelOf.channels, 0.0);
+  for (auto [i, v] : llvm::enumerate(weights.getValues<APFloat>()))
+    amax[channelOf(i)] =
+        std::max(amax[channelOf(i)], std::abs(v.convertToDouble()));
+  SmallVector<double> scales;
+  for (double a : amax)
+    scales.push_back(a == 0.0 ? 1.0 : a / 127.0);
+  quantizeWeightsWithScales(weights, axis, scales, -127, 127, quantized);
+  return scales;
 }
 
 LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
@@ -478,12 +471,9 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
       weightScales = quantizeWeights(constant, axis, quantized);
     }
     absSums.assign(channels, 0);
-    ArrayRef<int64_t> shape = weightType.getShape();
-    int64_t inner = 1;
-    for (unsigned d = chain.weightChannelDim + 1; d < shape.size(); ++d)
-      inner *= shape[d];
+    ChannelOf outputChannelOf(weightType, chain.weightChannelDim);
     for (auto [i, q] : llvm::enumerate(quantized))
-      absSums[(i / inner) % channels] += std::abs(q);
+      absSums[outputChannelOf(i)] += std::abs(q);
     Type qtype;
     if (weightPerChannel) {
       SmallVector<int64_t> zeros(channels, 0);
