@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace myquant {
@@ -663,12 +664,51 @@ linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
       [&](OpBuilder &nb, Location l, ValueRange args) {
         BodyBuilder body(nb, l);
         Type i32 = nb.getI32Type();
-        Value xv = body.sub(body.cast(args[0], i32, xs.isSigned),
-                            body.constant(i32, zx));
-        Value wv = body.sub(body.cast(args[1], i32, ws.isSigned),
-                            body.constant(i32, zw));
+        auto centered = [&](Value v, const Storage &s, int64_t zp) {
+          Value wide = body.cast(v, i32, s.isSigned);
+          return zp == 0 ? wide : body.sub(wide, body.constant(i32, zp));
+        };
+        Value xv = centered(args[0], xs, zx);
+        Value wv = centered(args[1], ws, zw);
         linalg::YieldOp::create(nb, l, body.add(args[2], body.mul(xv, wv)));
       });
+}
+
+/// With constant weights and no weight zero point, the input zero point's
+/// share `zx * sum_k w[c, k]` of every accumulator is known at compile time:
+/// it is folded into the bias, and the multiply-accumulate reads x as it is.
+/// (Padding still holds zx, so padded cells cancel too.) Returns the folded
+/// bias, or null when the weights are not constant, the bias is not
+/// constant, or a folded entry leaves int32.
+Value foldInputZeroPoint(OpBuilder &b, Location loc, Value weights, Value bias,
+                         int64_t zx, int64_t zw, unsigned channelDim,
+                         bool signedWeights) {
+  DenseIntElementsAttr w;
+  if (zx == 0 || zw != 0 || !signedWeights ||
+      !matchPattern(weights, m_Constant(&w)))
+    return {};
+  auto type = cast<ShapedType>(w.getType());
+  int64_t channels = type.getDimSize(channelDim), inner = 1;
+  for (int64_t d = channelDim + 1; d < type.getRank(); ++d)
+    inner *= type.getDimSize(d);
+  SmallVector<int64_t> folded(channels, 0);
+  if (bias) {
+    DenseIntElementsAttr biasAttr;
+    if (!matchPattern(bias, m_Constant(&biasAttr)))
+      return {};
+    for (auto [c, v] : llvm::enumerate(biasAttr.getValues<APInt>()))
+      folded[c] = v.getSExtValue();
+  }
+  for (auto [i, v] : llvm::enumerate(w.getValues<APInt>()))
+    folded[(static_cast<int64_t>(i) / inner) % channels] -=
+        zx * v.getSExtValue();
+  SmallVector<int32_t> values;
+  for (int64_t v : folded) {
+    if (v < INT32_MIN || v > INT32_MAX)
+      return {};
+    values.push_back(static_cast<int32_t>(v));
+  }
+  return i32Vector(b, loc, values);
 }
 
 struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
@@ -738,18 +778,27 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
               AffineMap::get(8, 0, {d(5), d(6), d(7), d(3), d(4)}, ctx),
               AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
     }
+    int64_t zx = in.zeroPoints[0];
+    int64_t zw = filter.isPerTensor() ? filter.zeroPoints[0] : 0;
+    Storage filterStorage = storageOf(op.getFilter().getType());
+    Value bias = adaptor.getBias();
+    if (Value folded =
+            foldInputZeroPoint(rewriter, loc, adaptor.getFilter(), bias, zx, zw,
+                               nchw ? 0 : 3, filterStorage.isSigned)) {
+      bias = folded;
+      zx = 0;
+    }
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
-    Value sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5,
-                         3, storageOf(op.getInput().getType()),
-                         in.zeroPoints[0], storageOf(op.getFilter().getType()),
-                         filter.isPerTensor() ? filter.zeroPoints[0] : 0)
-                    .getResult(0);
+    Value sum =
+        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
+                 storageOf(op.getInput().getType()), zx, filterStorage, zw)
+            .getResult(0);
     SmallVector<ReassociationIndices> collapse =
         nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
     Value flat = tensor::CollapseShapeOp::create(rewriter, loc, sum, collapse);
     return buildRequantizeEpilogue(rewriter, loc, flat, /*accSigned=*/true,
-                                   nchw ? 1u : 3u, adaptor.getBias(), *requant,
+                                   nchw ? 1u : 3u, bias, *requant,
                                    storageOf(op.getType()).type);
   }
 };
@@ -782,15 +831,27 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
                                    op.getTransposeRhs() ? withBatch({n, k})
                                                         : withBatch({k, n}),
                                    withBatch({m, n})};
+    int64_t zx = lhs.zeroPoints[0];
+    int64_t zw = rhs.isPerTensor() ? rhs.zeroPoints[0] : 0;
+    Storage rhsStorage = storageOf(op.getRhs().getType());
+    Value bias = adaptor.getBias();
+    // A batched rhs has weights per batch; the fold needs one set.
+    if (!batched) {
+      if (Value folded = foldInputZeroPoint(
+              rewriter, loc, adaptor.getRhs(), bias, zx, zw,
+              op.getTransposeRhs() ? 0 : 1, rhsStorage.isSigned)) {
+        bias = folded;
+        zx = 0;
+      }
+    }
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
     Value sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
                          maps, loops - 1, 1, storageOf(op.getLhs().getType()),
-                         lhs.zeroPoints[0], storageOf(op.getRhs().getType()),
-                         rhs.isPerTensor() ? rhs.zeroPoints[0] : 0)
+                         zx, rhsStorage, zw)
                     .getResult(0);
     return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
-                                   rank - 1, adaptor.getBias(), *requant,
+                                   rank - 1, bias, *requant,
                                    storageOf(op.getType()).type);
   }
 };
