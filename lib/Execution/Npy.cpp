@@ -40,35 +40,19 @@ std::string NpyArray::describe() const {
 }
 
 StringRef getNpyDescr(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32:
-    return "<f4";
-  case ElementKind::F64:
-    return "<f8";
-  case ElementKind::I8:
-    return "|i1";
-  case ElementKind::I32:
-    return "<i4";
-  case ElementKind::I64:
-    return "<i8";
-  }
-  llvm_unreachable("unknown element kind");
+  return getElementKindInfo(kind).npyDescr;
 }
 
 /// The element kind of a dtype string, if we support it. Data is copied
 /// as-is, so multi-byte types must be little-endian; single bytes have no
 /// order.
 static std::optional<ElementKind> parseDescr(StringRef descr) {
-  if (descr == "|i1" || descr == "<i1" || descr == ">i1" || descr == "=i1")
+  if (descr == "<i1" || descr == ">i1" || descr == "=i1")
     return ElementKind::I8;
-  if (descr == "<f4")
-    return ElementKind::F32;
-  if (descr == "<f8")
-    return ElementKind::F64;
-  if (descr == "<i4")
-    return ElementKind::I32;
-  if (descr == "<i8")
-    return ElementKind::I64;
+  for (ElementKind kind : {ElementKind::F32, ElementKind::F64, ElementKind::I8,
+                           ElementKind::I32, ElementKind::I64})
+    if (descr == getElementKindInfo(kind).npyDescr)
+      return kind;
   return std::nullopt;
 }
 

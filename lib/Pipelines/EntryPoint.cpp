@@ -15,34 +15,14 @@ using namespace mlir;
 
 namespace myquant {
 
-StringRef getElementKindName(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32:
-    return "f32";
-  case ElementKind::F64:
-    return "f64";
-  case ElementKind::I8:
-    return "i8";
-  case ElementKind::I32:
-    return "i32";
-  case ElementKind::I64:
-    return "i64";
-  }
-  llvm_unreachable("unknown element kind");
-}
-
-unsigned getElementKindSize(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32:
-  case ElementKind::I32:
-    return 4;
-  case ElementKind::F64:
-  case ElementKind::I64:
-    return 8;
-  case ElementKind::I8:
-    return 1;
-  }
-  llvm_unreachable("unknown element kind");
+const ElementKindInfo &getElementKindInfo(ElementKind kind) {
+  // Indexed by ElementKind.
+  static const ElementKindInfo infos[] = {{"f32", 4, "<f4", "float"},
+                                          {"f64", 8, "<f8", "double"},
+                                          {"i8", 1, "|i1", "int8_t"},
+                                          {"i32", 4, "<i4", "int32_t"},
+                                          {"i64", 8, "<i8", "int64_t"}};
+  return infos[static_cast<unsigned>(kind)];
 }
 
 std::optional<ElementKind> getElementKind(Type element) {

@@ -111,22 +111,6 @@ static bool isCIdentifier(llvm::StringRef name) {
                       [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
-static llvm::StringRef getCType(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32:
-    return "float";
-  case ElementKind::F64:
-    return "double";
-  case ElementKind::I8:
-    return "int8_t";
-  case ElementKind::I32:
-    return "int32_t";
-  case ElementKind::I64:
-    return "int64_t";
-  }
-  llvm_unreachable("unknown element kind");
-}
-
 /// "myquant_memref_f32_4d": one struct per element type and rank, shared by
 /// every header (guarded), so two models can be used in one file.
 static std::string getDescriptorName(const BufferSpec &spec) {
@@ -138,7 +122,7 @@ static std::string getDescriptorName(const BufferSpec &spec) {
 static void emitDescriptor(llvm::raw_ostream &os, const BufferSpec &spec) {
   std::string name = getDescriptorName(spec);
   std::string guard = llvm::StringRef(name).upper();
-  llvm::StringRef type = getCType(spec.element);
+  llvm::StringRef type = getElementKindInfo(spec.element).cType;
   os << "#ifndef " << guard << "\n#define " << guard << "\n"
      << "typedef struct " << name << " {\n"
      << "  " << type << " *allocated;\n"

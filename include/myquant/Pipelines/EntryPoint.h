@@ -29,10 +29,24 @@ namespace myquant {
 /// Element types an entry point may take or return.
 enum class ElementKind { F32, F64, I8, I32, I64 };
 
-/// "f32", "i8", ...
-llvm::StringRef getElementKindName(ElementKind kind);
-/// Size in bytes.
-unsigned getElementKindSize(ElementKind kind);
+/// What the tools need to know of an element kind, in one table.
+struct ElementKindInfo {
+  /// "f32", "i8", ...
+  llvm::StringLiteral name;
+  /// Size in bytes.
+  unsigned size;
+  /// numpy's dtype string for it (little-endian).
+  llvm::StringLiteral npyDescr;
+  /// The C type in generated headers.
+  llvm::StringLiteral cType;
+};
+const ElementKindInfo &getElementKindInfo(ElementKind kind);
+inline llvm::StringRef getElementKindName(ElementKind kind) {
+  return getElementKindInfo(kind).name;
+}
+inline unsigned getElementKindSize(ElementKind kind) {
+  return getElementKindInfo(kind).size;
+}
 /// The kind of an element type, if it is one an entry point may use.
 std::optional<ElementKind> getElementKind(mlir::Type elementType);
 

@@ -652,12 +652,19 @@ struct MulLowering : MyQuantPattern<MulOp> {
 // Convolution and matmul: int32 accumulation, then the epilogue
 //===----------------------------------------------------------------------===//
 
+/// What a multiply-accumulate of activations by weights needs: zero points
+/// to subtract, storages, and the bias its epilogue adds.
+struct MacOperands {
+  Storage x, w;
+  int64_t zx, zw;
+  Value bias;
+};
+
 /// Body of a multiply-accumulate: acc + (x - zx) * (w - zw) in i32.
 linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
                            Value acc, ArrayRef<AffineMap> maps,
                            unsigned parallel, unsigned reduction,
-                           const Storage &xs, int64_t zx, const Storage &ws,
-                           int64_t zw) {
+                           const MacOperands &mac) {
   return linalg::GenericOp::create(
       b, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc}, maps,
       iterators(parallel, reduction),
@@ -668,8 +675,8 @@ linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
           Value wide = body.cast(v, i32, s.isSigned);
           return zp == 0 ? wide : body.sub(wide, body.constant(i32, zp));
         };
-        Value xv = centered(args[0], xs, zx);
-        Value wv = centered(args[1], ws, zw);
+        Value xv = centered(args[0], mac.x, mac.zx);
+        Value wv = centered(args[1], mac.w, mac.zw);
         linalg::YieldOp::create(nb, l, body.add(args[2], body.mul(xv, wv)));
       });
 }
@@ -711,6 +718,28 @@ Value foldInputZeroPoint(OpBuilder &b, Location loc, Value weights, Value bias,
   return i32Vector(b, loc, values);
 }
 
+/// The operands of `input` x `weights` (quantized types; `storedWeights` and
+/// `bias` after conversion), with the input zero point folded into the bias
+/// where foldInputZeroPoint can, along `weightChannelDim` if given.
+MacOperands prepareMac(OpBuilder &b, Location loc, Value input, Value weights,
+                       Value storedWeights, Value bias,
+                       std::optional<unsigned> weightChannelDim) {
+  QuantParams in = *getQuantParams(input.getType());
+  QuantParams w = *getQuantParams(weights.getType());
+  MacOperands mac{storageOf(input.getType()), storageOf(weights.getType()),
+                  in.zeroPoints[0], w.isPerTensor() ? w.zeroPoints[0] : 0,
+                  bias};
+  if (!weightChannelDim)
+    return mac;
+  if (Value folded =
+          foldInputZeroPoint(b, loc, storedWeights, bias, mac.zx, mac.zw,
+                             *weightChannelDim, mac.w.isSigned)) {
+    mac.bias = folded;
+    mac.zx = 0;
+  }
+  return mac;
+}
+
 struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
   using MyQuantPattern::MyQuantPattern;
   FailureOr<Value> lower(Conv2DOp op, Conv2DOp::Adaptor adaptor,
@@ -718,7 +747,6 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     QuantParams in = *getQuantParams(op.getInput().getType());
-    QuantParams filter = *getQuantParams(op.getFilter().getType());
     FailureOr<Requant> requant =
         productRequant(op, op.getInput(), op.getFilter(), rounding);
     if (failed(requant))
@@ -778,27 +806,19 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
               AffineMap::get(8, 0, {d(5), d(6), d(7), d(3), d(4)}, ctx),
               AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
     }
-    int64_t zx = in.zeroPoints[0];
-    int64_t zw = filter.isPerTensor() ? filter.zeroPoints[0] : 0;
-    Storage filterStorage = storageOf(op.getFilter().getType());
-    Value bias = adaptor.getBias();
-    if (Value folded =
-            foldInputZeroPoint(rewriter, loc, adaptor.getFilter(), bias, zx, zw,
-                               nchw ? 0 : 3, filterStorage.isSigned)) {
-      bias = folded;
-      zx = 0;
-    }
+    MacOperands mac =
+        prepareMac(rewriter, loc, op.getInput(), op.getFilter(),
+                   adaptor.getFilter(), adaptor.getBias(), nchw ? 0u : 3u);
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
     Value sum =
-        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
-                 storageOf(op.getInput().getType()), zx, filterStorage, zw)
+        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3, mac)
             .getResult(0);
     SmallVector<ReassociationIndices> collapse =
         nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
     Value flat = tensor::CollapseShapeOp::create(rewriter, loc, sum, collapse);
     return buildRequantizeEpilogue(rewriter, loc, flat, /*accSigned=*/true,
-                                   nchw ? 1u : 3u, bias, *requant,
+                                   nchw ? 1u : 3u, mac.bias, *requant,
                                    storageOf(op.getType()).type);
   }
 };
@@ -809,8 +829,6 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    QuantParams lhs = *getQuantParams(op.getLhs().getType());
-    QuantParams rhs = *getQuantParams(op.getRhs().getType());
     FailureOr<Requant> requant =
         productRequant(op, op.getLhs(), op.getRhs(), rounding);
     if (failed(requant))
@@ -831,27 +849,19 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
                                    op.getTransposeRhs() ? withBatch({n, k})
                                                         : withBatch({k, n}),
                                    withBatch({m, n})};
-    int64_t zx = lhs.zeroPoints[0];
-    int64_t zw = rhs.isPerTensor() ? rhs.zeroPoints[0] : 0;
-    Storage rhsStorage = storageOf(op.getRhs().getType());
-    Value bias = adaptor.getBias();
     // A batched rhs has weights per batch; the fold needs one set.
-    if (!batched) {
-      if (Value folded = foldInputZeroPoint(
-              rewriter, loc, adaptor.getRhs(), bias, zx, zw,
-              op.getTransposeRhs() ? 0 : 1, rhsStorage.isSigned)) {
-        bias = folded;
-        zx = 0;
-      }
-    }
+    std::optional<unsigned> foldDim;
+    if (!batched)
+      foldDim = op.getTransposeRhs() ? 0 : 1;
+    MacOperands mac = prepareMac(rewriter, loc, op.getLhs(), op.getRhs(),
+                                 adaptor.getRhs(), adaptor.getBias(), foldDim);
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
     Value sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
-                         maps, loops - 1, 1, storageOf(op.getLhs().getType()),
-                         zx, rhsStorage, zw)
+                         maps, loops - 1, 1, mac)
                     .getResult(0);
     return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
-                                   rank - 1, bias, *requant,
+                                   rank - 1, mac.bias, *requant,
                                    storageOf(op.getType()).type);
   }
 };
