@@ -111,13 +111,30 @@ def model_g(rng):
     return m
 
 
+def model_h(rng):
+    """adds that run in kernel epilogues: a depthwise conv as an add's
+    right operand, then a pointwise conv as the left operand of an add with
+    relu; 20 channels leave a partial vector block."""
+    m = Model((2, 20, 5, 5))
+    m.add(Conv2d(_rand(rng, 20, 20, 1, 1), _rand(rng, 20)), name="pw")
+    m.add(Relu(), name="pwr")
+    m.add(DepthwiseConv2d(_rand(rng, 20, 3, 3, scale=1.0), _rand(rng, 20),
+                          padding=1), name="dw")
+    m.add(Add(), inputs=["pwr", "dw"], name="sum1")
+    m.add(Conv2d(_rand(rng, 20, 20, 1, 1), None), name="pw2")
+    m.add(Add(), inputs=["pw2", "sum1"])
+    m.add(Relu())
+    return m
+
+
 MODELS = {"a_conv_relu_pool_linear": model_a,
           "b_depthwise_relu6_dilated_gap": model_b,
           "c_residual": model_c,
           "d_concat_avgpool": model_d,
           "e_grouped_conv": model_e,
           "f_pool_padding_standalone_relu": model_f,
-          "g_concat_shared_operand_relu6": model_g}
+          "g_concat_shared_operand_relu6": model_g,
+          "h_adds_in_epilogues": model_h}
 
 # Seeds (weights, calibration samples and test input) chosen so that, for
 # both weight granularities, the 'single' and 'gemmlowp' references differ
@@ -129,7 +146,8 @@ SEEDS = {"a_conv_relu_pool_linear": 4,
          "d_concat_avgpool": 5,
          "e_grouped_conv": 4,
          "f_pool_padding_standalone_relu": 1,
-         "g_concat_shared_operand_relu6": 2}
+         "g_concat_shared_operand_relu6": 2,
+         "h_adds_in_epilogues": 1}
 
 # Sanity bound on |quantized - float| in output LSBs.
 TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
@@ -138,7 +156,8 @@ TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
                  "d_concat_avgpool": 4,
                  "e_grouped_conv": 4,
                  "f_pool_padding_standalone_relu": 4,
-                 "g_concat_shared_operand_relu6": 4}
+                 "g_concat_shared_operand_relu6": 4,
+                 "h_adds_in_epilogues": 6}
 
 
 def make_case(name):

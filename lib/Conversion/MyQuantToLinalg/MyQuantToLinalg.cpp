@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerArith.h"
+
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
@@ -50,115 +52,6 @@ public:
     addSourceMaterialization(materialize);
     addTargetMaterialization(materialize);
   }
-};
-
-/// The storage view of a quantized tensor type.
-struct Storage {
-  IntegerType type;
-  bool isSigned;
-  int64_t min, max;
-};
-
-Storage storageOf(Type type) {
-  quant::QuantizedType q = getQuantElementType(type);
-  return {IntegerType::get(type.getContext(), q.getStorageTypeIntegralWidth()),
-          q.isSigned(), q.getStorageTypeMin(), q.getStorageTypeMax()};
-}
-
-/// Per-channel integers of a requantization: the rescale and the clamp.
-struct Requant {
-  SmallVector<int32_t> multiplier, shift;
-  RoundingMode rounding;
-  int64_t zeroPoint, lo, hi;
-};
-
-//===----------------------------------------------------------------------===//
-// Scalar arithmetic inside linalg bodies
-//===----------------------------------------------------------------------===//
-
-class BodyBuilder {
-public:
-  BodyBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-
-  Value i64(int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
-  }
-  Value constant(Type type, int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, type, v);
-  }
-  /// Widens (or narrows) an integer to `to`, honouring the storage's sign.
-  Value cast(Value v, Type to, bool isSigned = true) {
-    unsigned from = v.getType().getIntOrFloatBitWidth();
-    unsigned width = to.getIntOrFloatBitWidth();
-    if (from == width)
-      return v;
-    if (from > width)
-      return arith::TruncIOp::create(b, loc, to, v);
-    if (isSigned)
-      return arith::ExtSIOp::create(b, loc, to, v);
-    return arith::ExtUIOp::create(b, loc, to, v);
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value shl(Value x, Value y) { return arith::ShLIOp::create(b, loc, x, y); }
-  Value shr(Value x, Value y) { return arith::ShRSIOp::create(b, loc, x, y); }
-  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value select(arith::CmpIPredicate pred, Value x, Value y, Value ifTrue,
-               Value ifFalse) {
-    Value cond = arith::CmpIOp::create(b, loc, pred, x, y);
-    return arith::SelectOp::create(b, loc, cond, ifTrue, ifFalse);
-  }
-  Value clamp(Value v, int64_t lo, int64_t hi) {
-    return min(max(v, i64(lo)), i64(hi));
-  }
-  Value saturateInt32(Value v) { return clamp(v, INT32_MIN, INT32_MAX); }
-
-  /// `value` (i64 within int32) times multiplier * 2^-shift, as in
-  /// fixedpoint::applyMultiplier; the result is an i64 within int32.
-  Value applyMultiplier(Value value, Value multiplier, Value shift,
-                        RoundingMode rounding) {
-    Value m = cast(multiplier, b.getI64Type());
-    Value s = cast(shift, b.getI64Type());
-    Value one = i64(1);
-    if (rounding == RoundingMode::Single) {
-      Value half = shr(shl(one, s), one); // 2^(s-1), or 0 when s == 0
-      return saturateInt32(shr(add(mul(value, m), half), s));
-    }
-    Value zero = i64(0), i31 = i64(31);
-    Value left = max(sub(i31, s), zero);
-    Value right = max(sub(s, i31), zero);
-    Value x = saturateInt32(mul(value, shl(one, left)));
-    // Saturating rounding doubling high multiply; m >= 0, so the
-    // INT32_MIN * INT32_MIN case cannot arise.
-    Value ab = mul(x, m);
-    Value nudge = select(arith::CmpIPredicate::sge, ab, zero, i64(1 << 30),
-                         i64(1 - (1 << 30)));
-    Value high =
-        arith::DivSIOp::create(b, loc, add(ab, nudge), i64(int64_t(1) << 31));
-    // Rounding divide by 2^right, ties away from zero.
-    Value mask = sub(shl(one, right), one);
-    Value remainder = arith::AndIOp::create(b, loc, high, mask);
-    Value threshold = add(shr(mask, one), select(arith::CmpIPredicate::slt,
-                                                 high, zero, one, zero));
-    Value roundUp =
-        select(arith::CmpIPredicate::sgt, remainder, threshold, one, zero);
-    return add(shr(high, right), roundUp);
-  }
-
-  /// Rescales `acc` (i64), adds the zero point and clamps, then narrows to
-  /// the storage type.
-  Value requantize(Value acc, Value multiplier, Value shift,
-                   const Requant &requant, Type storageType) {
-    Value scaled = applyMultiplier(acc, multiplier, shift, requant.rounding);
-    Value shifted = add(scaled, i64(requant.zeroPoint));
-    return cast(clamp(shifted, requant.lo, requant.hi), storageType);
-  }
-
-private:
-  OpBuilder &b;
-  Location loc;
 };
 
 //===----------------------------------------------------------------------===//
@@ -257,7 +150,7 @@ Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
       iterators(rank, 0), [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        BodyBuilder body(nb, nloc);
+        IntegerArith body(nb, nloc);
         Value value = body.cast(args[0], nb.getI64Type(), accSigned);
         if (offset)
           value = body.add(value, body.cast(args[3], nb.getI64Type()));
@@ -271,39 +164,6 @@ Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
 //===----------------------------------------------------------------------===//
 // Computing rescales that the dry run did not precompute
 //===----------------------------------------------------------------------===//
-
-/// Uses the op's precomputed rescale, or computes multipliers for the real
-/// factors `reals` (one per channel) with `rounding`.
-FailureOr<Requant> makeRequant(Operation *op, RescaleAttr rescale,
-                               ArrayRef<double> reals, RoundingMode rounding,
-                               ClampAttr clamp, Type resultType) {
-  QuantParams out = *getQuantParams(resultType);
-  Requant requant;
-  requant.zeroPoint = out.zeroPoints[0];
-  requant.lo = clamp ? clamp.getMin() : out.storageMin;
-  requant.hi = clamp ? clamp.getMax() : out.storageMax;
-  if (!rescale) {
-    FailureOr<RescaleAttr> computed = buildRescale(op, reals, rounding);
-    if (failed(computed))
-      return failure();
-    rescale = *computed;
-  }
-  requant.multiplier.assign(rescale.getMultiplier().begin(),
-                            rescale.getMultiplier().end());
-  requant.shift.assign(rescale.getShift().begin(), rescale.getShift().end());
-  requant.rounding = rescale.getRounding();
-  return requant;
-}
-
-/// `s_in * s_w[c] / s_out` for each channel of the weights.
-SmallVector<double> productScales(Type input, Type weight, Type result) {
-  QuantParams in = *getQuantParams(input), w = *getQuantParams(weight),
-              out = *getQuantParams(result);
-  SmallVector<double> reals;
-  for (double ws : w.scales)
-    reals.push_back(in.scales[0] * ws / out.scales[0]);
-  return reals;
-}
 
 /// The requantization of an int32 accumulator of `a * b` products.
 template <typename OpTy>
@@ -398,7 +258,7 @@ struct QuantizeLowering : MyQuantPattern<QuantizeOp> {
               bound(storage.max));
           Value i = arith::FPToSIOp::create(b, l, b.getI64Type(), q);
           linalg::YieldOp::create(b, l,
-                                  BodyBuilder(b, l).cast(i, storage.type));
+                                  IntegerArith(b, l).cast(i, storage.type));
         });
     return generic.getResult(0);
   }
@@ -430,8 +290,8 @@ struct DequantizeLowering : MyQuantPattern<DequantizeOp> {
                    f64Vector(rewriter, loc, zeroPoints)},
         ValueRange{init}, maps, iterators(rank, 0),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value wide =
-              BodyBuilder(b, l).cast(args[0], b.getI64Type(), storage.isSigned);
+          Value wide = IntegerArith(b, l).cast(args[0], b.getI64Type(),
+                                               storage.isSigned);
           Value x = arith::SIToFPOp::create(b, l, b.getF64Type(), wide);
           x = arith::MulFOp::create(
               b, l, arith::SubFOp::create(b, l, x, args[2]), args[1]);
@@ -499,7 +359,7 @@ struct ClampLowering : MyQuantPattern<ClampOp> {
     return mapElements(
         rewriter, op.getLoc(), adaptor.getInput(), storage.type,
         [&](OpBuilder &b, Location l, Value x) {
-          BodyBuilder body(b, l);
+          IntegerArith body(b, l);
           Value wide = body.cast(x, b.getI64Type(), storage.isSigned);
           return body.cast(body.clamp(wide, lo, hi), storage.type);
         });
@@ -523,7 +383,7 @@ struct TableLowering : MyQuantPattern<TableOp> {
     return mapElements(
         rewriter, loc, adaptor.getInput(), out.type,
         [&](OpBuilder &b, Location l, Value x) -> Value {
-          BodyBuilder body(b, l);
+          IntegerArith body(b, l);
           Value offset = body.sub(body.cast(x, b.getI64Type(), in.isSigned),
                                   body.i64(in.min));
           Value index =
@@ -559,61 +419,17 @@ Value zipElements(OpBuilder &b, Location loc, Value lhs, Value rhs,
 struct AddLowering : MyQuantPattern<AddOp> {
   using MyQuantPattern::MyQuantPattern;
 
-  static constexpr int64_t kLeftShift = 20;
-
   FailureOr<Value> lower(AddOp op, AddOp::Adaptor adaptor,
                          ConversionPatternRewriter &rewriter) const override {
-    QuantParams a = *getQuantParams(op.getLhs().getType());
-    QuantParams bq = *getQuantParams(op.getRhs().getType());
-    QuantParams out = *getQuantParams(op.getType());
-    double twiceMax = 2 * std::max(a.scales[0], bq.scales[0]);
-    int64_t leftShift = op.getLeftShift().value_or(kLeftShift);
-    auto requantFor = [&](RescaleAttr attr, double real, ClampAttr clamp,
-                          bool isOutput) -> FailureOr<Requant> {
-      FailureOr<Requant> r =
-          makeRequant(op, attr, {real}, rounding, clamp, op.getType());
-      if (succeeded(r) && !isOutput) {
-        // The operand rescales feed the sum: no zero point, no clamp.
-        r->zeroPoint = 0;
-        r->lo = INT32_MIN;
-        r->hi = INT32_MAX;
-      }
-      return r;
-    };
-    FailureOr<Requant> lhsR =
-        requantFor(op.getLhsRescaleAttr(), a.scales[0] / twiceMax, {}, false);
-    FailureOr<Requant> rhsR =
-        requantFor(op.getRhsRescaleAttr(), bq.scales[0] / twiceMax, {}, false);
-    FailureOr<Requant> outR =
-        requantFor(op.getRescaleAttr(),
-                   twiceMax / (double(int64_t(1) << leftShift) * out.scales[0]),
-                   op.getClampAttr(), true);
-    if (failed(lhsR) || failed(rhsR) || failed(outR))
+    FailureOr<AddRescales> rescales = getAddRescales(op, rounding);
+    if (failed(rescales))
       return failure();
-    Storage ls = storageOf(op.getLhs().getType()),
-            rs = storageOf(op.getRhs().getType()), os = storageOf(op.getType());
-    return zipElements(
-        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), os.type,
-        [&](OpBuilder &b, Location l, Value x, Value y) {
-          BodyBuilder body(b, l);
-          Type i32 = b.getI32Type();
-          auto scaled = [&](Value v, const Storage &s, int64_t zp,
-                            const Requant &r) {
-            Value centered = body.sub(body.cast(v, b.getI64Type(), s.isSigned),
-                                      body.i64(zp));
-            Value shifted =
-                body.mul(centered, body.i64(int64_t(1) << leftShift));
-            return body.applyMultiplier(
-                shifted, body.constant(i32, r.multiplier[0]),
-                body.constant(i32, r.shift[0]), r.rounding);
-          };
-          Value sum = body.saturateInt32(
-              body.add(scaled(x, ls, a.zeroPoints[0], *lhsR),
-                       scaled(y, rs, bq.zeroPoints[0], *rhsR)));
-          return body.requantize(sum, body.constant(i32, outR->multiplier[0]),
-                                 body.constant(i32, outR->shift[0]), *outR,
-                                 os.type);
-        });
+    return zipElements(rewriter, op.getLoc(), adaptor.getLhs(),
+                       adaptor.getRhs(), rescales->resultStorage.type,
+                       [&](OpBuilder &b, Location l, Value x, Value y) {
+                         return IntegerArith(b, l).quantizedAdd(x, y,
+                                                                *rescales);
+                       });
   }
 };
 
@@ -634,7 +450,7 @@ struct MulLowering : MyQuantPattern<MulOp> {
     return zipElements(
         rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), os.type,
         [&](OpBuilder &b, Location l, Value x, Value y) {
-          BodyBuilder body(b, l);
+          IntegerArith body(b, l);
           Type i32 = b.getI32Type();
           Value product =
               body.mul(body.sub(body.cast(x, b.getI64Type(), ls.isSigned),
@@ -669,7 +485,7 @@ linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
       b, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc}, maps,
       iterators(parallel, reduction),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        BodyBuilder body(nb, l);
+        IntegerArith body(nb, l);
         Type i32 = nb.getI32Type();
         auto centered = [&](Value v, const Storage &s, int64_t zp) {
           Value wide = body.cast(v, i32, s.isSigned);
@@ -947,7 +763,7 @@ struct AvgPool2DLowering : MyQuantPattern<AvgPool2DOp> {
     Value sum = buildWindowReduction(
         rewriter, loc, input, init, op.getLayout(), kernel, op.getStrides(),
         unitDilations, [&](OpBuilder &b, Location l, Value x, Value acc) {
-          BodyBuilder body(b, l);
+          IntegerArith body(b, l);
           return body.add(acc, body.sub(body.cast(x, i32, is.isSigned),
                                         body.constant(i32, in.zeroPoints[0])));
         });

@@ -44,6 +44,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerArith.h"
+
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
@@ -186,6 +188,13 @@ struct Problem {
   Epilogue epilogue;
   // Depthwise: the weights widened to int32, [kh * kw][np].
   SmallVector<int32_t> taps;
+  // An add of the requantized result and a second NHWC storage tensor of
+  // the output's shape, run in the epilogue.
+  struct FusedAdd {
+    AddRescales rescales;
+    bool resultIsLhs;
+  };
+  std::optional<FusedAdd> add;
 };
 
 /// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
@@ -226,28 +235,20 @@ FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
                                   ClampAttr clamp, Type inputType,
                                   Type weightType, Type resultType,
                                   RoundingMode defaultRounding, int64_t np) {
-  QuantParams in = *getQuantParams(inputType), w = *getQuantParams(weightType),
-              out = *getQuantParams(resultType);
-  if (!rescale) {
-    SmallVector<double> reals;
-    for (double ws : w.scales)
-      reals.push_back(in.scales[0] * ws / out.scales[0]);
-    FailureOr<RescaleAttr> computed = buildRescale(op, reals, defaultRounding);
-    if (failed(computed))
-      return failure();
-    rescale = *computed;
-  }
+  FailureOr<Requant> requant =
+      makeRequant(op, rescale, productScales(inputType, weightType, resultType),
+                  defaultRounding, clamp, resultType);
+  if (failed(requant))
+    return failure();
   Epilogue e;
-  e.rounding = rescale.getRounding();
-  e.zeroPoint = out.zeroPoints[0];
-  e.lo = clamp ? clamp.getMin() : out.storageMin;
-  e.hi = clamp ? clamp.getMax() : out.storageMax;
-  ArrayRef<int32_t> multipliers = rescale.getMultiplier();
-  ArrayRef<int32_t> shifts = rescale.getShift();
+  e.rounding = requant->rounding;
+  e.zeroPoint = requant->zeroPoint;
+  e.lo = requant->lo;
+  e.hi = requant->hi;
+  ArrayRef<int32_t> multipliers = requant->multiplier;
+  ArrayRef<int32_t> shifts = requant->shift;
   for (int64_t c = 0; c < np; ++c) {
-    size_t i = multipliers.size() == 1
-                   ? 0
-                   : std::min<size_t>(c, multipliers.size() - 1);
+    size_t i = std::min<size_t>(c, multipliers.size() - 1);
     int64_t s = shifts[i];
     e.multiplier.push_back(multipliers[i]);
     e.shift.push_back(s);
@@ -320,22 +321,25 @@ public:
         b, loc, cast<TypedAttr>(DenseElementsAttr::get(type, element)));
   }
 
-  Value read(Value tensor, ValueRange indices, VectorType type) {
+  Value read(Value tensor, ValueRange indices, VectorType type,
+             bool inBounds = true) {
     Type element = type.getElementType();
     Value pad = arith::ConstantIntOp::create(b, loc, element, 0);
     return vector::TransferReadOp::create(b, loc, type, tensor, indices, pad,
-                                          ArrayRef<bool>{true});
+                                          ArrayRef<bool>{inBounds});
   }
 
   /// Emits the whole kernel; `input` is the NHWC storage tensor with `cp`
-  /// channels, padded spatially. Returns the NHWC int8 output.
-  Value build(const Problem &p, const Tiling &tiling, Value input);
+  /// channels, padded spatially; `addend` the NHWC storage operand of
+  /// `p.add`, if any. Returns the NHWC int8 output.
+  Value build(const Problem &p, const Tiling &tiling, Value input,
+              Value addend);
 
   /// Emits a depthwise convolution (one filter per channel): `mr` pixels
   /// of `lanes` channels at a time, int32 multiply-add of the widened input
   /// and `p.taps`, the same epilogue. `input` is NHWC storage with `np`
   /// channels, padded spatially.
-  Value buildDepthwise(const Problem &p, int64_t mr, Value input);
+  Value buildDepthwise(const Problem &p, int64_t mr, Value input, Value addend);
 
 private:
   /// The requantization constants of `p`, as tensors of `np` entries.
@@ -357,6 +361,11 @@ private:
   /// The requantized int8 vector of one accumulator (NumericSpec 2.3), for
   /// channels [n, n + lanes).
   Value requantize(const Problem &p, Value acc, ArrayRef<Value> constants);
+
+  /// Requantizes `acc`, applies `p.add` with `addend` at `indices` (NHWC),
+  /// and writes the result into `out` there.
+  Value storeResult(const Problem &p, Value acc, ArrayRef<Value> constants,
+                    Value addend, Value out, ValueRange indices);
 
   OpBuilder &b;
   Location loc;
@@ -424,6 +433,24 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
       b, loc, VectorType::get({lanes}, b.getI8Type()), result);
 }
 
+Value KernelBuilder::storeResult(const Problem &p, Value acc,
+                                 ArrayRef<Value> constants, Value addend,
+                                 Value out, ValueRange indices) {
+  Value result = requantize(p, acc, constants);
+  bool inBounds = p.channels % lanes == 0;
+  if (p.add) {
+    Value other =
+        read(addend, indices, cast<VectorType>(result.getType()), inBounds);
+    IntegerArith arith(b, loc, {lanes});
+    result = p.add->resultIsLhs
+                 ? arith.quantizedAdd(result, other, p.add->rescales)
+                 : arith.quantizedAdd(other, result, p.add->rescales);
+  }
+  return vector::TransferWriteOp::create(b, loc, result, out, indices,
+                                         ArrayRef<bool>{inBounds})
+      .getResult();
+}
+
 SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
   const Epilogue &e = p.epilogue;
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
@@ -440,7 +467,8 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
   return tensors;
 }
 
-Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input) {
+Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
+                                    Value addend) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
   int64_t taps = p.kh * p.kw;
   Value weights = tensorConstant<int32_t>({taps, p.np}, i32, p.taps);
@@ -449,7 +477,6 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input) {
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({lanes}, i8);
   auto i64Type = VectorType::get({lanes}, i64);
-  bool outputInBounds = p.channels % lanes == 0;
 
   Value output = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{p.batch, p.outH, p.outW, p.channels}, i8);
@@ -505,19 +532,16 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input) {
         read(tensor, channel, position == 0 ? accType : i64Type));
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t m = 0; m < mr; ++m) {
-    Value result = requantize(p, accs[m], constants);
     Value ox = arith::AddIOp::create(b, loc, ox0, index(m));
-    out = vector::TransferWriteOp::create(b, loc, result, out,
-                                          ValueRange{n, oy, ox, channel},
-                                          ArrayRef<bool>{outputInBounds})
-              .getResult();
+    out = storeResult(p, accs[m], constants, addend, out,
+                      ValueRange{n, oy, ox, channel});
   }
   scf::YieldOp::create(b, loc, out);
   return batchLoop.getResult(0);
 }
 
-Value KernelBuilder::build(const Problem &p, const Tiling &tiling,
-                           Value input) {
+Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
+                           Value addend) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
   int64_t c4 = p.cp / 4, rows = p.kh * p.kw * c4;
   int64_t mr = tiling.mr, nr = tiling.nr, blocks = p.np / lanes;
@@ -531,7 +555,6 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling,
   auto bytesType = VectorType::get({4 * lanes}, i8);
   auto i64Type = VectorType::get({lanes}, i64);
   Value flip = p.signedInput ? splat(bytesType, -128) : Value();
-  bool outputInBounds = p.channels % lanes == 0;
 
   Value output = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{p.batch, p.outH, p.outW, p.channels}, i8);
@@ -639,12 +662,9 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling,
       constants.push_back(
           read(tensor, channel[j], position == 0 ? accType : i64Type));
     for (int64_t i = 0; i < mr; ++i) {
-      Value result = requantize(p, khLoop.getResult(i * nr + j), constants);
       Value ox = arith::AddIOp::create(b, loc, ox0, index(i));
-      out = vector::TransferWriteOp::create(b, loc, result, out,
-                                            ValueRange{n, oy, ox, channel[j]},
-                                            ArrayRef<bool>{outputInBounds})
-                .getResult();
+      out = storeResult(p, khLoop.getResult(i * nr + j), constants, addend, out,
+                        ValueRange{n, oy, ox, channel[j]});
     }
   }
   scf::YieldOp::create(b, loc, out);
@@ -801,13 +821,32 @@ struct Lowering {
   SmallVector<Operation *> roundTrips;
   /// The module's symbols, for naming the kernel functions.
   SymbolTable *symbols = nullptr;
+  /// Ops erased while lowering an earlier op (fused adds).
+  DenseSet<Operation *> erased;
 
-  /// Builds `body(arg)` as a private `noinline` function of its own and
-  /// returns a call of it on `arg`: LLVM then optimizes each kernel on its
+  /// Builds `body(args)` as a private `noinline` function of its own and
+  /// returns a call of it on `args`: LLVM then optimizes each kernel on its
   /// own (one function holding every kernel of a deep model compiles in
   /// superlinear time) and the kernels carry the target's features.
-  Value outline(OpBuilder &b, Operation *op, Value arg,
-                llvm::function_ref<Value(OpBuilder &, Value)> body);
+  Value outline(OpBuilder &b, Operation *op, ValueRange args,
+                llvm::function_ref<Value(OpBuilder &, ValueRange)> body);
+
+  /// An add that consumes a kernel's result alone and runs in its
+  /// epilogue; `addend` is the add's other operand as NHWC storage.
+  struct AddFusion {
+    AddOp add;
+    Value addend;
+    Problem::FusedAdd fused;
+  };
+  /// The add fusion for `op` (a conv2d), if its result's only user is an
+  /// add with precomputed rescales, 8-bit operands and result, whose other
+  /// operand is available in NHWC before `op`. Builds the storage cast of
+  /// that operand at `b`.
+  std::optional<AddFusion> findAddFusion(OpBuilder &b, Conv2DOp op);
+  /// Replaces `op`, or the add fused into its kernel, by the kernel's NHWC
+  /// storage result.
+  void finishKernel(OpBuilder &b, Conv2DOp op,
+                    const std::optional<AddFusion> &fusion, Value result);
 
   LogicalResult lowerConv(Conv2DOp op);
   /// Depthwise convolutions (groups = channels, one filter per channel).
@@ -884,21 +923,22 @@ LogicalResult Lowering::moveToNhwc(Operation *op) {
   return success();
 }
 
-Value Lowering::outline(OpBuilder &b, Operation *op, Value arg,
-                        llvm::function_ref<Value(OpBuilder &, Value)> body) {
+Value Lowering::outline(
+    OpBuilder &b, Operation *op, ValueRange args,
+    llvm::function_ref<Value(OpBuilder &, ValueRange)> body) {
   MLIRContext *ctx = op->getContext();
   Location loc = op->getLoc();
   auto parent = op->getParentOfType<func::FuncOp>();
   auto kernel =
       func::FuncOp::create(loc, (parent.getSymName() + "_kernel").str(),
-                           FunctionType::get(ctx, arg.getType(), {}));
+                           FunctionType::get(ctx, args.getTypes(), {}));
   kernel.setPrivate();
   Block *entry = kernel.addEntryBlock();
   OpBuilder kb = OpBuilder::atBlockBegin(entry);
-  Value result = body(kb, entry->getArgument(0));
+  Value result = body(kb, entry->getArguments());
   func::ReturnOp::create(kb, loc, result);
   kernel.setFunctionType(
-      FunctionType::get(ctx, arg.getType(), result.getType()));
+      FunctionType::get(ctx, args.getTypes(), result.getType()));
   SmallVector<StringRef> features(target.features.begin(),
                                   target.features.end());
   kernel->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
@@ -908,7 +948,63 @@ Value Lowering::outline(OpBuilder &b, Operation *op, Value arg,
   kernel->setAttr("passthrough",
                   ArrayAttr::get(ctx, StringAttr::get(ctx, "noinline")));
   symbols->insert(kernel, Block::iterator(parent));
-  return func::CallOp::create(b, loc, kernel, ValueRange{arg}).getResult(0);
+  return func::CallOp::create(b, loc, kernel, args).getResult(0);
+}
+
+std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
+                                                           Conv2DOp op) {
+  Value result = op.getResult();
+  if (!result.hasOneUse())
+    return std::nullopt;
+  auto add = dyn_cast<AddOp>(*result.getUsers().begin());
+  if (!add || add.getLhs() == add.getRhs() || !add.getLhsRescaleAttr() ||
+      !add.getRhsRescaleAttr() || !add.getRescaleAttr())
+    return std::nullopt;
+  bool resultIsLhs = add.getLhs() == result;
+  Value other = resultIsLhs ? add.getRhs() : add.getLhs();
+  auto is8Bit = [](Type type) {
+    return isPerTensor4D(type) && getQuantParams(type)->storageWidth == 8;
+  };
+  if (!is8Bit(other.getType()) || !is8Bit(add.getType()))
+    return std::nullopt;
+  // The kernel call replaces `op`, so the addend must be there before it.
+  auto availableBefore = [&](Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return arg.getOwner() == op->getBlock();
+    Operation *def = v.getDefiningOp();
+    return def->getBlock() == op->getBlock() && def->isBeforeInBlock(op);
+  };
+  Value addend;
+  if (op.getLayout() == Layout::NCHW) {
+    addend = nhwc.lookup(other);
+    if (!addend || !availableBefore(addend))
+      return std::nullopt;
+  } else if (!availableBefore(other)) {
+    return std::nullopt;
+  }
+  // The rescales are precomputed: this cannot report anything.
+  FailureOr<AddRescales> rescales = getAddRescales(add, defaultRounding);
+  if (failed(rescales))
+    return std::nullopt;
+  if (!addend)
+    addend = toStorage(b, op.getLoc(), other);
+  return AddFusion{add, addend, {std::move(*rescales), resultIsLhs}};
+}
+
+void Lowering::finishKernel(OpBuilder &b, Conv2DOp op,
+                            const std::optional<AddFusion> &fusion,
+                            Value result) {
+  Operation *replaced = op;
+  if (fusion) {
+    replaced = fusion->add;
+    erased.insert(replaced);
+  }
+  if (op.getLayout() == Layout::NCHW)
+    finishNhwc(b, replaced, result);
+  else
+    finish(b, replaced, result);
+  if (fusion)
+    op->erase();
 }
 
 void Lowering::finish(OpBuilder &b, Operation *op, Value storageResult) const {
@@ -987,7 +1083,14 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
   bool sourceNchw = nchw && !source;
   if (!source)
     source = toStorage(b, loc, op.getInput());
-  Value result = outline(b, op, source, [&](OpBuilder &kb, Value input) {
+  std::optional<AddFusion> fusion = findAddFusion(b, op);
+  SmallVector<Value> args = {source};
+  if (fusion) {
+    p.add = fusion->fused;
+    args.push_back(fusion->addend);
+  }
+  Value result = outline(b, op, args, [&](OpBuilder &kb, ValueRange kargs) {
+    Value input = kargs[0];
     if (sourceNchw)
       input = transpose(kb, loc, input, {0, 2, 3, 1});
     // Padded cells hold the zero point (they add zero to the folded sums);
@@ -1000,12 +1103,9 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
                         {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
     KernelBuilder kernel(kb, loc, target);
     int64_t mr = std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
-    return kernel.buildDepthwise(p, mr, input);
+    return kernel.buildDepthwise(p, mr, input, fusion ? kargs[1] : Value());
   });
-  if (nchw)
-    finishNhwc(b, op, result);
-  else
-    finish(b, op, result);
+  finishKernel(b, op, fusion, result);
   return success();
 }
 
@@ -1070,7 +1170,14 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   bool sourceNchw = nchw && !source;
   if (!source)
     source = toStorage(b, loc, op.getInput());
-  Value result = outline(b, op, source, [&](OpBuilder &kb, Value input) {
+  std::optional<AddFusion> fusion = findAddFusion(b, op);
+  SmallVector<Value> args = {source};
+  if (fusion) {
+    p.add = fusion->fused;
+    args.push_back(fusion->addend);
+  }
+  Value result = outline(b, op, args, [&](OpBuilder &kb, ValueRange kargs) {
+    Value input = kargs[0];
     if (sourceNchw) {
       input = padTensor(kb, loc, input, {0, 0, pad[0], pad[1]},
                         {0, extra, pad[2], pad[3]}, in.zeroPoints[0]);
@@ -1084,12 +1191,9 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
     }
     KernelBuilder kernel(kb, loc, target);
     Tiling tiling = chooseTiling(target, p.outW, p.np / target.lanes);
-    return kernel.build(p, tiling, input);
+    return kernel.build(p, tiling, input, fusion ? kargs[1] : Value());
   });
-  if (nchw)
-    finishNhwc(b, op, result);
-  else
-    finish(b, op, result);
+  finishKernel(b, op, fusion, result);
   return success();
 }
 
@@ -1134,15 +1238,16 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value result = outline(
-      b, op, toStorage(b, loc, op.getLhs()), [&](OpBuilder &kb, Value input) {
-        input = padTensor(kb, loc, input, {0, 0}, {0, p.cp - k}, 0);
+      b, op, toStorage(b, loc, op.getLhs()),
+      [&](OpBuilder &kb, ValueRange args) {
+        Value input = padTensor(kb, loc, args[0], {0, 0}, {0, p.cp - k}, 0);
         auto inType = cast<RankedTensorType>(input.getType());
         input = tensor::ExpandShapeOp::create(
             kb, loc, inType.clone({1, 1, m, p.cp}), input,
             SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
         KernelBuilder kernel(kb, loc, target);
         Tiling tiling = chooseTiling(target, m, p.np / target.lanes);
-        Value out = kernel.build(p, tiling, input);
+        Value out = kernel.build(p, tiling, input, Value());
         return tensor::CollapseShapeOp::create(
                    kb, loc, out,
                    SmallVector<ReassociationIndices>{{0, 1, 2}, {3}})
@@ -1180,6 +1285,8 @@ struct ConvertMyQuantToVnniPass
           candidates.push_back(op);
       });
       for (Operation *op : candidates) {
+        if (lowering.erased.contains(op))
+          continue;
         if (auto conv = dyn_cast<Conv2DOp>(op))
           (void)lowering.lowerConv(conv);
         else if (auto matmul = dyn_cast<MatmulOp>(op))
@@ -1188,6 +1295,7 @@ struct ConvertMyQuantToVnniPass
           (void)lowering.moveToNhwc(op);
       }
       lowering.eraseUnusedRoundTrips();
+      lowering.erased.clear();
     }
   }
 };

@@ -200,3 +200,62 @@ func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
   %r = myquant.clamp %dw <-5, 127> : tensor<1x16x4x4x!qy>
   return %r : tensor<1x16x4x4x!qy>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+!qs = !quant.uniform<i8:f32, 0.4:2>
+
+// An add that is the only use of a kernel's result runs in the kernel's
+// epilogue: the kernel takes the add's other operand as a second argument,
+// reads it next to each requantized vector (20 channels: masked), applies
+// the add (operands shifted left by 20) and stores the sum.
+// CHECK-LABEL: func.func private @fused_add_kernel(
+// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>, %[[R:.*]]: tensor<1x3x3x20xi8>) -> tensor<1x3x3x20xi8>
+// CHECK:         vector.multi_reduction
+// CHECK:         arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
+// CHECK:         vector.transfer_read %[[R]][%{{[^]]*}}], %{{[^ ]*}} : tensor<1x3x3x20xi8>, vector<16xi8>
+// CHECK:         arith.constant dense<1048576> : vector<16xi64>
+// CHECK:         vector.transfer_write %{{.*}}[%{{[^]]*}}] : vector<16xi8>, tensor<1x3x3x20xi8>
+// CHECK-LABEL: func.func @fused_add(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x5x5x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>, %[[A:.*]]: tensor<1x3x3x20x!quant.uniform<i8:f32, 2.000000e-01:-5>>)
+// CHECK-DAG:     %[[XS:.*]] = quant.scast %[[X]]
+// CHECK-DAG:     %[[AS:.*]] = quant.scast %[[A]]
+// CHECK:         %[[K:.*]] = call @fused_add_kernel(%[[XS]], %[[AS]])
+// CHECK-NOT:     myquant.add
+// CHECK:         %[[Y:.*]] = quant.scast %[[K]] : tensor<1x3x3x20xi8> to tensor<1x3x3x20x!quant.uniform<i8:f32, 4.000000e-01:2>>
+// CHECK:         return %[[Y]]
+func.func @fused_add(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x20x!qy>) -> tensor<1x3x3x20x!qs> {
+  %wi = arith.constant dense<1> : tensor<3x3x4x20xi8>
+  %w = quant.scast %wi : tensor<3x3x4x20xi8> to tensor<3x3x4x20x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x20x!qw>) -> tensor<1x3x3x20x!qy>
+  %s = myquant.add %a, %y {left_shift = 20 : i64, lhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [50], rounding = single>} : (tensor<1x3x3x20x!qy>, tensor<1x3x3x20x!qy>) -> tensor<1x3x3x20x!qs>
+  return %s : tensor<1x3x3x20x!qs>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// Not fused: a kernel result with a second use, and an add without
+// precomputed rescales (convert-myquant-to-linalg computes and reports
+// those).
+// CHECK-LABEL: func.func private @kept_adds_kernel(
+// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>) -> tensor<1x3x3x16xi8>
+// CHECK-LABEL: func.func private @kept_adds_kernel_0(
+// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>) -> tensor<1x3x3x16xi8>
+// CHECK-LABEL: func.func @kept_adds(
+// CHECK-COUNT-2: myquant.add
+func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) {
+  %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
+  %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  %s = myquant.add %y, %a {left_shift = 20 : i64, lhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [50], rounding = single>} : (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) -> tensor<1x3x3x16x!qy>
+  %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  %t = myquant.add %z, %a : (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) -> tensor<1x3x3x16x!qy>
+  return %y, %s, %t : tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>
+}

@@ -86,4 +86,11 @@ FailureOr<RescaleAttr> buildRescale(Operation *op, ArrayRef<double> reals,
   return RescaleAttr::get(op->getContext(), multipliers, shifts, rounding);
 }
 
+AddMultipliers getAddMultipliers(double lhsScale, double rhsScale,
+                                 double resultScale, int64_t leftShift) {
+  double twiceMax = 2 * std::max(lhsScale, rhsScale);
+  return {lhsScale / twiceMax, rhsScale / twiceMax,
+          twiceMax / (std::ldexp(1.0, leftShift) * resultScale)};
+}
+
 } // namespace myquant

@@ -317,18 +317,15 @@ LogicalResult Quantizer::rewriteElementwise(Operation *op,
   ClampAttr clamp = clampFor(ctx, actLo, actHi, resultType);
   Value result;
   if (kind.kind == ElementwiseKind::Add) {
-    // The TFLite scheme: both operands to a common scale with 20 bits of
-    // headroom, then one rescale of the sum (docs/NumericSpec.md).
-    constexpr int64_t kLeftShift = 20;
-    double twiceMax = 2 * std::max(a.scales[0], b.scales[0]);
-    RescaleAttr lhs = rescaleOf(op, a.scales[0] / twiceMax);
-    RescaleAttr rhs = rescaleOf(op, b.scales[0] / twiceMax);
-    RescaleAttr sum = rescaleOf(
-        op, twiceMax / (double(int64_t(1) << kLeftShift) * out.scales[0]));
+    AddMultipliers m = getAddMultipliers(a.scales[0], b.scales[0],
+                                         out.scales[0], kAddLeftShift);
+    RescaleAttr lhs = rescaleOf(op, m.lhs);
+    RescaleAttr rhs = rescaleOf(op, m.rhs);
+    RescaleAttr sum = rescaleOf(op, m.result);
     if (!lhs || !rhs || !sum)
       return failure();
     result = AddOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
-                           rewriter.getI64IntegerAttr(kLeftShift), lhs, rhs,
+                           rewriter.getI64IntegerAttr(kAddLeftShift), lhs, rhs,
                            sum, clamp);
   } else {
     RescaleAttr rescale =

@@ -98,17 +98,12 @@ struct VerifyQParamsPass
           .Case([&](AddOp add) {
             if (!add.getLeftShift())
               return;
-            double sa = params(add.getLhs()).scales[0];
-            double sb = params(add.getRhs()).scales[0];
-            double so = params(add.getResult()).scales[0];
-            double twiceMax = 2 * std::max(sa, sb);
-            double headroom = std::ldexp(1.0, *add.getLeftShift());
-            ok &= check(add, add.getLhsRescaleAttr(), {sa / twiceMax},
-                        "lhs_rescale");
-            ok &= check(add, add.getRhsRescaleAttr(), {sb / twiceMax},
-                        "rhs_rescale");
-            ok &= check(add, add.getRescaleAttr(), {twiceMax / (headroom * so)},
-                        "rescale");
+            AddMultipliers m = getAddMultipliers(
+                params(add.getLhs()).scales[0], params(add.getRhs()).scales[0],
+                params(add.getResult()).scales[0], *add.getLeftShift());
+            ok &= check(add, add.getLhsRescaleAttr(), {m.lhs}, "lhs_rescale");
+            ok &= check(add, add.getRhsRescaleAttr(), {m.rhs}, "rhs_rescale");
+            ok &= check(add, add.getRescaleAttr(), {m.result}, "rescale");
           });
     });
     if (!ok)

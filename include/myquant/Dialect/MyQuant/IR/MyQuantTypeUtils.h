@@ -72,6 +72,17 @@ mlir::FailureOr<RescaleAttr> buildRescale(mlir::Operation *op,
                                           llvm::ArrayRef<double> reals,
                                           RoundingMode rounding);
 
+/// The TFLite add scheme (docs/NumericSpec.md 3.2): each operand, minus its
+/// zero point, is shifted left by `leftShift` bits (20 unless the op says
+/// otherwise) and rescaled to twice the larger operand scale; the sum is
+/// rescaled to the result scale.
+inline constexpr int64_t kAddLeftShift = 20;
+struct AddMultipliers {
+  double lhs, rhs, result;
+};
+AddMultipliers getAddMultipliers(double lhsScale, double rhsScale,
+                                 double resultScale, int64_t leftShift);
+
 } // namespace myquant
 
 #endif // MYQUANT_DIALECT_MYQUANT_IR_MYQUANTTYPEUTILS_H

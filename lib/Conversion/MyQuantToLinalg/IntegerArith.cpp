@@ -1,0 +1,178 @@
+//===- IntegerArith.cpp - requantization arithmetic as arith ops ----------===//
+
+#include "IntegerArith.h"
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+
+namespace myquant {
+
+Storage storageOf(Type type) {
+  quant::QuantizedType q = getQuantElementType(type);
+  return {IntegerType::get(type.getContext(), q.getStorageTypeIntegralWidth()),
+          q.isSigned(), q.getStorageTypeMin(), q.getStorageTypeMax()};
+}
+
+FailureOr<Requant> makeRequant(Operation *op, RescaleAttr rescale,
+                               ArrayRef<double> reals, RoundingMode rounding,
+                               ClampAttr clamp, Type resultType) {
+  QuantParams out = *getQuantParams(resultType);
+  Requant requant;
+  requant.zeroPoint = out.zeroPoints[0];
+  requant.lo = clamp ? clamp.getMin() : out.storageMin;
+  requant.hi = clamp ? clamp.getMax() : out.storageMax;
+  if (!rescale) {
+    FailureOr<RescaleAttr> computed = buildRescale(op, reals, rounding);
+    if (failed(computed))
+      return failure();
+    rescale = *computed;
+  }
+  requant.multiplier.assign(rescale.getMultiplier().begin(),
+                            rescale.getMultiplier().end());
+  requant.shift.assign(rescale.getShift().begin(), rescale.getShift().end());
+  requant.rounding = rescale.getRounding();
+  return requant;
+}
+
+SmallVector<double> productScales(Type input, Type weight, Type result) {
+  QuantParams in = *getQuantParams(input), w = *getQuantParams(weight),
+              out = *getQuantParams(result);
+  SmallVector<double> reals;
+  for (double ws : w.scales)
+    reals.push_back(in.scales[0] * ws / out.scales[0]);
+  return reals;
+}
+
+FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding) {
+  QuantParams a = *getQuantParams(op.getLhs().getType());
+  QuantParams bq = *getQuantParams(op.getRhs().getType());
+  QuantParams out = *getQuantParams(op.getType());
+  AddRescales r;
+  r.leftShift = op.getLeftShift().value_or(kAddLeftShift);
+  AddMultipliers m =
+      getAddMultipliers(a.scales[0], bq.scales[0], out.scales[0], r.leftShift);
+  r.lhsStorage = storageOf(op.getLhs().getType());
+  r.rhsStorage = storageOf(op.getRhs().getType());
+  r.resultStorage = storageOf(op.getType());
+  r.lhsZeroPoint = a.zeroPoints[0];
+  r.rhsZeroPoint = bq.zeroPoints[0];
+  auto operandRequant = [&](RescaleAttr attr,
+                            double real) -> FailureOr<Requant> {
+    FailureOr<Requant> requant =
+        makeRequant(op, attr, {real}, rounding, {}, op.getType());
+    if (succeeded(requant)) {
+      // The operand rescales feed the sum: no zero point, no clamp.
+      requant->zeroPoint = 0;
+      requant->lo = INT32_MIN;
+      requant->hi = INT32_MAX;
+    }
+    return requant;
+  };
+  FailureOr<Requant> lhs = operandRequant(op.getLhsRescaleAttr(), m.lhs);
+  FailureOr<Requant> rhs = operandRequant(op.getRhsRescaleAttr(), m.rhs);
+  FailureOr<Requant> result =
+      makeRequant(op, op.getRescaleAttr(), {m.result}, rounding,
+                  op.getClampAttr(), op.getType());
+  if (failed(lhs) || failed(rhs) || failed(result))
+    return failure();
+  r.lhs = std::move(*lhs);
+  r.rhs = std::move(*rhs);
+  r.result = std::move(*result);
+  return r;
+}
+
+Type IntegerArith::typeOf(Type element) const {
+  if (vectorShape.empty())
+    return element;
+  return VectorType::get(vectorShape, element);
+}
+
+Value IntegerArith::constant(Type element, int64_t v) {
+  if (vectorShape.empty())
+    return arith::ConstantIntOp::create(b, loc, element, v);
+  auto type = VectorType::get(vectorShape, element);
+  return arith::ConstantOp::create(b, loc,
+                                   llvm::cast<TypedAttr>(DenseElementsAttr::get(
+                                       type, b.getIntegerAttr(element, v))));
+}
+
+Value IntegerArith::cast(Value v, Type to, bool isSigned) {
+  unsigned from = getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth();
+  unsigned width = to.getIntOrFloatBitWidth();
+  if (from == width)
+    return v;
+  Type type = typeOf(to);
+  if (from > width)
+    return arith::TruncIOp::create(b, loc, type, v);
+  if (isSigned)
+    return arith::ExtSIOp::create(b, loc, type, v);
+  return arith::ExtUIOp::create(b, loc, type, v);
+}
+
+Value IntegerArith::select(arith::CmpIPredicate pred, Value x, Value y,
+                           Value ifTrue, Value ifFalse) {
+  Value cond = arith::CmpIOp::create(b, loc, pred, x, y);
+  return arith::SelectOp::create(b, loc, cond, ifTrue, ifFalse);
+}
+
+Value IntegerArith::applyMultiplier(Value value, Value multiplier, Value shift,
+                                    RoundingMode rounding) {
+  Value m = cast(multiplier, b.getI64Type());
+  Value s = cast(shift, b.getI64Type());
+  Value one = i64(1);
+  if (rounding == RoundingMode::Single) {
+    Value half = shr(shl(one, s), one); // 2^(s-1), or 0 when s == 0
+    return saturateInt32(shr(add(mul(value, m), half), s));
+  }
+  Value zero = i64(0), i31 = i64(31);
+  Value left = max(sub(i31, s), zero);
+  Value right = max(sub(s, i31), zero);
+  Value x = saturateInt32(mul(value, shl(one, left)));
+  // Saturating rounding doubling high multiply; m >= 0, so the
+  // INT32_MIN * INT32_MIN case cannot arise.
+  Value ab = mul(x, m);
+  Value nudge = select(arith::CmpIPredicate::sge, ab, zero, i64(1 << 30),
+                       i64(1 - (1 << 30)));
+  Value high =
+      arith::DivSIOp::create(b, loc, add(ab, nudge), i64(int64_t(1) << 31));
+  // Rounding divide by 2^right, ties away from zero.
+  Value mask = sub(shl(one, right), one);
+  Value remainder = arith::AndIOp::create(b, loc, high, mask);
+  Value threshold = add(
+      shr(mask, one), select(arith::CmpIPredicate::slt, high, zero, one, zero));
+  Value roundUp =
+      select(arith::CmpIPredicate::sgt, remainder, threshold, one, zero);
+  return add(shr(high, right), roundUp);
+}
+
+Value IntegerArith::requantize(Value acc, Value multiplier, Value shift,
+                               const Requant &requant, Type storageType) {
+  Value scaled = applyMultiplier(acc, multiplier, shift, requant.rounding);
+  Value shifted = add(scaled, i64(requant.zeroPoint));
+  return cast(clamp(shifted, requant.lo, requant.hi), storageType);
+}
+
+Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r) {
+  Type i32 = b.getI32Type();
+  auto scaled = [&](Value v, const Storage &storage, int64_t zeroPoint,
+                    const Requant &requant) {
+    Value centered =
+        sub(cast(v, b.getI64Type(), storage.isSigned), i64(zeroPoint));
+    Value shifted = mul(centered, i64(int64_t(1) << r.leftShift));
+    return applyMultiplier(shifted, constant(i32, requant.multiplier[0]),
+                           constant(i32, requant.shift[0]), requant.rounding);
+  };
+  Value sum =
+      saturateInt32(add(scaled(x, r.lhsStorage, r.lhsZeroPoint, r.lhs),
+                        scaled(y, r.rhsStorage, r.rhsZeroPoint, r.rhs)));
+  return requantize(sum, constant(i32, r.result.multiplier[0]),
+                    constant(i32, r.result.shift[0]), r.result,
+                    r.resultStorage.type);
+}
+
+} // namespace myquant

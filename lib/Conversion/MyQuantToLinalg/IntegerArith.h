@@ -1,0 +1,128 @@
+//===- IntegerArith.h - requantization arithmetic as arith ops --*- C++ -*-===//
+//
+// The integer arithmetic of docs/NumericSpec.md emitted as `arith` ops, on
+// scalars (inside linalg bodies, convert-myquant-to-linalg) or on vectors
+// (in the epilogues of the VNNI kernels). Both lowerings build it here, so
+// their results agree bit for bit by construction.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_LIB_CONVERSION_MYQUANTTOLINALG_INTEGERARITH_H
+#define MYQUANT_LIB_CONVERSION_MYQUANTTOLINALG_INTEGERARITH_H
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+
+namespace myquant {
+
+/// The storage view of a quantized tensor type.
+struct Storage {
+  mlir::IntegerType type;
+  bool isSigned;
+  int64_t min, max;
+};
+
+Storage storageOf(mlir::Type type);
+
+/// Per-channel integers of a requantization: the rescale and the clamp.
+struct Requant {
+  llvm::SmallVector<int32_t> multiplier, shift;
+  RoundingMode rounding;
+  int64_t zeroPoint, lo, hi;
+};
+
+/// Uses the op's precomputed rescale, or computes multipliers for the real
+/// factors `reals` (one per channel) with `rounding`; the clamp is `clamp`
+/// or the storage range of `resultType`.
+mlir::FailureOr<Requant> makeRequant(mlir::Operation *op, RescaleAttr rescale,
+                                     llvm::ArrayRef<double> reals,
+                                     RoundingMode rounding, ClampAttr clamp,
+                                     mlir::Type resultType);
+
+/// `s_in * s_w[c] / s_out` for each channel of the weights.
+llvm::SmallVector<double> productScales(mlir::Type input, mlir::Type weight,
+                                        mlir::Type result);
+
+/// Everything a quantized add needs besides its operands (NumericSpec 3.2).
+struct AddRescales {
+  int64_t leftShift;
+  Storage lhsStorage, rhsStorage, resultStorage;
+  int64_t lhsZeroPoint, rhsZeroPoint;
+  /// The operand rescales (no zero point, no clamp) and the output one.
+  Requant lhs, rhs, result;
+};
+
+/// Reports at `op` and fails when a rescale has no fixed-point form.
+mlir::FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding);
+
+/// Emits integer arithmetic on scalars, or on vectors of `vectorShape` when
+/// it is not empty: constants are splatted and casts keep the shape.
+class IntegerArith {
+public:
+  IntegerArith(mlir::OpBuilder &b, mlir::Location loc,
+               llvm::ArrayRef<int64_t> vectorShape = {})
+      : b(b), loc(loc), vectorShape(vectorShape) {}
+
+  /// `element`, or a vector of it.
+  mlir::Type typeOf(mlir::Type element) const;
+  mlir::Value constant(mlir::Type element, int64_t v);
+  mlir::Value i64(int64_t v) { return constant(b.getI64Type(), v); }
+  /// Widens (or narrows) an integer to `to`, honouring the storage's sign.
+  mlir::Value cast(mlir::Value v, mlir::Type to, bool isSigned = true);
+  mlir::Value add(mlir::Value x, mlir::Value y) {
+    return mlir::arith::AddIOp::create(b, loc, x, y);
+  }
+  mlir::Value sub(mlir::Value x, mlir::Value y) {
+    return mlir::arith::SubIOp::create(b, loc, x, y);
+  }
+  mlir::Value mul(mlir::Value x, mlir::Value y) {
+    return mlir::arith::MulIOp::create(b, loc, x, y);
+  }
+  mlir::Value shl(mlir::Value x, mlir::Value y) {
+    return mlir::arith::ShLIOp::create(b, loc, x, y);
+  }
+  mlir::Value shr(mlir::Value x, mlir::Value y) {
+    return mlir::arith::ShRSIOp::create(b, loc, x, y);
+  }
+  mlir::Value max(mlir::Value x, mlir::Value y) {
+    return mlir::arith::MaxSIOp::create(b, loc, x, y);
+  }
+  mlir::Value min(mlir::Value x, mlir::Value y) {
+    return mlir::arith::MinSIOp::create(b, loc, x, y);
+  }
+  mlir::Value select(mlir::arith::CmpIPredicate pred, mlir::Value x,
+                     mlir::Value y, mlir::Value ifTrue, mlir::Value ifFalse);
+  mlir::Value clamp(mlir::Value v, int64_t lo, int64_t hi) {
+    return min(max(v, i64(lo)), i64(hi));
+  }
+  mlir::Value saturateInt32(mlir::Value v) {
+    return clamp(v, INT32_MIN, INT32_MAX);
+  }
+
+  /// `value` (i64 within int32) times multiplier * 2^-shift, as in
+  /// fixedpoint::applyMultiplier; the result is an i64 within int32.
+  mlir::Value applyMultiplier(mlir::Value value, mlir::Value multiplier,
+                              mlir::Value shift, RoundingMode rounding);
+
+  /// Rescales `acc` (i64), adds the zero point and clamps, then narrows to
+  /// the storage type.
+  mlir::Value requantize(mlir::Value acc, mlir::Value multiplier,
+                         mlir::Value shift, const Requant &requant,
+                         mlir::Type storageType);
+
+  /// The quantized sum of storage values `x` and `y`, in the result's
+  /// storage type.
+  mlir::Value quantizedAdd(mlir::Value x, mlir::Value y,
+                           const AddRescales &rescales);
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  llvm::SmallVector<int64_t> vectorShape;
+};
+
+} // namespace myquant
+
+#endif // MYQUANT_LIB_CONVERSION_MYQUANTTOLINALG_INTEGERARITH_H
