@@ -50,8 +50,13 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     the int8 result is stored. Convolutions are an implicit GEMM over
     (kh, kw, c) on the zero-point padded NHWC input: no im2col buffer.
     Depthwise convolutions (`groups` = channels) get a vector kernel of
-    their own (int32 multiply-add over the taps, 16 or 8 channels at a
-    time, the same folded constants and fused requantization). NCHW models
+    their own: 16 or 8 channels at a time, the inputs of two taps
+    interleaved and widened to int16 and multiplied by the interleaved
+    weights with the pairwise dot product `vpdpwssd`; the same folded
+    constants and fused requantization. An add whose operand is a kernel's
+    only use runs in that kernel's epilogue (the kernel takes the other
+    operand, which must be available in NHWC before it, as a second
+    argument) and no int8 intermediate is stored. NCHW models
     run in NHWC between kernels: pools, element-wise ops and channel
     concatenations fed by kernels move to NHWC as well, and NCHW is rebuilt
     only where a user needs it. Results are bit-identical to
@@ -99,13 +104,17 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
 }
 
 def MyQuantLowerVnniDot : Pass<"myquant-lower-vnni-dot", "::mlir::ModuleOp"> {
-  let summary = "Turns the exact u8 x s8 dot-product pattern into vpdpbusd";
+  let summary = "Turns the exact dot-product patterns into vpdpbusd and "
+                "vpdpwssd";
   let description = [{
     Rewrites `vector.multi_reduction <add>` over `[1]` of
     `vector.shape_cast(arith.muli(arith.extui(a), arith.extsi(w)))`, with
     `a` and `w` of type `vector<64xi8>` (or `vector<32xi8>`) reduced to
     `vector<16xi32>` (`vector<8xi32>`), into a call of
-    `llvm.x86.avx512.vpdpbusd.512` (`.256`), in functions whose
+    `llvm.x86.avx512.vpdpbusd.512` (`.256`), and the same pattern with
+    `arith.extsi` of both `vector<32xi16>` (`vector<16xi16>`) operands,
+    reduced in pairs, into `llvm.x86.avx512.vpdpwssd.512` (`.256`), in
+    functions whose
     `target_features` allow it (`+avx512vnni`; for 256 bits `+avxvnni` or
     `+avx512vnni,+avx512vl`). Both compute the same wrapping int32 sums.
     Run it after bufferization: the intrinsic call has no memory-effect

@@ -186,8 +186,9 @@ struct Problem {
   SmallVector<int8_t> packed;
   SmallVector<int32_t> init;
   Epilogue epilogue;
-  // Depthwise: the weights widened to int32, [kh * kw][np].
-  SmallVector<int32_t> taps;
+  // Depthwise: the weights of taps (2q, 2q + 1) interleaved as int16,
+  // [ceil(kh * kw / 2)][np][2] (an odd last tap is paired with zero).
+  SmallVector<int16_t> tapPairs;
   // An add of the requantized result and a second NHWC storage tensor of
   // the output's shape, run in the epilogue.
   struct FusedAdd {
@@ -336,26 +337,39 @@ public:
               Value addend);
 
   /// Emits a depthwise convolution (one filter per channel): `mr` pixels
-  /// of `lanes` channels at a time, int32 multiply-add of the widened input
-  /// and `p.taps`, the same epilogue. `input` is NHWC storage with `np`
-  /// channels, padded spatially.
+  /// of `lanes` channels at a time; the inputs of two taps are interleaved,
+  /// widened to int16 and multiplied by `p.tapPairs` with a pairwise dot
+  /// product (vpdpwssd); the same epilogue. `input` is NHWC storage with
+  /// `np` channels, padded spatially.
   Value buildDepthwise(const Problem &p, int64_t mr, Value input, Value addend);
 
 private:
   /// The requantization constants of `p`, as tensors of `np` entries.
   SmallVector<Value> epilogueConstants(const Problem &p);
 
-  /// acc + sum over groups of 4 of u8(a) * s8(w): exactly vpdpbusd.
-  Value dot(Value acc, Value a, Value w) {
-    auto wide = VectorType::get({4 * lanes}, b.getI32Type());
-    Value ua = arith::ExtUIOp::create(b, loc, wide, a);
+  /// acc + the sums over groups of `group` adjacent products of a and w,
+  /// widened to int32 (a zero- or sign-extended, w sign-extended).
+  Value groupedDot(Value acc, Value a, Value w, int64_t group, bool unsignedA) {
+    auto wide = VectorType::get({group * lanes}, b.getI32Type());
+    Value wa = unsignedA ? arith::ExtUIOp::create(b, loc, wide, a).getResult()
+                         : arith::ExtSIOp::create(b, loc, wide, a).getResult();
     Value sw = arith::ExtSIOp::create(b, loc, wide, w);
-    Value products = arith::MulIOp::create(b, loc, ua, sw);
+    Value products = arith::MulIOp::create(b, loc, wa, sw);
     Value grouped = vector::ShapeCastOp::create(
-        b, loc, VectorType::get({lanes, 4}, b.getI32Type()), products);
+        b, loc, VectorType::get({lanes, group}, b.getI32Type()), products);
     return vector::MultiDimReductionOp::create(b, loc, grouped, acc,
                                                ArrayRef<bool>{false, true},
                                                vector::CombiningKind::ADD);
+  }
+
+  /// acc + sum over groups of 4 of u8(a) * s8(w): exactly vpdpbusd.
+  Value dot(Value acc, Value a, Value w) {
+    return groupedDot(acc, a, w, 4, /*unsignedA=*/true);
+  }
+
+  /// acc + sum over pairs of s16(a) * s16(w): exactly vpdpwssd.
+  Value pairDot(Value acc, Value a, Value w) {
+    return groupedDot(acc, a, w, 2, /*unsignedA=*/false);
   }
 
   /// The requantized int8 vector of one accumulator (NumericSpec 2.3), for
@@ -469,14 +483,20 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
 
 Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
                                     Value addend) {
-  Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
-  int64_t taps = p.kh * p.kw;
-  Value weights = tensorConstant<int32_t>({taps, p.np}, i32, p.taps);
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type(),
+       i64 = b.getI64Type();
+  int64_t taps = p.kh * p.kw, pairs = llvm::divideCeil(taps, 2);
+  Value weights = tensorConstant<int16_t>({pairs, 2 * p.np}, i16, p.tapPairs);
   Value init = tensorConstant<int32_t>({p.np}, i32, p.init);
   SmallVector<Value> epilogueTensors = epilogueConstants(p);
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({lanes}, i8);
   auto i64Type = VectorType::get({lanes}, i64);
+  auto pairType = VectorType::get({2 * lanes}, i16);
+  // Lane i of the first vector, then lane i of the second, for each i.
+  SmallVector<int64_t> interleave;
+  for (int64_t i = 0; i < lanes; ++i)
+    interleave.append({i, lanes + i});
 
   Value output = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{p.batch, p.outH, p.outW, p.channels}, i8);
@@ -510,20 +530,28 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
   Value start = read(init, channel, accType);
   for (int64_t i = 0; i < mr; ++i)
     accs.push_back(start);
-  // The taps are unrolled: kh * kw weight vectors, mr pixels each.
-  for (int64_t t = 0; t < taps; ++t) {
-    int64_t i = t / p.kw, j = t % p.kw;
-    Value w = read(weights, {index(t), channel}, accType);
-    Value y = arith::AddIOp::create(b, loc, y0, index(i * p.dh));
+  // The taps are unrolled in pairs: one weight vector per pair, mr pixels
+  // each.
+  auto tapInput = [&](int64_t t, int64_t m) {
+    Value y = arith::AddIOp::create(b, loc, y0, index(t / p.kw * p.dh));
+    Value x =
+        arith::AddIOp::create(b, loc, x0, index(m * p.sw + t % p.kw * p.dw));
+    return read(input, {n, y, x, channel}, bytesType);
+  };
+  for (int64_t q = 0; q < pairs; ++q) {
+    Value w = read(weights,
+                   {index(q), arith::MulIOp::create(b, loc, channel, index(2))},
+                   pairType);
+    // An odd last tap meets zero weights in the second half of its pair.
+    int64_t second = std::min(2 * q + 1, taps - 1);
     for (int64_t m = 0; m < mr; ++m) {
-      Value x = arith::AddIOp::create(b, loc, x0, index(m * p.sw + j * p.dw));
-      Value bytes = read(input, {n, y, x, channel}, bytesType);
+      Value both = vector::ShuffleOp::create(b, loc, tapInput(2 * q, m),
+                                             tapInput(second, m), interleave);
       Value wide =
           p.signedInput
-              ? arith::ExtSIOp::create(b, loc, accType, bytes).getResult()
-              : arith::ExtUIOp::create(b, loc, accType, bytes).getResult();
-      accs[m] = arith::AddIOp::create(b, loc, accs[m],
-                                      arith::MulIOp::create(b, loc, wide, w));
+              ? arith::ExtSIOp::create(b, loc, pairType, both).getResult()
+              : arith::ExtUIOp::create(b, loc, pairType, both).getResult();
+      accs[m] = pairDot(accs[m], wide, w);
     }
   }
   SmallVector<Value> constants;
@@ -1051,14 +1079,14 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
   if (!bias)
     return failure();
   int64_t taps = p.kh * p.kw;
-  p.taps.assign(taps * p.np, 0);
+  p.tapPairs.assign(llvm::divideCeil(taps, 2) * p.np * 2, 0);
   p.init.assign(p.np, 0);
   for (int64_t c = 0; c < channels; ++c) {
     int64_t sum = 0, absSum = 0;
     for (int64_t t = 0; t < taps; ++t) {
       // NCHW: C x 1 x KH x KW; NHWC: KH x KW x 1 x C.
       int64_t w = nchw ? (*filter)[c * taps + t] : (*filter)[t * channels + c];
-      p.taps[t * p.np + c] = static_cast<int32_t>(w);
+      p.tapPairs[(t / 2 * p.np + c) * 2 + t % 2] = static_cast<int16_t>(w);
       sum += w;
       absSum += std::abs(w);
     }
@@ -1274,8 +1302,8 @@ struct ConvertMyQuantToVnniPass
       return;
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    Lowering lowering{
-        **parsed, defaultRounding, DenseMap<Value, Value>(), {}, &symbols};
+    Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(),
+                      {},       &symbols,        {}};
     // Kernels become functions of their own, inserted as we go.
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
     for (func::FuncOp func : funcs) {
@@ -1305,7 +1333,9 @@ struct ConvertMyQuantToVnniPass
 //===----------------------------------------------------------------------===//
 
 /// multi_reduction <add> [1] of shape_cast(muli(extui(a), extsi(w))) from
-/// vector<4L x i8> operands, L = 16 or 8, is `vpdpbusd acc, a, w`.
+/// vector<4L x i8> operands, L = 16 or 8, is `vpdpbusd acc, a, w`; of
+/// shape_cast(muli(extsi(a), extsi(w))) from vector<2L x i16> operands it
+/// is `vpdpwssd acc, a, w`.
 struct LowerVnniDot : OpRewritePattern<vector::MultiDimReductionOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -1313,21 +1343,26 @@ struct LowerVnniDot : OpRewritePattern<vector::MultiDimReductionOp> {
                                 PatternRewriter &rewriter) const override {
     auto sourceType = op.getSourceVectorType();
     if (op.getKind() != vector::CombiningKind::ADD ||
-        sourceType.getRank() != 2 || sourceType.getDimSize(1) != 4 ||
+        sourceType.getRank() != 2 ||
         !sourceType.getElementType().isInteger(32) ||
         op.getReductionDims() != ArrayRef<int64_t>{1})
       return failure();
-    int64_t lanes = sourceType.getDimSize(0);
-    StringRef intrinsic;
+    int64_t lanes = sourceType.getDimSize(0), group = sourceType.getDimSize(1);
+    if (group != 4 && group != 2)
+      return failure();
+    // Bytes times bytes, or words times words.
+    unsigned width = group == 4 ? 8 : 16;
     auto features = LLVM::TargetFeaturesAttr::featuresAt(op);
     if (!features)
       return failure();
+    StringRef name = group == 4 ? "vpdpbusd" : "vpdpwssd";
+    std::string intrinsic;
     if (lanes == 16 && features.contains("+avx512vnni"))
-      intrinsic = "llvm.x86.avx512.vpdpbusd.512";
+      intrinsic = ("llvm.x86.avx512." + name + ".512").str();
     else if (lanes == 8 && (features.contains("+avxvnni") ||
                             (features.contains("+avx512vnni") &&
                              features.contains("+avx512vl"))))
-      intrinsic = "llvm.x86.avx512.vpdpbusd.256";
+      intrinsic = ("llvm.x86.avx512." + name + ".256").str();
     else
       return failure();
     auto shapeCast = op.getSource().getDefiningOp<vector::ShapeCastOp>();
@@ -1336,24 +1371,48 @@ struct LowerVnniDot : OpRewritePattern<vector::MultiDimReductionOp> {
     auto mul = shapeCast.getSource().getDefiningOp<arith::MulIOp>();
     if (!mul)
       return failure();
-    auto bytes = [&](Value v) {
+    // An operand of `bits`-bit elements, `group * lanes` of them.
+    auto narrow = [&](Value v, unsigned bits) {
       auto type = dyn_cast<VectorType>(v.getType());
-      return type && type.getRank() == 1 && type.getDimSize(0) == 4 * lanes &&
-             type.getElementType().isInteger(8);
+      return type && type.getRank() == 1 &&
+             type.getDimSize(0) == group * lanes &&
+             type.getElementType().isInteger(bits);
     };
-    Value a, w;
+    // vpdpbusd: a zero-extended from u8, w sign-extended from s8.
+    // vpdpwssd: both sign-extended from s16; folding may have merged an
+    // s8 or u8 -> s16 widening of `a` into its extension to i32, so that is
+    // accepted and redone to s16 here.
+    auto matchA = [&](Value v) -> Operation * {
+      Operation *ext = v.getDefiningOp();
+      if (!ext || !isa<arith::ExtUIOp, arith::ExtSIOp>(ext))
+        return nullptr;
+      Value in = ext->getOperand(0);
+      bool isUnsigned = isa<arith::ExtUIOp>(ext);
+      if (group == 4)
+        return isUnsigned && narrow(in, 8) ? ext : nullptr;
+      return narrow(in, 8) || (!isUnsigned && narrow(in, 16)) ? ext : nullptr;
+    };
+    Operation *extA = nullptr;
+    arith::ExtSIOp extW;
     for (auto [x, y] : {std::pair(mul.getLhs(), mul.getRhs()),
                         std::pair(mul.getRhs(), mul.getLhs())}) {
-      auto ext = x.getDefiningOp<arith::ExtUIOp>();
       auto sext = y.getDefiningOp<arith::ExtSIOp>();
-      if (ext && sext && bytes(ext.getIn()) && bytes(sext.getIn())) {
-        a = ext.getIn();
-        w = sext.getIn();
+      if (sext && narrow(sext.getIn(), width) && (extA = matchA(x))) {
+        extW = sext;
         break;
       }
     }
-    if (!a)
+    if (!extA)
       return failure();
+    Value a = extA->getOperand(0), w = extW.getIn();
+    if (!narrow(a, width)) {
+      auto words = VectorType::get({group * lanes}, rewriter.getI16Type());
+      a = isa<arith::ExtUIOp>(extA)
+              ? arith::ExtUIOp::create(rewriter, op.getLoc(), words, a)
+                    .getResult()
+              : arith::ExtSIOp::create(rewriter, op.getLoc(), words, a)
+                    .getResult();
+    }
     rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
         op, op.getType(), rewriter.getStringAttr(intrinsic),
         ValueRange{op.getAcc(), a, w});

@@ -161,7 +161,9 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 
 // An NCHW chain conv -> max_pool -> depthwise conv -> clamp stays in NHWC:
 // one transpose in (in the first kernel), one out. The depthwise kernel
-// multiplies the widened input by int32 weights [taps][C] and starts at
+// interleaves the inputs of two taps, widens them to int16 and multiplies
+// them by the interleaved int16 weights [ceil(taps / 2)][C][2] (the ninth
+// tap is paired with zeros) with a pairwise dot product; it starts at
 // bias - zx * sum(w) = 4 * 9 = 36. Padding with 16 channels is a fill and
 // vector row copies.
 // CHECK-LABEL: func.func private @nhwc_chain_kernel(
@@ -174,9 +176,13 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // CHECK:         tensor.collapse_shape %[[FILL]] {{\[\[}}0], [1], [2, 3]] : tensor<1x6x6x16xi8> into tensor<1x6x96xi8>
 // CHECK:           vector.transfer_read %{{.*}} : tensor<1x4x64xi8>, vector<64xi8>
 // CHECK:           vector.transfer_write %{{.*}} : vector<64xi8>, tensor<1x6x96xi8>
+// Little-endian int16 ones, then (1, 0) pairs for the last tap.
+// CHECK:         arith.constant dense<"0x{{(0100)+(01000000)+}}"> : tensor<5x32xi16>
 // CHECK:         arith.constant dense<36> : tensor<16xi32>
-// CHECK:           arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
-// CHECK:           arith.muli %{{.*}} : vector<16xi32>
+// CHECK:           vector.shuffle %{{.*}}, %{{.*}} [0, 16, 1, 17, {{.*}}, 15, 31] : vector<16xi8>, vector<16xi8>
+// CHECK:           arith.extsi %{{.*}} : vector<32xi8> to vector<32xi16>
+// CHECK:           arith.muli %{{.*}} : vector<32xi32>
+// CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x2xi32> to vector<16xi32>
 // CHECK-LABEL: func.func @nhwc_chain(
 // CHECK-NOT:     linalg.transpose
 // CHECK:         call @nhwc_chain_kernel(

@@ -53,3 +53,49 @@ func.func @signed_signed(%acc: vector<16xi32>, %a: vector<64xi8>, %w: vector<64x
   %r = vector.multi_reduction <add>, %g, %acc [1] : vector<16x4xi32> to vector<16xi32>
   return %r : vector<16xi32>
 }
+
+// -----
+
+// Pairs of int16 products: vpdpwssd.
+// CHECK-LABEL: func.func @pairs(
+// CHECK-SAME:    %[[ACC:.*]]: vector<16xi32>, %[[A:.*]]: vector<32xi16>, %[[W:.*]]: vector<32xi16>
+// CHECK-NEXT:    %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.512"(%[[ACC]], %[[A]], %[[W]]) : (vector<16xi32>, vector<32xi16>, vector<32xi16>) -> vector<16xi32>
+// CHECK-NEXT:    return %[[R]]
+func.func @pairs(%acc: vector<16xi32>, %a: vector<32xi16>, %w: vector<32xi16>) -> vector<16xi32> attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vnni"]>} {
+  %sa = arith.extsi %a : vector<32xi16> to vector<32xi32>
+  %sw = arith.extsi %w : vector<32xi16> to vector<32xi32>
+  %p = arith.muli %sa, %sw : vector<32xi32>
+  %g = vector.shape_cast %p : vector<32xi32> to vector<16x2xi32>
+  %r = vector.multi_reduction <add>, %g, %acc [1] : vector<16x2xi32> to vector<16xi32>
+  return %r : vector<16xi32>
+}
+
+// -----
+
+// Bytes widened straight to i32 (extsi/extui of an int16 widening fold into
+// one extension) are widened to int16 for the intrinsic; the weights must
+// be int16 already.
+// CHECK-LABEL: func.func @pairs_from_bytes(
+// CHECK-SAME:    %[[ACC:.*]]: vector<8xi32>, %[[A:.*]]: vector<16xi8>, %[[B:.*]]: vector<16xi8>, %[[W:.*]]: vector<16xi16>
+// CHECK:         %[[UA:.*]] = arith.extui %[[A]] : vector<16xi8> to vector<16xi16>
+// CHECK:         %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[ACC]], %[[UA]], %[[W]])
+// CHECK:         %[[SB:.*]] = arith.extsi %[[B]] : vector<16xi8> to vector<16xi16>
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[R]], %[[SB]], %[[W]])
+// CHECK:         vector.multi_reduction
+func.func @pairs_from_bytes(%acc: vector<8xi32>, %a: vector<16xi8>, %b: vector<16xi8>, %w: vector<16xi16>, %v: vector<16xi8>) -> vector<8xi32> attributes {target_features = #llvm.target_features<["+avx2", "+avxvnni"]>} {
+  %ua = arith.extui %a : vector<16xi8> to vector<16xi32>
+  %sw = arith.extsi %w : vector<16xi16> to vector<16xi32>
+  %p = arith.muli %ua, %sw : vector<16xi32>
+  %g = vector.shape_cast %p : vector<16xi32> to vector<8x2xi32>
+  %r = vector.multi_reduction <add>, %g, %acc [1] : vector<8x2xi32> to vector<8xi32>
+  %sb = arith.extsi %b : vector<16xi8> to vector<16xi32>
+  %q = arith.muli %sw, %sb : vector<16xi32>
+  %h = vector.shape_cast %q : vector<16xi32> to vector<8x2xi32>
+  %s = vector.multi_reduction <add>, %h, %r [1] : vector<8x2xi32> to vector<8xi32>
+  // Weights that are bytes: not the pattern.
+  %sv = arith.extsi %v : vector<16xi8> to vector<16xi32>
+  %o = arith.muli %sb, %sv : vector<16xi32>
+  %k = vector.shape_cast %o : vector<16xi32> to vector<8x2xi32>
+  %t = vector.multi_reduction <add>, %k, %s [1] : vector<8x2xi32> to vector<8xi32>
+  return %t : vector<8xi32>
+}
