@@ -167,8 +167,12 @@ std::optional<SmallVector<int64_t>> getBias(Value bias, int64_t channels) {
 struct Epilogue {
   RoundingMode rounding;
   SmallVector<int32_t> multiplier;
-  /// single: the shift and 2^(shift-1) (0 for shift 0).
+  /// single: the shift and 2^(shift-1) (0 for shift 0); with `highHalf`,
+  /// shift - 32 and 2^(shift-33).
   SmallVector<int64_t> shift, half;
+  /// single rounding with every shift >= 33: computed in int32 from the
+  /// high half of the product (see KernelBuilder::requantize).
+  bool highHalf;
   /// gemmlowp: 2^max(0, 31-shift), max(0, shift-31), 2^right - 1.
   SmallVector<int64_t> leftFactor, right, mask;
   int64_t zeroPoint, lo, hi;
@@ -248,12 +252,15 @@ FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
   e.hi = requant->hi;
   ArrayRef<int32_t> multipliers = requant->multiplier;
   ArrayRef<int32_t> shifts = requant->shift;
+  e.highHalf = e.rounding == RoundingMode::Single &&
+               llvm::all_of(shifts, [](int32_t s) { return s >= 33; });
+  int64_t dropped = e.highHalf ? 32 : 0;
   for (int64_t c = 0; c < np; ++c) {
     size_t i = std::min<size_t>(c, multipliers.size() - 1);
     int64_t s = shifts[i];
     e.multiplier.push_back(multipliers[i]);
-    e.shift.push_back(s);
-    e.half.push_back(s > 0 ? int64_t(1) << (s - 1) : 0);
+    e.shift.push_back(s - dropped);
+    e.half.push_back(s > 0 ? int64_t(1) << (s - 1 - dropped) : 0);
     int64_t left = std::max<int64_t>(0, 31 - s);
     int64_t right = std::max<int64_t>(0, s - 31);
     e.leftFactor.push_back(int64_t(1) << left);
@@ -314,6 +321,11 @@ public:
     auto type = RankedTensorType::get(shape, elementType);
     return arith::ConstantOp::create(b, loc,
                                      DenseIntElementsAttr::get(type, values));
+  }
+
+  /// One vector register of the element type of `tensor`.
+  VectorType laneVector(Value tensor) {
+    return VectorType::get({lanes}, getElementTypeOrSelf(tensor.getType()));
   }
 
   Value splat(VectorType type, int64_t value) {
@@ -411,6 +423,22 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
     Value cond = arith::CmpIOp::create(b, loc, pred, x, y);
     return arith::SelectOp::create(b, loc, cond, t, f).getResult();
   };
+  if (e.highHalf) {
+    // floor((v * m + 2^(s-1)) / 2^s) == floor((h + 2^(s-33)) / 2^(s-32))
+    // with h = floor(v * m / 2^32): the added 2^(s-1) is a multiple of 2^32,
+    // so the division splits exactly. |h| <= 2^30 and 2^(s-33) <= 2^29, so
+    // the sum fits int32; c[1] = s - 32, c[2] = 2^(s-33).
+    auto k32 = [&](int64_t value) {
+      return splat(cast<VectorType>(acc.getType()), value);
+    };
+    Value high = arith::MulSIExtendedOp::create(b, loc, acc, c[0]).getHigh();
+    Value scaled = shr(add(high, c[2]), c[1]);
+    Value clamped =
+        min(max(scaled, k32(e.lo - e.zeroPoint)), k32(e.hi - e.zeroPoint));
+    return arith::TruncIOp::create(b, loc,
+                                   VectorType::get({lanes}, b.getI8Type()),
+                                   add(clamped, k32(e.zeroPoint)));
+  }
   Value v = arith::ExtSIOp::create(b, loc, v64, acc);
   // c[0]: the int32 multipliers (widened here so that LLVM can use a
   // 32 x 32 -> 64 bit multiply).
@@ -470,7 +498,12 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
   SmallVector<Value> tensors = {
       tensorConstant<int32_t>({p.np}, i32, e.multiplier)};
-  if (e.rounding == RoundingMode::Single) {
+  if (e.highHalf) {
+    SmallVector<int32_t> shift(e.shift.begin(), e.shift.end());
+    SmallVector<int32_t> half(e.half.begin(), e.half.end());
+    tensors.push_back(tensorConstant<int32_t>({p.np}, i32, shift));
+    tensors.push_back(tensorConstant<int32_t>({p.np}, i32, half));
+  } else if (e.rounding == RoundingMode::Single) {
     tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.shift));
     tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.half));
   } else {
@@ -483,15 +516,13 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
 
 Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
                                     Value addend) {
-  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type(),
-       i64 = b.getI64Type();
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
   int64_t taps = p.kh * p.kw, pairs = llvm::divideCeil(taps, 2);
   Value weights = tensorConstant<int16_t>({pairs, 2 * p.np}, i16, p.tapPairs);
   Value init = tensorConstant<int32_t>({p.np}, i32, p.init);
   SmallVector<Value> epilogueTensors = epilogueConstants(p);
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({lanes}, i8);
-  auto i64Type = VectorType::get({lanes}, i64);
   auto pairType = VectorType::get({2 * lanes}, i16);
   // Lane i of the first vector, then lane i of the second, for each i.
   SmallVector<int64_t> interleave;
@@ -555,9 +586,8 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
     }
   }
   SmallVector<Value> constants;
-  for (auto [position, tensor] : llvm::enumerate(epilogueTensors))
-    constants.push_back(
-        read(tensor, channel, position == 0 ? accType : i64Type));
+  for (Value tensor : epilogueTensors)
+    constants.push_back(read(tensor, channel, laneVector(tensor)));
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t m = 0; m < mr; ++m) {
     Value ox = arith::AddIOp::create(b, loc, ox0, index(m));
@@ -570,7 +600,7 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
 
 Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                            Value addend) {
-  Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t c4 = p.cp / 4, rows = p.kh * p.kw * c4;
   int64_t mr = tiling.mr, nr = tiling.nr, blocks = p.np / lanes;
 
@@ -581,7 +611,6 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
 
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({4 * lanes}, i8);
-  auto i64Type = VectorType::get({lanes}, i64);
   Value flip = p.signedInput ? splat(bytesType, -128) : Value();
 
   Value output = tensor::EmptyOp::create(
@@ -686,9 +715,8 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t j = 0; j < nr; ++j) {
     SmallVector<Value> constants;
-    for (auto [position, tensor] : llvm::enumerate(epilogueTensors))
-      constants.push_back(
-          read(tensor, channel[j], position == 0 ? accType : i64Type));
+    for (Value tensor : epilogueTensors)
+      constants.push_back(read(tensor, channel[j], laneVector(tensor)));
     for (int64_t i = 0; i < mr; ++i) {
       Value ox = arith::AddIOp::create(b, loc, ox0, index(i));
       out = storeResult(p, khLoop.getResult(i * nr + j), constants, addend, out,

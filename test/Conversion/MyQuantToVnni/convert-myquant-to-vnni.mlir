@@ -21,10 +21,12 @@
 // CHECK:         tensor.pad %[[X]] low[0, 0] high[0, 1]
 // CHECK:         arith.constant dense<{{\[\[}}1, 3, 5, 0, 2, 4, -6, 0, 0, 0, {{.*}}]]> : tensor<1x64xi8>
 // CHECK:         arith.constant dense<[-1169, 20, 0, {{.*}}]> : tensor<16xi32>
-// Multiplier, shift and 2^(shift - 1), per (padded) channel.
+// Every shift is >= 33: the rounding shift runs in int32 on the high half of
+// the product. Multiplier, shift - 32 and 2^(shift - 33), per (padded)
+// channel.
 // CHECK:         arith.constant dense<1073741824> : tensor<16xi32>
-// CHECK:         arith.constant dense<33> : tensor<16xi64>
-// CHECK:         arith.constant dense<4294967296> : tensor<16xi64>
+// CHECK:         arith.constant dense<1> : tensor<16xi32>
+// CHECK:         arith.constant dense<1> : tensor<16xi32>
 // Signed activations are flipped to u8 by xor 0x80.
 // CHECK:         %[[FLIP:.*]] = arith.constant dense<-128> : vector<64xi8>
 // CHECK:         scf.for
@@ -37,9 +39,11 @@
 // CHECK:           vector.shape_cast %{{.*}} : vector<64xi32> to vector<16x4xi32>
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x4xi32> to vector<16xi32>
 // The epilogue requantizes the registers: clamp bounds lo - zo, hi - zo.
-// CHECK:         arith.shrsi %{{.*}} : vector<16xi64>
-// CHECK:         arith.maxsi %{{.*}}, %{{.*}} : vector<16xi64>
-// CHECK:         arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
+// CHECK:         %[[LOW:.*]], %[[HIGH:.*]] = arith.mulsi_extended %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK:         %[[ROUNDED:.*]] = arith.addi %[[HIGH]], %{{.*}} : vector<16xi32>
+// CHECK:         arith.shrsi %[[ROUNDED]], %{{.*}} : vector<16xi32>
+// CHECK:         arith.maxsi %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK:         arith.trunci %{{.*}} : vector<16xi32> to vector<16xi8>
 // Two output channels: masked stores.
 // CHECK:         vector.transfer_write %{{.*}} : vector<16xi8>, tensor<1x1x2x2xi8>
 // CHECK-NOT:     in_bounds
@@ -108,11 +112,18 @@ func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
 !qy = !quant.uniform<i8:f32, 0.2:-5>
 
 // NHWC with 4 channels and no padding: the input is used as is. 16 output
-// channels fill the zmm exactly: unmasked stores.
+// channels fill the zmm exactly: unmasked stores. Shift 32 < 33: the
+// rounding shift of the 64-bit product, (v * m + 2^31) >> 32.
 // CHECK-LABEL: func.func private @conv_nhwc_kernel(
 // CHECK-NOT:     tensor.pad
 // CHECK-NOT:     linalg.transpose
+// CHECK:         arith.constant dense<32> : tensor<16xi64>
+// CHECK:         arith.constant dense<2147483648> : tensor<16xi64>
 // CHECK:         vector.multi_reduction
+// CHECK:         arith.extsi %{{.*}} : vector<16xi32> to vector<16xi64>
+// CHECK:         arith.muli %{{.*}} : vector<16xi64>
+// CHECK:         arith.shrsi %{{.*}} : vector<16xi64>
+// CHECK:         arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
 // CHECK:         vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<1x3x3x16xi8>
 // CHECK-LABEL: func.func @conv_nhwc(
 // CHECK-NOT:     linalg.transpose
@@ -121,7 +132,7 @@ func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
 func.func @conv_nhwc(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qy> {
   %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
   %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [32], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
   return %y : tensor<1x3x3x16x!qy>
 }
 
