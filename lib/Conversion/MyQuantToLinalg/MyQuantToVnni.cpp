@@ -899,6 +899,12 @@ struct Lowering {
   /// operand is available in NHWC before `op`. Builds the storage cast of
   /// that operand at `b`.
   std::optional<AddFusion> findAddFusion(OpBuilder &b, Conv2DOp op);
+  /// The kernel arguments of `op` (a conv2d): its input as NHWC storage
+  /// when available, else as storage (`sourceNchw` set for NCHW), then the
+  /// addend of the add fused into it, if any (also recorded in `p.add`).
+  SmallVector<Value> convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
+                              bool &sourceNchw,
+                              std::optional<AddFusion> &fusion);
   /// Replaces `op`, or the add fused into its kernel, by the kernel's NHWC
   /// storage result.
   void finishKernel(OpBuilder &b, Conv2DOp op,
@@ -1047,6 +1053,22 @@ std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
   return AddFusion{add, addend, {std::move(*rescales), resultIsLhs}};
 }
 
+SmallVector<Value> Lowering::convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
+                                      bool &sourceNchw,
+                                      std::optional<AddFusion> &fusion) {
+  Value source = nhwc.lookup(op.getInput());
+  sourceNchw = op.getLayout() == Layout::NCHW && !source;
+  if (!source)
+    source = toStorage(b, op.getLoc(), op.getInput());
+  SmallVector<Value> args = {source};
+  fusion = findAddFusion(b, op);
+  if (fusion) {
+    p.add = fusion->fused;
+    args.push_back(fusion->addend);
+  }
+  return args;
+}
+
 void Lowering::finishKernel(OpBuilder &b, Conv2DOp op,
                             const std::optional<AddFusion> &fusion,
                             Value result) {
@@ -1135,16 +1157,9 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
   Location loc = op.getLoc();
   ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
   int64_t extra = p.np - channels;
-  Value source = nhwc.lookup(op.getInput());
-  bool sourceNchw = nchw && !source;
-  if (!source)
-    source = toStorage(b, loc, op.getInput());
-  std::optional<AddFusion> fusion = findAddFusion(b, op);
-  SmallVector<Value> args = {source};
-  if (fusion) {
-    p.add = fusion->fused;
-    args.push_back(fusion->addend);
-  }
+  bool sourceNchw;
+  std::optional<AddFusion> fusion;
+  SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
   Value result = outline(b, op, args, [&](OpBuilder &kb, ValueRange kargs) {
     Value input = kargs[0];
     if (sourceNchw)
@@ -1222,16 +1237,9 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
   int64_t extra = p.cp - channelsIn;
   // NHWC storage: an NHWC value computed for the input, or the input.
-  Value source = nhwc.lookup(op.getInput());
-  bool sourceNchw = nchw && !source;
-  if (!source)
-    source = toStorage(b, loc, op.getInput());
-  std::optional<AddFusion> fusion = findAddFusion(b, op);
-  SmallVector<Value> args = {source};
-  if (fusion) {
-    p.add = fusion->fused;
-    args.push_back(fusion->addend);
-  }
+  bool sourceNchw;
+  std::optional<AddFusion> fusion;
+  SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
   Value result = outline(b, op, args, [&](OpBuilder &kb, ValueRange kargs) {
     Value input = kargs[0];
     if (sourceNchw) {
