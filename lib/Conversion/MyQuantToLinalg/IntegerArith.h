@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace myquant {
 
@@ -95,7 +96,8 @@ public:
   mlir::Value select(mlir::arith::CmpIPredicate pred, mlir::Value x,
                      mlir::Value y, mlir::Value ifTrue, mlir::Value ifFalse);
   mlir::Value clamp(mlir::Value v, int64_t lo, int64_t hi) {
-    return min(max(v, i64(lo)), i64(hi));
+    mlir::Type type = mlir::getElementTypeOrSelf(v.getType());
+    return min(max(v, constant(type, lo)), constant(type, hi));
   }
   mlir::Value saturateInt32(mlir::Value v) {
     return clamp(v, INT32_MIN, INT32_MAX);
@@ -105,6 +107,17 @@ public:
   /// fixedpoint::applyMultiplier; the result is an i64 within int32.
   mlir::Value applyMultiplier(mlir::Value value, mlir::Value multiplier,
                               mlir::Value shift, RoundingMode rounding);
+
+  /// The high 32 bits of the signed 64-bit products of int32 `x` and `y`.
+  mlir::Value mulHighSigned(mlir::Value x, mlir::Value y);
+
+  /// `single` rounding of int32 `v` times multiplier * 2^-shift for
+  /// shift >= 33, all in int32: with h the high half of the 32 x 32 product,
+  /// floor((v m + 2^(s-1)) / 2^s) == floor((h + 2^(s-33)) / 2^(s-32)) (the
+  /// rounding term is a multiple of 2^32); |h| <= 2^30. `shiftLess32` is
+  /// s - 32 and `half` 2^(s-33).
+  mlir::Value highHalfRescale(mlir::Value v, mlir::Value multiplier,
+                              mlir::Value shiftLess32, mlir::Value half);
 
   /// Rescales `acc` (i64), adds the zero point and clamps, then narrows to
   /// the storage type.

@@ -424,20 +424,13 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
     return arith::SelectOp::create(b, loc, cond, t, f).getResult();
   };
   if (e.highHalf) {
-    // floor((v * m + 2^(s-1)) / 2^s) == floor((h + 2^(s-33)) / 2^(s-32))
-    // with h = floor(v * m / 2^32): the added 2^(s-1) is a multiple of 2^32,
-    // so the division splits exactly. |h| <= 2^30 and 2^(s-33) <= 2^29, so
-    // the sum fits int32; c[1] = s - 32, c[2] = 2^(s-33).
-    auto k32 = [&](int64_t value) {
-      return splat(cast<VectorType>(acc.getType()), value);
-    };
-    Value high = arith::MulSIExtendedOp::create(b, loc, acc, c[0]).getHigh();
-    Value scaled = shr(add(high, c[2]), c[1]);
-    Value clamped =
-        min(max(scaled, k32(e.lo - e.zeroPoint)), k32(e.hi - e.zeroPoint));
-    return arith::TruncIOp::create(b, loc,
-                                   VectorType::get({lanes}, b.getI8Type()),
-                                   add(clamped, k32(e.zeroPoint)));
+    // c[1] = s - 32, c[2] = 2^(s-33); |result| <= 2^30 before the clamp.
+    IntegerArith arith(b, loc, {lanes});
+    Value scaled = arith.highHalfRescale(acc, c[0], c[1], c[2]);
+    Value clamped = arith.clamp(scaled, e.lo - e.zeroPoint, e.hi - e.zeroPoint);
+    return arith.cast(
+        arith.add(clamped, arith.constant(b.getI32Type(), e.zeroPoint)),
+        b.getI8Type());
   }
   Value v = arith::ExtSIOp::create(b, loc, v64, acc);
   // c[0]: the int32 multipliers (widened here so that LLVM can use a

@@ -396,43 +396,60 @@ func.func @table(%x: tensor<4x!a>) -> tensor<4x!y> {
 !y = !quant.uniform<i8:f32, 0.2:3>
 
 // TFLite add: twice_max = 0.4; lhs 0.25 -> (2^30, 32), rhs 0.5 -> (2^30, 31),
-// sum 0.4 / (2^20 * 0.2) = 2^-19 -> (2^30, 49).
+// sum 0.4 / (2^20 * 0.2) = 2^-19 -> (2^30, 49). With single rounding these
+// allow the int32 form: for the lhs s' = 32 - 20 = 12 and
+// m = 2^18 * 2^12 + 0, so (x + 4) * 2^18 + (((x + 4) * 0 + 2^11) >> 12);
+// the rhs likewise with s' = 11; the sum is rescaled on the high half of its
+// product with the multiplier: (h + 2^16) >> 17.
 // CHECK-LABEL: func.func @add
 // CHECK-SAME:    (%[[A:[^ :,()]+]]: tensor<4xi8>, %[[B:[^ :,()]+]]: tensor<4xi8>) -> tensor<4xi8>
 // CHECK:         linalg.generic
 // CHECK-SAME:      ins(%[[A]], %[[B]] : tensor<4xi8>, tensor<4xi8>)
 // CHECK-NEXT:    ^bb0(%[[X:[^ :,()]+]]: i8, %[[Y:[^ :,()]+]]: i8, %{{.*}}: i8):
-// CHECK-NEXT:      %[[XW:[^ :,()]+]] = arith.extsi %[[X]] : i8 to i64
-// CHECK-NEXT:      %[[ZA:[^ :,()]+]] = arith.constant -4 : i64
-// CHECK-NEXT:      %[[XC:[^ :,()]+]] = arith.subi %[[XW]], %[[ZA]] : i64
-// CHECK-NEXT:      %[[LS:[^ :,()]+]] = arith.constant 1048576 : i64
-// CHECK-NEXT:      %[[XS:[^ :,()]+]] = arith.muli %[[XC]], %[[LS]] : i64
-// CHECK-NEXT:      arith.constant 1073741824 : i32
-// CHECK-NEXT:      arith.constant 32 : i32
-// CHECK:           %[[XP:[^ :,()]+]] = arith.muli %[[XS]], %{{.*}} : i64
-// CHECK:           %[[A2:[^ :,()]+]] = arith.minsi
-// CHECK-NEXT:      %[[YW:[^ :,()]+]] = arith.extsi %[[Y]] : i8 to i64
-// CHECK-NEXT:      %[[ZB:[^ :,()]+]] = arith.constant 3 : i64
-// CHECK-NEXT:      %[[YC:[^ :,()]+]] = arith.subi %[[YW]], %[[ZB]] : i64
-// CHECK-NEXT:      arith.constant 1048576 : i64
-// CHECK-NEXT:      arith.muli %[[YC]], %{{.*}} : i64
-// CHECK-NEXT:      arith.constant 1073741824 : i32
-// CHECK-NEXT:      arith.constant 31 : i32
-// CHECK:           %[[B2:[^ :,()]+]] = arith.minsi
-// CHECK-NEXT:      %[[SUM:[^ :,()]+]] = arith.addi %[[A2]], %[[B2]] : i64
-// CHECK-NEXT:      arith.constant -2147483648 : i64
-// CHECK-NEXT:      arith.maxsi %[[SUM]]
-// CHECK-NEXT:      arith.constant 2147483647 : i64
-// CHECK-NEXT:      arith.minsi
-// CHECK-NEXT:      arith.constant 1073741824 : i32
-// CHECK-NEXT:      arith.constant 49 : i32
-// CHECK:           arith.constant 3 : i64
+// CHECK-NEXT:      %[[XW:[^ :,()]+]] = arith.extsi %[[X]] : i8 to i32
+// CHECK-NEXT:      %[[ZA:[^ :,()]+]] = arith.constant -4 : i32
+// CHECK-NEXT:      %[[XC:[^ :,()]+]] = arith.subi %[[XW]], %[[ZA]] : i32
+// CHECK-NEXT:      %[[XML:[^ :,()]+]] = arith.constant 0 : i32
+// CHECK-NEXT:      %[[XLP:[^ :,()]+]] = arith.muli %[[XC]], %[[XML]] : i32
+// CHECK-NEXT:      %[[XH:[^ :,()]+]] = arith.constant 2048 : i32
+// CHECK-NEXT:      %[[XLR:[^ :,()]+]] = arith.addi %[[XLP]], %[[XH]] : i32
+// CHECK-NEXT:      %[[XS:[^ :,()]+]] = arith.constant 12 : i32
+// CHECK-NEXT:      %[[XL:[^ :,()]+]] = arith.shrsi %[[XLR]], %[[XS]] : i32
+// CHECK-NEXT:      %[[XMH:[^ :,()]+]] = arith.constant 262144 : i32
+// CHECK-NEXT:      %[[XHP:[^ :,()]+]] = arith.muli %[[XC]], %[[XMH]] : i32
+// CHECK-NEXT:      %[[A2:[^ :,()]+]] = arith.addi %[[XHP]], %[[XL]] : i32
+// CHECK-NEXT:      %[[YW:[^ :,()]+]] = arith.extsi %[[Y]] : i8 to i32
+// CHECK-NEXT:      arith.constant 3 : i32
+// CHECK-NEXT:      %[[YC:[^ :,()]+]] = arith.subi %[[YW]], %{{.*}} : i32
+// CHECK-NEXT:      arith.constant 0 : i32
+// CHECK-NEXT:      arith.muli %[[YC]], %{{.*}} : i32
+// CHECK-NEXT:      arith.constant 1024 : i32
 // CHECK-NEXT:      arith.addi
-// CHECK-NEXT:      arith.constant -128 : i64
+// CHECK-NEXT:      arith.constant 11 : i32
+// CHECK-NEXT:      %[[YL:[^ :,()]+]] = arith.shrsi
+// CHECK-NEXT:      arith.constant 524288 : i32
+// CHECK-NEXT:      %[[YHP:[^ :,()]+]] = arith.muli %[[YC]], %{{.*}} : i32
+// CHECK-NEXT:      %[[B2:[^ :,()]+]] = arith.addi %[[YHP]], %[[YL]] : i32
+// CHECK-NEXT:      %[[SUM:[^ :,()]+]] = arith.addi %[[A2]], %[[B2]] : i32
+// CHECK-NEXT:      %[[M:[^ :,()]+]] = arith.constant 1073741824 : i32
+// CHECK-NEXT:      %[[S:[^ :,()]+]] = arith.constant 17 : i32
+// CHECK-NEXT:      %[[HALF:[^ :,()]+]] = arith.constant 65536 : i32
+// CHECK-NEXT:      %{{.*}}, %[[HIGH:[^ :,()]+]] = arith.mulsi_extended %[[SUM]], %[[M]] : i32
+// CHECK-NEXT:      %[[R:[^ :,()]+]] = arith.addi %[[HIGH]], %[[HALF]] : i32
+// CHECK-NEXT:      %[[Q:[^ :,()]+]] = arith.shrsi %[[R]], %[[S]] : i32
+// CHECK-NEXT:      arith.constant 3 : i32
+// CHECK-NEXT:      arith.addi %[[Q]]
+// CHECK-NEXT:      arith.constant -128 : i32
 // CHECK-NEXT:      arith.maxsi
-// CHECK-NEXT:      arith.constant 127 : i64
+// CHECK-NEXT:      arith.constant 127 : i32
 // CHECK-NEXT:      arith.minsi
-// CHECK-NEXT:      arith.trunci %{{.*}} : i64 to i8
+// CHECK-NEXT:      arith.trunci %{{.*}} : i32 to i8
+// With gemmlowp rounding the add keeps the 64-bit form of NumericSpec 2.2.
+// GEMMLOWP-LABEL: func.func @add
+// GEMMLOWP:         arith.extsi %{{.*}} : i8 to i64
+// GEMMLOWP:         arith.constant 1048576 : i64
+// GEMMLOWP:         arith.divsi
+// GEMMLOWP:         arith.trunci %{{.*}} : i64 to i8
 func.func @add(%a: tensor<4x!a>, %b: tensor<4x!y>) -> tensor<4x!y> {
   %0 = myquant.add %a, %b : (tensor<4x!a>, tensor<4x!y>) -> tensor<4x!y>
   return %0 : tensor<4x!y>

@@ -39,7 +39,15 @@
 // CHECK:           vector.shape_cast %{{.*}} : vector<64xi32> to vector<16x4xi32>
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x4xi32> to vector<16xi32>
 // The epilogue requantizes the registers: clamp bounds lo - zo, hi - zo.
-// CHECK:         %[[LOW:.*]], %[[HIGH:.*]] = arith.mulsi_extended %{{.*}}, %{{.*}} : vector<16xi32>
+// The high halves of the 32 x 32 products: even and odd lanes multiplied as
+// 64-bit lanes (vpmuldq), merged in place.
+// CHECK:         vector.bitcast %{{.*}} : vector<16xi32> to vector<8xi64>
+// CHECK:         %[[EVEN:.*]] = arith.muli %{{.*}}, %{{.*}} : vector<8xi64>
+// CHECK:         %[[ODD:.*]] = arith.muli %{{.*}}, %{{.*}} : vector<8xi64>
+// CHECK:         %[[EVENHIGH:.*]] = arith.shrui %[[EVEN]], %{{.*}} : vector<8xi64>
+// CHECK:         %[[ODDHIGH:.*]] = arith.andi %[[ODD]], %{{.*}} : vector<8xi64>
+// CHECK:         %[[MERGED:.*]] = arith.ori %[[EVENHIGH]], %[[ODDHIGH]] : vector<8xi64>
+// CHECK:         %[[HIGH:.*]] = vector.bitcast %[[MERGED]] : vector<8xi64> to vector<16xi32>
 // CHECK:         %[[ROUNDED:.*]] = arith.addi %[[HIGH]], %{{.*}} : vector<16xi32>
 // CHECK:         arith.shrsi %[[ROUNDED]], %{{.*}} : vector<16xi32>
 // CHECK:         arith.maxsi %{{.*}}, %{{.*}} : vector<16xi32>
@@ -228,13 +236,15 @@ func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
 // An add that is the only use of a kernel's result runs in the kernel's
 // epilogue: the kernel takes the add's other operand as a second argument,
 // reads it next to each requantized vector (20 channels: masked), applies
-// the add (operands shifted left by 20) and stores the sum.
+// the add and stores the sum. Its rescales allow the int32 form: operands
+// (2^30, 31) with left shift 20 scale (x - zp) by 2^30 >> 11 = 2^19.
 // CHECK-LABEL: func.func private @fused_add_kernel(
 // CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>, %[[R:.*]]: tensor<1x3x3x20xi8>) -> tensor<1x3x3x20xi8>
 // CHECK:         vector.multi_reduction
-// CHECK:         arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
+// CHECK:         arith.trunci %{{.*}} : vector<16xi32> to vector<16xi8>
 // CHECK:         vector.transfer_read %[[R]][%{{[^]]*}}], %{{[^ ]*}} : tensor<1x3x3x20xi8>, vector<16xi8>
-// CHECK:         arith.constant dense<1048576> : vector<16xi64>
+// CHECK:         arith.constant dense<524288> : vector<16xi32>
+// CHECK:         vector.bitcast %{{.*}} : vector<16xi32> to vector<8xi64>
 // CHECK:         vector.transfer_write %{{.*}}[%{{[^]]*}}] : vector<16xi8>, tensor<1x3x3x20xi8>
 // CHECK-LABEL: func.func @fused_add(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x5x5x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>, %[[A:.*]]: tensor<1x3x3x20x!quant.uniform<i8:f32, 2.000000e-01:-5>>)
