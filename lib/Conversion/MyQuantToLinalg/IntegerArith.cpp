@@ -160,8 +160,13 @@ Value IntegerArith::requantize(Value acc, Value multiplier, Value shift,
 
 Value IntegerArith::mulHighSigned(Value x, Value y) {
   auto type = dyn_cast<VectorType>(x.getType());
-  if (!type || type.getNumElements() % 2)
-    return arith::MulSIExtendedOp::create(b, loc, x, y).getHigh();
+  if (!type || type.getRank() != 1 || type.getNumElements() % 2) {
+    // Plain 64-bit arithmetic: linalg bodies may still be vectorized to
+    // n-D vectors, which arith.mulsi_extended does not lower from.
+    Type i64 = b.getI64Type();
+    Value product = mul(cast(x, i64), cast(y, i64));
+    return cast(shr(product, constant(i64, 32)), b.getI32Type());
+  }
   // LLVM lowers a vector mulsi_extended through widened halves (about ten
   // instructions for 16 lanes). As 64-bit lanes instead, the even and the
   // odd elements are one signed 32 x 32 -> 64 multiply each (vpmuldq), and

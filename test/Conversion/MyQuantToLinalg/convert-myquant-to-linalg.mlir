@@ -434,7 +434,12 @@ func.func @table(%x: tensor<4x!a>) -> tensor<4x!y> {
 // CHECK-NEXT:      %[[M:[^ :,()]+]] = arith.constant 1073741824 : i32
 // CHECK-NEXT:      %[[S:[^ :,()]+]] = arith.constant 17 : i32
 // CHECK-NEXT:      %[[HALF:[^ :,()]+]] = arith.constant 65536 : i32
-// CHECK-NEXT:      %{{.*}}, %[[HIGH:[^ :,()]+]] = arith.mulsi_extended %[[SUM]], %[[M]] : i32
+// CHECK-NEXT:      %[[SUMW:[^ :,()]+]] = arith.extsi %[[SUM]] : i32 to i64
+// CHECK-NEXT:      %[[MW:[^ :,()]+]] = arith.extsi %[[M]] : i32 to i64
+// CHECK-NEXT:      %[[P:[^ :,()]+]] = arith.muli %[[SUMW]], %[[MW]] : i64
+// CHECK-NEXT:      %[[C32:[^ :,()]+]] = arith.constant 32 : i64
+// CHECK-NEXT:      %[[PH:[^ :,()]+]] = arith.shrsi %[[P]], %[[C32]] : i64
+// CHECK-NEXT:      %[[HIGH:[^ :,()]+]] = arith.trunci %[[PH]] : i64 to i32
 // CHECK-NEXT:      %[[R:[^ :,()]+]] = arith.addi %[[HIGH]], %[[HALF]] : i32
 // CHECK-NEXT:      %[[Q:[^ :,()]+]] = arith.shrsi %[[R]], %[[S]] : i32
 // CHECK-NEXT:      arith.constant 3 : i32
