@@ -4,10 +4,13 @@
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Pipelines/EntryPoint.h"
 
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 
@@ -21,6 +24,12 @@ void registerDriverDialects(DialectRegistry &registry) {
   registry.insert<MyQuantDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+}
+
+void registerDriverCLOptions() {
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>>

@@ -152,6 +152,7 @@ static void printArray(llvm::raw_ostream &os, const ResultArray &result,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  registerDriverCLOptions();
   cl::HideUnrelatedOptions(runCategory);
   cl::ParseCommandLineOptions(
       argc, argv,

@@ -17,6 +17,11 @@ namespace myquant {
 /// translations to LLVM IR.
 void registerDriverDialects(mlir::DialectRegistry &registry);
 
+/// Registers MLIR's context, pass manager and timing command-line options
+/// (--mlir-timing, --mlir-print-ir-after-all, --mlir-disable-threading, ...)
+/// for a tool to parse; loadAndLower() then applies them to its pipeline.
+void registerDriverCLOptions();
+
 /// Parses `filename` into `sourceMgr`, checks that `function` is defined
 /// (the likeliest mistake, reported before any lowering) and lowers the
 /// module to the LLVM dialect. Diagnostics go to the handler the caller
