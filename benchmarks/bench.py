@@ -4,10 +4,11 @@
 1. The machine's int8 peak: vpdpbusd zmm throughput (vnni_peak.c).
 2. int8 GEMM and conv kernels (one myquant.matmul / myquant.conv2d with
    fused requantization, int8 in and out) compiled for the VNNI kernels and
-   for the generic lowering: GOP/s (2 x MACs / s) and % of the peak.
+   for the generic lowering: GOP/s (2 x MACs / s) and % of the peak; and
+   an f32 linalg.matmul through the same pipeline (GFLOP/s).
 3. Model latency of the example models (models.py) at batch 1 and 64, float
    in / float out: myquant int8 (VNNI kernels, generic lowering), myquant
-   f32 (same pipeline, loops), PyTorch f32 (jit.trace + freeze +
+   f32 (same pipeline, tiled and vectorized), PyTorch f32 (jit.trace + freeze +
    optimize_for_inference) and PyTorch int8 (FX PTQ with the onednn
    backend, jit.trace + freeze), with ratios.
 4. Artifact size: shared library and weight bytes, int8 vs f32.
@@ -282,6 +283,34 @@ KERNELS = [
 QUICK_KERNELS = [KERNELS[1], KERNELS[5], KERNELS[10]]
 
 
+def bench_f32_gemm(tc, timer, shape, budget):
+    """GFLOP/s (min, median) of a float linalg.matmul with constant weights,
+    the float path of myquant-lower-to-llvm."""
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    xt, wt, yt = (_tensor(s, "f32") for s in ((m, k), (k, n), (m, n)))
+    text = f"""
+func.func @forward(%x: {xt}) -> {yt} {{
+  %w = arith.constant dense<{_hex(w)}> : {wt}
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : {yt}
+  %acc = linalg.fill ins(%zero : f32) outs(%e : {yt}) -> {yt}
+  %y = linalg.matmul ins(%x, %w : {xt}, {wt}) outs(%acc : {yt}) -> {yt}
+  return %y : {yt}
+}}
+"""
+    so, _ = tc.shared(text, "generic")
+    fn = Compiled(so, "forward", x, (m, n), np.float32)
+    want = x.astype(np.float64) @ w
+    err = np.max(np.abs(fn() - want)) / np.max(np.abs(want))
+    if err > 1e-5:
+        raise RuntimeError(f"f32 GEMM: relative error {err:.1e}")
+    tmin, tmed = fn.time(timer, budget)
+    return 2 * m * k * n / tmin / 1e9, 2 * m * k * n / tmed / 1e9
+
+
 def describe(kind, shape):
     if kind == "matmul":
         return "gemm M={} K={} N={}".format(*shape)
@@ -491,6 +520,9 @@ def main():
             tc, timer, peak, QUICK_KERNELS if args.quick else KERNELS,
             budget, not args.no_generic_kernels)
         print_table(head, rows)
+        gflops = bench_f32_gemm(tc, timer, (512, 512, 512), budget)
+        print(f"f32 GEMM 512 x 512 x 512 (linalg.matmul, the float path): "
+              f"{gflops[0]:.1f} GFLOP/s (min), {gflops[1]:.1f} (median)")
         again = measure_peak(workdir)
         print(f"(peak measured again after the kernels: {again:.1f} GOP/s; "
               f"the percentages use {peak:.1f})\n")
@@ -502,7 +534,7 @@ def main():
         tags = ["int8 vnni", "int8 generic", "f32"] + (
             ["torch f32", "torch int8"] if use_torch else [])
         head = ["model", "batch"] + [f"{t} min/med" for t in tags] + [
-            "vnni GOP/s", "x generic"] + (
+            "vnni GOP/s", "x generic", "x f32"] + (
             ["x torch f32", "x torch int8"] if use_torch else []) + [
             "vnni == generic"]
         table = []
@@ -511,7 +543,8 @@ def main():
             row = [name, batch] + [
                 f"{fmt_ms(times[t][0]).strip()}/{fmt_ms(times[t][1]).strip()}"
                 for t in tags] + [f"{gops:.1f}",
-                                  f"{times['int8 generic'][0] / vn:.1f}"]
+                                  f"{times['int8 generic'][0] / vn:.1f}",
+                                  f"{times['f32'][0] / vn:.1f}"]
             if use_torch:
                 row += [f"{times['torch f32'][0] / vn:.2f}",
                         f"{times['torch int8'][0] / vn:.2f}"]
@@ -519,8 +552,8 @@ def main():
             table.append(row)
         print_table(head, table)
         print("myquant: compiled code called from C (timer.c), the result "
-              "malloc included; myquant f32 is the same pipeline's "
-              "unvectorized loops.")
+              "malloc included; myquant f32 is the same pipeline, tiled and "
+              "vectorized (myquant-vectorize-linalg).")
         if use_torch:
             print(f"PyTorch: called from Python; a frozen TorchScript call "
                   f"costs {torch_call_overhead() * 1e6:.1f} us by itself.")

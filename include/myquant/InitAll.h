@@ -10,6 +10,7 @@
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
 #include "myquant/Pipelines/PTQ.h"
 #include "myquant/Pipelines/Pipelines.h"
+#include "myquant/Transforms/Passes.h"
 
 namespace myquant {
 
@@ -24,6 +25,7 @@ inline void registerAllPasses() {
   registerMyQuantPasses();
   registerMyQuantConversionPasses();
   registerMyQuantCalibrationPasses();
+  registerMyQuantTransformPasses();
   registerLowerToLLVMPipeline();
   registerPTQPipeline();
 }

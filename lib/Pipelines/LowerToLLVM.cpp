@@ -9,8 +9,10 @@
 #include "myquant/Pipelines/Pipelines.h"
 
 #include "myquant/Conversion/Passes.h"
+#include "myquant/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -20,6 +22,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
 using namespace mlir;
@@ -128,6 +131,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMyQuantToVnni(vnni));
   pm.addPass(createConvertMyQuantToLinalg());
   pm.addPass(createAnnotateEntryPointsPass(options.emitCInterface));
+  if (options.vectorize)
+    pm.addNestedPass<func::FuncOp>(createMyQuantVectorizeLinalg());
 
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -145,6 +150,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // deallocation passes reject ops without a memory-effect model.
   pm.addPass(createMyQuantLowerVnniDot());
 
+  // Transfers of more than one dimension, or across strided buffers, become
+  // one-dimensional loads and stores that convert-vector-to-llvm handles.
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createSCFToControlFlowPass());
   // expand-strided-metadata emits affine.apply, so it must run before
@@ -169,6 +178,11 @@ void registerLowerToLLVMPipeline() {
 LogicalResult lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options) {
   PassManager pm(module->getName());
   buildLowerToLLVMPipeline(pm, options);
+  // --mlir-timing, --mlir-print-ir-after-all, ... where the tool registered
+  // them (registerDriverCLOptions); no-ops otherwise.
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
   if (failed(pm.run(module)))
     return failure();
 

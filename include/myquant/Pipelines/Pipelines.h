@@ -56,6 +56,11 @@ struct LowerToLLVMOptions
                      "vnni): generic, avx512-vnni, avx512-vnni-256, avx-vnni "
                      "or host (what this machine runs best)"),
       llvm::cl::init("host")};
+  Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Tile and vectorize the linalg ops left to loops "
+                     "(myquant-vectorize-linalg)"),
+      llvm::cl::init(true)};
 };
 
 /// Adds the passes of `myquant-lower-to-llvm` to `pm` (anchored on
