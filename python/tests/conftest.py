@@ -71,6 +71,15 @@ class Toolchain:
         return np.load(out)
 
 
+def describe_mismatches(got, want, limit=6):
+    """'N of M differ: (index): got vs want, ...' for two arrays of the same
+    shape."""
+    diff = np.argwhere(got != want)
+    where = ", ".join(f"{tuple(int(t) for t in i)}: {got[tuple(i)]} vs "
+                      f"{want[tuple(i)]}" for i in diff[:limit])
+    return f"{len(diff)} of {got.size} differ: {where}"
+
+
 @pytest.fixture(scope="session")
 def build_dir():
     return os.environ.get("MYQUANT_BUILD_DIR", DEFAULT_BUILD_DIR)

@@ -13,12 +13,13 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_add_all_pairs.py
 (MYQUANT_BUILD_DIR selects the build)."""
 
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
 from myquant import reference as R
+
+from conftest import _run, describe_mismatches
 
 # (rounding, operand shifts above the left shift, output shift or None for
 # one that spans the 8-bit range): the int32 form needs single rounding,
@@ -98,12 +99,6 @@ func.func @f(%x: tensor<2x256x256xi8>) -> tensor<256x256xi8> {{
 """
 
 
-def _run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, f"$ {' '.join(cmd)}\n{p.stderr[:3000]}"
-    return p.stdout
-
-
 @pytest.mark.parametrize("seed", range(len(CASES)))
 def test_add_all_pairs(seed, toolchain, workdir):
     case = Case(seed)
@@ -114,15 +109,12 @@ def test_add_all_pairs(seed, toolchain, workdir):
     out = os.path.join(workdir, "y.npy")
     np.save(xin, case.x)
     _run([toolchain.run_tool, src, "--function=f", f"--input={xin}",
-          f"--output={out}"])
+          f"--output={out}"], "myquant-run")
     got = np.load(out).astype(np.int64)
     if not case.out_signed:
         got = got & 0xFF
     if not np.array_equal(got, case.want):
-        diff = np.argwhere(got != case.want)
-        where = ", ".join(f"{tuple(int(t) for t in i)}: {got[tuple(i)]} vs "
-                          f"{case.want[tuple(i)]}" for i in diff[:6])
         pytest.fail(f"case {seed} ({case.rounding}, lhs {case.lhs}, rhs "
                     f"{case.rhs}, out {case.out}, left shift "
-                    f"{case.left_shift}): {len(diff)} of {got.size} differ: "
-                    f"{where}", pytrace=False)
+                    f"{case.left_shift}): "
+                    f"{describe_mismatches(got, case.want)}", pytrace=False)

@@ -22,6 +22,7 @@ import pytest
 
 from myquant import reference as R
 
+from conftest import describe_mismatches
 from test_end_to_end import RUNNABLE_TARGETS
 
 NUM_CASES = 48
@@ -229,9 +230,6 @@ def test_kernel_bit_exact(seed, target, toolchain, workdir):
     got = np.load(out)
     assert got.shape == case.want.shape
     if not np.array_equal(got, case.want):
-        diff = np.argwhere(got != case.want)
-        where = ", ".join(f"{tuple(int(t) for t in i)}: {got[tuple(i)]} "
-                          f"vs {case.want[tuple(i)]}" for i in diff[:6])
-        pytest.fail(f"case {seed} ({case.kind}, {target}, {case.rounding}): "
-                    f"{len(diff)} of {got.size} differ from the reference: "
-                    f"{where}", pytrace=False)
+        pytest.fail(f"case {seed} ({case.kind}, {target}, {case.rounding}) "
+                    f"against the reference: "
+                    f"{describe_mismatches(got, case.want)}", pytrace=False)
