@@ -127,6 +127,23 @@ def model_h(rng):
     return m
 
 
+def model_i(rng):
+    """max pools that run in kernel epilogues: 20 channels (a partial vector
+    block) pooled 2 x 2 from 10 x 10, then 3 x 3 windows from 9 x 9 (the
+    pixel tiles are cut to whole windows); a pool whose windows overlap
+    stays separate."""
+    m = Model((2, 3, 10, 10))
+    m.add(Conv2d(_rand(rng, 20, 3, 3, 3), _rand(rng, 20), padding=1))
+    m.add(Relu())
+    m.add(MaxPool2d(2))
+    m.add(Conv2d(_rand(rng, 16, 20, 3, 3, scale=0.2), _rand(rng, 16),
+                 padding=3))
+    m.add(MaxPool2d(3))
+    m.add(Conv2d(_rand(rng, 8, 16, 1, 1), None))
+    m.add(MaxPool2d(2, stride=1))
+    return m
+
+
 MODELS = {"a_conv_relu_pool_linear": model_a,
           "b_depthwise_relu6_dilated_gap": model_b,
           "c_residual": model_c,
@@ -134,7 +151,8 @@ MODELS = {"a_conv_relu_pool_linear": model_a,
           "e_grouped_conv": model_e,
           "f_pool_padding_standalone_relu": model_f,
           "g_concat_shared_operand_relu6": model_g,
-          "h_adds_in_epilogues": model_h}
+          "h_adds_in_epilogues": model_h,
+          "i_pools_in_epilogues": model_i}
 
 # Seeds (weights, calibration samples and test input) chosen so that, for
 # both weight granularities, the 'single' and 'gemmlowp' references differ
@@ -147,7 +165,8 @@ SEEDS = {"a_conv_relu_pool_linear": 4,
          "e_grouped_conv": 4,
          "f_pool_padding_standalone_relu": 1,
          "g_concat_shared_operand_relu6": 2,
-         "h_adds_in_epilogues": 1}
+         "h_adds_in_epilogues": 1,
+         "i_pools_in_epilogues": 1}
 
 # Sanity bound on |quantized - float| in output LSBs.
 TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
@@ -157,7 +176,8 @@ TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
                  "e_grouped_conv": 4,
                  "f_pool_padding_standalone_relu": 4,
                  "g_concat_shared_operand_relu6": 4,
-                 "h_adds_in_epilogues": 6}
+                 "h_adds_in_epilogues": 6,
+                 "i_pools_in_epilogues": 6}
 
 
 def make_case(name):

@@ -200,6 +200,10 @@ struct Problem {
     bool resultIsLhs;
   };
   std::optional<FusedAdd> add;
+  // A max pool with window and stride `pool` (1: none) of the requantized
+  // result, run in the epilogue; the output is the pooled tensor.
+  int64_t pool = 1;
+  bool unsignedOutput = false;
 };
 
 /// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
@@ -284,12 +288,15 @@ struct Tiling {
 /// the K loop: per tile and step, mr * nr dot products, mr broadcasts (and
 /// flips) and nr weight loads. Partial tiles are recomputed in full (the
 /// last tile of a row or of the channels is shifted back to overlap the
-/// previous one), so the waste counts too.
-Tiling chooseTiling(const KernelTarget &target, int64_t rows, int64_t blocks) {
-  Tiling best{1, 1};
+/// previous one), so the waste counts too. `mr` is a multiple of
+/// `rowMultiple` (the window of a fused pool; `rows` is one too).
+Tiling chooseTiling(const KernelTarget &target, int64_t rows, int64_t blocks,
+                    int64_t rowMultiple = 1) {
+  Tiling best{rowMultiple, 1};
   int64_t bestCost = std::numeric_limits<int64_t>::max();
   for (int64_t nr = 1; nr <= std::min<int64_t>(blocks, 4); ++nr) {
-    for (int64_t mr = 1; mr <= std::min<int64_t>(rows, 16); ++mr) {
+    for (int64_t mr = rowMultiple; mr <= std::min<int64_t>(rows, 16);
+         mr += rowMultiple) {
       // Accumulators, the weight registers, the broadcast and the flip mask.
       if (mr * nr + nr + 2 > static_cast<int64_t>(target.registers))
         continue;
@@ -393,6 +400,12 @@ private:
   Value storeResult(const Problem &p, Value acc, ArrayRef<Value> constants,
                     Value addend, Value out, ValueRange indices);
 
+  /// Max-pools the requantized row `results` (pixels ox0, ox0 + 1, ...,
+  /// ox0 a multiple of `p.pool`) of output row `oy` into `out`: the first
+  /// row of a window writes, the others take the maximum with what is there.
+  Value storePooled(const Problem &p, ArrayRef<Value> results, Value out,
+                    Value n, Value oy, Value ox0, Value channel);
+
   OpBuilder &b;
   Location loc;
   int64_t lanes;
@@ -484,6 +497,38 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
   return vector::TransferWriteOp::create(b, loc, result, out, indices,
                                          ArrayRef<bool>{inBounds})
       .getResult();
+}
+
+Value KernelBuilder::storePooled(const Problem &p, ArrayRef<Value> results,
+                                 Value out, Value n, Value oy, Value ox0,
+                                 Value channel) {
+  int64_t k = p.pool;
+  auto maximum = [&](Value x, Value y) -> Value {
+    if (p.unsignedOutput)
+      return arith::MaxUIOp::create(b, loc, x, y);
+    return arith::MaxSIOp::create(b, loc, x, y);
+  };
+  bool inBounds = p.channels % lanes == 0;
+  Value py = arith::DivUIOp::create(b, loc, oy, index(k));
+  Value firstRow = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, oy, index(k)), index(0));
+  Value px0 = arith::DivUIOp::create(b, loc, ox0, index(k));
+  auto type = cast<VectorType>(results.front().getType());
+  for (int64_t q = 0; q < static_cast<int64_t>(results.size()) / k; ++q) {
+    Value window = results[q * k];
+    for (int64_t t = 1; t < k; ++t)
+      window = maximum(window, results[q * k + t]);
+    Value px = arith::AddIOp::create(b, loc, px0, index(q));
+    SmallVector<Value> indices = {n, py, px, channel};
+    Value previous = read(out, indices, type, inBounds);
+    Value pooled = arith::SelectOp::create(b, loc, firstRow, window,
+                                           maximum(window, previous));
+    out = vector::TransferWriteOp::create(b, loc, pooled, out, indices,
+                                          ArrayRef<bool>{inBounds})
+              .getResult();
+  }
+  return out;
 }
 
 SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
@@ -607,7 +652,9 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   Value flip = p.signedInput ? splat(bytesType, -128) : Value();
 
   Value output = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{p.batch, p.outH, p.outW, p.channels}, i8);
+      b, loc,
+      ArrayRef<int64_t>{p.batch, p.outH / p.pool, p.outW / p.pool, p.channels},
+      i8);
   Value zero = index(0), one = index(1);
 
   // for n in batch, for each channel tile, for oy, for each pixel tile.
@@ -710,6 +757,14 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     SmallVector<Value> constants;
     for (Value tensor : epilogueTensors)
       constants.push_back(read(tensor, channel[j], laneVector(tensor)));
+    if (p.pool > 1) {
+      SmallVector<Value> results;
+      for (int64_t i = 0; i < mr; ++i)
+        results.push_back(
+            requantize(p, khLoop.getResult(i * nr + j), constants));
+      out = storePooled(p, results, out, n, oy, ox0, channel[j]);
+      continue;
+    }
     for (int64_t i = 0; i < mr; ++i) {
       Value ox = arith::AddIOp::create(b, loc, ox0, index(i));
       out = storeResult(p, khLoop.getResult(i * nr + j), constants, addend, out,
@@ -898,10 +953,13 @@ struct Lowering {
   SmallVector<Value> convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
                               bool &sourceNchw,
                               std::optional<AddFusion> &fusion);
-  /// Replaces `op`, or the add fused into its kernel, by the kernel's NHWC
-  /// storage result.
-  void finishKernel(OpBuilder &b, Conv2DOp op,
-                    const std::optional<AddFusion> &fusion, Value result);
+  /// The max pool that consumes `op`'s result alone, when its windows tile
+  /// the result exactly (window = stride, no padding or dilation) and can
+  /// run in the epilogue of `op`'s kernel.
+  MaxPool2DOp findPoolFusion(Conv2DOp op);
+  /// Replaces `op`, or the op fused into its kernel (`fused`), by the
+  /// kernel's NHWC storage result.
+  void finishKernel(OpBuilder &b, Conv2DOp op, Operation *fused, Value result);
 
   LogicalResult lowerConv(Conv2DOp op);
   /// Depthwise convolutions (groups = channels, one filter per channel).
@@ -1062,19 +1120,36 @@ SmallVector<Value> Lowering::convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
   return args;
 }
 
-void Lowering::finishKernel(OpBuilder &b, Conv2DOp op,
-                            const std::optional<AddFusion> &fusion,
+MaxPool2DOp Lowering::findPoolFusion(Conv2DOp op) {
+  Value result = op.getResult();
+  if (!result.hasOneUse())
+    return {};
+  auto pool = dyn_cast<MaxPool2DOp>(*result.getUsers().begin());
+  if (!pool || pool.getLayout() != op.getLayout())
+    return {};
+  ArrayRef<int64_t> kernel = pool.getKernel();
+  int64_t k = kernel[0];
+  bool nchw = op.getLayout() == Layout::NCHW;
+  ArrayRef<int64_t> shape = op.getType().getShape();
+  int64_t h = nchw ? shape[2] : shape[1], w = nchw ? shape[3] : shape[2];
+  if (k < 2 || kernel[1] != k || pool.getStrides() != kernel ||
+      llvm::any_of(pool.getPadding(), [](int64_t v) { return v != 0; }) ||
+      llvm::any_of(pool.getDilations(), [](int64_t v) { return v != 1; }) ||
+      h % k || w % k)
+    return {};
+  return pool;
+}
+
+void Lowering::finishKernel(OpBuilder &b, Conv2DOp op, Operation *fused,
                             Value result) {
-  Operation *replaced = op;
-  if (fusion) {
-    replaced = fusion->add;
-    erased.insert(replaced);
-  }
+  Operation *replaced = fused ? fused : op.getOperation();
+  if (fused)
+    erased.insert(fused);
   if (op.getLayout() == Layout::NCHW)
     finishNhwc(b, replaced, result);
   else
     finish(b, replaced, result);
-  if (fusion)
+  if (fused)
     op->erase();
 }
 
@@ -1169,7 +1244,7 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
     int64_t mr = std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
     return kernel.buildDepthwise(p, mr, input, fusion ? kargs[1] : Value());
   });
-  finishKernel(b, op, fusion, result);
+  finishKernel(b, op, fusion ? fusion->add : nullptr, result);
   return success();
 }
 
@@ -1233,6 +1308,16 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   bool sourceNchw;
   std::optional<AddFusion> fusion;
   SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
+  MaxPool2DOp pool = fusion ? MaxPool2DOp() : findPoolFusion(op);
+  if (pool) {
+    p.pool = pool.getKernel()[0];
+    p.unsignedOutput = !getQuantParams(op.getType())->isSigned;
+  }
+  // With a fused pool, pixel tiles cover whole windows: the shifted-back
+  // last tile then starts on a window too (the width is a multiple of the
+  // window).
+  Tiling tiling =
+      chooseTiling(target, p.outW, p.np / target.lanes, /*rowMultiple=*/p.pool);
   Value result = outline(b, op, args, [&](OpBuilder &kb, ValueRange kargs) {
     Value input = kargs[0];
     if (sourceNchw) {
@@ -1247,10 +1332,12 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
                         {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
     }
     KernelBuilder kernel(kb, loc, target);
-    Tiling tiling = chooseTiling(target, p.outW, p.np / target.lanes);
     return kernel.build(p, tiling, input, fusion ? kargs[1] : Value());
   });
-  finishKernel(b, op, fusion, result);
+  Operation *fused = pool;
+  if (fusion)
+    fused = fusion->add;
+  finishKernel(b, op, fused, result);
   return success();
 }
 

@@ -179,7 +179,8 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 !qy = !quant.uniform<i8:f32, 0.2:-5>
 
 // An NCHW chain conv -> max_pool -> depthwise conv -> clamp stays in NHWC:
-// one transpose in (in the first kernel), one out. The depthwise kernel
+// one transpose in (in the first kernel, which also runs the 2 x 2 max
+// pool), one out. The depthwise kernel
 // interleaves the inputs of two taps, widens them to int16 and multiplies
 // them by the interleaved int16 weights [ceil(taps / 2)][C][2] (the ninth
 // tap is paired with zeros) with a pairwise dot product; it starts at
@@ -204,10 +205,9 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x2xi32> to vector<16xi32>
 // CHECK-LABEL: func.func @nhwc_chain(
 // CHECK-NOT:     linalg.transpose
-// CHECK:         call @nhwc_chain_kernel(
+// CHECK:         call @nhwc_chain_kernel(%{{.*}}) : (tensor<1x16x10x10xi8>) -> tensor<1x4x4x16xi8>
 // CHECK-NOT:     linalg.transpose
-// CHECK:         myquant.max_pool2d %{{.*}} {{.*}}layout = #myquant<layout nhwc>{{.*}} -> tensor<1x4x4x16x
-// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     myquant.max_pool2d
 // CHECK:         call @nhwc_chain_kernel_0(
 // CHECK-NOT:     linalg.transpose
 // CHECK:         myquant.clamp %{{.*}} : tensor<1x4x4x16x
@@ -285,4 +285,41 @@ func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tens
   %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
   %t = myquant.add %z, %a : (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) -> tensor<1x3x3x16x!qy>
   return %y, %s, %t : tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qu = !quant.uniform<u8:f32, 0.2:10>
+
+// A max pool whose windows tile the result (window = stride, no padding)
+// and that is the result's only use runs in the epilogue: the kernel
+// returns the pooled tensor; each window is the unsigned maximum of the
+// requantized pixels of a row, and rows after a window's first take the
+// maximum with what is stored. Overlapping windows are not fused.
+// CHECK-LABEL: func.func private @fused_pool_kernel(
+// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>) -> tensor<1x2x2x16xi8>
+// CHECK:         tensor.empty() : tensor<1x2x2x16xi8>
+// CHECK:         vector.multi_reduction
+// CHECK:         %[[FIRST:.*]] = arith.cmpi eq
+// CHECK:         %[[WINDOW:.*]] = arith.maxui %{{.*}}, %{{.*}} : vector<16xi8>
+// CHECK:         %[[STORED:.*]] = vector.transfer_read
+// CHECK:         %[[BOTH:.*]] = arith.maxui %[[WINDOW]], %[[STORED]] : vector<16xi8>
+// CHECK:         arith.select %[[FIRST]], %[[WINDOW]], %[[BOTH]] : vector<16xi8>
+// CHECK-LABEL: func.func private @fused_pool_kernel_0(
+// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>) -> tensor<1x4x4x16xi8>
+// CHECK-LABEL: func.func @fused_pool(
+// CHECK:         call @fused_pool_kernel(
+// CHECK-NOT:     myquant.max_pool2d %{{.*}} {{.*}}kernel = array<i64: 2, 2>, {{.*}}strides = array<i64: 2, 2>
+// CHECK:         call @fused_pool_kernel_0(
+// CHECK:         myquant.max_pool2d %{{.*}} {{.*}}strides = array<i64: 1, 1>
+func.func @fused_pool(%x: tensor<1x6x6x4x!qx>) -> (tensor<1x2x2x16x!qu>, tensor<1x3x3x16x!qu>) {
+  %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
+  %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x4x4x16x!qu>
+  %p = myquant.max_pool2d %y {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nhwc>} : tensor<1x4x4x16x!qu> -> tensor<1x2x2x16x!qu>
+  %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x4x4x16x!qu>
+  %q = myquant.max_pool2d %z {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nhwc>} : tensor<1x4x4x16x!qu> -> tensor<1x3x3x16x!qu>
+  return %p, %q : tensor<1x2x2x16x!qu>, tensor<1x3x3x16x!qu>
 }
