@@ -141,27 +141,30 @@ FailureOr<TilePlan> planTiling(linalg::GenericOp op, unsigned vectorBits) {
           });
     });
   };
+  // Short vectors (a transpose into 4 channels, a 1 x 1 pooled image) cost
+  // more in shuffles and partial registers than they save; a contraction
+  // whose innermost dimension is that short (a 7 x 7 image) runs along
+  // another one (the output channels) instead.
+  unsigned bits = widestElementBits(op);
+  int64_t lanes = std::max<int64_t>(1, 2 * vectorBits / bits);
+  auto longEnough = [&](unsigned loop) {
+    return largestDivisorAtMost(ranges[loop], lanes) >= kMinVectorSize;
+  };
   std::optional<unsigned> vectorLoop;
   for (auto [position, expr] :
        llvm::enumerate(llvm::reverse(initMap.getResults()))) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
     if (position > 0 && !contraction)
       break;
-    if (dim && isVectorLoop(dim.getPosition(), !contraction)) {
+    if (dim && isVectorLoop(dim.getPosition(), !contraction) &&
+        (!contraction || longEnough(dim.getPosition()))) {
       vectorLoop = dim.getPosition();
       break;
     }
   }
-  if (!vectorLoop)
+  if (!vectorLoop || !longEnough(*vectorLoop))
     return failure();
-
-  // Short vectors (a transpose into 4 channels, a 1 x 1 pooled image) cost
-  // more in shuffles and partial registers than they save.
-  unsigned bits = widestElementBits(op);
-  int64_t lanes = std::max<int64_t>(1, 2 * vectorBits / bits);
   int64_t vectorSize = largestDivisorAtMost(ranges[*vectorLoop], lanes);
-  if (vectorSize < kMinVectorSize)
-    return failure();
 
   // An (integer or float) contraction also keeps rows of the next plain
   // dimension of the result in registers.

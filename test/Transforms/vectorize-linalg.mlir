@@ -186,3 +186,21 @@ func.func @existing_vector_code_beside_linalg(%acc: vector<16xi32>, %a: vector<6
   } -> tensor<64xf32>
   return %r, %y : vector<16xi32>, tensor<64xf32>
 }
+
+// -----
+
+// A 7 x 7 image is too short a row for a vector: the convolution runs along
+// its 32 output channels instead, one broadcast input times a gathered
+// column of weights per step.
+// CHECK-LABEL: func.func @conv_short_rows(
+// CHECK-NOT:     linalg.conv
+// CHECK:         %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<32xf32>, vector<32xf32>
+// CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<32xf32>)
+// CHECK:           vector.fma {{.*}} : vector<32xf32>
+func.func @conv_short_rows(%x: tensor<1x16x9x9xf32>, %w: tensor<32x16x3x3xf32>) -> tensor<1x32x7x7xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x32x7x7xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<1x32x7x7xf32>) -> tensor<1x32x7x7xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x9x9xf32>, tensor<32x16x3x3xf32>) outs(%acc : tensor<1x32x7x7xf32>) -> tensor<1x32x7x7xf32>
+  return %y : tensor<1x32x7x7xf32>
+}
