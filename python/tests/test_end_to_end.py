@@ -332,3 +332,29 @@ def test_float_emission(name, toolchain, workdir):
                     f"{failure[:3000]}", pytrace=False)
     want = float_forward(model, x)[model.output]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("rounding", ["single", "gemmlowp"])
+@pytest.mark.parametrize("name", ["c_residual", "h_adds_in_epilogues",
+                                  "i_pools_in_epilogues",
+                                  "b_depthwise_relu6_dilated_gap"])
+def test_uint8_activations_same_on_every_target(name, rounding, toolchain,
+                                                workdir):
+    """uint8 activations (the numpy reference models int8 only): every
+    kernel target, with its fused adds, pools and unsigned flips, gives the
+    generic lowering's bits."""
+    model, stats, x = make_case(name)
+    quantized, _ = toolchain.quantize(
+        emit(model, stats),
+        ["--myquant-propagate-qparams=activation-type=uint8",
+         f"--myquant-quantize=rounding={rounding}"], workdir)
+    outputs = {}
+    for target in RUNNABLE_TARGETS:
+        lowered, _ = toolchain.quantize(
+            quantized, [f"--convert-myquant-to-vnni=target={target}",
+                        "--convert-myquant-to-linalg"], workdir)
+        outputs[target] = toolchain.run(lowered, "forward", x, workdir)
+    for target, got in outputs.items():
+        assert np.array_equal(got.view(np.int32),
+                              outputs["generic"].view(np.int32)), \
+            f"{name} ({rounding}, uint8): {target} differs from generic"
