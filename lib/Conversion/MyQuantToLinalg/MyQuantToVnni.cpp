@@ -15,13 +15,19 @@
 //    `+ 128` only for signed storage), so nothing but the dot products runs
 //    in the K loop;
 //  * the requantization (NumericSpec 2) runs on the accumulator registers
-//    and only the int8 result is stored: no int32 tensor is written;
+//    (in int32 on the high half of the product when every shift is at
+//    least 33) and only the int8 result is stored: no int32 tensor is
+//    written;
 //  * a convolution is an implicit GEMM over (kh, kw, c): the input is only
 //    padded with its zero point and, for NCHW, transposed to NHWC; there is
 //    no im2col buffer;
 //  * depthwise convolutions (groups = channels) have a kernel of their own:
-//    no dot product applies, so the widened input is multiplied by int32
-//    weights tap by tap, with the same folded constants and epilogue;
+//    the inputs of two taps are interleaved, widened to int16 and
+//    multiplied by the interleaved weights with the pairwise dot product
+//    `vpdpwssd`, with the same folded constants and epilogue;
+//  * an add that is the only use of a kernel's result runs in its epilogue
+//    (the other operand is a second kernel argument), and so does a max
+//    pool whose windows tile the result;
 //  * NCHW models run in NHWC between kernels: pools, element-wise ops and
 //    channel concatenations whose operands come from kernels (directly or
 //    through such ops) move to NHWC too, and NCHW is rebuilt only for the
@@ -33,7 +39,8 @@
 // as plain vector arithmetic (extui/extsi, muli, shape_cast,
 // multi_reduction <add>), which is exact on any target;
 // `myquant-lower-vnni-dot` turns that pattern into
-// `llvm.x86.avx512.vpdpbusd.{512,256}` after bufferization (the intrinsic
+// `llvm.x86.avx512.vpdpbusd.{512,256}` (`vpdpwssd` for int16 pairs) after
+// bufferization (the intrinsic
 // call has no memory-effect model, which the buffer deallocation passes
 // reject).
 //
