@@ -40,9 +40,8 @@
 // multi_reduction <add>), which is exact on any target;
 // `myquant-lower-vnni-dot` turns that pattern into
 // `llvm.x86.avx512.vpdpbusd.{512,256}` (`vpdpwssd` for int16 pairs) after
-// bufferization (the intrinsic
-// call has no memory-effect model, which the buffer deallocation passes
-// reject).
+// bufferization (the intrinsic call has no memory-effect model, which the
+// buffer deallocation passes reject).
 //
 // Ops the kernels do not cover (grouped convolutions other than depthwise,
 // batched or activation x activation matmuls, non-constant weights or
