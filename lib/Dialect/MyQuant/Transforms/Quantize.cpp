@@ -14,6 +14,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/ScopeExit.h"
 
 #include <cmath>
 
@@ -451,13 +452,24 @@ struct FoldQuantizeOfDequantize : OpRewritePattern<QuantizeOp> {
   RoundingMode rounding;
 };
 
+/// Records the ops a rewrite erases, so that a walk over a list taken
+/// before the rewrites skips them instead of touching freed memory.
+struct ErasedOps : RewriterBase::Listener {
+  void notifyOperationErased(Operation *op) override { ops.insert(op); }
+  DenseSet<Operation *> ops;
+};
+
 LogicalResult Quantizer::run() {
   SmallVector<Operation *> ops;
   for (Operation &op : funcOp.getBody().getOps())
     ops.push_back(&op);
-  DenseSet<Operation *> erased;
+  // A chain's rewrite replaces its last op (a quantize further down the
+  // list) and leaves the float ops for the greedy driver below.
+  ErasedOps erased;
+  rewriter.setListener(&erased);
+  llvm::scope_exit detach([&] { rewriter.setListener(nullptr); });
   for (Operation *op : ops) {
-    if (erased.contains(op) || !op->getBlock())
+    if (erased.ops.contains(op))
       continue;
     if (std::optional<ComputeChain> chain = matchComputeChain(op)) {
       (void)rewriteCompute(*chain);
