@@ -24,6 +24,7 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -141,9 +142,17 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Kernels write into a buffer their caller passes (destination-passing
+  // style) and return it: without the result, the caller knows every
+  // temporary is its own allocation, and no alias checks are needed to
+  // free it. The kernels' loops carry the buffer as an iteration argument:
+  // canonicalization makes the returned value the argument itself.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   if (options.bufferDeallocation) {
     bufferization::buildBufferDeallocationPipeline(pm);
     pm.addPass(createConvertBufferizationToMemRefPass());
+    pm.addNestedPass<func::FuncOp>(createMyQuantFreeAfterLastUse());
   }
   pm.addPass(createMemRefCopyToLinalgPass());
   // The VNNI kernels' dot products become intrinsic calls only now: the

@@ -48,4 +48,25 @@ def MyQuantVectorizeLinalg : Pass<"myquant-vectorize-linalg",
   ];
 }
 
+def MyQuantFreeAfterLastUse : Pass<"myquant-free-after-last-use",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "Moves the frees of a function's temporaries right after "
+                "their last use";
+  let description = [{
+    Ownership-based buffer deallocation frees a buffer at the end of the
+    block that owns it, so the peak memory of a function is the sum of all
+    its temporaries. This pass moves each `memref.dealloc` of a
+    `memref.alloc` of the same block to right after the last operation of
+    that block that uses the buffer or a value that may alias it (any
+    memref result of a user: views, casts, calls, loops carrying it).
+
+    A free stays where it is when such a value reaches a terminator of the
+    block, or when the buffer's address is taken as an integer
+    (`memref.extract_aligned_pointer_as_index`): the pass cannot follow it
+    from there. Run it after the deallocation pipeline and
+    `convert-bufferization-to-memref`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // MYQUANT_TRANSFORMS_PASSES_TD

@@ -56,6 +56,7 @@
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -357,16 +358,17 @@ public:
 
   /// Emits the whole kernel; `input` is the NHWC storage tensor with `cp`
   /// channels, padded spatially; `addend` the NHWC storage operand of
-  /// `p.add`, if any. Returns the NHWC int8 output.
-  Value build(const Problem &p, const Tiling &tiling, Value input,
-              Value addend);
+  /// `p.add`, if any. Returns `output` (NHWC int8) written.
+  Value build(const Problem &p, const Tiling &tiling, Value input, Value addend,
+              Value output);
 
   /// Emits a depthwise convolution (one filter per channel): `mr` pixels
   /// of `lanes` channels at a time; the inputs of two taps are interleaved,
   /// widened to int16 and multiplied by `p.tapPairs` with a pairwise dot
   /// product (vpdpwssd); the same epilogue. `input` is NHWC storage with
   /// `np` channels, padded spatially.
-  Value buildDepthwise(const Problem &p, int64_t mr, Value input, Value addend);
+  Value buildDepthwise(const Problem &p, int64_t mr, Value input, Value addend,
+                       Value output);
 
 private:
   /// The requantization constants of `p`, as tensors of `np` entries.
@@ -559,7 +561,7 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
 }
 
 Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
-                                    Value addend) {
+                                    Value addend, Value output) {
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
   int64_t taps = p.kh * p.kw, pairs = llvm::divideCeil(taps, 2);
   Value weights = tensorConstant<int16_t>({pairs, 2 * p.np}, i16, p.tapPairs);
@@ -573,8 +575,6 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
   for (int64_t i = 0; i < lanes; ++i)
     interleave.append({i, lanes + i});
 
-  Value output = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{p.batch, p.outH, p.outW, p.channels}, i8);
   Value zero = index(0), one = index(1);
   // for n, for oy, for each channel block, for each pixel tile.
   auto batchLoop =
@@ -643,7 +643,7 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
 }
 
 Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
-                           Value addend) {
+                           Value addend, Value output) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t c4 = p.cp / 4, rows = p.kh * p.kw * c4;
   int64_t mr = tiling.mr, nr = tiling.nr, blocks = p.np / lanes;
@@ -657,10 +657,6 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   auto bytesType = VectorType::get({4 * lanes}, i8);
   Value flip = p.signedInput ? splat(bytesType, -128) : Value();
 
-  Value output = tensor::EmptyOp::create(
-      b, loc,
-      ArrayRef<int64_t>{p.batch, p.outH / p.pool, p.outW / p.pool, p.channels},
-      i8);
   Value zero = index(0), one = index(1);
 
   // for n in batch, for each channel tile, for oy, for each pixel tile.
@@ -938,7 +934,13 @@ struct Lowering {
   /// returns a call of it on `args`: LLVM then optimizes each kernel on its
   /// own (one function holding every kernel of a deep model compiles in
   /// superlinear time) and the kernels carry the target's features.
+  /// The kernel writes its `resultType` result into a last argument the
+  /// caller allocates (destination-passing style): the call then returns
+  /// that buffer, bufferization drops the result, and the caller owns and
+  /// frees every temporary itself. `body` gets the arguments, the
+  /// destination last, and returns the destination written.
   Value outline(OpBuilder &b, Operation *op, ValueRange args,
+                RankedTensorType resultType,
                 llvm::function_ref<Value(OpBuilder &, ValueRange)> body);
 
   /// An add that consumes a kernel's result alone and runs in its
@@ -1043,21 +1045,25 @@ LogicalResult Lowering::moveToNhwc(Operation *op) {
 }
 
 Value Lowering::outline(
-    OpBuilder &b, Operation *op, ValueRange args,
+    OpBuilder &b, Operation *op, ValueRange args, RankedTensorType resultType,
     llvm::function_ref<Value(OpBuilder &, ValueRange)> body) {
   MLIRContext *ctx = op->getContext();
   Location loc = op->getLoc();
   auto parent = op->getParentOfType<func::FuncOp>();
-  auto kernel =
-      func::FuncOp::create(loc, (parent.getSymName() + "_kernel").str(),
-                           FunctionType::get(ctx, args.getTypes(), {}));
+  SmallVector<Value> callArgs(args);
+  // alloc_tensor, not tensor.empty: identical empties are CSE'd into one
+  // value, and bufferizing one value written by every kernel in place is
+  // quadratic in the depth of the model.
+  callArgs.push_back(
+      bufferization::AllocTensorOp::create(b, loc, resultType, ValueRange{}));
+  ValueRange operands(callArgs);
+  auto kernel = func::FuncOp::create(
+      loc, (parent.getSymName() + "_kernel").str(),
+      FunctionType::get(ctx, operands.getTypes(), resultType));
   kernel.setPrivate();
   Block *entry = kernel.addEntryBlock();
   OpBuilder kb = OpBuilder::atBlockBegin(entry);
-  Value result = body(kb, entry->getArguments());
-  func::ReturnOp::create(kb, loc, result);
-  kernel.setFunctionType(
-      FunctionType::get(ctx, args.getTypes(), result.getType()));
+  func::ReturnOp::create(kb, loc, body(kb, entry->getArguments()));
   SmallVector<StringRef> features(target.features.begin(),
                                   target.features.end());
   kernel->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
@@ -1067,7 +1073,7 @@ Value Lowering::outline(
   kernel->setAttr("passthrough",
                   ArrayAttr::get(ctx, StringAttr::get(ctx, "noinline")));
   symbols->insert(kernel, Block::iterator(parent));
-  return func::CallOp::create(b, loc, kernel, args).getResult(0);
+  return func::CallOp::create(b, loc, kernel, operands).getResult(0);
 }
 
 std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
@@ -1234,22 +1240,26 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
   bool sourceNchw;
   std::optional<AddFusion> fusion;
   SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
-  Value result = outline(b, op, args, [&](OpBuilder &kb, ValueRange kargs) {
-    Value input = kargs[0];
-    if (sourceNchw)
-      input = transpose(kb, loc, input, {0, 2, 3, 1});
-    // Padded cells hold the zero point (they add zero to the folded sums);
-    // the extra channels meet zero weights.
-    if (extra == 0)
-      input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
-                             4 * target.lanes);
-    else
-      input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
-                        {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
-    KernelBuilder kernel(kb, loc, target);
-    int64_t mr = std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
-    return kernel.buildDepthwise(p, mr, input, fusion ? kargs[1] : Value());
-  });
+  auto resultType = RankedTensorType::get({p.batch, p.outH, p.outW, p.channels},
+                                          b.getI8Type());
+  Value result =
+      outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
+        Value input = kargs[0];
+        if (sourceNchw)
+          input = transpose(kb, loc, input, {0, 2, 3, 1});
+        // Padded cells hold the zero point (they add zero to the folded sums);
+        // the extra channels meet zero weights.
+        if (extra == 0)
+          input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
+                                 4 * target.lanes);
+        else
+          input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
+                            {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
+        KernelBuilder kernel(kb, loc, target);
+        int64_t mr = std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
+        return kernel.buildDepthwise(p, mr, input, fusion ? kargs[1] : Value(),
+                                     kargs.back());
+      });
   finishKernel(b, op, fusion ? fusion->add : nullptr, result);
   return success();
 }
@@ -1324,22 +1334,26 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   // window).
   Tiling tiling =
       chooseTiling(target, p.outW, p.np / target.lanes, /*rowMultiple=*/p.pool);
-  Value result = outline(b, op, args, [&](OpBuilder &kb, ValueRange kargs) {
-    Value input = kargs[0];
-    if (sourceNchw) {
-      input = padTensor(kb, loc, input, {0, 0, pad[0], pad[1]},
-                        {0, extra, pad[2], pad[3]}, in.zeroPoints[0]);
-      input = transpose(kb, loc, input, {0, 2, 3, 1});
-    } else if (extra == 0) {
-      input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
-                             4 * target.lanes);
-    } else {
-      input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
-                        {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
-    }
-    KernelBuilder kernel(kb, loc, target);
-    return kernel.build(p, tiling, input, fusion ? kargs[1] : Value());
-  });
+  auto resultType = RankedTensorType::get(
+      {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels}, b.getI8Type());
+  Value result =
+      outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
+        Value input = kargs[0];
+        if (sourceNchw) {
+          input = padTensor(kb, loc, input, {0, 0, pad[0], pad[1]},
+                            {0, extra, pad[2], pad[3]}, in.zeroPoints[0]);
+          input = transpose(kb, loc, input, {0, 2, 3, 1});
+        } else if (extra == 0) {
+          input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
+                                 4 * target.lanes);
+        } else {
+          input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
+                            {0, pad[2], pad[3], extra}, in.zeroPoints[0]);
+        }
+        KernelBuilder kernel(kb, loc, target);
+        return kernel.build(p, tiling, input, fusion ? kargs[1] : Value(),
+                            kargs.back());
+      });
   Operation *fused = pool;
   if (fusion)
     fused = fusion->add;
@@ -1389,19 +1403,20 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
   Location loc = op.getLoc();
   Value result = outline(
       b, op, toStorage(b, loc, op.getLhs()),
+      RankedTensorType::get({m, n}, b.getI8Type()),
       [&](OpBuilder &kb, ValueRange args) {
         Value input = padTensor(kb, loc, args[0], {0, 0}, {0, p.cp - k}, 0);
         auto inType = cast<RankedTensorType>(input.getType());
+        SmallVector<ReassociationIndices> rows = {{0, 1, 2}, {3}};
         input = tensor::ExpandShapeOp::create(
-            kb, loc, inType.clone({1, 1, m, p.cp}), input,
-            SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+            kb, loc, inType.clone({1, 1, m, p.cp}), input, rows);
+        Value output = tensor::ExpandShapeOp::create(
+            kb, loc, RankedTensorType::get({1, 1, m, n}, kb.getI8Type()),
+            args.back(), rows);
         KernelBuilder kernel(kb, loc, target);
         Tiling tiling = chooseTiling(target, m, p.np / target.lanes);
-        Value out = kernel.build(p, tiling, input, Value());
-        return tensor::CollapseShapeOp::create(
-                   kb, loc, out,
-                   SmallVector<ReassociationIndices>{{0, 1, 2}, {3}})
-            .getResult();
+        Value out = kernel.build(p, tiling, input, Value(), output);
+        return tensor::CollapseShapeOp::create(kb, loc, out, rows).getResult();
       });
   finish(b, op, result);
   return success();

@@ -14,8 +14,9 @@
 // The weights are packed [K/4][N][4]: column n holds w[0..3][n].
 // The accumulator starts at bias - (zx + 128) * colsum(w):
 // 10 - 131 * (1 + 3 + 5) = -1169 and 20 - 131 * (2 + 4 - 6) = 20.
+// The kernel writes its result into a last argument its caller allocates.
 // CHECK-LABEL: func.func private @matmul_kernel(
-// CHECK-SAME:    %[[X:.*]]: tensor<2x3xi8>) -> tensor<2x2xi8>
+// CHECK-SAME:    %[[X:.*]]: tensor<2x3xi8>, %[[OUT:.*]]: tensor<2x2xi8>) -> tensor<2x2xi8>
 // CHECK-SAME:    passthrough = ["noinline"]
 // CHECK-SAME:    target_features = #llvm.target_features<["+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"]>
 // CHECK:         tensor.pad %[[X]] low[0, 0] high[0, 1]
@@ -60,7 +61,8 @@
 // CHECK-LABEL: func.func @matmul(
 // CHECK-NOT:     target_features
 // CHECK:         %[[S:.*]] = quant.scast %{{.*}} : tensor<2x3x!quant.uniform<i8:f32, 1.000000e-01:3>> to tensor<2x3xi8>
-// CHECK:         %[[K:.*]] = call @matmul_kernel(%[[S]]) : (tensor<2x3xi8>) -> tensor<2x2xi8>
+// CHECK:         %[[E:.*]] = bufferization.alloc_tensor() : tensor<2x2xi8>
+// CHECK:         %[[K:.*]] = call @matmul_kernel(%[[S]], %[[E]]) : (tensor<2x3xi8>, tensor<2x2xi8>) -> tensor<2x2xi8>
 // CHECK:         quant.scast %[[K]] : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8:f32, 2.000000e-01:-5>>
 // CHECK-NOT:     myquant.matmul
 // AVX-LABEL:   func.func private @matmul_kernel(
@@ -89,7 +91,7 @@ func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
 // transposed to NHWC; the NHWC result is transposed back. Unsigned input: no
 // flip, and the accumulator starts at bias - zx * sum(w) = -100 * sum(w).
 // CHECK-LABEL: func.func private @conv_nchw_u8_kernel(
-// CHECK-SAME:    %[[X:.*]]: tensor<1x2x4x4xi8>) -> tensor<1x4x4x2xi8>
+// CHECK-SAME:    %[[X:.*]]: tensor<1x2x4x4xi8>, %{{.*}}: tensor<1x4x4x2xi8>) -> tensor<1x4x4x2xi8>
 // CHECK:         %[[ZX:.*]] = arith.constant 100 : i8
 // CHECK:         %[[PAD:.*]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 2, 1, 1]
 // CHECK:           tensor.yield %[[ZX]] : i8
@@ -102,7 +104,7 @@ func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
 // CHECK-NOT:     arith.xori
 // CHECK:         vector.multi_reduction
 // CHECK-LABEL: func.func @conv_nchw_u8(
-// CHECK:         %[[K:.*]] = call @conv_nchw_u8_kernel(%{{.*}}) : (tensor<1x2x4x4xi8>) -> tensor<1x4x4x2xi8>
+// CHECK:         %[[K:.*]] = call @conv_nchw_u8_kernel(%{{.*}}, %{{.*}}) : (tensor<1x2x4x4xi8>, tensor<1x4x4x2xi8>) -> tensor<1x4x4x2xi8>
 // CHECK:         linalg.transpose ins(%[[K]] : tensor<1x4x4x2xi8>) outs(%{{.*}} : tensor<1x2x4x4xi8>) permutation = [0, 3, 1, 2]
 // CHECK-NOT:     myquant.conv2d
 func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
@@ -190,7 +192,7 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x16x10x10xi8>) outs(%{{.*}} : tensor<1x10x10x16xi8>) permutation = [0, 2, 3, 1]
 // CHECK:         vector.multi_reduction
 // CHECK-LABEL: func.func private @nhwc_chain_kernel_0(
-// CHECK-SAME:    %[[IN:.*]]: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
+// CHECK-SAME:    %[[IN:.*]]: tensor<1x4x4x16xi8>, %{{.*}}: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
 // CHECK:         %[[FILL:.*]] = linalg.fill ins(%{{.*}} : i8) outs(%{{.*}} : tensor<1x6x6x16xi8>)
 // CHECK:         tensor.collapse_shape %[[IN]] {{\[\[}}0], [1], [2, 3]] : tensor<1x4x4x16xi8> into tensor<1x4x64xi8>
 // CHECK:         tensor.collapse_shape %[[FILL]] {{\[\[}}0], [1], [2, 3]] : tensor<1x6x6x16xi8> into tensor<1x6x96xi8>
@@ -205,7 +207,7 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x2xi32> to vector<16xi32>
 // CHECK-LABEL: func.func @nhwc_chain(
 // CHECK-NOT:     linalg.transpose
-// CHECK:         call @nhwc_chain_kernel(%{{.*}}) : (tensor<1x16x10x10xi8>) -> tensor<1x4x4x16xi8>
+// CHECK:         call @nhwc_chain_kernel(%{{.*}}, %{{.*}}) : (tensor<1x16x10x10xi8>, tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
 // CHECK-NOT:     linalg.transpose
 // CHECK-NOT:     myquant.max_pool2d
 // CHECK:         call @nhwc_chain_kernel_0(
@@ -239,7 +241,7 @@ func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
 // the add and stores the sum. Its rescales allow the int32 form: operands
 // (2^30, 31) with left shift 20 scale (x - zp) by 2^30 >> 11 = 2^19.
 // CHECK-LABEL: func.func private @fused_add_kernel(
-// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>, %[[R:.*]]: tensor<1x3x3x20xi8>) -> tensor<1x3x3x20xi8>
+// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>, %[[R:.*]]: tensor<1x3x3x20xi8>, %{{.*}}: tensor<1x3x3x20xi8>) -> tensor<1x3x3x20xi8>
 // CHECK:         vector.multi_reduction
 // CHECK:         arith.trunci %{{.*}} : vector<16xi32> to vector<16xi8>
 // CHECK:         vector.transfer_read %[[R]][%{{[^]]*}}], %{{[^ ]*}} : tensor<1x3x3x20xi8>, vector<16xi8>
@@ -250,7 +252,7 @@ func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
 // CHECK-SAME:    %[[X:.*]]: tensor<1x5x5x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>, %[[A:.*]]: tensor<1x3x3x20x!quant.uniform<i8:f32, 2.000000e-01:-5>>)
 // CHECK-DAG:     %[[XS:.*]] = quant.scast %[[X]]
 // CHECK-DAG:     %[[AS:.*]] = quant.scast %[[A]]
-// CHECK:         %[[K:.*]] = call @fused_add_kernel(%[[XS]], %[[AS]])
+// CHECK:         %[[K:.*]] = call @fused_add_kernel(%[[XS]], %[[AS]], %{{.*}})
 // CHECK-NOT:     myquant.add
 // CHECK:         %[[Y:.*]] = quant.scast %[[K]] : tensor<1x3x3x20xi8> to tensor<1x3x3x20x!quant.uniform<i8:f32, 4.000000e-01:2>>
 // CHECK:         return %[[Y]]
@@ -272,9 +274,9 @@ func.func @fused_add(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x20x!qy>) -> tenso
 // precomputed rescales (convert-myquant-to-linalg computes and reports
 // those).
 // CHECK-LABEL: func.func private @kept_adds_kernel(
-// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>) -> tensor<1x3x3x16xi8>
+// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>, %{{.*}}: tensor<1x3x3x16xi8>) -> tensor<1x3x3x16xi8>
 // CHECK-LABEL: func.func private @kept_adds_kernel_0(
-// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>) -> tensor<1x3x3x16xi8>
+// CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>, %{{.*}}: tensor<1x3x3x16xi8>) -> tensor<1x3x3x16xi8>
 // CHECK-LABEL: func.func @kept_adds(
 // CHECK-COUNT-2: myquant.add
 func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) {
@@ -299,8 +301,7 @@ func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tens
 // requantized pixels of a row, and rows after a window's first take the
 // maximum with what is stored. Overlapping windows are not fused.
 // CHECK-LABEL: func.func private @fused_pool_kernel(
-// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>) -> tensor<1x2x2x16xi8>
-// CHECK:         tensor.empty() : tensor<1x2x2x16xi8>
+// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>, %{{.*}}: tensor<1x2x2x16xi8>) -> tensor<1x2x2x16xi8>
 // CHECK:         vector.multi_reduction
 // CHECK:         %[[FIRST:.*]] = arith.cmpi eq
 // CHECK:         %[[WINDOW:.*]] = arith.maxui %{{.*}}, %{{.*}} : vector<16xi8>
@@ -308,7 +309,7 @@ func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tens
 // CHECK:         %[[BOTH:.*]] = arith.maxui %[[WINDOW]], %[[STORED]] : vector<16xi8>
 // CHECK:         arith.select %[[FIRST]], %[[WINDOW]], %[[BOTH]] : vector<16xi8>
 // CHECK-LABEL: func.func private @fused_pool_kernel_0(
-// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>) -> tensor<1x4x4x16xi8>
+// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>, %{{.*}}: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
 // CHECK-LABEL: func.func @fused_pool(
 // CHECK:         call @fused_pool_kernel(
 // CHECK-NOT:     myquant.max_pool2d %{{.*}} {{.*}}kernel = array<i64: 2, 2>, {{.*}}strides = array<i64: 2, 2>

@@ -1,0 +1,73 @@
+//===- FreeAfterLastUse.cpp - free temporaries after their last use -------===//
+//
+// The deallocation pipeline frees every buffer at the end of the block
+// that owns it; in a model's top-level function that keeps every
+// temporary alive until the function returns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Transforms/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace myquant {
+#define GEN_PASS_DEF_MYQUANTFREEAFTERLASTUSE
+#include "myquant/Transforms/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+
+namespace {
+
+/// The last operation of `alloc`'s block that uses its buffer or a value
+/// that may alias it, other than `dealloc`; failure when an alias leaves
+/// the block or the address is taken as an integer.
+FailureOr<Operation *> lastUse(memref::AllocOp alloc,
+                               memref::DeallocOp dealloc) {
+  Block *block = alloc->getBlock();
+  Operation *last = alloc;
+  SmallVector<Value> worklist = {alloc.getResult()};
+  DenseSet<Value> seen;
+  auto mayAlias = [&](Operation *op) {
+    for (Value result : op->getResults())
+      if (isa<BaseMemRefType>(result.getType()))
+        worklist.push_back(result);
+  };
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    if (!seen.insert(value).second)
+      continue;
+    for (Operation *user : value.getUsers()) {
+      if (user == dealloc)
+        continue;
+      if (isa<memref::ExtractAlignedPointerAsIndexOp>(user))
+        return failure();
+      Operation *ancestor = block->findAncestorOpInBlock(*user);
+      if (!ancestor || ancestor->hasTrait<OpTrait::IsTerminator>())
+        return failure();
+      if (last->isBeforeInBlock(ancestor))
+        last = ancestor;
+      mayAlias(user);
+      // A region may pass the buffer out through its terminator.
+      if (ancestor != user)
+        mayAlias(ancestor);
+    }
+  }
+  return last;
+}
+
+struct FreeAfterLastUsePass
+    : myquant::impl::MyQuantFreeAfterLastUseBase<FreeAfterLastUsePass> {
+  void runOnOperation() override {
+    getOperation().walk([](memref::DeallocOp dealloc) {
+      auto alloc = dealloc.getMemref().getDefiningOp<memref::AllocOp>();
+      if (!alloc || alloc->getBlock() != dealloc->getBlock())
+        return;
+      FailureOr<Operation *> last = lastUse(alloc, dealloc);
+      if (succeeded(last) && (*last)->isBeforeInBlock(dealloc))
+        dealloc->moveAfter(*last);
+    });
+  }
+};
+
+} // namespace
