@@ -170,19 +170,13 @@ std::optional<SmallVector<int64_t>> getBias(Value bias, int64_t channels) {
   return values;
 }
 
-/// The requantization of one op, per (padded) output channel.
+/// The requantization of one op, multiplier and shift per (padded) output
+/// channel.
 struct Epilogue {
-  RoundingMode rounding;
-  SmallVector<int32_t> multiplier;
-  /// single: the shift and 2^(shift-1) (0 for shift 0); with `highHalf`,
-  /// shift - 32 and 2^(shift-33).
-  SmallVector<int64_t> shift, half;
+  Requant requant;
   /// single rounding with every shift >= 33: computed in int32 from the
-  /// high half of the product (see KernelBuilder::requantize).
+  /// high half of the product (IntegerArith::highHalfRescale).
   bool highHalf;
-  /// gemmlowp: 2^max(0, 31-shift), max(0, shift-31), 2^right - 1.
-  SmallVector<int64_t> leftFactor, right, mask;
-  int64_t zeroPoint, lo, hi;
 };
 
 /// Everything the kernel needs, computed at compile time.
@@ -256,28 +250,12 @@ FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
                   defaultRounding, clamp, resultType);
   if (failed(requant))
     return failure();
-  Epilogue e;
-  e.rounding = requant->rounding;
-  e.zeroPoint = requant->zeroPoint;
-  e.lo = requant->lo;
-  e.hi = requant->hi;
-  ArrayRef<int32_t> multipliers = requant->multiplier;
-  ArrayRef<int32_t> shifts = requant->shift;
-  e.highHalf = e.rounding == RoundingMode::Single &&
-               llvm::all_of(shifts, [](int32_t s) { return s >= 33; });
-  int64_t dropped = e.highHalf ? 32 : 0;
-  for (int64_t c = 0; c < np; ++c) {
-    size_t i = std::min<size_t>(c, multipliers.size() - 1);
-    int64_t s = shifts[i];
-    e.multiplier.push_back(multipliers[i]);
-    e.shift.push_back(s - dropped);
-    e.half.push_back(s > 0 ? int64_t(1) << (s - 1 - dropped) : 0);
-    int64_t left = std::max<int64_t>(0, 31 - s);
-    int64_t right = std::max<int64_t>(0, s - 31);
-    e.leftFactor.push_back(int64_t(1) << left);
-    e.right.push_back(right);
-    e.mask.push_back((int64_t(1) << right) - 1);
-  }
+  Epilogue e{*requant, requant->rounding == RoundingMode::Single &&
+                           llvm::all_of(requant->shift,
+                                        [](int32_t s) { return s >= 33; })};
+  // One entry per op (per tensor) or per real channel: repeat the last one.
+  e.requant.multiplier.resize(np, requant->multiplier.back());
+  e.requant.shift.resize(np, requant->shift.back());
   return e;
 }
 
@@ -421,72 +399,17 @@ private:
 
 Value KernelBuilder::requantize(const Problem &p, Value acc,
                                 ArrayRef<Value> c) {
-  const Epilogue &e = p.epilogue;
-  auto v64 = VectorType::get({lanes}, b.getI64Type());
-  auto k = [&](int64_t value) { return splat(v64, value); };
-  auto add = [&](Value x, Value y) {
-    return arith::AddIOp::create(b, loc, x, y).getResult();
-  };
-  auto mul = [&](Value x, Value y) {
-    return arith::MulIOp::create(b, loc, x, y).getResult();
-  };
-  auto shr = [&](Value x, Value y) {
-    return arith::ShRSIOp::create(b, loc, x, y).getResult();
-  };
-  auto max = [&](Value x, Value y) {
-    return arith::MaxSIOp::create(b, loc, x, y).getResult();
-  };
-  auto min = [&](Value x, Value y) {
-    return arith::MinSIOp::create(b, loc, x, y).getResult();
-  };
-  auto select = [&](arith::CmpIPredicate pred, Value x, Value y, Value t,
-                    Value f) {
-    Value cond = arith::CmpIOp::create(b, loc, pred, x, y);
-    return arith::SelectOp::create(b, loc, cond, t, f).getResult();
-  };
-  if (e.highHalf) {
-    // c[1] = s - 32, c[2] = 2^(s-33); |result| <= 2^30 before the clamp.
-    IntegerArith arith(b, loc, {lanes});
-    Value scaled = arith.highHalfRescale(acc, c[0], c[1], c[2]);
-    Value clamped = arith.clamp(scaled, e.lo - e.zeroPoint, e.hi - e.zeroPoint);
-    return arith.cast(
-        arith.add(clamped, arith.constant(b.getI32Type(), e.zeroPoint)),
-        b.getI8Type());
-  }
-  Value v = arith::ExtSIOp::create(b, loc, v64, acc);
-  // c[0]: the int32 multipliers (widened here so that LLVM can use a
-  // 32 x 32 -> 64 bit multiply).
-  Value m = arith::ExtSIOp::create(b, loc, v64, c[0]);
-  Value scaled;
-  if (e.rounding == RoundingMode::Single) {
-    // (v * m + 2^(s-1)) >> s; c[1] = s, c[2] = 2^(s-1).
-    scaled = shr(add(mul(v, m), c[2]), c[1]);
-  } else {
-    // fixedpoint::applyMultiplier, gemmlowp; c[1] = 2^left, c[2] = right,
-    // c[3] = 2^right - 1.
-    Value zero = k(0), one = k(1);
-    Value x = min(max(mul(v, c[1]), k(std::numeric_limits<int32_t>::min())),
-                  k(std::numeric_limits<int32_t>::max()));
-    Value ab = mul(x, m);
-    Value nudge = select(arith::CmpIPredicate::sge, ab, zero, k(1 << 30),
-                         k(1 - (1 << 30)));
-    Value high =
-        arith::DivSIOp::create(b, loc, add(ab, nudge), k(int64_t(1) << 31));
-    Value remainder = arith::AndIOp::create(b, loc, high, c[3]);
-    Value threshold = add(shr(c[3], one), select(arith::CmpIPredicate::slt,
-                                                 high, zero, one, zero));
-    Value roundUp =
-        select(arith::CmpIPredicate::sgt, remainder, threshold, one, zero);
-    scaled = add(shr(high, c[2]), roundUp);
-  }
-  // clamp(sat32(scaled) + zp, lo, hi) == clamp(scaled, lo - zp, hi - zp) + zp
-  // for 8-bit storage: |zp|, |lo|, |hi| <= 255, so saturating to int32 first
-  // cannot change the clamped value.
-  Value clamped =
-      min(max(scaled, k(e.lo - e.zeroPoint)), k(e.hi - e.zeroPoint));
-  Value result = add(clamped, k(e.zeroPoint));
-  return arith::TruncIOp::create(
-      b, loc, VectorType::get({lanes}, b.getI8Type()), result);
+  const Requant &r = p.epilogue.requant;
+  IntegerArith arith(b, loc, {lanes});
+  Type i8 = b.getI8Type();
+  if (!p.epilogue.highHalf)
+    return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r, i8);
+  // clamp(scaled + zp, lo, hi) == clamp(scaled, lo - zp, hi - zp) + zp:
+  // |scaled| <= 2^30, nothing overflows.
+  Value scaled = arith.highHalfRescale(acc, c[0], c[1], c[2]);
+  Value clamped = arith.clamp(scaled, r.lo - r.zeroPoint, r.hi - r.zeroPoint);
+  return arith.cast(
+      arith.add(clamped, arith.constant(b.getI32Type(), r.zeroPoint)), i8);
 }
 
 Value KernelBuilder::storeResult(const Problem &p, Value acc,
@@ -540,23 +463,22 @@ Value KernelBuilder::storePooled(const Problem &p, ArrayRef<Value> results,
 }
 
 SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
-  const Epilogue &e = p.epilogue;
-  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  const Requant &r = p.epilogue.requant;
+  Type i32 = b.getI32Type();
   SmallVector<Value> tensors = {
-      tensorConstant<int32_t>({p.np}, i32, e.multiplier)};
-  if (e.highHalf) {
-    SmallVector<int32_t> shift(e.shift.begin(), e.shift.end());
-    SmallVector<int32_t> half(e.half.begin(), e.half.end());
-    tensors.push_back(tensorConstant<int32_t>({p.np}, i32, shift));
-    tensors.push_back(tensorConstant<int32_t>({p.np}, i32, half));
-  } else if (e.rounding == RoundingMode::Single) {
-    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.shift));
-    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.half));
-  } else {
-    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.leftFactor));
-    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.right));
-    tensors.push_back(tensorConstant<int64_t>({p.np}, i64, e.mask));
+      tensorConstant<int32_t>({p.np}, i32, r.multiplier)};
+  if (!p.epilogue.highHalf) {
+    tensors.push_back(tensorConstant<int32_t>({p.np}, i32, r.shift));
+    return tensors;
   }
+  // highHalfRescale's operands: s - 32 and 2^(s-33).
+  SmallVector<int32_t> shift, half;
+  for (int32_t s : r.shift) {
+    shift.push_back(s - 32);
+    half.push_back(int32_t(1) << (s - 33));
+  }
+  tensors.push_back(tensorConstant<int32_t>({p.np}, i32, shift));
+  tensors.push_back(tensorConstant<int32_t>({p.np}, i32, half));
   return tensors;
 }
 

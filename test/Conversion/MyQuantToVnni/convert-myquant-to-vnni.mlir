@@ -123,12 +123,12 @@ func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
 
 // NHWC with 4 channels and no padding: the input is used as is. 16 output
 // channels fill the zmm exactly: unmasked stores. Shift 32 < 33: the
-// rounding shift of the 64-bit product, (v * m + 2^31) >> 32.
+// rounding shift of the 64-bit product, (v * m + 2^31) >> 32, as the generic
+// lowering emits it (IntegerArith::requantize) on vectors.
 // CHECK-LABEL: func.func private @conv_nhwc_kernel(
 // CHECK-NOT:     tensor.pad
 // CHECK-NOT:     linalg.transpose
-// CHECK:         arith.constant dense<32> : tensor<16xi64>
-// CHECK:         arith.constant dense<2147483648> : tensor<16xi64>
+// CHECK:         arith.constant dense<32> : tensor<16xi32>
 // CHECK:         vector.multi_reduction
 // CHECK:         arith.extsi %{{.*}} : vector<16xi32> to vector<16xi64>
 // CHECK:         arith.muli %{{.*}} : vector<16xi64>
