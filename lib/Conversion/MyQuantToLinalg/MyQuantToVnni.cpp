@@ -300,6 +300,21 @@ Tiling chooseTiling(const KernelTarget &target, int64_t rows, int64_t blocks,
 // Emission
 //===----------------------------------------------------------------------===//
 
+/// Creates `for iv = 0 to upper step step` inside `parent`'s body, where
+/// `b` is, carrying `parent`'s iteration arguments; `parent` yields its
+/// results, and `b` moves into the new body.
+scf::ForOp nestLoop(OpBuilder &b, Location loc, scf::ForOp parent,
+                    int64_t upper, int64_t step) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  auto loop = scf::ForOp::create(b, loc, index(0), index(upper), index(step),
+                                 parent.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, loop.getResults());
+  b.setInsertionPointToStart(loop.getBody());
+  return loop;
+}
+
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, Location loc, const KernelTarget &target)
@@ -504,20 +519,11 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   Value n = batchLoop.getInductionVar();
-  auto rowLoop = scf::ForOp::create(b, loc, zero, index(p.outH), one,
-                                    batchLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, rowLoop.getResults());
-  b.setInsertionPointToStart(rowLoop.getBody());
+  auto rowLoop = nestLoop(b, loc, batchLoop, p.outH, 1);
   Value oy = rowLoop.getInductionVar();
-  auto blockLoop = scf::ForOp::create(b, loc, zero, index(p.np), index(lanes),
-                                      rowLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, blockLoop.getResults());
-  b.setInsertionPointToStart(blockLoop.getBody());
+  auto blockLoop = nestLoop(b, loc, rowLoop, p.np, lanes);
   Value channel = blockLoop.getInductionVar();
-  auto pixelLoop = scf::ForOp::create(b, loc, zero, index(p.outW), index(mr),
-                                      blockLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, pixelLoop.getResults());
-  b.setInsertionPointToStart(pixelLoop.getBody());
+  auto pixelLoop = nestLoop(b, loc, blockLoop, p.outW, mr);
   // The last pixel tile of a row is shifted back to end at OW.
   Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                      index(p.outW - mr));
@@ -587,11 +593,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   Value n = batchLoop.getInductionVar();
-  auto tileLoop =
-      scf::ForOp::create(b, loc, zero, index(llvm::divideCeil(blocks, nr)), one,
-                         batchLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, tileLoop.getResults());
-  b.setInsertionPointToStart(tileLoop.getBody());
+  auto tileLoop = nestLoop(b, loc, batchLoop, llvm::divideCeil(blocks, nr), 1);
   // The last channel tile is shifted back to end at np.
   Value channel0 = arith::MinSIOp::create(
       b, loc,
@@ -602,15 +604,9 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   for (int64_t j = 0; j < nr; ++j)
     channel.push_back(
         arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
-  auto rowLoop = scf::ForOp::create(b, loc, zero, index(p.outH), one,
-                                    tileLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, rowLoop.getResults());
-  b.setInsertionPointToStart(rowLoop.getBody());
+  auto rowLoop = nestLoop(b, loc, tileLoop, p.outH, 1);
   Value oy = rowLoop.getInductionVar();
-  auto pixelLoop = scf::ForOp::create(b, loc, zero, index(p.outW), index(mr),
-                                      rowLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, pixelLoop.getResults());
-  b.setInsertionPointToStart(pixelLoop.getBody());
+  auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, mr);
   // The last pixel tile of a row is shifted back to end at OW.
   Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                      index(p.outW - mr));
@@ -627,10 +623,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   Value y = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, oy, index(p.sh)),
       arith::MulIOp::create(b, loc, khLoop.getInductionVar(), index(p.dh)));
-  auto kwLoop = scf::ForOp::create(b, loc, zero, index(p.kw), one,
-                                   khLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, kwLoop.getResults());
-  b.setInsertionPointToStart(kwLoop.getBody());
+  auto kwLoop = nestLoop(b, loc, khLoop, p.kw, 1);
   Value kwv = kwLoop.getInductionVar();
   Value x0 = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, ox0, index(p.sw)),
@@ -643,10 +636,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   SmallVector<Value> xs;
   for (int64_t i = 0; i < mr; ++i)
     xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.sw)));
-  auto cLoop = scf::ForOp::create(b, loc, zero, index(c4), one,
-                                  kwLoop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, cLoop.getResults());
-  b.setInsertionPointToStart(cLoop.getBody());
+  auto cLoop = nestLoop(b, loc, kwLoop, c4, 1);
   {
     Value cv = cLoop.getInductionVar();
     Value row = arith::AddIOp::create(b, loc, row0, cv);
@@ -785,14 +775,8 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(batchLoop.getBody());
-    auto rowLoop = scf::ForOp::create(b, loc, zero, index(h), one,
-                                      batchLoop.getRegionIterArgs());
-    scf::YieldOp::create(b, loc, rowLoop.getResults());
-    b.setInsertionPointToStart(rowLoop.getBody());
-    auto copyLoop = scf::ForOp::create(b, loc, zero, index(w * c), index(bytes),
-                                       rowLoop.getRegionIterArgs());
-    scf::YieldOp::create(b, loc, copyLoop.getResults());
-    b.setInsertionPointToStart(copyLoop.getBody());
+    auto rowLoop = nestLoop(b, loc, batchLoop, h, 1);
+    auto copyLoop = nestLoop(b, loc, rowLoop, w * c, bytes);
     Value batch = batchLoop.getInductionVar();
     Value offset = copyLoop.getInductionVar();
     auto vectorType = VectorType::get({bytes}, i8);
