@@ -386,15 +386,20 @@ def torch_call_overhead():
         return python_time(lambda: m(x), 0.2)[0]
 
 
+def model_stats(build, rng):
+    """Calibration statistics of an example model from 4 random batch-4
+    samples (the batch size does not change them)."""
+    small = build(4)
+    return calibrate(small, [rng.standard_normal(small.input_shape).astype(
+        np.float32) for _ in range(4)])
+
+
 def bench_models(tc, timer, names, batches, budget, use_torch):
     rows, sizes = [], []
     for name in names:
         build = M.MODELS[name]
         rng = np.random.default_rng(7)
-        calib_model = build(4)
-        samples = [rng.standard_normal(calib_model.input_shape).astype(
-            np.float32) for _ in range(4)]
-        stats = calibrate(calib_model, samples)
+        stats = model_stats(build, rng)
         for batch in batches:
             model = build(batch)
             x = rng.standard_normal(model.input_shape).astype(np.float32)

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench as B  # noqa: E402
 import models as M  # noqa: E402
-from myquant.emit import calibrate, emit  # noqa: E402
+from myquant.emit import emit  # noqa: E402
 
 TRACKER_ENV = "MYQUANT_HEAP_TRACKER"
 
@@ -51,9 +51,7 @@ def main():
         rows = []
         for name, build in M.MODELS.items():
             rng = np.random.default_rng(7)
-            small = build(4)
-            stats = calibrate(small, [rng.standard_normal(
-                small.input_shape).astype(np.float32) for _ in range(4)])
+            stats = B.model_stats(build, rng)
             for batch in [1, 64]:
                 model = build(batch)
                 so, _ = tc.shared(tc.quantize(emit(model, stats)),
