@@ -46,5 +46,6 @@ tools = [
     "myquant-compile",
     ToolSubst("mlir-opt", os.path.join(config.llvm_tools_dir, "mlir-opt")),
     ToolSubst("mlir-runner", os.path.join(config.llvm_tools_dir, "mlir-runner")),
+    ToolSubst("llc", os.path.join(config.llvm_tools_dir, "llc")),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -23,7 +23,7 @@ import pytest
 from myquant import reference as R
 
 from conftest import describe_mismatches
-from test_end_to_end import RUNNABLE_TARGETS
+from test_end_to_end import RUNNABLE_TARGETS, executable
 
 NUM_CASES = 48
 INT32_MAX = 2**31 - 1
@@ -221,7 +221,7 @@ def test_kernel_bit_exact(seed, target, toolchain, workdir):
     assert took_kernel == (target != "generic" and not case.fallback), \
         f"case {seed}: kernel path taken: {took_kernel}"
     with open(src, "w") as f:
-        f.write(lowered)
+        f.write(executable(lowered, target))
     xin = os.path.join(workdir, "x.npy")
     out = os.path.join(workdir, "y.npy")
     np.save(xin, case.x)
