@@ -6,7 +6,9 @@ Random myquant.conv2d (dense and depthwise) / myquant.matmul ops with
 explicit rescales cover the kernels' edges: K not a multiple of 4, channel counts that are not a
 multiple of the vector width, partial pixel tiles, several channel tiles,
 strides, dilations, asymmetric padding, NCHW and NHWC, int8 and uint8
-activations and results, per-tensor and per-channel weights, both
+activations and results, max pools fused into the epilogue (2 x 2 to 4 x 4
+windows; 4 x 4 does not fit avx-vnni's 16 registers and stays unfused)
+per-tensor and per-channel weights, both
 roundings with shifts from 0 to 62 (gemmlowp left shifts that saturate
 included), clamps, a bias at the int32 accumulator bound (which must fall
 back to the generic lowering) and dense_resource weights.
@@ -85,15 +87,28 @@ class Case:
             sh, sw = (int(v) for v in rng.choice([1, 1, 2, 3], 2))
             dh, dw = (int(v) for v in rng.choice([1, 1, 2], 2))
             pad = [int(v) for v in rng.integers(0, 3, 4)]
-            h = int(rng.integers(max(1, dh * (kh - 1) + 1 - pad[0] - pad[2]),
-                                 14))
-            w = int(rng.integers(max(1, dw * (kw - 1) + 1 - pad[1] - pad[3]),
-                                 30))
+            # A quarter of the dense convs are followed by a max pool whose
+            # windows tile its result.
+            self.pool = (int(rng.choice([2, 3, 4]))
+                         if self.kind == "conv" and seed % 8 in (0, 3) else 1)
+            if self.pool > 1:
+                span_h = dh * (kh - 1) + 1 - pad[0] - pad[2]
+                span_w = dw * (kw - 1) + 1 - pad[1] - pad[3]
+                oh = self.pool * int(rng.integers(1, 4))
+                ow = self.pool * int(rng.integers(1, 8))
+                h = max(1, (oh - 1) * sh + span_h)
+                w = max(1, (ow - 1) * sw + span_w)
+            else:
+                h = int(rng.integers(max(1, dh * (kh - 1) + 1 - pad[0]
+                                         - pad[2]), 14))
+                w = int(rng.integers(max(1, dw * (kw - 1) + 1 - pad[1]
+                                         - pad[3]), 30))
             x = rng.integers(qmin_in, qmax_in + 1, (n, c, h, w))
             wq = rng.integers(-127, 128, (f, c // groups, kh, kw))
             k = c // groups * kh * kw
             channels = f
         else:
+            self.pool = 1
             self.transpose = bool(seed % 4 == 0)
             m = int(rng.integers(1, 40))
             k = int(rng.choice([1, 3, 4, 7, 16, 64, 130]))
@@ -157,6 +172,16 @@ class Case:
                            dilation=(dh, dw), groups=groups,
                            rounding=self.rounding)
             op = "myquant.conv2d"
+            k = self.pool
+            if k > 1:
+                assert oh % k == 0 and ow % k == 0, (oh, ow, k)
+                want = np.asarray(self.want)
+                if self.layout == "nchw":
+                    self.want = want.reshape(n, f, oh // k, k, ow // k,
+                                             k).max(axis=(3, 5))
+                else:
+                    self.want = want.reshape(n, oh // k, k, ow // k, k,
+                                             f).max(axis=(2, 4))
         else:
             wconst = wq.T if self.transpose else wq
             axis = 0 if self.transpose else 1
@@ -174,7 +199,8 @@ class Case:
         wconst = np.ascontiguousarray(wconst.astype(np.int8))
         qw = _weight_type(per_channel, axis, channels, rng)
         xt, wt = _tensor(xin.shape, "i8"), _tensor(wconst.shape, "i8")
-        yt = _tensor(out_shape, "i8")
+        final_shape = self.want.shape
+        yt = _tensor(final_shape, "i8")
         bt = _tensor((channels,), "i32")
         if resource:
             wlit = "dense_resource<w>"
@@ -184,6 +210,16 @@ class Case:
         else:
             wlit, tail = f"dense<{_hex(wconst)}>", ""
         sep = ", " if attrs else ""
+        k = self.pool
+        pool, result = "", "%y"
+        if k > 1:
+            result = "%r"
+            pool = (f"%r = myquant.max_pool2d %y {{kernel = array<i64: {k}, "
+                    f"{k}>, strides = array<i64: {k}, {k}>, padding = "
+                    f"array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, "
+                    f"layout = #myquant<layout {self.layout}>}} : "
+                    f"{_tensor(out_shape, qy)} -> "
+                    f"{_tensor(final_shape, qy)}")
         self.mlir = f"""
 func.func @f(%x: {xt}) -> {yt} {{
   %xq = quant.scast %x : {xt} to {_tensor(xin.shape, qx)}
@@ -193,7 +229,8 @@ func.func @f(%x: {xt}) -> {yt} {{
   %y = {op} %xq, %w, %b {{{attrs}{sep}rescale = {rescale}, clamp = {clamp}}}
       : ({_tensor(xin.shape, qx)}, {_tensor(wconst.shape, qw)}, {bt})
       -> {_tensor(out_shape, qy)}
-  %yi = quant.scast %y : {_tensor(out_shape, qy)} to {yt}
+  {pool}
+  %yi = quant.scast {result} : {_tensor(final_shape, qy)} to {yt}
   return %yi : {yt}
 }}
 """ + tail
@@ -214,12 +251,21 @@ def test_kernel_bit_exact(seed, target, toolchain, workdir):
         f.write(case.mlir)
     # The target's kernels, then the generic lowering of the rest (so that
     # myquant-run's default target does not matter).
-    lowered = _run([toolchain.opt, src,
-                    f"--convert-myquant-to-vnni=target={target}",
-                    "--convert-myquant-to-linalg"])
-    took_kernel = "vector.transfer_write" in lowered
+    kernels = _run([toolchain.opt, src,
+                    f"--convert-myquant-to-vnni=target={target}"])
+    took_kernel = "vector.transfer_write" in kernels
     assert took_kernel == (target != "generic" and not case.fallback), \
         f"case {seed}: kernel path taken: {took_kernel}"
+    # A pool fuses when its smallest tile, one window of accumulators, the
+    # weights, the broadcast and the flip mask fit in the registers.
+    registers = 16 if target == "avx-vnni" else 32
+    fusable = took_kernel and case.pool**2 + 3 <= registers
+    assert ("myquant.max_pool2d" in kernels) == (case.pool > 1 and
+                                                 not fusable), \
+        f"case {seed}: {case.pool} x {case.pool} pool fused: {fusable}"
+    with open(src, "w") as f:
+        f.write(kernels)
+    lowered = _run([toolchain.opt, src, "--convert-myquant-to-linalg"])
     with open(src, "w") as f:
         f.write(executable(lowered, target))
     xin = os.path.join(workdir, "x.npy")

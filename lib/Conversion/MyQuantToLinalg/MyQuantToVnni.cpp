@@ -201,10 +201,13 @@ struct Problem {
     bool resultIsLhs;
   };
   std::optional<FusedAdd> add;
-  // A max pool with window and stride `pool` (1: none) of the requantized
-  // result, run in the epilogue; the output is the pooled tensor.
+  // A max pool with window and stride `pool` (1: none) of the result, run
+  // in the epilogue; the output is the pooled tensor. A register tile
+  // covers whole windows, which are pooled on the accumulators: one
+  // requantization per window instead of one per pixel, exact because
+  // requantization never decreases (rescale multipliers are >= 0, which
+  // their verifier enforces).
   int64_t pool = 1;
-  bool unsignedOutput = false;
 };
 
 /// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
@@ -269,24 +272,29 @@ struct Tiling {
   int64_t mr, nr;
 };
 
+/// Whether a tile of `pixels` x `nr` accumulators, the weight registers,
+/// the broadcast and the flip mask fit in the target's registers.
+bool fitsRegisters(const KernelTarget &target, int64_t pixels, int64_t nr) {
+  return pixels * nr + nr + 2 <= static_cast<int64_t>(target.registers);
+}
+
 /// Chooses the register tile minimizing an estimate of the issue slots of
-/// the K loop: per tile and step, mr * nr dot products, mr broadcasts (and
-/// flips) and nr weight loads. Partial tiles are recomputed in full (the
-/// last tile of a row or of the channels is shifted back to overlap the
-/// previous one), so the waste counts too. `mr` is a multiple of
-/// `rowMultiple` (the window of a fused pool; `rows` is one too).
+/// the K loop: per tile and step, `window` * mr * nr dot products,
+/// `window` * mr broadcasts (and flips) and nr weight loads. Partial tiles
+/// are recomputed in full (the last tile of a row or of the channels is
+/// shifted back to overlap the previous one), so the waste counts too. A
+/// tile spans `window` output rows (the window of a fused pool, 1 without)
+/// and `mr` columns, a multiple of `window` (`rows` is one too).
 Tiling chooseTiling(const KernelTarget &target, int64_t rows, int64_t blocks,
-                    int64_t rowMultiple = 1) {
-  Tiling best{rowMultiple, 1};
+                    int64_t window = 1) {
+  Tiling best{window, 1};
   int64_t bestCost = std::numeric_limits<int64_t>::max();
   for (int64_t nr = 1; nr <= std::min<int64_t>(blocks, 4); ++nr) {
-    for (int64_t mr = rowMultiple; mr <= std::min<int64_t>(rows, 16);
-         mr += rowMultiple) {
-      // Accumulators, the weight registers, the broadcast and the flip mask.
-      if (mr * nr + nr + 2 > static_cast<int64_t>(target.registers))
+    for (int64_t mr = window; mr <= std::min<int64_t>(rows, 16); mr += window) {
+      if (!fitsRegisters(target, window * mr, nr))
         continue;
       int64_t tiles = llvm::divideCeil(rows, mr) * llvm::divideCeil(blocks, nr);
-      int64_t cost = tiles * (2 * mr * nr + mr + nr + 8);
+      int64_t cost = tiles * (2 * window * mr * nr + window * mr + nr + 8);
       if (cost < bestCost) {
         bestCost = cost;
         best = {mr, nr};
@@ -401,12 +409,6 @@ private:
   Value storeResult(const Problem &p, Value acc, ArrayRef<Value> constants,
                     Value addend, Value out, ValueRange indices);
 
-  /// Max-pools the requantized row `results` (pixels ox0, ox0 + 1, ...,
-  /// ox0 a multiple of `p.pool`) of output row `oy` into `out`: the first
-  /// row of a window writes, the others take the maximum with what is there.
-  Value storePooled(const Problem &p, ArrayRef<Value> results, Value out,
-                    Value n, Value oy, Value ox0, Value channel);
-
   OpBuilder &b;
   Location loc;
   int64_t lanes;
@@ -443,38 +445,6 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
   return vector::TransferWriteOp::create(b, loc, result, out, indices,
                                          ArrayRef<bool>{inBounds})
       .getResult();
-}
-
-Value KernelBuilder::storePooled(const Problem &p, ArrayRef<Value> results,
-                                 Value out, Value n, Value oy, Value ox0,
-                                 Value channel) {
-  int64_t k = p.pool;
-  auto maximum = [&](Value x, Value y) -> Value {
-    if (p.unsignedOutput)
-      return arith::MaxUIOp::create(b, loc, x, y);
-    return arith::MaxSIOp::create(b, loc, x, y);
-  };
-  bool inBounds = p.channels % lanes == 0;
-  Value py = arith::DivUIOp::create(b, loc, oy, index(k));
-  Value firstRow = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq,
-      arith::RemUIOp::create(b, loc, oy, index(k)), index(0));
-  Value px0 = arith::DivUIOp::create(b, loc, ox0, index(k));
-  auto type = cast<VectorType>(results.front().getType());
-  for (int64_t q = 0; q < static_cast<int64_t>(results.size()) / k; ++q) {
-    Value window = results[q * k];
-    for (int64_t t = 1; t < k; ++t)
-      window = maximum(window, results[q * k + t]);
-    Value px = arith::AddIOp::create(b, loc, px0, index(q));
-    SmallVector<Value> indices = {n, py, px, channel};
-    Value previous = read(out, indices, type, inBounds);
-    Value pooled = arith::SelectOp::create(b, loc, firstRow, window,
-                                           maximum(window, previous));
-    out = vector::TransferWriteOp::create(b, loc, pooled, out, indices,
-                                          ArrayRef<bool>{inBounds})
-              .getResult();
-  }
-  return out;
 }
 
 SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
@@ -604,7 +574,10 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   for (int64_t j = 0; j < nr; ++j)
     channel.push_back(
         arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
-  auto rowLoop = nestLoop(b, loc, tileLoop, p.outH, 1);
+  // A tile is `window` rows (a fused pool's window) by mr pixels by nr
+  // vectors of channels; accumulator (r, i, j) is accs[(r * mr + i) * nr + j].
+  int64_t window = p.pool;
+  auto rowLoop = nestLoop(b, loc, tileLoop, p.outH, window);
   Value oy = rowLoop.getInductionVar();
   auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, mr);
   // The last pixel tile of a row is shifted back to end at OW.
@@ -613,16 +586,19 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
 
   // Accumulators start at the folded bias.
   SmallVector<Value> accs;
-  for (int64_t i = 0; i < mr; ++i)
+  for (int64_t i = 0; i < window * mr; ++i)
     for (int64_t j = 0; j < nr; ++j)
       accs.push_back(read(init, channel[j], accType));
 
   // K loop: kh, kw, c / 4.
   auto khLoop = scf::ForOp::create(b, loc, zero, index(p.kh), one, accs);
   b.setInsertionPointToStart(khLoop.getBody());
-  Value y = arith::AddIOp::create(
+  Value y0 = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, oy, index(p.sh)),
       arith::MulIOp::create(b, loc, khLoop.getInductionVar(), index(p.dh)));
+  SmallVector<Value> ys;
+  for (int64_t r = 0; r < window; ++r)
+    ys.push_back(arith::AddIOp::create(b, loc, y0, index(r * p.sh)));
   auto kwLoop = nestLoop(b, loc, khLoop, p.kw, 1);
   Value kwv = kwLoop.getInductionVar();
   Value x0 = arith::AddIOp::create(
@@ -647,19 +623,22 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
           weights, {row, arith::MulIOp::create(b, loc, channel[j], index(4))},
           bytesType));
     SmallVector<Value> next;
-    for (int64_t i = 0; i < mr; ++i) {
-      // Four input channels of one pixel, broadcast to every lane.
-      Value four =
-          read(input, {n, y, xs[i], channelByte}, VectorType::get({4}, i8));
-      Value word =
-          vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), four);
-      Value scalar = vector::ExtractOp::create(b, loc, word, int64_t(0));
-      Value a = vector::BroadcastOp::create(b, loc, accType, scalar);
-      a = vector::BitCastOp::create(b, loc, bytesType, a);
-      if (flip)
-        a = arith::XOrIOp::create(b, loc, a, flip);
-      for (int64_t j = 0; j < nr; ++j)
-        next.push_back(dot(cLoop.getRegionIterArgs()[i * nr + j], a, w[j]));
+    for (int64_t r = 0; r < window; ++r) {
+      for (int64_t i = 0; i < mr; ++i) {
+        // Four input channels of one pixel, broadcast to every lane.
+        Value four = read(input, {n, ys[r], xs[i], channelByte},
+                          VectorType::get({4}, i8));
+        Value word =
+            vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), four);
+        Value scalar = vector::ExtractOp::create(b, loc, word, int64_t(0));
+        Value a = vector::BroadcastOp::create(b, loc, accType, scalar);
+        a = vector::BitCastOp::create(b, loc, bytesType, a);
+        if (flip)
+          a = arith::XOrIOp::create(b, loc, a, flip);
+        for (int64_t j = 0; j < nr; ++j)
+          next.push_back(
+              dot(cLoop.getRegionIterArgs()[(r * mr + i) * nr + j], a, w[j]));
+      }
     }
     scf::YieldOp::create(b, loc, next);
   }
@@ -671,12 +650,21 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     SmallVector<Value> constants;
     for (Value tensor : epilogueTensors)
       constants.push_back(read(tensor, channel[j], laneVector(tensor)));
-    if (p.pool > 1) {
-      SmallVector<Value> results;
-      for (int64_t i = 0; i < mr; ++i)
-        results.push_back(
-            requantize(p, khLoop.getResult(i * nr + j), constants));
-      out = storePooled(p, results, out, n, oy, ox0, channel[j]);
+    if (window > 1) {
+      // ox0 is a multiple of the window: so are OW and mr.
+      Value py = arith::DivUIOp::create(b, loc, oy, index(window));
+      Value px0 = arith::DivUIOp::create(b, loc, ox0, index(window));
+      for (int64_t q = 0; q < mr / window; ++q) {
+        Value pooled;
+        for (int64_t r = 0; r < window; ++r)
+          for (int64_t i = q * window; i < (q + 1) * window; ++i) {
+            Value acc = khLoop.getResult((r * mr + i) * nr + j);
+            pooled = pooled ? arith::MaxSIOp::create(b, loc, pooled, acc) : acc;
+          }
+        Value px = arith::AddIOp::create(b, loc, px0, index(q));
+        out = storeResult(p, pooled, constants, Value(), out,
+                          ValueRange{n, py, px, channel[j]});
+      }
       continue;
     }
     for (int64_t i = 0; i < mr; ++i) {
@@ -1050,10 +1038,12 @@ MaxPool2DOp Lowering::findPoolFusion(Conv2DOp op) {
   bool nchw = op.getLayout() == Layout::NCHW;
   ArrayRef<int64_t> shape = op.getType().getShape();
   int64_t h = nchw ? shape[2] : shape[1], w = nchw ? shape[3] : shape[2];
+  // The smallest tile, one window of one vector of channels, must fit in
+  // the registers.
   if (k < 2 || kernel[1] != k || pool.getStrides() != kernel ||
       llvm::any_of(pool.getPadding(), [](int64_t v) { return v != 0; }) ||
       llvm::any_of(pool.getDilations(), [](int64_t v) { return v != 1; }) ||
-      h % k || w % k)
+      h % k || w % k || !fitsRegisters(target, k * k, 1))
     return {};
   return pool;
 }
@@ -1231,15 +1221,13 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   std::optional<AddFusion> fusion;
   SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
   MaxPool2DOp pool = fusion ? MaxPool2DOp() : findPoolFusion(op);
-  if (pool) {
+  if (pool)
     p.pool = pool.getKernel()[0];
-    p.unsignedOutput = !getQuantParams(op.getType())->isSigned;
-  }
-  // With a fused pool, pixel tiles cover whole windows: the shifted-back
-  // last tile then starts on a window too (the width is a multiple of the
+  // With a fused pool, tiles cover whole windows: the shifted-back last
+  // tile then starts on a window too (the width is a multiple of the
   // window).
   Tiling tiling =
-      chooseTiling(target, p.outW, p.np / target.lanes, /*rowMultiple=*/p.pool);
+      chooseTiling(target, p.outW, p.np / target.lanes, /*window=*/p.pool);
   auto resultType = RankedTensorType::get(
       {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels}, b.getI8Type());
   Value result =

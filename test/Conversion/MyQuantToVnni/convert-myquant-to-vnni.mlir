@@ -297,17 +297,26 @@ func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tens
 
 // A max pool whose windows tile the result (window = stride, no padding)
 // and that is the result's only use runs in the epilogue: the kernel
-// returns the pooled tensor; each window is the unsigned maximum of the
-// requantized pixels of a row, and rows after a window's first take the
-// maximum with what is stored. Overlapping windows are not fused.
+// returns the pooled tensor. A register tile is 2 rows x 4 pixels (two
+// windows); each window is the maximum of its four int32 accumulators
+// (requantization never decreases), requantized once and stored once.
+// Overlapping windows are not fused.
 // CHECK-LABEL: func.func private @fused_pool_kernel(
-// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>, %{{.*}}: tensor<1x2x2x16xi8>) -> tensor<1x2x2x16xi8>
-// CHECK:         vector.multi_reduction
-// CHECK:         %[[FIRST:.*]] = arith.cmpi eq
-// CHECK:         %[[WINDOW:.*]] = arith.maxui %{{.*}}, %{{.*}} : vector<16xi8>
-// CHECK:         %[[STORED:.*]] = vector.transfer_read
-// CHECK:         %[[BOTH:.*]] = arith.maxui %[[WINDOW]], %[[STORED]] : vector<16xi8>
-// CHECK:         arith.select %[[FIRST]], %[[WINDOW]], %[[BOTH]] : vector<16xi8>
+// CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>, %[[OUT:.*]]: tensor<1x2x2x16xi8>) -> tensor<1x2x2x16xi8>
+// CHECK:         scf.for %[[OY:.*]] = %{{.*}} to %{{.*}} step %c2 iter_args(
+// CHECK:         %[[ACC:.*]]:8 = scf.for
+// CHECK-COUNT-8:   vector.multi_reduction
+// CHECK:         %[[PY:.*]] = arith.divui %[[OY]], %{{.*}} : index
+// CHECK:         %[[M0:.*]] = arith.maxsi %[[ACC]]#0, %[[ACC]]#1 : vector<16xi32>
+// CHECK:         %[[M1:.*]] = arith.maxsi %[[M0]], %[[ACC]]#4 : vector<16xi32>
+// CHECK:         arith.maxsi %[[M1]], %[[ACC]]#5 : vector<16xi32>
+// CHECK-NOT:     vector.transfer_read
+// CHECK:         vector.transfer_write %{{.*}}[%{{.*}}, %[[PY]], %{{.*}}, %{{.*}}] {in_bounds = [true]} : vector<16xi8>, tensor<1x2x2x16xi8>
+// CHECK:         %[[M2:.*]] = arith.maxsi %[[ACC]]#2, %[[ACC]]#3 : vector<16xi32>
+// CHECK:         %[[M3:.*]] = arith.maxsi %[[M2]], %[[ACC]]#6 : vector<16xi32>
+// CHECK:         arith.maxsi %[[M3]], %[[ACC]]#7 : vector<16xi32>
+// CHECK-NOT:     vector.transfer_read
+// CHECK:         vector.transfer_write
 // CHECK-LABEL: func.func private @fused_pool_kernel_0(
 // CHECK-SAME:    %{{.*}}: tensor<1x6x6x4xi8>, %{{.*}}: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
 // CHECK-LABEL: func.func @fused_pool(
