@@ -388,10 +388,12 @@ def torch_call_overhead():
 
 def model_stats(build, rng):
     """Calibration statistics of an example model from 4 random batch-4
-    samples (the batch size does not change them)."""
+    samples (the batch size does not change them), and the samples
+    (PyTorch's observers see the same)."""
     small = build(4)
-    return calibrate(small, [rng.standard_normal(small.input_shape).astype(
-        np.float32) for _ in range(4)])
+    samples = [rng.standard_normal(small.input_shape).astype(np.float32)
+               for _ in range(4)]
+    return calibrate(small, samples), samples
 
 
 def bench_models(tc, timer, names, batches, budget, use_torch):
@@ -399,7 +401,7 @@ def bench_models(tc, timer, names, batches, budget, use_torch):
     for name in names:
         build = M.MODELS[name]
         rng = np.random.default_rng(7)
-        stats = model_stats(build, rng)
+        stats, samples = model_stats(build, rng)
         for batch in batches:
             model = build(batch)
             x = rng.standard_normal(model.input_shape).astype(np.float32)

@@ -51,7 +51,7 @@ def main():
         rows = []
         for name, build in M.MODELS.items():
             rng = np.random.default_rng(7)
-            stats = B.model_stats(build, rng)
+            stats, _ = B.model_stats(build, rng)
             for batch in [1, 64]:
                 model = build(batch)
                 so, _ = tc.shared(tc.quantize(emit(model, stats)),

@@ -1,0 +1,63 @@
+"""The benchmark scripts run (their figures are not checked here: timing
+belongs to the benchmarks): one example model through bench.py's model
+section with the PyTorch baselines, its compile-time section on a short
+chain, and peak_heap.py. A benchmark that stopped running would otherwise go
+unnoticed until the next measurement.
+
+The model section compiles the avx512-vnni kernels, so it needs a CPU that
+runs them."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from test_end_to_end import RUNNABLE_TARGETS
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), "benchmarks")
+sys.path.insert(0, BENCHMARKS)
+
+import bench as B  # noqa: E402
+
+needs_avx512_vnni = pytest.mark.skipif(
+    "avx512-vnni" not in RUNNABLE_TARGETS,
+    reason="bench.py's models run the avx512-vnni kernels")
+
+
+@needs_avx512_vnni
+def test_model_section(build_dir, workdir):
+    tc = B.Toolchain(build_dir, workdir)
+    timer = B.Timer(workdir)
+    rows, sizes = B.bench_models(tc, timer, ["small_cnn"], [1], budget=0.01,
+                                 use_torch=True)
+    [(name, batch, times, same, gops)] = rows
+    assert (name, batch) == ("small_cnn", 1)
+    assert same, "VNNI and generic int8 outputs differ"
+    assert set(times) == {"int8 vnni", "int8 generic", "f32", "torch f32",
+                          "torch int8"}
+    assert all(0 < t[0] <= t[1] for t in times.values()), times
+    assert gops > 0
+    assert {tag for _, tag, _ in sizes} == {"int8 vnni", "int8 generic",
+                                            "f32"}
+
+
+def test_compile_section(build_dir, workdir):
+    tc = B.Toolchain(build_dir, workdir)
+    [row] = B.bench_compile(tc, [2], big=False)
+    assert row[0] == "chain of 2" and float(row[5]) > 0, row
+
+
+@needs_avx512_vnni
+def test_peak_heap(build_dir):
+    out = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS, "peak_heap.py"),
+         "--build", build_dir], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    # One row per model and batch, each with a positive peak.
+    rows = [line.split() for line in out.stdout.splitlines()
+            if line.split()[:1] and line.split()[0] in
+            ("small_cnn", "residual_cnn", "dw_separable")]
+    assert len(rows) == 6, out.stdout
+    assert all(float(r[2]) > 0 for r in rows), out.stdout
