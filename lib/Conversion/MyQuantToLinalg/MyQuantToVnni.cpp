@@ -188,6 +188,14 @@ struct Problem {
   bool signedInput;
   // Packed weights: [kh * kw * cp / 4][np * 4]; accumulator initial values.
   int64_t np;
+  // Where the last block of `lanes` channels ends: np, or `channels` when a
+  // last block at np would hold a single channel. LLVM 22 (x86, AVX-512)
+  // compiles a masked store of a truncated vector whose mask has a single
+  // lane set into a store of that whole untruncated lane: 4 bytes for one
+  // int8 channel, overwriting the next pixel's first 3 channels. Shifted
+  // back to end at `channels`, that block overlaps the one before and
+  // every store is whole; a single output channel is stored as a scalar.
+  int64_t channelEnd;
   SmallVector<int8_t> packed;
   SmallVector<int32_t> init;
   Epilogue epilogue;
@@ -209,6 +217,14 @@ struct Problem {
   // their verifier enforces).
   int64_t pool = 1;
 };
+
+/// Sets `p.channels`, `p.np` (channels padded to whole vectors) and
+/// `p.channelEnd`.
+void setChannels(Problem &p, int64_t channels, int64_t lanes) {
+  p.channels = channels;
+  p.np = llvm::alignTo(channels, lanes);
+  p.channelEnd = channels % lanes == 1 && channels > lanes ? channels : p.np;
+}
 
 /// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
 /// kh * KW + kw), the bias, and the input zero point. Fails when an
@@ -284,12 +300,16 @@ bool fitsRegisters(const KernelTarget &target, int64_t pixels, int64_t nr) {
 /// are recomputed in full (the last tile of a row or of the channels is
 /// shifted back to overlap the previous one), so the waste counts too. A
 /// tile spans `window` output rows (the window of a fused pool, 1 without)
-/// and `mr` columns, a multiple of `window` (`rows` is one too).
-Tiling chooseTiling(const KernelTarget &target, int64_t rows, int64_t blocks,
-                    int64_t window = 1) {
+/// and `mr` columns, a multiple of `window` (`rows` is one too). A tile's
+/// nr blocks of channels end at `p.channelEnd` at most.
+Tiling chooseTiling(const KernelTarget &target, const Problem &p,
+                    int64_t rows) {
+  int64_t window = p.pool, lanes = target.lanes;
+  int64_t blocks = p.np / lanes;
+  int64_t widest = std::min<int64_t>(p.channelEnd / lanes, 4);
   Tiling best{window, 1};
   int64_t bestCost = std::numeric_limits<int64_t>::max();
-  for (int64_t nr = 1; nr <= std::min<int64_t>(blocks, 4); ++nr) {
+  for (int64_t nr = 1; nr <= widest; ++nr) {
     for (int64_t mr = window; mr <= std::min<int64_t>(rows, 16); mr += window) {
       if (!fitsRegisters(target, window * mr, nr))
         continue;
@@ -433,7 +453,7 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
                                  ArrayRef<Value> constants, Value addend,
                                  Value out, ValueRange indices) {
   Value result = requantize(p, acc, constants);
-  bool inBounds = p.channels % lanes == 0;
+  bool inBounds = p.channelEnd == p.channels;
   if (p.add) {
     Value other =
         read(addend, indices, cast<VectorType>(result.getType()), inBounds);
@@ -442,6 +462,10 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
                  ? arith.quantizedAdd(result, other, p.add->rescales)
                  : arith.quantizedAdd(other, result, p.add->rescales);
   }
+  if (p.channels == 1) // See Problem::channelEnd.
+    return tensor::InsertOp::create(
+        b, loc, vector::ExtractOp::create(b, loc, result, int64_t(0)), out,
+        indices);
   return vector::TransferWriteOp::create(b, loc, result, out, indices,
                                          ArrayRef<bool>{inBounds})
       .getResult();
@@ -492,7 +516,9 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
   auto rowLoop = nestLoop(b, loc, batchLoop, p.outH, 1);
   Value oy = rowLoop.getInductionVar();
   auto blockLoop = nestLoop(b, loc, rowLoop, p.np, lanes);
-  Value channel = blockLoop.getInductionVar();
+  // The last block is shifted back to end at channelEnd.
+  Value channel = arith::MinSIOp::create(b, loc, blockLoop.getInductionVar(),
+                                         index(p.channelEnd - lanes));
   auto pixelLoop = nestLoop(b, loc, blockLoop, p.outW, mr);
   // The last pixel tile of a row is shifted back to end at OW.
   Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
@@ -569,7 +595,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
       b, loc,
       arith::MulIOp::create(b, loc, tileLoop.getInductionVar(),
                             index(nr * lanes)),
-      index(p.np - nr * lanes));
+      index(p.channelEnd - nr * lanes));
   SmallVector<Value> channel;
   for (int64_t j = 0; j < nr; ++j)
     channel.push_back(
@@ -1068,10 +1094,6 @@ void Lowering::finish(OpBuilder &b, Operation *op, Value storageResult) const {
   op->erase();
 }
 
-int64_t roundUp(int64_t value, int64_t multiple) {
-  return llvm::divideCeil(value, multiple) * multiple;
-}
-
 LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
   bool nchw = op.getLayout() == Layout::NCHW;
   ArrayRef<int64_t> is = op.getInput().getType().getShape();
@@ -1091,14 +1113,14 @@ LogicalResult Lowering::lowerDepthwise(Conv2DOp op) {
   p.batch = os[0];
   p.outH = nchw ? os[2] : os[1];
   p.outW = nchw ? os[3] : os[2];
-  p.channels = channels;
+  setChannels(p, channels, target.lanes);
   p.kh = nchw ? fs[2] : fs[0];
   p.kw = nchw ? fs[3] : fs[1];
   p.sh = op.getStrides()[0];
   p.sw = op.getStrides()[1];
   p.dh = op.getDilations()[0];
   p.dw = op.getDilations()[1];
-  p.np = p.cp = roundUp(channels, target.lanes);
+  p.cp = p.np;
   QuantParams in = *getQuantParams(op.getInput().getType());
   p.signedInput = in.isSigned;
   std::optional<SmallVector<int64_t>> bias = getBias(op.getBias(), channels);
@@ -1178,15 +1200,14 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   p.batch = os[0];
   p.outH = nchw ? os[2] : os[1];
   p.outW = nchw ? os[3] : os[2];
-  p.channels = nchw ? os[1] : os[3];
+  setChannels(p, nchw ? os[1] : os[3], target.lanes);
   p.kh = nchw ? fs[2] : fs[0];
   p.kw = nchw ? fs[3] : fs[1];
   p.sh = op.getStrides()[0];
   p.sw = op.getStrides()[1];
   p.dh = op.getDilations()[0];
   p.dw = op.getDilations()[1];
-  p.cp = roundUp(channelsIn, 4);
-  p.np = roundUp(p.channels, target.lanes);
+  p.cp = llvm::alignTo(channelsIn, 4);
   QuantParams in = *getQuantParams(op.getInput().getType());
   p.signedInput = in.isSigned;
   std::optional<SmallVector<int64_t>> bias = getBias(op.getBias(), p.channels);
@@ -1226,8 +1247,7 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   // With a fused pool, tiles cover whole windows: the shifted-back last
   // tile then starts on a window too (the width is a multiple of the
   // window).
-  Tiling tiling =
-      chooseTiling(target, p.outW, p.np / target.lanes, /*window=*/p.pool);
+  Tiling tiling = chooseTiling(target, p, p.outW);
   auto resultType = RankedTensorType::get(
       {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels}, b.getI8Type());
   Value result =
@@ -1270,10 +1290,9 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
   p.batch = 1;
   p.outH = 1;
   p.outW = m;
-  p.channels = n;
+  setChannels(p, n, target.lanes);
   p.kh = p.kw = p.sh = p.sw = p.dh = p.dw = 1;
-  p.cp = roundUp(k, 4);
-  p.np = roundUp(n, target.lanes);
+  p.cp = llvm::alignTo(k, 4);
   QuantParams lhs = *getQuantParams(op.getLhs().getType());
   p.signedInput = lhs.isSigned;
   std::optional<SmallVector<int64_t>> bias = getBias(op.getBias(), n);
@@ -1308,7 +1327,7 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
             kb, loc, RankedTensorType::get({1, 1, m, n}, kb.getI8Type()),
             args.back(), rows);
         KernelBuilder kernel(kb, loc, target);
-        Tiling tiling = chooseTiling(target, m, p.np / target.lanes);
+        Tiling tiling = chooseTiling(target, p, m);
         Value out = kernel.build(p, tiling, input, Value(), output);
         return tensor::CollapseShapeOp::create(kb, loc, out, rows).getResult();
       });
