@@ -776,6 +776,53 @@ func.func @matmul_rank_4(%a: tensor<1x1x2x16x!a>, %w: tensor<1x1x16x10x!w>) -> t
 
 // -----
 
+!a = !quant.uniform<i8:f32, 0.1:-4>
+!w = !quant.uniform<i8:f32, 0.05>
+!y = !quant.uniform<i8:f32, 0.2:3>
+func.func @matmul_empty_lhs(%a: tensor<0x16x!a>, %w: tensor<16x10x!w>) -> tensor<0x10x!y> {
+  // expected-error@+1 {{'myquant.matmul' op lhs 'tensor<0x16x!quant.uniform<i8:f32, 1.000000e-01:-4>>' is empty}}
+  %0 = myquant.matmul %a, %w : (tensor<0x16x!a>, tensor<16x10x!w>) -> tensor<0x10x!y>
+  return %0 : tensor<0x10x!y>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.1:-4>
+!w = !quant.uniform<i8:f32, 0.05>
+!y = !quant.uniform<i8:f32, 0.2:3>
+func.func @matmul_no_weights(%a: tensor<2x16x!a>, %w: tensor<16x0x!w>) -> tensor<2x0x!y> {
+  // expected-error@+1 {{'myquant.matmul' op result 'tensor<2x0x!quant.uniform<i8:f32, 2.000000e-01:3>>' is empty}}
+  %0 = myquant.matmul %a, %w : (tensor<2x16x!a>, tensor<16x0x!w>) -> tensor<2x0x!y>
+  return %0 : tensor<2x0x!y>
+}
+
+// -----
+
+// Weights are expanded at compile time: 3 x 2^32 of them are rejected.
+!a = !quant.uniform<i8:f32, 0.1:-4>
+!w = !quant.uniform<i8:f32, 0.05>
+!y = !quant.uniform<i8:f32, 0.2:3>
+func.func @matmul_huge_weights(%a: tensor<2x3x!a>) -> tensor<2x4294967296x!y> {
+  %wi = arith.constant dense<1> : tensor<3x4294967296xi8>
+  %w = quant.scast %wi : tensor<3x4294967296xi8> to tensor<3x4294967296x!w>
+  // expected-error@+1 {{'myquant.matmul' op has weights of 12884901888 elements; supported: 1 to 2^30 (weights are expanded at compile time)}}
+  %0 = myquant.matmul %a, %w : (tensor<2x3x!a>, tensor<3x4294967296x!w>) -> tensor<2x4294967296x!y>
+  return %0 : tensor<2x4294967296x!y>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.1:-4>
+!w = !quant.uniform<i8:f32, 0.05>
+!y = !quant.uniform<i8:f32, 0.2:3>
+func.func @conv_empty_input(%x: tensor<0x2x4x4x!x>, %w: tensor<3x2x1x1x!w>) -> tensor<0x3x4x4x!y> {
+  // expected-error@+1 {{'myquant.conv2d' op input 'tensor<0x2x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>' is empty}}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>} : (tensor<0x2x4x4x!x>, tensor<3x2x1x1x!w>) -> tensor<0x3x4x4x!y>
+  return %0 : tensor<0x3x4x4x!y>
+}
+
+// -----
+
 !a = !quant.uniform<i8:f32:0, {0.1, 0.2}>
 !w = !quant.uniform<i8:f32, 0.05>
 !y = !quant.uniform<i8:f32, 0.2:3>

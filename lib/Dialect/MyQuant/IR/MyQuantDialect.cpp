@@ -240,9 +240,22 @@ static LogicalResult verifyBias(Operation *op, Value bias, int64_t channels,
 }
 
 /// Weights quantized per axis are symmetric: every zero point is 0.
+/// Empty tensors have nothing to quantize, and the kernels index their
+/// first element.
+static LogicalResult verifyNotEmpty(Operation *op, Value value,
+                                    StringRef what) {
+  auto type = cast<ShapedType>(value.getType());
+  if (llvm::is_contained(type.getShape(), 0))
+    return op->emitOpError() << what << " " << type << " is empty";
+  return success();
+}
+
 static LogicalResult verifyWeights(Operation *op, Value weight,
                                    int64_t channelDim, StringRef what) {
   if (failed(verifyPerAxisShape(op, weight.getType(), what)))
+    return failure();
+  auto type = cast<ShapedType>(weight.getType());
+  if (type.hasStaticShape() && failed(verifyWeightCount(op, type)))
     return failure();
   QuantParams params = paramsOf(weight);
   if (params.isPerTensor())
@@ -354,7 +367,9 @@ LogicalResult Conv2DOp::verify() {
                          << inputType.getRank() << ", " << filterType.getRank()
                          << " and " << resultType.getRank();
   LayoutDims d = getLayoutDims(getLayout());
-  if (failed(verifyPerTensor(*this, getInput(), "input")) ||
+  if (failed(verifyNotEmpty(*this, getInput(), "input")) ||
+      failed(verifyNotEmpty(*this, getResult(), "result")) ||
+      failed(verifyPerTensor(*this, getInput(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")) ||
       failed(verifyWeights(*this, getFilter(), d.filterOut, "filter")))
     return failure();
@@ -416,7 +431,9 @@ LogicalResult MatmulOp::verify() {
   bool transposed = getTransposeRhs();
   int64_t nDim = transposed ? rank - 2 : rank - 1;
   int64_t kDim = transposed ? rank - 1 : rank - 2;
-  if (failed(verifyPerTensor(*this, getLhs(), "lhs")) ||
+  if (failed(verifyNotEmpty(*this, getLhs(), "lhs")) ||
+      failed(verifyNotEmpty(*this, getResult(), "result")) ||
+      failed(verifyPerTensor(*this, getLhs(), "lhs")) ||
       failed(verifyPerTensor(*this, getResult(), "result")) ||
       failed(verifyWeights(*this, getRhs(), nDim, "rhs")))
     return failure();

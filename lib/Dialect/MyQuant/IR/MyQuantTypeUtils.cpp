@@ -10,6 +10,15 @@ using namespace mlir;
 
 namespace myquant {
 
+LogicalResult verifyWeightCount(Operation *op, ShapedType weights) {
+  int64_t count = weights.getNumElements();
+  if (count >= 1 && count <= kMaxWeightElements)
+    return success();
+  return op->emitOpError() << "has weights of " << count
+                           << " elements; supported: 1 to 2^30 (weights are "
+                              "expanded at compile time)";
+}
+
 quant::QuantizedType getQuantElementType(Type type) {
   if (auto shaped = dyn_cast<ShapedType>(type))
     type = shaped.getElementType();

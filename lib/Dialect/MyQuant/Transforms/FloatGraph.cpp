@@ -429,6 +429,10 @@ std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
       attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("strides"));
   chain.dilations =
       attrValues(anchor->getAttrOfType<DenseIntElementsAttr>("dilations"));
+  // myquant.avg_pool2d has no dilations.
+  if (!chain.isMax &&
+      llvm::any_of(chain.dilations, [](int64_t d) { return d != 1; }))
+    return std::nullopt;
   auto window = cast<RankedTensorType>(linalgOp.getDpsInputs()[1].getType());
   chain.kernel.assign(window.getShape().begin(), window.getShape().end());
   chain.input = linalgOp.getDpsInputs()[0];

@@ -31,6 +31,14 @@ struct IntegerSignaturePass
     func::FuncOp func = getOperation();
     if (func.isExternal())
       return;
+    // The results are rewritten at the one return: control flow would need
+    // every block's types changed.
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError() << "has " << func.getBody().getBlocks().size()
+                       << " blocks; myquant-integer-signature supports "
+                          "single-block functions";
+      return signalPassFailure();
+    }
     Builder b(func.getContext());
     Block &entry = func.getBody().front();
     SmallVector<Type> inputs, results;

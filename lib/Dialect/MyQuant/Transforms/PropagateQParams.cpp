@@ -432,6 +432,8 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
   SmallVector<double> weightScales;
   SmallVector<int64_t> absSums;
   auto weightType = cast<RankedTensorType>(chain.weight.getType());
+  if (failed(verifyWeightCount(anchor, weightType)))
+    return failure();
   int64_t channels = weightType.getDimSize(chain.weightChannelDim);
   int64_t reduction = weightType.getNumElements() / channels;
   // Fixed weight parameters (from myquant-import-stats) replace the choice.

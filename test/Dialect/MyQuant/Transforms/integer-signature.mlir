@@ -42,3 +42,16 @@ func.func @float_result(%x: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error@+1 {{result #0 is not produced by a per-tensor dequantize; it cannot become an integer result}}
   return %e : tensor<4xf32>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+
+// expected-error@+1 {{has 2 blocks; myquant-integer-signature supports single-block functions}}
+func.func @two_blocks(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %q = myquant.quantize %x : tensor<4xf32> -> tensor<4x!qx>
+  %d = myquant.dequantize %q : tensor<4x!qx> -> tensor<4xf32>
+  cf.br ^bb1(%d : tensor<4xf32>)
+^bb1(%y: tensor<4xf32>):
+  return %y : tensor<4xf32>
+}

@@ -515,3 +515,32 @@ func.func @not_qdq(%f: tensor<4xf32>, %arg: tensor<4x!x>) -> (tensor<4x!x>, tens
   } -> tensor<4xf32>
   return %q, %s2 : tensor<4x!x>, tensor<4xf32>
 }
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.1:-4>
+!y = !quant.uniform<i8:f32, 0.2:3>
+// myquant.avg_pool2d has no dilations: a dilated sum pooling stays float.
+// CHECK-LABEL: func.func @dilated_sum_pool
+// CHECK-NOT:     myquant.avg_pool2d
+// CHECK:         linalg.pooling_nhwc_sum {dilations = dense<2> : vector<2xi64>
+// CHECK-NOT:     myquant.avg_pool2d
+func.func @dilated_sum_pool(%arg: tensor<1x4x4x2x!x>) -> tensor<1x2x2x2x!y> {
+  %x = myquant.dequantize %arg : tensor<1x4x4x2x!x> -> tensor<1x4x4x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x2x2xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %win = tensor.empty() : tensor<2x2xf32>
+  %sum = linalg.pooling_nhwc_sum {dilations = dense<2> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+      ins(%x, %win : tensor<1x4x4x2xf32>, tensor<2x2xf32>) outs(%fill : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %four = arith.constant 4.0 : f32
+  %avg = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                         iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%sum : tensor<1x2x2x2xf32>) outs(%e : tensor<1x2x2x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %d = arith.divf %in, %four : f32
+    linalg.yield %d : f32
+  } -> tensor<1x2x2x2xf32>
+  %q = myquant.quantize %avg : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!y>
+  return %q : tensor<1x2x2x2x!y>
+}

@@ -35,6 +35,15 @@ struct QuantParams {
   bool isPerTensor() const { return !axis.has_value(); }
 };
 
+/// The most elements weights may have: the passes expand them element by
+/// element at compile time (2^30: 1 GiB as int8).
+constexpr int64_t kMaxWeightElements = int64_t(1) << 30;
+
+/// Fails with an error at `op` unless the weights of type `weights` (static
+/// shape) have between 1 and kMaxWeightElements elements.
+mlir::LogicalResult verifyWeightCount(mlir::Operation *op,
+                                      mlir::ShapedType weights);
+
 /// Returns the uniform quantized element type of `type` (a shaped type or a
 /// scalar), or null if it is not uniformly quantized.
 mlir::quant::QuantizedType getQuantElementType(mlir::Type type);
