@@ -536,10 +536,16 @@ Value foldInputZeroPoint(OpBuilder &b, Location loc, Value weights, Value bias,
 
 /// The operands of `input` x `weights` (quantized types; `storedWeights` and
 /// `bias` after conversion), with the input zero point folded into the bias
-/// where foldInputZeroPoint can, along `weightChannelDim` if given.
-MacOperands prepareMac(OpBuilder &b, Location loc, Value input, Value weights,
-                       Value storedWeights, Value bias,
-                       std::optional<unsigned> weightChannelDim) {
+/// where foldInputZeroPoint can, along `weightChannelDim` if given. Fails
+/// with an error at `op` on constant weights past kMaxWeightElements.
+FailureOr<MacOperands> prepareMac(Operation *op, OpBuilder &b, Location loc,
+                                  Value input, Value weights,
+                                  Value storedWeights, Value bias,
+                                  std::optional<unsigned> weightChannelDim) {
+  // Constant weights are expanded at compile time, here and by the kernels.
+  if (matchPattern(storedWeights, m_Constant()) &&
+      failed(verifyWeightCount(op, cast<ShapedType>(storedWeights.getType()))))
+    return failure();
   QuantParams in = *getQuantParams(input.getType());
   QuantParams w = *getQuantParams(weights.getType());
   MacOperands mac{storageOf(input.getType()), storageOf(weights.getType()),
@@ -622,19 +628,21 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
               AffineMap::get(8, 0, {d(5), d(6), d(7), d(3), d(4)}, ctx),
               AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
     }
-    MacOperands mac =
-        prepareMac(rewriter, loc, op.getInput(), op.getFilter(),
+    FailureOr<MacOperands> mac =
+        prepareMac(op, rewriter, loc, op.getInput(), op.getFilter(),
                    adaptor.getFilter(), adaptor.getBias(), nchw ? 0u : 3u);
+    if (failed(mac))
+      return failure();
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
     Value sum =
-        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3, mac)
+        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3, *mac)
             .getResult(0);
     SmallVector<ReassociationIndices> collapse =
         nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
     Value flat = tensor::CollapseShapeOp::create(rewriter, loc, sum, collapse);
     return buildRequantizeEpilogue(rewriter, loc, flat, /*accSigned=*/true,
-                                   nchw ? 1u : 3u, mac.bias, *requant,
+                                   nchw ? 1u : 3u, mac->bias, *requant,
                                    storageOf(op.getType()).type);
   }
 };
@@ -669,15 +677,18 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
     std::optional<unsigned> foldDim;
     if (!batched)
       foldDim = op.getTransposeRhs() ? 0 : 1;
-    MacOperands mac = prepareMac(rewriter, loc, op.getLhs(), op.getRhs(),
-                                 adaptor.getRhs(), adaptor.getBias(), foldDim);
+    FailureOr<MacOperands> mac =
+        prepareMac(op, rewriter, loc, op.getLhs(), op.getRhs(),
+                   adaptor.getRhs(), adaptor.getBias(), foldDim);
+    if (failed(mac))
+      return failure();
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
     Value sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
-                         maps, loops - 1, 1, mac)
+                         maps, loops - 1, 1, *mac)
                     .getResult(0);
     return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
-                                   rank - 1, mac.bias, *requant,
+                                   rank - 1, mac->bias, *requant,
                                    storageOf(op.getType()).type);
   }
 };

@@ -127,10 +127,13 @@ FailureOr<std::optional<KernelTarget>> parseTarget(StringRef name) {
 //===----------------------------------------------------------------------===//
 
 /// The int8 values of a constant weight operand: `quant.scast` of an
-/// `arith.constant` (dense or dense_resource), in row-major order.
+/// `arith.constant` (dense or dense_resource), in row-major order. Weights
+/// past kMaxWeightElements are left to convert-myquant-to-linalg, which
+/// reports them.
 std::optional<SmallVector<int8_t>> getInt8Constant(Value value) {
   auto storageCast = value.getDefiningOp<quant::StorageCastOp>();
-  if (!storageCast)
+  if (!storageCast ||
+      cast<ShapedType>(value.getType()).getNumElements() > kMaxWeightElements)
     return std::nullopt;
   Attribute attr;
   if (!matchPattern(storageCast.getInput(), m_Constant(&attr)))
@@ -229,12 +232,17 @@ void setChannels(Problem &p, int64_t channels, int64_t lanes) {
 /// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
 /// kh * KW + kw), the bias, and the input zero point. Fails when an
 /// accumulator could leave int32 (then the generic lowering, which adds the
-/// bias after the int32 sum, is the reference behaviour).
+/// bias after the int32 sum, is the reference behaviour) or the packed
+/// weights would be too large.
 LogicalResult
 packWeights(Problem &p, int64_t channelsIn,
             llvm::function_ref<int8_t(int64_t, int64_t, int64_t)> weight,
             ArrayRef<int64_t> bias, int64_t inputZeroPoint) {
   int64_t taps = p.kh * p.kw, c4 = p.cp / 4;
+  // Padding to whole vectors can multiply the weights' size (by 64 for one
+  // output channel and one input channel); such layers stay generic.
+  if (taps * c4 * p.np * 4 > kMaxWeightElements)
+    return failure();
   p.packed.assign(taps * c4 * p.np * 4, 0);
   p.init.assign(p.np, 0);
   int64_t flip = p.signedInput ? 128 : 0;
@@ -283,8 +291,9 @@ FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
 //===----------------------------------------------------------------------===//
 
 struct Tiling {
-  /// Pixels (rows of the implicit GEMM) and vector blocks of channels per
-  /// register tile.
+  /// Pixels along an output row (rows of the implicit GEMM; a tile spans
+  /// Problem::pool output rows) and vector blocks of channels per register
+  /// tile.
   int64_t mr, nr;
 };
 
@@ -300,20 +309,22 @@ bool fitsRegisters(const KernelTarget &target, int64_t pixels, int64_t nr) {
 /// are recomputed in full (the last tile of a row or of the channels is
 /// shifted back to overlap the previous one), so the waste counts too. A
 /// tile spans `window` output rows (the window of a fused pool, 1 without)
-/// and `mr` columns, a multiple of `window` (`rows` is one too). A tile's
+/// and `mr` columns, a multiple of `window` (`width` is one too). A tile's
 /// nr blocks of channels end at `p.channelEnd` at most.
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
-                    int64_t rows) {
+                    int64_t width) {
   int64_t window = p.pool, lanes = target.lanes;
   int64_t blocks = p.np / lanes;
   int64_t widest = std::min<int64_t>(p.channelEnd / lanes, 4);
   Tiling best{window, 1};
   int64_t bestCost = std::numeric_limits<int64_t>::max();
   for (int64_t nr = 1; nr <= widest; ++nr) {
-    for (int64_t mr = window; mr <= std::min<int64_t>(rows, 16); mr += window) {
+    for (int64_t mr = window; mr <= std::min<int64_t>(width, 16);
+         mr += window) {
       if (!fitsRegisters(target, window * mr, nr))
         continue;
-      int64_t tiles = llvm::divideCeil(rows, mr) * llvm::divideCeil(blocks, nr);
+      int64_t tiles =
+          llvm::divideCeil(width, mr) * llvm::divideCeil(blocks, nr);
       int64_t cost = tiles * (2 * window * mr * nr + window * mr + nr + 8);
       if (cost < bestCost) {
         bestCost = cost;
@@ -590,7 +601,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   b.setInsertionPointToStart(batchLoop.getBody());
   Value n = batchLoop.getInductionVar();
   auto tileLoop = nestLoop(b, loc, batchLoop, llvm::divideCeil(blocks, nr), 1);
-  // The last channel tile is shifted back to end at np.
+  // The last channel tile is shifted back to end at channelEnd.
   Value channel0 = arith::MinSIOp::create(
       b, loc,
       arith::MulIOp::create(b, loc, tileLoop.getInductionVar(),

@@ -1,4 +1,5 @@
 // RUN: myquant-opt %s -split-input-file -verify-diagnostics --convert-myquant-to-linalg
+// RUN: myquant-opt %s -split-input-file -verify-diagnostics --convert-myquant-to-vnni=target=avx512-vnni --convert-myquant-to-linalg
 
 !a = !quant.uniform<i8:f32, 0.1:-4>
 
@@ -70,4 +71,20 @@ func.func @requantize_precomputed(%x: tensor<4x!big>) -> tensor<4x!small> {
   %0 = myquant.requantize %x {rescale = #myquant.rescale<multiplier = [1073741824], shift = [30], rounding = single>}
       : tensor<4x!big> -> tensor<4x!small>
   return %0 : tensor<4x!small>
+}
+
+// -----
+
+// Constant weights are expanded at compile time: 3 x 2^32 of them are
+// rejected (the VNNI kernels leave them to this lowering).
+!a = !quant.uniform<i8:f32, 0.1:-4>
+!w = !quant.uniform<i8:f32, 0.05>
+!y = !quant.uniform<i8:f32, 0.2:3>
+func.func @matmul_huge_weights(%a: tensor<2x3x!a>) -> tensor<2x4294967296x!y> {
+  %wi = arith.constant dense<1> : tensor<3x4294967296xi8>
+  %w = quant.scast %wi : tensor<3x4294967296xi8> to tensor<3x4294967296x!w>
+  // expected-error@+2 {{'myquant.matmul' op has weights of 12884901888 elements; supported: 1 to 2^30 (weights are expanded at compile time)}}
+  // expected-error@+1 {{failed to legalize operation 'myquant.matmul'}}
+  %0 = myquant.matmul %a, %w : (tensor<2x3x!a>, tensor<3x4294967296x!w>) -> tensor<2x4294967296x!y>
+  return %0 : tensor<2x4294967296x!y>
 }

@@ -1,9 +1,10 @@
 // The machine code of each kernel target, from llc for a generic x86-64 CPU
 // (each kernel function carries its target's features). avx-vnni must use
 // only what AVX-VNNI CPUs without AVX-512 have: the VEX encodings of
-// vpdpbusd / vpdpwssd, ymm0-15, no zmm, no mask registers. The JIT runs the
-// avx-vnni kernels on AVX-512 hosts too (it compiles for the host CPU and
-// encodes them with EVEX), which the end-to-end tests rely on.
+// vpdpbusd / vpdpwssd, ymm0-15, no zmm, no mask registers. (On AVX-512 hosts
+// without AVX-VNNI, the Python tests run the avx-vnni kernels with their
+// features widened so that LLVM encodes them with EVEX: `executable` in
+// python/tests/test_end_to_end.py.)
 // RUN: myquant-compile %s --function=model --target=avx-vnni --emit-llvm -o - | llc -O3 | FileCheck %s --check-prefix=AVX --implicit-check-not=zmm --implicit-check-not=%%k --implicit-check-not='{{ymm(1[6-9]|2[0-9]|3[01])}}'
 // RUN: myquant-compile %s --function=model --target=avx512-vnni --emit-llvm -o - | llc -O3 | FileCheck %s --check-prefix=ZMM --implicit-check-not='{vex}'
 

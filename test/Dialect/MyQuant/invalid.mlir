@@ -798,20 +798,6 @@ func.func @matmul_no_weights(%a: tensor<2x16x!a>, %w: tensor<16x0x!w>) -> tensor
 
 // -----
 
-// Weights are expanded at compile time: 3 x 2^32 of them are rejected.
-!a = !quant.uniform<i8:f32, 0.1:-4>
-!w = !quant.uniform<i8:f32, 0.05>
-!y = !quant.uniform<i8:f32, 0.2:3>
-func.func @matmul_huge_weights(%a: tensor<2x3x!a>) -> tensor<2x4294967296x!y> {
-  %wi = arith.constant dense<1> : tensor<3x4294967296xi8>
-  %w = quant.scast %wi : tensor<3x4294967296xi8> to tensor<3x4294967296x!w>
-  // expected-error@+1 {{'myquant.matmul' op has weights of 12884901888 elements; supported: 1 to 2^30 (weights are expanded at compile time)}}
-  %0 = myquant.matmul %a, %w : (tensor<2x3x!a>, tensor<3x4294967296x!w>) -> tensor<2x4294967296x!y>
-  return %0 : tensor<2x4294967296x!y>
-}
-
-// -----
-
 !x = !quant.uniform<i8:f32, 0.1:-4>
 !w = !quant.uniform<i8:f32, 0.05>
 !y = !quant.uniform<i8:f32, 0.2:3>

@@ -239,7 +239,6 @@ static LogicalResult verifyBias(Operation *op, Value bias, int64_t channels,
   return success();
 }
 
-/// Weights quantized per axis are symmetric: every zero point is 0.
 /// Empty tensors have nothing to quantize, and the kernels index their
 /// first element.
 static LogicalResult verifyNotEmpty(Operation *op, Value value,
@@ -250,12 +249,11 @@ static LogicalResult verifyNotEmpty(Operation *op, Value value,
   return success();
 }
 
+/// Weights quantized per axis are symmetric: every zero point is 0.
 static LogicalResult verifyWeights(Operation *op, Value weight,
                                    int64_t channelDim, StringRef what) {
-  if (failed(verifyPerAxisShape(op, weight.getType(), what)))
-    return failure();
-  auto type = cast<ShapedType>(weight.getType());
-  if (type.hasStaticShape() && failed(verifyWeightCount(op, type)))
+  if (failed(verifyPerAxisShape(op, weight.getType(), what)) ||
+      failed(verifyNotEmpty(op, weight, what)))
     return failure();
   QuantParams params = paramsOf(weight);
   if (params.isPerTensor())

@@ -34,9 +34,9 @@ struct IntegerSignaturePass
     // The results are rewritten at the one return: control flow would need
     // every block's types changed.
     if (!func.getBody().hasOneBlock()) {
-      func.emitError() << "has " << func.getBody().getBlocks().size()
-                       << " blocks; myquant-integer-signature supports "
-                          "single-block functions";
+      func.emitOpError() << "has " << func.getBody().getBlocks().size()
+                         << " blocks; myquant-integer-signature supports "
+                            "single-block functions";
       return signalPassFailure();
     }
     Builder b(func.getContext());

@@ -47,7 +47,7 @@ func.func @float_result(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 !qx = !quant.uniform<i8:f32, 0.1:-4>
 
-// expected-error@+1 {{has 2 blocks; myquant-integer-signature supports single-block functions}}
+// expected-error@+1 {{'func.func' op has 2 blocks; myquant-integer-signature supports single-block functions}}
 func.func @two_blocks(%x: tensor<4xf32>) -> tensor<4xf32> {
   %q = myquant.quantize %x : tensor<4xf32> -> tensor<4x!qx>
   %d = myquant.dequantize %q : tensor<4x!qx> -> tensor<4xf32>
