@@ -214,6 +214,7 @@ def _cpu_flags():
 
 # Kernel targets of convert-myquant-to-vnni and the CPU flags running them
 # needs. Every target must give the same bits as the reference.
+_CPU_FLAGS = _cpu_flags()
 _AVX512_VNNI = {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni"}
 TARGETS = {"generic": set(),
            "avx512-vnni": _AVX512_VNNI,
@@ -228,9 +229,8 @@ TARGETS = {"generic": set(),
 _AVX_VNNI_FEATURES = '#llvm.target_features<["+avx2", "+avxvnni"]>'
 _AVX_VNNI_AS_EVEX = ('#llvm.target_features<["+avx2", "+avx512f", '
                      '"+avx512vl", "+avx512vnni"]>')
-_EVEX_ONLY = "avx-vnni" not in [t for t, f in TARGETS.items()
-                                if f <= _cpu_flags()] and \
-    _AVX512_VNNI <= _cpu_flags()
+_EVEX_ONLY = (not TARGETS["avx-vnni"] <= _CPU_FLAGS and
+              _AVX512_VNNI <= _CPU_FLAGS)
 
 
 def executable(lowered, target):
@@ -244,7 +244,7 @@ def executable(lowered, target):
 # The targets this CPU can execute (the others are checked at the IR and
 # machine-code level by the lit tests in test/Conversion/MyQuantToVnni).
 RUNNABLE_TARGETS = sorted(t for t, flags in TARGETS.items()
-                          if flags <= _cpu_flags() or
+                          if flags <= _CPU_FLAGS or
                           (t == "avx-vnni" and _EVEX_ONLY))
 
 
