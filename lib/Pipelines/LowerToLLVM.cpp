@@ -13,6 +13,7 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -22,6 +23,9 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -80,25 +84,29 @@ public:
       llvm::cl::init(true)};
 };
 
-class MemRefCopyToLinalgPass
-    : public PassWrapper<MemRefCopyToLinalgPass, OperationPass<>> {
+class ExpandStridedCopiesPass
+    : public PassWrapper<ExpandStridedCopiesPass, OperationPass<>> {
 public:
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MemRefCopyToLinalgPass)
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpandStridedCopiesPass)
 
   StringRef getArgument() const final {
-    return "myquant-memref-copy-to-linalg";
+    return "myquant-expand-strided-copies";
   }
   StringRef getDescription() const final {
-    return "Rewrite memref.copy between strided views into linalg.copy";
+    return "Rewrite memref.copy between strided views into vector loops or "
+           "linalg.copy";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<linalg::LinalgDialect>();
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect, scf::SCFDialect,
+                    ub::UBDialect, vector::VectorDialect>();
   }
 
   void runOnOperation() override {
     // convert-to-llvm turns a copy between identity layouts into llvm.memcpy
     // but any other copy into a call to `memrefCopy` in
     // libmlir_c_runner_utils; loops keep compiled models self-contained.
+    // (Such copies come from insert_slice, e.g. of a channel concatenation
+    // in NHWC: rows of a few dozen bytes.)
     getOperation()->walk([](memref::CopyOp copy) {
       auto source = dyn_cast<MemRefType>(copy.getSource().getType());
       auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
@@ -106,11 +114,68 @@ public:
           (source.getLayout().isIdentity() && target.getLayout().isIdentity()))
         return;
       OpBuilder builder(copy);
+      if (succeeded(copyRowsAsVectors(builder, copy, source, target))) {
+        copy.erase();
+        return;
+      }
       linalg::CopyOp::create(builder, copy.getLoc(),
                              ValueRange{copy.getSource()},
                              ValueRange{copy.getTarget()});
       copy.erase();
     });
+  }
+
+private:
+  /// Static shapes whose innermost dimension is contiguous on both sides:
+  /// loops over the other dimensions move each row in vectors of up to 64
+  /// bytes that divide it (linalg.copy on strided views becomes scalar
+  /// loops).
+  static LogicalResult copyRowsAsVectors(OpBuilder &b, memref::CopyOp copy,
+                                         MemRefType source, MemRefType target) {
+    if (!source.hasStaticShape() || source.getRank() == 0)
+      return failure();
+    auto innerStride = [](MemRefType type) -> std::optional<int64_t> {
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (failed(type.getStridesAndOffset(strides, offset)))
+        return std::nullopt;
+      return strides.back();
+    };
+    if (innerStride(source) != 1 || innerStride(target) != 1)
+      return failure();
+    Type element = source.getElementType();
+    if (!element.isIntOrFloat())
+      return failure();
+    int64_t row = source.getShape().back();
+    int64_t limit = std::max<int64_t>(1, 512 / element.getIntOrFloatBitWidth());
+    int64_t chunk = 1;
+    for (int64_t d = std::min(row, limit); d > 1; --d)
+      if (row % d == 0) {
+        chunk = d;
+        break;
+      }
+    if (chunk < 4)
+      return failure();
+    Location loc = copy.getLoc();
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t size : source.getShape()) {
+      lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+      ubs.push_back(arith::ConstantIndexOp::create(b, loc, size));
+      steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+    }
+    steps.back() = arith::ConstantIndexOp::create(b, loc, chunk);
+    auto vectorType = VectorType::get({chunk}, element);
+    scf::buildLoopNest(
+        b, loc, lbs, ubs, steps,
+        [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+          Value padding = ub::PoisonOp::create(nb, nloc, element);
+          Value v = vector::TransferReadOp::create(
+              nb, nloc, vectorType, copy.getSource(), ivs, padding,
+              ArrayRef<bool>{true});
+          vector::TransferWriteOp::create(nb, nloc, v, copy.getTarget(), ivs,
+                                          ArrayRef<bool>{true});
+        });
+    return success();
   }
 };
 
@@ -120,8 +185,8 @@ std::unique_ptr<Pass> createAnnotateEntryPointsPass(bool emitCInterface) {
   return std::make_unique<AnnotateEntryPointsPass>(emitCInterface);
 }
 
-std::unique_ptr<Pass> createMemRefCopyToLinalgPass() {
-  return std::make_unique<MemRefCopyToLinalgPass>();
+std::unique_ptr<Pass> createExpandStridedCopiesPass() {
+  return std::make_unique<ExpandStridedCopiesPass>();
 }
 
 void buildLowerToLLVMPipeline(OpPassManager &pm,
@@ -154,7 +219,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createConvertBufferizationToMemRefPass());
     pm.addNestedPass<func::FuncOp>(createMyQuantFreeAfterLastUse());
   }
-  pm.addPass(createMemRefCopyToLinalgPass());
+  pm.addPass(createExpandStridedCopiesPass());
   // The VNNI kernels' dot products become intrinsic calls only now: the
   // deallocation passes reject ops without a memory-effect model.
   pm.addPass(createMyQuantLowerVnniDot());
@@ -181,7 +246,7 @@ void registerLowerToLLVMPipeline() {
       "Lower myquant ops or linalg on tensors to the LLVM dialect",
       buildLowerToLLVMPipeline);
   PassRegistration<AnnotateEntryPointsPass>();
-  PassRegistration<MemRefCopyToLinalgPass>();
+  PassRegistration<ExpandStridedCopiesPass>();
 }
 
 LogicalResult lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options) {

@@ -69,15 +69,16 @@ void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 
 /// Registers `myquant-lower-to-llvm` and its helper passes
-/// (`myquant-annotate-entry-points`, `myquant-memref-copy-to-linalg`).
+/// (`myquant-annotate-entry-points`, `myquant-expand-strided-copies`).
 void registerLowerToLLVMPipeline();
 
 /// Stamps entry points as described above.
 std::unique_ptr<mlir::Pass> createAnnotateEntryPointsPass(bool emitCInterface);
 
-/// Rewrites memref.copy between non-identity layouts into linalg.copy, so the
-/// lowered code does not call `memrefCopy` from libmlir_c_runner_utils.
-std::unique_ptr<mlir::Pass> createMemRefCopyToLinalgPass();
+/// Rewrites memref.copy between non-identity layouts into vector loops (static
+/// shapes, contiguous rows) or linalg.copy, so the lowered code does not call
+/// `memrefCopy` from libmlir_c_runner_utils.
+std::unique_ptr<mlir::Pass> createExpandStridedCopiesPass();
 
 /// Runs the pipeline on `module` and checks that only LLVM dialect ops are
 /// left; diagnostics go to the context's handler.
