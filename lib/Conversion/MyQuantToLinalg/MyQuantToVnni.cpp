@@ -767,11 +767,12 @@ Value padTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
   return tensor::PadOp::create(b, loc, type.clone(shape), input, lo, hi, pad);
 }
 
-/// Pads height and width of an NHWC int8 tensor with `value`: a fill, then
-/// each input row (W * C contiguous bytes) copied with `bytes`-wide vector
-/// transfers. The masked tail of a row reads `value` and may only land in
-/// the row's right padding, so it writes what the padding holds anyway.
-/// (tensor.pad becomes a byte-by-byte loop nest.)
+/// Pads height and width of an NHWC int8 tensor with `value`: each input
+/// row (W * C contiguous bytes) is copied with `bytes`-wide vector
+/// transfers, and only the border is filled (filling the whole tensor
+/// first cost as much as the copy). The masked tail of a row reads `value`
+/// and may only land in the row's right padding, so it writes what the
+/// padding holds anyway. (tensor.pad becomes a byte-by-byte loop nest.)
 Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
                      ArrayRef<int64_t> pad, int64_t value, int64_t bytes) {
   if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
@@ -785,39 +786,77 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
       arith::ConstantIntOp::create(b, loc, i8, static_cast<int8_t>(value));
   Value empty =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n, hp, wp, c}, i8);
-  Value filled =
-      linalg::FillOp::create(b, loc, ValueRange{fillValue}, ValueRange{empty})
-          .getResult(0);
   SmallVector<ReassociationIndices> rows = {{0}, {1}, {2, 3}};
   Value src = tensor::CollapseShapeOp::create(b, loc, input, rows);
-  Value dst = tensor::CollapseShapeOp::create(b, loc, filled, rows);
+  Value dst = tensor::CollapseShapeOp::create(b, loc, empty, rows);
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
+  auto fill = [&](int64_t size) {
+    auto vectorType = VectorType::get({size}, i8);
+    return arith::ConstantOp::create(
+        b, loc,
+        cast<TypedAttr>(DenseElementsAttr::get(
+            vectorType, b.getIntegerAttr(i8, static_cast<int8_t>(value)))));
+  };
   Value zero = index(0), one = index(1);
+  Value chunkFill = fill(bytes);
   auto batchLoop =
       scf::ForOp::create(b, loc, zero, index(n), one, ValueRange{dst});
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(batchLoop.getBody());
-    auto rowLoop = nestLoop(b, loc, batchLoop, h, 1);
-    auto copyLoop = nestLoop(b, loc, rowLoop, w * c, bytes);
-    Value batch = batchLoop.getInductionVar();
-    Value offset = copyLoop.getInductionVar();
-    auto vectorType = VectorType::get({bytes}, i8);
-    Value chunk = vector::TransferReadOp::create(
-        b, loc, vectorType, src,
-        ValueRange{batch, rowLoop.getInductionVar(), offset}, fillValue,
-        ArrayRef<bool>{false});
-    Value y =
-        arith::AddIOp::create(b, loc, rowLoop.getInductionVar(), index(pad[0]));
-    Value x = arith::AddIOp::create(b, loc, offset, index(pad[1] * c));
-    Value written = vector::TransferWriteOp::create(
-                        b, loc, chunk, copyLoop.getRegionIterArgs()[0],
-                        ValueRange{batch, y, x}, ArrayRef<bool>{false})
-                        .getResult();
-    scf::YieldOp::create(b, loc, written);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  Value batch = batchLoop.getInductionVar();
+  // Writes `vector` at (batch, y, x) into the loop's tensor.
+  auto write = [&](Value vector, Value tensor, Value y, Value x) {
+    return vector::TransferWriteOp::create(b, loc, vector, tensor,
+                                           ValueRange{batch, y, x},
+                                           ArrayRef<bool>{false})
+        .getResult();
+  };
+  // Whole padding rows, top and bottom.
+  Value padded = batchLoop.getRegionIterArgs()[0];
+  for (auto [first, count] :
+       {std::pair(int64_t(0), pad[0]), std::pair(pad[0] + h, pad[2])}) {
+    if (count == 0)
+      continue;
+    auto rowLoop = scf::ForOp::create(
+        b, loc, index(first), index(first + count), one, ValueRange{padded});
+    b.setInsertionPointToStart(rowLoop.getBody());
+    auto chunkLoop = nestLoop(b, loc, rowLoop, wp * c, bytes);
+    scf::YieldOp::create(b, loc,
+                         write(chunkFill, chunkLoop.getRegionIterArgs()[0],
+                               rowLoop.getInductionVar(),
+                               chunkLoop.getInductionVar()));
+    b.setInsertionPointAfter(rowLoop);
+    padded = rowLoop.getResult(0);
   }
+  // Interior rows: the left and right padding, then the row itself.
+  auto rowLoop =
+      scf::ForOp::create(b, loc, zero, index(h), one, ValueRange{padded});
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value y =
+      arith::AddIOp::create(b, loc, rowLoop.getInductionVar(), index(pad[0]));
+  Value row = rowLoop.getRegionIterArgs()[0];
+  if (pad[1] > 0)
+    row = write(fill(pad[1] * c), row, y, zero);
+  if (pad[3] > 0)
+    row = write(fill(pad[3] * c), row, y, index((pad[1] + w) * c));
+  auto copyLoop = scf::ForOp::create(b, loc, zero, index(w * c), index(bytes),
+                                     ValueRange{row});
+  b.setInsertionPointToStart(copyLoop.getBody());
+  Value offset = copyLoop.getInductionVar();
+  Value chunk = vector::TransferReadOp::create(
+      b, loc, VectorType::get({bytes}, i8), src,
+      ValueRange{batch, rowLoop.getInductionVar(), offset}, fillValue,
+      ArrayRef<bool>{false});
+  Value x = arith::AddIOp::create(b, loc, offset, index(pad[1] * c));
+  scf::YieldOp::create(b, loc,
+                       write(chunk, copyLoop.getRegionIterArgs()[0], y, x));
+  b.setInsertionPointAfter(copyLoop);
+  scf::YieldOp::create(b, loc, copyLoop.getResult(0));
+  b.setInsertionPointAfter(rowLoop);
+  scf::YieldOp::create(b, loc, rowLoop.getResult(0));
+  b.setInsertionPointAfter(batchLoop);
   return tensor::ExpandShapeOp::create(b, loc, type.clone({n, hp, wp, c}),
                                        batchLoop.getResult(0), rows);
 }

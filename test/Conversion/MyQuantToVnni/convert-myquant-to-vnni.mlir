@@ -221,18 +221,29 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // interleaves the inputs of two taps, widens them to int16 and multiplies
 // them by the interleaved int16 weights [ceil(taps / 2)][C][2] (the ninth
 // tap is paired with zeros) with a pairwise dot product; it starts at
-// bias - zx * sum(w) = 4 * 9 = 36. Padding with 16 channels is a fill and
-// vector row copies.
+// bias - zx * sum(w) = 4 * 9 = 36. Padding with 16 channels writes only
+// the border with the zero point (top and bottom rows, 16 bytes left and
+// right of each row) and copies the rows as vectors.
 // CHECK-LABEL: func.func private @nhwc_chain_kernel(
 // CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x16x10x10xi8>) outs(%{{.*}} : tensor<1x10x10x16xi8>) permutation = [0, 2, 3, 1]
 // CHECK:         vector.multi_reduction
 // CHECK-LABEL: func.func private @nhwc_chain_kernel_0(
 // CHECK-SAME:    %[[IN:.*]]: tensor<1x4x4x16xi8>, %{{.*}}: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
-// CHECK:         %[[FILL:.*]] = linalg.fill ins(%{{.*}} : i8) outs(%{{.*}} : tensor<1x6x6x16xi8>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[PADDED:.*]] = tensor.empty() : tensor<1x6x6x16xi8>
 // CHECK:         tensor.collapse_shape %[[IN]] {{\[\[}}0], [1], [2, 3]] : tensor<1x4x4x16xi8> into tensor<1x4x64xi8>
-// CHECK:         tensor.collapse_shape %[[FILL]] {{\[\[}}0], [1], [2, 3]] : tensor<1x6x6x16xi8> into tensor<1x6x96xi8>
-// CHECK:           vector.transfer_read %{{.*}} : tensor<1x4x64xi8>, vector<64xi8>
-// CHECK:           vector.transfer_write %{{.*}} : vector<64xi8>, tensor<1x6x96xi8>
+// CHECK:         tensor.collapse_shape %[[PADDED]] {{\[\[}}0], [1], [2, 3]] : tensor<1x6x6x16xi8> into tensor<1x6x96xi8>
+// CHECK:         %[[ZP:.*]] = arith.constant dense<-4> : vector<64xi8>
+// CHECK:         scf.for %[[N:[a-z0-9]+]] =
+// CHECK:           scf.for %[[TOP:[a-z0-9]+]] = %{{.*}} to %c1{{.*}} step
+// CHECK:             vector.transfer_write %[[ZP]], %{{.*}}[%[[N]], %[[TOP]], %{{.*}}] : vector<64xi8>, tensor<1x6x96xi8>
+// CHECK:           scf.for %[[BOTTOM:[a-z0-9]+]] = %c5 to %c6 step
+// CHECK:             vector.transfer_write %[[ZP]], %{{.*}}[%[[N]], %[[BOTTOM]], %{{.*}}] : vector<64xi8>, tensor<1x6x96xi8>
+// CHECK:           scf.for
+// CHECK:             vector.transfer_write %{{.*}}, %{{.*}}[%[[N]], %{{.*}}, %c0] : vector<16xi8>, tensor<1x6x96xi8>
+// CHECK:             vector.transfer_write %{{.*}}, %{{.*}}[%[[N]], %{{.*}}, %c80] : vector<16xi8>, tensor<1x6x96xi8>
+// CHECK:               vector.transfer_read %{{.*}} : tensor<1x4x64xi8>, vector<64xi8>
+// CHECK:               vector.transfer_write %{{.*}} : vector<64xi8>, tensor<1x6x96xi8>
 // Little-endian int16 ones, then (1, 0) pairs for the last tap.
 // CHECK:         arith.constant dense<"0x{{(0100)+(01000000)+}}"> : tensor<5x32xi16>
 // CHECK:         arith.constant dense<36> : tensor<16xi32>
