@@ -144,7 +144,8 @@ private:
     if (innerStride(source) != 1 || innerStride(target) != 1)
       return failure();
     Type element = source.getElementType();
-    if (!element.isIntOrFloat())
+    // Vectors of sub-byte elements are bit-packed in LLVM, unlike memrefs.
+    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
       return failure();
     int64_t row = source.getShape().back();
     int64_t limit = std::max<int64_t>(1, 512 / element.getIntOrFloatBitWidth());
