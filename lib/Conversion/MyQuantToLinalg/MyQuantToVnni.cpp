@@ -767,27 +767,23 @@ Value padTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
   return tensor::PadOp::create(b, loc, type.clone(shape), input, lo, hi, pad);
 }
 
-/// Pads height and width of an NHWC int8 tensor with `value`: each input
-/// row (W * C contiguous bytes) is copied with `bytes`-wide vector
-/// transfers, and only the border is filled (filling the whole tensor
-/// first cost as much as the copy). The masked tail of a row reads `value`
-/// and may only land in the row's right padding, so it writes what the
-/// padding holds anyway. (tensor.pad becomes a byte-by-byte loop nest.)
-Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
-                     ArrayRef<int64_t> pad, int64_t value, int64_t bytes) {
-  if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
-    return input;
-  auto type = cast<RankedTensorType>(input.getType());
-  ArrayRef<int64_t> s = type.getShape();
-  int64_t n = s[0], h = s[1], w = s[2], c = s[3];
+/// Builds an NHWC int8 tensor `n` x (`h` + pad[0] + pad[2]) x (`w` + pad[1]
+/// + pad[3]) x `c` whose border holds `value` and whose interior rows
+/// `writeRow` writes: it gets the batch index, the input row, the output
+/// row and the tensor collapsed to rows of Wp * C bytes, and returns it
+/// written. Only the border is filled (filling the whole tensor first cost
+/// as much as writing the rows).
+Value buildPaddedNhwc(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<int64_t> pad,
+    int64_t value, int64_t bytes,
+    llvm::function_ref<Value(OpBuilder &, Value, Value, Value, Value)>
+        writeRow) {
+  int64_t n = shape[0], h = shape[1], w = shape[2], c = shape[3];
   int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3];
-  Type i8 = type.getElementType();
-  Value fillValue =
-      arith::ConstantIntOp::create(b, loc, i8, static_cast<int8_t>(value));
-  Value empty =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n, hp, wp, c}, i8);
+  Type i8 = b.getI8Type();
+  auto paddedType = RankedTensorType::get({n, hp, wp, c}, i8);
+  Value empty = tensor::EmptyOp::create(b, loc, paddedType.getShape(), i8);
   SmallVector<ReassociationIndices> rows = {{0}, {1}, {2, 3}};
-  Value src = tensor::CollapseShapeOp::create(b, loc, input, rows);
   Value dst = tensor::CollapseShapeOp::create(b, loc, empty, rows);
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
@@ -806,7 +802,6 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   Value batch = batchLoop.getInductionVar();
-  // Writes `vector` at (batch, y, x) into the loop's tensor.
   auto write = [&](Value vector, Value tensor, Value y, Value x) {
     return vector::TransferWriteOp::create(b, loc, vector, tensor,
                                            ValueRange{batch, y, x},
@@ -841,24 +836,116 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
     row = write(fill(pad[1] * c), row, y, zero);
   if (pad[3] > 0)
     row = write(fill(pad[3] * c), row, y, index((pad[1] + w) * c));
-  auto copyLoop = scf::ForOp::create(b, loc, zero, index(w * c), index(bytes),
-                                     ValueRange{row});
-  b.setInsertionPointToStart(copyLoop.getBody());
-  Value offset = copyLoop.getInductionVar();
-  Value chunk = vector::TransferReadOp::create(
-      b, loc, VectorType::get({bytes}, i8), src,
-      ValueRange{batch, rowLoop.getInductionVar(), offset}, fillValue,
-      ArrayRef<bool>{false});
-  Value x = arith::AddIOp::create(b, loc, offset, index(pad[1] * c));
   scf::YieldOp::create(b, loc,
-                       write(chunk, copyLoop.getRegionIterArgs()[0], y, x));
-  b.setInsertionPointAfter(copyLoop);
-  scf::YieldOp::create(b, loc, copyLoop.getResult(0));
+                       writeRow(b, batch, rowLoop.getInductionVar(), y, row));
   b.setInsertionPointAfter(rowLoop);
   scf::YieldOp::create(b, loc, rowLoop.getResult(0));
   b.setInsertionPointAfter(batchLoop);
-  return tensor::ExpandShapeOp::create(b, loc, type.clone({n, hp, wp, c}),
+  return tensor::ExpandShapeOp::create(b, loc, paddedType,
                                        batchLoop.getResult(0), rows);
+}
+
+/// Pads height and width of an NHWC int8 tensor with `value`: each input
+/// row (W * C contiguous bytes) is copied with `bytes`-wide vector
+/// transfers. The masked tail of a row reads `value` and may only land in
+/// the row's right padding, so it writes what the padding holds anyway.
+/// (tensor.pad becomes a byte-by-byte loop nest.)
+Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<int64_t> pad, int64_t value, int64_t bytes) {
+  if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> s = type.getShape();
+  int64_t rowBytes = s[2] * s[3], left = pad[1] * s[3];
+  Value src = tensor::CollapseShapeOp::create(
+      b, loc, input, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  Value fillValue = arith::ConstantIntOp::create(b, loc, type.getElementType(),
+                                                 static_cast<int8_t>(value));
+  return buildPaddedNhwc(
+      b, loc, s, pad, value, bytes,
+      [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
+        auto copyLoop = scf::ForOp::create(
+            b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+            arith::ConstantIndexOp::create(b, loc, rowBytes),
+            arith::ConstantIndexOp::create(b, loc, bytes), ValueRange{row});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(copyLoop.getBody());
+        Value offset = copyLoop.getInductionVar();
+        Value chunk = vector::TransferReadOp::create(
+            b, loc, VectorType::get({bytes}, type.getElementType()), src,
+            ValueRange{batch, yIn, offset}, fillValue, ArrayRef<bool>{false});
+        Value x = arith::AddIOp::create(
+            b, loc, offset, arith::ConstantIndexOp::create(b, loc, left));
+        Value written = vector::TransferWriteOp::create(
+                            b, loc, chunk, copyLoop.getRegionIterArgs()[0],
+                            ValueRange{batch, yOut, x}, ArrayRef<bool>{false})
+                            .getResult();
+        scf::YieldOp::create(b, loc, written);
+        return copyLoop.getResult(0);
+      });
+}
+
+/// Whether nchwToPaddedNhwc handles `cp` channels.
+bool interleavesChannels(int64_t cp) { return cp == 4 || cp == 8 || cp == 16; }
+
+/// NCHW int8 storage with C <= cp channels as NHWC with `cp` channels (the
+/// extra ones hold `value`), padded spatially with `value`: 64 / cp pixels
+/// at a time, the C row segments are read as vectors and interleaved
+/// (vector.interleave, log2(cp) rounds). (A tensor.pad and a transpose
+/// become byte-by-byte loop nests, a tenth of a 3-channel first layer.)
+Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
+                       ArrayRef<int64_t> pad, int64_t cp, int64_t value) {
+  auto type = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> s = type.getShape(); // N, C, H, W
+  int64_t channels = s[1], w = s[3], pixels = 64 / cp;
+  Type i8 = type.getElementType();
+  Value fillValue =
+      arith::ConstantIntOp::create(b, loc, i8, static_cast<int8_t>(value));
+  auto segmentType = VectorType::get({pixels}, i8);
+  return buildPaddedNhwc(
+      b, loc, {s[0], s[2], s[3], cp}, pad, value, 64,
+      [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
+        auto index = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(b, loc, v).getResult();
+        };
+        auto pixelLoop = scf::ForOp::create(b, loc, index(0), index(w),
+                                            index(pixels), ValueRange{row});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(pixelLoop.getBody());
+        Value x0 = pixelLoop.getInductionVar();
+        // Past the row's end the reads give `value`, which lands in the
+        // right padding (or is masked off at the end of the padded row).
+        SmallVector<Value> lanes;
+        for (int64_t c = 0; c < cp; ++c)
+          lanes.push_back(
+              c < channels
+                  ? vector::TransferReadOp::create(
+                        b, loc, segmentType, input,
+                        ValueRange{batch, index(c), yIn, x0}, fillValue,
+                        ArrayRef<bool>{false})
+                        .getResult()
+                  : vector::BroadcastOp::create(b, loc, segmentType, fillValue)
+                        .getResult());
+        // Interleaving channels c and c + cp/2, then the results the same
+        // way, orders the bytes pixel by pixel, channel by channel.
+        while (lanes.size() > 1) {
+          size_t half = lanes.size() / 2;
+          SmallVector<Value> next;
+          for (size_t i = 0; i < half; ++i)
+            next.push_back(vector::InterleaveOp::create(b, loc, lanes[i],
+                                                        lanes[i + half]));
+          lanes = std::move(next);
+        }
+        Value x = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, x0, index(cp)),
+            index(pad[1] * cp));
+        Value written = vector::TransferWriteOp::create(
+                            b, loc, lanes[0], pixelLoop.getRegionIterArgs()[0],
+                            ValueRange{batch, yOut, x}, ArrayRef<bool>{false})
+                            .getResult();
+        scf::YieldOp::create(b, loc, written);
+        return pixelLoop.getResult(0);
+      });
 }
 
 Value transpose(OpBuilder &b, Location loc, Value input,
@@ -1303,7 +1390,9 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   Value result =
       outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
         Value input = kargs[0];
-        if (sourceNchw) {
+        if (sourceNchw && interleavesChannels(p.cp)) {
+          input = nchwToPaddedNhwc(kb, loc, input, pad, p.cp, in.zeroPoints[0]);
+        } else if (sourceNchw) {
           input = padTensor(kb, loc, input, {0, 0, pad[0], pad[1]},
                             {0, extra, pad[2], pad[3]}, in.zeroPoints[0]);
           input = transpose(kb, loc, input, {0, 2, 3, 1});

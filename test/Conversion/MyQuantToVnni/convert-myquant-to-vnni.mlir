@@ -87,16 +87,25 @@ func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
 !qw = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02}>
 !qy = !quant.uniform<i8:f32, 0.2:-5>
 
-// NCHW: the input is padded with its zero point (and to 4 channels), then
-// transposed to NHWC; the NHWC result is transposed back. Unsigned input: no
-// flip, and the accumulator starts at bias - zx * sum(w) = -100 * sum(w).
+// NCHW: the input becomes NHWC padded with its zero point (spatially and
+// to 4 channels) 16 pixels at a time: the row segments of the 2 channels
+// and two of the zero point are interleaved into 64 bytes. The NHWC result
+// is transposed back. Unsigned input: no flip, and the accumulator starts
+// at bias - zx * sum(w) = -100 * sum(w).
 // CHECK-LABEL: func.func private @conv_nchw_u8_kernel(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x2x4x4xi8>, %{{.*}}: tensor<1x4x4x2xi8>) -> tensor<1x4x4x2xi8>
 // CHECK:         %[[ZX:.*]] = arith.constant 100 : i8
-// CHECK:         %[[PAD:.*]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 2, 1, 1]
-// CHECK:           tensor.yield %[[ZX]] : i8
-// CHECK:         } : tensor<1x2x4x4xi8> to tensor<1x4x6x6xi8>
-// CHECK:         linalg.transpose ins(%[[PAD]] : tensor<1x4x6x6xi8>) outs(%{{.*}} : tensor<1x6x6x4xi8>) permutation = [0, 2, 3, 1]
+// CHECK-NOT:     tensor.pad
+// CHECK:         tensor.empty() : tensor<1x6x6x4xi8>
+// CHECK:         %[[C0:.*]] = vector.transfer_read %[[X]][%{{.*}}, %c0{{.*}}, %{{.*}}, %{{.*}}], %[[ZX]] : tensor<1x2x4x4xi8>, vector<16xi8>
+// CHECK:         %[[C1:.*]] = vector.transfer_read %[[X]][%{{.*}}, %c1{{.*}}, %{{.*}}, %{{.*}}], %[[ZX]] : tensor<1x2x4x4xi8>, vector<16xi8>
+// CHECK:         %[[Z2:.*]] = vector.broadcast %[[ZX]] : i8 to vector<16xi8>
+// CHECK:         %[[Z3:.*]] = vector.broadcast %[[ZX]] : i8 to vector<16xi8>
+// CHECK:         %[[I02:.*]] = vector.interleave %[[C0]], %[[Z2]] : vector<16xi8> -> vector<32xi8>
+// CHECK:         %[[I13:.*]] = vector.interleave %[[C1]], %[[Z3]] : vector<16xi8> -> vector<32xi8>
+// CHECK:         %[[PIXELS:.*]] = vector.interleave %[[I02]], %[[I13]] : vector<32xi8> -> vector<64xi8>
+// CHECK:         vector.transfer_write %[[PIXELS]], %{{.*}} : vector<64xi8>, tensor<1x6x24xi8>
+// CHECK-NOT:     linalg.transpose
 // CHECK:         arith.constant dense<{{.*}}> : tensor<9x64xi8>
 // CHECK:         arith.constant dense<[-1700, 400, 0, {{.*}}]> : tensor<16xi32>
 // Per-channel multipliers and shifts, padded with the last channel's.
@@ -216,8 +225,9 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 !qy = !quant.uniform<i8:f32, 0.2:-5>
 
 // An NCHW chain conv -> max_pool -> depthwise conv -> clamp stays in NHWC:
-// one transpose in (in the first kernel, which also runs the 2 x 2 max
-// pool), one out. The depthwise kernel
+// the first kernel (which also runs the 2 x 2 max pool) reads NCHW,
+// interleaving the 16 channels of 4 pixels at a time; one transpose out.
+// The depthwise kernel
 // interleaves the inputs of two taps, widens them to int16 and multiplies
 // them by the interleaved int16 weights [ceil(taps / 2)][C][2] (the ninth
 // tap is paired with zeros) with a pairwise dot product; it starts at
@@ -225,13 +235,16 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // the border with the zero point (top and bottom rows, 16 bytes left and
 // right of each row) and copies the rows as vectors.
 // CHECK-LABEL: func.func private @nhwc_chain_kernel(
-// CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x16x10x10xi8>) outs(%{{.*}} : tensor<1x10x10x16xi8>) permutation = [0, 2, 3, 1]
+// CHECK-NOT:     linalg.transpose
+// CHECK:         vector.transfer_read %{{.*}} : tensor<1x16x10x10xi8>, vector<4xi8>
+// CHECK:         vector.interleave %{{.*}} : vector<32xi8> -> vector<64xi8>
+// CHECK-NOT:     linalg.transpose
 // CHECK:         vector.multi_reduction
 // CHECK-LABEL: func.func private @nhwc_chain_kernel_0(
 // CHECK-SAME:    %[[IN:.*]]: tensor<1x4x4x16xi8>, %{{.*}}: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
 // CHECK-NOT:     linalg.fill
-// CHECK:         %[[PADDED:.*]] = tensor.empty() : tensor<1x6x6x16xi8>
 // CHECK:         tensor.collapse_shape %[[IN]] {{\[\[}}0], [1], [2, 3]] : tensor<1x4x4x16xi8> into tensor<1x4x64xi8>
+// CHECK:         %[[PADDED:.*]] = tensor.empty() : tensor<1x6x6x16xi8>
 // CHECK:         tensor.collapse_shape %[[PADDED]] {{\[\[}}0], [1], [2, 3]] : tensor<1x6x6x16xi8> into tensor<1x6x96xi8>
 // CHECK:         %[[ZP:.*]] = arith.constant dense<-4> : vector<64xi8>
 // CHECK:         scf.for %[[N:[a-z0-9]+]] =
