@@ -1,13 +1,15 @@
 """myquant.add on every pair of 8-bit operands against the independent numpy
-reference (python/myquant/reference.py), through the generic lowering.
+reference (python/myquant/reference.py), through the generic lowering and
+through the VNNI kernels' epilogues.
 
 The lowering emits the add in int32 when its rescales allow it (single
 rounding, operand shifts 9 to 22 above the left shift, output shift at least
-33; IntegerArith::quantizedAdd) and in 64-bit arithmetic otherwise: the
+33; IntegerArith::centeredAdd) and in 64-bit arithmetic otherwise: the
 random rescales below straddle those bounds, with both roundings, signed and
-unsigned storage, random zero points, left shifts and clamps. The VNNI
-kernels run the same arithmetic in their epilogues (the end-to-end tests
-cover those).
+unsigned storage, random zero points, left shifts and clamps. The same
+adds run again fused into the epilogue of a VNNI kernel (the host's), which
+hands its clamped int32 result to the add without narrowing it when its
+requantization and the add both have int32 forms.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_add_all_pairs.py
 (MYQUANT_BUILD_DIR selects the build)."""
@@ -78,43 +80,99 @@ class Case:
             return (f"#myquant.rescale<multiplier = [{pair[0]}], shift = "
                     f"[{pair[1]}], rounding = {self.rounding}>")
 
-        ta = f"tensor<256x256x{qtype(signs[0], za)}>"
-        tb = f"tensor<256x256x{qtype(signs[1], zb)}>"
-        to = f"tensor<256x256x{qtype(signs[2], zo)}>"
-        self.mlir = f"""
-func.func @f(%x: tensor<2x256x256xi8>) -> tensor<256x256xi8> {{
-  %a8 = tensor.extract_slice %x[0, 0, 0] [1, 256, 256] [1, 1, 1]
-      : tensor<2x256x256xi8> to tensor<256x256xi8>
-  %b8 = tensor.extract_slice %x[1, 0, 0] [1, 256, 256] [1, 1, 1]
-      : tensor<2x256x256xi8> to tensor<256x256xi8>
-  %a = quant.scast %a8 : tensor<256x256xi8> to {ta}
-  %b = quant.scast %b8 : tensor<256x256xi8> to {tb}
-  %y = myquant.add %a, %b {{left_shift = {self.left_shift} : i64,
-      lhs_rescale = {rescale(self.lhs)}, rhs_rescale = {rescale(self.rhs)},
-      rescale = {rescale(self.out)}, clamp = #myquant.clamp<{lo}, {hi}>}}
+        self.qa, self.qb = qtype(signs[0], za), qtype(signs[1], zb)
+        self.qo = qtype(signs[2], zo)
+        self.attrs = (f"left_shift = {self.left_shift} : i64, lhs_rescale = "
+                      f"{rescale(self.lhs)}, rhs_rescale = "
+                      f"{rescale(self.rhs)}, rescale = {rescale(self.out)}, "
+                      f"clamp = #myquant.clamp<{lo}, {hi}>")
+
+    def module(self, fused=None):
+        """The add on a 2 x 256 x 256 input (a, then b). With `fused`
+        ("lhs" or "rhs"), that operand is computed by a 1 x 1 NHWC
+        convolution that reproduces its input exactly (weights 8 on the
+        diagonal, rescale 2^30 / 2^33, equal zero points), so that the VNNI
+        kernels run the add in the convolution's epilogue; the pairs are
+        then laid out as 1 x 64 x 64 x 16."""
+        shape = "256x256" if fused is None else "1x64x64x16"
+        ta, tb, to = (f"tensor<{shape}x{q}>"
+                      for q in (self.qa, self.qb, self.qo))
+        slices = ("[0, 0, 0] [1, 256, 256] [1, 1, 1]",
+                  "[1, 0, 0] [1, 256, 256] [1, 1, 1]")
+        if fused is not None:
+            slices = ("[0, 0, 0, 0] [1, 64, 64, 16] [1, 1, 1, 1]",
+                      "[1, 0, 0, 0] [1, 64, 64, 16] [1, 1, 1, 1]")
+        xtype = "tensor<2x256x256xi8>" if fused is None else \
+            "tensor<2x64x64x16xi8>"
+        text = f"""
+func.func @f(%x: {xtype}) -> tensor<{shape}xi8> {{
+  %a8 = tensor.extract_slice %x{slices[0]} : {xtype} to tensor<{shape}xi8>
+  %b8 = tensor.extract_slice %x{slices[1]} : {xtype} to tensor<{shape}xi8>
+  %a0 = quant.scast %a8 : tensor<{shape}xi8> to {ta}
+  %b0 = quant.scast %b8 : tensor<{shape}xi8> to {tb}
+"""
+        operands = {"lhs": ("%a0", ta), "rhs": ("%b0", tb)}
+        if fused is not None:
+            value, type_ = operands[fused]
+            qw = ("tensor<1x1x16x16x!quant.uniform<i8<-127:127>:f32:3, {"
+                  + ", ".join(["0.1"] * 16) + "}>>")
+            weights = np.diag(np.full(16, 8, np.int8)).tobytes().hex()
+            text += f"""  %wi = arith.constant dense<"0x{weights.upper()}">
+      : tensor<1x1x16x16xi8>
+  %w = quant.scast %wi : tensor<1x1x16x16xi8> to {qw}
+  %bias = arith.constant dense<0> : tensor<16xi32>
+  %conv = myquant.conv2d {value}, %w, %bias {{strides = array<i64: 1, 1>,
+      padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>,
+      groups = 1 : i64, layout = #myquant<layout nhwc>,
+      rescale = #myquant.rescale<multiplier = [1073741824], shift = [33],
+                                 rounding = {self.rounding}>}}
+      : ({type_}, {qw}, tensor<16xi32>) -> {type_}
+"""
+            operands[fused] = ("%conv", type_)
+        text += f"""  %y = myquant.add {operands["lhs"][0]}, {operands["rhs"][0]} {{{self.attrs}}}
       : ({ta}, {tb}) -> {to}
-  %yi = quant.scast %y : {to} to tensor<256x256xi8>
-  return %yi : tensor<256x256xi8>
+  %yi = quant.scast %y : {to} to tensor<{shape}xi8>
+  return %yi : tensor<{shape}xi8>
 }}
 """
+        return text
+
+    def check(self, toolchain, workdir, fused=None):
+        src = os.path.join(workdir, "add.mlir")
+        with open(src, "w") as f:
+            f.write(self.module(fused))
+        if fused is not None:
+            kernels = _run([toolchain.opt, src,
+                            "--convert-myquant-to-vnni=target=host"],
+                           "convert-myquant-to-vnni")
+            # Without VNNI on this host everything stays generic.
+            if "vector.multi_reduction" in kernels:
+                assert "myquant.add" not in kernels, "the add is not fused"
+        xin = os.path.join(workdir, "x.npy")
+        out = os.path.join(workdir, "y.npy")
+        x = self.x if fused is None else self.x.reshape(2, 64, 64, 16)
+        np.save(xin, x)
+        _run([toolchain.run_tool, src, "--function=f", f"--input={xin}",
+              f"--output={out}"], "myquant-run")
+        got = np.load(out).astype(np.int64).reshape(256, 256)
+        if not self.out_signed:
+            got = got & 0xFF
+        if not np.array_equal(got, self.want):
+            pytest.fail(f"{self.rounding}, lhs {self.lhs}, rhs {self.rhs}, "
+                        f"out {self.out}, left shift {self.left_shift}, "
+                        f"fused into the {fused or 'no'} operand's kernel: "
+                        f"{describe_mismatches(got, self.want)}",
+                        pytrace=False)
 
 
 @pytest.mark.parametrize("seed", range(len(CASES)))
 def test_add_all_pairs(seed, toolchain, workdir):
-    case = Case(seed)
-    src = os.path.join(workdir, "add.mlir")
-    with open(src, "w") as f:
-        f.write(case.mlir)
-    xin = os.path.join(workdir, "x.npy")
-    out = os.path.join(workdir, "y.npy")
-    np.save(xin, case.x)
-    _run([toolchain.run_tool, src, "--function=f", f"--input={xin}",
-          f"--output={out}"], "myquant-run")
-    got = np.load(out).astype(np.int64)
-    if not case.out_signed:
-        got = got & 0xFF
-    if not np.array_equal(got, case.want):
-        pytest.fail(f"case {seed} ({case.rounding}, lhs {case.lhs}, rhs "
-                    f"{case.rhs}, out {case.out}, left shift "
-                    f"{case.left_shift}): "
-                    f"{describe_mismatches(got, case.want)}", pytrace=False)
+    Case(seed).check(toolchain, workdir)
+
+
+@pytest.mark.parametrize("seed", range(len(CASES)))
+@pytest.mark.parametrize("fused", ["lhs", "rhs"])
+def test_fused_add_all_pairs(seed, fused, toolchain, workdir):
+    """The same adds in the epilogue of the VNNI kernel of the operand's
+    convolution (myquant-run uses the host's kernels)."""
+    Case(seed).check(toolchain, workdir, fused)

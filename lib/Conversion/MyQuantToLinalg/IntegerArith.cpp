@@ -197,10 +197,10 @@ Value IntegerArith::highHalfRescale(Value v, Value multiplier,
 
 /// The add's operand rescales, `single` rounding, with 9 <= s - leftShift
 /// <= 22, and its output rescale, `single` with s >= 33: then the whole add
-/// runs in int32 (see quantizedAdd). Both hold for the rescales
+/// runs in int32 (see centeredAdd). Both hold for the rescales
 /// myquant-quantize computes from usual scales (operands: s ~ 31-35 with
 /// leftShift 20; output: s ~ 45-50).
-static bool hasInt32Form(const AddRescales &r) {
+bool IntegerArith::hasInt32Form(const AddRescales &r) {
   auto operand = [&](const Requant &q, const Storage &storage) {
     int64_t s = q.shift[0] - r.leftShift;
     return q.rounding == RoundingMode::Single && storage.type.getWidth() <= 8 &&
@@ -211,6 +211,16 @@ static bool hasInt32Form(const AddRescales &r) {
 }
 
 Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r) {
+  // The int32 form has 8-bit operands; others are centered in 64 bits.
+  Type wide = hasInt32Form(r) ? b.getI32Type() : b.getI64Type();
+  auto center = [&](Value v, const Storage &storage, int64_t zeroPoint) {
+    return sub(cast(v, wide, storage.isSigned), constant(wide, zeroPoint));
+  };
+  return centeredAdd(center(x, r.lhsStorage, r.lhsZeroPoint),
+                     center(y, r.rhsStorage, r.rhsZeroPoint), r);
+}
+
+Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
   Type i32 = b.getI32Type();
   if (hasInt32Form(r)) {
     // u = x - zp has |u| <= 255 (8-bit storage). With s' = s - leftShift
@@ -221,17 +231,14 @@ Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r) {
     // 2^s'. |u mh| < 2^30 (s' >= 9), |u ml| + 2^(s'-1) < 2^31 (s' <= 22),
     // so each term fits int32, each rescaled operand is below 2^30 and the
     // saturations of the 64-bit form never act.
-    auto scaled = [&](Value v, const Storage &storage, int64_t zeroPoint,
-                      const Requant &requant) {
+    auto scaled = [&](Value u, const Requant &requant) {
       int64_t s = requant.shift[0] - r.leftShift, m = requant.multiplier[0];
-      Value u = sub(cast(v, i32, storage.isSigned), constant(i32, zeroPoint));
       Value low = shr(add(mul(u, constant(i32, m & ((int64_t(1) << s) - 1))),
                           constant(i32, int64_t(1) << (s - 1))),
                       constant(i32, s));
       return add(mul(u, constant(i32, m >> s)), low);
     };
-    Value sum = add(scaled(x, r.lhsStorage, r.lhsZeroPoint, r.lhs),
-                    scaled(y, r.rhsStorage, r.rhsZeroPoint, r.rhs));
+    Value sum = add(scaled(ux, r.lhs), scaled(uy, r.rhs));
     int64_t s = r.result.shift[0];
     Value rescaled = highHalfRescale(sum, constant(i32, r.result.multiplier[0]),
                                      constant(i32, s - 32),
@@ -241,17 +248,13 @@ Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r) {
                       r.result.lo, r.result.hi),
                 r.resultStorage.type);
   }
-  auto scaled = [&](Value v, const Storage &storage, int64_t zeroPoint,
-                    const Requant &requant) {
-    Value centered =
-        sub(cast(v, b.getI64Type(), storage.isSigned), i64(zeroPoint));
-    Value shifted = mul(centered, i64(int64_t(1) << r.leftShift));
+  auto scaled = [&](Value u, const Requant &requant) {
+    Value shifted =
+        mul(cast(u, b.getI64Type()), i64(int64_t(1) << r.leftShift));
     return applyMultiplier(shifted, constant(i32, requant.multiplier[0]),
                            constant(i32, requant.shift[0]), requant.rounding);
   };
-  Value sum =
-      saturateInt32(add(scaled(x, r.lhsStorage, r.lhsZeroPoint, r.lhs),
-                        scaled(y, r.rhsStorage, r.rhsZeroPoint, r.rhs)));
+  Value sum = saturateInt32(add(scaled(ux, r.lhs), scaled(uy, r.rhs)));
   return requantize(sum, constant(i32, r.result.multiplier[0]),
                     constant(i32, r.result.shift[0]), r.result,
                     r.resultStorage.type);

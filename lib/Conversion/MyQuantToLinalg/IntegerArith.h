@@ -130,6 +130,16 @@ public:
   mlir::Value quantizedAdd(mlir::Value x, mlir::Value y,
                            const AddRescales &rescales);
 
+  /// quantizedAdd of operands given centered (value - zero point) as
+  /// integers that hold them exactly: i32 for 8-bit operands of an add with
+  /// an int32 form, else any width (widened to i64). Lets a kernel add its
+  /// clamped int32 result without narrowing it to storage first.
+  mlir::Value centeredAdd(mlir::Value ux, mlir::Value uy,
+                          const AddRescales &rescales);
+
+  /// Whether `rescales` allows centeredAdd on i32 operands.
+  static bool hasInt32Form(const AddRescales &rescales);
+
 private:
   mlir::OpBuilder &b;
   mlir::Location loc;

@@ -435,6 +435,10 @@ private:
   /// channels [n, n + lanes).
   Value requantize(const Problem &p, Value acc, ArrayRef<Value> constants);
 
+  /// For high-half epilogues: the requantized accumulator before the zero
+  /// point is added, clamped, as int32.
+  Value centeredResult(const Problem &p, Value acc, ArrayRef<Value> constants);
+
   /// Requantizes `acc`, applies `p.add` with `addend` at `indices` (NHWC),
   /// and writes the result into `out` there.
   Value storeResult(const Problem &p, Value acc, ArrayRef<Value> constants,
@@ -445,6 +449,16 @@ private:
   int64_t lanes;
 };
 
+Value KernelBuilder::centeredResult(const Problem &p, Value acc,
+                                    ArrayRef<Value> c) {
+  const Requant &r = p.epilogue.requant;
+  IntegerArith arith(b, loc, {lanes});
+  // clamp(scaled + zp, lo, hi) == clamp(scaled, lo - zp, hi - zp) + zp:
+  // |scaled| <= 2^30, nothing overflows.
+  Value scaled = arith.highHalfRescale(acc, c[0], c[1], c[2]);
+  return arith.clamp(scaled, r.lo - r.zeroPoint, r.hi - r.zeroPoint);
+}
+
 Value KernelBuilder::requantize(const Problem &p, Value acc,
                                 ArrayRef<Value> c) {
   const Requant &r = p.epilogue.requant;
@@ -452,26 +466,41 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
   Type i8 = b.getI8Type();
   if (!p.epilogue.highHalf)
     return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r, i8);
-  // clamp(scaled + zp, lo, hi) == clamp(scaled, lo - zp, hi - zp) + zp:
-  // |scaled| <= 2^30, nothing overflows.
-  Value scaled = arith.highHalfRescale(acc, c[0], c[1], c[2]);
-  Value clamped = arith.clamp(scaled, r.lo - r.zeroPoint, r.hi - r.zeroPoint);
-  return arith.cast(
-      arith.add(clamped, arith.constant(b.getI32Type(), r.zeroPoint)), i8);
+  return arith.cast(arith.add(centeredResult(p, acc, c),
+                              arith.constant(b.getI32Type(), r.zeroPoint)),
+                    i8);
 }
 
 Value KernelBuilder::storeResult(const Problem &p, Value acc,
                                  ArrayRef<Value> constants, Value addend,
                                  Value out, ValueRange indices) {
-  Value result = requantize(p, acc, constants);
   bool inBounds = p.channelEnd == p.channels;
+  Value result;
   if (p.add) {
-    Value other =
-        read(addend, indices, cast<VectorType>(result.getType()), inBounds);
+    const AddRescales &r = p.add->rescales;
+    bool lhs = p.add->resultIsLhs;
     IntegerArith arith(b, loc, {lanes});
-    result = p.add->resultIsLhs
-                 ? arith.quantizedAdd(result, other, p.add->rescales)
-                 : arith.quantizedAdd(other, result, p.add->rescales);
+    Value other = read(addend, indices, VectorType::get({lanes}, b.getI8Type()),
+                       inBounds);
+    if (p.epilogue.highHalf && IntegerArith::hasInt32Form(r)) {
+      // The kernel's clamped int32 result is its operand of the add,
+      // centered on the zero point they share: no narrowing and
+      // re-widening in between.
+      Type i32 = b.getI32Type();
+      Value own = centeredResult(p, acc, constants);
+      const Storage &storage = lhs ? r.rhsStorage : r.lhsStorage;
+      Value theirs =
+          arith.sub(arith.cast(other, i32, storage.isSigned),
+                    arith.constant(i32, lhs ? r.rhsZeroPoint : r.lhsZeroPoint));
+      result = lhs ? arith.centeredAdd(own, theirs, r)
+                   : arith.centeredAdd(theirs, own, r);
+    } else {
+      Value own = requantize(p, acc, constants);
+      result = lhs ? arith.quantizedAdd(own, other, r)
+                   : arith.quantizedAdd(other, own, r);
+    }
+  } else {
+    result = requantize(p, acc, constants);
   }
   if (p.channels == 1) // See Problem::channelEnd.
     return tensor::InsertOp::create(

@@ -409,6 +409,9 @@ func.func @table(%x: tensor<4x!a>) -> tensor<4x!y> {
 // CHECK-NEXT:      %[[XW:[^ :,()]+]] = arith.extsi %[[X]] : i8 to i32
 // CHECK-NEXT:      %[[ZA:[^ :,()]+]] = arith.constant -4 : i32
 // CHECK-NEXT:      %[[XC:[^ :,()]+]] = arith.subi %[[XW]], %[[ZA]] : i32
+// CHECK-NEXT:      %[[YW:[^ :,()]+]] = arith.extsi %[[Y]] : i8 to i32
+// CHECK-NEXT:      arith.constant 3 : i32
+// CHECK-NEXT:      %[[YC:[^ :,()]+]] = arith.subi %[[YW]], %{{.*}} : i32
 // CHECK-NEXT:      %[[XML:[^ :,()]+]] = arith.constant 0 : i32
 // CHECK-NEXT:      %[[XLP:[^ :,()]+]] = arith.muli %[[XC]], %[[XML]] : i32
 // CHECK-NEXT:      %[[XH:[^ :,()]+]] = arith.constant 2048 : i32
@@ -418,9 +421,6 @@ func.func @table(%x: tensor<4x!a>) -> tensor<4x!y> {
 // CHECK-NEXT:      %[[XMH:[^ :,()]+]] = arith.constant 262144 : i32
 // CHECK-NEXT:      %[[XHP:[^ :,()]+]] = arith.muli %[[XC]], %[[XMH]] : i32
 // CHECK-NEXT:      %[[A2:[^ :,()]+]] = arith.addi %[[XHP]], %[[XL]] : i32
-// CHECK-NEXT:      %[[YW:[^ :,()]+]] = arith.extsi %[[Y]] : i8 to i32
-// CHECK-NEXT:      arith.constant 3 : i32
-// CHECK-NEXT:      %[[YC:[^ :,()]+]] = arith.subi %[[YW]], %{{.*}} : i32
 // CHECK-NEXT:      arith.constant 0 : i32
 // CHECK-NEXT:      arith.muli %[[YC]], %{{.*}} : i32
 // CHECK-NEXT:      arith.constant 1024 : i32
