@@ -231,6 +231,20 @@ void setChannels(Problem &p, int64_t channels, int64_t lanes) {
   p.channelEnd = channels % lanes == 1 && channels > lanes ? channels : p.np;
 }
 
+/// Whether a high-half epilogue adds the zero point with the rounding term:
+/// floor((h + half) / 2^k) + zp == floor((h + half + zp 2^k) / 2^k) for
+/// k = s - 32, and with |h| < 2^30 the sum stays in int32 while
+/// |zp| 2^k + half <= 2^30. Not with a fused add, which takes the result
+/// before the zero point.
+bool foldsZeroPoint(const Problem &p) {
+  const Requant &r = p.epilogue.requant;
+  int64_t zp = std::abs(r.zeroPoint);
+  return p.epilogue.highHalf && !p.add && llvm::all_of(r.shift, [&](int32_t s) {
+           return (zp << (s - 32)) + (int64_t(1) << (s - 33)) <=
+                  (int64_t(1) << 30);
+         });
+}
+
 /// Fills `packed` and `init` from weights given as w(tap, c, f) (tap =
 /// kh * KW + kw), the bias, and the input zero point. Fails when an
 /// accumulator could leave int32 (then the generic lowering, which adds the
@@ -476,9 +490,9 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
   // (vpmovsdb, or vpmovusdb after a max) instead of two int32 clamps. A
   // narrower clamp (a fused relu) follows on the int8 vector.
   // |scaled| <= 2^30: adding the zero point does not overflow.
-  Value scaled = arith.highHalfRescale(acc, c[0], c[1], c[2]);
-  Value shifted =
-      arith.add(scaled, arith.constant(b.getI32Type(), r.zeroPoint));
+  Value shifted = arith.highHalfRescale(acc, c[0], c[1], c[2]);
+  if (!foldsZeroPoint(p))
+    shifted = arith.add(shifted, arith.constant(b.getI32Type(), r.zeroPoint));
   Value narrow =
       arith.cast(arith.clamp(shifted, e.storageMin, e.storageMax), i8);
   bool isUnsigned = e.storageMin == 0;
@@ -544,11 +558,13 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
     tensors.push_back(tensorConstant<int32_t>({p.np}, i32, r.shift));
     return tensors;
   }
-  // highHalfRescale's operands: s - 32 and 2^(s-33).
+  // highHalfRescale's operands: s - 32 and 2^(s-33) (+ zp 2^(s-32)).
+  int64_t zp = foldsZeroPoint(p) ? r.zeroPoint : 0;
   SmallVector<int32_t> shift, half;
   for (int32_t s : r.shift) {
     shift.push_back(s - 32);
-    half.push_back(int32_t(1) << (s - 33));
+    half.push_back(static_cast<int32_t>((int64_t(1) << (s - 33)) +
+                                        zp * (int64_t(1) << (s - 32))));
   }
   tensors.push_back(tensorConstant<int32_t>({p.np}, i32, shift));
   tensors.push_back(tensorConstant<int32_t>({p.np}, i32, half));

@@ -23,11 +23,12 @@
 // CHECK:         arith.constant dense<{{\[\[}}1, 3, 5, 0, 2, 4, -6, 0, 0, 0, {{.*}}]]> : tensor<1x64xi8>
 // CHECK:         arith.constant dense<[-1169, 20, 0, {{.*}}]> : tensor<16xi32>
 // Every shift is >= 33: the rounding shift runs in int32 on the high half of
-// the product. Multiplier, shift - 32 and 2^(shift - 33), per (padded)
+// the product. Multiplier, shift - 32 and 2^(shift - 33) + zo 2^(shift - 32)
+// = 1 - 5 * 2 (the zero point added with the rounding term), per (padded)
 // channel.
 // CHECK:         arith.constant dense<1073741824> : tensor<16xi32>
 // CHECK:         arith.constant dense<1> : tensor<16xi32>
-// CHECK:         arith.constant dense<1> : tensor<16xi32>
+// CHECK:         arith.constant dense<-9> : tensor<16xi32>
 // Signed activations are flipped to u8 by xor 0x80.
 // CHECK:         %[[FLIP:.*]] = arith.constant dense<-128> : vector<64xi8>
 // CHECK:         scf.for
@@ -39,8 +40,8 @@
 // CHECK:           arith.extsi %{{.*}} : vector<64xi8> to vector<64xi32>
 // CHECK:           vector.shape_cast %{{.*}} : vector<64xi32> to vector<16x4xi32>
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x4xi32> to vector<16xi32>
-// The epilogue requantizes the registers: clamp bounds lo - zo, hi - zo.
-// The high halves of the 32 x 32 products: even and odd lanes multiplied as
+// The epilogue requantizes the registers, clamps them to the int8 range and
+// narrows them (one saturating narrowing on x86). The high halves of the 32 x 32 products: even and odd lanes multiplied as
 // 64-bit lanes (vpmuldq), merged in place.
 // CHECK:         vector.bitcast %{{.*}} : vector<16xi32> to vector<8xi64>
 // CHECK:         %[[EVEN:.*]] = arith.muli %{{.*}}, %{{.*}} : vector<8xi64>
@@ -50,9 +51,12 @@
 // CHECK:         %[[MERGED:.*]] = arith.ori %[[EVENHIGH]], %[[ODDHIGH]] : vector<8xi64>
 // CHECK:         %[[HIGH:.*]] = vector.bitcast %[[MERGED]] : vector<8xi64> to vector<16xi32>
 // CHECK:         %[[ROUNDED:.*]] = arith.addi %[[HIGH]], %{{.*}} : vector<16xi32>
-// CHECK:         arith.shrsi %[[ROUNDED]], %{{.*}} : vector<16xi32>
-// CHECK:         arith.maxsi %{{.*}}, %{{.*}} : vector<16xi32>
-// CHECK:         arith.trunci %{{.*}} : vector<16xi32> to vector<16xi8>
+// CHECK:         %[[SHIFTED:.*]] = arith.shrsi %[[ROUNDED]], %{{.*}} : vector<16xi32>
+// CHECK-NEXT:    %[[LO:.*]] = arith.constant dense<-128> : vector<16xi32>
+// CHECK-NEXT:    %[[ABOVE:.*]] = arith.maxsi %[[SHIFTED]], %[[LO]] : vector<16xi32>
+// CHECK-NEXT:    %[[HI:.*]] = arith.constant dense<127> : vector<16xi32>
+// CHECK-NEXT:    %[[CLAMPED:.*]] = arith.minsi %[[ABOVE]], %[[HI]] : vector<16xi32>
+// CHECK-NEXT:    arith.trunci %[[CLAMPED]] : vector<16xi32> to vector<16xi8>
 // Two output channels: masked stores.
 // CHECK:         vector.transfer_write %{{.*}} : vector<16xi8>, tensor<1x1x2x2xi8>
 // CHECK-NOT:     in_bounds
@@ -391,4 +395,38 @@ func.func @fused_pool(%x: tensor<1x6x6x4x!qx>) -> (tensor<1x2x2x16x!qu>, tensor<
   %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x4x4x16x!qu>
   %q = myquant.max_pool2d %z {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nhwc>} : tensor<1x4x4x16x!qu> -> tensor<1x3x3x16x!qu>
   return %p, %q : tensor<1x2x2x16x!qu>, tensor<1x3x3x16x!qu>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:3>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+!qu = !quant.uniform<u8:f32, 0.2:10>
+
+// A narrower clamp than the storage range (a fused relu) runs on the int8
+// vector after the saturating narrowing: signed for i8 results, unsigned
+// for u8 results (whose bytes are 0..255).
+// CHECK-LABEL: func.func private @clamped_kernel(
+// CHECK:         arith.trunci %{{.*}} : vector<16xi32> to vector<16xi8>
+// CHECK-NEXT:    %[[RELU:.*]] = arith.constant dense<-5> : vector<16xi8>
+// CHECK-NEXT:    arith.maxsi %{{.*}}, %[[RELU]] : vector<16xi8>
+// CHECK-NOT:     arith.minsi %{{.*}} : vector<16xi8>
+// CHECK:         vector.transfer_write
+// CHECK-LABEL: func.func private @clamped_kernel_0(
+// CHECK:         %[[ABOVE:.*]] = arith.maxsi %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK-NEXT:    %[[TOP:.*]] = arith.constant dense<255> : vector<16xi32>
+// CHECK-NEXT:    %[[BYTES:.*]] = arith.minsi %[[ABOVE]], %[[TOP]] : vector<16xi32>
+// CHECK-NEXT:    %[[NARROW:.*]] = arith.trunci %[[BYTES]] : vector<16xi32> to vector<16xi8>
+// CHECK-NEXT:    %[[LO:.*]] = arith.constant dense<10> : vector<16xi8>
+// CHECK-NEXT:    %[[RAISED:.*]] = arith.maxui %[[NARROW]], %[[LO]] : vector<16xi8>
+// CHECK-NEXT:    %[[HI:.*]] = arith.constant dense<-56> : vector<16xi8>
+// CHECK-NEXT:    arith.minui %[[RAISED]], %[[HI]] : vector<16xi8>
+func.func @clamped(%x: tensor<2x4x!qx>) -> (tensor<2x2x!qy>, tensor<2x2x!qu>) {
+  %wi = arith.constant dense<[[1, 2], [3, 4], [5, -6], [7, 8]]> : tensor<4x2xi8>
+  %w = quant.scast %wi : tensor<4x2xi8> to tensor<4x2x!qw>
+  %b = arith.constant dense<[10, 20]> : tensor<2xi32>
+  %y = myquant.matmul %x, %w, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>, clamp = #myquant.clamp<-5, 127>} : (tensor<2x4x!qx>, tensor<4x2x!qw>, tensor<2xi32>) -> tensor<2x2x!qy>
+  %u = myquant.matmul %x, %w, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>, clamp = #myquant.clamp<10, 200>} : (tensor<2x4x!qx>, tensor<4x2x!qw>, tensor<2xi32>) -> tensor<2x2x!qu>
+  return %y, %u : tensor<2x2x!qy>, tensor<2x2x!qu>
 }
