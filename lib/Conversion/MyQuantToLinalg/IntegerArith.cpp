@@ -121,6 +121,24 @@ Value IntegerArith::select(arith::CmpIPredicate pred, Value x, Value y,
   return arith::SelectOp::create(b, loc, cond, ifTrue, ifFalse);
 }
 
+Value IntegerArith::clampNarrow(Value v, const Storage &storage, int64_t lo,
+                                int64_t hi) {
+  Value narrow = cast(clamp(v, storage.min, storage.max), storage.type);
+  if (lo > storage.min) {
+    Value bound = constant(storage.type, lo);
+    narrow = storage.isSigned
+                 ? max(narrow, bound)
+                 : arith::MaxUIOp::create(b, loc, narrow, bound).getResult();
+  }
+  if (hi < storage.max) {
+    Value bound = constant(storage.type, hi);
+    narrow = storage.isSigned
+                 ? min(narrow, bound)
+                 : arith::MinUIOp::create(b, loc, narrow, bound).getResult();
+  }
+  return narrow;
+}
+
 Value IntegerArith::applyMultiplier(Value value, Value multiplier, Value shift,
                                     RoundingMode rounding) {
   Value m = cast(multiplier, b.getI64Type());
@@ -239,14 +257,18 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
       return add(mul(u, constant(i32, m >> s)), low);
     };
     Value sum = add(scaled(ux, r.lhs), scaled(uy, r.rhs));
-    int64_t s = r.result.shift[0];
-    Value rescaled = highHalfRescale(sum, constant(i32, r.result.multiplier[0]),
-                                     constant(i32, s - 32),
-                                     constant(i32, int64_t(1) << (s - 33)));
-    // |rescaled| <= 2^29: no saturation before the zero point.
-    return cast(clamp(add(rescaled, constant(i32, r.result.zeroPoint)),
-                      r.result.lo, r.result.hi),
-                r.resultStorage.type);
+    // |sum| < 2^31 and the multiplier is below 2^31: the high half h has
+    // |h| < 2^30, and floor((h + half) / 2^k) + zp == floor((h + half +
+    // zp 2^k) / 2^k) stays in int32 while |zp| 2^k + half <= 2^30.
+    int64_t s = r.result.shift[0], zp = r.result.zeroPoint;
+    int64_t half = int64_t(1) << (s - 33), unit = int64_t(1) << (s - 32);
+    bool foldZeroPoint = std::abs(zp) * unit + half <= (int64_t(1) << 30);
+    Value shifted = highHalfRescale(
+        sum, constant(i32, r.result.multiplier[0]), constant(i32, s - 32),
+        constant(i32, foldZeroPoint ? half + zp * unit : half));
+    if (!foldZeroPoint)
+      shifted = add(shifted, constant(i32, zp));
+    return clampNarrow(shifted, r.resultStorage, r.result.lo, r.result.hi);
   }
   auto scaled = [&](Value u, const Requant &requant) {
     Value shifted =

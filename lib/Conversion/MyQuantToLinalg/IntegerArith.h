@@ -103,6 +103,13 @@ public:
     return clamp(v, INT32_MIN, INT32_MAX);
   }
 
+  /// `v` clamped to [lo, hi] (within `storage`'s range) and narrowed to the
+  /// storage type: clamped to the storage range first, which x86 narrows in
+  /// one saturating step (vpmovsdb), then to [lo, hi] on the narrow values
+  /// (a fused relu: 16 bytes instead of 16 int32).
+  mlir::Value clampNarrow(mlir::Value v, const Storage &storage, int64_t lo,
+                          int64_t hi);
+
   /// `value` (i64 within int32) times multiplier * 2^-shift, as in
   /// fixedpoint::applyMultiplier; the result is an i64 within int32.
   mlir::Value applyMultiplier(mlir::Value value, mlir::Value multiplier,

@@ -180,8 +180,8 @@ struct Epilogue {
   /// single rounding with every shift >= 33: computed in int32 from the
   /// high half of the product (IntegerArith::highHalfRescale).
   bool highHalf;
-  /// The result's storage range.
-  int64_t storageMin, storageMax;
+  /// The result's storage.
+  Storage storage;
 };
 
 /// Everything the kernel needs, computed at compile time.
@@ -293,12 +293,11 @@ FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
                   defaultRounding, clamp, resultType);
   if (failed(requant))
     return failure();
-  Storage storage = storageOf(resultType);
   Epilogue e{
       *requant,
       requant->rounding == RoundingMode::Single &&
           llvm::all_of(requant->shift, [](int32_t s) { return s >= 33; }),
-      storage.min, storage.max};
+      storageOf(resultType)};
   // One entry per op (per tensor) or per real channel: repeat the last one.
   e.requant.multiplier.resize(np, requant->multiplier.back());
   e.requant.shift.resize(np, requant->shift.back());
@@ -486,27 +485,11 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
   Type i8 = b.getI8Type();
   if (!e.highHalf)
     return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r, i8);
-  // Clamped to the storage range, then narrowed: one saturating narrowing
-  // (vpmovsdb, or vpmovusdb after a max) instead of two int32 clamps. A
-  // narrower clamp (a fused relu) follows on the int8 vector.
   // |scaled| <= 2^30: adding the zero point does not overflow.
   Value shifted = arith.highHalfRescale(acc, c[0], c[1], c[2]);
   if (!foldsZeroPoint(p))
     shifted = arith.add(shifted, arith.constant(b.getI32Type(), r.zeroPoint));
-  Value narrow =
-      arith.cast(arith.clamp(shifted, e.storageMin, e.storageMax), i8);
-  bool isUnsigned = e.storageMin == 0;
-  if (r.lo > e.storageMin) {
-    Value lo = arith.constant(i8, r.lo);
-    narrow = isUnsigned ? arith::MaxUIOp::create(b, loc, narrow, lo).getResult()
-                        : arith.max(narrow, lo);
-  }
-  if (r.hi < e.storageMax) {
-    Value hi = arith.constant(i8, r.hi);
-    narrow = isUnsigned ? arith::MinUIOp::create(b, loc, narrow, hi).getResult()
-                        : arith.min(narrow, hi);
-  }
-  return narrow;
+  return arith.clampNarrow(shifted, e.storage, r.lo, r.hi);
 }
 
 Value KernelBuilder::storeResult(const Problem &p, Value acc,
