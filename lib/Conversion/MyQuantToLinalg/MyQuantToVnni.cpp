@@ -191,6 +191,9 @@ struct Problem {
   // Filter taps, strides, dilations; the input is NHWC with `cp` channels.
   int64_t kh, kw, sh, sw, dh, dw, cp;
   bool signedInput;
+  // The kernel's input copy already holds x + 128 (x xor 0x80) for signed
+  // storage: the K loop needs no flip.
+  bool inputFlipped = false;
   // Packed weights: [kh * kw * cp / 4][np * 4]; accumulator initial values.
   int64_t np;
   // Where the last block of `lanes` channels ends: np, or `channels` when a
@@ -642,7 +645,8 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
 
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({4 * lanes}, i8);
-  Value flip = p.signedInput ? splat(bytesType, -128) : Value();
+  Value flip =
+      p.signedInput && !p.inputFlipped ? splat(bytesType, -128) : Value();
 
   Value zero = index(0), one = index(1);
 
@@ -819,6 +823,19 @@ Value padTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
   return tensor::PadOp::create(b, loc, type.clone(shape), input, lo, hi, pad);
 }
 
+/// `bytes` xor `flip` (an int8 vector; unchanged for 0).
+Value flipBytes(OpBuilder &b, Location loc, Value bytes, int64_t flip) {
+  if (flip == 0)
+    return bytes;
+  auto type = cast<VectorType>(bytes.getType());
+  Value mask = arith::ConstantOp::create(
+      b, loc,
+      cast<TypedAttr>(DenseElementsAttr::get(
+          type,
+          b.getIntegerAttr(type.getElementType(), static_cast<int8_t>(flip)))));
+  return arith::XOrIOp::create(b, loc, bytes, mask);
+}
+
 /// Builds an NHWC int8 tensor `n` x (`h` + pad[0] + pad[2]) x (`w` + pad[1]
 /// + pad[3]) x `c` whose border holds `value` and whose interior rows
 /// `writeRow` writes: it gets the batch index, the input row, the output
@@ -901,9 +918,11 @@ Value buildPaddedNhwc(
 /// row (W * C contiguous bytes) is copied with `bytes`-wide vector
 /// transfers. The masked tail of a row reads `value` and may only land in
 /// the row's right padding, so it writes what the padding holds anyway.
-/// (tensor.pad becomes a byte-by-byte loop nest.)
+/// (tensor.pad becomes a byte-by-byte loop nest.) Every byte written,
+/// padding included, is xor'ed with `flip`.
 Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
-                     ArrayRef<int64_t> pad, int64_t value, int64_t bytes) {
+                     ArrayRef<int64_t> pad, int64_t value, int64_t bytes,
+                     int64_t flip = 0) {
   if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
     return input;
   auto type = cast<RankedTensorType>(input.getType());
@@ -914,7 +933,7 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
   Value fillValue = arith::ConstantIntOp::create(b, loc, type.getElementType(),
                                                  static_cast<int8_t>(value));
   return buildPaddedNhwc(
-      b, loc, s, pad, value, bytes,
+      b, loc, s, pad, value ^ flip, bytes,
       [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
         auto copyLoop = scf::ForOp::create(
             b, loc, arith::ConstantIndexOp::create(b, loc, 0),
@@ -923,9 +942,13 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(copyLoop.getBody());
         Value offset = copyLoop.getInductionVar();
-        Value chunk = vector::TransferReadOp::create(
-            b, loc, VectorType::get({bytes}, type.getElementType()), src,
-            ValueRange{batch, yIn, offset}, fillValue, ArrayRef<bool>{false});
+        Value chunk = flipBytes(
+            b, loc,
+            vector::TransferReadOp::create(
+                b, loc, VectorType::get({bytes}, type.getElementType()), src,
+                ValueRange{batch, yIn, offset}, fillValue,
+                ArrayRef<bool>{false}),
+            flip);
         Value x = arith::AddIOp::create(
             b, loc, offset, arith::ConstantIndexOp::create(b, loc, left));
         Value written = vector::TransferWriteOp::create(
@@ -945,8 +968,10 @@ bool interleavesChannels(int64_t cp) { return cp == 4 || cp == 8 || cp == 16; }
 /// at a time, the C row segments are read as vectors and interleaved
 /// (vector.interleave, log2(cp) rounds). (A tensor.pad and a transpose
 /// become byte-by-byte loop nests, a tenth of a 3-channel first layer.)
+/// Every byte written is xor'ed with `flip`.
 Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
-                       ArrayRef<int64_t> pad, int64_t cp, int64_t value) {
+                       ArrayRef<int64_t> pad, int64_t cp, int64_t value,
+                       int64_t flip) {
   auto type = cast<RankedTensorType>(input.getType());
   ArrayRef<int64_t> s = type.getShape(); // N, C, H, W
   int64_t channels = s[1], w = s[3], pixels = 64 / cp;
@@ -955,7 +980,7 @@ Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
       arith::ConstantIntOp::create(b, loc, i8, static_cast<int8_t>(value));
   auto segmentType = VectorType::get({pixels}, i8);
   return buildPaddedNhwc(
-      b, loc, {s[0], s[2], s[3], cp}, pad, value, 64,
+      b, loc, {s[0], s[2], s[3], cp}, pad, value ^ flip, 64,
       [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
         auto index = [&](int64_t v) {
           return arith::ConstantIndexOp::create(b, loc, v).getResult();
@@ -992,7 +1017,8 @@ Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
             b, loc, arith::MulIOp::create(b, loc, x0, index(cp)),
             index(pad[1] * cp));
         Value written = vector::TransferWriteOp::create(
-                            b, loc, lanes[0], pixelLoop.getRegionIterArgs()[0],
+                            b, loc, flipBytes(b, loc, lanes[0], flip),
+                            pixelLoop.getRegionIterArgs()[0],
                             ValueRange{batch, yOut, x}, ArrayRef<bool>{false})
                             .getResult();
         scf::YieldOp::create(b, loc, written);
@@ -1442,15 +1468,22 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
   Value result =
       outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
         Value input = kargs[0];
+        // Where the input is copied anyway, the copy flips signed storage
+        // to u8 instead of the K loop.
+        int64_t flip = p.signedInput ? 0x80 : 0;
+        bool padded = llvm::any_of(pad, [](int64_t v) { return v != 0; });
         if (sourceNchw && interleavesChannels(p.cp)) {
-          input = nchwToPaddedNhwc(kb, loc, input, pad, p.cp, in.zeroPoints[0]);
+          input = nchwToPaddedNhwc(kb, loc, input, pad, p.cp, in.zeroPoints[0],
+                                   flip);
+          p.inputFlipped = p.signedInput;
         } else if (sourceNchw) {
           input = padTensor(kb, loc, input, {0, 0, pad[0], pad[1]},
                             {0, extra, pad[2], pad[3]}, in.zeroPoints[0]);
           input = transpose(kb, loc, input, {0, 2, 3, 1});
         } else if (extra == 0) {
           input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
-                                 4 * target.lanes);
+                                 4 * target.lanes, flip);
+          p.inputFlipped = p.signedInput && padded;
         } else {
           input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
                             {0, pad[2], pad[3], extra}, in.zeroPoints[0]);

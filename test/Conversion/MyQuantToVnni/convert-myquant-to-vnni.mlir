@@ -241,8 +241,14 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // CHECK-LABEL: func.func private @nhwc_chain_kernel(
 // CHECK-NOT:     linalg.transpose
 // CHECK:         vector.transfer_read %{{.*}} : tensor<1x16x10x10xi8>, vector<4xi8>
-// CHECK:         vector.interleave %{{.*}} : vector<32xi8> -> vector<64xi8>
+// CHECK:         %[[PIXELS:.*]] = vector.interleave %{{.*}} : vector<32xi8> -> vector<64xi8>
+// The copy flips the signed input to u8 (the zero point -4 is 124 then),
+// so the K loop does not.
+// CHECK:         %[[FLIP:.*]] = arith.constant dense<-128> : vector<64xi8>
+// CHECK:         %[[FLIPPED:.*]] = arith.xori %[[PIXELS]], %[[FLIP]] : vector<64xi8>
+// CHECK:         vector.transfer_write %[[FLIPPED]]
 // CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     arith.xori
 // CHECK:         vector.multi_reduction
 // CHECK-LABEL: func.func private @nhwc_chain_kernel_0(
 // CHECK-SAME:    %[[IN:.*]]: tensor<1x4x4x16xi8>, %{{.*}}: tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>
