@@ -960,8 +960,68 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
       });
 }
 
-/// Whether nchwToPaddedNhwc handles `cp` channels.
+/// Whether nchwToPaddedNhwc and nhwcToPaddedChannels handle `cp` channels.
 bool interleavesChannels(int64_t cp) { return cp == 4 || cp == 8 || cp == 16; }
+
+/// NHWC int8 storage with C < cp channels padded to `cp` channels and
+/// spatially, all with `value`: 16 / cp pixels at a time, 16 bytes from
+/// their first are read and spread out to cp bytes a pixel by a shuffle
+/// with a splat of `value` within 128 bits (vpshufb; wider shuffles need
+/// VBMI, which the kernels' targets do not assume). (tensor.pad becomes a
+/// byte-by-byte loop nest.) Every byte written is xor'ed with `flip`.
+Value nhwcToPaddedChannels(OpBuilder &b, Location loc, Value input,
+                           ArrayRef<int64_t> pad, int64_t cp, int64_t value,
+                           int64_t flip) {
+  auto type = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> s = type.getShape(); // N, H, W, C
+  int64_t channels = s[3], w = s[2], pixels = 16 / cp;
+  Type i8 = type.getElementType();
+  Value src = tensor::CollapseShapeOp::create(
+      b, loc, input, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  Value fillValue =
+      arith::ConstantIntOp::create(b, loc, i8, static_cast<int8_t>(value));
+  auto packedType = VectorType::get({16}, i8);
+  // Byte c of pixel i comes from the packed pixels, or the splat past C
+  // (pixels * C < 16).
+  SmallVector<int64_t> spread;
+  for (int64_t i = 0; i < pixels; ++i)
+    for (int64_t c = 0; c < cp; ++c)
+      spread.push_back(c < channels ? i * channels + c : 16);
+  return buildPaddedNhwc(
+      b, loc, {s[0], s[1], w, cp}, pad, value ^ flip, 64,
+      [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
+        auto index = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(b, loc, v).getResult();
+        };
+        auto pixelLoop = scf::ForOp::create(b, loc, index(0), index(w),
+                                            index(pixels), ValueRange{row});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(pixelLoop.getBody());
+        Value x0 = pixelLoop.getInductionVar();
+        // Past the row's end the read gives `value`; what lands past the
+        // last pixel is in the right padding (or masked off at the end of
+        // the padded row).
+        Value packed = vector::TransferReadOp::create(
+            b, loc, packedType, src,
+            ValueRange{batch, yIn,
+                       arith::MulIOp::create(b, loc, x0, index(channels))},
+            fillValue, ArrayRef<bool>{false});
+        Value splat =
+            vector::BroadcastOp::create(b, loc, packedType, fillValue);
+        Value spreadOut =
+            vector::ShuffleOp::create(b, loc, packed, splat, spread);
+        Value x = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, x0, index(cp)),
+            index(pad[1] * cp));
+        Value written = vector::TransferWriteOp::create(
+                            b, loc, flipBytes(b, loc, spreadOut, flip),
+                            pixelLoop.getRegionIterArgs()[0],
+                            ValueRange{batch, yOut, x}, ArrayRef<bool>{false})
+                            .getResult();
+        scf::YieldOp::create(b, loc, written);
+        return pixelLoop.getResult(0);
+      });
+}
 
 /// NCHW int8 storage with C <= cp channels as NHWC with `cp` channels (the
 /// extra ones hold `value`), padded spatially with `value`: 64 / cp pixels
@@ -1484,6 +1544,10 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
           input = padSpatialNhwc(kb, loc, input, pad, in.zeroPoints[0],
                                  4 * target.lanes, flip);
           p.inputFlipped = p.signedInput && padded;
+        } else if (interleavesChannels(p.cp)) {
+          input = nhwcToPaddedChannels(kb, loc, input, pad, p.cp,
+                                       in.zeroPoints[0], flip);
+          p.inputFlipped = p.signedInput;
         } else {
           input = padTensor(kb, loc, input, {0, pad[0], pad[1], 0},
                             {0, pad[2], pad[3], extra}, in.zeroPoints[0]);

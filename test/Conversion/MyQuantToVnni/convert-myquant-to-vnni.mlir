@@ -436,3 +436,31 @@ func.func @clamped(%x: tensor<2x4x!qx>) -> (tensor<2x2x!qy>, tensor<2x2x!qu>) {
   %u = myquant.matmul %x, %w, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>, clamp = #myquant.clamp<10, 200>} : (tensor<2x4x!qx>, tensor<4x2x!qw>, tensor<2xi32>) -> tensor<2x2x!qu>
   return %y, %u : tensor<2x2x!qy>, tensor<2x2x!qu>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:3>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// NHWC with 3 channels: padded to 4 channels and spatially in one pass, 4
+// pixels (12 bytes) at a time spread to 16 bytes by one shuffle with the
+// zero point, flipped to u8 (3 xor 0x80 = -125) on the way.
+// CHECK-LABEL: func.func private @nhwc_rgb_kernel(
+// CHECK-NOT:     tensor.pad
+// CHECK:         %[[ZX:.*]] = arith.constant 3 : i8
+// CHECK:         arith.constant dense<-125> : vector<64xi8>
+// CHECK:         %[[PACKED:.*]] = vector.transfer_read %{{.*}}, %[[ZX]] : tensor<1x6x18xi8>, vector<16xi8>
+// CHECK:         %[[SPLAT:.*]] = vector.broadcast %[[ZX]] : i8 to vector<16xi8>
+// CHECK:         %[[SPREAD:.*]] = vector.shuffle %[[PACKED]], %[[SPLAT]] [0, 1, 2, 16, 3, 4, 5, 16, 6, 7, 8, 16, 9, 10, 11, 16] : vector<16xi8>, vector<16xi8>
+// CHECK:         %[[FLIPPED:.*]] = arith.xori %[[SPREAD]], %{{.*}} : vector<16xi8>
+// CHECK:         vector.transfer_write %[[FLIPPED]], %{{.*}} : vector<16xi8>, tensor<1x8x32xi8>
+// CHECK-NOT:     arith.xori
+// CHECK:         vector.multi_reduction
+func.func @nhwc_rgb(%x: tensor<1x6x6x3x!qx>) -> tensor<1x6x6x16x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x3x16xi8>
+  %w = quant.scast %wi : tensor<3x3x3x16xi8> to tensor<3x3x3x16x!qw>
+  %b = arith.constant dense<0> : tensor<16xi32>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x3x!qx>, tensor<3x3x3x16x!qw>, tensor<16xi32>) -> tensor<1x6x6x16x!qy>
+  return %y : tensor<1x6x6x16x!qy>
+}
