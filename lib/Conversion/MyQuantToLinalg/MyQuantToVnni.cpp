@@ -963,6 +963,41 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
 /// Whether nchwToPaddedNhwc and nhwcToPaddedChannels handle `cp` channels.
 bool interleavesChannels(int64_t cp) { return cp == 4 || cp == 8 || cp == 16; }
 
+/// buildPaddedNhwc with `cp` channels whose rows are written `pixels`
+/// pixels at a time: `pixelBytes` gives the `pixels` * cp bytes from pixel
+/// `x0` of input row `yIn` (reading `value` past the row's end: what lands
+/// past the last pixel is in the right padding, or masked off at the end
+/// of the padded row). Every byte written is xor'ed with `flip`.
+Value buildPaddedNhwcByPixels(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<int64_t> pad,
+    int64_t value, int64_t flip, int64_t pixels,
+    llvm::function_ref<Value(OpBuilder &, Value, Value, Value)> pixelBytes) {
+  int64_t w = shape[2], cp = shape[3];
+  return buildPaddedNhwc(
+      b, loc, shape, pad, value ^ flip, 64,
+      [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
+        auto index = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(b, loc, v).getResult();
+        };
+        auto pixelLoop = scf::ForOp::create(b, loc, index(0), index(w),
+                                            index(pixels), ValueRange{row});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(pixelLoop.getBody());
+        Value x0 = pixelLoop.getInductionVar();
+        Value bytes = pixelBytes(b, batch, yIn, x0);
+        Value x = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, x0, index(cp)),
+            index(pad[1] * cp));
+        Value written = vector::TransferWriteOp::create(
+                            b, loc, flipBytes(b, loc, bytes, flip),
+                            pixelLoop.getRegionIterArgs()[0],
+                            ValueRange{batch, yOut, x}, ArrayRef<bool>{false})
+                            .getResult();
+        scf::YieldOp::create(b, loc, written);
+        return pixelLoop.getResult(0);
+      });
+}
+
 /// NHWC int8 storage with C < cp channels padded to `cp` channels and
 /// spatially, all with `value`: 16 / cp pixels at a time, 16 bytes from
 /// their first are read and spread out to cp bytes a pixel by a shuffle
@@ -974,7 +1009,7 @@ Value nhwcToPaddedChannels(OpBuilder &b, Location loc, Value input,
                            int64_t flip) {
   auto type = cast<RankedTensorType>(input.getType());
   ArrayRef<int64_t> s = type.getShape(); // N, H, W, C
-  int64_t channels = s[3], w = s[2], pixels = 16 / cp;
+  int64_t channels = s[3], pixels = 16 / cp;
   Type i8 = type.getElementType();
   Value src = tensor::CollapseShapeOp::create(
       b, loc, input, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -987,39 +1022,17 @@ Value nhwcToPaddedChannels(OpBuilder &b, Location loc, Value input,
   for (int64_t i = 0; i < pixels; ++i)
     for (int64_t c = 0; c < cp; ++c)
       spread.push_back(c < channels ? i * channels + c : 16);
-  return buildPaddedNhwc(
-      b, loc, {s[0], s[1], w, cp}, pad, value ^ flip, 64,
-      [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
-        auto index = [&](int64_t v) {
-          return arith::ConstantIndexOp::create(b, loc, v).getResult();
-        };
-        auto pixelLoop = scf::ForOp::create(b, loc, index(0), index(w),
-                                            index(pixels), ValueRange{row});
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(pixelLoop.getBody());
-        Value x0 = pixelLoop.getInductionVar();
-        // Past the row's end the read gives `value`; what lands past the
-        // last pixel is in the right padding (or masked off at the end of
-        // the padded row).
+  return buildPaddedNhwcByPixels(
+      b, loc, {s[0], s[1], s[2], cp}, pad, value, flip, pixels,
+      [&](OpBuilder &b, Value batch, Value yIn, Value x0) -> Value {
+        Value first = arith::MulIOp::create(
+            b, loc, x0, arith::ConstantIndexOp::create(b, loc, channels));
         Value packed = vector::TransferReadOp::create(
-            b, loc, packedType, src,
-            ValueRange{batch, yIn,
-                       arith::MulIOp::create(b, loc, x0, index(channels))},
-            fillValue, ArrayRef<bool>{false});
+            b, loc, packedType, src, ValueRange{batch, yIn, first}, fillValue,
+            ArrayRef<bool>{false});
         Value splat =
             vector::BroadcastOp::create(b, loc, packedType, fillValue);
-        Value spreadOut =
-            vector::ShuffleOp::create(b, loc, packed, splat, spread);
-        Value x = arith::AddIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, x0, index(cp)),
-            index(pad[1] * cp));
-        Value written = vector::TransferWriteOp::create(
-                            b, loc, flipBytes(b, loc, spreadOut, flip),
-                            pixelLoop.getRegionIterArgs()[0],
-                            ValueRange{batch, yOut, x}, ArrayRef<bool>{false})
-                            .getResult();
-        scf::YieldOp::create(b, loc, written);
-        return pixelLoop.getResult(0);
+        return vector::ShuffleOp::create(b, loc, packed, splat, spread);
       });
 }
 
@@ -1034,32 +1047,24 @@ Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
                        int64_t flip) {
   auto type = cast<RankedTensorType>(input.getType());
   ArrayRef<int64_t> s = type.getShape(); // N, C, H, W
-  int64_t channels = s[1], w = s[3], pixels = 64 / cp;
+  int64_t channels = s[1], pixels = 64 / cp;
   Type i8 = type.getElementType();
   Value fillValue =
       arith::ConstantIntOp::create(b, loc, i8, static_cast<int8_t>(value));
   auto segmentType = VectorType::get({pixels}, i8);
-  return buildPaddedNhwc(
-      b, loc, {s[0], s[2], s[3], cp}, pad, value ^ flip, 64,
-      [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
-        auto index = [&](int64_t v) {
-          return arith::ConstantIndexOp::create(b, loc, v).getResult();
-        };
-        auto pixelLoop = scf::ForOp::create(b, loc, index(0), index(w),
-                                            index(pixels), ValueRange{row});
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(pixelLoop.getBody());
-        Value x0 = pixelLoop.getInductionVar();
-        // Past the row's end the reads give `value`, which lands in the
-        // right padding (or is masked off at the end of the padded row).
+  return buildPaddedNhwcByPixels(
+      b, loc, {s[0], s[2], s[3], cp}, pad, value, flip, pixels,
+      [&](OpBuilder &b, Value batch, Value yIn, Value x0) -> Value {
         SmallVector<Value> lanes;
         for (int64_t c = 0; c < cp; ++c)
           lanes.push_back(
               c < channels
                   ? vector::TransferReadOp::create(
                         b, loc, segmentType, input,
-                        ValueRange{batch, index(c), yIn, x0}, fillValue,
-                        ArrayRef<bool>{false})
+                        ValueRange{batch,
+                                   arith::ConstantIndexOp::create(b, loc, c),
+                                   yIn, x0},
+                        fillValue, ArrayRef<bool>{false})
                         .getResult()
                   : vector::BroadcastOp::create(b, loc, segmentType, fillValue)
                         .getResult());
@@ -1073,16 +1078,7 @@ Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
                                                         lanes[i + half]));
           lanes = std::move(next);
         }
-        Value x = arith::AddIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, x0, index(cp)),
-            index(pad[1] * cp));
-        Value written = vector::TransferWriteOp::create(
-                            b, loc, flipBytes(b, loc, lanes[0], flip),
-                            pixelLoop.getRegionIterArgs()[0],
-                            ValueRange{batch, yOut, x}, ArrayRef<bool>{false})
-                            .getResult();
-        scf::YieldOp::create(b, loc, written);
-        return pixelLoop.getResult(0);
+        return lanes[0];
       });
 }
 
