@@ -144,8 +144,12 @@ private:
     if (innerStride(source) != 1 || innerStride(target) != 1)
       return failure();
     Type element = source.getElementType();
-    // Vectors of sub-byte elements are bit-packed in LLVM, unlike memrefs.
-    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
+    // LLVM packs vector elements tightly while memrefs step by each
+    // element's allocation size: they agree for power-of-two sizes of a
+    // byte or more (not for i1, i24 or x86_fp80).
+    if (!element.isIntOrFloat() ||
+        !llvm::isPowerOf2_64(element.getIntOrFloatBitWidth()) ||
+        element.getIntOrFloatBitWidth() < 8)
       return failure();
     int64_t row = source.getShape().back();
     int64_t limit = std::max<int64_t>(1, 512 / element.getIntOrFloatBitWidth());
@@ -235,7 +239,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // lower-affine.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  // Vector transfers (the VNNI kernels) need the vector-specific lowering.
+  // Vector transfers (the VNNI kernels, expanded copies) need the
+  // vector-specific lowering.
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -68,10 +68,18 @@ class Case:
         b = np.tile(np.arange(blo, bhi + 1), 256).reshape(256, 256)
         # Both operands' storage bytes in one int8 input.
         self.x = (np.stack([a, b]) & 0xFF).astype(np.uint8).view(np.int8)
-        self.want = R.add(a, za, b, zb, self.lhs, self.rhs, self.out, zo,
-                          lo, hi, left_shift=self.left_shift,
-                          rounding=self.rounding)
         self.out_signed = signs[2]
+        # A fused operand's convolution clamps it (a fused relu, say).
+        self.conv_clamp = {"lhs": (alo + 30, ahi - 30),
+                           "rhs": (blo + 30, bhi - 30)}
+
+        def expected(fused):
+            ca = np.clip(a, *self.conv_clamp["lhs"]) if fused == "lhs" else a
+            cb = np.clip(b, *self.conv_clamp["rhs"]) if fused == "rhs" else b
+            return R.add(ca, za, cb, zb, self.lhs, self.rhs, self.out, zo,
+                         lo, hi, left_shift=self.left_shift,
+                         rounding=self.rounding)
+        self.expected = expected
 
         def qtype(signed, zp):
             return f"!quant.uniform<{'i8' if signed else 'u8'}:f32, 0.1:{zp}>"
@@ -92,8 +100,9 @@ class Case:
         ("lhs" or "rhs"), that operand is computed by a 1 x 1 NHWC
         convolution that reproduces its input exactly (weights 8 on the
         diagonal, rescale 2^30 / 2^33, equal zero points), so that the VNNI
-        kernels run the add in the convolution's epilogue; the pairs are
-        then laid out as 1 x 64 x 64 x 16."""
+        kernels run the add in the convolution's epilogue; it also clamps
+        the operand to `conv_clamp`. The pairs are then laid out as
+        1 x 64 x 64 x 16."""
         shape = "256x256" if fused is None else "1x64x64x16"
         ta, tb, to = (f"tensor<{shape}x{q}>"
                       for q in (self.qa, self.qb, self.qo))
@@ -114,6 +123,7 @@ func.func @f(%x: {xtype}) -> tensor<{shape}xi8> {{
         operands = {"lhs": ("%a0", ta), "rhs": ("%b0", tb)}
         if fused is not None:
             value, type_ = operands[fused]
+            clo, chi = self.conv_clamp[fused]
             qw = ("tensor<1x1x16x16x!quant.uniform<i8<-127:127>:f32:3, {"
                   + ", ".join(["0.1"] * 16) + "}>>")
             weights = np.diag(np.full(16, 8, np.int8)).tobytes().hex()
@@ -125,7 +135,8 @@ func.func @f(%x: {xtype}) -> tensor<{shape}xi8> {{
       padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>,
       groups = 1 : i64, layout = #myquant<layout nhwc>,
       rescale = #myquant.rescale<multiplier = [1073741824], shift = [33],
-                                 rounding = {self.rounding}>}}
+                                 rounding = {self.rounding}>,
+      clamp = #myquant.clamp<{clo}, {chi}>}}
       : ({type_}, {qw}, tensor<16xi32>) -> {type_}
 """
             operands[fused] = ("%conv", type_)
@@ -157,11 +168,12 @@ func.func @f(%x: {xtype}) -> tensor<{shape}xi8> {{
         got = np.load(out).astype(np.int64).reshape(256, 256)
         if not self.out_signed:
             got = got & 0xFF
-        if not np.array_equal(got, self.want):
+        want = self.expected(fused)
+        if not np.array_equal(got, want):
             pytest.fail(f"{self.rounding}, lhs {self.lhs}, rhs {self.rhs}, "
                         f"out {self.out}, left shift {self.left_shift}, "
                         f"fused into the {fused or 'no'} operand's kernel: "
-                        f"{describe_mismatches(got, self.want)}",
+                        f"{describe_mismatches(got, want)}",
                         pytrace=False)
 
 

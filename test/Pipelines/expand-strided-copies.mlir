@@ -30,19 +30,22 @@ func.func @long_rows(%src: memref<3x48xf32, strided<[96, 1]>>, %dst: memref<3x48
 // -----
 
 // Rows that are not contiguous, rows too short for a vector, dynamic
-// shapes and i1 elements (bit-packed in LLVM vectors, bytes in memory)
-// stay copies, as linalg.copy (later loops).
+// shapes and elements whose size is not a power-of-two number of bytes
+// (i1 and i24: packed tightly in LLVM vectors, not in memory) stay
+// copies, as linalg.copy (later loops).
 // CHECK-LABEL: func.func @fallbacks(
 // CHECK-NOT:     vector.transfer
-// CHECK-COUNT-4: linalg.copy
+// CHECK-COUNT-5: linalg.copy
 func.func @fallbacks(%a: memref<4x8xi8, strided<[1, 4]>>, %b: memref<4x8xi8>,
                      %c: memref<8x3xi8, strided<[6, 1]>>, %d: memref<8x3xi8>,
                      %e: memref<?x16xi8, strided<[32, 1]>>, %f: memref<?x16xi8>,
-                     %g: memref<2x64xi1, strided<[128, 1]>>, %h: memref<2x64xi1>) {
+                     %g: memref<2x64xi1, strided<[128, 1]>>, %h: memref<2x64xi1>,
+                     %i: memref<2x16xi24, strided<[32, 1]>>, %j: memref<2x16xi24>) {
   memref.copy %a, %b : memref<4x8xi8, strided<[1, 4]>> to memref<4x8xi8>
   memref.copy %c, %d : memref<8x3xi8, strided<[6, 1]>> to memref<8x3xi8>
   memref.copy %e, %f : memref<?x16xi8, strided<[32, 1]>> to memref<?x16xi8>
   memref.copy %g, %h : memref<2x64xi1, strided<[128, 1]>> to memref<2x64xi1>
+  memref.copy %i, %j : memref<2x16xi24, strided<[32, 1]>> to memref<2x16xi24>
   return
 }
 

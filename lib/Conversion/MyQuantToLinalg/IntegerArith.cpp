@@ -258,7 +258,7 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
     };
     Value sum = add(scaled(ux, r.lhs), scaled(uy, r.rhs));
     // |sum| < 2^31 and the multiplier is below 2^31: the high half h has
-    // |h| < 2^30, and floor((h + half) / 2^k) + zp == floor((h + half +
+    // -2^30 <= h < 2^30, and floor((h + half) / 2^k) + zp == floor((h + half +
     // zp 2^k) / 2^k) stays in int32 while |zp| 2^k + half <= 2^30.
     int64_t s = r.result.shift[0], zp = r.result.zeroPoint;
     int64_t half = int64_t(1) << (s - 33), unit = int64_t(1) << (s - 32);

@@ -122,7 +122,8 @@ public:
   /// shift >= 33, all in int32: with h the high half of the 32 x 32 product,
   /// floor((v m + 2^(s-1)) / 2^s) == floor((h + 2^(s-33)) / 2^(s-32)) (the
   /// rounding term is a multiple of 2^32); |h| <= 2^30. `shiftLess32` is
-  /// s - 32 and `half` 2^(s-33).
+  /// s - 32 and `half` 2^(s-33) (plus zp 2^(s-32) to add a zero point zp
+  /// with the rounding, as callers do when the sum provably fits).
   mlir::Value highHalfRescale(mlir::Value v, mlir::Value multiplier,
                               mlir::Value shiftLess32, mlir::Value half);
 

@@ -6,7 +6,9 @@
 // int32 lane):
 //
 //  * activations are read as u8: signed storage is flipped to `x + 128`
-//    (xor 0x80) on the broadcast register, unsigned storage is used as is;
+//    (xor 0x80) by the kernel's own input copy where it makes one (padding,
+//    few channels, NCHW of up to 16 channels), else on the broadcast
+//    register; unsigned storage is used as is;
 //  * the weights are packed at compile time into `[K/4][Np][4]` (K padded
 //    with zero weights to a multiple of 4, the output channels padded to a
 //    multiple of the vector width), the layout the instruction reads;
@@ -236,9 +238,9 @@ void setChannels(Problem &p, int64_t channels, int64_t lanes) {
 
 /// Whether a high-half epilogue adds the zero point with the rounding term:
 /// floor((h + half) / 2^k) + zp == floor((h + half + zp 2^k) / 2^k) for
-/// k = s - 32, and with |h| < 2^30 the sum stays in int32 while
-/// |zp| 2^k + half <= 2^30. Not with a fused add, which takes the result
-/// before the zero point.
+/// k = s - 32, and with -2^30 <= h < 2^30 the sum stays in int32 while
+/// |zp| 2^k + half <= 2^30. Not with a fused add, whose centeredResult
+/// needs the rounding term alone.
 bool foldsZeroPoint(const Problem &p) {
   const Requant &r = p.epilogue.requant;
   int64_t zp = std::abs(r.zeroPoint);
@@ -473,6 +475,7 @@ private:
 Value KernelBuilder::centeredResult(const Problem &p, Value acc,
                                     ArrayRef<Value> c) {
   const Requant &r = p.epilogue.requant;
+  assert(!foldsZeroPoint(p) && "the rounding constants include the zero point");
   IntegerArith arith(b, loc, {lanes});
   // clamp(scaled + zp, lo, hi) == clamp(scaled, lo - zp, hi - zp) + zp:
   // |scaled| <= 2^30, nothing overflows.
@@ -857,15 +860,12 @@ Value buildPaddedNhwc(
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
-  auto fill = [&](int64_t size) {
-    auto vectorType = VectorType::get({size}, i8);
-    return arith::ConstantOp::create(
-        b, loc,
-        cast<TypedAttr>(DenseElementsAttr::get(
-            vectorType, b.getIntegerAttr(i8, static_cast<int8_t>(value)))));
-  };
   Value zero = index(0), one = index(1);
-  Value chunkFill = fill(bytes);
+  Value chunkFill = arith::ConstantOp::create(
+      b, loc,
+      cast<TypedAttr>(DenseElementsAttr::get(
+          VectorType::get({bytes}, i8),
+          b.getIntegerAttr(i8, static_cast<int8_t>(value)))));
   auto batchLoop =
       scf::ForOp::create(b, loc, zero, index(n), one, ValueRange{dst});
   OpBuilder::InsertionGuard guard(b);
@@ -894,17 +894,29 @@ Value buildPaddedNhwc(
     b.setInsertionPointAfter(rowLoop);
     padded = rowLoop.getResult(0);
   }
-  // Interior rows: the left and right padding, then the row itself.
+  // Interior rows: the left and right padding, then the row itself. The
+  // padding is written in whole chunks: past the left padding they land in
+  // the row, written afterwards, past the right one they are masked off.
   auto rowLoop =
       scf::ForOp::create(b, loc, zero, index(h), one, ValueRange{padded});
   b.setInsertionPointToStart(rowLoop.getBody());
   Value y =
       arith::AddIOp::create(b, loc, rowLoop.getInductionVar(), index(pad[0]));
   Value row = rowLoop.getRegionIterArgs()[0];
-  if (pad[1] > 0)
-    row = write(fill(pad[1] * c), row, y, zero);
-  if (pad[3] > 0)
-    row = write(fill(pad[3] * c), row, y, index((pad[1] + w) * c));
+  for (auto [first, count] :
+       {std::pair(int64_t(0), pad[1]), std::pair(pad[1] + w, pad[3])}) {
+    if (count == 0)
+      continue;
+    auto chunkLoop =
+        scf::ForOp::create(b, loc, index(first * c), index((first + count) * c),
+                           index(bytes), ValueRange{row});
+    OpBuilder::InsertionGuard chunkGuard(b);
+    b.setInsertionPointToStart(chunkLoop.getBody());
+    scf::YieldOp::create(b, loc,
+                         write(chunkFill, chunkLoop.getRegionIterArgs()[0], y,
+                               chunkLoop.getInductionVar()));
+    row = chunkLoop.getResult(0);
+  }
   scf::YieldOp::create(b, loc,
                        writeRow(b, batch, rowLoop.getInductionVar(), y, row));
   b.setInsertionPointAfter(rowLoop);

@@ -237,7 +237,8 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // tap is paired with zeros) with a pairwise dot product; it starts at
 // bias - zx * sum(w) = 4 * 9 = 36. Padding with 16 channels writes only
 // the border with the zero point (top and bottom rows, 16 bytes left and
-// right of each row) and copies the rows as vectors.
+// right of each row, in 64-byte chunks: the row is copied afterwards, the
+// right end masked) and copies the rows as vectors.
 // CHECK-LABEL: func.func private @nhwc_chain_kernel(
 // CHECK-NOT:     linalg.transpose
 // CHECK:         vector.transfer_read %{{.*}} : tensor<1x16x10x10xi8>, vector<4xi8>
@@ -263,8 +264,10 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // CHECK:           scf.for %[[BOTTOM:[a-z0-9]+]] = %c5 to %c6 step
 // CHECK:             vector.transfer_write %[[ZP]], %{{.*}}[%[[N]], %[[BOTTOM]], %{{.*}}] : vector<64xi8>, tensor<1x6x96xi8>
 // CHECK:           scf.for
-// CHECK:             vector.transfer_write %{{.*}}, %{{.*}}[%[[N]], %{{.*}}, %c0] : vector<16xi8>, tensor<1x6x96xi8>
-// CHECK:             vector.transfer_write %{{.*}}, %{{.*}}[%[[N]], %{{.*}}, %c80] : vector<16xi8>, tensor<1x6x96xi8>
+// CHECK:             scf.for %[[LEFT:[a-z0-9]+]] = %{{.*}} to %c16 step
+// CHECK:               vector.transfer_write %[[ZP]], %{{.*}}[%[[N]], %{{.*}}, %[[LEFT]]] : vector<64xi8>, tensor<1x6x96xi8>
+// CHECK:             scf.for %[[RIGHT:[a-z0-9]+]] = %c80 to %c96 step
+// CHECK:               vector.transfer_write %[[ZP]], %{{.*}}[%[[N]], %{{.*}}, %[[RIGHT]]] : vector<64xi8>, tensor<1x6x96xi8>
 // CHECK:               vector.transfer_read %{{.*}} : tensor<1x4x64xi8>, vector<64xi8>
 // CHECK:               vector.transfer_write %{{.*}} : vector<64xi8>, tensor<1x6x96xi8>
 // Little-endian int16 ones, then (1, 0) pairs for the last tap.
