@@ -15,13 +15,13 @@
 5. Compile time against depth (10, 100 and, with --deep, 1000 conv layers)
    and for a ResNet-50-sized graph (~24M parameters).
 
-Everything runs single-threaded (torch.set_num_threads(1); myquant code has
-no threads). Times are the min and median over samples; myquant functions
-are called from a C loop (timer.c) through their C interface, PyTorch
-modules from Python (its per-call overhead is reported). Use --quick for a
-short run.
+Everything runs single-threaded (torch.set_num_threads(1); myquant code
+compiled without --kernel-threads), except section 6 with --threads N.
+Times are the min and median over samples; myquant functions are called
+from a C loop (timer.c) through their C interface, PyTorch modules from
+Python (its per-call overhead is reported). Use --quick for a short run.
 
-    /usr/bin/python3 benchmarks/bench.py [--build build] [--quick]
+    /usr/bin/python3 benchmarks/bench.py [--build build] [--quick] [--threads 2]
 """
 
 import argparse
@@ -176,13 +176,15 @@ class Toolchain:
         return sh([self.opt, self.write(text), "--myquant-propagate-qparams",
                    "--myquant-quantize"])
 
-    def shared(self, text, target, func="forward"):
-        """Compiles to a shared library; returns (path, seconds)."""
+    def shared(self, text, target, func="forward", threads=1):
+        """Compiles to a shared library (the int8 kernels' batch loops on
+        `threads` threads); returns (path, seconds)."""
         src = self.write(text)
-        so = src[:-5] + f"-{target}.so"
+        so = src[:-5] + f"-{target}-t{threads}.so"
         t0 = time.perf_counter()
         sh([self.compile, src, f"--function={func}", "--shared", "-o", so,
-            f"--target={target}", "--cc-arg=-march=native"])
+            f"--target={target}", "--cc-arg=-march=native",
+            f"--kernel-threads={threads}"])
         return so, time.perf_counter() - t0
 
 
@@ -352,12 +354,12 @@ def bench_kernels(tc, timer, peak, kernels, budget, generic):
 # 3. Models
 # ---------------------------------------------------------------------------
 
-def torch_baselines(model, samples, x):
+def torch_baselines(model, samples, x, threads=1):
     import torch
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     torch.backends.quantized.engine = "onednn"
     net = M.to_torch(model)
     xt = torch.from_numpy(x)
@@ -435,6 +437,41 @@ def bench_models(tc, timer, names, batches, budget, use_torch):
     return rows, sizes
 
 
+def bench_threads(tc, timer, threads, budget, use_torch):
+    """Batch 64 with `threads` threads: myquant's int8 kernels (their batch
+    loops; the rest of the model stays on one thread) against one thread,
+    and PyTorch int8 on as many threads. Rows: (name, one thread, threads,
+    torch int8 or None, same bits)."""
+    rows = []
+    for name in M.MODELS:
+        build = M.MODELS[name]
+        rng = np.random.default_rng(7)
+        stats, samples = model_stats(build, rng)
+        model = build(64)
+        x = rng.standard_normal(model.input_shape).astype(np.float32)
+        quantized = tc.quantize(emit(model, stats))
+        times, results = {}, {}
+        for n in (1, threads):
+            so, _ = tc.shared(quantized, "avx512-vnni", threads=n)
+            fn = Compiled(so, "forward", x, model.shapes[model.output],
+                          np.float32)
+            results[n] = fn()
+            times[n] = fn.time(timer, budget)[0]
+        torch_time = None
+        if use_torch:
+            import torch
+            tsamples = [np.concatenate([s] * 16)[:64] for s in samples]
+            _, q = torch_baselines(model, tsamples, x, threads)
+            xt = torch.from_numpy(x)
+            with torch.no_grad():
+                torch_time = python_time(lambda: q(xt), budget)[0]
+            torch.set_num_threads(1)
+        same = np.array_equal(results[1].view(np.int32),
+                              results[threads].view(np.int32))
+        rows.append((name, times[1], times[threads], torch_time, same))
+    return rows
+
+
 # ---------------------------------------------------------------------------
 # 5. Compile time
 # ---------------------------------------------------------------------------
@@ -493,6 +530,9 @@ def main():
                     help="leave glibc's malloc tuning alone")
     ap.add_argument("--deep", action="store_true",
                     help="compile time of the 1000-layer chain too (minutes)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="also time batch 64 with this many threads (myquant "
+                         "kernels and PyTorch)")
     args = ap.parse_args()
     if not args.default_malloc:
         tune_malloc()
@@ -596,6 +636,25 @@ def main():
         print_table(["graph", "params", "calibrate", "quantize",
                      "lower + LLVM", "total", "ms / layer"],
                     bench_compile(tc, depths, not args.quick))
+
+        if args.threads > 1:
+            n = args.threads
+            print(f"\n6. batch 64 on {n} threads (myquant: the int8 "
+                  f"kernels' batch loops, OpenMP; PyTorch int8 with "
+                  f"torch.set_num_threads({n})), ms per call (min)\n")
+            table = []
+            for name, one, many, torch_time, same in bench_threads(
+                    tc, timer, n, budget, use_torch):
+                row = [name, f"{one * 1e3:.3f}", f"{many * 1e3:.3f}",
+                       f"{one / many:.2f}"]
+                if use_torch:
+                    row += [f"{torch_time * 1e3:.3f}",
+                            f"{torch_time / many:.2f}"]
+                table.append(row + ["yes" if same else "NO"])
+            print_table(["model", "myquant 1 thread", f"myquant {n} threads",
+                         "speed-up"] + ([f"torch int8 {n} threads",
+                                         "x torch int8"] if use_torch
+                                        else []) + ["same bits"], table)
 
 
 if __name__ == "__main__":

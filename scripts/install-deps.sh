@@ -8,6 +8,8 @@ PACKAGES=(
   cmake ninja-build ccache lld clang-22 clang-format
   # LLVM / MLIR 22
   llvm-22-dev llvm-22-tools mlir-22-tools libmlir-22-dev
+  # OpenMP runtime for kernels compiled with --kernel-threads > 1
+  libomp-22-dev
   # Unit tests
   libgtest-dev
   # Python side: reference, tests, example

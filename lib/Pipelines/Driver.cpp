@@ -13,6 +13,7 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
 using namespace mlir;
 
@@ -24,6 +25,8 @@ void registerDriverDialects(DialectRegistry &registry) {
   registry.insert<MyQuantDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // Kernels compiled with threads > 1.
+  registerOpenMPDialectTranslation(registry);
 }
 
 void registerDriverCLOptions() {

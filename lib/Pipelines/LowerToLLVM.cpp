@@ -12,6 +12,7 @@
 #include "myquant/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -23,6 +24,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -184,6 +186,43 @@ private:
   }
 };
 
+/// The kernels' batch loops (kParallelBatchAttrName) as scf.parallel, for
+/// convert-scf-to-openmp. Runs on buffers, where the loops carry no values.
+class ParallelizeBatchesPass
+    : public PassWrapper<ParallelizeBatchesPass, OperationPass<>> {
+public:
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ParallelizeBatchesPass)
+
+  StringRef getArgument() const final { return "myquant-parallelize-batches"; }
+  StringRef getDescription() const final {
+    return "Turn the int8 kernels' batch loops into scf.parallel";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<scf::SCFDialect>();
+  }
+
+  void runOnOperation() override {
+    SmallVector<scf::ForOp> loops;
+    getOperation()->walk([&](scf::ForOp loop) {
+      if (loop->hasAttr(kParallelBatchAttrName) && loop.getInitArgs().empty())
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      OpBuilder b(loop);
+      auto parallel = scf::ParallelOp::create(
+          b, loop.getLoc(), ValueRange{loop.getLowerBound()},
+          ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()});
+      Block *body = loop.getBody();
+      body->getTerminator()->erase();
+      loop.getInductionVar().replaceAllUsesWith(parallel.getInductionVars()[0]);
+      Block *parallelBody = parallel.getBody();
+      parallelBody->getOperations().splice(
+          parallelBody->getTerminator()->getIterator(), body->getOperations());
+      loop.erase();
+    }
+  }
+};
+
 } // namespace
 
 std::unique_ptr<Pass> createAnnotateEntryPointsPass(bool emitCInterface) {
@@ -228,6 +267,15 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // The VNNI kernels' dot products become intrinsic calls only now: the
   // deallocation passes reject ops without a memory-effect model.
   pm.addPass(createMyQuantLowerVnniDot());
+  if (options.threads > 1) {
+    pm.addPass(std::make_unique<ParallelizeBatchesPass>());
+    ConvertSCFToOpenMPPassOptions openmp;
+    openmp.numThreads = options.threads;
+    pm.addPass(createConvertSCFToOpenMPPass(openmp));
+    // The OpenMP loop bodies sit in memref.alloca_scope, which must stay a
+    // single block: inlined (no allocas in them) before SCF becomes CFG.
+    pm.addPass(createCanonicalizerPass());
+  }
 
   // Transfers of more than one dimension, or across strided buffers, become
   // one-dimensional loads and stores that convert-vector-to-llvm handles.
@@ -253,6 +301,7 @@ void registerLowerToLLVMPipeline() {
       buildLowerToLLVMPipeline);
   PassRegistration<AnnotateEntryPointsPass>();
   PassRegistration<ExpandStridedCopiesPass>();
+  PassRegistration<ParallelizeBatchesPass>();
 }
 
 LogicalResult lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options) {
@@ -270,8 +319,10 @@ LogicalResult lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options) {
   // and leaves everything else in place; say so here rather than as an
   // obscure translation failure later.
   WalkResult result = module->walk([](Operation *op) {
+    // OpenMP ops (threads > 1) are translated to LLVM IR as they are.
     if (isa<ModuleOp>(op) ||
-        isa_and_nonnull<LLVM::LLVMDialect>(op->getDialect()))
+        isa_and_nonnull<LLVM::LLVMDialect, omp::OpenMPDialect>(
+            op->getDialect()))
       return WalkResult::advance();
     op->emitError() << "'" << op->getName()
                     << "' was not lowered to the LLVM dialect";

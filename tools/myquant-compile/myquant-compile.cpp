@@ -83,6 +83,12 @@ static cl::opt<std::string>
                  cl::desc("Kernels for int8 conv2d and matmul: generic, "
                           "avx512-vnni, avx512-vnni-256, avx-vnni or host"),
                  cl::init("host"), cl::cat(compileCategory));
+static cl::opt<unsigned> threadCount(
+    "kernel-threads",
+    cl::desc("Threads running the int8 kernels' batch loops "
+             "(OpenMP; a shared library then links libomp, an object "
+             "file needs it at link time)"),
+    cl::init(1), cl::cat(compileCategory));
 static cl::opt<unsigned> optLevel("opt-level",
                                   cl::desc("Optimization level (0-3)"),
                                   cl::init(3), cl::cat(compileCategory));
@@ -353,6 +359,8 @@ static llvm::Error runCompiler(llvm::StringRef irPath) {
   // Math intrinsics (roundeven, ...) may become libm calls.
   if (shared)
     args.push_back("-lm");
+  if (shared && threadCount > 1)
+    args.push_back("-fopenmp");
 
   std::string message;
   int status = llvm::sys::ExecuteAndWait(compiler, args, /*Env=*/std::nullopt,
@@ -388,6 +396,7 @@ int main(int argc, char **argv) {
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
+  lowerOptions.threads = threadCount;
   llvm::Expected<OwningOpRef<ModuleOp>> loaded = loadAndLower(
       context, sourceMgr, inputFilename, functionName, lowerOptions);
   if (!loaded)

@@ -61,6 +61,11 @@ struct LowerToLLVMOptions
       llvm::cl::desc("Tile and vectorize the linalg ops left to loops "
                      "(myquant-vectorize-linalg)"),
       llvm::cl::init(true)};
+  Option<unsigned> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads running the int8 kernels' batch loops "
+                     "(OpenMP: the code then needs libomp); 1: none"),
+      llvm::cl::init(1)};
 };
 
 /// Adds the passes of `myquant-lower-to-llvm` to `pm` (anchored on

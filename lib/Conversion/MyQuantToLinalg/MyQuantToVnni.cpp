@@ -579,6 +579,7 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t mr, Value input,
   // for n, for oy, for each channel block, for each pixel tile.
   auto batchLoop =
       scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   Value n = batchLoop.getInductionVar();
@@ -656,6 +657,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   // for n in batch, for each channel tile, for oy, for each pixel tile.
   auto batchLoop =
       scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   Value n = batchLoop.getInductionVar();

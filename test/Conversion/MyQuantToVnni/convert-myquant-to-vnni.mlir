@@ -460,6 +460,8 @@ func.func @clamped(%x: tensor<2x4x!qx>) -> (tensor<2x2x!qy>, tensor<2x2x!qu>) {
 // CHECK:         vector.transfer_write %[[FLIPPED]], %{{.*}} : vector<16xi8>, tensor<1x8x32xi8>
 // CHECK-NOT:     arith.xori
 // CHECK:         vector.multi_reduction
+// The batch loop may run in parallel (myquant-lower-to-llvm{threads=N}).
+// CHECK:         } {myquant.parallel_batch}
 func.func @nhwc_rgb(%x: tensor<1x6x6x3x!qx>) -> tensor<1x6x6x16x!qy> {
   %wi = arith.constant dense<1> : tensor<3x3x3x16xi8>
   %w = quant.scast %wi : tensor<3x3x3x16xi8> to tensor<3x3x3x16x!qw>
