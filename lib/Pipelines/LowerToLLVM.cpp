@@ -9,6 +9,7 @@
 #include "myquant/Pipelines/Pipelines.h"
 
 #include "myquant/Conversion/Passes.h"
+#include "myquant/Support/MathExtras.h"
 #include "myquant/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -153,14 +154,8 @@ private:
         !llvm::isPowerOf2_64(element.getIntOrFloatBitWidth()) ||
         element.getIntOrFloatBitWidth() < 8)
       return failure();
-    int64_t row = source.getShape().back();
-    int64_t limit = std::max<int64_t>(1, 512 / element.getIntOrFloatBitWidth());
-    int64_t chunk = 1;
-    for (int64_t d = std::min(row, limit); d > 1; --d)
-      if (row % d == 0) {
-        chunk = d;
-        break;
-      }
+    int64_t chunk = largestDivisorAtMost(source.getShape().back(),
+                                         512 / element.getIntOrFloatBitWidth());
     if (chunk < 4)
       return failure();
     Location loc = copy.getLoc();

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "myquant/Support/MathExtras.h"
 #include "myquant/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -33,6 +34,7 @@ namespace myquant {
 } // namespace myquant
 
 using namespace mlir;
+using myquant::largestDivisorAtMost;
 
 namespace {
 
@@ -42,15 +44,6 @@ constexpr int64_t kContractionRows = 8;
 
 /// Fewest elements worth a vector.
 constexpr int64_t kMinVectorSize = 8;
-
-/// The largest divisor of `size` not above `limit`: tiles that divide the
-/// static sizes need neither masks nor remainder loops.
-int64_t largestDivisorAtMost(int64_t size, int64_t limit) {
-  for (int64_t d = std::min(size, limit); d > 1; --d)
-    if (size % d == 0)
-      return d;
-  return 1;
-}
 
 /// Bits of the widest scalar the op computes with (operands and body).
 unsigned widestElementBits(linalg::GenericOp op) {

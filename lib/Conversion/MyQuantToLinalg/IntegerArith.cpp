@@ -213,6 +213,17 @@ Value IntegerArith::highHalfRescale(Value v, Value multiplier,
   return shr(add(mulHighSigned(v, multiplier), half), shiftLess32);
 }
 
+bool IntegerArith::zeroPointFitsRounding(int64_t zeroPoint, int64_t shift) {
+  return std::abs(zeroPoint) * (int64_t(1) << (shift - 32)) +
+             (int64_t(1) << (shift - 33)) <=
+         (int64_t(1) << 30);
+}
+
+int64_t IntegerArith::highHalfRounding(int64_t shift, int64_t zeroPoint) {
+  return (int64_t(1) << (shift - 33)) +
+         zeroPoint * (int64_t(1) << (shift - 32));
+}
+
 /// The add's operand rescales, `single` rounding, with 9 <= s - leftShift
 /// <= 22, and its output rescale, `single` with s >= 33: then the whole add
 /// runs in int32 (see centeredAdd). Both hold for the rescales
@@ -231,11 +242,8 @@ bool IntegerArith::hasInt32Form(const AddRescales &r) {
 Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r) {
   // The int32 form has 8-bit operands; others are centered in 64 bits.
   Type wide = hasInt32Form(r) ? b.getI32Type() : b.getI64Type();
-  auto center = [&](Value v, const Storage &storage, int64_t zeroPoint) {
-    return sub(cast(v, wide, storage.isSigned), constant(wide, zeroPoint));
-  };
-  return centeredAdd(center(x, r.lhsStorage, r.lhsZeroPoint),
-                     center(y, r.rhsStorage, r.rhsZeroPoint), r);
+  return centeredAdd(center(x, r.lhsStorage, r.lhsZeroPoint, wide),
+                     center(y, r.rhsStorage, r.rhsZeroPoint, wide), r);
 }
 
 Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
@@ -257,15 +265,12 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
       return add(mul(u, constant(i32, m >> s)), low);
     };
     Value sum = add(scaled(ux, r.lhs), scaled(uy, r.rhs));
-    // |sum| < 2^31 and the multiplier is below 2^31: the high half h has
-    // -2^30 <= h < 2^30, and floor((h + half) / 2^k) + zp == floor((h + half +
-    // zp 2^k) / 2^k) stays in int32 while |zp| 2^k + half <= 2^30.
+    // |sum| < 2^31 and the multiplier is below 2^31: -2^30 <= h < 2^30.
     int64_t s = r.result.shift[0], zp = r.result.zeroPoint;
-    int64_t half = int64_t(1) << (s - 33), unit = int64_t(1) << (s - 32);
-    bool foldZeroPoint = std::abs(zp) * unit + half <= (int64_t(1) << 30);
+    bool foldZeroPoint = zeroPointFitsRounding(zp, s);
     Value shifted = highHalfRescale(
         sum, constant(i32, r.result.multiplier[0]), constant(i32, s - 32),
-        constant(i32, foldZeroPoint ? half + zp * unit : half));
+        constant(i32, highHalfRounding(s, foldZeroPoint ? zp : 0)));
     if (!foldZeroPoint)
       shifted = add(shifted, constant(i32, zp));
     return clampNarrow(shifted, r.resultStorage, r.result.lo, r.result.hi);

@@ -127,6 +127,16 @@ public:
   mlir::Value highHalfRescale(mlir::Value v, mlir::Value multiplier,
                               mlir::Value shiftLess32, mlir::Value half);
 
+  /// Whether a high-half rescale by shift `s` may add `zeroPoint` with its
+  /// rounding term: floor((h + half) / 2^k) + zp == floor((h + half +
+  /// zp 2^k) / 2^k) for k = s - 32, and with -2^30 <= h < 2^30 the sum stays
+  /// in int32 while |zp| 2^k + half <= 2^30.
+  static bool zeroPointFitsRounding(int64_t zeroPoint, int64_t shift);
+
+  /// highHalfRescale's `half` for shift `s`, with `zeroPoint` added in (0
+  /// for none).
+  static int64_t highHalfRounding(int64_t shift, int64_t zeroPoint);
+
   /// Rescales `acc` (i64), adds the zero point and clamps, then narrows to
   /// the storage type.
   mlir::Value requantize(mlir::Value acc, mlir::Value multiplier,
@@ -137,6 +147,12 @@ public:
   /// storage type.
   mlir::Value quantizedAdd(mlir::Value x, mlir::Value y,
                            const AddRescales &rescales);
+
+  /// Storage value `v` minus `zeroPoint`, as `type` (which holds it).
+  mlir::Value center(mlir::Value v, const Storage &storage, int64_t zeroPoint,
+                     mlir::Type type) {
+    return sub(cast(v, type, storage.isSigned), constant(type, zeroPoint));
+  }
 
   /// quantizedAdd of operands given centered (value - zero point) as
   /// integers that hold them exactly: i32 for 8-bit operands of an add with

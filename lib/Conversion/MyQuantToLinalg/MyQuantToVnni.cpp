@@ -236,17 +236,13 @@ void setChannels(Problem &p, int64_t channels, int64_t lanes) {
   p.channelEnd = channels % lanes == 1 && channels > lanes ? channels : p.np;
 }
 
-/// Whether a high-half epilogue adds the zero point with the rounding term:
-/// floor((h + half) / 2^k) + zp == floor((h + half + zp 2^k) / 2^k) for
-/// k = s - 32, and with -2^30 <= h < 2^30 the sum stays in int32 while
-/// |zp| 2^k + half <= 2^30. Not with a fused add, whose centeredResult
-/// needs the rounding term alone.
+/// Whether a high-half epilogue adds the zero point with the rounding term
+/// (IntegerArith::zeroPointFitsRounding, every channel). Not with a fused
+/// add, whose centeredResult needs the rounding term alone.
 bool foldsZeroPoint(const Problem &p) {
   const Requant &r = p.epilogue.requant;
-  int64_t zp = std::abs(r.zeroPoint);
   return p.epilogue.highHalf && !p.add && llvm::all_of(r.shift, [&](int32_t s) {
-           return (zp << (s - 32)) + (int64_t(1) << (s - 33)) <=
-                  (int64_t(1) << 30);
+           return IntegerArith::zeroPointFitsRounding(r.zeroPoint, s);
          });
 }
 
@@ -513,12 +509,10 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
       // The kernel's clamped int32 result is its operand of the add,
       // centered on the zero point they share: no narrowing and
       // re-widening in between.
-      Type i32 = b.getI32Type();
       Value own = centeredResult(p, acc, constants);
-      const Storage &storage = lhs ? r.rhsStorage : r.lhsStorage;
       Value theirs =
-          arith.sub(arith.cast(other, i32, storage.isSigned),
-                    arith.constant(i32, lhs ? r.rhsZeroPoint : r.lhsZeroPoint));
+          arith.center(other, lhs ? r.rhsStorage : r.lhsStorage,
+                       lhs ? r.rhsZeroPoint : r.lhsZeroPoint, b.getI32Type());
       result = lhs ? arith.centeredAdd(own, theirs, r)
                    : arith.centeredAdd(theirs, own, r);
     } else {
@@ -547,13 +541,12 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
     tensors.push_back(tensorConstant<int32_t>({p.np}, i32, r.shift));
     return tensors;
   }
-  // highHalfRescale's operands: s - 32 and 2^(s-33) (+ zp 2^(s-32)).
+  // highHalfRescale's operands: s - 32 and the rounding term.
   int64_t zp = foldsZeroPoint(p) ? r.zeroPoint : 0;
   SmallVector<int32_t> shift, half;
   for (int32_t s : r.shift) {
     shift.push_back(s - 32);
-    half.push_back(static_cast<int32_t>((int64_t(1) << (s - 33)) +
-                                        zp * (int64_t(1) << (s - 32))));
+    half.push_back(static_cast<int32_t>(IntegerArith::highHalfRounding(s, zp)));
   }
   tensors.push_back(tensorConstant<int32_t>({p.np}, i32, shift));
   tensors.push_back(tensorConstant<int32_t>({p.np}, i32, half));
