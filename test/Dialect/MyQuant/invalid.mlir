@@ -203,7 +203,7 @@ func.func @stats_on_quantized(%x: tensor<2x3x!q>) -> tensor<2x3x!q> {
 
 !q = !quant.uniform<i8:f32, 0.1>
 func.func @quantize_shape(%x: tensor<2x3xf32>) -> tensor<3x2x!q> {
-  // expected-error@+1 {{'myquant.quantize' op float shape 'tensor<2x3xf32>' and quantized shape 'tensor<3x2x!quant.uniform<i8:f32, 1.000000e-01>>' do not match}}
+  // expected-error@+1 {{'myquant.quantize' op requires the same shape for all operands and results}}
   %0 = myquant.quantize %x : tensor<2x3xf32> -> tensor<3x2x!q>
   return %0 : tensor<3x2x!q>
 }
@@ -255,7 +255,7 @@ func.func @quantize_to_integer(%x: tensor<2x3xf32>) -> tensor<2x3xi8> {
 
 !q = !quant.uniform<i8:f32, 0.1>
 func.func @dequantize_shape(%q: tensor<2x3x!q>) -> tensor<2x4xf32> {
-  // expected-error@+1 {{'myquant.dequantize' op float shape 'tensor<2x4xf32>' and quantized shape 'tensor<2x3x!quant.uniform<i8:f32, 1.000000e-01>>' do not match}}
+  // expected-error@+1 {{'myquant.dequantize' op requires the same shape for all operands and results}}
   %0 = myquant.dequantize %q : tensor<2x3x!q> -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
@@ -306,7 +306,7 @@ func.func @requantize_per_axis_result(%x: tensor<2x3x!a>) -> tensor<2x3x!c> {
 !a = !quant.uniform<i8:f32, 0.1>
 !b = !quant.uniform<i8:f32, 0.2>
 func.func @requantize_shape(%x: tensor<2x3x!a>) -> tensor<3x2x!b> {
-  // expected-error@+1 {{'myquant.requantize' op input shape 'tensor<2x3x!quant.uniform<i8:f32, 1.000000e-01>>' and result shape 'tensor<3x2x!quant.uniform<i8:f32, 2.000000e-01>>' do not match}}
+  // expected-error@+1 {{'myquant.requantize' op requires the same shape for all operands and results}}
   %0 = myquant.requantize %x : tensor<2x3x!a> -> tensor<3x2x!b>
   return %0 : tensor<3x2x!b>
 }
@@ -506,7 +506,7 @@ func.func @conv2d_batch(%x: tensor<1x8x8x3x!x>, %w: tensor<3x3x3x4x!w>) -> tenso
 !w = !quant.uniform<i8:f32, 0.05>
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_strides_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
-  // expected-error@+1 {{'myquant.conv2d' op expects 2 kernel sizes, 2 strides and 2 dilations (height, width)}}
+  // expected-error@+1 {{'myquant.conv2d' op attribute 'strides' failed to satisfy constraint: i64 dense array attribute with exactly 2 elements}}
   %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
@@ -518,7 +518,7 @@ func.func @conv2d_strides_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -
 !w = !quant.uniform<i8:f32, 0.05>
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_dilations_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
-  // expected-error@+1 {{'myquant.conv2d' op expects 2 kernel sizes, 2 strides and 2 dilations (height, width)}}
+  // expected-error@+1 {{'myquant.conv2d' op attribute 'dilations' failed to satisfy constraint: i64 dense array attribute with exactly 2 elements}}
   %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
@@ -530,7 +530,7 @@ func.func @conv2d_dilations_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>)
 !w = !quant.uniform<i8:f32, 0.05>
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_padding_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x8x8x!y> {
-  // expected-error@+1 {{'myquant.conv2d' op expects 4 padding values [top, left, bottom, right]}}
+  // expected-error@+1 {{'myquant.conv2d' op attribute 'padding' failed to satisfy constraint: i64 dense array attribute with exactly 4 elements}}
   %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x8x8x!y>
   return %0 : tensor<1x4x8x8x!y>
@@ -1033,7 +1033,7 @@ func.func @add_rescale_size(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<4x!q> 
 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @add_shape(%a: tensor<4x!q>, %b: tensor<5x!q>) -> tensor<4x!q> {
-  // expected-error@+1 {{'myquant.add' op lhs shape 'tensor<4x!quant.uniform<i8:f32, 1.000000e-01:-4>>' and rhs shape 'tensor<5x!quant.uniform<i8:f32, 1.000000e-01:-4>>' do not match}}
+  // expected-error@+1 {{'myquant.add' op requires the same shape for all operands and results}}
   %0 = myquant.add %a, %b : (tensor<4x!q>, tensor<5x!q>) -> tensor<4x!q>
   return %0 : tensor<4x!q>
 }
@@ -1042,7 +1042,7 @@ func.func @add_shape(%a: tensor<4x!q>, %b: tensor<5x!q>) -> tensor<4x!q> {
 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @add_result_shape(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<2x2x!q> {
-  // expected-error@+1 {{'myquant.add' op lhs shape 'tensor<4x!quant.uniform<i8:f32, 1.000000e-01:-4>>' and result shape 'tensor<2x2x!quant.uniform<i8:f32, 1.000000e-01:-4>>' do not match}}
+  // expected-error@+1 {{'myquant.add' op requires the same shape for all operands and results}}
   %0 = myquant.add %a, %b : (tensor<4x!q>, tensor<4x!q>) -> tensor<2x2x!q>
   return %0 : tensor<2x2x!q>
 }
@@ -1080,7 +1080,7 @@ func.func @mul_rescale_size(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<4x!q> 
 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @mul_shape(%a: tensor<4x!q>, %b: tensor<4x1x!q>) -> tensor<4x!q> {
-  // expected-error@+1 {{'myquant.mul' op lhs shape 'tensor<4x!quant.uniform<i8:f32, 1.000000e-01:-4>>' and rhs shape 'tensor<4x1x!quant.uniform<i8:f32, 1.000000e-01:-4>>' do not match}}
+  // expected-error@+1 {{'myquant.mul' op requires the same shape for all operands and results}}
   %0 = myquant.mul %a, %b : (tensor<4x!q>, tensor<4x1x!q>) -> tensor<4x!q>
   return %0 : tensor<4x!q>
 }
@@ -1260,7 +1260,7 @@ func.func @max_pool_dilated_window_too_big(%x: tensor<1x8x8x4x!q>) -> tensor<1x1
 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_kernel_size(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x4x4x!q> {
-  // expected-error@+1 {{'myquant.max_pool2d' op expects 2 kernel sizes, 2 strides and 2 dilations (height, width)}}
+  // expected-error@+1 {{'myquant.max_pool2d' op attribute 'kernel' failed to satisfy constraint: i64 dense array attribute with exactly 2 elements}}
   %0 = myquant.max_pool2d %x {kernel = array<i64: 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
       : tensor<1x4x8x8x!q> -> tensor<1x4x4x4x!q>
   return %0 : tensor<1x4x4x4x!q>
@@ -1324,7 +1324,7 @@ func.func @avg_pool_result_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x2x2x!r> 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_padding_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1x!r> {
-  // expected-error@+1 {{'myquant.avg_pool2d' op expects 4 padding values [top, left, bottom, right]}}
+  // expected-error@+1 {{'myquant.avg_pool2d' op attribute 'padding' failed to satisfy constraint: i64 dense array attribute with exactly 4 elements}}
   %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, layout = #myquant<layout nchw>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x1x1x!r>
   return %0 : tensor<1x16x1x1x!r>
@@ -1433,7 +1433,7 @@ func.func @table_input_width(%x: tensor<4x!q>) -> tensor<4x!r> {
 !q = !quant.uniform<i8:f32, 0.1:-4>
 !r = !quant.uniform<i8:f32, 0.2>
 func.func @table_shape(%x: tensor<4x!q>) -> tensor<5x!r> {
-  // expected-error@+1 {{'myquant.table' op input shape 'tensor<4x!quant.uniform<i8:f32, 1.000000e-01:-4>>' and result shape 'tensor<5x!quant.uniform<i8:f32, 2.000000e-01>>' do not match}}
+  // expected-error@+1 {{'myquant.table' op requires the same shape for all operands and results}}
   %0 = myquant.table %x {values = array<i32: 0>} : tensor<4x!q> -> tensor<5x!r>
   return %0 : tensor<5x!r>
 }

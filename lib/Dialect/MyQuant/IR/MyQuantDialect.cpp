@@ -1,6 +1,7 @@
 //===- MyQuantDialect.cpp - myquant dialect, attributes and verifiers -----===//
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 
@@ -21,6 +22,8 @@ using namespace myquant;
 
 #define GET_ATTRDEF_CLASSES
 #include "myquant/Dialect/MyQuant/IR/MyQuantAttrs.cpp.inc"
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.cpp.inc"
@@ -70,23 +73,8 @@ LogicalResult ClampAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 // Shared verification helpers
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// Dimension positions of a 4-D activation and filter in a layout.
-struct LayoutDims {
-  unsigned batch, channel, height, width;
-  unsigned filterOut, filterIn, filterH, filterW;
-};
-} // namespace
-
-static LayoutDims getLayoutDims(Layout layout) {
-  if (layout == Layout::NCHW)
-    return {0, 1, 2, 3, 0, 1, 2, 3};
-  return {0, 3, 1, 2, 3, 2, 0, 1};
-}
-
-static QuantParams paramsOf(Value value) {
-  return *getQuantParams(value.getType());
-}
+static QuantParams paramsOf(Type type) { return *getQuantParams(type); }
+static QuantParams paramsOf(Value value) { return paramsOf(value.getType()); }
 
 /// Checks that a per-axis type's quantized dimension exists and has one
 /// scale per slice.
@@ -125,15 +113,6 @@ static LogicalResult verifyPerTensor(Operation *op, Value value,
   return success();
 }
 
-static LogicalResult verifySameShape(Operation *op, Value a, StringRef aName,
-                                     Value b, StringRef bName) {
-  if (failed(verifyCompatibleShape(a.getType(), b.getType())))
-    return op->emitOpError()
-           << aName << " shape " << a.getType() << " and " << bName << " shape "
-           << b.getType() << " do not match";
-  return success();
-}
-
 /// A rescale covers one channel or each of `channels` channels.
 static LogicalResult verifyRescale(Operation *op, RescaleAttr rescale,
                                    int64_t channels, StringRef name) {
@@ -161,18 +140,12 @@ static LogicalResult verifyClampBounds(Operation *op, ClampAttr clamp,
   return success();
 }
 
-/// Checks kernel, stride, padding and dilation arrays and the output size
-/// of each spatial dimension they produce.
+/// Checks kernel, stride, padding and dilation values (ODS checks their
+/// counts) and the output size of each spatial dimension they produce.
 static LogicalResult
 verifyWindow(Operation *op, ArrayRef<int64_t> inSizes, ArrayRef<int64_t> kernel,
              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
              ArrayRef<int64_t> dilations, ArrayRef<int64_t> outSizes) {
-  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2)
-    return op->emitOpError(
-        "expects 2 kernel sizes, 2 strides and 2 dilations (height, width)");
-  if (padding.size() != 4)
-    return op->emitOpError(
-        "expects 4 padding values [top, left, bottom, right]");
   for (unsigned i = 0; i < 2; ++i) {
     if ((kernel[i] <= 0 && !ShapedType::isDynamic(kernel[i])) ||
         strides[i] <= 0 || dilations[i] <= 0)
@@ -313,13 +286,11 @@ LogicalResult StatsOp::verify() {
 // QuantizeOp / DequantizeOp / RequantizeOp
 //===----------------------------------------------------------------------===//
 
-/// Shared by quantize and dequantize: same shape, and the float side is the
-/// quantized type's expressed type.
+/// Shared by quantize and dequantize: the float side is the quantized
+/// type's expressed type.
 static LogicalResult verifyFloatQuantPair(Operation *op, Value floatValue,
                                           Value quantValue) {
-  if (failed(
-          verifySameShape(op, floatValue, "float", quantValue, "quantized")) ||
-      failed(verifyPerAxisShape(op, quantValue.getType(), "quantized type")))
+  if (failed(verifyPerAxisShape(op, quantValue.getType(), "quantized type")))
     return failure();
   Type floatType = getElementTypeOrSelf(floatValue.getType());
   Type expressed = paramsOf(quantValue).expressedType;
@@ -340,9 +311,7 @@ LogicalResult DequantizeOp::verify() {
 }
 
 LogicalResult RequantizeOp::verify() {
-  if (failed(
-          verifySameShape(*this, getInput(), "input", getResult(), "result")) ||
-      failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
+  if (failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")))
     return failure();
   int64_t channels = paramsOf(getInput()).scales.size();
@@ -364,7 +333,7 @@ LogicalResult Conv2DOp::verify() {
     return emitOpError() << "expects 4-D input, filter and result, got ranks "
                          << inputType.getRank() << ", " << filterType.getRank()
                          << " and " << resultType.getRank();
-  LayoutDims d = getLayoutDims(getLayout());
+  LayoutDims d = getDims();
   if (failed(verifyNotEmpty(*this, getInput(), "input")) ||
       failed(verifyNotEmpty(*this, getResult(), "result")) ||
       failed(verifyPerTensor(*this, getInput(), "input")) ||
@@ -462,12 +431,10 @@ LogicalResult MatmulOp::verify() {
 // Element-wise ops
 //===----------------------------------------------------------------------===//
 
-/// Element-wise binary ops: same shapes, everything per tensor.
+/// Element-wise binary ops: everything per tensor.
 static LogicalResult verifyElementwiseBinary(Operation *op, Value lhs,
                                              Value rhs, Value result) {
-  if (failed(verifySameShape(op, lhs, "lhs", rhs, "rhs")) ||
-      failed(verifySameShape(op, lhs, "lhs", result, "result")) ||
-      failed(verifyPerTensor(op, lhs, "lhs")) ||
+  if (failed(verifyPerTensor(op, lhs, "lhs")) ||
       failed(verifyPerTensor(op, rhs, "rhs")) ||
       failed(verifyPerTensor(op, result, "result")))
     return failure();
@@ -504,9 +471,7 @@ LogicalResult ClampOp::verify() {
 }
 
 LogicalResult TableOp::verify() {
-  if (failed(
-          verifySameShape(*this, getInput(), "input", getResult(), "result")) ||
-      failed(verifyPerTensor(*this, getInput(), "input")) ||
+  if (failed(verifyPerTensor(*this, getInput(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")))
     return failure();
   QuantParams in = paramsOf(getInput());
@@ -545,6 +510,7 @@ LogicalResult ConcatOp::verify() {
   int64_t concatSize = 0;
   for (auto [i, input] : llvm::enumerate(getInputs())) {
     auto type = cast<RankedTensorType>(input.getType());
+    // A hint beats ODS's generic element type message here.
     if (type.getElementType() != resultType.getElementType())
       return emitOpError() << "input #" << i << " has element type "
                            << type.getElementType() << " but the result has "
@@ -633,4 +599,134 @@ LogicalResult AvgPool2DOp::verify() {
     return emitOpError("padding needs 'count_include_pad': windows of "
                        "different sizes cannot share one multiplier");
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Folders
+//===----------------------------------------------------------------------===//
+
+OpFoldResult QuantizeOp::fold(FoldAdaptor) {
+  auto dequantize = getInput().getDefiningOp<DequantizeOp>();
+  if (dequantize && dequantize.getInput().getType() == getType())
+    return dequantize.getInput();
+  return {};
+}
+
+/// Whether `clamp` leaves every storage value of `type` as it is.
+static bool coversStorage(ClampAttr clamp, Type type) {
+  QuantParams params = paramsOf(type);
+  return !clamp || (clamp.getMin() <= params.storageMin &&
+                    clamp.getMax() >= params.storageMax);
+}
+
+OpFoldResult RequantizeOp::fold(FoldAdaptor) {
+  // Between equal types the real multiplier is 1, which both roundings
+  // apply exactly as 2^30 * 2^-30.
+  if (getInput().getType() != getType() ||
+      !coversStorage(getClampAttr(), getType()))
+    return {};
+  RescaleAttr rescale = getRescaleAttr();
+  if (rescale && (rescale.getMultiplier() != ArrayRef<int32_t>{1 << 30} ||
+                  rescale.getShift() != ArrayRef<int32_t>{30}))
+    return {};
+  return getInput();
+}
+
+OpFoldResult ClampOp::fold(FoldAdaptor) {
+  if (coversStorage(getBounds(), getType()))
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// RescaleOpInterface and WindowOpInterface
+//===----------------------------------------------------------------------===//
+
+namespace myquant {
+
+LayoutDims getLayoutDims(Layout layout) {
+  if (layout == Layout::NCHW)
+    return {0, 1, 2, 3, 0, 1, 2, 3};
+  return {0, 3, 1, 2, 3, 2, 0, 1};
+}
+
+SmallVector<double> getProductMultipliers(Type lhs, Type rhs, Type result) {
+  QuantParams a = paramsOf(lhs), b = paramsOf(rhs), out = paramsOf(result);
+  size_t channels = std::max(a.scales.size(), b.scales.size());
+  SmallVector<double> reals;
+  for (size_t c = 0; c < channels; ++c)
+    reals.push_back(a.scales[a.scales.size() == 1 ? 0 : c] *
+                    b.scales[b.scales.size() == 1 ? 0 : c] / out.scales[0]);
+  return reals;
+}
+
+SmallVector<double> getRequantizeMultipliers(Type input, Type result) {
+  double outScale = paramsOf(result).scales[0];
+  SmallVector<double> reals;
+  for (double scale : paramsOf(input).scales)
+    reals.push_back(scale / outScale);
+  return reals;
+}
+
+LogicalResult encodeRescales(RescaleOpInterface op, RoundingMode rounding,
+                             Operation *reportAt) {
+  for (RescaleSlot &slot : op.getRescaleSlots()) {
+    FailureOr<RescaleAttr> rescale =
+        buildRescale(reportAt, slot.reals, rounding);
+    if (failed(rescale))
+      return failure();
+    op->setAttr(slot.name, *rescale);
+  }
+  return success();
+}
+
+} // namespace myquant
+
+SmallVector<RescaleSlot> RequantizeOp::getRescaleSlots() {
+  return {{getRescaleAttrName(), getRescaleAttr(),
+           getRequantizeMultipliers(getInput().getType(), getType())}};
+}
+
+SmallVector<RescaleSlot> Conv2DOp::getRescaleSlots() {
+  return {{getRescaleAttrName(), getRescaleAttr(),
+           getProductMultipliers(getInput().getType(), getFilter().getType(),
+                                 getType())}};
+}
+
+SmallVector<int64_t, 2> Conv2DOp::getWindowSizes() {
+  LayoutDims dims = getLayoutDims(getLayout());
+  ArrayRef<int64_t> filter = getFilter().getType().getShape();
+  return {filter[dims.filterH], filter[dims.filterW]};
+}
+
+SmallVector<RescaleSlot> MatmulOp::getRescaleSlots() {
+  return {{getRescaleAttrName(), getRescaleAttr(),
+           getProductMultipliers(getLhs().getType(), getRhs().getType(),
+                                 getType())}};
+}
+
+SmallVector<RescaleSlot> MulOp::getRescaleSlots() {
+  return {{getRescaleAttrName(), getRescaleAttr(),
+           getProductMultipliers(getLhs().getType(), getRhs().getType(),
+                                 getType())}};
+}
+
+SmallVector<RescaleSlot> AddOp::getRescaleSlots() {
+  AddMultipliers m = getAddMultipliers(
+      paramsOf(getLhs()).scales[0], paramsOf(getRhs()).scales[0],
+      paramsOf(getResult()).scales[0], getLeftShift().value_or(kAddLeftShift));
+  return {{getLhsRescaleAttrName(), getLhsRescaleAttr(), {m.lhs}},
+          {getRhsRescaleAttrName(), getRhsRescaleAttr(), {m.rhs}},
+          {getRescaleAttrName(), getRescaleAttr(), {m.result}}};
+}
+
+SmallVector<RescaleSlot> AvgPool2DOp::getRescaleSlots() {
+  // The window size folds into the multiplier: one rounding per average.
+  ArrayRef<int64_t> kernel = getKernel();
+  double divisor = paramsOf(getResult()).scales[0] *
+                   static_cast<double>(kernel[0]) *
+                   static_cast<double>(kernel[1]);
+  return {{getRescaleAttrName(),
+           getRescaleAttr(),
+           {paramsOf(getInput()).scales[0] / divisor}}};
 }

@@ -79,6 +79,9 @@ private:
   LogicalResult replaceQuantize(QuantizeOp quantize, Value value);
   /// A requantize of `value` to `type`, with its rescale precomputed.
   FailureOr<Value> requantize(Location loc, Value value, Type type);
+  /// Encodes the rescales of `op` (see encodeRescales); an error stops the
+  /// pass.
+  LogicalResult encode(RescaleOpInterface op, Operation *reportAt);
   /// The quantized weight operand of a chain, reshaped as the op wants.
   Value quantizedWeight(ComputeChain &chain);
 
@@ -89,20 +92,18 @@ private:
 };
 
 FailureOr<Value> Quantizer::requantize(Location loc, Value value, Type type) {
-  QuantParams in = *getQuantParams(value.getType());
-  QuantParams out = *getQuantParams(type);
-  SmallVector<double> reals;
-  for (double scale : in.scales)
-    reals.push_back(scale / out.scales[0]);
   auto op = RequantizeOp::create(rewriter, loc, type, value, RescaleAttr(),
                                  ClampAttr());
-  FailureOr<RescaleAttr> rescale = buildRescale(op, reals, rounding);
-  if (failed(rescale)) {
-    error = true;
+  if (failed(encode(op, op)))
     return failure();
-  }
-  op.setRescaleAttr(*rescale);
   return op.getResult();
+}
+
+LogicalResult Quantizer::encode(RescaleOpInterface op, Operation *reportAt) {
+  if (succeeded(encodeRescales(op, rounding, reportAt)))
+    return success();
+  error = true;
+  return failure();
 }
 
 LogicalResult Quantizer::replaceQuantize(QuantizeOp quantize, Value value) {
@@ -135,7 +136,7 @@ Value Quantizer::quantizedWeight(ComputeChain &chain) {
   if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(element)) {
     int32_t axis = chain.kind == ComputeChain::Matmul
                        ? chain.weightChannelDim
-                       : (chain.layout == Layout::NCHW ? 0 : 3);
+                       : getLayoutDims(chain.layout).filterOut;
     element = quant::UniformQuantizedPerAxisType::get(
         perAxis.getFlags(), perAxis.getStorageType(),
         perAxis.getExpressedType(), perAxis.getScales(),
@@ -175,36 +176,27 @@ LogicalResult Quantizer::rewriteCompute(ComputeChain &chain) {
   if (!weight)
     return failure();
   Type resultType = output.getType();
-  QuantParams in = *getQuantParams(input.getType());
-  QuantParams w = *getQuantParams(weight.getType());
-  QuantParams out = *getQuantParams(resultType);
-  SmallVector<double> reals;
-  for (double ws : w.scales)
-    reals.push_back(in.scales[0] * ws / out.scales[0]);
-  FailureOr<RescaleAttr> rescale = buildRescale(chain.anchor, reals, rounding);
-  if (failed(rescale)) {
-    error = true;
-    return failure();
-  }
   MLIRContext *ctx = rewriter.getContext();
   ClampAttr clamp = clampFor(ctx, chain.actLo, chain.actHi, resultType);
   Location loc = chain.anchor->getLoc();
-  Value result;
+  RescaleOpInterface result;
   if (chain.kind == ComputeChain::Conv) {
-    result =
-        Conv2DOp::create(rewriter, loc, resultType, input, weight, bias,
-                         rewriter.getDenseI64ArrayAttr(chain.strides),
-                         rewriter.getDenseI64ArrayAttr(chain.padding),
-                         rewriter.getDenseI64ArrayAttr(chain.dilations),
-                         rewriter.getI64IntegerAttr(chain.groups),
-                         LayoutAttr::get(ctx, chain.layout), *rescale, clamp);
+    result = Conv2DOp::create(rewriter, loc, resultType, input, weight, bias,
+                              rewriter.getDenseI64ArrayAttr(chain.strides),
+                              rewriter.getDenseI64ArrayAttr(chain.padding),
+                              rewriter.getDenseI64ArrayAttr(chain.dilations),
+                              rewriter.getI64IntegerAttr(chain.groups),
+                              LayoutAttr::get(ctx, chain.layout), RescaleAttr(),
+                              clamp);
   } else {
     result = MatmulOp::create(rewriter, loc, resultType, input, weight, bias,
                               chain.transposeRhs ? rewriter.getUnitAttr()
                                                  : UnitAttr(),
-                              *rescale, clamp);
+                              RescaleAttr(), clamp);
   }
-  rewriter.replaceOp(output, result);
+  if (failed(encode(result, chain.anchor)))
+    return failure();
+  rewriter.replaceOp(output, result->getResults());
   return success();
 }
 
@@ -228,10 +220,6 @@ LogicalResult Quantizer::rewritePool(PoolChain &pool) {
         LayoutAttr::get(ctx, pool.layout));
     return replaceQuantize(output, result);
   }
-  QuantParams in = *getQuantParams(input.getType());
-  QuantParams out = *getQuantParams(output.getType());
-  double divisor = out.scales[0] * static_cast<double>(pool.kernel[0]) *
-                   static_cast<double>(pool.kernel[1]);
   bool padded = llvm::any_of(pool.padding, [](int64_t p) { return p != 0; });
   auto avg = AvgPool2DOp::create(rewriter, loc, output.getType(), input,
                                  rewriter.getDenseI64ArrayAttr(pool.kernel),
@@ -240,13 +228,8 @@ LogicalResult Quantizer::rewritePool(PoolChain &pool) {
                                  LayoutAttr::get(ctx, pool.layout),
                                  padded ? rewriter.getUnitAttr() : UnitAttr(),
                                  RescaleAttr(), ClampAttr());
-  FailureOr<RescaleAttr> rescale =
-      buildRescale(avg, {in.scales[0] / divisor}, rounding);
-  if (failed(rescale)) {
-    error = true;
+  if (failed(encode(avg, avg)))
     return failure();
-  }
-  avg.setRescaleAttr(*rescale);
   rewriter.replaceOp(output, avg.getResult());
   return success();
 }
@@ -263,12 +246,10 @@ LogicalResult Quantizer::rewriteElementwise(Operation *op,
   }
   Value floatResult = op->getResult(0);
   double actLo = -INFINITY, actHi = INFINITY;
-  Operation *activation = nullptr;
   if (kind.kind != ElementwiseKind::Clamp && floatResult.hasOneUse()) {
     Operation *user = *floatResult.getUsers().begin();
     std::optional<ElementwiseKind> userKind = classifyElementwise(user);
     if (userKind && userKind->kind == ElementwiseKind::Clamp) {
-      activation = user;
       actLo = userKind->lo;
       actHi = userKind->hi;
       floatResult = user->getResult(0);
@@ -281,13 +262,6 @@ LogicalResult Quantizer::rewriteElementwise(Operation *op,
   Type resultType = output.getType();
   MLIRContext *ctx = rewriter.getContext();
   Location loc = op->getLoc();
-  QuantParams out = *getQuantParams(resultType);
-  auto rescaleOf = [&](Operation *anchor, double real) -> RescaleAttr {
-    FailureOr<RescaleAttr> r = buildRescale(anchor, {real}, rounding);
-    if (failed(r))
-      error = true;
-    return succeeded(r) ? *r : RescaleAttr();
-  };
   if (kind.kind == ElementwiseKind::Clamp) {
     QuantParams in = *getQuantParams(inputs[0].getType());
     if (inputs[0].getType() ==
@@ -304,40 +278,26 @@ LogicalResult Quantizer::rewriteElementwise(Operation *op,
     auto requant = RequantizeOp::create(
         rewriter, loc, resultType, inputs[0], RescaleAttr(),
         clampFor(ctx, kind.lo, kind.hi, resultType));
-    RescaleAttr rescale = rescaleOf(requant, in.scales[0] / out.scales[0]);
-    if (!rescale)
+    if (failed(encode(requant, requant)))
       return failure();
-    requant.setRescaleAttr(rescale);
     rewriter.replaceOp(output, requant.getResult());
     return success();
   }
   if (kind.kind != ElementwiseKind::Add && kind.kind != ElementwiseKind::Mul)
     return failure();
-  QuantParams a = *getQuantParams(inputs[0].getType());
-  QuantParams b = *getQuantParams(inputs[1].getType());
   ClampAttr clamp = clampFor(ctx, actLo, actHi, resultType);
-  Value result;
+  RescaleOpInterface result;
   if (kind.kind == ElementwiseKind::Add) {
-    AddMultipliers m = getAddMultipliers(a.scales[0], b.scales[0],
-                                         out.scales[0], kAddLeftShift);
-    RescaleAttr lhs = rescaleOf(op, m.lhs);
-    RescaleAttr rhs = rescaleOf(op, m.rhs);
-    RescaleAttr sum = rescaleOf(op, m.result);
-    if (!lhs || !rhs || !sum)
-      return failure();
     result = AddOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
-                           rewriter.getI64IntegerAttr(kAddLeftShift), lhs, rhs,
-                           sum, clamp);
+                           rewriter.getI64IntegerAttr(kAddLeftShift),
+                           RescaleAttr(), RescaleAttr(), RescaleAttr(), clamp);
   } else {
-    RescaleAttr rescale =
-        rescaleOf(op, a.scales[0] * b.scales[0] / out.scales[0]);
-    if (!rescale)
-      return failure();
     result = MulOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
-                           rescale, clamp);
+                           RescaleAttr(), clamp);
   }
-  (void)activation;
-  rewriter.replaceOp(output, result);
+  if (failed(encode(result, op)))
+    return failure();
+  rewriter.replaceOp(output, result->getResults());
   return success();
 }
 
@@ -420,28 +380,21 @@ LogicalResult Quantizer::rewriteConcat(tensor::ConcatOp op) {
   return success();
 }
 
-/// quantize(dequantize(x)) is x, or a requantization of x.
+/// quantize(dequantize(x)) between different types is a requantization of
+/// x.
 struct FoldQuantizeOfDequantize : OpRewritePattern<QuantizeOp> {
   FoldQuantizeOfDequantize(MLIRContext *ctx, RoundingMode rounding)
       : OpRewritePattern(ctx), rounding(rounding) {}
 
   LogicalResult matchAndRewrite(QuantizeOp op,
                                 PatternRewriter &rewriter) const override {
+    // Equal types fold (QuantizeOp::fold).
     Value source = quantizedSource(op.getInput());
-    if (!source)
+    if (!source || source.getType() == op.getType() ||
+        !getQuantParams(op.getType())->isPerTensor())
       return failure();
-    if (source.getType() == op.getType()) {
-      rewriter.replaceOp(op, source);
-      return success();
-    }
-    QuantParams in = *getQuantParams(source.getType());
-    QuantParams out = *getQuantParams(op.getType());
-    if (!out.isPerTensor())
-      return failure();
-    SmallVector<double> reals;
-    for (double scale : in.scales)
-      reals.push_back(scale / out.scales[0]);
-    FailureOr<RescaleAttr> rescale = buildRescale(op, reals, rounding);
+    FailureOr<RescaleAttr> rescale = buildRescale(
+        op, getRequantizeMultipliers(source.getType(), op.getType()), rounding);
     if (failed(rescale))
       return failure();
     rewriter.replaceOpWithNewOp<RequantizeOp>(op, op.getType(), source,

@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.h"
 
 #define GET_OP_CLASSES
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h.inc"

@@ -5,6 +5,7 @@
 
 include "myquant/Dialect/MyQuant/IR/MyQuantBase.td"
 include "myquant/Dialect/MyQuant/IR/MyQuantAttrs.td"
+include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.td"
 include "mlir/Dialect/Quant/IR/QuantBase.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -14,6 +15,9 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def MyQuant_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def MyQuant_QuantTensor : RankedTensorOf<[quant_QuantizedType]>;
+// Window geometry: two entries (height, width), padding four.
+def MyQuant_Pair : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
+def MyQuant_Padding : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<4>]>;
 // A bias is either raw int32 or quantized with int32 storage; the verifiers
 // check storage width and scales.
 def MyQuant_BiasTensor : RankedTensorOf<[I32, quant_QuantizedType]>;
@@ -47,7 +51,8 @@ def MyQuant_StatsOp : MyQuant_Op<"stats",
   let hasVerifier = 1;
 }
 
-def MyQuant_QuantizeOp : MyQuant_Op<"quantize", [Pure]> {
+def MyQuant_QuantizeOp : MyQuant_Op<"quantize",
+    [Pure, SameOperandsAndResultShape]> {
   let summary = "Quantizes a float tensor";
   let description = [{
     `q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax)` with the
@@ -63,9 +68,11 @@ def MyQuant_QuantizeOp : MyQuant_Op<"quantize", [Pure]> {
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
-def MyQuant_DequantizeOp : MyQuant_Op<"dequantize", [Pure]> {
+def MyQuant_DequantizeOp : MyQuant_Op<"dequantize",
+    [Pure, SameOperandsAndResultShape]> {
   let summary = "Dequantizes a quantized tensor to float";
   let description = [{
     `x = (q - zero_point) * scale` with the parameters of the operand's
@@ -81,7 +88,8 @@ def MyQuant_DequantizeOp : MyQuant_Op<"dequantize", [Pure]> {
   let hasVerifier = 1;
 }
 
-def MyQuant_RequantizeOp : MyQuant_Op<"requantize", [Pure]> {
+def MyQuant_RequantizeOp : MyQuant_Op<"requantize",
+    [Pure, SameOperandsAndResultShape, MyQuant_RescaleOpInterface]> {
   let summary = "Changes the quantization of a tensor with integer arithmetic";
   let description = [{
     `out = clamp(rescale(in - zp_in) + zp_out, bounds)`, where `rescale`
@@ -102,13 +110,18 @@ def MyQuant_RequantizeOp : MyQuant_Op<"requantize", [Pure]> {
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+  }];
 }
 
 //===----------------------------------------------------------------------===//
 // Quantized compute
 //===----------------------------------------------------------------------===//
 
-def MyQuant_Conv2DOp : MyQuant_Op<"conv2d", [Pure]> {
+def MyQuant_Conv2DOp : MyQuant_Op<"conv2d",
+    [Pure, MyQuant_RescaleOpInterface, MyQuant_WindowOpInterface]> {
   let summary = "Quantized 2-D convolution (grouped and depthwise included)";
   let description = [{
     `layout = nchw` takes an `N x C x H x W` input and an `F x C/groups x KH x
@@ -132,9 +145,9 @@ def MyQuant_Conv2DOp : MyQuant_Op<"conv2d", [Pure]> {
   let arguments = (ins MyQuant_QuantTensor:$input,
                        MyQuant_QuantTensor:$filter,
                        Optional<MyQuant_BiasTensor>:$bias,
-                       DenseI64ArrayAttr:$strides,
-                       DenseI64ArrayAttr:$padding,
-                       DenseI64ArrayAttr:$dilations,
+                       MyQuant_Pair:$strides,
+                       MyQuant_Padding:$padding,
+                       MyQuant_Pair:$dilations,
                        ConfinedAttr<I64Attr, [IntPositive]>:$groups,
                        MyQuant_LayoutAttr:$layout,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
@@ -145,9 +158,14 @@ def MyQuant_Conv2DOp : MyQuant_Op<"conv2d", [Pure]> {
     type($filter) (`,` type($bias)^)? `)` `->` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+    ::llvm::SmallVector<int64_t, 2> getWindowSizes();
+  }];
 }
 
-def MyQuant_MatmulOp : MyQuant_Op<"matmul", [Pure]> {
+def MyQuant_MatmulOp : MyQuant_Op<"matmul",
+    [Pure, MyQuant_RescaleOpInterface]> {
   let summary = "Quantized (batched) matrix multiplication / fully connected";
   let description = [{
     `lhs` is `[B x] M x K`; `rhs` is `[B x] K x N`, or `[B x] N x K` with
@@ -175,9 +193,14 @@ def MyQuant_MatmulOp : MyQuant_Op<"matmul", [Pure]> {
     (`,` type($bias)^)? `)` `->` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+  }];
 }
 
-def MyQuant_AddOp : MyQuant_Op<"add", [Pure, Commutative]> {
+// Not `Commutative`: each operand has its own rescale, tied to its position.
+def MyQuant_AddOp : MyQuant_Op<"add",
+    [Pure, SameOperandsAndResultShape, MyQuant_RescaleOpInterface]> {
   let summary = "Quantized element-wise addition";
   let description = [{
     Both operands and the result are per-tensor quantized and have the same
@@ -200,9 +223,13 @@ def MyQuant_AddOp : MyQuant_Op<"add", [Pure, Commutative]> {
     type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+  }];
 }
 
-def MyQuant_MulOp : MyQuant_Op<"mul", [Pure, Commutative]> {
+def MyQuant_MulOp : MyQuant_Op<"mul",
+    [Pure, SameOperandsAndResultShape, MyQuant_RescaleOpInterface]> {
   let summary = "Quantized element-wise multiplication";
   let description = [{
     `(lhs - zp_l) * (rhs - zp_r)` in int32, rescaled by `scale_l * scale_r /
@@ -218,6 +245,9 @@ def MyQuant_MulOp : MyQuant_Op<"mul", [Pure, Commutative]> {
     type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+  }];
 }
 
 def MyQuant_ConcatOp : MyQuant_Op<"concat", [Pure]> {
@@ -237,10 +267,17 @@ def MyQuant_ConcatOp : MyQuant_Op<"concat", [Pure]> {
 }
 
 class MyQuant_Pool2DOp<string mnemonic, list<Trait> traits = []>
-    : MyQuant_Op<mnemonic, !listconcat([Pure], traits)> {
+    : MyQuant_Op<mnemonic,
+        !listconcat([Pure, MyQuant_WindowOpInterface], traits)> {
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  code extraPoolDeclaration = [{
+    ::llvm::SmallVector<int64_t, 2> getWindowSizes() {
+      return ::llvm::SmallVector<int64_t, 2>(getKernel());
+    }
+  }];
+  let extraClassDeclaration = extraPoolDeclaration;
 }
 
 def MyQuant_MaxPool2DOp : MyQuant_Pool2DOp<"max_pool2d"> {
@@ -251,14 +288,15 @@ def MyQuant_MaxPool2DOp : MyQuant_Pool2DOp<"max_pool2d"> {
     `-inf`, never as 0.
   }];
   let arguments = (ins MyQuant_QuantTensor:$input,
-                       DenseI64ArrayAttr:$kernel,
-                       DenseI64ArrayAttr:$strides,
-                       DenseI64ArrayAttr:$padding,
-                       DenseI64ArrayAttr:$dilations,
+                       MyQuant_Pair:$kernel,
+                       MyQuant_Pair:$strides,
+                       MyQuant_Padding:$padding,
+                       MyQuant_Pair:$dilations,
                        MyQuant_LayoutAttr:$layout);
 }
 
-def MyQuant_AvgPool2DOp : MyQuant_Pool2DOp<"avg_pool2d"> {
+def MyQuant_AvgPool2DOp : MyQuant_Pool2DOp<"avg_pool2d",
+    [MyQuant_RescaleOpInterface]> {
   let summary = "Quantized 2-D average pooling (global included)";
   let description = [{
     Sums `input - zp_in` over each window in int32 and rescales the sum by
@@ -269,13 +307,16 @@ def MyQuant_AvgPool2DOp : MyQuant_Pool2DOp<"avg_pool2d"> {
     size is global average pooling.
   }];
   let arguments = (ins MyQuant_QuantTensor:$input,
-                       DenseI64ArrayAttr:$kernel,
-                       DenseI64ArrayAttr:$strides,
-                       DenseI64ArrayAttr:$padding,
+                       MyQuant_Pair:$kernel,
+                       MyQuant_Pair:$strides,
+                       MyQuant_Padding:$padding,
                        MyQuant_LayoutAttr:$layout,
                        UnitAttr:$count_include_pad,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
                        OptionalAttr<MyQuant_ClampAttr>:$clamp);
+  let extraClassDeclaration = extraPoolDeclaration # [{
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+  }];
 }
 
 def MyQuant_ClampOp : MyQuant_Op<"clamp",
@@ -288,9 +329,11 @@ def MyQuant_ClampOp : MyQuant_Op<"clamp",
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input $bounds attr-dict `:` type($input)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
-def MyQuant_TableOp : MyQuant_Op<"table", [Pure]> {
+def MyQuant_TableOp : MyQuant_Op<"table",
+    [Pure, SameOperandsAndResultShape]> {
   let summary = "Element-wise lookup table for int8 nonlinearities";
   let description = [{
     `result[i] = values[input[i] - qmin_in]`: one entry per storage value of
