@@ -13,8 +13,8 @@
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 #include "myquant/Dialect/MyQuant/Transforms/FloatGraph.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Dialect/MyQuant/Transforms/RangeAnalysis.h"
 
-#include "mlir/Analysis/DataFlow/SparseAnalysis.h"
 #include "mlir/Analysis/DataFlow/Utils.h"
 #include "mlir/Analysis/DataFlowFramework.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -32,100 +32,6 @@ using namespace mlir;
 using namespace myquant;
 
 namespace {
-
-//===----------------------------------------------------------------------===//
-// The lattice: the real range a float tensor takes
-//===----------------------------------------------------------------------===//
-
-using Range = std::pair<double, double>;
-
-struct RealRange {
-  std::optional<Range> bounds;
-
-  /// The union: a value reached along two paths needs both ranges.
-  static RealRange join(const RealRange &lhs, const RealRange &rhs) {
-    if (!lhs.bounds)
-      return rhs;
-    if (!rhs.bounds)
-      return lhs;
-    return {Range(std::min(lhs.bounds->first, rhs.bounds->first),
-                  std::max(lhs.bounds->second, rhs.bounds->second))};
-  }
-  bool operator==(const RealRange &other) const {
-    return bounds == other.bounds;
-  }
-  void print(raw_ostream &os) const {
-    if (!bounds)
-      os << "<unknown>";
-    else
-      os << "[" << bounds->first << ", " << bounds->second << "]";
-  }
-};
-
-using RangeLattice = dataflow::Lattice<RealRange>;
-
-bool keepsOperandScale(Operation *op) {
-  return isSameScaleOp(op) || isa<tensor::PadOp>(op) ||
-         isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp>(op);
-}
-
-class RangeAnalysis
-    : public dataflow::SparseForwardDataFlowAnalysis<RangeLattice> {
-public:
-  RangeAnalysis(DataFlowSolver &solver, const DenseMap<Value, Range> &stats)
-      : SparseForwardDataFlowAnalysis(solver), stats(stats) {}
-
-  LogicalResult visitOperation(Operation *op,
-                               ArrayRef<const RangeLattice *> operands,
-                               ArrayRef<RangeLattice *> results) override {
-    for (auto [result, lattice] : llvm::zip(op->getResults(), results))
-      propagateIfChanged(lattice,
-                         lattice->join(transfer(op, result, operands)));
-    return success();
-  }
-
-  void setToEntryState(RangeLattice *lattice) override {
-    auto it = stats.find(lattice->getAnchor());
-    RealRange entry;
-    if (it != stats.end())
-      entry.bounds = it->second;
-    propagateIfChanged(lattice, lattice->join(entry));
-  }
-
-private:
-  RealRange transfer(Operation *op, Value result,
-                     ArrayRef<const RangeLattice *> operands) {
-    // Same-scale ops reuse their operand's parameters exactly, whatever
-    // their own statistics say: that is what makes them free. (An operand
-    // without a range is inside a layer, e.g. a grouped convolution's
-    // accumulator before it is reshaped back.)
-    if (keepsOperandScale(op) && !operands.empty() &&
-        operands[0]->getValue().bounds)
-      return operands[0]->getValue();
-    auto it = stats.find(result);
-    if (it != stats.end())
-      return {it->second};
-    if (std::optional<ElementwiseKind> kind = classifyElementwise(op)) {
-      if (kind->kind == ElementwiseKind::Clamp &&
-          operands[0]->getValue().bounds) {
-        Range in = *operands[0]->getValue().bounds;
-        auto clamp = [&](double v) {
-          return std::min(std::max(v, kind->lo), kind->hi);
-        };
-        return {Range(clamp(in.first), clamp(in.second))};
-      }
-    }
-    if (isa<tensor::ConcatOp>(op)) {
-      RealRange all;
-      for (const RangeLattice *operand : operands)
-        all = RealRange::join(all, operand->getValue());
-      return all;
-    }
-    return {};
-  }
-
-  const DenseMap<Value, Range> &stats;
-};
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -155,8 +61,6 @@ public:
 
 private:
   LogicalResult checkOptions();
-  /// Moves every myquant.stats annotation into `stats` and removes the op.
-  void collectStats();
   /// Finds the layers, what they own, and what stays in float.
   LogicalResult collectStructure();
   FailureOr<quant::UniformQuantizedType> typeOf(Value value);
@@ -170,7 +74,7 @@ private:
   ArrayRef<std::string> keepFloat;
 
   std::unique_ptr<DataFlowSolver> solver;
-  DenseMap<Value, Range> stats;
+  DenseMap<Value, Interval> stats;
   DenseMap<Value, quant::UniformQuantizedType> types;
   SmallVector<ComputeChain, 4> chains;
   DenseSet<Operation *> claimed;
@@ -212,22 +116,6 @@ LogicalResult DryRun::checkOptions() {
   return success();
 }
 
-void DryRun::collectStats() {
-  SmallVector<StatsOp> statsOps;
-  funcOp.walk([&](StatsOp op) { statsOps.push_back(op); });
-  for (StatsOp op : statsOps) {
-    Range range(*llvm::min_element(op.getMin()),
-                *llvm::max_element(op.getMax()));
-    Value input = op.getInput();
-    auto [it, inserted] = stats.try_emplace(input, range);
-    if (!inserted)
-      it->second = {std::min(it->second.first, range.first),
-                    std::max(it->second.second, range.second)};
-    op.getResult().replaceAllUsesWith(input);
-    op.erase();
-  }
-}
-
 FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
   auto it = types.find(value);
   if (it != types.end())
@@ -245,7 +133,7 @@ FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
     diag << "; calibrate the model or annotate the value with myquant.stats";
     return failure();
   }
-  Range range = *lattice->getValue().bounds;
+  Interval range = *lattice->getValue().bounds;
   auto type = getActivationType(
       cast<RankedTensorType>(value.getType()).getElementType(), range.first,
       range.second, isSigned);
@@ -614,7 +502,7 @@ void DryRun::insertQDQ() {
 LogicalResult DryRun::run() {
   if (failed(checkOptions()))
     return failure();
-  collectStats();
+  stats = takeStats(funcOp);
   solver = std::make_unique<DataFlowSolver>();
   dataflow::loadBaselineAnalyses(*solver);
   solver->load<RangeAnalysis>(stats);

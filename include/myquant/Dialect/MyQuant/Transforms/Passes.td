@@ -142,4 +142,16 @@ def MyQuantVerifyIntegerOnly : Pass<"myquant-verify-integer-only",
   let dependentDialects = ["::myquant::MyQuantDialect"];
 }
 
+def MyQuantTestPrintRanges : Pass<"myquant-test-print-ranges",
+                                  "::mlir::func::FuncOp"> {
+  let summary = "Test only: prints the dry run's range of every tensor";
+  let description = [{
+    Runs the range analysis of `myquant-propagate-qparams` (the dataflow
+    lattice: the real interval each float tensor takes, from the
+    `myquant.stats` annotations through same-scale ops, clamps and
+    concatenations) and reports it as a remark at each argument and op
+    result. Removes the `myquant.stats` ops, as the dry run does.
+  }];
+}
+
 #endif // MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSES_TD
