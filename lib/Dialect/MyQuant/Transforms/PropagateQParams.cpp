@@ -11,8 +11,8 @@
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
-#include "myquant/Dialect/MyQuant/Transforms/FloatGraph.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
 
 #include "mlir/Analysis/DataFlow/SparseAnalysis.h"
 #include "mlir/Analysis/DataFlow/Utils.h"
