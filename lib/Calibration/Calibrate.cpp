@@ -9,7 +9,8 @@
 
 #include "myquant/Calibration/Observers.h"
 #include "myquant/Calibration/Passes.h"
-#include "myquant/Calibration/Stats.h"
+#include "myquant/Calibration/StatsFile.h"
+#include "myquant/Calibration/ValueNames.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Execution/Jit.h"
 #include "myquant/Execution/Npy.h"
