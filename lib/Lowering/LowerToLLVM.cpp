@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "myquant/Pipelines/Pipelines.h"
+#include "myquant/Lowering/LowerToLLVM.h"
 
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Support/MathExtras.h"

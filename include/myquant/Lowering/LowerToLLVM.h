@@ -1,4 +1,4 @@
-//===- Pipelines.h - myquant pass pipelines ---------------------*- C++ -*-===//
+//===- LowerToLLVM.h - the myquant-lower-to-llvm pipeline -------*- C++ -*-===//
 //
 // `myquant-lower-to-llvm` takes a module at any level we produce (myquant
 // ops, integer or float linalg on tensors) down to the LLVM dialect, ready
@@ -24,8 +24,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MYQUANT_PIPELINES_PIPELINES_H
-#define MYQUANT_PIPELINES_PIPELINES_H
+#ifndef MYQUANT_LOWERING_LOWERTOLLVM_H
+#define MYQUANT_LOWERING_LOWERTOLLVM_H
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -92,4 +92,4 @@ mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
 
 } // namespace myquant
 
-#endif // MYQUANT_PIPELINES_PIPELINES_H
+#endif // MYQUANT_LOWERING_LOWERTOLLVM_H
