@@ -9,6 +9,7 @@
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
 #include "myquant/Lowering/LowerToLLVM.h"
+#include "myquant/Lowering/Passes.h"
 #include "myquant/Pipelines/PTQ.h"
 #include "myquant/Transforms/Passes.h"
 
@@ -26,6 +27,7 @@ inline void registerAllPasses() {
   registerMyQuantConversionPasses();
   registerMyQuantCalibrationPasses();
   registerMyQuantTransformPasses();
+  registerMyQuantLoweringPasses();
   registerLowerToLLVMPipeline();
   registerPTQPipeline();
 }
