@@ -8,8 +8,9 @@
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Lowering/LowerToLLVM.h"
+#include "myquant/Lowering/Passes.h"
 #include "myquant/Pipelines/PTQ.h"
-#include "myquant/Pipelines/Pipelines.h"
 #include "myquant/Transforms/Passes.h"
 
 namespace myquant {
@@ -26,6 +27,7 @@ inline void registerAllPasses() {
   registerMyQuantConversionPasses();
   registerMyQuantCalibrationPasses();
   registerMyQuantTransformPasses();
+  registerMyQuantLoweringPasses();
   registerLowerToLLVMPipeline();
   registerPTQPipeline();
 }

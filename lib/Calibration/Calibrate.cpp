@@ -9,12 +9,13 @@
 
 #include "myquant/Calibration/Observers.h"
 #include "myquant/Calibration/Passes.h"
-#include "myquant/Calibration/Stats.h"
+#include "myquant/Calibration/StatsFile.h"
+#include "myquant/Calibration/ValueNames.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Execution/EntryPoint.h"
 #include "myquant/Execution/Jit.h"
 #include "myquant/Execution/Npy.h"
-#include "myquant/Pipelines/EntryPoint.h"
-#include "myquant/Pipelines/Pipelines.h"
+#include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

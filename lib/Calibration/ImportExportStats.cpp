@@ -1,7 +1,8 @@
 //===- ImportExportStats.cpp - myquant-import-stats / export-stats --------===//
 
 #include "myquant/Calibration/Passes.h"
-#include "myquant/Calibration/Stats.h"
+#include "myquant/Calibration/StatsFile.h"
+#include "myquant/Calibration/ValueNames.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

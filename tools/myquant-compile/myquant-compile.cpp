@@ -15,9 +15,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "myquant/Pipelines/Driver.h"
-#include "myquant/Pipelines/EntryPoint.h"
-#include "myquant/Pipelines/Pipelines.h"
+#include "myquant/Execution/Driver.h"
+#include "myquant/Execution/EntryPoint.h"
+#include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"

@@ -7,15 +7,15 @@
 // ops, linalg on tensors, or already lowered by it). It is lowered, JIT
 // compiled with mlir::ExecutionEngine, and NAME is called through
 // `_mlir_ciface_NAME` with one memref descriptor per .npy input; results come
-// back through the leading out-pointer (see myquant/Pipelines/EntryPoint.h).
+// back through the leading out-pointer (see myquant/Execution/EntryPoint.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "myquant/Execution/Driver.h"
+#include "myquant/Execution/EntryPoint.h"
 #include "myquant/Execution/Jit.h"
 #include "myquant/Execution/Npy.h"
-#include "myquant/Pipelines/Driver.h"
-#include "myquant/Pipelines/EntryPoint.h"
-#include "myquant/Pipelines/Pipelines.h"
+#include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/IR/MLIRContext.h"
 

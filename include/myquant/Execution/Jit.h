@@ -1,7 +1,7 @@
 //===- Jit.h - JIT-compile a lowered module and call a function -*- C++ -*-===//
 //
 // Calls a function of a module lowered by myquant::lowerToLLVM through its C
-// interface (see myquant/Pipelines/EntryPoint.h) after compiling the module
+// interface (see myquant/Execution/EntryPoint.h) after compiling the module
 // once with mlir::ExecutionEngine. Shared by myquant-run and calibration.
 //
 //===----------------------------------------------------------------------===//
@@ -9,7 +9,7 @@
 #ifndef MYQUANT_EXECUTION_JIT_H
 #define MYQUANT_EXECUTION_JIT_H
 
-#include "myquant/Pipelines/EntryPoint.h"
+#include "myquant/Execution/EntryPoint.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/ArrayRef.h"

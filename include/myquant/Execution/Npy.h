@@ -12,7 +12,7 @@
 #ifndef MYQUANT_EXECUTION_NPY_H
 #define MYQUANT_EXECUTION_NPY_H
 
-#include "myquant/Pipelines/EntryPoint.h"
+#include "myquant/Execution/EntryPoint.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"

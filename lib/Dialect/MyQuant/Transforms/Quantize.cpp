@@ -8,8 +8,8 @@
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
-#include "myquant/Dialect/MyQuant/Transforms/FloatGraph.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"

@@ -3,8 +3,8 @@
 #include "myquant/Dialect/MyQuant/Transforms/RangeAnalysis.h"
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
-#include "myquant/Dialect/MyQuant/Transforms/FloatGraph.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
 
 #include "mlir/Analysis/DataFlow/Utils.h"
 #include "llvm/Support/Format.h"

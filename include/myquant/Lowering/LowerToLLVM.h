@@ -1,10 +1,11 @@
-//===- Pipelines.h - myquant pass pipelines ---------------------*- C++ -*-===//
+//===- LowerToLLVM.h - the myquant-lower-to-llvm pipeline -------*- C++ -*-===//
 //
 // `myquant-lower-to-llvm` takes a module at any level we produce (myquant
 // ops, integer or float linalg on tensors) down to the LLVM dialect, ready
 // for mlir::ExecutionEngine or mlir::translateModuleToLLVMIR.
 //
-// Entry points: every public func.func with a body gets
+// Entry points (`myquant-annotate-entry-points`): every public func.func with
+// a body gets
 //  * `myquant.signature`: its tensor-level FunctionType (after quantized
 //    types became their integer storage), so tools can still type the
 //    arguments once the function is an llvm.func taking raw pointers;
@@ -24,15 +25,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MYQUANT_PIPELINES_PIPELINES_H
-#define MYQUANT_PIPELINES_PIPELINES_H
+#ifndef MYQUANT_LOWERING_LOWERTOLLVM_H
+#define MYQUANT_LOWERING_LOWERTOLLVM_H
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/ADT/StringRef.h"
-
-#include <memory>
 
 namespace myquant {
 
@@ -73,17 +72,9 @@ struct LowerToLLVMOptions
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 
-/// Registers `myquant-lower-to-llvm` and its helper passes
-/// (`myquant-annotate-entry-points`, `myquant-expand-strided-copies`).
+/// Registers `myquant-lower-to-llvm`; its own passes (the entry points'
+/// annotation above, ...) are in myquant/Lowering/Passes.h.
 void registerLowerToLLVMPipeline();
-
-/// Stamps entry points as described above.
-std::unique_ptr<mlir::Pass> createAnnotateEntryPointsPass(bool emitCInterface);
-
-/// Rewrites memref.copy between non-identity layouts into vector loops (static
-/// shapes, contiguous rows) or linalg.copy, so the lowered code does not call
-/// `memrefCopy` from libmlir_c_runner_utils.
-std::unique_ptr<mlir::Pass> createExpandStridedCopiesPass();
 
 /// Runs the pipeline on `module` and checks that only LLVM dialect ops are
 /// left; diagnostics go to the context's handler.
@@ -92,4 +83,4 @@ mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
 
 } // namespace myquant
 
-#endif // MYQUANT_PIPELINES_PIPELINES_H
+#endif // MYQUANT_LOWERING_LOWERTOLLVM_H

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MYQUANT_DIALECT_MYQUANT_TRANSFORMS_FLOATGRAPH_H
-#define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_FLOATGRAPH_H
+#ifndef MYQUANT_DIALECT_MYQUANT_UTILS_FLOATGRAPH_H
+#define MYQUANT_DIALECT_MYQUANT_UTILS_FLOATGRAPH_H
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 
@@ -123,4 +123,4 @@ bool isSameScaleOp(mlir::Operation *op);
 
 } // namespace myquant
 
-#endif // MYQUANT_DIALECT_MYQUANT_TRANSFORMS_FLOATGRAPH_H
+#endif // MYQUANT_DIALECT_MYQUANT_UTILS_FLOATGRAPH_H

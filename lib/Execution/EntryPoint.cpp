@@ -1,7 +1,7 @@
 //===- EntryPoint.cpp - the C interface of a lowered function -------------===//
 
-#include "myquant/Pipelines/EntryPoint.h"
-#include "myquant/Pipelines/Pipelines.h"
+#include "myquant/Execution/EntryPoint.h"
+#include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinTypes.h"

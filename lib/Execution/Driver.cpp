@@ -1,8 +1,8 @@
 //===- Driver.cpp - what myquant-run and myquant-compile share ------------===//
 
-#include "myquant/Pipelines/Driver.h"
+#include "myquant/Execution/Driver.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
-#include "myquant/Pipelines/EntryPoint.h"
+#include "myquant/Execution/EntryPoint.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"

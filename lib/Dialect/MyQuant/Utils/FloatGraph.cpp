@@ -1,6 +1,6 @@
 //===- FloatGraph.cpp - recognizing quantizable float linalg --------------===//
 
-#include "myquant/Dialect/MyQuant/Transforms/FloatGraph.h"
+#include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

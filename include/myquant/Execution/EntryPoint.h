@@ -14,8 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MYQUANT_PIPELINES_ENTRYPOINT_H
-#define MYQUANT_PIPELINES_ENTRYPOINT_H
+#ifndef MYQUANT_EXECUTION_ENTRYPOINT_H
+#define MYQUANT_EXECUTION_ENTRYPOINT_H
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
@@ -84,4 +84,4 @@ llvm::Expected<EntryPoint> getEntryPoint(mlir::ModuleOp lowered,
 
 } // namespace myquant
 
-#endif // MYQUANT_PIPELINES_ENTRYPOINT_H
+#endif // MYQUANT_EXECUTION_ENTRYPOINT_H

@@ -1,9 +1,9 @@
 //===- Driver.h - what myquant-run and myquant-compile share ----*- C++ -*-===//
 
-#ifndef MYQUANT_PIPELINES_DRIVER_H
-#define MYQUANT_PIPELINES_DRIVER_H
+#ifndef MYQUANT_EXECUTION_DRIVER_H
+#define MYQUANT_EXECUTION_DRIVER_H
 
-#include "myquant/Pipelines/Pipelines.h"
+#include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -33,4 +33,4 @@ loadAndLower(mlir::MLIRContext &context, llvm::SourceMgr &sourceMgr,
 
 } // namespace myquant
 
-#endif // MYQUANT_PIPELINES_DRIVER_H
+#endif // MYQUANT_EXECUTION_DRIVER_H

@@ -1,62 +1,26 @@
-//===- Stats.h - naming, annotating and exchanging statistics ---*- C++ -*-===//
+//===- StatsFile.h - the JSON statistics file -------------------*- C++ -*-===//
 //
-// What the calibration passes share: which function they work on, the
-// stable names of its values, the JSON statistics file (see
-// docs/Calibration.md for the format) and the insertion of myquant.stats.
+// The statistics of values as calibration computes them, and the JSON file
+// that carries them between tools (see docs/Calibration.md for the format).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MYQUANT_CALIBRATION_STATS_H
-#define MYQUANT_CALIBRATION_STATS_H
+#ifndef MYQUANT_CALIBRATION_STATSFILE_H
+#define MYQUANT_CALIBRATION_STATSFILE_H
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "llvm/ADT/DenseMap.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace myquant {
 
 /// `value` as printf's %g writes it, for messages.
 std::string formatNumber(double value);
-
-/// The function named `name`, or the only public function with a body when
-/// `name` is empty; reports at `module` otherwise.
-mlir::FailureOr<mlir::func::FuncOp> selectFunction(mlir::ModuleOp module,
-                                                   llvm::StringRef name);
-
-/// The name a front end gave a location (`loc("conv1")`), if any.
-std::optional<llvm::StringRef> getLocationName(mlir::Location loc);
-
-/// The name of argument `index` in data files and stats files: its location
-/// name, else "arg<index>".
-std::string getArgumentName(mlir::func::FuncOp func, unsigned index);
-
-/// Stable names of a function's values: arguments are named as above; the
-/// results of the body's top-level ops (myquant.stats not counted) are
-/// "v<N>" for the N-th such result, unless their op has a location name:
-/// then the result is called by that name, or, when several results share
-/// it, the last one in program order is and the others are "<name>#<i>"
-/// (i from 0).
-class ValueNames {
-public:
-  /// Fails, reporting at `func`, if two values end up with one name.
-  static mlir::FailureOr<ValueNames> build(mlir::func::FuncOp func);
-
-  /// The name of `value`, or "" if it is not a named value.
-  llvm::StringRef getName(mlir::Value value) const;
-  /// The value called `name`, or null.
-  mlir::Value lookup(llvm::StringRef name) const;
-
-private:
-  llvm::DenseMap<mlir::Value, std::string> names;
-  llvm::StringMap<mlir::Value> values;
-};
 
 /// The statistics of one value, as myquant.stats holds them.
 struct ValueStats {
@@ -122,14 +86,6 @@ llvm::Error writeStatsFile(llvm::StringRef path, const StatsFile &file);
 /// The shape of `type` as a stats file writes it.
 llvm::SmallVector<int64_t> getStatsShape(mlir::ShapedType type);
 
-/// Puts a myquant.stats op holding `stats[i]` after `values[i]`, in place of
-/// any earlier annotation of it. Nothing changes if one of them does not
-/// verify; `describe(i)` (when given) names its source in a note.
-mlir::LogicalResult
-annotateWithStats(llvm::ArrayRef<mlir::Value> values,
-                  llvm::ArrayRef<ValueStats> stats,
-                  llvm::function_ref<std::string(size_t)> describe = nullptr);
-
 } // namespace myquant
 
-#endif // MYQUANT_CALIBRATION_STATS_H
+#endif // MYQUANT_CALIBRATION_STATSFILE_H

@@ -1,0 +1,77 @@
+//===- Passes.td - myquant-lower-to-llvm's own passes ------*- tablegen -*-===//
+
+#ifndef MYQUANT_LOWERING_PASSES_TD
+#define MYQUANT_LOWERING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def MyQuantAnnotateEntryPoints : Pass<"myquant-annotate-entry-points",
+                                      "::mlir::ModuleOp"> {
+  let summary = "Record the tensor signature of public functions, make their "
+                "arguments read-only and optionally request a C interface";
+  let description = [{
+    Stamps every public `func.func` with a body, before bufferization, so
+    that a caller can still use it as an entry point once it is an
+    `llvm.func` taking raw pointers:
+
+    * `myquant.signature`: its tensor-level `FunctionType` (after quantized
+      types became their integer storage), from which tools read the types
+      of the arguments and results;
+    * `llvm.emit_c_interface` (with `emit-c-interface`): a
+      `_mlir_ciface_<name>` wrapper taking one memref descriptor pointer per
+      argument, preceded by an out-pointer when there are results;
+    * `bufferization.writable = false` on tensor arguments: bufferization
+      assumes the arguments of public functions are writable, but a
+      caller's inputs must stay intact, so writes go to a copy instead.
+
+    Private and external functions are left as they are.
+  }];
+  let options = [
+    Option<"emitCInterface", "emit-c-interface", "bool", /*default=*/"true",
+           "Add llvm.emit_c_interface to public functions">
+  ];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
+def MyQuantExpandStridedCopies : Pass<"myquant-expand-strided-copies"> {
+  let summary = "Rewrite memref.copy between strided views into vector loops "
+                "or linalg.copy";
+  let description = [{
+    `convert-to-llvm` turns a `memref.copy` between identity layouts into
+    `llvm.memcpy` but any other copy into a call to `memrefCopy` in
+    `libmlir_c_runner_utils`; this pass rewrites the others so that
+    compiled models stay self-contained. Such copies come from
+    bufferizing `tensor.insert_slice`, e.g. the slices of a channel
+    concatenation in NHWC: rows of a few dozen bytes.
+
+    With static shapes whose innermost dimension is contiguous on both
+    sides and an element of a power-of-two size of a byte or more, loops
+    over the other dimensions move each row in vectors of up to 64 bytes
+    that divide it (at least 4 elements). Any other copy becomes
+    `linalg.copy`, which later lowers to scalar loops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect", "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def MyQuantParallelizeBatches : Pass<"myquant-parallelize-batches"> {
+  let summary = "Turn the int8 kernels' batch loops into scf.parallel";
+  let description = [{
+    The VNNI kernels mark their loop over the batch with
+    `myquant.parallel_batch`: its iterations write disjoint slices of the
+    result and only read everything else. This pass turns each such
+    `scf.for` into an `scf.parallel` with the same bounds and body, for
+    `convert-scf-to-openmp` (`myquant-lower-to-llvm{threads=N}`). It runs on
+    buffers, where the loops carry no values; a marked loop that still
+    carries some is left as it is.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+#endif // MYQUANT_LOWERING_PASSES_TD

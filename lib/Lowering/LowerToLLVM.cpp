@@ -1,0 +1,130 @@
+//===- LowerToLLVM.cpp - myquant-lower-to-llvm pipeline -------------------===//
+//
+// The pass order is the one checked by hand with mlir-opt and mlir-runner
+// (see shared/notes/platform.md), plus ownership-based deallocation so a
+// compiled model neither leaks temporaries nor hands out aliased buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Lowering/LowerToLLVM.h"
+
+#include "myquant/Conversion/Passes.h"
+#include "myquant/Lowering/Passes.h"
+#include "myquant/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace myquant {
+
+void buildLowerToLLVMPipeline(OpPassManager &pm,
+                              const LowerToLLVMOptions &options) {
+  // A no-op on modules without myquant ops or quantized types.
+  ConvertMyQuantToVnniOptions vnni;
+  vnni.target = options.target;
+  pm.addPass(createConvertMyQuantToVnni(vnni));
+  pm.addPass(createConvertMyQuantToLinalg());
+  MyQuantAnnotateEntryPointsOptions annotate;
+  annotate.emitCInterface = options.emitCInterface;
+  pm.addPass(createMyQuantAnnotateEntryPoints(annotate));
+  if (options.vectorize)
+    pm.addNestedPass<func::FuncOp>(createMyQuantVectorizeLinalg());
+
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  // Identity layouts at function boundaries give plain contiguous
+  // descriptors in the C interface.
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Kernels write into a buffer their caller passes (destination-passing
+  // style) and return it: without the result, the caller knows every
+  // temporary is its own allocation, and no alias checks are needed to
+  // free it. The kernels' loops carry the buffer as an iteration argument:
+  // canonicalization makes the returned value the argument itself.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  if (options.bufferDeallocation) {
+    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createConvertBufferizationToMemRefPass());
+    pm.addNestedPass<func::FuncOp>(createMyQuantFreeAfterLastUse());
+  }
+  pm.addPass(createMyQuantExpandStridedCopies());
+  // The VNNI kernels' dot products become intrinsic calls only now: the
+  // deallocation passes reject ops without a memory-effect model.
+  pm.addPass(createMyQuantLowerVnniDot());
+  if (options.threads > 1) {
+    pm.addPass(createMyQuantParallelizeBatches());
+    ConvertSCFToOpenMPPassOptions openmp;
+    openmp.numThreads = options.threads;
+    pm.addPass(createConvertSCFToOpenMPPass(openmp));
+    // The OpenMP loop bodies sit in memref.alloca_scope, which must stay a
+    // single block: inlined (no allocas in them) before SCF becomes CFG.
+    pm.addPass(createCanonicalizerPass());
+  }
+
+  // Transfers of more than one dimension, or across strided buffers, become
+  // one-dimensional loads and stores that convert-vector-to-llvm handles.
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  // expand-strided-metadata emits affine.apply, so it must run before
+  // lower-affine.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Vector transfers (the VNNI kernels, expanded copies) need the
+  // vector-specific lowering.
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void registerLowerToLLVMPipeline() {
+  PassPipelineRegistration<LowerToLLVMOptions>(
+      "myquant-lower-to-llvm",
+      "Lower myquant ops or linalg on tensors to the LLVM dialect",
+      buildLowerToLLVMPipeline);
+}
+
+LogicalResult lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options) {
+  PassManager pm(module->getName());
+  buildLowerToLLVMPipeline(pm, options);
+  // --mlir-timing, --mlir-print-ir-after-all, ... where the tool registered
+  // them (registerDriverCLOptions); no-ops otherwise.
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
+  if (failed(pm.run(module)))
+    return failure();
+
+  // convert-to-llvm only converts dialects whose interfaces are registered
+  // and leaves everything else in place; say so here rather than as an
+  // obscure translation failure later.
+  WalkResult result = module->walk([](Operation *op) {
+    // OpenMP ops (threads > 1) are translated to LLVM IR as they are.
+    if (isa<ModuleOp>(op) ||
+        isa_and_nonnull<LLVM::LLVMDialect, omp::OpenMPDialect>(
+            op->getDialect()))
+      return WalkResult::advance();
+    op->emitError() << "'" << op->getName()
+                    << "' was not lowered to the LLVM dialect";
+    return WalkResult::interrupt();
+  });
+  return failure(result.wasInterrupted());
+}
+
+} // namespace myquant

@@ -1,0 +1,48 @@
+//===- ParallelizeBatches.cpp - the kernels' batch loops in parallel ------===//
+//
+// The kernels' batch loops (kParallelBatchAttrName) as scf.parallel, for
+// convert-scf-to-openmp. Runs on buffers, where the loops carry no values.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Conversion/Passes.h"
+#include "myquant/Lowering/Passes.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace myquant {
+#define GEN_PASS_DEF_MYQUANTPARALLELIZEBATCHES
+#include "myquant/Lowering/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+
+namespace {
+
+struct ParallelizeBatchesPass
+    : public myquant::impl::MyQuantParallelizeBatchesBase<
+          ParallelizeBatchesPass> {
+  void runOnOperation() override {
+    SmallVector<scf::ForOp> loops;
+    getOperation()->walk([&](scf::ForOp loop) {
+      if (loop->hasAttr(myquant::kParallelBatchAttrName) &&
+          loop.getInitArgs().empty())
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      OpBuilder b(loop);
+      auto parallel = scf::ParallelOp::create(
+          b, loop.getLoc(), ValueRange{loop.getLowerBound()},
+          ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()});
+      Block *body = loop.getBody();
+      body->getTerminator()->erase();
+      loop.getInductionVar().replaceAllUsesWith(parallel.getInductionVars()[0]);
+      Block *parallelBody = parallel.getBody();
+      parallelBody->getOperations().splice(
+          parallelBody->getTerminator()->getIterator(), body->getOperations());
+      loop.erase();
+    }
+  }
+};
+
+} // namespace
