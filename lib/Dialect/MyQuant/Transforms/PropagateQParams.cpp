@@ -47,6 +47,19 @@ bool isConstantLike(Operation *op) {
                 isa<quant::StorageCastOp, DequantizeOp>(op));
 }
 
+/// What the accumulator bound needs of a layer's weights, per output
+/// channel (or one for all): the scale and the sum of |q_w|.
+struct WeightSummary {
+  SmallVector<double> scales;
+  SmallVector<int64_t> absSums;
+};
+
+/// Weight parameters fixed by myquant.weight_qparams.
+struct FixedWeightQParams {
+  SmallVector<double> scales;
+  int64_t qmin, qmax;
+};
+
 /// The state of one dry run over one function.
 class DryRun {
 public:
@@ -63,8 +76,35 @@ private:
   LogicalResult checkOptions();
   /// Finds the layers, what they own, and what stays in float.
   LogicalResult collectStructure();
+  void claim(Operation *op);
+  /// Every float operand (but constants) and result needs parameters.
+  void requireOperandsAndResults(Operation *op);
+  /// The padding and the initial value a convolution or pool owns.
+  void claimWindowInputs(Operation *anchor);
+  void claimComputeChain(const ComputeChain &chain);
+  void claimPoolChain(const PoolChain &pool);
+  /// An add or mul, with the clamp that follows it fused.
+  void claimBinaryElementwise(Operation &op);
+  /// Claims an op outside any layer, or reports that it stays float
+  /// (an error with allow-float=false).
+  LogicalResult claimStandaloneOp(Operation &op, bool keptFloat);
   FailureOr<quant::UniformQuantizedType> typeOf(Value value);
+  /// Quantizes a layer's weights and bias, and checks that its int32
+  /// accumulator cannot overflow.
   LogicalResult quantizeWeightsAndBias(ComputeChain &chain);
+  /// Replaces constant float weights by int8 ones.
+  FailureOr<WeightSummary> quantizeConstantWeights(ComputeChain &chain,
+                                                   DenseFPElementsAttr constant,
+                                                   int64_t channels);
+  /// Weights that are activations keep their per-tensor parameters.
+  FailureOr<WeightSummary> summarizeActivationWeights(ComputeChain &chain,
+                                                      int64_t reduction);
+  /// Replaces a float bias by int32 in units of input x weight scale;
+  /// returns the integers (zeros without a bias).
+  FailureOr<SmallVector<int64_t>> quantizeBias(ComputeChain &chain,
+                                               double inputScale,
+                                               ArrayRef<double> weightScales,
+                                               int64_t channels);
   void applyConcatPolicy();
   void insertQDQ();
 
@@ -141,115 +181,125 @@ FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
   return type;
 }
 
+void DryRun::claim(Operation *op) {
+  if (op)
+    claimed.insert(op);
+}
+
+void DryRun::requireOperandsAndResults(Operation *op) {
+  for (Value v : op->getOperands())
+    if (isFloatTensor(v) && !isConstantLike(v.getDefiningOp()))
+      required.insert(v);
+  for (Value v : op->getResults())
+    required.insert(v);
+}
+
+void DryRun::claimWindowInputs(Operation *anchor) {
+  auto linalgOp = cast<linalg::LinalgOp>(anchor);
+  claim(linalgOp.getDpsInputs()[0].getDefiningOp<tensor::PadOp>());
+  claim(linalgOp.getDpsInits()[0].getDefiningOp());
+}
+
+void DryRun::claimComputeChain(const ComputeChain &chain) {
+  claim(chain.anchor);
+  for (Operation *e : chain.epilogue)
+    claim(e);
+  claimWindowInputs(chain.anchor);
+  if (chain.transposeRhs)
+    claim(chain.weightOperand->getOwner());
+  for (Operation *reshape : chain.regrouping)
+    claim(reshape);
+  if (!chain.regrouping.empty())
+    claim(chain.regrouping[2]->getOperand(0).getDefiningOp());
+  required.insert(chain.input);
+  required.insert(chain.output);
+  if (!getFloatConstant(chain.weight))
+    required.insert(chain.weight);
+  chains.push_back(chain);
+}
+
+void DryRun::claimPoolChain(const PoolChain &pool) {
+  claim(pool.anchor);
+  for (Operation *e : pool.epilogue)
+    claim(e);
+  claimWindowInputs(pool.anchor);
+  required.insert(pool.input);
+  required.insert(pool.output);
+}
+
+void DryRun::claimBinaryElementwise(Operation &op) {
+  claim(&op);
+  for (Value v : op.getOperands().take_front(2))
+    required.insert(v);
+  // A relu or clamp right after fuses into the op, like a conv's.
+  Value result = op.getResult(0);
+  std::optional<ElementwiseKind> userKind =
+      result.hasOneUse() ? classifyElementwise(*result.getUsers().begin())
+                         : std::nullopt;
+  if (!userKind || userKind->kind != ElementwiseKind::Clamp) {
+    required.insert(result);
+    return;
+  }
+  Operation *activation = *result.getUsers().begin();
+  claim(activation);
+  layerOps.insert(&op);
+  layerOps.insert(activation);
+  required.insert(activation->getResult(0));
+}
+
+LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
+  std::optional<ElementwiseKind> kind = classifyElementwise(&op);
+  if (!keptFloat && kind &&
+      (kind->kind == ElementwiseKind::Add ||
+       kind->kind == ElementwiseKind::Mul)) {
+    claimBinaryElementwise(op);
+    return success();
+  }
+  if (!keptFloat && ((kind && kind->kind == ElementwiseKind::Clamp) ||
+                     isa<tensor::ConcatOp>(&op))) {
+    claim(&op);
+    requireOperandsAndResults(&op);
+    return success();
+  }
+  // Data movement is quantized where its operand is, and stays float
+  // (like the weights it may reshape) where it is not.
+  if (!keptFloat && (isSameScaleOp(&op) || isa<tensor::PadOp>(&op))) {
+    claim(&op);
+    return success();
+  }
+  // Ops that only read float tensors (tensor.dim) compute nothing in float.
+  bool computesFloat = llvm::any_of(op.getResults(), isFloatTensor);
+  if (!computesFloat || isConstantLike(&op))
+    return success();
+  if (!allowFloat)
+    return op.emitError() << "'" << op.getName()
+                          << "' cannot be quantized and allow-float=false";
+  op.emitRemark() << "'" << op.getName()
+                  << "' stays in float between dequantize and quantize";
+  return success();
+}
+
 LogicalResult DryRun::collectStructure() {
   llvm::StringSet<> keep;
   for (const std::string &name : keepFloat)
     keep.insert(name);
-  auto claim = [&](Operation *op) {
-    if (op)
-      claimed.insert(op);
-  };
-  auto requireAll = [&](Operation *op) {
-    for (Value v : op->getOperands())
-      if (isFloatTensor(v) && !isConstantLike(v.getDefiningOp()))
-        required.insert(v);
-    for (Value v : op->getResults())
-      required.insert(v);
-  };
   // Layers first: they own the pads, initial values and activations around
   // them, which would otherwise be taken for standalone ops.
   for (Operation &op : funcOp.getBody().getOps()) {
     if (keep.contains(op.getName().getStringRef()) || claimed.contains(&op))
       continue;
-    if (std::optional<ComputeChain> chain = matchComputeChain(&op)) {
-      claim(chain->anchor);
-      for (Operation *e : chain->epilogue)
-        claim(e);
-      auto linalgOp = cast<linalg::LinalgOp>(chain->anchor);
-      claim(linalgOp.getDpsInputs()[0].getDefiningOp<tensor::PadOp>());
-      claim(linalgOp.getDpsInits()[0].getDefiningOp());
-      if (chain->transposeRhs)
-        claim(chain->weightOperand->getOwner());
-      for (Operation *reshape : chain->regrouping)
-        claim(reshape);
-      if (!chain->regrouping.empty())
-        claim(chain->regrouping[2]->getOperand(0).getDefiningOp());
-      required.insert(chain->input);
-      required.insert(chain->output);
-      if (!getFloatConstant(chain->weight))
-        required.insert(chain->weight);
-      chains.push_back(*chain);
-      continue;
-    }
-    if (std::optional<PoolChain> pool = matchPoolChain(&op)) {
-      claim(pool->anchor);
-      for (Operation *e : pool->epilogue)
-        claim(e);
-      auto linalgOp = cast<linalg::LinalgOp>(pool->anchor);
-      claim(linalgOp.getDpsInputs()[0].getDefiningOp<tensor::PadOp>());
-      claim(linalgOp.getDpsInits()[0].getDefiningOp());
-      required.insert(pool->input);
-      required.insert(pool->output);
-    }
+    if (std::optional<ComputeChain> chain = matchComputeChain(&op))
+      claimComputeChain(*chain);
+    else if (std::optional<PoolChain> pool = matchPoolChain(&op))
+      claimPoolChain(*pool);
   }
   bool failedAny = false;
   layerOps = claimed;
-  for (Operation &op : funcOp.getBody().getOps()) {
-    if (claimed.contains(&op))
-      continue;
-    bool kept = keep.contains(op.getName().getStringRef());
-    std::optional<ElementwiseKind> kind = classifyElementwise(&op);
-    if (!kept && kind &&
-        (kind->kind == ElementwiseKind::Add ||
-         kind->kind == ElementwiseKind::Mul)) {
-      claim(&op);
-      for (Value v : op.getOperands().take_front(2))
-        required.insert(v);
-      // A relu or clamp right after fuses into the op, like a conv's.
-      Value result = op.getResult(0);
-      std::optional<ElementwiseKind> userKind =
-          result.hasOneUse() ? classifyElementwise(*result.getUsers().begin())
-                             : std::nullopt;
-      if (userKind && userKind->kind == ElementwiseKind::Clamp) {
-        Operation *activation = *result.getUsers().begin();
-        claim(activation);
-        layerOps.insert(&op);
-        layerOps.insert(activation);
-        required.insert(activation->getResult(0));
-      } else {
-        required.insert(result);
-      }
-      continue;
-    }
-    if (!kept && kind && kind->kind == ElementwiseKind::Clamp) {
-      claim(&op);
-      requireAll(&op);
-      continue;
-    }
-    if (!kept && isa<tensor::ConcatOp>(&op)) {
-      claim(&op);
-      requireAll(&op);
-      continue;
-    }
-    // Data movement is quantized where its operand is, and stays float
-    // (like the weights it may reshape) where it is not.
-    if (!kept && (isSameScaleOp(&op) || isa<tensor::PadOp>(&op))) {
-      claim(&op);
-      continue;
-    }
-    // Ops that only read float tensors (tensor.dim) compute nothing in float.
-    bool computesFloat = llvm::any_of(op.getResults(), isFloatTensor);
-    if (!computesFloat || isConstantLike(&op))
-      continue;
-    if (!allowFloat) {
-      op.emitError() << "'" << op.getName()
-                     << "' cannot be quantized and allow-float=false";
+  for (Operation &op : funcOp.getBody().getOps())
+    if (!claimed.contains(&op) &&
+        failed(
+            claimStandaloneOp(op, keep.contains(op.getName().getStringRef()))))
       failedAny = true;
-      continue;
-    }
-    op.emitRemark() << "'" << op.getName()
-                    << "' stays in float between dequantize and quantize";
-  }
   // A layer op's result that only claimed ops read lies inside the layer.
   for (Operation *op : layerOps)
     for (Value result : op->getResults())
@@ -305,142 +355,175 @@ SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
   return scales;
 }
 
+/// Reads the fixed weight parameters of myquant.weight_qparams (scales,
+/// storage range) for `channels` output channels.
+static FailureOr<FixedWeightQParams>
+readFixedWeightQParams(Operation *anchor, DictionaryAttr fixed,
+                       int64_t channels) {
+  auto scales = fixed.getAs<DenseF64ArrayAttr>("scales");
+  auto qmin = fixed.getAs<IntegerAttr>("qmin");
+  auto qmax = fixed.getAs<IntegerAttr>("qmax");
+  if (!scales || !qmin || !qmax ||
+      (scales.size() != 1 && scales.size() != channels) ||
+      qmin.getInt() < -128 || qmax.getInt() > 127 || qmin.getInt() > 0 ||
+      qmax.getInt() < 0 || llvm::any_of(scales.asArrayRef(), [](double s) {
+        return !std::isfinite(s) || !(s > 0);
+      }))
+    return anchor->emitError()
+           << "myquant.weight_qparams must hold 'scales' (one, or one per "
+              "output channel: "
+           << channels
+           << ", positive) and 'qmin' <= 0 <= 'qmax' within [-128, 127]";
+  return FixedWeightQParams{SmallVector<double>(scales.asArrayRef()),
+                            qmin.getInt(), qmax.getInt()};
+}
+
+FailureOr<WeightSummary> DryRun::quantizeConstantWeights(
+    ComputeChain &chain, DenseFPElementsAttr constant, int64_t channels) {
+  Operation *anchor = chain.anchor;
+  auto weightType = cast<RankedTensorType>(chain.weight.getType());
+  MLIRContext *ctx = anchor->getContext();
+  auto i8 = IntegerType::get(ctx, 8);
+  // Fixed weight parameters (from myquant-import-stats) replace the choice.
+  auto fixed = anchor->getAttrOfType<DictionaryAttr>("myquant.weight_qparams");
+  int64_t weightMin = -127, weightMax = 127;
+  bool weightPerChannel = perChannel;
+  std::optional<unsigned> axis;
+  SmallVector<int8_t> quantized;
+  WeightSummary summary;
+  if (fixed) {
+    FailureOr<FixedWeightQParams> params =
+        readFixedWeightQParams(anchor, fixed, channels);
+    if (failed(params))
+      return failure();
+    weightMin = params->qmin;
+    weightMax = params->qmax;
+    weightPerChannel = params->scales.size() != 1;
+    if (weightPerChannel)
+      axis = chain.weightChannelDim;
+    summary.scales = params->scales;
+    quantizeWeightsWithScales(constant, axis, summary.scales, weightMin,
+                              weightMax, quantized);
+  } else {
+    if (perChannel)
+      axis = chain.weightChannelDim;
+    summary.scales = quantizeWeights(constant, axis, quantized);
+  }
+  summary.absSums.assign(channels, 0);
+  ChannelOf outputChannelOf(weightType, chain.weightChannelDim);
+  for (auto [i, q] : llvm::enumerate(quantized))
+    summary.absSums[outputChannelOf(i)] += std::abs(q);
+  Type qtype;
+  if (weightPerChannel) {
+    SmallVector<int64_t> zeros(channels, 0);
+    qtype = quant::UniformQuantizedPerAxisType::get(
+        quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
+        summary.scales, zeros, chain.weightChannelDim, weightMin, weightMax);
+  } else {
+    qtype = quant::UniformQuantizedType::get(
+        quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
+        summary.scales[0], 0, weightMin, weightMax);
+  }
+  OpBuilder b(chain.weightOperand->getOwner());
+  Location loc = chain.weight.getLoc();
+  auto storageType = weightType.clone(i8);
+  Value storage = arith::ConstantOp::create(
+      b, loc, DenseIntElementsAttr::get(storageType, ArrayRef(quantized)));
+  Value cast =
+      quant::StorageCastOp::create(b, loc, weightType.clone(qtype), storage);
+  chain.weightOperand->set(DequantizeOp::create(b, loc, weightType, cast));
+  anchor->removeAttr("myquant.weight_qparams");
+  return summary;
+}
+
+FailureOr<WeightSummary> DryRun::summarizeActivationWeights(ComputeChain &chain,
+                                                            int64_t reduction) {
+  if (chain.anchor->hasAttr("myquant.weight_qparams"))
+    return chain.anchor->emitError()
+           << "myquant.weight_qparams needs a constant weight";
+  // Activations on both sides (e.g. attention): per-tensor parameters.
+  FailureOr<quant::UniformQuantizedType> wType = typeOf(chain.weight);
+  if (failed(wType))
+    return failure();
+  int64_t zw = wType->getZeroPoint();
+  int64_t maxAbsW = std::max(zw - wType->getStorageTypeMin(),
+                             wType->getStorageTypeMax() - zw);
+  return WeightSummary{{wType->getScale()}, {reduction * maxAbsW}};
+}
+
+FailureOr<SmallVector<int64_t>>
+DryRun::quantizeBias(ComputeChain &chain, double inputScale,
+                     ArrayRef<double> weightScales, int64_t channels) {
+  SmallVector<int64_t> biasValues(channels, 0);
+  if (!chain.bias)
+    return biasValues;
+  Operation *anchor = chain.anchor;
+  DenseFPElementsAttr constant = getFloatConstant(chain.bias);
+  if (!constant)
+    return anchor->emitError("the bias of '")
+           << anchor->getName() << "' must be a constant";
+  SmallVector<double> biasScales;
+  SmallVector<int32_t> quantized;
+  for (auto [c, v] : llvm::enumerate(constant.getValues<APFloat>())) {
+    double scale = inputScale * weightScales[weightScales.size() == 1 ? 0 : c];
+    double q = std::nearbyint(v.convertToDouble() / scale);
+    if (!(std::abs(q) <= INT32_MAX))
+      return anchor->emitError()
+             << "bias " << v.convertToDouble() << " of output channel " << c
+             << " is " << q << " in units of input scale * weight scale, "
+             << "beyond int32";
+    biasScales.push_back(scale);
+    quantized.push_back(static_cast<int32_t>(q));
+    biasValues[c] = static_cast<int64_t>(q);
+  }
+  auto biasType = cast<RankedTensorType>(chain.bias.getType());
+  auto i32 = IntegerType::get(anchor->getContext(), 32);
+  SmallVector<int64_t> zeros(biasScales.size(), 0);
+  Type qtype = quant::UniformQuantizedPerAxisType::get(
+      quant::QuantizationFlags::Signed, i32, biasType.getElementType(),
+      biasScales, zeros, 0, INT32_MIN, INT32_MAX);
+  OpBuilder b(chain.biasOperand->getOwner());
+  Location loc = chain.bias.getLoc();
+  Value storage = arith::ConstantOp::create(
+      b, loc,
+      DenseIntElementsAttr::get(biasType.clone(i32), ArrayRef(quantized)));
+  Value cast =
+      quant::StorageCastOp::create(b, loc, biasType.clone(qtype), storage);
+  chain.biasOperand->set(DequantizeOp::create(b, loc, biasType, cast));
+  return biasValues;
+}
+
 LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
   Operation *anchor = chain.anchor;
   FailureOr<quant::UniformQuantizedType> inType = typeOf(chain.input);
   if (failed(inType))
     return failure();
-  MLIRContext *ctx = anchor->getContext();
-  auto i8 = IntegerType::get(ctx, 8), i32 = IntegerType::get(ctx, 32);
-  int64_t zx = inType->getZeroPoint();
-  int64_t maxAbsX = std::max(zx - inType->getStorageTypeMin(),
-                             inType->getStorageTypeMax() - zx);
-
-  // Per output channel: scale of the weights and sum of |q_w|.
-  SmallVector<double> weightScales;
-  SmallVector<int64_t> absSums;
   auto weightType = cast<RankedTensorType>(chain.weight.getType());
   if (failed(verifyWeightCount(anchor, weightType)))
     return failure();
   int64_t channels = weightType.getDimSize(chain.weightChannelDim);
   int64_t reduction = weightType.getNumElements() / channels;
-  // Fixed weight parameters (from myquant-import-stats) replace the choice.
-  auto fixed = anchor->getAttrOfType<DictionaryAttr>("myquant.weight_qparams");
-  int64_t weightMin = -127, weightMax = 127;
-  bool weightPerChannel = perChannel;
-  if (DenseFPElementsAttr constant = getFloatConstant(chain.weight)) {
-    std::optional<unsigned> axis;
-    SmallVector<int8_t> quantized;
-    if (fixed) {
-      auto scales = fixed.getAs<DenseF64ArrayAttr>("scales");
-      auto qmin = fixed.getAs<IntegerAttr>("qmin");
-      auto qmax = fixed.getAs<IntegerAttr>("qmax");
-      if (!scales || !qmin || !qmax ||
-          (scales.size() != 1 && scales.size() != channels) ||
-          qmin.getInt() < -128 || qmax.getInt() > 127 || qmin.getInt() > 0 ||
-          qmax.getInt() < 0 || llvm::any_of(scales.asArrayRef(), [](double s) {
-            return !std::isfinite(s) || !(s > 0);
-          }))
-        return anchor->emitError()
-               << "myquant.weight_qparams must hold 'scales' (one, or one per "
-                  "output channel: "
-               << channels
-               << ", positive) and 'qmin' <= 0 <= 'qmax' within [-128, 127]";
-      weightMin = qmin.getInt();
-      weightMax = qmax.getInt();
-      weightPerChannel = scales.size() != 1;
-      if (weightPerChannel)
-        axis = chain.weightChannelDim;
-      weightScales.assign(scales.asArrayRef().begin(),
-                          scales.asArrayRef().end());
-      quantizeWeightsWithScales(constant, axis, weightScales, weightMin,
-                                weightMax, quantized);
-    } else {
-      if (perChannel)
-        axis = chain.weightChannelDim;
-      weightScales = quantizeWeights(constant, axis, quantized);
-    }
-    absSums.assign(channels, 0);
-    ChannelOf outputChannelOf(weightType, chain.weightChannelDim);
-    for (auto [i, q] : llvm::enumerate(quantized))
-      absSums[outputChannelOf(i)] += std::abs(q);
-    Type qtype;
-    if (weightPerChannel) {
-      SmallVector<int64_t> zeros(channels, 0);
-      qtype = quant::UniformQuantizedPerAxisType::get(
-          quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
-          weightScales, zeros, chain.weightChannelDim, weightMin, weightMax);
-    } else {
-      qtype = quant::UniformQuantizedType::get(
-          quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
-          weightScales[0], 0, weightMin, weightMax);
-    }
-    OpBuilder b(chain.weightOperand->getOwner());
-    Location loc = chain.weight.getLoc();
-    auto storageType = weightType.clone(i8);
-    Value storage = arith::ConstantOp::create(
-        b, loc, DenseIntElementsAttr::get(storageType, ArrayRef(quantized)));
-    Value cast =
-        quant::StorageCastOp::create(b, loc, weightType.clone(qtype), storage);
-    chain.weightOperand->set(DequantizeOp::create(b, loc, weightType, cast));
-    anchor->removeAttr("myquant.weight_qparams");
-  } else {
-    if (fixed)
-      return anchor->emitError()
-             << "myquant.weight_qparams needs a constant weight";
-    // Activations on both sides (e.g. attention): per-tensor parameters.
-    FailureOr<quant::UniformQuantizedType> wType = typeOf(chain.weight);
-    if (failed(wType))
-      return failure();
-    weightScales.assign(1, wType->getScale());
-    int64_t zw = wType->getZeroPoint();
-    int64_t maxAbsW = std::max(zw - wType->getStorageTypeMin(),
-                               wType->getStorageTypeMax() - zw);
-    absSums.assign(1, reduction * maxAbsW);
-  }
-
-  SmallVector<int64_t> biasValues(channels, 0);
-  if (chain.bias) {
-    DenseFPElementsAttr constant = getFloatConstant(chain.bias);
-    if (!constant)
-      return anchor->emitError("the bias of '")
-             << anchor->getName() << "' must be a constant";
-    SmallVector<double> biasScales;
-    SmallVector<int32_t> quantized;
-    for (auto [c, v] : llvm::enumerate(constant.getValues<APFloat>())) {
-      double scale =
-          inType->getScale() * weightScales[weightScales.size() == 1 ? 0 : c];
-      double q = std::nearbyint(v.convertToDouble() / scale);
-      if (!(std::abs(q) <= INT32_MAX))
-        return anchor->emitError()
-               << "bias " << v.convertToDouble() << " of output channel " << c
-               << " is " << q << " in units of input scale * weight scale, "
-               << "beyond int32";
-      biasScales.push_back(scale);
-      quantized.push_back(static_cast<int32_t>(q));
-      biasValues[c] = static_cast<int64_t>(q);
-    }
-    auto biasType = cast<RankedTensorType>(chain.bias.getType());
-    SmallVector<int64_t> zeros(biasScales.size(), 0);
-    Type qtype = quant::UniformQuantizedPerAxisType::get(
-        quant::QuantizationFlags::Signed, i32, biasType.getElementType(),
-        biasScales, zeros, 0, INT32_MIN, INT32_MAX);
-    OpBuilder b(chain.biasOperand->getOwner());
-    Location loc = chain.bias.getLoc();
-    Value storage = arith::ConstantOp::create(
-        b, loc,
-        DenseIntElementsAttr::get(biasType.clone(i32), ArrayRef(quantized)));
-    Value cast =
-        quant::StorageCastOp::create(b, loc, biasType.clone(qtype), storage);
-    chain.biasOperand->set(DequantizeOp::create(b, loc, biasType, cast));
-  }
+  DenseFPElementsAttr constant = getFloatConstant(chain.weight);
+  FailureOr<WeightSummary> weights =
+      constant ? quantizeConstantWeights(chain, constant, channels)
+               : summarizeActivationWeights(chain, reduction);
+  if (failed(weights))
+    return failure();
+  FailureOr<SmallVector<int64_t>> biasValues =
+      quantizeBias(chain, inType->getScale(), weights->scales, channels);
+  if (failed(biasValues))
+    return failure();
 
   // The int32 accumulator sums |x - zx| * |w| over the reduction plus the
   // bias; it must not overflow for any input.
+  int64_t zx = inType->getZeroPoint();
+  int64_t maxAbsX = std::max(zx - inType->getStorageTypeMin(),
+                             inType->getStorageTypeMax() - zx);
+  ArrayRef<int64_t> absSums = weights->absSums;
   for (int64_t c = 0; c < channels; ++c) {
     int64_t sum = absSums[absSums.size() == 1 ? 0 : c];
     // Both factors are below 2^32, so the product fits in 64 bits.
-    int64_t bound = sum * maxAbsX + std::abs(biasValues[c]);
+    int64_t bound = sum * maxAbsX + std::abs((*biasValues)[c]);
     if (bound > INT32_MAX)
       return anchor->emitError()
              << "the int32 accumulator of output channel " << c << " can reach "
