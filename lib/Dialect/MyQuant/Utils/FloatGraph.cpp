@@ -192,7 +192,8 @@ static bool absorbPad(Value &input, Layout layout, bool negativeInfinity,
   if (!ok || !pad.getLow().empty() || !pad.getHigh().empty())
     return false;
   ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
-  unsigned h = layout == Layout::NCHW ? 2 : 1, w = h + 1;
+  LayoutDims dims = getLayoutDims(layout);
+  unsigned h = dims.height, w = dims.width;
   for (unsigned d = 0; d < 4; ++d)
     if (d != h && d != w && (low[d] != 0 || high[d] != 0))
       return false;
@@ -264,149 +265,197 @@ static LogicalResult matchInit(Value init, unsigned channelDim,
   return success();
 }
 
-std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
-  ComputeChain chain;
-  chain.anchor = anchor;
-  unsigned channelDim;
-  auto linalgOp = dyn_cast<linalg::LinalgOp>(anchor);
+namespace {
+/// What a layer's anchor op reads, once the reshapes around it are absorbed.
+struct AnchorOperands {
+  Value lhs, rhs, init;
+  /// The result dimension that indexes output channels.
+  unsigned channelDim = 0;
+};
+} // namespace
+
+template <typename ConvOp>
+static void setConv(ComputeChain &chain, Layout layout, ConvOp conv) {
+  chain.kind = ComputeChain::Conv;
+  chain.layout = layout;
+  chain.strides = attrValues(conv.getStrides());
+  chain.dilations = attrValues(conv.getDilations());
+}
+
+/// A convolution or depthwise convolution in NCHW or NHWC; depthwise
+/// filters gain their unit input-channel dimension.
+static bool matchConv(Operation *anchor, ComputeChain &chain,
+                      AnchorOperands &operands) {
+  ArrayRef<int64_t> s =
+      cast<RankedTensorType>(operands.rhs.getType()).getShape();
+  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(anchor)) {
+    setConv(chain, Layout::NCHW, conv);
+    chain.weightShape.assign(s.begin(), s.end());
+  } else if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(anchor)) {
+    setConv(chain, Layout::NHWC, conv);
+    chain.weightShape.assign(s.begin(), s.end());
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(anchor)) {
+    setConv(chain, Layout::NCHW, conv);
+    chain.weightShape = {s[0], 1, s[1], s[2]}; // from C x KH x KW
+    chain.groups = s[0];
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(anchor)) {
+    setConv(chain, Layout::NHWC, conv);
+    chain.weightShape = {s[0], s[1], 1, s[2]}; // from KH x KW x C
+    chain.groups = s[2];
+  } else {
+    return false;
+  }
+  LayoutDims dims = getLayoutDims(chain.layout);
+  // The float filter is quantized as it is: a KH x KW x C depthwise filter
+  // has its channels in dimension 2.
+  chain.weightChannelDim =
+      isa<linalg::DepthwiseConv2DNhwcHwcOp>(anchor) ? 2 : dims.filterOut;
+  operands.channelDim = dims.channel;
+  return true;
+}
+
+/// A grouped convolution as torch-mlir emits it: the input, filter and
+/// initial value are reshaped to expose the groups, the result reshaped
+/// back; the quantized op takes the ungrouped forms.
+static bool matchGroupedConv(Operation *anchor, ComputeChain &chain,
+                             AnchorOperands &operands) {
+  auto conv = dyn_cast<linalg::Conv2DNgchwGfchwOp>(anchor);
+  if (!conv)
+    return false;
+  setConv(chain, Layout::NCHW, conv);
+  const SmallVector<ReassociationIndices> splitChannels = {
+      {0}, {1, 2}, {3}, {4}};
+  const SmallVector<ReassociationIndices> splitFilters = {
+      {0, 1}, {2}, {3}, {4}};
+  auto inExpand = operands.lhs.getDefiningOp<tensor::ExpandShapeOp>();
+  auto wExpand =
+      stripDequantize(operands.rhs).getDefiningOp<tensor::ExpandShapeOp>();
+  auto initExpand = operands.init.getDefiningOp<tensor::ExpandShapeOp>();
+  Value result = anchor->getResult(0);
+  auto collapse =
+      result.hasOneUse()
+          ? dyn_cast<tensor::CollapseShapeOp>(*result.getUsers().begin())
+          : tensor::CollapseShapeOp();
+  if (!inExpand || !wExpand || !initExpand || !collapse ||
+      inExpand.getReassociationIndices() != splitChannels ||
+      wExpand.getReassociationIndices() != splitFilters ||
+      initExpand.getReassociationIndices() != splitChannels ||
+      collapse.getReassociationIndices() != splitChannels)
+    return false;
+  operands.lhs = inExpand.getSrc();
+  operands.rhs = wExpand.getSrc();
+  operands.init = initExpand.getSrc();
+  chain.weightOperand = &wExpand->getOpOperand(0);
+  ArrayRef<int64_t> filterShape =
+      cast<RankedTensorType>(operands.rhs.getType()).getShape();
+  chain.weightShape.assign(filterShape.begin(), filterShape.end());
+  chain.weightChannelDim = 0;
+  chain.groups =
+      cast<RankedTensorType>(conv.getDpsInputs()[1].getType()).getDimSize(0);
+  chain.regrouping = {inExpand, wExpand, initExpand, collapse};
+  operands.channelDim = 1;
+  return true;
+}
+
+/// Whether a matmul's maps are the canonical ones (false) or read the rhs
+/// transposed as [N, K] (true); std::nullopt for any other maps.
+static std::optional<bool> readsRhsTransposed(linalg::MatmulOp matmul) {
+  if (!matmul.hasUserDefinedMaps())
+    return false;
+  MLIRContext *ctx = matmul->getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  auto map = [&](ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(3, 0, exprs, ctx);
+  };
+  if (matmul.getIndexingMapsArray() !=
+      SmallVector<AffineMap>{map({m, k}), map({n, k}), map({m, n})})
+    return std::nullopt;
+  return true;
+}
+
+/// A (batched) matmul; an rhs transposed by its own op or by the matmul's
+/// maps becomes `transpose_rhs`.
+static bool matchMatmul(Operation *anchor, ComputeChain &chain,
+                        AnchorOperands &operands) {
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(anchor))
+    return false;
+  chain.kind = ComputeChain::Matmul;
+  auto rhsType = cast<RankedTensorType>(operands.rhs.getType());
+  unsigned rank = rhsType.getRank();
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(anchor)) {
+    std::optional<bool> transposed = readsRhsTransposed(matmul);
+    if (!transposed)
+      return false;
+    chain.transposeRhs = *transposed;
+  }
+  if (auto batch = dyn_cast<linalg::BatchMatmulOp>(anchor))
+    if (batch.hasUserDefinedMaps())
+      return false;
+  auto transpose =
+      stripDequantize(operands.rhs).getDefiningOp<linalg::TransposeOp>();
+  if (transpose && !chain.transposeRhs) {
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    bool swapsLast = rank == 2 ? perm == ArrayRef<int64_t>{1, 0}
+                               : perm == ArrayRef<int64_t>{0, 2, 1};
+    if (swapsLast) {
+      operands.rhs = transpose.getInput();
+      chain.weightOperand = transpose.getDpsInputOperand(0);
+      rhsType = cast<RankedTensorType>(operands.rhs.getType());
+      chain.transposeRhs = true;
+    }
+  }
+  chain.weightShape.assign(rhsType.getShape().begin(),
+                           rhsType.getShape().end());
+  chain.weightChannelDim = chain.transposeRhs ? rank - 2 : rank - 1;
+  operands.channelDim = rank - 1;
+  return true;
+}
+
+/// A linalg op with two static inputs and one static init on tensors.
+static bool isStaticBinaryLinalg(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   // Quantized layers need static shapes (weights are constants anyway).
   auto isStatic = [](Type type) {
     auto shaped = dyn_cast<ShapedType>(type);
     return shaped && shaped.hasStaticShape();
   };
-  if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
-      linalgOp.getNumDpsInits() != 1 || anchor->getNumResults() != 1 ||
-      !linalgOp.hasPureTensorSemantics() ||
-      !llvm::all_of(anchor->getOperandTypes(), isStatic) ||
-      !llvm::all_of(anchor->getResultTypes(), isStatic))
-    return std::nullopt;
-  Value lhs = linalgOp.getDpsInputs()[0], rhs = linalgOp.getDpsInputs()[1];
-  chain.weightOperand = linalgOp.getDpsInputOperand(1);
-  Value init = linalgOp.getDpsInits()[0];
-  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  return linalgOp && linalgOp.getNumDpsInputs() == 2 &&
+         linalgOp.getNumDpsInits() == 1 && op->getNumResults() == 1 &&
+         linalgOp.hasPureTensorSemantics() &&
+         llvm::all_of(op->getOperandTypes(), isStatic) &&
+         llvm::all_of(op->getResultTypes(), isStatic);
+}
 
-  auto setConv = [&](Layout layout, auto conv) {
-    chain.kind = ComputeChain::Conv;
-    chain.layout = layout;
-    chain.strides = attrValues(conv.getStrides());
-    chain.dilations = attrValues(conv.getDilations());
-  };
-  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(anchor)) {
-    setConv(Layout::NCHW, conv);
-    chain.weightShape.assign(rhsType.getShape().begin(),
-                             rhsType.getShape().end());
-    chain.weightChannelDim = 0;
-    channelDim = 1;
-  } else if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(anchor)) {
-    setConv(Layout::NHWC, conv);
-    chain.weightShape.assign(rhsType.getShape().begin(),
-                             rhsType.getShape().end());
-    chain.weightChannelDim = 3;
-    channelDim = 3;
-  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(anchor)) {
-    setConv(Layout::NCHW, conv);
-    ArrayRef<int64_t> s = rhsType.getShape(); // C x KH x KW
-    chain.weightShape = {s[0], 1, s[1], s[2]};
-    chain.weightChannelDim = 0;
-    chain.groups = s[0];
-    channelDim = 1;
-  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(anchor)) {
-    setConv(Layout::NHWC, conv);
-    ArrayRef<int64_t> s = rhsType.getShape(); // KH x KW x C
-    chain.weightShape = {s[0], s[1], 1, s[2]};
-    chain.weightChannelDim = 2;
-    chain.groups = s[2];
-    channelDim = 3;
-  } else if (auto conv = dyn_cast<linalg::Conv2DNgchwGfchwOp>(anchor)) {
-    // Grouped convolution as torch-mlir emits it: the input, filter and
-    // initial value are reshaped to expose the groups, the result reshaped
-    // back; the quantized op takes the ungrouped forms.
-    setConv(Layout::NCHW, conv);
-    const SmallVector<ReassociationIndices> splitChannels = {
-        {0}, {1, 2}, {3}, {4}};
-    const SmallVector<ReassociationIndices> splitFilters = {
-        {0, 1}, {2}, {3}, {4}};
-    auto inExpand = lhs.getDefiningOp<tensor::ExpandShapeOp>();
-    auto wExpand = stripDequantize(rhs).getDefiningOp<tensor::ExpandShapeOp>();
-    auto initExpand = init.getDefiningOp<tensor::ExpandShapeOp>();
-    Value result = anchor->getResult(0);
-    auto collapse =
-        result.hasOneUse()
-            ? dyn_cast<tensor::CollapseShapeOp>(*result.getUsers().begin())
-            : tensor::CollapseShapeOp();
-    if (!inExpand || !wExpand || !initExpand || !collapse ||
-        inExpand.getReassociationIndices() != splitChannels ||
-        wExpand.getReassociationIndices() != splitFilters ||
-        initExpand.getReassociationIndices() != splitChannels ||
-        collapse.getReassociationIndices() != splitChannels)
-      return std::nullopt;
-    lhs = inExpand.getSrc();
-    rhs = wExpand.getSrc();
-    init = initExpand.getSrc();
-    chain.weightOperand = &wExpand->getOpOperand(0);
-    rhsType = cast<RankedTensorType>(rhs.getType());
-    chain.weightShape.assign(rhsType.getShape().begin(),
-                             rhsType.getShape().end());
-    chain.weightChannelDim = 0;
-    chain.groups =
-        cast<RankedTensorType>(conv.getDpsInputs()[1].getType()).getDimSize(0);
-    chain.regrouping = {inExpand, wExpand, initExpand, collapse};
-    channelDim = 1;
-  } else if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(anchor)) {
-    chain.kind = ComputeChain::Matmul;
-    unsigned rank = rhsType.getRank();
-    // The canonical maps, or the rhs read transposed ([N, K]).
-    if (auto matmul = dyn_cast<linalg::MatmulOp>(anchor)) {
-      if (matmul.hasUserDefinedMaps()) {
-        MLIRContext *ctx = anchor->getContext();
-        AffineExpr m, n, k;
-        bindDims(ctx, m, n, k);
-        auto map = [&](ArrayRef<AffineExpr> exprs) {
-          return AffineMap::get(3, 0, exprs, ctx);
-        };
-        if (matmul.getIndexingMapsArray() !=
-            SmallVector<AffineMap>{map({m, k}), map({n, k}), map({m, n})})
-          return std::nullopt;
-        chain.transposeRhs = true;
-      }
-    }
-    if (auto batch = dyn_cast<linalg::BatchMatmulOp>(anchor))
-      if (batch.hasUserDefinedMaps())
-        return std::nullopt;
-    auto transpose = stripDequantize(rhs).getDefiningOp<linalg::TransposeOp>();
-    if (transpose && !chain.transposeRhs) {
-      ArrayRef<int64_t> perm = transpose.getPermutation();
-      bool swapsLast = rank == 2 ? perm == ArrayRef<int64_t>{1, 0}
-                                 : perm == ArrayRef<int64_t>{0, 2, 1};
-      if (swapsLast) {
-        rhs = transpose.getInput();
-        chain.weightOperand = transpose.getDpsInputOperand(0);
-        rhsType = cast<RankedTensorType>(rhs.getType());
-        chain.transposeRhs = true;
-      }
-    }
-    chain.weightShape.assign(rhsType.getShape().begin(),
-                             rhsType.getShape().end());
-    chain.weightChannelDim = chain.transposeRhs ? rank - 2 : rank - 1;
-    channelDim = rank - 1;
-  } else {
+std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
+  if (!isStaticBinaryLinalg(anchor))
     return std::nullopt;
-  }
+  auto linalgOp = cast<linalg::LinalgOp>(anchor);
+  ComputeChain chain;
+  chain.anchor = anchor;
+  chain.weightOperand = linalgOp.getDpsInputOperand(1);
+  AnchorOperands operands{linalgOp.getDpsInputs()[0],
+                          linalgOp.getDpsInputs()[1],
+                          linalgOp.getDpsInits()[0]};
+  if (!matchConv(anchor, chain, operands) &&
+      !matchGroupedConv(anchor, chain, operands) &&
+      !matchMatmul(anchor, chain, operands))
+    return std::nullopt;
   if (chain.kind == ComputeChain::Conv &&
       (chain.strides.size() != 2 || chain.dilations.size() != 2))
     return std::nullopt;
-  chain.input = lhs;
+  chain.input = operands.lhs;
   if (chain.kind == ComputeChain::Conv &&
       !absorbPad(chain.input, chain.layout, /*negativeInfinity=*/false,
                  chain.padding))
     return std::nullopt;
-  chain.weight = rhs;
-  if (failed(matchInit(init, channelDim, chain)))
+  chain.weight = operands.rhs;
+  if (failed(matchInit(operands.init, operands.channelDim, chain)))
     return std::nullopt;
   chain.output = chain.regrouping.empty()
                      ? anchor->getResult(0)
                      : chain.regrouping.back()->getResult(0);
-  matchEpilogue(chain, channelDim);
+  matchEpilogue(chain, operands.channelDim);
   return chain;
 }
 
