@@ -1,6 +1,6 @@
 """myquant.add on every pair of 8-bit operands against the independent numpy
-reference (python/myquant/reference.py), through the generic lowering and
-through the VNNI kernels' epilogues.
+reference (python/myquant/testing/reference.py), through the generic
+lowering and through the VNNI kernels' epilogues.
 
 The lowering emits the add in int32 when its rescales allow it (single
 rounding, operand shifts 9 to 22 above the left shift, output shift at least
@@ -19,7 +19,7 @@ import os
 import numpy as np
 import pytest
 
-from myquant import reference as R
+from myquant.testing import reference as R
 
 from conftest import _run, describe_mismatches
 

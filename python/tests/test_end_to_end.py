@@ -2,7 +2,7 @@
 numpy, emitted as MLIR with myquant.stats, compiled with
 myquant-propagate-qparams + myquant-quantize and run; the dequantized int8
 output must be bit-identical to the independent integer reference
-(python/myquant/model_reference.py), and close to the float model.
+(python/myquant/testing/model_reference.py), and close to the float model.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_end_to_end.py
 (MYQUANT_BUILD_DIR selects the build; default: build/ in the repository)."""
@@ -12,7 +12,8 @@ import pytest
 
 from conftest import ToolError
 
-from myquant import model_reference as MR
+from myquant import qparams as Q
+from myquant.testing import model_reference as MR
 from myquant.emit import (Add, AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
                           Flatten, GlobalAvgPool, Linear, MaxPool2d, Model,
                           Relu, Relu6, calibrate, emit, float_forward)
@@ -327,12 +328,13 @@ def test_rounding_modes_differ(name, weights):
 
 
 def test_reference_plan_policy():
-    """The reference's fusion and concat decisions (no compiler involved)."""
+    """The fusion and concat decisions of myquant.qparams.plan, which the
+    reference and the per-layer report use (no compiler involved)."""
     rng = np.random.default_rng(0)
     m = model_d(rng)
     stats = calibrate(m, [rng.standard_normal(m.input_shape).astype(
         np.float32) for _ in range(2)])
-    fused, owner, qp = MR.plan(m, stats)
+    fused, owner, qp = Q.plan(m, stats)
     assert set(fused) == {"b1"} and owner["b1r"].name == "b1"
     cat = m.layers[3].name
     # Branches used only by the concat adopt its parameters; the input

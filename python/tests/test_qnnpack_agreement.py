@@ -30,8 +30,8 @@ except ImportError as e:  # fail, never skip (see conftest.py)
                       "(Debian python3-torch): run it with /usr/bin/python3"
                       ) from e
 
-from myquant import qnnpack_oracle as O  # noqa: E402
-from myquant import reference as R  # noqa: E402
+from myquant.testing import qnnpack_oracle as O  # noqa: E402
+from myquant.testing import reference as R  # noqa: E402
 
 import torch.ao.nn.intrinsic as nni  # noqa: E402
 import torch.nn.intrinsic.quantized as nniq  # noqa: E402  (torch 1.13 path)

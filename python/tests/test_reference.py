@@ -1,5 +1,5 @@
-"""Tests of the numpy reference (python/myquant/reference.py) against
-hand-computed values, exact rational arithmetic and naive loop
+"""Tests of the numpy reference (python/myquant/testing/reference.py)
+against hand-computed values, exact rational arithmetic and naive loop
 implementations. Run: /usr/bin/python3 -m pytest -q python/tests"""
 
 import math
@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 os.pardir))
 
-from myquant import reference as R  # noqa: E402
+from myquant.testing import reference as R  # noqa: E402
 
 I32MIN, I32MAX = -(1 << 31), (1 << 31) - 1
 

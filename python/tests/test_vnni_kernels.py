@@ -1,6 +1,6 @@
 """The VNNI kernels of convert-myquant-to-vnni against the independent numpy
-reference (python/myquant/reference.py), and the generic lowering on the
-same cases.
+reference (python/myquant/testing/reference.py), and the generic lowering
+on the same cases.
 
 Random myquant.conv2d (dense and depthwise) / myquant.matmul ops with
 explicit rescales cover the kernels' edges: K not a multiple of 4, channel counts that are not a
@@ -22,7 +22,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from myquant import reference as R
+from myquant.testing import reference as R
 from myquant.runtime import CompiledFunction
 
 from conftest import describe_mismatches

@@ -25,7 +25,8 @@ import subprocess
 
 import numpy as np
 
-from myquant.emit import dense_hex, f64_literal, tensor_type
+from ..emit import dense_hex, f64_literal, tensor_type
+from . import reference as R
 
 f32 = np.float32
 
@@ -124,7 +125,6 @@ def add_module(shape, sa, za, sb, zb, so, zo, clamp=None, rounding=None,
         qtensor(shape, so, zo)
     items = []
     if rounding is not None:
-        from myquant import reference as R
         ra, rb, ro = R.add_rescales(sa, sb, so)
         items += [f"left_shift = {R.ADD_LEFT_SHIFT} : i64",
                   f"lhs_rescale = {rescale_attr(*ra, rounding)}",
@@ -149,7 +149,6 @@ def avg_pool2d_module(x_shape, sx, zx, out_shape, so, zo, kernel, stride,
              f"{_i64_array([p, p, p, p])}, layout = #myquant<layout nchw>, "
              f"count_include_pad")
     if rounding is not None:
-        from myquant import reference as R
         m0, sh = R.quantize_multiplier(
             float(sx) / ((float(so) * kernel) * kernel))
         attrs += f", rescale = {rescale_attr(m0, sh, rounding)}"
@@ -232,7 +231,6 @@ def qnnpack_fp32_requantize(acc, scale_f32, zo, lo, hi):
 
 def single_requantize(acc, s_in, s_w, s_out, zo, lo, hi):
     """myquant `single` on the same accumulators (docs/NumericSpec.md 3.1)."""
-    from myquant import reference as R
     m0, sh = R.quantize_multiplier((float(s_in) * float(s_w)) / float(s_out))
     return np.asarray(R.requantize(acc, m0, sh, int(zo), lo, hi, "single"))
 

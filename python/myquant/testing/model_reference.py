@@ -1,7 +1,9 @@
 """Independent integer reference of a whole model (python/myquant/emit.py
 graphs), written from docs/NumericSpec.md and the quantization policy of
 myquant-propagate-qparams + myquant-quantize; the op arithmetic comes from
-python/myquant/reference.py. It does not call the compiler.
+python/myquant/testing/reference.py and the fusion and per-value parameters
+from python/myquant/qparams.py (:func:`myquant.qparams.plan`). It does not
+call the compiler.
 
 Policy
 ------
@@ -27,13 +29,14 @@ Policy
 
 import numpy as np
 
+from ..emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
+                    Linear, MaxPool2d, Relu, Relu6)
+from ..qparams import plan
 from . import reference as R
-from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Linear, MaxPool2d, Relu, Relu6)
 
 QMIN, QMAX = -128, 127
 
-__all__ = ["QuantizedOutput", "plan", "run_reference", "dequantize_output"]
+__all__ = ["QuantizedOutput", "run_reference", "dequantize_output"]
 
 
 class QuantizedOutput:
@@ -59,73 +62,6 @@ def _act(layer):
     if isinstance(layer, Relu):
         return "relu"
     return None
-
-
-_COMPUTE = (Conv2d, Linear, Add)
-# Layers that requantize into a chosen output type (and so may adopt a
-# concat's parameters).
-_REQUANTIZING = (Conv2d, Linear, Add, AvgPool2d, GlobalAvgPool)
-
-
-def plan(model, stats):
-    """Decides fusion and per-value parameters.
-
-    Returns (fused, owner, qparams):
-      fused:   producer layer name -> fused relu layer (its output value);
-      owner:   relu layer name -> producer layer (for fused relus);
-      qparams: value name -> (scale, zp) of the integer value.
-    """
-    fused, owner = {}, {}
-    for layer in model.layers:
-        if not isinstance(layer, Relu):
-            continue
-        src = layer.inputs[0]
-        prod = model.producer(src)
-        if (prod is not None and isinstance(prod, _COMPUTE) and
-                len(model.users(src)) == 1 and src != model.output and
-                prod.name not in fused):
-            fused[prod.name] = layer
-            owner[layer.name] = prod
-
-    own = {name: R.choose_activation_qparams(*stats[name])
-           for name in model.shapes if name == "x" or name in stats}
-
-    def need(name):
-        if name not in own:
-            raise KeyError(f"no statistics for value {name!r}")
-        return own[name]
-
-    # Concat adoption: value -> concat name.
-    adopt = {}
-    for layer in model.layers:
-        if not isinstance(layer, Concat):
-            continue
-        for v in layer.inputs:
-            if v == "x" or v == model.output:
-                continue
-            users = model.users(v)
-            if len(users) != 1 or layer.inputs.count(v) != 1:
-                continue
-            prod = model.producer(v)
-            base = owner.get(v, prod)
-            if isinstance(base, _REQUANTIZING):
-                adopt[v] = layer.name
-
-    qp = {"x": need("x")}
-    for layer in model.layers:
-        name = layer.name
-        if name in fused:
-            continue  # its integer value is the fused relu's output
-        if isinstance(layer, (MaxPool2d, Flatten)) and \
-                not isinstance(layer, AvgPool2d):
-            qp[name] = qp[layer.inputs[0]]
-        elif name in adopt:
-            qp[name] = None  # filled once the concat is known
-        else:
-            qp[name] = need(name)
-    for v, c in adopt.items():
-        qp[v] = qp[c]
-    return fused, owner, qp
 
 
 def _weights(w, granularity, axis=0):
