@@ -409,22 +409,17 @@ def random_cases(rng, n):
     return v, m0, shift
 
 
-def test_single_equals_exact_rational_rounding():
-    rng = np.random.default_rng(5)
+# single against exact rational rounding, gemmlowp against a transcription
+# of gemmlowp's code.
+@pytest.mark.parametrize("rounding,seed,naive", [
+    ("single", 5, exact_single), ("gemmlowp", 6, naive_gemmlowp)])
+def test_apply_multiplier_matches_naive(rounding, seed, naive):
+    rng = np.random.default_rng(seed)
     v, m0, shift = random_cases(rng, 4000)
-    got = R.apply_multiplier(v, m0, shift, "single")
+    got = R.apply_multiplier(v, m0, shift, rounding)
     for a, b, c, g in zip(v.tolist(), m0.tolist(), shift.tolist(),
                           got.tolist()):
-        assert g == exact_single(a, b, c), (a, b, c)
-
-
-def test_gemmlowp_matches_transcription():
-    rng = np.random.default_rng(6)
-    v, m0, shift = random_cases(rng, 4000)
-    got = R.apply_multiplier(v, m0, shift, "gemmlowp")
-    for a, b, c, g in zip(v.tolist(), m0.tolist(), shift.tolist(),
-                          got.tolist()):
-        assert g == naive_gemmlowp(a, b, c), (a, b, c)
+        assert g == naive(a, b, c), (a, b, c)
 
 
 def test_gemmlowp_within_one_of_single():

@@ -77,6 +77,16 @@ def _multipliers(s_in, s_w, s_out):
     return R.quantize_multipliers(ms)
 
 
+def _requantize_to(t, s, z, so, zo, rounding):
+    """t (scale s, zero point z) requantized into (so, zo) when those
+    differ."""
+    if (s, z) == (so, zo):
+        return t
+    m0, sh = R.quantize_multiplier(float(s) / float(so))
+    return R.requantize_tensor(t, z, m0, sh, zo, QMIN, QMAX,
+                               rounding=rounding)
+
+
 def run_reference(model, stats, x, rounding="single",
                   weights="per-channel"):
     """Integer forward pass of `model` on float input x; returns a
@@ -124,11 +134,8 @@ def run_reference(model, stats, x, rounding="single",
             # Standalone: clamp on the input's parameters, then requantize
             # into the output's if they differ.
             clo, chi = R.activation_clamp(_act(layer), z0, s0)
-            out = R.clamp(x0, clo, chi)
-            if (s0, z0) != (so, zo):
-                m0, sh = R.quantize_multiplier(float(s0) / float(so))
-                out = R.requantize_tensor(out, z0, m0, sh, zo, QMIN, QMAX,
-                                          rounding=rounding)
+            out = _requantize_to(R.clamp(x0, clo, chi), s0, z0, so, zo,
+                                 rounding)
         elif isinstance(layer, AvgPool2d):
             m0, sh = R.avg_pool_rescale(s0, so, layer.k)
             out = R.avg_pool2d(x0, z0, layer.k, layer.stride, layer.padding,
@@ -143,14 +150,8 @@ def run_reference(model, stats, x, rounding="single",
         elif isinstance(layer, Flatten):
             out = x0.reshape(model.shapes[name])
         elif isinstance(layer, Concat):
-            parts = []
-            for t, (st, zt) in zip(ins, iqp):
-                if (st, zt) != (so, zo):
-                    m0, sh = R.quantize_multiplier(float(st) / float(so))
-                    t = R.requantize_tensor(t, zt, m0, sh, zo, QMIN, QMAX,
-                                            rounding=rounding)
-                parts.append(t)
-            out = R.concat(parts, axis=1)
+            out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
+                            for t, (st, zt) in zip(ins, iqp)], axis=1)
         else:
             raise TypeError(f"unknown layer {type(layer).__name__}")
         vals[out_name] = np.asarray(out, np.int64)
