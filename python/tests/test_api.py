@@ -188,6 +188,25 @@ def test_options_and_data_forms(tiny, tmp_path):
         myquant.quantize(model, calib, rounding="nearest")
 
 
+def test_product_does_not_import_the_references():
+    """Every module of the package but myquant.testing loads without it
+    (the references are for tests and benchmarks only)."""
+    code = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import myquant
+        for m in pkgutil.iter_modules(myquant.__path__):
+            if m.name not in ("testing", "__main__"):
+                importlib.import_module("myquant." + m.name)
+        print(sorted(n for n in sys.modules
+                     if n.startswith("myquant.testing")))
+        """)
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]", p.stdout
+
+
 # -- command line -------------------------------------------------------------
 
 def _cli(args, cwd, check=True):
