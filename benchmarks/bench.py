@@ -40,7 +40,8 @@ sys.path.insert(0, os.path.join(REPO, "python"))
 sys.path.insert(0, HERE)
 
 import models as M  # noqa: E402
-from myquant.emit import calibrate, emit  # noqa: E402
+from myquant.emit import calibrate, dense_hex, emit  # noqa: E402
+from myquant.emit import tensor_type as _tensor  # noqa: E402
 
 CC = "clang-22"
 
@@ -212,14 +213,6 @@ def measure_peak(workdir):
 # 2. Kernels
 # ---------------------------------------------------------------------------
 
-def _tensor(shape, elt):
-    return f"tensor<{'x'.join(str(d) for d in shape)}x{elt}>"
-
-
-def _hex(a):
-    return '"0x' + np.ascontiguousarray(a).tobytes().hex().upper() + '"'
-
-
 def kernel_module(kind, shape, rng):
     """A storage-level int8 function around one op; returns (text, input,
     result shape, MACs)."""
@@ -255,7 +248,7 @@ def kernel_module(kind, shape, rng):
     text = f"""
 func.func @forward(%x: {_tensor(xs, 'i8')}) -> {_tensor(ys, 'i8')} {{
   %xq = quant.scast %x : {_tensor(xs, 'i8')} to {_tensor(xs, qx)}
-  %wi = arith.constant dense<{_hex(wq)}> : {_tensor(ws, 'i8')}
+  %wi = arith.constant {dense_hex(wq, np.int8)} : {_tensor(ws, 'i8')}
   %w = quant.scast %wi : {_tensor(ws, 'i8')} to {_tensor(ws, qw)}
   %b = arith.constant dense<[{', '.join(str(int(v)) for v in bias)}]> : {_tensor((channels,), 'i32')}
   %y = {op} %xq, %w, %b {{{attrs}rescale = {rescale}}}
@@ -295,7 +288,7 @@ def bench_f32_gemm(tc, timer, shape, budget):
     xt, wt, yt = (_tensor(s, "f32") for s in ((m, k), (k, n), (m, n)))
     text = f"""
 func.func @forward(%x: {xt}) -> {yt} {{
-  %w = arith.constant dense<{_hex(w)}> : {wt}
+  %w = arith.constant {dense_hex(w)} : {wt}
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : {yt}
   %acc = linalg.fill ins(%zero : f32) outs(%e : {yt}) -> {yt}

@@ -4,10 +4,11 @@
     qmodel = myquant.quantize(torch_model, calibration_data)
     y = qmodel(x)
 
-Submodules are imported explicitly (``from myquant import reference``) or on
+Submodules are imported explicitly (``from myquant import evaluate``) or on
 first use of :func:`quantize` / :func:`export`, so that importing the package
 itself stays free of heavy dependencies (torch is only needed by the
-exporter).
+exporter). The independent references the tests and benchmarks check the
+compiler with live in :mod:`myquant.testing`; nothing else imports them.
 """
 
 __all__ = ["quantize", "export"]

@@ -25,8 +25,7 @@ output is checked against the deployed model's (``matches_deployed``).
 import numpy as np
 
 from . import emit as E
-from . import model_reference as MR
-from . import reference as R
+from . import qparams as Q
 
 __all__ = ["sqnr_db", "accuracy", "argmax_agreement", "compare",
            "layer_report", "LayerReport", "format_table"]
@@ -138,19 +137,8 @@ def _kind(layer):
 
 def _report_values(graph, stats):
     """The rows' values: (name, label, op, producer layer, qparams)."""
-    fused, owner, qp = MR.plan(graph, stats)
-    adopted = set()
-    for layer in graph.layers:
-        if not isinstance(layer, E.Concat):
-            continue
-        for v in layer.inputs:
-            if v == "x" or v == graph.output:
-                continue
-            if len(graph.users(v)) != 1 or layer.inputs.count(v) != 1:
-                continue
-            base = owner.get(v, graph.producer(v))
-            if isinstance(base, MR._REQUANTIZING):
-                adopted.add(v)
+    fused, owner, qp = Q.plan(graph, stats)
+    adopted = set(Q.concat_adoptions(graph, owner))
     vals = []
     for layer in graph.layers:
         name = layer.name
@@ -203,7 +191,7 @@ def layer_report(qmodel, x):
 
     # The model input: quantized with its parameters, as the model does.
     sx, zx = qp["x"]
-    xq = R.dequantize(R.quantize(x, sx, zx), sx, zx)
+    xq = Q.fake_quantize(x, sx, zx)
     sq = {"x": sqnr_db(x, xq)}
     rows = [{"name": "x", "op": "input", "shape": x.shape, "scale": sx,
              "zero_point": zx, "sqnr_db": sq["x"], "input_sqnr_db": None,

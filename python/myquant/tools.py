@@ -40,12 +40,15 @@ def tool_path(name):
 
 
 def run_tool(name, args, timeout=600):
-    """Runs a tool; returns (stdout, stderr); raises ToolError on failure."""
-    cmd = [tool_path(name)] + [str(a) for a in args]
+    """Runs a tool: name is looked up with tool_path, or is a path to the
+    program. Returns (stdout, stderr); raises ToolError on failure."""
+    exe = name if os.path.dirname(name) else tool_path(name)
+    cmd = [exe] + [str(a) for a in args]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
-        raise ToolError(f"{name} failed (exit {p.returncode}):\n$ "
-                        f"{' '.join(cmd)}\n{p.stderr[-6000:]}")
+        raise ToolError(f"{os.path.basename(name)} failed (exit "
+                        f"{p.returncode}):\n$ {' '.join(cmd)}\n"
+                        f"{p.stderr[-6000:]}")
     return p.stdout, p.stderr
 
 
@@ -86,8 +89,10 @@ def compile_shared(mlir_path, lib_path, func_name="forward",
     run_tool("myquant-compile", args)
 
 
-def run_mlir(mlir_path, func_name, inputs, workdir, num_outputs=1):
-    """myquant-run on .npy files in workdir; returns the outputs (list)."""
+def run_mlir(mlir_path, func_name, inputs, workdir, num_outputs=1,
+             tool="myquant-run", timeout=600):
+    """myquant-run (or the tool at path `tool`) on .npy files in workdir;
+    returns the outputs (list)."""
     args = [mlir_path, f"--function={func_name}"]
     for i, x in enumerate(inputs):
         p = os.path.join(workdir, f"in{i}.npy")
@@ -95,5 +100,5 @@ def run_mlir(mlir_path, func_name, inputs, workdir, num_outputs=1):
         args.append(f"--input={p}")
     outs = [os.path.join(workdir, f"out{i}.npy") for i in range(num_outputs)]
     args += [f"--output={p}" for p in outs]
-    run_tool("myquant-run", args)
+    run_tool(tool, args, timeout=timeout)
     return [np.load(p) for p in outs]

@@ -1,4 +1,5 @@
-"""Shared fixtures: the built tools and a runner for compiled models.
+"""Shared fixtures and helpers: the built tools and a runner for compiled
+models, the kernel targets this CPU runs, random float data.
 
 The build directory comes from MYQUANT_BUILD_DIR (default: build/ in the
 repository).
@@ -6,7 +7,6 @@ Missing tools make the tests FAIL with a message, never skip.
 """
 
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -14,23 +14,94 @@ import numpy as np
 import pytest
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if PYTHON_DIR not in sys.path:
-    sys.path.insert(0, PYTHON_DIR)
+REPO_DIR = os.path.dirname(PYTHON_DIR)
+BENCHMARKS_DIR = os.path.join(REPO_DIR, "benchmarks")
+# myquant, and the benchmark scripts (bench.py, models.py) that
+# test_benchmarks.py and test_threads.py run.
+for _d in (PYTHON_DIR, BENCHMARKS_DIR):
+    if _d not in sys.path:
+        sys.path.insert(0, _d)
 
+from myquant import tools as T  # noqa: E402
 
-DEFAULT_BUILD_DIR = os.path.join(os.path.dirname(PYTHON_DIR), "build")
+DEFAULT_BUILD_DIR = os.path.join(REPO_DIR, "build")
+
 
 class ToolError(AssertionError):
-    pass
+    """A tool failed: a failed check of the test (myquant.tools.ToolError
+    as an AssertionError)."""
 
 
-def _run(cmd, what, stdin=None, timeout=120):
-    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True,
-                       timeout=timeout)
-    if p.returncode != 0:
-        raise ToolError(f"{what} failed (exit {p.returncode}):\n$ "
-                        f"{' '.join(cmd)}\n{p.stderr[:4000]}")
-    return p.stdout, p.stderr
+def run_checked(cmd, timeout=120):
+    """Runs cmd (a program's path and its arguments) with
+    myquant.tools.run_tool; returns (stdout, stderr); raises ToolError with
+    the command and its stderr when it fails."""
+    try:
+        return T.run_tool(str(cmd[0]), cmd[1:], timeout=timeout)
+    except T.ToolError as e:
+        raise ToolError(str(e)) from None
+
+
+def rand_f32(rng, *shape, scale=0.3):
+    """float32 normal samples of the given shape times scale (weights,
+    biases)."""
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Kernel targets
+# ---------------------------------------------------------------------------
+
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+# Kernel targets of convert-myquant-to-vnni and the CPU flags running them
+# needs. Every target must give the same bits as the reference.
+_CPU_FLAGS = _cpu_flags()
+_AVX512_VNNI = {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni"}
+TARGETS = {"generic": set(),
+           "avx512-vnni": _AVX512_VNNI,
+           "avx512-vnni-256": _AVX512_VNNI,
+           "avx-vnni": {"avx2", "avx_vnni"}}
+
+# avx-vnni's dot products are the VEX encodings of AVX512-VL VNNI's ymm
+# ones (same intrinsics). On a CPU with AVX-512 VNNI but not AVX-VNNI (Zen
+# 4) its kernels run once their functions allow AVX512-VL VNNI instead:
+# LLVM then encodes the same code with EVEX. The VEX encoding itself is
+# checked by test/Conversion/MyQuantToVnni/encoding.mlir.
+_AVX_VNNI_FEATURES = '#llvm.target_features<["+avx2", "+avxvnni"]>'
+_AVX_VNNI_AS_EVEX = ('#llvm.target_features<["+avx2", "+avx512f", '
+                     '"+avx512vl", "+avx512vnni"]>')
+_EVEX_ONLY = (not TARGETS["avx-vnni"] <= _CPU_FLAGS and
+              _AVX512_VNNI <= _CPU_FLAGS)
+
+
+def executable(lowered, target):
+    """`lowered` (IR after convert-myquant-to-vnni) in a form this CPU can
+    run: avx-vnni kernels re-targeted to the EVEX encoding where needed."""
+    if target != "avx-vnni" or not _EVEX_ONLY:
+        return lowered
+    return lowered.replace(_AVX_VNNI_FEATURES, _AVX_VNNI_AS_EVEX)
+
+
+# The targets this CPU can execute (the others are checked at the IR and
+# machine-code level by the lit tests in test/Conversion/MyQuantToVnni).
+RUNNABLE_TARGETS = sorted(t for t, flags in TARGETS.items()
+                          if flags <= _CPU_FLAGS or
+                          (t == "avx-vnni" and _EVEX_ONLY))
+
+
+# ---------------------------------------------------------------------------
+# The tools
+# ---------------------------------------------------------------------------
 
 
 class Toolchain:
@@ -40,6 +111,7 @@ class Toolchain:
         self.build_dir = build_dir
         self.opt = os.path.join(build_dir, "bin", "myquant-opt")
         self.run_tool = os.path.join(build_dir, "bin", "myquant-run")
+        self.compile = os.path.join(build_dir, "bin", "myquant-compile")
 
     def check(self):
         if not os.path.exists(self.opt):
@@ -54,21 +126,56 @@ class Toolchain:
         src = os.path.join(workdir, "model.mlir")
         with open(src, "w") as f:
             f.write(mlir_text)
-        return _run([self.opt, src] + list(pass_args), "myquant-opt")
+        return run_checked([self.opt, src] + list(pass_args))
 
     def run(self, module_text, func_name, x, workdir):
         """Runs func_name(x) of module_text (any stage) with myquant-run;
         returns the f32 result."""
-        x = np.ascontiguousarray(x, np.float32)
         src = os.path.join(workdir, "run.mlir")
         with open(src, "w") as f:
             f.write(module_text)
-        xin = os.path.join(workdir, "x.npy")
-        out = os.path.join(workdir, "out.npy")
-        np.save(xin, x)
-        _run([self.run_tool, src, f"--function={func_name}",
-              f"--input={xin}", f"--output={out}"], "myquant-run")
-        return np.load(out)
+        return self.run_file(src, func_name,
+                             [np.ascontiguousarray(x, np.float32)], workdir)[0]
+
+    def run_file(self, src, func_name, inputs, workdir, num_outputs=1,
+                 timeout=120):
+        """Runs func_name of the module in file src with myquant-run on the
+        arrays inputs (saved as they are, .npy files in workdir); returns
+        the list of its num_outputs results."""
+        try:
+            return T.run_mlir(src, func_name, inputs, workdir, num_outputs,
+                              tool=self.run_tool, timeout=timeout)
+        except T.ToolError as e:
+            raise ToolError(str(e)) from None
+
+
+def require_torch(test_file):
+    """The torch module; without it an ImportError that says how to run
+    test_file (the tests that compare with PyTorch fail, never skip)."""
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(f"{test_file} needs PyTorch with qnnpack (Debian "
+                          f"python3-torch): run it with /usr/bin/python3"
+                          ) from e
+    return torch
+
+
+# What agreement with PyTorch's qnnpack means (issue 5): per layer, at least
+# this fraction of the 8-bit outputs identical and none further apart.
+QNNPACK_MIN_FRACTION_EQUAL = 0.9999
+QNNPACK_MAX_ABS_DIFF = 1
+
+
+def qnnpack_qconfig():
+    """PyTorch's static quantization as the qnnpack comparisons use it:
+    MinMax observers on quint8 activations, per-tensor symmetric qint8
+    weights."""
+    from torch.ao.quantization import (MinMaxObserver, QConfig,
+                                       default_weight_observer)
+    import torch
+    return QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8),
+                   weight=default_weight_observer)
 
 
 def describe_mismatches(got, want, limit=6):

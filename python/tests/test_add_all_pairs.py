@@ -1,6 +1,6 @@
 """myquant.add on every pair of 8-bit operands against the independent numpy
-reference (python/myquant/reference.py), through the generic lowering and
-through the VNNI kernels' epilogues.
+reference (python/myquant/testing/reference.py), through the generic
+lowering and through the VNNI kernels' epilogues.
 
 The lowering emits the add in int32 when its rescales allow it (single
 rounding, operand shifts 9 to 22 above the left shift, output shift at least
@@ -19,9 +19,9 @@ import os
 import numpy as np
 import pytest
 
-from myquant import reference as R
+from myquant.testing import reference as R
 
-from conftest import _run, describe_mismatches
+from conftest import describe_mismatches, run_checked
 
 # (rounding, operand shifts above the left shift, output shift or None for
 # one that spans the 8-bit range): the int32 form needs single rounding,
@@ -153,19 +153,14 @@ func.func @f(%x: {xtype}) -> tensor<{shape}xi8> {{
         with open(src, "w") as f:
             f.write(self.module(fused))
         if fused is not None:
-            kernels = _run([toolchain.opt, src,
-                            "--convert-myquant-to-vnni=target=host"],
-                           "convert-myquant-to-vnni")
+            kernels, _ = run_checked(
+                [toolchain.opt, src, "--convert-myquant-to-vnni=target=host"])
             # Without VNNI on this host everything stays generic.
             if "vector.multi_reduction" in kernels:
                 assert "myquant.add" not in kernels, "the add is not fused"
-        xin = os.path.join(workdir, "x.npy")
-        out = os.path.join(workdir, "y.npy")
         x = self.x if fused is None else self.x.reshape(2, 64, 64, 16)
-        np.save(xin, x)
-        _run([toolchain.run_tool, src, "--function=f", f"--input={xin}",
-              f"--output={out}"], "myquant-run")
-        got = np.load(out).astype(np.int64).reshape(256, 256)
+        [got] = toolchain.run_file(src, "f", [x], workdir)
+        got = got.astype(np.int64).reshape(256, 256)
         if not self.out_signed:
             got = got & 0xFF
         want = self.expected(fused)

@@ -17,7 +17,8 @@ F = torch.nn.functional
 
 import myquant  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
-from myquant import model_reference as MR  # noqa: E402
+from myquant import qparams as Q  # noqa: E402
+from myquant.testing import model_reference as MR  # noqa: E402
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,7 +57,7 @@ def qtiny(tiny):
 
 
 def _lsb_error(qm, got, want):
-    so, _ = MR.plan(qm.graph, qm.stats)[2][qm.graph.output]
+    so, _ = Q.plan(qm.graph, qm.stats)[2][qm.graph.output]
     return float(np.max(np.abs(got - want))) / so
 
 
@@ -131,6 +132,18 @@ def test_metrics():
     assert m["float_accuracy"] == 0.5 and m["int8_accuracy"] == 1.0
 
 
+def test_fake_quantize_matches_reference():
+    """The input row of the layer report quantizes as the spec says."""
+    from myquant.testing import reference as R
+    x = np.random.default_rng(3).standard_normal(1000) * 4
+    x[:4] = [np.inf, -np.inf, 1e30, -0.0]
+    for s, zp in [(0.03, -7), (1.0 / 255, -128), (0.5, 127)]:
+        want = R.dequantize(R.quantize(x, s, zp), s, zp)
+        got = Q.fake_quantize(x, s, zp)
+        assert got.dtype == np.float32
+        assert np.array_equal(got.view(np.int32), want.view(np.int32))
+
+
 def test_temporary_files_removed(tiny):
     model, calib = tiny
     qm = myquant.quantize(model, calib[:4], max_batch=4)
@@ -173,6 +186,25 @@ def test_options_and_data_forms(tiny, tmp_path):
         myquant.quantize(model, calib, method="kl")
     with pytest.raises(ValueError, match="rounding"):
         myquant.quantize(model, calib, rounding="nearest")
+
+
+def test_product_does_not_import_the_references():
+    """Every module of the package but myquant.testing loads without it
+    (the references are for tests and benchmarks only)."""
+    code = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import myquant
+        for m in pkgutil.iter_modules(myquant.__path__):
+            if m.name not in ("testing", "__main__"):
+                importlib.import_module("myquant." + m.name)
+        print(sorted(n for n in sys.modules
+                     if n.startswith("myquant.testing")))
+        """)
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]", p.stdout
 
 
 # -- command line -------------------------------------------------------------

@@ -14,13 +14,10 @@ import sys
 
 import pytest
 
-from test_end_to_end import RUNNABLE_TARGETS
+# conftest puts benchmarks/ on the path.
+from conftest import BENCHMARKS_DIR, RUNNABLE_TARGETS
 
-BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))), "benchmarks")
-sys.path.insert(0, BENCHMARKS)
-
-import bench as B  # noqa: E402
+import bench as B
 
 needs_avx512_vnni = pytest.mark.skipif(
     "avx512-vnni" not in RUNNABLE_TARGETS,
@@ -55,7 +52,7 @@ def test_compile_section(build_dir, workdir):
 @needs_avx512_vnni
 def test_peak_heap(build_dir):
     out = subprocess.run(
-        [sys.executable, os.path.join(BENCHMARKS, "peak_heap.py"),
+        [sys.executable, os.path.join(BENCHMARKS_DIR, "peak_heap.py"),
          "--build", build_dir], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     # One row per model and batch, each with a positive peak.

@@ -15,7 +15,7 @@ import myquant  # noqa: E402
 from myquant import calibrate as C  # noqa: E402
 from myquant import emit as E  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
-from myquant import model_reference as MR  # noqa: E402
+from myquant.testing import model_reference as MR  # noqa: E402
 from myquant.export import export  # noqa: E402
 
 BATCH = 16

@@ -2,7 +2,7 @@
 numpy, emitted as MLIR with myquant.stats, compiled with
 myquant-propagate-qparams + myquant-quantize and run; the dequantized int8
 output must be bit-identical to the independent integer reference
-(python/myquant/model_reference.py), and close to the float model.
+(python/myquant/testing/model_reference.py), and close to the float model.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_end_to_end.py
 (MYQUANT_BUILD_DIR selects the build; default: build/ in the repository)."""
@@ -10,9 +10,10 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_end_to_end.py
 import numpy as np
 import pytest
 
-from conftest import ToolError
+from conftest import RUNNABLE_TARGETS, ToolError, executable, rand_f32
 
-from myquant import model_reference as MR
+from myquant import qparams as Q
+from myquant.testing import model_reference as MR
 from myquant.emit import (Add, AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
                           Flatten, GlobalAvgPool, Linear, MaxPool2d, Model,
                           Relu, Relu6, calibrate, emit, float_forward)
@@ -20,18 +21,14 @@ from myquant.emit import (Add, AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
 NUM_CALIBRATION = 8
 
 
-def _rand(rng, *shape, scale=0.3):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
 def model_a(rng):
     """conv + relu + maxpool + flatten + linear."""
     m = Model((4, 3, 8, 8))
-    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), _rand(rng, 4), padding=1))
+    m.add(Conv2d(rand_f32(rng, 4, 3, 3, 3), rand_f32(rng, 4), padding=1))
     m.add(Relu())
     m.add(MaxPool2d(2))
     m.add(Flatten())
-    m.add(Linear(_rand(rng, 10, 64, scale=0.2), _rand(rng, 10)))
+    m.add(Linear(rand_f32(rng, 10, 64, scale=0.2), rand_f32(rng, 10)))
     return m
 
 
@@ -39,10 +36,10 @@ def model_b(rng):
     """depthwise conv + relu6 + conv (stride 2, dilation 2) + global avg
     pool."""
     m = Model((4, 4, 9, 9))
-    m.add(DepthwiseConv2d(_rand(rng, 4, 3, 3, scale=1.0), _rand(rng, 4),
+    m.add(DepthwiseConv2d(rand_f32(rng, 4, 3, 3, scale=1.0), rand_f32(rng, 4),
                           padding=1))
     m.add(Relu6())
-    m.add(Conv2d(_rand(rng, 6, 4, 3, 3), _rand(rng, 6), stride=2,
+    m.add(Conv2d(rand_f32(rng, 6, 4, 3, 3), rand_f32(rng, 6), stride=2,
                  padding=2, dilation=2))
     m.add(GlobalAvgPool())
     return m
@@ -52,12 +49,12 @@ def model_c(rng):
     """stem conv + relu, then a residual block: conv -> relu -> conv, add
     with the block input, relu."""
     m = Model((2, 3, 6, 6))
-    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), _rand(rng, 4), padding=1),
+    m.add(Conv2d(rand_f32(rng, 4, 3, 3, 3), rand_f32(rng, 4), padding=1),
           name="stem")
     m.add(Relu(), name="block_in")
-    m.add(Conv2d(_rand(rng, 4, 4, 3, 3), _rand(rng, 4), padding=1))
+    m.add(Conv2d(rand_f32(rng, 4, 4, 3, 3), rand_f32(rng, 4), padding=1))
     m.add(Relu())
-    m.add(Conv2d(_rand(rng, 4, 4, 3, 3), None, padding=1), name="branch")
+    m.add(Conv2d(rand_f32(rng, 4, 4, 3, 3), None, padding=1), name="branch")
     m.add(Add(), inputs=["branch", "block_in"])
     m.add(Relu())
     return m
@@ -67,10 +64,10 @@ def model_d(rng):
     """concat of two conv branches (one with relu) and the model input, then
     avg pool."""
     m = Model((3, 3, 8, 8))
-    m.add(Conv2d(_rand(rng, 4, 3, 1, 1, scale=0.6), _rand(rng, 4)),
+    m.add(Conv2d(rand_f32(rng, 4, 3, 1, 1, scale=0.6), rand_f32(rng, 4)),
           inputs="x", name="b1")
     m.add(Relu(), name="b1r")
-    m.add(Conv2d(_rand(rng, 2, 3, 3, 3), None, padding=1), inputs="x",
+    m.add(Conv2d(rand_f32(rng, 2, 3, 3, 3), None, padding=1), inputs="x",
           name="b2")
     m.add(Concat(), inputs=["b1r", "b2", "x"])
     m.add(AvgPool2d(2))
@@ -80,7 +77,7 @@ def model_d(rng):
 def model_e(rng):
     """grouped conv (groups = 2) + relu."""
     m = Model((2, 4, 6, 6))
-    m.add(Conv2d(_rand(rng, 6, 2, 3, 3), _rand(rng, 6), padding=1,
+    m.add(Conv2d(rand_f32(rng, 6, 2, 3, 3), rand_f32(rng, 6), padding=1,
                  groups=2))
     m.add(Relu())
     return m
@@ -91,7 +88,7 @@ def model_f(rng):
     (after a pool: a clamp plus a requantization), avg pool with padding
     (count_include_pad)."""
     m = Model((2, 3, 8, 8))
-    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), None, padding=1))
+    m.add(Conv2d(rand_f32(rng, 4, 3, 3, 3), None, padding=1))
     m.add(MaxPool2d(3, stride=2, padding=1))
     m.add(Relu())
     m.add(AvgPool2d(2, stride=1, padding=1))
@@ -102,9 +99,9 @@ def model_g(rng):
     """a concat operand that is also used elsewhere (requantized, not
     adopted), then a standalone relu6."""
     m = Model((2, 3, 6, 6))
-    m.add(Conv2d(_rand(rng, 4, 3, 3, 3), _rand(rng, 4), padding=1),
+    m.add(Conv2d(rand_f32(rng, 4, 3, 3, 3), rand_f32(rng, 4), padding=1),
           name="c1")
-    m.add(Conv2d(_rand(rng, 2, 4, 1, 1), _rand(rng, 2)), inputs="c1",
+    m.add(Conv2d(rand_f32(rng, 2, 4, 1, 1), rand_f32(rng, 2)), inputs="c1",
           name="c2")
     m.add(Concat(), inputs=["c1", "c2"])
     m.add(Relu6())
@@ -116,12 +113,12 @@ def model_h(rng):
     right operand, then a pointwise conv as the left operand of an add with
     relu; 20 channels leave a partial vector block."""
     m = Model((2, 20, 5, 5))
-    m.add(Conv2d(_rand(rng, 20, 20, 1, 1), _rand(rng, 20)), name="pw")
+    m.add(Conv2d(rand_f32(rng, 20, 20, 1, 1), rand_f32(rng, 20)), name="pw")
     m.add(Relu(), name="pwr")
-    m.add(DepthwiseConv2d(_rand(rng, 20, 3, 3, scale=1.0), _rand(rng, 20),
-                          padding=1), name="dw")
+    m.add(DepthwiseConv2d(rand_f32(rng, 20, 3, 3, scale=1.0),
+                          rand_f32(rng, 20), padding=1), name="dw")
     m.add(Add(), inputs=["pwr", "dw"], name="sum1")
-    m.add(Conv2d(_rand(rng, 20, 20, 1, 1), None), name="pw2")
+    m.add(Conv2d(rand_f32(rng, 20, 20, 1, 1), None), name="pw2")
     m.add(Add(), inputs=["pw2", "sum1"])
     m.add(Relu())
     return m
@@ -133,13 +130,13 @@ def model_i(rng):
     pixel tiles are cut to whole windows); a pool whose windows overlap
     stays separate."""
     m = Model((2, 3, 10, 10))
-    m.add(Conv2d(_rand(rng, 20, 3, 3, 3), _rand(rng, 20), padding=1))
+    m.add(Conv2d(rand_f32(rng, 20, 3, 3, 3), rand_f32(rng, 20), padding=1))
     m.add(Relu())
     m.add(MaxPool2d(2))
-    m.add(Conv2d(_rand(rng, 16, 20, 3, 3, scale=0.2), _rand(rng, 16),
+    m.add(Conv2d(rand_f32(rng, 16, 20, 3, 3, scale=0.2), rand_f32(rng, 16),
                  padding=3))
     m.add(MaxPool2d(3))
-    m.add(Conv2d(_rand(rng, 8, 16, 1, 1), None))
+    m.add(Conv2d(rand_f32(rng, 8, 16, 1, 1), None))
     m.add(MaxPool2d(2, stride=1))
     return m
 
@@ -199,53 +196,6 @@ def _describe_mismatch(got, want, q_got, q_want):
         lines.append(f"  at {i}: compiled {got[i]!r} (q={q_got[i]}), "
                      f"reference {want[i]!r} (q={q_want[i]})")
     return "\n".join(lines)
-
-
-def _cpu_flags():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-# Kernel targets of convert-myquant-to-vnni and the CPU flags running them
-# needs. Every target must give the same bits as the reference.
-_CPU_FLAGS = _cpu_flags()
-_AVX512_VNNI = {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni"}
-TARGETS = {"generic": set(),
-           "avx512-vnni": _AVX512_VNNI,
-           "avx512-vnni-256": _AVX512_VNNI,
-           "avx-vnni": {"avx2", "avx_vnni"}}
-
-# avx-vnni's dot products are the VEX encodings of AVX512-VL VNNI's ymm
-# ones (same intrinsics). On a CPU with AVX-512 VNNI but not AVX-VNNI (Zen
-# 4) its kernels run once their functions allow AVX512-VL VNNI instead:
-# LLVM then encodes the same code with EVEX. The VEX encoding itself is
-# checked by test/Conversion/MyQuantToVnni/encoding.mlir.
-_AVX_VNNI_FEATURES = '#llvm.target_features<["+avx2", "+avxvnni"]>'
-_AVX_VNNI_AS_EVEX = ('#llvm.target_features<["+avx2", "+avx512f", '
-                     '"+avx512vl", "+avx512vnni"]>')
-_EVEX_ONLY = (not TARGETS["avx-vnni"] <= _CPU_FLAGS and
-              _AVX512_VNNI <= _CPU_FLAGS)
-
-
-def executable(lowered, target):
-    """`lowered` (IR after convert-myquant-to-vnni) in a form this CPU can
-    run: avx-vnni kernels re-targeted to the EVEX encoding where needed."""
-    if target != "avx-vnni" or not _EVEX_ONLY:
-        return lowered
-    return lowered.replace(_AVX_VNNI_FEATURES, _AVX_VNNI_AS_EVEX)
-
-
-# The targets this CPU can execute (the others are checked at the IR and
-# machine-code level by the lit tests in test/Conversion/MyQuantToVnni).
-RUNNABLE_TARGETS = sorted(t for t, flags in TARGETS.items()
-                          if flags <= _CPU_FLAGS or
-                          (t == "avx-vnni" and _EVEX_ONLY))
 
 
 @pytest.mark.parametrize("target", RUNNABLE_TARGETS)
@@ -327,12 +277,13 @@ def test_rounding_modes_differ(name, weights):
 
 
 def test_reference_plan_policy():
-    """The reference's fusion and concat decisions (no compiler involved)."""
+    """The fusion and concat decisions of myquant.qparams.plan, which the
+    reference and the per-layer report use (no compiler involved)."""
     rng = np.random.default_rng(0)
     m = model_d(rng)
     stats = calibrate(m, [rng.standard_normal(m.input_shape).astype(
         np.float32) for _ in range(2)])
-    fused, owner, qp = MR.plan(m, stats)
+    fused, owner, qp = Q.plan(m, stats)
     assert set(fused) == {"b1"} and owner["b1r"].name == "b1"
     cat = m.layers[3].name
     # Branches used only by the concat adopt its parameters; the input

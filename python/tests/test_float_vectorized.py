@@ -11,33 +11,31 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_float_vectorized.py
 import numpy as np
 import pytest
 
+from conftest import rand_f32
 from myquant.emit import (Add, AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
                           Flatten, GlobalAvgPool, Linear, MaxPool2d, Model,
                           Relu, Relu6, emit, float_forward)
-
-
-def _rand(rng, *shape, scale=0.3):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def cnn(rng):
     """conv + relu + max pool (stride 2), strided conv, depthwise + relu6,
     residual add, concat, avg pool, global pool, linear."""
     m = Model((2, 3, 32, 32))
-    m.add(Conv2d(_rand(rng, 16, 3, 3, 3), _rand(rng, 16), padding=1))
+    m.add(Conv2d(rand_f32(rng, 16, 3, 3, 3), rand_f32(rng, 16), padding=1))
     m.add(Relu())
     m.add(MaxPool2d(2), name="p1")
-    m.add(Conv2d(_rand(rng, 32, 16, 3, 3, scale=0.1), _rand(rng, 32),
+    m.add(Conv2d(rand_f32(rng, 32, 16, 3, 3, scale=0.1), rand_f32(rng, 32),
                  stride=2, padding=1), name="s2")
-    m.add(DepthwiseConv2d(_rand(rng, 32, 3, 3), _rand(rng, 32), padding=1))
+    m.add(DepthwiseConv2d(rand_f32(rng, 32, 3, 3), rand_f32(rng, 32),
+                          padding=1))
     m.add(Relu6(), name="dw")
     m.add(Add(), inputs=["dw", "s2"], name="sum")
-    m.add(Conv2d(_rand(rng, 8, 32, 1, 1), None), inputs="sum", name="pw")
+    m.add(Conv2d(rand_f32(rng, 8, 32, 1, 1), None), inputs="sum", name="pw")
     m.add(Concat(), inputs=["sum", "pw"])
     m.add(AvgPool2d(2))
     m.add(GlobalAvgPool())
     m.add(Flatten())
-    m.add(Linear(_rand(rng, 37, 40, scale=0.2), _rand(rng, 37)))
+    m.add(Linear(rand_f32(rng, 37, 40, scale=0.2), rand_f32(rng, 37)))
     return m
 
 
@@ -45,12 +43,12 @@ def odd_sizes(rng):
     """Sizes without a power-of-two divisor: 9 x 9 images, 5 and 13
     channels, a dilated convolution."""
     m = Model((3, 5, 9, 9))
-    m.add(Conv2d(_rand(rng, 13, 5, 3, 3), _rand(rng, 13), padding=2,
+    m.add(Conv2d(rand_f32(rng, 13, 5, 3, 3), rand_f32(rng, 13), padding=2,
                  dilation=2))
     m.add(Relu())
     m.add(MaxPool2d(3, stride=1, padding=1))
     m.add(Flatten())
-    m.add(Linear(_rand(rng, 11, 13 * 81, scale=0.05), None))
+    m.add(Linear(rand_f32(rng, 11, 13 * 81, scale=0.05), None))
     return m
 
 

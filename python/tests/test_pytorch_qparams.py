@@ -21,32 +21,24 @@ Run: /usr/bin/python3 -m pytest -s -q python/tests/test_pytorch_qparams.py
 import copy
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
-try:
-    import torch
-except ImportError as e:  # fail, never skip (see conftest.py)
-    raise ImportError("test_pytorch_qparams.py needs PyTorch with qnnpack "
-                      "(Debian python3-torch): run it with /usr/bin/python3"
-                      ) from e
+from conftest import (QNNPACK_MAX_ABS_DIFF as MAX_ABS_DIFF,
+                      QNNPACK_MIN_FRACTION_EQUAL as MIN_FRACTION_EQUAL,
+                      qnnpack_qconfig, require_torch, run_checked)
+
+torch = require_torch("test_pytorch_qparams.py")
 
 from torch import nn  # noqa: E402
-from torch.ao.quantization import (DeQuantStub, MinMaxObserver,  # noqa: E402
-                                   QConfig, QuantStub,
-                                   default_weight_observer)
+from torch.ao.quantization import DeQuantStub, QuantStub  # noqa: E402
 
 from myquant import emit as E  # noqa: E402
 from myquant.export import export  # noqa: E402
-
-MIN_FRACTION_EQUAL = 0.9999
-MAX_ABS_DIFF = 1
 BATCH = 64
 
-QCONFIG = QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8),
-                  weight=default_weight_observer)
+QCONFIG = qnnpack_qconfig()
 
 
 class SmallCNN(nn.Module):
@@ -161,21 +153,18 @@ def test_model_matches_qnnpack_with_pytorch_qparams(toolchain, workdir):
     with open(src, "w") as f:
         f.write(E.emit(fm, outputs=names))
     qpath = os.path.join(workdir, "q.mlir")
-    subprocess.run(
+    run_checked(
         [toolchain.opt, src, f"--myquant-import-stats=file={stats_path}",
          "--myquant-ptq=activation-type=uint8 weight-granularity=per-tensor",
-         "-o", qpath], check=True, capture_output=True, text=True)
-    xin = os.path.join(workdir, "x.npy")
-    np.save(xin, np.ascontiguousarray(test.numpy(), np.float32))
-    outs = [os.path.join(workdir, f"out{i}.npy") for i in range(len(names))]
-    subprocess.run([toolchain.run_tool, qpath, "--function=forward",
-                    f"--input={xin}"] + [f"--output={p}" for p in outs],
-                   check=True, capture_output=True, text=True)
+         "-o", qpath], timeout=600)
+    outs = toolchain.run_file(
+        qpath, "forward", [np.ascontiguousarray(test.numpy(), np.float32)],
+        workdir, num_outputs=len(names), timeout=600)
 
     lines, failures = [], []
     # The input: myquant's quantize against PyTorch's QuantStub.
     results = {"x": None}
-    results.update({n: np.load(p) for n, p in zip(names, outs)})
+    results.update(zip(names, outs))
     for name in ["x"] + names:
         ints, s, zp = ref[name]
         if name == "x":

@@ -23,39 +23,40 @@ import os
 import numpy as np
 import pytest
 
-try:
-    import torch
-except ImportError as e:  # fail, never skip (see conftest.py)
-    raise ImportError("test_qnnpack_agreement.py needs PyTorch with qnnpack "
-                      "(Debian python3-torch): run it with /usr/bin/python3"
-                      ) from e
+from conftest import (QNNPACK_MAX_ABS_DIFF as MAX_ABS_DIFF,
+                      QNNPACK_MIN_FRACTION_EQUAL as MIN_FRACTION_EQUAL,
+                      qnnpack_qconfig, require_torch)
 
-from myquant import qnnpack_oracle as O  # noqa: E402
-from myquant import reference as R  # noqa: E402
+torch = require_torch("test_qnnpack_agreement.py")
+
+from myquant.testing import qnnpack_oracle as O  # noqa: E402
+from myquant.testing import reference as R  # noqa: E402
 
 import torch.ao.nn.intrinsic as nni  # noqa: E402
 import torch.nn.intrinsic.quantized as nniq  # noqa: E402  (torch 1.13 path)
 import torch.ao.nn.quantized as nnq  # noqa: E402
-from torch.ao.quantization import (MinMaxObserver, QConfig,  # noqa: E402
-                                   default_weight_observer)
 
-MIN_FRACTION_EQUAL = 0.9999
-MAX_ABS_DIFF = 1
-
-QCONFIG = QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8),
-                  weight=default_weight_observer)
+QCONFIG = qnnpack_qconfig()
 
 
 # PyTorch's qnnpack engine, one thread, for every test of this module.
 pytestmark = pytest.mark.usefixtures("qnnpack_engine")
 
 
-@pytest.fixture(scope="module")
-def run_tool(toolchain):
-    if not os.path.exists(toolchain.run_tool):
-        pytest.fail(f"{toolchain.run_tool} not found: these tests run "
-                    f"myquant-level modules with myquant-run", pytrace=False)
-    return toolchain.run_tool
+def run_u8(toolchain, module_text, inputs_u8, workdir, name="f"):
+    """Runs @name of module_text on uint8 inputs with myquant-run; returns
+    the uint8 result. myquant-run passes and returns a tensor of `u8`
+    quantized type as its 8-bit storage in an int8 .npy."""
+    src = os.path.join(workdir, f"{name}.mlir")
+    with open(src, "w") as f:
+        f.write(module_text)
+    [y] = toolchain.run_file(
+        src, name, [np.ascontiguousarray(a, np.uint8).view(np.int8)
+                    for a in inputs_u8], workdir, timeout=300)
+    if y.dtype != np.int8:
+        raise AssertionError(f"myquant-run returned dtype {y.dtype}, "
+                             f"expected int8 storage")
+    return y.view(np.uint8)
 
 
 def _act_qparams(t):
@@ -136,7 +137,7 @@ CONV_CASES = [
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
-def test_conv2d(case, run_tool, workdir):
+def test_conv2d(case, toolchain, workdir):
     name, N, C, F, H, W, stride, groups, relu, out_qp = case
     torch.manual_seed(1234 + sum(map(ord, name)))
     conv = torch.nn.Conv2d(C, F, 3, stride=stride, padding=1, groups=groups,
@@ -162,7 +163,7 @@ def test_conv2d(case, run_tool, workdir):
                           theirs.shape, so, zo, stride, 1, groups,
                           clamp=(lo, 255) if relu else None)
     xi = qx.int_repr().numpy()
-    ours = O.run_u8(run_tool, mod, [xi], workdir)
+    ours = run_u8(toolchain, mod, [xi], workdir)
 
     acc = R.conv2d_accumulate(xi.astype(np.int64), zx, w_int.astype(np.int64),
                               b_int, stride=stride, padding=1, groups=groups)
@@ -180,7 +181,7 @@ def test_conv2d(case, run_tool, workdir):
 # Linear
 # ---------------------------------------------------------------------------
 
-def test_linear(run_tool, workdir):
+def test_linear(toolchain, workdir):
     torch.manual_seed(77)
     M, K, Nout = 256, 512, 384
     lin = torch.nn.Linear(K, Nout)
@@ -194,7 +195,7 @@ def test_linear(run_tool, workdir):
     w_int, s_w, b_int, nbd = _weight_bias(qmod, sx)
     mod = O.linear_module(tuple(qx.shape), sx, zx, w_int, s_w, b_int, so, zo)
     xi = qx.int_repr().numpy()
-    ours = O.run_u8(run_tool, mod, [xi], workdir)
+    ours = run_u8(toolchain, mod, [xi], workdir)
     acc = R.matmul_accumulate(xi.astype(np.int64), zx, w_int.astype(np.int64),
                               0, b_int, transpose_rhs=True)
     extra = (f"; s_in {sx!r} zp_in {zx}, s_w {s_w!r}, s_out {so!r} zp_out "
@@ -215,7 +216,7 @@ ADD_CASES = [
 
 
 @pytest.mark.parametrize("case", ADD_CASES, ids=[c[0] for c in ADD_CASES])
-def test_add(case, run_tool, workdir):
+def test_add(case, toolchain, workdir):
     name, seed, rel, relu = case
     torch.manual_seed(seed)
     shape = (4, 32, 28, 28)
@@ -229,7 +230,7 @@ def test_add(case, run_tool, workdir):
     mod = O.add_module(shape, sa, za, sb, zb, so, zo,
                        clamp=(zo, 255) if relu else None)
     ai, bi = qa.int_repr().numpy(), qb.int_repr().numpy()
-    ours = O.run_u8(run_tool, mod, [ai, bi], workdir)
+    ours = run_u8(toolchain, mod, [ai, bi], workdir)
     lo = zo if relu else 0
     emu = O.qnnpack_add(ai, za, sa, bi, zb, sb, so, zo, lo, 255)
     extra = (f"; s_a {sa!r} zp_a {za}, s_b {sb!r} zp_b {zb}, s_out {so!r} "
@@ -242,7 +243,7 @@ def test_add(case, run_tool, workdir):
 # relu6 (hardtanh(0, 6) on a quint8 tensor)
 # ---------------------------------------------------------------------------
 
-def test_relu6(run_tool, workdir):
+def test_relu6(toolchain, workdir):
     torch.manual_seed(9)
     shape = (4, 32, 28, 28)
     x = torch.randn(shape) * 4.0
@@ -252,8 +253,7 @@ def test_relu6(run_tool, workdir):
         qx.contiguous(), 0.0, 6.0).int_repr().numpy()
     lo, hi = R.activation_clamp("relu6", zp, s, 0, 255)
     mod = O.clamp_module(shape, s, zp, lo, hi)
-    ours = O.run_u8(run_tool, mod, [qx.int_repr().numpy()],
-                    workdir)
+    ours = run_u8(toolchain, mod, [qx.int_repr().numpy()], workdir)
     extra = (f"; s {s!r} zp {zp}, myquant bounds [{lo}, {hi}], torch output "
              f"range [{theirs.min()}, {theirs.max()}]")
     _check("relu6", ours, theirs, extra)
@@ -263,7 +263,7 @@ def test_relu6(run_tool, workdir):
 # avg_pool2d (odd window: the average is never an exact tie)
 # ---------------------------------------------------------------------------
 
-def _avg_pool(run_tool, workdir, kernel, stride, padding, seed):
+def _avg_pool(toolchain, workdir, kernel, stride, padding, seed):
     """PyTorch qnnpack avg_pool2d (count_include_pad; the result keeps the
     input's qparams) and myquant.avg_pool2d on the same integers."""
     torch.manual_seed(seed)
@@ -274,7 +274,7 @@ def _avg_pool(run_tool, workdir, kernel, stride, padding, seed):
     assert (float(y.q_scale()), int(y.q_zero_point())) == (s, zp)
     theirs = y.int_repr().numpy()
     xi = qx.int_repr().numpy()
-    ours = O.run_u8(run_tool, O.avg_pool2d_module(
+    ours = run_u8(toolchain, O.avg_pool2d_module(
         xi.shape, s, zp, theirs.shape, s, zp, kernel, stride, padding),
         [xi], workdir)
     sums = torch.nn.functional.avg_pool2d(
@@ -283,8 +283,8 @@ def _avg_pool(run_tool, workdir, kernel, stride, padding, seed):
     return ours, theirs, sums, s, zp
 
 
-def test_avg_pool2d_3x3(run_tool, workdir):
-    ours, theirs, _, s, zp = _avg_pool(run_tool, workdir, 3, 1, 1, 21)
+def test_avg_pool2d_3x3(toolchain, workdir):
+    ours, theirs, _, s, zp = _avg_pool(toolchain, workdir, 3, 1, 1, 21)
     _check("avg_pool2d_3x3_s1_p1", ours, theirs, f"; s {s!r} zp {zp}")
 
 
@@ -312,7 +312,7 @@ def test_avg_pool2d_3x3(run_tool, workdir):
 TIE_CASES = ["conv3x3_pow2_scales", "add_out_scale_2x", "avg_pool2d_2x2"]
 
 
-def _tie_case(name, run_tool, workdir):
+def _tie_case(name, toolchain, workdir):
     """(ours_single, theirs, exact-tie mask, extra outputs) for a tie case;
     every real multiplier is a power of two (conv, add: power-of-two
     scales; 2x2 avg pool: 1/4), so every product below is exact in double
@@ -332,7 +332,7 @@ def _tie_case(name, run_tool, workdir):
         theirs = qmod(qx).int_repr().numpy()
         w_int, s_w, b_int, _ = _weight_bias(qmod, sx)
         xi = qx.int_repr().numpy()
-        ours = O.run_u8(run_tool, O.conv2d_module(
+        ours = run_u8(toolchain, O.conv2d_module(
             xi.shape, sx, zx, w_int, s_w, b_int, theirs.shape, so, zo, 1, 1,
             1), [xi], workdir)
         acc = R.conv2d_accumulate(xi.astype(np.int64), zx,
@@ -342,7 +342,7 @@ def _tie_case(name, run_tool, workdir):
     if name == "avg_pool2d_2x2":
         # PyTorch keeps the input qparams, so M = 1/4 exactly whatever the
         # scale: a quarter of all windows are exact ties.
-        ours, theirs, sums, _, _ = _avg_pool(run_tool, workdir, 2, 2, 0, 22)
+        ours, theirs, sums, _, _ = _avg_pool(toolchain, workdir, 2, 2, 0, 22)
         return ours, theirs, (sums % 4) == 2, None
     assert name == "add_out_scale_2x"
     sa = sb = 2.0 ** -5
@@ -352,9 +352,9 @@ def _tie_case(name, run_tool, workdir):
     qb = torch.quantize_per_tensor(torch.randn(shape), sb, zb, torch.quint8)
     theirs = torch.ops.quantized.add(qa, qb, so, zo).int_repr().numpy()
     ai, bi = qa.int_repr().numpy(), qb.int_repr().numpy()
-    ours = O.run_u8(run_tool, O.add_module(
+    ours = run_u8(toolchain, O.add_module(
         shape, sa, za, sb, zb, so, zo), [ai, bi], workdir)
-    gemm = O.run_u8(run_tool, O.add_module(
+    gemm = run_u8(toolchain, O.add_module(
         shape, sa, za, sb, zb, so, zo, rounding="gemmlowp", name="g"),
         [ai, bi], workdir, name="g")
     v = ((ai.astype(np.int64) - za) * sa + (bi.astype(np.int64) - zb) * sb) \
@@ -363,8 +363,8 @@ def _tie_case(name, run_tool, workdir):
 
 
 @pytest.mark.parametrize("name", TIE_CASES)
-def test_tie_qparams_differences_are_tie_rule_only(name, run_tool, workdir):
-    ours, theirs, tie, gemm = _tie_case(name, run_tool, workdir)
+def test_tie_qparams_differences_are_tie_rule_only(name, toolchain, workdir):
+    ours, theirs, tie, gemm = _tie_case(name, toolchain, workdir)
     d = ours.astype(np.int64) - theirs.astype(np.int64)
     frac, maxd, n, hist = O.compare(ours, theirs)
     msg = (f"{name} (single): {n} outputs, fraction equal {frac:.6f}, max "

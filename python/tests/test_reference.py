@@ -1,5 +1,5 @@
-"""Tests of the numpy reference (python/myquant/reference.py) against
-hand-computed values, exact rational arithmetic and naive loop
+"""Tests of the numpy reference (python/myquant/testing/reference.py)
+against hand-computed values, exact rational arithmetic and naive loop
 implementations. Run: /usr/bin/python3 -m pytest -q python/tests"""
 
 import math
@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 os.pardir))
 
-from myquant import reference as R  # noqa: E402
+from myquant.testing import reference as R  # noqa: E402
 
 I32MIN, I32MAX = -(1 << 31), (1 << 31) - 1
 
@@ -409,22 +409,17 @@ def random_cases(rng, n):
     return v, m0, shift
 
 
-def test_single_equals_exact_rational_rounding():
-    rng = np.random.default_rng(5)
+# single against exact rational rounding, gemmlowp against a transcription
+# of gemmlowp's code.
+@pytest.mark.parametrize("rounding,seed,naive", [
+    ("single", 5, exact_single), ("gemmlowp", 6, naive_gemmlowp)])
+def test_apply_multiplier_matches_naive(rounding, seed, naive):
+    rng = np.random.default_rng(seed)
     v, m0, shift = random_cases(rng, 4000)
-    got = R.apply_multiplier(v, m0, shift, "single")
+    got = R.apply_multiplier(v, m0, shift, rounding)
     for a, b, c, g in zip(v.tolist(), m0.tolist(), shift.tolist(),
                           got.tolist()):
-        assert g == exact_single(a, b, c), (a, b, c)
-
-
-def test_gemmlowp_matches_transcription():
-    rng = np.random.default_rng(6)
-    v, m0, shift = random_cases(rng, 4000)
-    got = R.apply_multiplier(v, m0, shift, "gemmlowp")
-    for a, b, c, g in zip(v.tolist(), m0.tolist(), shift.tolist(),
-                          got.tolist()):
-        assert g == naive_gemmlowp(a, b, c), (a, b, c)
+        assert g == naive(a, b, c), (a, b, c)
 
 
 def test_gemmlowp_within_one_of_single():

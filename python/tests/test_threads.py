@@ -7,20 +7,15 @@ the libraries really call the OpenMP runtime.
 Needs the avx512-vnni kernels (the models' kernels are built for them)."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
 
-from test_end_to_end import RUNNABLE_TARGETS
+from conftest import RUNNABLE_TARGETS  # conftest puts benchmarks/ on the path
 
-BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))), "benchmarks")
-sys.path.insert(0, BENCHMARKS)
-
-import bench as B  # noqa: E402
-import models as M  # noqa: E402
-from myquant.emit import emit  # noqa: E402
+import bench as B
+import models as M
+from myquant.emit import emit
 
 
 @pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,

@@ -1,6 +1,6 @@
 """The VNNI kernels of convert-myquant-to-vnni against the independent numpy
-reference (python/myquant/reference.py), and the generic lowering on the
-same cases.
+reference (python/myquant/testing/reference.py), and the generic lowering
+on the same cases.
 
 Random myquant.conv2d (dense and depthwise) / myquant.matmul ops with
 explicit rescales cover the kernels' edges: K not a multiple of 4, channel counts that are not a
@@ -17,23 +17,19 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_vnni_kernels.py
 (MYQUANT_BUILD_DIR selects the build)."""
 
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
-from myquant import reference as R
+from myquant.emit import dense_hex, tensor_type as _tensor
+from myquant.testing import reference as R
 from myquant.runtime import CompiledFunction
 
-from conftest import describe_mismatches
-from test_end_to_end import RUNNABLE_TARGETS, executable
+from conftest import (RUNNABLE_TARGETS, describe_mismatches, executable,
+                      run_checked)
 
 NUM_CASES = 48
 INT32_MAX = 2**31 - 1
-
-
-def _hex(a):
-    return '"0x' + np.ascontiguousarray(a).tobytes().hex().upper() + '"'
 
 
 def _act_type(signed, scale, zp):
@@ -46,10 +42,6 @@ def _weight_type(per_channel, axis, count, rng):
                                                             count))
         return f"!quant.uniform<i8<-127:127>:f32:{axis}, {{{scales}}}>"
     return "!quant.uniform<i8<-127:127>:f32, 0.01>"
-
-
-def _tensor(shape, elt):
-    return f"tensor<{'x'.join(str(d) for d in shape)}x{elt}>"
 
 
 class Case:
@@ -216,7 +208,7 @@ class Case:
             tail = ('{-#\n  dialect_resources: {\n    builtin: {\n      w: "'
                     + blob + '"\n    }\n  }\n#-}\n')
         else:
-            wlit, tail = f"dense<{_hex(wconst)}>", ""
+            wlit, tail = dense_hex(wconst, np.int8), ""
         sep = ", " if attrs else ""
         k = self.pool
         pool, result = "", "%y"
@@ -245,9 +237,7 @@ func.func @f(%x: {xt}) -> {yt} {{
 
 
 def _run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, f"$ {' '.join(cmd)}\n{p.stderr[:3000]}"
-    return p.stdout
+    return run_checked(cmd)[0]
 
 
 # myquant-run JIT-compiles for the host CPU; a shared library from
@@ -286,16 +276,10 @@ def test_kernel_bit_exact(seed, target, runner, toolchain, workdir):
     with open(src, "w") as f:
         f.write(executable(lowered, target))
     if runner == "jit":
-        xin = os.path.join(workdir, "x.npy")
-        out = os.path.join(workdir, "y.npy")
-        np.save(xin, case.x)
-        _run([toolchain.run_tool, src, "--function=f", f"--input={xin}",
-              f"--output={out}"])
-        got = np.load(out)
+        [got] = toolchain.run_file(src, "f", [case.x], workdir)
     else:
         lib = os.path.join(workdir, "f.so")
-        _run([os.path.join(toolchain.build_dir, "bin", "myquant-compile"),
-              src, "--function=f", "--shared", "-o", lib])
+        _run([toolchain.compile, src, "--function=f", "--shared", "-o", lib])
         [got] = CompiledFunction(lib, "f", [case.x.shape],
                                  [case.want.shape], [np.int8],
                                  [np.int8])(case.x)

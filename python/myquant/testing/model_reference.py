@@ -1,7 +1,9 @@
 """Independent integer reference of a whole model (python/myquant/emit.py
 graphs), written from docs/NumericSpec.md and the quantization policy of
 myquant-propagate-qparams + myquant-quantize; the op arithmetic comes from
-python/myquant/reference.py. It does not call the compiler.
+python/myquant/testing/reference.py and the fusion and per-value parameters
+from python/myquant/qparams.py (:func:`myquant.qparams.plan`). It does not
+call the compiler.
 
 Policy
 ------
@@ -27,13 +29,14 @@ Policy
 
 import numpy as np
 
+from ..emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
+                    Linear, MaxPool2d, Relu, Relu6)
+from ..qparams import plan
 from . import reference as R
-from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Linear, MaxPool2d, Relu, Relu6)
 
 QMIN, QMAX = -128, 127
 
-__all__ = ["QuantizedOutput", "plan", "run_reference", "dequantize_output"]
+__all__ = ["QuantizedOutput", "run_reference", "dequantize_output"]
 
 
 class QuantizedOutput:
@@ -61,73 +64,6 @@ def _act(layer):
     return None
 
 
-_COMPUTE = (Conv2d, Linear, Add)
-# Layers that requantize into a chosen output type (and so may adopt a
-# concat's parameters).
-_REQUANTIZING = (Conv2d, Linear, Add, AvgPool2d, GlobalAvgPool)
-
-
-def plan(model, stats):
-    """Decides fusion and per-value parameters.
-
-    Returns (fused, owner, qparams):
-      fused:   producer layer name -> fused relu layer (its output value);
-      owner:   relu layer name -> producer layer (for fused relus);
-      qparams: value name -> (scale, zp) of the integer value.
-    """
-    fused, owner = {}, {}
-    for layer in model.layers:
-        if not isinstance(layer, Relu):
-            continue
-        src = layer.inputs[0]
-        prod = model.producer(src)
-        if (prod is not None and isinstance(prod, _COMPUTE) and
-                len(model.users(src)) == 1 and src != model.output and
-                prod.name not in fused):
-            fused[prod.name] = layer
-            owner[layer.name] = prod
-
-    own = {name: R.choose_activation_qparams(*stats[name])
-           for name in model.shapes if name == "x" or name in stats}
-
-    def need(name):
-        if name not in own:
-            raise KeyError(f"no statistics for value {name!r}")
-        return own[name]
-
-    # Concat adoption: value -> concat name.
-    adopt = {}
-    for layer in model.layers:
-        if not isinstance(layer, Concat):
-            continue
-        for v in layer.inputs:
-            if v == "x" or v == model.output:
-                continue
-            users = model.users(v)
-            if len(users) != 1 or layer.inputs.count(v) != 1:
-                continue
-            prod = model.producer(v)
-            base = owner.get(v, prod)
-            if isinstance(base, _REQUANTIZING):
-                adopt[v] = layer.name
-
-    qp = {"x": need("x")}
-    for layer in model.layers:
-        name = layer.name
-        if name in fused:
-            continue  # its integer value is the fused relu's output
-        if isinstance(layer, (MaxPool2d, Flatten)) and \
-                not isinstance(layer, AvgPool2d):
-            qp[name] = qp[layer.inputs[0]]
-        elif name in adopt:
-            qp[name] = None  # filled once the concat is known
-        else:
-            qp[name] = need(name)
-    for v, c in adopt.items():
-        qp[v] = qp[c]
-    return fused, owner, qp
-
-
 def _weights(w, granularity, axis=0):
     if granularity == "per-channel":
         return R.quantize_weights(w, axis=axis)
@@ -139,6 +75,16 @@ def _weights(w, granularity, axis=0):
 def _multipliers(s_in, s_w, s_out):
     ms = [(float(s_in) * float(sw)) / float(s_out) for sw in np.ravel(s_w)]
     return R.quantize_multipliers(ms)
+
+
+def _requantize_to(t, s, z, so, zo, rounding):
+    """t (scale s, zero point z) requantized into (so, zo) when those
+    differ."""
+    if (s, z) == (so, zo):
+        return t
+    m0, sh = R.quantize_multiplier(float(s) / float(so))
+    return R.requantize_tensor(t, z, m0, sh, zo, QMIN, QMAX,
+                               rounding=rounding)
 
 
 def run_reference(model, stats, x, rounding="single",
@@ -188,11 +134,8 @@ def run_reference(model, stats, x, rounding="single",
             # Standalone: clamp on the input's parameters, then requantize
             # into the output's if they differ.
             clo, chi = R.activation_clamp(_act(layer), z0, s0)
-            out = R.clamp(x0, clo, chi)
-            if (s0, z0) != (so, zo):
-                m0, sh = R.quantize_multiplier(float(s0) / float(so))
-                out = R.requantize_tensor(out, z0, m0, sh, zo, QMIN, QMAX,
-                                          rounding=rounding)
+            out = _requantize_to(R.clamp(x0, clo, chi), s0, z0, so, zo,
+                                 rounding)
         elif isinstance(layer, AvgPool2d):
             m0, sh = R.avg_pool_rescale(s0, so, layer.k)
             out = R.avg_pool2d(x0, z0, layer.k, layer.stride, layer.padding,
@@ -207,14 +150,8 @@ def run_reference(model, stats, x, rounding="single",
         elif isinstance(layer, Flatten):
             out = x0.reshape(model.shapes[name])
         elif isinstance(layer, Concat):
-            parts = []
-            for t, (st, zt) in zip(ins, iqp):
-                if (st, zt) != (so, zo):
-                    m0, sh = R.quantize_multiplier(float(st) / float(so))
-                    t = R.requantize_tensor(t, zt, m0, sh, zo, QMIN, QMAX,
-                                            rounding=rounding)
-                parts.append(t)
-            out = R.concat(parts, axis=1)
+            out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
+                            for t, (st, zt) in zip(ins, iqp)], axis=1)
         else:
             raise TypeError(f"unknown layer {type(layer).__name__}")
         vals[out_name] = np.asarray(out, np.int64)

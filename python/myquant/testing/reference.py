@@ -1,7 +1,10 @@
 """Independent numpy reference of docs/NumericSpec.md.
 
 This module is written from the numeric specification alone; it does not call
-or import any part of the C++ compiler, so it can be used to check it.
+or import any part of the C++ compiler, so it can be used to check it. The
+choice of activation parameters (spec 1.1: ``choose_activation_qparams``,
+``round_half_even``) is the package's own, :mod:`myquant.qparams`, used here
+as it is (the package needs it to label the int8 model's values).
 
 Conventions
 -----------
@@ -26,6 +29,8 @@ import math
 from fractions import Fraction
 
 import numpy as np
+
+from ..qparams import choose_activation_qparams, round_half_even
 
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
@@ -84,14 +89,6 @@ def _check_rounding(rounding):
 
 def _scalar_or_array(r):
     return int(r) if np.ndim(r) == 0 else r
-
-
-def round_half_even(x):
-    """Round a finite double to the nearest integer, ties to even (exact)."""
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"cannot round {x}")
-    return int(round(x))
 
 
 def _round_half_away(x):
@@ -180,33 +177,6 @@ def _from_nchw(x, layout):
 # ---------------------------------------------------------------------------
 # Choosing quantization parameters
 # ---------------------------------------------------------------------------
-
-def choose_activation_qparams(lo, hi, qmin=-128, qmax=127, activation=None):
-    """(scale, zero_point) for an activation observed in [lo, hi].
-
-    activation: None, 'relu' (range starts at 0) or 'relu6' (range [0, 6] at
-    most). Storage [qmin, qmax]: [-128, 127] for int8, [0, 255] for uint8.
-    """
-    lo, hi = float(lo), float(hi)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-        raise ValueError(f"invalid range [{lo}, {hi}]")
-    if qmin >= qmax:
-        raise ValueError("empty storage range")
-    a = min(lo, 0.0)
-    b = max(hi, 0.0)
-    if activation == "relu":
-        a = 0.0
-    elif activation == "relu6":
-        a = 0.0
-        b = min(b, 6.0)
-    elif activation is not None:
-        raise ValueError(f"unknown activation {activation!r}")
-    scale = (b - a) / float(qmax - qmin)
-    if scale == 0.0:
-        scale = 1.0
-    zp = qmin - round_half_even(a / scale)
-    return scale, max(qmin, min(qmax, zp))
-
 
 def activation_clamp(activation, zo, so, qmin=-128, qmax=127):
     """Integer clamp bounds (lo, hi) of a result with zero point zo and scale

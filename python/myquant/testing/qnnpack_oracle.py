@@ -16,16 +16,14 @@ Two halves:
   - add: qnnpack's integer add with ~22-bit multipliers derived from the
     float32 ratios `s_a / s_o`, `s_b / s_o`, rounding half away from zero.
 
-Storage convention of myquant-run: a tensor of `u8` quantized type is passed
-and returned as its 8-bit storage in an int8 .npy (`.view(np.int8)`).
+:func:`compare` summarizes how two uint8 results differ. The tests run the
+modules (python/tests/test_qnnpack_agreement.py).
 """
-
-import os
-import subprocess
 
 import numpy as np
 
-from myquant.emit import dense_hex, f64_literal, tensor_type
+from ..emit import dense_hex, f64_literal, tensor_type
+from . import reference as R
 
 f32 = np.float32
 
@@ -124,7 +122,6 @@ def add_module(shape, sa, za, sb, zb, so, zo, clamp=None, rounding=None,
         qtensor(shape, so, zo)
     items = []
     if rounding is not None:
-        from myquant import reference as R
         ra, rb, ro = R.add_rescales(sa, sb, so)
         items += [f"left_shift = {R.ADD_LEFT_SHIFT} : i64",
                   f"lhs_rescale = {rescale_attr(*ra, rounding)}",
@@ -149,7 +146,6 @@ def avg_pool2d_module(x_shape, sx, zx, out_shape, so, zo, kernel, stride,
              f"{_i64_array([p, p, p, p])}, layout = #myquant<layout nchw>, "
              f"count_include_pad")
     if rounding is not None:
-        from myquant import reference as R
         m0, sh = R.quantize_multiplier(
             float(sx) / ((float(so) * kernel) * kernel))
         attrs += f", rescale = {rescale_attr(m0, sh, rounding)}"
@@ -172,33 +168,8 @@ def _module(name, args, result_type, body):
 
 
 # ---------------------------------------------------------------------------
-# Running
+# Comparing
 # ---------------------------------------------------------------------------
-
-def run_u8(run_tool, module_text, inputs_u8, workdir, name="f"):
-    """Runs @name of module_text on uint8 inputs (passed as int8 storage)
-    with myquant-run; returns the uint8 result."""
-    src = os.path.join(workdir, f"{name}.mlir")
-    with open(src, "w") as f:
-        f.write(module_text)
-    cmd = [run_tool, src, f"--function={name}"]
-    for i, a in enumerate(inputs_u8):
-        a = np.ascontiguousarray(a, np.uint8)
-        p = os.path.join(workdir, f"{name}_in{i}.npy")
-        np.save(p, a.view(np.int8))
-        cmd.append(f"--input={p}")
-    out = os.path.join(workdir, f"{name}_out.npy")
-    cmd.append(f"--output={out}")
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise AssertionError(f"myquant-run failed (exit {r.returncode}):\n$ "
-                             f"{' '.join(cmd)}\n{r.stderr[:4000]}")
-    y = np.load(out)
-    if y.dtype != np.int8:
-        raise AssertionError(f"myquant-run returned dtype {y.dtype}, "
-                             f"expected int8 storage")
-    return y.view(np.uint8)
-
 
 def compare(ours_u8, theirs_u8):
     """(fraction equal, max |diff|, number of outputs, histogram of diffs)."""
@@ -232,7 +203,6 @@ def qnnpack_fp32_requantize(acc, scale_f32, zo, lo, hi):
 
 def single_requantize(acc, s_in, s_w, s_out, zo, lo, hi):
     """myquant `single` on the same accumulators (docs/NumericSpec.md 3.1)."""
-    from myquant import reference as R
     m0, sh = R.quantize_multiplier((float(s_in) * float(s_w)) / float(s_out))
     return np.asarray(R.requantize(acc, m0, sh, int(zo), lo, hi, "single"))
 
