@@ -1,4 +1,4 @@
-// Inputs and expected results come from numpy and python/myquant/reference.py.
+// Inputs and expected results come from numpy and python/myquant/testing/reference.py.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %S/Inputs/npy_cases.py %myquant_src/python %t
 

@@ -5,7 +5,7 @@
 // Lowering of every myquant op to integer linalg/arith/tensor. The fixed-point
 // multipliers and shifts checked below (where the op has no precomputed
 // rescale) were computed with quantize_multiplier in
-// python/myquant/reference.py, e.g. 0.1 * 0.01 / 0.2 -> (1374389535, 38).
+// python/myquant/testing/reference.py, e.g. 0.1 * 0.01 / 0.2 -> (1374389535, 38).
 
 !a = !quant.uniform<i8:f32, 0.1:-4>
 

@@ -7,7 +7,7 @@
 // RUN: | FileCheck %s
 //
 // Every expected value below was computed with the independent numpy
-// reference, python/myquant/reference.py (requantize_tensor with the same
+// reference, python/myquant/testing/reference.py (requantize_tensor with the same
 // integers, multipliers, shifts, zero points and clamp bounds), not taken from
 // the compiler's output. The quantized types' scales only document the
 // multipliers: every rescale is given explicitly.

@@ -4,7 +4,7 @@
                                       NAME.check (FileCheck lines for --print)
     npy_cases.py --compare A B        fail unless A and B hold the same array
 
-Expected values come from numpy and python/myquant/reference.py (found in
+Expected values come from numpy and python/myquant/testing/reference.py (found in
 PYTHON_DIR), never from the compiler under test.
 """
 
@@ -51,7 +51,7 @@ def write_case(out, name, results):
 
 def main(python_dir, out):
     sys.path.insert(0, python_dir)
-    from myquant import reference as ref
+    from myquant.testing import reference as ref
 
     save = lambda name, a: np.save(os.path.join(out, name), a)
 

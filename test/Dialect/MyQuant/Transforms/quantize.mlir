@@ -5,7 +5,7 @@
 // The QDQ form (float linalg between myquant.dequantize and myquant.quantize,
 // as myquant-propagate-qparams produces it) becomes myquant ops. Every
 // expected (multiplier, shift) pair and clamp bound was computed with
-// python/myquant/reference.py (quantize_multiplier, add_rescales,
+// python/myquant/testing/reference.py (quantize_multiplier, add_rescales,
 // avg_pool_rescale, activation_clamp), e.g. 0.1 * 0.01 / 0.05 = 0.02 ->
 // (1374389535, 36).
 
