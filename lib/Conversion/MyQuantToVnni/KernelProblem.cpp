@@ -39,21 +39,21 @@ bool foldsZeroPoint(const Problem &p) {
 LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
                           ArrayRef<int64_t> bias, int64_t inputZeroPoint,
                           Location loc) {
-  int64_t taps = p.kernelH * p.kernelW, np = p.paddedChannels;
+  int64_t taps = p.kernelH * p.kernelW, paddedChannels = p.paddedChannels;
   int64_t channelQuads = p.inputChannels / 4;
   if (p.depthwise) {
-    p.tapPairs.assign(llvm::divideCeil(taps, 2) * np * 2, 0);
+    p.tapPairs.assign(llvm::divideCeil(taps, 2) * paddedChannels * 2, 0);
   } else {
     // Padding to whole vectors can multiply the weights' size (by 64 for
     // one output channel and one input channel).
-    int64_t size = taps * channelQuads * np * 4;
+    int64_t size = taps * channelQuads * paddedChannels * 4;
     if (size > kMaxWeightElements)
       return notLowered(loc, "the packed weights would have " + Twine(size) +
                                  " elements, more than " +
                                  Twine(kMaxWeightElements));
     p.packed.assign(size, 0);
   }
-  p.init.assign(np, 0);
+  p.init.assign(paddedChannels, 0);
   // The GEMM kernel reads signed input as u8 (x + 128); the depthwise one
   // widens it as it is.
   int64_t flip = p.signedInput && !p.depthwise ? 128 : 0;
@@ -65,9 +65,10 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
         sum += w;
         absSum += w < 0 ? -int64_t(w) : w;
         if (p.depthwise)
-          p.tapPairs[(t / 2 * np + f) * 2 + t % 2] = w;
+          p.tapPairs[(t / 2 * paddedChannels + f) * 2 + t % 2] = w;
         else
-          p.packed[((t * channelQuads + c / 4) * np + f) * 4 + c % 4] = w;
+          p.packed[((t * channelQuads + c / 4) * paddedChannels + f) * 4 +
+                   c % 4] = w;
       }
     // |x - zx| <= 255: the exact accumulator bound of NumericSpec 3.1.
     int64_t bound = 255 * absSum + std::abs(bias[f]);
@@ -223,16 +224,17 @@ LogicalResult completeProblem(
 /// kernel covers nothing else).
 LogicalResult checkDepthwise(Conv2DOp op) {
   bool nchw = op.getLayout() == Layout::NCHW;
-  ArrayRef<int64_t> is = op.getInput().getType().getShape();
-  ArrayRef<int64_t> fs = op.getFilter().getType().getShape();
-  ArrayRef<int64_t> os = op.getType().getShape();
-  int64_t channels = nchw ? is[1] : is[3];
+  ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
+  ArrayRef<int64_t> filterShape = op.getFilter().getType().getShape();
+  ArrayRef<int64_t> outputShape = op.getType().getShape();
+  int64_t channels = nchw ? inputShape[1] : inputShape[3];
   if (static_cast<int64_t>(op.getGroups()) != channels)
     return notLowered(op.getLoc(), "grouped convolution with " +
                                        Twine(op.getGroups()) + " groups of " +
                                        Twine(channels) +
                                        " channels is not depthwise");
-  if ((nchw ? os[1] : os[3]) != channels || (nchw ? fs[1] : fs[2]) != 1)
+  if ((nchw ? outputShape[1] : outputShape[3]) != channels ||
+      (nchw ? filterShape[1] : filterShape[2]) != 1)
     return notLowered(op.getLoc(), "depthwise convolution with a channel "
                                    "multiplier");
   return success();
@@ -248,18 +250,18 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
           checkOperands(op, op.getInput().getType(), op.getFilter().getType())))
     return failure();
   bool nchw = op.getLayout() == Layout::NCHW;
-  ArrayRef<int64_t> is = op.getInput().getType().getShape();
-  ArrayRef<int64_t> fs = op.getFilter().getType().getShape();
-  ArrayRef<int64_t> os = op.getType().getShape();
-  int64_t channelsIn = nchw ? is[1] : is[3];
+  ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
+  ArrayRef<int64_t> filterShape = op.getFilter().getType().getShape();
+  ArrayRef<int64_t> outputShape = op.getType().getShape();
+  int64_t channelsIn = nchw ? inputShape[1] : inputShape[3];
   Problem p;
   p.depthwise = depthwise;
-  p.batch = os[0];
-  p.outH = nchw ? os[2] : os[1];
-  p.outW = nchw ? os[3] : os[2];
-  setChannels(p, nchw ? os[1] : os[3], lanes);
-  p.kernelH = nchw ? fs[2] : fs[0];
-  p.kernelW = nchw ? fs[3] : fs[1];
+  p.batch = outputShape[0];
+  p.outH = nchw ? outputShape[2] : outputShape[1];
+  p.outW = nchw ? outputShape[3] : outputShape[2];
+  setChannels(p, nchw ? outputShape[1] : outputShape[3], lanes);
+  p.kernelH = nchw ? filterShape[2] : filterShape[0];
+  p.kernelW = nchw ? filterShape[3] : filterShape[1];
   p.strideH = op.getStrides()[0];
   p.strideW = op.getStrides()[1];
   p.dilationH = op.getDilations()[0];

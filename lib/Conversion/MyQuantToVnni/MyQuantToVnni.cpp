@@ -154,10 +154,9 @@ struct Lowering {
   /// Lowers `op` to a kernel, or leaves it (saying why, see notLowered).
   LogicalResult lowerConv(Conv2DOp op);
   LogicalResult lowerMatmul(MatmulOp op);
-  /// Replaces `op` by a call of its GEMM kernel.
+  /// Replaces `op` (and the add or pool fused into it) by a call of the
+  /// kernel of `p`.
   void emitConv(Conv2DOp op, Problem &p);
-  /// Replaces `op` by a call of its depthwise kernel.
-  void emitDepthwise(Conv2DOp op, Problem &p);
   /// Moves an NCHW pool or element-wise op whose operands are available in
   /// NHWC to NHWC.
   LogicalResult moveToNhwc(Operation *op);
@@ -364,32 +363,8 @@ LogicalResult Lowering::lowerConv(Conv2DOp op) {
       buildConvProblem(op, target.lanes, defaultRounding);
   if (failed(problem))
     return failure();
-  if (problem->depthwise)
-    emitDepthwise(op, *problem);
-  else
-    emitConv(op, *problem);
+  emitConv(op, *problem);
   return success();
-}
-
-void Lowering::emitDepthwise(Conv2DOp op, Problem &p) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
-  int64_t zeroPoint = getQuantParams(op.getInput().getType())->zeroPoints[0];
-  bool sourceNchw;
-  std::optional<AddFusion> fusion;
-  SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
-  auto resultType = RankedTensorType::get({p.batch, p.outH, p.outW, p.channels},
-                                          b.getI8Type());
-  Value result =
-      outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
-        Value input = prepareDepthwiseInput(
-            kb, loc, kargs[0], p, pad, sourceNchw, zeroPoint, target.lanes);
-        KernelBuilder kernel(kb, loc, target);
-        return kernel.buildDepthwise(p, chooseDepthwisePixels(target, p), input,
-                                     fusion ? kargs[1] : Value(), kargs.back());
-      });
-  finishKernel(b, op, fusion ? fusion->add : nullptr, result);
 }
 
 void Lowering::emitConv(Conv2DOp op, Problem &p) {
@@ -401,21 +376,28 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   bool sourceNchw;
   std::optional<AddFusion> fusion;
   SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
-  MaxPool2DOp pool = fusion ? MaxPool2DOp() : findPoolFusion(op);
+  // Only the GEMM kernel pools.
+  MaxPool2DOp pool = fusion || p.depthwise ? MaxPool2DOp() : findPoolFusion(op);
   if (pool)
     p.pool = pool.getKernel()[0];
-  // With a fused pool, tiles cover whole windows: the shifted-back last
-  // tile then starts on a window too (the width is a multiple of the
-  // window).
-  Tiling tiling = chooseTiling(target, p, p.outW);
   auto resultType = RankedTensorType::get(
       {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels}, b.getI8Type());
   Value result =
       outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
+        KernelBuilder kernel(kb, loc, target);
+        Value addend = fusion ? kargs[1] : Value();
+        if (p.depthwise) {
+          Value input = prepareDepthwiseInput(
+              kb, loc, kargs[0], p, pad, sourceNchw, zeroPoint, target.lanes);
+          return kernel.buildDepthwise(p, chooseDepthwisePixels(target, p),
+                                       input, addend, kargs.back());
+        }
         Value input = prepareGemmInput(kb, loc, kargs[0], p, pad, sourceNchw,
                                        zeroPoint, target.lanes);
-        KernelBuilder kernel(kb, loc, target);
-        return kernel.build(p, tiling, input, fusion ? kargs[1] : Value(),
+        // With a fused pool, tiles cover whole windows: the shifted-back
+        // last tile then starts on a window too (the width is a multiple of
+        // the window).
+        return kernel.build(p, chooseTiling(target, p, p.outW), input, addend,
                             kargs.back());
       });
   Operation *fused = pool;
