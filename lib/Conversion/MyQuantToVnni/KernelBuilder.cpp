@@ -4,6 +4,7 @@
 
 #include "myquant/Conversion/Passes.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -162,44 +163,66 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
 
 Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
                                     Value input, Value addend, Value output) {
-  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
-  int64_t taps = p.kernelH * p.kernelW, pairs = llvm::divideCeil(taps, 2);
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  int64_t pairs = llvm::divideCeil(p.kernelH * p.kernelW, 2);
   Value weights =
       tensorConstant<int16_t>({pairs, 2 * p.paddedChannels}, i16, p.tapPairs);
   Value init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
   SmallVector<Value> epilogueTensors = epilogueConstants(p);
-  auto accType = VectorType::get({lanes}, i32);
+
+  Value zero = index(0), one = index(1);
+  // for n, for oy, for each channel block, for each pixel tile.
+  TilePosition at;
+  auto batchLoop =
+      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  at.batch = batchLoop.getInductionVar();
+  auto rowLoop = nestLoop(b, loc, batchLoop, p.outH, 1);
+  at.row = rowLoop.getInductionVar();
+  auto blockLoop = nestLoop(b, loc, rowLoop, p.paddedChannels, lanes);
+  // The last block is shifted back to end at channelEnd.
+  Value channel = arith::MinSIOp::create(b, loc, blockLoop.getInductionVar(),
+                                         index(p.channelEnd - lanes));
+  at.channels.push_back(channel);
+  auto pixelLoop = nestLoop(b, loc, blockLoop, p.outW, pixels);
+  // The last pixel tile of a row is shifted back to end at OW.
+  at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                         index(p.outW - pixels));
+  SmallVector<Value> accs =
+      accumulateTapPairs(p, pixels, at, input, weights, init);
+  SmallVector<Value> constants;
+  for (Value tensor : epilogueTensors)
+    constants.push_back(read(tensor, channel, laneVector(tensor)));
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t m = 0; m < pixels; ++m) {
+    Value ox = arith::AddIOp::create(b, loc, at.firstPixel, index(m));
+    out = storeResult(p, accs[m], constants, addend, out,
+                      ValueRange{at.batch, at.row, ox, channel});
+  }
+  scf::YieldOp::create(b, loc, out);
+  return batchLoop.getResult(0);
+}
+
+SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
+                                                     int64_t pixels,
+                                                     const TilePosition &at,
+                                                     Value input, Value weights,
+                                                     Value init) {
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+  int64_t taps = p.kernelH * p.kernelW, pairs = llvm::divideCeil(taps, 2);
   auto bytesType = VectorType::get({lanes}, i8);
   auto pairType = VectorType::get({2 * lanes}, i16);
   // Lane i of the first vector, then lane i of the second, for each i.
   SmallVector<int64_t> interleave;
   for (int64_t i = 0; i < lanes; ++i)
     interleave.append({i, lanes + i});
-
-  Value zero = index(0), one = index(1);
-  // for n, for oy, for each channel block, for each pixel tile.
-  auto batchLoop =
-      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
-  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(batchLoop.getBody());
-  Value n = batchLoop.getInductionVar();
-  auto rowLoop = nestLoop(b, loc, batchLoop, p.outH, 1);
-  Value oy = rowLoop.getInductionVar();
-  auto blockLoop = nestLoop(b, loc, rowLoop, p.paddedChannels, lanes);
-  // The last block is shifted back to end at channelEnd.
-  Value channel = arith::MinSIOp::create(b, loc, blockLoop.getInductionVar(),
-                                         index(p.channelEnd - lanes));
-  auto pixelLoop = nestLoop(b, loc, blockLoop, p.outW, pixels);
-  // The last pixel tile of a row is shifted back to end at OW.
-  Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
-                                     index(p.outW - pixels));
-  Value y0 = arith::MulIOp::create(b, loc, oy, index(p.strideH));
-  Value x0 = arith::MulIOp::create(b, loc, ox0, index(p.strideW));
-  SmallVector<Value> accs;
-  Value start = read(init, channel, accType);
-  for (int64_t i = 0; i < pixels; ++i)
-    accs.push_back(start);
+  Value channel = at.channels[0];
+  Value y0 = arith::MulIOp::create(b, loc, at.row, index(p.strideH));
+  Value x0 = arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW));
+  SmallVector<Value> accs(pixels,
+                          read(init, channel, VectorType::get({lanes}, i32)));
   // The taps are unrolled in pairs: one weight vector per pair, `pixels`
   // pixels each.
   auto tapInput = [&](int64_t t, int64_t m) {
@@ -207,7 +230,7 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
         arith::AddIOp::create(b, loc, y0, index(t / p.kernelW * p.dilationH));
     Value x = arith::AddIOp::create(
         b, loc, x0, index(m * p.strideW + t % p.kernelW * p.dilationW));
-    return read(input, {n, y, x, channel}, bytesType);
+    return read(input, {at.batch, y, x, channel}, bytesType);
   };
   for (int64_t q = 0; q < pairs; ++q) {
     Value w = read(weights,
@@ -225,17 +248,7 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
       accs[m] = pairDot(accs[m], wide, w);
     }
   }
-  SmallVector<Value> constants;
-  for (Value tensor : epilogueTensors)
-    constants.push_back(read(tensor, channel, laneVector(tensor)));
-  Value out = pixelLoop.getRegionIterArgs()[0];
-  for (int64_t m = 0; m < pixels; ++m) {
-    Value ox = arith::AddIOp::create(b, loc, ox0, index(m));
-    out = storeResult(p, accs[m], constants, addend, out,
-                      ValueRange{n, oy, ox, channel});
-  }
-  scf::YieldOp::create(b, loc, out);
-  return batchLoop.getResult(0);
+  return accs;
 }
 
 //===----------------------------------------------------------------------===//

@@ -49,7 +49,7 @@ public:
                              mlir::Value output);
 
 private:
-  /// Where one register tile of the GEMM kernel sits.
+  /// Where one register tile sits.
   struct TilePosition {
     mlir::Value batch, row, firstPixel;
     /// The first channel of each block of `lanes` channels.
@@ -93,6 +93,13 @@ private:
           const GemmOperands &operands, mlir::ValueRange accs,
           mlir::Value weightRow, mlir::Value firstChannel,
           llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
+
+  /// The accumulators of the `pixels` pixels of the depthwise tile at `at`
+  /// (one channel block) after every tap, from `init`: the taps' inputs
+  /// interleaved in pairs and multiplied by `weights` (`p.tapPairs`).
+  llvm::SmallVector<mlir::Value>
+  accumulateTapPairs(const Problem &p, int64_t pixels, const TilePosition &at,
+                     mlir::Value input, mlir::Value weights, mlir::Value init);
 
   /// Requantizes and stores the accumulators of channel block `j` of the
   /// tile at `at` (a pixel each, or pooled by windows of `p.pool`) into

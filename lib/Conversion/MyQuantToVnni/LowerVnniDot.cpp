@@ -1,7 +1,7 @@
 //===- LowerVnniDot.cpp - exact dot products to vpdpbusd and vpdpwssd -----===//
 //
 // `myquant-lower-vnni-dot` turns the dot products the VNNI kernels emit as
-// exact vector arithmetic (MyQuantToVnni.cpp) into the x86 intrinsics. It
+// exact vector arithmetic (KernelBuilder.cpp) into the x86 intrinsics. It
 // runs after bufferization: the intrinsic call has no memory-effect model,
 // which the buffer deallocation passes reject.
 //
