@@ -47,17 +47,18 @@ bool fitsRegisters(const KernelTarget &target, int64_t pixels,
                    int64_t channelBlocks);
 
 /// The estimated issue slots of the K loop of `p`'s kernel with `tiling`,
-/// over output rows `width` pixels wide: per tile and step, `window` *
-/// pixels * channelBlocks dot products, `window` * pixels broadcasts (and
-/// flips) and channelBlocks weight loads, plus the loop overhead. Partial
-/// tiles are recomputed in full (the last tile of a row or of the channels
-/// is shifted back to overlap the previous one), so the waste counts too.
+/// over output rows `width` pixels wide: per tile and step, 2 for each of
+/// the `p.pool` * pixels * channelBlocks dot products, 1 for each of the
+/// `p.pool` * pixels broadcasts (and flips) and of the channelBlocks weight
+/// loads, and 8 for the loop. Partial tiles are recomputed in full (the
+/// last tile of a row or of the channels is shifted back to overlap the
+/// previous one), so the waste counts too.
 int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
                    const Tiling &tiling);
 
 /// The register tile of lowest tilingCost that fits the registers. A tile
-/// spans `window` output rows (the window of a fused pool, 1 without) and
-/// a multiple of `window` pixels (`width` is one too), at most 16; its
+/// spans `p.pool` output rows (the window of a fused pool, 1 without) and
+/// a multiple of `p.pool` pixels (`width` is one too), at most 16; its
 /// channel blocks, at most 4, end at `p.channelEnd`.
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width);
