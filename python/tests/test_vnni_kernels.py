@@ -244,7 +244,8 @@ def _run(cmd):
 # myquant-compile is built for a generic x86-64 CPU plus each kernel's
 # features. LLVM's code differs between the two, and whether a miscompile
 # shows can too (LLVM 22's single-lane masked stores: Problem::channelEnd in
-# MyQuantToVnni.cpp). The kernel targets run both ways.
+# include/myquant/Conversion/MyQuantToVnni/KernelProblem.h). The kernel
+# targets run both ways.
 RUNS = [(target, "jit") for target in RUNNABLE_TARGETS] + [
     (target, "shared") for target in RUNNABLE_TARGETS if target != "generic"]
 

@@ -73,6 +73,9 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     grouped convolutions other than depthwise, batched or activation x
     activation matmuls, non-constant weights or bias, weights with a
     non-zero zero point, and channels whose accumulator bound exceeds int32.
+    Each says why in a missed-optimization remark of category
+    `convert-myquant-to-vnni`, which
+    `--remarks-filter-missed=convert-myquant-to-vnni` prints.
 
     `target`: `generic` (do nothing), `avx512-vnni` (zmm, 16 int32 lanes),
     `avx512-vnni-256` (ymm with the AVX-512 encoding), `avx-vnni` (ymm,

@@ -6,8 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "IntegerArith.h"
+#include "myquant/Conversion/MyQuantToLinalg/MyQuantToLinalg.h"
 
+#include "myquant/Conversion/IntegerArith.h"
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
@@ -26,33 +27,25 @@ namespace myquant {
 using namespace mlir;
 using namespace myquant;
 
+StorageTypeConverter::StorageTypeConverter() {
+  addConversion([](Type type) { return type; });
+  addConversion([](quant::QuantizedType type) -> Type {
+    return IntegerType::get(type.getContext(),
+                            type.getStorageTypeIntegralWidth());
+  });
+  addConversion([this](RankedTensorType type) -> Type {
+    return type.clone(convertType(type.getElementType()));
+  });
+  auto materialize = [](OpBuilder &builder, Type type, ValueRange inputs,
+                        Location loc) -> Value {
+    return UnrealizedConversionCastOp::create(builder, loc, type, inputs)
+        .getResult(0);
+  };
+  addSourceMaterialization(materialize);
+  addTargetMaterialization(materialize);
+}
+
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Types
-//===----------------------------------------------------------------------===//
-
-/// Quantized tensors become tensors of their signless storage integers.
-class StorageTypeConverter : public TypeConverter {
-public:
-  StorageTypeConverter() {
-    addConversion([](Type type) { return type; });
-    addConversion([](quant::QuantizedType type) -> Type {
-      return IntegerType::get(type.getContext(),
-                              type.getStorageTypeIntegralWidth());
-    });
-    addConversion([this](RankedTensorType type) -> Type {
-      return type.clone(convertType(type.getElementType()));
-    });
-    auto materialize = [](OpBuilder &builder, Type type, ValueRange inputs,
-                          Location loc) -> Value {
-      return UnrealizedConversionCastOp::create(builder, loc, type, inputs)
-          .getResult(0);
-    };
-    addSourceMaterialization(materialize);
-    addTargetMaterialization(materialize);
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // Tensor-level helpers
@@ -861,9 +854,26 @@ struct StorageCastLowering : OpConversionPattern<quant::StorageCastOp> {
   }
 };
 
+} // namespace
+
+void myquant::populateMyQuantToLinalgConversionPatterns(
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    RoundingMode defaultRounding) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
+               ClampLowering, TableLowering, AddLowering, MulLowering,
+               Conv2DLowering, MatmulLowering, MaxPool2DLowering,
+               AvgPool2DLowering, ConcatLowering>(converter, ctx,
+                                                  defaultRounding);
+  patterns.add<StorageCastLowering, StatsLowering, ConvertStorageTypes>(
+      converter, ctx);
+}
+
 //===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
+
+namespace {
 
 struct ConvertMyQuantToLinalgPass
     : myquant::impl::ConvertMyQuantToLinalgBase<ConvertMyQuantToLinalgPass> {
@@ -889,13 +899,8 @@ struct ConvertMyQuantToLinalgPass
         [&](Operation *op) { return converter.isLegal(op); });
 
     RewritePatternSet patterns(ctx);
-    patterns.add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
-                 ClampLowering, TableLowering, AddLowering, MulLowering,
-                 Conv2DLowering, MatmulLowering, MaxPool2DLowering,
-                 AvgPool2DLowering, ConcatLowering>(converter, ctx,
-                                                    defaultRounding);
-    patterns.add<StorageCastLowering, StatsLowering, ConvertStorageTypes>(
-        converter, ctx);
+    populateMyQuantToLinalgConversionPatterns(converter, patterns,
+                                              defaultRounding);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MYQUANT_LIB_CONVERSION_MYQUANTTOLINALG_INTEGERARITH_H
-#define MYQUANT_LIB_CONVERSION_MYQUANTTOLINALG_INTEGERARITH_H
+#ifndef MYQUANT_CONVERSION_INTEGERARITH_H
+#define MYQUANT_CONVERSION_INTEGERARITH_H
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 
@@ -172,4 +172,4 @@ private:
 
 } // namespace myquant
 
-#endif // MYQUANT_LIB_CONVERSION_MYQUANTTOLINALG_INTEGERARITH_H
+#endif // MYQUANT_CONVERSION_INTEGERARITH_H

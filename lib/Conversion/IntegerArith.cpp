@@ -1,6 +1,6 @@
 //===- IntegerArith.cpp - requantization arithmetic as arith ops ----------===//
 
-#include "IntegerArith.h"
+#include "myquant/Conversion/IntegerArith.h"
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 

@@ -1,0 +1,139 @@
+//===- KernelProblem.h - what a VNNI kernel computes ------------*- C++ -*-===//
+//
+// Everything a VNNI kernel needs that is known at compile time: the output
+// geometry, the weights packed in the layout the dot-product instructions
+// read, the accumulators' initial values (bias and zero points folded in)
+// and the requantization. conv2d (groups = 1 or depthwise) and 2-D matmul
+// are checked and turned into a Problem here; an op that does not fit
+// stays with convert-myquant-to-linalg, and notLowered says why.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_CONVERSION_MYQUANTTOVNNI_KERNELPROBLEM_H
+#define MYQUANT_CONVERSION_MYQUANTTOVNNI_KERNELPROBLEM_H
+
+#include "myquant/Conversion/IntegerArith.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+
+#include "mlir/IR/Location.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace myquant::vnni {
+
+/// The remark category of notLowered: `--remarks-filter-missed=` this
+/// shows why ops were left to convert-myquant-to-linalg.
+inline constexpr llvm::StringLiteral kNotLoweredCategory =
+    "convert-myquant-to-vnni";
+
+/// Leaves the op at `loc` to convert-myquant-to-linalg: reports `reason` as
+/// a missed-optimization remark (nothing is printed unless remarks of
+/// kNotLoweredCategory are enabled) and fails.
+mlir::LogicalResult notLowered(mlir::Location loc, const llvm::Twine &reason);
+
+/// The requantization of one op, multiplier and shift per (padded) output
+/// channel.
+struct Epilogue {
+  Requant requant;
+  /// single rounding with every shift >= 33: computed in int32 from the
+  /// high half of the product (IntegerArith::highHalfRescale).
+  bool highHalf;
+  /// The result's storage.
+  Storage storage;
+};
+
+/// Everything the kernel needs, computed at compile time. A matmul is a
+/// 1 x 1 convolution over a 1 x M image.
+struct Problem {
+  // Output geometry: batch x outH x outW pixels, `channels` channels.
+  int64_t batch, outH, outW, channels;
+  // Filter taps, strides and dilations.
+  int64_t kernelH, kernelW, strideH, strideW, dilationH, dilationW;
+  // Channels of the NHWC input the kernel reads: the input channels padded
+  // to a multiple of 4 (the K of one tap), or paddedChannels (depthwise).
+  int64_t inputChannels;
+  bool signedInput;
+  // The kernel's input copy already holds x + 128 (x xor 0x80) for signed
+  // storage: the K loop needs no flip.
+  bool inputFlipped = false;
+  // One filter per channel (groups = channels): the weights are in
+  // `tapPairs`, multiplied as int16 pairs; otherwise in `packed`.
+  bool depthwise = false;
+  // The output channels padded to whole vectors.
+  int64_t paddedChannels;
+  // Where the last block of `lanes` channels ends: paddedChannels, or
+  // `channels` when a last block at paddedChannels would hold a single
+  // channel. LLVM 22 (x86, AVX-512) compiles a masked store of a truncated
+  // vector whose mask has a single lane set into a store of that whole
+  // untruncated lane: 4 bytes for one int8 channel, overwriting the next
+  // pixel's first 3 channels. Shifted back to end at `channels`, that block
+  // overlaps the one before and every store is whole; a single output
+  // channel is stored as a scalar.
+  int64_t channelEnd;
+  // Packed weights, [kernelH * kernelW * inputChannels / 4]
+  // [paddedChannels][4] (the vpdpbusd layout); accumulator initial values.
+  llvm::SmallVector<int8_t> packed;
+  llvm::SmallVector<int32_t> init;
+  Epilogue epilogue;
+  // Depthwise: the weights of taps (2q, 2q + 1) interleaved as int16,
+  // [ceil(kernelH * kernelW / 2)][paddedChannels][2] (an odd last tap is
+  // paired with zero).
+  llvm::SmallVector<int16_t> tapPairs;
+  // An add of the requantized result and a second NHWC storage tensor of
+  // the output's shape, run in the epilogue.
+  struct FusedAdd {
+    AddRescales rescales;
+    bool resultIsLhs;
+  };
+  std::optional<FusedAdd> add;
+  // A max pool with window and stride `pool` (1: none) of the result, run
+  // in the epilogue; the output is the pooled tensor. A register tile
+  // covers whole windows, which are pooled on the accumulators: one
+  // requantization per window instead of one per pixel, exact because
+  // requantization never decreases (rescale multipliers are >= 0, which
+  // their verifier enforces).
+  int64_t pool = 1;
+};
+
+/// Sets `p.channels`, `p.paddedChannels` (channels padded to whole vectors
+/// of `lanes`) and `p.channelEnd`.
+void setChannels(Problem &p, int64_t channels, int64_t lanes);
+
+/// Whether a high-half epilogue adds the zero point with the rounding term
+/// (IntegerArith::zeroPointFitsRounding, every channel). Not with a fused
+/// add, whose centered result needs the rounding term alone.
+bool foldsZeroPoint(const Problem &p);
+
+/// The weight of (tap, input channel, output channel), tap = y * kernelW +
+/// x.
+using WeightFn = llvm::function_ref<int8_t(int64_t, int64_t, int64_t)>;
+
+/// Fills `p.packed` (or `p.tapPairs` for depthwise problems, whose one
+/// input channel per filter is channel 0) and `p.init` from the weights,
+/// the bias (one per channel) and the input zero point; signed input is
+/// flipped to u8 for the GEMM kernel, which `init` compensates. Fails, with
+/// the reason reported at `loc`, when an accumulator could leave int32
+/// (then the generic lowering, which adds the bias after the int32 sum, is
+/// the reference behaviour) or the packed weights would be too large.
+mlir::LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
+                                llvm::ArrayRef<int64_t> bias,
+                                int64_t inputZeroPoint, mlir::Location loc);
+
+/// The problem of a conv2d with groups = 1 or one filter per channel, on
+/// vectors of `lanes` channels; fails, with the reason reported, when the
+/// kernels do not cover it.
+mlir::FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
+                                          RoundingMode defaultRounding);
+
+/// The problem of a 2-D matmul with constant weights, as buildConvProblem.
+mlir::FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
+                                            RoundingMode defaultRounding);
+
+} // namespace myquant::vnni
+
+#endif // MYQUANT_CONVERSION_MYQUANTTOVNNI_KERNELPROBLEM_H

@@ -1,0 +1,72 @@
+//===- Target.h - VNNI kernel targets and register tiling -------*- C++ -*-===//
+//
+// The x86 targets convert-myquant-to-vnni emits kernels for, and the
+// register tile a kernel uses on them: a cost model of the issue slots of
+// the K loop picks it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_CONVERSION_MYQUANTTOVNNI_TARGET_H
+#define MYQUANT_CONVERSION_MYQUANTTOVNNI_TARGET_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace myquant::vnni {
+
+struct Problem;
+
+struct KernelTarget {
+  /// int32 lanes of an accumulator register (16: zmm, 8: ymm).
+  unsigned lanes;
+  /// Vector registers the register tiling may use.
+  unsigned registers;
+  /// Features every function holding a kernel gets (`target_features`).
+  llvm::ArrayRef<llvm::StringLiteral> features;
+};
+
+/// The kernel target named by the pass option; std::nullopt for `generic`.
+/// `host` picks the widest target the compiling machine supports.
+mlir::FailureOr<std::optional<KernelTarget>> parseTarget(llvm::StringRef name);
+
+/// The register tile of the GEMM kernel (BLIS's MR x NR): `pixels` output
+/// pixels along a row (rows of the implicit GEMM; a tile spans
+/// Problem::pool output rows) by `channelBlocks` vectors of `lanes` output
+/// channels.
+struct Tiling {
+  int64_t pixels, channelBlocks;
+};
+
+/// Whether a tile of `pixels` x `channelBlocks` accumulators, the weight
+/// registers, the broadcast and the flip mask fit in the target's registers.
+bool fitsRegisters(const KernelTarget &target, int64_t pixels,
+                   int64_t channelBlocks);
+
+/// The estimated issue slots of the K loop of `p`'s kernel with `tiling`,
+/// over output rows `width` pixels wide: per tile and step, 2 for each of
+/// the `p.pool` * pixels * channelBlocks dot products, 1 for each of the
+/// `p.pool` * pixels broadcasts (and flips) and of the channelBlocks weight
+/// loads, and 8 for the loop. Partial tiles are recomputed in full (the
+/// last tile of a row or of the channels is shifted back to overlap the
+/// previous one), so the waste counts too.
+int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
+                   const Tiling &tiling);
+
+/// The register tile of lowest tilingCost that fits the registers. A tile
+/// spans `p.pool` output rows (the window of a fused pool, 1 without) and
+/// a multiple of `p.pool` pixels (`width` is one too), at most 16; its
+/// channel blocks, at most 4, end at `p.channelEnd`.
+Tiling chooseTiling(const KernelTarget &target, const Problem &p,
+                    int64_t width);
+
+/// The pixels the depthwise kernel computes at a time (one accumulator
+/// each).
+int64_t chooseDepthwisePixels(const KernelTarget &target, const Problem &p);
+
+} // namespace myquant::vnni
+
+#endif // MYQUANT_CONVERSION_MYQUANTTOVNNI_TARGET_H

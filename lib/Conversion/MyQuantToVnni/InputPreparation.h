@@ -1,0 +1,56 @@
+//===- InputPreparation.h - the inputs of the VNNI kernels ------*- C++ -*-===//
+//
+// Brings a kernel's input into the layout its K loop reads: NHWC storage,
+// padded spatially with the input zero point and, for the GEMM kernel, to a
+// multiple of 4 channels; where a copy is made anyway, it also flips signed
+// storage to u8. The copies are written as vector loops: tensor.pad and
+// linalg.transpose become byte-by-byte loop nests.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_LIB_CONVERSION_MYQUANTTOVNNI_INPUTPREPARATION_H
+#define MYQUANT_LIB_CONVERSION_MYQUANTTOVNNI_INPUTPREPARATION_H
+
+#include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace myquant::vnni {
+
+/// The storage (`quant.scast`) of a quantized tensor.
+mlir::Value toStorage(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value quantized);
+
+/// `input` padded by `low` and `high` elements per dimension with `value`
+/// (`input` itself without padding).
+mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+                      llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
+                      int64_t value);
+
+mlir::Value transpose(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+                      llvm::ArrayRef<int64_t> permutation);
+
+/// `[n, c, h, w]` -> `[n, h, w, c]` of a rank-4 tensor type.
+mlir::RankedTensorType nhwcType(mlir::Type nchw);
+
+/// The input of `p`'s GEMM kernel from `input`, the storage of the
+/// convolution's input (NCHW when `sourceNchw`, else NHWC) with zero point
+/// `zeroPoint`, padded by `pad` (top, left, bottom, right): NHWC with
+/// `p.inputChannels` channels. Sets `p.inputFlipped` where the copy flips
+/// signed storage.
+mlir::Value prepareGemmInput(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value input, Problem &p,
+                             llvm::ArrayRef<int64_t> pad, bool sourceNchw,
+                             int64_t zeroPoint, int64_t lanes);
+
+/// The input of `p`'s depthwise kernel, as prepareGemmInput: NHWC with
+/// `p.paddedChannels` channels.
+mlir::Value prepareDepthwiseInput(mlir::OpBuilder &b, mlir::Location loc,
+                                  mlir::Value input, const Problem &p,
+                                  llvm::ArrayRef<int64_t> pad, bool sourceNchw,
+                                  int64_t zeroPoint, int64_t lanes);
+
+} // namespace myquant::vnni
+
+#endif // MYQUANT_LIB_CONVERSION_MYQUANTTOVNNI_INPUTPREPARATION_H

@@ -1,0 +1,436 @@
+//===- KernelBuilder.cpp - emits the VNNI kernels -------------------------===//
+
+#include "KernelBuilder.h"
+
+#include "myquant/Conversion/Passes.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+
+namespace myquant::vnni {
+
+scf::ForOp nestLoop(OpBuilder &b, Location loc, scf::ForOp parent,
+                    int64_t upper, int64_t step) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  auto loop = scf::ForOp::create(b, loc, index(0), index(upper), index(step),
+                                 parent.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, loop.getResults());
+  b.setInsertionPointToStart(loop.getBody());
+  return loop;
+}
+
+Value KernelBuilder::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+template <typename T>
+Value KernelBuilder::tensorConstant(ArrayRef<int64_t> shape, Type elementType,
+                                    ArrayRef<T> values) {
+  auto type = RankedTensorType::get(shape, elementType);
+  return arith::ConstantOp::create(b, loc,
+                                   DenseIntElementsAttr::get(type, values));
+}
+
+VectorType KernelBuilder::laneVector(Value tensor) {
+  return VectorType::get({lanes}, getElementTypeOrSelf(tensor.getType()));
+}
+
+Value KernelBuilder::splat(VectorType type, int64_t value) {
+  Attribute element = b.getIntegerAttr(type.getElementType(), value);
+  return arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(DenseElementsAttr::get(type, element)));
+}
+
+Value KernelBuilder::read(Value tensor, ValueRange indices, VectorType type,
+                          bool inBounds) {
+  Type element = type.getElementType();
+  Value pad = arith::ConstantIntOp::create(b, loc, element, 0);
+  return vector::TransferReadOp::create(b, loc, type, tensor, indices, pad,
+                                        ArrayRef<bool>{inBounds});
+}
+
+Value KernelBuilder::groupedDot(Value acc, Value a, Value w, int64_t group,
+                                bool unsignedA) {
+  auto wide = VectorType::get({group * lanes}, b.getI32Type());
+  Value wa = unsignedA ? arith::ExtUIOp::create(b, loc, wide, a).getResult()
+                       : arith::ExtSIOp::create(b, loc, wide, a).getResult();
+  Value sw = arith::ExtSIOp::create(b, loc, wide, w);
+  Value products = arith::MulIOp::create(b, loc, wa, sw);
+  Value grouped = vector::ShapeCastOp::create(
+      b, loc, VectorType::get({lanes, group}, b.getI32Type()), products);
+  return vector::MultiDimReductionOp::create(b, loc, grouped, acc,
+                                             ArrayRef<bool>{false, true},
+                                             vector::CombiningKind::ADD);
+}
+
+//===----------------------------------------------------------------------===//
+// Epilogue
+//===----------------------------------------------------------------------===//
+
+Value KernelBuilder::centeredResult(const Problem &p, Value acc,
+                                    ArrayRef<Value> c) {
+  const Requant &r = p.epilogue.requant;
+  assert(!foldsZeroPoint(p) && "the rounding constants include the zero point");
+  IntegerArith arith(b, loc, {lanes});
+  // clamp(scaled + zp, lo, hi) == clamp(scaled, lo - zp, hi - zp) + zp:
+  // |scaled| <= 2^30, nothing overflows.
+  Value scaled = arith.highHalfRescale(acc, c[0], c[1], c[2]);
+  return arith.clamp(scaled, r.lo - r.zeroPoint, r.hi - r.zeroPoint);
+}
+
+Value KernelBuilder::requantize(const Problem &p, Value acc,
+                                ArrayRef<Value> c) {
+  const Epilogue &e = p.epilogue;
+  const Requant &r = e.requant;
+  IntegerArith arith(b, loc, {lanes});
+  Type i8 = b.getI8Type();
+  if (!e.highHalf)
+    return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r, i8);
+  // |scaled| <= 2^30: adding the zero point does not overflow.
+  Value shifted = arith.highHalfRescale(acc, c[0], c[1], c[2]);
+  if (!foldsZeroPoint(p))
+    shifted = arith.add(shifted, arith.constant(b.getI32Type(), r.zeroPoint));
+  return arith.clampNarrow(shifted, e.storage, r.lo, r.hi);
+}
+
+Value KernelBuilder::storeResult(const Problem &p, Value acc,
+                                 ArrayRef<Value> constants, Value addend,
+                                 Value out, ValueRange indices) {
+  bool inBounds = p.channelEnd == p.channels;
+  Value result;
+  if (p.add) {
+    const AddRescales &r = p.add->rescales;
+    bool lhs = p.add->resultIsLhs;
+    IntegerArith arith(b, loc, {lanes});
+    Value other = read(addend, indices, VectorType::get({lanes}, b.getI8Type()),
+                       inBounds);
+    if (p.epilogue.highHalf && IntegerArith::hasInt32Form(r)) {
+      // The kernel's clamped int32 result is its operand of the add,
+      // centered on the zero point they share: no narrowing and
+      // re-widening in between.
+      Value own = centeredResult(p, acc, constants);
+      Value theirs =
+          arith.center(other, lhs ? r.rhsStorage : r.lhsStorage,
+                       lhs ? r.rhsZeroPoint : r.lhsZeroPoint, b.getI32Type());
+      result = lhs ? arith.centeredAdd(own, theirs, r)
+                   : arith.centeredAdd(theirs, own, r);
+    } else {
+      Value own = requantize(p, acc, constants);
+      result = lhs ? arith.quantizedAdd(own, other, r)
+                   : arith.quantizedAdd(other, own, r);
+    }
+  } else {
+    result = requantize(p, acc, constants);
+  }
+  if (p.channels == 1) // See Problem::channelEnd.
+    return tensor::InsertOp::create(
+        b, loc, vector::ExtractOp::create(b, loc, result, int64_t(0)), out,
+        indices);
+  return vector::TransferWriteOp::create(b, loc, result, out, indices,
+                                         ArrayRef<bool>{inBounds})
+      .getResult();
+}
+
+SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
+  const Requant &r = p.epilogue.requant;
+  Type i32 = b.getI32Type();
+  SmallVector<Value> tensors = {
+      tensorConstant<int32_t>({p.paddedChannels}, i32, r.multiplier)};
+  if (!p.epilogue.highHalf) {
+    tensors.push_back(
+        tensorConstant<int32_t>({p.paddedChannels}, i32, r.shift));
+    return tensors;
+  }
+  // highHalfRescale's operands: s - 32 and the rounding term.
+  int64_t zp = foldsZeroPoint(p) ? r.zeroPoint : 0;
+  SmallVector<int32_t> shift, half;
+  for (int32_t s : r.shift) {
+    shift.push_back(s - 32);
+    half.push_back(static_cast<int32_t>(IntegerArith::highHalfRounding(s, zp)));
+  }
+  tensors.push_back(tensorConstant<int32_t>({p.paddedChannels}, i32, shift));
+  tensors.push_back(tensorConstant<int32_t>({p.paddedChannels}, i32, half));
+  return tensors;
+}
+
+//===----------------------------------------------------------------------===//
+// Depthwise kernel
+//===----------------------------------------------------------------------===//
+
+Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
+                                    Value input, Value addend, Value output) {
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  int64_t pairs = llvm::divideCeil(p.kernelH * p.kernelW, 2);
+  Value weights =
+      tensorConstant<int16_t>({pairs, 2 * p.paddedChannels}, i16, p.tapPairs);
+  Value init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
+  SmallVector<Value> epilogueTensors = epilogueConstants(p);
+
+  Value zero = index(0), one = index(1);
+  // for n, for oy, for each channel block, for each pixel tile.
+  TilePosition at;
+  auto batchLoop =
+      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  at.batch = batchLoop.getInductionVar();
+  auto rowLoop = nestLoop(b, loc, batchLoop, p.outH, 1);
+  at.row = rowLoop.getInductionVar();
+  auto blockLoop = nestLoop(b, loc, rowLoop, p.paddedChannels, lanes);
+  // The last block is shifted back to end at channelEnd.
+  Value channel = arith::MinSIOp::create(b, loc, blockLoop.getInductionVar(),
+                                         index(p.channelEnd - lanes));
+  at.channels.push_back(channel);
+  auto pixelLoop = nestLoop(b, loc, blockLoop, p.outW, pixels);
+  // The last pixel tile of a row is shifted back to end at OW.
+  at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                         index(p.outW - pixels));
+  SmallVector<Value> accs =
+      accumulateTapPairs(p, pixels, at, input, weights, init);
+  SmallVector<Value> constants;
+  for (Value tensor : epilogueTensors)
+    constants.push_back(read(tensor, channel, laneVector(tensor)));
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t m = 0; m < pixels; ++m) {
+    Value ox = arith::AddIOp::create(b, loc, at.firstPixel, index(m));
+    out = storeResult(p, accs[m], constants, addend, out,
+                      ValueRange{at.batch, at.row, ox, channel});
+  }
+  scf::YieldOp::create(b, loc, out);
+  return batchLoop.getResult(0);
+}
+
+SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
+                                                     int64_t pixels,
+                                                     const TilePosition &at,
+                                                     Value input, Value weights,
+                                                     Value init) {
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+  int64_t taps = p.kernelH * p.kernelW, pairs = llvm::divideCeil(taps, 2);
+  auto bytesType = VectorType::get({lanes}, i8);
+  auto pairType = VectorType::get({2 * lanes}, i16);
+  // Lane i of the first vector, then lane i of the second, for each i.
+  SmallVector<int64_t> interleave;
+  for (int64_t i = 0; i < lanes; ++i)
+    interleave.append({i, lanes + i});
+  Value channel = at.channels[0];
+  Value y0 = arith::MulIOp::create(b, loc, at.row, index(p.strideH));
+  Value x0 = arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW));
+  SmallVector<Value> accs(pixels,
+                          read(init, channel, VectorType::get({lanes}, i32)));
+  // The taps are unrolled in pairs: one weight vector per pair, `pixels`
+  // pixels each.
+  auto tapInput = [&](int64_t t, int64_t m) {
+    Value y =
+        arith::AddIOp::create(b, loc, y0, index(t / p.kernelW * p.dilationH));
+    Value x = arith::AddIOp::create(
+        b, loc, x0, index(m * p.strideW + t % p.kernelW * p.dilationW));
+    return read(input, {at.batch, y, x, channel}, bytesType);
+  };
+  for (int64_t q = 0; q < pairs; ++q) {
+    Value w = read(weights,
+                   {index(q), arith::MulIOp::create(b, loc, channel, index(2))},
+                   pairType);
+    // An odd last tap meets zero weights in the second half of its pair.
+    int64_t second = std::min(2 * q + 1, taps - 1);
+    for (int64_t m = 0; m < pixels; ++m) {
+      Value both = vector::ShuffleOp::create(b, loc, tapInput(2 * q, m),
+                                             tapInput(second, m), interleave);
+      Value wide =
+          p.signedInput
+              ? arith::ExtSIOp::create(b, loc, pairType, both).getResult()
+              : arith::ExtUIOp::create(b, loc, pairType, both).getResult();
+      accs[m] = pairDot(accs[m], wide, w);
+    }
+  }
+  return accs;
+}
+
+//===----------------------------------------------------------------------===//
+// GEMM kernel
+//===----------------------------------------------------------------------===//
+
+Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
+                           Value addend, Value output) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  int64_t rows = p.kernelH * p.kernelW * p.inputChannels / 4;
+  int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  int64_t blocks = p.paddedChannels / lanes;
+
+  // Constants: packed weights, accumulator init, requantization.
+  GemmOperands operands;
+  operands.weights =
+      tensorConstant<int8_t>({rows, p.paddedChannels * 4}, i8, p.packed);
+  operands.init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
+  SmallVector<Value> epilogueTensors = epilogueConstants(p);
+  operands.input = input;
+  if (p.signedInput && !p.inputFlipped)
+    operands.flip = splat(VectorType::get({4 * lanes}, i8), -128);
+  operands.zero = index(0);
+  operands.one = index(1);
+
+  // for n in batch, for each channel tile, for oy, for each pixel tile.
+  TilePosition at;
+  auto batchLoop = scf::ForOp::create(b, loc, operands.zero, index(p.batch),
+                                      operands.one, ValueRange{output});
+  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  at.batch = batchLoop.getInductionVar();
+  auto tileLoop =
+      nestLoop(b, loc, batchLoop, llvm::divideCeil(blocks, channelBlocks), 1);
+  // The last channel tile is shifted back to end at channelEnd.
+  Value channel0 = arith::MinSIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, tileLoop.getInductionVar(),
+                            index(channelBlocks * lanes)),
+      index(p.channelEnd - channelBlocks * lanes));
+  for (int64_t j = 0; j < channelBlocks; ++j)
+    at.channels.push_back(
+        arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
+  // A tile is `p.pool` rows (a fused pool's window) by `pixels` pixels by
+  // `channelBlocks` vectors of channels.
+  auto rowLoop = nestLoop(b, loc, tileLoop, p.outH, p.pool);
+  at.row = rowLoop.getInductionVar();
+  auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, pixels);
+  // The last pixel tile of a row is shifted back to end at OW.
+  at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                         index(p.outW - pixels));
+
+  scf::ForOp kLoop = accumulateTile(p, tiling, at, operands);
+  b.setInsertionPointAfter(kLoop);
+
+  // Epilogue: requantize the registers and store int8.
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t j = 0; j < channelBlocks; ++j) {
+    SmallVector<Value> constants;
+    for (Value tensor : epilogueTensors)
+      constants.push_back(read(tensor, at.channels[j], laneVector(tensor)));
+    out =
+        storeTile(p, tiling, at, j, kLoop.getResults(), constants, addend, out);
+  }
+  scf::YieldOp::create(b, loc, out);
+  return batchLoop.getResult(0);
+}
+
+scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
+                                         const TilePosition &at,
+                                         const GemmOperands &operands) {
+  int64_t window = p.pool, pixels = tiling.pixels;
+  int64_t channelQuads = p.inputChannels / 4;
+  // Accumulators start at the folded bias.
+  SmallVector<Value> accs;
+  for (int64_t i = 0; i < window * pixels; ++i)
+    for (int64_t j = 0; j < tiling.channelBlocks; ++j)
+      accs.push_back(read(operands.init, at.channels[j],
+                          VectorType::get({lanes}, b.getI32Type())));
+
+  // K loop: kernelH, kernelW, input channels / 4.
+  auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
+                                   operands.one, accs);
+  b.setInsertionPointToStart(khLoop.getBody());
+  Value y0 = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, at.row, index(p.strideH)),
+      arith::MulIOp::create(b, loc, khLoop.getInductionVar(),
+                            index(p.dilationH)));
+  SmallVector<Value> ys;
+  for (int64_t r = 0; r < window; ++r)
+    ys.push_back(arith::AddIOp::create(b, loc, y0, index(r * p.strideH)));
+  auto kwLoop = nestLoop(b, loc, khLoop, p.kernelW, 1);
+  Value kx = kwLoop.getInductionVar();
+  Value x0 = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW)),
+      arith::MulIOp::create(b, loc, kx, index(p.dilationW)));
+  Value tap = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, khLoop.getInductionVar(), index(p.kernelW)),
+      kx);
+  Value row0 = arith::MulIOp::create(b, loc, tap, index(channelQuads));
+  SmallVector<Value> xs;
+  for (int64_t i = 0; i < pixels; ++i)
+    xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
+  auto cLoop = nestLoop(b, loc, kwLoop, channelQuads, 1);
+  Value quad = cLoop.getInductionVar();
+  Value row = arith::AddIOp::create(b, loc, row0, quad);
+  Value firstChannel = arith::MulIOp::create(b, loc, quad, index(4));
+  scf::YieldOp::create(b, loc,
+                       dotStep(p, tiling, at, operands,
+                               cLoop.getRegionIterArgs(), row, firstChannel, ys,
+                               xs));
+  return khLoop;
+}
+
+SmallVector<Value>
+KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
+                       const TilePosition &at, const GemmOperands &operands,
+                       ValueRange accs, Value weightRow, Value firstChannel,
+                       ArrayRef<Value> ys, ArrayRef<Value> xs) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  auto accType = VectorType::get({lanes}, i32);
+  auto bytesType = VectorType::get({4 * lanes}, i8);
+  SmallVector<Value> w;
+  for (int64_t j = 0; j < channelBlocks; ++j)
+    w.push_back(read(
+        operands.weights,
+        {weightRow, arith::MulIOp::create(b, loc, at.channels[j], index(4))},
+        bytesType));
+  SmallVector<Value> next;
+  for (int64_t r = 0; r < p.pool; ++r) {
+    for (int64_t i = 0; i < pixels; ++i) {
+      // Four input channels of one pixel, broadcast to every lane.
+      Value four = read(operands.input, {at.batch, ys[r], xs[i], firstChannel},
+                        VectorType::get({4}, i8));
+      Value word =
+          vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), four);
+      Value scalar = vector::ExtractOp::create(b, loc, word, int64_t(0));
+      Value a = vector::BroadcastOp::create(b, loc, accType, scalar);
+      a = vector::BitCastOp::create(b, loc, bytesType, a);
+      if (operands.flip)
+        a = arith::XOrIOp::create(b, loc, a, operands.flip);
+      for (int64_t j = 0; j < channelBlocks; ++j)
+        next.push_back(
+            dot(accs[(r * pixels + i) * channelBlocks + j], a, w[j]));
+    }
+  }
+  return next;
+}
+
+Value KernelBuilder::storeTile(const Problem &p, const Tiling &tiling,
+                               const TilePosition &at, int64_t j,
+                               ValueRange accs, ArrayRef<Value> constants,
+                               Value addend, Value out) {
+  int64_t window = p.pool, pixels = tiling.pixels;
+  int64_t channelBlocks = tiling.channelBlocks;
+  Value channel = at.channels[j];
+  if (window == 1) {
+    for (int64_t i = 0; i < pixels; ++i) {
+      Value ox = arith::AddIOp::create(b, loc, at.firstPixel, index(i));
+      out = storeResult(p, accs[i * channelBlocks + j], constants, addend, out,
+                        ValueRange{at.batch, at.row, ox, channel});
+    }
+    return out;
+  }
+  // The first pixel is a multiple of the window: so are OW and `pixels`.
+  Value py = arith::DivUIOp::create(b, loc, at.row, index(window));
+  Value px0 = arith::DivUIOp::create(b, loc, at.firstPixel, index(window));
+  for (int64_t q = 0; q < pixels / window; ++q) {
+    Value pooled;
+    for (int64_t r = 0; r < window; ++r)
+      for (int64_t i = q * window; i < (q + 1) * window; ++i) {
+        Value acc = accs[(r * pixels + i) * channelBlocks + j];
+        pooled = pooled ? arith::MaxSIOp::create(b, loc, pooled, acc) : acc;
+      }
+    Value px = arith::AddIOp::create(b, loc, px0, index(q));
+    out = storeResult(p, pooled, constants, Value(), out,
+                      ValueRange{at.batch, py, px, channel});
+  }
+  return out;
+}
+
+} // namespace myquant::vnni

@@ -1,0 +1,155 @@
+//===- KernelBuilder.h - emits the VNNI kernels -----------------*- C++ -*-===//
+//
+// Emits the loops of a VNNI kernel on tensors (scf.for,
+// vector.transfer_read/write) from its Problem: the register-tiled
+// implicit GEMM around the u8 x s8 dot product, or the depthwise kernel
+// around the int16 pair dot product, and the requantizing epilogue. The
+// dot products are plain exact vector arithmetic, which
+// myquant-lower-vnni-dot turns into the instructions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_LIB_CONVERSION_MYQUANTTOVNNI_KERNELBUILDER_H
+#define MYQUANT_LIB_CONVERSION_MYQUANTTOVNNI_KERNELBUILDER_H
+
+#include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
+#include "myquant/Conversion/MyQuantToVnni/Target.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+
+namespace myquant::vnni {
+
+/// Creates `for iv = 0 to upper step step` inside `parent`'s body, where
+/// `b` is, carrying `parent`'s iteration arguments; `parent` yields its
+/// results, and `b` moves into the new body.
+mlir::scf::ForOp nestLoop(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::scf::ForOp parent, int64_t upper, int64_t step);
+
+class KernelBuilder {
+public:
+  KernelBuilder(mlir::OpBuilder &b, mlir::Location loc,
+                const KernelTarget &target)
+      : b(b), loc(loc), lanes(target.lanes) {}
+
+  /// Emits the whole GEMM kernel; `input` is the NHWC storage tensor with
+  /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
+  /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
+  /// written.
+  mlir::Value build(const Problem &p, const Tiling &tiling, mlir::Value input,
+                    mlir::Value addend, mlir::Value output);
+
+  /// Emits a depthwise convolution (one filter per channel): `pixels`
+  /// pixels of `lanes` channels at a time; the inputs of two taps are
+  /// interleaved, widened to int16 and multiplied by `p.tapPairs` with a
+  /// pairwise dot product (vpdpwssd); the same epilogue. `input` is NHWC
+  /// storage with `p.paddedChannels` channels, padded spatially.
+  mlir::Value buildDepthwise(const Problem &p, int64_t pixels,
+                             mlir::Value input, mlir::Value addend,
+                             mlir::Value output);
+
+private:
+  /// Where one register tile sits.
+  struct TilePosition {
+    mlir::Value batch, row, firstPixel;
+    /// The first channel of each block of `lanes` channels.
+    llvm::SmallVector<mlir::Value> channels;
+  };
+  /// What the GEMM kernel's K loop reads.
+  struct GemmOperands {
+    mlir::Value weights, init, input;
+    /// The xor mask flipping signed input to u8, if the K loop flips.
+    mlir::Value flip;
+    mlir::Value zero, one;
+  };
+
+  mlir::Value index(int64_t v);
+
+  template <typename T>
+  mlir::Value tensorConstant(llvm::ArrayRef<int64_t> shape,
+                             mlir::Type elementType, llvm::ArrayRef<T> values);
+
+  /// One vector register of the element type of `tensor`.
+  mlir::VectorType laneVector(mlir::Value tensor);
+
+  mlir::Value splat(mlir::VectorType type, int64_t value);
+
+  mlir::Value read(mlir::Value tensor, mlir::ValueRange indices,
+                   mlir::VectorType type, bool inBounds = true);
+
+  /// The accumulators of the tile at `at` after the whole K loop (kernelH,
+  /// kernelW, input channels / 4), which starts from `p.init`: accumulator
+  /// (r, i, j) of window row r, pixel i and channel block j is result
+  /// (r * pixels + i) * channelBlocks + j.
+  mlir::scf::ForOp accumulateTile(const Problem &p, const Tiling &tiling,
+                                  const TilePosition &at,
+                                  const GemmOperands &operands);
+
+  /// One step of the K loop: the dot products of 4 input channels of the
+  /// tile's pixels, at packed-weight row `weightRow` and input channel
+  /// `firstChannel`, with `ys` and `xs` the input rows and columns.
+  llvm::SmallVector<mlir::Value>
+  dotStep(const Problem &p, const Tiling &tiling, const TilePosition &at,
+          const GemmOperands &operands, mlir::ValueRange accs,
+          mlir::Value weightRow, mlir::Value firstChannel,
+          llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
+
+  /// The accumulators of the `pixels` pixels of the depthwise tile at `at`
+  /// (one channel block) after every tap, from `init`: the taps' inputs
+  /// interleaved in pairs and multiplied by `weights` (`p.tapPairs`).
+  llvm::SmallVector<mlir::Value>
+  accumulateTapPairs(const Problem &p, int64_t pixels, const TilePosition &at,
+                     mlir::Value input, mlir::Value weights, mlir::Value init);
+
+  /// Requantizes and stores the accumulators of channel block `j` of the
+  /// tile at `at` (a pixel each, or pooled by windows of `p.pool`) into
+  /// `out`.
+  mlir::Value storeTile(const Problem &p, const Tiling &tiling,
+                        const TilePosition &at, int64_t j,
+                        mlir::ValueRange accs,
+                        llvm::ArrayRef<mlir::Value> constants,
+                        mlir::Value addend, mlir::Value out);
+
+  /// The requantization constants of `p`, as tensors of
+  /// `p.paddedChannels` entries.
+  llvm::SmallVector<mlir::Value> epilogueConstants(const Problem &p);
+
+  /// acc + the sums over groups of `group` adjacent products of a and w,
+  /// widened to int32 (a zero- or sign-extended, w sign-extended).
+  mlir::Value groupedDot(mlir::Value acc, mlir::Value a, mlir::Value w,
+                         int64_t group, bool unsignedA);
+
+  /// acc + sum over groups of 4 of u8(a) * s8(w): exactly vpdpbusd.
+  mlir::Value dot(mlir::Value acc, mlir::Value a, mlir::Value w) {
+    return groupedDot(acc, a, w, 4, /*unsignedA=*/true);
+  }
+
+  /// acc + sum over pairs of s16(a) * s16(w): exactly vpdpwssd.
+  mlir::Value pairDot(mlir::Value acc, mlir::Value a, mlir::Value w) {
+    return groupedDot(acc, a, w, 2, /*unsignedA=*/false);
+  }
+
+  /// The requantized int8 vector of one accumulator (NumericSpec 2.3).
+  mlir::Value requantize(const Problem &p, mlir::Value acc,
+                         llvm::ArrayRef<mlir::Value> constants);
+
+  /// For high-half epilogues: the requantized accumulator before the zero
+  /// point is added, clamped, as int32.
+  mlir::Value centeredResult(const Problem &p, mlir::Value acc,
+                             llvm::ArrayRef<mlir::Value> constants);
+
+  /// Requantizes `acc`, applies `p.add` with `addend` at `indices` (NHWC),
+  /// and writes the result into `out` there.
+  mlir::Value storeResult(const Problem &p, mlir::Value acc,
+                          llvm::ArrayRef<mlir::Value> constants,
+                          mlir::Value addend, mlir::Value out,
+                          mlir::ValueRange indices);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  int64_t lanes;
+};
+
+} // namespace myquant::vnni
+
+#endif // MYQUANT_LIB_CONVERSION_MYQUANTTOVNNI_KERNELBUILDER_H

@@ -1,0 +1,315 @@
+//===- KernelProblem.cpp - what a VNNI kernel computes --------------------===//
+
+#include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Remarks.h"
+
+#include <cstdlib>
+#include <limits>
+
+using namespace mlir;
+
+namespace myquant::vnni {
+
+LogicalResult notLowered(Location loc, const Twine &reason) {
+  remark::missed(
+      loc, remark::RemarkOpts::name("NotLowered").category(kNotLoweredCategory))
+      << ("not lowered to a VNNI kernel: " + reason).str();
+  return failure();
+}
+
+void setChannels(Problem &p, int64_t channels, int64_t lanes) {
+  p.channels = channels;
+  p.paddedChannels = llvm::alignTo(channels, lanes);
+  p.channelEnd =
+      channels % lanes == 1 && channels > lanes ? channels : p.paddedChannels;
+}
+
+bool foldsZeroPoint(const Problem &p) {
+  const Requant &r = p.epilogue.requant;
+  return p.epilogue.highHalf && !p.add && llvm::all_of(r.shift, [&](int32_t s) {
+           return IntegerArith::zeroPointFitsRounding(r.zeroPoint, s);
+         });
+}
+
+LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
+                          ArrayRef<int64_t> bias, int64_t inputZeroPoint,
+                          Location loc) {
+  int64_t taps = p.kernelH * p.kernelW, paddedChannels = p.paddedChannels;
+  int64_t channelQuads = p.inputChannels / 4;
+  if (p.depthwise) {
+    p.tapPairs.assign(llvm::divideCeil(taps, 2) * paddedChannels * 2, 0);
+  } else {
+    // Padding to whole vectors can multiply the weights' size (by 64 for
+    // one output channel and one input channel).
+    int64_t size = taps * channelQuads * paddedChannels * 4;
+    if (size > kMaxWeightElements)
+      return notLowered(loc, "the packed weights would have " + Twine(size) +
+                                 " elements, more than " +
+                                 Twine(kMaxWeightElements));
+    p.packed.assign(size, 0);
+  }
+  p.init.assign(paddedChannels, 0);
+  // The GEMM kernel reads signed input as u8 (x + 128); the depthwise one
+  // widens it as it is.
+  int64_t flip = p.signedInput && !p.depthwise ? 128 : 0;
+  for (int64_t f = 0; f < p.channels; ++f) {
+    int64_t sum = 0, absSum = 0;
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t c = 0; c < channelsIn; ++c) {
+        int8_t w = weight(t, c, f);
+        sum += w;
+        absSum += w < 0 ? -int64_t(w) : w;
+        if (p.depthwise)
+          p.tapPairs[(t / 2 * paddedChannels + f) * 2 + t % 2] = w;
+        else
+          p.packed[((t * channelQuads + c / 4) * paddedChannels + f) * 4 +
+                   c % 4] = w;
+      }
+    // |x - zx| <= 255: the exact accumulator bound of NumericSpec 3.1.
+    int64_t bound = 255 * absSum + std::abs(bias[f]);
+    if (bound > std::numeric_limits<int32_t>::max())
+      return notLowered(loc, "the accumulator of output channel " + Twine(f) +
+                                 " could leave int32 (255 * sum |w| + |bias| "
+                                 "= " +
+                                 Twine(bound) + ")");
+    // Wrapping int32 arithmetic is exact because the final sum fits.
+    int64_t init = bias[f] - (inputZeroPoint + flip) * sum;
+    p.init[f] = static_cast<int32_t>(static_cast<uint32_t>(init));
+  }
+  return success();
+}
+
+namespace {
+
+/// The int8 values of a constant weight operand: `quant.scast` of an
+/// `arith.constant` (dense or dense_resource), in row-major order. Weights
+/// past kMaxWeightElements are left to convert-myquant-to-linalg, which
+/// reports them.
+FailureOr<SmallVector<int8_t>> getInt8Constant(Location loc, Value value) {
+  auto storageCast = value.getDefiningOp<quant::StorageCastOp>();
+  Attribute attr;
+  if (!storageCast || !matchPattern(storageCast.getInput(), m_Constant(&attr)))
+    return notLowered(loc, "the weights are not a constant");
+  if (cast<ShapedType>(value.getType()).getNumElements() > kMaxWeightElements)
+    return notLowered(loc, "the weights have more than " +
+                               Twine(kMaxWeightElements) + " elements");
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    if (!dense.getElementType().isInteger(8))
+      return notLowered(loc, "the weights' constant is not of i8");
+    SmallVector<int8_t> values;
+    values.reserve(dense.getNumElements());
+    for (const APInt &v : dense.getValues<APInt>())
+      values.push_back(static_cast<int8_t>(v.getSExtValue()));
+    return values;
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    if (!resource.getElementType().isInteger(8))
+      return notLowered(loc, "the weights' constant is not of i8");
+    std::optional<ArrayRef<int8_t>> values =
+        cast<DenseI8ResourceElementsAttr>(resource).tryGetAsArrayRef();
+    if (!values)
+      return notLowered(loc, "the weights' resource blob is not available");
+    return SmallVector<int8_t>(values->begin(), values->end());
+  }
+  return notLowered(loc, "the weights' constant is neither dense nor a "
+                         "dense resource");
+}
+
+/// The int32 bias (a constant or absent: zeros).
+FailureOr<SmallVector<int64_t>> getBias(Location loc, Value bias,
+                                        int64_t channels) {
+  if (!bias)
+    return SmallVector<int64_t>(channels, 0);
+  DenseIntElementsAttr dense;
+  if (!matchPattern(bias, m_Constant(&dense)) ||
+      dense.getNumElements() != channels)
+    return notLowered(loc, "the bias is not a constant");
+  SmallVector<int64_t> values;
+  for (const APInt &v : dense.getValues<APInt>())
+    values.push_back(v.getSExtValue());
+  return values;
+}
+
+bool isStatic(Operation *op) {
+  auto isStaticType = [](Type t) {
+    auto shaped = dyn_cast<ShapedType>(t);
+    return !shaped || shaped.hasStaticShape();
+  };
+  return llvm::all_of(op->getOperandTypes(), isStaticType) &&
+         llvm::all_of(op->getResultTypes(), isStaticType);
+}
+
+/// Static shapes, and the quantization the kernels support: 8-bit
+/// per-tensor activations (signed or unsigned), signed 8-bit weights with
+/// zero point 0 (per tensor or per output channel).
+LogicalResult checkOperands(Operation *op, Type input, Type weight) {
+  Location loc = op->getLoc();
+  if (!isStatic(op))
+    return notLowered(loc, "its shapes are not static");
+  std::optional<QuantParams> in = getQuantParams(input),
+                             w = getQuantParams(weight),
+                             out = getQuantParams(op->getResult(0).getType());
+  if (!in || !w || !out)
+    return notLowered(loc, "an operand or the result is not quantized");
+  if (!in->isPerTensor() || in->storageWidth != 8)
+    return notLowered(loc, "the input is not 8-bit per-tensor quantized");
+  if (!out->isPerTensor() || out->storageWidth != 8)
+    return notLowered(loc, "the result is not 8-bit per-tensor quantized");
+  if (w->storageWidth != 8 || !w->isSigned)
+    return notLowered(loc, "the weights are not signed 8-bit");
+  if (llvm::any_of(w->zeroPoints, [](int64_t zp) { return zp != 0; }))
+    return notLowered(loc, "the weights have a non-zero zero point");
+  return success();
+}
+
+/// The op's rescale (precomputed, or computed like convert-myquant-to-linalg
+/// does) and clamp, expanded to `paddedChannels` channels.
+FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
+                                  ClampAttr clamp, Type inputType,
+                                  Type weightType, RoundingMode defaultRounding,
+                                  int64_t paddedChannels) {
+  Type resultType = op->getResult(0).getType();
+  FailureOr<Requant> requant =
+      makeRequant(op, rescale, productScales(inputType, weightType, resultType),
+                  defaultRounding, clamp, resultType);
+  if (failed(requant))
+    return notLowered(op->getLoc(), "its rescale has no fixed-point form");
+  Epilogue e{
+      *requant,
+      requant->rounding == RoundingMode::Single &&
+          llvm::all_of(requant->shift, [](int32_t s) { return s >= 33; }),
+      storageOf(resultType)};
+  // One entry per op (per tensor) or per real channel: repeat the last one.
+  e.requant.multiplier.resize(paddedChannels, requant->multiplier.back());
+  e.requant.shift.resize(paddedChannels, requant->shift.back());
+  return e;
+}
+
+/// Completes `p`, whose geometry is set, for `op` (a conv2d or a matmul):
+/// the weights, the folded bias and the epilogue. The constant weights of
+/// `weights` are read at weightIndex(tap, input channel, output channel).
+template <typename OpTy>
+LogicalResult completeProblem(
+    Problem &p, OpTy op, Value input, Value weights, int64_t channelsIn,
+    llvm::function_ref<int64_t(int64_t, int64_t, int64_t)> weightIndex,
+    RoundingMode defaultRounding) {
+  Location loc = op.getLoc();
+  FailureOr<SmallVector<int8_t>> values = getInt8Constant(loc, weights);
+  if (failed(values))
+    return failure();
+  FailureOr<SmallVector<int64_t>> bias = getBias(loc, op.getBias(), p.channels);
+  if (failed(bias))
+    return failure();
+  QuantParams in = *getQuantParams(input.getType());
+  auto weight = [&](int64_t t, int64_t c, int64_t f) {
+    return (*values)[weightIndex(t, c, f)];
+  };
+  if (failed(packWeights(p, channelsIn, weight, *bias, in.zeroPoints[0], loc)))
+    return failure();
+  FailureOr<Epilogue> epilogue =
+      buildEpilogue(op, op.getRescaleAttr(), op.getClampAttr(), input.getType(),
+                    weights.getType(), defaultRounding, p.paddedChannels);
+  if (failed(epilogue))
+    return failure();
+  p.epilogue = std::move(*epilogue);
+  return success();
+}
+
+/// Whether a grouped conv2d has one filter per channel (the depthwise
+/// kernel covers nothing else).
+LogicalResult checkDepthwise(Conv2DOp op) {
+  bool nchw = op.getLayout() == Layout::NCHW;
+  ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
+  ArrayRef<int64_t> filterShape = op.getFilter().getType().getShape();
+  ArrayRef<int64_t> outputShape = op.getType().getShape();
+  int64_t channels = nchw ? inputShape[1] : inputShape[3];
+  if (static_cast<int64_t>(op.getGroups()) != channels)
+    return notLowered(op.getLoc(), "grouped convolution with " +
+                                       Twine(op.getGroups()) + " groups of " +
+                                       Twine(channels) +
+                                       " channels is not depthwise");
+  if ((nchw ? outputShape[1] : outputShape[3]) != channels ||
+      (nchw ? filterShape[1] : filterShape[2]) != 1)
+    return notLowered(op.getLoc(), "depthwise convolution with a channel "
+                                   "multiplier");
+  return success();
+}
+
+} // namespace
+
+FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
+                                    RoundingMode defaultRounding) {
+  bool depthwise = op.getGroups() != 1;
+  if ((depthwise && failed(checkDepthwise(op))) ||
+      failed(
+          checkOperands(op, op.getInput().getType(), op.getFilter().getType())))
+    return failure();
+  bool nchw = op.getLayout() == Layout::NCHW;
+  ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
+  ArrayRef<int64_t> filterShape = op.getFilter().getType().getShape();
+  ArrayRef<int64_t> outputShape = op.getType().getShape();
+  int64_t channelsIn = nchw ? inputShape[1] : inputShape[3];
+  Problem p;
+  p.depthwise = depthwise;
+  p.batch = outputShape[0];
+  p.outH = nchw ? outputShape[2] : outputShape[1];
+  p.outW = nchw ? outputShape[3] : outputShape[2];
+  setChannels(p, nchw ? outputShape[1] : outputShape[3], lanes);
+  p.kernelH = nchw ? filterShape[2] : filterShape[0];
+  p.kernelW = nchw ? filterShape[3] : filterShape[1];
+  p.strideH = op.getStrides()[0];
+  p.strideW = op.getStrides()[1];
+  p.dilationH = op.getDilations()[0];
+  p.dilationW = op.getDilations()[1];
+  p.inputChannels =
+      depthwise ? p.paddedChannels : int64_t(llvm::alignTo(channelsIn, 4));
+  p.signedInput = getQuantParams(op.getInput().getType())->isSigned;
+  // One input channel per filter for depthwise convolutions.
+  int64_t filterChannels = depthwise ? 1 : channelsIn;
+  int64_t kernelH = p.kernelH, kernelW = p.kernelW, channels = p.channels;
+  auto weightIndex = [&](int64_t t, int64_t c, int64_t f) {
+    int64_t y = t / kernelW, x = t % kernelW;
+    if (nchw) // F x C x KH x KW
+      return ((f * filterChannels + c) * kernelH + y) * kernelW + x;
+    // KH x KW x C x F
+    return ((y * kernelW + x) * filterChannels + c) * channels + f;
+  };
+  if (failed(completeProblem(p, op, op.getInput(), op.getFilter(),
+                             filterChannels, weightIndex, defaultRounding)))
+    return failure();
+  return p;
+}
+
+FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
+                                      RoundingMode defaultRounding) {
+  if (op.getType().getRank() != 2)
+    return notLowered(op.getLoc(), "batched matmul (rank " +
+                                       Twine(op.getType().getRank()) + ")");
+  if (failed(checkOperands(op, op.getLhs().getType(), op.getRhs().getType())))
+    return failure();
+  int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
+  int64_t k = op.getLhs().getType().getDimSize(1);
+  Problem p;
+  p.batch = 1;
+  p.outH = 1;
+  p.outW = m;
+  setChannels(p, n, lanes);
+  p.kernelH = p.kernelW = p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
+  p.inputChannels = llvm::alignTo(k, 4);
+  p.signedInput = getQuantParams(op.getLhs().getType())->isSigned;
+  bool transposed = op.getTransposeRhs();
+  auto weightIndex = [&](int64_t, int64_t c, int64_t f) {
+    return transposed ? f * k + c : c * n + f;
+  };
+  if (failed(completeProblem(p, op, op.getLhs(), op.getRhs(), k, weightIndex,
+                             defaultRounding)))
+    return failure();
+  return p;
+}
+
+} // namespace myquant::vnni

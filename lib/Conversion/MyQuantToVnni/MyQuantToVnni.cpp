@@ -1,0 +1,491 @@
+//===- MyQuantToVnni.cpp - conv2d and matmul on the x86 int8 dot product --===//
+//
+// `convert-myquant-to-vnni` lowers myquant.conv2d (groups = 1, NCHW or NHWC)
+// and 2-D myquant.matmul with constant int8 weights to a register-tiled
+// kernel built around `vpdpbusd` (u8 x s8, four products summed into each
+// int32 lane):
+//
+//  * activations are read as u8: signed storage is flipped to `x + 128`
+//    (xor 0x80) by the kernel's own input copy where it makes one (padding,
+//    few channels, NCHW of up to 16 channels), else on the broadcast
+//    register; unsigned storage is used as is;
+//  * the weights are packed at compile time into `[K/4][Np][4]` (K padded
+//    with zero weights to a multiple of 4, the output channels padded to a
+//    multiple of the vector width), the layout the instruction reads;
+//  * the accumulator starts at the precomputed per-channel constant
+//    `q_b[c] - (zx + 128) * sum_k w[c][k]` (NumericSpec 3.1, bias folding;
+//    `+ 128` only for signed storage), so nothing but the dot products runs
+//    in the K loop;
+//  * the requantization (NumericSpec 2) runs on the accumulator registers
+//    (in int32 on the high half of the product when every shift is at
+//    least 33) and only the int8 result is stored: no int32 tensor is
+//    written;
+//  * a convolution is an implicit GEMM over (kh, kw, c): the input is only
+//    padded with its zero point and, for NCHW, transposed to NHWC; there is
+//    no im2col buffer;
+//  * depthwise convolutions (groups = channels) have a kernel of their own:
+//    the inputs of two taps are interleaved, widened to int16 and
+//    multiplied by the interleaved weights with the pairwise dot product
+//    `vpdpwssd`, with the same folded constants and epilogue;
+//  * an add that is the only use of a kernel's result runs in its epilogue
+//    (the other operand is a second kernel argument), and so does a max
+//    pool whose windows tile the result;
+//  * NCHW models run in NHWC between kernels: pools, element-wise ops and
+//    channel concatenations whose operands come from kernels (directly or
+//    through such ops) move to NHWC too, and NCHW is rebuilt only for the
+//    users that need it.
+//
+// Each kernel is emitted on tensors (scf.for, vector.transfer_read/write) in
+// a private `noinline` function of its own, with the target's features, and
+// bufferizes with the rest of the model. The dot product itself is written
+// as plain vector arithmetic (extui/extsi, muli, shape_cast,
+// multi_reduction <add>), which is exact on any target;
+// `myquant-lower-vnni-dot` turns that pattern into
+// `llvm.x86.avx512.vpdpbusd.{512,256}` (`vpdpwssd` for int16 pairs) after
+// bufferization (the intrinsic call has no memory-effect model, which the
+// buffer deallocation passes reject).
+//
+// Ops the kernels do not cover (grouped convolutions other than depthwise,
+// batched or activation x activation matmuls, non-constant weights or
+// bias, weights with a non-zero zero point, accumulators that could leave
+// int32) are left for convert-myquant-to-linalg.
+//
+// The pass is split by reason to change: Target (the targets and the
+// register tiling's cost model), KernelProblem (what a kernel computes,
+// the weights packed at compile time, and why an op is not lowered),
+// InputPreparation (the padded NHWC input copies), KernelBuilder (the
+// kernels' loops) and, here, the driver that fuses kernels with their
+// neighbours and replaces the ops. LowerVnniDot.cpp holds
+// myquant-lower-vnni-dot.
+//
+// An op left to convert-myquant-to-linalg says why in a missed-optimization
+// remark: `myquant-opt --remarks-filter-missed=convert-myquant-to-vnni
+// --remark-format=emitRemark` prints them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "InputPreparation.h"
+#include "KernelBuilder.h"
+
+#include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
+#include "myquant/Conversion/MyQuantToVnni/Target.h"
+#include "myquant/Conversion/Passes.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace myquant {
+#define GEN_PASS_DEF_CONVERTMYQUANTTOVNNI
+#include "myquant/Conversion/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+using namespace myquant;
+using namespace myquant::vnni;
+
+namespace {
+
+bool isPerTensor4D(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  std::optional<QuantParams> params = getQuantParams(type);
+  return tensor && tensor.getRank() == 4 && tensor.hasStaticShape() && params &&
+         params->isPerTensor();
+}
+
+struct Lowering {
+  const KernelTarget &target;
+  RoundingMode defaultRounding;
+  /// The NHWC storage tensor of NCHW values computed in NHWC: kernel
+  /// outputs, and pools and element-wise ops moved to NHWC after them, so
+  /// that a chain of them does not go through NCHW in between.
+  DenseMap<Value, Value> nhwc;
+  /// The NHWC -> NCHW round trips built for NCHW users; erased if unused.
+  SmallVector<Operation *> roundTrips;
+  /// The module's symbols, for naming the kernel functions.
+  SymbolTable *symbols = nullptr;
+  /// Ops erased while lowering an earlier op (fused adds).
+  DenseSet<Operation *> erased;
+
+  /// Builds `body(args)` as a private `noinline` function of its own and
+  /// returns a call of it on `args`: LLVM then optimizes each kernel on its
+  /// own (one function holding every kernel of a deep model compiles in
+  /// superlinear time) and the kernels carry the target's features.
+  /// The kernel writes its `resultType` result into a last argument the
+  /// caller allocates (destination-passing style): the call then returns
+  /// that buffer, bufferization drops the result, and the caller owns and
+  /// frees every temporary itself. `body` gets the arguments, the
+  /// destination last, and returns the destination written.
+  Value outline(OpBuilder &b, Operation *op, ValueRange args,
+                RankedTensorType resultType,
+                llvm::function_ref<Value(OpBuilder &, ValueRange)> body);
+
+  /// An add that consumes a kernel's result alone and runs in its
+  /// epilogue; `addend` is the add's other operand as NHWC storage.
+  struct AddFusion {
+    AddOp add;
+    Value addend;
+    Problem::FusedAdd fused;
+  };
+  /// The add fusion for `op` (a conv2d), if its result's only user is an
+  /// add with precomputed rescales, 8-bit operands and result, whose other
+  /// operand is available in NHWC before `op`. Builds the storage cast of
+  /// that operand at `b`.
+  std::optional<AddFusion> findAddFusion(OpBuilder &b, Conv2DOp op);
+  /// The kernel arguments of `op` (a conv2d): its input as NHWC storage
+  /// when available, else as storage (`sourceNchw` set for NCHW), then the
+  /// addend of the add fused into it, if any (also recorded in `p.add`).
+  SmallVector<Value> convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
+                              bool &sourceNchw,
+                              std::optional<AddFusion> &fusion);
+  /// The max pool that consumes `op`'s result alone, when its windows tile
+  /// the result exactly (window = stride, no padding or dilation) and can
+  /// run in the epilogue of `op`'s kernel.
+  MaxPool2DOp findPoolFusion(Conv2DOp op);
+  /// Replaces `op`, or the op fused into its kernel (`fused`), by the
+  /// kernel's NHWC storage result.
+  void finishKernel(OpBuilder &b, Conv2DOp op, Operation *fused, Value result);
+
+  /// Lowers `op` to a kernel, or leaves it (saying why, see notLowered).
+  LogicalResult lowerConv(Conv2DOp op);
+  LogicalResult lowerMatmul(MatmulOp op);
+  /// Replaces `op` (and the add or pool fused into it) by a call of the
+  /// kernel of `p`.
+  void emitConv(Conv2DOp op, Problem &p);
+  /// Moves an NCHW pool or element-wise op whose operands are available in
+  /// NHWC to NHWC.
+  LogicalResult moveToNhwc(Operation *op);
+  void finish(OpBuilder &b, Operation *op, Value storageResult) const;
+  /// Replaces `op`'s NCHW result by the transpose of `storage` (NHWC) and
+  /// records the NHWC value.
+  void finishNhwc(OpBuilder &b, Operation *op, Value storage);
+  void eraseUnusedRoundTrips();
+};
+
+void Lowering::finishNhwc(OpBuilder &b, Operation *op, Value storage) {
+  Location loc = op->getLoc();
+  Value back = transpose(b, loc, storage, {0, 3, 1, 2});
+  roundTrips.push_back(
+      back.getDefiningOp<linalg::TransposeOp>().getInit().getDefiningOp());
+  roundTrips.push_back(back.getDefiningOp());
+  Value result =
+      quant::StorageCastOp::create(b, loc, op->getResult(0).getType(), back);
+  roundTrips.push_back(result.getDefiningOp());
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+  nhwc[result] = storage;
+}
+
+void Lowering::eraseUnusedRoundTrips() {
+  for (Operation *op : llvm::reverse(roundTrips))
+    if (op->use_empty())
+      op->erase();
+  roundTrips.clear();
+  nhwc.clear();
+}
+
+LogicalResult Lowering::moveToNhwc(Operation *op) {
+  if (op->getNumResults() != 1 || !isPerTensor4D(op->getResult(0).getType()))
+    return failure();
+  if (auto pool = dyn_cast<MaxPool2DOp>(op)) {
+    if (pool.getLayout() != Layout::NCHW)
+      return failure();
+  } else if (auto pool = dyn_cast<AvgPool2DOp>(op)) {
+    if (pool.getLayout() != Layout::NCHW)
+      return failure();
+  } else if (auto concat = dyn_cast<ConcatOp>(op)) {
+    if (concat.getDim() != 1)
+      return failure();
+  } else if (!isa<ClampOp, TableOp, RequantizeOp, AddOp, MulOp>(op)) {
+    return failure();
+  }
+  SmallVector<Value> operands;
+  for (Value operand : op->getOperands())
+    if (!isPerTensor4D(operand.getType()) || !nhwc.count(operand))
+      return failure();
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  for (Value operand : op->getOperands()) {
+    auto cast = quant::StorageCastOp::create(
+        b, loc, nhwcType(operand.getType()), nhwc.lookup(operand));
+    roundTrips.push_back(cast);
+    operands.push_back(cast);
+  }
+  Operation *moved = b.clone(*op);
+  moved->setOperands(operands);
+  moved->getResult(0).setType(nhwcType(op->getResult(0).getType()));
+  MLIRContext *ctx = op->getContext();
+  if (isa<MaxPool2DOp, AvgPool2DOp>(op))
+    moved->setAttr("layout", LayoutAttr::get(ctx, Layout::NHWC));
+  if (isa<ConcatOp>(op))
+    moved->setAttr("dim", IntegerAttr::get(IntegerType::get(ctx, 64), 3));
+  finishNhwc(b, op, toStorage(b, loc, moved->getResult(0)));
+  return success();
+}
+
+Value Lowering::outline(
+    OpBuilder &b, Operation *op, ValueRange args, RankedTensorType resultType,
+    llvm::function_ref<Value(OpBuilder &, ValueRange)> body) {
+  MLIRContext *ctx = op->getContext();
+  Location loc = op->getLoc();
+  auto parent = op->getParentOfType<func::FuncOp>();
+  SmallVector<Value> callArgs(args);
+  // alloc_tensor, not tensor.empty: identical empties are CSE'd into one
+  // value, and bufferizing one value written by every kernel in place is
+  // quadratic in the depth of the model.
+  callArgs.push_back(
+      bufferization::AllocTensorOp::create(b, loc, resultType, ValueRange{}));
+  ValueRange operands(callArgs);
+  auto kernel = func::FuncOp::create(
+      loc, (parent.getSymName() + "_kernel").str(),
+      FunctionType::get(ctx, operands.getTypes(), resultType));
+  kernel.setPrivate();
+  Block *entry = kernel.addEntryBlock();
+  OpBuilder kb = OpBuilder::atBlockBegin(entry);
+  func::ReturnOp::create(kb, loc, body(kb, entry->getArguments()));
+  SmallVector<StringRef> features(target.features.begin(),
+                                  target.features.end());
+  kernel->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
+                  LLVM::TargetFeaturesAttr::get(ctx, features));
+  // `passthrough` survives the conversion to llvm.func (`no_inline` does
+  // not).
+  kernel->setAttr("passthrough",
+                  ArrayAttr::get(ctx, StringAttr::get(ctx, "noinline")));
+  symbols->insert(kernel, Block::iterator(parent));
+  return func::CallOp::create(b, loc, kernel, operands).getResult(0);
+}
+
+std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
+                                                           Conv2DOp op) {
+  Value result = op.getResult();
+  if (!result.hasOneUse())
+    return std::nullopt;
+  auto add = dyn_cast<AddOp>(*result.getUsers().begin());
+  if (!add || add.getLhs() == add.getRhs() || !add.getLhsRescaleAttr() ||
+      !add.getRhsRescaleAttr() || !add.getRescaleAttr())
+    return std::nullopt;
+  bool resultIsLhs = add.getLhs() == result;
+  Value other = resultIsLhs ? add.getRhs() : add.getLhs();
+  auto is8Bit = [](Type type) {
+    return isPerTensor4D(type) && getQuantParams(type)->storageWidth == 8;
+  };
+  if (!is8Bit(other.getType()) || !is8Bit(add.getType()))
+    return std::nullopt;
+  // The kernel call replaces `op`, so the addend must be there before it.
+  auto availableBefore = [&](Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return arg.getOwner() == op->getBlock();
+    Operation *def = v.getDefiningOp();
+    return def->getBlock() == op->getBlock() && def->isBeforeInBlock(op);
+  };
+  Value addend;
+  if (op.getLayout() == Layout::NCHW) {
+    addend = nhwc.lookup(other);
+    if (!addend || !availableBefore(addend))
+      return std::nullopt;
+  } else if (!availableBefore(other)) {
+    return std::nullopt;
+  }
+  // The rescales are precomputed: this cannot report anything.
+  FailureOr<AddRescales> rescales = getAddRescales(add, defaultRounding);
+  if (failed(rescales))
+    return std::nullopt;
+  if (!addend)
+    addend = toStorage(b, op.getLoc(), other);
+  return AddFusion{add, addend, {std::move(*rescales), resultIsLhs}};
+}
+
+SmallVector<Value> Lowering::convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
+                                      bool &sourceNchw,
+                                      std::optional<AddFusion> &fusion) {
+  Value source = nhwc.lookup(op.getInput());
+  sourceNchw = op.getLayout() == Layout::NCHW && !source;
+  if (!source)
+    source = toStorage(b, op.getLoc(), op.getInput());
+  SmallVector<Value> args = {source};
+  fusion = findAddFusion(b, op);
+  if (fusion) {
+    p.add = fusion->fused;
+    args.push_back(fusion->addend);
+  }
+  return args;
+}
+
+MaxPool2DOp Lowering::findPoolFusion(Conv2DOp op) {
+  Value result = op.getResult();
+  if (!result.hasOneUse())
+    return {};
+  auto pool = dyn_cast<MaxPool2DOp>(*result.getUsers().begin());
+  if (!pool || pool.getLayout() != op.getLayout())
+    return {};
+  ArrayRef<int64_t> kernel = pool.getKernel();
+  int64_t k = kernel[0];
+  bool nchw = op.getLayout() == Layout::NCHW;
+  ArrayRef<int64_t> shape = op.getType().getShape();
+  int64_t h = nchw ? shape[2] : shape[1], w = nchw ? shape[3] : shape[2];
+  // The smallest tile, one window of one vector of channels, must fit in
+  // the registers.
+  if (k < 2 || kernel[1] != k || pool.getStrides() != kernel ||
+      llvm::any_of(pool.getPadding(), [](int64_t v) { return v != 0; }) ||
+      llvm::any_of(pool.getDilations(), [](int64_t v) { return v != 1; }) ||
+      h % k || w % k || !fitsRegisters(target, k * k, 1))
+    return {};
+  return pool;
+}
+
+void Lowering::finishKernel(OpBuilder &b, Conv2DOp op, Operation *fused,
+                            Value result) {
+  Operation *replaced = fused ? fused : op.getOperation();
+  if (fused)
+    erased.insert(fused);
+  if (op.getLayout() == Layout::NCHW)
+    finishNhwc(b, replaced, result);
+  else
+    finish(b, replaced, result);
+  if (fused)
+    op->erase();
+}
+
+void Lowering::finish(OpBuilder &b, Operation *op, Value storageResult) const {
+  Value result = quant::StorageCastOp::create(
+      b, op->getLoc(), op->getResult(0).getType(), storageResult);
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+}
+
+LogicalResult Lowering::lowerConv(Conv2DOp op) {
+  FailureOr<Problem> problem =
+      buildConvProblem(op, target.lanes, defaultRounding);
+  if (failed(problem))
+    return failure();
+  emitConv(op, *problem);
+  return success();
+}
+
+void Lowering::emitConv(Conv2DOp op, Problem &p) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ArrayRef<int64_t> pad = op.getPadding(); // top, left, bottom, right
+  int64_t zeroPoint = getQuantParams(op.getInput().getType())->zeroPoints[0];
+  // NHWC storage: an NHWC value computed for the input, or the input.
+  bool sourceNchw;
+  std::optional<AddFusion> fusion;
+  SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
+  // Only the GEMM kernel pools.
+  MaxPool2DOp pool = fusion || p.depthwise ? MaxPool2DOp() : findPoolFusion(op);
+  if (pool)
+    p.pool = pool.getKernel()[0];
+  auto resultType = RankedTensorType::get(
+      {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels}, b.getI8Type());
+  Value result =
+      outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
+        KernelBuilder kernel(kb, loc, target);
+        Value addend = fusion ? kargs[1] : Value();
+        if (p.depthwise) {
+          Value input = prepareDepthwiseInput(
+              kb, loc, kargs[0], p, pad, sourceNchw, zeroPoint, target.lanes);
+          return kernel.buildDepthwise(p, chooseDepthwisePixels(target, p),
+                                       input, addend, kargs.back());
+        }
+        Value input = prepareGemmInput(kb, loc, kargs[0], p, pad, sourceNchw,
+                                       zeroPoint, target.lanes);
+        // With a fused pool, tiles cover whole windows: the shifted-back
+        // last tile then starts on a window too (the width is a multiple of
+        // the window).
+        return kernel.build(p, chooseTiling(target, p, p.outW), input, addend,
+                            kargs.back());
+      });
+  Operation *fused = pool;
+  if (fusion)
+    fused = fusion->add;
+  finishKernel(b, op, fused, result);
+}
+
+LogicalResult Lowering::lowerMatmul(MatmulOp op) {
+  FailureOr<Problem> problem =
+      buildMatmulProblem(op, target.lanes, defaultRounding);
+  if (failed(problem))
+    return failure();
+  const Problem &p = *problem;
+  // A 1 x 1 convolution over a 1 x M image.
+  int64_t m = p.outW, n = p.channels;
+  int64_t k = op.getLhs().getType().getDimSize(1);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value result = outline(
+      b, op, toStorage(b, loc, op.getLhs()),
+      RankedTensorType::get({m, n}, b.getI8Type()),
+      [&](OpBuilder &kb, ValueRange args) {
+        Value input =
+            padTensor(kb, loc, args[0], {0, 0}, {0, p.inputChannels - k}, 0);
+        auto inType = cast<RankedTensorType>(input.getType());
+        SmallVector<ReassociationIndices> rows = {{0, 1, 2}, {3}};
+        input = tensor::ExpandShapeOp::create(
+            kb, loc, inType.clone({1, 1, m, p.inputChannels}), input, rows);
+        Value output = tensor::ExpandShapeOp::create(
+            kb, loc, RankedTensorType::get({1, 1, m, n}, kb.getI8Type()),
+            args.back(), rows);
+        KernelBuilder kernel(kb, loc, target);
+        Tiling tiling = chooseTiling(target, p, m);
+        Value out = kernel.build(p, tiling, input, Value(), output);
+        return tensor::CollapseShapeOp::create(kb, loc, out, rows).getResult();
+      });
+  finish(b, op, result);
+  return success();
+}
+
+struct ConvertMyQuantToVnniPass
+    : myquant::impl::ConvertMyQuantToVnniBase<ConvertMyQuantToVnniPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    FailureOr<std::optional<KernelTarget>> parsed = parseTarget(target);
+    if (failed(parsed)) {
+      getOperation()->emitError()
+          << "unknown target '" << target
+          << "' (expected generic, avx512-vnni, avx512-vnni-256, avx-vnni "
+             "or host)";
+      return signalPassFailure();
+    }
+    if (!*parsed) {
+      getOperation()->walk([&](Operation *op) {
+        if (isa<Conv2DOp, MatmulOp>(op))
+          (void)notLowered(op->getLoc(), "the target is generic (target=" +
+                                             Twine(target.getValue()) + ")");
+      });
+      return;
+    }
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(),
+                      {},       &symbols,        {}};
+    // Kernels become functions of their own, inserted as we go.
+    SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    for (func::FuncOp func : funcs) {
+      SmallVector<Operation *> candidates;
+      func.walk([&](Operation *op) {
+        if (isa<MyQuantDialect>(op->getDialect()))
+          candidates.push_back(op);
+      });
+      for (Operation *op : candidates) {
+        if (lowering.erased.contains(op))
+          continue;
+        if (auto conv = dyn_cast<Conv2DOp>(op))
+          (void)lowering.lowerConv(conv);
+        else if (auto matmul = dyn_cast<MatmulOp>(op))
+          (void)lowering.lowerMatmul(matmul);
+        else
+          (void)lowering.moveToNhwc(op);
+      }
+      lowering.eraseUnusedRoundTrips();
+      lowering.erased.clear();
+    }
+  }
+};
+
+} // namespace

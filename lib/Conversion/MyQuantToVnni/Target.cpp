@@ -1,0 +1,88 @@
+//===- Target.cpp - VNNI kernel targets and register tiling ---------------===//
+
+#include "myquant/Conversion/MyQuantToVnni/Target.h"
+#include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <algorithm>
+#include <limits>
+
+using namespace mlir;
+
+namespace myquant::vnni {
+
+namespace {
+constexpr StringLiteral kAvx512Features[] = {
+    "+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"};
+constexpr StringLiteral kAvxVnniFeatures[] = {"+avx2", "+avxvnni"};
+} // namespace
+
+FailureOr<std::optional<KernelTarget>> parseTarget(StringRef name) {
+  if (name == "host") {
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    auto has = [&](StringRef feature) { return host.lookup(feature); };
+    if (has("avx512f") && has("avx512bw") && has("avx512dq") &&
+        has("avx512vl") && has("avx512vnni"))
+      name = "avx512-vnni";
+    else if (has("avxvnni") && has("avx2"))
+      name = "avx-vnni";
+    else
+      name = "generic";
+  }
+  if (name == "generic")
+    return std::optional<KernelTarget>();
+  if (name == "avx512-vnni")
+    return std::optional<KernelTarget>(KernelTarget{16, 32, kAvx512Features});
+  if (name == "avx512-vnni-256")
+    return std::optional<KernelTarget>(KernelTarget{8, 32, kAvx512Features});
+  if (name == "avx-vnni")
+    return std::optional<KernelTarget>(KernelTarget{8, 16, kAvxVnniFeatures});
+  return failure();
+}
+
+bool fitsRegisters(const KernelTarget &target, int64_t pixels,
+                   int64_t channelBlocks) {
+  return pixels * channelBlocks + channelBlocks + 2 <=
+         static_cast<int64_t>(target.registers);
+}
+
+int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
+                   const Tiling &tiling) {
+  int64_t window = p.pool, blocks = p.paddedChannels / target.lanes;
+  int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  int64_t tiles =
+      llvm::divideCeil(width, pixels) * llvm::divideCeil(blocks, channelBlocks);
+  return tiles * (2 * window * pixels * channelBlocks + window * pixels +
+                  channelBlocks + 8);
+}
+
+Tiling chooseTiling(const KernelTarget &target, const Problem &p,
+                    int64_t width) {
+  int64_t window = p.pool;
+  int64_t widest = std::min<int64_t>(p.channelEnd / target.lanes, 4);
+  Tiling best{window, 1};
+  int64_t bestCost = std::numeric_limits<int64_t>::max();
+  for (int64_t channelBlocks = 1; channelBlocks <= widest; ++channelBlocks) {
+    for (int64_t pixels = window; pixels <= std::min<int64_t>(width, 16);
+         pixels += window) {
+      if (!fitsRegisters(target, window * pixels, channelBlocks))
+        continue;
+      int64_t cost =
+          tilingCost(target, p, width, Tiling{pixels, channelBlocks});
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = {pixels, channelBlocks};
+      }
+    }
+  }
+  return best;
+}
+
+int64_t chooseDepthwisePixels(const KernelTarget &target, const Problem &p) {
+  return std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
+}
+
+} // namespace myquant::vnni
