@@ -19,16 +19,17 @@ Storage storageOf(Type type) {
           q.isSigned(), q.getStorageTypeMin(), q.getStorageTypeMax()};
 }
 
-FailureOr<Requant> makeRequant(Operation *op, RescaleAttr rescale,
-                               ArrayRef<double> reals, RoundingMode rounding,
-                               ClampAttr clamp, Type resultType) {
+FailureOr<Requant> makeRequant(Operation *op, const RescaleSlot &slot,
+                               RoundingMode rounding, ClampAttr clamp,
+                               Type resultType) {
   QuantParams out = *getQuantParams(resultType);
   Requant requant;
   requant.zeroPoint = out.zeroPoints[0];
   requant.lo = clamp ? clamp.getMin() : out.storageMin;
   requant.hi = clamp ? clamp.getMax() : out.storageMax;
+  RescaleAttr rescale = slot.rescale;
   if (!rescale) {
-    FailureOr<RescaleAttr> computed = buildRescale(op, reals, rounding);
+    FailureOr<RescaleAttr> computed = buildRescale(op, slot.reals, rounding);
     if (failed(computed))
       return failure();
     rescale = *computed;
@@ -40,32 +41,19 @@ FailureOr<Requant> makeRequant(Operation *op, RescaleAttr rescale,
   return requant;
 }
 
-SmallVector<double> productScales(Type input, Type weight, Type result) {
-  QuantParams in = *getQuantParams(input), w = *getQuantParams(weight),
-              out = *getQuantParams(result);
-  SmallVector<double> reals;
-  for (double ws : w.scales)
-    reals.push_back(in.scales[0] * ws / out.scales[0]);
-  return reals;
-}
-
 FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding) {
   QuantParams a = *getQuantParams(op.getLhs().getType());
   QuantParams bq = *getQuantParams(op.getRhs().getType());
-  QuantParams out = *getQuantParams(op.getType());
   AddRescales r;
   r.leftShift = op.getLeftShift().value_or(kAddLeftShift);
-  AddMultipliers m =
-      getAddMultipliers(a.scales[0], bq.scales[0], out.scales[0], r.leftShift);
   r.lhsStorage = storageOf(op.getLhs().getType());
   r.rhsStorage = storageOf(op.getRhs().getType());
   r.resultStorage = storageOf(op.getType());
   r.lhsZeroPoint = a.zeroPoints[0];
   r.rhsZeroPoint = bq.zeroPoints[0];
-  auto operandRequant = [&](RescaleAttr attr,
-                            double real) -> FailureOr<Requant> {
+  auto operandRequant = [&](const RescaleSlot &slot) -> FailureOr<Requant> {
     FailureOr<Requant> requant =
-        makeRequant(op, attr, {real}, rounding, {}, op.getType());
+        makeRequant(op, slot, rounding, {}, op.getType());
     if (succeeded(requant)) {
       // The operand rescales feed the sum: no zero point, no clamp.
       requant->zeroPoint = 0;
@@ -74,11 +62,12 @@ FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding) {
     }
     return requant;
   };
-  FailureOr<Requant> lhs = operandRequant(op.getLhsRescaleAttr(), m.lhs);
-  FailureOr<Requant> rhs = operandRequant(op.getRhsRescaleAttr(), m.rhs);
+  // The slots are lhs_rescale, rhs_rescale, rescale.
+  SmallVector<RescaleSlot> slots = op.getRescaleSlots();
+  FailureOr<Requant> lhs = operandRequant(slots[0]);
+  FailureOr<Requant> rhs = operandRequant(slots[1]);
   FailureOr<Requant> result =
-      makeRequant(op, op.getRescaleAttr(), {m.result}, rounding,
-                  op.getClampAttr(), op.getType());
+      makeRequant(op, slots[2], rounding, op.getClampAttr(), op.getType());
   if (failed(lhs) || failed(rhs) || failed(result))
     return failure();
   r.lhs = std::move(*lhs);

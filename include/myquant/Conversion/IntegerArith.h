@@ -34,17 +34,13 @@ struct Requant {
   int64_t zeroPoint, lo, hi;
 };
 
-/// Uses the op's precomputed rescale, or computes multipliers for the real
-/// factors `reals` (one per channel) with `rounding`; the clamp is `clamp`
+/// Uses the slot's precomputed rescale, or computes multipliers for its
+/// real factors (RescaleOpInterface) with `rounding`; the clamp is `clamp`
 /// or the storage range of `resultType`.
-mlir::FailureOr<Requant> makeRequant(mlir::Operation *op, RescaleAttr rescale,
-                                     llvm::ArrayRef<double> reals,
+mlir::FailureOr<Requant> makeRequant(mlir::Operation *op,
+                                     const RescaleSlot &slot,
                                      RoundingMode rounding, ClampAttr clamp,
                                      mlir::Type resultType);
-
-/// `s_in * s_w[c] / s_out` for each channel of the weights.
-llvm::SmallVector<double> productScales(mlir::Type input, mlir::Type weight,
-                                        mlir::Type result);
 
 /// Everything a quantized add needs besides its operands (NumericSpec 3.2).
 struct AddRescales {

@@ -101,7 +101,8 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, Layout layout,
   if (llvm::all_of(padding, [](int64_t p) { return p == 0; }))
     return input;
   auto type = cast<RankedTensorType>(input.getType());
-  unsigned h = layout == Layout::NCHW ? 2 : 1, w = h + 1;
+  LayoutDims dims = getLayoutDims(layout);
+  unsigned h = dims.height, w = dims.width;
   SmallVector<OpFoldResult> low(4, b.getIndexAttr(0)),
       high(4, b.getIndexAttr(0));
   SmallVector<int64_t> shape(type.getShape());
@@ -158,13 +159,11 @@ Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
 // Computing rescales that the dry run did not precompute
 //===----------------------------------------------------------------------===//
 
-/// The requantization of an int32 accumulator of `a * b` products.
-template <typename OpTy>
-FailureOr<Requant> productRequant(OpTy op, Value a, Value b,
-                                  RoundingMode rounding) {
-  return makeRequant(op, op.getRescaleAttr(),
-                     productScales(a.getType(), b.getType(), op.getType()),
-                     rounding, op.getClampAttr(), op.getType());
+/// The requantization of an op's int32 intermediate to its result: its
+/// one rescale and its clamp.
+FailureOr<Requant> resultRequant(RescaleOpInterface op, RoundingMode rounding) {
+  return makeRequant(op, op.getRescaleSlots().front(), rounding,
+                     op.getClampAttr(), op->getResult(0).getType());
 }
 
 bool hasStaticShapes(Operation *op) {
@@ -305,16 +304,10 @@ struct RequantizeLowering : MyQuantPattern<RequantizeOp> {
   FailureOr<Value> lower(RequantizeOp op, RequantizeOp::Adaptor adaptor,
                          ConversionPatternRewriter &rewriter) const override {
     QuantParams in = *getQuantParams(op.getInput().getType());
-    QuantParams out = *getQuantParams(op.getType());
-    SmallVector<double> reals;
     SmallVector<int32_t> negZeroPoints;
-    for (auto [scale, zp] : llvm::zip_equal(in.scales, in.zeroPoints)) {
-      reals.push_back(scale / out.scales[0]);
+    for (int64_t zp : in.zeroPoints)
       negZeroPoints.push_back(-zp);
-    }
-    FailureOr<Requant> requant =
-        makeRequant(op, op.getRescaleAttr(), reals, rounding, op.getClampAttr(),
-                    op.getType());
+    FailureOr<Requant> requant = resultRequant(op, rounding);
     if (failed(requant))
       return failure();
     Location loc = op.getLoc();
@@ -432,10 +425,7 @@ struct MulLowering : MyQuantPattern<MulOp> {
                          ConversionPatternRewriter &rewriter) const override {
     QuantParams a = *getQuantParams(op.getLhs().getType());
     QuantParams bq = *getQuantParams(op.getRhs().getType());
-    QuantParams out = *getQuantParams(op.getType());
-    FailureOr<Requant> requant = makeRequant(
-        op, op.getRescaleAttr(), {a.scales[0] * bq.scales[0] / out.scales[0]},
-        rounding, op.getClampAttr(), op.getType());
+    FailureOr<Requant> requant = resultRequant(op, rounding);
     if (failed(requant))
       return failure();
     Storage ls = storageOf(op.getLhs().getType()),
@@ -562,11 +552,11 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     QuantParams in = *getQuantParams(op.getInput().getType());
-    FailureOr<Requant> requant =
-        productRequant(op, op.getInput(), op.getFilter(), rounding);
+    FailureOr<Requant> requant = resultRequant(op, rounding);
     if (failed(requant))
       return failure();
 
+    LayoutDims dims = op.getDims();
     bool nchw = op.getLayout() == Layout::NCHW;
     int64_t groups = op.getGroups();
     Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
@@ -623,7 +613,7 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
     }
     FailureOr<MacOperands> mac =
         prepareMac(op, rewriter, loc, op.getInput(), op.getFilter(),
-                   adaptor.getFilter(), adaptor.getBias(), nchw ? 0u : 3u);
+                   adaptor.getFilter(), adaptor.getBias(), dims.filterOut);
     if (failed(mac))
       return failure();
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
@@ -635,7 +625,7 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
     Value flat = tensor::CollapseShapeOp::create(rewriter, loc, sum, collapse);
     return buildRequantizeEpilogue(rewriter, loc, flat, /*accSigned=*/true,
-                                   nchw ? 1u : 3u, mac->bias, *requant,
+                                   dims.channel, mac->bias, *requant,
                                    storageOf(op.getType()).type);
   }
 };
@@ -646,8 +636,7 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    FailureOr<Requant> requant =
-        productRequant(op, op.getLhs(), op.getRhs(), rounding);
+    FailureOr<Requant> requant = resultRequant(op, rounding);
     if (failed(requant))
       return failure();
     auto outType = op.getType();
@@ -699,8 +688,8 @@ Value buildWindowReduction(OpBuilder &b, Location loc, Value padded, Value init,
   MLIRContext *ctx = b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   // Loops: n, c, oh, ow | kh, kw  (the output's own dimension order first).
-  bool nchw = layout == Layout::NCHW;
-  unsigned oh = nchw ? 2 : 1, ow = oh + 1;
+  LayoutDims dims = getLayoutDims(layout);
+  unsigned oh = dims.height, ow = dims.width;
   SmallVector<AffineExpr> inExprs = {d(0), d(1), d(2), d(3)};
   inExprs[oh] = d(oh) * strides[0] + d(4) * dilations[0];
   inExprs[ow] = d(ow) * strides[1] + d(5) * dilations[1];
@@ -747,16 +736,11 @@ struct AvgPool2DLowering : MyQuantPattern<AvgPool2DOp> {
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     QuantParams in = *getQuantParams(op.getInput().getType());
-    QuantParams out = *getQuantParams(op.getType());
     Storage is = storageOf(op.getInput().getType());
     ArrayRef<int64_t> kernel = op.getKernel();
-    // The division by the window size is folded into the multiplier, so the
-    // average is rounded once.
-    double divisor = out.scales[0] * static_cast<double>(kernel[0]) *
-                     static_cast<double>(kernel[1]);
-    FailureOr<Requant> requant =
-        makeRequant(op, op.getRescaleAttr(), {in.scales[0] / divisor}, rounding,
-                    op.getClampAttr(), op.getType());
+    // The division by the window size is in the multiplier, so the average
+    // is rounded once.
+    FailureOr<Requant> requant = resultRequant(op, rounding);
     if (failed(requant))
       return failure();
     Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),

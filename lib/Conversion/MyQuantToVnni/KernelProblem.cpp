@@ -169,14 +169,13 @@ LogicalResult checkOperands(Operation *op, Type input, Type weight) {
 
 /// The op's rescale (precomputed, or computed like convert-myquant-to-linalg
 /// does) and clamp, expanded to `paddedChannels` channels.
-FailureOr<Epilogue> buildEpilogue(Operation *op, RescaleAttr rescale,
-                                  ClampAttr clamp, Type inputType,
-                                  Type weightType, RoundingMode defaultRounding,
+FailureOr<Epilogue> buildEpilogue(RescaleOpInterface op,
+                                  RoundingMode defaultRounding,
                                   int64_t paddedChannels) {
   Type resultType = op->getResult(0).getType();
   FailureOr<Requant> requant =
-      makeRequant(op, rescale, productScales(inputType, weightType, resultType),
-                  defaultRounding, clamp, resultType);
+      makeRequant(op, op.getRescaleSlots().front(), defaultRounding,
+                  op.getClampAttr(), resultType);
   if (failed(requant))
     return notLowered(op->getLoc(), "its rescale has no fixed-point form");
   Epilogue e{
@@ -212,8 +211,7 @@ LogicalResult completeProblem(
   if (failed(packWeights(p, channelsIn, weight, *bias, in.zeroPoints[0], loc)))
     return failure();
   FailureOr<Epilogue> epilogue =
-      buildEpilogue(op, op.getRescaleAttr(), op.getClampAttr(), input.getType(),
-                    weights.getType(), defaultRounding, p.paddedChannels);
+      buildEpilogue(op, defaultRounding, p.paddedChannels);
   if (failed(epilogue))
     return failure();
   p.epilogue = std::move(*epilogue);
@@ -223,18 +221,17 @@ LogicalResult completeProblem(
 /// Whether a grouped conv2d has one filter per channel (the depthwise
 /// kernel covers nothing else).
 LogicalResult checkDepthwise(Conv2DOp op) {
-  bool nchw = op.getLayout() == Layout::NCHW;
+  LayoutDims dims = op.getDims();
   ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
   ArrayRef<int64_t> filterShape = op.getFilter().getType().getShape();
   ArrayRef<int64_t> outputShape = op.getType().getShape();
-  int64_t channels = nchw ? inputShape[1] : inputShape[3];
+  int64_t channels = inputShape[dims.channel];
   if (static_cast<int64_t>(op.getGroups()) != channels)
     return notLowered(op.getLoc(), "grouped convolution with " +
                                        Twine(op.getGroups()) + " groups of " +
                                        Twine(channels) +
                                        " channels is not depthwise");
-  if ((nchw ? outputShape[1] : outputShape[3]) != channels ||
-      (nchw ? filterShape[1] : filterShape[2]) != 1)
+  if (outputShape[dims.channel] != channels || filterShape[dims.filterIn] != 1)
     return notLowered(op.getLoc(), "depthwise convolution with a channel "
                                    "multiplier");
   return success();
@@ -250,18 +247,19 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
           checkOperands(op, op.getInput().getType(), op.getFilter().getType())))
     return failure();
   bool nchw = op.getLayout() == Layout::NCHW;
+  LayoutDims dims = op.getDims();
   ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
-  ArrayRef<int64_t> filterShape = op.getFilter().getType().getShape();
   ArrayRef<int64_t> outputShape = op.getType().getShape();
-  int64_t channelsIn = nchw ? inputShape[1] : inputShape[3];
+  int64_t channelsIn = inputShape[dims.channel];
   Problem p;
   p.depthwise = depthwise;
-  p.batch = outputShape[0];
-  p.outH = nchw ? outputShape[2] : outputShape[1];
-  p.outW = nchw ? outputShape[3] : outputShape[2];
-  setChannels(p, nchw ? outputShape[1] : outputShape[3], lanes);
-  p.kernelH = nchw ? filterShape[2] : filterShape[0];
-  p.kernelW = nchw ? filterShape[3] : filterShape[1];
+  p.batch = outputShape[dims.batch];
+  p.outH = outputShape[dims.height];
+  p.outW = outputShape[dims.width];
+  setChannels(p, outputShape[dims.channel], lanes);
+  SmallVector<int64_t, 2> window = op.getWindowSizes();
+  p.kernelH = window[0];
+  p.kernelW = window[1];
   p.strideH = op.getStrides()[0];
   p.strideW = op.getStrides()[1];
   p.dilationH = op.getDilations()[0];

@@ -325,9 +325,9 @@ MaxPool2DOp Lowering::findPoolFusion(Conv2DOp op) {
     return {};
   ArrayRef<int64_t> kernel = pool.getKernel();
   int64_t k = kernel[0];
-  bool nchw = op.getLayout() == Layout::NCHW;
+  LayoutDims dims = op.getDims();
   ArrayRef<int64_t> shape = op.getType().getShape();
-  int64_t h = nchw ? shape[2] : shape[1], w = nchw ? shape[3] : shape[2];
+  int64_t h = shape[dims.height], w = shape[dims.width];
   // The smallest tile, one window of one vector of channels, must fit in
   // the registers.
   if (k < 2 || kernel[1] != k || pool.getStrides() != kernel ||
