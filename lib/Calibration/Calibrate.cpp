@@ -47,7 +47,7 @@ namespace cal = myquant::calibration;
 /// The attribute that picks another method for one value: on an op (all
 /// its results) or as an argument attribute.
 static constexpr llvm::StringLiteral kMethodAttrName =
-    "myquant.calibration_method";
+    MyQuantDialect::CalibrationMethodAttrHelper::getNameStr();
 
 namespace {
 

@@ -157,7 +157,7 @@ struct ImportStatsPass
       Builder b(anchor->getContext());
       const WeightQParams &weight = *entry->weight;
       anchor->setAttr(
-          "myquant.weight_qparams",
+          MyQuantDialect::WeightQparamsAttrHelper::getNameStr(),
           b.getDictionaryAttr(
               {b.getNamedAttr("scales", b.getDenseF64ArrayAttr(weight.scales)),
                b.getNamedAttr("qmin", b.getI64IntegerAttr(weight.qmin)),

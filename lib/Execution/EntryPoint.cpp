@@ -1,6 +1,7 @@
 //===- EntryPoint.cpp - the C interface of a lowered function -------------===//
 
 #include "myquant/Execution/EntryPoint.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -117,13 +118,15 @@ llvm::Expected<EntryPoint> getEntryPoint(ModuleOp lowered, StringRef name) {
   if (!func)
     return makeError("@" + name + " was not lowered to an llvm.func");
 
-  auto signatureAttr = func->getAttrOfType<TypeAttr>(kSignatureAttrName);
+  auto signatureAttr = func->getAttrOfType<TypeAttr>(
+      MyQuantDialect::SignatureAttrHelper::getNameStr());
   auto signature = signatureAttr
                        ? dyn_cast<FunctionType>(signatureAttr.getValue())
                        : FunctionType();
   if (!signature)
     return makeError(
-        "@" + name + " has no '" + kSignatureAttrName +
+        "@" + name + " has no '" +
+        MyQuantDialect::SignatureAttrHelper::getNameStr() +
         "' attribute, so the tensor types of its arguments are unknown; pass "
         "the module before lowering to LLVM, or lower it with "
         "myquant-lower-to-llvm");

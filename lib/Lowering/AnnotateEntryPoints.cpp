@@ -1,5 +1,6 @@
 //===- AnnotateEntryPoints.cpp - stamp the functions callers call ---------===//
 
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Lowering/LowerToLLVM.h"
 #include "myquant/Lowering/Passes.h"
 
@@ -27,7 +28,7 @@ struct AnnotateEntryPointsPass
       // Only functions callable from outside get a stable ABI.
       if (!func.isPublic() || func.isExternal())
         continue;
-      func->setAttr(myquant::kSignatureAttrName,
+      func->setAttr(myquant::MyQuantDialect::SignatureAttrHelper::getNameStr(),
                     TypeAttr::get(func.getFunctionType()));
       if (emitCInterface)
         func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),

@@ -1,11 +1,11 @@
 //===- ParallelizeBatches.cpp - the kernels' batch loops in parallel ------===//
 //
-// The kernels' batch loops (kParallelBatchAttrName) as scf.parallel, for
+// The kernels' batch loops (myquant.parallel_batch) as scf.parallel, for
 // convert-scf-to-openmp. Runs on buffers, where the loops carry no values.
 //
 //===----------------------------------------------------------------------===//
 
-#include "myquant/Conversion/Passes.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Lowering/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -25,7 +25,8 @@ struct ParallelizeBatchesPass
   void runOnOperation() override {
     SmallVector<scf::ForOp> loops;
     getOperation()->walk([&](scf::ForOp loop) {
-      if (loop->hasAttr(myquant::kParallelBatchAttrName) &&
+      if (loop->hasAttr(
+              myquant::MyQuantDialect::ParallelBatchAttrHelper::getNameStr()) &&
           loop.getInitArgs().empty())
         loops.push_back(loop);
     });

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Execution/Driver.h"
 #include "myquant/Execution/EntryPoint.h"
 #include "myquant/Lowering/LowerToLLVM.h"
@@ -273,10 +274,10 @@ static llvm::Error writeHeader(const EntryPoint &entry) {
   emitShapes(os, "result", entry.results);
   os << "\n";
 
-  std::optional<llvm::SmallVector<QParams>> inputQParams =
-      readQParams(entry.func, "myquant.input_qparams");
-  std::optional<llvm::SmallVector<QParams>> outputQParams =
-      readQParams(entry.func, "myquant.output_qparams");
+  std::optional<llvm::SmallVector<QParams>> inputQParams = readQParams(
+      entry.func, MyQuantDialect::InputQparamsAttrHelper::getNameStr());
+  std::optional<llvm::SmallVector<QParams>> outputQParams = readQParams(
+      entry.func, MyQuantDialect::OutputQparamsAttrHelper::getNameStr());
   if (inputQParams || outputQParams) {
     os << "#ifndef MYQUANT_QPARAMS\n#define MYQUANT_QPARAMS\n"
        << "/* real = scale * (quantized - zero_point) */\n"

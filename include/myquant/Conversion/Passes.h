@@ -10,14 +10,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/Transforms/PassOptions.h"
 
 namespace myquant {
-
-/// Marks a kernel's loop over the batch: its iterations write disjoint
-/// slices of the kernel's result and only read everything else, so they
-/// may run in parallel (myquant-lower-to-llvm{threads=N}).
-inline constexpr llvm::StringLiteral kParallelBatchAttrName =
-    "myquant.parallel_batch";
 
 #define GEN_PASS_DECL
 #include "myquant/Conversion/Passes.h.inc"

@@ -4,6 +4,7 @@
 #define MYQUANT_CONVERSION_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+include "myquant/Dialect/MyQuant/Transforms/PassOptions.td"
 
 def ConvertMyQuantToLinalg : Pass<"convert-myquant-to-linalg",
                                   "::mlir::ModuleOp"> {
@@ -20,14 +21,8 @@ def ConvertMyQuantToLinalg : Pass<"convert-myquant-to-linalg",
     their quantized types with `default-rounding`.
   }];
   let options = [
-    Option<"defaultRounding", "default-rounding", "::myquant::RoundingMode",
-           /*default=*/"::myquant::RoundingMode::Single",
-           "Rounding for ops whose rescale is not precomputed",
-           [{::llvm::cl::values(
-             clEnumValN(::myquant::RoundingMode::Single, "single",
-                        "(v * m + 2^(s-1)) >> s in 64 bits"),
-             clEnumValN(::myquant::RoundingMode::Gemmlowp, "gemmlowp",
-                        "gemmlowp's doubling high multiply, then a rounding shift"))}]>
+    MyQuant_RoundingOption<"defaultRounding", "default-rounding",
+           "Rounding for ops whose rescale is not precomputed">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
@@ -88,15 +83,9 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Kernel target: generic, avx512-vnni, avx512-vnni-256, avx-vnni "
            "or host">,
-    Option<"defaultRounding", "default-rounding", "::myquant::RoundingMode",
-           /*default=*/"::myquant::RoundingMode::Single",
+    MyQuant_RoundingOption<"defaultRounding", "default-rounding",
            "Rounding for ops whose rescale is not precomputed (as in "
-           "convert-myquant-to-linalg)",
-           [{::llvm::cl::values(
-             clEnumValN(::myquant::RoundingMode::Single, "single",
-                        "(v * m + 2^(s-1)) >> s in 64 bits"),
-             clEnumValN(::myquant::RoundingMode::Gemmlowp, "gemmlowp",
-                        "gemmlowp's doubling high multiply, then a rounding shift"))}]>
+           "convert-myquant-to-linalg)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

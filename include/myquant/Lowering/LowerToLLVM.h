@@ -35,9 +35,6 @@
 
 namespace myquant {
 
-/// Attribute holding an entry point's tensor-level signature (TypeAttr).
-inline constexpr llvm::StringLiteral kSignatureAttrName = "myquant.signature";
-
 struct LowerToLLVMOptions
     : public mlir::PassPipelineOptions<LowerToLLVMOptions> {
   Option<bool> emitCInterface{

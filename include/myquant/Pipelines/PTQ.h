@@ -13,19 +13,14 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/Transforms/PassOptions.h"
 
 namespace myquant {
 
 struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
   Option<RoundingMode> rounding{
       *this, "rounding", llvm::cl::desc("Requantization rounding"),
-      llvm::cl::init(RoundingMode::Single),
-      llvm::cl::values(
-          clEnumValN(RoundingMode::Single, "single",
-                     "(v * m + 2^(s-1)) >> s in 64 bits"),
-          clEnumValN(RoundingMode::Gemmlowp, "gemmlowp",
-                     "gemmlowp's doubling high multiply, then a rounding "
-                     "shift"))};
+      llvm::cl::init(RoundingMode::Single), roundingModeValues()};
   Option<std::string> weightGranularity{
       *this, "weight-granularity",
       llvm::cl::desc("Weight scales: per-channel or per-tensor"),

@@ -3,6 +3,7 @@
 #include "KernelBuilder.h"
 
 #include "myquant/Conversion/Passes.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -175,7 +176,8 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
   TilePosition at;
   auto batchLoop =
       scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
-  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
+  batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                     b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   at.batch = batchLoop.getInductionVar();
@@ -278,7 +280,8 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   TilePosition at;
   auto batchLoop = scf::ForOp::create(b, loc, operands.zero, index(p.batch),
                                       operands.one, ValueRange{output});
-  batchLoop->setAttr(kParallelBatchAttrName, b.getUnitAttr());
+  batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                     b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   at.batch = batchLoop.getInductionVar();

@@ -93,8 +93,10 @@ struct IntegerSignaturePass
     if (failedAny)
       return signalPassFailure();
     func.setFunctionType(b.getFunctionType(inputs, results));
-    func->setAttr("myquant.input_qparams", b.getArrayAttr(inputParams));
-    func->setAttr("myquant.output_qparams", b.getArrayAttr(outputParams));
+    func->setAttr(MyQuantDialect::InputQparamsAttrHelper::getNameStr(),
+                  b.getArrayAttr(inputParams));
+    func->setAttr(MyQuantDialect::OutputQparamsAttrHelper::getNameStr(),
+                  b.getArrayAttr(outputParams));
   }
 };
 

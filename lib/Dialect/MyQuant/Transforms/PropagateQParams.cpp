@@ -385,7 +385,8 @@ FailureOr<WeightSummary> DryRun::quantizeConstantWeights(
   MLIRContext *ctx = anchor->getContext();
   auto i8 = IntegerType::get(ctx, 8);
   // Fixed weight parameters (from myquant-import-stats) replace the choice.
-  auto fixed = anchor->getAttrOfType<DictionaryAttr>("myquant.weight_qparams");
+  auto fixed = anchor->getAttrOfType<DictionaryAttr>(
+      MyQuantDialect::WeightQparamsAttrHelper::getNameStr());
   int64_t weightMin = -127, weightMax = 127;
   bool weightPerChannel = perChannel;
   std::optional<unsigned> axis;
@@ -432,13 +433,14 @@ FailureOr<WeightSummary> DryRun::quantizeConstantWeights(
   Value cast =
       quant::StorageCastOp::create(b, loc, weightType.clone(qtype), storage);
   chain.weightOperand->set(DequantizeOp::create(b, loc, weightType, cast));
-  anchor->removeAttr("myquant.weight_qparams");
+  anchor->removeAttr(MyQuantDialect::WeightQparamsAttrHelper::getNameStr());
   return summary;
 }
 
 FailureOr<WeightSummary> DryRun::summarizeActivationWeights(ComputeChain &chain,
                                                             int64_t reduction) {
-  if (chain.anchor->hasAttr("myquant.weight_qparams"))
+  if (chain.anchor->hasAttr(
+          MyQuantDialect::WeightQparamsAttrHelper::getNameStr()))
     return chain.anchor->emitError()
            << "myquant.weight_qparams needs a constant weight";
   // Activations on both sides (e.g. attention): per-tensor parameters.

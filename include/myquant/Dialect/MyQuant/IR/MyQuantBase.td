@@ -33,6 +33,25 @@ def MyQuant_Dialect : Dialect {
     The arithmetic is specified exactly in `docs/NumericSpec.md`.
   }];
   let dependentDialects = ["::mlir::quant::QuantDialect"];
+  // Attributes myquant puts on other dialects' ops, named once here.
+  let discardableAttrs = (ins
+    // Fixed weight parameters of a conv or matmul (myquant-import-stats):
+    // `scales` (one, or one per output channel), `qmin`, `qmax`.
+    "::mlir::DictionaryAttr":$weight_qparams,
+    // The calibration method of one value (a string), overriding the
+    // pass option.
+    "::mlir::StringAttr":$calibration_method,
+    // A public function's tensor signature before bufferization.
+    "::mlir::TypeAttr":$signature,
+    // The {scale, zero_point} of each argument / result of an integer-io
+    // function.
+    "::mlir::ArrayAttr":$input_qparams,
+    "::mlir::ArrayAttr":$output_qparams,
+    // A kernel's loop over the batch: its iterations write disjoint slices
+    // of the kernel's result and only read everything else, so they may
+    // run in parallel (myquant-lower-to-llvm{threads=N}).
+    "::mlir::UnitAttr":$parallel_batch
+  );
   let useDefaultAttributePrinterParser = 1;
 }
 

@@ -4,6 +4,7 @@
 #define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+include "myquant/Dialect/MyQuant/Transforms/PassOptions.td"
 
 def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
                                    "::mlir::func::FuncOp"> {
@@ -75,14 +76,7 @@ def MyQuantQuantize : Pass<"myquant-quantize", "::mlir::func::FuncOp"> {
     `quantize` / `dequantize` ops remain only where float enters or leaves.
   }];
   let options = [
-    Option<"rounding", "rounding", "::myquant::RoundingMode",
-           /*default=*/"::myquant::RoundingMode::Single",
-           "Requantization rounding",
-           [{::llvm::cl::values(
-             clEnumValN(::myquant::RoundingMode::Single, "single",
-                        "(v * m + 2^(s-1)) >> s in 64 bits"),
-             clEnumValN(::myquant::RoundingMode::Gemmlowp, "gemmlowp",
-                        "gemmlowp's doubling high multiply, then a rounding shift"))}]>
+    MyQuant_RoundingOption<"rounding", "rounding", "Requantization rounding">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",

@@ -1,0 +1,15 @@
+//===- PassOptions.td - options shared by myquant passes ---*- tablegen -*-===//
+
+#ifndef MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSOPTIONS_TD
+#define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSOPTIONS_TD
+
+include "mlir/Pass/PassBase.td"
+
+// A RoundingMode option, `single` by default; its spellings are
+// roundingModeValues() (PassOptions.h).
+class MyQuant_RoundingOption<string varName, string arg, string desc>
+    : Option<varName, arg, "::myquant::RoundingMode",
+             "::myquant::RoundingMode::Single", desc,
+             "::myquant::roundingModeValues()">;
+
+#endif // MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSOPTIONS_TD
