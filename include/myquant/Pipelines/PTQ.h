@@ -21,14 +21,12 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
   Option<RoundingMode> rounding{
       *this, "rounding", llvm::cl::desc("Requantization rounding"),
       llvm::cl::init(RoundingMode::Single), roundingModeValues()};
-  Option<std::string> weightGranularity{
-      *this, "weight-granularity",
-      llvm::cl::desc("Weight scales: per-channel or per-tensor"),
-      llvm::cl::init("per-channel")};
-  Option<std::string> activationType{
-      *this, "activation-type",
-      llvm::cl::desc("Activation storage: int8 or uint8"),
-      llvm::cl::init("int8")};
+  Option<WeightGranularity> weightGranularity{
+      *this, "weight-granularity", llvm::cl::desc("Weight scales"),
+      llvm::cl::init(WeightGranularity::PerChannel), weightGranularityValues()};
+  Option<ActivationType> activationType{
+      *this, "activation-type", llvm::cl::desc("Activation storage"),
+      llvm::cl::init(ActivationType::Int8), activationTypeValues()};
   ListOption<std::string> keepFloat{
       *this, "keep-float",
       llvm::cl::desc("Names of ops to keep in float, e.g. linalg.matmul")};

@@ -63,17 +63,16 @@ struct FixedWeightQParams {
 /// The state of one dry run over one function.
 class DryRun {
 public:
-  DryRun(func::FuncOp funcOp, std::string activationType,
-         std::string weightGranularity, bool allowFloat,
+  DryRun(func::FuncOp funcOp, ActivationType activationType,
+         WeightGranularity weightGranularity, bool allowFloat,
          ArrayRef<std::string> keepFloat)
-      : funcOp(funcOp), activationType(std::move(activationType)),
-        weightGranularity(std::move(weightGranularity)), allowFloat(allowFloat),
-        keepFloat(keepFloat) {}
+      : funcOp(funcOp), isSigned(activationType == ActivationType::Int8),
+        perChannel(weightGranularity == WeightGranularity::PerChannel),
+        allowFloat(allowFloat), keepFloat(keepFloat) {}
 
   LogicalResult run();
 
 private:
-  LogicalResult checkOptions();
   /// Finds the layers, what they own, and what stays in float.
   LogicalResult collectStructure();
   void claim(Operation *op);
@@ -109,7 +108,8 @@ private:
   void insertQDQ();
 
   func::FuncOp funcOp;
-  std::string activationType, weightGranularity;
+  bool isSigned;
+  bool perChannel;
   bool allowFloat;
   ArrayRef<std::string> keepFloat;
 
@@ -124,8 +124,6 @@ private:
   llvm::SetVector<Value> required;
   /// Results inside a layer: they never get quantization parameters.
   DenseSet<Value> internal;
-  bool isSigned = true;
-  bool perChannel = true;
 };
 
 struct PropagateQParamsPass
@@ -142,19 +140,6 @@ struct PropagateQParamsPass
       signalPassFailure();
   }
 };
-
-LogicalResult DryRun::checkOptions() {
-  if (activationType != "int8" && activationType != "uint8")
-    return funcOp.emitError() << "activation-type must be int8 or uint8, got '"
-                              << activationType << "'";
-  if (weightGranularity != "per-channel" && weightGranularity != "per-tensor")
-    return funcOp.emitError()
-           << "weight-granularity must be per-channel or per-tensor, got '"
-           << weightGranularity << "'";
-  isSigned = activationType == "int8";
-  perChannel = weightGranularity == "per-channel";
-  return success();
-}
 
 FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
   auto it = types.find(value);
@@ -585,8 +570,6 @@ void DryRun::insertQDQ() {
 }
 
 LogicalResult DryRun::run() {
-  if (failed(checkOptions()))
-    return failure();
   stats = takeStats(funcOp);
   solver = std::make_unique<DataFlowSolver>();
   dataflow::loadBaselineAnalyses(*solver);

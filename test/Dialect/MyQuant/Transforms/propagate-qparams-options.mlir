@@ -10,8 +10,8 @@
 // CHECK:       myquant.quantize %[[M]]
 
 // STRICT: error: 'linalg.matmul' cannot be quantized and allow-float=false
-// BADTYPE: error: activation-type must be int8 or uint8, got 'int4'
-// BADGRAN: error: weight-granularity must be per-channel or per-tensor, got 'per-row'
+// BADTYPE: for the --activation-type option: Cannot find option named 'int4'!
+// BADGRAN: for the --weight-granularity option: Cannot find option named 'per-row'!
 func.func @kept(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<1x2xf32>
   %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>

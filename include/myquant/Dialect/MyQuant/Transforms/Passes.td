@@ -45,12 +45,10 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     rejected with `allow-float=false`.
   }];
   let options = [
-    Option<"activationType", "activation-type", "std::string",
-           /*default=*/"\"int8\"",
-           "Storage of activations: int8 ([-128, 127]) or uint8 ([0, 255])">,
-    Option<"weightGranularity", "weight-granularity", "std::string",
-           /*default=*/"\"per-channel\"",
-           "Weight scales: per-channel or per-tensor">,
+    MyQuant_ActivationTypeOption<"activationType", "activation-type",
+           "Storage of activations">,
+    MyQuant_WeightGranularityOption<"weightGranularity", "weight-granularity",
+           "Weight scales">,
     Option<"allowFloat", "allow-float", "bool", /*default=*/"true",
            "Keep unsupported ops in float (with a remark) instead of failing">,
     ListOption<"keepFloat", "keep-float", "std::string",
