@@ -234,7 +234,7 @@ def kernel_module(kind, shape, rng):
             axis = 3
         attrs = (f"strides = array<i64: {s}, {s}>, padding = array<i64: "
                  f"{p}, {p}, {p}, {p}>, dilations = array<i64: 1, 1>, "
-                 f"groups = 1 : i64, layout = #myquant<layout {layout}>, ")
+                 f"groups = 1 : i64, layout = #myquant.layout<{layout}>, ")
         op, macs = "myquant.conv2d", n * f * oh * ow * c * kk * kk
         k, n = c * kk * kk, f
     channels = ws[axis]

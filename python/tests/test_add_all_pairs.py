@@ -133,7 +133,7 @@ func.func @f(%x: {xtype}) -> tensor<{shape}xi8> {{
   %bias = arith.constant dense<0> : tensor<16xi32>
   %conv = myquant.conv2d {value}, %w, %bias {{strides = array<i64: 1, 1>,
       padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>,
-      groups = 1 : i64, layout = #myquant<layout nhwc>,
+      groups = 1 : i64, layout = #myquant.layout<nhwc>,
       rescale = #myquant.rescale<multiplier = [1073741824], shift = [33],
                                  rounding = {self.rounding}>,
       clamp = #myquant.clamp<{clo}, {chi}>}}

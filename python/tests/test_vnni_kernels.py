@@ -164,7 +164,7 @@ class Case:
                      f"array<i64: {', '.join(map(str, pad))}>, dilations = "
                      f"array<i64: {dh}, {dw}>, groups = {groups} : i64, "
                      f"layout = "
-                     f"#myquant<layout {self.layout}>")
+                     f"#myquant.layout<{self.layout}>")
             fn = R.conv2d_nchw if self.layout == "nchw" else R.conv2d_nhwc
             wref = wq if self.layout == "nchw" else wconst
             self.want = fn(xin, zx, wref, bias, m0s, shifts, zo, lo, hi,
@@ -217,7 +217,7 @@ class Case:
             pool = (f"%r = myquant.max_pool2d %y {{kernel = array<i64: {k}, "
                     f"{k}>, strides = array<i64: {k}, {k}>, padding = "
                     f"array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, "
-                    f"layout = #myquant<layout {self.layout}>}} : "
+                    f"layout = #myquant.layout<{self.layout}>}} : "
                     f"{_tensor(out_shape, qy)} -> "
                     f"{_tensor(final_shape, qy)}")
         self.mlir = f"""

@@ -98,7 +98,7 @@ func.func @model(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %w = quant.scast %wi : tensor<2x2x3x3xi8> to tensor<2x2x3x3x!qw>
   %b = arith.constant dense<[100, -200]> : tensor<2xi32>
   %q = myquant.quantize %x : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!qx>
-  %y = myquant.conv2d %q, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>} : (tensor<1x2x4x4x!qx>, tensor<2x2x3x3x!qw>, tensor<2xi32>) -> tensor<1x2x4x4x!qy>
+  %y = myquant.conv2d %q, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>} : (tensor<1x2x4x4x!qx>, tensor<2x2x3x3x!qw>, tensor<2xi32>) -> tensor<1x2x4x4x!qy>
   %d = myquant.dequantize %y : tensor<1x2x4x4x!qy> -> tensor<1x2x4x4xf32>
   return %d : tensor<1x2x4x4xf32>
 }

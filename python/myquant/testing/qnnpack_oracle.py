@@ -83,7 +83,7 @@ def conv2d_module(x_shape, sx, zx, w_int8, s_w, b_int32, out_shape, so, zo,
              f"padding = {_i64_array([p, p, p, p])}, "
              f"dilations = {_i64_array([1, 1])}, "
              f"groups = {int(groups)} : i64, "
-             f"layout = #myquant<layout nchw>{_clamp_attr(clamp)}")
+             f"layout = #myquant.layout<nchw>{_clamp_attr(clamp)}")
     body = wl + bl + [
         f"    %y = myquant.conv2d %x, %w, %b {{{attrs}}} : "
         f"({xt}, {wt}, {bt}) -> {yt}",
@@ -143,7 +143,7 @@ def avg_pool2d_module(x_shape, sx, zx, out_shape, so, zo, kernel, stride,
     p = int(padding)
     attrs = (f"kernel = {_i64_array([kernel, kernel])}, strides = "
              f"{_i64_array([stride, stride])}, padding = "
-             f"{_i64_array([p, p, p, p])}, layout = #myquant<layout nchw>, "
+             f"{_i64_array([p, p, p, p])}, layout = #myquant.layout<nchw>, "
              f"count_include_pad")
     if rounding is not None:
         m0, sh = R.quantize_multiplier(

@@ -556,7 +556,7 @@ func.func @conv2d_nchw_grouped(%x: tensor<1x4x4x4x!a>) -> tensor<1x4x4x4x!y> {
   %bc = arith.constant dense<[10, -20, 30, -40]> : tensor<4xi32>
   %b = quant.scast %bc : tensor<4xi32> to tensor<4x!bq>
   %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
-      dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant<layout nchw>}
+      dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x4x4x4x!a>, tensor<4x2x3x3x!w>, tensor<4x!bq>) -> tensor<1x4x4x4x!y>
   return %0 : tensor<1x4x4x4x!y>
 }
@@ -589,7 +589,7 @@ func.func @conv2d_nchw_grouped(%x: tensor<1x4x4x4x!a>) -> tensor<1x4x4x4x!y> {
 // CHECK-SAME:      ins(%[[FLAT]], %[[MULT]], %[[SHIFT]] : tensor<1x2x2x3xi32>, tensor<3xi32>, tensor<3xi32>)
 func.func @conv2d_nhwc_depthwise(%x: tensor<1x5x6x3x!a>, %w: tensor<3x3x1x3x!wd>) -> tensor<1x2x2x3x!y> {
   %0 = myquant.conv2d %x, %w {strides = array<i64: 2, 1>, padding = array<i64: 0, 0, 0, 0>,
-      dilations = array<i64: 1, 2>, groups = 3 : i64, layout = #myquant<layout nhwc>}
+      dilations = array<i64: 1, 2>, groups = 3 : i64, layout = #myquant.layout<nhwc>}
       : (tensor<1x5x6x3x!a>, tensor<3x3x1x3x!wd>) -> tensor<1x2x2x3x!y>
   return %0 : tensor<1x2x2x3x!y>
 }
@@ -704,7 +704,7 @@ func.func @batch_matmul(%x: tensor<5x2x4x!a>, %y: tensor<5x4x3x!b>) -> tensor<5x
 // CHECK-NEXT:      linalg.yield %[[M]] : i8
 func.func @max_pool2d(%x: tensor<1x2x4x4x!a>) -> tensor<1x2x2x2x!a> {
   %0 = myquant.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 0, 0>,
-      dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>} : tensor<1x2x4x4x!a> -> tensor<1x2x2x2x!a>
+      dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>} : tensor<1x2x4x4x!a> -> tensor<1x2x2x2x!a>
   return %0 : tensor<1x2x2x2x!a>
 }
 
@@ -720,7 +720,7 @@ func.func @max_pool2d(%x: tensor<1x2x4x4x!a>) -> tensor<1x2x2x2x!a> {
 // CHECK:         arith.maxui
 func.func @max_pool2d_u8(%x: tensor<1x4x4x2x!u>) -> tensor<1x2x2x2x!u> {
   %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 1, 1>,
-      dilations = array<i64: 1, 1>, layout = #myquant<layout nhwc>} : tensor<1x4x4x2x!u> -> tensor<1x2x2x2x!u>
+      dilations = array<i64: 1, 1>, layout = #myquant.layout<nhwc>} : tensor<1x4x4x2x!u> -> tensor<1x2x2x2x!u>
   return %0 : tensor<1x2x2x2x!u>
 }
 
@@ -751,7 +751,7 @@ func.func @max_pool2d_u8(%x: tensor<1x4x4x2x!u>) -> tensor<1x2x2x2x!u> {
 // CHECK-SAME:      ins(%[[SUM]], %[[MULT]], %[[SHIFT]] : tensor<1x1x1x2xi32>, tensor<1xi32>, tensor<1xi32>)
 func.func @avg_pool2d(%x: tensor<1x4x4x2x!a>) -> tensor<1x1x1x2x!y> {
   %0 = myquant.avg_pool2d %x {kernel = array<i64: 4, 4>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
-      layout = #myquant<layout nhwc>} : tensor<1x4x4x2x!a> -> tensor<1x1x1x2x!y>
+      layout = #myquant.layout<nhwc>} : tensor<1x4x4x2x!a> -> tensor<1x1x1x2x!y>
   return %0 : tensor<1x1x1x2x!y>
 }
 
@@ -769,7 +769,7 @@ func.func @avg_pool2d(%x: tensor<1x4x4x2x!a>) -> tensor<1x1x1x2x!y> {
 // CHECK:         arith.constant dense<33> : tensor<1xi32>
 func.func @avg_pool2d_padded(%x: tensor<1x2x4x4x!a>) -> tensor<1x2x3x3x!y> {
   %0 = myquant.avg_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>,
-      layout = #myquant<layout nchw>, count_include_pad} : tensor<1x2x4x4x!a> -> tensor<1x2x3x3x!y>
+      layout = #myquant.layout<nchw>, count_include_pad} : tensor<1x2x4x4x!a> -> tensor<1x2x3x3x!y>
   return %0 : tensor<1x2x3x3x!y>
 }
 

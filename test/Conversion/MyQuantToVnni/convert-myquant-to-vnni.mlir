@@ -124,7 +124,7 @@ func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
   %wi = arith.constant dense<[[[[1, 1, 1], [1, 1, 1], [1, 1, 1]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]]], [[[1, 0, 0], [0, 0, 0], [0, 0, 0]], [[-1, 0, 0], [0, 0, 0], [0, 0, 0]]]]> : tensor<2x2x3x3xi8>
   %w = quant.scast %wi : tensor<2x2x3x3xi8> to tensor<2x2x3x3x!qw>
   %b = arith.constant dense<[100, 400]> : tensor<2xi32>
-  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824, 1610612736], shift = [36, 37], rounding = gemmlowp>} : (tensor<1x2x4x4x!qx>, tensor<2x2x3x3x!qw>, tensor<2xi32>) -> tensor<1x2x4x4x!qy>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824, 1610612736], shift = [36, 37], rounding = gemmlowp>} : (tensor<1x2x4x4x!qx>, tensor<2x2x3x3x!qw>, tensor<2xi32>) -> tensor<1x2x4x4x!qy>
   return %y : tensor<1x2x4x4x!qy>
 }
 
@@ -155,7 +155,7 @@ func.func @conv_nchw_u8(%x: tensor<1x2x4x4x!qx>) -> tensor<1x2x4x4x!qy> {
 func.func @conv_nhwc(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qy> {
   %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
   %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [32], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [32], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
   return %y : tensor<1x3x3x16x!qy>
 }
 
@@ -187,10 +187,10 @@ func.func @conv_nhwc(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qy> {
 func.func @one_extra_channel(%x: tensor<1x5x5x4x!qx>) -> (tensor<1x3x3x17x!qy>, tensor<1x3x3x1x!qy>) {
   %wi = arith.constant dense<1> : tensor<3x3x4x17xi8>
   %w = quant.scast %wi : tensor<3x3x4x17xi8> to tensor<3x3x4x17x!qw>
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x17x!qw>) -> tensor<1x3x3x17x!qy>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x17x!qw>) -> tensor<1x3x3x17x!qy>
   %vi = arith.constant dense<1> : tensor<3x3x4x1xi8>
   %v = quant.scast %vi : tensor<3x3x4x1xi8> to tensor<3x3x4x1x!qw>
-  %z = myquant.conv2d %x, %v {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x1x!qw>) -> tensor<1x3x3x1x!qy>
+  %z = myquant.conv2d %x, %v {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x1x!qw>) -> tensor<1x3x3x1x!qy>
   return %y, %z : tensor<1x3x3x17x!qy>, tensor<1x3x3x1x!qy>
 }
 
@@ -211,7 +211,7 @@ func.func @one_extra_channel(%x: tensor<1x5x5x4x!qx>) -> (tensor<1x3x3x17x!qy>, 
 func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<4x3x!qw>) -> (tensor<1x4x5x5x!qy>, tensor<2x3x!qy>, tensor<2x3x!qy>) {
   %wi = arith.constant dense<1> : tensor<4x2x3x3xi8>
   %w = quant.scast %wi : tensor<4x2x3x3xi8> to tensor<4x2x3x3x!qw>
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x5x5x!qx>, tensor<4x2x3x3x!qw>) -> tensor<1x4x5x5x!qy>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x5x5x!qx>, tensor<4x2x3x3x!qw>) -> tensor<1x4x5x5x!qy>
   %m = myquant.matmul %a, %c {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x4x!qx>, tensor<4x3x!qw>) -> tensor<2x3x!qy>
   // 255 * (4 * 127) + 2147360000 > 2^31 - 1.
   %ci = arith.constant dense<127> : tensor<4x3xi8>
@@ -291,11 +291,11 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
   %wi = arith.constant dense<1> : tensor<16x16x3x3xi8>
   %w = quant.scast %wi : tensor<16x16x3x3xi8> to tensor<16x16x3x3x!qw>
-  %c = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x10x10x!qx>, tensor<16x16x3x3x!qw>) -> tensor<1x16x8x8x!qx>
-  %p = myquant.max_pool2d %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>} : tensor<1x16x8x8x!qx> -> tensor<1x16x4x4x!qx>
+  %c = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x10x10x!qx>, tensor<16x16x3x3x!qw>) -> tensor<1x16x8x8x!qx>
+  %p = myquant.max_pool2d %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>} : tensor<1x16x8x8x!qx> -> tensor<1x16x4x4x!qx>
   %di = arith.constant dense<1> : tensor<16x1x3x3xi8>
   %d = quant.scast %di : tensor<16x1x3x3xi8> to tensor<16x1x3x3x!qd>
-  %dw = myquant.conv2d %p, %d {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 16 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x4x4x!qx>, tensor<16x1x3x3x!qd>) -> tensor<1x16x4x4x!qy>
+  %dw = myquant.conv2d %p, %d {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 16 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x4x4x!qx>, tensor<16x1x3x3x!qd>) -> tensor<1x16x4x4x!qy>
   %r = myquant.clamp %dw <-5, 127> : tensor<1x16x4x4x!qy>
   return %r : tensor<1x16x4x4x!qy>
 }
@@ -331,7 +331,7 @@ func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
 func.func @fused_add(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x20x!qy>) -> tensor<1x3x3x20x!qs> {
   %wi = arith.constant dense<1> : tensor<3x3x4x20xi8>
   %w = quant.scast %wi : tensor<3x3x4x20xi8> to tensor<3x3x4x20x!qw>
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x20x!qw>) -> tensor<1x3x3x20x!qy>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x20x!qw>) -> tensor<1x3x3x20x!qy>
   %s = myquant.add %a, %y {left_shift = 20 : i64, lhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [50], rounding = single>} : (tensor<1x3x3x20x!qy>, tensor<1x3x3x20x!qy>) -> tensor<1x3x3x20x!qs>
   return %s : tensor<1x3x3x20x!qs>
 }
@@ -354,9 +354,9 @@ func.func @fused_add(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x20x!qy>) -> tenso
 func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) {
   %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
   %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
   %s = myquant.add %y, %a {left_shift = 20 : i64, lhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [50], rounding = single>} : (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) -> tensor<1x3x3x16x!qy>
-  %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
   %t = myquant.add %z, %a : (tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>) -> tensor<1x3x3x16x!qy>
   return %y, %s, %t : tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>, tensor<1x3x3x16x!qy>
 }
@@ -399,10 +399,10 @@ func.func @kept_adds(%x: tensor<1x5x5x4x!qx>, %a: tensor<1x3x3x16x!qy>) -> (tens
 func.func @fused_pool(%x: tensor<1x6x6x4x!qx>) -> (tensor<1x2x2x16x!qu>, tensor<1x3x3x16x!qu>) {
   %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
   %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x4x4x16x!qu>
-  %p = myquant.max_pool2d %y {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nhwc>} : tensor<1x4x4x16x!qu> -> tensor<1x2x2x16x!qu>
-  %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x4x4x16x!qu>
-  %q = myquant.max_pool2d %z {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nhwc>} : tensor<1x4x4x16x!qu> -> tensor<1x3x3x16x!qu>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x4x4x16x!qu>
+  %p = myquant.max_pool2d %y {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nhwc>} : tensor<1x4x4x16x!qu> -> tensor<1x2x2x16x!qu>
+  %z = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x4x4x16x!qu>
+  %q = myquant.max_pool2d %z {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nhwc>} : tensor<1x4x4x16x!qu> -> tensor<1x3x3x16x!qu>
   return %p, %q : tensor<1x2x2x16x!qu>, tensor<1x3x3x16x!qu>
 }
 
@@ -466,6 +466,6 @@ func.func @nhwc_rgb(%x: tensor<1x6x6x3x!qx>) -> tensor<1x6x6x16x!qy> {
   %wi = arith.constant dense<1> : tensor<3x3x3x16xi8>
   %w = quant.scast %wi : tensor<3x3x3x16xi8> to tensor<3x3x3x16x!qw>
   %b = arith.constant dense<0> : tensor<16xi32>
-  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x3x!qx>, tensor<3x3x3x16x!qw>, tensor<16xi32>) -> tensor<1x6x6x16x!qy>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x3x!qx>, tensor<3x3x3x16x!qw>, tensor<16xi32>) -> tensor<1x6x6x16x!qy>
   return %y : tensor<1x6x6x16x!qy>
 }

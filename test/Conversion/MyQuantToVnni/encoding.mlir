@@ -27,10 +27,10 @@ func.func @model(%xf: tensor<1x16x10x10xf32>) -> tensor<1x16x8x8xf32> {
   %x = myquant.quantize %xf : tensor<1x16x10x10xf32> -> tensor<1x16x10x10x!qx>
   %wi = arith.constant dense<1> : tensor<16x16x3x3xi8>
   %w = quant.scast %wi : tensor<16x16x3x3xi8> to tensor<16x16x3x3x!qw>
-  %c = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>} : (tensor<1x16x10x10x!qx>, tensor<16x16x3x3x!qw>) -> tensor<1x16x8x8x!qx>
+  %c = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>} : (tensor<1x16x10x10x!qx>, tensor<16x16x3x3x!qw>) -> tensor<1x16x8x8x!qx>
   %di = arith.constant dense<1> : tensor<16x1x3x3xi8>
   %d = quant.scast %di : tensor<16x1x3x3xi8> to tensor<16x1x3x3x!qw>
-  %dw = myquant.conv2d %c, %d {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 16 : i64, layout = #myquant<layout nchw>} : (tensor<1x16x8x8x!qx>, tensor<16x1x3x3x!qw>) -> tensor<1x16x8x8x!qy>
+  %dw = myquant.conv2d %c, %d {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 16 : i64, layout = #myquant.layout<nchw>} : (tensor<1x16x8x8x!qx>, tensor<16x1x3x3x!qw>) -> tensor<1x16x8x8x!qy>
   %y = myquant.dequantize %dw : tensor<1x16x8x8x!qy> -> tensor<1x16x8x8xf32>
   return %y : tensor<1x16x8x8xf32>
 }

@@ -16,7 +16,7 @@ func.func @grouped(%x: tensor<1x4x5x5x!qx>) -> tensor<1x4x5x5x!qy> {
   %wi = arith.constant dense<1> : tensor<4x2x3x3xi8>
   %w = quant.scast %wi : tensor<4x2x3x3xi8> to tensor<4x2x3x3x!qw>
   // expected-remark @below {{not lowered to a VNNI kernel: grouped convolution with 2 groups of 4 channels is not depthwise}}
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x5x5x!qx>, tensor<4x2x3x3x!qw>) -> tensor<1x4x5x5x!qy>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x5x5x!qx>, tensor<4x2x3x3x!qw>) -> tensor<1x4x5x5x!qy>
   return %y : tensor<1x4x5x5x!qy>
 }
 

@@ -24,7 +24,7 @@ func.func @model(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %w = quant.scast %wi : tensor<4x3x3x3xi8> to tensor<4x3x3x3x!qw>
   %b = arith.constant dense<[100, -200, 0, 7]> : tensor<4xi32>
   %q = myquant.quantize %x : tensor<1x3x8x8xf32> -> tensor<1x3x8x8x!qx>
-  %y = myquant.conv2d %q, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>} : (tensor<1x3x8x8x!qx>, tensor<4x3x3x3x!qw>, tensor<4xi32>) -> tensor<1x4x8x8x!qy>
+  %y = myquant.conv2d %q, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>} : (tensor<1x3x8x8x!qx>, tensor<4x3x3x3x!qw>, tensor<4xi32>) -> tensor<1x4x8x8x!qy>
   %d = myquant.dequantize %y : tensor<1x4x8x8x!qy> -> tensor<1x4x8x8xf32>
   return %d : tensor<1x4x8x8xf32>
 }

@@ -51,7 +51,7 @@ func.func @rescale_empty() attributes {r = #myquant.rescale<multiplier = [], shi
 
 // expected-error@+2 {{expected ::myquant::RoundingMode to be one of: single, gemmlowp}}
 // expected-error@+1 {{failed to parse MyQuant_RoundingModeAttr parameter 'value'}}
-func.func @unknown_rounding() attributes {r = #myquant<rounding nearest>} {
+func.func @unknown_rounding() attributes {r = #myquant.rounding<nearest>} {
   return
 }
 
@@ -67,7 +67,7 @@ func.func @unknown_rounding_in_rescale() attributes {r = #myquant.rescale<multip
 
 // expected-error@+2 {{expected ::myquant::Layout to be one of: nchw, nhwc}}
 // expected-error@+1 {{failed to parse MyQuant_LayoutAttr parameter 'value'}}
-func.func @unknown_layout() attributes {l = #myquant<layout chwn>} {
+func.func @unknown_layout() attributes {l = #myquant.layout<chwn>} {
   return
 }
 
@@ -362,7 +362,7 @@ func.func @requantize_clamp_bounds(%x: tensor<2x3x!a>) -> tensor<2x3x!b> {
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_rank(%x: tensor<3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op expects 4-D input, filter and result, got ranks 3, 4 and 4}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -374,7 +374,7 @@ func.func @conv2d_rank(%x: tensor<3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_per_axis_input(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op input must be quantized per tensor}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -386,7 +386,7 @@ func.func @conv2d_per_axis_input(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>)
 !y = !quant.uniform<i8:f32:1, {0.2, 0.2, 0.2, 0.2}>
 func.func @conv2d_per_axis_result(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op result must be quantized per tensor}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -399,7 +399,7 @@ func.func @conv2d_per_axis_result(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_filter_axis(%x: tensor<1x8x8x3x!x>, %w: tensor<3x3x3x4x!w>) -> tensor<1x6x6x4x!y> {
   // expected-error@+1 {{'myquant.conv2d' op filter must be quantized along its output channel dimension 3, not 0}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>}
       : (tensor<1x8x8x3x!x>, tensor<3x3x3x4x!w>) -> tensor<1x6x6x4x!y>
   return %0 : tensor<1x6x6x4x!y>
 }
@@ -411,7 +411,7 @@ func.func @conv2d_filter_axis(%x: tensor<1x8x8x3x!x>, %w: tensor<3x3x3x4x!w>) ->
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_filter_asymmetric(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op filter quantized per axis must be symmetric (zero point 0)}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -423,7 +423,7 @@ func.func @conv2d_filter_asymmetric(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_filter_scale_count(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op filter has 3 per-axis scales but dimension 0 has size 4}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -435,7 +435,7 @@ func.func @conv2d_filter_scale_count(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_channels(%x: tensor<1x3x8x8x!x>, %w: tensor<4x2x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op input has 3 channels but the filter expects 2 x 1 groups}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x2x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -447,7 +447,7 @@ func.func @conv2d_channels(%x: tensor<1x3x8x8x!x>, %w: tensor<4x2x3x3x!w>) -> te
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_channels_groups(%x: tensor<1x8x8x6x!x>, %w: tensor<3x3x2x6x!w>) -> tensor<1x6x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op input has 6 channels but the filter expects 2 x 2 groups}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant<layout nhwc>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nhwc>}
       : (tensor<1x8x8x6x!x>, tensor<3x3x2x6x!w>) -> tensor<1x6x6x6x!y>
   return %0 : tensor<1x6x6x6x!y>
 }
@@ -459,7 +459,7 @@ func.func @conv2d_channels_groups(%x: tensor<1x8x8x6x!x>, %w: tensor<3x3x2x6x!w>
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_output_channels_groups(%x: tensor<1x4x8x8x!x>, %w: tensor<6x1x3x3x!w>) -> tensor<1x6x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op filter has 6 output channels, not a multiple of 4 groups}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 4 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 4 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x4x8x8x!x>, tensor<6x1x3x3x!w>) -> tensor<1x6x6x6x!y>
   return %0 : tensor<1x6x6x6x!y>
 }
@@ -471,7 +471,7 @@ func.func @conv2d_output_channels_groups(%x: tensor<1x4x8x8x!x>, %w: tensor<6x1x
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_groups_zero(%x: tensor<1x4x8x8x!x>, %w: tensor<4x4x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{attribute 'groups' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 0 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 0 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x4x8x8x!x>, tensor<4x4x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -483,7 +483,7 @@ func.func @conv2d_groups_zero(%x: tensor<1x4x8x8x!x>, %w: tensor<4x4x3x3x!w>) ->
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_result_channels(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x5x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op result has 5 channels but the filter produces 4}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x5x6x6x!y>
   return %0 : tensor<1x5x6x6x!y>
 }
@@ -495,7 +495,7 @@ func.func @conv2d_result_channels(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_batch(%x: tensor<1x8x8x3x!x>, %w: tensor<3x3x3x4x!w>) -> tensor<2x6x6x4x!y> {
   // expected-error@+1 {{'myquant.conv2d' op result batch 2 differs from input batch 1}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>}
       : (tensor<1x8x8x3x!x>, tensor<3x3x3x4x!w>) -> tensor<2x6x6x4x!y>
   return %0 : tensor<2x6x6x4x!y>
 }
@@ -507,7 +507,7 @@ func.func @conv2d_batch(%x: tensor<1x8x8x3x!x>, %w: tensor<3x3x3x4x!w>) -> tenso
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_strides_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op attribute 'strides' failed to satisfy constraint: i64 dense array attribute with exactly 2 elements}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -519,7 +519,7 @@ func.func @conv2d_strides_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_dilations_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op attribute 'dilations' failed to satisfy constraint: i64 dense array attribute with exactly 2 elements}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -531,7 +531,7 @@ func.func @conv2d_dilations_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>)
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_padding_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x8x8x!y> {
   // expected-error@+1 {{'myquant.conv2d' op attribute 'padding' failed to satisfy constraint: i64 dense array attribute with exactly 4 elements}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x8x8x!y>
   return %0 : tensor<1x4x8x8x!y>
 }
@@ -543,7 +543,7 @@ func.func @conv2d_padding_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_zero_stride(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op kernel sizes, strides and dilations must be positive}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 0>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 0>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -555,7 +555,7 @@ func.func @conv2d_zero_stride(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) ->
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_negative_dilation(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op kernel sizes, strides and dilations must be positive}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: -1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: -1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -567,7 +567,7 @@ func.func @conv2d_negative_dilation(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_negative_padding(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op padding must be non-negative}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, -1, -1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, -1, -1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -579,7 +579,7 @@ func.func @conv2d_negative_padding(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_window_too_big(%x: tensor<1x3x4x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x1x4x!y> {
   // expected-error@+1 {{'myquant.conv2d' op window of extent 5 exceeds the padded height 4}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x4x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x1x4x!y>
   return %0 : tensor<1x4x1x4x!y>
 }
@@ -591,7 +591,7 @@ func.func @conv2d_window_too_big(%x: tensor<1x3x4x8x!x>, %w: tensor<4x3x3x3x!w>)
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_result_width(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x7x!y> {
   // expected-error@+1 {{'myquant.conv2d' op result width is 7 but the window gives 6}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x7x!y>
   return %0 : tensor<1x4x6x7x!y>
 }
@@ -604,7 +604,7 @@ func.func @conv2d_result_width(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_result_height_strided(%x: tensor<1x9x9x3x!x>, %w: tensor<3x3x3x4x!w>) -> tensor<1x5x4x4x!y> {
   // expected-error@+1 {{'myquant.conv2d' op result height is 5 but the window gives 4}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>}
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>}
       : (tensor<1x9x9x3x!x>, tensor<3x3x3x4x!w>) -> tensor<1x5x4x4x!y>
   return %0 : tensor<1x5x4x4x!y>
 }
@@ -616,7 +616,7 @@ func.func @conv2d_result_height_strided(%x: tensor<1x9x9x3x!x>, %w: tensor<3x3x3
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_bias_shape(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<5xi32>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op bias must have shape [4], got 'tensor<5xi32>'}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<5xi32>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -628,7 +628,7 @@ func.func @conv2d_bias_shape(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b:
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_bias_rank(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<1x4xi32>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op bias must have shape [4], got 'tensor<1x4xi32>'}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<1x4xi32>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -640,7 +640,7 @@ func.func @conv2d_bias_rank(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: 
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_bias_element_type(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<4xi16>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op operand #2 must be ranked tensor of 32-bit signless integer or quantized type values, but got 'tensor<4xi16>'}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<4xi16>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -653,7 +653,7 @@ func.func @conv2d_bias_element_type(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!
 !b = !quant.uniform<i16:f32, 0.005>
 func.func @conv2d_bias_storage(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<4x!b>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op bias must have 32-bit storage, got 16-bit}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<4x!b>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -666,7 +666,7 @@ func.func @conv2d_bias_storage(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %
 !b = !quant.uniform<i32:f32, 0.005:7>
 func.func @conv2d_bias_zero_point(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<4x!b>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op bias zero point must be 0, got 7}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<4x!b>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -679,7 +679,7 @@ func.func @conv2d_bias_zero_point(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>
 !b = !quant.uniform<i32:f32, 0.05>
 func.func @conv2d_bias_scale(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<4x!b>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op bias scale 5.000000e-02 (channel 0) must equal input scale * weight scale = 5.000000e-03}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<4x!b>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -692,7 +692,7 @@ func.func @conv2d_bias_scale(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b:
 !b = !quant.uniform<i32:f32:0, {0.001, 0.002, 0.001, 0.002}>
 func.func @conv2d_bias_scale_per_channel(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<4x!b>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op bias scale 2.000000e-03 (channel 3) must equal input scale * weight scale = 3.000000e-03}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<4x!b>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -705,7 +705,7 @@ func.func @conv2d_bias_scale_per_channel(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x
 !b = !quant.uniform<i32:f32:0, {0.005, 0.005, 0.005}>
 func.func @conv2d_bias_scale_count(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>, %b: tensor<4x!b>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op bias has 3 per-axis scales but dimension 0 has size 4}}
-  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+  %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>, tensor<4x!b>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
 }
@@ -717,7 +717,7 @@ func.func @conv2d_bias_scale_count(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_rescale_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op 'rescale' has 2 entries; expected 1 or 4}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>,
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>,
       rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [40, 40], rounding = single>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
@@ -730,7 +730,7 @@ func.func @conv2d_rescale_size(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv2d_clamp(%x: tensor<1x3x8x8x!x>, %w: tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y> {
   // expected-error@+1 {{'myquant.conv2d' op clamp bounds [3, 128] exceed the result's storage range [-128, 127]}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>,
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>,
       clamp = #myquant.clamp<3, 128>}
       : (tensor<1x3x8x8x!x>, tensor<4x3x3x3x!w>) -> tensor<1x4x6x6x!y>
   return %0 : tensor<1x4x6x6x!y>
@@ -803,7 +803,7 @@ func.func @matmul_no_weights(%a: tensor<2x16x!a>, %w: tensor<16x0x!w>) -> tensor
 !y = !quant.uniform<i8:f32, 0.2:3>
 func.func @conv_empty_input(%x: tensor<0x2x4x4x!x>, %w: tensor<3x2x1x1x!w>) -> tensor<0x3x4x4x!y> {
   // expected-error@+1 {{'myquant.conv2d' op input 'tensor<0x2x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>' is empty}}
-  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>} : (tensor<0x2x4x4x!x>, tensor<3x2x1x1x!w>) -> tensor<0x3x4x4x!y>
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>} : (tensor<0x2x4x4x!x>, tensor<3x2x1x1x!w>) -> tensor<0x3x4x4x!y>
   return %0 : tensor<0x3x4x4x!y>
 }
 
@@ -1191,7 +1191,7 @@ func.func @concat_per_axis(%a: tensor<2x3x!c>, %b: tensor<2x3x!c>) -> tensor<2x6
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @max_pool_type_change(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x4x4x!r> {
   // expected-error@+1 {{'myquant.max_pool2d' op input and result must share one quantized type; max pooling does not rescale}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x4x8x8x!q> -> tensor<1x4x4x4x!r>
   return %0 : tensor<1x4x4x4x!r>
 }
@@ -1201,7 +1201,7 @@ func.func @max_pool_type_change(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x4x4x!r> {
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_rank(%x: tensor<4x8x8x!q>) -> tensor<4x4x4x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op expects 4-D input and result}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<4x8x8x!q> -> tensor<4x4x4x!q>
   return %0 : tensor<4x4x4x!q>
 }
@@ -1211,7 +1211,7 @@ func.func @max_pool_rank(%x: tensor<4x8x8x!q>) -> tensor<4x4x4x!q> {
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_channels(%x: tensor<1x4x8x8x!q>) -> tensor<1x8x4x4x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op pooling keeps batch and channels, but dimension 1 changes from 4 to 8}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x4x8x8x!q> -> tensor<1x8x4x4x!q>
   return %0 : tensor<1x8x4x4x!q>
 }
@@ -1221,7 +1221,7 @@ func.func @max_pool_channels(%x: tensor<1x4x8x8x!q>) -> tensor<1x8x4x4x!q> {
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_channels_nhwc(%x: tensor<1x8x8x4x!q>) -> tensor<1x4x4x8x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op pooling keeps batch and channels, but dimension 3 changes from 4 to 8}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nhwc>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nhwc>}
       : tensor<1x8x8x4x!q> -> tensor<1x4x4x8x!q>
   return %0 : tensor<1x4x4x8x!q>
 }
@@ -1231,7 +1231,7 @@ func.func @max_pool_channels_nhwc(%x: tensor<1x8x8x4x!q>) -> tensor<1x4x4x8x!q> 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_batch(%x: tensor<1x4x8x8x!q>) -> tensor<2x4x4x4x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op pooling keeps batch and channels, but dimension 0 changes from 1 to 2}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x4x8x8x!q> -> tensor<2x4x4x4x!q>
   return %0 : tensor<2x4x4x4x!q>
 }
@@ -1241,7 +1241,7 @@ func.func @max_pool_batch(%x: tensor<1x4x8x8x!q>) -> tensor<2x4x4x4x!q> {
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_window_too_big(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x1x1x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op window of extent 9 exceeds the padded width 8}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 8, 9>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 8, 9>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x4x8x8x!q> -> tensor<1x4x1x1x!q>
   return %0 : tensor<1x4x1x1x!q>
 }
@@ -1251,7 +1251,7 @@ func.func @max_pool_window_too_big(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x1x1x!q>
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_dilated_window_too_big(%x: tensor<1x8x8x4x!q>) -> tensor<1x1x1x4x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op window of extent 9 exceeds the padded height 8}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 4, 1>, layout = #myquant<layout nhwc>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 4, 1>, layout = #myquant.layout<nhwc>}
       : tensor<1x8x8x4x!q> -> tensor<1x1x1x4x!q>
   return %0 : tensor<1x1x1x4x!q>
 }
@@ -1261,7 +1261,7 @@ func.func @max_pool_dilated_window_too_big(%x: tensor<1x8x8x4x!q>) -> tensor<1x1
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_kernel_size(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x4x4x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op attribute 'kernel' failed to satisfy constraint: i64 dense array attribute with exactly 2 elements}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x4x8x8x!q> -> tensor<1x4x4x4x!q>
   return %0 : tensor<1x4x4x4x!q>
 }
@@ -1271,7 +1271,7 @@ func.func @max_pool_kernel_size(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x4x4x!q> {
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @max_pool_zero_kernel(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x4x4x!q> {
   // expected-error@+1 {{'myquant.max_pool2d' op kernel sizes, strides and dilations must be positive}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 0, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 0, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x4x8x8x!q> -> tensor<1x4x4x4x!q>
   return %0 : tensor<1x4x4x4x!q>
 }
@@ -1281,7 +1281,7 @@ func.func @max_pool_zero_kernel(%x: tensor<1x4x8x8x!q>) -> tensor<1x4x4x4x!q> {
 !c = !quant.uniform<i8:f32:1, {0.1, 0.2, 0.3, 0.4}>
 func.func @max_pool_per_axis(%x: tensor<1x4x8x8x!c>) -> tensor<1x4x4x4x!c> {
   // expected-error@+1 {{'myquant.max_pool2d' op input must be quantized per tensor}}
-  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x4x8x8x!c> -> tensor<1x4x4x4x!c>
   return %0 : tensor<1x4x4x4x!c>
 }
@@ -1292,7 +1292,7 @@ func.func @max_pool_per_axis(%x: tensor<1x4x8x8x!c>) -> tensor<1x4x4x4x!c> {
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_window_too_big(%x: tensor<1x7x7x16x!q>) -> tensor<1x1x1x16x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op window of extent 8 exceeds the padded height 7}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 8, 8>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant<layout nhwc>}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 8, 8>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant.layout<nhwc>}
       : tensor<1x7x7x16x!q> -> tensor<1x1x1x16x!r>
   return %0 : tensor<1x1x1x16x!r>
 }
@@ -1303,7 +1303,7 @@ func.func @avg_pool_window_too_big(%x: tensor<1x7x7x16x!q>) -> tensor<1x1x1x16x!
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_channels(%x: tensor<1x7x7x16x!q>) -> tensor<1x1x1x8x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op pooling keeps batch and channels, but dimension 3 changes from 16 to 8}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant<layout nhwc>}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant.layout<nhwc>}
       : tensor<1x7x7x16x!q> -> tensor<1x1x1x8x!r>
   return %0 : tensor<1x1x1x8x!r>
 }
@@ -1314,7 +1314,7 @@ func.func @avg_pool_channels(%x: tensor<1x7x7x16x!q>) -> tensor<1x1x1x8x!r> {
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_result_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x2x2x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op result height is 2 but the window gives 1}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant<layout nchw>}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant.layout<nchw>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x2x2x!r>
   return %0 : tensor<1x16x2x2x!r>
 }
@@ -1325,7 +1325,7 @@ func.func @avg_pool_result_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x2x2x!r> 
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_padding_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op attribute 'padding' failed to satisfy constraint: i64 dense array attribute with exactly 4 elements}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, layout = #myquant<layout nchw>}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, layout = #myquant.layout<nchw>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x1x1x!r>
   return %0 : tensor<1x16x1x1x!r>
 }
@@ -1336,7 +1336,7 @@ func.func @avg_pool_padding_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1x!r>
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_negative_padding(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op padding must be non-negative}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, -1, 0, 0>, layout = #myquant<layout nchw>}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, -1, 0, 0>, layout = #myquant.layout<nchw>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x1x1x!r>
   return %0 : tensor<1x16x1x1x!r>
 }
@@ -1347,7 +1347,7 @@ func.func @avg_pool_negative_padding(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_rescale_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op 'rescale' has 16 entries; expected 1}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant<layout nchw>,
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant.layout<nchw>,
       rescale = #myquant.rescale<multiplier = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], shift = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], rounding = single>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x1x1x!r>
   return %0 : tensor<1x16x1x1x!r>
@@ -1359,7 +1359,7 @@ func.func @avg_pool_rescale_size(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1x!r>
 !r = !quant.uniform<u8:f32, 0.2:128>
 func.func @avg_pool_clamp(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x1x1x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op clamp bounds [-128, 127] exceed the result's storage range [0, 255]}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant<layout nchw>,
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant.layout<nchw>,
       clamp = #myquant.clamp<-128, 127>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x1x1x!r>
   return %0 : tensor<1x16x1x1x!r>
@@ -1484,7 +1484,7 @@ func.func @table_value_above_range(%x: tensor<4x!q>) -> tensor<4x!r> {
 !r = !quant.uniform<i8:f32, 0.2:-4>
 func.func @avg_pool_padding_without_count(%x: tensor<1x16x7x7x!q>) -> tensor<1x16x7x7x!r> {
   // expected-error@+1 {{'myquant.avg_pool2d' op padding needs 'count_include_pad'}}
-  %0 = myquant.avg_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, layout = #myquant<layout nchw>}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x7x7x!r>
   return %0 : tensor<1x16x7x7x!r>
 }

@@ -17,15 +17,15 @@
 //===----------------------------------------------------------------------===//
 
 // CHECK-LABEL: func.func @attributes
-// CHECK-SAME:    layout = #myquant<layout nhwc>
+// CHECK-SAME:    layout = #myquant.layout<nhwc>
 // CHECK-SAME:    per_channel = #myquant.rescale<multiplier = [1073741824, 2147483647], shift = [0, 62], rounding = gemmlowp>
 // CHECK-SAME:    point = #myquant.clamp<5, 5>
 // CHECK-SAME:    relu = #myquant.clamp<-4, 127>
-// CHECK-SAME:    rounding = #myquant<rounding gemmlowp>
+// CHECK-SAME:    rounding = #myquant.rounding<gemmlowp>
 // CHECK-SAME:    single = #myquant.rescale<multiplier = [1518500250], shift = [38], rounding = single>
 func.func @attributes() attributes {
-    rounding = #myquant<rounding gemmlowp>,
-    layout = #myquant<layout nhwc>,
+    rounding = #myquant.rounding<gemmlowp>,
+    layout = #myquant.layout<nhwc>,
     single = #myquant.rescale<multiplier = [1518500250], shift = [38], rounding = single>,
     per_channel = #myquant.rescale<multiplier = [1073741824, 2147483647], shift = [0, 62], rounding = gemmlowp>,
     relu = #myquant.clamp<-4, 127>,
@@ -98,20 +98,20 @@ func.func @requantize(%a: tensor<2x4x!f>, %w: tensor<4x3x3x3x!wc>)
 // CHECK-LABEL: func.func @conv2d_nchw
 // CHECK-SAME:    (%[[X:.*]]: tensor<1x3x8x8x{{.*}}>, %[[W:.*]]: tensor<4x3x3x3x{{.*}}>, %[[B:.*]]: tensor<4xi32>)
 func.func @conv2d_nchw(%x: tensor<1x3x8x8x!f>, %w: tensor<4x3x3x3x!wc>, %b: tensor<4xi32>) -> tensor<1x4x8x8x!g> {
-  // CHECK: myquant.conv2d %[[X]], %[[W]], %[[B]] {dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+  // CHECK: myquant.conv2d %[[X]], %[[W]], %[[B]] {dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
   // CHECK-SAME: : (tensor<1x3x8x8x!quant.uniform<i8:f32, 1.000000e-01:-4>>, tensor<4x3x3x3x!quant.uniform<i8:f32:0, {1.000000e-02,2.000000e-02,1.000000e-02,3.000000e-02}>>, tensor<4xi32>) -> tensor<1x4x8x8x!quant.uniform<i8:f32, 2.000000e-01:3>>
   %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
-      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x3x8x8x!f>, tensor<4x3x3x3x!wc>, tensor<4xi32>) -> tensor<1x4x8x8x!g>
   return %y : tensor<1x4x8x8x!g>
 }
 
 // CHECK-LABEL: func.func @conv2d_nhwc_no_bias
 func.func @conv2d_nhwc_no_bias(%x: tensor<2x9x7x3x!f>, %w: tensor<3x3x3x4x!wn>) -> tensor<2x4x3x4x!g> {
-  // CHECK: myquant.conv2d %{{[^,]*}}, %{{[^,]*}} {clamp = #myquant.clamp<3, 127>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824, 1073741824, 1073741824, 1073741824], shift = [40, 39, 40, 38], rounding = single>, strides = array<i64: 2, 2>}
+  // CHECK: myquant.conv2d %{{[^,]*}}, %{{[^,]*}} {clamp = #myquant.clamp<3, 127>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824, 1073741824, 1073741824, 1073741824], shift = [40, 39, 40, 38], rounding = single>, strides = array<i64: 2, 2>}
   // CHECK-SAME: : (tensor<2x9x7x3x!quant.uniform<i8:f32, 1.000000e-01:-4>>, tensor<3x3x3x4x!quant.uniform<i8:f32:3, {1.000000e-02,2.000000e-02,1.000000e-02,3.000000e-02}>>) -> tensor<2x4x3x4x!quant.uniform<i8:f32, 2.000000e-01:3>>
   %y = myquant.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>,
-      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nhwc>,
+      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>,
       rescale = #myquant.rescale<multiplier = [1073741824, 1073741824, 1073741824, 1073741824], shift = [40, 39, 40, 38], rounding = single>,
       clamp = #myquant.clamp<3, 127>}
       : (tensor<2x9x7x3x!f>, tensor<3x3x3x4x!wn>) -> tensor<2x4x3x4x!g>
@@ -122,10 +122,10 @@ func.func @conv2d_nhwc_no_bias(%x: tensor<2x9x7x3x!f>, %w: tensor<3x3x3x4x!wn>) 
 // asymmetric padding and stride 2.
 // CHECK-LABEL: func.func @conv2d_grouped
 func.func @conv2d_grouped(%x: tensor<1x4x8x8x!f>, %w: tensor<6x2x3x3x!w>, %b: tensor<6x!b>) -> tensor<1x6x4x3x!g> {
-  // CHECK: myquant.conv2d %{{.*}} {dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant<layout nchw>, padding = array<i64: 1, 0, 0, 0>, strides = array<i64: 2, 2>}
+  // CHECK: myquant.conv2d %{{.*}} {dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>, padding = array<i64: 1, 0, 0, 0>, strides = array<i64: 2, 2>}
   // CHECK-SAME: : (tensor<1x4x8x8x!quant.uniform<i8:f32, 1.000000e-01:-4>>, tensor<6x2x3x3x!quant.uniform<i8:f32, 5.000000e-02>>, tensor<6x!quant.uniform<i32:f32, 5.000000e-03>>) -> tensor<1x6x4x3x!quant.uniform<i8:f32, 2.000000e-01:3>>
   %y = myquant.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 1, 0, 0, 0>,
-      dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant<layout nchw>}
+      dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>}
       : (tensor<1x4x8x8x!f>, tensor<6x2x3x3x!w>, tensor<6x!b>) -> tensor<1x6x4x3x!g>
   return %y : tensor<1x6x4x3x!g>
 }
@@ -134,10 +134,10 @@ func.func @conv2d_grouped(%x: tensor<1x4x8x8x!f>, %w: tensor<6x2x3x3x!w>, %b: te
 // whose scales are input scale * filter scale.
 // CHECK-LABEL: func.func @conv2d_depthwise
 func.func @conv2d_depthwise(%x: tensor<1x8x8x4x!f>, %w: tensor<3x3x1x4x!wn>, %b: tensor<4x!bc>) -> tensor<1x8x8x4x!g> {
-  // CHECK: myquant.conv2d %{{.*}} {dilations = array<i64: 2, 2>, groups = 4 : i64, layout = #myquant<layout nhwc>, padding = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>}
+  // CHECK: myquant.conv2d %{{.*}} {dilations = array<i64: 2, 2>, groups = 4 : i64, layout = #myquant.layout<nhwc>, padding = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>}
   // CHECK-SAME: : (tensor<1x8x8x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>, tensor<3x3x1x4x!quant.uniform<i8:f32:3, {1.000000e-02,2.000000e-02,1.000000e-02,3.000000e-02}>>, tensor<4x!quant.uniform<i32:f32:0, {1.000000e-03,2.000000e-03,1.000000e-03,3.000000e-03}>>) -> tensor<1x8x8x4x!quant.uniform<i8:f32, 2.000000e-01:3>>
   %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 2, 2, 2, 2>,
-      dilations = array<i64: 2, 2>, groups = 4 : i64, layout = #myquant<layout nhwc>}
+      dilations = array<i64: 2, 2>, groups = 4 : i64, layout = #myquant.layout<nhwc>}
       : (tensor<1x8x8x4x!f>, tensor<3x3x1x4x!wn>, tensor<4x!bc>) -> tensor<1x8x8x4x!g>
   return %y : tensor<1x8x8x4x!g>
 }
@@ -146,7 +146,7 @@ func.func @conv2d_depthwise(%x: tensor<1x8x8x4x!f>, %w: tensor<3x3x1x4x!wn>, %b:
 func.func @conv2d_dynamic_batch(%x: tensor<?x3x8x8x!f>, %w: tensor<4x3x3x3x!w>) -> tensor<?x4x6x6x!g> {
   // CHECK: myquant.conv2d {{.*}} -> tensor<?x4x6x6x!quant.uniform<i8:f32, 2.000000e-01:3>>
   %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
-      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>}
+      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
       : (tensor<?x3x8x8x!f>, tensor<4x3x3x3x!w>) -> tensor<?x4x6x6x!g>
   return %y : tensor<?x4x6x6x!g>
 }
@@ -249,34 +249,34 @@ func.func @concat(%a: tensor<1x2x4x!f>, %b: tensor<1x3x4x!f>, %c: tensor<1x?x4x!
 
 // CHECK-LABEL: func.func @max_pool2d
 func.func @max_pool2d(%x: tensor<1x4x8x8x!f>, %y: tensor<2x7x7x4x!f>) -> (tensor<1x4x4x4x!f>, tensor<2x3x3x4x!f>) {
-  // CHECK:      myquant.max_pool2d %{{.*}} {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, layout = #myquant<layout nchw>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<1x4x8x8x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x4x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>
+  // CHECK:      myquant.max_pool2d %{{.*}} {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, layout = #myquant.layout<nchw>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<1x4x8x8x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x4x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>
   %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>,
-      dilations = array<i64: 1, 1>, layout = #myquant<layout nchw>} : tensor<1x4x8x8x!f> -> tensor<1x4x4x4x!f>
-  // CHECK-NEXT: myquant.max_pool2d %{{.*}} {dilations = array<i64: 2, 2>, kernel = array<i64: 3, 3>, layout = #myquant<layout nhwc>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<2x7x7x4x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<2x3x3x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>
+      dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>} : tensor<1x4x8x8x!f> -> tensor<1x4x4x4x!f>
+  // CHECK-NEXT: myquant.max_pool2d %{{.*}} {dilations = array<i64: 2, 2>, kernel = array<i64: 3, 3>, layout = #myquant.layout<nhwc>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<2x7x7x4x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<2x3x3x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>
   %1 = myquant.max_pool2d %y {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>,
-      dilations = array<i64: 2, 2>, layout = #myquant<layout nhwc>} : tensor<2x7x7x4x!f> -> tensor<2x3x3x4x!f>
+      dilations = array<i64: 2, 2>, layout = #myquant.layout<nhwc>} : tensor<2x7x7x4x!f> -> tensor<2x3x3x4x!f>
   return %0, %1 : tensor<1x4x4x4x!f>, tensor<2x3x3x4x!f>
 }
 
 // CHECK-LABEL: func.func @avg_pool2d
 func.func @avg_pool2d(%x: tensor<1x8x8x4x!f>) -> (tensor<1x8x8x4x!g>, tensor<1x4x4x4x!f>) {
-  // CHECK:      myquant.avg_pool2d %{{.*}} {clamp = #myquant.clamp<3, 127>, count_include_pad, kernel = array<i64: 3, 3>, layout = #myquant<layout nhwc>, padding = array<i64: 1, 1, 1, 1>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, strides = array<i64: 1, 1>} : tensor<1x8x8x4x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x8x8x4x!quant.uniform<i8:f32, 2.000000e-01:3>>
+  // CHECK:      myquant.avg_pool2d %{{.*}} {clamp = #myquant.clamp<3, 127>, count_include_pad, kernel = array<i64: 3, 3>, layout = #myquant.layout<nhwc>, padding = array<i64: 1, 1, 1, 1>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, strides = array<i64: 1, 1>} : tensor<1x8x8x4x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x8x8x4x!quant.uniform<i8:f32, 2.000000e-01:3>>
   %0 = myquant.avg_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
-      layout = #myquant<layout nhwc>, count_include_pad,
+      layout = #myquant.layout<nhwc>, count_include_pad,
       rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>,
       clamp = #myquant.clamp<3, 127>} : tensor<1x8x8x4x!f> -> tensor<1x8x8x4x!g>
-  // CHECK-NEXT: myquant.avg_pool2d %{{.*}} {kernel = array<i64: 2, 2>, layout = #myquant<layout nhwc>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<1x8x8x4x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x4x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>
+  // CHECK-NEXT: myquant.avg_pool2d %{{.*}} {kernel = array<i64: 2, 2>, layout = #myquant.layout<nhwc>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<1x8x8x4x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x4x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>
   %1 = myquant.avg_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>,
-      layout = #myquant<layout nhwc>} : tensor<1x8x8x4x!f> -> tensor<1x4x4x4x!f>
+      layout = #myquant.layout<nhwc>} : tensor<1x8x8x4x!f> -> tensor<1x4x4x4x!f>
   return %0, %1 : tensor<1x8x8x4x!g>, tensor<1x4x4x4x!f>
 }
 
 // Global average pooling: the kernel covers the whole spatial extent.
 // CHECK-LABEL: func.func @global_avg_pool2d
 func.func @global_avg_pool2d(%x: tensor<1x16x7x7x!f>) -> tensor<1x16x1x1x!g> {
-  // CHECK: myquant.avg_pool2d %{{.*}} {kernel = array<i64: 7, 7>, layout = #myquant<layout nchw>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, strides = array<i64: 1, 1>} : tensor<1x16x7x7x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x16x1x1x!quant.uniform<i8:f32, 2.000000e-01:3>>
+  // CHECK: myquant.avg_pool2d %{{.*}} {kernel = array<i64: 7, 7>, layout = #myquant.layout<nchw>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, strides = array<i64: 1, 1>} : tensor<1x16x7x7x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x16x1x1x!quant.uniform<i8:f32, 2.000000e-01:3>>
   %0 = myquant.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
-      layout = #myquant<layout nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>}
+      layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>}
       : tensor<1x16x7x7x!f> -> tensor<1x16x1x1x!g>
   return %0 : tensor<1x16x1x1x!g>
 }

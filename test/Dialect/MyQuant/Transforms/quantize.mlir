@@ -24,7 +24,7 @@
 // CHECK-DAG:     %[[W:[^ :,()]+]] = quant.scast %[[WC]] : tensor<2x2x3x3xi8> to tensor<2x2x3x3x!quant.uniform<i8<-127:127>:f32:0, {1.000000e-02,2.000000e-02}>>
 // CHECK:         %[[Y:[^ :,()]+]] = myquant.conv2d %[[X]], %[[W]], %[[BC]]
 // CHECK-SAME:      clamp = #myquant.clamp<-10, 127>
-// CHECK-SAME:      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>, padding = array<i64: 1, 1, 1, 1>
+// CHECK-SAME:      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>, padding = array<i64: 1, 1, 1, 1>
 // CHECK-SAME:      rescale = #myquant.rescale<multiplier = [1374389535, 1374389535], shift = [36, 35], rounding = single>
 // CHECK-SAME:      strides = array<i64: 1, 1>
 // CHECK-SAME:      -> tensor<1x2x4x4x!quant.uniform<i8:f32, 5.000000e-02:-10>>
@@ -81,7 +81,7 @@ func.func @conv_bias_relu(%arg: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!r> {
 // CHECK-DAG:     %[[W:[^ :,()]+]] = quant.scast %[[WC]]
 // CHECK:         %[[Y:[^ :,()]+]] = myquant.conv2d %[[X]], %[[W]] {
 // CHECK-SAME:      clamp = #myquant.clamp<-128, -8>
-// CHECK-SAME:      layout = #myquant<layout nhwc>, padding = array<i64: 0, 0, 0, 0>
+// CHECK-SAME:      layout = #myquant.layout<nhwc>, padding = array<i64: 0, 0, 0, 0>
 // CHECK-SAME:      rescale = #myquant.rescale<multiplier = [1374389535, 2061584302], shift = [36, 35], rounding = single>
 // CHECK-SAME:      strides = array<i64: 2, 2>
 // CHECK-SAME:      (tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-4>>, tensor<1x1x2x2x!quant.uniform<i8<-127:127>:f32:3, {1.000000e-02,3.000000e-02}>>) -> tensor<1x2x2x2x!quant.uniform<i8:f32, 5.000000e-02:-128>>
@@ -122,7 +122,7 @@ func.func @conv_nhwc_relu6(%arg: tensor<1x4x4x2x!x>) -> tensor<1x2x2x2x!r6> {
 // CHECK-DAG:     %[[WC:[^ :,()]+]] = arith.constant dense<{{\[\[\[\[}}1, 2, 3], [4, 5, 6], [7, 8, 9]]], {{\[\[\[}}10, 11, 12], [13, 14, 15], [16, 17, 18]]], {{\[\[\[}}19, 20, 21], [22, 23, 24], [25, 26, 27]]]]> : tensor<3x1x3x3xi8>
 // CHECK-DAG:     %[[W:[^ :,()]+]] = quant.scast %[[WC]] : tensor<3x1x3x3xi8> to tensor<3x1x3x3x!quant.uniform<i8<-127:127>:f32:0, {1.000000e-02,2.000000e-02,4.000000e-02}>>
 // CHECK:         myquant.conv2d %[[X]], %[[W]] {
-// CHECK-SAME:      groups = 3 : i64, layout = #myquant<layout nchw>
+// CHECK-SAME:      groups = 3 : i64, layout = #myquant.layout<nchw>
 // CHECK-SAME:      rescale = #myquant.rescale<multiplier = [1374389535, 1374389535, 1374389535], shift = [38, 37, 36], rounding = single>
 // CHECK-SAME:      -> tensor<1x3x2x2x!quant.uniform<i8:f32, 2.000000e-01:3>>
 // CHECK-NOT:     linalg.depthwise
@@ -153,7 +153,7 @@ func.func @depthwise_nchw(%arg: tensor<1x3x4x4x!x>) -> tensor<1x3x2x2x!y> {
 // CHECK-DAG:     %[[WC:[^ :,()]+]] = arith.constant dense<{{.*}}> : tensor<2x2x1x3xi8>
 // CHECK-DAG:     %[[W:[^ :,()]+]] = quant.scast %[[WC]] : tensor<2x2x1x3xi8> to tensor<2x2x1x3x!quant.uniform<i8<-127:127>:f32:3, {1.000000e-02,2.000000e-02,4.000000e-02}>>
 // CHECK:         myquant.conv2d %{{.*}}, %[[W]] {
-// CHECK-SAME:      groups = 3 : i64, layout = #myquant<layout nhwc>
+// CHECK-SAME:      groups = 3 : i64, layout = #myquant.layout<nhwc>
 // CHECK-SAME:      shift = [38, 37, 36]
 func.func @depthwise_nhwc(%arg: tensor<1x3x3x3x!x>) -> tensor<1x2x2x3x!y> {
   %x = myquant.dequantize %arg : tensor<1x3x3x3x!x> -> tensor<1x3x3x3xf32>
@@ -289,7 +289,7 @@ func.func @mul(%a: tensor<8x!x>, %b: tensor<8x!z>) -> tensor<8x!r> {
 // requantize (0.1 / 0.2 -> (2^30, 31)) follows.
 // CHECK-LABEL: func.func @max_pool
 // CHECK-SAME:    (%[[X:[^ :,()]+]]: tensor<1x2x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>)
-// CHECK-NEXT:    %[[P:[^ :,()]+]] = myquant.max_pool2d %[[X]] {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, layout = #myquant<layout nchw>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+// CHECK-NEXT:    %[[P:[^ :,()]+]] = myquant.max_pool2d %[[X]] {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, layout = #myquant.layout<nchw>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
 // CHECK-SAME:      : tensor<1x2x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 1.000000e-01:-4>>
 // CHECK-NEXT:    %[[P2:[^ :,()]+]] = myquant.max_pool2d %[[X]]
 // CHECK-NEXT:    %[[R:[^ :,()]+]] = myquant.requantize %[[P2]] {rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>}
@@ -324,9 +324,9 @@ func.func @max_pool(%arg: tensor<1x2x4x4x!x>) -> (tensor<1x2x2x2x!x>, tensor<1x2
 // count_include_pad (3x3 window: (1908874354, 35)).
 // CHECK-LABEL: func.func @avg_pool
 // CHECK-SAME:    (%[[X:[^ :,()]+]]: tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-4>>)
-// CHECK-NEXT:    %[[A:[^ :,()]+]] = myquant.avg_pool2d %[[X]] {kernel = array<i64: 2, 2>, layout = #myquant<layout nhwc>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>, strides = array<i64: 2, 2>}
+// CHECK-NEXT:    %[[A:[^ :,()]+]] = myquant.avg_pool2d %[[X]] {kernel = array<i64: 2, 2>, layout = #myquant.layout<nhwc>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>, strides = array<i64: 2, 2>}
 // CHECK-SAME:      : tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-4>> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 2.000000e-01:3>>
-// CHECK-NEXT:    %[[B:[^ :,()]+]] = myquant.avg_pool2d %[[X]] {count_include_pad, kernel = array<i64: 3, 3>, layout = #myquant<layout nhwc>, padding = array<i64: 1, 1, 1, 1>, rescale = #myquant.rescale<multiplier = [1908874354], shift = [35], rounding = single>, strides = array<i64: 1, 1>}
+// CHECK-NEXT:    %[[B:[^ :,()]+]] = myquant.avg_pool2d %[[X]] {count_include_pad, kernel = array<i64: 3, 3>, layout = #myquant.layout<nhwc>, padding = array<i64: 1, 1, 1, 1>, rescale = #myquant.rescale<multiplier = [1908874354], shift = [35], rounding = single>, strides = array<i64: 1, 1>}
 // CHECK-NEXT:    return %[[A]], %[[B]]
 func.func @avg_pool(%arg: tensor<1x4x4x2x!x>) -> (tensor<1x2x2x2x!y>, tensor<1x4x4x2x!y>) {
   %x = myquant.dequantize %arg : tensor<1x4x4x2x!x> -> tensor<1x4x4x2xf32>

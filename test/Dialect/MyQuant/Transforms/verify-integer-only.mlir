@@ -23,7 +23,7 @@
 // CHECK-SAME:    (%[[X:.*]]: tensor<1x2x4x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>, %[[W:.*]]: tensor<2x2x1x1x{{.*}}>, %[[B:.*]]: tensor<2xi32>, %[[N:.*]]: i32)
 // CHECK-NEXT:    %[[C:.*]] = arith.constant 3 : i32
 // CHECK-NEXT:    %[[S:.*]] = arith.addi %[[N]], %[[C]] : i32
-// CHECK-NEXT:    %[[CONV:.*]] = myquant.conv2d %[[X]], %[[W]], %[[B]] {dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [38, 37], rounding = single>, strides = array<i64: 1, 1>}
+// CHECK-NEXT:    %[[CONV:.*]] = myquant.conv2d %[[X]], %[[W]], %[[B]] {dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>, padding = array<i64: 0, 0, 0, 0>, rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [38, 37], rounding = single>, strides = array<i64: 1, 1>}
 // CHECK-NEXT:    %[[CL:.*]] = myquant.clamp %[[CONV]] <3, 127>
 // CHECK-NEXT:    return %[[CL]], %[[S]]
 // STRICT-OUT-LABEL: func.func @integer_only
@@ -35,7 +35,7 @@ func.func @integer_only(%x: tensor<1x2x4x4x!a>, %w: tensor<2x2x1x1x!w>, %b: tens
   %c = arith.constant 3 : i32
   %s = arith.addi %n, %c : i32
   %0 = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
-      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant<layout nchw>,
+      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>,
       rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [38, 37], rounding = single>}
       : (tensor<1x2x4x4x!a>, tensor<2x2x1x1x!w>, tensor<2xi32>) -> tensor<1x2x4x4x!y>
   %1 = myquant.clamp %0 <3, 127> : tensor<1x2x4x4x!y>

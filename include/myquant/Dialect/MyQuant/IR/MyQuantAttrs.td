@@ -14,7 +14,9 @@ def MyQuant_RoundingModeEnum : I32EnumAttr<"RoundingMode",
   let genSpecializedAttr = 0;
 }
 def MyQuant_RoundingModeAttr
-    : EnumAttr<MyQuant_Dialect, MyQuant_RoundingModeEnum, "rounding">;
+    : EnumAttr<MyQuant_Dialect, MyQuant_RoundingModeEnum, "rounding"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def MyQuant_LayoutNCHW : I32EnumAttrCase<"NCHW", 0, "nchw">;
 def MyQuant_LayoutNHWC : I32EnumAttrCase<"NHWC", 1, "nhwc">;
@@ -24,7 +26,10 @@ def MyQuant_LayoutEnum : I32EnumAttr<"Layout",
   let cppNamespace = "::myquant";
   let genSpecializedAttr = 0;
 }
-def MyQuant_LayoutAttr : EnumAttr<MyQuant_Dialect, MyQuant_LayoutEnum, "layout">;
+// Printed like the other attributes: #myquant.layout<nchw>.
+def MyQuant_LayoutAttr : EnumAttr<MyQuant_Dialect, MyQuant_LayoutEnum, "layout"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def MyQuant_RescaleAttr : MyQuant_Attr<"Rescale", "rescale"> {
   let summary = "Fixed-point multipliers and right shifts, per tensor or per channel";

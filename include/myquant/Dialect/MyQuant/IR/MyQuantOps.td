@@ -136,7 +136,7 @@ def MyQuant_Conv2DOp : MyQuant_Op<"conv2d",
     ```mlir
     %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
         padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>,
-        groups = 1 : i64, layout = #myquant<layout nchw>}
+        groups = 1 : i64, layout = #myquant.layout<nchw>}
         : (tensor<1x3x8x8x!quant.uniform<i8:f32, 0.1:-4>>,
            tensor<4x3x3x3x!quant.uniform<i8:f32:0, {0.01, 0.02, 0.01, 0.03}>>,
            tensor<4xi32>) -> tensor<1x4x8x8x!quant.uniform<i8:f32, 0.2:-10>>
