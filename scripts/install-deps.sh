@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # Toolchain and build
   cmake ninja-build ccache lld clang-22 clang-format
+  # Static analysis (.clang-tidy, test/Format/clang-tidy.test)
+  clang-tidy-22
   # LLVM / MLIR 22
   llvm-22-dev llvm-22-tools mlir-22-tools libmlir-22-dev
   # OpenMP runtime for kernels compiled with --kernel-threads > 1

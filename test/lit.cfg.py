@@ -22,6 +22,11 @@ config.substitutions.append(("%myquant_obj", config.myquant_obj_root))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%cxx", config.cxx_compiler))
+# clang-tidy is optional: without it test/Format/clang-tidy.test is
+# UNSUPPORTED (CMake leaves CLANG_TIDY-NOTFOUND).
+if config.clang_tidy and not config.clang_tidy.endswith("-NOTFOUND"):
+    config.available_features.add("clang-tidy")
+    config.substitutions.append(("%clang_tidy", config.clang_tidy))
 # Runtime support libraries for mlir-runner execution tests.
 _llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
 config.substitutions.append(

@@ -130,8 +130,11 @@ BinRange selectPercentile(const Histogram &histogram, double percentile) {
     return full;
   double fraction = percentile / 100.0;
   double below = (1.0 - fraction) * total, upTo = fraction * total;
+  // This library is plain C++ (no LLVM to link), so no llvm:: ranges.
+  // NOLINTBEGIN(llvm-use-ranges)
   auto first = std::upper_bound(cumulative.begin(), cumulative.end(), below);
   auto last = std::lower_bound(cumulative.begin(), cumulative.end(), upTo);
+  // NOLINTEND(llvm-use-ranges)
   // Round-off in `upTo` could leave it above the total.
   if (last == cumulative.end())
     --last;

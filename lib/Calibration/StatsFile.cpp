@@ -291,7 +291,7 @@ llvm::Error StatsReader::readEntry(StringRef name,
     std::optional<int64_t> integer = axis->getAsInteger();
     if (!integer || *integer < 0)
       return failEntry(name, "'axis' must be a non-negative integer");
-    entry.stats.axis = *integer;
+    entry.stats.axis = integer;
   }
   if (const llvm::json::Value *histogram = object->get("histogram"))
     if (llvm::Error error =

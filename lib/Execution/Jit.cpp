@@ -68,7 +68,7 @@ CallResults::CallResults(llvm::ArrayRef<BufferSpec> specs, bool owned)
   block.assign(words, 0);
 }
 
-CallResults::CallResults(CallResults &&other)
+CallResults::CallResults(CallResults &&other) noexcept
     : specs(other.specs), block(std::move(other.block)),
       offsets(std::move(other.offsets)), owned(other.owned) {
   other.owned = false;
@@ -82,8 +82,11 @@ CallResults::~CallResults() {
   llvm::DenseSet<int64_t> freed;
   for (size_t offset : offsets) {
     int64_t allocated = block[offset];
-    if (allocated && freed.insert(allocated).second)
+    if (allocated && freed.insert(allocated).second) {
+      // The descriptor holds the pointer as an int64 word.
+      // NOLINTNEXTLINE(performance-no-int-to-ptr)
       std::free(reinterpret_cast<void *>(allocated));
+    }
   }
 }
 
@@ -91,6 +94,8 @@ llvm::Expected<ResultView> CallResults::getView(size_t index) const {
   const BufferSpec &spec = specs[index];
   const int64_t *words = block.data() + offsets[index];
   int64_t rank = spec.getRank();
+  // Word 1 of the descriptor is the aligned pointer, stored as an int64.
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
   ResultView view{&spec, reinterpret_cast<const char *>(words[1]), words[2],
                   llvm::ArrayRef<int64_t>(words + 3, rank),
                   llvm::ArrayRef<int64_t>(words + 3 + rank, rank)};
@@ -205,7 +210,7 @@ JitFunction::call(llvm::ArrayRef<ArgumentBuffer> arguments) {
     parameters.push_back(descriptor.data());
   llvm::SmallVector<void *> packedArgs;
   for (void *&parameter : parameters)
-    packedArgs.push_back(&parameter);
+    packedArgs.push_back(static_cast<void *>(&parameter));
   packed(packedArgs.data());
   return std::move(results);
 }

@@ -87,7 +87,7 @@ struct JitOptions {
 class CallResults {
 public:
   CallResults(llvm::ArrayRef<BufferSpec> specs, bool owned);
-  CallResults(CallResults &&other);
+  CallResults(CallResults &&other) noexcept;
   CallResults &operator=(CallResults &&) = delete;
   ~CallResults();
 
