@@ -71,29 +71,38 @@ struct TilePlan {
   SmallVector<unsigned> dropped;
 };
 
-/// Plans the tiling of `op` described in the pass documentation, or fails
-/// when its shape does not allow vectorizing a tile.
-FailureOr<TilePlan> planTiling(linalg::GenericOp op, unsigned vectorBits) {
-  if (op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
-    return failure();
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
-    return failure();
-  unsigned numLoops = ranges.size();
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+/// What the tiling plan needs to know about a generic's loops.
+struct LoopInfo {
+  linalg::GenericOp op;
+  SmallVector<int64_t> ranges;
+  SmallVector<utils::IteratorType> iterators;
+  SmallVector<AffineMap> maps;
+  /// Loops used in a compound index (`oh + kh`, `2 * ow`): they get a tile
+  /// of one and are dropped, so the tile's indices become plain loops.
+  llvm::SmallBitVector compound;
+  /// The last reduction loop indexed plainly.
+  std::optional<unsigned> reductionLoop;
+  /// A float multiply-accumulate, which keeps its reduction loop.
+  bool contraction = false;
+};
 
-  // Loops used in a compound index (`oh + kh`, `2 * ow`) get a tile of one
-  // and are dropped, so the tile's indices become plain loops.
-  llvm::SmallBitVector compound(numLoops);
-  for (AffineMap map : maps)
+LoopInfo analyzeLoops(linalg::GenericOp op) {
+  LoopInfo info{op,
+                op.getStaticLoopRanges(),
+                op.getIteratorTypesArray(),
+                op.getIndexingMapsArray(),
+                {},
+                std::nullopt,
+                false};
+  unsigned numLoops = info.ranges.size();
+  info.compound.resize(numLoops);
+  for (AffineMap map : info.maps)
     for (AffineExpr expr : map.getResults())
       if (!isa<AffineDimExpr, AffineConstantExpr>(expr))
         expr.walk([&](AffineExpr e) {
           if (auto dim = dyn_cast<AffineDimExpr>(e))
-            compound.set(dim.getPosition());
+            info.compound.set(dim.getPosition());
         });
-
   // Keeping the (unit) reduction loop of a contraction makes the
   // vectorizer emit a multiply-reduction, which becomes vector.contract and
   // then FMAs. That lowering needs one float type; integer code (which has
@@ -103,73 +112,97 @@ FailureOr<TilePlan> planTiling(linalg::GenericOp op, unsigned vectorBits) {
              llvm::all_of(op.getDpsInputs(), [&](Value input) {
                return getElementTypeOrSelf(input.getType()) == elementType;
              });
-  std::optional<unsigned> reductionLoop;
   for (unsigned loop = 0; loop < numLoops; ++loop)
-    if (linalg::isReductionIterator(iterators[loop]) && !compound.test(loop))
-      reductionLoop = loop;
-  bool contraction = fma && reductionLoop;
+    if (linalg::isReductionIterator(info.iterators[loop]) &&
+        !info.compound.test(loop))
+      info.reductionLoop = loop;
+  info.contraction = fma && info.reductionLoop;
+  return info;
+}
 
-  // The vector runs along the innermost dimension of the result, which
-  // every operand that depends on it must index innermost and plainly once
-  // the windows are zero: other vectors are gathered element by element,
-  // slower than the loops. A float contraction may instead run along
-  // another plain dimension of its result (a strided convolution: along
-  // the output channels), since each gathered vector then feeds a whole
-  // row of FMAs.
-  AffineMap initMap = maps.back();
-  auto isVectorLoop = [&](unsigned loop, bool innermostOnly) {
-    SmallVector<AffineExpr> windowsAtZero;
-    for (unsigned d = 0; d < numLoops; ++d)
-      windowsAtZero.push_back(compound.test(d) && d != loop
-                                  ? getAffineConstantExpr(0, op.getContext())
-                                  : getAffineDimExpr(d, op.getContext()));
-    AffineExpr plain = getAffineDimExpr(loop, op.getContext());
-    return llvm::all_of(maps, [&](AffineMap map) {
-      return llvm::all_of(
-          llvm::enumerate(map.getResults()), [&](auto indexAndExpr) {
-            auto [index, expr] = indexAndExpr;
-            return !expr.isFunctionOfDim(loop) ||
-                   ((!innermostOnly || index + 1 == map.getNumResults()) &&
-                    expr.replaceDims(windowsAtZero) == plain);
-          });
-    });
-  };
-  // Short vectors (a transpose into 4 channels, a 1 x 1 pooled image) cost
-  // more in shuffles and partial registers than they save; a contraction
-  // whose innermost dimension is that short (a 7 x 7 image) runs along
-  // another one (the output channels) instead.
-  unsigned bits = widestElementBits(op);
-  int64_t lanes = std::max<int64_t>(1, 2 * vectorBits / bits);
+/// Whether every operand that depends on `loop` indexes it plainly once
+/// the windows are zero (innermost, with `innermostOnly`): a vector along
+/// it is then read contiguously.
+bool isVectorLoop(const LoopInfo &info, unsigned loop, bool innermostOnly) {
+  MLIRContext *ctx = info.op->getContext();
+  SmallVector<AffineExpr> windowsAtZero;
+  for (unsigned d = 0; d < info.ranges.size(); ++d)
+    windowsAtZero.push_back(info.compound.test(d) && d != loop
+                                ? getAffineConstantExpr(0, ctx)
+                                : getAffineDimExpr(d, ctx));
+  AffineExpr plain = getAffineDimExpr(loop, ctx);
+  return llvm::all_of(info.maps, [&](AffineMap map) {
+    return llvm::all_of(
+        llvm::enumerate(map.getResults()), [&](auto indexAndExpr) {
+          auto [index, expr] = indexAndExpr;
+          return !expr.isFunctionOfDim(loop) ||
+                 ((!innermostOnly || index + 1 == map.getNumResults()) &&
+                  expr.replaceDims(windowsAtZero) == plain);
+        });
+  });
+}
+
+/// The vector runs along the innermost dimension of the result, which
+/// every operand that depends on it must index innermost and plainly once
+/// the windows are zero: other vectors are gathered element by element,
+/// slower than the loops. A float contraction may instead run along
+/// another plain dimension of its result (a strided convolution: along
+/// the output channels), since each gathered vector then feeds a whole
+/// row of FMAs. Short vectors (a transpose into 4 channels, a 1 x 1 pooled
+/// image) cost more in shuffles and partial registers than they save; a
+/// contraction whose innermost dimension is that short (a 7 x 7 image)
+/// runs along another one (the output channels) instead.
+std::optional<unsigned> chooseVectorLoop(const LoopInfo &info, int64_t lanes) {
   auto longEnough = [&](unsigned loop) {
-    return largestDivisorAtMost(ranges[loop], lanes) >= kMinVectorSize;
+    return largestDivisorAtMost(info.ranges[loop], lanes) >= kMinVectorSize;
   };
   std::optional<unsigned> vectorLoop;
   for (auto [position, expr] :
-       llvm::enumerate(llvm::reverse(initMap.getResults()))) {
+       llvm::enumerate(llvm::reverse(info.maps.back().getResults()))) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
-    if (position > 0 && !contraction)
+    if (position > 0 && !info.contraction)
       break;
-    if (dim && isVectorLoop(dim.getPosition(), !contraction) &&
-        (!contraction || longEnough(dim.getPosition()))) {
+    if (dim && isVectorLoop(info, dim.getPosition(), !info.contraction) &&
+        (!info.contraction || longEnough(dim.getPosition()))) {
       vectorLoop = dim.getPosition();
       break;
     }
   }
   if (!vectorLoop || !longEnough(*vectorLoop))
+    return std::nullopt;
+  return vectorLoop;
+}
+
+/// The next plain dimension of the result, of which an (integer or float)
+/// contraction keeps rows in registers.
+std::optional<unsigned> chooseRowLoop(const LoopInfo &info,
+                                      unsigned vectorLoop) {
+  for (AffineExpr expr : llvm::reverse(info.maps.back().getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (dim && dim.getPosition() != vectorLoop &&
+        !info.compound.test(dim.getPosition()) &&
+        info.ranges[dim.getPosition()] > 1)
+      return dim.getPosition();
+  }
+  return std::nullopt;
+}
+
+/// Plans the tiling of `op` described in the pass documentation, or fails
+/// when its shape does not allow vectorizing a tile.
+FailureOr<TilePlan> planTiling(linalg::GenericOp op, unsigned vectorBits) {
+  if (op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
+    return failure();
+  LoopInfo info = analyzeLoops(op);
+  ArrayRef<int64_t> ranges = info.ranges;
+  if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
+    return failure();
+  unsigned numLoops = ranges.size();
+  int64_t lanes = std::max<int64_t>(1, 2 * vectorBits / widestElementBits(op));
+  std::optional<unsigned> vectorLoop = chooseVectorLoop(info, lanes);
+  if (!vectorLoop)
     return failure();
   int64_t vectorSize = largestDivisorAtMost(ranges[*vectorLoop], lanes);
-
-  // An (integer or float) contraction also keeps rows of the next plain
-  // dimension of the result in registers.
-  std::optional<unsigned> rowLoop;
-  for (AffineExpr expr : llvm::reverse(initMap.getResults())) {
-    auto dim = dyn_cast<AffineDimExpr>(expr);
-    if (dim && dim.getPosition() != *vectorLoop &&
-        !compound.test(dim.getPosition()) && ranges[dim.getPosition()] > 1) {
-      rowLoop = dim.getPosition();
-      break;
-    }
-  }
+  std::optional<unsigned> rowLoop = chooseRowLoop(info, *vectorLoop);
 
   TilePlan plan;
   plan.tileSizes.assign(numLoops, 1);
@@ -178,9 +211,10 @@ FailureOr<TilePlan> planTiling(linalg::GenericOp op, unsigned vectorBits) {
     plan.tileSizes[loop] = size == ranges[loop] ? 0 : size;
   };
   setTile(*vectorLoop, vectorSize);
-  if (reductionLoop && rowLoop)
+  if (info.reductionLoop && rowLoop)
     setTile(*rowLoop, largestDivisorAtMost(ranges[*rowLoop], kContractionRows));
-  std::optional<unsigned> keptLoop = contraction ? reductionLoop : std::nullopt;
+  std::optional<unsigned> keptLoop =
+      info.contraction ? info.reductionLoop : std::nullopt;
   for (unsigned loop = 0; loop < numLoops; ++loop) {
     if (ranges[loop] == 1)
       plan.tileSizes[loop] = 0;
@@ -191,10 +225,10 @@ FailureOr<TilePlan> planTiling(linalg::GenericOp op, unsigned vectorBits) {
   // Parallel loops outside, reductions inside: the accumulator tile is
   // then invariant in the inner loops and hoisted out of them.
   for (unsigned loop = 0; loop < numLoops; ++loop)
-    if (!linalg::isReductionIterator(iterators[loop]))
+    if (!linalg::isReductionIterator(info.iterators[loop]))
       plan.interchange.push_back(loop);
   for (unsigned loop = 0; loop < numLoops; ++loop)
-    if (linalg::isReductionIterator(iterators[loop]))
+    if (linalg::isReductionIterator(info.iterators[loop]))
       plan.interchange.push_back(loop);
   return plan;
 }

@@ -10,6 +10,7 @@
 #include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include "gtest/gtest.h"
 
@@ -74,7 +75,7 @@ TEST_F(KernelProblemTest, PacksColumnsOfFourAndFoldsTheFlip) {
   ASSERT_TRUE(mlir::succeeded(packWeights(p, 3, weight, {10, 20}, 3, loc())));
   std::vector<int8_t> expected(1 * 16 * 4, 0);
   const int8_t columns[] = {1, 3, 5, 0, 2, 4, -6, 0};
-  std::copy(std::begin(columns), std::end(columns), expected.begin());
+  llvm::copy(columns, expected.begin());
   EXPECT_EQ(packed(p), expected);
   // bias - (zx + 128) * sum_k w: 10 - 131 * 9 and 20 - 131 * 0.
   std::vector<int32_t> init(16, 0);
@@ -144,9 +145,8 @@ TEST_F(KernelProblemTest, InterleavesDepthwiseTapPairs) {
   std::vector<int16_t> expected(2 * 8 * 2, 0);
   const int16_t firstPair[] = {1, 2, -1, -2};
   const int16_t secondPair[] = {3, 0, -3, 0};
-  std::copy(std::begin(firstPair), std::end(firstPair), expected.begin());
-  std::copy(std::begin(secondPair), std::end(secondPair),
-            expected.begin() + 16);
+  llvm::copy(firstPair, expected.begin());
+  llvm::copy(secondPair, expected.begin() + 16);
   EXPECT_EQ(std::vector<int16_t>(p.tapPairs.begin(), p.tapPairs.end()),
             expected);
   // bias - zx * sum_t w: 5 + 4 * 6 and 6 - 4 * 6.
