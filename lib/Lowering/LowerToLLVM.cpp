@@ -50,6 +50,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createMyQuantOrderConstantGlobals());
   // Kernels write into a buffer their caller passes (destination-passing
   // style) and return it: without the result, the caller knows every
   // temporary is its own allocation, and no alias checks are needed to

@@ -74,4 +74,22 @@ def MyQuantParallelizeBatches : Pass<"myquant-parallelize-batches"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def MyQuantOrderConstantGlobals : Pass<"myquant-order-constant-globals",
+                                      "::mlir::ModuleOp"> {
+  let summary = "Name and order the constant globals of bufferization "
+                "deterministically";
+  let description = [{
+    One-shot bufferization turns tensor constants into private constant
+    `memref.global`s named `__constant_<shape>[_<n>]`, numbered and placed
+    in the order it visits functions, which depends on pointer values and
+    changes from run to run: the same model compiled twice gave different
+    LLVM IR. This pass renames those globals `__constant_<shape>_<k>` (k
+    counts globals of one shape) and moves them to the top of the module,
+    both in the order of their first `memref.get_global` in the module, so
+    that a compilation's output depends only on its input. Unused ones are
+    erased.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // MYQUANT_LOWERING_PASSES_TD

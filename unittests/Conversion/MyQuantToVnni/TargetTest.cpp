@@ -10,7 +10,11 @@
 #include "myquant/Conversion/MyQuantToVnni/Target.h"
 #include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include "gtest/gtest.h"
+
+#include <string>
 
 using namespace myquant::vnni;
 
@@ -142,7 +146,16 @@ INSTANTIATE_TEST_SUITE_P(
         TilingCase{"avx512-vnni", 2, 2, 1, {2, 1}},
         // 17 channels: the last block ends at channel 17, so one block at
         // a time.
-        TilingCase{"avx512-vnni", 17, 10, 1, {10, 1}}));
+        TilingCase{"avx512-vnni", 17, 10, 1, {10, 1}}),
+    // Stable, readable test names: target, channels, width, pool.
+    [](const testing::TestParamInfo<TilingCase> &info) {
+      std::string name = std::string(info.param.target) + "_c" +
+                         std::to_string(info.param.channels) + "_w" +
+                         std::to_string(info.param.width) + "_p" +
+                         std::to_string(info.param.pool);
+      llvm::replace(name, '-', '_');
+      return name;
+    });
 
 TEST(TargetTest, DepthwisePixelsFollowTheRegisterFile) {
   KernelTarget zmm = targetNamed("avx512-vnni");

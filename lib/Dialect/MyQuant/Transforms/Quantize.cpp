@@ -119,23 +119,41 @@ private:
   QuantizeState &state;
 };
 
-/// A convolution or matmul with its bias and activation.
-struct QuantizeComputeChain : QuantizePattern {
+/// A layer that `match` (FloatGraph) recognizes at its anchor op, in
+/// quantized form: its float input dequantized, its float output quantized.
+template <typename Layer, std::optional<Layer> (*match)(Operation *)>
+struct QuantizeLayer : QuantizePattern {
   using QuantizePattern::QuantizePattern;
 
-  LogicalResult rewrite(Operation *op,
-                        PatternRewriter &rewriter) const override {
-    std::optional<ComputeChain> chain = matchComputeChain(op);
-    if (!chain)
+  LogicalResult rewrite(Operation *op, PatternRewriter &rewriter) const final {
+    std::optional<Layer> layer = match(op);
+    if (!layer)
       return failure();
-    Value input = quantizedSource(chain->input);
-    QuantizeOp output = soleQuantizeUser(chain->output);
+    Value input = quantizedSource(layer->input);
+    QuantizeOp output = soleQuantizeUser(layer->output);
     if (!input || !output)
       return failure();
+    return rewriteLayer(*layer, input, output, rewriter);
+  }
+
+protected:
+  /// Replaces `output` by the myquant op of `layer` on `input`.
+  virtual LogicalResult rewriteLayer(Layer &layer, Value input,
+                                     QuantizeOp output,
+                                     PatternRewriter &rewriter) const = 0;
+};
+
+/// A convolution or matmul with its bias and activation.
+struct QuantizeComputeChain : QuantizeLayer<ComputeChain, matchComputeChain> {
+  using QuantizeLayer::QuantizeLayer;
+
+  LogicalResult rewriteLayer(ComputeChain &chain, Value input,
+                             QuantizeOp output,
+                             PatternRewriter &rewriter) const override {
     Value bias;
-    if (chain->bias) {
-      auto cast = quantizedSource(chain->bias)
-                      ? quantizedSource(chain->bias)
+    if (chain.bias) {
+      auto cast = quantizedSource(chain.bias)
+                      ? quantizedSource(chain.bias)
                             .getDefiningOp<quant::StorageCastOp>()
                       : quant::StorageCastOp();
       if (!cast)
@@ -143,29 +161,29 @@ struct QuantizeComputeChain : QuantizePattern {
       bias = cast.getInput();
     }
     rewriter.setInsertionPoint(output);
-    Value weight = quantizedWeight(rewriter, *chain);
+    Value weight = quantizedWeight(rewriter, chain);
     if (!weight)
       return failure();
     Type resultType = output.getType();
     MLIRContext *ctx = rewriter.getContext();
-    ClampAttr clamp = clampFor(ctx, chain->actLo, chain->actHi, resultType);
-    Location loc = chain->anchor->getLoc();
+    ClampAttr clamp = clampFor(ctx, chain.actLo, chain.actHi, resultType);
+    Location loc = chain.anchor->getLoc();
     RescaleOpInterface result;
-    if (chain->kind == ComputeChain::Conv) {
+    if (chain.kind == ComputeChain::Conv) {
       result = Conv2DOp::create(rewriter, loc, resultType, input, weight, bias,
-                                rewriter.getDenseI64ArrayAttr(chain->strides),
-                                rewriter.getDenseI64ArrayAttr(chain->padding),
-                                rewriter.getDenseI64ArrayAttr(chain->dilations),
-                                rewriter.getI64IntegerAttr(chain->groups),
-                                LayoutAttr::get(ctx, chain->layout),
+                                rewriter.getDenseI64ArrayAttr(chain.strides),
+                                rewriter.getDenseI64ArrayAttr(chain.padding),
+                                rewriter.getDenseI64ArrayAttr(chain.dilations),
+                                rewriter.getI64IntegerAttr(chain.groups),
+                                LayoutAttr::get(ctx, chain.layout),
                                 RescaleAttr(), clamp);
     } else {
       result = MatmulOp::create(rewriter, loc, resultType, input, weight, bias,
-                                chain->transposeRhs ? rewriter.getUnitAttr()
-                                                    : UnitAttr(),
+                                chain.transposeRhs ? rewriter.getUnitAttr()
+                                                   : UnitAttr(),
                                 RescaleAttr(), clamp);
     }
-    if (failed(encode(result, chain->anchor)))
+    if (failed(encode(result, chain.anchor)))
       return failure();
     rewriter.replaceOp(output, result->getResults());
     return success();
@@ -213,40 +231,33 @@ private:
 };
 
 /// Max pooling (same parameters) or average pooling (rescaled).
-struct QuantizePool : QuantizePattern {
-  using QuantizePattern::QuantizePattern;
+struct QuantizePool : QuantizeLayer<PoolChain, matchPoolChain> {
+  using QuantizeLayer::QuantizeLayer;
 
-  LogicalResult rewrite(Operation *op,
-                        PatternRewriter &rewriter) const override {
-    std::optional<PoolChain> pool = matchPoolChain(op);
-    if (!pool)
-      return failure();
-    Value input = quantizedSource(pool->input);
-    QuantizeOp output = soleQuantizeUser(pool->output);
-    if (!input || !output)
-      return failure();
+  LogicalResult rewriteLayer(PoolChain &pool, Value input, QuantizeOp output,
+                             PatternRewriter &rewriter) const override {
     rewriter.setInsertionPoint(output);
-    Location loc = pool->anchor->getLoc();
+    Location loc = pool.anchor->getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    if (pool->isMax) {
+    if (pool.isMax) {
       // Max pooling keeps the input's parameters; a differing output type is
       // a separate requantization.
       Value result = MaxPool2DOp::create(
           rewriter, loc,
-          quantizedLike(pool->output, getElementTypeOrSelf(input)), input,
-          rewriter.getDenseI64ArrayAttr(pool->kernel),
-          rewriter.getDenseI64ArrayAttr(pool->strides),
-          rewriter.getDenseI64ArrayAttr(pool->padding),
-          rewriter.getDenseI64ArrayAttr(pool->dilations),
-          LayoutAttr::get(ctx, pool->layout));
+          quantizedLike(pool.output, getElementTypeOrSelf(input)), input,
+          rewriter.getDenseI64ArrayAttr(pool.kernel),
+          rewriter.getDenseI64ArrayAttr(pool.strides),
+          rewriter.getDenseI64ArrayAttr(pool.padding),
+          rewriter.getDenseI64ArrayAttr(pool.dilations),
+          LayoutAttr::get(ctx, pool.layout));
       return replaceQuantize(rewriter, output, result);
     }
-    bool padded = llvm::any_of(pool->padding, [](int64_t p) { return p != 0; });
+    bool padded = llvm::any_of(pool.padding, [](int64_t p) { return p != 0; });
     auto avg = AvgPool2DOp::create(rewriter, loc, output.getType(), input,
-                                   rewriter.getDenseI64ArrayAttr(pool->kernel),
-                                   rewriter.getDenseI64ArrayAttr(pool->strides),
-                                   rewriter.getDenseI64ArrayAttr(pool->padding),
-                                   LayoutAttr::get(ctx, pool->layout),
+                                   rewriter.getDenseI64ArrayAttr(pool.kernel),
+                                   rewriter.getDenseI64ArrayAttr(pool.strides),
+                                   rewriter.getDenseI64ArrayAttr(pool.padding),
+                                   LayoutAttr::get(ctx, pool.layout),
                                    padded ? rewriter.getUnitAttr() : UnitAttr(),
                                    RescaleAttr(), ClampAttr());
     if (failed(encode(avg, avg)))
