@@ -223,8 +223,8 @@ class QuantizedModel:
         """The CompiledFunction for a batch size (compiled on first use;
         thread-safe). outputs: value names to return (default: the model
         output); quantized=False compiles the float model instead."""
-        key = (_positive_int(batch, "the batch size"), None if outputs is None else tuple(outputs),
-               bool(quantized))
+        key = (_positive_int(batch, "the batch size"),
+               None if outputs is None else tuple(outputs), bool(quantized))
         with self._cache_lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         # The threads that wait for a key's first build find it done.
