@@ -20,10 +20,11 @@ collection or at exit; ``save()`` copies a library out for deployment.
 The compile cache is safe for threads and processes: ``cache_dir`` (default:
 the model's temporary directory) may be shared by several models and
 processes. Each build directory is named after a hash of the module it
-compiles; it is built under a lock (a threading.Lock and an ``flock`` on
-``DIR.lock``) and every file is written to a temporary name and renamed into
-place (``os.replace``), the library last, so a library that exists is
-complete and a build is never seen half done.
+compiles, the options and the tools; it is built under a lock (a
+threading.Lock and an ``flock`` on ``DIR.lock``) and every file is written
+to a temporary name and renamed into place (``os.replace``), the library
+last, so a library that exists is complete and a build is never seen half
+done.
 """
 
 import contextlib
@@ -185,8 +186,14 @@ class QuantizedModel:
         g = self.graph.with_batch(_positive_int(batch, "the batch size"))
         text = E.emit(g, self.stats if quantized else None, outputs=outputs)
         opts = T.ptq_options(self.rounding, self.weight_granularity)
+        # The tools' builds too: a rebuilt compiler does not reuse the
+        # libraries of the previous one in a persistent cache directory.
+        tools = [os.stat(T.tool_path(t)) for t in ("myquant-opt",
+                                                   "myquant-compile")]
         key = hashlib.sha256("\0".join(
-            [text, opts, f"native={self.native}"]).encode()).hexdigest()[:20]
+            [text, opts, f"native={self.native}"] +
+            [f"{st.st_mtime_ns}:{st.st_size}" for st in tools]
+        ).encode()).hexdigest()[:20]
         d = os.path.join(self.workdir,
                          f"{'q' if quantized else 'f'}{batch}-{key}")
         files = {n: os.path.join(d, n) for n in
