@@ -16,6 +16,7 @@ nn = torch.nn
 F = torch.nn.functional
 
 import myquant  # noqa: E402
+from conftest import NET_PY  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
 from myquant import qparams as Q  # noqa: E402
 from myquant.testing import model_reference as MR  # noqa: E402
@@ -228,19 +229,7 @@ def test_cli_help(tmp_path):
 
 def test_cli_round_trip(tiny, tmp_path):
     model, calib = tiny
-    (tmp_path / "net.py").write_text(textwrap.dedent("""
-        import torch, torch.nn as nn, torch.nn.functional as F
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(1, 3, 3, padding=1)
-                self.fc = nn.Linear(3 * 16, 4)
-
-            def forward(self, x):
-                x = F.max_pool2d(F.relu(self.conv(x)), 2)
-                return self.fc(x.view(x.size(0), -1))
-        """))
+    (tmp_path / "net.py").write_text(NET_PY)
     torch.manual_seed(0)
     sys.path.insert(0, str(tmp_path))
     try:

@@ -40,7 +40,7 @@ from typing import Callable, Optional
 import numpy as np
 import pytest
 
-from conftest import PYTHON_DIR, TARGETS, _CPU_FLAGS
+from conftest import NET_PY, PYTHON_DIR, TARGETS, _CPU_FLAGS
 
 import myquant
 
@@ -87,24 +87,6 @@ func.func @two(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
   return %r, %x : tensor<2x4xf32>, tensor<2x4xf32>
 }
 """
-
-# The PyTorch model of the "cli" and "api" rows: samples [1, 8, 8].
-_NET = """\
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 3, 3, padding=1)
-        self.fc = nn.Linear(3 * 16, 4)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv(x)), 2)
-        return self.fc(x.view(x.size(0), -1))
-"""
-
 
 def _samples(*shape, dtype=np.float32):
     return np.random.default_rng(0).standard_normal(shape).astype(dtype)
@@ -170,7 +152,7 @@ class Env:
     def net(self):
         """--model of the "cli" rows, with good calibration data in
         cal.npy."""
-        self.text("net.py", _NET)
+        self.text("net.py", NET_PY)
         self.npy("cal.npy", _samples(8, 1, 8, 8))
         return ["--model", self.path("net.py") + ":Net"]
 
@@ -209,7 +191,7 @@ def _qmodel():
 def _torch_net():
     import torch
     scope = {}
-    exec(_NET, scope)  # noqa: S102 (the module the "cli" rows import)
+    exec(NET_PY, scope)  # noqa: S102 (the module the "cli" rows import)
     torch.manual_seed(0)
     return scope["Net"]().eval()
 
