@@ -483,7 +483,7 @@ _CRASH_MARKS = ("Stack dump", "LLVM ERROR", "PLEASE submit a bug report",
 
 
 @pytest.mark.parametrize("row", [_param(r) for r in ROWS])
-def test_bad_input(row, build_dir, tmp_path):
+def test_bad_input(row, toolchain, tmp_path):
     env = Env(str(tmp_path))
     if row.tool == "api":
         call = row.args(env)
@@ -491,14 +491,11 @@ def test_bad_input(row, build_dir, tmp_path):
             call()
         assert _says(str(info.value), row.expect), str(info.value)
         return
-    if row.tool == "cli":
-        cmd = [sys.executable, "-m", "myquant"]
-    else:
-        cmd = [os.path.join(build_dir, "bin", row.tool)]
-        if not os.path.exists(cmd[0]):
-            pytest.fail(f"{cmd[0]} not found; build the project or set "
-                        f"MYQUANT_BUILD_DIR", pytrace=False)
-    cmd += [str(a) for a in row.args(env)]
+    programs = {"cli": [sys.executable, "-m", "myquant"],
+                "myquant-opt": [toolchain.opt],
+                "myquant-run": [toolchain.run_tool],
+                "myquant-compile": [toolchain.compile]}
+    cmd = programs[row.tool] + [str(a) for a in row.args(env)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                        cwd=env.dir, env=dict(os.environ,
                                              PYTHONPATH=PYTHON_DIR))
