@@ -28,25 +28,51 @@ def _load_model(spec, weights=None):
         s = importlib.util.spec_from_file_location(mod_name, path)
         module = importlib.util.module_from_spec(s)
         sys.modules[mod_name] = module
-        s.loader.exec_module(module)
+        try:
+            s.loader.exec_module(module)
+        except Exception as e:  # noqa: BLE001 (the user's code raises it)
+            raise SystemExit(f"error: --model {spec!r}: importing {path} "
+                             f"failed: {_one_line(e)}") from None
         if not hasattr(module, name):
             raise SystemExit(f"error: {path} defines no {name!r}")
         obj = getattr(module, name)
         model = obj() if callable(obj) and not isinstance(
             obj, torch.nn.Module) else obj
     elif spec.endswith((".pt", ".pth")):
-        model = torch.load(spec, map_location="cpu")
+        model = _torch_load(spec, "--model")
     else:
         raise SystemExit(f"error: --model {spec!r}: expected FILE.py:NAME "
                          f"or FILE.pt")
     if not isinstance(model, torch.nn.Module):
         raise SystemExit(f"error: {spec} is not a torch.nn.Module")
     if weights:
-        sd = torch.load(weights, map_location="cpu")
+        sd = _torch_load(weights, "--weights")
         if isinstance(sd, dict) and "state_dict" in sd:
             sd = sd["state_dict"]
-        model.load_state_dict(sd)
+        try:
+            model.load_state_dict(sd)
+        except (RuntimeError, TypeError, AttributeError) as e:
+            raise SystemExit(f"error: --weights {weights!r} does not fit "
+                             f"--model {spec!r}: {_one_line(e)}") from None
     return model.eval()
+
+
+def _one_line(e):
+    """An exception as 'Type: message' on one line (its lines joined)."""
+    text = " ".join(line.strip() for line in str(e).splitlines()
+                    if line.strip())
+    return f"{type(e).__name__}: {text}"
+
+
+def _torch_load(path, option):
+    import torch
+    if not os.path.exists(path):
+        raise SystemExit(f"error: {option} file {path!r} does not exist")
+    try:
+        return torch.load(path, map_location="cpu")
+    except Exception as e:  # noqa: BLE001 (unpickling raises many kinds)
+        raise SystemExit(f"error: {option} file {path!r} is not a file "
+                         f"written by torch.save ({_one_line(e)})") from None
 
 
 def _shape(text):

@@ -127,6 +127,11 @@ class Env:
             data = f.read()
         return self.raw(name, data[:-drop])
 
+    def torch_save(self, name, obj):
+        import torch
+        torch.save(obj, self.path(name))
+        return self.path(name)
+
     def json(self, name, obj):
         return self.text(name, json.dumps(obj))
 
@@ -409,6 +414,19 @@ ROWS = [
                                                                  ":Nope"),
                         "--input-shape", "1,1,8,8"],
              "defines no 'Nope'"),
+    BadInput("cli-model-syntax-error", "cli",
+             lambda e: ["export", "--model", e.text("m.py", "def f(:\n") +
+                        ":Net", "--input-shape", "1,1,8,8"],
+             "m.py failed: SyntaxError: invalid syntax"),
+    BadInput("cli-model-not-torch-save", "cli",
+             lambda e: ["export", "--model", e.text("m.pt", "garbage"),
+                        "--input-shape", "1,1,8,8"],
+             "m.pt' is not a file written by torch.save"),
+    BadInput("cli-weights-do-not-fit", "cli",
+             lambda e: ["export"] + e.net() + [
+                 "--weights", e.torch_save("w.pt", {"x": np.zeros(2)}),
+                 "--input-shape", "1,1,8,8"],
+             "w.pt' does not fit --model"),
     BadInput("cli-output-dir-missing", "cli",
              lambda e: ["export"] + e.net() + [
                  "--input-shape", "1,1,8,8", "-o", e.path("no/f.mlir")],
