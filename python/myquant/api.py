@@ -16,11 +16,24 @@ the remainder), so evaluating a 10,000-image test set with the default
 max_batch=64 compiles two libraries (64 and 16). Build files live in a
 temporary directory owned by the model, removed by ``close()``, on garbage
 collection or at exit; ``save()`` copies a library out for deployment.
+
+The compile cache is safe for threads and processes: ``cache_dir`` (default:
+the model's temporary directory) may be shared by several models and
+processes. Each build directory is named after a hash of the module it
+compiles, the options and the tools; it is built under a lock (a
+threading.Lock and an ``flock`` on ``DIR.lock``) and every file is written
+to a temporary name and renamed into place (``os.replace``), the library
+last, so a library that exists is complete and a build is never seen half
+done.
 """
 
+import contextlib
+import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
+import threading
 
 import numpy as np
 
@@ -36,23 +49,88 @@ def _is_torch(x):
     return type(x).__module__.startswith("torch")
 
 
+def _positive_int(value, what):
+    """value as an int; a ValueError naming `what` unless it is an integer
+    >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or value < 1:
+        raise ValueError(f"{what} must be a positive integer, not {value!r}")
+    return int(value)
+
+
+_dir_locks = {}
+_dir_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _build_lock(directory):
+    """Holds the lock of a build directory: a threading.Lock per path for
+    the threads of this process (flock between threads is not portable) and
+    an exclusive flock on DIRECTORY.lock for other processes."""
+    path = os.path.realpath(directory)
+    with _dir_locks_guard:
+        lock = _dir_locks.setdefault(path, threading.Lock())
+    with lock, open(path + ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _tmp_name(path):
+    """A name in path's directory (so os.replace is atomic), unique to this
+    process and thread, with path's extension."""
+    base, ext = os.path.splitext(path)
+    return f"{base}.tmp-{os.getpid()}-{threading.get_ident()}{ext}"
+
+
+@contextlib.contextmanager
+def _atomic_paths(*paths):
+    """Yields temporary names for paths; renames each into place (in order)
+    when the block succeeds, removes them when it fails."""
+    tmps = [_tmp_name(p) for p in paths]
+    try:
+        yield tmps
+        for t, p in zip(tmps, paths):
+            os.replace(t, p)
+    finally:
+        for t in tmps:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(t)
+
+
+def _write_atomic(path, text):
+    with _atomic_paths(path) as [tmp]:
+        with open(tmp, "w") as f:
+            f.write(text)
+
+
 class QuantizedModel:
     """A calibrated float graph and its compiled int8 libraries.
 
     graph: emit.Model (float, BatchNorm folded; any batch size);
-    stats: value name -> (min, max)."""
+    stats: value name -> (min, max); cache_dir: where libraries are built
+    and cached (shared by models and processes; kept by close()), default a
+    temporary directory of the model."""
 
     def __init__(self, graph, stats, rounding="single",
                  weight_granularity="per-channel", max_batch=64,
-                 native=True):
+                 native=True, cache_dir=None):
         T.ptq_options(rounding, weight_granularity)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
         self.weight_granularity = weight_granularity
-        self.max_batch = int(max_batch)
+        self.max_batch = _positive_int(
+            max_batch, "max_batch (the largest batch compiled)")
         self.native = native
         self._tmp = tempfile.TemporaryDirectory(prefix="myquant-")
+        self._cache_dir = cache_dir
+        if cache_dir is not None:
+            os.makedirs(cache_dir, exist_ok=True)
         self._cache = {}
+        self._key_locks = {}
+        self._cache_lock = threading.Lock()
         self.remarks = ""
 
     # -- lifecycle ---------------------------------------------------------
@@ -61,7 +139,7 @@ class QuantizedModel:
     def workdir(self):
         if self._tmp is None:
             raise RuntimeError("the model was closed")
-        return self._tmp.name
+        return self._cache_dir or self._tmp.name
 
     def close(self):
         """Removes the build files (loaded libraries stay usable until the
@@ -95,52 +173,82 @@ class QuantizedModel:
 
     def quantized_mlir(self, batch=1, outputs=None):
         """The int8 model (after myquant-ptq) as MLIR text."""
-        path, _ = self._quantize_file(batch, outputs, "q")
-        with open(path) as f:
+        d = self._build(batch, outputs, quantized=True, link=False)
+        with open(os.path.join(d, "model.q.mlir")) as f:
             return f.read()
 
-    def _quantize_file(self, batch, outputs, tag, stats=True):
-        d = os.path.join(self.workdir, f"{tag}{batch}")
-        os.makedirs(d, exist_ok=True)
-        src = os.path.join(d, "model.mlir")
-        g = self.graph.with_batch(batch)
-        with open(src, "w") as f:
-            f.write(E.emit(g, self.stats if stats else None,
-                           outputs=outputs))
-        if not stats:
-            return src, g
-        out = os.path.join(d, "model.q.mlir")
-        self.remarks = T.ptq(src, out, rounding=self.rounding,
-                             weight_granularity=self.weight_granularity)
-        return out, g
+    def _build(self, batch, outputs, quantized, link=True):
+        """The build directory of a variant: model.mlir, model.q.mlir (when
+        quantized) and, when link, libmodel.so and model.h. Named after a
+        hash of the module and the options, so that models and processes
+        sharing the cache directory reuse each other's builds; built under
+        its lock, each file renamed into place when complete."""
+        g = self.graph.with_batch(_positive_int(batch, "the batch size"))
+        text = E.emit(g, self.stats if quantized else None, outputs=outputs)
+        opts = T.ptq_options(self.rounding, self.weight_granularity)
+        # The tools' builds too: a rebuilt compiler does not reuse the
+        # libraries of the previous one in a persistent cache directory.
+        tools = [os.stat(T.tool_path(t)) for t in ("myquant-opt",
+                                                   "myquant-compile")]
+        key = hashlib.sha256("\0".join(
+            [text, opts, f"native={self.native}"] +
+            [f"{st.st_mtime_ns}:{st.st_size}" for st in tools]
+        ).encode()).hexdigest()[:20]
+        d = os.path.join(self.workdir,
+                         f"{'q' if quantized else 'f'}{batch}-{key}")
+        files = {n: os.path.join(d, n) for n in
+                 ("model.mlir", "model.q.mlir", "remarks.txt", "model.h",
+                  "libmodel.so")}
+        with _build_lock(d):
+            os.makedirs(d, exist_ok=True)
+            if not os.path.exists(files["model.mlir"]):
+                _write_atomic(files["model.mlir"], text)
+            src = files["model.mlir"]
+            if quantized:
+                if not os.path.exists(files["model.q.mlir"]):
+                    with _atomic_paths(files["remarks.txt"],
+                                       files["model.q.mlir"]) as [rem, out]:
+                        remarks = T.ptq(
+                            src, out, rounding=self.rounding,
+                            weight_granularity=self.weight_granularity)
+                        with open(rem, "w") as f:
+                            f.write(remarks)
+                with open(files["remarks.txt"]) as f:
+                    self.remarks = f.read()
+                src = files["model.q.mlir"]
+            if link and not os.path.exists(files["libmodel.so"]):
+                # The library last: once it exists, the build is complete.
+                with _atomic_paths(files["model.h"],
+                                   files["libmodel.so"]) as [h, lib]:
+                    T.compile_shared(src, lib, header_path=h,
+                                     native=self.native)
+        return d
 
     # -- compiled functions ------------------------------------------------
 
     def compiled(self, batch, outputs=None, quantized=True):
-        """The CompiledFunction for a batch size (compiled on first use).
-        outputs: value names to return (default: the model output);
-        quantized=False compiles the float model instead."""
-        key = (int(batch), None if outputs is None else tuple(outputs),
-               bool(quantized))
-        if key not in self._cache:
-            tag = ("q" if quantized else "f") + \
-                ("" if outputs is None else f"v{len(self._cache)}_")
-            src, g = self._quantize_file(batch, outputs, tag,
-                                         stats=quantized)
-            d = os.path.dirname(src)
-            lib = os.path.join(d, "libmodel.so")
-            T.compile_shared(src, lib, header_path=os.path.join(d, "model.h"),
-                             native=self.native)
-            outs = [g.output] if outputs is None else list(outputs)
-            self._cache[key] = CompiledFunction(
-                lib, "forward", [g.input_shape], [g.shapes[o] for o in outs])
-        return self._cache[key]
+        """The CompiledFunction for a batch size (compiled on first use;
+        thread-safe). outputs: value names to return (default: the model
+        output); quantized=False compiles the float model instead."""
+        key = (_positive_int(batch, "the batch size"),
+               None if outputs is None else tuple(outputs), bool(quantized))
+        with self._cache_lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        # The threads that wait for a key's first build find it done.
+        with key_lock:
+            fn = self._cache.get(key)
+            if fn is None:
+                d = self._build(batch, outputs, quantized)
+                g = self.graph.with_batch(batch)
+                outs = [g.output] if outputs is None else list(outputs)
+                fn = self._cache[key] = CompiledFunction(
+                    os.path.join(d, "libmodel.so"), "forward",
+                    [g.input_shape], [g.shapes[o] for o in outs])
+        return fn
 
     def _run(self, x, outputs=None, quantized=True):
         as_torch = _is_torch(x)
-        if as_torch:
-            x = x.detach().cpu().numpy()
-        x = np.ascontiguousarray(np.asarray(x, np.float32))
+        x = C.as_float32(x, "the input")
         single = x.ndim == len(self.sample_shape)
         if single:
             x = x[None]
@@ -212,7 +320,7 @@ class QuantizedModel:
 def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,
              num_samples=None, percentile=99.99, progress=False,
-             native=True):
+             native=True, cache_dir=None):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -225,12 +333,17 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         "per-tensor" (myquant-ptq options).
     max_batch: largest batch compiled; larger inputs run in chunks.
     native: compile with -march=native.
+    cache_dir: where libraries are built and cached (may be shared by
+        processes; default a temporary directory removed by close()).
     Returns a QuantizedModel (callable)."""
     from .export import export
+    max_batch = _positive_int(max_batch,
+                              "max_batch (the largest batch compiled)")
     batches = C.as_batches(calibration_data, max_batch, limit=num_samples)
     graph = export(model, batches[0][:1])
     stats = C.collect_stats(graph, batches, method=method,
                             percentile=percentile, progress=progress)
     return QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
-                          max_batch=max_batch, native=native)
+                          max_batch=max_batch, native=native,
+                          cache_dir=cache_dir)

@@ -22,15 +22,26 @@ import numpy as np
 from . import emit as E
 from . import tools as T
 
-__all__ = ["METHODS", "as_batches", "collect_stats"]
+__all__ = ["METHODS", "as_batches", "as_float32", "collect_stats"]
 
 METHODS = ("minmax", "moving-average", "percentile", "mse", "entropy")
 
 
-def _to_numpy(x):
+def as_float32(x, what="data"):
+    """x (array, tensor or nested lists) as a contiguous float32 array; a
+    ValueError naming `what` for complex values (numpy would only warn and
+    drop the imaginary part) or values that are not numbers."""
     if hasattr(x, "detach"):  # torch.Tensor
         x = x.detach().cpu().numpy()
-    return np.ascontiguousarray(np.asarray(x, np.float32))
+    a = np.asarray(x)
+    if np.iscomplexobj(a):
+        raise ValueError(f"{what} is complex ({a.dtype}); the model takes "
+                         f"real (float32) values")
+    try:
+        return np.ascontiguousarray(a, np.float32)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} of dtype {a.dtype} is not numeric: "
+                         f"{e}") from None
 
 
 def as_batches(data, batch_size, sample_shape=None, limit=None):
@@ -41,13 +52,13 @@ def as_batches(data, batch_size, sample_shape=None, limit=None):
     of such batches or of (inputs, labels) pairs (a torch DataLoader).
     limit: use at most this many samples."""
     if hasattr(data, "shape") and not isinstance(data, (list, tuple)):
-        arrays = [_to_numpy(data)]
+        arrays = [as_float32(data, "calibration data")]
     else:
         arrays = []
         for item in data:
             if isinstance(item, (list, tuple)):
                 item = item[0]
-            arrays.append(_to_numpy(item))
+            arrays.append(as_float32(item, "calibration data"))
     out, total = [], 0
     for a in arrays:
         if sample_shape is not None:

@@ -28,25 +28,51 @@ def _load_model(spec, weights=None):
         s = importlib.util.spec_from_file_location(mod_name, path)
         module = importlib.util.module_from_spec(s)
         sys.modules[mod_name] = module
-        s.loader.exec_module(module)
+        try:
+            s.loader.exec_module(module)
+        except Exception as e:  # noqa: BLE001 (the user's code raises it)
+            raise SystemExit(f"error: --model {spec!r}: importing {path} "
+                             f"failed: {_one_line(e)}") from None
         if not hasattr(module, name):
             raise SystemExit(f"error: {path} defines no {name!r}")
         obj = getattr(module, name)
         model = obj() if callable(obj) and not isinstance(
             obj, torch.nn.Module) else obj
     elif spec.endswith((".pt", ".pth")):
-        model = torch.load(spec, map_location="cpu")
+        model = _torch_load(spec, "--model")
     else:
         raise SystemExit(f"error: --model {spec!r}: expected FILE.py:NAME "
                          f"or FILE.pt")
     if not isinstance(model, torch.nn.Module):
         raise SystemExit(f"error: {spec} is not a torch.nn.Module")
     if weights:
-        sd = torch.load(weights, map_location="cpu")
+        sd = _torch_load(weights, "--weights")
         if isinstance(sd, dict) and "state_dict" in sd:
             sd = sd["state_dict"]
-        model.load_state_dict(sd)
+        try:
+            model.load_state_dict(sd)
+        except (RuntimeError, TypeError, AttributeError) as e:
+            raise SystemExit(f"error: --weights {weights!r} does not fit "
+                             f"--model {spec!r}: {_one_line(e)}") from None
     return model.eval()
+
+
+def _one_line(e):
+    """An exception as 'Type: message' on one line (its lines joined)."""
+    text = " ".join(line.strip() for line in str(e).splitlines()
+                    if line.strip())
+    return f"{type(e).__name__}: {text}"
+
+
+def _torch_load(path, option):
+    import torch
+    if not os.path.exists(path):
+        raise SystemExit(f"error: {option} file {path!r} does not exist")
+    try:
+        return torch.load(path, map_location="cpu")
+    except Exception as e:  # noqa: BLE001 (unpickling raises many kinds)
+        raise SystemExit(f"error: {option} file {path!r} is not a file "
+                         f"written by torch.save ({_one_line(e)})") from None
 
 
 def _shape(text):
@@ -57,10 +83,53 @@ def _shape(text):
                                          f"1,1,28,28)") from None
 
 
+def _positive_int(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not "
+                                         f"{text!r}")
+    return n
+
+
 def _load_npy(path, what):
+    """The array of a .npy file; every defect (missing, truncated, not a
+    .npy, an .npz archive, pickled objects, complex or non-numeric values)
+    ends the command with one line naming the file."""
     if not os.path.exists(path):
         raise SystemExit(f"error: {what} file {path!r} does not exist")
-    return np.load(path)
+    try:
+        a = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise SystemExit(f"error: {what} file {path!r} is not a readable "
+                         f".npy array ({e}); write it with numpy.save"
+                         ) from None
+    if not isinstance(a, np.ndarray):
+        a.close()
+        raise SystemExit(f"error: {what} file {path!r} is an .npz archive; "
+                         f"give one array as a .npy file")
+    if np.iscomplexobj(a):
+        raise SystemExit(f"error: {what} file {path!r} holds complex values "
+                         f"({a.dtype}); the model takes real values")
+    if a.dtype.kind not in "biuf":
+        raise SystemExit(f"error: {what} file {path!r} holds {a.dtype} "
+                         f"values, not numbers")
+    return a
+
+
+def _export(model, example, path, what):
+    """export(model, example); a model that does not run on the samples of
+    the file `path` (shaped like example's) ends the command with one line
+    naming it."""
+    from .export import InputShapeError, export
+    try:
+        return export(model, example)
+    except InputShapeError as e:
+        raise SystemExit(f"error: {what} file {path!r}: the model does not "
+                         f"run on its samples of shape "
+                         f"{list(example.shape[1:])} ({e})") from None
 
 
 def _write(path, text):
@@ -80,7 +149,7 @@ def _add_model_args(p, calibration_required):
                                      "model")
     p.add_argument("--calibration", required=calibration_required,
                    help=".npy calibration inputs [N, ...]")
-    p.add_argument("--num-samples", type=int, default=None,
+    p.add_argument("--num-samples", type=_positive_int, default=None,
                    help="use at most this many calibration samples")
     p.add_argument("--method", default="minmax",
                    choices=METHODS,
@@ -101,11 +170,10 @@ def _add_ptq_args(p):
 def _quantized_model(args, max_batch=64):
     from . import calibrate as C
     from .api import QuantizedModel
-    from .export import export
     model = _load_model(args.model, args.weights)
     data = _load_npy(args.calibration, "calibration")
     batches = C.as_batches(data, max_batch, limit=args.num_samples)
-    graph = export(model, batches[0][:1])
+    graph = _export(model, batches[0][:1], args.calibration, "calibration")
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,
                             progress=sys.stderr.isatty())
@@ -126,7 +194,13 @@ def cmd_export(args):
     if args.calibration:
         data = _load_npy(args.calibration, "calibration")
         shape = args.input_shape or (1,) + data.shape[1:]
-        graph = export(model, np.zeros(shape, np.float32))
+        if tuple(shape[1:]) != data.shape[1:]:
+            raise SystemExit(f"error: calibration file {args.calibration!r} "
+                             f"has samples of shape {list(data.shape[1:])}, "
+                             f"--input-shape {list(shape)} takes "
+                             f"{list(shape[1:])}")
+        graph = _export(model, np.zeros(shape, np.float32),
+                        args.calibration, "calibration")
         stats = C.collect_stats(graph, C.as_batches(
             data, 64, shape[1:], args.num_samples), method=args.method,
             percentile=args.percentile)
@@ -189,6 +263,11 @@ def cmd_report(args):
     import torch
     model, qm = _quantized_model(args)
     x = _load_npy(args.data, "data").astype(np.float32)
+    if x.shape[1:] != qm.sample_shape:
+        raise SystemExit(f"error: data file {args.data!r} has samples of "
+                         f"shape {list(x.shape[1:])}; the model (calibrated "
+                         f"on {args.calibration!r}) takes "
+                         f"{list(qm.sample_shape)}")
     if args.num is not None:
         x = x[:args.num]
     labels = None
@@ -244,7 +323,7 @@ def build_parser():
                        "--myquant-ptq; writes the int8 module.")
     _add_model_args(q, True)
     _add_ptq_args(q)
-    q.add_argument("--batch", type=int, default=1,
+    q.add_argument("--batch", type=_positive_int, default=1,
                    help="static batch size of the module (default 1)")
     q.add_argument("--stats-only", action="store_true",
                    help="write the calibrated float module (myquant.stats) "
@@ -287,9 +366,9 @@ def build_parser():
     _add_ptq_args(rp)
     rp.add_argument("--data", required=True, help=".npy evaluation inputs")
     rp.add_argument("--labels", help=".npy integer labels")
-    rp.add_argument("--num", type=int, default=None,
+    rp.add_argument("--num", type=_positive_int, default=None,
                     help="use at most this many evaluation samples")
-    rp.add_argument("--layer-samples", type=int, default=64,
+    rp.add_argument("--layer-samples", type=_positive_int, default=64,
                     help="samples for the per-layer table (default 64)")
     rp.set_defaults(func=cmd_report)
     return p
@@ -301,7 +380,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ExportError, ToolError, ValueError) as e:
+    except (ExportError, ToolError, ValueError, OSError) as e:
         sys.stderr.write(f"error: {e}\n")
         return 1
     return 0

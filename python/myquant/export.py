@@ -27,15 +27,18 @@ module or function and its fx node):
   (eval), and .size() / .shape used for reshapes.
 """
 
+import contextlib
 import copy
 import inspect
+import io
 import operator
 
 import numpy as np
 
 from . import emit as E
 
-__all__ = ["UnsupportedError", "ExportError", "export", "trace"]
+__all__ = ["UnsupportedError", "ExportError", "InputShapeError", "export",
+           "trace"]
 
 
 class ExportError(ValueError):
@@ -44,6 +47,10 @@ class ExportError(ValueError):
 
 class UnsupportedError(ExportError):
     """An operation the exporter does not support."""
+
+
+class InputShapeError(ExportError):
+    """The model does not run on the example input (wrong shape)."""
 
 
 def _torch():
@@ -578,13 +585,18 @@ def export(module, example_input):
         raise UnsupportedError(f"the model takes {nin} inputs; only one "
                                f"tensor input is supported")
     modules = dict(gm.named_modules())
-    with torch.no_grad():
+    with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
+        # ShapeProp prints the traceback of a failing node and raises its
+        # own error from it: report the node's error, on one line.
         try:
             ShapeProp(gm).propagate(x)
         except Exception as e:  # noqa: BLE001
-            raise ExportError(f"running the traced model on an input of "
-                              f"shape {list(x.shape)} failed: "
-                              f"{type(e).__name__}: {e}") from None
+            cause = e.__context__ or e
+            first = (str(cause).splitlines() or [""])[0]
+            raise InputShapeError(
+                f"running the traced model on an input of shape "
+                f"{list(x.shape)} failed: {type(cause).__name__}: "
+                f"{first}") from None
     model = _Exporter(gm, x, modules).run()
     model.folded_batchnorms = folded
     return model

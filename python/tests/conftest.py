@@ -48,6 +48,25 @@ def rand_f32(rng, *shape, scale=0.3):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
+# A small PyTorch model as the source of a module file (FILE.py:Net for the
+# command line): samples [1, 8, 8], conv + relu + max pool + linear.
+NET_PY = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 3, padding=1)
+        self.fc = nn.Linear(3 * 16, 4)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv(x)), 2)
+        return self.fc(x.view(x.size(0), -1))
+"""
+
+
 # ---------------------------------------------------------------------------
 # Kernel targets
 # ---------------------------------------------------------------------------

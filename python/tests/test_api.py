@@ -16,6 +16,7 @@ nn = torch.nn
 F = torch.nn.functional
 
 import myquant  # noqa: E402
+from conftest import NET_PY  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
 from myquant import qparams as Q  # noqa: E402
 from myquant.testing import model_reference as MR  # noqa: E402
@@ -228,19 +229,7 @@ def test_cli_help(tmp_path):
 
 def test_cli_round_trip(tiny, tmp_path):
     model, calib = tiny
-    (tmp_path / "net.py").write_text(textwrap.dedent("""
-        import torch, torch.nn as nn, torch.nn.functional as F
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(1, 3, 3, padding=1)
-                self.fc = nn.Linear(3 * 16, 4)
-
-            def forward(self, x):
-                x = F.max_pool2d(F.relu(self.conv(x)), 2)
-                return self.fc(x.view(x.size(0), -1))
-        """))
+    (tmp_path / "net.py").write_text(NET_PY)
     torch.manual_seed(0)
     sys.path.insert(0, str(tmp_path))
     try:
@@ -282,3 +271,85 @@ def test_cli_round_trip(tiny, tmp_path):
     bad = _cli(["export", "--model", "net.py:Nope", "--input-shape",
                 "1,1,8,8"], tmp_path, check=False)
     assert bad.returncode != 0 and "defines no 'Nope'" in bad.stderr
+
+
+# -- the compile cache under threads and processes ---------------------------
+
+def test_threads_first_call_same_batch(tiny):
+    """Eight threads making the first call with one batch size at once (the
+    build directory race: 'libmodel.so: file too short') all get the result
+    of a call made alone."""
+    import threading
+    model, calib = tiny
+    x = calib[:3].numpy()
+    with myquant.quantize(model, calib[:8], max_batch=8) as qm, \
+            myquant.quantize(model, calib[:8], max_batch=8) as alone:
+        barrier = threading.Barrier(8)
+        results, errors = [None] * 8, []
+
+        def call(i):
+            barrier.wait()
+            try:
+                # Half of them ask for the int8 text first: the same build.
+                if i % 2:
+                    assert "!quant.uniform" in qm.quantized_mlir(3)
+                results[i] = qm(x)
+            except Exception as e:  # noqa: BLE001 (reported below)
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=call, args=(i,))
+                   for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        want = alone(x)
+        for r in results:
+            assert np.array_equal(r.view(np.int32), want.view(np.int32))
+
+
+def _cached_call(graph, stats, cache_dir, x, barrier, queue):
+    from myquant.api import QuantizedModel
+    barrier.wait()
+    try:
+        with QuantizedModel(graph, stats, cache_dir=cache_dir) as qm:
+            queue.put(("ok", qm(x)))
+    except Exception as e:  # noqa: BLE001 (reported by the parent)
+        queue.put(("error", repr(e)))
+
+
+def test_processes_share_a_cache_dir(qtiny, tmp_path):
+    """Two processes building the same model into one cache directory at
+    once: both succeed with the same bits, one build remains, no temporary
+    file is left, and close() keeps the shared directory."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    x = np.random.default_rng(4).standard_normal((2, 1, 8, 8)).astype(
+        np.float32)
+    cache = str(tmp_path / "cache")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_cached_call, args=(
+        qtiny.graph, qtiny.stats, cache, x, barrier, queue))
+        for _ in range(2)]
+    for p in procs:
+        p.start()
+    got = [queue.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert [kind for kind, _ in got] == ["ok", "ok"], got
+    want = qtiny(x)
+    for _, y in got:
+        assert np.array_equal(y.view(np.int32), want.view(np.int32))
+    entries = sorted(os.listdir(cache))
+    builds = [e for e in entries if not e.endswith(".lock")]
+    assert len(builds) == 1 and builds[0].startswith("q2-"), entries
+    files = sorted(os.listdir(os.path.join(cache, builds[0])))
+    assert files == ["libmodel.so", "model.h", "model.mlir", "model.q.mlir",
+                     "remarks.txt"], files
+    # A third model finds the build done and loads the same library.
+    with myquant.api.QuantizedModel(qtiny.graph, qtiny.stats,
+                                    cache_dir=cache) as qm:
+        assert np.array_equal(qm(x), want)
+    assert os.path.isdir(os.path.join(cache, builds[0]))
+
