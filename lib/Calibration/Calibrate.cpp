@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -193,6 +194,18 @@ static FailureOr<cal::Method> parseMethodAttr(Operation *op, Attribute attr,
   return *method;
 }
 
+/// A max pool pads its input with -inf by design: observed, the border would
+/// be reported as non-finite data. The pad's finite values are its input's,
+/// observed at their producer, and the dry run never quantizes a pad with
+/// its own parameters.
+static bool isPaddedWithNonFinite(Operation &op) {
+  auto pad = dyn_cast<tensor::PadOp>(op);
+  FloatAttr padding;
+  return pad && pad.getConstantPaddingValue() &&
+         matchPattern(pad.getConstantPaddingValue(), m_Constant(&padding)) &&
+         !padding.getValue().isFinite();
+}
+
 LogicalResult Calibrator::collectObserved() {
   const cal::ObserverOptions &defaults = settings.observer;
   if (!func.getBody().hasOneBlock())
@@ -239,7 +252,7 @@ LogicalResult Calibrator::collectObserved() {
     dependent.insert(op.result_begin(), op.result_end());
     // Annotations are transparent: their input is observed at its producer.
     if (isa<StatsOp>(op) || op.hasTrait<OpTrait::ConstantLike>() ||
-        isa<tensor::EmptyOp, linalg::FillOp>(op))
+        isa<tensor::EmptyOp, linalg::FillOp>(op) || isPaddedWithNonFinite(op))
       continue;
     FailureOr<cal::Method> method =
         parseMethodAttr(&op, op.getAttr(kMethodAttrName), defaults.method);
@@ -630,42 +643,52 @@ LogicalResult Calibrator::run() {
   return annotate();
 }
 
+LogicalResult
+myquant::checkCalibrationOptions(const CalibrationOptionValues &values,
+                                 StringRef prefix,
+                                 function_ref<void(const Twine &)> report) {
+  if (!cal::parseMethod(values.method.str())) {
+    report("unknown calibration method '" + values.method + "' (expected " +
+           cal::getMethodNames() + ")");
+    return failure();
+  }
+  if (!(values.percentile > 50.0 && values.percentile <= 100.0)) {
+    report(prefix + "percentile must be in (50, 100], got " +
+           formatNumber(values.percentile));
+    return failure();
+  }
+  if (!(values.averagingConstant > 0.0 && values.averagingConstant <= 1.0)) {
+    report(prefix + "averaging-constant must be in (0, 1], got " +
+           formatNumber(values.averagingConstant));
+    return failure();
+  }
+  if (values.batchSize <= 0) {
+    report(prefix + "batch-size must be positive, got " +
+           Twine(values.batchSize));
+    return failure();
+  }
+  if (values.samples < 0) {
+    report(prefix + "samples must be non-negative, got " +
+           Twine(values.samples));
+    return failure();
+  }
+  return success();
+}
+
 void CalibratePass::runOnOperation() {
   ModuleOp module = getOperation();
-  std::optional<cal::Method> defaultMethod =
-      cal::parseMethod(method.getValue());
-  if (!defaultMethod) {
-    module.emitError() << "unknown calibration method '" << method
-                       << "' (expected " << cal::getMethodNames() << ")";
+  if (failed(checkCalibrationOptions(
+          {method.getValue(), percentile, averagingConstant, batchSize,
+           samples},
+          "", [&](const Twine &message) { module.emitError(message); })))
     return signalPassFailure();
-  }
-  if (!(percentile > 50.0 && percentile <= 100.0)) {
-    module.emitError() << "percentile must be in (50, 100], got "
-                       << formatNumber(percentile);
-    return signalPassFailure();
-  }
-  if (!(averagingConstant > 0.0 && averagingConstant <= 1.0)) {
-    module.emitError() << "averaging-constant must be in (0, 1], got "
-                       << formatNumber(averagingConstant);
-    return signalPassFailure();
-  }
-  if (batchSize <= 0) {
-    module.emitError() << "batch-size must be positive, got "
-                       << static_cast<int64_t>(batchSize);
-    return signalPassFailure();
-  }
-  if (samples < 0) {
-    module.emitError() << "samples must be non-negative, got "
-                       << static_cast<int64_t>(samples);
-    return signalPassFailure();
-  }
   if (data.empty()) {
     module.emitError() << "myquant-calibrate needs calibration data: set the "
                           "'data' option to a .npy or .npz file";
     return signalPassFailure();
   }
   Settings settings{data, samples, batchSize, statsOut, quiet, {}};
-  settings.observer.method = *defaultMethod;
+  settings.observer.method = *cal::parseMethod(method.getValue());
   settings.observer.percentile = percentile;
   settings.observer.averagingConstant = averagingConstant;
   FailureOr<func::FuncOp> func = selectFunction(module, function);

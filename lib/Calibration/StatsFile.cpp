@@ -40,8 +40,10 @@ std::optional<std::pair<double, double>>
 getRangeForQParams(double scale, int64_t zeroPoint, int64_t qmin, int64_t qmax,
                    bool &exact) {
   exact = false;
+  // Bounds within 32 bits keep qmin - zeroPoint and qmax - qmin exact.
   if (!std::isfinite(scale) || !(scale > 0) || qmin >= qmax ||
-      zeroPoint < qmin || zeroPoint > qmax)
+      qmin < INT32_MIN || qmax > INT32_MAX || zeroPoint < qmin ||
+      zeroPoint > qmax)
     return std::nullopt;
   double lo = static_cast<double>(qmin - zeroPoint) * scale;
   double hi = static_cast<double>(qmax - zeroPoint) * scale;
@@ -178,17 +180,49 @@ llvm::Error StatsReader::readQParams(StringRef name,
                                  "' (expected int8, uint8, qint8 or quint8)");
     }
   }
-  if (std::optional<int64_t> value = object.getInteger("qmin"))
-    qmin = *value;
-  if (std::optional<int64_t> value = object.getInteger("qmax"))
-    qmax = *value;
+  for (auto [key, bound] :
+       {std::make_pair("qmin", &qmin), std::make_pair("qmax", &qmax)}) {
+    const llvm::json::Value *value = object.get(key);
+    if (!value)
+      continue;
+    std::optional<int64_t> integer = value->getAsInteger();
+    if (!integer)
+      return failEntry(name, "'" + llvm::Twine(key) + "' must be an integer");
+    *bound = *integer;
+  }
+  // Only the 8-bit storage ranges: the range recorded is mapped back to
+  // 8-bit parameters, so a scale chosen over any other width would change
+  // (scale 0.1 over [-100000, 100000] would become 78.4), and far-out
+  // bounds would overflow.
+  if (!(qmin == -128 && qmax == 127) && !(qmin == 0 && qmax == 255)) {
+    std::string change;
+    if (qmin < qmax && std::isfinite(scales.front()))
+      change =
+          "; scale " + formatNumber(scales.front()) +
+          " would become an 8-bit scale of " +
+          formatNumber(scales.front() *
+                       (static_cast<double>(qmax) - static_cast<double>(qmin)) /
+                       255.0);
+    return failEntry(
+        name, "storage range [qmin, qmax] = [" + llvm::Twine(qmin) + ", " +
+                  llvm::Twine(qmax) +
+                  "] is not 8-bit (expected [-128, 127] for int8 or [0, 255] "
+                  "for uint8)" +
+                  change +
+                  "; give parameters chosen for 8 bits, or "
+                  "'min' and 'max'");
+  }
   for (auto [scale, zeroPoint] : llvm::zip(scales, zeroPoints)) {
-    if (zeroPoint != std::nearbyint(zeroPoint))
+    // Checked in double: a zero point such as 1e30 has no int64 form.
+    if (zeroPoint != std::nearbyint(zeroPoint) || !std::isfinite(zeroPoint))
       return failEntry(name, "zero point " + formatNumber(zeroPoint) +
                                  " is not an integer");
-    bool exact;
-    std::optional<std::pair<double, double>> range = getRangeForQParams(
-        scale, static_cast<int64_t>(zeroPoint), qmin, qmax, exact);
+    bool exact = false;
+    std::optional<std::pair<double, double>> range;
+    if (zeroPoint >= static_cast<double>(qmin) &&
+        zeroPoint <= static_cast<double>(qmax))
+      range = getRangeForQParams(scale, static_cast<int64_t>(zeroPoint), qmin,
+                                 qmax, exact);
     if (!range)
       return failEntry(name, "scale " + formatNumber(scale) +
                                  " and zero point " + formatNumber(zeroPoint) +

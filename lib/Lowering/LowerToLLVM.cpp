@@ -40,6 +40,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   MyQuantAnnotateEntryPointsOptions annotate;
   annotate.emitCInterface = options.emitCInterface;
   pm.addPass(createMyQuantAnnotateEntryPoints(annotate));
+  pm.addPass(createMyQuantDecomposeAggregatedOps());
   if (options.vectorize)
     pm.addNestedPass<func::FuncOp>(createMyQuantVectorizeLinalg());
 

@@ -48,12 +48,32 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
 }
 
 void registerPTQPipeline() {
-  PassPipelineRegistration<PTQOptions>(
+  registerPassPipeline(
       "myquant-ptq",
       "Static post-training quantization of a float model annotated with "
       "myquant.stats (or calibrated first): dry run, quantize, integer-only "
       "check",
-      buildPTQPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        PTQOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        // Checked without calibration data too: a mistyped option must not
+        // go unnoticed.
+        if (failed(checkCalibrationOptions(
+                {options.calibrationMethod.getValue(),
+                 options.calibrationPercentile,
+                 options.calibrationAveragingConstant,
+                 options.calibrationBatchSize, options.calibrationSamples},
+                "calibration-",
+                [&](const Twine &message) { (void)errorHandler(message); })))
+          return failure();
+        buildPTQPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(PTQOptions());
+      });
 }
 
 } // namespace myquant

@@ -25,6 +25,16 @@
 // STRING: error: stats file '{{.*}}string.json': entry 'relu': 'min' must be a number or a non-empty array of numbers
 // RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/zp.json 2>&1 | FileCheck %s --check-prefix=ZP
 // ZP: error: stats file '{{.*}}zp.json': entry 'input': scale 0.1 and zero point 300 do not come from any range over [-128, 127] (the scale must be positive and the zero point within the storage range)
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/zp_huge.json 2>&1 | FileCheck %s --check-prefix=ZPHUGE
+// ZPHUGE: error: stats file '{{.*}}zp_huge.json': entry 'input': scale 0.1 and zero point 1e+30 do not come from any range over [-128, 127]
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/zp_inf.json 2>&1 | FileCheck %s --check-prefix=ZPINF
+// ZPINF: error: stats file '{{.*}}zp_inf.json': entry 'input': zero point -inf is not an integer
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/wide.json 2>&1 | FileCheck %s --check-prefix=WIDE
+// WIDE: error: stats file '{{.*}}wide.json': entry 'input': storage range [qmin, qmax] = [-100000, 100000] is not 8-bit (expected [-128, 127] for int8 or [0, 255] for uint8); scale 0.1 would become an 8-bit scale of 78.4314; give parameters chosen for 8 bits, or 'min' and 'max'
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/int64.json 2>&1 | FileCheck %s --check-prefix=INT64
+// INT64: error: stats file '{{.*}}int64.json': entry 'input': storage range [qmin, qmax] = [-9223372036854775808, 9223372036854775807] is not 8-bit
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/qmax_float.json 2>&1 | FileCheck %s --check-prefix=QMAXFLOAT
+// QMAXFLOAT: error: stats file '{{.*}}qmax_float.json': entry 'input': 'qmax' must be an integer
 // RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/dtype.json 2>&1 | FileCheck %s --check-prefix=DTYPE
 // DTYPE: error: stats file '{{.*}}dtype.json': entry 'input': unknown dtype 'int4' (expected int8, uint8, qint8 or quint8)
 
@@ -79,6 +89,21 @@ func.func @net(%x: tensor<2x4xf32> loc("input")) -> tensor<2x4xf32> {
 
 //--- zp.json
 {"values": {"input": {"scale": 0.1, "zero_point": 300}}}
+
+//--- zp_huge.json
+{"values": {"input": {"scale": 0.1, "zero_point": 1e30}}}
+
+//--- zp_inf.json
+{"values": {"input": {"scale": 0.1, "zero_point": -1e400}}}
+
+//--- wide.json
+{"values": {"input": {"scale": 0.1, "zero_point": 0, "qmin": -100000, "qmax": 100000}}}
+
+//--- int64.json
+{"values": {"input": {"scale": 0.1, "zero_point": 0, "qmin": -9223372036854775808, "qmax": 9223372036854775807}}}
+
+//--- qmax_float.json
+{"values": {"input": {"scale": 0.1, "zero_point": 0, "qmax": 127.5}}}
 
 //--- dtype.json
 {"values": {"input": {"scale": 0.1, "zero_point": 0, "dtype": "int4"}}}

@@ -19,6 +19,18 @@
 
 // BAD: error: unknown calibration method 'kl'
 
+// Without calibration data the calibration options are checked all the same.
+// RUN: not myquant-opt %s --myquant-ptq="calibration-method=magic" 2>&1 | FileCheck %s --check-prefix=NODATA-METHOD
+// NODATA-METHOD: error: unknown calibration method 'magic' (expected minmax, moving-average, percentile, mse, entropy)
+// RUN: not myquant-opt %s --myquant-ptq="calibration-percentile=200" 2>&1 | FileCheck %s --check-prefix=NODATA-PERCENTILE
+// NODATA-PERCENTILE: error: calibration-percentile must be in (50, 100], got 200
+// RUN: not myquant-opt %s --myquant-ptq="calibration-batch-size=-4" 2>&1 | FileCheck %s --check-prefix=NODATA-BATCH
+// NODATA-BATCH: error: calibration-batch-size must be positive, got -4
+// RUN: not myquant-opt %s --myquant-ptq="calibration-averaging-constant=2" 2>&1 | FileCheck %s --check-prefix=NODATA-AVERAGE
+// NODATA-AVERAGE: error: calibration-averaging-constant must be in (0, 1], got 2
+// RUN: not myquant-opt %s --myquant-ptq="calibration-samples=-1" 2>&1 | FileCheck %s --check-prefix=NODATA-SAMPLES
+// NODATA-SAMPLES: error: calibration-samples must be non-negative, got -1
+
 // The model of Inputs/models.mlir's @mlp with a fixed batch of 4.
 func.func @model(%x: tensor<4x4xf32>) -> tensor<4x3xf32> {
   %w = arith.constant dense<[[0.5, -1.0, 0.25], [1.0, 0.5, -0.5], [-0.25, 0.75, 1.0], [0.5, 0.5, 0.5]]> : tensor<4x3xf32>

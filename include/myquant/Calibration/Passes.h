@@ -15,6 +15,24 @@ namespace myquant {
 #define GEN_PASS_REGISTRATION
 #include "myquant/Calibration/Passes.h.inc"
 
+/// The values of the calibration options that myquant-calibrate and
+/// myquant-ptq share.
+struct CalibrationOptionValues {
+  llvm::StringRef method;
+  double percentile;
+  double averagingConstant;
+  int64_t batchSize;
+  int64_t samples;
+};
+
+/// Checks the calibration options, whether or not there is data to
+/// calibrate on; `prefix` goes before each option name in the messages
+/// passed to `report` (myquant-ptq's are `calibration-...`).
+mlir::LogicalResult
+checkCalibrationOptions(const CalibrationOptionValues &values,
+                        llvm::StringRef prefix,
+                        llvm::function_ref<void(const llvm::Twine &)> report);
+
 } // namespace myquant
 
 #endif // MYQUANT_CALIBRATION_PASSES_H

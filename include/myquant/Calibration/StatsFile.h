@@ -71,7 +71,8 @@ struct StatsFile {
 /// [qmin, qmax]) are `scale` and `zeroPoint`: ((qmin - zp) * scale,
 /// (qmax - zp) * scale), moved by a few ulps where rounding would change
 /// the parameters. std::nullopt when the parameters cannot come from a range
-/// (zero point outside [qmin, qmax], scale not positive and finite).
+/// (zero point outside [qmin, qmax], scale not positive and finite) and for
+/// storage bounds beyond 32 bits.
 /// `exact` tells whether the parameters are reproduced exactly.
 std::optional<std::pair<double, double>>
 getRangeForQParams(double scale, int64_t zeroPoint, int64_t qmin, int64_t qmax,

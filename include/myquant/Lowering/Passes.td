@@ -36,6 +36,22 @@ def MyQuantAnnotateEntryPoints : Pass<"myquant-annotate-entry-points",
   ];
 }
 
+def MyQuantDecomposeAggregatedOps : Pass<"myquant-decompose-aggregated-ops"> {
+  let summary = "Decompose aggregated linalg ops (linalg.softmax) into "
+                "linalg.generic and linalg.fill";
+  let description = [{
+    Ops such as `linalg.softmax` that the dry run keeps in float have no
+    lowering of their own to loops: each op implementing
+    `AggregatedOpInterface` is replaced by its decomposition (for softmax:
+    max, subtract and exp, sum, divide), which the rest of
+    `myquant-lower-to-llvm` lowers like any other float code.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def MyQuantExpandStridedCopies : Pass<"myquant-expand-strided-copies"> {
   let summary = "Rewrite memref.copy between strided views into vector loops "
                 "or linalg.copy";

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/InterleavedRange.h"
 
 #include <cmath>
 
@@ -135,6 +136,14 @@ struct PropagateQParamsPass
     if (funcOp.isExternal())
       return;
     SmallVector<std::string> keep(keepFloat.begin(), keepFloat.end());
+    // A misspelt name would otherwise keep nothing in float, silently.
+    for (const std::string &name : keep)
+      if (!RegisteredOperationName::lookup(name, &getContext())) {
+        funcOp.emitError() << "keep-float names '" << name
+                           << "', which is not a registered operation; give "
+                              "full op names such as linalg.matmul";
+        return signalPassFailure();
+      }
     DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep);
     if (failed(dryRun.run()))
       signalPassFailure();
@@ -232,6 +241,21 @@ void DryRun::claimBinaryElementwise(Operation &op) {
   required.insert(activation->getResult(0));
 }
 
+/// A float tensor that `op` reads or writes whose shape is not static: the
+/// integer kernels and the quantize ops are built for static sizes only.
+static Value findDynamicFloatTensor(Operation &op) {
+  auto isDynamic = [](Value v) {
+    return isFloatTensor(v) && !cast<ShapedType>(v.getType()).hasStaticShape();
+  };
+  for (Value v : op.getOperands())
+    if (isDynamic(v))
+      return v;
+  for (Value v : op.getResults())
+    if (isDynamic(v))
+      return v;
+  return {};
+}
+
 LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   std::optional<ElementwiseKind> kind = classifyElementwise(&op);
   if (!keptFloat && kind &&
@@ -256,22 +280,30 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   bool computesFloat = llvm::any_of(op.getResults(), isFloatTensor);
   if (!computesFloat || isConstantLike(&op))
     return success();
-  if (!allowFloat)
-    return op.emitError() << "'" << op.getName()
-                          << "' cannot be quantized and allow-float=false";
-  op.emitRemark() << "'" << op.getName()
-                  << "' stays in float between dequantize and quantize";
-  return success();
+  InFlightDiagnostic diag = allowFloat ? op.emitRemark() : op.emitError();
+  diag << "'" << op.getName() << "' "
+       << (allowFloat ? "stays in float between dequantize and quantize"
+                      : "cannot be quantized and allow-float=false");
+  if (Value dynamic = findDynamicFloatTensor(op))
+    diag << ": it has the dynamic shape " << dynamic.getType()
+         << " and only static shapes are quantized (the integer kernels "
+            "need static sizes); give the model static shapes, e.g. a "
+            "fixed batch size";
+  return failure(!allowFloat);
 }
 
 LogicalResult DryRun::collectStructure() {
   llvm::StringSet<> keep;
   for (const std::string &name : keepFloat)
     keep.insert(name);
+  auto keptFloat = [&](Operation &op) {
+    return keep.contains(op.getName().getStringRef()) ||
+           findDynamicFloatTensor(op);
+  };
   // Layers first: they own the pads, initial values and activations around
   // them, which would otherwise be taken for standalone ops.
   for (Operation &op : funcOp.getBody().getOps()) {
-    if (keep.contains(op.getName().getStringRef()) || claimed.contains(&op))
+    if (keptFloat(op) || claimed.contains(&op))
       continue;
     if (std::optional<ComputeChain> chain = matchComputeChain(&op))
       claimComputeChain(*chain);
@@ -281,9 +313,7 @@ LogicalResult DryRun::collectStructure() {
   bool failedAny = false;
   layerOps = claimed;
   for (Operation &op : funcOp.getBody().getOps())
-    if (!claimed.contains(&op) &&
-        failed(
-            claimStandaloneOp(op, keep.contains(op.getName().getStringRef()))))
+    if (!claimed.contains(&op) && failed(claimStandaloneOp(op, keptFloat(op))))
       failedAny = true;
   // A layer op's result that only claimed ops read lies inside the layer.
   for (Operation *op : layerOps)
@@ -307,6 +337,32 @@ struct ChannelOf {
   int64_t operator()(int64_t index) const { return (index / inner) % channels; }
   int64_t channels = 1, inner = 1;
 };
+
+/// NaN and infinity have no integer form (casting them is undefined
+/// behaviour), so a weight or bias holding one is an error naming the first
+/// such element by its index.
+static LogicalResult verifyFinite(Operation *anchor, StringRef what,
+                                  DenseFPElementsAttr values) {
+  ArrayRef<int64_t> shape = values.getType().getShape();
+  for (auto [i, v] : llvm::enumerate(values.getValues<APFloat>())) {
+    if (v.isFinite())
+      continue;
+    SmallVector<int64_t> index(shape.size());
+    int64_t rest = i;
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      index[d] = rest % shape[d];
+      rest /= shape[d];
+    }
+    SmallString<16> text;
+    v.toString(text);
+    return anchor->emitError()
+           << "the " << what << " of '" << anchor->getName() << "' holds "
+           << text << " at element [" << llvm::interleaved(index)
+           << "]; only finite values can be quantized (fix the model's " << what
+           << ")";
+  }
+  return success();
+}
 
 /// Symmetric int8 weights with the given scales (one, or one per channel
 /// along `axis`): round half to even of w / s, clamped to [qmin, qmax].
@@ -366,6 +422,8 @@ readFixedWeightQParams(Operation *anchor, DictionaryAttr fixed,
 FailureOr<WeightSummary> DryRun::quantizeConstantWeights(
     ComputeChain &chain, DenseFPElementsAttr constant, int64_t channels) {
   Operation *anchor = chain.anchor;
+  if (failed(verifyFinite(anchor, "weight", constant)))
+    return failure();
   auto weightType = cast<RankedTensorType>(chain.weight.getType());
   MLIRContext *ctx = anchor->getContext();
   auto i8 = IntegerType::get(ctx, 8);
@@ -449,6 +507,8 @@ DryRun::quantizeBias(ComputeChain &chain, double inputScale,
   if (!constant)
     return anchor->emitError("the bias of '")
            << anchor->getName() << "' must be a constant";
+  if (failed(verifyFinite(anchor, "bias", constant)))
+    return failure();
   SmallVector<double> biasScales;
   SmallVector<int32_t> quantized;
   for (auto [c, v] : llvm::enumerate(constant.getValues<APFloat>())) {
@@ -555,9 +615,11 @@ void DryRun::insertQDQ() {
   OpBuilder argBuilder = OpBuilder::atBlockBegin(&funcOp.getBody().front());
   for (Value value : values) {
     auto it = types.find(value);
-    if (it == types.end() || internal.contains(value))
-      continue;
     auto type = cast<RankedTensorType>(value.getType());
+    // Only float ops read a dynamic shape (findDynamicFloatTensor), and
+    // quantize ops need static ones.
+    if (it == types.end() || internal.contains(value) || !type.hasStaticShape())
+      continue;
     OpBuilder opBuilder(funcOp.getContext());
     if (Operation *def = value.getDefiningOp())
       opBuilder.setInsertionPointAfter(def);

@@ -2,6 +2,8 @@
 // RUN: not myquant-opt %s "--myquant-propagate-qparams=keep-float=linalg.matmul allow-float=false" 2>&1 | FileCheck %s --check-prefix=STRICT
 // RUN: not myquant-opt %s --myquant-propagate-qparams=activation-type=int4 2>&1 | FileCheck %s --check-prefix=BADTYPE
 // RUN: not myquant-opt %s --myquant-propagate-qparams=weight-granularity=per-row 2>&1 | FileCheck %s --check-prefix=BADGRAN
+// RUN: not myquant-opt %s --myquant-propagate-qparams=keep-float=linalg.matmull 2>&1 | FileCheck %s --check-prefix=BADKEEP
+// RUN: not myquant-opt %s --myquant-ptq=keep-float=matmul 2>&1 | FileCheck %s --check-prefix=BADKEEP-PTQ
 
 // keep-float leaves the matmul in float between a dequantize and a quantize.
 // CHECK-LABEL: func.func @kept
@@ -12,6 +14,8 @@
 // STRICT: error: 'linalg.matmul' cannot be quantized and allow-float=false
 // BADTYPE: for the --activation-type option: Cannot find option named 'int4'!
 // BADGRAN: for the --weight-granularity option: Cannot find option named 'per-row'!
+// BADKEEP: error: keep-float names 'linalg.matmull', which is not a registered operation; give full op names such as linalg.matmul
+// BADKEEP-PTQ: error: keep-float names 'matmul', which is not a registered operation
 func.func @kept(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<1x2xf32>
   %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>

@@ -220,6 +220,53 @@ func.func @bias_beyond_int32(%x: tensor<1x1xf32>) -> tensor<1x1xf32> {
 
 // -----
 
+// NaN or infinity in a weight or bias has no integer form: an error names
+// the element, before any cast.
+func.func @nan_weight(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<1x2xf32>
+  %w = arith.constant dense<[[1.0, 2.0], [0x7FC00000, 4.0]]> : tensor<2x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<1x2xf32>) -> tensor<1x2xf32>
+  // expected-error@+1 {{the weight of 'linalg.matmul' holds NaN at element [1, 0]; only finite values can be quantized (fix the model's weight)}}
+  %m = linalg.matmul ins(%xs, %w : tensor<1x2xf32>, tensor<2x2xf32>) outs(%f : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %ms = myquant.stats %m {min = array<f64: -3.0>, max = array<f64: 3.0>} : tensor<1x2xf32>
+  return %ms : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @inf_conv_weight(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x2x2xf32> {
+  %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<1x1x3x3xf32>
+  %w = arith.constant dense<[[[[0.1, 0.2], [0.3, 0.4]]], [[[0.5, 0.6], [0.7, 0xFF800000]]]]> : tensor<2x1x2x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x2x2xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  // expected-error@+1 {{the weight of 'linalg.conv_2d_nchw_fchw' holds -Inf at element [1, 0, 1, 1]}}
+  %conv = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%xs, %w : tensor<1x1x3x3xf32>, tensor<2x1x2x2xf32>) outs(%f : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %cs = myquant.stats %conv {min = array<f64: -3.0>, max = array<f64: 4.0>} : tensor<1x2x2x2xf32>
+  return %cs : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+func.func @nan_bias(%x: tensor<1x1xf32>) -> tensor<1x2xf32> {
+  %xs = myquant.stats %x {min = array<f64: 0.0>, max = array<f64: 1.0>} : tensor<1x1xf32>
+  %w = arith.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+  %b = arith.constant dense<[0.5, 0x7FC00000]> : tensor<2xf32>
+  %e = tensor.empty() : tensor<1x2xf32>
+  %bb = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%b : tensor<2xf32>) outs(%e : tensor<1x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x2xf32>
+  // expected-error@+1 {{the bias of 'linalg.matmul' holds NaN at element [1]}}
+  %m = linalg.matmul ins(%xs, %w : tensor<1x1xf32>, tensor<1x2xf32>) outs(%bb : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %ms = myquant.stats %m {min = array<f64: 0.0>, max = array<f64: 1.0>} : tensor<1x2xf32>
+  return %ms : tensor<1x2xf32>
+}
+
+// -----
+
 // Same-scale ops pass their operand's parameters through, whatever their
 // own statistics say.
 
@@ -235,12 +282,15 @@ func.func @same_scale(%x: tensor<1x2x2x2xf32>) -> tensor<1x8xf32> {
 
 // -----
 
-// Dynamic shapes are not quantized: the layer stays in float, reported;
-// tensor.dim only reads a shape and is not float computation.
+// Dynamic shapes are not quantized: the layer stays in float, reported
+// with the reason, and no quantize op is put on a dynamic tensor (its
+// lowering needs static shapes); tensor.dim only reads a shape and is not
+// float computation.
 
 // CHECK-LABEL: func.func @dynamic
 // CHECK:       %[[M:.*]] = linalg.matmul
-// CHECK:       myquant.quantize %[[M]]
+// CHECK-NOT:   myquant.quantize
+// CHECK:       return
 func.func @dynamic(%x: tensor<?x4xf32>, %w: tensor<4x?xf32>) -> tensor<?x?xf32> {
   %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<?x4xf32>
   %ws = myquant.stats %w {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<4x?xf32>
@@ -251,7 +301,7 @@ func.func @dynamic(%x: tensor<?x4xf32>, %w: tensor<4x?xf32>) -> tensor<?x?xf32> 
   %z = arith.constant 0.0 : f32
   %e = tensor.empty(%d0, %d1) : tensor<?x?xf32>
   %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x?xf32>) -> tensor<?x?xf32>
-  // expected-remark@+1 {{'linalg.matmul' stays in float between dequantize and quantize}}
+  // expected-remark@+1 {{'linalg.matmul' stays in float between dequantize and quantize: it has the dynamic shape 'tensor<?x4xf32>'}}
   %m = linalg.matmul ins(%xs, %ws : tensor<?x4xf32>, tensor<4x?xf32>) outs(%f : tensor<?x?xf32>) -> tensor<?x?xf32>
   %ms = myquant.stats %m {min = array<f64: -4.0>, max = array<f64: 4.0>} : tensor<?x?xf32>
   return %ms : tensor<?x?xf32>
