@@ -77,11 +77,12 @@ static std::error_code closeStream(llvm::raw_fd_ostream &os) {
 }
 
 OutputFiles::~OutputFiles() {
-  for (std::unique_ptr<File> &file : files) {
-    if (file->os)
-      (void)closeStream(*file->os);
-    (void)llvm::sys::fs::remove(file->tempPath);
-  }
+  // The temporaries' removers run after the streams are closed.
+  for (std::unique_ptr<File> &file : files)
+    if (file->os) {
+      file->os->close();
+      file->os->clear_error();
+    }
 }
 
 llvm::Expected<OutputFiles::File *> OutputFiles::add(llvm::StringRef path) {
@@ -100,12 +101,13 @@ llvm::Expected<OutputFiles::File *> OutputFiles::add(llvm::StringRef path) {
   if (ec)
     return cannotWrite(path, ec);
   file->tempPath = tempPath.str().str();
+  file->remover.setFile(file->tempPath);
   file->os = std::make_unique<llvm::raw_fd_ostream>(fd, /*shouldClose=*/true);
   files.push_back(std::move(file));
   return files.back().get();
 }
 
-/// Copies `tempPath` to `path` ("-" or a device) and removes it.
+/// Copies `tempPath` to `path` ("-" or a device).
 static llvm::Error copyOut(llvm::StringRef tempPath, llvm::StringRef path) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(tempPath, /*IsText=*/false,
@@ -122,7 +124,6 @@ static llvm::Error copyOut(llvm::StringRef tempPath, llvm::StringRef path) {
   os.clear_error();
   if (ec)
     return cannotWrite(path, ec);
-  (void)llvm::sys::fs::remove(tempPath);
   return llvm::Error::success();
 }
 
@@ -143,10 +144,12 @@ llvm::Error OutputFiles::commit() {
       if (llvm::Error error = copyOut(file->tempPath, file->path))
         return error;
   for (std::unique_ptr<File> &file : files)
-    if (file->rename)
+    if (file->rename) {
       if (std::error_code ec =
               llvm::sys::fs::rename(file->tempPath, file->path))
         return cannotWrite(file->path, ec);
+      file->remover.releaseFile();
+    }
   files.clear();
   return llvm::Error::success();
 }

@@ -210,7 +210,7 @@ JitFunction::create(ModuleOp lowered, EntryPoint entry,
     std::string message;
     if (!llvm::sys::DynamicLibrary::getPermanentLibrary(path.c_str(), &message)
              .isValid())
-      return makeError("cannot load the shared library '" + path +
+      return makeError(llvm::Twine("cannot load the shared library '") + path +
                        "': " + message);
   }
   // Idempotent; a pass that JITs cannot count on its tool to have done it.

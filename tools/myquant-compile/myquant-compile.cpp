@@ -409,15 +409,18 @@ getRequiredFeatures(llvm::Module &module) {
 }
 
 /// Emits `int NAME_cpu_supported(void)` and makes every exported function
-/// call a check that prints which features this CPU lacks and aborts: code
-/// for a kernel target the CPU lacks would die of SIGILL. The check is what
-/// clang emits for __builtin_cpu_supports (libgcc's or compiler-rt's
-/// __cpu_model), so an object file needs no other runtime.
+/// but the kernels call a check that prints which features this CPU lacks
+/// and aborts: code for a kernel target the CPU lacks would die of SIGILL.
+/// The check is what clang emits for __builtin_cpu_supports (libgcc's or
+/// compiler-rt's __cpu_model), so an object file needs no other runtime.
 static void addCPUCheck(llvm::Module &module) {
   llvm::SmallVector<llvm::StringRef> features = getRequiredFeatures(module);
   llvm::SmallVector<llvm::Function *> exported;
+  // Not the kernels (external too): their own code may use the features
+  // before the call, and only the entry points call them.
   for (llvm::Function &function : module)
-    if (!function.isDeclaration() && function.hasExternalLinkage())
+    if (!function.isDeclaration() && function.hasExternalLinkage() &&
+        !function.hasFnAttribute("target-features"))
       exported.push_back(&function);
 
   llvm::LLVMContext &ctx = module.getContext();

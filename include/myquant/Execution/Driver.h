@@ -9,6 +9,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -48,7 +49,9 @@ public:
     std::string path;
     /// Where to write in the meantime.
     std::string tempPath;
-    /// A stream on tempPath; close it when another program writes the file.
+    /// Removes tempPath unless it became the destination.
+    llvm::FileRemover remover;
+    /// A stream on tempPath; reset it when another program writes the file.
     std::unique_ptr<llvm::raw_fd_ostream> os;
     bool rename;
   };
