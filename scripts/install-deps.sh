@@ -14,6 +14,9 @@ PACKAGES=(
   libomp-22-dev
   # Unit tests
   libgtest-dev
+  # Running a library built for a newer CPU on an emulated older one
+  # (test/Tools/compiled-cpu-check.test)
+  qemu-user
   # Python side: reference, tests, example
   python3 python3-numpy python3-pytest
   # Baseline and oracle (PyTorch quantized kernels), data sets for the examples

@@ -1,6 +1,7 @@
 # -*- Python -*-
 
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -27,6 +28,10 @@ config.substitutions.append(("%cxx", config.cxx_compiler))
 if config.clang_tidy and not config.clang_tidy.endswith("-NOTFOUND"):
     config.available_features.add("clang-tidy")
     config.substitutions.append(("%clang_tidy", config.clang_tidy))
+# qemu-user is optional: it runs tests on an emulated older CPU (Haswell:
+# AVX2, no AVX-512, no AVX-VNNI); without it they are UNSUPPORTED.
+if shutil.which("qemu-x86_64"):
+    config.available_features.add("qemu-x86_64")
 # Runtime support libraries for mlir-runner execution tests.
 _llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
 config.substitutions.append(

@@ -2,12 +2,17 @@
 
 #include "myquant/Execution/Jit.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -148,6 +153,46 @@ llvm::Expected<ResultArray> CallResults::copy(size_t index) const {
 // JitFunction
 //===----------------------------------------------------------------------===//
 
+llvm::Error checkHostCPUFeatures(llvm::ArrayRef<llvm::StringRef> features,
+                                 const llvm::Twine &what) {
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  llvm::SmallVector<llvm::StringRef> has, lacks;
+  for (llvm::StringRef feature : features) {
+    // "-feature" turns one off, which every CPU can run.
+    if (!feature.consume_front("+"))
+      continue;
+    (host.lookup(feature) ? has : lacks).push_back(feature);
+  }
+  if (lacks.empty())
+    return llvm::Error::success();
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  os << what << " needs the CPU features " << llvm::join(features, ",")
+     << ", but this CPU (" << llvm::sys::getHostCPUName() << ") ";
+  if (!has.empty())
+    os << "has " << llvm::join(has, ", ") << " and ";
+  os << "lacks " << llvm::join(lacks, ", ")
+     << ": the code would die of an illegal instruction; choose "
+        "--target=host (the best kernels this CPU runs) or --target=generic";
+  return makeError(message);
+}
+
+/// The `target_features` of the functions of `lowered` (the VNNI kernels').
+static llvm::Error checkModuleCPUFeatures(ModuleOp lowered) {
+  for (auto func : lowered.getOps<LLVM::LLVMFuncOp>()) {
+    std::optional<LLVM::TargetFeaturesAttr> attr = func.getTargetFeatures();
+    if (!attr)
+      continue;
+    llvm::SmallVector<llvm::StringRef> features;
+    for (StringAttr feature : attr->getFeatures())
+      features.push_back(feature.getValue());
+    if (llvm::Error error =
+            checkHostCPUFeatures(features, "@" + func.getSymName()))
+      return error;
+  }
+  return llvm::Error::success();
+}
+
 JitFunction::JitFunction(EntryPoint entry, bool ownsResults)
     : entry(std::move(entry)), ownsResults(ownsResults) {}
 
@@ -158,6 +203,16 @@ JitFunction::create(ModuleOp lowered, EntryPoint entry,
                     const JitOptions &options) {
   if (options.optLevel > 3)
     return makeError("the optimization level must be between 0 and 3");
+  if (llvm::Error error = checkModuleCPUFeatures(lowered))
+    return error;
+  // ExecutionEngine only prints why a library does not load, and goes on.
+  for (const std::string &path : options.sharedLibPaths) {
+    std::string message;
+    if (!llvm::sys::DynamicLibrary::getPermanentLibrary(path.c_str(), &message)
+             .isValid())
+      return makeError(llvm::Twine("cannot load the shared library '") + path +
+                       "': " + message);
+  }
   // Idempotent; a pass that JITs cannot count on its tool to have done it.
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();

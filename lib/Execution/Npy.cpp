@@ -392,8 +392,8 @@ Expected<std::vector<NamedNpyArray>> readNpz(StringRef path) {
   return ZipReader((*file)->getBuffer(), path).readAll();
 }
 
-Error writeNpy(StringRef path, ElementKind kind, ArrayRef<int64_t> shape,
-               const void *data) {
+void writeNpy(raw_ostream &os, ElementKind kind, ArrayRef<int64_t> shape,
+              const void *data) {
   std::string header =
       "{'descr': '" + getNpyDescr(kind).str() +
       "', 'fortran_order': False, 'shape': " + formatShape(shape) + ", }";
@@ -407,10 +407,6 @@ Error writeNpy(StringRef path, ElementKind kind, ArrayRef<int64_t> shape,
   size_t prefix = kMagicSize + 2 + (version2 ? 4 : 2);
   header += padTo64(prefix);
 
-  std::error_code ec;
-  raw_fd_ostream os(path, ec, sys::fs::OF_None);
-  if (ec)
-    return makeError("cannot write " + path + ": " + ec.message());
   os.write(kMagic, kMagicSize);
   os << static_cast<char>(version2 ? 2 : 1) << '\0';
   char length[4];
@@ -427,6 +423,15 @@ Error writeNpy(StringRef path, ElementKind kind, ArrayRef<int64_t> shape,
     elements *= size;
   os.write(static_cast<const char *>(data),
            elements * getElementKindSize(kind));
+}
+
+Error writeNpy(StringRef path, ElementKind kind, ArrayRef<int64_t> shape,
+               const void *data) {
+  std::error_code ec;
+  raw_fd_ostream os(path, ec, sys::fs::OF_None);
+  if (ec)
+    return makeError("cannot write " + path + ": " + ec.message());
+  writeNpy(os, kind, shape, data);
   os.close();
   if (os.has_error()) {
     std::string message = os.error().message();

@@ -21,12 +21,13 @@
 #include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -37,9 +38,9 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 #include <optional>
 
@@ -220,21 +221,13 @@ static void emitShapes(llvm::raw_ostream &os, llvm::StringRef kind,
   }
 }
 
-static llvm::Error writeHeader(const EntryPoint &entry) {
+static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
   if (!isCIdentifier(entry.name))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "@" + entry.name +
             " is not a valid C identifier, so its C interface cannot be "
             "declared in a header");
-  std::string errorMessage;
-  std::unique_ptr<llvm::ToolOutputFile> file =
-      openOutputFile(headerFilename, &errorMessage);
-  if (!file)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   errorMessage);
-  llvm::raw_ostream &os = file->os();
-
   std::string guard = "MYQUANT_";
   for (char c : llvm::sys::path::filename(headerFilename))
     guard += llvm::isAlnum(c) ? llvm::toUpper(c) : '_';
@@ -319,9 +312,17 @@ static llvm::Error writeHeader(const EntryPoint &entry) {
   }
   if (first)
     os << "void";
-  os << ");\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
-
-  file->keep();
+  os << ");\n\n"
+     << "/* The kernels use the CPU features they were compiled for "
+        "(--target).\n"
+     << "   Returns 1 when this CPU has them all, 0 otherwise. On a CPU that\n"
+     << "   lacks one, calling _mlir_ciface_" << entry.name
+     << " prints \"myquant: cannot run\n"
+     << "   @" << entry.name
+     << ": ...\" with the missing features on stderr and aborts\n"
+     << "   (instead of dying of an illegal instruction). */\n"
+     << "int " << entry.name << "_cpu_supported(void);\n"
+     << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return llvm::Error::success();
 }
 
@@ -329,7 +330,8 @@ static llvm::Error writeHeader(const EntryPoint &entry) {
 // Compilation
 //===----------------------------------------------------------------------===//
 
-static llvm::Error runCompiler(llvm::StringRef irPath) {
+static llvm::Error runCompiler(llvm::StringRef irPath,
+                               llvm::StringRef outputPath) {
   auto error = [](const llvm::Twine &message) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
   };
@@ -356,7 +358,7 @@ static llvm::Error runCompiler(llvm::StringRef irPath) {
     args.push_back("-c");
   for (const std::string &arg : compilerArgs)
     args.push_back(arg);
-  args.append({"-x", "ir", irPath, "-o", outputFilename});
+  args.append({"-x", "ir", irPath, "-o", outputPath});
   // Math intrinsics (roundeven, ...) may become libm calls.
   if (shared)
     args.push_back("-lm");
@@ -372,6 +374,138 @@ static llvm::Error runCompiler(llvm::StringRef irPath) {
   if (status != 0)
     return error(compiler + " failed with exit code " + llvm::Twine(status));
   return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// The CPU check
+//===----------------------------------------------------------------------===//
+
+/// The features of the kernel targets (vnni::KernelTarget::features), in
+/// __builtin_cpu_supports' spelling, which is LLVM's without the "+".
+static constexpr llvm::StringLiteral kCheckableFeatures[] = {
+    "avx2",     "avx512f",    "avx512bw", "avx512dq",
+    "avx512vl", "avx512vnni", "avxvnni"};
+
+/// The CPU features the functions of `module` were compiled for.
+static llvm::SmallVector<llvm::StringRef>
+getRequiredFeatures(llvm::Module &module) {
+  llvm::SmallSetVector<llvm::StringRef, 8> features;
+  for (llvm::Function &function : module) {
+    llvm::Attribute attr = function.getFnAttribute("target-features");
+    if (!attr.isValid())
+      continue;
+    llvm::SmallVector<llvm::StringRef> parts;
+    attr.getValueAsString().split(parts, ',', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef part : parts)
+      if (part.consume_front("+")) {
+        if (llvm::is_contained(kCheckableFeatures, part))
+          features.insert(part);
+        else
+          warn("@" + function.getName() + " uses CPU feature '" + part +
+               "', which the library cannot check when it is called");
+      }
+  }
+  return features.takeVector();
+}
+
+/// Emits `int NAME_cpu_supported(void)` and makes every exported function
+/// but the kernels call a check that prints which features this CPU lacks
+/// and aborts: code for a kernel target the CPU lacks would die of SIGILL.
+/// The check is what clang emits for __builtin_cpu_supports (libgcc's or
+/// compiler-rt's __cpu_model), so an object file needs no other runtime.
+static void addCPUCheck(llvm::Module &module) {
+  llvm::SmallVector<llvm::StringRef> features = getRequiredFeatures(module);
+  llvm::SmallVector<llvm::Function *> exported;
+  // Not the kernels (external too): their own code may use the features
+  // before the call, and only the entry points call them.
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration() && function.hasExternalLinkage() &&
+        !function.hasFnAttribute("target-features"))
+      exported.push_back(&function);
+
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::IRBuilder<> b(ctx);
+  llvm::Type *i32 = b.getInt32Ty();
+  llvm::Type *ptr = b.getPtrTy();
+  auto *supported =
+      llvm::Function::Create(llvm::FunctionType::get(i32, /*isVarArg=*/false),
+                             llvm::GlobalValue::ExternalLinkage,
+                             functionName + "_cpu_supported", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "", supported));
+  if (features.empty()) {
+    b.CreateRet(b.getInt32(1));
+    return;
+  }
+
+  auto *cpuModelType =
+      llvm::StructType::get(ctx, {i32, i32, i32, llvm::ArrayType::get(i32, 1)});
+  auto *cpuModel = llvm::cast<llvm::GlobalVariable>(
+      module.getOrInsertGlobal("__cpu_model", cpuModelType));
+  auto *cpuFeatures2 =
+      llvm::cast<llvm::GlobalVariable>(module.getOrInsertGlobal(
+          "__cpu_features2", llvm::ArrayType::get(i32, 3)));
+  cpuModel->setDSOLocal(true);
+  cpuFeatures2->setDSOLocal(true);
+  llvm::FunctionCallee init =
+      module.getOrInsertFunction("__cpu_indicator_init", b.getVoidTy());
+  // Word 0 of the mask is __cpu_model.__cpu_features[0], words 1-3 are
+  // __cpu_features2[0-2].
+  auto hasFeature = [&](llvm::StringRef feature) -> llvm::Value * {
+    std::array<uint32_t, 4> mask = llvm::X86::getCpuSupportsMask(feature);
+    unsigned word =
+        llvm::find_if(mask, [](uint32_t m) { return m != 0; }) - mask.begin();
+    llvm::Value *address =
+        word == 0 ? b.CreateConstInBoundsGEP2_32(cpuModelType, cpuModel, 0, 3)
+                  : b.CreateConstInBoundsGEP2_32(cpuFeatures2->getValueType(),
+                                                 cpuFeatures2, 0, word - 1);
+    llvm::Value *bits = b.CreateAnd(b.CreateLoad(i32, address), mask[word]);
+    return b.CreateICmpNE(bits, b.getInt32(0));
+  };
+  b.CreateCall(init);
+  llvm::Value *all = b.getTrue();
+  for (llvm::StringRef feature : features)
+    all = b.CreateAnd(all, hasFeature(feature));
+  b.CreateRet(b.CreateZExt(all, i32));
+
+  auto *check = llvm::Function::Create(
+      llvm::FunctionType::get(b.getVoidTy(), /*isVarArg=*/false),
+      llvm::GlobalValue::InternalLinkage, "myquant.check_cpu", module);
+  auto *entry = llvm::BasicBlock::Create(ctx, "", check);
+  auto *fail = llvm::BasicBlock::Create(ctx, "fail", check);
+  auto *ok = llvm::BasicBlock::Create(ctx, "ok", check);
+  b.SetInsertPoint(entry);
+  b.CreateCondBr(b.CreateICmpNE(b.CreateCall(supported), b.getInt32(0)), ok,
+                 fail);
+  b.SetInsertPoint(ok);
+  b.CreateRetVoid();
+
+  b.SetInsertPoint(fail);
+  llvm::FunctionCallee write = module.getOrInsertFunction(
+      "write", b.getInt64Ty(), i32, ptr, b.getInt64Ty());
+  llvm::FunctionCallee abort =
+      module.getOrInsertFunction("abort", b.getVoidTy());
+  auto print = [&](const std::string &text, llvm::Value *condition) {
+    llvm::Value *length = b.getInt64(text.size());
+    if (condition)
+      length = b.CreateSelect(condition, b.getInt64(0), length);
+    b.CreateCall(write, {b.getInt32(2), b.CreateGlobalString(text), length});
+  };
+  print("myquant: cannot run @" + functionName +
+            ": it was compiled for the CPU features " +
+            llvm::join(features, " ") + ", and this CPU lacks",
+        nullptr);
+  for (llvm::StringRef feature : features)
+    print((" " + feature).str(), hasFeature(feature));
+  print("; compile it with --target=generic, or with --target=host on the "
+        "machine that runs it\n",
+        nullptr);
+  b.CreateCall(abort)->setDoesNotReturn();
+  b.CreateUnreachable();
+
+  for (llvm::Function *function : exported) {
+    b.SetInsertPoint(&*function->getEntryBlock().getFirstInsertionPt());
+    b.CreateCall(check);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -390,6 +524,20 @@ int main(int argc, char **argv) {
   if (shared && emitLLVM)
     return fail("--shared and --emit-llvm cannot be combined");
 
+  // Created first, so that an unwritable one fails before any work; put
+  // in place together once everything succeeded.
+  OutputFiles outputs;
+  llvm::Expected<OutputFiles::File *> output = outputs.add(outputFilename);
+  if (!output)
+    return fail(output.takeError());
+  OutputFiles::File *header = nullptr;
+  if (!headerFilename.empty()) {
+    llvm::Expected<OutputFiles::File *> file = outputs.add(headerFilename);
+    if (!file)
+      return fail(file.takeError());
+    header = *file;
+  }
+
   DialectRegistry registry;
   registerDriverDialects(registry);
   MLIRContext context(registry);
@@ -403,11 +551,11 @@ int main(int argc, char **argv) {
   if (!loaded)
     return fail(loaded.takeError());
   OwningOpRef<ModuleOp> module = std::move(*loaded);
-  if (!headerFilename.empty()) {
+  if (header) {
     llvm::Expected<EntryPoint> entry = getEntryPoint(*module, functionName);
     if (!entry)
       return fail(entry.takeError());
-    if (llvm::Error error = writeHeader(*entry))
+    if (llvm::Error error = writeHeader(*entry, *header->os))
       return fail(std::move(error));
   }
 
@@ -416,37 +564,35 @@ int main(int argc, char **argv) {
       *module, llvmContext, llvm::sys::path::stem(inputFilename));
   if (!llvmModule)
     return fail("cannot translate " + inputFilename + " to LLVM IR");
+  addCPUCheck(*llvmModule);
 
   if (emitLLVM) {
-    std::string errorMessage;
-    std::unique_ptr<llvm::ToolOutputFile> output =
-        openOutputFile(outputFilename, &errorMessage);
-    if (!output)
-      return fail(errorMessage);
-    llvmModule->print(output->os(), nullptr);
-    output->keep();
-    return 0;
-  }
-
-  int fd;
-  llvm::SmallString<128> irPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("myquant-compile",
-                                                              "bc", fd, irPath))
-    return fail("cannot create a temporary file: " + ec.message());
-  llvm::FileRemover remover(irPath);
-  {
-    // Bitcode, not text: printing and parsing the text of a deep model took
-    // about a tenth of its compile time.
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    llvm::WriteBitcodeToFile(*llvmModule, os);
-    os.close();
-    if (os.has_error()) {
-      std::string message = os.error().message();
-      os.clear_error();
-      return fail("cannot write " + irPath + ": " + message);
+    llvmModule->print(*(*output)->os, nullptr);
+  } else {
+    int fd;
+    llvm::SmallString<128> irPath;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "myquant-compile", "bc", fd, irPath))
+      return fail("cannot create a temporary file: " + ec.message());
+    llvm::FileRemover remover(irPath);
+    {
+      // Bitcode, not text: printing and parsing the text of a deep model
+      // took about a tenth of its compile time.
+      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+      llvm::WriteBitcodeToFile(*llvmModule, os);
+      os.close();
+      if (os.has_error()) {
+        std::string message = os.error().message();
+        os.clear_error();
+        return fail("cannot write " + irPath + ": " + message);
+      }
     }
+    // The compiler writes the output itself.
+    (*output)->os.reset();
+    if (llvm::Error error = runCompiler(irPath, (*output)->tempPath))
+      return fail(std::move(error));
   }
-  if (llvm::Error error = runCompiler(irPath))
+  if (llvm::Error error = outputs.commit())
     return fail(std::move(error));
   return 0;
 }

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "myquant/Conversion/MyQuantToVnni/Target.h"
 #include "myquant/Execution/Driver.h"
 #include "myquant/Execution/EntryPoint.h"
 #include "myquant/Execution/Jit.h"
@@ -164,6 +165,18 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
 
+  // Refused before lowering, with the target's name; an unknown name is
+  // reported by the lowering.
+  FailureOr<std::optional<vnni::KernelTarget>> target =
+      vnni::parseTarget(kernelTarget);
+  if (succeeded(target) && *target) {
+    llvm::SmallVector<llvm::StringRef> features((*target)->features.begin(),
+                                                (*target)->features.end());
+    if (llvm::Error error =
+            checkHostCPUFeatures(features, "--target=" + kernelTarget))
+      return fail(std::move(error));
+  }
+
   DialectRegistry registry;
   registerDriverDialects(registry);
   MLIRContext context(registry);
@@ -188,6 +201,17 @@ int main(int argc, char **argv) {
     return fail("@" + functionName + " returns " +
                 plural(entry->results.size(), "result") + " but " +
                 plural(outputFiles.size(), "--output file") + " given");
+
+  // Created before the call, so that an unwritable one fails first; put in
+  // place together at the end.
+  OutputFiles outputs;
+  llvm::SmallVector<OutputFiles::File *> outputStreams;
+  for (const std::string &path : outputFiles) {
+    llvm::Expected<OutputFiles::File *> file = outputs.add(path);
+    if (!file)
+      return fail(file.takeError());
+    outputStreams.push_back(*file);
+  }
 
   std::vector<NpyArray> arrays;
   for (auto [index, path] : llvm::enumerate(inputFiles)) {
@@ -222,9 +246,8 @@ int main(int argc, char **argv) {
     if (!result)
       return fail(result.takeError());
     if (!outputFiles.empty())
-      if (llvm::Error error = writeNpy(outputFiles[index], spec.element,
-                                       result->shape, result->data.data()))
-        return fail(std::move(error));
+      writeNpy(*outputStreams[index]->os, spec.element, result->shape,
+               result->data.data());
     if (printResults || outputFiles.empty()) {
       // The actual shape, which dynamic dimensions leave out of the type.
       llvm::outs() << "result[" << index << "]: tensor<";
@@ -236,5 +259,7 @@ int main(int argc, char **argv) {
       llvm::outs() << "\n";
     }
   }
+  if (llvm::Error error = outputs.commit())
+    return fail(std::move(error));
   return 0;
 }

@@ -109,6 +109,12 @@ private:
   bool owned;
 };
 
+/// Fails, naming what is missing, when this CPU lacks one of `features`
+/// (LLVM's spelling: "+avx512vnni") that `what` ("--target=avx-vnni",
+/// "@model_kernel") needs: code using them would die of SIGILL.
+llvm::Error checkHostCPUFeatures(llvm::ArrayRef<llvm::StringRef> features,
+                                 const llvm::Twine &what);
+
 /// One public function of a lowered module, compiled once and callable many
 /// times.
 class JitFunction {
@@ -116,7 +122,9 @@ public:
   /// Compiles `lowered`, whose function `entry` describes (see
   /// getEntryPoint). The context of `lowered` must have the builtin and LLVM
   /// dialect translations registered. `entry` and the result specs it holds
-  /// must outlive every CallResults.
+  /// must outlive every CallResults. Fails when this CPU lacks a feature a
+  /// function of `lowered` was compiled for (`target_features`), or when one
+  /// of the shared libraries does not load.
   static llvm::Expected<std::unique_ptr<JitFunction>>
   create(mlir::ModuleOp lowered, EntryPoint entry, const JitOptions &options);
   ~JitFunction();

@@ -17,6 +17,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <optional>
@@ -63,7 +64,11 @@ struct NamedNpyArray {
 llvm::Expected<std::vector<NamedNpyArray>> readNpz(llvm::StringRef path);
 
 /// Writes a C-order array of `kind` with `shape` from `data` (version 1.0,
-/// or 2.0 when the header needs it).
+/// or 2.0 when the header needs it); the caller checks the stream's error.
+void writeNpy(llvm::raw_ostream &os, ElementKind kind,
+              llvm::ArrayRef<int64_t> shape, const void *data);
+
+/// writeNpy() into the file `path`.
 llvm::Error writeNpy(llvm::StringRef path, ElementKind kind,
                      llvm::ArrayRef<int64_t> shape, const void *data);
 
