@@ -341,13 +341,13 @@ ROWS = [
              lambda e: [e.float_model(), "--function=relu",
                         "--input=" + e.npy("x.npy", _X),
                         "--shared-libs=" + e.path("libnope.so")],
-             "libnope.so", fixed_in="i13-tools"),
+             "libnope.so"),
     BadInput("run-second-output-unwritable", "myquant-run",
              lambda e: [e.float_model(), "--function=two",
                         "--input=" + e.npy("x.npy", _X),
                         "--output=" + e.path("first.npy"),
                         "--output=" + e.path("no-dir/second.npy")],
-             "second.npy", absent=("first.npy",), fixed_in="i13-tools"),
+             "second.npy", absent=("first.npy",)),
 
     # myquant-compile.
     BadInput("compile-malformed-ir", "myquant-compile",
@@ -369,12 +369,12 @@ ROWS = [
     BadInput("compile-dev-full", "myquant-compile",
              lambda e: [e.float_model(), "--function=relu", "--emit-llvm",
                         "-o", "/dev/full"],
-             "/dev/full", fixed_in="i13-tools"),
+             "/dev/full"),
     BadInput("compile-header-left-behind", "myquant-compile",
              lambda e: [e.float_model(), "--function=relu", "--shared",
                         "--header=" + e.path("h.h"),
                         "-o", e.path("no-dir/lib.so")],
-             "lib.so", absent=("h.h",), fixed_in="i13-tools"),
+             "lib.so", absent=("h.h",)),
 
     # python3 -m myquant.
     BadInput("cli-batch-0", "cli",
@@ -489,7 +489,7 @@ if _NO_AVX_VNNI:
         "run-avx-vnni-on-this-cpu", "myquant-run",
         lambda e: [e.float_model(), "--function=relu", "--target=avx-vnni",
                    "--input=" + e.npy("x.npy", _X)],
-        "avx-vnni", fixed_in="i13-tools"))
+        "avx-vnni"))
 
 
 def _param(row):
