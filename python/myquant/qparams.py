@@ -21,16 +21,16 @@ import math
 import numpy as np
 
 from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Linear, MaxPool2d, Relu)
+                   Linear, MatMul, MaxPool2d, Relu, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "fake_quantize",
            "FUSES_RELU", "REQUANTIZING", "concat_adoptions", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
-FUSES_RELU = (Conv2d, Linear, Add)
+FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters).
-REQUANTIZING = (Conv2d, Linear, Add, AvgPool2d, GlobalAvgPool)
+REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool)
 
 
 def round_half_even(x):
@@ -138,7 +138,7 @@ def plan(model, stats):
         name = layer.name
         if name in fused:
             continue  # its integer value is the fused relu's output
-        if isinstance(layer, (MaxPool2d, Flatten)) and \
+        if isinstance(layer, (MaxPool2d, Flatten, Unflatten)) and \
                 not isinstance(layer, AvgPool2d):
             qp[name] = qp[layer.inputs[0]]
         elif name in adopt:
