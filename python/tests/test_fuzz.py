@@ -88,3 +88,22 @@ def test_shrink_keeps_the_failure():
     assert [type(l) for l in small.model.layers] == [E.Conv2d, E.Mul]
     assert small.model.input_shape == (1, 3, 1, 1)
     assert small.x.shape == small.model.input_shape
+
+
+def test_standalone_relu6_into_other_parameters(fuzz_tools):
+    """Found by the fuzzer (seeds 1006, 1008): a relu6 that is not fused and
+    requantizes from its input's parameters into its own clamps in the
+    output's storage (quantize(6) = 6.0 here), not at the input's value
+    nearest 6 (108 * 0.0554 = 5.98); compiler and reference agree."""
+    m = E.Model((1, 1, 1, 8))
+    m.add(E.Relu6())
+    x = np.array([5.9, 5.95, 6.0, 6.01, 6.03, 6.05, 6.2, 7.0],
+                 np.float32).reshape(m.input_shape)
+    samples = [np.array([-6.251677513122559, 7.869781017303467] * 4,
+                        np.float32).reshape(m.input_shape)]
+    for activation in ("int8", "uint8"):
+        case = F.Case(0, m, samples, x, "single", "per-tensor", activation)
+        want = F.MR.run_reference(m, case.stats, x).dequantize()
+        assert want.ravel()[3:].tolist() == [6.0] * 5
+        assert F.run_case(case, fuzz_tools, ["generic"],
+                          check_float=False) is None
