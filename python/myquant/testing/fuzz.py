@@ -262,7 +262,8 @@ def make_case(seed):
     rng = np.random.default_rng(seed)
     model = _random_model(rng)
     # An input distribution with a random range and offset.
-    scale = float(rng.choice([0.1, 1.0, 3.0]))
+    # Tiny and large ranges give multipliers far from 1.
+    scale = float(rng.choice([0.001, 0.1, 1.0, 1.0, 3.0, 50.0]))
     offset = float(rng.choice([0.0, 0.0, 0.5, -1.0])) * scale
     samples = [(rng.standard_normal(model.input_shape) * scale + offset)
                .astype(np.float32) for _ in range(int(rng.integers(1, 5)))]
