@@ -15,9 +15,10 @@ activations are compared with the int8 reference: their parameters are the
 int8 ones with the zero point moved by 128, so the dequantized outputs are
 the same bits.
 
-On a failure the case is shrunk (layers dropped, spatial sizes, channels
-and batch halved) while it still fails the same way, and the seed and the
-minimal float IR (with its stats) are printed.
+On a failure the case is shrunk (layers dropped, batch and spatial sizes
+cut) while it still fails the same way, and the seed and the minimal float
+IR (with its stats) are printed; ``--save DIR`` also writes it with its
+test input (DIR/seed-S/model.mlir, x.npy).
 
     /usr/bin/python3 -m myquant.testing.fuzz --seed 0 --count 1000
     /usr/bin/python3 -m myquant.testing.fuzz --seed 17 --count 1 --verbose
@@ -563,8 +564,15 @@ def op_kinds(model):
     return c
 
 
-def report_failure(case, kind, message, tools, targets, out=sys.stdout):
+def report_failure(case, kind, message, tools, targets, save=None,
+                   out=sys.stdout):
     small = shrink(case, same_failure(kind, tools, targets))
+    if save:
+        d = os.path.join(save, f"seed-{case.seed}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "model.mlir"), "w") as f:
+            f.write(E.emit(small.model, small.stats))
+        np.save(os.path.join(d, "x.npy"), small.x)
     print(f"FAIL {kind} seed {case.seed} ({case.options()})\n{message}",
           file=out)
     again = run_case(small, tools, targets, check_float=(kind == "float"))
@@ -572,7 +580,8 @@ def report_failure(case, kind, message, tools, targets, out=sys.stdout):
           f"{small.model.input_shape}): "
           f"{again[1] if again else 'passes?'}\n"
           f"myquant-opt model.mlir --myquant-ptq=\"{small.options()}\"; "
-          f"test input: a slice of the seed's input\n"
+          f"test input: a slice of the seed's input"
+          f"{' (saved in ' + save + ')' if save else ''}\n"
           f"{E.emit(small.model, small.stats)}", file=out)
     return small
 
@@ -594,6 +603,9 @@ def main(argv=None):
     p.add_argument("--no-float", action="store_true",
                    help="skip the float comparison with PyTorch")
     p.add_argument("--no-shrink", action="store_true")
+    p.add_argument("--save", metavar="DIR",
+                   help="write each minimal failing case (model.mlir with "
+                        "stats, x.npy) to DIR/seed-S")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--progress", type=int, default=100,
                    help="print the figures every this many seeds")
@@ -631,7 +643,7 @@ def main(argv=None):
             if a.no_shrink:
                 print(f"FAIL {r[0]} seed {seed}: {r[1]}", flush=True)
             else:
-                report_failure(case, r[0], r[1], tools, targets)
+                report_failure(case, r[0], r[1], tools, targets, a.save)
             sys.stdout.flush()
         if (seed - a.seed + 1) % a.progress == 0:
             summary(seed)
