@@ -20,7 +20,7 @@ require_torch(__file__)
 
 # Together these cover every layer kind of the generator (checked below),
 # both roundings, both granularities and int8 / uint8.
-SEEDS = [7, 53, 82, 163]
+SEEDS = [7, 73, 121, 131]
 
 
 @pytest.fixture(scope="module")

@@ -221,14 +221,14 @@ def _try_layer(rng, kind, values):
 KINDS = ["conv", "depthwise", "linear", "matmul", "add", "mul", "concat",
          "maxpool", "avgpool", "gap", "relu", "relu6", "flatten",
          "unflatten"]
-_KIND_WEIGHTS = {"conv": 4, "depthwise": 2, "linear": 2, "matmul": 2,
+_KIND_WEIGHTS = {"conv": 4, "depthwise": 2, "linear": 3, "matmul": 3,
                  "add": 2, "mul": 1, "concat": 2, "maxpool": 1.5,
                  "avgpool": 1.5, "gap": 0.5, "relu": 2, "relu6": 1.5,
-                 "flatten": 1.5, "unflatten": 1.5}
+                 "flatten": 2.5, "unflatten": 1.5}
 
 
 def _input_shape(rng):
-    if rng.random() < 0.15:
+    if rng.random() < 0.25:
         return (int(rng.integers(1, 4)), int(rng.integers(1, 33)))
     return (int(rng.integers(1, 4)), int(rng.integers(1, 9)),
             int(rng.integers(2, 11)), int(rng.integers(2, 11)))
