@@ -84,7 +84,10 @@ def test_shrink_keeps_the_failure():
         return any(isinstance(l, E.Mul) for l in c.model.layers) and any(
             isinstance(l, E.Conv2d) for l in c.model.layers)
 
+    before = [(l.name, list(l.inputs)) for l in m.layers]
     small = F.shrink(case, fails)
+    # The case shrunk keeps its graph (the candidates copy its layers).
+    assert [(l.name, l.inputs) for l in m.layers] == before
     assert [type(l) for l in small.model.layers] == [E.Conv2d, E.Mul]
     assert small.model.input_shape == (1, 3, 1, 1)
     assert small.x.shape == small.model.input_shape

@@ -29,6 +29,7 @@ the repository).
 
 import argparse
 import collections
+import copy
 import os
 import sys
 import tempfile
@@ -426,6 +427,12 @@ def run_case(case, tools, targets, check_float=True):
 # Shrinking
 # ---------------------------------------------------------------------------
 
+def _add(model, layer, inputs):
+    """Adds a copy of layer (Model.add sets a layer's name and inputs: the
+    case being shrunk must keep its own)."""
+    model.add(copy.copy(layer), inputs=list(inputs), name=layer.name)
+
+
 def _without(model, drop):
     """model without layer `drop` (its users read its first input), or
     None when that breaks shapes."""
@@ -437,7 +444,7 @@ def _without(model, drop):
             if layer.name == drop:
                 rename[layer.name] = ins[0]
                 continue
-            m.add(layer, inputs=ins, name=layer.name)
+            _add(m, layer, ins)
     except ValueError:
         return None
     return m if m.layers else None
@@ -446,7 +453,7 @@ def _without(model, drop):
 def _prefix(model, n):
     m = E.Model(model.input_shape)
     for layer in model.layers[:n]:
-        m.add(layer, inputs=layer.inputs, name=layer.name)
+        _add(m, layer, layer.inputs)
     return m
 
 
@@ -460,7 +467,7 @@ def _live(model):
     m = E.Model(model.input_shape)
     for layer in model.layers:
         if layer.name in keep:
-            m.add(layer, inputs=layer.inputs, name=layer.name)
+            _add(m, layer, layer.inputs)
     return m
 
 
@@ -484,7 +491,7 @@ def _smaller_inputs(case):
         m = E.Model(shape)
         try:
             for layer in case.model.layers:
-                m.add(layer, inputs=layer.inputs, name=layer.name)
+                _add(m, layer, layer.inputs)
         except ValueError:
             continue
         yield m, _fit(case.x, shape)
