@@ -29,8 +29,9 @@ __all__ = ["round_half_even", "choose_activation_qparams", "fake_quantize",
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
 # Layers that requantize into a chosen output type (and so may adopt a
-# concat's parameters).
-REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool)
+# concat's parameters). A standalone (not fused) relu or relu6 is one too: a
+# requantization clamped to the activation's bounds.
+REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu)
 
 
 def round_half_even(x):

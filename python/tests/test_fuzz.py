@@ -21,6 +21,9 @@ require_torch(__file__)
 # Together these cover every layer kind of the generator (checked below),
 # both roundings, both granularities and int8 / uint8.
 SEEDS = [7, 73, 121, 131]
+# Seeds that once failed: 10037, a standalone relu used only by a concat
+# (it adopts the concat's parameters: one requantization, not two).
+FOUND = [10037]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,7 @@ def fuzz_tools(build_dir):
         pytest.fail(str(e), pytrace=False)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", SEEDS + FOUND)
 def test_seed(seed, fuzz_tools):
     case = F.make_case(seed)
     targets = F.runnable_targets()

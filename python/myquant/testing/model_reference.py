@@ -27,9 +27,10 @@ Policy
   Mul likewise, with ``M = (sa * sb) / so``. A MatMul (plain ``[in, out]``
   rhs) is quantized like a Linear with its weights' channels on axis 1.
 * Unflatten, like flatten, keeps its input's parameters.
-* Concat: its own statistics; an operand produced by a conv / linear / add /
-  average pool (with or without a fused relu) whose only use is the concat
-  adopts the concat's parameters; any other operand is requantized.
+* Concat: its own statistics; an operand produced by a conv / linear /
+  matmul / add / mul / average pool (with or without a fused relu) or by a
+  standalone relu whose only use is the concat adopts the concat's
+  parameters; any other operand is requantized.
 """
 
 import numpy as np
