@@ -62,6 +62,13 @@ def test_seeds_cover_every_kind():
                        "int8", "uint8"}
 
 
+def test_rejected_by_both(fuzz_tools):
+    """Seed 10174 has a bias beyond int32 at its scales: the reference
+    rejects it, and myquant-opt with a located error."""
+    r = F.run_case(F.make_case(10174), fuzz_tools, ["generic"])
+    assert r is not None and r[0] == "reference", r
+
+
 def test_seed_reproduces_case():
     a, b = F.make_case(123), F.make_case(123)
     assert E.emit(a.model, a.stats) == E.emit(b.model, b.stats)

@@ -373,15 +373,19 @@ def _first_diff(got, want):
 
 def run_case(case, tools, targets, check_float=True):
     """None when the case passes, else (kind, message): kind 'reference'
-    (the reference rejects the model), 'compile', 'run:<target>',
-    'mismatch:<target>' or 'float'."""
+    (the reference rejects the model, e.g. a bias beyond int32, and so does
+    myquant-opt with a located error), 'rejects' (the reference rejects it
+    but myquant-opt accepts it or fails without such an error), 'compile',
+    'run:<target>', 'mismatch:<target>' or 'float'."""
     model, x = case.model, case.x
     try:
         want = MR.run_reference(model, case.stats, x,
                                 rounding=case.rounding,
                                 weights=case.granularity).dequantize()
     except (ValueError, OverflowError) as e:
-        return "reference", f"the reference rejects the model: {e}"
+        rejected = f"the reference rejects the model: {e}"
+    else:
+        rejected = None
     with tempfile.TemporaryDirectory(prefix="myquant-fuzz-") as d:
         src = os.path.join(d, "model.mlir")
         with open(src, "w") as f:
@@ -391,7 +395,13 @@ def run_case(case, tools, targets, check_float=True):
             T.run_tool(tools.opt, [src, f"--myquant-ptq={case.options()}",
                                    "-o", q], timeout=120)
         except T.ToolError as e:
-            return "compile", str(e)[-2000:]
+            # A model the reference rejects must fail with a located
+            # error, not a crash.
+            if rejected and "error: loc(" in str(e):
+                return "reference", rejected
+            return ("rejects" if rejected else "compile"), str(e)[-2000:]
+        if rejected:
+            return "rejects", rejected + "; myquant-opt accepts it"
         for target in targets:
             try:
                 got = _run(tools, q, x, d, target)
@@ -503,7 +513,7 @@ def same_failure(kind, tools, targets):
     target = kind.partition(":")[2]
     if target in ALL_TARGETS:
         targets = [target]
-    elif kind in ("compile", "float", "run:float"):
+    elif kind in ("compile", "rejects", "float", "run:float"):
         targets = []
 
     def fails(c):
@@ -628,8 +638,8 @@ def main(argv=None):
 
     def summary(last):
         ran = last - a.seed + 1 - skipped
-        print(f"seeds {a.seed}..{last}: {ran} graphs ran ({skipped} the "
-              f"reference rejects) on {', '.join(targets)} in "
+        print(f"seeds {a.seed}..{last}: {ran} graphs ran ({skipped} "
+              f"rejected by the reference and myquant-opt) on {', '.join(targets)} in "
               f"{time.time() - start:.0f} s; {len(failures)} failed\nops: "
               + ", ".join(f"{k} {v}" for k, v in sorted(ops.items())),
               flush=True)
