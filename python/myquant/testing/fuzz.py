@@ -344,6 +344,8 @@ def torch_forward(model, x):
 # ---------------------------------------------------------------------------
 
 class Tools:
+    """The paths of myquant-opt and myquant-run in a build directory."""
+
     def __init__(self, build_dir):
         self.opt = os.path.join(build_dir, "bin", "myquant-opt")
         self.run = os.path.join(build_dir, "bin", "myquant-run")
@@ -422,10 +424,13 @@ def run_case(case, tools, targets, check_float=True):
             except T.ToolError as e:
                 return "run:float", str(e)[-2000:]
             ref = torch_forward(model, x)
+            if got.shape != ref.shape:
+                return "float", (f"myquant-run's float output has shape "
+                                 f"{got.shape}, PyTorch's {ref.shape}")
             tol = FLOAT_RTOL * np.abs(ref) + FLOAT_ATOL * max(
                 1.0, float(np.max(np.abs(ref))))
             bad = np.abs(got.astype(np.float64) - ref) > tol
-            if got.shape != ref.shape or np.any(bad):
+            if np.any(bad):
                 return "float", (f"myquant-run's float output differs from "
                                  f"PyTorch at {int(np.sum(bad))} of "
                                  f"{ref.size} elements (max |diff| "
