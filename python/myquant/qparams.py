@@ -87,8 +87,9 @@ def fake_quantize(x, scale, zero_point, qmin=-128, qmax=127):
 def concat_adoptions(model, owner):
     """value name -> concat name, for every concat operand that adopts the
     concat's parameters: produced by a REQUANTIZING layer (or such a layer
-    with a fused relu; owner: fused relu name -> producer, from plan) and
-    used only once, by that concat. Not the model input or output."""
+    with a fused relu; owner: fused relu name -> producer, from plan) or by
+    another concat, and used only once, by that concat. Not the model input
+    or output."""
     adopt = {}
     for layer in model.layers:
         if not isinstance(layer, Concat):
@@ -99,7 +100,7 @@ def concat_adoptions(model, owner):
             if len(model.users(v)) != 1 or layer.inputs.count(v) != 1:
                 continue
             base = owner.get(v, model.producer(v))
-            if isinstance(base, REQUANTIZING):
+            if isinstance(base, REQUANTIZING + (Concat,)):
                 adopt[v] = layer.name
     return adopt
 
@@ -146,6 +147,10 @@ def plan(model, stats):
             qp[name] = None  # filled once the concat is known
         else:
             qp[name] = need(name)
+    # The compiler decides concat by concat in program order: an operand
+    # takes the concat's parameters from its own statistics, even where the
+    # concat then adopts an enclosing concat's (its operands are then
+    # requantized into those).
     for v, c in adopt.items():
-        qp[v] = qp[c]
+        qp[v] = need(c)
     return fused, owner, qp

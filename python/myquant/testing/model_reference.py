@@ -29,8 +29,10 @@ Policy
 * Unflatten, like flatten, keeps its input's parameters.
 * Concat: its own statistics; an operand produced by a conv / linear /
   matmul / add / mul / average pool (with or without a fused relu) or by a
-  standalone relu whose only use is the concat adopts the concat's
-  parameters; any other operand is requantized.
+  standalone relu or another concat whose only use is the concat adopts
+  the concat's parameters (those of its own statistics, concat by concat in
+  model order: an inner concat's operands take the inner concat's, and are
+  requantized into the outer one's); any other operand is requantized.
 """
 
 import numpy as np
