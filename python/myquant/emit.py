@@ -32,7 +32,8 @@ import numpy as np
 
 __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
-    "GlobalAvgPool", "Flatten", "Linear", "Add", "Concat", "Model", "emit",
+    "GlobalAvgPool", "Flatten", "Unflatten", "Linear", "MatMul", "Add", "Mul",
+    "Concat", "Model", "emit",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
 
@@ -136,6 +137,20 @@ class Flatten(Layer):
         return (n, c * h * w)
 
 
+class Unflatten(Layer):
+    """[N, C*H*W] -> [N, C, H, W] (tensor.expand_shape)."""
+
+    def __init__(self, c, h, w):
+        self.chw = (int(c), int(h), int(w))
+
+    def out_shape(self, shapes):
+        n, k = shapes[0]
+        c, h, w = self.chw
+        if k != c * h * w:
+            raise ValueError("unflatten size mismatch")
+        return (n, c, h, w)
+
+
 class Linear(Layer):
     """w: [out, in]; b: [out] or None."""
 
@@ -150,6 +165,21 @@ class Linear(Layer):
         return (n, self.w.shape[0])
 
 
+class MatMul(Layer):
+    """x @ w with a plain (not transposed) rhs: w: [in, out]; b: [out] or
+    None."""
+
+    def __init__(self, w, b=None):
+        self.w = np.asarray(w, np.float32)
+        self.b = None if b is None else np.asarray(b, np.float32)
+
+    def out_shape(self, shapes):
+        n, k = shapes[0]
+        if k != self.w.shape[0]:
+            raise ValueError("matmul input size mismatch")
+        return (n, self.w.shape[1])
+
+
 class Add(Layer):
     arity = 2
 
@@ -157,6 +187,10 @@ class Add(Layer):
         if shapes[0] != shapes[1]:
             raise ValueError("add operands differ in shape")
         return shapes[0]
+
+
+class Mul(Add):
+    """Elementwise product of two values of the same shape."""
 
 
 class Concat(Layer):
@@ -296,13 +330,16 @@ def _layer_float(layer, args, oshape):
         h, w = a[0].shape[2:]
         s = a[0].sum(axis=(2, 3), keepdims=True).astype(np.float32)
         return (s / np.float32(h * w)).astype(np.float64)
-    if isinstance(layer, Flatten):
+    if isinstance(layer, (Flatten, Unflatten)):
         return a[0].reshape(oshape)
-    if isinstance(layer, Linear):
-        out = a[0] @ layer.w.astype(np.float64).T
+    if isinstance(layer, (Linear, MatMul)):
+        w = layer.w.astype(np.float64)
+        out = a[0] @ (w.T if isinstance(layer, Linear) else w)
         if layer.b is not None:
             out = out + layer.b.astype(np.float64)
         return out
+    if isinstance(layer, Mul):
+        return a[0] * a[1]
     if isinstance(layer, Add):
         return a[0] + a[1]
     if isinstance(layer, Concat):
@@ -613,15 +650,25 @@ class _Emitter:
             self.op(f"{v} = tensor.collapse_shape {x} [[0], [1, 2, 3]] : "
                     f"{tensor_type(ishape)} into {tensor_type(oshape)}")
             return v
-        if isinstance(layer, Linear):
-            out_f, in_f = layer.w.shape
-            w = self.const(layer.w)
-            wt_shape = (in_f, out_f)
-            et = self.empty(wt_shape)
-            wt = self.tmp("wt")
-            self.op(f"{wt} = linalg.transpose ins({w} : "
-                    f"{tensor_type(layer.w.shape)}) outs({et} : "
-                    f"{tensor_type(wt_shape)}) permutation = [1, 0]")
+        if isinstance(layer, Unflatten):
+            v = self.tmp("unflat")
+            self.op(f"{v} = tensor.expand_shape {x} [[0], [1, 2, 3]] "
+                    f"output_shape {list(oshape)} : {tensor_type(ishape)} "
+                    f"into {tensor_type(oshape)}")
+            return v
+        if isinstance(layer, (Linear, MatMul)):
+            if isinstance(layer, MatMul):
+                wt = self.const(layer.w)
+                wt_shape = layer.w.shape
+            else:
+                out_f, in_f = layer.w.shape
+                w = self.const(layer.w)
+                wt_shape = (in_f, out_f)
+                et = self.empty(wt_shape)
+                wt = self.tmp("wt")
+                self.op(f"{wt} = linalg.transpose ins({w} : "
+                        f"{tensor_type(layer.w.shape)}) outs({et} : "
+                        f"{tensor_type(wt_shape)}) permutation = [1, 0]")
             init = self.fill(self.scalar(0.0), oshape)
             mm = self.tmp("mm")
             self.op(f"{mm} = linalg.matmul ins({x}, {wt} : "
@@ -637,10 +684,11 @@ class _Emitter:
                                 ["%a = arith.addf %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
         if isinstance(layer, Add):
+            fop = "arith.mulf" if isinstance(layer, Mul) else "arith.addf"
             return self.generic([(args[0], tensor_type(ishapes[0])),
                                  (args[1], tensor_type(ishapes[1]))],
                                 [idm, idm, idm], oshape,
-                                ["%a = arith.addf %in0, %in1 : f32",
+                                [f"%a = {fop} %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
         if isinstance(layer, Concat):
             v = self.tmp("cat")

@@ -21,16 +21,17 @@ import math
 import numpy as np
 
 from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Linear, MaxPool2d, Relu)
+                   Linear, MatMul, MaxPool2d, Relu, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "fake_quantize",
            "FUSES_RELU", "REQUANTIZING", "concat_adoptions", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
-FUSES_RELU = (Conv2d, Linear, Add)
+FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
 # Layers that requantize into a chosen output type (and so may adopt a
-# concat's parameters).
-REQUANTIZING = (Conv2d, Linear, Add, AvgPool2d, GlobalAvgPool)
+# concat's parameters). A standalone (not fused) relu or relu6 is one too: a
+# requantization clamped to the activation's bounds.
+REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu)
 
 
 def round_half_even(x):
@@ -86,8 +87,9 @@ def fake_quantize(x, scale, zero_point, qmin=-128, qmax=127):
 def concat_adoptions(model, owner):
     """value name -> concat name, for every concat operand that adopts the
     concat's parameters: produced by a REQUANTIZING layer (or such a layer
-    with a fused relu; owner: fused relu name -> producer, from plan) and
-    used only once, by that concat. Not the model input or output."""
+    with a fused relu; owner: fused relu name -> producer, from plan) or by
+    another concat, and used only once, by that concat. Not the model input
+    or output."""
     adopt = {}
     for layer in model.layers:
         if not isinstance(layer, Concat):
@@ -98,7 +100,7 @@ def concat_adoptions(model, owner):
             if len(model.users(v)) != 1 or layer.inputs.count(v) != 1:
                 continue
             base = owner.get(v, model.producer(v))
-            if isinstance(base, REQUANTIZING):
+            if isinstance(base, REQUANTIZING + (Concat,)):
                 adopt[v] = layer.name
     return adopt
 
@@ -138,13 +140,17 @@ def plan(model, stats):
         name = layer.name
         if name in fused:
             continue  # its integer value is the fused relu's output
-        if isinstance(layer, (MaxPool2d, Flatten)) and \
+        if isinstance(layer, (MaxPool2d, Flatten, Unflatten)) and \
                 not isinstance(layer, AvgPool2d):
             qp[name] = qp[layer.inputs[0]]
         elif name in adopt:
             qp[name] = None  # filled once the concat is known
         else:
             qp[name] = need(name)
+    # The compiler decides concat by concat in program order: an operand
+    # takes the concat's parameters from its own statistics, even where the
+    # concat then adopts an enclosing concat's (its operands are then
+    # requantized into those).
     for v, c in adopt.items():
-        qp[v] = qp[c]
+        qp[v] = need(c)
     return fused, owner, qp

@@ -14,23 +14,31 @@ Policy
   only by that relu is fused into the producer: the producer's output takes
   the relu output's parameters and clamps to ``activation_clamp``; the
   producer's own (pre-activation) statistics are unused. Any other relu is a
-  standalone clamp on its input's parameters, followed by a requantization
-  when the relu output's parameters differ.
+  standalone clamp on its input's parameters when the relu output has the
+  same parameters, else one requantization into the output's parameters
+  clamped to ``activation_clamp`` of the output (the clamp bounds of a
+  fused activation).
 * Weights: symmetric, narrow range, per output channel (or per tensor);
   bias int32 at scale ``s_in * s_w[c]``; ``M[c] = (s_in * s_w[c]) / s_out``.
 * Max pool and flatten keep their input's parameters (their own statistics
   are ignored). Average pooling uses its own statistics and
   ``M = s_in / ((s_out * kh) * kw)`` (count_include_pad).
 * Add: TFLite scheme with the add's own statistics (or the fused relu's).
-* Concat: its own statistics; an operand produced by a conv / linear / add /
-  average pool (with or without a fused relu) whose only use is the concat
-  adopts the concat's parameters; any other operand is requantized.
+  Mul likewise, with ``M = (sa * sb) / so``. A MatMul (plain ``[in, out]``
+  rhs) is quantized like a Linear with its weights' channels on axis 1.
+* Unflatten, like flatten, keeps its input's parameters.
+* Concat: its own statistics; an operand produced by a conv / linear /
+  matmul / add / mul / average pool (with or without a fused relu) or by a
+  standalone relu or another concat whose only use is the concat adopts
+  the concat's parameters (those of its own statistics, concat by concat in
+  model order: an inner concat's operands take the inner concat's, and are
+  requantized into the outer one's); any other operand is requantized.
 """
 
 import numpy as np
 
 from ..emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                    Linear, MaxPool2d, Relu, Relu6)
+                    Linear, MatMul, MaxPool2d, Mul, Relu, Relu6, Unflatten)
 from ..qparams import plan
 from . import reference as R
 
@@ -119,23 +127,39 @@ def run_reference(model, stats, x, rounding="single",
                                 stride=layer.stride, padding=layer.padding,
                                 dilation=layer.dilation, groups=layer.groups,
                                 rounding=rounding)
-        elif isinstance(layer, Linear):
-            wq, sw = _weights(layer.w, weights)
+        elif isinstance(layer, (Linear, MatMul)):
+            # Linear's [out, in] weights are a transposed rhs; a MatMul's
+            # [in, out] ones have their output channels on axis 1.
+            transposed = isinstance(layer, Linear)
+            wq, sw = _weights(layer.w, weights, axis=0 if transposed else 1)
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             m0, sh = _multipliers(s0, sw, so)
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,
-                           transpose_rhs=True, rounding=rounding)
+                           transpose_rhs=transposed, rounding=rounding)
+        elif isinstance(layer, Mul):
+            s1, z1 = iqp[1]
+            m0, sh = R.mul_rescale(s0, s1, so)
+            out = R.mul(x0, z0, ins[1], z1, m0, sh, zo, lo, hi,
+                        rounding=rounding)
         elif isinstance(layer, Add):
             s1, z1 = iqp[1]
             ra, rb, ro = R.add_rescales(s0, s1, so)
             out = R.add(x0, z0, ins[1], z1, ra, rb, ro, zo, lo, hi,
                         rounding=rounding)
         elif isinstance(layer, Relu):
-            # Standalone: clamp on the input's parameters, then requantize
-            # into the output's if they differ.
-            clo, chi = R.activation_clamp(_act(layer), z0, s0)
-            out = _requantize_to(R.clamp(x0, clo, chi), s0, z0, so, zo,
-                                 rounding)
+            # Standalone: a clamp on the input's parameters; into other
+            # parameters, one requantization clamped to the activation's
+            # bounds in the output's storage, as for a fused activation
+            # (relu6 reaches quantize(6) of the output, not the input's
+            # representable value nearest 6).
+            if (s0, z0) == (so, zo):
+                out = R.clamp(x0, *R.activation_clamp(_act(layer), z0, s0))
+            else:
+                m0, sh = R.quantize_multiplier(float(s0) / float(so))
+                out = R.requantize_tensor(
+                    x0, z0, m0, sh, zo,
+                    *R.activation_clamp(_act(layer), zo, so),
+                    rounding=rounding)
         elif isinstance(layer, AvgPool2d):
             m0, sh = R.avg_pool_rescale(s0, so, layer.k)
             out = R.avg_pool2d(x0, z0, layer.k, layer.stride, layer.padding,
@@ -147,7 +171,7 @@ def run_reference(model, stats, x, rounding="single",
             m0, sh = R.avg_pool_rescale(s0, so, k)
             out = R.avg_pool2d(x0, z0, k, 1, 0, m0, sh, zo, lo, hi,
                                rounding=rounding)
-        elif isinstance(layer, Flatten):
+        elif isinstance(layer, (Flatten, Unflatten)):
             out = x0.reshape(model.shapes[name])
         elif isinstance(layer, Concat):
             out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
