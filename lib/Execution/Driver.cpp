@@ -37,10 +37,18 @@ void registerDriverCLOptions() {
   registerDefaultTimingManagerCLOptions();
 }
 
+static DialectRegistry getDriverRegistry() {
+  DialectRegistry registry;
+  registerDriverDialects(registry);
+  return registry;
+}
+
+DriverSession::DriverSession()
+    : context(getDriverRegistry()), diagnostics(sourceMgr, &context) {}
+
 llvm::Expected<OwningOpRef<ModuleOp>>
-loadAndLower(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-             llvm::StringRef filename, llvm::StringRef function,
-             const LowerToLLVMOptions &options) {
+DriverSession::loadAndLower(llvm::StringRef filename, llvm::StringRef function,
+                            const LowerToLLVMOptions &options) {
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> file =
       openInputFile(filename, &errorMessage);

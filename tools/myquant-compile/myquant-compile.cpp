@@ -538,16 +538,12 @@ int main(int argc, char **argv) {
     header = *file;
   }
 
-  DialectRegistry registry;
-  registerDriverDialects(registry);
-  MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  DriverSession session;
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
-  llvm::Expected<OwningOpRef<ModuleOp>> loaded = loadAndLower(
-      context, sourceMgr, inputFilename, functionName, lowerOptions);
+  llvm::Expected<OwningOpRef<ModuleOp>> loaded =
+      session.loadAndLower(inputFilename, functionName, lowerOptions);
   if (!loaded)
     return fail(loaded.takeError());
   OwningOpRef<ModuleOp> module = std::move(*loaded);

@@ -177,15 +177,11 @@ int main(int argc, char **argv) {
       return fail(std::move(error));
   }
 
-  DialectRegistry registry;
-  registerDriverDialects(registry);
-  MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  DriverSession session;
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
-  llvm::Expected<OwningOpRef<ModuleOp>> loaded = loadAndLower(
-      context, sourceMgr, inputFilename, functionName, lowerOptions);
+  llvm::Expected<OwningOpRef<ModuleOp>> loaded =
+      session.loadAndLower(inputFilename, functionName, lowerOptions);
   if (!loaded)
     return fail(loaded.takeError());
   OwningOpRef<ModuleOp> module = std::move(*loaded);

@@ -6,7 +6,9 @@
 #include "myquant/Lowering/LowerToLLVM.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileUtilities.h"
@@ -27,14 +29,26 @@ void registerDriverDialects(mlir::DialectRegistry &registry);
 /// for a tool to parse; loadAndLower() then applies them to its pipeline.
 void registerDriverCLOptions();
 
-/// Parses `filename` into `sourceMgr`, checks that `function` is defined
-/// (the likeliest mistake, reported before any lowering) and lowers the
-/// module to the LLVM dialect. Diagnostics go to the handler the caller
-/// installed on `sourceMgr`; the error says which step failed.
-llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-loadAndLower(mlir::MLIRContext &context, llvm::SourceMgr &sourceMgr,
-             llvm::StringRef filename, llvm::StringRef function,
-             const LowerToLLVMOptions &options);
+/// What a tool needs to load and lower a module: a context with every
+/// dialect a stage may use (registerDriverDialects) and diagnostics printed
+/// with their source lines.
+class DriverSession {
+public:
+  DriverSession();
+
+  /// Parses `filename`, checks that `function` is defined (the likeliest
+  /// mistake, reported before any lowering) and lowers the module to the
+  /// LLVM dialect. The error says which step failed; the diagnostics are
+  /// printed as they come.
+  llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+  loadAndLower(llvm::StringRef filename, llvm::StringRef function,
+               const LowerToLLVMOptions &options);
+
+private:
+  mlir::MLIRContext context;
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics;
+};
 
 /// The files one command writes, all or none: each is written to a
 /// temporary file and only commit(), after every check passed, puts them in
