@@ -105,6 +105,14 @@ struct TilingCase {
   Tiling expected;
 };
 
+/// The parameter as gtest prints it (in ctest's test names too): without
+/// it, its bytes, target pointer included, which change from build to
+/// build.
+void PrintTo(const TilingCase &c, std::ostream *os) {
+  *os << c.target << ", " << c.channels << " channels, width " << c.width
+      << ", pool " << c.pool;
+}
+
 class ChooseTilingTest : public testing::TestWithParam<TilingCase> {};
 
 TEST_P(ChooseTilingTest, PicksTheCheapestTileThatFits) {
