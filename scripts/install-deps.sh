@@ -19,8 +19,9 @@ PACKAGES=(
   qemu-user
   # Python side: reference, tests, example
   python3 python3-numpy python3-pytest
-  # Baseline and oracle (PyTorch quantized kernels), data sets for the examples
-  python3-torch python3-sklearn dataset-fashion-mnist
+  # Baseline and oracle (PyTorch quantized kernels), the torchvision model zoo,
+  # data sets for the examples
+  python3-torch python3-torchvision python3-sklearn dataset-fashion-mnist
 )
 
 missing=()
