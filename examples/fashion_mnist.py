@@ -65,6 +65,69 @@ class SmallCNN(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class TinyNet(nn.Module):
+    """A stem conv (stride 2), torchvision's own blocks, a 1x1 head conv,
+    global average pooling and a classifier: `features` / `classifier` as
+    in torchvision's MobileNetV3 and EfficientNet. Input 1 x 28 x 28."""
+
+    def __init__(self, blocks, stem_act, head_channels, classes=10):
+        super().__init__()
+        from torchvision.ops.misc import Conv2dNormActivation
+        last = [m for m in blocks[-1].modules()
+                if isinstance(m, nn.Conv2d)][-1].out_channels
+        self.features = nn.Sequential(
+            Conv2dNormActivation(1, 16, 3, stride=2, norm_layer=_norm,
+                                 activation_layer=stem_act),
+            *blocks,
+            Conv2dNormActivation(last, head_channels, 1, norm_layer=_norm,
+                                 activation_layer=stem_act))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(0.2),
+                                        nn.Linear(head_channels, classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
+
+
+def _norm(channels):
+    return nn.BatchNorm2d(channels, eps=0.001, momentum=0.01)
+
+
+def mobilenet_v3_tiny():
+    """MobileNetV3-style: hardswish, inverted residuals with depthwise
+    convs and squeeze-excite scaled by hardsigmoid (torchvision's
+    InvertedResidual)."""
+    from torchvision.models.mobilenetv3 import (InvertedResidual,
+                                                InvertedResidualConfig)
+
+    def block(cin, k, exp, cout, se, act, stride):
+        return InvertedResidual(
+            InvertedResidualConfig(cin, k, exp, cout, se, act, stride, 1, 1),
+            _norm)
+    return TinyNet([block(16, 3, 16, 16, True, "RE", 1),
+                    block(16, 3, 64, 24, False, "RE", 2),
+                    block(24, 5, 96, 40, True, "HS", 1),
+                    block(40, 5, 120, 48, True, "HS", 1)],
+                   nn.Hardswish, 192)
+
+
+def efficientnet_tiny():
+    """EfficientNet-style: SiLU, MBConv blocks with squeeze-excite scaled
+    by sigmoid and stochastic depth (torchvision's MBConv)."""
+    from torchvision.models.efficientnet import MBConv, MBConvConfig
+    cfgs = [MBConvConfig(1, 3, 1, 16, 16, 1), MBConvConfig(4, 3, 2, 16, 24, 1),
+            MBConvConfig(4, 5, 1, 24, 40, 1), MBConvConfig(4, 3, 1, 40, 48, 1)]
+    return TinyNet([MBConv(c, 0.2 * i / len(cfgs), _norm)
+                    for i, c in enumerate(cfgs)], nn.SiLU, 192)
+
+
+# --model: (display name, constructor of the input size).
+MODELS = {"cnn": ("SmallCNN", SmallCNN),
+          "mobilenet-v3": ("MobileNetV3-tiny", lambda size: mobilenet_v3_tiny()),
+          "efficientnet": ("EfficientNet-tiny",
+                           lambda size: efficientnet_tiny())}
+
+
 # ---------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------
@@ -147,27 +210,31 @@ def train(model, x, y, epochs, batch_size=128, seed=0):
     return model
 
 
-def cache_path(cache_dir, dataset, epochs):
+def cache_path(cache_dir, dataset, epochs, arch="cnn"):
     tag = "fashion" if dataset.startswith("Fashion") else "digits"
-    return os.path.join(cache_dir, f"fashion_mnist_example_{tag}_"
+    # The SmallCNN's file keeps its name: caches of earlier runs still work.
+    arch_tag = "" if arch == "cnn" else f"{arch}_"
+    return os.path.join(cache_dir, f"fashion_mnist_example_{arch_tag}{tag}_"
                         f"e{epochs}.pt")
 
 
 def trained_model(dataset, x, y, size, epochs, threads, cache_dir,
-                  retrain=False):
-    """SmallCNN trained on (x, y), from the cache in cache_dir when there
-    (unless retrain), else trained on `threads` threads and cached."""
+                  retrain=False, arch="cnn"):
+    """The `arch` model (a MODELS key) trained on (x, y), from the cache
+    in cache_dir when there (unless retrain), else trained on `threads`
+    threads and cached."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = SmallCNN(size)
-    path = cache_path(cache_dir, dataset, epochs)
+    title, make = MODELS[arch]
+    model = make(size)
+    path = cache_path(cache_dir, dataset, epochs, arch)
     if os.path.exists(path) and not retrain:
         model.load_state_dict(torch.load(path))
         model.eval()
         print(f"loaded cached weights from {path} (--retrain to train)")
         return model
     epochs = epochs if size == 28 else max(epochs, 30)
-    print(f"training SmallCNN for {epochs} epochs on {threads} threads")
+    print(f"training {title} for {epochs} epochs on {threads} threads")
     train(model, x, y, epochs)
     os.makedirs(cache_dir, exist_ok=True)
     torch.save(model.state_dict(), path)
@@ -256,6 +323,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--retrain", action="store_true",
                    help="train even if cached weights exist")
+    p.add_argument("--model", default="cnn", choices=sorted(MODELS),
+                   help="cnn: SmallCNN (conv, BN, ReLU, max pool); "
+                   "mobilenet-v3: hardswish, depthwise, squeeze-excite with "
+                   "hardsigmoid; efficientnet: SiLU, squeeze-excite with "
+                   "sigmoid, stochastic depth")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--threads", type=int, default=2,
                    help="torch threads for training (timing uses 1)")
@@ -280,7 +352,7 @@ def main(argv=None):
 
     # 1. Train (or load the cached weights).
     model = trained_model(name, xtr, ytr, size, args.epochs, args.threads,
-                          args.cache_dir, args.retrain)
+                          args.cache_dir, args.retrain, args.model)
 
     # 2. Quantize with myquant: export (torch.fx, BN folded), calibrate on
     # training images, compile per batch size on first use.
@@ -346,7 +418,7 @@ def main(argv=None):
          fmt_time(lat[("onednn", 64)]), fmt_time(lat[("myquant", 64)])],
     ]
     print()
-    print(f"SmallCNN on {name} ({len(xte)} test images); latency: median, "
+    print(f"{MODELS[args.model][0]} on {name} ({len(xte)} test images); latency: median, "
           f"one thread")
     print(V.format_table(["", "float PyTorch", "int8 PyTorch onednn",
                           "int8 myquant"], rows))
