@@ -4,27 +4,37 @@
     graph = export(torch_model, example_input)     # an emit.Model
     text = emit.emit(graph)                         # float linalg MLIR
 
-The model is traced with ``torch.fx.symbolic_trace`` (in eval mode, on a
-copy), BatchNorm is folded into the preceding convolution
+The model (a copy, in eval mode) is traced by a torch.fx Tracer that runs
+every op on the example input as it records it (:func:`trace`): sizes,
+shapes and lengths are Python ints, so code computing with them traces and
+the graph holds them as constants (docs/Design.md, "From PyTorch").
+BatchNorm is folded into the convolution it follows
 (``torch.fx.experimental.optimization.fuse``) and ``ShapeProp`` gives every
 shape, which is checked against the shape the emitted layer computes. Every
 value is named after its module path (``features.0``) or, for functions and
 methods, after its fx node (``add``, ``cat_1``); the emitted MLIR carries
-these names as ``loc("...")`` locations.
+these names as ``loc("...")`` locations. The graph runs at any batch size:
+ops that move or cut the batch dimension (dim 0) are rejected.
 
 Supported (everything else raises :class:`UnsupportedError` naming the
 module or function and its fx node):
 
 * modules: Conv2d (groups, stride, padding incl. 'same'/'valid', dilation;
   zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d,
-  AvgPool2d (count_include_pad), AdaptiveAvgPool2d(1), Flatten, BatchNorm2d
-  directly after a Conv2d (folded), and Identity / Dropout (eval: identity);
+  AvgPool2d (count_include_pad), AdaptiveAvgPool2d(1), Flatten, Unflatten,
+  BatchNorm2d (folded into the Conv2d it follows, else a depthwise 1x1
+  convolution), Identity, every Dropout (eval: identity);
 * functions and methods: F.relu / torch.relu / .relu(), F.relu6,
   F.hardtanh(0, 6), F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d(1),
   operator.add / torch.add / .add() / ``+=`` on same-shape tensors,
-  torch.cat / torch.concat along dim 1, torch.flatten / .flatten / .view /
-  .reshape to [N, -1], .mean over dims (2, 3), .contiguous(), F.dropout
-  (eval), and .size() / .shape used for reshapes.
+  torch.cat / torch.concat along dim 1, .mean over dims (2, 3),
+  reshapes (torch.flatten / reshape / squeeze / unsqueeze, .view /
+  .reshape / .flatten / .unflatten / .squeeze / .unsqueeze / .view_as /
+  .reshape_as), .permute / torch.permute, .transpose / torch.transpose,
+  .chunk / .split / .narrow and their torch functions, indexing with
+  slices (positive steps), integers, ``...`` and None, .contiguous(),
+  F.dropout and its variants and torchvision's stochastic_depth (eval:
+  identity).
 """
 
 import contextlib

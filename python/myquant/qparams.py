@@ -26,8 +26,8 @@ from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
                    Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
-           "dequantize", "fake_quantize",
-           "FUSES_RELU", "REQUANTIZING", "SAME_SCALE", "concat_adoptions", "plan"]
+           "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
+           "SAME_SCALE", "concat_adoptions", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
