@@ -747,18 +747,7 @@ class _Emitter:
         if isinstance(layer, GlobalAvgPool):
             return self.pool(layer, x, ishape, oshape, False,
                              kernel=tuple(ishape[2:]), stride=(1, 1))
-        if isinstance(layer, Flatten):
-            v = self.tmp("flat")
-            self.op(f"{v} = tensor.collapse_shape {x} [[0], [1, 2, 3]] : "
-                    f"{tensor_type(ishape)} into {tensor_type(oshape)}")
-            return v
-        if isinstance(layer, Unflatten):
-            v = self.tmp("unflat")
-            self.op(f"{v} = tensor.expand_shape {x} [[0], [1, 2, 3]] "
-                    f"output_shape {list(oshape)} : {tensor_type(ishape)} "
-                    f"into {tensor_type(oshape)}")
-            return v
-        if isinstance(layer, Reshape):
+        if isinstance(layer, (Flatten, Unflatten, Reshape)):
             return self.reshape(x, ishape, oshape)
         if isinstance(layer, Transpose):
             e = self.empty(oshape)

@@ -771,31 +771,15 @@ def _concrete_tracer(example):
         def numel(self):
             return self._value.numel()
 
-        @property
-        def shape(self):
-            return self._value.shape
-
-        @property
-        def ndim(self):
-            return self._value.ndim
-
-        @property
-        def dtype(self):
-            return self._value.dtype
-
-        @property
-        def device(self):
-            return self._value.device
-
-        @property
-        def requires_grad(self):
-            return self._value.requires_grad
-
         def __len__(self):
             return len(self._value)
 
         def __iter__(self):
             return iter([self[i] for i in range(len(self._value))])
+
+    for attr in ("shape", "ndim", "dtype", "device", "requires_grad"):
+        setattr(ConcreteProxy, attr,
+                property(lambda self, attr=attr: getattr(self._value, attr)))
 
     class ConcreteTracer(fx.Tracer):
         # While an op computes its value, fx's patches of Module.__call__

@@ -8,6 +8,8 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_export.py"""
 import numpy as np
 import pytest
 
+from conftest import randomize_batchnorm
+
 torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
@@ -15,18 +17,6 @@ F = torch.nn.functional
 from myquant import emit as E  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.export import ExportError, UnsupportedError, export  # noqa: E402
-
-
-def _randomize_bn(model, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            n = m.num_features
-            m.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
-            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-            m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
-            m.bias.data.copy_(torch.rand(n, generator=g) - 0.5)
-    return model
 
 
 # -- models (one or more supported layers each) ----------------------------
@@ -196,7 +186,7 @@ INPUT = {"conv_groups_same_valid": (2, 4, 7, 7)}
 
 def _case(name, seed=0):
     torch.manual_seed(seed)
-    model = _randomize_bn(MODELS[name]()).eval()
+    model = randomize_batchnorm(MODELS[name]()).eval()
     x = torch.randn(*INPUT.get(name, (2, 3, 8, 8)))
     return model, x
 

@@ -13,7 +13,8 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_traced_models.py"""
 import numpy as np
 import pytest
 
-from conftest import RUNNABLE_TARGETS, ToolError, executable
+from conftest import (RUNNABLE_TARGETS, ToolError, executable,
+                      randomize_batchnorm)
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -23,19 +24,6 @@ from myquant import emit as E  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.export import export  # noqa: E402
 from myquant.testing import model_reference as MR  # noqa: E402
-
-
-def _randomize_bn(model, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            n = m.num_features
-            m.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
-            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-            if m.affine:
-                m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
-                m.bias.data.copy_(torch.rand(n, generator=g) - 0.5)
-    return model
 
 
 def channel_shuffle(x, groups):
@@ -121,7 +109,7 @@ INPUT = (2, 3, 8, 8)
 
 def _case(name):
     torch.manual_seed(0)
-    return _randomize_bn(MODELS[name]()).eval()
+    return randomize_batchnorm(MODELS[name]()).eval()
 
 
 def _float_close(got, want, what):
