@@ -488,7 +488,7 @@ def _reassociation(big, small):
             size *= big[i]
             group.append(i)
             i += 1
-        if size != d:
+        if not group or size != d:
             return None
         groups.append(group)
     if not groups or any(big[j] != 1 for j in range(i, len(big))):

@@ -174,6 +174,26 @@ def test_batch_generic():
     _float_close(E.float_forward(g, x.numpy())[g.output], want, "batch 3")
 
 
+@pytest.mark.parametrize("ishape,oshape,form", [
+    ((2, 12), (3, 1, 4, 1), "expand_shape"),
+    ((2, 3, 1, 4, 1), (12,), "collapse_shape"),
+    ((2, 4, 2, 2), (2, 4, 2), "collapse_shape %x [[0, 1, 2, 3]]"),
+    ((2, 6, 1), (6, 1, 1), "expand_shape")])
+def test_reshape_forms(ishape, oshape, form, workdir):
+    """A reshape is one collapse or expand where dims merge or split (unit
+    dims included), else a collapse to one dim and an expand."""
+    m = E.Model(ishape)
+    m.add(E.Reshape(oshape))
+    text = E.emit(m)
+    assert form in text, text
+    x = np.arange(np.prod(ishape), dtype=np.float32).reshape(ishape)
+    src = f"{workdir}/r.mlir"
+    with open(src, "w") as f:
+        f.write(text)
+    got = T.run_mlir(src, "forward", [x], workdir)[0]
+    assert np.array_equal(got, x.reshape((ishape[0],) + oshape))
+
+
 # Quantized: bit-exact against the reference, close to float.
 TOLERANCE_LSB = {"shuffle_chunk": 3, "dense_block": 3, "dropouts": 4}
 
