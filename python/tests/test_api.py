@@ -192,13 +192,14 @@ def test_options_and_data_forms(tiny, tmp_path):
 def test_pipeline_choices(tiny, qtiny, tmp_path):
     """allow_float, keep_float and integer_io reach myquant-ptq; bad values
     are ValueErrors naming them."""
+    from myquant.api import QuantizedModel
     model, calib = tiny
     x = calib[:3].numpy()
     want = qtiny(x)
     g, stats = qtiny.graph, qtiny.stats
     # integer_io: an int8 library; the conversions moved to numpy compute
     # the same bits.
-    with myquant.api.QuantizedModel(g, stats, integer_io=True,
+    with QuantizedModel(g, stats, integer_io=True,
                                     allow_float=False) as qm:
         assert np.array_equal(qm(x).view(np.int32), want.view(np.int32))
         fn = qm.compiled(3)
@@ -214,7 +215,7 @@ def test_pipeline_choices(tiny, qtiny, tmp_path):
         assert "forward_input_qparams" in (tmp_path / "io" /
                                            "model.h").read_text()
     # keep_float: the layer's ops stay in float, reported; the rest is int8.
-    with myquant.api.QuantizedModel(g, stats, keep_float="conv2") as qm:
+    with QuantizedModel(g, stats, keep_float="conv2") as qm:
         y = qm(x)
         assert "'linalg.conv_2d_nchw_fchw' stays in float" in qm.remarks
         assert 'loc("conv2")' in qm.remarks
@@ -234,7 +235,7 @@ def test_pipeline_choices(tiny, qtiny, tmp_path):
                        "False, not 'no'"):
         myquant.quantize(model, calib[:4], allow_float="no")
     with pytest.raises(ValueError, match="integer_io must be True"):
-        myquant.api.QuantizedModel(g, stats, integer_io=1)
+        QuantizedModel(g, stats, integer_io=1)
 
 
 def test_product_does_not_import_the_references():
@@ -408,7 +409,7 @@ def test_processes_share_a_cache_dir(qtiny, tmp_path):
     assert files == ["libmodel.so", "model.h", "model.mlir", "model.q.mlir",
                      "remarks.txt"], files
     # A third model finds the build done and loads the same library.
-    with myquant.api.QuantizedModel(qtiny.graph, qtiny.stats,
+    with QuantizedModel(qtiny.graph, qtiny.stats,
                                     cache_dir=cache) as qm:
         assert np.array_equal(qm(x), want)
     assert os.path.isdir(os.path.join(cache, builds[0]))
