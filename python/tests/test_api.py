@@ -199,8 +199,7 @@ def test_pipeline_choices(tiny, qtiny, tmp_path):
     g, stats = qtiny.graph, qtiny.stats
     # integer_io: an int8 library; the conversions moved to numpy compute
     # the same bits.
-    with QuantizedModel(g, stats, integer_io=True,
-                                    allow_float=False) as qm:
+    with QuantizedModel(g, stats, integer_io=True, allow_float=False) as qm:
         assert np.array_equal(qm(x).view(np.int32), want.view(np.int32))
         fn = qm.compiled(3)
         assert fn.input_dtypes == [np.dtype(np.int8)]
