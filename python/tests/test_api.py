@@ -19,6 +19,7 @@ import myquant  # noqa: E402
 from conftest import NET_PY  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
 from myquant import qparams as Q  # noqa: E402
+from myquant.api import QuantizedModel  # noqa: E402
 from myquant.testing import model_reference as MR  # noqa: E402
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -192,7 +193,6 @@ def test_options_and_data_forms(tiny, tmp_path):
 def test_pipeline_choices(tiny, qtiny, tmp_path):
     """allow_float, keep_float and integer_io reach myquant-ptq; bad values
     are ValueErrors naming them."""
-    from myquant.api import QuantizedModel
     model, calib = tiny
     x = calib[:3].numpy()
     want = qtiny(x)
