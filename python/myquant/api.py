@@ -31,6 +31,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -39,6 +40,7 @@ import numpy as np
 
 from . import calibrate as C
 from . import emit as E
+from . import qparams as Q
 from . import tools as T
 from .runtime import CompiledFunction
 
@@ -56,6 +58,68 @@ def _positive_int(value, what):
             or value < 1:
         raise ValueError(f"{what} must be a positive integer, not {value!r}")
     return int(value)
+
+
+def _flag(value, what):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{what} must be True or False, not {value!r}")
+    return bool(value)
+
+
+def _keep_float_layers(graph, keep_float, allow_float):
+    """keep_float (a layer name or several) checked against the graph's
+    layers (the names their ops are located at: module paths for exported
+    models); a tuple."""
+    names = (keep_float,) if isinstance(keep_float, str) else \
+        tuple(keep_float)
+    layers = list(dict.fromkeys(layer.loc for layer in graph.layers))
+    for name in names:
+        if name not in layers:
+            shown = ", ".join(layers[:12]) + (", ..." if len(layers) > 12
+                                              else "")
+            raise ValueError(f"keep_float names {name!r}, which is not a "
+                             f"layer of the model (its layers: {shown})")
+    if names and not allow_float:
+        raise ValueError(f"keep_float keeps {', '.join(names)} in float, "
+                         f"which allow_float=False forbids")
+    return names
+
+
+def _header_qparams(header, func_name, which):
+    """The (scale, zero point) list `which` ("input" or "output") that
+    myquant-compile writes into the C header of an integer-io function."""
+    with open(header) as f:
+        text = f.read()
+    m = re.search(rf"{func_name}_{which}_qparams\[\d+\] = \{{(.*?)\}};",
+                  text, re.S)
+    if m is None:
+        raise RuntimeError(f"{header} has no {which} parameters for "
+                           f"{func_name}")
+    return [(float(sc), int(zp)) for sc, zp in
+            re.findall(r"\{([^,{}]+), (-?\d+)\}", m.group(1))]
+
+
+class _IntegerIOFunction:
+    """A CompiledFunction that takes and returns int8 (integer_io), called
+    like the float ones: float inputs are quantized and the int8 results
+    dequantized in numpy, with the parameters myquant-compile wrote into
+    its C header (``input_qparams``, ``output_qparams``: (scale, zero
+    point) lists). Other attributes are the function's."""
+
+    def __init__(self, function, header):
+        self.function = function
+        self.input_qparams = _header_qparams(header, function.func_name,
+                                             "input")
+        self.output_qparams = _header_qparams(header, function.func_name,
+                                              "output")
+
+    def __call__(self, x):
+        outs = self.function(Q.quantize(x, *self.input_qparams[0]))
+        return [Q.dequantize(o, *qp) for o, qp in
+                zip(outs, self.output_qparams)]
+
+    def __getattr__(self, name):
+        return getattr(self.function, name)
 
 
 _dir_locks = {}
@@ -112,12 +176,20 @@ class QuantizedModel:
     graph: emit.Model (float, BatchNorm folded; any batch size);
     stats: value name -> (min, max); cache_dir: where libraries are built
     and cached (shared by models and processes; kept by close()), default a
-    temporary directory of the model."""
+    temporary directory of the model. allow_float, keep_float and
+    integer_io: see :func:`quantize`."""
 
     def __init__(self, graph, stats, rounding="single",
                  weight_granularity="per-channel", max_batch=64,
-                 native=True, cache_dir=None):
-        T.ptq_options(rounding, weight_granularity)  # validates
+                 native=True, cache_dir=None, allow_float=True,
+                 keep_float=(), integer_io=False):
+        allow_float = _flag(allow_float, "allow_float")
+        self.ptq_options = dict(
+            rounding=rounding, weight_granularity=weight_granularity,
+            allow_float=allow_float,
+            keep_float=_keep_float_layers(graph, keep_float, allow_float),
+            integer_io=_flag(integer_io, "integer_io"))
+        T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
         self.weight_granularity = weight_granularity
@@ -185,7 +257,7 @@ class QuantizedModel:
         its lock, each file renamed into place when complete."""
         g = self.graph.with_batch(_positive_int(batch, "the batch size"))
         text = E.emit(g, self.stats if quantized else None, outputs=outputs)
-        opts = T.ptq_options(self.rounding, self.weight_granularity)
+        opts = T.ptq_options(**self.ptq_options)
         # The tools' builds too: a rebuilt compiler does not reuse the
         # libraries of the previous one in a persistent cache directory.
         tools = [os.stat(T.tool_path(t)) for t in ("myquant-opt",
@@ -208,9 +280,7 @@ class QuantizedModel:
                 if not os.path.exists(files["model.q.mlir"]):
                     with _atomic_paths(files["remarks.txt"],
                                        files["model.q.mlir"]) as [rem, out]:
-                        remarks = T.ptq(
-                            src, out, rounding=self.rounding,
-                            weight_granularity=self.weight_granularity)
+                        remarks = T.ptq(src, out, **self.ptq_options)
                         with open(rem, "w") as f:
                             f.write(remarks)
                 with open(files["remarks.txt"]) as f:
@@ -241,9 +311,16 @@ class QuantizedModel:
                 d = self._build(batch, outputs, quantized)
                 g = self.graph.with_batch(batch)
                 outs = [g.output] if outputs is None else list(outputs)
-                fn = self._cache[key] = CompiledFunction(
+                integer = quantized and self.ptq_options["integer_io"]
+                fn = CompiledFunction(
                     os.path.join(d, "libmodel.so"), "forward",
-                    [g.input_shape], [g.shapes[o] for o in outs])
+                    [g.input_shape], [g.shapes[o] for o in outs],
+                    input_dtypes=[np.int8] if integer else None,
+                    result_dtypes=[np.int8] * len(outs) if integer
+                    else None)
+                if integer:
+                    fn = _IntegerIOFunction(fn, os.path.join(d, "model.h"))
+                self._cache[key] = fn
         return fn
 
     def _run(self, x, outputs=None, quantized=True):
@@ -320,7 +397,8 @@ class QuantizedModel:
 def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,
              num_samples=None, percentile=99.99, progress=False,
-             native=True, cache_dir=None):
+             native=True, cache_dir=None, allow_float=True, keep_float=(),
+             integer_io=False):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -335,15 +413,34 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     native: compile with -march=native.
     cache_dir: where libraries are built and cached (may be shared by
         processes; default a temporary directory removed by close()).
-    Returns a QuantizedModel (callable)."""
+    allow_float: False makes quantization fail (myquant.tools.ToolError
+        naming the op) unless the whole model is integer-only (myquant-ptq
+        allow-float=false); True keeps what cannot be quantized in float,
+        with a remark (``QuantizedModel.remarks``).
+    keep_float: layer names (module paths, as in ``graph.layers``' locs and
+        the per-layer report) whose ops stay in float (myquant-ptq
+        keep-float); needs allow_float.
+    integer_io: the compiled function takes and returns int8 (myquant-ptq
+        integer-io; its parameters are in the C header ``save()`` writes);
+        calling the model still takes and returns float, converted in
+        numpy with the same arithmetic.
+    Returns a QuantizedModel (callable). Bad option values raise
+    ValueError."""
     from .export import export
     max_batch = _positive_int(max_batch,
                               "max_batch (the largest batch compiled)")
+    allow_float = _flag(allow_float, "allow_float")
+    integer_io = _flag(integer_io, "integer_io")
     batches = C.as_batches(calibration_data, max_batch, limit=num_samples)
     graph = export(model, batches[0][:1])
+    # Checked before the calibration, which may take long.
+    T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
+                  keep_float=_keep_float_layers(graph, keep_float,
+                                                allow_float))
     stats = C.collect_stats(graph, batches, method=method,
                             percentile=percentile, progress=progress)
     return QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,
-                          cache_dir=cache_dir)
+                          cache_dir=cache_dir, allow_float=allow_float,
+                          keep_float=keep_float, integer_io=integer_io)

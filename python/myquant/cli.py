@@ -165,6 +165,19 @@ def _add_ptq_args(p):
                    choices=["single", "gemmlowp"])
     p.add_argument("--weight-granularity", default="per-channel",
                    choices=["per-channel", "per-tensor"])
+    p.add_argument("--allow-float", action=argparse.BooleanOptionalAction,
+                   default=True,
+                   help="keep what cannot be quantized in float, with a "
+                        "remark (default); --no-allow-float fails unless "
+                        "the model is integer-only")
+    p.add_argument("--keep-float", action="append", default=[],
+                   metavar="LAYER",
+                   help="keep this layer (module path) in float; repeat "
+                        "for several")
+    p.add_argument("--integer-io", action="store_true",
+                   help="the compiled function takes and returns int8 "
+                        "(its parameters recorded on it and in the C "
+                        "header)")
 
 
 def _quantized_model(args, max_batch=64):
@@ -178,9 +191,10 @@ def _quantized_model(args, max_batch=64):
                             percentile=args.percentile,
                             progress=sys.stderr.isatty())
     return model, QuantizedModel(
-        graph, stats, rounding=getattr(args, "rounding", "single"),
-        weight_granularity=getattr(args, "weight_granularity",
-                                   "per-channel"), max_batch=max_batch)
+        graph, stats, rounding=args.rounding,
+        weight_granularity=args.weight_granularity, max_batch=max_batch,
+        allow_float=args.allow_float, keep_float=args.keep_float,
+        integer_io=args.integer_io)
 
 
 def cmd_export(args):

@@ -32,8 +32,8 @@ import numpy as np
 
 __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
-    "GlobalAvgPool", "Flatten", "Unflatten", "Linear", "MatMul", "Add", "Mul",
-    "Concat", "Model", "emit",
+    "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
+    "Linear", "MatMul", "Add", "Mul", "Concat", "Model", "emit",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
 
@@ -149,6 +149,54 @@ class Unflatten(Layer):
         if k != c * h * w:
             raise ValueError("unflatten size mismatch")
         return (n, c, h, w)
+
+
+class Reshape(Layer):
+    """Reshape of each sample to `shape` ([N, ...] -> [N, *shape], row-major
+    order): tensor.collapse_shape or tensor.expand_shape where dims merge or
+    split, else a collapse to one dimension and an expand."""
+
+    def __init__(self, shape):
+        self.shape = tuple(int(d) for d in shape)
+
+    def out_shape(self, shapes):
+        if int(np.prod(shapes[0][1:])) != int(np.prod(self.shape)):
+            raise ValueError(f"cannot reshape {list(shapes[0])} to "
+                             f"{[shapes[0][0]] + list(self.shape)}")
+        return (shapes[0][0],) + self.shape
+
+
+class Transpose(Layer):
+    """Permutation of the dims (linalg.transpose): output dim i is input dim
+    perm[i]."""
+
+    def __init__(self, perm):
+        self.perm = tuple(int(p) for p in perm)
+
+    def out_shape(self, shapes):
+        if sorted(self.perm) != list(range(len(shapes[0]))):
+            raise ValueError(f"permutation {list(self.perm)} of a rank-"
+                             f"{len(shapes[0])} tensor")
+        return tuple(shapes[0][p] for p in self.perm)
+
+
+class Slice(Layer):
+    """x[..., start:start + step * size:step, ...] along `dim`
+    (tensor.extract_slice)."""
+
+    def __init__(self, dim, start, size, step=1):
+        self.dim, self.start = int(dim), int(start)
+        self.size, self.step = int(size), int(step)
+
+    def out_shape(self, shapes):
+        s = shapes[0]
+        if not (0 <= self.dim < len(s)) or self.start < 0 or \
+                self.size < 1 or self.step < 1 or \
+                self.start + self.step * (self.size - 1) >= s[self.dim]:
+            raise ValueError(f"slice [{self.start}:+{self.size}:"
+                             f"{self.step}] of dim {self.dim} of "
+                             f"{list(s)}")
+        return s[:self.dim] + (self.size,) + s[self.dim + 1:]
 
 
 class Linear(Layer):
@@ -330,8 +378,12 @@ def _layer_float(layer, args, oshape):
         h, w = a[0].shape[2:]
         s = a[0].sum(axis=(2, 3), keepdims=True).astype(np.float32)
         return (s / np.float32(h * w)).astype(np.float64)
-    if isinstance(layer, (Flatten, Unflatten)):
+    if isinstance(layer, (Flatten, Unflatten, Reshape)):
         return a[0].reshape(oshape)
+    if isinstance(layer, Transpose):
+        return a[0].transpose(layer.perm)
+    if isinstance(layer, Slice):
+        return a[0][_slice_index(layer, a[0].ndim)]
     if isinstance(layer, (Linear, MatMul)):
         w = layer.w.astype(np.float64)
         out = a[0] @ (w.T if isinstance(layer, Linear) else w)
@@ -345,6 +397,15 @@ def _layer_float(layer, args, oshape):
     if isinstance(layer, Concat):
         return np.concatenate(a, axis=1)
     raise TypeError(f"unknown layer {type(layer).__name__}")
+
+
+def _slice_index(layer, rank):
+    """The numpy index of a Slice layer."""
+    index = [slice(None)] * rank
+    index[layer.dim] = slice(layer.start,
+                             layer.start + layer.step * (layer.size - 1) + 1,
+                             layer.step)
+    return tuple(index)
 
 
 def float_forward(model, x):
@@ -414,6 +475,26 @@ _ID4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
 _CH4 = "affine_map<(d0, d1, d2, d3) -> (d1)>"
 _ID2 = "affine_map<(d0, d1) -> (d0, d1)>"
 _CH2 = "affine_map<(d0, d1) -> (d1)>"
+
+
+def _reassociation(big, small):
+    """Groups of consecutive dims of shape `big` whose sizes multiply to the
+    dims of shape `small` (a tensor.collapse_shape of big into small), or
+    None."""
+    groups, i = [], 0
+    for d in small:
+        group, size = [], 1
+        while i < len(big) and (not group or size < d):
+            size *= big[i]
+            group.append(i)
+            i += 1
+        if not group or size != d:
+            return None
+        groups.append(group)
+    if not groups or any(big[j] != 1 for j in range(i, len(big))):
+        return None
+    groups[-1] += range(i, len(big))
+    return groups
 
 
 def _loc_literal(name):
@@ -615,6 +696,27 @@ class _Emitter:
                             [f"%q = arith.divf %in0, {k} : f32",
                              "linalg.yield %q : f32"])
 
+    def reshape(self, x, ishape, oshape):
+        """tensor.collapse_shape / expand_shape of x to oshape, through one
+        dimension when no single one does."""
+        if tuple(ishape) == tuple(oshape):
+            return x
+        groups = _reassociation(ishape, oshape)
+        if groups is not None:
+            v = self.tmp("collapse")
+            self.op(f"{v} = tensor.collapse_shape {x} {groups} : "
+                    f"{tensor_type(ishape)} into {tensor_type(oshape)}")
+            return v
+        groups = _reassociation(oshape, ishape)
+        if groups is None:
+            flat = (int(np.prod(ishape)),)
+            return self.reshape(self.reshape(x, ishape, flat), flat, oshape)
+        v = self.tmp("expand")
+        self.op(f"{v} = tensor.expand_shape {x} {groups} output_shape "
+                f"{list(oshape)} : {tensor_type(ishape)} into "
+                f"{tensor_type(oshape)}")
+        return v
+
     def layer(self, layer):
         m = self.model
         args = [self.env[i] for i in layer.inputs]
@@ -645,16 +747,23 @@ class _Emitter:
         if isinstance(layer, GlobalAvgPool):
             return self.pool(layer, x, ishape, oshape, False,
                              kernel=tuple(ishape[2:]), stride=(1, 1))
-        if isinstance(layer, Flatten):
-            v = self.tmp("flat")
-            self.op(f"{v} = tensor.collapse_shape {x} [[0], [1, 2, 3]] : "
-                    f"{tensor_type(ishape)} into {tensor_type(oshape)}")
+        if isinstance(layer, (Flatten, Unflatten, Reshape)):
+            return self.reshape(x, ishape, oshape)
+        if isinstance(layer, Transpose):
+            e = self.empty(oshape)
+            v = self.tmp("tr")
+            self.op(f"{v} = linalg.transpose ins({x} : {tensor_type(ishape)}) "
+                    f"outs({e} : {tensor_type(oshape)}) permutation = "
+                    f"{list(layer.perm)}")
             return v
-        if isinstance(layer, Unflatten):
-            v = self.tmp("unflat")
-            self.op(f"{v} = tensor.expand_shape {x} [[0], [1, 2, 3]] "
-                    f"output_shape {list(oshape)} : {tensor_type(ishape)} "
-                    f"into {tensor_type(oshape)}")
+        if isinstance(layer, Slice):
+            v = self.tmp("slice")
+            offsets = [0] * rank
+            strides = [1] * rank
+            offsets[layer.dim], strides[layer.dim] = layer.start, layer.step
+            self.op(f"{v} = tensor.extract_slice {x}{offsets} {list(oshape)} "
+                    f"{strides} : {tensor_type(ishape)} to "
+                    f"{tensor_type(oshape)}")
             return v
         if isinstance(layer, (Linear, MatMul)):
             if isinstance(layer, MatMul):

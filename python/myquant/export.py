@@ -4,27 +4,37 @@
     graph = export(torch_model, example_input)     # an emit.Model
     text = emit.emit(graph)                         # float linalg MLIR
 
-The model is traced with ``torch.fx.symbolic_trace`` (in eval mode, on a
-copy), BatchNorm is folded into the preceding convolution
+The model (a copy, in eval mode) is traced by a torch.fx Tracer that runs
+every op on the example input as it records it (:func:`trace`): sizes,
+shapes and lengths are Python ints, so code computing with them traces and
+the graph holds them as constants (docs/Design.md, "From PyTorch").
+BatchNorm is folded into the convolution it follows
 (``torch.fx.experimental.optimization.fuse``) and ``ShapeProp`` gives every
 shape, which is checked against the shape the emitted layer computes. Every
 value is named after its module path (``features.0``) or, for functions and
 methods, after its fx node (``add``, ``cat_1``); the emitted MLIR carries
-these names as ``loc("...")`` locations.
+these names as ``loc("...")`` locations. The graph runs at any batch size:
+ops that move or cut the batch dimension (dim 0) are rejected.
 
 Supported (everything else raises :class:`UnsupportedError` naming the
 module or function and its fx node):
 
 * modules: Conv2d (groups, stride, padding incl. 'same'/'valid', dilation;
   zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d,
-  AvgPool2d (count_include_pad), AdaptiveAvgPool2d(1), Flatten, BatchNorm2d
-  directly after a Conv2d (folded), and Identity / Dropout (eval: identity);
+  AvgPool2d (count_include_pad), AdaptiveAvgPool2d(1), Flatten, Unflatten,
+  BatchNorm2d (folded into the Conv2d it follows, else a depthwise 1x1
+  convolution), Identity, every Dropout (eval: identity);
 * functions and methods: F.relu / torch.relu / .relu(), F.relu6,
   F.hardtanh(0, 6), F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d(1),
   operator.add / torch.add / .add() / ``+=`` on same-shape tensors,
-  torch.cat / torch.concat along dim 1, torch.flatten / .flatten / .view /
-  .reshape to [N, -1], .mean over dims (2, 3), .contiguous(), F.dropout
-  (eval), and .size() / .shape used for reshapes.
+  torch.cat / torch.concat along dim 1, .mean over dims (2, 3),
+  reshapes (torch.flatten / reshape / squeeze / unsqueeze, .view /
+  .reshape / .flatten / .unflatten / .squeeze / .unsqueeze / .view_as /
+  .reshape_as), .permute / torch.permute, .transpose / torch.transpose,
+  .chunk / .split / .narrow and their torch functions, indexing with
+  slices (positive steps), integers, ``...`` and None, .contiguous(),
+  F.dropout and its variants and torchvision's stochastic_depth (eval:
+  identity).
 """
 
 import contextlib
@@ -32,6 +42,7 @@ import copy
 import inspect
 import io
 import operator
+import sys
 
 import numpy as np
 
@@ -116,16 +127,46 @@ def _sig_cat(tensors, dim=0, out=None):
     pass
 
 
-def _sig_flatten(input, start_dim=0, end_dim=-1):
-    pass
-
-
 def _sig_mean(input, dim=None, keepdim=False, dtype=None):
     pass
 
 
-def _sig_dropout(input, p=0.5, training=True, inplace=False):
+def _sig_chunk(input, chunks, dim=0):
     pass
+
+
+def _sig_split(input, split_size_or_sections, dim=0):
+    pass
+
+
+def _sig_narrow(input, dim, start, length):
+    pass
+
+
+def _sig_transpose(input, dim0, dim1):
+    pass
+
+
+class _Pieces:
+    """The tuple of tensors a chunk or split returns: (start, size) spans
+    of `dim` of the value `value`, taken apart by getitem."""
+
+    def __init__(self, value, dim, spans):
+        self.value, self.dim, self.spans = value, dim, spans
+
+
+def _dropouts():
+    F = _torch().nn.functional
+    return tuple(getattr(F, n) for n in (
+        "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+        "feature_alpha_dropout") if hasattr(F, n))
+
+
+def _stochastic_depth():
+    """torchvision.ops.stochastic_depth, where torchvision is loaded (its
+    StochasticDepth module calls it; fx records it as one call)."""
+    ops = sys.modules.get("torchvision.ops")
+    return getattr(ops, "stochastic_depth", None)
 
 
 def _bind(sig_fn, node):
@@ -173,7 +214,7 @@ class _Exporter:
                 f"{_describe(node, self.modules)}: operand {arg!r} is not a "
                 f"tensor computed by the model (constants and scalars are "
                 f"not supported)")
-        if arg not in self.env:
+        if arg not in self.env or isinstance(self.env[arg], _Pieces):
             raise UnsupportedError(
                 f"{_describe(node, self.modules)}: operand "
                 f"'{arg.name}' is not a tensor value the exporter "
@@ -195,13 +236,26 @@ class _Exporter:
         return name, loc
 
     def add(self, node, layer, inputs):
+        return self.add_seq(node, [layer], inputs)
+
+    def add_seq(self, node, layers, inputs):
+        """Layers computing one fx node: the first reads `inputs`, each
+        next one the previous; the last is named after the node, the others
+        NAME.0, NAME.1, ...; returns the last one's value."""
         name, loc = self.name_for(node)
-        try:
-            out = self.model.add(layer, inputs=inputs, name=name, loc=loc)
-        except ValueError as e:
-            raise ExportError(f"{_describe(node, self.modules)}: {e}") \
-                from None
-        return out
+        for i, layer in enumerate(layers):
+            last = i == len(layers) - 1
+            n = name if last else f"{name}.{i}"
+            while not last and n in self.used_names:
+                n += "_"
+            self.used_names.add(n)
+            try:
+                inputs = [self.model.add(layer, inputs=inputs, name=n,
+                                         loc=loc)]
+            except ValueError as e:
+                raise ExportError(f"{_describe(node, self.modules)}: {e}") \
+                    from None
+        return inputs[0]
 
     def finish(self, node, out):
         want = self.shape(node)
@@ -247,6 +301,25 @@ class _Exporter:
         return E.Conv2d(w, b, stride=_pair(m.stride), padding=pad,
                         dilation=dil, groups=m.groups)
 
+    def batchnorm(self, node, m):
+        """A BatchNorm2d (inference: running statistics) that no conv
+        absorbed, as a depthwise 1x1 convolution with bias: channel c
+        computes x * g[c] + (beta[c] - mean[c] * g[c]) with g = gamma /
+        sqrt(var + eps), quantized like any convolution (docs/Design.md)."""
+        torch = _torch()
+        if m.running_mean is None or m.running_var is None:
+            self.unsupported(node, "no running statistics "
+                             "(track_running_stats=False)")
+        mean = m.running_mean.detach().double()
+        g = 1.0 / torch.sqrt(m.running_var.detach().double() + m.eps)
+        shift = -mean * g
+        if m.affine:
+            g = g * m.weight.detach().double()
+            shift = m.bias.detach().double() - mean * g
+        c = m.num_features
+        return E.Conv2d(g.float().numpy().reshape(c, 1, 1, 1),
+                        shift.float().numpy(), groups=c)
+
     def maxpool(self, node, k, stride, padding, dilation, ceil_mode,
                 return_indices):
         if _pair(dilation) != (1, 1):
@@ -284,8 +357,9 @@ class _Exporter:
 
     # -- node dispatch -----------------------------------------------------
 
-    def flatten_like(self, node, src):
-        """A reshape of src: identity, or a flatten to [N, -1]."""
+    def reshape(self, node, src):
+        """Any reshape of src to the node's shape (view, flatten, squeeze,
+        ...): identity, a flatten of NCHW to [N, -1], or a Reshape."""
         x = self.value(src, node)
         ishape = self.model.shapes[x]
         oshape = self.shape(node)
@@ -294,12 +368,105 @@ class _Exporter:
         if tuple(oshape) == tuple(ishape):
             self.env[node] = x
             return
-        n = ishape[0]
-        if len(ishape) == 4 and tuple(oshape) == (n, int(np.prod(ishape[1:]))):
-            self.finish(node, self.add(node, E.Flatten(), [x]))
+        self.finish(node, self.add(node, self.reshape_layer(
+            node, ishape, oshape), [x]))
+
+    def reshape_layer(self, node, ishape, oshape):
+        """The layer reshaping each sample of ishape to oshape (the batch
+        stays dim 0)."""
+        if oshape[0] != ishape[0]:
+            self.unsupported(node, f"reshape from {list(ishape)} to "
+                             f"{list(oshape)} changes the batch dimension "
+                             f"(dim 0)")
+        if len(ishape) == 4 and len(oshape) == 2:
+            return E.Flatten()
+        return E.Reshape(oshape[1:])
+
+    def permute(self, node, src, perm):
+        x = self.value(src, node)
+        rank = len(self.model.shapes[x])
+        perm = [int(p) % rank for p in perm]
+        if perm[0] != 0:
+            self.unsupported(node, f"permutation {perm} moves the batch "
+                             f"dimension (dim 0)")
+        if perm == list(range(rank)):
+            self.env[node] = x
             return
-        self.unsupported(node, f"reshape from {list(ishape)} to "
-                         f"{list(oshape)} (only flattening NCHW to [N, -1])")
+        self.finish(node, self.add(node, E.Transpose(perm), [x]))
+
+    def transpose(self, node, src, d0, d1):
+        rank = len(self.model.shapes[self.value(src, node)])
+        perm = list(range(rank))
+        d0, d1 = d0 % rank, d1 % rank
+        perm[d0], perm[d1] = perm[d1], perm[d0]
+        self.permute(node, src, perm)
+
+    def pieces(self, node, src, dim):
+        """chunk / split: the spans of the pieces PyTorch computed."""
+        x = self.value(src, node)
+        dim %= len(self.model.shapes[x])
+        if dim == 0:
+            self.unsupported(node, "splitting the batch dimension (dim 0)")
+        meta = node.meta.get("tensor_meta")
+        sizes = [int(t.shape[dim]) for t in meta]
+        starts = np.cumsum([0] + sizes[:-1])
+        self.env[node] = _Pieces(x, dim, [(int(b), n) for b, n in
+                                          zip(starts, sizes)])
+
+    def piece(self, node, pieces, i):
+        start, size = pieces.spans[i]
+        if size == self.model.shapes[pieces.value][pieces.dim]:
+            self.env[node] = pieces.value
+            return
+        self.finish(node, self.add(node, E.Slice(pieces.dim, start, size),
+                                   [pieces.value]))
+
+    def index(self, node, src, idx):
+        """x[...] with slices (step >= 1), integers, Ellipsis and None: a
+        Slice per sliced dim, then a Reshape for dropped or added dims."""
+        x = self.value(src, node)
+        shape = self.model.shapes[x]
+        idx = list(idx) if isinstance(idx, tuple) else [idx]
+        if idx.count(Ellipsis) > 1:
+            self.unsupported(node, "more than one Ellipsis")
+        if Ellipsis in idx:
+            i = idx.index(Ellipsis)
+            fill = len(shape) - (len(idx) - 1 - idx.count(None))
+            idx[i:i + 1] = [slice(None)] * fill
+        layers, dim = [], 0
+        for it in idx:
+            if it is None:
+                continue
+            if dim >= len(shape):
+                self.unsupported(node, f"too many indices for shape "
+                                 f"{list(shape)}")
+            if isinstance(it, int) and not isinstance(it, bool):
+                start, stop, step = it % shape[dim], it % shape[dim] + 1, 1
+            elif isinstance(it, slice):
+                start, stop, step = it.indices(shape[dim])
+            else:
+                self.unsupported(node, f"index {it!r} (only slices, "
+                                 f"integers, ... and None)")
+            size = len(range(start, stop, step))
+            if step < 1 or size < 1:
+                self.unsupported(node, f"slice {it!r} of dim {dim} (only "
+                                 f"non-empty slices with a positive step)")
+            if (start, size, step) != (0, shape[dim], 1):
+                if dim == 0:
+                    self.unsupported(node, "indexing the batch dimension "
+                                     "(dim 0)")
+                layers.append(E.Slice(dim, start, size, step))
+            dim += 1
+        oshape = self.shape(node)
+        out_shape = list(shape)
+        for l in layers:
+            out_shape[l.dim] = l.size
+        if oshape is not None and tuple(oshape) != tuple(out_shape):
+            layers.append(self.reshape_layer(node, out_shape, oshape))
+        if not layers:
+            self.env[node] = x
+            return
+        self.finish(node, self.add_seq(node, layers, [x]))
 
     def unary(self, node, layer, src):
         x = self.value(src, node)
@@ -389,20 +556,14 @@ class _Exporter:
                 m.count_include_pad, m.divisor_override), src)
         if t is nn.AdaptiveAvgPool2d:
             return self.unary(node, self.adaptive(node, m.output_size), src)
-        if t is nn.Flatten:
-            x = self.value(src, node)
-            rank = len(self.model.shapes[x])
-            if m.start_dim % rank != 1 or m.end_dim % rank != rank - 1:
-                self.unsupported(node, f"start_dim={m.start_dim}, "
-                                 f"end_dim={m.end_dim} (only 1, -1)")
-            return self.flatten_like(node, src)
-        if t in (nn.Identity, nn.Dropout, nn.Dropout2d):
+        if t in (nn.Flatten, nn.Unflatten):
+            return self.reshape(node, src)
+        # Every dropout (eval: identity).
+        if t is nn.Identity or isinstance(m, nn.modules.dropout._DropoutNd):
             self.env[node] = self.value(src, node)
             return
         if t is nn.BatchNorm2d:
-            self.unsupported(node, "a BatchNorm2d is folded only when it "
-                             "directly follows a Conv2d whose output it "
-                             "alone uses")
+            return self.unary(node, self.batchnorm(node, m), src)
         self.unsupported(node)
 
     def call_function(self, node):
@@ -444,51 +605,82 @@ class _Exporter:
         if fn in (torch.cat, getattr(torch, "concat", None)):
             a = _bind(_sig_cat, node)
             return self.cat(node, list(a["tensors"]), a["dim"])
-        if fn is torch.flatten:
-            a = _bind(_sig_flatten, node)
-            return self.flatten_call(node, a["input"], a["start_dim"],
-                                     a["end_dim"])
         if fn is torch.mean:
             a = _bind(_sig_mean, node)
             return self.mean(node, a["input"], a["dim"], a["keepdim"])
-        if fn in (torch.reshape,):
-            return self.flatten_like(node, node.args[0])
-        if fn is F.dropout:
-            a = _bind(_sig_dropout, node)
-            if a["training"]:
-                self.unsupported(node, "dropout in training mode")
-            self.env[node] = self.value(a["input"], node)
+        if fn in (torch.reshape, torch.flatten, torch.squeeze,
+                  torch.unsqueeze):
+            return self.reshape(node, self.first_arg(node))
+        if fn is torch.permute:
+            return self.permute(node, self.first_arg(node),
+                                node.args[1] if len(node.args) > 1
+                                else node.kwargs.get("dims"))
+        if fn is torch.transpose:
+            a = _bind(_sig_transpose, node)
+            return self.transpose(node, a["input"], a["dim0"], a["dim1"])
+        if fn is torch.narrow:
+            a = _bind(_sig_narrow, node)
+            return self.narrow(node, a)
+        if fn in (torch.chunk, torch.split):
+            a = _bind(_sig_chunk if fn is torch.chunk else _sig_split, node)
+            return self.pieces(node, a["input"], a["dim"])
+        if fn is operator.getitem:
+            src, idx = node.args
+            if isinstance(self.env.get(src), _Pieces):
+                return self.piece(node, self.env[src], idx)
+            return self.index(node, src, idx)
+        if fn in _dropouts() or fn is _stochastic_depth():
+            # Identity at inference (eval mode sets training=False).
+            a = _bind(fn, node)
+            if a["training"] and a["p"] != 0:
+                self.unsupported(node, "in training mode")
+            self.env[node] = self.value(self.first_arg(node), node)
             return
-        if fn is getattr and node.args[1] == "shape":
-            return  # a shape, read by reshapes
-        if fn is operator.getitem and node.args[0] not in self.env:
-            return  # e.g. x.size()[0]
         self.unsupported(node)
 
-    def flatten_call(self, node, src, start_dim, end_dim):
-        x = self.value(src, node)
-        rank = len(self.model.shapes[x])
-        if start_dim % rank != 1 or end_dim % rank != rank - 1:
-            self.unsupported(node, f"start_dim={start_dim}, "
-                             f"end_dim={end_dim} (only 1, -1)")
-        self.flatten_like(node, src)
+    def first_arg(self, node):
+        """The tensor a function or method is called on."""
+        if node.args:
+            return node.args[0]
+        for key in ("input", "self", "tensor"):
+            if key in node.kwargs:
+                return node.kwargs[key]
+        self.unsupported(node, "no tensor argument")
+
+    def narrow(self, node, a):
+        x = self.value(a["input"], node)
+        dim = a["dim"] % len(self.model.shapes[x])
+        if dim == 0:
+            self.unsupported(node, "narrowing the batch dimension (dim 0)")
+        start = a["start"] % self.model.shapes[x][dim]
+        self.env[node] = _Pieces(x, dim, [(start, a["length"])])
+        self.piece(node, self.env[node], 0)
 
     def call_method(self, node):
         name = node.target
         args = list(node.args)
-        if name in ("size", "dim"):
-            return  # a shape, read by reshapes
         if name in ("relu", "relu_"):
             return self.unary(node, E.Relu(), args[0])
         if name in ("contiguous",):
             self.env[node] = self.value(args[0], node)
             return
-        if name in ("view", "reshape"):
-            return self.flatten_like(node, args[0])
-        if name == "flatten":
-            a = _bind(_sig_flatten, node)
-            return self.flatten_call(node, a["input"], a["start_dim"],
-                                     a["end_dim"])
+        if name in ("view", "reshape", "flatten", "unflatten", "squeeze",
+                    "unsqueeze", "view_as", "reshape_as"):
+            return self.reshape(node, args[0])
+        if name == "permute":
+            perm = args[1:]
+            if len(perm) == 1 and isinstance(perm[0], (list, tuple)):
+                perm = perm[0]
+            return self.permute(node, args[0], perm or
+                                node.kwargs.get("dims"))
+        if name == "transpose":
+            a = _bind(_sig_transpose, node)
+            return self.transpose(node, a["input"], a["dim0"], a["dim1"])
+        if name == "narrow":
+            return self.narrow(node, _bind(_sig_narrow, node))
+        if name in ("chunk", "split"):
+            a = _bind(_sig_chunk if name == "chunk" else _sig_split, node)
+            return self.pieces(node, a["input"], a["dim"])
         if name in ("add", "add_"):
             a = _bind(_sig_add, node)
             return self.add_op(node, a["input"], a["other"], a["alpha"])
@@ -521,8 +713,8 @@ class _Exporter:
                 raise UnsupportedError(
                     f"the model reads parameter or buffer '{node.target}' "
                     f"directly (fx node '{node.name}'); only parameters of "
-                    f"supported modules (Conv2d, Linear, BatchNorm2d after a "
-                    f"Conv2d) are supported")
+                    f"supported modules (Conv2d, Linear, BatchNorm2d) are "
+                    f"supported")
             else:
                 self.unsupported(node)
         if isinstance(output, (tuple, list)):
@@ -543,22 +735,137 @@ class _Exporter:
         return self.model
 
 
-def trace(module):
-    """torch.fx GraphModule of a copy of `module` in eval mode, with
-    BatchNorm folded; returns (graph_module, folded) where folded lists the
-    folded BatchNorm module paths."""
+class _RunError(Exception):
+    """An op of the model failed on the example input while tracing."""
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _first_line(e):
+    return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
+
+
+def _concrete_tracer(example):
+    """A torch.fx Tracer whose proxies also hold the value the model
+    computes on `example` (each traced op is run as it is recorded): sizes,
+    shapes, ranks and lengths are plain Python ints, so that code computing
+    with them (shufflenet's ``b, c, h, w = x.size()``, iterating over a
+    chunk) traces, and the graph holds them as constants. Leaf modules stay
+    call_module nodes named by their module path."""
+    torch = _torch()
+    fx = torch.fx
+
+    class ConcreteProxy(fx.Proxy):
+        _value = None  # set by the tracer (a class default keeps Proxy's
+        # __getattr__ from making it a graph attribute)
+
+        def size(self, dim=None):
+            return self._value.size() if dim is None else \
+                self._value.size(dim)
+
+        def dim(self):
+            return self._value.dim()
+
+        def numel(self):
+            return self._value.numel()
+
+        def __len__(self):
+            return len(self._value)
+
+        def __iter__(self):
+            return iter([self[i] for i in range(len(self._value))])
+
+    for attr in ("shape", "ndim", "dtype", "device", "requires_grad"):
+        setattr(ConcreteProxy, attr,
+                property(lambda self, attr=attr: getattr(self._value, attr)))
+
+    class ConcreteTracer(fx.Tracer):
+        # While an op computes its value, fx's patches of Module.__call__
+        # and __getattr__ (which record calls and parameter reads) must let
+        # a leaf module run as in eager mode.
+        computing = False
+
+        def proxy(self, node):
+            return ConcreteProxy(node, self)
+
+        def call_module(self, m, forward, args, kwargs):
+            if self.computing:
+                return forward(*args, **kwargs)
+            return super().call_module(m, forward, args, kwargs)
+
+        def getattr(self, attr, attr_val, parameter_proxy_cache):
+            if self.computing:
+                return attr_val
+            return super().getattr(attr, attr_val, parameter_proxy_cache)
+
+        def create_proxy(self, kind, target, args, kwargs, name=None,
+                         type_expr=None, proxy_factory_fn=None):
+            proxy = super().create_proxy(kind, target, args, kwargs, name,
+                                         type_expr, proxy_factory_fn)
+            if isinstance(proxy, ConcreteProxy):
+                proxy._value = self.run(kind, target, args, kwargs)
+            return proxy
+
+        def run(self, kind, target, args, kwargs):
+            args, kwargs = fx.node.map_aggregate(
+                (args, kwargs),
+                lambda a: a._value if isinstance(a, fx.Proxy) else a)
+            self.computing = True
+            try:
+                return self.compute(kind, target, args, kwargs)
+            except Exception as e:  # noqa: BLE001 (the model raises it)
+                raise _RunError(e) from None
+            finally:
+                self.computing = False
+
+        def compute(self, kind, target, args, kwargs):
+            with torch.no_grad():
+                if kind == "placeholder":
+                    # The only input (export rejects models with more).
+                    return example
+                if kind == "get_attr":
+                    value = self.root
+                    for atom in target.split("."):
+                        value = getattr(value, atom)
+                    return value
+                if kind == "call_module":
+                    return self.root.get_submodule(target)(*args, **kwargs)
+                if kind == "call_function":
+                    return target(*args, **kwargs)
+                if kind == "call_method":
+                    return getattr(args[0], target)(*args[1:], **kwargs)
+            return None
+
+    return ConcreteTracer()
+
+
+def trace(module, example_input):
+    """torch.fx GraphModule of a copy of `module` in eval mode, traced on
+    `example_input` (a tensor: sizes become constants) with BatchNorm folded
+    into the convolutions it follows; returns (graph_module, folded) where
+    folded lists the folded BatchNorm module paths."""
     torch = _torch()
     from torch.fx.experimental.optimization import fuse
     if not isinstance(module, torch.nn.Module):
         raise ExportError(f"expected a torch.nn.Module, got "
                           f"{type(module).__name__}")
     m = copy.deepcopy(module).float().eval()
+    tracer = _concrete_tracer(example_input.clone())
     try:
-        traced = torch.fx.symbolic_trace(m)
-    except Exception as e:  # noqa: BLE001 (fx raises many kinds)
-        raise ExportError(f"torch.fx.symbolic_trace cannot trace "
-                          f"{type(module).__name__}: {type(e).__name__}: "
-                          f"{e}") from None
+        graph = tracer.trace(m)
+    except _RunError as e:
+        raise InputShapeError(
+            f"running the model on an input of shape "
+            f"{list(example_input.shape)} failed: "
+            f"{_first_line(e.cause)}") from None
+    except Exception as e:  # noqa: BLE001 (fx and the model raise many kinds)
+        raise ExportError(f"torch.fx cannot trace {type(module).__name__} "
+                          f"on an input of shape "
+                          f"{list(example_input.shape)}: "
+                          f"{_first_line(e)}") from None
+    traced = torch.fx.GraphModule(tracer.root, graph, type(m).__name__)
     traced.graph.eliminate_dead_code()
     traced.recompile()
     bns = {n.target for n in traced.graph.nodes if n.op == "call_module"
@@ -579,7 +886,7 @@ def export(module, example_input):
     x = torch.as_tensor(np.asarray(example_input, np.float32)) \
         if not isinstance(example_input, torch.Tensor) else \
         example_input.detach().float()
-    gm, folded = trace(module)
+    gm, folded = trace(module, x)
     nin = sum(1 for n in gm.graph.nodes if n.op == "placeholder")
     if nin != 1:
         raise UnsupportedError(f"the model takes {nin} inputs; only one "
@@ -591,12 +898,10 @@ def export(module, example_input):
         try:
             ShapeProp(gm).propagate(x)
         except Exception as e:  # noqa: BLE001
-            cause = e.__context__ or e
-            first = (str(cause).splitlines() or [""])[0]
             raise InputShapeError(
                 f"running the traced model on an input of shape "
-                f"{list(x.shape)} failed: {type(cause).__name__}: "
-                f"{first}") from None
+                f"{list(x.shape)} failed: "
+                f"{_first_line(e.__context__ or e)}") from None
     model = _Exporter(gm, x, modules).run()
     model.folded_batchnorms = folded
     return model

@@ -10,8 +10,9 @@ of the policy, and the references check the C++ compiler against it.
 
 * :func:`choose_activation_qparams`: per-tensor (scale, zero point) from a
   calibrated range (docs/NumericSpec.md 1.1).
-* :func:`fake_quantize`: a float tensor quantized and dequantized with such
-  parameters (spec 3.9), e.g. the model input as the int8 model sees it.
+* :func:`quantize`, :func:`dequantize`, :func:`fake_quantize`: a float
+  tensor quantized and dequantized with such parameters (spec 3.9), e.g.
+  the model input as the int8 model sees it.
 * :func:`plan`: relu fusion, concat adoption and every value's parameters
   (the policy in python/myquant/testing/model_reference.py's docstring).
 """
@@ -21,10 +22,12 @@ import math
 import numpy as np
 
 from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Linear, MatMul, MaxPool2d, Relu, Unflatten)
+                   Linear, MatMul, MaxPool2d, Relu, Reshape, Slice,
+                   Transpose, Unflatten)
 
-__all__ = ["round_half_even", "choose_activation_qparams", "fake_quantize",
-           "FUSES_RELU", "REQUANTIZING", "concat_adoptions", "plan"]
+__all__ = ["round_half_even", "choose_activation_qparams", "quantize",
+           "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
+           "SAME_SCALE", "concat_adoptions", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
@@ -32,6 +35,9 @@ FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
 # requantization clamped to the activation's bounds.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu)
+# Layers that move data and keep their input's parameters (their own
+# statistics are unused).
+SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 
 
 def round_half_even(x):
@@ -69,10 +75,10 @@ def choose_activation_qparams(lo, hi, qmin=-128, qmax=127, activation=None):
     return scale, max(qmin, min(qmax, zp))
 
 
-def fake_quantize(x, scale, zero_point, qmin=-128, qmax=127):
-    """x (rounded to float32) quantized with per-tensor (scale, zero_point)
-    and dequantized again: clamp(round_half_even(x / s) + zp) then
-    (q - zp) * s, both in double, the result rounded to float32."""
+def quantize(x, scale, zero_point, qmin=-128, qmax=127):
+    """x (rounded to float32) quantized with per-tensor (scale, zero_point):
+    clamp(round_half_even(x / s) + zp) in double (spec 3.9), as int8 (int64
+    for other storage ranges)."""
     x64 = np.asarray(x, np.float32).astype(np.float64)
     if np.any(np.isnan(x64)):
         raise ValueError("cannot quantize NaN")
@@ -81,7 +87,20 @@ def fake_quantize(x, scale, zero_point, qmin=-128, qmax=127):
         raise ValueError("scale must be positive")
     with np.errstate(over="ignore"):
         q = np.clip(np.rint(x64 / s) + zp, qmin, qmax)
-    return ((q - zp) * s).astype(np.float32)
+    return q.astype(np.int8 if (qmin, qmax) == (-128, 127) else np.int64)
+
+
+def dequantize(q, scale, zero_point):
+    """(q - zp) * s in double, rounded to float32 (spec 3.9)."""
+    return ((np.asarray(q, np.int64) - int(zero_point)).astype(np.float64) *
+            float(scale)).astype(np.float32)
+
+
+def fake_quantize(x, scale, zero_point, qmin=-128, qmax=127):
+    """x (rounded to float32) quantized with per-tensor (scale, zero_point)
+    and dequantized again (:func:`quantize`, then :func:`dequantize`)."""
+    return dequantize(quantize(x, scale, zero_point, qmin, qmax), scale,
+                      zero_point)
 
 
 def concat_adoptions(model, owner):
@@ -140,7 +159,7 @@ def plan(model, stats):
         name = layer.name
         if name in fused:
             continue  # its integer value is the fused relu's output
-        if isinstance(layer, (MaxPool2d, Flatten, Unflatten)) and \
+        if isinstance(layer, SAME_SCALE) and \
                 not isinstance(layer, AvgPool2d):
             qp[name] = qp[layer.inputs[0]]
         elif name in adopt:

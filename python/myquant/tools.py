@@ -53,8 +53,10 @@ def run_tool(name, args, timeout=600):
 
 
 def ptq_options(rounding="single", weight_granularity="per-channel",
-                integer_io=False, activation_type=None):
-    """The option string of the --myquant-ptq pipeline."""
+                integer_io=False, activation_type=None, allow_float=True,
+                keep_float=()):
+    """The option string of the --myquant-ptq pipeline. keep_float: op
+    names (linalg.matmul) or layer names (location names) kept in float."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
                          f"{rounding!r}")
@@ -64,6 +66,17 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
     opts = [f"rounding={rounding}", f"weight-granularity={weight_granularity}"]
     if integer_io:
         opts.append("integer-io")
+    if not allow_float:
+        opts.append("allow-float=false")
+    for name in keep_float:
+        # The pipeline's option parser splits lists at commas and options at
+        # spaces; quotes and braces would be read as quoting.
+        if not name or any(c in name for c in ",{}'\"=") or \
+                any(c.isspace() for c in name):
+            raise ValueError(f"keep-float name {name!r} is empty or holds "
+                             f"a character the option syntax reserves")
+    if keep_float:
+        opts.append("keep-float=" + ",".join(keep_float))
     if activation_type:
         opts.append(f"activation-type={activation_type}")
     return " ".join(opts)

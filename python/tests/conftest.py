@@ -48,6 +48,23 @@ def rand_f32(rng, *shape, scale=0.3):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
+def randomize_batchnorm(model, seed=0):
+    """Random running statistics (and affine parameters) for every
+    BatchNorm2d of a torch model, so that folding them is not the identity;
+    returns the model."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            n = m.num_features
+            m.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
+            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+            if m.affine:
+                m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
+                m.bias.data.copy_(torch.rand(n, generator=g) - 0.5)
+    return model
+
+
 # A small PyTorch model as the source of a module file (FILE.py:Net for the
 # command line): samples [1, 8, 8], conv + relu + max pool + linear.
 NET_PY = """\

@@ -19,6 +19,7 @@ import myquant  # noqa: E402
 from conftest import NET_PY  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
 from myquant import qparams as Q  # noqa: E402
+from myquant.api import QuantizedModel  # noqa: E402
 from myquant.testing import model_reference as MR  # noqa: E402
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -189,6 +190,53 @@ def test_options_and_data_forms(tiny, tmp_path):
         myquant.quantize(model, calib, rounding="nearest")
 
 
+def test_pipeline_choices(tiny, qtiny, tmp_path):
+    """allow_float, keep_float and integer_io reach myquant-ptq; bad values
+    are ValueErrors naming them."""
+    model, calib = tiny
+    x = calib[:3].numpy()
+    want = qtiny(x)
+    g, stats = qtiny.graph, qtiny.stats
+    # integer_io: an int8 library; the conversions moved to numpy compute
+    # the same bits.
+    with QuantizedModel(g, stats, integer_io=True, allow_float=False) as qm:
+        assert np.array_equal(qm(x).view(np.int32), want.view(np.int32))
+        fn = qm.compiled(3)
+        assert fn.input_dtypes == [np.dtype(np.int8)]
+        assert fn.result_dtypes == [np.dtype(np.int8)]
+        _, _, qp = Q.plan(g, stats)
+        assert fn.input_qparams == [qp["x"]]
+        assert fn.output_qparams == [qp[g.output]]
+        assert "myquant.input_qparams" in qm.quantized_mlir(3)
+        vals = qm.values(x, ["max_pool2d", "fc"])
+        assert np.array_equal(vals["fc"], want)
+        qm.save(str(tmp_path / "io"))
+        assert "forward_input_qparams" in (tmp_path / "io" /
+                                           "model.h").read_text()
+    # keep_float: the layer's ops stay in float, reported; the rest is int8.
+    with QuantizedModel(g, stats, keep_float="conv2") as qm:
+        y = qm(x)
+        assert "'linalg.conv_2d_nchw_fchw' stays in float" in qm.remarks
+        assert 'loc("conv2")' in qm.remarks
+        text = qm.quantized_mlir(3)
+        assert "linalg.conv_2d_nchw_fchw" in text and "myquant.conv" in text
+        with torch.no_grad():
+            assert V.sqnr_db(model(torch.from_numpy(x)).numpy(), y) > 30
+    with pytest.raises(ValueError, match=r"keep_float names 'conv3', which "
+                       r"is not a layer of the model \(its layers: conv1, "
+                       r"relu, max_pool2d, conv2"):
+        myquant.quantize(model, calib[:4], keep_float=["conv2", "conv3"])
+    with pytest.raises(ValueError, match="keep_float keeps conv2 in float, "
+                       "which allow_float=False forbids"):
+        myquant.quantize(model, calib[:4], keep_float="conv2",
+                         allow_float=False)
+    with pytest.raises(ValueError, match="allow_float must be True or "
+                       "False, not 'no'"):
+        myquant.quantize(model, calib[:4], allow_float="no")
+    with pytest.raises(ValueError, match="integer_io must be True"):
+        QuantizedModel(g, stats, integer_io=1)
+
+
 def test_product_does_not_import_the_references():
     """Every module of the package but myquant.testing loads without it
     (the references are for tests and benchmarks only)."""
@@ -272,6 +320,18 @@ def test_cli_round_trip(tiny, tmp_path):
                 "1,1,8,8"], tmp_path, check=False)
     assert bad.returncode != 0 and "defines no 'Nope'" in bad.stderr
 
+    _cli(["quantize"] + m + ["--calibration", "cal.npy", "--no-allow-float",
+                             "--integer-io", "-o", "qi.mlir"], tmp_path)
+    assert "myquant.input_qparams" in (tmp_path / "qi.mlir").read_text()
+    out = _cli(["quantize"] + m + ["--calibration", "cal.npy",
+                                   "--keep-float", "fc", "--remarks", "-o",
+                                   "qk.mlir"], tmp_path)
+    assert "'linalg.matmul' stays in float" in out.stderr
+    bad = _cli(["quantize"] + m + ["--calibration", "cal.npy",
+                                   "--keep-float", "fc2"], tmp_path,
+               check=False)
+    assert bad.returncode == 1 and "keep_float names 'fc2'" in bad.stderr
+
 
 # -- the compile cache under threads and processes ---------------------------
 
@@ -348,7 +408,7 @@ def test_processes_share_a_cache_dir(qtiny, tmp_path):
     assert files == ["libmodel.so", "model.h", "model.mlir", "model.q.mlir",
                      "remarks.txt"], files
     # A third model finds the build done and loads the same library.
-    with myquant.api.QuantizedModel(qtiny.graph, qtiny.stats,
+    with QuantizedModel(qtiny.graph, qtiny.stats,
                                     cache_dir=cache) as qm:
         assert np.array_equal(qm(x), want)
     assert os.path.isdir(os.path.join(cache, builds[0]))

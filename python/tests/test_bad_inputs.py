@@ -263,7 +263,7 @@ ROWS = [
              "is not 8-bit"),
     BadInput("opt-keep-float-unknown-op", "myquant-opt",
              lambda e: [e.annotated(), "--myquant-ptq=keep-float=linalg.matmull"],
-             "'linalg.matmull', which is not a registered operation"),
+             "'linalg.matmull', which is neither a registered operation"),
     BadInput("opt-ptq-percentile-without-data", "myquant-opt",
              lambda e: [e.annotated(), "--myquant-ptq=calibration-percentile=200"],
              "calibration-percentile must be in (50, 100], got 200"),

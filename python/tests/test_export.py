@@ -8,6 +8,8 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_export.py"""
 import numpy as np
 import pytest
 
+from conftest import randomize_batchnorm
+
 torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
@@ -15,18 +17,6 @@ F = torch.nn.functional
 from myquant import emit as E  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.export import ExportError, UnsupportedError, export  # noqa: E402
-
-
-def _randomize_bn(model, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            n = m.num_features
-            m.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
-            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-            m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
-            m.bias.data.copy_(torch.rand(n, generator=g) - 0.5)
-    return model
 
 
 # -- models (one or more supported layers each) ----------------------------
@@ -196,7 +186,7 @@ INPUT = {"conv_groups_same_valid": (2, 4, 7, 7)}
 
 def _case(name, seed=0):
     torch.manual_seed(seed)
-    model = _randomize_bn(MODELS[name]()).eval()
+    model = randomize_batchnorm(MODELS[name]()).eval()
     x = torch.randn(*INPUT.get(name, (2, 3, 8, 8)))
     return model, x
 
@@ -339,11 +329,11 @@ class _ControlFlow(nn.Module):
         return x
 
 
-class _LoneBN(nn.Module):
+class _BatchStatsBN(nn.Module):
     def __init__(self):
         super().__init__()
         self.c = nn.Conv2d(3, 4, 3)
-        self.bn = nn.BatchNorm2d(4)
+        self.bn = nn.BatchNorm2d(4, track_running_stats=False)
 
     def forward(self, x):
         y = self.c(x)
@@ -357,9 +347,20 @@ ERRORS = {
                  ["unsupported function torch.sigmoid", "fx node 'sigmoid'"]),
     "method": (_Wrap(lambda t: t.tanh()),
                ["unsupported method Tensor.tanh", "fx node 'tanh'"]),
-    "reshape": (_Wrap(lambda t: t.view(t.size(0), 4, -1)),
-                ["method Tensor.view", "reshape from [2, 4, 8, 8] to "
-                 "[2, 4, 64]"]),
+    "reshape_batch": (_Wrap(lambda t: t.view(-1)),
+                      ["method Tensor.view", "reshape from [2, 4, 8, 8] to "
+                       "[512] changes the batch dimension"]),
+    "permute_batch": (_Wrap(lambda t: t.permute(1, 0, 2, 3)),
+                      ["method Tensor.permute", "moves the batch dimension"]),
+    "index_batch": (_Wrap(lambda t: t[1:]),
+                    ["function operator.getitem", "indexing the batch"]),
+    "index_list": (_Wrap(lambda t: t[:, [0, 2]]),
+                   ["function operator.getitem", "index [0, 2] (only slices"]),
+    "chunk_batch": (_Wrap(lambda t: t.chunk(2)[0]),
+                    ["method Tensor.chunk", "splitting the batch"]),
+    "dropout_training": (_Wrap(lambda t: F.dropout(t, 0.5, training=True)),
+                         ["function torch.nn.functional.dropout",
+                          "in training mode"]),
     "scalar_add": (_Wrap(lambda t: t + 1.0),
                    ["function operator.add", "scalar"]),
     "broadcast_add": (_Wrap(lambda t: t + F.adaptive_avg_pool2d(t, 1)),
@@ -372,10 +373,15 @@ ERRORS = {
                    ["adaptive_avg_pool2d", "output_size=2"]),
     "hardtanh": (_Wrap(lambda t: F.hardtanh(t, -1.0, 1.0)),
                  ["hardtanh(-1.0, 1.0)"]),
-    "lone_batchnorm": (_LoneBN(), ["module 'bn' (BatchNorm2d",
-                                   "folded only when"]),
+    "batchnorm_batch_stats": (_BatchStatsBN(),
+                              ["module 'bn' (BatchNorm2d",
+                               "no running statistics"]),
     "two_inputs": (_TwoInputs(), ["takes 2 inputs"]),
-    "control_flow": (_ControlFlow(), ["symbolic_trace cannot trace"]),
+    "control_flow": (_ControlFlow(), ["torch.fx cannot trace _ControlFlow",
+                                      "control flow"]),
+    "input_shape": (_Wrap(lambda t: t.view(2, 3, -1)),
+                    ["running the model on an input of shape [2, 3, 8, 8] "
+                     "failed: RuntimeError"]),
 }
 
 

@@ -29,7 +29,9 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       llvm::cl::init(ActivationType::Int8), activationTypeValues()};
   ListOption<std::string> keepFloat{
       *this, "keep-float",
-      llvm::cl::desc("Names of ops to keep in float, e.g. linalg.matmul")};
+      llvm::cl::desc("Ops to keep in float: op names (linalg.matmul) or "
+                     "location names (the layer name of "
+                     "loc(\"features.0\"))")};
   Option<bool> allowFloat{
       *this, "allow-float",
       llvm::cl::desc("Keep unsupported ops in float instead of failing; "

@@ -26,7 +26,8 @@ Policy
 * Add: TFLite scheme with the add's own statistics (or the fused relu's).
   Mul likewise, with ``M = (sa * sb) / so``. A MatMul (plain ``[in, out]``
   rhs) is quantized like a Linear with its weights' channels on axis 1.
-* Unflatten, like flatten, keeps its input's parameters.
+* Unflatten, reshape, transpose and slice, like flatten, keep their
+  input's parameters.
 * Concat: its own statistics; an operand produced by a conv / linear /
   matmul / add / mul / average pool (with or without a fused relu) or by a
   standalone relu or another concat whose only use is the concat adopts
@@ -38,7 +39,8 @@ Policy
 import numpy as np
 
 from ..emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                    Linear, MatMul, MaxPool2d, Mul, Relu, Relu6, Unflatten)
+                    Linear, MatMul, MaxPool2d, Mul, Relu, Relu6, Reshape,
+                    Slice, Transpose, Unflatten)
 from ..qparams import plan
 from . import reference as R
 
@@ -171,8 +173,15 @@ def run_reference(model, stats, x, rounding="single",
             m0, sh = R.avg_pool_rescale(s0, so, k)
             out = R.avg_pool2d(x0, z0, k, 1, 0, m0, sh, zo, lo, hi,
                                rounding=rounding)
-        elif isinstance(layer, (Flatten, Unflatten)):
+        elif isinstance(layer, (Flatten, Unflatten, Reshape)):
             out = x0.reshape(model.shapes[name])
+        elif isinstance(layer, Transpose):
+            out = x0.transpose(layer.perm)
+        elif isinstance(layer, Slice):
+            out = x0[tuple(
+                slice(layer.start, layer.start + layer.step * layer.size,
+                      layer.step) if d == layer.dim else slice(None)
+                for d in range(x0.ndim))]
         elif isinstance(layer, Concat):
             out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
                             for t, (st, zt) in zip(ins, iqp)], axis=1)

@@ -48,6 +48,18 @@ bool isConstantLike(Operation *op) {
                 isa<quant::StorageCastOp, DequantizeOp>(op));
 }
 
+/// Whether `loc` is, or fuses, the name location `name`: the layer name the
+/// exporter gives each op of a layer (loc("features.0")).
+bool hasLocationName(Location loc, StringRef name) {
+  bool found = false;
+  loc->walk([&](Location inner) {
+    auto named = dyn_cast<NameLoc>(inner);
+    found = named && named.getName().strref() == name;
+    return found ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return found;
+}
+
 /// What the accumulator bound needs of a layer's weights, per output
 /// channel (or one for all): the scale and the sum of |q_w|.
 struct WeightSummary {
@@ -137,13 +149,22 @@ struct PropagateQParamsPass
       return;
     SmallVector<std::string> keep(keepFloat.begin(), keepFloat.end());
     // A misspelt name would otherwise keep nothing in float, silently.
-    for (const std::string &name : keep)
-      if (!RegisteredOperationName::lookup(name, &getContext())) {
-        funcOp.emitError() << "keep-float names '" << name
-                           << "', which is not a registered operation; give "
-                              "full op names such as linalg.matmul";
+    for (const std::string &name : keep) {
+      if (RegisteredOperationName::lookup(name, &getContext()))
+        continue;
+      WalkResult named = funcOp.walk([&](Operation *op) {
+        return hasLocationName(op->getLoc(), name) ? WalkResult::interrupt()
+                                                   : WalkResult::advance();
+      });
+      if (!named.wasInterrupted()) {
+        funcOp.emitError()
+            << "keep-float names '" << name
+            << "', which is neither a registered operation nor the location "
+               "name of an op of this function; give full op names such as "
+               "linalg.matmul, or layer names (the exporter's module paths)";
         return signalPassFailure();
       }
+    }
     DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep);
     if (failed(dryRun.run()))
       signalPassFailure();
@@ -298,6 +319,10 @@ LogicalResult DryRun::collectStructure() {
     keep.insert(name);
   auto keptFloat = [&](Operation &op) {
     return keep.contains(op.getName().getStringRef()) ||
+           llvm::any_of(keepFloat,
+                        [&](const std::string &name) {
+                          return hasLocationName(op.getLoc(), name);
+                        }) ||
            findDynamicFloatTensor(op);
   };
   // Layers first: they own the pads, initial values and activations around

@@ -14,8 +14,8 @@
 // STRICT: error: 'linalg.matmul' cannot be quantized and allow-float=false
 // BADTYPE: for the --activation-type option: Cannot find option named 'int4'!
 // BADGRAN: for the --weight-granularity option: Cannot find option named 'per-row'!
-// BADKEEP: error: keep-float names 'linalg.matmull', which is not a registered operation; give full op names such as linalg.matmul
-// BADKEEP-PTQ: error: keep-float names 'matmul', which is not a registered operation
+// BADKEEP: error: keep-float names 'linalg.matmull', which is neither a registered operation nor the location name of an op of this function; give full op names such as linalg.matmul, or layer names
+// BADKEEP-PTQ: error: keep-float names 'matmul', which is neither a registered operation
 func.func @kept(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<1x2xf32>
   %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>

@@ -42,7 +42,11 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     A value the quantized model needs but that has no statistics is an
     error at its producer. Ops that cannot be quantized stay in float
     between a dequantize and a quantize and are reported with a remark, or
-    rejected with `allow-float=false`.
+    rejected with `allow-float=false`. `keep-float` keeps ops in float the
+    same way: every op of a kind (a registered op name such as
+    `linalg.matmul`) or every op of a layer (any other name: the ops whose
+    location is, or fuses, `loc("NAME")`, as the exporter names a layer's
+    ops after its module path); a name that matches neither is an error.
   }];
   let options = [
     MyQuant_ActivationTypeOption<"activationType", "activation-type",
@@ -52,7 +56,8 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     Option<"allowFloat", "allow-float", "bool", /*default=*/"true",
            "Keep unsupported ops in float (with a remark) instead of failing">,
     ListOption<"keepFloat", "keep-float", "std::string",
-               "Names of ops to keep in float, e.g. linalg.matmul">
+               "Ops to keep in float: op names (linalg.matmul) or location "
+               "names (the layer name of loc(\"features.0\"))">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
