@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Linear, MatMul, MaxPool2d, Relu, Unflatten)
+from .emit import (Activation, Add, AvgPool2d, Concat, Conv2d, Flatten,
+                   GlobalAvgPool, Linear, MatMul, MaxPool2d, Relu, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "fake_quantize",
            "FUSES_RELU", "REQUANTIZING", "concat_adoptions", "plan"]
@@ -30,8 +30,10 @@ __all__ = ["round_half_even", "choose_activation_qparams", "fake_quantize",
 FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
-# requantization clamped to the activation's bounds.
-REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu)
+# requantization clamped to the activation's bounds; so is a lookup table
+# (Activation), whose entries are quantized into the output type.
+REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
+                Activation)
 
 
 def round_half_even(x):

@@ -1,0 +1,97 @@
+"""Nonlinearities as int8 lookup tables (docs/NumericSpec.md 3.8): a small
+conv model with each activation of emit.ACTIVATIONS is quantized (the
+activation becomes a myquant.table), lowered for every kernel target, and
+must be bit-identical to the numpy reference, which builds each table from
+the spec and the activation's float64 function; its output must stay close
+to the float model.
+
+Run: /usr/bin/python3 -m pytest -q python/tests/test_activations.py"""
+
+import numpy as np
+import pytest
+
+from conftest import RUNNABLE_TARGETS, executable, rand_f32
+
+from myquant.emit import (ACTIVATIONS, Activation, Conv2d, Model, calibrate,
+                          emit, float_forward)
+from myquant.testing import model_reference as MR
+from myquant.testing import reference as R
+
+# Parameters other than the defaults, so that they reach the table.
+PARAMS = {"elu": {"alpha": 0.7}, "leaky_relu": {"negative_slope": 0.1},
+          "softplus": {"beta": 2.0, "threshold": 3.0}}
+# Output SQNR vs the float model: exp's output spans e^-9 .. e^8 here, and
+# one int8 step of that range (13) swamps its small values.
+MIN_SQNR_DB = {"exp": 10.0}
+
+
+def make_case(kind):
+    """conv -> activation -> 1x1 conv on 8x8 inputs: the table sits between
+    two kernels."""
+    rng = np.random.default_rng(14)
+    m = Model((2, 3, 8, 8))
+    m.add(Conv2d(rand_f32(rng, 4, 3, 3, 3, scale=0.5), rand_f32(rng, 4),
+                 padding=1))
+    m.add(Activation(kind, **PARAMS.get(kind, {})), name="act")
+    m.add(Conv2d(rand_f32(rng, 4, 4, 1, 1, scale=0.5), rand_f32(rng, 4)))
+    samples = [rng.standard_normal(m.input_shape).astype(np.float32)
+               for _ in range(4)]
+    x = (rng.standard_normal(m.input_shape) * 0.8).astype(np.float32)
+    return m, calibrate(m, samples), x
+
+
+def sqnr_db(got, want):
+    noise = np.sum((got - want) ** 2)
+    return 10 * np.log10(np.sum(want ** 2) / max(noise, 1e-30))
+
+
+@pytest.mark.parametrize("kind", sorted(ACTIVATIONS))
+def test_activation_table_bit_exact(kind, toolchain, workdir):
+    model, stats, x = make_case(kind)
+    ref = MR.run_reference(model, stats, x)
+    want = ref.dequantize()
+    quantized, remarks = toolchain.quantize(
+        emit(model, stats), ["--myquant-propagate-qparams",
+                             "--myquant-quantize",
+                             "--myquant-verify-integer-only"], workdir)
+    assert quantized.count("myquant.table") == 1, remarks
+    for target in RUNNABLE_TARGETS:
+        lowered, _ = toolchain.quantize(
+            quantized, [f"--convert-myquant-to-vnni=target={target}",
+                        "--convert-myquant-to-linalg"], workdir)
+        got = toolchain.run(executable(lowered, target), "forward", x,
+                            workdir)
+        assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
+            f"{kind} on {target}: {np.count_nonzero(got != want)} of " \
+            f"{got.size} outputs differ from the reference"
+    flt = float_forward(model, x)[model.output].astype(np.float64)
+    assert sqnr_db(want.astype(np.float64), flt) > MIN_SQNR_DB.get(kind, 30.0)
+
+
+@pytest.mark.parametrize("kind", sorted(ACTIVATIONS))
+def test_table_is_correctly_rounded(kind):
+    """Every entry is the float function at the input grid point, quantized
+    once: within 0.5 output LSB of the function wherever it is in range."""
+    s_in, z_in, s_out, z_out = 0.05, 3, 0.03, -20
+    layer = Activation(kind, **PARAMS.get(kind, {}))
+    values = R.table_values(layer.function, s_in, z_in, s_out, z_out)
+    x = (np.arange(-128, 128) - z_in) * s_in
+    y = layer.function(x) / s_out + z_out
+    inside = (y >= -128.5) & (y <= 127.5)
+    assert np.all(np.abs(values - y)[inside] <= 0.5)
+    assert np.all(values[~inside & (y < 0)] == -128)
+    assert np.all(values[~inside & (y > 0)] == 127)
+
+
+def test_hardswish_table_error_in_lsb():
+    """Hardswish and hardsigmoid: the table is the correctly rounded
+    function, so the error vs the float function is at most 0.5 output LSB
+    (the bound no integer formula with int8 in and out can beat)."""
+    for kind in ("hardswish", "hardsigmoid"):
+        model, stats, x = make_case(kind)
+        ref = MR.run_reference(model, stats, x)
+        q, s, z = ref.values["act"]
+        _, s_in, z_in = ref.values[model.layers[0].name]
+        x_in = (ref.values[model.layers[0].name][0] - z_in) * s_in
+        err = np.abs((q - z) * s - model.layers[1].function(x_in)) / s
+        assert err.max() <= 0.5 + 1e-9, (kind, err.max())
