@@ -95,3 +95,57 @@ def test_hardswish_table_error_in_lsb():
         x_in = (ref.values[model.layers[0].name][0] - z_in) * s_in
         err = np.abs((q - z) * s - model.layers[1].function(x_in)) / s
         assert err.max() <= 0.5 + 1e-9, (kind, err.max())
+
+
+# -- export ------------------------------------------------------------------
+
+def _torch_activation_net():
+    """Every supported module, function and method form, in a chain after a
+    conv (torch only in this test)."""
+    torch = pytest.importorskip("torch")
+    nn, F = torch.nn, torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.acts = nn.Sequential(
+                nn.Sigmoid(), nn.Tanh(), nn.Hardswish(), nn.Hardsigmoid(),
+                nn.SiLU(), nn.GELU(), nn.GELU(approximate="tanh"),
+                nn.ELU(0.5), nn.LeakyReLU(0.2), nn.Softplus(2.0, 5.0),
+                nn.Mish())
+
+        def forward(self, x):
+            y = self.acts(self.conv(x))
+            y = torch.sigmoid(y) + F.silu(y)
+            y = F.gelu(y.sigmoid(), approximate="tanh")
+            y = F.softplus(F.leaky_relu(y, 0.3), beta=2.0)
+            y = F.hardswish(torch.tanh(y).exp())
+            return F.hardsigmoid(F.mish(F.elu(y, alpha=0.3))).tanh()
+
+    torch.manual_seed(0)
+    return torch, Net().eval()
+
+
+def test_export_activation_forms(toolchain, workdir):
+    """Each form exports as an Activation whose float forward, and whose
+    emitted float MLIR, compute what PyTorch computes."""
+    from myquant.export import export
+    torch, net = _torch_activation_net()
+    x = torch.randn(1, 3, 8, 8)
+    model = export(net, x)
+    kinds = [l.kind for l in model.layers if isinstance(l, Activation)]
+    assert kinds == ["sigmoid", "tanh", "hardswish", "hardsigmoid", "silu",
+                     "gelu", "gelu_tanh", "elu", "leaky_relu", "softplus",
+                     "mish", "sigmoid", "silu", "sigmoid", "gelu_tanh",
+                     "leaky_relu", "softplus", "tanh", "exp", "hardswish",
+                     "elu", "mish", "hardsigmoid", "tanh"]
+    params = [l.params for l in model.layers if isinstance(l, Activation)]
+    assert params[7] == {"alpha": 0.5} and params[9] == {"beta": 2.0,
+                                                         "threshold": 5.0}
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = float_forward(model, x.numpy())[model.output]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    ran = toolchain.run(emit(model), "forward", x.numpy(), workdir)
+    np.testing.assert_allclose(ran, want, rtol=1e-4, atol=1e-4)
