@@ -1,7 +1,7 @@
 """Nonlinearities as int8 lookup tables (docs/NumericSpec.md 3.8): a small
 conv model with each activation of emit.ACTIVATIONS is quantized (the
-activation becomes a myquant.table), lowered for every kernel target, and
-must be bit-identical to the numpy reference, which builds each table from
+activation becomes a myquant.table), lowered for every kernel target (where
+the table fuses into the conv kernel's epilogue), and must be bit-identical to the numpy reference, which builds each table from
 the spec and the activation's float64 function; its output must stay close
 to the float model.
 
@@ -12,8 +12,9 @@ import pytest
 
 from conftest import RUNNABLE_TARGETS, executable, rand_f32
 
-from myquant.emit import (ACTIVATIONS, Activation, Conv2d, Model, calibrate,
-                          emit, float_forward)
+from myquant.emit import (ACTIVATIONS, Activation, Conv2d, DepthwiseConv2d,
+                          Flatten, Linear, Model, calibrate, emit,
+                          float_forward)
 from myquant.testing import model_reference as MR
 from myquant.testing import reference as R
 
@@ -59,6 +60,9 @@ def test_activation_table_bit_exact(kind, toolchain, workdir):
         lowered, _ = toolchain.quantize(
             quantized, [f"--convert-myquant-to-vnni=target={target}",
                         "--convert-myquant-to-linalg"], workdir)
+        # On the kernel targets the table runs in the conv kernel's
+        # epilogue (a gather from its entries).
+        assert (target == "generic") != ("vector.gather" in lowered), target
         got = toolchain.run(executable(lowered, target), "forward", x,
                             workdir)
         assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
@@ -66,6 +70,47 @@ def test_activation_table_bit_exact(kind, toolchain, workdir):
             f"{got.size} outputs differ from the reference"
     flt = float_forward(model, x)[model.output].astype(np.float64)
     assert sqnr_db(want.astype(np.float64), flt) > MIN_SQNR_DB.get(kind, 30.0)
+
+
+def test_tables_fused_into_every_kernel(toolchain, workdir):
+    """A table after a depthwise conv, a conv and a matmul (each fused into
+    its kernel), with int8 and with uint8 activations: every target gives
+    the reference's (int8) or the generic lowering's (uint8) bits."""
+    rng = np.random.default_rng(3)
+    m = Model((2, 4, 8, 8))
+    m.add(DepthwiseConv2d(rand_f32(rng, 4, 3, 3, scale=0.8),
+                          rand_f32(rng, 4), padding=1))
+    m.add(Activation("hardswish"))
+    m.add(Conv2d(rand_f32(rng, 8, 4, 3, 3, scale=0.4), rand_f32(rng, 8),
+                 stride=2, padding=1))
+    m.add(Activation("silu"))
+    m.add(Flatten())
+    m.add(Linear(rand_f32(rng, 10, 128, scale=0.2), rand_f32(rng, 10)))
+    m.add(Activation("tanh"))
+    stats = calibrate(m, [rng.standard_normal(m.input_shape).astype(
+        np.float32) for _ in range(4)])
+    x = rng.standard_normal(m.input_shape).astype(np.float32)
+    want = MR.run_reference(m, stats, x).dequantize()
+    for activation_type in ("int8", "uint8"):
+        quantized, _ = toolchain.quantize(emit(m, stats), [
+            f"--myquant-propagate-qparams=activation-type={activation_type}",
+            "--myquant-quantize"], workdir)
+        outputs = {}
+        for target in RUNNABLE_TARGETS:
+            kernels, _ = toolchain.quantize(
+                quantized, [f"--convert-myquant-to-vnni=target={target}"],
+                workdir)
+            assert kernels.count("myquant.table") == \
+                (3 if target == "generic" else 0), target
+            lowered, _ = toolchain.quantize(
+                kernels, ["--convert-myquant-to-linalg"], workdir)
+            outputs[target] = toolchain.run(executable(lowered, target),
+                                            "forward", x, workdir)
+        if activation_type == "int8":
+            outputs["reference"] = want
+        for target, got in outputs.items():
+            assert np.array_equal(got, outputs["generic"]), \
+                f"{activation_type}: {target} differs from generic"
 
 
 @pytest.mark.parametrize("kind", sorted(ACTIVATIONS))
