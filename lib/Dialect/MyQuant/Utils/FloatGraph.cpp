@@ -111,20 +111,14 @@ static bool isScalarFunctionBody(Block &body) {
   return true;
 }
 
-/// IEEE-754 2019 maximum / minimum: NaN if either operand is, and -0 < +0.
-static double maximum(double a, double b) {
+/// IEEE-754 2019 maximum (or minimum): NaN if either operand is, and
+/// -0 < +0.
+static double maximumOrMinimum(double a, double b, bool isMaximum) {
   if (std::isnan(a) || std::isnan(b))
     return NAN;
   if (a == b)
-    return std::signbit(a) ? b : a;
-  return std::max(a, b);
-}
-static double minimum(double a, double b) {
-  if (std::isnan(a) || std::isnan(b))
-    return NAN;
-  if (a == b)
-    return std::signbit(a) ? a : b;
-  return std::min(a, b);
+    return std::signbit(a) == isMaximum ? b : a;
+  return isMaximum ? std::max(a, b) : std::min(a, b);
 }
 
 static bool compare(arith::CmpFPredicate predicate, double a, double b) {
@@ -178,8 +172,11 @@ static std::optional<double> evaluateOp(Operation *op, ArrayRef<double> x) {
       .Case([&](arith::DivFOp) { return x[0] / x[1]; })
       .Case([&](arith::RemFOp) { return std::fmod(x[0], x[1]); })
       .Case([&](arith::NegFOp) { return -x[0]; })
-      .Case([&](arith::MaximumFOp) { return maximum(x[0], x[1]); })
-      .Case([&](arith::MinimumFOp) { return minimum(x[0], x[1]); })
+      .Case(
+          [&](arith::MaximumFOp) { return maximumOrMinimum(x[0], x[1], true); })
+      .Case([&](arith::MinimumFOp) {
+        return maximumOrMinimum(x[0], x[1], false);
+      })
       .Case([&](arith::MaxNumFOp) { return std::fmax(x[0], x[1]); })
       .Case([&](arith::MinNumFOp) { return std::fmin(x[0], x[1]); })
       .Case([&](arith::CmpFOp cmp) {
