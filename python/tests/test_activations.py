@@ -194,3 +194,30 @@ def test_export_activation_forms(toolchain, workdir):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     ran = toolchain.run(emit(model), "forward", x.numpy(), workdir)
     np.testing.assert_allclose(ran, want, rtol=1e-4, atol=1e-4)
+
+
+def test_quantize_api_with_activations():
+    """myquant.quantize on a PyTorch model with activations: integer-only
+    (tables, no float op left), close to PyTorch, and the per-layer report
+    names the functions."""
+    torch = pytest.importorskip("torch")
+    import myquant
+    from myquant.evaluate import layer_report
+    nn = torch.nn
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.Hardswish(),
+                        nn.Conv2d(16, 16, 3, padding=1, groups=16),
+                        nn.SiLU(), nn.Conv2d(16, 8, 1), nn.GELU(),
+                        nn.Flatten(), nn.Linear(8 * 8 * 8, 10),
+                        nn.Sigmoid()).eval()
+    q = myquant.quantize(net, [torch.randn(1, 3, 8, 8) for _ in range(8)])
+    quantized = q.quantized_mlir()
+    assert quantized.count("myquant.table") == 4
+    assert "linalg.generic" not in quantized
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        want = net(x).numpy().astype(np.float64)
+    assert sqnr_db(q(x.numpy()).astype(np.float64), want) > 35.0
+    report = str(layer_report(q, x.numpy()))
+    for kind in ("hardswish", "silu", "gelu", "sigmoid"):
+        assert kind in report
