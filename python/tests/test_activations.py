@@ -1,9 +1,10 @@
 """Nonlinearities as int8 lookup tables (docs/NumericSpec.md 3.8): a small
 conv model with each activation of emit.ACTIVATIONS is quantized (the
 activation becomes a myquant.table), lowered for every kernel target (where
-the table fuses into the conv kernel's epilogue), and must be bit-identical to the numpy reference, which builds each table from
-the spec and the activation's float64 function; its output must stay close
-to the float model.
+the table fuses into the conv kernel's epilogue), and must be bit-identical
+to the numpy reference, which builds each table from the spec and the
+activation's float64 function; its output must stay close to the float
+model.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_activations.py"""
 
