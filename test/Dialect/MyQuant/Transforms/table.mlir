@@ -40,7 +40,7 @@ func.func @sigmoid(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
 // (0.05, 0), output [-0.64, 6.35] -> (0.0274..., -105). Entry 0 (x = -6.4)
 // is -0.64 -> -128; entry 255 (x = 6.35) is 127.
 // CHECK-LABEL: func.func @leaky_relu
-// CHECK:         myquant.table %{{.+}} {values = array<i32: -128, {{.*}}, 127>}
+// CHECK:         myquant.table %{{.+}} {values = array<i32: [[LEAKY:-128, .*, 127]]>}
 // CHECK-NOT:     linalg.generic
 func.func @leaky_relu(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
   %xs = myquant.stats %x {min = array<f64: -6.4>, max = array<f64: 6.35>} : tensor<1x8xf32>
@@ -52,6 +52,29 @@ func.func @leaky_relu(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
     %p = arith.cmpf ogt, %in, %zero : f32
     %n = arith.mulf %in, %slope : f32
     %r = arith.select %p, %in, %n : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8xf32>
+  %gs = myquant.stats %g {min = array<f64: -0.64>, max = array<f64: 6.35>} : tensor<1x8xf32>
+  return %gs : tensor<1x8xf32>
+}
+
+// -----
+
+#map = affine_map<(d0, d1) -> (d0, d1)>
+
+// Leaky ReLU as max(x, 0.1 x): a maximum of two functions of x, not a
+// clamp; the same table as the compare and select form.
+// CHECK-LABEL: func.func @leaky_relu_maximum
+// CHECK:         myquant.table %{{.+}} {values = array<i32: [[LEAKY]]>}
+// CHECK-NOT:     linalg.generic
+func.func @leaky_relu_maximum(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %xs = myquant.stats %x {min = array<f64: -6.4>, max = array<f64: 6.35>} : tensor<1x8xf32>
+  %slope = arith.constant 0.1 : f32
+  %e = tensor.empty() : tensor<1x8xf32>
+  %g = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]} ins(%xs : tensor<1x8xf32>) outs(%e : tensor<1x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.mulf %in, %slope : f32
+    %r = arith.maximumf %in, %n : f32
     linalg.yield %r : f32
   } -> tensor<1x8xf32>
   %gs = myquant.stats %g {min = array<f64: -0.64>, max = array<f64: 6.35>} : tensor<1x8xf32>
