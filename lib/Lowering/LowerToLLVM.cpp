@@ -91,6 +91,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // Vector transfers (the VNNI kernels, expanded copies) need the
   // vector-specific lowering.
   pm.addPass(createConvertVectorToLLVMPass());
+  // Math ops of float layers (a nonlinearity left in float) that have no
+  // LLVM intrinsic, such as math.erf, become libm calls; the others keep
+  // their intrinsics.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }

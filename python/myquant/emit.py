@@ -28,12 +28,15 @@ error reports), and ``weights="resource"`` stores weights as
 ``dense_resource`` blobs instead of hex ``dense`` literals.
 """
 
+import math
+
 import numpy as np
 
 __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
-    "Linear", "MatMul", "Add", "Mul", "Concat", "Model", "emit",
+    "Linear", "MatMul", "Add", "Mul", "Concat", "Activation", "ACTIVATIONS",
+    "Model", "emit",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
 
@@ -253,6 +256,135 @@ class Concat(Layer):
         return (s0[0], sum(s[1] for s in shapes)) + tuple(s0[2:])
 
 
+def _f32(v):
+    """A constant as the emitted model holds it: rounded to f32."""
+    return float(np.float32(v))
+
+
+def _sigmoid(x):
+    return 1.0 / (np.exp(-x) + 1.0)
+
+
+def _softplus(x, beta, threshold):
+    bx = x * _f32(beta)
+    return np.where(bx > _f32(threshold), x, np.log1p(np.exp(bx)) / _f32(beta))
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+# name -> (default parameters, float64 function, body lines). Each function
+# computes what the emitted body computes, op by op in the same order, with
+# the same (f32-rounded) constants; `c(v)` in a body makes a scalar constant.
+ACTIVATIONS = {
+    "sigmoid": ({}, lambda x: _sigmoid(x), lambda c: [
+        "%n = arith.negf %in0 : f32",
+        "%e = math.exp %n : f32",
+        f"%d = arith.addf %e, {c(1.0)} : f32",
+        f"%r = arith.divf {c(1.0)}, %d : f32"]),
+    "tanh": ({}, np.tanh, lambda c: ["%r = math.tanh %in0 : f32"]),
+    "exp": ({}, np.exp, lambda c: ["%r = math.exp %in0 : f32"]),
+    "hardswish": ({}, lambda x: x * np.minimum(np.maximum(
+        x + 3.0, 0.0), 6.0) / 6.0, lambda c: [
+        f"%a = arith.addf %in0, {c(3.0)} : f32",
+        f"%b = arith.maximumf %a, {c(0.0)} : f32",
+        f"%m = arith.minimumf %b, {c(6.0)} : f32",
+        "%p = arith.mulf %in0, %m : f32",
+        f"%r = arith.divf %p, {c(6.0)} : f32"]),
+    "hardsigmoid": ({}, lambda x: np.minimum(np.maximum(
+        x + 3.0, 0.0), 6.0) / 6.0, lambda c: [
+        f"%a = arith.addf %in0, {c(3.0)} : f32",
+        f"%b = arith.maximumf %a, {c(0.0)} : f32",
+        f"%m = arith.minimumf %b, {c(6.0)} : f32",
+        f"%r = arith.divf %m, {c(6.0)} : f32"]),
+    "silu": ({}, lambda x: x * _sigmoid(x), lambda c: [
+        "%n = arith.negf %in0 : f32",
+        "%e = math.exp %n : f32",
+        f"%d = arith.addf %e, {c(1.0)} : f32",
+        f"%s = arith.divf {c(1.0)}, %d : f32",
+        "%r = arith.mulf %in0, %s : f32"]),
+    "gelu": ({}, lambda x: x * ((_erf(x * _f32(math.sqrt(0.5))) + 1.0) *
+                                0.5), lambda c: [
+        f"%a = arith.mulf %in0, {c(math.sqrt(0.5))} : f32",
+        "%b = math.erf %a : f32",
+        f"%d = arith.addf %b, {c(1.0)} : f32",
+        f"%h = arith.mulf %d, {c(0.5)} : f32",
+        "%r = arith.mulf %in0, %h : f32"]),
+    "gelu_tanh": ({}, lambda x: x * ((np.tanh(
+        (x + x * x * x * _f32(0.044715)) * _f32(math.sqrt(2.0 / math.pi))) +
+        1.0) * 0.5), lambda c: [
+        "%x2 = arith.mulf %in0, %in0 : f32",
+        "%x3 = arith.mulf %x2, %in0 : f32",
+        f"%a = arith.mulf %x3, {c(0.044715)} : f32",
+        "%b = arith.addf %in0, %a : f32",
+        f"%k = arith.mulf %b, {c(math.sqrt(2.0 / math.pi))} : f32",
+        "%t = math.tanh %k : f32",
+        f"%d = arith.addf %t, {c(1.0)} : f32",
+        f"%h = arith.mulf %d, {c(0.5)} : f32",
+        "%r = arith.mulf %in0, %h : f32"]),
+    "elu": ({"alpha": 1.0}, lambda x, alpha: np.where(
+        x > 0.0, x, (np.exp(x) - 1.0) * _f32(alpha)), lambda c, alpha: [
+        "%e = math.exp %in0 : f32",
+        f"%m = arith.subf %e, {c(1.0)} : f32",
+        f"%n = arith.mulf %m, {c(alpha)} : f32",
+        f"%p = arith.cmpf ogt, %in0, {c(0.0)} : f32",
+        "%r = arith.select %p, %in0, %n : f32"]),
+    "leaky_relu": ({"negative_slope": 0.01}, lambda x, negative_slope:
+                   np.where(x > 0.0, x, x * _f32(negative_slope)),
+                   lambda c, negative_slope: [
+        f"%n = arith.mulf %in0, {c(negative_slope)} : f32",
+        f"%p = arith.cmpf ogt, %in0, {c(0.0)} : f32",
+        "%r = arith.select %p, %in0, %n : f32"]),
+    "softplus": ({"beta": 1.0, "threshold": 20.0}, _softplus,
+                 lambda c, beta, threshold: [
+        f"%bx = arith.mulf %in0, {c(beta)} : f32",
+        "%e = math.exp %bx : f32",
+        "%l = math.log1p %e : f32",
+        f"%d = arith.divf %l, {c(beta)} : f32",
+        f"%p = arith.cmpf ogt, %bx, {c(threshold)} : f32",
+        "%r = arith.select %p, %in0, %d : f32"]),
+    "mish": ({}, lambda x: x * np.tanh(_softplus(x, 1.0, 20.0)), lambda c: [
+        f"%bx = arith.mulf %in0, {c(1.0)} : f32",
+        "%e = math.exp %bx : f32",
+        "%l = math.log1p %e : f32",
+        f"%d = arith.divf %l, {c(1.0)} : f32",
+        f"%p = arith.cmpf ogt, %bx, {c(20.0)} : f32",
+        "%s = arith.select %p, %in0, %d : f32",
+        "%t = math.tanh %s : f32",
+        "%r = arith.mulf %in0, %t : f32"]),
+}
+
+
+class Activation(Layer):
+    """An element-wise nonlinearity named in ACTIVATIONS, with its
+    parameters (ELU's alpha, LeakyReLU's negative_slope, Softplus's beta and
+    threshold); quantized as a lookup table."""
+
+    def __init__(self, kind, **params):
+        if kind not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {kind!r}")
+        defaults = ACTIVATIONS[kind][0]
+        unknown = set(params) - set(defaults)
+        if unknown:
+            raise ValueError(f"{kind} takes no parameter "
+                             f"{', '.join(sorted(unknown))}")
+        self.kind = kind
+        self.params = {**defaults, **{k: float(v) for k, v in params.items()}}
+
+    def out_shape(self, shapes):
+        return shapes[0]
+
+    def function(self, x):
+        """The float function in float64 (on a float64 array)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return np.asarray(ACTIVATIONS[self.kind][1](
+                np.asarray(x, np.float64), **self.params), np.float64)
+
+    def body(self, constant):
+        """The generic's body lines, the result in %r; `constant(v)` returns
+        the SSA name of an f32 constant."""
+        return ACTIVATIONS[self.kind][2](constant, **self.params)
+
+
 # ---------------------------------------------------------------------------
 # Model graph
 # ---------------------------------------------------------------------------
@@ -396,6 +528,8 @@ def _layer_float(layer, args, oshape):
         return a[0] + a[1]
     if isinstance(layer, Concat):
         return np.concatenate(a, axis=1)
+    if isinstance(layer, Activation):
+        return layer.function(a[0])
     raise TypeError(f"unknown layer {type(layer).__name__}")
 
 
@@ -799,6 +933,11 @@ class _Emitter:
                                 [idm, idm, idm], oshape,
                                 [f"%a = {fop} %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
+        if isinstance(layer, Activation):
+            body = layer.body(lambda v: self.scalar(_f32(v))) + [
+                "linalg.yield %r : f32"]
+            return self.generic([(x, tensor_type(ishape))], [idm, idm],
+                                oshape, body)
         if isinstance(layer, Concat):
             v = self.tmp("cat")
             self.op(f"{v} = tensor.concat dim(1) {', '.join(args)} : "

@@ -131,6 +131,8 @@ class LayerReport:
 
 
 def _kind(layer):
+    if isinstance(layer, E.Activation):
+        return layer.kind  # sigmoid, hardswish, ...
     return type(layer).__name__.replace("Relu6", "ReLU6").replace(
         "Relu", "ReLU")
 

@@ -23,7 +23,10 @@ module or function and its fx node):
   zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d,
   AvgPool2d (count_include_pad), AdaptiveAvgPool2d(1), Flatten, Unflatten,
   BatchNorm2d (folded into the Conv2d it follows, else a depthwise 1x1
-  convolution), Identity, every Dropout (eval: identity);
+  convolution), Identity, every Dropout (eval: identity), and the
+  activations Sigmoid, Tanh, Hardswish, Hardsigmoid, SiLU, GELU (approximate
+  'none' or 'tanh'), ELU, LeakyReLU, Softplus, Mish (emitted as element-wise
+  generics with math/arith bodies; quantized as lookup tables);
 * functions and methods: F.relu / torch.relu / .relu(), F.relu6,
   F.hardtanh(0, 6), F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d(1),
   operator.add / torch.add / .add() / ``+=`` on same-shape tensors,
@@ -34,7 +37,10 @@ module or function and its fx node):
   .chunk / .split / .narrow and their torch functions, indexing with
   slices (positive steps), integers, ``...`` and None, .contiguous(),
   F.dropout and its variants and torchvision's stochastic_depth (eval:
-  identity).
+  identity), and the activations' functions: torch.sigmoid / F.sigmoid /
+  .sigmoid(), torch.tanh / F.tanh / .tanh(), torch.exp / .exp(),
+  F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.elu, F.leaky_relu,
+  F.softplus, F.mish (and their in-place forms).
 """
 
 import contextlib
@@ -167,6 +173,24 @@ def _stochastic_depth():
     StochasticDepth module calls it; fx records it as one call)."""
     ops = sys.modules.get("torchvision.ops")
     return getattr(ops, "stochastic_depth", None)
+def _sig_unary(input, inplace=False):
+    pass
+
+
+def _sig_gelu(input, approximate="none"):
+    pass
+
+
+def _sig_elu(input, alpha=1.0, inplace=False):
+    pass
+
+
+def _sig_leaky_relu(input, negative_slope=0.01, inplace=False):
+    pass
+
+
+def _sig_softplus(input, beta=1.0, threshold=20.0):
+    pass
 
 
 def _bind(sig_fn, node):
@@ -468,6 +492,15 @@ class _Exporter:
             return
         self.finish(node, self.add_seq(node, layers, [x]))
 
+    def activation(self, node, kind, src, **params):
+        """An emit.Activation; GELU's `approximate` picks its form."""
+        if kind == "gelu":
+            approximate = params.pop("approximate")
+            if approximate not in ("none", "tanh"):
+                self.unsupported(node, f"approximate={approximate!r}")
+            kind = "gelu" if approximate == "none" else "gelu_tanh"
+        return self.unary(node, E.Activation(kind, **params), src)
+
     def unary(self, node, layer, src):
         x = self.value(src, node)
         self.finish(node, self.add(node, layer, [x]))
@@ -546,6 +579,11 @@ class _Exporter:
         if t is nn.Hardtanh:
             return self.unary(node, self.relu6_or_fail(node, m.min_val,
                                                        m.max_val), src)
+        activation = _activation_modules().get(t)
+        if activation is not None:
+            kind, attrs = activation
+            return self.activation(node, kind, src,
+                                   **{a: getattr(m, a) for a in attrs})
         if t is nn.MaxPool2d:
             return self.unary(node, self.maxpool(
                 node, m.kernel_size, m.stride, m.padding, m.dilation,
@@ -581,6 +619,13 @@ class _Exporter:
             return self.unary(node, self.relu6_or_fail(node, a["min_val"],
                                                        a["max_val"]),
                               a["input"])
+        activation = _activation_function(fn)
+        if activation is not None:
+            kind, sig = activation
+            a = _bind(sig, node)
+            params = {k: v for k, v in a.items()
+                      if k not in ("input", "inplace")}
+            return self.activation(node, kind, a["input"], **params)
         if fn in (F.max_pool2d, torch.max_pool2d):
             a = _bind(_sig_pool, node)
             return self.unary(node, self.maxpool(
@@ -661,6 +706,8 @@ class _Exporter:
         args = list(node.args)
         if name in ("relu", "relu_"):
             return self.unary(node, E.Relu(), args[0])
+        if name.rstrip("_") in _ACTIVATION_METHODS and not node.kwargs:
+            return self.activation(node, name.rstrip("_"), args[0])
         if name in ("contiguous",):
             self.env[node] = self.value(args[0], node)
             return
@@ -839,6 +886,47 @@ def _concrete_tracer(example):
             return None
 
     return ConcreteTracer()
+
+
+# Tensor methods that are activations without parameters (and their
+# in-place forms, name + "_").
+_ACTIVATION_METHODS = ("sigmoid", "tanh", "exp")
+
+
+def _activation_modules():
+    """nn module type -> (emit.ACTIVATIONS name, the module attributes that
+    are its parameters)."""
+    nn = _torch().nn
+    return {nn.Sigmoid: ("sigmoid", ()), nn.Tanh: ("tanh", ()),
+            nn.Hardswish: ("hardswish", ()),
+            nn.Hardsigmoid: ("hardsigmoid", ()), nn.SiLU: ("silu", ()),
+            nn.GELU: ("gelu", ("approximate",)), nn.ELU: ("elu", ("alpha",)),
+            nn.LeakyReLU: ("leaky_relu", ("negative_slope",)),
+            nn.Softplus: ("softplus", ("beta", "threshold")),
+            nn.Mish: ("mish", ())}
+
+
+def _activation_function(fn):
+    """(emit.ACTIVATIONS name, signature) of an activation function, or
+    None."""
+    torch = _torch()
+    F = torch.nn.functional
+    table = [((F.sigmoid, torch.sigmoid, torch.sigmoid_), "sigmoid",
+              _sig_unary),
+             ((F.tanh, torch.tanh, torch.tanh_), "tanh", _sig_unary),
+             ((torch.exp, torch.exp_), "exp", _sig_unary),
+             ((F.hardswish,), "hardswish", _sig_unary),
+             ((F.hardsigmoid,), "hardsigmoid", _sig_unary),
+             ((F.silu,), "silu", _sig_unary),
+             ((F.gelu,), "gelu", _sig_gelu),
+             ((F.elu, F.elu_), "elu", _sig_elu),
+             ((F.leaky_relu, F.leaky_relu_), "leaky_relu", _sig_leaky_relu),
+             ((F.softplus,), "softplus", _sig_softplus),
+             ((F.mish,), "mish", _sig_unary)]
+    for fns, kind, sig in table:
+        if any(fn is f for f in fns):
+            return kind, sig
+    return None
 
 
 def trace(module, example_input):

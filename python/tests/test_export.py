@@ -298,10 +298,10 @@ def test_other_batch_size(workdir):
 
 # -- errors ------------------------------------------------------------------
 
-class _Sigmoid(nn.Module):
+class _Softsign(nn.Module):
     def __init__(self):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Sigmoid())
+        self.body = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Softsign())
 
     def forward(self, x):
         return self.body(x)
@@ -341,12 +341,12 @@ class _BatchStatsBN(nn.Module):
 
 
 ERRORS = {
-    "module": (_Sigmoid(), ["unsupported module 'body.1' (Sigmoid",
-                            "fx node 'body_1'"]),
-    "function": (_Wrap(lambda t: torch.sigmoid(t)),
-                 ["unsupported function torch.sigmoid", "fx node 'sigmoid'"]),
-    "method": (_Wrap(lambda t: t.tanh()),
-               ["unsupported method Tensor.tanh", "fx node 'tanh'"]),
+    "module": (_Softsign(), ["unsupported module 'body.1' (Softsign",
+                             "fx node 'body_1'"]),
+    "function": (_Wrap(lambda t: torch.sin(t)),
+                 ["unsupported function torch.sin", "fx node 'sin'"]),
+    "method": (_Wrap(lambda t: t.sin()),
+               ["unsupported method Tensor.sin", "fx node 'sin'"]),
     "reshape_batch": (_Wrap(lambda t: t.view(-1)),
                       ["method Tensor.view", "reshape from [2, 4, 8, 8] to "
                        "[512] changes the batch dimension"]),

@@ -127,6 +127,8 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
   } else {
     result = requantize(p, acc, constants);
   }
+  if (tableTensor)
+    result = lookUp(p, result);
   if (p.channels == 1) // See Problem::channelEnd.
     return tensor::InsertOp::create(
         b, loc, vector::ExtractOp::create(b, loc, result, int64_t(0)), out,
@@ -134,6 +136,27 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
   return vector::TransferWriteOp::create(b, loc, result, out, indices,
                                          ArrayRef<bool>{inBounds})
       .getResult();
+}
+
+void KernelBuilder::buildTable(const Problem &p) {
+  if (!p.table.empty())
+    tableTensor = tensorConstant<int8_t>({static_cast<int64_t>(p.table.size())},
+                                         b.getI8Type(), p.table);
+}
+
+Value KernelBuilder::lookUp(const Problem &p, Value x) {
+  const Storage &storage = p.epilogue.storage;
+  auto indexType = VectorType::get({lanes}, b.getI32Type());
+  Value wide = storage.isSigned
+                   ? arith::ExtSIOp::create(b, loc, indexType, x).getResult()
+                   : arith::ExtUIOp::create(b, loc, indexType, x).getResult();
+  Value offsets =
+      arith::SubIOp::create(b, loc, wide, splat(indexType, storage.min));
+  auto vectorType = cast<VectorType>(x.getType());
+  Value all = splat(VectorType::get({lanes}, b.getI1Type()), 1);
+  return vector::GatherOp::create(b, loc, vectorType, tableTensor,
+                                  ValueRange{index(0)}, offsets, all,
+                                  splat(vectorType, 0));
 }
 
 SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
@@ -170,6 +193,7 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
       tensorConstant<int16_t>({pairs, 2 * p.paddedChannels}, i16, p.tapPairs);
   Value init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
   SmallVector<Value> epilogueTensors = epilogueConstants(p);
+  buildTable(p);
 
   Value zero = index(0), one = index(1);
   // for n, for oy, for each channel block, for each pixel tile.
@@ -270,6 +294,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
       tensorConstant<int8_t>({rows, p.paddedChannels * 4}, i8, p.packed);
   operands.init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
   SmallVector<Value> epilogueTensors = epilogueConstants(p);
+  buildTable(p);
   operands.input = input;
   if (p.signedInput && !p.inputFlipped)
     operands.flip = splat(VectorType::get({4 * lanes}, i8), -128);

@@ -138,8 +138,14 @@ private:
   mlir::Value centeredResult(const Problem &p, mlir::Value acc,
                              llvm::ArrayRef<mlir::Value> constants);
 
-  /// Requantizes `acc`, applies `p.add` with `addend` at `indices` (NHWC),
-  /// and writes the result into `out` there.
+  /// Builds the tensor of `p.table`, if any, for lookUp.
+  void buildTable(const Problem &p);
+
+  /// The entries of `p.table` at the result storage values `x`.
+  mlir::Value lookUp(const Problem &p, mlir::Value x);
+
+  /// Requantizes `acc`, applies `p.add` with `addend` at `indices` (NHWC)
+  /// and `p.table`, and writes the result into `out` there.
   mlir::Value storeResult(const Problem &p, mlir::Value acc,
                           llvm::ArrayRef<mlir::Value> constants,
                           mlir::Value addend, mlir::Value out,
@@ -148,6 +154,8 @@ private:
   mlir::OpBuilder &b;
   mlir::Location loc;
   int64_t lanes;
+  /// The kernel's constant of `p.table` (buildTable), or null.
+  mlir::Value tableTensor;
 };
 
 } // namespace myquant::vnni

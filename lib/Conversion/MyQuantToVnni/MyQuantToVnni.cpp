@@ -29,7 +29,8 @@
 //    `vpdpwssd`, with the same folded constants and epilogue;
 //  * an add that is the only use of a kernel's result runs in its epilogue
 //    (the other operand is a second kernel argument), and so does a max
-//    pool whose windows tile the result;
+//    pool whose windows tile the result, or a lookup table (myquant.table,
+//    a vector gather from the 256 entries after the requantization);
 //  * NCHW models run in NHWC between kernels: pools, element-wise ops and
 //    channel concatenations whose operands come from kernels (directly or
 //    through such ops) move to NHWC too, and NCHW is rebuilt only for the
@@ -147,6 +148,10 @@ struct Lowering {
   /// the result exactly (window = stride, no padding or dilation) and can
   /// run in the epilogue of `op`'s kernel.
   MaxPool2DOp findPoolFusion(Conv2DOp op);
+  /// The table that consumes `op`'s result alone, with 8-bit per-tensor
+  /// storage, run in the epilogue of `op`'s kernel; sets `p.table` to its
+  /// entries.
+  TableOp findTableFusion(Operation *op, Problem &p);
   /// Replaces `op`, or the op fused into its kernel (`fused`), by the
   /// kernel's NHWC storage result.
   void finishKernel(OpBuilder &b, Conv2DOp op, Operation *fused, Value result);
@@ -338,6 +343,22 @@ MaxPool2DOp Lowering::findPoolFusion(Conv2DOp op) {
   return pool;
 }
 
+TableOp Lowering::findTableFusion(Operation *op, Problem &p) {
+  Value result = op->getResult(0);
+  if (!result.hasOneUse())
+    return {};
+  auto table = dyn_cast<TableOp>(*result.getUsers().begin());
+  std::optional<QuantParams> out =
+      table ? getQuantParams(table.getType()) : std::nullopt;
+  if (!out || !out->isPerTensor() || out->storageWidth != 8)
+    return {};
+  // The entries as the result's storage bytes.
+  p.table.clear();
+  for (int32_t v : table.getValues())
+    p.table.push_back(static_cast<int8_t>(v));
+  return table;
+}
+
 void Lowering::finishKernel(OpBuilder &b, Conv2DOp op, Operation *fused,
                             Value result) {
   Operation *replaced = fused ? fused : op.getOperation();
@@ -380,6 +401,7 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   MaxPool2DOp pool = fusion || p.depthwise ? MaxPool2DOp() : findPoolFusion(op);
   if (pool)
     p.pool = pool.getKernel()[0];
+  TableOp table = fusion || pool ? TableOp() : findTableFusion(op, p);
   auto resultType = RankedTensorType::get(
       {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels}, b.getI8Type());
   Value result =
@@ -403,6 +425,8 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   Operation *fused = pool;
   if (fusion)
     fused = fusion->add;
+  if (table)
+    fused = table;
   finishKernel(b, op, fused, result);
 }
 
@@ -411,7 +435,8 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
       buildMatmulProblem(op, target.lanes, defaultRounding);
   if (failed(problem))
     return failure();
-  const Problem &p = *problem;
+  Problem &p = *problem;
+  TableOp table = findTableFusion(op, p);
   // A 1 x 1 convolution over a 1 x M image.
   int64_t m = p.outW, n = p.channels;
   int64_t k = op.getLhs().getType().getDimSize(1);
@@ -435,7 +460,13 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
         Value out = kernel.build(p, tiling, input, Value(), output);
         return tensor::CollapseShapeOp::create(kb, loc, out, rows).getResult();
       });
-  finish(b, op, result);
+  if (!table) {
+    finish(b, op, result);
+    return success();
+  }
+  erased.insert(table);
+  finish(b, table, result);
+  op->erase();
   return success();
 }
 

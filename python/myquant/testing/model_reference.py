@@ -28,6 +28,9 @@ Policy
   rhs) is quantized like a Linear with its weights' channels on axis 1.
 * Unflatten, reshape, transpose and slice, like flatten, keep their
   input's parameters.
+* An Activation (sigmoid, hardswish, ...) is a lookup table (spec 3.8)
+  from its input's parameters into those of its own statistics, built from
+  the layer's float64 function.
 * Concat: its own statistics; an operand produced by a conv / linear /
   matmul / add / mul / average pool (with or without a fused relu) or by a
   standalone relu or another concat whose only use is the concat adopts
@@ -38,9 +41,9 @@ Policy
 
 import numpy as np
 
-from ..emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                    Linear, MatMul, MaxPool2d, Mul, Relu, Relu6, Reshape,
-                    Slice, Transpose, Unflatten)
+from ..emit import (Activation, Add, AvgPool2d, Concat, Conv2d, Flatten,
+                    GlobalAvgPool, Linear, MatMul, MaxPool2d, Mul, Relu,
+                    Relu6, Reshape, Slice, Transpose, Unflatten)
 from ..qparams import plan
 from . import reference as R
 
@@ -182,6 +185,9 @@ def run_reference(model, stats, x, rounding="single",
                 slice(layer.start, layer.start + layer.step * layer.size,
                       layer.step) if d == layer.dim else slice(None)
                 for d in range(x0.ndim))]
+        elif isinstance(layer, Activation):
+            out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo),
+                          QMIN)
         elif isinstance(layer, Concat):
             out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
                             for t, (st, zt) in zip(ins, iqp)], axis=1)

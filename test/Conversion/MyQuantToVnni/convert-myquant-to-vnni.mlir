@@ -469,3 +469,38 @@ func.func @nhwc_rgb(%x: tensor<1x6x6x3x!qx>) -> tensor<1x6x6x16x!qy> {
   %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x6x6x3x!qx>, tensor<3x3x3x16x!qw>, tensor<16xi32>) -> tensor<1x6x6x16x!qy>
   return %y : tensor<1x6x6x16x!qy>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+!qt = !quant.uniform<i8:f32, 0.01:3>
+
+// A table that alone reads a kernel's result runs in its epilogue: the
+// requantized int8 vector indexes the 256 entries (x - qmin, x + 128 for
+// signed storage) by a gather; the table's result is stored.
+// CHECK-LABEL: func.func private @conv_table_kernel(
+// CHECK:         %[[TABLE:.*]] = arith.constant dense<"0x7F7E7D{{.*}}8180"> : tensor<256xi8>
+// CHECK:         vector.multi_reduction
+// CHECK:         %[[Y:.*]] = arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
+// CHECK:         %[[WIDE:.*]] = arith.extsi %[[Y]] : vector<16xi8> to vector<16xi32>
+// CHECK:         %[[QMIN:.*]] = arith.constant dense<-128> : vector<16xi32>
+// CHECK:         %[[INDEX:.*]] = arith.subi %[[WIDE]], %[[QMIN]] : vector<16xi32>
+// CHECK:         %[[T:.*]] = vector.gather %[[TABLE]][%{{.*}}] [%[[INDEX]]], %{{.*}}, %{{.*}} : tensor<256xi8>, vector<16xi32>, vector<16xi1>, vector<16xi8> into vector<16xi8>
+// CHECK:         vector.transfer_write %[[T]], %{{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<1x3x3x16xi8>
+// CHECK-LABEL: func.func @conv_table(
+// CHECK:         %[[K:.*]] = call @conv_table_kernel
+// CHECK-NOT:     myquant.table
+// CHECK:         %[[R:.*]] = quant.scast %[[K]] : tensor<1x3x3x16xi8> to tensor<1x3x3x16x!quant.uniform<i8:f32, 1.000000e-02:3>>
+// CHECK:         return %[[R]]
+// GENERIC-LABEL: func.func @conv_table(
+// GENERIC:         myquant.conv2d
+// GENERIC:         myquant.table
+func.func @conv_table(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qt> {
+  %wi = arith.constant dense<1> : tensor<3x3x4x16xi8>
+  %w = quant.scast %wi : tensor<3x3x4x16xi8> to tensor<3x3x4x16x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [32], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
+  %t = myquant.table %y {values = array<i32: 127, 126, 125, 124, 123, 122, 121, 120, 119, 118, 117, 116, 115, 114, 113, 112, 111, 110, 109, 108, 107, 106, 105, 104, 103, 102, 101, 100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 90, 89, 88, 87, 86, 85, 84, 83, 82, 81, 80, 79, 78, 77, 76, 75, 74, 73, 72, 71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18, -19, -20, -21, -22, -23, -24, -25, -26, -27, -28, -29, -30, -31, -32, -33, -34, -35, -36, -37, -38, -39, -40, -41, -42, -43, -44, -45, -46, -47, -48, -49, -50, -51, -52, -53, -54, -55, -56, -57, -58, -59, -60, -61, -62, -63, -64, -65, -66, -67, -68, -69, -70, -71, -72, -73, -74, -75, -76, -77, -78, -79, -80, -81, -82, -83, -84, -85, -86, -87, -88, -89, -90, -91, -92, -93, -94, -95, -96, -97, -98, -99, -100, -101, -102, -103, -104, -105, -106, -107, -108, -109, -110, -111, -112, -113, -114, -115, -116, -117, -118, -119, -120, -121, -122, -123, -124, -125, -126, -127, -128>} : tensor<1x3x3x16x!qy> -> tensor<1x3x3x16x!qt>
+  return %t : tensor<1x3x3x16x!qt>
+}

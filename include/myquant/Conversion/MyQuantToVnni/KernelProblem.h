@@ -98,6 +98,10 @@ struct Problem {
   // requantization never decreases (rescale multipliers are >= 0, which
   // their verifier enforces).
   int64_t pool = 1;
+  // A lookup table (myquant.table) of the requantized result, run in the
+  // epilogue last: entry `x - epilogue.storage.min` for result storage
+  // `x`, as the table's output storage bytes. Empty: none.
+  llvm::SmallVector<int8_t> table;
 };
 
 /// Sets `p.channels`, `p.paddedChannels` (channels padded to whole vectors

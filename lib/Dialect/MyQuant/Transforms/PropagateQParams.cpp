@@ -291,6 +291,16 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
     requireOperandsAndResults(&op);
     return success();
   }
+  // A function of one tensor is a lookup table when its body can be
+  // evaluated at compile time.
+  Operation *unevaluable = nullptr;
+  if (!keptFloat && kind && kind->kind == ElementwiseKind::Table &&
+      evaluateTableBody(cast<linalg::GenericOp>(op).getRegion().front(), 0.0,
+                        &unevaluable)) {
+    claim(&op);
+    requireOperandsAndResults(&op);
+    return success();
+  }
   // Data movement is quantized where its operand is, and stays float
   // (like the weights it may reshape) where it is not.
   if (!keptFloat && (isSameScaleOp(&op) || isa<tensor::PadOp>(&op))) {
@@ -310,6 +320,10 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
          << " and only static shapes are quantized (the integer kernels "
             "need static sizes); give the model static shapes, e.g. a "
             "fixed batch size";
+  else if (unevaluable)
+    diag << ": its lookup table cannot be computed, as '"
+         << unevaluable->getName()
+         << "' in its body has no compile-time evaluation";
   return failure(!allowFloat);
 }
 

@@ -284,6 +284,8 @@ struct QuantizeElementwise : QuantizePattern {
         return failure();
       inputs.push_back(source);
     }
+    if (kind->kind == ElementwiseKind::Table)
+      return rewriteTable(generic, inputs[0], rewriter);
     Value floatResult = op->getResult(0);
     double actLo = -INFINITY, actHi = INFINITY;
     if (kind->kind != ElementwiseKind::Clamp && floatResult.hasOneUse()) {
@@ -342,7 +344,47 @@ struct QuantizeElementwise : QuantizePattern {
     rewriter.replaceOp(output, result->getResults());
     return success();
   }
+
+private:
+  /// A function of one 8-bit tensor as its lookup table.
+  static LogicalResult rewriteTable(linalg::GenericOp op, Value input,
+                                    PatternRewriter &rewriter);
 };
+
+/// The entries of the table of `body` from `in` to `out` (docs/NumericSpec.md
+/// 3.8): the body evaluated in double at each input value, quantized into
+/// `out`; a NaN result maps to the output's zero point. std::nullopt when the
+/// body cannot be evaluated.
+std::optional<SmallVector<int32_t>>
+computeTable(Block &body, const QuantParams &in, const QuantParams &out) {
+  SmallVector<int32_t> values;
+  for (int64_t q = in.storageMin; q <= in.storageMax; ++q) {
+    double x = in.scales[0] * static_cast<double>(q - in.zeroPoints[0]);
+    std::optional<double> y = evaluateTableBody(body, x);
+    if (!y)
+      return std::nullopt;
+    values.push_back(static_cast<int32_t>(
+        std::isnan(*y) ? out.zeroPoints[0] : quantizeScalar(*y, out)));
+  }
+  return values;
+}
+
+LogicalResult QuantizeElementwise::rewriteTable(linalg::GenericOp op,
+                                                Value input,
+                                                PatternRewriter &rewriter) {
+  QuantizeOp output = soleQuantizeUser(op->getResult(0));
+  std::optional<QuantParams> in = getQuantParams(input.getType());
+  if (!output || !in || !in->isPerTensor() || in->storageWidth != 8)
+    return failure();
+  std::optional<SmallVector<int32_t>> values = computeTable(
+      op.getRegion().front(), *in, *getQuantParams(output.getType()));
+  if (!values)
+    return failure();
+  rewriter.setInsertionPoint(output);
+  rewriter.replaceOpWithNewOp<TableOp>(output, output.getType(), input,
+                                       rewriter.getDenseI32ArrayAttr(*values));
+  return success();
+}
 
 /// Data movement and padding: the same parameters on the storage integers.
 struct QuantizeSameScale : QuantizePattern {

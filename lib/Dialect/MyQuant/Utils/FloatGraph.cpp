@@ -4,7 +4,11 @@
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace myquant;
@@ -87,6 +91,154 @@ static std::optional<std::pair<double, double>> matchClampBody(Value yielded,
   return std::nullopt;
 }
 
+/// Whether `body` computes a scalar function of argument #0 alone: only
+/// `arith` and `math` ops, each reading the argument, an earlier op of the
+/// body or a constant (not the initial value, argument #1).
+static bool isScalarFunctionBody(Block &body) {
+  for (Operation &op : body.without_terminator()) {
+    StringRef dialect = op.getDialect() ? op.getDialect()->getNamespace() : "";
+    if ((dialect != "arith" && dialect != "math") || op.getNumRegions() != 0 ||
+        op.getNumResults() != 1)
+      return false;
+    for (Value operand : op.getOperands()) {
+      if (isBlockArg(operand, body, 0) || scalarConstant(operand))
+        continue;
+      Operation *def = operand.getDefiningOp();
+      if (!def || def->getBlock() != &body)
+        return false;
+    }
+  }
+  return true;
+}
+
+/// IEEE-754 2019 maximum (or minimum): NaN if either operand is, and
+/// -0 < +0.
+static double maximumOrMinimum(double a, double b, bool isMaximum) {
+  if (std::isnan(a) || std::isnan(b))
+    return NAN;
+  if (a == b)
+    return std::signbit(a) == isMaximum ? b : a;
+  return isMaximum ? std::max(a, b) : std::min(a, b);
+}
+
+static bool compare(arith::CmpFPredicate predicate, double a, double b) {
+  bool unordered = std::isnan(a) || std::isnan(b);
+  switch (predicate) {
+  case arith::CmpFPredicate::AlwaysFalse:
+    return false;
+  case arith::CmpFPredicate::OEQ:
+    return !unordered && a == b;
+  case arith::CmpFPredicate::OGT:
+    return !unordered && a > b;
+  case arith::CmpFPredicate::OGE:
+    return !unordered && a >= b;
+  case arith::CmpFPredicate::OLT:
+    return !unordered && a < b;
+  case arith::CmpFPredicate::OLE:
+    return !unordered && a <= b;
+  case arith::CmpFPredicate::ONE:
+    return !unordered && a != b;
+  case arith::CmpFPredicate::ORD:
+    return !unordered;
+  case arith::CmpFPredicate::UEQ:
+    return unordered || a == b;
+  case arith::CmpFPredicate::UGT:
+    return unordered || a > b;
+  case arith::CmpFPredicate::UGE:
+    return unordered || a >= b;
+  case arith::CmpFPredicate::ULT:
+    return unordered || a < b;
+  case arith::CmpFPredicate::ULE:
+    return unordered || a <= b;
+  case arith::CmpFPredicate::UNE:
+    return unordered || a != b;
+  case arith::CmpFPredicate::UNO:
+    return unordered;
+  case arith::CmpFPredicate::AlwaysTrue:
+    return true;
+  }
+  return false;
+}
+
+/// One op of a Table body on double operands (booleans as 0 and 1), or
+/// std::nullopt for an op without a double counterpart here.
+static std::optional<double> evaluateOp(Operation *op, ArrayRef<double> x) {
+  using Unary = double (*)(double);
+  auto unary = [&](Unary f) -> std::optional<double> { return f(x[0]); };
+  return llvm::TypeSwitch<Operation *, std::optional<double>>(op)
+      .Case([&](arith::AddFOp) { return x[0] + x[1]; })
+      .Case([&](arith::SubFOp) { return x[0] - x[1]; })
+      .Case([&](arith::MulFOp) { return x[0] * x[1]; })
+      .Case([&](arith::DivFOp) { return x[0] / x[1]; })
+      .Case([&](arith::RemFOp) { return std::fmod(x[0], x[1]); })
+      .Case([&](arith::NegFOp) { return -x[0]; })
+      .Case(
+          [&](arith::MaximumFOp) { return maximumOrMinimum(x[0], x[1], true); })
+      .Case([&](arith::MinimumFOp) {
+        return maximumOrMinimum(x[0], x[1], false);
+      })
+      .Case([&](arith::MaxNumFOp) { return std::fmax(x[0], x[1]); })
+      .Case([&](arith::MinNumFOp) { return std::fmin(x[0], x[1]); })
+      .Case([&](arith::CmpFOp cmp) {
+        return compare(cmp.getPredicate(), x[0], x[1]) ? 1.0 : 0.0;
+      })
+      .Case([&](arith::SelectOp) { return x[0] != 0.0 ? x[1] : x[2]; })
+      .Case([&](math::ExpOp) { return unary(std::exp); })
+      .Case([&](math::Exp2Op) { return unary(std::exp2); })
+      .Case([&](math::ExpM1Op) { return unary(std::expm1); })
+      .Case([&](math::LogOp) { return unary(std::log); })
+      .Case([&](math::Log2Op) { return unary(std::log2); })
+      .Case([&](math::Log10Op) { return unary(std::log10); })
+      .Case([&](math::Log1pOp) { return unary(std::log1p); })
+      .Case([&](math::TanhOp) { return unary(std::tanh); })
+      .Case([&](math::ErfOp) { return unary(std::erf); })
+      .Case([&](math::ErfcOp) { return unary(std::erfc); })
+      .Case([&](math::SqrtOp) { return unary(std::sqrt); })
+      .Case([&](math::RsqrtOp) { return 1.0 / std::sqrt(x[0]); })
+      .Case([&](math::AbsFOp) { return unary(std::fabs); })
+      .Case([&](math::SinOp) { return unary(std::sin); })
+      .Case([&](math::CosOp) { return unary(std::cos); })
+      .Case([&](math::AtanOp) { return unary(std::atan); })
+      .Case([&](math::FloorOp) { return unary(std::floor); })
+      .Case([&](math::CeilOp) { return unary(std::ceil); })
+      .Case([&](math::PowFOp) { return std::pow(x[0], x[1]); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+std::optional<double> myquant::evaluateTableBody(Block &body, double x,
+                                                 Operation **unsupported) {
+  DenseMap<Value, double> values;
+  values[body.getArgument(0)] = x;
+  // Constants captured from above the body.
+  auto read = [&](Value v) {
+    auto it = values.find(v);
+    if (it != values.end())
+      return it->second;
+    IntegerAttr integer;
+    if (matchPattern(v, m_Constant(&integer)))
+      return static_cast<double>(integer.getValue().getSExtValue());
+    return scalarConstant(v).value_or(NAN);
+  };
+  for (Operation &op : body.without_terminator()) {
+    std::optional<double> result;
+    Attribute attr;
+    if (matchPattern(op.getResult(0), m_Constant(&attr))) {
+      result = read(op.getResult(0));
+    } else {
+      SmallVector<double, 3> operands =
+          llvm::map_to_vector(op.getOperands(), read);
+      result = evaluateOp(&op, operands);
+    }
+    if (!result) {
+      if (unsupported)
+        *unsupported = &op;
+      return std::nullopt;
+    }
+    values[op.getResult(0)] = *result;
+  }
+  return read(body.getTerminator()->getOperand(0));
+}
+
 std::optional<ElementwiseKind> myquant::classifyElementwise(Operation *op) {
   auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
   if (!generic || generic.getNumDpsInits() != 1 ||
@@ -135,7 +287,14 @@ std::optional<ElementwiseKind> myquant::classifyElementwise(Operation *op) {
         return kind;
       }
     }
-    return std::nullopt;
+    auto inputType =
+        dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType());
+    if (!inputType || !isa<FloatType>(inputType.getElementType()) ||
+        inputType.getShape() != resultType.getShape() ||
+        !isScalarFunctionBody(body))
+      return std::nullopt;
+    kind.kind = ElementwiseKind::Table;
+    return kind;
   }
   if (numInputs != 2)
     return std::nullopt;

@@ -38,6 +38,10 @@ struct ElementwiseKind {
     /// Copies a 1-D tensor broadcast along dimension `dim` (a bias used as
     /// the accumulator's initial value).
     Broadcast,
+    /// Any other function of one same-shaped tensor whose body is `arith`
+    /// and `math` ops on the scalar (sigmoid, tanh, hardswish, GELU, ...):
+    /// a lookup table once the input is 8-bit (evaluateTableBody).
+    Table,
   } kind;
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
@@ -49,6 +53,14 @@ struct ElementwiseKind {
 
 /// Classifies a linalg.generic of one of the forms above.
 std::optional<ElementwiseKind> classifyElementwise(mlir::Operation *op);
+
+/// The value of a Table generic's body at `x`, every op evaluated in double
+/// (docs/NumericSpec.md 3.8). Every op is evaluated whatever `x`, so one
+/// call tells whether the body can be: on an op it cannot evaluate it
+/// returns std::nullopt and, when `unsupported` is given, sets it to the op.
+std::optional<double>
+evaluateTableBody(mlir::Block &body, double x,
+                  mlir::Operation **unsupported = nullptr);
 
 /// Returns the value under a chain of myquant.dequantize ops.
 mlir::Value stripDequantize(mlir::Value value);
