@@ -33,7 +33,7 @@ import numpy as np
 __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Linear", "MatMul", "Add", "Mul",
-    "Concat", "Model", "emit",
+    "Sub", "Scale", "Concat", "Model", "emit", "pool_geometry",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
 
@@ -50,6 +50,35 @@ def _out_size(size, pad, k, s, d):
     if n < 1:
         raise ValueError("window larger than the padded input")
     return n
+
+
+def _pool_out_size(size, pad, k, s, ceil_mode):
+    """PyTorch's pooling output size: with ceil_mode a last, partial window
+    counts if it starts inside the input or its left padding."""
+    span = size + 2 * pad - k
+    if span < 0:
+        raise ValueError("window larger than the padded input")
+    n = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (n - 1) * s >= size + pad:
+        n -= 1
+    return n
+
+
+def pool_geometry(size, k, s, pad, ceil_mode, count_include_pad):
+    """(output size, extra high padding, per-position divisors) along one
+    axis, as PyTorch's avg_pool2d computes them: a window starts at
+    o * s - pad; its divisor counts the cells up to size + pad (with
+    count_include_pad) or the input cells only."""
+    n = _pool_out_size(size, pad, k, s, ceil_mode)
+    extra = max(0, (n - 1) * s + k - size - 2 * pad)
+    divisors = []
+    for o in range(n):
+        start = o * s - pad
+        end = min(start + k, size + pad)
+        if not count_include_pad:
+            start, end = max(start, 0), min(end, size)
+        divisors.append(end - start)
+    return n, extra, divisors
 
 
 # ---------------------------------------------------------------------------
@@ -108,21 +137,49 @@ class Relu6(Relu):
 
 
 class MaxPool2d(Layer):
-    def __init__(self, k, stride=None, padding=0):
+    """Symmetric padding; with ceil_mode, PyTorch's output size (the extra
+    bottom/right cells are padding)."""
+
+    def __init__(self, k, stride=None, padding=0, ceil_mode=False):
         self.k = _pair(k)
         self.stride = self.k if stride is None else _pair(stride)
         self.padding = _pair(padding)
+        self.ceil_mode = bool(ceil_mode)
+        self.count_include_pad = True
+
+    def geometry(self, hw):
+        """Per axis: (output size, extra high padding, divisors)."""
+        return [pool_geometry(hw[i], self.k[i], self.stride[i],
+                              self.padding[i], self.ceil_mode,
+                              self.count_include_pad) for i in range(2)]
+
+    def pad4(self, hw):
+        """[top, left, bottom, right] padding of an input of size hw."""
+        (_, eh, _), (_, ew, _) = self.geometry(hw)
+        ph, pw = self.padding
+        return (ph, pw, ph + eh, pw + ew)
 
     def out_shape(self, shapes):
         n, c, h, w = shapes[0]
-        return (n, c,
-                _out_size(h, self.padding[0], self.k[0], self.stride[0], 1),
-                _out_size(w, self.padding[1], self.k[1], self.stride[1], 1))
+        (oh, _, _), (ow, _, _) = self.geometry((h, w))
+        return (n, c, oh, ow)
 
 
 class AvgPool2d(MaxPool2d):
-    """Sum pooling over a zero-padded input divided by k*k
-    (count_include_pad)."""
+    """Sum pooling over a zero-padded input divided by k*k, or, where
+    windows count different cells (ceil_mode, count_include_pad=False), by
+    PyTorch's per-position divisors."""
+
+    def __init__(self, k, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(k, stride, padding, ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+
+    def divisors(self, hw):
+        """[oh, ow] divisors, or None when every window divides by k*k."""
+        (_, _, dh), (_, _, dw) = self.geometry(hw)
+        d = np.outer(dh, dw)
+        return None if np.all(d == self.k[0] * self.k[1]) else d
 
 
 class GlobalAvgPool(Layer):
@@ -181,16 +238,37 @@ class MatMul(Layer):
 
 
 class Add(Layer):
+    """Element-wise sum; operands broadcast (numpy rules), e.g. [N, C, 1, 1]
+    over [N, C, H, W]."""
     arity = 2
 
     def out_shape(self, shapes):
-        if shapes[0] != shapes[1]:
-            raise ValueError("add operands differ in shape")
-        return shapes[0]
+        try:
+            return tuple(np.broadcast_shapes(shapes[0], shapes[1]))
+        except ValueError:
+            raise ValueError(f"operands of shapes {list(shapes[0])} and "
+                             f"{list(shapes[1])} do not broadcast") from None
 
 
 class Mul(Add):
-    """Elementwise product of two values of the same shape."""
+    """Element-wise product, broadcasting like Add."""
+
+
+class Sub(Add):
+    """Element-wise difference input0 - input1, broadcasting like Add."""
+
+
+class Scale(Layer):
+    """x * c (or x / c with divide=True) by a positive constant."""
+
+    def __init__(self, c, divide=False):
+        self.c = float(c)
+        self.divide = bool(divide)
+        if not self.c > 0:
+            raise ValueError(f"scale constant {c} must be positive")
+
+    def out_shape(self, shapes):
+        return shapes[0]
 
 
 class Concat(Layer):
@@ -274,6 +352,12 @@ def _pad(x, ph, pw, value):
                   constant_values=value)
 
 
+def _pad4(x, pad, value):
+    """NCHW padding [top, left, bottom, right] of the spatial dims."""
+    t, l, b, r = pad
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
+
+
 def _windows(x, k, s, d, out_hw):
     """Yields (i, j, window slice of x) for every kernel tap."""
     for i in range(k[0]):
@@ -311,16 +395,20 @@ def _layer_float(layer, args, oshape):
     if isinstance(layer, Relu):
         return np.maximum(a[0], 0.0)
     if isinstance(layer, AvgPool2d):
-        xp = _pad(a[0], *layer.padding, 0.0)
+        hw = a[0].shape[2:]
+        xp = _pad4(a[0], layer.pad4(hw), 0.0)
         out = np.zeros(oshape, np.float64)
         for _, _, win in _windows(xp, layer.k, layer.stride, (1, 1),
                                   oshape[2:]):
             out += win
-        # The emitted model divides the f32 sum by k*k in f32.
-        return (out.astype(np.float32) /
-                np.float32(layer.k[0] * layer.k[1])).astype(np.float64)
+        # The emitted model divides the f32 sum by k*k (or the position's
+        # divisor) in f32.
+        d = layer.divisors(hw)
+        d = np.float32(layer.k[0] * layer.k[1]) if d is None else \
+            d.astype(np.float32)
+        return (out.astype(np.float32) / d).astype(np.float64)
     if isinstance(layer, MaxPool2d):
-        xp = _pad(a[0], *layer.padding, -np.inf)
+        xp = _pad4(a[0], layer.pad4(a[0].shape[2:]), -np.inf)
         out = np.full(oshape, -np.inf)
         for _, _, win in _windows(xp, layer.k, layer.stride, (1, 1),
                                   oshape[2:]):
@@ -340,8 +428,14 @@ def _layer_float(layer, args, oshape):
         return out
     if isinstance(layer, Mul):
         return a[0] * a[1]
+    if isinstance(layer, Sub):
+        return a[0] - a[1]
     if isinstance(layer, Add):
         return a[0] + a[1]
+    if isinstance(layer, Scale):
+        c = np.float32(layer.c)
+        x = a[0].astype(np.float32)
+        return (x / c if layer.divide else x * c).astype(np.float64)
     if isinstance(layer, Concat):
         return np.concatenate(a, axis=1)
     raise TypeError(f"unknown layer {type(layer).__name__}")
@@ -416,6 +510,22 @@ _ID2 = "affine_map<(d0, d1) -> (d0, d1)>"
 _CH2 = "affine_map<(d0, d1) -> (d1)>"
 
 
+def _identity_map(rank):
+    dims = ", ".join(f"d{i}" for i in range(rank))
+    return f"affine_map<({dims}) -> ({dims})>"
+
+
+def _broadcast_map(shape, oshape):
+    """torch-mlir's read of a broadcast operand: its leading missing dims
+    dropped, size-1 dims that broadcast read at 0."""
+    rank = len(oshape)
+    lead = rank - len(shape)
+    exprs = ["0" if size == 1 and oshape[lead + i] != 1 else f"d{lead + i}"
+             for i, size in enumerate(shape)]
+    dims = ", ".join(f"d{i}" for i in range(rank))
+    return f"affine_map<({dims}) -> ({', '.join(exprs)})>"
+
+
 def _loc_literal(name):
     esc = str(name).replace("\\", "\\\\").replace('"', '\\"')
     return f'loc("{esc}")'
@@ -485,14 +595,16 @@ class _Emitter:
                 f"-> {t}")
         return v
 
-    def pad(self, x, shape, ph, pw, value):
-        """NCHW zero/-inf padding of the spatial dims; returns (v, shape)."""
-        if ph == 0 and pw == 0:
+    def pad(self, x, shape, ph, pw, value, high=None):
+        """NCHW zero/-inf padding of the spatial dims (high: bottom and
+        right, default ph, pw); returns (v, shape)."""
+        bh, bw = (ph, pw) if high is None else high
+        if ph == pw == bh == bw == 0:
             return x, shape
-        out = (shape[0], shape[1], shape[2] + 2 * ph, shape[3] + 2 * pw)
+        out = (shape[0], shape[1], shape[2] + ph + bh, shape[3] + pw + bw)
         v = self.tmp("pad")
         self.op(f"{v} = tensor.pad {x} low[0, 0, {ph}, {pw}] "
-                f"high[0, 0, {ph}, {pw}] {{", end=False)
+                f"high[0, 0, {bh}, {bw}] {{", end=False)
         self.op("^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
                 end=False)
         self.op(f"  tensor.yield {value} : f32")
@@ -591,14 +703,15 @@ class _Emitter:
         return v
 
     def pool(self, layer, x, ishape, oshape, is_max, kernel=None,
-             stride=None, padding=(0, 0)):
+             stride=None, padding=(0, 0, 0, 0), divisors=None):
         kernel = kernel or layer.k
         stride = stride or layer.stride
         if is_max:
             pv = self.neg_inf()
         else:
             pv = self.scalar(0.0)
-        xp, pshape = self.pad(x, ishape, *padding, pv)
+        xp, pshape = self.pad(x, ishape, padding[0], padding[1], pv,
+                              high=padding[2:])
         init = self.fill(pv, oshape)
         win = self.empty(kernel)
         v = self.tmp("pool")
@@ -610,6 +723,13 @@ class _Emitter:
                 f"-> {tensor_type(oshape)}")
         if is_max:
             return v
+        if divisors is not None:
+            d = self.const(divisors)
+            return self.generic(
+                [(v, tensor_type(oshape)), (d, tensor_type(divisors.shape))],
+                [_ID4, "affine_map<(d0, d1, d2, d3) -> (d2, d3)>", _ID4],
+                oshape, ["%q = arith.divf %in0, %in1 : f32",
+                         "linalg.yield %q : f32"])
         k = self.scalar(float(kernel[0] * kernel[1]))
         return self.generic([(v, tensor_type(oshape))], [_ID4, _ID4], oshape,
                             [f"%q = arith.divf %in0, {k} : f32",
@@ -638,10 +758,11 @@ class _Emitter:
                                 oshape, body)
         if isinstance(layer, AvgPool2d):
             return self.pool(layer, x, ishape, oshape, False,
-                             padding=layer.padding)
+                             padding=layer.pad4(ishape[2:]),
+                             divisors=layer.divisors(ishape[2:]))
         if isinstance(layer, MaxPool2d):
             return self.pool(layer, x, ishape, oshape, True,
-                             padding=layer.padding)
+                             padding=layer.pad4(ishape[2:]))
         if isinstance(layer, GlobalAvgPool):
             return self.pool(layer, x, ishape, oshape, False,
                              kernel=tuple(ishape[2:]), stride=(1, 1))
@@ -684,12 +805,20 @@ class _Emitter:
                                 ["%a = arith.addf %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
         if isinstance(layer, Add):
-            fop = "arith.mulf" if isinstance(layer, Mul) else "arith.addf"
+            fop = ("arith.mulf" if isinstance(layer, Mul) else
+                   "arith.subf" if isinstance(layer, Sub) else "arith.addf")
             return self.generic([(args[0], tensor_type(ishapes[0])),
                                  (args[1], tensor_type(ishapes[1]))],
-                                [idm, idm, idm], oshape,
+                                [_broadcast_map(s, oshape) for s in ishapes]
+                                + [_identity_map(len(oshape))], oshape,
                                 [f"%a = {fop} %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
+        if isinstance(layer, Scale):
+            fop = "arith.divf" if layer.divide else "arith.mulf"
+            c = self.scalar(layer.c)
+            return self.generic([(x, tensor_type(ishape))], [idm, idm],
+                                oshape, [f"%a = {fop} %in0, {c} : f32",
+                                         "linalg.yield %a : f32"])
         if isinstance(layer, Concat):
             v = self.tmp("cat")
             self.op(f"{v} = tensor.concat dim(1) {', '.join(args)} : "

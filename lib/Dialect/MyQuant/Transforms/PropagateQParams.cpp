@@ -258,14 +258,23 @@ static Value findDynamicFloatTensor(Operation &op) {
 
 LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   std::optional<ElementwiseKind> kind = classifyElementwise(&op);
+  // A bias-like add of an activation (not a constant) outside a layer is a
+  // broadcasting add of two activations.
+  bool activationBiasAdd =
+      kind && kind->kind == ElementwiseKind::BiasAdd &&
+      !getFloatConstant(cast<linalg::GenericOp>(op).getDpsInputs()[1]);
   if (!keptFloat && kind &&
       (kind->kind == ElementwiseKind::Add ||
-       kind->kind == ElementwiseKind::Mul)) {
+       kind->kind == ElementwiseKind::Sub ||
+       kind->kind == ElementwiseKind::Mul || activationBiasAdd)) {
     claimBinaryElementwise(op);
     return success();
   }
+  // A multiplication or division by a positive constant is a rescale.
+  bool positiveScale = kind && kind->kind == ElementwiseKind::DivByConstant &&
+                       kind->divisor > 0.0;
   if (!keptFloat && ((kind && kind->kind == ElementwiseKind::Clamp) ||
-                     isa<tensor::ConcatOp>(&op))) {
+                     positiveScale || isa<tensor::ConcatOp>(&op))) {
     claim(&op);
     requireOperandsAndResults(&op);
     return success();
