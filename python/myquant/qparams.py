@@ -21,17 +21,18 @@ import math
 import numpy as np
 
 from .emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Linear, MatMul, MaxPool2d, Relu, Unflatten)
+                   Linear, MatMul, MaxPool2d, Relu, Scale, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "fake_quantize",
            "FUSES_RELU", "REQUANTIZING", "concat_adoptions", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
-FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
+FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul and Sub
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
 # requantization clamped to the activation's bounds.
-REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu)
+REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
+                Scale)
 
 
 def round_half_even(x):
