@@ -270,11 +270,11 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
     claimBinaryElementwise(op);
     return success();
   }
-  // A multiplication or division by a positive constant is a rescale.
-  bool positiveScale = kind && kind->kind == ElementwiseKind::DivByConstant &&
-                       kind->divisor > 0.0;
-  if (!keptFloat && ((kind && kind->kind == ElementwiseKind::Clamp) ||
-                     positiveScale || isa<tensor::ConcatOp>(&op))) {
+  // A multiplication or division by a (positive) constant is a rescale.
+  if (!keptFloat &&
+      ((kind && (kind->kind == ElementwiseKind::Clamp ||
+                 kind->kind == ElementwiseKind::DivByConstant)) ||
+       isa<tensor::ConcatOp>(&op))) {
     claim(&op);
     requireOperandsAndResults(&op);
     return success();

@@ -149,17 +149,18 @@ std::optional<ElementwiseKind> myquant::classifyElementwise(Operation *op) {
       std::tie(kind.lo, kind.hi) = *bounds;
       return kind;
     }
+    // Positive constants only: a rescale has no sign.
     Operation *def = yielded.getDefiningOp();
     if (def && def->getBlock() == &body && def->getNumOperands() == 2 &&
         isBlockArg(def->getOperand(0), body, 0)) {
       std::optional<double> c = scalarConstant(def->getOperand(1));
-      if (c && *c != 0.0 && isa<arith::DivFOp>(def)) {
+      if (c && *c > 0.0 && isa<arith::DivFOp>(def)) {
         kind.kind = ElementwiseKind::DivByConstant;
         kind.divisor = *c;
         kind.factor = 1.0 / *c;
         return kind;
       }
-      if (c && *c != 0.0 && isa<arith::MulFOp>(def)) {
+      if (c && *c > 0.0 && isa<arith::MulFOp>(def)) {
         kind.kind = ElementwiseKind::DivByConstant;
         kind.divisor = 1.0 / *c;
         kind.factor = *c;

@@ -35,7 +35,8 @@ struct ElementwiseKind {
     Sub,
     /// `x * y`, broadcasting like Add.
     Mul,
-    /// `x / c` with a constant `c` (the division of average pooling).
+    /// `x / c` or `x * c` with a positive constant `c` (the division of
+    /// average pooling, a scale).
     DivByConstant,
     /// Copies a 1-D tensor broadcast along dimension `dim` (a bias used as
     /// the accumulator's initial value).
