@@ -271,10 +271,9 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
     return success();
   }
   // A multiplication or division by a (positive) constant is a rescale.
-  if (!keptFloat &&
-      ((kind && (kind->kind == ElementwiseKind::Clamp ||
-                 kind->kind == ElementwiseKind::DivByConstant)) ||
-       isa<tensor::ConcatOp>(&op))) {
+  if (!keptFloat && ((kind && (kind->kind == ElementwiseKind::Clamp ||
+                               kind->kind == ElementwiseKind::DivByConstant)) ||
+                     isa<tensor::ConcatOp>(&op))) {
     claim(&op);
     requireOperandsAndResults(&op);
     return success();

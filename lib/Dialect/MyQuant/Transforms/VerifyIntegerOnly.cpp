@@ -39,10 +39,10 @@ static bool hasFloatAttr(Operation *op) {
 /// quantized types, and run time never reads them.
 static bool hasPrecomputedRescales(Operation *op) {
   auto rescaleOp = dyn_cast<RescaleOpInterface>(op);
-  return rescaleOp && llvm::all_of(rescaleOp.getRescaleSlots(),
-                                   [](const RescaleSlot &slot) {
-                                     return static_cast<bool>(slot.rescale);
-                                   });
+  return rescaleOp &&
+         llvm::all_of(rescaleOp.getRescaleSlots(), [](const RescaleSlot &slot) {
+           return static_cast<bool>(slot.rescale);
+         });
 }
 
 /// Describes the first float type `op` touches, or returns an empty string.
