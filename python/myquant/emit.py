@@ -33,7 +33,8 @@ import numpy as np
 __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Linear", "MatMul", "Add", "Mul",
-    "Sub", "Scale", "Concat", "Model", "emit", "pool_geometry",
+    "Sub", "Scale", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Concat",
+    "Model", "emit", "pool_geometry", "adaptive_windows",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
 
@@ -79,6 +80,13 @@ def pool_geometry(size, k, s, pad, ceil_mode, count_include_pad):
             start, end = max(start, 0), min(end, size)
         divisors.append(end - start)
     return n, extra, divisors
+
+
+def adaptive_windows(size, out):
+    """PyTorch's adaptive pooling windows along one axis: window i spans
+    [floor(i * size / out), ceil((i + 1) * size / out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out))
+            for i in range(out)]
 
 
 # ---------------------------------------------------------------------------
@@ -180,6 +188,78 @@ class AvgPool2d(MaxPool2d):
         (_, _, dh), (_, _, dw) = self.geometry(hw)
         d = np.outer(dh, dw)
         return None if np.all(d == self.k[0] * self.k[1]) else d
+
+
+class _Adaptive:
+    """Adaptive pooling to `out` whose windows differ in size: each axis is
+    gathered window by window (slices of the input, each filled up to the
+    largest window, kernel k) into a tensor that a plain k-strided pool of
+    kernel k reduces. Average pooling fills with zeros and divides by each
+    window's size; max pooling repeats the window's first row or column."""
+
+    def __init__(self, out):
+        self.out = _pair(out)
+        self.stride = self.padding = (0, 0)
+        self.ceil_mode = False
+
+    def windows(self, hw):
+        return [adaptive_windows(hw[i], self.out[i]) for i in range(2)]
+
+    def gathers(self, hw):
+        """Per axis: whether its windows differ (else the pool's kernel and
+        stride read them as they are)."""
+        return [hw[i] % self.out[i] != 0 for i in range(2)]
+
+    def kernel(self, hw):
+        return tuple(max(e - s for s, e in w) for w in self.windows(hw))
+
+    def geometry(self, hw):
+        return [(self.out[i], 0, [e - s for s, e in w])
+                for i, w in enumerate(self.windows(hw))]
+
+    def pad4(self, hw):
+        return (0, 0, 0, 0)
+
+    def gather(self, x, fill):
+        """The gathered NCHW array (fill: the value of filled cells, or None
+        to repeat a window's first cell)."""
+        hw = x.shape[2:]
+        for axis, (wins, k) in enumerate(zip(self.windows(hw),
+                                             self.kernel(hw))):
+            if not self.gathers(hw)[axis]:
+                continue
+            parts = []
+            for s, e in wins:
+                idx = list(range(s, e))
+                if fill is None:
+                    idx += [s] * (k - (e - s))
+                part = np.take(x, idx, axis=2 + axis)
+                if fill is not None and e - s < k:
+                    width = [(0, 0)] * 4
+                    width[2 + axis] = (0, k - (e - s))
+                    part = np.pad(part, width, constant_values=fill)
+                parts.append(part)
+            x = np.concatenate(parts, axis=2 + axis)
+        return x
+
+    def out_shape(self, shapes):
+        n, c, h, w = shapes[0]
+        if self.out[0] > h or self.out[1] > w:
+            raise ValueError(f"adaptive output {list(self.out)} larger than "
+                             f"the input's {h} x {w}")
+        self.k = self.kernel((h, w))
+        self.stride = self.k
+        return (n, c) + self.out
+
+
+class AdaptiveAvgPool2d(_Adaptive, AvgPool2d):
+    def __init__(self, out):
+        _Adaptive.__init__(self, out)
+        self.count_include_pad = False
+
+
+class AdaptiveMaxPool2d(_Adaptive, MaxPool2d):
+    pass
 
 
 class GlobalAvgPool(Layer):
@@ -394,6 +474,17 @@ def _layer_float(layer, args, oshape):
         return np.minimum(np.maximum(a[0], 0.0), 6.0)
     if isinstance(layer, Relu):
         return np.maximum(a[0], 0.0)
+    if isinstance(layer, _Adaptive):
+        is_max = isinstance(layer, AdaptiveMaxPool2d)
+        x = layer.gather(a[0], None if is_max else 0.0)
+        out = np.full(oshape, -np.inf) if is_max else np.zeros(oshape)
+        for _, _, win in _windows(x, layer.k, layer.k, (1, 1), oshape[2:]):
+            out = np.maximum(out, win) if is_max else out + win
+        if is_max:
+            return out
+        d = np.outer(*[g[2] for g in layer.geometry(a[0].shape[2:])])
+        return (out.astype(np.float32) / d.astype(np.float32)).astype(
+            np.float64)
     if isinstance(layer, AvgPool2d):
         hw = a[0].shape[2:]
         xp = _pad4(a[0], layer.pad4(hw), 0.0)
@@ -735,6 +826,60 @@ class _Emitter:
                             [f"%q = arith.divf %in0, {k} : f32",
                              "linalg.yield %q : f32"])
 
+    def adaptive(self, layer, x, ishape, oshape):
+        """Gathers the windows axis by axis (tensor.extract_slice, zero
+        tensor.pad for average pooling, repeated first slices for max
+        pooling, tensor.concat), then pools with kernel = stride = k."""
+        is_max = isinstance(layer, AdaptiveMaxPool2d)
+        zero = None if is_max else self.scalar(0.0)
+        shape = tuple(ishape)
+        for axis, (wins, k) in enumerate(zip(layer.windows(ishape[2:]),
+                                             layer.k)):
+            if not layer.gathers(ishape[2:])[axis]:
+                continue
+            d = 2 + axis
+            parts = []
+            for s, e in wins:
+                pieces = [(s, e - s)] + ([(s, 1)] * (k - (e - s))
+                                         if is_max else [])
+                for start, size in pieces:
+                    pshape = list(shape)
+                    pshape[d] = size
+                    offs = [0, 0, 0, 0]
+                    offs[d] = start
+                    v = self.tmp("win")
+                    self.op(f"{v} = tensor.extract_slice {x}{offs} "
+                            f"{pshape} [1, 1, 1, 1] : {tensor_type(shape)} "
+                            f"to {tensor_type(pshape)}")
+                    parts.append((v, tuple(pshape)))
+                if not is_max and e - s < k:
+                    v, vshape = parts.pop()
+                    high = [0, 0, 0, 0]
+                    high[d] = k - (e - s)
+                    fshape = list(vshape)
+                    fshape[d] = k
+                    p = self.tmp("fill")
+                    self.op(f"{p} = tensor.pad {v} low[0, 0, 0, 0] "
+                            f"high{high} {{", end=False)
+                    self.op("^bb0(%i0: index, %i1: index, %i2: index, "
+                            "%i3: index):", end=False)
+                    self.op(f"  tensor.yield {zero} : f32")
+                    self.op(f"}} : {tensor_type(vshape)} to "
+                            f"{tensor_type(fshape)}")
+                    parts.append((p, tuple(fshape)))
+            shape = list(shape)
+            shape[d] = k * len(wins)
+            shape = tuple(shape)
+            v = self.tmp("gather")
+            self.op(f"{v} = tensor.concat dim({d}) "
+                    f"{', '.join(p for p, _ in parts)} : "
+                    f"({', '.join(tensor_type(t) for _, t in parts)}) -> "
+                    f"{tensor_type(shape)}")
+            x = v
+        divisors = None if is_max else layer.divisors(ishape[2:])
+        return self.pool(layer, x, shape, oshape, is_max, kernel=layer.k,
+                         stride=layer.k, divisors=divisors)
+
     def layer(self, layer):
         m = self.model
         args = [self.env[i] for i in layer.inputs]
@@ -756,6 +901,8 @@ class _Emitter:
                 body += ["linalg.yield %r : f32"]
             return self.generic([(x, tensor_type(ishape))], [idm, idm],
                                 oshape, body)
+        if isinstance(layer, _Adaptive):
+            return self.adaptive(layer, x, ishape, oshape)
         if isinstance(layer, AvgPool2d):
             return self.pool(layer, x, ishape, oshape, False,
                              padding=layer.pad4(ishape[2:]),

@@ -18,7 +18,7 @@ module or function and its fx node):
 * modules: Conv2d (groups, stride, padding incl. 'same'/'valid', dilation;
   zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d
   and AvgPool2d (ceil_mode, count_include_pad), AdaptiveAvgPool2d and
-  AdaptiveMaxPool2d to output sizes dividing the input's, Flatten,
+  AdaptiveMaxPool2d to any output size, Flatten,
   BatchNorm2d directly after a Conv2d (folded), and Identity / Dropout
   (eval: identity);
 * functions and methods: F.relu / torch.relu / .relu(), F.relu6,
@@ -281,9 +281,9 @@ class _Exporter:
                            count_include_pad)
 
     def adaptive(self, node, src, output_size, is_max):
-        """Adaptive pooling whose windows are uniform: PyTorch's window i
-        spans [floor(i*H/o), ceil((i+1)*H/o)), a plain pool of kernel and
-        stride H/o when o divides H."""
+        """Adaptive pooling: PyTorch's window i spans [floor(i*H/o),
+        ceil((i+1)*H/o)), a plain pool of kernel and stride H/o when o
+        divides H, else emit's gathered form."""
         x = self.value(src, node)
         shape = self.model.shapes[x]
         if len(shape) != 4:
@@ -293,16 +293,16 @@ class _Exporter:
             else (output_size, output_size)
         if len(sizes) == 1:
             sizes = (sizes[0], sizes[0])
-        k = []
-        for size, o in zip(shape[2:], sizes):
-            o = size if o is None else int(o)
-            if size % o:
-                self.unsupported(
-                    node, f"output_size={output_size!r} on a {shape[2]} x "
-                    f"{shape[3]} input: the windows differ in size (only "
-                    f"output sizes that divide the input's)")
-            k.append(size // o)
-        k = tuple(k)
+        out = tuple(size if o is None else int(o)
+                    for size, o in zip(shape[2:], sizes))
+        if any(o < 1 or o > size for size, o in zip(shape[2:], out)):
+            self.unsupported(node, f"output_size={output_size!r} on a "
+                             f"{shape[2]} x {shape[3]} input")
+        if any(size % o for size, o in zip(shape[2:], out)):
+            # Windows of different sizes: gathered, then pooled.
+            return (E.AdaptiveMaxPool2d if is_max else
+                    E.AdaptiveAvgPool2d)(out)
+        k = tuple(size // o for size, o in zip(shape[2:], out))
         if not is_max and k == tuple(shape[2:]):
             return E.GlobalAvgPool()
         return (E.MaxPool2d if is_max else E.AvgPool2d)(k, k)

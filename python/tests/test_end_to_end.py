@@ -14,7 +14,8 @@ from conftest import RUNNABLE_TARGETS, ToolError, executable, rand_f32
 
 from myquant import qparams as Q
 from myquant.testing import model_reference as MR
-from myquant.emit import (Add, AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
+from myquant.emit import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, Add,
+                          AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
                           Flatten, GlobalAvgPool, Linear, MaxPool2d, Model,
                           Mul, Relu, Relu6, Scale, Sub, calibrate, emit,
                           float_forward)
@@ -162,8 +163,9 @@ def model_j(rng):
 def model_k(rng):
     """ceil-mode max and average pooling on 9 x 9 (the last window is
     partial: per-position divisors), a subtraction with a fused relu, a
-    scale by a constant, and average pooling with count_include_pad=False
-    (border windows divide by their unpadded cells)."""
+    scale by a constant, average pooling with count_include_pad=False
+    (border windows divide by their unpadded cells), and adaptive max and
+    average pooling whose windows overlap and differ in size."""
     m = Model((2, 8, 9, 9))
     m.add(Conv2d(rand_f32(rng, 8, 8, 3, 3), rand_f32(rng, 8), padding=1))
     m.add(MaxPool2d(2, ceil_mode=True), name="mp")
@@ -172,7 +174,12 @@ def model_k(rng):
     m.add(Relu())
     m.add(AvgPool2d(2, ceil_mode=True))
     m.add(Scale(0.75))
-    m.add(AvgPool2d(3, stride=1, padding=1, count_include_pad=False))
+    m.add(AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+          name="apx")
+    # 3 x 3 to 2 x 2 adaptive windows ([0, 2), [1, 3)): gathered, pooled.
+    m.add(AdaptiveMaxPool2d(2), name="amx")
+    m.add(AdaptiveAvgPool2d(2), inputs=["apx"], name="aav")
+    m.add(Concat(), inputs=["amx", "aav"])
     return m
 
 

@@ -204,18 +204,18 @@ class SqueezeExcite(nn.Module):
 class CeilPools(nn.Module):
     """PyTorch's ceil_mode output sizes (including a window that would start
     in the right padding and is dropped), count_include_pad=False, adaptive
-    pools with uniform windows."""
+    pools whose windows differ in size (6 x 6 to 4 x 5)."""
 
     def __init__(self):
         super().__init__()
         self.mp = nn.MaxPool2d(3, 2, 1, ceil_mode=True)
         self.ap = nn.AvgPool2d(3, 2, 1, ceil_mode=True)
         self.apx = nn.AvgPool2d(3, 1, 1, count_include_pad=False)
-        self.am = nn.AdaptiveMaxPool2d((1, 3))
+        self.am = nn.AdaptiveMaxPool2d((4, 5))
 
     def forward(self, x):
         y = self.apx(self.mp(x)) + self.ap(x)
-        return self.am(y) - F.adaptive_avg_pool2d(y, (1, 3))
+        return self.am(y) - F.adaptive_avg_pool2d(y, (4, 5))
 
 
 MODELS = {"conv_basic": ConvBasic, "conv_stride_dilation": ConvStrideDilation,
@@ -407,9 +407,9 @@ ERRORS = {
                 ["function torch.cat", "dim 2"]),
     "divisor_override": (_Wrap(lambda t: F.avg_pool2d(
         t, 2, divisor_override=3)), ["avg_pool2d", "divisor_override"]),
-    "adaptive_3": (_Wrap(lambda t: F.adaptive_avg_pool2d(t, 3)),
-                   ["adaptive_avg_pool2d", "output_size=3 on a 8 x 8 input",
-                    "windows differ in size"]),
+    "adaptive_too_large": (_Wrap(lambda t: F.adaptive_avg_pool2d(t, 9)),
+                           ["adaptive_avg_pool2d",
+                            "output_size=9 on a 8 x 8 input"]),
     "hardtanh": (_Wrap(lambda t: F.hardtanh(t, -1.0, 1.0)),
                  ["hardtanh(-1.0, 1.0)"]),
     "lone_batchnorm": (_LoneBN(), ["module 'bn' (BatchNorm2d",

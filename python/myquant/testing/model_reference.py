@@ -30,7 +30,10 @@ Policy
   parameters with ``M = (s_in / s_out) * f``, ``f = c`` or ``1 / c``.
 * Pools pad ``[top, left, top + extra, left + extra]`` (ceil mode); average
   pooling whose windows count different cells uses ``M[p] = s_in / (s_out
-  * d[p])`` with PyTorch's divisor ``d`` of each output position. A MatMul (plain ``[in, out]``
+  * d[p])`` with PyTorch's divisor ``d`` of each output position.
+* Adaptive pools whose windows differ in size gather the windows (emit's
+  ``_Adaptive.gather``), then pool with kernel = stride = the largest
+  window: average pooling with the windows' sizes as divisors. A MatMul (plain ``[in, out]``
   rhs) is quantized like a Linear with its weights' channels on axis 1.
 * Unflatten, like flatten, keeps its input's parameters.
 * Concat: its own statistics; an operand produced by a conv / linear /
@@ -43,9 +46,10 @@ Policy
 
 import numpy as np
 
-from ..emit import (Add, AvgPool2d, Concat, Conv2d, Flatten, GlobalAvgPool,
-                    Linear, MatMul, MaxPool2d, Mul, Relu, Relu6, Scale, Sub,
-                    Unflatten)
+from ..emit import (AdaptiveMaxPool2d, Add, AvgPool2d, Concat, Conv2d,
+                    Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d, Mul,
+                    Relu, Relu6, Scale, Sub, Unflatten)
+from ..emit import _Adaptive
 from ..qparams import plan
 from . import reference as R
 
@@ -172,6 +176,20 @@ def run_reference(model, stats, x, rounding="single",
                     x0, z0, m0, sh, zo,
                     *R.activation_clamp(_act(layer), zo, so),
                     rounding=rounding)
+        elif isinstance(layer, _Adaptive):
+            # The gathered windows (filled with zx, i.e. 0, for average
+            # pooling; the window's first cell repeated for max), then a
+            # plain pool of kernel = stride = k.
+            is_max = isinstance(layer, AdaptiveMaxPool2d)
+            g = layer.gather(x0, None if is_max else z0)
+            if is_max:
+                out = R.max_pool2d(g, layer.k, layer.k, 0)
+            else:
+                d = layer.divisors(x0.shape[2:])
+                m0, sh = R.avg_pool_rescale(s0, so, layer.k) if d is None \
+                    else R.avg_pool_divisor_rescales(s0, so, d)
+                out = R.avg_pool2d(g, z0, layer.k, layer.k, 0, m0, sh, zo,
+                                   lo, hi, rounding=rounding)
         elif isinstance(layer, AvgPool2d):
             hw = x0.shape[2:]
             d = layer.divisors(hw)
