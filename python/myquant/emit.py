@@ -690,12 +690,17 @@ class _Emitter:
         """NCHW zero/-inf padding of the spatial dims (high: bottom and
         right, default ph, pw); returns (v, shape)."""
         bh, bw = (ph, pw) if high is None else high
-        if ph == pw == bh == bw == 0:
+        return self.pad_dims(x, shape, [0, 0, ph, pw], [0, 0, bh, bw], value)
+
+    def pad_dims(self, x, shape, low, high, value):
+        """tensor.pad of a 4-D tensor by low / high cells per dimension;
+        returns (v, shape)."""
+        if not any(low) and not any(high):
             return x, shape
-        out = (shape[0], shape[1], shape[2] + ph + bh, shape[3] + pw + bw)
+        out = tuple(d + lo + hi for d, lo, hi in zip(shape, low, high))
         v = self.tmp("pad")
-        self.op(f"{v} = tensor.pad {x} low[0, 0, {ph}, {pw}] "
-                f"high[0, 0, {bh}, {bw}] {{", end=False)
+        self.op(f"{v} = tensor.pad {x} low{list(low)} high{list(high)} {{",
+                end=False)
         self.op("^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
                 end=False)
         self.op(f"  tensor.yield {value} : f32")
@@ -856,17 +861,8 @@ class _Emitter:
                     v, vshape = parts.pop()
                     high = [0, 0, 0, 0]
                     high[d] = k - (e - s)
-                    fshape = list(vshape)
-                    fshape[d] = k
-                    p = self.tmp("fill")
-                    self.op(f"{p} = tensor.pad {v} low[0, 0, 0, 0] "
-                            f"high{high} {{", end=False)
-                    self.op("^bb0(%i0: index, %i1: index, %i2: index, "
-                            "%i3: index):", end=False)
-                    self.op(f"  tensor.yield {zero} : f32")
-                    self.op(f"}} : {tensor_type(vshape)} to "
-                            f"{tensor_type(fshape)}")
-                    parts.append((p, tuple(fshape)))
+                    parts.append(self.pad_dims(v, vshape, [0, 0, 0, 0], high,
+                                               zero))
             shape = list(shape)
             shape[d] = k * len(wins)
             shape = tuple(shape)
