@@ -258,15 +258,16 @@ static Value findDynamicFloatTensor(Operation &op) {
 
 LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   std::optional<ElementwiseKind> kind = classifyElementwise(&op);
-  // A bias-like add of an activation (not a constant) outside a layer is a
-  // broadcasting add of two activations.
-  bool activationBiasAdd =
-      kind && kind->kind == ElementwiseKind::BiasAdd &&
-      !getFloatConstant(cast<linalg::GenericOp>(op).getDpsInputs()[1]);
-  if (!keptFloat && kind &&
-      (kind->kind == ElementwiseKind::Add ||
-       kind->kind == ElementwiseKind::Sub ||
-       kind->kind == ElementwiseKind::Mul || activationBiasAdd)) {
+  // Binary ops of two activations (a bias-like add of an activation outside
+  // a layer included); a constant operand (a per-channel scale) has no
+  // quantization of its own and stays float.
+  bool binary = kind && (kind->kind == ElementwiseKind::Add ||
+                         kind->kind == ElementwiseKind::Sub ||
+                         kind->kind == ElementwiseKind::Mul ||
+                         kind->kind == ElementwiseKind::BiasAdd);
+  if (binary && !keptFloat &&
+      llvm::none_of(cast<linalg::GenericOp>(op).getDpsInputs(),
+                    [](Value v) { return bool(getFloatConstant(v)); })) {
     claimBinaryElementwise(op);
     return success();
   }
