@@ -51,6 +51,7 @@ FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding) {
   r.resultStorage = storageOf(op.getType());
   r.lhsZeroPoint = a.zeroPoints[0];
   r.rhsZeroPoint = bq.zeroPoints[0];
+  r.subtract = op.getSubtract();
   auto operandRequant = [&](const RescaleSlot &slot) -> FailureOr<Requant> {
     FailureOr<Requant> requant =
         makeRequant(op, slot, rounding, {}, op.getType());
@@ -253,7 +254,9 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
                       constant(i32, s));
       return add(mul(u, constant(i32, m >> s)), low);
     };
-    Value sum = add(scaled(ux, r.lhs), scaled(uy, r.rhs));
+    // Either way |sum| < 2^31: both terms are below 2^30.
+    Value sum = r.subtract ? sub(scaled(ux, r.lhs), scaled(uy, r.rhs))
+                           : add(scaled(ux, r.lhs), scaled(uy, r.rhs));
     // |sum| < 2^31 and the multiplier is below 2^31: -2^30 <= h < 2^30.
     int64_t s = r.result.shift[0], zp = r.result.zeroPoint;
     bool foldZeroPoint = zeroPointFitsRounding(zp, s);
@@ -270,7 +273,8 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
     return applyMultiplier(shifted, constant(i32, requant.multiplier[0]),
                            constant(i32, requant.shift[0]), requant.rounding);
   };
-  Value sum = saturateInt32(add(scaled(ux, r.lhs), scaled(uy, r.rhs)));
+  Value lhs = scaled(ux, r.lhs), rhs = scaled(uy, r.rhs);
+  Value sum = saturateInt32(r.subtract ? sub(lhs, rhs) : add(lhs, rhs));
   return requantize(sum, constant(i32, r.result.multiplier[0]),
                     constant(i32, r.result.shift[0]), r.result,
                     r.resultStorage.type);

@@ -35,8 +35,9 @@ import numpy as np
 __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
-    "Linear", "MatMul", "Add", "Mul", "Concat", "Activation", "ACTIVATIONS",
-    "Model", "emit",
+    "Linear", "MatMul", "Add", "Mul", "Sub", "Scale", "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d", "Concat", "Activation", "ACTIVATIONS", "Model",
+    "emit", "pool_geometry", "adaptive_windows",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
 
@@ -53,6 +54,42 @@ def _out_size(size, pad, k, s, d):
     if n < 1:
         raise ValueError("window larger than the padded input")
     return n
+
+
+def _pool_out_size(size, pad, k, s, ceil_mode):
+    """PyTorch's pooling output size: with ceil_mode a last, partial window
+    counts if it starts inside the input or its left padding."""
+    span = size + 2 * pad - k
+    if span < 0:
+        raise ValueError("window larger than the padded input")
+    n = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (n - 1) * s >= size + pad:
+        n -= 1
+    return n
+
+
+def pool_geometry(size, k, s, pad, ceil_mode, count_include_pad):
+    """(output size, extra high padding, per-position divisors) along one
+    axis, as PyTorch's avg_pool2d computes them: a window starts at
+    o * s - pad; its divisor counts the cells up to size + pad (with
+    count_include_pad) or the input cells only."""
+    n = _pool_out_size(size, pad, k, s, ceil_mode)
+    extra = max(0, (n - 1) * s + k - size - 2 * pad)
+    divisors = []
+    for o in range(n):
+        start = o * s - pad
+        end = min(start + k, size + pad)
+        if not count_include_pad:
+            start, end = max(start, 0), min(end, size)
+        divisors.append(end - start)
+    return n, extra, divisors
+
+
+def adaptive_windows(size, out):
+    """PyTorch's adaptive pooling windows along one axis: window i spans
+    [floor(i * size / out), ceil((i + 1) * size / out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out))
+            for i in range(out)]
 
 
 # ---------------------------------------------------------------------------
@@ -111,21 +148,121 @@ class Relu6(Relu):
 
 
 class MaxPool2d(Layer):
-    def __init__(self, k, stride=None, padding=0):
+    """Symmetric padding; with ceil_mode, PyTorch's output size (the extra
+    bottom/right cells are padding)."""
+
+    def __init__(self, k, stride=None, padding=0, ceil_mode=False):
         self.k = _pair(k)
         self.stride = self.k if stride is None else _pair(stride)
         self.padding = _pair(padding)
+        self.ceil_mode = bool(ceil_mode)
+        self.count_include_pad = True
+
+    def geometry(self, hw):
+        """Per axis: (output size, extra high padding, divisors)."""
+        return [pool_geometry(hw[i], self.k[i], self.stride[i],
+                              self.padding[i], self.ceil_mode,
+                              self.count_include_pad) for i in range(2)]
+
+    def pad4(self, hw):
+        """[top, left, bottom, right] padding of an input of size hw."""
+        (_, eh, _), (_, ew, _) = self.geometry(hw)
+        ph, pw = self.padding
+        return (ph, pw, ph + eh, pw + ew)
 
     def out_shape(self, shapes):
         n, c, h, w = shapes[0]
-        return (n, c,
-                _out_size(h, self.padding[0], self.k[0], self.stride[0], 1),
-                _out_size(w, self.padding[1], self.k[1], self.stride[1], 1))
+        (oh, _, _), (ow, _, _) = self.geometry((h, w))
+        return (n, c, oh, ow)
 
 
 class AvgPool2d(MaxPool2d):
-    """Sum pooling over a zero-padded input divided by k*k
-    (count_include_pad)."""
+    """Sum pooling over a zero-padded input divided by k*k, or, where
+    windows count different cells (ceil_mode, count_include_pad=False), by
+    PyTorch's per-position divisors."""
+
+    def __init__(self, k, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(k, stride, padding, ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+
+    def divisors(self, hw):
+        """[oh, ow] divisors, or None when every window divides by k*k."""
+        (_, _, dh), (_, _, dw) = self.geometry(hw)
+        d = np.outer(dh, dw)
+        return None if np.all(d == self.k[0] * self.k[1]) else d
+
+
+class _Adaptive:
+    """Adaptive pooling to `out` whose windows differ in size: each axis is
+    gathered window by window (slices of the input, each filled up to the
+    largest window, kernel k) into a tensor that a plain k-strided pool of
+    kernel k reduces. Average pooling fills with zeros and divides by each
+    window's size; max pooling repeats the window's first row or column."""
+
+    def __init__(self, out):
+        self.out = _pair(out)
+        self.stride = self.padding = (0, 0)
+        self.ceil_mode = False
+
+    def windows(self, hw):
+        return [adaptive_windows(hw[i], self.out[i]) for i in range(2)]
+
+    def gathers(self, hw):
+        """Per axis: whether its windows differ (else the pool's kernel and
+        stride read them as they are)."""
+        return [hw[i] % self.out[i] != 0 for i in range(2)]
+
+    def kernel(self, hw):
+        return tuple(max(e - s for s, e in w) for w in self.windows(hw))
+
+    def geometry(self, hw):
+        return [(self.out[i], 0, [e - s for s, e in w])
+                for i, w in enumerate(self.windows(hw))]
+
+    def pad4(self, hw):
+        return (0, 0, 0, 0)
+
+    def gather(self, x, fill):
+        """The gathered NCHW array (fill: the value of filled cells, or None
+        to repeat a window's first cell)."""
+        hw = x.shape[2:]
+        for axis, (wins, k) in enumerate(zip(self.windows(hw),
+                                             self.kernel(hw))):
+            if not self.gathers(hw)[axis]:
+                continue
+            parts = []
+            for s, e in wins:
+                idx = list(range(s, e))
+                if fill is None:
+                    idx += [s] * (k - (e - s))
+                part = np.take(x, idx, axis=2 + axis)
+                if fill is not None and e - s < k:
+                    width = [(0, 0)] * 4
+                    width[2 + axis] = (0, k - (e - s))
+                    part = np.pad(part, width, constant_values=fill)
+                parts.append(part)
+            x = np.concatenate(parts, axis=2 + axis)
+        return x
+
+    def out_shape(self, shapes):
+        n, c, h, w = shapes[0]
+        if self.out[0] > h or self.out[1] > w:
+            raise ValueError(f"adaptive output {list(self.out)} larger than "
+                             f"the input's {h} x {w}")
+        self.k = self.kernel((h, w))
+        self.stride = self.k
+        return (n, c) + self.out
+
+
+class AdaptiveAvgPool2d(_Adaptive, AvgPool2d):
+    def __init__(self, out):
+        _Adaptive.__init__(self, out)
+        self.count_include_pad = False
+
+
+class AdaptiveMaxPool2d(_Adaptive, MaxPool2d):
+    pass
 
 
 class GlobalAvgPool(Layer):
@@ -232,16 +369,37 @@ class MatMul(Layer):
 
 
 class Add(Layer):
+    """Element-wise sum; operands broadcast (numpy rules), e.g. [N, C, 1, 1]
+    over [N, C, H, W]."""
     arity = 2
 
     def out_shape(self, shapes):
-        if shapes[0] != shapes[1]:
-            raise ValueError("add operands differ in shape")
-        return shapes[0]
+        try:
+            return tuple(np.broadcast_shapes(shapes[0], shapes[1]))
+        except ValueError:
+            raise ValueError(f"operands of shapes {list(shapes[0])} and "
+                             f"{list(shapes[1])} do not broadcast") from None
 
 
 class Mul(Add):
-    """Elementwise product of two values of the same shape."""
+    """Element-wise product, broadcasting like Add."""
+
+
+class Sub(Add):
+    """Element-wise difference input0 - input1, broadcasting like Add."""
+
+
+class Scale(Layer):
+    """x * c (or x / c with divide=True) by a positive constant."""
+
+    def __init__(self, c, divide=False):
+        self.c = float(c)
+        self.divide = bool(divide)
+        if not self.c > 0:
+            raise ValueError(f"scale constant {c} must be positive")
+
+    def out_shape(self, shapes):
+        return shapes[0]
 
 
 class Concat(Layer):
@@ -454,6 +612,12 @@ def _pad(x, ph, pw, value):
                   constant_values=value)
 
 
+def _pad4(x, pad, value):
+    """NCHW padding [top, left, bottom, right] of the spatial dims."""
+    t, l, b, r = pad
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
+
+
 def _windows(x, k, s, d, out_hw):
     """Yields (i, j, window slice of x) for every kernel tap."""
     for i in range(k[0]):
@@ -490,17 +654,32 @@ def _layer_float(layer, args, oshape):
         return np.minimum(np.maximum(a[0], 0.0), 6.0)
     if isinstance(layer, Relu):
         return np.maximum(a[0], 0.0)
+    if isinstance(layer, _Adaptive):
+        is_max = isinstance(layer, AdaptiveMaxPool2d)
+        x = layer.gather(a[0], None if is_max else 0.0)
+        out = np.full(oshape, -np.inf) if is_max else np.zeros(oshape)
+        for _, _, win in _windows(x, layer.k, layer.k, (1, 1), oshape[2:]):
+            out = np.maximum(out, win) if is_max else out + win
+        if is_max:
+            return out
+        d = np.outer(*[g[2] for g in layer.geometry(a[0].shape[2:])])
+        return (out.astype(np.float32) / d.astype(np.float32)).astype(
+            np.float64)
     if isinstance(layer, AvgPool2d):
-        xp = _pad(a[0], *layer.padding, 0.0)
+        hw = a[0].shape[2:]
+        xp = _pad4(a[0], layer.pad4(hw), 0.0)
         out = np.zeros(oshape, np.float64)
         for _, _, win in _windows(xp, layer.k, layer.stride, (1, 1),
                                   oshape[2:]):
             out += win
-        # The emitted model divides the f32 sum by k*k in f32.
-        return (out.astype(np.float32) /
-                np.float32(layer.k[0] * layer.k[1])).astype(np.float64)
+        # The emitted model divides the f32 sum by k*k (or the position's
+        # divisor) in f32.
+        d = layer.divisors(hw)
+        d = np.float32(layer.k[0] * layer.k[1]) if d is None else \
+            d.astype(np.float32)
+        return (out.astype(np.float32) / d).astype(np.float64)
     if isinstance(layer, MaxPool2d):
-        xp = _pad(a[0], *layer.padding, -np.inf)
+        xp = _pad4(a[0], layer.pad4(a[0].shape[2:]), -np.inf)
         out = np.full(oshape, -np.inf)
         for _, _, win in _windows(xp, layer.k, layer.stride, (1, 1),
                                   oshape[2:]):
@@ -524,8 +703,14 @@ def _layer_float(layer, args, oshape):
         return out
     if isinstance(layer, Mul):
         return a[0] * a[1]
+    if isinstance(layer, Sub):
+        return a[0] - a[1]
     if isinstance(layer, Add):
         return a[0] + a[1]
+    if isinstance(layer, Scale):
+        c = np.float32(layer.c)
+        x = a[0].astype(np.float32)
+        return (x / c if layer.divide else x * c).astype(np.float64)
     if isinstance(layer, Concat):
         return np.concatenate(a, axis=1)
     if isinstance(layer, Activation):
@@ -629,6 +814,20 @@ def _reassociation(big, small):
         return None
     groups[-1] += range(i, len(big))
     return groups
+def _identity_map(rank):
+    dims = ", ".join(f"d{i}" for i in range(rank))
+    return f"affine_map<({dims}) -> ({dims})>"
+
+
+def _broadcast_map(shape, oshape):
+    """torch-mlir's read of a broadcast operand: its leading missing dims
+    dropped, size-1 dims that broadcast read at 0."""
+    rank = len(oshape)
+    lead = rank - len(shape)
+    exprs = ["0" if size == 1 and oshape[lead + i] != 1 else f"d{lead + i}"
+             for i, size in enumerate(shape)]
+    dims = ", ".join(f"d{i}" for i in range(rank))
+    return f"affine_map<({dims}) -> ({', '.join(exprs)})>"
 
 
 def _loc_literal(name):
@@ -700,14 +899,21 @@ class _Emitter:
                 f"-> {t}")
         return v
 
-    def pad(self, x, shape, ph, pw, value):
-        """NCHW zero/-inf padding of the spatial dims; returns (v, shape)."""
-        if ph == 0 and pw == 0:
+    def pad(self, x, shape, ph, pw, value, high=None):
+        """NCHW zero/-inf padding of the spatial dims (high: bottom and
+        right, default ph, pw); returns (v, shape)."""
+        bh, bw = (ph, pw) if high is None else high
+        return self.pad_dims(x, shape, [0, 0, ph, pw], [0, 0, bh, bw], value)
+
+    def pad_dims(self, x, shape, low, high, value):
+        """tensor.pad of a 4-D tensor by low / high cells per dimension;
+        returns (v, shape)."""
+        if not any(low) and not any(high):
             return x, shape
-        out = (shape[0], shape[1], shape[2] + 2 * ph, shape[3] + 2 * pw)
+        out = tuple(d + lo + hi for d, lo, hi in zip(shape, low, high))
         v = self.tmp("pad")
-        self.op(f"{v} = tensor.pad {x} low[0, 0, {ph}, {pw}] "
-                f"high[0, 0, {ph}, {pw}] {{", end=False)
+        self.op(f"{v} = tensor.pad {x} low{list(low)} high{list(high)} {{",
+                end=False)
         self.op("^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
                 end=False)
         self.op(f"  tensor.yield {value} : f32")
@@ -806,14 +1012,15 @@ class _Emitter:
         return v
 
     def pool(self, layer, x, ishape, oshape, is_max, kernel=None,
-             stride=None, padding=(0, 0)):
+             stride=None, padding=(0, 0, 0, 0), divisors=None):
         kernel = kernel or layer.k
         stride = stride or layer.stride
         if is_max:
             pv = self.neg_inf()
         else:
             pv = self.scalar(0.0)
-        xp, pshape = self.pad(x, ishape, *padding, pv)
+        xp, pshape = self.pad(x, ishape, padding[0], padding[1], pv,
+                              high=padding[2:])
         init = self.fill(pv, oshape)
         win = self.empty(kernel)
         v = self.tmp("pool")
@@ -825,6 +1032,13 @@ class _Emitter:
                 f"-> {tensor_type(oshape)}")
         if is_max:
             return v
+        if divisors is not None:
+            d = self.const(divisors)
+            return self.generic(
+                [(v, tensor_type(oshape)), (d, tensor_type(divisors.shape))],
+                [_ID4, "affine_map<(d0, d1, d2, d3) -> (d2, d3)>", _ID4],
+                oshape, ["%q = arith.divf %in0, %in1 : f32",
+                         "linalg.yield %q : f32"])
         k = self.scalar(float(kernel[0] * kernel[1]))
         return self.generic([(v, tensor_type(oshape))], [_ID4, _ID4], oshape,
                             [f"%q = arith.divf %in0, {k} : f32",
@@ -850,6 +1064,50 @@ class _Emitter:
                 f"{list(oshape)} : {tensor_type(ishape)} into "
                 f"{tensor_type(oshape)}")
         return v
+    def adaptive(self, layer, x, ishape, oshape):
+        """Gathers the windows axis by axis (tensor.extract_slice, zero
+        tensor.pad for average pooling, repeated first slices for max
+        pooling, tensor.concat), then pools with kernel = stride = k."""
+        is_max = isinstance(layer, AdaptiveMaxPool2d)
+        zero = None if is_max else self.scalar(0.0)
+        shape = tuple(ishape)
+        for axis, (wins, k) in enumerate(zip(layer.windows(ishape[2:]),
+                                             layer.k)):
+            if not layer.gathers(ishape[2:])[axis]:
+                continue
+            d = 2 + axis
+            parts = []
+            for s, e in wins:
+                pieces = [(s, e - s)] + ([(s, 1)] * (k - (e - s))
+                                         if is_max else [])
+                for start, size in pieces:
+                    pshape = list(shape)
+                    pshape[d] = size
+                    offs = [0, 0, 0, 0]
+                    offs[d] = start
+                    v = self.tmp("win")
+                    self.op(f"{v} = tensor.extract_slice {x}{offs} "
+                            f"{pshape} [1, 1, 1, 1] : {tensor_type(shape)} "
+                            f"to {tensor_type(pshape)}")
+                    parts.append((v, tuple(pshape)))
+                if not is_max and e - s < k:
+                    v, vshape = parts.pop()
+                    high = [0, 0, 0, 0]
+                    high[d] = k - (e - s)
+                    parts.append(self.pad_dims(v, vshape, [0, 0, 0, 0], high,
+                                               zero))
+            shape = list(shape)
+            shape[d] = k * len(wins)
+            shape = tuple(shape)
+            v = self.tmp("gather")
+            self.op(f"{v} = tensor.concat dim({d}) "
+                    f"{', '.join(p for p, _ in parts)} : "
+                    f"({', '.join(tensor_type(t) for _, t in parts)}) -> "
+                    f"{tensor_type(shape)}")
+            x = v
+        divisors = None if is_max else layer.divisors(ishape[2:])
+        return self.pool(layer, x, shape, oshape, is_max, kernel=layer.k,
+                         stride=layer.k, divisors=divisors)
 
     def layer(self, layer):
         m = self.model
@@ -872,12 +1130,15 @@ class _Emitter:
                 body += ["linalg.yield %r : f32"]
             return self.generic([(x, tensor_type(ishape))], [idm, idm],
                                 oshape, body)
+        if isinstance(layer, _Adaptive):
+            return self.adaptive(layer, x, ishape, oshape)
         if isinstance(layer, AvgPool2d):
             return self.pool(layer, x, ishape, oshape, False,
-                             padding=layer.padding)
+                             padding=layer.pad4(ishape[2:]),
+                             divisors=layer.divisors(ishape[2:]))
         if isinstance(layer, MaxPool2d):
             return self.pool(layer, x, ishape, oshape, True,
-                             padding=layer.padding)
+                             padding=layer.pad4(ishape[2:]))
         if isinstance(layer, GlobalAvgPool):
             return self.pool(layer, x, ishape, oshape, False,
                              kernel=tuple(ishape[2:]), stride=(1, 1))
@@ -927,10 +1188,12 @@ class _Emitter:
                                 ["%a = arith.addf %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
         if isinstance(layer, Add):
-            fop = "arith.mulf" if isinstance(layer, Mul) else "arith.addf"
+            fop = ("arith.mulf" if isinstance(layer, Mul) else
+                   "arith.subf" if isinstance(layer, Sub) else "arith.addf")
             return self.generic([(args[0], tensor_type(ishapes[0])),
                                  (args[1], tensor_type(ishapes[1]))],
-                                [idm, idm, idm], oshape,
+                                [_broadcast_map(s, oshape) for s in ishapes]
+                                + [_identity_map(len(oshape))], oshape,
                                 [f"%a = {fop} %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
         if isinstance(layer, Activation):
@@ -938,6 +1201,12 @@ class _Emitter:
                 "linalg.yield %r : f32"]
             return self.generic([(x, tensor_type(ishape))], [idm, idm],
                                 oshape, body)
+        if isinstance(layer, Scale):
+            fop = "arith.divf" if layer.divide else "arith.mulf"
+            c = self.scalar(layer.c)
+            return self.generic([(x, tensor_type(ishape))], [idm, idm],
+                                oshape, [f"%a = {fop} %in0, {c} : f32",
+                                         "linalg.yield %a : f32"])
         if isinstance(layer, Concat):
             v = self.tmp("cat")
             self.op(f"{v} = tensor.concat dim(1) {', '.join(args)} : "

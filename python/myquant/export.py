@@ -20,17 +20,21 @@ Supported (everything else raises :class:`UnsupportedError` naming the
 module or function and its fx node):
 
 * modules: Conv2d (groups, stride, padding incl. 'same'/'valid', dilation;
-  zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d,
-  AvgPool2d (count_include_pad), AdaptiveAvgPool2d(1), Flatten, Unflatten,
+  zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d
+  and AvgPool2d (ceil_mode, count_include_pad), AdaptiveAvgPool2d and
+  AdaptiveMaxPool2d to any output size, Flatten, Unflatten,
   BatchNorm2d (folded into the Conv2d it follows, else a depthwise 1x1
   convolution), Identity, every Dropout (eval: identity), and the
   activations Sigmoid, Tanh, Hardswish, Hardsigmoid, SiLU, GELU (approximate
   'none' or 'tanh'), ELU, LeakyReLU, Softplus, Mish (emitted as element-wise
   generics with math/arith bodies; quantized as lookup tables);
 * functions and methods: F.relu / torch.relu / .relu(), F.relu6,
-  F.hardtanh(0, 6), F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d(1),
-  operator.add / torch.add / .add() / ``+=`` on same-shape tensors,
-  torch.cat / torch.concat along dim 1, .mean over dims (2, 3),
+  F.hardtanh(0, 6), F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d,
+  F.adaptive_max_pool2d, operator.add / torch.add / .add() / ``+=``,
+  operator.sub / torch.sub / .sub() and operator.mul / torch.mul / .mul()
+  of two tensors that broadcast (numpy rules: a squeeze-excite scale
+  [N, C, 1, 1] times [N, C, H, W]), ``x * c`` / ``x / c`` by a positive
+  number, torch.cat / torch.concat along dim 1, .mean over dims (2, 3),
   reshapes (torch.flatten / reshape / squeeze / unsqueeze, .view /
   .reshape / .flatten / .unflatten / .squeeze / .unsqueeze / .view_as /
   .reshape_as), .permute / torch.permute, .transpose / torch.transpose,
@@ -126,6 +130,14 @@ def _sig_hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 
 def _sig_add(input, other, alpha=1, out=None):
+    pass
+
+
+def _sig_binary(input, other, out=None):
+    pass
+
+
+def _sig_div(input, other, rounding_mode=None, out=None):
     pass
 
 
@@ -348,30 +360,47 @@ class _Exporter:
                 return_indices):
         if _pair(dilation) != (1, 1):
             self.unsupported(node, "dilation other than 1")
-        if ceil_mode:
-            self.unsupported(node, "ceil_mode=True")
         if return_indices:
             self.unsupported(node, "return_indices=True")
         stride = None if stride is None or stride == [] or stride == () \
             else _pair(stride)
-        return E.MaxPool2d(_pair(k), stride, _pair(padding))
+        return E.MaxPool2d(_pair(k), stride, _pair(padding), ceil_mode)
 
     def avgpool(self, node, k, stride, padding, ceil_mode,
                 count_include_pad, divisor_override):
-        if ceil_mode:
-            self.unsupported(node, "ceil_mode=True")
         if divisor_override is not None:
             self.unsupported(node, "divisor_override")
-        if not count_include_pad and _pair(padding) != (0, 0):
-            self.unsupported(node, "count_include_pad=False with padding")
         stride = None if stride is None or stride == [] or stride == () \
             else _pair(stride)
-        return E.AvgPool2d(_pair(k), stride, _pair(padding))
+        return E.AvgPool2d(_pair(k), stride, _pair(padding), ceil_mode,
+                           count_include_pad)
 
-    def adaptive(self, node, output_size):
-        if output_size not in (1, (1, 1), [1, 1], (1,), [1]):
-            self.unsupported(node, f"output_size={output_size!r} (only 1)")
-        return E.GlobalAvgPool()
+    def adaptive(self, node, src, output_size, is_max):
+        """Adaptive pooling: PyTorch's window i spans [floor(i*H/o),
+        ceil((i+1)*H/o)), a plain pool of kernel and stride H/o when o
+        divides H, else emit's gathered form."""
+        x = self.value(src, node)
+        shape = self.model.shapes[x]
+        if len(shape) != 4:
+            self.unsupported(node, f"input of shape {list(shape)} (only "
+                             f"NCHW)")
+        sizes = output_size if isinstance(output_size, (list, tuple)) \
+            else (output_size, output_size)
+        if len(sizes) == 1:
+            sizes = (sizes[0], sizes[0])
+        out = tuple(size if o is None else int(o)
+                    for size, o in zip(shape[2:], sizes))
+        if any(o < 1 or o > size for size, o in zip(shape[2:], out)):
+            self.unsupported(node, f"output_size={output_size!r} on a "
+                             f"{shape[2]} x {shape[3]} input")
+        if any(size % o for size, o in zip(shape[2:], out)):
+            # Windows of different sizes: gathered, then pooled.
+            return (E.AdaptiveMaxPool2d if is_max else
+                    E.AdaptiveAvgPool2d)(out)
+        k = tuple(size // o for size, o in zip(shape[2:], out))
+        if not is_max and k == tuple(shape[2:]):
+            return E.GlobalAvgPool()
+        return (E.MaxPool2d if is_max else E.AvgPool2d)(k, k)
 
     def relu6_or_fail(self, node, lo, hi):
         if float(lo) == 0.0 and float(hi) == 6.0:
@@ -505,20 +534,47 @@ class _Exporter:
         x = self.value(src, node)
         self.finish(node, self.add(node, layer, [x]))
 
-    def add_op(self, node, a, b, alpha=1):
+    def binary(self, node, a, b, layer, what):
+        """A broadcasting element-wise op of two tensors the model
+        computes."""
         torch = _torch()
-        if alpha != 1:
-            self.unsupported(node, f"alpha={alpha}")
         if not isinstance(a, torch.fx.Node) or not isinstance(b,
                                                              torch.fx.Node):
-            self.unsupported(node, "adding a scalar or constant (only "
-                             "tensor + tensor of the same shape)")
+            self.unsupported(node, f"{what} a scalar or constant (only two "
+                             f"tensors, or multiplying / dividing by a "
+                             f"positive constant)")
         va, vb = self.value(a, node), self.value(b, node)
-        if self.model.shapes[va] != self.model.shapes[vb]:
-            self.unsupported(node, f"broadcasting add of "
-                             f"{list(self.model.shapes[va])} and "
-                             f"{list(self.model.shapes[vb])}")
-        self.finish(node, self.add(node, E.Add(), [va, vb]))
+        self.finish(node, self.add(node, layer(), [va, vb]))
+
+    def add_op(self, node, a, b, alpha=1, layer=E.Add):
+        if alpha != 1:
+            self.unsupported(node, f"alpha={alpha}")
+        self.binary(node, a, b, layer,
+                    "subtracting" if layer is E.Sub else "adding")
+
+    def scale(self, node, src, c, divide):
+        """x * c or x / c by a positive Python number."""
+        if isinstance(c, bool) or not isinstance(c, (int, float)) or \
+                not float(c) > 0:
+            self.unsupported(node, f"{'dividing' if divide else 'multiplying'}"
+                             f" by {c!r} (only by a positive number, or "
+                             f"multiplying two tensors)")
+        self.unary(node, E.Scale(float(c), divide=divide), src)
+
+    def mul_op(self, node, a, b):
+        torch = _torch()
+        if isinstance(a, torch.fx.Node) and not isinstance(b, torch.fx.Node):
+            return self.scale(node, a, b, divide=False)
+        if isinstance(b, torch.fx.Node) and not isinstance(a, torch.fx.Node):
+            return self.scale(node, b, a, divide=False)
+        self.binary(node, a, b, E.Mul, "multiplying")
+
+    def div_op(self, node, a, b):
+        torch = _torch()
+        if not isinstance(a, torch.fx.Node) or isinstance(b, torch.fx.Node):
+            self.unsupported(node, "division of or by a tensor (only a "
+                             "tensor divided by a positive number)")
+        self.scale(node, a, b, divide=True)
 
     def cat(self, node, tensors, dim):
         vals = [self.value(t, node) for t in tensors]
@@ -592,8 +648,11 @@ class _Exporter:
             return self.unary(node, self.avgpool(
                 node, m.kernel_size, m.stride, m.padding, m.ceil_mode,
                 m.count_include_pad, m.divisor_override), src)
-        if t is nn.AdaptiveAvgPool2d:
-            return self.unary(node, self.adaptive(node, m.output_size), src)
+        if t in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
+            if getattr(m, "return_indices", False):
+                self.unsupported(node, "return_indices=True")
+            return self.unary(node, self.adaptive(
+                node, src, m.output_size, t is nn.AdaptiveMaxPool2d), src)
         if t in (nn.Flatten, nn.Unflatten):
             return self.reshape(node, src)
         # Every dropout (eval: identity).
@@ -638,15 +697,31 @@ class _Exporter:
                 node, a["kernel_size"], a["stride"], a["padding"],
                 a["ceil_mode"], a["count_include_pad"],
                 a["divisor_override"]), a["input"])
-        if fn is F.adaptive_avg_pool2d:
+        if fn in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
             a = _bind(_sig_adaptive, node)
-            return self.unary(node, self.adaptive(node, a["output_size"]),
-                              a["input"])
+            return self.unary(node, self.adaptive(
+                node, a["input"], a["output_size"],
+                fn is F.adaptive_max_pool2d), a["input"])
         if fn in (operator.add, operator.iadd, torch.add):
             a = _bind(_sig_add, node)
             if a["out"] is not None:
                 self.unsupported(node, "out=")
             return self.add_op(node, a["input"], a["other"], a["alpha"])
+        if fn in (operator.sub, operator.isub, torch.sub):
+            a = _bind(_sig_add, node)
+            if a["out"] is not None:
+                self.unsupported(node, "out=")
+            return self.add_op(node, a["input"], a["other"], a["alpha"],
+                               layer=E.Sub)
+        if fn in (operator.mul, operator.imul, torch.mul):
+            a = _bind(_sig_binary, node)
+            return self.mul_op(node, a["input"], a["other"])
+        if fn in (operator.truediv, operator.itruediv, torch.div):
+            a = _bind(_sig_div, node)
+            if a["rounding_mode"] is not None:
+                self.unsupported(node, f"rounding_mode="
+                                 f"{a['rounding_mode']!r}")
+            return self.div_op(node, a["input"], a["other"])
         if fn in (torch.cat, getattr(torch, "concat", None)):
             a = _bind(_sig_cat, node)
             return self.cat(node, list(a["tensors"]), a["dim"])
@@ -731,6 +806,19 @@ class _Exporter:
         if name in ("add", "add_"):
             a = _bind(_sig_add, node)
             return self.add_op(node, a["input"], a["other"], a["alpha"])
+        if name in ("sub", "sub_"):
+            a = _bind(_sig_add, node)
+            return self.add_op(node, a["input"], a["other"], a["alpha"],
+                               layer=E.Sub)
+        if name in ("mul", "mul_"):
+            a = _bind(_sig_binary, node)
+            return self.mul_op(node, a["input"], a["other"])
+        if name in ("div", "div_"):
+            a = _bind(_sig_div, node)
+            if a["rounding_mode"] is not None:
+                self.unsupported(node, f"rounding_mode="
+                                 f"{a['rounding_mode']!r}")
+            return self.div_op(node, a["input"], a["other"])
         if name == "mean":
             a = _bind(_sig_mean, node)
             return self.mean(node, a["input"], a["dim"], a["keepdim"])

@@ -23,20 +23,20 @@ import numpy as np
 
 from .emit import (Activation, Add, AvgPool2d, Concat, Conv2d, Flatten,
                    GlobalAvgPool, Linear, MatMul, MaxPool2d, Relu, Reshape,
-                   Slice, Transpose, Unflatten)
+                   Scale, Slice, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "concat_adoptions", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
-FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul
+FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul and Sub
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
 # requantization clamped to the activation's bounds; so is a lookup table
 # (Activation), whose entries are quantized into the output type.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
-                Activation)
+                Scale, Activation)
 # Layers that move data and keep their input's parameters (their own
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)

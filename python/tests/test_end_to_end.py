@@ -14,9 +14,11 @@ from conftest import RUNNABLE_TARGETS, ToolError, executable, rand_f32
 
 from myquant import qparams as Q
 from myquant.testing import model_reference as MR
-from myquant.emit import (Add, AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
+from myquant.emit import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, Add,
+                          AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
                           Flatten, GlobalAvgPool, Linear, MaxPool2d, Model,
-                          Relu, Relu6, calibrate, emit, float_forward)
+                          Mul, Relu, Relu6, Scale, Sub, calibrate, emit,
+                          float_forward)
 
 NUM_CALIBRATION = 8
 
@@ -141,6 +143,46 @@ def model_i(rng):
     return m
 
 
+def model_j(rng):
+    """squeeze-excite: a channel scale [N, C, 1, 1] (global pool, 1 x 1
+    conv, relu6 / 6) multiplies the [N, C, 9, 9] activation and is added to
+    it (broadcast over height and width)."""
+    m = Model((2, 8, 9, 9))
+    m.add(Conv2d(rand_f32(rng, 8, 8, 3, 3), rand_f32(rng, 8), padding=1))
+    m.add(Relu(), name="y")
+    m.add(GlobalAvgPool())
+    m.add(Conv2d(rand_f32(rng, 8, 8, 1, 1, scale=0.6), rand_f32(rng, 8)))
+    m.add(Relu6())
+    m.add(Scale(6.0, divide=True), name="se")
+    m.add(Mul(), inputs=["y", "se"], name="scaled")
+    m.add(Add(), inputs=["scaled", "se"])
+    m.add(Conv2d(rand_f32(rng, 4, 8, 1, 1), None))
+    return m
+
+
+def model_k(rng):
+    """ceil-mode max and average pooling on 9 x 9 (the last window is
+    partial: per-position divisors), a subtraction with a fused relu, a
+    scale by a constant, average pooling with count_include_pad=False
+    (border windows divide by their unpadded cells), and adaptive max and
+    average pooling whose windows overlap and differ in size."""
+    m = Model((2, 8, 9, 9))
+    m.add(Conv2d(rand_f32(rng, 8, 8, 3, 3), rand_f32(rng, 8), padding=1))
+    m.add(MaxPool2d(2, ceil_mode=True), name="mp")
+    m.add(Conv2d(rand_f32(rng, 8, 8, 1, 1), None), name="pw")
+    m.add(Sub(), inputs=["mp", "pw"])
+    m.add(Relu())
+    m.add(AvgPool2d(2, ceil_mode=True))
+    m.add(Scale(0.75))
+    m.add(AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+          name="apx")
+    # 3 x 3 to 2 x 2 adaptive windows ([0, 2), [1, 3)): gathered, pooled.
+    m.add(AdaptiveMaxPool2d(2), name="amx")
+    m.add(AdaptiveAvgPool2d(2), inputs=["apx"], name="aav")
+    m.add(Concat(), inputs=["amx", "aav"])
+    return m
+
+
 MODELS = {"a_conv_relu_pool_linear": model_a,
           "b_depthwise_relu6_dilated_gap": model_b,
           "c_residual": model_c,
@@ -149,7 +191,9 @@ MODELS = {"a_conv_relu_pool_linear": model_a,
           "f_pool_padding_standalone_relu": model_f,
           "g_concat_shared_operand_relu6": model_g,
           "h_adds_in_epilogues": model_h,
-          "i_pools_in_epilogues": model_i}
+          "i_pools_in_epilogues": model_i,
+          "j_squeeze_excite_broadcast": model_j,
+          "k_ceil_pools_sub_scale": model_k}
 
 # Seeds (weights, calibration samples and test input) chosen so that, for
 # both weight granularities, the 'single' and 'gemmlowp' references differ
@@ -163,7 +207,9 @@ SEEDS = {"a_conv_relu_pool_linear": 4,
          "f_pool_padding_standalone_relu": 1,
          "g_concat_shared_operand_relu6": 2,
          "h_adds_in_epilogues": 1,
-         "i_pools_in_epilogues": 1}
+         "i_pools_in_epilogues": 1,
+         "j_squeeze_excite_broadcast": 1,
+         "k_ceil_pools_sub_scale": 1}
 
 # Sanity bound on |quantized - float| in output LSBs.
 TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
@@ -174,7 +220,9 @@ TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
                  "f_pool_padding_standalone_relu": 4,
                  "g_concat_shared_operand_relu6": 4,
                  "h_adds_in_epilogues": 6,
-                 "i_pools_in_epilogues": 6}
+                 "i_pools_in_epilogues": 6,
+                 "j_squeeze_excite_broadcast": 6,
+                 "k_ceil_pools_sub_scale": 6}
 
 
 def make_case(name):

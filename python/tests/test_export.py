@@ -174,14 +174,50 @@ class ConvBN(nn.Module):
         return self.head(torch.flatten(self.pool(self.features(x)), 1))
 
 
+class SqueezeExcite(nn.Module):
+    """x * relu6(fc(mean(x))) / 6 broadcast over H x W, plus the scale;
+    torch.mul, Tensor.mul and sub of two tensors; x * c."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Conv2d(8, 8, 1)
+        self.pw = nn.Conv2d(8, 8, 1)
+
+    def forward(self, x):
+        y = F.relu(self.c(x))
+        s = F.relu6(self.fc(y.mean((2, 3), keepdim=True))) / 6
+        y = y * s + s
+        return torch.mul(y, 0.5) - self.pw(y).mul(s)
+
+
+class CeilPools(nn.Module):
+    """PyTorch's ceil_mode output sizes (including a window that would start
+    in the right padding and is dropped), count_include_pad=False, adaptive
+    pools whose windows differ in size (6 x 6 to 4 x 5)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mp = nn.MaxPool2d(3, 2, 1, ceil_mode=True)
+        self.ap = nn.AvgPool2d(3, 2, 1, ceil_mode=True)
+        self.apx = nn.AvgPool2d(3, 1, 1, count_include_pad=False)
+        self.am = nn.AdaptiveMaxPool2d((4, 5))
+
+    def forward(self, x):
+        y = self.apx(self.mp(x)) + self.ap(x)
+        return self.am(y) - F.adaptive_avg_pool2d(y, (4, 5))
+
+
 MODELS = {"conv_basic": ConvBasic, "conv_stride_dilation": ConvStrideDilation,
           "conv_groups_same_valid": ConvGroups, "activations": Activations,
           "max_avg_pools": Pools, "global_pools_linear": GlobalPools,
           "avg_pool_padding": AvgPoolPadding, "residual_adds": Residual,
           "concat": Concat, "flatten_view_reshape_dropout": Flattens,
-          "conv_bn_folding": ConvBN}
+          "conv_bn_folding": ConvBN, "squeeze_excite_mul_sub": SqueezeExcite,
+          "ceil_mode_adaptive_pools": CeilPools}
 
-INPUT = {"conv_groups_same_valid": (2, 4, 7, 7)}
+INPUT = {"conv_groups_same_valid": (2, 4, 7, 7),
+         "ceil_mode_adaptive_pools": (2, 3, 11, 11)}
 
 
 def _case(name, seed=0):
@@ -363,14 +399,18 @@ ERRORS = {
                           "in training mode"]),
     "scalar_add": (_Wrap(lambda t: t + 1.0),
                    ["function operator.add", "scalar"]),
-    "broadcast_add": (_Wrap(lambda t: t + F.adaptive_avg_pool2d(t, 1)),
-                      ["broadcasting add"]),
+    "negative_scale": (_Wrap(lambda t: t * -2.0),
+                       ["function operator.mul", "multiplying by -2.0"]),
+    "tensor_division": (_Wrap(lambda t: t / t),
+                        ["function operator.truediv", "division of or by "
+                         "a tensor"]),
     "cat_dim": (_Wrap(lambda t: torch.cat([t, t], 2)),
                 ["function torch.cat", "dim 2"]),
-    "ceil_mode": (_Wrap(lambda t: F.max_pool2d(t, 3, ceil_mode=True)),
-                  ["max_pool2d", "ceil_mode=True"]),
-    "adaptive_2": (_Wrap(lambda t: F.adaptive_avg_pool2d(t, 2)),
-                   ["adaptive_avg_pool2d", "output_size=2"]),
+    "divisor_override": (_Wrap(lambda t: F.avg_pool2d(
+        t, 2, divisor_override=3)), ["avg_pool2d", "divisor_override"]),
+    "adaptive_too_large": (_Wrap(lambda t: F.adaptive_avg_pool2d(t, 9)),
+                           ["adaptive_avg_pool2d",
+                            "output_size=9 on a 8 x 8 input"]),
     "hardtanh": (_Wrap(lambda t: F.hardtanh(t, -1.0, 1.0)),
                  ["hardtanh(-1.0, 1.0)"]),
     "batchnorm_batch_stats": (_BatchStatsBN(),
@@ -393,6 +433,21 @@ def test_error_messages(case):
     msg = str(e.value)
     for p in patterns:
         assert p in msg, f"{p!r} not in: {msg}"
+
+
+def test_squeezenet1_1_ceil_mode_exports():
+    """torchvision's squeezenet1_1 keeps its MaxPool2d(ceil_mode=True)."""
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    model = torchvision.models.squeezenet1_1().eval()
+    x = torch.randn(1, 3, 64, 64)
+    graph = export(model, x)
+    pools = [l for l in graph.layers if isinstance(l, E.MaxPool2d)]
+    assert len(pools) == 3 and all(p.ceil_mode for p in pools)
+    with torch.no_grad():
+        want = model(x).numpy()
+    _assert_close(E.float_forward(graph, x.numpy())[graph.output], want,
+                  "squeezenet1_1 (numpy float_forward)")
 
 
 def test_unsupported_is_export_error():

@@ -29,6 +29,7 @@ from conftest import (QNNPACK_MAX_ABS_DIFF as MAX_ABS_DIFF,
 
 torch = require_torch("test_qnnpack_agreement.py")
 
+from myquant import emit as E  # noqa: E402
 from myquant.testing import qnnpack_oracle as O  # noqa: E402
 from myquant.testing import reference as R  # noqa: E402
 
@@ -237,6 +238,51 @@ def test_add(case, toolchain, workdir):
              f"zp_out {zo}; qnnpack-add emulation differs from torch on "
              f"{int(np.sum(emu != theirs))}")
     _check(name, ours, theirs, extra)
+
+
+# ---------------------------------------------------------------------------
+# quantized mul with a broadcast operand (a squeeze-excite channel scale)
+# ---------------------------------------------------------------------------
+
+def test_mul_broadcast(toolchain, workdir):
+    torch.manual_seed(11)
+    shape, scale_shape = (4, 32, 14, 14), (4, 32, 1, 1)
+    a = torch.randn(shape)
+    b = torch.sigmoid(torch.randn(scale_shape))
+    qa, sa, za = _quantize_input(a)
+    qb, sb, zb = _quantize_input(b)
+    so, zo = _act_qparams(a * b)
+    theirs = torch.ops.quantized.mul(qa, qb, so, zo).int_repr().numpy()
+    ai, bi = qa.int_repr().numpy(), qb.int_repr().numpy()
+    ours = run_u8(toolchain, O.mul_module(shape, sa, za, scale_shape, sb, zb,
+                                          shape, so, zo), [ai, bi], workdir)
+    ref = R.mul(ai, za, bi, zb, *R.mul_rescale(sa, sb, so), zo, 0, 255)
+    assert np.array_equal(ours, ref), "myquant.mul differs from the reference"
+    _check("mul_broadcast", ours, theirs,
+           f"; s_a {sa!r} zp_a {za}, s_b {sb!r} zp_b {zb}, s_out {so!r} "
+           f"zp_out {zo}")
+
+
+# ---------------------------------------------------------------------------
+# max_pool2d with ceil_mode (squeezenet, googlenet): exact
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kernel,stride,padding", [(3, 2, 0), (3, 2, 1),
+                                                   (2, 2, 0)])
+def test_max_pool2d_ceil_mode(kernel, stride, padding, toolchain, workdir):
+    torch.manual_seed(12)
+    x = torch.randn(2, 16, 13, 13)
+    qx, s, zp = _quantize_input(x)
+    theirs = torch.nn.quantized.functional.max_pool2d(
+        qx, kernel, stride, padding, ceil_mode=True).int_repr().numpy()
+    pool = E.MaxPool2d(kernel, stride, padding, ceil_mode=True)
+    pad = pool.pad4((13, 13))
+    xi = qx.int_repr().numpy()
+    ours = run_u8(toolchain, O.max_pool2d_module(
+        xi.shape, s, zp, theirs.shape, kernel, stride, pad), [xi], workdir)
+    assert np.array_equal(ours, theirs), \
+        f"ceil-mode max pool ({kernel}, {stride}, {padding}) differs from " \
+        f"PyTorch on {int(np.sum(ours != theirs))} outputs"
 
 
 # ---------------------------------------------------------------------------

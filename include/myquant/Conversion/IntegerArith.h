@@ -49,6 +49,8 @@ struct AddRescales {
   int64_t lhsZeroPoint, rhsZeroPoint;
   /// The operand rescales (no zero point, no clamp) and the output one.
   Requant lhs, rhs, result;
+  /// The rescaled rhs is subtracted (myquant.add's `subtract`).
+  bool subtract = false;
 };
 
 /// Reports at `op` and fails when a rescale has no fixed-point form.

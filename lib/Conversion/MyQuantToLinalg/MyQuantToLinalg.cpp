@@ -120,19 +120,23 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, Layout layout,
 
 /// Applies `requant` per element of the integer tensor `acc` (after adding
 /// the per-channel `offset`, if any) and returns a tensor of `storage`.
+/// `rescaleMap`, when given, indexes the rescale vectors instead of the
+/// channel (per-position rescales of average pooling).
 Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
                               bool accSigned,
                               std::optional<unsigned> channelDim, Value offset,
-                              const Requant &requant, IntegerType storage) {
+                              const Requant &requant, IntegerType storage,
+                              AffineMap rescaleMap = {}) {
   auto accType = cast<RankedTensorType>(acc.getType());
   unsigned rank = accType.getRank();
   MLIRContext *ctx = b.getContext();
   int64_t channels = requant.multiplier.size();
+  if (!rescaleMap)
+    rescaleMap = channelMap(ctx, rank, channels, channelDim);
   SmallVector<Value> inputs = {acc, i32Vector(b, loc, requant.multiplier),
                                i32Vector(b, loc, requant.shift)};
   SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
-                                 channelMap(ctx, rank, channels, channelDim),
-                                 channelMap(ctx, rank, channels, channelDim)};
+                                 rescaleMap, rescaleMap};
   if (offset) {
     inputs.push_back(offset);
     maps.push_back(channelMap(
@@ -383,17 +387,30 @@ struct TableLowering : MyQuantPattern<TableOp> {
 // Element-wise binary ops
 //===----------------------------------------------------------------------===//
 
-/// Builds `out[i] = body(lhs[i], rhs[i])` over storage tensors.
+/// Builds `out[i] = body(lhs[i], rhs[i])` over storage tensors of
+/// `resultShape`; an operand dimension of size 1 broadcasts.
 template <typename BodyFn>
 Value zipElements(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                  Type resultElement, BodyFn body) {
-  auto type = cast<RankedTensorType>(lhs.getType());
-  unsigned rank = type.getRank();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
-  Value init = emptyTensor(b, loc, type.getShape(), resultElement);
+                  ArrayRef<int64_t> resultShape, Type resultElement,
+                  BodyFn body) {
+  unsigned rank = resultShape.size();
+  MLIRContext *ctx = b.getContext();
+  auto readMap = [&](Value operand) {
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(operand.getType()).getShape();
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d = 0; d < rank; ++d)
+      exprs.push_back(shape[d] == resultShape[d]
+                          ? getAffineDimExpr(d, ctx)
+                          : getAffineConstantExpr(0, ctx));
+    return AffineMap::get(rank, 0, exprs, ctx);
+  };
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  Value init = emptyTensor(b, loc, resultShape, resultElement);
   return linalg::GenericOp::create(
              b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
-             ValueRange{init}, SmallVector<AffineMap>{id, id, id},
+             ValueRange{init},
+             SmallVector<AffineMap>{readMap(lhs), readMap(rhs), id},
              iterators(rank, 0),
              [&](OpBuilder &nb, Location nloc, ValueRange args) {
                linalg::YieldOp::create(nb, nloc,
@@ -410,12 +427,12 @@ struct AddLowering : MyQuantPattern<AddOp> {
     FailureOr<AddRescales> rescales = getAddRescales(op, rounding);
     if (failed(rescales))
       return failure();
-    return zipElements(rewriter, op.getLoc(), adaptor.getLhs(),
-                       adaptor.getRhs(), rescales->resultStorage.type,
-                       [&](OpBuilder &b, Location l, Value x, Value y) {
-                         return IntegerArith(b, l).quantizedAdd(x, y,
-                                                                *rescales);
-                       });
+    return zipElements(
+        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(),
+        op.getType().getShape(), rescales->resultStorage.type,
+        [&](OpBuilder &b, Location l, Value x, Value y) {
+          return IntegerArith(b, l).quantizedAdd(x, y, *rescales);
+        });
   }
 };
 
@@ -431,7 +448,8 @@ struct MulLowering : MyQuantPattern<MulOp> {
     Storage ls = storageOf(op.getLhs().getType()),
             rs = storageOf(op.getRhs().getType()), os = storageOf(op.getType());
     return zipElements(
-        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), os.type,
+        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(),
+        op.getType().getShape(), os.type,
         [&](OpBuilder &b, Location l, Value x, Value y) {
           IntegerArith body(b, l);
           Type i32 = b.getI32Type();
@@ -755,9 +773,19 @@ struct AvgPool2DLowering : MyQuantPattern<AvgPool2DOp> {
           return body.add(acc, body.sub(body.cast(x, i32, is.isSigned),
                                         body.constant(i32, in.zeroPoints[0])));
         });
+    // Per-position rescales are read at `h * width + w`.
+    AffineMap rescaleMap;
+    if (op.getDivisors()) {
+      LayoutDims dims = getLayoutDims(op.getLayout());
+      MLIRContext *ctx = rewriter.getContext();
+      rescaleMap = AffineMap::get(4, 0,
+                                  getAffineDimExpr(dims.height, ctx) *
+                                          op.getType().getDimSize(dims.width) +
+                                      getAffineDimExpr(dims.width, ctx));
+    }
     return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
                                    std::nullopt, Value(), *requant,
-                                   storageOf(op.getType()).type);
+                                   storageOf(op.getType()).type, rescaleMap);
   }
 };
 

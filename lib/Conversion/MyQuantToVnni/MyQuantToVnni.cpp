@@ -271,8 +271,10 @@ std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
   if (!result.hasOneUse())
     return std::nullopt;
   auto add = dyn_cast<AddOp>(*result.getUsers().begin());
+  // The epilogue adds an addend of the kernel's own shape.
   if (!add || add.getLhs() == add.getRhs() || !add.getLhsRescaleAttr() ||
-      !add.getRhsRescaleAttr() || !add.getRescaleAttr())
+      !add.getRhsRescaleAttr() || !add.getRescaleAttr() || add.getSubtract() ||
+      add.getLhs().getType().getShape() != add.getRhs().getType().getShape())
     return std::nullopt;
   bool resultIsLhs = add.getLhs() == result;
   Value other = resultIsLhs ? add.getRhs() : add.getLhs();

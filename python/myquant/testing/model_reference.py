@@ -24,7 +24,16 @@ Policy
   are ignored). Average pooling uses its own statistics and
   ``M = s_in / ((s_out * kh) * kw)`` (count_include_pad).
 * Add: TFLite scheme with the add's own statistics (or the fused relu's).
-  Mul likewise, with ``M = (sa * sb) / so``. A MatMul (plain ``[in, out]``
+  Sub likewise, the rescaled rhs subtracted. Mul likewise, with ``M = (sa *
+  sb) / so``. Operands of all three broadcast (numpy rules).
+* Scale (``x * c``, ``x / c``): a requantization into its own statistics'
+  parameters with ``M = (s_in / s_out) * f``, ``f = c`` or ``1 / c``.
+* Pools pad ``[top, left, top + extra, left + extra]`` (ceil mode); average
+  pooling whose windows count different cells uses ``M[p] = s_in / (s_out
+  * d[p])`` with PyTorch's divisor ``d`` of each output position.
+* Adaptive pools whose windows differ in size gather the windows (emit's
+  ``_Adaptive.gather``), then pool with kernel = stride = the largest
+  window: average pooling with the windows' sizes as divisors. A MatMul (plain ``[in, out]``
   rhs) is quantized like a Linear with its weights' channels on axis 1.
 * Unflatten, reshape, transpose and slice, like flatten, keep their
   input's parameters.
@@ -41,9 +50,11 @@ Policy
 
 import numpy as np
 
-from ..emit import (Activation, Add, AvgPool2d, Concat, Conv2d, Flatten,
-                    GlobalAvgPool, Linear, MatMul, MaxPool2d, Mul, Relu,
-                    Relu6, Reshape, Slice, Transpose, Unflatten)
+from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d, Concat,
+                    Conv2d, Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d,
+                    Mul, Relu, Relu6, Reshape, Scale, Slice, Sub, Transpose,
+                    Unflatten)
+from ..emit import _Adaptive
 from ..qparams import plan
 from . import reference as R
 
@@ -150,7 +161,12 @@ def run_reference(model, stats, x, rounding="single",
             s1, z1 = iqp[1]
             ra, rb, ro = R.add_rescales(s0, s1, so)
             out = R.add(x0, z0, ins[1], z1, ra, rb, ro, zo, lo, hi,
-                        rounding=rounding)
+                        rounding=rounding, subtract=isinstance(layer, Sub))
+        elif isinstance(layer, Scale):
+            factor = 1.0 / layer.c if layer.divide else layer.c
+            m0, sh = R.scale_rescale(s0, so, factor)
+            out = R.requantize_tensor(x0, z0, m0, sh, zo, QMIN, QMAX,
+                                      rounding=rounding)
         elif isinstance(layer, Relu):
             # Standalone: a clamp on the input's parameters; into other
             # parameters, one requantization clamped to the activation's
@@ -165,12 +181,30 @@ def run_reference(model, stats, x, rounding="single",
                     x0, z0, m0, sh, zo,
                     *R.activation_clamp(_act(layer), zo, so),
                     rounding=rounding)
+        elif isinstance(layer, _Adaptive):
+            # The gathered windows (filled with zx, i.e. 0, for average
+            # pooling; the window's first cell repeated for max), then a
+            # plain pool of kernel = stride = k.
+            is_max = isinstance(layer, AdaptiveMaxPool2d)
+            g = layer.gather(x0, None if is_max else z0)
+            if is_max:
+                out = R.max_pool2d(g, layer.k, layer.k, 0)
+            else:
+                d = layer.divisors(x0.shape[2:])
+                m0, sh = R.avg_pool_rescale(s0, so, layer.k) if d is None \
+                    else R.avg_pool_divisor_rescales(s0, so, d)
+                out = R.avg_pool2d(g, z0, layer.k, layer.k, 0, m0, sh, zo,
+                                   lo, hi, rounding=rounding)
         elif isinstance(layer, AvgPool2d):
-            m0, sh = R.avg_pool_rescale(s0, so, layer.k)
-            out = R.avg_pool2d(x0, z0, layer.k, layer.stride, layer.padding,
+            hw = x0.shape[2:]
+            d = layer.divisors(hw)
+            m0, sh = R.avg_pool_rescale(s0, so, layer.k) if d is None else \
+                R.avg_pool_divisor_rescales(s0, so, d)
+            out = R.avg_pool2d(x0, z0, layer.k, layer.stride, layer.pad4(hw),
                                m0, sh, zo, lo, hi, rounding=rounding)
         elif isinstance(layer, MaxPool2d):
-            out = R.max_pool2d(x0, layer.k, layer.stride, layer.padding)
+            out = R.max_pool2d(x0, layer.k, layer.stride,
+                               layer.pad4(x0.shape[2:]))
         elif isinstance(layer, GlobalAvgPool):
             k = tuple(x0.shape[2:])
             m0, sh = R.avg_pool_rescale(s0, so, k)

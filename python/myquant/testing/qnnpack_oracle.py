@@ -154,6 +154,31 @@ def avg_pool2d_module(x_shape, sx, zx, out_shape, so, zo, kernel, stride,
     return _module(name, [f"%x: {xt}"], yt, body)
 
 
+def mul_module(a_shape, sa, za, b_shape, sb, zb, out_shape, so, zo,
+               name="f"):
+    """myquant.mul of operands that broadcast (a size-1 dimension of either
+    spans the result's); the lowering derives the rescale (`single`)."""
+    at, bt = qtensor(a_shape, sa, za), qtensor(b_shape, sb, zb)
+    yt = qtensor(out_shape, so, zo)
+    body = [f"    %y = myquant.mul %a, %b : ({at}, {bt}) -> {yt}",
+            f"    return %y : {yt}"]
+    return _module(name, [f"%a: {at}", f"%b: {bt}"], yt, body)
+
+
+def max_pool2d_module(x_shape, s, zp, out_shape, kernel, stride, padding,
+                      name="f"):
+    """NCHW myquant.max_pool2d; padding is [top, left, bottom, right] (a
+    ceil-mode pool pads the bottom and right further)."""
+    xt, yt = qtensor(x_shape, s, zp), qtensor(out_shape, s, zp)
+    attrs = (f"kernel = {_i64_array([kernel, kernel])}, strides = "
+             f"{_i64_array([stride, stride])}, padding = "
+             f"{_i64_array(padding)}, dilations = {_i64_array([1, 1])}, "
+             f"layout = #myquant.layout<nchw>")
+    body = [f"    %y = myquant.max_pool2d %x {{{attrs}}} : {xt} -> {yt}",
+            f"    return %y : {yt}"]
+    return _module(name, [f"%x: {xt}"], yt, body)
+
+
 def clamp_module(shape, s, zp, lo, hi, name="f"):
     t = qtensor(shape, s, zp)
     body = [f"    %y = myquant.clamp %x <{int(lo)}, {int(hi)}> : {t}",

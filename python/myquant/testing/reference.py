@@ -485,9 +485,10 @@ def add_rescales(sa, sb, so, left_shift=ADD_LEFT_SHIFT):
 
 
 def add(a_q, za, b_q, zb, lhs_rescale, rhs_rescale, rescale, zo, lo, hi,
-        left_shift=ADD_LEFT_SHIFT, rounding="single"):
+        left_shift=ADD_LEFT_SHIFT, rounding="single", subtract=False):
     """a2 = apply((a - za) * 2^ls, Ma); b2 = apply((b - zb) * 2^ls, Mb);
-    out = requantize(a2 + b2, Mo, zo, lo, hi). Rescales are (m0, shift)."""
+    out = requantize(a2 + b2, Mo, zo, lo, hi), or of a2 - b2 with subtract.
+    Rescales are (m0, shift); a and b broadcast (numpy rules)."""
     if not 0 <= left_shift <= 30:
         raise ValueError("left_shift must be in [0, 30]")
     a = _check_int32((_as_int64(a_q, "lhs") - int(za)) * (1 << left_shift),
@@ -496,7 +497,7 @@ def add(a_q, za, b_q, zb, lhs_rescale, rhs_rescale, rescale, zo, lo, hi,
                      "shifted rhs")
     a2 = np.asarray(apply_multiplier(a, *lhs_rescale, rounding=rounding))
     b2 = np.asarray(apply_multiplier(b, *rhs_rescale, rounding=rounding))
-    s = _check_int32(a2 + b2, "add sum")
+    s = _check_int32(a2 - b2 if subtract else a2 + b2, "add sum")
     return np.asarray(requantize(s, *rescale, zo, lo, hi, rounding))
 
 
@@ -556,6 +557,23 @@ def avg_pool_rescale(sx, so, kernel):
     return quantize_multiplier(float(sx) / (float(so) * kh * kw))
 
 
+def avg_pool_divisor_rescales(sx, so, divisors):
+    """(m0s, shifts) shaped like divisors ([oh, ow]): M[p] = sx / (so *
+    divisors[p]), for avg_pool2d's m0 and shift (they broadcast over the
+    output's height and width)."""
+    d = _as_int64(divisors, "divisors")
+    if d.size and d.min() <= 0:
+        raise ValueError("divisors must be positive")
+    m0s, shifts = quantize_multipliers(
+        [float(sx) / (float(so) * float(v)) for v in d.ravel()])
+    return m0s.reshape(d.shape), shifts.reshape(d.shape)
+
+
+def scale_rescale(sx, so, factor):
+    """(m0, shift) of a requantize by a constant: M = (sx / so) * factor."""
+    return quantize_multiplier((float(sx) / float(so)) * float(factor))
+
+
 def _window_sums(x, zx, kernel, stride, pad):
     """Sums of (x - zx) per window of an NCHW tensor, padded cells 0."""
     n, c, h, w = x.shape
@@ -574,7 +592,9 @@ def avg_pool2d(x_q, zx, kernel, stride, padding, m0, shift, zo, lo, hi,
     """requantize(sum over the window of (x - zx), sx / (so*kh*kw), zo, lo, hi).
 
     Padded cells contribute 0 and count (count = kh*kw). Without
-    count_include_pad only unpadded pooling is defined (same result)."""
+    count_include_pad only unpadded pooling is defined (same result).
+    Per-position rescales (avg_pool_divisor_rescales) give m0 and shift of
+    shape [oh, ow] (NCHW: they index the output's height and width)."""
     _check_layout(layout)
     kernel, stride = _pair(kernel, "kernel"), _pair(stride, "stride")
     pad = _padding4(padding)

@@ -829,3 +829,66 @@ func.func @signature(%x: tensor<4x!a>, %u: tensor<4x!u>, %f: tensor<4xf32>) -> (
   %0 = call @callee(%x, %u) : (tensor<4x!a>, tensor<4x!u>) -> tensor<4x!b>
   return %0, %s : tensor<4x!b>, tensor<4xf32>
 }
+
+// -----
+
+// A size-1 operand dimension broadcasts: the generic reads it at 0.
+!q = !quant.uniform<i8:f32, 0.05:-3>
+!s = !quant.uniform<i8:f32, 0.01:-128>
+!r = !quant.uniform<i8:f32, 0.04:5>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[SE:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, 0)>
+// CHECK-LABEL: func.func @mul_broadcast
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[SE]], #[[ID]]]
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x4x3x3xi8>, tensor<1x4x1x1xi8>) outs(%{{.*}} : tensor<1x4x3x3xi8>)
+func.func @mul_broadcast(%a: tensor<1x4x3x3x!q>, %b: tensor<1x4x1x1x!s>) -> tensor<1x4x3x3x!r> {
+  %0 = myquant.mul %a, %b : (tensor<1x4x3x3x!q>, tensor<1x4x1x1x!s>) -> tensor<1x4x3x3x!r>
+  return %0 : tensor<1x4x3x3x!r>
+}
+
+// -----
+
+// Subtraction: the rescaled rhs term is subtracted from the lhs term, then
+// the difference is rescaled like a sum (int32 form: 8-bit operands).
+!q = !quant.uniform<i8:f32, 0.05:-3>
+!s = !quant.uniform<i8:f32, 0.01:-128>
+!r = !quant.uniform<i8:f32, 0.04:5>
+// CHECK-LABEL: func.func @sub_broadcast
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.yield
+// CHECK: arith.subi %{{[0-9]+}}, %{{[0-9]+}} : i32
+// CHECK: linalg.yield
+func.func @sub_broadcast(%a: tensor<1x4x3x3x!q>, %b: tensor<1x4x1x1x!s>) -> tensor<1x4x3x3x!r> {
+  %0 = myquant.add %a, %b {subtract} : (tensor<1x4x3x3x!q>, tensor<1x4x1x1x!s>) -> tensor<1x4x3x3x!r>
+  return %0 : tensor<1x4x3x3x!r>
+}
+
+// -----
+
+// x / 4: 0.05 / 0.04 * 0.25 = 0.3125 = 1342177280 * 2^-32.
+!q = !quant.uniform<i8:f32, 0.05:-3>
+!r = !quant.uniform<i8:f32, 0.04:5>
+// CHECK-LABEL: func.func @requantize_factor
+// CHECK-DAG: arith.constant dense<1342177280> : tensor<1xi32>
+// CHECK-DAG: arith.constant dense<32> : tensor<1xi32>
+func.func @requantize_factor(%a: tensor<8x!q>) -> tensor<8x!r> {
+  %0 = myquant.requantize %a {factor = 0.25 : f64} : tensor<8x!q> -> tensor<8x!r>
+  return %0 : tensor<8x!r>
+}
+
+// -----
+
+// Per-position divisors [[4, 2], [2, 1]]: multipliers 0.3125, 0.625, 0.625,
+// 1.25, read at h * 2 + w.
+!q = !quant.uniform<i8:f32, 0.05:-3>
+!r = !quant.uniform<i8:f32, 0.04:5>
+// CHECK-DAG: #[[POS:.*]] = affine_map<(d0, d1, d2, d3) -> (d2 * 2 + d3)>
+// CHECK-LABEL: func.func @avg_pool_divisors
+// CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0] high[0, 0, 1, 1]
+// CHECK-DAG: %[[M:.*]] = arith.constant dense<1342177280> : tensor<4xi32>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<[32, 31, 31, 30]> : tensor<4xi32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[POS]], #[[POS]], #{{.*}}]{{.*}} ins(%{{.*}}, %[[M]], %[[S]] :
+func.func @avg_pool_divisors(%x: tensor<1x2x3x3x!q>) -> tensor<1x2x2x2x!r> {
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 1, 1>, layout = #myquant.layout<nchw>, divisors = array<i64: 4, 2, 2, 1>} : tensor<1x2x3x3x!q> -> tensor<1x2x2x2x!r>
+  return %0 : tensor<1x2x2x2x!r>
+}

@@ -1033,7 +1033,7 @@ func.func @add_rescale_size(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<4x!q> 
 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @add_shape(%a: tensor<4x!q>, %b: tensor<5x!q>) -> tensor<4x!q> {
-  // expected-error@+1 {{'myquant.add' op requires the same shape for all operands and results}}
+  // expected-error@+1 {{'myquant.add' op operand sizes 4 and 5 in dimension 0 do not broadcast to the result's 4}}
   %0 = myquant.add %a, %b : (tensor<4x!q>, tensor<5x!q>) -> tensor<4x!q>
   return %0 : tensor<4x!q>
 }
@@ -1042,7 +1042,7 @@ func.func @add_shape(%a: tensor<4x!q>, %b: tensor<5x!q>) -> tensor<4x!q> {
 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @add_result_shape(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<2x2x!q> {
-  // expected-error@+1 {{'myquant.add' op requires the same shape for all operands and results}}
+  // expected-error@+1 {{'myquant.add' op lhs has rank 1 but the result has rank 2}}
   %0 = myquant.add %a, %b : (tensor<4x!q>, tensor<4x!q>) -> tensor<2x2x!q>
   return %0 : tensor<2x2x!q>
 }
@@ -1080,7 +1080,7 @@ func.func @mul_rescale_size(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<4x!q> 
 
 !q = !quant.uniform<i8:f32, 0.1:-4>
 func.func @mul_shape(%a: tensor<4x!q>, %b: tensor<4x1x!q>) -> tensor<4x!q> {
-  // expected-error@+1 {{'myquant.mul' op requires the same shape for all operands and results}}
+  // expected-error@+1 {{'myquant.mul' op rhs has rank 2 but the result has rank 1}}
   %0 = myquant.mul %a, %b : (tensor<4x!q>, tensor<4x1x!q>) -> tensor<4x!q>
   return %0 : tensor<4x!q>
 }
@@ -1487,4 +1487,45 @@ func.func @avg_pool_padding_without_count(%x: tensor<1x16x7x7x!q>) -> tensor<1x1
   %0 = myquant.avg_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, layout = #myquant.layout<nchw>}
       : tensor<1x16x7x7x!q> -> tensor<1x16x7x7x!r>
   return %0 : tensor<1x16x7x7x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @mul_broadcast_to_wrong_size(%a: tensor<1x8x1x1x!q>, %b: tensor<1x8x5x5x!q>) -> tensor<1x8x5x1x!q> {
+  // expected-error@+1 {{'myquant.mul' op operand sizes 1 and 5 in dimension 3 do not broadcast to the result's 1}}
+  %0 = myquant.mul %a, %b : (tensor<1x8x1x1x!q>, tensor<1x8x5x5x!q>) -> tensor<1x8x5x1x!q>
+  return %0 : tensor<1x8x5x1x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @avg_pool_divisors_count(%x: tensor<1x4x5x5x!q>) -> tensor<1x4x3x3x!r> {
+  // expected-error@+1 {{'myquant.avg_pool2d' op 'divisors' has 4 entries; expected one per output position (9)}}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 1, 1>, layout = #myquant.layout<nchw>, divisors = array<i64: 4, 2, 2, 1>}
+      : tensor<1x4x5x5x!q> -> tensor<1x4x3x3x!r>
+  return %0 : tensor<1x4x3x3x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @avg_pool_divisor_zero(%x: tensor<1x4x4x4x!q>) -> tensor<1x4x2x2x!r> {
+  // expected-error@+1 {{'myquant.avg_pool2d' op 'divisors' must be positive}}
+  %0 = myquant.avg_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, layout = #myquant.layout<nchw>, divisors = array<i64: 4, 4, 0, 4>}
+      : tensor<1x4x4x4x!q> -> tensor<1x4x2x2x!r>
+  return %0 : tensor<1x4x2x2x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @requantize_negative_factor(%x: tensor<4x!q>) -> tensor<4x!r> {
+  // expected-error@+1 {{'myquant.requantize' op factor -2.000000e+00 must be positive and finite}}
+  %0 = myquant.requantize %x {factor = -2.0 : f64} : tensor<4x!q> -> tensor<4x!r>
+  return %0 : tensor<4x!r>
 }

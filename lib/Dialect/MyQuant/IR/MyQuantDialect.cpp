@@ -311,6 +311,12 @@ LogicalResult DequantizeOp::verify() {
 }
 
 LogicalResult RequantizeOp::verify() {
+  if (FloatAttr factorAttr = getFactorAttr()) {
+    double factor = factorAttr.getValueAsDouble();
+    if (!(factor > 0.0) || std::isinf(factor))
+      return emitOpError() << "factor " << factor
+                           << " must be positive and finite";
+  }
   if (failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")))
     return failure();
@@ -432,12 +438,35 @@ LogicalResult MatmulOp::verify() {
 //===----------------------------------------------------------------------===//
 
 /// Element-wise binary ops: everything per tensor.
+/// Per-tensor operands of the result's rank whose dimensions are the
+/// result's or broadcast from 1, and a result no larger than that.
 static LogicalResult verifyElementwiseBinary(Operation *op, Value lhs,
                                              Value rhs, Value result) {
   if (failed(verifyPerTensor(op, lhs, "lhs")) ||
       failed(verifyPerTensor(op, rhs, "rhs")) ||
       failed(verifyPerTensor(op, result, "result")))
     return failure();
+  auto resultType = cast<RankedTensorType>(result.getType());
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  for (auto [type, name] :
+       {std::pair(lhsType, "lhs"), std::pair(rhsType, "rhs")})
+    if (type.getRank() != resultType.getRank())
+      return op->emitOpError()
+             << name << " has rank " << type.getRank()
+             << " but the result has rank " << resultType.getRank();
+  for (int64_t d = 0; d < resultType.getRank(); ++d) {
+    int64_t a = lhsType.getDimSize(d), b = rhsType.getDimSize(d);
+    int64_t r = resultType.getDimSize(d);
+    if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) ||
+        ShapedType::isDynamic(r))
+      continue;
+    int64_t broadcast = a == 1 ? b : a;
+    if ((a != 1 && b != 1 && a != b) || broadcast != r)
+      return op->emitOpError()
+             << "operand sizes " << a << " and " << b << " in dimension " << d
+             << " do not broadcast to the result's " << r;
+  }
   return success();
 }
 
@@ -589,15 +618,30 @@ LogicalResult AvgPool2DOp::verify() {
   if (failed(verifyPool(*this, getInput(), getResult(), getLayout(),
                         getKernel(), getStrides(), getPadding(),
                         unitDilations)) ||
-      failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")) ||
       failed(verifyClampBounds(*this, getClampAttr(), getResult())))
+    return failure();
+  LayoutDims dims = getLayoutDims(getLayout());
+  ArrayRef<int64_t> shape = getResult().getType().getShape();
+  int64_t positions = shape[dims.height] * shape[dims.width];
+  if (std::optional<ArrayRef<int64_t>> divisors = getDivisors()) {
+    if (!ShapedType::isDynamic(positions) &&
+        static_cast<int64_t>(divisors->size()) != positions)
+      return emitOpError() << "'divisors' has " << divisors->size()
+                           << " entries; expected one per output position ("
+                           << positions << ")";
+    if (llvm::any_of(*divisors, [](int64_t d) { return d <= 0; }))
+      return emitOpError("'divisors' must be positive");
+    return verifyRescale(*this, getRescaleAttr(), positions, "rescale");
+  }
+  if (failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")))
     return failure();
   // One multiplier folds in the window size, which must then be the same
   // for every window.
   if (llvm::any_of(getPadding(), [](int64_t p) { return p != 0; }) &&
       !getCountIncludePad())
-    return emitOpError("padding needs 'count_include_pad': windows of "
-                       "different sizes cannot share one multiplier");
+    return emitOpError("padding needs 'count_include_pad' or 'divisors': "
+                       "windows of different sizes cannot share one "
+                       "multiplier");
   return success();
 }
 
@@ -622,7 +666,7 @@ static bool coversStorage(ClampAttr clamp, Type type) {
 OpFoldResult RequantizeOp::fold(FoldAdaptor) {
   // Between equal types the real multiplier is 1, which both roundings
   // apply exactly as 2^30 * 2^-30.
-  if (getInput().getType() != getType() ||
+  if (getInput().getType() != getType() || getFactorAttr() ||
       !coversStorage(getClampAttr(), getType()))
     return {};
   RescaleAttr rescale = getRescaleAttr();
@@ -683,8 +727,12 @@ LogicalResult encodeRescales(RescaleOpInterface op, RoundingMode rounding,
 } // namespace myquant
 
 SmallVector<RescaleSlot> RequantizeOp::getRescaleSlots() {
-  return {{getRescaleAttrName(), getRescaleAttr(),
-           getRequantizeMultipliers(getInput().getType(), getType())}};
+  SmallVector<double> reals =
+      getRequantizeMultipliers(getInput().getType(), getType());
+  if (FloatAttr factor = getFactorAttr())
+    for (double &real : reals)
+      real *= factor.getValueAsDouble();
+  return {{getRescaleAttrName(), getRescaleAttr(), reals}};
 }
 
 SmallVector<RescaleSlot> Conv2DOp::getRescaleSlots() {
@@ -723,10 +771,15 @@ SmallVector<RescaleSlot> AddOp::getRescaleSlots() {
 SmallVector<RescaleSlot> AvgPool2DOp::getRescaleSlots() {
   // The window size folds into the multiplier: one rounding per average.
   ArrayRef<int64_t> kernel = getKernel();
-  double divisor = paramsOf(getResult()).scales[0] *
-                   static_cast<double>(kernel[0]) *
-                   static_cast<double>(kernel[1]);
-  return {{getRescaleAttrName(),
-           getRescaleAttr(),
-           {paramsOf(getInput()).scales[0] / divisor}}};
+  double inScale = paramsOf(getInput()).scales[0];
+  double outScale = paramsOf(getResult()).scales[0];
+  SmallVector<double> reals;
+  if (std::optional<ArrayRef<int64_t>> divisors = getDivisors()) {
+    for (int64_t divisor : *divisors)
+      reals.push_back(inScale / (outScale * static_cast<double>(divisor)));
+  } else {
+    reals.push_back(inScale / (outScale * static_cast<double>(kernel[0]) *
+                               static_cast<double>(kernel[1])));
+  }
+  return {{getRescaleAttrName(), getRescaleAttr(), reals}};
 }

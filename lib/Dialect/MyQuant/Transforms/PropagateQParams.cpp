@@ -279,13 +279,22 @@ static Value findDynamicFloatTensor(Operation &op) {
 
 LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   std::optional<ElementwiseKind> kind = classifyElementwise(&op);
-  if (!keptFloat && kind &&
-      (kind->kind == ElementwiseKind::Add ||
-       kind->kind == ElementwiseKind::Mul)) {
+  // Binary ops of two activations (a bias-like add of an activation outside
+  // a layer included); a constant operand (a per-channel scale) has no
+  // quantization of its own and stays float.
+  bool binary = kind && (kind->kind == ElementwiseKind::Add ||
+                         kind->kind == ElementwiseKind::Sub ||
+                         kind->kind == ElementwiseKind::Mul ||
+                         kind->kind == ElementwiseKind::BiasAdd);
+  if (binary && !keptFloat &&
+      llvm::none_of(cast<linalg::GenericOp>(op).getDpsInputs(),
+                    [](Value v) { return bool(getFloatConstant(v)); })) {
     claimBinaryElementwise(op);
     return success();
   }
-  if (!keptFloat && ((kind && kind->kind == ElementwiseKind::Clamp) ||
+  // A multiplication or division by a (positive) constant is a rescale.
+  if (!keptFloat && ((kind && (kind->kind == ElementwiseKind::Clamp ||
+                               kind->kind == ElementwiseKind::DivByConstant)) ||
                      isa<tensor::ConcatOp>(&op))) {
     claim(&op);
     requireOperandsAndResults(&op);

@@ -95,7 +95,7 @@ protected:
   FailureOr<Value> requantize(PatternRewriter &rewriter, Location loc,
                               Value value, Type type) const {
     auto op = RequantizeOp::create(rewriter, loc, type, value, RescaleAttr(),
-                                   ClampAttr());
+                                   ClampAttr(), FloatAttr());
     if (failed(encode(op, op)))
       return failure();
     return op.getResult();
@@ -253,13 +253,20 @@ struct QuantizePool : QuantizeLayer<PoolChain, matchPoolChain> {
       return replaceQuantize(rewriter, output, result);
     }
     bool padded = llvm::any_of(pool.padding, [](int64_t p) { return p != 0; });
-    auto avg = AvgPool2DOp::create(rewriter, loc, output.getType(), input,
-                                   rewriter.getDenseI64ArrayAttr(pool.kernel),
-                                   rewriter.getDenseI64ArrayAttr(pool.strides),
-                                   rewriter.getDenseI64ArrayAttr(pool.padding),
-                                   LayoutAttr::get(ctx, pool.layout),
-                                   padded ? rewriter.getUnitAttr() : UnitAttr(),
-                                   RescaleAttr(), ClampAttr());
+    // Divisors that all equal the window size are ordinary average pooling.
+    int64_t area = pool.kernel[0] * pool.kernel[1];
+    bool uniform =
+        llvm::all_of(pool.divisors, [&](int64_t d) { return d == area; });
+    auto avg = AvgPool2DOp::create(
+        rewriter, loc, output.getType(), input,
+        rewriter.getDenseI64ArrayAttr(pool.kernel),
+        rewriter.getDenseI64ArrayAttr(pool.strides),
+        rewriter.getDenseI64ArrayAttr(pool.padding),
+        LayoutAttr::get(ctx, pool.layout),
+        padded ? rewriter.getUnitAttr() : UnitAttr(), RescaleAttr(),
+        ClampAttr(),
+        uniform ? DenseI64ArrayAttr()
+                : rewriter.getDenseI64ArrayAttr(pool.divisors));
     if (failed(encode(avg, avg)))
       return failure();
     rewriter.replaceOp(output, avg.getResult());
@@ -319,22 +326,53 @@ struct QuantizeElementwise : QuantizePattern {
       }
       auto requant = RequantizeOp::create(
           rewriter, loc, resultType, inputs[0], RescaleAttr(),
-          clampFor(ctx, kind->lo, kind->hi, resultType));
+          clampFor(ctx, kind->lo, kind->hi, resultType), FloatAttr());
       if (failed(encode(requant, requant)))
         return failure();
       rewriter.replaceOp(output, requant.getResult());
       return success();
     }
-    if (kind->kind != ElementwiseKind::Add &&
-        kind->kind != ElementwiseKind::Mul)
+    if (kind->kind == ElementwiseKind::DivByConstant) {
+      // The output keeps its own parameters: the constant joins the rescale.
+      auto scale = RequantizeOp::create(rewriter, loc, resultType, inputs[0],
+                                        RescaleAttr(),
+                                        clampFor(ctx, actLo, actHi, resultType),
+                                        rewriter.getF64FloatAttr(kind->factor));
+      if (failed(encode(scale, op)))
+        return failure();
+      rewriter.replaceOp(output, scale.getResult());
+      return success();
+    }
+    bool isAdd = kind->kind == ElementwiseKind::Add ||
+                 kind->kind == ElementwiseKind::BiasAdd;
+    bool isSub = kind->kind == ElementwiseKind::Sub;
+    if (!isAdd && !isSub && kind->kind != ElementwiseKind::Mul)
       return failure();
+    // Broadcast operands take the result's rank, size 1 where they
+    // broadcast.
+    for (auto [input, map] :
+         llvm::zip(inputs, generic.getIndexingMapsArray())) {
+      auto type = cast<RankedTensorType>(input.getType());
+      SmallVector<int64_t> full = broadcastOperandShape(map, type.getShape());
+      if (ArrayRef<int64_t>(full) == type.getShape())
+        continue;
+      auto fullType = type.clone(full);
+      std::optional<SmallVector<ReassociationIndices>> reassociation =
+          getReassociationIndicesForReshape(type, fullType);
+      if (!reassociation)
+        return failure();
+      input = tensor::ExpandShapeOp::create(rewriter, loc, fullType, input,
+                                            *reassociation);
+    }
+    if (isSub && kind->swapped)
+      std::swap(inputs[0], inputs[1]);
     ClampAttr clamp = clampFor(ctx, actLo, actHi, resultType);
     RescaleOpInterface result;
-    if (kind->kind == ElementwiseKind::Add) {
-      result =
-          AddOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
-                        rewriter.getI64IntegerAttr(kAddLeftShift),
-                        RescaleAttr(), RescaleAttr(), RescaleAttr(), clamp);
+    if (isAdd || isSub) {
+      result = AddOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
+                             rewriter.getI64IntegerAttr(kAddLeftShift),
+                             RescaleAttr(), RescaleAttr(), RescaleAttr(), clamp,
+                             isSub ? rewriter.getUnitAttr() : UnitAttr());
     } else {
       result = MulOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
                              RescaleAttr(), clamp);
@@ -412,7 +450,7 @@ struct QuantizeSameScale : QuantizePattern {
     auto resultType = quantizedLike(op->getResult(0), element);
     Location loc = op->getLoc();
     Value result;
-    if (isa<linalg::TransposeOp, tensor::PadOp>(op)) {
+    if (isa<linalg::TransposeOp, linalg::BroadcastOp, tensor::PadOp>(op)) {
       // Ops with a body compute on the storage integers.
       QuantParams params = *getQuantParams(input.getType());
       auto storageElement =
@@ -426,6 +464,12 @@ struct QuantizeSameScale : QuantizePattern {
             rewriter, loc, resultType.getShape(), storageElement);
         moved = linalg::TransposeOp::create(rewriter, loc, storage, init,
                                             transpose.getPermutation())
+                    .getResult()[0];
+      } else if (auto broadcast = dyn_cast<linalg::BroadcastOp>(op)) {
+        Value init = tensor::EmptyOp::create(
+            rewriter, loc, resultType.getShape(), storageElement);
+        moved = linalg::BroadcastOp::create(rewriter, loc, storage, init,
+                                            broadcast.getDimensions())
                     .getResult()[0];
       } else {
         auto pad = cast<tensor::PadOp>(op);
@@ -503,8 +547,8 @@ struct FoldQuantizeOfDequantize : OpRewritePattern<QuantizeOp> {
         op, getRequantizeMultipliers(source.getType(), op.getType()), rounding);
     if (failed(rescale))
       return failure();
-    rewriter.replaceOpWithNewOp<RequantizeOp>(op, op.getType(), source,
-                                              *rescale, ClampAttr());
+    rewriter.replaceOpWithNewOp<RequantizeOp>(
+        op, op.getType(), source, *rescale, ClampAttr(), FloatAttr());
     return success();
   }
 

@@ -34,6 +34,17 @@ static bool hasFloatAttr(Operation *op) {
   });
 }
 
+/// A rescale op whose multipliers are all precomputed: its float attributes
+/// (a requantize's `factor`) only determined them, like the scales of its
+/// quantized types, and run time never reads them.
+static bool hasPrecomputedRescales(Operation *op) {
+  auto rescaleOp = dyn_cast<RescaleOpInterface>(op);
+  return rescaleOp &&
+         llvm::all_of(rescaleOp.getRescaleSlots(), [](const RescaleSlot &slot) {
+           return static_cast<bool>(slot.rescale);
+         });
+}
+
 /// Describes the first float type `op` touches, or returns an empty string.
 static std::string describeFloatUse(Operation *op) {
   std::string text;
@@ -55,7 +66,7 @@ static std::string describeFloatUse(Operation *op) {
           os << "a region argument has type " << arg.getType();
           return text;
         }
-  if (hasFloatAttr(op))
+  if (hasFloatAttr(op) && !hasPrecomputedRescales(op))
     os << "it has a floating-point attribute";
   return text;
 }

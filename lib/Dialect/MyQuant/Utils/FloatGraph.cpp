@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+#include <cmath>
+
 using namespace mlir;
 using namespace myquant;
 
@@ -57,6 +59,33 @@ static std::optional<unsigned> broadcastDim(AffineMap map) {
   if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(0)))
     return dim.getPosition();
   return std::nullopt;
+}
+
+bool myquant::isBroadcastRead(AffineMap map, ArrayRef<int64_t> shape) {
+  if (map.getNumResults() != shape.size() || map.getNumSymbols() != 0)
+    return false;
+  int64_t last = -1;
+  for (auto [expr, size] : llvm::zip(map.getResults(), shape)) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      if (static_cast<int64_t>(dim.getPosition()) <= last)
+        return false;
+      last = dim.getPosition();
+      continue;
+    }
+    auto constant = dyn_cast<AffineConstantExpr>(expr);
+    if (!constant || constant.getValue() != 0 || size != 1)
+      return false;
+  }
+  return true;
+}
+
+SmallVector<int64_t> myquant::broadcastOperandShape(AffineMap map,
+                                                    ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> full(map.getNumDims(), 1);
+  for (auto [expr, size] : llvm::zip(map.getResults(), shape))
+    if (auto dim = dyn_cast<AffineDimExpr>(expr))
+      full[dim.getPosition()] = size;
+  return full;
 }
 
 /// Matches `max(x, lo)` and `min(max(x, lo), hi)` (either nesting) over the
@@ -272,18 +301,21 @@ std::optional<ElementwiseKind> myquant::classifyElementwise(Operation *op) {
       std::tie(kind.lo, kind.hi) = *bounds;
       return kind;
     }
+    // Positive constants only: a rescale has no sign.
     Operation *def = yielded.getDefiningOp();
     if (def && def->getBlock() == &body && def->getNumOperands() == 2 &&
         isBlockArg(def->getOperand(0), body, 0)) {
       std::optional<double> c = scalarConstant(def->getOperand(1));
-      if (c && *c != 0.0 && isa<arith::DivFOp>(def)) {
+      if (c && *c > 0.0 && isa<arith::DivFOp>(def)) {
         kind.kind = ElementwiseKind::DivByConstant;
         kind.divisor = *c;
+        kind.factor = 1.0 / *c;
         return kind;
       }
-      if (c && *c != 0.0 && isa<arith::MulFOp>(def)) {
+      if (c && *c > 0.0 && isa<arith::MulFOp>(def)) {
         kind.kind = ElementwiseKind::DivByConstant;
         kind.divisor = 1.0 / *c;
+        kind.factor = *c;
         return kind;
       }
     }
@@ -307,31 +339,36 @@ std::optional<ElementwiseKind> myquant::classifyElementwise(Operation *op) {
                  isBlockArg(def->getOperand(1), body, 0);
   if (!inOrder && !swapped)
     return std::nullopt;
-  if (isa<arith::AddFOp>(def)) {
-    if (isIdentity(0) && isIdentity(1)) {
-      kind.kind = ElementwiseKind::Add;
+  kind.swapped = !inOrder;
+  // The bias of a conv or matmul is a rank-1 broadcast; any other
+  // broadcast is an element-wise op of two activations.
+  if (isa<arith::AddFOp>(def) && isIdentity(0) && !isIdentity(1))
+    if (std::optional<unsigned> dim = broadcastDim(maps[1])) {
+      kind.kind = ElementwiseKind::BiasAdd;
+      kind.dim = *dim;
       return kind;
     }
-    // The bias is the broadcast operand; the other one flows through.
-    if (isIdentity(0)) {
-      if (std::optional<unsigned> dim = broadcastDim(maps[1])) {
-        kind.kind = ElementwiseKind::BiasAdd;
-        kind.dim = *dim;
-        return kind;
-      }
-    }
+  auto readsBroadcast = [&](unsigned i) {
+    auto type = cast<RankedTensorType>(generic.getDpsInputs()[i].getType());
+    return isBroadcastRead(maps[i], type.getShape());
+  };
+  if (!readsBroadcast(0) || !readsBroadcast(1))
     return std::nullopt;
-  }
-  if (isa<arith::MulFOp>(def) && isIdentity(0) && isIdentity(1)) {
+  if (isa<arith::AddFOp>(def))
+    kind.kind = ElementwiseKind::Add;
+  else if (isa<arith::SubFOp>(def))
+    kind.kind = ElementwiseKind::Sub;
+  else if (isa<arith::MulFOp>(def))
     kind.kind = ElementwiseKind::Mul;
-    return kind;
-  }
-  return std::nullopt;
+  else
+    return std::nullopt;
+  return kind;
 }
 
 bool myquant::isSameScaleOp(Operation *op) {
   return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp,
-             tensor::ExtractSliceOp, linalg::TransposeOp>(op);
+             tensor::ExtractSliceOp, linalg::TransposeOp, linalg::BroadcastOp>(
+      op);
 }
 
 /// The padding a zero-valued (or -inf-valued, for max pooling) tensor.pad
@@ -618,6 +655,39 @@ std::optional<ComputeChain> myquant::matchComputeChain(Operation *anchor) {
   return chain;
 }
 
+/// `sum / d[h, w]` with `d` a constant of positive integers, one per output
+/// position: the divisors of average pooling whose windows differ in size.
+static bool matchDivisors(Operation *user, PoolChain &chain) {
+  auto generic = dyn_cast<linalg::GenericOp>(user);
+  if (!generic || generic.getNumDpsInputs() != 2 ||
+      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
+      generic.getDpsInputs()[0] != chain.output)
+    return false;
+  Block &body = generic.getRegion().front();
+  auto div = body.getTerminator()->getOperand(0).getDefiningOp<arith::DivFOp>();
+  if (!div || !isBlockArg(div.getLhs(), body, 0) ||
+      !isBlockArg(div.getRhs(), body, 1))
+    return false;
+  MLIRContext *ctx = user->getContext();
+  LayoutDims dims = getLayoutDims(chain.layout);
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  AffineMap spatial = AffineMap::get(
+      4, 0,
+      {getAffineDimExpr(dims.height, ctx), getAffineDimExpr(dims.width, ctx)},
+      ctx);
+  DenseFPElementsAttr constant = getFloatConstant(generic.getDpsInputs()[1]);
+  if (!maps[0].isIdentity() || !maps[2].isIdentity() || maps[1] != spatial ||
+      !constant)
+    return false;
+  for (APFloat value : constant.getValues<APFloat>()) {
+    double d = value.convertToDouble();
+    if (!(d >= 1.0) || d != std::floor(d) || d > (1 << 30))
+      return false;
+    chain.divisors.push_back(static_cast<int64_t>(d));
+  }
+  return true;
+}
+
 std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
   PoolChain chain;
   chain.anchor = anchor;
@@ -658,8 +728,10 @@ std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
     return std::nullopt;
   Operation *user = *chain.output.getUsers().begin();
   std::optional<ElementwiseKind> kind = classifyElementwise(user);
-  if (!kind || kind->kind != ElementwiseKind::DivByConstant ||
-      kind->divisor != double(chain.kernel[0] * chain.kernel[1]))
+  bool byWindowSize =
+      kind && kind->kind == ElementwiseKind::DivByConstant &&
+      kind->divisor == double(chain.kernel[0] * chain.kernel[1]);
+  if (!byWindowSize && !matchDivisors(user, chain))
     return std::nullopt;
   chain.epilogue.push_back(user);
   chain.output = user->getResult(0);

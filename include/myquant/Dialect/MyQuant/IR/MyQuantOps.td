@@ -96,7 +96,10 @@ def MyQuant_RequantizeOp : MyQuant_Op<"requantize",
     multiplies by `scale_in / scale_out` in fixed point. The operand may be
     per-axis quantized (then `rescale` has one entry per channel of that
     axis); the result is per tensor. `rescale` is filled in by the dry run;
-    `clamp` defaults to the result's storage range.
+    `clamp` defaults to the result's storage range. With a positive
+    `factor`, the op multiplies by a constant as it requantizes (`x * c`,
+    `x / c` become `factor = c`, `1 / c`): `rescale` then multiplies by
+    `factor * scale_in / scale_out`.
 
     ```mlir
     %r = myquant.requantize %q {rescale = #myquant.rescale<multiplier = [1073741824],
@@ -106,7 +109,8 @@ def MyQuant_RequantizeOp : MyQuant_Op<"requantize",
   }];
   let arguments = (ins MyQuant_QuantTensor:$input,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
-                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp,
+                       OptionalAttr<F64Attr>:$factor);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
@@ -200,14 +204,17 @@ def MyQuant_MatmulOp : MyQuant_Op<"matmul",
 
 // Not `Commutative`: each operand has its own rescale, tied to its position.
 def MyQuant_AddOp : MyQuant_Op<"add",
-    [Pure, SameOperandsAndResultShape, MyQuant_RescaleOpInterface]> {
-  let summary = "Quantized element-wise addition";
+    [Pure, MyQuant_RescaleOpInterface]> {
+  let summary = "Quantized element-wise addition or subtraction";
   let description = [{
-    Both operands and the result are per-tensor quantized and have the same
-    shape. Each operand, minus its zero point, is shifted left by
-    `left_shift` and rescaled by `lhs_rescale` / `rhs_rescale` to a common
-    scale; the sum is rescaled by `rescale` to the result's scale (the
-    TFLite scheme, see `docs/NumericSpec.md`).
+    Operands and result are per-tensor quantized and have the result's rank;
+    an operand dimension of size 1 broadcasts over the result's (numpy
+    rules: a squeeze-excite scale `N x C x 1 x 1` over `N x C x H x W`).
+    Each operand, minus its zero point, is shifted left by `left_shift` and
+    rescaled by `lhs_rescale` / `rhs_rescale` to a common scale; the sum (or,
+    with `subtract`, the difference lhs - rhs of the two rescaled terms) is
+    rescaled by `rescale` to the result's scale (the TFLite scheme, see
+    `docs/NumericSpec.md`).
   }];
   let arguments = (ins MyQuant_QuantTensor:$lhs,
                        MyQuant_QuantTensor:$rhs,
@@ -216,7 +223,8 @@ def MyQuant_AddOp : MyQuant_Op<"add",
                        OptionalAttr<MyQuant_RescaleAttr>:$lhs_rescale,
                        OptionalAttr<MyQuant_RescaleAttr>:$rhs_rescale,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
-                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp,
+                       UnitAttr:$subtract);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->`
@@ -229,11 +237,13 @@ def MyQuant_AddOp : MyQuant_Op<"add",
 }
 
 def MyQuant_MulOp : MyQuant_Op<"mul",
-    [Pure, SameOperandsAndResultShape, MyQuant_RescaleOpInterface]> {
+    [Pure, MyQuant_RescaleOpInterface]> {
   let summary = "Quantized element-wise multiplication";
   let description = [{
     `(lhs - zp_l) * (rhs - zp_r)` in int32, rescaled by `scale_l * scale_r /
-    scale_out`. Operands and result are per tensor and have the same shape.
+    scale_out`. Operands and result are per tensor and have the result's
+    rank; an operand dimension of size 1 broadcasts (numpy rules), as the
+    channel scale of a squeeze-excite block does over height and width.
   }];
   let arguments = (ins MyQuant_QuantTensor:$lhs,
                        MyQuant_QuantTensor:$rhs,
@@ -303,8 +313,14 @@ def MyQuant_AvgPool2DOp : MyQuant_Pool2DOp<"avg_pool2d",
     `scale_in / (scale_out * kh * kw)`: the division by the window size is
     folded into the fixed-point multiplier, so the average is rounded once.
     Padded cells hold the input zero point (they add 0 and count), so a
-    padded pooling needs `count_include_pad`. A kernel equal to the spatial
-    size is global average pooling.
+    padded pooling needs `count_include_pad` or `divisors`. A kernel equal to
+    the spatial size is global average pooling.
+
+    `divisors`, one per output position (row-major over output height and
+    width), replace `kh * kw` where windows count different cells
+    (PyTorch's `ceil_mode` and `count_include_pad=False`): `rescale` then
+    has one entry per output position, `scale_in / (scale_out *
+    divisors[p])`, so each average is still rounded once.
   }];
   let arguments = (ins MyQuant_QuantTensor:$input,
                        MyQuant_Pair:$kernel,
@@ -313,7 +329,8 @@ def MyQuant_AvgPool2DOp : MyQuant_Pool2DOp<"avg_pool2d",
                        MyQuant_LayoutAttr:$layout,
                        UnitAttr:$count_include_pad,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
-                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp,
+                       OptionalAttr<DenseI64ArrayAttr>:$divisors);
   let extraClassDeclaration = extraPoolDeclaration # [{
     ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
   }];

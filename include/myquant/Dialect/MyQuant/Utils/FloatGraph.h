@@ -29,11 +29,14 @@ struct ElementwiseKind {
     Clamp,
     /// `x + b[c]` with `b` a 1-D tensor broadcast along dimension `dim`.
     BiasAdd,
-    /// `x + y` of two same-shaped tensors.
+    /// `x + y` of two tensors; either may broadcast (see isBroadcastRead).
     Add,
-    /// `x * y` of two same-shaped tensors.
+    /// `x - y`, broadcasting like Add.
+    Sub,
+    /// `x * y`, broadcasting like Add.
     Mul,
-    /// `x / c` with a constant `c` (the division of average pooling).
+    /// `x / c` or `x * c` with a positive constant `c` (the division of
+    /// average pooling, a scale).
     DivByConstant,
     /// Copies a 1-D tensor broadcast along dimension `dim` (a bias used as
     /// the accumulator's initial value).
@@ -47,9 +50,25 @@ struct ElementwiseKind {
   double hi = std::numeric_limits<double>::infinity();
   /// BiasAdd / Broadcast: the broadcast operand's dimension in the result.
   unsigned dim = 0;
-  /// DivByConstant: the divisor.
+  /// DivByConstant: the divisor, and the factor the input is multiplied
+  /// by (`c` for `x * c`, `1 / c` for `x / c`).
   double divisor = 1.0;
+  double factor = 1.0;
+  /// Add, Sub, Mul: the body reads its arguments in reverse order (`y - x`
+  /// for Sub).
+  bool swapped = false;
 };
+
+/// Whether `map` reads an operand of `shape` the way a numpy broadcast to
+/// the iteration space does: its results are loop dimensions in increasing
+/// order, or the constant 0 on a dimension of size 1. Dimensions the map
+/// drops broadcast too.
+bool isBroadcastRead(mlir::AffineMap map, llvm::ArrayRef<int64_t> shape);
+
+/// The shape an operand read by a broadcast map takes with the loops' rank:
+/// its sizes in place, 1 on the loop dimensions it does not read.
+llvm::SmallVector<int64_t> broadcastOperandShape(mlir::AffineMap map,
+                                                 llvm::ArrayRef<int64_t> shape);
 
 /// Classifies a linalg.generic of one of the forms above.
 std::optional<ElementwiseKind> classifyElementwise(mlir::Operation *op);
@@ -123,10 +142,14 @@ struct PoolChain {
   llvm::SmallVector<int64_t, 4> padding = {0, 0, 0, 0};
   mlir::Value output;
   llvm::SmallVector<mlir::Operation *> epilogue;
+  /// Average pooling whose windows count different numbers of cells: the
+  /// divisor of each output position (row-major over height and width).
+  llvm::SmallVector<int64_t> divisors;
 };
 
 /// Recognizes linalg max pooling, and sum pooling followed by a division
-/// by the window size (average pooling).
+/// by the window size or by a constant [height, width] tensor of per
+/// position divisors (average pooling).
 std::optional<PoolChain> matchPoolChain(mlir::Operation *anchor);
 
 /// Ops whose result has exactly the operand's quantization (data movement
