@@ -31,6 +31,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace myquant {
@@ -74,9 +75,14 @@ void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
 void registerLowerToLLVMPipeline();
 
 /// Runs the pipeline on `module` and checks that only LLVM dialect ops are
-/// left; diagnostics go to the context's handler.
-mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
-                                const LowerToLLVMOptions &options);
+/// left; diagnostics go to the context's handler. `configure`, if given,
+/// adjusts the pass manager first: a tool applies its command-line options
+/// there (instrumentation, timing). The library applies none itself, so it
+/// works in hosts that registered none.
+mlir::LogicalResult lowerToLLVM(
+    mlir::ModuleOp module, const LowerToLLVMOptions &options,
+    llvm::function_ref<mlir::LogicalResult(mlir::PassManager &)> configure =
+        nullptr);
 
 } // namespace myquant
 
