@@ -39,6 +39,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMyQuantToLinalg());
   MyQuantAnnotateEntryPointsOptions annotate;
   annotate.emitCInterface = options.emitCInterface;
+  annotate.symbolPrefix = options.symbolPrefix;
   pm.addPass(createMyQuantAnnotateEntryPoints(annotate));
   pm.addPass(createMyQuantDecomposeAggregatedOps());
   if (options.vectorize)

@@ -49,11 +49,12 @@ func.func @fill_in_place(%a: tensor<4xf32>) -> tensor<4xf32> {
   return %r : tensor<4xf32>
 }
 
-// Private functions get no C interface and no signature.
-// CHECK-LABEL: llvm.func @helper(
+// Private functions get no C interface and no signature, and internal
+// linkage: they export no symbol.
+// CHECK-LABEL: llvm.func internal @helper(
 // CHECK-NOT:     myquant.signature
 // CHECK-NOT:   llvm.func @_mlir_ciface_helper
-// ANNOTATE-LABEL: func.func private @helper(%{{.*}}: tensor<4xf32>) -> tensor<4xf32> {
+// ANNOTATE-LABEL: func.func private @helper(%{{.*}}: tensor<4xf32>) -> tensor<4xf32> attributes {llvm.linkage = #llvm.linkage<internal>} {
 func.func private @helper(%a: tensor<4xf32>) -> tensor<4xf32> {
   return %a : tensor<4xf32>
 }

@@ -31,7 +31,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace myquant {
@@ -58,12 +60,26 @@ struct LowerToLLVMOptions
       llvm::cl::desc("Tile and vectorize the linalg ops left to loops "
                      "(myquant-vectorize-linalg)"),
       llvm::cl::init(true)};
+  Option<std::string> symbolPrefix{
+      *this, "symbol-prefix",
+      llvm::cl::desc("Prefix of the names of public functions and their C "
+                     "interfaces (a C identifier), so that two models "
+                     "link into one program"),
+      llvm::cl::init("")};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Threads running the int8 kernels' batch loops "
                      "(OpenMP: the code then needs libomp); 1: none"),
       llvm::cl::init(1)};
 };
+
+/// Whether `name` is a C identifier: what the symbols a C caller names
+/// (entry points, their symbol prefix, the header's macros) must be.
+inline bool isCIdentifier(llvm::StringRef name) {
+  return !name.empty() && !llvm::isDigit(name.front()) &&
+         llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
 
 /// Adds the passes of `myquant-lower-to-llvm` to `pm` (anchored on
 /// builtin.module).
