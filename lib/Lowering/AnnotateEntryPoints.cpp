@@ -59,7 +59,26 @@ struct AnnotateEntryPointsPass
           func.setArgAttr(
               index, bufferization::BufferizationDialect::kWritableAttrName,
               BoolAttr::get(ctx, false));
+      copyRepeatedResults(func);
     }
+  }
+
+  /// A value returned twice would come back as one buffer in two result
+  /// descriptors, and the caller, who frees each result, would free it
+  /// twice: every repetition returns a copy instead.
+  static void copyRepeatedResults(func::FuncOp func) {
+    func.walk([](func::ReturnOp ret) {
+      llvm::SmallDenseSet<Value> returned;
+      OpBuilder b(ret);
+      for (OpOperand &operand : ret->getOpOperands()) {
+        auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+        if (!type || returned.insert(operand.get()).second)
+          continue;
+        operand.set(bufferization::AllocTensorOp::create(
+            b, ret.getLoc(), type, /*dynamicSizes=*/ValueRange(),
+            /*copy=*/operand.get()));
+      }
+    });
   }
 
   /// Renames `func` to symbolPrefix + its name, and its uses.

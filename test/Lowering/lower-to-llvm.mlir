@@ -49,6 +49,15 @@ func.func @fill_in_place(%a: tensor<4xf32>) -> tensor<4xf32> {
   return %r : tensor<4xf32>
 }
 
+// A value returned twice comes back in two buffers: the caller frees each.
+// ANNOTATE-LABEL: func.func @repeated(
+// ANNOTATE:         %[[COPY:.*]] = bufferization.alloc_tensor() copy(%arg0) : tensor<4xf32>
+// ANNOTATE:         return %arg0, %[[COPY]] : tensor<4xf32>, tensor<4xf32>
+// CHECK-LABEL: llvm.func @repeated(
+func.func @repeated(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  return %a, %a : tensor<4xf32>, tensor<4xf32>
+}
+
 // Private functions get no C interface and no signature, and internal
 // linkage: they export no symbol.
 // CHECK-LABEL: llvm.func internal @helper(

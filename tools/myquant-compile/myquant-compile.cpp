@@ -7,7 +7,10 @@
 // `clang-22 -O3` on it (plain llc would skip the IR optimizer). The header
 // declares `_mlir_ciface_NAME` with one memref descriptor struct per
 // argument and result, and the quantization parameters the function carries
-// in `myquant.input_qparams` / `myquant.output_qparams`, if any.
+// in `myquant.input_qparams` / `myquant.output_qparams`, if any, and states
+// the calling contract (threads, integer-io rounding, shapes, ownership).
+// Only the C interfaces and NAME_cpu_supported are exported; with
+// --symbol-prefix=P they are _mlir_ciface_PNAME and PNAME_cpu_supported.
 //
 // Compile time: --mlir-timing times the MLIR passes (MLIR's context and pass
 // manager options are accepted, though --help does not list them),
@@ -20,6 +23,7 @@
 #include "myquant/Execution/EntryPoint.h"
 #include "myquant/Lowering/LowerToLLVM.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -222,6 +226,50 @@ static void emitShapes(llvm::raw_ostream &os, llvm::StringRef symbol,
   }
 }
 
+/// What a caller must know: reentrancy, shapes, ownership.
+static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
+  bool readOnly = llvm::none_of(
+      entry.inputs, [](const BufferSpec &spec) { return spec.isMemRef; });
+  // Models on tensors have only constant globals; a module written on
+  // memrefs may have others.
+  llvm::SmallVector<llvm::StringRef> mutableGlobals;
+  for (auto global :
+       entry.func->getParentOfType<ModuleOp>().getOps<LLVM::GlobalOp>())
+    if (!global.getConstant())
+      mutableGlobals.push_back(global.getSymName());
+  os << "/* Calls @" << functionName << ".\n";
+  if (mutableGlobals.empty())
+    os << "   Threads: the code keeps no state between calls (its constants\n"
+       << "   are read-only, each call mallocs its own temporaries): it is\n"
+       << "   reentrant and may run in several threads at once, on the same\n"
+       << "   or different inputs.";
+  else
+    os << "   Threads: the module has writable globals (@"
+       << llvm::join(mutableGlobals, ", @")
+       << "):\n   calls are neither reentrant nor thread-safe.";
+  if (threadCount > 1)
+    os << "\n   Each call runs the int8 kernels' batch loops on OpenMP threads "
+          "("
+       << threadCount << ").";
+  os << "\n"
+     << "   Shapes are not checked: each input descriptor must have the sizes\n"
+     << "   of " << entry.name << "_input<i>_shape (-1: any size the model "
+     << "accepts) and\n"
+     << "   their C-order strides, which the code may assume without reading\n"
+     << "   them; anything else reads or writes out of bounds.\n"
+     << "   Memory: the inputs stay the caller's: "
+     << (readOnly ? "only read, " : "") << "never kept, they\n"
+     << "   may be freed as soon as the call returns.";
+  if (!entry.results.empty())
+    os << " Each result descriptor\n"
+       << "   gets a fresh malloc()ed buffer of its own (never an input, a\n"
+       << "   constant or another result's), which the caller frees with\n"
+       << "   free(allocated), not free(aligned).";
+  os << " The call frees all its\n"
+     << "   temporaries. A failed malloc() is not checked (the call crashes). "
+        "*/\n";
+}
+
 static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
   if (!isCIdentifier(entry.name))
     return llvm::createStringError(
@@ -276,7 +324,19 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
     os << "#ifndef MYQUANT_QPARAMS\n#define MYQUANT_QPARAMS\n"
        << "/* real = scale * (quantized - zero_point) */\n"
        << "typedef struct myquant_qparams {\n  double scale;\n"
-       << "  int64_t zero_point;\n} myquant_qparams;\n#endif\n";
+       << "  int64_t zero_point;\n} myquant_qparams;\n#endif\n"
+       << "/* An int8 input i (integer-io) holds, for the float value x,\n"
+       << "     q = clamp(round_half_even(x / scale) + zero_point, -128, 127)\n"
+       << "   with {scale, zero_point} = " << entry.name
+       << "_input_qparams[i], x / scale\n"
+       << "   computed in double and rounded to nearest, ties to even: C99\n"
+       << "   rint() or nearbyint() in the default rounding mode, not "
+          "lround()\n"
+       << "   (ties away from zero) nor (int)(v + 0.5). The model quantizes a\n"
+       << "   float input the same way (docs/NumericSpec.md, 3.9), so integer\n"
+       << "   results equal the float-io model's. An int8 result q means\n"
+       << "   scale * (q - zero_point) with " << entry.name
+       << "_output_qparams[i]. */\n";
     if (inputQParams)
       emitQParams(os, entry.name, "input_qparams", *inputQParams);
     if (outputQParams)
@@ -284,16 +344,8 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
     os << "\n";
   }
 
-  os << "/* Calls @" << functionName << ".";
-  if (llvm::none_of(entry.inputs,
-                    [](const BufferSpec &spec) { return spec.isMemRef; }))
-    os << " Inputs are only read.";
-  if (!entry.results.empty())
-    os << " The result descriptor"
-       << (entry.results.size() > 1 ? "s are" : " is")
-       << " filled in;\n   each result buffer is a fresh malloc() owned by the "
-          "caller: free(allocated)";
-  os << ". */\nvoid _mlir_ciface_" << entry.name << "(";
+  emitCallContract(os, entry);
+  os << "void _mlir_ciface_" << entry.name << "(";
   bool first = true;
   auto separator = [&]() {
     if (!first)

@@ -14,10 +14,14 @@
 //    argument, preceded by an out-pointer when there are results (to a
 //    descriptor for one result, to a struct of descriptors for several);
 //  * `bufferization.writable = false` on tensor arguments, so a caller's
-//    input buffers are never written.
+//    input buffers are never written;
+//  * a copy for each repetition of a value among its results.
+// With `symbol-prefix`, public functions are renamed `<prefix><name>`;
+// private functions with a body get internal linkage.
 // With `buffer-deallocation` (default), every returned buffer is a fresh
-// malloc the caller owns (free its `allocated` pointer) and no temporary
-// leaks; without it, results may alias inputs or constant globals.
+// malloc the caller owns (free its `allocated` pointer; no two results
+// share one) and no temporary leaks; without it, results may alias inputs
+// or constant globals.
 //
 // The context must know the bufferization and convert-to-llvm interfaces of
 // the dialects in the input (mlir::registerAllDialects and

@@ -22,7 +22,10 @@ def MyQuantAnnotateEntryPoints : Pass<"myquant-annotate-entry-points",
       argument, preceded by an out-pointer when there are results;
     * `bufferization.writable = false` on tensor arguments: bufferization
       assumes the arguments of public functions are writable, but a
-      caller's inputs must stay intact, so writes go to a copy instead.
+      caller's inputs must stay intact, so writes go to a copy instead;
+    * a `bufferization.alloc_tensor ... copy(...)` for each repetition of a
+      value among the results: the caller owns (and frees) each result
+      buffer, so no two results may share one.
 
     With `symbol-prefix`, every public function with a body is renamed to
     `<prefix><name>` (and its C interface to `_mlir_ciface_<prefix><name>`),
