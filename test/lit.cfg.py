@@ -34,6 +34,7 @@ if shutil.which("qemu-x86_64"):
     config.available_features.add("qemu-x86_64")
 # Runtime support libraries for mlir-runner execution tests.
 _llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+config.substitutions.append(("%llvm_lib_dir", _llvm_lib_dir))
 config.substitutions.append(
     (
         "%mlir_runner_libs",

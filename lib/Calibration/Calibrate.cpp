@@ -12,6 +12,7 @@
 #include "myquant/Calibration/StatsFile.h"
 #include "myquant/Calibration/ValueNames.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Execution/Driver.h"
 #include "myquant/Execution/EntryPoint.h"
 #include "myquant/Execution/Jit.h"
 #include "myquant/Execution/Npy.h"
@@ -23,8 +24,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
@@ -114,13 +113,12 @@ struct CalibratePass : myquant::impl::MyQuantCalibrateBase<CalibratePass> {
 
   void getDependentDialects(DialectRegistry &registry) const override {
     Base::getDependentDialects(registry);
-    // The instrumented copy is lowered and translated in this context: load
-    // what the lowering creates before the pass runs.
-    OpPassManager lowering(ModuleOp::getOperationName());
-    buildLowerToLLVMPipeline(lowering, LowerToLLVMOptions());
-    lowering.getDependentDialects(registry);
-    registerBuiltinDialectTranslation(registry);
-    registerLLVMDialectTranslation(registry);
+    // The instrumented copy is lowered and translated in this context: it
+    // needs the dialects the lowering creates and the interfaces
+    // (bufferization, convert-to-llvm, translation) of every dialect it
+    // meets. A host registers only the dialects of its own IR, so all of
+    // them are added here, before the pass runs.
+    registerDriverDialects(registry);
   }
 
   void runOnOperation() override;

@@ -31,10 +31,23 @@ void registerDriverDialects(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
+/// Whether registerDriverCLOptions() ran: MLIR's apply*CLOptions fail (pass
+/// manager) or do nothing (timing) when the options were never registered.
+static bool driverCLOptionsRegistered = false;
+
 void registerDriverCLOptions() {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
+  driverCLOptionsRegistered = true;
+}
+
+/// --mlir-timing, --mlir-print-ir-after-all, ... on the lowering pipeline.
+static LogicalResult applyDriverCLOptions(PassManager &pm) {
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
+  return success();
 }
 
 static DialectRegistry getDriverRegistry() {
@@ -60,7 +73,10 @@ DriverSession::loadAndLower(llvm::StringRef filename, llvm::StringRef function,
     return llvm::createStringError("cannot parse " + filename);
   if (llvm::Error error = checkEntryPointDefined(*module, function))
     return std::move(error);
-  if (failed(lowerToLLVM(*module, options)))
+  llvm::function_ref<LogicalResult(PassManager &)> configure;
+  if (driverCLOptionsRegistered)
+    configure = applyDriverCLOptions;
+  if (failed(lowerToLLVM(*module, options, configure)))
     return llvm::createStringError("cannot lower " + filename +
                                    " to the LLVM dialect");
   return module;

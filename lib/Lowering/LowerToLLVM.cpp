@@ -39,6 +39,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMyQuantToLinalg());
   MyQuantAnnotateEntryPointsOptions annotate;
   annotate.emitCInterface = options.emitCInterface;
+  annotate.symbolPrefix = options.symbolPrefix;
   pm.addPass(createMyQuantAnnotateEntryPoints(annotate));
   pm.addPass(createMyQuantDecomposeAggregatedOps());
   if (options.vectorize)
@@ -107,14 +108,13 @@ void registerLowerToLLVMPipeline() {
       buildLowerToLLVMPipeline);
 }
 
-LogicalResult lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options) {
+LogicalResult
+lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options,
+            llvm::function_ref<LogicalResult(PassManager &)> configure) {
   PassManager pm(module->getName());
   buildLowerToLLVMPipeline(pm, options);
-  // --mlir-timing, --mlir-print-ir-after-all, ... where the tool registered
-  // them (registerDriverCLOptions); no-ops otherwise.
-  if (failed(applyPassManagerCLOptions(pm)))
+  if (configure && failed(configure(pm)))
     return failure();
-  applyDefaultTimingPassManagerCLOptions(pm);
   if (failed(pm.run(module)))
     return failure();
 

@@ -49,11 +49,21 @@ func.func @fill_in_place(%a: tensor<4xf32>) -> tensor<4xf32> {
   return %r : tensor<4xf32>
 }
 
-// Private functions get no C interface and no signature.
-// CHECK-LABEL: llvm.func @helper(
+// A value returned twice comes back in two buffers: the caller frees each.
+// ANNOTATE-LABEL: func.func @repeated(
+// ANNOTATE:         %[[COPY:.*]] = bufferization.alloc_tensor() copy(%arg0) : tensor<4xf32>
+// ANNOTATE:         return %arg0, %[[COPY]] : tensor<4xf32>, tensor<4xf32>
+// CHECK-LABEL: llvm.func @repeated(
+func.func @repeated(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  return %a, %a : tensor<4xf32>, tensor<4xf32>
+}
+
+// Private functions get no C interface and no signature, and internal
+// linkage: they export no symbol.
+// CHECK-LABEL: llvm.func internal @helper(
 // CHECK-NOT:     myquant.signature
 // CHECK-NOT:   llvm.func @_mlir_ciface_helper
-// ANNOTATE-LABEL: func.func private @helper(%{{.*}}: tensor<4xf32>) -> tensor<4xf32> {
+// ANNOTATE-LABEL: func.func private @helper(%{{.*}}: tensor<4xf32>) -> tensor<4xf32> attributes {llvm.linkage = #llvm.linkage<internal>} {
 func.func private @helper(%a: tensor<4xf32>) -> tensor<4xf32> {
   return %a : tensor<4xf32>
 }

@@ -7,7 +7,10 @@
 // `clang-22 -O3` on it (plain llc would skip the IR optimizer). The header
 // declares `_mlir_ciface_NAME` with one memref descriptor struct per
 // argument and result, and the quantization parameters the function carries
-// in `myquant.input_qparams` / `myquant.output_qparams`, if any.
+// in `myquant.input_qparams` / `myquant.output_qparams`, if any, and states
+// the calling contract (threads, integer-io rounding, shapes, ownership).
+// Only the C interfaces and NAME_cpu_supported are exported; with
+// --symbol-prefix=P they are _mlir_ciface_PNAME and PNAME_cpu_supported.
 //
 // Compile time: --mlir-timing times the MLIR passes (MLIR's context and pass
 // manager options are accepted, though --help does not list them),
@@ -20,6 +23,7 @@
 #include "myquant/Execution/EntryPoint.h"
 #include "myquant/Lowering/LowerToLLVM.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -75,6 +79,12 @@ static cl::opt<std::string> headerFilename("header",
                                            cl::desc("Also write a C header"),
                                            cl::value_desc("file.h"),
                                            cl::cat(compileCategory));
+static cl::opt<std::string> symbolPrefix(
+    "symbol-prefix",
+    cl::desc("Prefix of every exported symbol (_mlir_ciface_<prefix><name>, "
+             "<prefix><name>_cpu_supported) and of the header's names, so "
+             "that two models link into one program"),
+    cl::value_desc("prefix"), cl::cat(compileCategory));
 static cl::opt<std::string>
     compilerPath("cc",
                  cl::desc("C compiler for the LLVM IR (default: "
@@ -117,12 +127,6 @@ static void warn(const llvm::Twine &message) {
 //===----------------------------------------------------------------------===//
 // Header
 //===----------------------------------------------------------------------===//
-
-static bool isCIdentifier(llvm::StringRef name) {
-  return !name.empty() && !llvm::isDigit(name.front()) &&
-         llvm::all_of(name,
-                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
-}
 
 /// "myquant_memref_f32_4d": one struct per element type and rank, shared by
 /// every header (guarded), so two models can be used in one file.
@@ -192,13 +196,14 @@ readQParams(Operation *func, llvm::StringRef attrName) {
   return result;
 }
 
-static void emitQParams(llvm::raw_ostream &os, llvm::StringRef name,
-                        llvm::ArrayRef<QParams> params) {
-  os << "#define " << functionName << "_NUM_" << llvm::StringRef(name).upper()
-     << " " << params.size() << "\n";
+/// `symbol` is the prefixed name of the function, as in its C interface.
+static void emitQParams(llvm::raw_ostream &os, llvm::StringRef symbol,
+                        llvm::StringRef name, llvm::ArrayRef<QParams> params) {
+  os << "#define " << symbol << "_NUM_" << llvm::StringRef(name).upper() << " "
+     << params.size() << "\n";
   if (params.empty())
     return;
-  os << "static const myquant_qparams " << functionName << "_" << name << "["
+  os << "static const myquant_qparams " << symbol << "_" << name << "["
      << params.size() << "] = {\n";
   for (const QParams &param : params)
     os << "  {" << llvm::format("%.17g", param.scale) << ", " << param.zeroPoint
@@ -206,19 +211,63 @@ static void emitQParams(llvm::raw_ostream &os, llvm::StringRef name,
   os << "};\n";
 }
 
-static void emitShapes(llvm::raw_ostream &os, llvm::StringRef kind,
-                       llvm::ArrayRef<BufferSpec> specs) {
+static void emitShapes(llvm::raw_ostream &os, llvm::StringRef symbol,
+                       llvm::StringRef kind, llvm::ArrayRef<BufferSpec> specs) {
   for (auto [index, spec] : llvm::enumerate(specs)) {
     os << "/* " << kind << " " << index << ": " << spec.typeName << " */\n";
     if (spec.getRank() == 0)
       continue;
-    os << "static const int64_t " << functionName << "_" << kind << index
-       << "_shape[" << spec.getRank() << "] = {";
+    os << "static const int64_t " << symbol << "_" << kind << index << "_shape["
+       << spec.getRank() << "] = {";
     llvm::interleaveComma(spec.shape, os, [&](int64_t size) {
       os << (ShapedType::isDynamic(size) ? -1 : size);
     });
     os << "};\n";
   }
+}
+
+/// What a caller must know: reentrancy, shapes, ownership.
+static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
+  bool readOnly = llvm::none_of(
+      entry.inputs, [](const BufferSpec &spec) { return spec.isMemRef; });
+  // Models on tensors have only constant globals; a module written on
+  // memrefs may have others.
+  llvm::SmallVector<llvm::StringRef> mutableGlobals;
+  for (auto global :
+       entry.func->getParentOfType<ModuleOp>().getOps<LLVM::GlobalOp>())
+    if (!global.getConstant())
+      mutableGlobals.push_back(global.getSymName());
+  os << "/* Calls @" << functionName << ".\n";
+  if (mutableGlobals.empty())
+    os << "   Threads: the code keeps no state between calls (its constants\n"
+       << "   are read-only, each call mallocs its own temporaries): it is\n"
+       << "   reentrant and may run in several threads at once, on the same\n"
+       << "   or different inputs.";
+  else
+    os << "   Threads: the module has writable globals (@"
+       << llvm::join(mutableGlobals, ", @")
+       << "):\n   calls are neither reentrant nor thread-safe.";
+  if (threadCount > 1)
+    os << "\n   Each call runs the int8 kernels' batch loops on OpenMP threads "
+          "("
+       << threadCount << ").";
+  os << "\n"
+     << "   Shapes are not checked: each input descriptor must have the sizes\n"
+     << "   of " << entry.name << "_input<i>_shape (-1: any size the model "
+     << "accepts) and\n"
+     << "   their C-order strides, which the code may assume without reading\n"
+     << "   them; anything else reads or writes out of bounds.\n"
+     << "   Memory: the inputs stay the caller's: "
+     << (readOnly ? "only read, " : "") << "never kept, they\n"
+     << "   may be freed as soon as the call returns.";
+  if (!entry.results.empty())
+    os << " Each result descriptor\n"
+       << "   gets a fresh malloc()ed buffer of its own (never an input, a\n"
+       << "   constant or another result's), which the caller frees with\n"
+       << "   free(allocated), not free(aligned).";
+  os << " The call frees all its\n"
+     << "   temporaries. A failed malloc() is not checked (the call crashes). "
+        "*/\n";
 }
 
 static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
@@ -232,7 +281,7 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
   for (char c : llvm::sys::path::filename(headerFilename))
     guard += llvm::isAlnum(c) ? llvm::toUpper(c) : '_';
   os << "/* Generated by myquant-compile from "
-     << llvm::sys::path::filename(inputFilename) << " for @" << entry.name
+     << llvm::sys::path::filename(inputFilename) << " for @" << functionName
      << ". Do not edit. */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#include <stdint.h>\n\n"
@@ -253,7 +302,7 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
       emitDescriptor(os, *spec);
 
   if (entry.results.size() > 1) {
-    os << "/* The results of @" << entry.name << ", in order. */\n"
+    os << "/* The results of @" << functionName << ", in order. */\n"
        << "typedef struct " << entry.name << "_results {\n";
     for (auto [index, spec] : llvm::enumerate(entry.results))
       os << "  " << getDescriptorName(spec) << " result" << index << ";\n";
@@ -263,8 +312,8 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
   os << "#define " << entry.name << "_NUM_INPUTS " << entry.inputs.size()
      << "\n#define " << entry.name << "_NUM_RESULTS " << entry.results.size()
      << "\n/* Shapes; -1 is a dynamic size. */\n";
-  emitShapes(os, "input", entry.inputs);
-  emitShapes(os, "result", entry.results);
+  emitShapes(os, entry.name, "input", entry.inputs);
+  emitShapes(os, entry.name, "result", entry.results);
   os << "\n";
 
   std::optional<llvm::SmallVector<QParams>> inputQParams = readQParams(
@@ -275,24 +324,28 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
     os << "#ifndef MYQUANT_QPARAMS\n#define MYQUANT_QPARAMS\n"
        << "/* real = scale * (quantized - zero_point) */\n"
        << "typedef struct myquant_qparams {\n  double scale;\n"
-       << "  int64_t zero_point;\n} myquant_qparams;\n#endif\n";
+       << "  int64_t zero_point;\n} myquant_qparams;\n#endif\n"
+       << "/* An int8 input i (integer-io) holds, for the float value x,\n"
+       << "     q = clamp(round_half_even(x / scale) + zero_point, -128, 127)\n"
+       << "   with {scale, zero_point} = " << entry.name
+       << "_input_qparams[i], x / scale\n"
+       << "   computed in double and rounded to nearest, ties to even: C99\n"
+       << "   rint() or nearbyint() in the default rounding mode, not "
+          "lround()\n"
+       << "   (ties away from zero) nor (int)(v + 0.5). The model quantizes a\n"
+       << "   float input the same way (docs/NumericSpec.md, 3.9), so integer\n"
+       << "   results equal the float-io model's. An int8 result q means\n"
+       << "   scale * (q - zero_point) with " << entry.name
+       << "_output_qparams[i]. */\n";
     if (inputQParams)
-      emitQParams(os, "input_qparams", *inputQParams);
+      emitQParams(os, entry.name, "input_qparams", *inputQParams);
     if (outputQParams)
-      emitQParams(os, "output_qparams", *outputQParams);
+      emitQParams(os, entry.name, "output_qparams", *outputQParams);
     os << "\n";
   }
 
-  os << "/* Calls @" << entry.name << ".";
-  if (llvm::none_of(entry.inputs,
-                    [](const BufferSpec &spec) { return spec.isMemRef; }))
-    os << " Inputs are only read.";
-  if (!entry.results.empty())
-    os << " The result descriptor"
-       << (entry.results.size() > 1 ? "s are" : " is")
-       << " filled in;\n   each result buffer is a fresh malloc() owned by the "
-          "caller: free(allocated)";
-  os << ". */\nvoid _mlir_ciface_" << entry.name << "(";
+  emitCallContract(os, entry);
+  os << "void _mlir_ciface_" << entry.name << "(";
   bool first = true;
   auto separator = [&]() {
     if (!first)
@@ -318,7 +371,7 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
      << "   Returns 1 when this CPU has them all, 0 otherwise. On a CPU that\n"
      << "   lacks one, calling _mlir_ciface_" << entry.name
      << " prints \"myquant: cannot run\n"
-     << "   @" << entry.name
+     << "   @" << functionName
      << ": ...\" with the missing features on stderr and aborts\n"
      << "   (instead of dying of an illegal instruction). */\n"
      << "int " << entry.name << "_cpu_supported(void);\n"
@@ -408,29 +461,39 @@ getRequiredFeatures(llvm::Module &module) {
   return features.takeVector();
 }
 
+/// Only the C interfaces are called from outside: every other definition
+/// gets internal linkage, so that the object exports nothing else (two
+/// models with different --symbol-prefix link into one program) and the
+/// optimizer may drop what the C interfaces inlined.
+static void internalizeAllButCInterfaces(llvm::Module &module) {
+  for (llvm::GlobalValue &value : module.global_values())
+    if (!value.isDeclaration() && !value.hasLocalLinkage() &&
+        !value.getName().starts_with("_mlir_ciface_"))
+      value.setLinkage(llvm::GlobalValue::InternalLinkage);
+}
+
 /// Emits `int NAME_cpu_supported(void)` and makes every exported function
-/// but the kernels call a check that prints which features this CPU lacks
+/// (the C interfaces) call a check that prints which features this CPU lacks
 /// and aborts: code for a kernel target the CPU lacks would die of SIGILL.
 /// The check is what clang emits for __builtin_cpu_supports (libgcc's or
 /// compiler-rt's __cpu_model), so an object file needs no other runtime.
 static void addCPUCheck(llvm::Module &module) {
   llvm::SmallVector<llvm::StringRef> features = getRequiredFeatures(module);
   llvm::SmallVector<llvm::Function *> exported;
-  // Not the kernels (external too): their own code may use the features
-  // before the call, and only the entry points call them.
+  // Not the kernels (internal): their own code may use the features before
+  // the call, and only the entry points call them.
   for (llvm::Function &function : module)
-    if (!function.isDeclaration() && function.hasExternalLinkage() &&
-        !function.hasFnAttribute("target-features"))
+    if (!function.isDeclaration() && function.hasExternalLinkage())
       exported.push_back(&function);
 
   llvm::LLVMContext &ctx = module.getContext();
   llvm::IRBuilder<> b(ctx);
   llvm::Type *i32 = b.getInt32Ty();
   llvm::Type *ptr = b.getPtrTy();
-  auto *supported =
-      llvm::Function::Create(llvm::FunctionType::get(i32, /*isVarArg=*/false),
-                             llvm::GlobalValue::ExternalLinkage,
-                             functionName + "_cpu_supported", module);
+  auto *supported = llvm::Function::Create(
+      llvm::FunctionType::get(i32, /*isVarArg=*/false),
+      llvm::GlobalValue::ExternalLinkage,
+      symbolPrefix + functionName + "_cpu_supported", module);
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "", supported));
   if (features.empty()) {
     b.CreateRet(b.getInt32(1));
@@ -542,13 +605,15 @@ int main(int argc, char **argv) {
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
+  lowerOptions.symbolPrefix = symbolPrefix;
   llvm::Expected<OwningOpRef<ModuleOp>> loaded =
       session.loadAndLower(inputFilename, functionName, lowerOptions);
   if (!loaded)
     return fail(loaded.takeError());
   OwningOpRef<ModuleOp> module = std::move(*loaded);
   if (header) {
-    llvm::Expected<EntryPoint> entry = getEntryPoint(*module, functionName);
+    llvm::Expected<EntryPoint> entry =
+        getEntryPoint(*module, symbolPrefix + functionName);
     if (!entry)
       return fail(entry.takeError());
     if (llvm::Error error = writeHeader(*entry, *header->os))
@@ -560,6 +625,7 @@ int main(int argc, char **argv) {
       *module, llvmContext, llvm::sys::path::stem(inputFilename));
   if (!llvmModule)
     return fail("cannot translate " + inputFilename + " to LLVM IR");
+  internalizeAllButCInterfaces(*llvmModule);
   addCPUCheck(*llvmModule);
 
   if (emitLLVM) {

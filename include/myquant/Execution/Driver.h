@@ -27,6 +27,7 @@ void registerDriverDialects(mlir::DialectRegistry &registry);
 /// Registers MLIR's context, pass manager and timing command-line options
 /// (--mlir-timing, --mlir-print-ir-after-all, --mlir-disable-threading, ...)
 /// for a tool to parse; loadAndLower() then applies them to its pipeline.
+/// The libraries never need them: only tools that parse them call this.
 void registerDriverCLOptions();
 
 /// What a tool needs to load and lower a module: a context with every

@@ -14,10 +14,14 @@
 //    argument, preceded by an out-pointer when there are results (to a
 //    descriptor for one result, to a struct of descriptors for several);
 //  * `bufferization.writable = false` on tensor arguments, so a caller's
-//    input buffers are never written.
+//    input buffers are never written;
+//  * a copy for each repetition of a value among its results.
+// With `symbol-prefix`, public functions are renamed `<prefix><name>`;
+// private functions with a body get internal linkage.
 // With `buffer-deallocation` (default), every returned buffer is a fresh
-// malloc the caller owns (free its `allocated` pointer) and no temporary
-// leaks; without it, results may alias inputs or constant globals.
+// malloc the caller owns (free its `allocated` pointer; no two results
+// share one) and no temporary leaks; without it, results may alias inputs
+// or constant globals.
 //
 // The context must know the bufferization and convert-to-llvm interfaces of
 // the dialects in the input (mlir::registerAllDialects and
@@ -31,6 +35,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace myquant {
@@ -57,12 +64,26 @@ struct LowerToLLVMOptions
       llvm::cl::desc("Tile and vectorize the linalg ops left to loops "
                      "(myquant-vectorize-linalg)"),
       llvm::cl::init(true)};
+  Option<std::string> symbolPrefix{
+      *this, "symbol-prefix",
+      llvm::cl::desc("Prefix of the names of public functions and their C "
+                     "interfaces (a C identifier), so that two models "
+                     "link into one program"),
+      llvm::cl::init("")};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Threads running the int8 kernels' batch loops "
                      "(OpenMP: the code then needs libomp); 1: none"),
       llvm::cl::init(1)};
 };
+
+/// Whether `name` is a C identifier: what the symbols a C caller names
+/// (entry points, their symbol prefix, the header's macros) must be.
+inline bool isCIdentifier(llvm::StringRef name) {
+  return !name.empty() && !llvm::isDigit(name.front()) &&
+         llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
 
 /// Adds the passes of `myquant-lower-to-llvm` to `pm` (anchored on
 /// builtin.module).
@@ -74,9 +95,14 @@ void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
 void registerLowerToLLVMPipeline();
 
 /// Runs the pipeline on `module` and checks that only LLVM dialect ops are
-/// left; diagnostics go to the context's handler.
-mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
-                                const LowerToLLVMOptions &options);
+/// left; diagnostics go to the context's handler. `configure`, if given,
+/// adjusts the pass manager first: a tool applies its command-line options
+/// there (instrumentation, timing). The library applies none itself, so it
+/// works in hosts that registered none.
+mlir::LogicalResult lowerToLLVM(
+    mlir::ModuleOp module, const LowerToLLVMOptions &options,
+    llvm::function_ref<mlir::LogicalResult(mlir::PassManager &)> configure =
+        nullptr);
 
 } // namespace myquant
 

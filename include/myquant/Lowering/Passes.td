@@ -22,13 +22,27 @@ def MyQuantAnnotateEntryPoints : Pass<"myquant-annotate-entry-points",
       argument, preceded by an out-pointer when there are results;
     * `bufferization.writable = false` on tensor arguments: bufferization
       assumes the arguments of public functions are writable, but a
-      caller's inputs must stay intact, so writes go to a copy instead.
+      caller's inputs must stay intact, so writes go to a copy instead;
+    * a `bufferization.alloc_tensor ... copy(...)` for each repetition of a
+      value among the results: the caller owns (and frees) each result
+      buffer, so no two results may share one.
 
-    Private and external functions are left as they are.
+    With `symbol-prefix`, every public function with a body is renamed to
+    `<prefix><name>` (and its C interface to `_mlir_ciface_<prefix><name>`),
+    so that two models with the same function names can be linked into one
+    program. The prefix must be a C identifier, or empty.
+
+    Private functions with a body (the int8 kernels that
+    `convert-myquant-to-vnni` outlines, helpers) get
+    `llvm.linkage = #llvm.linkage<internal>`: nothing outside the module can
+    call them, so they export no symbol. External declarations are left as
+    they are.
   }];
   let options = [
     Option<"emitCInterface", "emit-c-interface", "bool", /*default=*/"true",
-           "Add llvm.emit_c_interface to public functions">
+           "Add llvm.emit_c_interface to public functions">,
+    Option<"symbolPrefix", "symbol-prefix", "std::string", /*default=*/"",
+           "Prefix of the names of public functions (a C identifier)">
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",

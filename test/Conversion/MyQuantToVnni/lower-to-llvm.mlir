@@ -7,8 +7,9 @@
 !qy = !quant.uniform<i8:f32, 0.05:3>
 
 // The kernel's dot products become vpdpbusd in a function of its own,
-// compiled for the target; nothing of the vector or scf dialects is left.
-// CHECK-LABEL: llvm.func @model_kernel(
+// compiled for the target (internal: only @model calls it); nothing of the
+// vector or scf dialects is left.
+// CHECK-LABEL: llvm.func internal @model_kernel(
 // CHECK-SAME:    passthrough = ["noinline"]
 // CHECK-SAME:    target_features = #llvm.target_features<["+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"]>
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
