@@ -102,13 +102,13 @@ func.func @sub_swapped(%a: tensor<2x8xf32>, %b: tensor<2x8xf32>) -> tensor<2x8xf
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // x / 4 and x * 0.5 are requantizations with a factor; the outputs keep
-// their own parameters. A negative factor has no non-negative multiplier
-// and stays float.
+// their own parameters. A negative factor has no non-negative multiplier:
+// it is a function of one int8 value, quantized as a lookup table.
 // CHECK-LABEL: func.func @scale_by_constant
 // CHECK: myquant.requantize %{{.*}} {factor = 2.500000e-01 : f64, rescale = #myquant.rescale<multiplier = [{{[0-9]+}}], shift = [{{[0-9]+}}]
 // CHECK: myquant.requantize %{{.*}} {factor = 5.000000e-01 : f64, rescale =
-// CHECK: myquant.dequantize
-// CHECK: arith.mulf
+// CHECK: myquant.table
+// CHECK-NOT: arith.mulf
 func.func @scale_by_constant(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %xs = myquant.stats %x {min = array<f64: -2.0>, max = array<f64: 2.0>} : tensor<2x8xf32>
   %c4 = arith.constant 4.0 : f32
@@ -129,7 +129,6 @@ func.func @scale_by_constant(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
     linalg.yield %p : f32
   } -> tensor<2x8xf32>
   %ms = myquant.stats %m {min = array<f64: -0.3>, max = array<f64: 0.25>} : tensor<2x8xf32>
-  // expected-remark@+1 {{'linalg.generic' stays in float between dequantize and quantize}}
   %n = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%ms : tensor<2x8xf32>) outs(%e : tensor<2x8xf32>) {
   ^bb0(%a: f32, %o: f32):
