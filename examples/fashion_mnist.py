@@ -4,6 +4,12 @@ myquant, and compare it with the float model and PyTorch's own int8 PTQ.
 
     /usr/bin/python3 examples/fashion_mnist.py            # ~1-2 minutes
     /usr/bin/python3 examples/fashion_mnist.py --retrain  # ignore the cache
+    /usr/bin/python3 examples/fashion_mnist.py --model mobilenet-v3
+    /usr/bin/python3 examples/fashion_mnist.py --model efficientnet
+
+--model picks the network: the SmallCNN (default), or a MobileNetV3- or
+EfficientNet-style network of torchvision's own blocks (hardswish, SiLU,
+sigmoid, squeeze-excite; see mobilenet_v3_tiny and efficientnet_tiny).
 
 Data: the idx files of the Debian package dataset-fashion-mnist
 (/usr/share/datasets/fashion-mnist); without them, sklearn's 8x8 digits.
