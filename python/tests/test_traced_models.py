@@ -3,7 +3,9 @@ anywhere (python/myquant/export.py): the concrete-shape tracer exports code
 that computes with sizes (``b, c, h, w = x.size()``), the channel shuffle,
 chunk / split / narrow / slicing, permute and reshapes, which stay in int8;
 a BatchNorm2d no conv absorbs becomes a depthwise 1x1 convolution; dropout
-and stochastic depth are the identity. Each model matches PyTorch in float,
+and stochastic depth are the identity; torchvision's own MobileNetV3 and
+EfficientNet blocks (lookup-table activations, squeeze-excite broadcast
+multiplies) quantize integer-only. Each model matches PyTorch in float,
 and its int8 form is integer-only and bit-identical to the numpy reference
 on every kernel target. torchvision's shufflenet_v2_x1_0 and densenet121
 export.
@@ -102,8 +104,62 @@ class Dropouts(nn.Module):
         return F.relu(self.sd(y, 0.2, "batch", training=self.training) + y)
 
 
+def _bn(channels):
+    return nn.BatchNorm2d(channels, eps=0.001)
+
+
+class MobileNetV3Blocks(nn.Module):
+    """torchvision's own MobileNetV3 blocks: hardswish, depthwise convs,
+    squeeze-excite (adaptive pool, 1x1 convs, hardsigmoid, broadcast mul),
+    residual adds; a global pool and a classifier."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.mobilenetv3 import (InvertedResidual,
+                                                    InvertedResidualConfig)
+        from torchvision.ops.misc import Conv2dNormActivation
+
+        def block(cin, k, exp, cout, se, act, stride):
+            return InvertedResidual(InvertedResidualConfig(
+                cin, k, exp, cout, se, act, stride, 1, 1), _bn)
+        self.features = nn.Sequential(
+            Conv2dNormActivation(3, 8, 3, norm_layer=_bn,
+                                 activation_layer=nn.Hardswish),
+            block(8, 3, 8, 8, True, "RE", 1), block(8, 3, 24, 16, True, "HS", 2),
+            block(16, 5, 32, 16, True, "HS", 1))
+        self.classifier = nn.Sequential(nn.Linear(16, 12), nn.Hardswish(),
+                                        nn.Dropout(0.2), nn.Linear(12, 5))
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
+class EfficientNetBlocks(nn.Module):
+    """torchvision's own EfficientNet blocks: SiLU, MBConv with
+    squeeze-excite scaled by sigmoid, stochastic depth."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.efficientnet import MBConv, MBConvConfig
+        from torchvision.ops.misc import Conv2dNormActivation
+        self.features = nn.Sequential(
+            Conv2dNormActivation(3, 8, 3, norm_layer=_bn,
+                                 activation_layer=nn.SiLU),
+            MBConv(MBConvConfig(1, 3, 1, 8, 8, 1), 0.1, _bn),
+            MBConv(MBConvConfig(4, 3, 2, 8, 16, 1), 0.1, _bn),
+            MBConv(MBConvConfig(4, 5, 1, 16, 16, 1), 0.2, _bn))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(16, 5))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)),
+                                             1))
+
+
 MODELS = {"shuffle_chunk": ShuffleChunk, "dense_block": DenseBlock,
-          "dropouts": Dropouts}
+          "dropouts": Dropouts, "mobilenet_v3_blocks": MobileNetV3Blocks,
+          "efficientnet_blocks": EfficientNetBlocks}
 INPUT = (2, 3, 8, 8)
 
 
@@ -195,7 +251,8 @@ def test_reshape_forms(ishape, oshape, form, workdir):
 
 
 # Quantized: bit-exact against the reference, close to float.
-TOLERANCE_LSB = {"shuffle_chunk": 3, "dense_block": 3, "dropouts": 4}
+TOLERANCE_LSB = {"shuffle_chunk": 3, "dense_block": 3, "dropouts": 4,
+                 "mobilenet_v3_blocks": 3, "efficientnet_blocks": 3}
 
 
 @pytest.mark.parametrize("target", RUNNABLE_TARGETS)
