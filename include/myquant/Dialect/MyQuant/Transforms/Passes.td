@@ -6,6 +6,36 @@
 include "mlir/Pass/PassBase.td"
 include "myquant/Dialect/MyQuant/Transforms/PassOptions.td"
 
+def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites equivalent float forms into the ones the dry run knows";
+  let description = [{
+    Other frontends write the computations myquant quantizes with other
+    ops than its exporter (torch-mlir's linalg, TOSA lowered by the
+    upstream `tosa-to-linalg` conversions). This pass rewrites them,
+    keeping their semantics, into the forms the dry run recognizes; it
+    runs first in `myquant-ptq`, before calibration:
+
+    * `arith.select` of an `arith.cmpf` against a scalar constant (any
+      comparison direction, operand order and ordering) becomes the
+      `maximumf` / `maxnumf` / `minimumf` / `minnumf` it computes (with the
+      same result for a NaN input), so relu and clamps written as
+      compare-and-select are clamps;
+    * an indexing-map result that is the constant 0 on a loop dimension of
+      size 1 becomes that loop dimension (`(d0, d1) -> (0, d1)` on a batch
+      of 1 is the identity);
+    * a `linalg.broadcast` of a 1-D tensor that initializes a convolution's
+      or matmul's accumulator becomes the `linalg.generic` broadcast the
+      bias recognizer knows, and an add of such a broadcast to a
+      convolution's or matmul's result reads the 1-D tensor directly
+      (the convolution's bias add).
+
+    What it cannot rewrite stays as it is; the dry run then keeps it in
+    float with a remark (or fails with `allow-float=false`).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
                                    "::mlir::func::FuncOp"> {
   let summary = "The dry run: chooses and connects every quantization parameter";
