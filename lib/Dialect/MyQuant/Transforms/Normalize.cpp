@@ -7,11 +7,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
 #include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -140,6 +142,25 @@ AffineMap readDim(unsigned rank, int64_t dim, MLIRContext *ctx) {
   return AffineMap::get(rank, 0, getAffineDimExpr(dim, ctx), ctx);
 }
 
+/// Copies the 1-D `input` along dimension `dim` of `init`: the form of a
+/// bias that initializes an accumulator.
+Value broadcastGeneric(PatternRewriter &rewriter, Location loc, Value input,
+                       Value init, int64_t dim) {
+  auto type = cast<RankedTensorType>(init.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<AffineMap> maps = {readDim(rank, dim, ctx),
+                                 AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, type, input, init, maps, iterators,
+      [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, args[0]);
+      });
+  return generic->getResult(0);
+}
+
 /// A 1-D bias broadcast by `linalg.broadcast` into the accumulator of a
 /// convolution or matmul, as the generic copy the recognizers know.
 struct BroadcastBiasInit : OpRewritePattern<linalg::BroadcastOp> {
@@ -161,23 +182,6 @@ struct BroadcastBiasInit : OpRewritePattern<linalg::BroadcastOp> {
                                                    broadcast.getInput(),
                                                    broadcast.getInit(), *dim));
     return success();
-  }
-
-  static Value broadcastGeneric(PatternRewriter &rewriter, Location loc,
-                                Value input, Value init, int64_t dim) {
-    auto type = cast<RankedTensorType>(init.getType());
-    unsigned rank = type.getRank();
-    MLIRContext *ctx = rewriter.getContext();
-    SmallVector<AffineMap> maps = {
-        readDim(rank, dim, ctx), AffineMap::getMultiDimIdentityMap(rank, ctx)};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, type, input, init, maps, iterators,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(b, l, args[0]);
-        });
-    return generic->getResult(0);
   }
 };
 
@@ -228,13 +232,256 @@ struct FoldBiasBroadcastIntoAdd : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// Whether `value` initializes the accumulator of a convolution or matmul:
+/// a bias the recognizers read through its broadcast, not a constant.
+bool initializesAccumulator(Value value) {
+  return llvm::any_of(value.getUses(), [](OpOperand &use) {
+    auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+    return user && isComputeAnchor(user) && user.isDpsInit(&use);
+  });
+}
+
+/// A transposed matmul weight stays: the recognizer reads it as the
+/// `transpose_rhs` form the kernels take.
+bool isMatmulRhsTranspose(Operation *op) {
+  return isa<linalg::TransposeOp>(op) &&
+         llvm::all_of(op->getUsers(), [](Operation *user) {
+           return isa<linalg::MatmulOp, linalg::BatchMatmulOp>(user);
+         });
+}
+
+/// Folding evaluates the body once per element; larger results stay.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 22;
+
+/// The values of a float constant, in double.
+SmallVector<double> constantValues(DenseFPElementsAttr attr) {
+  return llvm::map_to_vector(attr.getValues<APFloat>(), [](const APFloat &v) {
+    return v.convertToDouble();
+  });
+}
+
+DenseElementsAttr toAttr(RankedTensorType type, ArrayRef<double> values) {
+  const llvm::fltSemantics &semantics =
+      cast<FloatType>(type.getElementType()).getFloatSemantics();
+  SmallVector<APFloat> converted;
+  converted.reserve(values.size());
+  for (double v : values) {
+    APFloat value(v);
+    bool losesInfo = false;
+    value.convert(semantics, APFloat::rmNearestTiesToEven, &losesInfo);
+    converted.push_back(value);
+  }
+  return DenseElementsAttr::get(type, converted);
+}
+
+/// A parallel linalg op (generic, transpose, broadcast, ...) whose inputs
+/// are all float constants computes a constant: an unfolded BatchNorm's
+/// `gamma * rsqrt(var + eps)`, a transposed filter. Bodies are evaluated
+/// in double (evaluateBody) and rounded to the element type once.
+struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() == 0 ||
+        op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+        op.getNumParallelLoops() != op.getNumLoops() ||
+        !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
+        initializesAccumulator(op->getResult(0)) || isMatmulRhsTranspose(op))
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.hasStaticShape() ||
+        !isa<FloatType>(type.getElementType()) ||
+        type.getNumElements() > kMaxFoldedElements)
+      return failure();
+    Block *body = op.getBlock();
+    unsigned numInputs = op.getNumDpsInputs();
+    if (!body->getArgument(numInputs).use_empty())
+      return failure();
+    SmallVector<SmallVector<double>> inputs;
+    SmallVector<SmallVector<int64_t>> strides;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      DenseFPElementsAttr constant = getFloatConstant(input->get());
+      if (!constant)
+        return failure();
+      inputs.push_back(constantValues(constant));
+      strides.push_back(computeStrides(constant.getType().getShape()));
+    }
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    SmallVector<int64_t> resultStrides = computeStrides(type.getShape());
+    SmallVector<double> results(type.getNumElements());
+    SmallVector<double> args(numInputs);
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      SmallVector<int64_t> index = delinearize(i, resultStrides);
+      for (unsigned k = 0; k < numInputs; ++k)
+        args[k] = inputs[k][linearize(maps[k].compose(index), strides[k])];
+      std::optional<double> value = evaluateBody(*body, args);
+      if (!value)
+        return failure();
+      results[i] = *value;
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        op, type, cast<TypedAttr>(toAttr(type, results)));
+    return success();
+  }
+};
+
+/// A reshape of a float constant is the reshaped constant, except the
+/// filter reshape that exposes a grouped convolution's groups (the
+/// recognizer reads the ungrouped filter through it).
+template <typename ReshapeOp>
+struct FoldConstantReshape : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern<ReshapeOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ReshapeOp reshape,
+                                PatternRewriter &rewriter) const override {
+    DenseFPElementsAttr constant = getFloatConstant(reshape.getSrc());
+    auto type = dyn_cast<RankedTensorType>(reshape.getResult().getType());
+    if (!constant || !type || !type.hasStaticShape() ||
+        llvm::any_of(reshape->getUsers(), [](Operation *user) {
+          return isa<linalg::Conv2DNgchwGfchwOp>(user);
+        }))
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        reshape, type, cast<TypedAttr>(constant.reshape(type)));
+    return success();
+  }
+};
+
+/// `f(conv(x))` where `f` is affine per channel, its other operands
+/// float constants read along the channel dimension (or single values):
+/// an inference BatchNorm `(y - mean) * gamma * rsqrt(var + eps) + beta`
+/// left unfolded. The filters are scaled by `f(1) - f(0)` and the bias
+/// becomes `f(bias)`, so the convolution computes `f` itself.
+struct FoldChannelAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    unsigned numInputs = generic.getNumDpsInputs();
+    if (!generic.hasPureTensorSemantics() || numInputs < 2 ||
+        generic.getNumDpsInits() != 1 || generic->getNumResults() != 1 ||
+        generic.getNumReductionLoops() != 0)
+      return failure();
+    Value y = generic.getDpsInputs()[0];
+    Operation *anchor = y.getDefiningOp();
+    if (!isComputeAnchor(anchor) || !y.hasOneUse())
+      return failure();
+    std::optional<ComputeChain> chain = matchComputeChain(anchor);
+    if (!chain || chain->kind != ComputeChain::Conv ||
+        !chain->regrouping.empty() ||
+        chain->weightOperand->getOwner() != anchor ||
+        (chain->biasOperand &&
+         !chain->biasOperand->getOwner()->getResult(0).hasOneUse()))
+      return failure();
+    // The recognizer may have taken `generic` itself as the bias add; the
+    // accumulator is then a zero fill.
+    if (!chain->epilogue.empty()) {
+      chain->bias = nullptr;
+      chain->biasOperand = nullptr;
+    }
+    DenseFPElementsAttr weight = getFloatConstant(chain->weight);
+    DenseFPElementsAttr bias =
+        chain->bias ? getFloatConstant(chain->bias) : DenseFPElementsAttr();
+    if (!weight || (chain->bias && !bias))
+      return failure();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    Block &body = generic.getRegion().front();
+    if (!maps[0].isIdentity() || !maps[numInputs].isIdentity() ||
+        !body.getArgument(numInputs).use_empty())
+      return failure();
+    auto type = cast<RankedTensorType>(y.getType());
+    unsigned channelDim = getLayoutDims(chain->layout).channel;
+    int64_t channels = type.getDimSize(channelDim);
+    AffineMap perChannel = readDim(type.getRank(), channelDim, getContext());
+    SmallVector<SmallVector<double>> params;
+    for (unsigned k = 1; k < numInputs; ++k) {
+      DenseFPElementsAttr constant =
+          getFloatConstant(generic.getDpsInputs()[k]);
+      if (!constant)
+        return failure();
+      SmallVector<double> values = constantValues(constant);
+      if (values.size() == 1)
+        values.assign(channels, values[0]);
+      else if (maps[k] != perChannel ||
+               static_cast<int64_t>(values.size()) != channels)
+        return failure();
+      params.push_back(std::move(values));
+    }
+    // f(t) = a[c] * t + b[c], checked at two more points.
+    SmallVector<double> scale(channels), shift(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      SmallVector<double> args = {0.0};
+      for (const SmallVector<double> &p : params)
+        args.push_back(p[c]);
+      auto f = [&](double t) {
+        args[0] = t;
+        return evaluateBody(body, args);
+      };
+      std::optional<double> f0 = f(0.0), f1 = f(1.0), f2 = f(2.0), fm = f(-3.0);
+      if (!f0 || !f1 || !f2 || !fm)
+        return failure();
+      double a = *f1 - *f0, b = *f0;
+      double tolerance = 1e-6 * (std::abs(a) * 3.0 + std::abs(b)) + 1e-12;
+      if (!std::isfinite(a) || !std::isfinite(b) ||
+          std::abs(*f2 - (2.0 * a + b)) > tolerance ||
+          std::abs(*fm - (-3.0 * a + b)) > tolerance)
+        return failure();
+      scale[c] = a;
+      shift[c] = b;
+    }
+    SmallVector<double> weights = constantValues(weight);
+    ArrayRef<int64_t> weightShape = weight.getType().getShape();
+    int64_t inner = computeStrides(weightShape)[chain->weightChannelDim];
+    for (auto [i, w] : llvm::enumerate(weights))
+      w *= scale[(i / inner) % weightShape[chain->weightChannelDim]];
+    SmallVector<double> newBias(shift);
+    if (bias)
+      for (auto [c, b] : llvm::enumerate(constantValues(bias)))
+        newBias[c] += scale[c] * b;
+
+    Location loc = generic.getLoc();
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    Value newWeight =
+        arith::ConstantOp::create(rewriter, loc, weightType,
+                                  cast<TypedAttr>(toAttr(weightType, weights)));
+    auto biasType = RankedTensorType::get({channels}, type.getElementType());
+    Value biasValue = arith::ConstantOp::create(
+        rewriter, loc, biasType, cast<TypedAttr>(toAttr(biasType, newBias)));
+    auto linalgAnchor = cast<linalg::LinalgOp>(anchor);
+    OpOperand *init = linalgAnchor.getDpsInitOperand(0);
+    Value accumulator;
+    if (!chain->biasOperand) {
+      // A zero fill: the bias broadcast into the fill's destination.
+      auto fill = init->get().getDefiningOp<linalg::FillOp>();
+      if (!fill)
+        return failure();
+      rewriter.setInsertionPoint(anchor);
+      accumulator = broadcastGeneric(rewriter, loc, biasValue,
+                                     fill.getOutputs()[0], channelDim);
+    }
+    rewriter.modifyOpInPlace(anchor,
+                             [&] { chain->weightOperand->set(newWeight); });
+    if (accumulator)
+      rewriter.modifyOpInPlace(anchor, [&] { init->set(accumulator); });
+    else
+      rewriter.modifyOpInPlace(chain->biasOperand->getOwner(),
+                               [&] { chain->biasOperand->set(biasValue); });
+    rewriter.replaceOp(generic, y);
+    return success();
+  }
+};
+
 struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
   using Base::Base;
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
-                 FoldBiasBroadcastIntoAdd>(&getContext());
+                 FoldBiasBroadcastIntoAdd, FoldConstantLinalg,
+                 FoldChannelAffineIntoConv,
+                 FoldConstantReshape<tensor::ExpandShapeOp>,
+                 FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -27,7 +27,18 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
       or matmul's accumulator becomes the `linalg.generic` broadcast the
       bias recognizer knows, and an add of such a broadcast to a
       convolution's or matmul's result reads the 1-D tensor directly
-      (the convolution's bias add).
+      (the convolution's bias add);
+    * a parallel linalg op (generic, transpose, broadcast) whose inputs are
+      all float constants, and a reshape of a float constant, fold to a
+      constant (bodies evaluated in double, rounded once), except a bias
+      broadcast into an accumulator, a transposed matmul weight and the
+      filter reshape of a grouped convolution, which the recognizers read
+      as they are;
+    * a function of a convolution's result that is affine per channel, its
+      other operands constants (an inference BatchNorm
+      `(y - mean) * gamma * rsqrt(var + eps) + beta`, a bias add), folds
+      into the convolution: filters scaled by `f(1) - f(0)` per output
+      channel, bias `f(bias)`.
 
     What it cannot rewrite stays as it is; the dry run then keeps it in
     float with a remark (or fails with `allow-float=false`).
