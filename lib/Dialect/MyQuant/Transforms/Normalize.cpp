@@ -185,6 +185,32 @@ struct BroadcastBiasInit : OpRewritePattern<linalg::BroadcastOp> {
   }
 };
 
+/// A parallel generic on tensors that adds its two inputs (either order).
+bool isAddOfInputs(linalg::GenericOp generic) {
+  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 0 || !generic.hasPureTensorSemantics())
+    return false;
+  Block &body = generic.getRegion().front();
+  auto add = body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  auto isArg = [&](Value v, unsigned i) { return v == body.getArgument(i); };
+  return add && ((isArg(add.getLhs(), 0) && isArg(add.getRhs(), 1)) ||
+                 (isArg(add.getLhs(), 1) && isArg(add.getRhs(), 0)));
+}
+
+/// `lhs + rhs` with `maps`, in place of `generic`'s add.
+ValueRange addGeneric(PatternRewriter &rewriter, linalg::GenericOp generic,
+                      Value lhs, Value rhs, ArrayRef<AffineMap> maps) {
+  auto add = linalg::GenericOp::create(
+      rewriter, generic.getLoc(), generic->getResultTypes(),
+      ValueRange{lhs, rhs}, generic.getDpsInits(), maps,
+      generic.getIteratorTypesArray(),
+      [](OpBuilder &builder, Location loc, ValueRange args) {
+        Value sum = arith::AddFOp::create(builder, loc, args[0], args[1]);
+        linalg::YieldOp::create(builder, loc, sum);
+      });
+  return add->getResults();
+}
+
 /// `conv + broadcast(b)` (in either order) where `b` is 1-D: the add reads
 /// `b` through its map instead, with the convolution first, which is the
 /// bias add the recognizers fuse into the convolution.
@@ -193,16 +219,7 @@ struct FoldBiasBroadcastIntoAdd : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp generic,
                                 PatternRewriter &rewriter) const override {
-    if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
-        generic.getNumReductionLoops() != 0 ||
-        !generic.hasPureTensorSemantics())
-      return failure();
-    Block &body = generic.getRegion().front();
-    auto add =
-        body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-    auto isArg = [&](Value v, unsigned i) { return v == body.getArgument(i); };
-    if (!add || !((isArg(add.getLhs(), 0) && isArg(add.getRhs(), 1)) ||
-                  (isArg(add.getLhs(), 1) && isArg(add.getRhs(), 0))))
+    if (!isAddOfInputs(generic))
       return failure();
     SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
     for (unsigned b = 0; b < 2; ++b) {
@@ -217,18 +234,143 @@ struct FoldBiasBroadcastIntoAdd : OpRewritePattern<linalg::GenericOp> {
       unsigned rank = maps[2].getNumDims();
       SmallVector<AffineMap> newMaps = {
           maps[1 - b], readDim(rank, *dim, getContext()), maps[2]};
-      auto newGeneric = linalg::GenericOp::create(
-          rewriter, generic.getLoc(), generic->getResultTypes(),
-          ValueRange{other, broadcast.getInput()}, generic.getDpsInits(),
-          newMaps, generic.getIteratorTypesArray(),
-          [](OpBuilder &builder, Location loc, ValueRange args) {
-            Value sum = arith::AddFOp::create(builder, loc, args[0], args[1]);
-            linalg::YieldOp::create(builder, loc, sum);
-          });
-      rewriter.replaceOp(generic, newGeneric->getResults());
+      rewriter.replaceOp(generic, addGeneric(rewriter, generic, other,
+                                             broadcast.getInput(), newMaps));
       return success();
     }
     return failure();
+  }
+};
+
+/// `b[c] + y` as an add whose first input is read along one dimension:
+/// the operands swap, so the bias comes second as the recognizers expect.
+struct BiasSecond : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    if (!isAddOfInputs(generic))
+      return failure();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    if (maps[0].getNumResults() != 1 ||
+        !isa<AffineDimExpr>(maps[0].getResult(0)) ||
+        maps[0].getNumDims() == 1 || !maps[1].isIdentity())
+      return failure();
+    Value bias = generic.getDpsInputs()[0];
+    rewriter.replaceOp(generic,
+                       addGeneric(rewriter, generic, generic.getDpsInputs()[1],
+                                  bias, {maps[1], maps[0], maps[2]}));
+    return success();
+  }
+};
+
+/// A constant added through a broadcast read whose only dimension larger
+/// than 1 is a loop dimension (TOSA's rank-3 `[1, 1, N]` bias read at
+/// `(d0, 0, d2)`) is the 1-D constant read along that dimension.
+struct ConstantBiasToVector : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    if (!isAddOfInputs(generic))
+      return failure();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    for (unsigned k = 0; k < 2; ++k) {
+      DenseFPElementsAttr constant =
+          getFloatConstant(generic.getDpsInputs()[k]);
+      if (!constant || constant.getType().getRank() < 2 ||
+          !isBroadcastRead(maps[k], constant.getType().getShape()))
+        continue;
+      ArrayRef<int64_t> shape = constant.getType().getShape();
+      auto wide = [](int64_t size) { return size != 1; };
+      if (llvm::count_if(shape, wide) != 1)
+        continue;
+      auto position = llvm::find_if(shape, wide) - shape.begin();
+      auto dim = dyn_cast<AffineDimExpr>(maps[k].getResult(position));
+      if (!dim)
+        continue;
+      auto vectorType =
+          RankedTensorType::get({shape[position]}, constant.getElementType());
+      Value vector = arith::ConstantOp::create(
+          rewriter, generic.getLoc(), vectorType,
+          cast<TypedAttr>(constant.reshape(vectorType)));
+      SmallVector<AffineMap> newMaps = {
+          maps[1 - k],
+          readDim(maps[2].getNumDims(), dim.getPosition(), getContext()),
+          maps[2]};
+      rewriter.replaceOp(generic, addGeneric(rewriter, generic,
+                                             generic.getDpsInputs()[1 - k],
+                                             vector, newMaps));
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// `linalg.conv_2d_nhwc_fhwc` (TOSA's filter layout) as the HWCF
+/// convolution of the transposed filter; a constant filter then folds.
+struct FhwcToHwcf : OpRewritePattern<linalg::Conv2DNhwcFhwcOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNhwcFhwcOp conv,
+                                PatternRewriter &rewriter) const override {
+    if (!conv.hasPureTensorSemantics())
+      return failure();
+    Value filter = conv.getDpsInputs()[1];
+    auto filterType = dyn_cast<RankedTensorType>(filter.getType());
+    if (!filterType || !filterType.hasStaticShape())
+      return failure();
+    const SmallVector<int64_t> perm = {1, 2, 3, 0};
+    SmallVector<int64_t> shape =
+        applyPermutation(filterType.getShape(), ArrayRef<int64_t>(perm));
+    Location loc = conv.getLoc();
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape,
+                                          filterType.getElementType());
+    Value hwcf = linalg::TransposeOp::create(rewriter, loc, filter, empty, perm)
+                     ->getResult(0);
+    rewriter.replaceOpWithNewOp<linalg::Conv2DNhwcHwcfOp>(
+        conv, conv->getResultTypes(), ValueRange{conv.getDpsInputs()[0], hwcf},
+        conv.getDpsInits(), conv.getStridesAttr(), conv.getDilationsAttr());
+    return success();
+  }
+};
+
+/// `linalg.depthwise_conv_2d_nhwc_hwcm` with a multiplier of 1 whose
+/// [N, H, W, C, 1] result is collapsed to [N, H, W, C] (TOSA's depthwise
+/// convolution) as `depthwise_conv_2d_nhwc_hwc` of the collapsed filter.
+struct HwcmToHwc : OpRewritePattern<tensor::CollapseShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::CollapseShapeOp collapse,
+                                PatternRewriter &rewriter) const override {
+    auto conv =
+        collapse.getSrc().getDefiningOp<linalg::DepthwiseConv2DNhwcHwcmOp>();
+    const SmallVector<ReassociationIndices> lastTwo = {{0}, {1}, {2}, {3, 4}};
+    if (!conv || !conv.hasPureTensorSemantics() ||
+        !conv->getResult(0).hasOneUse() ||
+        collapse.getReassociationIndices() != lastTwo)
+      return failure();
+    auto filterType =
+        dyn_cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+    auto fill = conv.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+    if (!filterType || filterType.getRank() != 4 ||
+        filterType.getDimSize(3) != 1 || !fill)
+      return failure();
+    Location loc = conv.getLoc();
+    const SmallVector<ReassociationIndices> dropLast = {{0}, {1}, {2, 3}};
+    Value filter = tensor::CollapseShapeOp::create(
+        rewriter, loc, conv.getDpsInputs()[1], dropLast);
+    auto resultType = collapse.getResultType();
+    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                          resultType.getElementType());
+    Value init =
+        linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], empty)
+            ->getResult(0);
+    rewriter.replaceOpWithNewOp<linalg::DepthwiseConv2DNhwcHwcOp>(
+        collapse, TypeRange{resultType},
+        ValueRange{conv.getDpsInputs()[0], filter}, ValueRange{init},
+        conv.getStridesAttr(), conv.getDilationsAttr());
+    return success();
   }
 };
 
@@ -478,7 +620,8 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
-                 FoldBiasBroadcastIntoAdd, FoldConstantLinalg,
+                 FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
+                 FhwcToHwcf, HwcmToHwc, FoldConstantLinalg,
                  FoldChannelAffineIntoConv,
                  FoldConstantReshape<tensor::ExpandShapeOp>,
                  FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());

@@ -27,7 +27,14 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
       or matmul's accumulator becomes the `linalg.generic` broadcast the
       bias recognizer knows, and an add of such a broadcast to a
       convolution's or matmul's result reads the 1-D tensor directly
-      (the convolution's bias add);
+      (the convolution's bias add); an add of a 1-D tensor read along one
+      dimension takes it as second operand, and an added constant with a
+      single dimension larger than 1 (TOSA's `[1, 1, N]` bias) becomes the
+      1-D constant read along that dimension;
+    * `linalg.conv_2d_nhwc_fhwc` becomes `conv_2d_nhwc_hwcf` of the
+      transposed filter, and `depthwise_conv_2d_nhwc_hwcm` with a
+      multiplier of 1 whose result is collapsed to rank 4 becomes
+      `depthwise_conv_2d_nhwc_hwc` of the collapsed filter (TOSA's forms);
     * a parallel linalg op (generic, transpose, broadcast) whose inputs are
       all float constants, and a reshape of a float constant, fold to a
       constant (bodies evaluated in double, rounded once), except a bias
