@@ -88,7 +88,9 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
       shapes at hand, naming the op and channel otherwise.
 
     A value the quantized model needs but that has no statistics is an
-    error at its producer. Ops that cannot be quantized stay in float
+    error at its producer; a convolution or matmul whose weights or bias
+    are computed from constants without being constants (what
+    `myquant-normalize` did not fold) stays in float instead. Ops that cannot be quantized stay in float
     between a dequantize and a quantize and are reported with a remark, or
     rejected with `allow-float=false`. `keep-float` keeps ops in float the
     same way: every op of a kind (a registered op name such as
