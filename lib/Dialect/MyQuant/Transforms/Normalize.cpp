@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -374,6 +375,23 @@ struct HwcmToHwc : OpRewritePattern<tensor::CollapseShapeOp> {
   }
 };
 
+/// A generic that computes a convolution or matmul (a reduction), or a
+/// fill (a copy of a scalar), as the named op upstream specializes it to
+/// (what `--linalg-generalize-named-ops` wrote). Element-wise generics stay:
+/// they are the forms the recognizers read.
+struct SpecializeToNamedOp : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    bool isFill = generic.getNumDpsInputs() == 1 &&
+                  !isa<ShapedType>(generic.getDpsInputs()[0].getType());
+    if (generic.getNumReductionLoops() == 0 && !isFill)
+      return failure();
+    return linalg::specializeGenericOp(rewriter, generic);
+  }
+};
+
 /// Whether `value` initializes the accumulator of a convolution or matmul:
 /// a bias the recognizers read through its broadcast, not a constant.
 bool initializesAccumulator(Value value) {
@@ -621,7 +639,7 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
     RewritePatternSet patterns(&getContext());
     patterns.add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
                  FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
-                 FhwcToHwcf, HwcmToHwc, FoldConstantLinalg,
+                 FhwcToHwcf, HwcmToHwc, SpecializeToNamedOp, FoldConstantLinalg,
                  FoldChannelAffineIntoConv,
                  FoldConstantReshape<tensor::ExpandShapeOp>,
                  FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());

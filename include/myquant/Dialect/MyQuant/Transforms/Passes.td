@@ -35,6 +35,10 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
       transposed filter, and `depthwise_conv_2d_nhwc_hwcm` with a
       multiplier of 1 whose result is collapsed to rank 4 becomes
       `depthwise_conv_2d_nhwc_hwc` of the collapsed filter (TOSA's forms);
+    * a `linalg.generic` with reduction loops (a generalized convolution or
+      matmul) or copying a scalar (a generalized fill) becomes the named op
+      upstream's `specializeGenericOp` recognizes; element-wise generics
+      stay generic;
     * a parallel linalg op (generic, transpose, broadcast) whose inputs are
       all float constants, and a reshape of a float constant, fold to a
       constant (bodies evaluated in double, rounded once), except a bias
