@@ -23,7 +23,8 @@ are smooth random fields (low-frequency noise plus a little pixel noise,
 per-channel normalized), seeded. The same images calibrate both tools.
 
     /usr/bin/python3 benchmarks/zoo.py [--build build] [--models a,b]
-        [--calib 16] [--test 16] [--no-torch] [--no-latency]
+        [--calib 16] [--test 16] [--method minmax] [--no-torch]
+        [--no-latency]
 """
 
 import argparse
@@ -146,7 +147,8 @@ def bench_one(name, args, timer, workdir):
 
     t0 = time.perf_counter()
     try:
-        qm = myquant.quantize(model, calib, max_batch=args.batch,
+        qm = myquant.quantize(model, calib, method=args.method,
+                              max_batch=args.batch,
                               cache_dir=os.path.join(workdir, "cache"))
     except ExportError as e:
         row["exports"] = f"no: {str(e).splitlines()[0][:70]}"
@@ -218,6 +220,10 @@ def main():
                    help="calibration images (default 16)")
     p.add_argument("--test", type=int, default=16,
                    help="test images (default 16)")
+    p.add_argument("--method", default="minmax",
+                   help="myquant calibration method (minmax, percentile, "
+                   "mse, entropy; PyTorch's default qconfig observes "
+                   "activations with a histogram, like mse)")
     p.add_argument("--batch", type=int, default=16,
                    help="batch size of calibration and evaluation")
     p.add_argument("--budget", type=float, default=1.0,
@@ -243,6 +249,7 @@ def main():
             print(f"# {name}: {time.perf_counter() - t0:.0f} s",
                   file=sys.stderr, flush=True)
     print(f"\n{args.calib} calibration and {args.test} test images, "
+          f"myquant calibration {args.method}, "
           f"224 x 224; quality = logit SQNR vs float / top-1 agreement; "
           f"latency batch 1, one thread, min; x = onednn / myquant\n")
     print_rows(rows)
