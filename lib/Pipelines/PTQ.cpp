@@ -13,6 +13,9 @@ using namespace mlir;
 namespace myquant {
 
 void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
+  // Calibration observes the normalized forms, so that statistics land on
+  // the values the dry run reads.
+  pm.nest<func::FuncOp>().addPass(createMyQuantNormalize());
   if (!options.calibrationData.empty()) {
     MyQuantCalibrateOptions calibrate;
     calibrate.data = options.calibrationData;
@@ -51,8 +54,8 @@ void registerPTQPipeline() {
   registerPassPipeline(
       "myquant-ptq",
       "Static post-training quantization of a float model annotated with "
-      "myquant.stats (or calibrated first): dry run, quantize, integer-only "
-      "check",
+      "myquant.stats (or calibrated first): normalize, dry run, quantize, "
+      "integer-only check",
       [](OpPassManager &pm, StringRef text,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         PTQOptions options;

@@ -336,6 +336,30 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   return failure(!allowFloat);
 }
 
+/// Whether `value` is computed from constants alone without being one (a
+/// transposed constant filter): no statistics can reach it, and the dry run
+/// cannot quantize it as weights either.
+static bool isComputedFromConstants(Value value) {
+  Operation *def = stripDequantize(value).getDefiningOp();
+  if (!def || isConstantLike(def))
+    return false;
+  SmallVector<Operation *> work = {def};
+  llvm::SmallPtrSet<Operation *, 8> visited;
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!visited.insert(op).second || isConstantLike(op) ||
+        isa<tensor::EmptyOp>(op))
+      continue;
+    for (Value operand : op->getOperands()) {
+      Operation *producer = operand.getDefiningOp();
+      if (!producer || isa<StatsOp>(producer))
+        return false;
+      work.push_back(producer);
+    }
+  }
+  return true;
+}
+
 LogicalResult DryRun::collectStructure() {
   llvm::StringSet<> keep;
   for (const std::string &name : keepFloat)
@@ -353,7 +377,13 @@ LogicalResult DryRun::collectStructure() {
   for (Operation &op : funcOp.getBody().getOps()) {
     if (keptFloat(op) || claimed.contains(&op))
       continue;
-    if (std::optional<ComputeChain> chain = matchComputeChain(&op))
+    std::optional<ComputeChain> chain = matchComputeChain(&op);
+    // Weights or a bias computed from constants keep the layer in float,
+    // reported below as any op that stays float.
+    if (chain && (isComputedFromConstants(chain->weight) ||
+                  (chain->bias && isComputedFromConstants(chain->bias))))
+      continue;
+    if (chain)
       claimComputeChain(*chain);
     else if (std::optional<PoolChain> pool = matchPoolChain(&op))
       claimPoolChain(*pool);

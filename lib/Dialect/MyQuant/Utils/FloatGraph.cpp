@@ -10,8 +10,6 @@
 
 #include <cmath>
 
-#include <cmath>
-
 using namespace mlir;
 using namespace myquant;
 
@@ -236,8 +234,15 @@ static std::optional<double> evaluateOp(Operation *op, ArrayRef<double> x) {
 
 std::optional<double> myquant::evaluateTableBody(Block &body, double x,
                                                  Operation **unsupported) {
+  return evaluateBody(body, x, unsupported);
+}
+
+std::optional<double> myquant::evaluateBody(Block &body,
+                                            ArrayRef<double> arguments,
+                                            Operation **unsupported) {
   DenseMap<Value, double> values;
-  values[body.getArgument(0)] = x;
+  for (auto [arg, value] : llvm::zip(body.getArguments(), arguments))
+    values[arg] = value;
   // Constants captured from above the body.
   auto read = [&](Value v) {
     auto it = values.find(v);

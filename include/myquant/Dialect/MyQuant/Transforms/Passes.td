@@ -6,6 +6,58 @@
 include "mlir/Pass/PassBase.td"
 include "myquant/Dialect/MyQuant/Transforms/PassOptions.td"
 
+def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites equivalent float forms into the ones the dry run knows";
+  let description = [{
+    Other frontends write the computations myquant quantizes with other
+    ops than its exporter (torch-mlir's linalg, TOSA lowered by the
+    upstream `tosa-to-linalg` conversions). This pass rewrites them,
+    keeping their semantics, into the forms the dry run recognizes; it
+    runs first in `myquant-ptq`, before calibration:
+
+    * `arith.select` of an `arith.cmpf` against a scalar constant (any
+      comparison direction, operand order and ordering) becomes the
+      `maximumf` / `maxnumf` / `minimumf` / `minnumf` it computes (with the
+      same result for a NaN input), so relu and clamps written as
+      compare-and-select are clamps;
+    * an indexing-map result that is the constant 0 on a loop dimension of
+      size 1 becomes that loop dimension (`(d0, d1) -> (0, d1)` on a batch
+      of 1 is the identity);
+    * a `linalg.broadcast` of a 1-D tensor that initializes a convolution's
+      or matmul's accumulator becomes the `linalg.generic` broadcast the
+      bias recognizer knows, and an add of such a broadcast to a
+      convolution's or matmul's result reads the 1-D tensor directly
+      (the convolution's bias add); an add of a 1-D tensor read along one
+      dimension takes it as second operand, and an added constant with a
+      single dimension larger than 1 (TOSA's `[1, 1, N]` bias) becomes the
+      1-D constant read along that dimension;
+    * `linalg.conv_2d_nhwc_fhwc` becomes `conv_2d_nhwc_hwcf` of the
+      transposed filter, and `depthwise_conv_2d_nhwc_hwcm` with a
+      multiplier of 1 whose result is collapsed to rank 4 becomes
+      `depthwise_conv_2d_nhwc_hwc` of the collapsed filter (TOSA's forms);
+    * a `linalg.generic` with reduction loops (a generalized convolution or
+      matmul) or copying a scalar (a generalized fill) becomes the named op
+      upstream's `specializeGenericOp` recognizes; element-wise generics
+      stay generic;
+    * a parallel linalg op (generic, transpose, broadcast) whose inputs are
+      all float constants, and a reshape of a float constant, fold to a
+      constant (bodies evaluated in double, rounded once), except a bias
+      broadcast into an accumulator, a transposed matmul weight and the
+      filter reshape of a grouped convolution, which the recognizers read
+      as they are;
+    * a function of a convolution's result that is affine per channel, its
+      other operands constants (an inference BatchNorm
+      `(y - mean) * gamma * rsqrt(var + eps) + beta`, a bias add), folds
+      into the convolution: filters scaled by `f(1) - f(0)` per output
+      channel, bias `f(bias)`.
+
+    What it cannot rewrite stays as it is; the dry run then keeps it in
+    float with a remark (or fails with `allow-float=false`).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
                                    "::mlir::func::FuncOp"> {
   let summary = "The dry run: chooses and connects every quantization parameter";
@@ -40,7 +92,9 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
       shapes at hand, naming the op and channel otherwise.
 
     A value the quantized model needs but that has no statistics is an
-    error at its producer. Ops that cannot be quantized stay in float
+    error at its producer; a convolution or matmul whose weights or bias
+    are computed from constants without being constants (what
+    `myquant-normalize` did not fold) stays in float instead. Ops that cannot be quantized stay in float
     between a dequantize and a quantize and are reported with a remark, or
     rejected with `allow-float=false`. `keep-float` keeps ops in float the
     same way: every op of a kind (a registered op name such as

@@ -81,6 +81,13 @@ std::optional<double>
 evaluateTableBody(mlir::Block &body, double x,
                   mlir::Operation **unsupported = nullptr);
 
+/// The value of a linalg body on the first `arguments.size()` block
+/// arguments, evaluated like evaluateTableBody; a read of any other
+/// argument is NaN.
+std::optional<double> evaluateBody(mlir::Block &body,
+                                   llvm::ArrayRef<double> arguments,
+                                   mlir::Operation **unsupported = nullptr);
+
 /// Returns the value under a chain of myquant.dequantize ops.
 mlir::Value stripDequantize(mlir::Value value);
 

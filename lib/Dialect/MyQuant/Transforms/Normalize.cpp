@@ -1,0 +1,651 @@
+//===- Normalize.cpp - equivalent float forms to the recognized ones ------===//
+//
+// Other frontends (torch-mlir, TOSA through the upstream conversions) write
+// the same computations as myquant's exporter with different ops. These
+// patterns rewrite them, preserving semantics, into the forms FloatGraph's
+// recognizers know, so that the dry run sees one form per computation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.h"
+#include "myquant/Dialect/MyQuant/Transforms/Passes.h"
+#include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace myquant {
+#define GEN_PASS_DEF_MYQUANTNORMALIZE
+#include "myquant/Dialect/MyQuant/Transforms/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+using namespace myquant;
+
+namespace {
+
+bool isScalarFloatConstant(Value value) {
+  FloatAttr attr;
+  return matchPattern(value, m_Constant(&attr)) && !attr.getValue().isNaN();
+}
+
+/// `select(x > c, x, c)` and its variants (either comparison order, either
+/// predicate direction, ordered or not) as the max or min they compute:
+/// torch-mlir's relu and clamp. A NaN `x` selects the branch the unordered
+/// predicate picks; the NaN-propagating maximumf/minimumf reproduce a NaN
+/// result, maxnumf/minnumf a `c` result.
+struct SelectToMinMax : OpRewritePattern<arith::SelectOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::SelectOp select,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<FloatType>(select.getType()))
+      return failure();
+    auto cmp = select.getCondition().getDefiningOp<arith::CmpFOp>();
+    if (!cmp)
+      return failure();
+    using P = arith::CmpFPredicate;
+    P pred = cmp.getPredicate();
+    bool greater = llvm::is_contained({P::OGT, P::OGE, P::UGT, P::UGE}, pred);
+    bool less = llvm::is_contained({P::OLT, P::OLE, P::ULT, P::ULE}, pred);
+    bool unordered = llvm::is_contained({P::UGT, P::UGE, P::ULT, P::ULE}, pred);
+    if (!greater && !less)
+      return failure();
+    Value x = cmp.getLhs(), c = cmp.getRhs();
+    if (isScalarFloatConstant(x) && !isScalarFloatConstant(c)) {
+      std::swap(x, c);
+      std::swap(greater, less);
+    }
+    if (!isScalarFloatConstant(c))
+      return failure();
+    bool xFirst = select.getTrueValue() == x && select.getFalseValue() == c;
+    bool cFirst = select.getTrueValue() == c && select.getFalseValue() == x;
+    if (!xFirst && !cFirst)
+      return failure();
+    // x when x > c (or c when x < c) is the maximum.
+    bool isMax = greater == xFirst;
+    // A NaN x takes the true branch under an unordered predicate.
+    bool nanGivesX = unordered == xFirst;
+    Value result;
+    Location loc = select.getLoc();
+    if (isMax && nanGivesX)
+      result = arith::MaximumFOp::create(rewriter, loc, x, c);
+    else if (isMax)
+      result = arith::MaxNumFOp::create(rewriter, loc, x, c);
+    else if (nanGivesX)
+      result = arith::MinimumFOp::create(rewriter, loc, x, c);
+    else
+      result = arith::MinNumFOp::create(rewriter, loc, x, c);
+    rewriter.replaceOp(select, result);
+    return success();
+  }
+};
+
+/// A map result that is the constant 0 on a loop dimension of size 1 reads
+/// the same element as that loop dimension: torch-mlir's `(0, d1, d2, d3)`
+/// for a batch-1 operand becomes the identity the recognizers expect.
+struct ConstantIndexToLoopDim : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    if (!generic.hasPureTensorSemantics())
+      return failure();
+    SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    bool changed = false;
+    for (AffineMap &map : maps) {
+      if (map.getNumResults() != map.getNumDims() || map.getNumSymbols() != 0)
+        continue;
+      SmallVector<AffineExpr> results(map.getResults());
+      for (auto [j, expr] : llvm::enumerate(results)) {
+        auto constant = dyn_cast<AffineConstantExpr>(expr);
+        if (!constant || constant.getValue() != 0 || ranges[j] != 1 ||
+            map.isFunctionOfDim(j))
+          continue;
+        expr = rewriter.getAffineDimExpr(j);
+        changed = true;
+      }
+      map = AffineMap::get(map.getNumDims(), 0, results, getContext());
+    }
+    if (!changed)
+      return failure();
+    rewriter.modifyOpInPlace(generic, [&] {
+      generic.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    });
+    return success();
+  }
+};
+
+bool isComputeAnchor(Operation *op) {
+  return op && (isa<linalg::ConvolutionOpInterface>(op) ||
+                isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op));
+}
+
+/// The one result dimension a broadcast of a 1-D tensor keeps.
+std::optional<int64_t> keptDim(linalg::BroadcastOp broadcast) {
+  if (broadcast.getInput().getType().getRank() != 1)
+    return std::nullopt;
+  int64_t rank = broadcast.getInit().getType().getRank();
+  for (int64_t d = 0; d < rank; ++d)
+    if (!llvm::is_contained(broadcast.getDimensions(), d))
+      return d;
+  return std::nullopt;
+}
+
+/// The map `(d0, ..., dn) -> (dk)`.
+AffineMap readDim(unsigned rank, int64_t dim, MLIRContext *ctx) {
+  return AffineMap::get(rank, 0, getAffineDimExpr(dim, ctx), ctx);
+}
+
+/// Copies the 1-D `input` along dimension `dim` of `init`: the form of a
+/// bias that initializes an accumulator.
+Value broadcastGeneric(PatternRewriter &rewriter, Location loc, Value input,
+                       Value init, int64_t dim) {
+  auto type = cast<RankedTensorType>(init.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<AffineMap> maps = {readDim(rank, dim, ctx),
+                                 AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, type, input, init, maps, iterators,
+      [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, args[0]);
+      });
+  return generic->getResult(0);
+}
+
+/// A 1-D bias broadcast by `linalg.broadcast` into the accumulator of a
+/// convolution or matmul, as the generic copy the recognizers know.
+struct BroadcastBiasInit : OpRewritePattern<linalg::BroadcastOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::BroadcastOp broadcast,
+                                PatternRewriter &rewriter) const override {
+    std::optional<int64_t> dim = keptDim(broadcast);
+    if (!dim || !broadcast.hasPureTensorSemantics() ||
+        broadcast->getNumResults() != 1)
+      return failure();
+    Value result = broadcast->getResult(0);
+    for (OpOperand &use : result.getUses()) {
+      auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+      if (!user || !isComputeAnchor(user) || !user.isDpsInit(&use))
+        return failure();
+    }
+    rewriter.replaceOp(broadcast, broadcastGeneric(rewriter, broadcast.getLoc(),
+                                                   broadcast.getInput(),
+                                                   broadcast.getInit(), *dim));
+    return success();
+  }
+};
+
+/// A parallel generic on tensors that adds its two inputs (either order).
+bool isAddOfInputs(linalg::GenericOp generic) {
+  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 0 || !generic.hasPureTensorSemantics())
+    return false;
+  Block &body = generic.getRegion().front();
+  auto add = body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  auto isArg = [&](Value v, unsigned i) { return v == body.getArgument(i); };
+  return add && ((isArg(add.getLhs(), 0) && isArg(add.getRhs(), 1)) ||
+                 (isArg(add.getLhs(), 1) && isArg(add.getRhs(), 0)));
+}
+
+/// `lhs + rhs` with `maps`, in place of `generic`'s add.
+ValueRange addGeneric(PatternRewriter &rewriter, linalg::GenericOp generic,
+                      Value lhs, Value rhs, ArrayRef<AffineMap> maps) {
+  auto add = linalg::GenericOp::create(
+      rewriter, generic.getLoc(), generic->getResultTypes(),
+      ValueRange{lhs, rhs}, generic.getDpsInits(), maps,
+      generic.getIteratorTypesArray(),
+      [](OpBuilder &builder, Location loc, ValueRange args) {
+        Value sum = arith::AddFOp::create(builder, loc, args[0], args[1]);
+        linalg::YieldOp::create(builder, loc, sum);
+      });
+  return add->getResults();
+}
+
+/// `conv + broadcast(b)` (in either order) where `b` is 1-D: the add reads
+/// `b` through its map instead, with the convolution first, which is the
+/// bias add the recognizers fuse into the convolution.
+struct FoldBiasBroadcastIntoAdd : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    if (!isAddOfInputs(generic))
+      return failure();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    for (unsigned b = 0; b < 2; ++b) {
+      Value other = generic.getDpsInputs()[1 - b];
+      auto broadcast =
+          generic.getDpsInputs()[b].getDefiningOp<linalg::BroadcastOp>();
+      std::optional<int64_t> dim =
+          broadcast ? keptDim(broadcast) : std::nullopt;
+      if (!dim || !maps[b].isIdentity() || !maps[2].isIdentity() ||
+          !isComputeAnchor(other.getDefiningOp()))
+        continue;
+      unsigned rank = maps[2].getNumDims();
+      SmallVector<AffineMap> newMaps = {
+          maps[1 - b], readDim(rank, *dim, getContext()), maps[2]};
+      rewriter.replaceOp(generic, addGeneric(rewriter, generic, other,
+                                             broadcast.getInput(), newMaps));
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// `b[c] + y` as an add whose first input is read along one dimension:
+/// the operands swap, so the bias comes second as the recognizers expect.
+struct BiasSecond : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    if (!isAddOfInputs(generic))
+      return failure();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    if (maps[0].getNumResults() != 1 ||
+        !isa<AffineDimExpr>(maps[0].getResult(0)) ||
+        maps[0].getNumDims() == 1 || !maps[1].isIdentity())
+      return failure();
+    Value bias = generic.getDpsInputs()[0];
+    rewriter.replaceOp(generic,
+                       addGeneric(rewriter, generic, generic.getDpsInputs()[1],
+                                  bias, {maps[1], maps[0], maps[2]}));
+    return success();
+  }
+};
+
+/// A constant added through a broadcast read whose only dimension larger
+/// than 1 is a loop dimension (TOSA's rank-3 `[1, 1, N]` bias read at
+/// `(d0, 0, d2)`) is the 1-D constant read along that dimension.
+struct ConstantBiasToVector : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    if (!isAddOfInputs(generic))
+      return failure();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    for (unsigned k = 0; k < 2; ++k) {
+      DenseFPElementsAttr constant =
+          getFloatConstant(generic.getDpsInputs()[k]);
+      if (!constant || constant.getType().getRank() < 2 ||
+          !isBroadcastRead(maps[k], constant.getType().getShape()))
+        continue;
+      ArrayRef<int64_t> shape = constant.getType().getShape();
+      auto wide = [](int64_t size) { return size != 1; };
+      if (llvm::count_if(shape, wide) != 1)
+        continue;
+      auto position = llvm::find_if(shape, wide) - shape.begin();
+      auto dim = dyn_cast<AffineDimExpr>(maps[k].getResult(position));
+      if (!dim)
+        continue;
+      auto vectorType =
+          RankedTensorType::get({shape[position]}, constant.getElementType());
+      Value vector = arith::ConstantOp::create(
+          rewriter, generic.getLoc(), vectorType,
+          cast<TypedAttr>(constant.reshape(vectorType)));
+      SmallVector<AffineMap> newMaps = {
+          maps[1 - k],
+          readDim(maps[2].getNumDims(), dim.getPosition(), getContext()),
+          maps[2]};
+      rewriter.replaceOp(generic, addGeneric(rewriter, generic,
+                                             generic.getDpsInputs()[1 - k],
+                                             vector, newMaps));
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// `linalg.conv_2d_nhwc_fhwc` (TOSA's filter layout) as the HWCF
+/// convolution of the transposed filter; a constant filter then folds.
+struct FhwcToHwcf : OpRewritePattern<linalg::Conv2DNhwcFhwcOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNhwcFhwcOp conv,
+                                PatternRewriter &rewriter) const override {
+    if (!conv.hasPureTensorSemantics())
+      return failure();
+    Value filter = conv.getDpsInputs()[1];
+    auto filterType = dyn_cast<RankedTensorType>(filter.getType());
+    if (!filterType || !filterType.hasStaticShape())
+      return failure();
+    const SmallVector<int64_t> perm = {1, 2, 3, 0};
+    SmallVector<int64_t> shape =
+        applyPermutation(filterType.getShape(), ArrayRef<int64_t>(perm));
+    Location loc = conv.getLoc();
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape,
+                                          filterType.getElementType());
+    Value hwcf = linalg::TransposeOp::create(rewriter, loc, filter, empty, perm)
+                     ->getResult(0);
+    rewriter.replaceOpWithNewOp<linalg::Conv2DNhwcHwcfOp>(
+        conv, conv->getResultTypes(), ValueRange{conv.getDpsInputs()[0], hwcf},
+        conv.getDpsInits(), conv.getStridesAttr(), conv.getDilationsAttr());
+    return success();
+  }
+};
+
+/// `linalg.depthwise_conv_2d_nhwc_hwcm` with a multiplier of 1 whose
+/// [N, H, W, C, 1] result is collapsed to [N, H, W, C] (TOSA's depthwise
+/// convolution) as `depthwise_conv_2d_nhwc_hwc` of the collapsed filter.
+struct HwcmToHwc : OpRewritePattern<tensor::CollapseShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::CollapseShapeOp collapse,
+                                PatternRewriter &rewriter) const override {
+    auto conv =
+        collapse.getSrc().getDefiningOp<linalg::DepthwiseConv2DNhwcHwcmOp>();
+    const SmallVector<ReassociationIndices> lastTwo = {{0}, {1}, {2}, {3, 4}};
+    if (!conv || !conv.hasPureTensorSemantics() ||
+        !conv->getResult(0).hasOneUse() ||
+        collapse.getReassociationIndices() != lastTwo)
+      return failure();
+    auto filterType =
+        dyn_cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+    auto fill = conv.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+    if (!filterType || filterType.getRank() != 4 ||
+        filterType.getDimSize(3) != 1 || !fill)
+      return failure();
+    Location loc = conv.getLoc();
+    const SmallVector<ReassociationIndices> dropLast = {{0}, {1}, {2, 3}};
+    Value filter = tensor::CollapseShapeOp::create(
+        rewriter, loc, conv.getDpsInputs()[1], dropLast);
+    auto resultType = collapse.getResultType();
+    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                          resultType.getElementType());
+    Value init =
+        linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], empty)
+            ->getResult(0);
+    rewriter.replaceOpWithNewOp<linalg::DepthwiseConv2DNhwcHwcOp>(
+        collapse, TypeRange{resultType},
+        ValueRange{conv.getDpsInputs()[0], filter}, ValueRange{init},
+        conv.getStridesAttr(), conv.getDilationsAttr());
+    return success();
+  }
+};
+
+/// A generic that computes a convolution or matmul (a reduction), or a
+/// fill (a copy of a scalar), as the named op upstream specializes it to
+/// (what `--linalg-generalize-named-ops` wrote). Element-wise generics stay:
+/// they are the forms the recognizers read.
+struct SpecializeToNamedOp : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    bool isFill = generic.getNumDpsInputs() == 1 &&
+                  !isa<ShapedType>(generic.getDpsInputs()[0].getType());
+    if (generic.getNumReductionLoops() == 0 && !isFill)
+      return failure();
+    return linalg::specializeGenericOp(rewriter, generic);
+  }
+};
+
+/// Whether `value` initializes the accumulator of a convolution or matmul:
+/// a bias the recognizers read through its broadcast, not a constant.
+bool initializesAccumulator(Value value) {
+  return llvm::any_of(value.getUses(), [](OpOperand &use) {
+    auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+    return user && isComputeAnchor(user) && user.isDpsInit(&use);
+  });
+}
+
+/// A transposed matmul weight stays: the recognizer reads it as the
+/// `transpose_rhs` form the kernels take.
+bool isMatmulRhsTranspose(Operation *op) {
+  return isa<linalg::TransposeOp>(op) &&
+         llvm::all_of(op->getUsers(), [](Operation *user) {
+           return isa<linalg::MatmulOp, linalg::BatchMatmulOp>(user);
+         });
+}
+
+/// Folding evaluates the body once per element; larger results stay.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 22;
+
+/// The values of a float constant, in double.
+SmallVector<double> constantValues(DenseFPElementsAttr attr) {
+  return llvm::map_to_vector(attr.getValues<APFloat>(), [](const APFloat &v) {
+    return v.convertToDouble();
+  });
+}
+
+DenseElementsAttr toAttr(RankedTensorType type, ArrayRef<double> values) {
+  const llvm::fltSemantics &semantics =
+      cast<FloatType>(type.getElementType()).getFloatSemantics();
+  SmallVector<APFloat> converted;
+  converted.reserve(values.size());
+  for (double v : values) {
+    APFloat value(v);
+    bool losesInfo = false;
+    value.convert(semantics, APFloat::rmNearestTiesToEven, &losesInfo);
+    converted.push_back(value);
+  }
+  return DenseElementsAttr::get(type, converted);
+}
+
+/// A parallel linalg op (generic, transpose, broadcast, ...) whose inputs
+/// are all float constants computes a constant: an unfolded BatchNorm's
+/// `gamma * rsqrt(var + eps)`, a transposed filter. Bodies are evaluated
+/// in double (evaluateBody) and rounded to the element type once.
+struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() == 0 ||
+        op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+        op.getNumParallelLoops() != op.getNumLoops() ||
+        !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
+        initializesAccumulator(op->getResult(0)) || isMatmulRhsTranspose(op))
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.hasStaticShape() ||
+        !isa<FloatType>(type.getElementType()) ||
+        type.getNumElements() > kMaxFoldedElements)
+      return failure();
+    Block *body = op.getBlock();
+    unsigned numInputs = op.getNumDpsInputs();
+    if (!body->getArgument(numInputs).use_empty())
+      return failure();
+    SmallVector<SmallVector<double>> inputs;
+    SmallVector<SmallVector<int64_t>> strides;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      DenseFPElementsAttr constant = getFloatConstant(input->get());
+      if (!constant)
+        return failure();
+      inputs.push_back(constantValues(constant));
+      strides.push_back(computeStrides(constant.getType().getShape()));
+    }
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    SmallVector<int64_t> resultStrides = computeStrides(type.getShape());
+    SmallVector<double> results(type.getNumElements());
+    SmallVector<double> args(numInputs);
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      SmallVector<int64_t> index = delinearize(i, resultStrides);
+      for (unsigned k = 0; k < numInputs; ++k)
+        args[k] = inputs[k][linearize(maps[k].compose(index), strides[k])];
+      std::optional<double> value = evaluateBody(*body, args);
+      if (!value)
+        return failure();
+      results[i] = *value;
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        op, type, cast<TypedAttr>(toAttr(type, results)));
+    return success();
+  }
+};
+
+/// A reshape of a float constant is the reshaped constant, except the
+/// filter reshape that exposes a grouped convolution's groups (the
+/// recognizer reads the ungrouped filter through it).
+template <typename ReshapeOp>
+struct FoldConstantReshape : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern<ReshapeOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ReshapeOp reshape,
+                                PatternRewriter &rewriter) const override {
+    DenseFPElementsAttr constant = getFloatConstant(reshape.getSrc());
+    auto type = dyn_cast<RankedTensorType>(reshape.getResult().getType());
+    if (!constant || !type || !type.hasStaticShape() ||
+        llvm::any_of(reshape->getUsers(), [](Operation *user) {
+          return isa<linalg::Conv2DNgchwGfchwOp>(user);
+        }))
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        reshape, type, cast<TypedAttr>(constant.reshape(type)));
+    return success();
+  }
+};
+
+/// `f(conv(x))` where `f` is affine per channel, its other operands
+/// float constants read along the channel dimension (or single values):
+/// an inference BatchNorm `(y - mean) * gamma * rsqrt(var + eps) + beta`
+/// left unfolded. The filters are scaled by `f(1) - f(0)` and the bias
+/// becomes `f(bias)`, so the convolution computes `f` itself.
+struct FoldChannelAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    unsigned numInputs = generic.getNumDpsInputs();
+    if (!generic.hasPureTensorSemantics() || numInputs < 2 ||
+        generic.getNumDpsInits() != 1 || generic->getNumResults() != 1 ||
+        generic.getNumReductionLoops() != 0)
+      return failure();
+    Value y = generic.getDpsInputs()[0];
+    Operation *anchor = y.getDefiningOp();
+    if (!isComputeAnchor(anchor) || !y.hasOneUse())
+      return failure();
+    std::optional<ComputeChain> chain = matchComputeChain(anchor);
+    if (!chain || chain->kind != ComputeChain::Conv ||
+        !chain->regrouping.empty() ||
+        chain->weightOperand->getOwner() != anchor ||
+        (chain->biasOperand &&
+         !chain->biasOperand->getOwner()->getResult(0).hasOneUse()))
+      return failure();
+    // The recognizer may have taken `generic` itself as the bias add; the
+    // accumulator is then a zero fill.
+    if (!chain->epilogue.empty()) {
+      chain->bias = nullptr;
+      chain->biasOperand = nullptr;
+    }
+    DenseFPElementsAttr weight = getFloatConstant(chain->weight);
+    DenseFPElementsAttr bias =
+        chain->bias ? getFloatConstant(chain->bias) : DenseFPElementsAttr();
+    if (!weight || (chain->bias && !bias))
+      return failure();
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    Block &body = generic.getRegion().front();
+    if (!maps[0].isIdentity() || !maps[numInputs].isIdentity() ||
+        !body.getArgument(numInputs).use_empty())
+      return failure();
+    auto type = cast<RankedTensorType>(y.getType());
+    unsigned channelDim = getLayoutDims(chain->layout).channel;
+    int64_t channels = type.getDimSize(channelDim);
+    AffineMap perChannel = readDim(type.getRank(), channelDim, getContext());
+    SmallVector<SmallVector<double>> params;
+    for (unsigned k = 1; k < numInputs; ++k) {
+      DenseFPElementsAttr constant =
+          getFloatConstant(generic.getDpsInputs()[k]);
+      if (!constant)
+        return failure();
+      SmallVector<double> values = constantValues(constant);
+      if (values.size() == 1)
+        values.assign(channels, values[0]);
+      else if (maps[k] != perChannel ||
+               static_cast<int64_t>(values.size()) != channels)
+        return failure();
+      params.push_back(std::move(values));
+    }
+    // f(t) = a[c] * t + b[c], checked at two more points.
+    SmallVector<double> scale(channels), shift(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      SmallVector<double> args = {0.0};
+      for (const SmallVector<double> &p : params)
+        args.push_back(p[c]);
+      auto f = [&](double t) {
+        args[0] = t;
+        return evaluateBody(body, args);
+      };
+      std::optional<double> f0 = f(0.0), f1 = f(1.0), f2 = f(2.0), fm = f(-3.0);
+      if (!f0 || !f1 || !f2 || !fm)
+        return failure();
+      double a = *f1 - *f0, b = *f0;
+      double tolerance = 1e-6 * (std::abs(a) * 3.0 + std::abs(b)) + 1e-12;
+      if (!std::isfinite(a) || !std::isfinite(b) ||
+          std::abs(*f2 - (2.0 * a + b)) > tolerance ||
+          std::abs(*fm - (-3.0 * a + b)) > tolerance)
+        return failure();
+      scale[c] = a;
+      shift[c] = b;
+    }
+    SmallVector<double> weights = constantValues(weight);
+    ArrayRef<int64_t> weightShape = weight.getType().getShape();
+    int64_t inner = computeStrides(weightShape)[chain->weightChannelDim];
+    for (auto [i, w] : llvm::enumerate(weights))
+      w *= scale[(i / inner) % weightShape[chain->weightChannelDim]];
+    SmallVector<double> newBias(shift);
+    if (bias)
+      for (auto [c, b] : llvm::enumerate(constantValues(bias)))
+        newBias[c] += scale[c] * b;
+
+    Location loc = generic.getLoc();
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    Value newWeight =
+        arith::ConstantOp::create(rewriter, loc, weightType,
+                                  cast<TypedAttr>(toAttr(weightType, weights)));
+    auto biasType = RankedTensorType::get({channels}, type.getElementType());
+    Value biasValue = arith::ConstantOp::create(
+        rewriter, loc, biasType, cast<TypedAttr>(toAttr(biasType, newBias)));
+    auto linalgAnchor = cast<linalg::LinalgOp>(anchor);
+    OpOperand *init = linalgAnchor.getDpsInitOperand(0);
+    Value accumulator;
+    if (!chain->biasOperand) {
+      // A zero fill: the bias broadcast into the fill's destination.
+      auto fill = init->get().getDefiningOp<linalg::FillOp>();
+      if (!fill)
+        return failure();
+      rewriter.setInsertionPoint(anchor);
+      accumulator = broadcastGeneric(rewriter, loc, biasValue,
+                                     fill.getOutputs()[0], channelDim);
+    }
+    rewriter.modifyOpInPlace(anchor,
+                             [&] { chain->weightOperand->set(newWeight); });
+    if (accumulator)
+      rewriter.modifyOpInPlace(anchor, [&] { init->set(accumulator); });
+    else
+      rewriter.modifyOpInPlace(chain->biasOperand->getOwner(),
+                               [&] { chain->biasOperand->set(biasValue); });
+    rewriter.replaceOp(generic, y);
+    return success();
+  }
+};
+
+struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
+                 FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
+                 FhwcToHwcf, HwcmToHwc, SpecializeToNamedOp, FoldConstantLinalg,
+                 FoldChannelAffineIntoConv,
+                 FoldConstantReshape<tensor::ExpandShapeOp>,
+                 FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
