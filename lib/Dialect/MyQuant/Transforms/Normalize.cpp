@@ -17,7 +17,9 @@
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Rewrite/PatternApplicator.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace myquant {
 #define GEN_PASS_DEF_MYQUANTNORMALIZE
@@ -392,11 +394,16 @@ struct SpecializeToNamedOp : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
-/// Whether `value` initializes the accumulator of a convolution or matmul:
-/// a bias the recognizers read through its broadcast, not a constant.
+/// Whether `value` initializes the accumulator of a convolution or matmul,
+/// directly or through the reshape that exposes a grouped convolution's
+/// groups: a bias the recognizers read through its broadcast, not a
+/// constant.
 bool initializesAccumulator(Value value) {
   return llvm::any_of(value.getUses(), [](OpOperand &use) {
-    auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+    Operation *owner = use.getOwner();
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(owner))
+      return initializesAccumulator(owner->getResult(0));
+    auto user = dyn_cast<linalg::LinalgOp>(owner);
     return user && isComputeAnchor(user) && user.isDpsInit(&use);
   });
 }
@@ -600,7 +607,22 @@ struct FoldChannelAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
       for (auto [c, b] : llvm::enumerate(constantValues(bias)))
         newBias[c] += scale[c] * b;
 
+    auto linalgAnchor = cast<linalg::LinalgOp>(anchor);
+    OpOperand *init = linalgAnchor.getDpsInitOperand(0);
+    // Without a bias the accumulator is a zero fill, into whose destination
+    // the new bias is broadcast.
+    auto fill = init->get().getDefiningOp<linalg::FillOp>();
+    if (!chain->biasOperand && !fill)
+      return failure();
+    // The replaced weight and accumulator, erased below once unused.
+    SmallVector<Operation *> replaced = {chain->weight.getDefiningOp()};
+    replaced.push_back(chain->biasOperand
+                           ? chain->biasOperand->get().getDefiningOp()
+                           : fill.getOperation());
+
     Location loc = generic.getLoc();
+    // Before the convolution, which reads the new weight and accumulator.
+    rewriter.setInsertionPoint(anchor);
     auto weightType = cast<RankedTensorType>(weight.getType());
     Value newWeight =
         arith::ConstantOp::create(rewriter, loc, weightType,
@@ -608,18 +630,10 @@ struct FoldChannelAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
     auto biasType = RankedTensorType::get({channels}, type.getElementType());
     Value biasValue = arith::ConstantOp::create(
         rewriter, loc, biasType, cast<TypedAttr>(toAttr(biasType, newBias)));
-    auto linalgAnchor = cast<linalg::LinalgOp>(anchor);
-    OpOperand *init = linalgAnchor.getDpsInitOperand(0);
     Value accumulator;
-    if (!chain->biasOperand) {
-      // A zero fill: the bias broadcast into the fill's destination.
-      auto fill = init->get().getDefiningOp<linalg::FillOp>();
-      if (!fill)
-        return failure();
-      rewriter.setInsertionPoint(anchor);
+    if (!chain->biasOperand)
       accumulator = broadcastGeneric(rewriter, loc, biasValue,
                                      fill.getOutputs()[0], channelDim);
-    }
     rewriter.modifyOpInPlace(anchor,
                              [&] { chain->weightOperand->set(newWeight); });
     if (accumulator)
@@ -628,9 +642,103 @@ struct FoldChannelAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
       rewriter.modifyOpInPlace(chain->biasOperand->getOwner(),
                                [&] { chain->biasOperand->set(biasValue); });
     rewriter.replaceOp(generic, y);
+    for (Operation *op : replaced)
+      if (op && isOpTriviallyDead(op))
+        rewriter.eraseOp(op);
     return success();
   }
 };
+
+/// Applies the patterns to every op, last op first (the greedy driver's
+/// order: a bias add is rewritten before the broadcast it reads folds),
+/// sweeping again until nothing changes. Unlike the greedy driver it
+/// neither folds (`x / 1.0` is the average pool's division the recognizers
+/// read) nor erases unused ops (the dry run diagnoses unused layers too):
+/// it only rewrites the forms its patterns name, and erases what those
+/// rewrites leave without users.
+struct SweepDriver : RewriterBase::Listener {
+  SweepDriver(Operation *scope, const FrozenRewritePatternSet &patterns)
+      : scope(scope), applicator(patterns) {
+    applicator.applyDefaultCostModel();
+  }
+
+  /// Whether the sweeps converged within `maxSweeps`.
+  bool run(int maxSweeps) {
+    PatternRewriter rewriter(scope->getContext());
+    rewriter.setListener(this);
+    for (int sweep = 0; sweep < maxSweeps; ++sweep) {
+      changed = false;
+      scope->walk([&](Operation *op) {
+        if (op != scope)
+          push(op);
+      });
+      while (!worklist.empty()) {
+        Operation *op = worklist.pop_back_val();
+        // Skips ops erased since they were pushed.
+        if (!pending.erase(op))
+          continue;
+        rewriter.setInsertionPoint(op);
+        // What a rewrite orphans goes before it is matched itself.
+        if (succeeded(applicator.matchAndRewrite(op, rewriter)))
+          eraseOrphans(rewriter);
+      }
+      if (!changed)
+        return true;
+    }
+    return false;
+  }
+
+  // New and modified ops are matched next, as the greedy driver does.
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
+    changed = true;
+    push(op);
+  }
+  void notifyOperationModified(Operation *op) override {
+    changed = true;
+    push(op);
+  }
+  void notifyOperationErased(Operation *op) override {
+    changed = true;
+    pending.erase(op);
+    // Only ops of the function body are tracked: the patterns rewrite
+    // those, and ops nested in erased bodies go with them.
+    if (op->getParentOp() != scope)
+      return;
+    orphanCandidates.remove(op);
+    for (Value operand : op->getOperands())
+      if (Operation *producer = operand.getDefiningOp();
+          producer && producer->getParentOp() == scope)
+        orphanCandidates.insert(producer);
+  }
+
+private:
+  /// An op pushed again moves to the top; its older entry is skipped.
+  void push(Operation *op) {
+    pending.insert(op);
+    worklist.push_back(op);
+  }
+
+  /// Erases the producers of erased ops that lost their last user, and
+  /// transitively theirs. Ops that were unused in the input stay.
+  void eraseOrphans(RewriterBase &rewriter) {
+    while (!orphanCandidates.empty()) {
+      Operation *op = orphanCandidates.pop_back_val();
+      if (isOpTriviallyDead(op))
+        rewriter.eraseOp(op);
+    }
+  }
+
+  Operation *scope;
+  PatternApplicator applicator;
+  bool changed = false;
+  SmallVector<Operation *> worklist;
+  llvm::DenseSet<Operation *> pending;
+  llvm::SetVector<Operation *> orphanCandidates;
+};
+
+/// Each sweep rewrites what the previous one produced; the forms converge
+/// in a few.
+constexpr int kMaxSweeps = 16;
 
 struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
   using Base::Base;
@@ -643,8 +751,12 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
                  FoldChannelAffineIntoConv,
                  FoldConstantReshape<tensor::ExpandShapeOp>,
                  FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))
+      return;
+    getOperation()->emitError()
+        << "normalization did not converge in " << kMaxSweeps << " sweeps";
+    signalPassFailure();
   }
 };
 
