@@ -24,20 +24,23 @@ class ExpandStridedCopiesPass
     : public myquant::impl::MyQuantExpandStridedCopiesBase<
           ExpandStridedCopiesPass> {
 public:
+  using Base::Base;
+
   void runOnOperation() override {
     // convert-to-llvm turns a copy between identity layouts into llvm.memcpy
     // but any other copy into a call to `memrefCopy` in
     // libmlir_c_runner_utils; loops keep compiled models self-contained.
     // (Such copies come from insert_slice, e.g. of a channel concatenation
     // in NHWC: rows of a few dozen bytes.)
-    getOperation()->walk([](memref::CopyOp copy) {
+    getOperation()->walk([this](memref::CopyOp copy) {
       auto source = dyn_cast<MemRefType>(copy.getSource().getType());
       auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
       if (!source || !target ||
           (source.getLayout().isIdentity() && target.getLayout().isIdentity()))
         return;
       OpBuilder builder(copy);
-      if (succeeded(copyRowsAsVectors(builder, copy, source, target))) {
+      if (useVectors &&
+          succeeded(copyRowsAsVectors(builder, copy, source, target))) {
         copy.erase();
         return;
       }

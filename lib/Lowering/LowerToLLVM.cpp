@@ -32,6 +32,14 @@ namespace myquant {
 
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options) {
+  // First: the kernels, the index width and the data layout depend on the
+  // target.
+  MyQuantSetTargetOptions target;
+  target.triple = options.triple;
+  target.cpu = options.cpu;
+  target.features = options.features;
+  target.allowFloatIo = options.allowFloatIo;
+  pm.addPass(createMyQuantSetTarget(target));
   // A no-op on modules without myquant ops or quantized types.
   ConvertMyQuantToVnniOptions vnni;
   vnni.target = options.target;
@@ -42,7 +50,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   annotate.symbolPrefix = options.symbolPrefix;
   pm.addPass(createMyQuantAnnotateEntryPoints(annotate));
   pm.addPass(createMyQuantDecomposeAggregatedOps());
-  if (options.vectorize)
+  // convert-vector-to-llvm lowers vector ops with a 64-bit index whatever
+  // the data layout: with a triple (a 32-bit microcontroller, which has no
+  // vector unit anyway) no vector op is created.
+  bool cross = !options.triple.empty();
+  if (options.vectorize && !cross)
     pm.addNestedPass<func::FuncOp>(createMyQuantVectorizeLinalg());
 
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -65,7 +77,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createConvertBufferizationToMemRefPass());
     pm.addNestedPass<func::FuncOp>(createMyQuantFreeAfterLastUse());
   }
-  pm.addPass(createMyQuantExpandStridedCopies());
+  MyQuantExpandStridedCopiesOptions copies;
+  copies.useVectors = !cross;
+  pm.addPass(createMyQuantExpandStridedCopies(copies));
   // The VNNI kernels' dot products become intrinsic calls only now: the
   // deallocation passes reject ops without a memory-effect model.
   pm.addPass(createMyQuantLowerVnniDot());
@@ -97,7 +111,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // their intrinsics.
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertToLLVMPass());
+  // With a triple, the type converter takes the index width from the
+  // module's data layout (myquant-set-target).
+  ConvertToLLVMPassOptions toLLVM;
+  toLLVM.useDynamic = cross;
+  pm.addPass(createConvertToLLVMPass(toLLVM));
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

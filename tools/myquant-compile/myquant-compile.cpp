@@ -22,9 +22,11 @@
 #include "myquant/Execution/Driver.h"
 #include "myquant/Execution/EntryPoint.h"
 #include "myquant/Lowering/LowerToLLVM.h"
+#include "myquant/Support/FixedPoint.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -44,6 +46,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
 #include "llvm/TargetParser/X86TargetParser.h"
 
 #include <optional>
@@ -79,6 +82,12 @@ static cl::opt<std::string> headerFilename("header",
                                            cl::desc("Also write a C header"),
                                            cl::value_desc("file.h"),
                                            cl::cat(compileCategory));
+static cl::opt<std::string> exampleMainFilename(
+    "example-main",
+    cl::desc("Also write an example C program calling the function (with "
+             "--header): static inputs, results printed with printf, for a "
+             "bare-metal board (runtime/baremetal) or the host"),
+    cl::value_desc("main.c"), cl::cat(compileCategory));
 static cl::opt<std::string> symbolPrefix(
     "symbol-prefix",
     cl::desc("Prefix of every exported symbol (_mlir_ciface_<prefix><name>, "
@@ -95,6 +104,32 @@ static cl::opt<std::string>
                  cl::desc("Kernels for int8 conv2d and matmul: generic, "
                           "avx512-vnni, avx512-vnni-256, avx-vnni or host"),
                  cl::init("host"), cl::cat(compileCategory));
+static cl::opt<std::string> targetPreset(
+    "target-preset",
+    cl::desc("Cross target: cortex-m0plus (thumbv6m), cortex-m4 or "
+             "cortex-m7 (thumbv7em, FPU unused, soft-float ABI), rv32imac "
+             "(riscv32), or host (the default); --triple, --cpu and "
+             "--features override its parts"),
+    cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
+static cl::opt<std::string>
+    targetTriple("triple",
+                 cl::desc("LLVM target triple (default: the compiling "
+                          "machine's)"),
+                 cl::value_desc("triple"), cl::cat(compileCategory));
+static cl::opt<std::string> targetCPU("cpu",
+                                      cl::desc("Target CPU (with --triple)"),
+                                      cl::value_desc("name"),
+                                      cl::cat(compileCategory));
+static cl::opt<std::string>
+    targetFeatures("features",
+                   cl::desc("Target features, comma-separated, in LLVM's "
+                            "spelling (+m,+a,+c or -fpregs)"),
+                   cl::value_desc("list"), cl::cat(compileCategory));
+static cl::opt<bool> allowFloatIo(
+    "allow-float-io",
+    cl::desc("Accept float inputs and results on a target without a "
+             "floating-point unit (software floating point)"),
+    cl::cat(compileCategory));
 static cl::opt<unsigned> threadCount(
     "kernel-threads",
     cl::desc("Threads running the int8 kernels' batch loops "
@@ -109,6 +144,23 @@ static cl::list<std::string>
                  cl::desc("Extra argument for the C compiler (e.g. "
                           "-march=native)"),
                  cl::value_desc("arg"), cl::cat(compileCategory));
+
+namespace {
+/// A named cross target (--target-preset).
+struct TargetPreset {
+  llvm::StringLiteral name, triple, cpu, features;
+};
+} // namespace
+
+/// The Cortex-M4 and M7 have an optional FPU: `-fpregs` keeps it unused, so
+/// the code runs on parts without one. Cortex-M0+ and RV32IMAC have none.
+static constexpr TargetPreset kTargetPresets[] = {
+    {"host", "", "", ""},
+    {"cortex-m0plus", "thumbv6m-none-eabi", "cortex-m0plus", ""},
+    {"cortex-m4", "thumbv7em-none-eabi", "cortex-m4", "-fpregs"},
+    {"cortex-m7", "thumbv7em-none-eabi", "cortex-m7", "-fpregs"},
+    {"rv32imac", "riscv32-unknown-elf", "generic-rv32", "+m,+a,+c"},
+};
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "myquant-compile") << message << "\n";
@@ -136,7 +188,10 @@ static std::string getDescriptorName(const BufferSpec &spec) {
       .str();
 }
 
-static void emitDescriptor(llvm::raw_ostream &os, const BufferSpec &spec) {
+/// `indexType`: the C type of MLIR's `index` on the target (int64_t, or
+/// int32_t on a 32-bit cross target), that of the offset, sizes and strides.
+static void emitDescriptor(llvm::raw_ostream &os, const BufferSpec &spec,
+                           llvm::StringRef indexType) {
   std::string name = getDescriptorName(spec);
   std::string guard = llvm::StringRef(name).upper();
   llvm::StringRef type = getElementKindInfo(spec.element).cType;
@@ -144,10 +199,10 @@ static void emitDescriptor(llvm::raw_ostream &os, const BufferSpec &spec) {
      << "typedef struct " << name << " {\n"
      << "  " << type << " *allocated;\n"
      << "  " << type << " *aligned;\n"
-     << "  int64_t offset;\n";
+     << "  " << indexType << " offset;\n";
   if (spec.getRank() > 0)
-    os << "  int64_t sizes[" << spec.getRank() << "];\n"
-       << "  int64_t strides[" << spec.getRank() << "];\n";
+    os << "  " << indexType << " sizes[" << spec.getRank() << "];\n"
+       << "  " << indexType << " strides[" << spec.getRank() << "];\n";
   os << "} " << name << ";\n#endif\n\n";
 }
 
@@ -211,6 +266,66 @@ static void emitQParams(llvm::raw_ostream &os, llvm::StringRef symbol,
   os << "};\n";
 }
 
+/// For a device without floating point: each input's 1 / scale as an int32
+/// multiplier and a shift (docs/NumericSpec.md's quantizeMultiplier), and
+/// a function quantizing a fixed-point reading with them.
+static void emitFixedPointQuantization(llvm::raw_ostream &os,
+                                       llvm::StringRef symbol,
+                                       llvm::ArrayRef<QParams> params) {
+  llvm::SmallVector<fixedpoint::QuantizedMultiplier> inverses;
+  for (const QParams &param : params) {
+    std::optional<fixedpoint::QuantizedMultiplier> inverse =
+        fixedpoint::quantizeMultiplier(1.0 / param.scale);
+    if (!inverse) {
+      warn("no integer quantization of the inputs of @" + functionName +
+           " in the header: 1 / " + std::to_string(param.scale) +
+           " has no int32 multiplier and shift");
+      return;
+    }
+    inverses.push_back(*inverse);
+  }
+  os << "#ifndef MYQUANT_QUANTIZE_FIXED\n#define MYQUANT_QUANTIZE_FIXED\n"
+     << "/* Quantizing with integer arithmetic only (no FPU): 1 / scale ~=\n"
+     << "   inv_multiplier * 2^-inv_shift, inv_multiplier in [2^30, 2^31) "
+        "rounded\n"
+     << "   to nearest. For a fixed-point reading x = raw * 2^-frac_bits,\n"
+     << "     q = clamp(round_half_even(raw * inv_multiplier *\n"
+     << "               2^-(inv_shift + frac_bits)) + zero_point, -128, 127).\n"
+     << "   The relative error of the multiplier is below 2^-31: q equals the\n"
+     << "   double formula above except where x / scale lies within\n"
+     << "   |x / scale| * 2^-30 of a tie (n + 1/2). */\n"
+     << "typedef struct myquant_qparams_fixed {\n"
+     << "  int32_t inv_multiplier;\n  int32_t inv_shift;\n"
+     << "  int32_t zero_point;\n} myquant_qparams_fixed;\n"
+     << "static inline int8_t myquant_quantize_fixed(int32_t raw, int "
+        "frac_bits,\n"
+     << "    const myquant_qparams_fixed *p) {\n"
+     << "  int64_t product = (int64_t)raw * p->inv_multiplier; /* < 2^62 */\n"
+     << "  int shift = p->inv_shift + frac_bits;\n"
+     << "  int64_t q;\n"
+     << "  if (shift <= 0) {\n"
+     << "    /* |product| >= 2^30 unless raw = 0: saturates. */\n"
+     << "    q = product > 0 ? 1000 : product < 0 ? -1000 : 0;\n"
+     << "  } else if (shift >= 63) {\n"
+     << "    q = 0; /* |product| < 2^62 <= 2^(shift - 1) */\n"
+     << "  } else {\n"
+     << "    int64_t half = (int64_t)1 << (shift - 1);\n"
+     << "    q = product >> shift; /* floor */\n"
+     << "    int64_t rest = product - q * ((int64_t)1 << shift);\n"
+     << "    if (rest > half || (rest == half && (q & 1)))\n"
+     << "      ++q;\n"
+     << "  }\n"
+     << "  q += p->zero_point;\n"
+     << "  return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);\n"
+     << "}\n#endif\n"
+     << "static const myquant_qparams_fixed " << symbol
+     << "_input_qparams_fixed[" << params.size() << "] = {\n";
+  for (auto [param, inverse] : llvm::zip_equal(params, inverses))
+    os << "  {" << inverse.multiplier << ", " << inverse.shift << ", "
+       << param.zeroPoint << "},\n";
+  os << "};\n";
+}
+
 static void emitShapes(llvm::raw_ostream &os, llvm::StringRef symbol,
                        llvm::StringRef kind, llvm::ArrayRef<BufferSpec> specs) {
   for (auto [index, spec] : llvm::enumerate(specs)) {
@@ -270,7 +385,8 @@ static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
         "*/\n";
 }
 
-static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
+static llvm::Error writeHeader(const EntryPoint &entry, unsigned indexBits,
+                               llvm::raw_ostream &os) {
   if (!isCIdentifier(entry.name))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
@@ -299,7 +415,7 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
   llvm::StringSet<> emitted;
   for (const BufferSpec *spec : all)
     if (emitted.insert(getDescriptorName(*spec)).second)
-      emitDescriptor(os, *spec);
+      emitDescriptor(os, *spec, indexBits == 32 ? "int32_t" : "int64_t");
 
   if (entry.results.size() > 1) {
     os << "/* The results of @" << functionName << ", in order. */\n"
@@ -341,6 +457,8 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
       emitQParams(os, entry.name, "input_qparams", *inputQParams);
     if (outputQParams)
       emitQParams(os, entry.name, "output_qparams", *outputQParams);
+    if (inputQParams)
+      emitFixedPointQuantization(os, entry.name, *inputQParams);
     os << "\n";
   }
 
@@ -380,6 +498,107 @@ static llvm::Error writeHeader(const EntryPoint &entry, llvm::raw_ostream &os) {
 }
 
 //===----------------------------------------------------------------------===//
+// Example program
+//===----------------------------------------------------------------------===//
+
+/// `{ptr, ptr, 0, {sizes}, {C-order strides}}` for a static shape.
+static void emitDescriptorInit(llvm::raw_ostream &os, llvm::StringRef data,
+                               const BufferSpec &spec) {
+  os << "{" << data << ", " << data << ", 0";
+  if (spec.getRank() > 0) {
+    llvm::SmallVector<int64_t> strides(spec.getRank(), 1);
+    for (int64_t i = spec.getRank() - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * spec.shape[i + 1];
+    os << ", {";
+    llvm::interleaveComma(spec.shape, os);
+    os << "}, {";
+    llvm::interleaveComma(strides, os);
+    os << "}";
+  }
+  os << "}";
+}
+
+/// A main() that calls the entry point once on static inputs and prints
+/// every result element, one line per result ("result<i>: v v v ...").
+/// The inputs are <name>_EXAMPLE_INPUT<i> (a brace initializer) from the
+/// file MYQUANT_EXAMPLE_INPUTS names, if defined, and zeros otherwise.
+static llvm::Error writeExampleMain(const EntryPoint &entry,
+                                    llvm::raw_ostream &os) {
+  auto isStatic = [](const BufferSpec &spec) {
+    return llvm::none_of(spec.shape, ShapedType::isDynamic);
+  };
+  if (!llvm::all_of(entry.inputs, isStatic) ||
+      !llvm::all_of(entry.results, isStatic))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--example-main needs static shapes, and @" +
+                                       functionName +
+                                       " has a dynamic dimension");
+  const std::string &name = entry.name;
+  os << "/* Generated by myquant-compile: calls @" << functionName
+     << " once and prints its results.\n"
+     << "   Build it with " << llvm::sys::path::filename(headerFilename)
+     << ", the model's object and a C library; for a\n"
+     << "   bare-metal board, with runtime/baremetal's start-up code (see "
+        "docs/Targets.md).\n"
+     << "   -DMYQUANT_EXAMPLE_INPUTS='\"file.h\"' takes the inputs from a file "
+        "defining\n"
+     << "   " << name
+     << "_EXAMPLE_INPUT<i> as brace initializers (C order); they are zeros\n"
+     << "   otherwise. */\n"
+     << "#include <stdio.h>\n#include <stdlib.h>\n\n"
+     << "#include \"" << llvm::sys::path::filename(headerFilename) << "\"\n\n"
+     << "#ifdef MYQUANT_EXAMPLE_INPUTS\n#include MYQUANT_EXAMPLE_INPUTS\n"
+        "#endif\n";
+  for (auto [index, spec] : llvm::enumerate(entry.inputs)) {
+    std::string macro = (name + "_EXAMPLE_INPUT" + llvm::Twine(index)).str();
+    int64_t count = ShapedType::getNumElements(spec.shape);
+    os << "#ifndef " << macro << "\n#define " << macro << " {0}\n#endif\n"
+       << "static " << getElementKindInfo(spec.element).cType << " input"
+       << index << "[" << count << "] = " << macro << ";\n";
+  }
+  os << "\nint main(void) {\n";
+  for (auto [index, spec] : llvm::enumerate(entry.inputs)) {
+    os << "  " << getDescriptorName(spec) << " arg" << index << " = ";
+    emitDescriptorInit(os, ("input" + llvm::Twine(index)).str(), spec);
+    os << ";\n";
+  }
+  llvm::SmallVector<std::string> results;
+  if (entry.results.size() == 1) {
+    os << "  " << getDescriptorName(entry.results.front()) << " result;\n";
+    results.push_back("result");
+  } else if (entry.results.size() > 1) {
+    os << "  " << name << "_results results;\n";
+    for (size_t i = 0; i < entry.results.size(); ++i)
+      results.push_back("results.result" + std::to_string(i));
+  }
+  os << "  _mlir_ciface_" << name << "(";
+  llvm::SmallVector<std::string> args;
+  if (entry.results.size() == 1)
+    args.push_back("&result");
+  else if (entry.results.size() > 1)
+    args.push_back("&results");
+  for (size_t i = 0; i < entry.inputs.size(); ++i)
+    args.push_back("&arg" + std::to_string(i));
+  os << llvm::join(args, ", ") << ");\n";
+  for (auto [index, spec] : llvm::enumerate(entry.results)) {
+    bool isFloat =
+        spec.element == ElementKind::F32 || spec.element == ElementKind::F64;
+    const std::string &result = results[index];
+    // Results are fresh C-order buffers: element i is at aligned[offset + i].
+    os << "  printf(\"result" << index << ":\");\n"
+       << "  for (long i = 0; i < " << ShapedType::getNumElements(spec.shape)
+       << "; ++i)\n"
+       << "    printf("
+       << (isFloat ? "\" %.9g\", (double)" : "\" %ld\", (long)") << result
+       << ".aligned[" << result << ".offset + i]);\n"
+       << "  printf(\"\\n\");\n"
+       << "  free(" << result << ".allocated);\n";
+  }
+  os << "  return 0;\n}\n";
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
 // Compilation
 //===----------------------------------------------------------------------===//
 
@@ -403,8 +622,29 @@ static llvm::Error runCompiler(llvm::StringRef irPath,
 
   std::string optFlag =
       "-O" + std::to_string(std::min(optLevel.getValue(), 3u));
-  llvm::SmallVector<llvm::StringRef> args = {compiler, optFlag, "-fPIC",
+  llvm::SmallVector<llvm::StringRef> args = {compiler, optFlag,
                                              "-Wno-override-module"};
+  // A bare-metal object is linked at fixed addresses: position-independent
+  // code would only add GOT loads.
+  std::string targetFlag = "--target=" + targetTriple;
+  std::string cpuFlag = "-mcpu=" + targetCPU;
+  llvm::SmallVector<llvm::StringRef> features;
+  if (targetTriple.empty()) {
+    args.push_back("-fPIC");
+  } else {
+    args.push_back(targetFlag);
+    if (!targetCPU.empty())
+      args.push_back(cpuFlag);
+    // The functions carry the features too; these set the module's
+    // defaults (ELF attributes, RISC-V's compressed instructions).
+    llvm::StringRef(targetFeatures)
+        .split(features, ',', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef feature : features)
+      args.append({"-Xclang", "-target-feature", "-Xclang", feature});
+    if (llvm::Triple(targetTriple).isARM() ||
+        llvm::Triple(targetTriple).isThumb())
+      args.push_back("-mfloat-abi=soft");
+  }
   if (shared)
     args.push_back("-shared");
   else
@@ -571,6 +811,52 @@ static void addCPUCheck(llvm::Module &module) {
   }
 }
 
+/// Fills --triple, --cpu and --features from --target-preset where the
+/// command line leaves them out.
+static llvm::Error applyTargetPreset() {
+  const TargetPreset *preset =
+      llvm::find_if(kTargetPresets, [](const TargetPreset &p) {
+        return p.name == targetPreset;
+      });
+  if (preset == std::end(kTargetPresets)) {
+    llvm::SmallVector<llvm::StringRef> names;
+    for (const TargetPreset &p : kTargetPresets)
+      names.push_back(p.name);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "unknown --target-preset '" + targetPreset +
+                                       "' (expected " +
+                                       llvm::join(names, ", ") + ")");
+  }
+  if (!targetTriple.getNumOccurrences())
+    targetTriple = preset->triple.str();
+  if (!targetCPU.getNumOccurrences())
+    targetCPU = preset->cpu.str();
+  if (!targetFeatures.getNumOccurrences())
+    targetFeatures = preset->features.str();
+  if (targetTriple.empty() && (!targetCPU.empty() || !targetFeatures.empty()))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "--cpu and --features need a --triple (for the compiling machine, "
+        "pass --cc-arg=-march=...)");
+  return llvm::Error::success();
+}
+
+/// Gives every function of a cross target's module its CPU and features
+/// (they decide instruction selection function by function) and marks it
+/// nounwind: the code never throws, and unwind tables would pull the C++
+/// unwinder's personality routine into a bare-metal program.
+static void setTargetAttributes(llvm::Module &module) {
+  for (llvm::Function &function : module) {
+    if (function.isDeclaration())
+      continue;
+    function.setDoesNotThrow();
+    if (!targetCPU.empty())
+      function.addFnAttr("target-cpu", targetCPU);
+    if (!targetFeatures.empty())
+      function.addFnAttr("target-features", targetFeatures);
+  }
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerDriverCLOptions();
@@ -586,6 +872,17 @@ int main(int argc, char **argv) {
     return fail("--opt-level must be between 0 and 3");
   if (shared && emitLLVM)
     return fail("--shared and --emit-llvm cannot be combined");
+  if (llvm::Error error = applyTargetPreset())
+    return fail(std::move(error));
+  bool cross = !targetTriple.empty();
+  if (cross && shared)
+    return fail("--shared builds a library for the compiling machine; for "
+                "--triple=" +
+                targetTriple + " compile an object file");
+  if (cross && threadCount > 1)
+    return fail(
+        "--kernel-threads needs OpenMP, which a cross target (--triple=" +
+        targetTriple + ") does not have");
 
   // Created first, so that an unwritable one fails before any work; put
   // in place together once everything succeeded.
@@ -600,12 +897,25 @@ int main(int argc, char **argv) {
       return fail(file.takeError());
     header = *file;
   }
+  OutputFiles::File *exampleMain = nullptr;
+  if (!exampleMainFilename.empty()) {
+    if (!header)
+      return fail("--example-main needs --header: the program includes it");
+    llvm::Expected<OutputFiles::File *> file = outputs.add(exampleMainFilename);
+    if (!file)
+      return fail(file.takeError());
+    exampleMain = *file;
+  }
 
   DriverSession session;
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
   lowerOptions.symbolPrefix = symbolPrefix;
+  lowerOptions.triple = targetTriple;
+  lowerOptions.cpu = targetCPU;
+  lowerOptions.features = targetFeatures;
+  lowerOptions.allowFloatIo = allowFloatIo;
   llvm::Expected<OwningOpRef<ModuleOp>> loaded =
       session.loadAndLower(inputFilename, functionName, lowerOptions);
   if (!loaded)
@@ -616,8 +926,13 @@ int main(int argc, char **argv) {
         getEntryPoint(*module, symbolPrefix + functionName);
     if (!entry)
       return fail(entry.takeError());
-    if (llvm::Error error = writeHeader(*entry, *header->os))
+    unsigned indexBits = DataLayout(*module).getTypeSizeInBits(
+        IndexType::get(module->getContext()));
+    if (llvm::Error error = writeHeader(*entry, indexBits, *header->os))
       return fail(std::move(error));
+    if (exampleMain)
+      if (llvm::Error error = writeExampleMain(*entry, *exampleMain->os))
+        return fail(std::move(error));
   }
 
   llvm::LLVMContext llvmContext;
@@ -627,6 +942,8 @@ int main(int argc, char **argv) {
     return fail("cannot translate " + inputFilename + " to LLVM IR");
   internalizeAllButCInterfaces(*llvmModule);
   addCPUCheck(*llvmModule);
+  if (cross)
+    setTargetAttributes(*llvmModule);
 
   if (emitLLVM) {
     llvmModule->print(*(*output)->os, nullptr);

@@ -62,7 +62,7 @@ struct LowerToLLVMOptions
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Tile and vectorize the linalg ops left to loops "
-                     "(myquant-vectorize-linalg)"),
+                     "(myquant-vectorize-linalg; ignored with a triple)"),
       llvm::cl::init(true)};
   Option<std::string> symbolPrefix{
       *this, "symbol-prefix",
@@ -70,6 +70,23 @@ struct LowerToLLVMOptions
                      "interfaces (a C identifier), so that two models "
                      "link into one program"),
       llvm::cl::init("")};
+  Option<std::string> triple{
+      *this, "triple",
+      llvm::cl::desc("LLVM target triple (myquant-set-target; empty: the "
+                     "compiling machine)"),
+      llvm::cl::init("")};
+  Option<std::string> cpu{*this, "cpu",
+                          llvm::cl::desc("Target CPU (with triple)"),
+                          llvm::cl::init("")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("Target features, comma-separated (with triple)"),
+      llvm::cl::init("")};
+  Option<bool> allowFloatIo{
+      *this, "allow-float-io",
+      llvm::cl::desc("Accept float inputs and results on a triple without a "
+                     "floating-point unit"),
+      llvm::cl::init(false)};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Threads running the int8 kernels' batch loops "

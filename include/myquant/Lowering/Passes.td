@@ -80,9 +80,13 @@ def MyQuantExpandStridedCopies : Pass<"myquant-expand-strided-copies"> {
     With static shapes whose innermost dimension is contiguous on both
     sides and an element of a power-of-two size of a byte or more, loops
     over the other dimensions move each row in vectors of up to 64 bytes
-    that divide it (at least 4 elements). Any other copy becomes
-    `linalg.copy`, which later lowers to scalar loops.
+    that divide it (at least 4 elements), unless `vectors` is false. Any
+    other copy becomes `linalg.copy`, which later lowers to scalar loops.
   }];
+  let options = [
+    Option<"useVectors", "vectors", "bool", /*default=*/"true",
+           "Move contiguous rows with vector transfers">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::scf::SCFDialect", "::mlir::ub::UBDialect",
@@ -120,6 +124,45 @@ def MyQuantOrderConstantGlobals : Pass<"myquant-order-constant-globals",
     erased.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def MyQuantSetTarget : Pass<"myquant-set-target", "::mlir::ModuleOp"> {
+  let summary = "Record a cross target's triple, data layout and index width "
+                "on the module";
+  let description = [{
+    With a `triple` (empty: the compiling machine, and the pass does
+    nothing), looks the target up in LLVM's registry, builds its
+    `TargetMachine` for `cpu` and `features` (LLVM's spelling:
+    `+m,+a,+c`, `-fpregs`) and stamps the module with
+
+    * `llvm.target_triple` and `llvm.data_layout` (the `TargetMachine`'s
+      data layout), which the translation to LLVM IR carries over;
+    * a `dlti.dl_spec` entry giving `index` the width of a pointer: on a
+      32-bit target the memref descriptors' sizes and strides, address
+      arithmetic and `malloc`'s argument are then 32-bit.
+
+    `convert-myquant-to-vnni` reads the triple: its x86 kernels apply only
+    to x86 triples.
+
+    A target without a floating-point unit (ARM without `fpregs`, RISC-V
+    without `f`) runs float code only through software emulation
+    (`__aeabi_f*`, `__addsf3`, ...): a public function taking or returning
+    floating-point values there is an error naming the function and the
+    types, unless `allow-float-io` is set. Quantize such models with
+    integer-io (int8 in and out, `myquant-ptq{integer-io}`).
+  }];
+  let options = [
+    Option<"triple", "triple", "std::string", /*default=*/"",
+           "LLVM target triple (empty: the compiling machine)">,
+    Option<"cpu", "cpu", "std::string", /*default=*/"",
+           "Target CPU (LLVM's name, e.g. cortex-m4)">,
+    Option<"features", "features", "std::string", /*default=*/"",
+           "Target features, comma-separated (+m,+a,+c or -fpregs)">,
+    Option<"allowFloatIo", "allow-float-io", "bool", /*default=*/"false",
+           "Accept float inputs and results on a target without a "
+           "floating-point unit (software floating point)">
+  ];
+  let dependentDialects = ["::mlir::DLTIDialect"];
 }
 
 #endif // MYQUANT_LOWERING_PASSES_TD

@@ -80,6 +80,7 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/TargetParser/Triple.h"
 
 namespace myquant {
 #define GEN_PASS_DEF_CONVERTMYQUANTTOVNNI
@@ -477,7 +478,22 @@ struct ConvertMyQuantToVnniPass
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<std::optional<KernelTarget>> parsed = parseTarget(target);
+    // The kernels are x86 code: on another triple (myquant-set-target),
+    // the default is the generic lowering and an x86 target an error.
+    StringRef targetName = target;
+    if (auto triple = getOperation()->getAttrOfType<StringAttr>(
+            LLVM::LLVMDialect::getTargetTripleAttrName());
+        triple && !llvm::Triple(triple.getValue()).isX86()) {
+      if (targetName == "host") {
+        targetName = "generic";
+      } else if (targetName != "generic") {
+        getOperation()->emitError()
+            << "kernel target '" << targetName << "' needs an x86 triple, not '"
+            << triple.getValue() << "' (use target=generic or host)";
+        return signalPassFailure();
+      }
+    }
+    FailureOr<std::optional<KernelTarget>> parsed = parseTarget(targetName);
     if (failed(parsed)) {
       getOperation()->emitError()
           << "unknown target '" << target
@@ -489,7 +505,7 @@ struct ConvertMyQuantToVnniPass
       getOperation()->walk([&](Operation *op) {
         if (isa<Conv2DOp, MatmulOp>(op))
           (void)notLowered(op->getLoc(), "the target is generic (target=" +
-                                             Twine(target.getValue()) + ")");
+                                             Twine(targetName) + ")");
       });
       return;
     }

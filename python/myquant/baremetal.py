@@ -1,0 +1,139 @@
+"""Bare-metal boards under qemu: linking a model compiled with
+``myquant-compile --target-preset=...`` into a program for a board and
+running it (docs/Targets.md).
+
+Each board pairs a myquant-compile preset with a C toolchain and C library
+(newlib with semihosting for the Cortex-M boards, picolibc for RISC-V), the
+start-up code and linker script of runtime/baremetal, and a qemu machine.
+The program prints its results over semihosting and exits with main's
+status.
+
+Debian packages: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+(Cortex-M), picolibc-riscv64-unknown-elf qemu-system-misc (RISC-V)."""
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+
+RUNTIME_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "runtime", "baremetal")
+
+_ARM_LINK = ["-mthumb", "-mfloat-abi=soft", "-O2", "--specs=rdimon.specs",
+             "-nostartfiles", "-Wl,-z,noexecstack",
+             "-T", os.path.join(RUNTIME_DIR, "mps2.ld"),
+             os.path.join(RUNTIME_DIR, "startup_cortexm.c")]
+# picolibc's own crt0 and linker script; the code and constants go at the
+# start of the virt board's RAM, as they would in flash.
+_RISCV_LINK = ["-march=rv32imac", "-mabi=ilp32", "-O2",
+               "--specs=picolibc.specs", "--oslib=semihost",
+               "--crt0=semihost",
+               "-Wl,--defsym=__flash=0x80000000",
+               "-Wl,--defsym=__flash_size=0x400000",
+               "-Wl,--defsym=__ram=0x80400000",
+               "-Wl,--defsym=__ram_size=0x400000",
+               "-Wl,--defsym=__stack_size=0x10000"]
+_QEMU_ARGS = ["-nographic", "-semihosting", "-kernel"]
+
+
+@dataclass(frozen=True)
+class Board:
+    """preset: myquant-compile's --target-preset; cc: the C compiler and
+    its flags (sources and -o follow); qemu: the emulator and its flags
+    (the ELF file follows)."""
+    name: str
+    preset: str
+    cc: tuple
+    qemu: tuple
+    note: str = ""
+
+
+BOARDS = {
+    # QEMU 7.2 has no Cortex-M0+ board large enough (microbit: 16 KiB of
+    # RAM): ARMv6-M code is a subset of ARMv7-M, so the M3 board runs it.
+    "cortex-m0plus": Board(
+        "cortex-m0plus", "cortex-m0plus",
+        ("arm-none-eabi-gcc", "-mcpu=cortex-m0plus", *_ARM_LINK),
+        ("qemu-system-arm", "-M", "mps2-an385", *_QEMU_ARGS),
+        "thumbv6m code on the Cortex-M3 board mps2-an385"),
+    "cortex-m4": Board(
+        "cortex-m4", "cortex-m4",
+        ("arm-none-eabi-gcc", "-mcpu=cortex-m4", *_ARM_LINK),
+        ("qemu-system-arm", "-M", "mps2-an386", *_QEMU_ARGS)),
+    "cortex-m7": Board(
+        "cortex-m7", "cortex-m7",
+        ("arm-none-eabi-gcc", "-mcpu=cortex-m7", *_ARM_LINK),
+        ("qemu-system-arm", "-M", "mps2-an500", *_QEMU_ARGS)),
+    "rv32imac": Board(
+        "rv32imac", "rv32imac",
+        ("riscv64-unknown-elf-gcc", *_RISCV_LINK),
+        ("qemu-system-riscv32", "-M", "virt", "-bios", "none",
+         *_QEMU_ARGS)),
+}
+
+
+class BoardError(RuntimeError):
+    """Linking or running a program failed."""
+
+
+def missing_tools(board):
+    """The programs (and C library) `board` needs that are not installed."""
+    missing = [p for p in (board.cc[0], board.qemu[0])
+               if shutil.which(p) is None]
+    if "--specs=picolibc.specs" in board.cc and not missing:
+        # gcc prints the bare name of a file it cannot find.
+        p = subprocess.run([board.cc[0], "-print-file-name=picolibc.specs"],
+                           capture_output=True, text=True)
+        if p.returncode != 0 or not os.path.isabs(p.stdout.strip()):
+            missing.append("picolibc")
+    return missing
+
+
+def _run(cmd, timeout):
+    try:
+        p = subprocess.run([str(c) for c in cmd], capture_output=True,
+                           text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BoardError(f"timed out after {timeout} s:\n$ "
+                         + " ".join(map(str, cmd))) from None
+    if p.returncode != 0:
+        raise BoardError(f"exit status {p.returncode}:\n$ "
+                         + " ".join(map(str, cmd)) + "\n"
+                         + (p.stdout + p.stderr)[-4000:])
+    return p.stdout + p.stderr
+
+
+def link(board, sources, elf, include_dirs=(), defines=(), timeout=120):
+    """Compiles and links C sources and objects into `elf` for `board`."""
+    cmd = [*board.cc, *(f"-I{d}" for d in include_dirs),
+           *(f"-D{d}" for d in defines), *sources, "-o", elf]
+    _run(cmd, timeout)
+
+
+def run(board, elf, timeout=60):
+    """Runs `elf` on the board's emulator; returns what it printed (on
+    stdout and stderr: picolibc's semihosting writes stdout to qemu's
+    stderr)."""
+    return _run([*board.qemu, elf], timeout)
+
+
+def parse_results(output):
+    """The lines "result<i>: v v v" that an example main (myquant-compile
+    --example-main) prints, as int64 arrays in order."""
+    found = re.findall(r"^result(\d+):([^\n]*)$", output, re.M)
+    if not found or [int(i) for i, _ in found] != list(range(len(found))):
+        raise BoardError(f"no result lines in the output:\n{output[-2000:]}")
+    return [np.array(v.split(), dtype=np.int64) for _, v in found]
+
+
+def example_inputs(func_name, inputs):
+    """The text of a MYQUANT_EXAMPLE_INPUTS file: one brace initializer
+    per input array (C order)."""
+    return "".join(
+        f"#define {func_name}_EXAMPLE_INPUT{i} "
+        f"{{{', '.join(str(int(v)) for v in np.ravel(x))}}}\n"
+        for i, x in enumerate(inputs))

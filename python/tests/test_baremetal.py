@@ -1,0 +1,225 @@
+"""FPU-less cross targets under qemu (issue 16, docs/Targets.md): integer-io
+models compiled with myquant-compile --target-preset for Cortex-M0+, M4,
+M7 and RV32IMAC, linked with the example main that myquant-compile writes
+and runs on qemu's boards (myquant.baremetal). Their int8 results must be
+bit-identical to the same program built for the host (whose object uses
+the host's default kernels) and to the numpy integer reference; each cross
+object must have no floating-point instruction and call no soft-float
+helper.
+
+Skipped only where a board's toolchain or emulator is not installed
+(scripts/install-deps.sh installs them)."""
+
+import functools
+import os
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import randomize_batchnorm, require_torch, run_checked
+from test_end_to_end import MODELS, make_case
+
+from myquant import baremetal as BM
+from myquant import qparams as Q
+from myquant import tools as T
+from myquant.emit import emit
+from myquant.testing import model_reference as MR
+
+LLVM_BIN = "/usr/lib/llvm-22/bin"
+
+# Soft-float helpers of the ARM EABI and libgcc / compiler-rt: an integer
+# model calls none.
+SOFT_FLOAT = re.compile(r"^(__aeabi_[fd]|__aeabi_[il]2[fd]|__aeabi_ui2[fd]|"
+                        r"__aeabi_ul2[fd]|__(add|sub|mul|div|neg|cmp|eq|ne|"
+                        r"lt|le|gt|ge|unord)[sdt]f[23]|__fix|__float|"
+                        r"__extend|__trunc)")
+# FPU instructions: VFP (v<op>.f32/.f64, vmov to s/d registers) and RISC-V
+# F/D (f<op>.s/.d, flw/fsw/fld/fsd).
+FP_INSTRUCTION = re.compile(r"\bv[a-z]+\.f(16|32|64)\b|\bvmov\b.*\b[sd]\d+\b|"
+                            r"\bf[a-z.]+\.[sd]\b|\bf(lw|sw|ld|sd)\b")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """Built once per module: the quantized models and host programs every
+    board compares with."""
+    return str(tmp_path_factory.mktemp("baremetal"))
+
+
+@functools.lru_cache(maxsize=None)
+def _e2e_case(name, toolchain, cache_dir):
+    """(integer-io quantized MLIR, int8 input, int8 results of the host
+    program) of an end-to-end test model quantized by myquant-ptq; the host
+    results must equal the numpy integer reference."""
+    model, stats, x = make_case(name)
+    d = os.path.join(cache_dir, name)
+    os.makedirs(d)
+    src, out = os.path.join(d, "m.mlir"), os.path.join(d, "m.q.mlir")
+    with open(src, "w") as f:
+        f.write(emit(model, stats))
+    T.ptq(src, out, integer_io=True)
+    with open(out) as f:
+        text = f.read()
+    m = re.search(r"myquant.input_qparams = \[\{scale = ([^ :]+) : f64, "
+                  r"zero_point = (-?\d+)", text)
+    xq = Q.quantize(x, float(m.group(1)), int(m.group(2)))
+    host, _ = _build_and_run(toolchain, d, text, [xq], "host", None)
+    want = MR.run_reference(model, stats, x).q
+    assert np.array_equal(host[0], want.ravel()), \
+        f"{name}: the host program differs from the integer reference"
+    return text, xq, host[0]
+
+
+def _build_and_run(toolchain, workdir, mlir_text, inputs, preset, board):
+    """Compiles `mlir_text` (@forward) for `preset` with an example main and
+    the given inputs, links it for `board` (None: the host, with clang-22)
+    and runs it; returns (results, object path)."""
+    d = os.path.join(workdir, preset)
+    os.makedirs(d, exist_ok=True)
+    src, obj = os.path.join(d, "model.mlir"), os.path.join(d, "model.o")
+    header, main = os.path.join(d, "model.h"), os.path.join(d, "main.c")
+    with open(src, "w") as f:
+        f.write(mlir_text)
+    with open(os.path.join(d, "inputs.h"), "w") as f:
+        f.write(BM.example_inputs("forward", inputs))
+    run_checked([toolchain.compile, src, "--function=forward",
+                 f"--target-preset={preset}", "-o", obj,
+                 f"--header={header}", f"--example-main={main}"])
+    elf = os.path.join(d, "model.elf")
+    defines = ['MYQUANT_EXAMPLE_INPUTS="inputs.h"']
+    if board is None:
+        run_checked(["clang-22", "-O2", f"-I{d}",
+                     f"-D{defines[0]}", main, obj, "-o", elf])
+        out, _ = run_checked([elf])
+    else:
+        BM.link(board, [main, obj], elf, include_dirs=[d], defines=defines)
+        out = BM.run(board, elf)
+    return BM.parse_results(out), obj
+
+
+def _check_integer_only(obj):
+    """No FPU instruction and no soft-float helper in a cross object."""
+    nm = subprocess.run([f"{LLVM_BIN}/llvm-nm", "-u", obj],
+                        capture_output=True, text=True, check=True).stdout
+    helpers = [s for s in nm.split() if SOFT_FLOAT.match(s)]
+    assert not helpers, f"{obj} calls soft-float helpers: {helpers}"
+    dis = subprocess.run([f"{LLVM_BIN}/llvm-objdump", "-d", obj],
+                         capture_output=True, text=True, check=True).stdout
+    fp = [line.strip() for line in dis.splitlines()
+          if FP_INSTRUCTION.search(line.split(":", 1)[-1])]
+    assert not fp, f"{obj} has floating-point instructions: {fp[:5]}"
+
+
+def _board(name):
+    board = BM.BOARDS[name]
+    missing = BM.missing_tools(board)
+    if missing:
+        pytest.skip(f"{name}: not installed: {', '.join(missing)} "
+                    f"(scripts/install-deps.sh)")
+    return board
+
+
+@pytest.mark.parametrize("board_name", sorted(BM.BOARDS))
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_e2e_model_on_board(name, board_name, toolchain, workdir,
+                            cache_dir):
+    board = _board(board_name)
+    text, xq, host = _e2e_case(name, toolchain, cache_dir)
+    got, obj = _build_and_run(toolchain, workdir, text, [xq], board.preset,
+                              board)
+    assert np.array_equal(got[0], host), \
+        f"{name} on {board_name}: {np.count_nonzero(got[0] != host)} " \
+        f"of {host.size} int8 results differ from the host's"
+    _check_integer_only(obj)
+
+
+@functools.lru_cache(maxsize=None)
+def _example_case(toolchain, cache_dir):
+    """The README's example network (examples/fashion_mnist.py's SmallCNN,
+    untrained, random BatchNorm statistics) quantized with integer-io by
+    myquant.quantize: (quantized MLIR, int8 input, int8 results of the
+    host program, which must equal those of myquant's host library)."""
+    require_torch(__file__)
+    import sys
+    import torch
+    import myquant
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                    "examples"))
+    from fashion_mnist import SmallCNN
+    torch.manual_seed(0)
+    net = randomize_batchnorm(SmallCNN().eval())
+    calib = torch.randn(16, 1, 28, 28)
+    x = torch.randn(1, 1, 28, 28).numpy()
+    d = os.path.join(cache_dir, "small_cnn")
+    with myquant.quantize(net, calib, integer_io=True,
+                          cache_dir=d) as qm:
+        fn = qm.compiled(1)
+        xq = Q.quantize(x, *fn.input_qparams[0])
+        want = fn.function(xq)[0]
+        text = qm.quantized_mlir(1)
+    host, _ = _build_and_run(toolchain, d, text, [xq], "host", None)
+    assert np.array_equal(host[0], want.ravel())
+    return text, xq, host[0]
+
+
+@pytest.mark.parametrize("board_name", sorted(BM.BOARDS))
+def test_example_model_on_board(board_name, toolchain, workdir, cache_dir):
+    board = _board(board_name)
+    text, xq, host = _example_case(toolchain, cache_dir)
+    got, obj = _build_and_run(toolchain, workdir, text, [xq], board.preset,
+                              board)
+    assert np.array_equal(got[0], host), \
+        f"SmallCNN on {board_name}: {got[0]} != {host}"
+    _check_integer_only(obj)
+
+
+def test_fixed_point_input_quantization(toolchain, workdir, cache_dir):
+    """The header's myquant_quantize_fixed (integer-only quantization of a
+    fixed-point reading) agrees with the float formula away from ties."""
+    text, _, _ = _e2e_case("a_conv_relu_pool_linear", toolchain, cache_dir)
+    src = os.path.join(workdir, "m.mlir")
+    with open(src, "w") as f:
+        f.write(text)
+    header = os.path.join(workdir, "m.h")
+    run_checked([toolchain.compile, src, "--function=forward",
+                 "--target=generic", "-o", os.path.join(workdir, "m.o"),
+                 f"--header={header}"])
+    scale, zp = [(float(s), int(z)) for s, z in re.findall(
+        r"forward_input_qparams\[1\] = \{\s*\{([^,]+), (-?\d+)\}",
+        open(header).read())][0]
+    raws = np.arange(-40000, 40000, 7, dtype=np.int64)
+    frac_bits = 12
+    prog = os.path.join(workdir, "q.c")
+    with open(prog, "w") as f:
+        f.write('#include <stdio.h>\n#include "m.h"\nint main(void) {\n'
+                f'  for (long r = -40000; r < 40000; r += 7)\n'
+                f'    printf("%d\\n", myquant_quantize_fixed((int32_t)r, '
+                f'{frac_bits}, &forward_input_qparams_fixed[0]));\n'
+                '  return 0;\n}\n')
+    exe = os.path.join(workdir, "q")
+    run_checked(["clang-22", "-O2", f"-I{workdir}", prog, "-o", exe])
+    got = np.array(run_checked([exe])[0].split(), dtype=np.int64)
+    real = raws.astype(np.float64) / 2.0**frac_bits / scale
+    want = np.clip(np.rint(real) + zp, -128, 127)
+    near_tie = np.abs(np.abs(real - np.floor(real)) - 0.5) < 1e-6
+    assert np.array_equal(got[~near_tie], want[~near_tie])
+    assert np.all(np.abs(got - want) <= 1)
+
+
+def test_float_io_refused_on_fpu_less_target(toolchain, workdir):
+    """A float-io model on an FPU-less target is an error naming the
+    function and the types, unless --allow-float-io."""
+    model, stats, _ = make_case("a_conv_relu_pool_linear")
+    src, q = os.path.join(workdir, "m.mlir"), os.path.join(workdir, "q.mlir")
+    with open(src, "w") as f:
+        f.write(emit(model, stats))
+    T.ptq(src, q)
+    with pytest.raises(AssertionError,
+                       match=r"@forward takes or returns floating-point "
+                             r"values \('f32'\) but target "
+                             r"'thumbv7em-none-eabi'"):
+        run_checked([toolchain.compile, q, "--function=forward",
+                     "--target-preset=cortex-m4", "-o",
+                     os.path.join(workdir, "m.o")])
