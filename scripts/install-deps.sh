@@ -17,6 +17,10 @@ PACKAGES=(
   # Running a library built for a newer CPU on an emulated older one
   # (test/Tools/compiled-cpu-check.test)
   qemu-user
+  # Bare-metal cross targets under qemu (python/tests/test_baremetal.py,
+  # docs/Targets.md): Cortex-M (newlib, semihosting) and RV32 (picolibc)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  picolibc-riscv64-unknown-elf qemu-system-misc
   # Python side: reference, tests, example
   python3 python3-numpy python3-pytest
   # Baseline and oracle (PyTorch quantized kernels), the torchvision model zoo,

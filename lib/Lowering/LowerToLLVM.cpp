@@ -15,11 +15,13 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Pass/PassManager.h"
@@ -106,6 +108,16 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // Vector transfers (the VNNI kernels, expanded copies) need the
   // vector-specific lowering.
   pm.addPass(createConvertVectorToLLVMPass());
+  if (cross) {
+    // A float-io model (allow-float-io) on a microcontroller's C library:
+    // roundeven and IEEE maximum / minimum would be calls of C23's
+    // roundeven(f), fmaximum(f) and fminimum(f), which newlib and picolibc
+    // lack; their expansions need only the soft-float helpers of libgcc.
+    math::MathExpandOpsPassOptions expand;
+    expand.opMnemonics = {"roundeven"};
+    pm.addPass(math::createMathExpandOpsPass(expand));
+    pm.addPass(arith::createArithExpandOpsPass());
+  }
   // Math ops of float layers (a nonlinearity left in float) that have no
   // LLVM intrinsic, such as math.erf, become libm calls; the others keep
   // their intrinsics.

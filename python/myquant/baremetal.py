@@ -121,19 +121,23 @@ def run(board, elf, timeout=60):
     return _run([*board.qemu, elf], timeout)
 
 
-def parse_results(output):
+def parse_results(output, dtype=np.int64):
     """The lines "result<i>: v v v" that an example main (myquant-compile
-    --example-main) prints, as int64 arrays in order."""
+    --example-main) prints, as arrays of `dtype` in order (float results
+    are printed with 9 significant digits: exact for float32)."""
     found = re.findall(r"^result(\d+):([^\n]*)$", output, re.M)
     if not found or [int(i) for i, _ in found] != list(range(len(found))):
         raise BoardError(f"no result lines in the output:\n{output[-2000:]}")
-    return [np.array(v.split(), dtype=np.int64) for _, v in found]
+    return [np.array(v.split(), dtype=dtype) for _, v in found]
 
 
 def example_inputs(func_name, inputs):
     """The text of a MYQUANT_EXAMPLE_INPUTS file: one brace initializer
     per input array (C order)."""
+    def literal(v):
+        # The shortest repr of a float32's value converts back to it.
+        return f"{float(v)!r}f" if isinstance(v, np.floating) else str(int(v))
     return "".join(
         f"#define {func_name}_EXAMPLE_INPUT{i} "
-        f"{{{', '.join(str(int(v)) for v in np.ravel(x))}}}\n"
+        f"{{{', '.join(literal(v) for v in np.ravel(x))}}}\n"
         for i, x in enumerate(inputs))

@@ -72,10 +72,11 @@ def _e2e_case(name, toolchain, cache_dir):
     return text, xq, host[0]
 
 
-def _build_and_run(toolchain, workdir, mlir_text, inputs, preset, board):
+def _build_and_run(toolchain, workdir, mlir_text, inputs, preset, board,
+                   compile_args=(), dtype=np.int64):
     """Compiles `mlir_text` (@forward) for `preset` with an example main and
     the given inputs, links it for `board` (None: the host, with clang-22)
-    and runs it; returns (results, object path)."""
+    and runs it; returns (results as `dtype` arrays, object path)."""
     d = os.path.join(workdir, preset)
     os.makedirs(d, exist_ok=True)
     src, obj = os.path.join(d, "model.mlir"), os.path.join(d, "model.o")
@@ -86,17 +87,19 @@ def _build_and_run(toolchain, workdir, mlir_text, inputs, preset, board):
         f.write(BM.example_inputs("forward", inputs))
     run_checked([toolchain.compile, src, "--function=forward",
                  f"--target-preset={preset}", "-o", obj,
-                 f"--header={header}", f"--example-main={main}"])
+                 f"--header={header}", f"--example-main={main}",
+                 *compile_args])
     elf = os.path.join(d, "model.elf")
     defines = ['MYQUANT_EXAMPLE_INPUTS="inputs.h"']
     if board is None:
         run_checked(["clang-22", "-O2", f"-I{d}",
-                     f"-D{defines[0]}", main, obj, "-o", elf])
+                     f"-D{defines[0]}", main, obj, "-o", elf, "-lm"])
         out, _ = run_checked([elf])
     else:
-        BM.link(board, [main, obj], elf, include_dirs=[d], defines=defines)
+        BM.link(board, [main, obj, "-lm"], elf, include_dirs=[d],
+                defines=defines)
         out = BM.run(board, elf)
-    return BM.parse_results(out), obj
+    return BM.parse_results(out, dtype), obj
 
 
 def _check_integer_only(obj):
@@ -223,3 +226,25 @@ def test_float_io_refused_on_fpu_less_target(toolchain, workdir):
         run_checked([toolchain.compile, q, "--function=forward",
                      "--target-preset=cortex-m4", "-o",
                      os.path.join(workdir, "m.o")])
+
+
+@pytest.mark.parametrize("board_name", ["cortex-m0plus", "rv32imac"])
+def test_float_io_allowed_on_board(board_name, toolchain, workdir):
+    """With --allow-float-io, a float-io model runs on software floating
+    point (libgcc's helpers; no C23 function that newlib or picolibc lacks)
+    and gives the host's float results bit for bit."""
+    board = _board(board_name)
+    model, stats, x = make_case("a_conv_relu_pool_linear")
+    src, q = os.path.join(workdir, "m.mlir"), os.path.join(workdir, "q.mlir")
+    with open(src, "w") as f:
+        f.write(emit(model, stats))
+    T.ptq(src, q)
+    with open(q) as f:
+        text = f.read()
+    host, _ = _build_and_run(toolchain, workdir, text, [x], "host", None,
+                             dtype=np.float32)
+    got, _ = _build_and_run(toolchain, workdir, text, [x], board.preset,
+                            board, ["--allow-float-io"], dtype=np.float32)
+    assert np.array_equal(got[0].view(np.int32), host[0].view(np.int32))
+    want = MR.run_reference(model, stats, x).dequantize()
+    assert np.array_equal(host[0], want.ravel())

@@ -26,11 +26,24 @@ static void myquant_fault(void) {
   _Exit(128 + (int)(ipsr & 0x1ff));
 }
 
-__attribute__((section(".vectors"), used)) static void (*const vectors[16])(
-    void) = {
-    (void (*)(void))__stack_top, myquant_reset, myquant_fault, myquant_fault,
-    myquant_fault, myquant_fault, myquant_fault, 0, 0, 0, 0, myquant_fault,
-    myquant_fault, 0, myquant_fault, myquant_fault,
+__attribute__((section(".vectors"),
+               used)) static void (*const vectors[16])(void) = {
+    (void (*)(void))__stack_top,
+    myquant_reset,
+    myquant_fault,
+    myquant_fault,
+    myquant_fault,
+    myquant_fault,
+    myquant_fault,
+    0,
+    0,
+    0,
+    0,
+    myquant_fault,
+    myquant_fault,
+    0,
+    myquant_fault,
+    myquant_fault,
 };
 
 /* exit() runs __libc_fini_array, which calls _fini (crti.o's, which
