@@ -162,7 +162,9 @@ def MyQuantSetTarget : Pass<"myquant-set-target", "::mlir::ModuleOp"> {
            "Accept float inputs and results on a target without a "
            "floating-point unit (software floating point)">
   ];
-  let dependentDialects = ["::mlir::DLTIDialect"];
+  let dependentDialects = [
+    "::mlir::DLTIDialect", "::mlir::LLVM::LLVMDialect"
+  ];
 }
 
 #endif // MYQUANT_LOWERING_PASSES_TD
