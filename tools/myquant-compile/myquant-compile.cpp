@@ -12,6 +12,10 @@
 // Only the C interfaces and NAME_cpu_supported are exported; with
 // --symbol-prefix=P they are _mlir_ciface_PNAME and PNAME_cpu_supported.
 //
+// Cross targets (docs/Targets.md): --target-preset=cortex-m4 (or --triple,
+// --cpu, --features) compiles a static object for a microcontroller;
+// --example-main=main.c writes a program calling the model once.
+//
 // Compile time: --mlir-timing times the MLIR passes (MLIR's context and pass
 // manager options are accepted, though --help does not list them),
 // --cc-arg=-ftime-report the LLVM passes.

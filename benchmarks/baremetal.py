@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Code size of int8 models on the FPU-less cross targets (docs/Targets.md).
+
+    /usr/bin/python3 benchmarks/baremetal.py --build build   # ~1 minute
+
+For the example network (examples/fashion_mnist.py's SmallCNN, 1 x 28 x 28,
+untrained) and the end-to-end test models (python/tests/test_end_to_end.py)
+quantized with integer-io, compiles the model object for every board of
+myquant.baremetal (myquant-compile --target-preset) and prints the bytes of
+its sections: .text (code), .rodata (weights, biases, rescale tables), and
+.data + .bss (none expected). Each program is also run under qemu, and its
+int8 results are compared with the same program built for the host.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path[:0] = [os.path.join(REPO, "python"),
+                os.path.join(REPO, "python", "tests"),
+                os.path.join(REPO, "examples")]
+
+from myquant import baremetal as BM  # noqa: E402
+from myquant import qparams as Q  # noqa: E402
+from myquant import tools as T  # noqa: E402
+from myquant.emit import emit  # noqa: E402
+
+SIZE = "/usr/lib/llvm-22/bin/llvm-size"
+
+
+def section_sizes(obj):
+    """{.text, .rodata, .data+.bss}: bytes of the object's sections of
+    each kind (.text.*, .rodata.cst16, ... included)."""
+    out = subprocess.run([SIZE, "-A", obj], capture_output=True, text=True,
+                         check=True).stdout
+    sizes = {"text": 0, "rodata": 0, "data": 0}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or not parts[1].isdigit():
+            continue
+        name, size = parts[0], int(parts[1])
+        for kind, prefixes in (("text", (".text",)),
+                               ("rodata", (".rodata",)),
+                               ("data", (".data", ".bss", ".sdata",
+                                         ".sbss"))):
+            if name.startswith(prefixes):
+                sizes[kind] += size
+    return sizes
+
+
+def models():
+    """(name, integer-io quantized MLIR, int8 input)."""
+    from test_end_to_end import MODELS, make_case
+    import torch
+    import myquant
+    from conftest import randomize_batchnorm
+    from fashion_mnist import SmallCNN
+    torch.manual_seed(0)
+    net = randomize_batchnorm(SmallCNN().eval())
+    with myquant.quantize(net, torch.randn(16, 1, 28, 28),
+                          integer_io=True) as qm:
+        fn = qm.compiled(1)
+        x = torch.randn(1, 1, 28, 28).numpy()
+        yield ("SmallCNN (example)", qm.quantized_mlir(1),
+               Q.quantize(x, *fn.input_qparams[0]))
+    with tempfile.TemporaryDirectory() as d:
+        for name in sorted(MODELS):
+            model, stats, x = make_case(name)
+            src, out = os.path.join(d, "m.mlir"), os.path.join(d, "q.mlir")
+            with open(src, "w") as f:
+                f.write(emit(model, stats))
+            T.ptq(src, out, integer_io=True)
+            with open(out) as f:
+                text = f.read()
+            m = re.search(r"input_qparams = \[\{scale = ([^ :]+) : f64, "
+                          r"zero_point = (-?\d+)", text)
+            yield name, text, Q.quantize(x, float(m.group(1)),
+                                         int(m.group(2)))
+
+
+def build(compile_tool, d, text, xq, preset, board):
+    os.makedirs(d, exist_ok=True)
+    src, obj = os.path.join(d, "m.mlir"), os.path.join(d, "m.o")
+    with open(src, "w") as f:
+        f.write(text)
+    with open(os.path.join(d, "inputs.h"), "w") as f:
+        f.write(BM.example_inputs("forward", [xq]))
+    T.run_tool(compile_tool, [src, "--function=forward",
+                              f"--target-preset={preset}", "-o", obj,
+                              f"--header={d}/m.h",
+                              f"--example-main={d}/main.c"])
+    elf = os.path.join(d, "m.elf")
+    define = 'MYQUANT_EXAMPLE_INPUTS="inputs.h"'
+    if board is None:
+        subprocess.run(["clang-22", "-O2", f"-I{d}", f"-D{define}",
+                        f"{d}/main.c", obj, "-o", elf], check=True)
+        out = subprocess.run([elf], capture_output=True, text=True,
+                             check=True).stdout
+    else:
+        BM.link(board, [f"{d}/main.c", obj], elf, include_dirs=[d],
+                defines=[define])
+        out = BM.run(board, elf)
+    return obj, BM.parse_results(out)[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    args = ap.parse_args()
+    os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
+    compile_tool = os.path.join(args.build, "bin", "myquant-compile")
+    boards = [b for b in BM.BOARDS.values() if not BM.missing_tools(b)]
+    print("| model | " + " | ".join(b.name for b in boards) + " |")
+    print("|---|" + "---|" * len(boards))
+    with tempfile.TemporaryDirectory() as d:
+        for name, text, xq in models():
+            _, host = build(compile_tool, f"{d}/host", text, xq, "host",
+                            None)
+            cells = []
+            for b in boards:
+                obj, got = build(compile_tool, f"{d}/{b.name}", text, xq,
+                                 b.preset, b)
+                s = section_sizes(obj)
+                same = "" if np.array_equal(got, host) else " DIFFERS"
+                extra = f" + {s['data']} data" if s["data"] else ""
+                cells.append(f"{s['text']} + {s['rodata']}{extra}{same}")
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    print("\nbytes of .text + .rodata of the model object; every run's int8 "
+          "results equal the host program's unless marked DIFFERS")
+
+
+if __name__ == "__main__":
+    main()
