@@ -14,7 +14,6 @@ int8 results are compared with the same program built for the host.
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,6 @@ sys.path[:0] = [os.path.join(REPO, "python"),
 
 from myquant import baremetal as BM  # noqa: E402
 from myquant import qparams as Q  # noqa: E402
-from myquant import tools as T  # noqa: E402
 from myquant.emit import emit  # noqa: E402
 
 SIZE = "/usr/lib/llvm-22/bin/llvm-size"
@@ -73,41 +71,8 @@ def models():
     with tempfile.TemporaryDirectory() as d:
         for name in sorted(MODELS):
             model, stats, x = make_case(name)
-            src, out = os.path.join(d, "m.mlir"), os.path.join(d, "q.mlir")
-            with open(src, "w") as f:
-                f.write(emit(model, stats))
-            T.ptq(src, out, integer_io=True)
-            with open(out) as f:
-                text = f.read()
-            m = re.search(r"input_qparams = \[\{scale = ([^ :]+) : f64, "
-                          r"zero_point = (-?\d+)", text)
-            yield name, text, Q.quantize(x, float(m.group(1)),
-                                         int(m.group(2)))
-
-
-def build(compile_tool, d, text, xq, preset, board):
-    os.makedirs(d, exist_ok=True)
-    src, obj = os.path.join(d, "m.mlir"), os.path.join(d, "m.o")
-    with open(src, "w") as f:
-        f.write(text)
-    with open(os.path.join(d, "inputs.h"), "w") as f:
-        f.write(BM.example_inputs("forward", [xq]))
-    T.run_tool(compile_tool, [src, "--function=forward",
-                              f"--target-preset={preset}", "-o", obj,
-                              f"--header={d}/m.h",
-                              f"--example-main={d}/main.c"])
-    elf = os.path.join(d, "m.elf")
-    define = 'MYQUANT_EXAMPLE_INPUTS="inputs.h"'
-    if board is None:
-        subprocess.run(["clang-22", "-O2", f"-I{d}", f"-D{define}",
-                        f"{d}/main.c", obj, "-o", elf], check=True)
-        out = subprocess.run([elf], capture_output=True, text=True,
-                             check=True).stdout
-    else:
-        BM.link(board, [f"{d}/main.c", obj], elf, include_dirs=[d],
-                defines=[define])
-        out = BM.run(board, elf)
-    return obj, BM.parse_results(out)[0]
+            yield (name, *BM.quantize_integer_io(emit(model, stats), x,
+                                                 f"{d}/{name}"))
 
 
 def main():
@@ -121,14 +86,14 @@ def main():
     print("|---|" + "---|" * len(boards))
     with tempfile.TemporaryDirectory() as d:
         for name, text, xq in models():
-            _, host = build(compile_tool, f"{d}/host", text, xq, "host",
-                            None)
+            host, _ = BM.build_and_run(compile_tool, f"{d}/host", text,
+                                       [xq], "host")
             cells = []
             for b in boards:
-                obj, got = build(compile_tool, f"{d}/{b.name}", text, xq,
-                                 b.preset, b)
+                got, obj = BM.build_and_run(compile_tool, f"{d}/{b.name}",
+                                            text, [xq], b.preset, b)
                 s = section_sizes(obj)
-                same = "" if np.array_equal(got, host) else " DIFFERS"
+                same = "" if np.array_equal(got[0], host[0]) else " DIFFERS"
                 extra = f" + {s['data']} data" if s["data"] else ""
                 cells.append(f"{s['text']} + {s['rodata']}{extra}{same}")
             print(f"| {name} | " + " | ".join(cells) + " |", flush=True)

@@ -141,3 +141,59 @@ def example_inputs(func_name, inputs):
         f"#define {func_name}_EXAMPLE_INPUT{i} "
         f"{{{', '.join(literal(v) for v in np.ravel(x))}}}\n"
         for i, x in enumerate(inputs))
+
+
+def build_and_run(compile_tool, workdir, mlir_text, inputs, preset,
+                  board=None, func_name="forward", compile_args=(),
+                  dtype=np.int64):
+    """Compiles @func_name of `mlir_text` with myquant-compile (the tool at
+    path `compile_tool`) for `preset`, with its example main reading
+    `inputs`, links the program for `board` (None: the host, with
+    clang-22) in `workdir` and runs it. Returns (the results as `dtype`
+    arrays, the model object's path)."""
+    from . import tools as T
+    os.makedirs(workdir, exist_ok=True)
+    src = os.path.join(workdir, "model.mlir")
+    obj = os.path.join(workdir, "model.o")
+    main = os.path.join(workdir, "main.c")
+    with open(src, "w") as f:
+        f.write(mlir_text)
+    with open(os.path.join(workdir, "inputs.h"), "w") as f:
+        f.write(example_inputs(func_name, inputs))
+    T.run_tool(compile_tool, [src, f"--function={func_name}",
+                              f"--target-preset={preset}", "-o", obj,
+                              f"--header={workdir}/model.h",
+                              f"--example-main={main}", *compile_args])
+    elf = os.path.join(workdir, "model.elf")
+    define = 'MYQUANT_EXAMPLE_INPUTS="inputs.h"'
+    if board is None:
+        _run(["clang-22", "-O2", f"-I{workdir}", f"-D{define}", main, obj,
+              "-o", elf, "-lm"], timeout=120)
+        out = _run([elf], timeout=60)
+    else:
+        link(board, [main, obj, "-lm"], elf, include_dirs=[workdir],
+             defines=[define])
+        out = run(board, elf)
+    return parse_results(out, dtype), obj
+
+
+def quantize_integer_io(float_mlir, x, workdir):
+    """myquant-ptq{integer-io} on a float model annotated with
+    myquant.stats (emit.emit's output), in workdir. Returns (the quantized
+    MLIR, `x` quantized with the input parameters recorded on the
+    function)."""
+    from . import qparams as Q
+    from . import tools as T
+    os.makedirs(workdir, exist_ok=True)
+    src = os.path.join(workdir, "float.mlir")
+    out = os.path.join(workdir, "quantized.mlir")
+    with open(src, "w") as f:
+        f.write(float_mlir)
+    T.ptq(src, out, integer_io=True)
+    with open(out) as f:
+        text = f.read()
+    m = re.search(r"myquant.input_qparams = \[\{scale = ([^ :]+) : f64, "
+                  r"zero_point = (-?\d+)", text)
+    if m is None:
+        raise BoardError(f"{out}: no myquant.input_qparams")
+    return text, Q.quantize(x, float(m.group(1)), int(m.group(2)))

@@ -18,7 +18,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import randomize_batchnorm, require_torch, run_checked
+from conftest import (ToolError, randomize_batchnorm, require_torch,
+                      run_checked)
 from test_end_to_end import MODELS, make_case
 
 from myquant import baremetal as BM
@@ -55,16 +56,7 @@ def _e2e_case(name, toolchain, cache_dir):
     results must equal the numpy integer reference."""
     model, stats, x = make_case(name)
     d = os.path.join(cache_dir, name)
-    os.makedirs(d)
-    src, out = os.path.join(d, "m.mlir"), os.path.join(d, "m.q.mlir")
-    with open(src, "w") as f:
-        f.write(emit(model, stats))
-    T.ptq(src, out, integer_io=True)
-    with open(out) as f:
-        text = f.read()
-    m = re.search(r"myquant.input_qparams = \[\{scale = ([^ :]+) : f64, "
-                  r"zero_point = (-?\d+)", text)
-    xq = Q.quantize(x, float(m.group(1)), int(m.group(2)))
+    text, xq = BM.quantize_integer_io(emit(model, stats), x, d)
     host, _ = _build_and_run(toolchain, d, text, [xq], "host", None)
     want = MR.run_reference(model, stats, x).q
     assert np.array_equal(host[0], want.ravel()), \
@@ -74,32 +66,15 @@ def _e2e_case(name, toolchain, cache_dir):
 
 def _build_and_run(toolchain, workdir, mlir_text, inputs, preset, board,
                    compile_args=(), dtype=np.int64):
-    """Compiles `mlir_text` (@forward) for `preset` with an example main and
-    the given inputs, links it for `board` (None: the host, with clang-22)
-    and runs it; returns (results as `dtype` arrays, object path)."""
-    d = os.path.join(workdir, preset)
-    os.makedirs(d, exist_ok=True)
-    src, obj = os.path.join(d, "model.mlir"), os.path.join(d, "model.o")
-    header, main = os.path.join(d, "model.h"), os.path.join(d, "main.c")
-    with open(src, "w") as f:
-        f.write(mlir_text)
-    with open(os.path.join(d, "inputs.h"), "w") as f:
-        f.write(BM.example_inputs("forward", inputs))
-    run_checked([toolchain.compile, src, "--function=forward",
-                 f"--target-preset={preset}", "-o", obj,
-                 f"--header={header}", f"--example-main={main}",
-                 *compile_args])
-    elf = os.path.join(d, "model.elf")
-    defines = ['MYQUANT_EXAMPLE_INPUTS="inputs.h"']
-    if board is None:
-        run_checked(["clang-22", "-O2", f"-I{d}",
-                     f"-D{defines[0]}", main, obj, "-o", elf, "-lm"])
-        out, _ = run_checked([elf])
-    else:
-        BM.link(board, [main, obj, "-lm"], elf, include_dirs=[d],
-                defines=defines)
-        out = BM.run(board, elf)
-    return BM.parse_results(out, dtype), obj
+    """myquant.baremetal.build_and_run in workdir/<preset>; a failing tool
+    is a failed check."""
+    try:
+        return BM.build_and_run(toolchain.compile,
+                                os.path.join(workdir, preset), mlir_text,
+                                inputs, preset, board,
+                                compile_args=compile_args, dtype=dtype)
+    except (T.ToolError, BM.BoardError) as e:
+        raise ToolError(str(e)) from None
 
 
 def _check_integer_only(obj):
