@@ -393,6 +393,28 @@ class QuantizedModel:
                     os.path.join(directory, f"{name}.h"))
         return lib
 
+    def save_for_target(self, directory, target_preset, batch=1,
+                        name="model"):
+        """Writes NAME.mlir (int8), the object NAME.o compiled by
+        myquant-compile --target-preset=TARGET_PRESET (cortex-m0plus,
+        cortex-m4, cortex-m7, rv32imac or host; docs/Targets.md), NAME.h
+        and an example program NAME_main.c calling it once into
+        directory; returns the object's path. The microcontrollers have
+        no FPU: their presets need integer_io=True."""
+        if target_preset != "host" and not self.ptq_options["integer_io"]:
+            raise ValueError(f"target_preset={target_preset!r} has no "
+                             f"floating-point unit: quantize with "
+                             f"integer_io=True")
+        os.makedirs(directory, exist_ok=True)
+        src = os.path.join(directory, f"{name}.mlir")
+        _write_atomic(src, self.quantized_mlir(batch))
+        obj = os.path.join(directory, f"{name}.o")
+        T.run_tool("myquant-compile", [
+            src, "--function=forward", f"--target-preset={target_preset}",
+            "-o", obj, f"--header={os.path.join(directory, name)}.h",
+            f"--example-main={os.path.join(directory, name)}_main.c"])
+        return obj
+
 
 def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,

@@ -137,6 +137,12 @@ def _example_case(toolchain, cache_dir):
         xq = Q.quantize(x, *fn.input_qparams[0])
         want = fn.function(xq)[0]
         text = qm.quantized_mlir(1)
+        # The deployable files from Python.
+        obj = qm.save_for_target(os.path.join(d, "saved"), "cortex-m4",
+                                 name="cnn")
+        assert sorted(os.listdir(os.path.dirname(obj))) == \
+            ["cnn.h", "cnn.mlir", "cnn.o", "cnn_main.c"]
+        _check_integer_only(obj)
     host, _ = _build_and_run(toolchain, d, text, [xq], "host", None)
     assert np.array_equal(host[0], want.ravel())
     return text, xq, host[0]
@@ -223,3 +229,12 @@ def test_float_io_allowed_on_board(board_name, toolchain, workdir):
     assert np.array_equal(got[0].view(np.int32), host[0].view(np.int32))
     want = MR.run_reference(model, stats, x).dequantize()
     assert np.array_equal(host[0], want.ravel())
+
+
+def test_save_for_target_needs_integer_io(workdir):
+    from myquant.api import QuantizedModel
+    model, stats, _ = make_case("a_conv_relu_pool_linear")
+    with QuantizedModel(model, stats) as qm:
+        with pytest.raises(ValueError, match=r"target_preset='rv32imac' has "
+                                             r"no floating-point unit"):
+            qm.save_for_target(workdir, "rv32imac")

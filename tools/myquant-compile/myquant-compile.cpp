@@ -856,8 +856,15 @@ static void setTargetAttributes(llvm::Module &module) {
     function.setDoesNotThrow();
     if (!targetCPU.empty())
       function.addFnAttr("target-cpu", targetCPU);
-    if (!targetFeatures.empty())
-      function.addFnAttr("target-features", targetFeatures);
+    if (targetFeatures.empty())
+      continue;
+    // After the kernels' own (an x86 triple's VNNI kernels).
+    llvm::Attribute own = function.getFnAttribute("target-features");
+    function.addFnAttr(
+        "target-features",
+        own.isValid()
+            ? (own.getValueAsString() + "," + targetFeatures.getValue()).str()
+            : targetFeatures.getValue());
   }
 }
 
