@@ -27,6 +27,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 
@@ -53,10 +54,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createMyQuantAnnotateEntryPoints(annotate));
   pm.addPass(createMyQuantDecomposeAggregatedOps());
   // convert-vector-to-llvm lowers vector ops with a 64-bit index whatever
-  // the data layout: with a triple (a 32-bit microcontroller, which has no
+  // the data layout: on a 32-bit triple (a microcontroller, which has no
   // vector unit anyway) no vector op is created.
   bool cross = !options.triple.empty();
-  if (options.vectorize && !cross)
+  bool narrowIndex = cross && !llvm::Triple(options.triple).isArch64Bit();
+  if (options.vectorize && !narrowIndex)
     pm.addNestedPass<func::FuncOp>(createMyQuantVectorizeLinalg());
 
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -80,7 +82,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createMyQuantFreeAfterLastUse());
   }
   MyQuantExpandStridedCopiesOptions copies;
-  copies.useVectors = !cross;
+  copies.useVectors = !narrowIndex;
   pm.addPass(createMyQuantExpandStridedCopies(copies));
   // The VNNI kernels' dot products become intrinsic calls only now: the
   // deallocation passes reject ops without a memory-effect model.

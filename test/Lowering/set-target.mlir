@@ -2,6 +2,8 @@
 // RUN: myquant-opt %s --myquant-set-target | FileCheck %s --check-prefix=HOST
 // RUN: myquant-opt %s --myquant-lower-to-llvm="triple=riscv32-unknown-elf features=+m,+a,+c" | FileCheck %s --check-prefix=RV32
 // RUN: not myquant-opt %s --myquant-lower-to-llvm="triple=thumbv7em-none-eabi target=avx512-vnni" 2>&1 | FileCheck %s --check-prefix=X86
+// RUN: myquant-opt %s --myquant-lower-to-llvm="triple=x86_64-unknown-linux-gnu target=avx512-vnni" | FileCheck %s --check-prefix=X86-64
+// RUN: not myquant-opt %s --myquant-lower-to-llvm="triple=i686-unknown-linux-gnu target=avx512-vnni" 2>&1 | FileCheck %s --check-prefix=I686
 // RUN: myquant-opt %s --myquant-lower-to-llvm="triple=riscv32-unknown-elf" --mlir-print-op-generic 2>&1 | FileCheck %s --check-prefix=GENERIC --implicit-check-not=vector.
 
 // The triple, the TargetMachine's data layout and a 32-bit index.
@@ -21,7 +23,13 @@
 // RV32:         llvm.call @malloc(%{{.*}}) : (i32) -> !llvm.ptr
 
 // x86 kernels on another triple.
-// X86: error: kernel target 'avx512-vnni' needs an x86 triple, not 'thumbv7em-none-eabi' (use target=generic or host)
+// X86: error: kernel target 'avx512-vnni' needs an x86-64 triple, not 'thumbv7em-none-eabi' (use target=generic or host)
+
+// An x86-64 triple keeps the kernels and a 64-bit index; a 32-bit x86
+// triple cannot have them (their vector ops need a 64-bit index).
+// X86-64:     llvm.func @malloc(i64) -> !llvm.ptr
+// X86-64:     llvm.x86.avx512.vpdpbusd.512
+// I686: error: kernel target 'avx512-vnni' needs an x86-64 triple, not 'i686-unknown-linux-gnu'
 
 // The default kernel target on a cross triple is the generic lowering: no
 // vector op is left to a 64-bit-index lowering.

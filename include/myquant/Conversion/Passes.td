@@ -78,8 +78,8 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     of these that `llvm::sys::getHostCPUFeatures()` reports on the
     compiling machine, `generic` when it has none). Code compiled for a
     VNNI target runs only on CPUs with those instructions. On a module
-    whose `llvm.target_triple` (`myquant-set-target`) is not x86, `host`
-    means `generic` and an x86 target is an error.
+    whose `llvm.target_triple` (`myquant-set-target`) is not x86-64,
+    `host` means `generic` and an x86 target is an error.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",

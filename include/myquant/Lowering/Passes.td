@@ -142,7 +142,7 @@ def MyQuantSetTarget : Pass<"myquant-set-target", "::mlir::ModuleOp"> {
       arithmetic and `malloc`'s argument are then 32-bit.
 
     `convert-myquant-to-vnni` reads the triple: its x86 kernels apply only
-    to x86 triples.
+    to x86-64 triples.
 
     A target without a floating-point unit (ARM without `fpregs`, RISC-V
     without `f`) runs float code only through software emulation

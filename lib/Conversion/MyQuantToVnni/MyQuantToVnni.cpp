@@ -478,18 +478,20 @@ struct ConvertMyQuantToVnniPass
   using Base::Base;
 
   void runOnOperation() override {
-    // The kernels are x86 code: on another triple (myquant-set-target),
+    // The kernels are x86-64 code: on another triple (myquant-set-target),
     // the default is the generic lowering and an x86 target an error.
     StringRef targetName = target;
     if (auto triple = getOperation()->getAttrOfType<StringAttr>(
             LLVM::LLVMDialect::getTargetTripleAttrName());
-        triple && !llvm::Triple(triple.getValue()).isX86()) {
+        triple && !(llvm::Triple(triple.getValue()).isX86() &&
+                    llvm::Triple(triple.getValue()).isArch64Bit())) {
       if (targetName == "host") {
         targetName = "generic";
       } else if (targetName != "generic") {
         getOperation()->emitError()
-            << "kernel target '" << targetName << "' needs an x86 triple, not '"
-            << triple.getValue() << "' (use target=generic or host)";
+            << "kernel target '" << targetName
+            << "' needs an x86-64 triple, not '" << triple.getValue()
+            << "' (use target=generic or host)";
         return signalPassFailure();
       }
     }
