@@ -18,6 +18,10 @@
 //  * a copy for each repetition of a value among its results.
 // With `symbol-prefix`, public functions are renamed `<prefix><name>`;
 // private functions with a body get internal linkage.
+// With `triple` (and `cpu`, `features`), `myquant-set-target` first gives
+// the module that target's data layout and, on a 32-bit target, a 32-bit
+// index; no vector op is created on a 32-bit triple and the x86 kernels
+// only apply to x86-64 ones (docs/Targets.md).
 // With `buffer-deallocation` (default), every returned buffer is a fresh
 // malloc the caller owns (free its `allocated` pointer; no two results
 // share one) and no temporary leaks; without it, results may alias inputs
