@@ -648,9 +648,13 @@ static llvm::Error runCompiler(llvm::StringRef irPath,
         .split(features, ',', -1, /*KeepEmpty=*/false);
     for (llvm::StringRef feature : features)
       args.append({"-Xclang", "-target-feature", "-Xclang", feature});
+    // The entry points take pointers only, so the float calling
+    // convention does not matter: softfp links with both soft-float and
+    // FPU C libraries, and uses an FPU only where the features keep one
+    // (the presets' -fpregs removes it).
     if (llvm::Triple(targetTriple).isARM() ||
         llvm::Triple(targetTriple).isThumb())
-      args.push_back("-mfloat-abi=soft");
+      args.push_back("-mfloat-abi=softfp");
   }
   if (shared)
     args.push_back("-shared");
