@@ -111,7 +111,7 @@ static cl::opt<std::string>
 static cl::opt<std::string> targetPreset(
     "target-preset",
     cl::desc("Cross target: cortex-m0plus (thumbv6m), cortex-m4 or "
-             "cortex-m7 (thumbv7em, FPU unused, soft-float ABI), rv32imac "
+             "cortex-m7 (thumbv7em, FPU unused), rv32imac "
              "(riscv32), or host (the default); --triple, --cpu and "
              "--features override its parts"),
     cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
