@@ -60,7 +60,17 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // canonicalization makes the returned value the argument itself.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
-  if (options.bufferDeallocation) {
+  if (options.staticMemory) {
+    // Results are written where the caller says, temporaries into the
+    // arena: nothing is left to free.
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    MyQuantPlanStaticMemoryOptions plan;
+    plan.alignment = options.arenaAlignment;
+    pm.addPass(createMyQuantPlanStaticMemory(plan));
+  } else if (options.bufferDeallocation) {
     bufferization::buildBufferDeallocationPipeline(pm);
     pm.addPass(createConvertBufferizationToMemRefPass());
     pm.addNestedPass<func::FuncOp>(createMyQuantFreeAfterLastUse());
@@ -101,16 +111,40 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// Why `options` cannot be used together, if they cannot.
+static std::optional<std::string>
+getOptionsConflict(const LowerToLLVMOptions &options) {
+  if (options.staticMemory && options.threads > 1)
+    return "static-memory excludes threads=" + std::to_string(options.threads) +
+           ": the OpenMP runtime allocates on the heap, and parallel "
+           "iterations would share the arena slots of their buffers";
+  return std::nullopt;
+}
+
 void registerLowerToLLVMPipeline() {
-  PassPipelineRegistration<LowerToLLVMOptions>(
+  registerPassPipeline(
       "myquant-lower-to-llvm",
       "Lower myquant ops or linalg on tensors to the LLVM dialect",
-      buildLowerToLLVMPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        LowerToLLVMOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (std::optional<std::string> conflict = getOptionsConflict(options))
+          return errorHandler(*conflict);
+        buildLowerToLLVMPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(LowerToLLVMOptions());
+      });
 }
 
 LogicalResult
 lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options,
             llvm::function_ref<LogicalResult(PassManager &)> configure) {
+  if (std::optional<std::string> conflict = getOptionsConflict(options))
+    return module.emitError() << *conflict;
   PassManager pm(module->getName());
   buildLowerToLLVMPipeline(pm, options);
   if (configure && failed(configure(pm)))
