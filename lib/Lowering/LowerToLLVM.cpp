@@ -51,6 +51,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // descriptors in the C interface.
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // The alignment the arena's planner gives each buffer.
+  if (options.staticMemory)
+    bufferize.bufferAlignment = options.arenaAlignment;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createMyQuantOrderConstantGlobals());
   // Kernels write into a buffer their caller passes (destination-passing

@@ -55,18 +55,11 @@ struct Plan {
   int64_t peakLive = 0;
 };
 
-/// Greedy by size with best fit: the largest buffers first, each in the
-/// smallest gap between the placed buffers whose lifetimes overlap its own
-/// that holds it, else above them all. Returns the arena size.
-int64_t assignOffsets(MutableArrayRef<Buffer> buffers) {
-  SmallVector<Buffer *> order;
-  for (Buffer &buffer : buffers)
-    order.push_back(&buffer);
-  // Ties in creation order, so that the plan is deterministic.
-  llvm::sort(order, [](const Buffer *a, const Buffer *b) {
-    return std::make_tuple(-a->size, a->first, a) <
-           std::make_tuple(-b->size, b->first, b);
-  });
+/// Places the buffers in `order`, each in the smallest gap between the
+/// placed buffers whose lifetimes overlap its own that holds it (best fit)
+/// or in the lowest (first fit), else above them all. Returns the arena
+/// size.
+int64_t placeInOrder(ArrayRef<Buffer *> order, bool bestFit) {
   SmallVector<Buffer *> placed;
   int64_t arenaSize = 0;
   for (Buffer *buffer : order) {
@@ -83,7 +76,7 @@ int64_t assignOffsets(MutableArrayRef<Buffer> buffers) {
     for (Buffer *other : overlapping) {
       int64_t start = llvm::alignTo(free, buffer->alignment);
       int64_t gap = other->offset - start - buffer->size;
-      if (gap >= 0 && gap < bestGap) {
+      if (gap >= 0 && gap < bestGap && (bestFit || !best)) {
         best = start;
         bestGap = gap;
       }
@@ -94,6 +87,64 @@ int64_t assignOffsets(MutableArrayRef<Buffer> buffers) {
     arenaSize = std::max(arenaSize, buffer->offset + buffer->size);
   }
   return arenaSize;
+}
+
+/// The offsets of the smallest arena found: best fit or first fit in a few
+/// greedy orders (by size, as TFLite Micro's planner; by lifetime; by size
+/// x lifetime; by first use), then, while the arena is above
+/// `lowerBound`, in random orders (a fixed generator, so that plans are
+/// reproducible) within a bounded amount of work. No order wins on every
+/// model. Returns the arena size.
+int64_t assignOffsets(MutableArrayRef<Buffer> buffers, int64_t lowerBound) {
+  if (buffers.empty())
+    return 0;
+  int64_t bestSize = std::numeric_limits<int64_t>::max();
+  SmallVector<int64_t> bestOffsets;
+  auto tryOrder = [&](ArrayRef<Buffer *> order, bool bestFit) {
+    int64_t size = placeInOrder(order, bestFit);
+    if (size >= bestSize)
+      return;
+    bestSize = size;
+    bestOffsets.clear();
+    for (const Buffer &buffer : buffers)
+      bestOffsets.push_back(buffer.offset);
+  };
+  SmallVector<Buffer *> order;
+  for (Buffer &buffer : buffers)
+    order.push_back(&buffer);
+
+  using Key = std::pair<int64_t, int64_t> (*)(const Buffer &);
+  static constexpr Key keys[] = {
+      [](const Buffer &b) { return std::make_pair(-b.size, b.first); },
+      [](const Buffer &b) { return std::make_pair(b.first - b.last, -b.size); },
+      [](const Buffer &b) {
+        return std::make_pair(-b.size * (b.last - b.first + 1), b.first);
+      },
+      [](const Buffer &b) { return std::make_pair(b.first, -b.size); }};
+  for (Key key : keys) {
+    // Ties in creation order, so that the plan is deterministic.
+    llvm::sort(order, [&](const Buffer *a, const Buffer *b) {
+      return std::make_tuple(key(*a), a) < std::make_tuple(key(*b), b);
+    });
+    for (bool bestFit : {true, false})
+      tryOrder(order, bestFit);
+  }
+
+  // Each try costs about n^2 steps.
+  int64_t n = buffers.size();
+  int64_t tries = std::min<int64_t>(512, 50'000'000 / (n * n));
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (int64_t t = 0; t < tries && bestSize > lowerBound; ++t) {
+    // Fisher-Yates with a 64-bit LCG (Knuth's MMIX constants).
+    for (int64_t i = n - 1; i > 0; --i) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      std::swap(order[i], order[(state >> 33) % (i + 1)]);
+    }
+    tryOrder(order, /*bestFit=*/true);
+  }
+  for (auto [buffer, offset] : llvm::zip(buffers, bestOffsets))
+    buffer.offset = offset;
+  return bestSize;
 }
 
 /// The largest total of the buffers live at one position: what any arena
@@ -364,8 +415,8 @@ struct PlanStaticMemoryPass
 
     Plan plan;
     plan.hasArena = true;
-    plan.arenaSize = assignOffsets(buffers);
     plan.peakLive = getPeakLive(buffers, body.getOperations().size());
+    plan.arenaSize = assignOffsets(buffers, plan.peakLive);
     rewrite(func, buffers, deallocs, plan.arenaSize);
     return plan;
   }

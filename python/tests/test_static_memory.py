@@ -86,10 +86,11 @@ def test_static_memory_bit_exact(name, target, toolchain, workdir):
     assert set(memory) == {"arena_size", "arena_alignment", "peak_live",
                            "weights_size"}, memory
     assert memory["arena_alignment"] == 64
-    # The planner's arena is never below the bound it states; alignment
-    # padding may put it a little above.
+    # The arena is never below the bound the header states; alignment
+    # padding puts it at most 96 bytes above on these models
+    # (benchmarks/static_memory.py: equal with --arena-alignment=1).
     assert memory["peak_live"] <= memory["arena_size"] \
-        <= 1.25 * memory["peak_live"] + 64, memory
+        <= memory["peak_live"] + 2 * memory["arena_alignment"], memory
 
     heap = _undefined_symbols(lib, dynamic=True) & HEAP_FUNCTIONS
     assert not heap, f"{name}: static code references {sorted(heap)}"

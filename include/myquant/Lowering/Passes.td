@@ -138,10 +138,15 @@ def MyQuantPlanStaticMemory : Pass<"myquant-plan-static-memory",
     body that uses it or a value that may alias it (views, casts, loops
     carrying it, call results); a call to a function that needs scratch
     memory is a buffer of the callee's arena size, live during the call
-    only, whose view the call passes as an extra last argument. Offsets are
-    assigned greedily by decreasing size, each buffer in the smallest gap
-    between the planned buffers it overlaps in time that holds it (best
-    fit), at a multiple of `alignment` (or the alloc's own, if larger).
+    only, whose view the call passes as an extra last argument. Offsets
+    are multiples of `alignment` (or of the alloc's own, if larger). Each
+    buffer goes, in turn, into the smallest gap (best fit) or the lowest
+    (first fit) between the placed buffers whose lifetimes overlap its own,
+    else above them; the pass tries a few orders (by decreasing size as
+    TFLite Micro's planner, by lifetime, by size x lifetime, by first use)
+    and, while the arena exceeds the peak of live bytes, up to 512 random
+    orders from a fixed seed (fewer for large functions), keeping the
+    smallest arena.
 
     Every public function gets a last argument `memref<N x i8>` (N the
     arena size, possibly 0) that its body assumes aligned to `alignment`,
