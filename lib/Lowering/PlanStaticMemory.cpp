@@ -9,6 +9,7 @@
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Lowering/Passes.h"
+#include "myquant/Transforms/BufferAliases.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -270,9 +271,8 @@ struct PlanStaticMemoryPass
   }
 
   /// The lifetime of `alloc`'s buffer in `body`: the positions of the first
-  /// and last operations that use it or a value that may alias it (any
-  /// memref result of a user, the results of a region that yields it).
-  /// Its deallocs go to `deallocs`.
+  /// and last operations that use it or a value that may alias it
+  /// (myquant::forEachAliasUser). Its deallocs go to `deallocs`.
   static LogicalResult
   getLifetime(memref::AllocOp alloc, Block &body,
               const DenseMap<Operation *, int64_t> &positions, Buffer &buffer,
@@ -280,46 +280,35 @@ struct PlanStaticMemoryPass
     bool nested = alloc->getBlock() != &body;
     buffer.first = std::numeric_limits<int64_t>::max();
     buffer.last = -1;
-    SmallVector<Value> worklist = {alloc.getResult()};
-    DenseSet<Value> seen;
-    auto mayAlias = [&](Operation *op) {
-      for (Value result : op->getResults())
-        if (isa<BaseMemRefType>(result.getType()))
-          worklist.push_back(result);
-    };
-    while (!worklist.empty()) {
-      Value value = worklist.pop_back_val();
-      if (!seen.insert(value).second)
-        continue;
-      for (Operation *user : value.getUsers()) {
-        if (isa<memref::DeallocOp>(user)) {
-          deallocs.push_back(user);
-          continue;
-        }
-        if (isa<memref::ExtractAlignedPointerAsIndexOp>(user))
-          return alloc.emitOpError()
-                 << "has its address taken as an integer (" << user->getName()
-                 << "), so its lifetime cannot be bounded for static memory";
-        if (isa<func::ReturnOp>(user))
-          return alloc.emitOpError()
-                 << "is returned by its function: static memory needs "
-                    "caller-provided output buffers (run "
-                    "buffer-results-to-out-params first)";
-        if (user->hasTrait<OpTrait::IsTerminator>()) {
-          if (nested)
+    LogicalResult result =
+        myquant::forEachAliasUser(alloc, [&](Operation *user) -> LogicalResult {
+          if (isa<memref::DeallocOp>(user)) {
+            deallocs.push_back(user);
+            return success();
+          }
+          if (isa<memref::ExtractAlignedPointerAsIndexOp>(user))
+            return alloc.emitOpError()
+                   << "has its address taken as an integer (" << user->getName()
+                   << "), so its lifetime cannot be bounded for static memory";
+          if (isa<func::ReturnOp>(user))
+            return alloc.emitOpError()
+                   << "is returned by its function: static memory needs "
+                      "caller-provided output buffers (run "
+                      "buffer-results-to-out-params first)";
+          if (nested && user->hasTrait<OpTrait::IsTerminator>())
             return alloc.emitOpError()
                    << "is yielded out of the region that allocates it ("
                    << user->getName()
                    << "): each execution of the region would need a buffer "
                       "of its own, which static memory cannot plan";
-          mayAlias(user->getParentOp());
-        }
-        mayAlias(user);
-        int64_t position = positions.lookup(body.findAncestorOpInBlock(*user));
-        buffer.first = std::min(buffer.first, position);
-        buffer.last = std::max(buffer.last, position);
-      }
-    }
+          int64_t position =
+              positions.lookup(body.findAncestorOpInBlock(*user));
+          buffer.first = std::min(buffer.first, position);
+          buffer.last = std::max(buffer.last, position);
+          return success();
+        });
+    if (failed(result))
+      return failure();
     // Never used: it still needs a slot for its (dead) view.
     if (buffer.last < 0)
       buffer.first = buffer.last =
