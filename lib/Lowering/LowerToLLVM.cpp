@@ -25,6 +25,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 
@@ -117,6 +118,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
 /// Why `options` cannot be used together, if they cannot.
 static std::optional<std::string>
 getOptionsConflict(const LowerToLLVMOptions &options) {
+  if (options.staticMemory && !llvm::isPowerOf2_32(options.arenaAlignment))
+    return "arena-alignment=" + std::to_string(options.arenaAlignment) +
+           " is not a power of two";
   if (options.staticMemory && options.threads > 1)
     return "static-memory excludes threads=" + std::to_string(options.threads) +
            ": the OpenMP runtime allocates on the heap, and parallel "
