@@ -2,8 +2,8 @@
 //
 // Code for targets without a heap: the buffers of each function get fixed
 // offsets in one arena and share memory once their lifetimes are over
-// (interval liveness; offsets greedy by size with best fit, the planner of
-// TFLite Micro).
+// (interval liveness; offsets from greedy best-fit placement in several
+// orders, the first that of TFLite Micro's planner).
 //
 //===----------------------------------------------------------------------===//
 
