@@ -110,6 +110,28 @@ static llvm::Expected<BufferSpec> getBufferSpec(Type type, StringRef funcName,
   return spec;
 }
 
+/// Reads the `myquant.static_memory` dictionary of @`name`.
+static llvm::Expected<StaticMemory> getStaticMemory(Attribute attr,
+                                                    StringRef name) {
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  auto read = [&](StringRef key) -> std::optional<int64_t> {
+    auto value = dict ? dict.getAs<IntegerAttr>(key) : IntegerAttr();
+    if (!value || value.getInt() < 0)
+      return std::nullopt;
+    return value.getInt();
+  };
+  std::optional<int64_t> arenaSize = read("arena_size"),
+                         alignment = read("alignment"),
+                         peakLive = read("peak_live"),
+                         weightsSize = read("weights_size");
+  if (!arenaSize || !alignment || !peakLive || !weightsSize)
+    return makeError("@" + name + " has a malformed '" +
+                     MyQuantDialect::StaticMemoryAttrHelper::getNameStr() +
+                     "' attribute: expected {arena_size, alignment, "
+                     "peak_live, weights_size} as non-negative integers");
+  return StaticMemory{*arenaSize, *alignment, *peakLive, *weightsSize};
+}
+
 llvm::Expected<EntryPoint> getEntryPoint(ModuleOp lowered, StringRef name) {
   if (llvm::Error error = checkEntryPointDefined(lowered, name))
     return std::move(error);
@@ -147,13 +169,24 @@ llvm::Expected<EntryPoint> getEntryPoint(ModuleOp lowered, StringRef name) {
     entry.results.push_back(std::move(*spec));
   }
 
+  if (Attribute attr =
+          func->getAttr(MyQuantDialect::StaticMemoryAttrHelper::getNameStr())) {
+    llvm::Expected<StaticMemory> memory = getStaticMemory(attr, name);
+    if (!memory)
+      return memory.takeError();
+    entry.staticMemory = *memory;
+  }
+
   std::string wrapperName = ("_mlir_ciface_" + name).str();
   auto wrapper = lowered.lookupSymbol<LLVM::LLVMFuncOp>(wrapperName);
   if (!wrapper || wrapper.isExternal())
     return makeError("@" + name + " has no C interface (@" + wrapperName +
                      "); lower it with emit-c-interface=true");
-  // Every argument and the result block travel as one pointer each.
-  unsigned expected = entry.inputs.size() + (entry.results.empty() ? 0 : 1);
+  // Every argument and the result block (or, with static memory, each
+  // result and the arena) travel as one pointer each.
+  unsigned expected = entry.inputs.size() +
+                      (entry.staticMemory ? entry.results.size() + 1
+                                          : (entry.results.empty() ? 0 : 1));
   if (wrapper.getNumArguments() != expected)
     return makeError("@" + wrapperName + " takes " +
                      llvm::Twine(wrapper.getNumArguments()) +

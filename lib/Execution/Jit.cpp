@@ -246,6 +246,11 @@ JitFunction::create(ModuleOp lowered, EntryPoint entry,
 
 llvm::Expected<CallResults>
 JitFunction::call(llvm::ArrayRef<ArgumentBuffer> arguments) {
+  if (entry.staticMemory)
+    return makeError("@" + entry.name +
+                     " was lowered with static memory, whose caller passes "
+                     "the output buffers and an arena; the JIT runs "
+                     "functions that allocate their results");
   if (arguments.size() != entry.inputs.size())
     return makeError("@" + entry.name + " takes " +
                      llvm::Twine(entry.inputs.size()) + " arguments, " +

@@ -27,6 +27,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
@@ -67,6 +68,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // descriptors in the C interface.
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // The alignment the arena's planner gives each buffer.
+  if (options.staticMemory)
+    bufferize.bufferAlignment = options.arenaAlignment;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createMyQuantOrderConstantGlobals());
   // Kernels write into a buffer their caller passes (destination-passing
@@ -76,7 +80,17 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // canonicalization makes the returned value the argument itself.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
-  if (options.bufferDeallocation) {
+  if (options.staticMemory) {
+    // Results are written where the caller says, temporaries into the
+    // arena: nothing is left to free.
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    MyQuantPlanStaticMemoryOptions plan;
+    plan.alignment = options.arenaAlignment;
+    pm.addPass(createMyQuantPlanStaticMemory(plan));
+  } else if (options.bufferDeallocation) {
     bufferization::buildBufferDeallocationPipeline(pm);
     pm.addPass(createConvertBufferizationToMemRefPass());
     pm.addNestedPass<func::FuncOp>(createMyQuantFreeAfterLastUse());
@@ -133,16 +147,43 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// Why `options` cannot be used together, if they cannot.
+static std::optional<std::string>
+getOptionsConflict(const LowerToLLVMOptions &options) {
+  if (options.staticMemory && !llvm::isPowerOf2_32(options.arenaAlignment))
+    return "arena-alignment=" + std::to_string(options.arenaAlignment) +
+           " is not a power of two";
+  if (options.staticMemory && options.threads > 1)
+    return "static-memory excludes threads=" + std::to_string(options.threads) +
+           ": the OpenMP runtime allocates on the heap, and parallel "
+           "iterations would share the arena slots of their buffers";
+  return std::nullopt;
+}
+
 void registerLowerToLLVMPipeline() {
-  PassPipelineRegistration<LowerToLLVMOptions>(
+  registerPassPipeline(
       "myquant-lower-to-llvm",
       "Lower myquant ops or linalg on tensors to the LLVM dialect",
-      buildLowerToLLVMPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        LowerToLLVMOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (std::optional<std::string> conflict = getOptionsConflict(options))
+          return errorHandler(*conflict);
+        buildLowerToLLVMPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(LowerToLLVMOptions());
+      });
 }
 
 LogicalResult
 lowerToLLVM(ModuleOp module, const LowerToLLVMOptions &options,
             llvm::function_ref<LogicalResult(PassManager &)> configure) {
+  if (std::optional<std::string> conflict = getOptionsConflict(options))
+    return module.emitError() << *conflict;
   PassManager pm(module->getName());
   buildLowerToLLVMPipeline(pm, options);
   if (configure && failed(configure(pm)))

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "myquant/Transforms/BufferAliases.h"
 #include "myquant/Transforms/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -26,33 +27,20 @@ FailureOr<Operation *> lastUse(memref::AllocOp alloc,
                                memref::DeallocOp dealloc) {
   Block *block = alloc->getBlock();
   Operation *last = alloc;
-  SmallVector<Value> worklist = {alloc.getResult()};
-  DenseSet<Value> seen;
-  auto mayAlias = [&](Operation *op) {
-    for (Value result : op->getResults())
-      if (isa<BaseMemRefType>(result.getType()))
-        worklist.push_back(result);
-  };
-  while (!worklist.empty()) {
-    Value value = worklist.pop_back_val();
-    if (!seen.insert(value).second)
-      continue;
-    for (Operation *user : value.getUsers()) {
-      if (user == dealloc)
-        continue;
-      if (isa<memref::ExtractAlignedPointerAsIndexOp>(user))
-        return failure();
-      Operation *ancestor = block->findAncestorOpInBlock(*user);
-      if (!ancestor || ancestor->hasTrait<OpTrait::IsTerminator>())
-        return failure();
-      if (last->isBeforeInBlock(ancestor))
-        last = ancestor;
-      mayAlias(user);
-      // A region may pass the buffer out through its terminator.
-      if (ancestor != user)
-        mayAlias(ancestor);
-    }
-  }
+  LogicalResult result = myquant::forEachAliasUser(alloc, [&](Operation *user) {
+    if (user == dealloc)
+      return success();
+    if (isa<memref::ExtractAlignedPointerAsIndexOp>(user))
+      return failure();
+    Operation *ancestor = block->findAncestorOpInBlock(*user);
+    if (!ancestor || ancestor->hasTrait<OpTrait::IsTerminator>())
+      return failure();
+    if (last->isBeforeInBlock(ancestor))
+      last = ancestor;
+    return success();
+  });
+  if (failed(result))
+    return failure();
   return last;
 }
 

@@ -250,7 +250,9 @@ def cmd_quantize(args):
 def cmd_compile(args):
     from . import tools as T
     T.compile_shared(args.input, args.output, func_name=args.function,
-                     header_path=args.header, native=not args.no_native)
+                     header_path=args.header, native=not args.no_native,
+                     extra_args=["--static-memory"] if args.static_memory
+                     else ())
     print(f"wrote {args.output}" + (f" and {args.header}" if args.header
                                     else ""))
 
@@ -356,6 +358,9 @@ def build_parser():
     c.add_argument("--function", default="forward")
     c.add_argument("--no-native", action="store_true",
                    help="do not pass -march=native")
+    c.add_argument("--static-memory", action="store_true",
+                   help="no heap: the caller passes the result buffers and "
+                   "an arena (its size is in the header)")
     c.set_defaults(func=cmd_compile)
 
     r = sub.add_parser("run", help="run an MLIR function on .npy inputs",

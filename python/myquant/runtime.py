@@ -7,6 +7,12 @@ and ``results`` is one descriptor (one result) or a struct of descriptors
 (several). Result buffers are malloc'ed and owned by the caller: they are
 copied into numpy arrays and freed here (each distinct ``allocated`` pointer
 once; results may share a buffer).
+
+Compiled with ``--static-memory`` (``arena_size`` given), the function uses
+no heap: ``void _mlir_ciface_NAME(in..., result..., arena)`` fills result
+buffers that numpy allocates here and uses an arena of ``arena_size``
+bytes aligned to ``arena_alignment`` (the header's NAME_ARENA_SIZE and
+NAME_ARENA_ALIGNMENT) for its temporaries.
 """
 
 import ctypes
@@ -50,7 +56,8 @@ class CompiledFunction:
     """
 
     def __init__(self, lib_path, func_name, input_shapes, result_shapes,
-                 input_dtypes=None, result_dtypes=None):
+                 input_dtypes=None, result_dtypes=None, arena_size=None,
+                 arena_alignment=64):
         self.lib = ctypes.CDLL(lib_path)
         self.func_name = func_name
         self.input_shapes = [tuple(s) for s in input_shapes]
@@ -61,6 +68,8 @@ class CompiledFunction:
         self.result_dtypes = [np.dtype(d) for d in
                               (result_dtypes or [np.float32] *
                                len(self.result_shapes))]
+        self.arena_size = arena_size
+        self.arena_alignment = arena_alignment
         self.fn = getattr(self.lib, f"_mlir_ciface_{func_name}")
         self.fn.restype = None
         self.in_types = [_memref_type(len(s), _DTYPES[d]) for s, d in
@@ -75,7 +84,27 @@ class CompiledFunction:
                 {"_fields_": [(f"r{i}", t)
                               for i, t in enumerate(self.out_types)]})
 
-    def __call__(self, *inputs):
+    @staticmethod
+    def _descriptor(x, t):
+        """The descriptor of type t of the contiguous array x."""
+        d = t()
+        ptr = x.ctypes.data_as(type(d.allocated))
+        d.allocated, d.aligned, d.offset = ptr, ptr, 0
+        for i, (n, s) in enumerate(zip(x.shape, x.strides)):
+            d.sizes[i], d.strides[i] = n, s // x.itemsize
+        return d
+
+    def new_arena(self):
+        """A zeroed uint8 array of arena_size bytes at an address aligned to
+        arena_alignment (static memory)."""
+        a = self.arena_alignment
+        buf = np.zeros(self.arena_size + a, np.uint8)
+        start = -buf.ctypes.data % a
+        return buf[start:start + self.arena_size]
+
+    def __call__(self, *inputs, arena=None):
+        """Calls the function on inputs; with static memory, arena (an
+        array from new_arena, whose contents do not matter) or a new one."""
         if len(inputs) != len(self.input_shapes):
             raise ValueError(f"{self.func_name} takes {len(self.input_shapes)}"
                              f" inputs, got {len(inputs)}")
@@ -87,13 +116,9 @@ class CompiledFunction:
                 raise ValueError(f"{self.func_name}: input shape "
                                  f"{x.shape} != compiled shape {shape}")
             keep.append(x)
-            d = t()
-            ptr = x.ctypes.data_as(type(d.allocated))
-            d.allocated, d.aligned, d.offset = ptr, ptr, 0
-            strides = [s // x.itemsize for s in x.strides]
-            for i, (n, s) in enumerate(zip(shape, strides)):
-                d.sizes[i], d.strides[i] = n, s
-            descs.append(d)
+            descs.append(self._descriptor(x, t))
+        if self.arena_size is not None:
+            return self._call_static(descs, arena)
         res = self.results_type()
         self.fn(ctypes.byref(res), *[ctypes.byref(d) for d in descs])
         mems = [res] if len(self.out_types) == 1 else \
@@ -110,6 +135,22 @@ class CompiledFunction:
         finally:
             for p in to_free:
                 _libc.free(p)
+        return outs
+
+    def _call_static(self, descs, arena):
+        if arena is None:
+            arena = self.new_arena()
+        if arena.dtype != np.uint8 or arena.shape != (self.arena_size,) or \
+                arena.ctypes.data % self.arena_alignment or \
+                not arena.flags.c_contiguous:
+            raise ValueError(f"{self.func_name}: the arena must be a "
+                             f"contiguous uint8 array of {self.arena_size} "
+                             f"bytes aligned to {self.arena_alignment}")
+        outs = [np.empty(shape, dt) for shape, dt in
+                zip(self.result_shapes, self.result_dtypes)]
+        descs += [self._descriptor(y, t) for y, t in zip(outs, self.out_types)]
+        descs.append(self._descriptor(arena, _memref_type(1, ctypes.c_uint8)))
+        self.fn(*[ctypes.byref(d) for d in descs])
         return outs
 
     @staticmethod

@@ -92,9 +92,11 @@ def ptq(annotated_path, out_path, **options):
 
 
 def compile_shared(mlir_path, lib_path, func_name="forward",
-                   header_path=None, native=True):
-    """myquant-compile --shared (with -march=native unless native=False)."""
+                   header_path=None, native=True, extra_args=()):
+    """myquant-compile --shared (with -march=native unless native=False);
+    extra_args: more options (e.g. --static-memory, --target=generic)."""
     args = [mlir_path, f"--function={func_name}", "--shared", "-o", lib_path]
+    args += list(extra_args)
     if header_path:
         args.append(f"--header={header_path}")
     if native:

@@ -310,6 +310,9 @@ def test_cli_round_trip(tiny, tmp_path):
     _cli(["compile", "q.mlir", "-o", "libq.so", "--header", "q.h"],
          tmp_path)
     assert (tmp_path / "libq.so").stat().st_size > 0
+    _cli(["compile", "q.mlir", "-o", "libs.so", "--header", "s.h",
+          "--static-memory"], tmp_path)
+    assert "#define forward_ARENA_SIZE " in (tmp_path / "s.h").read_text()
     out = _cli(["report"] + m + ["--calibration", "cal.npy", "--data",
                                  "x.npy", "--labels", "labels.npy"],
                tmp_path).stdout

@@ -61,3 +61,13 @@ def test_peak_heap(build_dir):
             ("small_cnn", "residual_cnn", "dw_separable")]
     assert len(rows) == 6, out.stdout
     assert all(float(r[2]) > 0 for r in rows), out.stdout
+
+
+def test_static_memory(build_dir, workdir):
+    """static_memory.py on the example model: the header's figures and the
+    object's code size come back, the arena at least its bound."""
+    import static_memory as S
+    tc = B.Toolchain(build_dir, workdir)
+    memory, code = S.measure(tc, S.example_model(workdir), "generic")
+    assert memory["ARENA_SIZE"] >= memory["PEAK_LIVE"] > 0, memory
+    assert memory["WEIGHTS_SIZE"] > 0 and code > 0, (memory, code)

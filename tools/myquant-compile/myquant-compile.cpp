@@ -9,6 +9,8 @@
 // argument and result, and the quantization parameters the function carries
 // in `myquant.input_qparams` / `myquant.output_qparams`, if any, and states
 // the calling contract (threads, integer-io rounding, shapes, ownership).
+// With --static-memory the code uses no heap: the caller passes the result
+// buffers and an arena, whose size the header states.
 // Only the C interfaces and NAME_cpu_supported are exported; with
 // --symbol-prefix=P they are _mlir_ciface_PNAME and PNAME_cpu_supported.
 //
@@ -140,6 +142,16 @@ static cl::opt<unsigned> threadCount(
              "(OpenMP; a shared library then links libomp, an object "
              "file needs it at link time)"),
     cl::init(1), cl::cat(compileCategory));
+static cl::opt<bool> staticMemory(
+    "static-memory",
+    cl::desc("No heap: the caller passes the result buffers and one arena "
+             "for every temporary, whose size the header states"),
+    cl::cat(compileCategory));
+static cl::opt<unsigned> arenaAlignment(
+    "arena-alignment",
+    cl::desc("Alignment in bytes of the arena and of every buffer in it "
+             "(--static-memory)"),
+    cl::init(64), cl::cat(compileCategory));
 static cl::opt<unsigned> optLevel("opt-level",
                                   cl::desc("Optimization level (0-3)"),
                                   cl::init(3), cl::cat(compileCategory));
@@ -360,7 +372,13 @@ static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
     if (!global.getConstant())
       mutableGlobals.push_back(global.getSymName());
   os << "/* Calls @" << functionName << ".\n";
-  if (mutableGlobals.empty())
+  if (mutableGlobals.empty() && entry.staticMemory)
+    os << "   Threads: the code keeps no state between calls (its constants\n"
+       << "   are read-only, its temporaries are in the arena): calls with\n"
+       << "   distinct arenas and result buffers are reentrant and may run "
+          "in\n"
+       << "   several threads at once.";
+  else if (mutableGlobals.empty())
     os << "   Threads: the code keeps no state between calls (its constants\n"
        << "   are read-only, each call mallocs its own temporaries): it is\n"
        << "   reentrant and may run in several threads at once, on the same\n"
@@ -382,6 +400,22 @@ static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
      << "   Memory: the inputs stay the caller's: "
      << (readOnly ? "only read, " : "") << "never kept, they\n"
      << "   may be freed as soon as the call returns.";
+  if (entry.staticMemory) {
+    os << "\n"
+       << "   Static memory: the code calls no malloc() or free(). Each "
+          "result\n"
+       << "   descriptor, set up like an input's, describes a buffer of the\n"
+       << "   caller's that the call fills; it must not overlap an input,\n"
+       << "   another result or the arena. The arena holds all temporaries:\n"
+       << "   " << entry.name << "_ARENA_SIZE bytes (its sizes[0]) at an "
+       << "aligned pointer that is a\n"
+       << "   multiple of " << entry.name
+       << "_ARENA_ALIGNMENT; its contents do not matter on entry\n"
+       << "   and are garbage on return. The weights (" << entry.name
+       << "_WEIGHTS_SIZE bytes) are\n"
+       << "   read-only constants of the object (.rodata), never copied. */\n";
+    return;
+  }
   if (!entry.results.empty())
     os << " Each result descriptor\n"
        << "   gets a fresh malloc()ed buffer of its own (never an input, a\n"
@@ -414,7 +448,16 @@ static llvm::Error writeHeader(const EntryPoint &entry, unsigned indexBits,
      << "   input, set allocated = aligned = the data, offset = 0, sizes = "
         "the\n"
      << "   shape and strides = C-order strides (shape {2, 3}: {3, 1}). */\n";
+  // The arena: one byte buffer of rank 1.
+  std::optional<BufferSpec> arena;
+  if (entry.staticMemory)
+    arena = BufferSpec{ElementKind::I8,
+                       {entry.staticMemory->arenaSize},
+                       "arena",
+                       /*isMemRef=*/true};
   llvm::SmallVector<const BufferSpec *> all;
+  if (arena)
+    all.push_back(&*arena);
   for (const BufferSpec &spec : entry.results)
     all.push_back(&spec);
   for (const BufferSpec &spec : entry.inputs)
@@ -424,7 +467,7 @@ static llvm::Error writeHeader(const EntryPoint &entry, unsigned indexBits,
     if (emitted.insert(getDescriptorName(*spec)).second)
       emitDescriptor(os, *spec, indexBits == 32 ? "int32_t" : "int64_t");
 
-  if (entry.results.size() > 1) {
+  if (entry.results.size() > 1 && !entry.staticMemory) {
     os << "/* The results of @" << functionName << ", in order. */\n"
        << "typedef struct " << entry.name << "_results {\n";
     for (auto [index, spec] : llvm::enumerate(entry.results))
@@ -438,6 +481,18 @@ static llvm::Error writeHeader(const EntryPoint &entry, unsigned indexBits,
   emitShapes(os, entry.name, "input", entry.inputs);
   emitShapes(os, entry.name, "result", entry.results);
   os << "\n";
+  if (const std::optional<StaticMemory> &memory = entry.staticMemory)
+    os << "/* Static memory (--static-memory), in bytes: the arena the "
+          "caller passes\n"
+       << "   and its alignment; the most the temporaries live at one time "
+          "take\n"
+       << "   (the arena's lower bound); the weights, constants in .rodata. "
+          "*/\n"
+       << "#define " << entry.name << "_ARENA_SIZE " << memory->arenaSize
+       << "\n#define " << entry.name << "_ARENA_ALIGNMENT " << memory->alignment
+       << "\n#define " << entry.name << "_PEAK_LIVE " << memory->peakLive
+       << "\n#define " << entry.name << "_WEIGHTS_SIZE " << memory->weightsSize
+       << "\n\n";
 
   std::optional<llvm::SmallVector<QParams>> inputQParams = readQParams(
       entry.func, MyQuantDialect::InputQparamsAttrHelper::getNameStr());
@@ -477,16 +532,25 @@ static llvm::Error writeHeader(const EntryPoint &entry, unsigned indexBits,
       os << ", ";
     first = false;
   };
-  if (entry.results.size() == 1) {
+  // With static memory: inputs, results, arena.
+  if (!arena && entry.results.size() == 1) {
     separator();
     os << getDescriptorName(entry.results.front()) << " *result";
-  } else if (entry.results.size() > 1) {
+  } else if (!arena && entry.results.size() > 1) {
     separator();
     os << entry.name << "_results *results";
   }
   for (auto [index, spec] : llvm::enumerate(entry.inputs)) {
     separator();
     os << getDescriptorName(spec) << " *arg" << index;
+  }
+  if (arena) {
+    for (auto [index, spec] : llvm::enumerate(entry.results)) {
+      separator();
+      os << getDescriptorName(spec) << " *result" << index;
+    }
+    separator();
+    os << getDescriptorName(*arena) << " *arena";
   }
   if (first)
     os << "void";
@@ -929,6 +993,8 @@ int main(int argc, char **argv) {
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
+  lowerOptions.staticMemory = staticMemory;
+  lowerOptions.arenaAlignment = arenaAlignment;
   lowerOptions.symbolPrefix = symbolPrefix;
   lowerOptions.triple = targetTriple;
   lowerOptions.cpu = targetCPU;

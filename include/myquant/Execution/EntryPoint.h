@@ -10,7 +10,10 @@
 //     int64_t strides[R]; }
 // With one result, `out` points to its descriptor; with several, to a struct
 // of their descriptors in order (no padding, every field is 8 bytes); with
-// none, there is no `out`.
+// none, there is no `out`. With static memory (EntryPoint::staticMemory):
+//
+//   void _mlir_ciface_<name>(In0 *arg0, ..., Res0 *result0, ...,
+//                            I8Desc1 *arena);
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,10 +69,26 @@ struct BufferSpec {
   int64_t getDescriptorWords() const { return 3 + 2 * getRank(); }
 };
 
+/// The memory of a function lowered with static memory
+/// (myquant-plan-static-memory), in bytes.
+struct StaticMemory {
+  int64_t arenaSize;
+  int64_t alignment;
+  /// The most the temporaries live at one time take: the arena's lower
+  /// bound.
+  int64_t peakLive;
+  /// The constant globals (weights, tables).
+  int64_t weightsSize;
+};
+
 struct EntryPoint {
   std::string name;
   llvm::SmallVector<BufferSpec> inputs;
   llvm::SmallVector<BufferSpec> results;
+  /// With static memory, the C interface takes no result block: one
+  /// descriptor per input, then one per result (a caller-provided buffer
+  /// the call fills), then the arena, an i8 buffer of rank 1.
+  std::optional<StaticMemory> staticMemory;
   /// The lowered llvm.func, for its discardable attributes.
   mlir::Operation *func = nullptr;
 };

@@ -26,6 +26,11 @@
 // malloc the caller owns (free its `allocated` pointer; no two results
 // share one) and no temporary leaks; without it, results may alias inputs
 // or constant globals.
+// With `static-memory`, nothing is allocated on the heap: each public
+// function takes its results as caller-provided output buffers after its
+// inputs (buffer-results-to-out-params), then one arena, a memref<N x i8>
+// whose size, alignment and the constants' size are in its
+// `myquant.static_memory` attribute (myquant-plan-static-memory).
 //
 // The context must know the bufferization and convert-to-llvm interfaces of
 // the dialects in the input (mlir::registerAllDialects and
@@ -91,6 +96,17 @@ struct LowerToLLVMOptions
       llvm::cl::desc("Accept float inputs and results on a triple without a "
                      "floating-point unit"),
       llvm::cl::init(false)};
+  Option<bool> staticMemory{
+      *this, "static-memory",
+      llvm::cl::desc("No heap: results go to caller-provided buffers and "
+                     "every temporary to one arena the caller passes "
+                     "(myquant-plan-static-memory); excludes threads > 1"),
+      llvm::cl::init(false)};
+  Option<unsigned> arenaAlignment{
+      *this, "arena-alignment",
+      llvm::cl::desc("Alignment in bytes of the arena and of each buffer in "
+                     "it (static-memory)"),
+      llvm::cl::init(64)};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Threads running the int8 kernels' batch loops "

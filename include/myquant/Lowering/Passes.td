@@ -167,4 +167,55 @@ def MyQuantSetTarget : Pass<"myquant-set-target", "::mlir::ModuleOp"> {
   ];
 }
 
+def MyQuantPlanStaticMemory : Pass<"myquant-plan-static-memory",
+                                    "::mlir::ModuleOp"> {
+  let summary = "Plan every buffer into one caller-provided arena (no heap)";
+  let description = [{
+    For code that must not use a heap (microcontrollers): every
+    `memref.alloc` of the module becomes a `memref.view` at a fixed offset
+    of one arena that the caller passes, and its `memref.dealloc`s are
+    erased. Run it on buffers, after `buffer-results-to-out-params` (results
+    are then caller-provided output buffers) and instead of the deallocation
+    pipeline.
+
+    Each function with a body is planned on its own, callees first. A
+    buffer is live from the first to the last operation of the function's
+    body that uses it or a value that may alias it (views, casts, loops
+    carrying it, call results); a call to a function that needs scratch
+    memory is a buffer of the callee's arena size, live during the call
+    only, whose view the call passes as an extra last argument. Offsets
+    are multiples of `alignment` (or of the alloc's own, if larger). Each
+    buffer goes, in turn, into the smallest gap (best fit) or the lowest
+    (first fit) between the placed buffers whose lifetimes overlap its own,
+    else above them; the pass tries a few orders (by decreasing size as
+    TFLite Micro's planner, by lifetime, by size x lifetime, by first use)
+    and, while the arena exceeds the peak of live bytes, up to 512 random
+    orders from a fixed seed (fewer for large functions), keeping the
+    smallest arena.
+
+    Every public function gets a last argument `memref<N x i8>` (N the
+    arena size, possibly 0) that its body assumes aligned to `alignment`,
+    and an attribute `myquant.static_memory` = {`arena_size`, `alignment`,
+    `peak_live`, `weights_size`} in bytes: `peak_live` is the largest total
+    size of the buffers live at one operation (callees' included), the lower
+    bound of any arena for these lifetimes; `weights_size` the size of the
+    module's constant globals (weights, tables), which stay read-only.
+    Private functions get the argument only when they need scratch memory.
+
+    Refused with an error at the op: a buffer of dynamic size or
+    non-identity layout, `memref.realloc`, a buffer returned by a function,
+    yielded out of the region that allocates it or whose address is taken
+    as an integer, an allocation in a parallel loop, recursion, and a
+    function body of several blocks that allocates.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "unsigned", /*default=*/"64",
+           "Alignment in bytes of the arena and of every buffer in it (a "
+           "power of two)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // MYQUANT_LOWERING_PASSES_TD

@@ -47,6 +47,9 @@ def MyQuant_Dialect : Dialect {
     // function.
     "::mlir::ArrayAttr":$input_qparams,
     "::mlir::ArrayAttr":$output_qparams,
+    // A public function planned by myquant-plan-static-memory: its
+    // `arena_size`, `alignment`, `peak_live` and `weights_size` in bytes.
+    "::mlir::DictionaryAttr":$static_memory,
     // A kernel's loop over the batch: its iterations write disjoint slices
     // of the kernel's result and only read everything else, so they may
     // run in parallel (myquant-lower-to-llvm{threads=N}).
