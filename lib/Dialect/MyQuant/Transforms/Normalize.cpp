@@ -377,6 +377,85 @@ struct HwcmToHwc : OpRewritePattern<tensor::CollapseShapeOp> {
   }
 };
 
+/// A chain of `tensor.insert_slice` ops that tiles its destination along
+/// one dimension (torch-mlir's `torch.cat`, TOSA's `tosa.concat`, upstream's
+/// decomposed `tensor.concat`: `tensor.empty` and one insert per operand) as
+/// the `tensor.concat` it computes. Matched at the chain's last insert; the
+/// inserts may come in any order but must cover the destination exactly
+/// once, so that its initial contents are never read.
+struct InsertSlicesToConcat : OpRewritePattern<tensor::InsertSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::InsertSliceOp last,
+                                PatternRewriter &rewriter) const override {
+    // A later insert of the chain is the anchor.
+    if (llvm::any_of(last->getUsers(), [&](Operation *user) {
+          auto next = dyn_cast<tensor::InsertSliceOp>(user);
+          return next && next.getDest() == last.getResult();
+        }))
+      return failure();
+    RankedTensorType type = last.getResultType();
+    if (!type.hasStaticShape())
+      return failure();
+    SmallVector<tensor::InsertSliceOp> chain = {last};
+    while (auto previous =
+               chain.back().getDest().getDefiningOp<tensor::InsertSliceOp>()) {
+      if (!previous->hasOneUse())
+        return failure();
+      chain.push_back(previous);
+    }
+    std::optional<int64_t> dim = concatDim(chain, type.getShape());
+    if (!dim)
+      return failure();
+    // The operands in the order of their offsets, which must tile the
+    // dimension without gaps or overlaps.
+    llvm::sort(chain, [&](tensor::InsertSliceOp a, tensor::InsertSliceOp b) {
+      return a.getStaticOffsets()[*dim] < b.getStaticOffsets()[*dim];
+    });
+    int64_t next = 0;
+    SmallVector<Value> operands;
+    for (tensor::InsertSliceOp insert : chain) {
+      if (insert.getStaticOffsets()[*dim] != next)
+        return failure();
+      next += insert.getStaticSizes()[*dim];
+      operands.push_back(insert.getSource());
+    }
+    if (next != type.getDimSize(*dim))
+      return failure();
+    rewriter.replaceOpWithNewOp<tensor::ConcatOp>(last, type, *dim, operands);
+    return success();
+  }
+
+private:
+  /// The one dimension along which the inserts of `chain` are partial: each
+  /// is static, of unit strides and not rank-reducing, and spans `shape`
+  /// fully along every other dimension. Needs two inserts at least.
+  static std::optional<int64_t> concatDim(ArrayRef<tensor::InsertSliceOp> chain,
+                                          ArrayRef<int64_t> shape) {
+    if (chain.size() < 2)
+      return std::nullopt;
+    std::optional<int64_t> dim;
+    for (tensor::InsertSliceOp insert : chain) {
+      ArrayRef<int64_t> offsets = insert.getStaticOffsets();
+      ArrayRef<int64_t> sizes = insert.getStaticSizes();
+      if (ShapedType::isDynamicShape(offsets) ||
+          ShapedType::isDynamicShape(sizes) ||
+          llvm::any_of(insert.getStaticStrides(),
+                       [](int64_t s) { return s != 1; }) ||
+          insert.getSourceType().getShape() != sizes)
+        return std::nullopt;
+      for (auto [d, offset, size] : llvm::enumerate(offsets, sizes)) {
+        if (offset == 0 && size == shape[d])
+          continue;
+        if (dim && *dim != static_cast<int64_t>(d))
+          return std::nullopt;
+        dim = d;
+      }
+    }
+    return dim;
+  }
+};
+
 /// A generic that computes a convolution or matmul (a reduction), or a
 /// fill (a copy of a scalar), as the named op upstream specializes it to
 /// (what `--linalg-generalize-named-ops` wrote). Element-wise generics stay:
@@ -745,12 +824,13 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
-                 FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
-                 FhwcToHwcf, HwcmToHwc, SpecializeToNamedOp, FoldConstantLinalg,
-                 FoldChannelAffineIntoConv,
-                 FoldConstantReshape<tensor::ExpandShapeOp>,
-                 FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
+    patterns
+        .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
+             FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
+             FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
+             FoldConstantLinalg, FoldChannelAffineIntoConv,
+             FoldConstantReshape<tensor::ExpandShapeOp>,
+             FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));
     if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))
       return;

@@ -35,6 +35,10 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
       transposed filter, and `depthwise_conv_2d_nhwc_hwcm` with a
       multiplier of 1 whose result is collapsed to rank 4 becomes
       `depthwise_conv_2d_nhwc_hwc` of the collapsed filter (TOSA's forms);
+    * a chain of static, unit-stride `tensor.insert_slice` ops that covers
+      its destination exactly once, each slice partial along the same one
+      dimension (torch-mlir's and TOSA's concatenation), becomes the
+      `tensor.concat` of the slices in offset order;
     * a `linalg.generic` with reduction loops (a generalized convolution or
       matmul) or copying a scalar (a generalized fill) becomes the named op
       upstream's `specializeGenericOp` recognizes; element-wise generics
