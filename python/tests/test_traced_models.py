@@ -16,8 +16,7 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_traced_models.py"""
 import numpy as np
 import pytest
 
-from conftest import (RUNNABLE_TARGETS, ToolError, executable,
-                      randomize_batchnorm)
+from conftest import RUNNABLE_TARGETS, ToolError, randomize_batchnorm
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -313,14 +312,8 @@ def test_int8_bit_exact(name, target, toolchain, workdir):
     ref = MR.run_reference(graph, stats, x)
     want = ref.dequantize()
     try:
-        quantized, _ = toolchain.quantize(
-            E.emit(graph, stats), ["--myquant-ptq=allow-float=false"],
-            workdir)
-        lowered, _ = toolchain.quantize(
-            quantized, [f"--convert-myquant-to-vnni=target={target}",
-                        "--convert-myquant-to-linalg"], workdir)
-        got = toolchain.run(executable(lowered, target), "forward", x,
-                            workdir)
+        quantized, got = toolchain.ptq_and_run(E.emit(graph, stats), target,
+                                               x, workdir)
     except ToolError as e:
         pytest.fail(f"{name}: the compiler failed:\n{str(e)[:3000]}",
                     pytrace=False)
