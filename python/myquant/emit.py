@@ -35,7 +35,8 @@ import numpy as np
 __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
-    "Linear", "MatMul", "Add", "Mul", "Sub", "Scale", "AdaptiveAvgPool2d",
+    "Linear", "MatMul", "Add", "Mul", "Sub", "Scale", "ConstMul",
+    "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d", "Concat", "Activation", "ACTIVATIONS", "Model",
     "emit", "pool_geometry", "adaptive_windows",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
@@ -402,6 +403,29 @@ class Scale(Layer):
         return shapes[0]
 
 
+class ConstMul(Layer):
+    """x * c (or x / c with divide=True) by a constant tensor c that
+    broadcasts against x without enlarging it (numpy rules), e.g. a [C, 1, 1]
+    layer scale. Emitted as torch-mlir writes it: a generic reading c with
+    its size-1 dimensions at index 0."""
+
+    def __init__(self, c, divide=False):
+        self.c = np.asarray(c, np.float32)
+        self.divide = bool(divide)
+        if self.c.ndim == 0:
+            self.c = self.c.reshape(1)
+
+    def out_shape(self, shapes):
+        try:
+            out = tuple(np.broadcast_shapes(shapes[0], self.c.shape))
+        except ValueError:
+            out = None
+        if out != tuple(shapes[0]):
+            raise ValueError(f"constant of shape {list(self.c.shape)} does "
+                             f"not broadcast against {list(shapes[0])}")
+        return out
+
+
 class Concat(Layer):
     """Concatenation along channels (dim 1)."""
     arity = None
@@ -711,6 +735,10 @@ def _layer_float(layer, args, oshape):
         c = np.float32(layer.c)
         x = a[0].astype(np.float32)
         return (x / c if layer.divide else x * c).astype(np.float64)
+    if isinstance(layer, ConstMul):
+        x = a[0].astype(np.float32)
+        return (x / layer.c if layer.divide else x * layer.c).astype(
+            np.float64)
     if isinstance(layer, Concat):
         return np.concatenate(a, axis=1)
     if isinstance(layer, Activation):
@@ -1207,6 +1235,16 @@ class _Emitter:
             return self.generic([(x, tensor_type(ishape))], [idm, idm],
                                 oshape, [f"%a = {fop} %in0, {c} : f32",
                                          "linalg.yield %a : f32"])
+        if isinstance(layer, ConstMul):
+            fop = "arith.divf" if layer.divide else "arith.mulf"
+            c = self.const(layer.c)
+            return self.generic([(x, tensor_type(ishape)),
+                                 (c, tensor_type(layer.c.shape))],
+                                [_identity_map(rank),
+                                 _broadcast_map(layer.c.shape, oshape),
+                                 _identity_map(rank)], oshape,
+                                [f"%a = {fop} %in0, %in1 : f32",
+                                 "linalg.yield %a : f32"])
         if isinstance(layer, Concat):
             v = self.tmp("cat")
             self.op(f"{v} = tensor.concat dim(1) {', '.join(args)} : "

@@ -34,7 +34,10 @@ module or function and its fx node):
   operator.sub / torch.sub / .sub() and operator.mul / torch.mul / .mul()
   of two tensors that broadcast (numpy rules: a squeeze-excite scale
   [N, C, 1, 1] times [N, C, H, W]), ``x * c`` / ``x / c`` by a positive
-  number, torch.cat / torch.concat along dim 1, .mean over dims (2, 3),
+  number, ``x * p`` / ``p * x`` / ``x / p`` by a parameter or buffer ``p``
+  the model reads directly (ConvNeXt's layer scale ``self.gamma * x``:
+  emit.ConstMul, quantized per channel when ``p`` varies along one
+  dimension), torch.cat / torch.concat along dim 1, .mean over dims (2, 3),
   reshapes (torch.flatten / reshape / squeeze / unsqueeze, .view /
   .reshape / .flatten / .unflatten / .squeeze / .unsqueeze / .view_as /
   .reshape_as), .permute / torch.permute, .transpose / torch.transpose,
@@ -173,6 +176,15 @@ class _Pieces:
         self.value, self.dim, self.spans = value, dim, spans
 
 
+class _Constant:
+    """A parameter or buffer the model reads directly (an fx get_attr
+    node): a float32 array, usable as the constant operand of a product or
+    quotient."""
+
+    def __init__(self, target, array):
+        self.target, self.array = target, array
+
+
 def _dropouts():
     F = _torch().nn.functional
     return tuple(getattr(F, n) for n in (
@@ -250,6 +262,12 @@ class _Exporter:
                 f"{_describe(node, self.modules)}: operand {arg!r} is not a "
                 f"tensor computed by the model (constants and scalars are "
                 f"not supported)")
+        if isinstance(self.env.get(arg), _Constant):
+            raise UnsupportedError(
+                f"{_describe(node, self.modules)}: operand '{arg.name}' is "
+                f"the parameter or buffer '{self.env[arg].target}' read "
+                f"directly; such a constant can only multiply or divide a "
+                f"tensor the model computes")
         if arg not in self.env or isinstance(self.env[arg], _Pieces):
             raise UnsupportedError(
                 f"{_describe(node, self.modules)}: operand "
@@ -561,8 +579,21 @@ class _Exporter:
                              f"multiplying two tensors)")
         self.unary(node, E.Scale(float(c), divide=divide), src)
 
+    def constant(self, arg):
+        """The _Constant an fx argument holds, or None."""
+        c = self.env.get(arg) if isinstance(arg, _torch().fx.Node) else None
+        return c if isinstance(c, _Constant) else None
+
+    def const_mul(self, node, src, c, divide):
+        """x * p or x / p by a parameter or buffer p."""
+        self.unary(node, E.ConstMul(c.array, divide=divide), src)
+
     def mul_op(self, node, a, b):
         torch = _torch()
+        if self.constant(b) is not None:
+            return self.const_mul(node, a, self.constant(b), divide=False)
+        if self.constant(a) is not None:
+            return self.const_mul(node, b, self.constant(a), divide=False)
         if isinstance(a, torch.fx.Node) and not isinstance(b, torch.fx.Node):
             return self.scale(node, a, b, divide=False)
         if isinstance(b, torch.fx.Node) and not isinstance(a, torch.fx.Node):
@@ -571,6 +602,8 @@ class _Exporter:
 
     def div_op(self, node, a, b):
         torch = _torch()
+        if self.constant(b) is not None:
+            return self.const_mul(node, a, self.constant(b), divide=True)
         if not isinstance(a, torch.fx.Node) or isinstance(b, torch.fx.Node):
             self.unsupported(node, "division of or by a tensor (only a "
                              "tensor divided by a positive number)")
@@ -824,6 +857,21 @@ class _Exporter:
             return self.mean(node, a["input"], a["dim"], a["keepdim"])
         self.unsupported(node)
 
+    def get_attr(self, node):
+        """A parameter or buffer read directly: a constant for a product or
+        quotient (its other uses fail in `value`)."""
+        torch = _torch()
+        value = self.gm
+        for atom in str(node.target).split("."):
+            value = getattr(value, atom)
+        if not isinstance(value, torch.Tensor) or \
+                not value.is_floating_point():
+            raise UnsupportedError(
+                f"the model reads attribute '{node.target}' directly (fx "
+                f"node '{node.name}'), which is not a float tensor")
+        self.env[node] = _Constant(
+            node.target, value.detach().float().cpu().numpy())
+
     def run(self):
         torch = _torch()
         placeholders = [n for n in self.gm.graph.nodes
@@ -845,11 +893,7 @@ class _Exporter:
             elif node.op == "output":
                 output = node.args[0]
             elif node.op == "get_attr":
-                raise UnsupportedError(
-                    f"the model reads parameter or buffer '{node.target}' "
-                    f"directly (fx node '{node.name}'); only parameters of "
-                    f"supported modules (Conv2d, Linear, BatchNorm2d) are "
-                    f"supported")
+                self.get_attr(node)
             else:
                 self.unsupported(node)
         if isinstance(output, (tuple, list)):

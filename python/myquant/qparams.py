@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from .emit import (Activation, Add, AvgPool2d, Concat, Conv2d, Flatten,
-                   GlobalAvgPool, Linear, MatMul, MaxPool2d, Relu, Reshape,
-                   Scale, Slice, Transpose, Unflatten)
+from .emit import (Activation, Add, AvgPool2d, Concat, ConstMul, Conv2d,
+                   Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d, Relu,
+                   Reshape, Scale, Slice, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
@@ -36,7 +36,7 @@ FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul and Sub
 # requantization clamped to the activation's bounds; so is a lookup table
 # (Activation), whose entries are quantized into the output type.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
-                Scale, Activation)
+                Scale, ConstMul, Activation)
 # Layers that move data and keep their input's parameters (their own
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)

@@ -164,6 +164,18 @@ class Toolchain:
             f.write(mlir_text)
         return run_checked([self.opt, src] + list(pass_args))
 
+    def ptq_and_run(self, mlir_text, target, x, workdir):
+        """Quantizes annotated float MLIR integer-only (myquant-ptq with
+        allow-float=false), lowers it with `target`'s kernels and runs
+        forward(x); returns (quantized IR, f32 output)."""
+        quantized, _ = self.quantize(
+            mlir_text, ["--myquant-ptq=allow-float=false"], workdir)
+        lowered, _ = self.quantize(
+            quantized, [f"--convert-myquant-to-vnni=target={target}",
+                        "--convert-myquant-to-linalg"], workdir)
+        return quantized, self.run(executable(lowered, target), "forward",
+                                   x, workdir)
+
     def run(self, module_text, func_name, x, workdir):
         """Runs func_name(x) of module_text (any stage) with myquant-run;
         returns the f32 result."""

@@ -15,10 +15,11 @@ from conftest import RUNNABLE_TARGETS, ToolError, executable, rand_f32
 from myquant import qparams as Q
 from myquant.testing import model_reference as MR
 from myquant.emit import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, Add,
-                          AvgPool2d, Concat, Conv2d, DepthwiseConv2d,
+                          AvgPool2d, Concat, ConstMul, Conv2d,
+                          DepthwiseConv2d,
                           Flatten, GlobalAvgPool, Linear, MaxPool2d, Model,
-                          Mul, Relu, Relu6, Scale, Sub, calibrate, emit,
-                          float_forward)
+                          Mul, Relu, Relu6, Scale, Sub, Transpose, calibrate,
+                          emit, float_forward)
 
 NUM_CALIBRATION = 8
 
@@ -183,6 +184,29 @@ def model_k(rng):
     return m
 
 
+def model_l(rng):
+    """Products with constant tensors (per-channel requantizations): a
+    ConvNeXt-style layer scale gamma [C, 1, 1] of both signs and a zero in a
+    residual, a division by a per-channel [C, 1, 1] constant, a scale along
+    the last dimension of a channels-last transpose, and a uniform negative
+    constant (one factor)."""
+    m = Model((2, 8, 5, 5))
+    m.add(Conv2d(rand_f32(rng, 8, 8, 3, 3), rand_f32(rng, 8), padding=1),
+          name="y")
+    gamma = rng.uniform(0.2, 1.5, 8) * rng.choice([-1.0, 1.0], 8)
+    gamma[3] = 0.0
+    m.add(ConstMul(gamma.reshape(8, 1, 1)))
+    m.add(Add(), inputs=["y", m.output])
+    m.add(ConstMul(rng.uniform(0.5, 3.0, (8, 1, 1)) * rng.choice(
+        [-1.0, 1.0], (8, 1, 1)), divide=True))
+    m.add(Transpose((0, 2, 3, 1)))
+    m.add(ConstMul(rng.uniform(-2.0, 2.0, 8)))
+    m.add(Transpose((0, 3, 1, 2)))
+    m.add(ConstMul(np.float32([-0.7])))
+    m.add(Conv2d(rand_f32(rng, 4, 8, 1, 1), None))
+    return m
+
+
 MODELS = {"a_conv_relu_pool_linear": model_a,
           "b_depthwise_relu6_dilated_gap": model_b,
           "c_residual": model_c,
@@ -193,7 +217,8 @@ MODELS = {"a_conv_relu_pool_linear": model_a,
           "h_adds_in_epilogues": model_h,
           "i_pools_in_epilogues": model_i,
           "j_squeeze_excite_broadcast": model_j,
-          "k_ceil_pools_sub_scale": model_k}
+          "k_ceil_pools_sub_scale": model_k,
+          "l_channel_scale": model_l}
 
 # Seeds (weights, calibration samples and test input) chosen so that, for
 # both weight granularities, the 'single' and 'gemmlowp' references differ
@@ -209,7 +234,8 @@ SEEDS = {"a_conv_relu_pool_linear": 4,
          "h_adds_in_epilogues": 1,
          "i_pools_in_epilogues": 1,
          "j_squeeze_excite_broadcast": 1,
-         "k_ceil_pools_sub_scale": 1}
+         "k_ceil_pools_sub_scale": 1,
+         "l_channel_scale": 1}
 
 # Sanity bound on |quantized - float| in output LSBs.
 TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
@@ -222,7 +248,8 @@ TOLERANCE_LSB = {"a_conv_relu_pool_linear": 6,
                  "h_adds_in_epilogues": 6,
                  "i_pools_in_epilogues": 6,
                  "j_squeeze_excite_broadcast": 6,
-                 "k_ceil_pools_sub_scale": 6}
+                 "k_ceil_pools_sub_scale": 6,
+                 "l_channel_scale": 6}
 
 
 def make_case(name):

@@ -808,3 +808,24 @@ def test_quantize_dequantize():
     # float32 rounding of the input comes first: 0.1 in f32 / 0.1 in double
     x = np.float32(0.1)
     assert R.quantize([0.1], 0.1, 0)[0] == round(float(x) / 0.1)
+
+
+def test_requantize_factors_hand():
+    """Per-channel factors (spec 3.4): sx / so = 0.5, f = [0.5, -0.5, 0];
+    M = [0.25, 0.25, 0]. x - zx = [2, 6, 5] per channel of axis 1."""
+    m0, sh, signs = R.factor_rescales(0.1, 0.2, [0.5, -0.5, 0.0])
+    assert list(m0) == [1 << 30, 1 << 30, 0] and list(sh) == [32, 32, 0]
+    assert list(signs) == [1, -1, 1]
+    x = np.array([[[3], [7], [6]]])  # zx = 1
+    # 2 / 4 = 0.5 rounds to 1; -6 / 4 = -1.5 rounds up to -1 under single
+    # rounding (the operand is negated before the rounding: not -2), and
+    # away from zero under gemmlowp's second rounding; the zero factor gives
+    # the zero point.
+    for rounding, want in (("single", [11, 9, 10]),
+                           ("gemmlowp", [11, 8, 10])):
+        out = R.requantize_factors(x, 1, m0, sh, signs, 10, -128, 127,
+                                   axis=1, rounding=rounding)
+        assert out.ravel().tolist() == want
+    one = R.factor_rescales(0.1, 0.2, [-3.0])
+    assert R.requantize_factors(np.array([4, -2]), 0, *one, 0, -128,
+                                127).tolist() == [-6, 3]

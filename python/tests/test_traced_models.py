@@ -5,7 +5,8 @@ chunk / split / narrow / slicing, permute and reshapes, which stay in int8;
 a BatchNorm2d no conv absorbs becomes a depthwise 1x1 convolution; dropout
 and stochastic depth are the identity; torchvision's own MobileNetV3 and
 EfficientNet blocks (lookup-table activations, squeeze-excite broadcast
-multiplies) quantize integer-only. Each model matches PyTorch in float,
+multiplies) quantize integer-only; parameters read directly (a layer
+scale) are per-channel requantizations. Each model matches PyTorch in float,
 and its int8 form is integer-only and bit-identical to the numpy reference
 on every kernel target. torchvision's shufflenet_v2_x1_0 and densenet121
 export.
@@ -15,8 +16,7 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_traced_models.py"""
 import numpy as np
 import pytest
 
-from conftest import (RUNNABLE_TARGETS, ToolError, executable,
-                      randomize_batchnorm)
+from conftest import RUNNABLE_TARGETS, ToolError, randomize_batchnorm
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -157,9 +157,32 @@ class EfficientNetBlocks(nn.Module):
                                              1))
 
 
+class LayerScale(nn.Module):
+    """Parameters and buffers read directly (fx get_attr): ConvNeXt's
+    layer scale ``gamma * x`` ([C, 1, 1], both signs) in a residual,
+    ``x / scale`` by a [C, 1, 1] buffer, a scale along the last dimension
+    of a channels-last permute; each a per-channel requantization."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        self.stem = nn.Conv2d(3, c, 3, padding=1)
+        self.gamma = nn.Parameter(torch.rand(c, 1, 1) * 2 - 1)
+        self.register_buffer("scale", torch.rand(c, 1, 1) + 0.5)
+        self.last = nn.Parameter(torch.randn(c))
+        self.head = nn.Conv2d(c, 4, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = x + self.gamma * F.relu(x)
+        x = torch.div(x, self.scale)
+        x = (x.permute(0, 2, 3, 1) * self.last).permute(0, 3, 1, 2)
+        return self.head(x)
+
+
 MODELS = {"shuffle_chunk": ShuffleChunk, "dense_block": DenseBlock,
           "dropouts": Dropouts, "mobilenet_v3_blocks": MobileNetV3Blocks,
-          "efficientnet_blocks": EfficientNetBlocks}
+          "efficientnet_blocks": EfficientNetBlocks,
+          "layer_scale": LayerScale}
 INPUT = (2, 3, 8, 8)
 
 
@@ -218,6 +241,27 @@ def test_exported_layers():
     assert [type(l).__name__ for l in drops.layers] == \
         ["Conv2d", "Add", "Relu"]
 
+    scaled = export(_case("layer_scale"), torch.randn(*INPUT))
+    muls = [l for l in scaled.layers if isinstance(l, E.ConstMul)]
+    assert [(l.c.shape, l.divide) for l in muls] == \
+        [((8, 1, 1), False), ((8, 1, 1), True), ((8,), False)]
+
+
+def test_direct_parameter_misuse_names_it():
+    """A parameter read directly is a constant only for * and /."""
+    class AddsParameter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(3, 4, 1)
+            self.shift = nn.Parameter(torch.ones(4, 1, 1))
+
+        def forward(self, x):
+            return self.c(x) + self.shift
+
+    with pytest.raises(Exception, match="parameter or buffer 'shift' read "
+                                        "directly"):
+        export(AddsParameter().eval(), torch.randn(*INPUT))
+
 
 def test_batch_generic():
     """Sizes were traced as constants at batch 2; the graph still runs at
@@ -252,7 +296,8 @@ def test_reshape_forms(ishape, oshape, form, workdir):
 
 # Quantized: bit-exact against the reference, close to float.
 TOLERANCE_LSB = {"shuffle_chunk": 3, "dense_block": 3, "dropouts": 4,
-                 "mobilenet_v3_blocks": 3, "efficientnet_blocks": 3}
+                 "mobilenet_v3_blocks": 3, "efficientnet_blocks": 3,
+                 "layer_scale": 3}
 
 
 @pytest.mark.parametrize("target", RUNNABLE_TARGETS)
@@ -267,14 +312,8 @@ def test_int8_bit_exact(name, target, toolchain, workdir):
     ref = MR.run_reference(graph, stats, x)
     want = ref.dequantize()
     try:
-        quantized, _ = toolchain.quantize(
-            E.emit(graph, stats), ["--myquant-ptq=allow-float=false"],
-            workdir)
-        lowered, _ = toolchain.quantize(
-            quantized, [f"--convert-myquant-to-vnni=target={target}",
-                        "--convert-myquant-to-linalg"], workdir)
-        got = toolchain.run(executable(lowered, target), "forward", x,
-                            workdir)
+        quantized, got = toolchain.ptq_and_run(E.emit(graph, stats), target,
+                                               x, workdir)
     except ToolError as e:
         pytest.fail(f"{name}: the compiler failed:\n{str(e)[:3000]}",
                     pytrace=False)

@@ -315,10 +315,51 @@ struct RequantizeLowering : MyQuantPattern<RequantizeOp> {
     if (failed(requant))
       return failure();
     Location loc = op.getLoc();
-    return buildRequantizeEpilogue(rewriter, loc, adaptor.getInput(),
-                                   in.isSigned, in.axis,
-                                   i32Vector(rewriter, loc, negZeroPoints),
-                                   *requant, storageOf(op.getType()).type);
+    IntegerType storage = storageOf(op.getType()).type;
+    // The rescale of per-channel factors runs along their axis.
+    std::optional<unsigned> axis = in.axis;
+    if (std::optional<uint64_t> factorAxis = op.getFactorAxis())
+      axis = static_cast<unsigned>(*factorAxis);
+    SmallVector<int32_t> signs = op.getFactorSigns();
+    if (llvm::all_of(signs, [](int32_t s) { return s > 0; }))
+      return buildRequantizeEpilogue(
+          rewriter, loc, adaptor.getInput(), in.isSigned, axis,
+          i32Vector(rewriter, loc, negZeroPoints), *requant, storage);
+    // Negative factors negate the operand's difference to its zero point
+    // before the rescale (NumericSpec 3.4).
+    Value difference = signedDifference(rewriter, loc, adaptor.getInput(),
+                                        in.isSigned, in.zeroPoints[0],
+                                        i32Vector(rewriter, loc, signs), axis);
+    return buildRequantizeEpilogue(rewriter, loc, difference,
+                                   /*accSigned=*/true, axis, Value(), *requant,
+                                   storage);
+  }
+
+private:
+  /// The int32 tensor sign[c] * (x - zx), `sign` indexed along `axis`.
+  static Value signedDifference(OpBuilder &b, Location loc, Value input,
+                                bool isSigned, int64_t zeroPoint, Value signs,
+                                std::optional<unsigned> axis) {
+    auto type = cast<RankedTensorType>(input.getType());
+    unsigned rank = type.getRank();
+    MLIRContext *ctx = b.getContext();
+    int64_t channels = cast<RankedTensorType>(signs.getType()).getDimSize(0);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    Value init = emptyTensor(b, loc, type.getShape(), b.getI32Type());
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{init.getType()}, ValueRange{input, signs},
+               ValueRange{init},
+               SmallVector<AffineMap>{id, channelMap(ctx, rank, channels, axis),
+                                      id},
+               iterators(rank, 0),
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 IntegerArith body(nb, nloc);
+                 Type i32 = nb.getI32Type();
+                 Value x = body.cast(args[0], i32, isSigned);
+                 Value d = body.sub(x, body.constant(i32, zeroPoint));
+                 linalg::YieldOp::create(nb, nloc, body.mul(d, args[1]));
+               })
+        .getResult(0);
   }
 };
 

@@ -230,6 +230,12 @@ LogicalResult Lowering::moveToNhwc(Operation *op) {
     moved->setAttr("layout", LayoutAttr::get(ctx, Layout::NHWC));
   if (isa<ConcatOp>(op))
     moved->setAttr("dim", IntegerAttr::get(IntegerType::get(ctx, 64), 3));
+  // Per-channel factors follow their dimension from NCHW to NHWC.
+  if (auto requantize = dyn_cast<RequantizeOp>(moved))
+    if (std::optional<uint64_t> axis = requantize.getFactorAxis()) {
+      constexpr std::array<int64_t, 4> nhwcPosition = {0, 3, 1, 2};
+      requantize.setFactorAxis(nhwcPosition[*axis]);
+    }
   finishNhwc(b, op, toStorage(b, loc, moved->getResult(0)));
   return success();
 }

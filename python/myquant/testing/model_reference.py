@@ -28,6 +28,10 @@ Policy
   sb) / so``. Operands of all three broadcast (numpy rules).
 * Scale (``x * c``, ``x / c``): a requantization into its own statistics'
   parameters with ``M = (s_in / s_out) * f``, ``f = c`` or ``1 / c``.
+* ConstMul (``x * c``, ``x / c`` by a constant tensor varying along one
+  dimension at most): a requantization into its own statistics' parameters
+  with per-channel factors ``f[i] = c[i]`` or ``1 / c[i]`` (spec 3.4: ``M[i]
+  = |(s_in / s_out) * f[i]|``, the operand negated where ``f[i] < 0``).
 * Pools pad ``[top, left, top + extra, left + extra]`` (ceil mode); average
   pooling whose windows count different cells uses ``M[p] = s_in / (s_out
   * d[p])`` with PyTorch's divisor ``d`` of each output position.
@@ -51,7 +55,7 @@ Policy
 import numpy as np
 
 from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d, Concat,
-                    Conv2d, Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d,
+                    ConstMul, Conv2d, Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d,
                     Mul, Relu, Relu6, Reshape, Scale, Slice, Sub, Transpose,
                     Unflatten)
 from ..emit import _Adaptive
@@ -99,6 +103,27 @@ def _weights(w, granularity, axis=0):
 def _multipliers(s_in, s_w, s_out):
     ms = [(float(s_in) * float(sw)) / float(s_out) for sw in np.ravel(s_w)]
     return R.quantize_multipliers(ms)
+
+
+def const_mul_factors(layer, rank):
+    """(factors, axis) of a ConstMul on a rank-`rank` input: the constant's
+    values along the one dimension where they vary (axis None and one factor
+    when they do not), as doubles of its f32 values; 1 / c for a division.
+    ValueError when they vary along several dimensions (the compiler keeps
+    such a product in float)."""
+    c = layer.c.reshape((1,) * (rank - layer.c.ndim) + layer.c.shape)
+    varying = [d for d in range(rank)
+               if not np.array_equal(c, np.take(c, [0], axis=d).repeat(
+                   c.shape[d], axis=d))]
+    if len(varying) > 1:
+        raise ValueError(f"the constant varies along dimensions {varying}; "
+                         f"only one has a per-channel form")
+    axis = varying[0] if varying else None
+    index = [0] * rank
+    if axis is not None:
+        index[axis] = slice(None)
+    values = np.atleast_1d(c[tuple(index)]).astype(np.float64)
+    return (1.0 / values if layer.divide else values), axis
 
 
 def _requantize_to(t, s, z, so, zo, rounding):
@@ -167,6 +192,11 @@ def run_reference(model, stats, x, rounding="single",
             m0, sh = R.scale_rescale(s0, so, factor)
             out = R.requantize_tensor(x0, z0, m0, sh, zo, QMIN, QMAX,
                                       rounding=rounding)
+        elif isinstance(layer, ConstMul):
+            factors, axis = const_mul_factors(layer, x0.ndim)
+            m0, sh, signs = R.factor_rescales(s0, so, factors)
+            out = R.requantize_factors(x0, z0, m0, sh, signs, zo, QMIN, QMAX,
+                                       axis=axis, rounding=rounding)
         elif isinstance(layer, Relu):
             # Standalone: a clamp on the input's parameters; into other
             # parameters, one requantization clamped to the activation's

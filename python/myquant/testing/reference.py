@@ -574,6 +574,35 @@ def scale_rescale(sx, so, factor):
     return quantize_multiplier((float(sx) / float(so)) * float(factor))
 
 
+def factor_rescales(sx, so, factors):
+    """(m0s, shifts, signs) of a requantize by per-channel factors (spec
+    3.4): M[i] = |(sx / so) * f[i]| ((0, 0) for a zero factor), sign -1
+    where f[i] < 0."""
+    ratio = float(sx) / float(so)
+    pairs = [(0, 0) if f == 0.0 else quantize_multiplier(abs(ratio * f))
+             for f in (float(v) for v in np.ravel(factors))]
+    signs = [-1 if float(f) < 0.0 else 1 for f in np.ravel(factors)]
+    return (np.array([p[0] for p in pairs], np.int64),
+            np.array([p[1] for p in pairs], np.int64),
+            np.array(signs, np.int64))
+
+
+def requantize_factors(x_q, zx, m0s, shifts, signs, zo, lo, hi, axis=None,
+                       rounding="single"):
+    """The requantize op with per-channel factors: requantize(sign[i] * (x -
+    zx), M[i], zo, lo, hi), i the index along axis (one entry each, from
+    factor_rescales, without axis). The sign negates the operand before the
+    rounding, not the rounded result."""
+    x = _as_int64(x_q, "input")
+    ndim, axis = x.ndim, (None if axis is None else axis % x.ndim)
+    nch = 1 if axis is None else x.shape[axis]
+    m0, sh, sign = (_channel_param(p, nch, axis or 0, ndim, n) for p, n in
+                    ((m0s, "multiplier"), (shifts, "shift"),
+                     (signs, "sign")))
+    return np.asarray(requantize(sign * (x - int(zx)), m0, sh, zo, lo, hi,
+                                 rounding))
+
+
 def _window_sums(x, zx, kernel, stride, pad):
     """Sums of (x - zx) per window of an NCHW tensor, padded cells 0."""
     n, c, h, w = x.shape

@@ -892,3 +892,40 @@ func.func @avg_pool_divisors(%x: tensor<1x2x3x3x!q>) -> tensor<1x2x2x2x!r> {
   %0 = myquant.avg_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 1, 1>, layout = #myquant.layout<nchw>, divisors = array<i64: 4, 2, 2, 1>} : tensor<1x2x3x3x!q> -> tensor<1x2x2x2x!r>
   return %0 : tensor<1x2x2x2x!r>
 }
+
+// -----
+
+// Per-channel factors along dim 1: 0.05 / 0.04 * |f| = 0.3125, 0.625. The
+// negative factor negates x - zx (a sign vector read along dim 1) before the
+// rescale.
+!q = !quant.uniform<i8:f32, 0.05:-3>
+!r = !quant.uniform<i8:f32, 0.04:5>
+// CHECK-DAG: #[[CH:.*]] = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func.func @requantize_factors
+// CHECK: %[[SIGN:.*]] = arith.constant dense<[1, -1]> : tensor<2xi32>
+// CHECK: %[[D:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[CH]], #{{.*}}]{{.*}} ins(%{{.*}}, %[[SIGN]] : tensor<1x2x3xi8>, tensor<2xi32>)
+// CHECK: arith.subi
+// CHECK: arith.muli
+// CHECK-DAG: %[[M:.*]] = arith.constant dense<1342177280> : tensor<2xi32>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<[32, 31]> : tensor<2xi32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[CH]], #[[CH]], #{{.*}}]{{.*}} ins(%[[D]], %[[M]], %[[S]] :
+func.func @requantize_factors(%a: tensor<1x2x3x!q>) -> tensor<1x2x3x!r> {
+  %0 = myquant.requantize %a {factors = array<f64: 0.25, -0.5>, factor_axis = 1 : i64} : tensor<1x2x3x!q> -> tensor<1x2x3x!r>
+  return %0 : tensor<1x2x3x!r>
+}
+
+// -----
+
+// Positive factors need no sign: one generic, the rescale read along dim 2.
+!q = !quant.uniform<i8:f32, 0.05:-3>
+!r = !quant.uniform<i8:f32, 0.04:5>
+// CHECK-DAG: #[[LAST:.*]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-LABEL: func.func @requantize_positive_factors
+// CHECK-DAG: %[[M:.*]] = arith.constant dense<1342177280> : tensor<3xi32>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<[32, 31, 30]> : tensor<3xi32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[LAST]], #[[LAST]], #{{.*}}, #{{.*}}]{{.*}} ins(%{{.*}}, %[[M]], %[[S]], %{{.*}} :
+// CHECK-NOT: linalg.generic
+func.func @requantize_positive_factors(%a: tensor<1x2x3x!q>) -> tensor<1x2x3x!r> {
+  %0 = myquant.requantize %a {factors = array<f64: 0.25, 0.5, 1.0>, factor_axis = 2 : i64} : tensor<1x2x3x!q> -> tensor<1x2x3x!r>
+  return %0 : tensor<1x2x3x!r>
+}

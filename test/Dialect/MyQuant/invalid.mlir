@@ -1529,3 +1529,53 @@ func.func @requantize_negative_factor(%x: tensor<4x!q>) -> tensor<4x!r> {
   %0 = myquant.requantize %x {factor = -2.0 : f64} : tensor<4x!q> -> tensor<4x!r>
   return %0 : tensor<4x!r>
 }
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @requantize_factors_count(%x: tensor<2x3x!q>) -> tensor<2x3x!r> {
+  // expected-error@+1 {{'myquant.requantize' op has 2 factors; expected 3 (the size of 'factor_axis')}}
+  %0 = myquant.requantize %x {factors = array<f64: 1.0, -2.0>, factor_axis = 1 : i64} : tensor<2x3x!q> -> tensor<2x3x!r>
+  return %0 : tensor<2x3x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @requantize_factors_axis(%x: tensor<2x3x!q>) -> tensor<2x3x!r> {
+  // expected-error@+1 {{'myquant.requantize' op 'factor_axis' 2 is not a dimension of the rank-2 input}}
+  %0 = myquant.requantize %x {factors = array<f64: 1.0, -2.0>, factor_axis = 2 : i64} : tensor<2x3x!q> -> tensor<2x3x!r>
+  return %0 : tensor<2x3x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @requantize_factor_and_factors(%x: tensor<2x3x!q>) -> tensor<2x3x!r> {
+  // expected-error@+1 {{'myquant.requantize' op takes 'factor' or 'factors', not both}}
+  %0 = myquant.requantize %x {factor = 2.0 : f64, factors = array<f64: 1.0>} : tensor<2x3x!q> -> tensor<2x3x!r>
+  return %0 : tensor<2x3x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @requantize_factors_rescale(%x: tensor<2x3x!q>) -> tensor<2x3x!r> {
+  // expected-error@+1 {{'myquant.requantize' op 'rescale' has 1 entries; expected one per factor (2)}}
+  %0 = myquant.requantize %x {factors = array<f64: 1.0, -2.0>, factor_axis = 0 : i64, rescale = #myquant.rescale<multiplier = [1073741824], shift = [30], rounding = single>} : tensor<2x3x!q> -> tensor<2x3x!r>
+  return %0 : tensor<2x3x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!r = !quant.uniform<i8:f32, 0.2:-4>
+func.func @requantize_factors_not_finite(%x: tensor<2x3x!q>) -> tensor<2x3x!r> {
+  // expected-error@+1 {{'myquant.requantize' op factor INF is not finite}}
+  %0 = myquant.requantize %x {factors = array<f64: 0x7FF0000000000000>} : tensor<2x3x!q> -> tensor<2x3x!r>
+  return %0 : tensor<2x3x!r>
+}

@@ -310,6 +310,45 @@ LogicalResult DequantizeOp::verify() {
   return verifyFloatQuantPair(*this, getResult(), getInput());
 }
 
+/// Per-channel factors: finite, one per index of `factor_axis` (or a
+/// single one), on a per-tensor operand, with one rescale entry each.
+static LogicalResult verifyFactors(RequantizeOp op) {
+  std::optional<ArrayRef<double>> factors = op.getFactors();
+  std::optional<uint64_t> axis = op.getFactorAxis();
+  if (!factors) {
+    if (axis)
+      return op.emitOpError("'factor_axis' needs 'factors'");
+    return success();
+  }
+  if (op.getFactorAttr())
+    return op.emitOpError("takes 'factor' or 'factors', not both");
+  if (factors->empty())
+    return op.emitOpError("'factors' is empty");
+  for (double f : *factors)
+    if (!std::isfinite(f))
+      return op.emitOpError() << "factor " << f << " is not finite";
+  if (failed(verifyPerTensor(op, op.getInput(), "input with 'factors'")))
+    return failure();
+  auto type = op.getInput().getType();
+  if (axis && static_cast<int64_t>(*axis) >= type.getRank())
+    return op.emitOpError()
+           << "'factor_axis' " << *axis << " is not a dimension of the rank-"
+           << type.getRank() << " input";
+  int64_t count = static_cast<int64_t>(factors->size());
+  int64_t expected = axis ? type.getDimSize(*axis) : 1;
+  if (!ShapedType::isDynamic(expected) && count != expected)
+    return op.emitOpError()
+           << "has " << count << " factors; expected " << expected
+           << (axis ? " (the size of 'factor_axis')"
+                    : " without 'factor_axis'");
+  if (RescaleAttr rescale = op.getRescaleAttr();
+      rescale && static_cast<int64_t>(rescale.size()) != count)
+    return op.emitOpError()
+           << "'rescale' has " << rescale.size()
+           << " entries; expected one per factor (" << count << ")";
+  return success();
+}
+
 LogicalResult RequantizeOp::verify() {
   if (FloatAttr factorAttr = getFactorAttr()) {
     double factor = factorAttr.getValueAsDouble();
@@ -318,10 +357,13 @@ LogicalResult RequantizeOp::verify() {
                            << " must be positive and finite";
   }
   if (failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
-      failed(verifyPerTensor(*this, getResult(), "result")))
+      failed(verifyPerTensor(*this, getResult(), "result")) ||
+      failed(verifyFactors(*this)))
     return failure();
+  // Per-channel factors have their own count of rescale entries.
   int64_t channels = paramsOf(getInput()).scales.size();
-  if (failed(verifyRescale(*this, getRescaleAttr(), channels, "rescale")))
+  if (!getFactors() &&
+      failed(verifyRescale(*this, getRescaleAttr(), channels, "rescale")))
     return failure();
   return verifyClampBounds(*this, getClampAttr(), getResult());
 }
@@ -666,7 +708,7 @@ static bool coversStorage(ClampAttr clamp, Type type) {
 OpFoldResult RequantizeOp::fold(FoldAdaptor) {
   // Between equal types the real multiplier is 1, which both roundings
   // apply exactly as 2^30 * 2^-30.
-  if (getInput().getType() != getType() || getFactorAttr() ||
+  if (getInput().getType() != getType() || getFactorAttr() || getFactors() ||
       !coversStorage(getClampAttr(), getType()))
     return {};
   RescaleAttr rescale = getRescaleAttr();
@@ -732,7 +774,20 @@ SmallVector<RescaleSlot> RequantizeOp::getRescaleSlots() {
   if (FloatAttr factor = getFactorAttr())
     for (double &real : reals)
       real *= factor.getValueAsDouble();
+  // The sign of a factor negates the operand (getFactorSigns), so the
+  // multiplier is the magnitude: (s_in / s_out) * |f|.
+  if (std::optional<ArrayRef<double>> factors = getFactors())
+    reals = llvm::map_to_vector(
+        *factors, [&](double f) { return std::fabs(reals[0] * f); });
   return {{getRescaleAttrName(), getRescaleAttr(), reals}};
+}
+
+SmallVector<int32_t> RequantizeOp::getFactorSigns() {
+  std::optional<ArrayRef<double>> factors = getFactors();
+  if (!factors)
+    return {1};
+  return llvm::map_to_vector(*factors,
+                             [](double f) { return f < 0.0 ? -1 : 1; });
 }
 
 SmallVector<RescaleSlot> Conv2DOp::getRescaleSlots() {

@@ -83,6 +83,13 @@ FailureOr<RescaleAttr> buildRescale(Operation *op, ArrayRef<double> reals,
                                     RoundingMode rounding) {
   SmallVector<int32_t> multipliers, shifts;
   for (double real : reals) {
+    // Only a zero factor (a requantize's `factors`) gives 0: every product
+    // is then 0, under either rounding.
+    if (real == 0.0) {
+      multipliers.push_back(0);
+      shifts.push_back(0);
+      continue;
+    }
     std::optional<fixedpoint::QuantizedMultiplier> qm =
         fixedpoint::quantizeMultiplier(real);
     if (!qm)

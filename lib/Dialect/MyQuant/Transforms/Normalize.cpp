@@ -338,9 +338,14 @@ struct FhwcToHwcf : OpRewritePattern<linalg::Conv2DNhwcFhwcOp> {
   }
 };
 
-/// `linalg.depthwise_conv_2d_nhwc_hwcm` with a multiplier of 1 whose
-/// [N, H, W, C, 1] result is collapsed to [N, H, W, C] (TOSA's depthwise
-/// convolution) as `depthwise_conv_2d_nhwc_hwc` of the collapsed filter.
+/// `linalg.depthwise_conv_2d_nhwc_hwcm` whose [N, H, W, C, M] result is
+/// collapsed to [N, H, W, C * M] (TOSA's depthwise convolution) as
+/// `depthwise_conv_2d_nhwc_hwc` of the filter collapsed to [KH, KW, C * M].
+/// A multiplier M above 1 first replicates each input channel M times
+/// (a broadcast and a collapse, data movement that stays in int8), so that
+/// output channel c * M + m reads channel c: a depthwise convolution per
+/// output channel, before the input's zero padding, which the convolution
+/// then absorbs.
 struct HwcmToHwc : OpRewritePattern<tensor::CollapseShapeOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -357,8 +362,17 @@ struct HwcmToHwc : OpRewritePattern<tensor::CollapseShapeOp> {
         dyn_cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
     auto fill = conv.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
     if (!filterType || filterType.getRank() != 4 ||
-        filterType.getDimSize(3) != 1 || !fill)
+        !filterType.hasStaticShape() || !fill)
       return failure();
+    Value input = conv.getDpsInputs()[0];
+    int64_t multiplier = filterType.getDimSize(3);
+    if (multiplier != 1) {
+      FailureOr<Value> replicated =
+          replicateChannels(rewriter, conv.getLoc(), input, multiplier);
+      if (failed(replicated))
+        return failure();
+      input = *replicated;
+    }
     Location loc = conv.getLoc();
     const SmallVector<ReassociationIndices> dropLast = {{0}, {1}, {2, 3}};
     Value filter = tensor::CollapseShapeOp::create(
@@ -370,10 +384,124 @@ struct HwcmToHwc : OpRewritePattern<tensor::CollapseShapeOp> {
         linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], empty)
             ->getResult(0);
     rewriter.replaceOpWithNewOp<linalg::DepthwiseConv2DNhwcHwcOp>(
-        collapse, TypeRange{resultType},
-        ValueRange{conv.getDpsInputs()[0], filter}, ValueRange{init},
-        conv.getStridesAttr(), conv.getDilationsAttr());
+        collapse, TypeRange{resultType}, ValueRange{input, filter},
+        ValueRange{init}, conv.getStridesAttr(), conv.getDilationsAttr());
     return success();
+  }
+
+private:
+  /// `input` [N, H, W, C] (or a constant padding of it that leaves C alone)
+  /// with each channel repeated `multiplier` times: [N, H, W, C * M],
+  /// padded like `input`.
+  static FailureOr<Value> replicateChannels(PatternRewriter &rewriter,
+                                            Location loc, Value input,
+                                            int64_t multiplier) {
+    auto pad = input.getDefiningOp<tensor::PadOp>();
+    Value source = pad ? pad.getSource() : input;
+    Value padValue = pad ? pad.getConstantPaddingValue() : Value();
+    auto type = dyn_cast<RankedTensorType>(source.getType());
+    if (!type || type.getRank() != 4 || !type.hasStaticShape() ||
+        (pad && (!padValue || !pad.getLow().empty() || !pad.getHigh().empty() ||
+                 pad.getStaticLow()[3] != 0 || pad.getStaticHigh()[3] != 0)))
+      return failure();
+    SmallVector<int64_t> spread(type.getShape());
+    spread.push_back(multiplier);
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, spread, type.getElementType());
+    Value broadcast = linalg::BroadcastOp::create(rewriter, loc, source, empty,
+                                                  ArrayRef<int64_t>{4})
+                          ->getResult(0);
+    const SmallVector<ReassociationIndices> lastTwo = {{0}, {1}, {2}, {3, 4}};
+    Value replicated =
+        tensor::CollapseShapeOp::create(rewriter, loc, broadcast, lastTwo);
+    if (!pad)
+      return replicated;
+    SmallVector<int64_t> paddedShape(pad.getResultType().getShape());
+    paddedShape[3] *= multiplier;
+    auto paddedType = pad.getResultType().clone(paddedShape);
+    return tensor::PadOp::create(rewriter, loc, paddedType, replicated,
+                                 pad.getMixedLowPad(), pad.getMixedHighPad(),
+                                 padValue)
+        .getResult();
+  }
+};
+
+/// A chain of `tensor.insert_slice` ops that tiles its destination along
+/// one dimension (torch-mlir's `torch.cat`, TOSA's `tosa.concat`, upstream's
+/// decomposed `tensor.concat`: `tensor.empty` and one insert per operand) as
+/// the `tensor.concat` it computes. Matched at the chain's last insert; the
+/// inserts may come in any order but must cover the destination exactly
+/// once, so that its initial contents are never read.
+struct InsertSlicesToConcat : OpRewritePattern<tensor::InsertSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::InsertSliceOp last,
+                                PatternRewriter &rewriter) const override {
+    // A later insert of the chain is the anchor.
+    if (llvm::any_of(last->getUsers(), [&](Operation *user) {
+          auto next = dyn_cast<tensor::InsertSliceOp>(user);
+          return next && next.getDest() == last.getResult();
+        }))
+      return failure();
+    RankedTensorType type = last.getResultType();
+    if (!type.hasStaticShape())
+      return failure();
+    SmallVector<tensor::InsertSliceOp> chain = {last};
+    while (auto previous =
+               chain.back().getDest().getDefiningOp<tensor::InsertSliceOp>()) {
+      if (!previous->hasOneUse())
+        return failure();
+      chain.push_back(previous);
+    }
+    std::optional<int64_t> dim = concatDim(chain, type.getShape());
+    if (!dim)
+      return failure();
+    // The operands in the order of their offsets, which must tile the
+    // dimension without gaps or overlaps.
+    llvm::sort(chain, [&](tensor::InsertSliceOp a, tensor::InsertSliceOp b) {
+      return a.getStaticOffsets()[*dim] < b.getStaticOffsets()[*dim];
+    });
+    int64_t next = 0;
+    SmallVector<Value> operands;
+    for (tensor::InsertSliceOp insert : chain) {
+      if (insert.getStaticOffsets()[*dim] != next)
+        return failure();
+      next += insert.getStaticSizes()[*dim];
+      operands.push_back(insert.getSource());
+    }
+    if (next != type.getDimSize(*dim))
+      return failure();
+    rewriter.replaceOpWithNewOp<tensor::ConcatOp>(last, type, *dim, operands);
+    return success();
+  }
+
+private:
+  /// The one dimension along which the inserts of `chain` are partial: each
+  /// is static, of unit strides and not rank-reducing, and spans `shape`
+  /// fully along every other dimension. Needs two inserts at least.
+  static std::optional<int64_t> concatDim(ArrayRef<tensor::InsertSliceOp> chain,
+                                          ArrayRef<int64_t> shape) {
+    if (chain.size() < 2)
+      return std::nullopt;
+    std::optional<int64_t> dim;
+    for (tensor::InsertSliceOp insert : chain) {
+      ArrayRef<int64_t> offsets = insert.getStaticOffsets();
+      ArrayRef<int64_t> sizes = insert.getStaticSizes();
+      if (ShapedType::isDynamicShape(offsets) ||
+          ShapedType::isDynamicShape(sizes) ||
+          llvm::any_of(insert.getStaticStrides(),
+                       [](int64_t s) { return s != 1; }) ||
+          insert.getSourceType().getShape() != sizes)
+        return std::nullopt;
+      for (auto [d, offset, size] : llvm::enumerate(offsets, sizes)) {
+        if (offset == 0 && size == shape[d])
+          continue;
+        if (dim && *dim != static_cast<int64_t>(d))
+          return std::nullopt;
+        dim = d;
+      }
+    }
+    return dim;
   }
 };
 
@@ -745,12 +873,13 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
-                 FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
-                 FhwcToHwcf, HwcmToHwc, SpecializeToNamedOp, FoldConstantLinalg,
-                 FoldChannelAffineIntoConv,
-                 FoldConstantReshape<tensor::ExpandShapeOp>,
-                 FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
+    patterns
+        .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
+             FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
+             FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
+             FoldConstantLinalg, FoldChannelAffineIntoConv,
+             FoldConstantReshape<tensor::ExpandShapeOp>,
+             FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));
     if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))
       return;

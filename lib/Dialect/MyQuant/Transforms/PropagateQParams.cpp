@@ -278,6 +278,16 @@ static Value findDynamicFloatTensor(Operation &op) {
 }
 
 LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
+  // A product with a constant that varies along one dimension at most is a
+  // requantization: the constant joins its multipliers, and the result gets
+  // the parameters of its own statistics.
+  if (std::optional<ChannelScale> scale = matchChannelScale(&op);
+      scale && !keptFloat) {
+    claim(&op);
+    required.insert(scale->input);
+    required.insert(scale->output);
+    return success();
+  }
   std::optional<ElementwiseKind> kind = classifyElementwise(&op);
   // Binary ops of two activations (a bias-like add of an activation outside
   // a layer included); a constant operand (a per-channel scale) has no

@@ -424,6 +424,28 @@ LogicalResult QuantizeElementwise::rewriteTable(linalg::GenericOp op,
   return success();
 }
 
+/// A product with a constant along one dimension (matchChannelScale): a
+/// requantize with per-channel factors.
+struct QuantizeChannelScale : QuantizeLayer<ChannelScale, matchChannelScale> {
+  using QuantizeLayer::QuantizeLayer;
+
+  LogicalResult rewriteLayer(ChannelScale &scale, Value input,
+                             QuantizeOp output,
+                             PatternRewriter &rewriter) const override {
+    if (!getQuantParams(input.getType())->isPerTensor())
+      return failure();
+    rewriter.setInsertionPoint(output);
+    auto requantize = RequantizeOp::create(
+        rewriter, scale.op->getLoc(), output.getType(), input, RescaleAttr(),
+        ClampAttr(), FloatAttr(), rewriter.getDenseF64ArrayAttr(scale.factors),
+        scale.axis ? rewriter.getI64IntegerAttr(*scale.axis) : IntegerAttr());
+    if (failed(encode(requantize, scale.op)))
+      return failure();
+    rewriter.replaceOp(output, requantize.getResult());
+    return success();
+  }
+};
+
 /// Data movement and padding: the same parameters on the storage integers.
 struct QuantizeSameScale : QuantizePattern {
   using QuantizePattern::QuantizePattern;
@@ -565,7 +587,8 @@ struct QuantizePass : myquant::impl::MyQuantQuantizeBase<QuantizePass> {
     QuantizeState state{rounding};
     RewritePatternSet patterns(ctx);
     patterns.add<QuantizeComputeChain, QuantizePool, QuantizeElementwise,
-                 QuantizeSameScale, QuantizeConcat>(ctx, state);
+                 QuantizeSameScale, QuantizeConcat, QuantizeChannelScale>(
+        ctx, state);
     patterns.add<FoldQuantizeOfDequantize>(ctx, rounding);
     // In program order, as a layer reads the quantized results of the
     // layers before it; the driver also erases the float ops left without

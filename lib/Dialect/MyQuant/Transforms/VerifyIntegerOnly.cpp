@@ -35,8 +35,8 @@ static bool hasFloatAttr(Operation *op) {
 }
 
 /// A rescale op whose multipliers are all precomputed: its float attributes
-/// (a requantize's `factor`) only determined them, like the scales of its
-/// quantized types, and run time never reads them.
+/// (a requantize's `factor`, `factors`) only determined them, like the scales
+/// of its quantized types, and run time never reads them.
 static bool hasPrecomputedRescales(Operation *op) {
   auto rescaleOp = dyn_cast<RescaleOpInterface>(op);
   return rescaleOp &&

@@ -50,6 +50,19 @@ static bool isBlockArg(Value value, Block &block, unsigned index) {
   return arg && arg.getOwner() == &block && arg.getArgNumber() == index;
 }
 
+/// Whether binary op `def` of `body` reads block arguments #0 and #1 in
+/// order (false: swapped); std::nullopt when it reads anything else.
+static std::optional<bool> readsArgumentsInOrder(Operation *def, Block &body) {
+  if (!def || def->getBlock() != &body || def->getNumOperands() != 2)
+    return std::nullopt;
+  Value lhs = def->getOperand(0), rhs = def->getOperand(1);
+  if (isBlockArg(lhs, body, 0) && isBlockArg(rhs, body, 1))
+    return true;
+  if (isBlockArg(lhs, body, 1) && isBlockArg(rhs, body, 0))
+    return false;
+  return std::nullopt;
+}
+
 /// The single dimension a rank-1 broadcast map reads, if it is one.
 static std::optional<unsigned> broadcastDim(AffineMap map) {
   if (map.getNumResults() != 1)
@@ -336,15 +349,10 @@ std::optional<ElementwiseKind> myquant::classifyElementwise(Operation *op) {
   if (numInputs != 2)
     return std::nullopt;
   Operation *def = yielded.getDefiningOp();
-  if (!def || def->getBlock() != &body || def->getNumOperands() != 2)
+  std::optional<bool> inOrder = readsArgumentsInOrder(def, body);
+  if (!inOrder)
     return std::nullopt;
-  bool inOrder = isBlockArg(def->getOperand(0), body, 0) &&
-                 isBlockArg(def->getOperand(1), body, 1);
-  bool swapped = isBlockArg(def->getOperand(0), body, 1) &&
-                 isBlockArg(def->getOperand(1), body, 0);
-  if (!inOrder && !swapped)
-    return std::nullopt;
-  kind.swapped = !inOrder;
+  kind.swapped = !*inOrder;
   // The bias of a conv or matmul is a rank-1 broadcast; any other
   // broadcast is an element-wise op of two activations.
   if (isa<arith::AddFOp>(def) && isIdentity(0) && !isIdentity(1))
@@ -741,4 +749,128 @@ std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
   chain.epilogue.push_back(user);
   chain.output = user->getResult(0);
   return chain;
+}
+
+/// Constants larger than this are not read element by element.
+constexpr int64_t kMaxScaleElements = int64_t(1) << 22;
+
+/// The row-major values of a float constant, or of a linalg.broadcast of
+/// one (as the broadcast result holds them).
+static std::optional<SmallVector<double>> constantValues(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxScaleElements)
+    return std::nullopt;
+  if (DenseFPElementsAttr constant = getFloatConstant(value))
+    return llvm::map_to_vector(
+        constant.getValues<APFloat>(),
+        [](const APFloat &v) { return v.convertToDouble(); });
+  auto broadcast = value.getDefiningOp<linalg::BroadcastOp>();
+  if (!broadcast)
+    return std::nullopt;
+  std::optional<SmallVector<double>> source =
+      constantValues(broadcast.getInput());
+  if (!source)
+    return std::nullopt;
+  // Each result index reads the source at the index without the added
+  // dimensions.
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<bool> added(shape.size(), false);
+  for (int64_t d : broadcast.getDimensions())
+    added[d] = true;
+  SmallVector<double> values;
+  values.reserve(type.getNumElements());
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    int64_t rest = i, sourceIndex = 0, sourceStride = 1;
+    for (int64_t d = shape.size() - 1; d >= 0; --d) {
+      int64_t index = rest % shape[d];
+      rest /= shape[d];
+      if (added[d])
+        continue;
+      sourceIndex += index * sourceStride;
+      sourceStride *= shape[d];
+    }
+    values.push_back((*source)[sourceIndex]);
+  }
+  return values;
+}
+
+/// The dimensions of `shape` along which `values` (row-major) change.
+static SmallVector<unsigned> varyingDims(ArrayRef<double> values,
+                                         ArrayRef<int64_t> shape) {
+  SmallVector<unsigned> dims;
+  int64_t stride = 1;
+  for (int64_t d = shape.size() - 1; d >= 0; --d) {
+    for (int64_t i = 0, e = values.size(); i < e; ++i) {
+      int64_t first = i - ((i / stride) % shape[d]) * stride;
+      if (values[i] != values[first]) {
+        dims.push_back(d);
+        break;
+      }
+    }
+    stride *= shape[d];
+  }
+  return dims;
+}
+
+std::optional<ChannelScale> myquant::matchChannelScale(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 2 ||
+      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
+      generic->getNumResults() != 1)
+    return std::nullopt;
+  auto resultType = dyn_cast<RankedTensorType>(generic->getResult(0).getType());
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (!resultType || !isa<FloatType>(resultType.getElementType()) ||
+      !maps[2].isIdentity())
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  Operation *def = body.getTerminator()->getOperand(0).getDefiningOp();
+  std::optional<bool> inOrder = readsArgumentsInOrder(def, body);
+  if (!inOrder || !isa<arith::MulFOp, arith::DivFOp>(def))
+    return std::nullopt;
+  // Exactly one input is constant; a division must divide by it.
+  std::optional<SmallVector<double>> values =
+      constantValues(generic.getDpsInputs()[1]);
+  unsigned constantIndex = 1;
+  if (!values) {
+    values = constantValues(generic.getDpsInputs()[0]);
+    constantIndex = 0;
+  }
+  unsigned inputIndex = 1 - constantIndex;
+  Value input = generic.getDpsInputs()[inputIndex];
+  Value constant = generic.getDpsInputs()[constantIndex];
+  auto constantType = cast<RankedTensorType>(constant.getType());
+  bool dividesByConstant = constantIndex == (*inOrder ? 1u : 0u);
+  if (!values || constantValues(input) ||
+      (isa<arith::DivFOp>(def) && !dividesByConstant) ||
+      input.getType() != generic->getResult(0).getType() ||
+      !maps[inputIndex].isIdentity() ||
+      !isBroadcastRead(maps[constantIndex], constantType.getShape()))
+    return std::nullopt;
+  SmallVector<unsigned> varying = varyingDims(*values, constantType.getShape());
+  if (varying.size() > 1)
+    return std::nullopt;
+  ChannelScale scale;
+  scale.op = op;
+  scale.input = input;
+  scale.output = generic->getResult(0);
+  int64_t count = 1, stride = 1;
+  if (!varying.empty()) {
+    unsigned d = varying.front();
+    // A dimension of size > 1 in a broadcast read is a loop dimension.
+    scale.axis =
+        cast<AffineDimExpr>(maps[constantIndex].getResult(d)).getPosition();
+    count = constantType.getDimSize(d);
+    for (int64_t size : constantType.getShape().drop_front(d + 1))
+      stride *= size;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    double c = (*values)[i * stride];
+    double factor = isa<arith::DivFOp>(def) ? 1.0 / c : c;
+    if (!std::isfinite(factor))
+      return std::nullopt;
+    scale.factors.push_back(factor);
+  }
+  return scale;
 }

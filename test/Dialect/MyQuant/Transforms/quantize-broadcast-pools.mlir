@@ -185,18 +185,15 @@ func.func @ceil_mode_pools(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x2x2xf32>, ten
 
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #ch = affine_map<(d0, d1, d2, d3) -> (d1)>
-// A product with a constant per-channel tensor has no quantized form: it
-// stays float, between a dequantize and a quantize.
+// A product with a constant per-channel tensor is a requantize with
+// per-channel factors (more forms in quantize-channel-scale.mlir).
 // CHECK-LABEL: func.func @constant_channel_scale
-// CHECK: myquant.dequantize
-// CHECK: linalg.generic
-// CHECK: arith.mulf
-// CHECK: myquant.quantize
+// CHECK: myquant.requantize %{{.*}} {factor_axis = 1 : i64, factors = array<f64: 5.000000e-01, 1.000000e+00, 2.000000e+00, 2.500000e-01>
+// CHECK-NOT: linalg.generic
 func.func @constant_channel_scale(%x: tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32> {
   %xs = myquant.stats %x {min = array<f64: -2.0>, max = array<f64: 2.0>} : tensor<1x4x3x3xf32>
   %g = arith.constant dense<[0.5, 1.0, 2.0, 0.25]> : tensor<4xf32>
   %e = tensor.empty() : tensor<1x4x3x3xf32>
-  // expected-remark@+1 {{'linalg.generic' stays in float between dequantize and quantize}}
   %m = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%xs, %g : tensor<1x4x3x3xf32>, tensor<4xf32>) outs(%e : tensor<1x4x3x3xf32>) {
   ^bb0(%a: f32, %b: f32, %o: f32):

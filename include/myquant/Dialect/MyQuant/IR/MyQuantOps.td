@@ -101,6 +101,15 @@ def MyQuant_RequantizeOp : MyQuant_Op<"requantize",
     `x / c` become `factor = c`, `1 / c`): `rescale` then multiplies by
     `factor * scale_in / scale_out`.
 
+    With `factors` (one per index of dimension `factor_axis` of the
+    operand, or a single one without `factor_axis`), the op multiplies by a
+    constant that varies along one dimension (`x * gamma[c]`, a layer scale;
+    `x / c[c]` gives `factors = 1 / c[c]`): entry `c` of `rescale` multiplies
+    by `|factors[c]| * scale_in / scale_out`, and where `factors[c]` is
+    negative the operand's difference to its zero point is negated first.
+    A zero factor gives the result's zero point (`rescale` entry `(0, 0)`).
+    The operand is then per tensor.
+
     ```mlir
     %r = myquant.requantize %q {rescale = #myquant.rescale<multiplier = [1073741824],
                                     shift = [30], rounding = single>}
@@ -110,13 +119,29 @@ def MyQuant_RequantizeOp : MyQuant_Op<"requantize",
   let arguments = (ins MyQuant_QuantTensor:$input,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
                        OptionalAttr<MyQuant_ClampAttr>:$clamp,
-                       OptionalAttr<F64Attr>:$factor);
+                       OptionalAttr<F64Attr>:$factor,
+                       OptionalAttr<DenseF64ArrayAttr>:$factors,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:
+                           $factor_axis);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+  let builders = [
+    // Without per-channel factors.
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input,
+                   "::myquant::RescaleAttr":$rescale,
+                   "::myquant::ClampAttr":$clamp, "::mlir::FloatAttr":$factor),
+    [{
+      build($_builder, $_state, result, input, rescale, clamp, factor,
+            ::mlir::DenseF64ArrayAttr(), ::mlir::IntegerAttr());
+    }]>
+  ];
   let extraClassDeclaration = [{
     ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+    /// -1 for each negative entry of `factors`, 1 for the others (all 1
+    /// without `factors`).
+    ::llvm::SmallVector<int32_t> getFactorSigns();
   }];
 }
 

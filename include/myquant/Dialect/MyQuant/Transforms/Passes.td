@@ -32,9 +32,15 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
       single dimension larger than 1 (TOSA's `[1, 1, N]` bias) becomes the
       1-D constant read along that dimension;
     * `linalg.conv_2d_nhwc_fhwc` becomes `conv_2d_nhwc_hwcf` of the
-      transposed filter, and `depthwise_conv_2d_nhwc_hwcm` with a
-      multiplier of 1 whose result is collapsed to rank 4 becomes
-      `depthwise_conv_2d_nhwc_hwc` of the collapsed filter (TOSA's forms);
+      transposed filter, and `depthwise_conv_2d_nhwc_hwcm` whose result is
+      collapsed to rank 4 becomes `depthwise_conv_2d_nhwc_hwc` of the
+      collapsed filter (TOSA's forms); with a multiplier M above 1 it reads
+      the input with each channel repeated M times (a `linalg.broadcast`
+      and a `tensor.collapse_shape`, then the input's zero padding);
+    * a chain of static, unit-stride `tensor.insert_slice` ops that covers
+      its destination exactly once, each slice partial along the same one
+      dimension (torch-mlir's and TOSA's concatenation), becomes the
+      `tensor.concat` of the slices in offset order;
     * a `linalg.generic` with reduction loops (a generalized convolution or
       matmul) or copying a scalar (a generalized fill) becomes the named op
       upstream's `specializeGenericOp` recognizes; element-wise generics

@@ -159,6 +159,23 @@ struct PoolChain {
 /// position divisors (average pooling).
 std::optional<PoolChain> matchPoolChain(mlir::Operation *anchor);
 
+/// `x * c`, `c * x` or `x / c` (a linalg.generic) with `c` a float constant,
+/// or a linalg.broadcast of one, whose values vary along at most one
+/// dimension of the result: a per-channel scale (a layer scale
+/// `x * gamma[c]`), quantized as a requantize with per-channel factors.
+struct ChannelScale {
+  mlir::Operation *op = nullptr;
+  /// The scaled tensor, read without broadcasting.
+  mlir::Value input;
+  mlir::Value output;
+  /// What index `i` of dimension `axis` of the result multiplies by (`1 /
+  /// c[i]` in double for a division); one factor when `c` does not vary.
+  llvm::SmallVector<double> factors;
+  std::optional<unsigned> axis;
+};
+
+std::optional<ChannelScale> matchChannelScale(mlir::Operation *op);
+
 /// Ops whose result has exactly the operand's quantization (data movement
 /// and max): reshape, pad, transpose, slices.
 bool isSameScaleOp(mlir::Operation *op);
