@@ -36,7 +36,8 @@ __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
     "Linear", "MatMul", "Add", "Mul", "Sub", "Scale", "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "Concat", "Activation", "ACTIVATIONS", "Model",
+    "AdaptiveMaxPool2d", "Concat", "Activation", "ACTIVATIONS", "Softmax",
+    "LayerNorm", "Model",
     "emit", "pool_geometry", "adaptive_windows",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
@@ -414,6 +415,37 @@ class Concat(Layer):
         return (s0[0], sum(s[1] for s in shapes)) + tuple(s0[2:])
 
 
+class Softmax(Layer):
+    """Softmax over the last dimension; quantized integer-only into the
+    fixed output parameters (scale 1/256, zero point -128; spec 3.10)."""
+
+    def out_shape(self, shapes):
+        if len(shapes[0]) < 1:
+            raise ValueError("softmax needs a tensor of rank 1 or more")
+        return shapes[0]
+
+
+class LayerNorm(Layer):
+    """Layer normalization over the last dimension (PyTorch's LayerNorm of
+    one normalized dimension): gamma, beta: [C]; quantized integer-only
+    (spec 3.11)."""
+
+    def __init__(self, gamma, beta, eps=1e-5):
+        self.gamma = np.asarray(gamma, np.float32).reshape(-1)
+        self.beta = np.asarray(beta, np.float32).reshape(-1)
+        self.eps = float(eps)
+        if self.gamma.shape != self.beta.shape:
+            raise ValueError("layer norm gamma and beta differ in size")
+        if not self.eps >= 0:
+            raise ValueError(f"layer norm eps {eps} must be >= 0")
+
+    def out_shape(self, shapes):
+        if len(shapes[0]) < 1 or shapes[0][-1] != self.gamma.size:
+            raise ValueError(f"layer norm of {self.gamma.size} channels on "
+                             f"shape {list(shapes[0])}")
+        return shapes[0]
+
+
 def _f32(v):
     """A constant as the emitted model holds it: rounded to f32."""
     return float(np.float32(v))
@@ -715,6 +747,14 @@ def _layer_float(layer, args, oshape):
         return np.concatenate(a, axis=1)
     if isinstance(layer, Activation):
         return layer.function(a[0])
+    if isinstance(layer, Softmax):
+        e = np.exp(a[0] - a[0].max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if isinstance(layer, LayerNorm):
+        c = a[0] - a[0].mean(axis=-1, keepdims=True)
+        var = (c * c).mean(axis=-1, keepdims=True)
+        return c / np.sqrt(var + np.float32(layer.eps)) * \
+            layer.gamma.astype(np.float64) + layer.beta.astype(np.float64)
     raise TypeError(f"unknown layer {type(layer).__name__}")
 
 
@@ -920,10 +960,11 @@ class _Emitter:
         self.op(f"}} : {tensor_type(shape)} to {tensor_type(out)}")
         return v, out
 
-    def generic(self, ins, maps, out_shape, body, iters=None):
-        """ins: list of (value, type); body: lines using %in0.., %out."""
-        rank = len(out_shape)
-        e = self.empty(out_shape)
+    def generic(self, ins, maps, out_shape, body, iters=None, init=None):
+        """ins: list of (value, type); body: lines using %in0.., %out;
+        init: the output's initial value (default: tensor.empty)."""
+        rank = len(iters) if iters else len(out_shape)
+        e = self.empty(out_shape) if init is None else init
         t = tensor_type(out_shape)
         iters = ", ".join('"%s"' % i for i in (iters or ["parallel"] * rank))
         v = self.tmp("g")
@@ -1213,7 +1254,54 @@ class _Emitter:
                     f"({', '.join(tensor_type(s) for s in ishapes)}) -> "
                     f"{tensor_type(oshape)}")
             return v
+        if isinstance(layer, LayerNorm):
+            return self.layer_norm(layer, x, oshape)
+        if isinstance(layer, Softmax):
+            e = self.empty(oshape)
+            v = self.tmp("softmax")
+            t = tensor_type(oshape)
+            self.op(f"{v} = linalg.softmax dimension({rank - 1}) ins({x} : "
+                    f"{t}) outs({e} : {t}) -> {t}")
+            return v
         raise TypeError(f"unknown layer {type(layer).__name__}")
+
+    def layer_norm(self, layer, x, shape):
+        """sum, x - sum / C, sum of squares, then the normalized affine map:
+        the form FloatGraph's matchLayerNorm recognizes."""
+        rank = len(shape)
+        rows = shape[:-1]
+        idm = _identity_map(rank)
+        dims = ", ".join(f"d{i}" for i in range(rank))
+        row = f"affine_map<({dims}) -> ({', '.join(dims.split(', ')[:-1])})>"
+        channel = f"affine_map<({dims}) -> (d{rank - 1})>"
+        t, rt = tensor_type(shape), tensor_type(rows)
+        reduce = ["parallel"] * (rank - 1) + ["reduction"]
+        c = self.scalar(float(shape[-1]))
+        total = self.generic([(x, t)], [idm, row], rows,
+                             ["%r = arith.addf %in0, %out : f32",
+                              "linalg.yield %r : f32"], reduce,
+                             init=self.fill(self.scalar(0.0), rows))
+        centered = self.generic([(x, t), (total, rt)], [idm, row, idm], shape,
+                                [f"%m = arith.divf %in1, {c} : f32",
+                                 "%r = arith.subf %in0, %m : f32",
+                                 "linalg.yield %r : f32"])
+        squares = self.generic([(centered, t)], [idm, row], rows,
+                               ["%p = arith.mulf %in0, %in0 : f32",
+                                "%r = arith.addf %p, %out : f32",
+                                "linalg.yield %r : f32"], reduce,
+                               init=self.fill(self.scalar(0.0), rows))
+        eps = self.scalar(_f32(layer.eps))
+        g, b = self.const(layer.gamma), self.const(layer.beta)
+        ct = tensor_type(layer.gamma.shape)
+        return self.generic([(centered, t), (squares, rt), (g, ct), (b, ct)],
+                            [idm, row, channel, channel, idm], shape,
+                            [f"%v = arith.divf %in1, {c} : f32",
+                             f"%ve = arith.addf %v, {eps} : f32",
+                             "%s = math.rsqrt %ve : f32",
+                             "%n = arith.mulf %in0, %s : f32",
+                             "%ng = arith.mulf %n, %in2 : f32",
+                             "%r = arith.addf %ng, %in3 : f32",
+                             "linalg.yield %r : f32"])
 
     def run(self, func_name, outputs):
         m = self.model

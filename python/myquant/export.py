@@ -44,7 +44,10 @@ module or function and its fx node):
   identity), and the activations' functions: torch.sigmoid / F.sigmoid /
   .sigmoid(), torch.tanh / F.tanh / .tanh(), torch.exp / .exp(),
   F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.elu, F.leaky_relu,
-  F.softplus, F.mish (and their in-place forms).
+  F.softplus, F.mish (and their in-place forms);
+* softmax over the last dimension: nn.Softmax, F.softmax, torch.softmax,
+  .softmax() (integer-only, docs/NumericSpec.md 3.10); nn.LayerNorm over
+  the last dimension (integer-only, 3.11).
 """
 
 import contextlib
@@ -202,6 +205,10 @@ def _sig_leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def _sig_softplus(input, beta=1.0, threshold=20.0):
+    pass
+
+
+def _sig_softmax(input, dim=None, _stacklevel=3, dtype=None):
     pass
 
 
@@ -530,6 +537,32 @@ class _Exporter:
             kind = "gelu" if approximate == "none" else "gelu_tanh"
         return self.unary(node, E.Activation(kind, **params), src)
 
+    def softmax(self, node, src, dim, dtype=None):
+        """Softmax over the last dimension (nn.Softmax, F.softmax,
+        torch.softmax, Tensor.softmax)."""
+        x = self.value(src, node)
+        rank = len(self.model.shapes[x])
+        if dim is None or dtype is not None or not isinstance(dim, int) or \
+                dim % rank != rank - 1:
+            self.unsupported(node, f"softmax with dim={dim!r}, "
+                             f"dtype={dtype!r} on a rank-{rank} input (only "
+                             f"over the last dimension, without dtype)")
+        self.unary(node, E.Softmax(), src)
+
+    def layer_norm(self, node, m):
+        """nn.LayerNorm over the last dimension (its weight and bias, or 1
+        and 0 without elementwise_affine)."""
+        shape = tuple(m.normalized_shape)
+        if len(shape) != 1:
+            self.unsupported(node, f"normalized_shape {list(shape)} (only "
+                             f"the last dimension)")
+        c = shape[0]
+        gamma = np.ones(c, np.float32) if m.weight is None else \
+            m.weight.detach().float().cpu().numpy()
+        beta = np.zeros(c, np.float32) if m.bias is None else \
+            m.bias.detach().float().cpu().numpy()
+        return E.LayerNorm(gamma, beta, m.eps)
+
     def unary(self, node, layer, src):
         x = self.value(src, node)
         self.finish(node, self.add(node, layer, [x]))
@@ -661,6 +694,10 @@ class _Exporter:
             return
         if t is nn.BatchNorm2d:
             return self.unary(node, self.batchnorm(node, m), src)
+        if t is nn.Softmax:
+            return self.softmax(node, src, m.dim)
+        if t is nn.LayerNorm:
+            return self.unary(node, self.layer_norm(node, m), src)
         self.unsupported(node)
 
     def call_function(self, node):
@@ -749,6 +786,9 @@ class _Exporter:
             if isinstance(self.env.get(src), _Pieces):
                 return self.piece(node, self.env[src], idx)
             return self.index(node, src, idx)
+        if fn in (F.softmax, torch.softmax):
+            a = _bind(_sig_softmax, node)
+            return self.softmax(node, a["input"], a["dim"], a["dtype"])
         if fn in _dropouts() or fn is _stochastic_depth():
             # Identity at inference (eval mode sets training=False).
             a = _bind(fn, node)
@@ -819,6 +859,9 @@ class _Exporter:
                 self.unsupported(node, f"rounding_mode="
                                  f"{a['rounding_mode']!r}")
             return self.div_op(node, a["input"], a["other"])
+        if name == "softmax":
+            a = _bind(_sig_softmax, node)
+            return self.softmax(node, a["input"], a["dim"], a["dtype"])
         if name == "mean":
             a = _bind(_sig_mean, node)
             return self.mean(node, a["input"], a["dim"], a["keepdim"])

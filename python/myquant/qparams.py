@@ -22,24 +22,30 @@ import math
 import numpy as np
 
 from .emit import (Activation, Add, AvgPool2d, Concat, Conv2d, Flatten,
-                   GlobalAvgPool, Linear, MatMul, MaxPool2d, Relu, Reshape,
-                   Scale, Slice, Transpose, Unflatten)
+                   GlobalAvgPool, LayerNorm, Linear, MatMul, MaxPool2d, Relu,
+                   Reshape, Scale, Slice, Softmax, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
-           "SAME_SCALE", "concat_adoptions", "plan"]
+           "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul and Sub
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
 # requantization clamped to the activation's bounds; so is a lookup table
-# (Activation), whose entries are quantized into the output type.
+# (Activation), whose entries are quantized into the output type, and a
+# layer normalization, whose affine map is.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
-                Scale, Activation)
+                Scale, Activation, LayerNorm)
 # Layers that move data and keep their input's parameters (their own
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
+
+
+# The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
+# own statistics are unused.
+SOFTMAX_QPARAMS = (2.0 ** -8, -128)
 
 
 def round_half_even(x):
@@ -164,6 +170,8 @@ def plan(model, stats):
         if isinstance(layer, SAME_SCALE) and \
                 not isinstance(layer, AvgPool2d):
             qp[name] = qp[layer.inputs[0]]
+        elif isinstance(layer, Softmax):
+            qp[name] = SOFTMAX_QPARAMS
         elif name in adopt:
             qp[name] = None  # filled once the concat is known
         else:

@@ -40,6 +40,11 @@ Policy
 * An Activation (sigmoid, hardswish, ...) is a lookup table (spec 3.8)
   from its input's parameters into those of its own statistics, built from
   the layer's float64 function.
+* LayerNorm (over the last dimension): spec 3.11 from its input's into its
+  own statistics' parameters, gamma, beta and eps precomputed by
+  ``layer_norm_params``.
+* Softmax (over the last dimension): spec 3.10 from its input's
+  parameters into the fixed (1/256, -128), whatever its statistics.
 * Concat: its own statistics; an operand produced by a conv / linear /
   matmul / add / mul / average pool (with or without a fused relu) or by a
   standalone relu or another concat whose only use is the concat adopts
@@ -51,9 +56,9 @@ Policy
 import numpy as np
 
 from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d, Concat,
-                    Conv2d, Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d,
-                    Mul, Relu, Relu6, Reshape, Scale, Slice, Sub, Transpose,
-                    Unflatten)
+                    Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul,
+                    MaxPool2d, Mul, Relu, Relu6, Reshape, Scale, Slice,
+                    Softmax, Sub, Transpose, Unflatten)
 from ..emit import _Adaptive
 from ..qparams import plan
 from . import reference as R
@@ -222,6 +227,12 @@ def run_reference(model, stats, x, rounding="single",
         elif isinstance(layer, Activation):
             out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo),
                           QMIN)
+        elif isinstance(layer, LayerNorm):
+            G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,
+                                          s0, so, layer.gamma.size)
+            out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX)
+        elif isinstance(layer, Softmax):
+            out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
         elif isinstance(layer, Concat):
             out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
                             for t, (st, zt) in zip(ins, iqp)], axis=1)

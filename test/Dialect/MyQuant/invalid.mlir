@@ -1529,3 +1529,57 @@ func.func @requantize_negative_factor(%x: tensor<4x!q>) -> tensor<4x!r> {
   %0 = myquant.requantize %x {factor = -2.0 : f64} : tensor<4x!q> -> tensor<4x!r>
   return %0 : tensor<4x!r>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// softmax
+//===----------------------------------------------------------------------===//
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_table_size(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op exp_table has 2 entries; the input's storage range needs 256}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536, 1>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_table_entry(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op exp_table entry 3 = 70000 is outside [0, 65536]}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536, 59299, 53656, 70000, 43930, 39750, 35967, 32544, 29447, 26645, 24109, 21815, 19739, 17861, 16161, 14623, 13231, 11972, 10833, 9802, 8869, 8025, 7262, 6571, 5945, 5380, 4868, 4404, 3985, 3606, 3263, 2952, 2671, 2417, 2187, 1979, 1791, 1620, 1466, 1327, 1200, 1086, 983, 889, 805, 728, 659, 596, 539, 488, 442, 400, 362, 327, 296, 268, 242, 219, 198, 180, 162, 147, 133, 120, 109, 99, 89, 81, 73, 66, 60, 54, 49, 44, 40, 36, 33, 30, 27, 24, 22, 20, 18, 16, 15, 13, 12, 11, 10, 9, 8, 7, 7, 6, 5, 5, 4, 4, 4, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_table_first(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op exp_table[0] = 65535 must be 65536}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65535, 59299, 53656, 48550, 43930, 39750, 35967, 32544, 29447, 26645, 24109, 21815, 19739, 17861, 16161, 14623, 13231, 11972, 10833, 9802, 8869, 8025, 7262, 6571, 5945, 5380, 4868, 4404, 3985, 3606, 3263, 2952, 2671, 2417, 2187, 1979, 1791, 1620, 1466, 1327, 1200, 1086, 983, 889, 805, 728, 659, 596, 539, 488, 442, 400, 362, 327, 296, 268, 242, 219, 198, 180, 162, 147, 133, 120, 109, 99, 89, 81, 73, 66, 60, 54, 49, 44, 40, 36, 33, 30, 27, 24, 22, 20, 18, 16, 15, 13, 12, 11, 10, 9, 8, 7, 7, 6, 5, 5, 4, 4, 4, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:0>
+func.func @softmax_result_type(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op result must have scale 3.906250e-03 and zero point -128 (its storage minimum), got scale 3.906250e-03 and zero point 0}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i16:f32, 0.1>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_input_width(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op input and result must have 8-bit storage, got 16-bit and 8-bit}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}

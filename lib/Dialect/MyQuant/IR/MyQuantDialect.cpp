@@ -522,6 +522,92 @@ LogicalResult TableOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// SoftmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  if (failed(verifyPerTensor(*this, getInput(), "input")) ||
+      failed(verifyPerTensor(*this, getResult(), "result")))
+    return failure();
+  QuantParams in = paramsOf(getInput());
+  QuantParams out = paramsOf(getResult());
+  if (in.storageWidth != 8 || out.storageWidth != 8)
+    return emitOpError() << "input and result must have 8-bit storage, got "
+                         << in.storageWidth << "-bit and " << out.storageWidth
+                         << "-bit";
+  if (cast<RankedTensorType>(getInput().getType()).getRank() == 0)
+    return emitOpError("needs an input of rank 1 or more");
+  double scale = std::ldexp(1.0, -kSoftmaxOutputBits);
+  if (out.scales[0] != scale || out.zeroPoints[0] != out.storageMin)
+    return emitOpError() << "result must have scale " << scale
+                         << " and zero point " << out.storageMin
+                         << " (its storage minimum), got scale "
+                         << out.scales[0] << " and zero point "
+                         << out.zeroPoints[0];
+  int64_t entries = in.storageMax - in.storageMin + 1;
+  ArrayRef<int32_t> table = getExpTable();
+  if (static_cast<int64_t>(table.size()) != entries)
+    return emitOpError() << "exp_table has " << table.size()
+                         << " entries; the input's storage range needs "
+                         << entries;
+  // exp_table[0] = 2^16 keeps every row's sum at least 2^16 (its largest
+  // element contributes it), so the reciprocal is at most 2^24 and each
+  // product e * R at most 2^40.
+  int64_t one = int64_t(1) << kSoftmaxExpBits;
+  if (table[0] != one)
+    return emitOpError() << "exp_table[0] = " << table[0] << " must be " << one;
+  for (auto [i, v] : llvm::enumerate(table))
+    if (v < 0 || v > one)
+      return emitOpError() << "exp_table entry " << i << " = " << v
+                           << " is outside [0, " << one << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyPerTensor(*this, getInput(), "input")) ||
+      failed(verifyPerTensor(*this, getResult(), "result")))
+    return failure();
+  QuantParams in = paramsOf(getInput());
+  QuantParams out = paramsOf(getResult());
+  if (in.storageWidth != 8 || out.storageWidth != 8)
+    return emitOpError() << "input and result must have 8-bit storage, got "
+                         << in.storageWidth << "-bit and " << out.storageWidth
+                         << "-bit";
+  auto type = cast<RankedTensorType>(getInput().getType());
+  if (type.getRank() == 0)
+    return emitOpError("needs an input of rank 1 or more");
+  int64_t channels = type.getShape().back();
+  if (channels > kLayerNormMaxChannels)
+    return emitOpError() << "normalizes rows of " << channels
+                         << " elements; at most " << kLayerNormMaxChannels
+                         << " are supported";
+  if (static_cast<int64_t>(getGamma().size()) != channels ||
+      static_cast<int64_t>(getBeta().size()) != channels)
+    return emitOpError() << "has " << getGamma().size() << " gamma and "
+                         << getBeta().size() << " beta entries for rows of "
+                         << channels;
+  if (getEpsilon() < 0 || getEpsilon() > kLayerNormMaxEpsilon)
+    return emitOpError() << "epsilon " << getEpsilon()
+                         << " is outside [0, 2^60]";
+  // The bound of the affine map's int64 sum, in double: entries near 2^62
+  // are far beyond any useful scale, so its rounding does not matter.
+  for (auto [i, g] : llvm::enumerate(getGamma())) {
+    double bound = std::fabs(static_cast<double>(g)) *
+                       std::ldexp(1.0, kLayerNormUnitBits + 1) +
+                   std::fabs(static_cast<double>(getBeta()[i]));
+    if (bound > static_cast<double>(kLayerNormMaxAffine))
+      return emitOpError() << "channel " << i
+                           << ": |gamma| * 2^17 + |beta| = " << bound
+                           << " is beyond 2^62";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ConcatOp
 //===----------------------------------------------------------------------===//
 
