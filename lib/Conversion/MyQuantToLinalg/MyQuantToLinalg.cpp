@@ -561,7 +561,7 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
                       Value d = deviation(a, v[0], v[1]);
                       return a.add(v[2], a.mul(d, d));
                     });
-    int64_t epsilon = op.getEpsilon();
+    int64_t epsilon = op.getEpsilonAttr().getInt();
     SmallVector<Value> scale = rows.perRow(
         rewriter, loc, {squares}, 2,
         [&](OpBuilder &b, Location l, ValueRange v) -> SmallVector<Value> {

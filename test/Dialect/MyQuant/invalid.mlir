@@ -1583,3 +1583,43 @@ func.func @softmax_input_width(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
   %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
   return %0 : tensor<2x4x!p>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// layer_norm
+//===----------------------------------------------------------------------===//
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_sizes(%x: tensor<2x4x!q>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op has 3 gamma and 4 beta entries for rows of 4}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64} : tensor<2x4x!q> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_epsilon(%x: tensor<2x4x!q>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op epsilon -1 is outside [0, 2^60]}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = -1 : i64} : tensor<2x4x!q> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_affine_bound(%x: tensor<2x4x!q>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op channel 1: |gamma| * 2^17 + |beta| = 4.611686e+18 is beyond 2^62}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 35184373137408, 3, 4>, beta = array<i64: 0, 1, 0, 0>, epsilon = 1 : i64} : tensor<2x4x!q> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_rows(%x: tensor<1x5000x!q>) -> tensor<1x5000x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op normalizes rows of 5000 elements; at most 4096 are supported}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1>, beta = array<i64: 0>, epsilon = 1 : i64} : tensor<1x5000x!q> -> tensor<1x5000x!q>
+  return %0 : tensor<1x5000x!q>
+}

@@ -590,8 +590,9 @@ LogicalResult LayerNormOp::verify() {
     return emitOpError() << "has " << getGamma().size() << " gamma and "
                          << getBeta().size() << " beta entries for rows of "
                          << channels;
-  if (getEpsilon() < 0 || getEpsilon() > kLayerNormMaxEpsilon)
-    return emitOpError() << "epsilon " << getEpsilon()
+  int64_t epsilon = getEpsilonAttr().getInt();
+  if (epsilon < 0 || epsilon > kLayerNormMaxEpsilon)
+    return emitOpError() << "epsilon " << epsilon
                          << " is outside [0, 2^60]";
   // The bound of the affine map's int64 sum, in double: entries near 2^62
   // are far beyond any useful scale, so its rounding does not matter.

@@ -802,12 +802,15 @@ Value myquant::rowReductionInput(Value value, double identity,
   if (!maps[0].isIdentity() || !isRowMap(maps[1]) || !fill ||
       !matchPattern(fill.getInputs()[0], m_Constant(&init)))
     return {};
-  // The fill acts as the identity: f(p, init) = f(p, identity) at a probe.
-  double probe = -1e30;
-  std::optional<double> first =
-      evaluateBody(op.getRegion().front(), {probe, init.getValueAsDouble()});
-  if (!first || *first != f({probe, identity}) ||
-      !bodyComputes(op, {{1.5, -2.0}, {-3.0, 0.25}, {0.5, 0.5}}, f))
+  // The fill acts as the identity: f(p, init) = f(p, identity) at probes
+  // that tell a sum's 0 (a small p) and a max's -inf (a very negative p).
+  for (double probe : {0.375, -1e30}) {
+    std::optional<double> first =
+        evaluateBody(op.getRegion().front(), {probe, init.getValueAsDouble()});
+    if (!first || *first != f({probe, identity}))
+      return {};
+  }
+  if (!bodyComputes(op, {{1.5, -2.0}, {-3.0, 0.25}, {0.5, 0.5}}, f))
     return {};
   return op.getDpsInputs()[0];
 }
