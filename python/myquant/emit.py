@@ -37,7 +37,7 @@ __all__ = [
     "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
     "Linear", "MatMul", "Add", "Mul", "Sub", "Scale", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d", "Concat", "Activation", "ACTIVATIONS", "Softmax",
-    "LayerNorm", "Model",
+    "LayerNorm", "BatchMatMul", "Model",
     "emit", "pool_geometry", "adaptive_windows",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
@@ -348,10 +348,9 @@ class Linear(Layer):
         self.b = None if b is None else np.asarray(b, np.float32)
 
     def out_shape(self, shapes):
-        n, k = shapes[0]
-        if k != self.w.shape[1]:
+        if len(shapes[0]) < 2 or shapes[0][-1] != self.w.shape[1]:
             raise ValueError("linear input size mismatch")
-        return (n, self.w.shape[0])
+        return tuple(shapes[0][:-1]) + (self.w.shape[0],)
 
 
 class MatMul(Layer):
@@ -367,6 +366,28 @@ class MatMul(Layer):
         if k != self.w.shape[0]:
             raise ValueError("matmul input size mismatch")
         return (n, self.w.shape[1])
+
+
+class BatchMatMul(Layer):
+    """a @ b of two computed tensors (attention's Q K^T and A V): a [..., M,
+    K], b [..., K, N] with the same leading dims (the batch among them),
+    times the positive constant `scale` (1 / sqrt(d), folded into the
+    int8 matmul's rescale)."""
+    arity = 2
+
+    def __init__(self, scale=1.0):
+        self.scale = float(scale)
+        if not self.scale > 0:
+            raise ValueError(f"matmul scale {scale} must be positive")
+
+    def out_shape(self, shapes):
+        a, b = shapes
+        if len(a) < 3 or len(a) != len(b) or a[:-2] != b[:-2] or \
+                a[-1] != b[-2]:
+            raise ValueError(f"cannot multiply shapes {list(a)} and "
+                             f"{list(b)} (same leading dims, [.., M, K] @ "
+                             f"[.., K, N])")
+        return tuple(a[:-1]) + (b[-1],)
 
 
 class Add(Layer):
@@ -727,6 +748,10 @@ def _layer_float(layer, args, oshape):
         return a[0].transpose(layer.perm)
     if isinstance(layer, Slice):
         return a[0][_slice_index(layer, a[0].ndim)]
+    if isinstance(layer, BatchMatMul):
+        out = np.matmul(a[0], a[1]).astype(np.float32)
+        c = np.float32(layer.scale)
+        return (out if c == 1 else out * c).astype(np.float64)
     if isinstance(layer, (Linear, MatMul)):
         w = layer.w.astype(np.float64)
         out = a[0] @ (w.T if isinstance(layer, Linear) else w)
@@ -980,18 +1005,29 @@ class _Emitter:
         self.op(f"}} -> {t}")
         return v
 
-    def annotate(self, name, v):
+    def annotate(self, name, v, shape=None):
+        """Records v as value `name` (of `shape`, default the value's),
+        behind a myquant.stats with its statistics when there are any."""
         if self.stats is not None:
             if name not in self.stats:
                 raise KeyError(f"no stats for value {name!r}")
             lo, hi = self.stats[name]
             s = self.tmp("s")
+            shape = self.model.shapes[name] if shape is None else shape
             self.op(f"{s} = myquant.stats {v} {{min = array<f64: "
                     f"{f64_literal(lo)}>, max = array<f64: "
                     f"{f64_literal(hi)}>}}"
-                    f" : {tensor_type(self.model.shapes[name])}")
+                    f" : {tensor_type(shape)}")
             v = s
         self.env[name] = v
+        return v
+
+    def reshaped_result(self, layer, v, shape, oshape):
+        """The result v of `layer` computed in `shape`, reshaped to oshape:
+        its statistics go on v too, the value the dry run quantizes."""
+        if tuple(shape) != tuple(oshape):
+            v = self.annotate(layer.name, v, shape)
+        return self.reshape(v, shape, oshape)
 
     # -- layers ------------------------------------------------------------
 
@@ -1201,33 +1237,14 @@ class _Emitter:
                     f"{strides} : {tensor_type(ishape)} to "
                     f"{tensor_type(oshape)}")
             return v
+        if isinstance(layer, BatchMatMul):
+            return self.batch_matmul(layer, args, ishapes, oshape)
         if isinstance(layer, (Linear, MatMul)):
-            if isinstance(layer, MatMul):
-                wt = self.const(layer.w)
-                wt_shape = layer.w.shape
-            else:
-                out_f, in_f = layer.w.shape
-                w = self.const(layer.w)
-                wt_shape = (in_f, out_f)
-                et = self.empty(wt_shape)
-                wt = self.tmp("wt")
-                self.op(f"{wt} = linalg.transpose ins({w} : "
-                        f"{tensor_type(layer.w.shape)}) outs({et} : "
-                        f"{tensor_type(wt_shape)}) permutation = [1, 0]")
-            init = self.fill(self.scalar(0.0), oshape)
-            mm = self.tmp("mm")
-            self.op(f"{mm} = linalg.matmul ins({x}, {wt} : "
-                    f"{tensor_type(ishape)}, {tensor_type(wt_shape)}) "
-                    f"outs({init} : {tensor_type(oshape)}) -> "
-                    f"{tensor_type(oshape)}")
-            if layer.b is None:
-                return mm
-            b = self.const(layer.b)
-            return self.generic([(mm, tensor_type(oshape)),
-                                 (b, tensor_type(layer.b.shape))],
-                                [_ID2, _CH2, _ID2], oshape,
-                                ["%a = arith.addf %in0, %in1 : f32",
-                                 "linalg.yield %a : f32"])
+            # [..., K] as [rows, K] through the 2-D form, then back.
+            rows = int(np.prod(ishape[:-1]))
+            y = self.linear(layer, self.reshape(x, ishape, (rows, ishape[-1])),
+                            (rows, ishape[-1]), (rows, oshape[-1]))
+            return self.reshaped_result(layer, y, (rows, oshape[-1]), oshape)
         if isinstance(layer, Add):
             fop = ("arith.mulf" if isinstance(layer, Mul) else
                    "arith.subf" if isinstance(layer, Sub) else "arith.addf")
@@ -1264,6 +1281,57 @@ class _Emitter:
                     f"{t}) outs({e} : {t}) -> {t}")
             return v
         raise TypeError(f"unknown layer {type(layer).__name__}")
+
+    def linear(self, layer, x, ishape, oshape):
+        """A Linear or MatMul on a 2-D input: linalg.matmul (of the
+        transposed weights for Linear), then the bias."""
+        if isinstance(layer, MatMul):
+            wt = self.const(layer.w)
+            wt_shape = layer.w.shape
+        else:
+            out_f, in_f = layer.w.shape
+            w = self.const(layer.w)
+            wt_shape = (in_f, out_f)
+            et = self.empty(wt_shape)
+            wt = self.tmp("wt")
+            self.op(f"{wt} = linalg.transpose ins({w} : "
+                    f"{tensor_type(layer.w.shape)}) outs({et} : "
+                    f"{tensor_type(wt_shape)}) permutation = [1, 0]")
+        init = self.fill(self.scalar(0.0), oshape)
+        mm = self.tmp("mm")
+        self.op(f"{mm} = linalg.matmul ins({x}, {wt} : "
+                f"{tensor_type(ishape)}, {tensor_type(wt_shape)}) "
+                f"outs({init} : {tensor_type(oshape)}) -> "
+                f"{tensor_type(oshape)}")
+        if layer.b is None:
+            return mm
+        b = self.const(layer.b)
+        return self.generic([(mm, tensor_type(oshape)),
+                             (b, tensor_type(layer.b.shape))],
+                            [_ID2, _CH2, _ID2], oshape,
+                            ["%a = arith.addf %in0, %in1 : f32",
+                             "linalg.yield %a : f32"])
+
+    def batch_matmul(self, layer, args, shapes, oshape):
+        """linalg.batch_matmul on the leading dims collapsed to one, then
+        x * scale (the form matchComputeChain folds into the rescale)."""
+        batch = int(np.prod(oshape[:-2]))
+        flat = [self.reshape(v, s, (batch,) + tuple(s[-2:]))
+                for v, s in zip(args, shapes)]
+        fshapes = [(batch,) + tuple(s[-2:]) for s in shapes]
+        out = (batch,) + tuple(oshape[-2:])
+        init = self.fill(self.scalar(0.0), out)
+        v = self.tmp("bmm")
+        self.op(f"{v} = linalg.batch_matmul ins({flat[0]}, {flat[1]} : "
+                f"{tensor_type(fshapes[0])}, {tensor_type(fshapes[1])}) "
+                f"outs({init} : {tensor_type(out)}) -> {tensor_type(out)}")
+        if layer.scale != 1.0:
+            c = self.scalar(_f32(layer.scale))
+            idm = _identity_map(3)
+            v = self.generic([(v, tensor_type(out))], [idm, idm], out,
+                             [f"%a = arith.mulf %in0, {c} : f32",
+                              "linalg.yield %a : f32"])
+        return self.reshaped_result(layer, v, out, oshape)
 
     def layer_norm(self, layer, x, shape):
         """sum, x - sum / C, sum of squares, then the normalized affine map:

@@ -20,7 +20,7 @@ Supported (everything else raises :class:`UnsupportedError` naming the
 module or function and its fx node):
 
 * modules: Conv2d (groups, stride, padding incl. 'same'/'valid', dilation;
-  zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d
+  zero padding), Linear (on the last dimension of any input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d
   and AvgPool2d (ceil_mode, count_include_pad), AdaptiveAvgPool2d and
   AdaptiveMaxPool2d to any output size, Flatten, Unflatten,
   BatchNorm2d (folded into the Conv2d it follows, else a depthwise 1x1
@@ -47,7 +47,9 @@ module or function and its fx node):
   F.softplus, F.mish (and their in-place forms);
 * softmax over the last dimension: nn.Softmax, F.softmax, torch.softmax,
   .softmax() (integer-only, docs/NumericSpec.md 3.10); nn.LayerNorm over
-  the last dimension (integer-only, 3.11).
+  the last dimension (integer-only, 3.11); torch.matmul / torch.bmm / ``@``
+  / .matmul() / .bmm() of two computed tensors of rank 3 or more (attention's
+  Q K^T and A V), a following ``/ c`` or ``* c`` folded into it.
 """
 
 import contextlib
@@ -592,7 +594,32 @@ class _Exporter:
             self.unsupported(node, f"{'dividing' if divide else 'multiplying'}"
                              f" by {c!r} (only by a positive number, or "
                              f"multiplying two tensors)")
+        if self.fold_into_matmul(node, src, float(c), divide):
+            return
         self.unary(node, E.Scale(float(c), divide=divide), src)
+
+    def fold_into_matmul(self, node, src, c, divide):
+        """Attention's scores / sqrt(d): a scale of a BatchMatMul's result
+        that nothing else reads becomes the matmul's constant, folded into
+        its int8 rescale. Returns whether it did."""
+        x = self.value(src, node)
+        layer = self.model.producer(x)
+        if not isinstance(layer, E.BatchMatMul) or len(src.users) != 1:
+            return False
+        layer.scale *= 1.0 / c if divide else c
+        self.env[node] = x
+        return True
+
+    def batch_matmul(self, node, a, b):
+        """a @ b of two computed tensors of rank 3 or more (torch.matmul,
+        torch.bmm, the @ operator, .matmul(), .bmm())."""
+        torch = _torch()
+        if not isinstance(a, torch.fx.Node) or not isinstance(b,
+                                                             torch.fx.Node):
+            self.unsupported(node, "matmul with a constant (only of two "
+                             "computed tensors; use nn.Linear for weights)")
+        va, vb = self.value(a, node), self.value(b, node)
+        self.finish(node, self.add(node, E.BatchMatMul(), [va, vb]))
 
     def mul_op(self, node, a, b):
         torch = _torch()
@@ -652,11 +679,6 @@ class _Exporter:
         if t is nn.Conv2d:
             return self.unary(node, self.conv(node, m), src)
         if t is nn.Linear:
-            x = self.value(src, node)
-            if len(self.model.shapes[x]) != 2:
-                self.unsupported(node, f"input of shape "
-                                 f"{list(self.model.shapes[x])} (only 2-D "
-                                 f"[N, features])")
             b = None if m.bias is None else \
                 m.bias.detach().float().cpu().numpy()
             return self.unary(node, E.Linear(
@@ -786,6 +808,8 @@ class _Exporter:
             if isinstance(self.env.get(src), _Pieces):
                 return self.piece(node, self.env[src], idx)
             return self.index(node, src, idx)
+        if fn in (operator.matmul, torch.matmul, torch.bmm):
+            return self.batch_matmul(node, *node.args[:2])
         if fn in (F.softmax, torch.softmax):
             a = _bind(_sig_softmax, node)
             return self.softmax(node, a["input"], a["dim"], a["dtype"])
@@ -859,6 +883,8 @@ class _Exporter:
                 self.unsupported(node, f"rounding_mode="
                                  f"{a['rounding_mode']!r}")
             return self.div_op(node, a["input"], a["other"])
+        if name in ("matmul", "bmm"):
+            return self.batch_matmul(node, *args[:2])
         if name == "softmax":
             a = _bind(_sig_softmax, node)
             return self.softmax(node, a["input"], a["dim"], a["dtype"])

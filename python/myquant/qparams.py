@@ -21,9 +21,10 @@ import math
 
 import numpy as np
 
-from .emit import (Activation, Add, AvgPool2d, Concat, Conv2d, Flatten,
-                   GlobalAvgPool, LayerNorm, Linear, MatMul, MaxPool2d, Relu,
-                   Reshape, Scale, Slice, Softmax, Transpose, Unflatten)
+from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, Conv2d,
+                   Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul,
+                   MaxPool2d, Relu, Reshape, Scale, Slice, Softmax, Transpose,
+                   Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
@@ -37,7 +38,7 @@ FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul and Sub
 # (Activation), whose entries are quantized into the output type, and a
 # layer normalization, whose affine map is.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
-                Scale, Activation, LayerNorm)
+                Scale, Activation, LayerNorm, BatchMatMul)
 # Layers that move data and keep their input's parameters (their own
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)

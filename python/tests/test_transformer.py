@@ -235,3 +235,66 @@ def test_softmax_other_dim_is_unsupported():
                        r"dtype=None on a rank-3 input \(only over the last "
                        r"dimension"):
         export(Net().eval(), torch.randn(2, 16))
+
+
+# ---------------------------------------------------------------------------
+# Attention: matmuls of two activations
+# ---------------------------------------------------------------------------
+
+def attention_block(torch, embed=8, heads=2):
+    """Single or multi-head self-attention written with Linear, view,
+    transpose, matmul and softmax (3-D Linear inputs, 4-D head tensors)."""
+    F = torch.nn.functional
+
+    class Attention(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q = torch.nn.Linear(embed, embed)
+            self.k = torch.nn.Linear(embed, embed)
+            self.v = torch.nn.Linear(embed, embed)
+            self.out = torch.nn.Linear(embed, embed)
+
+        def forward(self, x):
+            n, t, e = x.shape
+            d = e // heads
+
+            def split(y):
+                return y.view(n, t, heads, d).transpose(1, 2)
+
+            q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+            scores = q @ k.transpose(-2, -1) / d ** 0.5
+            a = F.softmax(scores, dim=-1)
+            o = torch.matmul(a, v).transpose(1, 2).reshape(n, t, e)
+            return self.out(o)
+
+    torch.manual_seed(heads)
+    return Attention().eval()
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_attention_exports_and_is_bit_exact(heads, toolchain, workdir):
+    from myquant.export import export
+    torch = _torch()
+    net = attention_block(torch, heads=heads)
+    x = torch.randn(2, 5, 8)
+    graph = export(net, x)
+    kinds = [type(l).__name__ for l in graph.layers]
+    # The scale folds into the scores' matmul.
+    assert kinds.count("BatchMatMul") == 2 and "Scale" not in kinds, kinds
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = toolchain.run(emit(graph), "forward", x.numpy(), workdir)
+    assert np.max(np.abs(got - want)) < 1e-5
+    stats = calibrate(graph, [torch.randn(2, 5, 8).numpy()
+                              for _ in range(3)] + [x.numpy()])
+    q = quantize_and_compare(toolchain, workdir, graph, stats, x.numpy(),
+                             "factor = ")
+    quantized, _ = toolchain.quantize(emit(graph, stats), PTQ, workdir)
+    # Q K^T, A V and the four Linears are int8 matmuls; no requantization
+    # between the softmax and A V.
+    assert quantized.count("myquant.matmul") == 6
+    assert "myquant.requantize" not in quantized
+    # Measured: SQNR 38.3 dB (1 head), 39.4 dB (2 heads) against PyTorch
+    # float.
+    sqnr = 10 * np.log10(np.sum(want ** 2) / np.sum((q - want) ** 2))
+    assert sqnr > 30, sqnr

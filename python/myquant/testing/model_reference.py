@@ -43,6 +43,10 @@ Policy
 * LayerNorm (over the last dimension): spec 3.11 from its input's into its
   own statistics' parameters, gamma, beta and eps precomputed by
   ``layer_norm_params``.
+* BatchMatMul (two activations, per tensor with their zero points): its
+  own statistics, ``M = (sa * sb) / so * scale`` (the constant 1 / sqrt(d)
+  folded in). Linear on inputs of rank 3 or more multiplies the last
+  dimension.
 * Softmax (over the last dimension): spec 3.10 from its input's
   parameters into the fixed (1/256, -128), whatever its statistics.
 * Concat: its own statistics; an operand produced by a conv / linear /
@@ -55,10 +59,10 @@ Policy
 
 import numpy as np
 
-from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d, Concat,
-                    Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul,
-                    MaxPool2d, Mul, Relu, Relu6, Reshape, Scale, Slice,
-                    Softmax, Sub, Transpose, Unflatten)
+from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
+                    BatchMatMul, Concat, Conv2d, Flatten, GlobalAvgPool,
+                    LayerNorm, Linear, MatMul, MaxPool2d, Mul, Relu, Relu6,
+                    Reshape, Scale, Slice, Softmax, Sub, Transpose, Unflatten)
 from ..emit import _Adaptive
 from ..qparams import plan
 from . import reference as R
@@ -157,6 +161,14 @@ def run_reference(model, stats, x, rounding="single",
             m0, sh = _multipliers(s0, sw, so)
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,
                            transpose_rhs=transposed, rounding=rounding)
+        elif isinstance(layer, BatchMatMul):
+            # Two activations (each per tensor, with its zero point); the
+            # constant scale joins the multiplier.
+            s1, z1 = iqp[1]
+            m0, sh = R.quantize_multiplier(
+                (float(s0) * float(s1)) / float(so) * layer.scale)
+            out = R.matmul(x0, z0, ins[1], z1, None, m0, sh, zo, lo, hi,
+                           rounding=rounding)
         elif isinstance(layer, Mul):
             s1, z1 = iqp[1]
             m0, sh = R.mul_rescale(s0, s1, so)

@@ -310,13 +310,20 @@ LogicalResult DequantizeOp::verify() {
   return verifyFloatQuantPair(*this, getResult(), getInput());
 }
 
+/// A constant scale folded into a rescale must be positive and finite.
+static LogicalResult verifyFactor(Operation *op, FloatAttr factorAttr) {
+  if (!factorAttr)
+    return success();
+  double factor = factorAttr.getValueAsDouble();
+  if (!(factor > 0.0) || std::isinf(factor))
+    return op->emitOpError()
+           << "factor " << factor << " must be positive and finite";
+  return success();
+}
+
 LogicalResult RequantizeOp::verify() {
-  if (FloatAttr factorAttr = getFactorAttr()) {
-    double factor = factorAttr.getValueAsDouble();
-    if (!(factor > 0.0) || std::isinf(factor))
-      return emitOpError() << "factor " << factor
-                           << " must be positive and finite";
-  }
+  if (failed(verifyFactor(*this, getFactorAttr())))
+    return failure();
   if (failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")))
     return failure();
@@ -391,6 +398,8 @@ LogicalResult Conv2DOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult MatmulOp::verify() {
+  if (failed(verifyFactor(*this, getFactorAttr())))
+    return failure();
   auto lhsType = getLhs().getType();
   auto rhsType = getRhs().getType();
   auto resultType = getResult().getType();
@@ -592,8 +601,7 @@ LogicalResult LayerNormOp::verify() {
                          << channels;
   int64_t epsilon = getEpsilonAttr().getInt();
   if (epsilon < 0 || epsilon > kLayerNormMaxEpsilon)
-    return emitOpError() << "epsilon " << epsilon
-                         << " is outside [0, 2^60]";
+    return emitOpError() << "epsilon " << epsilon << " is outside [0, 2^60]";
   // The bound of the affine map's int64 sum, in double: entries near 2^62
   // are far beyond any useful scale, so its rounding does not matter.
   for (auto [i, g] : llvm::enumerate(getGamma())) {
@@ -835,9 +843,12 @@ SmallVector<int64_t, 2> Conv2DOp::getWindowSizes() {
 }
 
 SmallVector<RescaleSlot> MatmulOp::getRescaleSlots() {
-  return {{getRescaleAttrName(), getRescaleAttr(),
-           getProductMultipliers(getLhs().getType(), getRhs().getType(),
-                                 getType())}};
+  SmallVector<double> reals =
+      getProductMultipliers(getLhs().getType(), getRhs().getType(), getType());
+  if (FloatAttr factor = getFactorAttr())
+    for (double &real : reals)
+      real *= factor.getValueAsDouble();
+  return {{getRescaleAttrName(), getRescaleAttr(), reals}};
 }
 
 SmallVector<RescaleSlot> MulOp::getRescaleSlots() {

@@ -183,10 +183,12 @@ struct QuantizeComputeChain : QuantizeLayer<ComputeChain, matchComputeChain> {
                                 LayoutAttr::get(ctx, chain.layout),
                                 RescaleAttr(), clamp);
     } else {
-      result = MatmulOp::create(rewriter, loc, resultType, input, weight, bias,
-                                chain.transposeRhs ? rewriter.getUnitAttr()
-                                                   : UnitAttr(),
-                                RescaleAttr(), clamp);
+      result = MatmulOp::create(
+          rewriter, loc, resultType, input, weight, bias,
+          chain.transposeRhs ? rewriter.getUnitAttr() : UnitAttr(),
+          RescaleAttr(), clamp,
+          chain.factor == 1.0 ? FloatAttr()
+                              : rewriter.getF64FloatAttr(chain.factor));
     }
     if (failed(encode(result, chain.anchor)))
       return failure();

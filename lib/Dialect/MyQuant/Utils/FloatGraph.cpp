@@ -440,6 +440,17 @@ static void matchEpilogue(ComputeChain &chain, unsigned channelDim) {
       chain.output = user->getResult(0);
       continue;
     }
+    // A matmul scaled by a constant (attention's 1 / sqrt(d)) folds the
+    // constant into its rescale.
+    if (kind->kind == ElementwiseKind::DivByConstant &&
+        chain.kind == ComputeChain::Matmul && chain.factor == 1.0 &&
+        chain.actLo == -std::numeric_limits<double>::infinity() &&
+        chain.actHi == std::numeric_limits<double>::infinity()) {
+      chain.factor = kind->factor;
+      chain.epilogue.push_back(user);
+      chain.output = user->getResult(0);
+      continue;
+    }
     if (kind->kind == ElementwiseKind::Clamp) {
       chain.actLo = kind->lo;
       chain.actHi = kind->hi;

@@ -174,9 +174,13 @@ def MyQuant_MatmulOp : MyQuant_Op<"matmul",
   let description = [{
     `lhs` is `[B x] M x K`; `rhs` is `[B x] K x N`, or `[B x] N x K` with
     `transpose_rhs`. A per-axis `rhs` is quantized along its `N` dimension
-    (symmetric weights). The optional bias has `N` entries. Accumulation is
-    int32; `rescale` (per tensor or per `N` channel) and `clamp` give the
-    output.
+    (symmetric weights); a per-tensor `rhs` may be an activation with its
+    own zero point (attention's `Q K^T` and `A V`). The optional bias has
+    `N` entries. Accumulation is int32; `rescale` (per tensor or per `N`
+    channel) and `clamp` give the output. With a positive `factor` the
+    product is scaled by a constant as it is requantized (attention's `1 /
+    sqrt(d)`): `rescale` then multiplies by `factor * scale_lhs *
+    scale_rhs / scale_out`.
 
     ```mlir
     %y = myquant.matmul %a, %w, %b {transpose_rhs}
@@ -190,7 +194,8 @@ def MyQuant_MatmulOp : MyQuant_Op<"matmul",
                        Optional<MyQuant_BiasTensor>:$bias,
                        UnitAttr:$transpose_rhs,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
-                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp,
+                       OptionalAttr<F64Attr>:$factor);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs (`,` $bias^)? attr-dict `:` `(` type($lhs) `,` type($rhs)

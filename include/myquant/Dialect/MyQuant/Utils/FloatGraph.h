@@ -134,6 +134,9 @@ struct ComputeChain {
   int64_t groups = 1;
   // Matmul only.
   bool transposeRhs = false;
+  /// A following multiplication or division by a positive constant (`x *
+  /// c`: c, `x / c`: 1 / c), folded into the rescale.
+  double factor = 1.0;
 };
 
 /// Recognizes the chain anchored at a linalg convolution or matmul.
