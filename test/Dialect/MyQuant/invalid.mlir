@@ -1623,3 +1623,14 @@ func.func @layer_norm_rows(%x: tensor<1x5000x!q>) -> tensor<1x5000x!q> {
   %0 = myquant.layer_norm %x {gamma = array<i64: 1>, beta = array<i64: 0>, epsilon = 1 : i64} : tensor<1x5000x!q> -> tensor<1x5000x!q>
   return %0 : tensor<1x5000x!q>
 }
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.1:-4>
+!b = !quant.uniform<i8:f32, 0.05:3>
+!y = !quant.uniform<i8:f32, 0.2>
+func.func @matmul_factor(%x: tensor<2x3x4x!a>, %w: tensor<2x4x5x!b>) -> tensor<2x3x5x!y> {
+  // expected-error@+1 {{'myquant.matmul' op factor -5.000000e-01 must be positive and finite}}
+  %0 = myquant.matmul %x, %w {factor = -0.5 : f64} : (tensor<2x3x4x!a>, tensor<2x4x5x!b>) -> tensor<2x3x5x!y>
+  return %0 : tensor<2x3x5x!y>
+}
