@@ -1193,7 +1193,7 @@ class _Emitter:
         oshape = m.shapes[layer.name]
         x, ishape = args[0], ishapes[0]
         rank = len(oshape)
-        idm = _ID4 if rank == 4 else _ID2
+        idm = _identity_map(rank)
         if isinstance(layer, Conv2d):
             return self.conv(layer, x, ishape, oshape)
         if isinstance(layer, Relu):

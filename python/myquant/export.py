@@ -49,7 +49,9 @@ module or function and its fx node):
   .softmax() (integer-only, docs/NumericSpec.md 3.10); nn.LayerNorm over
   the last dimension (integer-only, 3.11); torch.matmul / torch.bmm / ``@``
   / .matmul() / .bmm() of two computed tensors of rank 3 or more (attention's
-  Q K^T and A V), a following ``/ c`` or ``* c`` folded into it.
+  Q K^T and A V), a following ``/ c`` or ``* c`` folded into it;
+  nn.MultiheadAttention as self-attention with batch_first=True and no
+  masks (its output; the weights are not computed).
 """
 
 import contextlib
@@ -178,6 +180,14 @@ class _Pieces:
         self.value, self.dim, self.spans = value, dim, spans
 
 
+class _Outputs:
+    """The tuple a module returns (nn.MultiheadAttention's output and
+    weights): value names, None for one the exporter does not compute."""
+
+    def __init__(self, values):
+        self.values = values
+
+
 def _dropouts():
     F = _torch().nn.functional
     return tuple(getattr(F, n) for n in (
@@ -207,6 +217,11 @@ def _sig_leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def _sig_softplus(input, beta=1.0, threshold=20.0):
+    pass
+
+
+def _sig_mha(query, key, value, key_padding_mask=None, need_weights=True,
+             attn_mask=None, average_attn_weights=True):
     pass
 
 
@@ -551,6 +566,68 @@ class _Exporter:
                              f"over the last dimension, without dtype)")
         self.unary(node, E.Softmax(), src)
 
+    def multihead_attention(self, node, m):
+        """nn.MultiheadAttention as self-attention (query, key and value one
+        tensor) with batch_first=True and no masks: per head Linear
+        projections, view + transpose into heads, softmax(Q K^T / sqrt(d))
+        V, the heads merged back and the output projection. Returns the
+        output and no weights (need_weights is ignored)."""
+        a = _bind(_sig_mha, node)
+        q, k, v = a["query"], a["key"], a["value"]
+        if not (q is k is v):
+            self.unsupported(node, "cross-attention (only self-attention: "
+                             "query, key and value the same tensor)")
+        if a["key_padding_mask"] is not None or a["attn_mask"] is not None:
+            self.unsupported(node, "attention masks")
+        if not m.batch_first:
+            self.unsupported(node, "batch_first=False (the batch must be "
+                             "dim 0)")
+        if not m._qkv_same_embed_dim or m.bias_k is not None or \
+                m.add_zero_attn:
+            self.unsupported(node, "kdim/vdim, add_bias_kv or add_zero_attn")
+        x = self.value(q, node)
+        shape = self.model.shapes[x]
+        if len(shape) != 3:
+            self.unsupported(node, f"input of shape {list(shape)} (only "
+                             f"[N, T, E])")
+        e, h = m.embed_dim, m.num_heads
+        d, t = e // h, shape[1]
+        w = m.in_proj_weight.detach().float().cpu().numpy()
+        b = np.zeros(3 * e, np.float32) if m.in_proj_bias is None else \
+            m.in_proj_bias.detach().float().cpu().numpy()
+        name, loc = self.name_for(node)
+
+        def add(layer, inputs, suffix):
+            n = f"{name}.{suffix}" if suffix else name
+            while n in self.used_names and suffix:
+                n += "_"
+            self.used_names.add(n)
+            try:
+                return self.model.add(layer, inputs=inputs, name=n, loc=loc)
+            except ValueError as err:
+                raise ExportError(f"{_describe(node, self.modules)}: "
+                                  f"{err}") from None
+
+        heads = []
+        for i, (part, perm) in enumerate(
+                (("q", (0, 2, 1, 3)), ("k", (0, 2, 3, 1)),
+                 ("v", (0, 2, 1, 3)))):
+            y = add(E.Linear(w[i * e:(i + 1) * e], b[i * e:(i + 1) * e]),
+                    [x], part)
+            y = add(E.Reshape((t, h, d)), [y], f"{part}.heads")
+            heads.append(add(E.Transpose(perm), [y], f"{part}.t"))
+        scores = add(E.BatchMatMul(1.0 / float(np.sqrt(d))), heads[:2],
+                     "scores")
+        p = add(E.Softmax(), [scores], "softmax")
+        o = add(E.BatchMatMul(), [p, heads[2]], "context")
+        o = add(E.Transpose((0, 2, 1, 3)), [o], "merge.t")
+        o = add(E.Reshape((t, e)), [o], "merge")
+        out_b = None if m.out_proj.bias is None else \
+            m.out_proj.bias.detach().float().cpu().numpy()
+        out = add(E.Linear(m.out_proj.weight.detach().float().cpu().numpy(),
+                           out_b), [o], "")
+        self.env[node] = _Outputs([out, None])
+
     def layer_norm(self, node, m):
         """nn.LayerNorm over the last dimension (its weight and bias, or 1
         and 0 without elementwise_affine)."""
@@ -674,6 +751,8 @@ class _Exporter:
         m = self.modules[node.target]
         t = type(m)
         src = node.args[0] if node.args else None
+        if t is nn.MultiheadAttention:
+            return self.multihead_attention(node, m)
         if len(node.args) != 1 or node.kwargs:
             self.unsupported(node, "called with more than one argument")
         if t is nn.Conv2d:
@@ -807,6 +886,14 @@ class _Exporter:
             src, idx = node.args
             if isinstance(self.env.get(src), _Pieces):
                 return self.piece(node, self.env[src], idx)
+            if isinstance(self.env.get(src), _Outputs):
+                value = self.env[src].values[idx]
+                if value is None:
+                    self.unsupported(node, f"output {idx} of "
+                                     f"{_describe(src, self.modules)} (only "
+                                     f"the attention output is computed)")
+                self.env[node] = value
+                return
             return self.index(node, src, idx)
         if fn in (operator.matmul, torch.matmul, torch.bmm):
             return self.batch_matmul(node, *node.args[:2])

@@ -298,3 +298,86 @@ def test_attention_exports_and_is_bit_exact(heads, toolchain, workdir):
     # float.
     sqnr = 10 * np.log10(np.sum(want ** 2) / np.sum((q - want) ** 2))
     assert sqnr > 30, sqnr
+
+
+# ---------------------------------------------------------------------------
+# nn.MultiheadAttention and a ViT encoder block
+# ---------------------------------------------------------------------------
+
+def vit_block(torch, embed=16, heads=4, mlp=32):
+    """torchvision's EncoderBlock in small: LayerNorm -> self-attention ->
+    residual -> LayerNorm -> MLP (Linear, GELU, Linear) -> residual."""
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(embed, eps=1e-6)
+            self.self_attention = nn.MultiheadAttention(
+                embed, heads, batch_first=True)
+            self.ln_2 = nn.LayerNorm(embed, eps=1e-6)
+            self.mlp = nn.Sequential(nn.Linear(embed, mlp), nn.GELU(),
+                                     nn.Linear(mlp, embed))
+
+        def forward(self, x):
+            y = self.ln_1(x)
+            y, _ = self.self_attention(y, y, y, need_weights=False)
+            x = x + y
+            return x + self.mlp(self.ln_2(x))
+
+    torch.manual_seed(7)
+    block = Block().eval()
+    with torch.no_grad():  # LayerNorm affine away from (1, 0).
+        for ln in (block.ln_1, block.ln_2):
+            ln.weight.add_(0.2 * torch.randn(embed))
+            ln.bias.add_(0.2 * torch.randn(embed))
+    return block
+
+
+def test_multihead_attention_exports():
+    from myquant.export import UnsupportedError, export
+    torch = _torch()
+    mha = torch.nn.MultiheadAttention(8, 2, batch_first=True).eval()
+
+    class Self(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = mha
+
+        def forward(self, x):
+            return self.attn(x, x, x)[0]
+
+    g = export(Self(), torch.randn(2, 5, 8))
+    assert [type(l).__name__ for l in g.layers].count("BatchMatMul") == 2
+    assert g.layers[-1].name == "attn"
+
+    class Weights(Self):
+        def forward(self, x):
+            return self.attn(x, x, x)[1]
+
+    with pytest.raises(UnsupportedError, match="output 1 of"):
+        export(Weights(), torch.randn(2, 5, 8))
+
+
+def test_vit_block_bit_exact_and_accurate(toolchain, workdir):
+    from myquant.export import export
+    torch = _torch()
+    block = vit_block(torch)
+    calib = [torch.randn(2, 9, 16) for _ in range(4)]
+    x = torch.randn(2, 9, 16)
+    graph = export(block, x)
+    with torch.no_grad():
+        want = block(x).numpy()
+    got = toolchain.run(emit(graph), "forward", x.numpy(), workdir)
+    assert np.max(np.abs(got - want)) < 1e-4
+    stats = calibrate(graph, [c.numpy() for c in calib] + [x.numpy()])
+    q = quantize_and_compare(toolchain, workdir, graph, stats, x.numpy(),
+                             "myquant.layer_norm")
+    quantized, _ = toolchain.quantize(emit(graph, stats), PTQ, workdir)
+    for op, n in (("myquant.layer_norm", 2), ("myquant.softmax", 1),
+                  ("myquant.table", 1), ("myquant.matmul", 8),
+                  ("myquant.add", 2)):
+        assert quantized.count(op) == n, op
+    # Measured: 37.9 dB against PyTorch float (calibrated on 5 inputs).
+    sqnr = 10 * np.log10(np.sum(want ** 2) / np.sum((q - want) ** 2))
+    assert sqnr > 32, sqnr
