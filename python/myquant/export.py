@@ -46,8 +46,10 @@ module or function and its fx node):
   F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.elu, F.leaky_relu,
   F.softplus, F.mish (and their in-place forms);
 * softmax over the last dimension: nn.Softmax, F.softmax, torch.softmax,
-  .softmax() (integer-only, docs/NumericSpec.md 3.10); nn.LayerNorm over
-  the last dimension (integer-only, 3.11); torch.matmul / torch.bmm / ``@``
+  .softmax() (integer-only, docs/NumericSpec.md 3.10); nn.LayerNorm and
+  F.layer_norm (weight and bias parameters, e.g. torchvision's
+  channels-first LayerNorm2d between permutes) over the last dimension
+  (integer-only, 3.11); torch.matmul / torch.bmm / ``@``
   / .matmul() / .bmm() of two computed tensors of rank 3 or more (attention's
   Q K^T and A V), a following ``/ c`` or ``* c`` folded into it;
   nn.MultiheadAttention as self-attention with batch_first=True and no
@@ -180,6 +182,14 @@ class _Pieces:
         self.value, self.dim, self.spans = value, dim, spans
 
 
+class _Parameter:
+    """A parameter or buffer the model reads directly (an fx get_attr
+    node)."""
+
+    def __init__(self, node):
+        self.node = node
+
+
 class _Outputs:
     """The tuple a module returns (nn.MultiheadAttention's output and
     weights): value names, None for one the exporter does not compute."""
@@ -222,6 +232,11 @@ def _sig_softplus(input, beta=1.0, threshold=20.0):
 
 def _sig_mha(query, key, value, key_padding_mask=None, need_weights=True,
              attn_mask=None, average_attn_weights=True):
+    pass
+
+
+def _sig_layer_norm(input, normalized_shape, weight=None, bias=None,
+                    eps=1e-05):
     pass
 
 
@@ -274,6 +289,13 @@ class _Exporter:
                 f"{_describe(node, self.modules)}: operand {arg!r} is not a "
                 f"tensor computed by the model (constants and scalars are "
                 f"not supported)")
+        if isinstance(self.env.get(arg), _Parameter):
+            raise UnsupportedError(
+                f"the model reads parameter or buffer '{arg.target}' "
+                f"directly (fx node '{arg.name}'); only parameters of "
+                f"supported modules (Conv2d, Linear, BatchNorm2d, "
+                f"LayerNorm) and F.layer_norm's weight and bias are "
+                f"supported")
         if arg not in self.env or isinstance(self.env[arg], _Pieces):
             raise UnsupportedError(
                 f"{_describe(node, self.modules)}: operand "
@@ -328,6 +350,12 @@ class _Exporter:
         self.env[node] = out
 
     def unsupported(self, node, why=None):
+        # What an op fails on is most often a parameter it reads directly
+        # (torchvision's class token, a layer scale): say so.
+        for arg in node.args:
+            if isinstance(arg, _torch().fx.Node) and \
+                    isinstance(self.env.get(arg), _Parameter):
+                self.value(arg, node)
         msg = f"unsupported {_describe(node, self.modules)}"
         if why:
             msg += f": {why}"
@@ -628,19 +656,33 @@ class _Exporter:
                            out_b), [o], "")
         self.env[node] = _Outputs([out, None])
 
-    def layer_norm(self, node, m):
-        """nn.LayerNorm over the last dimension (its weight and bias, or 1
-        and 0 without elementwise_affine)."""
-        shape = tuple(m.normalized_shape)
+    def layer_norm(self, node, normalized_shape, weight, bias, eps):
+        """nn.LayerNorm / F.layer_norm over the last dimension (weight and
+        bias tensors, or 1 and 0 when None)."""
+        shape = tuple(int(d) for d in normalized_shape)
         if len(shape) != 1:
             self.unsupported(node, f"normalized_shape {list(shape)} (only "
                              f"the last dimension)")
         c = shape[0]
-        gamma = np.ones(c, np.float32) if m.weight is None else \
-            m.weight.detach().float().cpu().numpy()
-        beta = np.zeros(c, np.float32) if m.bias is None else \
-            m.bias.detach().float().cpu().numpy()
-        return E.LayerNorm(gamma, beta, m.eps)
+        gamma = np.ones(c, np.float32) if weight is None else \
+            weight.detach().float().cpu().numpy()
+        beta = np.zeros(c, np.float32) if bias is None else \
+            bias.detach().float().cpu().numpy()
+        return E.LayerNorm(gamma, beta, eps)
+
+    def parameter(self, node, arg, what):
+        """The tensor of F.layer_norm's weight or bias argument (a
+        parameter the model reads), or None."""
+        if arg is None:
+            return None
+        p = self.env.get(arg)
+        if not isinstance(p, _Parameter):
+            self.unsupported(node, f"{what} computed by the model (only a "
+                             f"parameter or buffer)")
+        value = self.gm
+        for atom in str(p.node.target).split("."):
+            value = getattr(value, atom)
+        return value
 
     def unary(self, node, layer, src):
         x = self.value(src, node)
@@ -798,7 +840,8 @@ class _Exporter:
         if t is nn.Softmax:
             return self.softmax(node, src, m.dim)
         if t is nn.LayerNorm:
-            return self.unary(node, self.layer_norm(node, m), src)
+            return self.unary(node, self.layer_norm(
+                node, m.normalized_shape, m.weight, m.bias, m.eps), src)
         self.unsupported(node)
 
     def call_function(self, node):
@@ -897,6 +940,13 @@ class _Exporter:
             return self.index(node, src, idx)
         if fn in (operator.matmul, torch.matmul, torch.bmm):
             return self.batch_matmul(node, *node.args[:2])
+        if fn is F.layer_norm:
+            a = _bind(_sig_layer_norm, node)
+            return self.unary(node, self.layer_norm(
+                node, a["normalized_shape"],
+                self.parameter(node, a["weight"], "weight"),
+                self.parameter(node, a["bias"], "bias"), a["eps"]),
+                a["input"])
         if fn in (F.softmax, torch.softmax):
             a = _bind(_sig_softmax, node)
             return self.softmax(node, a["input"], a["dim"], a["dtype"])
@@ -1001,11 +1051,9 @@ class _Exporter:
             elif node.op == "output":
                 output = node.args[0]
             elif node.op == "get_attr":
-                raise UnsupportedError(
-                    f"the model reads parameter or buffer '{node.target}' "
-                    f"directly (fx node '{node.name}'); only parameters of "
-                    f"supported modules (Conv2d, Linear, BatchNorm2d) are "
-                    f"supported")
+                # Only F.layer_norm reads one (its weight and bias); any
+                # other use is reported by value().
+                self.env[node] = _Parameter(node)
             else:
                 self.unsupported(node)
         if isinstance(output, (tuple, list)):

@@ -403,3 +403,56 @@ def test_vit_block_through_quantize_api(build_dir):
         q.close()
     sqnr = 10 * np.log10(np.sum(want ** 2) / np.sum((got - want) ** 2))
     assert sqnr > 24, sqnr
+
+
+def test_channels_first_layer_norm(toolchain, workdir):
+    """torchvision's LayerNorm2d (ConvNeXt): permute to channels-last,
+    F.layer_norm with the module's weight and bias, permute back."""
+    from myquant.export import UnsupportedError, export
+    torch = _torch()
+    F = torch.nn.functional
+
+    class LayerNorm2d(torch.nn.LayerNorm):
+        def forward(self, x):
+            x = x.permute(0, 2, 3, 1)
+            x = F.layer_norm(x, self.normalized_shape, self.weight,
+                             self.bias, self.eps)
+            return x.permute(0, 3, 1, 2)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.norm = LayerNorm2d(8, eps=1e-6)
+
+        def forward(self, x):
+            return self.norm(self.conv(x))
+
+    torch.manual_seed(3)
+    net = Net().eval()
+    with torch.no_grad():
+        net.norm.weight.add_(0.3 * torch.randn(8))
+        net.norm.bias.add_(0.3 * torch.randn(8))
+    x = torch.randn(2, 3, 6, 6)
+    graph = export(net, x)
+    assert "LayerNorm" in [type(l).__name__ for l in graph.layers]
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = toolchain.run(emit(graph), "forward", x.numpy(), workdir)
+    assert np.max(np.abs(got - want)) < 1e-4
+    stats = calibrate(graph, [x.numpy()])
+    q = quantize_and_compare(toolchain, workdir, graph, stats, x.numpy(),
+                             "myquant.layer_norm")
+    assert np.max(np.abs(q - want)) < 0.1
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gamma = torch.nn.Parameter(torch.ones(8))
+
+        def forward(self, x):
+            return x * self.gamma
+
+    with pytest.raises(UnsupportedError, match="reads parameter or buffer "
+                       "'gamma' directly"):
+        export(Scaled(), torch.randn(2, 8))
