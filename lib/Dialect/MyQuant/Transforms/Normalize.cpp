@@ -655,11 +655,11 @@ struct FoldChannelAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
 // Softmax written out
 //===----------------------------------------------------------------------===//
 
-/// Softmax over the last dimension written out (torch-mlir's decomposition
-/// of aten.softmax, upstream's of linalg.softmax): `e = exp(x - max(x))`
-/// over each row, then `e / sum(e)`; the subtraction and the exponential in
-/// one generic or two. Becomes the `linalg.softmax` it computes, which the
-/// dry run makes `myquant.softmax`.
+/// Softmax over the last dimension written out in linalg.generic ops
+/// (upstream's decomposition of linalg.softmax, or the same with keepdim
+/// reductions and a separate exponential): `e = exp(x - max(x))` over each
+/// row, then `e / sum(e)`. Becomes the `linalg.softmax` it computes, which
+/// the dry run makes `myquant.softmax`.
 struct SoftmaxFromParts : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
 

@@ -6,20 +6,20 @@
 // makes myquant.softmax). The bodies are checked by evaluating them, so
 // the forms of the ops may vary.
 
-// torch-mlir's decomposition of aten.softmax: keepdim reductions (their
-// row values [2, 1] read at (d0, 0)), a subtraction with alpha = 1, a
-// separate exponential, max from -inf with maximumf.
+// aten.softmax's decomposition written with keepdim reductions (their row
+// values [2, 1] read at (d0, 0)), a subtraction with alpha = 1, a separate
+// exponential, max from -inf with maximumf.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0, 0)>
-// CHECK-LABEL: func.func @torch_form
+// CHECK-LABEL: func.func @keepdim_form
 // CHECK-SAME:    (%[[X:.+]]: tensor<2x8xf32>)
 // CHECK:         %[[S:.+]] = linalg.softmax dimension(1) ins(%[[X]] : tensor<2x8xf32>)
 // CHECK-NOT:     linalg.generic
 // CHECK:         return %[[S]]
-// ROUNDTRIP-LABEL: func.func @torch_form
+// ROUNDTRIP-LABEL: func.func @keepdim_form
 // ROUNDTRIP:       linalg.softmax dimension(1)
 // ROUNDTRIP-NOT:   linalg.generic
-func.func @torch_form(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+func.func @keepdim_form(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %ninf = arith.constant 0xFF800000 : f32
   %zero = arith.constant 0.0 : f32
   %one = arith.constant 1.0 : f32
