@@ -391,12 +391,29 @@ struct TableLowering : MyQuantPattern<TableOp> {
 /// static `shape`: per-element loops over it, per-row values of the other
 /// dimensions.
 struct Rows {
-  Rows(MLIRContext *ctx, ArrayRef<int64_t> shape)
-      : shape(shape), rows(shape.drop_back()), rank(shape.size()),
-        element(AffineMap::getMultiDimIdentityMap(rank, ctx)),
-        row(AffineMap::getMultiDimIdentityMap(rank - 1, ctx)),
+  /// For `op` mapping its 8-bit per-tensor operand to its result of the
+  /// same shape.
+  explicit Rows(Operation *op)
+      : in(storageOf(op->getOperand(0).getType())),
+        out(storageOf(op->getResult(0).getType())),
+        zeroPoint(getQuantParams(op->getResult(0).getType())->zeroPoints[0]),
+        shape(cast<RankedTensorType>(op->getResult(0).getType()).getShape()),
+        rows(shape.drop_back()), rank(shape.size()),
+        element(AffineMap::getMultiDimIdentityMap(rank, op->getContext())),
+        row(AffineMap::getMultiDimIdentityMap(rank - 1, op->getContext())),
         toRow(element.dropResult(rank - 1)),
-        toChannel(AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx))) {}
+        toChannel(AffineMap::get(
+            rank, 0, getAffineDimExpr(rank - 1, op->getContext()))) {}
+
+  /// An input storage value as i64.
+  Value widen(IntegerArith &a, Value x) const {
+    return a.cast(x, IntegerType::get(x.getContext(), 64), in.isSigned);
+  }
+  /// `y + zp` clamped to the result's storage range, in its storage type.
+  Value store(IntegerArith &a, Value y) const {
+    return a.cast(a.clamp(a.add(y, a.i64(zeroPoint)), out.min, out.max),
+                  out.type);
+  }
 
   /// Reduces `inputs` (read with `maps`) along the last dimension into an
   /// i64 value per row, from `init`; `body(b, l, args)` returns the new
@@ -449,6 +466,8 @@ struct Rows {
         .getResult(0);
   }
 
+  Storage in, out;
+  int64_t zeroPoint;
   ArrayRef<int64_t> shape, rows;
   unsigned rank;
   AffineMap element, row, toRow, toChannel;
@@ -475,29 +494,24 @@ struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
   FailureOr<Value> lower(SoftmaxOp op, SoftmaxOp::Adaptor adaptor,
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Storage in = storageOf(op.getInput().getType());
-    Storage out = storageOf(op.getType());
-    int64_t zeroPoint = getQuantParams(op.getType())->zeroPoints[0];
     Value x = adaptor.getInput();
-    Rows rows(rewriter.getContext(), op.getType().getShape());
-    Type i64 = rewriter.getI64Type();
+    Rows rows(op);
     SmallVector<int64_t> entries(op.getExpTable());
     Value table = i64Vector(rewriter, loc, entries);
     // The exponential of x[i] given its row's maximum m.
     auto exponential = [&](OpBuilder &b, Location l, Value xi,
                            Value m) -> Value {
       IntegerArith a(b, l);
-      Value d = a.sub(m, a.cast(xi, i64, in.isSigned));
+      Value d = a.sub(m, rows.widen(a, xi));
       return tensor::ExtractOp::create(
           b, l, table,
           ValueRange{arith::IndexCastOp::create(b, l, b.getIndexType(), d)});
     };
-    Value max =
-        rows.reduce(rewriter, loc, {x}, {rows.element}, in.min,
-                    [&](OpBuilder &b, Location l, ValueRange v) {
-                      IntegerArith a(b, l);
-                      return a.max(a.cast(v[0], i64, in.isSigned), v[1]);
-                    });
+    Value max = rows.reduce(rewriter, loc, {x}, {rows.element}, rows.in.min,
+                            [&](OpBuilder &b, Location l, ValueRange v) {
+                              IntegerArith a(b, l);
+                              return a.max(rows.widen(a, v[0]), v[1]);
+                            });
     Value sum = rows.reduce(rewriter, loc, {x, max}, {rows.element, rows.toRow},
                             0, [&](OpBuilder &b, Location l, ValueRange v) {
                               return IntegerArith(b, l).add(
@@ -514,13 +528,11 @@ struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
     int64_t shift = kSoftmaxReciprocalBits - kSoftmaxOutputBits;
     return rows.perElement(
         rewriter, loc, {x, max, reciprocal},
-        {rows.element, rows.toRow, rows.toRow}, out.type,
+        {rows.element, rows.toRow, rows.toRow}, rows.out.type,
         [&](OpBuilder &b, Location l, ValueRange v) {
           IntegerArith a(b, l);
           Value scaled = a.mul(exponential(b, l, v[0], v[1]), v[2]);
-          Value y = roundingShift(a, scaled, a.i64(shift));
-          y = a.clamp(a.add(y, a.i64(zeroPoint)), out.min, out.max);
-          return a.cast(y, out.type);
+          return rows.store(a, roundingShift(a, scaled, a.i64(shift)));
         });
   }
 };
@@ -537,23 +549,18 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
   FailureOr<Value> lower(LayerNormOp op, LayerNormOp::Adaptor adaptor,
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Storage in = storageOf(op.getInput().getType());
-    Storage out = storageOf(op.getType());
-    int64_t zeroPoint = getQuantParams(op.getType())->zeroPoints[0];
     Value x = adaptor.getInput();
-    Rows rows(rewriter.getContext(), op.getType().getShape());
+    Rows rows(op);
     int64_t channels = rows.shape.back();
-    Type i64 = rewriter.getI64Type();
     // d = C * x - sum(x): the deviation from the mean, times C.
     auto deviation = [&](IntegerArith &a, Value xi, Value sum) {
-      return a.sub(a.mul(a.i64(channels), a.cast(xi, i64, in.isSigned)), sum);
+      return a.sub(a.mul(a.i64(channels), rows.widen(a, xi)), sum);
     };
-    Value sum =
-        rows.reduce(rewriter, loc, {x}, {rows.element}, 0,
-                    [&](OpBuilder &b, Location l, ValueRange v) {
-                      IntegerArith a(b, l);
-                      return a.add(v[1], a.cast(v[0], i64, in.isSigned));
-                    });
+    Value sum = rows.reduce(rewriter, loc, {x}, {rows.element}, 0,
+                            [&](OpBuilder &b, Location l, ValueRange v) {
+                              IntegerArith a(b, l);
+                              return a.add(v[1], rows.widen(a, v[0]));
+                            });
     Value squares =
         rows.reduce(rewriter, loc, {x, sum}, {rows.element, rows.toRow}, 0,
                     [&](OpBuilder &b, Location l, ValueRange v) {
@@ -590,14 +597,13 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
          i64Vector(rewriter, loc, beta)},
         {rows.element, rows.toRow, rows.toRow, rows.toRow, rows.toChannel,
          rows.toChannel},
-        out.type, [&](OpBuilder &b, Location l, ValueRange v) {
+        rows.out.type, [&](OpBuilder &b, Location l, ValueRange v) {
           IntegerArith a(b, l);
           Value u =
               roundingShift(a, a.mul(deviation(a, v[0], v[1]), v[2]), v[3]);
           Value acc = a.add(a.mul(u, v[4]), v[5]);
-          Value y = roundingShift(a, acc, a.i64(kLayerNormOutputShift));
-          y = a.clamp(a.add(y, a.i64(zeroPoint)), out.min, out.max);
-          return a.cast(y, out.type);
+          return rows.store(
+              a, roundingShift(a, acc, a.i64(kLayerNormOutputShift)));
         });
   }
 };

@@ -534,18 +534,27 @@ LogicalResult TableOp::verify() {
 // SoftmaxOp
 //===----------------------------------------------------------------------===//
 
+/// An op over rows along the last dimension: per-tensor 8-bit input and
+/// result, rank 1 or more.
+static LogicalResult verifyRowOp(Operation *op, Value input, Value result) {
+  if (failed(verifyPerTensor(op, input, "input")) ||
+      failed(verifyPerTensor(op, result, "result")))
+    return failure();
+  QuantParams in = paramsOf(input), out = paramsOf(result);
+  if (in.storageWidth != 8 || out.storageWidth != 8)
+    return op->emitOpError()
+           << "input and result must have 8-bit storage, got "
+           << in.storageWidth << "-bit and " << out.storageWidth << "-bit";
+  if (cast<RankedTensorType>(input.getType()).getRank() == 0)
+    return op->emitOpError("needs an input of rank 1 or more");
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
-  if (failed(verifyPerTensor(*this, getInput(), "input")) ||
-      failed(verifyPerTensor(*this, getResult(), "result")))
+  if (failed(verifyRowOp(*this, getInput(), getResult())))
     return failure();
   QuantParams in = paramsOf(getInput());
   QuantParams out = paramsOf(getResult());
-  if (in.storageWidth != 8 || out.storageWidth != 8)
-    return emitOpError() << "input and result must have 8-bit storage, got "
-                         << in.storageWidth << "-bit and " << out.storageWidth
-                         << "-bit";
-  if (cast<RankedTensorType>(getInput().getType()).getRank() == 0)
-    return emitOpError("needs an input of rank 1 or more");
   double scale = std::ldexp(1.0, -kSoftmaxOutputBits);
   if (out.scales[0] != scale || out.zeroPoints[0] != out.storageMin)
     return emitOpError() << "result must have scale " << scale
@@ -577,19 +586,10 @@ LogicalResult SoftmaxOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult LayerNormOp::verify() {
-  if (failed(verifyPerTensor(*this, getInput(), "input")) ||
-      failed(verifyPerTensor(*this, getResult(), "result")))
+  if (failed(verifyRowOp(*this, getInput(), getResult())))
     return failure();
-  QuantParams in = paramsOf(getInput());
-  QuantParams out = paramsOf(getResult());
-  if (in.storageWidth != 8 || out.storageWidth != 8)
-    return emitOpError() << "input and result must have 8-bit storage, got "
-                         << in.storageWidth << "-bit and " << out.storageWidth
-                         << "-bit";
-  auto type = cast<RankedTensorType>(getInput().getType());
-  if (type.getRank() == 0)
-    return emitOpError("needs an input of rank 1 or more");
-  int64_t channels = type.getShape().back();
+  int64_t channels =
+      cast<RankedTensorType>(getInput().getType()).getShape().back();
   if (channels > kLayerNormMaxChannels)
     return emitOpError() << "normalizes rows of " << channels
                          << " elements; at most " << kLayerNormMaxChannels
