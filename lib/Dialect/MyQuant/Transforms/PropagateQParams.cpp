@@ -96,7 +96,8 @@ private:
   void claimComputeChain(const ComputeChain &chain);
   void claimPoolChain(const PoolChain &pool);
   /// A layer normalization: only its input and output are quantized.
-  void claimLayerNorm(const LayerNormChain &norm);
+  void claimLayerNorm(const LayerNormChain &norm,
+                      llvm::function_ref<bool(Operation &)> keptFloat);
   /// An add or mul, with the clamp that follows it fused.
   void claimBinaryElementwise(Operation &op);
   /// Claims an op outside any layer, or reports that it stays float
@@ -244,7 +245,18 @@ void DryRun::claimPoolChain(const PoolChain &pool) {
   required.insert(pool.output);
 }
 
-void DryRun::claimLayerNorm(const LayerNormChain &norm) {
+void DryRun::claimLayerNorm(const LayerNormChain &norm,
+                            llvm::function_ref<bool(Operation &)> keptFloat) {
+  // Its ops then stay in float one by one, each with its remark.
+  if (static_cast<int64_t>(norm.gamma.size()) > kLayerNormMaxChannels) {
+    norm.anchor->emitRemark()
+        << "layer normalization over rows of " << norm.gamma.size()
+        << " elements stays in float: myquant.layer_norm takes at most "
+        << kLayerNormMaxChannels;
+    return;
+  }
+  if (llvm::any_of(norm.ops, [&](Operation *op) { return keptFloat(*op); }))
+    return;
   claim(norm.anchor);
   for (Operation *op : norm.ops)
     claim(op);
@@ -409,7 +421,7 @@ LogicalResult DryRun::collectStructure() {
     else if (std::optional<PoolChain> pool = matchPoolChain(&op))
       claimPoolChain(*pool);
     else if (std::optional<LayerNormChain> norm = matchLayerNorm(&op))
-      claimLayerNorm(*norm);
+      claimLayerNorm(*norm, keptFloat);
   }
   bool failedAny = false;
   layerOps = claimed;

@@ -577,8 +577,10 @@ struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
                              PatternRewriter &rewriter) const override {
     std::optional<QuantParams> in = getQuantParams(input.getType());
     QuantParams out = *getQuantParams(output.getType());
+    // Wider rows stay in float (the dry run said so).
     if (!in->isPerTensor() || in->storageWidth != 8 || !out.isPerTensor() ||
-        out.storageWidth != 8)
+        out.storageWidth != 8 ||
+        static_cast<int64_t>(norm.gamma.size()) > kLayerNormMaxChannels)
       return failure();
     FailureOr<LayerNormParams> params =
         getLayerNormParams(norm.anchor, norm.gamma, norm.beta, norm.eps,
