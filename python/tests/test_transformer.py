@@ -12,8 +12,8 @@ import pytest
 from conftest import RUNNABLE_TARGETS, describe_mismatches, executable, \
     rand_f32
 
-from myquant.emit import (LayerNorm, Linear, Model, Reshape, Softmax,
-                          calibrate, emit, float_forward)
+from myquant.emit import (BatchMatMul, LayerNorm, Linear, Model, Reshape,
+                          Softmax, calibrate, emit, float_forward)
 from myquant.testing import model_reference as MR
 from myquant.testing import reference as R
 
@@ -456,3 +456,36 @@ def test_channels_first_layer_norm(toolchain, workdir):
     with pytest.raises(UnsupportedError, match="reads parameter or buffer "
                        "'gamma' directly"):
         export(Scaled(), torch.randn(2, 8))
+
+
+def _scaled_matmuls(rng):
+    """Where the compiler folds a scale into a matmul and fuses a relu, and
+    where a reshape in between keeps them apart (qparams.folded_scales,
+    writes_directly): every case must agree with the reference."""
+    from myquant.emit import Relu, Scale, Transpose
+    m = Model((3, 4, 8))
+    m.add(Linear(rand_f32(rng, 8, 8, scale=0.6), rand_f32(rng, 8)),
+          name="l3")                                   # 3-D: reshaped
+    m.add(Relu(), name="r3")                           # not fused
+    m.add(Transpose((0, 2, 1)), inputs=["r3"], name="t")
+    m.add(BatchMatMul(), inputs=["l3", "t"], name="bmm")  # rank 3
+    m.add(Scale(3.0, divide=True), name="bs")          # folded
+    m.add(Relu(), name="br")                           # standalone
+    m.add(Reshape((16,)), name="flat")
+    m.add(Linear(rand_f32(rng, 6, 16, scale=0.4), rand_f32(rng, 6)),
+          name="l2")                                   # 2-D
+    m.add(Scale(0.7), name="ls")                       # folded
+    m.add(Relu(), name="out")                          # standalone
+    return m
+
+
+def test_scales_and_relus_around_matmuls(toolchain, workdir):
+    from myquant.qparams import folded_scales
+    rng = np.random.default_rng(5)
+    m = _scaled_matmuls(rng)
+    assert {k: v.name for k, v in folded_scales(m).items()} == \
+        {"bs": "bmm", "ls": "l2"}
+    x = rng.standard_normal(m.input_shape).astype(np.float32)
+    stats = calibrate(m, [rng.standard_normal(m.input_shape).astype(
+        np.float32) for _ in range(3)] + [x])
+    quantize_and_compare(toolchain, workdir, m, stats, x, "factor = ")

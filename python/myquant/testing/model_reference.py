@@ -45,7 +45,11 @@ Policy
   ``layer_norm_params``.
 * BatchMatMul (two activations, per tensor with their zero points): its
   own statistics, ``M = (sa * sb) / so * scale`` (the constant 1 / sqrt(d)
-  folded in). Linear on inputs of rank 3 or more multiplies the last
+  folded in, as the f32 the model holds). A Scale right after a Linear,
+  MatMul or BatchMatMul (``qparams.folded_scales``) folds likewise: the
+  matmul takes the Scale's parameters and ``M`` its constant; a relu fuses
+  only into a layer whose emitted result it reads directly
+  (``qparams.writes_directly``). Linear on inputs of rank 3 or more multiplies the last
   dimension.
 * Softmax (over the last dimension): spec 3.10 from its input's
   parameters into the fixed (1/256, -128), whatever its statistics.
@@ -105,9 +109,20 @@ def _weights(w, granularity, axis=0):
     raise ValueError(f"unknown weight granularity {granularity!r}")
 
 
-def _multipliers(s_in, s_w, s_out):
-    ms = [(float(s_in) * float(sw)) / float(s_out) for sw in np.ravel(s_w)]
+def _multipliers(s_in, s_w, s_out, factor=1.0):
+    ms = [(float(s_in) * float(sw)) / float(s_out) * factor
+          for sw in np.ravel(s_w)]
     return R.quantize_multipliers(ms)
+
+
+def _factor(layer):
+    """The constant a Scale multiplies by, from its f32 constant as the
+    emitted model holds it (c, or 1 / c for a division); 1 for any other
+    layer."""
+    if not isinstance(layer, Scale):
+        return 1.0
+    c = float(np.float32(layer.c))
+    return 1.0 / c if layer.divide else c
 
 
 def _requantize_to(t, s, z, so, zo, rounding):
@@ -158,15 +173,16 @@ def run_reference(model, stats, x, rounding="single",
             transposed = isinstance(layer, Linear)
             wq, sw = _weights(layer.w, weights, axis=0 if transposed else 1)
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
-            m0, sh = _multipliers(s0, sw, so)
+            m0, sh = _multipliers(s0, sw, so, _factor(act_layer))
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,
                            transpose_rhs=transposed, rounding=rounding)
         elif isinstance(layer, BatchMatMul):
             # Two activations (each per tensor, with its zero point); the
             # constant scale joins the multiplier.
             s1, z1 = iqp[1]
+            scale = float(np.float32(layer.scale)) * _factor(act_layer)
             m0, sh = R.quantize_multiplier(
-                (float(s0) * float(s1)) / float(so) * layer.scale)
+                (float(s0) * float(s1)) / float(so) * scale)
             out = R.matmul(x0, z0, ins[1], z1, None, m0, sh, zo, lo, hi,
                            rounding=rounding)
         elif isinstance(layer, Mul):
@@ -180,8 +196,7 @@ def run_reference(model, stats, x, rounding="single",
             out = R.add(x0, z0, ins[1], z1, ra, rb, ro, zo, lo, hi,
                         rounding=rounding, subtract=isinstance(layer, Sub))
         elif isinstance(layer, Scale):
-            factor = 1.0 / layer.c if layer.divide else layer.c
-            m0, sh = R.scale_rescale(s0, so, factor)
+            m0, sh = R.scale_rescale(s0, so, _factor(layer))
             out = R.requantize_tensor(x0, z0, m0, sh, zo, QMIN, QMAX,
                                       rounding=rounding)
         elif isinstance(layer, Relu):

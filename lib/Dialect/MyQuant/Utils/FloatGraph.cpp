@@ -441,15 +441,15 @@ static void matchEpilogue(ComputeChain &chain, unsigned channelDim) {
       continue;
     }
     // A matmul scaled by a constant (attention's 1 / sqrt(d)) folds the
-    // constant into its rescale.
+    // constant into its rescale; the chain ends there.
     if (kind->kind == ElementwiseKind::DivByConstant &&
-        chain.kind == ComputeChain::Matmul && chain.factor == 1.0 &&
+        chain.kind == ComputeChain::Matmul &&
         chain.actLo == -std::numeric_limits<double>::infinity() &&
         chain.actHi == std::numeric_limits<double>::infinity()) {
       chain.factor = kind->factor;
       chain.epilogue.push_back(user);
       chain.output = user->getResult(0);
-      continue;
+      return;
     }
     if (kind->kind == ElementwiseKind::Clamp) {
       chain.actLo = kind->lo;
