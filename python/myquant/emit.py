@@ -36,8 +36,8 @@ __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
     "Linear", "MatMul", "Add", "Mul", "Sub", "Scale", "ConstMul",
-    "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "Concat", "Activation", "ACTIVATIONS", "Model",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Concat", "Activation",
+    "ACTIVATIONS", "Softmax", "LayerNorm", "BatchMatMul", "Model",
     "emit", "pool_geometry", "adaptive_windows",
     "float_forward", "calibrate", "tensor_type", "dense_hex", "f64_literal",
 ]
@@ -348,10 +348,9 @@ class Linear(Layer):
         self.b = None if b is None else np.asarray(b, np.float32)
 
     def out_shape(self, shapes):
-        n, k = shapes[0]
-        if k != self.w.shape[1]:
+        if len(shapes[0]) < 2 or shapes[0][-1] != self.w.shape[1]:
             raise ValueError("linear input size mismatch")
-        return (n, self.w.shape[0])
+        return tuple(shapes[0][:-1]) + (self.w.shape[0],)
 
 
 class MatMul(Layer):
@@ -367,6 +366,28 @@ class MatMul(Layer):
         if k != self.w.shape[0]:
             raise ValueError("matmul input size mismatch")
         return (n, self.w.shape[1])
+
+
+class BatchMatMul(Layer):
+    """a @ b of two computed tensors (attention's Q K^T and A V): a [..., M,
+    K], b [..., K, N] with the same leading dims (the batch among them),
+    times the positive constant `scale` (1 / sqrt(d), folded into the
+    int8 matmul's rescale)."""
+    arity = 2
+
+    def __init__(self, scale=1.0):
+        self.scale = float(scale)
+        if not self.scale > 0:
+            raise ValueError(f"matmul scale {scale} must be positive")
+
+    def out_shape(self, shapes):
+        a, b = shapes
+        if len(a) < 3 or len(a) != len(b) or a[:-2] != b[:-2] or \
+                a[-1] != b[-2]:
+            raise ValueError(f"cannot multiply shapes {list(a)} and "
+                             f"{list(b)} (same leading dims, [.., M, K] @ "
+                             f"[.., K, N])")
+        return tuple(a[:-1]) + (b[-1],)
 
 
 class Add(Layer):
@@ -436,6 +457,37 @@ class Concat(Layer):
             if s[:1] + s[2:] != s0[:1] + s0[2:]:
                 raise ValueError("concat operands differ off dim 1")
         return (s0[0], sum(s[1] for s in shapes)) + tuple(s0[2:])
+
+
+class Softmax(Layer):
+    """Softmax over the last dimension; quantized integer-only into the
+    fixed output parameters (scale 1/256, zero point -128; spec 3.10)."""
+
+    def out_shape(self, shapes):
+        if len(shapes[0]) < 1:
+            raise ValueError("softmax needs a tensor of rank 1 or more")
+        return shapes[0]
+
+
+class LayerNorm(Layer):
+    """Layer normalization over the last dimension (PyTorch's LayerNorm of
+    one normalized dimension): gamma, beta: [C]; quantized integer-only
+    (spec 3.11)."""
+
+    def __init__(self, gamma, beta, eps=1e-5):
+        self.gamma = np.asarray(gamma, np.float32).reshape(-1)
+        self.beta = np.asarray(beta, np.float32).reshape(-1)
+        self.eps = float(eps)
+        if self.gamma.shape != self.beta.shape:
+            raise ValueError("layer norm gamma and beta differ in size")
+        if not self.eps >= 0:
+            raise ValueError(f"layer norm eps {eps} must be >= 0")
+
+    def out_shape(self, shapes):
+        if len(shapes[0]) < 1 or shapes[0][-1] != self.gamma.size:
+            raise ValueError(f"layer norm of {self.gamma.size} channels on "
+                             f"shape {list(shapes[0])}")
+        return shapes[0]
 
 
 def _f32(v):
@@ -719,6 +771,10 @@ def _layer_float(layer, args, oshape):
         return a[0].transpose(layer.perm)
     if isinstance(layer, Slice):
         return a[0][_slice_index(layer, a[0].ndim)]
+    if isinstance(layer, BatchMatMul):
+        out = np.matmul(a[0], a[1]).astype(np.float32)
+        c = np.float32(layer.scale)
+        return (out if c == 1 else out * c).astype(np.float64)
     if isinstance(layer, (Linear, MatMul)):
         w = layer.w.astype(np.float64)
         out = a[0] @ (w.T if isinstance(layer, Linear) else w)
@@ -743,6 +799,14 @@ def _layer_float(layer, args, oshape):
         return np.concatenate(a, axis=1)
     if isinstance(layer, Activation):
         return layer.function(a[0])
+    if isinstance(layer, Softmax):
+        e = np.exp(a[0] - a[0].max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if isinstance(layer, LayerNorm):
+        c = a[0] - a[0].mean(axis=-1, keepdims=True)
+        var = (c * c).mean(axis=-1, keepdims=True)
+        return c / np.sqrt(var + np.float32(layer.eps)) * \
+            layer.gamma.astype(np.float64) + layer.beta.astype(np.float64)
     raise TypeError(f"unknown layer {type(layer).__name__}")
 
 
@@ -948,10 +1012,11 @@ class _Emitter:
         self.op(f"}} : {tensor_type(shape)} to {tensor_type(out)}")
         return v, out
 
-    def generic(self, ins, maps, out_shape, body, iters=None):
-        """ins: list of (value, type); body: lines using %in0.., %out."""
-        rank = len(out_shape)
-        e = self.empty(out_shape)
+    def generic(self, ins, maps, out_shape, body, iters=None, init=None):
+        """ins: list of (value, type); body: lines using %in0.., %out;
+        init: the output's initial value (default: tensor.empty)."""
+        rank = len(iters) if iters else len(out_shape)
+        e = self.empty(out_shape) if init is None else init
         t = tensor_type(out_shape)
         iters = ", ".join('"%s"' % i for i in (iters or ["parallel"] * rank))
         v = self.tmp("g")
@@ -967,18 +1032,29 @@ class _Emitter:
         self.op(f"}} -> {t}")
         return v
 
-    def annotate(self, name, v):
+    def annotate(self, name, v, shape=None):
+        """Records v as value `name` (of `shape`, default the value's),
+        behind a myquant.stats with its statistics when there are any."""
         if self.stats is not None:
             if name not in self.stats:
                 raise KeyError(f"no stats for value {name!r}")
             lo, hi = self.stats[name]
             s = self.tmp("s")
+            shape = self.model.shapes[name] if shape is None else shape
             self.op(f"{s} = myquant.stats {v} {{min = array<f64: "
                     f"{f64_literal(lo)}>, max = array<f64: "
                     f"{f64_literal(hi)}>}}"
-                    f" : {tensor_type(self.model.shapes[name])}")
+                    f" : {tensor_type(shape)}")
             v = s
         self.env[name] = v
+        return v
+
+    def reshaped_result(self, layer, v, shape, oshape):
+        """The result v of `layer` computed in `shape`, reshaped to oshape:
+        its statistics go on v too, the value the dry run quantizes."""
+        if tuple(shape) != tuple(oshape):
+            v = self.annotate(layer.name, v, shape)
+        return self.reshape(v, shape, oshape)
 
     # -- layers ------------------------------------------------------------
 
@@ -1144,7 +1220,7 @@ class _Emitter:
         oshape = m.shapes[layer.name]
         x, ishape = args[0], ishapes[0]
         rank = len(oshape)
-        idm = _ID4 if rank == 4 else _ID2
+        idm = _identity_map(rank)
         if isinstance(layer, Conv2d):
             return self.conv(layer, x, ishape, oshape)
         if isinstance(layer, Relu):
@@ -1188,33 +1264,14 @@ class _Emitter:
                     f"{strides} : {tensor_type(ishape)} to "
                     f"{tensor_type(oshape)}")
             return v
+        if isinstance(layer, BatchMatMul):
+            return self.batch_matmul(layer, args, ishapes, oshape)
         if isinstance(layer, (Linear, MatMul)):
-            if isinstance(layer, MatMul):
-                wt = self.const(layer.w)
-                wt_shape = layer.w.shape
-            else:
-                out_f, in_f = layer.w.shape
-                w = self.const(layer.w)
-                wt_shape = (in_f, out_f)
-                et = self.empty(wt_shape)
-                wt = self.tmp("wt")
-                self.op(f"{wt} = linalg.transpose ins({w} : "
-                        f"{tensor_type(layer.w.shape)}) outs({et} : "
-                        f"{tensor_type(wt_shape)}) permutation = [1, 0]")
-            init = self.fill(self.scalar(0.0), oshape)
-            mm = self.tmp("mm")
-            self.op(f"{mm} = linalg.matmul ins({x}, {wt} : "
-                    f"{tensor_type(ishape)}, {tensor_type(wt_shape)}) "
-                    f"outs({init} : {tensor_type(oshape)}) -> "
-                    f"{tensor_type(oshape)}")
-            if layer.b is None:
-                return mm
-            b = self.const(layer.b)
-            return self.generic([(mm, tensor_type(oshape)),
-                                 (b, tensor_type(layer.b.shape))],
-                                [_ID2, _CH2, _ID2], oshape,
-                                ["%a = arith.addf %in0, %in1 : f32",
-                                 "linalg.yield %a : f32"])
+            # [..., K] as [rows, K] through the 2-D form, then back.
+            rows = int(np.prod(ishape[:-1]))
+            y = self.linear(layer, self.reshape(x, ishape, (rows, ishape[-1])),
+                            (rows, ishape[-1]), (rows, oshape[-1]))
+            return self.reshaped_result(layer, y, (rows, oshape[-1]), oshape)
         if isinstance(layer, Add):
             fop = ("arith.mulf" if isinstance(layer, Mul) else
                    "arith.subf" if isinstance(layer, Sub) else "arith.addf")
@@ -1251,7 +1308,105 @@ class _Emitter:
                     f"({', '.join(tensor_type(s) for s in ishapes)}) -> "
                     f"{tensor_type(oshape)}")
             return v
+        if isinstance(layer, LayerNorm):
+            return self.layer_norm(layer, x, oshape)
+        if isinstance(layer, Softmax):
+            e = self.empty(oshape)
+            v = self.tmp("softmax")
+            t = tensor_type(oshape)
+            self.op(f"{v} = linalg.softmax dimension({rank - 1}) ins({x} : "
+                    f"{t}) outs({e} : {t}) -> {t}")
+            return v
         raise TypeError(f"unknown layer {type(layer).__name__}")
+
+    def linear(self, layer, x, ishape, oshape):
+        """A Linear or MatMul on a 2-D input: linalg.matmul (of the
+        transposed weights for Linear), then the bias."""
+        if isinstance(layer, MatMul):
+            wt = self.const(layer.w)
+            wt_shape = layer.w.shape
+        else:
+            out_f, in_f = layer.w.shape
+            w = self.const(layer.w)
+            wt_shape = (in_f, out_f)
+            et = self.empty(wt_shape)
+            wt = self.tmp("wt")
+            self.op(f"{wt} = linalg.transpose ins({w} : "
+                    f"{tensor_type(layer.w.shape)}) outs({et} : "
+                    f"{tensor_type(wt_shape)}) permutation = [1, 0]")
+        init = self.fill(self.scalar(0.0), oshape)
+        mm = self.tmp("mm")
+        self.op(f"{mm} = linalg.matmul ins({x}, {wt} : "
+                f"{tensor_type(ishape)}, {tensor_type(wt_shape)}) "
+                f"outs({init} : {tensor_type(oshape)}) -> "
+                f"{tensor_type(oshape)}")
+        if layer.b is None:
+            return mm
+        b = self.const(layer.b)
+        return self.generic([(mm, tensor_type(oshape)),
+                             (b, tensor_type(layer.b.shape))],
+                            [_ID2, _CH2, _ID2], oshape,
+                            ["%a = arith.addf %in0, %in1 : f32",
+                             "linalg.yield %a : f32"])
+
+    def batch_matmul(self, layer, args, shapes, oshape):
+        """linalg.batch_matmul on the leading dims collapsed to one, then
+        x * scale (the form matchComputeChain folds into the rescale)."""
+        batch = int(np.prod(oshape[:-2]))
+        flat = [self.reshape(v, s, (batch,) + tuple(s[-2:]))
+                for v, s in zip(args, shapes)]
+        fshapes = [(batch,) + tuple(s[-2:]) for s in shapes]
+        out = (batch,) + tuple(oshape[-2:])
+        init = self.fill(self.scalar(0.0), out)
+        v = self.tmp("bmm")
+        self.op(f"{v} = linalg.batch_matmul ins({flat[0]}, {flat[1]} : "
+                f"{tensor_type(fshapes[0])}, {tensor_type(fshapes[1])}) "
+                f"outs({init} : {tensor_type(out)}) -> {tensor_type(out)}")
+        if layer.scale != 1.0:
+            c = self.scalar(_f32(layer.scale))
+            idm = _identity_map(3)
+            v = self.generic([(v, tensor_type(out))], [idm, idm], out,
+                             [f"%a = arith.mulf %in0, {c} : f32",
+                              "linalg.yield %a : f32"])
+        return self.reshaped_result(layer, v, out, oshape)
+
+    def layer_norm(self, layer, x, shape):
+        """sum, x - sum / C, sum of squares, then the normalized affine map:
+        the form FloatGraph's matchLayerNorm recognizes."""
+        rank = len(shape)
+        rows = shape[:-1]
+        idm = _identity_map(rank)
+        dims = ", ".join(f"d{i}" for i in range(rank))
+        row = f"affine_map<({dims}) -> ({', '.join(dims.split(', ')[:-1])})>"
+        channel = f"affine_map<({dims}) -> (d{rank - 1})>"
+        t, rt = tensor_type(shape), tensor_type(rows)
+        reduce = ["parallel"] * (rank - 1) + ["reduction"]
+        c = self.scalar(float(shape[-1]))
+        total = self.generic([(x, t)], [idm, row], rows,
+                             ["%r = arith.addf %in0, %out : f32",
+                              "linalg.yield %r : f32"], reduce,
+                             init=self.fill(self.scalar(0.0), rows))
+        centered = self.generic([(x, t), (total, rt)], [idm, row, idm], shape,
+                                [f"%m = arith.divf %in1, {c} : f32",
+                                 "%r = arith.subf %in0, %m : f32",
+                                 "linalg.yield %r : f32"])
+        squares = self.generic([(centered, t)], [idm, row], rows,
+                               ["%p = arith.mulf %in0, %in0 : f32",
+                                "%r = arith.addf %p, %out : f32",
+                                "linalg.yield %r : f32"], reduce,
+                               init=self.fill(self.scalar(0.0), rows))
+        eps = self.scalar(_f32(layer.eps))
+        g, b = self.const(layer.gamma), self.const(layer.beta)
+        ct = tensor_type(layer.gamma.shape)
+        return self.generic([(centered, t), (squares, rt), (g, ct), (b, ct)],
+                            [idm, row, channel, channel, idm], shape,
+                            [f"%v = arith.divf %in1, {c} : f32",
+                             f"%ve = arith.addf %v, {eps} : f32",
+                             "%s = math.rsqrt %ve : f32",
+                             "%n = arith.mulf %in0, %s : f32",
+                             "%ng = arith.mulf %n, %in2 : f32",
+                             "%r = arith.addf %ng, %in3 : f32",
+                             "linalg.yield %r : f32"])
 
     def run(self, func_name, outputs):
         m = self.model

@@ -20,7 +20,7 @@ Supported (everything else raises :class:`UnsupportedError` naming the
 module or function and its fx node):
 
 * modules: Conv2d (groups, stride, padding incl. 'same'/'valid', dilation;
-  zero padding), Linear (2-D input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d
+  zero padding), Linear (on the last dimension of any input), ReLU, ReLU6, Hardtanh(0, 6), MaxPool2d
   and AvgPool2d (ceil_mode, count_include_pad), AdaptiveAvgPool2d and
   AdaptiveMaxPool2d to any output size, Flatten, Unflatten,
   BatchNorm2d (folded into the Conv2d it follows, else a depthwise 1x1
@@ -47,7 +47,16 @@ module or function and its fx node):
   identity), and the activations' functions: torch.sigmoid / F.sigmoid /
   .sigmoid(), torch.tanh / F.tanh / .tanh(), torch.exp / .exp(),
   F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.elu, F.leaky_relu,
-  F.softplus, F.mish (and their in-place forms).
+  F.softplus, F.mish (and their in-place forms);
+* softmax over the last dimension: nn.Softmax, F.softmax, torch.softmax,
+  .softmax() (integer-only, docs/NumericSpec.md 3.10); nn.LayerNorm and
+  F.layer_norm (weight and bias parameters, e.g. torchvision's
+  channels-first LayerNorm2d between permutes) over the last dimension
+  (integer-only, 3.11); torch.matmul / torch.bmm / ``@``
+  / .matmul() / .bmm() of two computed tensors of rank 3 or more (attention's
+  Q K^T and A V), a following ``/ c`` or ``* c`` folded into it;
+  nn.MultiheadAttention as self-attention with batch_first=True and no
+  masks (its output; the weights are not computed).
 """
 
 import contextlib
@@ -179,10 +188,18 @@ class _Pieces:
 class _Constant:
     """A parameter or buffer the model reads directly (an fx get_attr
     node): a float32 array, usable as the constant operand of a product or
-    quotient."""
+    quotient, or as F.layer_norm's weight or bias."""
 
     def __init__(self, target, array):
         self.target, self.array = target, array
+
+
+class _Outputs:
+    """The tuple a module returns (nn.MultiheadAttention's output and
+    weights): value names, None for one the exporter does not compute."""
+
+    def __init__(self, values):
+        self.values = values
 
 
 def _dropouts():
@@ -214,6 +231,20 @@ def _sig_leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def _sig_softplus(input, beta=1.0, threshold=20.0):
+    pass
+
+
+def _sig_mha(query, key, value, key_padding_mask=None, need_weights=True,
+             attn_mask=None, average_attn_weights=True):
+    pass
+
+
+def _sig_layer_norm(input, normalized_shape, weight=None, bias=None,
+                    eps=1e-05):
+    pass
+
+
+def _sig_softmax(input, dim=None, _stacklevel=3, dtype=None):
     pass
 
 
@@ -267,7 +298,8 @@ class _Exporter:
                 f"{_describe(node, self.modules)}: operand '{arg.name}' is "
                 f"the parameter or buffer '{self.env[arg].target}' read "
                 f"directly; such a constant can only multiply or divide a "
-                f"tensor the model computes")
+                f"tensor the model computes, or be F.layer_norm's weight or "
+                f"bias")
         if arg not in self.env or isinstance(self.env[arg], _Pieces):
             raise UnsupportedError(
                 f"{_describe(node, self.modules)}: operand "
@@ -322,6 +354,12 @@ class _Exporter:
         self.env[node] = out
 
     def unsupported(self, node, why=None):
+        # What an op fails on is most often a parameter it reads directly
+        # (torchvision's class token, a layer scale): say so.
+        for arg in node.args:
+            if isinstance(arg, _torch().fx.Node) and \
+                    isinstance(self.env.get(arg), _Constant):
+                self.value(arg, node)
         msg = f"unsupported {_describe(node, self.modules)}"
         if why:
             msg += f": {why}"
@@ -548,6 +586,105 @@ class _Exporter:
             kind = "gelu" if approximate == "none" else "gelu_tanh"
         return self.unary(node, E.Activation(kind, **params), src)
 
+    def softmax(self, node, src, dim, dtype=None):
+        """Softmax over the last dimension (nn.Softmax, F.softmax,
+        torch.softmax, Tensor.softmax)."""
+        x = self.value(src, node)
+        rank = len(self.model.shapes[x])
+        if dim is None or dtype is not None or not isinstance(dim, int) or \
+                dim % rank != rank - 1:
+            self.unsupported(node, f"softmax with dim={dim!r}, "
+                             f"dtype={dtype!r} on a rank-{rank} input (only "
+                             f"over the last dimension, without dtype)")
+        self.unary(node, E.Softmax(), src)
+
+    def multihead_attention(self, node, m):
+        """nn.MultiheadAttention as self-attention (query, key and value one
+        tensor) with batch_first=True and no masks: per head Linear
+        projections, view + transpose into heads, softmax(Q K^T / sqrt(d))
+        V, the heads merged back and the output projection. Returns the
+        output and no weights (need_weights is ignored)."""
+        a = _bind(_sig_mha, node)
+        q, k, v = a["query"], a["key"], a["value"]
+        if not (q is k is v):
+            self.unsupported(node, "cross-attention (only self-attention: "
+                             "query, key and value the same tensor)")
+        if a["key_padding_mask"] is not None or a["attn_mask"] is not None:
+            self.unsupported(node, "attention masks")
+        if not m.batch_first:
+            self.unsupported(node, "batch_first=False (the batch must be "
+                             "dim 0)")
+        if not m._qkv_same_embed_dim or m.bias_k is not None or \
+                m.add_zero_attn:
+            self.unsupported(node, "kdim/vdim, add_bias_kv or add_zero_attn")
+        x = self.value(q, node)
+        shape = self.model.shapes[x]
+        if len(shape) != 3:
+            self.unsupported(node, f"input of shape {list(shape)} (only "
+                             f"[N, T, E])")
+        e, h = m.embed_dim, m.num_heads
+        d, t = e // h, shape[1]
+        w = m.in_proj_weight.detach().float().cpu().numpy()
+        b = np.zeros(3 * e, np.float32) if m.in_proj_bias is None else \
+            m.in_proj_bias.detach().float().cpu().numpy()
+        name, loc = self.name_for(node)
+
+        def add(layer, inputs, suffix):
+            n = f"{name}.{suffix}" if suffix else name
+            while n in self.used_names and suffix:
+                n += "_"
+            self.used_names.add(n)
+            try:
+                return self.model.add(layer, inputs=inputs, name=n, loc=loc)
+            except ValueError as err:
+                raise ExportError(f"{_describe(node, self.modules)}: "
+                                  f"{err}") from None
+
+        heads = []
+        for i, (part, perm) in enumerate(
+                (("q", (0, 2, 1, 3)), ("k", (0, 2, 3, 1)),
+                 ("v", (0, 2, 1, 3)))):
+            y = add(E.Linear(w[i * e:(i + 1) * e], b[i * e:(i + 1) * e]),
+                    [x], part)
+            y = add(E.Reshape((t, h, d)), [y], f"{part}.heads")
+            heads.append(add(E.Transpose(perm), [y], f"{part}.t"))
+        scores = add(E.BatchMatMul(1.0 / float(np.sqrt(d))), heads[:2],
+                     "scores")
+        p = add(E.Softmax(), [scores], "softmax")
+        o = add(E.BatchMatMul(), [p, heads[2]], "context")
+        o = add(E.Transpose((0, 2, 1, 3)), [o], "merge.t")
+        o = add(E.Reshape((t, e)), [o], "merge")
+        out_b = None if m.out_proj.bias is None else \
+            m.out_proj.bias.detach().float().cpu().numpy()
+        out = add(E.Linear(m.out_proj.weight.detach().float().cpu().numpy(),
+                           out_b), [o], "")
+        self.env[node] = _Outputs([out, None])
+
+    def layer_norm(self, node, normalized_shape, weight, bias, eps):
+        """nn.LayerNorm / F.layer_norm over the last dimension (weight and
+        bias tensors, or 1 and 0 when None)."""
+        shape = tuple(int(d) for d in normalized_shape)
+        if len(shape) != 1:
+            self.unsupported(node, f"normalized_shape {list(shape)} (only "
+                             f"the last dimension)")
+        c = shape[0]
+        gamma = np.ones(c, np.float32) if weight is None else \
+            weight.detach().float().cpu().numpy()
+        beta = np.zeros(c, np.float32) if bias is None else \
+            bias.detach().float().cpu().numpy()
+        return E.LayerNorm(gamma, beta, eps)
+
+    def parameter(self, node, arg, what):
+        """The tensor of F.layer_norm's weight or bias argument (a
+        parameter the model reads), or None."""
+        if arg is None:
+            return None
+        p = self.env.get(arg)
+        if not isinstance(p, _Constant):
+            self.unsupported(node, f"{what} computed by the model (only a "
+                             f"parameter or buffer)")
+        return _torch().from_numpy(p.array)
+
     def unary(self, node, layer, src):
         x = self.value(src, node)
         self.finish(node, self.add(node, layer, [x]))
@@ -577,6 +714,8 @@ class _Exporter:
             self.unsupported(node, f"{'dividing' if divide else 'multiplying'}"
                              f" by {c!r} (only by a positive number, or "
                              f"multiplying two tensors)")
+        if self.fold_into_matmul(node, src, float(c), divide):
+            return
         self.unary(node, E.Scale(float(c), divide=divide), src)
 
     def constant(self, arg):
@@ -587,6 +726,29 @@ class _Exporter:
     def const_mul(self, node, src, c, divide):
         """x * p or x / p by a parameter or buffer p."""
         self.unary(node, E.ConstMul(c.array, divide=divide), src)
+
+    def fold_into_matmul(self, node, src, c, divide):
+        """Attention's scores / sqrt(d): a scale of a BatchMatMul's result
+        that nothing else reads becomes the matmul's constant, folded into
+        its int8 rescale. Returns whether it did."""
+        x = self.value(src, node)
+        layer = self.model.producer(x)
+        if not isinstance(layer, E.BatchMatMul) or len(src.users) != 1:
+            return False
+        layer.scale *= 1.0 / c if divide else c
+        self.env[node] = x
+        return True
+
+    def batch_matmul(self, node, a, b):
+        """a @ b of two computed tensors of rank 3 or more (torch.matmul,
+        torch.bmm, the @ operator, .matmul(), .bmm())."""
+        torch = _torch()
+        if not isinstance(a, torch.fx.Node) or not isinstance(b,
+                                                             torch.fx.Node):
+            self.unsupported(node, "matmul with a constant (only of two "
+                             "computed tensors; use nn.Linear for weights)")
+        va, vb = self.value(a, node), self.value(b, node)
+        self.finish(node, self.add(node, E.BatchMatMul(), [va, vb]))
 
     def mul_op(self, node, a, b):
         torch = _torch()
@@ -647,16 +809,13 @@ class _Exporter:
         m = self.modules[node.target]
         t = type(m)
         src = node.args[0] if node.args else None
+        if t is nn.MultiheadAttention:
+            return self.multihead_attention(node, m)
         if len(node.args) != 1 or node.kwargs:
             self.unsupported(node, "called with more than one argument")
         if t is nn.Conv2d:
             return self.unary(node, self.conv(node, m), src)
         if t is nn.Linear:
-            x = self.value(src, node)
-            if len(self.model.shapes[x]) != 2:
-                self.unsupported(node, f"input of shape "
-                                 f"{list(self.model.shapes[x])} (only 2-D "
-                                 f"[N, features])")
             b = None if m.bias is None else \
                 m.bias.detach().float().cpu().numpy()
             return self.unary(node, E.Linear(
@@ -694,6 +853,11 @@ class _Exporter:
             return
         if t is nn.BatchNorm2d:
             return self.unary(node, self.batchnorm(node, m), src)
+        if t is nn.Softmax:
+            return self.softmax(node, src, m.dim)
+        if t is nn.LayerNorm:
+            return self.unary(node, self.layer_norm(
+                node, m.normalized_shape, m.weight, m.bias, m.eps), src)
         self.unsupported(node)
 
     def call_function(self, node):
@@ -781,7 +945,27 @@ class _Exporter:
             src, idx = node.args
             if isinstance(self.env.get(src), _Pieces):
                 return self.piece(node, self.env[src], idx)
+            if isinstance(self.env.get(src), _Outputs):
+                value = self.env[src].values[idx]
+                if value is None:
+                    self.unsupported(node, f"output {idx} of "
+                                     f"{_describe(src, self.modules)} (only "
+                                     f"the attention output is computed)")
+                self.env[node] = value
+                return
             return self.index(node, src, idx)
+        if fn in (operator.matmul, torch.matmul, torch.bmm):
+            return self.batch_matmul(node, *node.args[:2])
+        if fn is F.layer_norm:
+            a = _bind(_sig_layer_norm, node)
+            return self.unary(node, self.layer_norm(
+                node, a["normalized_shape"],
+                self.parameter(node, a["weight"], "weight"),
+                self.parameter(node, a["bias"], "bias"), a["eps"]),
+                a["input"])
+        if fn in (F.softmax, torch.softmax):
+            a = _bind(_sig_softmax, node)
+            return self.softmax(node, a["input"], a["dim"], a["dtype"])
         if fn in _dropouts() or fn is _stochastic_depth():
             # Identity at inference (eval mode sets training=False).
             a = _bind(fn, node)
@@ -852,6 +1036,11 @@ class _Exporter:
                 self.unsupported(node, f"rounding_mode="
                                  f"{a['rounding_mode']!r}")
             return self.div_op(node, a["input"], a["other"])
+        if name in ("matmul", "bmm"):
+            return self.batch_matmul(node, *args[:2])
+        if name == "softmax":
+            a = _bind(_sig_softmax, node)
+            return self.softmax(node, a["input"], a["dim"], a["dtype"])
         if name == "mean":
             a = _bind(_sig_mean, node)
             return self.mean(node, a["input"], a["dim"], a["keepdim"])

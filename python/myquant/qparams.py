@@ -21,25 +21,34 @@ import math
 
 import numpy as np
 
-from .emit import (Activation, Add, AvgPool2d, Concat, ConstMul, Conv2d,
-                   Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d, Relu,
-                   Reshape, Scale, Slice, Transpose, Unflatten)
+from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstMul,
+                   Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul,
+                   MaxPool2d, Relu, Reshape, Scale, Slice, Softmax, Transpose,
+                   Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
-           "SAME_SCALE", "concat_adoptions", "plan"]
+           "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
+           "writes_directly", "folded_scales", "plan"]
 
 # Layers a following Relu / Relu6 fuses into.
-FUSES_RELU = (Conv2d, Linear, MatMul, Add)  # Add includes Mul and Sub
+FUSES_RELU = (Conv2d, Linear, MatMul, BatchMatMul,
+              Add)  # Add includes Mul and Sub
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
 # requantization clamped to the activation's bounds; so is a lookup table
-# (Activation), whose entries are quantized into the output type.
+# (Activation), whose entries are quantized into the output type, and a
+# layer normalization, whose affine map is.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
-                Scale, ConstMul, Activation)
+                Scale, ConstMul, Activation, LayerNorm, BatchMatMul)
 # Layers that move data and keep their input's parameters (their own
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
+
+
+# The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
+# own statistics are unused.
+SOFTMAX_QPARAMS = (2.0 ** -8, -128)
 
 
 def round_half_even(x):
@@ -126,22 +135,58 @@ def concat_adoptions(model, owner):
     return adopt
 
 
+def writes_directly(model, layer):
+    """Whether the emitted ops of `layer` end with the op that computes it,
+    no reshape after it, so that a following relu or scale can fuse into
+    it: not for a Linear or MatMul on an input of rank 3 or more (computed
+    on [rows, K]) or a BatchMatMul of rank 4 or more (leading dims merged)
+    or with a scale of its own (already folded)."""
+    if isinstance(layer, (Linear, MatMul)):
+        return len(model.shapes[layer.inputs[0]]) == 2
+    if isinstance(layer, BatchMatMul):
+        return layer.scale == 1.0 and len(model.shapes[layer.name]) == 3
+    return True
+
+
+def folded_scales(model):
+    """scale layer name -> the Linear, MatMul or BatchMatMul it folds into:
+    a Scale reading such a layer's result directly (writes_directly), its
+    only use and not the model output. The compiler multiplies the matmul's
+    rescale by the constant (docs/NumericSpec.md 5)."""
+    folds = {}
+    for layer in model.layers:
+        if not isinstance(layer, Scale):
+            continue
+        src = layer.inputs[0]
+        prod = model.producer(src)
+        if isinstance(prod, (Linear, MatMul, BatchMatMul)) and \
+                writes_directly(model, prod) and \
+                len(model.users(src)) == 1 and src != model.output:
+            folds[layer.name] = prod
+    return folds
+
+
 def plan(model, stats):
     """Decides fusion and per-value parameters of model (an emit.Model) from
     stats (value name -> (min, max)).
 
     Returns (fused, owner, qparams):
-      fused:   producer layer name -> fused relu layer (its output value);
-      owner:   relu layer name -> producer layer (for fused relus);
+      fused:   producer layer name -> fused relu layer (its output value),
+               or the Scale folded into a matmul (folded_scales);
+      owner:   relu or folded Scale layer name -> producer layer;
       qparams: value name -> (scale, zp) of the integer value.
     """
     fused, owner = {}, {}
+    for name, prod in folded_scales(model).items():
+        fused[prod.name] = model.producer(name)
+        owner[name] = prod
     for layer in model.layers:
         if not isinstance(layer, Relu):
             continue
         src = layer.inputs[0]
         prod = model.producer(src)
         if (prod is not None and isinstance(prod, FUSES_RELU) and
+                writes_directly(model, prod) and
                 len(model.users(src)) == 1 and src != model.output and
                 prod.name not in fused):
             fused[prod.name] = layer
@@ -164,6 +209,8 @@ def plan(model, stats):
         if isinstance(layer, SAME_SCALE) and \
                 not isinstance(layer, AvgPool2d):
             qp[name] = qp[layer.inputs[0]]
+        elif isinstance(layer, Softmax):
+            qp[name] = SOFTMAX_QPARAMS
         elif name in adopt:
             qp[name] = None  # filled once the concat is known
         else:

@@ -425,6 +425,231 @@ struct TableLowering : MyQuantPattern<TableOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Softmax and layer normalization: rows along the last dimension
+//===----------------------------------------------------------------------===//
+
+/// The shapes and maps of an op computing along the last dimension of a
+/// static `shape`: per-element loops over it, per-row values of the other
+/// dimensions.
+struct Rows {
+  /// For `op` mapping its 8-bit per-tensor operand to its result of the
+  /// same shape.
+  explicit Rows(Operation *op)
+      : in(storageOf(op->getOperand(0).getType())),
+        out(storageOf(op->getResult(0).getType())),
+        zeroPoint(getQuantParams(op->getResult(0).getType())->zeroPoints[0]),
+        shape(cast<RankedTensorType>(op->getResult(0).getType()).getShape()),
+        rows(shape.drop_back()), rank(shape.size()),
+        element(AffineMap::getMultiDimIdentityMap(rank, op->getContext())),
+        row(AffineMap::getMultiDimIdentityMap(rank - 1, op->getContext())),
+        toRow(element.dropResult(rank - 1)),
+        toChannel(AffineMap::get(
+            rank, 0, getAffineDimExpr(rank - 1, op->getContext()))) {}
+
+  /// An input storage value as i64.
+  Value widen(IntegerArith &a, Value x) const {
+    return a.cast(x, IntegerType::get(x.getContext(), 64), in.isSigned);
+  }
+  /// `y + zp` clamped to the result's storage range, in its storage type.
+  Value store(IntegerArith &a, Value y) const {
+    return a.cast(a.clamp(a.add(y, a.i64(zeroPoint)), out.min, out.max),
+                  out.type);
+  }
+
+  /// Reduces `inputs` (read with `maps`) along the last dimension into an
+  /// i64 value per row, from `init`; `body(b, l, args)` returns the new
+  /// accumulator from the elements and the accumulator (the last arg).
+  template <typename BodyFn>
+  Value reduce(OpBuilder &b, Location loc, ValueRange inputs,
+               SmallVector<AffineMap> maps, int64_t init, BodyFn body) const {
+    maps.push_back(toRow);
+    Type i64 = b.getI64Type();
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{RankedTensorType::get(rows, i64)}, inputs,
+               filled(b, loc, rows, i64, init), maps, iterators(rank - 1, 1),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(nb, l, body(nb, l, args));
+               })
+        .getResult(0);
+  }
+
+  /// `results` i64 values per row computed from per-row `inputs`.
+  template <typename BodyFn>
+  SmallVector<Value> perRow(OpBuilder &b, Location loc, ValueRange inputs,
+                            unsigned results, BodyFn body) const {
+    Type type = RankedTensorType::get(rows, b.getI64Type());
+    SmallVector<Value> inits;
+    for (unsigned i = 0; i < results; ++i)
+      inits.push_back(emptyTensor(b, loc, rows, b.getI64Type()));
+    SmallVector<AffineMap> maps(inputs.size() + results, row);
+    auto op = linalg::GenericOp::create(
+        b, loc, SmallVector<Type>(results, type), inputs, inits, maps,
+        iterators(rank - 1, 0),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          linalg::YieldOp::create(nb, l, body(nb, l, args));
+        });
+    return SmallVector<Value>(op.getResults());
+  }
+
+  /// The result of `storage` element type computed per element from
+  /// `inputs` read with `maps`.
+  template <typename BodyFn>
+  Value perElement(OpBuilder &b, Location loc, ValueRange inputs,
+                   SmallVector<AffineMap> maps, IntegerType storage,
+                   BodyFn body) const {
+    maps.push_back(element);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{RankedTensorType::get(shape, storage)}, inputs,
+               emptyTensor(b, loc, shape, storage), maps, iterators(rank, 0),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(nb, l, body(nb, l, args));
+               })
+        .getResult(0);
+  }
+
+  Storage in, out;
+  int64_t zeroPoint;
+  ArrayRef<int64_t> shape, rows;
+  unsigned rank;
+  AffineMap element, row, toRow, toChannel;
+};
+
+Value i64Vector(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    b.getI64Type());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseIntElementsAttr::get(type, values));
+}
+
+/// `(v + 2^(shift-1)) >> shift`: rounding half up, for `shift` >= 1.
+Value roundingShift(IntegerArith &a, Value v, Value shift) {
+  Value half = a.shl(a.i64(1), a.sub(shift, a.i64(1)));
+  return a.shr(a.add(v, half), shift);
+}
+
+/// docs/NumericSpec.md 3.10, in three passes over each row: its maximum,
+/// the sum of the table's exponentials (and one reciprocal per row), and
+/// the normalized exponentials.
+struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(SoftmaxOp op, SoftmaxOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    Rows rows(op);
+    SmallVector<int64_t> entries(op.getExpTable());
+    Value table = i64Vector(rewriter, loc, entries);
+    // The exponential of x[i] given its row's maximum m.
+    auto exponential = [&](OpBuilder &b, Location l, Value xi,
+                           Value m) -> Value {
+      IntegerArith a(b, l);
+      Value d = a.sub(m, rows.widen(a, xi));
+      return tensor::ExtractOp::create(
+          b, l, table,
+          ValueRange{arith::IndexCastOp::create(b, l, b.getIndexType(), d)});
+    };
+    Value max = rows.reduce(rewriter, loc, {x}, {rows.element}, rows.in.min,
+                            [&](OpBuilder &b, Location l, ValueRange v) {
+                              IntegerArith a(b, l);
+                              return a.max(rows.widen(a, v[0]), v[1]);
+                            });
+    Value sum = rows.reduce(rewriter, loc, {x, max}, {rows.element, rows.toRow},
+                            0, [&](OpBuilder &b, Location l, ValueRange v) {
+                              return IntegerArith(b, l).add(
+                                  v[2], exponential(b, l, v[0], v[1]));
+                            });
+    Value reciprocal =
+        rows.perRow(rewriter, loc, {sum}, 1,
+                    [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      IntegerArith a(b, l);
+                      Value one = a.i64(int64_t(1) << kSoftmaxReciprocalBits);
+                      return arith::DivSIOp::create(b, l, one, v[0]);
+                    })
+            .front();
+    int64_t shift = kSoftmaxReciprocalBits - kSoftmaxOutputBits;
+    return rows.perElement(
+        rewriter, loc, {x, max, reciprocal},
+        {rows.element, rows.toRow, rows.toRow}, rows.out.type,
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          IntegerArith a(b, l);
+          Value scaled = a.mul(exponential(b, l, v[0], v[1]), v[2]);
+          return rows.store(a, roundingShift(a, scaled, a.i64(shift)));
+        });
+  }
+};
+
+/// Newton steps from 2^31 that reach floor(sqrt(n)) for every n in
+/// [2^59, 2^61) (docs/NumericSpec.md 3.11), before the final correction.
+constexpr int kLayerNormNewtonSteps = 6;
+
+/// docs/NumericSpec.md 3.11, in three passes over each row: its sum, the
+/// sum of squared deviations (then the inverse square root per row), and
+/// the normalized, scaled elements.
+struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(LayerNormOp op, LayerNormOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    Rows rows(op);
+    int64_t channels = rows.shape.back();
+    // d = C * x - sum(x): the deviation from the mean, times C.
+    auto deviation = [&](IntegerArith &a, Value xi, Value sum) {
+      return a.sub(a.mul(a.i64(channels), rows.widen(a, xi)), sum);
+    };
+    Value sum = rows.reduce(rewriter, loc, {x}, {rows.element}, 0,
+                            [&](OpBuilder &b, Location l, ValueRange v) {
+                              IntegerArith a(b, l);
+                              return a.add(v[1], rows.widen(a, v[0]));
+                            });
+    Value squares =
+        rows.reduce(rewriter, loc, {x, sum}, {rows.element, rows.toRow}, 0,
+                    [&](OpBuilder &b, Location l, ValueRange v) {
+                      IntegerArith a(b, l);
+                      Value d = deviation(a, v[0], v[1]);
+                      return a.add(v[2], a.mul(d, d));
+                    });
+    int64_t epsilon = op.getEpsilonAttr().getInt();
+    SmallVector<Value> scale = rows.perRow(
+        rewriter, loc, {squares}, 2,
+        [&](OpBuilder &b, Location l, ValueRange v) -> SmallVector<Value> {
+          IntegerArith a(b, l);
+          Value sumD = a.max(
+              a.add(a.shl(v[0], a.i64(kLayerNormEpsBits)), a.i64(epsilon)),
+              a.i64(1));
+          Value bits =
+              a.sub(a.i64(64), math::CountLeadingZerosOp::create(b, l, sumD));
+          Value k = a.shr(a.sub(a.i64(61), bits), a.i64(1));
+          Value n = a.shl(sumD, a.add(k, k));
+          Value root = a.i64(int64_t(1) << 31);
+          for (int i = 0; i < kLayerNormNewtonSteps; ++i)
+            root = a.shr(a.add(root, arith::DivSIOp::create(b, l, n, root)),
+                         a.i64(1));
+          root = a.select(arith::CmpIPredicate::sgt, a.mul(root, root), n,
+                          a.sub(root, a.i64(1)), root);
+          Value rho =
+              arith::DivSIOp::create(b, l, a.i64(int64_t(1) << 61), root);
+          return {rho, a.sub(a.i64(41), k)};
+        });
+    SmallVector<int64_t> gamma(op.getGamma()), beta(op.getBeta());
+    return rows.perElement(
+        rewriter, loc,
+        {x, sum, scale[0], scale[1], i64Vector(rewriter, loc, gamma),
+         i64Vector(rewriter, loc, beta)},
+        {rows.element, rows.toRow, rows.toRow, rows.toRow, rows.toChannel,
+         rows.toChannel},
+        rows.out.type, [&](OpBuilder &b, Location l, ValueRange v) {
+          IntegerArith a(b, l);
+          Value u =
+              roundingShift(a, a.mul(deviation(a, v[0], v[1]), v[2]), v[3]);
+          Value acc = a.add(a.mul(u, v[4]), v[5]);
+          return rows.store(
+              a, roundingShift(a, acc, a.i64(kLayerNormOutputShift)));
+        });
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Element-wise binary ops
 //===----------------------------------------------------------------------===//
 
@@ -913,11 +1138,12 @@ void myquant::populateMyQuantToLinalgConversionPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns,
     RoundingMode defaultRounding) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
-               ClampLowering, TableLowering, AddLowering, MulLowering,
-               Conv2DLowering, MatmulLowering, MaxPool2DLowering,
-               AvgPool2DLowering, ConcatLowering>(converter, ctx,
-                                                  defaultRounding);
+  patterns
+      .add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
+           ClampLowering, TableLowering, AddLowering, MulLowering,
+           Conv2DLowering, MatmulLowering, MaxPool2DLowering, AvgPool2DLowering,
+           ConcatLowering, SoftmaxLowering, LayerNormLowering>(converter, ctx,
+                                                               defaultRounding);
   patterns.add<StorageCastLowering, StatsLowering, ConvertStorageTypes>(
       converter, ctx);
 }

@@ -44,6 +44,19 @@ Policy
 * An Activation (sigmoid, hardswish, ...) is a lookup table (spec 3.8)
   from its input's parameters into those of its own statistics, built from
   the layer's float64 function.
+* LayerNorm (over the last dimension): spec 3.11 from its input's into its
+  own statistics' parameters, gamma, beta and eps precomputed by
+  ``layer_norm_params``.
+* BatchMatMul (two activations, per tensor with their zero points): its
+  own statistics, ``M = (sa * sb) / so * scale`` (the constant 1 / sqrt(d)
+  folded in, as the f32 the model holds). A Scale right after a Linear,
+  MatMul or BatchMatMul (``qparams.folded_scales``) folds likewise: the
+  matmul takes the Scale's parameters and ``M`` its constant; a relu fuses
+  only into a layer whose emitted result it reads directly
+  (``qparams.writes_directly``). Linear on inputs of rank 3 or more multiplies the last
+  dimension.
+* Softmax (over the last dimension): spec 3.10 from its input's
+  parameters into the fixed (1/256, -128), whatever its statistics.
 * Concat: its own statistics; an operand produced by a conv / linear /
   matmul / add / mul / average pool (with or without a fused relu) or by a
   standalone relu or another concat whose only use is the concat adopts
@@ -54,10 +67,11 @@ Policy
 
 import numpy as np
 
-from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d, Concat,
-                    ConstMul, Conv2d, Flatten, GlobalAvgPool, Linear, MatMul, MaxPool2d,
-                    Mul, Relu, Relu6, Reshape, Scale, Slice, Sub, Transpose,
-                    Unflatten)
+from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
+                    BatchMatMul, Concat, ConstMul, Conv2d, Flatten,
+                    GlobalAvgPool, LayerNorm, Linear, MatMul, MaxPool2d, Mul,
+                    Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
+                    Transpose, Unflatten)
 from ..emit import _Adaptive
 from ..qparams import plan
 from . import reference as R
@@ -100,8 +114,9 @@ def _weights(w, granularity, axis=0):
     raise ValueError(f"unknown weight granularity {granularity!r}")
 
 
-def _multipliers(s_in, s_w, s_out):
-    ms = [(float(s_in) * float(sw)) / float(s_out) for sw in np.ravel(s_w)]
+def _multipliers(s_in, s_w, s_out, factor=1.0):
+    ms = [(float(s_in) * float(sw)) / float(s_out) * factor
+          for sw in np.ravel(s_w)]
     return R.quantize_multipliers(ms)
 
 
@@ -124,6 +139,16 @@ def const_mul_factors(layer, rank):
         index[axis] = slice(None)
     values = np.atleast_1d(c[tuple(index)]).astype(np.float64)
     return (1.0 / values if layer.divide else values), axis
+
+
+def _factor(layer):
+    """The constant a Scale multiplies by, from its f32 constant as the
+    emitted model holds it (c, or 1 / c for a division); 1 for any other
+    layer."""
+    if not isinstance(layer, Scale):
+        return 1.0
+    c = float(np.float32(layer.c))
+    return 1.0 / c if layer.divide else c
 
 
 def _requantize_to(t, s, z, so, zo, rounding):
@@ -174,9 +199,18 @@ def run_reference(model, stats, x, rounding="single",
             transposed = isinstance(layer, Linear)
             wq, sw = _weights(layer.w, weights, axis=0 if transposed else 1)
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
-            m0, sh = _multipliers(s0, sw, so)
+            m0, sh = _multipliers(s0, sw, so, _factor(act_layer))
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,
                            transpose_rhs=transposed, rounding=rounding)
+        elif isinstance(layer, BatchMatMul):
+            # Two activations (each per tensor, with its zero point); the
+            # constant scale joins the multiplier.
+            s1, z1 = iqp[1]
+            scale = float(np.float32(layer.scale)) * _factor(act_layer)
+            m0, sh = R.quantize_multiplier(
+                (float(s0) * float(s1)) / float(so) * scale)
+            out = R.matmul(x0, z0, ins[1], z1, None, m0, sh, zo, lo, hi,
+                           rounding=rounding)
         elif isinstance(layer, Mul):
             s1, z1 = iqp[1]
             m0, sh = R.mul_rescale(s0, s1, so)
@@ -188,8 +222,7 @@ def run_reference(model, stats, x, rounding="single",
             out = R.add(x0, z0, ins[1], z1, ra, rb, ro, zo, lo, hi,
                         rounding=rounding, subtract=isinstance(layer, Sub))
         elif isinstance(layer, Scale):
-            factor = 1.0 / layer.c if layer.divide else layer.c
-            m0, sh = R.scale_rescale(s0, so, factor)
+            m0, sh = R.scale_rescale(s0, so, _factor(layer))
             out = R.requantize_tensor(x0, z0, m0, sh, zo, QMIN, QMAX,
                                       rounding=rounding)
         elif isinstance(layer, ConstMul):
@@ -252,6 +285,12 @@ def run_reference(model, stats, x, rounding="single",
         elif isinstance(layer, Activation):
             out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo),
                           QMIN)
+        elif isinstance(layer, LayerNorm):
+            G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,
+                                          s0, so, layer.gamma.size)
+            out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX)
+        elif isinstance(layer, Softmax):
+            out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
         elif isinstance(layer, Concat):
             out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
                             for t, (st, zt) in zip(ins, iqp)], axis=1)

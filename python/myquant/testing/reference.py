@@ -37,6 +37,14 @@ INT32_MAX = (1 << 31) - 1
 MAX_SHIFT = 62
 ADD_LEFT_SHIFT = 20
 ROUNDINGS = ("single", "gemmlowp")
+SOFTMAX_EXP_BITS = 16
+SOFTMAX_RECIPROCAL_BITS = 40
+SOFTMAX_OUTPUT_BITS = 8
+LAYER_NORM_UNIT_BITS = 16
+LAYER_NORM_OUTPUT_SHIFT = 24
+LAYER_NORM_EPS_BITS = 8
+LAYER_NORM_MAX_CHANNELS = 4096
+LAYER_NORM_MAX_EPS = 1 << 60
 
 __all__ = [
     "INT32_MIN", "INT32_MAX", "MAX_SHIFT", "ADD_LEFT_SHIFT", "ROUNDINGS",
@@ -49,6 +57,10 @@ __all__ = [
     "matmul_accumulate", "matmul", "add_rescales", "add", "mul_rescale", "mul",
     "avg_pool_rescale", "avg_pool2d", "avg_pool2d_divide_then_rescale",
     "max_pool2d", "clamp", "table", "concat", "quantize", "dequantize",
+    "SOFTMAX_EXP_BITS", "SOFTMAX_RECIPROCAL_BITS", "SOFTMAX_OUTPUT_BITS",
+    "softmax_exp_table", "softmax_output_qparams", "softmax",
+    "LAYER_NORM_UNIT_BITS", "LAYER_NORM_OUTPUT_SHIFT", "layer_norm_params",
+    "isqrt_newton", "layer_norm",
 ]
 
 
@@ -540,6 +552,94 @@ def table(x_q, values, qmin_in=-128):
     if idx.size and (idx.min() < 0 or idx.max() >= values.size):
         raise ValueError("input outside the table")
     return values[idx]
+
+
+def softmax_exp_table(s_in, entries=256):
+    """Spec 3.10: entry d = round_half_even(2^16 * exp(-s_in * d)) in
+    double, d = 0 .. entries - 1."""
+    d = np.arange(entries, dtype=np.float64)
+    return np.rint(np.exp(-float(s_in) * d) *
+                   float(1 << SOFTMAX_EXP_BITS)).astype(np.int64)
+
+
+def softmax_output_qparams(qmin=-128):
+    """The softmax result's fixed (scale, zero point): 2^-8 and the storage
+    minimum."""
+    return 2.0 ** -SOFTMAX_OUTPUT_BITS, int(qmin)
+
+
+def softmax(x_q, exp_table, qmin=-128, qmax=127):
+    """Spec 3.10 over the last axis: m = max of the row, e = T[m - x],
+    R = floor(2^40 / sum(e)), out = clamp(((e * R + 2^31) >> 32) + qmin,
+    qmin, qmax), all in exact integers."""
+    x = _as_int64(x_q, "input")
+    table = _as_int64(exp_table, "exp_table")
+    if table[0] != 1 << SOFTMAX_EXP_BITS:
+        raise ValueError("exp_table[0] must be 2^16")
+    d = x.max(axis=-1, keepdims=True) - x
+    if d.size and d.max() >= table.size:
+        raise ValueError("input outside the table")
+    e = table[d]
+    r = (1 << SOFTMAX_RECIPROCAL_BITS) // e.sum(axis=-1, keepdims=True)
+    shift = SOFTMAX_RECIPROCAL_BITS - SOFTMAX_OUTPUT_BITS
+    y = ((e * r + (1 << (shift - 1))) >> shift) + int(qmin)
+    return np.clip(y, qmin, qmax)
+
+
+def layer_norm_params(gamma, beta, eps, s_in, s_out, channels):
+    """Spec 3.11's precomputed integers: (G, B, E) with G[c] =
+    round_half_even(gamma[c] * sqrt(C) / s_out * 2^8), B[c] =
+    round_half_even(beta[c] / s_out * 2^24) and E =
+    round_half_even(2^8 * C^3 * eps / s_in^2), all in double (gamma, beta
+    and eps rounded to float32 first, as the model holds them)."""
+    c = int(channels)
+    g = np.asarray(gamma, np.float32).astype(np.float64)
+    b = np.asarray(beta, np.float32).astype(np.float64)
+    eps = float(np.float32(eps))
+    shift = LAYER_NORM_OUTPUT_SHIFT - LAYER_NORM_UNIT_BITS
+    G = np.rint(g * math.sqrt(c) / float(s_out) * 2.0 ** shift)
+    B = np.rint(b / float(s_out) * 2.0 ** LAYER_NORM_OUTPUT_SHIFT)
+    E = float(np.rint(2.0 ** LAYER_NORM_EPS_BITS * float(c) ** 3 * eps /
+                      float(s_in) ** 2))
+    if c > LAYER_NORM_MAX_CHANNELS or E > LAYER_NORM_MAX_EPS:
+        raise ValueError(f"layer norm over {c} channels with E = {E}")
+    return G.astype(np.int64), B.astype(np.int64), int(E)
+
+
+def isqrt_newton(n):
+    """floor(sqrt(n)) for integers n in [2^59, 2^61) as the lowering
+    computes it: six Newton steps x = (x + n // x) >> 1 from 2^31, then x
+    minus 1 where x * x > n. Equal to math.isqrt there (checked by the
+    tests); given so that the reference can be compared step by step."""
+    n = _as_int64(n, "n")
+    x = np.full(n.shape, 1 << 31, np.int64)
+    for _ in range(6):
+        x = (x + n // x) >> 1
+    return x - (x * x > n)
+
+
+def layer_norm(x_q, G, B, E, zo, qmin=-128, qmax=127):
+    """Spec 3.11 over the last axis, in exact integers: d = C x - sum(x),
+    D = max(1, (sum(d^2) << 8) + E), k = (61 - bitlen(D)) // 2, sigma =
+    isqrt(D << 2k), rho = 2^61 // sigma, u = (d rho + 2^(40-k)) >> (41 - k),
+    out = clamp(((u G + B + 2^23) >> 24) + zo, qmin, qmax)."""
+    x = _as_int64(x_q, "input")
+    c = x.shape[-1]
+    if c > LAYER_NORM_MAX_CHANNELS or not 0 <= E <= LAYER_NORM_MAX_EPS:
+        raise ValueError(f"layer norm over {c} channels with E = {E}")
+    d = c * x - x.sum(axis=-1, keepdims=True)
+    D = np.maximum(((d * d).sum(axis=-1, keepdims=True) <<
+                    LAYER_NORM_EPS_BITS) + int(E), 1)
+    bits = np.vectorize(lambda v: int(v).bit_length())(D).astype(np.int64)
+    k = (61 - bits) >> 1
+    sigma = np.vectorize(math.isqrt)(D << (2 * k)).astype(np.int64)
+    rho = (1 << 61) // sigma
+    sh = 41 - k
+    u = (d * rho + (1 << (sh - 1))) >> sh
+    acc = u * _as_int64(G, "G") + _as_int64(B, "B")
+    out = ((acc + (1 << (LAYER_NORM_OUTPUT_SHIFT - 1))) >>
+           LAYER_NORM_OUTPUT_SHIFT) + int(zo)
+    return np.clip(out, qmin, qmax)
 
 
 def concat(inputs, axis):

@@ -1579,3 +1579,108 @@ func.func @requantize_factors_not_finite(%x: tensor<2x3x!q>) -> tensor<2x3x!r> {
   %0 = myquant.requantize %x {factors = array<f64: 0x7FF0000000000000>} : tensor<2x3x!q> -> tensor<2x3x!r>
   return %0 : tensor<2x3x!r>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// softmax
+//===----------------------------------------------------------------------===//
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_table_size(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op exp_table has 2 entries; the input's storage range needs 256}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536, 1>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_table_entry(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op exp_table entry 3 = 70000 is outside [0, 65536]}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536, 59299, 53656, 70000, 43930, 39750, 35967, 32544, 29447, 26645, 24109, 21815, 19739, 17861, 16161, 14623, 13231, 11972, 10833, 9802, 8869, 8025, 7262, 6571, 5945, 5380, 4868, 4404, 3985, 3606, 3263, 2952, 2671, 2417, 2187, 1979, 1791, 1620, 1466, 1327, 1200, 1086, 983, 889, 805, 728, 659, 596, 539, 488, 442, 400, 362, 327, 296, 268, 242, 219, 198, 180, 162, 147, 133, 120, 109, 99, 89, 81, 73, 66, 60, 54, 49, 44, 40, 36, 33, 30, 27, 24, 22, 20, 18, 16, 15, 13, 12, 11, 10, 9, 8, 7, 7, 6, 5, 5, 4, 4, 4, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_table_first(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op exp_table[0] = 65535 must be 65536}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65535, 59299, 53656, 48550, 43930, 39750, 35967, 32544, 29447, 26645, 24109, 21815, 19739, 17861, 16161, 14623, 13231, 11972, 10833, 9802, 8869, 8025, 7262, 6571, 5945, 5380, 4868, 4404, 3985, 3606, 3263, 2952, 2671, 2417, 2187, 1979, 1791, 1620, 1466, 1327, 1200, 1086, 983, 889, 805, 728, 659, 596, 539, 488, 442, 400, 362, 327, 296, 268, 242, 219, 198, 180, 162, 147, 133, 120, 109, 99, 89, 81, 73, 66, 60, 54, 49, 44, 40, 36, 33, 30, 27, 24, 22, 20, 18, 16, 15, 13, 12, 11, 10, 9, 8, 7, 7, 6, 5, 5, 4, 4, 4, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:0>
+func.func @softmax_result_type(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op result must have scale 3.906250e-03 and zero point -128 (its storage minimum), got scale 3.906250e-03 and zero point 0}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i16:f32, 0.1>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_input_width(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op input and result must have 8-bit storage, got 16-bit and 8-bit}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// layer_norm
+//===----------------------------------------------------------------------===//
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_sizes(%x: tensor<2x4x!q>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op has 3 gamma and 4 beta entries for rows of 4}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64} : tensor<2x4x!q> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_epsilon(%x: tensor<2x4x!q>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op epsilon -1 is outside [0, 2^60]}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = -1 : i64} : tensor<2x4x!q> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_affine_bound(%x: tensor<2x4x!q>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op channel 1: |gamma| * 2^17 + |beta| = 4.611686e+18 is beyond 2^62}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 35184373137408, 3, 4>, beta = array<i64: 0, 1, 0, 0>, epsilon = 1 : i64} : tensor<2x4x!q> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_rows(%x: tensor<1x5000x!q>) -> tensor<1x5000x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op normalizes rows of 5000 elements; at most 4096 are supported}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1>, beta = array<i64: 0>, epsilon = 1 : i64} : tensor<1x5000x!q> -> tensor<1x5000x!q>
+  return %0 : tensor<1x5000x!q>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.1:-4>
+!b = !quant.uniform<i8:f32, 0.05:3>
+!y = !quant.uniform<i8:f32, 0.2>
+func.func @matmul_factor(%x: tensor<2x3x4x!a>, %w: tensor<2x4x5x!b>) -> tensor<2x3x5x!y> {
+  // expected-error@+1 {{'myquant.matmul' op factor -5.000000e-01 must be positive and finite}}
+  %0 = myquant.matmul %x, %w {factor = -0.5 : f64} : (tensor<2x3x4x!a>, tensor<2x4x5x!b>) -> tensor<2x3x5x!y>
+  return %0 : tensor<2x3x5x!y>
+}

@@ -349,13 +349,20 @@ static LogicalResult verifyFactors(RequantizeOp op) {
   return success();
 }
 
+/// A constant scale folded into a rescale must be positive and finite.
+static LogicalResult verifyFactor(Operation *op, FloatAttr factorAttr) {
+  if (!factorAttr)
+    return success();
+  double factor = factorAttr.getValueAsDouble();
+  if (!(factor > 0.0) || std::isinf(factor))
+    return op->emitOpError()
+           << "factor " << factor << " must be positive and finite";
+  return success();
+}
+
 LogicalResult RequantizeOp::verify() {
-  if (FloatAttr factorAttr = getFactorAttr()) {
-    double factor = factorAttr.getValueAsDouble();
-    if (!(factor > 0.0) || std::isinf(factor))
-      return emitOpError() << "factor " << factor
-                           << " must be positive and finite";
-  }
+  if (failed(verifyFactor(*this, getFactorAttr())))
+    return failure();
   if (failed(verifyPerAxisShape(*this, getInput().getType(), "input")) ||
       failed(verifyPerTensor(*this, getResult(), "result")) ||
       failed(verifyFactors(*this)))
@@ -433,6 +440,8 @@ LogicalResult Conv2DOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult MatmulOp::verify() {
+  if (failed(verifyFactor(*this, getFactorAttr())))
+    return failure();
   auto lhsType = getLhs().getType();
   auto rhsType = getRhs().getType();
   auto resultType = getResult().getType();
@@ -560,6 +569,92 @@ LogicalResult TableOp::verify() {
       return emitOpError() << "table entry " << i << " = " << v
                            << " is outside the result's storage range ["
                            << out.storageMin << ", " << out.storageMax << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp
+//===----------------------------------------------------------------------===//
+
+/// An op over rows along the last dimension: per-tensor 8-bit input and
+/// result, rank 1 or more.
+static LogicalResult verifyRowOp(Operation *op, Value input, Value result) {
+  if (failed(verifyPerTensor(op, input, "input")) ||
+      failed(verifyPerTensor(op, result, "result")))
+    return failure();
+  QuantParams in = paramsOf(input), out = paramsOf(result);
+  if (in.storageWidth != 8 || out.storageWidth != 8)
+    return op->emitOpError()
+           << "input and result must have 8-bit storage, got "
+           << in.storageWidth << "-bit and " << out.storageWidth << "-bit";
+  if (cast<RankedTensorType>(input.getType()).getRank() == 0)
+    return op->emitOpError("needs an input of rank 1 or more");
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (failed(verifyRowOp(*this, getInput(), getResult())))
+    return failure();
+  QuantParams in = paramsOf(getInput());
+  QuantParams out = paramsOf(getResult());
+  double scale = std::ldexp(1.0, -kSoftmaxOutputBits);
+  if (out.scales[0] != scale || out.zeroPoints[0] != out.storageMin)
+    return emitOpError() << "result must have scale " << scale
+                         << " and zero point " << out.storageMin
+                         << " (its storage minimum), got scale "
+                         << out.scales[0] << " and zero point "
+                         << out.zeroPoints[0];
+  int64_t entries = in.storageMax - in.storageMin + 1;
+  ArrayRef<int32_t> table = getExpTable();
+  if (static_cast<int64_t>(table.size()) != entries)
+    return emitOpError() << "exp_table has " << table.size()
+                         << " entries; the input's storage range needs "
+                         << entries;
+  // exp_table[0] = 2^16 keeps every row's sum at least 2^16 (its largest
+  // element contributes it), so the reciprocal is at most 2^24 and each
+  // product e * R at most 2^40.
+  int64_t one = int64_t(1) << kSoftmaxExpBits;
+  if (table[0] != one)
+    return emitOpError() << "exp_table[0] = " << table[0] << " must be " << one;
+  for (auto [i, v] : llvm::enumerate(table))
+    if (v < 0 || v > one)
+      return emitOpError() << "exp_table entry " << i << " = " << v
+                           << " is outside [0, " << one << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyRowOp(*this, getInput(), getResult())))
+    return failure();
+  int64_t channels =
+      cast<RankedTensorType>(getInput().getType()).getShape().back();
+  if (channels > kLayerNormMaxChannels)
+    return emitOpError() << "normalizes rows of " << channels
+                         << " elements; at most " << kLayerNormMaxChannels
+                         << " are supported";
+  if (static_cast<int64_t>(getGamma().size()) != channels ||
+      static_cast<int64_t>(getBeta().size()) != channels)
+    return emitOpError() << "has " << getGamma().size() << " gamma and "
+                         << getBeta().size() << " beta entries for rows of "
+                         << channels;
+  int64_t epsilon = getEpsilonAttr().getInt();
+  if (epsilon < 0 || epsilon > kLayerNormMaxEpsilon)
+    return emitOpError() << "epsilon " << epsilon << " is outside [0, 2^60]";
+  // The bound of the affine map's int64 sum, in double: entries near 2^62
+  // are far beyond any useful scale, so its rounding does not matter.
+  for (auto [i, g] : llvm::enumerate(getGamma())) {
+    double bound = std::fabs(static_cast<double>(g)) *
+                       std::ldexp(1.0, kLayerNormUnitBits + 1) +
+                   std::fabs(static_cast<double>(getBeta()[i]));
+    if (bound > static_cast<double>(kLayerNormMaxAffine))
+      return emitOpError() << "channel " << i
+                           << ": |gamma| * 2^17 + |beta| = " << bound
+                           << " is beyond 2^62";
+  }
   return success();
 }
 
@@ -803,9 +898,12 @@ SmallVector<int64_t, 2> Conv2DOp::getWindowSizes() {
 }
 
 SmallVector<RescaleSlot> MatmulOp::getRescaleSlots() {
-  return {{getRescaleAttrName(), getRescaleAttr(),
-           getProductMultipliers(getLhs().getType(), getRhs().getType(),
-                                 getType())}};
+  SmallVector<double> reals =
+      getProductMultipliers(getLhs().getType(), getRhs().getType(), getType());
+  if (FloatAttr factor = getFactorAttr())
+    for (double &real : reals)
+      real *= factor.getValueAsDouble();
+  return {{getRescaleAttrName(), getRescaleAttr(), reals}};
 }
 
 SmallVector<RescaleSlot> MulOp::getRescaleSlots() {

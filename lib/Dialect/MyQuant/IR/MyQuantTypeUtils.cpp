@@ -109,4 +109,61 @@ AddMultipliers getAddMultipliers(double lhsScale, double rhsScale,
           twiceMax / (std::ldexp(1.0, leftShift) * resultScale)};
 }
 
+SmallVector<int32_t> getSoftmaxExpTable(double scale, int64_t entries) {
+  SmallVector<int32_t> table;
+  double one = std::ldexp(1.0, kSoftmaxExpBits);
+  for (int64_t d = 0; d < entries; ++d)
+    table.push_back(static_cast<int32_t>(
+        std::nearbyint(one * std::exp(-scale * static_cast<double>(d)))));
+  return table;
+}
+
+quant::UniformQuantizedType getSoftmaxResultType(Type expressedType,
+                                                 bool isSigned) {
+  MLIRContext *ctx = expressedType.getContext();
+  int64_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
+  return quant::UniformQuantizedType::get(
+      isSigned ? quant::QuantizationFlags::Signed : 0, IntegerType::get(ctx, 8),
+      expressedType, std::ldexp(1.0, -kSoftmaxOutputBits), qmin, qmin, qmax);
+}
+
+FailureOr<LayerNormParams>
+getLayerNormParams(Operation *op, ArrayRef<double> gamma, ArrayRef<double> beta,
+                   double eps, double inputScale, double outputScale) {
+  auto channels = static_cast<int64_t>(gamma.size());
+  if (channels > kLayerNormMaxChannels)
+    return op->emitOpError()
+           << "normalizes rows of " << channels << " elements; at most "
+           << kLayerNormMaxChannels << " are supported";
+  auto c = static_cast<double>(channels);
+  double epsilon =
+      std::nearbyint(std::ldexp(c * c * c * eps, kLayerNormEpsBits) /
+                     (inputScale * inputScale));
+  if (!(epsilon >= 0 && epsilon <= static_cast<double>(kLayerNormMaxEpsilon)))
+    return op->emitOpError()
+           << "eps " << eps << " is " << epsilon
+           << " in units of the input's squared deviations (2^-8 s_in^2 / "
+              "C^3); supported: 0 to 2^60";
+  LayerNormParams params;
+  params.epsilon = static_cast<int64_t>(epsilon);
+  double gammaScale =
+      std::sqrt(c) / outputScale *
+      std::ldexp(1.0, kLayerNormOutputShift - kLayerNormUnitBits);
+  double betaScale = std::ldexp(1.0, kLayerNormOutputShift) / outputScale;
+  for (auto [i, g] : llvm::enumerate(gamma)) {
+    double qg = std::nearbyint(g * gammaScale);
+    double qb = std::nearbyint(beta[i] * betaScale);
+    double bound =
+        std::fabs(qg) * std::ldexp(1.0, kLayerNormUnitBits + 1) + std::fabs(qb);
+    if (!(bound <= static_cast<double>(kLayerNormMaxAffine)))
+      return op->emitOpError()
+             << "channel " << i << ": weight " << g << " and bias " << beta[i]
+             << " are too large for output scale " << outputScale
+             << " (|gamma| * 2^17 + |beta| = " << bound << " beyond 2^62)";
+    params.gamma.push_back(static_cast<int64_t>(qg));
+    params.beta.push_back(static_cast<int64_t>(qb));
+  }
+  return params;
+}
+
 } // namespace myquant

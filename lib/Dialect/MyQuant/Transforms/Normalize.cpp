@@ -21,6 +21,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <cmath>
+
 namespace myquant {
 #define GEN_PASS_DEF_MYQUANTNORMALIZE
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h.inc"
@@ -777,6 +779,67 @@ struct FoldChannelAffineIntoConv : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Softmax written out
+//===----------------------------------------------------------------------===//
+
+/// Softmax over the last dimension written out in linalg.generic ops
+/// (upstream's decomposition of linalg.softmax, or the same with keepdim
+/// reductions and a separate exponential): `e = exp(x - max(x))` over each
+/// row, then `e / sum(e)`. Becomes the `linalg.softmax` it computes, which
+/// the dry run makes `myquant.softmax`.
+struct SoftmaxFromParts : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp div,
+                                PatternRewriter &rewriter) const override {
+    auto quotient = [](ArrayRef<double> a) { return a[0] / a[1]; };
+    auto difference = [](ArrayRef<double> a) { return a[0] - a[1]; };
+    auto sum = [](ArrayRef<double> a) { return a[0] + a[1]; };
+    auto max = [](ArrayRef<double> a) { return std::max(a[0], a[1]); };
+    auto exponential = [](ArrayRef<double> a) { return std::exp(a[0]); };
+    auto expOfDifference = [](ArrayRef<double> a) {
+      return std::exp(a[0] - a[1]);
+    };
+    SmallVector<SmallVector<double, 2>> pairs = {{1.5, 2.0}, {-3.0, 0.25}};
+    if (!isRowwiseElementwise(div, 2) ||
+        !isRowMap(div.getIndexingMapsArray()[1]) ||
+        !bodyComputes(div, pairs, quotient))
+      return failure();
+    Value e = div.getDpsInputs()[0];
+    if (rowReductionInput(div.getDpsInputs()[1], 0.0, sum) != e)
+      return failure();
+    // exp(x - m), or exp of a separate x - m.
+    auto expOp = e.getDefiningOp<linalg::GenericOp>();
+    if (!expOp)
+      return failure();
+    linalg::GenericOp subOp = expOp;
+    if (isRowwiseElementwise(expOp, 1) &&
+        bodyComputes(expOp, {{0.5}, {-2.0}}, exponential)) {
+      subOp = expOp.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+      if (!subOp || !isRowwiseElementwise(subOp, 2) ||
+          !bodyComputes(subOp, pairs, difference))
+        return failure();
+    } else if (!isRowwiseElementwise(expOp, 2) ||
+               !bodyComputes(expOp, pairs, expOfDifference)) {
+      return failure();
+    }
+    if (!isRowMap(subOp.getIndexingMapsArray()[1]))
+      return failure();
+    Value x = subOp.getDpsInputs()[0];
+    if (rowReductionInput(subOp.getDpsInputs()[1], -INFINITY, max) != x)
+      return failure();
+    auto type = cast<RankedTensorType>(div.getResult(0).getType());
+    if (x.getType() != type)
+      return failure();
+    Value init = tensor::EmptyOp::create(
+        rewriter, div.getLoc(), type.getShape(), type.getElementType());
+    rewriter.replaceOpWithNewOp<linalg::SoftmaxOp>(div, type, x, init,
+                                                   type.getRank() - 1);
+    return success();
+  }
+};
+
 /// Applies the patterns to every op, last op first (the greedy driver's
 /// order: a bias add is rewritten before the broadcast it reads folds),
 /// sweeping again until nothing changes. Unlike the greedy driver it
@@ -877,7 +940,7 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
         .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
              FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
              FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
-             FoldConstantLinalg, FoldChannelAffineIntoConv,
+             FoldConstantLinalg, FoldChannelAffineIntoConv, SoftmaxFromParts,
              FoldConstantReshape<tensor::ExpandShapeOp>,
              FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));

@@ -95,6 +95,9 @@ private:
   void claimWindowInputs(Operation *anchor);
   void claimComputeChain(const ComputeChain &chain);
   void claimPoolChain(const PoolChain &pool);
+  /// A layer normalization: only its input and output are quantized.
+  void claimLayerNorm(const LayerNormChain &norm,
+                      llvm::function_ref<bool(Operation &)> keptFloat);
   /// An add or mul, with the clamp that follows it fused.
   void claimBinaryElementwise(Operation &op);
   /// Claims an op outside any layer, or reports that it stays float
@@ -242,6 +245,25 @@ void DryRun::claimPoolChain(const PoolChain &pool) {
   required.insert(pool.output);
 }
 
+void DryRun::claimLayerNorm(const LayerNormChain &norm,
+                            llvm::function_ref<bool(Operation &)> keptFloat) {
+  // Its ops then stay in float one by one, each with its remark.
+  if (static_cast<int64_t>(norm.gamma.size()) > kLayerNormMaxChannels) {
+    norm.anchor->emitRemark()
+        << "layer normalization over rows of " << norm.gamma.size()
+        << " elements stays in float: myquant.layer_norm takes at most "
+        << kLayerNormMaxChannels;
+    return;
+  }
+  if (llvm::any_of(norm.ops, [&](Operation *op) { return keptFloat(*op); }))
+    return;
+  claim(norm.anchor);
+  for (Operation *op : norm.ops)
+    claim(op);
+  required.insert(norm.input);
+  required.insert(norm.output);
+}
+
 void DryRun::claimBinaryElementwise(Operation &op) {
   claim(&op);
   for (Value v : op.getOperands().take_front(2))
@@ -308,6 +330,17 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
                      isa<tensor::ConcatOp>(&op))) {
     claim(&op);
     requireOperandsAndResults(&op);
+    return success();
+  }
+  // A softmax over the last dimension is integer-only, into its fixed
+  // output type (docs/NumericSpec.md 3.10) rather than its statistics'.
+  if (auto softmax = dyn_cast<linalg::SoftmaxOp>(&op);
+      softmax && !keptFloat && isLastDimSoftmax(softmax)) {
+    claim(&op);
+    required.insert(softmax.getInput());
+    Value result = softmax.getResult()[0];
+    types[result] = getSoftmaxResultType(
+        cast<RankedTensorType>(result.getType()).getElementType(), isSigned);
     return success();
   }
   // A function of one tensor is a lookup table when its body can be
@@ -397,6 +430,8 @@ LogicalResult DryRun::collectStructure() {
       claimComputeChain(*chain);
     else if (std::optional<PoolChain> pool = matchPoolChain(&op))
       claimPoolChain(*pool);
+    else if (std::optional<LayerNormChain> norm = matchLayerNorm(&op))
+      claimLayerNorm(*norm, keptFloat);
   }
   bool failedAny = false;
   layerOps = claimed;

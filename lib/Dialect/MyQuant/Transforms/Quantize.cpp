@@ -91,6 +91,11 @@ protected:
     state.failed = true;
     return failure();
   }
+  /// Stops the pass after an error was reported.
+  LogicalResult fail() const {
+    state.failed = true;
+    return failure();
+  }
   /// A requantize of `value` to `type`, with its rescale precomputed.
   FailureOr<Value> requantize(PatternRewriter &rewriter, Location loc,
                               Value value, Type type) const {
@@ -178,10 +183,12 @@ struct QuantizeComputeChain : QuantizeLayer<ComputeChain, matchComputeChain> {
                                 LayoutAttr::get(ctx, chain.layout),
                                 RescaleAttr(), clamp);
     } else {
-      result = MatmulOp::create(rewriter, loc, resultType, input, weight, bias,
-                                chain.transposeRhs ? rewriter.getUnitAttr()
-                                                   : UnitAttr(),
-                                RescaleAttr(), clamp);
+      result = MatmulOp::create(
+          rewriter, loc, resultType, input, weight, bias,
+          chain.transposeRhs ? rewriter.getUnitAttr() : UnitAttr(),
+          RescaleAttr(), clamp,
+          chain.factor == 1.0 ? FloatAttr()
+                              : rewriter.getF64FloatAttr(chain.factor));
     }
     if (failed(encode(result, chain.anchor)))
       return failure();
@@ -552,6 +559,66 @@ struct QuantizeConcat : QuantizePattern {
   }
 };
 
+/// A softmax over the last dimension, with the exponential table of its
+/// input scale (docs/NumericSpec.md 3.10).
+struct QuantizeSoftmax : QuantizePattern {
+  using QuantizePattern::QuantizePattern;
+
+  LogicalResult rewrite(Operation *anchor,
+                        PatternRewriter &rewriter) const override {
+    auto op = dyn_cast<linalg::SoftmaxOp>(anchor);
+    if (!op || !isLastDimSoftmax(op))
+      return failure();
+    Value input = quantizedSource(op.getInput());
+    QuantizeOp output = soleQuantizeUser(op.getResult()[0]);
+    if (!input || !output)
+      return failure();
+    std::optional<QuantParams> in = getQuantParams(input.getType());
+    if (!in->isPerTensor() || in->storageWidth != 8)
+      return failure();
+    QuantParams out = *getQuantParams(output.getType());
+    auto resultType =
+        quantizedLike(op.getResult()[0],
+                      getSoftmaxResultType(out.expressedType, out.isSigned));
+    rewriter.setInsertionPoint(output);
+    Value result = SoftmaxOp::create(
+        rewriter, op.getLoc(), resultType, input,
+        rewriter.getDenseI32ArrayAttr(getSoftmaxExpTable(
+            in->scales[0], in->storageMax - in->storageMin + 1)));
+    return replaceQuantize(rewriter, output, result);
+  }
+};
+
+/// A layer normalization, its integers precomputed from the float weights
+/// and the quantized types (docs/NumericSpec.md 3.11).
+struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
+  using QuantizeLayer::QuantizeLayer;
+
+  LogicalResult rewriteLayer(LayerNormChain &norm, Value input,
+                             QuantizeOp output,
+                             PatternRewriter &rewriter) const override {
+    std::optional<QuantParams> in = getQuantParams(input.getType());
+    QuantParams out = *getQuantParams(output.getType());
+    // Wider rows stay in float (the dry run said so).
+    if (!in->isPerTensor() || in->storageWidth != 8 || !out.isPerTensor() ||
+        out.storageWidth != 8 ||
+        static_cast<int64_t>(norm.gamma.size()) > kLayerNormMaxChannels)
+      return failure();
+    FailureOr<LayerNormParams> params =
+        getLayerNormParams(norm.anchor, norm.gamma, norm.beta, norm.eps,
+                           in->scales[0], out.scales[0]);
+    if (failed(params))
+      return fail();
+    rewriter.setInsertionPoint(output);
+    rewriter.replaceOpWithNewOp<LayerNormOp>(
+        output, output.getType(), input,
+        rewriter.getDenseI64ArrayAttr(params->gamma),
+        rewriter.getDenseI64ArrayAttr(params->beta),
+        rewriter.getI64IntegerAttr(params->epsilon));
+    return success();
+  }
+};
+
 /// quantize(dequantize(x)) between different types is a requantization of
 /// x.
 struct FoldQuantizeOfDequantize : OpRewritePattern<QuantizeOp> {
@@ -587,8 +654,8 @@ struct QuantizePass : myquant::impl::MyQuantQuantizeBase<QuantizePass> {
     QuantizeState state{rounding};
     RewritePatternSet patterns(ctx);
     patterns.add<QuantizeComputeChain, QuantizePool, QuantizeElementwise,
-                 QuantizeSameScale, QuantizeConcat, QuantizeChannelScale>(
-        ctx, state);
+                 QuantizeSameScale, QuantizeConcat, QuantizeChannelScale,
+                 QuantizeSoftmax, QuantizeLayerNorm>(ctx, state);
     patterns.add<FoldQuantizeOfDequantize>(ctx, rounding);
     // In program order, as a layer reads the quantized results of the
     // layers before it; the driver also erases the float ops left without

@@ -83,6 +83,12 @@ RealRange RangeAnalysis::transfer(Operation *op, Value result,
   if (keepsOperandScale(op) && !operands.empty() &&
       operands[0]->getValue().bounds)
     return operands[0]->getValue();
+  // A softmax's result has its fixed parameters (docs/NumericSpec.md
+  // 3.10) whatever its statistics, and so do the reshapes and transposes
+  // of attention that follow it: [0, 255/256] chooses exactly those.
+  if (auto softmax = dyn_cast<linalg::SoftmaxOp>(op);
+      softmax && isLastDimSoftmax(softmax))
+    return {Interval(0.0, 255.0 / 256.0)};
   auto it = stats.find(result);
   if (it != stats.end())
     return {it->second};

@@ -39,6 +39,23 @@ bool check(Operation *op, const RescaleSlot &slot) {
   return ok;
 }
 
+/// Reports a softmax whose exponential table is not the one of its input
+/// scale (docs/NumericSpec.md 3.10), naming the first entry that differs.
+bool check(SoftmaxOp op) {
+  QuantParams in = *getQuantParams(op.getInput().getType());
+  SmallVector<int32_t> want = getSoftmaxExpTable(
+      in.scales[0], static_cast<int64_t>(op.getExpTable().size()));
+  for (auto [d, entry] : llvm::enumerate(op.getExpTable())) {
+    if (entry == want[d])
+      continue;
+    op.emitOpError() << "exp_table entry " << d << " is " << entry
+                     << " but input scale " << in.scales[0] << " needs "
+                     << want[d];
+    return false;
+  }
+  return true;
+}
+
 struct VerifyQParamsPass
     : myquant::impl::MyQuantVerifyQParamsBase<VerifyQParamsPass> {
   using Base::Base;
@@ -49,6 +66,7 @@ struct VerifyQParamsPass
       for (const RescaleSlot &slot : op.getRescaleSlots())
         ok &= check(op, slot);
     });
+    getOperation().walk([&](SoftmaxOp op) { ok &= check(op); });
     if (!ok)
       signalPassFailure();
   }

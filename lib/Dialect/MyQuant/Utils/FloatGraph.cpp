@@ -448,6 +448,17 @@ static void matchEpilogue(ComputeChain &chain, unsigned channelDim) {
       chain.output = user->getResult(0);
       continue;
     }
+    // A matmul scaled by a constant (attention's 1 / sqrt(d)) folds the
+    // constant into its rescale; the chain ends there.
+    if (kind->kind == ElementwiseKind::DivByConstant &&
+        chain.kind == ComputeChain::Matmul &&
+        chain.actLo == -std::numeric_limits<double>::infinity() &&
+        chain.actHi == std::numeric_limits<double>::infinity()) {
+      chain.factor = kind->factor;
+      chain.epilogue.push_back(user);
+      chain.output = user->getResult(0);
+      return;
+    }
     if (kind->kind == ElementwiseKind::Clamp) {
       chain.actLo = kind->lo;
       chain.actHi = kind->hi;
@@ -873,4 +884,150 @@ std::optional<ChannelScale> myquant::matchChannelScale(Operation *op) {
     scale.factors.push_back(factor);
   }
   return scale;
+}
+
+bool myquant::isLastDimSoftmax(linalg::SoftmaxOp op) {
+  auto type = cast<ShapedType>(op.getInput().getType());
+  return type.getRank() >= 1 &&
+         static_cast<int64_t>(op.getDimension()) == type.getRank() - 1 &&
+         isa<FloatType>(type.getElementType());
+}
+
+bool myquant::isRowMap(AffineMap map) {
+  unsigned rank = map.getNumDims();
+  if (rank == 0 || map.getNumSymbols() != 0)
+    return false;
+  ArrayRef<AffineExpr> results = map.getResults();
+  if (results.size() == rank) {
+    auto last = dyn_cast<AffineConstantExpr>(results.back());
+    if (!last || last.getValue() != 0)
+      return false;
+    results = results.drop_back();
+  }
+  if (results.size() != rank - 1)
+    return false;
+  return llvm::all_of(llvm::enumerate(results), [&](auto indexed) {
+    return indexed.value() ==
+           getAffineDimExpr(indexed.index(), map.getContext());
+  });
+}
+
+bool myquant::isRowwiseElementwise(linalg::GenericOp op, unsigned inputs) {
+  if (op.getNumDpsInputs() != inputs || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0)
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  return maps.front().isIdentity() && maps.back().isIdentity();
+}
+
+bool myquant::bodyComputes(linalg::GenericOp op,
+                           ArrayRef<SmallVector<double, 2>> points,
+                           function_ref<double(ArrayRef<double>)> f,
+                           double relativeTolerance) {
+  return llvm::all_of(points, [&](ArrayRef<double> args) {
+    std::optional<double> got = evaluateBody(op.getRegion().front(), args);
+    double want = f(args);
+    return got && (*got == want || std::fabs(*got - want) <=
+                                       relativeTolerance * std::fabs(want));
+  });
+}
+
+Value myquant::rowReductionInput(Value value, double identity,
+                                 function_ref<double(ArrayRef<double>)> f) {
+  auto op = value.getDefiningOp<linalg::GenericOp>();
+  if (!op || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() == 0 || op.getNumReductionLoops() != 1 ||
+      op.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+    return {};
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  FloatAttr init;
+  if (!maps[0].isIdentity() || !isRowMap(maps[1]) || !fill ||
+      !matchPattern(fill.getInputs()[0], m_Constant(&init)))
+    return {};
+  // The fill acts as the identity: f(p, init) = f(p, identity) at probes
+  // that tell a sum's 0 (a small p) and a max's -inf (a very negative p).
+  for (double probe : {0.375, -1e30}) {
+    std::optional<double> first =
+        evaluateBody(op.getRegion().front(), {probe, init.getValueAsDouble()});
+    if (!first || *first != f({probe, identity}))
+      return {};
+  }
+  if (!bodyComputes(op, {{1.5, -2.0}, {-3.0, 0.25}, {0.5, 0.5}}, f))
+    return {};
+  return op.getDpsInputs()[0];
+}
+
+/// A 1-D float constant of `size` entries read along the last loop.
+static std::optional<SmallVector<double>>
+channelConstant(linalg::GenericOp op, unsigned input, int64_t size) {
+  AffineMap map = op.getIndexingMapsArray()[input];
+  DenseFPElementsAttr constant = getFloatConstant(op.getDpsInputs()[input]);
+  if (!constant || constant.getType().getRank() != 1 ||
+      constant.getNumElements() != size || map.getNumResults() != 1 ||
+      map.getResult(0) !=
+          getAffineDimExpr(map.getNumDims() - 1, op.getContext()))
+    return std::nullopt;
+  SmallVector<double> values;
+  for (APFloat v : constant.getValues<APFloat>())
+    values.push_back(v.convertToDouble());
+  return values;
+}
+
+std::optional<LayerNormChain> myquant::matchLayerNorm(Operation *anchor) {
+  auto affine = dyn_cast<linalg::GenericOp>(anchor);
+  if (!affine || !isRowwiseElementwise(affine, 4) ||
+      !isRowMap(affine.getIndexingMapsArray()[1]))
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(affine.getResult(0).getType());
+  int64_t channels = type.getShape().back();
+  auto c = static_cast<double>(channels);
+  LayerNormChain chain;
+  chain.anchor = anchor;
+  chain.output = affine.getResult(0);
+  std::optional<SmallVector<double>> gamma =
+      channelConstant(affine, 2, channels);
+  std::optional<SmallVector<double>> beta =
+      channelConstant(affine, 3, channels);
+  if (!gamma || !beta)
+    return std::nullopt;
+  chain.gamma = *gamma;
+  chain.beta = *beta;
+  // eps is the constant the body adds; the whole body is then checked.
+  std::optional<double> eps;
+  affine.getRegion().front().walk([&](arith::AddFOp add) {
+    for (Value operand : add->getOperands())
+      if (std::optional<double> v = scalarConstant(operand))
+        eps = v;
+  });
+  if (!eps || !(*eps >= 0))
+    return std::nullopt;
+  chain.eps = *eps;
+  auto normalized = [&](ArrayRef<double> a) {
+    return a[0] / std::sqrt(a[1] / c + *eps) * a[2] + a[3];
+  };
+  if (!bodyComputes(affine,
+                    {{1.5, 2.0, 0.5, 0.25},
+                     {-3.0, 7.0, -2.0, 1.0},
+                     {0.0, 0.5, 1.0, -1.0}},
+                    normalized, 1e-9))
+    return std::nullopt;
+  Value centered = affine.getDpsInputs()[0];
+  Value squares = affine.getDpsInputs()[1];
+  auto center = centered.getDefiningOp<linalg::GenericOp>();
+  if (!center || !isRowwiseElementwise(center, 2) ||
+      !isRowMap(center.getIndexingMapsArray()[1]) ||
+      !bodyComputes(
+          center, {{1.5, 2.0}, {-3.0, 8.0}},
+          [&](ArrayRef<double> a) { return a[0] - a[1] / c; }, 1e-12))
+    return std::nullopt;
+  chain.input = center.getDpsInputs()[0];
+  Value sum = center.getDpsInputs()[1];
+  auto add = [](ArrayRef<double> a) { return a[0] + a[1]; };
+  auto addSquare = [](ArrayRef<double> a) { return a[0] * a[0] + a[1]; };
+  if (rowReductionInput(sum, 0.0, add) != chain.input ||
+      rowReductionInput(squares, 0.0, addSquare) != centered)
+    return std::nullopt;
+  chain.ops = {sum.getDefiningOp(), center, squares.getDefiningOp()};
+  return chain;
 }

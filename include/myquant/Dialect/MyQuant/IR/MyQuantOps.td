@@ -199,9 +199,13 @@ def MyQuant_MatmulOp : MyQuant_Op<"matmul",
   let description = [{
     `lhs` is `[B x] M x K`; `rhs` is `[B x] K x N`, or `[B x] N x K` with
     `transpose_rhs`. A per-axis `rhs` is quantized along its `N` dimension
-    (symmetric weights). The optional bias has `N` entries. Accumulation is
-    int32; `rescale` (per tensor or per `N` channel) and `clamp` give the
-    output.
+    (symmetric weights); a per-tensor `rhs` may be an activation with its
+    own zero point (attention's `Q K^T` and `A V`). The optional bias has
+    `N` entries. Accumulation is int32; `rescale` (per tensor or per `N`
+    channel) and `clamp` give the output. With a positive `factor` the
+    product is scaled by a constant as it is requantized (attention's `1 /
+    sqrt(d)`): `rescale` then multiplies by `factor * scale_lhs *
+    scale_rhs / scale_out`.
 
     ```mlir
     %y = myquant.matmul %a, %w, %b {transpose_rhs}
@@ -215,7 +219,8 @@ def MyQuant_MatmulOp : MyQuant_Op<"matmul",
                        Optional<MyQuant_BiasTensor>:$bias,
                        UnitAttr:$transpose_rhs,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
-                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp,
+                       OptionalAttr<F64Attr>:$factor);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs (`,` $bias^)? attr-dict `:` `(` type($lhs) `,` type($rhs)
@@ -384,6 +389,68 @@ def MyQuant_TableOp : MyQuant_Op<"table",
     hardswish, ...) exactly.
   }];
   let arguments = (ins MyQuant_QuantTensor:$input, DenseI32ArrayAttr:$values);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def MyQuant_SoftmaxOp : MyQuant_Op<"softmax",
+    [Pure, SameOperandsAndResultShape]> {
+  let summary = "Integer-only softmax over the last dimension";
+  let description = [{
+    For each row along the last dimension, with `m` its largest storage
+    value, `e[i] = exp_table[m - x[i]]` (the Q16 exponential
+    `round(2^16 * exp(-scale_in * d))` of each distance `d` in the input's
+    grid), `R = floor(2^40 / sum(e))` (a fixed-point reciprocal, one
+    division per row) and `out[i] = clamp(((e[i] * R + 2^31) >> 32) + zp,
+    qmin, qmax)` in 64-bit integers (docs/NumericSpec.md 3.10). The input is
+    per tensor with 8-bit storage; `exp_table` has one entry per storage
+    value (256), precomputed by `myquant-quantize` from the input scale,
+    each in `[0, 2^16]` with `exp_table[0] = 2^16`. The result has the
+    fixed scale 1/256 and its storage minimum as zero point (-128 for int8,
+    0 for uint8), so probabilities in `[0, 1)` use the whole range.
+
+    ```mlir
+    %p = myquant.softmax %x {exp_table = array<i32: 65536, 60000, ...>}
+        : tensor<2x8x!quant.uniform<i8:f32, 0.05:3>>
+        -> tensor<2x8x!quant.uniform<i8:f32, 0.00390625:-128>>
+    ```
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input,
+                       DenseI32ArrayAttr:$exp_table);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def MyQuant_LayerNormOp : MyQuant_Op<"layer_norm",
+    [Pure, SameOperandsAndResultShape]> {
+  let summary = "Integer-only layer normalization over the last dimension";
+  let description = [{
+    For each row `x` of `C` storage integers along the last dimension, in
+    64-bit integers (docs/NumericSpec.md 3.11): the deviations `d = C * x -
+    sum(x)` (exact, the mean never rounded), `D = max(1, (sum(d^2) << 8) +
+    epsilon)`, an integer inverse square root (`k = (61 - bitlen(D)) / 2`,
+    `sigma = isqrt(D << 2k)` by Newton's iteration, `rho = 2^61 / sigma`),
+    the normalized value `u = (d * rho + 2^(40-k)) >> (41 - k)` in units of
+    `2^-16 / sqrt(C)` standard deviations, and the affine map and
+    requantization `out = clamp(((u * gamma[c] + beta[c] + 2^23) >> 24) +
+    zp_out, qmin, qmax)`. `gamma`, `beta` (one per channel of the last
+    dimension) and `epsilon` are precomputed by `myquant-quantize` from the
+    float weights, eps and the input and result scales. Input and result
+    are per tensor with 8-bit storage.
+
+    ```mlir
+    %y = myquant.layer_norm %x {gamma = array<i64: 36775, ...>,
+        beta = array<i64: 1048576, ...>, epsilon = 20 : i64}
+        : tensor<4x8x!quant.uniform<i8:f32, 0.05:3>>
+        -> tensor<4x8x!quant.uniform<i8:f32, 0.02:-2>>
+    ```
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$input,
+                       DenseI64ArrayAttr:$gamma,
+                       DenseI64ArrayAttr:$beta,
+                       I64Attr:$epsilon);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;

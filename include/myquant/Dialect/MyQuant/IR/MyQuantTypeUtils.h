@@ -92,6 +92,53 @@ struct AddMultipliers {
 AddMultipliers getAddMultipliers(double lhsScale, double rhsScale,
                                  double resultScale, int64_t leftShift);
 
+/// Integer softmax (docs/NumericSpec.md 3.10): the exponentials are Q16
+/// (`kSoftmaxExpBits`), the row's reciprocal `floor(2^40 / sum)`
+/// (`kSoftmaxReciprocalBits`), and the result has scale 2^-8.
+inline constexpr int64_t kSoftmaxExpBits = 16;
+inline constexpr int64_t kSoftmaxReciprocalBits = 40;
+inline constexpr int64_t kSoftmaxOutputBits = 8;
+
+/// The softmax's exponential table for an input of scale `scale` with
+/// `entries` storage values: entry d is round_half_even(2^16 * exp(-scale *
+/// d)), computed in double.
+llvm::SmallVector<int32_t> getSoftmaxExpTable(double scale, int64_t entries);
+
+/// The softmax's result type: scale 2^-8, zero point the storage minimum of
+/// 8-bit signed [-128, 127] or unsigned [0, 255] storage.
+mlir::quant::UniformQuantizedType getSoftmaxResultType(mlir::Type expressedType,
+                                                       bool isSigned);
+
+/// Integer layer normalization (docs/NumericSpec.md 3.11): the normalized
+/// value has `kLayerNormUnitBits` fractional bits, the affine map
+/// `kLayerNormOutputShift`; the sum of squares carries `kLayerNormEpsBits`
+/// fractional bits for eps. Rows have at most `kLayerNormMaxChannels`
+/// elements and `epsilon` is at most `kLayerNormMaxEpsilon`, so that the
+/// sum stays below 2^61.
+inline constexpr int64_t kLayerNormUnitBits = 16;
+inline constexpr int64_t kLayerNormOutputShift = 24;
+inline constexpr int64_t kLayerNormEpsBits = 8;
+inline constexpr int64_t kLayerNormMaxChannels = 4096;
+inline constexpr int64_t kLayerNormMaxEpsilon = int64_t(1) << 60;
+/// |u| <= 2^16 + 1, so `|gamma| * 2^17 + |beta| <= 2^62` bounds the affine
+/// map's int64 sum.
+inline constexpr int64_t kLayerNormMaxAffine = int64_t(1) << 62;
+
+/// The precomputed integers of a layer normalization over `channels`.
+struct LayerNormParams {
+  llvm::SmallVector<int64_t> gamma, beta;
+  int64_t epsilon;
+};
+
+/// `gamma[c] = round_half_even(g[c] * sqrt(C) / s_out * 2^8)`, `beta[c] =
+/// round_half_even(b[c] / s_out * 2^24)`, `epsilon = round_half_even(2^8 *
+/// C^3 * eps / s_in^2)`, in double. Reports at `op` and fails when a value
+/// is beyond the bounds above.
+mlir::FailureOr<LayerNormParams>
+getLayerNormParams(mlir::Operation *op, llvm::ArrayRef<double> gamma,
+                   llvm::ArrayRef<double> beta, double eps, double inputScale,
+                   double outputScale);
+
 } // namespace myquant
 
 #endif // MYQUANT_DIALECT_MYQUANT_IR_MYQUANTTYPEUTILS_H

@@ -174,7 +174,8 @@ def MyQuantVerifyQParams : Pass<"myquant-verify-qparams",
     disagree; this pass reports, at the op, every entry whose multiplier is
     not the Q31 rounding of the real multiplier at its shift (within one
     unit), so that a wrong shift or a stale scale does not silently scale
-    the output.
+    the output. A `myquant.softmax`'s `exp_table` must be exactly the table
+    of its input scale.
   }];
   let dependentDialects = ["::myquant::MyQuantDialect"];
 }

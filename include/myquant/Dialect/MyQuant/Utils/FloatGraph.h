@@ -134,6 +134,9 @@ struct ComputeChain {
   int64_t groups = 1;
   // Matmul only.
   bool transposeRhs = false;
+  /// A following multiplication or division by a positive constant (`x *
+  /// c`: c, `x / c`: 1 / c), folded into the rescale.
+  double factor = 1.0;
 };
 
 /// Recognizes the chain anchored at a linalg convolution or matmul.
@@ -179,6 +182,53 @@ std::optional<ChannelScale> matchChannelScale(mlir::Operation *op);
 /// Ops whose result has exactly the operand's quantization (data movement
 /// and max): reshape, pad, transpose, slices.
 bool isSameScaleOp(mlir::Operation *op);
+
+/// Whether a linalg.softmax normalizes over the last dimension of a float
+/// tensor, the form myquant.softmax computes.
+bool isLastDimSoftmax(mlir::linalg::SoftmaxOp op);
+
+/// Whether `map` reads a per-row value (one per index of the loops but the
+/// last): the loops but the last in order, then the constant 0 where the
+/// row value keeps its reduced dimension (torch's keepdim).
+bool isRowMap(mlir::AffineMap map);
+
+/// Whether `op` is element-wise over its result with `inputs` inputs: all
+/// loops parallel, the first input and the result read with the identity.
+bool isRowwiseElementwise(mlir::linalg::GenericOp op, unsigned inputs);
+
+/// Whether the body of `op` computes `f` of its arguments at each of
+/// `points`, evaluated in double (evaluateBody): exactly, or within
+/// `relativeTolerance` where the forms may order their ops differently.
+bool bodyComputes(mlir::linalg::GenericOp op,
+                  llvm::ArrayRef<llvm::SmallVector<double, 2>> points,
+                  llvm::function_ref<double(llvm::ArrayRef<double>)> f,
+                  double relativeTolerance = 0.0);
+
+/// The input of a reduction over the last loop into one value per row (a
+/// linalg.generic read with the identity, written with isRowMap) whose body
+/// computes `f(element, accumulator)` and that starts from a fill with
+/// `f`'s identity `identity` (checked by evaluation, so a max from NaN with
+/// maxnumf counts as from -inf); null otherwise.
+mlir::Value
+rowReductionInput(mlir::Value value, double identity,
+                  llvm::function_ref<double(llvm::ArrayRef<double>)> f);
+
+/// Layer normalization over the last dimension as the exporter writes it
+/// (emit.LayerNorm): `s = sum(x)` per row, `c = x - s / C`, `v = sum(c *
+/// c)` per row, and `c * rsqrt(v / C + eps) * gamma + beta` with constant
+/// per-channel gamma and beta. Bodies are recognized by evaluation.
+struct LayerNormChain {
+  mlir::Operation *anchor = nullptr;
+  mlir::Value input;
+  mlir::Value output;
+  llvm::SmallVector<double> gamma, beta;
+  double eps = 0.0;
+  /// The ops before the anchor (the two reductions and the centering).
+  llvm::SmallVector<mlir::Operation *, 3> ops;
+};
+
+/// Recognizes the layer normalization whose last op is `anchor`.
+std::optional<LayerNormChain> matchLayerNorm(mlir::Operation *anchor);
 
 } // namespace myquant
 
