@@ -2,6 +2,7 @@
 """Code size of int8 models on the FPU-less cross targets (docs/Targets.md).
 
     /usr/bin/python3 benchmarks/baremetal.py --build build   # ~1 minute
+    /usr/bin/python3 benchmarks/baremetal.py --instructions  # ~1 minute
 
 For the example network (examples/fashion_mnist.py's SmallCNN, 1 x 28 x 28,
 untrained) and the end-to-end test models (python/tests/test_end_to_end.py)
@@ -10,6 +11,12 @@ myquant.baremetal (myquant-compile --target-preset) and prints the bytes of
 its sections: .text (code), .rodata (weights, biases, rescale tables), and
 .data + .bss (none expected). Each program is also run under qemu, and its
 int8 results are compared with the same program built for the host.
+
+With --instructions, prints instead the instructions that one call of each
+model executes on the Cortex-M4 and M7 boards under qemu, counted with
+-icount shift=0 and SysTick (myquant.baremetal.counting_instructions, to
+40 instructions), for the generic lowering (--target=generic) and the
+SMLAD dual multiply-accumulate (the default there), and their ratio.
 """
 
 import argparse
@@ -75,12 +82,49 @@ def models():
                                                  f"{d}/{name}"))
 
 
+def instructions(compile_tool):
+    """The --instructions table: generic vs DSP on Cortex-M4 and M7."""
+    boards = [BM.counting_instructions(BM.BOARDS[n])
+              for n in ("cortex-m4", "cortex-m7")
+              if not BM.missing_tools(BM.BOARDS[n])]
+    print("| model | " + " | ".join(
+        f"{b.preset} generic | {b.preset} DSP | DSP / generic"
+        for b in boards) + " |")
+    print("|---|" + "---|---|---|" * len(boards))
+    with tempfile.TemporaryDirectory() as d:
+        for name, text, xq in models():
+            host, _ = BM.build_and_run(compile_tool, f"{d}/host", text,
+                                       [xq], "host")
+            cells = []
+            for b in boards:
+                counts = []
+                for kind, args in (("generic", ["--target=generic"]),
+                                   ("dsp", [])):
+                    got, _, out = BM.build_and_run(
+                        compile_tool, f"{d}/{b.name}-{kind}", text, [xq],
+                        b.preset, b, compile_args=args, with_output=True)
+                    same = np.array_equal(got[0], host[0])
+                    counts.append(BM.parse_instructions(out))
+                    cells.append(f"{counts[-1]}" + ("" if same
+                                                   else " DIFFERS"))
+                cells.append(f"{counts[1] / counts[0]:.3f}")
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    print("\ninstructions executed by one call of the model (qemu -icount "
+          "shift=0, SysTick: to 40); every run's int8 results equal the "
+          "host program's unless marked DIFFERS")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--instructions", action="store_true",
+                    help="executed instructions, generic vs DSP, on the "
+                         "Cortex-M4 and M7 boards instead of code size")
     args = ap.parse_args()
     os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
     compile_tool = os.path.join(args.build, "bin", "myquant-compile")
+    if args.instructions:
+        return instructions(compile_tool)
     boards = [b for b in BM.BOARDS.values() if not BM.missing_tools(b)]
     print("| model | " + " | ".join(b.name for b in boards) + " |")
     print("|---|" + "---|" * len(boards))
