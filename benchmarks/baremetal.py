@@ -2,6 +2,7 @@
 """Code size of int8 models on the FPU-less cross targets (docs/Targets.md).
 
     /usr/bin/python3 benchmarks/baremetal.py --build build   # ~1 minute
+    /usr/bin/python3 benchmarks/baremetal.py --instructions  # ~1 minute
 
 For the example network (examples/fashion_mnist.py's SmallCNN, 1 x 28 x 28,
 untrained) and the end-to-end test models (python/tests/test_end_to_end.py)
@@ -10,6 +11,12 @@ myquant.baremetal (myquant-compile --target-preset) and prints the bytes of
 its sections: .text (code), .rodata (weights, biases, rescale tables), and
 .data + .bss (none expected). Each program is also run under qemu, and its
 int8 results are compared with the same program built for the host.
+
+With --instructions, prints instead the instructions that one call of each
+model executes on the Cortex-M4 and M7 boards under qemu, counted with
+-icount shift=0 and SysTick (myquant.baremetal.counting_instructions, to
+40 instructions), for the generic lowering (--target=generic) and the
+SMLAD dual multiply-accumulate (the default there), and their ratio.
 """
 
 import argparse
@@ -75,31 +82,82 @@ def models():
                                                  f"{d}/{name}"))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default=os.path.join(REPO, "build"))
-    args = ap.parse_args()
-    os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
-    compile_tool = os.path.join(args.build, "bin", "myquant-compile")
-    boards = [b for b in BM.BOARDS.values() if not BM.missing_tools(b)]
-    print("| model | " + " | ".join(b.name for b in boards) + " |")
-    print("|---|" + "---|" * len(boards))
+def table(compile_tool, columns, cells):
+    """Prints a markdown table with a row per model: `cells(workdir, text,
+    xq, host)` gives the row's cells after the name (host: the int8
+    results of the model's host program)."""
+    print("| model | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
     with tempfile.TemporaryDirectory() as d:
         for name, text, xq in models():
             host, _ = BM.build_and_run(compile_tool, f"{d}/host", text,
                                        [xq], "host")
-            cells = []
-            for b in boards:
-                got, obj = BM.build_and_run(compile_tool, f"{d}/{b.name}",
-                                            text, [xq], b.preset, b)
-                s = section_sizes(obj)
-                same = "" if np.array_equal(got[0], host[0]) else " DIFFERS"
-                extra = f" + {s['data']} data" if s["data"] else ""
-                cells.append(f"{s['text']} + {s['rodata']}{extra}{same}")
-            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+            print(f"| {name} | " + " | ".join(cells(d, text, xq, host[0]))
+                  + " |", flush=True)
+
+
+def differs(got, host):
+    return "" if np.array_equal(got[0], host) else " DIFFERS"
+
+
+def instructions(compile_tool):
+    """The --instructions table: generic vs DSP on Cortex-M4 and M7."""
+    boards = [BM.counting_instructions(BM.BOARDS[n])
+              for n in ("cortex-m4", "cortex-m7")
+              if not BM.missing_tools(BM.BOARDS[n])]
+
+    def cells(d, text, xq, host):
+        row = []
+        for b in boards:
+            counts = []
+            for kind, args in (("generic", ["--target=generic"]),
+                               ("dsp", [])):
+                got, _, out = BM.build_and_run(
+                    compile_tool, f"{d}/{b.name}-{kind}", text, [xq],
+                    b.preset, b, compile_args=args, with_output=True)
+                counts.append(BM.parse_instructions(out))
+                row.append(f"{counts[-1]}{differs(got, host)}")
+            row.append(f"{counts[1] / counts[0]:.3f}")
+        return row
+
+    table(compile_tool, [f"{b.preset} {c}" for b in boards
+                         for c in ("generic", "DSP", "DSP / generic")],
+          cells)
+    print("\ninstructions executed by one call of the model (qemu -icount "
+          "shift=0, SysTick: to 40); every run's int8 results equal the "
+          "host program's unless marked DIFFERS")
+
+
+def code_size(compile_tool):
+    """The default table: code and constant bytes on every board."""
+    boards = [b for b in BM.BOARDS.values() if not BM.missing_tools(b)]
+
+    def cells(d, text, xq, host):
+        row = []
+        for b in boards:
+            got, obj = BM.build_and_run(compile_tool, f"{d}/{b.name}", text,
+                                        [xq], b.preset, b)
+            s = section_sizes(obj)
+            extra = f" + {s['data']} data" if s["data"] else ""
+            row.append(f"{s['text']} + {s['rodata']}{extra}"
+                       f"{differs(got, host)}")
+        return row
+
+    table(compile_tool, [b.name for b in boards], cells)
     print("\nbytes of .text + .rodata of the model object; every run's int8 "
           "results equal the host program's unless marked DIFFERS")
 
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--instructions", action="store_true",
+                    help="executed instructions, generic vs DSP, on the "
+                         "Cortex-M4 and M7 boards instead of code size")
+    args = ap.parse_args()
+    os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
+    compile_tool = os.path.join(args.build, "bin", "myquant-compile")
+    (instructions if args.instructions else code_size)(compile_tool)
 
 if __name__ == "__main__":
     main()

@@ -48,7 +48,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   ConvertMyQuantToVnniOptions vnni;
   vnni.target = options.target;
   pm.addPass(createConvertMyQuantToVnni(vnni));
-  pm.addPass(createConvertMyQuantToLinalg());
+  // target=generic keeps the generic lowering on an ARM DSP target too.
+  ConvertMyQuantToLinalgOptions linalg;
+  linalg.dualMac = options.target != "generic";
+  pm.addPass(createConvertMyQuantToLinalg(linalg));
   MyQuantAnnotateEntryPointsOptions annotate;
   annotate.emitCInterface = options.emitCInterface;
   annotate.symbolPrefix = options.symbolPrefix;

@@ -2,6 +2,8 @@
 
 #include "myquant/Lowering/Passes.h"
 
+#include "myquant/Conversion/MyQuantToLinalg/MyQuantToLinalg.h"
+
 #include "mlir/Dialect/DLTI/DLTI.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -110,6 +112,10 @@ public:
                                               layout.getPointerSizeInBits())));
     module->setAttr(DLTIDialect::kDataLayoutAttrName,
                     DataLayoutSpecAttr::get(ctx, entries));
+    // The dual multiply-accumulate of convert-myquant-to-linalg{dual-mac}.
+    if ((parsed.isARM() || parsed.isThumb()) &&
+        machine->getMCSubtargetInfo()->checkFeatures("+dsp"))
+      module->setAttr(myquant::kArmDspAttrName, UnitAttr::get(ctx));
   }
 
 private:

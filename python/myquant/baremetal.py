@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,6 +74,31 @@ BOARDS = {
         ("qemu-system-riscv32", "-M", "virt", "-bios", "none",
          *_QEMU_ARGS)),
 }
+
+
+def counting_instructions(board):
+    """`board` whose programs print the instructions that the model call
+    executes ("instructions: N", to 40): the call of
+    _mlir_ciface_forward is wrapped by runtime/baremetal/
+    count_instructions.c, which reads SysTick under qemu's -icount shift=0
+    (1 ns of virtual time per instruction). Cortex-M boards only."""
+    if board.qemu[0] != "qemu-system-arm":
+        raise ValueError(f"{board.name}: instruction counts need a "
+                         f"Cortex-M board")
+    return replace(
+        board, name=f"{board.name}-counting",
+        cc=(*board.cc, "-Wl,--wrap=_mlir_ciface_forward",
+            os.path.join(RUNTIME_DIR, "count_instructions.c")),
+        qemu=(board.qemu[0], "-icount", "shift=0", *board.qemu[1:]))
+
+
+def parse_instructions(output):
+    """The count that a counting_instructions board's program printed."""
+    m = re.search(r"^instructions: (\d+|overflow)$", output, re.M)
+    if m is None or m.group(1) == "overflow":
+        raise BoardError(f"no instruction count in the output:\n"
+                         f"{output[-2000:]}")
+    return int(m.group(1))
 
 
 class BoardError(RuntimeError):
@@ -145,12 +170,13 @@ def example_inputs(func_name, inputs):
 
 def build_and_run(compile_tool, workdir, mlir_text, inputs, preset,
                   board=None, func_name="forward", compile_args=(),
-                  dtype=np.int64):
+                  dtype=np.int64, with_output=False):
     """Compiles @func_name of `mlir_text` with myquant-compile (the tool at
     path `compile_tool`) for `preset`, with its example main reading
     `inputs`, links the program for `board` (None: the host, with
     clang-22) in `workdir` and runs it. Returns (the results as `dtype`
-    arrays, the model object's path)."""
+    arrays, the model object's path), and what the program printed with
+    `with_output`."""
     from . import tools as T
     os.makedirs(workdir, exist_ok=True)
     src = os.path.join(workdir, "model.mlir")
@@ -174,6 +200,8 @@ def build_and_run(compile_tool, workdir, mlir_text, inputs, preset,
         link(board, [main, obj, "-lm"], elf, include_dirs=[workdir],
              defines=[define])
         out = run(board, elf)
+    if with_output:
+        return parse_results(out, dtype), obj, out
     return parse_results(out, dtype), obj
 
 

@@ -113,6 +113,59 @@ def test_e2e_model_on_board(name, board_name, toolchain, workdir,
     _check_integer_only(obj)
 
 
+def test_instruction_count_on_known_loop(workdir):
+    """The instruction counts of benchmarks/baremetal.py --instructions
+    (qemu -icount shift=0, SysTick read around the model call) on a call
+    that runs a loop of two instructions n times: 2 n, to the 40
+    instructions of a SysTick tick and the call's own few."""
+    board = BM.counting_instructions(_board("cortex-m4"))
+    loop = os.path.join(workdir, "loop.c")
+    with open(loop, "w") as f:
+        f.write("void _mlir_ciface_forward(unsigned *n) {\n"
+                "  unsigned i = *n;\n"
+                "  __asm__ volatile(\"1: subs %0, %0, #1\\n bne 1b\"\n"
+                "                   : \"+r\"(i));\n}\n")
+    main = os.path.join(workdir, "main.c")
+    counts = {}
+    for n in (1000, 100000):
+        with open(main, "w") as f:
+            f.write("void _mlir_ciface_forward(unsigned *n);\n"
+                    f"int main(void) {{ unsigned n = {n}u;\n"
+                    "  _mlir_ciface_forward(&n); return 0; }\n")
+        elf = os.path.join(workdir, f"loop{n}.elf")
+        try:
+            BM.link(board, [main, loop], elf)
+            counts[n] = BM.parse_instructions(BM.run(board, elf))
+        except BM.BoardError as e:
+            raise ToolError(str(e)) from None
+        assert abs(counts[n] - 2 * n) <= 80, (n, counts[n])
+    assert counts[100000] - counts[1000] == 2 * 99000
+
+
+def test_dsp_fewer_instructions_and_generic_exact(toolchain, workdir,
+                                                  cache_dir):
+    """On the Cortex-M4, the SMLAD path (the default) executes fewer
+    instructions than --target=generic on a model with paired
+    convolutions, and both give the host's int8 results."""
+    board = BM.counting_instructions(_board("cortex-m4"))
+    text, xq, host = _e2e_case("c_residual", toolchain, cache_dir)
+    counts = {}
+    for kind, args in (("generic", ["--target=generic"]), ("dsp", [])):
+        try:
+            got, obj, out = BM.build_and_run(
+                toolchain.compile, os.path.join(workdir, kind), text, [xq],
+                board.preset, board, compile_args=args, with_output=True)
+        except (T.ToolError, BM.BoardError) as e:
+            raise ToolError(str(e)) from None
+        assert np.array_equal(got[0], host), f"{kind}: {got[0]} != {host}"
+        dis = subprocess.run([f"{LLVM_BIN}/llvm-objdump", "-d", obj],
+                             capture_output=True, text=True,
+                             check=True).stdout
+        assert ("smlad" in dis) == (kind == "dsp"), kind
+        counts[kind] = BM.parse_instructions(out)
+    assert counts["dsp"] < 0.95 * counts["generic"], counts
+
+
 @functools.lru_cache(maxsize=None)
 def _example_case(toolchain, cache_dir):
     """The README's example network (examples/fashion_mnist.py's SmallCNN,

@@ -19,12 +19,24 @@ def ConvertMyQuantToLinalg : Pass<"convert-myquant-to-linalg",
     `myquant.quantize` / `myquant.dequantize` at the model's edges compute
     in float. Ops without a precomputed `rescale` get one computed from
     their quantized types with `default-rounding`.
+
+    On a module marked `myquant.arm_dsp` by `myquant-set-target` (an ARM
+    target with the DSP extension: Cortex-M4, M7, M33 ...), `dual-mac`
+    lowers convolutions and matmuls with constant weights and an even
+    reduction extent (the input channels per group, the inner dimension) to
+    pairs of products computed by one `llvm.arm.smlad`: the weights are
+    packed at compile time into i32 words of two halfwords, the activations
+    in the loop. The int32 sums are the generic lowering's.
   }];
   let options = [
     MyQuant_RoundingOption<"defaultRounding", "default-rounding",
-           "Rounding for ops whose rescale is not precomputed">
+           "Rounding for ops whose rescale is not precomputed">,
+    Option<"dualMac", "dual-mac", "bool", /*default=*/"true",
+           "Use the ARM DSP dual multiply-accumulate (SMLAD) where the module "
+           "is marked myquant.arm_dsp">
   ];
   let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"
   ];

@@ -66,7 +66,8 @@ struct LowerToLLVMOptions
       *this, "target",
       llvm::cl::desc("Kernels for int8 conv2d / matmul (convert-myquant-to-"
                      "vnni): generic, avx512-vnni, avx512-vnni-256, avx-vnni "
-                     "or host (what this machine runs best)"),
+                     "or host (what this machine runs best; on an ARM DSP "
+                     "target, the SMLAD dual MAC; generic there: without)"),
       llvm::cl::init("host")};
   Option<bool> vectorize{
       *this, "vectorize",

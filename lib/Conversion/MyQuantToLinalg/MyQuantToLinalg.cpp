@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -183,8 +184,9 @@ bool hasStaticShapes(Operation *op) {
 
 template <typename OpTy> struct MyQuantPattern : OpConversionPattern<OpTy> {
   MyQuantPattern(const TypeConverter &converter, MLIRContext *ctx,
-                 RoundingMode rounding)
-      : OpConversionPattern<OpTy>(converter, ctx), rounding(rounding) {}
+                 RoundingMode rounding, bool dualMac)
+      : OpConversionPattern<OpTy>(converter, ctx), rounding(rounding),
+        dualMac(dualMac) {}
 
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
@@ -203,6 +205,8 @@ template <typename OpTy> struct MyQuantPattern : OpConversionPattern<OpTy> {
 
   /// Rounding for ops without a precomputed rescale.
   RoundingMode rounding;
+  /// Whether convolutions and matmuls may use the ARM DSP dual MAC.
+  bool dualMac;
 };
 
 //===----------------------------------------------------------------------===//
@@ -764,6 +768,97 @@ linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
       });
 }
 
+constexpr llvm::StringLiteral kSmladName = "llvm.arm.smlad";
+
+/// The ARM DSP extension's dual multiply-accumulate (Cortex-M4/M7, the
+/// CMSIS-NN approach): SMLAD adds the two products of the signed halfwords
+/// of two i32 words to an i32 accumulator, wrapping like the generic body,
+/// so the sums are the same. Pairs of iterations of the reduction loop
+/// `pairLoop` become one SMLAD: the constant weights are packed at compile
+/// time into words holding w[2j] - zw (low halfword) and w[2j + 1] - zw
+/// (high) along dimension `pairDim` of `w` (whose shape is `wShape`, a
+/// reshape of the constant `stored`), and the loop packs the two centered
+/// activations (i8 minus a zero point fits 16 bits). Returns null where the
+/// weights are not constant or the paired extent is odd.
+Value buildDualMac(OpBuilder &b, Location loc, Value x, Value stored,
+                   ArrayRef<int64_t> wShape, Value acc,
+                   ArrayRef<AffineMap> maps, unsigned parallel,
+                   unsigned reduction, const MacOperands &mac,
+                   unsigned pairLoop, unsigned pairDim) {
+  DenseIntElementsAttr w;
+  if (!matchPattern(stored, m_Constant(&w)) || wShape[pairDim] % 2 != 0)
+    return {};
+  int64_t outer = 1, extent = wShape[pairDim], inner = 1;
+  for (unsigned d = 0; d < wShape.size(); ++d)
+    (d < pairDim ? outer : inner) *= d == pairDim ? 1 : wShape[d];
+  SmallVector<int64_t> values;
+  for (const APInt &v : w.getValues<APInt>())
+    values.push_back((mac.w.isSigned ? v.getSExtValue() : v.getZExtValue()) -
+                     mac.zw);
+  SmallVector<int32_t> packed;
+  packed.reserve(values.size() / 2);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < extent; j += 2)
+      for (int64_t i = 0; i < inner; ++i) {
+        auto half = [&](int64_t k) {
+          return static_cast<uint32_t>(values[(o * extent + k) * inner + i]) &
+                 0xffffU;
+        };
+        packed.push_back(static_cast<int32_t>(half(j) | (half(j + 1) << 16)));
+      }
+  SmallVector<int64_t> packedShape(wShape);
+  packedShape[pairDim] /= 2;
+  Value words = arith::ConstantOp::create(
+      b, loc,
+      DenseIntElementsAttr::get(
+          RankedTensorType::get(packedShape, b.getI32Type()), packed));
+  // The intrinsic is called as a declared function: the deallocation
+  // pipeline rejects ops with unknown memory effects (llvm.call_intrinsic)
+  // but not calls, and LLVM takes a function named llvm.* for the
+  // intrinsic.
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  auto smlad = module.lookupSymbol<func::FuncOp>(kSmladName);
+  if (!smlad) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    Type i32 = b.getI32Type();
+    smlad = func::FuncOp::create(b, loc, kSmladName,
+                                 b.getFunctionType({i32, i32, i32}, {i32}));
+    smlad.setPrivate();
+  }
+  AffineExpr k = b.getAffineDimExpr(pairLoop);
+  AffineMap xMap = maps[0];
+  auto shifted = [&](int64_t offset) {
+    return xMap.replace(k, k * 2 + offset, xMap.getNumDims(),
+                        xMap.getNumSymbols());
+  };
+  SmallVector<AffineMap> pairMaps = {shifted(0), shifted(1), maps[1], maps[2]};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{acc.getType()}, ValueRange{x, x, words},
+             ValueRange{acc}, pairMaps, iterators(parallel, reduction),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               IntegerArith body(nb, l);
+               Type i32 = nb.getI32Type();
+               auto centered = [&](Value v) {
+                 Value wide = body.cast(v, i32, mac.x.isSigned);
+                 return mac.zx == 0
+                            ? wide
+                            : body.sub(wide, body.constant(i32, mac.zx));
+               };
+               Value low = arith::AndIOp::create(nb, l, centered(args[0]),
+                                                 body.constant(i32, 0xffff));
+               Value high = arith::ShLIOp::create(nb, l, centered(args[1]),
+                                                  body.constant(i32, 16));
+               Value pair = arith::OrIOp::create(nb, l, low, high);
+               Value sum = func::CallOp::create(
+                               nb, l, smlad, ValueRange{pair, args[2], args[3]})
+                               .getResult(0);
+               linalg::YieldOp::create(nb, l, sum);
+             })
+      .getResult(0);
+}
+
 /// With constant weights and no weight zero point, the input zero point's
 /// share `zx * sum_k w[c, k]` of every accumulator is known at compile time:
 /// it is folded into the bias, and the multiply-accumulate reads x as it is.
@@ -901,9 +996,16 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
     if (failed(mac))
       return failure();
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
-    Value sum =
-        buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3, *mac)
-            .getResult(0);
+    // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
+    Value sum;
+    if (dualMac)
+      sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
+                         cast<ShapedType>(groupedFilter.getType()).getShape(),
+                         acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
+    if (!sum)
+      sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
+                     *mac)
+                .getResult(0);
     SmallVector<ReassociationIndices> collapse =
         nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
@@ -950,9 +1052,16 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
       return failure();
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
-    Value sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
-                         maps, loops - 1, 1, *mac)
-                    .getResult(0);
+    Value sum;
+    if (dualMac && !batched)
+      sum = buildDualMac(
+          rewriter, loc, adaptor.getLhs(), adaptor.getRhs(),
+          cast<ShapedType>(adaptor.getRhs().getType()).getShape(), acc, maps,
+          loops - 1, 1, *mac, b0 + 2, op.getTransposeRhs() ? 1 : 0);
+    if (!sum)
+      sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
+                     maps, loops - 1, 1, *mac)
+                .getResult(0);
     return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
                                    rank - 1, mac->bias, *requant,
                                    storageOf(op.getType()).type);
@@ -1136,14 +1245,14 @@ struct StorageCastLowering : OpConversionPattern<quant::StorageCastOp> {
 
 void myquant::populateMyQuantToLinalgConversionPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns,
-    RoundingMode defaultRounding) {
+    RoundingMode defaultRounding, bool dualMac) {
   MLIRContext *ctx = patterns.getContext();
   patterns
       .add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
            ClampLowering, TableLowering, AddLowering, MulLowering,
            Conv2DLowering, MatmulLowering, MaxPool2DLowering, AvgPool2DLowering,
-           ConcatLowering, SoftmaxLowering, LayerNormLowering>(converter, ctx,
-                                                               defaultRounding);
+           ConcatLowering, SoftmaxLowering, LayerNormLowering>(
+          converter, ctx, defaultRounding, dualMac);
   patterns.add<StorageCastLowering, StatsLowering, ConvertStorageTypes>(
       converter, ctx);
 }
@@ -1178,8 +1287,11 @@ struct ConvertMyQuantToLinalgPass
         [&](Operation *op) { return converter.isLegal(op); });
 
     RewritePatternSet patterns(ctx);
-    populateMyQuantToLinalgConversionPatterns(converter, patterns,
-                                              defaultRounding);
+    // myquant-set-target marks a module whose target has the ARM DSP
+    // extension.
+    populateMyQuantToLinalgConversionPatterns(
+        converter, patterns, defaultRounding,
+        dualMac && getOperation()->hasAttr(kArmDspAttrName));
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

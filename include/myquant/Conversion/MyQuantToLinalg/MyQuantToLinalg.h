@@ -25,11 +25,18 @@ public:
 /// data movement on quantized tensors into linalg, arith and tensor ops on
 /// the storage integers (`converter` is a StorageTypeConverter or extends
 /// one). Ops without a precomputed rescale get one computed with
-/// `defaultRounding`. Function signatures, calls and returns need the func
-/// dialect's type conversion patterns besides.
+/// `defaultRounding`. With `dualMac`, convolutions and matmuls with constant
+/// weights pair their products into the ARM DSP extension's SMLAD. Function
+/// signatures, calls and returns need the func dialect's type conversion
+/// patterns besides.
 void populateMyQuantToLinalgConversionPatterns(
     const mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns,
-    RoundingMode defaultRounding);
+    RoundingMode defaultRounding, bool dualMac = false);
+
+/// Unit attribute that myquant-set-target puts on a module whose target has
+/// the ARM DSP extension (SMLAD); convert-myquant-to-linalg{dual-mac} reads
+/// it.
+inline constexpr llvm::StringLiteral kArmDspAttrName = "myquant.arm_dsp";
 
 } // namespace myquant
 
