@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Code size of int8 models on the FPU-less cross targets (docs/Targets.md).
 
-    /usr/bin/python3 benchmarks/baremetal.py --build build   # ~1 minute
+    /usr/bin/python3 benchmarks/baremetal.py --build build   # ~2 minutes
     /usr/bin/python3 benchmarks/baremetal.py --instructions  # ~1 minute
 
 For the example network (examples/fashion_mnist.py's SmallCNN, 1 x 28 x 28,
