@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Code size of int8 models on the FPU-less cross targets (docs/Targets.md).
+"""Code size and static memory of int8 models on the FPU-less cross targets
+(docs/Targets.md).
 
     /usr/bin/python3 benchmarks/baremetal.py --build build   # ~2 minutes
     /usr/bin/python3 benchmarks/baremetal.py --instructions  # ~1 minute

@@ -232,6 +232,9 @@ def _example_case(toolchain, cache_dir):
         assert sorted(os.listdir(os.path.dirname(obj))) == \
             ["cnn.h", "cnn.mlir", "cnn.o", "cnn_main.c"]
         _check_integer_only(obj)
+        # Without a heap by default on a microcontroller.
+        with open(os.path.join(d, "saved", "cnn.h")) as f:
+            assert re.search(r"#define forward_ARENA_SIZE [1-9]", f.read())
     host, _ = _build_and_run(toolchain, d, text, [xq], "host", None)
     assert np.array_equal(host[0], want.ravel())
     return text, xq, host[0]
