@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Code size of int8 models on the FPU-less cross targets (docs/Targets.md).
+"""Code size and static memory of int8 models on the FPU-less cross targets
+(docs/Targets.md).
 
-    /usr/bin/python3 benchmarks/baremetal.py --build build   # ~1 minute
+    /usr/bin/python3 benchmarks/baremetal.py --build build   # ~2 minutes
     /usr/bin/python3 benchmarks/baremetal.py --instructions  # ~1 minute
 
 For the example network (examples/fashion_mnist.py's SmallCNN, 1 x 28 x 28,
 untrained) and the end-to-end test models (python/tests/test_end_to_end.py)
-quantized with integer-io, compiles the model object for every board of
-myquant.baremetal (myquant-compile --target-preset) and prints the bytes of
-its sections: .text (code), .rodata (weights, biases, rescale tables), and
-.data + .bss (none expected). Each program is also run under qemu, and its
-int8 results are compared with the same program built for the host.
+quantized with integer-io, compiles the model object without a heap
+(myquant-compile --static-memory) for every board of myquant.baremetal
+(--target-preset) and prints, per model and board, the bytes of its
+sections: .text (code), .rodata (weights, biases, rescale tables), and
+.data + .bss (none expected); and from the header, the weights
+(NAME_WEIGHTS_SIZE), the arena the caller passes (NAME_ARENA_SIZE) and the
+most the temporaries live at one time (NAME_PEAK_LIVE, the arena's lower
+bound). Each program is also run under qemu, and its int8 results are
+compared with the same program built for the host (with the heap).
 
 With --instructions, prints instead the instructions that one call of each
 model executes on the Cortex-M4 and M7 boards under qemu, counted with
@@ -21,6 +26,7 @@ SMLAD dual multiply-accumulate (the default there), and their ratio.
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -82,18 +88,18 @@ def models():
                                                  f"{d}/{name}"))
 
 
-def table(compile_tool, columns, cells):
-    """Prints a markdown table with a row per model: `cells(workdir, text,
-    xq, host)` gives the row's cells after the name (host: the int8
-    results of the model's host program)."""
+def table(compile_tool, columns, rows):
+    """Prints a markdown table with rows per model: `rows(workdir, text,
+    xq, host)` gives the model's rows, each a list of cells after the name
+    (host: the int8 results of the model's host program)."""
     print("| model | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     with tempfile.TemporaryDirectory() as d:
         for name, text, xq in models():
             host, _ = BM.build_and_run(compile_tool, f"{d}/host", text,
                                        [xq], "host")
-            print(f"| {name} | " + " | ".join(cells(d, text, xq, host[0]))
-                  + " |", flush=True)
+            for cells in rows(d, text, xq, host[0]):
+                print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 def differs(got, host):
@@ -118,7 +124,7 @@ def instructions(compile_tool):
                 counts.append(BM.parse_instructions(out))
                 row.append(f"{counts[-1]}{differs(got, host)}")
             row.append(f"{counts[1] / counts[0]:.3f}")
-        return row
+        return [row]
 
     table(compile_tool, [f"{b.preset} {c}" for b in boards
                          for c in ("generic", "DSP", "DSP / generic")],
@@ -128,24 +134,38 @@ def instructions(compile_tool):
           "host program's unless marked DIFFERS")
 
 
+def header_memory(header):
+    """{ARENA_SIZE, PEAK_LIVE, WEIGHTS_SIZE} of a --static-memory header."""
+    with open(header) as f:
+        return {k: int(v) for k, v in re.findall(
+            r"#define \w+_(ARENA_SIZE|PEAK_LIVE|WEIGHTS_SIZE) (\d+)",
+            f.read())}
+
+
 def code_size(compile_tool):
-    """The default table: code and constant bytes on every board."""
+    """The default table: code, constant and arena bytes on every board."""
     boards = [b for b in BM.BOARDS.values() if not BM.missing_tools(b)]
 
-    def cells(d, text, xq, host):
-        row = []
+    def rows(d, text, xq, host):
+        out = []
         for b in boards:
-            got, obj = BM.build_and_run(compile_tool, f"{d}/{b.name}", text,
-                                        [xq], b.preset, b)
+            work = f"{d}/{b.name}"
+            got, obj = BM.build_and_run(compile_tool, work, text, [xq],
+                                        b.preset, b,
+                                        compile_args=["--static-memory"])
             s = section_sizes(obj)
-            extra = f" + {s['data']} data" if s["data"] else ""
-            row.append(f"{s['text']} + {s['rodata']}{extra}"
-                       f"{differs(got, host)}")
-        return row
+            m = header_memory(f"{work}/model.h")
+            out.append([b.name, str(s["text"]), str(s["rodata"]),
+                        str(m["WEIGHTS_SIZE"]), str(s["data"]),
+                        str(m["ARENA_SIZE"]),
+                        str(m["PEAK_LIVE"]) + differs(got, host)])
+        return out
 
-    table(compile_tool, [b.name for b in boards], cells)
-    print("\nbytes of .text + .rodata of the model object; every run's int8 "
-          "results equal the host program's unless marked DIFFERS")
+    table(compile_tool, ["board", ".text", ".rodata", "weights", ".data",
+                         "arena", "peak live"], rows)
+    print("\nbytes, --static-memory: sections of the model object; weights, "
+          "arena and peak live from the header; every run's int8 results "
+          "equal the host program's unless marked DIFFERS")
 
 
 def main():

@@ -241,12 +241,15 @@ struct PlanStaticMemoryPass
     return success();
   }
 
-  /// Bytes of the constant globals (weights, tables).
+  /// Bytes of the constant globals (weights, tables) that the code reads:
+  /// a kernel that repacks its weights (the dual-MAC path) leaves the
+  /// originals unread, and LLVM drops them from the object.
   static FailureOr<int64_t> getConstantsSize(ModuleOp module,
                                              const DataLayout &layout) {
     int64_t total = 0;
     for (auto global : module.getOps<memref::GlobalOp>()) {
-      if (!global.getConstant())
+      if (!global.getConstant() ||
+          SymbolTable::symbolKnownUseEmpty(global, module))
         continue;
       MemRefType type = global.getType();
       if (!type.hasStaticShape())

@@ -394,13 +394,16 @@ class QuantizedModel:
         return lib
 
     def save_for_target(self, directory, target_preset, batch=1,
-                        name="model"):
+                        name="model", static_memory=None):
         """Writes NAME.mlir (int8), the object NAME.o compiled by
         myquant-compile --target-preset=TARGET_PRESET (cortex-m0plus,
         cortex-m4, cortex-m7, rv32imac or host; docs/Targets.md), NAME.h
         and an example program NAME_main.c calling it once into
         directory; returns the object's path. The microcontrollers have
-        no FPU: their presets need integer_io=True."""
+        no FPU: their presets need integer_io=True. static_memory (by
+        default, on the microcontrollers): no heap, --static-memory (the
+        caller passes the result buffers and an arena of the header's
+        forward_ARENA_SIZE bytes)."""
         if target_preset != "host" and not self.ptq_options["integer_io"]:
             raise ValueError(f"target_preset={target_preset!r} has no "
                              f"floating-point unit: quantize with "
@@ -412,7 +415,9 @@ class QuantizedModel:
         T.run_tool("myquant-compile", [
             src, "--function=forward", f"--target-preset={target_preset}",
             "-o", obj, f"--header={os.path.join(directory, name)}.h",
-            f"--example-main={os.path.join(directory, name)}_main.c"])
+            f"--example-main={os.path.join(directory, name)}_main.c",
+            *(["--static-memory"] if static_memory or (
+                static_memory is None and target_preset != "host") else [])])
         return obj
 
 

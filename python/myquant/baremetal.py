@@ -139,6 +139,27 @@ def link(board, sources, elf, include_dirs=(), defines=(), timeout=120):
     _run(cmd, timeout)
 
 
+# What C code allocates with: the standard functions and newlib's
+# reentrant ones.
+HEAP_FUNCTIONS = ("malloc", "calloc", "realloc", "free", "aligned_alloc",
+                  "posix_memalign", "memalign", "_malloc_r", "_calloc_r",
+                  "_realloc_r", "_free_r")
+
+
+def heap_references(board, sources, elf, include_dirs=(), defines=(),
+                    timeout=120):
+    """Links like `link` and returns the (input file, function) pairs of
+    the link's references to HEAP_FUNCTIONS (the linker's --trace-symbol),
+    the C library's archive members left out: newlib's stdio allocates
+    its stream buffers itself, picolibc's does not. A C source compiled in
+    the link is named by its temporary object file."""
+    trace = [f"-Wl,--trace-symbol={s}" for s in HEAP_FUNCTIONS]
+    out = _run([*board.cc, *trace, *(f"-I{d}" for d in include_dirs),
+                *(f"-D{d}" for d in defines), *sources, "-o", elf], timeout)
+    refs = re.findall(r"^(?:\S*ld: )?(.*): reference to (\S+)$", out, re.M)
+    return sorted({(f, s) for f, s in refs if not f.endswith(")")})
+
+
 def run(board, elf, timeout=60):
     """Runs `elf` on the board's emulator; returns what it printed (on
     stdout and stderr: picolibc's semihosting writes stdout to qemu's

@@ -3,9 +3,11 @@ models compiled with myquant-compile --target-preset for Cortex-M0+, M4,
 M7 and RV32IMAC, linked with the example main that myquant-compile writes
 and runs on qemu's boards (myquant.baremetal). Their int8 results must be
 bit-identical to the same program built for the host (whose object uses
-the host's default kernels) and to the numpy integer reference; each cross
-object must have no floating-point instruction and call no soft-float
-helper.
+the host's default kernels and the heap) and to the numpy integer
+reference; each cross object must have no floating-point instruction and
+call no soft-float helper. On the boards the models are compiled with
+--static-memory (static arena and result buffers in the example main):
+neither the object nor the program's own code references an allocator.
 
 Skipped only where a board's toolchain or emulator is not installed
 (scripts/install-deps.sh installs them)."""
@@ -90,6 +92,39 @@ def _check_integer_only(obj):
     assert not fp, f"{obj} has floating-point instructions: {fp[:5]}"
 
 
+def _heap_references(board, obj):
+    """BM.heap_references of the program build_and_run linked from `obj`
+    and the example main next to it."""
+    d = os.path.dirname(obj)
+    try:
+        return BM.heap_references(board, [os.path.join(d, "main.c"), obj,
+                                          "-lm"],
+                                  os.path.join(d, "traced.elf"),
+                                  include_dirs=[d])
+    except BM.BoardError as e:
+        raise ToolError(str(e)) from None
+
+
+def _check_no_heap(board, obj):
+    """A static-memory object and the program linked from it and its
+    example main (build_and_run's files next to it) reference no
+    allocator; with picolibc, whose stdio allocates nothing, the linked
+    image has none at all (newlib's stdio links one for its buffers)."""
+    heap = set(BM.HEAP_FUNCTIONS)
+    nm = subprocess.run([f"{LLVM_BIN}/llvm-nm", "-u", obj],
+                        capture_output=True, text=True, check=True).stdout
+    assert not heap & set(nm.split()), f"{obj} references the heap"
+    refs = _heap_references(board, obj)
+    assert not refs, f"the program references the heap: {refs}"
+    d = os.path.dirname(obj)
+    if "--specs=picolibc.specs" in board.cc:
+        image = subprocess.run(
+            [f"{LLVM_BIN}/llvm-nm", "--defined-only", "--format=just-symbols",
+             os.path.join(d, "model.elf")],
+            capture_output=True, text=True, check=True).stdout
+        assert not heap & set(image.split()), "an allocator in the image"
+
+
 def _board(name):
     board = BM.BOARDS[name]
     missing = BM.missing_tools(board)
@@ -106,11 +141,12 @@ def test_e2e_model_on_board(name, board_name, toolchain, workdir,
     board = _board(board_name)
     text, xq, host = _e2e_case(name, toolchain, cache_dir)
     got, obj = _build_and_run(toolchain, workdir, text, [xq], board.preset,
-                              board)
+                              board, ["--static-memory"])
     assert np.array_equal(got[0], host), \
         f"{name} on {board_name}: {np.count_nonzero(got[0] != host)} " \
         f"of {host.size} int8 results differ from the host's"
     _check_integer_only(obj)
+    _check_no_heap(board, obj)
 
 
 def test_instruction_count_on_known_loop(workdir):
@@ -196,20 +232,34 @@ def _example_case(toolchain, cache_dir):
         assert sorted(os.listdir(os.path.dirname(obj))) == \
             ["cnn.h", "cnn.mlir", "cnn.o", "cnn_main.c"]
         _check_integer_only(obj)
+        # Without a heap by default on a microcontroller.
+        with open(os.path.join(d, "saved", "cnn.h")) as f:
+            assert re.search(r"#define forward_ARENA_SIZE [1-9]", f.read())
     host, _ = _build_and_run(toolchain, d, text, [xq], "host", None)
     assert np.array_equal(host[0], want.ravel())
     return text, xq, host[0]
 
 
-@pytest.mark.parametrize("board_name", sorted(BM.BOARDS))
-def test_example_model_on_board(board_name, toolchain, workdir, cache_dir):
+@pytest.mark.parametrize("board_name,memory",
+                         [(b, "static") for b in sorted(BM.BOARDS)]
+                         + [("cortex-m0plus", "heap")])
+def test_example_model_on_board(board_name, memory, toolchain, workdir,
+                                cache_dir):
+    """Static memory on every board; the heap build (malloc()ed results
+    and temporaries) on one, where the no-heap check must see its
+    references."""
     board = _board(board_name)
     text, xq, host = _example_case(toolchain, cache_dir)
+    static = memory == "static"
     got, obj = _build_and_run(toolchain, workdir, text, [xq], board.preset,
-                              board)
+                              board, ["--static-memory"] if static else [])
     assert np.array_equal(got[0], host), \
-        f"SmallCNN on {board_name}: {got[0]} != {host}"
+        f"SmallCNN on {board_name} ({memory}): {got[0]} != {host}"
     _check_integer_only(obj)
+    if static:
+        _check_no_heap(board, obj)
+    else:
+        assert (obj, "malloc") in _heap_references(board, obj)
 
 
 def test_fixed_point_input_quantization(toolchain, workdir, cache_dir):

@@ -88,7 +88,7 @@ def test_static_memory_bit_exact(name, target, toolchain, workdir):
     assert memory["arena_alignment"] == 64
     # The arena is never below the bound the header states; alignment
     # padding puts it at most 144 bytes above on these models
-    # (l_channel_scale with VNNI kernels; benchmarks/static_memory.py:
+    # (l_channel_scale with the VNNI kernels; benchmarks/static_memory.py:
     # equal with --arena-alignment=1).
     assert memory["peak_live"] <= memory["arena_size"] \
         <= memory["peak_live"] + 3 * memory["arena_alignment"], memory

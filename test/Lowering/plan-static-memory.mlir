@@ -85,11 +85,13 @@ func.func @views_and_loops(%out: memref<10xi8>) {
 // -----
 
 memref.global "private" constant @weights : memref<3x5xi32> = dense<1>
+memref.global "private" constant @unread : memref<100xi8> = dense<1>
 
 // A callee that needs scratch memory takes an arena of its own as its last
 // argument; each call passes it a view of the caller's arena, live during
 // the call (the larger buffer first: the scratch at 0, %t at 128). Constant globals stay as they are and count as weights
-// (3 x 5 x 4 bytes).
+// (3 x 5 x 4 bytes); one the code does not read (repacked weights'
+// originals) does not.
 // CHECK-LABEL: func.func private @kernel(
 // CHECK-SAME:      %{{.*}}: memref<8xi32>, %[[SCRATCH:.*]]: memref<128xi8>)
 // CHECK-NOT:     myquant.static_memory

@@ -593,6 +593,7 @@ static void emitDescriptorInit(llvm::raw_ostream &os, llvm::StringRef data,
 /// every result element, one line per result ("result<i>: v v v ...").
 /// The inputs are <name>_EXAMPLE_INPUT<i> (a brace initializer) from the
 /// file MYQUANT_EXAMPLE_INPUTS names, if defined, and zeros otherwise.
+/// With static memory, the results and the arena are static arrays too.
 static llvm::Error writeExampleMain(const EntryPoint &entry,
                                     llvm::raw_ostream &os) {
   auto isStatic = [](const BufferSpec &spec) {
@@ -634,7 +635,26 @@ static llvm::Error writeExampleMain(const EntryPoint &entry,
     os << ";\n";
   }
   llvm::SmallVector<std::string> results;
-  if (entry.results.size() == 1) {
+  if (entry.staticMemory) {
+    for (auto [index, spec] : llvm::enumerate(entry.results)) {
+      std::string data = "result" + std::to_string(index) + "_data";
+      os << "  static " << getElementKindInfo(spec.element).cType << " " << data
+         << "[" << ShapedType::getNumElements(spec.shape) << "];\n"
+         << "  " << getDescriptorName(spec) << " result" << index << " = ";
+      emitDescriptorInit(os, data, spec);
+      os << ";\n";
+      results.push_back("result" + std::to_string(index));
+    }
+    // C99 has no _Alignas: the aligned pointer is rounded up within an
+    // array one alignment longer (never empty, even for an empty arena).
+    os << "  static int8_t arena_data[" << name << "_ARENA_SIZE + " << name
+       << "_ARENA_ALIGNMENT];\n"
+       << "  int8_t *arena_aligned = (int8_t *)(((uintptr_t)arena_data + "
+       << name << "_ARENA_ALIGNMENT - 1) &\n"
+       << "      ~(uintptr_t)(" << name << "_ARENA_ALIGNMENT - 1));\n"
+       << "  myquant_memref_i8_1d arena = {arena_data, arena_aligned, 0, {"
+       << name << "_ARENA_SIZE}, {1}};\n";
+  } else if (entry.results.size() == 1) {
     os << "  " << getDescriptorName(entry.results.front()) << " result;\n";
     results.push_back("result");
   } else if (entry.results.size() > 1) {
@@ -643,13 +663,19 @@ static llvm::Error writeExampleMain(const EntryPoint &entry,
       results.push_back("results.result" + std::to_string(i));
   }
   os << "  _mlir_ciface_" << name << "(";
+  // Static memory: inputs, results, arena; otherwise results first.
   llvm::SmallVector<std::string> args;
-  if (entry.results.size() == 1)
+  if (!entry.staticMemory && entry.results.size() == 1)
     args.push_back("&result");
-  else if (entry.results.size() > 1)
+  else if (!entry.staticMemory && entry.results.size() > 1)
     args.push_back("&results");
   for (size_t i = 0; i < entry.inputs.size(); ++i)
     args.push_back("&arg" + std::to_string(i));
+  if (entry.staticMemory) {
+    for (const std::string &result : results)
+      args.push_back("&" + result);
+    args.push_back("&arena");
+  }
   os << llvm::join(args, ", ") << ");\n";
   for (auto [index, spec] : llvm::enumerate(entry.results)) {
     bool isFloat =
@@ -662,8 +688,9 @@ static llvm::Error writeExampleMain(const EntryPoint &entry,
        << "    printf("
        << (isFloat ? "\" %.9g\", (double)" : "\" %ld\", (long)") << result
        << ".aligned[" << result << ".offset + i]);\n"
-       << "  printf(\"\\n\");\n"
-       << "  free(" << result << ".allocated);\n";
+       << "  printf(\"\\n\");\n";
+    if (!entry.staticMemory)
+      os << "  free(" << result << ".allocated);\n";
   }
   os << "  return 0;\n}\n";
   return llvm::Error::success();
