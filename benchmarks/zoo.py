@@ -67,6 +67,10 @@ def zoo_model(name, seed=0):
     else:
         kwargs = {"init_weights": True} if name == "googlenet" else {}
         m = getattr(torchvision.models, name)(weights=None, **kwargs)
+    if isinstance(m, torchvision.models.VisionTransformer):
+        # torchvision zero-initializes the head: the logits would be 0.
+        torch.nn.init.normal_(m.heads.head.weight,
+                              std=m.hidden_dim ** -0.5)
     m.train()
     with torch.no_grad():
         for _ in range(3):
