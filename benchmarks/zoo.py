@@ -45,7 +45,13 @@ sys.path.insert(0, HERE)
 
 ZOO = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small",
        "mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf",
-       "squeezenet1_1", "shufflenet_v2_x1_0", "googlenet", "densenet121"]
+       "squeezenet1_1", "shufflenet_v2_x1_0", "googlenet", "densenet121",
+       "convnext_tiny", "vit_b_16", "vit_tiny"]
+
+# Input size of the models that do not run at 224 x 224 (to keep the
+# transformers' runs short: ConvNeXt takes any multiple of 32; vit_tiny is
+# a torchvision VisionTransformer built for 32 x 32 inputs).
+SIZES = {"convnext_tiny": 64, "vit_tiny": 32}
 
 
 def zoo_model(name, seed=0):
@@ -54,12 +60,22 @@ def zoo_model(name, seed=0):
     import torch
     import torchvision
     torch.manual_seed(seed)
-    kwargs = {"init_weights": True} if name == "googlenet" else {}
-    m = getattr(torchvision.models, name)(weights=None, **kwargs)
+    if name == "vit_tiny":
+        m = torchvision.models.VisionTransformer(
+            image_size=32, patch_size=8, num_layers=2, num_heads=4,
+            hidden_dim=64, mlp_dim=128, num_classes=10)
+    else:
+        kwargs = {"init_weights": True} if name == "googlenet" else {}
+        m = getattr(torchvision.models, name)(weights=None, **kwargs)
+    if isinstance(m, torchvision.models.VisionTransformer):
+        # torchvision zero-initializes the head: the logits would be 0.
+        torch.nn.init.normal_(m.heads.head.weight,
+                              std=m.hidden_dim ** -0.5)
     m.train()
     with torch.no_grad():
         for _ in range(3):
-            m(torch.from_numpy(images(4, seed=seed + 100)))
+            m(torch.from_numpy(images(4, size=SIZES.get(name, 224),
+                                      seed=seed + 100)))
     return m.eval()
 
 
@@ -140,8 +156,9 @@ def bench_one(name, args, timer, workdir):
     from myquant.export import ExportError
     row = {"model": name}
     model = zoo_model(name)
-    calib = images(args.calib, seed=1)
-    test = images(args.test, seed=2)
+    size = SIZES.get(name, 224)
+    calib = images(args.calib, size=size, seed=1)
+    test = images(args.test, size=size, seed=2)
     with torch.no_grad():
         ref = model(torch.from_numpy(test)).numpy()
 
@@ -250,7 +267,7 @@ def main():
                   file=sys.stderr, flush=True)
     print(f"\n{args.calib} calibration and {args.test} test images, "
           f"myquant calibration {args.method}, "
-          f"224 x 224; quality = logit SQNR vs float / top-1 agreement; "
+          f"224 x 224 unless noted ({SIZES}); quality = logit SQNR vs float / top-1 agreement; "
           f"latency batch 1, one thread, min; x = onednn / myquant\n")
     print_rows(rows)
 

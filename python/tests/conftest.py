@@ -265,3 +265,19 @@ def qnnpack_engine():
     yield
     torch.backends.quantized.engine = old
     torch.set_num_threads(old_threads)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: a whole torchvision model through the compiler "
+        "(minutes); runs only with MYQUANT_SLOW=1")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Slow tests are opt-in so that the default run stays bounded.
+    if os.environ.get("MYQUANT_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow; set MYQUANT_SLOW=1 to run")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -369,3 +369,29 @@ def test_torchvision_exports(name, layers):
     for kind, n in layers.items():
         assert kinds.count(kind) == n, (kind, kinds.count(kind))
     assert g.shapes[g.output] == (1, 1000)
+
+
+@pytest.mark.slow
+def test_convnext_tiny_integer_only(toolchain, workdir):
+    """torchvision convnext_tiny (random weights) at 64 x 64: permute,
+    channels-last LayerNorm, Linear on 4-D, GELU, layer scale and stochastic
+    depth quantize with allow-float=false, bit-exact against the reference
+    and close to float (benchmarks/zoo.py reports its SQNR next to
+    PyTorch's)."""
+    models = pytest.importorskip("torchvision.models")
+    torch.manual_seed(0)
+    shape = (1, 3, 64, 64)
+    graph = export(models.convnext_tiny(), torch.randn(*shape))
+    rng = np.random.default_rng(0)
+    stats = E.calibrate(graph, [rng.standard_normal(shape).astype(np.float32)
+                                for _ in range(2)])
+    x = rng.standard_normal(shape).astype(np.float32)
+    ref = MR.run_reference(graph, stats, x)
+    want = ref.dequantize()
+    _, got = toolchain.ptq_and_run(E.emit(graph, stats), RUNNABLE_TARGETS[0], x,
+                                   workdir)
+    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
+        f"{np.sum(got != want)} of {got.size} logits differ from the reference"
+    flt = E.float_forward(graph, x)[graph.output].astype(np.float64)
+    sqnr = 10 * np.log10(np.sum(flt ** 2) / np.sum((got - flt) ** 2))
+    assert sqnr > 10, f"logit SQNR {sqnr:.1f} dB"
