@@ -84,12 +84,14 @@ Type IntegerArith::typeOf(Type element) const {
 }
 
 Value IntegerArith::constant(Type element, int64_t v) {
+  // Sign-extended to the element's width (i128 included).
+  IntegerAttr attr = b.getIntegerAttr(
+      element, APInt(element.getIntOrFloatBitWidth(), v, /*isSigned=*/true));
   if (vectorShape.empty())
-    return arith::ConstantIntOp::create(b, loc, element, v);
+    return arith::ConstantOp::create(b, loc, attr);
   auto type = VectorType::get(vectorShape, element);
-  return arith::ConstantOp::create(b, loc,
-                                   llvm::cast<TypedAttr>(DenseElementsAttr::get(
-                                       type, b.getIntegerAttr(element, v))));
+  return arith::ConstantOp::create(
+      b, loc, llvm::cast<TypedAttr>(DenseElementsAttr::get(type, attr)));
 }
 
 Value IntegerArith::cast(Value v, Type to, bool isSigned) {
@@ -163,6 +165,21 @@ Value IntegerArith::requantize(Value acc, Value multiplier, Value shift,
                                const Requant &requant, Type storageType) {
   Value scaled = applyMultiplier(acc, multiplier, shift, requant.rounding);
   Value shifted = add(scaled, i64(requant.zeroPoint));
+  return cast(clamp(shifted, requant.lo, requant.hi), storageType);
+}
+
+Value IntegerArith::requantizeInt64(Value acc, Value multiplier, Value shift,
+                                    const Requant &requant, Type storageType) {
+  // |acc * M0| < 2^63 * 2^31: the product and the rounding term need 94
+  // bits, so apply_single is evaluated in i128.
+  Type i128 = b.getIntegerType(128);
+  Value s = cast(shift, i128);
+  Value one = constant(i128, 1);
+  Value half = shr(shl(one, s), one); // 2^(s-1), or 0 when s == 0
+  Value scaled =
+      shr(add(mul(cast(acc, i128), cast(multiplier, i128)), half), s);
+  Value narrowed = cast(clamp(scaled, INT32_MIN, INT32_MAX), b.getI64Type());
+  Value shifted = add(narrowed, i64(requant.zeroPoint));
   return cast(clamp(shifted, requant.lo, requant.hi), storageType);
 }
 

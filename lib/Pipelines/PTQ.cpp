@@ -36,6 +36,9 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   propagate.allowFloat = options.allowFloat;
   propagate.keepFloat.assign(options.keepFloat.begin(),
                              options.keepFloat.end());
+  propagate.activationBits = options.activationBits;
+  propagate.layerPrecision.assign(options.layerPrecision.begin(),
+                                  options.layerPrecision.end());
   funcPm.addPass(createMyQuantPropagateQParams(propagate));
   MyQuantQuantizeOptions quantize;
   quantize.rounding = options.rounding;

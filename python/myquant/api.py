@@ -182,13 +182,17 @@ class QuantizedModel:
     def __init__(self, graph, stats, rounding="single",
                  weight_granularity="per-channel", max_batch=64,
                  native=True, cache_dir=None, allow_float=True,
-                 keep_float=(), integer_io=False):
+                 keep_float=(), integer_io=False, activation_bits=8,
+                 layer_precision=()):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
             allow_float=allow_float,
             keep_float=_keep_float_layers(graph, keep_float, allow_float),
-            integer_io=_flag(integer_io, "integer_io"))
+            integer_io=_flag(integer_io, "integer_io"),
+            activation_bits=activation_bits,
+            layer_precision=tuple(T.layer_precision_entries(
+                layer_precision)))
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -425,7 +429,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
-             integer_io=False):
+             integer_io=False, activation_bits=8, layer_precision=()):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -451,6 +455,13 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         integer-io; its parameters are in the C header ``save()`` writes);
         calling the model still takes and returns float, converted in
         numpy with the same arithmetic.
+    activation_bits: 16 stores activations in 16 bits (symmetric, int8
+        weights, int64 accumulators: TFLite's 16x8 mode, docs/NumericSpec.md
+        6) wherever the ops have a 16-bit form; 8 (default) is int8.
+    layer_precision: 16-bit activations for some layers only, by name: a
+        mapping {"features.0": "w8a16"} or entries "features.0:w8a16"
+        (myquant-ptq layer-precision); the per-layer report's "bits" column
+        shows each layer's result.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -463,11 +474,15 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     # Checked before the calibration, which may take long.
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
                   keep_float=_keep_float_layers(graph, keep_float,
-                                                allow_float))
+                                                allow_float),
+                  integer_io=integer_io, activation_bits=activation_bits,
+                  layer_precision=layer_precision)
     stats = C.collect_stats(graph, batches, method=method,
                             percentile=percentile, progress=progress)
     return QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,
                           cache_dir=cache_dir, allow_float=allow_float,
-                          keep_float=keep_float, integer_io=integer_io)
+                          keep_float=keep_float, integer_io=integer_io,
+                          activation_bits=activation_bits,
+                          layer_precision=layer_precision)

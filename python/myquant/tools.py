@@ -5,12 +5,14 @@ They are looked up in ``$MYQUANT_BUILD_DIR/bin``, then in the source tree's
 """
 
 import os
+import re
 import shutil
 import subprocess
 
 import numpy as np
 
 __all__ = ["ToolError", "tool_path", "run_tool", "ptq_options", "ptq",
+           "layer_precision_entries",
            "compile_shared", "run_mlir"]
 
 _SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -54,9 +56,12 @@ def run_tool(name, args, timeout=600):
 
 def ptq_options(rounding="single", weight_granularity="per-channel",
                 integer_io=False, activation_type=None, allow_float=True,
-                keep_float=()):
+                keep_float=(), activation_bits=8, layer_precision=()):
     """The option string of the --myquant-ptq pipeline. keep_float: op
-    names (linalg.matmul) or layer names (location names) kept in float."""
+    names (linalg.matmul) or layer names (location names) kept in float.
+    activation_bits: 8, or 16 for 16-bit activations with int8 weights
+    (docs/NumericSpec.md 6); layer_precision: per layer by name, a mapping
+    {name: "w8a16"} or entries "name:w8a16" (layer_precision_entries)."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
                          f"{rounding!r}")
@@ -79,7 +84,44 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
         opts.append("keep-float=" + ",".join(keep_float))
     if activation_type:
         opts.append(f"activation-type={activation_type}")
+    if activation_bits not in (8, 16):
+        raise ValueError(f"activation_bits must be 8 or 16, not "
+                         f"{activation_bits!r}")
+    if activation_bits == 16:
+        if rounding != "single":
+            raise ValueError("activation_bits=16 needs rounding='single' "
+                             "(the int64 accumulators round single)")
+        opts.append("activation-bits=16")
+    entries = layer_precision_entries(layer_precision)
+    if entries:
+        opts.append("layer-precision=" + ",".join(entries))
+    if (activation_bits == 16 or entries) and integer_io:
+        raise ValueError("integer_io takes and returns int8; it does not "
+                         "combine with 16-bit activations")
     return " ".join(opts)
+
+
+_PRECISION = re.compile(r"w(4|8)a(8|16)")
+
+
+def layer_precision_entries(layer_precision):
+    """["name:w8a16", ...] from a mapping {name: "w8a16"} or from such
+    entries; ValueError on a malformed one."""
+    if isinstance(layer_precision, str):
+        layer_precision = [e for e in layer_precision.split(",") if e]
+    items = (layer_precision.items() if hasattr(layer_precision, "items")
+             else [tuple(e.rsplit(":", 1)) if ":" in e else (e, "")
+                   for e in layer_precision])
+    entries = []
+    for name, precision in items:
+        if not name or any(c in name for c in ",{}'\"=") or \
+                any(c.isspace() for c in name) or \
+                not _PRECISION.fullmatch(precision):
+            raise ValueError(f"layer precision {name!r}: {precision!r} is "
+                             f"not '<layer name>:w<4|8>a<8|16>' (e.g. "
+                             f"'features.0:w8a16')")
+        entries.append(f"{name}:{precision}")
+    return entries
 
 
 def ptq(annotated_path, out_path, **options):

@@ -141,6 +141,13 @@ public:
                          mlir::Value shift, const Requant &requant,
                          mlir::Type storageType);
 
+  /// requantize for an int64 accumulator `acc` (docs/NumericSpec.md 6.3):
+  /// `single` rounding of acc * multiplier * 2^-shift computed exactly in
+  /// 128 bits, saturated to int32, plus the zero point, clamped, narrowed.
+  mlir::Value requantizeInt64(mlir::Value acc, mlir::Value multiplier,
+                              mlir::Value shift, const Requant &requant,
+                              mlir::Type storageType);
+
   /// The quantized sum of storage values `x` and `y`, in the result's
   /// storage type.
   mlir::Value quantizedAdd(mlir::Value x, mlir::Value y,

@@ -32,6 +32,15 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("Ops to keep in float: op names (linalg.matmul) or "
                      "location names (the layer name of "
                      "loc(\"features.0\"))")};
+  Option<int64_t> activationBits{
+      *this, "activation-bits",
+      llvm::cl::desc("Activation storage bits of the whole model: 8 or 16 "
+                     "(16-bit symmetric, int8 weights)"),
+      llvm::cl::init(8)};
+  ListOption<std::string> layerPrecision{
+      *this, "layer-precision",
+      llvm::cl::desc("Per-layer precision by location name: "
+                     "<layer name>:w<4|8>a<8|16>, comma-separated")};
   Option<bool> allowFloat{
       *this, "allow-float",
       llvm::cl::desc("Keep unsupported ops in float instead of failing; "

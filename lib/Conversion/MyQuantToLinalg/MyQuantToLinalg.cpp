@@ -153,8 +153,13 @@ Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
         Value value = body.cast(args[0], nb.getI64Type(), accSigned);
         if (offset)
           value = body.add(value, body.cast(args[3], nb.getI64Type()));
+        // An int64 accumulator (16-bit input) is rescaled exactly in 128
+        // bits (docs/NumericSpec.md 6.3).
         Value result =
-            body.requantize(value, args[1], args[2], requant, storage);
+            accType.getElementType().isInteger(64)
+                ? body.requantizeInt64(value, args[1], args[2], requant,
+                                       storage)
+                : body.requantize(value, args[1], args[2], requant, storage);
         linalg::YieldOp::create(nb, nloc, result);
       });
   return generic.getResult(0);
@@ -163,6 +168,23 @@ Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
 //===----------------------------------------------------------------------===//
 // Computing rescales that the dry run did not precompute
 //===----------------------------------------------------------------------===//
+
+/// The accumulator of an op reading `input`: int64 for 16-bit storage
+/// (docs/NumericSpec.md 6.3), whose rescale must round `single`; int32
+/// otherwise.
+FailureOr<IntegerType> accumulatorType(Operation *op, Type input,
+                                       const Requant &requant) {
+  MLIRContext *ctx = op->getContext();
+  unsigned width = getQuantParams(input)->storageWidth;
+  if (width <= 8)
+    return IntegerType::get(ctx, 32);
+  if (requant.rounding != RoundingMode::Single)
+    return op->emitOpError()
+           << "has a " << width
+           << "-bit input, whose int64 accumulator is rescaled with "
+              "rounding = single only (gemmlowp is defined on int32)";
+  return IntegerType::get(ctx, 64);
+}
 
 /// The requantization of an op's int32 intermediate to its result: its
 /// one rescale and its clamp.
@@ -747,7 +769,8 @@ struct MacOperands {
   Value bias;
 };
 
-/// Body of a multiply-accumulate: acc + (x - zx) * (w - zw) in i32.
+/// Body of a multiply-accumulate: acc + (x - zx) * (w - zw) in the
+/// accumulator's type (i32, or i64 for a 16-bit input).
 linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
                            Value acc, ArrayRef<AffineMap> maps,
                            unsigned parallel, unsigned reduction,
@@ -757,10 +780,10 @@ linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
       iterators(parallel, reduction),
       [&](OpBuilder &nb, Location l, ValueRange args) {
         IntegerArith body(nb, l);
-        Type i32 = nb.getI32Type();
+        Type accType = getElementTypeOrSelf(acc);
         auto centered = [&](Value v, const Storage &s, int64_t zp) {
-          Value wide = body.cast(v, i32, s.isSigned);
-          return zp == 0 ? wide : body.sub(wide, body.constant(i32, zp));
+          Value wide = body.cast(v, accType, s.isSigned);
+          return zp == 0 ? wide : body.sub(wide, body.constant(accType, zp));
         };
         Value xv = centered(args[0], mac.x, mac.zx);
         Value wv = centered(args[1], mac.w, mac.zw);
@@ -995,10 +1018,14 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
                    adaptor.getFilter(), adaptor.getBias(), dims.filterOut);
     if (failed(mac))
       return failure();
-    Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
+    FailureOr<IntegerType> accType =
+        accumulatorType(op, op.getInput().getType(), *requant);
+    if (failed(accType))
+      return failure();
+    Value acc = filled(rewriter, loc, accShape, *accType, 0);
     // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
     Value sum;
-    if (dualMac)
+    if (dualMac && accType->getWidth() == 32)
       sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
                          cast<ShapedType>(groupedFilter.getType()).getShape(),
                          acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
@@ -1050,10 +1077,13 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
                    adaptor.getRhs(), adaptor.getBias(), foldDim);
     if (failed(mac))
       return failure();
-    Value acc =
-        filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
+    FailureOr<IntegerType> accType =
+        accumulatorType(op, op.getLhs().getType(), *requant);
+    if (failed(accType))
+      return failure();
+    Value acc = filled(rewriter, loc, outType.getShape(), *accType, 0);
     Value sum;
-    if (dualMac && !batched)
+    if (dualMac && !batched && accType->getWidth() == 32)
       sum = buildDualMac(
           rewriter, loc, adaptor.getLhs(), adaptor.getRhs(),
           cast<ShapedType>(adaptor.getRhs().getType()).getShape(), acc, maps,
@@ -1138,15 +1168,20 @@ struct AvgPool2DLowering : MyQuantPattern<AvgPool2DOp> {
       return failure();
     Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
                              op.getPadding(), in.zeroPoints[0]);
-    Type i32 = rewriter.getI32Type();
-    Value init = filled(rewriter, loc, op.getType().getShape(), i32, 0);
+    FailureOr<IntegerType> accType =
+        accumulatorType(op, op.getInput().getType(), *requant);
+    if (failed(accType))
+      return failure();
+    Type sumType = *accType;
+    Value init = filled(rewriter, loc, op.getType().getShape(), sumType, 0);
     const int64_t unitDilations[] = {1, 1};
     Value sum = buildWindowReduction(
         rewriter, loc, input, init, op.getLayout(), kernel, op.getStrides(),
         unitDilations, [&](OpBuilder &b, Location l, Value x, Value acc) {
           IntegerArith body(b, l);
-          return body.add(acc, body.sub(body.cast(x, i32, is.isSigned),
-                                        body.constant(i32, in.zeroPoints[0])));
+          return body.add(acc,
+                          body.sub(body.cast(x, sumType, is.isSigned),
+                                   body.constant(sumType, in.zeroPoints[0])));
         });
     // Per-position rescales are read at `h * width + w`.
     AffineMap rescaleMap;

@@ -63,6 +63,11 @@ Policy
   the concat's parameters (those of its own statistics, concat by concat in
   model order: an inner concat's operands take the inner concat's, and are
   requantized into the outer one's); any other operand is requantized.
+* 16-bit activations (spec 6, ``activation_bits=16`` or ``layer_precision``
+  entries ``name:w8a16``): :func:`int16_values` picks the values (spec 6.5);
+  they get ``choose_int16_qparams`` (symmetric, [-32767, 32767]), a layer
+  with a 16-bit input accumulates in int64 (``accumulator_bits=64``), and an
+  add with a 16-bit operand shifts by 15.
 """
 
 import numpy as np
@@ -73,12 +78,16 @@ from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
                     Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
                     Transpose, Unflatten)
 from ..emit import _Adaptive
-from ..qparams import plan
+from ..qparams import SAME_SCALE, concat_adoptions, plan
 from . import reference as R
 
 QMIN, QMAX = -128, 127
+# Layers whose integer form takes and gives 8-bit activations only (spec
+# 6.4).
+INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul)
 
-__all__ = ["QuantizedOutput", "run_reference", "dequantize_output"]
+__all__ = ["QuantizedOutput", "run_reference", "dequantize_output",
+           "int16_values"]
 
 
 class QuantizedOutput:
@@ -151,25 +160,101 @@ def _factor(layer):
     return 1.0 / c if layer.divide else c
 
 
-def _requantize_to(t, s, z, so, zo, rounding):
+def _requantize_to(t, s, z, so, zo, rounding, qmin=QMIN, qmax=QMAX):
     """t (scale s, zero point z) requantized into (so, zo) when those
     differ."""
     if (s, z) == (so, zo):
         return t
     m0, sh = R.quantize_multiplier(float(s) / float(so))
-    return R.requantize_tensor(t, z, m0, sh, zo, QMIN, QMAX,
+    return R.requantize_tensor(t, z, m0, sh, zo, qmin, qmax,
                                rounding=rounding)
 
 
+def _same_scale(layer):
+    # AvgPool2d derives from MaxPool2d but requantizes (qparams.plan).
+    return isinstance(layer, SAME_SCALE) and not isinstance(layer, AvgPool2d)
+
+
+def _storage(bits):
+    return (R.INT16_QMIN, R.INT16_QMAX) if bits == 16 else (QMIN, QMAX)
+
+
+def int16_values(model, owner, activation_bits=8, layer_precision=()):
+    """The names of the values with 16-bit storage (spec 6.5). owner: fused
+    relu name -> producer (plan); layer_precision: entries "name:w8a16" (a
+    layer is named by its loc, or that of the layer it is fused into)."""
+    selected_locs = {e.rsplit(":", 1)[0] for e in layer_precision
+                     if e.endswith("a16")}
+
+    def loc(layer):
+        return layer.loc or layer.name
+
+    def selected(layer):
+        if activation_bits == 16:
+            return True
+        fused_into = owner.get(layer.name)
+        return loc(layer) in selected_locs or (
+            fused_into is not None and loc(fused_into) in selected_locs)
+
+    def source(name):
+        while True:
+            p = model.producer(name)
+            if p is None or not _same_scale(p):
+                return name
+            name = p.inputs[0]
+
+    internal = set(owner.values())
+    wanted, blocked = set(), set()
+    for name in ["x"] + [l.name for l in model.layers]:
+        writer = model.producer(name)
+        if writer is not None and writer in internal:
+            continue  # a fused producer's pre-activation value
+        src = source(name)
+        if isinstance(writer, INT8_ONLY):
+            blocked.add(src)
+        elif writer is not None and not _same_scale(writer) and \
+                selected(writer):
+            wanted.add(src)
+        for reader in model.users(name):
+            if isinstance(reader, INT8_ONLY):
+                blocked.add(src)
+            elif not _same_scale(reader) and selected(reader):
+                wanted.add(src)
+    wide = wanted - blocked
+    return {n for n in ["x"] + [l.name for l in model.layers]
+            if source(n) in wide}
+
+
 def run_reference(model, stats, x, rounding="single",
-                  weights="per-channel"):
+                  weights="per-channel", activation_bits=8,
+                  layer_precision=()):
     """Integer forward pass of `model` on float input x; returns a
-    QuantizedOutput."""
+    QuantizedOutput. activation_bits / layer_precision: 16-bit activations
+    (spec 6) for the whole model or by layer name."""
     R._check_rounding(rounding)
     fused, owner, qp = plan(model, stats)
+    wide = int16_values(model, owner, activation_bits, layer_precision)
+    bits = {n: 16 if n in wide else 8 for n in qp}
+    # An operand that adopts a concat's parameters adopts its width too
+    # (an 8-bit-only producer cannot, spec 6.5: not modelled here).
+    adopt = concat_adoptions(model, owner)
+    for v, c in adopt.items():
+        if bits[v] != bits[c] and isinstance(
+                owner.get(v, model.producer(v)), INT8_ONLY):
+            raise NotImplementedError(
+                f"{v!r} (8-bit only) feeds the 16-bit concat {c!r}")
+        bits[v] = bits[c]
+    for name in qp:  # model order: same-scale inputs come first
+        if bits[name] != 16:
+            continue
+        p = model.producer(name)
+        if p is not None and _same_scale(p):
+            qp[name] = qp[p.inputs[0]]
+        else:
+            qp[name] = R.choose_int16_qparams(*stats[adopt.get(name, name)])
     vals = {}
     sx, zx = qp["x"]
-    vals["x"] = R.quantize(x, sx, zx)
+    vals["x"] = R.quantize(x, sx, zx, *_storage(bits["x"]))
     for layer in model.layers:
         name = layer.name
         if name in owner:
@@ -178,10 +263,13 @@ def run_reference(model, stats, x, rounding="single",
         out_name = act_layer.name if act_layer is not None else name
         act = _act(act_layer) if act_layer is not None else None
         so, zo = qp[out_name]
-        lo, hi = R.activation_clamp(act, zo, so)
+        qmin, qmax = _storage(bits[out_name])
+        lo, hi = R.activation_clamp(act, zo, so, qmin, qmax)
         ins = [vals[i] for i in layer.inputs]
         iqp = [qp[i] for i in layer.inputs]
         x0, (s0, z0) = ins[0], iqp[0]
+        # Spec 6.3: a 16-bit input accumulates in int64.
+        acc_bits = 64 if bits[layer.inputs[0]] == 16 else 32
 
         if isinstance(layer, Conv2d):
             wq, sw = _weights(layer.w, weights)
@@ -192,7 +280,7 @@ def run_reference(model, stats, x, rounding="single",
             out = R.conv2d_nchw(x0, z0, wq, qb, m0, sh, zo, lo, hi,
                                 stride=layer.stride, padding=layer.padding,
                                 dilation=layer.dilation, groups=layer.groups,
-                                rounding=rounding)
+                                rounding=rounding, accumulator_bits=acc_bits)
         elif isinstance(layer, (Linear, MatMul)):
             # Linear's [out, in] weights are a transposed rhs; a MatMul's
             # [in, out] ones have their output channels on axis 1.
@@ -201,7 +289,8 @@ def run_reference(model, stats, x, rounding="single",
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             m0, sh = _multipliers(s0, sw, so, _factor(act_layer))
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,
-                           transpose_rhs=transposed, rounding=rounding)
+                           transpose_rhs=transposed, rounding=rounding,
+                           accumulator_bits=acc_bits)
         elif isinstance(layer, BatchMatMul):
             # Two activations (each per tensor, with its zero point); the
             # constant scale joins the multiplier.
@@ -218,17 +307,21 @@ def run_reference(model, stats, x, rounding="single",
                         rounding=rounding)
         elif isinstance(layer, Add):
             s1, z1 = iqp[1]
-            ra, rb, ro = R.add_rescales(s0, s1, so)
+            shift = R.ADD_LEFT_SHIFT_16 if 16 in (
+                bits[layer.inputs[0]], bits[layer.inputs[1]]) \
+                else R.ADD_LEFT_SHIFT
+            ra, rb, ro = R.add_rescales(s0, s1, so, shift)
             out = R.add(x0, z0, ins[1], z1, ra, rb, ro, zo, lo, hi,
-                        rounding=rounding, subtract=isinstance(layer, Sub))
+                        left_shift=shift, rounding=rounding,
+                        subtract=isinstance(layer, Sub))
         elif isinstance(layer, Scale):
             m0, sh = R.scale_rescale(s0, so, _factor(layer))
-            out = R.requantize_tensor(x0, z0, m0, sh, zo, QMIN, QMAX,
+            out = R.requantize_tensor(x0, z0, m0, sh, zo, qmin, qmax,
                                       rounding=rounding)
         elif isinstance(layer, ConstMul):
             factors, axis = const_mul_factors(layer, x0.ndim)
             m0, sh, signs = R.factor_rescales(s0, so, factors)
-            out = R.requantize_factors(x0, z0, m0, sh, signs, zo, QMIN, QMAX,
+            out = R.requantize_factors(x0, z0, m0, sh, signs, zo, qmin, qmax,
                                        axis=axis, rounding=rounding)
         elif isinstance(layer, Relu):
             # Standalone: a clamp on the input's parameters; into other
@@ -237,12 +330,13 @@ def run_reference(model, stats, x, rounding="single",
             # (relu6 reaches quantize(6) of the output, not the input's
             # representable value nearest 6).
             if (s0, z0) == (so, zo):
-                out = R.clamp(x0, *R.activation_clamp(_act(layer), z0, s0))
+                out = R.clamp(x0, *R.activation_clamp(_act(layer), z0, s0,
+                                                      qmin, qmax))
             else:
                 m0, sh = R.quantize_multiplier(float(s0) / float(so))
                 out = R.requantize_tensor(
                     x0, z0, m0, sh, zo,
-                    *R.activation_clamp(_act(layer), zo, so),
+                    *R.activation_clamp(_act(layer), zo, so, qmin, qmax),
                     rounding=rounding)
         elif isinstance(layer, _Adaptive):
             # The gathered windows (filled with zx, i.e. 0, for average
@@ -251,28 +345,30 @@ def run_reference(model, stats, x, rounding="single",
             is_max = isinstance(layer, AdaptiveMaxPool2d)
             g = layer.gather(x0, None if is_max else z0)
             if is_max:
-                out = R.max_pool2d(g, layer.k, layer.k, 0)
+                out = R.max_pool2d(g, layer.k, layer.k, 0, qmin=qmin)
             else:
                 d = layer.divisors(x0.shape[2:])
                 m0, sh = R.avg_pool_rescale(s0, so, layer.k) if d is None \
                     else R.avg_pool_divisor_rescales(s0, so, d)
                 out = R.avg_pool2d(g, z0, layer.k, layer.k, 0, m0, sh, zo,
-                                   lo, hi, rounding=rounding)
+                                   lo, hi, rounding=rounding,
+                                   accumulator_bits=acc_bits)
         elif isinstance(layer, AvgPool2d):
             hw = x0.shape[2:]
             d = layer.divisors(hw)
             m0, sh = R.avg_pool_rescale(s0, so, layer.k) if d is None else \
                 R.avg_pool_divisor_rescales(s0, so, d)
             out = R.avg_pool2d(x0, z0, layer.k, layer.stride, layer.pad4(hw),
-                               m0, sh, zo, lo, hi, rounding=rounding)
+                               m0, sh, zo, lo, hi, rounding=rounding,
+                               accumulator_bits=acc_bits)
         elif isinstance(layer, MaxPool2d):
             out = R.max_pool2d(x0, layer.k, layer.stride,
-                               layer.pad4(x0.shape[2:]))
+                               layer.pad4(x0.shape[2:]), qmin=qmin)
         elif isinstance(layer, GlobalAvgPool):
             k = tuple(x0.shape[2:])
             m0, sh = R.avg_pool_rescale(s0, so, k)
             out = R.avg_pool2d(x0, z0, k, 1, 0, m0, sh, zo, lo, hi,
-                               rounding=rounding)
+                               rounding=rounding, accumulator_bits=acc_bits)
         elif isinstance(layer, (Flatten, Unflatten, Reshape)):
             out = x0.reshape(model.shapes[name])
         elif isinstance(layer, Transpose):
@@ -292,7 +388,8 @@ def run_reference(model, stats, x, rounding="single",
         elif isinstance(layer, Softmax):
             out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
         elif isinstance(layer, Concat):
-            out = R.concat([_requantize_to(t, st, zt, so, zo, rounding)
+            out = R.concat([_requantize_to(t, st, zt, so, zo, rounding,
+                                           qmin, qmax)
                             for t, (st, zt) in zip(ins, iqp)], axis=1)
         else:
             raise TypeError(f"unknown layer {type(layer).__name__}")

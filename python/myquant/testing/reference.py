@@ -36,6 +36,10 @@ INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 MAX_SHIFT = 62
 ADD_LEFT_SHIFT = 20
+ADD_LEFT_SHIFT_16 = 15
+INT16_QMAX = 32767
+INT16_QMIN = -INT16_QMAX
+ACCUMULATOR_BITS = (32, 64)
 ROUNDINGS = ("single", "gemmlowp")
 SOFTMAX_EXP_BITS = 16
 SOFTMAX_RECIPROCAL_BITS = 40
@@ -48,6 +52,8 @@ LAYER_NORM_MAX_EPS = 1 << 60
 
 __all__ = [
     "INT32_MIN", "INT32_MAX", "MAX_SHIFT", "ADD_LEFT_SHIFT", "ROUNDINGS",
+    "ADD_LEFT_SHIFT_16", "INT16_QMIN", "INT16_QMAX", "choose_int16_qparams",
+    "apply_multiplier_int64",
     "round_half_even", "choose_activation_qparams", "activation_clamp",
     "quantize_weights", "quantize_bias", "quantize_multiplier",
     "quantize_multipliers", "saturating_rounding_doubling_high_mul",
@@ -202,6 +208,16 @@ def activation_clamp(activation, zo, so, qmin=-128, qmax=127):
     raise ValueError(f"unknown activation {activation!r}")
 
 
+def choose_int16_qparams(lo, hi):
+    """(scale, 0) of a 16-bit activation observed in [lo, hi] (spec 6.1):
+    max(|lo|, |hi|) / 32767 in double, 1.0 when both are 0."""
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
+        raise ValueError(f"invalid range [{lo}, {hi}]")
+    amax = max(abs(lo), abs(hi))
+    return (amax / float(INT16_QMAX) if amax != 0.0 else 1.0), 0
+
+
 def quantize_weights(w, axis=0, float_type=np.float32):
     """Symmetric narrow-range int8 weights.
 
@@ -327,6 +343,47 @@ def apply_multiplier(v, m0, shift, rounding="single"):
     return rounding_divide_by_pot(high, right)
 
 
+def apply_multiplier_int64(v, m0, shift):
+    """Spec 6.3 apply64: round_half_up(v * m0 / 2^shift) computed exactly
+    (Python integers) for int64 v, saturated to int32."""
+    v = _as_int64(v, "value")
+    m0 = _check_int32(_as_int64(m0, "multiplier"), "multiplier")
+    shift = _as_int64(shift, "shift")
+    if shift.size and (shift.min() < 0 or shift.max() > MAX_SHIFT):
+        raise ValueError(f"shift must be in [0, {MAX_SHIFT}]")
+    v, m0, shift = np.broadcast_arrays(v, m0, shift)
+
+    def one(x, m, s):
+        r = (int(x) * int(m) + ((1 << (int(s) - 1)) if s > 0 else 0)) >> int(s)
+        return min(max(r, INT32_MIN), INT32_MAX)
+    r = np.array([one(x, m, s) for x, m, s in
+                  zip(v.ravel(), m0.ravel(), shift.ravel())],
+                 dtype=np.int64).reshape(v.shape)
+    return _scalar_or_array(r)
+
+
+def _requantize_accumulator(acc, m0, shift, zp_out, lo, hi, rounding,
+                            accumulator_bits):
+    """requantize of an int32 accumulator (spec 2.3), or of an int64 one
+    (spec 6.3: apply64, rounding single only)."""
+    if accumulator_bits == 32:
+        return np.asarray(requantize(acc, m0, shift, zp_out, lo, hi,
+                                     rounding))
+    if accumulator_bits != 64:
+        raise ValueError(f"accumulator_bits must be one of "
+                         f"{ACCUMULATOR_BITS}")
+    if rounding != "single":
+        raise ValueError("an int64 accumulator is rescaled with single "
+                         "rounding only (spec 6.3)")
+    a = np.asarray(apply_multiplier_int64(acc, m0, shift))
+    s = np.clip(a + int(zp_out), INT32_MIN, INT32_MAX)
+    return np.clip(s, lo, hi)
+
+
+def _check_accumulator(acc, bits, what):
+    return _check_int32(acc, what) if bits == 32 else acc
+
+
 def requantize(v, m0, shift, zp_out, lo, hi, rounding="single"):
     """clamp(saturating_add(apply_multiplier(v), zp_out), lo, hi)."""
     if lo > hi:
@@ -398,8 +455,9 @@ def fold_bias(q_bias, zx, w_q, axis=0):
 
 
 def conv2d_accumulate(x_q, zx, w_q, q_bias=None, stride=1, padding=0,
-                      dilation=1, groups=1):
-    """int32 accumulators (as int64) of an NCHW convolution:
+                      dilation=1, groups=1, accumulator_bits=32):
+    """int32 accumulators (as int64; int64 ones with accumulator_bits=64,
+    spec 6.3) of an NCHW convolution:
     acc[n, f, y, x] = sum (x - zx) * w + q_b[f], input padded with zx."""
     x = _as_int64(x_q, "input")
     w = _as_int64(w_q, "filter")
@@ -429,19 +487,21 @@ def conv2d_accumulate(x_q, zx, w_q, q_bias=None, stride=1, padding=0,
         if b.size != f:
             raise ValueError("bias must have one entry per output channel")
         acc += b.reshape(1, f, 1, 1)
-    return _check_int32(acc, "conv2d accumulator")
+    return _check_accumulator(acc, accumulator_bits, "conv2d accumulator")
 
 
 def conv2d_nchw(x_q, zx, w_q, q_bias, m0s, shifts, zo, lo, hi, stride=1,
-                padding=0, dilation=1, groups=1, rounding="single"):
+                padding=0, dilation=1, groups=1, rounding="single",
+                accumulator_bits=32):
     """Quantized NCHW conv2d: requantize(acc[f], M[f], zo, lo, hi); m0s and
     shifts per tensor (one entry) or per output channel."""
     acc = conv2d_accumulate(x_q, zx, w_q, q_bias, stride, padding, dilation,
-                            groups)
+                            groups, accumulator_bits)
     f = acc.shape[1]
     m0 = _channel_param(m0s, f, 1, 4, "multiplier")
     sh = _channel_param(shifts, f, 1, 4, "shift")
-    return np.asarray(requantize(acc, m0, sh, zo, lo, hi, rounding))
+    return _requantize_accumulator(acc, m0, sh, zo, lo, hi, rounding,
+                                   accumulator_bits)
 
 
 def conv2d_nhwc(x_q, zx, w_q, q_bias, m0s, shifts, zo, lo, hi, stride=1,
@@ -454,7 +514,8 @@ def conv2d_nhwc(x_q, zx, w_q, q_bias, m0s, shifts, zo, lo, hi, stride=1,
     return np.transpose(out, (0, 2, 3, 1))
 
 
-def matmul_accumulate(a_q, za, b_q, zb=0, q_bias=None, transpose_rhs=False):
+def matmul_accumulate(a_q, za, b_q, zb=0, q_bias=None, transpose_rhs=False,
+                      accumulator_bits=32):
     """acc = (a - za) @ (b - zb) + q_b; a is [B x] M x K, b is [B x] K x N
     ([B x] N x K with transpose_rhs)."""
     a = _as_int64(a_q, "lhs") - int(za)
@@ -469,17 +530,19 @@ def matmul_accumulate(a_q, za, b_q, zb=0, q_bias=None, transpose_rhs=False):
         if bias.size != acc.shape[-1]:
             raise ValueError("bias must have N entries")
         acc = acc + bias
-    return _check_int32(acc, "matmul accumulator")
+    return _check_accumulator(acc, accumulator_bits, "matmul accumulator")
 
 
 def matmul(a_q, za, b_q, zb, q_bias, m0s, shifts, zo, lo, hi,
-           transpose_rhs=False, rounding="single"):
+           transpose_rhs=False, rounding="single", accumulator_bits=32):
     """Quantized matmul; m0s/shifts per tensor or one per N channel."""
-    acc = matmul_accumulate(a_q, za, b_q, zb, q_bias, transpose_rhs)
+    acc = matmul_accumulate(a_q, za, b_q, zb, q_bias, transpose_rhs,
+                            accumulator_bits)
     nch = acc.shape[-1]
     m0 = _channel_param(m0s, nch, acc.ndim - 1, acc.ndim, "multiplier")
     sh = _channel_param(shifts, nch, acc.ndim - 1, acc.ndim, "shift")
-    return np.asarray(requantize(acc, m0, sh, zo, lo, hi, rounding))
+    return _requantize_accumulator(acc, m0, sh, zo, lo, hi, rounding,
+                                   accumulator_bits)
 
 
 # ---------------------------------------------------------------------------
@@ -703,7 +766,7 @@ def requantize_factors(x_q, zx, m0s, shifts, signs, zo, lo, hi, axis=None,
                                  rounding))
 
 
-def _window_sums(x, zx, kernel, stride, pad):
+def _window_sums(x, zx, kernel, stride, pad, accumulator_bits=32):
     """Sums of (x - zx) per window of an NCHW tensor, padded cells 0."""
     n, c, h, w = x.shape
     kh, kw = kernel
@@ -713,11 +776,13 @@ def _window_sums(x, zx, kernel, stride, pad):
     sums = np.zeros((n, c, oh, ow), dtype=np.int64)
     for _, _, hs, ws in _window_slices(kernel, stride, (1, 1), (oh, ow)):
         sums += xs[:, :, hs, ws]
-    return _check_int32(sums, "avg_pool2d sum"), (oh, ow)
+    return _check_accumulator(sums, accumulator_bits, "avg_pool2d sum"), \
+        (oh, ow)
 
 
 def avg_pool2d(x_q, zx, kernel, stride, padding, m0, shift, zo, lo, hi,
-               rounding="single", count_include_pad=True, layout="nchw"):
+               rounding="single", count_include_pad=True, layout="nchw",
+               accumulator_bits=32):
     """requantize(sum over the window of (x - zx), sx / (so*kh*kw), zo, lo, hi).
 
     Padded cells contribute 0 and count (count = kh*kw). Without
@@ -731,8 +796,9 @@ def avg_pool2d(x_q, zx, kernel, stride, padding, m0, shift, zo, lo, hi,
         raise ValueError("avg_pool2d without count_include_pad is only "
                          "defined for zero padding")
     x = _to_nchw(_as_int64(x_q, "input"), layout)
-    sums, _ = _window_sums(x, zx, kernel, stride, pad)
-    out = np.asarray(requantize(sums, m0, shift, zo, lo, hi, rounding))
+    sums, _ = _window_sums(x, zx, kernel, stride, pad, accumulator_bits)
+    out = _requantize_accumulator(sums, m0, shift, zo, lo, hi, rounding,
+                                  accumulator_bits)
     return _from_nchw(out, layout)
 
 

@@ -529,6 +529,20 @@ LogicalResult AddOp::verify() {
   if (present != 0 && present != 4)
     return emitOpError("'left_shift', 'lhs_rescale', 'rhs_rescale' and "
                        "'rescale' go together: give all or none");
+  // (x - zp) * 2^left_shift is an int32 (docs/NumericSpec.md 3.2, 6.4).
+  int64_t leftShift = getLeftShift().value_or(kAddLeftShift);
+  Value operands[] = {getLhs(), getRhs()};
+  for (auto [i, operand] : llvm::enumerate(operands)) {
+    QuantParams p = paramsOf(operand);
+    int64_t maxAbs = std::max(p.zeroPoints[0] - p.storageMin,
+                              p.storageMax - p.zeroPoints[0]);
+    if ((maxAbs << leftShift) > INT32_MAX)
+      return emitOpError() << "operand #" << i << " minus its zero point "
+                           << "reaches " << maxAbs << ", which shifted left by "
+                           << leftShift << " is " << (maxAbs << leftShift)
+                           << ", beyond int32 (16-bit operands take "
+                           << kAddLeftShift16 << ")";
+  }
   for (auto [attr, name] : {std::pair(getLhsRescaleAttr(), "lhs_rescale"),
                             std::pair(getRhsRescaleAttr(), "rhs_rescale"),
                             std::pair(getRescaleAttr(), "rescale")})

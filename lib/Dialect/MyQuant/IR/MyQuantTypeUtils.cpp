@@ -72,6 +72,16 @@ quant::UniformQuantizedType getActivationType(Type expressedType, double lo,
       expressedType, params.scale, params.zeroPoint, qmin, qmax);
 }
 
+quant::UniformQuantizedType getInt16ActivationType(Type expressedType,
+                                                   double lo, double hi) {
+  double amax = std::max(std::abs(lo), std::abs(hi));
+  double scale = amax == 0.0 ? 1.0 : amax / kInt16ActivationMax;
+  return quant::UniformQuantizedType::get(
+      quant::QuantizationFlags::Signed,
+      IntegerType::get(expressedType.getContext(), 16), expressedType, scale, 0,
+      -kInt16ActivationMax, kInt16ActivationMax);
+}
+
 int64_t quantizeScalar(double x, const QuantParams &params) {
   double q = std::nearbyint(x / params.scales[0]) + params.zeroPoints[0];
   return static_cast<int64_t>(

@@ -11,6 +11,7 @@
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+#include "myquant/Dialect/MyQuant/Transforms/LayerPrecision.h"
 #include "myquant/Dialect/MyQuant/Transforms/Passes.h"
 #include "myquant/Dialect/MyQuant/Transforms/RangeAnalysis.h"
 #include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
@@ -60,6 +61,28 @@ bool hasLocationName(Location loc, StringRef name) {
   return found;
 }
 
+/// The value whose quantization `value` shares: through the ops that keep
+/// their operand's scale (reshapes, padding, max pooling) to the producer
+/// that chooses it.
+Value sourceOfScale(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (!keepsOperandScale(def) || def->getNumOperands() == 0)
+      break;
+    value = def->getOperand(0);
+  }
+  return value;
+}
+
+/// Whether an op of `funcOp` has, or fuses, the location name `name`.
+bool hasNamedOp(func::FuncOp funcOp, StringRef name) {
+  return funcOp
+      .walk([&](Operation *op) {
+        return hasLocationName(op->getLoc(), name) ? WalkResult::interrupt()
+                                                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 /// What the accumulator bound needs of a layer's weights, per output
 /// channel (or one for all): the scale and the sum of |q_w|.
 struct WeightSummary {
@@ -78,10 +101,12 @@ class DryRun {
 public:
   DryRun(func::FuncOp funcOp, ActivationType activationType,
          WeightGranularity weightGranularity, bool allowFloat,
-         ArrayRef<std::string> keepFloat)
+         ArrayRef<std::string> keepFloat, int64_t activationBits,
+         ArrayRef<LayerPrecision> layerPrecision)
       : funcOp(funcOp), isSigned(activationType == ActivationType::Int8),
         perChannel(weightGranularity == WeightGranularity::PerChannel),
-        allowFloat(allowFloat), keepFloat(keepFloat) {}
+        allowFloat(allowFloat), keepFloat(keepFloat),
+        activationBits(activationBits), layerPrecision(layerPrecision) {}
 
   LogicalResult run();
 
@@ -122,12 +147,21 @@ private:
                                                int64_t channels);
   void applyConcatPolicy();
   void insertQDQ();
+  /// Whether `op` is asked for 16-bit activations (activation-bits=16, or a
+  /// layer-precision entry naming its layer with a16).
+  bool wants16Bit(Operation *op) const;
+  /// Chooses the values with 16-bit storage (docs/NumericSpec.md 6.5):
+  /// those that a 16-bit op reads or writes, unless an op with only an
+  /// 8-bit form (`int8Only`) reads or writes them too.
+  LogicalResult chooseInt16Values();
 
   func::FuncOp funcOp;
   bool isSigned;
   bool perChannel;
   bool allowFloat;
   ArrayRef<std::string> keepFloat;
+  int64_t activationBits;
+  ArrayRef<LayerPrecision> layerPrecision;
 
   std::unique_ptr<DataFlowSolver> solver;
   DenseMap<Value, Interval> stats;
@@ -140,6 +174,16 @@ private:
   llvm::SetVector<Value> required;
   /// Results inside a layer: they never get quantization parameters.
   DenseSet<Value> internal;
+  /// Claimed ops whose quantized form takes and gives 8-bit activations
+  /// only: softmax, layer normalization, tables, mul, and the matmuls of two
+  /// activations.
+  DenseSet<Operation *> int8Only;
+  /// The values with 16-bit storage, by the source of their same-scale
+  /// chain (sourceOfScale).
+  DenseSet<Value> int16Sources;
+  /// The anchor of the layer each fused epilogue op (bias add, relu)
+  /// belongs to: layer-precision names the layer by its anchor's location.
+  DenseMap<Operation *, Operation *> anchorOf;
 };
 
 struct PropagateQParamsPass
@@ -155,11 +199,7 @@ struct PropagateQParamsPass
     for (const std::string &name : keep) {
       if (RegisteredOperationName::lookup(name, &getContext()))
         continue;
-      WalkResult named = funcOp.walk([&](Operation *op) {
-        return hasLocationName(op->getLoc(), name) ? WalkResult::interrupt()
-                                                   : WalkResult::advance();
-      });
-      if (!named.wasInterrupted()) {
+      if (!hasNamedOp(funcOp, name)) {
         funcOp.emitError()
             << "keep-float names '" << name
             << "', which is neither a registered operation nor the location "
@@ -168,7 +208,36 @@ struct PropagateQParamsPass
         return signalPassFailure();
       }
     }
-    DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep);
+    if (activationBits != 8 && activationBits != 16) {
+      funcOp.emitError() << "activation-bits is " << activationBits
+                         << "; it must be 8 or 16";
+      return signalPassFailure();
+    }
+    llvm::Expected<std::vector<LayerPrecision>> precision =
+        parseLayerPrecision(layerPrecision);
+    if (!precision) {
+      funcOp.emitError() << llvm::toString(precision.takeError());
+      return signalPassFailure();
+    }
+    for (const LayerPrecision &entry : *precision) {
+      // 4-bit weights are another scheme (docs/NumericSpec.md 6 covers
+      // 16-bit activations with 8-bit weights only).
+      if (entry.weightBits != 8) {
+        funcOp.emitError() << "layer-precision asks for " << entry.weightBits
+                           << "-bit weights in layer '" << entry.layer
+                           << "'; only 8-bit weights (w8) are supported";
+        return signalPassFailure();
+      }
+      if (!hasNamedOp(funcOp, entry.layer)) {
+        funcOp.emitError() << "layer-precision names '" << entry.layer
+                           << "', which is not the location name of an op "
+                              "of this function (give the exporter's layer "
+                              "names, e.g. features.0)";
+        return signalPassFailure();
+      }
+    }
+    DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep,
+                  activationBits, *precision);
     if (failed(dryRun.run()))
       signalPassFailure();
   }
@@ -192,11 +261,82 @@ FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
     return failure();
   }
   Interval range = *lattice->getValue().bounds;
-  auto type = getActivationType(
-      cast<RankedTensorType>(value.getType()).getElementType(), range.first,
-      range.second, isSigned);
+  Type element = cast<RankedTensorType>(value.getType()).getElementType();
+  auto type =
+      int16Sources.contains(sourceOfScale(value))
+          ? getInt16ActivationType(element, range.first, range.second)
+          : getActivationType(element, range.first, range.second, isSigned);
   types[value] = type;
   return type;
+}
+
+bool DryRun::wants16Bit(Operation *op) const {
+  if (activationBits == 16)
+    return true;
+  Operation *anchor = anchorOf.lookup(op);
+  return llvm::any_of(layerPrecision, [&](const LayerPrecision &entry) {
+    return entry.activationBits == 16 &&
+           (hasLocationName(op->getLoc(), entry.layer) ||
+            (anchor && hasLocationName(anchor->getLoc(), entry.layer)));
+  });
+}
+
+LogicalResult DryRun::chooseInt16Values() {
+  if (activationBits != 16 &&
+      llvm::none_of(layerPrecision, [](const LayerPrecision &entry) {
+        return entry.activationBits == 16;
+      }))
+    return success();
+  // An op named by layer-precision must have a 16-bit form; with
+  // activation-bits=16 the others keep 8 bits (remarks below).
+  bool failedAny = false;
+  for (Operation &op : funcOp.getBody().getOps()) {
+    if (activationBits == 16 || !int8Only.contains(&op) || !wants16Bit(&op))
+      continue;
+    op.emitError() << "'" << op.getName()
+                   << "' has no 16-bit form (softmax, layer normalization, "
+                      "tables, mul and matmuls of two activations take 8-bit "
+                      "activations); remove its layer from layer-precision";
+    failedAny = true;
+  }
+  if (failedAny)
+    return failure();
+  SmallVector<Value> values(funcOp.getArguments().begin(),
+                            funcOp.getArguments().end());
+  for (Operation &op : funcOp.getBody().getOps())
+    values.append(op.result_begin(), op.result_end());
+  llvm::SetVector<Value> wanted;
+  DenseMap<Value, Operation *> blockedBy;
+  for (Value value : values) {
+    if (!isFloatTensor(value))
+      continue;
+    Value source = sourceOfScale(value);
+    Operation *def = value.getDefiningOp();
+    bool ownScale = !def || !keepsOperandScale(def);
+    if (def && ownScale && int8Only.contains(def))
+      blockedBy.try_emplace(source, def);
+    else if (def && ownScale && wants16Bit(def))
+      wanted.insert(source);
+    for (Operation *user : value.getUsers()) {
+      if (int8Only.contains(user))
+        blockedBy.try_emplace(source, user);
+      else if (!keepsOperandScale(user) && wants16Bit(user))
+        wanted.insert(source);
+    }
+  }
+  for (Value source : wanted) {
+    auto blocker = blockedBy.find(source);
+    if (blocker == blockedBy.end()) {
+      int16Sources.insert(source);
+      continue;
+    }
+    // One remark per value at its 8-bit-only user or producer.
+    blocker->second->emitRemark()
+        << "a value that '" << blocker->second->getName()
+        << "' reads or writes keeps 8-bit activations: it has no 16-bit "
+           "form";
+  }
+  return success();
 }
 
 void DryRun::claim(Operation *op) {
@@ -220,8 +360,10 @@ void DryRun::claimWindowInputs(Operation *anchor) {
 
 void DryRun::claimComputeChain(const ComputeChain &chain) {
   claim(chain.anchor);
-  for (Operation *e : chain.epilogue)
+  for (Operation *e : chain.epilogue) {
     claim(e);
+    anchorOf[e] = chain.anchor;
+  }
   claimWindowInputs(chain.anchor);
   if (chain.transposeRhs)
     claim(chain.weightOperand->getOwner());
@@ -231,15 +373,21 @@ void DryRun::claimComputeChain(const ComputeChain &chain) {
     claim(chain.regrouping[2]->getOperand(0).getDefiningOp());
   required.insert(chain.input);
   required.insert(chain.output);
-  if (!getFloatConstant(chain.weight))
+  if (!getFloatConstant(chain.weight)) {
     required.insert(chain.weight);
+    int8Only.insert(chain.anchor);
+    int8Only.insert(chain.weightOperand->getOwner());
+    int8Only.insert(chain.epilogue.begin(), chain.epilogue.end());
+  }
   chains.push_back(chain);
 }
 
 void DryRun::claimPoolChain(const PoolChain &pool) {
   claim(pool.anchor);
-  for (Operation *e : pool.epilogue)
+  for (Operation *e : pool.epilogue) {
     claim(e);
+    anchorOf[e] = pool.anchor;
+  }
   claimWindowInputs(pool.anchor);
   required.insert(pool.input);
   required.insert(pool.output);
@@ -258,8 +406,11 @@ void DryRun::claimLayerNorm(const LayerNormChain &norm,
   if (llvm::any_of(norm.ops, [&](Operation *op) { return keptFloat(*op); }))
     return;
   claim(norm.anchor);
-  for (Operation *op : norm.ops)
+  int8Only.insert(norm.anchor);
+  for (Operation *op : norm.ops) {
     claim(op);
+    int8Only.insert(op);
+  }
   required.insert(norm.input);
   required.insert(norm.output);
 }
@@ -279,6 +430,7 @@ void DryRun::claimBinaryElementwise(Operation &op) {
   }
   Operation *activation = *result.getUsers().begin();
   claim(activation);
+  anchorOf[activation] = &op;
   layerOps.insert(&op);
   layerOps.insert(activation);
   required.insert(activation->getResult(0));
@@ -321,6 +473,8 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   if (binary && !keptFloat &&
       llvm::none_of(cast<linalg::GenericOp>(op).getDpsInputs(),
                     [](Value v) { return bool(getFloatConstant(v)); })) {
+    if (kind->kind == ElementwiseKind::Mul)
+      int8Only.insert(&op);
     claimBinaryElementwise(op);
     return success();
   }
@@ -337,6 +491,7 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   if (auto softmax = dyn_cast<linalg::SoftmaxOp>(&op);
       softmax && !keptFloat && isLastDimSoftmax(softmax)) {
     claim(&op);
+    int8Only.insert(&op);
     required.insert(softmax.getInput());
     Value result = softmax.getResult()[0];
     types[result] = getSoftmaxResultType(
@@ -350,6 +505,7 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
       evaluateTableBody(cast<linalg::GenericOp>(op).getRegion().front(), 0.0,
                         &unevaluable)) {
     claim(&op);
+    int8Only.insert(&op);
     requireOperandsAndResults(&op);
     return success();
   }
@@ -684,8 +840,10 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
   if (failed(biasValues))
     return failure();
 
-  // The int32 accumulator sums |x - zx| * |w| over the reduction plus the
-  // bias; it must not overflow for any input.
+  // The accumulator sums |x - zx| * |w| over the reduction plus the bias; it
+  // must not overflow for any input. It is int64 for a 16-bit input.
+  bool wideAccumulator = inType->getStorageTypeIntegralWidth() > 8;
+  int64_t limit = wideAccumulator ? INT64_MAX : INT32_MAX;
   int64_t zx = inType->getZeroPoint();
   int64_t maxAbsX = std::max(zx - inType->getStorageTypeMin(),
                              inType->getStorageTypeMax() - zx);
@@ -694,11 +852,12 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
     int64_t sum = absSums[absSums.size() == 1 ? 0 : c];
     // Both factors are below 2^32, so the product fits in 64 bits.
     int64_t bound = sum * maxAbsX + std::abs((*biasValues)[c]);
-    if (bound > INT32_MAX)
+    if (bound > limit)
       return anchor->emitError()
-             << "the int32 accumulator of output channel " << c << " can reach "
-             << bound << " (" << reduction << " products of up to " << maxAbsX
-             << " x |w|), beyond " << INT32_MAX;
+             << "the " << (wideAccumulator ? "int64" : "int32")
+             << " accumulator of output channel " << c << " can reach " << bound
+             << " (" << reduction << " products of up to " << maxAbsX
+             << " x |w|), beyond " << limit;
   }
   return success();
 }
@@ -716,7 +875,10 @@ void DryRun::applyConcatPolicy() {
       Operation *producer = operand.getDefiningOp();
       // A layer computing the operand for the concatenation alone can
       // rescale straight into the concatenation's parameters.
-      if (producer && operand.hasOneUse() && !keepsOperandScale(producer)) {
+      // (An op with an 8-bit form only cannot adopt 16-bit parameters.)
+      if (producer && operand.hasOneUse() && !keepsOperandScale(producer) &&
+          (it->second.getStorageType() == resultType.getStorageType() ||
+           !int8Only.contains(producer))) {
         it->second = resultType;
         continue;
       }
@@ -761,7 +923,7 @@ LogicalResult DryRun::run() {
   solver->load<RangeAnalysis>(stats);
   if (failed(solver->initializeAndRun(funcOp)))
     return failure();
-  if (failed(collectStructure()))
+  if (failed(collectStructure()) || failed(chooseInt16Values()))
     return failure();
 
   bool failedAny = false;

@@ -376,10 +376,16 @@ struct QuantizeElementwise : QuantizePattern {
     ClampAttr clamp = clampFor(ctx, actLo, actHi, resultType);
     RescaleOpInterface result;
     if (isAdd || isSub) {
-      result = AddOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
-                             rewriter.getI64IntegerAttr(kAddLeftShift),
-                             RescaleAttr(), RescaleAttr(), RescaleAttr(), clamp,
-                             isSub ? rewriter.getUnitAttr() : UnitAttr());
+      // A 16-bit operand shifted by 2^20 would leave int32 (NumericSpec 6.4).
+      bool has16BitOperand = llvm::any_of(inputs, [](Value v) {
+        return getQuantParams(v.getType())->storageWidth > 8;
+      });
+      result =
+          AddOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
+                        rewriter.getI64IntegerAttr(
+                            has16BitOperand ? kAddLeftShift16 : kAddLeftShift),
+                        RescaleAttr(), RescaleAttr(), RescaleAttr(), clamp,
+                        isSub ? rewriter.getUnitAttr() : UnitAttr());
     } else {
       result = MulOp::create(rewriter, loc, resultType, inputs[0], inputs[1],
                              RescaleAttr(), clamp);

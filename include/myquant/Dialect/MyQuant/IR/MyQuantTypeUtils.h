@@ -71,6 +71,13 @@ mlir::quant::UniformQuantizedType getActivationType(mlir::Type expressedType,
                                                     double lo, double hi,
                                                     bool isSigned);
 
+/// 16-bit activations (TFLite's 16x8 mode, docs/NumericSpec.md 6.1):
+/// symmetric, zero point 0, storage [-32767, 32767], scale max(|lo|, |hi|) /
+/// 32767 (1.0 when both are 0).
+inline constexpr int64_t kInt16ActivationMax = 32767;
+mlir::quant::UniformQuantizedType
+getInt16ActivationType(mlir::Type expressedType, double lo, double hi);
+
 /// The storage value of real `x` in a per-tensor type, clamped to the
 /// storage range (round half to even, as in myquant.quantize).
 int64_t quantizeScalar(double x, const QuantParams &params);
@@ -86,6 +93,9 @@ mlir::FailureOr<RescaleAttr> buildRescale(mlir::Operation *op,
 /// otherwise) and rescaled to twice the larger operand scale; the sum is
 /// rescaled to the result scale.
 inline constexpr int64_t kAddLeftShift = 20;
+/// With a 16-bit operand: |x| <= 32767 < 2^15, so x * 2^15 < 2^30 (TFLite's
+/// int16 add), where 2^20 would overflow int32.
+inline constexpr int64_t kAddLeftShift16 = 15;
 struct AddMultipliers {
   double lhs, rhs, result;
 };

@@ -107,6 +107,18 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     `linalg.matmul`) or every op of a layer (any other name: the ops whose
     location is, or fuses, `loc("NAME")`, as the exporter names a layer's
     ops after its module path); a name that matches neither is an error.
+
+    `activation-bits=16` gives every activation 16-bit symmetric storage
+    (TFLite's 16x8 mode, docs/NumericSpec.md 6) where the ops that read and
+    write it have a 16-bit form: convolutions and matmuls with constant
+    weights, add and subtract, pooling, clamps, requantizations,
+    concatenation and data movement. A value read by an op with only an
+    8-bit form (softmax, layer normalization, tables, mul, matmuls of two
+    activations) keeps 8 bits, with a remark. `layer-precision` chooses per
+    layer by name instead (`<layer name>:w8a16`, comma-separated): the
+    values a selected layer reads and writes get 16 bits; selecting an op
+    without a 16-bit form, or 4-bit weights, is an error. Weights stay int8
+    and the accumulator of a 16-bit input is int64.
   }];
   let options = [
     MyQuant_ActivationTypeOption<"activationType", "activation-type",
@@ -117,7 +129,13 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
            "Keep unsupported ops in float (with a remark) instead of failing">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "Ops to keep in float: op names (linalg.matmul) or location "
-               "names (the layer name of loc(\"features.0\"))">
+               "names (the layer name of loc(\"features.0\"))">,
+    Option<"activationBits", "activation-bits", "int64_t", /*default=*/"8",
+           "Activation storage bits of the whole model: 8 or 16 (16-bit "
+           "symmetric, int8 weights)">,
+    ListOption<"layerPrecision", "layer-precision", "std::string",
+               "Per-layer precision by location name: "
+               "<layer name>:w<4|8>a<8|16>, comma-separated">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",

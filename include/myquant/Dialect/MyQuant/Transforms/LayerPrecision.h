@@ -1,0 +1,36 @@
+//===- LayerPrecision.h - per-layer precision option ------------*- C++ -*-===//
+//
+// The `layer-precision` option of myquant-propagate-qparams and myquant-ptq:
+// `<layer name>:w<4|8>a<8|16>`, comma-separated, e.g.
+// `features.0:w8a16,classifier:w8a8`. The layer name is a location name (the
+// exporter's module path), as for `keep-float`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MYQUANT_DIALECT_MYQUANT_TRANSFORMS_LAYERPRECISION_H
+#define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_LAYERPRECISION_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace myquant {
+
+/// One entry of `layer-precision`.
+struct LayerPrecision {
+  std::string layer;
+  int64_t weightBits = 8;
+  int64_t activationBits = 8;
+};
+
+/// Parses the entries of `layer-precision`; the error names the malformed
+/// entry and the expected syntax.
+llvm::Expected<std::vector<LayerPrecision>>
+parseLayerPrecision(llvm::ArrayRef<std::string> entries);
+
+} // namespace myquant
+
+#endif // MYQUANT_DIALECT_MYQUANT_TRANSFORMS_LAYERPRECISION_H
