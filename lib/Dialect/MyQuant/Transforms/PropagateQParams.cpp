@@ -209,7 +209,8 @@ struct PropagateQParamsPass
       }
     }
     if (activationBits != 8 && activationBits != 16) {
-      funcOp.emitError() << "activation-bits is " << activationBits
+      funcOp.emitError() << "activation-bits is "
+                         << static_cast<int64_t>(activationBits)
                          << "; it must be 8 or 16";
       return signalPassFailure();
     }
@@ -324,17 +325,18 @@ LogicalResult DryRun::chooseInt16Values() {
         wanted.insert(source);
     }
   }
+  llvm::SmallPtrSet<Operation *, 4> reported;
   for (Value source : wanted) {
     auto blocker = blockedBy.find(source);
     if (blocker == blockedBy.end()) {
       int16Sources.insert(source);
       continue;
     }
-    // One remark per value at its 8-bit-only user or producer.
-    blocker->second->emitRemark()
-        << "a value that '" << blocker->second->getName()
-        << "' reads or writes keeps 8-bit activations: it has no 16-bit "
-           "form";
+    if (reported.insert(blocker->second).second)
+      blocker->second->emitRemark()
+          << "'" << blocker->second->getName()
+          << "' has no 16-bit form: the values it reads and writes keep "
+             "8-bit activations";
   }
   return success();
 }
