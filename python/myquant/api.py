@@ -66,19 +66,32 @@ def _flag(value, what):
     return bool(value)
 
 
-def _keep_float_layers(graph, keep_float, allow_float):
-    """keep_float (a layer name or several) checked against the graph's
-    layers (the names their ops are located at: module paths for exported
-    models); a tuple."""
-    names = (keep_float,) if isinstance(keep_float, str) else \
-        tuple(keep_float)
+def _check_layer_names(graph, names, option):
+    """Raises ValueError for a name that is not a layer of the graph (the
+    names its ops are located at: module paths for exported models)."""
     layers = list(dict.fromkeys(layer.loc for layer in graph.layers))
     for name in names:
         if name not in layers:
             shown = ", ".join(layers[:12]) + (", ..." if len(layers) > 12
                                               else "")
-            raise ValueError(f"keep_float names {name!r}, which is not a "
+            raise ValueError(f"{option} names {name!r}, which is not a "
                              f"layer of the model (its layers: {shown})")
+
+
+def _layer_precision(graph, layer_precision):
+    """layer_precision as checked "name:w8a16" entries (a tuple)."""
+    entries = tuple(T.layer_precision_entries(layer_precision))
+    _check_layer_names(graph, [e.rsplit(":", 1)[0] for e in entries],
+                       "layer_precision")
+    return entries
+
+
+def _keep_float_layers(graph, keep_float, allow_float):
+    """keep_float (a layer name or several) checked against the graph's
+    layers; a tuple."""
+    names = (keep_float,) if isinstance(keep_float, str) else \
+        tuple(keep_float)
+    _check_layer_names(graph, names, "keep_float")
     if names and not allow_float:
         raise ValueError(f"keep_float keeps {', '.join(names)} in float, "
                          f"which allow_float=False forbids")
@@ -191,8 +204,7 @@ class QuantizedModel:
             keep_float=_keep_float_layers(graph, keep_float, allow_float),
             integer_io=_flag(integer_io, "integer_io"),
             activation_bits=activation_bits,
-            layer_precision=tuple(T.layer_precision_entries(
-                layer_precision)))
+            layer_precision=_layer_precision(graph, layer_precision))
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -476,7 +488,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   keep_float=_keep_float_layers(graph, keep_float,
                                                 allow_float),
                   integer_io=integer_io, activation_bits=activation_bits,
-                  layer_precision=layer_precision)
+                  layer_precision=_layer_precision(graph, layer_precision))
     stats = C.collect_stats(graph, batches, method=method,
                             percentile=percentile, progress=progress)
     return QuantizedModel(graph, stats, rounding=rounding,

@@ -178,6 +178,15 @@ def _add_ptq_args(p):
                    help="the compiled function takes and returns int8 "
                         "(its parameters recorded on it and in the C "
                         "header)")
+    p.add_argument("--activation-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: 16-bit activations with int8 weights "
+                        "(TFLite's 16x8 mode) wherever the ops have a "
+                        "16-bit form")
+    p.add_argument("--layer-precision", action="append", default=[],
+                   metavar="LAYER:w8a16",
+                   help="precision of one layer (module path), e.g. "
+                        "features.0:w8a16; repeat for several")
 
 
 def _quantized_model(args, max_batch=64):
@@ -194,7 +203,8 @@ def _quantized_model(args, max_batch=64):
         graph, stats, rounding=args.rounding,
         weight_granularity=args.weight_granularity, max_batch=max_batch,
         allow_float=args.allow_float, keep_float=args.keep_float,
-        integer_io=args.integer_io)
+        integer_io=args.integer_io, activation_bits=args.activation_bits,
+        layer_precision=args.layer_precision)
 
 
 def cmd_export(args):

@@ -86,8 +86,9 @@ def format_table(header, rows, align=None):
 
 
 class LayerReport:
-    """rows: list of dicts (name, op, shape, scale, zero_point, sqnr_db,
-    input_sqnr_db, layer_sqnr_db, inputs); worst: the row with the lowest
+    """rows: list of dicts (name, op, shape, scale, zero_point, bits (of the
+    value: 8 or 16), sqnr_db, input_sqnr_db, layer_sqnr_db, inputs); worst:
+    the row with the lowest
     layer_sqnr_db (the layer that adds most error)."""
 
     def __init__(self, rows, matches_deployed):
@@ -106,9 +107,10 @@ class LayerReport:
                 return "inf" if v > 0 else "-inf"
             return f"{v:.1f}"
         rows = [[r["name"], r["op"], "x".join(map(str, r["shape"][1:])),
-                 f"{r['scale']:.4g}", str(r["zero_point"]), f(r["sqnr_db"]),
+                 f"w8a{r.get('bits', 8)}", f"{r['scale']:.4g}",
+                 str(r["zero_point"]), f(r["sqnr_db"]),
                  f(r["layer_sqnr_db"])] for r in self.rows]
-        text = format_table(["layer", "op", "shape", "scale", "zp",
+        text = format_table(["layer", "op", "shape", "bits", "scale", "zp",
                              "SQNR dB", "layer dB"], rows)
         if self.worst is not None:
             w = self.worst
@@ -137,9 +139,11 @@ def _kind(layer):
         "Relu", "ReLU")
 
 
-def _report_values(graph, stats):
-    """The rows' values: (name, label, op, producer layer, qparams)."""
-    fused, owner, qp = Q.plan(graph, stats)
+def _report_values(graph, stats, activation_bits=8, layer_precision=()):
+    """The rows' values: (name, label, op, producer layer, qparams), the
+    parameters, the adopted concat operands and each value's bits."""
+    fused, owner, qp, bits = Q.plan_precision(graph, stats, activation_bits,
+                                              layer_precision)
     adopted = set(Q.concat_adoptions(graph, owner))
     vals = []
     for layer in graph.layers:
@@ -156,7 +160,7 @@ def _report_values(graph, stats):
         else:
             label, op, inputs = layer.loc, _kind(layer), layer.inputs
         vals.append((name, label, op, inputs, qp[name]))
-    return vals, qp, adopted
+    return vals, qp, adopted, bits
 
 
 def _nsr(db):
@@ -180,7 +184,10 @@ def layer_report(qmodel, x):
     [N, ...]) against the float model; returns a LayerReport."""
     graph, stats = qmodel.graph, qmodel.stats
     x = np.ascontiguousarray(_np(x), np.float32)
-    vals, qp, adopted = _report_values(graph, stats)
+    options = getattr(qmodel, "ptq_options", {})
+    vals, qp, adopted, bits = _report_values(
+        graph, stats, options.get("activation_bits", 8),
+        options.get("layer_precision", ()))
     names = [v[0] for v in vals]
     if graph.output not in names:
         names.append(graph.output)
@@ -193,10 +200,11 @@ def layer_report(qmodel, x):
 
     # The model input: quantized with its parameters, as the model does.
     sx, zx = qp["x"]
-    xq = Q.fake_quantize(x, sx, zx)
+    xq = Q.fake_quantize(x, sx, zx, *((-32767, 32767) if bits["x"] == 16
+                                      else (-128, 127)))
     sq = {"x": sqnr_db(x, xq)}
     rows = [{"name": "x", "op": "input", "shape": x.shape, "scale": sx,
-             "zero_point": zx, "sqnr_db": sq["x"], "input_sqnr_db": None,
+             "zero_point": zx, "bits": bits["x"], "sqnr_db": sq["x"], "input_sqnr_db": None,
              "layer_sqnr_db": sq["x"], "inputs": []}]
     # Values not reported (fused pre-activations, flattens, adopted concat
     # operands) inherit the SQNR of their input for the loss computation.
@@ -211,7 +219,8 @@ def layer_report(qmodel, x):
         in_sq = min(sq[i] for i in inputs)
         out_sq = sq[name]
         rows.append({"name": label, "op": op, "shape": q[name].shape,
-                     "scale": s, "zero_point": z, "sqnr_db": out_sq,
+                     "scale": s, "zero_point": z, "bits": bits[name],
+                     "sqnr_db": out_sq,
                      "input_sqnr_db": in_sq,
                      "layer_sqnr_db": _added_db(in_sq, out_sq),
                      "inputs": list(inputs)})

@@ -23,10 +23,12 @@ import numpy as np
 
 from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstMul,
                    Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul,
-                   MaxPool2d, Relu, Reshape, Scale, Slice, Softmax, Transpose,
-                   Unflatten)
+                   MaxPool2d, Mul, Relu, Reshape, Scale, Slice, Softmax,
+                   Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
+           "choose_int16_qparams", "int16_values", "same_scale", "INT8_ONLY",
+           "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
            "writes_directly", "folded_scales", "plan"]
@@ -45,6 +47,10 @@ REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 
+
+# Layers whose integer form takes and gives 8-bit activations only
+# (docs/NumericSpec.md 6.4).
+INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul)
 
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
 # own statistics are unused.
@@ -84,6 +90,16 @@ def choose_activation_qparams(lo, hi, qmin=-128, qmax=127, activation=None):
         scale = 1.0
     zp = qmin - round_half_even(a / scale)
     return scale, max(qmin, min(qmax, zp))
+
+
+def choose_int16_qparams(lo, hi):
+    """(scale, 0) of a 16-bit activation observed in [lo, hi] (spec 6.1):
+    max(|lo|, |hi|) / 32767 in double, 1.0 when both are 0."""
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ValueError(f"invalid range [{lo}, {hi}]")
+    amax = max(abs(lo), abs(hi))
+    return (amax / 32767.0 if amax != 0.0 else 1.0), 0
 
 
 def quantize(x, scale, zero_point, qmin=-128, qmax=127):
@@ -222,3 +238,83 @@ def plan(model, stats):
     for v, c in adopt.items():
         qp[v] = need(c)
     return fused, owner, qp
+
+
+def same_scale(layer):
+    """Whether `layer` keeps its input's parameters (SAME_SCALE)."""
+    # AvgPool2d derives from MaxPool2d but requantizes (qparams.plan).
+    return isinstance(layer, SAME_SCALE) and not isinstance(layer, AvgPool2d)
+
+
+def int16_values(model, owner, activation_bits=8, layer_precision=()):
+    """The names of the values with 16-bit storage (spec 6.5). owner: fused
+    relu name -> producer (plan); layer_precision: entries "name:w8a16" (a
+    layer is named by its loc, or that of the layer it is fused into)."""
+    selected_locs = {e.rsplit(":", 1)[0] for e in layer_precision
+                     if e.endswith("a16")}
+
+    def loc(layer):
+        return layer.loc or layer.name
+
+    def selected(layer):
+        if activation_bits == 16:
+            return True
+        fused_into = owner.get(layer.name)
+        return loc(layer) in selected_locs or (
+            fused_into is not None and loc(fused_into) in selected_locs)
+
+    def source(name):
+        while True:
+            p = model.producer(name)
+            if p is None or not same_scale(p):
+                return name
+            name = p.inputs[0]
+
+    internal = set(owner.values())
+    wanted, blocked = set(), set()
+    for name in ["x"] + [l.name for l in model.layers]:
+        writer = model.producer(name)
+        if writer is not None and writer in internal:
+            continue  # a fused producer's pre-activation value
+        src = source(name)
+        if isinstance(writer, INT8_ONLY):
+            blocked.add(src)
+        elif writer is not None and not same_scale(writer) and \
+                selected(writer):
+            wanted.add(src)
+        for reader in model.users(name):
+            if isinstance(reader, INT8_ONLY):
+                blocked.add(src)
+            elif not same_scale(reader) and selected(reader):
+                wanted.add(src)
+    wide = wanted - blocked
+    return {n for n in ["x"] + [l.name for l in model.layers]
+            if source(n) in wide}
+
+
+def plan_precision(model, stats, activation_bits=8, layer_precision=()):
+    """plan() with 16-bit activations (docs/NumericSpec.md 6):
+    activation_bits=16 for the whole model, or layer_precision entries
+    "name:w8a16". Returns (fused, owner, qparams, bits): bits[value] is 8
+    or 16, and the 16-bit values have choose_int16_qparams parameters."""
+    fused, owner, qp = plan(model, stats)
+    wide = int16_values(model, owner, activation_bits, layer_precision)
+    bits = {n: 16 if n in wide else 8 for n in qp}
+    # An operand that adopts a concat's parameters adopts its width too
+    # (an 8-bit-only producer cannot, spec 6.5: not modelled here).
+    adopt = concat_adoptions(model, owner)
+    for v, c in adopt.items():
+        if bits[v] != bits[c] and isinstance(
+                owner.get(v, model.producer(v)), INT8_ONLY):
+            raise NotImplementedError(
+                f"{v!r} (8-bit only) feeds the 16-bit concat {c!r}")
+        bits[v] = bits[c]
+    for name in qp:  # model order: same-scale inputs come first
+        if bits[name] != 16:
+            continue
+        p = model.producer(name)
+        if p is not None and same_scale(p):
+            qp[name] = qp[p.inputs[0]]
+        else:
+            qp[name] = choose_int16_qparams(*stats[adopt.get(name, name)])
+    return fused, owner, qp, bits

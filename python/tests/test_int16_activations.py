@@ -120,3 +120,71 @@ def test_ptq_options_validation():
         T.ptq_options(activation_bits=16, rounding="gemmlowp")
     with pytest.raises(ValueError, match="integer_io"):
         T.ptq_options(activation_bits=16, integer_io=True)
+
+
+# ---------------------------------------------------------------------------
+# Python API and CLI
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny():
+    import torch
+    from test_api import Tiny
+    torch.manual_seed(0)
+    return Tiny().eval(), torch.randn(32, 1, 8, 8)
+
+
+@pytest.mark.parametrize("options", [dict(activation_bits=16),
+                                     dict(layer_precision={"conv2": "w8a16"})])
+def test_api_16bit_matches_reference(tiny, options):
+    import myquant
+    from myquant import evaluate as V
+    model, calib = tiny
+    x = calib[:4].numpy()
+    with myquant.quantize(model, calib, max_batch=4, **options) as qm:
+        got = qm(x)
+        ref = MR.run_reference(qm.graph.with_batch(4), qm.stats, x, **{
+            k: T.layer_precision_entries(v) if k == "layer_precision" else v
+            for k, v in options.items()})
+        np.testing.assert_array_equal(got, ref.dequantize())
+        report = V.layer_report(qm, x)
+        assert report.matches_deployed
+        bits = {r["name"]: r["bits"] for r in report.rows}
+        if "activation_bits" in options:
+            assert set(bits.values()) == {16}, bits
+        else:
+            # conv2 reads the max-pooled conv1 output and writes its own in
+            # 16 bits; the model input stays 8-bit.
+            assert bits["x"] == 8 and bits["conv2"] == 16, bits
+        assert "w8a16" in report.format()
+
+
+def test_api_rejects_bad_precision(tiny):
+    import myquant
+    model, calib = tiny
+    with pytest.raises(ValueError, match="w<4|8>a<8|16>"):
+        myquant.quantize(model, calib, layer_precision=["conv2:w8"])
+    with pytest.raises(ValueError, match="'conv9', which is not a layer"):
+        myquant.quantize(model, calib, layer_precision=["conv9:w8a16"])
+
+
+def test_cli_16bit(tmp_path):
+    import torch
+    from conftest import NET_PY
+    from test_api import _cli
+    (tmp_path / "net.py").write_text(NET_PY)
+    np.save(tmp_path / "cal.npy", np.random.default_rng(0).standard_normal(
+        (8, 1, 8, 8)).astype(np.float32))
+    m = ["--model", "net.py:Net", "--calibration", "cal.npy"]
+    torch.manual_seed(0)
+    _cli(["quantize"] + m + ["--activation-bits", "16", "-o", "a.mlir"],
+         tmp_path)
+    text = (tmp_path / "a.mlir").read_text()
+    assert "i16<-32767:32767>" in text and "!quant.uniform<i8:" not in text
+    _cli(["quantize"] + m + ["--layer-precision", "fc:w8a16", "-o",
+                             "b.mlir"], tmp_path)
+    text = (tmp_path / "b.mlir").read_text()
+    assert "i16<-32767:32767>" in text and "!quant.uniform<i8:" in text
+    bad = _cli(["quantize"] + m + ["--layer-precision", "fc:w8a32"],
+               tmp_path, check=False)
+    assert bad.returncode != 0 and "w<4|8>a<8|16>" in bad.stderr

@@ -78,13 +78,10 @@ from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
                     Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
                     Transpose, Unflatten)
 from ..emit import _Adaptive
-from ..qparams import SAME_SCALE, concat_adoptions, plan
+from ..qparams import plan_precision
 from . import reference as R
 
 QMIN, QMAX = -128, 127
-# Layers whose integer form takes and gives 8-bit activations only (spec
-# 6.4).
-INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul)
 
 __all__ = ["QuantizedOutput", "run_reference", "dequantize_output",
            "int16_values"]
@@ -170,59 +167,8 @@ def _requantize_to(t, s, z, so, zo, rounding, qmin=QMIN, qmax=QMAX):
                                rounding=rounding)
 
 
-def _same_scale(layer):
-    # AvgPool2d derives from MaxPool2d but requantizes (qparams.plan).
-    return isinstance(layer, SAME_SCALE) and not isinstance(layer, AvgPool2d)
-
-
 def _storage(bits):
     return (R.INT16_QMIN, R.INT16_QMAX) if bits == 16 else (QMIN, QMAX)
-
-
-def int16_values(model, owner, activation_bits=8, layer_precision=()):
-    """The names of the values with 16-bit storage (spec 6.5). owner: fused
-    relu name -> producer (plan); layer_precision: entries "name:w8a16" (a
-    layer is named by its loc, or that of the layer it is fused into)."""
-    selected_locs = {e.rsplit(":", 1)[0] for e in layer_precision
-                     if e.endswith("a16")}
-
-    def loc(layer):
-        return layer.loc or layer.name
-
-    def selected(layer):
-        if activation_bits == 16:
-            return True
-        fused_into = owner.get(layer.name)
-        return loc(layer) in selected_locs or (
-            fused_into is not None and loc(fused_into) in selected_locs)
-
-    def source(name):
-        while True:
-            p = model.producer(name)
-            if p is None or not _same_scale(p):
-                return name
-            name = p.inputs[0]
-
-    internal = set(owner.values())
-    wanted, blocked = set(), set()
-    for name in ["x"] + [l.name for l in model.layers]:
-        writer = model.producer(name)
-        if writer is not None and writer in internal:
-            continue  # a fused producer's pre-activation value
-        src = source(name)
-        if isinstance(writer, INT8_ONLY):
-            blocked.add(src)
-        elif writer is not None and not _same_scale(writer) and \
-                selected(writer):
-            wanted.add(src)
-        for reader in model.users(name):
-            if isinstance(reader, INT8_ONLY):
-                blocked.add(src)
-            elif not _same_scale(reader) and selected(reader):
-                wanted.add(src)
-    wide = wanted - blocked
-    return {n for n in ["x"] + [l.name for l in model.layers]
-            if source(n) in wide}
 
 
 def run_reference(model, stats, x, rounding="single",
@@ -232,26 +178,8 @@ def run_reference(model, stats, x, rounding="single",
     QuantizedOutput. activation_bits / layer_precision: 16-bit activations
     (spec 6) for the whole model or by layer name."""
     R._check_rounding(rounding)
-    fused, owner, qp = plan(model, stats)
-    wide = int16_values(model, owner, activation_bits, layer_precision)
-    bits = {n: 16 if n in wide else 8 for n in qp}
-    # An operand that adopts a concat's parameters adopts its width too
-    # (an 8-bit-only producer cannot, spec 6.5: not modelled here).
-    adopt = concat_adoptions(model, owner)
-    for v, c in adopt.items():
-        if bits[v] != bits[c] and isinstance(
-                owner.get(v, model.producer(v)), INT8_ONLY):
-            raise NotImplementedError(
-                f"{v!r} (8-bit only) feeds the 16-bit concat {c!r}")
-        bits[v] = bits[c]
-    for name in qp:  # model order: same-scale inputs come first
-        if bits[name] != 16:
-            continue
-        p = model.producer(name)
-        if p is not None and _same_scale(p):
-            qp[name] = qp[p.inputs[0]]
-        else:
-            qp[name] = R.choose_int16_qparams(*stats[adopt.get(name, name)])
+    fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
+                                            layer_precision)
     vals = {}
     sx, zx = qp["x"]
     vals["x"] = R.quantize(x, sx, zx, *_storage(bits["x"]))

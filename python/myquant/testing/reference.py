@@ -30,15 +30,15 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..qparams import choose_activation_qparams, round_half_even
+from ..qparams import (choose_activation_qparams, choose_int16_qparams,
+                       round_half_even)
 
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 MAX_SHIFT = 62
 ADD_LEFT_SHIFT = 20
 ADD_LEFT_SHIFT_16 = 15
-INT16_QMAX = 32767
-INT16_QMIN = -INT16_QMAX
+INT16_QMIN, INT16_QMAX = -32767, 32767
 ACCUMULATOR_BITS = (32, 64)
 ROUNDINGS = ("single", "gemmlowp")
 SOFTMAX_EXP_BITS = 16
@@ -206,16 +206,6 @@ def activation_clamp(activation, zo, so, qmin=-128, qmax=127):
     if activation == "relu6":
         return max(qmin, zo), min(qmax, zo + round_half_even(6.0 / so))
     raise ValueError(f"unknown activation {activation!r}")
-
-
-def choose_int16_qparams(lo, hi):
-    """(scale, 0) of a 16-bit activation observed in [lo, hi] (spec 6.1):
-    max(|lo|, |hi|) / 32767 in double, 1.0 when both are 0."""
-    lo, hi = float(lo), float(hi)
-    if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
-        raise ValueError(f"invalid range [{lo}, {hi}]")
-    amax = max(abs(lo), abs(hi))
-    return (amax / float(INT16_QMAX) if amax != 0.0 else 1.0), 0
 
 
 def quantize_weights(w, axis=0, float_type=np.float32):
