@@ -84,9 +84,11 @@ Type IntegerArith::typeOf(Type element) const {
 }
 
 Value IntegerArith::constant(Type element, int64_t v) {
-  // Sign-extended to the element's width (i128 included).
+  // Sign-extended to the element's width (i128 included), or truncated to
+  // it (a mask such as 0xffff of a narrower type).
   IntegerAttr attr = b.getIntegerAttr(
-      element, APInt(element.getIntOrFloatBitWidth(), v, /*isSigned=*/true));
+      element, APInt(element.getIntOrFloatBitWidth(), v, /*isSigned=*/true,
+                     /*implicitTrunc=*/true));
   if (vectorShape.empty())
     return arith::ConstantOp::create(b, loc, attr);
   auto type = VectorType::get(vectorShape, element);
