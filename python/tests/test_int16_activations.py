@@ -89,6 +89,16 @@ def test_layer_precision_bit_exact(layers, target, toolchain, workdir):
     _check_bit_exact(got, ref, f"c_residual {entries} ({target})")
 
 
+def test_int16_qparams():
+    # Spec 6.1; the values myquant-propagate-qparams gives in
+    # test/Dialect/MyQuant/Transforms/propagate-qparams-int16.mlir.
+    assert R.choose_int16_qparams(-2.325, 1.304) == (7.0955534531693472e-05, 0)
+    assert R.choose_int16_qparams(0.0, 2.866) == (8.746604815820795e-05, 0)
+    assert R.choose_int16_qparams(0.0, 0.0) == (1.0, 0)
+    with pytest.raises(ValueError):
+        R.choose_int16_qparams(1.0, -1.0)
+
+
 def test_int64_apply_matches_single_within_int32():
     # Spec 6.3: apply64 equals apply_single wherever v fits int32 ...
     rng = np.random.default_rng(0)
