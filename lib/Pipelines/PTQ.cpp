@@ -33,6 +33,10 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   MyQuantPropagateQParamsOptions propagate;
   propagate.activationType = options.activationType;
   propagate.weightGranularity = options.weightGranularity;
+  propagate.weightBits = options.weightBits;
+  propagate.weightGroupSize = options.weightGroupSize;
+  propagate.layerPrecision.assign(options.layerPrecision.begin(),
+                                  options.layerPrecision.end());
   propagate.allowFloat = options.allowFloat;
   propagate.keepFloat.assign(options.keepFloat.begin(),
                              options.keepFloat.end());

@@ -182,13 +182,16 @@ class QuantizedModel:
     def __init__(self, graph, stats, rounding="single",
                  weight_granularity="per-channel", max_batch=64,
                  native=True, cache_dir=None, allow_float=True,
-                 keep_float=(), integer_io=False):
+                 keep_float=(), integer_io=False, weight_bits=8,
+                 group_size=0, layer_precision=None):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
             allow_float=allow_float,
             keep_float=_keep_float_layers(graph, keep_float, allow_float),
-            integer_io=_flag(integer_io, "integer_io"))
+            integer_io=_flag(integer_io, "integer_io"),
+            weight_bits=weight_bits, group_size=group_size,
+            layer_precision=dict(layer_precision or {}))
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -425,7 +428,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
-             integer_io=False):
+             integer_io=False, weight_bits=8, group_size=0,
+             layer_precision=None):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -451,6 +455,14 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         integer-io; its parameters are in the C header ``save()`` writes);
         calling the model still takes and returns float, converted in
         numpy with the same arithmetic.
+    weight_bits: 8, or 4 for int4 conv / linear / matmul weights in [-7, 7]
+        (docs/NumericSpec.md 6; activations stay 8-bit); group_size: with
+        4-bit weights, one scale per group of that many K indices of each
+        linear / matmul (32, 64, 128 as GPTQ / AWQ do; 0: per channel;
+        convolutions and K not divisible stay per channel);
+        layer_precision: {layer name: "w4a8" or "w8a8"} overrides
+        weight_bits per layer (myquant-ptq weight-bits, weight-group-size,
+        layer-precision).
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -463,11 +475,15 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     # Checked before the calibration, which may take long.
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
                   keep_float=_keep_float_layers(graph, keep_float,
-                                                allow_float))
+                                                allow_float),
+                  weight_bits=weight_bits, group_size=group_size,
+                  layer_precision=layer_precision)
     stats = C.collect_stats(graph, batches, method=method,
                             percentile=percentile, progress=progress)
     return QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,
                           cache_dir=cache_dir, allow_float=allow_float,
-                          keep_float=keep_float, integer_io=integer_io)
+                          keep_float=keep_float, integer_io=integer_io,
+                          weight_bits=weight_bits, group_size=group_size,
+                          layer_precision=layer_precision)

@@ -29,7 +29,7 @@ from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstMul,
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
-           "writes_directly", "folded_scales", "plan"]
+           "writes_directly", "folded_scales", "plan", "weight_precision"]
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, BatchMatMul,
@@ -49,6 +49,25 @@ SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
 # own statistics are unused.
 SOFTMAX_QPARAMS = (2.0 ** -8, -128)
+
+
+def weight_precision(layer, weight_bits=8, group_size=0,
+                     layer_precision=None):
+    """(bits, group size or 0) of the constant weights of a Conv2d, Linear
+    or MatMul layer (docs/NumericSpec.md 6): its layer_precision entry (loc
+    name -> "w4a8" / "w8a8") or weight_bits; 4-bit 2-D linear / matmul
+    weights whose K the group size divides are per group, the rest per
+    channel. (None, 0) for layers without constant weights."""
+    if not isinstance(layer, (Conv2d, Linear, MatMul)):
+        return None, 0
+    mode = (layer_precision or {}).get(layer.loc)
+    bits = {"w4a8": 4, "w8a8": 8}[mode] if mode else weight_bits
+    w = np.asarray(layer.w)
+    if bits != 4 or not group_size or isinstance(layer, Conv2d) or \
+            w.ndim != 2:
+        return bits, 0
+    k = w.shape[1] if isinstance(layer, Linear) else w.shape[0]
+    return bits, (group_size if k % group_size == 0 else 0)
 
 
 def round_half_even(x):

@@ -52,11 +52,54 @@ def run_tool(name, args, timeout=600):
     return p.stdout, p.stderr
 
 
+def precision_options(weight_bits=8, group_size=0, layer_precision=None):
+    """The myquant-ptq options of weight precision (docs/NumericSpec.md 6),
+    checked: weight_bits 8 or 4; group_size 0 (per channel) or positive
+    (4-bit linear / matmul weights per group of K); layer_precision: layer
+    (location) name -> "w4a8" or "w8a8". The one place that spells them."""
+    if weight_bits not in (4, 8) or isinstance(weight_bits, bool):
+        raise ValueError(f"weight_bits must be 8 or 4, not {weight_bits!r}")
+    if not isinstance(group_size, int) or isinstance(group_size, bool) or \
+            group_size < 0:
+        raise ValueError(f"group_size must be 0 (per channel) or a positive "
+                         f"int, not {group_size!r}")
+    layer_precision = dict(layer_precision or {})
+    for name, mode in layer_precision.items():
+        if mode not in ("w4a8", "w8a8"):
+            raise ValueError(f"layer_precision[{name!r}] must be 'w4a8' or "
+                             f"'w8a8', not {mode!r}")
+        _check_option_name(name, "layer_precision")
+    if group_size and weight_bits != 4 and \
+            "w4a8" not in layer_precision.values():
+        raise ValueError("group_size needs 4-bit weights (weight_bits=4 or "
+                         "a 'w4a8' layer)")
+    opts = []
+    if weight_bits != 8:
+        opts.append(f"weight-bits={weight_bits}")
+    if group_size:
+        opts.append(f"weight-group-size={group_size}")
+    if layer_precision:
+        opts.append("layer-precision=" + ",".join(
+            f"{n}:{m}" for n, m in sorted(layer_precision.items())))
+    return opts
+
+
+def _check_option_name(name, what):
+    # The pipeline's option parser splits lists at commas and options at
+    # spaces; quotes and braces would be read as quoting.
+    if not name or any(c in name for c in ",{}'\"=") or \
+            any(c.isspace() for c in name):
+        raise ValueError(f"{what} name {name!r} is empty or holds "
+                         f"a character the option syntax reserves")
+
+
 def ptq_options(rounding="single", weight_granularity="per-channel",
                 integer_io=False, activation_type=None, allow_float=True,
-                keep_float=()):
+                keep_float=(), weight_bits=8, group_size=0,
+                layer_precision=None):
     """The option string of the --myquant-ptq pipeline. keep_float: op
-    names (linalg.matmul) or layer names (location names) kept in float."""
+    names (linalg.matmul) or layer names (location names) kept in float;
+    weight_bits, group_size, layer_precision: see precision_options."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
                          f"{rounding!r}")
@@ -69,16 +112,12 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
     if not allow_float:
         opts.append("allow-float=false")
     for name in keep_float:
-        # The pipeline's option parser splits lists at commas and options at
-        # spaces; quotes and braces would be read as quoting.
-        if not name or any(c in name for c in ",{}'\"=") or \
-                any(c.isspace() for c in name):
-            raise ValueError(f"keep-float name {name!r} is empty or holds "
-                             f"a character the option syntax reserves")
+        _check_option_name(name, "keep-float")
     if keep_float:
         opts.append("keep-float=" + ",".join(keep_float))
     if activation_type:
         opts.append(f"activation-type={activation_type}")
+    opts += precision_options(weight_bits, group_size, layer_precision)
     return " ".join(opts)
 
 

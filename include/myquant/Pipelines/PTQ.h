@@ -24,6 +24,19 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
   Option<WeightGranularity> weightGranularity{
       *this, "weight-granularity", llvm::cl::desc("Weight scales"),
       llvm::cl::init(WeightGranularity::PerChannel), weightGranularityValues()};
+  Option<int64_t> weightBits{
+      *this, "weight-bits",
+      llvm::cl::desc("Bits of constant conv/matmul weights: 8, or 4"),
+      llvm::cl::init(8)};
+  Option<int64_t> weightGroupSize{
+      *this, "weight-group-size",
+      llvm::cl::desc("With 4-bit weights: one scale per group of this many "
+                     "K indices of a matmul (0: per channel)"),
+      llvm::cl::init(0)};
+  ListOption<std::string> layerPrecision{
+      *this, "layer-precision",
+      llvm::cl::desc("Per-layer precision by location name: NAME:w4a8 or "
+                     "NAME:w8a8")};
   Option<ActivationType> activationType{
       *this, "activation-type", llvm::cl::desc("Activation storage"),
       llvm::cl::init(ActivationType::Int8), activationTypeValues()};

@@ -270,6 +270,10 @@ struct DequantizeLowering : MyQuantPattern<DequantizeOp> {
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     QuantParams params = *getQuantParams(op.getInput().getType());
+    // Their scales are not per axis (the params hold the unit scales).
+    if (params.groupAxis)
+      return op.emitOpError("cannot lower the dequantization of weights "
+                            "quantized per group (only a matmul reads them)");
     Storage storage = storageOf(op.getInput().getType());
     auto type = op.getType();
     unsigned rank = type.getRank();
@@ -859,6 +863,116 @@ Value buildDualMac(OpBuilder &b, Location loc, Value x, Value stored,
       .getResult(0);
 }
 
+/// The group of flat index `i` of 2-D weights of `type` quantized per group.
+int64_t groupOf(int64_t i, ShapedType type, const GroupScales &groups) {
+  int64_t cols = type.getDimSize(1);
+  return (groups.groupAxis == 1 ? i % cols : i / cols) / groups.groupSize;
+}
+
+/// 4-bit constant weights (docs/NumericSpec.md 6.3): packs `stored` (of
+/// shape `wShape` as the MAC reads it) two per byte along dimension
+/// `packDim` (the largest one when that has size 1) and multiplies
+/// accumulates with the nibbles unpacked in the loop body, each times its
+/// group multiplier `m[c, g]` for weights quantized per group (`groups`,
+/// whose `wShape` is the weight's own). Returns null for weights of 8 bits
+/// or more, and fails at `op` for 4-bit weights that are not constant.
+FailureOr<Value> buildPackedMac(OpBuilder &b, Location loc, Operation *op,
+                                Value x, Value stored, ArrayRef<int64_t> wShape,
+                                Value acc, ArrayRef<AffineMap> maps,
+                                unsigned parallel, unsigned reduction,
+                                const MacOperands &mac, unsigned packDim,
+                                const std::optional<GroupScales> &groups) {
+  if (mac.w.type.getWidth() >= 8)
+    return Value();
+  DenseIntElementsAttr w;
+  if (!matchPattern(stored, m_Constant(&w)))
+    return op->emitOpError("needs constant weights to pack 4-bit values");
+  if (wShape[packDim] == 1)
+    packDim = std::distance(wShape.begin(), llvm::max_element(wShape));
+  auto packExpr = dyn_cast<AffineDimExpr>(maps[1].getResult(packDim));
+  if (!packExpr)
+    return op->emitOpError("4-bit weights: the packed dimension is not read "
+                           "by a single loop");
+  int64_t outer = 1, extent = wShape[packDim], inner = 1;
+  for (unsigned d = 0; d < wShape.size(); ++d)
+    if (d != packDim)
+      (d < packDim ? outer : inner) *= wShape[d];
+  SmallVector<int64_t> values = llvm::map_to_vector(
+      w.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue(); });
+  SmallVector<int8_t> packed;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < extent; j += 2)
+      for (int64_t i = 0; i < inner; ++i) {
+        auto nibble = [&](int64_t k) -> uint8_t {
+          return k < extent ? values[(o * extent + k) * inner + i] & 0xf : 0;
+        };
+        packed.push_back(static_cast<int8_t>(nibble(j) | nibble(j + 1) << 4));
+      }
+  SmallVector<int64_t> packedShape(wShape);
+  packedShape[packDim] = (extent + 1) / 2;
+  Type i8 = b.getI8Type();
+  Value bytes = arith::ConstantOp::create(
+      b, loc,
+      DenseIntElementsAttr::get(RankedTensorType::get(packedShape, i8),
+                                ArrayRef(packed)));
+  MLIRContext *ctx = b.getContext();
+  auto divided = [&](AffineMap map, unsigned dim, int64_t by) {
+    SmallVector<AffineExpr> exprs(map.getResults());
+    exprs[dim] = exprs[dim].floorDiv(by);
+    return AffineMap::get(map.getNumDims(), 0, exprs, ctx);
+  };
+  SmallVector<Value> inputs = {x, bytes};
+  SmallVector<AffineMap> macMaps = {maps[0], divided(maps[1], packDim, 2)};
+  if (groups) {
+    // m - 1 in [0, 255], one byte per channel and group.
+    SmallVector<int64_t> groupShape(wShape);
+    groupShape[groups->groupAxis] = groups->groups;
+    SmallVector<int8_t> minusOne;
+    for (int64_t r = 0; r < groupShape[0]; ++r)
+      for (int64_t col = 0; col < groupShape[1]; ++col)
+        minusOne.push_back(static_cast<int8_t>(static_cast<uint8_t>(
+            groups->channelAxis == 0 ? groups->multiplier(r, col) - 1
+                                     : groups->multiplier(col, r) - 1)));
+    inputs.push_back(arith::ConstantOp::create(
+        b, loc,
+        DenseIntElementsAttr::get(RankedTensorType::get(groupShape, i8),
+                                  ArrayRef(minusOne))));
+    macMaps.push_back(divided(maps[1], groups->groupAxis, groups->groupSize));
+  }
+  macMaps.push_back(maps[2]);
+  unsigned packLoop = packExpr.getPosition();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{acc.getType()}, inputs, ValueRange{acc}, macMaps,
+             iterators(parallel, reduction),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               IntegerArith body(nb, l);
+               Type i32 = nb.getI32Type();
+               Value xv = body.cast(args[0], i32, mac.x.isSigned);
+               if (mac.zx != 0)
+                 xv = body.sub(xv, body.constant(i32, mac.zx));
+               // Element 2j is the low nibble: shift it (or the high one)
+               // to the top, then arithmetic-shift back to sign-extend.
+               Value index = arith::IndexCastOp::create(
+                   nb, l, i32, linalg::IndexOp::create(nb, l, packLoop));
+               Value odd =
+                   arith::AndIOp::create(nb, l, index, body.constant(i32, 1));
+               Value left = body.sub(
+                   body.constant(i32, 28),
+                   arith::ShLIOp::create(nb, l, odd, body.constant(i32, 2)));
+               Value byte = body.cast(args[1], i32, /*isSigned=*/true);
+               Value wv = arith::ShRSIOp::create(
+                   nb, l, arith::ShLIOp::create(nb, l, byte, left),
+                   body.constant(i32, 28));
+               if (groups)
+                 wv = body.mul(
+                     wv, body.add(body.cast(args[2], i32, /*isSigned=*/false),
+                                  body.constant(i32, 1)));
+               linalg::YieldOp::create(nb, l,
+                                       body.add(args.back(), body.mul(xv, wv)));
+             })
+      .getResult(0);
+}
+
 /// With constant weights and no weight zero point, the input zero point's
 /// share `zx * sum_k w[c, k]` of every accumulator is known at compile time:
 /// it is folded into the bias, and the multiply-accumulate reads x as it is.
@@ -867,7 +981,8 @@ Value buildDualMac(OpBuilder &b, Location loc, Value x, Value stored,
 /// constant, or a folded entry leaves int32.
 Value foldInputZeroPoint(OpBuilder &b, Location loc, Value weights, Value bias,
                          int64_t zx, int64_t zw, unsigned channelDim,
-                         bool signedWeights) {
+                         bool signedWeights,
+                         const std::optional<GroupScales> &groups) {
   DenseIntElementsAttr w;
   if (zx == 0 || zw != 0 || !signedWeights ||
       !matchPattern(weights, m_Constant(&w)))
@@ -884,9 +999,14 @@ Value foldInputZeroPoint(OpBuilder &b, Location loc, Value weights, Value bias,
     for (auto [c, v] : llvm::enumerate(biasAttr.getValues<APInt>()))
       folded[c] = v.getSExtValue();
   }
-  for (auto [i, v] : llvm::enumerate(w.getValues<APInt>()))
-    folded[(static_cast<int64_t>(i) / inner) % channels] -=
-        zx * v.getSExtValue();
+  for (auto [i, v] : llvm::enumerate(w.getValues<APInt>())) {
+    int64_t c = (static_cast<int64_t>(i) / inner) % channels;
+    folded[c] -=
+        zx * v.getSExtValue() *
+        (groups ? groups->multiplier(
+                      c, groupOf(static_cast<int64_t>(i), type, *groups))
+                : 1);
+  }
   SmallVector<int32_t> values;
   for (int64_t v : folded) {
     if (v < INT32_MIN || v > INT32_MAX)
@@ -915,9 +1035,9 @@ FailureOr<MacOperands> prepareMac(Operation *op, OpBuilder &b, Location loc,
                   bias};
   if (!weightChannelDim)
     return mac;
-  if (Value folded =
-          foldInputZeroPoint(b, loc, storedWeights, bias, mac.zx, mac.zw,
-                             *weightChannelDim, mac.w.isSigned)) {
+  if (Value folded = foldInputZeroPoint(
+          b, loc, storedWeights, bias, mac.zx, mac.zw, *weightChannelDim,
+          mac.w.isSigned, getGroupScales(weights.getType()))) {
     mac.bias = folded;
     mac.zx = 0;
   }
@@ -997,19 +1117,25 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
       return failure();
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
     // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
-    Value sum;
-    if (dualMac)
-      sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
-                         cast<ShapedType>(groupedFilter.getType()).getShape(),
-                         acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
-    if (!sum)
-      sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
-                     *mac)
-                .getResult(0);
+    // The output channel within a group: dimension 1 (nchw) or 4 (nhwc).
+    FailureOr<Value> sum =
+        buildPackedMac(rewriter, loc, op, groupedIn, adaptor.getFilter(),
+                       cast<ShapedType>(groupedFilter.getType()).getShape(),
+                       acc, maps, 5, 3, *mac, nchw ? 1 : 4, std::nullopt);
+    if (failed(sum))
+      return failure();
+    if (!*sum && dualMac)
+      *sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
+                          cast<ShapedType>(groupedFilter.getType()).getShape(),
+                          acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
+    if (!*sum)
+      *sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
+                      *mac)
+                 .getResult(0);
     SmallVector<ReassociationIndices> collapse =
         nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
-    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, sum, collapse);
+    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, *sum, collapse);
     return buildRequantizeEpilogue(rewriter, loc, flat, /*accSigned=*/true,
                                    dims.channel, mac->bias, *requant,
                                    storageOf(op.getType()).type);
@@ -1052,17 +1178,24 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
       return failure();
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
-    Value sum;
-    if (dualMac && !batched)
-      sum = buildDualMac(
+    // 4-bit weights pack along K.
+    FailureOr<Value> sum = buildPackedMac(
+        rewriter, loc, op, adaptor.getLhs(), adaptor.getRhs(),
+        cast<ShapedType>(adaptor.getRhs().getType()).getShape(), acc, maps,
+        loops - 1, 1, *mac, batched + (op.getTransposeRhs() ? 1 : 0),
+        getGroupScales(op.getRhs().getType()));
+    if (failed(sum))
+      return failure();
+    if (!*sum && dualMac && !batched)
+      *sum = buildDualMac(
           rewriter, loc, adaptor.getLhs(), adaptor.getRhs(),
           cast<ShapedType>(adaptor.getRhs().getType()).getShape(), acc, maps,
           loops - 1, 1, *mac, b0 + 2, op.getTransposeRhs() ? 1 : 0);
-    if (!sum)
-      sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
-                     maps, loops - 1, 1, *mac)
-                .getResult(0);
-    return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
+    if (!*sum)
+      *sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
+                      maps, loops - 1, 1, *mac)
+                 .getResult(0);
+    return buildRequantizeEpilogue(rewriter, loc, *sum, /*accSigned=*/true,
                                    rank - 1, mac->bias, *requant,
                                    storageOf(op.getType()).type);
   }

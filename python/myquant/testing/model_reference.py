@@ -73,7 +73,7 @@ from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
                     Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
                     Transpose, Unflatten)
 from ..emit import _Adaptive
-from ..qparams import plan
+from ..qparams import plan, weight_precision
 from . import reference as R
 
 QMIN, QMAX = -128, 127
@@ -106,12 +106,23 @@ def _act(layer):
     return None
 
 
-def _weights(w, granularity, axis=0):
-    if granularity == "per-channel":
-        return R.quantize_weights(w, axis=axis)
-    if granularity == "per-tensor":
-        return R.quantize_weights(w, axis=None)
-    raise ValueError(f"unknown weight granularity {granularity!r}")
+def _weights(w, granularity, axis=0, precision=(8, 0)):
+    """(integer weights, scales) of spec 1.2 (8 bits) or 6 (4 bits;
+    precision = (bits, group size) of qparams.weight_precision). Per group:
+    the effective integers q * m with the unit scales, which the arithmetic
+    uses like per-channel weights."""
+    if granularity not in ("per-channel", "per-tensor"):
+        raise ValueError(f"unknown weight granularity {granularity!r}")
+    per_channel = granularity == "per-channel"
+    bits, group_size = precision
+    if bits == 4:
+        if group_size:
+            q, m, u = R.quantize_weights_per_group(w, axis, group_size)
+            return R.group_effective_weights(q, m, axis, group_size), u
+        return R.quantize_weights_int4(w, axis=axis if per_channel else None)
+    if bits != 8:
+        raise ValueError(f"weight bits must be 8 or 4, not {bits!r}")
+    return R.quantize_weights(w, axis=axis if per_channel else None)
 
 
 def _multipliers(s_in, s_w, s_out, factor=1.0):
@@ -162,9 +173,11 @@ def _requantize_to(t, s, z, so, zo, rounding):
 
 
 def run_reference(model, stats, x, rounding="single",
-                  weights="per-channel"):
+                  weights="per-channel", weight_bits=8, group_size=0,
+                  layer_precision=None):
     """Integer forward pass of `model` on float input x; returns a
-    QuantizedOutput."""
+    QuantizedOutput. weight_bits / group_size / layer_precision: spec 6
+    (4-bit weights, per group of K for linear and matmul layers)."""
     R._check_rounding(rounding)
     fused, owner, qp = plan(model, stats)
     vals = {}
@@ -184,7 +197,8 @@ def run_reference(model, stats, x, rounding="single",
         x0, (s0, z0) = ins[0], iqp[0]
 
         if isinstance(layer, Conv2d):
-            wq, sw = _weights(layer.w, weights)
+            wq, sw = _weights(layer.w, weights, precision=weight_precision(
+                layer, weight_bits, group_size, layer_precision))
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             if qb is not None:
                 R.check_accumulator_bound(wq, qb, z0)
@@ -197,7 +211,10 @@ def run_reference(model, stats, x, rounding="single",
             # Linear's [out, in] weights are a transposed rhs; a MatMul's
             # [in, out] ones have their output channels on axis 1.
             transposed = isinstance(layer, Linear)
-            wq, sw = _weights(layer.w, weights, axis=0 if transposed else 1)
+            wq, sw = _weights(layer.w, weights, axis=0 if transposed else 1,
+                              precision=weight_precision(
+                                  layer, weight_bits, group_size,
+                                  layer_precision))
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             m0, sh = _multipliers(s0, sw, so, _factor(act_layer))
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,
