@@ -266,9 +266,9 @@ static LogicalResult verifyGroups(Operation *op, Value weight,
       if (m < 1 || m > maxMultiplier ||
           std::abs(ratio - static_cast<double>(m)) > 1e-6 * m)
         return op->emitOpError()
-               << what << " channel " << c << " group " << g << ": scale is "
-               << ratio << " x the channel's largest / " << maxMultiplier
-               << "; it must be an integer multiple from 1 to "
+               << what << " channel " << c << " group " << g
+               << ": scale / (the channel's largest / " << maxMultiplier
+               << ") is " << ratio << "; it must be an integer from 1 to "
                << maxMultiplier;
     }
   return success();
