@@ -369,8 +369,8 @@ class QuantizedModel:
 
     def parameter_bytes(self):
         """(float32 bytes, int8 bytes) of the weights and biases of the
-        BatchNorm-folded model; int8 counts 1-byte weights and 4-byte
-        biases."""
+        BatchNorm-folded model; int8 counts 1-byte weights (half a byte
+        and a byte per group with weight_bits=4) and 4-byte biases."""
         f = q = 0
         for layer in self.graph.layers:
             w = getattr(layer, "w", None)
@@ -379,7 +379,14 @@ class QuantizedModel:
             b = getattr(layer, "b", None)
             nb = 0 if b is None else b.size
             f += 4 * (w.size + nb)
-            q += w.size + 4 * nb
+            bits, group = Q.weight_precision(
+                layer, self.ptq_options["weight_bits"],
+                self.ptq_options["group_size"],
+                self.ptq_options["layer_precision"])
+            # 4 bits: two weights per byte, plus a byte per group's
+            # multiplier (docs/NumericSpec.md 6.3).
+            q += ((w.size + 1) // 2 + (w.size // group if group else 0)
+                  if bits == 4 else w.size) + 4 * nb
         return f, q
 
     def save(self, directory, batch=1, name="model"):

@@ -178,6 +178,17 @@ def _add_ptq_args(p):
                    help="the compiled function takes and returns int8 "
                         "(its parameters recorded on it and in the C "
                         "header)")
+    p.add_argument("--weight-bits", type=int, default=8, choices=[8, 4],
+                   help="bits of conv / linear / matmul weights (4: int4 "
+                        "in [-7, 7], activations stay int8)")
+    p.add_argument("--group-size", type=int, default=0, metavar="G",
+                   help="with 4-bit weights, one scale per group of G K "
+                        "indices of each linear / matmul (e.g. 32, 64, "
+                        "128; default 0: per channel)")
+    p.add_argument("--layer-precision", action="append", default=[],
+                   metavar="LAYER:MODE",
+                   help="weight precision of one layer (module path): "
+                        "LAYER:w4a8 or LAYER:w8a8; repeat for several")
 
 
 def _quantized_model(args, max_batch=64):
@@ -194,7 +205,21 @@ def _quantized_model(args, max_batch=64):
         graph, stats, rounding=args.rounding,
         weight_granularity=args.weight_granularity, max_batch=max_batch,
         allow_float=args.allow_float, keep_float=args.keep_float,
-        integer_io=args.integer_io)
+        integer_io=args.integer_io, weight_bits=args.weight_bits,
+        group_size=args.group_size,
+        layer_precision=_layer_precision(args.layer_precision))
+
+
+def _layer_precision(entries):
+    """{layer: mode} of --layer-precision LAYER:MODE entries."""
+    result = {}
+    for entry in entries:
+        name, sep, mode = entry.rpartition(":")
+        if not sep or not name:
+            raise SystemExit(f"--layer-precision {entry!r}: expected "
+                             f"LAYER:w4a8 or LAYER:w8a8")
+        result[name] = mode
+    return result
 
 
 def cmd_export(args):
@@ -302,8 +327,10 @@ def cmd_report(args):
         rows += [["argmax agreement", f"{100 * m['argmax_agreement']:.2f}%"],
                  ["logit SQNR", f"{m['sqnr_db']:.1f} dB"],
                  ["max |float - int8|", f"{m['max_abs_diff']:.4g}"]]
+        bits = f"{args.weight_bits}-bit" + (
+            f" (groups of {args.group_size})" if args.group_size else "")
         print(f"{len(x)} samples, {args.rounding} rounding, "
-              f"{args.weight_granularity} weights, {args.method} "
+              f"{args.weight_granularity} {bits} weights, {args.method} "
               f"calibration")
         print(V.format_table(["metric", "value"], rows, ["<", ">"]))
         print()

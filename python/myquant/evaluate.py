@@ -86,8 +86,8 @@ def format_table(header, rows, align=None):
 
 
 class LayerReport:
-    """rows: list of dicts (name, op, shape, scale, zero_point, sqnr_db,
-    input_sqnr_db, layer_sqnr_db, inputs); worst: the row with the lowest
+    """rows: list of dicts (name, op, shape, precision, scale, zero_point,
+    sqnr_db, input_sqnr_db, layer_sqnr_db, inputs); worst: the row with the lowest
     layer_sqnr_db (the layer that adds most error)."""
 
     def __init__(self, rows, matches_deployed):
@@ -106,10 +106,11 @@ class LayerReport:
                 return "inf" if v > 0 else "-inf"
             return f"{v:.1f}"
         rows = [[r["name"], r["op"], "x".join(map(str, r["shape"][1:])),
-                 f"{r['scale']:.4g}", str(r["zero_point"]), f(r["sqnr_db"]),
+                 r.get("precision", "-"), f"{r['scale']:.4g}",
+                 str(r["zero_point"]), f(r["sqnr_db"]),
                  f(r["layer_sqnr_db"])] for r in self.rows]
-        text = format_table(["layer", "op", "shape", "scale", "zp",
-                             "SQNR dB", "layer dB"], rows)
+        text = format_table(["layer", "op", "shape", "precision", "scale",
+                             "zp", "SQNR dB", "layer dB"], rows)
         if self.worst is not None:
             w = self.worst
             if w["input_sqnr_db"] is None:
@@ -137,8 +138,20 @@ def _kind(layer):
         "Relu", "ReLU")
 
 
+def _precision(layer, options):
+    """w4a8 (g32 with 4-bit groups of 32), w8a8 for a layer with constant
+    weights, a8 for the rest (qparams.weight_precision of the model's
+    myquant-ptq options)."""
+    bits, group = Q.weight_precision(
+        layer, options.get("weight_bits", 8), options.get("group_size", 0),
+        options.get("layer_precision"))
+    if bits is None:
+        return "a8"
+    return f"w{bits}a8" + (f" g{group}" if group else "")
+
+
 def _report_values(graph, stats):
-    """The rows' values: (name, label, op, producer layer, qparams)."""
+    """The rows' values: (name, label, op, inputs, qparams, producer)."""
     fused, owner, qp = Q.plan(graph, stats)
     adopted = set(Q.concat_adoptions(graph, owner))
     vals = []
@@ -155,7 +168,8 @@ def _report_values(graph, stats):
             inputs = prod.inputs
         else:
             label, op, inputs = layer.loc, _kind(layer), layer.inputs
-        vals.append((name, label, op, inputs, qp[name]))
+            prod = layer
+        vals.append((name, label, op, inputs, qp[name], prod))
     return vals, qp, adopted
 
 
@@ -195,7 +209,8 @@ def layer_report(qmodel, x):
     sx, zx = qp["x"]
     xq = Q.fake_quantize(x, sx, zx)
     sq = {"x": sqnr_db(x, xq)}
-    rows = [{"name": "x", "op": "input", "shape": x.shape, "scale": sx,
+    rows = [{"name": "x", "op": "input", "shape": x.shape, "precision": "a8",
+             "scale": sx,
              "zero_point": zx, "sqnr_db": sq["x"], "input_sqnr_db": None,
              "layer_sqnr_db": sq["x"], "inputs": []}]
     # Values not reported (fused pre-activations, flattens, adopted concat
@@ -207,10 +222,12 @@ def layer_report(qmodel, x):
         if layer.name not in sq:
             sq[layer.name] = min(sq.get(i, float("inf"))
                                  for i in layer.inputs)
-    for name, label, op, inputs, (s, z) in vals:
+    options = getattr(qmodel, "ptq_options", {})
+    for name, label, op, inputs, (s, z), prod in vals:
         in_sq = min(sq[i] for i in inputs)
         out_sq = sq[name]
         rows.append({"name": label, "op": op, "shape": q[name].shape,
+                     "precision": _precision(prod, options),
                      "scale": s, "zero_point": z, "sqnr_db": out_sq,
                      "input_sqnr_db": in_sq,
                      "layer_sqnr_db": _added_db(in_sq, out_sq),

@@ -16,17 +16,21 @@ from conftest import RUNNABLE_TARGETS, ToolError, executable, rand_f32
 
 from myquant import qparams as Q
 from myquant import tools as T
-from myquant.emit import (Conv2d, Flatten, Linear, MatMul, MaxPool2d, Model,
-                          Relu, calibrate, emit, float_forward)
+from myquant.emit import (Conv2d, DepthwiseConv2d, Flatten, Linear, MatMul,
+                          MaxPool2d, Model, Relu, calibrate, emit,
+                          float_forward)
 from myquant.testing import model_reference as MR
 from myquant.testing import reference as R
 
 
 def conv_linear(rng):
-    """conv + relu + pool + flatten + linear (K = 64) + relu + linear."""
+    """conv + relu + depthwise conv (packed along its largest dimension) +
+    pool + flatten + linear (K = 64) + relu + linear."""
     m = Model((3, 3, 8, 8))
     m.add(Conv2d(rand_f32(rng, 4, 3, 3, 3), rand_f32(rng, 4), padding=1))
     m.add(Relu())
+    m.add(DepthwiseConv2d(rand_f32(rng, 4, 3, 3, scale=1.0),
+                          rand_f32(rng, 4), padding=1))
     m.add(MaxPool2d(2))
     m.add(Flatten())
     m.add(Linear(rand_f32(rng, 12, 64, scale=0.2), rand_f32(rng, 12)),

@@ -869,30 +869,33 @@ int64_t groupOf(int64_t i, ShapedType type, const GroupScales &groups) {
   return (groups.groupAxis == 1 ? i % cols : i / cols) / groups.groupSize;
 }
 
+/// The storage of unpacked 4-bit weights (times their group multipliers).
+Storage unpackedStorage(OpBuilder &b) {
+  return {b.getI16Type(), /*isSigned=*/true, INT16_MIN, INT16_MAX};
+}
+
 /// 4-bit constant weights (docs/NumericSpec.md 6.3): packs `stored` (of
-/// shape `wShape` as the MAC reads it) two per byte along dimension
-/// `packDim` (the largest one when that has size 1) and multiplies
-/// accumulates with the nibbles unpacked in the loop body, each times its
-/// group multiplier `m[c, g]` for weights quantized per group (`groups`,
-/// whose `wShape` is the weight's own). Returns null for weights of 8 bits
-/// or more, and fails at `op` for 4-bit weights that are not constant.
-FailureOr<Value> buildPackedMac(OpBuilder &b, Location loc, Operation *op,
-                                Value x, Value stored, ArrayRef<int64_t> wShape,
-                                Value acc, ArrayRef<AffineMap> maps,
-                                unsigned parallel, unsigned reduction,
-                                const MacOperands &mac, unsigned packDim,
-                                const std::optional<GroupScales> &groups) {
-  if (mac.w.type.getWidth() >= 8)
+/// shape `wShape`, as the multiply-accumulate reads it) two per byte along
+/// dimension `packDim` (the largest one when that has size 1) and returns
+/// the weights unpacked at run time as i16 (a nibble sign-extended, times
+/// its group multiplier `m[c, g]` for weights quantized per group:
+/// `groups`, whose `wShape` is the weight's own), which the generic
+/// multiply-accumulate then reads like 8-bit weights. Unpacking once per
+/// call keeps the multiply-accumulate loop vectorizable. Returns null for
+/// weights of 8 bits or more, and fails at `op` for 4-bit weights that are
+/// not constant.
+FailureOr<Value>
+unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
+                     ArrayRef<int64_t> wShape, unsigned packDim,
+                     const std::optional<GroupScales> &groups) {
+  auto storedType = cast<ShapedType>(stored.getType());
+  if (storedType.getElementTypeBitWidth() >= 8)
     return Value();
   DenseIntElementsAttr w;
   if (!matchPattern(stored, m_Constant(&w)))
     return op->emitOpError("needs constant weights to pack 4-bit values");
   if (wShape[packDim] == 1)
     packDim = std::distance(wShape.begin(), llvm::max_element(wShape));
-  auto packExpr = dyn_cast<AffineDimExpr>(maps[1].getResult(packDim));
-  if (!packExpr)
-    return op->emitOpError("4-bit weights: the packed dimension is not read "
-                           "by a single loop");
   int64_t outer = 1, extent = wShape[packDim], inner = 1;
   for (unsigned d = 0; d < wShape.size(); ++d)
     if (d != packDim)
@@ -911,18 +914,20 @@ FailureOr<Value> buildPackedMac(OpBuilder &b, Location loc, Operation *op,
   SmallVector<int64_t> packedShape(wShape);
   packedShape[packDim] = (extent + 1) / 2;
   Type i8 = b.getI8Type();
-  Value bytes = arith::ConstantOp::create(
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = wShape.size();
+  auto divided = [&](unsigned dim, int64_t by) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d = 0; d < rank; ++d)
+      exprs.push_back(d == dim ? b.getAffineDimExpr(d).floorDiv(by)
+                               : b.getAffineDimExpr(d));
+    return AffineMap::get(rank, 0, exprs, ctx);
+  };
+  SmallVector<Value> inputs = {arith::ConstantOp::create(
       b, loc,
       DenseIntElementsAttr::get(RankedTensorType::get(packedShape, i8),
-                                ArrayRef(packed)));
-  MLIRContext *ctx = b.getContext();
-  auto divided = [&](AffineMap map, unsigned dim, int64_t by) {
-    SmallVector<AffineExpr> exprs(map.getResults());
-    exprs[dim] = exprs[dim].floorDiv(by);
-    return AffineMap::get(map.getNumDims(), 0, exprs, ctx);
-  };
-  SmallVector<Value> inputs = {x, bytes};
-  SmallVector<AffineMap> macMaps = {maps[0], divided(maps[1], packDim, 2)};
+                                ArrayRef(packed)))};
+  SmallVector<AffineMap> maps = {divided(packDim, 2)};
   if (groups) {
     // m - 1 in [0, 255], one byte per channel and group.
     SmallVector<int64_t> groupShape(wShape);
@@ -937,38 +942,34 @@ FailureOr<Value> buildPackedMac(OpBuilder &b, Location loc, Operation *op,
         b, loc,
         DenseIntElementsAttr::get(RankedTensorType::get(groupShape, i8),
                                   ArrayRef(minusOne))));
-    macMaps.push_back(divided(maps[1], groups->groupAxis, groups->groupSize));
+    maps.push_back(divided(groups->groupAxis, groups->groupSize));
   }
-  macMaps.push_back(maps[2]);
-  unsigned packLoop = packExpr.getPosition();
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  Type i16 = b.getI16Type();
   return linalg::GenericOp::create(
-             b, loc, TypeRange{acc.getType()}, inputs, ValueRange{acc}, macMaps,
-             iterators(parallel, reduction),
+             b, loc, TypeRange{RankedTensorType::get(wShape, i16)}, inputs,
+             ValueRange{emptyTensor(b, loc, wShape, i16)}, maps,
+             iterators(rank, 0),
              [&](OpBuilder &nb, Location l, ValueRange args) {
                IntegerArith body(nb, l);
-               Type i32 = nb.getI32Type();
-               Value xv = body.cast(args[0], i32, mac.x.isSigned);
-               if (mac.zx != 0)
-                 xv = body.sub(xv, body.constant(i32, mac.zx));
                // Element 2j is the low nibble: shift it (or the high one)
                // to the top, then arithmetic-shift back to sign-extend.
                Value index = arith::IndexCastOp::create(
-                   nb, l, i32, linalg::IndexOp::create(nb, l, packLoop));
+                   nb, l, i16, linalg::IndexOp::create(nb, l, packDim));
                Value odd =
-                   arith::AndIOp::create(nb, l, index, body.constant(i32, 1));
+                   arith::AndIOp::create(nb, l, index, body.constant(i16, 1));
                Value left = body.sub(
-                   body.constant(i32, 28),
-                   arith::ShLIOp::create(nb, l, odd, body.constant(i32, 2)));
-               Value byte = body.cast(args[1], i32, /*isSigned=*/true);
+                   body.constant(i16, 12),
+                   arith::ShLIOp::create(nb, l, odd, body.constant(i16, 2)));
+               Value byte = body.cast(args[0], i16, /*isSigned=*/true);
                Value wv = arith::ShRSIOp::create(
                    nb, l, arith::ShLIOp::create(nb, l, byte, left),
-                   body.constant(i32, 28));
+                   body.constant(i16, 12));
                if (groups)
                  wv = body.mul(
-                     wv, body.add(body.cast(args[2], i32, /*isSigned=*/false),
-                                  body.constant(i32, 1)));
-               linalg::YieldOp::create(nb, l,
-                                       body.add(args.back(), body.mul(xv, wv)));
+                     wv, body.add(body.cast(args[1], i16, /*isSigned=*/false),
+                                  body.constant(i16, 1)));
+               linalg::YieldOp::create(nb, l, wv);
              })
       .getResult(0);
 }
@@ -1116,26 +1117,32 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
     if (failed(mac))
       return failure();
     Value acc = filled(rewriter, loc, accShape, rewriter.getI32Type(), 0);
-    // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
-    // The output channel within a group: dimension 1 (nchw) or 4 (nhwc).
-    FailureOr<Value> sum =
-        buildPackedMac(rewriter, loc, op, groupedIn, adaptor.getFilter(),
-                       cast<ShapedType>(groupedFilter.getType()).getShape(),
-                       acc, maps, 5, 3, *mac, nchw ? 1 : 4, std::nullopt);
-    if (failed(sum))
+    // 4-bit filters pack along the output channel within a group:
+    // dimension 1 (nchw) or 4 (nhwc) of the grouped filter.
+    FailureOr<Value> unpacked = unpackSubByteWeights(
+        rewriter, loc, op, adaptor.getFilter(),
+        cast<ShapedType>(groupedFilter.getType()).getShape(), nchw ? 1 : 4,
+        std::nullopt);
+    if (failed(unpacked))
       return failure();
-    if (!*sum && dualMac)
-      *sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
-                          cast<ShapedType>(groupedFilter.getType()).getShape(),
-                          acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
-    if (!*sum)
-      *sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
-                      *mac)
-                 .getResult(0);
+    if (*unpacked) {
+      groupedFilter = *unpacked;
+      mac->w = unpackedStorage(rewriter);
+    }
+    // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
+    Value sum;
+    if (dualMac && !*unpacked)
+      sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
+                         cast<ShapedType>(groupedFilter.getType()).getShape(),
+                         acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
+    if (!sum)
+      sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
+                     *mac)
+                .getResult(0);
     SmallVector<ReassociationIndices> collapse =
         nchw ? SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}
              : SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}};
-    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, *sum, collapse);
+    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, sum, collapse);
     return buildRequantizeEpilogue(rewriter, loc, flat, /*accSigned=*/true,
                                    dims.channel, mac->bias, *requant,
                                    storageOf(op.getType()).type);
@@ -1179,23 +1186,29 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
     // 4-bit weights pack along K.
-    FailureOr<Value> sum = buildPackedMac(
-        rewriter, loc, op, adaptor.getLhs(), adaptor.getRhs(),
-        cast<ShapedType>(adaptor.getRhs().getType()).getShape(), acc, maps,
-        loops - 1, 1, *mac, batched + (op.getTransposeRhs() ? 1 : 0),
+    FailureOr<Value> unpacked = unpackSubByteWeights(
+        rewriter, loc, op, adaptor.getRhs(),
+        cast<ShapedType>(adaptor.getRhs().getType()).getShape(),
+        batched + (op.getTransposeRhs() ? 1 : 0),
         getGroupScales(op.getRhs().getType()));
-    if (failed(sum))
+    if (failed(unpacked))
       return failure();
-    if (!*sum && dualMac && !batched)
-      *sum = buildDualMac(
+    Value rhs = adaptor.getRhs();
+    if (*unpacked) {
+      rhs = *unpacked;
+      mac->w = unpackedStorage(rewriter);
+    }
+    Value sum;
+    if (dualMac && !batched && !*unpacked)
+      sum = buildDualMac(
           rewriter, loc, adaptor.getLhs(), adaptor.getRhs(),
           cast<ShapedType>(adaptor.getRhs().getType()).getShape(), acc, maps,
           loops - 1, 1, *mac, b0 + 2, op.getTransposeRhs() ? 1 : 0);
-    if (!*sum)
-      *sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
-                      maps, loops - 1, 1, *mac)
-                 .getResult(0);
-    return buildRequantizeEpilogue(rewriter, loc, *sum, /*accSigned=*/true,
+    if (!sum)
+      sum = buildMac(rewriter, loc, adaptor.getLhs(), rhs, acc, maps, loops - 1,
+                     1, *mac)
+                .getResult(0);
+    return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
                                    rank - 1, mac->bias, *requant,
                                    storageOf(op.getType()).type);
   }
