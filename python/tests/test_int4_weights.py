@@ -198,3 +198,26 @@ def test_layer_precision_and_group_fallback(toolchain, workdir):
     want = MR.run_reference(model, stats, x, group_size=64,
                             layer_precision=lp).dequantize()
     assert np.array_equal(got.view(np.int32), want.view(np.int32))
+
+
+def test_python_api_and_report(tmp_path):
+    """QuantizedModel(weight_bits=4, group_size=32): the compiled model
+    equals the reference, the per-layer report shows each layer's
+    precision, and parameter_bytes counts half-byte weights plus a byte per
+    group."""
+    from myquant.api import QuantizedModel
+    from myquant.evaluate import layer_report
+    model, stats, x = make_case("mlp")
+    with QuantizedModel(model, stats, weight_bits=4, group_size=32,
+                        layer_precision={"proj": "w8a8"},
+                        cache_dir=str(tmp_path)) as qm:
+        want = MR.run_reference(model, stats, x, weight_bits=4,
+                                group_size=32,
+                                layer_precision={"proj": "w8a8"})
+        assert np.array_equal(qm(x), want.dequantize())
+        rows = {r["name"]: r["precision"]
+                for r in layer_report(qm, x).rows}
+        assert rows["fc1+l1"] == "w4a8 g32" and rows["proj"] == "w8a8"
+        assert "precision" in layer_report(qm, x).format()
+        _, qbytes = qm.parameter_bytes()
+        assert qbytes == 32 * 96 // 2 + 32 * 96 // 32 + 4 * 32 + 32 * 7
