@@ -24,14 +24,14 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path[:0] = [os.path.join(REPO, "python"), os.path.join(REPO, "examples")]
 
+from fashion_mnist import median_time  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.api import QuantizedModel  # noqa: E402
 from myquant.emit import Linear, Model, Relu, calibrate  # noqa: E402
@@ -68,17 +68,6 @@ def weight_bytes(qm, workdir, tag):
     rodata = sum(int(m.group(1)) for m in
                  re.finditer(r"^\.rodata\S*\s+(\d+)", out, re.M))
     return size, rodata
-
-
-def median_time(fn, x, repeats):
-    for _ in range(max(3, repeats // 10)):
-        fn(x)
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn(x)
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
 
 
 def main(argv=None):

@@ -20,6 +20,11 @@ Policy
   fused activation).
 * Weights: symmetric, narrow range, per output channel (or per tensor);
   bias int32 at scale ``s_in * s_w[c]``; ``M[c] = (s_in * s_w[c]) / s_out``.
+  With ``weight_bits=4`` (or a layer's ``layer_precision`` entry "w4a8",
+  :func:`myquant.qparams.weight_precision`): 4-bit in [-7, 7] (spec 6.1);
+  with ``group_size``, linear / matmul weights whose K it divides are
+  quantized per group (spec 6.2) and computed as the effective integers
+  ``q * m`` with the unit scales ``u[c]`` in place of ``s_w[c]``.
 * Max pool and flatten keep their input's parameters (their own statistics
   are ignored). Average pooling uses its own statistics and
   ``M = s_in / ((s_out * kh) * kw)`` (count_include_pad).
@@ -119,7 +124,8 @@ def _weights(w, granularity, axis=0, precision=(8, 0)):
         if group_size:
             q, m, u = R.quantize_weights_per_group(w, axis, group_size)
             return R.group_effective_weights(q, m, axis, group_size), u
-        return R.quantize_weights_int4(w, axis=axis if per_channel else None)
+        return R.quantize_weights(w, axis=axis if per_channel else None,
+                                  qmax=7)
     if bits != 8:
         raise ValueError(f"weight bits must be 8 or 4, not {bits!r}")
     return R.quantize_weights(w, axis=axis if per_channel else None)

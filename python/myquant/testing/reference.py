@@ -202,8 +202,9 @@ def activation_clamp(activation, zo, so, qmin=-128, qmax=127):
     raise ValueError(f"unknown activation {activation!r}")
 
 
-def quantize_weights(w, axis=0, float_type=np.float32):
-    """Symmetric narrow-range int8 weights.
+def quantize_weights(w, axis=0, float_type=np.float32, qmax=127):
+    """Symmetric narrow-range weights in [-qmax, qmax]: int8 (127, spec
+    1.2) or 4-bit (7, spec 6.1).
 
     axis=k: one scale per slice along dimension k (per output channel);
     axis=None: one scale for the tensor. Returns (q int8 array, scales float64
@@ -222,28 +223,9 @@ def quantize_weights(w, axis=0, float_type=np.float32):
         amax = np.max(np.abs(w64), axis=others) if others else np.abs(w64)
         bshape = [1] * w64.ndim
         bshape[axis] = w64.shape[axis]
-    scales = np.where(amax == 0.0, 1.0, amax / 127.0)
+    scales = np.where(amax == 0.0, 1.0, amax / float(qmax))
     q = np.rint(w64 / scales.reshape(bshape))
-    q = np.clip(q, -127, 127)
-    return q.astype(np.int8), scales.astype(np.float64)
-
-
-def quantize_weights_int4(w, axis=0, float_type=np.float32):
-    """Spec 6.1: symmetric 4-bit weights in [-7, 7], per slice along axis
-    (None: per tensor). Returns (q int8 array, scales float64)."""
-    w64 = np.asarray(w, dtype=float_type).astype(np.float64)
-    if w64.size == 0 or not np.all(np.isfinite(w64)):
-        raise ValueError("weights must be finite and non-empty")
-    if axis is None:
-        amax, bshape = np.max(np.abs(w64)).reshape(1), ()
-    else:
-        axis = axis % w64.ndim
-        others = tuple(d for d in range(w64.ndim) if d != axis)
-        amax = np.max(np.abs(w64), axis=others) if others else np.abs(w64)
-        bshape = [1] * w64.ndim
-        bshape[axis] = w64.shape[axis]
-    scales = np.where(amax == 0.0, 1.0, amax / 7.0)
-    q = np.clip(np.rint(w64 / scales.reshape(bshape)), -7, 7)
+    q = np.clip(q, -qmax, qmax)
     return q.astype(np.int8), scales.astype(np.float64)
 
 
