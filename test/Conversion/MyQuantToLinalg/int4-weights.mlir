@@ -60,3 +60,33 @@ func.func @per_channel(%x: tensor<1x3x!x>) -> tensor<1x2x!y> {
   %0 = myquant.matmul %x, %w : (tensor<1x3x!x>, tensor<3x2x!w>) -> tensor<1x2x!y>
   return %0 : tensor<1x2x!y>
 }
+
+// -----
+
+// Convolutions pack along the output channel within a group (dimension 1
+// of the grouped NCHW filter, 1 x 4 x 2 x 1 x 1 here: channels (0, 1) and
+// (2, 3) share bytes); a depthwise filter, whose groups hold one channel,
+// along its largest dimension (the kernel height, 3: rows 0 and 1 share a
+// byte, row 2 has a padding nibble).
+!x = !quant.uniform<i8:f32, 0.1>
+!y = !quant.uniform<i8:f32, 0.5>
+!w = !quant.uniform<i4<-7:7>:f32:0, {0.25, 0.5, 0.25, 0.5}>
+!d = !quant.uniform<i4<-7:7>:f32:0, {0.25, 0.5}>
+// CHECK-LABEL: func.func @convs
+// CHECK: arith.constant dense<{{\[\[\[\[\[33\]\], \[\[-93\]\]\], \[\[\[2\]\], \[\[15\]\]\]\]\]}}> : tensor<1x2x2x1x1xi8>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x2x1x1xi8>) outs(%{{.*}} : tensor<1x4x2x1x1xi16>)
+// CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}{{\[}}[65, 82, 99], [7, 9, 1]]]], {{\[}}{{\[}}{{\[}}[17, 17, 17], [1, 1, 1]]]]]> : tensor<2x1x1x2x3xi8>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x1x1x2x3xi8>) outs(%{{.*}} : tensor<2x1x1x3x3xi16>)
+func.func @convs(%x: tensor<1x2x3x3x!x>) -> (tensor<1x4x3x3x!y>, tensor<1x2x3x3x!y>) {
+  %c = arith.constant dense<[[[[1]], [[3]]], [[[2]], [[-6]]], [[[2]], [[-1]]], [[[0]], [[0]]]]> : tensor<4x2x1x1xi4>
+  %w = quant.scast %c : tensor<4x2x1x1xi4> to tensor<4x2x1x1x!w>
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
+      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
+      : (tensor<1x2x3x3x!x>, tensor<4x2x1x1x!w>) -> tensor<1x4x3x3x!y>
+  %dc = arith.constant dense<[[[[1, 2, 3], [4, 5, 6], [7, -7, 1]]], [[[1, 1, 1], [1, 1, 1], [1, 1, 1]]]]> : tensor<2x1x3x3xi4>
+  %dw = quant.scast %dc : tensor<2x1x3x3xi4> to tensor<2x1x3x3x!d>
+  %1 = myquant.conv2d %x, %dw {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
+      dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>}
+      : (tensor<1x2x3x3x!x>, tensor<2x1x3x3x!d>) -> tensor<1x2x3x3x!y>
+  return %0, %1 : tensor<1x4x3x3x!y>, tensor<1x2x3x3x!y>
+}
