@@ -14,8 +14,9 @@ per channel and int4 per group of 32 and 128 of K. Prints per variant:
   .rodata (llvm-size), and their ratio to int8's;
 * one-thread median latency at batch 1 and 64 of the compiled library
   (-march=native; the int8 matmuls take the host's VNNI kernels, the 4-bit
-  ones the generic lowering, which unpacks the nibbles in the loop), with
-  the multiply-accumulates per second.
+  ones the generic lowering, which unpacks the nibbles once per call), with
+  the multiply-accumulates per second; and the int8 model through the
+  generic lowering (--target=generic), the 4-bit layers' baseline.
 """
 
 import argparse
@@ -34,6 +35,7 @@ sys.path[:0] = [os.path.join(REPO, "python"), os.path.join(REPO, "examples")]
 from fashion_mnist import median_time  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.api import QuantizedModel  # noqa: E402
+from myquant.runtime import CompiledFunction  # noqa: E402
 from myquant.emit import Linear, Model, Relu, calibrate  # noqa: E402
 
 VARIANTS = [("int8", 8, 0), ("int4 per channel", 4, 0),
@@ -70,6 +72,17 @@ def weight_bytes(qm, workdir, tag):
     return size, rodata
 
 
+def generic_int8(qm, batch, workdir):
+    """qm's batch-`batch` model compiled with --target=generic."""
+    d = qm._build(batch, None, True, link=False)
+    lib = os.path.join(workdir, f"generic{batch}.so")
+    T.compile_shared(os.path.join(d, "model.q.mlir"), lib,
+                     extra_args=["--target=generic"])
+    g = qm.graph.with_batch(batch)
+    return CompiledFunction(lib, "forward", [g.input_shape],
+                            [g.shapes[g.output]])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--k", type=int, default=1024)
@@ -98,6 +111,17 @@ def main(argv=None):
                                        else max(5, args.repeats // 5))
             rows.append((label, size, size / base[0], rodata,
                          rodata / base[1], times))
+            if bits == 8:
+                # The same int8 model through the generic lowering, which
+                # the 4-bit layers take.
+                times = {b: median_time(generic_int8(qm, b, workdir),
+                                        rng.standard_normal((b, args.k))
+                                        .astype(np.float32),
+                                        args.repeats if b == 1
+                                        else max(5, args.repeats // 5))
+                         for b in (1, 64)}
+                rows.append(("int8 (generic)", size, 1.0, rodata, 1.0,
+                             times))
             qm.close()
     print(f"MLP: {args.layers} x Linear+ReLU, K = {args.k}, N = {args.n} "
           f"({macs:,} MACs per sample), one thread")

@@ -876,14 +876,17 @@ Storage unpackedStorage(OpBuilder &b) {
 
 /// 4-bit constant weights (docs/NumericSpec.md 6.3): packs `stored` (of
 /// shape `wShape`, as the multiply-accumulate reads it) two per byte along
-/// dimension `packDim` (the largest one when that has size 1) and returns
-/// the weights unpacked at run time as i16 (a nibble sign-extended, times
-/// its group multiplier `m[c, g]` for weights quantized per group:
-/// `groups`, whose `wShape` is the weight's own), which the generic
-/// multiply-accumulate then reads like 8-bit weights. Unpacking once per
-/// call keeps the multiply-accumulate loop vectorizable. Returns null for
-/// weights of 8 bits or more, and fails at `op` for 4-bit weights that are
-/// not constant.
+/// dimension `packDim` (or the first even-sized one when that one is odd),
+/// cut into blocks of `blockSize` (the group size of weights quantized per
+/// group, else the whole dimension): byte j of a block holds element j in
+/// its low nibble and element j + blockSize / 2 in its high one. Returns
+/// the weights unpacked at run time as i16 (the nibble sign-extended, times
+/// its group multiplier `m[c, g]` for `groups`, whose `wShape` is the
+/// weight's own), which the generic multiply-accumulate then reads like
+/// 8-bit weights; the unpacking reads with projected-permutation maps, so
+/// it vectorizes. Weights with no even dimension are stored unpacked, one
+/// i16 per weight. Returns null for weights of 8 bits or more, and fails at
+/// `op` for 4-bit weights that are not constant.
 FailureOr<Value>
 unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
                      ArrayRef<int64_t> wShape, unsigned packDim,
@@ -894,42 +897,78 @@ unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
   DenseIntElementsAttr w;
   if (!matchPattern(stored, m_Constant(&w)))
     return op->emitOpError("needs constant weights to pack 4-bit values");
-  if (wShape[packDim] == 1)
-    packDim = std::distance(wShape.begin(), llvm::max_element(wShape));
-  int64_t outer = 1, extent = wShape[packDim], inner = 1;
+  SmallVector<int64_t> values = llvm::map_to_vector(
+      w.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue(); });
+  Type i16 = b.getI16Type();
+  int64_t blockSize = groups ? groups->groupSize : wShape[packDim];
+  if (blockSize % 2 != 0) {
+    auto even = llvm::find_if(wShape, [](int64_t d) { return d % 2 == 0; });
+    if (groups || even == wShape.end()) {
+      SmallVector<int16_t> effective;
+      for (auto [i, v] : llvm::enumerate(values))
+        effective.push_back(static_cast<int16_t>(
+            v * (groups ? groups->multiplier(
+                              (static_cast<int64_t>(i) /
+                               (groups->channelAxis == 0 ? wShape[1] : 1)) %
+                                  wShape[groups->channelAxis],
+                              groupOf(static_cast<int64_t>(i),
+                                      cast<ShapedType>(storedType), *groups))
+                        : 1)));
+      return arith::ConstantOp::create(
+                 b, loc,
+                 DenseIntElementsAttr::get(RankedTensorType::get(wShape, i16),
+                                           ArrayRef(effective)))
+          .getResult();
+    }
+    packDim = std::distance(wShape.begin(), even);
+    blockSize = wShape[packDim];
+  }
+  int64_t half = blockSize / 2, blocks = wShape[packDim] / blockSize;
+  int64_t outer = 1, inner = 1;
   for (unsigned d = 0; d < wShape.size(); ++d)
     if (d != packDim)
       (d < packDim ? outer : inner) *= wShape[d];
-  SmallVector<int64_t> values = llvm::map_to_vector(
-      w.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue(); });
+  // Iteration space: wShape with packDim split into (blocks, 2, half).
+  SmallVector<int64_t> split(wShape.begin(), wShape.begin() + packDim);
+  split.append({blocks, 2, half});
+  split.append(wShape.begin() + packDim + 1, wShape.end());
   SmallVector<int8_t> packed;
   for (int64_t o = 0; o < outer; ++o)
-    for (int64_t j = 0; j < extent; j += 2)
-      for (int64_t i = 0; i < inner; ++i) {
-        auto nibble = [&](int64_t k) -> uint8_t {
-          return k < extent ? values[(o * extent + k) * inner + i] & 0xf : 0;
-        };
-        packed.push_back(static_cast<int8_t>(nibble(j) | nibble(j + 1) << 4));
-      }
-  SmallVector<int64_t> packedShape(wShape);
-  packedShape[packDim] = (extent + 1) / 2;
+    for (int64_t k = 0; k < blocks; ++k)
+      for (int64_t j = 0; j < half; ++j)
+        for (int64_t i = 0; i < inner; ++i) {
+          auto nibble = [&](int64_t e) -> uint8_t {
+            return values[(o * wShape[packDim] + k * blockSize + e) * inner +
+                          i] &
+                   0xf;
+          };
+          packed.push_back(
+              static_cast<int8_t>(nibble(j) | nibble(j + half) << 4));
+        }
+  SmallVector<int64_t> packedShape(split);
+  packedShape.erase(packedShape.begin() + packDim + 1);
   Type i8 = b.getI8Type();
   MLIRContext *ctx = b.getContext();
-  unsigned rank = wShape.size();
-  auto divided = [&](unsigned dim, int64_t by) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d = 0; d < rank; ++d)
-      exprs.push_back(d == dim ? b.getAffineDimExpr(d).floorDiv(by)
-                               : b.getAffineDimExpr(d));
-    return AffineMap::get(rank, 0, exprs, ctx);
+  unsigned rank = split.size();
+  auto dims = [&](ArrayRef<unsigned> positions) {
+    return AffineMap::get(
+        rank, 0,
+        llvm::map_to_vector(positions,
+                            [&](unsigned d) { return b.getAffineDimExpr(d); }),
+        ctx);
   };
+  SmallVector<unsigned> packedDims;
+  for (unsigned d = 0; d < rank; ++d)
+    if (d != packDim + 1)
+      packedDims.push_back(d);
   SmallVector<Value> inputs = {arith::ConstantOp::create(
       b, loc,
       DenseIntElementsAttr::get(RankedTensorType::get(packedShape, i8),
                                 ArrayRef(packed)))};
-  SmallVector<AffineMap> maps = {divided(packDim, 2)};
+  SmallVector<AffineMap> maps = {dims(packedDims)};
   if (groups) {
-    // m - 1 in [0, 255], one byte per channel and group.
+    // m - 1 in [0, 255], one byte per channel and group; the groups are
+    // the blocks (loop packDim), the channels the other dimension.
     SmallVector<int64_t> groupShape(wShape);
     groupShape[groups->groupAxis] = groups->groups;
     SmallVector<int8_t> minusOne;
@@ -942,36 +981,46 @@ unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
         b, loc,
         DenseIntElementsAttr::get(RankedTensorType::get(groupShape, i8),
                                   ArrayRef(minusOne))));
-    maps.push_back(divided(groups->groupAxis, groups->groupSize));
+    unsigned channelLoop = groups->channelAxis < static_cast<int>(packDim)
+                               ? groups->channelAxis
+                               : groups->channelAxis + 2;
+    maps.push_back(groups->channelAxis == 0 ? dims({channelLoop, packDim})
+                                            : dims({packDim, channelLoop}));
   }
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
-  Type i16 = b.getI16Type();
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{RankedTensorType::get(wShape, i16)}, inputs,
-             ValueRange{emptyTensor(b, loc, wShape, i16)}, maps,
-             iterators(rank, 0),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               IntegerArith body(nb, l);
-               // Element 2j is the low nibble: shift it (or the high one)
-               // to the top, then arithmetic-shift back to sign-extend.
-               Value index = arith::IndexCastOp::create(
-                   nb, l, i16, linalg::IndexOp::create(nb, l, packDim));
-               Value odd =
-                   arith::AndIOp::create(nb, l, index, body.constant(i16, 1));
-               Value left = body.sub(
-                   body.constant(i16, 12),
-                   arith::ShLIOp::create(nb, l, odd, body.constant(i16, 2)));
-               Value byte = body.cast(args[0], i16, /*isSigned=*/true);
-               Value wv = arith::ShRSIOp::create(
-                   nb, l, arith::ShLIOp::create(nb, l, byte, left),
-                   body.constant(i16, 12));
-               if (groups)
-                 wv = body.mul(
-                     wv, body.add(body.cast(args[1], i16, /*isSigned=*/false),
-                                  body.constant(i16, 1)));
-               linalg::YieldOp::create(nb, l, wv);
-             })
-      .getResult(0);
+  Value unpacked =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{RankedTensorType::get(split, i16)}, inputs,
+          ValueRange{emptyTensor(b, loc, split, i16)}, maps, iterators(rank, 0),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            IntegerArith body(nb, l);
+            // Shift the low (or, in the second half, the high) nibble to
+            // the top of an i16, then arithmetic-shift back to sign-extend.
+            Value high = arith::IndexCastOp::create(
+                nb, l, i16, linalg::IndexOp::create(nb, l, packDim + 1));
+            Value left = body.sub(
+                body.constant(i16, 12),
+                arith::ShLIOp::create(nb, l, high, body.constant(i16, 2)));
+            Value byte = body.cast(args[0], i16, /*isSigned=*/true);
+            Value wv = arith::ShRSIOp::create(
+                nb, l, arith::ShLIOp::create(nb, l, byte, left),
+                body.constant(i16, 12));
+            if (groups)
+              wv = body.mul(
+                  wv, body.add(body.cast(args[1], i16, /*isSigned=*/false),
+                               body.constant(i16, 1)));
+            linalg::YieldOp::create(nb, l, wv);
+          })
+          .getResult(0);
+  SmallVector<ReassociationIndices> collapse;
+  for (unsigned d = 0; d < wShape.size(); ++d) {
+    unsigned first = d <= packDim ? d : d + 2;
+    collapse.push_back(d == packDim
+                           ? ReassociationIndices{first, first + 1, first + 2}
+                           : ReassociationIndices{first});
+  }
+  return tensor::CollapseShapeOp::create(b, loc, unpacked, collapse)
+      .getResult();
 }
 
 /// With constant weights and no weight zero point, the input zero point's
