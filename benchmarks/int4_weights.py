@@ -11,7 +11,8 @@ per channel and int4 per group of 32 and 128 of K. Prints per variant:
 
 * the weights as the object holds them: NAME_WEIGHTS_SIZE of the
   static-memory header (myquant-compile --static-memory) and the object's
-  .rodata (llvm-size), and their ratio to int8's;
+  .rodata (llvm-size), and their ratio to int8's (and the header's
+  NAME_ARENA_SIZE);
 * one-thread median latency at batch 1 and 64 of the compiled library
   (-march=native; the int8 matmuls take the host's VNNI kernels, the 4-bit
   ones the generic lowering, which unpacks the nibbles once per call), with
@@ -56,7 +57,8 @@ def mlp(k, n, layers, rng):
 
 
 def weight_bytes(qm, workdir, tag):
-    """(NAME_WEIGHTS_SIZE, .rodata bytes) of the batch-1 object."""
+    """(NAME_WEIGHTS_SIZE, .rodata bytes, NAME_ARENA_SIZE) of the batch-1
+    object."""
     d = qm._build(1, None, True, link=False)
     obj = os.path.join(workdir, f"{tag}.o")
     header = os.path.join(workdir, f"{tag}.h")
@@ -64,12 +66,14 @@ def weight_bytes(qm, workdir, tag):
         os.path.join(d, "model.q.mlir"), "--function=forward",
         "--static-memory", "-o", obj, f"--header={header}"])
     with open(header) as f:
-        size = int(re.search(r"_WEIGHTS_SIZE (\d+)", f.read()).group(1))
+        text = f.read()
+    size = int(re.search(r"_WEIGHTS_SIZE (\d+)", text).group(1))
+    arena = int(re.search(r"_ARENA_SIZE (\d+)", text).group(1))
     out = subprocess.run(["/usr/lib/llvm-22/bin/llvm-size", "-A", obj],
                          capture_output=True, text=True, check=True).stdout
     rodata = sum(int(m.group(1)) for m in
                  re.finditer(r"^\.rodata\S*\s+(\d+)", out, re.M))
-    return size, rodata
+    return size, rodata, arena
 
 
 def generic_int8(qm, batch, workdir):
@@ -98,11 +102,14 @@ def main(argv=None):
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         base = None
+        arenas = {}
         for label, bits, group in VARIANTS:
             qm = QuantizedModel(model, stats, weight_bits=bits,
                                 group_size=group)
-            size, rodata = weight_bytes(qm, workdir, f"v{bits}_{group}")
+            size, rodata, arena = weight_bytes(qm, workdir,
+                                               f"v{bits}_{group}")
             base = base or (size, rodata)
+            arenas[label] = arena
             times = {}
             for b in (1, 64):
                 x = rng.standard_normal((b, args.k)).astype(np.float32)
@@ -132,6 +139,8 @@ def main(argv=None):
         print(f"{label:<20}{size:>14,}{rs:>8.3f}{rodata:>10,}{rr:>8.3f}"
               f"{t[1] * 1e6:>10,.0f}us{macs / t[1] / 1e9:>8.2f}"
               f"{t[64] * 1e6:>10,.0f}us{64 * macs / t[64] / 1e9:>8.2f}")
+    print("static-memory arena, batch 1 (the 4-bit weights are unpacked "
+          "into it): " + ", ".join(f"{k} {v:,}" for k, v in arenas.items()))
 
 
 if __name__ == "__main__":
