@@ -78,6 +78,9 @@ def test_int4_bit_exact(name, group_size, target, toolchain, workdir):
     try:
         quantized, remarks = toolchain.quantize(emit(model, stats), passes,
                                                 workdir)
+        # Printed and parsed back, the types still give the multipliers
+        # the quantize pass encoded (the group scales are exact in f32).
+        toolchain.quantize(quantized, ["--myquant-verify-qparams"], workdir)
         lowered, _ = toolchain.quantize(
             quantized, [f"--convert-myquant-to-vnni=target={target}",
                         "--convert-myquant-to-linalg"], workdir)

@@ -902,7 +902,8 @@ unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
   Type i16 = b.getI16Type();
   int64_t blockSize = groups ? groups->groupSize : wShape[packDim];
   if (blockSize % 2 != 0) {
-    auto even = llvm::find_if(wShape, [](int64_t d) { return d % 2 == 0; });
+    const auto *even =
+        llvm::find_if(wShape, [](int64_t d) { return d % 2 == 0; });
     if (groups || even == wShape.end()) {
       SmallVector<int16_t> effective;
       for (auto [i, v] : llvm::enumerate(values))

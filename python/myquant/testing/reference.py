@@ -253,7 +253,9 @@ def quantize_weights_per_group(w, axis, group_size, float_type=np.float32):
         if cmax[c] == 0.0:
             u[c], m[c] = 1.0 / top, top
             continue
-        u[c] = cmax[c] / float(7 * top)
+        # Rounded up to 15 significant bits (spec 6.2).
+        mant, exp = math.frexp(cmax[c] / float(7 * top))
+        u[c] = math.ldexp(math.ceil(math.ldexp(mant, 15)), exp - 15)
         for g in range(gmax.shape[1]):
             m[c, g] = max(1, int(np.ceil(float(top) * gmax[c, g] / cmax[c])))
     s = u[:, None] * m                        # s[c, g] = u[c] * m[c, g]

@@ -588,6 +588,18 @@ SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
   return scales;
 }
 
+/// Significant bits of a unit scale: with the 8-bit multipliers every
+/// group scale u * m then has at most 24 and is exact in f32, the
+/// expressed type the sub-channel type's scales are parsed back in.
+constexpr int kUnitScaleBits = 15;
+
+/// `x > 0` rounded up to `bits` significant bits (exact in double).
+double roundUpToBits(double x, int bits) {
+  int exponent = 0;
+  double mantissa = std::frexp(x, &exponent);
+  return std::ldexp(std::ceil(std::ldexp(mantissa, bits)), exponent - bits);
+}
+
 /// 4-bit weights of a 2-D weight with output channels along `channelDim`,
 /// quantized per group of `groupSize` indices of the other dimension
 /// (docs/NumericSpec.md 6.2). `scales` are laid out as the sub-channel
@@ -624,7 +636,9 @@ SmallVector<double> quantizeWeightsPerGroup(DenseFPElementsAttr weights,
   for (int64_t c = 0; c < channels; ++c) {
     double unit = channelMax[c] == 0.0
                       ? 1.0 / static_cast<double>(maxMultiplier)
-                      : channelMax[c] / static_cast<double>(7 * maxMultiplier);
+                      : roundUpToBits(channelMax[c] / static_cast<double>(
+                                                          7 * maxMultiplier),
+                                      kUnitScaleBits);
     summary.scales.push_back(unit);
     for (int64_t g = 0; g < groups; ++g) {
       int64_t at = channelDim == 0 ? c * groups + g : g * channels + c;

@@ -1,5 +1,6 @@
 // RUN: myquant-opt %s -split-input-file "--myquant-propagate-qparams=weight-bits=4 weight-group-size=4" -verify-diagnostics | FileCheck %s
 // RUN: myquant-opt %s -split-input-file "--myquant-ptq=weight-bits=4 weight-group-size=4" -verify-diagnostics | FileCheck %s --check-prefix=PTQ
+// RUN: myquant-opt %s -split-input-file "--myquant-ptq=weight-bits=4 weight-group-size=4" 2>/dev/null | myquant-opt -split-input-file --myquant-verify-qparams | FileCheck %s --check-prefix=PTQ
 // RUN: not myquant-opt %s -split-input-file --myquant-propagate-qparams=weight-bits=3 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not myquant-opt %s -split-input-file --myquant-propagate-qparams=weight-group-size=32 2>&1 | FileCheck %s --check-prefix=GROUP8
 // RUN: not myquant-opt %s -split-input-file --myquant-propagate-qparams=layer-precision=fc:w3a8 2>&1 | FileCheck %s --check-prefix=MODE
@@ -13,13 +14,14 @@
 // Per group of K = 4 (docs/NumericSpec.md 6.2), [K, N] weights. Channel 0:
 // group 0 has amax 7 (m = 256, s = 7 / 7 = 1.0), group 1 amax 0.7
 // (m = ceil(25.6) = 26, s = 26 / 256 = 0.1015625); channel 1 is 2.0
-// everywhere (s = 2 / 7 in both groups). The unit scales u = 2^-8 and
-// 2 / 1792 give the bias's scales and the overflow bound uses |q * m|.
+// everywhere (s = 2 / 7 rounded up to 15 significant bits, 9363 / 2^15,
+// in both groups). The unit scales u = 2^-8 and 9363 / 2^23 give the
+// bias's scales.
 // CHECK-LABEL: func.func @grouped
 // CHECK: arith.constant dense<[8160, -14280]> : tensor<2xi32>
-// CHECK-NEXT: quant.scast {{.*}} to tensor<2x!quant.uniform<i32:f32:0, {6.1274509803921568E-5,1.7507002801120447E-5}>>
+// CHECK-NEXT: quant.scast {{.*}} to tensor<2x!quant.uniform<i32:f32:0, {6.1274509803921568E-5,1.7507403504614738E-5}>>
 // CHECK: %[[W:.*]] = arith.constant dense<{{\[}}[7, 7], [-4, 7], [1, 7], [0, 7], [7, 7], [0, 7], [0, 7], [3, 7]]> : tensor<8x2xi4>
-// CHECK: quant.scast %[[W]] : tensor<8x2xi4> to tensor<8x2x!quant.uniform<i4<-7:7>:f32:{1:1, 0:4}, {{\{}}{1.000000e+00, 0.2857142857142857}, {0.1015625, 0.2857142857142857}}>>
+// CHECK: quant.scast %[[W]] : tensor<8x2xi4> to tensor<8x2x!quant.uniform<i4<-7:7>:f32:{1:1, 0:4}, {{\{}}{1.000000e+00, 0.2857208251953125}, {0.1015625, 0.2857208251953125}}>>
 // PTQ-LABEL: func.func @grouped
 // PTQ: myquant.matmul {{.*}} tensor<8x2x!quant.uniform<i4<-7:7>:f32:{1:1, 0:4}
 func.func @grouped(%x: tensor<1x8xf32>) -> tensor<1x2xf32> {
