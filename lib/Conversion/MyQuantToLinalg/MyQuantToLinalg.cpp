@@ -869,6 +869,12 @@ int64_t groupOf(int64_t i, ShapedType type, const GroupScales &groups) {
   return (groups.groupAxis == 1 ? i % cols : i / cols) / groups.groupSize;
 }
 
+/// The output channel of flat index `i` of such weights.
+int64_t channelOf(int64_t i, ShapedType type, const GroupScales &groups) {
+  int64_t cols = type.getDimSize(1);
+  return groups.channelAxis == 1 ? i % cols : i / cols;
+}
+
 /// The storage of unpacked 4-bit weights (times their group multipliers).
 Storage unpackedStorage(OpBuilder &b) {
   return {b.getI16Type(), /*isSigned=*/true, INT16_MIN, INT16_MAX};
@@ -906,15 +912,14 @@ unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
         llvm::find_if(wShape, [](int64_t d) { return d % 2 == 0; });
     if (groups || even == wShape.end()) {
       SmallVector<int16_t> effective;
-      for (auto [i, v] : llvm::enumerate(values))
+      for (auto [i, v] : llvm::enumerate(values)) {
+        int64_t flat = static_cast<int64_t>(i);
         effective.push_back(static_cast<int16_t>(
-            v * (groups ? groups->multiplier(
-                              (static_cast<int64_t>(i) /
-                               (groups->channelAxis == 0 ? wShape[1] : 1)) %
-                                  wShape[groups->channelAxis],
-                              groupOf(static_cast<int64_t>(i),
-                                      cast<ShapedType>(storedType), *groups))
-                        : 1)));
+            v * (groups
+                     ? groups->multiplier(channelOf(flat, storedType, *groups),
+                                          groupOf(flat, storedType, *groups))
+                     : 1)));
+      }
       return arith::ConstantOp::create(
                  b, loc,
                  DenseIntElementsAttr::get(RankedTensorType::get(wShape, i16),

@@ -112,3 +112,19 @@ func.func @unpackable(%x: tensor<1x3x!x>) -> tensor<1x1x!y> {
   %0 = myquant.matmul %x, %w : (tensor<1x3x!x>, tensor<3x1x!w>) -> tensor<1x1x!y>
   return %0 : tensor<1x1x!y>
 }
+
+// -----
+
+// Groups of an odd size (3) are not packed either: i16 q * m (m = 256, 128).
+!x = !quant.uniform<i8:f32, 0.1>
+!y = !quant.uniform<i8:f32, 0.5>
+!w = !quant.uniform<i4<-7:7>:f32:{0:1, 1:3}, {{1.0, 0.5}}>
+// CHECK-LABEL: func.func @odd_groups
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}[256, 512, 768, -128, -256, -384]]> : tensor<1x6xi16>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<1x6xi8>, tensor<1x6xi16>)
+func.func @odd_groups(%x: tensor<1x6x!x>) -> tensor<1x1x!y> {
+  %c = arith.constant dense<[[1, 2, 3, -1, -2, -3]]> : tensor<1x6xi4>
+  %w = quant.scast %c : tensor<1x6xi4> to tensor<1x6x!w>
+  %0 = myquant.matmul %x, %w {transpose_rhs} : (tensor<1x6x!x>, tensor<1x6x!w>) -> tensor<1x1x!y>
+  return %0 : tensor<1x1x!y>
+}
