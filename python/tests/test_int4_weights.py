@@ -224,3 +224,17 @@ def test_python_api_and_report(tmp_path):
         assert "precision" in layer_report(qm, x).format()
         _, qbytes = qm.parameter_bytes()
         assert qbytes == 32 * 96 // 2 + 32 * 96 // 32 + 4 * 32 + 32 * 7
+
+
+def test_cli_flags():
+    """The CLI's --weight-bits / --group-size / --layer-precision reach the
+    ptq options."""
+    from myquant import cli
+    assert cli._layer_precision(["features.0:w4a8", "fc:w8a8"]) == \
+        {"features.0": "w4a8", "fc": "w8a8"}
+    with pytest.raises(SystemExit, match="LAYER:w4a8"):
+        cli._layer_precision(["w4a8"])
+    opts = T.ptq_options(weight_bits=4, group_size=32,
+                         layer_precision=cli._layer_precision(["fc:w8a8"]))
+    assert "weight-bits=4 weight-group-size=32 layer-precision=fc:w8a8" \
+        in opts
