@@ -875,9 +875,12 @@ int64_t channelOf(int64_t i, ShapedType type, const GroupScales &groups) {
   return groups.channelAxis == 1 ? i % cols : i / cols;
 }
 
-/// The storage of unpacked 4-bit weights (times their group multipliers).
-Storage unpackedStorage(OpBuilder &b) {
-  return {b.getI16Type(), /*isSigned=*/true, INT16_MIN, INT16_MAX};
+/// The storage of unpacked 4-bit weights `unpacked` (i8, or i16 times
+/// their group multipliers).
+Storage unpackedStorage(Value unpacked) {
+  auto type = cast<IntegerType>(getElementTypeOrSelf(unpacked.getType()));
+  int64_t top = int64_t(1) << (type.getWidth() - 1);
+  return {type, /*isSigned=*/true, -top, top - 1};
 }
 
 /// 4-bit constant weights (docs/NumericSpec.md 6.3): packs `stored` (of
@@ -886,13 +889,14 @@ Storage unpackedStorage(OpBuilder &b) {
 /// cut into blocks of `blockSize` (the group size of weights quantized per
 /// group, else the whole dimension): byte j of a block holds element j in
 /// its low nibble and element j + blockSize / 2 in its high one. Returns
-/// the weights unpacked at run time as i16 (the nibble sign-extended, times
-/// its group multiplier `m[c, g]` for `groups`, whose `wShape` is the
-/// weight's own), which the generic multiply-accumulate then reads like
-/// 8-bit weights; the unpacking reads with projected-permutation maps, so
-/// it vectorizes. Weights with no even dimension are stored unpacked, one
-/// i16 per weight. Returns null for weights of 8 bits or more, and fails at
-/// `op` for 4-bit weights that are not constant.
+/// the weights unpacked at run time: the nibble sign-extended to i8, or
+/// for `groups` (whose `wShape` is the weight's own) to i16 and times its
+/// group multiplier `m[c, g]`, which the generic multiply-accumulate then
+/// reads like 8-bit weights; the unpacking reads with projected-permutation
+/// maps, so it vectorizes. Weights with no even dimension (or groups of an
+/// odd size) are stored unpacked, one i8 (i16) per weight. Returns null for
+/// weights of 8 bits or more, and fails at `op` for 4-bit weights that are not
+/// constant.
 FailureOr<Value>
 unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
                      ArrayRef<int64_t> wShape, unsigned packDim,
@@ -905,25 +909,28 @@ unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
     return op->emitOpError("needs constant weights to pack 4-bit values");
   SmallVector<int64_t> values = llvm::map_to_vector(
       w.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue(); });
-  Type i16 = b.getI16Type();
+  // q * m needs 16 bits, q alone 8.
+  unsigned width = groups ? 16 : 8;
+  Type unpackedType = b.getIntegerType(width);
   int64_t blockSize = groups ? groups->groupSize : wShape[packDim];
   if (blockSize % 2 != 0) {
     const auto *even =
         llvm::find_if(wShape, [](int64_t d) { return d % 2 == 0; });
     if (groups || even == wShape.end()) {
-      SmallVector<int16_t> effective;
+      SmallVector<APInt> effective;
       for (auto [i, v] : llvm::enumerate(values)) {
         int64_t flat = static_cast<int64_t>(i);
-        effective.push_back(static_cast<int16_t>(
-            v * (groups
-                     ? groups->multiplier(channelOf(flat, storedType, *groups),
-                                          groupOf(flat, storedType, *groups))
-                     : 1)));
+        int64_t m =
+            groups ? groups->multiplier(channelOf(flat, storedType, *groups),
+                                        groupOf(flat, storedType, *groups))
+                   : 1;
+        effective.emplace_back(width, static_cast<uint64_t>(v * m),
+                               /*isSigned=*/true);
       }
       return arith::ConstantOp::create(
                  b, loc,
-                 DenseIntElementsAttr::get(RankedTensorType::get(wShape, i16),
-                                           ArrayRef(effective)))
+                 DenseIntElementsAttr::get(
+                     RankedTensorType::get(wShape, unpackedType), effective))
           .getResult();
     }
     packDim = std::distance(wShape.begin(), even);
@@ -996,25 +1003,28 @@ unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
   Value unpacked =
       linalg::GenericOp::create(
-          b, loc, TypeRange{RankedTensorType::get(split, i16)}, inputs,
-          ValueRange{emptyTensor(b, loc, split, i16)}, maps, iterators(rank, 0),
+          b, loc, TypeRange{RankedTensorType::get(split, unpackedType)}, inputs,
+          ValueRange{emptyTensor(b, loc, split, unpackedType)}, maps,
+          iterators(rank, 0),
           [&](OpBuilder &nb, Location l, ValueRange args) {
             IntegerArith body(nb, l);
+            Type t = unpackedType;
+            int64_t top = width - 4;
             // Shift the low (or, in the second half, the high) nibble to
-            // the top of an i16, then arithmetic-shift back to sign-extend.
+            // the top, then arithmetic-shift back to sign-extend.
             Value high = arith::IndexCastOp::create(
-                nb, l, i16, linalg::IndexOp::create(nb, l, packDim + 1));
+                nb, l, t, linalg::IndexOp::create(nb, l, packDim + 1));
             Value left = body.sub(
-                body.constant(i16, 12),
-                arith::ShLIOp::create(nb, l, high, body.constant(i16, 2)));
-            Value byte = body.cast(args[0], i16, /*isSigned=*/true);
+                body.constant(t, top),
+                arith::ShLIOp::create(nb, l, high, body.constant(t, 2)));
+            Value byte = body.cast(args[0], t, /*isSigned=*/true);
             Value wv = arith::ShRSIOp::create(
                 nb, l, arith::ShLIOp::create(nb, l, byte, left),
-                body.constant(i16, 12));
+                body.constant(t, top));
             if (groups)
-              wv = body.mul(
-                  wv, body.add(body.cast(args[1], i16, /*isSigned=*/false),
-                               body.constant(i16, 1)));
+              wv = body.mul(wv,
+                            body.add(body.cast(args[1], t, /*isSigned=*/false),
+                                     body.constant(t, 1)));
             linalg::YieldOp::create(nb, l, wv);
           })
           .getResult(0);
@@ -1182,7 +1192,7 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
       return failure();
     if (*unpacked) {
       groupedFilter = *unpacked;
-      mac->w = unpackedStorage(rewriter);
+      mac->w = unpackedStorage(*unpacked);
     }
     // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
     Value sum;
@@ -1251,7 +1261,7 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
     Value rhs = adaptor.getRhs();
     if (*unpacked) {
       rhs = *unpacked;
-      mac->w = unpackedStorage(rewriter);
+      mac->w = unpackedStorage(*unpacked);
     }
     Value sum;
     if (dualMac && !batched && !*unpacked)

@@ -4,10 +4,10 @@
 // 4-bit weights (docs/NumericSpec.md 6.3): packed two per byte along K at
 // compile time in blocks (a group, or the whole K): byte j of a block holds
 // element j (low nibble) and j + block / 2 (high). A generic with
-// projected-permutation maps unpacks them once per call into i16 (the
-// nibble shifted to the top of an i16 and arithmetic-shifted back by 12),
-// times the group's multiplier m = byte + 1 read zero-extended; the generic
-// multiply-accumulate reads the result. The VNNI kernels take 8-bit
+// projected-permutation maps unpacks them once per call: the nibble shifted
+// to the top and arithmetic-shifted back, into i8 per channel, or into i16
+// times the group's multiplier m = byte + 1 (read zero-extended) per
+// group; the generic multiply-accumulate reads the result. The VNNI kernels take 8-bit
 // weights only, so the generic lowering handles these on every target.
 
 !x = !quant.uniform<i8:f32, 0.1:3>
@@ -54,10 +54,10 @@ func.func @grouped(%x: tensor<3x8x!x>) -> tensor<3x2x!y> {
 !w = !quant.uniform<i4<-7:7>:f32:1, {0.25, 0.5}>
 // CHECK-LABEL: func.func @per_channel
 // CHECK: arith.constant dense<{{\[\[\[}}-15]], {{\[\[}}31]], {{\[\[}}23]]]> : tensor<3x1x1xi8>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<3x1x1xi8>) outs(%{{.*}} : tensor<3x1x2x1xi16>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<3x1x1xi8>) outs(%{{.*}} : tensor<3x1x2x1xi8>)
 // CHECK-NOT: arith.muli
-// CHECK: %[[U:.*]] = tensor.collapse_shape {{.*}} : tensor<3x1x2x1xi16> into tensor<3x2xi16>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[U]] : tensor<1x3xi8>, tensor<3x2xi16>)
+// CHECK: %[[U:.*]] = tensor.collapse_shape {{.*}} : tensor<3x1x2x1xi8> into tensor<3x2xi8>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[U]] : tensor<1x3xi8>, tensor<3x2xi8>)
 func.func @per_channel(%x: tensor<1x3x!x>) -> tensor<1x2x!y> {
   %c = arith.constant dense<[[1, -1], [-1, 1], [7, 1]]> : tensor<3x2xi4>
   %w = quant.scast %c : tensor<3x2xi4> to tensor<3x2x!w>
@@ -80,9 +80,9 @@ func.func @per_channel(%x: tensor<1x3x!x>) -> tensor<1x2x!y> {
 // (f0, f2) = ([1, 3], [2, -1]): 0x21 = 33, 0xF3 = -13; (f1, f3) = ([2, -6],
 // [0, 0]): 2, 10.
 // CHECK: arith.constant dense<{{\[\[\[\[\[\[}}33]], {{\[\[}}-13]]], {{\[\[\[}}2]], {{\[\[}}10]]]]]]> : tensor<1x1x2x2x1x1xi8>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x2x2x1x1xi8>) outs(%{{.*}} : tensor<1x1x2x2x2x1x1xi16>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x2x2x1x1xi8>) outs(%{{.*}} : tensor<1x1x2x2x2x1x1xi8>)
 // CHECK: arith.constant dense<{{\[\[\[\[\[\[}}17, 18, 19], [20, 21, 22], [23, 25, 17]]]]]]> : tensor<1x1x1x1x3x3xi8>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x1x1x3x3xi8>) outs(%{{.*}} : tensor<1x2x1x1x1x3x3xi16>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x1x1x3x3xi8>) outs(%{{.*}} : tensor<1x2x1x1x1x3x3xi8>)
 func.func @convs(%x: tensor<1x2x3x3x!x>) -> (tensor<1x4x3x3x!y>, tensor<1x2x3x3x!y>) {
   %c = arith.constant dense<[[[[1]], [[3]]], [[[2]], [[-6]]], [[[2]], [[-1]]], [[[0]], [[0]]]]> : tensor<4x2x1x1xi4>
   %w = quant.scast %c : tensor<4x2x1x1xi4> to tensor<4x2x1x1x!w>
@@ -99,13 +99,13 @@ func.func @convs(%x: tensor<1x2x3x3x!x>) -> (tensor<1x4x3x3x!y>, tensor<1x2x3x3x
 
 // -----
 
-// No even dimension to pack along: the weights are stored unpacked as i16.
+// No even dimension to pack along: the weights are stored unpacked as i8.
 !x = !quant.uniform<i8:f32, 0.1>
 !y = !quant.uniform<i8:f32, 0.5>
 !w = !quant.uniform<i4<-7:7>:f32:1, {0.25}>
 // CHECK-LABEL: func.func @unpackable
-// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}[1], [-7], [7]]> : tensor<3x1xi16>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<1x3xi8>, tensor<3x1xi16>)
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}[1], [-7], [7]]> : tensor<3x1xi8>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<1x3xi8>, tensor<3x1xi8>)
 func.func @unpackable(%x: tensor<1x3x!x>) -> tensor<1x1x!y> {
   %c = arith.constant dense<[[1], [-7], [7]]> : tensor<3x1xi4>
   %w = quant.scast %c : tensor<3x1xi4> to tensor<3x1x!w>
