@@ -347,6 +347,12 @@ def main(argv=None):
                    choices=["single", "gemmlowp"])
     p.add_argument("--weight-granularity", default="per-channel",
                    choices=["per-channel", "per-tensor"])
+    p.add_argument("--weight-bits", type=int, default=8, choices=[8, 4],
+                   help="4: int4 weights (activations stay int8)")
+    p.add_argument("--group-size", type=int, default=0,
+                   help="with --weight-bits 4: one scale per group of this "
+                        "many K indices of the linear layer (0: per "
+                        "channel)")
     p.add_argument("--repeats", type=int, default=200,
                    help="timing repeats at batch 1 (batch 64: a fifth)")
     args = p.parse_args(argv)
@@ -364,11 +370,15 @@ def main(argv=None):
     # training images, compile per batch size on first use.
     calib = calibration_images(xtr, args.calibration_samples)
     print(f"myquant: quantizing ({len(calib)} calibration images, "
-          f"{args.rounding} rounding, {args.weight_granularity} weights)")
+          f"{args.rounding} rounding, {args.weight_granularity} "
+          f"{args.weight_bits}-bit weights"
+          + (f", groups of {args.group_size}" if args.group_size else "")
+          + ")")
     t = time.time()
     qmodel = myquant.quantize(model, calib, rounding=args.rounding,
                               weight_granularity=args.weight_granularity,
-                              progress=True)
+                              weight_bits=args.weight_bits,
+                              group_size=args.group_size, progress=True)
     qmodel(xte[:64])  # compiles the batch-64 library
     print(f"  exported, calibrated and compiled in {time.time() - t:.1f} s "
           f"(BatchNorm folded: {', '.join(qmodel.graph.folded_batchnorms)})")
@@ -426,11 +436,13 @@ def main(argv=None):
     print()
     print(f"{MODELS[args.model][0]} on {name} ({len(xte)} test images); latency: median, "
           f"one thread")
+    mq_label = "int8 myquant" if args.weight_bits == 8 else \
+        f"w{args.weight_bits}a8 myquant"
     print(V.format_table(["", "float PyTorch", "int8 PyTorch onednn",
-                          "int8 myquant"], rows))
+                          mq_label], rows))
     print(f"(float bytes: BatchNorm-folded f32 parameters; int8: 1-byte "
-          f"weights + 4-byte biases; myquant shared library, batch 1: "
-          f"{lib_bytes:,} bytes)")
+          f"weights + 4-byte biases (4-bit: half a byte, and a byte per "
+          f"group); myquant shared library, batch 1: {lib_bytes:,} bytes)")
 
     # 5. Where the error comes from.
     print()

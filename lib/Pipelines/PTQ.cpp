@@ -33,6 +33,8 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   MyQuantPropagateQParamsOptions propagate;
   propagate.activationType = options.activationType;
   propagate.weightGranularity = options.weightGranularity;
+  propagate.weightBits = options.weightBits;
+  propagate.weightGroupSize = options.weightGroupSize;
   propagate.allowFloat = options.allowFloat;
   propagate.keepFloat.assign(options.keepFloat.begin(),
                              options.keepFloat.end());

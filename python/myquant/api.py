@@ -195,14 +195,15 @@ class QuantizedModel:
     def __init__(self, graph, stats, rounding="single",
                  weight_granularity="per-channel", max_batch=64,
                  native=True, cache_dir=None, allow_float=True,
-                 keep_float=(), integer_io=False, activation_bits=8,
-                 layer_precision=()):
+                 keep_float=(), integer_io=False, weight_bits=8,
+                 group_size=0, activation_bits=8, layer_precision=()):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
             allow_float=allow_float,
             keep_float=_keep_float_layers(graph, keep_float, allow_float),
             integer_io=_flag(integer_io, "integer_io"),
+            weight_bits=weight_bits, group_size=group_size,
             activation_bits=activation_bits,
             layer_precision=_layer_precision(graph, layer_precision))
         T.ptq_options(**self.ptq_options)  # validates
@@ -382,8 +383,8 @@ class QuantizedModel:
 
     def parameter_bytes(self):
         """(float32 bytes, int8 bytes) of the weights and biases of the
-        BatchNorm-folded model; int8 counts 1-byte weights and 4-byte
-        biases."""
+        BatchNorm-folded model; int8 counts 1-byte weights (half a byte
+        and a byte per group with weight_bits=4) and 4-byte biases."""
         f = q = 0
         for layer in self.graph.layers:
             w = getattr(layer, "w", None)
@@ -392,7 +393,14 @@ class QuantizedModel:
             b = getattr(layer, "b", None)
             nb = 0 if b is None else b.size
             f += 4 * (w.size + nb)
-            q += w.size + 4 * nb
+            bits, group = Q.weight_precision(
+                layer, self.ptq_options["weight_bits"],
+                self.ptq_options["group_size"],
+                self.ptq_options["layer_precision"])
+            # 4 bits: two weights per byte, plus a byte per group's
+            # multiplier (docs/NumericSpec.md 7.3).
+            q += ((w.size + 1) // 2 + (w.size // group if group else 0)
+                  if bits == 4 else w.size) + 4 * nb
         return f, q
 
     def save(self, directory, batch=1, name="model"):
@@ -441,7 +449,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
-             integer_io=False, activation_bits=8, layer_precision=()):
+             integer_io=False, weight_bits=8, group_size=0,
+             activation_bits=8, layer_precision=()):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -467,13 +476,19 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         integer-io; its parameters are in the C header ``save()`` writes);
         calling the model still takes and returns float, converted in
         numpy with the same arithmetic.
+    weight_bits: 8, or 4 for int4 conv / linear / matmul weights in [-7, 7]
+        (docs/NumericSpec.md 7; activations stay 8-bit); group_size: with
+        4-bit weights, one scale per group of that many K indices of each
+        linear / matmul (32, 64, 128 as GPTQ / AWQ do; 0: per channel;
+        convolutions and K not divisible stay per channel).
     activation_bits: 16 stores activations in 16 bits (symmetric, int8
         weights, int64 accumulators: TFLite's 16x8 mode, docs/NumericSpec.md
         6) wherever the ops have a 16-bit form; 8 (default) is int8.
-    layer_precision: 16-bit activations for some layers only, by name: a
-        mapping {"features.0": "w8a16"} or entries "features.0:w8a16"
-        (myquant-ptq layer-precision); the per-layer report's "bits" column
-        shows each layer's result.
+    layer_precision: per-layer precision by name, a mapping
+        {"features.0": "w8a16"} or entries "features.0:w8a16" (myquant-ptq
+        layer-precision): w4a8 / w8a8 set that layer's weight bits, w8a16
+        gives it 16-bit activations; the per-layer report's "precision"
+        column shows each layer's result.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -487,7 +502,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
                   keep_float=_keep_float_layers(graph, keep_float,
                                                 allow_float),
-                  integer_io=integer_io, activation_bits=activation_bits,
+                  integer_io=integer_io, weight_bits=weight_bits,
+                  group_size=group_size, activation_bits=activation_bits,
                   layer_precision=_layer_precision(graph, layer_precision))
     stats = C.collect_stats(graph, batches, method=method,
                             percentile=percentile, progress=progress)
@@ -496,5 +512,6 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           max_batch=max_batch, native=native,
                           cache_dir=cache_dir, allow_float=allow_float,
                           keep_float=keep_float, integer_io=integer_io,
+                          weight_bits=weight_bits, group_size=group_size,
                           activation_bits=activation_bits,
                           layer_precision=layer_precision)

@@ -183,10 +183,17 @@ def _add_ptq_args(p):
                    help="16: 16-bit activations with int8 weights "
                         "(TFLite's 16x8 mode) wherever the ops have a "
                         "16-bit form")
+    p.add_argument("--weight-bits", type=int, default=8, choices=[8, 4],
+                   help="bits of conv / linear / matmul weights (4: int4 "
+                        "in [-7, 7], activations stay int8)")
+    p.add_argument("--group-size", type=int, default=0, metavar="G",
+                   help="with 4-bit weights, one scale per group of G K "
+                        "indices of each linear / matmul (e.g. 32, 64, "
+                        "128; default 0: per channel)")
     p.add_argument("--layer-precision", action="append", default=[],
-                   metavar="LAYER:w8a16",
-                   help="precision of one layer (module path), e.g. "
-                        "features.0:w8a16; repeat for several")
+                   metavar="LAYER:MODE",
+                   help="precision of one layer (module path): LAYER:w4a8, "
+                        "LAYER:w8a8 or LAYER:w8a16; repeat for several")
 
 
 def _quantized_model(args, max_batch=64):
@@ -203,7 +210,8 @@ def _quantized_model(args, max_batch=64):
         graph, stats, rounding=args.rounding,
         weight_granularity=args.weight_granularity, max_batch=max_batch,
         allow_float=args.allow_float, keep_float=args.keep_float,
-        integer_io=args.integer_io, activation_bits=args.activation_bits,
+        integer_io=args.integer_io, weight_bits=args.weight_bits,
+        group_size=args.group_size, activation_bits=args.activation_bits,
         layer_precision=args.layer_precision)
 
 
@@ -312,8 +320,10 @@ def cmd_report(args):
         rows += [["argmax agreement", f"{100 * m['argmax_agreement']:.2f}%"],
                  ["logit SQNR", f"{m['sqnr_db']:.1f} dB"],
                  ["max |float - int8|", f"{m['max_abs_diff']:.4g}"]]
+        bits = f"{args.weight_bits}-bit" + (
+            f" (groups of {args.group_size})" if args.group_size else "")
         print(f"{len(x)} samples, {args.rounding} rounding, "
-              f"{args.weight_granularity} weights, {args.method} "
+              f"{args.weight_granularity} {bits} weights, {args.method} "
               f"calibration")
         print(V.format_table(["metric", "value"], rows, ["<", ">"]))
         print()

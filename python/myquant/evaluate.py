@@ -86,9 +86,9 @@ def format_table(header, rows, align=None):
 
 
 class LayerReport:
-    """rows: list of dicts (name, op, shape, scale, zero_point, bits (of the
-    value: 8 or 16), sqnr_db, input_sqnr_db, layer_sqnr_db, inputs); worst:
-    the row with the lowest
+    """rows: list of dicts (name, op, shape, precision (w4a8, w8a16, a8...),
+    bits (of the value: 8 or 16), scale, zero_point, sqnr_db, input_sqnr_db,
+    layer_sqnr_db, inputs); worst: the row with the lowest
     layer_sqnr_db (the layer that adds most error)."""
 
     def __init__(self, rows, matches_deployed):
@@ -107,11 +107,11 @@ class LayerReport:
                 return "inf" if v > 0 else "-inf"
             return f"{v:.1f}"
         rows = [[r["name"], r["op"], "x".join(map(str, r["shape"][1:])),
-                 f"w8a{r.get('bits', 8)}", f"{r['scale']:.4g}",
+                 r.get("precision", "-"), f"{r['scale']:.4g}",
                  str(r["zero_point"]), f(r["sqnr_db"]),
                  f(r["layer_sqnr_db"])] for r in self.rows]
-        text = format_table(["layer", "op", "shape", "bits", "scale", "zp",
-                             "SQNR dB", "layer dB"], rows)
+        text = format_table(["layer", "op", "shape", "precision", "scale",
+                             "zp", "SQNR dB", "layer dB"], rows)
         if self.worst is not None:
             w = self.worst
             if w["input_sqnr_db"] is None:
@@ -139,8 +139,21 @@ def _kind(layer):
         "Relu", "ReLU")
 
 
+def _precision(layer, options, bits):
+    """w4a8 (g32 with 4-bit groups of 32), w8a16, ... for a layer with
+    constant weights, a8 / a16 for the rest: the weights' bits
+    (qparams.weight_precision of the model's myquant-ptq options) and the
+    bits of the layer's output value."""
+    weight_bits, group = Q.weight_precision(
+        layer, options.get("weight_bits", 8), options.get("group_size", 0),
+        options.get("layer_precision"))
+    if weight_bits is None:
+        return f"a{bits}"
+    return f"w{weight_bits}a{bits}" + (f" g{group}" if group else "")
+
+
 def _report_values(graph, stats, activation_bits=8, layer_precision=()):
-    """The rows' values: (name, label, op, producer layer, qparams), the
+    """The rows' values: (name, label, op, inputs, qparams, producer), the
     parameters, the adopted concat operands and each value's bits."""
     fused, owner, qp, bits = Q.plan_precision(graph, stats, activation_bits,
                                               layer_precision)
@@ -159,7 +172,8 @@ def _report_values(graph, stats, activation_bits=8, layer_precision=()):
             inputs = prod.inputs
         else:
             label, op, inputs = layer.loc, _kind(layer), layer.inputs
-        vals.append((name, label, op, inputs, qp[name]))
+            prod = layer
+        vals.append((name, label, op, inputs, qp[name], prod))
     return vals, qp, adopted, bits
 
 
@@ -203,8 +217,9 @@ def layer_report(qmodel, x):
     xq = Q.fake_quantize(x, sx, zx, *((-32767, 32767) if bits["x"] == 16
                                       else (-128, 127)))
     sq = {"x": sqnr_db(x, xq)}
-    rows = [{"name": "x", "op": "input", "shape": x.shape, "scale": sx,
-             "zero_point": zx, "bits": bits["x"], "sqnr_db": sq["x"], "input_sqnr_db": None,
+    rows = [{"name": "x", "op": "input", "shape": x.shape,
+             "precision": f"a{bits['x']}", "bits": bits["x"], "scale": sx,
+             "zero_point": zx, "sqnr_db": sq["x"], "input_sqnr_db": None,
              "layer_sqnr_db": sq["x"], "inputs": []}]
     # Values not reported (fused pre-activations, flattens, adopted concat
     # operands) inherit the SQNR of their input for the loss computation.
@@ -215,11 +230,12 @@ def layer_report(qmodel, x):
         if layer.name not in sq:
             sq[layer.name] = min(sq.get(i, float("inf"))
                                  for i in layer.inputs)
-    for name, label, op, inputs, (s, z) in vals:
+    for name, label, op, inputs, (s, z), prod in vals:
         in_sq = min(sq[i] for i in inputs)
         out_sq = sq[name]
         rows.append({"name": label, "op": op, "shape": q[name].shape,
-                     "scale": s, "zero_point": z, "bits": bits[name],
+                     "precision": _precision(prod, options, bits[name]),
+                     "bits": bits[name], "scale": s, "zero_point": z,
                      "sqnr_db": out_sq,
                      "input_sqnr_db": in_sq,
                      "layer_sqnr_db": _added_db(in_sq, out_sq),

@@ -31,7 +31,7 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
-           "writes_directly", "folded_scales", "plan"]
+           "writes_directly", "folded_scales", "plan", "weight_precision"]
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, BatchMatMul,
@@ -55,6 +55,33 @@ INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul)
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
 # own statistics are unused.
 SOFTMAX_QPARAMS = (2.0 ** -8, -128)
+
+
+def layer_modes(layer_precision):
+    """{layer name: "w8a16", ...} of layer_precision, a mapping or entries
+    "name:w8a16" (as tools.layer_precision_entries checks them)."""
+    if hasattr(layer_precision, "items"):
+        return dict(layer_precision)
+    return dict(e.rsplit(":", 1) for e in layer_precision or ())
+
+
+def weight_precision(layer, weight_bits=8, group_size=0,
+                     layer_precision=None):
+    """(bits, group size or 0) of the constant weights of a Conv2d, Linear
+    or MatMul layer (docs/NumericSpec.md 7): its layer_precision entry (loc
+    name -> "w4a8" / "w8a8") or weight_bits; 4-bit 2-D linear / matmul
+    weights whose K the group size divides are per group, the rest per
+    channel. (None, 0) for layers without constant weights."""
+    if not isinstance(layer, (Conv2d, Linear, MatMul)):
+        return None, 0
+    mode = layer_modes(layer_precision).get(layer.loc)
+    bits = int(mode[1]) if mode else weight_bits
+    w = np.asarray(layer.w)
+    if bits != 4 or not group_size or isinstance(layer, Conv2d) or \
+            w.ndim != 2:
+        return bits, 0
+    k = w.shape[1] if isinstance(layer, Linear) else w.shape[0]
+    return bits, (group_size if k % group_size == 0 else 0)
 
 
 def round_half_even(x):
@@ -248,10 +275,12 @@ def same_scale(layer):
 
 def int16_values(model, owner, activation_bits=8, layer_precision=()):
     """The names of the values with 16-bit storage (spec 6.5). owner: fused
-    relu name -> producer (plan); layer_precision: entries "name:w8a16" (a
-    layer is named by its loc, or that of the layer it is fused into)."""
-    selected_locs = {e.rsplit(":", 1)[0] for e in layer_precision
-                     if e.endswith("a16")}
+    relu name -> producer (plan); layer_precision: entries "name:w8a16" or
+    a mapping (a layer is named by its loc, or that of the layer it is fused
+    into)."""
+    selected_locs = {name for name, mode in
+                     layer_modes(layer_precision).items()
+                     if mode.endswith("a16")}
 
     def loc(layer):
         return layer.loc or layer.name

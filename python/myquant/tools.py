@@ -54,14 +54,68 @@ def run_tool(name, args, timeout=600):
     return p.stdout, p.stderr
 
 
+def precision_options(weight_bits=8, group_size=0, activation_bits=8,
+                      layer_precision=(), rounding="single",
+                      integer_io=False):
+    """The myquant-ptq options of precision, checked: weight_bits 8 or 4
+    (docs/NumericSpec.md 7); group_size 0 (per channel) or positive (4-bit
+    linear / matmul weights per group of K); activation_bits 8 or 16 (16-bit
+    activations with int8 weights, docs/NumericSpec.md 6); layer_precision:
+    per layer by name, a mapping {name: "w8a16"} or entries "name:w4a8"
+    (layer_precision_entries). The one place that spells them."""
+    if weight_bits not in (4, 8) or isinstance(weight_bits, bool):
+        raise ValueError(f"weight_bits must be 8 or 4, not {weight_bits!r}")
+    if not isinstance(group_size, int) or isinstance(group_size, bool) or \
+            group_size < 0:
+        raise ValueError(f"group_size must be 0 (per channel) or a positive "
+                         f"int, not {group_size!r}")
+    if activation_bits not in (8, 16) or isinstance(activation_bits, bool):
+        raise ValueError(f"activation_bits must be 8 or 16, not "
+                         f"{activation_bits!r}")
+    if weight_bits == 4 and activation_bits == 16:
+        raise ValueError("weight_bits=4 takes 8-bit activations, not "
+                         "activation_bits=16")
+    entries = layer_precision_entries(layer_precision)
+    modes = [e.rsplit(":", 1)[1] for e in entries]
+    if group_size and weight_bits != 4 and "w4a8" not in modes:
+        raise ValueError("group_size needs 4-bit weights (weight_bits=4 or "
+                         "a 'w4a8' layer)")
+    wide = activation_bits == 16 or "w8a16" in modes
+    if wide and rounding != "single":
+        raise ValueError("16-bit activations need rounding='single' (the "
+                         "int64 accumulators round single)")
+    if wide and integer_io:
+        raise ValueError("integer_io takes and returns int8; it does not "
+                         "combine with 16-bit activations")
+    opts = []
+    if weight_bits != 8:
+        opts.append(f"weight-bits={weight_bits}")
+    if group_size:
+        opts.append(f"weight-group-size={group_size}")
+    if activation_bits != 8:
+        opts.append(f"activation-bits={activation_bits}")
+    if entries:
+        opts.append("layer-precision=" + ",".join(entries))
+    return opts
+
+
+def _check_option_name(name, what):
+    # The pipeline's option parser splits lists at commas and options at
+    # spaces; quotes and braces would be read as quoting.
+    if not name or any(c in name for c in ",{}'\"=") or \
+            any(c.isspace() for c in name):
+        raise ValueError(f"{what} name {name!r} is empty or holds "
+                         f"a character the option syntax reserves")
+
+
 def ptq_options(rounding="single", weight_granularity="per-channel",
                 integer_io=False, activation_type=None, allow_float=True,
-                keep_float=(), activation_bits=8, layer_precision=()):
+                keep_float=(), weight_bits=8, group_size=0,
+                activation_bits=8, layer_precision=()):
     """The option string of the --myquant-ptq pipeline. keep_float: op
-    names (linalg.matmul) or layer names (location names) kept in float.
-    activation_bits: 8, or 16 for 16-bit activations with int8 weights
-    (docs/NumericSpec.md 6); layer_precision: per layer by name, a mapping
-    {name: "w8a16"} or entries "name:w8a16" (layer_precision_entries)."""
+    names (linalg.matmul) or layer names (location names) kept in float;
+    weight_bits, group_size, activation_bits, layer_precision: see
+    precision_options."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
                          f"{rounding!r}")
@@ -74,39 +128,24 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
     if not allow_float:
         opts.append("allow-float=false")
     for name in keep_float:
-        # The pipeline's option parser splits lists at commas and options at
-        # spaces; quotes and braces would be read as quoting.
-        if not name or any(c in name for c in ",{}'\"=") or \
-                any(c.isspace() for c in name):
-            raise ValueError(f"keep-float name {name!r} is empty or holds "
-                             f"a character the option syntax reserves")
+        _check_option_name(name, "keep-float")
     if keep_float:
         opts.append("keep-float=" + ",".join(keep_float))
     if activation_type:
         opts.append(f"activation-type={activation_type}")
-    if activation_bits not in (8, 16):
-        raise ValueError(f"activation_bits must be 8 or 16, not "
-                         f"{activation_bits!r}")
-    if activation_bits == 16:
-        if rounding != "single":
-            raise ValueError("activation_bits=16 needs rounding='single' "
-                             "(the int64 accumulators round single)")
-        opts.append("activation-bits=16")
-    entries = layer_precision_entries(layer_precision)
-    if entries:
-        opts.append("layer-precision=" + ",".join(entries))
-    if (activation_bits == 16 or entries) and integer_io:
-        raise ValueError("integer_io takes and returns int8; it does not "
-                         "combine with 16-bit activations")
+    opts += precision_options(weight_bits, group_size, activation_bits,
+                              layer_precision, rounding, integer_io)
     return " ".join(opts)
 
 
-_PRECISION = re.compile(r"w(4|8)a(8|16)")
+# w4a16 is not specified: 4-bit weights take 8-bit activations.
+_PRECISION = re.compile(r"w4a8|w8a8|w8a16")
 
 
 def layer_precision_entries(layer_precision):
     """["name:w8a16", ...] from a mapping {name: "w8a16"} or from such
     entries; ValueError on a malformed one."""
+    layer_precision = layer_precision or ()
     if isinstance(layer_precision, str):
         layer_precision = [e for e in layer_precision.split(",") if e]
     items = (layer_precision.items() if hasattr(layer_precision, "items")
@@ -118,8 +157,8 @@ def layer_precision_entries(layer_precision):
                 any(c.isspace() for c in name) or \
                 not _PRECISION.fullmatch(precision):
             raise ValueError(f"layer precision {name!r}: {precision!r} is "
-                             f"not '<layer name>:w<4|8>a<8|16>' (e.g. "
-                             f"'features.0:w8a16')")
+                             f"not '<layer name>:w<4|8>a<8|16>' (w4a8, "
+                             f"w8a8 or w8a16, e.g. 'features.0:w8a16')")
         entries.append(f"{name}:{precision}")
     return entries
 

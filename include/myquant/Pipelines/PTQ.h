@@ -24,6 +24,15 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
   Option<WeightGranularity> weightGranularity{
       *this, "weight-granularity", llvm::cl::desc("Weight scales"),
       llvm::cl::init(WeightGranularity::PerChannel), weightGranularityValues()};
+  Option<int64_t> weightBits{
+      *this, "weight-bits",
+      llvm::cl::desc("Bits of constant conv/matmul weights: 8, or 4"),
+      llvm::cl::init(8)};
+  Option<int64_t> weightGroupSize{
+      *this, "weight-group-size",
+      llvm::cl::desc("With 4-bit weights: one scale per group of this many "
+                     "K indices of a matmul (0: per channel)"),
+      llvm::cl::init(0)};
   Option<ActivationType> activationType{
       *this, "activation-type", llvm::cl::desc("Activation storage"),
       llvm::cl::init(ActivationType::Int8), activationTypeValues()};
@@ -40,7 +49,8 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
   ListOption<std::string> layerPrecision{
       *this, "layer-precision",
       llvm::cl::desc("Per-layer precision by location name: "
-                     "<layer name>:w<4|8>a<8|16>, comma-separated")};
+                     "<layer name>:w<4|8>a<8|16> (w4a8, w8a8 or w8a16), "
+                     "comma-separated")};
   Option<bool> allowFloat{
       *this, "allow-float",
       llvm::cl::desc("Keep unsupported ops in float instead of failing; "

@@ -292,6 +292,10 @@ struct DequantizeLowering : MyQuantPattern<DequantizeOp> {
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     QuantParams params = *getQuantParams(op.getInput().getType());
+    // Their scales are not per axis (the params hold the unit scales).
+    if (params.groupAxis)
+      return op.emitOpError("cannot lower the dequantization of weights "
+                            "quantized per group (only a matmul reads them)");
     Storage storage = storageOf(op.getInput().getType());
     auto type = op.getType();
     unsigned rank = type.getRank();
@@ -882,6 +886,182 @@ Value buildDualMac(OpBuilder &b, Location loc, Value x, Value stored,
       .getResult(0);
 }
 
+/// The group of flat index `i` of 2-D weights of `type` quantized per group.
+int64_t groupOf(int64_t i, ShapedType type, const GroupScales &groups) {
+  int64_t cols = type.getDimSize(1);
+  return (groups.groupAxis == 1 ? i % cols : i / cols) / groups.groupSize;
+}
+
+/// The output channel of flat index `i` of such weights.
+int64_t channelOf(int64_t i, ShapedType type, const GroupScales &groups) {
+  int64_t cols = type.getDimSize(1);
+  return groups.channelAxis == 1 ? i % cols : i / cols;
+}
+
+/// The storage of unpacked 4-bit weights `unpacked` (i8, or i16 times
+/// their group multipliers).
+Storage unpackedStorage(Value unpacked) {
+  auto type = cast<IntegerType>(getElementTypeOrSelf(unpacked.getType()));
+  int64_t top = int64_t(1) << (type.getWidth() - 1);
+  return {type, /*isSigned=*/true, -top, top - 1};
+}
+
+/// 4-bit constant weights (docs/NumericSpec.md 7.3): packs `stored` (of
+/// shape `wShape`, as the multiply-accumulate reads it) two per byte along
+/// dimension `packDim` (or the first even-sized one when that one is odd),
+/// cut into blocks of `blockSize` (the group size of weights quantized per
+/// group, else the whole dimension): byte j of a block holds element j in
+/// its low nibble and element j + blockSize / 2 in its high one. Returns
+/// the weights unpacked at run time: the nibble sign-extended to i8, or
+/// for `groups` (whose `wShape` is the weight's own) to i16 and times its
+/// group multiplier `m[c, g]`, which the generic multiply-accumulate then
+/// reads like 8-bit weights; the unpacking reads with projected-permutation
+/// maps, so it vectorizes. Weights with no even dimension (or groups of an
+/// odd size) are stored unpacked, one i8 (i16) per weight. Returns null for
+/// weights of 8 bits or more, and fails at `op` for 4-bit weights that are not
+/// constant.
+FailureOr<Value>
+unpackSubByteWeights(OpBuilder &b, Location loc, Operation *op, Value stored,
+                     ArrayRef<int64_t> wShape, unsigned packDim,
+                     const std::optional<GroupScales> &groups) {
+  auto storedType = cast<ShapedType>(stored.getType());
+  if (storedType.getElementTypeBitWidth() >= 8)
+    return Value();
+  DenseIntElementsAttr w;
+  if (!matchPattern(stored, m_Constant(&w)))
+    return op->emitOpError("needs constant weights to pack 4-bit values");
+  SmallVector<int64_t> values = llvm::map_to_vector(
+      w.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue(); });
+  // q * m needs 16 bits, q alone 8.
+  unsigned width = groups ? 16 : 8;
+  Type unpackedType = b.getIntegerType(width);
+  int64_t blockSize = groups ? groups->groupSize : wShape[packDim];
+  if (blockSize % 2 != 0) {
+    const auto *even =
+        llvm::find_if(wShape, [](int64_t d) { return d % 2 == 0; });
+    if (groups || even == wShape.end()) {
+      SmallVector<APInt> effective;
+      for (auto [i, v] : llvm::enumerate(values)) {
+        int64_t flat = static_cast<int64_t>(i);
+        int64_t m =
+            groups ? groups->multiplier(channelOf(flat, storedType, *groups),
+                                        groupOf(flat, storedType, *groups))
+                   : 1;
+        effective.emplace_back(width, static_cast<uint64_t>(v * m),
+                               /*isSigned=*/true);
+      }
+      return arith::ConstantOp::create(
+                 b, loc,
+                 DenseIntElementsAttr::get(
+                     RankedTensorType::get(wShape, unpackedType), effective))
+          .getResult();
+    }
+    packDim = std::distance(wShape.begin(), even);
+    blockSize = wShape[packDim];
+  }
+  int64_t half = blockSize / 2, blocks = wShape[packDim] / blockSize;
+  int64_t outer = 1, inner = 1;
+  for (unsigned d = 0; d < wShape.size(); ++d)
+    if (d != packDim)
+      (d < packDim ? outer : inner) *= wShape[d];
+  // Iteration space: wShape with packDim split into (blocks, 2, half).
+  SmallVector<int64_t> split(wShape.begin(), wShape.begin() + packDim);
+  split.append({blocks, 2, half});
+  split.append(wShape.begin() + packDim + 1, wShape.end());
+  SmallVector<int8_t> packed;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < blocks; ++k)
+      for (int64_t j = 0; j < half; ++j)
+        for (int64_t i = 0; i < inner; ++i) {
+          auto nibble = [&](int64_t e) -> uint8_t {
+            return values[(o * wShape[packDim] + k * blockSize + e) * inner +
+                          i] &
+                   0xf;
+          };
+          packed.push_back(
+              static_cast<int8_t>(nibble(j) | nibble(j + half) << 4));
+        }
+  SmallVector<int64_t> packedShape(split);
+  packedShape.erase(packedShape.begin() + packDim + 1);
+  Type i8 = b.getI8Type();
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = split.size();
+  auto dims = [&](ArrayRef<unsigned> positions) {
+    return AffineMap::get(
+        rank, 0,
+        llvm::map_to_vector(positions,
+                            [&](unsigned d) { return b.getAffineDimExpr(d); }),
+        ctx);
+  };
+  SmallVector<unsigned> packedDims;
+  for (unsigned d = 0; d < rank; ++d)
+    if (d != packDim + 1)
+      packedDims.push_back(d);
+  SmallVector<Value> inputs = {arith::ConstantOp::create(
+      b, loc,
+      DenseIntElementsAttr::get(RankedTensorType::get(packedShape, i8),
+                                ArrayRef(packed)))};
+  SmallVector<AffineMap> maps = {dims(packedDims)};
+  if (groups) {
+    // m - 1 in [0, 255], one byte per channel and group; the groups are
+    // the blocks (loop packDim), the channels the other dimension.
+    SmallVector<int64_t> groupShape(wShape);
+    groupShape[groups->groupAxis] = groups->groups;
+    SmallVector<int8_t> minusOne;
+    for (int64_t r = 0; r < groupShape[0]; ++r)
+      for (int64_t col = 0; col < groupShape[1]; ++col)
+        minusOne.push_back(static_cast<int8_t>(static_cast<uint8_t>(
+            groups->channelAxis == 0 ? groups->multiplier(r, col) - 1
+                                     : groups->multiplier(col, r) - 1)));
+    inputs.push_back(arith::ConstantOp::create(
+        b, loc,
+        DenseIntElementsAttr::get(RankedTensorType::get(groupShape, i8),
+                                  ArrayRef(minusOne))));
+    unsigned channelLoop = groups->channelAxis < static_cast<int>(packDim)
+                               ? groups->channelAxis
+                               : groups->channelAxis + 2;
+    maps.push_back(groups->channelAxis == 0 ? dims({channelLoop, packDim})
+                                            : dims({packDim, channelLoop}));
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  Value unpacked =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{RankedTensorType::get(split, unpackedType)}, inputs,
+          ValueRange{emptyTensor(b, loc, split, unpackedType)}, maps,
+          iterators(rank, 0),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            IntegerArith body(nb, l);
+            Type t = unpackedType;
+            int64_t top = width - 4;
+            // Shift the low (or, in the second half, the high) nibble to
+            // the top, then arithmetic-shift back to sign-extend.
+            Value high = arith::IndexCastOp::create(
+                nb, l, t, linalg::IndexOp::create(nb, l, packDim + 1));
+            Value left = body.sub(
+                body.constant(t, top),
+                arith::ShLIOp::create(nb, l, high, body.constant(t, 2)));
+            Value byte = body.cast(args[0], t, /*isSigned=*/true);
+            Value wv = arith::ShRSIOp::create(
+                nb, l, arith::ShLIOp::create(nb, l, byte, left),
+                body.constant(t, top));
+            if (groups)
+              wv = body.mul(wv,
+                            body.add(body.cast(args[1], t, /*isSigned=*/false),
+                                     body.constant(t, 1)));
+            linalg::YieldOp::create(nb, l, wv);
+          })
+          .getResult(0);
+  SmallVector<ReassociationIndices> collapse;
+  for (unsigned d = 0; d < wShape.size(); ++d) {
+    unsigned first = d <= packDim ? d : d + 2;
+    collapse.push_back(d == packDim
+                           ? ReassociationIndices{first, first + 1, first + 2}
+                           : ReassociationIndices{first});
+  }
+  return tensor::CollapseShapeOp::create(b, loc, unpacked, collapse)
+      .getResult();
+}
+
 /// With constant weights and no weight zero point, the input zero point's
 /// share `zx * sum_k w[c, k]` of every accumulator is known at compile time:
 /// it is folded into the bias, and the multiply-accumulate reads x as it is.
@@ -890,7 +1070,8 @@ Value buildDualMac(OpBuilder &b, Location loc, Value x, Value stored,
 /// constant, or a folded entry leaves int32.
 Value foldInputZeroPoint(OpBuilder &b, Location loc, Value weights, Value bias,
                          int64_t zx, int64_t zw, unsigned channelDim,
-                         bool signedWeights) {
+                         bool signedWeights,
+                         const std::optional<GroupScales> &groups) {
   DenseIntElementsAttr w;
   if (zx == 0 || zw != 0 || !signedWeights ||
       !matchPattern(weights, m_Constant(&w)))
@@ -907,9 +1088,14 @@ Value foldInputZeroPoint(OpBuilder &b, Location loc, Value weights, Value bias,
     for (auto [c, v] : llvm::enumerate(biasAttr.getValues<APInt>()))
       folded[c] = v.getSExtValue();
   }
-  for (auto [i, v] : llvm::enumerate(w.getValues<APInt>()))
-    folded[(static_cast<int64_t>(i) / inner) % channels] -=
-        zx * v.getSExtValue();
+  for (auto [i, v] : llvm::enumerate(w.getValues<APInt>())) {
+    int64_t c = (static_cast<int64_t>(i) / inner) % channels;
+    folded[c] -=
+        zx * v.getSExtValue() *
+        (groups ? groups->multiplier(
+                      c, groupOf(static_cast<int64_t>(i), type, *groups))
+                : 1);
+  }
   SmallVector<int32_t> values;
   for (int64_t v : folded) {
     if (v < INT32_MIN || v > INT32_MAX)
@@ -938,9 +1124,9 @@ FailureOr<MacOperands> prepareMac(Operation *op, OpBuilder &b, Location loc,
                   bias};
   if (!weightChannelDim)
     return mac;
-  if (Value folded =
-          foldInputZeroPoint(b, loc, storedWeights, bias, mac.zx, mac.zw,
-                             *weightChannelDim, mac.w.isSigned)) {
+  if (Value folded = foldInputZeroPoint(
+          b, loc, storedWeights, bias, mac.zx, mac.zw, *weightChannelDim,
+          mac.w.isSigned, getGroupScales(weights.getType()))) {
     mac.bias = folded;
     mac.zx = 0;
   }
@@ -1023,9 +1209,21 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
     if (failed(accType))
       return failure();
     Value acc = filled(rewriter, loc, accShape, *accType, 0);
+    // 4-bit filters pack along the output channel within a group:
+    // dimension 1 (nchw) or 4 (nhwc) of the grouped filter.
+    FailureOr<Value> unpacked = unpackSubByteWeights(
+        rewriter, loc, op, adaptor.getFilter(),
+        cast<ShapedType>(groupedFilter.getType()).getShape(), nchw ? 1 : 4,
+        std::nullopt);
+    if (failed(unpacked))
+      return failure();
+    if (*unpacked) {
+      groupedFilter = *unpacked;
+      mac->w = unpackedStorage(*unpacked);
+    }
     // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
     Value sum;
-    if (dualMac && accType->getWidth() == 32)
+    if (dualMac && accType->getWidth() == 32 && !*unpacked)
       sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
                          cast<ShapedType>(groupedFilter.getType()).getShape(),
                          acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
@@ -1082,15 +1280,28 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
     if (failed(accType))
       return failure();
     Value acc = filled(rewriter, loc, outType.getShape(), *accType, 0);
+    // 4-bit weights pack along K.
+    FailureOr<Value> unpacked = unpackSubByteWeights(
+        rewriter, loc, op, adaptor.getRhs(),
+        cast<ShapedType>(adaptor.getRhs().getType()).getShape(),
+        batched + (op.getTransposeRhs() ? 1 : 0),
+        getGroupScales(op.getRhs().getType()));
+    if (failed(unpacked))
+      return failure();
+    Value rhs = adaptor.getRhs();
+    if (*unpacked) {
+      rhs = *unpacked;
+      mac->w = unpackedStorage(*unpacked);
+    }
     Value sum;
-    if (dualMac && !batched && accType->getWidth() == 32)
+    if (dualMac && !batched && accType->getWidth() == 32 && !*unpacked)
       sum = buildDualMac(
           rewriter, loc, adaptor.getLhs(), adaptor.getRhs(),
           cast<ShapedType>(adaptor.getRhs().getType()).getShape(), acc, maps,
           loops - 1, 1, *mac, b0 + 2, op.getTransposeRhs() ? 1 : 0);
     if (!sum)
-      sum = buildMac(rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), acc,
-                     maps, loops - 1, 1, *mac)
+      sum = buildMac(rewriter, loc, adaptor.getLhs(), rhs, acc, maps, loops - 1,
+                     1, *mac)
                 .getResult(0);
     return buildRequantizeEpilogue(rewriter, loc, sum, /*accSigned=*/true,
                                    rank - 1, mac->bias, *requant,

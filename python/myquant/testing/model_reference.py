@@ -20,6 +20,11 @@ Policy
   fused activation).
 * Weights: symmetric, narrow range, per output channel (or per tensor);
   bias int32 at scale ``s_in * s_w[c]``; ``M[c] = (s_in * s_w[c]) / s_out``.
+  With ``weight_bits=4`` (or a layer's ``layer_precision`` entry "w4a8",
+  :func:`myquant.qparams.weight_precision`): 4-bit in [-7, 7] (spec 7.1);
+  with ``group_size``, linear / matmul weights whose K it divides are
+  quantized per group (spec 7.2) and computed as the effective integers
+  ``q * m`` with the unit scales ``u[c]`` in place of ``s_w[c]``.
 * Max pool and flatten keep their input's parameters (their own statistics
   are ignored). Average pooling uses its own statistics and
   ``M = s_in / ((s_out * kh) * kw)`` (count_include_pad).
@@ -78,7 +83,7 @@ from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
                     Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
                     Transpose, Unflatten)
 from ..emit import _Adaptive
-from ..qparams import plan_precision
+from ..qparams import plan_precision, weight_precision
 from . import reference as R
 
 QMIN, QMAX = -128, 127
@@ -112,12 +117,24 @@ def _act(layer):
     return None
 
 
-def _weights(w, granularity, axis=0):
-    if granularity == "per-channel":
-        return R.quantize_weights(w, axis=axis)
-    if granularity == "per-tensor":
-        return R.quantize_weights(w, axis=None)
-    raise ValueError(f"unknown weight granularity {granularity!r}")
+def _weights(w, granularity, axis=0, precision=(8, 0)):
+    """(integer weights, scales) of spec 1.2 (8 bits) or 6 (4 bits;
+    precision = (bits, group size) of qparams.weight_precision). Per group:
+    the effective integers q * m with the unit scales, which the arithmetic
+    uses like per-channel weights."""
+    if granularity not in ("per-channel", "per-tensor"):
+        raise ValueError(f"unknown weight granularity {granularity!r}")
+    per_channel = granularity == "per-channel"
+    bits, group_size = precision
+    if bits == 4:
+        if group_size:
+            q, m, u = R.quantize_weights_per_group(w, axis, group_size)
+            return R.group_effective_weights(q, m, axis, group_size), u
+        return R.quantize_weights(w, axis=axis if per_channel else None,
+                                  qmax=7)
+    if bits != 8:
+        raise ValueError(f"weight bits must be 8 or 4, not {bits!r}")
+    return R.quantize_weights(w, axis=axis if per_channel else None)
 
 
 def _multipliers(s_in, s_w, s_out, factor=1.0):
@@ -172,11 +189,12 @@ def _storage(bits):
 
 
 def run_reference(model, stats, x, rounding="single",
-                  weights="per-channel", activation_bits=8,
-                  layer_precision=()):
+                  weights="per-channel", weight_bits=8, group_size=0,
+                  activation_bits=8, layer_precision=()):
     """Integer forward pass of `model` on float input x; returns a
-    QuantizedOutput. activation_bits / layer_precision: 16-bit activations
-    (spec 6) for the whole model or by layer name."""
+    QuantizedOutput. weight_bits / group_size: 4-bit weights, per group of
+    K for linear and matmul layers (spec 7); activation_bits: 16-bit
+    activations (spec 6); layer_precision: either, per layer by name."""
     R._check_rounding(rounding)
     fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
                                             layer_precision)
@@ -200,7 +218,8 @@ def run_reference(model, stats, x, rounding="single",
         acc_bits = 64 if bits[layer.inputs[0]] == 16 else 32
 
         if isinstance(layer, Conv2d):
-            wq, sw = _weights(layer.w, weights)
+            wq, sw = _weights(layer.w, weights, precision=weight_precision(
+                layer, weight_bits, group_size, layer_precision))
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             if qb is not None:
                 R.check_accumulator_bound(wq, qb, z0)
@@ -213,7 +232,10 @@ def run_reference(model, stats, x, rounding="single",
             # Linear's [out, in] weights are a transposed rhs; a MatMul's
             # [in, out] ones have their output channels on axis 1.
             transposed = isinstance(layer, Linear)
-            wq, sw = _weights(layer.w, weights, axis=0 if transposed else 1)
+            wq, sw = _weights(layer.w, weights, axis=0 if transposed else 1,
+                              precision=weight_precision(
+                                  layer, weight_bits, group_size,
+                                  layer_precision))
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             m0, sh = _multipliers(s0, sw, so, _factor(act_layer))
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,

@@ -208,8 +208,9 @@ def activation_clamp(activation, zo, so, qmin=-128, qmax=127):
     raise ValueError(f"unknown activation {activation!r}")
 
 
-def quantize_weights(w, axis=0, float_type=np.float32):
-    """Symmetric narrow-range int8 weights.
+def quantize_weights(w, axis=0, float_type=np.float32, qmax=127):
+    """Symmetric narrow-range weights in [-qmax, qmax]: int8 (127, spec
+    1.2) or 4-bit (7, spec 7.1).
 
     axis=k: one scale per slice along dimension k (per output channel);
     axis=None: one scale for the tensor. Returns (q int8 array, scales float64
@@ -228,10 +229,52 @@ def quantize_weights(w, axis=0, float_type=np.float32):
         amax = np.max(np.abs(w64), axis=others) if others else np.abs(w64)
         bshape = [1] * w64.ndim
         bshape[axis] = w64.shape[axis]
-    scales = np.where(amax == 0.0, 1.0, amax / 127.0)
+    scales = np.where(amax == 0.0, 1.0, amax / float(qmax))
     q = np.rint(w64 / scales.reshape(bshape))
-    q = np.clip(q, -127, 127)
+    q = np.clip(q, -qmax, qmax)
     return q.astype(np.int8), scales.astype(np.float64)
+
+
+GROUP_SCALE_BITS = 8
+
+
+def quantize_weights_per_group(w, axis, group_size, float_type=np.float32):
+    """Spec 7.2: 2-D weights with output channels along axis (0 or 1), 4-bit
+    per group of group_size consecutive indices of the other (K) dimension.
+    Returns (q int8 [same shape], m int64 [channels, groups] in [1, 256],
+    u float64 [channels] unit scales)."""
+    w64 = np.asarray(w, dtype=float_type).astype(np.float64)
+    if w64.ndim != 2 or axis not in (0, 1):
+        raise ValueError("per-group weights are 2-D with axis 0 or 1")
+    wc = w64 if axis == 0 else w64.T          # [channels, K]
+    channels, k = wc.shape
+    if k % group_size:
+        raise ValueError(f"K = {k} is not a multiple of {group_size}")
+    top = 1 << GROUP_SCALE_BITS
+    gmax = np.abs(wc).reshape(channels, k // group_size, group_size)         .max(axis=2)                          # amax[c, g]
+    cmax = gmax.max(axis=1)                   # amax[c]
+    m = np.empty(gmax.shape, np.int64)
+    u = np.empty(channels, np.float64)
+    for c in range(channels):
+        if cmax[c] == 0.0:
+            u[c], m[c] = 1.0 / top, top
+            continue
+        # Rounded up to 15 significant bits (spec 7.2).
+        mant, exp = math.frexp(cmax[c] / float(7 * top))
+        u[c] = math.ldexp(math.ceil(math.ldexp(mant, 15)), exp - 15)
+        for g in range(gmax.shape[1]):
+            m[c, g] = max(1, int(np.ceil(float(top) * gmax[c, g] / cmax[c])))
+    s = u[:, None] * m                        # s[c, g] = u[c] * m[c, g]
+    q = np.clip(np.rint(wc / np.repeat(s, group_size, axis=1)), -7, 7)
+    q = q.astype(np.int8)
+    return (q if axis == 0 else q.T), m, u
+
+
+def group_effective_weights(q, m, axis, group_size):
+    """q[c, k] * m[c, g(k)] (spec 7.2), int64, in q's layout."""
+    qc = np.asarray(q, np.int64) if axis == 0 else np.asarray(q, np.int64).T
+    eff = qc * np.repeat(np.asarray(m, np.int64), group_size, axis=1)
+    return eff if axis == 0 else eff.T
 
 
 def quantize_bias(b, s_in, s_w, float_type=np.float32):

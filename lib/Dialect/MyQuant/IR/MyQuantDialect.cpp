@@ -222,11 +222,65 @@ static LogicalResult verifyNotEmpty(Operation *op, Value value,
   return success();
 }
 
+/// Weights quantized per group of K (docs/NumericSpec.md 7.2): groups along
+/// `reductionDim` (none: the op takes no groups) that divide it, one scale
+/// per channel and group, and scales that are multiples 1 to 2^8 of the
+/// channel's unit scale.
+static LogicalResult verifyGroups(Operation *op, Value weight,
+                                  std::optional<int64_t> reductionDim,
+                                  StringRef what) {
+  std::optional<GroupScales> groups = getGroupScales(weight.getType());
+  if (!groups)
+    return success();
+  if (!reductionDim)
+    return op->emitOpError()
+           << what << " is quantized per group; only a 2-D matmul rhs can be";
+  if (groups->groupAxis != *reductionDim)
+    return op->emitOpError()
+           << what << " is quantized in groups along dimension "
+           << groups->groupAxis << "; they must cut its K dimension "
+           << *reductionDim;
+  auto type = cast<ShapedType>(weight.getType());
+  int64_t k = type.getDimSize(*reductionDim);
+  int64_t size = groups->groupSize;
+  if (k % size != 0)
+    return op->emitOpError() << what << " has K = " << k
+                             << ", not a multiple of the group size " << size;
+  if (groups->groups != k / size ||
+      groups->channels != type.getDimSize(groups->channelAxis))
+    return op->emitOpError()
+           << what << " has " << groups->channels << " x " << groups->groups
+           << " group scales; its shape needs "
+           << type.getDimSize(groups->channelAxis) << " x " << k / size;
+  int64_t maxMultiplier = int64_t(1) << kGroupScaleBits;
+  auto scales = cast<quant::UniformQuantizedSubChannelType>(
+                    getElementTypeOrSelf(weight.getType()))
+                    .getScales()
+                    .getValues<APFloat>();
+  for (int64_t c = 0; c < groups->channels; ++c)
+    for (int64_t g = 0; g < groups->groups; ++g) {
+      int64_t m = groups->multiplier(c, g);
+      int64_t index = groups->channelAxis == 0 ? c * groups->groups + g
+                                               : g * groups->channels + c;
+      double ratio = scales[index].convertToDouble() / groups->unitScales[c];
+      if (m < 1 || m > maxMultiplier ||
+          std::abs(ratio - static_cast<double>(m)) > 1e-6 * m)
+        return op->emitOpError()
+               << what << " channel " << c << " group " << g
+               << ": scale / (the channel's largest / " << maxMultiplier
+               << ") is " << ratio << "; it must be an integer from 1 to "
+               << maxMultiplier;
+    }
+  return success();
+}
+
 /// Weights quantized per axis are symmetric: every zero point is 0.
 static LogicalResult verifyWeights(Operation *op, Value weight,
-                                   int64_t channelDim, StringRef what) {
+                                   int64_t channelDim, StringRef what,
+                                   std::optional<int64_t> reductionDim = {}) {
   if (failed(verifyPerAxisShape(op, weight.getType(), what)) ||
-      failed(verifyNotEmpty(op, weight, what)))
+      failed(verifyNotEmpty(op, weight, what)) ||
+      failed(verifyGroups(op, weight, reductionDim, what)))
     return failure();
   QuantParams params = paramsOf(weight);
   if (params.isPerTensor())
@@ -303,7 +357,12 @@ static LogicalResult verifyFloatQuantPair(Operation *op, Value floatValue,
 }
 
 LogicalResult QuantizeOp::verify() {
-  return verifyFloatQuantPair(*this, getInput(), getResult());
+  if (failed(verifyFloatQuantPair(*this, getInput(), getResult())))
+    return failure();
+  if (paramsOf(getResult()).groupAxis)
+    return emitOpError("cannot quantize per group at run time; weights "
+                       "quantized per group are constants");
+  return success();
 }
 
 LogicalResult DequantizeOp::verify() {
@@ -459,7 +518,9 @@ LogicalResult MatmulOp::verify() {
       failed(verifyNotEmpty(*this, getResult(), "result")) ||
       failed(verifyPerTensor(*this, getLhs(), "lhs")) ||
       failed(verifyPerTensor(*this, getResult(), "result")) ||
-      failed(verifyWeights(*this, getRhs(), nDim, "rhs")))
+      failed(verifyWeights(*this, getRhs(), nDim, "rhs",
+                           rank == 2 ? std::optional<int64_t>(kDim)
+                                     : std::nullopt)))
     return failure();
 
   auto mismatch = [](int64_t a, int64_t b) {
@@ -853,6 +914,54 @@ SmallVector<double> getProductMultipliers(Type lhs, Type rhs, Type result) {
     reals.push_back(a.scales[a.scales.size() == 1 ? 0 : c] *
                     b.scales[b.scales.size() == 1 ? 0 : c] / out.scales[0]);
   return reals;
+}
+
+std::optional<GroupScales> getGroupScales(Type type) {
+  auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(
+      getElementTypeOrSelf(type));
+  if (!sub)
+    return std::nullopt;
+  auto scales = sub.getScales();
+  auto shape = cast<ShapedType>(scales.getType()).getShape();
+  // Symmetric weights only.
+  if (shape.size() != 2 ||
+      llvm::any_of(sub.getZeroPoints().getValues<APInt>(),
+                   [](const APInt &zp) { return !zp.isZero(); }))
+    return std::nullopt;
+  GroupScales result;
+  for (auto [axis, size] : sub.getBlockSizeInfo()) {
+    if (size == 1 && result.channelAxis < 0)
+      result.channelAxis = axis;
+    else if (size > 1 && result.groupAxis < 0) {
+      result.groupAxis = axis;
+      result.groupSize = size;
+    } else
+      return std::nullopt;
+  }
+  if (result.channelAxis < 0 || result.groupAxis < 0 ||
+      result.channelAxis + result.groupAxis != 1)
+    return std::nullopt;
+  result.channels = shape[result.channelAxis];
+  result.groups = shape[result.groupAxis];
+  SmallVector<double> values =
+      llvm::map_to_vector(scales.getValues<APFloat>(),
+                          [](const APFloat &v) { return v.convertToDouble(); });
+  auto at = [&](int64_t c, int64_t g) {
+    return values[result.channelAxis == 0 ? c * result.groups + g
+                                          : g * result.channels + c];
+  };
+  for (int64_t c = 0; c < result.channels; ++c) {
+    double largest = 0.0;
+    for (int64_t g = 0; g < result.groups; ++g)
+      largest = std::max(largest, at(c, g));
+    double unit = std::ldexp(largest, -kGroupScaleBits);
+    result.unitScales.push_back(unit);
+    for (int64_t g = 0; g < result.groups; ++g)
+      result.multipliers.push_back(
+          unit > 0.0 ? static_cast<int64_t>(std::nearbyint(at(c, g) / unit))
+                     : 0);
+  }
+  return result;
 }
 
 SmallVector<double> getRequantizeMultipliers(Type input, Type result) {

@@ -1,6 +1,7 @@
 //===- MyQuantTypeUtils.cpp - helpers over quant element types ------------===//
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.h"
 #include "myquant/Support/FixedPoint.h"
 
 #include <algorithm>
@@ -22,8 +23,8 @@ LogicalResult verifyWeightCount(Operation *op, ShapedType weights) {
 quant::QuantizedType getQuantElementType(Type type) {
   if (auto shaped = dyn_cast<ShapedType>(type))
     type = shaped.getElementType();
-  if (isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(
-          type))
+  if (isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType,
+          quant::UniformQuantizedSubChannelType>(type))
     return cast<quant::QuantizedType>(type);
   return {};
 }
@@ -41,6 +42,17 @@ std::optional<QuantParams> getQuantParams(Type type) {
   if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(qtype)) {
     params.scales.push_back(perTensor.getScale());
     params.zeroPoints.push_back(perTensor.getZeroPoint());
+    return params;
+  }
+  if (isa<quant::UniformQuantizedSubChannelType>(qtype)) {
+    std::optional<GroupScales> groups = getGroupScales(type);
+    if (!groups)
+      return std::nullopt;
+    params.scales = groups->unitScales;
+    params.zeroPoints.assign(groups->channels, 0);
+    params.axis = groups->channelAxis;
+    params.groupAxis = groups->groupAxis;
+    params.groupSize = groups->groupSize;
     return params;
   }
   auto perAxis = cast<quant::UniformQuantizedPerAxisType>(qtype);

@@ -96,17 +96,73 @@ struct FixedWeightQParams {
   int64_t qmin, qmax;
 };
 
+/// Parses and checks the precision options, reporting at `funcOp`: the one
+/// place that reads them.
+FailureOr<PrecisionOptions>
+parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
+                      int64_t weightGroupSize, int64_t activationBits,
+                      ArrayRef<std::string> layerPrecision) {
+  if (weightBits != 4 && weightBits != 8)
+    return funcOp.emitError()
+           << "weight-bits is " << weightBits << "; supported: 8 or 4";
+  if (weightGroupSize < 0)
+    return funcOp.emitError()
+           << "weight-group-size is " << weightGroupSize
+           << "; give a positive group size, or 0 for per-channel scales";
+  if (activationBits != 8 && activationBits != 16)
+    return funcOp.emitError()
+           << "activation-bits is " << activationBits << "; it must be 8 or 16";
+  // 4-bit weights are specified with 8-bit activations only and 16-bit
+  // activations with 8-bit weights only (docs/NumericSpec.md 6, 7).
+  if (weightBits == 4 && activationBits == 16)
+    return funcOp.emitError() << "weight-bits=4 with activation-bits=16 is "
+                                 "not supported: 4-bit weights take 8-bit "
+                                 "activations";
+  llvm::Expected<std::vector<LayerPrecision>> layers =
+      parseLayerPrecision(layerPrecision);
+  if (!layers)
+    return funcOp.emitError() << llvm::toString(layers.takeError());
+  bool anyFour = weightBits == 4;
+  for (const LayerPrecision &entry : *layers) {
+    if (entry.weightBits == 4 && entry.activationBits == 16)
+      return funcOp.emitError()
+             << "layer-precision asks for w4a16 in layer '" << entry.layer
+             << "'; 4-bit weights take 8-bit activations (w4a8), 16-bit "
+                "activations 8-bit weights (w8a16)";
+    if (!hasNamedOp(funcOp, entry.layer))
+      return funcOp.emitError()
+             << "layer-precision names '" << entry.layer
+             << "', which is not the location name of an op of this function "
+                "(give the exporter's layer names, e.g. features.0)";
+    anyFour |= entry.weightBits == 4;
+  }
+  if (weightGroupSize > 0 && !anyFour)
+    return funcOp.emitError() << "weight-group-size " << weightGroupSize
+                              << " needs 4-bit weights (weight-bits=4 or a "
+                                 "w4a8 layer)";
+  return PrecisionOptions{weightBits, weightGroupSize, activationBits,
+                          std::move(*layers)};
+}
+
+/// The weight bits of the layer `anchor`: its layer-precision entry's, or
+/// weight-bits.
+int64_t weightBitsOf(const PrecisionOptions &precision, Operation *anchor) {
+  for (const LayerPrecision &entry : precision.layers)
+    if (hasLocationName(anchor->getLoc(), entry.layer))
+      return entry.weightBits;
+  return precision.weightBits;
+}
+
 /// The state of one dry run over one function.
 class DryRun {
 public:
   DryRun(func::FuncOp funcOp, ActivationType activationType,
          WeightGranularity weightGranularity, bool allowFloat,
-         ArrayRef<std::string> keepFloat, int64_t activationBits,
-         ArrayRef<LayerPrecision> layerPrecision)
+         ArrayRef<std::string> keepFloat, PrecisionOptions precision)
       : funcOp(funcOp), isSigned(activationType == ActivationType::Int8),
         perChannel(weightGranularity == WeightGranularity::PerChannel),
         allowFloat(allowFloat), keepFloat(keepFloat),
-        activationBits(activationBits), layerPrecision(layerPrecision) {}
+        precision(std::move(precision)) {}
 
   LogicalResult run();
 
@@ -136,6 +192,9 @@ private:
   FailureOr<WeightSummary> quantizeConstantWeights(ComputeChain &chain,
                                                    DenseFPElementsAttr constant,
                                                    int64_t channels);
+  /// The group size of the 4-bit weights of `chain` (0: per channel, with a
+  /// remark when groups were asked for but do not apply).
+  int64_t groupSizeOf(ComputeChain &chain, int64_t bits);
   /// Weights that are activations keep their per-tensor parameters.
   FailureOr<WeightSummary> summarizeActivationWeights(ComputeChain &chain,
                                                       int64_t reduction);
@@ -160,8 +219,7 @@ private:
   bool perChannel;
   bool allowFloat;
   ArrayRef<std::string> keepFloat;
-  int64_t activationBits;
-  ArrayRef<LayerPrecision> layerPrecision;
+  PrecisionOptions precision;
 
   std::unique_ptr<DataFlowSolver> solver;
   DenseMap<Value, Interval> stats;
@@ -208,37 +266,12 @@ struct PropagateQParamsPass
         return signalPassFailure();
       }
     }
-    if (activationBits != 8 && activationBits != 16) {
-      funcOp.emitError() << "activation-bits is "
-                         << static_cast<int64_t>(activationBits)
-                         << "; it must be 8 or 16";
+    FailureOr<PrecisionOptions> precision = parsePrecisionOptions(
+        funcOp, weightBits, weightGroupSize, activationBits, layerPrecision);
+    if (failed(precision))
       return signalPassFailure();
-    }
-    llvm::Expected<std::vector<LayerPrecision>> precision =
-        parseLayerPrecision(layerPrecision);
-    if (!precision) {
-      funcOp.emitError() << llvm::toString(precision.takeError());
-      return signalPassFailure();
-    }
-    for (const LayerPrecision &entry : *precision) {
-      // 4-bit weights are another scheme (docs/NumericSpec.md 6 covers
-      // 16-bit activations with 8-bit weights only).
-      if (entry.weightBits != 8) {
-        funcOp.emitError() << "layer-precision asks for " << entry.weightBits
-                           << "-bit weights in layer '" << entry.layer
-                           << "'; only 8-bit weights (w8) are supported";
-        return signalPassFailure();
-      }
-      if (!hasNamedOp(funcOp, entry.layer)) {
-        funcOp.emitError() << "layer-precision names '" << entry.layer
-                           << "', which is not the location name of an op "
-                              "of this function (give the exporter's layer "
-                              "names, e.g. features.0)";
-        return signalPassFailure();
-      }
-    }
     DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep,
-                  activationBits, *precision);
+                  std::move(*precision));
     if (failed(dryRun.run()))
       signalPassFailure();
   }
@@ -272,10 +305,10 @@ FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
 }
 
 bool DryRun::wants16Bit(Operation *op) const {
-  if (activationBits == 16)
+  if (precision.activationBits == 16)
     return true;
   Operation *anchor = anchorOf.lookup(op);
-  return llvm::any_of(layerPrecision, [&](const LayerPrecision &entry) {
+  return llvm::any_of(precision.layers, [&](const LayerPrecision &entry) {
     return entry.activationBits == 16 &&
            (hasLocationName(op->getLoc(), entry.layer) ||
             (anchor && hasLocationName(anchor->getLoc(), entry.layer)));
@@ -283,8 +316,8 @@ bool DryRun::wants16Bit(Operation *op) const {
 }
 
 LogicalResult DryRun::chooseInt16Values() {
-  if (activationBits != 16 &&
-      llvm::none_of(layerPrecision, [](const LayerPrecision &entry) {
+  if (precision.activationBits != 16 &&
+      llvm::none_of(precision.layers, [](const LayerPrecision &entry) {
         return entry.activationBits == 16;
       }))
     return success();
@@ -292,7 +325,8 @@ LogicalResult DryRun::chooseInt16Values() {
   // activation-bits=16 the others keep 8 bits (remarks below).
   bool failedAny = false;
   for (Operation &op : funcOp.getBody().getOps()) {
-    if (activationBits == 16 || !int8Only.contains(&op) || !wants16Bit(&op))
+    if (precision.activationBits == 16 || !int8Only.contains(&op) ||
+        !wants16Bit(&op))
       continue;
     op.emitError() << "'" << op.getName()
                    << "' has no 16-bit form (softmax, layer normalization, "
@@ -660,10 +694,10 @@ void quantizeWeightsWithScales(DenseFPElementsAttr weights,
   }
 }
 
-/// Symmetric int8 weights in [-127, 127], per channel along `axis` or per
-/// tensor; returns the scales.
+/// Symmetric weights in [-qmax, qmax] (127 for 8 bits, 7 for 4), per
+/// channel along `axis` or per tensor; returns the scales.
 SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
-                                    std::optional<unsigned> axis,
+                                    std::optional<unsigned> axis, int64_t qmax,
                                     SmallVector<int8_t> &quantized) {
   ChannelOf channelOf(weights.getType(), axis);
   SmallVector<double> amax(channelOf.channels, 0.0);
@@ -672,8 +706,83 @@ SmallVector<double> quantizeWeights(DenseFPElementsAttr weights,
         std::max(amax[channelOf(i)], std::abs(v.convertToDouble()));
   SmallVector<double> scales;
   for (double a : amax)
-    scales.push_back(a == 0.0 ? 1.0 : a / 127.0);
-  quantizeWeightsWithScales(weights, axis, scales, -127, 127, quantized);
+    scales.push_back(a == 0.0 ? 1.0 : a / static_cast<double>(qmax));
+  quantizeWeightsWithScales(weights, axis, scales, -qmax, qmax, quantized);
+  return scales;
+}
+
+/// Significant bits of a unit scale: with the 8-bit multipliers every
+/// group scale u * m then has at most 24 and is exact in f32, the
+/// expressed type the sub-channel type's scales are parsed back in.
+constexpr int kUnitScaleBits = 15;
+
+/// `x > 0` rounded up to `bits` significant bits (exact in double).
+double roundUpToBits(double x, int bits) {
+  int exponent = 0;
+  double mantissa = std::frexp(x, &exponent);
+  return std::ldexp(std::ceil(std::ldexp(mantissa, bits)), exponent - bits);
+}
+
+/// 4-bit weights of a 2-D weight with output channels along `channelDim`,
+/// quantized per group of `groupSize` indices of the other dimension
+/// (docs/NumericSpec.md 7.2). `scales` are laid out as the sub-channel
+/// type holds them (the weight's dimension order); `summary` gets the unit
+/// scales and the sums of |q * m| per channel.
+SmallVector<double> quantizeWeightsPerGroup(DenseFPElementsAttr weights,
+                                            unsigned channelDim,
+                                            int64_t groupSize,
+                                            SmallVector<int8_t> &quantized,
+                                            WeightSummary &summary) {
+  ArrayRef<int64_t> shape = weights.getType().getShape();
+  int64_t channels = shape[channelDim];
+  int64_t groups = shape[1 - channelDim] / groupSize;
+  int64_t maxMultiplier = int64_t(1) << kGroupScaleBits;
+  // (channel, group) of each flat index, and where its scale lies.
+  auto locate = [&](int64_t i) {
+    int64_t row = i / shape[1], col = i % shape[1];
+    int64_t c = channelDim == 0 ? row : col;
+    int64_t g = (channelDim == 0 ? col : row) / groupSize;
+    return std::pair(c, channelDim == 0 ? c * groups + g : g * channels + c);
+  };
+  SmallVector<double> values =
+      llvm::map_to_vector(weights.getValues<APFloat>(),
+                          [](const APFloat &v) { return v.convertToDouble(); });
+  SmallVector<double> groupMax(channels * groups, 0.0), channelMax(channels);
+  for (auto [i, v] : llvm::enumerate(values)) {
+    auto [c, at] = locate(static_cast<int64_t>(i));
+    groupMax[at] = std::max(groupMax[at], std::abs(v));
+    channelMax[c] = std::max(channelMax[c], std::abs(v));
+  }
+  SmallVector<double> scales(channels * groups);
+  SmallVector<int64_t> multipliers(channels * groups);
+  summary.scales.clear();
+  for (int64_t c = 0; c < channels; ++c) {
+    double unit = channelMax[c] == 0.0
+                      ? 1.0 / static_cast<double>(maxMultiplier)
+                      : roundUpToBits(channelMax[c] / static_cast<double>(
+                                                          7 * maxMultiplier),
+                                      kUnitScaleBits);
+    summary.scales.push_back(unit);
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t at = channelDim == 0 ? c * groups + g : g * channels + c;
+      int64_t m =
+          channelMax[c] == 0.0
+              ? maxMultiplier
+              : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
+                                         static_cast<double>(maxMultiplier) *
+                                         groupMax[at] / channelMax[c])));
+      multipliers[at] = m;
+      scales[at] = unit * static_cast<double>(m);
+    }
+  }
+  summary.absSums.assign(channels, 0);
+  quantized.clear();
+  for (auto [i, v] : llvm::enumerate(values)) {
+    auto [c, at] = locate(static_cast<int64_t>(i));
+    double q = std::clamp(std::nearbyint(v / scales[at]), -7.0, 7.0);
+    quantized.push_back(static_cast<int8_t>(q));
+    summary.absSums[c] += std::abs(static_cast<int64_t>(q)) * multipliers[at];
+  }
   return scales;
 }
 
@@ -707,15 +816,17 @@ FailureOr<WeightSummary> DryRun::quantizeConstantWeights(
     return failure();
   auto weightType = cast<RankedTensorType>(chain.weight.getType());
   MLIRContext *ctx = anchor->getContext();
-  auto i8 = IntegerType::get(ctx, 8);
   // Fixed weight parameters (from myquant-import-stats) replace the choice.
   auto fixed = anchor->getAttrOfType<DictionaryAttr>(
       MyQuantDialect::WeightQparamsAttrHelper::getNameStr());
-  int64_t weightMin = -127, weightMax = 127;
+  int64_t bits = fixed ? 8 : weightBitsOf(precision, anchor);
+  int64_t weightMax = bits == 4 ? 7 : 127, weightMin = -weightMax;
+  auto storageElement = IntegerType::get(ctx, bits);
   bool weightPerChannel = perChannel;
   std::optional<unsigned> axis;
   SmallVector<int8_t> quantized;
   WeightSummary summary;
+  Type qtype;
   if (fixed) {
     FailureOr<FixedWeightQParams> params =
         readFixedWeightQParams(anchor, fixed, channels);
@@ -729,36 +840,82 @@ FailureOr<WeightSummary> DryRun::quantizeConstantWeights(
     summary.scales = params->scales;
     quantizeWeightsWithScales(constant, axis, summary.scales, weightMin,
                               weightMax, quantized);
+  } else if (int64_t groupSize = groupSizeOf(chain, bits); groupSize > 0) {
+    SmallVector<double> scales = quantizeWeightsPerGroup(
+        constant, chain.weightChannelDim, groupSize, quantized, summary);
+    SmallVector<int64_t> scaleShape(weightType.getShape());
+    scaleShape[1 - chain.weightChannelDim] /= groupSize;
+    auto f64Scales = RankedTensorType::get(scaleShape, Float64Type::get(ctx));
+    auto zeros = DenseElementsAttr::get(
+        RankedTensorType::get(scaleShape, IntegerType::get(ctx, 64)),
+        APInt(64, 0));
+    qtype = quant::UniformQuantizedSubChannelType::get(
+        quant::QuantizationFlags::Signed, storageElement,
+        weightType.getElementType(),
+        DenseElementsAttr::get(f64Scales, ArrayRef(scales)), zeros,
+        {static_cast<int32_t>(chain.weightChannelDim),
+         static_cast<int32_t>(1 - chain.weightChannelDim)},
+        {1, groupSize}, weightMin, weightMax);
   } else {
     if (perChannel)
       axis = chain.weightChannelDim;
-    summary.scales = quantizeWeights(constant, axis, quantized);
+    summary.scales = quantizeWeights(constant, axis, weightMax, quantized);
   }
-  summary.absSums.assign(channels, 0);
-  ChannelOf outputChannelOf(weightType, chain.weightChannelDim);
-  for (auto [i, q] : llvm::enumerate(quantized))
-    summary.absSums[outputChannelOf(i)] += std::abs(q);
-  Type qtype;
-  if (weightPerChannel) {
+  if (!qtype) {
+    summary.absSums.assign(channels, 0);
+    ChannelOf outputChannelOf(weightType, chain.weightChannelDim);
+    for (auto [i, q] : llvm::enumerate(quantized))
+      summary.absSums[outputChannelOf(i)] += std::abs(q);
+  }
+  if (qtype) {
+    // Per group: quantizeWeightsPerGroup summed |q * m|.
+  } else if (weightPerChannel) {
     SmallVector<int64_t> zeros(channels, 0);
     qtype = quant::UniformQuantizedPerAxisType::get(
-        quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
-        summary.scales, zeros, chain.weightChannelDim, weightMin, weightMax);
+        quant::QuantizationFlags::Signed, storageElement,
+        weightType.getElementType(), summary.scales, zeros,
+        chain.weightChannelDim, weightMin, weightMax);
   } else {
     qtype = quant::UniformQuantizedType::get(
-        quant::QuantizationFlags::Signed, i8, weightType.getElementType(),
-        summary.scales[0], 0, weightMin, weightMax);
+        quant::QuantizationFlags::Signed, storageElement,
+        weightType.getElementType(), summary.scales[0], 0, weightMin,
+        weightMax);
   }
   OpBuilder b(chain.weightOperand->getOwner());
   Location loc = chain.weight.getLoc();
-  auto storageType = weightType.clone(i8);
+  auto storageType = weightType.clone(storageElement);
+  SmallVector<APInt> storageValues =
+      llvm::map_to_vector(quantized, [&](int8_t q) {
+        return APInt(bits, static_cast<uint64_t>(q), /*isSigned=*/true);
+      });
   Value storage = arith::ConstantOp::create(
-      b, loc, DenseIntElementsAttr::get(storageType, ArrayRef(quantized)));
+      b, loc, DenseIntElementsAttr::get(storageType, storageValues));
   Value cast =
       quant::StorageCastOp::create(b, loc, weightType.clone(qtype), storage);
   chain.weightOperand->set(DequantizeOp::create(b, loc, weightType, cast));
   anchor->removeAttr(MyQuantDialect::WeightQparamsAttrHelper::getNameStr());
   return summary;
+}
+
+int64_t DryRun::groupSizeOf(ComputeChain &chain, int64_t bits) {
+  int64_t size = precision.weightGroupSize;
+  if (bits != 4 || size == 0)
+    return 0;
+  ArrayRef<int64_t> shape = chain.weightShape;
+  if (chain.kind != ComputeChain::Matmul || shape.size() != 2) {
+    chain.anchor->emitRemark()
+        << "4-bit weights per channel: groups of K (weight-group-size " << size
+        << ") are for 2-D matmul weights";
+    return 0;
+  }
+  int64_t k = shape[1 - chain.weightChannelDim];
+  if (k % size != 0) {
+    chain.anchor->emitRemark()
+        << "4-bit weights per channel: K = " << k
+        << " is not a multiple of the group size " << size;
+    return 0;
+  }
+  return size;
 }
 
 FailureOr<WeightSummary> DryRun::summarizeActivationWeights(ComputeChain &chain,

@@ -3,7 +3,7 @@
 // RUN: myquant-opt %s "--myquant-ptq=layer-precision=fc1:w8a16" | FileCheck %s --check-prefix=PTQ
 // RUN: not myquant-opt %s --myquant-propagate-qparams=layer-precision=prob:w8a16 2>&1 | FileCheck %s --check-prefix=SOFTMAX
 // RUN: not myquant-opt %s --myquant-propagate-qparams=layer-precision=fc9:w8a16 2>&1 | FileCheck %s --check-prefix=UNKNOWN
-// RUN: not myquant-opt %s --myquant-propagate-qparams=layer-precision=fc2:w4a8 2>&1 | FileCheck %s --check-prefix=W4
+// RUN: not myquant-opt %s --myquant-propagate-qparams=layer-precision=fc2:w4a16 2>&1 | FileCheck %s --check-prefix=W4
 // RUN: not myquant-opt %s --myquant-propagate-qparams=layer-precision=fc2:w8a12 2>&1 | FileCheck %s --check-prefix=SYNTAX
 // RUN: not myquant-opt %s --myquant-propagate-qparams=activation-bits=12 2>&1 | FileCheck %s --check-prefix=BITS
 
@@ -45,7 +45,7 @@
 
 // SOFTMAX: error: loc("prob"): 'linalg.softmax' has no 16-bit form (softmax, layer normalization, tables, mul and matmuls of two activations take 8-bit activations); remove its layer from layer-precision
 // UNKNOWN: error: layer-precision names 'fc9', which is not the location name of an op of this function (give the exporter's layer names, e.g. features.0)
-// W4: error: layer-precision asks for 4-bit weights in layer 'fc2'; only 8-bit weights (w8) are supported
+// W4: error: layer-precision asks for w4a16 in layer 'fc2'; 4-bit weights take 8-bit activations (w4a8), 16-bit activations 8-bit weights (w8a16)
 // SYNTAX: error: layer-precision entry 'fc2:w8a12' is not '<layer name>:w<4|8>a<8|16>' (e.g. 'features.0:w8a16')
 // BITS: error: activation-bits is 12; it must be 8 or 16
   func.func @forward(%x: tensor<1x4xf32> loc("x")) -> tensor<1x4xf32> {

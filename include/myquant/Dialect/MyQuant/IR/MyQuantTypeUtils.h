@@ -26,6 +26,12 @@ struct QuantParams {
   llvm::SmallVector<int64_t> zeroPoints;
   /// The quantized dimension; std::nullopt for per-tensor.
   std::optional<int32_t> axis;
+  /// Weights quantized per group of K (a sub-channel type,
+  /// docs/NumericSpec.md 7.2): the dimension cut into groups of `groupSize`.
+  /// `scales` are then the unit scales u[c] along `axis`, the scale of the
+  /// integers `q * m[c, g]` that the arithmetic works with.
+  std::optional<int32_t> groupAxis;
+  int64_t groupSize = 0;
   unsigned storageWidth = 0;
   bool isSigned = true;
   int64_t storageMin = 0;
@@ -48,8 +54,8 @@ mlir::LogicalResult verifyWeightCount(mlir::Operation *op,
 /// scalar), or null if it is not uniformly quantized.
 mlir::quant::QuantizedType getQuantElementType(mlir::Type type);
 
-/// Parameters of a per-tensor or per-axis uniform quantized (tensor) type;
-/// std::nullopt for anything else.
+/// Parameters of a per-tensor, per-axis or per-group (getGroupScales)
+/// uniform quantized (tensor) type; std::nullopt for anything else.
 std::optional<QuantParams> getQuantParams(mlir::Type type);
 
 /// An affine scale and zero point.

@@ -26,6 +26,15 @@ struct LayerPrecision {
   int64_t activationBits = 8;
 };
 
+/// The dry run's precision options: the whole model's bits, the group size
+/// of 4-bit matmul weights (0: per channel), and the per-layer entries.
+struct PrecisionOptions {
+  int64_t weightBits = 8;
+  int64_t weightGroupSize = 0;
+  int64_t activationBits = 8;
+  std::vector<LayerPrecision> layers;
+};
+
 /// Parses the entries of `layer-precision`; the error names the malformed
 /// entry and the expected syntax.
 llvm::Expected<std::vector<LayerPrecision>>

@@ -81,7 +81,13 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
       values inside a layer (a convolution's accumulator before its bias
       and fused relu, a padded input) get none;
     * replaces float weights by int8 constants (symmetric, narrow range
-      [-127, 127], per output channel unless `weight-granularity=per-tensor`)
+      [-127, 127], per output channel unless `weight-granularity=per-tensor`),
+      or with `weight-bits=4` (or `layer-precision=NAME:w4a8` for one layer)
+      by i4 constants in [-7, 7], per channel or, with
+      `weight-group-size=G`, per group of `G` K indices of a 2-D matmul
+      (sub-channel `!quant.uniform<i4<-7:7>:f32:{0:1, 1:G}, ...>` types;
+      docs/NumericSpec.md 7; a convolution, or a K that `G` does not
+      divide, gets per-channel scales with a remark)
       and float biases by int32 constants with scale `s_in * s_w[c]`;
       a convolution or matmul with a `myquant.weight_qparams` attribute
       (`{scales = array<f64: ...>, qmin = i64, qmax = i64}`, as
@@ -133,9 +139,16 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     Option<"activationBits", "activation-bits", "int64_t", /*default=*/"8",
            "Activation storage bits of the whole model: 8 or 16 (16-bit "
            "symmetric, int8 weights)">,
+    Option<"weightBits", "weight-bits", "int64_t", /*default=*/"8",
+           "Bits of constant conv/matmul weights: 8, or 4 ([-7, 7])">,
+    Option<"weightGroupSize", "weight-group-size", "int64_t",
+           /*default=*/"0",
+           "With 4-bit weights: one scale per group of this many K indices "
+           "of a matmul (0: per channel)">,
     ListOption<"layerPrecision", "layer-precision", "std::string",
                "Per-layer precision by location name: "
-               "<layer name>:w<4|8>a<8|16>, comma-separated">
+               "<layer name>:w<4|8>a<8|16> (w4a8, w8a8 or w8a16), "
+               "comma-separated; overrides the whole model's bits">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",

@@ -1,0 +1,245 @@
+"""4-bit weights (docs/NumericSpec.md 7): small float models are quantized
+with myquant-propagate-qparams weight-bits=4 (per channel, or per group of
+K with weight-group-size), lowered for every runnable target and run; the
+output must be bit-identical to the independent numpy reference
+(python/myquant/testing/model_reference.py with weight_bits=4), close to
+the float model, and the weights must be packed two per byte.
+
+Run: /usr/bin/python3 -m pytest -q python/tests/test_int4_weights.py"""
+
+import re
+
+import numpy as np
+import pytest
+
+from conftest import RUNNABLE_TARGETS, ToolError, executable, rand_f32
+
+from myquant import qparams as Q
+from myquant import tools as T
+from myquant.emit import (Conv2d, DepthwiseConv2d, Flatten, Linear, MatMul,
+                          MaxPool2d, Model, Relu, calibrate, emit,
+                          float_forward)
+from myquant.testing import model_reference as MR
+from myquant.testing import reference as R
+
+
+def conv_linear(rng):
+    """conv + relu + depthwise conv (packed along its largest dimension) +
+    pool + flatten + linear (K = 64) + relu + linear."""
+    m = Model((3, 3, 8, 8))
+    m.add(Conv2d(rand_f32(rng, 4, 3, 3, 3), rand_f32(rng, 4), padding=1))
+    m.add(Relu())
+    m.add(DepthwiseConv2d(rand_f32(rng, 4, 3, 3, scale=1.0),
+                          rand_f32(rng, 4), padding=1))
+    m.add(MaxPool2d(2))
+    m.add(Flatten())
+    m.add(Linear(rand_f32(rng, 12, 64, scale=0.2), rand_f32(rng, 12)),
+          name="fc1")
+    m.add(Relu())
+    m.add(Linear(rand_f32(rng, 5, 12, scale=0.4), rand_f32(rng, 5)),
+          name="fc2")
+    return m
+
+
+def mlp(rng):
+    """Linear (K = 96, odd-sized groups of scales) + relu + MatMul ([K, N]
+    weights, K = 32)."""
+    m = Model((4, 96))
+    w = rand_f32(rng, 32, 96, scale=0.2)
+    w[:, 32:64] *= 0.05  # a group far below the channel's largest
+    m.add(Linear(w, rand_f32(rng, 32)), name="fc1")
+    m.add(Relu())
+    m.add(MatMul(rand_f32(rng, 32, 7, scale=0.3)), name="proj")
+    return m
+
+
+MODELS = {"conv_linear": conv_linear, "mlp": mlp}
+
+
+def make_case(name, seed=7):
+    rng = np.random.default_rng(seed)
+    model = MODELS[name](rng)
+    samples = [rng.standard_normal(model.input_shape).astype(np.float32)
+               for _ in range(6)]
+    stats = calibrate(model, samples)
+    x = (rng.standard_normal(model.input_shape) * 0.8).astype(np.float32)
+    return model, stats, x
+
+
+@pytest.mark.parametrize("target", RUNNABLE_TARGETS)
+@pytest.mark.parametrize("group_size", [0, 16, 32])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_int4_bit_exact(name, group_size, target, toolchain, workdir):
+    model, stats, x = make_case(name)
+    ref = MR.run_reference(model, stats, x, weight_bits=4,
+                           group_size=group_size)
+    passes = ["--myquant-propagate-qparams=weight-bits=4 "
+              f"weight-group-size={group_size}", "--myquant-quantize"]
+    try:
+        quantized, remarks = toolchain.quantize(emit(model, stats), passes,
+                                                workdir)
+        # Printed and parsed back, the types still give the multipliers
+        # the quantize pass encoded (the group scales are exact in f32).
+        toolchain.quantize(quantized, ["--myquant-verify-qparams"], workdir)
+        lowered, _ = toolchain.quantize(
+            quantized, [f"--convert-myquant-to-vnni=target={target}",
+                        "--convert-myquant-to-linalg"], workdir)
+        got = toolchain.run(executable(lowered, target), "forward", x,
+                            workdir)
+    except ToolError as e:
+        pytest.fail(f"{name} (G={group_size}, {target}): {str(e)[:3000]}",
+                    pytrace=False)
+    assert "i4<-7:7>" in quantized
+    if group_size:
+        assert re.search(r"i4<-7:7>:f32:\{\d:1, \d:%d\}" % group_size,
+                         quantized), "no weights quantized per group"
+    want = ref.dequantize()
+    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
+        R.__name__ + ": compiled 4-bit model differs from the reference:\n" \
+        f"{np.argwhere(got != want)[:8]}"
+    flt = float_forward(model, x)[model.output].astype(np.float64)
+    # 4-bit weights: a few output LSBs, not garbage.
+    err = np.max(np.abs(got.astype(np.float64) - flt)) / ref.scale
+    assert err <= 24, f"{err:.1f} LSBs from float"
+
+
+def test_groups_follow_the_spec():
+    """Spec 7.2: the largest group has m = 256, m in [1, 256], s = u * m,
+    and |w| / s <= 7 (no clipping)."""
+    rng = np.random.default_rng(0)
+    w = rand_f32(rng, 6, 64)
+    w[2, :32] *= 0.01
+    w[4] = 0.0
+    q, m, u = R.quantize_weights_per_group(w, 0, 32)
+    assert m.shape == (6, 2) and m.min() >= 1 and m.max() == 256
+    assert (m.max(axis=1) == 256).all()
+    s = np.repeat(u[:, None] * m, 32, axis=1)
+    assert np.all(np.abs(w.astype(np.float64)) / s <= 7.0 + 1e-12)
+    assert np.abs(q).max() <= 7
+    assert m[2, 0] < 8  # the small group has a fine scale
+    eff = R.group_effective_weights(q, m, 0, 32)
+    assert np.array_equal(eff[:, :32], q[:, :32].astype(np.int64) *
+                          m[:, :1])
+    # [K, N] weights (axis 1) are the transpose.
+    qt, mt, ut = R.quantize_weights_per_group(w.T.copy(), 1, 32)
+    assert np.array_equal(qt, q.T) and np.array_equal(mt, m) and \
+        np.array_equal(ut, u)
+
+
+def test_weight_bytes_halved(toolchain, workdir):
+    """The lowered module's weight constants: 4-bit per group of 32 takes at
+    most 0.55 x the int8 bytes (two nibbles per byte plus one byte of group
+    multiplier per 32 weights)."""
+    rng = np.random.default_rng(3)
+    m = Model((1, 256))
+    m.add(Linear(rand_f32(rng, 64, 256, scale=0.1), None), name="fc")
+    stats = calibrate(m, [rng.standard_normal((1, 256)).astype(np.float32)
+                          for _ in range(4)])
+
+    def weight_bytes(options):
+        quantized, _ = toolchain.quantize(
+            emit(m, stats), [f"--myquant-propagate-qparams={options}",
+                             "--myquant-quantize"], workdir)
+        lowered, _ = toolchain.quantize(
+            quantized, ["--convert-myquant-to-linalg", "--canonicalize"],
+            workdir)
+        total = 0
+        for shape, elem in re.findall(
+                r"arith\.constant dense<[^>]*> : tensor<([\dx]+)x(i\d+)>",
+                lowered) + re.findall(
+                r"arith\.constant dense<\"0x[0-9A-F]+\"> : "
+                r"tensor<([\dx]+)x(i\d+)>", lowered):
+            n = int(np.prod([int(d) for d in shape.split("x")]))
+            total += n * max(1, int(elem[1:]) // 8) if n >= 64 else 0
+        return total
+
+    int8 = weight_bytes("weight-bits=8")
+    int4 = weight_bytes("weight-bits=4 weight-group-size=32")
+    assert int8 >= 64 * 256
+    assert int4 <= 0.55 * int8, (int4, int8)
+
+
+def test_option_errors(toolchain, workdir):
+    rng = np.random.default_rng(1)
+    model = mlp(rng)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape)
+                              .astype(np.float32)])
+    text = emit(model, stats)
+    for options, message in [
+            ("weight-bits=3", "weight-bits is 3; supported: 8 or 4"),
+            ("weight-group-size=32", "weight-group-size 32 needs 4-bit"),
+            ("layer-precision=fc1:w2a8", "is not '<layer name>:w<4|8>a<8|16>'"),
+            ("layer-precision=fc1:w4a16", "asks for w4a16 in layer 'fc1'"),
+            ("layer-precision=nope:w4a8", "layer-precision names 'nope'")]:
+        with pytest.raises(AssertionError, match=re.escape(message)):
+            toolchain.quantize(text, [f"--myquant-propagate-qparams="
+                                      f"{options}"], workdir)
+    with pytest.raises(ValueError, match="weight_bits must be 8 or 4"):
+        T.ptq_options(weight_bits=2)
+    with pytest.raises(ValueError, match="group_size needs 4-bit"):
+        T.ptq_options(group_size=32)
+    assert "weight-bits=4 weight-group-size=64" in T.ptq_options(
+        weight_bits=4, group_size=64)
+
+
+def test_layer_precision_and_group_fallback(toolchain, workdir):
+    """layer-precision=fc1:w4a8 makes only fc1 4-bit; a group size that
+    does not divide K falls back to per channel with a remark, as
+    qparams.weight_precision says; the result matches the reference."""
+    model, stats, x = make_case("mlp")
+    lp = {"fc1": "w4a8"}
+    quantized, remarks = toolchain.quantize(
+        emit(model, stats),
+        ["--myquant-propagate-qparams=layer-precision=fc1:w4a8 "
+         "weight-group-size=64", "--myquant-quantize"], workdir)
+    assert "K = 96 is not a multiple of the group size 64" in remarks
+    assert quantized.count("i4<-7:7>") >= 1
+    assert Q.weight_precision(model.layers[0], 8, 64, lp) == (4, 0)
+    assert Q.weight_precision(model.layers[2], 8, 64, lp) == (8, 0)
+    lowered, _ = toolchain.quantize(quantized, ["--convert-myquant-to-linalg"],
+                                    workdir)
+    got = toolchain.run(executable(lowered, "generic"), "forward", x, workdir)
+    want = MR.run_reference(model, stats, x, group_size=64,
+                            layer_precision=lp).dequantize()
+    assert np.array_equal(got.view(np.int32), want.view(np.int32))
+
+
+def test_python_api_and_report(tmp_path):
+    """QuantizedModel(weight_bits=4, group_size=32): the compiled model
+    equals the reference, the per-layer report shows each layer's
+    precision, and parameter_bytes counts half-byte weights plus a byte per
+    group."""
+    from myquant.api import QuantizedModel
+    from myquant.evaluate import layer_report
+    model, stats, x = make_case("mlp")
+    with QuantizedModel(model, stats, weight_bits=4, group_size=32,
+                        layer_precision={"proj": "w8a8"},
+                        cache_dir=str(tmp_path)) as qm:
+        want = MR.run_reference(model, stats, x, weight_bits=4,
+                                group_size=32,
+                                layer_precision={"proj": "w8a8"})
+        assert np.array_equal(qm(x), want.dequantize())
+        rows = {r["name"]: r["precision"]
+                for r in layer_report(qm, x).rows}
+        assert rows["fc1+l1"] == "w4a8 g32" and rows["proj"] == "w8a8"
+        assert "precision" in layer_report(qm, x).format()
+        _, qbytes = qm.parameter_bytes()
+        assert qbytes == 32 * 96 // 2 + 32 * 96 // 32 + 4 * 32 + 32 * 7
+
+
+def test_cli_flags():
+    """The CLI's --weight-bits / --group-size / --layer-precision reach the
+    ptq options."""
+    from myquant import cli
+    args = cli.build_parser().parse_args([
+        "quantize", "--model", "net.py:Net", "--calibration", "cal.npy",
+        "--weight-bits", "4", "--group-size", "32", "--layer-precision",
+        "features.0:w4a8", "--layer-precision", "fc:w8a8"])
+    assert (args.weight_bits, args.group_size) == (4, 32)
+    opts = T.ptq_options(weight_bits=args.weight_bits,
+                         group_size=args.group_size,
+                         layer_precision=args.layer_precision)
+    assert "weight-bits=4 weight-group-size=32 " \
+        "layer-precision=features.0:w4a8,fc:w8a8" in opts
+    with pytest.raises(ValueError, match="w4a8, w8a8 or w8a16"):
+        T.ptq_options(layer_precision=["w4a8"])
