@@ -21,10 +21,10 @@ import math
 
 import numpy as np
 
-from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstMul,
-                   Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul,
-                   MaxPool2d, Relu, Reshape, Scale, Slice, Softmax, Transpose,
-                   Unflatten)
+from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstAdd,
+                   ConstMul, Conv2d, Flatten, GlobalAvgPool, LayerNorm,
+                   Linear, MatMul, MaxPool2d, Relu, Reshape, Scale, Slice,
+                   Softmax, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
@@ -33,14 +33,14 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, BatchMatMul,
-              Add)  # Add includes Mul and Sub
+              Add, ConstAdd)  # Add includes Mul and Sub
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
 # requantization clamped to the activation's bounds; so is a lookup table
 # (Activation), whose entries are quantized into the output type, and a
 # layer normalization, whose affine map is.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
-                Scale, ConstMul, Activation, LayerNorm, BatchMatMul)
+                Scale, ConstMul, ConstAdd, Activation, LayerNorm, BatchMatMul)
 # Layers that move data and keep their input's parameters (their own
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
