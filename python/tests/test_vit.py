@@ -205,3 +205,33 @@ def test_small_vit_integer_only_bit_exact(toolchain, workdir):
     sqnr = 10 * np.log10(np.sum(want ** 2) / np.sum((got - want) ** 2))
     print(f"small ViT: logit SQNR {sqnr:.1f} dB")
     assert sqnr > 15, sqnr
+
+
+@pytest.mark.slow
+def test_vit_b_16_integer_only(toolchain, workdir):
+    """torchvision vit_b_16 (random weights) at 64 x 64 (16 patches and the
+    class token): quantizes with allow-float=false, bit-exact against the
+    reference and close to float (benchmarks/zoo.py reports its SQNR next
+    to PyTorch's)."""
+    from myquant import emit as E
+    from myquant.export import export
+    torch = pytest.importorskip("torch")
+    models = pytest.importorskip("torchvision.models")
+    torch.manual_seed(0)
+    vit = models.vit_b_16(weights=None, image_size=64).eval()
+    with torch.no_grad():  # torchvision zero-initializes the head.
+        vit.heads.head.weight.normal_(0, 768 ** -0.5)
+    shape = (1, 3, 64, 64)
+    graph = export(vit, torch.randn(*shape))
+    rng = np.random.default_rng(0)
+    stats = E.calibrate(graph, [rng.standard_normal(shape).astype(np.float32)
+                                for _ in range(2)])
+    x = rng.standard_normal(shape).astype(np.float32)
+    want = MR.run_reference(graph, stats, x).dequantize()
+    _, got = toolchain.ptq_and_run(E.emit(graph, stats), RUNNABLE_TARGETS[0],
+                                   x, workdir)
+    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
+        f"{np.sum(got != want)} of {got.size} logits differ from the reference"
+    flt = E.float_forward(graph, x)[graph.output].astype(np.float64)
+    sqnr = 10 * np.log10(np.sum(flt ** 2) / np.sum((got - flt) ** 2))
+    assert sqnr > 10, f"logit SQNR {sqnr:.1f} dB"
