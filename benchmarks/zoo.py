@@ -49,9 +49,10 @@ ZOO = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small",
        "convnext_tiny", "vit_b_16", "vit_tiny"]
 
 # Input size of the models that do not run at 224 x 224 (to keep the
-# transformers' runs short: ConvNeXt takes any multiple of 32; vit_tiny is
-# a torchvision VisionTransformer built for 32 x 32 inputs).
-SIZES = {"convnext_tiny": 64, "vit_tiny": 32}
+# transformers' runs short: ConvNeXt takes any multiple of 32; vit_b_16 is
+# built for 64 x 64 inputs, 16 patches and the class token; vit_tiny is a
+# torchvision VisionTransformer built for 32 x 32 inputs).
+SIZES = {"convnext_tiny": 64, "vit_b_16": 64, "vit_tiny": 32}
 
 
 def zoo_model(name, seed=0):
@@ -66,6 +67,8 @@ def zoo_model(name, seed=0):
             hidden_dim=64, mlp_dim=128, num_classes=10)
     else:
         kwargs = {"init_weights": True} if name == "googlenet" else {}
+        if name.startswith("vit_"):
+            kwargs["image_size"] = SIZES.get(name, 224)
         m = getattr(torchvision.models, name)(weights=None, **kwargs)
     if isinstance(m, torchvision.models.VisionTransformer):
         # torchvision zero-initializes the head: the logits would be 0.
