@@ -9,8 +9,7 @@ Run: /usr/bin/python3 -m pytest -q python/tests/test_vit.py"""
 import numpy as np
 import pytest
 
-from conftest import RUNNABLE_TARGETS, describe_mismatches, executable, \
-    rand_f32
+from conftest import RUNNABLE_TARGETS, rand_f32
 
 from myquant.emit import (ConstAdd, ConstConcat, LayerNorm, Linear, Model,
                           Relu, calibrate, emit, float_forward)
@@ -19,18 +18,6 @@ from myquant.testing import reference as R
 
 PTQ = ["--myquant-propagate-qparams", "--myquant-quantize",
        "--myquant-verify-integer-only", "--myquant-verify-qparams"]
-
-
-def check_targets(toolchain, workdir, quantized, x, want):
-    """Runs the quantized module on every target: bit-identical to want."""
-    for target in RUNNABLE_TARGETS:
-        lowered, _ = toolchain.quantize(
-            quantized, [f"--convert-myquant-to-vnni=target={target}",
-                        "--convert-myquant-to-linalg"], workdir)
-        got = toolchain.run(executable(lowered, target), "forward", x,
-                            workdir)
-        assert np.array_equal(got, want), \
-            f"{target}: {describe_mismatches(got, want)}"
 
 
 def constants_model(rng, batch):
@@ -63,7 +50,7 @@ def test_constant_operands_bit_exact(batch, toolchain, workdir):
     assert "myquant.concat" in quantized and "myquant.add" in quantized, \
         remarks
     assert "myquant.requantize" not in quantized, remarks
-    check_targets(toolchain, workdir, quantized, x, want_q.dequantize())
+    toolchain.check_targets(quantized, x, want_q.dequantize(), workdir)
     # The token's integers: those of the concatenation's parameters.
     cat_q, s, z = want_q.values["cat"]
     token = m.layers[1].parts[0]
@@ -199,8 +186,8 @@ def test_small_vit_integer_only_bit_exact(toolchain, workdir):
     for op, n in (("myquant.concat", 1), ("myquant.add", 5),
                   ("myquant.layer_norm", 5), ("myquant.softmax", 2)):
         assert quantized.count(op) == n, (op, remarks)
-    check_targets(toolchain, workdir, quantized, x.numpy(),
-                  want_q.dequantize())
+    toolchain.check_targets(quantized, x.numpy(), want_q.dequantize(),
+                            workdir)
     got = want_q.dequantize()
     sqnr = 10 * np.log10(np.sum(want ** 2) / np.sum((got - want) ** 2))
     print(f"small ViT: logit SQNR {sqnr:.1f} dB")
