@@ -194,6 +194,29 @@ def test_small_vit_integer_only_bit_exact(toolchain, workdir):
     assert sqnr > 15, sqnr
 
 
+def test_fashion_mnist_vit_exports():
+    """examples/fashion_mnist.py's --model vit (untrained): a one-channel
+    patch embedding of 7 x 7 patches; exports and computes what PyTorch
+    does (the example's figures need training, CI does not train)."""
+    import os
+    import sys
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    from myquant.export import export
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                    "examples"))
+    from fashion_mnist import vit_tiny
+    torch.manual_seed(0)
+    vit = vit_tiny(28).eval()
+    x = torch.randn(2, 1, 28, 28)
+    graph = export(vit, x)
+    assert graph.shapes["cat"] == (2, 17, 64)
+    with torch.no_grad():
+        want = vit(x).numpy()
+    got = float_forward(graph, x.numpy())[graph.output]
+    assert np.max(np.abs(got - want)) < 1e-5
+
+
 @pytest.mark.slow
 def test_vit_b_16_integer_only(toolchain, workdir):
     """torchvision vit_b_16 (random weights) at 64 x 64 (16 patches and the
