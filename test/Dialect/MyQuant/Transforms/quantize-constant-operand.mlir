@@ -1,5 +1,8 @@
 // RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams \
 // RUN:   --myquant-quantize -verify-diagnostics | FileCheck %s
+// RUN: myquant-opt %s -split-input-file \
+// RUN:   --myquant-propagate-qparams=activation-type=uint8 \
+// RUN:   --myquant-quantize -verify-diagnostics | FileCheck %s --check-prefix=U8
 
 // A constant operand of a concatenation or an addition (ViT's class token
 // and position embedding) is quantized at compile time: into the result's
@@ -17,6 +20,10 @@
 // CHECK-NOT: myquant.requantize
 // CHECK-NOT: linalg.broadcast
 // CHECK-NOT: tensor.concat
+// uint8: zero point 128, storage [0, 255] (160, 64, 255, 255 as i8 bits).
+// U8-LABEL: func.func @class_token
+// U8: arith.constant dense<{{\[}}{{\[}}[-96, 64, -1, -1]], {{\[}}[-96, 64, -1, -1]]]> : tensor<2x1x4xi8>
+// U8: myquant.concat {{.*}} -> tensor<2x4x4x!quant.uniform<u8:f32, 0.015686274509803921:128>>
 func.func @class_token(%x: tensor<2x3x4xf32>) -> tensor<2x4x4xf32> {
   %xs = myquant.stats %x {min = array<f64: -2.0>, max = array<f64: 2.0>} : tensor<2x3x4xf32>
   %t = arith.constant dense<[[0.5, -1.0, 2.0, 3.0]]> : tensor<1x4xf32>
