@@ -12,7 +12,9 @@ by a few train-mode passes, 224 x 224, batch 1, one thread) prints one row:
                     top-1 agreement with it on the test images, for myquant
                     int8 and for PyTorch FX PTQ (default qconfig mapping,
                     onednn and qnnpack engines), calibrated on the same
-                    images;
+                    images, and, where FX cannot trace the model (the
+                    ViTs), PyTorch's dynamic int8 quantization of the
+                    Linears ("dynamic");
 * latency:          batch-1 one-thread latency (min) of myquant int8 (the
                     shared library called from a C loop, timer.c) and of
                     PyTorch onednn int8 (FX PTQ, jit.trace + freeze);
@@ -49,9 +51,10 @@ ZOO = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small",
        "convnext_tiny", "vit_b_16", "vit_tiny"]
 
 # Input size of the models that do not run at 224 x 224 (to keep the
-# transformers' runs short: ConvNeXt takes any multiple of 32; vit_tiny is
-# a torchvision VisionTransformer built for 32 x 32 inputs).
-SIZES = {"convnext_tiny": 64, "vit_tiny": 32}
+# transformers' runs short: ConvNeXt takes any multiple of 32; vit_b_16 is
+# built for 64 x 64 inputs, 16 patches and the class token; vit_tiny is a
+# torchvision VisionTransformer built for 32 x 32 inputs).
+SIZES = {"convnext_tiny": 64, "vit_b_16": 64, "vit_tiny": 32}
 
 
 def zoo_model(name, seed=0):
@@ -66,6 +69,8 @@ def zoo_model(name, seed=0):
             hidden_dim=64, mlp_dim=128, num_classes=10)
     else:
         kwargs = {"init_weights": True} if name == "googlenet" else {}
+        if name.startswith("vit_"):
+            kwargs["image_size"] = SIZES.get(name, 224)
         m = getattr(torchvision.models, name)(weights=None, **kwargs)
     if isinstance(m, torchvision.models.VisionTransformer):
         # torchvision zero-initializes the head: the logits would be 0.
@@ -120,6 +125,20 @@ def torch_ptq(model, calib, test, engine):
         return q, out
     except Exception as e:  # noqa: BLE001 (FX raises many kinds)
         return None, f"{type(e).__name__}: {str(e).splitlines()[0][:80]}"
+
+
+def torch_dynamic(model, test):
+    """PyTorch's dynamic int8 quantization of the Linears (int8 weights,
+    activations quantized per batch at run time, the rest float; what
+    PyTorch can do where FX cannot trace): its logits on `test`."""
+    import copy
+    import torch
+    torch.backends.quantized.engine = "onednn"
+    q = torch.ao.quantization.quantize_dynamic(
+        copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+    with torch.no_grad():
+        return np.concatenate([q(torch.from_numpy(test[i:i + 1])).numpy()
+                               for i in range(len(test))])
 
 
 def float_ops(quantized_mlir):
@@ -191,6 +210,8 @@ def bench_one(name, args, timer, workdir):
         for engine in ("onednn", "qnnpack"):
             q, out = torch_ptq(model, calib, test, engine)
             row[engine] = out if q is None else sqnr_top1(ref, out)
+            if engine == "onednn" and q is None:
+                row["dynamic"] = sqnr_top1(ref, torch_dynamic(model, test))
             if engine == "onednn" and q is not None and not args.no_latency:
                 x1 = torch.from_numpy(test[:1])
                 with torch.no_grad():
@@ -210,7 +231,7 @@ def fmt_quality(v):
 
 def print_rows(rows):
     head = ["model", "exports", "integer-only", "left in float", "myquant",
-            "onednn PTQ", "qnnpack PTQ", "myquant ms", "onednn ms", "x",
+            "onednn PTQ", "qnnpack PTQ", "dynamic", "myquant ms", "onednn ms", "x",
             "calib s", "compile s"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
@@ -221,7 +242,7 @@ def print_rows(rows):
         cells = [r["model"], r["exports"], r.get("integer_only", "-"),
                  left if r["exports"] == "yes" else "-",
                  fmt_quality(r.get("myquant")), fmt_quality(r.get("onednn")),
-                 fmt_quality(r.get("qnnpack")),
+                 fmt_quality(r.get("qnnpack")), fmt_quality(r.get("dynamic")),
                  f"{ms:.2f}" if ms else "-", f"{od:.2f}" if od else "-",
                  f"{od / ms:.2f}" if ms and od else "-",
                  f"{r['calibrate_s']:.0f}" if "calibrate_s" in r else "-",

@@ -6,10 +6,14 @@ myquant, and compare it with the float model and PyTorch's own int8 PTQ.
     /usr/bin/python3 examples/fashion_mnist.py --retrain  # ignore the cache
     /usr/bin/python3 examples/fashion_mnist.py --model mobilenet-v3
     /usr/bin/python3 examples/fashion_mnist.py --model efficientnet
+    /usr/bin/python3 examples/fashion_mnist.py --model vit --epochs 5
 
---model picks the network: the SmallCNN (default), or a MobileNetV3- or
+--model picks the network: the SmallCNN (default), a MobileNetV3- or
 EfficientNet-style network of torchvision's own blocks (hardswish, SiLU,
-sigmoid, squeeze-excite; see mobilenet_v3_tiny and efficientnet_tiny).
+sigmoid, squeeze-excite; see mobilenet_v3_tiny and efficientnet_tiny), or a
+small torchvision VisionTransformer (vit_tiny), quantized integer-only;
+PyTorch's FX cannot trace it, so its int8 column is PyTorch's dynamic
+quantization of the Linears.
 
 Data: the idx files of the Debian package dataset-fashion-mnist
 (/usr/share/datasets/fashion-mnist); without them, sklearn's 8x8 digits.
@@ -127,11 +131,25 @@ def efficientnet_tiny():
                     for i, c in enumerate(cfgs)], nn.SiLU, 192)
 
 
+def vit_tiny(size):
+    """torchvision's VisionTransformer in small: 16 patches (7 x 7 for
+    28 x 28 inputs) and the class token, 2 encoder layers of 4 heads over
+    64 channels, MLP 128; its patch embedding takes the one gray channel."""
+    from torchvision.models import VisionTransformer
+    patch = size // 4
+    vit = VisionTransformer(image_size=size, patch_size=patch, num_layers=2,
+                            num_heads=4, hidden_dim=64, mlp_dim=128,
+                            num_classes=10)
+    vit.conv_proj = nn.Conv2d(1, 64, patch, stride=patch)
+    return vit
+
+
 # --model: (display name, constructor of the input size).
 MODELS = {"cnn": ("SmallCNN", SmallCNN),
           "mobilenet-v3": ("MobileNetV3-tiny", lambda size: mobilenet_v3_tiny()),
           "efficientnet": ("EfficientNet-tiny",
-                           lambda size: efficientnet_tiny())}
+                           lambda size: efficientnet_tiny()),
+          "vit": ("ViT-tiny", vit_tiny)}
 
 
 # ---------------------------------------------------------------------------
@@ -281,6 +299,23 @@ def torch_onednn_int8(model, calib, batch_size=256):
     return q
 
 
+def torch_int8(model, calib):
+    """PyTorch's best int8 for the model: static FX PTQ on onednn, or,
+    where torch.fx cannot trace the model (torchvision's
+    VisionTransformer), dynamic quantization of its Linears (int8 weights,
+    activations quantized per batch at run time, the rest float). Returns
+    (label, quantized module)."""
+    try:
+        return "onednn", torch_onednn_int8(model, calib)
+    except Exception as e:  # noqa: BLE001 (FX raises many kinds)
+        print(f"  PyTorch FX PTQ fails ({type(e).__name__}: "
+              f"{str(e).splitlines()[0][:60]}); dynamic int8 Linears")
+        import copy
+        torch.backends.quantized.engine = "onednn"
+        return "dynamic", torch.ao.quantization.quantize_dynamic(
+            copy.deepcopy(model).eval(), {nn.Linear}, dtype=torch.qint8)
+
+
 def freeze_int8(q, example):
     with torch.no_grad():
         return torch.jit.freeze(torch.jit.trace(q, example).eval())
@@ -333,7 +368,9 @@ def main(argv=None):
                    help="cnn: SmallCNN (conv, BN, ReLU, max pool); "
                    "mobilenet-v3: hardswish, depthwise, squeeze-excite with "
                    "hardsigmoid; efficientnet: SiLU, squeeze-excite with "
-                   "sigmoid, stochastic depth")
+                   "sigmoid, stochastic depth; vit: torchvision's "
+                   "VisionTransformer (class token, position embedding, "
+                   "LayerNorm, attention, GELU), integer-only")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--threads", type=int, default=2,
                    help="torch threads for training (timing uses 1)")
@@ -375,10 +412,13 @@ def main(argv=None):
           + (f", groups of {args.group_size}" if args.group_size else "")
           + ")")
     t = time.time()
+    # The ViT is quantized integer-only: nothing may stay in float.
     qmodel = myquant.quantize(model, calib, rounding=args.rounding,
                               weight_granularity=args.weight_granularity,
                               weight_bits=args.weight_bits,
-                              group_size=args.group_size, progress=True)
+                              group_size=args.group_size,
+                              allow_float=args.model != "vit",
+                              progress=True)
     qmodel(xte[:64])  # compiles the batch-64 library
     print(f"  exported, calibrated and compiled in {time.time() - t:.1f} s "
           f"(BatchNorm folded: {', '.join(qmodel.graph.folded_batchnorms)})")
@@ -392,7 +432,7 @@ def main(argv=None):
     print(f"  exported float model vs PyTorch (64 images): max |diff| / "
           f"max |logit| = {rel:.1e}")
     mq = qmodel(xte)
-    onednn = torch_onednn_int8(model, calib)
+    torch_label, onednn = torch_int8(model, calib)
     od = run_batched(onednn, xte)
     m_mq = V.compare(ref, mq, yte)
     m_od = V.compare(ref, od, yte)
@@ -438,7 +478,7 @@ def main(argv=None):
           f"one thread")
     mq_label = "int8 myquant" if args.weight_bits == 8 else \
         f"w{args.weight_bits}a8 myquant"
-    print(V.format_table(["", "float PyTorch", "int8 PyTorch onednn",
+    print(V.format_table(["", "float PyTorch", f"int8 PyTorch {torch_label}",
                           mq_label], rows))
     print(f"(float bytes: BatchNorm-folded f32 parameters; int8: 1-byte "
           f"weights + 4-byte biases (4-bit: half a byte, and a byte per "

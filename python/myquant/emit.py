@@ -36,6 +36,7 @@ __all__ = [
     "Conv2d", "DepthwiseConv2d", "Relu", "Relu6", "MaxPool2d", "AvgPool2d",
     "GlobalAvgPool", "Flatten", "Unflatten", "Reshape", "Transpose", "Slice",
     "Linear", "MatMul", "Add", "Mul", "Sub", "Scale", "ConstMul",
+    "ConstAdd", "ConstConcat",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Concat", "Activation",
     "ACTIVATIONS", "Softmax", "LayerNorm", "BatchMatMul", "Model",
     "emit", "pool_geometry", "adaptive_windows",
@@ -447,6 +448,21 @@ class ConstMul(Layer):
         return out
 
 
+class ConstAdd(Layer):
+    """x + c by a constant tensor c that broadcasts against x without
+    enlarging it (numpy rules), e.g. ViT's [1, T, D] position embedding.
+    Emitted as torch-mlir writes it (a generic reading c with its size-1
+    dimensions at index 0); quantized with c in its own parameters (spec
+    3.2)."""
+
+    def __init__(self, c):
+        self.c = np.asarray(c, np.float32)
+        if self.c.ndim == 0:
+            self.c = self.c.reshape(1)
+
+    out_shape = ConstMul.out_shape
+
+
 class Concat(Layer):
     """Concatenation along channels (dim 1)."""
     arity = None
@@ -457,6 +473,38 @@ class Concat(Layer):
             if s[:1] + s[2:] != s0[:1] + s0[2:]:
                 raise ValueError("concat operands differ off dim 1")
         return (s0[0], sum(s[1] for s in shapes)) + tuple(s0[2:])
+
+
+class ConstConcat(Concat):
+    """Concatenation along dim 1 of the inputs and constants, in the order
+    of `parts`: None for the next input, else a constant whose dim 0 (of
+    size 1) broadcasts over the batch (ViT's class token, [1, 1, D], before
+    the patches). Emitted as a linalg.broadcast of each constant and a
+    tensor.concat; the constants are quantized into the result's
+    parameters (spec 3.5)."""
+
+    def __init__(self, parts):
+        self.parts = [None if p is None else np.asarray(p, np.float32)
+                      for p in parts]
+        self.arity = sum(p is None for p in self.parts)
+        if not self.arity:
+            raise ValueError("a concatenation of constants only")
+        for p in self.parts:
+            if p is not None and (p.ndim < 2 or p.shape[0] != 1):
+                raise ValueError(f"a concatenated constant has shape "
+                                 f"{list(p.shape)}; it needs rank 2 or more "
+                                 f"and a batch dimension of size 1")
+
+    def operand_shapes(self, shapes):
+        """The shapes of all parts in order, the constants' over the
+        batch."""
+        inputs = iter(shapes)
+        n = shapes[0][0]
+        return [tuple(next(inputs)) if p is None else (n,) + p.shape[1:]
+                for p in self.parts]
+
+    def out_shape(self, shapes):
+        return super().out_shape(self.operand_shapes(shapes))
 
 
 class Softmax(Layer):
@@ -795,6 +843,14 @@ def _layer_float(layer, args, oshape):
         x = a[0].astype(np.float32)
         return (x / layer.c if layer.divide else x * layer.c).astype(
             np.float64)
+    if isinstance(layer, ConstConcat):
+        inputs = iter(a)
+        return np.concatenate(
+            [next(inputs) if p is None else np.broadcast_to(
+                p.astype(np.float64), (a[0].shape[0],) + p.shape[1:])
+             for p in layer.parts], axis=1)
+    if isinstance(layer, ConstAdd):
+        return a[0] + layer.c.astype(np.float64)
     if isinstance(layer, Concat):
         return np.concatenate(a, axis=1)
     if isinstance(layer, Activation):
@@ -1302,7 +1358,21 @@ class _Emitter:
                                  _identity_map(rank)], oshape,
                                 [f"%a = {fop} %in0, %in1 : f32",
                                  "linalg.yield %a : f32"])
+        if isinstance(layer, ConstAdd):
+            c = self.const(layer.c)
+            return self.generic([(x, tensor_type(ishape)),
+                                 (c, tensor_type(layer.c.shape))],
+                                [idm, _broadcast_map(layer.c.shape, oshape),
+                                 idm], oshape,
+                                ["%a = arith.addf %in0, %in1 : f32",
+                                 "linalg.yield %a : f32"])
         if isinstance(layer, Concat):
+            if isinstance(layer, ConstConcat):
+                ishapes = layer.operand_shapes(ishapes)
+                inputs = iter(args)
+                args = [next(inputs) if p is None else
+                        self.batch_broadcast(p, ishape[0])
+                        for p in layer.parts]
             v = self.tmp("cat")
             self.op(f"{v} = tensor.concat dim(1) {', '.join(args)} : "
                     f"({', '.join(tensor_type(s) for s in ishapes)}) -> "
@@ -1318,6 +1388,18 @@ class _Emitter:
                     f"{t}) outs({e} : {t}) -> {t}")
             return v
         raise TypeError(f"unknown layer {type(layer).__name__}")
+
+    def batch_broadcast(self, c, n):
+        """A constant of shape [1, ...] expanded over a batch of n: its
+        [...] part broadcast along a new dim 0 (torch's expand)."""
+        inner = tuple(c.shape[1:])
+        src = self.const(c[0])
+        shape = (int(n),) + inner
+        e = self.empty(shape)
+        v = self.tmp("bc")
+        self.op(f"{v} = linalg.broadcast ins({src} : {tensor_type(inner)}) "
+                f"outs({e} : {tensor_type(shape)}) dimensions = [0]")
+        return v
 
     def linear(self, layer, x, ishape, oshape):
         """A Linear or MatMul on a 2-D input: linalg.matmul (of the

@@ -37,7 +37,11 @@ module or function and its fx node):
   number, ``x * p`` / ``p * x`` / ``x / p`` by a parameter or buffer ``p``
   the model reads directly (ConvNeXt's layer scale ``self.gamma * x``:
   emit.ConstMul, quantized per channel when ``p`` varies along one
-  dimension), torch.cat / torch.concat along dim 1, .mean over dims (2, 3),
+  dimension), ``x + p`` / ``p + x`` / ``x - p`` by such a parameter
+  (ViT's position embedding: emit.ConstAdd), torch.cat / torch.concat
+  along dim 1, of computed tensors and parameters of batch size 1
+  (broadcast over the batch, optionally ``.expand``-ed to it: ViT's class
+  token, emit.ConstConcat), .mean over dims (2, 3),
   reshapes (torch.flatten / reshape / squeeze / unsqueeze, .view /
   .reshape / .flatten / .unflatten / .squeeze / .unsqueeze / .view_as /
   .reshape_as), .permute / torch.permute, .transpose / torch.transpose,
@@ -187,8 +191,10 @@ class _Pieces:
 
 class _Constant:
     """A parameter or buffer the model reads directly (an fx get_attr
-    node): a float32 array, usable as the constant operand of a product or
-    quotient, or as F.layer_norm's weight or bias."""
+    node): a float32 array, usable as the constant operand of a product,
+    quotient or sum, concatenated with computed tensors (of batch size 1,
+    broadcast over the batch: ViT's class token), or as F.layer_norm's
+    weight or bias."""
 
     def __init__(self, target, array):
         self.target, self.array = target, array
@@ -297,9 +303,10 @@ class _Exporter:
             raise UnsupportedError(
                 f"{_describe(node, self.modules)}: operand '{arg.name}' is "
                 f"the parameter or buffer '{self.env[arg].target}' read "
-                f"directly; such a constant can only multiply or divide a "
-                f"tensor the model computes, or be F.layer_norm's weight or "
-                f"bias")
+                f"directly; such a constant can only multiply, divide, be "
+                f"added to or subtracted from a tensor the model computes, "
+                f"be concatenated with one along dim 1, or be "
+                f"F.layer_norm's weight or bias")
         if arg not in self.env or isinstance(self.env[arg], _Pieces):
             raise UnsupportedError(
                 f"{_describe(node, self.modules)}: operand "
@@ -704,6 +711,13 @@ class _Exporter:
     def add_op(self, node, a, b, alpha=1, layer=E.Add):
         if alpha != 1:
             self.unsupported(node, f"alpha={alpha}")
+        # A parameter added (ViT's position embedding) or subtracted.
+        if self.constant(b) is not None and self.constant(a) is None:
+            c = self.constant(b).array
+            return self.unary(node, E.ConstAdd(-c if layer is E.Sub else c),
+                              a)
+        if self.constant(a) is not None and layer is E.Add:
+            return self.unary(node, E.ConstAdd(self.constant(a).array), b)
         self.binary(node, a, b, layer,
                     "subtracting" if layer is E.Sub else "adding")
 
@@ -772,17 +786,57 @@ class _Exporter:
         self.scale(node, a, b, divide=True)
 
     def cat(self, node, tensors, dim):
-        vals = [self.value(t, node) for t in tensors]
+        consts = [self.constant(t) for t in tensors]
+        vals = [self.value(t, node) for t, c in zip(tensors, consts)
+                if c is None]
+        if not vals:
+            self.unsupported(node, "concatenation of parameters only")
         rank = len(self.model.shapes[vals[0]])
         if dim < 0:
             dim += rank
         if dim != 1:
             self.unsupported(node, f"concatenation along dim {dim} (only "
                              f"dim 1, channels)")
-        if len(vals) == 1:
+        if len(tensors) == 1:
             self.env[node] = vals[0]
             return
-        self.finish(node, self.add(node, E.Concat(), vals))
+        if all(c is None for c in consts):
+            return self.finish(node, self.add(node, E.Concat(), vals))
+        for c in consts:
+            if c is not None and c.array.shape[:1] != (1,):
+                self.unsupported(node, f"concatenating the parameter "
+                                 f"'{c.target}' of shape "
+                                 f"{list(c.array.shape)} (only one of "
+                                 f"batch size 1, expanded over the batch)")
+        try:
+            layer = E.ConstConcat([None if c is None else c.array
+                                   for c in consts])
+        except ValueError as e:
+            raise ExportError(f"{_describe(node, self.modules)}: {e}") \
+                from None
+        self.finish(node, self.add(node, layer, vals))
+
+    def expand(self, node, src, sizes):
+        """p.expand(n, -1, ...) of a parameter p of batch size 1 over the
+        batch (ViT's class token): p itself, as the layers that read a
+        constant broadcast its dim 0 of size 1 over any batch."""
+        c = self.constant(src)
+        if c is None:
+            self.unsupported(node, "expanding a computed tensor (only a "
+                             "parameter, over the batch)")
+        if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+            sizes = sizes[0]
+        shape = c.array.shape
+        n = self.model.input_shape[0]
+        if len(sizes) != len(shape) or shape[:1] != (1,) or \
+                sizes[0] not in (n, -1, 1) or \
+                any(s not in (-1, d) for s, d in zip(sizes[1:], shape[1:])):
+            raise UnsupportedError(
+                f"unsupported {_describe(node, self.modules)}: expanding "
+                f"the parameter '{c.target}' of shape {list(shape)} to "
+                f"{list(sizes)} (only its dim 0 of size 1, to the batch "
+                f"size {n})")
+        self.env[node] = c
 
     def mean(self, node, src, dim, keepdim):
         x = self.value(src, node)
@@ -1038,6 +1092,9 @@ class _Exporter:
             return self.div_op(node, a["input"], a["other"])
         if name in ("matmul", "bmm"):
             return self.batch_matmul(node, *args[:2])
+        if name == "expand":
+            return self.expand(node, args[0],
+                               args[1:] or node.kwargs.get("size", ()))
         if name == "softmax":
             a = _bind(_sig_softmax, node)
             return self.softmax(node, a["input"], a["dim"], a["dtype"])

@@ -21,10 +21,10 @@ import math
 
 import numpy as np
 
-from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstMul,
-                   Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul,
-                   MaxPool2d, Mul, Relu, Reshape, Scale, Slice, Softmax,
-                   Transpose, Unflatten)
+from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstAdd,
+                   ConstConcat, ConstMul, Conv2d, Flatten, GlobalAvgPool,
+                   LayerNorm, Linear, MatMul, MaxPool2d, Mul, Relu, Reshape,
+                   Scale, Slice, Softmax, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "choose_int16_qparams", "int16_values", "same_scale", "INT8_ONLY",
@@ -35,14 +35,14 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, BatchMatMul,
-              Add)  # Add includes Mul and Sub
+              Add, ConstAdd)  # Add includes Mul and Sub
 # Layers that requantize into a chosen output type (and so may adopt a
 # concat's parameters). A standalone (not fused) relu or relu6 is one too: a
 # requantization clamped to the activation's bounds; so is a lookup table
 # (Activation), whose entries are quantized into the output type, and a
 # layer normalization, whose affine map is.
 REQUANTIZING = (Conv2d, Linear, MatMul, Add, AvgPool2d, GlobalAvgPool, Relu,
-                Scale, ConstMul, Activation, LayerNorm, BatchMatMul)
+                Scale, ConstMul, ConstAdd, Activation, LayerNorm, BatchMatMul)
 # Layers that move data and keep their input's parameters (their own
 # statistics are unused).
 SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
@@ -50,7 +50,9 @@ SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 
 # Layers whose integer form takes and gives 8-bit activations only
 # (docs/NumericSpec.md 6.4).
-INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul)
+# ConstAdd and ConstConcat: their constants are quantized in 8 bits.
+INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul, ConstAdd,
+             ConstConcat)
 
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
 # own statistics are unused.

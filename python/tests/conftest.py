@@ -170,11 +170,23 @@ class Toolchain:
         forward(x); returns (quantized IR, f32 output)."""
         quantized, _ = self.quantize(
             mlir_text, ["--myquant-ptq=allow-float=false"], workdir)
+        return quantized, self.lower_and_run(quantized, target, x, workdir)
+
+    def lower_and_run(self, quantized, target, x, workdir):
+        """Lowers quantized IR with `target`'s kernels and runs forward(x);
+        returns the f32 output."""
         lowered, _ = self.quantize(
             quantized, [f"--convert-myquant-to-vnni=target={target}",
                         "--convert-myquant-to-linalg"], workdir)
-        return quantized, self.run(executable(lowered, target), "forward",
-                                   x, workdir)
+        return self.run(executable(lowered, target), "forward", x, workdir)
+
+    def check_targets(self, quantized, x, want, workdir):
+        """Runs quantized IR on every runnable target: each output must be
+        bit-identical to want."""
+        for target in RUNNABLE_TARGETS:
+            got = self.lower_and_run(quantized, target, x, workdir)
+            assert np.array_equal(got, want), \
+                f"{target}: {describe_mismatches(got, want)}"
 
     def run(self, module_text, func_name, x, workdir):
         """Runs func_name(x) of module_text (any stage) with myquant-run;

@@ -248,7 +248,8 @@ def test_exported_layers():
 
 
 def test_direct_parameter_misuse_names_it():
-    """A parameter read directly is a constant only for * and /."""
+    """A parameter read directly is a constant only for *, /, +, x - p and
+    concatenation: p - x is an error naming it."""
     class AddsParameter(nn.Module):
         def __init__(self):
             super().__init__()
@@ -256,7 +257,7 @@ def test_direct_parameter_misuse_names_it():
             self.shift = nn.Parameter(torch.ones(4, 1, 1))
 
         def forward(self, x):
-            return self.c(x) + self.shift
+            return self.shift - self.c(x)
 
     with pytest.raises(Exception, match="parameter or buffer 'shift' read "
                                         "directly"):

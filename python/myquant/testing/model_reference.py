@@ -62,6 +62,12 @@ Policy
   dimension.
 * Softmax (over the last dimension): spec 3.10 from its input's
   parameters into the fixed (1/256, -128), whatever its statistics.
+* ConstAdd (``x + c``, a constant tensor that broadcasts): the add above
+  with ``c`` quantized into the parameters of its own range (spec 3.2,
+  ``reference.constant_operand``).
+* ConstConcat (constants, broadcast over the batch, concatenated with the
+  inputs): a Concat whose constants are quantized into its parameters
+  (spec 3.5).
 * Concat: its own statistics; an operand produced by a conv / linear /
   matmul / add / mul / average pool (with or without a fused relu) or by a
   standalone relu or another concat whose only use is the concat adopts
@@ -78,7 +84,8 @@ Policy
 import numpy as np
 
 from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
-                    BatchMatMul, Concat, ConstMul, Conv2d, Flatten,
+                    BatchMatMul, Concat, ConstAdd, ConstConcat, ConstMul,
+                    Conv2d, Flatten,
                     GlobalAvgPool, LayerNorm, Linear, MatMul, MaxPool2d, Mul,
                     Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
                     Transpose, Unflatten)
@@ -337,10 +344,20 @@ def run_reference(model, stats, x, rounding="single",
             out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX)
         elif isinstance(layer, Softmax):
             out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
+        elif isinstance(layer, ConstAdd):
+            cq, sc, zc = R.constant_operand(layer.c)
+            ra, rb, ro = R.add_rescales(s0, sc, so)
+            out = R.add(x0, z0, cq, zc, ra, rb, ro, zo, lo, hi,
+                        rounding=rounding)
         elif isinstance(layer, Concat):
-            out = R.concat([_requantize_to(t, st, zt, so, zo, rounding,
-                                           qmin, qmax)
-                            for t, (st, zt) in zip(ins, iqp)], axis=1)
+            parts = [_requantize_to(t, st, zt, so, zo, rounding, qmin, qmax)
+                     for t, (st, zt) in zip(ins, iqp)]
+            if isinstance(layer, ConstConcat):
+                inputs = iter(parts)
+                parts = [next(inputs) if p is None else np.broadcast_to(
+                    R.constant_operand(p, so, zo)[0],
+                    (x0.shape[0],) + p.shape[1:]) for p in layer.parts]
+            out = R.concat(parts, axis=1)
         else:
             raise TypeError(f"unknown layer {type(layer).__name__}")
         vals[out_name] = np.asarray(out, np.int64)

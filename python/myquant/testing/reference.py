@@ -62,7 +62,8 @@ __all__ = [
     "fold_bias", "conv2d_accumulate", "conv2d_nchw", "conv2d_nhwc",
     "matmul_accumulate", "matmul", "add_rescales", "add", "mul_rescale", "mul",
     "avg_pool_rescale", "avg_pool2d", "avg_pool2d_divide_then_rescale",
-    "max_pool2d", "clamp", "table", "concat", "quantize", "dequantize",
+    "max_pool2d", "clamp", "table", "concat", "constant_operand",
+    "quantize", "dequantize",
     "SOFTMAX_EXP_BITS", "SOFTMAX_RECIPROCAL_BITS", "SOFTMAX_OUTPUT_BITS",
     "softmax_exp_table", "softmax_output_qparams", "softmax",
     "LAYER_NORM_UNIT_BITS", "LAYER_NORM_OUTPUT_SHIFT", "layer_norm_params",
@@ -741,6 +742,21 @@ def layer_norm(x_q, G, B, E, zo, qmin=-128, qmax=127):
 def concat(inputs, axis):
     """Operands already share the result's quantization: a pure copy."""
     return np.concatenate([_as_int64(t, "input") for t in inputs], axis=axis)
+
+
+def constant_operand(c, s=None, zp=None, qmin=-128, qmax=127,
+                     float_type=np.float32):
+    """A float constant operand quantized at compile time (spec 3.5, 3.2):
+    with (s, zp), those of the concat's result; without, (s, zp) chosen
+    from its own range [min(c), max(c)] as an activation's (1.1), for an
+    add. Returns (q, s, zp)."""
+    c = np.asarray(c, dtype=float_type)
+    if not np.all(np.isfinite(c)):
+        raise ValueError("a constant operand must be finite")
+    if s is None:
+        s, zp = choose_activation_qparams(float(c.min()), float(c.max()),
+                                          qmin, qmax)
+    return quantize(c, s, zp, qmin, qmax, float_type=float_type), s, zp
 
 
 # ---------------------------------------------------------------------------

@@ -205,6 +205,8 @@ private:
                                                ArrayRef<double> weightScales,
                                                int64_t channels);
   void applyConcatPolicy();
+  /// Quantizes the constant operands of concatenations and additions.
+  LogicalResult quantizeConstantOperands();
   void insertQDQ();
   /// Whether `op` is asked for 16-bit activations (activation-bits=16, or a
   /// layer-precision entry naming its layer with a16).
@@ -242,6 +244,9 @@ private:
   /// The anchor of the layer each fused epilogue op (bias add, relu)
   /// belongs to: layer-precision names the layer by its anchor's location.
   DenseMap<Operation *, Operation *> anchorOf;
+  /// Constant operands of claimed concatenations and additions (a class
+  /// token, a position embedding), quantized once the types are known.
+  SmallVector<OpOperand *> constantOperands;
 };
 
 struct PropagateQParamsPass
@@ -451,10 +456,20 @@ void DryRun::claimLayerNorm(const LayerNormChain &norm,
   required.insert(norm.output);
 }
 
+/// Whether `value` is a float constant an operand of a concatenation or an
+/// addition can be quantized from (getFloatConstantValues).
+static bool isFloatConstantOperand(Value value) {
+  return isFloatTensor(value) && getFloatConstantValues(value).has_value();
+}
+
 void DryRun::claimBinaryElementwise(Operation &op) {
   claim(&op);
-  for (Value v : op.getOperands().take_front(2))
-    required.insert(v);
+  for (OpOperand &operand : op.getOpOperands().take_front(2)) {
+    if (isFloatConstantOperand(operand.get()))
+      constantOperands.push_back(&operand);
+    else
+      required.insert(operand.get());
+  }
   // A relu or clamp right after fuses into the op, like a conv's.
   Value result = op.getResult(0);
   std::optional<ElementwiseKind> userKind =
@@ -500,24 +515,49 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
   }
   std::optional<ElementwiseKind> kind = classifyElementwise(&op);
   // Binary ops of two activations (a bias-like add of an activation outside
-  // a layer included); a constant operand (a per-channel scale) has no
-  // quantization of its own and stays float.
+  // a layer included). An addition or subtraction of an activation and a
+  // constant (a position embedding) quantizes the constant into its own
+  // parameters (docs/NumericSpec.md 3.2); a product with a constant that
+  // varies along several dimensions has no quantized form and stays float.
   bool binary = kind && (kind->kind == ElementwiseKind::Add ||
                          kind->kind == ElementwiseKind::Sub ||
                          kind->kind == ElementwiseKind::Mul ||
                          kind->kind == ElementwiseKind::BiasAdd);
-  if (binary && !keptFloat &&
-      llvm::none_of(cast<linalg::GenericOp>(op).getDpsInputs(),
-                    [](Value v) { return bool(getFloatConstant(v)); })) {
-    if (kind->kind == ElementwiseKind::Mul)
-      int8Only.insert(&op);
-    claimBinaryElementwise(op);
+  if (binary && !keptFloat) {
+    auto inputs = cast<linalg::GenericOp>(op).getDpsInputs();
+    int64_t constants = llvm::count_if(inputs, isFloatConstantOperand);
+    if (constants == 0 ||
+        (constants == 1 && kind->kind != ElementwiseKind::Mul)) {
+      // The constant operand is quantized in 8 bits (docs/NumericSpec.md
+      // 3.2), which the 16-bit add does not take.
+      if (kind->kind == ElementwiseKind::Mul || constants == 1)
+        int8Only.insert(&op);
+      claimBinaryElementwise(op);
+      return success();
+    }
+  }
+  // A concatenation of activations, and of constants with at least one
+  // activation (a class token): the constants are quantized into the
+  // result's parameters (docs/NumericSpec.md 3.5), in 8 bits.
+  if (auto concat = dyn_cast<tensor::ConcatOp>(&op);
+      concat && !keptFloat &&
+      !llvm::all_of(concat.getInputs(), isFloatConstantOperand)) {
+    claim(&op);
+    for (OpOperand &operand : op.getOpOperands()) {
+      if (isFloatConstantOperand(operand.get())) {
+        constantOperands.push_back(&operand);
+        int8Only.insert(&op);
+      } else {
+        required.insert(operand.get());
+      }
+    }
+    required.insert(concat.getResult());
     return success();
   }
   // A multiplication or division by a (positive) constant is a rescale.
-  if (!keptFloat && ((kind && (kind->kind == ElementwiseKind::Clamp ||
-                               kind->kind == ElementwiseKind::DivByConstant)) ||
-                     isa<tensor::ConcatOp>(&op))) {
+  if (!keptFloat && kind &&
+      (kind->kind == ElementwiseKind::Clamp ||
+       kind->kind == ElementwiseKind::DivByConstant)) {
     claim(&op);
     requireOperandsAndResults(&op);
     return success();
@@ -1050,6 +1090,47 @@ void DryRun::applyConcatPolicy() {
   });
 }
 
+LogicalResult DryRun::quantizeConstantOperands() {
+  for (OpOperand *operand : constantOperands) {
+    Operation *owner = operand->getOwner();
+    SmallVector<double> values = *getFloatConstantValues(operand->get());
+    auto type = cast<RankedTensorType>(operand->get().getType());
+    for (auto [i, v] : llvm::enumerate(values))
+      if (!std::isfinite(v))
+        return owner->emitError()
+               << "operand #" << operand->getOperandNumber() << " of '"
+               << owner->getName() << "' is a constant holding " << v
+               << " at flat index " << i
+               << "; only finite values can be quantized";
+    // A concatenation copies integers: the constant takes the result's
+    // parameters. An addition rescales each operand: the constant takes
+    // those of its own range, as an activation would.
+    quant::UniformQuantizedType qtype;
+    if (isa<tensor::ConcatOp>(owner)) {
+      qtype = types.lookup(owner->getResult(0));
+    } else {
+      auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+      qtype = getActivationType(type.getElementType(), *lo, *hi, isSigned);
+    }
+    QuantParams params = *getQuantParams(qtype);
+    auto storageType =
+        type.clone(IntegerType::get(owner->getContext(), params.storageWidth));
+    SmallVector<APInt> storage;
+    for (double v : values) {
+      int64_t q = quantizeScalar(v, params);
+      storage.emplace_back(params.storageWidth, q, /*isSigned=*/q < 0);
+    }
+    OpBuilder b(owner);
+    Location loc = operand->get().getLoc();
+    Value constant = arith::ConstantOp::create(
+        b, loc, DenseIntElementsAttr::get(storageType, storage));
+    Value cast =
+        quant::StorageCastOp::create(b, loc, type.clone(qtype), constant);
+    operand->set(DequantizeOp::create(b, loc, type, cast));
+  }
+  return success();
+}
+
 void DryRun::insertQDQ() {
   // Program order, so that the output is deterministic.
   SmallVector<Value> values(funcOp.getArguments().begin(),
@@ -1112,6 +1193,8 @@ LogicalResult DryRun::run() {
   if (failedAny)
     return failure();
   applyConcatPolicy();
+  if (failed(quantizeConstantOperands()))
+    return failure();
   insertQDQ();
   return success();
 }

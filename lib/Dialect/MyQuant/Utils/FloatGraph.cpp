@@ -763,14 +763,13 @@ std::optional<PoolChain> myquant::matchPoolChain(Operation *anchor) {
 }
 
 /// Constants larger than this are not read element by element.
-constexpr int64_t kMaxScaleElements = int64_t(1) << 22;
+constexpr int64_t kMaxConstantElements = int64_t(1) << 22;
 
-/// The row-major values of a float constant, or of a linalg.broadcast of
-/// one (as the broadcast result holds them).
-static std::optional<SmallVector<double>> constantValues(Value value) {
+std::optional<SmallVector<double>>
+myquant::getFloatConstantValues(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.hasStaticShape() ||
-      type.getNumElements() > kMaxScaleElements)
+      type.getNumElements() > kMaxConstantElements)
     return std::nullopt;
   if (DenseFPElementsAttr constant = getFloatConstant(value))
     return llvm::map_to_vector(
@@ -780,7 +779,7 @@ static std::optional<SmallVector<double>> constantValues(Value value) {
   if (!broadcast)
     return std::nullopt;
   std::optional<SmallVector<double>> source =
-      constantValues(broadcast.getInput());
+      getFloatConstantValues(broadcast.getInput());
   if (!source)
     return std::nullopt;
   // Each result index reads the source at the index without the added
@@ -842,10 +841,10 @@ std::optional<ChannelScale> myquant::matchChannelScale(Operation *op) {
     return std::nullopt;
   // Exactly one input is constant; a division must divide by it.
   std::optional<SmallVector<double>> values =
-      constantValues(generic.getDpsInputs()[1]);
+      getFloatConstantValues(generic.getDpsInputs()[1]);
   unsigned constantIndex = 1;
   if (!values) {
-    values = constantValues(generic.getDpsInputs()[0]);
+    values = getFloatConstantValues(generic.getDpsInputs()[0]);
     constantIndex = 0;
   }
   unsigned inputIndex = 1 - constantIndex;
@@ -853,7 +852,7 @@ std::optional<ChannelScale> myquant::matchChannelScale(Operation *op) {
   Value constant = generic.getDpsInputs()[constantIndex];
   auto constantType = cast<RankedTensorType>(constant.getType());
   bool dividesByConstant = constantIndex == (*inOrder ? 1u : 0u);
-  if (!values || constantValues(input) ||
+  if (!values || getFloatConstantValues(input) ||
       (isa<arith::DivFOp>(def) && !dividesByConstant) ||
       input.getType() != generic->getResult(0).getType() ||
       !maps[inputIndex].isIdentity() ||

@@ -94,6 +94,13 @@ mlir::Value stripDequantize(mlir::Value value);
 /// Returns the float constant a value holds (through dequantize), if any.
 mlir::DenseFPElementsAttr getFloatConstant(mlir::Value value);
 
+/// The row-major values (as doubles) of a float constant, or of a
+/// linalg.broadcast of one as the broadcast result holds them (a class
+/// token expanded over the batch); std::nullopt for anything else or for
+/// more than 2^22 elements.
+std::optional<llvm::SmallVector<double>>
+getFloatConstantValues(mlir::Value value);
+
 /// A convolution or matrix multiplication with what fuses into it: the
 /// input's zero padding, a bias, and a clamping activation.
 struct ComputeChain {

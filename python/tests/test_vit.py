@@ -1,0 +1,247 @@
+"""ViT's constants (issue 17): a constant concatenated with activations
+(the class token, expanded over the batch) and a constant added to them
+(the position embedding), quantized at compile time (docs/NumericSpec.md
+3.5, 3.2); torchvision's VisionTransformer end to end, integer-only and
+bit-identical to the numpy reference on every kernel target.
+
+Run: /usr/bin/python3 -m pytest -q python/tests/test_vit.py"""
+
+import numpy as np
+import pytest
+
+from conftest import RUNNABLE_TARGETS, rand_f32
+
+from myquant.emit import (ConstAdd, ConstConcat, LayerNorm, Linear, Model,
+                          Relu, calibrate, emit, float_forward)
+from myquant.testing import model_reference as MR
+from myquant.testing import reference as R
+
+PTQ = ["--myquant-propagate-qparams", "--myquant-quantize",
+       "--myquant-verify-integer-only", "--myquant-verify-qparams"]
+
+
+def constants_model(rng, batch):
+    """Patches -> Linear -> [token, patches, end token] -> + position
+    embedding -> relu (fused into the add) -> Linear -> LayerNorm, the
+    constants off the activations' range so that some saturate."""
+    d = 8
+    m = Model((batch, 3, 6))
+    m.add(Linear(rand_f32(rng, d, 6, scale=0.5), rand_f32(rng, d)))
+    m.add(ConstConcat([rand_f32(rng, 1, 1, d, scale=2.0), None,
+                       rand_f32(rng, 1, 2, d, scale=0.3)]), name="cat")
+    m.add(ConstAdd(rand_f32(rng, 1, 6, d, scale=0.7)), name="pos")
+    m.add(Relu())
+    m.add(Linear(rand_f32(rng, d, d, scale=0.4), rand_f32(rng, d)))
+    m.add(LayerNorm(1 + rand_f32(rng, d, scale=0.1), rand_f32(rng, d)))
+    return m
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_constant_operands_bit_exact(batch, toolchain, workdir):
+    rng = np.random.default_rng(batch)
+    m = constants_model(rng, batch)
+    x = rng.standard_normal(m.input_shape).astype(np.float32)
+    stats = calibrate(m, [rng.standard_normal(m.input_shape).astype(
+        np.float32) for _ in range(4)])
+    want_q = MR.run_reference(m, stats, x)
+    quantized, remarks = toolchain.quantize(emit(m, stats), PTQ, workdir)
+    # The constants are storage integers of the concatenation (a copy, no
+    # requantize of any operand) and of the add's own parameters.
+    assert "myquant.concat" in quantized and "myquant.add" in quantized, \
+        remarks
+    assert "myquant.requantize" not in quantized, remarks
+    toolchain.check_targets(quantized, x, want_q.dequantize(), workdir)
+    # The token's integers: those of the concatenation's parameters.
+    cat_q, s, z = want_q.values["cat"]
+    token = m.layers[1].parts[0]
+    assert np.array_equal(cat_q[:, :1], np.broadcast_to(
+        R.quantize(token, s, z), (batch, 1, 8)))
+    # Against float (measured: 31.8 and 37.1 dB, batch 1 and 3).
+    flt = float_forward(m, x)[m.output]
+    err = want_q.dequantize() - flt
+    sqnr = 10 * np.log10(np.sum(flt ** 2) / np.sum(err ** 2))
+    assert sqnr > 27
+
+
+def test_constant_operand_qparams():
+    """The add's constant takes the parameters of its own range (1.1);
+    values round half to even and saturate like quantize (3.9)."""
+    q, s, z = R.constant_operand(np.array([[-1.0, 0.5], [0.25, 1.0]]))
+    assert (s, z) == (2 / 255, 0)
+    assert q.tolist() == [[-128, 64], [32, 127]]
+    q, s, z = R.constant_operand(np.array([0.5, -1.0, 2.0, 3.0]), 4 / 255, 0)
+    assert q.tolist() == [32, -64, 127, 127]
+    with pytest.raises(ValueError):
+        R.constant_operand(np.array([1.0, np.inf]))
+
+
+# ---------------------------------------------------------------------------
+# torchvision's VisionTransformer
+# ---------------------------------------------------------------------------
+
+def small_vit():
+    """torchvision's VisionTransformer in small (16 patches of 8 x 8, 2
+    layers of 2 heads over 64 channels), with a random class token and
+    head (torchvision initializes both to zero) and LayerNorms away from
+    (1, 0)."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    vit = torchvision.models.VisionTransformer(
+        image_size=32, patch_size=8, num_layers=2, num_heads=2,
+        hidden_dim=64, mlp_dim=128, num_classes=10).eval()
+    with torch.no_grad():
+        vit.class_token.normal_(0, 0.5)
+        vit.heads.head.weight.normal_(0, 0.1)
+        for m in vit.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.add_(0.2 * torch.randn_like(m.weight))
+                m.bias.add_(0.2 * torch.randn_like(m.bias))
+    return torch, vit
+
+
+def test_export_parameter_concat_and_add():
+    """cat([p.expand(n, -1, -1), x]), cat([x, q]) (q of batch size 1),
+    x + p, p + x and x - p export as ConstConcat and ConstAdd and compute
+    what PyTorch does; other uses of a parameter are clear errors."""
+    torch = pytest.importorskip("torch")
+    from myquant.export import UnsupportedError, export
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token = nn.Parameter(torch.randn(1, 1, 4))
+            self.end = nn.Parameter(torch.randn(1, 2, 4))
+            self.pos = nn.Parameter(torch.randn(1, 6, 4))
+            self.shift = nn.Parameter(torch.randn(4))
+
+        def forward(self, x):
+            x = torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1)
+            x = torch.cat([x, self.end.expand(x.shape[0], -1, -1)], dim=1)
+            x = self.pos + (x + self.pos)
+            return x - self.shift
+
+    net = Net().eval()
+    x = torch.randn(3, 3, 4)
+    graph = export(net, x)
+    assert [type(l).__name__ for l in graph.layers] == \
+        ["ConstConcat", "ConstConcat", "ConstAdd", "ConstAdd", "ConstAdd"]
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = float_forward(graph, x.numpy())[graph.output]
+    assert np.max(np.abs(got - want)) < 1e-6
+    # Another batch size: the constants broadcast over it.
+    x5 = torch.randn(5, 3, 4)
+    with torch.no_grad():
+        want5 = net(x5).numpy()
+    got5 = float_forward(graph.with_batch(5), x5.numpy())[graph.output]
+    assert np.max(np.abs(got5 - want5)) < 1e-6
+
+    class Expanded(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = nn.Parameter(torch.randn(1, 4))
+
+        def forward(self, x):
+            return x.expand(2, 4) + self.p
+
+    with pytest.raises(UnsupportedError, match="expanding a computed"):
+        export(Expanded(), torch.randn(1, 4))
+
+    class Reversed(Expanded):
+        def forward(self, x):
+            return self.p - x
+
+    with pytest.raises(UnsupportedError, match="'p' read directly"):
+        export(Reversed(), torch.randn(2, 4))
+
+    class Wide(Expanded):
+        def forward(self, x):
+            return torch.cat([self.p.expand(2, 3, 4), x], dim=1)
+
+    with pytest.raises(UnsupportedError, match="only its dim 0 of size 1"):
+        export(Wide(), torch.randn(2, 3, 4))
+
+
+def test_small_vit_integer_only_bit_exact(toolchain, workdir):
+    """Exports (class token and position embedding as constants), quantizes
+    with nothing left in float (allow-float=false, verify-integer-only)
+    and matches the reference bit for bit on every target."""
+    from myquant.export import export
+    torch, vit = small_vit()
+    torch.manual_seed(1)
+    calib = [torch.randn(2, 3, 32, 32) for _ in range(4)]
+    x = torch.randn(2, 3, 32, 32)
+    graph = export(vit, x)
+    kinds = [type(l).__name__ for l in graph.layers]
+    assert kinds[3:5] == ["ConstConcat", "ConstAdd"], kinds
+    with torch.no_grad():
+        want = vit(x).numpy()
+    stats = calibrate(graph, [c.numpy() for c in calib])
+    want_q = MR.run_reference(graph, stats, x.numpy())
+    quantized, remarks = toolchain.quantize(
+        emit(graph, stats), ["--myquant-propagate-qparams=allow-float=false"]
+        + PTQ[1:], workdir)
+    for op, n in (("myquant.concat", 1), ("myquant.add", 5),
+                  ("myquant.layer_norm", 5), ("myquant.softmax", 2)):
+        assert quantized.count(op) == n, (op, remarks)
+    toolchain.check_targets(quantized, x.numpy(), want_q.dequantize(),
+                            workdir)
+    got = want_q.dequantize()
+    sqnr = 10 * np.log10(np.sum(want ** 2) / np.sum((got - want) ** 2))
+    print(f"small ViT: logit SQNR {sqnr:.1f} dB")
+    assert sqnr > 15, sqnr
+
+
+def test_fashion_mnist_vit_exports():
+    """examples/fashion_mnist.py's --model vit (untrained): a one-channel
+    patch embedding of 7 x 7 patches; exports and computes what PyTorch
+    does (the example's figures need training, CI does not train)."""
+    import os
+    import sys
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    from myquant.export import export
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                    "examples"))
+    from fashion_mnist import vit_tiny
+    torch.manual_seed(0)
+    vit = vit_tiny(28).eval()
+    x = torch.randn(2, 1, 28, 28)
+    graph = export(vit, x)
+    assert graph.shapes["cat"] == (2, 17, 64)
+    with torch.no_grad():
+        want = vit(x).numpy()
+    got = float_forward(graph, x.numpy())[graph.output]
+    assert np.max(np.abs(got - want)) < 1e-5
+
+
+@pytest.mark.slow
+def test_vit_b_16_integer_only(toolchain, workdir):
+    """torchvision vit_b_16 (random weights) at 64 x 64 (16 patches and the
+    class token): quantizes with allow-float=false, bit-exact against the
+    reference and close to float (benchmarks/zoo.py reports its SQNR next
+    to PyTorch's)."""
+    from myquant import emit as E
+    from myquant.export import export
+    torch = pytest.importorskip("torch")
+    models = pytest.importorskip("torchvision.models")
+    torch.manual_seed(0)
+    vit = models.vit_b_16(weights=None, image_size=64).eval()
+    with torch.no_grad():  # torchvision zero-initializes the head.
+        vit.heads.head.weight.normal_(0, 768 ** -0.5)
+    shape = (1, 3, 64, 64)
+    graph = export(vit, torch.randn(*shape))
+    rng = np.random.default_rng(0)
+    stats = E.calibrate(graph, [rng.standard_normal(shape).astype(np.float32)
+                                for _ in range(2)])
+    x = rng.standard_normal(shape).astype(np.float32)
+    want = MR.run_reference(graph, stats, x).dequantize()
+    _, got = toolchain.ptq_and_run(E.emit(graph, stats), RUNNABLE_TARGETS[0],
+                                   x, workdir)
+    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
+        f"{np.sum(got != want)} of {got.size} logits differ from the reference"
+    flt = E.float_forward(graph, x)[graph.output].astype(np.float64)
+    sqnr = 10 * np.log10(np.sum(flt ** 2) / np.sum((got - flt) ** 2))
+    assert sqnr > 10, f"logit SQNR {sqnr:.1f} dB"
