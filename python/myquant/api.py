@@ -425,7 +425,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
-             integer_io=False):
+             integer_io=False, calibration_batch_size=None):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -437,6 +437,11 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     rounding: "single" or "gemmlowp"; weight_granularity: "per-channel" or
         "per-tensor" (myquant-ptq options).
     max_batch: largest batch compiled; larger inputs run in chunks.
+    calibration_batch_size: samples per call of the instrumented model
+        during calibration (default max_batch). The minmax, percentile, mse
+        and entropy statistics do not depend on it (for the histogram
+        methods: when it divides the number of samples, see
+        docs/Calibration.md); moving-average updates once per batch.
     native: compile with -march=native.
     cache_dir: where libraries are built and cached (may be shared by
         processes; default a temporary directory removed by close()).
@@ -458,7 +463,11 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                               "max_batch (the largest batch compiled)")
     allow_float = _flag(allow_float, "allow_float")
     integer_io = _flag(integer_io, "integer_io")
-    batches = C.as_batches(calibration_data, max_batch, limit=num_samples)
+    calibration_batch_size = _positive_int(
+        max_batch if calibration_batch_size is None else
+        calibration_batch_size, "calibration_batch_size")
+    batches = C.as_batches(calibration_data, calibration_batch_size,
+                           limit=num_samples)
     graph = export(model, batches[0][:1])
     # Checked before the calibration, which may take long.
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
