@@ -425,7 +425,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              weight_granularity="per-channel", max_batch=64,
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
-             integer_io=False, calibration_batch_size=None):
+             integer_io=False, calibration_batch_size=None,
+             calibration_threads=1):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -442,6 +443,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         and entropy statistics do not depend on it (for the histogram
         methods: when it divides the number of samples, see
         docs/Calibration.md); moving-average updates once per batch.
+    calibration_threads: batches calibrated at once; the statistics do
+        not depend on it.
     native: compile with -march=native.
     cache_dir: where libraries are built and cached (may be shared by
         processes; default a temporary directory removed by close()).
@@ -473,8 +476,10 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
                   keep_float=_keep_float_layers(graph, keep_float,
                                                 allow_float))
-    stats = C.collect_stats(graph, batches, method=method,
-                            percentile=percentile, progress=progress)
+    stats = C.collect_stats(
+        graph, batches, method=method, percentile=percentile,
+        progress=progress,
+        threads=_positive_int(calibration_threads, "calibration_threads"))
     return QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,

@@ -146,10 +146,21 @@ def test_statistics_do_not_depend_on_batch_size(net, method, sizes):
         assert other == stats[0], (method, size)
 
 
+@pytest.mark.parametrize("method", ["minmax", "moving-average", "entropy"])
+def test_statistics_do_not_depend_on_threads(net, method):
+    """Two batches at once, observed in data order: the same statistics,
+    the moving average (which depends on the order) included."""
+    model, calib, _ = net
+    g = export(model, calib[:1])
+    batches = C.as_batches(calib, 8)
+    assert C.collect_stats(g, batches, method=method, threads=2) == \
+        C.collect_stats(g, batches, method=method)
+
+
 def test_calibration_batch_size_option(net):
     model, calib, _ = net
     with myquant.quantize(model, calib[:10], calibration_batch_size=3,
-                          max_batch=BATCH) as qm:
+                          calibration_threads=2, max_batch=BATCH) as qm:
         expected = C.collect_stats(qm.graph, C.as_batches(calib[:10], 10))
         assert qm.stats == expected
     with pytest.raises(ValueError, match="calibration_batch_size"):
