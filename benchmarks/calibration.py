@@ -22,7 +22,7 @@ may be shared, so compare ratios.
 
     /usr/bin/python3 benchmarks/calibration.py [--build build]
         [--models resnet18,...] [--size 224] [--images 64] [--batch 16]
-        [--method minmax] [--repeat 1]
+        [--method minmax] [--repeat 1] [--threads 1]
     quick: --models resnet18,small_cnn --size 112 --images 16 --batch 8
 """
 
@@ -73,7 +73,7 @@ def torch_worker(args):
     import torch
     from torch.ao.quantization import QConfig, QConfigMapping, observer as O
     from torch.ao.quantization.quantize_fx import prepare_fx
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     model, _ = torch_model(args.worker_model, args.size)
     x = np.load(args.worker_data)
     kind = {"minmax": O.MinMaxObserver,
@@ -106,7 +106,7 @@ def bench_model(name, args, workdir):
         f.write(E.emit(C._calibration_graph(graph, args.batch)))
     del model, graph
     opt = T.tool_path("myquant-opt")
-    base = f"data={npy} method={args.method} quiet"
+    base = f"data={npy} method={args.method} threads={args.threads} quiet"
     best = {}
     for _ in range(args.repeat):
         runs = {
@@ -118,7 +118,8 @@ def bench_model(name, args, workdir):
             "torch": [sys.executable, os.path.abspath(__file__),
                       "--worker-model", name, "--worker-data", npy,
                       "--size", str(args.size), "--batch", str(args.batch),
-                      "--method", args.method],
+                      "--method", args.method,
+                      "--threads", str(args.threads)],
         }
         for key, cmd in runs.items():
             seconds, rss, out = timed(cmd)
@@ -138,6 +139,8 @@ def main():
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--method", default="minmax")
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1,
+                   help="myquant-calibrate threads= and torch threads")
     p.add_argument("--worker-model", help=argparse.SUPPRESS)
     p.add_argument("--worker-data", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -146,7 +149,8 @@ def main():
     os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
     print(f"calibration, {args.images} images, batch {args.batch}, "
           f"{args.size} x {args.size} (examples: 32 x 32), {args.method}, "
-          f"one thread; load average {os.getloadavg()[0]:.1f} at start")
+          f"{args.threads} thread(s); load average "
+          f"{os.getloadavg()[0]:.1f} at start")
     print("| model | myquant s (1 batch) | myquant img/s (steady) | "
           "myquant peak RSS MB | PyTorch s | PyTorch img/s | PyTorch peak "
           "RSS MB | img/s ratio myquant/PyTorch (steady) |")
