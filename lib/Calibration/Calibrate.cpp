@@ -27,10 +27,12 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
 #include <cstring>
+#include <deque>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -129,11 +131,14 @@ struct Settings {
   std::string data;
   int64_t samples;
   int64_t batchSize;
+  int64_t threads;
   std::string statsOut;
   bool quiet;
   /// The method of every value without its own, and its parameters.
   cal::ObserverOptions observer;
 };
+
+struct Batch;
 
 /// One run of the pass over one function.
 class Calibrator {
@@ -152,6 +157,10 @@ private:
   /// One pass over the data; `histograms` selects pass 2.
   LogicalResult observeAll(JitFunction &function, bool histograms,
                            Progress &progress);
+  /// The inputs of the call over samples [start, start + batch).
+  std::unique_ptr<Batch> prepareBatch(int64_t start);
+  /// Observes the inputs and results of one call.
+  LogicalResult observeBatch(Batch &b, bool histograms);
   void reportNonFinite();
   LogicalResult annotate();
 
@@ -170,6 +179,8 @@ private:
   /// Samples per call; `fixedBatch` when the batch dimension is static.
   int64_t batch = 0;
   bool fixedBatch = false;
+  /// Samples observed so far in the current pass, for the progress line.
+  int64_t observedSamples = 0;
   SmallVector<std::optional<cal::TensorStats>> results;
 };
 
@@ -475,73 +486,124 @@ static void dispatch(ElementKind element, const void *data, Fn &&fn) {
     fn(static_cast<const double *>(data));
 }
 
-LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
-                                     Progress &progress) {
-  // With a static batch, the last partial batch wraps around to the first
-  // samples; this buffer holds it.
-  SmallVector<std::vector<uint64_t>> padded(arguments.size());
-  StringRef phase = histograms ? "histograms" : "ranges";
-  for (int64_t start = 0; start < samples; start += batch) {
-    int64_t count = fixedBatch ? batch : std::min(batch, samples - start);
-    SmallVector<SmallVector<int64_t>> shapes;
-    SmallVector<ArgumentBuffer> buffers;
-    for (auto [index, data] : llvm::enumerate(arguments)) {
-      SmallVector<int64_t> &shape = shapes.emplace_back(data.array.shape);
-      shape[0] = count;
-      const char *base = static_cast<const char *>(data.array.data());
-      if (start + count <= samples) {
-        buffers.push_back({base + start * data.sampleBytes, {}});
-        continue;
-      }
-      std::vector<uint64_t> &buffer = padded[index];
-      buffer.resize(llvm::divideCeil(count * data.sampleBytes, 8));
-      char *out = reinterpret_cast<char *>(buffer.data());
-      for (int64_t i = 0; i < count; ++i)
-        std::memcpy(out + i * data.sampleBytes,
-                    base + ((start + i) % samples) * data.sampleBytes,
-                    data.sampleBytes);
-      buffers.push_back({out, {}});
-    }
-    // The shapes no longer move.
-    for (auto [buffer, shape] : llvm::zip(buffers, shapes))
-      buffer.shape = shape;
+namespace {
+/// The inputs of one call of the instrumented model and, once it ran, its
+/// results.
+struct Batch {
+  int64_t count = 0;
+  /// With a static batch, the last partial batch wraps around to the first
+  /// samples; these buffers hold it.
+  SmallVector<std::vector<uint64_t>> padded;
+  SmallVector<SmallVector<int64_t>> shapes;
+  SmallVector<ArgumentBuffer> buffers;
+  std::optional<llvm::Expected<CallResults>> results;
+};
+} // namespace
 
-    llvm::Expected<CallResults> callResults = function.call(buffers);
-    if (!callResults)
-      return emitError() << llvm::toString(callResults.takeError());
-    for (Observed &o : observed) {
-      if (histograms && !o.observer.needsHistogram())
-        continue;
-      const void *data;
-      size_t elements;
-      std::optional<ResultArray> copy;
-      if (o.isArgument) {
-        data = buffers[o.index].data;
-        elements = count * arguments[o.index].sampleElements;
-      } else {
-        llvm::Expected<ResultView> view = callResults->getView(o.index);
-        if (!view)
-          return emitError() << llvm::toString(view.takeError());
-        elements = view->getNumElements();
-        data = view->getData();
-        if (!view->isContiguous()) {
-          llvm::Expected<ResultArray> array = callResults->copy(o.index);
-          if (!array)
-            return emitError() << llvm::toString(array.takeError());
-          copy = std::move(*array);
-          data = copy->data.data();
-        }
-      }
-      dispatch(o.element, data, [&](auto *typed) {
-        if (histograms)
-          o.observer.observeHistogram(typed, elements);
-        else
-          o.observer.observeRange(typed, elements);
-      });
+std::unique_ptr<Batch> Calibrator::prepareBatch(int64_t start) {
+  auto batchData = std::make_unique<Batch>();
+  Batch &b = *batchData;
+  b.count = fixedBatch ? batch : std::min(batch, samples - start);
+  b.padded.resize(arguments.size());
+  for (auto [index, data] : llvm::enumerate(arguments)) {
+    SmallVector<int64_t> &shape = b.shapes.emplace_back(data.array.shape);
+    shape[0] = b.count;
+    const char *base = static_cast<const char *>(data.array.data());
+    if (start + b.count <= samples) {
+      b.buffers.push_back({base + start * data.sampleBytes, {}});
+      continue;
     }
-    progress.update(std::min(start + batch, samples), phase);
+    std::vector<uint64_t> &buffer = b.padded[index];
+    buffer.resize(llvm::divideCeil(b.count * data.sampleBytes, 8));
+    char *out = reinterpret_cast<char *>(buffer.data());
+    for (int64_t i = 0; i < b.count; ++i)
+      std::memcpy(out + i * data.sampleBytes,
+                  base + ((start + i) % samples) * data.sampleBytes,
+                  data.sampleBytes);
+    b.buffers.push_back({out, {}});
+  }
+  // The shapes no longer move.
+  for (auto [buffer, shape] : llvm::zip(b.buffers, b.shapes))
+    buffer.shape = shape;
+  return batchData;
+}
+
+LogicalResult Calibrator::observeBatch(Batch &b, bool histograms) {
+  llvm::Expected<CallResults> &callResults = *b.results;
+  if (!callResults)
+    return emitError() << llvm::toString(callResults.takeError());
+  for (Observed &o : observed) {
+    if (histograms && !o.observer.needsHistogram())
+      continue;
+    const void *data;
+    size_t elements;
+    std::optional<ResultArray> copy;
+    if (o.isArgument) {
+      data = b.buffers[o.index].data;
+      elements = b.count * arguments[o.index].sampleElements;
+    } else {
+      llvm::Expected<ResultView> view = callResults->getView(o.index);
+      if (!view)
+        return emitError() << llvm::toString(view.takeError());
+      elements = view->getNumElements();
+      data = view->getData();
+      if (!view->isContiguous()) {
+        llvm::Expected<ResultArray> array = callResults->copy(o.index);
+        if (!array)
+          return emitError() << llvm::toString(array.takeError());
+        copy = std::move(*array);
+        data = copy->data.data();
+      }
+    }
+    dispatch(o.element, data, [&](auto *typed) {
+      if (histograms)
+        o.observer.observeHistogram(typed, elements);
+      else
+        o.observer.observeRange(typed, elements);
+    });
   }
   return success();
+}
+
+LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
+                                     Progress &progress) {
+  StringRef phase = histograms ? "histograms" : "ranges";
+  // Up to `threads` calls run at once (the compiled model keeps no state
+  // between calls); the batches are observed one at a time in data order,
+  // so the statistics, the moving average included, are those of a
+  // sequential run. Each batch in flight holds its results.
+  llvm::StdThreadPool pool(llvm::hardware_concurrency(settings.threads));
+  std::deque<std::pair<std::unique_ptr<Batch>, std::shared_future<void>>>
+      inFlight;
+  LogicalResult status = success();
+  auto finishFront = [&]() {
+    auto [b, done] = std::move(inFlight.front());
+    inFlight.pop_front();
+    done.wait();
+    if (succeeded(status)) {
+      status = observeBatch(*b, histograms);
+      progress.update(std::min(b->count + observedSamples, samples), phase);
+      observedSamples += b->count;
+    }
+    // After a failure the remaining results are dropped unread.
+    if (b->results && !*b->results)
+      llvm::consumeError(b->results->takeError());
+  };
+  observedSamples = 0;
+  for (int64_t start = 0; start < samples && succeeded(status);
+       start += batch) {
+    if (static_cast<int64_t>(inFlight.size()) >= settings.threads)
+      finishFront();
+    std::unique_ptr<Batch> b = prepareBatch(start);
+    Batch *raw = b.get();
+    std::shared_future<void> done = pool.async([raw, &function] {
+      raw->results.emplace(function.call(raw->buffers));
+    });
+    inFlight.emplace_back(std::move(b), std::move(done));
+  }
+  while (!inFlight.empty())
+    finishFront();
+  return status;
 }
 
 void Calibrator::reportNonFinite() {
@@ -665,6 +727,10 @@ myquant::checkCalibrationOptions(const CalibrationOptionValues &values,
            Twine(values.batchSize));
     return failure();
   }
+  if (values.threads <= 0) {
+    report(prefix + "threads must be positive, got " + Twine(values.threads));
+    return failure();
+  }
   if (values.samples < 0) {
     report(prefix + "samples must be non-negative, got " +
            Twine(values.samples));
@@ -676,8 +742,8 @@ myquant::checkCalibrationOptions(const CalibrationOptionValues &values,
 void CalibratePass::runOnOperation() {
   ModuleOp module = getOperation();
   if (failed(checkCalibrationOptions(
-          {method.getValue(), percentile, averagingConstant, batchSize,
-           samples},
+          {method.getValue(), percentile, averagingConstant, batchSize, samples,
+           threads},
           "", [&](const Twine &message) { module.emitError(message); })))
     return signalPassFailure();
   if (data.empty()) {
@@ -685,7 +751,7 @@ void CalibratePass::runOnOperation() {
                           "'data' option to a .npy or .npz file";
     return signalPassFailure();
   }
-  Settings settings{data, samples, batchSize, statsOut, quiet, {}};
+  Settings settings{data, samples, batchSize, threads, statsOut, quiet, {}};
   settings.observer.method = *cal::parseMethod(method.getValue());
   settings.observer.percentile = percentile;
   settings.observer.averagingConstant = averagingConstant;

@@ -76,6 +76,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
     bufferize.bufferAlignment = options.arenaAlignment;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createMyQuantOrderConstantGlobals());
+  pm.addPass(createMyQuantFlattenConstantGlobals());
   // Kernels write into a buffer their caller passes (destination-passing
   // style) and return it: without the result, the caller knows every
   // temporary is its own allocation, and no alias checks are needed to

@@ -450,7 +450,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
              integer_io=False, weight_bits=8, group_size=0,
-             activation_bits=8, layer_precision=()):
+             activation_bits=8, layer_precision=(),
+             calibration_batch_size=None, calibration_threads=1):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -462,6 +463,13 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     rounding: "single" or "gemmlowp"; weight_granularity: "per-channel" or
         "per-tensor" (myquant-ptq options).
     max_batch: largest batch compiled; larger inputs run in chunks.
+    calibration_batch_size: samples per call of the instrumented model
+        during calibration (default max_batch). The minmax, percentile, mse
+        and entropy statistics do not depend on it (for the histogram
+        methods: when it divides the number of samples, see
+        docs/Calibration.md); moving-average updates once per batch.
+    calibration_threads: batches calibrated at once; the statistics do
+        not depend on it.
     native: compile with -march=native.
     cache_dir: where libraries are built and cached (may be shared by
         processes; default a temporary directory removed by close()).
@@ -496,7 +504,11 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                               "max_batch (the largest batch compiled)")
     allow_float = _flag(allow_float, "allow_float")
     integer_io = _flag(integer_io, "integer_io")
-    batches = C.as_batches(calibration_data, max_batch, limit=num_samples)
+    calibration_batch_size = _positive_int(
+        max_batch if calibration_batch_size is None else
+        calibration_batch_size, "calibration_batch_size")
+    batches = C.as_batches(calibration_data, calibration_batch_size,
+                           limit=num_samples)
     graph = export(model, batches[0][:1])
     # Checked before the calibration, which may take long.
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
@@ -505,8 +517,10 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   integer_io=integer_io, weight_bits=weight_bits,
                   group_size=group_size, activation_bits=activation_bits,
                   layer_precision=_layer_precision(graph, layer_precision))
-    stats = C.collect_stats(graph, batches, method=method,
-                            percentile=percentile, progress=progress)
+    stats = C.collect_stats(
+        graph, batches, method=method, percentile=percentile,
+        progress=progress,
+        threads=_positive_int(calibration_threads, "calibration_threads"))
     return QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,

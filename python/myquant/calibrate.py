@@ -95,7 +95,7 @@ def _calibration_graph(graph, batch):
 
 
 def collect_stats(graph, batches, method="minmax", percentile=99.99,
-                  progress=False):
+                  progress=False, threads=1):
     """value name -> (min, max) for every value of graph (an emit.Model; its
     batch size is ignored), chosen by myquant-calibrate over the batches.
 
@@ -105,7 +105,8 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
     divergence calibration); docs/Calibration.md has the details.
     The model runs with the first batch's size; a shorter last batch is
     completed with the first samples. progress: a line on stderr (or on
-    the given stream) when done."""
+    the given stream) when done. threads: batches that run at once (the
+    statistics do not depend on it)."""
     if method not in METHODS:
         raise ValueError(f"unknown calibration method {method!r} "
                          f"(choose from {', '.join(METHODS)})")
@@ -129,7 +130,7 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
             f.write(E.emit(g))
         np.save(npy, data)
         opts = [f"data={npy}", f"method={method}", f"stats-out={out}",
-                "quiet"]
+                f"threads={int(threads)}", "quiet"]
         if method == "percentile":
             opts.append(f"percentile={percentile!r}")
         _, err = T.run_tool("myquant-opt", [

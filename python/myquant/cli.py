@@ -151,6 +151,10 @@ def _add_model_args(p, calibration_required):
                    help=".npy calibration inputs [N, ...]")
     p.add_argument("--num-samples", type=_positive_int, default=None,
                    help="use at most this many calibration samples")
+    p.add_argument("--calibration-batch-size", type=_positive_int,
+                   default=None, metavar="N",
+                   help="samples per call of the model during calibration "
+                        "(default 64; see docs/Calibration.md)")
     p.add_argument("--method", default="minmax",
                    choices=METHODS,
                    help="calibration method (default minmax; see "
@@ -201,7 +205,8 @@ def _quantized_model(args, max_batch=64):
     from .api import QuantizedModel
     model = _load_model(args.model, args.weights)
     data = _load_npy(args.calibration, "calibration")
-    batches = C.as_batches(data, max_batch, limit=args.num_samples)
+    batches = C.as_batches(data, args.calibration_batch_size or max_batch,
+                           limit=args.num_samples)
     graph = _export(model, batches[0][:1], args.calibration, "calibration")
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,

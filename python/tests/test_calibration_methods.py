@@ -123,3 +123,45 @@ def test_nonfinite_values_warn_by_value_name(net, observed):
     with pytest.warns(RuntimeWarning, match="'conv1'.*NaN or infinite"):
         stats = C.collect_stats(g, [data])
     assert np.isfinite(stats["conv1"]).all()
+
+
+@pytest.mark.parametrize("method,sizes", [
+    # 5 does not divide the 64 samples: the last batch repeats the first
+    # samples, which leaves min and max as they are.
+    ("minmax", (1, 5, 16, 64)),
+    ("percentile", (8, 64)),
+    ("mse", (8, 64)),
+    ("entropy", (8, 64)),
+])
+def test_statistics_do_not_depend_on_batch_size(net, method, sizes):
+    """The model runs each sample the same whatever the batch, min and max
+    are order-independent and the histogram counts add up: the ranges are
+    bit-identical for every batch size (that divides the sample count, for
+    the histogram methods)."""
+    model, calib, _ = net
+    g = export(model, calib[:1])
+    stats = [C.collect_stats(g, C.as_batches(calib, size), method=method)
+             for size in sizes]
+    for size, other in zip(sizes[1:], stats[1:]):
+        assert other == stats[0], (method, size)
+
+
+@pytest.mark.parametrize("method", ["minmax", "moving-average", "entropy"])
+def test_statistics_do_not_depend_on_threads(net, method):
+    """Two batches at once, observed in data order: the same statistics,
+    the moving average (which depends on the order) included."""
+    model, calib, _ = net
+    g = export(model, calib[:1])
+    batches = C.as_batches(calib, 8)
+    assert C.collect_stats(g, batches, method=method, threads=2) == \
+        C.collect_stats(g, batches, method=method)
+
+
+def test_calibration_batch_size_option(net):
+    model, calib, _ = net
+    with myquant.quantize(model, calib[:10], calibration_batch_size=3,
+                          calibration_threads=2, max_batch=BATCH) as qm:
+        expected = C.collect_stats(qm.graph, C.as_batches(calib[:10], 10))
+        assert qm.stats == expected
+    with pytest.raises(ValueError, match="calibration_batch_size"):
+        myquant.quantize(model, calib, calibration_batch_size=0)

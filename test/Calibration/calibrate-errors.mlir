@@ -21,6 +21,8 @@
 // BATCH: error: batch-size must be positive, got 0
 // RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=mlp samples=-1" 2>&1 | FileCheck %s --check-prefix=SAMPLES
 // SAMPLES: error: samples must be non-negative, got -1
+// RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=mlp threads=0" 2>&1 | FileCheck %s --check-prefix=THREADS
+// THREADS: error: threads must be positive, got 0
 
 // Data files, reported at the function.
 // RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%t/missing.npy function=mlp" 2>&1 | FileCheck %s --check-prefix=MISSING

@@ -24,6 +24,13 @@
 // RUN: %python %S/Inputs/calibration_data.py compare %S/Inputs mlp-moving-average %t/mlp-ma.json
 // RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=fixed method=moving-average averaging-constant=0.5" --myquant-export-stats="file=%t/fixed-ma.json function=fixed" -o /dev/null
 // RUN: %python %S/Inputs/calibration_data.py compare %S/Inputs fixed-moving-average %t/fixed-ma.json
+// Batches that run at once are observed in data order: the same moving
+// average, and the same annotated module, with 3 threads.
+// RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=mlp batch-size=4 method=moving-average averaging-constant=0.5 threads=3" --myquant-export-stats="file=%t/mlp-ma-threads.json function=mlp" -o /dev/null
+// RUN: %python %S/Inputs/calibration_data.py compare %S/Inputs mlp-moving-average %t/mlp-ma-threads.json
+// RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=mlp batch-size=1 method=entropy" -o %t/entropy-1.mlir
+// RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=mlp batch-size=1 method=entropy threads=2" -o %t/entropy-2.mlir
+// RUN: diff %t/entropy-1.mlir %t/entropy-2.mlir
 
 // Two arguments from an .npz: by name (`loc("a")`, then `arg1`), by
 // numpy's positional names, and by archive order.

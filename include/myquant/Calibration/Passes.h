@@ -23,6 +23,7 @@ struct CalibrationOptionValues {
   double averagingConstant;
   int64_t batchSize;
   int64_t samples;
+  int64_t threads = 1;
 };
 
 /// Checks the calibration options, whether or not there is data to

@@ -51,6 +51,9 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
            "Use at most this many samples (0: all)">,
     Option<"batchSize", "batch-size", "int64_t", /*default=*/"32",
            "Samples per call when the batch dimension is dynamic">,
+    Option<"threads", "threads", "int64_t", /*default=*/"1",
+           "Calls of the model that run at once (one batch each); the "
+           "statistics do not depend on it">,
     Option<"method", "method", "std::string", /*default=*/"\"minmax\"",
            "minmax, moving-average, percentile, mse or entropy">,
     Option<"percentile", "percentile", "double", /*default=*/"99.99",

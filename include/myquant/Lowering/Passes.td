@@ -126,6 +126,24 @@ def MyQuantOrderConstantGlobals : Pass<"myquant-order-constant-globals",
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def MyQuantFlattenConstantGlobals
+    : Pass<"myquant-flatten-constant-globals", "::mlir::ModuleOp"> {
+  let summary = "Make the constant globals (weights) one-dimensional";
+  let description = [{
+    Every private constant `memref.global` of a static identity-layout
+    shape of rank 2 or more, initialized with dense elements, becomes the
+    one-dimensional global of the same bytes; each `memref.get_global` of
+    it becomes a `memref.get_global` of the flat global and a
+    `memref.expand_shape` back to the original type, so its users see the
+    same memref. Why: LLVM represents an n-d constant as nested arrays, one
+    uniqued constant per innermost row (one float per row for a 1x1
+    convolution's weights), which its optimizer visits one by one: the
+    instrumented float copy of ResNet-18 that calibration JIT-compiles took
+    most of its time and memory there.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def MyQuantSetTarget : Pass<"myquant-set-target", "::mlir::ModuleOp"> {
   let summary = "Record a cross target's triple, data layout and index width "
                 "on the module";

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Calibration throughput and peak memory: myquant-calibrate next to
+PyTorch float inference with observers, on the same images.
+
+For each model, in one process per run (so that each peak RSS is its own):
+
+* myquant:  `myquant-opt --myquant-calibrate` on the exported float model
+            (static batch --batch), minmax unless --method; wall time of
+            the whole run (parse, JIT compile, all batches) and of a run
+            over one batch (`samples=--batch`: mostly the compile), peak
+            RSS (wait4's ru_maxrss);
+* PyTorch:  FX `prepare_fx` with the same observer kind on every
+            activation (MinMaxObserver for minmax, MovingAverageMinMax for
+            moving-average, HistogramObserver for the histogram methods),
+            run over the same batches, one thread; the time of the batch
+            loop and the worker's peak RSS (Python and torch included).
+
+Images/s: all images / the whole time; "steady" excludes myquant's
+one-batch run (images - batch) / (whole - one batch). The runs of each
+model alternate (myquant, PyTorch, --repeat times; min kept): the machine
+may be shared, so compare ratios.
+
+    /usr/bin/python3 benchmarks/calibration.py [--build build]
+        [--models resnet18,...] [--size 224] [--images 64] [--batch 16]
+        [--method minmax] [--repeat 1] [--threads 1]
+    quick: --models resnet18,small_cnn --size 112 --images 16 --batch 8
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, HERE)
+
+ZOO = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1"]
+EXAMPLES = ["small_cnn", "residual_cnn", "dw_separable"]
+
+
+def torch_model(name, size):
+    """(torch module, images' size) of a zoo or example model."""
+    if name in EXAMPLES:
+        import models
+        return models.to_torch(getattr(models, name)(1)).eval(), 32
+    import zoo
+    return zoo.zoo_model(name), size
+
+
+def timed(cmd):
+    """(seconds, peak RSS in MB, stdout) of cmd, run under /usr/bin/time
+    (its own peak: getrusage of the children would be the maximum over all
+    of them)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd,
+                       capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{p.stderr[-3000:]}")
+    rss = [line for line in p.stderr.splitlines()
+           if line.startswith("MAXRSS")]
+    return seconds, int(rss[-1].split()[1]) / 1024.0, p.stdout
+
+
+def torch_worker(args):
+    import torch
+    from torch.ao.quantization import QConfig, QConfigMapping, observer as O
+    from torch.ao.quantization.quantize_fx import prepare_fx
+    torch.set_num_threads(args.threads)
+    model, _ = torch_model(args.worker_model, args.size)
+    x = np.load(args.worker_data)
+    kind = {"minmax": O.MinMaxObserver,
+            "moving-average": O.MovingAverageMinMaxObserver}.get(
+                args.method, O.HistogramObserver)
+    qconfig = QConfig(activation=kind.with_args(dtype=torch.quint8),
+                      weight=O.default_weight_observer)
+    with torch.no_grad():
+        prepared = prepare_fx(model, QConfigMapping().set_global(qconfig),
+                              example_inputs=(torch.from_numpy(x[:1]),))
+        t0 = time.perf_counter()
+        for i in range(0, len(x), args.batch):
+            prepared(torch.from_numpy(x[i:i + args.batch]))
+        print(json.dumps({"seconds": time.perf_counter() - t0}))
+
+
+def bench_model(name, args, workdir):
+    from myquant import calibrate as C
+    from myquant import emit as E
+    from myquant import tools as T
+    from myquant.export import export
+    import zoo
+    model, size = torch_model(name, args.size)
+    x = zoo.images(args.images, size=size, seed=7)
+    npy = os.path.join(workdir, f"{name}.npy")
+    src = os.path.join(workdir, f"{name}.mlir")
+    np.save(npy, x)
+    graph = export(model, x[:1])
+    with open(src, "w") as f:
+        f.write(E.emit(C._calibration_graph(graph, args.batch)))
+    del model, graph
+    opt = T.tool_path("myquant-opt")
+    base = f"data={npy} method={args.method} threads={args.threads} quiet"
+    best = {}
+    for _ in range(args.repeat):
+        runs = {
+            "myquant": [opt, src, f"--myquant-calibrate={base}", "-o",
+                        os.devnull],
+            "myquant_1batch": [opt, src,
+                               f"--myquant-calibrate={base} "
+                               f"samples={args.batch}", "-o", os.devnull],
+            "torch": [sys.executable, os.path.abspath(__file__),
+                      "--worker-model", name, "--worker-data", npy,
+                      "--size", str(args.size), "--batch", str(args.batch),
+                      "--method", args.method,
+                      "--threads", str(args.threads)],
+        }
+        for key, cmd in runs.items():
+            seconds, rss, out = timed(cmd)
+            if key == "torch":
+                seconds = json.loads(out.splitlines()[-1])["seconds"]
+            if key not in best or seconds < best[key][0]:
+                best[key] = (seconds, rss)
+    return best
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--build", default=os.path.join(REPO, "build"))
+    p.add_argument("--models", default=",".join(ZOO + EXAMPLES))
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--images", type=int, default=64)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--method", default="minmax")
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1,
+                   help="myquant-calibrate threads= and torch threads")
+    p.add_argument("--worker-model", help=argparse.SUPPRESS)
+    p.add_argument("--worker-data", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker_model:
+        return torch_worker(args)
+    os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
+    print(f"calibration, {args.images} images, batch {args.batch}, "
+          f"{args.size} x {args.size} (examples: 32 x 32), {args.method}, "
+          f"{args.threads} thread(s); load average "
+          f"{os.getloadavg()[0]:.1f} at start")
+    print("| model | myquant s (1 batch) | myquant img/s (steady) | "
+          "myquant peak RSS MB | PyTorch s | PyTorch img/s | PyTorch peak "
+          "RSS MB | img/s ratio myquant/PyTorch (steady) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="myquant-calbench-") as d:
+        for name in args.models.split(","):
+            b = bench_model(name, args, d)
+            (mq, mq_rss), (one, _), (pt, pt_rss) = (
+                b["myquant"], b["myquant_1batch"], b["torch"])
+            n = args.images
+            steady = (n - args.batch) / (mq - one) if mq > one and \
+                n > args.batch else float("nan")
+            print(f"| {name} | {mq:.1f} ({one:.1f}) | {n / mq:.1f} "
+                  f"({steady:.1f}) | {mq_rss:.0f} | {pt:.2f} | "
+                  f"{n / pt:.1f} | {pt_rss:.0f} | {n / mq / (n / pt):.3f} "
+                  f"({steady / (n / pt):.2f}) |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
