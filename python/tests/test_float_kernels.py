@@ -95,7 +95,7 @@ TARGETS = ["avx512-vnni", "avx512-vnni-256", "avx-vnni", "generic"]
 
 
 # Left to the generic path (docs/Design.md).
-GENERIC_ONLY = {"depthwise", "depthwise_s2", "grouped"}
+GENERIC_ONLY = {"grouped"}
 
 
 def run(toolchain, text, target, x, workdir, kernels):

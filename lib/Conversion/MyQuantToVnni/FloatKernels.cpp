@@ -100,7 +100,47 @@ struct FloatLowering {
   SymbolTable &symbols;
 
   LogicalResult lower(const ComputeChain &chain);
+
+  /// The NCHW depthwise convolution of `chain`, whose geometry `p` holds,
+  /// on the padded `input`.
+  LogicalResult lowerDepthwise(const ComputeChain &chain, Problem &p,
+                               ArrayRef<float> weights,
+                               DenseFPElementsAttr bias, Value input,
+                               OpBuilder &b);
+
+  /// Replaces `chain.output` by `result` and erases the chain's ops and
+  /// the producers only they used.
+  static void replace(const ComputeChain &chain, Value result);
 };
+
+LogicalResult FloatLowering::lowerDepthwise(const ComputeChain &chain,
+                                            Problem &p, ArrayRef<float> weights,
+                                            DenseFPElementsAttr bias,
+                                            Value input, OpBuilder &b) {
+  Location loc = chain.anchor->getLoc();
+  Problem::Float f;
+  // [channels][taps]: the filter's own C x KH x KW order.
+  f.packed.assign(weights.begin(), weights.end());
+  f.bias.assign(p.channels, 0.0f);
+  if (bias)
+    llvm::copy(bias.getValues<float>(), f.bias.begin());
+  f.lo = static_cast<float>(chain.actLo);
+  f.hi = static_cast<float>(chain.actHi);
+  f.inputNchw = f.outputNchw = true;
+  p.floating = std::move(f);
+  // Up to 8 rows: independent FMA chains, enough to hide the FMA latency.
+  int64_t rows = std::min<int64_t>(p.outH, 8);
+  int64_t width = std::min<int64_t>(p.outW, target.lanes);
+  auto resultType = cast<RankedTensorType>(chain.output.getType());
+  Value result = outlineKernel(b, chain.anchor, input, resultType, target,
+                               symbols, [&](OpBuilder &kb, ValueRange args) {
+                                 KernelBuilder builder(kb, loc, target);
+                                 return builder.buildFloatDepthwise(
+                                     p, rows, width, args[0], args[1]);
+                               });
+  replace(chain, result);
+  return success();
+}
 
 LogicalResult FloatLowering::lower(const ComputeChain &chain) {
   Operation *anchor = chain.anchor;
@@ -108,8 +148,9 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
   auto resultType = cast<RankedTensorType>(chain.output.getType());
   if (!resultType.getElementType().isF32())
     return notLowered(loc, "not f32");
-  if (chain.groups != 1 || !chain.regrouping.empty())
-    return notLowered(loc, "a grouped or depthwise convolution");
+  bool depthwise = isa<linalg::DepthwiseConv2DNchwChwOp>(anchor);
+  if ((chain.groups != 1 && !depthwise) || !chain.regrouping.empty())
+    return notLowered(loc, "a grouped or NHWC depthwise convolution");
   if (chain.factor != 1.0)
     return notLowered(loc, "a matmul scaled by a constant");
   DenseFPElementsAttr weightAttr = f32Constant(chain.weight);
@@ -145,6 +186,8 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
     p.dilationW = chain.dilations[1];
     p.inputChannels = c;
     setChannels(p, f, lanes);
+    if (depthwise)
+      return lowerDepthwise(chain, p, weights, biasAttr, input, b);
     int64_t kw = p.kernelW, kh = p.kernelH;
     auto index = [&](int64_t t, int64_t ci, int64_t o) {
       int64_t y = t / kw, x = t % kw;
@@ -188,6 +231,12 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
     result = tensor::CollapseShapeOp::create(
         b, loc, resultType, result,
         SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+  replace(chain, result);
+  return success();
+}
+
+void FloatLowering::replace(const ComputeChain &chain, Value result) {
+  Operation *anchor = chain.anchor;
   Value replaced = chain.output;
   replaced.replaceAllUsesWith(result);
   // The chain's ops, last first, then what only they read (padding copies
@@ -210,7 +259,6 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
         producers.push_back(def);
     op->erase();
   }
-  return success();
 }
 
 struct ConvertLinalgToFloatKernelsPass

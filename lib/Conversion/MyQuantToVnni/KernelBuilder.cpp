@@ -315,6 +315,79 @@ SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
   return accs;
 }
 
+Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
+                                         int64_t width, Value input,
+                                         Value output) {
+  const Problem::Float &f = *p.floating;
+  int64_t taps = p.kernelH * p.kernelW;
+  Type f32 = b.getF32Type();
+  auto vectorType = VectorType::get({width}, f32);
+  Value weights = floatConstant({p.channels * taps}, f.packed);
+  Value bias = floatConstant({p.channels}, f.bias);
+  Value zero = index(0), one = index(1);
+  // for n, for c, for each row tile, for each pixel tile; the last tiles
+  // are shifted back to end at outH and outW.
+  auto batchLoop =
+      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                     b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  Value n = batchLoop.getInductionVar();
+  auto channelLoop = nestLoop(b, loc, batchLoop, p.channels, 1);
+  Value c = channelLoop.getInductionVar();
+  Value b0 = vector::BroadcastOp::create(
+      b, loc, vectorType, tensor::ExtractOp::create(b, loc, bias, c));
+  SmallVector<Value> w;
+  Value firstWeight = arith::MulIOp::create(b, loc, c, index(taps));
+  for (int64_t t = 0; t < taps; ++t)
+    w.push_back(vector::BroadcastOp::create(
+        b, loc, vectorType,
+        tensor::ExtractOp::create(
+            b, loc, weights,
+            ValueRange{arith::AddIOp::create(b, loc, firstWeight, index(t))})));
+  auto rowLoop = nestLoop(b, loc, channelLoop, p.outH, rows);
+  Value oy0 = arith::MinSIOp::create(b, loc, rowLoop.getInductionVar(),
+                                     index(p.outH - rows));
+  auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, width);
+  Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                     index(p.outW - width));
+  Value x0 = arith::MulIOp::create(b, loc, ox0, index(p.strideW));
+  // Every stride-th element of a read strideW times as long.
+  auto wideType = VectorType::get({width * p.strideW}, f32);
+  SmallVector<int64_t> strided;
+  for (int64_t i = 0; i < width; ++i)
+    strided.push_back(i * p.strideW);
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t r = 0; r < rows; ++r) {
+    Value oy = arith::AddIOp::create(b, loc, oy0, index(r));
+    Value y0 = arith::MulIOp::create(b, loc, oy, index(p.strideH));
+    Value acc = b0;
+    for (int64_t t = 0; t < taps; ++t) {
+      Value y =
+          arith::AddIOp::create(b, loc, y0, index(t / p.kernelW * p.dilationH));
+      Value x =
+          arith::AddIOp::create(b, loc, x0, index(t % p.kernelW * p.dilationW));
+      Value in;
+      if (p.strideW == 1) {
+        in = read(input, {n, c, y, x}, vectorType);
+      } else {
+        // The read may pass the row's end by up to strideW - 1 elements,
+        // which the shuffle drops.
+        Value wide = read(input, {n, c, y, x}, wideType, /*inBounds=*/false);
+        in = vector::ShuffleOp::create(b, loc, wide, wide, strided);
+      }
+      acc = vector::FMAOp::create(b, loc, in, w[t], acc);
+    }
+    out = vector::TransferWriteOp::create(b, loc, clampFloat(f, acc), out,
+                                          ValueRange{n, c, oy, ox0},
+                                          ArrayRef<bool>{true})
+              .getResult();
+  }
+  scf::YieldOp::create(b, loc, out);
+  return batchLoop.getResult(0);
+}
+
 //===----------------------------------------------------------------------===//
 // GEMM kernel
 //===----------------------------------------------------------------------===//
@@ -408,52 +481,63 @@ scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
       accs.push_back(
           read(operands.init, at.channels[j], laneVector(operands.init)));
 
-  // K loop: kernelH, kernelW, input channels / 4; input channels first
-  // for NCHW f32 input, whose consecutive steps then read one channel's
-  // plane instead of one pixel of planes far apart (cache sets).
-  bool channelsOuter = p.floating && p.floating->inputNchw;
-  int64_t taps = p.kernelH * p.kernelW;
-  scf::ForOp outer = scf::ForOp::create(
-      b, loc, operands.zero, index(channelsOuter ? channelQuads : p.kernelH),
-      operands.one, accs);
-  b.setInsertionPointToStart(outer.getBody());
-  scf::ForOp middle =
-      nestLoop(b, loc, outer, channelsOuter ? p.kernelH : p.kernelW, 1);
-  scf::ForOp inner =
-      nestLoop(b, loc, middle, channelsOuter ? p.kernelW : channelQuads, 1);
-  Value ky = channelsOuter ? middle.getInductionVar() : outer.getInductionVar();
-  Value kx = channelsOuter ? inner.getInductionVar() : middle.getInductionVar();
-  Value quad =
-      channelsOuter ? outer.getInductionVar() : inner.getInductionVar();
-  Value y0 = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, at.row, index(p.strideH)),
-      arith::MulIOp::create(b, loc, ky, index(p.dilationH)));
-  SmallVector<Value> ys;
-  for (int64_t r = 0; r < window; ++r)
-    ys.push_back(arith::AddIOp::create(b, loc, y0, index(r * p.strideH)));
-  Value x0 = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW)),
-      arith::MulIOp::create(b, loc, kx, index(p.dilationW)));
-  SmallVector<Value> xs;
-  for (int64_t i = 0; i < pixels; ++i)
-    xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
+  // Where tap (ky, kx) of the tile reads: the input rows and columns.
+  auto tapIndices = [&](Value ky, Value kx, SmallVector<Value> &ys,
+                        SmallVector<Value> &xs) {
+    Value y0 = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, at.row, index(p.strideH)),
+        arith::MulIOp::create(b, loc, ky, index(p.dilationH)));
+    for (int64_t r = 0; r < window; ++r)
+      ys.push_back(arith::AddIOp::create(b, loc, y0, index(r * p.strideH)));
+    Value x0 = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW)),
+        arith::MulIOp::create(b, loc, kx, index(p.dilationW)));
+    for (int64_t i = 0; i < pixels; ++i)
+      xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
+  };
+
+  if (p.floating && p.floating->inputNchw) {
+    // NCHW f32 input: one loop over the input channels, the taps unrolled
+    // in it (weight rows (channel, tap)), so that consecutive reads stay
+    // in one channel's plane.
+    int64_t taps = p.kernelH * p.kernelW;
+    auto cLoop = scf::ForOp::create(b, loc, operands.zero,
+                                    index(p.inputChannels), operands.one, accs);
+    b.setInsertionPointToStart(cLoop.getBody());
+    Value channel = cLoop.getInductionVar();
+    Value row0 = arith::MulIOp::create(b, loc, channel, index(taps));
+    SmallVector<Value> next(cLoop.getRegionIterArgs());
+    for (int64_t t = 0; t < taps; ++t) {
+      SmallVector<Value> ys, xs;
+      tapIndices(index(t / p.kernelW), index(t % p.kernelW), ys, xs);
+      Value row = arith::AddIOp::create(b, loc, row0, index(t));
+      next = dotStep(p, tiling, at, operands, next, row, channel, ys, xs);
+    }
+    scf::YieldOp::create(b, loc, next);
+    return cLoop;
+  }
+
+  // K loop: kernelH, kernelW, input channels / 4.
+  auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
+                                   operands.one, accs);
+  b.setInsertionPointToStart(khLoop.getBody());
+  auto kwLoop = nestLoop(b, loc, khLoop, p.kernelW, 1);
+  Value ky = khLoop.getInductionVar(), kx = kwLoop.getInductionVar();
+  SmallVector<Value> ys, xs;
+  tapIndices(ky, kx, ys, xs);
   Value tap = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, ky, index(p.kernelW)), kx);
-  // The packed weights' row: (tap, quad), or (channel, tap).
-  Value row =
-      channelsOuter
-          ? arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, quad, index(taps)), tap)
-          : arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, tap, index(channelQuads)),
-                quad);
+  Value row0 = arith::MulIOp::create(b, loc, tap, index(channelQuads));
+  auto cLoop = nestLoop(b, loc, kwLoop, channelQuads, 1);
+  Value quad = cLoop.getInductionVar();
+  Value row = arith::AddIOp::create(b, loc, row0, quad);
   Value firstChannel =
       arith::MulIOp::create(b, loc, quad, index(channelsPerStep(p)));
   scf::YieldOp::create(b, loc,
                        dotStep(p, tiling, at, operands,
-                               inner.getRegionIterArgs(), row, firstChannel, ys,
+                               cLoop.getRegionIterArgs(), row, firstChannel, ys,
                                xs));
-  return outer;
+  return khLoop;
 }
 
 SmallVector<Value>
@@ -530,25 +614,28 @@ KernelBuilder::fmaStep(const Problem &p, const Tiling &tiling,
   return next;
 }
 
+Value KernelBuilder::clampFloat(const Problem::Float &f, Value v) {
+  auto bound = [&](float value) {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(cast<ShapedType>(v.getType()),
+                               b.getF32FloatAttr(value)));
+  };
+  if (f.lo != -std::numeric_limits<float>::infinity())
+    v = arith::MaximumFOp::create(b, loc, v, bound(f.lo));
+  if (f.hi != std::numeric_limits<float>::infinity())
+    v = arith::MinimumFOp::create(b, loc, v, bound(f.hi));
+  return v;
+}
+
 Value KernelBuilder::storeFloatTile(const Problem &p, const Tiling &tiling,
                                     const TilePosition &at, int64_t j,
                                     ValueRange accs, Value out) {
   const Problem::Float &f = *p.floating;
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
-  auto vectorType = VectorType::get({lanes}, b.getF32Type());
-  auto bound = [&](float v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vectorType, b.getF32FloatAttr(v)));
-  };
   SmallVector<Value> results;
-  for (int64_t i = 0; i < pixels; ++i) {
-    Value v = accs[i * channelBlocks + j];
-    if (f.lo != -std::numeric_limits<float>::infinity())
-      v = arith::MaximumFOp::create(b, loc, v, bound(f.lo));
-    if (f.hi != std::numeric_limits<float>::infinity())
-      v = arith::MinimumFOp::create(b, loc, v, bound(f.hi));
-    results.push_back(v);
-  }
+  for (int64_t i = 0; i < pixels; ++i)
+    results.push_back(clampFloat(f, accs[i * channelBlocks + j]));
   Value channel = at.channels[j];
   if (!f.outputNchw) {
     for (int64_t i = 0; i < pixels; ++i) {

@@ -66,6 +66,15 @@ public:
                              mlir::Value input, mlir::Value addend,
                              mlir::Value output);
 
+  /// Emits an f32 depthwise convolution on NCHW (`p.floating`, weights
+  /// `packed` as [channels][taps]): vectors of `width` output pixels along
+  /// a row, `rows` rows at a time, each tap a broadcast weight times the
+  /// input vector (for strides above 1, every stride-th element of a
+  /// longer read); the bias starts the accumulators and the clamp ends
+  /// them. `input` is NCHW, padded spatially.
+  mlir::Value buildFloatDepthwise(const Problem &p, int64_t rows, int64_t width,
+                                  mlir::Value input, mlir::Value output);
+
 private:
   /// Where one register tile sits.
   struct TilePosition {
@@ -125,6 +134,9 @@ private:
   mlir::Value storeFloatTile(const Problem &p, const Tiling &tiling,
                              const TilePosition &at, int64_t j,
                              mlir::ValueRange accs, mlir::Value out);
+
+  /// `v` clamped to the fused activation's range of `f`.
+  mlir::Value clampFloat(const Problem::Float &f, mlir::Value v);
 
   mlir::Value floatConstant(llvm::ArrayRef<int64_t> shape,
                             llvm::ArrayRef<float> values);

@@ -104,22 +104,70 @@ func.func @linear(%x: tensor<2x3xf32>) -> tensor<2x16xf32> {
 
 // -----
 
+// A depthwise convolution (NCHW, stride 2, bias, ReLU6): vectors of output
+// pixels along a row (here the 5 of a row), 5 rows at a time; per tap a
+// broadcast weight times every second element of a 10-element read (which
+// may pass the row's end: not in bounds, no in_bounds attribute).
+// CHECK-LABEL: func.func private @depthwise_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x16x11x11xf32>, %{{.*}}: tensor<1x16x5x5xf32>)
+// CHECK:         %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<144xf32>
+// CHECK:         %[[B:.*]] = arith.constant dense<5.000000e-01> : tensor<16xf32>
+// CHECK:         scf.for
+// CHECK:         scf.for
+// CHECK:         tensor.extract %[[B]]
+// CHECK-COUNT-9: tensor.extract %[[W]]
+// CHECK:         %[[WIDE:.*]] = vector.transfer_read %[[X]][{{.*}}], %{{[^ ]*}} : tensor<1x16x11x11xf32>, vector<10xf32>
+// CHECK:         %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8]
+// CHECK:         vector.fma %[[EVEN]], {{.*}} : vector<5xf32>
+// CHECK:         arith.maximumf {{.*}} : vector<5xf32>
+// CHECK:         arith.minimumf {{.*}} : vector<5xf32>
+// CHECK:         vector.transfer_write {{.*}} : vector<5xf32>, tensor<1x16x5x5xf32>
+// CHECK-LABEL: func.func @depthwise(
+// CHECK:         call @depthwise_kernel
+// CHECK-NOT:     linalg
+#id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @depthwise(%x: tensor<1x16x11x11xf32>) -> tensor<1x16x5x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %e = tensor.empty() : tensor<1x16x5x5xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x5x5xf32>) -> tensor<1x16x5x5xf32>
+  %w = arith.constant dense<0.125> : tensor<16x3x3xf32>
+  %d = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %w : tensor<1x16x11x11xf32>, tensor<16x3x3xf32>) outs(%init : tensor<1x16x5x5xf32>) -> tensor<1x16x5x5xf32>
+  %b = arith.constant dense<0.5> : tensor<16xf32>
+  %y = linalg.generic {indexing_maps = [#id4, affine_map<(n, c, h, w) -> (c)>, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%d, %b : tensor<1x16x5x5xf32>, tensor<16xf32>) outs(%e : tensor<1x16x5x5xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<1x16x5x5xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : tensor<1x16x5x5xf32>) outs(%e : tensor<1x16x5x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    %n = arith.minimumf %m, %six : f32
+    linalg.yield %n : f32
+  } -> tensor<1x16x5x5xf32>
+  return %r : tensor<1x16x5x5xf32>
+}
+
+// -----
+
 // Not covered: left to the generic lowering, with the reason.
-// REMARK: remark: [Missed] NotLowered | Category:convert-myquant-to-vnni | Remark="not lowered to a VNNI kernel: a grouped or depthwise convolution"
+// REMARK: remark: [Missed] NotLowered | Category:convert-myquant-to-vnni | Remark="not lowered to a VNNI kernel: a grouped or NHWC depthwise convolution"
 // REMARK: remark: [Missed] NotLowered | Category:convert-myquant-to-vnni | Remark="not lowered to a VNNI kernel: 8 output channels, fewer than a vector of 16"
 // CHECK-LABEL: func.func @uncovered(
-// CHECK:         linalg.depthwise_conv_2d_nchw_chw
+// CHECK:         linalg.depthwise_conv_2d_nhwc_hwc
 // CHECK:         linalg.conv_2d_nchw_fchw
 // AVX2-LABEL:  func.func @uncovered(
-// AVX2:          linalg.depthwise_conv_2d_nchw_chw
+// AVX2:          linalg.depthwise_conv_2d_nhwc_hwc
 // AVX2:          call @uncovered_kernel
-func.func @uncovered(%x: tensor<1x8x4x4xf32>) -> (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) {
+func.func @uncovered(%x: tensor<1x8x4x4xf32>, %xh: tensor<1x4x4x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x8x4x4xf32>) {
   %zero = arith.constant 0.0 : f32
+  %eh = tensor.empty() : tensor<1x4x4x8xf32>
+  %inith = linalg.fill ins(%zero : f32) outs(%eh : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %wd = arith.constant dense<1.0> : tensor<1x1x8xf32>
+  %d = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%xh, %wd : tensor<1x4x4x8xf32>, tensor<1x1x8xf32>) outs(%inith : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
   %e = tensor.empty() : tensor<1x8x4x4xf32>
   %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
-  %wd = arith.constant dense<1.0> : tensor<8x1x1xf32>
-  %d = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %wd : tensor<1x8x4x4xf32>, tensor<8x1x1xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
   %w = arith.constant dense<1.0> : tensor<8x8x1x1xf32>
   %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
-  return %d, %c : tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>
+  return %d, %c : tensor<1x4x4x8xf32>, tensor<1x8x4x4xf32>
 }
