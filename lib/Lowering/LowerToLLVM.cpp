@@ -48,6 +48,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   ConvertMyQuantToVnniOptions vnni;
   vnni.target = options.target;
   pm.addPass(createConvertMyQuantToVnni(vnni));
+  // The float convolutions and matmuls (a float model, calibration's
+  // instrumented copy, ops kept in float) get the f32 kernels.
+  ConvertLinalgToFloatKernelsOptions floatKernels;
+  floatKernels.target = options.target;
+  pm.addPass(createConvertLinalgToFloatKernels(floatKernels));
   // target=generic keeps the generic lowering on an ARM DSP target too.
   ConvertMyQuantToLinalgOptions linalg;
   linalg.dualMac = options.target != "generic";

@@ -109,6 +109,50 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertLinalgToFloatKernels
+    : Pass<"convert-linalg-to-float-kernels", "::mlir::ModuleOp"> {
+  let summary = "Lowers f32 convolutions and matmuls with constant weights "
+                "to register-tiled vector FMA kernels";
+  let description = [{
+    The float counterpart of `convert-myquant-to-vnni`, with the same GEMM
+    kernel instantiated for f32: each chain that `matchComputeChain`
+    recognizes (zero padding, `linalg.conv_2d_nchw_fchw`,
+    `linalg.conv_2d_nhwc_hwcf` or a 2-D `linalg.matmul` whose weights are
+    an f32 `arith.constant`, a constant bias as the initial value or a
+    following add, and a clamp such as ReLU) becomes a call of a private
+    `noinline` kernel. Its weights are packed at compile time into
+    `[KH * KW * C][F]` (F padded to whole vectors), its accumulators start
+    at the bias, the K loop multiplies one broadcast input by a weight
+    vector per register with vector FMA over a register tile of pixels x
+    channel vectors (the int8 kernels' cost model), and the epilogue clamps
+    and stores: NHWC directly, NCHW as rows of pixels after transposing
+    the tile in registers. NCHW input is read as is (scalar broadcasts), so
+    the layout needs no copy. The sum is accumulated in f32 in a different
+    order than the generic loops: results agree to rounding.
+
+    Not covered (left to the generic lowering, with a missed-optimization
+    remark of category `convert-myquant-to-vnni`): grouped and depthwise
+    convolutions, batched or activation x activation matmuls, fewer output
+    channels than one vector, a matmul scaled by a constant.
+
+    `target`: as `convert-myquant-to-vnni` (the vector width: 16 f32
+    lanes for `avx512-vnni`, 8 for `avx512-vnni-256` and for `avx-vnni`,
+    which uses AVX2 + FMA), except that `host` needs no VNNI: AVX-512, else
+    AVX2 + FMA, else nothing (`generic`).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "Kernel target: generic, avx512-vnni, avx512-vnni-256, avx-vnni "
+           "or host">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def MyQuantLowerVnniDot : Pass<"myquant-lower-vnni-dot", "::mlir::ModuleOp"> {
   let summary = "Turns the exact dot-product patterns into vpdpbusd and "
                 "vpdpwssd";

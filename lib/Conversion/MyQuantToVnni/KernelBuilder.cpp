@@ -5,8 +5,13 @@
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -22,6 +27,39 @@ scf::ForOp nestLoop(OpBuilder &b, Location loc, scf::ForOp parent,
   scf::YieldOp::create(b, loc, loop.getResults());
   b.setInsertionPointToStart(loop.getBody());
   return loop;
+}
+
+Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
+                    RankedTensorType resultType, const KernelTarget &target,
+                    SymbolTable &symbols,
+                    llvm::function_ref<Value(OpBuilder &, ValueRange)> body) {
+  MLIRContext *ctx = op->getContext();
+  Location loc = op->getLoc();
+  auto parent = op->getParentOfType<func::FuncOp>();
+  SmallVector<Value> callArgs(args);
+  // alloc_tensor, not tensor.empty: identical empties are CSE'd into one
+  // value, and bufferizing one value written by every kernel in place is
+  // quadratic in the depth of the model.
+  callArgs.push_back(
+      bufferization::AllocTensorOp::create(b, loc, resultType, ValueRange{}));
+  ValueRange operands(callArgs);
+  auto kernel = func::FuncOp::create(
+      loc, (parent.getSymName() + "_kernel").str(),
+      FunctionType::get(ctx, operands.getTypes(), resultType));
+  kernel.setPrivate();
+  Block *entry = kernel.addEntryBlock();
+  OpBuilder kb = OpBuilder::atBlockBegin(entry);
+  func::ReturnOp::create(kb, loc, body(kb, entry->getArguments()));
+  SmallVector<StringRef> features(target.features.begin(),
+                                  target.features.end());
+  kernel->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
+                  LLVM::TargetFeaturesAttr::get(ctx, features));
+  // `passthrough` survives the conversion to llvm.func (`no_inline` does
+  // not).
+  kernel->setAttr("passthrough",
+                  ArrayAttr::get(ctx, StringAttr::get(ctx, "noinline")));
+  symbols.insert(kernel, Block::iterator(parent));
+  return func::CallOp::create(b, loc, kernel, operands).getResult(0);
 }
 
 Value KernelBuilder::index(int64_t v) {
@@ -49,7 +87,7 @@ Value KernelBuilder::splat(VectorType type, int64_t value) {
 Value KernelBuilder::read(Value tensor, ValueRange indices, VectorType type,
                           bool inBounds) {
   Type element = type.getElementType();
-  Value pad = arith::ConstantIntOp::create(b, loc, element, 0);
+  Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
   return vector::TransferReadOp::create(b, loc, type, tensor, indices, pad,
                                         ArrayRef<bool>{inBounds});
 }
@@ -277,6 +315,79 @@ SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
   return accs;
 }
 
+Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
+                                         int64_t width, Value input,
+                                         Value output) {
+  const Problem::Float &f = *p.floating;
+  int64_t taps = p.kernelH * p.kernelW;
+  Type f32 = b.getF32Type();
+  auto vectorType = VectorType::get({width}, f32);
+  Value weights = floatConstant({p.channels * taps}, f.packed);
+  Value bias = floatConstant({p.channels}, f.bias);
+  Value zero = index(0), one = index(1);
+  // for n, for c, for each row tile, for each pixel tile; the last tiles
+  // are shifted back to end at outH and outW.
+  auto batchLoop =
+      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
+  batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                     b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(batchLoop.getBody());
+  Value n = batchLoop.getInductionVar();
+  auto channelLoop = nestLoop(b, loc, batchLoop, p.channels, 1);
+  Value c = channelLoop.getInductionVar();
+  Value b0 = vector::BroadcastOp::create(
+      b, loc, vectorType, tensor::ExtractOp::create(b, loc, bias, c));
+  SmallVector<Value> w;
+  Value firstWeight = arith::MulIOp::create(b, loc, c, index(taps));
+  for (int64_t t = 0; t < taps; ++t)
+    w.push_back(vector::BroadcastOp::create(
+        b, loc, vectorType,
+        tensor::ExtractOp::create(
+            b, loc, weights,
+            ValueRange{arith::AddIOp::create(b, loc, firstWeight, index(t))})));
+  auto rowLoop = nestLoop(b, loc, channelLoop, p.outH, rows);
+  Value oy0 = arith::MinSIOp::create(b, loc, rowLoop.getInductionVar(),
+                                     index(p.outH - rows));
+  auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, width);
+  Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                     index(p.outW - width));
+  Value x0 = arith::MulIOp::create(b, loc, ox0, index(p.strideW));
+  // Every stride-th element of a read strideW times as long.
+  auto wideType = VectorType::get({width * p.strideW}, f32);
+  SmallVector<int64_t> strided;
+  for (int64_t i = 0; i < width; ++i)
+    strided.push_back(i * p.strideW);
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t r = 0; r < rows; ++r) {
+    Value oy = arith::AddIOp::create(b, loc, oy0, index(r));
+    Value y0 = arith::MulIOp::create(b, loc, oy, index(p.strideH));
+    Value acc = b0;
+    for (int64_t t = 0; t < taps; ++t) {
+      Value y =
+          arith::AddIOp::create(b, loc, y0, index(t / p.kernelW * p.dilationH));
+      Value x =
+          arith::AddIOp::create(b, loc, x0, index(t % p.kernelW * p.dilationW));
+      Value in;
+      if (p.strideW == 1) {
+        in = read(input, {n, c, y, x}, vectorType);
+      } else {
+        // The read may pass the row's end by up to strideW - 1 elements,
+        // which the shuffle drops.
+        Value wide = read(input, {n, c, y, x}, wideType, /*inBounds=*/false);
+        in = vector::ShuffleOp::create(b, loc, wide, wide, strided);
+      }
+      acc = vector::FMAOp::create(b, loc, in, w[t], acc);
+    }
+    out = vector::TransferWriteOp::create(b, loc, clampFloat(f, acc), out,
+                                          ValueRange{n, c, oy, ox0},
+                                          ArrayRef<bool>{true})
+              .getResult();
+  }
+  scf::YieldOp::create(b, loc, out);
+  return batchLoop.getResult(0);
+}
+
 //===----------------------------------------------------------------------===//
 // GEMM kernel
 //===----------------------------------------------------------------------===//
@@ -284,16 +395,23 @@ SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
 Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                            Value addend, Value output) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  int64_t rows = p.kernelH * p.kernelW * p.inputChannels / 4;
+  int64_t rows = p.kernelH * p.kernelW * p.inputChannels / channelsPerStep(p);
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
   int64_t blocks = p.paddedChannels / lanes;
 
   // Constants: packed weights, accumulator init, requantization.
   GemmOperands operands;
-  operands.weights =
-      tensorConstant<int8_t>({rows, p.paddedChannels * 4}, i8, p.packed);
-  operands.init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
-  SmallVector<Value> epilogueTensors = epilogueConstants(p);
+  SmallVector<Value> epilogueTensors;
+  if (p.floating) {
+    operands.weights =
+        floatConstant({rows, p.paddedChannels}, p.floating->packed);
+    operands.init = floatConstant({p.paddedChannels}, p.floating->bias);
+  } else {
+    operands.weights =
+        tensorConstant<int8_t>({rows, p.paddedChannels * 4}, i8, p.packed);
+    operands.init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
+    epilogueTensors = epilogueConstants(p);
+  }
   buildTable(p);
   operands.input = input;
   if (p.signedInput && !p.inputFlipped)
@@ -333,9 +451,14 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   scf::ForOp kLoop = accumulateTile(p, tiling, at, operands);
   b.setInsertionPointAfter(kLoop);
 
-  // Epilogue: requantize the registers and store int8.
+  // Epilogue: requantize the registers and store int8 (or clamp and store
+  // f32).
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t j = 0; j < channelBlocks; ++j) {
+    if (p.floating) {
+      out = storeFloatTile(p, tiling, at, j, kLoop.getResults(), out);
+      continue;
+    }
     SmallVector<Value> constants;
     for (Value tensor : epilogueTensors)
       constants.push_back(read(tensor, at.channels[j], laneVector(tensor)));
@@ -350,42 +473,66 @@ scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
                                          const TilePosition &at,
                                          const GemmOperands &operands) {
   int64_t window = p.pool, pixels = tiling.pixels;
-  int64_t channelQuads = p.inputChannels / 4;
+  int64_t channelQuads = p.inputChannels / channelsPerStep(p);
   // Accumulators start at the folded bias.
   SmallVector<Value> accs;
   for (int64_t i = 0; i < window * pixels; ++i)
     for (int64_t j = 0; j < tiling.channelBlocks; ++j)
-      accs.push_back(read(operands.init, at.channels[j],
-                          VectorType::get({lanes}, b.getI32Type())));
+      accs.push_back(
+          read(operands.init, at.channels[j], laneVector(operands.init)));
+
+  // Where tap (ky, kx) of the tile reads: the input rows and columns.
+  auto tapIndices = [&](Value ky, Value kx, SmallVector<Value> &ys,
+                        SmallVector<Value> &xs) {
+    Value y0 = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, at.row, index(p.strideH)),
+        arith::MulIOp::create(b, loc, ky, index(p.dilationH)));
+    for (int64_t r = 0; r < window; ++r)
+      ys.push_back(arith::AddIOp::create(b, loc, y0, index(r * p.strideH)));
+    Value x0 = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW)),
+        arith::MulIOp::create(b, loc, kx, index(p.dilationW)));
+    for (int64_t i = 0; i < pixels; ++i)
+      xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
+  };
+
+  if (p.floating && p.floating->inputNchw) {
+    // NCHW f32 input: one loop over the input channels, the taps unrolled
+    // in it (weight rows (channel, tap)), so that consecutive reads stay
+    // in one channel's plane.
+    int64_t taps = p.kernelH * p.kernelW;
+    auto cLoop = scf::ForOp::create(b, loc, operands.zero,
+                                    index(p.inputChannels), operands.one, accs);
+    b.setInsertionPointToStart(cLoop.getBody());
+    Value channel = cLoop.getInductionVar();
+    Value row0 = arith::MulIOp::create(b, loc, channel, index(taps));
+    SmallVector<Value> next(cLoop.getRegionIterArgs());
+    for (int64_t t = 0; t < taps; ++t) {
+      SmallVector<Value> ys, xs;
+      tapIndices(index(t / p.kernelW), index(t % p.kernelW), ys, xs);
+      Value row = arith::AddIOp::create(b, loc, row0, index(t));
+      next = dotStep(p, tiling, at, operands, next, row, channel, ys, xs);
+    }
+    scf::YieldOp::create(b, loc, next);
+    return cLoop;
+  }
 
   // K loop: kernelH, kernelW, input channels / 4.
   auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
                                    operands.one, accs);
   b.setInsertionPointToStart(khLoop.getBody());
-  Value y0 = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, at.row, index(p.strideH)),
-      arith::MulIOp::create(b, loc, khLoop.getInductionVar(),
-                            index(p.dilationH)));
-  SmallVector<Value> ys;
-  for (int64_t r = 0; r < window; ++r)
-    ys.push_back(arith::AddIOp::create(b, loc, y0, index(r * p.strideH)));
   auto kwLoop = nestLoop(b, loc, khLoop, p.kernelW, 1);
-  Value kx = kwLoop.getInductionVar();
-  Value x0 = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW)),
-      arith::MulIOp::create(b, loc, kx, index(p.dilationW)));
+  Value ky = khLoop.getInductionVar(), kx = kwLoop.getInductionVar();
+  SmallVector<Value> ys, xs;
+  tapIndices(ky, kx, ys, xs);
   Value tap = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, khLoop.getInductionVar(), index(p.kernelW)),
-      kx);
+      b, loc, arith::MulIOp::create(b, loc, ky, index(p.kernelW)), kx);
   Value row0 = arith::MulIOp::create(b, loc, tap, index(channelQuads));
-  SmallVector<Value> xs;
-  for (int64_t i = 0; i < pixels; ++i)
-    xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
   auto cLoop = nestLoop(b, loc, kwLoop, channelQuads, 1);
   Value quad = cLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, row0, quad);
-  Value firstChannel = arith::MulIOp::create(b, loc, quad, index(4));
+  Value firstChannel =
+      arith::MulIOp::create(b, loc, quad, index(channelsPerStep(p)));
   scf::YieldOp::create(b, loc,
                        dotStep(p, tiling, at, operands,
                                cLoop.getRegionIterArgs(), row, firstChannel, ys,
@@ -398,6 +545,9 @@ KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
                        const TilePosition &at, const GemmOperands &operands,
                        ValueRange accs, Value weightRow, Value firstChannel,
                        ArrayRef<Value> ys, ArrayRef<Value> xs) {
+  if (p.floating)
+    return fmaStep(p, tiling, at, operands, accs, weightRow, firstChannel, ys,
+                   xs);
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
   auto accType = VectorType::get({lanes}, i32);
@@ -427,6 +577,93 @@ KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
     }
   }
   return next;
+}
+
+Value KernelBuilder::floatConstant(ArrayRef<int64_t> shape,
+                                   ArrayRef<float> values) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseFPElementsAttr::get(type, values));
+}
+
+SmallVector<Value>
+KernelBuilder::fmaStep(const Problem &p, const Tiling &tiling,
+                       const TilePosition &at, const GemmOperands &operands,
+                       ValueRange accs, Value weightRow, Value firstChannel,
+                       ArrayRef<Value> ys, ArrayRef<Value> xs) {
+  int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  auto vectorType = VectorType::get({lanes}, b.getF32Type());
+  SmallVector<Value> w;
+  for (int64_t j = 0; j < channelBlocks; ++j)
+    w.push_back(
+        read(operands.weights, {weightRow, at.channels[j]}, vectorType));
+  SmallVector<Value> next;
+  for (int64_t i = 0; i < pixels; ++i) {
+    // One input channel of one pixel, broadcast to every lane: scalar
+    // loads, so the input may be NCHW as well as NHWC.
+    SmallVector<Value> indices =
+        p.floating->inputNchw
+            ? SmallVector<Value>{at.batch, firstChannel, ys[0], xs[i]}
+            : SmallVector<Value>{at.batch, ys[0], xs[i], firstChannel};
+    Value x = tensor::ExtractOp::create(b, loc, operands.input, indices);
+    Value a = vector::BroadcastOp::create(b, loc, vectorType, x);
+    for (int64_t j = 0; j < channelBlocks; ++j)
+      next.push_back(
+          vector::FMAOp::create(b, loc, a, w[j], accs[i * channelBlocks + j]));
+  }
+  return next;
+}
+
+Value KernelBuilder::clampFloat(const Problem::Float &f, Value v) {
+  auto bound = [&](float value) {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(cast<ShapedType>(v.getType()),
+                               b.getF32FloatAttr(value)));
+  };
+  if (f.lo != -std::numeric_limits<float>::infinity())
+    v = arith::MaximumFOp::create(b, loc, v, bound(f.lo));
+  if (f.hi != std::numeric_limits<float>::infinity())
+    v = arith::MinimumFOp::create(b, loc, v, bound(f.hi));
+  return v;
+}
+
+Value KernelBuilder::storeFloatTile(const Problem &p, const Tiling &tiling,
+                                    const TilePosition &at, int64_t j,
+                                    ValueRange accs, Value out) {
+  const Problem::Float &f = *p.floating;
+  int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  SmallVector<Value> results;
+  for (int64_t i = 0; i < pixels; ++i)
+    results.push_back(clampFloat(f, accs[i * channelBlocks + j]));
+  Value channel = at.channels[j];
+  if (!f.outputNchw) {
+    for (int64_t i = 0; i < pixels; ++i) {
+      Value ox = arith::AddIOp::create(b, loc, at.firstPixel, index(i));
+      out = vector::TransferWriteOp::create(
+                b, loc, results[i], out,
+                ValueRange{at.batch, at.row, ox, channel}, ArrayRef<bool>{true})
+                .getResult();
+    }
+    return out;
+  }
+  // NCHW: the tile (pixels x lanes channels) is transposed in registers
+  // and stored as one row of `pixels` pixels per channel.
+  auto tileType = VectorType::get({pixels, lanes}, b.getF32Type());
+  Value tile = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(tileType, b.getF32FloatAttr(0)));
+  for (int64_t i = 0; i < pixels; ++i)
+    tile = vector::InsertOp::create(b, loc, results[i], tile, i);
+  Value rows = vector::TransposeOp::create(b, loc, tile, {1, 0});
+  for (int64_t l = 0; l < lanes; ++l) {
+    Value row = vector::ExtractOp::create(b, loc, rows, l);
+    Value c = arith::AddIOp::create(b, loc, channel, index(l));
+    out = vector::TransferWriteOp::create(
+              b, loc, row, out, ValueRange{at.batch, c, at.row, at.firstPixel},
+              ArrayRef<bool>{true})
+              .getResult();
+  }
+  return out;
 }
 
 Value KernelBuilder::storeTile(const Problem &p, const Tiling &tiling,

@@ -17,6 +17,8 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
 
 namespace myquant::vnni {
 
@@ -25,6 +27,21 @@ namespace myquant::vnni {
 /// results, and `b` moves into the new body.
 mlir::scf::ForOp nestLoop(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::scf::ForOp parent, int64_t upper, int64_t step);
+
+/// Builds `body(args)` as a private `noinline` function of its own, with
+/// `target`'s features, inserted into `symbols` before `op`'s function, and
+/// returns a call of it on `args` at `b`: LLVM then optimizes each kernel
+/// on its own (one function holding every kernel of a deep model compiles
+/// in superlinear time). The kernel writes its `resultType` result into a
+/// last argument the caller allocates (destination-passing style): the
+/// call then returns that buffer, bufferization drops the result, and the
+/// caller owns and frees every temporary itself. `body` gets the
+/// arguments, the destination last, and returns the destination written.
+mlir::Value outlineKernel(
+    mlir::OpBuilder &b, mlir::Operation *op, mlir::ValueRange args,
+    mlir::RankedTensorType resultType, const KernelTarget &target,
+    mlir::SymbolTable &symbols,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::ValueRange)> body);
 
 class KernelBuilder {
 public:
@@ -35,7 +52,8 @@ public:
   /// Emits the whole GEMM kernel; `input` is the NHWC storage tensor with
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
   /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
-  /// written.
+  /// written. An f32 problem (`p.floating`) reads and writes f32 in the
+  /// layouts it names, and has no addend.
   mlir::Value build(const Problem &p, const Tiling &tiling, mlir::Value input,
                     mlir::Value addend, mlir::Value output);
 
@@ -47,6 +65,15 @@ public:
   mlir::Value buildDepthwise(const Problem &p, int64_t pixels,
                              mlir::Value input, mlir::Value addend,
                              mlir::Value output);
+
+  /// Emits an f32 depthwise convolution on NCHW (`p.floating`, weights
+  /// `packed` as [channels][taps]): vectors of `width` output pixels along
+  /// a row, `rows` rows at a time, each tap a broadcast weight times the
+  /// input vector (for strides above 1, every stride-th element of a
+  /// longer read); the bias starts the accumulators and the clamp ends
+  /// them. `input` is NCHW, padded spatially.
+  mlir::Value buildFloatDepthwise(const Problem &p, int64_t rows, int64_t width,
+                                  mlir::Value input, mlir::Value output);
 
 private:
   /// Where one register tile sits.
@@ -93,6 +120,26 @@ private:
           const GemmOperands &operands, mlir::ValueRange accs,
           mlir::Value weightRow, mlir::Value firstChannel,
           llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
+
+  /// dotStep of an f32 problem: one input channel of each pixel, broadcast
+  /// and multiplied into the accumulators by vector FMA.
+  llvm::SmallVector<mlir::Value>
+  fmaStep(const Problem &p, const Tiling &tiling, const TilePosition &at,
+          const GemmOperands &operands, mlir::ValueRange accs,
+          mlir::Value weightRow, mlir::Value firstChannel,
+          llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
+
+  /// Clamps and stores the f32 accumulators of channel block `j` of the
+  /// tile at `at` into `out` (NHWC, or NCHW rows of pixels).
+  mlir::Value storeFloatTile(const Problem &p, const Tiling &tiling,
+                             const TilePosition &at, int64_t j,
+                             mlir::ValueRange accs, mlir::Value out);
+
+  /// `v` clamped to the fused activation's range of `f`.
+  mlir::Value clampFloat(const Problem::Float &f, mlir::Value v);
+
+  mlir::Value floatConstant(llvm::ArrayRef<int64_t> shape,
+                            llvm::ArrayRef<float> values);
 
   /// The accumulators of the `pixels` pixels of the depthwise tile at `at`
   /// (one channel block) after every tap, from `init`: the taps' inputs

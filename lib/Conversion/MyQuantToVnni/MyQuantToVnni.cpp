@@ -80,7 +80,6 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "llvm/TargetParser/Triple.h"
 
 namespace myquant {
 #define GEN_PASS_DEF_CONVERTMYQUANTTOVNNI
@@ -114,15 +113,7 @@ struct Lowering {
   /// Ops erased while lowering an earlier op (fused adds).
   DenseSet<Operation *> erased;
 
-  /// Builds `body(args)` as a private `noinline` function of its own and
-  /// returns a call of it on `args`: LLVM then optimizes each kernel on its
-  /// own (one function holding every kernel of a deep model compiles in
-  /// superlinear time) and the kernels carry the target's features.
-  /// The kernel writes its `resultType` result into a last argument the
-  /// caller allocates (destination-passing style): the call then returns
-  /// that buffer, bufferization drops the result, and the caller owns and
-  /// frees every temporary itself. `body` gets the arguments, the
-  /// destination last, and returns the destination written.
+  /// outlineKernel with the target and symbols of this lowering.
   Value outline(OpBuilder &b, Operation *op, ValueRange args,
                 RankedTensorType resultType,
                 llvm::function_ref<Value(OpBuilder &, ValueRange)> body);
@@ -243,33 +234,7 @@ LogicalResult Lowering::moveToNhwc(Operation *op) {
 Value Lowering::outline(
     OpBuilder &b, Operation *op, ValueRange args, RankedTensorType resultType,
     llvm::function_ref<Value(OpBuilder &, ValueRange)> body) {
-  MLIRContext *ctx = op->getContext();
-  Location loc = op->getLoc();
-  auto parent = op->getParentOfType<func::FuncOp>();
-  SmallVector<Value> callArgs(args);
-  // alloc_tensor, not tensor.empty: identical empties are CSE'd into one
-  // value, and bufferizing one value written by every kernel in place is
-  // quadratic in the depth of the model.
-  callArgs.push_back(
-      bufferization::AllocTensorOp::create(b, loc, resultType, ValueRange{}));
-  ValueRange operands(callArgs);
-  auto kernel = func::FuncOp::create(
-      loc, (parent.getSymName() + "_kernel").str(),
-      FunctionType::get(ctx, operands.getTypes(), resultType));
-  kernel.setPrivate();
-  Block *entry = kernel.addEntryBlock();
-  OpBuilder kb = OpBuilder::atBlockBegin(entry);
-  func::ReturnOp::create(kb, loc, body(kb, entry->getArguments()));
-  SmallVector<StringRef> features(target.features.begin(),
-                                  target.features.end());
-  kernel->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),
-                  LLVM::TargetFeaturesAttr::get(ctx, features));
-  // `passthrough` survives the conversion to llvm.func (`no_inline` does
-  // not).
-  kernel->setAttr("passthrough",
-                  ArrayAttr::get(ctx, StringAttr::get(ctx, "noinline")));
-  symbols->insert(kernel, Block::iterator(parent));
-  return func::CallOp::create(b, loc, kernel, operands).getResult(0);
+  return outlineKernel(b, op, args, resultType, target, *symbols, body);
 }
 
 std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
@@ -484,23 +449,10 @@ struct ConvertMyQuantToVnniPass
   using Base::Base;
 
   void runOnOperation() override {
-    // The kernels are x86-64 code: on another triple (myquant-set-target),
-    // the default is the generic lowering and an x86 target an error.
-    StringRef targetName = target;
-    if (auto triple = getOperation()->getAttrOfType<StringAttr>(
-            LLVM::LLVMDialect::getTargetTripleAttrName());
-        triple && !(llvm::Triple(triple.getValue()).isX86() &&
-                    llvm::Triple(triple.getValue()).isArch64Bit())) {
-      if (targetName == "host") {
-        targetName = "generic";
-      } else if (targetName != "generic") {
-        getOperation()->emitError()
-            << "kernel target '" << targetName
-            << "' needs an x86-64 triple, not '" << triple.getValue()
-            << "' (use target=generic or host)";
-        return signalPassFailure();
-      }
-    }
+    FailureOr<std::string> resolved = resolveTargetName(getOperation(), target);
+    if (failed(resolved))
+      return signalPassFailure();
+    StringRef targetName = *resolved;
     FailureOr<std::optional<KernelTarget>> parsed = parseTarget(targetName);
     if (failed(parsed)) {
       getOperation()->emitError()

@@ -3,9 +3,11 @@
 #include "myquant/Conversion/MyQuantToVnni/Target.h"
 #include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <algorithm>
 #include <limits>
@@ -18,6 +20,7 @@ namespace {
 constexpr StringLiteral kAvx512Features[] = {
     "+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"};
 constexpr StringLiteral kAvxVnniFeatures[] = {"+avx2", "+avxvnni"};
+constexpr StringLiteral kAvx2FmaFeatures[] = {"+avx2", "+fma"};
 } // namespace
 
 FailureOr<std::optional<KernelTarget>> parseTarget(StringRef name) {
@@ -41,6 +44,36 @@ FailureOr<std::optional<KernelTarget>> parseTarget(StringRef name) {
   if (name == "avx-vnni")
     return std::optional<KernelTarget>(KernelTarget{8, 16, kAvxVnniFeatures});
   return failure();
+}
+
+FailureOr<std::optional<KernelTarget>> parseFloatTarget(StringRef name) {
+  if (name == "host") {
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    auto has = [&](StringRef feature) { return host.lookup(feature); };
+    if (has("avx512f") && has("avx512bw") && has("avx512dq") && has("avx512vl"))
+      return std::optional<KernelTarget>(KernelTarget{16, 32, kAvx512Features});
+    if (has("avx2") && has("fma"))
+      return std::optional<KernelTarget>(KernelTarget{8, 16, kAvx2FmaFeatures});
+    return std::optional<KernelTarget>();
+  }
+  if (name == "avx-vnni")
+    return std::optional<KernelTarget>(KernelTarget{8, 16, kAvx2FmaFeatures});
+  return parseTarget(name);
+}
+
+FailureOr<std::string> resolveTargetName(Operation *module, StringRef name) {
+  // The kernels are x86-64 code: on another triple (myquant-set-target),
+  // the default is the generic lowering and an x86 target an error.
+  auto triple = module->getAttrOfType<StringAttr>(
+      LLVM::LLVMDialect::getTargetTripleAttrName());
+  if (!triple || (llvm::Triple(triple.getValue()).isX86() &&
+                  llvm::Triple(triple.getValue()).isArch64Bit()))
+    return name.str();
+  if (name == "host" || name == "generic")
+    return std::string("generic");
+  return module->emitError()
+         << "kernel target '" << name << "' needs an x86-64 triple, not '"
+         << triple.getValue() << "' (use target=generic or host)";
 }
 
 bool fitsRegisters(const KernelTarget &target, int64_t pixels,

@@ -102,7 +102,28 @@ struct Problem {
   // epilogue last: entry `x - epilogue.storage.min` for result storage
   // `x`, as the table's output storage bytes. Empty: none.
   llvm::SmallVector<int8_t> table;
+  // An f32 kernel (convert-linalg-to-float-kernels) instead of the int8
+  // one: the same loops, one input channel per K step multiplied by vector
+  // FMA (broadcast input x weight vector); int8 fields other than the
+  // geometry are unused.
+  struct Float {
+    // [kernelH * kernelW * inputChannels][paddedChannels], zero padded;
+    // rows (tap, input channel), or (input channel, tap) for NCHW input.
+    llvm::SmallVector<float> packed;
+    // The accumulators' initial values: the bias (0 without).
+    llvm::SmallVector<float> bias;
+    // The fused clamp (relu: [0, inf)).
+    float lo, hi;
+    // The layouts the kernel reads its input and writes its output in:
+    // NCHW (the output stored as rows of pixels) or NHWC.
+    bool inputNchw, outputNchw;
+  };
+  std::optional<Float> floating;
 };
+
+/// Input channels per step of the GEMM kernel's K loop: the 4 of a
+/// vpdpbusd group, 1 for f32.
+inline int64_t channelsPerStep(const Problem &p) { return p.floating ? 1 : 4; }
 
 /// Sets `p.channels`, `p.paddedChannels` (channels padded to whole vectors
 /// of `lanes`) and `p.channelEnd`.

@@ -9,12 +9,14 @@
 #ifndef MYQUANT_CONVERSION_MYQUANTTOVNNI_TARGET_H
 #define MYQUANT_CONVERSION_MYQUANTTOVNNI_TARGET_H
 
+#include "mlir/IR/Operation.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace myquant::vnni {
 
@@ -32,6 +34,18 @@ struct KernelTarget {
 /// The kernel target named by the pass option; std::nullopt for `generic`.
 /// `host` picks the widest target the compiling machine supports.
 mlir::FailureOr<std::optional<KernelTarget>> parseTarget(llvm::StringRef name);
+
+/// The f32 FMA kernel target named like parseTarget's (the same vector
+/// width, `avx-vnni` as AVX2 + FMA); `host` picks AVX-512 or, without it,
+/// AVX2 + FMA (no VNNI needed). std::nullopt for `generic`.
+mlir::FailureOr<std::optional<KernelTarget>>
+parseFloatTarget(llvm::StringRef name);
+
+/// The target name a kernel pass uses on `module`: `name`, or `generic`
+/// for `host` when the module's `llvm.target_triple` is not x86-64. Fails,
+/// with an error on the module, for an x86 target on such a triple.
+mlir::FailureOr<std::string> resolveTargetName(mlir::Operation *module,
+                                               llvm::StringRef name);
 
 /// The register tile of the GEMM kernel (BLIS's MR x NR): `pixels` output
 /// pixels along a row (rows of the implicit GEMM; a tile spans
