@@ -29,6 +29,20 @@ scf::ForOp nestLoop(OpBuilder &b, Location loc, scf::ForOp parent,
   return loop;
 }
 
+/// The loop over the batch, carrying `output`, marked for
+/// myquant-parallelize-batches.
+static scf::ForOp createBatchLoop(OpBuilder &b, Location loc, int64_t batch,
+                                  Value output) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  auto loop = scf::ForOp::create(b, loc, index(0), index(batch), index(1),
+                                 ValueRange{output});
+  loop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                b.getUnitAttr());
+  return loop;
+}
+
 Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
                     RankedTensorType resultType, const KernelTarget &target,
                     SymbolTable &symbols,
@@ -233,13 +247,9 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
   SmallVector<Value> epilogueTensors = epilogueConstants(p);
   buildTable(p);
 
-  Value zero = index(0), one = index(1);
   // for n, for oy, for each channel block, for each pixel tile.
   TilePosition at;
-  auto batchLoop =
-      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
-  batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
-                     b.getUnitAttr());
+  auto batchLoop = createBatchLoop(b, loc, p.batch, output);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   at.batch = batchLoop.getInductionVar();
@@ -324,13 +334,9 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
   auto vectorType = VectorType::get({width}, f32);
   Value weights = floatConstant({p.channels * taps}, f.packed);
   Value bias = floatConstant({p.channels}, f.bias);
-  Value zero = index(0), one = index(1);
   // for n, for c, for each row tile, for each pixel tile; the last tiles
   // are shifted back to end at outH and outW.
-  auto batchLoop =
-      scf::ForOp::create(b, loc, zero, index(p.batch), one, ValueRange{output});
-  batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
-                     b.getUnitAttr());
+  auto batchLoop = createBatchLoop(b, loc, p.batch, output);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   Value n = batchLoop.getInductionVar();
@@ -421,10 +427,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
 
   // for n in batch, for each channel tile, for oy, for each pixel tile.
   TilePosition at;
-  auto batchLoop = scf::ForOp::create(b, loc, operands.zero, index(p.batch),
-                                      operands.one, ValueRange{output});
-  batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
-                     b.getUnitAttr());
+  auto batchLoop = createBatchLoop(b, loc, p.batch, output);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   at.batch = batchLoop.getInductionVar();
