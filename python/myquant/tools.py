@@ -99,11 +99,15 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
     return opts
 
 
-def _check_option_name(name, what):
+def _is_option_name(name):
     # The pipeline's option parser splits lists at commas and options at
     # spaces; quotes and braces would be read as quoting.
-    if not name or any(c in name for c in ",{}'\"=") or \
-            any(c.isspace() for c in name):
+    return bool(name) and not any(c in ",{}'\"=" or c.isspace()
+                                  for c in name)
+
+
+def _check_option_name(name, what):
+    if not _is_option_name(name):
         raise ValueError(f"{what} name {name!r} is empty or holds "
                          f"a character the option syntax reserves")
 
@@ -153,9 +157,7 @@ def layer_precision_entries(layer_precision):
                    for e in layer_precision])
     entries = []
     for name, precision in items:
-        if not name or any(c in name for c in ",{}'\"=") or \
-                any(c.isspace() for c in name) or \
-                not _PRECISION.fullmatch(precision):
+        if not _is_option_name(name) or not _PRECISION.fullmatch(precision):
             raise ValueError(f"layer precision {name!r}: {precision!r} is "
                              f"not '<layer name>:w<4|8>a<8|16>' (w4a8, "
                              f"w8a8 or w8a16, e.g. 'features.0:w8a16')")
