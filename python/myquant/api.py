@@ -274,7 +274,9 @@ class QuantizedModel:
         its lock, each file renamed into place when complete."""
         g = self.graph.with_batch(_positive_int(batch, "the batch size"))
         text = E.emit(g, self.stats if quantized else None, outputs=outputs)
-        opts = T.ptq_options(**self.ptq_options)
+        # The float variants do not depend on the options: models that
+        # differ in precision only share them in a shared cache directory.
+        opts = T.ptq_options(**self.ptq_options) if quantized else ""
         # The tools' builds too: a rebuilt compiler does not reuse the
         # libraries of the previous one in a persistent cache directory.
         tools = [os.stat(T.tool_path(t)) for t in ("myquant-opt",
@@ -391,16 +393,11 @@ class QuantizedModel:
             if w is None:
                 continue
             b = getattr(layer, "b", None)
-            nb = 0 if b is None else b.size
-            f += 4 * (w.size + nb)
-            bits, group = Q.weight_precision(
+            f += 4 * (w.size + (0 if b is None else b.size))
+            q += Q.weight_bytes(layer, *Q.weight_precision(
                 layer, self.ptq_options["weight_bits"],
                 self.ptq_options["group_size"],
-                self.ptq_options["layer_precision"])
-            # 4 bits: two weights per byte, plus a byte per group's
-            # multiplier (docs/NumericSpec.md 7.3).
-            q += ((w.size + 1) // 2 + (w.size // group if group else 0)
-                  if bits == 4 else w.size) + 4 * nb
+                self.ptq_options["layer_precision"]))
         return f, q
 
     def save(self, directory, batch=1, name="model"):
@@ -451,7 +448,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              native=True, cache_dir=None, allow_float=True, keep_float=(),
              integer_io=False, weight_bits=8, group_size=0,
              activation_bits=8, layer_precision=(),
-             calibration_batch_size=None, calibration_threads=1):
+             calibration_batch_size=None, calibration_threads=1,
+             precision_target=None):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -496,7 +494,15 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         {"features.0": "w8a16"} or entries "features.0:w8a16" (myquant-ptq
         layer-precision): w4a8 / w8a8 set that layer's weight bits, w8a16
         gives it 16-bit activations; the per-layer report's "precision"
-        column shows each layer's result.
+        column shows each layer's result. "auto" chooses it
+        (myquant.precision): the cheapest assignment of w4a8 / w8a8 /
+        w8a16 that meets precision_target, verified by building it; the
+        returned model's ``auto_precision`` holds the choice and its table.
+    precision_target: with layer_precision="auto", a dict of
+        myquant.precision.search's arguments: target_sqnr (logit SQNR in
+        dB), max_accuracy_drop (points, with labels), size_budget (bytes),
+        x (data, default the first 256 calibration samples), labels,
+        candidates, group_size, report_samples.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -510,18 +516,32 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     batches = C.as_batches(calibration_data, calibration_batch_size,
                            limit=num_samples)
     graph = export(model, batches[0][:1])
+    auto = _auto_precision_args(layer_precision, precision_target,
+                                weight_bits, group_size, activation_bits)
     # Checked before the calibration, which may take long.
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
                   keep_float=_keep_float_layers(graph, keep_float,
                                                 allow_float),
                   integer_io=integer_io, weight_bits=weight_bits,
                   group_size=group_size, activation_bits=activation_bits,
-                  layer_precision=_layer_precision(graph, layer_precision))
+                  layer_precision=() if auto is not None else
+                  _layer_precision(graph, layer_precision))
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,
         threads=_positive_int(calibration_threads, "calibration_threads"))
-    return QuantizedModel(graph, stats, rounding=rounding,
+    choice = None
+    if auto is not None:
+        from . import precision as P
+        auto.setdefault("x", np.concatenate(batches)[:256])
+        choice = P.search(graph, stats, rounding=rounding,
+                          weight_granularity=weight_granularity,
+                          max_batch=max_batch, native=native,
+                          allow_float=allow_float, keep_float=keep_float,
+                          integer_io=integer_io, cache_dir=cache_dir, **auto)
+        layer_precision = choice.assignment
+        group_size = auto.get("group_size", 0)
+    qmodel = QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,
                           cache_dir=cache_dir, allow_float=allow_float,
@@ -529,3 +549,25 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           weight_bits=weight_bits, group_size=group_size,
                           activation_bits=activation_bits,
                           layer_precision=layer_precision)
+    qmodel.auto_precision = choice
+    return qmodel
+
+
+def _auto_precision_args(layer_precision, precision_target, weight_bits,
+                         group_size, activation_bits):
+    """precision_target's arguments (a new dict) when layer_precision is
+    "auto", else None; ValueError for what does not go with it."""
+    if not (isinstance(layer_precision, str) and layer_precision == "auto"):
+        if precision_target is not None:
+            raise ValueError('precision_target needs layer_precision="auto"')
+        return None
+    if not isinstance(precision_target, dict):
+        raise ValueError('layer_precision="auto" needs precision_target, a '
+                         'dict with target_sqnr, max_accuracy_drop or '
+                         f'size_budget, not {precision_target!r}')
+    if weight_bits != 8 or activation_bits != 8 or group_size:
+        raise ValueError('layer_precision="auto" chooses the bits itself: '
+                         'leave weight_bits, activation_bits at 8 and give '
+                         'the 4-bit group size as precision_target\'s '
+                         'group_size')
+    return dict(precision_target)

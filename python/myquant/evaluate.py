@@ -86,7 +86,8 @@ def format_table(header, rows, align=None):
 
 
 class LayerReport:
-    """rows: list of dicts (name, op, shape, precision (w4a8, w8a16, a8...),
+    """rows: list of dicts (name, loc (of the layer, or of the producer a
+    ReLU is fused into), op, shape, precision (w4a8, w8a16, a8...),
     bits (of the value: 8 or 16), scale, zero_point, sqnr_db, input_sqnr_db,
     layer_sqnr_db, inputs); worst: the row with the lowest
     layer_sqnr_db (the layer that adds most error)."""
@@ -217,7 +218,7 @@ def layer_report(qmodel, x):
     xq = Q.fake_quantize(x, sx, zx, *((-32767, 32767) if bits["x"] == 16
                                       else (-128, 127)))
     sq = {"x": sqnr_db(x, xq)}
-    rows = [{"name": "x", "op": "input", "shape": x.shape,
+    rows = [{"name": "x", "loc": None, "op": "input", "shape": x.shape,
              "precision": f"a{bits['x']}", "bits": bits["x"], "scale": sx,
              "zero_point": zx, "sqnr_db": sq["x"], "input_sqnr_db": None,
              "layer_sqnr_db": sq["x"], "inputs": []}]
@@ -233,7 +234,8 @@ def layer_report(qmodel, x):
     for name, label, op, inputs, (s, z), prod in vals:
         in_sq = min(sq[i] for i in inputs)
         out_sq = sq[name]
-        rows.append({"name": label, "op": op, "shape": q[name].shape,
+        rows.append({"name": label, "loc": prod.loc, "op": op,
+                     "shape": q[name].shape,
                      "precision": _precision(prod, options, bits[name]),
                      "bits": bits[name], "scale": s, "zero_point": z,
                      "sqnr_db": out_sq,

@@ -31,7 +31,8 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
-           "writes_directly", "folded_scales", "plan", "weight_precision"]
+           "writes_directly", "folded_scales", "plan", "weight_precision",
+           "weight_bytes"]
 
 # Layers a following Relu / Relu6 fuses into.
 FUSES_RELU = (Conv2d, Linear, MatMul, BatchMatMul,
@@ -84,6 +85,17 @@ def weight_precision(layer, weight_bits=8, group_size=0,
         return bits, 0
     k = w.shape[1] if isinstance(layer, Linear) else w.shape[0]
     return bits, (group_size if k % group_size == 0 else 0)
+
+
+def weight_bytes(layer, bits, group=0):
+    """Bytes of a layer's constant weights at `bits` (weight_precision) and
+    its 4-byte biases: 4-bit weights two per byte plus a byte per group's
+    multiplier (docs/NumericSpec.md 7.3), others one byte each."""
+    w = np.asarray(layer.w)
+    b = getattr(layer, "b", None)
+    nb = 0 if b is None else np.asarray(b).size
+    packed = (w.size + 1) // 2 + (w.size // group if group else 0)
+    return (packed if bits == 4 else w.size) + 4 * nb
 
 
 def round_half_even(x):

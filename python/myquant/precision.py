@@ -1,0 +1,414 @@
+"""Automatic mixed precision: the cheapest per-layer assignment of w4a8 /
+w8a8 / w8a16 that meets a target (issue 18, item 3).
+
+1. Sensitivity (:func:`measure`): one build per candidate mode, every layer
+   with constant weights (Conv2d, Linear, MatMul) in that mode, and the
+   per-layer report of each (myquant.evaluate.layer_report): a layer's
+   sensitivity to a mode is the report's "layer dB" in that build, the
+   SQNR its own error alone gives its output. A mode the dry run does not
+   give a layer (a 16-bit request its 8-bit-only neighbours block) is not
+   a candidate for it. Each build's logit SQNR (and accuracy with labels)
+   is measured too: the all-w8a8 and all-w4a8 baselines.
+2. Prediction: errors add as noise (as the report assumes): the logits'
+   noise-to-signal ratio of an assignment is k (sum of the layers' NSR in
+   their modes + the NSR of the other values), k fitted to the builds'
+   measured logit SQNR (geometric mean).
+3. Chooser (:func:`upgrade_path`, :func:`choose`): from every layer at its
+   cheapest mode, greedy upgrades by NSR removed per byte added, one layer
+   at a time; the cheapest assignment on that path predicted to meet the
+   target is built and measured, and while it misses the search moves up
+   the path (doubling steps, then bisecting back): the result is always a
+   measured one.
+
+Cost ("bytes"): the layer's weights at their bits (4-bit: half a byte
+each plus a byte per group) and its 4-byte biases, plus its output value
+per sample (1 byte an element, 2 with 16-bit activations), so that 16-bit
+activations are not free. Targets: a logit SQNR in dB, an accuracy drop in
+points against the float model on labelled data, a size budget in those
+bytes, or a quality target within a size budget.
+"""
+
+import math
+import tempfile
+
+import numpy as np
+
+from . import evaluate as V
+from . import qparams as Q
+
+__all__ = ["MODES", "InfeasibleTarget", "AutoPrecision", "weighted_layers",
+           "layer_bytes", "upgrade_path", "choose", "search"]
+
+# Cheapest first.
+MODES = ("w4a8", "w8a8", "w8a16")
+
+
+class InfeasibleTarget(ValueError):
+    """No assignment meets the target; `best` is the best measured (or, for
+    a size budget, the smallest) value."""
+
+    def __init__(self, message, best=None):
+        super().__init__(message)
+        self.best = best
+
+
+def weighted_layers(graph):
+    """The layers with constant weights, the ones a mode applies to (one
+    per loc name, in graph order)."""
+    seen = {}
+    for layer in graph.layers:
+        if Q.weight_precision(layer)[0] is not None:
+            seen.setdefault(layer.loc, layer)
+    return list(seen.values())
+
+
+def layer_bytes(graph, layer, mode, group_size=0):
+    """The cost of `layer` in `mode` (see the module's docstring)."""
+    bits, group = Q.weight_precision(layer, group_size=group_size,
+                                     layer_precision={layer.loc: mode})
+    out = int(np.prod(graph.shapes[layer.name][1:]))
+    return Q.weight_bytes(layer, bits, group) + out * (
+        2 if mode.endswith("a16") else 1)
+
+
+def _nsr(db):
+    return 0.0 if db is None or db == math.inf else 10.0 ** (-db / 10.0)
+
+
+def _db(nsr):
+    return math.inf if nsr <= 0.0 else -10.0 * math.log10(nsr)
+
+
+def upgrade_path(costs, nsr):
+    """Greedy assignments, cheapest first. costs, nsr: {layer: {mode:
+    value}} over the modes each layer may take. The first assignment puts
+    each layer at its cheapest mode (the lower NSR on a tie); each next one
+    moves the one layer whose move removes most NSR per byte added (a move
+    that adds no bytes first). Stops when no move lowers the NSR."""
+    state = {l: min(modes, key=lambda m: (modes[m], nsr[l][m]))
+             for l, modes in costs.items()}
+    path = [dict(state)]
+    while True:
+        best = None
+        for l, cur in state.items():
+            for m, cost in costs[l].items():
+                gain = nsr[l][cur] - nsr[l][m]
+                extra = cost - costs[l][cur]
+                if gain <= 0.0:
+                    continue
+                ratio = gain / extra if extra > 0 else math.inf
+                if best is None or ratio > best[0]:
+                    best = (ratio, l, m)
+        if best is None:
+            return path
+        state[best[1]] = best[2]
+        path.append(dict(state))
+
+
+def choose(path, cost, evaluate, meets=None, size_budget=None, start=0,
+           describe=str, target="the target"):
+    """The cheapest assignment of `path` (upgrade_path) that meets the
+    target, verified. cost(assignment) -> bytes; evaluate(assignment) -> a
+    dict of measurements (cached here: each assignment is measured once);
+    meets(measurements) -> bool, None for a size budget alone (the last
+    assignment within it); start: the first index predicted to meet.
+    Returns (index, measurements of each measured index). Raises
+    InfeasibleTarget naming the smallest size, or the target's words and
+    the best measurement (describe(measurements) words it), when nothing
+    qualifies."""
+    n = len(path)
+    if size_budget is not None:
+        n = sum(1 for a in path if cost(a) <= size_budget)
+        if n == 0:
+            smallest = cost(path[0])
+            raise InfeasibleTarget(
+                f"size budget of {size_budget:,} bytes is below the "
+                f"smallest assignment's {smallest:,} bytes", smallest)
+    seen = {}
+
+    def measured(i):
+        if i not in seen:
+            seen[i] = evaluate(path[i])
+        return seen[i]
+
+    if meets is None:
+        measured(n - 1)
+        return n - 1, seen
+    # Double the step while the target is missed, then bisect back.
+    lo, i, step = min(start, n - 1) - 1, min(start, n - 1), 1
+    while not meets(measured(i)):
+        if i == n - 1:
+            within = "" if size_budget is None else \
+                f" within {size_budget:,} bytes"
+            raise InfeasibleTarget(
+                f"no assignment{within} meets {target}: the best "
+                f"({cost(path[i]):,} bytes) reaches {describe(seen[i])}",
+                seen[i])
+        lo, i, step = i, min(i + step, n - 1), 2 * step
+    hi = i
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if meets(measured(mid)):
+            hi = mid
+        else:
+            lo = mid
+    return hi, seen
+
+
+class AutoPrecision:
+    """The result of :func:`search`: assignment ({layer: mode}, the modes
+    not w8a8, as layer_precision takes it), the table rows, the measured
+    baselines and choice, and the number of builds. str() is the table and
+    its summary."""
+
+    def __init__(self, assignment, rows, summary, builds):
+        self.assignment = assignment
+        self.rows = rows
+        self.summary = summary
+        self.builds = builds
+
+    @property
+    def layer_precision(self):
+        """The assignment as layer-precision entries "name:mode"."""
+        return [f"{l}:{m}" for l, m in self.assignment.items()]
+
+    def format(self):
+        def db(v):
+            return "-" if v is None else "inf" if v == math.inf else \
+                f"{v:.1f}"
+        modes = [m for m in MODES if any(m in r["sensitivity"]
+                                         for r in self.rows)]
+        rows = [[r["name"], r["op"]] +
+                [db(r["sensitivity"][m]) if m in r["sensitivity"] else "n/a"
+                 for m in modes] + [r["chosen"], f"{r['bytes']:,}"]
+                for r in self.rows]
+        text = V.format_table(["layer", "op"] + [f"{m} dB" for m in modes] +
+                              ["chosen", "bytes"], rows,
+                              ["<", ">"] + [">"] * len(modes) + [">", ">"])
+        s = self.summary
+        lines = [text, "", V.format_table(
+            ["assignment", "bytes", "weight bytes", "logit SQNR dB"] +
+            (["accuracy %"] if "accuracy" in s["auto"] else []),
+            [[name, f"{v['bytes']:,}", f"{v['weight_bytes']:,}",
+              db(v["sqnr_db"])] +
+             ([f"{100 * v['accuracy']:.2f}"] if "accuracy" in v else [])
+             for name, v in [("float", s["float"])] + [
+                 (f"all {m}", s[m]) for m in MODES if m in s] +
+             [("auto", s["auto"])] if v is not None])]
+        lines.append(f"target: {s['target']}; predicted logit SQNR "
+                     f"{db(s['predicted_db'])} dB; {self.builds} builds "
+                     f"({s['measure_builds']} to measure the sensitivities, "
+                     f"{s['verify_builds']} to verify)")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.format()
+
+
+def _check_target(target_sqnr, max_accuracy_drop, size_budget, labels):
+    if target_sqnr is None and max_accuracy_drop is None and \
+            size_budget is None:
+        raise ValueError("automatic precision needs a target: target_sqnr "
+                         "(dB), max_accuracy_drop (points, with labels) or "
+                         "size_budget (bytes)")
+    if target_sqnr is not None and max_accuracy_drop is not None:
+        raise ValueError("give target_sqnr or max_accuracy_drop, not both")
+    if max_accuracy_drop is not None and labels is None:
+        raise ValueError("max_accuracy_drop needs labels for the data")
+    for value, what in [(target_sqnr, "target_sqnr"),
+                        (max_accuracy_drop, "max_accuracy_drop"),
+                        (size_budget, "size_budget")]:
+        if value is not None and (isinstance(value, bool) or not isinstance(
+                value, (int, float, np.integer, np.floating)) or
+                not math.isfinite(value) or value < 0):
+            raise ValueError(f"{what} must be a finite number >= 0, not "
+                             f"{value!r}")
+
+
+class _Builds:
+    """QuantizedModels of assignments ({layer: mode}) sharing one cache
+    directory (the float variants are built once), counted."""
+
+    def __init__(self, graph, stats, cache_dir, group_size, options):
+        self.graph, self.stats, self.cache_dir = graph, stats, cache_dir
+        self.group_size, self.options = group_size, options
+        self.count = 0
+
+    def model(self, assignment):
+        from .api import QuantizedModel
+        self.count += 1
+        four = "w4a8" in assignment.values()
+        return QuantizedModel(self.graph, self.stats,
+                              cache_dir=self.cache_dir,
+                              group_size=self.group_size if four else 0,
+                              layer_precision=_non_default(assignment),
+                              **self.options)
+
+
+def _metrics(qm, x, labels, float_logits):
+    logits = qm(x)
+    out = {"sqnr_db": V.sqnr_db(float_logits, logits)}
+    if labels is not None:
+        out["accuracy"] = V.accuracy(logits, labels)
+    return out
+
+
+def _sensitivities(builds, layers, x, labels, candidates, report_samples):
+    """Step 1 of the module's docstring: {"db", "nsr"}: {layer: {mode:
+    value}} for the modes the dry run gives each layer; "metrics": {mode:
+    the all-mode build's logit SQNR (accuracy)}; "float_logits"; "names":
+    {layer: (report row name, op)}; "k" and "other" of the prediction."""
+    out = {"db": {}, "nsr": {}, "metrics": {}, "names": {}}
+    fits, other = [], {}
+    for mode in candidates:
+        qm = builds.model({l.loc: mode for l in layers})
+        report = V.layer_report(qm, x[:report_samples])
+        if "float_logits" not in out:
+            out["float_logits"] = qm.run_float(x)
+        metrics = _metrics(qm, x, labels, out["float_logits"])
+        out["metrics"][mode] = metrics
+        rows = {r["loc"]: r for r in report.rows if r["loc"] is not None}
+        total = sum(_nsr(r["layer_sqnr_db"]) for r in report.rows)
+        other[mode] = total - sum(_nsr(rows[l.loc]["layer_sqnr_db"])
+                                  for l in layers if l.loc in rows)
+        if total > 0 and _nsr(metrics["sqnr_db"]) > 0:
+            fits.append(math.log(_nsr(metrics["sqnr_db"]) / total))
+        for l in layers:
+            r = rows.get(l.loc)
+            # The dry run gave the layer another mode: not a candidate.
+            if r is None or r["precision"].split()[0] != mode:
+                continue
+            out["names"].setdefault(l.loc, (r["name"], r["op"]))
+            out["db"].setdefault(l.loc, {})[mode] = r["layer_sqnr_db"]
+            out["nsr"].setdefault(l.loc, {})[mode] = _nsr(r["layer_sqnr_db"])
+    # k: how the summed own noise reaches the logits, fitted to the builds.
+    out["k"] = math.exp(sum(fits) / len(fits)) if fits else 1.0
+    # The other values' noise in the first build with 8-bit activations
+    # (16-bit neighbours lower it: not modelled).
+    out["other"] = other[next((m for m in candidates if m.endswith("a8")),
+                              candidates[0])]
+    return out
+
+
+def _target(target_sqnr, max_accuracy_drop, float_acc, path, predicted):
+    """(words, meets, start index) of the quality target."""
+    if target_sqnr is not None:
+        start = next((i for i, a in enumerate(path)
+                      if predicted(a) >= target_sqnr), len(path) - 1)
+        return (f"logit SQNR >= {target_sqnr:g} dB",
+                lambda m: m["sqnr_db"] >= target_sqnr, start)
+    if max_accuracy_drop is not None:
+        return (f"accuracy >= {100 * float_acc:.2f}% - "
+                f"{max_accuracy_drop:g} points",
+                lambda m: 100 * (float_acc - m["accuracy"]) <=
+                max_accuracy_drop + 1e-9, 0)
+    return "the best within the size budget", None, 0
+
+
+def _describe(m):
+    text = f"logit SQNR {m['sqnr_db']:.1f} dB"
+    if "accuracy" in m:
+        text += f", accuracy {100 * m['accuracy']:.2f}%"
+    return text
+
+
+def _float_bytes(graph, layer, output=True):
+    """A layer's float32 weights, biases and (output) its output per
+    sample."""
+    b = getattr(layer, "b", None)
+    return 4 * (np.asarray(layer.w).size + (
+        0 if b is None else np.asarray(b).size) + (
+        int(np.prod(graph.shapes[layer.name][1:])) if output else 0))
+
+
+def _non_default(assignment):
+    """The assignment without its w8a8 layers (myquant-ptq's default)."""
+    return {l: m for l, m in assignment.items() if m != "w8a8"}
+
+
+def search(graph, stats, x, labels=None, target_sqnr=None,
+           max_accuracy_drop=None, size_budget=None, candidates=MODES,
+           group_size=0, report_samples=64, cache_dir=None, **options):
+    """The automatic assignment for a calibrated graph (see the module's
+    docstring). x: float data [N, ...] the SQNR (and, with labels, the
+    accuracy) is measured on; the first report_samples give the per-layer
+    sensitivities. target_sqnr: logit SQNR in dB against the float model;
+    max_accuracy_drop: points of accuracy below the float model's on
+    (x, labels); size_budget: bytes (the cost above). candidates: modes
+    among MODES; group_size: of the 4-bit layers (0: per channel);
+    cache_dir: where to build (default a temporary directory); options:
+    QuantizedModel's (rounding, max_batch, ...). Returns an AutoPrecision;
+    raises InfeasibleTarget, or ValueError for bad arguments."""
+    _check_target(target_sqnr, max_accuracy_drop, size_budget, labels)
+    candidates = tuple(dict.fromkeys(candidates))
+    if not candidates or any(m not in MODES for m in candidates):
+        raise ValueError(f"candidates must be among {', '.join(MODES)}, "
+                         f"not {candidates!r}")
+    x = np.ascontiguousarray(V._np(x), np.float32)
+    if labels is not None:
+        labels = V._np(labels)
+        if len(labels) != len(x):
+            raise ValueError(f"{len(labels)} labels for {len(x)} samples")
+    layers = weighted_layers(graph)
+    if not layers:
+        raise ValueError("the model has no layer with constant weights to "
+                         "choose a precision for")
+
+    def cost(a):
+        return sum(layer_bytes(graph, l, a.get(l.loc, "w8a8"), group_size)
+                   for l in layers)
+
+    with tempfile.TemporaryDirectory(prefix="myquant-auto-") as tmp:
+        builds = _Builds(graph, stats, cache_dir or tmp, group_size, options)
+        m = _sensitivities(builds, layers, x, labels, candidates,
+                           report_samples)
+        measure_builds = builds.count
+        costs = {l.loc: {mode: layer_bytes(graph, l, mode, group_size)
+                         for mode in m["nsr"][l.loc]}
+                 for l in layers if l.loc in m["nsr"]}
+        path = upgrade_path(costs, m["nsr"])
+
+        def predicted(a):
+            return _db(m["k"] * (m["other"] + sum(m["nsr"][l][mode]
+                                                  for l, mode in a.items())))
+
+        float_acc = None if labels is None else \
+            V.accuracy(m["float_logits"], labels)
+        target, meets, start = _target(target_sqnr, max_accuracy_drop,
+                                       float_acc, path, predicted)
+        index, seen = choose(
+            path, cost, lambda a: _metrics(builds.model(a), x, labels,
+                                           m["float_logits"]),
+            meets, size_budget, start, _describe, target)
+        if size_budget is not None:
+            target += f", <= {size_budget:,} bytes"
+    chosen = path[index]
+
+    def sizes(a):
+        return {"bytes": cost(a), "weight_bytes": sum(
+            Q.weight_bytes(l, *Q.weight_precision(
+                l, group_size=group_size, layer_precision=a))
+            for l in layers)}
+
+    summary = {"target": target, "predicted_db": predicted(chosen),
+               "measure_builds": measure_builds,
+               "verify_builds": builds.count - measure_builds,
+               "float": {"bytes": sum(_float_bytes(graph, l) for l in layers),
+                         "weight_bytes": sum(_float_bytes(graph, l, False)
+                                             for l in layers),
+                         "sqnr_db": math.inf},
+               "auto": {**sizes(chosen), **seen[index]}}
+    if float_acc is not None:
+        summary["float"]["accuracy"] = float_acc
+    for mode in candidates:
+        # What the all-mode build gave each layer.
+        every = {l.loc: mode if mode in costs.get(l.loc, {}) else "w8a8"
+                 for l in layers}
+        summary[mode] = {**sizes(every), **m["metrics"][mode]}
+    rows = [{"name": m["names"].get(l.loc, (l.loc, ""))[0],
+             "op": m["names"].get(l.loc, ("", type(l).__name__))[1],
+             "loc": l.loc, "sensitivity": m["db"].get(l.loc, {}),
+             "chosen": chosen.get(l.loc, "w8a8"),
+             "bytes": layer_bytes(graph, l, chosen.get(l.loc, "w8a8"),
+                                  group_size)} for l in layers]
+    return AutoPrecision(_non_default(chosen), rows, summary, builds.count)
