@@ -530,17 +530,6 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         graph, batches, method=method, percentile=percentile,
         progress=progress,
         threads=_positive_int(calibration_threads, "calibration_threads"))
-    choice = None
-    if auto is not None:
-        from . import precision as P
-        auto.setdefault("x", np.concatenate(batches)[:256])
-        choice = P.search(graph, stats, rounding=rounding,
-                          weight_granularity=weight_granularity,
-                          max_batch=max_batch, native=native,
-                          allow_float=allow_float, keep_float=keep_float,
-                          integer_io=integer_io, cache_dir=cache_dir, **auto)
-        layer_precision = choice.assignment
-        group_size = auto.get("group_size", 0)
     qmodel = QuantizedModel(graph, stats, rounding=rounding,
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,
@@ -548,8 +537,25 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           keep_float=keep_float, integer_io=integer_io,
                           weight_bits=weight_bits, group_size=group_size,
                           activation_bits=activation_bits,
-                          layer_precision=layer_precision)
-    qmodel.auto_precision = choice
+                          layer_precision=() if auto is not None else
+                          layer_precision)
+    qmodel.auto_precision = None
+    if auto is not None:
+        from . import precision as P
+        auto.setdefault("x", np.concatenate(batches)[:256])
+        # Built in the model's directory: the model reuses the verified
+        # build of its choice.
+        choice = P.search(graph, stats, rounding=rounding,
+                          weight_granularity=weight_granularity,
+                          max_batch=max_batch, native=native,
+                          allow_float=allow_float, keep_float=keep_float,
+                          integer_io=integer_io, cache_dir=qmodel.workdir,
+                          **auto)
+        four = "w4a8" in choice.assignment.values()
+        qmodel.ptq_options.update(
+            layer_precision=tuple(choice.layer_precision),
+            group_size=auto.get("group_size", 0) if four else 0)
+        qmodel.auto_precision = choice
     return qmodel
 
 

@@ -200,9 +200,9 @@ def _add_ptq_args(p):
                         "LAYER:w8a8 or LAYER:w8a16; repeat for several")
 
 
-def _quantized_model(args, max_batch=64):
+def _calibrated(args, max_batch=64):
+    """(model, graph, stats) of the --model and --calibration arguments."""
     from . import calibrate as C
-    from .api import QuantizedModel
     model = _load_model(args.model, args.weights)
     data = _load_npy(args.calibration, "calibration")
     batches = C.as_batches(data, args.calibration_batch_size or max_batch,
@@ -211,6 +211,12 @@ def _quantized_model(args, max_batch=64):
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,
                             progress=sys.stderr.isatty())
+    return model, graph, stats
+
+
+def _quantized_model(args, max_batch=64):
+    from .api import QuantizedModel
+    model, graph, stats = _calibrated(args, max_batch)
     return model, QuantizedModel(
         graph, stats, rounding=args.rounding,
         weight_granularity=args.weight_granularity, max_batch=max_batch,
@@ -301,17 +307,7 @@ def cmd_report(args):
     from . import evaluate as V
     import torch
     model, qm = _quantized_model(args)
-    x = _load_npy(args.data, "data").astype(np.float32)
-    if x.shape[1:] != qm.sample_shape:
-        raise SystemExit(f"error: data file {args.data!r} has samples of "
-                         f"shape {list(x.shape[1:])}; the model (calibrated "
-                         f"on {args.calibration!r}) takes "
-                         f"{list(qm.sample_shape)}")
-    if args.num is not None:
-        x = x[:args.num]
-    labels = None
-    if args.labels:
-        labels = _load_npy(args.labels, "labels")[:len(x)]
+    x, labels = _eval_data(args, qm.sample_shape)
     with qm:
         with torch.no_grad():
             ref = model(torch.from_numpy(x)).numpy()
@@ -333,6 +329,46 @@ def cmd_report(args):
         print(V.format_table(["metric", "value"], rows, ["<", ">"]))
         print()
         print(V.layer_report(qm, x[:args.layer_samples]).format())
+
+
+def _eval_data(args, sample_shape):
+    """The --data samples (at most --num) and --labels of a command."""
+    x = _load_npy(args.data, "data").astype(np.float32)
+    if x.shape[1:] != sample_shape:
+        raise SystemExit(f"error: data file {args.data!r} has samples of "
+                         f"shape {list(x.shape[1:])}; the model (calibrated "
+                         f"on {args.calibration!r}) takes "
+                         f"{list(sample_shape)}")
+    if args.num is not None:
+        x = x[:args.num]
+    labels = None
+    if args.labels:
+        labels = _load_npy(args.labels, "labels")[:len(x)]
+    return x, labels
+
+
+def cmd_auto_precision(args):
+    from . import precision as P
+    from .api import QuantizedModel
+    _, graph, stats = _calibrated(args)
+    x, labels = _eval_data(args, tuple(graph.input_shape[1:]))
+    choice = P.search(graph, stats, x, labels, target_sqnr=args.target_sqnr,
+                      max_accuracy_drop=args.max_accuracy_drop,
+                      size_budget=args.size_budget,
+                      candidates=args.candidates.split(","),
+                      group_size=args.group_size,
+                      report_samples=args.layer_samples)
+    print(choice.format())
+    print("layer precision: " + (",".join(choice.layer_precision) or
+                                 "(all w8a8)"))
+    if args.output:
+        four = "w4a8" in choice.assignment.values()
+        with QuantizedModel(graph, stats, group_size=args.group_size
+                            if four else 0,
+                            layer_precision=choice.assignment) as qm:
+            _write(args.output, qm.quantized_mlir(args.batch))
+        if args.output != "-":
+            print(f"wrote {args.output} (batch {args.batch})")
 
 
 def build_parser():
@@ -415,6 +451,41 @@ def build_parser():
     rp.add_argument("--layer-samples", type=_positive_int, default=64,
                     help="samples for the per-layer table (default 64)")
     rp.set_defaults(func=cmd_report)
+
+    ap = sub.add_parser("auto-precision", help="choose each layer's "
+                        "precision (w4a8 / w8a8 / w8a16) for a target",
+                        description="Measure each layer's sensitivity to "
+                        "each mode (one build per mode), choose the "
+                        "cheapest assignment that meets the target, verify "
+                        "it by building it, and print the table "
+                        "(myquant.precision).")
+    _add_model_args(ap, True)
+    ap.add_argument("--data", required=True, help=".npy evaluation inputs")
+    ap.add_argument("--labels", help=".npy integer labels (for "
+                    "--max-accuracy-drop)")
+    ap.add_argument("--num", type=_positive_int, default=None,
+                    help="use at most this many evaluation samples")
+    ap.add_argument("--layer-samples", type=_positive_int, default=64,
+                    help="samples for the per-layer sensitivities "
+                         "(default 64)")
+    ap.add_argument("--target-sqnr", type=float, metavar="DB",
+                    help="logit SQNR against the float model, in dB")
+    ap.add_argument("--max-accuracy-drop", type=float, metavar="POINTS",
+                    help="accuracy points below the float model's on "
+                         "--data / --labels")
+    ap.add_argument("--size-budget", type=_positive_int, metavar="BYTES",
+                    help="bytes: weights, biases and one sample's layer "
+                         "outputs")
+    ap.add_argument("--candidates", default="w4a8,w8a8,w8a16",
+                    help="modes to choose from (default w4a8,w8a8,w8a16)")
+    ap.add_argument("--group-size", type=int, default=0, metavar="G",
+                    help="group size of the 4-bit layers (default 0: per "
+                         "channel)")
+    ap.add_argument("--batch", type=_positive_int, default=1,
+                    help="static batch size of the -o module (default 1)")
+    ap.add_argument("-o", "--output", help="also write the int8 module "
+                    "with the chosen precision")
+    ap.set_defaults(func=cmd_auto_precision)
     return p
 
 

@@ -17,7 +17,10 @@ w8a8 / w8a16 that meets a target (issue 18, item 3).
    cheapest mode, greedy upgrades by NSR removed per byte added, one layer
    at a time; the cheapest assignment on that path predicted to meet the
    target is built and measured, and while it misses the search moves up
-   the path (doubling steps, then bisecting back): the result is always a
+   the path (doubling steps, then bisecting back). With an SQNR target,
+   single-layer downgrades the prediction (shifted to the chosen
+   assignment's measurement) still allows are tried (:func:`trim`) and
+   kept when their build meets the target too: the result is always a
    measured one.
 
 Cost ("bytes"): the layer's weights at their bits (4-bit: half a byte
@@ -37,7 +40,7 @@ from . import evaluate as V
 from . import qparams as Q
 
 __all__ = ["MODES", "InfeasibleTarget", "AutoPrecision", "weighted_layers",
-           "layer_bytes", "upgrade_path", "choose", "search"]
+           "layer_bytes", "upgrade_path", "choose", "trim", "search"]
 
 # Cheapest first.
 MODES = ("w4a8", "w8a8", "w8a16")
@@ -153,6 +156,25 @@ def choose(path, cost, evaluate, meets=None, size_budget=None, start=0,
         else:
             lo = mid
     return hi, seen
+
+
+def trim(assignment, costs, ok):
+    """A cheaper assignment: repeatedly the one-layer downgrade (among
+    costs' modes) that saves most bytes while ok(assignment) holds (the
+    greedy path can overshoot: an upgrade that was the best per byte
+    early may be worth less than its bytes once others are made)."""
+    a = dict(assignment)
+    while True:
+        best = None
+        for l, cur in a.items():
+            for m, c in costs[l].items():
+                saved = costs[l][cur] - c
+                if saved > 0 and (best is None or saved > best[0]) and \
+                        ok({**a, l: m}):
+                    best = (saved, {**a, l: m})
+        if best is None:
+            return a
+        a = best[1]
 
 
 class AutoPrecision:
@@ -376,13 +398,24 @@ def search(graph, stats, x, labels=None, target_sqnr=None,
             V.accuracy(m["float_logits"], labels)
         target, meets, start = _target(target_sqnr, max_accuracy_drop,
                                        float_acc, path, predicted)
-        index, seen = choose(
-            path, cost, lambda a: _metrics(builds.model(a), x, labels,
-                                           m["float_logits"]),
-            meets, size_budget, start, _describe, target)
+        def evaluate(a):
+            return _metrics(builds.model(a), x, labels, m["float_logits"])
+
+        index, seen = choose(path, cost, evaluate, meets, size_budget,
+                             start, _describe, target)
+        chosen, got = path[index], seen[index]
+        if target_sqnr is not None:
+            # Trimmed with the prediction shifted to the chosen one's
+            # measurement, then verified (one more build).
+            offset = got["sqnr_db"] - predicted(chosen)
+            cheaper = trim(chosen, costs, lambda a: predicted(a) + offset >=
+                           target_sqnr)
+            if cheaper != chosen:
+                measured = evaluate(cheaper)
+                if meets(measured):
+                    chosen, got = cheaper, measured
         if size_budget is not None:
             target += f", <= {size_budget:,} bytes"
-    chosen = path[index]
 
     def sizes(a):
         return {"bytes": cost(a), "weight_bytes": sum(
@@ -397,7 +430,7 @@ def search(graph, stats, x, labels=None, target_sqnr=None,
                          "weight_bytes": sum(_float_bytes(graph, l, False)
                                              for l in layers),
                          "sqnr_db": math.inf},
-               "auto": {**sizes(chosen), **seen[index]}}
+               "auto": {**sizes(chosen), **got}}
     if float_acc is not None:
         summary["float"]["accuracy"] = float_acc
     for mode in candidates:
