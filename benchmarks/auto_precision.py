@@ -11,7 +11,7 @@ missing), 1000 calibration images (minmax). The choice
 (myquant.auto_precision with max_accuracy_drop) is made on the first
 --select test images; the accuracies printed are on the other test images,
 which the choice did not see. Prints the chooser's table (each layer's
-"layer dB" per candidate mode, the chosen mode and its bytes) and the
+own SQNR per candidate mode, the chosen mode and its bytes) and the
 held-out accuracy and bytes of each assignment.
 """
 

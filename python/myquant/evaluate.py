@@ -89,7 +89,9 @@ class LayerReport:
     """rows: list of dicts (name, loc (of the layer, or of the producer a
     ReLU is fused into), op, shape, precision (w4a8, w8a16, a8...),
     bits (of the value: 8 or 16), scale, zero_point, sqnr_db, input_sqnr_db,
-    layer_sqnr_db, inputs); worst: the row with the lowest
+    layer_sqnr_db, own_sqnr_db (the layer's float op on the int8 model's
+    own inputs against its output: its added error, measured directly),
+    inputs); worst: the row with the lowest
     layer_sqnr_db (the layer that adds most error)."""
 
     def __init__(self, rows, matches_deployed):
@@ -194,6 +196,32 @@ def _added_db(in_db, out_db):
     return -10.0 * np.log10(added)
 
 
+def _own_sqnr(graph, values):
+    """own(name, producer): the SQNR of the int8 model's value `name`
+    against its layers (producer, and the ReLU fused into it) run in float
+    on the int8 model's own dequantized inputs: the error the layer adds,
+    whatever its input's error does downstream. values: the dequantized
+    values (the model input included); one a row does not return (a
+    flatten) is its layer in float on those."""
+    values = dict(values)
+
+    def value(name):
+        if name not in values:
+            p = graph.producer(name)
+            values[name] = E._layer_float(p, [value(i) for i in p.inputs],
+                                          graph.shapes[name])
+        return values[name]
+
+    def own(name, producer):
+        y = E._layer_float(producer, [value(i) for i in producer.inputs],
+                           graph.shapes[producer.name])
+        last = graph.producer(name)
+        if last is not producer:
+            y = E._layer_float(last, [y], graph.shapes[name])
+        return sqnr_db(y, values[name])
+    return own
+
+
 def layer_report(qmodel, x):
     """Per-layer SQNR of qmodel (a QuantizedModel) on inputs x (float
     [N, ...]) against the float model; returns a LayerReport."""
@@ -221,7 +249,8 @@ def layer_report(qmodel, x):
     rows = [{"name": "x", "loc": None, "op": "input", "shape": x.shape,
              "precision": f"a{bits['x']}", "bits": bits["x"], "scale": sx,
              "zero_point": zx, "sqnr_db": sq["x"], "input_sqnr_db": None,
-             "layer_sqnr_db": sq["x"], "inputs": []}]
+             "layer_sqnr_db": sq["x"], "own_sqnr_db": sq["x"],
+             "inputs": []}]
     # Values not reported (fused pre-activations, flattens, adopted concat
     # operands) inherit the SQNR of their input for the loss computation.
     for layer in graph.layers:
@@ -231,11 +260,12 @@ def layer_report(qmodel, x):
         if layer.name not in sq:
             sq[layer.name] = min(sq.get(i, float("inf"))
                                  for i in layer.inputs)
+    own = _own_sqnr(graph.with_batch(len(x)), dict(q, x=xq))
     for name, label, op, inputs, (s, z), prod in vals:
         in_sq = min(sq[i] for i in inputs)
         out_sq = sq[name]
         rows.append({"name": label, "loc": prod.loc, "op": op,
-                     "shape": q[name].shape,
+                     "shape": q[name].shape, "own_sqnr_db": own(name, prod),
                      "precision": _precision(prod, options, bits[name]),
                      "bits": bits[name], "scale": s, "zero_point": z,
                      "sqnr_db": out_sq,

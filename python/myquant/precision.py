@@ -1,18 +1,21 @@
 """Automatic mixed precision: the cheapest per-layer assignment of w4a8 /
 w8a8 / w8a16 that meets a target (issue 18, item 3).
 
-1. Sensitivity (:func:`measure`): one build per candidate mode, every layer
-   with constant weights (Conv2d, Linear, MatMul) in that mode, and the
-   per-layer report of each (myquant.evaluate.layer_report): a layer's
-   sensitivity to a mode is the report's "layer dB" in that build, the
-   SQNR its own error alone gives its output. A mode the dry run does not
+1. Sensitivity (:func:`search`): one build per candidate mode, every
+   layer with constant weights (Conv2d, Linear, MatMul) in that mode, and
+   the per-layer report of each (myquant.evaluate.layer_report): a layer's
+   sensitivity to a mode is the report's own_sqnr_db in that build, the
+   SQNR of its output against its float op on the int8 model's own
+   inputs (its added error; the report's "layer dB", the accumulated
+   noise's increase, is undefined where a layer averages its input's
+   noise down, e.g. a depthwise convolution). A mode the dry run does not
    give a layer (a 16-bit request its 8-bit-only neighbours block) is not
    a candidate for it. Each build's logit SQNR (and accuracy with labels)
-   is measured too: the all-w8a8 and all-w4a8 baselines.
-2. Prediction: errors add as noise (as the report assumes): the logits'
-   noise-to-signal ratio of an assignment is k (sum of the layers' NSR in
-   their modes + the NSR of the other values), k fitted to the builds'
-   measured logit SQNR (geometric mean).
+   is measured too: the all-w4a8, all-w8a8, all-w8a16 baselines.
+2. Prediction: errors add as noise: the logits' noise-to-signal ratio of
+   an assignment is k (sum of the layers' own NSR in their modes + the
+   own NSR of the other values), k fitted to the builds' measured logit
+   SQNR (geometric mean).
 3. Chooser (:func:`upgrade_path`, :func:`choose`): from every layer at its
    cheapest mode, greedy upgrades by NSR removed per byte added, one layer
    at a time; the cheapest assignment on that path predicted to meet the
@@ -208,7 +211,9 @@ class AutoPrecision:
                               ["chosen", "bytes"], rows,
                               ["<", ">"] + [">"] * len(modes) + [">", ">"])
         s = self.summary
-        lines = [text, "", V.format_table(
+        lines = ["each layer's own SQNR (dB) in each mode (n/a: the dry run "
+                 "gives it another), the mode chosen and its bytes", text,
+                 "", V.format_table(
             ["assignment", "bytes", "weight bytes", "logit SQNR dB"] +
             (["accuracy %"] if "accuracy" in s["auto"] else []),
             [[name, f"{v['bytes']:,}", f"{v['weight_bytes']:,}",
@@ -290,8 +295,8 @@ def _sensitivities(builds, layers, x, labels, candidates, report_samples):
         metrics = _metrics(qm, x, labels, out["float_logits"])
         out["metrics"][mode] = metrics
         rows = {r["loc"]: r for r in report.rows if r["loc"] is not None}
-        total = sum(_nsr(r["layer_sqnr_db"]) for r in report.rows)
-        other[mode] = total - sum(_nsr(rows[l.loc]["layer_sqnr_db"])
+        total = sum(_nsr(r["own_sqnr_db"]) for r in report.rows)
+        other[mode] = total - sum(_nsr(rows[l.loc]["own_sqnr_db"])
                                   for l in layers if l.loc in rows)
         if total > 0 and _nsr(metrics["sqnr_db"]) > 0:
             fits.append(math.log(_nsr(metrics["sqnr_db"]) / total))
@@ -301,8 +306,8 @@ def _sensitivities(builds, layers, x, labels, candidates, report_samples):
             if r is None or r["precision"].split()[0] != mode:
                 continue
             out["names"].setdefault(l.loc, (r["name"], r["op"]))
-            out["db"].setdefault(l.loc, {})[mode] = r["layer_sqnr_db"]
-            out["nsr"].setdefault(l.loc, {})[mode] = _nsr(r["layer_sqnr_db"])
+            out["db"].setdefault(l.loc, {})[mode] = r["own_sqnr_db"]
+            out["nsr"].setdefault(l.loc, {})[mode] = _nsr(r["own_sqnr_db"])
     # k: how the summed own noise reaches the logits, fitted to the builds.
     out["k"] = math.exp(sum(fits) / len(fits)) if fits else 1.0
     # The other values' noise in the first build with 8-bit activations

@@ -149,6 +149,9 @@ def test_search_applies_and_meets_target(tmp_path):
     assert 0 < len(choice.assignment) < 2
     assert choice.builds == s["measure_builds"] + s["verify_builds"]
     assert s["measure_builds"] == 2
+    # 4-bit weights add about 4 bits' error (24 dB) more than 8-bit ones.
+    for row in choice.rows:
+        assert row["sensitivity"]["w4a8"] < row["sensitivity"]["w8a8"] - 15
     text = choice.format()
     assert "chosen" in text and "target: logit SQNR >= 20 dB" in text
     with QuantizedModel(graph, stats, layer_precision=choice.assignment,
@@ -199,3 +202,25 @@ def tiny_torch():
     from test_api import Tiny
     torch.manual_seed(0)
     return Tiny().eval(), torch.randn(32, 1, 8, 8)
+
+
+def test_cli(tmp_path, capsys, monkeypatch):
+    """python3 -m myquant auto-precision: the table and the chosen
+    layer-precision, the module with the choice (-o), and an infeasible
+    target as a one-line error naming the best reached."""
+    from conftest import NET_PY
+    from myquant import cli
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.py").write_text(NET_PY)
+    rng = np.random.default_rng(0)
+    np.save("cal.npy", rng.standard_normal((8, 1, 8, 8)).astype(np.float32))
+    args = ["auto-precision", "--model", "net.py:Net", "--calibration",
+            "cal.npy", "--data", "cal.npy", "--candidates", "w8a8"]
+    assert cli.main(args + ["--size-budget", "100000", "-o", "q.mlir"]) == 0
+    out = capsys.readouterr().out
+    assert "chosen" in out and "layer precision: (all w8a8)" in out
+    assert "!quant.uniform<i8" in (tmp_path / "q.mlir").read_text()
+    assert cli.main(args + ["--target-sqnr", "200"]) == 1
+    err = capsys.readouterr().err
+    assert "error: no assignment meets logit SQNR >= 200 dB: the best " \
+        "(" in err and "reaches logit SQNR" in err
