@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Automatic mixed precision on the Fashion-MNIST example models (issue 18's
 mixed-precision target): float, all-w8a8, all-w4a8, all-w8a16 and the
-automatic
-assignment side by side.
+automatic assignment side by side.
 
     MYQUANT_BUILD_DIR=build /usr/bin/python3 benchmarks/auto_precision.py
     ... --model mobilenet-v3 --max-accuracy-drop 0.25 --select 5000
