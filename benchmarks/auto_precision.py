@@ -86,7 +86,7 @@ def main(argv=None):
         choice = auto.auto_precision
         print(f"{args.model}: choice made on {len(xs)} test images")
         print(choice.format())
-        layers = [l.loc for l in P.weighted_layers(auto.graph)]
+        layers = P.weighted_layers(auto.graph)
         rows = [["float (PyTorch)", f"{100 * V.accuracy(ref, yh):.2f}",
                  "-", f"{auto.parameter_bytes()[0]:,}", "-"]]
         int8_bytes = None

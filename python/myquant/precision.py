@@ -19,8 +19,9 @@ w8a8 / w8a16 that meets a target (issue 18, item 3).
 3. Chooser (:func:`upgrade_path`, :func:`choose`): from every layer at its
    cheapest mode, greedy upgrades by NSR removed per byte added, one layer
    at a time; the cheapest assignment on that path predicted to meet the
-   target is built and measured, and while it misses the search moves up
-   the path (doubling steps, then bisecting back). With an SQNR target,
+   target is built and measured; the search moves up the path while it
+   misses, down while it meets (steps 1, 2, 4, ...), then bisects between
+   the last miss and the first hit. With an SQNR target,
    single-layer downgrades the prediction (shifted to the chosen
    assignment's measurement) still allows are tried (:func:`trim`) and
    kept when their build meets the target too: the result is always a
@@ -39,6 +40,7 @@ import tempfile
 
 import numpy as np
 
+from . import emit as E
 from . import evaluate as V
 from . import qparams as Q
 
@@ -59,22 +61,27 @@ class InfeasibleTarget(ValueError):
 
 
 def weighted_layers(graph):
-    """The layers with constant weights, the ones a mode applies to (one
-    per loc name, in graph order)."""
-    seen = {}
+    """{loc: [layers]}: the layers with constant weights, the ones a mode
+    applies to, by the name layer-precision gives them (several ops may
+    share one, e.g. an attention's projections), in graph order."""
+    units = {}
     for layer in graph.layers:
         if Q.weight_precision(layer)[0] is not None:
-            seen.setdefault(layer.loc, layer)
-    return list(seen.values())
+            units.setdefault(layer.loc, []).append(layer)
+    return units
 
 
-def layer_bytes(graph, layer, mode, group_size=0):
-    """The cost of `layer` in `mode` (see the module's docstring)."""
-    bits, group = Q.weight_precision(layer, group_size=group_size,
-                                     layer_precision={layer.loc: mode})
-    out = int(np.prod(graph.shapes[layer.name][1:]))
-    return Q.weight_bytes(layer, bits, group) + out * (
-        2 if mode.endswith("a16") else 1)
+def layer_bytes(graph, layers, mode, group_size=0):
+    """The cost of `layers` (one loc's) in `mode` (see the module's
+    docstring)."""
+    total = 0
+    for layer in layers:
+        bits, group = Q.weight_precision(layer, group_size=group_size,
+                                         layer_precision={layer.loc: mode})
+        out = int(np.prod(graph.shapes[layer.name][1:]))
+        total += Q.weight_bytes(layer, bits, group) + out * (
+            2 if mode.endswith("a16") else 1)
+    return total
 
 
 def _nsr(db):
@@ -140,18 +147,27 @@ def choose(path, cost, evaluate, meets=None, size_budget=None, start=0,
     if meets is None:
         measured(n - 1)
         return n - 1, seen
-    # Double the step while the target is missed, then bisect back.
-    lo, i, step = min(start, n - 1) - 1, min(start, n - 1), 1
-    while not meets(measured(i)):
-        if i == n - 1:
-            within = "" if size_budget is None else \
-                f" within {size_budget:,} bytes"
-            raise InfeasibleTarget(
-                f"no assignment{within} meets {target}: the best "
-                f"({cost(path[i]):,} bytes) reaches {describe(seen[i])}",
-                seen[i])
-        lo, i, step = i, min(i + step, n - 1), 2 * step
-    hi = i
+    # From the predicted start, steps of 1, 2, 4, ... up while the target
+    # is missed (down while it is met), then bisect between the last miss
+    # lo and the first hit hi.
+    lo, hi, step = -1, min(start, n - 1), 1
+    if meets(measured(hi)):
+        while hi > 0:
+            i = max(hi - step, 0)
+            if not meets(measured(i)):
+                lo = i
+                break
+            hi, step = i, 2 * step
+    else:
+        while not meets(measured(hi)):
+            if hi == n - 1:
+                within = "" if size_budget is None else \
+                    f" within {size_budget:,} bytes"
+                raise InfeasibleTarget(
+                    f"no assignment{within} meets {target}: the best "
+                    f"({cost(path[hi]):,} bytes) reaches "
+                    f"{describe(seen[hi])}", seen[hi])
+            lo, hi, step = hi, min(hi + step, n - 1), 2 * step
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if meets(measured(mid)):
@@ -272,6 +288,15 @@ class _Builds:
                               **self.options)
 
 
+def _widenable(graph, layers):
+    """The locs a w8a16 entry may name: the dry run rejects one that also
+    names an op without a 16-bit form (an attention's softmax shares the
+    projections' module path); only weighted layers and ReLUs are taken."""
+    return {loc for loc in layers if all(
+        Q.weight_precision(l)[0] is not None or isinstance(l, E.Relu)
+        for l in graph.layers if l.loc == loc)}
+
+
 def _metrics(qm, x, labels, float_logits):
     logits = qm(x)
     out = {"sqnr_db": V.sqnr_db(float_logits, logits)}
@@ -287,27 +312,36 @@ def _sensitivities(builds, layers, x, labels, candidates, report_samples):
     {layer: (report row name, op)}; "k" and "other" of the prediction."""
     out = {"db": {}, "nsr": {}, "metrics": {}, "names": {}}
     fits, other = [], {}
+    widenable = _widenable(builds.graph, layers)
     for mode in candidates:
-        qm = builds.model({l.loc: mode for l in layers})
+        qm = builds.model({loc: mode if loc in widenable or
+                           not mode.endswith("a16") else "w8a8"
+                           for loc in layers})
         report = V.layer_report(qm, x[:report_samples])
         if "float_logits" not in out:
             out["float_logits"] = qm.run_float(x)
         metrics = _metrics(qm, x, labels, out["float_logits"])
         out["metrics"][mode] = metrics
-        rows = {r["loc"]: r for r in report.rows if r["loc"] is not None}
+        # The rows of the weighted ops, by the loc a mode names them by.
+        rows = {}
+        for r in report.rows:
+            if r["loc"] in layers and r["precision"].startswith("w"):
+                rows.setdefault(r["loc"], []).append(r)
         total = sum(_nsr(r["own_sqnr_db"]) for r in report.rows)
-        other[mode] = total - sum(_nsr(rows[l.loc]["own_sqnr_db"])
-                                  for l in layers if l.loc in rows)
+        own = {loc: sum(_nsr(r["own_sqnr_db"]) for r in rs)
+               for loc, rs in rows.items()}
+        other[mode] = total - sum(own.values())
         if total > 0 and _nsr(metrics["sqnr_db"]) > 0:
             fits.append(math.log(_nsr(metrics["sqnr_db"]) / total))
-        for l in layers:
-            r = rows.get(l.loc)
+        for loc, rs in rows.items():
             # The dry run gave the layer another mode: not a candidate.
-            if r is None or r["precision"].split()[0] != mode:
+            if any(r["precision"].split()[0] != mode for r in rs):
                 continue
-            out["names"].setdefault(l.loc, (r["name"], r["op"]))
-            out["db"].setdefault(l.loc, {})[mode] = r["own_sqnr_db"]
-            out["nsr"].setdefault(l.loc, {})[mode] = _nsr(r["own_sqnr_db"])
+            ops = "/".join(dict.fromkeys(r["op"] for r in rs))
+            out["names"].setdefault(loc, (rs[0]["name"], ops) if len(rs) == 1
+                                    else (loc, f"{len(rs)} x {ops}"))
+            out["db"].setdefault(loc, {})[mode] = _db(own[loc])
+            out["nsr"].setdefault(loc, {})[mode] = own[loc]
     # k: how the summed own noise reaches the logits, fitted to the builds.
     out["k"] = math.exp(sum(fits) / len(fits)) if fits else 1.0
     # The other values' noise in the first build with 8-bit activations
@@ -382,17 +416,17 @@ def search(graph, stats, x, labels=None, target_sqnr=None,
                          "choose a precision for")
 
     def cost(a):
-        return sum(layer_bytes(graph, l, a.get(l.loc, "w8a8"), group_size)
-                   for l in layers)
+        return sum(layer_bytes(graph, ls, a.get(loc, "w8a8"), group_size)
+                   for loc, ls in layers.items())
 
     with tempfile.TemporaryDirectory(prefix="myquant-auto-") as tmp:
         builds = _Builds(graph, stats, cache_dir or tmp, group_size, options)
         m = _sensitivities(builds, layers, x, labels, candidates,
                            report_samples)
         measure_builds = builds.count
-        costs = {l.loc: {mode: layer_bytes(graph, l, mode, group_size)
-                         for mode in m["nsr"][l.loc]}
-                 for l in layers if l.loc in m["nsr"]}
+        costs = {loc: {mode: layer_bytes(graph, layers[loc], mode,
+                                         group_size) for mode in modes}
+                 for loc, modes in m["nsr"].items()}
         path = upgrade_path(costs, m["nsr"])
 
         def predicted(a):
@@ -422,31 +456,34 @@ def search(graph, stats, x, labels=None, target_sqnr=None,
         if size_budget is not None:
             target += f", <= {size_budget:,} bytes"
 
+    every_layer = [l for ls in layers.values() for l in ls]
+
     def sizes(a):
         return {"bytes": cost(a), "weight_bytes": sum(
             Q.weight_bytes(l, *Q.weight_precision(
                 l, group_size=group_size, layer_precision=a))
-            for l in layers)}
+            for l in every_layer)}
 
     summary = {"target": target, "predicted_db": predicted(chosen),
                "measure_builds": measure_builds,
                "verify_builds": builds.count - measure_builds,
-               "float": {"bytes": sum(_float_bytes(graph, l) for l in layers),
+               "float": {"bytes": sum(_float_bytes(graph, l)
+                                      for l in every_layer),
                          "weight_bytes": sum(_float_bytes(graph, l, False)
-                                             for l in layers),
+                                             for l in every_layer),
                          "sqnr_db": math.inf},
                "auto": {**sizes(chosen), **got}}
     if float_acc is not None:
         summary["float"]["accuracy"] = float_acc
     for mode in candidates:
         # What the all-mode build gave each layer.
-        every = {l.loc: mode if mode in costs.get(l.loc, {}) else "w8a8"
-                 for l in layers}
+        every = {loc: mode if mode in costs.get(loc, {}) else "w8a8"
+                 for loc in layers}
         summary[mode] = {**sizes(every), **m["metrics"][mode]}
-    rows = [{"name": m["names"].get(l.loc, (l.loc, ""))[0],
-             "op": m["names"].get(l.loc, ("", type(l).__name__))[1],
-             "loc": l.loc, "sensitivity": m["db"].get(l.loc, {}),
-             "chosen": chosen.get(l.loc, "w8a8"),
-             "bytes": layer_bytes(graph, l, chosen.get(l.loc, "w8a8"),
-                                  group_size)} for l in layers]
+    rows = [{"name": m["names"].get(loc, (loc, ""))[0],
+             "op": m["names"].get(loc, ("", type(ls[0]).__name__))[1],
+             "loc": loc, "sensitivity": m["db"].get(loc, {}),
+             "chosen": chosen.get(loc, "w8a8"),
+             "bytes": layer_bytes(graph, ls, chosen.get(loc, "w8a8"),
+                                  group_size)} for loc, ls in layers.items()]
     return AutoPrecision(_non_default(chosen), rows, summary, builds.count)

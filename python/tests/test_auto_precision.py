@@ -224,3 +224,19 @@ def test_cli(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "error: no assignment meets logit SQNR >= 200 dB: the best " \
         "(" in err and "reaches logit SQNR" in err
+
+
+def test_layers_sharing_a_name():
+    """An attention's four projections share its module path: one unit of
+    4 Linears; a w8a16 entry there would name its softmax too (no 16-bit
+    form), so 16 bits are only offered to the MLP's Linears."""
+    import torch
+    import myquant
+    from test_transformer import vit_block
+    graph = myquant.export(vit_block(torch), torch.randn(1, 9, 16))
+    units = P.weighted_layers(graph)
+    assert [len(units[k]) for k in ("self_attention", "mlp.0", "mlp.2")] \
+        == [4, 1, 1]
+    assert P._widenable(graph, units) == {"mlp.0", "mlp.2"}
+    assert P.layer_bytes(graph, units["self_attention"], "w4a8") == sum(
+        P.layer_bytes(graph, [l], "w4a8") for l in units["self_attention"])
