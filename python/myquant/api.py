@@ -576,4 +576,12 @@ def _auto_precision_args(layer_precision, precision_target, weight_bits,
                          'leave weight_bits, activation_bits at 8 and give '
                          'the 4-bit group size as precision_target\'s '
                          'group_size')
+    unknown = set(precision_target) - {
+        "target_sqnr", "max_accuracy_drop", "size_budget", "x", "labels",
+        "candidates", "group_size", "report_samples"}
+    if unknown:
+        raise ValueError(f"precision_target takes target_sqnr, "
+                         f"max_accuracy_drop, size_budget, x, labels, "
+                         f"candidates, group_size and report_samples, not "
+                         f"{', '.join(sorted(unknown))}")
     return dict(precision_target)

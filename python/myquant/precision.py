@@ -227,17 +227,19 @@ class AutoPrecision:
                               ["chosen", "bytes"], rows,
                               ["<", ">"] + [">"] * len(modes) + [">", ">"])
         s = self.summary
-        lines = ["each layer's own SQNR (dB) in each mode (n/a: the dry run "
-                 "gives it another), the mode chosen and its bytes", text,
-                 "", V.format_table(
+        accuracy = "accuracy" in s["auto"]
+        named = [("float", s["float"])] + [(f"all {m}", s[m]) for m in MODES
+                                           if m in s] + [("auto", s["auto"])]
+        summary = V.format_table(
             ["assignment", "bytes", "weight bytes", "logit SQNR dB"] +
-            (["accuracy %"] if "accuracy" in s["auto"] else []),
+            (["accuracy %"] if accuracy else []),
             [[name, f"{v['bytes']:,}", f"{v['weight_bytes']:,}",
               db(v["sqnr_db"])] +
-             ([f"{100 * v['accuracy']:.2f}"] if "accuracy" in v else [])
-             for name, v in [("float", s["float"])] + [
-                 (f"all {m}", s[m]) for m in MODES if m in s] +
-             [("auto", s["auto"])] if v is not None])]
+             ([f"{100 * v['accuracy']:.2f}"] if accuracy else [])
+             for name, v in named])
+        lines = ["each layer's own SQNR (dB) in each mode (n/a: the dry run "
+                 "gives it another), the mode chosen and its bytes", text,
+                 "", summary]
         lines.append(f"target: {s['target']}; predicted logit SQNR "
                      f"{db(s['predicted_db'])} dB; {self.builds} builds "
                      f"({s['measure_builds']} to measure the sensitivities, "

@@ -192,6 +192,9 @@ def test_quantize_auto(tiny_torch):
     with pytest.raises(ValueError, match="chooses the bits itself"):
         myquant.quantize(model, calib, layer_precision="auto", weight_bits=4,
                          precision_target=dict(target_sqnr=30))
+    with pytest.raises(ValueError, match="not max_batch"):
+        myquant.quantize(model, calib, layer_precision="auto",
+                         precision_target=dict(target_sqnr=30, max_batch=2))
     with pytest.raises(ValueError, match='needs layer_precision="auto"'):
         myquant.quantize(model, calib, precision_target=dict(target_sqnr=3))
 
