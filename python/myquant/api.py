@@ -531,14 +531,14 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         progress=progress,
         threads=_positive_int(calibration_threads, "calibration_threads"))
     qmodel = QuantizedModel(graph, stats, rounding=rounding,
-                          weight_granularity=weight_granularity,
-                          max_batch=max_batch, native=native,
-                          cache_dir=cache_dir, allow_float=allow_float,
-                          keep_float=keep_float, integer_io=integer_io,
-                          weight_bits=weight_bits, group_size=group_size,
-                          activation_bits=activation_bits,
-                          layer_precision=() if auto is not None else
-                          layer_precision)
+                            weight_granularity=weight_granularity,
+                            max_batch=max_batch, native=native,
+                            cache_dir=cache_dir, allow_float=allow_float,
+                            keep_float=keep_float, integer_io=integer_io,
+                            weight_bits=weight_bits, group_size=group_size,
+                            activation_bits=activation_bits,
+                            layer_precision=() if auto is not None else
+                            layer_precision)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P
