@@ -234,9 +234,9 @@ def test_layers_sharing_a_name():
     4 Linears; a w8a16 entry there would name its softmax too (no 16-bit
     form), so 16 bits are only offered to the MLP's Linears."""
     import torch
-    import myquant
+    from myquant.export import export
     from test_transformer import vit_block
-    graph = myquant.export(vit_block(torch), torch.randn(1, 9, 16))
+    graph = export(vit_block(torch), torch.randn(1, 9, 16))
     units = P.weighted_layers(graph)
     assert [len(units[k]) for k in ("self_attention", "mlp.0", "mlp.2")] \
         == [4, 1, 1]
