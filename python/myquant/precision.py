@@ -407,6 +407,14 @@ def search(graph, stats, x, labels=None, target_sqnr=None,
     if not candidates or any(m not in MODES for m in candidates):
         raise ValueError(f"candidates must be among {', '.join(MODES)}, "
                          f"not {candidates!r}")
+    if options.get("integer_io") or \
+            options.get("rounding", "single") != "single":
+        # 16-bit activations take single rounding and float io
+        # (tools.precision_options).
+        candidates = tuple(m for m in candidates if not m.endswith("a16"))
+        if not candidates:
+            raise ValueError("w8a16 needs rounding='single' and float io "
+                             "(integer_io=False); give 8-bit candidates")
     x = np.ascontiguousarray(V._np(x), np.float32)
     if labels is not None:
         labels = V._np(labels)

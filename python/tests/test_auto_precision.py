@@ -13,6 +13,7 @@ import pytest
 
 from myquant import evaluate as V
 from myquant import precision as P
+from myquant.emit import Linear, Model
 from myquant.testing import model_reference as MR
 
 # Synthetic layers: bytes and noise-to-signal ratio of each mode.
@@ -122,6 +123,16 @@ def test_bad_targets():
         P._check_target(None, 0.5, None, None)
     with pytest.raises(ValueError, match="target_sqnr must be a finite"):
         P._check_target(float("nan"), None, None, None)
+    graph = Model((1, 4))
+    graph.add(Linear(np.ones((2, 4), np.float32), None))
+    x = np.ones((1, 4), np.float32)
+    with pytest.raises(ValueError, match="candidates must be among"):
+        P.search(graph, {}, x, target_sqnr=10, candidates=("w2a8",))
+    with pytest.raises(ValueError, match="w8a16 needs rounding='single'"):
+        P.search(graph, {}, x, target_sqnr=10, candidates=("w8a16",),
+                 integer_io=True)
+    with pytest.raises(ValueError, match="3 labels for 1 samples"):
+        P.search(graph, {}, x, [0, 1, 2], max_accuracy_drop=1)
 
 
 # ---------------------------------------------------------------------------
