@@ -3,7 +3,7 @@
 running it (docs/Targets.md).
 
 Each board pairs a myquant-compile preset with a C toolchain and C library
-(newlib with semihosting for the Cortex-M boards, picolibc for RISC-V), the
+(newlib for the Cortex-M boards, picolibc for RISC-V), the
 start-up code and linker script of runtime/baremetal, and a qemu machine.
 The program prints its results over semihosting and exits with main's
 status.
@@ -23,13 +23,18 @@ RUNTIME_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "runtime", "baremetal")
 
-_ARM_LINK = ["-mthumb", "-mfloat-abi=soft", "-O2", "--specs=rdimon.specs",
-             "-nostartfiles", "-Wl,-z,noexecstack",
+# startup_cortexm.c's semihosting _write and _exit, libnosys's other stubs;
+# --gc-sections leaves out what the program does not call (newlib's
+# _reclaim_reent, which would bring free).
+_ARM_LINK = ["-mthumb", "-mfloat-abi=soft", "-O2", "--specs=nosys.specs",
+             "-nostartfiles", "-Wl,-z,noexecstack", "-Wl,--gc-sections",
              "-T", os.path.join(RUNTIME_DIR, "mps2.ld"),
              os.path.join(RUNTIME_DIR, "startup_cortexm.c")]
 # picolibc's own crt0 and linker script; the code and constants go at the
-# start of the virt board's RAM, as they would in flash.
+# start of the virt board's RAM, as they would in flash. console_riscv.c:
+# the write() that the example main prints with.
 _RISCV_LINK = ["-march=rv32imac", "-mabi=ilp32", "-O2",
+               os.path.join(RUNTIME_DIR, "console_riscv.c"),
                "--specs=picolibc.specs", "--oslib=semihost",
                "--crt0=semihost",
                "-Wl,--defsym=__flash=0x80000000",
@@ -38,6 +43,7 @@ _RISCV_LINK = ["-march=rv32imac", "-mabi=ilp32", "-O2",
                "-Wl,--defsym=__ram_size=0x400000",
                "-Wl,--defsym=__stack_size=0x10000"]
 _QEMU_ARGS = ["-nographic", "-semihosting", "-kernel"]
+_LLVM_NM = "/usr/lib/llvm-22/bin/llvm-nm"
 
 
 @dataclass(frozen=True)
@@ -139,25 +145,18 @@ def link(board, sources, elf, include_dirs=(), defines=(), timeout=120):
     _run(cmd, timeout)
 
 
-# What C code allocates with: the standard functions and newlib's
-# reentrant ones.
+# What C code allocates with: the standard functions, newlib's reentrant
+# ones and the system call under them.
 HEAP_FUNCTIONS = ("malloc", "calloc", "realloc", "free", "aligned_alloc",
                   "posix_memalign", "memalign", "_malloc_r", "_calloc_r",
-                  "_realloc_r", "_free_r")
+                  "_realloc_r", "_free_r", "sbrk", "_sbrk", "_sbrk_r")
 
 
-def heap_references(board, sources, elf, include_dirs=(), defines=(),
-                    timeout=120):
-    """Links like `link` and returns the (input file, function) pairs of
-    the link's references to HEAP_FUNCTIONS (the linker's --trace-symbol),
-    the C library's archive members left out: newlib's stdio allocates
-    its stream buffers itself, picolibc's does not. A C source compiled in
-    the link is named by its temporary object file."""
-    trace = [f"-Wl,--trace-symbol={s}" for s in HEAP_FUNCTIONS]
-    out = _run([*board.cc, *trace, *(f"-I{d}" for d in include_dirs),
-                *(f"-D{d}" for d in defines), *sources, "-o", elf], timeout)
-    refs = re.findall(r"^(?:\S*ld: )?(.*): reference to (\S+)$", out, re.M)
-    return sorted({(f, s) for f, s in refs if not f.endswith(")")})
+def heap_functions_in(elf):
+    """The HEAP_FUNCTIONS that a linked program `elf` defines."""
+    out = _run([_LLVM_NM, "--defined-only", "--format=just-symbols", elf],
+               timeout=60)
+    return sorted(set(out.split()) & set(HEAP_FUNCTIONS))
 
 
 def run(board, elf, timeout=60):
