@@ -733,11 +733,11 @@ static llvm::Error writeExampleMain(const EntryPoint &entry,
   os << llvm::join(args, ", ") << ");\n";
   for (auto [index, spec] : llvm::enumerate(entry.results)) {
     const std::string &result = results[index];
-    std::string label = "result" + std::to_string(index) + ":";
     // Results are fresh C-order buffers: element i is at aligned[offset + i].
-    std::string element = result + ".aligned[" + result + ".offset + i]";
-    os << (anyFloat ? "  printf(\"" + label + "\");\n"
-                    : "  print_text(\"" + label + "\");\n")
+    std::string element =
+        (llvm::Twine(result) + ".aligned[" + result + ".offset + i]").str();
+    os << (anyFloat ? "  printf(" : "  print_text(") << "\"result" << index
+       << ":\");\n"
        << "  for (long i = 0; i < " << ShapedType::getNumElements(spec.shape)
        << "; ++i)\n";
     if (!anyFloat)
