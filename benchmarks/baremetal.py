@@ -4,6 +4,7 @@
 
     /usr/bin/python3 benchmarks/baremetal.py --build build   # ~2 minutes
     /usr/bin/python3 benchmarks/baremetal.py --instructions  # ~1 minute
+    /usr/bin/python3 benchmarks/baremetal.py --rv32-vectors  # ~1 minute
 
 For the example network (examples/fashion_mnist.py's SmallCNN, 1 x 28 x 28,
 untrained) and the end-to-end test models (python/tests/test_end_to_end.py)
@@ -23,7 +24,9 @@ qemu, counted with -icount shift=0 and SysTick
 (myquant.baremetal.counting_instructions, to 40 instructions), for the
 generic lowering (--target=generic) and the SMLAD dual multiply-accumulate
 (the default there), their ratio, and the objects' .rodata bytes; with
---baseline PATH, also those of another myquant-compile's DSP path.
+--baseline PATH, also those of another myquant-compile's DSP path. With
+--rv32-vectors, the instructions on RV32 (minstret under -icount, exact)
+without and with the integer vectors of the rv32imac-zve32x preset.
 """
 
 import argparse
@@ -149,6 +152,30 @@ def instructions(compile_tool, baseline=None):
           "DIFFERS")
 
 
+def vector_instructions(compile_tool):
+    """The --rv32-vectors table: rv32imac vs rv32imac-zve32x."""
+    boards = [BM.counting_instructions(BM.BOARDS[n])
+              for n in ("rv32imac", "rv32imac-zve32x")]
+
+    def cells(d, text, xq, host):
+        row, counts, code = [], [], []
+        for b in boards:
+            got, obj, out = BM.build_and_run(
+                compile_tool, f"{d}/{b.name}", text, [xq], b.preset, b,
+                compile_args=["--static-memory"], with_output=True)
+            counts.append(BM.parse_instructions(out))
+            code.append(section_sizes(obj)["text"])
+            row.append(f"{counts[-1]}{differs(got, host)}")
+        return [row + [f"{counts[1] / counts[0]:.3f}", *map(str, code)]]
+
+    table(compile_tool, ["rv32imac", "rv32imac-zve32x", "zve32x / scalar",
+                         ".text rv32imac", ".text rv32imac-zve32x"], cells)
+    print("\ninstructions executed by one call of the model (qemu -icount "
+          "shift=0, minstret: exact), --static-memory; bytes of .text; "
+          "every run's int8 results equal the host program's unless marked "
+          "DIFFERS")
+
+
 def header_memory(header):
     """{ARENA_SIZE, PEAK_LIVE, WEIGHTS_SIZE} of a --static-memory header."""
     with open(header) as f:
@@ -189,6 +216,9 @@ def main():
     ap.add_argument("--instructions", action="store_true",
                     help="executed instructions, generic vs DSP, on the "
                          "Cortex-M4 and M7 boards instead of code size")
+    ap.add_argument("--rv32-vectors", action="store_true",
+                    help="executed instructions on RV32, without and with "
+                         "the Zve32x vectors, instead of code size")
     ap.add_argument("--baseline", metavar="MYQUANT_COMPILE",
                     help="with --instructions, also the DSP path of this "
                          "myquant-compile (another commit's build)")
@@ -197,6 +227,8 @@ def main():
     compile_tool = os.path.join(args.build, "bin", "myquant-compile")
     if args.instructions:
         instructions(compile_tool, args.baseline)
+    elif args.rv32_vectors:
+        vector_instructions(compile_tool)
     else:
         code_size(compile_tool)
 

@@ -113,9 +113,10 @@ static cl::opt<std::string>
 static cl::opt<std::string> targetPreset(
     "target-preset",
     cl::desc("Cross target: cortex-m0plus (thumbv6m), cortex-m4 or "
-             "cortex-m7 (thumbv7em, FPU unused), rv32imac "
-             "(riscv32), or host (the default); --triple, --cpu and "
-             "--features override its parts"),
+             "cortex-m7 (thumbv7em, FPU unused), rv32imac (riscv32), "
+             "rv32imac-zve32x (with integer vectors, VLEN >= 128), or host "
+             "(the default); --triple, --cpu and --features override its "
+             "parts"),
     cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
 static cl::opt<std::string>
     targetTriple("triple",
@@ -172,7 +173,9 @@ struct TargetPreset {
 } // namespace
 
 /// The Cortex-M4 and M7 have an optional FPU: `-fpregs` keeps it unused, so
-/// the code runs on parts without one. Cortex-M0+ and RV32IMAC have none.
+/// the code runs on parts without one. Cortex-M0+ and RV32IMAC have none;
+/// Zve32x is the integer-only vector extension (LLVM's loop vectorizer
+/// needs the guaranteed VLEN of Zvl128b).
 /// The host's arena buffers are aligned for its 64-byte vectors; the
 /// microcontrollers' widest access is 8 bytes, and a finer alignment packs
 /// the arena down to the peak of live temporaries.
@@ -182,6 +185,8 @@ static constexpr TargetPreset kTargetPresets[] = {
     {"cortex-m4", "thumbv7em-none-eabi", "cortex-m4", "-fpregs", 8},
     {"cortex-m7", "thumbv7em-none-eabi", "cortex-m7", "-fpregs", 8},
     {"rv32imac", "riscv32-unknown-elf", "generic-rv32", "+m,+a,+c", 8},
+    {"rv32imac-zve32x", "riscv32-unknown-elf", "generic-rv32",
+     "+m,+a,+c,+zve32x,+zvl128b", 8},
 };
 
 static int fail(const llvm::Twine &message) {
