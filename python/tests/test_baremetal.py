@@ -249,6 +249,27 @@ def test_example_model_on_board(board_name, memory, toolchain, workdir,
         assert "malloc" in BM.heap_functions_in(image)
 
 
+def test_nhwc_dual_mac_exact(toolchain, workdir):
+    """NHWC convolutions on the Cortex-M4's SMLAD path (a depthwise 3x3:
+    quads along the window; a 4-channel 3x3: along the channels; the
+    end-to-end models are NCHW) give the host program's int8 results."""
+    board = _board("cortex-m4")
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "test",
+                       "Tools", "Inputs", "int8-conv-nhwc.mlir")
+    with open(src) as f:
+        text = f.read()
+    x = np.random.default_rng(0).integers(-128, 128, size=(1, 6, 6, 4),
+                                          dtype=np.int8)
+    host, _ = _build_and_run(toolchain, workdir, text, [x], "host", None)
+    got, obj = _build_and_run(toolchain, workdir, text, [x], board.preset,
+                              board, ["--static-memory"])
+    assert np.array_equal(got[0], host[0])
+    assert len(np.unique(host[0])) > 10, "a degenerate output"
+    dis = subprocess.run([f"{LLVM_BIN}/llvm-objdump", "-d", obj],
+                         capture_output=True, text=True, check=True).stdout
+    assert "smlad" in dis and "sxtb16" in dis
+
+
 def test_rv32_vectors_fewer_instructions(toolchain, workdir, cache_dir):
     """The rv32imac-zve32x preset: LLVM vectorizes the generic kernels
     (widening multiply-accumulates), and the example model executes fewer
