@@ -91,8 +91,9 @@ static cl::opt<std::string> headerFilename("header",
 static cl::opt<std::string> exampleMainFilename(
     "example-main",
     cl::desc("Also write an example C program calling the function (with "
-             "--header): static inputs, results printed with printf, for a "
-             "bare-metal board (runtime/baremetal) or the host"),
+             "--header): static inputs, results printed (integers with "
+             "write(), not stdio), for a bare-metal board "
+             "(runtime/baremetal) or the host"),
     cl::value_desc("main.c"), cl::cat(compileCategory));
 static cl::opt<std::string> symbolPrefix(
     "symbol-prefix",
