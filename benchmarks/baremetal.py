@@ -4,6 +4,7 @@
 
     /usr/bin/python3 benchmarks/baremetal.py --build build   # ~2 minutes
     /usr/bin/python3 benchmarks/baremetal.py --instructions  # ~1 minute
+    /usr/bin/python3 benchmarks/baremetal.py --rv32-vectors  # ~1 minute
 
 For the example network (examples/fashion_mnist.py's SmallCNN, 1 x 28 x 28,
 untrained) and the end-to-end test models (python/tests/test_end_to_end.py)
@@ -18,10 +19,14 @@ bound). Each program is also run under qemu, and its int8 results are
 compared with the same program built for the host (with the heap).
 
 With --instructions, prints instead the instructions that one call of each
-model executes on the Cortex-M4 and M7 boards under qemu, counted with
--icount shift=0 and SysTick (myquant.baremetal.counting_instructions, to
-40 instructions), for the generic lowering (--target=generic) and the
-SMLAD dual multiply-accumulate (the default there), and their ratio.
+model (--static-memory) executes on the Cortex-M4 and M7 boards under
+qemu, counted with -icount shift=0 and SysTick
+(myquant.baremetal.counting_instructions, to 40 instructions), for the
+generic lowering (--target=generic) and the SMLAD dual multiply-accumulate
+(the default there), their ratio, and the objects' .rodata bytes; with
+--baseline PATH, also those of another myquant-compile's DSP path. With
+--rv32-vectors, the instructions on RV32 (minstret under -icount, exact)
+without and with the integer vectors of the rv32imac-zve32x preset.
 """
 
 import argparse
@@ -106,32 +111,69 @@ def differs(got, host):
     return "" if np.array_equal(got[0], host) else " DIFFERS"
 
 
-def instructions(compile_tool):
-    """The --instructions table: generic vs DSP on Cortex-M4 and M7."""
+def instructions(compile_tool, baseline=None):
+    """The --instructions table: generic vs DSP on Cortex-M4 and M7, and
+    the DSP path of another myquant-compile (`baseline`) if given."""
     boards = [BM.counting_instructions(BM.BOARDS[n])
               for n in ("cortex-m4", "cortex-m7")
               if not BM.missing_tools(BM.BOARDS[n])]
+    kinds = [("generic", compile_tool, ["--target=generic"]),
+             ("DSP", compile_tool, [])]
+    if baseline:
+        kinds.append(("baseline DSP", baseline, []))
 
     def cells(d, text, xq, host):
         row = []
         for b in boards:
-            counts = []
-            for kind, args in (("generic", ["--target=generic"]),
-                               ("dsp", [])):
-                got, _, out = BM.build_and_run(
-                    compile_tool, f"{d}/{b.name}-{kind}", text, [xq],
-                    b.preset, b, compile_args=args, with_output=True)
+            counts, rodata = [], []
+            for kind, tool, args in kinds:
+                got, obj, out = BM.build_and_run(
+                    tool, f"{d}/{b.name}-{kind}", text, [xq], b.preset, b,
+                    compile_args=["--static-memory", *args],
+                    with_output=True)
                 counts.append(BM.parse_instructions(out))
+                rodata.append(section_sizes(obj)["rodata"])
                 row.append(f"{counts[-1]}{differs(got, host)}")
             row.append(f"{counts[1] / counts[0]:.3f}")
+            if baseline:
+                row.append(f"{counts[1] / counts[2]:.3f}")
+            row += [str(r) for r in rodata]
         return [row]
 
+    columns = [k for k, _, _ in kinds] + ["DSP / generic"]
+    if baseline:
+        columns.append("DSP / baseline")
+    columns += [f".rodata {k}" for k, _, _ in kinds]
     table(compile_tool, [f"{b.preset} {c}" for b in boards
-                         for c in ("generic", "DSP", "DSP / generic")],
-          cells)
+                         for c in columns], cells)
     print("\ninstructions executed by one call of the model (qemu -icount "
-          "shift=0, SysTick: to 40); every run's int8 results equal the "
-          "host program's unless marked DIFFERS")
+          "shift=0, SysTick: to 40) and bytes of .rodata, --static-memory; "
+          "every run's int8 results equal the host program's unless marked "
+          "DIFFERS")
+
+
+def vector_instructions(compile_tool):
+    """The --rv32-vectors table: rv32imac vs rv32imac-zve32x."""
+    boards = [BM.counting_instructions(BM.BOARDS[n])
+              for n in ("rv32imac", "rv32imac-zve32x")]
+
+    def cells(d, text, xq, host):
+        row, counts, code = [], [], []
+        for b in boards:
+            got, obj, out = BM.build_and_run(
+                compile_tool, f"{d}/{b.name}", text, [xq], b.preset, b,
+                compile_args=["--static-memory"], with_output=True)
+            counts.append(BM.parse_instructions(out))
+            code.append(section_sizes(obj)["text"])
+            row.append(f"{counts[-1]}{differs(got, host)}")
+        return [row + [f"{counts[1] / counts[0]:.3f}", *map(str, code)]]
+
+    table(compile_tool, ["rv32imac", "rv32imac-zve32x", "zve32x / scalar",
+                         ".text rv32imac", ".text rv32imac-zve32x"], cells)
+    print("\ninstructions executed by one call of the model (qemu -icount "
+          "shift=0, minstret: exact), --static-memory; bytes of .text; "
+          "every run's int8 results equal the host program's unless marked "
+          "DIFFERS")
 
 
 def header_memory(header):
@@ -174,10 +216,21 @@ def main():
     ap.add_argument("--instructions", action="store_true",
                     help="executed instructions, generic vs DSP, on the "
                          "Cortex-M4 and M7 boards instead of code size")
+    ap.add_argument("--rv32-vectors", action="store_true",
+                    help="executed instructions on RV32, without and with "
+                         "the Zve32x vectors, instead of code size")
+    ap.add_argument("--baseline", metavar="MYQUANT_COMPILE",
+                    help="with --instructions, also the DSP path of this "
+                         "myquant-compile (another commit's build)")
     args = ap.parse_args()
     os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
     compile_tool = os.path.join(args.build, "bin", "myquant-compile")
-    (instructions if args.instructions else code_size)(compile_tool)
+    if args.instructions:
+        instructions(compile_tool, args.baseline)
+    elif args.rv32_vectors:
+        vector_instructions(compile_tool)
+    else:
+        code_size(compile_tool)
 
 if __name__ == "__main__":
     main()

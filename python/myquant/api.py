@@ -418,7 +418,8 @@ class QuantizedModel:
                         name="model", static_memory=None):
         """Writes NAME.mlir (int8), the object NAME.o compiled by
         myquant-compile --target-preset=TARGET_PRESET (cortex-m0plus,
-        cortex-m4, cortex-m7, rv32imac or host; docs/Targets.md), NAME.h
+        cortex-m4, cortex-m7, rv32imac, rv32imac-zve32x or host;
+        docs/Targets.md), NAME.h
         and an example program NAME_main.c calling it once into
         directory; returns the object's path. The microcontrollers have
         no FPU: their presets need integer_io=True. static_memory (by

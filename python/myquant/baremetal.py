@@ -3,7 +3,7 @@
 running it (docs/Targets.md).
 
 Each board pairs a myquant-compile preset with a C toolchain and C library
-(newlib with semihosting for the Cortex-M boards, picolibc for RISC-V), the
+(newlib for the Cortex-M boards, picolibc for RISC-V), the
 start-up code and linker script of runtime/baremetal, and a qemu machine.
 The program prints its results over semihosting and exits with main's
 status.
@@ -23,13 +23,18 @@ RUNTIME_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "runtime", "baremetal")
 
-_ARM_LINK = ["-mthumb", "-mfloat-abi=soft", "-O2", "--specs=rdimon.specs",
-             "-nostartfiles", "-Wl,-z,noexecstack",
+# startup_cortexm.c's semihosting _write and _exit, libnosys's other stubs;
+# --gc-sections leaves out what the program does not call (newlib's
+# _reclaim_reent, which would bring free).
+_ARM_LINK = ["-mthumb", "-mfloat-abi=soft", "-O2", "--specs=nosys.specs",
+             "-nostartfiles", "-Wl,-z,noexecstack", "-Wl,--gc-sections",
              "-T", os.path.join(RUNTIME_DIR, "mps2.ld"),
              os.path.join(RUNTIME_DIR, "startup_cortexm.c")]
 # picolibc's own crt0 and linker script; the code and constants go at the
-# start of the virt board's RAM, as they would in flash.
+# start of the virt board's RAM, as they would in flash. console_riscv.c:
+# the write() that the example main prints with.
 _RISCV_LINK = ["-march=rv32imac", "-mabi=ilp32", "-O2",
+               os.path.join(RUNTIME_DIR, "console_riscv.c"),
                "--specs=picolibc.specs", "--oslib=semihost",
                "--crt0=semihost",
                "-Wl,--defsym=__flash=0x80000000",
@@ -38,6 +43,7 @@ _RISCV_LINK = ["-march=rv32imac", "-mabi=ilp32", "-O2",
                "-Wl,--defsym=__ram_size=0x400000",
                "-Wl,--defsym=__stack_size=0x10000"]
 _QEMU_ARGS = ["-nographic", "-semihosting", "-kernel"]
+_LLVM_NM = "/usr/lib/llvm-22/bin/llvm-nm"
 
 
 @dataclass(frozen=True)
@@ -73,18 +79,26 @@ BOARDS = {
         ("riscv64-unknown-elf-gcc", *_RISCV_LINK),
         ("qemu-system-riscv32", "-M", "virt", "-bios", "none",
          *_QEMU_ARGS)),
+    # Integer vectors (Zve32x, VLEN >= 128) in the model object only: the
+    # C library and start-up code stay rv32imac.
+    "rv32imac-zve32x": Board(
+        "rv32imac-zve32x", "rv32imac-zve32x",
+        ("riscv64-unknown-elf-gcc", *_RISCV_LINK,
+         os.path.join(RUNTIME_DIR, "vector_riscv.c")),
+        ("qemu-system-riscv32", "-M", "virt", "-cpu",
+         "rv32,v=true,vlen=128,vext_spec=v1.0", "-bios", "none",
+         *_QEMU_ARGS),
+        "Zve32x code on qemu's V 1.0, a superset"),
 }
 
 
 def counting_instructions(board):
     """`board` whose programs print the instructions that the model call
-    executes ("instructions: N", to 40): the call of
-    _mlir_ciface_forward is wrapped by runtime/baremetal/
-    count_instructions.c, which reads SysTick under qemu's -icount shift=0
-    (1 ns of virtual time per instruction). Cortex-M boards only."""
-    if board.qemu[0] != "qemu-system-arm":
-        raise ValueError(f"{board.name}: instruction counts need a "
-                         f"Cortex-M board")
+    executes ("instructions: N"): the call of _mlir_ciface_forward is
+    wrapped by runtime/baremetal/count_instructions.c, which reads, under
+    qemu's -icount shift=0 (1 ns of virtual time per instruction), SysTick
+    on a Cortex-M board (to 40 instructions) and minstret on RISC-V
+    (exact)."""
     return replace(
         board, name=f"{board.name}-counting",
         cc=(*board.cc, "-Wl,--wrap=_mlir_ciface_forward",
@@ -139,25 +153,18 @@ def link(board, sources, elf, include_dirs=(), defines=(), timeout=120):
     _run(cmd, timeout)
 
 
-# What C code allocates with: the standard functions and newlib's
-# reentrant ones.
+# What C code allocates with: the standard functions, newlib's reentrant
+# ones and the system call under them.
 HEAP_FUNCTIONS = ("malloc", "calloc", "realloc", "free", "aligned_alloc",
                   "posix_memalign", "memalign", "_malloc_r", "_calloc_r",
-                  "_realloc_r", "_free_r")
+                  "_realloc_r", "_free_r", "sbrk", "_sbrk", "_sbrk_r")
 
 
-def heap_references(board, sources, elf, include_dirs=(), defines=(),
-                    timeout=120):
-    """Links like `link` and returns the (input file, function) pairs of
-    the link's references to HEAP_FUNCTIONS (the linker's --trace-symbol),
-    the C library's archive members left out: newlib's stdio allocates
-    its stream buffers itself, picolibc's does not. A C source compiled in
-    the link is named by its temporary object file."""
-    trace = [f"-Wl,--trace-symbol={s}" for s in HEAP_FUNCTIONS]
-    out = _run([*board.cc, *trace, *(f"-I{d}" for d in include_dirs),
-                *(f"-D{d}" for d in defines), *sources, "-o", elf], timeout)
-    refs = re.findall(r"^(?:\S*ld: )?(.*): reference to (\S+)$", out, re.M)
-    return sorted({(f, s) for f, s in refs if not f.endswith(")")})
+def heap_functions_in(elf):
+    """The HEAP_FUNCTIONS that a linked program `elf` defines."""
+    out = _run([_LLVM_NM, "--defined-only", "--format=just-symbols", elf],
+               timeout=60)
+    return sorted(set(out.split()) & set(HEAP_FUNCTIONS))
 
 
 def run(board, elf, timeout=60):

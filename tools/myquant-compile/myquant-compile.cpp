@@ -91,8 +91,9 @@ static cl::opt<std::string> headerFilename("header",
 static cl::opt<std::string> exampleMainFilename(
     "example-main",
     cl::desc("Also write an example C program calling the function (with "
-             "--header): static inputs, results printed with printf, for a "
-             "bare-metal board (runtime/baremetal) or the host"),
+             "--header): static inputs, results printed (integers with "
+             "write(), not stdio), for a bare-metal board "
+             "(runtime/baremetal) or the host"),
     cl::value_desc("main.c"), cl::cat(compileCategory));
 static cl::opt<std::string> symbolPrefix(
     "symbol-prefix",
@@ -113,9 +114,10 @@ static cl::opt<std::string>
 static cl::opt<std::string> targetPreset(
     "target-preset",
     cl::desc("Cross target: cortex-m0plus (thumbv6m), cortex-m4 or "
-             "cortex-m7 (thumbv7em, FPU unused), rv32imac "
-             "(riscv32), or host (the default); --triple, --cpu and "
-             "--features override its parts"),
+             "cortex-m7 (thumbv7em, FPU unused), rv32imac (riscv32), "
+             "rv32imac-zve32x (with integer vectors, VLEN >= 128), or host "
+             "(the default); --triple, --cpu and --features override its "
+             "parts"),
     cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
 static cl::opt<std::string>
     targetTriple("triple",
@@ -150,7 +152,8 @@ static cl::opt<bool> staticMemory(
 static cl::opt<unsigned> arenaAlignment(
     "arena-alignment",
     cl::desc("Alignment in bytes of the arena and of every buffer in it "
-             "(--static-memory)"),
+             "(--static-memory; default: 64 on the host, 8 for the cross "
+             "presets)"),
     cl::init(64), cl::cat(compileCategory));
 static cl::opt<unsigned> optLevel("opt-level",
                                   cl::desc("Optimization level (0-3)"),
@@ -162,20 +165,29 @@ static cl::list<std::string>
                  cl::value_desc("arg"), cl::cat(compileCategory));
 
 namespace {
-/// A named cross target (--target-preset).
+/// A named cross target (--target-preset) and its default
+/// --arena-alignment.
 struct TargetPreset {
   llvm::StringLiteral name, triple, cpu, features;
+  unsigned arenaAlignment;
 };
 } // namespace
 
 /// The Cortex-M4 and M7 have an optional FPU: `-fpregs` keeps it unused, so
-/// the code runs on parts without one. Cortex-M0+ and RV32IMAC have none.
+/// the code runs on parts without one. Cortex-M0+ and RV32IMAC have none;
+/// Zve32x is the integer-only vector extension (LLVM's loop vectorizer
+/// needs the guaranteed VLEN of Zvl128b).
+/// The host's arena buffers are aligned for its 64-byte vectors; the
+/// microcontrollers' widest access is 8 bytes, and a finer alignment packs
+/// the arena down to the peak of live temporaries.
 static constexpr TargetPreset kTargetPresets[] = {
-    {"host", "", "", ""},
-    {"cortex-m0plus", "thumbv6m-none-eabi", "cortex-m0plus", ""},
-    {"cortex-m4", "thumbv7em-none-eabi", "cortex-m4", "-fpregs"},
-    {"cortex-m7", "thumbv7em-none-eabi", "cortex-m7", "-fpregs"},
-    {"rv32imac", "riscv32-unknown-elf", "generic-rv32", "+m,+a,+c"},
+    {"host", "", "", "", 64},
+    {"cortex-m0plus", "thumbv6m-none-eabi", "cortex-m0plus", "", 8},
+    {"cortex-m4", "thumbv7em-none-eabi", "cortex-m4", "-fpregs", 8},
+    {"cortex-m7", "thumbv7em-none-eabi", "cortex-m7", "-fpregs", 8},
+    {"rv32imac", "riscv32-unknown-elf", "generic-rv32", "+m,+a,+c", 8},
+    {"rv32imac-zve32x", "riscv32-unknown-elf", "generic-rv32",
+     "+m,+a,+c,+zve32x,+zvl128b", 8},
 };
 
 static int fail(const llvm::Twine &message) {
@@ -589,11 +601,60 @@ static void emitDescriptorInit(llvm::raw_ostream &os, llvm::StringRef data,
   os << "}";
 }
 
+static bool isFloat(const BufferSpec &spec) {
+  return spec.element == ElementKind::F32 || spec.element == ElementKind::F64;
+}
+
+/// The example main's printing of integers: decimal digits into a buffer
+/// written with write(). newlib's stdio takes its stream buffers from the
+/// heap, which a static-memory program on a board must not link.
+static void writeIntegerPrinter(llvm::raw_ostream &os) {
+  os << R"c(
+/* Integers are printed without stdio, whose buffers newlib allocates. */
+static char print_buffer[256];
+static unsigned print_length;
+
+static void print_flush(void) {
+  if (write(1, print_buffer, print_length) != (long)print_length)
+    _exit(1);
+  print_length = 0;
+}
+
+static void print_char(char c) {
+  if (print_length == sizeof print_buffer)
+    print_flush();
+  print_buffer[print_length++] = c;
+}
+
+static void print_text(const char *s) {
+  while (*s)
+    print_char(*s++);
+}
+
+/* " v": a space, then v in decimal. */
+static void print_integer(long long v) {
+  char digits[20];
+  int n = 0;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
+                               : (unsigned long long)v;
+  do
+    digits[n++] = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  print_char(' ');
+  if (v < 0)
+    print_char('-');
+  while (n > 0)
+    print_char(digits[--n]);
+}
+)c";
+}
+
 /// A main() that calls the entry point once on static inputs and prints
 /// every result element, one line per result ("result<i>: v v v ...").
 /// The inputs are <name>_EXAMPLE_INPUT<i> (a brace initializer) from the
 /// file MYQUANT_EXAMPLE_INPUTS names, if defined, and zeros otherwise.
 /// With static memory, the results and the arena are static arrays too.
+/// Integer results are printed without stdio (writeIntegerPrinter).
 static llvm::Error writeExampleMain(const EntryPoint &entry,
                                     llvm::raw_ostream &os) {
   auto isStatic = [](const BufferSpec &spec) {
@@ -606,6 +667,7 @@ static llvm::Error writeExampleMain(const EntryPoint &entry,
                                        functionName +
                                        " has a dynamic dimension");
   const std::string &name = entry.name;
+  bool anyFloat = llvm::any_of(entry.results, isFloat);
   os << "/* Generated by myquant-compile: calls @" << functionName
      << " once and prints its results.\n"
      << "   Build it with " << llvm::sys::path::filename(headerFilename)
@@ -617,10 +679,14 @@ static llvm::Error writeExampleMain(const EntryPoint &entry,
      << "   " << name
      << "_EXAMPLE_INPUT<i> as brace initializers (C order); they are zeros\n"
      << "   otherwise. */\n"
-     << "#include <stdio.h>\n#include <stdlib.h>\n\n"
-     << "#include \"" << llvm::sys::path::filename(headerFilename) << "\"\n\n"
+     << "#include <" << (anyFloat ? "stdio" : "unistd") << ".h>\n";
+  if (!entry.staticMemory)
+    os << "#include <stdlib.h>\n";
+  os << "\n#include \"" << llvm::sys::path::filename(headerFilename) << "\"\n\n"
      << "#ifdef MYQUANT_EXAMPLE_INPUTS\n#include MYQUANT_EXAMPLE_INPUTS\n"
         "#endif\n";
+  if (!anyFloat)
+    writeIntegerPrinter(os);
   for (auto [index, spec] : llvm::enumerate(entry.inputs)) {
     std::string macro = (name + "_EXAMPLE_INPUT" + llvm::Twine(index)).str();
     int64_t count = ShapedType::getNumElements(spec.shape);
@@ -678,20 +744,28 @@ static llvm::Error writeExampleMain(const EntryPoint &entry,
   }
   os << llvm::join(args, ", ") << ");\n";
   for (auto [index, spec] : llvm::enumerate(entry.results)) {
-    bool isFloat =
-        spec.element == ElementKind::F32 || spec.element == ElementKind::F64;
     const std::string &result = results[index];
     // Results are fresh C-order buffers: element i is at aligned[offset + i].
-    os << "  printf(\"result" << index << ":\");\n"
+    std::string element =
+        (llvm::Twine(result) + ".aligned[" + result + ".offset + i]").str();
+    os << (anyFloat ? "  printf(" : "  print_text(") << "\"result" << index
+       << ":\");\n"
        << "  for (long i = 0; i < " << ShapedType::getNumElements(spec.shape)
-       << "; ++i)\n"
-       << "    printf("
-       << (isFloat ? "\" %.9g\", (double)" : "\" %ld\", (long)") << result
-       << ".aligned[" << result << ".offset + i]);\n"
-       << "  printf(\"\\n\");\n";
+       << "; ++i)\n";
+    if (!anyFloat)
+      os << "    print_integer((long long)" << element << ");\n"
+         << "  print_text(\"\\n\");\n";
+    else if (isFloat(spec))
+      os << "    printf(\" %.9g\", (double)" << element << ");\n"
+         << "  printf(\"\\n\");\n";
+    else
+      os << "    printf(\" %lld\", (long long)" << element << ");\n"
+         << "  printf(\"\\n\");\n";
     if (!entry.staticMemory)
       os << "  free(" << result << ".allocated);\n";
   }
+  if (!anyFloat)
+    os << "  print_flush();\n";
   os << "  return 0;\n}\n";
   return llvm::Error::success();
 }
@@ -913,8 +987,8 @@ static void addCPUCheck(llvm::Module &module) {
   }
 }
 
-/// Fills --triple, --cpu and --features from --target-preset where the
-/// command line leaves them out.
+/// Fills --triple, --cpu, --features and --arena-alignment from
+/// --target-preset where the command line leaves them out.
 static llvm::Error applyTargetPreset() {
   const TargetPreset *preset =
       llvm::find_if(kTargetPresets, [](const TargetPreset &p) {
@@ -935,6 +1009,8 @@ static llvm::Error applyTargetPreset() {
     targetCPU = preset->cpu.str();
   if (!targetFeatures.getNumOccurrences())
     targetFeatures = preset->features.str();
+  if (!arenaAlignment.getNumOccurrences())
+    arenaAlignment = preset->arenaAlignment;
   if (targetTriple.empty() && (!targetCPU.empty() || !targetFeatures.empty()))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),

@@ -22,11 +22,16 @@ def ConvertMyQuantToLinalg : Pass<"convert-myquant-to-linalg",
 
     On a module marked `myquant.arm_dsp` by `myquant-set-target` (an ARM
     target with the DSP extension: Cortex-M4, M7, M33 ...), `dual-mac`
-    lowers convolutions and matmuls with constant weights and an even
-    reduction extent (the input channels per group, the inner dimension) to
-    pairs of products computed by one `llvm.arm.smlad`: the weights are
-    packed at compile time into i32 words of two halfwords, the activations
-    in the loop. The int32 sums are the generic lowering's.
+    lowers convolutions and matmuls with constant weights (whose centered
+    values fit 8 bits) to quads of products computed by two
+    `llvm.arm.smlad`, along the input channels of a group (at least 4), else
+    the taps of the kernel window (depthwise, single-channel), or the inner
+    dimension. The weights stay 8-bit: each quad is reordered at compile
+    time into one i32 word that two `llvm.arm.sxtb16` (of the word and of
+    the word rotated by 8) unpack into the halfword pairs matching the
+    activation pairs packed in the loop; the iterations left over (extent
+    % 4) are a generic multiply-accumulate. The int32 sums are the generic
+    lowering's.
   }];
   let options = [
     MyQuant_RoundingOption<"defaultRounding", "default-rounding",

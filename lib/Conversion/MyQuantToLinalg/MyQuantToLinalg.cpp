@@ -795,25 +795,51 @@ linalg::GenericOp buildMac(OpBuilder &b, Location loc, Value x, Value w,
       });
 }
 
-constexpr llvm::StringLiteral kSmladName = "llvm.arm.smlad";
+/// The declaration of ARM intrinsic `name` on i32 values, made once per
+/// module. The intrinsic is called as a declared function: the
+/// deallocation pipeline rejects ops with unknown memory effects
+/// (llvm.call_intrinsic) but not calls, and LLVM takes a function named
+/// llvm.* for the intrinsic.
+func::FuncOp declareArmIntrinsic(OpBuilder &b, Location loc,
+                                 llvm::StringRef name, unsigned operands) {
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (auto declared = module.lookupSymbol<func::FuncOp>(name))
+    return declared;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  Type i32 = b.getI32Type();
+  auto declared = func::FuncOp::create(
+      b, loc, name, b.getFunctionType(SmallVector<Type>(operands, i32), {i32}));
+  declared.setPrivate();
+  return declared;
+}
+
+/// The order of a quad's weights in the bytes of its word.
+constexpr std::array<int64_t, 4> kQuadOrder = {0, 2, 1, 3};
 
 /// The ARM DSP extension's dual multiply-accumulate (Cortex-M4/M7, the
 /// CMSIS-NN approach): SMLAD adds the two products of the signed halfwords
 /// of two i32 words to an i32 accumulator, wrapping like the generic body,
-/// so the sums are the same. Pairs of iterations of the reduction loop
-/// `pairLoop` become one SMLAD: the constant weights are packed at compile
-/// time into words holding w[2j] - zw (low halfword) and w[2j + 1] - zw
-/// (high) along dimension `pairDim` of `w` (whose shape is `wShape`, a
-/// reshape of the constant `stored`), and the loop packs the two centered
-/// activations (i8 minus a zero point fits 16 bits). Returns null where the
-/// weights are not constant or the paired extent is odd.
+/// so the sums are the same. Quads of iterations of the reduction loop
+/// `pairLoop` become two SMLADs. The constant weights stay 8-bit: each quad
+/// along dimension `pairDim` of `w` (whose shape is `wShape`, a reshape of
+/// the constant `stored`) is one word holding the centered weights
+/// w[4q] - zw, w[4q + 2] - zw, w[4q + 1] - zw, w[4q + 3] - zw in its bytes
+/// 0 to 3, so that SXTB16 (sign-extending bytes 0 and 2 into halfwords)
+/// unpacks the word into the pair (w[4q], w[4q + 1]) and the word rotated by
+/// 8 into (w[4q + 2], w[4q + 3]); the loop packs the matching pairs of
+/// centered activations (i8 minus a zero point fits 16 bits). The last
+/// extent % 4 iterations are a generic multiply-accumulate. Returns null
+/// where the weights are not constant, their centered values do not fit 8
+/// bits or the extent is under 4.
 Value buildDualMac(OpBuilder &b, Location loc, Value x, Value stored,
                    ArrayRef<int64_t> wShape, Value acc,
                    ArrayRef<AffineMap> maps, unsigned parallel,
                    unsigned reduction, const MacOperands &mac,
                    unsigned pairLoop, unsigned pairDim) {
   DenseIntElementsAttr w;
-  if (!matchPattern(stored, m_Constant(&w)) || wShape[pairDim] % 2 != 0)
+  if (!matchPattern(stored, m_Constant(&w)) || wShape[pairDim] < 4)
     return {};
   int64_t outer = 1, extent = wShape[pairDim], inner = 1;
   for (unsigned d = 0; d < wShape.size(); ++d)
@@ -822,68 +848,125 @@ Value buildDualMac(OpBuilder &b, Location loc, Value x, Value stored,
   for (const APInt &v : w.getValues<APInt>())
     values.push_back((mac.w.isSigned ? v.getSExtValue() : v.getZExtValue()) -
                      mac.zw);
+  if (!llvm::all_of(values, [](int64_t v) { return llvm::isInt<8>(v); }))
+    return {};
+  int64_t quads = extent / 4, rest = extent % 4;
   SmallVector<int32_t> packed;
-  packed.reserve(values.size() / 2);
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t j = 0; j < extent; j += 2)
+  SmallVector<APInt> tail;
+  for (int64_t o = 0; o < outer; ++o) {
+    auto at = [&](int64_t k, int64_t i) {
+      return (o * extent + k) * inner + i;
+    };
+    for (int64_t q = 0; q < quads; ++q)
       for (int64_t i = 0; i < inner; ++i) {
-        auto half = [&](int64_t k) {
-          return static_cast<uint32_t>(values[(o * extent + k) * inner + i]) &
-                 0xffffU;
-        };
-        packed.push_back(static_cast<int32_t>(half(j) | (half(j + 1) << 16)));
+        uint32_t word = 0;
+        for (auto [byte, k] : llvm::enumerate(kQuadOrder))
+          word |= (static_cast<uint32_t>(values[at(4 * q + k, i)]) & 0xffU)
+                  << (8 * byte);
+        packed.push_back(static_cast<int32_t>(word));
       }
+    for (int64_t k = extent - rest; k < extent; ++k)
+      for (int64_t i = 0; i < inner; ++i)
+        tail.push_back(w.getValues<APInt>()[at(k, i)]);
+  }
   SmallVector<int64_t> packedShape(wShape);
-  packedShape[pairDim] /= 2;
+  packedShape[pairDim] = quads;
   Value words = arith::ConstantOp::create(
       b, loc,
       DenseIntElementsAttr::get(
           RankedTensorType::get(packedShape, b.getI32Type()), packed));
-  // The intrinsic is called as a declared function: the deallocation
-  // pipeline rejects ops with unknown memory effects (llvm.call_intrinsic)
-  // but not calls, and LLVM takes a function named llvm.* for the
-  // intrinsic.
-  auto module =
-      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
-  auto smlad = module.lookupSymbol<func::FuncOp>(kSmladName);
-  if (!smlad) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    Type i32 = b.getI32Type();
-    smlad = func::FuncOp::create(b, loc, kSmladName,
-                                 b.getFunctionType({i32, i32, i32}, {i32}));
-    smlad.setPrivate();
-  }
+  func::FuncOp smlad = declareArmIntrinsic(b, loc, "llvm.arm.smlad", 3);
+  func::FuncOp sxtb16 = declareArmIntrinsic(b, loc, "llvm.arm.sxtb16", 1);
   AffineExpr k = b.getAffineDimExpr(pairLoop);
   AffineMap xMap = maps[0];
-  auto shifted = [&](int64_t offset) {
-    return xMap.replace(k, k * 2 + offset, xMap.getNumDims(),
+  auto shifted = [&](int64_t scale, int64_t offset) {
+    return xMap.replace(k, k * scale + offset, xMap.getNumDims(),
                         xMap.getNumSymbols());
   };
-  SmallVector<AffineMap> pairMaps = {shifted(0), shifted(1), maps[1], maps[2]};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{acc.getType()}, ValueRange{x, x, words},
-             ValueRange{acc}, pairMaps, iterators(parallel, reduction),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               IntegerArith body(nb, l);
-               Type i32 = nb.getI32Type();
-               auto centered = [&](Value v) {
-                 Value wide = body.cast(v, i32, mac.x.isSigned);
-                 return mac.zx == 0
-                            ? wide
-                            : body.sub(wide, body.constant(i32, mac.zx));
-               };
-               Value low = arith::AndIOp::create(nb, l, centered(args[0]),
-                                                 body.constant(i32, 0xffff));
-               Value high = arith::ShLIOp::create(nb, l, centered(args[1]),
-                                                  body.constant(i32, 16));
-               Value pair = arith::OrIOp::create(nb, l, low, high);
-               Value sum = func::CallOp::create(
-                               nb, l, smlad, ValueRange{pair, args[2], args[3]})
-                               .getResult(0);
-               linalg::YieldOp::create(nb, l, sum);
-             })
+  SmallVector<AffineMap> quadMaps = {shifted(4, 0), shifted(4, 1),
+                                     shifted(4, 2), shifted(4, 3),
+                                     maps[1],       maps[2]};
+  Value sum =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{acc.getType()}, ValueRange{x, x, x, x, words},
+          ValueRange{acc}, quadMaps, iterators(parallel, reduction),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            IntegerArith body(nb, l);
+            Type i32 = nb.getI32Type();
+            auto centered = [&](Value v) {
+              Value wide = body.cast(v, i32, mac.x.isSigned);
+              return mac.zx == 0 ? wide
+                                 : body.sub(wide, body.constant(i32, mac.zx));
+            };
+            auto pair = [&](Value low, Value high) {
+              return arith::OrIOp::create(
+                  nb, l,
+                  arith::AndIOp::create(nb, l, centered(low),
+                                        body.constant(i32, 0xffff)),
+                  arith::ShLIOp::create(nb, l, centered(high),
+                                        body.constant(i32, 16)));
+            };
+            auto call = [&](func::FuncOp f, ValueRange operands) {
+              return func::CallOp::create(nb, l, f, operands).getResult(0);
+            };
+            // Rotated rather than shifted: SXTB16 takes the rotation as an
+            // operand.
+            Value word = args[4];
+            Value rotated = arith::OrIOp::create(
+                nb, l,
+                arith::ShRUIOp::create(nb, l, word, body.constant(i32, 8)),
+                arith::ShLIOp::create(nb, l, word, body.constant(i32, 24)));
+            Value low = call(
+                smlad, {pair(args[0], args[1]), call(sxtb16, {word}), args[5]});
+            linalg::YieldOp::create(
+                nb, l,
+                call(smlad,
+                     {pair(args[2], args[3]), call(sxtb16, {rotated}), low}));
+          })
+          .getResult(0);
+  if (rest == 0)
+    return sum;
+  SmallVector<int64_t> tailShape(wShape);
+  tailShape[pairDim] = rest;
+  Value tailWeights = arith::ConstantOp::create(
+      b, loc,
+      DenseIntElementsAttr::get(
+          RankedTensorType::get(tailShape, w.getType().getElementType()),
+          tail));
+  return buildMac(b, loc, x, tailWeights, sum,
+                  {shifted(1, 4 * quads), maps[1], maps[2]}, parallel,
+                  reduction, mac)
       .getResult(0);
+}
+
+/// buildDualMac of a convolution along its kernel window, for groups of
+/// under 4 input channels: the loops over the window's rows and columns
+/// become one over its taps t (row t floordiv kw, column t mod kw), so a
+/// 3x3 window is two quads and one tap. The loops of the grouped input
+/// `groupedIn` and filter (of shape `gfs`) are n, g, f, oh, ow | c, t for
+/// NCHW and n, oh, ow, g, f | t, c for NHWC.
+Value buildWindowDualMac(OpBuilder &b, Location loc, Value groupedIn,
+                         Value filter, ArrayRef<int64_t> gfs, Value acc,
+                         bool nchw, ArrayRef<int64_t> strides,
+                         ArrayRef<int64_t> dil, const MacOperands &mac) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  unsigned tap = nchw ? 6 : 5;
+  int64_t kh = gfs[nchw ? 3 : 0], kw = gfs[nchw ? 4 : 1];
+  AffineExpr h = d(nchw ? 3 : 1) * strides[0] + d(tap).floorDiv(kw) * dil[0];
+  AffineExpr w = d(nchw ? 4 : 2) * strides[1] + (d(tap) % kw) * dil[1];
+  AffineMap out = AffineMap::get(7, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx);
+  if (nchw)
+    return buildDualMac(
+        b, loc, groupedIn, filter, {gfs[0], gfs[1], gfs[2], kh * kw}, acc,
+        {AffineMap::get(7, 0, {d(0), d(1), d(5), h, w}, ctx),
+         AffineMap::get(7, 0, {d(1), d(2), d(5), d(6)}, ctx), out},
+        5, 2, mac, tap, 3);
+  return buildDualMac(
+      b, loc, groupedIn, filter, {kh * kw, gfs[2], gfs[3], gfs[4]}, acc,
+      {AffineMap::get(7, 0, {d(0), h, w, d(3), d(6)}, ctx),
+       AffineMap::get(7, 0, {d(5), d(6), d(3), d(4)}, ctx), out},
+      5, 2, mac, tap, 0);
 }
 
 /// The group of flat index `i` of 2-D weights of `type` quantized per group.
@@ -1221,12 +1304,20 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
       groupedFilter = *unpacked;
       mac->w = unpackedStorage(*unpacked);
     }
-    // The input channel (loop 5 or 7) is dimension 2 of the grouped filter.
+    // Quads along the input channel (loop 5 or 7, dimension 2 of the
+    // grouped filter); with fewer channels in a group (depthwise, single
+    // channel, RGB), along the kernel window.
     Value sum;
-    if (dualMac && accType->getWidth() == 32 && !*unpacked)
-      sum = buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
-                         cast<ShapedType>(groupedFilter.getType()).getShape(),
-                         acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2);
+    if (dualMac && accType->getWidth() == 32 && !*unpacked) {
+      ArrayRef<int64_t> gfs =
+          cast<ShapedType>(groupedFilter.getType()).getShape();
+      sum = gfs[2] >= 4
+                ? buildDualMac(rewriter, loc, groupedIn, adaptor.getFilter(),
+                               gfs, acc, maps, 5, 3, *mac, nchw ? 5 : 7, 2)
+                : buildWindowDualMac(rewriter, loc, groupedIn,
+                                     adaptor.getFilter(), gfs, acc, nchw,
+                                     strides, dil, *mac);
+    }
     if (!sum)
       sum = buildMac(rewriter, loc, groupedIn, groupedFilter, acc, maps, 5, 3,
                      *mac)

@@ -26,7 +26,8 @@ public:
 /// the storage integers (`converter` is a StorageTypeConverter or extends
 /// one). Ops without a precomputed rescale get one computed with
 /// `defaultRounding`. With `dualMac`, convolutions and matmuls with constant
-/// weights pair their products into the ARM DSP extension's SMLAD. Function
+/// weights pair their products into the ARM DSP extension's SMLAD, the
+/// weights kept 8-bit and unpacked by SXTB16. Function
 /// signatures, calls and returns need the func dialect's type conversion
 /// patterns besides.
 void populateMyQuantToLinalgConversionPatterns(
