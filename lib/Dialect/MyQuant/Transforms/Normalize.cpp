@@ -571,17 +571,44 @@ DenseElementsAttr toAttr(RankedTensorType type, ArrayRef<double> values) {
   return DenseElementsAttr::get(type, converted);
 }
 
+/// A float constant's values with its strides, to read it by index.
+struct ConstantTensor {
+  SmallVector<double> values;
+  SmallVector<int64_t> strides;
+
+  static std::optional<ConstantTensor> get(Value value) {
+    DenseFPElementsAttr constant = getFloatConstant(value);
+    if (!constant)
+      return std::nullopt;
+    return ConstantTensor{constantValues(constant),
+                          computeStrides(constant.getType().getShape())};
+  }
+};
+
+/// Whether `body` reads a tensor captured from above (a gather).
+bool extractsFromAbove(Block *body) {
+  return llvm::any_of(body->getOps<tensor::ExtractOp>(),
+                      [&](tensor::ExtractOp extract) {
+                        return extract.getTensor().getParentBlock() != body;
+                      });
+}
+
 /// A parallel linalg op (generic, transpose, broadcast, ...) whose inputs
 /// are all float constants computes a constant: an unfolded BatchNorm's
-/// `gamma * rsqrt(var + eps)`, a transposed filter. Bodies are evaluated
-/// in double (evaluateBody) and rounded to the element type once.
+/// `gamma * rsqrt(var + eps)`, a transposed filter, and, where the body
+/// gathers from float constants by loop index, TOSA's reversed filter of
+/// a transposed convolution. Bodies are evaluated in double (evaluateBody)
+/// and rounded to the element type once.
 struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
   using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() == 0 ||
-        op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+    Block *body = op.getBlock();
+    bool gathers = extractsFromAbove(body);
+    if (!op.hasPureTensorSemantics() ||
+        (op.getNumDpsInputs() == 0 && !gathers) || op.getNumDpsInits() != 1 ||
+        op->getNumResults() != 1 ||
         op.getNumParallelLoops() != op.getNumLoops() ||
         !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
         initializesAccumulator(op->getResult(0)) || isMatmulRhsTranspose(op))
@@ -591,19 +618,32 @@ struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
         !isa<FloatType>(type.getElementType()) ||
         type.getNumElements() > kMaxFoldedElements)
       return failure();
-    Block *body = op.getBlock();
     unsigned numInputs = op.getNumDpsInputs();
     if (!body->getArgument(numInputs).use_empty())
       return failure();
-    SmallVector<SmallVector<double>> inputs;
-    SmallVector<SmallVector<int64_t>> strides;
+    SmallVector<ConstantTensor> inputs;
     for (OpOperand *input : op.getDpsInputOperands()) {
-      DenseFPElementsAttr constant = getFloatConstant(input->get());
+      std::optional<ConstantTensor> constant =
+          ConstantTensor::get(input->get());
       if (!constant)
         return failure();
-      inputs.push_back(constantValues(constant));
-      strides.push_back(computeStrides(constant.getType().getShape()));
+      inputs.push_back(std::move(*constant));
     }
+    // The captured tensors a gathering body reads, each decoded once.
+    DenseMap<Value, std::optional<ConstantTensor>> captured;
+    auto extract = [&](Value tensor,
+                       ArrayRef<int64_t> indices) -> std::optional<double> {
+      auto [it, inserted] = captured.try_emplace(tensor);
+      if (inserted)
+        it->second = ConstantTensor::get(tensor);
+      auto shape = cast<RankedTensorType>(tensor.getType()).getShape();
+      if (!it->second || indices.size() != shape.size())
+        return std::nullopt;
+      for (auto [i, size] : llvm::zip(indices, shape))
+        if (i < 0 || i >= size)
+          return std::nullopt;
+      return it->second->values[linearize(indices, it->second->strides)];
+    };
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     SmallVector<int64_t> resultStrides = computeStrides(type.getShape());
     SmallVector<double> results(type.getNumElements());
@@ -611,8 +651,12 @@ struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
     for (int64_t i = 0; i < type.getNumElements(); ++i) {
       SmallVector<int64_t> index = delinearize(i, resultStrides);
       for (unsigned k = 0; k < numInputs; ++k)
-        args[k] = inputs[k][linearize(maps[k].compose(index), strides[k])];
-      std::optional<double> value = evaluateBody(*body, args);
+        args[k] =
+            inputs[k]
+                .values[linearize(maps[k].compose(index), inputs[k].strides)];
+      BodyEnvironment environment{index, extract};
+      std::optional<double> value =
+          evaluateBody(*body, args, nullptr, gathers ? &environment : nullptr);
       if (!value)
         return failure();
       results[i] = *value;
@@ -641,6 +685,46 @@ struct FoldConstantReshape : OpRewritePattern<ReshapeOp> {
       return failure();
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(
         reshape, type, cast<TypedAttr>(constant.reshape(type)));
+    return success();
+  }
+};
+
+/// A zero-or-constant padding of a float constant is a constant: TOSA's
+/// transposed convolution pads its filter before reversing it.
+struct FoldConstantPad : OpRewritePattern<tensor::PadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::PadOp pad,
+                                PatternRewriter &rewriter) const override {
+    std::optional<ConstantTensor> source = ConstantTensor::get(pad.getSource());
+    FloatAttr padding;
+    Value paddingValue = pad.getConstantPaddingValue();
+    RankedTensorType type = pad.getResultType();
+    if (!source || !paddingValue ||
+        !matchPattern(paddingValue, m_Constant(&padding)) ||
+        !type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
+      return failure();
+    // TOSA writes the amounts as constant SSA values.
+    std::optional<SmallVector<int64_t>> low =
+        getConstantIntValues(pad.getMixedLowPad());
+    if (!low)
+      return failure();
+    auto sourceShape = pad.getSourceType().getShape();
+    SmallVector<int64_t> resultStrides = computeStrides(type.getShape());
+    SmallVector<double> results(type.getNumElements(),
+                                padding.getValueAsDouble());
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      SmallVector<int64_t> index = delinearize(i, resultStrides);
+      bool inside = true;
+      for (auto [k, size] : llvm::enumerate(sourceShape)) {
+        index[k] -= (*low)[k];
+        inside &= index[k] >= 0 && index[k] < size;
+      }
+      if (inside)
+        results[i] = source->values[linearize(index, source->strides)];
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        pad, type, cast<TypedAttr>(toAttr(type, results)));
     return success();
   }
 };
@@ -940,8 +1024,8 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
         .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
              FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
              FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
-             FoldConstantLinalg, FoldChannelAffineIntoConv, SoftmaxFromParts,
-             FoldConstantReshape<tensor::ExpandShapeOp>,
+             FoldConstantLinalg, FoldConstantPad, FoldChannelAffineIntoConv,
+             SoftmaxFromParts, FoldConstantReshape<tensor::ExpandShapeOp>,
              FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));
     if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))

@@ -250,9 +250,35 @@ std::optional<double> myquant::evaluateTableBody(Block &body, double x,
   return evaluateBody(body, x, unsupported);
 }
 
-std::optional<double> myquant::evaluateBody(Block &body,
-                                            ArrayRef<double> arguments,
-                                            Operation **unsupported) {
+/// An op reading the loop indices or a captured tensor, or index
+/// arithmetic (exact in double at tensor sizes); std::nullopt for any
+/// other op.
+static std::optional<double>
+evaluateIndexOp(Operation *op, ArrayRef<double> x,
+                const BodyEnvironment &environment) {
+  if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+    if (index.getDim() >= environment.loopIndices.size())
+      return std::nullopt;
+    return static_cast<double>(environment.loopIndices[index.getDim()]);
+  }
+  if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+    SmallVector<int64_t> indices = llvm::map_to_vector(
+        x.drop_front(), [](double i) { return static_cast<int64_t>(i); });
+    return environment.extract(extract.getTensor(), indices);
+  }
+  if (op->getNumResults() != 1 || !op->getResult(0).getType().isIndex())
+    return std::nullopt;
+  return llvm::TypeSwitch<Operation *, std::optional<double>>(op)
+      .Case([&](arith::AddIOp) { return x[0] + x[1]; })
+      .Case([&](arith::SubIOp) { return x[0] - x[1]; })
+      .Case([&](arith::MulIOp) { return x[0] * x[1]; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+std::optional<double>
+myquant::evaluateBody(Block &body, ArrayRef<double> arguments,
+                      Operation **unsupported,
+                      const BodyEnvironment *environment) {
   DenseMap<Value, double> values;
   for (auto [arg, value] : llvm::zip(body.getArguments(), arguments))
     values[arg] = value;
@@ -275,6 +301,8 @@ std::optional<double> myquant::evaluateBody(Block &body,
       SmallVector<double, 3> operands =
           llvm::map_to_vector(op.getOperands(), read);
       result = evaluateOp(&op, operands);
+      if (!result && environment)
+        result = evaluateIndexOp(&op, operands, *environment);
     }
     if (!result) {
       if (unsupported)
@@ -398,15 +426,19 @@ static bool absorbPad(Value &input, Layout layout, bool negativeInfinity,
     return false;
   bool ok = negativeInfinity ? (*value < -3.0e38 || std::isinf(*value))
                              : *value == 0.0;
-  if (!ok || !pad.getLow().empty() || !pad.getHigh().empty())
+  // Amounts may be attributes or constant SSA values (tosa.pad's lowering).
+  std::optional<SmallVector<int64_t>> low =
+      getConstantIntValues(pad.getMixedLowPad());
+  std::optional<SmallVector<int64_t>> high =
+      getConstantIntValues(pad.getMixedHighPad());
+  if (!ok || !low || !high)
     return false;
-  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
   LayoutDims dims = getLayoutDims(layout);
   unsigned h = dims.height, w = dims.width;
   for (unsigned d = 0; d < 4; ++d)
-    if (d != h && d != w && (low[d] != 0 || high[d] != 0))
+    if (d != h && d != w && ((*low)[d] != 0 || (*high)[d] != 0))
       return false;
-  padding = {low[h], low[w], high[h], high[w]};
+  padding = {(*low)[h], (*low)[w], (*high)[h], (*high)[w]};
   input = pad.getSource();
   return true;
 }
