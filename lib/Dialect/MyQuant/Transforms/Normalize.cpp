@@ -689,6 +689,107 @@ struct FoldConstantReshape : OpRewritePattern<ReshapeOp> {
   }
 };
 
+/// Index arithmetic on constants outside the bodies (the window sizes
+/// TOSA's average pooling computes before its division) as the constant
+/// it folds to, so that the bodies reading it can be evaluated.
+struct FoldConstantIndexArith : RewritePattern {
+  explicit FoldConstantIndexArith(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<arith::ArithDialect>(op->getDialect()) ||
+        op->getNumResults() != 1 || !op->getResult(0).getType().isIndex() ||
+        isa<linalg::LinalgOp>(op->getParentOp()) ||
+        matchPattern(op->getResult(0), m_Constant()))
+      return failure();
+    SmallVector<Attribute> operands(op->getNumOperands());
+    for (auto [operand, attr] : llvm::zip(op->getOperands(), operands))
+      if (!matchPattern(operand, m_Constant(&attr)))
+        return failure();
+    SmallVector<OpFoldResult> folded;
+    if (failed(op->fold(operands, folded)) || folded.size() != 1)
+      return failure();
+    auto value = dyn_cast_if_present<IntegerAttr>(
+        dyn_cast_if_present<Attribute>(folded.front()));
+    if (!value)
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+/// `sum / n(h, w)` after sum pooling where the window's element count `n`
+/// is computed in the body from the loop indices (TOSA's average pooling,
+/// which leaves the padding out of the count) as the division by a
+/// constant [OH, OW] tensor of counts that the pool recognizer reads.
+struct PoolDivisorToConstant : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isRowwiseElementwise(op, 1) || op.getNumLoops() != 4 ||
+        !op.getBody()->getArgument(1).use_empty())
+      return failure();
+    Operation *pool = op.getDpsInputs()[0].getDefiningOp();
+    unsigned h = 0;
+    if (isa_and_present<linalg::PoolingNhwcSumOp>(pool))
+      h = 1;
+    else if (isa_and_present<linalg::PoolingNchwSumOp>(pool))
+      h = 2;
+    else
+      return failure();
+    bool readsIndex = !op.getBody()->getOps<linalg::IndexOp>().empty();
+    auto type = cast<RankedTensorType>(op.getResult(0).getType());
+    if (!readsIndex || !type.hasStaticShape())
+      return failure();
+    // The count at each output position: 1 / body(1), checked at other
+    // inputs to be a division by it.
+    auto noCapturedTensor = [](Value, ArrayRef<int64_t>) {
+      return std::optional<double>();
+    };
+    SmallVector<int64_t> strides = computeStrides(type.getShape());
+    int64_t oh = type.getDimSize(h), ow = type.getDimSize(h + 1);
+    SmallVector<double> counts(oh * ow, 0.0);
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      SmallVector<int64_t> index = delinearize(i, strides);
+      BodyEnvironment environment{index, noCapturedTensor};
+      std::optional<double> reciprocal =
+          evaluateBody(*op.getBody(), {1.0}, nullptr, &environment);
+      if (!reciprocal || !(*reciprocal > 0))
+        return failure();
+      double count = std::round(1.0 / *reciprocal);
+      double &slot = counts[index[h] * ow + index[h + 1]];
+      if ((slot != 0.0 && slot != count) || count < 1)
+        return failure();
+      slot = count;
+      for (double x : {3.0, -0.625, 1e5}) {
+        std::optional<double> y =
+            evaluateBody(*op.getBody(), {x}, nullptr, &environment);
+        if (!y || *y != x / count)
+          return failure();
+      }
+    }
+    MLIRContext *ctx = getContext();
+    auto countType = RankedTensorType::get({oh, ow}, type.getElementType());
+    Value divisors =
+        arith::ConstantOp::create(rewriter, op.getLoc(), countType,
+                                  cast<TypedAttr>(toAttr(countType, counts)));
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
+    AffineMap spatial = AffineMap::get(
+        4, 0, {getAffineDimExpr(h, ctx), getAffineDimExpr(h + 1, ctx)}, ctx);
+    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+        op, type, ValueRange{op.getDpsInputs()[0], divisors}, op.getDpsInits(),
+        ArrayRef<AffineMap>{identity, spatial, identity},
+        op.getIteratorTypesArray(),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          Value quotient = arith::DivFOp::create(b, loc, args[0], args[1]);
+          linalg::YieldOp::create(b, loc, quotient);
+        });
+    return success();
+  }
+};
+
 /// A zero-or-constant padding of a float constant is a constant: TOSA's
 /// transposed convolution pads its filter before reversing it.
 struct FoldConstantPad : OpRewritePattern<tensor::PadOp> {
@@ -1024,8 +1125,9 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
         .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
              FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
              FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
-             FoldConstantLinalg, FoldConstantPad, FoldChannelAffineIntoConv,
-             SoftmaxFromParts, FoldConstantReshape<tensor::ExpandShapeOp>,
+             FoldConstantLinalg, FoldConstantPad, FoldConstantIndexArith,
+             PoolDivisorToConstant, FoldChannelAffineIntoConv, SoftmaxFromParts,
+             FoldConstantReshape<tensor::ExpandShapeOp>,
              FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));
     if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))

@@ -261,17 +261,28 @@ evaluateIndexOp(Operation *op, ArrayRef<double> x,
       return std::nullopt;
     return static_cast<double>(environment.loopIndices[index.getDim()]);
   }
+  // An unknown value (NaN; the tensor an extract reads is not a number)
+  // must not vanish in a min or max of indices.
+  auto isExtract = isa<tensor::ExtractOp>(op);
+  if (llvm::any_of(x.drop_front(isExtract ? 1 : 0),
+                   [](double v) { return std::isnan(v); }))
+    return std::nullopt;
   if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
     SmallVector<int64_t> indices = llvm::map_to_vector(
         x.drop_front(), [](double i) { return static_cast<int64_t>(i); });
     return environment.extract(extract.getTensor(), indices);
   }
+  // Integer casts of these values (a window's element count) are exact.
+  if (isa<arith::IndexCastOp, arith::SIToFPOp>(op))
+    return x[0];
   if (op->getNumResults() != 1 || !op->getResult(0).getType().isIndex())
     return std::nullopt;
   return llvm::TypeSwitch<Operation *, std::optional<double>>(op)
       .Case([&](arith::AddIOp) { return x[0] + x[1]; })
       .Case([&](arith::SubIOp) { return x[0] - x[1]; })
       .Case([&](arith::MulIOp) { return x[0] * x[1]; })
+      .Case([&](arith::MinSIOp) { return std::min(x[0], x[1]); })
+      .Case([&](arith::MaxSIOp) { return std::max(x[0], x[1]); })
       .Default([](Operation *) { return std::nullopt; });
 }
 
