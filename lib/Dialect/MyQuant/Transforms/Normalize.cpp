@@ -689,18 +689,20 @@ struct FoldConstantReshape : OpRewritePattern<ReshapeOp> {
   }
 };
 
-/// Index arithmetic on constants outside the bodies (the window sizes
-/// TOSA's average pooling computes before its division) as the constant
-/// it folds to, so that the bodies reading it can be evaluated.
-struct FoldConstantIndexArith : RewritePattern {
-  explicit FoldConstantIndexArith(MLIRContext *context)
+/// Scalar arithmetic on constants as the constant it folds to: the
+/// window sizes TOSA's average pooling computes before its division, and
+/// torch-mlir's scalar operands converted in the bodies (`sitofp` of an
+/// i64 alpha of 1, `truncf` of an f64 eps), so that the bodies reading them
+/// can be evaluated. Only constants fold: `x / 1.0` stays.
+struct FoldConstantScalarArith : RewritePattern {
+  explicit FoldConstantScalarArith(MLIRContext *context)
       : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
     if (!isa<arith::ArithDialect>(op->getDialect()) ||
-        op->getNumResults() != 1 || !op->getResult(0).getType().isIndex() ||
-        isa<linalg::LinalgOp>(op->getParentOp()) ||
+        op->getNumResults() != 1 ||
+        isa<ShapedType>(op->getResult(0).getType()) ||
         matchPattern(op->getResult(0), m_Constant()))
       return failure();
     SmallVector<Attribute> operands(op->getNumOperands());
@@ -710,9 +712,9 @@ struct FoldConstantIndexArith : RewritePattern {
     SmallVector<OpFoldResult> folded;
     if (failed(op->fold(operands, folded)) || folded.size() != 1)
       return failure();
-    auto value = dyn_cast_if_present<IntegerAttr>(
+    auto value = dyn_cast_if_present<TypedAttr>(
         dyn_cast_if_present<Attribute>(folded.front()));
-    if (!value)
+    if (!value || value.getType() != op->getResult(0).getType())
       return failure();
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
     return success();
@@ -1025,6 +1027,81 @@ struct SoftmaxFromParts : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// An unused result of a multi-result generic whose computation the other
+/// results do not read goes: torch-mlir's max.dim computes the indices of
+/// the maxima beside them, which softmax never reads.
+struct DropUnusedGenericResult : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumResults() < 2)
+      return failure();
+    auto unused = llvm::find_if(
+        op.getResults(), [](Value result) { return result.use_empty(); });
+    if (unused == op.getResults().end())
+      return failure();
+    unsigned dropped = (*unused).getResultNumber();
+    Block *body = op.getBody();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    // The body ops the kept results need, none of them reading the dropped
+    // result's accumulator.
+    BlockArgument droppedArg =
+        op.getMatchingBlockArgument(op.getDpsInitOperand(dropped));
+    llvm::SetVector<Operation *> needed;
+    SmallVector<Value> work;
+    for (auto [i, value] : llvm::enumerate(yield.getOperands()))
+      if (i != dropped)
+        work.push_back(value);
+    while (!work.empty()) {
+      Value value = work.pop_back_val();
+      if (value == droppedArg)
+        return failure();
+      Operation *def = value.getDefiningOp();
+      if (!def || def->getBlock() != body || !needed.insert(def))
+        continue;
+      if (def->getNumRegions() != 0)
+        return failure();
+      llvm::append_range(work, def->getOperands());
+    }
+    SmallVector<Value> inits;
+    SmallVector<AffineMap> maps;
+    SmallVector<AffineMap> allMaps = op.getIndexingMapsArray();
+    for (unsigned i = 0; i < op.getNumDpsInputs(); ++i)
+      maps.push_back(allMaps[i]);
+    for (auto [i, init] : llvm::enumerate(op.getDpsInits())) {
+      if (i == dropped)
+        continue;
+      inits.push_back(init);
+      maps.push_back(allMaps[op.getNumDpsInputs() + i]);
+    }
+    auto replacement = linalg::GenericOp::create(
+        rewriter, op.getLoc(), ValueRange(inits).getTypes(), op.getDpsInputs(),
+        inits, maps, op.getIteratorTypesArray(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          IRMapping mapping;
+          unsigned next = 0;
+          for (BlockArgument arg : body->getArguments())
+            if (arg != droppedArg)
+              mapping.map(arg, args[next++]);
+          for (Operation &inner : body->without_terminator())
+            if (needed.contains(&inner))
+              b.clone(inner, mapping);
+          SmallVector<Value> yielded;
+          for (auto [i, value] : llvm::enumerate(yield.getOperands()))
+            if (i != dropped)
+              yielded.push_back(mapping.lookupOrDefault(value));
+          linalg::YieldOp::create(b, loc, yielded);
+        });
+    unsigned next = 0;
+    for (OpResult result : op.getResults())
+      if (result.getResultNumber() != dropped)
+        rewriter.replaceAllUsesWith(result, replacement.getResult(next++));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 /// Applies the patterns to every op, last op first (the greedy driver's
 /// order: a bias add is rewritten before the broadcast it reads folds),
 /// sweeping again until nothing changes. Unlike the greedy driver it
@@ -1121,14 +1198,14 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns
-        .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
-             FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
-             FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
-             FoldConstantLinalg, FoldConstantPad, FoldConstantIndexArith,
-             PoolDivisorToConstant, FoldChannelAffineIntoConv, SoftmaxFromParts,
-             FoldConstantReshape<tensor::ExpandShapeOp>,
-             FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
+    patterns.add<
+        SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
+        FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector, FhwcToHwcf,
+        HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
+        FoldConstantLinalg, FoldConstantPad, FoldConstantScalarArith,
+        PoolDivisorToConstant, FoldChannelAffineIntoConv, SoftmaxFromParts,
+        DropUnusedGenericResult, FoldConstantReshape<tensor::ExpandShapeOp>,
+        FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));
     if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))
       return;

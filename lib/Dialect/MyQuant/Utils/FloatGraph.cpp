@@ -976,6 +976,15 @@ bool myquant::bodyComputes(linalg::GenericOp op,
 
 Value myquant::rowReductionInput(Value value, double identity,
                                  function_ref<double(ArrayRef<double>)> f) {
+  // A reduction without keepdim, then a unit last dimension added back
+  // (torch-mlir's max.dim with keepdim).
+  if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>()) {
+    ArrayRef<int64_t> source = expand.getSrcType().getShape();
+    ArrayRef<int64_t> result = expand.getResultType().getShape();
+    if (result.size() == source.size() + 1 && result.back() == 1 &&
+        result.drop_back() == source)
+      value = expand.getSrc();
+  }
   auto op = value.getDefiningOp<linalg::GenericOp>();
   if (!op || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
       op.getNumLoops() == 0 || op.getNumReductionLoops() != 1 ||
