@@ -75,3 +75,22 @@ func.func @torch_softmax(%x: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
   %ds = myquant.stats %div {min = array<f64: 0.0>, max = array<f64: 1.0>} : tensor<2x3x8xf32>
   return %ds : tensor<2x3x8xf32>
 }
+
+// -----
+
+// linalg.softmax over the last dimension, as torch-mlir writes aten.softmax
+// when its decomposition is off.
+// NORM-LABEL: func.func @linalg_softmax
+// NORM:         linalg.softmax dimension(1)
+// CHECK-LABEL: func.func @linalg_softmax
+// CHECK:         myquant.quantize
+// CHECK-NEXT:    myquant.softmax
+// CHECK-NEXT:    myquant.dequantize
+// CHECK-NEXT:    return
+func.func @linalg_softmax(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %xs = myquant.stats %x {min = array<f64: -4.0>, max = array<f64: 4.0>} : tensor<2x8xf32>
+  %e = tensor.empty() : tensor<2x8xf32>
+  %s = linalg.softmax dimension(1) ins(%xs : tensor<2x8xf32>) outs(%e : tensor<2x8xf32>) -> tensor<2x8xf32>
+  %ss = myquant.stats %s {min = array<f64: 0.0>, max = array<f64: 1.0>} : tensor<2x8xf32>
+  return %ss : tensor<2x8xf32>
+}
