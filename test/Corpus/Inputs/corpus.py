@@ -60,6 +60,8 @@ FORMS = [
      T + "normalize-torch-mlir.mlir", "linalg_softmax", None, False),
     ("torch-mlir", "aten.softmax decomposed (max.dim with indices)",
      T + "normalize-torch-mlir.mlir", "torch_softmax", None, False),
+    ("torch-mlir", "aten.layer_norm decomposed (generics, broadcast_to)",
+     T + "normalize-torch-mlir.mlir", "torch_layer_norm", None, False),
     ("torch-mlir", "linalg.pooling_nchw_max",
      T + "normalize-pooling.mlir", "maxpool_nchw", None, False),
     ("torch-mlir", "linalg.pooling_nhwc_max",

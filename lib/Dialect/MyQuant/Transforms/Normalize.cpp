@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -1102,6 +1103,241 @@ struct DropUnusedGenericResult : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Layer normalization written out
+//===----------------------------------------------------------------------===//
+
+/// The row value that input `index` of `op` reads, looking through
+/// torch-mlir's broadcast_to (a copy of the row tensor, its unit last
+/// dimension collapsed away, read with a row map).
+Value rowOperand(linalg::GenericOp op, unsigned index) {
+  AffineMap map = op.getIndexingMapsArray()[index];
+  Value operand = op.getDpsInputs()[index];
+  if (isRowMap(map))
+    return operand;
+  auto copy = operand.getDefiningOp<linalg::GenericOp>();
+  if (!map.isIdentity() || !copy || copy.getNumDpsInputs() != 1 ||
+      copy.getNumReductionLoops() != 0 ||
+      !copy.getIndexingMapsArray()[1].isIdentity() ||
+      !isRowMap(copy.getIndexingMapsArray()[0]) ||
+      copy.getBody()->getTerminator()->getOperand(0) !=
+          copy.getBody()->getArgument(0))
+    return {};
+  Value row = copy.getDpsInputs()[0];
+  if (auto collapse = row.getDefiningOp<tensor::CollapseShapeOp>();
+      collapse &&
+      collapse.getSrcType().getRank() ==
+          collapse.getResultType().getRank() + 1 &&
+      collapse.getSrcType().getShape().back() == 1)
+    row = collapse.getSrc();
+  return row;
+}
+
+/// A row sum followed by element-wise functions of the row (torch-mlir's
+/// mean as sum / n, then + eps and rsqrt): the summed tensor and the
+/// function of the sum the chain computes, evaluated op by op.
+struct RowChain {
+  Value summed;
+  Value sum;
+  SmallVector<linalg::GenericOp> ops;
+
+  std::optional<double> operator()(double s) const {
+    for (linalg::GenericOp op : llvm::reverse(ops)) {
+      std::optional<double> next = evaluateBody(*op.getBody(), {s});
+      if (!next)
+        return std::nullopt;
+      s = *next;
+    }
+    return s;
+  }
+
+  static std::optional<RowChain> get(Value row) {
+    RowChain chain;
+    while (auto op = row.getDefiningOp<linalg::GenericOp>()) {
+      if (Value summed = rowReductionInput(
+              row, 0.0, [](ArrayRef<double> a) { return a[0] + a[1]; })) {
+        chain.summed = summed;
+        chain.sum = row;
+        return chain;
+      }
+      if (!isRowwiseElementwise(op, 1))
+        return std::nullopt;
+      chain.ops.push_back(op);
+      row = op.getDpsInputs()[0];
+    }
+    return std::nullopt;
+  }
+
+  /// Whether the chain computes `f` of the sum at a few sums.
+  bool computes(function_ref<double(double)> f) const {
+    return llvm::all_of(ArrayRef<double>{0.75, 3.0, 40.0}, [&](double s) {
+      std::optional<double> got = (*this)(s);
+      double want = f(s);
+      return got && std::fabs(*got - want) <= 1e-6 * std::fabs(want);
+    });
+  }
+};
+
+/// A 1-D float constant of `size` entries that input `index` of `op`
+/// reads along the last loop (a LayerNorm's gamma or beta).
+bool readsChannelConstant(linalg::GenericOp op, unsigned index, int64_t size) {
+  AffineMap map = op.getIndexingMapsArray()[index];
+  DenseFPElementsAttr constant = getFloatConstant(op.getDpsInputs()[index]);
+  return constant && constant.getType().getRank() == 1 &&
+         constant.getNumElements() == size && map.getNumResults() == 1 &&
+         map.getResult(0) ==
+             getAffineDimExpr(map.getNumDims() - 1, op.getContext());
+}
+
+/// Layer normalization over the last dimension as torch-mlir decomposes
+/// aten.native_layer_norm: `d = x - broadcast(sum(x) / n)`,
+/// `r = rsqrt(sum(d * d) / n + eps)`, `d * broadcast(r) * gamma + beta`,
+/// each step its own generic (broadcasts as copies of the collapsed row,
+/// scalars converted in the bodies). Becomes the centering, the sum of
+/// squares and the affine generic that FloatGraph's matchLayerNorm reads
+/// (the form of myquant's exporter), which the dry run makes
+/// `myquant.layer_norm`. Every step is recognized by evaluating it.
+struct LayerNormFromParts : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp add,
+                                PatternRewriter &rewriter) const override {
+    auto sum = [](ArrayRef<double> a) { return a[0] + a[1]; };
+    auto product = [](ArrayRef<double> a) { return a[0] * a[1]; };
+    auto difference = [](ArrayRef<double> a) { return a[0] - a[1]; };
+    SmallVector<SmallVector<double, 2>> pairs = {{1.5, 2.0}, {-3.0, 0.25}};
+    auto type = dyn_cast<RankedTensorType>(add.getResult(0).getType());
+    if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
+        !isRowwiseElementwise(add, 2))
+      return failure();
+    int64_t channels = type.getShape().back();
+    auto scale = dyn_cast_if_present<linalg::GenericOp>(
+        add.getDpsInputs()[0].getDefiningOp());
+    if (!readsChannelConstant(add, 1, channels) ||
+        !bodyComputes(add, pairs, sum) || !scale ||
+        !isRowwiseElementwise(scale, 2) ||
+        !readsChannelConstant(scale, 1, channels) ||
+        !bodyComputes(scale, pairs, product))
+      return failure();
+    // d * r, in either order.
+    auto normalize = dyn_cast_if_present<linalg::GenericOp>(
+        scale.getDpsInputs()[0].getDefiningOp());
+    if (!normalize || normalize.getNumDpsInputs() != 2 ||
+        normalize.getNumReductionLoops() != 0 ||
+        !bodyComputes(normalize, pairs, product))
+      return failure();
+    unsigned rowIndex = rowOperand(normalize, 1) ? 1 : 0;
+    Value centered = normalize.getDpsInputs()[1 - rowIndex];
+    Value rstd = rowOperand(normalize, rowIndex);
+    if (!rstd || !normalize.getIndexingMapsArray()[1 - rowIndex].isIdentity())
+      return failure();
+    // d = x - mean(x).
+    auto center = centered.getDefiningOp<linalg::GenericOp>();
+    if (!center || !isRowwiseElementwise(center, 2) ||
+        !bodyComputes(center, pairs, difference))
+      return failure();
+    Value x = center.getDpsInputs()[0];
+    Value meanRow = rowOperand(center, 1);
+    auto n = static_cast<double>(channels);
+    std::optional<RowChain> mean =
+        meanRow ? RowChain::get(meanRow) : std::nullopt;
+    if (!mean || mean->summed != x ||
+        !mean->computes([&](double s) { return s / n; }))
+      return failure();
+    // r = rsqrt(sum(d * d) / n + eps), eps read off r at a zero sum.
+    std::optional<RowChain> variance = RowChain::get(rstd);
+    std::optional<double> atZero = variance ? (*variance)(0.0) : std::nullopt;
+    if (!atZero || !(*atZero > 0))
+      return failure();
+    double eps = 1.0 / (*atZero * *atZero);
+    auto square = variance->summed.getDefiningOp<linalg::GenericOp>();
+    if (!variance->computes(
+            [&](double s) { return 1.0 / std::sqrt(s / n + eps); }) ||
+        !square || !isRowwiseElementwise(square, 2) ||
+        square.getDpsInputs()[0] != centered ||
+        square.getDpsInputs()[1] != centered ||
+        !square.getIndexingMapsArray()[1].isIdentity() ||
+        !bodyComputes(square, pairs, product))
+      return failure();
+    rewriter.replaceOp(add, buildLayerNorm(rewriter, add, x, mean->sum,
+                                           scale.getDpsInputs()[1],
+                                           add.getDpsInputs()[1], n, eps));
+    return success();
+  }
+
+  /// The exporter's form: `c = x - sum / n`, `q = sum(c * c)`,
+  /// `c / sqrt(q / n + eps) * gamma + beta`, the row sums read with the
+  /// map `sum` is written with.
+  static Value buildLayerNorm(PatternRewriter &rewriter, linalg::GenericOp at,
+                              Value x, Value sum, Value gamma, Value beta,
+                              double n, double eps) {
+    Location loc = at.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = cast<RankedTensorType>(at.getResult(0).getType());
+    auto rowType = cast<RankedTensorType>(sum.getType());
+    Type element = type.getElementType();
+    unsigned rank = type.getRank();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<AffineExpr> rowExprs;
+    for (unsigned d = 0; d + 1 < rank; ++d)
+      rowExprs.push_back(getAffineDimExpr(d, ctx));
+    if (rowType.getRank() == type.getRank())
+      rowExprs.push_back(getAffineConstantExpr(0, ctx));
+    AffineMap row = AffineMap::get(rank, 0, rowExprs, ctx);
+    AffineMap channel =
+        AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx), ctx);
+    auto constant = [&](OpBuilder &b, double value) -> Value {
+      return arith::ConstantOp::create(b, loc, FloatAttr::get(element, value));
+    };
+    SmallVector<utils::IteratorType> parallel(rank,
+                                              utils::IteratorType::parallel);
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, type.getShape(), element);
+    Value centered =
+        linalg::GenericOp::create(
+            rewriter, loc, type, ValueRange{x, sum}, empty,
+            ArrayRef<AffineMap>{identity, row, identity}, parallel,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value mean = arith::DivFOp::create(b, l, args[1], constant(b, n));
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::SubFOp::create(b, l, args[0], mean)});
+            })
+            .getResult(0);
+    SmallVector<utils::IteratorType> reduce = parallel;
+    reduce.back() = utils::IteratorType::reduction;
+    Value zero = constant(rewriter, 0.0);
+    Value rowEmpty =
+        tensor::EmptyOp::create(rewriter, loc, rowType.getShape(), element);
+    Value init =
+        linalg::FillOp::create(rewriter, loc, zero, rowEmpty).getResult(0);
+    Value squares =
+        linalg::GenericOp::create(
+            rewriter, loc, rowType, centered, init,
+            ArrayRef<AffineMap>{identity, row}, reduce,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value sq = arith::MulFOp::create(b, l, args[0], args[0]);
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddFOp::create(b, l, sq, args[1])});
+            })
+            .getResult(0);
+    return linalg::GenericOp::create(
+               rewriter, loc, type, ValueRange{centered, squares, gamma, beta},
+               empty,
+               ArrayRef<AffineMap>{identity, row, channel, channel, identity},
+               parallel,
+               [&](OpBuilder &b, Location l, ValueRange args) {
+                 Value v = arith::DivFOp::create(b, l, args[1], constant(b, n));
+                 v = arith::AddFOp::create(b, l, v, constant(b, eps));
+                 v = math::SqrtOp::create(b, l, v);
+                 v = arith::DivFOp::create(b, l, args[0], v);
+                 v = arith::MulFOp::create(b, l, v, args[2]);
+                 linalg::YieldOp::create(
+                     b, l, ValueRange{arith::AddFOp::create(b, l, v, args[3])});
+               })
+        .getResult(0);
+  }
+};
+
 /// Applies the patterns to every op, last op first (the greedy driver's
 /// order: a bias add is rewritten before the broadcast it reads folds),
 /// sweeping again until nothing changes. Unlike the greedy driver it
@@ -1198,14 +1434,15 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<
-        SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
-        FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector, FhwcToHwcf,
-        HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
-        FoldConstantLinalg, FoldConstantPad, FoldConstantScalarArith,
-        PoolDivisorToConstant, FoldChannelAffineIntoConv, SoftmaxFromParts,
-        DropUnusedGenericResult, FoldConstantReshape<tensor::ExpandShapeOp>,
-        FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
+    patterns
+        .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
+             FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
+             FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
+             FoldConstantLinalg, FoldConstantPad, FoldConstantScalarArith,
+             PoolDivisorToConstant, FoldChannelAffineIntoConv, SoftmaxFromParts,
+             DropUnusedGenericResult, LayerNormFromParts,
+             FoldConstantReshape<tensor::ExpandShapeOp>,
+             FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));
     if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))
       return;

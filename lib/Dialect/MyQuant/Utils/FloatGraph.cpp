@@ -223,6 +223,15 @@ static std::optional<double> evaluateOp(Operation *op, ArrayRef<double> x) {
         return compare(cmp.getPredicate(), x[0], x[1]) ? 1.0 : 0.0;
       })
       .Case([&](arith::SelectOp) { return x[0] != 0.0 ? x[1] : x[2]; })
+      // torch-mlir's f64 scalars (eps) converted in the body.
+      .Case([&](arith::TruncFOp op) {
+        APFloat value(x[0]);
+        bool losesInfo = false;
+        value.convert(cast<FloatType>(op.getType()).getFloatSemantics(),
+                      APFloat::rmNearestTiesToEven, &losesInfo);
+        return value.convertToDouble();
+      })
+      .Case([&](arith::ExtFOp) { return x[0]; })
       .Case([&](math::ExpOp) { return unary(std::exp); })
       .Case([&](math::Exp2Op) { return unary(std::exp2); })
       .Case([&](math::ExpM1Op) { return unary(std::expm1); })
