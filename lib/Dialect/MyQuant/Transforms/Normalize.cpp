@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -571,17 +572,44 @@ DenseElementsAttr toAttr(RankedTensorType type, ArrayRef<double> values) {
   return DenseElementsAttr::get(type, converted);
 }
 
+/// A float constant's values with its strides, to read it by index.
+struct ConstantTensor {
+  SmallVector<double> values;
+  SmallVector<int64_t> strides;
+
+  static std::optional<ConstantTensor> get(Value value) {
+    DenseFPElementsAttr constant = getFloatConstant(value);
+    if (!constant)
+      return std::nullopt;
+    return ConstantTensor{constantValues(constant),
+                          computeStrides(constant.getType().getShape())};
+  }
+};
+
+/// Whether `body` reads a tensor captured from above (a gather).
+bool extractsFromAbove(Block *body) {
+  return llvm::any_of(body->getOps<tensor::ExtractOp>(),
+                      [&](tensor::ExtractOp extract) {
+                        return extract.getTensor().getParentBlock() != body;
+                      });
+}
+
 /// A parallel linalg op (generic, transpose, broadcast, ...) whose inputs
 /// are all float constants computes a constant: an unfolded BatchNorm's
-/// `gamma * rsqrt(var + eps)`, a transposed filter. Bodies are evaluated
-/// in double (evaluateBody) and rounded to the element type once.
+/// `gamma * rsqrt(var + eps)`, a transposed filter, and, where the body
+/// gathers from float constants by loop index, TOSA's reversed filter of
+/// a transposed convolution. Bodies are evaluated in double (evaluateBody)
+/// and rounded to the element type once.
 struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
   using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() == 0 ||
-        op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+    Block *body = op.getBlock();
+    bool gathers = extractsFromAbove(body);
+    if (!op.hasPureTensorSemantics() ||
+        (op.getNumDpsInputs() == 0 && !gathers) || op.getNumDpsInits() != 1 ||
+        op->getNumResults() != 1 ||
         op.getNumParallelLoops() != op.getNumLoops() ||
         !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
         initializesAccumulator(op->getResult(0)) || isMatmulRhsTranspose(op))
@@ -591,19 +619,32 @@ struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
         !isa<FloatType>(type.getElementType()) ||
         type.getNumElements() > kMaxFoldedElements)
       return failure();
-    Block *body = op.getBlock();
     unsigned numInputs = op.getNumDpsInputs();
     if (!body->getArgument(numInputs).use_empty())
       return failure();
-    SmallVector<SmallVector<double>> inputs;
-    SmallVector<SmallVector<int64_t>> strides;
+    SmallVector<ConstantTensor> inputs;
     for (OpOperand *input : op.getDpsInputOperands()) {
-      DenseFPElementsAttr constant = getFloatConstant(input->get());
+      std::optional<ConstantTensor> constant =
+          ConstantTensor::get(input->get());
       if (!constant)
         return failure();
-      inputs.push_back(constantValues(constant));
-      strides.push_back(computeStrides(constant.getType().getShape()));
+      inputs.push_back(std::move(*constant));
     }
+    // The captured tensors a gathering body reads, each decoded once.
+    DenseMap<Value, std::optional<ConstantTensor>> captured;
+    auto extract = [&](Value tensor,
+                       ArrayRef<int64_t> indices) -> std::optional<double> {
+      auto [it, inserted] = captured.try_emplace(tensor);
+      if (inserted)
+        it->second = ConstantTensor::get(tensor);
+      auto shape = cast<RankedTensorType>(tensor.getType()).getShape();
+      if (!it->second || indices.size() != shape.size())
+        return std::nullopt;
+      for (auto [i, size] : llvm::zip(indices, shape))
+        if (i < 0 || i >= size)
+          return std::nullopt;
+      return it->second->values[linearize(indices, it->second->strides)];
+    };
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     SmallVector<int64_t> resultStrides = computeStrides(type.getShape());
     SmallVector<double> results(type.getNumElements());
@@ -611,8 +652,12 @@ struct FoldConstantLinalg : OpInterfaceRewritePattern<linalg::LinalgOp> {
     for (int64_t i = 0; i < type.getNumElements(); ++i) {
       SmallVector<int64_t> index = delinearize(i, resultStrides);
       for (unsigned k = 0; k < numInputs; ++k)
-        args[k] = inputs[k][linearize(maps[k].compose(index), strides[k])];
-      std::optional<double> value = evaluateBody(*body, args);
+        args[k] =
+            inputs[k]
+                .values[linearize(maps[k].compose(index), inputs[k].strides)];
+      BodyEnvironment environment{index, extract};
+      std::optional<double> value =
+          evaluateBody(*body, args, nullptr, gathers ? &environment : nullptr);
       if (!value)
         return failure();
       results[i] = *value;
@@ -641,6 +686,149 @@ struct FoldConstantReshape : OpRewritePattern<ReshapeOp> {
       return failure();
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(
         reshape, type, cast<TypedAttr>(constant.reshape(type)));
+    return success();
+  }
+};
+
+/// Scalar arithmetic on constants as the constant it folds to: the
+/// window sizes TOSA's average pooling computes before its division, and
+/// torch-mlir's scalar operands converted in the bodies (`sitofp` of an
+/// i64 alpha of 1, `truncf` of an f64 eps), so that the bodies reading them
+/// can be evaluated. Only constants fold: `x / 1.0` stays.
+struct FoldConstantScalarArith : RewritePattern {
+  explicit FoldConstantScalarArith(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<arith::ArithDialect>(op->getDialect()) ||
+        op->getNumResults() != 1 ||
+        isa<ShapedType>(op->getResult(0).getType()) ||
+        matchPattern(op->getResult(0), m_Constant()))
+      return failure();
+    SmallVector<Attribute> operands(op->getNumOperands());
+    for (auto [operand, attr] : llvm::zip(op->getOperands(), operands))
+      if (!matchPattern(operand, m_Constant(&attr)))
+        return failure();
+    SmallVector<OpFoldResult> folded;
+    if (failed(op->fold(operands, folded)) || folded.size() != 1)
+      return failure();
+    auto value = dyn_cast_if_present<TypedAttr>(
+        dyn_cast_if_present<Attribute>(folded.front()));
+    if (!value || value.getType() != op->getResult(0).getType())
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+/// `sum / n(h, w)` after sum pooling where the window's element count `n`
+/// is computed in the body from the loop indices (TOSA's average pooling,
+/// which leaves the padding out of the count) as the division by a
+/// constant [OH, OW] tensor of counts that the pool recognizer reads.
+struct PoolDivisorToConstant : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isRowwiseElementwise(op, 1) || op.getNumLoops() != 4 ||
+        !op.getBody()->getArgument(1).use_empty())
+      return failure();
+    Operation *pool = op.getDpsInputs()[0].getDefiningOp();
+    unsigned h = 0;
+    if (isa_and_present<linalg::PoolingNhwcSumOp>(pool))
+      h = 1;
+    else if (isa_and_present<linalg::PoolingNchwSumOp>(pool))
+      h = 2;
+    else
+      return failure();
+    bool readsIndex = !op.getBody()->getOps<linalg::IndexOp>().empty();
+    auto type = cast<RankedTensorType>(op.getResult(0).getType());
+    if (!readsIndex || !type.hasStaticShape())
+      return failure();
+    // The count at each output position: 1 / body(1), checked at other
+    // inputs to be a division by it.
+    auto noCapturedTensor = [](Value, ArrayRef<int64_t>) {
+      return std::optional<double>();
+    };
+    SmallVector<int64_t> strides = computeStrides(type.getShape());
+    int64_t oh = type.getDimSize(h), ow = type.getDimSize(h + 1);
+    SmallVector<double> counts(oh * ow, 0.0);
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      SmallVector<int64_t> index = delinearize(i, strides);
+      BodyEnvironment environment{index, noCapturedTensor};
+      std::optional<double> reciprocal =
+          evaluateBody(*op.getBody(), {1.0}, nullptr, &environment);
+      if (!reciprocal || !(*reciprocal > 0))
+        return failure();
+      double count = std::round(1.0 / *reciprocal);
+      double &slot = counts[index[h] * ow + index[h + 1]];
+      if ((slot != 0.0 && slot != count) || count < 1)
+        return failure();
+      slot = count;
+      for (double x : {3.0, -0.625, 1e5}) {
+        std::optional<double> y =
+            evaluateBody(*op.getBody(), {x}, nullptr, &environment);
+        if (!y || *y != x / count)
+          return failure();
+      }
+    }
+    MLIRContext *ctx = getContext();
+    auto countType = RankedTensorType::get({oh, ow}, type.getElementType());
+    Value divisors =
+        arith::ConstantOp::create(rewriter, op.getLoc(), countType,
+                                  cast<TypedAttr>(toAttr(countType, counts)));
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
+    AffineMap spatial = AffineMap::get(
+        4, 0, {getAffineDimExpr(h, ctx), getAffineDimExpr(h + 1, ctx)}, ctx);
+    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+        op, type, ValueRange{op.getDpsInputs()[0], divisors}, op.getDpsInits(),
+        ArrayRef<AffineMap>{identity, spatial, identity},
+        op.getIteratorTypesArray(),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          Value quotient = arith::DivFOp::create(b, loc, args[0], args[1]);
+          linalg::YieldOp::create(b, loc, quotient);
+        });
+    return success();
+  }
+};
+
+/// A zero-or-constant padding of a float constant is a constant: TOSA's
+/// transposed convolution pads its filter before reversing it.
+struct FoldConstantPad : OpRewritePattern<tensor::PadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::PadOp pad,
+                                PatternRewriter &rewriter) const override {
+    std::optional<ConstantTensor> source = ConstantTensor::get(pad.getSource());
+    FloatAttr padding;
+    Value paddingValue = pad.getConstantPaddingValue();
+    RankedTensorType type = pad.getResultType();
+    if (!source || !paddingValue ||
+        !matchPattern(paddingValue, m_Constant(&padding)) ||
+        !type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
+      return failure();
+    // TOSA writes the amounts as constant SSA values.
+    std::optional<SmallVector<int64_t>> low =
+        getConstantIntValues(pad.getMixedLowPad());
+    if (!low)
+      return failure();
+    auto sourceShape = pad.getSourceType().getShape();
+    SmallVector<int64_t> resultStrides = computeStrides(type.getShape());
+    SmallVector<double> results(type.getNumElements(),
+                                padding.getValueAsDouble());
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      SmallVector<int64_t> index = delinearize(i, resultStrides);
+      bool inside = true;
+      for (auto [k, size] : llvm::enumerate(sourceShape)) {
+        index[k] -= (*low)[k];
+        inside &= index[k] >= 0 && index[k] < size;
+      }
+      if (inside)
+        results[i] = source->values[linearize(index, source->strides)];
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        pad, type, cast<TypedAttr>(toAttr(type, results)));
     return success();
   }
 };
@@ -840,6 +1028,316 @@ struct SoftmaxFromParts : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// An unused result of a multi-result generic whose computation the other
+/// results do not read goes: torch-mlir's max.dim computes the indices of
+/// the maxima beside them, which softmax never reads.
+struct DropUnusedGenericResult : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumResults() < 2)
+      return failure();
+    auto unused = llvm::find_if(
+        op.getResults(), [](Value result) { return result.use_empty(); });
+    if (unused == op.getResults().end())
+      return failure();
+    unsigned dropped = (*unused).getResultNumber();
+    Block *body = op.getBody();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    // The body ops the kept results need, none of them reading the dropped
+    // result's accumulator.
+    BlockArgument droppedArg =
+        op.getMatchingBlockArgument(op.getDpsInitOperand(dropped));
+    llvm::SetVector<Operation *> needed;
+    SmallVector<Value> work;
+    for (auto [i, value] : llvm::enumerate(yield.getOperands()))
+      if (i != dropped)
+        work.push_back(value);
+    while (!work.empty()) {
+      Value value = work.pop_back_val();
+      if (value == droppedArg)
+        return failure();
+      Operation *def = value.getDefiningOp();
+      if (!def || def->getBlock() != body || !needed.insert(def))
+        continue;
+      if (def->getNumRegions() != 0)
+        return failure();
+      llvm::append_range(work, def->getOperands());
+    }
+    SmallVector<Value> inits;
+    SmallVector<AffineMap> maps;
+    SmallVector<AffineMap> allMaps = op.getIndexingMapsArray();
+    for (unsigned i = 0; i < op.getNumDpsInputs(); ++i)
+      maps.push_back(allMaps[i]);
+    for (auto [i, init] : llvm::enumerate(op.getDpsInits())) {
+      if (i == dropped)
+        continue;
+      inits.push_back(init);
+      maps.push_back(allMaps[op.getNumDpsInputs() + i]);
+    }
+    auto replacement = linalg::GenericOp::create(
+        rewriter, op.getLoc(), ValueRange(inits).getTypes(), op.getDpsInputs(),
+        inits, maps, op.getIteratorTypesArray(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          IRMapping mapping;
+          unsigned next = 0;
+          for (BlockArgument arg : body->getArguments())
+            if (arg != droppedArg)
+              mapping.map(arg, args[next++]);
+          for (Operation &inner : body->without_terminator())
+            if (needed.contains(&inner))
+              b.clone(inner, mapping);
+          SmallVector<Value> yielded;
+          for (auto [i, value] : llvm::enumerate(yield.getOperands()))
+            if (i != dropped)
+              yielded.push_back(mapping.lookupOrDefault(value));
+          linalg::YieldOp::create(b, loc, yielded);
+        });
+    unsigned next = 0;
+    for (OpResult result : op.getResults())
+      if (result.getResultNumber() != dropped)
+        rewriter.replaceAllUsesWith(result, replacement.getResult(next++));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Layer normalization written out
+//===----------------------------------------------------------------------===//
+
+/// The row value that input `index` of `op` reads, looking through
+/// torch-mlir's broadcast_to (a copy of the row tensor, its unit last
+/// dimension collapsed away, read with a row map).
+Value rowOperand(linalg::GenericOp op, unsigned index) {
+  AffineMap map = op.getIndexingMapsArray()[index];
+  Value operand = op.getDpsInputs()[index];
+  if (isRowMap(map))
+    return operand;
+  auto copy = operand.getDefiningOp<linalg::GenericOp>();
+  if (!map.isIdentity() || !copy || copy.getNumDpsInputs() != 1 ||
+      copy.getNumReductionLoops() != 0 ||
+      !copy.getIndexingMapsArray()[1].isIdentity() ||
+      !isRowMap(copy.getIndexingMapsArray()[0]) ||
+      copy.getBody()->getTerminator()->getOperand(0) !=
+          copy.getBody()->getArgument(0))
+    return {};
+  Value row = copy.getDpsInputs()[0];
+  if (auto collapse = row.getDefiningOp<tensor::CollapseShapeOp>();
+      collapse &&
+      collapse.getSrcType().getRank() ==
+          collapse.getResultType().getRank() + 1 &&
+      collapse.getSrcType().getShape().back() == 1)
+    row = collapse.getSrc();
+  return row;
+}
+
+/// A row sum followed by element-wise functions of the row (torch-mlir's
+/// mean as sum / n, then + eps and rsqrt): the summed tensor and the
+/// function of the sum the chain computes, evaluated op by op.
+struct RowChain {
+  Value summed;
+  Value sum;
+  SmallVector<linalg::GenericOp> ops;
+
+  std::optional<double> operator()(double s) const {
+    for (linalg::GenericOp op : llvm::reverse(ops)) {
+      std::optional<double> next = evaluateBody(*op.getBody(), {s});
+      if (!next)
+        return std::nullopt;
+      s = *next;
+    }
+    return s;
+  }
+
+  static std::optional<RowChain> get(Value row) {
+    RowChain chain;
+    while (auto op = row.getDefiningOp<linalg::GenericOp>()) {
+      if (Value summed = rowReductionInput(
+              row, 0.0, [](ArrayRef<double> a) { return a[0] + a[1]; })) {
+        chain.summed = summed;
+        chain.sum = row;
+        return chain;
+      }
+      if (!isRowwiseElementwise(op, 1))
+        return std::nullopt;
+      chain.ops.push_back(op);
+      row = op.getDpsInputs()[0];
+    }
+    return std::nullopt;
+  }
+
+  /// Whether the chain computes `f` of the sum at a few sums.
+  bool computes(function_ref<double(double)> f) const {
+    return llvm::all_of(ArrayRef<double>{0.75, 3.0, 40.0}, [&](double s) {
+      std::optional<double> got = (*this)(s);
+      double want = f(s);
+      return got && std::fabs(*got - want) <= 1e-6 * std::fabs(want);
+    });
+  }
+};
+
+/// A 1-D float constant of `size` entries that input `index` of `op`
+/// reads along the last loop (a LayerNorm's gamma or beta).
+bool readsChannelConstant(linalg::GenericOp op, unsigned index, int64_t size) {
+  AffineMap map = op.getIndexingMapsArray()[index];
+  DenseFPElementsAttr constant = getFloatConstant(op.getDpsInputs()[index]);
+  return constant && constant.getType().getRank() == 1 &&
+         constant.getNumElements() == size && map.getNumResults() == 1 &&
+         map.getResult(0) ==
+             getAffineDimExpr(map.getNumDims() - 1, op.getContext());
+}
+
+/// Layer normalization over the last dimension as torch-mlir decomposes
+/// aten.native_layer_norm: `d = x - broadcast(sum(x) / n)`,
+/// `r = rsqrt(sum(d * d) / n + eps)`, `d * broadcast(r) * gamma + beta`,
+/// each step its own generic (broadcasts as copies of the collapsed row,
+/// scalars converted in the bodies). Becomes the centering, the sum of
+/// squares and the affine generic that FloatGraph's matchLayerNorm reads
+/// (the form of myquant's exporter), which the dry run makes
+/// `myquant.layer_norm`. Every step is recognized by evaluating it.
+struct LayerNormFromParts : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp add,
+                                PatternRewriter &rewriter) const override {
+    auto sum = [](ArrayRef<double> a) { return a[0] + a[1]; };
+    auto product = [](ArrayRef<double> a) { return a[0] * a[1]; };
+    auto difference = [](ArrayRef<double> a) { return a[0] - a[1]; };
+    SmallVector<SmallVector<double, 2>> pairs = {{1.5, 2.0}, {-3.0, 0.25}};
+    auto type = dyn_cast<RankedTensorType>(add.getResult(0).getType());
+    if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
+        !isRowwiseElementwise(add, 2))
+      return failure();
+    int64_t channels = type.getShape().back();
+    auto scale = dyn_cast_if_present<linalg::GenericOp>(
+        add.getDpsInputs()[0].getDefiningOp());
+    if (!readsChannelConstant(add, 1, channels) ||
+        !bodyComputes(add, pairs, sum) || !scale ||
+        !isRowwiseElementwise(scale, 2) ||
+        !readsChannelConstant(scale, 1, channels) ||
+        !bodyComputes(scale, pairs, product))
+      return failure();
+    // d * r, in either order.
+    auto normalize = dyn_cast_if_present<linalg::GenericOp>(
+        scale.getDpsInputs()[0].getDefiningOp());
+    if (!normalize || normalize.getNumDpsInputs() != 2 ||
+        normalize.getNumReductionLoops() != 0 ||
+        !bodyComputes(normalize, pairs, product))
+      return failure();
+    unsigned rowIndex = rowOperand(normalize, 1) ? 1 : 0;
+    Value centered = normalize.getDpsInputs()[1 - rowIndex];
+    Value rstd = rowOperand(normalize, rowIndex);
+    if (!rstd || !normalize.getIndexingMapsArray()[1 - rowIndex].isIdentity())
+      return failure();
+    // d = x - mean(x).
+    auto center = centered.getDefiningOp<linalg::GenericOp>();
+    if (!center || !isRowwiseElementwise(center, 2) ||
+        !bodyComputes(center, pairs, difference))
+      return failure();
+    Value x = center.getDpsInputs()[0];
+    Value meanRow = rowOperand(center, 1);
+    auto n = static_cast<double>(channels);
+    std::optional<RowChain> mean =
+        meanRow ? RowChain::get(meanRow) : std::nullopt;
+    if (!mean || mean->summed != x ||
+        !mean->computes([&](double s) { return s / n; }))
+      return failure();
+    // r = rsqrt(sum(d * d) / n + eps), eps read off r at a zero sum.
+    std::optional<RowChain> variance = RowChain::get(rstd);
+    std::optional<double> atZero = variance ? (*variance)(0.0) : std::nullopt;
+    if (!atZero || !(*atZero > 0))
+      return failure();
+    double eps = 1.0 / (*atZero * *atZero);
+    auto square = variance->summed.getDefiningOp<linalg::GenericOp>();
+    if (!variance->computes(
+            [&](double s) { return 1.0 / std::sqrt(s / n + eps); }) ||
+        !square || !isRowwiseElementwise(square, 2) ||
+        square.getDpsInputs()[0] != centered ||
+        square.getDpsInputs()[1] != centered ||
+        !square.getIndexingMapsArray()[1].isIdentity() ||
+        !bodyComputes(square, pairs, product))
+      return failure();
+    rewriter.replaceOp(add, buildLayerNorm(rewriter, add, x, mean->sum,
+                                           scale.getDpsInputs()[1],
+                                           add.getDpsInputs()[1], n, eps));
+    return success();
+  }
+
+  /// The exporter's form: `c = x - sum / n`, `q = sum(c * c)`,
+  /// `c / sqrt(q / n + eps) * gamma + beta`, the row sums read with the
+  /// map `sum` is written with.
+  static Value buildLayerNorm(PatternRewriter &rewriter, linalg::GenericOp at,
+                              Value x, Value sum, Value gamma, Value beta,
+                              double n, double eps) {
+    Location loc = at.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = cast<RankedTensorType>(at.getResult(0).getType());
+    auto rowType = cast<RankedTensorType>(sum.getType());
+    Type element = type.getElementType();
+    unsigned rank = type.getRank();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<AffineExpr> rowExprs;
+    for (unsigned d = 0; d + 1 < rank; ++d)
+      rowExprs.push_back(getAffineDimExpr(d, ctx));
+    if (rowType.getRank() == type.getRank())
+      rowExprs.push_back(getAffineConstantExpr(0, ctx));
+    AffineMap row = AffineMap::get(rank, 0, rowExprs, ctx);
+    AffineMap channel =
+        AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx), ctx);
+    auto constant = [&](OpBuilder &b, double value) -> Value {
+      return arith::ConstantOp::create(b, loc, FloatAttr::get(element, value));
+    };
+    SmallVector<utils::IteratorType> parallel(rank,
+                                              utils::IteratorType::parallel);
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, type.getShape(), element);
+    Value centered =
+        linalg::GenericOp::create(
+            rewriter, loc, type, ValueRange{x, sum}, empty,
+            ArrayRef<AffineMap>{identity, row, identity}, parallel,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value mean = arith::DivFOp::create(b, l, args[1], constant(b, n));
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::SubFOp::create(b, l, args[0], mean)});
+            })
+            .getResult(0);
+    SmallVector<utils::IteratorType> reduce = parallel;
+    reduce.back() = utils::IteratorType::reduction;
+    Value zero = constant(rewriter, 0.0);
+    Value rowEmpty =
+        tensor::EmptyOp::create(rewriter, loc, rowType.getShape(), element);
+    Value init =
+        linalg::FillOp::create(rewriter, loc, zero, rowEmpty).getResult(0);
+    Value squares =
+        linalg::GenericOp::create(
+            rewriter, loc, rowType, centered, init,
+            ArrayRef<AffineMap>{identity, row}, reduce,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value sq = arith::MulFOp::create(b, l, args[0], args[0]);
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddFOp::create(b, l, sq, args[1])});
+            })
+            .getResult(0);
+    return linalg::GenericOp::create(
+               rewriter, loc, type, ValueRange{centered, squares, gamma, beta},
+               empty,
+               ArrayRef<AffineMap>{identity, row, channel, channel, identity},
+               parallel,
+               [&](OpBuilder &b, Location l, ValueRange args) {
+                 Value v = arith::DivFOp::create(b, l, args[1], constant(b, n));
+                 v = arith::AddFOp::create(b, l, v, constant(b, eps));
+                 v = math::SqrtOp::create(b, l, v);
+                 v = arith::DivFOp::create(b, l, args[0], v);
+                 v = arith::MulFOp::create(b, l, v, args[2]);
+                 linalg::YieldOp::create(
+                     b, l, ValueRange{arith::AddFOp::create(b, l, v, args[3])});
+               })
+        .getResult(0);
+  }
+};
+
 /// Applies the patterns to every op, last op first (the greedy driver's
 /// order: a bias add is rewritten before the broadcast it reads folds),
 /// sweeping again until nothing changes. Unlike the greedy driver it
@@ -940,7 +1438,9 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
         .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
              FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
              FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
-             FoldConstantLinalg, FoldChannelAffineIntoConv, SoftmaxFromParts,
+             FoldConstantLinalg, FoldConstantPad, FoldConstantScalarArith,
+             PoolDivisorToConstant, FoldChannelAffineIntoConv, SoftmaxFromParts,
+             DropUnusedGenericResult, LayerNormFromParts,
              FoldConstantReshape<tensor::ExpandShapeOp>,
              FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));

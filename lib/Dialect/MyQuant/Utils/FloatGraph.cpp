@@ -223,6 +223,15 @@ static std::optional<double> evaluateOp(Operation *op, ArrayRef<double> x) {
         return compare(cmp.getPredicate(), x[0], x[1]) ? 1.0 : 0.0;
       })
       .Case([&](arith::SelectOp) { return x[0] != 0.0 ? x[1] : x[2]; })
+      // torch-mlir's f64 scalars (eps) converted in the body.
+      .Case([&](arith::TruncFOp op) {
+        APFloat value(x[0]);
+        bool losesInfo = false;
+        value.convert(cast<FloatType>(op.getType()).getFloatSemantics(),
+                      APFloat::rmNearestTiesToEven, &losesInfo);
+        return value.convertToDouble();
+      })
+      .Case([&](arith::ExtFOp) { return x[0]; })
       .Case([&](math::ExpOp) { return unary(std::exp); })
       .Case([&](math::Exp2Op) { return unary(std::exp2); })
       .Case([&](math::ExpM1Op) { return unary(std::expm1); })
@@ -250,9 +259,46 @@ std::optional<double> myquant::evaluateTableBody(Block &body, double x,
   return evaluateBody(body, x, unsupported);
 }
 
-std::optional<double> myquant::evaluateBody(Block &body,
-                                            ArrayRef<double> arguments,
-                                            Operation **unsupported) {
+/// An op reading the loop indices or a captured tensor, or index
+/// arithmetic (exact in double at tensor sizes); std::nullopt for any
+/// other op.
+static std::optional<double>
+evaluateIndexOp(Operation *op, ArrayRef<double> x,
+                const BodyEnvironment &environment) {
+  if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+    if (index.getDim() >= environment.loopIndices.size())
+      return std::nullopt;
+    return static_cast<double>(environment.loopIndices[index.getDim()]);
+  }
+  // An unknown value (NaN; the tensor an extract reads is not a number)
+  // must not vanish in a min or max of indices.
+  auto isExtract = isa<tensor::ExtractOp>(op);
+  if (llvm::any_of(x.drop_front(isExtract ? 1 : 0),
+                   [](double v) { return std::isnan(v); }))
+    return std::nullopt;
+  if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+    SmallVector<int64_t> indices = llvm::map_to_vector(
+        x.drop_front(), [](double i) { return static_cast<int64_t>(i); });
+    return environment.extract(extract.getTensor(), indices);
+  }
+  // Integer casts of these values (a window's element count) are exact.
+  if (isa<arith::IndexCastOp, arith::SIToFPOp>(op))
+    return x[0];
+  if (op->getNumResults() != 1 || !op->getResult(0).getType().isIndex())
+    return std::nullopt;
+  return llvm::TypeSwitch<Operation *, std::optional<double>>(op)
+      .Case([&](arith::AddIOp) { return x[0] + x[1]; })
+      .Case([&](arith::SubIOp) { return x[0] - x[1]; })
+      .Case([&](arith::MulIOp) { return x[0] * x[1]; })
+      .Case([&](arith::MinSIOp) { return std::min(x[0], x[1]); })
+      .Case([&](arith::MaxSIOp) { return std::max(x[0], x[1]); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+std::optional<double>
+myquant::evaluateBody(Block &body, ArrayRef<double> arguments,
+                      Operation **unsupported,
+                      const BodyEnvironment *environment) {
   DenseMap<Value, double> values;
   for (auto [arg, value] : llvm::zip(body.getArguments(), arguments))
     values[arg] = value;
@@ -275,6 +321,8 @@ std::optional<double> myquant::evaluateBody(Block &body,
       SmallVector<double, 3> operands =
           llvm::map_to_vector(op.getOperands(), read);
       result = evaluateOp(&op, operands);
+      if (!result && environment)
+        result = evaluateIndexOp(&op, operands, *environment);
     }
     if (!result) {
       if (unsupported)
@@ -398,15 +446,19 @@ static bool absorbPad(Value &input, Layout layout, bool negativeInfinity,
     return false;
   bool ok = negativeInfinity ? (*value < -3.0e38 || std::isinf(*value))
                              : *value == 0.0;
-  if (!ok || !pad.getLow().empty() || !pad.getHigh().empty())
+  // Amounts may be attributes or constant SSA values (tosa.pad's lowering).
+  std::optional<SmallVector<int64_t>> low =
+      getConstantIntValues(pad.getMixedLowPad());
+  std::optional<SmallVector<int64_t>> high =
+      getConstantIntValues(pad.getMixedHighPad());
+  if (!ok || !low || !high)
     return false;
-  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
   LayoutDims dims = getLayoutDims(layout);
   unsigned h = dims.height, w = dims.width;
   for (unsigned d = 0; d < 4; ++d)
-    if (d != h && d != w && (low[d] != 0 || high[d] != 0))
+    if (d != h && d != w && ((*low)[d] != 0 || (*high)[d] != 0))
       return false;
-  padding = {low[h], low[w], high[h], high[w]};
+  padding = {(*low)[h], (*low)[w], (*high)[h], (*high)[w]};
   input = pad.getSource();
   return true;
 }
@@ -933,6 +985,15 @@ bool myquant::bodyComputes(linalg::GenericOp op,
 
 Value myquant::rowReductionInput(Value value, double identity,
                                  function_ref<double(ArrayRef<double>)> f) {
+  // A reduction without keepdim, then a unit last dimension added back
+  // (torch-mlir's max.dim with keepdim).
+  if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>()) {
+    ArrayRef<int64_t> source = expand.getSrcType().getShape();
+    ArrayRef<int64_t> result = expand.getResultType().getShape();
+    if (result.size() == source.size() + 1 && result.back() == 1 &&
+        result.drop_back() == source)
+      value = expand.getSrc();
+  }
   auto op = value.getDefiningOp<linalg::GenericOp>();
   if (!op || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
       op.getNumLoops() == 0 || op.getNumReductionLoops() != 1 ||

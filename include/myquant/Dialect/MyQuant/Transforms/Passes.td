@@ -55,7 +55,19 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
       other operands constants (an inference BatchNorm
       `(y - mean) * gamma * rsqrt(var + eps) + beta`, a bias add), folds
       into the convolution: filters scaled by `f(1) - f(0)` per output
-      channel, bias `f(bias)`.
+      channel, bias `f(bias)`;
+    * constant tensor pads, and generics that gather from constants by
+      `linalg.index` (TOSA's reversed filter of a decomposed
+      `transpose_conv2d`), fold; scalar arithmetic on constants folds;
+    * the division after sum pooling by a window count computed from
+      `linalg.index` (TOSA's `avg_pool2d`) becomes a division by the
+      constant [OH, OW] tensor of counts;
+    * an unused result of a multi-result generic that the other results do
+      not depend on goes (the indices of torch-mlir's `max.dim`);
+    * softmax written out (`exp(x - max) / sum`, including torch-mlir's
+      form) becomes `linalg.softmax`, and torch-mlir's decomposed
+      `aten.layer_norm` becomes the centering, sum of squares and affine
+      generic that the layer normalization recognizer reads.
 
     What it cannot rewrite stays as it is; the dry run then keeps it in
     float with a remark (or fails with `allow-float=false`).

@@ -81,12 +81,24 @@ std::optional<double>
 evaluateTableBody(mlir::Block &body, double x,
                   mlir::Operation **unsupported = nullptr);
 
+/// What a linalg body reads besides its arguments: the loop indices
+/// (`linalg.index`) and elements of tensors captured from above
+/// (`tensor.extract`, std::nullopt where `extract` cannot read one).
+struct BodyEnvironment {
+  llvm::ArrayRef<int64_t> loopIndices;
+  llvm::function_ref<std::optional<double>(mlir::Value tensor,
+                                           llvm::ArrayRef<int64_t> indices)>
+      extract;
+};
+
 /// The value of a linalg body on the first `arguments.size()` block
 /// arguments, evaluated like evaluateTableBody; a read of any other
-/// argument is NaN.
-std::optional<double> evaluateBody(mlir::Block &body,
-                                   llvm::ArrayRef<double> arguments,
-                                   mlir::Operation **unsupported = nullptr);
+/// argument is NaN. With `environment`, index arithmetic, `linalg.index`
+/// and `tensor.extract` are evaluated too (a gather such as a reverse).
+std::optional<double>
+evaluateBody(mlir::Block &body, llvm::ArrayRef<double> arguments,
+             mlir::Operation **unsupported = nullptr,
+             const BodyEnvironment *environment = nullptr);
 
 /// Returns the value under a chain of myquant.dequantize ops.
 mlir::Value stripDequantize(mlir::Value value);
