@@ -88,6 +88,35 @@ class Timer:
         self.lib.time_entry(fn, result, arg, samples, calls, out)
         return min(out), float(np.median(list(out)))
 
+    def fastest(self, fn, calls, budget):
+        """Seconds of the fastest single call of a Compiled function (see
+        python_fastest)."""
+        one = (ctypes.c_double * max(calls, 3))()
+        args = (fn.fn, ctypes.addressof(fn.result), ctypes.addressof(fn.arg))
+        self.lib.time_entry(*args, 1, 1, one)
+        n = _fastest_calls(one[0], calls, budget)
+        self.lib.time_entry(*args, n, 1, one)
+        return min(one[:n])
+
+
+def _fastest_calls(first, calls, budget):
+    """Calls of a fastest-call measurement: `calls`, fewer when they would
+    take more than `budget` seconds (at least 3)."""
+    return int(min(calls, max(3, budget / max(first, 1e-7))))
+
+
+def python_fastest(call, calls, budget):
+    """Seconds of the fastest single call of a Python callable: on a loaded
+    machine, a call that no other process interrupted."""
+    t0 = time.perf_counter()
+    call()
+    times = [time.perf_counter() - t0]
+    for _ in range(_fastest_calls(times[0], calls, budget)):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
 
 def python_time(call, budget):
     """Seconds per call (min, median) of a Python callable."""
