@@ -519,10 +519,10 @@ func.func @conv_table(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qt> {
 // 1 starts with 32, 33) and is read at the tile index.
 // CHECK-LABEL: func.func private @tiles_kernel(
 // CHECK:         arith.constant dense<"0x0000000001000000{{[0-9A-F]*}}2E0000002F00000020000000210000{{[0-9A-F]*}}4F000000"> : tensor<2x1x192xi8>
-// CHECK:         %[[TILES:.*]] = scf.for %[[TILE:.*]] = %{{.*}} to %c2
-// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c0{{.*}}] {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
-// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c64{{.*}}] {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
-// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c128{{.*}}] {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
+// CHECK:         scf.for %[[TILE:[^ ]*]] = %{{.*}} to %c2
+// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c0{{[_0-9]*}}], {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
+// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c64{{[_0-9]*}}], {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
+// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c128{{[_0-9]*}}], {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
 func.func @tiles(%x: tensor<1x1x!qx>) -> tensor<1x80x!qy> {
   %wi = arith.constant dense<[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79]]> : tensor<1x80xi8>
   %w = quant.scast %wi : tensor<1x80xi8> to tensor<1x80x!qw>
