@@ -17,8 +17,10 @@
    inference with observers on the same images (calibration.py).
 4. The per-layer int8 profile at batch 1 (layer_profile.py) of some models.
 
-Timing: the fastest single call (a call no other process interrupted, on
-a shared machine) of up to --calls calls within --budget seconds; the four
+Timing: the CPU time of the process (all threads) in the fastest single
+call, of up to --calls calls within --budget seconds (on a machine shared
+with more runnable processes than cores, wall time measures the waiting
+for a core; CPU time still includes the cache misses others cause); the four
 runs of a row alternate in --rounds rounds and each keeps its minimum.
 myquant is called from a C loop (timer.c), PyTorch from Python. Both
 calibrate on the same --calib images (smooth random fields, zoo.images;
@@ -176,8 +178,8 @@ def main():
                     build, qm._build(1, None, True), x, out_shape,
                     args.calls, timer, d)))
             qm.close()
-        print(f"\nModels, one thread, ms (fastest call of {args.rounds} "
-              f"rounds of up to {args.calls}); load "
+        print(f"\nModels, one thread, ms of CPU time (fastest call of "
+              f"{args.rounds} rounds of up to {args.calls}); load "
               f"average {os.getloadavg()[0]:.1f} now")
         print_table(*table_rows(rows))
         for name, layer_rows, total, plain in profiles:
