@@ -131,20 +131,21 @@ def between(qlines, lo, hi):
     return ", ".join(k if n == 1 else f"{n} {k}" for k, n in counts.items())
 
 
+def timer_library(workdir):
+    """layer_timer.c as a library of its own (-O3 -march=native: read_all
+    vectorized)."""
+    so = os.path.join(workdir, "layer_timer.so")
+    sh([CC, "-O3", "-march=native", "-shared", "-fPIC",
+        os.path.join(HERE, "layer_timer.c"), "-o", so])
+    return ctypes.CDLL(so)
+
+
 def memory_bandwidth(workdir):
     """Read bandwidth from memory, GB/s: the fastest 8 MiB slice of
     sequential sums over 256 MiB (the slices are short enough that a
     loaded machine leaves some uninterrupted; past the first ones they
     come from memory)."""
-    so = os.path.join(workdir, "read_bw.so")
-    src = os.path.join(workdir, "read_bw.c")
-    with open(src, "w") as f:
-        f.write("#include <stdint.h>\n#include <stddef.h>\n"
-                "int64_t read_all(const int64_t *p, size_t n) {\n"
-                "  int64_t s = 0;\n  for (size_t i = 0; i < n; ++i)\n"
-                "    s += p[i];\n  return s;\n}\n")
-    sh([CC, "-O3", "-march=native", "-shared", "-fPIC", src, "-o", so])
-    lib = ctypes.CDLL(so)
+    lib = timer_library(workdir)
     lib.read_all.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
     lib.read_all.restype = ctypes.c_int64
     buf = np.ones(32 << 20, np.int64)
@@ -299,10 +300,7 @@ def cold_kernels(build, peak, calls, workdir):
     calls), the fastest of `calls` calls each."""
     from bench import Toolchain, kernel_module
     tc = Toolchain(build, workdir)
-    so = os.path.join(workdir, "layer_timer.so")
-    sh([CC, "-O2", "-shared", "-fPIC", os.path.join(HERE, "layer_timer.c"),
-        "-o", so])
-    lib = ctypes.CDLL(so)
+    lib = timer_library(workdir)
     lib.time_cold.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 2
     lib.time_cold.restype = ctypes.c_double
     rng = np.random.default_rng(0)

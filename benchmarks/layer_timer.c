@@ -3,6 +3,7 @@
  * call site) and times the entry function here. The kernels are noinline
  * functions of their own, so the brackets sit outside their loops: two
  * clock reads per kernel call, nothing inside the kernels changes. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -75,4 +76,12 @@ double time_cold(void *fn, void *result, void *argument, int64_t calls,
   }
   free(junk);
   return best;
+}
+
+/* The sum of n words: read_bandwidth in layer_profile.py times it. */
+int64_t read_all(const int64_t *p, size_t n) {
+  int64_t s = 0;
+  for (size_t i = 0; i < n; ++i)
+    s += p[i];
+  return s;
 }
