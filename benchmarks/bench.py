@@ -75,6 +75,8 @@ class Timer:
         self.lib = ctypes.CDLL(so)
         self.lib.time_entry.argtypes = [ctypes.c_void_p] * 3 + [
             ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]
+        self.lib.time_entry_cpu.argtypes = [ctypes.c_void_p] * 3 + [
+            ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]
 
     def native(self, fn, result, arg, budget):
         """Seconds per call (min, median) of fn(result, arg)."""
@@ -87,6 +89,36 @@ class Timer:
         out = (ctypes.c_double * samples)()
         self.lib.time_entry(fn, result, arg, samples, calls, out)
         return min(out), float(np.median(list(out)))
+
+    def fastest(self, fn, calls, budget):
+        """CPU seconds of the fastest single call of a Compiled function
+        (see python_fastest)."""
+        one = (ctypes.c_double * max(calls, 3))()
+        args = (fn.fn, ctypes.addressof(fn.result), ctypes.addressof(fn.arg))
+        self.lib.time_entry_cpu(*args, 1, one)
+        n = _fastest_calls(one[0], calls, budget)
+        self.lib.time_entry_cpu(*args, n, one)
+        return min(one[:n])
+
+
+def _fastest_calls(first, calls, budget):
+    """Calls of a fastest-call measurement: `calls`, fewer when they would
+    take more than `budget` seconds (at least 3)."""
+    return int(min(calls, max(3, budget / max(first, 1e-7))))
+
+
+def python_fastest(call, calls, budget):
+    """CPU seconds (of the process, all its threads) of the fastest single
+    call of a Python callable: on a machine shared with more runnable
+    processes than cores, the time the call ran, not the time it waited."""
+    t0 = time.process_time()
+    call()
+    times = [time.process_time() - t0]
+    for _ in range(_fastest_calls(times[0], calls, budget)):
+        t0 = time.process_time()
+        call()
+        times.append(time.process_time() - t0)
+    return min(times)
 
 
 def python_time(call, budget):

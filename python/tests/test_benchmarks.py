@@ -71,3 +71,30 @@ def test_static_memory(build_dir, workdir):
     memory, code = S.measure(tc, S.example_model(workdir), "generic")
     assert memory["ARENA_SIZE"] >= memory["PEAK_LIVE"] > 0, memory
     assert memory["WEIGHTS_SIZE"] > 0 and code > 0, (memory, code)
+
+
+@needs_avx512_vnni
+def test_layer_profile(build_dir, workdir):
+    """layer_profile.py maps each kernel call to its op: the example CNN's
+    three convolutions and its classifier, in order, whose MACs add up to
+    the model's, each with a time."""
+    import numpy as np
+    import layer_profile as L
+    import models as M
+    from myquant.emit import emit
+    tc = B.Toolchain(build_dir, workdir)
+    stats, _ = B.model_stats(M.small_cnn, np.random.default_rng(0))
+    model = M.small_cnn(1)
+    qpath = tc.write(tc.quantize(emit(model, stats)))
+    x = np.random.default_rng(1).standard_normal(
+        model.input_shape).astype(np.float32)
+    rows, total = L.Profiler(build_dir, workdir).profile(
+        qpath, x, model.shapes[model.output], calls=3)
+    kernels = [r for r in rows if r[0] == "kernel"]
+    assert [r[1] for r in kernels] == [
+        "conv 3x3 3->32 @32", "conv 3x3 32->64 @16", "conv 3x3 64->128 @8",
+        "matmul 1x128 -> 10"], rows
+    assert sum(r[3] for r in kernels) == M.macs(model)
+    assert all(r[2] > 0 for r in kernels) and total > 0, rows
+    # A "between" row before each kernel and one after the last.
+    assert [r[0] for r in rows] == ["between", "kernel"] * 4 + ["between"]

@@ -55,7 +55,9 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     `myquant.matmul` whose weights are int8 constants into a kernel built
     around the u8 x s8 dot product `vpdpbusd`: the weights are packed at
     compile time into the `[K/4][N][4]` layout the instruction reads (K and
-    N padded with zero weights), the `+128` shift of signed activations and
+    N padded with zero weights), stored register tile by register tile
+    (`[N tiles][K/4][tile N][4]`, one sequential stream per tile), the
+    `+128` shift of signed activations and
     every zero-point and bias term are folded into precomputed int32
     accumulator initial values, the accumulators are register-tiled, and
     the requantization (`docs/NumericSpec.md`) runs on the registers before

@@ -78,7 +78,8 @@ public:
 private:
   /// Where one register tile sits.
   struct TilePosition {
-    mlir::Value batch, row, firstPixel;
+    /// `tile`: the channel tile, the outer index of the packed weights.
+    mlir::Value batch, tile, row, firstPixel;
     /// The first channel of each block of `lanes` channels.
     llvm::SmallVector<mlir::Value> channels;
   };

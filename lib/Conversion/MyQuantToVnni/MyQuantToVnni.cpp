@@ -11,7 +11,8 @@
 //    register; unsigned storage is used as is;
 //  * the weights are packed at compile time into `[K/4][Np][4]` (K padded
 //    with zero weights to a multiple of 4, the output channels padded to a
-//    multiple of the vector width), the layout the instruction reads;
+//    multiple of the vector width), the layout the instruction reads,
+//    stored register tile by register tile ([N tiles][K/4][tile N][4]);
 //  * the accumulator starts at the precomputed per-channel constant
 //    `q_b[c] - (zx + 128) * sum_k w[c][k]` (NumericSpec 3.1, bias folding;
 //    `+ 128` only for signed storage), so nothing but the dot products runs

@@ -16,7 +16,7 @@
 // CHECK-SAME:    %[[X:.*]]: tensor<1x2x7x7xf32>, %[[OUT:.*]]: tensor<1x16x5x5xf32>) -> tensor<1x16x5x5xf32>
 // CHECK-SAME:    passthrough = ["noinline"]
 // CHECK-SAME:    target_features = #llvm.target_features<["+avx512f",
-// CHECK:         %[[W:.*]] = arith.constant dense<5.000000e-01> : tensor<18x16xf32>
+// CHECK:         %[[W:.*]] = arith.constant dense<5.000000e-01> : tensor<1x18x16xf32>
 // CHECK:         %[[B:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00, {{.*}}]> : tensor<16xf32>
 // CHECK:         vector.transfer_read %[[B]]
 // CHECK:         scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
@@ -73,7 +73,7 @@ func.func @conv(%x: tensor<1x2x5x5xf32>) -> tensor<1x16x5x5xf32> {
 // input is read as a 1 x 1 x M x K image and the result stored directly.
 // CHECK-LABEL: func.func private @linear_kernel(
 // CHECK-SAME:    tensor<1x1x2x3xf32>, %{{.*}}: tensor<1x1x2x16xf32>) -> tensor<1x1x2x16xf32>
-// CHECK:         arith.constant dense<{{\[\[}}0.000000e+00, 3.000000e+00, 6.000000e+00, {{.*}}], [1.000000e+00, 4.000000e+00, {{.*}}]]> : tensor<3x16xf32>
+// CHECK:         arith.constant dense<{{\[\[\[}}0.000000e+00, 3.000000e+00, 6.000000e+00, {{.*}}], [1.000000e+00, 4.000000e+00, {{.*}}]]]> : tensor<1x3x16xf32>
 // CHECK:         arith.constant dense<2.500000e-01> : tensor<16xf32>
 // CHECK:         vector.fma
 // CHECK-NOT:     vector.transpose

@@ -11,7 +11,8 @@
 
 // Each kernel is a private noinline function with the target's features.
 // K = 3 is padded to 4 with zero weights; N = 2 to the 16 lanes of a zmm.
-// The weights are packed [K/4][N][4]: column n holds w[0..3][n].
+// The weights are packed [channel tiles][K/4][N][4]: column n holds
+// w[0..3][n].
 // The accumulator starts at bias - (zx + 128) * colsum(w):
 // 10 - 131 * (1 + 3 + 5) = -1169 and 20 - 131 * (2 + 4 - 6) = 20.
 // The kernel writes its result into a last argument its caller allocates.
@@ -20,7 +21,7 @@
 // CHECK-SAME:    passthrough = ["noinline"]
 // CHECK-SAME:    target_features = #llvm.target_features<["+avx512f", "+avx512bw", "+avx512dq", "+avx512vl", "+avx512vnni"]>
 // CHECK:         tensor.pad %[[X]] low[0, 0] high[0, 1]
-// CHECK:         arith.constant dense<{{\[\[}}1, 3, 5, 0, 2, 4, -6, 0, 0, 0, {{.*}}]]> : tensor<1x64xi8>
+// CHECK:         arith.constant dense<{{\[\[\[}}1, 3, 5, 0, 2, 4, -6, 0, 0, 0, {{.*}}]]]> : tensor<1x1x64xi8>
 // CHECK:         arith.constant dense<[-1169, 20, 0, {{.*}}]> : tensor<16xi32>
 // Every shift is >= 33: the rounding shift runs in int32 on the high half of
 // the product. Multiplier, shift - 32 and 2^(shift - 33) + zo 2^(shift - 32)
@@ -32,7 +33,7 @@
 // Signed activations are flipped to u8 by xor 0x80.
 // CHECK:         %[[FLIP:.*]] = arith.constant dense<-128> : vector<64xi8>
 // CHECK:         scf.for
-// CHECK:           vector.transfer_read %{{.*}} : tensor<1x64xi8>, vector<64xi8>
+// CHECK:           vector.transfer_read %{{.*}} : tensor<1x1x64xi8>, vector<64xi8>
 // CHECK:           vector.transfer_read %{{.*}} : tensor<1x1x2x4xi8>, vector<4xi8>
 // CHECK:           vector.broadcast %{{.*}} : i32 to vector<16xi32>
 // CHECK:           arith.xori %{{.*}}, %[[FLIP]] : vector<64xi8>
@@ -110,7 +111,7 @@ func.func @matmul(%x: tensor<2x3x!qx>) -> tensor<2x2x!qy> {
 // CHECK:         %[[PIXELS:.*]] = vector.interleave %[[I02]], %[[I13]] : vector<32xi8> -> vector<64xi8>
 // CHECK:         vector.transfer_write %[[PIXELS]], %{{.*}} : vector<64xi8>, tensor<1x6x24xi8>
 // CHECK-NOT:     linalg.transpose
-// CHECK:         arith.constant dense<{{.*}}> : tensor<9x64xi8>
+// CHECK:         arith.constant dense<{{.*}}> : tensor<1x9x64xi8>
 // CHECK:         arith.constant dense<[-1700, 400, 0, {{.*}}]> : tensor<16xi32>
 // Per-channel multipliers and shifts, padded with the last channel's.
 // CHECK:         arith.constant dense<[1073741824, 1610612736, 1610612736, {{.*}}]> : tensor<16xi32>
@@ -503,4 +504,29 @@ func.func @conv_table(%x: tensor<1x5x5x4x!qx>) -> tensor<1x3x3x16x!qt> {
   %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [32], rounding = single>} : (tensor<1x5x5x4x!qx>, tensor<3x3x4x16x!qw>) -> tensor<1x3x3x16x!qy>
   %t = myquant.table %y {values = array<i32: 127, 126, 125, 124, 123, 122, 121, 120, 119, 118, 117, 116, 115, 114, 113, 112, 111, 110, 109, 108, 107, 106, 105, 104, 103, 102, 101, 100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 90, 89, 88, 87, 86, 85, 84, 83, 82, 81, 80, 79, 78, 77, 76, 75, 74, 73, 72, 71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18, -19, -20, -21, -22, -23, -24, -25, -26, -27, -28, -29, -30, -31, -32, -33, -34, -35, -36, -37, -38, -39, -40, -41, -42, -43, -44, -45, -46, -47, -48, -49, -50, -51, -52, -53, -54, -55, -56, -57, -58, -59, -60, -61, -62, -63, -64, -65, -66, -67, -68, -69, -70, -71, -72, -73, -74, -75, -76, -77, -78, -79, -80, -81, -82, -83, -84, -85, -86, -87, -88, -89, -90, -91, -92, -93, -94, -95, -96, -97, -98, -99, -100, -101, -102, -103, -104, -105, -106, -107, -108, -109, -110, -111, -112, -113, -114, -115, -116, -117, -118, -119, -120, -121, -122, -123, -124, -125, -126, -127, -128>} : tensor<1x3x3x16x!qy> -> tensor<1x3x3x16x!qt>
   return %t : tensor<1x3x3x16x!qt>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:3>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// The weights are packed tile by tile, each channel tile's K rows together
+// (one sequential stream per tile). 80 channels in tiles of 3 x 16: the
+// second tile is shifted back to end at channel 80, so it holds channels
+// 32-79 (the weight of channel n is n here: tile 0 ends with 46, 47, tile
+// 1 starts with 32, 33) and is read at the tile index.
+// CHECK-LABEL: func.func private @tiles_kernel(
+// CHECK:         arith.constant dense<"0x0000000001000000{{[0-9A-F]*}}2E0000002F00000020000000210000{{[0-9A-F]*}}4F000000"> : tensor<2x1x192xi8>
+// CHECK:         scf.for %[[TILE:[^ ]*]] = %{{.*}} to %c2
+// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c0{{[_0-9]*}}], {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
+// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c64{{[_0-9]*}}], {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
+// CHECK:           vector.transfer_read %{{.*}}[%[[TILE]], %{{.*}}, %c128{{[_0-9]*}}], {{.*}} : tensor<2x1x192xi8>, vector<64xi8>
+func.func @tiles(%x: tensor<1x1x!qx>) -> tensor<1x80x!qy> {
+  %wi = arith.constant dense<[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79]]> : tensor<1x80xi8>
+  %w = quant.scast %wi : tensor<1x80xi8> to tensor<1x80x!qw>
+  %b = arith.constant dense<0> : tensor<80xi32>
+  %y = myquant.matmul %x, %w, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x1x!qx>, tensor<1x80x!qw>, tensor<80xi32>) -> tensor<1x80x!qy>
+  return %y : tensor<1x80x!qy>
 }

@@ -76,7 +76,8 @@ struct Problem {
   // channel is stored as a scalar.
   int64_t channelEnd;
   // Packed weights, [kernelH * kernelW * inputChannels / 4]
-  // [paddedChannels][4] (the vpdpbusd layout); accumulator initial values.
+  // [paddedChannels][4] (the vpdpbusd layout; KernelBuilder stores it tile
+  // by tile); accumulator initial values.
   llvm::SmallVector<int8_t> packed;
   llvm::SmallVector<int32_t> init;
   Epilogue epilogue;

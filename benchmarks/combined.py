@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Issue 19's benchmark in one run: int8 and f32 at real size, side by side.
+
+1. The vpdpbusd peak and the memory read bandwidth of this machine.
+2. Per model (torchvision zoo at 224 x 224, the example models of
+   models.py at 32 x 32) and batch: myquant int8 (`myquant.quantize`, the
+   default pipeline), myquant f32 (the same exported model compiled in
+   float), PyTorch f32 (jit.trace + freeze + optimize_for_inference) and
+   PyTorch int8 (FX PTQ with the onednn backend, jit.trace + freeze), one
+   thread, ms (min); the ratios the issue's targets name (onednn / int8,
+   myquant f32 / int8), the "at peak" bound (PyTorch int8's time / the
+   time of the model's multiply-accumulates at the measured peak: the best
+   ratio any single-thread int8 code could reach) and int8's share of the
+   peak over the whole model. Target: x onednn >= 1.5, or, where the bound
+   is below 1.6, >= 90% of the bound; x f32 >= 3.
+3. Calibration throughput: myquant-calibrate against PyTorch float
+   inference with observers on the same images (calibration.py).
+4. The per-layer int8 profile at batch 1 (layer_profile.py) of some models.
+
+Timing: the CPU time of the process (all threads) in the fastest single
+call, of up to --calls calls within --budget seconds (on a machine shared
+with more runnable processes than cores, wall time measures the waiting
+for a core; CPU time still includes the cache misses others cause); the four
+runs of a row alternate in --rounds rounds and each keeps its minimum.
+myquant is called from a C loop (timer.c), PyTorch from Python. Both
+calibrate on the same --calib images (smooth random fields, zoo.images;
+random weights).
+
+    /usr/bin/python3 benchmarks/combined.py [--build build]
+        [--models resnet18,resnet50,mobilenet_v2,squeezenet1_1,small_cnn,...]
+        [--batches 1,16] [--rounds 2] [--profile resnet50,mobilenet_v2]
+        [--calibration-images 32] [--no-calibration] [--no-torch]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from types import SimpleNamespace
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, HERE)
+
+import calibration  # noqa: E402
+import layer_profile  # noqa: E402
+import models as M  # noqa: E402
+from bench import Compiled, Timer, measure_peak, print_table  # noqa: E402
+from bench import python_fastest, tune_malloc  # noqa: E402
+from float_path import torch_f32  # noqa: E402
+from zoo import images  # noqa: E402
+from zoo_layer_gap import torch_prepared  # noqa: E402
+
+MODELS = calibration.ZOO + calibration.EXAMPLES
+
+
+def bench_model(name, args, timer, peak, workdir):
+    """Rows of the model's table (one per batch), the QuantizedModel and
+    the torch module and its images' size."""
+    import myquant
+    import torch
+    model, size = calibration.torch_model(name, 224)
+    calib = images(args.calib, size=size, seed=1)
+    qm = myquant.quantize(model, calib,
+                          cache_dir=os.path.join(workdir, "cache"))
+    macs = M.macs(qm.graph.with_batch(1))
+    _, onednn = torch_prepared(model, calib, "onednn") \
+        if not args.no_torch else (None, None)
+    rows = []
+    for batch in args.batches:
+        x = images(batch, size=size, seed=2)
+        xt = torch.from_numpy(x)
+        with torch.no_grad():
+            out_shape = tuple(model(xt).shape)
+        runs = {}
+        for tag, quantized in (("int8", True), ("f32", False)):
+            so = os.path.join(qm._build(batch, None, quantized),
+                              "libmodel.so")
+            fn = Compiled(so, "forward", x, out_shape, np.float32)
+            runs[tag] = (lambda fn=fn: timer.fastest(fn, args.calls,
+                                                         args.budget))
+        if not args.no_torch:
+            flt = torch_f32(model, xt)
+            with torch.no_grad():
+                q = torch.jit.freeze(torch.jit.trace(onednn, xt))
+            for tag, mod in (("torch f32", flt), ("onednn int8", q)):
+                runs[tag] = (lambda mod=mod: python_fastest(
+                    lambda: mod(xt), args.calls, args.budget))
+        best = {tag: float("inf") for tag in runs}
+        with torch.no_grad():
+            for _ in range(args.rounds):
+                for tag, run in runs.items():
+                    best[tag] = min(best[tag], run())
+        at_peak = 2 * macs * batch / (peak * 1e9)
+        rows.append((name, batch, best, at_peak))
+        print(f"  {name} batch {batch}: " + ", ".join(
+            f"{k} {v * 1e3:.3f} ms" for k, v in best.items()), flush=True)
+    return rows, qm, model, size
+
+
+def table_rows(rows):
+    out = []
+    for name, batch, t, at_peak in rows:
+        i8 = t["int8"]
+        row = [name, batch, f"{i8 * 1e3:.3f}", f"{t['f32'] * 1e3:.2f}"]
+        if "onednn int8" in t:
+            x_onednn = t["onednn int8"] / i8
+            bound = t["onednn int8"] / at_peak
+            met = x_onednn >= 1.5 or (bound < 1.6 and x_onednn >= 0.9 * bound)
+            goal = "1.5" if bound >= 1.6 else \
+                f"{0.9 * bound:.2f} (90% of bound)"
+            row += [f"{t['torch f32'] * 1e3:.2f}",
+                    f"{t['onednn int8'] * 1e3:.3f}", f"{x_onednn:.2f}",
+                    f"{bound:.2f}", goal, "yes" if met else "no"]
+        row += [f"{100 * at_peak / i8:.0f}%", f"{t['f32'] / i8:.1f}",
+                "yes" if t["f32"] / i8 >= 3 else "no"]
+        out.append(row)
+    head = ["model", "batch", "myquant int8 ms", "myquant f32 ms"]
+    if rows and "onednn int8" in rows[0][2]:
+        head += ["PyTorch f32 ms", "onednn int8 ms", "x onednn",
+                 "at peak", "target x", "met"]
+    head += ["int8 % peak", "x myquant f32", ">= 3x"]
+    return head, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--batches", default="1,16")
+    ap.add_argument("--calib", type=int, default=8,
+                    help="images that calibrate myquant and PyTorch's PTQ")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--budget", type=float, default=1.0,
+                    help="seconds per measurement (at least 3 calls)")
+    ap.add_argument("--profile", default="resnet50,mobilenet_v2",
+                    help="models whose per-layer table is printed ('' for "
+                         "none; each must be in --models)")
+    ap.add_argument("--calls", type=int, default=20,
+                    help="calls per measurement and of the per-layer "
+                         "profile (the fastest kept)")
+    ap.add_argument("--calibration-images", type=int, default=32)
+    ap.add_argument("--calibration-batch", type=int, default=16)
+    ap.add_argument("--no-calibration", action="store_true")
+    ap.add_argument("--no-torch", action="store_true")
+    args = ap.parse_args()
+    args.batches = [int(b) for b in args.batches.split(",")]
+    build = os.path.abspath(args.build)
+    os.environ["MYQUANT_BUILD_DIR"] = build
+    tune_malloc()
+    import torch
+    torch.set_num_threads(1)
+    torch.backends.quantized.engine = "onednn"
+    names = args.models.split(",")
+    profiled = [n for n in args.profile.split(",") if n]
+    with tempfile.TemporaryDirectory(prefix="myquant-combined-") as d:
+        peak = measure_peak(d)
+        bandwidth = layer_profile.memory_bandwidth(d)
+        print(f"vpdpbusd peak {peak:.1f} GOP/s, memory read bandwidth "
+              f"{bandwidth:.1f} GB/s (one thread); load average "
+              f"{os.getloadavg()[0]:.1f} at start\n", flush=True)
+        timer = Timer(d)
+        rows, profiles = [], []
+        for name in names:
+            model_rows, qm, model, size = bench_model(name, args, timer,
+                                                      peak, d)
+            rows += model_rows
+            if name in profiled:
+                x = images(1, size=size, seed=2)
+                with torch.no_grad():
+                    out_shape = tuple(model(torch.from_numpy(x)).shape)
+                profiles.append((name, *layer_profile.profile_build(
+                    build, qm._build(1, None, True), x, out_shape,
+                    args.calls, timer, d)))
+            qm.close()
+        print(f"\nModels, one thread, ms of CPU time (fastest call of "
+              f"{args.rounds} rounds of up to {args.calls}); load "
+              f"average {os.getloadavg()[0]:.1f} now")
+        print_table(*table_rows(rows))
+        for name, layer_rows, total, plain in profiles:
+            layer_profile.print_profile(
+                f"{name}, batch 1, int8 per layer (min of {args.calls} "
+                f"calls)", layer_rows, total, plain, peak, bandwidth)
+        if not args.no_calibration:
+            cal = SimpleNamespace(size=224, images=args.calibration_images,
+                                  batch=args.calibration_batch,
+                                  method="minmax", threads=1, repeat=1)
+            head = ["model", "myquant s (one batch)", "myquant img/s",
+                    "steady img/s", "PyTorch s", "PyTorch img/s",
+                    "myquant / PyTorch (steady)"]
+            out = []
+            for name in names:
+                b = calibration.bench_model(name, cal, d)
+                mq, one, pt = (b[k][0] for k in
+                               ("myquant", "myquant_1batch", "torch"))
+                n = cal.images
+                steady = (n - cal.batch) / (mq - one) if mq > one else \
+                    float("nan")
+                out.append([name, f"{mq:.1f} ({one:.1f})", f"{n / mq:.1f}",
+                            f"{steady:.1f}", f"{pt:.2f}", f"{n / pt:.1f}",
+                            f"{pt / mq:.2f} ({steady * pt / n:.2f})"])
+            print(f"Calibration, {cal.images} images, batch {cal.batch}, "
+                  f"minmax, one thread (myquant: the whole myquant-opt run, "
+                  f"compile included, and a run over one batch; steady: "
+                  f"the images past the first batch over the difference; "
+                  f"PyTorch: the observed model's batch loop)")
+            print_table(head, out)
+
+
+if __name__ == "__main__":
+    main()

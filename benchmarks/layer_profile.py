@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Per-layer time of a myquant int8 model: each VNNI kernel (a conv or
+matmul with its fused epilogue: requantization, activation, fused add or
+pool) and the code between kernels (pools and adds that are not fused,
+layout conversions, the input's quantization and NCHW -> NHWC, the
+output's dequantization).
+
+Mechanism: the model is compiled as `myquant.quantize` compiles it
+(myquant-opt --myquant-ptq, then myquant-compile with the same pipeline,
+--emit-llvm), and each call of a kernel in the entry function is bracketed
+by prof_begin(i) / prof_end(i) (layer_timer.c: a clock read each) before
+clang -O3 -march=native compiles the IR as myquant-compile would. The
+kernels are `noinline` functions: their code is unchanged, and the brackets
+cost two clock reads per kernel call. Each kernel is mapped to its op in the
+quantized module through the call's location (myquant-opt
+--convert-myquant-to-vnni --mlir-print-debuginfo), which gives its shape
+and multiply-accumulates. Times are the minimum over the calls of each
+kernel and of each gap; the uninstrumented library's time (its fastest
+call) is printed next to the instrumented total.
+
+    /usr/bin/python3 benchmarks/layer_profile.py [--build build]
+        [--models resnet50,mobilenet_v2,resnet18] [--batch 1] [--calib 4]
+    /usr/bin/python3 benchmarks/layer_profile.py --kernels   # warm vs cold
+"""
+
+import argparse
+import ctypes
+import os
+import re
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, HERE)
+
+from bench import CC, Compiled, Timer, measure_peak, print_table, sh  # noqa
+from bench import tune_malloc  # noqa: E402
+
+TARGET = "avx512-vnni"
+_SHAPE = re.compile(r"tensor<(\d+(?:x\d+)*)x")
+_OP = re.compile(r"=\s*(?:myquant|tensor)\.([a-z_0-9]+)")
+
+
+def _ints(attr, line):
+    m = re.search(attr + r" = array<i64: ([\d, ]+)>", line)
+    return [int(v) for v in m.group(1).split(",")] if m else None
+
+
+def describe(line):
+    """(label, multiply-accumulates, weight bytes) of the conv2d or
+    matmul op on a line of the quantized module."""
+    shapes = [[int(d) for d in s.split("x")] for s in _SHAPE.findall(line)]
+    op = _OP.search(line).group(1)
+    out = shapes[-1]
+    if op == "matmul":
+        lhs, rhs = shapes[0], shapes[1]
+        k = lhs[-1]
+        macs = int(np.prod(out)) * k
+        return (f"matmul {int(np.prod(lhs[:-1]))}x{k} -> {out[-1]}", macs,
+                int(np.prod(rhs)))
+    inp, w = shapes[0], shapes[1]
+    nhwc = "layout<nhwc>" in line
+    cin = inp[3] if nhwc else inp[1]
+    hw = inp[1] if nhwc else inp[2]
+    groups = int(re.search(r"groups = (\d+)", line).group(1))
+    stride = (_ints("strides", line) or [1])[0]
+    kind = "dw " if groups > 1 and groups == cin else \
+        f"g{groups} " if groups > 1 else ""
+    label = (f"{kind}conv {w[2]}x{w[3]}{f'/{stride}' if stride > 1 else ''}"
+             f" {cin}->{w[0]} @{hw}")
+    return label, int(np.prod(out)) * int(np.prod(w[1:])), int(np.prod(w))
+
+
+def kernel_lines(opt, qpath, entry):
+    """Kernel function name -> line of its op in the quantized module,
+    through the location of its call."""
+    out = qpath + ".vnni.mlir"
+    sh([opt, qpath, "--mlir-print-debuginfo",
+        "--mlir-elide-elementsattrs-if-larger=16", "--myquant-set-target",
+        f"--convert-myquant-to-vnni=target={TARGET}", "-o", out])
+    with open(out) as f:
+        text = f.read()
+    aliases = dict(re.findall(r'^(#loc\d*) = loc\("[^"]*":(\d+):\d+\)', text,
+                              re.M))
+    lines = {}
+    for m in re.finditer(rf"call @({entry}_kernel\w*)\(.*loc\(([^)]*)\)",
+                         text):
+        loc = m.group(2)
+        line = aliases.get(loc) or re.search(r":(\d+):\d+", loc).group(1)
+        lines[m.group(1)] = int(line)
+    return lines
+
+
+def instrument(ll, entry):
+    """The LLVM IR with each kernel call of `entry` bracketed by
+    prof_begin(i) / prof_end(i); and the kernels in call order."""
+    out, order, inside = [], [], False
+    call = re.compile(rf"^\s*call void @({entry}_kernel\w*)\(")
+    for line in ll.splitlines():
+        if line.startswith("define ") and f"@{entry}(" in line:
+            inside = True
+        elif inside and line == "}":
+            inside = False
+        m = call.match(line) if inside else None
+        if m:
+            i = len(order)
+            order.append(m.group(1))
+            out += [f"  call void @prof_begin(i32 {i})", line,
+                    f"  call void @prof_end(i32 {i})"]
+        else:
+            out.append(line)
+    out += ["declare void @prof_begin(i32)", "declare void @prof_end(i32)"]
+    return "\n".join(out) + "\n", order
+
+
+def between(qlines, lo, hi):
+    """The ops other than conv2d / matmul / rescale on lines lo < l < hi
+    of the quantized module, with counts ('max_pool2d, 2 add')."""
+    counts = {}
+    for line in qlines[lo:hi - 1]:
+        m = _OP.search(line)
+        if m and m.group(1) not in ("conv2d", "matmul", "rescale"):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return ", ".join(k if n == 1 else f"{n} {k}" for k, n in counts.items())
+
+
+def timer_library(workdir):
+    """layer_timer.c as a library of its own (-O3 -march=native: read_all
+    vectorized)."""
+    so = os.path.join(workdir, "layer_timer.so")
+    sh([CC, "-O3", "-march=native", "-shared", "-fPIC",
+        os.path.join(HERE, "layer_timer.c"), "-o", so])
+    return ctypes.CDLL(so)
+
+
+def memory_bandwidth(workdir):
+    """Read bandwidth from memory, GB/s: the fastest 8 MiB slice of
+    sequential sums over 256 MiB (the slices are short enough that a
+    loaded machine leaves some uninterrupted; past the first ones they
+    come from memory)."""
+    lib = timer_library(workdir)
+    lib.read_all.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    lib.read_all.restype = ctypes.c_int64
+    buf = np.ones(32 << 20, np.int64)
+    slice_words = 1 << 20
+    best = 0.0
+    for _ in range(3):
+        for start in range(0, buf.size, slice_words):
+            t0 = time.perf_counter()
+            lib.read_all(buf.ctypes.data + 8 * start, slice_words)
+            best = max(best, 8 * slice_words / (time.perf_counter() - t0))
+    return best / 1e9
+
+
+class Profiler:
+    def __init__(self, build, workdir):
+        self.opt = os.path.join(build, "bin", "myquant-opt")
+        self.compile = os.path.join(build, "bin", "myquant-compile")
+        self.workdir = workdir
+        self.timer_c = os.path.join(HERE, "layer_timer.c")
+
+    def library(self, qpath, entry="forward"):
+        """(shared library with bracketed kernel calls, kernels in call
+        order, kernel -> line of its op)."""
+        ll = qpath + ".ll"
+        sh([self.compile, qpath, f"--function={entry}", "--emit-llvm",
+            "-o", ll, f"--target={TARGET}"])
+        with open(ll) as f:
+            text, order = instrument(f.read(), entry)
+        with open(ll, "w") as f:
+            f.write(text)
+        so = qpath + ".prof.so"
+        sh([CC, "-O3", "-Wno-override-module", "-fPIC", "-shared",
+            "-march=native", "-x", "ir", ll, "-x", "c", self.timer_c,
+            "-o", so, "-lm"])
+        return so, order, kernel_lines(self.opt, qpath, entry)
+
+    def profile(self, qpath, x, out_shape, calls):
+        """Rows (kind, label, seconds, MACs, weight bytes) in the order
+        they run ('kernel' or 'between'), the instrumented call's time."""
+        so, order, lines = self.library(qpath)
+        fn = Compiled(so, "forward", x, out_shape, np.float32)
+        fn()
+        lib = fn.lib
+        lib.prof_run.argtypes = [ctypes.c_void_p] * 3 + [
+            ctypes.c_int32, ctypes.c_int64] + [ctypes.c_void_p] * 3
+        n = len(order)
+        kernel, gap = (ctypes.c_double * max(n, 1))(), \
+            (ctypes.c_double * (n + 1))()
+        total = ctypes.c_double()
+        if lib.prof_run(fn.fn, ctypes.addressof(fn.result),
+                        ctypes.addressof(fn.arg), n, calls, kernel, gap,
+                        ctypes.byref(total)):
+            raise RuntimeError(f"{n} kernels: more than layer_timer.c holds")
+        with open(qpath) as f:
+            qlines = f.read().splitlines()
+        rows, prev = [], 0
+        for i, name in enumerate(order):
+            line = lines[name]
+            rows.append(("between", between(qlines, prev, line) or "-",
+                         gap[i], 0, 0))
+            label, macs, wbytes = describe(qlines[line - 1])
+            rows.append(("kernel", label, kernel[i], macs, wbytes))
+            prev = line
+        rows.append(("between", between(qlines, prev, len(qlines) + 1)
+                     or "-", gap[n], 0, 0))
+        return rows, total.value
+
+
+def profile_build(build, qdir, x, out_shape, calls, timer, workdir):
+    """(rows, instrumented call, uninstrumented call) of the model that a
+    `myquant.quantize` build directory holds (model.q.mlir, libmodel.so),
+    on input x."""
+    rows, total = Profiler(build, workdir).profile(
+        os.path.join(qdir, "model.q.mlir"), x, out_shape, calls)
+    plain = Compiled(os.path.join(qdir, "libmodel.so"), "forward", x,
+                     out_shape, np.float32)
+    return rows, total, timer.fastest(plain, calls, 1.0)
+
+
+def print_profile(title, rows, total, plain, peak, bandwidth):
+    """The per-layer table and its summary."""
+    out = []
+    kern = sum(r[2] for r in rows if r[0] == "kernel")
+    gaps = sum(r[2] for r in rows if r[0] == "between")
+    # The rows' sum: under load the instrumented call's own fastest time
+    # includes waiting for a core, its rows' minima do not.
+    rows_total = kern + gaps
+    macs = sum(r[3] for r in rows)
+    for kind, label, t, m, wbytes in rows:
+        if kind == "between":
+            if t < 2e-6:
+                continue
+            out.append(["", f"  (between: {label})", f"{t * 1e6:8.1f}",
+                        f"{100 * t / rows_total:5.1f}%", "", "", "", ""])
+            continue
+        g = 2 * m / t / 1e9
+        bw = wbytes / t / 1e9
+        # One output row (each weight used once) and weights larger than
+        # L2: they come from memory or L3 on each call.
+        gemv = m == wbytes and wbytes > 1 << 20
+        out.append([len([r for r in out if r[0]]) + 1, label,
+                    f"{t * 1e6:8.1f}", f"{100 * t / rows_total:5.1f}%",
+                    f"{m / 1e6:8.2f}", f"{g:6.1f}", f"{100 * g / peak:5.1f}%",
+                    f"{bw:5.1f} GB/s = {100 * bw / bandwidth:.0f}% of memory"
+                    if gemv else ""])
+    print(title)
+    print_table(["#", "layer (int8 kernel + fused epilogue)", "us", "% rows",
+                 "MMACs", "GOP/s", "% peak", "weights (GEMV)"], out)
+    print(f"kernels {kern * 1e3:.3f} ms ({100 * kern / rows_total:.1f}%, "
+          f"{2 * macs / kern / 1e9:.1f} GOP/s = "
+          f"{100 * 2 * macs / kern / 1e9 / peak:.1f}% of peak), between "
+          f"kernels {gaps * 1e3:.3f} ms ({100 * gaps / rows_total:.1f}%); "
+          f"uninstrumented call {plain * 1e3:.3f} ms (CPU time, fastest "
+          f"call), {2 * macs / plain / 1e9:.1f} GOP/s over its "
+          f"{macs / 1e6:.0f} MMACs; instrumented call {total * 1e3:.3f} ms (wall time, "
+          f"fastest call)\n")
+
+
+def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
+        timer):
+    import myquant
+    import torch
+    from zoo import images, zoo_model
+    for name in names:
+        model = zoo_model(name)
+        qm = myquant.quantize(model, images(calib_n, seed=1),
+                              cache_dir=os.path.join(workdir, "cache"))
+        x = images(batch, seed=2)
+        with torch.no_grad():
+            out_shape = tuple(model(torch.from_numpy(x)).shape)
+        rows, total, plain = profile_build(
+            build, qm._build(batch, None, True), x, out_shape, calls, timer,
+            workdir)
+        print_profile(f"{name}, batch {batch}, 224 x 224, one thread "
+                      f"(min of {calls} calls)", rows, total, plain, peak,
+                      bandwidth)
+        qm.close()
+
+
+# Convolutions of ResNet sizes (bench.kernel_module's NHWC shapes: layout,
+# N, C, H, W, F, kernel, stride) whose weights exceed L2 or not.
+KERNELS = [
+    ("nhwc", 1, 512, 7, 7, 512, 3, 1), ("nhwc", 1, 512, 14, 14, 512, 3, 1),
+    ("nhwc", 1, 256, 7, 7, 256, 3, 1), ("nhwc", 1, 256, 14, 14, 256, 3, 1),
+    ("nhwc", 1, 128, 7, 7, 128, 3, 1), ("nhwc", 1, 1024, 14, 14, 256, 1, 1),
+    ("nhwc", 1, 2048, 7, 7, 512, 1, 1)]
+
+
+def cold_kernels(build, peak, calls, workdir):
+    """One conv per shape (bench.kernel_module): % of the peak with warm
+    caches (the same call repeated) and cold (64 MiB written between
+    calls), the fastest of `calls` calls each."""
+    from bench import Toolchain, kernel_module
+    tc = Toolchain(build, workdir)
+    lib = timer_library(workdir)
+    lib.time_cold.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 2
+    lib.time_cold.restype = ctypes.c_double
+    rng = np.random.default_rng(0)
+    rows = []
+    for shape in KERNELS:
+        text, x, ys, macs = kernel_module("conv", shape, rng)
+        fn = Compiled(tc.shared(text, TARGET)[0], "forward", x, ys, np.int8)
+        args = (fn.fn, ctypes.addressof(fn.result), ctypes.addressof(fn.arg))
+        warm = lib.time_cold(*args, calls, 0)
+        cold = lib.time_cold(*args, calls, 64 << 20)
+        _, _, c, h, _, f, k, s = shape
+        rows.append([f"conv {k}x{k} {c}->{f} @{h}",
+                     f"{k * k * c * f / 1024:.0f}",
+                     f"{200 * macs / warm / 1e9 / peak:.0f}%",
+                     f"{200 * macs / cold / 1e9 / peak:.0f}%"])
+    print_table(["kernel (NHWC, int8)", "weights KiB", "warm % peak",
+                 "cold % peak"], rows)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--models", default="resnet50,mobilenet_v2,resnet18")
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--calib", type=int, default=4,
+                    help="calibration images (the ranges do not change the "
+                         "time)")
+    ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--kernels", action="store_true",
+                    help="single convolutions with warm and cold caches "
+                         "instead of the models")
+    args = ap.parse_args()
+    os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
+    tune_malloc()
+    import torch
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory(prefix="myquant-prof-") as d:
+        peak = measure_peak(d)
+        bandwidth = memory_bandwidth(d)
+        print(f"vpdpbusd peak {peak:.1f} GOP/s, memory read bandwidth "
+              f"{bandwidth:.1f} GB/s (one thread); load average "
+              f"{os.getloadavg()[0]:.1f}\n")
+        if args.kernels:
+            cold_kernels(args.build, peak, 5 * args.calls, d)
+        else:
+            run(args.build, args.models.split(","), args.batch, args.calib,
+                args.calls, peak, bandwidth, d, Timer(d))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+/* Per-kernel times of a model: layer_profile.py brackets each kernel call
+ * in the compiled entry function with prof_begin(i) / prof_end(i) (the i-th
+ * call site) and times the entry function here. The kernels are noinline
+ * functions of their own, so the brackets sit outside their loops: two
+ * clock reads per kernel call, nothing inside the kernels changes. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+enum { max_kernels = 1024 };
+
+static double begin_t[max_kernels], end_t[max_kernels];
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void prof_begin(int32_t i) { begin_t[i] = now(); }
+void prof_end(int32_t i) { end_t[i] = now(); }
+
+typedef void (*entry_fn)(void *result, void *argument);
+
+/* `calls` calls of fn with n kernels called in the order of their index;
+ * min over the calls of: kernel[i], the time of kernel i; gap[i], the time
+ * from the end of kernel i-1 (the start of the call for i = 0) to the start
+ * of kernel i, gap[n] the time after the last kernel; *total, the call.
+ * Each result buffer is freed after the clock stops. */
+int prof_run(void *fn, void *result, void *argument, int32_t n, int64_t calls,
+             double *kernel, double *gap, double *total) {
+  if (n < 0 || n > max_kernels)
+    return 1;
+  for (int32_t i = 0; i <= n; ++i) {
+    if (i < n)
+      kernel[i] = 1e30;
+    gap[i] = 1e30;
+  }
+  *total = 1e30;
+  for (int64_t c = 0; c < calls; ++c) {
+    double t0 = now();
+    ((entry_fn)fn)(result, argument);
+    double t1 = now();
+    free(*(void **)result);
+    double last = t0;
+    for (int32_t i = 0; i < n; ++i) {
+      double k = end_t[i] - begin_t[i], g = begin_t[i] - last;
+      kernel[i] = k < kernel[i] ? k : kernel[i];
+      gap[i] = g < gap[i] ? g : gap[i];
+      last = end_t[i];
+    }
+    gap[n] = t1 - last < gap[n] ? t1 - last : gap[n];
+    *total = t1 - t0 < *total ? t1 - t0 : *total;
+  }
+  return 0;
+}
+
+/* Seconds of the fastest of `calls` calls of fn, each after writing
+ * `flush` bytes of another buffer: the weights and inputs of the call come
+ * from memory, as a layer's weights do in a model larger than the caches. */
+double time_cold(void *fn, void *result, void *argument, int64_t calls,
+                 int64_t flush) {
+  char *junk = calloc((size_t)flush, 1);
+  if (!junk)
+    return -1;
+  double best = 1e30;
+  for (int64_t c = 0; c < calls; ++c) {
+    for (int64_t i = 0; i < flush; i += 64)
+      junk[i] += 1;
+    double t0 = now();
+    ((entry_fn)fn)(result, argument);
+    double t = now() - t0;
+    free(*(void **)result);
+    best = t < best ? t : best;
+  }
+  free(junk);
+  return best;
+}
+
+/* The sum of n words: read_bandwidth in layer_profile.py times it. */
+int64_t read_all(const int64_t *p, size_t n) {
+  int64_t s = 0;
+  for (size_t i = 0; i < n; ++i)
+    s += p[i];
+  return s;
+}
