@@ -27,7 +27,8 @@ from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstAdd,
                    Scale, Slice, Softmax, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
-           "choose_int16_qparams", "int16_values", "same_scale", "INT8_ONLY",
+           "choose_int16_qparams", "choose_wide_qparams", "WIDE_QMAX",
+           "WIDE_FRACTION_BITS", "int16_values", "same_scale", "INT8_ONLY",
            "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
@@ -129,6 +130,21 @@ def choose_int16_qparams(lo, hi):
         raise ValueError(f"invalid range [{lo}, {hi}]")
     amax = max(abs(lo), abs(hi))
     return (amax / 32767.0 if amax != 0.0 else 1.0), 0
+
+
+WIDE_FRACTION_BITS = 23
+WIDE_QMAX = (1 << 31) - 1
+
+
+def choose_wide_qparams(lo, hi):
+    """(scale, 0) of a wide (int32) value of a dynamic matmul observed in
+    [lo, hi] (spec 8.1): max(|lo|, |hi|) / 2^23 in double, 1.0 when both are
+    0; storage [-WIDE_QMAX, WIDE_QMAX]."""
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ValueError(f"invalid range [{lo}, {hi}]")
+    amax = max(abs(lo), abs(hi))
+    return (amax / float(1 << WIDE_FRACTION_BITS) if amax != 0.0 else 1.0), 0
 
 
 def quantize(x, scale, zero_point, qmin=-128, qmax=127):
