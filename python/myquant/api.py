@@ -196,7 +196,8 @@ class QuantizedModel:
                  weight_granularity="per-channel", max_batch=64,
                  native=True, cache_dir=None, allow_float=True,
                  keep_float=(), integer_io=False, weight_bits=8,
-                 group_size=0, activation_bits=8, layer_precision=()):
+                 group_size=0, activation_bits=8, layer_precision=(),
+                 dynamic=False):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -205,7 +206,8 @@ class QuantizedModel:
             integer_io=_flag(integer_io, "integer_io"),
             weight_bits=weight_bits, group_size=group_size,
             activation_bits=activation_bits,
-            layer_precision=_layer_precision(graph, layer_precision))
+            layer_precision=_layer_precision(graph, layer_precision),
+            dynamic=_flag(dynamic, "dynamic"))
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -450,7 +452,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
              integer_io=False, weight_bits=8, group_size=0,
-             activation_bits=8, layer_precision=(),
+             activation_bits=8, layer_precision=(), dynamic=False,
              calibration_batch_size=None, calibration_threads=1):
     """Exports, calibrates and quantizes a PyTorch model.
 
@@ -497,6 +499,12 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         layer-precision): w4a8 / w8a8 set that layer's weight bits, w8a16
         gives it 16-bit activations; the per-layer report's "precision"
         column shows each layer's result.
+    dynamic: dynamic quantization, integer only (docs/NumericSpec.md 8):
+        each Linear / matmul with constant weights quantizes its input to
+        int8 with a scale computed from each batch at run time (max |x| and
+        an integer reciprocal), as torch.ao.quantization.quantize_dynamic
+        does in float; the values between such layers are int32 fixed point.
+        The report's precision column shows "dyn" for those layers.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -516,7 +524,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                                                 allow_float),
                   integer_io=integer_io, weight_bits=weight_bits,
                   group_size=group_size, activation_bits=activation_bits,
-                  layer_precision=_layer_precision(graph, layer_precision))
+                  layer_precision=_layer_precision(graph, layer_precision),
+                  dynamic=_flag(dynamic, "dynamic"))
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,
@@ -528,4 +537,4 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           keep_float=keep_float, integer_io=integer_io,
                           weight_bits=weight_bits, group_size=group_size,
                           activation_bits=activation_bits,
-                          layer_precision=layer_precision)
+                          layer_precision=layer_precision, dynamic=dynamic)
