@@ -6,7 +6,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from conftest import RUNNABLE_TARGETS, executable, rand_f32
+
+from myquant import qparams as Q
+from myquant.emit import (Add, Flatten, Linear, Model, Relu, calibrate, emit,
+                          float_forward)
 from myquant.qparams import WIDE_QMAX, choose_wide_qparams
+from myquant.testing import model_reference as MR
 from myquant.testing import reference as ref
 
 
@@ -68,3 +74,77 @@ def test_dynamic_matmul_follows_the_float_product():
 def test_dynamic_bias_overflow_is_an_error():
     with pytest.raises(ValueError, match="2\\^62"):
         ref.dynamic_bias([1e30], 1e-9, [1e-9])
+
+
+def mlp(rng):
+    """flatten + three Linear layers with relu: every value wide."""
+    m = Model((4, 2, 4, 4))
+    m.add(Flatten())
+    m.add(Linear(rand_f32(rng, 48, 32, scale=0.3), rand_f32(rng, 48)))
+    m.add(Relu())
+    m.add(Linear(rand_f32(rng, 40, 48, scale=0.2), rand_f32(rng, 40)))
+    m.add(Relu())
+    m.add(Linear(rand_f32(rng, 10, 40, scale=0.2), rand_f32(rng, 10)))
+    return m
+
+
+def residual(rng):
+    """Linear layers around an add: the add's operands and result stay
+    static int8, the first Linear's input and the last one's output wide."""
+    m = Model((3, 24))
+    h = m.add(Linear(rand_f32(rng, 16, 24, scale=0.3), rand_f32(rng, 16)))
+    a = m.add(Linear(rand_f32(rng, 16, 16, scale=0.3), None))
+    m.add(Add(), inputs=[h, a])
+    m.add(Linear(rand_f32(rng, 8, 16, scale=0.3), rand_f32(rng, 8)))
+    return m
+
+
+MODELS = {"mlp": mlp, "residual": residual}
+
+
+@pytest.mark.parametrize("target", [t for t in ("generic", "avx512-vnni",
+                                                "avx512-vnni-256")
+                                    if t in RUNNABLE_TARGETS])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_dynamic_model_bit_exact(name, target, toolchain, workdir):
+    """Bit-identical to the reference on batches whose ranges differ by
+    3000x, and (all-dynamic MLP) close to the float model on each, relative
+    to the batch."""
+    rng = np.random.default_rng(7)
+    model = MODELS[name](rng)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32) for _ in range(4)])
+    quantized, remarks = toolchain.quantize(
+        emit(model, stats), ["--myquant-propagate-qparams=dynamic=true",
+                             "--myquant-quantize",
+                             "--myquant-verify-integer-only"], workdir)
+    assert "myquant.dynamic_matmul" in quantized
+    if name == "residual":
+        assert "stays static int8" in remarks
+    lowered, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}",
+                    "--convert-myquant-to-linalg"], workdir)
+    exe = executable(lowered, target)
+    for scale in (1.0, 1e-3, 3.0):
+        x = (rng.standard_normal(model.input_shape) * scale).astype(
+            np.float32)
+        want = MR.run_reference(model, stats, x, dynamic=True)
+        got = toolchain.run(exe, "forward", x, workdir)
+        np.testing.assert_array_equal(got, want.dequantize(),
+                                      err_msg=f"{name}, input scale {scale}")
+        # The all-dynamic MLP follows the float model at every input scale
+        # (the residual model's static int8 add clips beyond calibration).
+        flt = float_forward(model, x)[model.output]
+        if name == "mlp":
+            assert np.abs(got - flt).max() <= 0.05 * np.abs(flt).max(), scale
+
+
+def test_wide_values_policy():
+    rng = np.random.default_rng(0)
+    model = residual(rng)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32)])
+    _, _, qp, bits = Q.plan_precision(model, stats, dynamic=True)
+    names = [layer.name for layer in model.layers]
+    assert [bits[n] for n in ["x"] + names] == [32, 8, 8, 8, 32]
+    assert qp["x"] == choose_wide_qparams(*stats["x"])
