@@ -148,3 +148,32 @@ def test_wide_values_policy():
     names = [layer.name for layer in model.layers]
     assert [bits[n] for n in ["x"] + names] == [32, 8, 8, 8, 32]
     assert qp["x"] == choose_wide_qparams(*stats["x"])
+
+
+def test_quantize_api_dynamic_report(build_dir):
+    """myquant.quantize(dynamic=True): the compiled model equals the
+    reference on a batch far below the calibration range, and the report
+    marks the Linears "dyn"."""
+    torch = pytest.importorskip("torch")
+    import myquant
+    from myquant import evaluate as V
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(12, 16), torch.nn.ReLU(),
+        torch.nn.Linear(16, 4)).eval()
+    calib = torch.randn(16, 3, 4)
+    q = myquant.quantize(model, calib, dynamic=True, max_batch=4)
+    try:
+        # The exported graph has batch 1 (its reshape shapes).
+        x = (np.random.default_rng(0).standard_normal((1, 3, 4)) * 1e-3
+             ).astype(np.float32)
+        want = MR.run_reference(q.graph, q.stats, x, dynamic=True)
+        np.testing.assert_array_equal(q(x), want.dequantize())
+        rows = V.layer_report(q, x).rows
+        assert [(r["op"], r["precision"]) for r in rows] == [
+            ("input", "a32"), ("Reshape", "a32"), ("Linear+ReLU", "dyn"),
+            ("Linear", "dyn")]
+    finally:
+        q.close()
+    with pytest.raises(ValueError, match="8-bit"):
+        myquant.quantize(model, calib, dynamic=True, activation_bits=16)
