@@ -7,7 +7,8 @@ its models).
 
 Prints the test accuracy of float PyTorch, quantize_dynamic (int8 weights,
 activations quantized per batch in float), myquant static int8 and myquant
-dynamic=True (integer only), and the latency of quantize_dynamic and of the
+dynamic=True (integer only), run in batches of 64 and of 1 (the dynamic
+scale is computed over the batch), and the latency of quantize_dynamic and of the
 two myquant libraries at batch 1 and 64 on one thread: runs interleaved,
 min of --repeats rounds (the machine is shared), with ratios.
 
@@ -105,9 +106,13 @@ def main(argv=None):
             ("quantize_dynamic (PyTorch, onednn)", torch_fn(tdyn)),
             ("myquant static int8", static),
             ("myquant dynamic (integer only)", dynamic)]
-    print(f"\n{dataset} test accuracy ({len(xte)} images), MLP 784-256-256-10")
+    # The dynamic scale is per tensor, i.e. over the whole batch: batch 1
+    # gives each image its own scale.
+    print(f"\n{dataset} test accuracy ({len(xte)} images), MLP "
+          f"784-256-256-10, at batch 64 and at batch 1")
     for name, fn in rows:
-        print(f"  {name:34s} {accuracy(fn, xte, yte):6.2f} %")
+        print(f"  {name:34s} {accuracy(fn, xte, yte, 64):6.2f} %  "
+              f"{accuracy(fn, xte, yte, 1):6.2f} %")
 
     print(f"\nlatency, 1 thread, min of {args.repeats} interleaved rounds")
     for batch in (1, 64):
