@@ -153,6 +153,15 @@ int64_t weightBitsOf(const PrecisionOptions &precision, Operation *anchor) {
   return precision.weightBits;
 }
 
+/// The function's arguments and op results in program order.
+SmallVector<Value> valuesInOrder(func::FuncOp funcOp) {
+  SmallVector<Value> values(funcOp.getArguments().begin(),
+                            funcOp.getArguments().end());
+  for (Operation &op : funcOp.getBody().getOps())
+    values.append(op.result_begin(), op.result_end());
+  return values;
+}
+
 /// The state of one dry run over one function.
 class DryRun {
 public:
@@ -368,10 +377,7 @@ LogicalResult DryRun::chooseInt16Values() {
   }
   if (failedAny)
     return failure();
-  SmallVector<Value> values(funcOp.getArguments().begin(),
-                            funcOp.getArguments().end());
-  for (Operation &op : funcOp.getBody().getOps())
-    values.append(op.result_begin(), op.result_end());
+  SmallVector<Value> values = valuesInOrder(funcOp);
   llvm::SetVector<Value> wanted;
   DenseMap<Value, Operation *> blockedBy;
   for (Value value : values) {
@@ -423,10 +429,7 @@ void DryRun::chooseDynamicLayers() {
       dynamicAnchors.insert(chain.anchor);
   // A value is wide when a dynamic layer reads or writes it and every other
   // quantized op that does is a same-scale one.
-  SmallVector<Value> values(funcOp.getArguments().begin(),
-                            funcOp.getArguments().end());
-  for (Operation &op : funcOp.getBody().getOps())
-    values.append(op.result_begin(), op.result_end());
+  SmallVector<Value> values = valuesInOrder(funcOp);
   llvm::SetVector<Value> wanted;
   DenseMap<Value, Operation *> blockedBy;
   auto visit = [&](Value source, Operation *op) {
@@ -1223,10 +1226,7 @@ LogicalResult DryRun::quantizeConstantOperands() {
 
 void DryRun::insertQDQ() {
   // Program order, so that the output is deterministic.
-  SmallVector<Value> values(funcOp.getArguments().begin(),
-                            funcOp.getArguments().end());
-  for (Operation &op : funcOp.getBody().getOps())
-    values.append(op.result_begin(), op.result_end());
+  SmallVector<Value> values = valuesInOrder(funcOp);
   OpBuilder argBuilder = OpBuilder::atBlockBegin(&funcOp.getBody().front());
   for (Value value : values) {
     auto it = types.find(value);
