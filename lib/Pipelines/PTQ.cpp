@@ -41,6 +41,7 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   propagate.activationBits = options.activationBits;
   propagate.layerPrecision.assign(options.layerPrecision.begin(),
                                   options.layerPrecision.end());
+  propagate.dynamic = options.dynamic;
   funcPm.addPass(createMyQuantPropagateQParams(propagate));
   MyQuantQuantizeOptions quantize;
   quantize.rounding = options.rounding;

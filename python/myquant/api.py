@@ -196,7 +196,8 @@ class QuantizedModel:
                  weight_granularity="per-channel", max_batch=64,
                  native=True, cache_dir=None, allow_float=True,
                  keep_float=(), integer_io=False, weight_bits=8,
-                 group_size=0, activation_bits=8, layer_precision=()):
+                 group_size=0, activation_bits=8, layer_precision=(),
+                 dynamic=False):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -205,7 +206,8 @@ class QuantizedModel:
             integer_io=_flag(integer_io, "integer_io"),
             weight_bits=weight_bits, group_size=group_size,
             activation_bits=activation_bits,
-            layer_precision=_layer_precision(graph, layer_precision))
+            layer_precision=_layer_precision(graph, layer_precision),
+            dynamic=_flag(dynamic, "dynamic"))
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -448,7 +450,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
              integer_io=False, weight_bits=8, group_size=0,
-             activation_bits=8, layer_precision=(),
+             activation_bits=8, layer_precision=(), dynamic=False,
              calibration_batch_size=None, calibration_threads=1,
              precision_target=None):
     """Exports, calibrates and quantizes a PyTorch model.
@@ -504,6 +506,12 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         dB), max_accuracy_drop (points, with labels), size_budget (bytes),
         x (data, default the first 256 calibration samples), labels,
         candidates, group_size, report_samples.
+    dynamic: dynamic quantization, integer only (docs/NumericSpec.md 8):
+        each Linear / matmul with constant weights quantizes its input to
+        int8 with a scale computed from each batch at run time (max |x| and
+        an integer reciprocal), as torch.ao.quantization.quantize_dynamic
+        does in float; the values between such layers are int32 fixed point.
+        The report's precision column shows "dyn" for those layers.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -518,7 +526,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                            limit=num_samples)
     graph = export(model, batches[0][:1])
     auto = _auto_precision_args(layer_precision, precision_target,
-                                weight_bits, group_size, activation_bits)
+                                weight_bits, group_size, activation_bits,
+                                dynamic)
     # Checked before the calibration, which may take long.
     T.ptq_options(rounding, weight_granularity, allow_float=allow_float,
                   keep_float=_keep_float_layers(graph, keep_float,
@@ -526,7 +535,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   integer_io=integer_io, weight_bits=weight_bits,
                   group_size=group_size, activation_bits=activation_bits,
                   layer_precision=() if auto is not None else
-                  _layer_precision(graph, layer_precision))
+                  _layer_precision(graph, layer_precision),
+                  dynamic=_flag(dynamic, "dynamic"))
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,
@@ -539,7 +549,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             weight_bits=weight_bits, group_size=group_size,
                             activation_bits=activation_bits,
                             layer_precision=() if auto is not None else
-                            layer_precision)
+                            layer_precision, dynamic=dynamic)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P
@@ -561,7 +571,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
 
 
 def _auto_precision_args(layer_precision, precision_target, weight_bits,
-                         group_size, activation_bits):
+                         group_size, activation_bits, dynamic):
     """precision_target's arguments (a new dict) when layer_precision is
     "auto", else None; ValueError for what does not go with it."""
     if not (isinstance(layer_precision, str) and layer_precision == "auto"):
@@ -572,11 +582,11 @@ def _auto_precision_args(layer_precision, precision_target, weight_bits,
         raise ValueError('layer_precision="auto" needs precision_target, a '
                          'dict with target_sqnr, max_accuracy_drop or '
                          f'size_budget, not {precision_target!r}')
-    if weight_bits != 8 or activation_bits != 8 or group_size:
+    if weight_bits != 8 or activation_bits != 8 or group_size or dynamic:
         raise ValueError('layer_precision="auto" chooses the bits itself: '
-                         'leave weight_bits, activation_bits at 8 and give '
-                         'the 4-bit group size as precision_target\'s '
-                         'group_size')
+                         'leave weight_bits, activation_bits at 8, dynamic '
+                         'off and give the 4-bit group size as '
+                         'precision_target\'s group_size')
     unknown = set(precision_target) - {
         "target_sqnr", "max_accuracy_drop", "size_budget", "x", "labels",
         "candidates", "group_size", "report_samples"}

@@ -198,6 +198,10 @@ def _add_ptq_args(p):
                    metavar="LAYER:MODE",
                    help="precision of one layer (module path): LAYER:w4a8, "
                         "LAYER:w8a8 or LAYER:w8a16; repeat for several")
+    p.add_argument("--dynamic", action="store_true",
+                   help="dynamic quantization of the linear / matmul "
+                        "layers: int8 input scale computed from each batch "
+                        "at run time, in integers (docs/NumericSpec.md 8)")
 
 
 def _calibrated(args, max_batch=64):
@@ -223,7 +227,7 @@ def _quantized_model(args, max_batch=64):
         allow_float=args.allow_float, keep_float=args.keep_float,
         integer_io=args.integer_io, weight_bits=args.weight_bits,
         group_size=args.group_size, activation_bits=args.activation_bits,
-        layer_precision=args.layer_precision)
+        layer_precision=args.layer_precision, dynamic=args.dynamic)
 
 
 def cmd_export(args):

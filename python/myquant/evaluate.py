@@ -142,11 +142,14 @@ def _kind(layer):
         "Relu", "ReLU")
 
 
-def _precision(layer, options, bits):
+def _precision(layer, options, bits, input_bits=8):
     """w4a8 (g32 with 4-bit groups of 32), w8a16, ... for a layer with
-    constant weights, a8 / a16 for the rest: the weights' bits
+    constant weights, a8 / a16 / a32 for the rest: the weights' bits
     (qparams.weight_precision of the model's myquant-ptq options) and the
-    bits of the layer's output value."""
+    bits of the layer's output value; "dyn" for a dynamic Linear (its int8
+    input scale computed at run time from a wide input, spec 8)."""
+    if input_bits == 32 and isinstance(layer, (E.Linear, E.MatMul)):
+        return "dyn"
     weight_bits, group = Q.weight_precision(
         layer, options.get("weight_bits", 8), options.get("group_size", 0),
         options.get("layer_precision"))
@@ -155,11 +158,12 @@ def _precision(layer, options, bits):
     return f"w{weight_bits}a{bits}" + (f" g{group}" if group else "")
 
 
-def _report_values(graph, stats, activation_bits=8, layer_precision=()):
+def _report_values(graph, stats, activation_bits=8, layer_precision=(),
+                   dynamic=False):
     """The rows' values: (name, label, op, inputs, qparams, producer), the
     parameters, the adopted concat operands and each value's bits."""
     fused, owner, qp, bits = Q.plan_precision(graph, stats, activation_bits,
-                                              layer_precision)
+                                              layer_precision, dynamic)
     adopted = set(Q.concat_adoptions(graph, owner))
     vals = []
     for layer in graph.layers:
@@ -230,7 +234,7 @@ def layer_report(qmodel, x):
     options = getattr(qmodel, "ptq_options", {})
     vals, qp, adopted, bits = _report_values(
         graph, stats, options.get("activation_bits", 8),
-        options.get("layer_precision", ()))
+        options.get("layer_precision", ()), options.get("dynamic", False))
     names = [v[0] for v in vals]
     if graph.output not in names:
         names.append(graph.output)
@@ -243,8 +247,8 @@ def layer_report(qmodel, x):
 
     # The model input: quantized with its parameters, as the model does.
     sx, zx = qp["x"]
-    xq = Q.fake_quantize(x, sx, zx, *((-32767, 32767) if bits["x"] == 16
-                                      else (-128, 127)))
+    storage = {16: (-32767, 32767), 32: (-Q.WIDE_QMAX, Q.WIDE_QMAX)}
+    xq = Q.fake_quantize(x, sx, zx, *storage.get(bits["x"], (-128, 127)))
     sq = {"x": sqnr_db(x, xq)}
     rows = [{"name": "x", "loc": None, "op": "input", "shape": x.shape,
              "precision": f"a{bits['x']}", "bits": bits["x"], "scale": sx,
@@ -266,7 +270,8 @@ def layer_report(qmodel, x):
         out_sq = sq[name]
         rows.append({"name": label, "loc": prod.loc, "op": op,
                      "shape": q[name].shape, "own_sqnr_db": own(name, prod),
-                     "precision": _precision(prod, options, bits[name]),
+                     "precision": _precision(prod, options, bits[name],
+                                             bits.get(prod.inputs[0], 8)),
                      "bits": bits[name], "scale": s, "zero_point": z,
                      "sqnr_db": out_sq,
                      "input_sqnr_db": in_sq,

@@ -27,7 +27,9 @@ from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstAdd,
                    Scale, Slice, Softmax, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
-           "choose_int16_qparams", "int16_values", "same_scale", "INT8_ONLY",
+           "choose_int16_qparams", "choose_wide_qparams", "WIDE_QMAX",
+           "WIDE_FRACTION_BITS", "int16_values", "wide_values",
+           "dynamic_layers", "same_scale", "INT8_ONLY",
            "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
@@ -141,6 +143,21 @@ def choose_int16_qparams(lo, hi):
         raise ValueError(f"invalid range [{lo}, {hi}]")
     amax = max(abs(lo), abs(hi))
     return (amax / 32767.0 if amax != 0.0 else 1.0), 0
+
+
+WIDE_FRACTION_BITS = 23
+WIDE_QMAX = (1 << 31) - 1
+
+
+def choose_wide_qparams(lo, hi):
+    """(scale, 0) of a wide (int32) value of a dynamic matmul observed in
+    [lo, hi] (spec 8.1): max(|lo|, |hi|) / 2^23 in double, 1.0 when both are
+    0; storage [-WIDE_QMAX, WIDE_QMAX]."""
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ValueError(f"invalid range [{lo}, {hi}]")
+    amax = max(abs(lo), abs(hi))
+    return (amax / float(1 << WIDE_FRACTION_BITS) if amax != 0.0 else 1.0), 0
 
 
 def quantize(x, scale, zero_point, qmin=-128, qmax=127):
@@ -306,6 +323,33 @@ def int16_values(model, owner, activation_bits=8, layer_precision=()):
         return loc(layer) in selected_locs or (
             fused_into is not None and loc(fused_into) in selected_locs)
 
+    return _values_between(model, owner, selected,
+                           lambda layer: isinstance(layer, INT8_ONLY))
+
+
+def dynamic_layers(model):
+    """The layers with constant weights that dynamic quantization makes
+    dynamic (spec 8.5): Linear and MatMul."""
+    return [layer for layer in model.layers
+            if isinstance(layer, (Linear, MatMul))]
+
+
+def wide_values(model, owner):
+    """The names of the wide (int32) values of dynamic quantization (spec
+    8.5): read or written by a Linear / MatMul and by no other op that is
+    not a same-scale one."""
+    dynamic = set(dynamic_layers(model))
+
+    def is_dynamic(layer):  # a fused activation is part of its producer
+        return owner.get(layer.name, layer) in dynamic
+    return _values_between(model, owner, is_dynamic,
+                           lambda layer: not is_dynamic(layer))
+
+
+def _values_between(model, owner, wants, blocks):
+    """The values (with those sharing their parameters through same-scale
+    ops) that an op `wants` reads or writes and no op that `blocks` does;
+    fused pre-activation values are skipped."""
     def source(name):
         while True:
             p = model.producer(name)
@@ -320,27 +364,35 @@ def int16_values(model, owner, activation_bits=8, layer_precision=()):
         if writer is not None and writer in internal:
             continue  # a fused producer's pre-activation value
         src = source(name)
-        if isinstance(writer, INT8_ONLY):
-            blocked.add(src)
-        elif writer is not None and not same_scale(writer) and \
-                selected(writer):
-            wanted.add(src)
-        for reader in model.users(name):
-            if isinstance(reader, INT8_ONLY):
+        for layer in [writer] + list(model.users(name)):
+            if layer is None or same_scale(layer):
+                continue
+            if blocks(layer):
                 blocked.add(src)
-            elif not same_scale(reader) and selected(reader):
+            elif wants(layer):
                 wanted.add(src)
     wide = wanted - blocked
     return {n for n in ["x"] + [l.name for l in model.layers]
             if source(n) in wide}
 
 
-def plan_precision(model, stats, activation_bits=8, layer_precision=()):
+def plan_precision(model, stats, activation_bits=8, layer_precision=(),
+                   dynamic=False):
     """plan() with 16-bit activations (docs/NumericSpec.md 6):
     activation_bits=16 for the whole model, or layer_precision entries
     "name:w8a16". Returns (fused, owner, qparams, bits): bits[value] is 8
     or 16, and the 16-bit values have choose_int16_qparams parameters."""
     fused, owner, qp = plan(model, stats)
+    if dynamic:
+        # Spec 8.1: wide values have 32-bit storage; nothing is 16-bit.
+        wide = wide_values(model, owner)
+        for name in qp:  # model order: same-scale inputs come first
+            if name not in wide:
+                continue
+            p = model.producer(name)
+            qp[name] = qp[p.inputs[0]] if p is not None and same_scale(p) \
+                else choose_wide_qparams(*stats[name])
+        return fused, owner, qp, {n: 32 if n in wide else 8 for n in qp}
     wide = int16_values(model, owner, activation_bits, layer_precision)
     bits = {n: 16 if n in wide else 8 for n in qp}
     # An operand that adopts a concat's parameters adopts its width too

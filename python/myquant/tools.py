@@ -115,11 +115,12 @@ def _check_option_name(name, what):
 def ptq_options(rounding="single", weight_granularity="per-channel",
                 integer_io=False, activation_type=None, allow_float=True,
                 keep_float=(), weight_bits=8, group_size=0,
-                activation_bits=8, layer_precision=()):
+                activation_bits=8, layer_precision=(), dynamic=False):
     """The option string of the --myquant-ptq pipeline. keep_float: op
     names (linalg.matmul) or layer names (location names) kept in float;
     weight_bits, group_size, activation_bits, layer_precision: see
-    precision_options."""
+    precision_options; dynamic: dynamic quantization of the matmuls with
+    constant weights (docs/NumericSpec.md 8), 8-bit only."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
                          f"{rounding!r}")
@@ -139,6 +140,17 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
         opts.append(f"activation-type={activation_type}")
     opts += precision_options(weight_bits, group_size, activation_bits,
                               layer_precision, rounding, integer_io)
+    if dynamic:
+        if weight_bits != 8 or activation_bits != 8 or \
+                layer_precision_entries(layer_precision):
+            raise ValueError("dynamic=True takes 8-bit weights and "
+                             "activations (no weight_bits, activation_bits "
+                             "or layer_precision)")
+        if integer_io:
+            raise ValueError("dynamic=True takes float inputs and outputs "
+                             "(its wide int32 values are not integer-io's "
+                             "int8)")
+        opts.append("dynamic=true")
     return " ".join(opts)
 
 

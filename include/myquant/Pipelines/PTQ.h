@@ -51,6 +51,11 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("Per-layer precision by location name: "
                      "<layer name>:w<4|8>a<8|16> (w4a8, w8a8 or w8a16), "
                      "comma-separated")};
+  Option<bool> dynamic{
+      *this, "dynamic",
+      llvm::cl::desc("Dynamic quantization of the matmuls with constant "
+                     "weights: int8 input scale computed at run time"),
+      llvm::cl::init(false)};
   Option<bool> allowFloat{
       *this, "allow-float",
       llvm::cl::desc("Keep unsupported ops in float instead of failing; "

@@ -1400,6 +1400,119 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
   }
 };
 
+/// Dynamic quantization (docs/NumericSpec.md 8): the runtime int8 input
+/// (8.2), the int32 dot product, and the epilogue on acc * A' + bias (8.3).
+struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
+  using MyQuantPattern::MyQuantPattern;
+  FailureOr<Value> lower(DynamicMatmulOp op, DynamicMatmulOp::Adaptor adaptor,
+                         ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    // Only single rounding is defined for the int64 operand (8.3).
+    FailureOr<Requant> requant =
+        makeRequant(op, op.getRescaleSlots().front(), RoundingMode::Single,
+                    op.getClampAttr(), op.getType());
+    if (failed(requant))
+      return failure();
+    Type i64 = rewriter.getI64Type();
+    Value x = adaptor.getLhs();
+    auto xType = cast<RankedTensorType>(x.getType());
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+
+    // A = max |X| over the whole tensor, in int64 (|X| <= 2^31 - 1).
+    Value zero = filled(rewriter, loc, {}, i64, 0);
+    Value absMax =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{zero.getType()}, ValueRange{x},
+            ValueRange{zero}, {identity, AffineMap::get(2, 0, ctx)},
+            iterators(0, 2),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              IntegerArith body(nb, l);
+              Value v = body.cast(args[0], i64);
+              Value magnitude = body.max(v, body.sub(body.i64(0), v));
+              linalg::YieldOp::create(nb, l, body.max(args[1], magnitude));
+            })
+            .getResult(0);
+    IntegerArith scalar(rewriter, loc);
+    Value a = scalar.max(tensor::ExtractOp::create(rewriter, loc, absMax),
+                         scalar.i64(1));
+    // k = 23 + bitlength(A'), R = floor((127 * 2^k + floor(A' / 2)) / A').
+    Value bits = scalar.sub(
+        scalar.i64(64), math::CountLeadingZerosOp::create(rewriter, loc, a));
+    Value k = scalar.add(bits, scalar.i64(kWideFractionBits));
+    Value numerator = scalar.add(scalar.shl(scalar.i64(kDynamicQMax), k),
+                                 scalar.shr(a, scalar.i64(1)));
+    Value reciprocal = arith::DivSIOp::create(rewriter, loc, numerator, a);
+    Value half = scalar.shl(scalar.i64(1), scalar.sub(k, scalar.i64(1)));
+
+    // q = clamp((X * R + 2^(k-1)) >> k, -127, 127): |X * R| < 2^62.
+    Type i8 = rewriter.getI8Type();
+    Value qInit = emptyTensor(rewriter, loc, xType.getShape(), i8);
+    Value q =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{qInit.getType()}, ValueRange{x},
+            ValueRange{qInit}, {identity, identity}, iterators(2, 0),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              IntegerArith body(nb, l);
+              Value v = body.mul(body.cast(args[0], i64), reciprocal);
+              Value r = body.shr(body.add(v, half), k);
+              linalg::YieldOp::create(
+                  nb, l,
+                  body.cast(body.clamp(r, -kDynamicQMax, kDynamicQMax), i8));
+            })
+            .getResult(0);
+
+    // acc = q @ w in int32 (zero points 0).
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    bool transposed = op.getTransposeRhs();
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(3, 0, {d(0), d(2)}, ctx),
+        AffineMap::get(3, 0,
+                       transposed ? SmallVector<AffineExpr>{d(1), d(2)}
+                                  : SmallVector<AffineExpr>{d(2), d(1)},
+                       ctx),
+        AffineMap::get(3, 0, {d(0), d(1)}, ctx)};
+    auto outType = op.getType();
+    Value acc =
+        filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
+    MacOperands mac{
+        Storage{cast<IntegerType>(i8), true, -kDynamicQMax, kDynamicQMax},
+        storageOf(op.getRhs().getType()), 0, 0, Value()};
+    Value sum =
+        buildMac(rewriter, loc, q, adaptor.getRhs(), acc, maps, 2, 1, mac)
+            .getResult(0);
+
+    // out = requantize64(acc * A' + B[c]) (8.3): |acc * A'| < 2^62.
+    int64_t channels = requant->multiplier.size();
+    AffineMap rescaleMap = channelMap(ctx, 2, channels, 1);
+    SmallVector<Value> inputs = {sum,
+                                 i32Vector(rewriter, loc, requant->multiplier),
+                                 i32Vector(rewriter, loc, requant->shift)};
+    SmallVector<AffineMap> epilogueMaps = {identity, rescaleMap, rescaleMap};
+    if (Value bias = adaptor.getBias()) {
+      inputs.push_back(bias);
+      epilogueMaps.push_back(AffineMap::get(2, 0, d(1)));
+    }
+    epilogueMaps.push_back(identity);
+    IntegerType storage = storageOf(outType).type;
+    Value init = emptyTensor(rewriter, loc, outType.getShape(), storage);
+    return linalg::GenericOp::create(
+               rewriter, loc, TypeRange{init.getType()}, inputs,
+               ValueRange{init}, epilogueMaps, iterators(2, 0),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 IntegerArith body(nb, l);
+                 Value v = body.mul(body.cast(args[0], i64), a);
+                 if (inputs.size() == 4)
+                   v = body.add(v, args[3]);
+                 linalg::YieldOp::create(nb, l,
+                                         body.requantizeInt64(v, args[1],
+                                                              args[2], *requant,
+                                                              storage));
+               })
+        .getResult(0);
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Pooling and concatenation
 //===----------------------------------------------------------------------===//
@@ -1584,12 +1697,12 @@ void myquant::populateMyQuantToLinalgConversionPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns,
     RoundingMode defaultRounding, bool dualMac) {
   MLIRContext *ctx = patterns.getContext();
-  patterns
-      .add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
-           ClampLowering, TableLowering, AddLowering, MulLowering,
-           Conv2DLowering, MatmulLowering, MaxPool2DLowering, AvgPool2DLowering,
-           ConcatLowering, SoftmaxLowering, LayerNormLowering>(
-          converter, ctx, defaultRounding, dualMac);
+  patterns.add<QuantizeLowering, DequantizeLowering, RequantizeLowering,
+               ClampLowering, TableLowering, AddLowering, MulLowering,
+               Conv2DLowering, MatmulLowering, DynamicMatmulLowering,
+               MaxPool2DLowering, AvgPool2DLowering, ConcatLowering,
+               SoftmaxLowering, LayerNormLowering>(converter, ctx,
+                                                   defaultRounding, dualMac);
   patterns.add<StorageCastLowering, StatsLowering, ConvertStorageTypes>(
       converter, ctx);
 }

@@ -192,19 +192,23 @@ def _requantize_to(t, s, z, so, zo, rounding, qmin=QMIN, qmax=QMAX):
 
 
 def _storage(bits):
+    if bits == 32:  # wide values of dynamic quantization (spec 8.1)
+        return -R.WIDE_QMAX, R.WIDE_QMAX
     return (R.INT16_QMIN, R.INT16_QMAX) if bits == 16 else (QMIN, QMAX)
 
 
 def run_reference(model, stats, x, rounding="single",
                   weights="per-channel", weight_bits=8, group_size=0,
-                  activation_bits=8, layer_precision=()):
+                  activation_bits=8, layer_precision=(), dynamic=False):
     """Integer forward pass of `model` on float input x; returns a
     QuantizedOutput. weight_bits / group_size: 4-bit weights, per group of
     K for linear and matmul layers (spec 7); activation_bits: 16-bit
-    activations (spec 6); layer_precision: either, per layer by name."""
+    activations (spec 6); layer_precision: either, per layer by name;
+    dynamic: Linear / MatMul layers whose input is wide quantize it at run
+    time (spec 8)."""
     R._check_rounding(rounding)
     fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
-                                            layer_precision)
+                                            layer_precision, dynamic)
     vals = {}
     sx, zx = qp["x"]
     vals["x"] = R.quantize(x, sx, zx, *_storage(bits["x"]))
@@ -243,6 +247,13 @@ def run_reference(model, stats, x, rounding="single",
                               precision=weight_precision(
                                   layer, weight_bits, group_size,
                                   layer_precision))
+            if bits[layer.inputs[0]] == 32:  # dynamic (spec 8.3)
+                qb = None if layer.b is None else \
+                    R.dynamic_bias(layer.b, s0, sw)
+                m0, sh = R.dynamic_multipliers(s0, sw, so)
+                vals[out_name] = R.dynamic_matmul(
+                    x0, wq, qb, m0, sh, zo, lo, hi, transpose_rhs=transposed)
+                continue
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             m0, sh = _multipliers(s0, sw, so, _factor(act_layer))
             out = R.matmul(x0, z0, wq, 0, qb, m0, sh, zo, lo, hi,

@@ -30,7 +30,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..qparams import (choose_activation_qparams, choose_int16_qparams,
+from ..qparams import (WIDE_QMAX, choose_activation_qparams,
+                       choose_int16_qparams, choose_wide_qparams,
                        round_half_even)
 
 INT32_MIN = -(1 << 31)
@@ -577,6 +578,76 @@ def matmul(a_q, za, b_q, zb, q_bias, m0s, shifts, zo, lo, hi,
     sh = _channel_param(shifts, nch, acc.ndim - 1, acc.ndim, "shift")
     return _requantize_accumulator(acc, m0, sh, zo, lo, hi, rounding,
                                    accumulator_bits)
+
+
+# ---------------------------------------------------------------------------
+# Dynamic quantization (spec 8)
+# ---------------------------------------------------------------------------
+
+DYNAMIC_QMAX = 127
+DYNAMIC_RECIPROCAL_BITS = 23
+DYNAMIC_MAX_BIAS = 1 << 62
+
+
+def dynamic_input_params(x_wide):
+    """Spec 8.2: (A', R, k) of a wide tensor: A' = max(max|X|, 1), k = 23 +
+    bitlength(A'), R = floor((127 * 2^k + floor(A'/2)) / A')."""
+    x = _as_int64(x_wide, "wide input")
+    if x.size and (x.min() < -WIDE_QMAX or x.max() > WIDE_QMAX):
+        raise ValueError("wide input outside [-(2^31 - 1), 2^31 - 1]")
+    a = max(int(np.abs(x).max()) if x.size else 0, 1)
+    k = DYNAMIC_RECIPROCAL_BITS + a.bit_length()
+    r = (DYNAMIC_QMAX * (1 << k) + a // 2) // a
+    return a, r, k
+
+
+def dynamic_quantize(x_wide):
+    """Spec 8.2: (q, A') with q = clamp(apply_single(X, R, k), -127, 127)."""
+    a, r, k = dynamic_input_params(x_wide)
+    x = _as_int64(x_wide, "wide input")
+    q = np.clip((x * r + (1 << (k - 1))) >> k, -DYNAMIC_QMAX, DYNAMIC_QMAX)
+    return q, a
+
+
+def dynamic_bias(b, s_in, s_w, float_type=np.float32):
+    """Spec 8.3: int64 B[c] = round_half_even((b[c] * 127) / (s_in *
+    s_w[c])) in double; ValueError when |B| > 2^62."""
+    b64 = np.asarray(b, dtype=float_type).astype(np.float64)
+    s_w = np.asarray(s_w, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = np.rint((b64 * 127.0) / (float(s_in) * s_w))
+    if not np.all(np.isfinite(q)) or np.any(np.abs(q) > DYNAMIC_MAX_BIAS):
+        raise ValueError("dynamic bias exceeds 2^62")
+    return q.astype(np.int64)
+
+
+def dynamic_multipliers(s_in, s_w, s_out):
+    """Spec 8.3: M[c] = (s_in * s_w[c]) / (127 * s_out) as (m0s, shifts)."""
+    s_w = np.atleast_1d(np.asarray(s_w, dtype=np.float64))
+    denom = 127.0 * float(s_out)
+    return quantize_multipliers([(float(s_in) * float(w)) / denom
+                                 for w in s_w])
+
+
+def dynamic_matmul(x_wide, w_q, q_bias, m0s, shifts, zo, lo, hi,
+                   transpose_rhs=False):
+    """Spec 8.3: out = clamp(sat32(apply64(acc * A' + B, M)) + zo, lo, hi)
+    with acc the int32 product of the runtime int8 input and the weights."""
+    q, a = dynamic_quantize(x_wide)
+    w = _as_int64(w_q, "weights")
+    if transpose_rhs:
+        w = w.T
+    w_abs = np.abs(w).sum(axis=0)
+    if np.any(DYNAMIC_QMAX * w_abs > INT32_MAX):
+        raise ValueError("dynamic accumulator may overflow int32")
+    acc = q @ w  # int32 by the bound above
+    nch = acc.shape[-1]
+    bias = np.zeros(nch, np.int64) if q_bias is None else \
+        _as_int64(q_bias, "bias").reshape(-1)
+    v = acc * a + bias  # |acc * A'| < 2^62, |B| <= 2^62: int64
+    m0 = _channel_param(m0s, nch, acc.ndim - 1, acc.ndim, "multiplier")
+    sh = _channel_param(shifts, nch, acc.ndim - 1, acc.ndim, "shift")
+    return _requantize_accumulator(v, m0, sh, zo, lo, hi, "single", 64)
 
 
 # ---------------------------------------------------------------------------

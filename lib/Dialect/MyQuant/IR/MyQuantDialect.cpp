@@ -545,6 +545,66 @@ LogicalResult MatmulOp::verify() {
   return verifyClampBounds(*this, getClampAttr(), getResult());
 }
 
+LogicalResult DynamicMatmulOp::verify() {
+  auto lhsType = getLhs().getType();
+  auto rhsType = getRhs().getType();
+  auto resultType = getResult().getType();
+  if (lhsType.getRank() != 2 || rhsType.getRank() != 2 ||
+      resultType.getRank() != 2)
+    return emitOpError() << "expects lhs, rhs and result of rank 2, got "
+                         << lhsType.getRank() << ", " << rhsType.getRank()
+                         << " and " << resultType.getRank();
+  bool transposed = getTransposeRhs();
+  int64_t nDim = transposed ? 0 : 1;
+  if (failed(verifyNotEmpty(*this, getLhs(), "lhs")) ||
+      failed(verifyNotEmpty(*this, getResult(), "result")) ||
+      failed(verifyPerTensor(*this, getLhs(), "lhs")) ||
+      failed(verifyPerTensor(*this, getResult(), "result")) ||
+      failed(verifyWeights(*this, getRhs(), nDim, "rhs")))
+    return failure();
+  QuantParams lhs = paramsOf(getLhs()), rhs = paramsOf(getRhs());
+  if (!isWideActivationType(lhsType))
+    return emitOpError() << "lhs must be a wide value (32-bit storage, zero "
+                            "point 0), got "
+                         << lhs.storageWidth << "-bit storage and zero point "
+                         << lhs.zeroPoints[0];
+  if (lhs.storageMin < -kWideActivationMax)
+    return emitOpError() << "lhs storage minimum is " << lhs.storageMin
+                         << "; wide values stop at " << -kWideActivationMax
+                         << " so that |lhs| fits int32";
+  if (rhs.storageWidth != 8 || rhs.storageMin < -kDynamicQMax ||
+      llvm::any_of(rhs.zeroPoints, [](int64_t zp) { return zp != 0; }))
+    return emitOpError() << "rhs must be symmetric int8 weights in [-127, "
+                            "127] with zero point 0, got "
+                         << rhs.storageWidth << "-bit storage from "
+                         << rhs.storageMin;
+  int64_t k = lhsType.getDimSize(1);
+  int64_t rhsK = rhsType.getDimSize(transposed ? 1 : 0);
+  auto mismatch = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  if (mismatch(k, rhsK))
+    return emitOpError() << "lhs has K = " << k << " but rhs has K = " << rhsK;
+  int64_t n = rhsType.getDimSize(nDim);
+  if (mismatch(lhsType.getDimSize(0), resultType.getDimSize(0)) ||
+      mismatch(n, resultType.getDimSize(1)))
+    return emitOpError() << "result type " << resultType
+                         << " does not match the M x N of the operands";
+  if (Value bias = getBias()) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getRank() != 1 || mismatch(biasType.getDimSize(0), n))
+      return emitOpError() << "bias must have N = " << n
+                           << " entries, got type " << biasType;
+  }
+  if (RescaleAttr rescale = getRescaleAttr();
+      rescale && rescale.getRounding() != RoundingMode::Single)
+    return emitOpError() << "rescale must round 'single' (the int64 "
+                            "accumulator of docs/NumericSpec.md 8.3)";
+  if (failed(verifyRescale(*this, getRescaleAttr(), n, "rescale")))
+    return failure();
+  return verifyClampBounds(*this, getClampAttr(), getResult());
+}
+
 //===----------------------------------------------------------------------===//
 // Element-wise ops
 //===----------------------------------------------------------------------===//
@@ -1026,6 +1086,17 @@ SmallVector<RescaleSlot> MatmulOp::getRescaleSlots() {
   if (FloatAttr factor = getFactorAttr())
     for (double &real : reals)
       real *= factor.getValueAsDouble();
+  return {{getRescaleAttrName(), getRescaleAttr(), reals}};
+}
+
+SmallVector<RescaleSlot> DynamicMatmulOp::getRescaleSlots() {
+  // docs/NumericSpec.md 8.3: (s_in * s_w[c]) / (127 * s_out).
+  QuantParams in = paramsOf(getLhs()), w = paramsOf(getRhs()),
+              out = paramsOf(getResult());
+  double denominator = static_cast<double>(kDynamicQMax) * out.scales[0];
+  SmallVector<double> reals;
+  for (double scale : w.scales)
+    reals.push_back(in.scales[0] * scale / denominator);
   return {{getRescaleAttrName(), getRescaleAttr(), reals}};
 }
 

@@ -4,6 +4,8 @@
 #include "myquant/Dialect/MyQuant/IR/MyQuantInterfaces.h"
 #include "myquant/Support/FixedPoint.h"
 
+#include "mlir/IR/TypeUtilities.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -92,6 +94,24 @@ quant::UniformQuantizedType getInt16ActivationType(Type expressedType,
       quant::QuantizationFlags::Signed,
       IntegerType::get(expressedType.getContext(), 16), expressedType, scale, 0,
       -kInt16ActivationMax, kInt16ActivationMax);
+}
+
+quant::UniformQuantizedType getWideActivationType(Type expressedType, double lo,
+                                                  double hi) {
+  double amax = std::max(std::abs(lo), std::abs(hi));
+  double scale =
+      amax == 0.0 ? 1.0 : amax / static_cast<double>(1 << kWideFractionBits);
+  return quant::UniformQuantizedType::get(
+      quant::QuantizationFlags::Signed,
+      IntegerType::get(expressedType.getContext(), 32), expressedType, scale, 0,
+      -kWideActivationMax, kWideActivationMax);
+}
+
+bool isWideActivationType(Type type) {
+  auto element =
+      dyn_cast<quant::UniformQuantizedType>(getElementTypeOrSelf(type));
+  return element && element.getStorageTypeIntegralWidth() == 32 &&
+         element.getZeroPoint() == 0;
 }
 
 int64_t quantizeScalar(double x, const QuantParams &params) {

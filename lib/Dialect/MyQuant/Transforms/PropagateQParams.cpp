@@ -153,15 +153,25 @@ int64_t weightBitsOf(const PrecisionOptions &precision, Operation *anchor) {
   return precision.weightBits;
 }
 
+/// The function's arguments and op results in program order.
+SmallVector<Value> valuesInOrder(func::FuncOp funcOp) {
+  SmallVector<Value> values(funcOp.getArguments().begin(),
+                            funcOp.getArguments().end());
+  for (Operation &op : funcOp.getBody().getOps())
+    values.append(op.result_begin(), op.result_end());
+  return values;
+}
+
 /// The state of one dry run over one function.
 class DryRun {
 public:
   DryRun(func::FuncOp funcOp, ActivationType activationType,
          WeightGranularity weightGranularity, bool allowFloat,
-         ArrayRef<std::string> keepFloat, PrecisionOptions precision)
+         ArrayRef<std::string> keepFloat, PrecisionOptions precision,
+         bool dynamic)
       : funcOp(funcOp), isSigned(activationType == ActivationType::Int8),
         perChannel(weightGranularity == WeightGranularity::PerChannel),
-        allowFloat(allowFloat), keepFloat(keepFloat),
+        allowFloat(allowFloat), dynamic(dynamic), keepFloat(keepFloat),
         precision(std::move(precision)) {}
 
   LogicalResult run();
@@ -215,11 +225,17 @@ private:
   /// those that a 16-bit op reads or writes, unless an op with only an
   /// 8-bit form (`int8Only`) reads or writes them too.
   LogicalResult chooseInt16Values();
+  /// With `dynamic`: the matmul layers with constant weights whose input
+  /// can be wide, and the wide values (docs/NumericSpec.md 8.5).
+  void chooseDynamicLayers();
+  /// Whether `op` is the anchor or an epilogue op of a dynamic layer.
+  bool isDynamicLayerOp(Operation *op) const;
 
   func::FuncOp funcOp;
   bool isSigned;
   bool perChannel;
   bool allowFloat;
+  bool dynamic;
   ArrayRef<std::string> keepFloat;
   PrecisionOptions precision;
 
@@ -241,6 +257,10 @@ private:
   /// The values with 16-bit storage, by the source of their same-scale
   /// chain (sourceOfScale).
   DenseSet<Value> int16Sources;
+  /// The anchors of the dynamic layers, and the wide values by the source of
+  /// their same-scale chain.
+  DenseSet<Operation *> dynamicAnchors;
+  DenseSet<Value> wideSources;
   /// The anchor of the layer each fused epilogue op (bias add, relu)
   /// belongs to: layer-precision names the layer by its anchor's location.
   DenseMap<Operation *, Operation *> anchorOf;
@@ -275,8 +295,20 @@ struct PropagateQParamsPass
         funcOp, weightBits, weightGroupSize, activationBits, layerPrecision);
     if (failed(precision))
       return signalPassFailure();
+    // Dynamic matmuls take int8 weights and 8-bit runtime inputs
+    // (docs/NumericSpec.md 8.5).
+    if (dynamic &&
+        (precision->weightBits != 8 || precision->activationBits != 8 ||
+         llvm::any_of(precision->layers, [](const auto &entry) {
+           return entry.weightBits != 8 || entry.activationBits != 8;
+         }))) {
+      funcOp.emitError() << "dynamic=true takes 8-bit weights and "
+                            "activations; drop weight-bits, activation-bits "
+                            "and the w4/a16 layer-precision entries";
+      return signalPassFailure();
+    }
     DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep,
-                  std::move(*precision));
+                  std::move(*precision), dynamic);
     if (failed(dryRun.run()))
       signalPassFailure();
   }
@@ -301,10 +333,14 @@ FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
   }
   Interval range = *lattice->getValue().bounds;
   Type element = cast<RankedTensorType>(value.getType()).getElementType();
-  auto type =
-      int16Sources.contains(sourceOfScale(value))
-          ? getInt16ActivationType(element, range.first, range.second)
-          : getActivationType(element, range.first, range.second, isSigned);
+  Value source = sourceOfScale(value);
+  quant::UniformQuantizedType type;
+  if (wideSources.contains(source))
+    type = getWideActivationType(element, range.first, range.second);
+  else if (int16Sources.contains(source))
+    type = getInt16ActivationType(element, range.first, range.second);
+  else
+    type = getActivationType(element, range.first, range.second, isSigned);
   types[value] = type;
   return type;
 }
@@ -341,10 +377,7 @@ LogicalResult DryRun::chooseInt16Values() {
   }
   if (failedAny)
     return failure();
-  SmallVector<Value> values(funcOp.getArguments().begin(),
-                            funcOp.getArguments().end());
-  for (Operation &op : funcOp.getBody().getOps())
-    values.append(op.result_begin(), op.result_end());
+  SmallVector<Value> values = valuesInOrder(funcOp);
   llvm::SetVector<Value> wanted;
   DenseMap<Value, Operation *> blockedBy;
   for (Value value : values) {
@@ -378,6 +411,58 @@ LogicalResult DryRun::chooseInt16Values() {
              "8-bit activations";
   }
   return success();
+}
+
+bool DryRun::isDynamicLayerOp(Operation *op) const {
+  Operation *anchor = anchorOf.lookup(op);
+  return dynamicAnchors.contains(anchor ? anchor : op);
+}
+
+void DryRun::chooseDynamicLayers() {
+  if (!dynamic)
+    return;
+  // myquant.dynamic_matmul: rank 2, constant weights, no folded factor.
+  for (const ComputeChain &chain : chains)
+    if (chain.kind == ComputeChain::Matmul && chain.factor == 1.0 &&
+        getFloatConstant(chain.weight) &&
+        cast<RankedTensorType>(chain.input.getType()).getRank() == 2)
+      dynamicAnchors.insert(chain.anchor);
+  // A value is wide when a dynamic layer reads or writes it and every other
+  // quantized op that does is a same-scale one.
+  SmallVector<Value> values = valuesInOrder(funcOp);
+  llvm::SetVector<Value> wanted;
+  DenseMap<Value, Operation *> blockedBy;
+  auto visit = [&](Value source, Operation *op) {
+    if (isDynamicLayerOp(op))
+      wanted.insert(source);
+    else if (claimed.contains(op) && !keepsOperandScale(op))
+      blockedBy.try_emplace(source, op);
+  };
+  for (Value value : values) {
+    if (!isFloatTensor(value))
+      continue;
+    Value source = sourceOfScale(value);
+    if (Operation *def = value.getDefiningOp(); def && !keepsOperandScale(def))
+      visit(source, def);
+    for (Operation *user : value.getUsers())
+      visit(source, user);
+  }
+  for (Value source : wanted)
+    if (!blockedBy.contains(source))
+      wideSources.insert(source);
+  for (const ComputeChain &chain : chains) {
+    if (!dynamicAnchors.contains(chain.anchor) ||
+        wideSources.contains(sourceOfScale(chain.input)))
+      continue;
+    Operation *blocker = blockedBy.lookup(sourceOfScale(chain.input));
+    InFlightDiagnostic remark = chain.anchor->emitRemark()
+                                << "stays static int8: its input is also ";
+    if (blocker)
+      remark << "read or written by '" << blocker->getName() << "'";
+    else
+      remark << "not a wide value";
+    dynamicAnchors.erase(chain.anchor);
+  }
 }
 
 void DryRun::claim(Operation *op) {
@@ -1034,18 +1119,26 @@ LogicalResult DryRun::quantizeWeightsAndBias(ComputeChain &chain) {
                : summarizeActivationWeights(chain, reduction);
   if (failed(weights))
     return failure();
+  // A dynamic layer's bias stays float: myquant-quantize gives it the
+  // int64 scale of acc * A' (docs/NumericSpec.md 8.3), and its int32
+  // accumulator sums runtime int8 inputs within [-127, 127].
+  bool isDynamic = dynamicAnchors.contains(anchor);
   FailureOr<SmallVector<int64_t>> biasValues =
-      quantizeBias(chain, inType->getScale(), weights->scales, channels);
+      isDynamic
+          ? SmallVector<int64_t>(channels, 0)
+          : quantizeBias(chain, inType->getScale(), weights->scales, channels);
   if (failed(biasValues))
     return failure();
 
   // The accumulator sums |x - zx| * |w| over the reduction plus the bias; it
   // must not overflow for any input. It is int64 for a 16-bit input.
-  bool wideAccumulator = inType->getStorageTypeIntegralWidth() > 8;
+  bool wideAccumulator =
+      !isDynamic && inType->getStorageTypeIntegralWidth() > 8;
   int64_t limit = wideAccumulator ? INT64_MAX : INT32_MAX;
   int64_t zx = inType->getZeroPoint();
-  int64_t maxAbsX = std::max(zx - inType->getStorageTypeMin(),
-                             inType->getStorageTypeMax() - zx);
+  int64_t maxAbsX = isDynamic ? kDynamicQMax
+                              : std::max(zx - inType->getStorageTypeMin(),
+                                         inType->getStorageTypeMax() - zx);
   ArrayRef<int64_t> absSums = weights->absSums;
   for (int64_t c = 0; c < channels; ++c) {
     int64_t sum = absSums[absSums.size() == 1 ? 0 : c];
@@ -1133,10 +1226,7 @@ LogicalResult DryRun::quantizeConstantOperands() {
 
 void DryRun::insertQDQ() {
   // Program order, so that the output is deterministic.
-  SmallVector<Value> values(funcOp.getArguments().begin(),
-                            funcOp.getArguments().end());
-  for (Operation &op : funcOp.getBody().getOps())
-    values.append(op.result_begin(), op.result_end());
+  SmallVector<Value> values = valuesInOrder(funcOp);
   OpBuilder argBuilder = OpBuilder::atBlockBegin(&funcOp.getBody().front());
   for (Value value : values) {
     auto it = types.find(value);
@@ -1165,6 +1255,7 @@ LogicalResult DryRun::run() {
     return failure();
   if (failed(collectStructure()) || failed(chooseInt16Values()))
     return failure();
+  chooseDynamicLayers();
 
   bool failedAny = false;
   for (Value value : required)

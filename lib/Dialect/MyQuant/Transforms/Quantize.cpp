@@ -85,8 +85,10 @@ protected:
 
   /// Encodes the rescales of `op` (see encodeRescales); an error stops the
   /// pass.
-  LogicalResult encode(RescaleOpInterface op, Operation *reportAt) const {
-    if (succeeded(encodeRescales(op, state.rounding, reportAt)))
+  LogicalResult encode(RescaleOpInterface op, Operation *reportAt,
+                       std::optional<RoundingMode> rounding = {}) const {
+    if (succeeded(
+            encodeRescales(op, rounding.value_or(state.rounding), reportAt)))
       return success();
     state.failed = true;
     return failure();
@@ -155,6 +157,9 @@ struct QuantizeComputeChain : QuantizeLayer<ComputeChain, matchComputeChain> {
   LogicalResult rewriteLayer(ComputeChain &chain, Value input,
                              QuantizeOp output,
                              PatternRewriter &rewriter) const override {
+    if (chain.kind == ComputeChain::Matmul &&
+        isWideActivationType(input.getType()))
+      return rewriteDynamic(chain, input, output, rewriter);
     Value bias;
     if (chain.bias) {
       auto cast = quantizedSource(chain.bias)
@@ -197,6 +202,57 @@ struct QuantizeComputeChain : QuantizeLayer<ComputeChain, matchComputeChain> {
   }
 
 private:
+  /// A matmul whose input the dry run made wide (docs/NumericSpec.md 8):
+  /// its float bias becomes int64 at the scale of acc * A',
+  /// s_in * s_w[c] / 127, and its rescale rounds `single`.
+  LogicalResult rewriteDynamic(ComputeChain &chain, Value input,
+                               QuantizeOp output,
+                               PatternRewriter &rewriter) const {
+    rewriter.setInsertionPoint(output);
+    Value weight = quantizedWeight(rewriter, chain);
+    if (!weight)
+      return failure();
+    Operation *anchor = chain.anchor;
+    Value bias;
+    if (chain.bias) {
+      DenseFPElementsAttr constant = getFloatConstant(chain.bias);
+      if (!constant)
+        return failure();
+      double inScale = getQuantParams(input.getType())->scales[0];
+      QuantParams weights = *getQuantParams(weight.getType());
+      ArrayRef<double> weightScales = weights.scales;
+      SmallVector<int64_t> values;
+      for (auto [c, v] : llvm::enumerate(constant.getValues<APFloat>())) {
+        double scale = inScale * weightScales[weightScales.size() == 1 ? 0 : c];
+        double q = std::nearbyint(v.convertToDouble() * kDynamicQMax / scale);
+        if (!(std::abs(q) <= static_cast<double>(kDynamicMaxBias))) {
+          anchor->emitError()
+              << "bias " << v.convertToDouble() << " of output channel " << c
+              << " is " << q << " in units of input scale * weight scale / "
+              << kDynamicQMax << ", beyond 2^62";
+          return fail();
+        }
+        values.push_back(static_cast<int64_t>(q));
+      }
+      auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                        rewriter.getI64Type());
+      bias = arith::ConstantOp::create(
+          rewriter, chain.bias.getLoc(),
+          DenseIntElementsAttr::get(type, ArrayRef(values)));
+    }
+    Type resultType = output.getType();
+    ClampAttr clamp =
+        clampFor(rewriter.getContext(), chain.actLo, chain.actHi, resultType);
+    auto result = DynamicMatmulOp::create(
+        rewriter, anchor->getLoc(), resultType, input, weight, bias,
+        chain.transposeRhs ? rewriter.getUnitAttr() : UnitAttr(), RescaleAttr(),
+        clamp);
+    if (failed(encode(result, anchor, RoundingMode::Single)))
+      return failure();
+    rewriter.replaceOp(output, result->getResults());
+    return success();
+  }
+
   /// The quantized weight operand of a chain, reshaped as the op wants.
   static Value quantizedWeight(PatternRewriter &rewriter,
                                const ComputeChain &chain) {

@@ -232,6 +232,46 @@ def MyQuant_MatmulOp : MyQuant_Op<"matmul",
   }];
 }
 
+def MyQuant_DynamicMatmulOp : MyQuant_Op<"dynamic_matmul",
+    [Pure, MyQuant_RescaleOpInterface]> {
+  let summary = "Fully connected layer with a runtime int8 input scale";
+  let description = [{
+    Dynamic quantization (docs/NumericSpec.md 8), integer only. `lhs` is an
+    `M x K` wide value (i32 storage, symmetric, zero point 0); at run time
+    its `A = max |lhs|` over the whole tensor gives a correctly rounded
+    fixed-point reciprocal `R ~ 127 / A` (an integer division), and
+    `q = clamp(round(lhs * R / 2^k), -127, 127)` is the int8 input. `rhs`
+    are int8 weights `K x N` (`N x K` with `transpose_rhs`), symmetric, per
+    tensor or per `N` channel. The int32 accumulator times `A` is at the
+    static scale `scale_lhs * scale_rhs[c] / 127`, where the optional int64
+    `bias` (`N` entries) is added; `rescale` (real multiplier
+    `scale_lhs * scale_rhs[c] / (127 * scale_out)`, `single` rounding) and
+    `clamp` give the result, wide or 8-bit.
+
+    ```mlir
+    %y = myquant.dynamic_matmul %x, %w, %b {transpose_rhs}
+        : (tensor<2x16x!quant.uniform<i32<-2147483647:2147483647>:f32, 1.0e-6>>,
+           tensor<10x16x!quant.uniform<i8<-127:127>:f32, 0.05>>, tensor<10xi64>)
+        -> tensor<2x10x!quant.uniform<i32<-2147483647:2147483647>:f32, 2.0e-6>>
+    ```
+  }];
+  let arguments = (ins MyQuant_QuantTensor:$lhs,
+                       MyQuant_QuantTensor:$rhs,
+                       Optional<RankedTensorOf<[I64]>>:$bias,
+                       UnitAttr:$transpose_rhs,
+                       OptionalAttr<MyQuant_RescaleAttr>:$rescale,
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+  let results = (outs MyQuant_QuantTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`,` $bias^)? attr-dict `:` `(` type($lhs) `,` type($rhs)
+    (`,` type($bias)^)? `)` `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+  }];
+}
+
 // Not `Commutative`: each operand has its own rescale, tied to its position.
 def MyQuant_AddOp : MyQuant_Op<"add",
     [Pure, MyQuant_RescaleOpInterface]> {

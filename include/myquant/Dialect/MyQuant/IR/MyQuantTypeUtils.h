@@ -84,6 +84,20 @@ inline constexpr int64_t kInt16ActivationMax = 32767;
 mlir::quant::UniformQuantizedType
 getInt16ActivationType(mlir::Type expressedType, double lo, double hi);
 
+/// Wide values of dynamic quantization (docs/NumericSpec.md 8.1): symmetric,
+/// zero point 0, storage i32 [-(2^31 - 1), 2^31 - 1], scale max(|lo|, |hi|) /
+/// 2^23 (1.0 when both are 0). The runtime int8 input of a dynamic matmul
+/// has the range [-127, 127] (8.2); its bias is int64 within 2^62 (8.3).
+inline constexpr int64_t kWideFractionBits = 23;
+inline constexpr int64_t kWideActivationMax = INT32_MAX;
+inline constexpr int64_t kDynamicQMax = 127;
+inline constexpr int64_t kDynamicMaxBias = int64_t(1) << 62;
+mlir::quant::UniformQuantizedType
+getWideActivationType(mlir::Type expressedType, double lo, double hi);
+/// Whether `type` (a tensor or element type) is a wide value's type: per
+/// tensor, 32-bit storage, zero point 0.
+bool isWideActivationType(mlir::Type type);
+
 /// The storage value of real `x` in a per-tensor type, clamped to the
 /// storage range (round half to even, as in myquant.quantize).
 int64_t quantizeScalar(double x, const QuantParams &params);

@@ -137,6 +137,13 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     values a selected layer reads and writes get 16 bits; selecting an op
     without a 16-bit form, or 4-bit weights, is an error. Weights stay int8
     and the accumulator of a 16-bit input is int64.
+
+    `dynamic=true` (docs/NumericSpec.md 8) makes every matmul with constant
+    weights dynamic: the values it reads and writes are wide (int32 fixed
+    point with a static scale, max |x| / 2^23) where no other quantized op
+    but a same-scale one reads or writes them, and the int8 input scale is
+    computed at run time (`myquant.dynamic_matmul`). A matmul whose input
+    cannot be wide stays static, with a remark.
   }];
   let options = [
     MyQuant_ActivationTypeOption<"activationType", "activation-type",
@@ -160,7 +167,10 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     ListOption<"layerPrecision", "layer-precision", "std::string",
                "Per-layer precision by location name: "
                "<layer name>:w<4|8>a<8|16> (w4a8, w8a8 or w8a16), "
-               "comma-separated; overrides the whole model's bits">
+               "comma-separated; overrides the whole model's bits">,
+    Option<"dynamic", "dynamic", "bool", /*default=*/"false",
+           "Dynamic quantization of the matmuls with constant weights: int8 "
+           "input scale computed at run time in integers">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",

@@ -1,0 +1,179 @@
+"""Dynamic quantization (docs/NumericSpec.md 8): the numpy reference, and the
+compiled models bit for bit against it."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from conftest import RUNNABLE_TARGETS, executable, rand_f32
+
+from myquant import qparams as Q
+from myquant.emit import (Add, Flatten, Linear, Model, Relu, calibrate, emit,
+                          float_forward)
+from myquant.qparams import WIDE_QMAX, choose_wide_qparams
+from myquant.testing import model_reference as MR
+from myquant.testing import reference as ref
+
+
+def test_wide_qparams():
+    assert choose_wide_qparams(-3.0, 2.0) == (3.0 / 2**23, 0)
+    assert choose_wide_qparams(0.0, 0.0) == (1.0, 0)
+
+
+@pytest.mark.parametrize("amax", [1, 2, 3, 127, 3000, 2**30, WIDE_QMAX])
+def test_reciprocal_is_correctly_rounded(amax):
+    a, r, k = ref.dynamic_input_params(np.array([amax, -1]))
+    assert a == amax and k == 23 + amax.bit_length()
+    exact = Fraction(127 * 2**k, amax)
+    assert abs(r - exact) <= Fraction(1, 2)
+    assert 127 * 2**23 <= r < 2**31
+
+
+def test_runtime_quantize_matches_rounding_of_127_x_over_a():
+    rng = np.random.default_rng(0)
+    for amax in (5, 1000, 2**20 + 3, WIDE_QMAX):
+        x = rng.integers(-amax, amax + 1, 2000)
+        x[0] = amax
+        q, a = ref.dynamic_quantize(x)
+        assert a == amax and q.max() == 127
+        exact = np.array([Fraction(127 * int(v), amax) for v in x])
+        err = np.array([abs(float(Fraction(int(qq)) - e))
+                        for qq, e in zip(q, exact)])
+        assert err.max() <= 0.5 + 1e-6
+
+
+def test_all_zero_input_gives_the_bias():
+    x = np.zeros((2, 3), np.int64)
+    w = np.ones((3, 2), np.int64)
+    b = ref.dynamic_bias([0.5, -0.25], 1e-3, [0.01, 0.02])
+    m0, sh = ref.dynamic_multipliers(1e-3, [0.01, 0.02], 1e-3)
+    out = ref.dynamic_matmul(x, w, b, m0, sh, 0, -WIDE_QMAX, WIDE_QMAX)
+    np.testing.assert_array_equal(out, [[500, -250]] * 2)
+
+
+def test_dynamic_matmul_follows_the_float_product():
+    rng = np.random.default_rng(1)
+    s_in, s_out = 2.0 / 2**23, 40.0 / 2**23
+    for scale in (1.0, 1e-3):  # the batch's range, far below calibration's
+        xf = rng.uniform(-scale, scale, (4, 64))
+        x = np.rint(xf / s_in).astype(np.int64)
+        wf = rng.normal(0, 0.1, (64, 8))
+        s_w = np.abs(wf).max(axis=0) / 127
+        w = np.rint(wf / s_w).astype(np.int64)
+        bf = rng.normal(0, scale, 8).astype(np.float32)
+        b = ref.dynamic_bias(bf, s_in, s_w)
+        m0, sh = ref.dynamic_multipliers(s_in, s_w, s_out)
+        out = ref.dynamic_matmul(x, w, b, m0, sh, 0, -WIDE_QMAX, WIDE_QMAX)
+        want = (x * s_in) @ (w * s_w) + bf
+        # int8 input rounding: half a step of max|x|/127 per term.
+        bound = 0.5 * np.abs(x * s_in).max() / 127 * np.abs(w * s_w).sum(0)
+        assert np.all(np.abs(out * s_out - want) <= bound + s_out)
+
+
+def test_dynamic_bias_overflow_is_an_error():
+    with pytest.raises(ValueError, match="2\\^62"):
+        ref.dynamic_bias([1e30], 1e-9, [1e-9])
+
+
+def mlp(rng):
+    """flatten + three Linear layers with relu: every value wide."""
+    m = Model((4, 2, 4, 4))
+    m.add(Flatten())
+    m.add(Linear(rand_f32(rng, 48, 32, scale=0.3), rand_f32(rng, 48)))
+    m.add(Relu())
+    m.add(Linear(rand_f32(rng, 40, 48, scale=0.2), rand_f32(rng, 40)))
+    m.add(Relu())
+    m.add(Linear(rand_f32(rng, 10, 40, scale=0.2), rand_f32(rng, 10)))
+    return m
+
+
+def residual(rng):
+    """Linear layers around an add: the add's operands and result stay
+    static int8, the first Linear's input and the last one's output wide."""
+    m = Model((3, 24))
+    h = m.add(Linear(rand_f32(rng, 16, 24, scale=0.3), rand_f32(rng, 16)))
+    a = m.add(Linear(rand_f32(rng, 16, 16, scale=0.3), None))
+    m.add(Add(), inputs=[h, a])
+    m.add(Linear(rand_f32(rng, 8, 16, scale=0.3), rand_f32(rng, 8)))
+    return m
+
+
+MODELS = {"mlp": mlp, "residual": residual}
+
+
+@pytest.mark.parametrize("target", [t for t in ("generic", "avx512-vnni",
+                                                "avx512-vnni-256")
+                                    if t in RUNNABLE_TARGETS])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_dynamic_model_bit_exact(name, target, toolchain, workdir):
+    """Bit-identical to the reference on batches whose ranges differ by
+    3000x, and (all-dynamic MLP) close to the float model on each, relative
+    to the batch."""
+    rng = np.random.default_rng(7)
+    model = MODELS[name](rng)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32) for _ in range(4)])
+    quantized, remarks = toolchain.quantize(
+        emit(model, stats), ["--myquant-propagate-qparams=dynamic=true",
+                             "--myquant-quantize",
+                             "--myquant-verify-integer-only"], workdir)
+    assert "myquant.dynamic_matmul" in quantized
+    if name == "residual":
+        assert "stays static int8" in remarks
+    lowered, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}",
+                    "--convert-myquant-to-linalg"], workdir)
+    exe = executable(lowered, target)
+    for scale in (1.0, 1e-3, 3.0):
+        x = (rng.standard_normal(model.input_shape) * scale).astype(
+            np.float32)
+        want = MR.run_reference(model, stats, x, dynamic=True)
+        got = toolchain.run(exe, "forward", x, workdir)
+        np.testing.assert_array_equal(got, want.dequantize(),
+                                      err_msg=f"{name}, input scale {scale}")
+        # The all-dynamic MLP follows the float model at every input scale
+        # (the residual model's static int8 add clips beyond calibration).
+        flt = float_forward(model, x)[model.output]
+        if name == "mlp":
+            assert np.abs(got - flt).max() <= 0.05 * np.abs(flt).max(), scale
+
+
+def test_wide_values_policy():
+    rng = np.random.default_rng(0)
+    model = residual(rng)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32)])
+    _, _, qp, bits = Q.plan_precision(model, stats, dynamic=True)
+    names = [layer.name for layer in model.layers]
+    assert [bits[n] for n in ["x"] + names] == [32, 8, 8, 8, 32]
+    assert qp["x"] == choose_wide_qparams(*stats["x"])
+
+
+def test_quantize_api_dynamic_report(build_dir):
+    """myquant.quantize(dynamic=True): the compiled model equals the
+    reference on a batch far below the calibration range, and the report
+    marks the Linears "dyn"."""
+    torch = pytest.importorskip("torch")
+    import myquant
+    from myquant import evaluate as V
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(12, 16), torch.nn.ReLU(),
+        torch.nn.Linear(16, 4)).eval()
+    calib = torch.randn(16, 3, 4)
+    q = myquant.quantize(model, calib, dynamic=True, max_batch=4)
+    try:
+        # The exported graph has batch 1 (its reshape shapes).
+        x = (np.random.default_rng(0).standard_normal((1, 3, 4)) * 1e-3
+             ).astype(np.float32)
+        want = MR.run_reference(q.graph, q.stats, x, dynamic=True)
+        np.testing.assert_array_equal(q(x), want.dequantize())
+        rows = V.layer_report(q, x).rows
+        assert [(r["op"], r["precision"]) for r in rows] == [
+            ("input", "a32"), ("Reshape", "a32"), ("Linear+ReLU", "dyn"),
+            ("Linear", "dyn")]
+    finally:
+        q.close()
+    with pytest.raises(ValueError, match="8-bit"):
+        myquant.quantize(model, calib, dynamic=True, activation_bits=16)

@@ -1,0 +1,67 @@
+// RUN: myquant-opt %s -split-input-file --convert-myquant-to-linalg | FileCheck %s
+// RUN: myquant-opt %s -split-input-file --convert-myquant-to-vnni=target=avx512-vnni --convert-myquant-to-linalg | FileCheck %s
+
+// Dynamic quantization (docs/NumericSpec.md 8): max |X| over the tensor, the
+// reciprocal R = (127 * 2^k + A'/2) / A' with k = 23 + bitlength(A'), the
+// runtime int8 input, the int32 dot product, and the epilogue on
+// acc * A' + B in int64, rescaled in 128 bits.
+
+!xw = !quant.uniform<i32<-2147483647:2147483647>:f32, 1.0e-6>
+!yw = !quant.uniform<i32<-2147483647:2147483647>:f32, 4.0e-6>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02}>
+
+// CHECK-LABEL: func.func @dynamic
+// CHECK:       linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]
+// CHECK-SAME:      ins(%{{.*}} : tensor<4x3xi32>) outs(%{{.*}} : tensor<i64>)
+// CHECK:         arith.extsi %{{.*}} : i32 to i64
+// CHECK:         arith.maxsi
+// CHECK:       %[[A0:.*]] = tensor.extract %{{.*}}[] : tensor<i64>
+// CHECK:       %[[A:.*]] = arith.maxsi %[[A0]], %{{.*}} : i64
+// CHECK:       %[[CLZ:.*]] = math.ctlz %[[A]] : i64
+// CHECK:       %[[E:.*]] = arith.subi %{{.*}}, %[[CLZ]] : i64
+// CHECK:       %[[K:.*]] = arith.addi %[[E]], %{{.*}} : i64
+// CHECK:       %[[N:.*]] = arith.shli %{{.*}}, %[[K]] : i64
+// CHECK:       %[[R:.*]] = arith.divsi %{{.*}}, %[[A]] : i64
+// The runtime int8 input.
+// CHECK:       linalg.generic
+// CHECK:       ^bb0(%[[X:.*]]: i32, %{{.*}}: i8):
+// CHECK:         %[[XW:.*]] = arith.extsi %[[X]] : i32 to i64
+// CHECK:         %[[XR:.*]] = arith.muli %[[XW]], %[[R]] : i64
+// CHECK:         arith.shrsi %{{.*}}, %[[K]] : i64
+// CHECK:         arith.constant -127 : i64
+// CHECK:         arith.trunci %{{.*}} : i64 to i8
+// The int32 dot product of the transposed weights.
+// CHECK:       linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<4x3xi8>, tensor<2x3xi8>) outs(%{{.*}} : tensor<4x2xi32>)
+// CHECK:         arith.muli %{{.*}}, %{{.*}} : i32
+// The epilogue: (acc * A' + B) * M0 in i128.
+// CHECK:       ^bb0(%[[ACC:.*]]: i32, %{{.*}}: i32, %{{.*}}: i32, %[[B:.*]]: i64, %{{.*}}: i32):
+// CHECK:         %[[AW:.*]] = arith.extsi %[[ACC]] : i32 to i64
+// CHECK:         %[[AA:.*]] = arith.muli %[[AW]], %[[A]] : i64
+// CHECK:         arith.addi %[[AA]], %[[B]] : i64
+// CHECK:         arith.muli %{{.*}}, %{{.*}} : i128
+// CHECK:       -> tensor<4x2xi32>
+func.func @dynamic(%x: tensor<4x3x!xw>, %w: tensor<2x3xi8>) -> tensor<4x2x!yw> {
+  %bias = arith.constant dense<[100, -7]> : tensor<2xi64>
+  %wq = quant.scast %w : tensor<2x3xi8> to tensor<2x3x!w>
+  %y = myquant.dynamic_matmul %x, %wq, %bias {transpose_rhs} : (tensor<4x3x!xw>, tensor<2x3x!w>, tensor<2xi64>) -> tensor<4x2x!yw>
+  return %y : tensor<4x2x!yw>
+}
+
+// -----
+
+!xw = !quant.uniform<i32<-2147483647:2147483647>:f32, 1.0e-6>
+!y8 = !quant.uniform<i8:f32, 0.05:3>
+!w = !quant.uniform<i8<-127:127>:f32, 0.01>
+
+// An 8-bit result (its consumer is not dynamic) clamps to the relu bounds.
+// CHECK-LABEL: func.func @dynamic_int8_result
+// CHECK:       ^bb0(%{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i8):
+// CHECK:         arith.constant 3 : i64
+// CHECK:         arith.trunci %{{.*}} : i64 to i8
+// CHECK:       -> tensor<1x2xi8>
+func.func @dynamic_int8_result(%x: tensor<1x3x!xw>, %w: tensor<3x2xi8>) -> tensor<1x2x!y8> {
+  %wq = quant.scast %w : tensor<3x2xi8> to tensor<3x2x!w>
+  %y = myquant.dynamic_matmul %x, %wq {clamp = #myquant.clamp<3, 127>} : (tensor<1x3x!xw>, tensor<3x2x!w>) -> tensor<1x2x!y8>
+  return %y : tensor<1x2x!y8>
+}
