@@ -196,7 +196,8 @@ class QuantizedModel:
                  weight_granularity="per-channel", max_batch=64,
                  native=True, cache_dir=None, allow_float=True,
                  keep_float=(), integer_io=False, weight_bits=8,
-                 group_size=0, activation_bits=8, layer_precision=()):
+                 group_size=0, activation_bits=8, layer_precision=(),
+                 norm_input_bits=8):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -205,7 +206,8 @@ class QuantizedModel:
             integer_io=_flag(integer_io, "integer_io"),
             weight_bits=weight_bits, group_size=group_size,
             activation_bits=activation_bits,
-            layer_precision=_layer_precision(graph, layer_precision))
+            layer_precision=_layer_precision(graph, layer_precision),
+            norm_input_bits=norm_input_bits)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -450,7 +452,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              num_samples=None, percentile=99.99, progress=False,
              native=True, cache_dir=None, allow_float=True, keep_float=(),
              integer_io=False, weight_bits=8, group_size=0,
-             activation_bits=8, layer_precision=(),
+             activation_bits=8, layer_precision=(), norm_input_bits=8,
              calibration_batch_size=None, calibration_threads=1):
     """Exports, calibrates and quantizes a PyTorch model.
 
@@ -497,6 +499,10 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         layer-precision): w4a8 / w8a8 set that layer's weight bits, w8a16
         gives it 16-bit activations; the per-layer report's "precision"
         column shows each layer's result.
+    norm_input_bits: 16 gives the inputs of LayerNorms 16 bits (and the
+        add that writes them, a position embedding's included; their
+        results stay int8, docs/NumericSpec.md 6.5): the remedy for a
+        LayerNorm row that spans few int8 steps; 8 (default) keeps int8.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -516,7 +522,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                                                 allow_float),
                   integer_io=integer_io, weight_bits=weight_bits,
                   group_size=group_size, activation_bits=activation_bits,
-                  layer_precision=_layer_precision(graph, layer_precision))
+                  layer_precision=_layer_precision(graph, layer_precision),
+                  norm_input_bits=norm_input_bits)
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,
@@ -528,4 +535,5 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           keep_float=keep_float, integer_io=integer_io,
                           weight_bits=weight_bits, group_size=group_size,
                           activation_bits=activation_bits,
-                          layer_precision=layer_precision)
+                          layer_precision=layer_precision,
+                          norm_input_bits=norm_input_bits)

@@ -198,6 +198,9 @@ def _add_ptq_args(p):
                    metavar="LAYER:MODE",
                    help="precision of one layer (module path): LAYER:w4a8, "
                         "LAYER:w8a8 or LAYER:w8a16; repeat for several")
+    p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
+                   help="16: 16-bit LayerNorm inputs (their results stay "
+                        "int8), for rows that span few int8 steps")
 
 
 def _quantized_model(args, max_batch=64):
@@ -217,7 +220,8 @@ def _quantized_model(args, max_batch=64):
         allow_float=args.allow_float, keep_float=args.keep_float,
         integer_io=args.integer_io, weight_bits=args.weight_bits,
         group_size=args.group_size, activation_bits=args.activation_bits,
-        layer_precision=args.layer_precision)
+        layer_precision=args.layer_precision,
+        norm_input_bits=args.norm_input_bits)
 
 
 def cmd_export(args):

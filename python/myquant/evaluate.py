@@ -152,11 +152,12 @@ def _precision(layer, options, bits):
     return f"w{weight_bits}a{bits}" + (f" g{group}" if group else "")
 
 
-def _report_values(graph, stats, activation_bits=8, layer_precision=()):
+def _report_values(graph, stats, activation_bits=8, layer_precision=(),
+                   norm_input_bits=8):
     """The rows' values: (name, label, op, inputs, qparams, producer), the
     parameters, the adopted concat operands and each value's bits."""
     fused, owner, qp, bits = Q.plan_precision(graph, stats, activation_bits,
-                                              layer_precision)
+                                              layer_precision, norm_input_bits)
     adopted = set(Q.concat_adoptions(graph, owner))
     vals = []
     for layer in graph.layers:
@@ -201,7 +202,7 @@ def layer_report(qmodel, x):
     options = getattr(qmodel, "ptq_options", {})
     vals, qp, adopted, bits = _report_values(
         graph, stats, options.get("activation_bits", 8),
-        options.get("layer_precision", ()))
+        options.get("layer_precision", ()), options.get("norm_input_bits", 8))
     names = [v[0] for v in vals]
     if graph.output not in names:
         names.append(graph.output)

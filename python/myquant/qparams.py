@@ -28,6 +28,7 @@ from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstAdd,
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "choose_int16_qparams", "int16_values", "same_scale", "INT8_ONLY",
+           "NARROW_OPERANDS", "reads_wide_norm",
            "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
@@ -53,6 +54,18 @@ SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 # ConstAdd and ConstConcat: their constants are quantized in 8 bits.
 INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul, ConstAdd,
              ConstConcat)
+
+# Layers that read 8-bit activations but may write 16-bit ones: the
+# constant is quantized in 8 bits (docs/NumericSpec.md 6.5).
+NARROW_OPERANDS = (ConstAdd,)
+
+
+def reads_wide_norm(layer, norm_input_bits):
+    """Whether `layer` is a LayerNorm that reads 16 bits and writes 8
+    (norm_input_bits=16 and a row short enough, spec 6.4)."""
+    return norm_input_bits == 16 and isinstance(layer, LayerNorm) and \
+        layer.gamma.size <= 2048
+
 
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
 # own statistics are unused.
@@ -275,11 +288,12 @@ def same_scale(layer):
     return isinstance(layer, SAME_SCALE) and not isinstance(layer, AvgPool2d)
 
 
-def int16_values(model, owner, activation_bits=8, layer_precision=()):
+def int16_values(model, owner, activation_bits=8, layer_precision=(),
+                 norm_input_bits=8):
     """The names of the values with 16-bit storage (spec 6.5). owner: fused
     relu name -> producer (plan); layer_precision: entries "name:w8a16" or
     a mapping (a layer is named by its loc, or that of the layer it is fused
-    into)."""
+    into); norm_input_bits=16: LayerNorm inputs too."""
     selected_locs = {name for name, mode in
                      layer_modes(layer_precision).items()
                      if mode.endswith("a16")}
@@ -308,13 +322,16 @@ def int16_values(model, owner, activation_bits=8, layer_precision=()):
         if writer is not None and writer in internal:
             continue  # a fused producer's pre-activation value
         src = source(name)
-        if isinstance(writer, INT8_ONLY):
+        if isinstance(writer, INT8_ONLY) and \
+                not isinstance(writer, NARROW_OPERANDS):
             blocked.add(src)
         elif writer is not None and not same_scale(writer) and \
                 selected(writer):
             wanted.add(src)
         for reader in model.users(name):
-            if isinstance(reader, INT8_ONLY):
+            if reads_wide_norm(reader, norm_input_bits):
+                wanted.add(src)
+            elif isinstance(reader, INT8_ONLY):
                 blocked.add(src)
             elif not same_scale(reader) and selected(reader):
                 wanted.add(src)
@@ -323,13 +340,16 @@ def int16_values(model, owner, activation_bits=8, layer_precision=()):
             if source(n) in wide}
 
 
-def plan_precision(model, stats, activation_bits=8, layer_precision=()):
+def plan_precision(model, stats, activation_bits=8, layer_precision=(),
+                   norm_input_bits=8):
     """plan() with 16-bit activations (docs/NumericSpec.md 6):
-    activation_bits=16 for the whole model, or layer_precision entries
-    "name:w8a16". Returns (fused, owner, qparams, bits): bits[value] is 8
-    or 16, and the 16-bit values have choose_int16_qparams parameters."""
+    activation_bits=16 for the whole model, layer_precision entries
+    "name:w8a16", or norm_input_bits=16 for the LayerNorm inputs. Returns
+    (fused, owner, qparams, bits): bits[value] is 8 or 16, and the 16-bit
+    values have choose_int16_qparams parameters."""
     fused, owner, qp = plan(model, stats)
-    wide = int16_values(model, owner, activation_bits, layer_precision)
+    wide = int16_values(model, owner, activation_bits, layer_precision,
+                        norm_input_bits)
     bits = {n: 16 if n in wide else 8 for n in qp}
     # An operand that adopts a concat's parameters adopts its width too
     # (an 8-bit-only producer cannot, spec 6.5: not modelled here).

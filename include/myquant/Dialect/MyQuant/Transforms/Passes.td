@@ -124,7 +124,11 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     layer by name instead (`<layer name>:w8a16`, comma-separated): the
     values a selected layer reads and writes get 16 bits; selecting an op
     without a 16-bit form, or 4-bit weights, is an error. Weights stay int8
-    and the accumulator of a 16-bit input is int64.
+    and the accumulator of a 16-bit input is int64. `norm-input-bits=16`
+    gives the inputs of layer normalizations 16 bits whatever the other
+    options (their results keep 8); the values that share their parameters
+    and their producers follow the rules above (an add of a constant, such
+    as a position embedding, reads 8 bits and writes 16).
   }];
   let options = [
     MyQuant_ActivationTypeOption<"activationType", "activation-type",
@@ -148,7 +152,9 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     ListOption<"layerPrecision", "layer-precision", "std::string",
                "Per-layer precision by location name: "
                "<layer name>:w<4|8>a<8|16> (w4a8, w8a8 or w8a16), "
-               "comma-separated; overrides the whole model's bits">
+               "comma-separated; overrides the whole model's bits">,
+    Option<"normInputBits", "norm-input-bits", "int64_t", /*default=*/"8",
+           "Storage bits of layer normalization inputs: 8 or 16">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
