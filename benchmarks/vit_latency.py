@@ -109,24 +109,21 @@ def main():
         sys.exit(f"unknown models {unknown}; choose from {MODELS}")
     import torch
     torch.set_num_threads(1)
-    rows = []
+    print(f"batch 1, one thread, min of {args.rounds} interleaved rounds "
+          f"(ms); myquant integer-only with 16-bit LayerNorm inputs\n")
+    print("| model | PyTorch float | PyTorch dynamic int8 | myquant | "
+          "float / myquant | dynamic / myquant |")
+    print("|---|---|---|---|---|---|", flush=True)
     with tempfile.TemporaryDirectory(prefix="myquant-vit-") as workdir:
         from bench import Timer
         timer = Timer(workdir)
         for name in names:
             model, calib, x = fashion_vit(args.cache_dir) \
                 if name == "fashion_vit" else vit_b_16()
-            rows.append((name, measure(name, model, calib, x, args, timer,
-                                       workdir)))
-    print(f"batch 1, one thread, min of {args.rounds} interleaved rounds "
-          f"(ms); myquant integer-only with 16-bit LayerNorm inputs\n")
-    print("| model | PyTorch float | PyTorch dynamic int8 | myquant | "
-          "float / myquant | dynamic / myquant |")
-    print("|---|---|---|---|---|---|")
-    for name, t in rows:
-        print(f"| {name} | {t['float']:.3f} | {t['dynamic']:.3f} | "
-              f"{t['myquant']:.3f} | {t['float'] / t['myquant']:.1f} | "
-              f"{t['dynamic'] / t['myquant']:.1f} |")
+            t = measure(name, model, calib, x, args, timer, workdir)
+            print(f"| {name} | {t['float']:.3f} | {t['dynamic']:.3f} | "
+                  f"{t['myquant']:.3f} | {t['float'] / t['myquant']:.1f} | "
+                  f"{t['dynamic'] / t['myquant']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
