@@ -290,3 +290,37 @@ def test_small_vit_norm_input_16_bit_exact(toolchain, workdir):
     print(f"zero class token: logit SQNR {narrow:.1f} dB (int8 LayerNorm "
           f"inputs), {wide:.1f} dB (int16)")
     assert wide > narrow + 6, (narrow, wide)
+
+
+def test_layer_norm_16_bit_input_reference():
+    """Spec 6.4's layer_norm of a 16-bit input: within about half an output
+    step of the float LayerNorm of the dequantized input, at the longest
+    row (2048) and on a row that spans a fraction of an int8 step; the
+    options spell and check norm_input_bits."""
+    from myquant import tools as T
+    rng = np.random.default_rng(0)
+    for c, spread in ((2048, 1.0), (64, 1.0), (64, 0.004)):
+        x = rng.standard_normal((3, c)) * spread
+        s_in = 1.0 / 32767  # the row's range is about [-4, 4] * spread
+        s_in *= 4 * max(spread, 1.0)
+        xq = np.clip(np.rint(x / s_in), -32767, 32767).astype(np.int64)
+        g, b = 1 + 0.2 * rng.standard_normal(c), 0.1 * rng.standard_normal(c)
+        s_out = 0.05
+        G, B, E = R.layer_norm_params(g, b, 1e-5, s_in, s_out, c, 16)
+        out = R.layer_norm(xq, G, B, E, 0, input_bits=16)
+        xd = xq * s_in
+        v = xd.var(axis=-1, keepdims=True) + float(np.float32(1e-5))
+        want = ((xd - xd.mean(axis=-1, keepdims=True)) / np.sqrt(v) *
+                np.float32(g).astype(float) + np.float32(b).astype(float))
+        want = np.clip(want / s_out, -128, 127)
+        assert np.max(np.abs(out - want)) <= 0.52, (c, spread)
+    with pytest.raises(ValueError):
+        R.layer_norm(np.zeros((1, 2049), np.int64), np.ones(2049),
+                     np.zeros(2049), 0, 0, input_bits=16)
+    assert "norm-input-bits=16" in T.ptq_options(norm_input_bits=16)
+    assert "norm-input-bits" not in T.ptq_options()
+    for bad in (12, True):
+        with pytest.raises(ValueError, match="norm_input_bits"):
+            T.ptq_options(norm_input_bits=bad)
+    with pytest.raises(ValueError, match="rounding='single'"):
+        T.ptq_options(rounding="gemmlowp", norm_input_bits=16)
