@@ -25,8 +25,8 @@ are smooth random fields (low-frequency noise plus a little pixel noise,
 per-channel normalized), seeded. The same images calibrate both tools.
 
     /usr/bin/python3 benchmarks/zoo.py [--build build] [--models a,b]
-        [--calib 16] [--test 16] [--method minmax] [--no-torch]
-        [--no-latency]
+        [--calib 16] [--test 16] [--method minmax] [--norm-input-bits 16]
+        [--no-torch] [--no-latency]
 """
 
 import argparse
@@ -154,13 +154,15 @@ def float_ops(quantized_mlir):
 
 
 def integer_only(qmodel, workdir):
-    """'yes', or the first error of myquant-ptq with allow-float=false."""
+    """'yes', or the first error of myquant-ptq with allow-float=false
+    (and the model's other options)."""
     from myquant import tools as T
     src = os.path.join(workdir, "annotated.mlir")
     with open(src, "w") as f:
         f.write(qmodel.annotated_mlir(batch=1))
+    options = T.ptq_options(**dict(qmodel.ptq_options, allow_float=False))
     try:
-        T.run_tool("myquant-opt", [src, "--myquant-ptq=allow-float=false",
+        T.run_tool("myquant-opt", [src, f"--myquant-ptq={options}",
                                    "-o", os.devnull])
         return "yes"
     except T.ToolError as e:
@@ -185,6 +187,7 @@ def bench_one(name, args, timer, workdir):
     try:
         qm = myquant.quantize(model, calib, method=args.method,
                               max_batch=args.batch,
+                              norm_input_bits=args.norm_input_bits,
                               cache_dir=os.path.join(workdir, "cache"))
     except ExportError as e:
         row["exports"] = f"no: {str(e).splitlines()[0][:70]}"
@@ -266,6 +269,9 @@ def main():
                    help="batch size of calibration and evaluation")
     p.add_argument("--budget", type=float, default=1.0,
                    help="seconds of timing per latency figure")
+    p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
+                   help="16: 16-bit LayerNorm inputs (myquant.quantize's "
+                   "norm_input_bits)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     args = p.parse_args()
@@ -288,6 +294,7 @@ def main():
                   file=sys.stderr, flush=True)
     print(f"\n{args.calib} calibration and {args.test} test images, "
           f"myquant calibration {args.method}, "
+          f"{args.norm_input_bits}-bit LayerNorm inputs, "
           f"224 x 224 unless noted ({SIZES}); quality = logit SQNR vs float / top-1 agreement; "
           f"latency batch 1, one thread, min; x = onednn / myquant\n")
     print_rows(rows)

@@ -390,6 +390,9 @@ def main(argv=None):
                    help="with --weight-bits 4: one scale per group of this "
                         "many K indices of the linear layer (0: per "
                         "channel)")
+    p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
+                   help="16: 16-bit LayerNorm inputs (the ViT's remedy, "
+                        "docs/NumericSpec.md 6.5)")
     p.add_argument("--repeats", type=int, default=200,
                    help="timing repeats at batch 1 (batch 64: a fifth)")
     args = p.parse_args(argv)
@@ -410,7 +413,8 @@ def main(argv=None):
           f"{args.rounding} rounding, {args.weight_granularity} "
           f"{args.weight_bits}-bit weights"
           + (f", groups of {args.group_size}" if args.group_size else "")
-          + ")")
+          + (f", {args.norm_input_bits}-bit LayerNorm inputs"
+             if args.norm_input_bits != 8 else "") + ")")
     t = time.time()
     # The ViT is quantized integer-only: nothing may stay in float.
     qmodel = myquant.quantize(model, calib, rounding=args.rounding,
@@ -418,6 +422,7 @@ def main(argv=None):
                               weight_bits=args.weight_bits,
                               group_size=args.group_size,
                               allow_float=args.model != "vit",
+                              norm_input_bits=args.norm_input_bits,
                               progress=True)
     qmodel(xte[:64])  # compiles the batch-64 library
     print(f"  exported, calibrated and compiled in {time.time() - t:.1f} s "

@@ -39,6 +39,7 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   propagate.keepFloat.assign(options.keepFloat.begin(),
                              options.keepFloat.end());
   propagate.activationBits = options.activationBits;
+  propagate.normInputBits = options.normInputBits;
   propagate.layerPrecision.assign(options.layerPrecision.begin(),
                                   options.layerPrecision.end());
   propagate.dynamic = options.dynamic;

@@ -197,7 +197,7 @@ class QuantizedModel:
                  native=True, cache_dir=None, allow_float=True,
                  keep_float=(), integer_io=False, weight_bits=8,
                  group_size=0, activation_bits=8, layer_precision=(),
-                 dynamic=False):
+                 dynamic=False, norm_input_bits=8):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -207,7 +207,8 @@ class QuantizedModel:
             weight_bits=weight_bits, group_size=group_size,
             activation_bits=activation_bits,
             layer_precision=_layer_precision(graph, layer_precision),
-            dynamic=_flag(dynamic, "dynamic"))
+            dynamic=_flag(dynamic, "dynamic"),
+            norm_input_bits=norm_input_bits)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -451,6 +452,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              native=True, cache_dir=None, allow_float=True, keep_float=(),
              integer_io=False, weight_bits=8, group_size=0,
              activation_bits=8, layer_precision=(), dynamic=False,
+             norm_input_bits=8,
              calibration_batch_size=None, calibration_threads=1,
              precision_target=None):
     """Exports, calibrates and quantizes a PyTorch model.
@@ -512,6 +514,10 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         an integer reciprocal), as torch.ao.quantization.quantize_dynamic
         does in float; the values between such layers are int32 fixed point.
         The report's precision column shows "dyn" for those layers.
+    norm_input_bits: 16 gives the inputs of LayerNorms 16 bits (and the
+        add that writes them, a position embedding's included; their
+        results stay int8, docs/NumericSpec.md 6.5): the remedy for a
+        LayerNorm row that spans few int8 steps; 8 (default) keeps int8.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -536,7 +542,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   group_size=group_size, activation_bits=activation_bits,
                   layer_precision=() if auto is not None else
                   _layer_precision(graph, layer_precision),
-                  dynamic=_flag(dynamic, "dynamic"))
+                  dynamic=_flag(dynamic, "dynamic"),
+                  norm_input_bits=norm_input_bits)
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,
@@ -549,7 +556,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             weight_bits=weight_bits, group_size=group_size,
                             activation_bits=activation_bits,
                             layer_precision=() if auto is not None else
-                            layer_precision, dynamic=dynamic)
+                            layer_precision, dynamic=dynamic,
+                            norm_input_bits=norm_input_bits)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P
@@ -560,7 +568,9 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           weight_granularity=weight_granularity,
                           max_batch=max_batch, native=native,
                           allow_float=allow_float, keep_float=keep_float,
-                          integer_io=integer_io, cache_dir=qmodel.workdir,
+                          integer_io=integer_io,
+                          norm_input_bits=norm_input_bits,
+                          cache_dir=qmodel.workdir,
                           **auto)
         four = "w4a8" in choice.assignment.values()
         qmodel.ptq_options.update(

@@ -202,6 +202,9 @@ def _add_ptq_args(p):
                    help="dynamic quantization of the linear / matmul "
                         "layers: int8 input scale computed from each batch "
                         "at run time, in integers (docs/NumericSpec.md 8)")
+    p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
+                   help="16: 16-bit LayerNorm inputs (their results stay "
+                        "int8), for rows that span few int8 steps")
 
 
 def _calibrated(args, max_batch=64):
@@ -227,7 +230,8 @@ def _quantized_model(args, max_batch=64):
         allow_float=args.allow_float, keep_float=args.keep_float,
         integer_io=args.integer_io, weight_bits=args.weight_bits,
         group_size=args.group_size, activation_bits=args.activation_bits,
-        layer_precision=args.layer_precision, dynamic=args.dynamic)
+        layer_precision=args.layer_precision, dynamic=args.dynamic,
+        norm_input_bits=args.norm_input_bits)
 
 
 def cmd_export(args):

@@ -30,6 +30,7 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "choose_int16_qparams", "choose_wide_qparams", "WIDE_QMAX",
            "WIDE_FRACTION_BITS", "int16_values", "wide_values",
            "dynamic_layers", "same_scale", "INT8_ONLY",
+           "NARROW_OPERANDS", "reads_wide_norm",
            "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
@@ -56,6 +57,18 @@ SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 # ConstAdd and ConstConcat: their constants are quantized in 8 bits.
 INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul, ConstAdd,
              ConstConcat)
+
+# Layers that read 8-bit activations but may write 16-bit ones: the
+# constant is quantized in 8 bits (docs/NumericSpec.md 6.5).
+NARROW_OPERANDS = (ConstAdd,)
+
+
+def reads_wide_norm(layer, norm_input_bits):
+    """Whether `layer` is a LayerNorm that reads 16 bits and writes 8
+    (norm_input_bits=16 and a row short enough, spec 6.4)."""
+    return norm_input_bits == 16 and isinstance(layer, LayerNorm) and \
+        layer.gamma.size <= 2048
+
 
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
 # own statistics are unused.
@@ -304,11 +317,12 @@ def same_scale(layer):
     return isinstance(layer, SAME_SCALE) and not isinstance(layer, AvgPool2d)
 
 
-def int16_values(model, owner, activation_bits=8, layer_precision=()):
+def int16_values(model, owner, activation_bits=8, layer_precision=(),
+                 norm_input_bits=8):
     """The names of the values with 16-bit storage (spec 6.5). owner: fused
     relu name -> producer (plan); layer_precision: entries "name:w8a16" or
     a mapping (a layer is named by its loc, or that of the layer it is fused
-    into)."""
+    into); norm_input_bits=16: LayerNorm inputs too."""
     selected_locs = {name for name, mode in
                      layer_modes(layer_precision).items()
                      if mode.endswith("a16")}
@@ -323,8 +337,19 @@ def int16_values(model, owner, activation_bits=8, layer_precision=()):
         return loc(layer) in selected_locs or (
             fused_into is not None and loc(fused_into) in selected_locs)
 
-    return _values_between(model, owner, selected,
-                           lambda layer: isinstance(layer, INT8_ONLY))
+    def wants(layer, reads):
+        return (reads and reads_wide_norm(layer, norm_input_bits)) or \
+            selected(layer)
+
+    def blocks(layer, reads):
+        # An int8-only op blocks, except as a LayerNorm that reads 16 bits
+        # or as a narrow-operand op that writes them (spec 6.5).
+        if reads:
+            return isinstance(layer, INT8_ONLY) and \
+                not reads_wide_norm(layer, norm_input_bits)
+        return isinstance(layer, INT8_ONLY) and \
+            not isinstance(layer, NARROW_OPERANDS)
+    return _values_between(model, owner, wants, blocks)
 
 
 def dynamic_layers(model):
@@ -342,14 +367,16 @@ def wide_values(model, owner):
 
     def is_dynamic(layer):  # a fused activation is part of its producer
         return owner.get(layer.name, layer) in dynamic
-    return _values_between(model, owner, is_dynamic,
-                           lambda layer: not is_dynamic(layer))
+    return _values_between(model, owner,
+                           lambda layer, reads: is_dynamic(layer),
+                           lambda layer, reads: not is_dynamic(layer))
 
 
 def _values_between(model, owner, wants, blocks):
     """The values (with those sharing their parameters through same-scale
     ops) that an op `wants` reads or writes and no op that `blocks` does;
-    fused pre-activation values are skipped."""
+    both take (layer, reads): whether the layer reads the value rather than
+    writes it. Fused pre-activation values are skipped."""
     def source(name):
         while True:
             p = model.producer(name)
@@ -367,9 +394,9 @@ def _values_between(model, owner, wants, blocks):
         for layer in [writer] + list(model.users(name)):
             if layer is None or same_scale(layer):
                 continue
-            if blocks(layer):
+            if blocks(layer, layer is not writer):
                 blocked.add(src)
-            elif wants(layer):
+            elif wants(layer, layer is not writer):
                 wanted.add(src)
     wide = wanted - blocked
     return {n for n in ["x"] + [l.name for l in model.layers]
@@ -377,11 +404,12 @@ def _values_between(model, owner, wants, blocks):
 
 
 def plan_precision(model, stats, activation_bits=8, layer_precision=(),
-                   dynamic=False):
+                   dynamic=False, norm_input_bits=8):
     """plan() with 16-bit activations (docs/NumericSpec.md 6):
-    activation_bits=16 for the whole model, or layer_precision entries
-    "name:w8a16". Returns (fused, owner, qparams, bits): bits[value] is 8
-    or 16, and the 16-bit values have choose_int16_qparams parameters."""
+    activation_bits=16 for the whole model, layer_precision entries
+    "name:w8a16", or norm_input_bits=16 for the LayerNorm inputs. Returns
+    (fused, owner, qparams, bits): bits[value] is 8 or 16, and the 16-bit
+    values have choose_int16_qparams parameters."""
     fused, owner, qp = plan(model, stats)
     if dynamic:
         # Spec 8.1: wide values have 32-bit storage; nothing is 16-bit.
@@ -393,7 +421,8 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
             qp[name] = qp[p.inputs[0]] if p is not None and same_scale(p) \
                 else choose_wide_qparams(*stats[name])
         return fused, owner, qp, {n: 32 if n in wide else 8 for n in qp}
-    wide = int16_values(model, owner, activation_bits, layer_precision)
+    wide = int16_values(model, owner, activation_bits, layer_precision,
+                        norm_input_bits)
     bits = {n: 16 if n in wide else 8 for n in qp}
     # An operand that adopts a concat's parameters adopts its width too
     # (an 8-bit-only producer cannot, spec 6.5: not modelled here).

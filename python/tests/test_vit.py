@@ -245,3 +245,82 @@ def test_vit_b_16_integer_only(toolchain, workdir):
     flt = E.float_forward(graph, x)[graph.output].astype(np.float64)
     sqnr = 10 * np.log10(np.sum(flt ** 2) / np.sum((got - flt) ** 2))
     assert sqnr > 10, f"logit SQNR {sqnr:.1f} dB"
+
+
+def test_small_vit_norm_input_16_bit_exact(toolchain, workdir):
+    """norm-input-bits=16 (docs/NumericSpec.md 6.5): with torchvision's
+    zero class token its row after the position embedding (N(0, 0.02))
+    spans about one int8 step of the residual stream, which LayerNorm
+    amplifies. 16-bit LayerNorm inputs (the position embedding's add and
+    the residual adds write int16, the LayerNorms read it) are bit-exact
+    against the reference on every target and fix the logits."""
+    from myquant.export import export
+    torch, vit = small_vit()
+    with torch.no_grad():
+        vit.class_token.zero_()
+    torch.manual_seed(1)
+    calib = [torch.randn(2, 3, 32, 32) for _ in range(4)]
+    x = torch.randn(2, 3, 32, 32)
+    graph = export(vit, x)
+    with torch.no_grad():
+        want = vit(x).numpy()
+    stats = calibrate(graph, [c.numpy() for c in calib])
+    quantized, remarks = toolchain.quantize(
+        emit(graph, stats),
+        ["--myquant-propagate-qparams=allow-float=false norm-input-bits=16"]
+        + PTQ[1:], workdir)
+    norms = [line for line in quantized.splitlines()
+             if "myquant.layer_norm" in line]
+    assert len(norms) == 5 and all(
+        "layer_norm %" in n and ": tensor<2x17x64x!quant.uniform<i16" in n
+        for n in norms), (norms, remarks)
+    want_q = MR.run_reference(graph, stats, x.numpy(), norm_input_bits=16)
+    # The VNNI kernels leave layer_norm to the generic lowering; two
+    # targets keep the test short.
+    for target in ("generic", "avx512-vnni"):
+        if target in RUNNABLE_TARGETS:
+            got = toolchain.lower_and_run(quantized, target, x.numpy(),
+                                          workdir)
+            assert np.array_equal(got, want_q.dequantize()), target
+
+    def sqnr(got):
+        return 10 * np.log10(np.sum(want ** 2) / np.sum((got - want) ** 2))
+    narrow = sqnr(MR.run_reference(graph, stats, x.numpy()).dequantize())
+    wide = sqnr(want_q.dequantize())
+    print(f"zero class token: logit SQNR {narrow:.1f} dB (int8 LayerNorm "
+          f"inputs), {wide:.1f} dB (int16)")
+    assert wide > narrow + 6, (narrow, wide)
+
+
+def test_layer_norm_16_bit_input_reference():
+    """Spec 6.4's layer_norm of a 16-bit input: within about half an output
+    step of the float LayerNorm of the dequantized input, at the longest
+    row (2048) and on a row that spans a fraction of an int8 step; the
+    options spell and check norm_input_bits."""
+    from myquant import tools as T
+    rng = np.random.default_rng(0)
+    for c, spread in ((2048, 1.0), (64, 1.0), (64, 0.004)):
+        x = rng.standard_normal((3, c)) * spread
+        s_in = 1.0 / 32767  # the row's range is about [-4, 4] * spread
+        s_in *= 4 * max(spread, 1.0)
+        xq = np.clip(np.rint(x / s_in), -32767, 32767).astype(np.int64)
+        g, b = 1 + 0.2 * rng.standard_normal(c), 0.1 * rng.standard_normal(c)
+        s_out = 0.05
+        G, B, E = R.layer_norm_params(g, b, 1e-5, s_in, s_out, c, 16)
+        out = R.layer_norm(xq, G, B, E, 0, input_bits=16)
+        xd = xq * s_in
+        v = xd.var(axis=-1, keepdims=True) + float(np.float32(1e-5))
+        want = ((xd - xd.mean(axis=-1, keepdims=True)) / np.sqrt(v) *
+                np.float32(g).astype(float) + np.float32(b).astype(float))
+        want = np.clip(want / s_out, -128, 127)
+        assert np.max(np.abs(out - want)) <= 0.52, (c, spread)
+    with pytest.raises(ValueError):
+        R.layer_norm(np.zeros((1, 2049), np.int64), np.ones(2049),
+                     np.zeros(2049), 0, 0, input_bits=16)
+    assert "norm-input-bits=16" in T.ptq_options(norm_input_bits=16)
+    assert "norm-input-bits" not in T.ptq_options()
+    for bad in (12, True):
+        with pytest.raises(ValueError, match="norm_input_bits"):
+            T.ptq_options(norm_input_bits=bad)
+    with pytest.raises(ValueError, match="rounding='single'"):
+        T.ptq_options(rounding="gemmlowp", norm_input_bits=16)

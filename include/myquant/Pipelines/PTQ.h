@@ -46,6 +46,10 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("Activation storage bits of the whole model: 8 or 16 "
                      "(16-bit symmetric, int8 weights)"),
       llvm::cl::init(8)};
+  Option<int64_t> normInputBits{
+      *this, "norm-input-bits",
+      llvm::cl::desc("Storage bits of layer normalization inputs: 8 or 16"),
+      llvm::cl::init(8)};
   ListOption<std::string> layerPrecision{
       *this, "layer-precision",
       llvm::cl::desc("Per-layer precision by location name: "

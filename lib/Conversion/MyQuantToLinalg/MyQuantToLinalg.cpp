@@ -612,9 +612,9 @@ struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
 /// [2^59, 2^61) (docs/NumericSpec.md 3.11), before the final correction.
 constexpr int kLayerNormNewtonSteps = 6;
 
-/// docs/NumericSpec.md 3.11, in three passes over each row: its sum, the
-/// sum of squared deviations (then the inverse square root per row), and
-/// the normalized, scaled elements.
+/// docs/NumericSpec.md 3.11 (a 16-bit input 6.4), in three passes over each
+/// row: its sum, the sum of squared deviations (then the inverse square root
+/// per row), and the normalized, scaled elements.
 struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
   using MyQuantPattern::MyQuantPattern;
   FailureOr<Value> lower(LayerNormOp op, LayerNormOp::Adaptor adaptor,
@@ -640,13 +640,16 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
                       return a.add(v[2], a.mul(d, d));
                     });
     int64_t epsilon = op.getEpsilonAttr().getInt();
+    int64_t squaresShift = getLayerNormSquaresShift(
+        getQuantParams(op.getInput().getType())->storageWidth);
     SmallVector<Value> scale = rows.perRow(
         rewriter, loc, {squares}, 2,
         [&](OpBuilder &b, Location l, ValueRange v) -> SmallVector<Value> {
           IntegerArith a(b, l);
-          Value sumD = a.max(
-              a.add(a.shl(v[0], a.i64(kLayerNormEpsBits)), a.i64(epsilon)),
-              a.i64(1));
+          Value squaresScaled = squaresShift >= 0
+                                    ? a.shl(v[0], a.i64(squaresShift))
+                                    : a.shr(v[0], a.i64(-squaresShift));
+          Value sumD = a.max(a.add(squaresScaled, a.i64(epsilon)), a.i64(1));
           Value bits =
               a.sub(a.i64(64), math::CountLeadingZerosOp::create(b, l, sumD));
           Value k = a.shr(a.sub(a.i64(61), bits), a.i64(1));
@@ -659,7 +662,9 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
                           a.sub(root, a.i64(1)), root);
           Value rho =
               arith::DivSIOp::create(b, l, a.i64(int64_t(1) << 61), root);
-          return {rho, a.sub(a.i64(41), k)};
+          // u = d * 2^(16 + a/2) / sqrt(D): units of 2^-16 / sqrt(C)
+          // whatever the shift a of the squares.
+          return {rho, a.sub(a.i64(45 - squaresShift / 2), k)};
         });
     SmallVector<int64_t> gamma(op.getGamma()), beta(op.getBeta());
     return rows.perElement(

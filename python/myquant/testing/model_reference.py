@@ -199,16 +199,18 @@ def _storage(bits):
 
 def run_reference(model, stats, x, rounding="single",
                   weights="per-channel", weight_bits=8, group_size=0,
-                  activation_bits=8, layer_precision=(), dynamic=False):
+                  activation_bits=8, layer_precision=(), dynamic=False,
+                  norm_input_bits=8):
     """Integer forward pass of `model` on float input x; returns a
     QuantizedOutput. weight_bits / group_size: 4-bit weights, per group of
     K for linear and matmul layers (spec 7); activation_bits: 16-bit
     activations (spec 6); layer_precision: either, per layer by name;
     dynamic: Linear / MatMul layers whose input is wide quantize it at run
-    time (spec 8)."""
+    time (spec 8); norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5)."""
     R._check_rounding(rounding)
     fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
-                                            layer_precision, dynamic)
+                                            layer_precision, dynamic,
+                                            norm_input_bits)
     vals = {}
     sx, zx = qp["x"]
     vals["x"] = R.quantize(x, sx, zx, *_storage(bits["x"]))
@@ -350,9 +352,10 @@ def run_reference(model, stats, x, rounding="single",
             out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo),
                           QMIN)
         elif isinstance(layer, LayerNorm):
+            in_bits = bits[layer.inputs[0]]
             G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,
-                                          s0, so, layer.gamma.size)
-            out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX)
+                                          s0, so, layer.gamma.size, in_bits)
+            out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX, in_bits)
         elif isinstance(layer, Softmax):
             out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
         elif isinstance(layer, ConstAdd):

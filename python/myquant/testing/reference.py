@@ -68,7 +68,8 @@ __all__ = [
     "SOFTMAX_EXP_BITS", "SOFTMAX_RECIPROCAL_BITS", "SOFTMAX_OUTPUT_BITS",
     "softmax_exp_table", "softmax_output_qparams", "softmax",
     "LAYER_NORM_UNIT_BITS", "LAYER_NORM_OUTPUT_SHIFT", "layer_norm_params",
-    "isqrt_newton", "layer_norm",
+    "isqrt_newton", "layer_norm", "layer_norm_squares_shift",
+    "layer_norm_max_channels",
 ]
 
 
@@ -754,12 +755,28 @@ def softmax(x_q, exp_table, qmin=-128, qmax=127):
     return np.clip(y, qmin, qmax)
 
 
-def layer_norm_params(gamma, beta, eps, s_in, s_out, channels):
+def layer_norm_squares_shift(input_bits):
+    """The exponent a of 2^a * sum(d^2) in spec 3.11's D: 8 for an 8-bit
+    input, -8 for a 16-bit one (spec 6.4)."""
+    if input_bits not in (8, 16):
+        raise ValueError(f"layer norm input bits must be 8 or 16, not "
+                         f"{input_bits!r}")
+    return LAYER_NORM_EPS_BITS if input_bits == 8 else -LAYER_NORM_EPS_BITS
+
+
+def layer_norm_max_channels(input_bits):
+    """The longest row of spec 3.11 (8-bit input) or 6.4 (16-bit)."""
+    layer_norm_squares_shift(input_bits)  # checks input_bits
+    return LAYER_NORM_MAX_CHANNELS // (2 if input_bits == 16 else 1)
+
+
+def layer_norm_params(gamma, beta, eps, s_in, s_out, channels, input_bits=8):
     """Spec 3.11's precomputed integers: (G, B, E) with G[c] =
     round_half_even(gamma[c] * sqrt(C) / s_out * 2^8), B[c] =
     round_half_even(beta[c] / s_out * 2^24) and E =
-    round_half_even(2^8 * C^3 * eps / s_in^2), all in double (gamma, beta
-    and eps rounded to float32 first, as the model holds them)."""
+    round_half_even(2^a * C^3 * eps / s_in^2) (a = 8, or -8 for a 16-bit
+    input, spec 6.4), all in double (gamma, beta and eps rounded to float32
+    first, as the model holds them)."""
     c = int(channels)
     g = np.asarray(gamma, np.float32).astype(np.float64)
     b = np.asarray(beta, np.float32).astype(np.float64)
@@ -767,9 +784,9 @@ def layer_norm_params(gamma, beta, eps, s_in, s_out, channels):
     shift = LAYER_NORM_OUTPUT_SHIFT - LAYER_NORM_UNIT_BITS
     G = np.rint(g * math.sqrt(c) / float(s_out) * 2.0 ** shift)
     B = np.rint(b / float(s_out) * 2.0 ** LAYER_NORM_OUTPUT_SHIFT)
-    E = float(np.rint(2.0 ** LAYER_NORM_EPS_BITS * float(c) ** 3 * eps /
-                      float(s_in) ** 2))
-    if c > LAYER_NORM_MAX_CHANNELS or E > LAYER_NORM_MAX_EPS:
+    E = float(np.rint(2.0 ** layer_norm_squares_shift(input_bits) *
+                      float(c) ** 3 * eps / float(s_in) ** 2))
+    if c > layer_norm_max_channels(input_bits) or E > LAYER_NORM_MAX_EPS:
         raise ValueError(f"layer norm over {c} channels with E = {E}")
     return G.astype(np.int64), B.astype(np.int64), int(E)
 
@@ -786,23 +803,28 @@ def isqrt_newton(n):
     return x - (x * x > n)
 
 
-def layer_norm(x_q, G, B, E, zo, qmin=-128, qmax=127):
+def layer_norm(x_q, G, B, E, zo, qmin=-128, qmax=127, input_bits=8):
     """Spec 3.11 over the last axis, in exact integers: d = C x - sum(x),
     D = max(1, (sum(d^2) << 8) + E), k = (61 - bitlen(D)) // 2, sigma =
     isqrt(D << 2k), rho = 2^61 // sigma, u = (d rho + 2^(40-k)) >> (41 - k),
-    out = clamp(((u G + B + 2^23) >> 24) + zo, qmin, qmax)."""
+    out = clamp(((u G + B + 2^23) >> 24) + zo, qmin, qmax). A 16-bit input
+    (spec 6.4): D = max(1, (sum(d^2) >> 8) + E), u = (d rho + 2^(48-k)) >>
+    (49 - k)."""
     x = _as_int64(x_q, "input")
     c = x.shape[-1]
-    if c > LAYER_NORM_MAX_CHANNELS or not 0 <= E <= LAYER_NORM_MAX_EPS:
+    a = layer_norm_squares_shift(input_bits)
+    if c > layer_norm_max_channels(input_bits) or \
+            not 0 <= E <= LAYER_NORM_MAX_EPS:
         raise ValueError(f"layer norm over {c} channels with E = {E}")
     d = c * x - x.sum(axis=-1, keepdims=True)
-    D = np.maximum(((d * d).sum(axis=-1, keepdims=True) <<
-                    LAYER_NORM_EPS_BITS) + int(E), 1)
+    # Exact: sum(d^2) < C^3 * 2^30 <= 2^63 for a 16-bit input.
+    squares = (d * d).sum(axis=-1, keepdims=True)
+    D = np.maximum((squares << a if a >= 0 else squares >> -a) + int(E), 1)
     bits = np.vectorize(lambda v: int(v).bit_length())(D).astype(np.int64)
     k = (61 - bits) >> 1
     sigma = np.vectorize(math.isqrt)(D << (2 * k)).astype(np.int64)
     rho = (1 << 61) // sigma
-    sh = 41 - k
+    sh = 45 - a // 2 - k
     u = (d * rho + (1 << (sh - 1))) >> sh
     acc = u * _as_int64(G, "G") + _as_int64(B, "B")
     out = ((acc + (1 << (LAYER_NORM_OUTPUT_SHIFT - 1))) >>

@@ -713,15 +713,20 @@ LogicalResult TableOp::verify() {
 
 /// An op over rows along the last dimension: per-tensor 8-bit input and
 /// result, rank 1 or more.
-static LogicalResult verifyRowOp(Operation *op, Value input, Value result) {
+/// A row op's input has 8-bit storage, or 16-bit where `wideInput` (layer
+/// normalization, docs/NumericSpec.md 6.4); its result 8-bit.
+static LogicalResult verifyRowOp(Operation *op, Value input, Value result,
+                                 bool wideInput = false) {
   if (failed(verifyPerTensor(op, input, "input")) ||
       failed(verifyPerTensor(op, result, "result")))
     return failure();
   QuantParams in = paramsOf(input), out = paramsOf(result);
-  if (in.storageWidth != 8 || out.storageWidth != 8)
-    return op->emitOpError()
-           << "input and result must have 8-bit storage, got "
-           << in.storageWidth << "-bit and " << out.storageWidth << "-bit";
+  bool inputOk = in.storageWidth == 8 || (wideInput && in.storageWidth == 16);
+  if (!inputOk || out.storageWidth != 8)
+    return op->emitOpError() << "input and result must have "
+                             << (wideInput ? "8- or 16-bit and 8-bit" : "8-bit")
+                             << " storage, got " << in.storageWidth
+                             << "-bit and " << out.storageWidth << "-bit";
   if (cast<RankedTensorType>(input.getType()).getRank() == 0)
     return op->emitOpError("needs an input of rank 1 or more");
   return success();
@@ -763,14 +768,17 @@ LogicalResult SoftmaxOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult LayerNormOp::verify() {
-  if (failed(verifyRowOp(*this, getInput(), getResult())))
+  if (failed(verifyRowOp(*this, getInput(), getResult(), /*wideInput=*/true)))
     return failure();
   int64_t channels =
       cast<RankedTensorType>(getInput().getType()).getShape().back();
-  if (channels > kLayerNormMaxChannels)
+  int64_t inputBits = paramsOf(getInput()).storageWidth;
+  if (channels > getLayerNormMaxChannels(inputBits))
     return emitOpError() << "normalizes rows of " << channels
-                         << " elements; at most " << kLayerNormMaxChannels
-                         << " are supported";
+                         << " elements; at most "
+                         << getLayerNormMaxChannels(inputBits)
+                         << " are supported with a " << inputBits
+                         << "-bit input";
   if (static_cast<int64_t>(getGamma().size()) != channels ||
       static_cast<int64_t>(getBeta().size()) != channels)
     return emitOpError() << "has " << getGamma().size() << " gamma and "

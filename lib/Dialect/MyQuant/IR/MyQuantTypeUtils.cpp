@@ -171,21 +171,24 @@ quant::UniformQuantizedType getSoftmaxResultType(Type expressedType,
 
 FailureOr<LayerNormParams>
 getLayerNormParams(Operation *op, ArrayRef<double> gamma, ArrayRef<double> beta,
-                   double eps, double inputScale, double outputScale) {
+                   double eps, double inputScale, double outputScale,
+                   int64_t inputBits) {
   auto channels = static_cast<int64_t>(gamma.size());
-  if (channels > kLayerNormMaxChannels)
+  int64_t maxChannels = getLayerNormMaxChannels(inputBits);
+  if (channels > maxChannels)
     return op->emitOpError()
            << "normalizes rows of " << channels << " elements; at most "
-           << kLayerNormMaxChannels << " are supported";
+           << maxChannels << " are supported with a " << inputBits
+           << "-bit input";
   auto c = static_cast<double>(channels);
-  double epsilon =
-      std::nearbyint(std::ldexp(c * c * c * eps, kLayerNormEpsBits) /
-                     (inputScale * inputScale));
+  int64_t squaresShift = getLayerNormSquaresShift(inputBits);
+  double epsilon = std::nearbyint(std::ldexp(c * c * c * eps, squaresShift) /
+                                  (inputScale * inputScale));
   if (!(epsilon >= 0 && epsilon <= static_cast<double>(kLayerNormMaxEpsilon)))
     return op->emitOpError()
            << "eps " << eps << " is " << epsilon
-           << " in units of the input's squared deviations (2^-8 s_in^2 / "
-              "C^3); supported: 0 to 2^60";
+           << " in units of the input's squared deviations (2^" << -squaresShift
+           << " s_in^2 / C^3); supported: 0 to 2^60";
   LayerNormParams params;
   params.epsilon = static_cast<int64_t>(epsilon);
   double gammaScale =

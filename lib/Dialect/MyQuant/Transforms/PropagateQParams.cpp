@@ -101,7 +101,8 @@ struct FixedWeightQParams {
 FailureOr<PrecisionOptions>
 parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
                       int64_t weightGroupSize, int64_t activationBits,
-                      ArrayRef<std::string> layerPrecision) {
+                      ArrayRef<std::string> layerPrecision,
+                      int64_t normInputBits) {
   if (weightBits != 4 && weightBits != 8)
     return funcOp.emitError()
            << "weight-bits is " << weightBits << "; supported: 8 or 4";
@@ -112,6 +113,9 @@ parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
   if (activationBits != 8 && activationBits != 16)
     return funcOp.emitError()
            << "activation-bits is " << activationBits << "; it must be 8 or 16";
+  if (normInputBits != 8 && normInputBits != 16)
+    return funcOp.emitError()
+           << "norm-input-bits is " << normInputBits << "; it must be 8 or 16";
   // 4-bit weights are specified with 8-bit activations only and 16-bit
   // activations with 8-bit weights only (docs/NumericSpec.md 6, 7).
   if (weightBits == 4 && activationBits == 16)
@@ -141,7 +145,7 @@ parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
                               << " needs 4-bit weights (weight-bits=4 or a "
                                  "w4a8 layer)";
   return PrecisionOptions{weightBits, weightGroupSize, activationBits,
-                          std::move(*layers)};
+                          std::move(*layers), normInputBits};
 }
 
 /// The weight bits of the layer `anchor`: its layer-precision entry's, or
@@ -254,6 +258,12 @@ private:
   /// only: softmax, layer normalization, tables, mul, and the matmuls of two
   /// activations.
   DenseSet<Operation *> int8Only;
+  /// Claimed ops that read 16-bit activations but write 8-bit ones: layer
+  /// normalizations with norm-input-bits=16. Their inputs get 16 bits.
+  DenseSet<Operation *> narrowResult;
+  /// Claimed ops that read 8-bit activations but may write 16-bit ones: an
+  /// add or subtract of a constant, which is quantized in 8 bits.
+  DenseSet<Operation *> narrowOperands;
   /// The values with 16-bit storage, by the source of their same-scale
   /// chain (sourceOfScale).
   DenseSet<Value> int16Sources;
@@ -291,20 +301,23 @@ struct PropagateQParamsPass
         return signalPassFailure();
       }
     }
-    FailureOr<PrecisionOptions> precision = parsePrecisionOptions(
-        funcOp, weightBits, weightGroupSize, activationBits, layerPrecision);
+    FailureOr<PrecisionOptions> precision =
+        parsePrecisionOptions(funcOp, weightBits, weightGroupSize,
+                              activationBits, layerPrecision, normInputBits);
     if (failed(precision))
       return signalPassFailure();
     // Dynamic matmuls take int8 weights and 8-bit runtime inputs
     // (docs/NumericSpec.md 8.5).
     if (dynamic &&
         (precision->weightBits != 8 || precision->activationBits != 8 ||
+         precision->normInputBits != 8 ||
          llvm::any_of(precision->layers, [](const auto &entry) {
            return entry.weightBits != 8 || entry.activationBits != 8;
          }))) {
       funcOp.emitError() << "dynamic=true takes 8-bit weights and "
-                            "activations; drop weight-bits, activation-bits "
-                            "and the w4/a16 layer-precision entries";
+                            "activations; drop weight-bits, activation-bits, "
+                            "norm-input-bits and the w4/a16 layer-precision "
+                            "entries";
       return signalPassFailure();
     }
     DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep,
@@ -357,7 +370,7 @@ bool DryRun::wants16Bit(Operation *op) const {
 }
 
 LogicalResult DryRun::chooseInt16Values() {
-  if (precision.activationBits != 16 &&
+  if (precision.activationBits != 16 && precision.normInputBits != 16 &&
       llvm::none_of(precision.layers, [](const LayerPrecision &entry) {
         return entry.activationBits == 16;
       }))
@@ -386,14 +399,18 @@ LogicalResult DryRun::chooseInt16Values() {
     Value source = sourceOfScale(value);
     Operation *def = value.getDefiningOp();
     bool ownScale = !def || !keepsOperandScale(def);
-    if (def && ownScale && int8Only.contains(def))
+    if (def && ownScale &&
+        (int8Only.contains(def) || narrowResult.contains(def)))
       blockedBy.try_emplace(source, def);
     else if (def && ownScale && wants16Bit(def))
       wanted.insert(source);
+    // The values inside a layer normalization get no parameters.
+    bool normInternal = def && narrowResult.contains(def);
     for (Operation *user : value.getUsers()) {
-      if (int8Only.contains(user))
+      if (int8Only.contains(user) || narrowOperands.contains(user))
         blockedBy.try_emplace(source, user);
-      else if (!keepsOperandScale(user) && wants16Bit(user))
+      else if ((narrowResult.contains(user) && !normInternal) ||
+               (!keepsOperandScale(user) && wants16Bit(user)))
         wanted.insert(source);
     }
   }
@@ -404,11 +421,17 @@ LogicalResult DryRun::chooseInt16Values() {
       int16Sources.insert(source);
       continue;
     }
-    if (reported.insert(blocker->second).second)
-      blocker->second->emitRemark()
-          << "'" << blocker->second->getName()
-          << "' has no 16-bit form: the values it reads and writes keep "
-             "8-bit activations";
+    Operation *op = blocker->second;
+    if (!reported.insert(op).second)
+      continue;
+    if (int8Only.contains(op))
+      op->emitRemark() << "'" << op->getName()
+                       << "' has no 16-bit form: the values it reads and "
+                          "writes keep 8-bit activations";
+    else
+      op->emitRemark() << "'" << op->getName() << "' "
+                       << (narrowResult.contains(op) ? "writes" : "reads")
+                       << " 8-bit activations only: those values keep 8 bits";
   }
   return success();
 }
@@ -531,11 +554,16 @@ void DryRun::claimLayerNorm(const LayerNormChain &norm,
   }
   if (llvm::any_of(norm.ops, [&](Operation *op) { return keptFloat(*op); }))
     return;
+  // A 16-bit input fits rows of half the length (getLayerNormMaxChannels).
+  bool wideInput =
+      precision.normInputBits == 16 &&
+      static_cast<int64_t>(norm.gamma.size()) <= getLayerNormMaxChannels(16);
+  DenseSet<Operation *> &form = wideInput ? narrowResult : int8Only;
   claim(norm.anchor);
-  int8Only.insert(norm.anchor);
+  form.insert(norm.anchor);
   for (Operation *op : norm.ops) {
     claim(op);
-    int8Only.insert(op);
+    form.insert(op);
   }
   required.insert(norm.input);
   required.insert(norm.output);
@@ -614,9 +642,12 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
     if (constants == 0 ||
         (constants == 1 && kind->kind != ElementwiseKind::Mul)) {
       // The constant operand is quantized in 8 bits (docs/NumericSpec.md
-      // 3.2), which the 16-bit add does not take.
-      if (kind->kind == ElementwiseKind::Mul || constants == 1)
+      // 3.2), so the other operand keeps 8 bits too; the result may have
+      // 16 (6.5).
+      if (kind->kind == ElementwiseKind::Mul)
         int8Only.insert(&op);
+      else if (constants == 1)
+        narrowOperands.insert(&op);
       claimBinaryElementwise(op);
       return success();
     }

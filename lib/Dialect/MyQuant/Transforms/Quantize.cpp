@@ -652,7 +652,7 @@ struct QuantizeSoftmax : QuantizePattern {
 };
 
 /// A layer normalization, its integers precomputed from the float weights
-/// and the quantized types (docs/NumericSpec.md 3.11).
+/// and the quantized types (docs/NumericSpec.md 3.11; a 16-bit input 6.4).
 struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
   using QuantizeLayer::QuantizeLayer;
 
@@ -662,13 +662,15 @@ struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
     std::optional<QuantParams> in = getQuantParams(input.getType());
     QuantParams out = *getQuantParams(output.getType());
     // Wider rows stay in float (the dry run said so).
-    if (!in->isPerTensor() || in->storageWidth != 8 || !out.isPerTensor() ||
-        out.storageWidth != 8 ||
-        static_cast<int64_t>(norm.gamma.size()) > kLayerNormMaxChannels)
+    if (!in->isPerTensor() ||
+        (in->storageWidth != 8 && in->storageWidth != 16) ||
+        !out.isPerTensor() || out.storageWidth != 8 ||
+        static_cast<int64_t>(norm.gamma.size()) >
+            getLayerNormMaxChannels(in->storageWidth))
       return failure();
     FailureOr<LayerNormParams> params =
         getLayerNormParams(norm.anchor, norm.gamma, norm.beta, norm.eps,
-                           in->scales[0], out.scales[0]);
+                           in->scales[0], out.scales[0], in->storageWidth);
     if (failed(params))
       return fail();
     rewriter.setInsertionPoint(output);

@@ -2,6 +2,7 @@
 // RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=dynamic=true 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: myquant-opt %s -split-input-file "--myquant-ptq=dynamic=true allow-float=false" | FileCheck %s --check-prefix=PTQ
 // RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true activation-bits=16" 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true norm-input-bits=16" 2>&1 | FileCheck %s --check-prefix=BITS
 
 // Dynamic quantization (docs/NumericSpec.md 8): the matmuls with constant
 // weights read wide values (i32, scale max|range| / 2^23) and quantize them
@@ -23,7 +24,7 @@
 // CHECK:       myquant.dequantize %[[FC2]]
 // PTQ-LABEL:   func.func @mlp
 // PTQ-COUNT-2: myquant.dynamic_matmul
-// BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits and the w4/a16 layer-precision entries
+// BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits, norm-input-bits and the w4/a16 layer-precision entries
 
   func.func @mlp(%x: tensor<1x4xf32> loc("x")) -> tensor<1x4xf32> {
     %s1 = myquant.stats %x {min = array<f64: -2.325>, max = array<f64: 1.304>} : tensor<1x4xf32> loc("x")

@@ -478,7 +478,9 @@ def MyQuant_LayerNormOp : MyQuant_Op<"layer_norm",
     zp_out, qmin, qmax)`. `gamma`, `beta` (one per channel of the last
     dimension) and `epsilon` are precomputed by `myquant-quantize` from the
     float weights, eps and the input and result scales. Input and result
-    are per tensor with 8-bit storage.
+    are per tensor with 8-bit storage; a 16-bit input (rows of at most
+    2048, docs/NumericSpec.md 6.4) shifts the sum of squares right by 8
+    instead of left and `u` by `49 - k`.
 
     ```mlir
     %y = myquant.layer_norm %x {gamma = array<i64: 36775, ...>,

@@ -139,20 +139,35 @@ llvm::SmallVector<int32_t> getSoftmaxExpTable(double scale, int64_t entries);
 mlir::quant::UniformQuantizedType getSoftmaxResultType(mlir::Type expressedType,
                                                        bool isSigned);
 
-/// Integer layer normalization (docs/NumericSpec.md 3.11): the normalized
-/// value has `kLayerNormUnitBits` fractional bits, the affine map
+/// Integer layer normalization (docs/NumericSpec.md 3.11, 6.4): the
+/// normalized value has `kLayerNormUnitBits` fractional bits, the affine map
 /// `kLayerNormOutputShift`; the sum of squares carries `kLayerNormEpsBits`
-/// fractional bits for eps. Rows have at most `kLayerNormMaxChannels`
-/// elements and `epsilon` is at most `kLayerNormMaxEpsilon`, so that the
-/// sum stays below 2^61.
+/// fractional bits for eps (an 8-bit input) or drops that many (a 16-bit
+/// one: getLayerNormSquaresShift). Rows have at most
+/// getLayerNormMaxChannels elements and `epsilon` is at most
+/// `kLayerNormMaxEpsilon`, so that the sum stays below 2^61.
 inline constexpr int64_t kLayerNormUnitBits = 16;
 inline constexpr int64_t kLayerNormOutputShift = 24;
 inline constexpr int64_t kLayerNormEpsBits = 8;
 inline constexpr int64_t kLayerNormMaxChannels = 4096;
 inline constexpr int64_t kLayerNormMaxEpsilon = int64_t(1) << 60;
-/// |u| <= 2^16 + 1, so `|gamma| * 2^17 + |beta| <= 2^62` bounds the affine
+/// |u| < 2^17, so `|gamma| * 2^17 + |beta| <= 2^62` bounds the affine
 /// map's int64 sum.
 inline constexpr int64_t kLayerNormMaxAffine = int64_t(1) << 62;
+
+/// The binary exponent applied to the sum of squared deviations for an
+/// input of `inputBits` storage: 8 (8-bit) or -8 (16-bit: the sum is then up
+/// to 2^63 and must shrink to leave room for eps below 2^61).
+inline int64_t getLayerNormSquaresShift(int64_t inputBits) {
+  return inputBits == 16 ? -kLayerNormEpsBits : kLayerNormEpsBits;
+}
+
+/// The longest row for an input of `inputBits` storage: C^3 * 128^2 and
+/// C^3 * 32767^2 bound the sum of squares, which must stay below 2^59 and
+/// 2^63 respectively.
+inline int64_t getLayerNormMaxChannels(int64_t inputBits) {
+  return inputBits == 16 ? kLayerNormMaxChannels / 2 : kLayerNormMaxChannels;
+}
 
 /// The precomputed integers of a layer normalization over `channels`.
 struct LayerNormParams {
@@ -161,13 +176,14 @@ struct LayerNormParams {
 };
 
 /// `gamma[c] = round_half_even(g[c] * sqrt(C) / s_out * 2^8)`, `beta[c] =
-/// round_half_even(b[c] / s_out * 2^24)`, `epsilon = round_half_even(2^8 *
-/// C^3 * eps / s_in^2)`, in double. Reports at `op` and fails when a value
-/// is beyond the bounds above.
+/// round_half_even(b[c] / s_out * 2^24)`, `epsilon = round_half_even(2^a *
+/// C^3 * eps / s_in^2)` with `a = getLayerNormSquaresShift(inputBits)`, in
+/// double. Reports at `op` and fails when a value is beyond the bounds
+/// above.
 mlir::FailureOr<LayerNormParams>
 getLayerNormParams(mlir::Operation *op, llvm::ArrayRef<double> gamma,
                    llvm::ArrayRef<double> beta, double eps, double inputScale,
-                   double outputScale);
+                   double outputScale, int64_t inputBits);
 
 } // namespace myquant
 

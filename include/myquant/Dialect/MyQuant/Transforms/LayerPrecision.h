@@ -33,6 +33,9 @@ struct PrecisionOptions {
   int64_t weightGroupSize = 0;
   int64_t activationBits = 8;
   std::vector<LayerPrecision> layers;
+  /// The storage bits of layer normalization inputs (`norm-input-bits`):
+  /// 16 gives them 16 bits whatever the rest (docs/NumericSpec.md 6.5).
+  int64_t normInputBits = 8;
 };
 
 /// Parses the entries of `layer-precision`; the error names the malformed

@@ -136,7 +136,11 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     layer by name instead (`<layer name>:w8a16`, comma-separated): the
     values a selected layer reads and writes get 16 bits; selecting an op
     without a 16-bit form, or 4-bit weights, is an error. Weights stay int8
-    and the accumulator of a 16-bit input is int64.
+    and the accumulator of a 16-bit input is int64. `norm-input-bits=16`
+    gives the inputs of layer normalizations 16 bits whatever the other
+    options (their results keep 8); the values that share their parameters
+    and their producers follow the rules above (an add of a constant, such
+    as a position embedding, reads 8 bits and writes 16).
 
     `dynamic=true` (docs/NumericSpec.md 8) makes every matmul with constant
     weights dynamic: the values it reads and writes are wide (int32 fixed
@@ -170,7 +174,9 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
                "comma-separated; overrides the whole model's bits">,
     Option<"dynamic", "dynamic", "bool", /*default=*/"false",
            "Dynamic quantization of the matmuls with constant weights: int8 "
-           "input scale computed at run time in integers">
+           "input scale computed at run time in integers">,
+    Option<"normInputBits", "norm-input-bits", "int64_t", /*default=*/"8",
+           "Storage bits of layer normalization inputs: 8 or 16">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
