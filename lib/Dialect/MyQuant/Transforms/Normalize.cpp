@@ -1312,35 +1312,56 @@ bool readsChannelConstant(linalg::GenericOp op, unsigned index, int64_t size) {
 /// aten.native_layer_norm: `d = x - broadcast(sum(x) / n)`,
 /// `r = rsqrt(sum(d * d) / n + eps)`, `d * broadcast(r) * gamma + beta`,
 /// each step its own generic (broadcasts as copies of the collapsed row,
-/// scalars converted in the bodies). Becomes the centering, the sum of
-/// squares and the affine generic that FloatGraph's matchLayerNorm reads
-/// (the form of myquant's exporter), which the dry run makes
-/// `myquant.layer_norm`. Every step is recognized by evaluating it.
+/// scalars converted in the bodies); without a weight or a bias
+/// (elementwise_affine=False, bias=False) the product with gamma or the add
+/// of beta is absent. Becomes the centering, the sum of squares and the
+/// affine generic that FloatGraph's matchLayerNorm reads (the form of
+/// myquant's exporter, an absent gamma as ones and beta as zeros), which
+/// the dry run makes `myquant.layer_norm`. Every step is recognized by
+/// evaluating it.
 struct LayerNormFromParts : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(linalg::GenericOp add,
+  /// Whether `op` computes `f(x, c)` with `c` a constant per channel.
+  static bool isChannelStep(linalg::GenericOp op, int64_t channels,
+                            function_ref<double(ArrayRef<double>)> f) {
+    SmallVector<SmallVector<double, 2>> pairs = {{1.5, 2.0}, {-3.0, 0.25}};
+    return isRowwiseElementwise(op, 2) &&
+           readsChannelConstant(op, 1, channels) && bodyComputes(op, pairs, f);
+  }
+
+  LogicalResult matchAndRewrite(linalg::GenericOp last,
                                 PatternRewriter &rewriter) const override {
     auto sum = [](ArrayRef<double> a) { return a[0] + a[1]; };
     auto product = [](ArrayRef<double> a) { return a[0] * a[1]; };
     auto difference = [](ArrayRef<double> a) { return a[0] - a[1]; };
     SmallVector<SmallVector<double, 2>> pairs = {{1.5, 2.0}, {-3.0, 0.25}};
-    auto type = dyn_cast<RankedTensorType>(add.getResult(0).getType());
+    auto type = dyn_cast<RankedTensorType>(last.getResult(0).getType());
     if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
-        !isRowwiseElementwise(add, 2))
+        !isRowwiseElementwise(last, 2))
       return failure();
     int64_t channels = type.getShape().back();
-    auto scale = dyn_cast_if_present<linalg::GenericOp>(
-        add.getDpsInputs()[0].getDefiningOp());
-    if (!readsChannelConstant(add, 1, channels) ||
-        !bodyComputes(add, pairs, sum) || !scale ||
-        !isRowwiseElementwise(scale, 2) ||
-        !readsChannelConstant(scale, 1, channels) ||
-        !bodyComputes(scale, pairs, product))
-      return failure();
+    // A product with gamma or an add of beta after `last` belongs to the
+    // chain: it is matched from there.
+    if (last->hasOneUse())
+      if (auto user = dyn_cast<linalg::GenericOp>(*last->getUsers().begin());
+          user && user.getDpsInputs()[0] == last.getResult(0) &&
+          (isChannelStep(user, channels, sum) ||
+           isChannelStep(user, channels, product)))
+        return failure();
+    linalg::GenericOp normalize = last;
+    Value gamma, beta;
+    if (isChannelStep(normalize, channels, sum)) {
+      beta = normalize.getDpsInputs()[1];
+      normalize =
+          normalize.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    }
+    if (normalize && isChannelStep(normalize, channels, product)) {
+      gamma = normalize.getDpsInputs()[1];
+      normalize =
+          normalize.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    }
     // d * r, in either order.
-    auto normalize = dyn_cast_if_present<linalg::GenericOp>(
-        scale.getDpsInputs()[0].getDefiningOp());
     if (!normalize || normalize.getNumDpsInputs() != 2 ||
         normalize.getNumReductionLoops() != 0 ||
         !bodyComputes(normalize, pairs, product))
@@ -1378,9 +1399,20 @@ struct LayerNormFromParts : OpRewritePattern<linalg::GenericOp> {
         !square.getIndexingMapsArray()[1].isIdentity() ||
         !bodyComputes(square, pairs, product))
       return failure();
-    rewriter.replaceOp(add, buildLayerNorm(rewriter, add, x, mean->sum,
-                                           scale.getDpsInputs()[1],
-                                           add.getDpsInputs()[1], n, eps));
+    auto channelType = RankedTensorType::get({channels}, type.getElementType());
+    auto splat = [&](double value) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, last.getLoc(),
+          DenseElementsAttr::get(
+              channelType, ArrayRef<Attribute>{
+                               FloatAttr::get(type.getElementType(), value)}));
+    };
+    if (!gamma)
+      gamma = splat(1.0);
+    if (!beta)
+      beta = splat(0.0);
+    rewriter.replaceOp(last, buildLayerNorm(rewriter, last, x, mean->sum, gamma,
+                                            beta, n, eps));
     return success();
   }
 

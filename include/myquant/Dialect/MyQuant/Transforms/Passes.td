@@ -72,8 +72,10 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
       not depend on goes (the indices of torch-mlir's `max.dim`);
     * softmax written out (`exp(x - max) / sum`, including torch-mlir's
       form) becomes `linalg.softmax`, and torch-mlir's decomposed
-      `aten.layer_norm` becomes the centering, sum of squares and affine
-      generic that the layer normalization recognizer reads.
+      `aten.layer_norm`, with or without its weight and bias, becomes the
+      centering, sum of squares and affine generic that the layer
+      normalization recognizer reads (an absent weight as ones, an absent
+      bias as zeros).
 
     What it cannot rewrite stays as it is; the dry run then keeps it in
     float with a remark (or fails with `allow-float=false`).
