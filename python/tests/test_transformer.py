@@ -229,6 +229,47 @@ def test_softmax_other_dim_is_unsupported():
         export(Net().eval(), torch.randn(2, 16))
 
 
+@pytest.mark.parametrize("form", ["no_affine", "weight_only"])
+def test_layer_norm_without_weight_or_bias_exports(form, toolchain, workdir):
+    """nn.LayerNorm(elementwise_affine=False), and F.layer_norm with a weight
+    and no bias (what nn.LayerNorm(bias=False) calls), export with gamma
+    ones and beta zeros and quantize to myquant.layer_norm, bit-exact
+    against the reference and close to PyTorch."""
+    from myquant.export import export
+    torch = _torch()
+    F = torch.nn.functional
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(16, 24)
+            self.ln = torch.nn.LayerNorm(8, elementwise_affine=False)
+            self.weight = torch.nn.Parameter(1 + 0.5 * torch.randn(8))
+
+        def forward(self, x):
+            y = self.fc(x).view(x.shape[0], 3, 8)
+            if form == "no_affine":
+                return self.ln(y)
+            return F.layer_norm(y, (8,), self.weight, None)
+
+    torch.manual_seed(0)
+    net = Net().eval()
+    x = torch.randn(4, 16)
+    graph = export(net, x)
+    ln = graph.layers[-1]
+    assert type(ln).__name__ == "LayerNorm"
+    assert np.array_equal(ln.beta, np.zeros(8, np.float32))
+    if form == "no_affine":
+        assert np.array_equal(ln.gamma, np.ones(8, np.float32))
+    with torch.no_grad():
+        want = net(x).numpy()
+    stats = calibrate(graph, [torch.randn(4, 16).numpy() for _ in range(3)]
+                      + [x.numpy()])
+    q = quantize_and_compare(toolchain, workdir, graph, stats, x.numpy(),
+                             "myquant.layer_norm")
+    assert np.max(np.abs(q - want)) < 0.1
+
+
 # ---------------------------------------------------------------------------
 # Attention: matmuls of two activations
 # ---------------------------------------------------------------------------

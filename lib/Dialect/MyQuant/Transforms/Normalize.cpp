@@ -793,6 +793,125 @@ struct PoolDivisorToConstant : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// A mean over the spatial dimensions of an NCHW or NHWC tensor
+/// (torch-mlir's aten.mean.dim: a sum reduction from a zero fill, as a
+/// generic or linalg.reduce, the reduced dimensions dropped or kept as the
+/// constant 0, then a division by the element count) as the sum pool over
+/// the whole plane and its division by the window size: the global average
+/// pool the pool recognizer reads. Without keepdim, a collapse_shape of the
+/// division drops the unit plane the pool keeps. Both bodies are recognized
+/// by evaluating them.
+struct SpatialMeanToPool : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp div,
+                                PatternRewriter &rewriter) const override {
+    if (!isRowwiseElementwise(div, 1) ||
+        !div.getBody()->getArgument(1).use_empty() ||
+        !div.getDpsInputs()[0].hasOneUse())
+      return failure();
+    auto sum = div.getDpsInputs()[0].getDefiningOp<linalg::LinalgOp>();
+    if (!isa_and_present<linalg::GenericOp, linalg::ReduceOp>(sum) ||
+        sum->getNumResults() != 1 || sum.getNumDpsInputs() != 1 ||
+        sum.getNumDpsInits() != 1 || !sum.hasPureTensorSemantics())
+      return failure();
+    Value input = sum.getDpsInputs()[0];
+    auto inputType = dyn_cast<RankedTensorType>(input.getType());
+    if (!inputType || !inputType.hasStaticShape() || inputType.getRank() != 4)
+      return failure();
+    SmallVector<unsigned> reduced;
+    for (auto [d, iterator] : llvm::enumerate(sum.getIteratorTypesArray()))
+      if (iterator == utils::IteratorType::reduction)
+        reduced.push_back(d);
+    // The plane's first dimension: H of NCHW or of NHWC.
+    unsigned h = 0;
+    if (reduced == ArrayRef<unsigned>{2, 3})
+      h = 2;
+    else if (reduced == ArrayRef<unsigned>{1, 2})
+      h = 1;
+    else
+      return failure();
+    MLIRContext *ctx = getContext();
+    SmallVector<AffineMap> maps = sum.getIndexingMapsArray();
+    AffineMap out = maps[1];
+    bool keepdim = out.getNumResults() == 4;
+    if (!maps[0].isIdentity() || (!keepdim && out.getNumResults() != 2))
+      return failure();
+    for (unsigned d = 0, r = 0; d < 4; ++d) {
+      bool isReduced = d == h || d == h + 1;
+      if (isReduced && !keepdim)
+        continue;
+      AffineExpr expected =
+          isReduced ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(d, ctx);
+      if (out.getResult(r++) != expected)
+        return failure();
+    }
+    auto fill = sum.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+    FloatAttr init;
+    if (!fill || !matchPattern(fill.getInputs()[0], m_Constant(&init)) ||
+        init.getValueAsDouble() != 0.0)
+      return failure();
+    for (auto [a, b] : {std::pair{1.5, -2.0}, {-3.0, 0.25}, {0.5, 0.5}}) {
+      std::optional<double> s = evaluateBody(*sum.getBlock(), {a, b});
+      if (!s || *s != a + b)
+        return failure();
+    }
+    int64_t kh = inputType.getDimSize(h), kw = inputType.getDimSize(h + 1);
+    auto n = static_cast<double>(kh * kw);
+    if (!bodyComputes(div, {{3.0}, {-0.625}, {1e5}},
+                      [&](ArrayRef<double> x) { return x[0] / n; }))
+      return failure();
+
+    Location loc = div.getLoc();
+    Type element = inputType.getElementType();
+    SmallVector<int64_t> pooledShape(inputType.getShape());
+    pooledShape[h] = pooledShape[h + 1] = 1;
+    auto pooledType = RankedTensorType::get(pooledShape, element);
+    Value window = tensor::EmptyOp::create(rewriter, loc, {kh, kw}, element);
+    Value zero =
+        arith::ConstantOp::create(rewriter, loc, FloatAttr::get(element, 0.0));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, pooledShape, element);
+    Value zeros =
+        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    DenseIntElementsAttr ones = rewriter.getI64VectorAttr({1, 1});
+    Value pooled;
+    if (h == 2)
+      pooled = linalg::PoolingNchwSumOp::create(
+                   rewriter, loc, TypeRange{pooledType},
+                   ValueRange{input, window}, zeros, ones, ones)
+                   .getResult(0);
+    else
+      pooled = linalg::PoolingNhwcSumOp::create(
+                   rewriter, loc, TypeRange{pooledType},
+                   ValueRange{input, window}, zeros, ones, ones)
+                   .getResult(0);
+    Value count =
+        arith::ConstantOp::create(rewriter, loc, FloatAttr::get(element, n));
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
+    Value mean =
+        linalg::GenericOp::create(
+            rewriter, loc, pooledType, pooled, empty,
+            ArrayRef<AffineMap>{identity, identity},
+            SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  b, l,
+                  ValueRange{arith::DivFOp::create(b, l, args[0], count)});
+            })
+            .getResult(0);
+    if (keepdim) {
+      rewriter.replaceOp(div, mean);
+      return success();
+    }
+    SmallVector<ReassociationIndices> planeAway =
+        h == 2 ? SmallVector<ReassociationIndices>{{0}, {1, 2, 3}}
+               : SmallVector<ReassociationIndices>{{0, 1, 2}, {3}};
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        div, div.getResult(0).getType(), mean, planeAway);
+    return success();
+  }
+};
+
 /// A zero-or-constant padding of a float constant is a constant: TOSA's
 /// transposed convolution pads its filter before reversing it.
 struct FoldConstantPad : OpRewritePattern<tensor::PadOp> {
@@ -1193,35 +1312,56 @@ bool readsChannelConstant(linalg::GenericOp op, unsigned index, int64_t size) {
 /// aten.native_layer_norm: `d = x - broadcast(sum(x) / n)`,
 /// `r = rsqrt(sum(d * d) / n + eps)`, `d * broadcast(r) * gamma + beta`,
 /// each step its own generic (broadcasts as copies of the collapsed row,
-/// scalars converted in the bodies). Becomes the centering, the sum of
-/// squares and the affine generic that FloatGraph's matchLayerNorm reads
-/// (the form of myquant's exporter), which the dry run makes
-/// `myquant.layer_norm`. Every step is recognized by evaluating it.
+/// scalars converted in the bodies); without a weight or a bias
+/// (elementwise_affine=False, bias=False) the product with gamma or the add
+/// of beta is absent. Becomes the centering, the sum of squares and the
+/// affine generic that FloatGraph's matchLayerNorm reads (the form of
+/// myquant's exporter, an absent gamma as ones and beta as zeros), which
+/// the dry run makes `myquant.layer_norm`. Every step is recognized by
+/// evaluating it.
 struct LayerNormFromParts : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(linalg::GenericOp add,
+  /// Whether `op` computes `f(x, c)` with `c` a constant per channel.
+  static bool isChannelStep(linalg::GenericOp op, int64_t channels,
+                            function_ref<double(ArrayRef<double>)> f) {
+    SmallVector<SmallVector<double, 2>> pairs = {{1.5, 2.0}, {-3.0, 0.25}};
+    return isRowwiseElementwise(op, 2) &&
+           readsChannelConstant(op, 1, channels) && bodyComputes(op, pairs, f);
+  }
+
+  LogicalResult matchAndRewrite(linalg::GenericOp last,
                                 PatternRewriter &rewriter) const override {
     auto sum = [](ArrayRef<double> a) { return a[0] + a[1]; };
     auto product = [](ArrayRef<double> a) { return a[0] * a[1]; };
     auto difference = [](ArrayRef<double> a) { return a[0] - a[1]; };
     SmallVector<SmallVector<double, 2>> pairs = {{1.5, 2.0}, {-3.0, 0.25}};
-    auto type = dyn_cast<RankedTensorType>(add.getResult(0).getType());
+    auto type = dyn_cast<RankedTensorType>(last.getResult(0).getType());
     if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
-        !isRowwiseElementwise(add, 2))
+        !isRowwiseElementwise(last, 2))
       return failure();
     int64_t channels = type.getShape().back();
-    auto scale = dyn_cast_if_present<linalg::GenericOp>(
-        add.getDpsInputs()[0].getDefiningOp());
-    if (!readsChannelConstant(add, 1, channels) ||
-        !bodyComputes(add, pairs, sum) || !scale ||
-        !isRowwiseElementwise(scale, 2) ||
-        !readsChannelConstant(scale, 1, channels) ||
-        !bodyComputes(scale, pairs, product))
-      return failure();
+    // A product with gamma or an add of beta after `last` belongs to the
+    // chain: it is matched from there.
+    if (last->hasOneUse())
+      if (auto user = dyn_cast<linalg::GenericOp>(*last->getUsers().begin());
+          user && user.getDpsInputs()[0] == last.getResult(0) &&
+          (isChannelStep(user, channels, sum) ||
+           isChannelStep(user, channels, product)))
+        return failure();
+    linalg::GenericOp normalize = last;
+    Value gamma, beta;
+    if (isChannelStep(normalize, channels, sum)) {
+      beta = normalize.getDpsInputs()[1];
+      normalize =
+          normalize.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    }
+    if (normalize && isChannelStep(normalize, channels, product)) {
+      gamma = normalize.getDpsInputs()[1];
+      normalize =
+          normalize.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    }
     // d * r, in either order.
-    auto normalize = dyn_cast_if_present<linalg::GenericOp>(
-        scale.getDpsInputs()[0].getDefiningOp());
     if (!normalize || normalize.getNumDpsInputs() != 2 ||
         normalize.getNumReductionLoops() != 0 ||
         !bodyComputes(normalize, pairs, product))
@@ -1259,9 +1399,20 @@ struct LayerNormFromParts : OpRewritePattern<linalg::GenericOp> {
         !square.getIndexingMapsArray()[1].isIdentity() ||
         !bodyComputes(square, pairs, product))
       return failure();
-    rewriter.replaceOp(add, buildLayerNorm(rewriter, add, x, mean->sum,
-                                           scale.getDpsInputs()[1],
-                                           add.getDpsInputs()[1], n, eps));
+    auto channelType = RankedTensorType::get({channels}, type.getElementType());
+    auto splat = [&](double value) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, last.getLoc(),
+          DenseElementsAttr::get(
+              channelType, ArrayRef<Attribute>{
+                               FloatAttr::get(type.getElementType(), value)}));
+    };
+    if (!gamma)
+      gamma = splat(1.0);
+    if (!beta)
+      beta = splat(0.0);
+    rewriter.replaceOp(last, buildLayerNorm(rewriter, last, x, mean->sum, gamma,
+                                            beta, n, eps));
     return success();
   }
 
@@ -1434,15 +1585,15 @@ struct NormalizePass : myquant::impl::MyQuantNormalizeBase<NormalizePass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns
-        .add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
-             FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
-             FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat, SpecializeToNamedOp,
-             FoldConstantLinalg, FoldConstantPad, FoldConstantScalarArith,
-             PoolDivisorToConstant, FoldChannelAffineIntoConv, SoftmaxFromParts,
-             DropUnusedGenericResult, LayerNormFromParts,
-             FoldConstantReshape<tensor::ExpandShapeOp>,
-             FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
+    patterns.add<SelectToMinMax, ConstantIndexToLoopDim, BroadcastBiasInit,
+                 FoldBiasBroadcastIntoAdd, BiasSecond, ConstantBiasToVector,
+                 FhwcToHwcf, HwcmToHwc, InsertSlicesToConcat,
+                 SpecializeToNamedOp, FoldConstantLinalg, FoldConstantPad,
+                 FoldConstantScalarArith, PoolDivisorToConstant,
+                 SpatialMeanToPool, FoldChannelAffineIntoConv, SoftmaxFromParts,
+                 DropUnusedGenericResult, LayerNormFromParts,
+                 FoldConstantReshape<tensor::ExpandShapeOp>,
+                 FoldConstantReshape<tensor::CollapseShapeOp>>(&getContext());
     FrozenRewritePatternSet frozen(std::move(patterns));
     if (SweepDriver(getOperation(), frozen).run(kMaxSweeps))
       return;

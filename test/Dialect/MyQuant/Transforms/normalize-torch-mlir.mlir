@@ -213,3 +213,199 @@ func.func @torch_layer_norm(%x: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
   %ys = myquant.stats %y {min = array<f64: -6.0>, max = array<f64: 6.0>} : tensor<2x3x8xf32>
   return %ys : tensor<2x3x8xf32>
 }
+
+// -----
+
+// LayerNorm(bias=False): the decomposition has no add of beta. The affine
+// generic adds zeros.
+// NORM-LABEL: func.func @torch_layer_norm_no_bias
+// NORM:         %[[ZEROS:.+]] = arith.constant dense<0.000000e+00> : tensor<8xf32>
+// NORM:         linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %{{.+}}, %[[ZEROS]] : tensor<2x3x8xf32>, tensor<2x3x1xf32>, tensor<8xf32>, tensor<8xf32>)
+// CHECK-LABEL: func.func @torch_layer_norm_no_bias
+// CHECK:         myquant.quantize
+// CHECK-NEXT:    myquant.layer_norm
+// CHECK-SAME:      beta = array<i64: 0, 0, 0, 0, 0, 0, 0, 0>
+// CHECK-SAME:      gamma = array<i64: 15387, 7693, -11540, 30773, 19233, 3847, -23080, 13463>
+// CHECK-NEXT:    myquant.dequantize
+// CHECK-NEXT:    return
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#keep = affine_map<(d0, d1, d2) -> (d0, d1, 0)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#ch = affine_map<(d0, d1, d2) -> (d2)>
+func.func @torch_layer_norm_no_bias(%x: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
+  %xs = myquant.stats %x {min = array<f64: -4.0>, max = array<f64: 4.0>} : tensor<2x3x8xf32>
+  %c1_i64 = arith.constant 1 : i64
+  %c8_i64 = arith.constant 8 : i64
+  %eps = arith.constant 1.000000e-05 : f64
+  %zero = arith.constant 0.000000e+00 : f32
+  %gamma = arith.constant dense<[1.0, 0.5, -0.75, 2.0, 1.25, 0.25, -1.5, 0.875]> : tensor<8xf32>
+  %e1 = tensor.empty() : tensor<2x3x1xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<2x3x1xf32>) -> tensor<2x3x1xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #keep], iterator_types = ["parallel", "parallel", "reduction"]} ins(%xs : tensor<2x3x8xf32>) outs(%f1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %in, %out : f32
+    linalg.yield %a : f32
+  } -> tensor<2x3x1xf32>
+  %mean = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sum : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.sitofp %c8_i64 : i64 to f32
+    %q = arith.divf %in, %n : f32
+    linalg.yield %q : f32
+  } -> tensor<2x3x1xf32>
+  %mc = tensor.collapse_shape %mean [[0], [1, 2]] : tensor<2x3x1xf32> into tensor<2x3xf32>
+  %e = tensor.empty() : tensor<2x3x8xf32>
+  %mb = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%mc : tensor<2x3xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x3x8xf32>
+  %d = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%xs, %mb : tensor<2x3x8xf32>, tensor<2x3x8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %alpha = arith.sitofp %c1_i64 : i64 to f32
+    %s = arith.mulf %in_1, %alpha : f32
+    %r = arith.subf %in, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x8xf32>
+  %sq = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%d, %d : tensor<2x3x8xf32>, tensor<2x3x8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %m = arith.mulf %in, %in_1 : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x8xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<2x3x1xf32>) -> tensor<2x3x1xf32>
+  %sum2 = linalg.generic {indexing_maps = [#id, #keep], iterator_types = ["parallel", "parallel", "reduction"]} ins(%sq : tensor<2x3x8xf32>) outs(%f2 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %in, %out : f32
+    linalg.yield %a : f32
+  } -> tensor<2x3x1xf32>
+  %var = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sum2 : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.sitofp %c8_i64 : i64 to f32
+    %q = arith.divf %in, %n : f32
+    linalg.yield %q : f32
+  } -> tensor<2x3x1xf32>
+  %ve = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%var : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %ef = arith.truncf %eps : f64 to f32
+    %alpha = arith.sitofp %c1_i64 : i64 to f32
+    %s = arith.mulf %ef, %alpha : f32
+    %a = arith.addf %in, %s : f32
+    linalg.yield %a : f32
+  } -> tensor<2x3x1xf32>
+  %rs = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ve : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = math.rsqrt %in : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x1xf32>
+  %rc = tensor.collapse_shape %rs [[0], [1, 2]] : tensor<2x3x1xf32> into tensor<2x3xf32>
+  %rb = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%rc : tensor<2x3xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x3x8xf32>
+  %nrm = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%d, %rb : tensor<2x3x8xf32>, tensor<2x3x8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %m = arith.mulf %in, %in_1 : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x8xf32>
+  %g = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%nrm, %gamma : tensor<2x3x8xf32>, tensor<8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %m = arith.mulf %in, %in_1 : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x8xf32>
+  %ys = myquant.stats %g {min = array<f64: -6.0>, max = array<f64: 6.0>} : tensor<2x3x8xf32>
+  return %ys : tensor<2x3x8xf32>
+}
+
+// -----
+
+// LayerNorm(elementwise_affine=False): neither the product with gamma nor
+// the add of beta. The affine generic multiplies by ones and adds zeros.
+// NORM-LABEL: func.func @torch_layer_norm_no_affine
+// NORM-DAG:     %[[ONES:.+]] = arith.constant dense<1.000000e+00> : tensor<8xf32>
+// NORM-DAG:     %[[ZEROS:.+]] = arith.constant dense<0.000000e+00> : tensor<8xf32>
+// NORM:         linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %[[ONES]], %[[ZEROS]] : tensor<2x3x8xf32>, tensor<2x3x1xf32>, tensor<8xf32>, tensor<8xf32>)
+// NORM-NOT:     math.rsqrt
+// CHECK-LABEL: func.func @torch_layer_norm_no_affine
+// CHECK:         myquant.quantize
+// CHECK-NEXT:    myquant.layer_norm
+// CHECK-SAME:      beta = array<i64: 0, 0, 0, 0, 0, 0, 0, 0>
+// CHECK-SAME:      gamma = array<i64: 15387, 15387, 15387, 15387, 15387, 15387, 15387, 15387>
+// CHECK-NEXT:    myquant.dequantize
+// CHECK-NEXT:    return
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#keep = affine_map<(d0, d1, d2) -> (d0, d1, 0)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#ch = affine_map<(d0, d1, d2) -> (d2)>
+func.func @torch_layer_norm_no_affine(%x: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
+  %xs = myquant.stats %x {min = array<f64: -4.0>, max = array<f64: 4.0>} : tensor<2x3x8xf32>
+  %c1_i64 = arith.constant 1 : i64
+  %c8_i64 = arith.constant 8 : i64
+  %eps = arith.constant 1.000000e-05 : f64
+  %zero = arith.constant 0.000000e+00 : f32
+  %e1 = tensor.empty() : tensor<2x3x1xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<2x3x1xf32>) -> tensor<2x3x1xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #keep], iterator_types = ["parallel", "parallel", "reduction"]} ins(%xs : tensor<2x3x8xf32>) outs(%f1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %in, %out : f32
+    linalg.yield %a : f32
+  } -> tensor<2x3x1xf32>
+  %mean = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sum : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.sitofp %c8_i64 : i64 to f32
+    %q = arith.divf %in, %n : f32
+    linalg.yield %q : f32
+  } -> tensor<2x3x1xf32>
+  %mc = tensor.collapse_shape %mean [[0], [1, 2]] : tensor<2x3x1xf32> into tensor<2x3xf32>
+  %e = tensor.empty() : tensor<2x3x8xf32>
+  %mb = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%mc : tensor<2x3xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x3x8xf32>
+  %d = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%xs, %mb : tensor<2x3x8xf32>, tensor<2x3x8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %alpha = arith.sitofp %c1_i64 : i64 to f32
+    %s = arith.mulf %in_1, %alpha : f32
+    %r = arith.subf %in, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x8xf32>
+  %sq = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%d, %d : tensor<2x3x8xf32>, tensor<2x3x8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %m = arith.mulf %in, %in_1 : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x8xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<2x3x1xf32>) -> tensor<2x3x1xf32>
+  %sum2 = linalg.generic {indexing_maps = [#id, #keep], iterator_types = ["parallel", "parallel", "reduction"]} ins(%sq : tensor<2x3x8xf32>) outs(%f2 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %in, %out : f32
+    linalg.yield %a : f32
+  } -> tensor<2x3x1xf32>
+  %var = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sum2 : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.sitofp %c8_i64 : i64 to f32
+    %q = arith.divf %in, %n : f32
+    linalg.yield %q : f32
+  } -> tensor<2x3x1xf32>
+  %ve = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%var : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %ef = arith.truncf %eps : f64 to f32
+    %alpha = arith.sitofp %c1_i64 : i64 to f32
+    %s = arith.mulf %ef, %alpha : f32
+    %a = arith.addf %in, %s : f32
+    linalg.yield %a : f32
+  } -> tensor<2x3x1xf32>
+  %rs = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ve : tensor<2x3x1xf32>) outs(%e1 : tensor<2x3x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = math.rsqrt %in : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x1xf32>
+  %rc = tensor.collapse_shape %rs [[0], [1, 2]] : tensor<2x3x1xf32> into tensor<2x3xf32>
+  %rb = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%rc : tensor<2x3xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x3x8xf32>
+  %nrm = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%d, %rb : tensor<2x3x8xf32>, tensor<2x3x8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %m = arith.mulf %in, %in_1 : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x8xf32>
+  %ys = myquant.stats %nrm {min = array<f64: -6.0>, max = array<f64: 6.0>} : tensor<2x3x8xf32>
+  return %ys : tensor<2x3x8xf32>
+}

@@ -62,12 +62,20 @@ def MyQuantNormalize : Pass<"myquant-normalize", "::mlir::func::FuncOp"> {
     * the division after sum pooling by a window count computed from
       `linalg.index` (TOSA's `avg_pool2d`) becomes a division by the
       constant [OH, OW] tensor of counts;
+    * a mean over the spatial dimensions of an NCHW or NHWC tensor (a sum
+      reduction from zero, a generic or `linalg.reduce`, keeping the reduced
+      dimensions or not, then a division by their element count:
+      torch-mlir's `aten.mean.dim`) becomes the sum pool over the whole
+      plane and the division by the window size, a global average pool,
+      then a `tensor.collapse_shape` where the dimensions were not kept;
     * an unused result of a multi-result generic that the other results do
       not depend on goes (the indices of torch-mlir's `max.dim`);
     * softmax written out (`exp(x - max) / sum`, including torch-mlir's
       form) becomes `linalg.softmax`, and torch-mlir's decomposed
-      `aten.layer_norm` becomes the centering, sum of squares and affine
-      generic that the layer normalization recognizer reads.
+      `aten.layer_norm`, with or without its weight and bias, becomes the
+      centering, sum of squares and affine generic that the layer
+      normalization recognizer reads (an absent weight as ones, an absent
+      bias as zeros).
 
     What it cannot rewrite stays as it is; the dry run then keeps it in
     float with a remark (or fails with `allow-float=false`).
