@@ -1,6 +1,9 @@
 """Dynamic quantization (docs/NumericSpec.md 8): the numpy reference, and the
 compiled models bit for bit against it."""
 
+import os
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -177,3 +180,45 @@ def test_quantize_api_dynamic_report(build_dir):
         q.close()
     with pytest.raises(ValueError, match="8-bit"):
         myquant.quantize(model, calib, dynamic=True, activation_bits=16)
+    with pytest.raises(ValueError, match="norm_input_bits"):
+        myquant.quantize(model, calib, dynamic=True, norm_input_bits=16)
+    with pytest.raises(ValueError, match="integer-io"):
+        myquant.quantize(model, calib, dynamic=True, integer_io=True)
+
+
+MLP_PY = """\
+import torch.nn as nn
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 16)
+        self.fc2 = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x).relu())
+"""
+
+
+def test_cli_dynamic(tmp_path, build_dir):
+    """`quantize --dynamic` writes myquant.dynamic_matmul for both Linears;
+    with --integer-io it is refused with the reason."""
+    (tmp_path / "mlp.py").write_text(MLP_PY)
+    np.save(tmp_path / "cal.npy", np.random.default_rng(0).standard_normal(
+        (8, 12)).astype(np.float32))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+
+    def cli(*extra):
+        return subprocess.run(
+            [sys.executable, "-m", "myquant", "quantize", "--model",
+             "mlp.py:Mlp", "--calibration", "cal.npy", "--dynamic", *extra],
+            cwd=tmp_path, capture_output=True, text=True, env=env,
+            timeout=300)
+    p = cli("-o", "q.mlir")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "q.mlir").read_text().count(
+        "myquant.dynamic_matmul") == 2
+    p = cli("--integer-io", "-o", "qi.mlir")
+    assert p.returncode != 0 and "integer-io" in p.stderr, p.stderr
