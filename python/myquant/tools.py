@@ -41,12 +41,19 @@ def tool_path(name):
                     f"MYQUANT_BUILD_DIR")
 
 
-def run_tool(name, args, timeout=600):
+def run_tool(name, args, timeout=None):
     """Runs a tool: name is looked up with tool_path, or is a path to the
-    program. Returns (stdout, stderr); raises ToolError on failure."""
+    program. Returns (stdout, stderr); raises ToolError on failure, or when
+    a timeout in seconds is given and passed. There is none by default:
+    calibrating a large model on many images may take hours."""
     exe = name if os.path.dirname(name) else tool_path(name)
     cmd = [exe] + [str(a) for a in args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{os.path.basename(name)} did not finish within "
+                        f"{timeout} s:\n$ {' '.join(cmd)}") from None
     if p.returncode != 0:
         raise ToolError(f"{os.path.basename(name)} failed (exit "
                         f"{p.returncode}):\n$ {' '.join(cmd)}\n"
@@ -209,7 +216,7 @@ def compile_shared(mlir_path, lib_path, func_name="forward",
 
 
 def run_mlir(mlir_path, func_name, inputs, workdir, num_outputs=1,
-             tool="myquant-run", timeout=600):
+             tool="myquant-run", timeout=None):
     """myquant-run (or the tool at path `tool`) on .npy files in workdir;
     returns the outputs (list)."""
     args = [mlir_path, f"--function={func_name}"]

@@ -540,3 +540,13 @@ def test_every_row_is_named_once():
     ids = [r.id for r in ROWS]
     assert len(ids) == len(set(ids)), sorted(i for i in ids
                                              if ids.count(i) > 1)
+
+
+def test_tool_timeout_is_a_tool_error():
+    """A tool past the timeout a caller gives is a ToolError naming it, not
+    a TimeoutExpired from subprocess (the tools have no timeout by
+    default)."""
+    from myquant import tools as T
+    with pytest.raises(T.ToolError, match=r"sleep did not finish within "
+                                          r"0\.2 s"):
+        T.run_tool("/bin/sleep", ["5"], timeout=0.2)
