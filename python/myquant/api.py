@@ -30,6 +30,7 @@ done.
 import contextlib
 import fcntl
 import hashlib
+import inspect
 import os
 import re
 import shutil
@@ -597,12 +598,12 @@ def _auto_precision_args(layer_precision, precision_target, weight_bits,
                          'leave weight_bits, activation_bits at 8, dynamic '
                          'off and give the 4-bit group size as '
                          'precision_target\'s group_size')
-    unknown = set(precision_target) - {
-        "target_sqnr", "max_accuracy_drop", "size_budget", "x", "labels",
-        "candidates", "group_size", "report_samples"}
+    from . import precision as P
+    # search's own arguments, but those quantize passes itself.
+    takes = [n for n in inspect.signature(P.search).parameters
+             if n not in ("graph", "stats", "cache_dir", "options")]
+    unknown = set(precision_target) - set(takes)
     if unknown:
-        raise ValueError(f"precision_target takes target_sqnr, "
-                         f"max_accuracy_drop, size_budget, x, labels, "
-                         f"candidates, group_size and report_samples, not "
+        raise ValueError(f"precision_target takes {', '.join(takes)}, not "
                          f"{', '.join(sorted(unknown))}")
     return dict(precision_target)
