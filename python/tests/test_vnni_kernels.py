@@ -47,10 +47,13 @@ def _weight_type(per_channel, axis, count, rng):
 class Case:
     """One random op: MLIR text, input, reference output."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, depthwise=None):
+        """`depthwise`: (channels, kh, kw, sh, sw, dh, dw, h, w, padding)
+        of a depthwise conv instead of the seed's random op."""
         rng = np.random.default_rng(1000 + seed)
         self.seed = seed
-        self.kind = ("matmul" if seed % 3 == 2 else
+        self.kind = ("depthwise" if depthwise else
+                     "matmul" if seed % 3 == 2 else
                      "depthwise" if seed % 5 == 1 else "conv")
         self.rounding = "gemmlowp" if seed % 2 else "single"
         signed_in = seed % 5 != 3
@@ -103,6 +106,9 @@ class Case:
                                          - pad[2]), 14))
                 w = int(rng.integers(max(1, dw * (kw - 1) + 1 - pad[1]
                                          - pad[3]), 30))
+            if depthwise:
+                c, kh, kw, sh, sw, dh, dw, h, w, pad = depthwise
+                f = groups = c
             x = rng.integers(qmin_in, qmax_in + 1, (n, c, h, w))
             wq = rng.integers(-127, 128, (f, c // groups, kh, kw))
             k = c // groups * kh * kw
@@ -236,6 +242,22 @@ func.func @f(%x: {xt}) -> {yt} {{
 """ + tail
 
 
+# Depthwise shape classes of the column-sharing kernel (channels, kh, kw,
+# sh, sw, dh, dw, h, w, padding): MobileNet's 3 x 3 at stride 1 and 2 over
+# several pixel tiles (16 pixels on avx512-vnni) and a partial last one,
+# 5 x 5 with dilation, an even and a single filter row (the odd last row is
+# widened alone), a single column.
+DEPTHWISE = [
+    (24, 3, 3, 1, 1, 1, 1, 5, 40, [1, 1, 1, 1]),
+    (40, 3, 3, 2, 2, 1, 1, 7, 37, [0, 1, 1, 0]),
+    (16, 5, 5, 1, 1, 1, 1, 6, 21, [2, 2, 2, 2]),
+    (17, 5, 5, 2, 1, 2, 2, 12, 19, [4, 4, 0, 1]),
+    (7, 2, 2, 1, 1, 1, 1, 4, 18, [0, 0, 1, 1]),
+    (33, 1, 3, 3, 3, 1, 2, 3, 31, [0, 2, 0, 2]),
+    (16, 4, 1, 1, 2, 2, 1, 9, 33, [1, 0, 2, 0]),
+]
+
+
 def _run(cmd):
     return run_checked(cmd)[0]
 
@@ -253,7 +275,21 @@ RUNS = [(target, "jit") for target in RUNNABLE_TARGETS] + [
 @pytest.mark.parametrize("target,runner", RUNS)
 @pytest.mark.parametrize("seed", range(NUM_CASES))
 def test_kernel_bit_exact(seed, target, runner, toolchain, workdir):
-    case = Case(seed)
+    _check_case(Case(seed), target, runner, toolchain, workdir)
+
+
+@pytest.mark.parametrize("target", ["avx512-vnni", "avx512-vnni-256",
+                                    "avx-vnni"])
+@pytest.mark.parametrize("index", range(len(DEPTHWISE)))
+def test_depthwise_bit_exact(index, target, toolchain, workdir):
+    if target not in RUNNABLE_TARGETS:
+        pytest.skip(f"{target} does not run here")
+    _check_case(Case(NUM_CASES + index, DEPTHWISE[index]), target, "jit",
+                toolchain, workdir)
+
+
+def _check_case(case, target, runner, toolchain, workdir):
+    seed = case.seed
     src = os.path.join(workdir, "op.mlir")
     with open(src, "w") as f:
         f.write(case.mlir)

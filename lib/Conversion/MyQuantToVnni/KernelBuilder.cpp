@@ -241,7 +241,7 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
 Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
                                     Value input, Value addend, Value output) {
   Type i16 = b.getI16Type(), i32 = b.getI32Type();
-  int64_t pairs = llvm::divideCeil(p.kernelH * p.kernelW, 2);
+  int64_t pairs = llvm::divideCeil(p.kernelH, 2) * p.kernelW;
   Value weights =
       tensorConstant<int16_t>({pairs, 2 * p.paddedChannels}, i16, p.tapPairs);
   Value init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
@@ -286,9 +286,10 @@ SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
                                                      Value input, Value weights,
                                                      Value init) {
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
-  int64_t taps = p.kernelH * p.kernelW, pairs = llvm::divideCeil(taps, 2);
+  int64_t rowPairs = llvm::divideCeil(p.kernelH, 2);
   auto bytesType = VectorType::get({lanes}, i8);
   auto pairType = VectorType::get({2 * lanes}, i16);
+  auto wordType = VectorType::get({lanes}, i32);
   // Lane i of the first vector, then lane i of the second, for each i.
   SmallVector<int64_t> interleave;
   for (int64_t i = 0; i < lanes; ++i)
@@ -296,31 +297,50 @@ SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
   Value channel = at.channels[0];
   Value y0 = arith::MulIOp::create(b, loc, at.row, index(p.strideH));
   Value x0 = arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW));
-  SmallVector<Value> accs(pixels,
-                          read(init, channel, VectorType::get({lanes}, i32)));
-  // The taps are unrolled in pairs: one weight vector per pair, `pixels`
-  // pixels each.
-  auto tapInput = [&](int64_t t, int64_t m) {
-    Value y =
-        arith::AddIOp::create(b, loc, y0, index(t / p.kernelW * p.dilationH));
-    Value x = arith::AddIOp::create(
-        b, loc, x0, index(m * p.strideW + t % p.kernelW * p.dilationW));
-    return read(input, {at.batch, y, x, channel}, bytesType);
+  SmallVector<Value> accs(pixels, read(init, channel, wordType));
+  SmallVector<Value> w;
+  Value weightChannel = arith::MulIOp::create(b, loc, channel, index(2));
+  for (int64_t q = 0; q < rowPairs * p.kernelW; ++q)
+    w.push_back(read(weights, {index(q), weightChannel}, pairType));
+  auto widen = [&](Value v, Type type) -> Value {
+    return p.signedInput ? arith::ExtSIOp::create(b, loc, type, v).getResult()
+                         : arith::ExtUIOp::create(b, loc, type, v).getResult();
   };
-  for (int64_t q = 0; q < pairs; ++q) {
-    Value w = read(weights,
-                   {index(q), arith::MulIOp::create(b, loc, channel, index(2))},
-                   pairType);
-    // An odd last tap meets zero weights in the second half of its pair.
-    int64_t second = std::min(2 * q + 1, taps - 1);
-    for (int64_t m = 0; m < pixels; ++m) {
-      Value both = vector::ShuffleOp::create(b, loc, tapInput(2 * q, m),
-                                             tapInput(second, m), interleave);
-      Value wide =
-          p.signedInput
-              ? arith::ExtSIOp::create(b, loc, pairType, both).getResult()
-              : arith::ExtUIOp::create(b, loc, pairType, both).getResult();
-      accs[m] = pairDot(accs[m], wide, w);
+  // Pairs of filter rows, not of adjacent taps: the widened pair of input
+  // rows (2r, 2r + 1) at one input column is the operand of every pixel
+  // whose window covers that column (kernelW pixels at stride 1), so each
+  // column is read, interleaved and widened once per tile instead of once
+  // per tap and pixel.
+  int64_t columns = (pixels - 1) * p.strideW + (p.kernelW - 1) * p.dilationW;
+  for (int64_t col = 0; col <= columns; ++col) {
+    // The taps (pixel, kx) that read this column.
+    SmallVector<std::pair<int64_t, int64_t>> users;
+    for (int64_t kx = 0; kx < p.kernelW; ++kx) {
+      int64_t offset = col - kx * p.dilationW;
+      if (offset >= 0 && offset % p.strideW == 0 && offset / p.strideW < pixels)
+        users.push_back({offset / p.strideW, kx});
+    }
+    if (users.empty())
+      continue;
+    Value x = arith::AddIOp::create(b, loc, x0, index(col));
+    for (int64_t r = 0; r < rowPairs; ++r) {
+      auto rowInput = [&](int64_t ky) -> Value {
+        Value y = arith::AddIOp::create(b, loc, y0, index(ky * p.dilationH));
+        return read(input, {at.batch, y, x, channel}, bytesType);
+      };
+      Value pair;
+      if (2 * r + 1 < p.kernelH) {
+        pair = widen(vector::ShuffleOp::create(b, loc, rowInput(2 * r),
+                                               rowInput(2 * r + 1), interleave),
+                     pairType);
+      } else {
+        // An odd last row: widened to int32, each lane is the int16 pair
+        // (x, 0 or -1), whose second half meets a zero weight.
+        pair = vector::BitCastOp::create(b, loc, pairType,
+                                         widen(rowInput(2 * r), wordType));
+      }
+      for (auto [m, kx] : users)
+        accs[m] = pairDot(accs[m], pair, w[r * p.kernelW + kx]);
     }
   }
   return accs;

@@ -58,10 +58,11 @@ public:
                     mlir::Value addend, mlir::Value output);
 
   /// Emits a depthwise convolution (one filter per channel): `pixels`
-  /// pixels of `lanes` channels at a time; the inputs of two taps are
-  /// interleaved, widened to int16 and multiplied by `p.tapPairs` with a
-  /// pairwise dot product (vpdpwssd); the same epilogue. `input` is NHWC
-  /// storage with `p.paddedChannels` channels, padded spatially.
+  /// pixels of `lanes` channels at a time; the inputs of two filter rows at
+  /// one input column are interleaved, widened to int16 and multiplied by
+  /// `p.tapPairs` with a pairwise dot product (vpdpwssd); the same
+  /// epilogue. `input` is NHWC storage with `p.paddedChannels` channels,
+  /// padded spatially.
   mlir::Value buildDepthwise(const Problem &p, int64_t pixels,
                              mlir::Value input, mlir::Value addend,
                              mlir::Value output);
@@ -143,8 +144,9 @@ private:
                             llvm::ArrayRef<float> values);
 
   /// The accumulators of the `pixels` pixels of the depthwise tile at `at`
-  /// (one channel block) after every tap, from `init`: the taps' inputs
-  /// interleaved in pairs and multiplied by `weights` (`p.tapPairs`).
+  /// (one channel block) after every tap, from `init`: each input column of
+  /// the tile read once, its rows interleaved in pairs and multiplied by
+  /// `weights` (`p.tapPairs`) for every pixel whose window covers it.
   llvm::SmallVector<mlir::Value>
   accumulateTapPairs(const Problem &p, int64_t pixels, const TilePosition &at,
                      mlir::Value input, mlir::Value weights, mlir::Value init);

@@ -42,7 +42,8 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
   int64_t taps = p.kernelH * p.kernelW, paddedChannels = p.paddedChannels;
   int64_t channelQuads = p.inputChannels / 4;
   if (p.depthwise) {
-    p.tapPairs.assign(llvm::divideCeil(taps, 2) * paddedChannels * 2, 0);
+    p.tapPairs.assign(
+        llvm::divideCeil(p.kernelH, 2) * p.kernelW * paddedChannels * 2, 0);
   } else {
     // Padding to whole vectors can multiply the weights' size (by 64 for
     // one output channel and one input channel).
@@ -64,9 +65,12 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
         int8_t w = weight(t, c, f);
         sum += w;
         absSum += w < 0 ? -int64_t(w) : w;
-        if (p.depthwise)
-          p.tapPairs[(t / 2 * paddedChannels + f) * 2 + t % 2] = w;
-        else
+        if (p.depthwise) {
+          // Tap (y, x) is half y % 2 of pair (y / 2, x).
+          int64_t y = t / p.kernelW, x = t % p.kernelW;
+          p.tapPairs[((y / 2 * p.kernelW + x) * paddedChannels + f) * 2 +
+                     y % 2] = w;
+        } else
           p.packed[((t * channelQuads + c / 4) * paddedChannels + f) * 4 +
                    c % 4] = w;
       }

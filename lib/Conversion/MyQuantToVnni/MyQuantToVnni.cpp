@@ -25,9 +25,10 @@
 //    padded with its zero point and, for NCHW, transposed to NHWC; there is
 //    no im2col buffer;
 //  * depthwise convolutions (groups = channels) have a kernel of their own:
-//    the inputs of two taps are interleaved, widened to int16 and
-//    multiplied by the interleaved weights with the pairwise dot product
-//    `vpdpwssd`, with the same folded constants and epilogue;
+//    the inputs of two filter rows at one input column are interleaved,
+//    widened to int16 once per pixel tile and multiplied by the interleaved
+//    weights with the pairwise dot product `vpdpwssd` for each pixel that
+//    reads the column, with the same folded constants and epilogue;
 //  * an add that is the only use of a kernel's result runs in its epilogue
 //    (the other operand is a second kernel argument), and so does a max
 //    pool whose windows tile the result, or a lookup table (myquant.table,

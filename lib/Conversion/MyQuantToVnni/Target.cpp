@@ -115,7 +115,13 @@ Tiling chooseTiling(const KernelTarget &target, const Problem &p,
 }
 
 int64_t chooseDepthwisePixels(const KernelTarget &target, const Problem &p) {
-  return std::min<int64_t>(p.outW, target.registers >= 32 ? 8 : 4);
+  // A tile reads (pixels - 1) * strideW + (kernelW - 1) * dilationW + 1
+  // input columns: wide tiles share more of them. The accumulators and
+  // the weights of one row of pairs leave room for the column operands.
+  int64_t widest = target.registers >= 32 ? 16 : 4;
+  // Tiles of equal width: the last one, shifted back to end at outW, then
+  // recomputes no pixels.
+  return llvm::divideCeil(p.outW, llvm::divideCeil(p.outW, widest));
 }
 
 } // namespace myquant::vnni

@@ -233,10 +233,12 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // the first kernel (which also runs the 2 x 2 max pool) reads NCHW,
 // interleaving the 16 channels of 4 pixels at a time; one transpose out.
 // The depthwise kernel
-// interleaves the inputs of two taps, widens them to int16 and multiplies
-// them by the interleaved int16 weights [ceil(taps / 2)][C][2] (the ninth
-// tap is paired with zeros) with a pairwise dot product; it starts at
-// bias - zx * sum(w) = 4 * 9 = 36. Padding with 16 channels writes only
+// interleaves the inputs of two filter rows at one input column, widens
+// them to int16 and multiplies them by the interleaved int16 weights
+// [ceil(KH / 2) * KW][C][2] with a pairwise dot product, once per column for
+// every pixel that reads it; the third row is widened to int32 lanes, int16
+// pairs (x, sign) that meet weights (w, 0). It starts at bias - zx * sum(w)
+// = 4 * 9 = 36. Padding with 16 channels writes only
 // the border with the zero point (top and bottom rows, 16 bytes left and
 // right of each row, in 64-byte chunks: the row is copied afterwards, the
 // right end masked) and copies the rows as vectors.
@@ -271,13 +273,15 @@ func.func @unsupported(%x: tensor<1x4x5x5x!qx>, %a: tensor<2x4x!qx>, %c: tensor<
 // CHECK:               vector.transfer_write %[[ZP]], %{{.*}}[%[[N]], %{{.*}}, %[[RIGHT]]] : vector<64xi8>, tensor<1x6x96xi8>
 // CHECK:               vector.transfer_read %{{.*}} : tensor<1x4x64xi8>, vector<64xi8>
 // CHECK:               vector.transfer_write %{{.*}} : vector<64xi8>, tensor<1x6x96xi8>
-// Little-endian int16 ones, then (1, 0) pairs for the last tap.
-// CHECK:         arith.constant dense<"0x{{(0100)+(01000000)+}}"> : tensor<5x32xi16>
+// Little-endian int16 ones for rows (0, 1), then (1, 0) pairs for row 2.
+// CHECK:         arith.constant dense<"0x{{(0100)+(01000000)+}}"> : tensor<6x32xi16>
 // CHECK:         arith.constant dense<36> : tensor<16xi32>
 // CHECK:           vector.shuffle %{{.*}}, %{{.*}} [0, 16, 1, 17, {{.*}}, 15, 31] : vector<16xi8>, vector<16xi8>
 // CHECK:           arith.extsi %{{.*}} : vector<32xi8> to vector<32xi16>
 // CHECK:           arith.muli %{{.*}} : vector<32xi32>
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x2xi32> to vector<16xi32>
+// CHECK:           %[[ROW2:.*]] = arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK:           vector.bitcast %[[ROW2]] : vector<16xi32> to vector<32xi16>
 // CHECK-LABEL: func.func @nhwc_chain(
 // CHECK-NOT:     linalg.transpose
 // CHECK:         call @nhwc_chain_kernel(%{{.*}}, %{{.*}}) : (tensor<1x16x10x10xi8>, tensor<1x4x4x16xi8>) -> tensor<1x4x4x16xi8>

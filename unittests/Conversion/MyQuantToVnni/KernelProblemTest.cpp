@@ -130,28 +130,30 @@ TEST_F(KernelProblemTest, PacksTapsOneAfterAnother) {
           << "row " << row << " byte " << j;
 }
 
-// Depthwise: taps (0, 1) and (2, zero) interleaved per channel as int16;
+// Depthwise, a 3 x 2 filter: the taps of rows (0, 1) and (2, zero) in each
+// column interleaved per channel as int16, [row pair][column][channel][2];
 // signed input is widened as it is, so only the zero point is folded.
-TEST_F(KernelProblemTest, InterleavesDepthwiseTapPairs) {
-  Problem p = gemmProblem(3, 1, 2, 8, /*signedInput=*/true);
+TEST_F(KernelProblemTest, InterleavesDepthwiseRowPairs) {
+  Problem p = gemmProblem(2, 1, 2, 8, /*signedInput=*/true);
+  p.kernelH = 3;
   p.depthwise = true;
   p.inputChannels = p.paddedChannels;
-  // w(t, 0, f) = (f ? -1 : 1) * (t + 1).
+  // w(t, 0, f) = (f ? -1 : 1) * (t + 1), t = 2 * row + column.
   auto weight = [](int64_t t, int64_t, int64_t f) {
     return static_cast<int8_t>((f ? -1 : 1) * (t + 1));
   };
   ASSERT_TRUE(mlir::succeeded(packWeights(p, 1, weight, {5, 6}, -4, loc())));
   EXPECT_TRUE(p.packed.empty());
-  std::vector<int16_t> expected(2 * 8 * 2, 0);
-  const int16_t firstPair[] = {1, 2, -1, -2};
-  const int16_t secondPair[] = {3, 0, -3, 0};
-  llvm::copy(firstPair, expected.begin());
-  llvm::copy(secondPair, expected.begin() + 16);
+  std::vector<int16_t> expected(4 * 8 * 2, 0);
+  const int16_t pairs[4][4] = {
+      {1, 3, -1, -3}, {2, 4, -2, -4}, {5, 0, -5, 0}, {6, 0, -6, 0}};
+  for (int64_t q = 0; q < 4; ++q)
+    llvm::copy(pairs[q], expected.begin() + q * 16);
   EXPECT_EQ(std::vector<int16_t>(p.tapPairs.begin(), p.tapPairs.end()),
             expected);
-  // bias - zx * sum_t w: 5 + 4 * 6 and 6 - 4 * 6.
-  EXPECT_EQ(p.init[0], 29);
-  EXPECT_EQ(p.init[1], -18);
+  // bias - zx * sum_t w: 5 + 4 * 21 and 6 - 4 * 21.
+  EXPECT_EQ(p.init[0], 89);
+  EXPECT_EQ(p.init[1], -78);
 }
 
 // 255 * sum |w| + |bias| must stay within int32 (NumericSpec 3.1).

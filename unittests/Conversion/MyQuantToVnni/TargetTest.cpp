@@ -169,9 +169,12 @@ TEST(TargetTest, DepthwisePixelsFollowTheRegisterFile) {
   KernelTarget zmm = targetNamed("avx512-vnni");
   KernelTarget ymm = targetNamed("avx-vnni");
   Problem wide = problemWith(zmm, 32);
+  // 56 = 4 tiles of 14 (at most 16 each), not 16 + 16 + 16 + 8.
   wide.outW = 56;
-  EXPECT_EQ(chooseDepthwisePixels(zmm, wide), 8);
+  EXPECT_EQ(chooseDepthwisePixels(zmm, wide), 14);
   EXPECT_EQ(chooseDepthwisePixels(ymm, wide), 4);
+  wide.outW = 112;
+  EXPECT_EQ(chooseDepthwisePixels(zmm, wide), 16);
   Problem narrow = problemWith(zmm, 32);
   narrow.outW = 3;
   EXPECT_EQ(chooseDepthwisePixels(zmm, narrow), 3);

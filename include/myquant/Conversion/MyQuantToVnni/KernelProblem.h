@@ -81,9 +81,9 @@ struct Problem {
   llvm::SmallVector<int8_t> packed;
   llvm::SmallVector<int32_t> init;
   Epilogue epilogue;
-  // Depthwise: the weights of taps (2q, 2q + 1) interleaved as int16,
-  // [ceil(kernelH * kernelW / 2)][paddedChannels][2] (an odd last tap is
-  // paired with zero).
+  // Depthwise: the weights of the taps of filter rows (2r, 2r + 1) in one
+  // column x interleaved as int16, [ceil(kernelH / 2)][kernelW]
+  // [paddedChannels][2] (an odd last row is paired with zero).
   llvm::SmallVector<int16_t> tapPairs;
   // An add of the requantized result and a second NHWC storage tensor of
   // the output's shape, run in the epilogue.

@@ -78,7 +78,7 @@ Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width);
 
 /// The pixels the depthwise kernel computes at a time (one accumulator
-/// each).
+/// each): up to 16 (4 with 16 registers), in tiles of equal width.
 int64_t chooseDepthwisePixels(const KernelTarget &target, const Problem &p);
 
 } // namespace myquant::vnni
