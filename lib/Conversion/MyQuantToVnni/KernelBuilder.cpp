@@ -432,6 +432,19 @@ static SmallVector<T> packByTile(ArrayRef<T> packed, int64_t rows,
   return out;
 }
 
+/// 4-bit weights by tile ([tiles][rows][rowBytes], rows even) two rows per
+/// byte: row 2s in the low nibbles, row 2s + 1 in the high ones.
+static SmallVector<int8_t> packNibbles(ArrayRef<int8_t> rows,
+                                       int64_t rowBytes) {
+  SmallVector<int8_t> out;
+  out.reserve(rows.size() / 2);
+  for (size_t r = 0; r < rows.size(); r += 2 * rowBytes)
+    for (int64_t i = 0; i < rowBytes; ++i)
+      out.push_back(static_cast<int8_t>((rows[r + i] & 0xf) |
+                                        (rows[r + rowBytes + i] & 0xf) << 4));
+  return out;
+}
+
 Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                            Value addend, Value output) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
@@ -451,10 +464,22 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                           tileChannels, p.channelEnd));
     operands.init = floatConstant({p.paddedChannels}, p.floating->bias);
   } else {
-    operands.weights = tensorConstant<int8_t>(
-        {tiles, rows, tileChannels * 4}, i8,
-        packByTile<int8_t>(p.packed, rows, p.paddedChannels, 4, tiles,
-                           tileChannels, p.channelEnd));
+    SmallVector<int8_t> byTile = packByTile<int8_t>(
+        p.packed, rows, p.paddedChannels, 4, tiles, tileChannels, p.channelEnd);
+    if (p.nibbles)
+      operands.weights =
+          tensorConstant<int8_t>({tiles, rows / 2, tileChannels * 4}, i8,
+                                 packNibbles(byTile, tileChannels * 4));
+    else
+      operands.weights =
+          tensorConstant<int8_t>({tiles, rows, tileChannels * 4}, i8, byTile);
+    if (p.groupSize) {
+      int64_t groups = p.inputChannels / p.groupSize;
+      operands.multipliers = tensorConstant<uint8_t>(
+          {tiles, groups, tileChannels}, i8,
+          packByTile<uint8_t>(p.groupMultipliers, groups, p.paddedChannels, 1,
+                              tiles, tileChannels, p.channelEnd));
+    }
     operands.init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
     epilogueTensors = epilogueConstants(p);
   }
@@ -490,32 +515,34 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                          index(p.outW - pixels));
 
-  scf::ForOp kLoop = accumulateTile(p, tiling, at, operands);
-  b.setInsertionPointAfter(kLoop);
+  SmallVector<Value> accs = accumulateTile(p, tiling, at, operands);
 
   // Epilogue: requantize the registers and store int8 (or clamp and store
   // f32).
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t j = 0; j < channelBlocks; ++j) {
     if (p.floating) {
-      out = storeFloatTile(p, tiling, at, j, kLoop.getResults(), out);
+      out = storeFloatTile(p, tiling, at, j, accs, out);
       continue;
     }
     SmallVector<Value> constants;
     for (Value tensor : epilogueTensors)
       constants.push_back(read(tensor, at.channels[j], laneVector(tensor)));
-    out =
-        storeTile(p, tiling, at, j, kLoop.getResults(), constants, addend, out);
+    out = storeTile(p, tiling, at, j, accs, constants, addend, out);
   }
   scf::YieldOp::create(b, loc, out);
   return batchLoop.getResult(0);
 }
 
-scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
-                                         const TilePosition &at,
-                                         const GemmOperands &operands) {
+SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
+                                                 const Tiling &tiling,
+                                                 const TilePosition &at,
+                                                 const GemmOperands &operands) {
   int64_t window = p.pool, pixels = tiling.pixels;
-  int64_t channelQuads = p.inputChannels / channelsPerStep(p);
+  // Input channels per iteration of the K loop: 4-bit weights hold two
+  // steps in one byte vector.
+  int64_t channelsPerRow = channelsPerStep(p) * (p.nibbles ? 2 : 1);
+  int64_t rowsPerTap = p.inputChannels / channelsPerRow;
   // Accumulators start at the folded bias.
   SmallVector<Value> accs;
   for (int64_t i = 0; i < window * pixels; ++i)
@@ -556,12 +583,24 @@ scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
       next = dotStep(p, tiling, at, operands, next, row, channel, ys, xs);
     }
     scf::YieldOp::create(b, loc, next);
-    return cLoop;
+    b.setInsertionPointAfter(cLoop);
+    return cLoop.getResults();
   }
 
-  // K loop: kernelH, kernelW, input channels / 4.
+  if (p.groupSize) {
+    SmallVector<Value> ys, xs;
+    tapIndices(operands.zero, operands.zero, ys, xs);
+    return accumulateGroups(p, tiling, at, operands, accs, ys, xs);
+  }
+
+  // K loop: kernelH, kernelW, input channels / 4 (/ 8 for 4-bit weights,
+  // whose partial sums start at 0).
+  SmallVector<Value> start(accs);
+  if (p.nibbles)
+    start.assign(accs.size(),
+                 splat(VectorType::get({lanes}, b.getI32Type()), 0));
   auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
-                                   operands.one, accs);
+                                   operands.one, start);
   b.setInsertionPointToStart(khLoop.getBody());
   auto kwLoop = nestLoop(b, loc, khLoop, p.kernelW, 1);
   Value ky = khLoop.getInductionVar(), kx = kwLoop.getInductionVar();
@@ -569,17 +608,77 @@ scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
   tapIndices(ky, kx, ys, xs);
   Value tap = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, ky, index(p.kernelW)), kx);
-  Value row0 = arith::MulIOp::create(b, loc, tap, index(channelQuads));
-  auto cLoop = nestLoop(b, loc, kwLoop, channelQuads, 1);
+  Value row0 = arith::MulIOp::create(b, loc, tap, index(rowsPerTap));
+  auto cLoop = nestLoop(b, loc, kwLoop, rowsPerTap, 1);
   Value quad = cLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, row0, quad);
   Value firstChannel =
-      arith::MulIOp::create(b, loc, quad, index(channelsPerStep(p)));
+      arith::MulIOp::create(b, loc, quad, index(channelsPerRow));
   scf::YieldOp::create(b, loc,
                        dotStep(p, tiling, at, operands,
                                cLoop.getRegionIterArgs(), row, firstChannel, ys,
                                xs));
-  return khLoop;
+  b.setInsertionPointAfter(khLoop);
+  if (!p.nibbles)
+    return khLoop.getResults();
+  return addPartials(accs, khLoop.getResults(), {});
+}
+
+SmallVector<Value> KernelBuilder::accumulateGroups(
+    const Problem &p, const Tiling &tiling, const TilePosition &at,
+    const GemmOperands &operands, ArrayRef<Value> accs, ArrayRef<Value> ys,
+    ArrayRef<Value> xs) {
+  auto accType = VectorType::get({lanes}, b.getI32Type());
+  int64_t groups = p.inputChannels / p.groupSize,
+          rowsPerGroup = p.groupSize / 8;
+  auto groupLoop = scf::ForOp::create(b, loc, operands.zero, index(groups),
+                                      operands.one, accs);
+  b.setInsertionPointToStart(groupLoop.getBody());
+  Value g = groupLoop.getInductionVar();
+  Value row0 = arith::MulIOp::create(b, loc, g, index(rowsPerGroup));
+  auto rowLoop = scf::ForOp::create(
+      b, loc, operands.zero, index(rowsPerGroup), operands.one,
+      SmallVector<Value>(accs.size(), splat(accType, 0)));
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value row = arith::AddIOp::create(b, loc, row0, rowLoop.getInductionVar());
+  Value firstChannel = arith::MulIOp::create(b, loc, row, index(8));
+  scf::YieldOp::create(b, loc,
+                       dotStep(p, tiling, at, operands,
+                               rowLoop.getRegionIterArgs(), row, firstChannel,
+                               ys, xs));
+  b.setInsertionPointAfter(rowLoop);
+  // m = byte + 1, zero-extended: [1, 256].
+  SmallVector<Value> multipliers;
+  for (int64_t j = 0; j < tiling.channelBlocks; ++j) {
+    Value bytes = read(operands.multipliers, {at.tile, g, index(j * lanes)},
+                       VectorType::get({lanes}, b.getI8Type()));
+    multipliers.push_back(arith::AddIOp::create(
+        b, loc, arith::ExtUIOp::create(b, loc, accType, bytes),
+        splat(accType, 1)));
+  }
+  scf::YieldOp::create(b, loc,
+                       addPartials(groupLoop.getRegionIterArgs(),
+                                   rowLoop.getResults(), multipliers));
+  b.setInsertionPointAfter(groupLoop);
+  return groupLoop.getResults();
+}
+
+SmallVector<Value> KernelBuilder::addPartials(ValueRange totals,
+                                              ValueRange partials,
+                                              ArrayRef<Value> multipliers) {
+  auto accType = VectorType::get({lanes}, b.getI32Type());
+  Value four = splat(accType, 4);
+  SmallVector<Value> sums;
+  for (auto [i, total, partial] : llvm::enumerate(totals, partials)) {
+    // Exact: the partial sum of 16 * w is a multiple of 16 (and fits int32,
+    // packWeights checks).
+    Value sum = arith::ShRSIOp::create(b, loc, partial, four);
+    if (!multipliers.empty())
+      sum = arith::MulIOp::create(b, loc, sum,
+                                  multipliers[i % multipliers.size()]);
+    sums.push_back(arith::AddIOp::create(b, loc, total, sum));
+  }
+  return sums;
 }
 
 SmallVector<Value>
@@ -590,14 +689,36 @@ KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
   if (p.floating)
     return fmaStep(p, tiling, at, operands, accs, weightRow, firstChannel, ys,
                    xs);
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
+  SmallVector<Value> w;
+  for (int64_t j = 0; j < tiling.channelBlocks; ++j)
+    w.push_back(read(operands.weights,
+                     {at.tile, weightRow, index(j * 4 * lanes)}, bytesType));
+  if (!p.nibbles)
+    return quadDots(p, tiling, at, operands, accs, w, firstChannel, ys, xs);
+  // 16 * the weights, exact in int8: the low nibbles (the first step)
+  // shifted up, the high ones (the second step) with the low ones cleared.
+  SmallVector<Value> low, high;
+  for (Value v : w) {
+    low.push_back(arith::ShLIOp::create(b, loc, v, splat(bytesType, 4)));
+    high.push_back(arith::AndIOp::create(b, loc, v, splat(bytesType, -16)));
+  }
+  SmallVector<Value> next =
+      quadDots(p, tiling, at, operands, accs, low, firstChannel, ys, xs);
+  return quadDots(p, tiling, at, operands, next, high,
+                  arith::AddIOp::create(b, loc, firstChannel, index(4)), ys,
+                  xs);
+}
+
+SmallVector<Value>
+KernelBuilder::quadDots(const Problem &p, const Tiling &tiling,
+                        const TilePosition &at, const GemmOperands &operands,
+                        ValueRange accs, ArrayRef<Value> w, Value firstChannel,
+                        ArrayRef<Value> ys, ArrayRef<Value> xs) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({4 * lanes}, i8);
-  SmallVector<Value> w;
-  for (int64_t j = 0; j < channelBlocks; ++j)
-    w.push_back(read(operands.weights,
-                     {at.tile, weightRow, index(j * 4 * lanes)}, bytesType));
   SmallVector<Value> next;
   for (int64_t r = 0; r < p.pool; ++r) {
     for (int64_t i = 0; i < pixels; ++i) {
