@@ -207,14 +207,15 @@ def main(argv=None):
             qm.close()
     print(f"MLP: {args.layers} x Linear+ReLU, K = {args.k}, N = {args.n} "
           f"({macs:,} MACs per sample), one thread")
-    print(f"{'weights':<20}{'WEIGHTS_SIZE':>14}{'x int8':>8}{'.rodata':>10}"
+    print(f"{'weights':<28}{'WEIGHTS_SIZE':>14}{'x int8':>8}{'.rodata':>10}"
           f"{'x int8':>8}{'batch 1':>12}{'GMAC/s':>8}{'batch 64':>12}"
           f"{'GMAC/s':>8}")
     for label, size, rs, rodata, rr, t in rows:
-        print(f"{label:<20}{size:>14,}{rs:>8.3f}{rodata:>10,}{rr:>8.3f}"
+        print(f"{label:<28}{size:>14,}{rs:>8.3f}{rodata:>10,}{rr:>8.3f}"
               f"{t[1] * 1e6:>10,.0f}us{macs / t[1] / 1e9:>8.2f}"
               f"{t[64] * 1e6:>10,.0f}us{64 * macs / t[64] / 1e9:>8.2f}")
-    print("static-memory arena, batch 1: " + ", ".join(f"{k} {v:,}" for k, v in arenas.items()))
+    print("static-memory arena, batch 1: " +
+          ", ".join(f"{k} {v:,}" for k, v in arenas.items()))
 
 
 if __name__ == "__main__":
