@@ -107,7 +107,9 @@ def kernel_case(rows, k, n, group_size, conv_channels, seed):
     """Linear [n, k] (its groups' scales spread over 1/64 to 1 of the
     channel's largest) + relu + MatMul [n, 24] on `rows` rows, or, with
     conv_channels, a 3 x 3 conv of conv_channels input channels (stride 2)
-    + relu + conv 1 x 1 to 9 channels (4-bit per channel)."""
+    + relu + conv 1 x 1 to 9 channels (4-bit per channel). The kernels
+    pair K steps of 4 input channels within a tap (16 channels: 4 steps)
+    or, with an odd number per tap (12: 3), across taps."""
     rng = np.random.default_rng(seed)
     if conv_channels:
         m = Model((2, conv_channels, 9, 11))
@@ -134,7 +136,7 @@ def kernel_case(rows, k, n, group_size, conv_channels, seed):
 # rows, K, N, group size (0: per channel), conv input channels (0: matmuls).
 KERNEL_SHAPES = [(1, 256, 48, 32, 0), (1, 128, 20, 0, 0), (5, 96, 40, 16, 0),
                  (3, 192, 70, 64, 0), (16, 64, 33, 8, 0), (4, 40, 17, 0, 0),
-                 (0, 0, 24, 0, 12)]
+                 (0, 0, 24, 0, 12), (0, 0, 8, 0, 16)]
 
 
 @pytest.mark.parametrize("target", RUNNABLE_TARGETS)

@@ -432,16 +432,20 @@ static SmallVector<T> packByTile(ArrayRef<T> packed, int64_t rows,
   return out;
 }
 
-/// 4-bit weights by tile ([tiles][rows][rowBytes], rows even) two rows per
-/// byte: row 2s in the low nibbles, row 2s + 1 in the high ones.
-static SmallVector<int8_t> packNibbles(ArrayRef<int8_t> rows,
-                                       int64_t rowBytes) {
+/// 4-bit weights by tile ([tiles][rows][rowBytes]) two rows per byte,
+/// [tiles][ceil(rows / 2)][rowBytes]: row 2s in the low nibbles, row 2s + 1
+/// (zero past the last row) in the high ones.
+static SmallVector<int8_t> packNibbles(ArrayRef<int8_t> packed, int64_t tiles,
+                                       int64_t rows, int64_t rowBytes) {
   SmallVector<int8_t> out;
-  out.reserve(rows.size() / 2);
-  for (size_t r = 0; r < rows.size(); r += 2 * rowBytes)
-    for (int64_t i = 0; i < rowBytes; ++i)
-      out.push_back(static_cast<int8_t>((rows[r + i] & 0xf) |
-                                        (rows[r + rowBytes + i] & 0xf) << 4));
+  out.reserve(tiles * llvm::divideCeil(rows, 2) * rowBytes);
+  for (int64_t t = 0; t < tiles; ++t)
+    for (int64_t r = 0; r < rows; r += 2)
+      for (int64_t i = 0; i < rowBytes; ++i) {
+        int64_t at = (t * rows + r) * rowBytes + i;
+        int8_t high = r + 1 < rows ? packed[at + rowBytes] : 0;
+        out.push_back(static_cast<int8_t>((packed[at] & 0xf) | high << 4));
+      }
   return out;
 }
 
@@ -467,9 +471,9 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     SmallVector<int8_t> byTile = packByTile<int8_t>(
         p.packed, rows, p.paddedChannels, 4, tiles, tileChannels, p.channelEnd);
     if (p.nibbles)
-      operands.weights =
-          tensorConstant<int8_t>({tiles, rows / 2, tileChannels * 4}, i8,
-                                 packNibbles(byTile, tileChannels * 4));
+      operands.weights = tensorConstant<int8_t>(
+          {tiles, (rows + 1) / 2, tileChannels * 4}, i8,
+          packNibbles(byTile, tiles, rows, tileChannels * 4));
     else
       operands.weights =
           tensorConstant<int8_t>({tiles, rows, tileChannels * 4}, i8, byTile);
@@ -539,10 +543,7 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
                                                  const TilePosition &at,
                                                  const GemmOperands &operands) {
   int64_t window = p.pool, pixels = tiling.pixels;
-  // Input channels per iteration of the K loop: 4-bit weights hold two
-  // steps in one byte vector.
-  int64_t channelsPerRow = channelsPerStep(p) * (p.nibbles ? 2 : 1);
-  int64_t rowsPerTap = p.inputChannels / channelsPerRow;
+  int64_t channelQuads = p.inputChannels / channelsPerStep(p);
   // Accumulators start at the folded bias.
   SmallVector<Value> accs;
   for (int64_t i = 0; i < window * pixels; ++i)
@@ -593,12 +594,45 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
     return accumulateGroups(p, tiling, at, operands, accs, ys, xs);
   }
 
-  // K loop: kernelH, kernelW, input channels / 4 (/ 8 for 4-bit weights,
-  // whose partial sums start at 0).
+  // 4-bit weights: partial sums from 0, two steps per packed row.
   SmallVector<Value> start(accs);
   if (p.nibbles)
     start.assign(accs.size(),
                  splat(VectorType::get({lanes}, b.getI32Type()), 0));
+  if (p.nibbles && channelQuads % 2 != 0) {
+    // An odd number of steps per tap (a convolution of 1 to 4 or 9 to 12
+    // input channels...): the steps (tap, quad) in order, paired across
+    // taps, in one loop.
+    int64_t steps = p.kernelH * p.kernelW * channelQuads;
+    auto loop = scf::ForOp::create(b, loc, operands.zero,
+                                   index((steps + 1) / 2), operands.one, start);
+    b.setInsertionPointToStart(loop.getBody());
+    Value row = loop.getInductionVar();
+    SmallVector<KStep> pair(2);
+    for (int64_t h = 0; h < 2; ++h) {
+      // An odd last step meets zero weights; it reads where the one
+      // before does.
+      Value step = arith::MinSIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc, arith::MulIOp::create(b, loc, row, index(2)), index(h)),
+          index(steps - 1));
+      Value tap = arith::DivUIOp::create(b, loc, step, index(channelQuads));
+      Value quad = arith::RemUIOp::create(b, loc, step, index(channelQuads));
+      pair[h].firstChannel = arith::MulIOp::create(b, loc, quad, index(4));
+      tapIndices(arith::DivUIOp::create(b, loc, tap, index(p.kernelW)),
+                 arith::RemUIOp::create(b, loc, tap, index(p.kernelW)),
+                 pair[h].ys, pair[h].xs);
+    }
+    scf::YieldOp::create(b, loc,
+                         nibbleStep(p, tiling, at, operands,
+                                    loop.getRegionIterArgs(), row, pair));
+    b.setInsertionPointAfter(loop);
+    return addPartials(accs, loop.getResults(), {});
+  }
+
+  // K loop: kernelH, kernelW, input channels / 4 (/ 8 for 4-bit weights).
+  int64_t rowsPerTap = p.nibbles ? channelQuads / 2 : channelQuads;
   auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
                                    operands.one, start);
   b.setInsertionPointToStart(khLoop.getBody());
@@ -612,15 +646,23 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
   auto cLoop = nestLoop(b, loc, kwLoop, rowsPerTap, 1);
   Value quad = cLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, row0, quad);
-  Value firstChannel =
-      arith::MulIOp::create(b, loc, quad, index(channelsPerRow));
-  scf::YieldOp::create(b, loc,
-                       dotStep(p, tiling, at, operands,
-                               cLoop.getRegionIterArgs(), row, firstChannel, ys,
-                               xs));
-  b.setInsertionPointAfter(khLoop);
-  if (!p.nibbles)
+  if (!p.nibbles) {
+    Value firstChannel =
+        arith::MulIOp::create(b, loc, quad, index(channelsPerStep(p)));
+    scf::YieldOp::create(b, loc,
+                         dotStep(p, tiling, at, operands,
+                                 cLoop.getRegionIterArgs(), row, firstChannel,
+                                 ys, xs));
+    b.setInsertionPointAfter(khLoop);
     return khLoop.getResults();
+  }
+  Value firstChannel = arith::MulIOp::create(b, loc, quad, index(8));
+  KStep low{firstChannel, ys, xs},
+      high{arith::AddIOp::create(b, loc, firstChannel, index(4)), ys, xs};
+  scf::YieldOp::create(b, loc,
+                       nibbleStep(p, tiling, at, operands,
+                                  cLoop.getRegionIterArgs(), row, {low, high}));
+  b.setInsertionPointAfter(khLoop);
   return addPartials(accs, khLoop.getResults(), {});
 }
 
@@ -642,10 +684,13 @@ SmallVector<Value> KernelBuilder::accumulateGroups(
   b.setInsertionPointToStart(rowLoop.getBody());
   Value row = arith::AddIOp::create(b, loc, row0, rowLoop.getInductionVar());
   Value firstChannel = arith::MulIOp::create(b, loc, row, index(8));
+  KStep low{firstChannel, SmallVector<Value>(ys), SmallVector<Value>(xs)},
+      high{arith::AddIOp::create(b, loc, firstChannel, index(4)),
+           SmallVector<Value>(ys), SmallVector<Value>(xs)};
   scf::YieldOp::create(b, loc,
-                       dotStep(p, tiling, at, operands,
-                               rowLoop.getRegionIterArgs(), row, firstChannel,
-                               ys, xs));
+                       nibbleStep(p, tiling, at, operands,
+                                  rowLoop.getRegionIterArgs(), row,
+                                  {low, high}));
   b.setInsertionPointAfter(rowLoop);
   // m = byte + 1, zero-extended: [1, 256].
   SmallVector<Value> multipliers;
@@ -689,25 +734,42 @@ KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
   if (p.floating)
     return fmaStep(p, tiling, at, operands, accs, weightRow, firstChannel, ys,
                    xs);
+  return quadDots(p, tiling, at, operands, accs,
+                  this->weightRow(tiling, at, operands, weightRow),
+                  firstChannel, ys, xs);
+}
+
+SmallVector<Value> KernelBuilder::weightRow(const Tiling &tiling,
+                                            const TilePosition &at,
+                                            const GemmOperands &operands,
+                                            Value row) {
   auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
   SmallVector<Value> w;
   for (int64_t j = 0; j < tiling.channelBlocks; ++j)
-    w.push_back(read(operands.weights,
-                     {at.tile, weightRow, index(j * 4 * lanes)}, bytesType));
-  if (!p.nibbles)
-    return quadDots(p, tiling, at, operands, accs, w, firstChannel, ys, xs);
+    w.push_back(read(operands.weights, {at.tile, row, index(j * 4 * lanes)},
+                     bytesType));
+  return w;
+}
+
+SmallVector<Value> KernelBuilder::nibbleStep(const Problem &p,
+                                             const Tiling &tiling,
+                                             const TilePosition &at,
+                                             const GemmOperands &operands,
+                                             ValueRange accs, Value weightRow,
+                                             ArrayRef<KStep> steps) {
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
   // 16 * the weights, exact in int8: the low nibbles (the first step)
   // shifted up, the high ones (the second step) with the low ones cleared.
   SmallVector<Value> low, high;
-  for (Value v : w) {
+  for (Value v : this->weightRow(tiling, at, operands, weightRow)) {
     low.push_back(arith::ShLIOp::create(b, loc, v, splat(bytesType, 4)));
     high.push_back(arith::AndIOp::create(b, loc, v, splat(bytesType, -16)));
   }
   SmallVector<Value> next =
-      quadDots(p, tiling, at, operands, accs, low, firstChannel, ys, xs);
-  return quadDots(p, tiling, at, operands, next, high,
-                  arith::AddIOp::create(b, loc, firstChannel, index(4)), ys,
-                  xs);
+      quadDots(p, tiling, at, operands, accs, low, steps[0].firstChannel,
+               steps[0].ys, steps[0].xs);
+  return quadDots(p, tiling, at, operands, next, high, steps[1].firstChannel,
+                  steps[1].ys, steps[1].xs);
 }
 
 SmallVector<Value>

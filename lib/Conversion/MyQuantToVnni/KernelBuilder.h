@@ -119,6 +119,7 @@ private:
   /// accumulateTile of 4-bit weights per group (NumericSpec 7.2): a loop
   /// over the groups around one over the group's K steps, whose partial
   /// sums start at 0 and are added to `accs` times the group multipliers.
+  /// `ys` and `xs` are where the matmul's one tap reads.
   llvm::SmallVector<mlir::Value> accumulateGroups(
       const Problem &p, const Tiling &tiling, const TilePosition &at,
       const GemmOperands &operands, llvm::ArrayRef<mlir::Value> accs,
@@ -130,15 +131,34 @@ private:
   addPartials(mlir::ValueRange totals, mlir::ValueRange partials,
               llvm::ArrayRef<mlir::Value> multipliers);
 
-  /// One iteration of the K loop: the dot products of 4 input channels (8
-  /// for 4-bit weights, two steps) of the tile's pixels, at packed-weight
-  /// row `weightRow` and input channel `firstChannel`, with `ys` and `xs`
-  /// the input rows and columns.
+  /// One step of the K loop: the dot products of 4 input channels of the
+  /// tile's pixels, at packed-weight row `weightRow` and input channel
+  /// `firstChannel`, with `ys` and `xs` the input rows and columns.
   llvm::SmallVector<mlir::Value>
   dotStep(const Problem &p, const Tiling &tiling, const TilePosition &at,
           const GemmOperands &operands, mlir::ValueRange accs,
           mlir::Value weightRow, mlir::Value firstChannel,
           llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
+
+  /// Where one K step reads its 4 input channels.
+  struct KStep {
+    mlir::Value firstChannel;
+    llvm::SmallVector<mlir::Value> ys, xs;
+  };
+
+  /// dotStep of 4-bit weights: the two steps `steps` of packed-weight row
+  /// `weightRow`, the low nibbles and the high ones, as 16 * w.
+  llvm::SmallVector<mlir::Value>
+  nibbleStep(const Problem &p, const Tiling &tiling, const TilePosition &at,
+             const GemmOperands &operands, mlir::ValueRange accs,
+             mlir::Value weightRow, llvm::ArrayRef<KStep> steps);
+
+  /// The byte vectors of packed-weight row `row` of the tile at `at`, one
+  /// per channel block.
+  llvm::SmallVector<mlir::Value> weightRow(const Tiling &tiling,
+                                           const TilePosition &at,
+                                           const GemmOperands &operands,
+                                           mlir::Value row);
 
   /// The dot products of 4 input channels from `firstChannel` of the
   /// tile's pixels with the weight vectors `w` (one per channel block).

@@ -289,13 +289,11 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
   p.strideW = op.getStrides()[1];
   p.dilationH = op.getDilations()[0];
   p.dilationW = op.getDilations()[1];
-  // 4-bit weights: two steps of 4 input channels per byte.
   p.nibbles = getQuantParams(op.getFilter().getType())->storageWidth == 4;
   if (depthwise && p.nibbles)
     return notLowered(op.getLoc(), "depthwise convolution with 4-bit weights");
-  p.inputChannels = depthwise
-                        ? p.paddedChannels
-                        : int64_t(llvm::alignTo(channelsIn, p.nibbles ? 8 : 4));
+  p.inputChannels =
+      depthwise ? p.paddedChannels : int64_t(llvm::alignTo(channelsIn, 4));
   p.signedInput = getQuantParams(op.getInput().getType())->isSigned;
   // One input channel per filter for depthwise convolutions.
   int64_t filterChannels = depthwise ? 1 : channelsIn;

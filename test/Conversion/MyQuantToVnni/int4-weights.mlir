@@ -84,3 +84,34 @@ func.func @grouped(%x: tensor<5x16x!x>) -> tensor<5x2x!y> {
   %0 = myquant.matmul %x, %w {transpose_rhs} : (tensor<5x16x!x>, tensor<2x16x!w>) -> tensor<5x2x!y>
   return %0 : tensor<5x2x!y>
 }
+
+// -----
+
+// A convolution of one input channel: one step (4 channels, 3 of them
+// padding) per tap, so the 9 steps pair across taps, (0, 1), (2, 3), ...
+// (8, zero weights): 5 packed rows instead of 9, in one loop over them
+// whose two steps find their tap and channels by division.
+!x = !quant.uniform<i8:f32, 0.1>
+!y = !quant.uniform<i8:f32, 0.5>
+!w = !quant.uniform<i4<-7:7>:f32:0, {0.25, 0.5}>
+// Tap t of filter 0 has weight t - 4, of filter 1 weight 1: row 0 pairs
+// taps 0 and 1 (0xDC and 0x11 in the first bytes of the two filters), row
+// 1 taps 2 and 3 (0xFE), ..., row 4 tap 8 alone (0x04, 0x01).
+// CHECK-LABEL: func.func private @rgb_kernel
+// CHECK:         arith.constant dense<"0xDC00000011{{(00)+}}FE00000011{{(00)+}}1000000011{{(00)+}}3200000011{{(00)+}}0400000001{{(00)+}}"> : tensor<1x5x64xi8>
+// CHECK:         scf.for %[[ROW:.*]] = %{{.*}} to %c5 step
+// CHECK:           %[[STEP:.*]] = arith.minsi %{{.*}}, %c8 : index
+// CHECK:           %[[TAP:.*]] = arith.divui %[[STEP]], %c1{{.*}} : index
+// CHECK:           arith.divui %[[TAP]], %c3{{.*}} : index
+// CHECK:           arith.remui %[[TAP]], %c3{{.*}} : index
+// CHECK:           arith.shli %{{.*}} : vector<64xi8>
+// CHECK:           arith.andi %{{.*}} : vector<64xi8>
+// CHECK:         arith.shrsi
+func.func @rgb(%x: tensor<1x1x6x6x!x>) -> tensor<1x2x4x4x!y> {
+  %c = arith.constant dense<[[[[-4, -3, -2], [-1, 0, 1], [2, 3, 4]]], [[[1, 1, 1], [1, 1, 1], [1, 1, 1]]]]> : tensor<2x1x3x3xi4>
+  %w = quant.scast %c : tensor<2x1x3x3xi4> to tensor<2x1x3x3x!w>
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
+      dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>}
+      : (tensor<1x1x6x6x!x>, tensor<2x1x3x3x!w>) -> tensor<1x2x4x4x!y>
+  return %0 : tensor<1x2x4x4x!y>
+}

@@ -82,7 +82,9 @@ struct Problem {
   llvm::SmallVector<int32_t> init;
   // 4-bit weights (NumericSpec 7): `packed` holds them in [-8, 7], and the
   // kernel stores two K steps in one vector of bytes (step 2s in the low
-  // nibbles, 2s + 1 in the high ones; inputChannels is a multiple of 8). It
+  // nibbles, 2s + 1 in the high ones, of the steps (tap, quad) in order; a
+  // matmul's inputChannels is a multiple of 8, so its pairs stay in a
+  // group). It
   // multiplies the nibbles in place as 16 * w (the low nibble shifted up,
   // the high one masked) into accumulators starting at 0, which it shifts
   // back by 4 and adds to `init` (per group, times the group's multiplier).
