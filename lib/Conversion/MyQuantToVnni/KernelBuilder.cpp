@@ -544,12 +544,22 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
                                                  const GemmOperands &operands) {
   int64_t window = p.pool, pixels = tiling.pixels;
   int64_t channelQuads = p.inputChannels / channelsPerStep(p);
-  // Accumulators start at the folded bias.
-  SmallVector<Value> accs;
-  for (int64_t i = 0; i < window * pixels; ++i)
-    for (int64_t j = 0; j < tiling.channelBlocks; ++j)
-      accs.push_back(
-          read(operands.init, at.channels[j], laneVector(operands.init)));
+  // Accumulators start at the folded bias (4-bit weights per channel add
+  // it after the K loop: read there, it holds no registers in the loop).
+  auto folded = [&] {
+    SmallVector<Value> init;
+    for (int64_t i = 0; i < window * pixels; ++i)
+      for (int64_t j = 0; j < tiling.channelBlocks; ++j)
+        init.push_back(
+            read(operands.init, at.channels[j], laneVector(operands.init)));
+    return init;
+  };
+  SmallVector<Value> accs =
+      p.nibbles && !p.groupSize
+          ? SmallVector<Value>(
+                window * pixels * tiling.channelBlocks,
+                splat(VectorType::get({lanes}, b.getI32Type()), 0))
+          : folded();
 
   // Where tap (ky, kx) of the tile reads: the input rows and columns.
   auto tapIndices = [&](Value ky, Value kx, SmallVector<Value> &ys,
@@ -594,18 +604,14 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
     return accumulateGroups(p, tiling, at, operands, accs, ys, xs);
   }
 
-  // 4-bit weights: partial sums from 0, two steps per packed row.
-  SmallVector<Value> start(accs);
-  if (p.nibbles)
-    start.assign(accs.size(),
-                 splat(VectorType::get({lanes}, b.getI32Type()), 0));
+  // 4-bit weights: partial sums from 0 (accs), two steps per packed row.
   if (p.nibbles && channelQuads % 2 != 0) {
     // An odd number of steps per tap (a convolution of 1 to 4 or 9 to 12
     // input channels...): the steps (tap, quad) in order, paired across
     // taps, in one loop.
     int64_t steps = p.kernelH * p.kernelW * channelQuads;
     auto loop = scf::ForOp::create(b, loc, operands.zero,
-                                   index((steps + 1) / 2), operands.one, start);
+                                   index((steps + 1) / 2), operands.one, accs);
     b.setInsertionPointToStart(loop.getBody());
     Value row = loop.getInductionVar();
     SmallVector<KStep> pair(2);
@@ -628,13 +634,13 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
                          nibbleStep(p, tiling, at, operands,
                                     loop.getRegionIterArgs(), row, pair));
     b.setInsertionPointAfter(loop);
-    return addPartials(accs, loop.getResults(), {});
+    return addPartials(folded(), loop.getResults(), {});
   }
 
   // K loop: kernelH, kernelW, input channels / 4 (/ 8 for 4-bit weights).
   int64_t rowsPerTap = p.nibbles ? channelQuads / 2 : channelQuads;
   auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
-                                   operands.one, start);
+                                   operands.one, accs);
   b.setInsertionPointToStart(khLoop.getBody());
   auto kwLoop = nestLoop(b, loc, khLoop, p.kernelW, 1);
   Value ky = khLoop.getInductionVar(), kx = kwLoop.getInductionVar();
@@ -663,7 +669,7 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
                        nibbleStep(p, tiling, at, operands,
                                   cLoop.getRegionIterArgs(), row, {low, high}));
   b.setInsertionPointAfter(khLoop);
-  return addPartials(accs, khLoop.getResults(), {});
+  return addPartials(folded(), khLoop.getResults(), {});
 }
 
 SmallVector<Value> KernelBuilder::accumulateGroups(
@@ -735,14 +741,14 @@ KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
     return fmaStep(p, tiling, at, operands, accs, weightRow, firstChannel, ys,
                    xs);
   return quadDots(p, tiling, at, operands, accs,
-                  this->weightRow(tiling, at, operands, weightRow),
-                  firstChannel, ys, xs);
+                  weightVectors(tiling, at, operands, weightRow), firstChannel,
+                  ys, xs);
 }
 
-SmallVector<Value> KernelBuilder::weightRow(const Tiling &tiling,
-                                            const TilePosition &at,
-                                            const GemmOperands &operands,
-                                            Value row) {
+SmallVector<Value> KernelBuilder::weightVectors(const Tiling &tiling,
+                                                const TilePosition &at,
+                                                const GemmOperands &operands,
+                                                Value row) {
   auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
   SmallVector<Value> w;
   for (int64_t j = 0; j < tiling.channelBlocks; ++j)
@@ -761,7 +767,7 @@ SmallVector<Value> KernelBuilder::nibbleStep(const Problem &p,
   // 16 * the weights, exact in int8: the low nibbles (the first step)
   // shifted up, the high ones (the second step) with the low ones cleared.
   SmallVector<Value> low, high;
-  for (Value v : this->weightRow(tiling, at, operands, weightRow)) {
+  for (Value v : weightVectors(tiling, at, operands, weightRow)) {
     low.push_back(arith::ShLIOp::create(b, loc, v, splat(bytesType, 4)));
     high.push_back(arith::AndIOp::create(b, loc, v, splat(bytesType, -16)));
   }

@@ -155,10 +155,10 @@ private:
 
   /// The byte vectors of packed-weight row `row` of the tile at `at`, one
   /// per channel block.
-  llvm::SmallVector<mlir::Value> weightRow(const Tiling &tiling,
-                                           const TilePosition &at,
-                                           const GemmOperands &operands,
-                                           mlir::Value row);
+  llvm::SmallVector<mlir::Value> weightVectors(const Tiling &tiling,
+                                               const TilePosition &at,
+                                               const GemmOperands &operands,
+                                               mlir::Value row);
 
   /// The dot products of 4 input channels from `firstChannel` of the
   /// tile's pixels with the weight vectors `w` (one per channel block).

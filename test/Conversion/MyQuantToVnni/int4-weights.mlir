@@ -18,7 +18,6 @@
 // CHECK-LABEL: func.func private @per_channel_kernel
 // CHECK-DAG:     arith.constant dense<{{\[\[\[}}-15, -30, -45, -60, -105, 0, 0, 16, 0, 0, {{.*}}]]]> : tensor<1x1x64xi8>
 // CHECK-DAG:     %[[INIT:.*]] = arith.constant dense<[0, -131, 0, {{.*}}]> : tensor<16xi32>
-// CHECK:         %[[BIAS:.*]] = vector.transfer_read %[[INIT]]
 // CHECK:         %[[ZERO:.*]] = arith.constant dense<0> : vector<16xi32>
 // CHECK:         %[[K:.*]]:5 = scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]],
 // CHECK:           %[[PACKED:.*]] = vector.transfer_read {{.*}} : tensor<1x1x64xi8>, vector<64xi8>
@@ -28,6 +27,7 @@
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x4xi32> to vector<16xi32>
 // CHECK:           arith.extsi %[[HIGH]] : vector<64xi8> to vector<64xi32>
 // CHECK:           vector.multi_reduction <add>, %{{.*}} [1] : vector<16x4xi32> to vector<16xi32>
+// CHECK:         %[[BIAS:.*]] = vector.transfer_read %[[INIT]]
 // CHECK:         %[[SHIFTED:.*]] = arith.shrsi %[[K]]#0, %{{.*}} : vector<16xi32>
 // CHECK:         arith.addi %[[BIAS]], %[[SHIFTED]] : vector<16xi32>
 // YMM-LABEL: func.func private @per_channel_kernel
