@@ -4,6 +4,7 @@ matmul throughput.
 
     /usr/bin/python3 benchmarks/int4_weights.py            # ~1 minute
     /usr/bin/python3 benchmarks/int4_weights.py --k 1024 --n 1024 --layers 3
+    /usr/bin/python3 benchmarks/int4_weights.py --kernels  # one-layer kernels
 
 A Linear-heavy MLP (`--layers` Linear + ReLU layers of K x N, random
 weights, calibrated on random inputs) is quantized with int8 weights, int4
@@ -14,10 +15,15 @@ per channel and int4 per group of 32 and 128 of K. Prints per variant:
   .rodata (llvm-size), and their ratio to int8's (and the header's
   NAME_ARENA_SIZE);
 * one-thread median latency at batch 1 and 64 of the compiled library
-  (-march=native; the int8 matmuls take the host's VNNI kernels, the 4-bit
-  ones the generic lowering, which unpacks the nibbles once per call), with
-  the multiply-accumulates per second; and the int8 model through the
-  generic lowering (--target=generic), the 4-bit layers' baseline.
+  (-march=native: the host's VNNI kernels, which unpack the 4-bit weights
+  in registers), with the multiply-accumulates per second; and the int8
+  and int4-groups-of-32 models through the generic lowering
+  (--target=generic, which unpacks the 4-bit weights once per call).
+
+`--kernels` instead times single layers (a Linear at batch 1, a GEMV, and
+64, and a 3 x 3 convolution) with int8 and int4 weights on the host's
+kernels: the variants of a shape run in turns, and each one's best of
+`--repeats` rounds is kept (the least disturbed by other processes).
 """
 
 import argparse
@@ -26,6 +32,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -37,7 +44,7 @@ from fashion_mnist import median_time  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.api import QuantizedModel  # noqa: E402
 from myquant.runtime import CompiledFunction  # noqa: E402
-from myquant.emit import Linear, Model, Relu, calibrate  # noqa: E402
+from myquant.emit import Conv2d, Linear, Model, Relu, calibrate  # noqa: E402
 
 VARIANTS = [("int8", 8, 0), ("int4 per channel", 4, 0),
             ("int4 groups of 32", 4, 32), ("int4 groups of 128", 4, 128)]
@@ -76,15 +83,79 @@ def weight_bytes(qm, workdir, tag):
     return size, rodata, arena
 
 
-def generic_int8(qm, batch, workdir):
+def generic(qm, batch, workdir):
     """qm's batch-`batch` model compiled with --target=generic."""
     d = qm._build(batch, None, True, link=False)
-    lib = os.path.join(workdir, f"generic{batch}.so")
+    lib = os.path.join(workdir, f"generic{id(qm)}_{batch}.so")
     T.compile_shared(os.path.join(d, "model.q.mlir"), lib,
                      extra_args=["--target=generic"])
     g = qm.graph.with_batch(batch)
     return CompiledFunction(lib, "forward", [g.input_shape],
                             [g.shapes[g.output]])
+
+
+# (label, batch, input shape, layer factory) of --kernels.
+KERNEL_SHAPES = [
+    ("Linear K=1024 N=1024", 1, (1024,), lambda r: Linear(r(1024, 1024))),
+    ("Linear K=1024 N=4096", 1, (1024,), lambda r: Linear(r(4096, 1024))),
+    ("Linear K=4096 N=1024", 1, (4096,), lambda r: Linear(r(1024, 4096))),
+    ("Linear K=1024 N=1024", 64, (1024,), lambda r: Linear(r(1024, 1024))),
+    ("conv 3x3 64->64 28x28", 1, (64, 28, 28),
+     lambda r: Conv2d(r(64, 64, 3, 3), padding=1)),
+]
+
+
+def macs_of(layer, shape):
+    w = layer.w
+    if w.ndim == 2:
+        return w.size
+    return w.size * shape[1] * shape[2]  # stride 1, same padding
+
+
+def kernels(args):
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return (rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:])))\
+            .astype(np.float32)
+
+    print("one layer, one thread, best of each variant's rounds (run in "
+          "turns)")
+    print(f"{'layer':<24}{'batch':>6}{'weights':>20}{'bytes':>11}"
+          f"{'time':>10}{'GMAC/s':>8}{'x int8':>8}")
+    for label, batch, shape, make in KERNEL_SHAPES:
+        layer = make(r)
+        model = Model((1,) + shape)
+        model.add(layer)
+        stats = calibrate(model, [rng.standard_normal((1,) + shape)
+                                  .astype(np.float32) for _ in range(4)])
+        variants = [("int8", 8, 0), ("int4 per channel", 4, 0)]
+        if layer.w.ndim == 2:
+            variants.append(("int4 groups of 32", 4, 32))
+        x = rng.standard_normal((batch,) + shape).astype(np.float32)
+        fns, sizes, qms = [], [], []
+        for _, bits, group in variants:
+            qm = QuantizedModel(model, stats, weight_bits=bits,
+                                group_size=group)
+            qms.append(qm)
+            sizes.append(qm.parameter_bytes()[1])
+            fns.append(qm.compiled(batch))
+        best = [float("inf")] * len(fns)
+        for fn in fns:
+            for _ in range(3):
+                fn(x)
+        for _ in range(args.repeats):
+            for i, fn in enumerate(fns):
+                t = time.perf_counter()
+                fn(x)
+                best[i] = min(best[i], time.perf_counter() - t)
+        macs = batch * macs_of(layer, shape)
+        for (name, _, _), size, t in zip(variants, sizes, best):
+            print(f"{label:<24}{batch:>6}{name:>20}{size:>11,}"
+                  f"{t * 1e6:>8,.0f}us{macs / t / 1e9:>8.2f}"
+                  f"{best[0] / t:>8.2f}")
+        for qm in qms:
+            qm.close()
 
 
 def main(argv=None):
@@ -93,7 +164,12 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=1024)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--repeats", type=int, default=50)
+    p.add_argument("--kernels", action="store_true",
+                   help="time single layers, int8 against int4")
     args = p.parse_args(argv)
+    if args.kernels:
+        kernels(args)
+        return
     rng = np.random.default_rng(0)
     model = mlp(args.k, args.n, args.layers, rng)
     stats = calibrate(model, [rng.standard_normal((1, args.k))
@@ -118,29 +194,28 @@ def main(argv=None):
                                        else max(5, args.repeats // 5))
             rows.append((label, size, size / base[0], rodata,
                          rodata / base[1], times))
-            if bits == 8:
-                # The same int8 model through the generic lowering, which
-                # the 4-bit layers take.
-                times = {b: median_time(generic_int8(qm, b, workdir),
+            if group in (0, 32) and bits == 8 - 4 * (group == 32):
+                # The same model through the generic lowering.
+                times = {b: median_time(generic(qm, b, workdir),
                                         rng.standard_normal((b, args.k))
                                         .astype(np.float32),
                                         args.repeats if b == 1
                                         else max(5, args.repeats // 5))
                          for b in (1, 64)}
-                rows.append(("int8 (generic)", size, 1.0, rodata, 1.0,
-                             times))
+                rows.append((f"{label} (generic)", size, size / base[0],
+                             rodata, rodata / base[1], times))
             qm.close()
     print(f"MLP: {args.layers} x Linear+ReLU, K = {args.k}, N = {args.n} "
           f"({macs:,} MACs per sample), one thread")
-    print(f"{'weights':<20}{'WEIGHTS_SIZE':>14}{'x int8':>8}{'.rodata':>10}"
+    print(f"{'weights':<28}{'WEIGHTS_SIZE':>14}{'x int8':>8}{'.rodata':>10}"
           f"{'x int8':>8}{'batch 1':>12}{'GMAC/s':>8}{'batch 64':>12}"
           f"{'GMAC/s':>8}")
     for label, size, rs, rodata, rr, t in rows:
-        print(f"{label:<20}{size:>14,}{rs:>8.3f}{rodata:>10,}{rr:>8.3f}"
+        print(f"{label:<28}{size:>14,}{rs:>8.3f}{rodata:>10,}{rr:>8.3f}"
               f"{t[1] * 1e6:>10,.0f}us{macs / t[1] / 1e9:>8.2f}"
               f"{t[64] * 1e6:>10,.0f}us{64 * macs / t[64] / 1e9:>8.2f}")
-    print("static-memory arena, batch 1 (the 4-bit weights are unpacked "
-          "into it): " + ", ".join(f"{k} {v:,}" for k, v in arenas.items()))
+    print("static-memory arena, batch 1: " +
+          ", ".join(f"{k} {v:,}" for k, v in arenas.items()))
 
 
 if __name__ == "__main__":

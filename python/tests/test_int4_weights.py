@@ -103,6 +103,72 @@ def test_int4_bit_exact(name, group_size, target, toolchain, workdir):
     assert err <= 24, f"{err:.1f} LSBs from float"
 
 
+def kernel_case(rows, k, n, group_size, conv_channels, seed):
+    """Linear [n, k] (its groups' scales spread over 1/64 to 1 of the
+    channel's largest) + relu + MatMul [n, 24] on `rows` rows, or, with
+    conv_channels, a 3 x 3 conv of conv_channels input channels (stride 2)
+    + relu + conv 1 x 1 to 9 channels (4-bit per channel). The kernels
+    pair K steps of 4 input channels within a tap (16 channels: 4 steps)
+    or, with an odd number per tap (12: 3), across taps."""
+    rng = np.random.default_rng(seed)
+    if conv_channels:
+        m = Model((2, conv_channels, 9, 11))
+        m.add(Conv2d(rand_f32(rng, n, conv_channels, 3, 3, scale=0.2),
+                     rand_f32(rng, n), stride=2, padding=1))
+        m.add(Relu())
+        m.add(Conv2d(rand_f32(rng, 9, n, 1, 1), rand_f32(rng, 9)))
+    else:
+        m = Model((rows, k))
+        w = rand_f32(rng, n, k, scale=0.2)
+        if group_size:
+            groups = k // group_size
+            w *= np.repeat(2.0 ** -rng.integers(0, 7, (n, groups)),
+                           group_size, axis=1).astype(np.float32)
+        m.add(Linear(w, rand_f32(rng, n)), name="fc")
+        m.add(Relu())
+        m.add(MatMul(rand_f32(rng, n, 24, scale=0.3)), name="proj")
+    samples = [rng.standard_normal(m.input_shape).astype(np.float32)
+               for _ in range(4)]
+    x = (rng.standard_normal(m.input_shape) * 0.8).astype(np.float32)
+    return m, calibrate(m, samples), x
+
+
+# rows, K, N, group size (0: per channel), conv input channels (0: matmuls).
+KERNEL_SHAPES = [(1, 256, 48, 32, 0), (1, 128, 20, 0, 0), (5, 96, 40, 16, 0),
+                 (3, 192, 70, 64, 0), (16, 64, 33, 8, 0), (4, 40, 17, 0, 0),
+                 (0, 0, 24, 0, 12), (0, 0, 8, 0, 16)]
+
+
+@pytest.mark.parametrize("target", RUNNABLE_TARGETS)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES,
+                         ids=["x".join(map(str, s)) for s in KERNEL_SHAPES])
+def test_int4_kernels_bit_exact(shape, target, toolchain, workdir):
+    """The VNNI kernels of 4-bit weights (unpacked in registers, per-group
+    multipliers on the partial sums) equal the reference bit for bit, and
+    every layer runs in a kernel on the VNNI targets."""
+    rows, k, n, group_size, conv_channels = shape
+    model, stats, x = kernel_case(rows, k, n, group_size, conv_channels,
+                                  seed=sum(shape))
+    ref = MR.run_reference(model, stats, x, weight_bits=4,
+                           group_size=group_size)
+    quantized, _ = toolchain.quantize(
+        emit(model, stats),
+        ["--myquant-propagate-qparams=weight-bits=4 "
+         f"weight-group-size={group_size}", "--myquant-quantize"], workdir)
+    if group_size:
+        assert ":f32:{0:1, 1:%d}" % group_size in quantized, \
+            "not quantized per group"
+    lowered, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}",
+                    "--convert-myquant-to-linalg"], workdir)
+    kernels = 0 if target == "generic" else 2
+    assert lowered.count("call @forward_kernel") == kernels
+    got = toolchain.run(executable(lowered, target), "forward", x, workdir)
+    want = ref.dequantize()
+    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
+        f"{shape} on {target}: {np.argwhere(got != want)[:8]}"
+
+
 def test_groups_follow_the_spec():
     """Spec 7.2: the largest group has m = 256, m in [1, 256], s = u * m,
     and |w| / s <= 7 (no clipping)."""

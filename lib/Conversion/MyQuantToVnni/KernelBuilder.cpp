@@ -452,6 +452,23 @@ static SmallVector<T> packByTile(ArrayRef<T> packed, int64_t rows,
   return out;
 }
 
+/// 4-bit weights by tile ([tiles][rows][rowBytes]) two rows per byte,
+/// [tiles][ceil(rows / 2)][rowBytes]: row 2s in the low nibbles, row 2s + 1
+/// (zero past the last row) in the high ones.
+static SmallVector<int8_t> packNibbles(ArrayRef<int8_t> packed, int64_t tiles,
+                                       int64_t rows, int64_t rowBytes) {
+  SmallVector<int8_t> out;
+  out.reserve(tiles * llvm::divideCeil(rows, 2) * rowBytes);
+  for (int64_t t = 0; t < tiles; ++t)
+    for (int64_t r = 0; r < rows; r += 2)
+      for (int64_t i = 0; i < rowBytes; ++i) {
+        int64_t at = (t * rows + r) * rowBytes + i;
+        int8_t high = r + 1 < rows ? packed[at + rowBytes] : 0;
+        out.push_back(static_cast<int8_t>((packed[at] & 0xf) | high << 4));
+      }
+  return out;
+}
+
 Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                            Value addend, Value output) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
@@ -471,10 +488,22 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                           tileChannels, p.channelEnd));
     operands.init = floatConstant({p.paddedChannels}, p.floating->bias);
   } else {
-    operands.weights = tensorConstant<int8_t>(
-        {tiles, rows, tileChannels * 4}, i8,
-        packByTile<int8_t>(p.packed, rows, p.paddedChannels, 4, tiles,
-                           tileChannels, p.channelEnd));
+    SmallVector<int8_t> byTile = packByTile<int8_t>(
+        p.packed, rows, p.paddedChannels, 4, tiles, tileChannels, p.channelEnd);
+    if (p.nibbles)
+      operands.weights = tensorConstant<int8_t>(
+          {tiles, (rows + 1) / 2, tileChannels * 4}, i8,
+          packNibbles(byTile, tiles, rows, tileChannels * 4));
+    else
+      operands.weights =
+          tensorConstant<int8_t>({tiles, rows, tileChannels * 4}, i8, byTile);
+    if (p.groupSize) {
+      int64_t groups = p.inputChannels / p.groupSize;
+      operands.multipliers = tensorConstant<uint8_t>(
+          {tiles, groups, tileChannels}, i8,
+          packByTile<uint8_t>(p.groupMultipliers, groups, p.paddedChannels, 1,
+                              tiles, tileChannels, p.channelEnd));
+    }
     operands.init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
     epilogueTensors = epilogueConstants(p);
   }
@@ -510,38 +539,47 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                          index(p.outW - pixels));
 
-  scf::ForOp kLoop = accumulateTile(p, tiling, at, operands);
-  b.setInsertionPointAfter(kLoop);
+  SmallVector<Value> accs = accumulateTile(p, tiling, at, operands);
 
   // Epilogue: requantize the registers and store int8 (or clamp and store
   // f32).
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t j = 0; j < channelBlocks; ++j) {
     if (p.floating) {
-      out = storeFloatTile(p, tiling, at, j, kLoop.getResults(), out);
+      out = storeFloatTile(p, tiling, at, j, accs, out);
       continue;
     }
     SmallVector<Value> constants;
     for (Value tensor : epilogueTensors)
       constants.push_back(read(tensor, at.channels[j], laneVector(tensor)));
-    out =
-        storeTile(p, tiling, at, j, kLoop.getResults(), constants, addend, out);
+    out = storeTile(p, tiling, at, j, accs, constants, addend, out);
   }
   scf::YieldOp::create(b, loc, out);
   return batchLoop.getResult(0);
 }
 
-scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
-                                         const TilePosition &at,
-                                         const GemmOperands &operands) {
+SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
+                                                 const Tiling &tiling,
+                                                 const TilePosition &at,
+                                                 const GemmOperands &operands) {
   int64_t window = p.pool, pixels = tiling.pixels;
   int64_t channelQuads = p.inputChannels / channelsPerStep(p);
-  // Accumulators start at the folded bias.
-  SmallVector<Value> accs;
-  for (int64_t i = 0; i < window * pixels; ++i)
-    for (int64_t j = 0; j < tiling.channelBlocks; ++j)
-      accs.push_back(
-          read(operands.init, at.channels[j], laneVector(operands.init)));
+  // Accumulators start at the folded bias (4-bit weights per channel add
+  // it after the K loop: read there, it holds no registers in the loop).
+  auto folded = [&] {
+    SmallVector<Value> init;
+    for (int64_t i = 0; i < window * pixels; ++i)
+      for (int64_t j = 0; j < tiling.channelBlocks; ++j)
+        init.push_back(
+            read(operands.init, at.channels[j], laneVector(operands.init)));
+    return init;
+  };
+  SmallVector<Value> accs =
+      p.nibbles && !p.groupSize
+          ? SmallVector<Value>(
+                window * pixels * tiling.channelBlocks,
+                splat(VectorType::get({lanes}, b.getI32Type()), 0))
+          : folded();
 
   // Where tap (ky, kx) of the tile reads: the input rows and columns.
   auto tapIndices = [&](Value ky, Value kx, SmallVector<Value> &ys,
@@ -576,10 +614,51 @@ scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
       next = dotStep(p, tiling, at, operands, next, row, channel, ys, xs);
     }
     scf::YieldOp::create(b, loc, next);
-    return cLoop;
+    b.setInsertionPointAfter(cLoop);
+    return cLoop.getResults();
   }
 
-  // K loop: kernelH, kernelW, input channels / 4.
+  if (p.groupSize) {
+    SmallVector<Value> ys, xs;
+    tapIndices(operands.zero, operands.zero, ys, xs);
+    return accumulateGroups(p, tiling, at, operands, accs, ys, xs);
+  }
+
+  // 4-bit weights: partial sums from 0 (accs), two steps per packed row.
+  if (p.nibbles && channelQuads % 2 != 0) {
+    // An odd number of steps per tap (a convolution of 1 to 4 or 9 to 12
+    // input channels...): the steps (tap, quad) in order, paired across
+    // taps, in one loop.
+    int64_t steps = p.kernelH * p.kernelW * channelQuads;
+    auto loop = scf::ForOp::create(b, loc, operands.zero,
+                                   index((steps + 1) / 2), operands.one, accs);
+    b.setInsertionPointToStart(loop.getBody());
+    Value row = loop.getInductionVar();
+    SmallVector<KStep> pair(2);
+    for (int64_t h = 0; h < 2; ++h) {
+      // An odd last step meets zero weights; it reads where the one
+      // before does.
+      Value step = arith::MinSIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc, arith::MulIOp::create(b, loc, row, index(2)), index(h)),
+          index(steps - 1));
+      Value tap = arith::DivUIOp::create(b, loc, step, index(channelQuads));
+      Value quad = arith::RemUIOp::create(b, loc, step, index(channelQuads));
+      pair[h].firstChannel = arith::MulIOp::create(b, loc, quad, index(4));
+      tapIndices(arith::DivUIOp::create(b, loc, tap, index(p.kernelW)),
+                 arith::RemUIOp::create(b, loc, tap, index(p.kernelW)),
+                 pair[h].ys, pair[h].xs);
+    }
+    scf::YieldOp::create(b, loc,
+                         nibbleStep(p, tiling, at, operands,
+                                    loop.getRegionIterArgs(), row, pair));
+    b.setInsertionPointAfter(loop);
+    return addPartials(folded(), loop.getResults(), {});
+  }
+
+  // K loop: kernelH, kernelW, input channels / 4 (/ 8 for 4-bit weights).
+  int64_t rowsPerTap = p.nibbles ? channelQuads / 2 : channelQuads;
   auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
                                    operands.one, accs);
   b.setInsertionPointToStart(khLoop.getBody());
@@ -589,17 +668,88 @@ scf::ForOp KernelBuilder::accumulateTile(const Problem &p, const Tiling &tiling,
   tapIndices(ky, kx, ys, xs);
   Value tap = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, ky, index(p.kernelW)), kx);
-  Value row0 = arith::MulIOp::create(b, loc, tap, index(channelQuads));
-  auto cLoop = nestLoop(b, loc, kwLoop, channelQuads, 1);
+  Value row0 = arith::MulIOp::create(b, loc, tap, index(rowsPerTap));
+  auto cLoop = nestLoop(b, loc, kwLoop, rowsPerTap, 1);
   Value quad = cLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, row0, quad);
-  Value firstChannel =
-      arith::MulIOp::create(b, loc, quad, index(channelsPerStep(p)));
+  if (!p.nibbles) {
+    Value firstChannel =
+        arith::MulIOp::create(b, loc, quad, index(channelsPerStep(p)));
+    scf::YieldOp::create(b, loc,
+                         dotStep(p, tiling, at, operands,
+                                 cLoop.getRegionIterArgs(), row, firstChannel,
+                                 ys, xs));
+    b.setInsertionPointAfter(khLoop);
+    return khLoop.getResults();
+  }
+  Value firstChannel = arith::MulIOp::create(b, loc, quad, index(8));
+  KStep low{firstChannel, ys, xs},
+      high{arith::AddIOp::create(b, loc, firstChannel, index(4)), ys, xs};
   scf::YieldOp::create(b, loc,
-                       dotStep(p, tiling, at, operands,
-                               cLoop.getRegionIterArgs(), row, firstChannel, ys,
-                               xs));
-  return khLoop;
+                       nibbleStep(p, tiling, at, operands,
+                                  cLoop.getRegionIterArgs(), row, {low, high}));
+  b.setInsertionPointAfter(khLoop);
+  return addPartials(folded(), khLoop.getResults(), {});
+}
+
+SmallVector<Value> KernelBuilder::accumulateGroups(
+    const Problem &p, const Tiling &tiling, const TilePosition &at,
+    const GemmOperands &operands, ArrayRef<Value> accs, ArrayRef<Value> ys,
+    ArrayRef<Value> xs) {
+  auto accType = VectorType::get({lanes}, b.getI32Type());
+  int64_t groups = p.inputChannels / p.groupSize,
+          rowsPerGroup = p.groupSize / 8;
+  auto groupLoop = scf::ForOp::create(b, loc, operands.zero, index(groups),
+                                      operands.one, accs);
+  b.setInsertionPointToStart(groupLoop.getBody());
+  Value g = groupLoop.getInductionVar();
+  Value row0 = arith::MulIOp::create(b, loc, g, index(rowsPerGroup));
+  auto rowLoop = scf::ForOp::create(
+      b, loc, operands.zero, index(rowsPerGroup), operands.one,
+      SmallVector<Value>(accs.size(), splat(accType, 0)));
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value row = arith::AddIOp::create(b, loc, row0, rowLoop.getInductionVar());
+  Value firstChannel = arith::MulIOp::create(b, loc, row, index(8));
+  KStep low{firstChannel, SmallVector<Value>(ys), SmallVector<Value>(xs)},
+      high{arith::AddIOp::create(b, loc, firstChannel, index(4)),
+           SmallVector<Value>(ys), SmallVector<Value>(xs)};
+  scf::YieldOp::create(b, loc,
+                       nibbleStep(p, tiling, at, operands,
+                                  rowLoop.getRegionIterArgs(), row,
+                                  {low, high}));
+  b.setInsertionPointAfter(rowLoop);
+  // m = byte + 1, zero-extended: [1, 256].
+  SmallVector<Value> multipliers;
+  for (int64_t j = 0; j < tiling.channelBlocks; ++j) {
+    Value bytes = read(operands.multipliers, {at.tile, g, index(j * lanes)},
+                       VectorType::get({lanes}, b.getI8Type()));
+    multipliers.push_back(arith::AddIOp::create(
+        b, loc, arith::ExtUIOp::create(b, loc, accType, bytes),
+        splat(accType, 1)));
+  }
+  scf::YieldOp::create(b, loc,
+                       addPartials(groupLoop.getRegionIterArgs(),
+                                   rowLoop.getResults(), multipliers));
+  b.setInsertionPointAfter(groupLoop);
+  return groupLoop.getResults();
+}
+
+SmallVector<Value> KernelBuilder::addPartials(ValueRange totals,
+                                              ValueRange partials,
+                                              ArrayRef<Value> multipliers) {
+  auto accType = VectorType::get({lanes}, b.getI32Type());
+  Value four = splat(accType, 4);
+  SmallVector<Value> sums;
+  for (auto [i, total, partial] : llvm::enumerate(totals, partials)) {
+    // Exact: the partial sum of 16 * w is a multiple of 16 (and fits int32,
+    // packWeights checks).
+    Value sum = arith::ShRSIOp::create(b, loc, partial, four);
+    if (!multipliers.empty())
+      sum = arith::MulIOp::create(b, loc, sum,
+                                  multipliers[i % multipliers.size()]);
+    sums.push_back(arith::AddIOp::create(b, loc, total, sum));
+  }
+  return sums;
 }
 
 SmallVector<Value>
@@ -610,14 +760,53 @@ KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
   if (p.floating)
     return fmaStep(p, tiling, at, operands, accs, weightRow, firstChannel, ys,
                    xs);
+  return quadDots(p, tiling, at, operands, accs,
+                  weightVectors(tiling, at, operands, weightRow), firstChannel,
+                  ys, xs);
+}
+
+SmallVector<Value> KernelBuilder::weightVectors(const Tiling &tiling,
+                                                const TilePosition &at,
+                                                const GemmOperands &operands,
+                                                Value row) {
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
+  SmallVector<Value> w;
+  for (int64_t j = 0; j < tiling.channelBlocks; ++j)
+    w.push_back(read(operands.weights, {at.tile, row, index(j * 4 * lanes)},
+                     bytesType));
+  return w;
+}
+
+SmallVector<Value> KernelBuilder::nibbleStep(const Problem &p,
+                                             const Tiling &tiling,
+                                             const TilePosition &at,
+                                             const GemmOperands &operands,
+                                             ValueRange accs, Value weightRow,
+                                             ArrayRef<KStep> steps) {
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
+  // 16 * the weights, exact in int8: the low nibbles (the first step)
+  // shifted up, the high ones (the second step) with the low ones cleared.
+  SmallVector<Value> low, high;
+  for (Value v : weightVectors(tiling, at, operands, weightRow)) {
+    low.push_back(arith::ShLIOp::create(b, loc, v, splat(bytesType, 4)));
+    high.push_back(arith::AndIOp::create(b, loc, v, splat(bytesType, -16)));
+  }
+  SmallVector<Value> next =
+      quadDots(p, tiling, at, operands, accs, low, steps[0].firstChannel,
+               steps[0].ys, steps[0].xs);
+  return quadDots(p, tiling, at, operands, next, high, steps[1].firstChannel,
+                  steps[1].ys, steps[1].xs);
+}
+
+SmallVector<Value>
+KernelBuilder::quadDots(const Problem &p, const Tiling &tiling,
+                        const TilePosition &at, const GemmOperands &operands,
+                        ValueRange accs, ArrayRef<Value> w, Value firstChannel,
+                        ArrayRef<Value> ys, ArrayRef<Value> xs) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({4 * lanes}, i8);
-  SmallVector<Value> w;
-  for (int64_t j = 0; j < channelBlocks; ++j)
-    w.push_back(read(operands.weights,
-                     {at.tile, weightRow, index(j * 4 * lanes)}, bytesType));
   SmallVector<Value> next;
   for (int64_t r = 0; r < p.pool; ++r) {
     for (int64_t i = 0; i < pixels; ++i) {

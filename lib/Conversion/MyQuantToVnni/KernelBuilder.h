@@ -87,6 +87,8 @@ private:
   /// What the GEMM kernel's K loop reads.
   struct GemmOperands {
     mlir::Value weights, init, input;
+    /// m - 1 of 4-bit weights per group, [tiles][groups][tile channels].
+    mlir::Value multipliers;
     /// The xor mask flipping signed input to u8, if the K loop flips.
     mlir::Value flip;
     mlir::Value zero, one;
@@ -109,10 +111,26 @@ private:
   /// The accumulators of the tile at `at` after the whole K loop (kernelH,
   /// kernelW, input channels / 4), which starts from `p.init`: accumulator
   /// (r, i, j) of window row r, pixel i and channel block j is result
-  /// (r * pixels + i) * channelBlocks + j.
-  mlir::scf::ForOp accumulateTile(const Problem &p, const Tiling &tiling,
-                                  const TilePosition &at,
-                                  const GemmOperands &operands);
+  /// (r * pixels + i) * channelBlocks + j. `b` is left after the loop.
+  llvm::SmallVector<mlir::Value> accumulateTile(const Problem &p,
+                                                const Tiling &tiling,
+                                                const TilePosition &at,
+                                                const GemmOperands &operands);
+
+  /// accumulateTile of 4-bit weights per group (NumericSpec 7.2): a loop
+  /// over the groups around one over the group's K steps, whose partial
+  /// sums start at 0 and are added to `accs` times the group multipliers.
+  /// `ys` and `xs` are where the matmul's one tap reads.
+  llvm::SmallVector<mlir::Value> accumulateGroups(
+      const Problem &p, const Tiling &tiling, const TilePosition &at,
+      const GemmOperands &operands, llvm::ArrayRef<mlir::Value> accs,
+      llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
+
+  /// `totals` + (`partials` >> 4) (times `multipliers[j]` for channel
+  /// block j, if given): the 4-bit kernel's partial sums of 16 * w.
+  llvm::SmallVector<mlir::Value>
+  addPartials(mlir::ValueRange totals, mlir::ValueRange partials,
+              llvm::ArrayRef<mlir::Value> multipliers);
 
   /// One step of the K loop: the dot products of 4 input channels of the
   /// tile's pixels, at packed-weight row `weightRow` and input channel
@@ -122,6 +140,34 @@ private:
           const GemmOperands &operands, mlir::ValueRange accs,
           mlir::Value weightRow, mlir::Value firstChannel,
           llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
+
+  /// Where one K step reads its 4 input channels.
+  struct KStep {
+    mlir::Value firstChannel;
+    llvm::SmallVector<mlir::Value> ys, xs;
+  };
+
+  /// dotStep of 4-bit weights: the two steps `steps` of packed-weight row
+  /// `weightRow`, the low nibbles and the high ones, as 16 * w.
+  llvm::SmallVector<mlir::Value>
+  nibbleStep(const Problem &p, const Tiling &tiling, const TilePosition &at,
+             const GemmOperands &operands, mlir::ValueRange accs,
+             mlir::Value weightRow, llvm::ArrayRef<KStep> steps);
+
+  /// The byte vectors of packed-weight row `row` of the tile at `at`, one
+  /// per channel block.
+  llvm::SmallVector<mlir::Value> weightVectors(const Tiling &tiling,
+                                               const TilePosition &at,
+                                               const GemmOperands &operands,
+                                               mlir::Value row);
+
+  /// The dot products of 4 input channels from `firstChannel` of the
+  /// tile's pixels with the weight vectors `w` (one per channel block).
+  llvm::SmallVector<mlir::Value>
+  quadDots(const Problem &p, const Tiling &tiling, const TilePosition &at,
+           const GemmOperands &operands, mlir::ValueRange accs,
+           llvm::ArrayRef<mlir::Value> w, mlir::Value firstChannel,
+           llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
 
   /// dotStep of an f32 problem: one input channel of each pixel, broadcast
   /// and multiplied into the accumulators by vector FMA.

@@ -38,7 +38,7 @@ bool foldsZeroPoint(const Problem &p) {
 
 LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
                           ArrayRef<int64_t> bias, int64_t inputZeroPoint,
-                          Location loc) {
+                          Location loc, MultiplierFn multiplier) {
   int64_t taps = p.kernelH * p.kernelW, paddedChannels = p.paddedChannels;
   int64_t channelQuads = p.inputChannels / 4;
   if (p.depthwise) {
@@ -55,16 +55,25 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
     p.packed.assign(size, 0);
   }
   p.init.assign(paddedChannels, 0);
+  int64_t groups = p.groupSize ? p.inputChannels / p.groupSize : 0;
+  p.groupMultipliers.assign(groups * paddedChannels, 0);
   // The GEMM kernel reads signed input as u8 (x + 128); the depthwise one
   // widens it as it is.
   int64_t flip = p.signedInput && !p.depthwise ? 128 : 0;
   for (int64_t f = 0; f < p.channels; ++f) {
+    // sum |w| of each group (of the whole K without groups): the 4-bit
+    // kernel's partial sums reach 16 * 255 * that.
+    SmallVector<int64_t> partialAbsSum(std::max<int64_t>(groups, 1), 0);
     int64_t sum = 0, absSum = 0;
     for (int64_t t = 0; t < taps; ++t)
       for (int64_t c = 0; c < channelsIn; ++c) {
         int8_t w = weight(t, c, f);
-        sum += w;
-        absSum += w < 0 ? -int64_t(w) : w;
+        int64_t magnitude = std::abs(int64_t(w));
+        partialAbsSum[groups ? c / p.groupSize : 0] += magnitude;
+        // The effective weight q * m of NumericSpec 7.2.
+        int64_t m = p.groupSize ? multiplier(c, f) : 1;
+        sum += w * m;
+        absSum += magnitude * m;
         if (p.depthwise) {
           // Tap (y, x) is half y % 2 of pair (y / 2, x).
           int64_t y = t / p.kernelW, x = t % p.kernelW;
@@ -81,6 +90,15 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
                                  " could leave int32 (255 * sum |w| + |bias| "
                                  "= " +
                                  Twine(bound) + ")");
+    int64_t partial = 16 * 255 * *llvm::max_element(partialAbsSum);
+    if (p.nibbles && partial > std::numeric_limits<int32_t>::max())
+      return notLowered(loc, "a 4-bit partial sum of output channel " +
+                                 Twine(f) +
+                                 " could leave int32 (16 * 255 * sum |w| = " +
+                                 Twine(partial) + ")");
+    for (int64_t g = 0; g < groups; ++g)
+      p.groupMultipliers[g * paddedChannels + f] =
+          static_cast<uint8_t>(multiplier(g * p.groupSize, f) - 1);
     // Wrapping int32 arithmetic is exact because the final sum fits.
     int64_t init = bias[f] - (inputZeroPoint + flip) * sum;
     p.init[f] = static_cast<int32_t>(static_cast<uint32_t>(init));
@@ -90,8 +108,9 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
 
 namespace {
 
-/// The int8 values of a constant weight operand: `quant.scast` of an
-/// `arith.constant` (dense or dense_resource), in row-major order. Weights
+/// The int8 (or int4) values of a constant weight operand: `quant.scast`
+/// of an `arith.constant` (dense or, of i8, dense_resource), in row-major
+/// order. Weights
 /// past kMaxWeightElements are left to convert-myquant-to-linalg, which
 /// reports them.
 FailureOr<SmallVector<int8_t>> getInt8Constant(Location loc, Value value) {
@@ -103,8 +122,9 @@ FailureOr<SmallVector<int8_t>> getInt8Constant(Location loc, Value value) {
     return notLowered(loc, "the weights have more than " +
                                Twine(kMaxWeightElements) + " elements");
   if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
-    if (!dense.getElementType().isInteger(8))
-      return notLowered(loc, "the weights' constant is not of i8");
+    if (!dense.getElementType().isInteger(8) &&
+        !dense.getElementType().isInteger(4))
+      return notLowered(loc, "the weights' constant is not of i8 or i4");
     SmallVector<int8_t> values;
     values.reserve(dense.getNumElements());
     for (const APInt &v : dense.getValues<APInt>())
@@ -149,8 +169,8 @@ bool isStatic(Operation *op) {
 }
 
 /// Static shapes, and the quantization the kernels support: 8-bit
-/// per-tensor activations (signed or unsigned), signed 8-bit weights with
-/// zero point 0 (per tensor or per output channel).
+/// per-tensor activations (signed or unsigned), signed 8- or 4-bit weights
+/// with zero point 0 (per tensor, per output channel or, 4-bit, per group).
 LogicalResult checkOperands(Operation *op, Type input, Type weight) {
   Location loc = op->getLoc();
   if (!isStatic(op))
@@ -164,8 +184,8 @@ LogicalResult checkOperands(Operation *op, Type input, Type weight) {
     return notLowered(loc, "the input is not 8-bit per-tensor quantized");
   if (!out->isPerTensor() || out->storageWidth != 8)
     return notLowered(loc, "the result is not 8-bit per-tensor quantized");
-  if (w->storageWidth != 8 || !w->isSigned)
-    return notLowered(loc, "the weights are not signed 8-bit");
+  if ((w->storageWidth != 8 && w->storageWidth != 4) || !w->isSigned)
+    return notLowered(loc, "the weights are not signed 8- or 4-bit");
   if (llvm::any_of(w->zeroPoints, [](int64_t zp) { return zp != 0; }))
     return notLowered(loc, "the weights have a non-zero zero point");
   return success();
@@ -212,7 +232,12 @@ LogicalResult completeProblem(
   auto weight = [&](int64_t t, int64_t c, int64_t f) {
     return (*values)[weightIndex(t, c, f)];
   };
-  if (failed(packWeights(p, channelsIn, weight, *bias, in.zeroPoints[0], loc)))
+  std::optional<GroupScales> groups = getGroupScales(weights.getType());
+  auto multiplier = [&](int64_t c, int64_t f) {
+    return groups->multiplier(f, c / groups->groupSize);
+  };
+  if (failed(packWeights(p, channelsIn, weight, *bias, in.zeroPoints[0], loc,
+                         multiplier)))
     return failure();
   FailureOr<Epilogue> epilogue =
       buildEpilogue(op, defaultRounding, p.paddedChannels);
@@ -268,6 +293,9 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
   p.strideW = op.getStrides()[1];
   p.dilationH = op.getDilations()[0];
   p.dilationW = op.getDilations()[1];
+  p.nibbles = getQuantParams(op.getFilter().getType())->storageWidth == 4;
+  if (depthwise && p.nibbles)
+    return notLowered(op.getLoc(), "depthwise convolution with 4-bit weights");
   p.inputChannels =
       depthwise ? p.paddedChannels : int64_t(llvm::alignTo(channelsIn, 4));
   p.signedInput = getQuantParams(op.getInput().getType())->isSigned;
@@ -302,7 +330,20 @@ FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
   p.outW = m;
   setChannels(p, n, lanes);
   p.kernelH = p.kernelW = p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
-  p.inputChannels = llvm::alignTo(k, 4);
+  p.nibbles = getQuantParams(op.getRhs().getType())->storageWidth == 4;
+  p.inputChannels = llvm::alignTo(k, p.nibbles ? 8 : 4);
+  if (std::optional<GroupScales> groups =
+          getGroupScales(op.getRhs().getType())) {
+    // A group covers whole byte vectors of two steps of 4 channels.
+    if (!p.nibbles)
+      return notLowered(op.getLoc(), "its weights are quantized per group "
+                                     "but not 4-bit");
+    if (groups->groupSize % 8 != 0)
+      return notLowered(op.getLoc(), "its weight groups of " +
+                                         Twine(groups->groupSize) +
+                                         " are not a multiple of 8");
+    p.groupSize = groups->groupSize;
+  }
   p.signedInput = getQuantParams(op.getLhs().getType())->isSigned;
   bool transposed = op.getTransposeRhs();
   auto weightIndex = [&](int64_t, int64_t c, int64_t f) {

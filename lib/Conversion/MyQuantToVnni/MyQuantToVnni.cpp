@@ -1,9 +1,9 @@
 //===- MyQuantToVnni.cpp - conv2d and matmul on the x86 int8 dot product --===//
 //
 // `convert-myquant-to-vnni` lowers myquant.conv2d (groups = 1, NCHW or NHWC)
-// and 2-D myquant.matmul with constant int8 weights to a register-tiled
-// kernel built around `vpdpbusd` (u8 x s8, four products summed into each
-// int32 lane):
+// and 2-D myquant.matmul with constant int8 (or int4) weights to a
+// register-tiled kernel built around `vpdpbusd` (u8 x s8, four products
+// summed into each int32 lane):
 //
 //  * activations are read as u8: signed storage is flipped to `x + 128`
 //    (xor 0x80) by the kernel's own input copy where it makes one (padding,
@@ -13,6 +13,10 @@
 //    with zero weights to a multiple of 4, the output channels padded to a
 //    multiple of the vector width), the layout the instruction reads,
 //    stored register tile by register tile ([N tiles][K/4][tile N][4]);
+//  * 4-bit weights (NumericSpec 7.3) keep two K steps in one byte vector,
+//    unpacked in registers as 16 * w (a shift or a mask) into partial sums
+//    that are shifted back after the K loop, or after each group's steps
+//    and times the group's multiplier for weights per group of K;
 //  * the accumulator starts at the precomputed per-channel constant
 //    `q_b[c] - (zx + 128) * sum_k w[c][k]` (NumericSpec 3.1, bias folding;
 //    `+ 128` only for signed storage), so nothing but the dot products runs
@@ -51,7 +55,8 @@
 // Ops the kernels do not cover (grouped convolutions other than depthwise,
 // batched or activation x activation matmuls, non-constant weights or
 // bias, weights with a non-zero zero point, accumulators that could leave
-// int32) are left for convert-myquant-to-linalg.
+// int32, 4-bit depthwise filters or groups of K not a multiple of 8) are
+// left for convert-myquant-to-linalg.
 //
 // The pass is split by reason to change: Target (the targets and the
 // register tiling's cost model), KernelProblem (what a kernel computes,

@@ -96,12 +96,14 @@ Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width) {
   int64_t window = p.pool;
   int64_t widest = std::min<int64_t>(p.channelEnd / target.lanes, 4);
+  // Weights per group keep each group's partial sums beside the totals.
+  int64_t perPixel = p.groupSize ? 2 : 1;
   Tiling best{window, 1};
   int64_t bestCost = std::numeric_limits<int64_t>::max();
   for (int64_t channelBlocks = 1; channelBlocks <= widest; ++channelBlocks) {
     for (int64_t pixels = window; pixels <= std::min<int64_t>(width, 16);
          pixels += window) {
-      if (!fitsRegisters(target, window * pixels, channelBlocks))
+      if (!fitsRegisters(target, perPixel * window * pixels, channelBlocks))
         continue;
       int64_t cost =
           tilingCost(target, p, width, Tiling{pixels, channelBlocks});

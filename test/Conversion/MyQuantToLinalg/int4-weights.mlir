@@ -1,5 +1,4 @@
 // RUN: myquant-opt %s -split-input-file --convert-myquant-to-linalg | FileCheck %s
-// RUN: myquant-opt %s -split-input-file --convert-myquant-to-vnni=target=avx512-vnni --convert-myquant-to-linalg | FileCheck %s
 
 // 4-bit weights (docs/NumericSpec.md 7.3): packed two per byte along K at
 // compile time in blocks (a group, or the whole K): byte j of a block holds
@@ -7,8 +6,8 @@
 // projected-permutation maps unpacks them once per call: the nibble shifted
 // to the top and arithmetic-shifted back, into i8 per channel, or into i16
 // times the group's multiplier m = byte + 1 (read zero-extended) per
-// group; the generic multiply-accumulate reads the result. The VNNI kernels take 8-bit
-// weights only, so the generic lowering handles these on every target.
+// group; the generic multiply-accumulate reads the result. (The VNNI
+// kernels keep them packed: test/Conversion/MyQuantToVnni/int4-weights.mlir.)
 
 !x = !quant.uniform<i8:f32, 0.1:3>
 !y = !quant.uniform<i8:f32, 0.5>

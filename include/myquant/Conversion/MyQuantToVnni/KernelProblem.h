@@ -80,6 +80,20 @@ struct Problem {
   // by tile); accumulator initial values.
   llvm::SmallVector<int8_t> packed;
   llvm::SmallVector<int32_t> init;
+  // 4-bit weights (NumericSpec 7): `packed` holds them in [-8, 7], and the
+  // kernel stores two K steps in one vector of bytes (step 2s in the low
+  // nibbles, 2s + 1 in the high ones, of the steps (tap, quad) in order; a
+  // matmul's inputChannels is a multiple of 8, so its pairs stay in a
+  // group). It
+  // multiplies the nibbles in place as 16 * w (the low nibble shifted up,
+  // the high one masked) into accumulators starting at 0, which it shifts
+  // back by 4 and adds to `init` (per group, times the group's multiplier).
+  bool nibbles = false;
+  // Weights per group of `groupSize` input channels of a matmul (7.2; 0:
+  // none, a multiple of 8): `groupMultipliers` [K / groupSize]
+  // [paddedChannels] holds m[c, g] - 1 (padded channels: 0).
+  int64_t groupSize = 0;
+  llvm::SmallVector<uint8_t> groupMultipliers;
   Epilogue epilogue;
   // Depthwise: the weights of the taps of filter rows (2r, 2r + 1) in one
   // column x interleaved as int16, [ceil(kernelH / 2)][kernelW]
@@ -139,16 +153,24 @@ bool foldsZeroPoint(const Problem &p);
 /// x.
 using WeightFn = llvm::function_ref<int8_t(int64_t, int64_t, int64_t)>;
 
+/// The group multiplier m[c, g] (NumericSpec 7.2) of (input channel,
+/// output channel) of `p.groupSize` problems.
+using MultiplierFn = llvm::function_ref<int64_t(int64_t, int64_t)>;
+
 /// Fills `p.packed` (or `p.tapPairs` for depthwise problems, whose one
 /// input channel per filter is channel 0) and `p.init` from the weights,
 /// the bias (one per channel) and the input zero point; signed input is
-/// flipped to u8 for the GEMM kernel, which `init` compensates. Fails, with
-/// the reason reported at `loc`, when an accumulator could leave int32
-/// (then the generic lowering, which adds the bias after the int32 sum, is
-/// the reference behaviour) or the packed weights would be too large.
+/// flipped to u8 for the GEMM kernel, which `init` compensates. With
+/// `p.groupSize`, `multiplier` gives the group multipliers, which scale
+/// the weights in `init` and fill `p.groupMultipliers`. Fails, with the
+/// reason reported at `loc`, when an accumulator could leave int32 (then
+/// the generic lowering, which adds the bias after the int32 sum, is the
+/// reference behaviour), a 4-bit partial sum 16 * sum u8 * w could, or the
+/// packed weights would be too large.
 mlir::LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
                                 llvm::ArrayRef<int64_t> bias,
-                                int64_t inputZeroPoint, mlir::Location loc);
+                                int64_t inputZeroPoint, mlir::Location loc,
+                                MultiplierFn multiplier = nullptr);
 
 /// The problem of a conv2d with groups = 1 or one filter per channel, on
 /// vectors of `lanes` channels; fails, with the reason reported, when the

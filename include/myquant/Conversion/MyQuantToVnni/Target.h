@@ -73,7 +73,8 @@ int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
 /// The register tile of lowest tilingCost that fits the registers. A tile
 /// spans `p.pool` output rows (the window of a fused pool, 1 without) and
 /// a multiple of `p.pool` pixels (`width` is one too), at most 16; its
-/// channel blocks, at most 4, end at `p.channelEnd`.
+/// channel blocks, at most 4, end at `p.channelEnd`. Weights per group
+/// (`p.groupSize`) need twice the accumulators.
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width);
 
