@@ -5,7 +5,7 @@ channels: with `dW = dequantized(q_w) - w` (spec 1.2) the int8 layer
 computes on average `E[conv(x, dW)]` more than the float one, a
 per-channel constant that later layers carry on. For inputs with a
 non-zero mean (after a relu the mean holds about 2/pi of their power) that
-constant is most of the weight quantization error. This module measures it on the
+constant can be most of the weight quantization error. This module measures it on the
 calibration samples and subtracts it from the layer's float bias before the
 compiler quantizes the bias (spec 1.3): the correction lives in the int32
 bias, the integer arithmetic at run time does not change.
