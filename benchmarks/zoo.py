@@ -26,7 +26,7 @@ per-channel normalized), seeded. The same images calibrate both tools.
 
     /usr/bin/python3 benchmarks/zoo.py [--build build] [--models a,b]
         [--calib 16] [--test 16] [--method minmax] [--norm-input-bits 16]
-        [--no-torch] [--no-latency]
+        [--bias-correction] [--no-torch] [--no-latency]
 """
 
 import argparse
@@ -188,6 +188,7 @@ def bench_one(name, args, timer, workdir):
         qm = myquant.quantize(model, calib, method=args.method,
                               max_batch=args.batch,
                               norm_input_bits=args.norm_input_bits,
+                              bias_correction=args.bias_correction,
                               cache_dir=os.path.join(workdir, "cache"))
     except ExportError as e:
         row["exports"] = f"no: {str(e).splitlines()[0][:70]}"
@@ -272,6 +273,10 @@ def main():
     p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
                    help="16: 16-bit LayerNorm inputs (myquant.quantize's "
                    "norm_input_bits)")
+    p.add_argument("--bias-correction", action="store_true",
+                   help="myquant.quantize's bias_correction (the mean "
+                   "output shift of weight quantization on the calibration "
+                   "images subtracted from the biases)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     args = p.parse_args()
@@ -293,7 +298,8 @@ def main():
             print(f"# {name}: {time.perf_counter() - t0:.0f} s",
                   file=sys.stderr, flush=True)
     print(f"\n{args.calib} calibration and {args.test} test images, "
-          f"myquant calibration {args.method}, "
+          f"myquant calibration {args.method}"
+          f"{' with bias correction' if args.bias_correction else ''}, "
           f"{args.norm_input_bits}-bit LayerNorm inputs, "
           f"224 x 224 unless noted ({SIZES}); quality = logit SQNR vs float / top-1 agreement; "
           f"latency batch 1, one thread, min; x = onednn / myquant\n")

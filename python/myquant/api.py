@@ -455,7 +455,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              activation_bits=8, layer_precision=(), dynamic=False,
              norm_input_bits=8,
              calibration_batch_size=None, calibration_threads=1,
-             precision_target=None):
+             precision_target=None, bias_correction=False):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -519,6 +519,11 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         add that writes them, a position embedding's included; their
         results stay int8, docs/NumericSpec.md 6.5): the remedy for a
         LayerNorm row that spans few int8 steps; 8 (default) keeps int8.
+    bias_correction: subtract from each conv / linear / matmul bias the
+        mean output shift its weight quantization causes on the calibration
+        samples (myquant.bias_correction, docs/NumericSpec.md 1.5; costs a
+        numpy float pass over them); int8 weights only (not with dynamic,
+        4-bit weights or layer_precision="auto").
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -545,6 +550,15 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   _layer_precision(graph, layer_precision),
                   dynamic=_flag(dynamic, "dynamic"),
                   norm_input_bits=norm_input_bits)
+    if _flag(bias_correction, "bias_correction"):
+        if auto is not None or dynamic or weight_bits != 8 or any(
+                e.endswith(":w4a8") for e in _layer_precision(
+                    graph, layer_precision)):
+            raise ValueError("bias_correction corrects int8 weights: not "
+                             "with dynamic, 4-bit weights or "
+                             'layer_precision="auto"')
+        from .bias_correction import correct_biases
+        correct_biases(graph, batches, granularity=weight_granularity)
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,

@@ -205,6 +205,10 @@ def _add_ptq_args(p):
     p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
                    help="16: 16-bit LayerNorm inputs (their results stay "
                         "int8), for rows that span few int8 steps")
+    p.add_argument("--bias-correction", action="store_true",
+                   help="subtract from each conv / linear bias the mean "
+                        "output shift of its weight quantization on the "
+                        "calibration data (docs/NumericSpec.md 1.5)")
 
 
 def _calibrated(args, max_batch=64):
@@ -215,6 +219,13 @@ def _calibrated(args, max_batch=64):
     batches = C.as_batches(data, args.calibration_batch_size or max_batch,
                            limit=args.num_samples)
     graph = _export(model, batches[0][:1], args.calibration, "calibration")
+    if getattr(args, "bias_correction", False):
+        if args.dynamic or args.weight_bits != 8 or any(
+                e.endswith(":w4a8") for e in args.layer_precision):
+            raise SystemExit("error: --bias-correction corrects int8 "
+                             "weights: not with --dynamic or 4-bit weights")
+        from .bias_correction import correct_biases
+        correct_biases(graph, batches, granularity=args.weight_granularity)
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,
                             progress=sys.stderr.isatty())
