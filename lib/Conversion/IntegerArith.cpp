@@ -4,7 +4,10 @@
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -297,6 +300,65 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
   return requantize(sum, constant(i32, r.result.multiplier[0]),
                     constant(i32, r.result.shift[0]), r.result,
                     r.resultStorage.type);
+}
+
+DynamicInput quantizeDynamicInput(OpBuilder &b, Location loc, Value x) {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
+  auto xType = cast<RankedTensorType>(x.getType());
+  unsigned rank = xType.getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> reduction(rank,
+                                             utils::IteratorType::reduction);
+
+  // A = max |X| over the whole tensor, in int64 (|X| <= 2^31 - 1).
+  Value zero =
+      linalg::FillOp::create(
+          b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, i64, 0)},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i64)})
+          .getResult(0);
+  Value absMax =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{zero.getType()}, ValueRange{x}, ValueRange{zero},
+          {identity, AffineMap::get(rank, 0, ctx)}, reduction,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            IntegerArith body(nb, l);
+            Value v = body.cast(args[0], i64);
+            Value magnitude = body.max(v, body.sub(body.i64(0), v));
+            linalg::YieldOp::create(nb, l, body.max(args[1], magnitude));
+          })
+          .getResult(0);
+  IntegerArith scalar(b, loc);
+  Value a =
+      scalar.max(tensor::ExtractOp::create(b, loc, absMax), scalar.i64(1));
+  // k = 23 + bitlength(A'), R = floor((127 * 2^k + floor(A' / 2)) / A').
+  Value bits =
+      scalar.sub(scalar.i64(64), math::CountLeadingZerosOp::create(b, loc, a));
+  Value k = scalar.add(bits, scalar.i64(kWideFractionBits));
+  Value numerator = scalar.add(scalar.shl(scalar.i64(kDynamicQMax), k),
+                               scalar.shr(a, scalar.i64(1)));
+  Value reciprocal = arith::DivSIOp::create(b, loc, numerator, a);
+  Value half = scalar.shl(scalar.i64(1), scalar.sub(k, scalar.i64(1)));
+
+  // q = clamp((X * R + 2^(k-1)) >> k, -127, 127): |X * R| < 2^62.
+  Type i8 = b.getI8Type();
+  Value qInit = tensor::EmptyOp::create(b, loc, xType.getShape(), i8);
+  Value q =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{qInit.getType()}, ValueRange{x}, ValueRange{qInit},
+          {identity, identity}, parallel,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            IntegerArith body(nb, l);
+            Value v = body.mul(body.cast(args[0], i64), reciprocal);
+            Value r = body.shr(body.add(v, half), k);
+            linalg::YieldOp::create(
+                nb, l,
+                body.cast(body.clamp(r, -kDynamicQMax, kDynamicQMax), i8));
+          })
+          .getResult(0);
+  return {q, a};
 }
 
 } // namespace myquant

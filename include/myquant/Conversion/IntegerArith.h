@@ -175,6 +175,20 @@ private:
   llvm::SmallVector<int64_t> vectorShape;
 };
 
+/// The runtime int8 input of a dynamic matmul (docs/NumericSpec.md 8.2),
+/// shared by its generic lowering and its VNNI kernel.
+struct DynamicInput {
+  /// The int8 values, a tensor of the input's shape.
+  mlir::Value q;
+  /// A' = max(max |X|, 1), an i64 scalar: q's scale is scale(X) * A' / 127.
+  mlir::Value scale;
+};
+
+/// Quantizes the wide (i32 storage) tensor `x` with the parameters of its
+/// own values (NumericSpec 8.2), as linalg on tensors.
+DynamicInput quantizeDynamicInput(mlir::OpBuilder &b, mlir::Location loc,
+                                  mlir::Value x);
+
 } // namespace myquant
 
 #endif // MYQUANT_CONVERSION_INTEGERARITH_H

@@ -136,12 +136,24 @@ Value KernelBuilder::centeredResult(const Problem &p, Value acc,
   return arith.clamp(scaled, r.lo - r.zeroPoint, r.hi - r.zeroPoint);
 }
 
+void KernelBuilder::setDynamicScale(Value scale) {
+  dynamicScale = vector::BroadcastOp::create(
+      b, loc, VectorType::get({lanes}, b.getI64Type()), scale);
+}
+
 Value KernelBuilder::requantize(const Problem &p, Value acc,
                                 ArrayRef<Value> c) {
   const Epilogue &e = p.epilogue;
   const Requant &r = e.requant;
   IntegerArith arith(b, loc, {lanes});
   Type i8 = b.getI8Type();
+  if (p.dynamicBias) {
+    // acc * A' + B[c] in int64 (NumericSpec 8.3): |acc * A'| < 2^62.
+    assert(dynamicScale && "setDynamicScale before building the kernel");
+    Value v = arith.add(
+        arith.mul(arith.cast(acc, b.getI64Type()), dynamicScale), c[2]);
+    return arith.requantizeInt64(v, c[0], c[1], r, e.storage.type);
+  }
   if (!e.highHalf)
     return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r, i8);
   // |scaled| <= 2^30: adding the zero point does not overflow.
@@ -220,6 +232,9 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
   if (!p.epilogue.highHalf) {
     tensors.push_back(
         tensorConstant<int32_t>({p.paddedChannels}, i32, r.shift));
+    if (p.dynamicBias)
+      tensors.push_back(tensorConstant<int64_t>(
+          {p.paddedChannels}, b.getI64Type(), *p.dynamicBias));
     return tensors;
   }
   // highHalfRescale's operands: s - 32 and the rounding term.

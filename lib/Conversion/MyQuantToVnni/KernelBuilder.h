@@ -49,6 +49,10 @@ public:
                 const KernelTarget &target)
       : b(b), loc(loc), lanes(target.lanes) {}
 
+  /// The runtime input scale A' (an i64 scalar) of a dynamic problem
+  /// (`p.dynamicBias`), which its epilogue multiplies the accumulators by.
+  void setDynamicScale(mlir::Value scale);
+
   /// Emits the whole GEMM kernel; `input` is the NHWC storage tensor with
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
   /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
@@ -204,6 +208,8 @@ private:
   int64_t lanes;
   /// The kernel's constant of `p.table` (buildTable), or null.
   mlir::Value tableTensor;
+  /// setDynamicScale's A', broadcast to `lanes` i64 lanes, or null.
+  mlir::Value dynamicScale;
 };
 
 } // namespace myquant::vnni

@@ -283,6 +283,18 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
   return p;
 }
 
+/// A matmul's geometry: a 1 x 1 convolution over a 1 x M image.
+static Problem matmulGeometry(int64_t m, int64_t n, int64_t k, int64_t lanes) {
+  Problem p;
+  p.batch = 1;
+  p.outH = 1;
+  p.outW = m;
+  setChannels(p, n, lanes);
+  p.kernelH = p.kernelW = p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
+  p.inputChannels = llvm::alignTo(k, 4);
+  return p;
+}
+
 FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
                                       RoundingMode defaultRounding) {
   if (op.getType().getRank() != 2)
@@ -292,13 +304,7 @@ FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
     return failure();
   int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
   int64_t k = op.getLhs().getType().getDimSize(1);
-  Problem p;
-  p.batch = 1;
-  p.outH = 1;
-  p.outW = m;
-  setChannels(p, n, lanes);
-  p.kernelH = p.kernelW = p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
-  p.inputChannels = llvm::alignTo(k, 4);
+  Problem p = matmulGeometry(m, n, k, lanes);
   p.signedInput = getQuantParams(op.getLhs().getType())->isSigned;
   bool transposed = op.getTransposeRhs();
   auto weightIndex = [&](int64_t, int64_t c, int64_t f) {
@@ -307,6 +313,43 @@ FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
   if (failed(completeProblem(p, op, op.getLhs(), op.getRhs(), k, weightIndex,
                              defaultRounding)))
     return failure();
+  return p;
+}
+
+FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
+                                             int64_t lanes) {
+  Location loc = op.getLoc();
+  if (!isStatic(op))
+    return notLowered(loc, "its shapes are not static");
+  // The verifier ensures 2-D operands, symmetric 8-bit weights and a wide
+  // or 8-bit per-tensor result.
+  int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
+  int64_t k = op.getLhs().getType().getDimSize(1);
+  Problem p = matmulGeometry(m, n, k, lanes);
+  p.signedInput = true;
+  FailureOr<SmallVector<int8_t>> values = getInt8Constant(loc, op.getRhs());
+  if (failed(values))
+    return failure();
+  FailureOr<SmallVector<int64_t>> bias = getBias(loc, op.getBias(), n);
+  if (failed(bias))
+    return failure();
+  bool transposed = op.getTransposeRhs();
+  auto weight = [&](int64_t, int64_t c, int64_t f) {
+    return (*values)[transposed ? f * k + c : c * n + f];
+  };
+  // The int64 bias joins after the int32 dot product (8.3): the
+  // accumulators start at the flip's correction alone.
+  if (failed(packWeights(p, k, weight, SmallVector<int64_t>(n, 0),
+                         /*inputZeroPoint=*/0, loc)))
+    return failure();
+  FailureOr<Epilogue> epilogue =
+      buildEpilogue(op, RoundingMode::Single, p.paddedChannels);
+  if (failed(epilogue))
+    return failure();
+  p.epilogue = std::move(*epilogue);
+  p.epilogue.highHalf = false;
+  bias->resize(p.paddedChannels, 0);
+  p.dynamicBias = std::move(*bias);
   return p;
 }
 

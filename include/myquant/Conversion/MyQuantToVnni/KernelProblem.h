@@ -120,6 +120,11 @@ struct Problem {
     bool inputNchw, outputNchw;
   };
   std::optional<Float> floating;
+  // Dynamic quantization (NumericSpec 8.3): the accumulator of the runtime
+  // int8 input, times its runtime scale A' (KernelBuilder::setDynamicScale),
+  // plus this int64 bias per padded channel, is requantized in int64 into
+  // the result's storage (wide or 8-bit). Unset: the static epilogue.
+  std::optional<llvm::SmallVector<int64_t>> dynamicBias;
 };
 
 /// Input channels per step of the GEMM kernel's K loop: the 4 of a
@@ -159,6 +164,11 @@ mlir::FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
 /// The problem of a 2-D matmul with constant weights, as buildConvProblem.
 mlir::FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
                                             RoundingMode defaultRounding);
+
+/// The problem of a dynamic matmul (NumericSpec 8) on its runtime int8
+/// input (signed, zero point 0), as buildMatmulProblem.
+mlir::FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
+                                                   int64_t lanes);
 
 } // namespace myquant::vnni
 
