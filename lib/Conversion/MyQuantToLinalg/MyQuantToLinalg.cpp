@@ -1421,7 +1421,9 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
       return failure();
     Type i64 = rewriter.getI64Type();
     AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
-    DynamicInput input = quantizeDynamicInput(rewriter, loc, adaptor.getLhs());
+    bool asymmetric = op.getAsymmetric();
+    DynamicInput input =
+        quantizeDynamicInput(rewriter, loc, adaptor.getLhs(), asymmetric);
     Value q = input.q, a = input.scale;
 
     // acc = q @ w in int32 (zero points 0).
@@ -1437,9 +1439,11 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
     auto outType = op.getType();
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
-    MacOperands mac{
-        Storage{rewriter.getI8Type(), true, -kDynamicQMax, kDynamicQMax},
-        storageOf(op.getRhs().getType()), 0, 0, Value()};
+    Storage qStorage =
+        asymmetric
+            ? Storage{rewriter.getI8Type(), false, 0, kDynamicUQMax}
+            : Storage{rewriter.getI8Type(), true, -kDynamicQMax, kDynamicQMax};
+    MacOperands mac{qStorage, storageOf(op.getRhs().getType()), 0, 0, Value()};
     Value sum =
         buildMac(rewriter, loc, q, adaptor.getRhs(), acc, maps, 2, 1, mac)
             .getResult(0);
@@ -1451,8 +1455,35 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
                                  i32Vector(rewriter, loc, requant->multiplier),
                                  i32Vector(rewriter, loc, requant->shift)};
     SmallVector<AffineMap> epilogueMaps = {identity, rescaleMap, rescaleMap};
+    std::optional<unsigned> biasArg, sumArg;
     if (Value bias = adaptor.getBias()) {
+      biasArg = inputs.size();
       inputs.push_back(bias);
+      epilogueMaps.push_back(AffineMap::get(2, 0, d(1)));
+    }
+    if (asymmetric) {
+      // The runtime zero point's term z * sum_k w[c, k] (8.3), with the
+      // weights' sums computed here: the weights need not be constants.
+      int64_t n = outType.getDimSize(1);
+      Value sums =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{RankedTensorType::get({n}, i64)},
+              ValueRange{adaptor.getRhs()},
+              ValueRange{filled(rewriter, loc, {n}, i64, 0)},
+              {identity, AffineMap::get(2, 0, d(transposed ? 0 : 1))},
+              transposed
+                  ? iterators(1, 1)
+                  : SmallVector<
+                        utils::IteratorType>{utils::IteratorType::reduction,
+                                             utils::IteratorType::parallel},
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                IntegerArith body(nb, l);
+                linalg::YieldOp::create(
+                    nb, l, body.add(args[1], body.cast(args[0], i64)));
+              })
+              .getResult(0);
+      sumArg = inputs.size();
+      inputs.push_back(sums);
       epilogueMaps.push_back(AffineMap::get(2, 0, d(1)));
     }
     epilogueMaps.push_back(identity);
@@ -1463,9 +1494,13 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
                ValueRange{init}, epilogueMaps, iterators(2, 0),
                [&](OpBuilder &nb, Location l, ValueRange args) {
                  IntegerArith body(nb, l);
-                 Value v = body.mul(body.cast(args[0], i64), a);
-                 if (inputs.size() == 4)
-                   v = body.add(v, args[3]);
+                 Value acc = body.cast(args[0], i64);
+                 if (sumArg)
+                   acc =
+                       body.sub(acc, body.mul(input.zeroPoint, args[*sumArg]));
+                 Value v = body.mul(acc, a);
+                 if (biasArg)
+                   v = body.add(v, args[*biasArg]);
                  linalg::YieldOp::create(nb, l,
                                          body.requantizeInt64(v, args[1],
                                                               args[2], *requant,

@@ -326,7 +326,8 @@ FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
   int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
   int64_t k = op.getLhs().getType().getDimSize(1);
   Problem p = matmulGeometry(m, n, k, lanes);
-  p.signedInput = true;
+  // An asymmetric input is u8 as vpdpbusd reads it.
+  p.signedInput = !op.getAsymmetric();
   FailureOr<SmallVector<int8_t>> values = getInt8Constant(loc, op.getRhs());
   if (failed(values))
     return failure();
@@ -338,10 +339,18 @@ FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
     return (*values)[transposed ? f * k + c : c * n + f];
   };
   // The int64 bias joins after the int32 dot product (8.3): the
-  // accumulators start at the flip's correction alone.
+  // accumulators start at the flip's correction alone (0 for u8 input).
   if (failed(packWeights(p, k, weight, SmallVector<int64_t>(n, 0),
                          /*inputZeroPoint=*/0, loc)))
     return failure();
+  Problem::Dynamic dynamic;
+  if (op.getAsymmetric()) {
+    // |sum| <= 2^30 / 255 (myquant-quantize's condition for asymmetric).
+    dynamic.weightSums.assign(p.paddedChannels, 0);
+    for (int64_t f = 0; f < n; ++f)
+      for (int64_t c = 0; c < k; ++c)
+        dynamic.weightSums[f] += weight(0, c, f);
+  }
   FailureOr<Epilogue> epilogue =
       buildEpilogue(op, RoundingMode::Single, p.paddedChannels);
   if (failed(epilogue))
@@ -349,7 +358,8 @@ FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
   p.epilogue = std::move(*epilogue);
   p.epilogue.highHalf = false;
   bias->resize(p.paddedChannels, 0);
-  p.dynamicBias = std::move(*bias);
+  dynamic.bias = std::move(*bias);
+  p.dynamic = std::move(dynamic);
   return p;
 }
 

@@ -464,14 +464,17 @@ LogicalResult Lowering::lowerDynamicMatmul(DynamicMatmulOp op) {
   Location loc = op.getLoc();
   // The runtime int8 input and its scale A' (NumericSpec 8.2), computed
   // before the kernel as in the generic lowering; the kernel reads them.
-  DynamicInput input =
-      quantizeDynamicInput(b, loc, toStorage(b, loc, op.getLhs()));
+  DynamicInput input = quantizeDynamicInput(
+      b, loc, toStorage(b, loc, op.getLhs()), op.getAsymmetric());
+  SmallVector<Value> args = {input.q, input.scale};
+  if (input.zeroPoint)
+    args.push_back(input.zeroPoint);
   Value result = outline(
-      b, op, ValueRange{input.q, input.scale},
+      b, op, args,
       RankedTensorType::get({p.outW, p.channels}, storageOf(op.getType()).type),
       [&](OpBuilder &kb, ValueRange args) {
         KernelBuilder kernel(kb, loc, target);
-        kernel.setDynamicScale(args[1]);
+        kernel.setDynamicScale(args[1], input.zeroPoint ? args[2] : Value());
         return buildMatmulKernel(kb, loc, kernel, p, args[0], args.back());
       });
   finish(b, op, result);

@@ -122,9 +122,16 @@ struct Problem {
   std::optional<Float> floating;
   // Dynamic quantization (NumericSpec 8.3): the accumulator of the runtime
   // int8 input, times its runtime scale A' (KernelBuilder::setDynamicScale),
-  // plus this int64 bias per padded channel, is requantized in int64 into
+  // plus `bias` (int64, per padded channel), is requantized in int64 into
   // the result's storage (wide or 8-bit). Unset: the static epilogue.
-  std::optional<llvm::SmallVector<int64_t>> dynamicBias;
+  struct Dynamic {
+    llvm::SmallVector<int64_t> bias;
+    // An asymmetric (uint8) input (8.2b): sum_k w[c][k] per padded
+    // channel, whose product with the runtime zero point the epilogue
+    // subtracts from the accumulator. Empty: symmetric.
+    llvm::SmallVector<int32_t> weightSums;
+  };
+  std::optional<Dynamic> dynamic;
 };
 
 /// Input channels per step of the GEMM kernel's K loop: the 4 of a
@@ -166,7 +173,8 @@ mlir::FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
                                             RoundingMode defaultRounding);
 
 /// The problem of a dynamic matmul (NumericSpec 8) on its runtime int8
-/// input (signed, zero point 0), as buildMatmulProblem.
+/// input (signed with zero point 0, or asymmetric uint8), as
+/// buildMatmulProblem.
 mlir::FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
                                                    int64_t lanes);
 
