@@ -4,7 +4,10 @@
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -297,6 +300,95 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
   return requantize(sum, constant(i32, r.result.multiplier[0]),
                     constant(i32, r.result.shift[0]), r.result,
                     r.resultStorage.type);
+}
+
+DynamicInput quantizeDynamicInput(OpBuilder &b, Location loc, Value x,
+                                  bool asymmetric) {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
+  auto xType = cast<RankedTensorType>(x.getType());
+  unsigned rank = xType.getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap toScalar = AffineMap::get(rank, 0, ctx);
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> reduction(rank,
+                                             utils::IteratorType::reduction);
+  Value zero =
+      linalg::FillOp::create(
+          b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, i64, 0)},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i64)})
+          .getResult(0);
+
+  // Symmetric: A = max |X|; asymmetric: lo = min(min X, 0) and hi =
+  // max(max X, 0) (the reductions start at 0). In int64: |X| <= 2^31 - 1.
+  SmallVector<Value> inits(asymmetric ? 2 : 1, zero);
+  SmallVector<AffineMap> maps(1 + inits.size(), toScalar);
+  maps[0] = identity;
+  auto reduced = linalg::GenericOp::create(
+      b, loc, ValueRange(inits).getTypes(), ValueRange{x}, inits, maps,
+      reduction, [&](OpBuilder &nb, Location l, ValueRange args) {
+        IntegerArith body(nb, l);
+        Value v = body.cast(args[0], i64);
+        if (asymmetric) {
+          linalg::YieldOp::create(
+              nb, l, ValueRange{body.min(args[1], v), body.max(args[2], v)});
+          return;
+        }
+        Value magnitude = body.max(v, body.sub(body.i64(0), v));
+        linalg::YieldOp::create(nb, l, body.max(args[1], magnitude));
+      });
+  IntegerArith scalar(b, loc);
+  auto extract = [&](unsigned i) -> Value {
+    return tensor::ExtractOp::create(b, loc, reduced.getResult(i));
+  };
+  Value lo, range;
+  if (asymmetric) {
+    lo = extract(0);
+    range = scalar.sub(extract(1), lo);
+  } else {
+    range = extract(0);
+  }
+  Value a = scalar.max(range, scalar.i64(1));
+  // With n = 127 (255), k = 23 (22) + bitlength(A'):
+  // R = floor((n * 2^k + floor(A' / 2)) / A').
+  int64_t qmax = asymmetric ? kDynamicUQMax : kDynamicQMax;
+  int64_t fractionBits = asymmetric ? kWideFractionBits - 1 : kWideFractionBits;
+  Value bits =
+      scalar.sub(scalar.i64(64), math::CountLeadingZerosOp::create(b, loc, a));
+  Value k = scalar.add(bits, scalar.i64(fractionBits));
+  Value numerator =
+      scalar.add(scalar.shl(scalar.i64(qmax), k), scalar.shr(a, scalar.i64(1)));
+  Value reciprocal = arith::DivSIOp::create(b, loc, numerator, a);
+  Value half = scalar.shl(scalar.i64(1), scalar.sub(k, scalar.i64(1)));
+  // apply_single(v, R, k) = (v * R + 2^(k-1)) >> k: |v * R| < 2^62.
+  auto apply = [&](IntegerArith &arith, Value v) {
+    return arith.shr(arith.add(arith.mul(v, reciprocal), half), k);
+  };
+  Value zeroPoint;
+  if (asymmetric)
+    zeroPoint =
+        scalar.clamp(apply(scalar, scalar.sub(scalar.i64(0), lo)), 0, qmax);
+
+  // q = clamp(apply_single(X, R, k), -127, 127), or
+  // clamp(apply_single(X, R, k) + z, 0, 255).
+  Type i8 = b.getI8Type();
+  Value qInit = tensor::EmptyOp::create(b, loc, xType.getShape(), i8);
+  Value q =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{qInit.getType()}, ValueRange{x}, ValueRange{qInit},
+          {identity, identity}, parallel,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            IntegerArith body(nb, l);
+            Value r = apply(body, body.cast(args[0], i64));
+            if (asymmetric)
+              r = body.add(r, zeroPoint);
+            linalg::YieldOp::create(
+                nb, l,
+                body.cast(body.clamp(r, asymmetric ? 0 : -qmax, qmax), i8));
+          })
+          .getResult(0);
+  return {q, a, zeroPoint};
 }
 
 } // namespace myquant

@@ -74,6 +74,46 @@ def test_dynamic_matmul_follows_the_float_product():
         assert np.all(np.abs(out * s_out - want) <= bound + s_out)
 
 
+@pytest.mark.parametrize("d", [1, 2, 3, 255, 3000, 2**31 - 1, 2**32 - 2])
+def test_asymmetric_reciprocal_is_correctly_rounded(d):
+    x = np.array([d - WIDE_QMAX, -WIDE_QMAX]) if d > WIDE_QMAX else \
+        np.array([d, 0])
+    got, r, k, _ = ref.dynamic_input_params(x, asymmetric=True)
+    assert got == d and k == 22 + d.bit_length()
+    assert abs(r - Fraction(255 * 2**k, d)) <= Fraction(1, 2)
+    assert 255 * 2**22 <= r < 2**31
+
+
+def test_asymmetric_quantize_uses_the_whole_uint8_range():
+    """Spec 8.2b: 0 maps to z exactly, q - z rounds 255 x / D' (one step
+    at most at the clamped top), and a non-negative (post-ReLU) input gets
+    z = 0 and all of [0, 255]: twice the symmetric resolution."""
+    rng = np.random.default_rng(2)
+    for lo, hi in ((0, 1000), (-300, 5000), (-2**20, 7), (-WIDE_QMAX, 0)):
+        x = rng.integers(lo, hi + 1, 3000)
+        x[:3] = (lo, hi, 0)
+        q, z, d = ref.dynamic_quantize_asymmetric(x)
+        assert d == hi - lo and 0 <= q.min() and q.max() <= 255
+        assert q[2] == z
+        exact = np.array([float(Fraction(255 * int(v), d)) for v in x])
+        err = np.abs(q - z - exact)
+        assert err[q < 255].max() <= 0.5 + 1e-6 and err.max() <= 1 + 1e-6
+        if lo == 0:
+            assert z == 0 and q.max() == 255
+
+
+def test_asymmetric_choice_follows_the_weight_bound():
+    w = np.full((4, 3), 127)
+    assert ref.dynamic_is_asymmetric(w)
+    big = np.full((2**30 // 255 // 127 + 1, 2), 127)
+    assert not ref.dynamic_is_asymmetric(big)
+    assert not ref.dynamic_is_asymmetric(big.T, transpose_rhs=True)
+    with pytest.raises(ValueError, match="2\\^30"):
+        ref.dynamic_matmul(np.zeros((1, big.shape[0]), np.int64), big, None,
+                           [1 << 30], [31], 0, -WIDE_QMAX, WIDE_QMAX,
+                           asymmetric=True)
+
+
 def test_dynamic_bias_overflow_is_an_error():
     with pytest.raises(ValueError, match="2\\^62"):
         ref.dynamic_bias([1e30], 1e-9, [1e-9])
@@ -108,30 +148,41 @@ MODELS = {"mlp": mlp, "residual": residual}
 @pytest.mark.parametrize("target", [t for t in ("generic", "avx512-vnni",
                                                 "avx512-vnni-256")
                                     if t in RUNNABLE_TARGETS])
-@pytest.mark.parametrize("name", sorted(MODELS))
-def test_dynamic_model_bit_exact(name, target, toolchain, workdir):
+@pytest.mark.parametrize("name,mode", [("mlp", "asymmetric"),
+                                       ("mlp", "symmetric"),
+                                       ("residual", "asymmetric")])
+def test_dynamic_model_bit_exact(name, mode, target, toolchain, workdir):
     """Bit-identical to the reference on batches whose ranges differ by
     3000x, and (all-dynamic MLP) close to the float model on each, relative
-    to the batch."""
+    to the batch; with the asymmetric runtime inputs the small weights
+    here allow (8.2b), and with symmetric ones (8.2)."""
     rng = np.random.default_rng(7)
     model = MODELS[name](rng)
     stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
         np.float32) for _ in range(4)])
+    symmetric = mode == "symmetric"
     quantized, remarks = toolchain.quantize(
         emit(model, stats), ["--myquant-propagate-qparams=dynamic=true",
-                             "--myquant-quantize",
+                             f"--myquant-quantize=dynamic-symmetric="
+                             f"{str(symmetric).lower()}",
                              "--myquant-verify-integer-only"], workdir)
     assert "myquant.dynamic_matmul" in quantized
+    assert ("asymmetric" in quantized) != symmetric
     if name == "residual":
         assert "stays static int8" in remarks
+    kernels, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}"], workdir)
+    # The dynamic Linears run in VNNI kernels, the generic target lowers
+    # them with linalg.
+    assert ("myquant.dynamic_matmul" in kernels) == (target == "generic")
     lowered, _ = toolchain.quantize(
-        quantized, [f"--convert-myquant-to-vnni=target={target}",
-                    "--convert-myquant-to-linalg"], workdir)
+        kernels, ["--convert-myquant-to-linalg"], workdir)
     exe = executable(lowered, target)
     for scale in (1.0, 1e-3, 3.0):
         x = (rng.standard_normal(model.input_shape) * scale).astype(
             np.float32)
-        want = MR.run_reference(model, stats, x, dynamic=True)
+        want = MR.run_reference(model, stats, x,
+                                dynamic="symmetric" if symmetric else True)
         got = toolchain.run(exe, "forward", x, workdir)
         np.testing.assert_array_equal(got, want.dequantize(),
                                       err_msg=f"{name}, input scale {scale}")

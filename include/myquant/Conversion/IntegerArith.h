@@ -175,6 +175,24 @@ private:
   llvm::SmallVector<int64_t> vectorShape;
 };
 
+/// The runtime int8 input of a dynamic matmul (docs/NumericSpec.md 8.2),
+/// shared by its generic lowering and its VNNI kernel.
+struct DynamicInput {
+  /// The int8 values (uint8 when asymmetric), a tensor of the input's shape.
+  mlir::Value q;
+  /// An i64 scalar: A' = max(max |X|, 1), q's scale being scale(X) * A' /
+  /// 127; asymmetric, D' = max(hi - lo, 1) and scale(X) * D' / 255.
+  mlir::Value scale;
+  /// Asymmetric: the runtime zero point z in [0, 255], an i64 scalar.
+  mlir::Value zeroPoint;
+};
+
+/// Quantizes the wide (i32 storage) tensor `x` with the parameters of its
+/// own values, symmetric (NumericSpec 8.2) or asymmetric (8.2b), as linalg
+/// on tensors.
+DynamicInput quantizeDynamicInput(mlir::OpBuilder &b, mlir::Location loc,
+                                  mlir::Value x, bool asymmetric);
+
 } // namespace myquant
 
 #endif // MYQUANT_CONVERSION_INTEGERARITH_H

@@ -1420,52 +1420,11 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
     if (failed(requant))
       return failure();
     Type i64 = rewriter.getI64Type();
-    Value x = adaptor.getLhs();
-    auto xType = cast<RankedTensorType>(x.getType());
     AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
-
-    // A = max |X| over the whole tensor, in int64 (|X| <= 2^31 - 1).
-    Value zero = filled(rewriter, loc, {}, i64, 0);
-    Value absMax =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{zero.getType()}, ValueRange{x},
-            ValueRange{zero}, {identity, AffineMap::get(2, 0, ctx)},
-            iterators(0, 2),
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              IntegerArith body(nb, l);
-              Value v = body.cast(args[0], i64);
-              Value magnitude = body.max(v, body.sub(body.i64(0), v));
-              linalg::YieldOp::create(nb, l, body.max(args[1], magnitude));
-            })
-            .getResult(0);
-    IntegerArith scalar(rewriter, loc);
-    Value a = scalar.max(tensor::ExtractOp::create(rewriter, loc, absMax),
-                         scalar.i64(1));
-    // k = 23 + bitlength(A'), R = floor((127 * 2^k + floor(A' / 2)) / A').
-    Value bits = scalar.sub(
-        scalar.i64(64), math::CountLeadingZerosOp::create(rewriter, loc, a));
-    Value k = scalar.add(bits, scalar.i64(kWideFractionBits));
-    Value numerator = scalar.add(scalar.shl(scalar.i64(kDynamicQMax), k),
-                                 scalar.shr(a, scalar.i64(1)));
-    Value reciprocal = arith::DivSIOp::create(rewriter, loc, numerator, a);
-    Value half = scalar.shl(scalar.i64(1), scalar.sub(k, scalar.i64(1)));
-
-    // q = clamp((X * R + 2^(k-1)) >> k, -127, 127): |X * R| < 2^62.
-    Type i8 = rewriter.getI8Type();
-    Value qInit = emptyTensor(rewriter, loc, xType.getShape(), i8);
-    Value q =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{qInit.getType()}, ValueRange{x},
-            ValueRange{qInit}, {identity, identity}, iterators(2, 0),
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              IntegerArith body(nb, l);
-              Value v = body.mul(body.cast(args[0], i64), reciprocal);
-              Value r = body.shr(body.add(v, half), k);
-              linalg::YieldOp::create(
-                  nb, l,
-                  body.cast(body.clamp(r, -kDynamicQMax, kDynamicQMax), i8));
-            })
-            .getResult(0);
+    bool asymmetric = op.getAsymmetric();
+    DynamicInput input =
+        quantizeDynamicInput(rewriter, loc, adaptor.getLhs(), asymmetric);
+    Value q = input.q, a = input.scale;
 
     // acc = q @ w in int32 (zero points 0).
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
@@ -1480,9 +1439,11 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
     auto outType = op.getType();
     Value acc =
         filled(rewriter, loc, outType.getShape(), rewriter.getI32Type(), 0);
-    MacOperands mac{
-        Storage{cast<IntegerType>(i8), true, -kDynamicQMax, kDynamicQMax},
-        storageOf(op.getRhs().getType()), 0, 0, Value()};
+    Storage qStorage =
+        asymmetric
+            ? Storage{rewriter.getI8Type(), false, 0, kDynamicUQMax}
+            : Storage{rewriter.getI8Type(), true, -kDynamicQMax, kDynamicQMax};
+    MacOperands mac{qStorage, storageOf(op.getRhs().getType()), 0, 0, Value()};
     Value sum =
         buildMac(rewriter, loc, q, adaptor.getRhs(), acc, maps, 2, 1, mac)
             .getResult(0);
@@ -1494,8 +1455,35 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
                                  i32Vector(rewriter, loc, requant->multiplier),
                                  i32Vector(rewriter, loc, requant->shift)};
     SmallVector<AffineMap> epilogueMaps = {identity, rescaleMap, rescaleMap};
+    std::optional<unsigned> biasArg, sumArg;
     if (Value bias = adaptor.getBias()) {
+      biasArg = inputs.size();
       inputs.push_back(bias);
+      epilogueMaps.push_back(AffineMap::get(2, 0, d(1)));
+    }
+    if (asymmetric) {
+      // The runtime zero point's term z * sum_k w[c, k] (8.3), with the
+      // weights' sums computed here: the weights need not be constants.
+      int64_t n = outType.getDimSize(1);
+      Value sums =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{RankedTensorType::get({n}, i64)},
+              ValueRange{adaptor.getRhs()},
+              ValueRange{filled(rewriter, loc, {n}, i64, 0)},
+              {identity, AffineMap::get(2, 0, d(transposed ? 0 : 1))},
+              transposed
+                  ? iterators(1, 1)
+                  : SmallVector<
+                        utils::IteratorType>{utils::IteratorType::reduction,
+                                             utils::IteratorType::parallel},
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                IntegerArith body(nb, l);
+                linalg::YieldOp::create(
+                    nb, l, body.add(args[1], body.cast(args[0], i64)));
+              })
+              .getResult(0);
+      sumArg = inputs.size();
+      inputs.push_back(sums);
       epilogueMaps.push_back(AffineMap::get(2, 0, d(1)));
     }
     epilogueMaps.push_back(identity);
@@ -1506,9 +1494,13 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
                ValueRange{init}, epilogueMaps, iterators(2, 0),
                [&](OpBuilder &nb, Location l, ValueRange args) {
                  IntegerArith body(nb, l);
-                 Value v = body.mul(body.cast(args[0], i64), a);
-                 if (inputs.size() == 4)
-                   v = body.add(v, args[3]);
+                 Value acc = body.cast(args[0], i64);
+                 if (sumArg)
+                   acc =
+                       body.sub(acc, body.mul(input.zeroPoint, args[*sumArg]));
+                 Value v = body.mul(acc, a);
+                 if (biasArg)
+                   v = body.add(v, args[*biasArg]);
                  linalg::YieldOp::create(nb, l,
                                          body.requantizeInt64(v, args[1],
                                                               args[2], *requant,

@@ -136,12 +136,32 @@ Value KernelBuilder::centeredResult(const Problem &p, Value acc,
   return arith.clamp(scaled, r.lo - r.zeroPoint, r.hi - r.zeroPoint);
 }
 
+void KernelBuilder::setDynamicScale(Value scale, Value zeroPoint) {
+  dynamicScale = vector::BroadcastOp::create(
+      b, loc, VectorType::get({lanes}, b.getI64Type()), scale);
+  if (zeroPoint)
+    dynamicZeroPoint = vector::BroadcastOp::create(
+        b, loc, VectorType::get({lanes}, b.getI32Type()),
+        arith::TruncIOp::create(b, loc, b.getI32Type(), zeroPoint));
+}
+
 Value KernelBuilder::requantize(const Problem &p, Value acc,
                                 ArrayRef<Value> c) {
   const Epilogue &e = p.epilogue;
   const Requant &r = e.requant;
   IntegerArith arith(b, loc, {lanes});
   Type i8 = b.getI8Type();
+  if (p.dynamic) {
+    assert(dynamicScale && "setDynamicScale before building the kernel");
+    // The runtime correction of an asymmetric input, in int32: |z * sum_k
+    // w[c][k]| <= 2^30 and the corrected sum (q - z) . w fits (8.3).
+    if (!p.dynamic->weightSums.empty())
+      acc = arith.sub(acc, arith.mul(dynamicZeroPoint, c[3]));
+    // acc * A' + B[c] in int64 (NumericSpec 8.3): |acc * A'| < 2^62.
+    Value v = arith.add(
+        arith.mul(arith.cast(acc, b.getI64Type()), dynamicScale), c[2]);
+    return arith.requantizeInt64(v, c[0], c[1], r, e.storage.type);
+  }
   if (!e.highHalf)
     return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r, i8);
   // |scaled| <= 2^30: adding the zero point does not overflow.
@@ -220,6 +240,13 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
   if (!p.epilogue.highHalf) {
     tensors.push_back(
         tensorConstant<int32_t>({p.paddedChannels}, i32, r.shift));
+    if (p.dynamic) {
+      tensors.push_back(tensorConstant<int64_t>(
+          {p.paddedChannels}, b.getI64Type(), p.dynamic->bias));
+      if (!p.dynamic->weightSums.empty())
+        tensors.push_back(tensorConstant<int32_t>({p.paddedChannels}, i32,
+                                                  p.dynamic->weightSums));
+    }
     return tensors;
   }
   // highHalfRescale's operands: s - 32 and the rounding term.

@@ -49,6 +49,11 @@ public:
                 const KernelTarget &target)
       : b(b), loc(loc), lanes(target.lanes) {}
 
+  /// The runtime input scale A' and, for an asymmetric input, zero point
+  /// (i64 scalars, else null) of a dynamic problem (`p.dynamic`), which its
+  /// epilogue applies to the accumulators.
+  void setDynamicScale(mlir::Value scale, mlir::Value zeroPoint);
+
   /// Emits the whole GEMM kernel; `input` is the NHWC storage tensor with
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
   /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
@@ -252,6 +257,9 @@ private:
   int64_t lanes;
   /// The kernel's constant of `p.table` (buildTable), or null.
   mlir::Value tableTensor;
+  /// setDynamicScale's A' (`lanes` i64 lanes) and zero point (`lanes` i32
+  /// lanes), or null.
+  mlir::Value dynamicScale, dynamicZeroPoint;
 };
 
 } // namespace myquant::vnni

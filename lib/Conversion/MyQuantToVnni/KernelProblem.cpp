@@ -315,6 +315,18 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
   return p;
 }
 
+/// A matmul's geometry: a 1 x 1 convolution over a 1 x M image.
+static Problem matmulGeometry(int64_t m, int64_t n, int64_t k, int64_t lanes) {
+  Problem p;
+  p.batch = 1;
+  p.outH = 1;
+  p.outW = m;
+  setChannels(p, n, lanes);
+  p.kernelH = p.kernelW = p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
+  p.inputChannels = llvm::alignTo(k, 4);
+  return p;
+}
+
 FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
                                       RoundingMode defaultRounding) {
   if (op.getType().getRank() != 2)
@@ -324,12 +336,7 @@ FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
     return failure();
   int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
   int64_t k = op.getLhs().getType().getDimSize(1);
-  Problem p;
-  p.batch = 1;
-  p.outH = 1;
-  p.outW = m;
-  setChannels(p, n, lanes);
-  p.kernelH = p.kernelW = p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
+  Problem p = matmulGeometry(m, n, k, lanes);
   p.nibbles = getQuantParams(op.getRhs().getType())->storageWidth == 4;
   p.inputChannels = llvm::alignTo(k, p.nibbles ? 8 : 4);
   if (std::optional<GroupScales> groups =
@@ -352,6 +359,53 @@ FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
   if (failed(completeProblem(p, op, op.getLhs(), op.getRhs(), k, weightIndex,
                              defaultRounding)))
     return failure();
+  return p;
+}
+
+FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
+                                             int64_t lanes) {
+  Location loc = op.getLoc();
+  if (!isStatic(op))
+    return notLowered(loc, "its shapes are not static");
+  // The verifier ensures 2-D operands, symmetric 8-bit weights and a wide
+  // or 8-bit per-tensor result.
+  int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
+  int64_t k = op.getLhs().getType().getDimSize(1);
+  Problem p = matmulGeometry(m, n, k, lanes);
+  // An asymmetric input is u8 as vpdpbusd reads it.
+  p.signedInput = !op.getAsymmetric();
+  FailureOr<SmallVector<int8_t>> values = getInt8Constant(loc, op.getRhs());
+  if (failed(values))
+    return failure();
+  FailureOr<SmallVector<int64_t>> bias = getBias(loc, op.getBias(), n);
+  if (failed(bias))
+    return failure();
+  bool transposed = op.getTransposeRhs();
+  auto weight = [&](int64_t, int64_t c, int64_t f) {
+    return (*values)[transposed ? f * k + c : c * n + f];
+  };
+  // The int64 bias joins after the int32 dot product (8.3): the
+  // accumulators start at the flip's correction alone (0 for u8 input).
+  if (failed(packWeights(p, k, weight, SmallVector<int64_t>(n, 0),
+                         /*inputZeroPoint=*/0, loc)))
+    return failure();
+  Problem::Dynamic dynamic;
+  if (op.getAsymmetric()) {
+    // |sum| <= 2^30 / 255 (myquant-quantize's condition for asymmetric).
+    dynamic.weightSums.assign(p.paddedChannels, 0);
+    for (int64_t f = 0; f < n; ++f)
+      for (int64_t c = 0; c < k; ++c)
+        dynamic.weightSums[f] += weight(0, c, f);
+  }
+  FailureOr<Epilogue> epilogue =
+      buildEpilogue(op, RoundingMode::Single, p.paddedChannels);
+  if (failed(epilogue))
+    return failure();
+  p.epilogue = std::move(*epilogue);
+  p.epilogue.highHalf = false;
+  bias->resize(p.paddedChannels, 0);
+  dynamic.bias = std::move(*bias);
+  p.dynamic = std::move(dynamic);
   return p;
 }
 

@@ -1,9 +1,10 @@
 //===- MyQuantToVnni.cpp - conv2d and matmul on the x86 int8 dot product --===//
 //
 // `convert-myquant-to-vnni` lowers myquant.conv2d (groups = 1, NCHW or NHWC)
-// and 2-D myquant.matmul with constant int8 (or int4) weights to a
-// register-tiled kernel built around `vpdpbusd` (u8 x s8, four products
-// summed into each int32 lane):
+// and 2-D myquant.matmul (and myquant.dynamic_matmul, whose runtime int8
+// input is quantized before the kernel, NumericSpec 8) with constant int8
+// (or int4) weights to a register-tiled kernel built around `vpdpbusd`
+// (u8 x s8, four products summed into each int32 lane):
 //
 //  * activations are read as u8: signed storage is flipped to `x + 128`
 //    (xor 0x80) by the kernel's own input copy where it makes one (padding,
@@ -158,6 +159,11 @@ struct Lowering {
   /// Lowers `op` to a kernel, or leaves it (saying why, see notLowered).
   LogicalResult lowerConv(Conv2DOp op);
   LogicalResult lowerMatmul(MatmulOp op);
+  LogicalResult lowerDynamicMatmul(DynamicMatmulOp op);
+  /// The kernel of a matmul problem `p` on `lhs` (M x K storage), written
+  /// into `dest` (M x N), with `kernel` built at `kb`.
+  Value buildMatmulKernel(OpBuilder &kb, Location loc, KernelBuilder &kernel,
+                          const Problem &p, Value lhs, Value dest) const;
   /// Replaces `op` (and the add or pool fused into it) by a call of the
   /// kernel of `p`.
   void emitConv(Conv2DOp op, Problem &p);
@@ -411,6 +417,24 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   finishKernel(b, op, fused, result);
 }
 
+Value Lowering::buildMatmulKernel(OpBuilder &kb, Location loc,
+                                  KernelBuilder &kernel, const Problem &p,
+                                  Value lhs, Value dest) const {
+  int64_t m = p.outW;
+  int64_t k = cast<RankedTensorType>(lhs.getType()).getDimSize(1);
+  Value input = padTensor(kb, loc, lhs, {0, 0}, {0, p.inputChannels - k}, 0);
+  auto inType = cast<RankedTensorType>(input.getType());
+  SmallVector<ReassociationIndices> rows = {{0, 1, 2}, {3}};
+  input = tensor::ExpandShapeOp::create(
+      kb, loc, inType.clone({1, 1, m, p.inputChannels}), input, rows);
+  auto destType = cast<RankedTensorType>(dest.getType());
+  Value output = tensor::ExpandShapeOp::create(
+      kb, loc, destType.clone({1, 1, m, p.channels}), dest, rows);
+  Tiling tiling = chooseTiling(target, p, m);
+  Value out = kernel.build(p, tiling, input, Value(), output);
+  return tensor::CollapseShapeOp::create(kb, loc, out, rows).getResult();
+}
+
 LogicalResult Lowering::lowerMatmul(MatmulOp op) {
   FailureOr<Problem> problem =
       buildMatmulProblem(op, target.lanes, defaultRounding);
@@ -418,28 +442,14 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
     return failure();
   Problem &p = *problem;
   TableOp table = findTableFusion(op, p);
-  // A 1 x 1 convolution over a 1 x M image.
-  int64_t m = p.outW, n = p.channels;
-  int64_t k = op.getLhs().getType().getDimSize(1);
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value result = outline(
       b, op, toStorage(b, loc, op.getLhs()),
-      RankedTensorType::get({m, n}, b.getI8Type()),
+      RankedTensorType::get({p.outW, p.channels}, b.getI8Type()),
       [&](OpBuilder &kb, ValueRange args) {
-        Value input =
-            padTensor(kb, loc, args[0], {0, 0}, {0, p.inputChannels - k}, 0);
-        auto inType = cast<RankedTensorType>(input.getType());
-        SmallVector<ReassociationIndices> rows = {{0, 1, 2}, {3}};
-        input = tensor::ExpandShapeOp::create(
-            kb, loc, inType.clone({1, 1, m, p.inputChannels}), input, rows);
-        Value output = tensor::ExpandShapeOp::create(
-            kb, loc, RankedTensorType::get({1, 1, m, n}, kb.getI8Type()),
-            args.back(), rows);
         KernelBuilder kernel(kb, loc, target);
-        Tiling tiling = chooseTiling(target, p, m);
-        Value out = kernel.build(p, tiling, input, Value(), output);
-        return tensor::CollapseShapeOp::create(kb, loc, out, rows).getResult();
+        return buildMatmulKernel(kb, loc, kernel, p, args[0], args.back());
       });
   if (!table) {
     finish(b, op, result);
@@ -448,6 +458,32 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
   erased.insert(table);
   finish(b, table, result);
   op->erase();
+  return success();
+}
+
+LogicalResult Lowering::lowerDynamicMatmul(DynamicMatmulOp op) {
+  FailureOr<Problem> problem = buildDynamicMatmulProblem(op, target.lanes);
+  if (failed(problem))
+    return failure();
+  Problem &p = *problem;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  // The runtime int8 input and its scale A' (NumericSpec 8.2), computed
+  // before the kernel as in the generic lowering; the kernel reads them.
+  DynamicInput input = quantizeDynamicInput(
+      b, loc, toStorage(b, loc, op.getLhs()), op.getAsymmetric());
+  SmallVector<Value> args = {input.q, input.scale};
+  if (input.zeroPoint)
+    args.push_back(input.zeroPoint);
+  Value result = outline(
+      b, op, args,
+      RankedTensorType::get({p.outW, p.channels}, storageOf(op.getType()).type),
+      [&](OpBuilder &kb, ValueRange args) {
+        KernelBuilder kernel(kb, loc, target);
+        kernel.setDynamicScale(args[1], input.zeroPoint ? args[2] : Value());
+        return buildMatmulKernel(kb, loc, kernel, p, args[0], args.back());
+      });
+  finish(b, op, result);
   return success();
 }
 
@@ -470,7 +506,7 @@ struct ConvertMyQuantToVnniPass
     }
     if (!*parsed) {
       getOperation()->walk([&](Operation *op) {
-        if (isa<Conv2DOp, MatmulOp>(op))
+        if (isa<Conv2DOp, MatmulOp, DynamicMatmulOp>(op))
           (void)notLowered(op->getLoc(), "the target is generic (target=" +
                                              Twine(targetName) + ")");
       });
@@ -495,6 +531,8 @@ struct ConvertMyQuantToVnniPass
           (void)lowering.lowerConv(conv);
         else if (auto matmul = dyn_cast<MatmulOp>(op))
           (void)lowering.lowerMatmul(matmul);
+        else if (auto dynamic = dyn_cast<DynamicMatmulOp>(op))
+          (void)lowering.lowerDynamicMatmul(dynamic);
         else
           (void)lowering.moveToNhwc(op);
       }

@@ -206,7 +206,9 @@ def run_reference(model, stats, x, rounding="single",
     K for linear and matmul layers (spec 7); activation_bits: 16-bit
     activations (spec 6); layer_precision: either, per layer by name;
     dynamic: Linear / MatMul layers whose input is wide quantize it at run
-    time (spec 8); norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5)."""
+    time (spec 8), asymmetric where the weights allow it (8.2b) unless
+    dynamic="symmetric" (myquant-quantize's dynamic-symmetric=true);
+    norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5)."""
     R._check_rounding(rounding)
     fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
                                             layer_precision, dynamic,
@@ -250,11 +252,15 @@ def run_reference(model, stats, x, rounding="single",
                                   layer, weight_bits, group_size,
                                   layer_precision))
             if bits[layer.inputs[0]] == 32:  # dynamic (spec 8.3)
+                asym = (dynamic != "symmetric"
+                        and R.dynamic_is_asymmetric(wq, transposed))
+                qmax = R.DYNAMIC_UQMAX if asym else R.DYNAMIC_QMAX
                 qb = None if layer.b is None else \
-                    R.dynamic_bias(layer.b, s0, sw)
-                m0, sh = R.dynamic_multipliers(s0, sw, so)
+                    R.dynamic_bias(layer.b, s0, sw, qmax=qmax)
+                m0, sh = R.dynamic_multipliers(s0, sw, so, qmax=qmax)
                 vals[out_name] = R.dynamic_matmul(
-                    x0, wq, qb, m0, sh, zo, lo, hi, transpose_rhs=transposed)
+                    x0, wq, qb, m0, sh, zo, lo, hi, transpose_rhs=transposed,
+                    asymmetric=asym)
                 continue
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             m0, sh = _multipliers(s0, sw, so, _factor(act_layer))

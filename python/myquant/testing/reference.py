@@ -586,16 +586,26 @@ def matmul(a_q, za, b_q, zb, q_bias, m0s, shifts, zo, lo, hi,
 # ---------------------------------------------------------------------------
 
 DYNAMIC_QMAX = 127
+DYNAMIC_UQMAX = 255
 DYNAMIC_RECIPROCAL_BITS = 23
 DYNAMIC_MAX_BIAS = 1 << 62
+DYNAMIC_ASYMMETRIC_SUM_MAX = 1 << 30
 
 
-def dynamic_input_params(x_wide):
+def dynamic_input_params(x_wide, asymmetric=False):
     """Spec 8.2: (A', R, k) of a wide tensor: A' = max(max|X|, 1), k = 23 +
-    bitlength(A'), R = floor((127 * 2^k + floor(A'/2)) / A')."""
+    bitlength(A'), R = floor((127 * 2^k + floor(A'/2)) / A'). Asymmetric
+    (8.2b): (D', R, k, lo) with lo = min(min X, 0), D' = max(max(max X, 0)
+    - lo, 1), k = 22 + bitlength(D') and 255 for 127."""
     x = _as_int64(x_wide, "wide input")
     if x.size and (x.min() < -WIDE_QMAX or x.max() > WIDE_QMAX):
         raise ValueError("wide input outside [-(2^31 - 1), 2^31 - 1]")
+    if asymmetric:
+        lo = min(int(x.min()), 0) if x.size else 0
+        hi = max(int(x.max()), 0) if x.size else 0
+        d = max(hi - lo, 1)
+        k = DYNAMIC_RECIPROCAL_BITS - 1 + d.bit_length()
+        return d, (DYNAMIC_UQMAX * (1 << k) + d // 2) // d, k, lo
     a = max(int(np.abs(x).max()) if x.size else 0, 1)
     k = DYNAMIC_RECIPROCAL_BITS + a.bit_length()
     r = (DYNAMIC_QMAX * (1 << k) + a // 2) // a
@@ -610,38 +620,67 @@ def dynamic_quantize(x_wide):
     return q, a
 
 
-def dynamic_bias(b, s_in, s_w, float_type=np.float32):
+def dynamic_quantize_asymmetric(x_wide):
+    """Spec 8.2b: (q, z, D') with z = clamp(apply_single(-lo, R, k), 0,
+    255) and q = clamp(apply_single(X, R, k) + z, 0, 255)."""
+    d, r, k, lo = dynamic_input_params(x_wide, asymmetric=True)
+    x = _as_int64(x_wide, "wide input")
+    half = 1 << (k - 1)
+    z = min(max((-lo * r + half) >> k, 0), DYNAMIC_UQMAX)
+    q = np.clip(((x * r + half) >> k) + z, 0, DYNAMIC_UQMAX)
+    return q, z, d
+
+
+def dynamic_is_asymmetric(w_q, transpose_rhs=False):
+    """Spec 8.2b: a dynamic matmul's input is asymmetric when 255 *
+    sum_k |w[c, k]| <= 2^30 for every output channel c."""
+    w = _as_int64(w_q, "weights")
+    sums = np.abs(w).sum(axis=1 if transpose_rhs else 0)
+    return bool(np.all(DYNAMIC_UQMAX * sums <= DYNAMIC_ASYMMETRIC_SUM_MAX))
+
+
+def dynamic_bias(b, s_in, s_w, float_type=np.float32, qmax=DYNAMIC_QMAX):
     """Spec 8.3: int64 B[c] = round_half_even((b[c] * 127) / (s_in *
-    s_w[c])) in double; ValueError when |B| > 2^62."""
+    s_w[c])) in double (255 for an asymmetric input); ValueError when
+    |B| > 2^62."""
     b64 = np.asarray(b, dtype=float_type).astype(np.float64)
     s_w = np.asarray(s_w, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        q = np.rint((b64 * 127.0) / (float(s_in) * s_w))
+        q = np.rint((b64 * float(qmax)) / (float(s_in) * s_w))
     if not np.all(np.isfinite(q)) or np.any(np.abs(q) > DYNAMIC_MAX_BIAS):
         raise ValueError("dynamic bias exceeds 2^62")
     return q.astype(np.int64)
 
 
-def dynamic_multipliers(s_in, s_w, s_out):
-    """Spec 8.3: M[c] = (s_in * s_w[c]) / (127 * s_out) as (m0s, shifts)."""
+def dynamic_multipliers(s_in, s_w, s_out, qmax=DYNAMIC_QMAX):
+    """Spec 8.3: M[c] = (s_in * s_w[c]) / (127 * s_out) as (m0s, shifts)
+    (255 for an asymmetric input)."""
     s_w = np.atleast_1d(np.asarray(s_w, dtype=np.float64))
-    denom = 127.0 * float(s_out)
+    denom = float(qmax) * float(s_out)
     return quantize_multipliers([(float(s_in) * float(w)) / denom
                                  for w in s_w])
 
 
 def dynamic_matmul(x_wide, w_q, q_bias, m0s, shifts, zo, lo, hi,
-                   transpose_rhs=False):
+                   transpose_rhs=False, asymmetric=False):
     """Spec 8.3: out = clamp(sat32(apply64(acc * A' + B, M)) + zo, lo, hi)
-    with acc the int32 product of the runtime int8 input and the weights."""
-    q, a = dynamic_quantize(x_wide)
+    with acc the int32 product of the runtime int8 input and the weights;
+    asymmetric (8.2b), acc = (q - z) . w and D' for A'."""
     w = _as_int64(w_q, "weights")
     if transpose_rhs:
         w = w.T
     w_abs = np.abs(w).sum(axis=0)
-    if np.any(DYNAMIC_QMAX * w_abs > INT32_MAX):
-        raise ValueError("dynamic accumulator may overflow int32")
-    acc = q @ w  # int32 by the bound above
+    if asymmetric:
+        if np.any(DYNAMIC_UQMAX * w_abs > DYNAMIC_ASYMMETRIC_SUM_MAX):
+            raise ValueError("asymmetric dynamic input: 255 * sum |w| "
+                             "exceeds 2^30")
+        q, z, a = dynamic_quantize_asymmetric(x_wide)
+        q = q - z
+    else:
+        if np.any(DYNAMIC_QMAX * w_abs > INT32_MAX):
+            raise ValueError("dynamic accumulator may overflow int32")
+        q, a = dynamic_quantize(x_wide)
+    acc = q @ w  # int32 by the bounds above
     nch = acc.shape[-1]
     bias = np.zeros(nch, np.int64) if q_bias is None else \
         _as_int64(q_bias, "bias").reshape(-1)

@@ -65,3 +65,31 @@ func.func @dynamic_int8_result(%x: tensor<1x3x!xw>, %w: tensor<3x2xi8>) -> tenso
   %y = myquant.dynamic_matmul %x, %wq {clamp = #myquant.clamp<3, 127>} : (tensor<1x3x!xw>, tensor<3x2x!w>) -> tensor<1x2x!y8>
   return %y : tensor<1x2x!y8>
 }
+
+// -----
+
+!xw = !quant.uniform<i32<-2147483647:2147483647>:f32, 1.0e-6>
+!yw = !quant.uniform<i32<-2147483647:2147483647>:f32, 4.0e-6>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02}>
+
+// An asymmetric input (8.2b): the uint8 input (zero-extended) times the
+// weights, the weights' sums per output channel, and the runtime zero
+// point's term subtracted in the epilogue: (acc - z * sum_k w) * D' + B.
+// CHECK-LABEL: func.func @dynamic_asymmetric
+// CHECK:       %[[LO:.*]] = tensor.extract %{{.*}}#0[] : tensor<i64>
+// CHECK:       %[[DP:.*]] = arith.maxsi %{{.*}}, %{{.*}} : i64
+// CHECK:       %[[Z:.*]] = arith.minsi %{{.*}}, %{{.*}} : i64
+// CHECK:       ^bb0(%[[QI:.*]]: i8, %{{.*}}: i8, %{{.*}}: i32):
+// CHECK:         arith.extui %[[QI]] : i8 to i32
+// CHECK:       linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<2x3xi8>) outs(%{{.*}} : tensor<2xi64>)
+// CHECK:       ^bb0(%[[ACC:.*]]: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i64, %[[SUM:.*]]: i64, %{{.*}}: i32):
+// CHECK:         %[[AW:.*]] = arith.extsi %[[ACC]] : i32 to i64
+// CHECK:         %[[ZS:.*]] = arith.muli %[[Z]], %[[SUM]] : i64
+// CHECK:         %[[C:.*]] = arith.subi %[[AW]], %[[ZS]] : i64
+// CHECK:         arith.muli %[[C]], %[[DP]] : i64
+func.func @dynamic_asymmetric(%x: tensor<4x3x!xw>, %w: tensor<2x3xi8>) -> tensor<4x2x!yw> {
+  %bias = arith.constant dense<[100, -7]> : tensor<2xi64>
+  %wq = quant.scast %w : tensor<2x3xi8> to tensor<2x3x!w>
+  %y = myquant.dynamic_matmul %x, %wq, %bias {asymmetric, transpose_rhs} : (tensor<4x3x!xw>, tensor<2x3x!w>, tensor<2xi64>) -> tensor<4x2x!yw>
+  return %y : tensor<4x2x!yw>
+}

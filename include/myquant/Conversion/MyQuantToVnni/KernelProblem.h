@@ -134,6 +134,18 @@ struct Problem {
     bool inputNchw, outputNchw;
   };
   std::optional<Float> floating;
+  // Dynamic quantization (NumericSpec 8.3): the accumulator of the runtime
+  // int8 input, times its runtime scale A' (KernelBuilder::setDynamicScale),
+  // plus `bias` (int64, per padded channel), is requantized in int64 into
+  // the result's storage (wide or 8-bit). Unset: the static epilogue.
+  struct Dynamic {
+    llvm::SmallVector<int64_t> bias;
+    // An asymmetric (uint8) input (8.2b): sum_k w[c][k] per padded
+    // channel, whose product with the runtime zero point the epilogue
+    // subtracts from the accumulator. Empty: symmetric.
+    llvm::SmallVector<int32_t> weightSums;
+  };
+  std::optional<Dynamic> dynamic;
 };
 
 /// Input channels per step of the GEMM kernel's K loop: the 4 of a
@@ -181,6 +193,12 @@ mlir::FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
 /// The problem of a 2-D matmul with constant weights, as buildConvProblem.
 mlir::FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
                                             RoundingMode defaultRounding);
+
+/// The problem of a dynamic matmul (NumericSpec 8) on its runtime int8
+/// input (signed with zero point 0, or asymmetric uint8), as
+/// buildMatmulProblem.
+mlir::FailureOr<Problem> buildDynamicMatmulProblem(DynamicMatmulOp op,
+                                                   int64_t lanes);
 
 } // namespace myquant::vnni
 

@@ -1098,10 +1098,13 @@ SmallVector<RescaleSlot> MatmulOp::getRescaleSlots() {
 }
 
 SmallVector<RescaleSlot> DynamicMatmulOp::getRescaleSlots() {
-  // docs/NumericSpec.md 8.3: (s_in * s_w[c]) / (127 * s_out).
+  // docs/NumericSpec.md 8.3: (s_in * s_w[c]) / (127 * s_out), 255 for an
+  // asymmetric input.
   QuantParams in = paramsOf(getLhs()), w = paramsOf(getRhs()),
               out = paramsOf(getResult());
-  double denominator = static_cast<double>(kDynamicQMax) * out.scales[0];
+  double denominator =
+      static_cast<double>(getAsymmetric() ? kDynamicUQMax : kDynamicQMax) *
+      out.scales[0];
   SmallVector<double> reals;
   for (double scale : w.scales)
     reals.push_back(in.scales[0] * scale / denominator);

@@ -58,9 +58,11 @@ ClampAttr clampFor(MLIRContext *ctx, double lo, double hi, Type resultType) {
 }
 
 /// What the quantize patterns share: the rounding of the rescales they
-/// encode, and whether one failed to encode (which stops the pass).
+/// encode, whether dynamic matmuls keep symmetric inputs, and whether one
+/// failed to encode (which stops the pass).
 struct QuantizeState {
   RoundingMode rounding;
+  bool dynamicSymmetric = false;
   bool failed = false;
 };
 
@@ -121,6 +123,8 @@ protected:
     rewriter.replaceOp(quantize, value);
     return success();
   }
+  /// Whether dynamic matmuls keep symmetric inputs (dynamic-symmetric).
+  bool dynamicSymmetric() const { return state.dynamicSymmetric; }
 
 private:
   QuantizeState &state;
@@ -202,9 +206,33 @@ struct QuantizeComputeChain : QuantizeLayer<ComputeChain, matchComputeChain> {
   }
 
 private:
+  /// Whether a dynamic matmul with the constant int8 `weight` takes an
+  /// asymmetric runtime input (docs/NumericSpec.md 8.2b, finer than the
+  /// symmetric one for every input): when 255 * sum_k |w[c, k]| <= 2^30
+  /// for every output channel c, which keeps acc * D' within 2^62.
+  static bool allowsAsymmetricInput(Value weight, bool transposed) {
+    auto storageCast = weight.getDefiningOp<quant::StorageCastOp>();
+    DenseIntElementsAttr values;
+    if (!storageCast ||
+        !matchPattern(storageCast.getInput(), m_Constant(&values)))
+      return false;
+    ArrayRef<int64_t> shape = cast<ShapedType>(weight.getType()).getShape();
+    SmallVector<int64_t> sums(shape[transposed ? 0 : 1], 0);
+    int64_t i = 0;
+    for (const APInt &v : values.getValues<APInt>()) {
+      int64_t row = i / shape[1], column = i % shape[1];
+      sums[transposed ? row : column] += std::abs(v.getSExtValue());
+      ++i;
+    }
+    return llvm::all_of(sums, [](int64_t sum) {
+      return kDynamicUQMax * sum <= kDynamicAsymmetricSumMax;
+    });
+  }
+
   /// A matmul whose input the dry run made wide (docs/NumericSpec.md 8):
   /// its float bias becomes int64 at the scale of acc * A',
-  /// s_in * s_w[c] / 127, and its rescale rounds `single`.
+  /// s_in * s_w[c] / 127 (255 and D' for an asymmetric input), and its
+  /// rescale rounds `single`.
   LogicalResult rewriteDynamic(ComputeChain &chain, Value input,
                                QuantizeOp output,
                                PatternRewriter &rewriter) const {
@@ -213,6 +241,9 @@ private:
     if (!weight)
       return failure();
     Operation *anchor = chain.anchor;
+    bool asymmetric = !dynamicSymmetric() &&
+                      allowsAsymmetricInput(weight, chain.transposeRhs);
+    int64_t qmax = asymmetric ? kDynamicUQMax : kDynamicQMax;
     Value bias;
     if (chain.bias) {
       DenseFPElementsAttr constant = getFloatConstant(chain.bias);
@@ -224,12 +255,12 @@ private:
       SmallVector<int64_t> values;
       for (auto [c, v] : llvm::enumerate(constant.getValues<APFloat>())) {
         double scale = inScale * weightScales[weightScales.size() == 1 ? 0 : c];
-        double q = std::nearbyint(v.convertToDouble() * kDynamicQMax / scale);
+        double q = std::nearbyint(v.convertToDouble() * qmax / scale);
         if (!(std::abs(q) <= static_cast<double>(kDynamicMaxBias))) {
           anchor->emitError()
               << "bias " << v.convertToDouble() << " of output channel " << c
               << " is " << q << " in units of input scale * weight scale / "
-              << kDynamicQMax << ", beyond 2^62";
+              << qmax << ", beyond 2^62";
           return fail();
         }
         values.push_back(static_cast<int64_t>(q));
@@ -246,7 +277,7 @@ private:
     auto result = DynamicMatmulOp::create(
         rewriter, anchor->getLoc(), resultType, input, weight, bias,
         chain.transposeRhs ? rewriter.getUnitAttr() : UnitAttr(), RescaleAttr(),
-        clamp);
+        clamp, asymmetric ? rewriter.getUnitAttr() : UnitAttr());
     if (failed(encode(result, anchor, RoundingMode::Single)))
       return failure();
     rewriter.replaceOp(output, result->getResults());
@@ -715,7 +746,7 @@ struct QuantizePass : myquant::impl::MyQuantQuantizeBase<QuantizePass> {
     if (funcOp.isExternal())
       return;
     MLIRContext *ctx = &getContext();
-    QuantizeState state{rounding};
+    QuantizeState state{rounding, dynamicSymmetric};
     RewritePatternSet patterns(ctx);
     patterns.add<QuantizeComputeChain, QuantizePool, QuantizeElementwise,
                  QuantizeSameScale, QuantizeConcat, QuantizeChannelScale,

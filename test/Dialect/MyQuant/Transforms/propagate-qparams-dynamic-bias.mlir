@@ -1,10 +1,12 @@
-// RUN: not myquant-opt %s --myquant-propagate-qparams=dynamic=true --myquant-quantize 2>&1 | FileCheck %s
+// RUN: not myquant-opt %s --myquant-propagate-qparams=dynamic=true --myquant-quantize=dynamic-symmetric=true 2>&1 | FileCheck %s
+// RUN: not myquant-opt %s --myquant-propagate-qparams=dynamic=true --myquant-quantize 2>&1 | FileCheck %s --check-prefix=ASYM
 
 // A dynamic layer's bias is int64 at scale s_in * s_w[c] / 127
 // (docs/NumericSpec.md 8.3); with an input range of 1e-30 the bias 0.1
 // needs about 2^129 units, beyond 2^62: an error naming the layer and the
 // channel, not a wrapped constant.
 // CHECK: error: loc("fc1"): bias 1.000000e-01 of output channel 0 is {{.*}} in units of input scale * weight scale / 127, beyond 2^62
+// ASYM: error: loc("fc1"): bias 1.000000e-01 of output channel 0 is {{.*}} in units of input scale * weight scale / 255, beyond 2^62
   func.func @tiny_input(%x: tensor<1x4xf32> loc("x")) -> tensor<1x4xf32> {
     %s1 = myquant.stats %x {min = array<f64: -1.0e-30>, max = array<f64: 1.0e-30>} : tensor<1x4xf32> loc("x")
     %cst2 = arith.constant dense<"0x0000803F000000BF0000803E000000400000003F0000803F000080BF0000403F000080BE0000003F0000803F0000803F0000803F0000803F000000BF0000003F"> : tensor<4x4xf32> loc("fc1")

@@ -1,4 +1,5 @@
-// RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=dynamic=true --myquant-quantize | FileCheck %s
+// RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=dynamic=true --myquant-quantize=dynamic-symmetric=true | FileCheck %s
+// RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=dynamic=true --myquant-quantize | FileCheck %s --check-prefix=ASYM
 // RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=dynamic=true 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: myquant-opt %s -split-input-file "--myquant-ptq=dynamic=true allow-float=false" | FileCheck %s --check-prefix=PTQ
 // RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true activation-bits=16" 2>&1 | FileCheck %s --check-prefix=BITS
@@ -22,6 +23,13 @@
 // CHECK:       %[[FC2:.*]] = myquant.dynamic_matmul %[[FC1]], %{{[^,]*}} {rescale = {{.*}}, transpose_rhs}
 // CHECK-SAME:      -> tensor<1x4x!quant.uniform<i32<-2147483647:2147483647>:f32, 4.850625991821289E-7>>
 // CHECK:       myquant.dequantize %[[FC2]]
+// By default the small weights here allow asymmetric uint8 inputs (8.2b):
+// 255 for 127 in the bias, round(0.1 * 255 / (2.7716e-7 * 2 / 127)) =
+// 5842259659, and in the multiplier, 1762717314 * 2^-45.
+// ASYM-LABEL:  func.func @mlp
+// ASYM:        %[[B1:.*]] = arith.constant dense<[5842259659, -23369038635, 35053558823, 5842259659]> : tensor<4xi64>
+// ASYM:        myquant.dynamic_matmul %{{.*}}, %{{.*}}, %[[B1]] {asymmetric, clamp = #myquant.clamp<0, 2147483647>, rescale = #myquant.rescale<multiplier = [1762717314, 1762717314, 1762717314, 1762717314], shift = [45, 46, 46, 46], rounding = single>, transpose_rhs}
+// ASYM:        myquant.dynamic_matmul {{.*}}asymmetric
 // PTQ-LABEL:   func.func @mlp
 // PTQ-COUNT-2: myquant.dynamic_matmul
 // BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits, norm-input-bits and the w4/a16 layer-precision entries

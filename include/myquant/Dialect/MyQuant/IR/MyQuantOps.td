@@ -248,6 +248,12 @@ def MyQuant_DynamicMatmulOp : MyQuant_Op<"dynamic_matmul",
     `scale_lhs * scale_rhs[c] / (127 * scale_out)`, `single` rounding) and
     `clamp` give the result, wide or 8-bit.
 
+    With `asymmetric` (8.2b), the runtime input is `uint8` with a runtime
+    zero point `z` from the integer min and max of `lhs` (0 included) over
+    their difference `D'`: `acc = sum (q - z) * w`, 255 replaces 127 above
+    and `D'` replaces `A` (myquant-quantize chooses it when
+    `255 * sum_k |w[c, k]| <= 2^30` for every channel).
+
     ```mlir
     %y = myquant.dynamic_matmul %x, %w, %b {transpose_rhs}
         : (tensor<2x16x!quant.uniform<i32<-2147483647:2147483647>:f32, 1.0e-6>>,
@@ -260,7 +266,8 @@ def MyQuant_DynamicMatmulOp : MyQuant_Op<"dynamic_matmul",
                        Optional<RankedTensorOf<[I64]>>:$bias,
                        UnitAttr:$transpose_rhs,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
-                       OptionalAttr<MyQuant_ClampAttr>:$clamp);
+                       OptionalAttr<MyQuant_ClampAttr>:$clamp,
+                       UnitAttr:$asymmetric);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs (`,` $bias^)? attr-dict `:` `(` type($lhs) `,` type($rhs)

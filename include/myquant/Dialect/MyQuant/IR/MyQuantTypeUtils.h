@@ -87,10 +87,14 @@ getInt16ActivationType(mlir::Type expressedType, double lo, double hi);
 /// Wide values of dynamic quantization (docs/NumericSpec.md 8.1): symmetric,
 /// zero point 0, storage i32 [-(2^31 - 1), 2^31 - 1], scale max(|lo|, |hi|) /
 /// 2^23 (1.0 when both are 0). The runtime int8 input of a dynamic matmul
-/// has the range [-127, 127] (8.2); its bias is int64 within 2^62 (8.3).
+/// has the range [-127, 127] (8.2), or [0, 255] with a runtime zero point
+/// when asymmetric (8.2b), whose weights have 255 * sum |w[c]| <= 2^30
+/// (8.3); its bias is int64 within 2^62 (8.3).
 inline constexpr int64_t kWideFractionBits = 23;
 inline constexpr int64_t kWideActivationMax = INT32_MAX;
 inline constexpr int64_t kDynamicQMax = 127;
+inline constexpr int64_t kDynamicUQMax = 255;
+inline constexpr int64_t kDynamicAsymmetricSumMax = int64_t(1) << 30;
 inline constexpr int64_t kDynamicMaxBias = int64_t(1) << 62;
 mlir::quant::UniformQuantizedType
 getWideActivationType(mlir::Type expressedType, double lo, double hi);

@@ -206,7 +206,11 @@ def MyQuantQuantize : Pass<"myquant-quantize", "::mlir::func::FuncOp"> {
     `quantize` / `dequantize` ops remain only where float enters or leaves.
   }];
   let options = [
-    MyQuant_RoundingOption<"rounding", "rounding", "Requantization rounding">
+    MyQuant_RoundingOption<"rounding", "rounding", "Requantization rounding">,
+    Option<"dynamicSymmetric", "dynamic-symmetric", "bool", /*default=*/"false",
+           "Symmetric runtime int8 inputs for every dynamic matmul "
+           "(docs/NumericSpec.md 8.2), instead of the asymmetric uint8 ones "
+           "(8.2b) wherever the weights allow them">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
