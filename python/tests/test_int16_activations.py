@@ -1,9 +1,12 @@
 """16-bit activations with 8-bit weights (docs/NumericSpec.md 6): the small
 end-to-end models of test_end_to_end.py compiled with activation-bits=16,
 or with layer-precision naming some layers, run on every kernel target
-(16-bit layers take the generic lowering) and compared bit for bit with the
-independent integer reference (model_reference.run_reference with the same
-options); the 16-bit output must also be closer to the float model.
+(dense convs and matmuls with a 16-bit input take the 16x8 vpdpwssd
+kernel there) and compared bit for bit with the independent integer
+reference (model_reference.run_reference with the same options); the
+16-bit output must also be closer to the float model. Single ops check the
+16x8 kernel itself, K across several int32 blocks and inputs and weights
+at their extremes included.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_int16_activations.py"""
 
@@ -42,8 +45,8 @@ def _check_bit_exact(got, ref, what):
                     pytrace=False)
 
 
-# 16-bit layers always take the generic lowering: every model on it, and a
-# few on the kernel targets, whose int8 kernels must leave them alone.
+# Every model on the generic lowering, and a few on the kernel targets,
+# where their 16-bit convs and matmuls take the 16x8 kernel.
 WHOLE_MODEL_CASES = [(n, "generic") for n in sorted(MODELS)] + [
     (n, t) for t in RUNNABLE_TARGETS if t != "generic"
     for n in ("a_conv_relu_pool_linear", "c_residual", "d_concat_avgpool")]
