@@ -97,8 +97,15 @@ def decompose(q8, test):
     graph, stats = q8.graph.with_batch(len(test)), q8.stats
     vals, qp8, _, bits8 = V._report_values(graph, stats)
     _, _, qp_policy, bits_policy = Q.plan_precision(graph, stats, 16)
-    # Every value 16-bit, 8-bit-only ops or not.
-    qp16 = {n: Q.choose_int16_qparams(*stats[n]) for n in qp8}
+    # Every value 16-bit, 8-bit-only ops or not: the policy's 16-bit
+    # parameters, and for the values it keeps 8-bit, 16-bit ones over the
+    # range of their 8-bit parameters (which same-scale ops may have
+    # adopted from a neighbour: the calibrated range of the value itself
+    # could clip test inputs that the planned range holds).
+    qp16 = {}
+    for n, (scale, zp) in qp8.items():
+        qp16[n] = qp_policy[n] if bits_policy[n] == 16 else \
+            Q.choose_int16_qparams(scale * (-128 - zp), scale * (127 - zp))
     bits16 = dict.fromkeys(qp8, 16)
     flt = E.float_forward(graph, test)
     configs = [("int8 (sim)", qp8, bits8, True),
