@@ -90,3 +90,26 @@ func.func @conv(%x: tensor<1x4x4x64x!x16>) -> tensor<1x4x4x2x!y8> {
       : (tensor<1x4x4x64x!x16>, tensor<3x3x64x2x!f>) -> tensor<1x4x4x2x!y8>
   return %y : tensor<1x4x4x2x!y8>
 }
+
+// -----
+
+!x8 = !quant.uniform<i8:f32, 0.05:3>
+!y16 = !quant.uniform<i16<-32767:32767>:f32, 2.0e-4>
+!w = !quant.uniform<i8<-127:127>:f32:1, {0.01, 0.02}>
+
+// An 8-bit input and a 16-bit result (the border of a 16-bit region): the
+// int8 kernel (vpdpbusd, int32 accumulators; shift 20: rescaled in int64,
+// no i128), narrowed to int16.
+// CHECK-LABEL: func.func private @widen_kernel(
+// CHECK-SAME:    -> tensor<4x2xi16>
+// CHECK:         vector.multi_reduction <add>, %{{.*}} [1] : vector<16x4xi32> to vector<16xi32>
+// CHECK-NOT:     i128
+// CHECK:         arith.trunci %{{.*}} : vector<16xi64> to vector<16xi16>
+// CHECK:         vector.transfer_write %{{.*}} : vector<16xi16>, tensor<1x1x4x2xi16>
+// CHECK-LABEL: func.func @widen(
+func.func @widen(%x: tensor<4x8x!x8>) -> tensor<4x2x!y16> {
+  %wi = arith.constant dense<3> : tensor<8x2xi8>
+  %wq = quant.scast %wi : tensor<8x2xi8> to tensor<8x2x!w>
+  %y = myquant.matmul %x, %wq {rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [20, 20], rounding = single>} : (tensor<4x8x!x8>, tensor<8x2x!w>) -> tensor<4x2x!y16>
+  return %y : tensor<4x2x!y16>
+}
