@@ -230,8 +230,11 @@ KERNEL_CASES = [
     ("conv", ("nchw", 1, 600, 3, 3, 17, 1, 1, (0, 0, 0, 0)), 16, 16,
      "extreme"),
     # An 8-bit input with a 16-bit result (the border of a 16-bit region):
-    # the int8 kernel, int32 accumulator, int16 result.
+    # the int8 kernels (dense and depthwise), int32 accumulator, int16
+    # result.
     ("conv", ("nchw", 1, 8, 6, 6, 20, 3, 1, (1, 1, 1, 1)), 8, 16, "random"),
+    ("conv", ("nhwc", 1, 24, 5, 7, 24, 3, 2, (1, 1, 1, 1), 24), 8, 16,
+     "random"),
 ]
 
 
@@ -247,9 +250,10 @@ def _kernel_case(index, kind, shape, in_bits, out_bits, values):
         m, k, n, transpose = shape
         x_shape, w_shape = (m, k), (k, n)
     else:
-        layout, bn, c, h, w, f, kk, st, pad = shape
-        k = c * kk * kk
-        x_shape, w_shape = (bn, c, h, w), (f, c, kk, kk)
+        layout, bn, c, h, w, f, kk, st, pad = shape[:9]
+        groups = shape[9] if len(shape) > 9 else 1
+        k = c // groups * kk * kk
+        x_shape, w_shape = (bn, c, h, w), (f, c // groups, kk, kk)
     if values == "extreme":
         x = np.full(x_shape, sign * xmax, np.int64)
         wq = np.full(w_shape, sign * 127, np.int64)
@@ -278,7 +282,8 @@ def _kernel_case(index, kind, shape, in_bits, out_bits, values):
         op = "myquant.matmul"
     else:
         want = R.conv2d_nchw(x, 0, wq, bias, m0s, shifts, 0, lo, hi,
-                             stride=st, padding=pad, accumulator_bits=acc_bits)
+                             stride=st, padding=pad, groups=groups,
+                             accumulator_bits=acc_bits)
         if layout == "nchw":
             xin, wconst, axis = x, wq, 0
         else:
@@ -288,7 +293,8 @@ def _kernel_case(index, kind, shape, in_bits, out_bits, values):
         out_shape = want.shape
         attrs = (f"strides = array<i64: {st}, {st}>, padding = array<i64: "
                  f"{', '.join(map(str, pad))}>, dilations = array<i64: 1, "
-                 f"1>, groups = 1 : i64, layout = #myquant.layout<{layout}>, ")
+                 f"1>, groups = {groups} : i64, layout = "
+                 f"#myquant.layout<{layout}>, ")
         op = "myquant.conv2d"
     act = {16: "i16<-32767:32767>", 8: "i8"}
     qx = f"!quant.uniform<{act[in_bits]}:f32, 1.0>"
@@ -331,8 +337,10 @@ def test_16x8_kernel_bit_exact(index, target, toolchain, workdir):
                            f"--convert-myquant-to-vnni=target={target}"])[0]
     # The kernel, with the pair dot product of 16-bit inputs.
     if target != "generic":
-        pairs = "x2xi32> to vector<" if in_bits == 16 else "x4xi32> to vector<"
-        assert "vector.multi_reduction" in kernels and pairs in kernels
+        # Pairs for a 16-bit input and for depthwise convolutions.
+        pairs = in_bits == 16 or len(shape) > 9
+        group = "x2xi32> to vector<" if pairs else "x4xi32> to vector<"
+        assert "vector.multi_reduction" in kernels and group in kernels
     with open(src, "w") as f:
         f.write(kernels)
     lowered = run_checked([toolchain.opt, src,
