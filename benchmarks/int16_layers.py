@@ -10,6 +10,15 @@ by side (myquant.evaluate.layer_report: "layer dB" is the SQNR the value
 would have if only that layer were quantized), the test accuracy and logit
 SQNR of both, and the worst int8 layer's own SQNR in both models.
 
+Then the decomposition of each layer's error (simulated: the float model
+with fake-quantized values, `simulate`): its layer dB with int8 weights
+and float activations (the weights' share), with float weights and 16-bit
+activations everywhere (the activations' share, 8-bit-only ops ignored),
+with both, and with the 16x8 mode's own policy (values next to tables and
+other 8-bit-only ops stay 8-bit, docs/NumericSpec.md 6.5) with float and
+int8 weights; the int8 column checks the simulation against the compiled
+model's report.
+
     /usr/bin/python3 benchmarks/int16_layers.py [--model cnn ...]
         [--test 256] [--calibration-samples 1000]
 """
@@ -30,13 +39,96 @@ import torch  # noqa: E402
 
 import fashion_mnist as FM  # noqa: E402
 import myquant  # noqa: E402
+from myquant import emit as E  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
+from myquant import qparams as Q  # noqa: E402
+from myquant.testing import reference as R  # noqa: E402
+
+# The per-output-channel axis of each weight layer's w (spec 1.2).
+WEIGHT_AXIS = {E.Conv2d: 0, E.Linear: 0, E.MatMul: 1}
 
 
 def _db(v):
     if v is None:
         return "-"
     return f"{v:.1f}" if np.isfinite(v) else ("inf" if v > 0 else "-inf")
+
+
+def _int8_weights(layer):
+    """`layer` with its weights replaced by their int8 per-channel
+    quantization, dequantized (the bias stays float: its int32 grid is
+    2^-24 of the weights' and adds nothing measurable)."""
+    axis = next((a for t, a in WEIGHT_AXIS.items() if isinstance(layer, t)),
+                None)
+    if axis is None or getattr(layer, "w", None) is None:
+        return layer
+    q, scales = R.quantize_weights(layer.w, axis)
+    shape = [1] * layer.w.ndim
+    shape[axis] = -1
+    copy = object.__new__(type(layer))
+    copy.__dict__.update(layer.__dict__)
+    copy.w = (q.astype(np.float64) * scales.reshape(shape)).astype(
+        np.float32)
+    return copy
+
+
+def simulate(graph, x, qp, bits, int8_weights):
+    """Every value of `graph` on x, each quantized value (qp: name ->
+    (scale, zero point); bits: its width; qp None: none) fake-quantized
+    after its layer runs in float, with int8 weights or float ones."""
+    ranges = {8: (-128, 127), 16: (-32767, 32767)}
+    vals = {"x": x}
+    if qp is not None:
+        vals["x"] = Q.fake_quantize(x, *qp["x"], *ranges[bits["x"]])
+    for layer in graph.layers:
+        run = _int8_weights(layer) if int8_weights else layer
+        y = np.asarray(E._layer_float(run, [vals[i] for i in layer.inputs],
+                                      graph.shapes[layer.name]), np.float32)
+        if qp is not None and layer.name in qp:
+            y = Q.fake_quantize(y, *qp[layer.name],
+                                *ranges[bits[layer.name]])
+        vals[layer.name] = y
+    return vals
+
+
+def decompose(q8, test):
+    """(rows, worst) of the decomposition table: per reported value of the
+    int8 model, its layer dB in each simulated configuration."""
+    graph, stats = q8.graph.with_batch(len(test)), q8.stats
+    vals, qp8, _, bits8 = V._report_values(graph, stats)
+    _, _, qp_policy, bits_policy = Q.plan_precision(graph, stats, 16)
+    # Every value 16-bit, 8-bit-only ops or not: the policy's 16-bit
+    # parameters, and for the values it keeps 8-bit, 16-bit ones over the
+    # range of their 8-bit parameters (which same-scale ops may have
+    # adopted from a neighbour: the calibrated range of the value itself
+    # could clip test inputs that the planned range holds).
+    qp16 = {}
+    for n, (scale, zp) in qp8.items():
+        qp16[n] = qp_policy[n] if bits_policy[n] == 16 else \
+            Q.choose_int16_qparams(scale * (-128 - zp), scale * (127 - zp))
+    bits16 = dict.fromkeys(qp8, 16)
+    flt = E.float_forward(graph, test)
+    configs = [("int8 (sim)", qp8, bits8, True),
+               ("a-float w8", None, None, True),
+               ("a16 w-float", qp16, bits16, False),
+               ("a16 w8", qp16, bits16, True),
+               ("16x8 policy w-float", qp_policy, bits_policy, False),
+               ("16x8 policy w8", qp_policy, bits_policy, True)]
+    layer_db = []
+    for _, qp, bits, w8 in configs:
+        sim = simulate(graph, test, qp, bits, w8)
+        sq = {n: V.sqnr_db(flt[n], sim[n]) for n in sim}
+        layer_db.append({name: V._added_db(min(sq[i] for i in inputs),
+                                           sq[name])
+                         for name, _, _, inputs, _, _ in vals})
+    rows, worst = [], [float("inf")] * len(configs)
+    for name, label, op, _, _, _ in vals:
+        dbs = [d[name] for d in layer_db]
+        rows.append([label, op, f"a{bits_policy[name]}"] +
+                    [_db(v) for v in dbs])
+        worst = [min(w, v) if v is not None else w
+                 for w, v in zip(worst, dbs)]
+    return [c[0] for c in configs], rows, worst
 
 
 def compare(arch, data, args):
@@ -81,6 +173,14 @@ def compare(arch, data, args):
           f"{m8['sqnr_db']:.1f} dB, 16x8 {m16['sqnr_db']:.1f} dB")
     if not (r8.matches_deployed and r16.matches_deployed):
         print("note: a per-layer variant differs from its deployed model")
+    names, rows, worst = decompose(q8, test)
+    print(f"\nlayer dB by error source (simulated, {len(test)} test "
+          f"images; '16x8 policy' bits shown)")
+    print(V.format_table(["layer", "op", "bits"] + names, rows))
+    print("worst layer: " + ", ".join(
+        f"{n} {_db(w)}" for n, w in zip(names, worst)))
+    print(f"target (worst int8 layer + 20 dB, compiled): "
+          f"{_db(w['layer_sqnr_db'] + 20)} dB")
     q8.close()
     q16.close()
 

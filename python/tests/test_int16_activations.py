@@ -1,9 +1,12 @@
 """16-bit activations with 8-bit weights (docs/NumericSpec.md 6): the small
 end-to-end models of test_end_to_end.py compiled with activation-bits=16,
 or with layer-precision naming some layers, run on every kernel target
-(16-bit layers take the generic lowering) and compared bit for bit with the
-independent integer reference (model_reference.run_reference with the same
-options); the 16-bit output must also be closer to the float model.
+(dense convs and matmuls with a 16-bit input take the 16x8 vpdpwssd
+kernel there) and compared bit for bit with the independent integer
+reference (model_reference.run_reference with the same options); the
+16-bit output must also be closer to the float model. Single ops check the
+16x8 kernel itself, K across several int32 blocks and inputs and weights
+at their extremes included.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_int16_activations.py"""
 
@@ -42,8 +45,8 @@ def _check_bit_exact(got, ref, what):
                     pytrace=False)
 
 
-# 16-bit layers always take the generic lowering: every model on it, and a
-# few on the kernel targets, whose int8 kernels must leave them alone.
+# Every model on the generic lowering, and a few on the kernel targets,
+# where their 16-bit convs and matmuls take the 16x8 kernel.
 WHOLE_MODEL_CASES = [(n, "generic") for n in sorted(MODELS)] + [
     (n, t) for t in RUNNABLE_TARGETS if t != "generic"
     for n in ("a_conv_relu_pool_linear", "c_residual", "d_concat_avgpool")]
@@ -198,3 +201,155 @@ def test_cli_16bit(tmp_path):
     bad = _cli(["quantize"] + m + ["--layer-precision", "fc:w8a32"],
                tmp_path, check=False)
     assert bad.returncode != 0 and "w<4|8>a<8|16>" in bad.stderr
+
+
+# ---------------------------------------------------------------------------
+# The 16x8 VNNI kernel (vpdpwssd, int32 blocks widened into int64) on single
+# ops, against the reference
+# ---------------------------------------------------------------------------
+
+# (kind, shape, in bits, out bits, values): matmul (M, K, N, transpose_rhs)
+# or conv (layout, N, C, H, W, F, kernel, stride, padding). K of 600 and
+# 1100 (300 and 550 pair steps) cross one and two 255-step block borders;
+# 3 x 3 taps of 64 channels make blocks of 7 whole taps, of 300 channels one
+# tap each. "extreme": every input at +-32767 and every weight at +-127 of
+# the same sign, so that each block's int32 lanes reach 510 * 32767 * 127 =
+# 2.1e9 (within int32 only because the blocks are that short) and the sum
+# needs int64.
+KERNEL_CASES = [
+    ("matmul", (5, 600, 33, False), 16, 16, "random"),
+    ("matmul", (3, 1100, 16, True), 16, 8, "random"),
+    ("matmul", (2, 1100, 20, False), 16, 16, "extreme"),
+    ("matmul", (17, 7, 5, False), 16, 16, "random"),
+    ("conv", ("nchw", 2, 64, 5, 6, 18, 3, 1, (1, 1, 1, 1)), 16, 16,
+     "random"),
+    ("conv", ("nhwc", 1, 300, 4, 4, 16, 2, 2, (0, 1, 1, 0)), 16, 8,
+     "random"),
+    ("conv", ("nhwc", 1, 5, 7, 9, 3, 3, 1, (1, 0, 2, 1)), 16, 16,
+     "random"),
+    ("conv", ("nchw", 1, 600, 3, 3, 17, 1, 1, (0, 0, 0, 0)), 16, 16,
+     "extreme"),
+    # An 8-bit input with a 16-bit result (the border of a 16-bit region):
+    # the int8 kernels (dense and depthwise), int32 accumulator, int16
+    # result.
+    ("conv", ("nchw", 1, 8, 6, 6, 20, 3, 1, (1, 1, 1, 1)), 8, 16, "random"),
+    ("conv", ("nhwc", 1, 24, 5, 7, 24, 3, 2, (1, 1, 1, 1), 24), 8, 16,
+     "random"),
+]
+
+
+def _kernel_case(index, kind, shape, in_bits, out_bits, values):
+    """(mlir, x, want) of one op: f32 in and out, the input and result
+    scales 1.0, so that quantize and dequantize move the integers exactly."""
+    from myquant.emit import dense_hex, tensor_type as tt
+    rng = np.random.default_rng(100 + index)
+    xmax = 32767 if in_bits == 16 else 127
+    ymax = 32767 if out_bits == 16 else 127
+    sign = 1 if index % 2 else -1
+    if kind == "matmul":
+        m, k, n, transpose = shape
+        x_shape, w_shape = (m, k), (k, n)
+    else:
+        layout, bn, c, h, w, f, kk, st, pad = shape[:9]
+        groups = shape[9] if len(shape) > 9 else 1
+        k = c // groups * kk * kk
+        x_shape, w_shape = (bn, c, h, w), (f, c // groups, kk, kk)
+    if values == "extreme":
+        x = np.full(x_shape, sign * xmax, np.int64)
+        wq = np.full(w_shape, sign * 127, np.int64)
+    else:
+        x = rng.integers(-xmax, xmax + 1, x_shape)
+        wq = rng.integers(-127, 128, w_shape)
+    channels = n if kind == "matmul" else f
+    bias = rng.integers(-30000, 30000, channels)
+    # Multipliers bring the typical accumulator (the largest one for the
+    # extreme cases) to about half the result's range, some saturate.
+    typical = (xmax * 127.0 * k if values == "extreme"
+               else xmax * 73.0 * np.sqrt(k))
+    base = int(np.round(np.log2(typical / (ymax / 2)))) + 31
+    m0s = rng.integers(2**30, 2**31, channels)
+    shifts = np.clip(base + rng.integers(-2, 3, channels), 0, 62)
+    # The result's storage range (no clamp attribute).
+    lo, hi = (-32767, 32767) if out_bits == 16 else (-128, 127)
+    acc_bits = 64 if in_bits == 16 else 32
+    if kind == "matmul":
+        wconst = wq.T if transpose else wq
+        axis = 0 if transpose else 1
+        want = R.matmul(x, 0, wconst, 0, bias, m0s, shifts, 0, lo, hi,
+                        transpose_rhs=transpose, accumulator_bits=acc_bits)
+        xin, attrs, out_shape = x, ("transpose_rhs, " if transpose else ""), \
+            (m, n)
+        op = "myquant.matmul"
+    else:
+        want = R.conv2d_nchw(x, 0, wq, bias, m0s, shifts, 0, lo, hi,
+                             stride=st, padding=pad, groups=groups,
+                             accumulator_bits=acc_bits)
+        if layout == "nchw":
+            xin, wconst, axis = x, wq, 0
+        else:
+            xin, wconst, axis = x.transpose(0, 2, 3, 1), wq.transpose(
+                2, 3, 1, 0), 3
+            want = want.transpose(0, 2, 3, 1)
+        out_shape = want.shape
+        attrs = (f"strides = array<i64: {st}, {st}>, padding = array<i64: "
+                 f"{', '.join(map(str, pad))}>, dilations = array<i64: 1, "
+                 f"1>, groups = {groups} : i64, layout = "
+                 f"#myquant.layout<{layout}>, ")
+        op = "myquant.conv2d"
+    act = {16: "i16<-32767:32767>", 8: "i8"}
+    qx = f"!quant.uniform<{act[in_bits]}:f32, 1.0>"
+    qy = f"!quant.uniform<{act[out_bits]}:f32, 1.0>"
+    scales = ", ".join("0.01" for _ in range(channels))
+    qw = f"!quant.uniform<i8<-127:127>:f32:{axis}, {{{scales}}}>"
+    wconst = np.ascontiguousarray(wconst.astype(np.int8))
+    xt, yt = tt(xin.shape), tt(out_shape)
+    wt, bt = tt(wconst.shape, "i8"), tt((channels,), "i32")
+    rescale = (f"#myquant.rescale<multiplier = [{', '.join(map(str, m0s))}]"
+               f", shift = [{', '.join(map(str, shifts))}], rounding = "
+               f"single>")
+    mlir = f"""
+func.func @f(%x: {xt}) -> {yt} {{
+  %xq = myquant.quantize %x : {xt} -> {tt(xin.shape, qx)}
+  %wi = arith.constant {dense_hex(wconst, np.int8)} : {wt}
+  %w = quant.scast %wi : {wt} to {tt(wconst.shape, qw)}
+  %b = arith.constant dense<[{', '.join(map(str, bias))}]> : {bt}
+  %y = {op} %xq, %w, %b {{{attrs}rescale = {rescale}}}
+      : ({tt(xin.shape, qx)}, {tt(wconst.shape, qw)}, {bt})
+      -> {tt(out_shape, qy)}
+  %d = myquant.dequantize %y : {tt(out_shape, qy)} -> {yt}
+  return %d : {yt}
+}}
+"""
+    return mlir, np.ascontiguousarray(xin, np.float32), np.asarray(want)
+
+
+@pytest.mark.parametrize("target", RUNNABLE_TARGETS)
+@pytest.mark.parametrize("index", range(len(KERNEL_CASES)))
+def test_16x8_kernel_bit_exact(index, target, toolchain, workdir):
+    import os
+    from conftest import run_checked
+    kind, shape, in_bits, out_bits, values = KERNEL_CASES[index]
+    mlir, x, want = _kernel_case(index, *KERNEL_CASES[index])
+    src = os.path.join(workdir, "op.mlir")
+    with open(src, "w") as f:
+        f.write(mlir)
+    kernels = run_checked([toolchain.opt, src,
+                           f"--convert-myquant-to-vnni=target={target}"])[0]
+    # The kernel, with the pair dot product of 16-bit inputs.
+    if target != "generic":
+        # Pairs for a 16-bit input and for depthwise convolutions.
+        pairs = in_bits == 16 or len(shape) > 9
+        group = "x2xi32> to vector<" if pairs else "x4xi32> to vector<"
+        assert "vector.multi_reduction" in kernels and group in kernels
+    with open(src, "w") as f:
+        f.write(kernels)
+    lowered = run_checked([toolchain.opt, src,
+                           "--convert-myquant-to-linalg"])[0]
+    with open(src, "w") as f:
+        f.write(executable(lowered, target))
+    [got] = toolchain.run_file(src, "f", [x], workdir)
+    if not np.array_equal(got, want.astype(np.float32)):
+        from conftest import describe_mismatches
+        pytest.fail(f"{kind} {shape} ({values}, {target}): "
+                    f"{describe_mismatches(got, want.astype(np.float32))}",
+                    pytrace=False)

@@ -344,7 +344,10 @@ Value prepareGemmInput(OpBuilder &b, Location loc, Value input, Problem &p,
   // instead of the K loop.
   int64_t flip = p.signedInput ? 0x80 : 0;
   bool padded = llvm::any_of(pad, [](int64_t v) { return v != 0; });
-  if (sourceNchw && interleavesChannels(p.inputChannels)) {
+  // The vector copies move bytes: a 16-bit input is padded (and
+  // transposed) as tensors.
+  bool bytes = !p.wideInput;
+  if (bytes && sourceNchw && interleavesChannels(p.inputChannels)) {
     p.inputFlipped = p.signedInput;
     return nchwToPaddedNhwc(b, loc, input, pad, p.inputChannels, zeroPoint,
                             flip);
@@ -354,11 +357,11 @@ Value prepareGemmInput(OpBuilder &b, Location loc, Value input, Problem &p,
                       {0, extra, pad[2], pad[3]}, zeroPoint);
     return transpose(b, loc, input, {0, 2, 3, 1});
   }
-  if (extra == 0) {
+  if (bytes && extra == 0) {
     p.inputFlipped = p.signedInput && padded;
     return padSpatialNhwc(b, loc, input, pad, zeroPoint, 4 * lanes, flip);
   }
-  if (interleavesChannels(p.inputChannels)) {
+  if (bytes && interleavesChannels(p.inputChannels)) {
     p.inputFlipped = p.signedInput;
     return nhwcToPaddedChannels(b, loc, input, pad, p.inputChannels, zeroPoint,
                                 flip);

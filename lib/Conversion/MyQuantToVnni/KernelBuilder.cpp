@@ -150,7 +150,7 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
   const Epilogue &e = p.epilogue;
   const Requant &r = e.requant;
   IntegerArith arith(b, loc, {lanes});
-  Type i8 = b.getI8Type();
+  Type storage = e.storage.type;
   if (p.dynamic) {
     assert(dynamicScale && "setDynamicScale before building the kernel");
     // The runtime correction of an asymmetric input, in int32: |z * sum_k
@@ -160,10 +160,13 @@ Value KernelBuilder::requantize(const Problem &p, Value acc,
     // acc * A' + B[c] in int64 (NumericSpec 8.3): |acc * A'| < 2^62.
     Value v = arith.add(
         arith.mul(arith.cast(acc, b.getI64Type()), dynamicScale), c[2]);
-    return arith.requantizeInt64(v, c[0], c[1], r, e.storage.type);
+    return arith.requantizeInt64(v, c[0], c[1], r, storage);
   }
+  if (p.wideInput)
+    return arith.requantizeInt64(acc, c[0], c[1], r, storage);
   if (!e.highHalf)
-    return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r, i8);
+    return arith.requantize(arith.cast(acc, b.getI64Type()), c[0], c[1], r,
+                            storage);
   // |scaled| <= 2^30: adding the zero point does not overflow.
   Value shifted = arith.highHalfRescale(acc, c[0], c[1], c[2]);
   if (!foldsZeroPoint(p))
@@ -515,15 +518,17 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                           tileChannels, p.channelEnd));
     operands.init = floatConstant({p.paddedChannels}, p.floating->bias);
   } else {
-    SmallVector<int8_t> byTile = packByTile<int8_t>(
-        p.packed, rows, p.paddedChannels, 4, tiles, tileChannels, p.channelEnd);
+    int64_t group = channelsPerStep(p);
+    SmallVector<int8_t> byTile =
+        packByTile<int8_t>(p.packed, rows, p.paddedChannels, group, tiles,
+                           tileChannels, p.channelEnd);
     if (p.nibbles)
       operands.weights = tensorConstant<int8_t>(
-          {tiles, (rows + 1) / 2, tileChannels * 4}, i8,
-          packNibbles(byTile, tiles, rows, tileChannels * 4));
+          {tiles, (rows + 1) / 2, tileChannels * group}, i8,
+          packNibbles(byTile, tiles, rows, tileChannels * group));
     else
-      operands.weights =
-          tensorConstant<int8_t>({tiles, rows, tileChannels * 4}, i8, byTile);
+      operands.weights = tensorConstant<int8_t>(
+          {tiles, rows, tileChannels * group}, i8, byTile);
     if (p.groupSize) {
       int64_t groups = p.inputChannels / p.groupSize;
       operands.multipliers = tensorConstant<uint8_t>(
@@ -536,7 +541,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   }
   buildTable(p);
   operands.input = input;
-  if (p.signedInput && !p.inputFlipped)
+  if (p.signedInput && !p.inputFlipped && !p.wideInput)
     operands.flip = splat(VectorType::get({4 * lanes}, i8), -128);
   operands.zero = index(0);
   operands.one = index(1);
@@ -684,6 +689,13 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
     return addPartials(folded(), loop.getResults(), {});
   }
 
+  if (p.wideInput) {
+    scf::ForOp loop =
+        accumulateWideTile(p, tiling, at, operands, accs, tapIndices);
+    b.setInsertionPointAfter(loop);
+    return loop.getResults();
+  }
+
   // K loop: kernelH, kernelW, input channels / 4 (/ 8 for 4-bit weights).
   int64_t rowsPerTap = p.nibbles ? channelQuads / 2 : channelQuads;
   auto khLoop = scf::ForOp::create(b, loc, operands.zero, index(p.kernelH),
@@ -697,18 +709,13 @@ SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,
       b, loc, arith::MulIOp::create(b, loc, ky, index(p.kernelW)), kx);
   Value row0 = arith::MulIOp::create(b, loc, tap, index(rowsPerTap));
   auto cLoop = nestLoop(b, loc, kwLoop, rowsPerTap, 1);
-  Value quad = cLoop.getInductionVar();
-  Value row = arith::AddIOp::create(b, loc, row0, quad);
   if (!p.nibbles) {
-    Value firstChannel =
-        arith::MulIOp::create(b, loc, quad, index(channelsPerStep(p)));
-    scf::YieldOp::create(b, loc,
-                         dotStep(p, tiling, at, operands,
-                                 cLoop.getRegionIterArgs(), row, firstChannel,
-                                 ys, xs));
+    buildStepBody(p, tiling, at, operands, cLoop, row0, ys, xs);
     b.setInsertionPointAfter(khLoop);
     return khLoop.getResults();
   }
+  Value quad = cLoop.getInductionVar();
+  Value row = arith::AddIOp::create(b, loc, row0, quad);
   Value firstChannel = arith::MulIOp::create(b, loc, quad, index(8));
   KStep low{firstChannel, ys, xs},
       high{arith::AddIOp::create(b, loc, firstChannel, index(4)), ys, xs};
@@ -779,6 +786,81 @@ SmallVector<Value> KernelBuilder::addPartials(ValueRange totals,
   return sums;
 }
 
+void KernelBuilder::buildStepBody(const Problem &p, const Tiling &tiling,
+                                  const TilePosition &at,
+                                  const GemmOperands &operands,
+                                  scf::ForOp stepLoop, Value row0,
+                                  ArrayRef<Value> ys, ArrayRef<Value> xs) {
+  Value step = stepLoop.getInductionVar();
+  Value row = arith::AddIOp::create(b, loc, row0, step);
+  Value firstChannel =
+      arith::MulIOp::create(b, loc, step, index(channelsPerStep(p)));
+  scf::YieldOp::create(b, loc,
+                       dotStep(p, tiling, at, operands,
+                               stepLoop.getRegionIterArgs(), row, firstChannel,
+                               ys, xs));
+}
+
+scf::ForOp KernelBuilder::accumulateWideTile(const Problem &p,
+                                             const Tiling &tiling,
+                                             const TilePosition &at,
+                                             const GemmOperands &operands,
+                                             ArrayRef<Value> accs,
+                                             TapIndicesFn tapIndices) {
+  // Blocks of at most kMaxPairSteps K steps are summed in int32 lanes from
+  // zero, then widened into the int64 accumulators: whole taps per block
+  // while a tap has at most kMaxPairSteps steps, else chunks of one tap's
+  // channel pairs. Loops of one iteration fold away.
+  int64_t taps = p.kernelH * p.kernelW;
+  int64_t steps = p.inputChannels / channelsPerStep(p);
+  int64_t tapsPerBlock = std::max<int64_t>(1, kMaxPairSteps / steps);
+  int64_t chunk = std::min(steps, kMaxPairSteps);
+  auto wideType = VectorType::get({lanes}, b.getI64Type());
+  SmallVector<Value> wide;
+  for (Value acc : accs)
+    wide.push_back(arith::ExtSIOp::create(b, loc, wideType, acc));
+  // The end of a block starting at `first`: first + count, at most `end`.
+  auto blockEnd = [&](Value first, int64_t count, int64_t end) {
+    return arith::MinSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, first, index(count)), index(end));
+  };
+  auto blockLoop = scf::ForOp::create(b, loc, operands.zero, index(taps),
+                                      index(tapsPerBlock), wide);
+  b.setInsertionPointToStart(blockLoop.getBody());
+  Value firstTap = blockLoop.getInductionVar();
+  auto chunkLoop =
+      scf::ForOp::create(b, loc, operands.zero, index(steps), index(chunk),
+                         blockLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, chunkLoop.getResults());
+  b.setInsertionPointToStart(chunkLoop.getBody());
+  Value firstStep = chunkLoop.getInductionVar();
+  SmallVector<Value> zeros(accs.size(), splat(laneVector(operands.init), 0));
+  auto tapLoop = scf::ForOp::create(b, loc, firstTap,
+                                    blockEnd(firstTap, tapsPerBlock, taps),
+                                    operands.one, zeros);
+  // The block's int32 sums widened into the int64 accumulators.
+  SmallVector<Value> widened;
+  for (auto [acc, sum] :
+       llvm::zip(chunkLoop.getRegionIterArgs(), tapLoop.getResults()))
+    widened.push_back(arith::AddIOp::create(
+        b, loc, acc, arith::ExtSIOp::create(b, loc, wideType, sum)));
+  scf::YieldOp::create(b, loc, widened);
+
+  b.setInsertionPointToStart(tapLoop.getBody());
+  Value tap = tapLoop.getInductionVar();
+  SmallVector<Value> ys, xs;
+  tapIndices(arith::DivUIOp::create(b, loc, tap, index(p.kernelW)),
+             arith::RemUIOp::create(b, loc, tap, index(p.kernelW)), ys, xs);
+  Value row0 = arith::MulIOp::create(b, loc, tap, index(steps));
+  auto cLoop =
+      scf::ForOp::create(b, loc, firstStep, blockEnd(firstStep, chunk, steps),
+                         operands.one, tapLoop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, cLoop.getResults());
+  b.setInsertionPointToStart(cLoop.getBody());
+  buildStepBody(p, tiling, at, operands, cLoop, row0, ys, xs);
+  return blockLoop;
+}
+
 SmallVector<Value>
 KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
                        const TilePosition &at, const GemmOperands &operands,
@@ -787,20 +869,32 @@ KernelBuilder::dotStep(const Problem &p, const Tiling &tiling,
   if (p.floating)
     return fmaStep(p, tiling, at, operands, accs, weightRow, firstChannel, ys,
                    xs);
-  return quadDots(p, tiling, at, operands, accs,
-                  weightVectors(tiling, at, operands, weightRow), firstChannel,
-                  ys, xs);
+  return stepDots(p, tiling, at, operands, accs,
+                  weightVectors(p, tiling, at, operands, weightRow),
+                  firstChannel, ys, xs);
 }
 
-SmallVector<Value> KernelBuilder::weightVectors(const Tiling &tiling,
+SmallVector<Value> KernelBuilder::weightVectors(const Problem &p,
+                                                const Tiling &tiling,
                                                 const TilePosition &at,
                                                 const GemmOperands &operands,
                                                 Value row) {
-  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
+  // A step multiplies `group` input channels (4 bytes or 2 int16: one
+  // word) by `group` int8 weights per output channel.
+  int64_t group = channelsPerStep(p);
+  auto bytesType = VectorType::get({group * lanes}, b.getI8Type());
+  auto inputType = VectorType::get(
+      {group * lanes}, getElementTypeOrSelf(operands.input.getType()));
   SmallVector<Value> w;
-  for (int64_t j = 0; j < tiling.channelBlocks; ++j)
-    w.push_back(read(operands.weights, {at.tile, row, index(j * 4 * lanes)},
-                     bytesType));
+  for (int64_t j = 0; j < tiling.channelBlocks; ++j) {
+    Value weights = read(operands.weights,
+                         {at.tile, row, index(j * group * lanes)}, bytesType);
+    // vpdpwssd multiplies int16 by int16: the weights are widened in
+    // registers (vpmovsxbw), once per step for every pixel.
+    if (p.wideInput)
+      weights = arith::ExtSIOp::create(b, loc, inputType, weights);
+    w.push_back(weights);
+  }
   return w;
 }
 
@@ -814,42 +908,46 @@ SmallVector<Value> KernelBuilder::nibbleStep(const Problem &p,
   // 16 * the weights, exact in int8: the low nibbles (the first step)
   // shifted up, the high ones (the second step) with the low ones cleared.
   SmallVector<Value> low, high;
-  for (Value v : weightVectors(tiling, at, operands, weightRow)) {
+  for (Value v : weightVectors(p, tiling, at, operands, weightRow)) {
     low.push_back(arith::ShLIOp::create(b, loc, v, splat(bytesType, 4)));
     high.push_back(arith::AndIOp::create(b, loc, v, splat(bytesType, -16)));
   }
   SmallVector<Value> next =
-      quadDots(p, tiling, at, operands, accs, low, steps[0].firstChannel,
+      stepDots(p, tiling, at, operands, accs, low, steps[0].firstChannel,
                steps[0].ys, steps[0].xs);
-  return quadDots(p, tiling, at, operands, next, high, steps[1].firstChannel,
+  return stepDots(p, tiling, at, operands, next, high, steps[1].firstChannel,
                   steps[1].ys, steps[1].xs);
 }
 
 SmallVector<Value>
-KernelBuilder::quadDots(const Problem &p, const Tiling &tiling,
+KernelBuilder::stepDots(const Problem &p, const Tiling &tiling,
                         const TilePosition &at, const GemmOperands &operands,
                         ValueRange accs, ArrayRef<Value> w, Value firstChannel,
                         ArrayRef<Value> ys, ArrayRef<Value> xs) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  // A step reads `group` input channels (4 bytes or 2 int16: one word) and
+  // multiplies them by `group` int8 weights per output channel.
+  int64_t group = channelsPerStep(p);
+  Type inputElement = getElementTypeOrSelf(operands.input.getType());
   auto accType = VectorType::get({lanes}, i32);
-  auto bytesType = VectorType::get({4 * lanes}, i8);
+  auto inputType = VectorType::get({group * lanes}, inputElement);
   SmallVector<Value> next;
   for (int64_t r = 0; r < p.pool; ++r) {
     for (int64_t i = 0; i < pixels; ++i) {
-      // Four input channels of one pixel, broadcast to every lane.
-      Value four = read(operands.input, {at.batch, ys[r], xs[i], firstChannel},
-                        VectorType::get({4}, i8));
-      Value word =
-          vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), four);
+      // The step's input channels of one pixel, broadcast to every lane.
+      Value word = read(operands.input, {at.batch, ys[r], xs[i], firstChannel},
+                        VectorType::get({group}, inputElement));
+      word = vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), word);
       Value scalar = vector::ExtractOp::create(b, loc, word, int64_t(0));
       Value a = vector::BroadcastOp::create(b, loc, accType, scalar);
-      a = vector::BitCastOp::create(b, loc, bytesType, a);
+      a = vector::BitCastOp::create(b, loc, inputType, a);
       if (operands.flip)
         a = arith::XOrIOp::create(b, loc, a, operands.flip);
-      for (int64_t j = 0; j < channelBlocks; ++j)
-        next.push_back(
-            dot(accs[(r * pixels + i) * channelBlocks + j], a, w[j]));
+      for (int64_t j = 0; j < channelBlocks; ++j) {
+        Value acc = accs[(r * pixels + i) * channelBlocks + j];
+        next.push_back(p.wideInput ? pairDot(acc, a, w[j]) : dot(acc, a, w[j]));
+      }
     }
   }
   return next;

@@ -137,9 +137,33 @@ private:
   addPartials(mlir::ValueRange totals, mlir::ValueRange partials,
               llvm::ArrayRef<mlir::Value> multipliers);
 
-  /// One step of the K loop: the dot products of 4 input channels of the
-  /// tile's pixels, at packed-weight row `weightRow` and input channel
-  /// `firstChannel`, with `ys` and `xs` the input rows and columns.
+  /// Fills the input rows and columns tap (ky, kx) of a tile reads.
+  using TapIndicesFn = llvm::function_ref<void(
+      mlir::Value, mlir::Value, llvm::SmallVector<mlir::Value> &,
+      llvm::SmallVector<mlir::Value> &)>;
+
+  /// accumulateTile of a 16-bit-input problem (`p.wideInput`), from the
+  /// int32 accumulators `accs` at `p.init`: int64 accumulators, the K steps
+  /// summed in int32 blocks of at most kMaxPairSteps and widened between
+  /// blocks.
+  mlir::scf::ForOp accumulateWideTile(const Problem &p, const Tiling &tiling,
+                                      const TilePosition &at,
+                                      const GemmOperands &operands,
+                                      llvm::ArrayRef<mlir::Value> accs,
+                                      TapIndicesFn tapIndices);
+
+  /// The body of `stepLoop`, the K loop over one tap's steps (where `b`
+  /// is): the dotStep of its step at packed-weight row `row0` + step,
+  /// yielded.
+  void buildStepBody(const Problem &p, const Tiling &tiling,
+                     const TilePosition &at, const GemmOperands &operands,
+                     mlir::scf::ForOp stepLoop, mlir::Value row0,
+                     llvm::ArrayRef<mlir::Value> ys,
+                     llvm::ArrayRef<mlir::Value> xs);
+
+  /// One step of the K loop: the dot products of channelsPerStep input
+  /// channels of the tile's pixels, at packed-weight row `weightRow` and input
+  /// channel `firstChannel`, with `ys` and `xs` the input rows and columns.
   llvm::SmallVector<mlir::Value>
   dotStep(const Problem &p, const Tiling &tiling, const TilePosition &at,
           const GemmOperands &operands, mlir::ValueRange accs,
@@ -159,17 +183,17 @@ private:
              const GemmOperands &operands, mlir::ValueRange accs,
              mlir::Value weightRow, llvm::ArrayRef<KStep> steps);
 
-  /// The byte vectors of packed-weight row `row` of the tile at `at`, one
-  /// per channel block.
-  llvm::SmallVector<mlir::Value> weightVectors(const Tiling &tiling,
-                                               const TilePosition &at,
-                                               const GemmOperands &operands,
-                                               mlir::Value row);
-
-  /// The dot products of 4 input channels from `firstChannel` of the
-  /// tile's pixels with the weight vectors `w` (one per channel block).
+  /// The weight vectors of packed-weight row `row` of the tile at `at`, one
+  /// per channel block: bytes, widened to int16 for a 16-bit input.
   llvm::SmallVector<mlir::Value>
-  quadDots(const Problem &p, const Tiling &tiling, const TilePosition &at,
+  weightVectors(const Problem &p, const Tiling &tiling, const TilePosition &at,
+                const GemmOperands &operands, mlir::Value row);
+
+  /// The dot products of one step's input channels (4 bytes, or 2 int16
+  /// for a 16-bit input) from `firstChannel` of the tile's pixels with the
+  /// weight vectors `w` (one per channel block).
+  llvm::SmallVector<mlir::Value>
+  stepDots(const Problem &p, const Tiling &tiling, const TilePosition &at,
            const GemmOperands &operands, mlir::ValueRange accs,
            llvm::ArrayRef<mlir::Value> w, mlir::Value firstChannel,
            llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
@@ -230,7 +254,8 @@ private:
     return groupedDot(acc, a, w, 2, /*unsignedA=*/false);
   }
 
-  /// The requantized int8 vector of one accumulator (NumericSpec 2.3).
+  /// The requantized storage vector of one accumulator (NumericSpec 2.3;
+  /// 6.3 for the int64 accumulator of a 16-bit input).
   mlir::Value requantize(const Problem &p, mlir::Value acc,
                          llvm::ArrayRef<mlir::Value> constants);
 

@@ -40,14 +40,14 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
                           ArrayRef<int64_t> bias, int64_t inputZeroPoint,
                           Location loc, MultiplierFn multiplier) {
   int64_t taps = p.kernelH * p.kernelW, paddedChannels = p.paddedChannels;
-  int64_t channelQuads = p.inputChannels / 4;
+  int64_t group = channelsPerStep(p), steps = p.inputChannels / group;
   if (p.depthwise) {
     p.tapPairs.assign(
         llvm::divideCeil(p.kernelH, 2) * p.kernelW * paddedChannels * 2, 0);
   } else {
     // Padding to whole vectors can multiply the weights' size (by 64 for
     // one output channel and one input channel).
-    int64_t size = taps * channelQuads * paddedChannels * 4;
+    int64_t size = taps * steps * paddedChannels * group;
     if (size > kMaxWeightElements)
       return notLowered(loc, "the packed weights would have " + Twine(size) +
                                  " elements, more than " +
@@ -57,9 +57,9 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
   p.init.assign(paddedChannels, 0);
   int64_t groups = p.groupSize ? p.inputChannels / p.groupSize : 0;
   p.groupMultipliers.assign(groups * paddedChannels, 0);
-  // The GEMM kernel reads signed input as u8 (x + 128); the depthwise one
-  // widens it as it is.
-  int64_t flip = p.signedInput && !p.depthwise ? 128 : 0;
+  // The 8-bit GEMM kernel reads signed input as u8 (x + 128); the depthwise
+  // and 16-bit ones widen it as it is.
+  int64_t flip = p.signedInput && !p.depthwise && !p.wideInput ? 128 : 0;
   for (int64_t f = 0; f < p.channels; ++f) {
     // sum |w| of each group (of the whole K without groups): the 4-bit
     // kernel's partial sums reach 16 * 255 * that.
@@ -80,9 +80,15 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
           p.tapPairs[((y / 2 * p.kernelW + x) * paddedChannels + f) * 2 +
                      y % 2] = w;
         } else
-          p.packed[((t * channelQuads + c / 4) * paddedChannels + f) * 4 +
-                   c % 4] = w;
+          p.packed[((t * steps + c / group) * paddedChannels + f) * group +
+                   c % group] = w;
       }
+    // The 16-bit kernel accumulates in int64 (its bound is the dry run's,
+    // NumericSpec 6.3); zx = 0, so `init` is the int32 bias.
+    if (p.wideInput) {
+      p.init[f] = static_cast<int32_t>(bias[f]);
+      continue;
+    }
     // |x - zx| <= 255: the exact accumulator bound of NumericSpec 3.1.
     int64_t bound = 255 * absSum + std::abs(bias[f]);
     if (bound > std::numeric_limits<int32_t>::max())
@@ -169,9 +175,12 @@ bool isStatic(Operation *op) {
 }
 
 /// Static shapes, and the quantization the kernels support: 8-bit
-/// per-tensor activations (signed or unsigned), signed 8- or 4-bit weights
-/// with zero point 0 (per tensor, per output channel or, 4-bit, per group).
-LogicalResult checkOperands(Operation *op, Type input, Type weight) {
+/// per-tensor activations (signed or unsigned) or 16-bit symmetric ones
+/// (NumericSpec 6.1; sets `wideInput`), an 8- or 16-bit per-tensor result,
+/// signed 8- or (with an 8-bit input) 4-bit weights with zero point 0 (per
+/// tensor, per output channel or, 4-bit, per group).
+LogicalResult checkOperands(Operation *op, Type input, Type weight,
+                            bool &wideInput) {
   Location loc = op->getLoc();
   if (!isStatic(op))
     return notLowered(loc, "its shapes are not static");
@@ -180,12 +189,19 @@ LogicalResult checkOperands(Operation *op, Type input, Type weight) {
                              out = getQuantParams(op->getResult(0).getType());
   if (!in || !w || !out)
     return notLowered(loc, "an operand or the result is not quantized");
-  if (!in->isPerTensor() || in->storageWidth != 8)
-    return notLowered(loc, "the input is not 8-bit per-tensor quantized");
-  if (!out->isPerTensor() || out->storageWidth != 8)
-    return notLowered(loc, "the result is not 8-bit per-tensor quantized");
+  wideInput = in->storageWidth == 16;
+  if (!in->isPerTensor() || (in->storageWidth != 8 && !wideInput) ||
+      (wideInput && (!in->isSigned || in->zeroPoints[0] != 0)))
+    return notLowered(loc, "the input is neither 8-bit per-tensor nor "
+                           "16-bit symmetric per-tensor quantized");
+  if (!out->isPerTensor() ||
+      (out->storageWidth != 8 && out->storageWidth != 16))
+    return notLowered(loc,
+                      "the result is not 8- or 16-bit per-tensor quantized");
   if ((w->storageWidth != 8 && w->storageWidth != 4) || !w->isSigned)
     return notLowered(loc, "the weights are not signed 8- or 4-bit");
+  if (wideInput && w->storageWidth == 4)
+    return notLowered(loc, "4-bit weights with a 16-bit input");
   if (llvm::any_of(w->zeroPoints, [](int64_t zp) { return zp != 0; }))
     return notLowered(loc, "the weights have a non-zero zero point");
   return success();
@@ -202,9 +218,14 @@ FailureOr<Epilogue> buildEpilogue(RescaleOpInterface op,
                   op.getClampAttr(), resultType);
   if (failed(requant))
     return notLowered(op->getLoc(), "its rescale has no fixed-point form");
+  // A 16-bit input's int64 accumulator has no high-half form.
+  bool wide = getQuantParams(op->getOperand(0).getType())->storageWidth == 16;
+  if (wide && requant->rounding != RoundingMode::Single)
+    return notLowered(op->getLoc(), "a 16-bit input's rescale must round "
+                                    "`single` (NumericSpec 6.3)");
   Epilogue e{
       *requant,
-      requant->rounding == RoundingMode::Single &&
+      !wide && requant->rounding == RoundingMode::Single &&
           llvm::all_of(requant->shift, [](int32_t s) { return s >= 33; }),
       storageOf(resultType)};
   // One entry per op (per tensor) or per real channel: repeat the last one.
@@ -270,11 +291,13 @@ LogicalResult checkDepthwise(Conv2DOp op) {
 
 FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
                                     RoundingMode defaultRounding) {
-  bool depthwise = op.getGroups() != 1;
+  bool depthwise = op.getGroups() != 1, wideInput;
   if ((depthwise && failed(checkDepthwise(op))) ||
-      failed(
-          checkOperands(op, op.getInput().getType(), op.getFilter().getType())))
+      failed(checkOperands(op, op.getInput().getType(),
+                           op.getFilter().getType(), wideInput)))
     return failure();
+  if (depthwise && wideInput)
+    return notLowered(op.getLoc(), "depthwise convolution of a 16-bit input");
   bool nchw = op.getLayout() == Layout::NCHW;
   LayoutDims dims = op.getDims();
   ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
@@ -282,6 +305,7 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
   int64_t channelsIn = inputShape[dims.channel];
   Problem p;
   p.depthwise = depthwise;
+  p.wideInput = wideInput;
   p.batch = outputShape[dims.batch];
   p.outH = outputShape[dims.height];
   p.outW = outputShape[dims.width];
@@ -297,7 +321,8 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
   if (depthwise && p.nibbles)
     return notLowered(op.getLoc(), "depthwise convolution with 4-bit weights");
   p.inputChannels =
-      depthwise ? p.paddedChannels : int64_t(llvm::alignTo(channelsIn, 4));
+      depthwise ? p.paddedChannels
+                : int64_t(llvm::alignTo(channelsIn, channelsPerStep(p)));
   p.signedInput = getQuantParams(op.getInput().getType())->isSigned;
   // One input channel per filter for depthwise convolutions.
   int64_t filterChannels = depthwise ? 1 : channelsIn;
@@ -332,13 +357,16 @@ FailureOr<Problem> buildMatmulProblem(MatmulOp op, int64_t lanes,
   if (op.getType().getRank() != 2)
     return notLowered(op.getLoc(), "batched matmul (rank " +
                                        Twine(op.getType().getRank()) + ")");
-  if (failed(checkOperands(op, op.getLhs().getType(), op.getRhs().getType())))
+  bool wideInput;
+  if (failed(checkOperands(op, op.getLhs().getType(), op.getRhs().getType(),
+                           wideInput)))
     return failure();
   int64_t m = op.getType().getDimSize(0), n = op.getType().getDimSize(1);
   int64_t k = op.getLhs().getType().getDimSize(1);
   Problem p = matmulGeometry(m, n, k, lanes);
+  p.wideInput = wideInput;
   p.nibbles = getQuantParams(op.getRhs().getType())->storageWidth == 4;
-  p.inputChannels = llvm::alignTo(k, p.nibbles ? 8 : 4);
+  p.inputChannels = llvm::alignTo(k, p.nibbles ? 8 : channelsPerStep(p));
   if (std::optional<GroupScales> groups =
           getGroupScales(op.getRhs().getType())) {
     // A group covers whole byte vectors of two steps of 4 channels.

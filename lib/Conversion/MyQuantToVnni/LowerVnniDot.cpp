@@ -71,8 +71,9 @@ struct LowerVnniDot : OpRewritePattern<vector::MultiDimReductionOp> {
     };
     // vpdpbusd: a zero-extended from u8, w sign-extended from s8.
     // vpdpwssd: both sign-extended from s16; folding may have merged an
-    // s8 or u8 -> s16 widening of `a` into its extension to i32, so that is
-    // accepted and redone to s16 here.
+    // s8 or u8 -> s16 widening of `a`, or an s8 -> s16 widening of `w` (the
+    // int8 weights of a 16-bit input), into its extension to i32, so that
+    // is accepted and redone to s16 here.
     auto matchA = [&](Value v) -> Operation * {
       Operation *ext = v.getDefiningOp();
       if (!ext || !isa<arith::ExtUIOp, arith::ExtSIOp>(ext))
@@ -88,7 +89,10 @@ struct LowerVnniDot : OpRewritePattern<vector::MultiDimReductionOp> {
     for (auto [x, y] : {std::pair(mul.getLhs(), mul.getRhs()),
                         std::pair(mul.getRhs(), mul.getLhs())}) {
       auto sext = y.getDefiningOp<arith::ExtSIOp>();
-      if (sext && narrow(sext.getIn(), width) && (extA = matchA(x))) {
+      if (sext &&
+          (narrow(sext.getIn(), width) ||
+           (group == 2 && narrow(sext.getIn(), 8))) &&
+          (extA = matchA(x))) {
         extW = sext;
         break;
       }
@@ -96,14 +100,15 @@ struct LowerVnniDot : OpRewritePattern<vector::MultiDimReductionOp> {
     if (!extA)
       return failure();
     Value a = extA->getOperand(0), w = extW.getIn();
-    if (!narrow(a, width)) {
-      auto words = VectorType::get({group * lanes}, rewriter.getI16Type());
+    auto words = VectorType::get({group * lanes}, rewriter.getI16Type());
+    if (!narrow(a, width))
       a = isa<arith::ExtUIOp>(extA)
               ? arith::ExtUIOp::create(rewriter, op.getLoc(), words, a)
                     .getResult()
               : arith::ExtSIOp::create(rewriter, op.getLoc(), words, a)
                     .getResult();
-    }
+    if (!narrow(w, width))
+      w = arith::ExtSIOp::create(rewriter, op.getLoc(), words, w);
     rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
         op, op.getType(), rewriter.getStringAttr(intrinsic),
         ValueRange{op.getAcc(), a, w});

@@ -38,6 +38,13 @@
 //    (the other operand is a second kernel argument), and so does a max
 //    pool whose windows tile the result, or a lookup table (myquant.table,
 //    a vector gather from the 256 entries after the requantization);
+//  * a 16-bit input (NumericSpec 6.3) runs the same GEMM kernel two
+//    channels a step: the int16 pair broadcast, the int8 weights packed
+//    [K/2][Np][2] and widened to int16 in registers, `vpdpwssd` into int32
+//    lanes summed from zero for at most kMaxPairSteps steps, then widened
+//    into int64 accumulators; the epilogue requantizes the int64 sum
+//    exactly (IntegerArith::requantizeInt64) to an 8- or 16-bit result.
+//    Kernels with a 16-bit input or result fuse no add, pool or table;
 //  * NCHW models run in NHWC between kernels: pools, element-wise ops and
 //    channel concatenations whose operands come from kernels (directly or
 //    through such ops) move to NHWC too, and NCHW is rebuilt only for the
@@ -54,7 +61,8 @@
 // buffer deallocation passes reject).
 //
 // Ops the kernels do not cover (grouped convolutions other than depthwise,
-// batched or activation x activation matmuls, non-constant weights or
+// depthwise ones with a 16-bit input, batched or activation x activation
+// matmuls, non-constant weights or
 // bias, weights with a non-zero zero point, accumulators that could leave
 // int32, 4-bit depthwise filters or groups of K not a multiple of 8) are
 // left for convert-myquant-to-linalg.
@@ -107,6 +115,12 @@ bool isPerTensor4D(Type type) {
          params->isPerTensor();
 }
 
+/// Whether `p` reads and writes 8-bit values: the epilogue fusions (add,
+/// pool, table) are built for those only.
+bool isInt8Only(const Problem &p) {
+  return !p.wideInput && p.epilogue.storage.type.getWidth() == 8;
+}
+
 struct Lowering {
   const KernelTarget &target;
   RoundingMode defaultRounding;
@@ -140,10 +154,11 @@ struct Lowering {
   std::optional<AddFusion> findAddFusion(OpBuilder &b, Conv2DOp op);
   /// The kernel arguments of `op` (a conv2d): its input as NHWC storage
   /// when available, else as storage (`sourceNchw` set for NCHW), then the
-  /// addend of the add fused into it, if any (also recorded in `p.add`).
+  /// addend of the add fused into it, if any and `fuses` (also recorded in
+  /// `p.add`).
   SmallVector<Value> convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
                               bool &sourceNchw,
-                              std::optional<AddFusion> &fusion);
+                              std::optional<AddFusion> &fusion, bool fuses);
   /// The max pool that consumes `op`'s result alone, when its windows tile
   /// the result exactly (window = stride, no padding or dilation) and can
   /// run in the epilogue of `op`'s kernel.
@@ -294,13 +309,15 @@ std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
 
 SmallVector<Value> Lowering::convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
                                       bool &sourceNchw,
-                                      std::optional<AddFusion> &fusion) {
+                                      std::optional<AddFusion> &fusion,
+                                      bool fuses) {
   Value source = nhwc.lookup(op.getInput());
   sourceNchw = op.getLayout() == Layout::NCHW && !source;
   if (!source)
     source = toStorage(b, op.getLoc(), op.getInput());
   SmallVector<Value> args = {source};
-  fusion = findAddFusion(b, op);
+  if (fuses)
+    fusion = findAddFusion(b, op);
   if (fusion) {
     p.add = fusion->fused;
     args.push_back(fusion->addend);
@@ -383,14 +400,18 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   // NHWC storage: an NHWC value computed for the input, or the input.
   bool sourceNchw;
   std::optional<AddFusion> fusion;
-  SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion);
+  // Layers of 16-bit activations (NumericSpec 6) fuse nothing.
+  bool fuses = isInt8Only(p);
+  SmallVector<Value> args = convArgs(b, op, p, sourceNchw, fusion, fuses);
   // Only the GEMM kernel pools.
-  MaxPool2DOp pool = fusion || p.depthwise ? MaxPool2DOp() : findPoolFusion(op);
+  MaxPool2DOp pool =
+      fusion || p.depthwise || !fuses ? MaxPool2DOp() : findPoolFusion(op);
   if (pool)
     p.pool = pool.getKernel()[0];
-  TableOp table = fusion || pool ? TableOp() : findTableFusion(op, p);
+  TableOp table = fusion || pool || !fuses ? TableOp() : findTableFusion(op, p);
   auto resultType = RankedTensorType::get(
-      {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels}, b.getI8Type());
+      {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels},
+      p.epilogue.storage.type);
   Value result =
       outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
         KernelBuilder kernel(kb, loc, target);
@@ -441,12 +462,12 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
   if (failed(problem))
     return failure();
   Problem &p = *problem;
-  TableOp table = findTableFusion(op, p);
+  TableOp table = isInt8Only(p) ? findTableFusion(op, p) : TableOp();
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value result = outline(
       b, op, toStorage(b, loc, op.getLhs()),
-      RankedTensorType::get({p.outW, p.channels}, b.getI8Type()),
+      RankedTensorType::get({p.outW, p.channels}, p.epilogue.storage.type),
       [&](OpBuilder &kb, ValueRange args) {
         KernelBuilder kernel(kb, loc, target);
         return buildMatmulKernel(kb, loc, kernel, p, args[0], args.back());

@@ -3,7 +3,8 @@
 
 // 16-bit activations (docs/NumericSpec.md 6.3): a 16-bit input accumulates
 // in int64 and the int64 accumulator is rescaled exactly in 128 bits; the
-// VNNI kernels leave such ops to the generic lowering.
+// VNNI kernels leave such ops, whose weights are no constants, to the
+// generic lowering (MyQuantToVnni/int16-kernel.mlir tests the kernel).
 
 !x16 = !quant.uniform<i16<-32767:32767>:f32, 1.0e-4>
 !y16 = !quant.uniform<i16<-32767:32767>:f32, 2.0e-4>

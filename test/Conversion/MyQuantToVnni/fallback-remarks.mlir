@@ -22,6 +22,21 @@ func.func @grouped(%x: tensor<1x4x5x5x!qx>) -> tensor<1x4x5x5x!qy> {
 
 // -----
 
+// The depthwise kernel is 8-bit only.
+!qx = !quant.uniform<i16<-32767:32767>:f32, 0.1>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i16<-32767:32767>:f32, 0.2>
+
+func.func @depthwise_wide(%x: tensor<1x4x5x5x!qx>) -> tensor<1x4x5x5x!qy> {
+  %wi = arith.constant dense<1> : tensor<4x1x3x3xi8>
+  %w = quant.scast %wi : tensor<4x1x3x3xi8> to tensor<4x1x3x3x!qw>
+  // expected-remark @below {{not lowered to a VNNI kernel: depthwise convolution of a 16-bit input}}
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x5x5x!qx>, tensor<4x1x3x3x!qw>) -> tensor<1x4x5x5x!qy>
+  return %y : tensor<1x4x5x5x!qy>
+}
+
+// -----
+
 !qx = !quant.uniform<i8:f32, 0.1:-4>
 !qw = !quant.uniform<i8<-127:127>:f32, 0.05>
 !qy = !quant.uniform<i8:f32, 0.2:-5>
@@ -88,14 +103,15 @@ func.func @unsigned_weights(%a: tensor<2x4x!qx>) -> tensor<2x3x!qy> {
 
 // -----
 
-!qx = !quant.uniform<i16:f32, 0.1>
+// 16-bit input: symmetric only (docs/NumericSpec.md 6.1).
+!qx = !quant.uniform<i16:f32, 0.1:3>
 !qw = !quant.uniform<i8<-127:127>:f32, 0.05>
 !qy = !quant.uniform<i8:f32, 0.2:-5>
 
 func.func @wide_input(%a: tensor<2x4x!qx>) -> tensor<2x3x!qy> {
   %ci = arith.constant dense<1> : tensor<4x3xi8>
   %c = quant.scast %ci : tensor<4x3xi8> to tensor<4x3x!qw>
-  // expected-remark @below {{not lowered to a VNNI kernel: the input is not 8-bit per-tensor quantized}}
+  // expected-remark @below {{not lowered to a VNNI kernel: the input is neither 8-bit per-tensor nor 16-bit symmetric per-tensor quantized}}
   %m = myquant.matmul %a, %c {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x4x!qx>, tensor<4x3x!qw>) -> tensor<2x3x!qy>
   return %m : tensor<2x3x!qy>
 }

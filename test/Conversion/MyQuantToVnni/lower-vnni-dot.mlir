@@ -73,14 +73,19 @@ func.func @pairs(%acc: vector<16xi32>, %a: vector<32xi16>, %w: vector<32xi16>) -
 // -----
 
 // Bytes widened straight to i32 (extsi/extui of an int16 widening fold into
-// one extension) are widened to int16 for the intrinsic; the weights must
-// be int16 already.
+// one extension) are widened to int16 for the intrinsic, and so are signed
+// byte weights (the int8 weights of a 16-bit input); the weights are
+// sign-extended.
 // CHECK-LABEL: func.func @pairs_from_bytes(
-// CHECK-SAME:    %[[ACC:.*]]: vector<8xi32>, %[[A:.*]]: vector<16xi8>, %[[B:.*]]: vector<16xi8>, %[[W:.*]]: vector<16xi16>
+// CHECK-SAME:    %[[ACC:.*]]: vector<8xi32>, %[[A:.*]]: vector<16xi8>, %[[B:.*]]: vector<16xi8>, %[[W:.*]]: vector<16xi16>, %[[V:.*]]: vector<16xi8>
 // CHECK:         %[[UA:.*]] = arith.extui %[[A]] : vector<16xi8> to vector<16xi16>
 // CHECK:         %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[ACC]], %[[UA]], %[[W]])
 // CHECK:         %[[SB:.*]] = arith.extsi %[[B]] : vector<16xi8> to vector<16xi16>
-// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[R]], %[[SB]], %[[W]])
+// Signed by signed: either operand may be the weights.
+// CHECK:         %[[S:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[R]], %[[W]], %[[SB]])
+// CHECK:         %[[SB2:.*]] = arith.extsi %[[B]] : vector<16xi8> to vector<16xi16>
+// CHECK:         %[[SV:.*]] = arith.extsi %[[V]] : vector<16xi8> to vector<16xi16>
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[S]], %[[SB2]], %[[SV]])
 // CHECK:         vector.multi_reduction
 func.func @pairs_from_bytes(%acc: vector<8xi32>, %a: vector<16xi8>, %b: vector<16xi8>, %w: vector<16xi16>, %v: vector<16xi8>) -> vector<8xi32> attributes {target_features = #llvm.target_features<["+avx2", "+avxvnni"]>} {
   %ua = arith.extui %a : vector<16xi8> to vector<16xi32>
@@ -92,10 +97,15 @@ func.func @pairs_from_bytes(%acc: vector<8xi32>, %a: vector<16xi8>, %b: vector<1
   %q = arith.muli %sw, %sb : vector<16xi32>
   %h = vector.shape_cast %q : vector<16xi32> to vector<8x2xi32>
   %s = vector.multi_reduction <add>, %h, %r [1] : vector<8x2xi32> to vector<8xi32>
-  // Weights that are bytes: not the pattern.
+  // Signed byte weights.
   %sv = arith.extsi %v : vector<16xi8> to vector<16xi32>
   %o = arith.muli %sb, %sv : vector<16xi32>
   %k = vector.shape_cast %o : vector<16xi32> to vector<8x2xi32>
   %t = vector.multi_reduction <add>, %k, %s [1] : vector<8x2xi32> to vector<8xi32>
-  return %t : vector<8xi32>
+  // Unsigned by unsigned: no operand is signed weights, not the pattern.
+  %uv = arith.extui %v : vector<16xi8> to vector<16xi32>
+  %o2 = arith.muli %ua, %uv : vector<16xi32>
+  %k2 = vector.shape_cast %o2 : vector<16xi32> to vector<8x2xi32>
+  %t2 = vector.multi_reduction <add>, %k2, %t [1] : vector<8x2xi32> to vector<8xi32>
+  return %t2 : vector<8xi32>
 }

@@ -55,9 +55,15 @@ struct Problem {
   // Filter taps, strides and dilations.
   int64_t kernelH, kernelW, strideH, strideW, dilationH, dilationW;
   // Channels of the NHWC input the kernel reads: the input channels padded
-  // to a multiple of 4 (the K of one tap), or paddedChannels (depthwise).
+  // to a multiple of channelsPerStep (the K of one tap), or paddedChannels
+  // (depthwise).
   int64_t inputChannels;
   bool signedInput;
+  // 16-bit input (NumericSpec 6.3, GEMM kernel only): pairs of int16 inputs
+  // times int8 weights widened to int16 (vpdpwssd) into int32 lanes, which
+  // are widened into int64 accumulators every kMaxPairSteps steps; `init`
+  // then starts the int64 accumulators and the epilogue is requantizeInt64.
+  bool wideInput = false;
   // The kernel's input copy already holds x + 128 (x xor 0x80) for signed
   // storage: the K loop needs no flip.
   bool inputFlipped = false;
@@ -75,9 +81,10 @@ struct Problem {
   // overlaps the one before and every store is whole; a single output
   // channel is stored as a scalar.
   int64_t channelEnd;
-  // Packed weights, [kernelH * kernelW * inputChannels / 4]
-  // [paddedChannels][4] (the vpdpbusd layout; KernelBuilder stores it tile
-  // by tile); accumulator initial values.
+  // Packed weights, [kernelH * kernelW * inputChannels / g]
+  // [paddedChannels][g], g = channelsPerStep (the vpdpbusd or vpdpwssd
+  // layout; KernelBuilder stores it tile by tile); accumulator initial
+  // values.
   llvm::SmallVector<int8_t> packed;
   llvm::SmallVector<int32_t> init;
   // 4-bit weights (NumericSpec 7): `packed` holds them in [-8, 7], and the
@@ -149,8 +156,18 @@ struct Problem {
 };
 
 /// Input channels per step of the GEMM kernel's K loop: the 4 of a
-/// vpdpbusd group, 1 for f32.
-inline int64_t channelsPerStep(const Problem &p) { return p.floating ? 1 : 4; }
+/// vpdpbusd group, the 2 of a vpdpwssd pair (16-bit input), 1 for f32.
+inline int64_t channelsPerStep(const Problem &p) {
+  return p.floating ? 1 : p.wideInput ? 2 : 4;
+}
+
+/// The K steps of a 16-bit-input kernel summed in int32 before they are
+/// widened into the int64 accumulators. One vpdpwssd step adds two products
+/// to a lane; for any int16 input x and int8 weight w, |x w| <= 2^15 2^7, so
+/// a step adds at most 2^23 in magnitude and 255 steps at most 255 * 2^23 <
+/// 2^31 - 1: no int32 lane overflows, whatever the storage values (with the
+/// narrow ranges |x| <= 32767, |w| <= 127, 258 steps would still fit).
+inline constexpr int64_t kMaxPairSteps = 255;
 
 /// Sets `p.channels`, `p.paddedChannels` (channels padded to whole vectors
 /// of `lanes`) and `p.channelEnd`.
