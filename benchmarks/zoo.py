@@ -26,6 +26,7 @@ per-channel normalized), seeded. The same images calibrate both tools.
 
     /usr/bin/python3 benchmarks/zoo.py [--build build] [--models a,b]
         [--calib 16] [--test 16] [--method minmax] [--norm-input-bits 16]
+        [--softmax-input-bits 16]
         [--no-torch] [--no-latency]
 """
 
@@ -188,6 +189,7 @@ def bench_one(name, args, timer, workdir):
         qm = myquant.quantize(model, calib, method=args.method,
                               max_batch=args.batch,
                               norm_input_bits=args.norm_input_bits,
+                              softmax_input_bits=args.softmax_input_bits,
                               cache_dir=os.path.join(workdir, "cache"))
     except ExportError as e:
         row["exports"] = f"no: {str(e).splitlines()[0][:70]}"
@@ -272,6 +274,10 @@ def main():
     p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
                    help="16: 16-bit LayerNorm inputs (myquant.quantize's "
                    "norm_input_bits)")
+    p.add_argument("--softmax-input-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: 16-bit Softmax inputs (myquant.quantize's "
+                   "softmax_input_bits)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     args = p.parse_args()
@@ -295,6 +301,7 @@ def main():
     print(f"\n{args.calib} calibration and {args.test} test images, "
           f"myquant calibration {args.method}, "
           f"{args.norm_input_bits}-bit LayerNorm inputs, "
+          f"{args.softmax_input_bits}-bit Softmax inputs, "
           f"224 x 224 unless noted ({SIZES}); quality = logit SQNR vs float / top-1 agreement; "
           f"latency batch 1, one thread, min; x = onednn / myquant\n")
     print_rows(rows)

@@ -393,6 +393,10 @@ def main(argv=None):
     p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
                    help="16: 16-bit LayerNorm inputs (the ViT's remedy, "
                         "docs/NumericSpec.md 6.5)")
+    p.add_argument("--softmax-input-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: 16-bit Softmax inputs and attention scores "
+                        "(docs/NumericSpec.md 6.4, 6.5)")
     p.add_argument("--repeats", type=int, default=200,
                    help="timing repeats at batch 1 (batch 64: a fifth)")
     args = p.parse_args(argv)
@@ -414,7 +418,9 @@ def main(argv=None):
           f"{args.weight_bits}-bit weights"
           + (f", groups of {args.group_size}" if args.group_size else "")
           + (f", {args.norm_input_bits}-bit LayerNorm inputs"
-             if args.norm_input_bits != 8 else "") + ")")
+             if args.norm_input_bits != 8 else "")
+          + (f", {args.softmax_input_bits}-bit Softmax inputs"
+             if args.softmax_input_bits != 8 else "") + ")")
     t = time.time()
     # The ViT is quantized integer-only: nothing may stay in float.
     qmodel = myquant.quantize(model, calib, rounding=args.rounding,
@@ -423,6 +429,7 @@ def main(argv=None):
                               group_size=args.group_size,
                               allow_float=args.model != "vit",
                               norm_input_bits=args.norm_input_bits,
+                              softmax_input_bits=args.softmax_input_bits,
                               progress=True)
     qmodel(xte[:64])  # compiles the batch-64 library
     print(f"  exported, calibrated and compiled in {time.time() - t:.1f} s "
