@@ -273,3 +273,45 @@ def test_softmax_input_bits_option():
         T.ptq_options(rounding="gemmlowp", softmax_input_bits=16)
     with pytest.raises(ValueError, match="softmax_input_bits"):
         T.ptq_options(dynamic=True, softmax_input_bits=16)
+
+
+SOFTMAX_PY = """\
+import torch
+import torch.nn as nn
+
+
+class Scores(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(12, 8)
+
+    def forward(self, x):
+        return torch.softmax(self.fc(x) * 4.0, dim=-1)
+"""
+
+
+def test_cli_softmax_input_bits(tmp_path, build_dir):
+    """`quantize --softmax-input-bits 16` writes a softmax with a 16-bit
+    input (exp_rescale); with --dynamic it is refused with the reason."""
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "scores.py").write_text(SOFTMAX_PY)
+    np.save(tmp_path / "cal.npy", np.random.default_rng(0).standard_normal(
+        (8, 12)).astype(np.float32))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+
+    def cli(*extra):
+        return subprocess.run(
+            [sys.executable, "-m", "myquant", "quantize", "--model",
+             "scores.py:Scores", "--calibration", "cal.npy",
+             "--softmax-input-bits", "16", *extra],
+            cwd=tmp_path, capture_output=True, text=True, env=env,
+            timeout=300)
+    p = cli("-o", "q.mlir")
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "q.mlir").read_text()
+    assert "exp_rescale" in text and "exp_table" not in text, text[-2000:]
+    p = cli("--dynamic", "-o", "qd.mlir")
+    assert p.returncode != 0 and "softmax_input_bits" in p.stderr, p.stderr
