@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from conftest import RUNNABLE_TARGETS, rand_f32
+from conftest import RUNNABLE_TARGETS
 
-from myquant.emit import Linear, Model, Reshape, Softmax, calibrate, emit
+from myquant.emit import calibrate, emit
 from myquant.testing import model_reference as MR
 from myquant.testing import reference as R
 
@@ -177,19 +177,11 @@ def test_softmax16_saturates_and_handles_ties():
         R.softmax_exp16(np.array([-1]), m0, shift)
 
 
-def wide_logits_model(rng):
-    """Linear -> [3, 8] -> softmax, the logits spread wide (a peaked
-    softmax) so that int8 logits lose visibly."""
-    m = Model((4, 16))
-    m.add(Linear(rand_f32(rng, 24, 16, scale=3.0), rand_f32(rng, 24)))
-    m.add(Reshape((3, 8)))
-    m.add(Softmax(), name="softmax")
-    return m
-
-
 def test_softmax16_bit_exact_and_accurate(toolchain, workdir):
+    from test_transformer import softmax_model
     rng = np.random.default_rng(23)
-    m = wide_logits_model(rng)
+    # Logits spread wide (a peaked softmax): int8 logits lose visibly.
+    m = softmax_model(rng, scale=3.0)
     x = rng.standard_normal(m.input_shape).astype(np.float32)
     stats = calibrate(m, [rng.standard_normal(m.input_shape).astype(
         np.float32) for _ in range(4)] + [x])
