@@ -26,7 +26,8 @@ per-channel normalized), seeded. The same images calibrate both tools.
 
     /usr/bin/python3 benchmarks/zoo.py [--build build] [--models a,b]
         [--calib 16] [--test 16] [--method minmax] [--norm-input-bits 16]
-        [--bias-correction] [--no-torch] [--no-latency]
+        [--bias-correction] [--softmax-input-bits 16]
+        [--no-torch] [--no-latency]
 """
 
 import argparse
@@ -189,6 +190,7 @@ def bench_one(name, args, timer, workdir):
                               max_batch=args.batch,
                               norm_input_bits=args.norm_input_bits,
                               bias_correction=args.bias_correction,
+                              softmax_input_bits=args.softmax_input_bits,
                               cache_dir=os.path.join(workdir, "cache"))
     except ExportError as e:
         row["exports"] = f"no: {str(e).splitlines()[0][:70]}"
@@ -277,6 +279,10 @@ def main():
                    help="myquant.quantize's bias_correction (the mean "
                    "output shift of weight quantization on the calibration "
                    "images subtracted from the biases)")
+    p.add_argument("--softmax-input-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: 16-bit Softmax inputs (myquant.quantize's "
+                   "softmax_input_bits)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     args = p.parse_args()
@@ -301,6 +307,7 @@ def main():
           f"myquant calibration {args.method}"
           f"{' with bias correction' if args.bias_correction else ''}, "
           f"{args.norm_input_bits}-bit LayerNorm inputs, "
+          f"{args.softmax_input_bits}-bit Softmax inputs, "
           f"224 x 224 unless noted ({SIZES}); quality = logit SQNR vs float / top-1 agreement; "
           f"latency batch 1, one thread, min; x = onednn / myquant\n")
     print_rows(rows)

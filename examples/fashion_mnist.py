@@ -396,6 +396,10 @@ def main(argv=None):
     p.add_argument("--bias-correction", action="store_true",
                    help="myquant.quantize's bias_correction "
                         "(docs/NumericSpec.md 1.5)")
+    p.add_argument("--softmax-input-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: 16-bit Softmax inputs and attention scores "
+                        "(docs/NumericSpec.md 6.4, 6.5)")
     p.add_argument("--repeats", type=int, default=200,
                    help="timing repeats at batch 1 (batch 64: a fifth)")
     args = p.parse_args(argv)
@@ -418,7 +422,9 @@ def main(argv=None):
           + (f", groups of {args.group_size}" if args.group_size else "")
           + (f", {args.norm_input_bits}-bit LayerNorm inputs"
              if args.norm_input_bits != 8 else "")
-          + (", bias correction" if args.bias_correction else "") + ")")
+          + (", bias correction" if args.bias_correction else "")
+          + (f", {args.softmax_input_bits}-bit Softmax inputs"
+             if args.softmax_input_bits != 8 else "") + ")")
     t = time.time()
     # The ViT is quantized integer-only: nothing may stay in float.
     qmodel = myquant.quantize(model, calib, rounding=args.rounding,
@@ -428,6 +434,7 @@ def main(argv=None):
                               allow_float=args.model != "vit",
                               norm_input_bits=args.norm_input_bits,
                               bias_correction=args.bias_correction,
+                              softmax_input_bits=args.softmax_input_bits,
                               progress=True)
     qmodel(xte[:64])  # compiles the batch-64 library
     print(f"  exported, calibrated and compiled in {time.time() - t:.1f} s "

@@ -198,7 +198,7 @@ class QuantizedModel:
                  native=True, cache_dir=None, allow_float=True,
                  keep_float=(), integer_io=False, weight_bits=8,
                  group_size=0, activation_bits=8, layer_precision=(),
-                 dynamic=False, norm_input_bits=8):
+                 dynamic=False, norm_input_bits=8, softmax_input_bits=8):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -209,7 +209,8 @@ class QuantizedModel:
             activation_bits=activation_bits,
             layer_precision=_layer_precision(graph, layer_precision),
             dynamic=_flag(dynamic, "dynamic"),
-            norm_input_bits=norm_input_bits)
+            norm_input_bits=norm_input_bits,
+            softmax_input_bits=softmax_input_bits)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -453,7 +454,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              native=True, cache_dir=None, allow_float=True, keep_float=(),
              integer_io=False, weight_bits=8, group_size=0,
              activation_bits=8, layer_precision=(), dynamic=False,
-             norm_input_bits=8,
+             norm_input_bits=8, softmax_input_bits=8,
              calibration_batch_size=None, calibration_threads=1,
              precision_target=None, bias_correction=False):
     """Exports, calibrates and quantizes a PyTorch model.
@@ -524,6 +525,10 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         samples (myquant.bias_correction, docs/NumericSpec.md 1.5; costs a
         numpy float pass over them); int8 weights only (not with dynamic,
         4-bit weights or layer_precision="auto").
+    softmax_input_bits: 16 gives the inputs of Softmaxes 16 bits (and the
+        attention score matmuls that write them; their results keep the
+        fixed 1/256 int8, docs/NumericSpec.md 6.4, 6.5); 8 (default) keeps
+        int8.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -549,7 +554,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   layer_precision=() if auto is not None else
                   _layer_precision(graph, layer_precision),
                   dynamic=_flag(dynamic, "dynamic"),
-                  norm_input_bits=norm_input_bits)
+                  norm_input_bits=norm_input_bits,
+                  softmax_input_bits=softmax_input_bits)
     if _flag(bias_correction, "bias_correction"):
         if auto is not None or dynamic or weight_bits != 8 or any(
                 e.endswith(":w4a8") for e in _layer_precision(
@@ -572,7 +578,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             activation_bits=activation_bits,
                             layer_precision=() if auto is not None else
                             layer_precision, dynamic=dynamic,
-                            norm_input_bits=norm_input_bits)
+                            norm_input_bits=norm_input_bits,
+                            softmax_input_bits=softmax_input_bits)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P
@@ -585,6 +592,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           allow_float=allow_float, keep_float=keep_float,
                           integer_io=integer_io,
                           norm_input_bits=norm_input_bits,
+                          softmax_input_bits=softmax_input_bits,
                           cache_dir=qmodel.workdir,
                           **auto)
         four = "w4a8" in choice.assignment.values()

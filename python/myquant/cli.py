@@ -209,6 +209,10 @@ def _add_ptq_args(p):
                    help="subtract from each conv / linear bias the mean "
                         "output shift of its weight quantization on the "
                         "calibration data (docs/NumericSpec.md 1.5)")
+    p.add_argument("--softmax-input-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: 16-bit Softmax inputs and attention scores "
+                        "(the probabilities stay int8)")
 
 
 def _calibrated(args, max_batch=64):
@@ -242,7 +246,8 @@ def _quantized_model(args, max_batch=64):
         integer_io=args.integer_io, weight_bits=args.weight_bits,
         group_size=args.group_size, activation_bits=args.activation_bits,
         layer_precision=args.layer_precision, dynamic=args.dynamic,
-        norm_input_bits=args.norm_input_bits)
+        norm_input_bits=args.norm_input_bits,
+        softmax_input_bits=args.softmax_input_bits)
 
 
 def cmd_export(args):

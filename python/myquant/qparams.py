@@ -30,7 +30,8 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "choose_int16_qparams", "choose_wide_qparams", "WIDE_QMAX",
            "WIDE_FRACTION_BITS", "int16_values", "wide_values",
            "dynamic_layers", "same_scale", "INT8_ONLY",
-           "NARROW_OPERANDS", "reads_wide_norm",
+           "NARROW_OPERANDS", "reads_wide_norm", "reads_wide_softmax",
+           "writes_wide_scores",
            "plan_precision",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
@@ -68,6 +69,18 @@ def reads_wide_norm(layer, norm_input_bits):
     (norm_input_bits=16 and a row short enough, spec 6.4)."""
     return norm_input_bits == 16 and isinstance(layer, LayerNorm) and \
         layer.gamma.size <= 2048
+
+
+def reads_wide_softmax(layer, softmax_input_bits):
+    """Whether `layer` is a Softmax that reads 16 bits and writes 8
+    (softmax_input_bits=16, spec 6.4)."""
+    return softmax_input_bits == 16 and isinstance(layer, Softmax)
+
+
+def writes_wide_scores(layer, softmax_input_bits):
+    """Whether `layer` is a BatchMatMul (two 8-bit activations) that may
+    write 16 bits (softmax_input_bits=16, spec 6.5)."""
+    return softmax_input_bits == 16 and isinstance(layer, BatchMatMul)
 
 
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
@@ -318,11 +331,12 @@ def same_scale(layer):
 
 
 def int16_values(model, owner, activation_bits=8, layer_precision=(),
-                 norm_input_bits=8):
+                 norm_input_bits=8, softmax_input_bits=8):
     """The names of the values with 16-bit storage (spec 6.5). owner: fused
     relu name -> producer (plan); layer_precision: entries "name:w8a16" or
     a mapping (a layer is named by its loc, or that of the layer it is fused
-    into); norm_input_bits=16: LayerNorm inputs too."""
+    into); norm_input_bits=16: LayerNorm inputs too; softmax_input_bits=16:
+    Softmax inputs too."""
     selected_locs = {name for name, mode in
                      layer_modes(layer_precision).items()
                      if mode.endswith("a16")}
@@ -337,18 +351,22 @@ def int16_values(model, owner, activation_bits=8, layer_precision=(),
         return loc(layer) in selected_locs or (
             fused_into is not None and loc(fused_into) in selected_locs)
 
+    def reads_wide(layer):
+        return reads_wide_norm(layer, norm_input_bits) or \
+            reads_wide_softmax(layer, softmax_input_bits)
+
     def wants(layer, reads):
-        return (reads and reads_wide_norm(layer, norm_input_bits)) or \
-            selected(layer)
+        return (reads and reads_wide(layer)) or selected(layer)
 
     def blocks(layer, reads):
-        # An int8-only op blocks, except as a LayerNorm that reads 16 bits
-        # or as a narrow-operand op that writes them (spec 6.5).
+        # An int8-only op blocks, except as a LayerNorm or Softmax that
+        # reads 16 bits or as a narrow-operand op that writes them (spec
+        # 6.5).
         if reads:
-            return isinstance(layer, INT8_ONLY) and \
-                not reads_wide_norm(layer, norm_input_bits)
+            return isinstance(layer, INT8_ONLY) and not reads_wide(layer)
         return isinstance(layer, INT8_ONLY) and \
-            not isinstance(layer, NARROW_OPERANDS)
+            not isinstance(layer, NARROW_OPERANDS) and \
+            not writes_wide_scores(layer, softmax_input_bits)
     return _values_between(model, owner, wants, blocks)
 
 
@@ -404,10 +422,11 @@ def _values_between(model, owner, wants, blocks):
 
 
 def plan_precision(model, stats, activation_bits=8, layer_precision=(),
-                   dynamic=False, norm_input_bits=8):
+                   dynamic=False, norm_input_bits=8, softmax_input_bits=8):
     """plan() with 16-bit activations (docs/NumericSpec.md 6):
     activation_bits=16 for the whole model, layer_precision entries
-    "name:w8a16", or norm_input_bits=16 for the LayerNorm inputs. Returns
+    "name:w8a16", norm_input_bits=16 for the LayerNorm inputs or
+    softmax_input_bits=16 for the Softmax inputs. Returns
     (fused, owner, qparams, bits): bits[value] is 8 or 16, and the 16-bit
     values have choose_int16_qparams parameters."""
     fused, owner, qp = plan(model, stats)
@@ -422,7 +441,7 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
                 else choose_wide_qparams(*stats[name])
         return fused, owner, qp, {n: 32 if n in wide else 8 for n in qp}
     wide = int16_values(model, owner, activation_bits, layer_precision,
-                        norm_input_bits)
+                        norm_input_bits, softmax_input_bits)
     bits = {n: 16 if n in wide else 8 for n in qp}
     # An operand that adopts a concat's parameters adopts its width too
     # (an 8-bit-only producer cannot, spec 6.5: not modelled here).

@@ -63,7 +63,8 @@ def run_tool(name, args, timeout=None):
 
 def precision_options(weight_bits=8, group_size=0, activation_bits=8,
                       layer_precision=(), rounding="single",
-                      integer_io=False, norm_input_bits=8):
+                      integer_io=False, norm_input_bits=8,
+                      softmax_input_bits=8):
     """The myquant-ptq options of precision, checked: weight_bits 8 or 4
     (docs/NumericSpec.md 7); group_size 0 (per channel) or positive (4-bit
     linear / matmul weights per group of K); activation_bits 8 or 16 (16-bit
@@ -80,9 +81,10 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
     if activation_bits not in (8, 16) or isinstance(activation_bits, bool):
         raise ValueError(f"activation_bits must be 8 or 16, not "
                          f"{activation_bits!r}")
-    if norm_input_bits not in (8, 16) or isinstance(norm_input_bits, bool):
-        raise ValueError(f"norm_input_bits must be 8 or 16, not "
-                         f"{norm_input_bits!r}")
+    for name, bits in (("norm_input_bits", norm_input_bits),
+                       ("softmax_input_bits", softmax_input_bits)):
+        if bits not in (8, 16) or isinstance(bits, bool):
+            raise ValueError(f"{name} must be 8 or 16, not {bits!r}")
     if weight_bits == 4 and activation_bits == 16:
         raise ValueError("weight_bits=4 takes 8-bit activations, not "
                          "activation_bits=16")
@@ -91,7 +93,8 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
     if group_size and weight_bits != 4 and "w4a8" not in modes:
         raise ValueError("group_size needs 4-bit weights (weight_bits=4 or "
                          "a 'w4a8' layer)")
-    wide = activation_bits == 16 or "w8a16" in modes or norm_input_bits == 16
+    wide = activation_bits == 16 or "w8a16" in modes or \
+        norm_input_bits == 16 or softmax_input_bits == 16
     if wide and rounding != "single":
         raise ValueError("16-bit activations need rounding='single' (the "
                          "int64 accumulators round single)")
@@ -109,6 +112,8 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
         opts.append("layer-precision=" + ",".join(entries))
     if norm_input_bits != 8:
         opts.append(f"norm-input-bits={norm_input_bits}")
+    if softmax_input_bits != 8:
+        opts.append(f"softmax-input-bits={softmax_input_bits}")
     return opts
 
 
@@ -129,11 +134,11 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
                 integer_io=False, activation_type=None, allow_float=True,
                 keep_float=(), weight_bits=8, group_size=0,
                 activation_bits=8, layer_precision=(), dynamic=False,
-                norm_input_bits=8):
+                norm_input_bits=8, softmax_input_bits=8):
     """The option string of the --myquant-ptq pipeline. keep_float: op
     names (linalg.matmul) or layer names (location names) kept in float;
     weight_bits, group_size, activation_bits, layer_precision,
-    norm_input_bits: see precision_options; dynamic: dynamic quantization of the matmuls with
+    norm_input_bits, softmax_input_bits: see precision_options; dynamic: dynamic quantization of the matmuls with
     constant weights (docs/NumericSpec.md 8), 8-bit only."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
@@ -154,14 +159,15 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
         opts.append(f"activation-type={activation_type}")
     opts += precision_options(weight_bits, group_size, activation_bits,
                               layer_precision, rounding, integer_io,
-                              norm_input_bits)
+                              norm_input_bits, softmax_input_bits)
     if dynamic:
         if weight_bits != 8 or activation_bits != 8 or \
                 layer_precision_entries(layer_precision) or \
-                norm_input_bits != 8:
+                norm_input_bits != 8 or softmax_input_bits != 8:
             raise ValueError("dynamic=True takes 8-bit weights and "
                              "activations (no weight_bits, activation_bits, "
-                             "layer_precision or norm_input_bits)")
+                             "layer_precision, norm_input_bits or "
+                             "softmax_input_bits)")
         if integer_io:
             raise ValueError("dynamic=True takes float inputs and outputs "
                              "(its wide int32 values are not integer-io's "

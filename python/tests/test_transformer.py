@@ -31,11 +31,11 @@ def quantize_and_compare(toolchain, workdir, model, stats, x, op):
     return want
 
 
-def softmax_model(rng):
+def softmax_model(rng, scale=0.6):
     """Linear -> per-sample [3, 8] -> softmax over the 8: a 3-D softmax
-    behind a matmul kernel."""
+    behind a matmul kernel; `scale` spreads the logits."""
     m = Model((4, 16))
-    m.add(Linear(rand_f32(rng, 24, 16, scale=0.6), rand_f32(rng, 24)))
+    m.add(Linear(rand_f32(rng, 24, 16, scale=scale), rand_f32(rng, 24)))
     m.add(Reshape((3, 8)))
     m.add(Softmax(), name="softmax")
     return m

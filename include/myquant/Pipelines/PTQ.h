@@ -50,6 +50,10 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       *this, "norm-input-bits",
       llvm::cl::desc("Storage bits of layer normalization inputs: 8 or 16"),
       llvm::cl::init(8)};
+  Option<int64_t> softmaxInputBits{
+      *this, "softmax-input-bits",
+      llvm::cl::desc("Storage bits of softmax inputs: 8 or 16"),
+      llvm::cl::init(8)};
   ListOption<std::string> layerPrecision{
       *this, "layer-precision",
       llvm::cl::desc("Per-layer precision by location name: "

@@ -557,9 +557,30 @@ Value roundingShift(IntegerArith &a, Value v, Value shift) {
   return a.shr(a.add(v, half), shift);
 }
 
-/// docs/NumericSpec.md 3.10, in three passes over each row: its maximum,
-/// the sum of the table's exponentials (and one reciprocal per row), and
-/// the normalized exponentials.
+/// The Q16 exponential `2^16 * 2^-t` of a 16-bit softmax input's distance
+/// `d` to its row maximum (docs/NumericSpec.md 6.4): `t = d * m0 / 2^shift`
+/// (`m0 * 2^-shift` = `s_in * log2(e)`); its fraction in Q30 goes through
+/// the polynomial, its integer part `q` shifts the result right.
+Value computedExponential(IntegerArith &a, Value d, int64_t m0, int64_t shift) {
+  Value t = a.mul(d, a.i64(m0));
+  Value q = a.shr(t, a.i64(shift));
+  Value fraction = a.sub(t, a.shl(q, a.i64(shift)));
+  Value u = shift >= kSoftmaxExpFractionBits
+                ? a.shr(fraction, a.i64(shift - kSoftmaxExpFractionBits))
+                : a.shl(fraction, a.i64(kSoftmaxExpFractionBits - shift));
+  ArrayRef<int64_t> c(kSoftmaxExpPolynomial);
+  Value p = a.i64(c.back());
+  for (int64_t coefficient : llvm::reverse(c.drop_back()))
+    p = a.add(a.shr(a.mul(p, u), a.i64(kSoftmaxExpFractionBits)),
+              a.i64(coefficient));
+  Value right = a.add(a.min(q, a.i64(kSoftmaxExpMaxShift)),
+                      a.i64(kSoftmaxExpFractionBits - kSoftmaxExpBits));
+  return roundingShift(a, p, right);
+}
+
+/// docs/NumericSpec.md 3.10 (a 16-bit input 6.4), in three passes over each
+/// row: its maximum, the sum of the exponentials (and one reciprocal per
+/// row), and the normalized exponentials.
 struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
   using MyQuantPattern::MyQuantPattern;
   FailureOr<Value> lower(SoftmaxOp op, SoftmaxOp::Adaptor adaptor,
@@ -567,13 +588,29 @@ struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
     Location loc = op.getLoc();
     Value x = adaptor.getInput();
     Rows rows(op);
-    SmallVector<int64_t> entries(op.getExpTable());
-    Value table = i64Vector(rewriter, loc, entries);
+    // An 8-bit input reads its exponentials from the table, a 16-bit one
+    // computes them from the multiplier.
+    Value table;
+    SmallVector<RescaleSlot> slots = op.getRescaleSlots();
+    std::optional<Requant> expRescale;
+    if (slots.empty()) {
+      SmallVector<int64_t> entries(*op.getExpTable());
+      table = i64Vector(rewriter, loc, entries);
+    } else {
+      FailureOr<Requant> requant = makeRequant(
+          op, slots.front(), RoundingMode::Single, ClampAttr(), op.getType());
+      if (failed(requant))
+        return failure();
+      expRescale = *requant;
+    }
     // The exponential of x[i] given its row's maximum m.
     auto exponential = [&](OpBuilder &b, Location l, Value xi,
                            Value m) -> Value {
       IntegerArith a(b, l);
       Value d = a.sub(m, rows.widen(a, xi));
+      if (expRescale)
+        return computedExponential(a, d, expRescale->multiplier[0],
+                                   expRescale->shift[0]);
       return tensor::ExtractOp::create(
           b, l, table,
           ValueRange{arith::IndexCastOp::create(b, l, b.getIndexType(), d)});

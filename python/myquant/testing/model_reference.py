@@ -60,8 +60,9 @@ Policy
   only into a layer whose emitted result it reads directly
   (``qparams.writes_directly``). Linear on inputs of rank 3 or more multiplies the last
   dimension.
-* Softmax (over the last dimension): spec 3.10 from its input's
-  parameters into the fixed (1/256, -128), whatever its statistics.
+* Softmax (over the last dimension): spec 3.10 (a 16-bit input 6.4) from
+  its input's parameters into the fixed (1/256, -128), whatever its
+  statistics.
 * ConstAdd (``x + c``, a constant tensor that broadcasts): the add above
   with ``c`` quantized into the parameters of its own range (spec 3.2,
   ``reference.constant_operand``).
@@ -200,7 +201,7 @@ def _storage(bits):
 def run_reference(model, stats, x, rounding="single",
                   weights="per-channel", weight_bits=8, group_size=0,
                   activation_bits=8, layer_precision=(), dynamic=False,
-                  norm_input_bits=8):
+                  norm_input_bits=8, softmax_input_bits=8):
     """Integer forward pass of `model` on float input x; returns a
     QuantizedOutput. weight_bits / group_size: 4-bit weights, per group of
     K for linear and matmul layers (spec 7); activation_bits: 16-bit
@@ -208,11 +209,13 @@ def run_reference(model, stats, x, rounding="single",
     dynamic: Linear / MatMul layers whose input is wide quantize it at run
     time (spec 8), asymmetric where the weights allow it (8.2b) unless
     dynamic="symmetric" (myquant-quantize's dynamic-symmetric=true);
-    norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5)."""
+    norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5);
+    softmax_input_bits=16: 16-bit Softmax inputs (spec 6.5)."""
     R._check_rounding(rounding)
     fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
                                             layer_precision, dynamic,
-                                            norm_input_bits)
+                                            norm_input_bits,
+                                            softmax_input_bits)
     vals = {}
     sx, zx = qp["x"]
     vals["x"] = R.quantize(x, sx, zx, *_storage(bits["x"]))
@@ -362,6 +365,8 @@ def run_reference(model, stats, x, rounding="single",
             G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,
                                           s0, so, layer.gamma.size, in_bits)
             out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX, in_bits)
+        elif isinstance(layer, Softmax) and bits[layer.inputs[0]] == 16:
+            out = R.softmax16(x0, *R.softmax_exp_rescale(s0), QMIN, QMAX)
         elif isinstance(layer, Softmax):
             out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
         elif isinstance(layer, ConstAdd):

@@ -45,6 +45,13 @@ ROUNDINGS = ("single", "gemmlowp")
 SOFTMAX_EXP_BITS = 16
 SOFTMAX_RECIPROCAL_BITS = 40
 SOFTMAX_OUTPUT_BITS = 8
+# Spec 6.4: the 16-bit input's exponential, 2^-u on [0, 1) in Q30 (Horner
+# coefficients, degree 0 upward), and log2(e), the double nearest.
+SOFTMAX_EXP_FRACTION_BITS = 30
+SOFTMAX_EXP_POLYNOMIAL = (1073741824, -744187941, 257211659, -57311493,
+                          7419127)
+SOFTMAX_EXP_MAX_SHIFT = 48
+SOFTMAX_LOG2E = 1.4426950408889634
 LAYER_NORM_UNIT_BITS = 16
 LAYER_NORM_OUTPUT_SHIFT = 24
 LAYER_NORM_EPS_BITS = 8
@@ -67,6 +74,9 @@ __all__ = [
     "quantize", "dequantize",
     "SOFTMAX_EXP_BITS", "SOFTMAX_RECIPROCAL_BITS", "SOFTMAX_OUTPUT_BITS",
     "softmax_exp_table", "softmax_output_qparams", "softmax",
+    "SOFTMAX_EXP_FRACTION_BITS", "SOFTMAX_EXP_POLYNOMIAL",
+    "SOFTMAX_EXP_MAX_SHIFT", "SOFTMAX_LOG2E", "softmax_exp_rescale",
+    "softmax_exp16", "softmax16",
     "LAYER_NORM_UNIT_BITS", "LAYER_NORM_OUTPUT_SHIFT", "layer_norm_params",
     "isqrt_newton", "layer_norm", "layer_norm_squares_shift",
     "layer_norm_max_channels",
@@ -787,11 +797,51 @@ def softmax(x_q, exp_table, qmin=-128, qmax=127):
     d = x.max(axis=-1, keepdims=True) - x
     if d.size and d.max() >= table.size:
         raise ValueError("input outside the table")
-    e = table[d]
+    return _softmax_normalize(table[d], qmin, qmax)
+
+
+def _softmax_normalize(e, qmin, qmax):
+    """Spec 3.10's reciprocal and output from the Q16 exponentials e."""
     r = (1 << SOFTMAX_RECIPROCAL_BITS) // e.sum(axis=-1, keepdims=True)
     shift = SOFTMAX_RECIPROCAL_BITS - SOFTMAX_OUTPUT_BITS
     y = ((e * r + (1 << (shift - 1))) >> shift) + int(qmin)
     return np.clip(y, qmin, qmax)
+
+
+def softmax_exp_rescale(s_in):
+    """Spec 6.4: (m0, shift) = quantize_multiplier(s_in * log2(e)) in double,
+    the 16-bit softmax input's multiplier."""
+    return quantize_multiplier(float(s_in) * SOFTMAX_LOG2E)
+
+
+def softmax_exp16(d, m0, shift):
+    """Spec 6.4's Q16 exponential of the distances d >= 0 (int64): t = d m0,
+    q = t >> shift, u = the fraction t - (q << shift) in Q30 (floor),
+    p = the Horner polynomial SOFTMAX_EXP_POLYNOMIAL at u (floor after each
+    product), e = (p + 2^(s-1)) >> s with s = 14 + min(q, 48)."""
+    d = _as_int64(d, "distance")
+    if d.size and (d.min() < 0 or d.max() > 65535):
+        raise ValueError("distances outside [0, 65535]")
+    if not 0 < int(m0) < 2 ** 31 or not 0 <= int(shift) <= 62:
+        raise ValueError(f"exp rescale ({m0}, {shift}) outside the spec")
+    f = SOFTMAX_EXP_FRACTION_BITS
+    t = d * int(m0)
+    q = t >> int(shift)
+    frac = t - (q << int(shift))
+    u = frac >> (shift - f) if shift >= f else frac << (f - shift)
+    p = np.full_like(u, SOFTMAX_EXP_POLYNOMIAL[-1])
+    for c in reversed(SOFTMAX_EXP_POLYNOMIAL[:-1]):
+        p = ((p * u) >> f) + c
+    s = f - SOFTMAX_EXP_BITS + np.minimum(q, SOFTMAX_EXP_MAX_SHIFT)
+    return (p + (np.int64(1) << (s - 1))) >> s
+
+
+def softmax16(x_q, m0, shift, qmin=-128, qmax=127):
+    """Spec 6.4: spec 3.10 over the last axis of a 16-bit input, with
+    e = softmax_exp16(m - x, m0, shift) in place of the table."""
+    x = _as_int64(x_q, "input")
+    d = x.max(axis=-1, keepdims=True) - x
+    return _softmax_normalize(softmax_exp16(d, m0, shift), qmin, qmax)
 
 
 def layer_norm_squares_shift(input_bits):

@@ -1626,11 +1626,51 @@ func.func @softmax_result_type(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
 
 // -----
 
-!q = !quant.uniform<i16:f32, 0.1>
+!q = !quant.uniform<i32:f32, 0.1>
 !p = !quant.uniform<i8:f32, 0.00390625:-128>
 func.func @softmax_input_width(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
-  // expected-error@+1 {{'myquant.softmax' op input and result must have 8-bit storage, got 16-bit and 8-bit}}
+  // expected-error@+1 {{'myquant.softmax' op input and result must have 8- or 16-bit and 8-bit storage, got 32-bit and 8-bit}}
   %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i16:f32, 0.1>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_16_bit_table(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op takes no exp_table with a 16-bit input; its exponential is computed (exp_rescale)}}
+  %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i16:f32, 0.1>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_16_bit_rescale(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op exp_rescale must be one positive multiplier with single rounding, got #myquant.rescale<multiplier = [1548615843], shift = [40], rounding = gemmlowp>}}
+  %0 = myquant.softmax %x {exp_rescale = #myquant.rescale<multiplier = [1548615843], shift = [40], rounding = gemmlowp>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_8_bit_rescale(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op takes no exp_rescale with an 8-bit input; its exponential is the exp_table}}
+  %0 = myquant.softmax %x {exp_rescale = #myquant.rescale<multiplier = [1548615843], shift = [40], rounding = single>} : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!p = !quant.uniform<i8:f32, 0.00390625:-128>
+func.func @softmax_8_bit_no_table(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op needs an exp_table with an 8-bit input}}
+  %0 = myquant.softmax %x : tensor<2x4x!q> -> tensor<2x4x!p>
   return %0 : tensor<2x4x!p>
 }
 

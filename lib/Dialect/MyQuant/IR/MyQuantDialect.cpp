@@ -711,10 +711,9 @@ LogicalResult TableOp::verify() {
 // SoftmaxOp
 //===----------------------------------------------------------------------===//
 
-/// An op over rows along the last dimension: per-tensor 8-bit input and
-/// result, rank 1 or more.
-/// A row op's input has 8-bit storage, or 16-bit where `wideInput` (layer
-/// normalization, docs/NumericSpec.md 6.4); its result 8-bit.
+/// An op over rows along the last dimension, per tensor, rank 1 or more. Its
+/// input has 8-bit storage, or 16-bit where `wideInput` (layer normalization
+/// and softmax, docs/NumericSpec.md 6.4); its result 8-bit.
 static LogicalResult verifyRowOp(Operation *op, Value input, Value result,
                                  bool wideInput = false) {
   if (failed(verifyPerTensor(op, input, "input")) ||
@@ -733,7 +732,7 @@ static LogicalResult verifyRowOp(Operation *op, Value input, Value result,
 }
 
 LogicalResult SoftmaxOp::verify() {
-  if (failed(verifyRowOp(*this, getInput(), getResult())))
+  if (failed(verifyRowOp(*this, getInput(), getResult(), /*wideInput=*/true)))
     return failure();
   QuantParams in = paramsOf(getInput());
   QuantParams out = paramsOf(getResult());
@@ -744,8 +743,28 @@ LogicalResult SoftmaxOp::verify() {
                          << " (its storage minimum), got scale "
                          << out.scales[0] << " and zero point "
                          << out.zeroPoints[0];
+  // A 16-bit input computes its exponentials (docs/NumericSpec.md 6.4):
+  // d * multiplier < 2^16 * 2^31 is exact in int64 and the polynomial
+  // keeps every e in [0, 2^16] with e = 2^16 at the row's maximum.
+  if (in.storageWidth == 16) {
+    if (getExpTableAttr())
+      return emitOpError("takes no exp_table with a 16-bit input; its "
+                         "exponential is computed (exp_rescale)");
+    RescaleAttr rescale = getExpRescaleAttr();
+    if (rescale && (rescale.size() != 1 || rescale.getMultiplier()[0] <= 0 ||
+                    rescale.getRounding() != RoundingMode::Single))
+      return emitOpError() << "exp_rescale must be one positive multiplier "
+                              "with single rounding, got "
+                           << rescale;
+    return success();
+  }
+  if (getExpRescaleAttr())
+    return emitOpError("takes no exp_rescale with an 8-bit input; its "
+                       "exponential is the exp_table");
+  if (!getExpTableAttr())
+    return emitOpError("needs an exp_table with an 8-bit input");
   int64_t entries = in.storageMax - in.storageMin + 1;
-  ArrayRef<int32_t> table = getExpTable();
+  ArrayRef<int32_t> table = *getExpTable();
   if (static_cast<int64_t>(table.size()) != entries)
     return emitOpError() << "exp_table has " << table.size()
                          << " entries; the input's storage range needs "
@@ -761,6 +780,15 @@ LogicalResult SoftmaxOp::verify() {
       return emitOpError() << "exp_table entry " << i << " = " << v
                            << " is outside [0, " << one << "]";
   return success();
+}
+
+SmallVector<RescaleSlot> SoftmaxOp::getRescaleSlots() {
+  QuantParams in = paramsOf(getInput());
+  if (in.storageWidth != 16)
+    return {};
+  return {{getExpRescaleAttrName(),
+           getExpRescaleAttr(),
+           {getSoftmaxExpMultiplier(in.scales[0])}}};
 }
 
 //===----------------------------------------------------------------------===//

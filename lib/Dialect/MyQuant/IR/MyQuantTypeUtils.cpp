@@ -160,6 +160,11 @@ SmallVector<int32_t> getSoftmaxExpTable(double scale, int64_t entries) {
   return table;
 }
 
+double getSoftmaxExpMultiplier(double inputScale) {
+  // log2(e), the double nearest: exp(-s d) = 2^-(s d log2(e)).
+  return inputScale * 1.4426950408889634;
+}
+
 quant::UniformQuantizedType getSoftmaxResultType(Type expressedType,
                                                  bool isSigned) {
   MLIRContext *ctx = expressedType.getContext();

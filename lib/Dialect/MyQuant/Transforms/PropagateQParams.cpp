@@ -102,7 +102,7 @@ FailureOr<PrecisionOptions>
 parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
                       int64_t weightGroupSize, int64_t activationBits,
                       ArrayRef<std::string> layerPrecision,
-                      int64_t normInputBits) {
+                      int64_t normInputBits, int64_t softmaxInputBits) {
   if (weightBits != 4 && weightBits != 8)
     return funcOp.emitError()
            << "weight-bits is " << weightBits << "; supported: 8 or 4";
@@ -116,6 +116,9 @@ parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
   if (normInputBits != 8 && normInputBits != 16)
     return funcOp.emitError()
            << "norm-input-bits is " << normInputBits << "; it must be 8 or 16";
+  if (softmaxInputBits != 8 && softmaxInputBits != 16)
+    return funcOp.emitError() << "softmax-input-bits is " << softmaxInputBits
+                              << "; it must be 8 or 16";
   // 4-bit weights are specified with 8-bit activations only and 16-bit
   // activations with 8-bit weights only (docs/NumericSpec.md 6, 7).
   if (weightBits == 4 && activationBits == 16)
@@ -144,8 +147,9 @@ parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
     return funcOp.emitError() << "weight-group-size " << weightGroupSize
                               << " needs 4-bit weights (weight-bits=4 or a "
                                  "w4a8 layer)";
-  return PrecisionOptions{weightBits, weightGroupSize, activationBits,
-                          std::move(*layers), normInputBits};
+  return PrecisionOptions{weightBits,     weightGroupSize,
+                          activationBits, std::move(*layers),
+                          normInputBits,  softmaxInputBits};
 }
 
 /// The weight bits of the layer `anchor`: its layer-precision entry's, or
@@ -259,10 +263,12 @@ private:
   /// activations.
   DenseSet<Operation *> int8Only;
   /// Claimed ops that read 16-bit activations but write 8-bit ones: layer
-  /// normalizations with norm-input-bits=16. Their inputs get 16 bits.
+  /// normalizations with norm-input-bits=16, softmaxes with
+  /// softmax-input-bits=16. Their inputs get 16 bits.
   DenseSet<Operation *> narrowResult;
   /// Claimed ops that read 8-bit activations but may write 16-bit ones: an
-  /// add or subtract of a constant, which is quantized in 8 bits.
+  /// add or subtract of a constant, which is quantized in 8 bits, and with
+  /// softmax-input-bits=16 a matmul of two activations (int32 accumulator).
   DenseSet<Operation *> narrowOperands;
   /// The values with 16-bit storage, by the source of their same-scale
   /// chain (sourceOfScale).
@@ -301,23 +307,23 @@ struct PropagateQParamsPass
         return signalPassFailure();
       }
     }
-    FailureOr<PrecisionOptions> precision =
-        parsePrecisionOptions(funcOp, weightBits, weightGroupSize,
-                              activationBits, layerPrecision, normInputBits);
+    FailureOr<PrecisionOptions> precision = parsePrecisionOptions(
+        funcOp, weightBits, weightGroupSize, activationBits, layerPrecision,
+        normInputBits, softmaxInputBits);
     if (failed(precision))
       return signalPassFailure();
     // Dynamic matmuls take int8 weights and 8-bit runtime inputs
     // (docs/NumericSpec.md 8.5).
     if (dynamic &&
         (precision->weightBits != 8 || precision->activationBits != 8 ||
-         precision->normInputBits != 8 ||
+         precision->normInputBits != 8 || precision->softmaxInputBits != 8 ||
          llvm::any_of(precision->layers, [](const auto &entry) {
            return entry.weightBits != 8 || entry.activationBits != 8;
          }))) {
       funcOp.emitError() << "dynamic=true takes 8-bit weights and "
                             "activations; drop weight-bits, activation-bits, "
-                            "norm-input-bits and the w4/a16 layer-precision "
-                            "entries";
+                            "norm-input-bits, softmax-input-bits and the "
+                            "w4/a16 layer-precision entries";
       return signalPassFailure();
     }
     DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep,
@@ -371,6 +377,7 @@ bool DryRun::wants16Bit(Operation *op) const {
 
 LogicalResult DryRun::chooseInt16Values() {
   if (precision.activationBits != 16 && precision.normInputBits != 16 &&
+      precision.softmaxInputBits != 16 &&
       llvm::none_of(precision.layers, [](const LayerPrecision &entry) {
         return entry.activationBits == 16;
       }))
@@ -524,9 +531,14 @@ void DryRun::claimComputeChain(const ComputeChain &chain) {
   required.insert(chain.output);
   if (!getFloatConstant(chain.weight)) {
     required.insert(chain.weight);
-    int8Only.insert(chain.anchor);
-    int8Only.insert(chain.weightOperand->getOwner());
-    int8Only.insert(chain.epilogue.begin(), chain.epilogue.end());
+    // Its 8-bit operands accumulate in int32, which a 16-bit result
+    // requantizes as well (docs/NumericSpec.md 6.4): the scores a 16-bit
+    // softmax input needs.
+    DenseSet<Operation *> &form =
+        precision.softmaxInputBits == 16 ? narrowOperands : int8Only;
+    form.insert(chain.anchor);
+    form.insert(chain.weightOperand->getOwner());
+    form.insert(chain.epilogue.begin(), chain.epilogue.end());
   }
   chains.push_back(chain);
 }
@@ -679,11 +691,12 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
     return success();
   }
   // A softmax over the last dimension is integer-only, into its fixed
-  // output type (docs/NumericSpec.md 3.10) rather than its statistics'.
+  // output type (docs/NumericSpec.md 3.10) rather than its statistics';
+  // with softmax-input-bits=16 it reads 16 bits (6.4).
   if (auto softmax = dyn_cast<linalg::SoftmaxOp>(&op);
       softmax && !keptFloat && isLastDimSoftmax(softmax)) {
     claim(&op);
-    int8Only.insert(&op);
+    (precision.softmaxInputBits == 16 ? narrowResult : int8Only).insert(&op);
     required.insert(softmax.getInput());
     Value result = softmax.getResult()[0];
     types[result] = getSoftmaxResultType(

@@ -653,7 +653,8 @@ struct QuantizeConcat : QuantizePattern {
 };
 
 /// A softmax over the last dimension, with the exponential table of its
-/// input scale (docs/NumericSpec.md 3.10).
+/// 8-bit input's scale (docs/NumericSpec.md 3.10), or the fixed-point
+/// multiplier of its 16-bit input's (6.4).
 struct QuantizeSoftmax : QuantizePattern {
   using QuantizePattern::QuantizePattern;
 
@@ -667,17 +668,23 @@ struct QuantizeSoftmax : QuantizePattern {
     if (!input || !output)
       return failure();
     std::optional<QuantParams> in = getQuantParams(input.getType());
-    if (!in->isPerTensor() || in->storageWidth != 8)
+    if (!in->isPerTensor() || (in->storageWidth != 8 && in->storageWidth != 16))
       return failure();
     QuantParams out = *getQuantParams(output.getType());
     auto resultType =
         quantizedLike(op.getResult()[0],
                       getSoftmaxResultType(out.expressedType, out.isSigned));
     rewriter.setInsertionPoint(output);
-    Value result = SoftmaxOp::create(
+    bool wide = in->storageWidth == 16;
+    auto result = SoftmaxOp::create(
         rewriter, op.getLoc(), resultType, input,
-        rewriter.getDenseI32ArrayAttr(getSoftmaxExpTable(
-            in->scales[0], in->storageMax - in->storageMin + 1)));
+        wide ? DenseI32ArrayAttr()
+             : rewriter.getDenseI32ArrayAttr(getSoftmaxExpTable(
+                   in->scales[0], in->storageMax - in->storageMin + 1)),
+        RescaleAttr());
+    // The product d * multiplier is exact: its rounding mode is unused.
+    if (wide && failed(encode(result, op, RoundingMode::Single)))
+      return failure();
     return replaceQuantize(rewriter, output, result);
   }
 };

@@ -42,10 +42,14 @@ bool check(Operation *op, const RescaleSlot &slot) {
 /// Reports a softmax whose exponential table is not the one of its input
 /// scale (docs/NumericSpec.md 3.10), naming the first entry that differs.
 bool check(SoftmaxOp op) {
+  // A 16-bit input's exp_rescale is a rescale slot, checked above.
+  if (!op.getExpTable())
+    return true;
+  ArrayRef<int32_t> table = *op.getExpTable();
   QuantParams in = *getQuantParams(op.getInput().getType());
-  SmallVector<int32_t> want = getSoftmaxExpTable(
-      in.scales[0], static_cast<int64_t>(op.getExpTable().size()));
-  for (auto [d, entry] : llvm::enumerate(op.getExpTable())) {
+  SmallVector<int32_t> want =
+      getSoftmaxExpTable(in.scales[0], static_cast<int64_t>(table.size()));
+  for (auto [d, entry] : llvm::enumerate(table)) {
     if (entry == want[d])
       continue;
     op.emitOpError() << "exp_table entry " << d << " is " << entry

@@ -32,7 +32,7 @@
 // ASYM:        myquant.dynamic_matmul {{.*}}asymmetric
 // PTQ-LABEL:   func.func @mlp
 // PTQ-COUNT-2: myquant.dynamic_matmul
-// BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits, norm-input-bits and the w4/a16 layer-precision entries
+// BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits, norm-input-bits, softmax-input-bits and the w4/a16 layer-precision entries
 
   func.func @mlp(%x: tensor<1x4xf32> loc("x")) -> tensor<1x4xf32> {
     %s1 = myquant.stats %x {min = array<f64: -2.325>, max = array<f64: 1.304>} : tensor<1x4xf32> loc("x")

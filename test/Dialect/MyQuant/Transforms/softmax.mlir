@@ -2,6 +2,8 @@
 // RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=activation-type=uint8 --myquant-quantize | FileCheck %s --check-prefix=U8
 // RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams --myquant-quantize 2>/dev/null | myquant-opt --myquant-lower-to-llvm -o /dev/null
 // RUN: myquant-opt %s --myquant-propagate-qparams --myquant-quantize 2>/dev/null | myquant-run - --function=softmax | FileCheck %s --check-prefix=OUT
+// RUN: myquant-opt %s --myquant-propagate-qparams=softmax-input-bits=16 --myquant-quantize 2>/dev/null | FileCheck %s --check-prefix=WIDE
+// RUN: myquant-opt %s --myquant-propagate-qparams=softmax-input-bits=16 --myquant-quantize 2>/dev/null | myquant-run - --function=softmax | FileCheck %s --check-prefix=OUT
 
 // A softmax over the last dimension is integer-only (docs/NumericSpec.md
 // 3.10): the dry run gives its result the fixed scale 1/256 with the
@@ -16,6 +18,15 @@
 // CHECK-NOT:     linalg.softmax
 // U8-LABEL:    func.func @softmax
 // U8:            myquant.softmax %{{.+}} -> tensor<2x3x!quant.uniform<u8:f32, 3.906250e-03>>
+
+// With softmax-input-bits=16 (docs/NumericSpec.md 6.4) the input is
+// symmetric i16 (6.4 / 32767) and the exponential computed: exp_rescale is
+// (6.4 / 32767) * log2(e) = 1239303424 * 2^-42, no table. The outputs are
+// the same here (numpy reference.softmax16: [-105, -65, 42], [-128, -128,
+// 127]).
+// WIDE-LABEL:  func.func @softmax
+// WIDE:          %[[Q:.+]] = myquant.quantize %{{.+}} -> tensor<2x3x!quant.uniform<i16<-32767:32767>:f32, 1.9531846064638203E-4>>
+// WIDE-NEXT:     myquant.softmax %[[Q]] {exp_rescale = #myquant.rescale<multiplier = [1239303424], shift = [42], rounding = single>} : tensor<2x3x!quant.uniform<i16<-32767:32767>:f32, 1.9531846064638203E-4>> -> tensor<2x3x!quant.uniform<i8:f32, 3.906250e-03:-128>>
 
 // Row 0, q = [20, 40, 60]: e = [8869, 24109, 65536], sum 98514,
 // R = floor(2^40 / 98514) = 11160968; (e R + 2^31) >> 32 = [23, 63, 170]

@@ -442,32 +442,47 @@ def MyQuant_TableOp : MyQuant_Op<"table",
 }
 
 def MyQuant_SoftmaxOp : MyQuant_Op<"softmax",
-    [Pure, SameOperandsAndResultShape]> {
+    [Pure, SameOperandsAndResultShape, MyQuant_RescaleOpInterface]> {
   let summary = "Integer-only softmax over the last dimension";
   let description = [{
     For each row along the last dimension, with `m` its largest storage
-    value, `e[i] = exp_table[m - x[i]]` (the Q16 exponential
-    `round(2^16 * exp(-scale_in * d))` of each distance `d` in the input's
-    grid), `R = floor(2^40 / sum(e))` (a fixed-point reciprocal, one
-    division per row) and `out[i] = clamp(((e[i] * R + 2^31) >> 32) + zp,
-    qmin, qmax)` in 64-bit integers (docs/NumericSpec.md 3.10). The input is
-    per tensor with 8-bit storage; `exp_table` has one entry per storage
-    value (256), precomputed by `myquant-quantize` from the input scale,
-    each in `[0, 2^16]` with `exp_table[0] = 2^16`. The result has the
-    fixed scale 1/256 and its storage minimum as zero point (-128 for int8,
-    0 for uint8), so probabilities in `[0, 1)` use the whole range.
+    value, `e[i]` the Q16 exponential `round(2^16 * exp(-scale_in * d))` of
+    the distance `d = m - x[i]`, `R = floor(2^40 / sum(e))` (a fixed-point
+    reciprocal, one division per row) and `out[i] = clamp(((e[i] * R +
+    2^31) >> 32) + zp, qmin, qmax)` in 64-bit integers
+    (docs/NumericSpec.md 3.10). The input is per tensor with 8- or 16-bit
+    storage. An 8-bit input reads `e` from `exp_table`, one entry per
+    storage value (256), precomputed by `myquant-quantize` from the input
+    scale, each in `[0, 2^16]` with `exp_table[0] = 2^16`. A 16-bit input
+    (docs/NumericSpec.md 6.4) has no table: `exp_rescale` is
+    `scale_in * log2(e)` in fixed point, `d * multiplier` splits at `shift`
+    into a power of two (a right shift) and a fraction whose `2^-u` a
+    fourth-degree polynomial computes. The result has the fixed scale 1/256
+    and its storage minimum as zero point (-128 for int8, 0 for uint8), so
+    probabilities in `[0, 1)` use the whole range.
 
     ```mlir
     %p = myquant.softmax %x {exp_table = array<i32: 65536, 60000, ...>}
         : tensor<2x8x!quant.uniform<i8:f32, 0.05:3>>
         -> tensor<2x8x!quant.uniform<i8:f32, 0.00390625:-128>>
+    %q = myquant.softmax %y {exp_rescale = #myquant.rescale<
+             multiplier = [1548615843], shift = [40], rounding = single>}
+        : tensor<2x8x!quant.uniform<i16:f32, 0.001>>
+        -> tensor<2x8x!quant.uniform<i8:f32, 0.00390625:-128>>
     ```
   }];
   let arguments = (ins MyQuant_QuantTensor:$input,
-                       DenseI32ArrayAttr:$exp_table);
+                       OptionalAttr<DenseI32ArrayAttr>:$exp_table,
+                       OptionalAttr<MyQuant_RescaleAttr>:$exp_rescale);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `exp_rescale`'s multiplier for a 16-bit input; none for an 8-bit one.
+    ::llvm::SmallVector<::myquant::RescaleSlot> getRescaleSlots();
+    /// The result's fixed type needs no clamp.
+    ::myquant::ClampAttr getClampAttr() { return {}; }
+  }];
 }
 
 def MyQuant_LayerNormOp : MyQuant_Op<"layer_norm",

@@ -143,6 +143,23 @@ llvm::SmallVector<int32_t> getSoftmaxExpTable(double scale, int64_t entries);
 mlir::quant::UniformQuantizedType getSoftmaxResultType(mlir::Type expressedType,
                                                        bool isSigned);
 
+/// Integer softmax of a 16-bit input (docs/NumericSpec.md 6.4): the
+/// exponential `2^-t`, `t = d * s_in * log2(e)`, computed without a table.
+/// `t` comes from the exact product `d * M0` with the binary point at
+/// `shift` (the rescale of `getSoftmaxExpMultiplier`); its fraction, in Q30
+/// (`kSoftmaxExpFractionBits`), goes through the polynomial
+/// `kSoftmaxExpPolynomial` (Horner, Q30 coefficients of degree 0 upward,
+/// `2^-u` on [0, 1) to 2.1e-6), its integer part is a right shift, at most
+/// `kSoftmaxExpMaxShift` (any larger one gives 0 as well).
+inline constexpr int64_t kSoftmaxExpFractionBits = 30;
+inline constexpr int64_t kSoftmaxExpPolynomial[] = {
+    1073741824, -744187941, 257211659, -57311493, 7419127};
+inline constexpr int64_t kSoftmaxExpMaxShift = 48;
+
+/// The real multiplier `s_in * log2(e)` of a 16-bit softmax input's
+/// distances to its row maximum, as a rescale slot encodes it.
+double getSoftmaxExpMultiplier(double inputScale);
+
 /// Integer layer normalization (docs/NumericSpec.md 3.11, 6.4): the
 /// normalized value has `kLayerNormUnitBits` fractional bits, the affine map
 /// `kLayerNormOutputShift`; the sum of squares carries `kLayerNormEpsBits`

@@ -36,6 +36,10 @@ struct PrecisionOptions {
   /// The storage bits of layer normalization inputs (`norm-input-bits`):
   /// 16 gives them 16 bits whatever the rest (docs/NumericSpec.md 6.5).
   int64_t normInputBits = 8;
+  /// The storage bits of softmax inputs (`softmax-input-bits`): 16 gives
+  /// them 16 bits, and lets the matmuls of two activations that compute
+  /// them (attention's scores) write 16 bits (docs/NumericSpec.md 6.5).
+  int64_t softmaxInputBits = 8;
 };
 
 /// Parses the entries of `layer-precision`; the error names the malformed

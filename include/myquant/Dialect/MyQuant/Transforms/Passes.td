@@ -149,6 +149,9 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     options (their results keep 8); the values that share their parameters
     and their producers follow the rules above (an add of a constant, such
     as a position embedding, reads 8 bits and writes 16).
+    `softmax-input-bits=16` likewise gives the inputs of softmaxes 16 bits
+    (their results keep the fixed 8-bit type), and lets a matmul of two
+    8-bit activations (attention's scores) write them.
 
     `dynamic=true` (docs/NumericSpec.md 8) makes every matmul with constant
     weights dynamic: the values it reads and writes are wide (int32 fixed
@@ -184,7 +187,9 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
            "Dynamic quantization of the matmuls with constant weights: int8 "
            "input scale computed at run time in integers">,
     Option<"normInputBits", "norm-input-bits", "int64_t", /*default=*/"8",
-           "Storage bits of layer normalization inputs: 8 or 16">
+           "Storage bits of layer normalization inputs: 8 or 16">,
+    Option<"softmaxInputBits", "softmax-input-bits", "int64_t",
+           /*default=*/"8", "Storage bits of softmax inputs: 8 or 16">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
