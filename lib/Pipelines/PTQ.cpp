@@ -40,6 +40,7 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
                              options.keepFloat.end());
   propagate.activationBits = options.activationBits;
   propagate.normInputBits = options.normInputBits;
+  propagate.normInputScales = options.normInputScales;
   propagate.layerPrecision.assign(options.layerPrecision.begin(),
                                   options.layerPrecision.end());
   propagate.dynamic = options.dynamic;

@@ -150,6 +150,15 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     and their producers follow the rules above (an add of a constant, such
     as a position embedding, reads 8 bits and writes 16).
 
+    `norm-input-scales=per-channel` (docs/NumericSpec.md 6.6) gives a layer
+    normalization input per-channel scales `s * 2^a[c]` (FQ-ViT's
+    power-of-two factors) chosen from its per-channel statistics (a
+    `myquant.stats` with `axis` its last dimension), when an add writes it
+    and only layer normalizations and adds read it; the others keep
+    per-tensor scales, with a remark. It takes 8-bit static quantization:
+    with `norm-input-bits=16`, `activation-bits=16` or `dynamic` it is an
+    error.
+
     `dynamic=true` (docs/NumericSpec.md 8) makes every matmul with constant
     weights dynamic: the values it reads and writes are wide (int32 fixed
     point with a static scale, max |x| / 2^23) where no other quantized op
@@ -184,7 +193,12 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
            "Dynamic quantization of the matmuls with constant weights: int8 "
            "input scale computed at run time in integers">,
     Option<"normInputBits", "norm-input-bits", "int64_t", /*default=*/"8",
-           "Storage bits of layer normalization inputs: 8 or 16">
+           "Storage bits of layer normalization inputs: 8 or 16">,
+    Option<"normInputScales", "norm-input-scales", "std::string",
+           /*default=*/"\"per-tensor\"",
+           "Scales of layer normalization inputs: per-tensor, or "
+           "per-channel (power-of-two factors from per-channel statistics, "
+           "docs/NumericSpec.md 6.6)">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
