@@ -305,18 +305,18 @@ Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r,
 }
 
 Value IntegerArith::wideAdd(Value ux, Value uy, const AddRescales &r,
-                            ArrayRef<Value> rescales) {
+                            ArrayRef<Value> multipliersAndShifts) {
+  ArrayRef<Value> m = multipliersAndShifts;
   auto scaled = [&](Value u, Value multiplier, Value shift,
                     const Requant &requant) {
     Value shifted =
         mul(cast(u, b.getI64Type()), i64(int64_t(1) << r.leftShift));
     return applyMultiplier(shifted, multiplier, shift, requant.rounding);
   };
-  Value lhs = scaled(ux, rescales[0], rescales[1], r.lhs);
-  Value rhs = scaled(uy, rescales[2], rescales[3], r.rhs);
+  Value lhs = scaled(ux, m[0], m[1], r.lhs);
+  Value rhs = scaled(uy, m[2], m[3], r.rhs);
   Value sum = saturateInt32(r.subtract ? sub(lhs, rhs) : add(lhs, rhs));
-  return requantize(sum, rescales[4], rescales[5], r.result,
-                    r.resultStorage.type);
+  return requantize(sum, m[4], m[5], r.result, r.resultStorage.type);
 }
 
 } // namespace myquant

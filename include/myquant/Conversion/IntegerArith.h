@@ -179,8 +179,7 @@ public:
 
 private:
   /// centeredAdd's 64-bit form with the six rescale values.
-  mlir::Value wideAdd(mlir::Value ux, mlir::Value uy,
-                      const AddRescales &rescales,
+  mlir::Value wideAdd(mlir::Value ux, mlir::Value uy, const AddRescales &r,
                       llvm::ArrayRef<mlir::Value> multipliersAndShifts);
 
   mlir::OpBuilder &b;
