@@ -248,7 +248,9 @@ bool IntegerArith::hasInt32Form(const AddRescales &r) {
            s >= 9 && s <= 22;
   };
   return operand(r.lhs, r.lhsStorage) && operand(r.rhs, r.rhsStorage) &&
-         r.result.rounding == RoundingMode::Single && r.result.shift[0] >= 33;
+         r.result.rounding == RoundingMode::Single && r.result.shift[0] >= 33 &&
+         r.lhs.shift.size() == 1 && r.rhs.shift.size() == 1 &&
+         r.result.shift.size() == 1;
 }
 
 Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r) {
@@ -289,17 +291,35 @@ Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
       shifted = add(shifted, constant(i32, zp));
     return clampNarrow(shifted, r.resultStorage, r.result.lo, r.result.hi);
   }
-  auto scaled = [&](Value u, const Requant &requant) {
+  SmallVector<Value> rescales;
+  for (const Requant *requant : {&r.lhs, &r.rhs, &r.result}) {
+    rescales.push_back(constant(i32, requant->multiplier[0]));
+    rescales.push_back(constant(i32, requant->shift[0]));
+  }
+  return wideAdd(ux, uy, r, rescales);
+}
+
+Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r,
+                                 ArrayRef<Value> multipliersAndShifts) {
+  Type i64 = b.getI64Type();
+  return wideAdd(center(x, r.lhsStorage, r.lhsZeroPoint, i64),
+                 center(y, r.rhsStorage, r.rhsZeroPoint, i64), r,
+                 multipliersAndShifts);
+}
+
+Value IntegerArith::wideAdd(Value ux, Value uy, const AddRescales &r,
+                            ArrayRef<Value> multipliersAndShifts) {
+  ArrayRef<Value> m = multipliersAndShifts;
+  auto scaled = [&](Value u, Value multiplier, Value shift,
+                    const Requant &requant) {
     Value shifted =
         mul(cast(u, b.getI64Type()), i64(int64_t(1) << r.leftShift));
-    return applyMultiplier(shifted, constant(i32, requant.multiplier[0]),
-                           constant(i32, requant.shift[0]), requant.rounding);
+    return applyMultiplier(shifted, multiplier, shift, requant.rounding);
   };
-  Value lhs = scaled(ux, r.lhs), rhs = scaled(uy, r.rhs);
+  Value lhs = scaled(ux, m[0], m[1], r.lhs);
+  Value rhs = scaled(uy, m[2], m[3], r.rhs);
   Value sum = saturateInt32(r.subtract ? sub(lhs, rhs) : add(lhs, rhs));
-  return requantize(sum, constant(i32, r.result.multiplier[0]),
-                    constant(i32, r.result.shift[0]), r.result,
-                    r.resultStorage.type);
+  return requantize(sum, m[4], m[5], r.result, r.resultStorage.type);
 }
 
 DynamicInput quantizeDynamicInput(OpBuilder &b, Location loc, Value x,

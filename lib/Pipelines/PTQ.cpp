@@ -41,6 +41,7 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   propagate.activationBits = options.activationBits;
   propagate.normInputBits = options.normInputBits;
   propagate.softmaxInputBits = options.softmaxInputBits;
+  propagate.normInputScales = options.normInputScales;
   propagate.layerPrecision.assign(options.layerPrecision.begin(),
                                   options.layerPrecision.end());
   propagate.dynamic = options.dynamic;

@@ -153,6 +153,13 @@ public:
   mlir::Value quantizedAdd(mlir::Value x, mlir::Value y,
                            const AddRescales &rescales);
 
+  /// quantizedAdd in 64 bits with the multiplier and shift of each rescale
+  /// (lhs, rhs, result: six i32 values) given as values, read per channel
+  /// for an add of per-channel values (docs/NumericSpec.md 6.6).
+  mlir::Value quantizedAdd(mlir::Value x, mlir::Value y,
+                           const AddRescales &rescales,
+                           llvm::ArrayRef<mlir::Value> multipliersAndShifts);
+
   /// Storage value `v` minus `zeroPoint`, as `type` (which holds it).
   mlir::Value center(mlir::Value v, const Storage &storage, int64_t zeroPoint,
                      mlir::Type type) {
@@ -166,10 +173,15 @@ public:
   mlir::Value centeredAdd(mlir::Value ux, mlir::Value uy,
                           const AddRescales &rescales);
 
-  /// Whether `rescales` allows centeredAdd on i32 operands.
+  /// Whether `rescales` allows centeredAdd on i32 operands (one multiplier
+  /// per rescale, 8-bit operands, shifts in range).
   static bool hasInt32Form(const AddRescales &rescales);
 
 private:
+  /// centeredAdd's 64-bit form with the six rescale values.
+  mlir::Value wideAdd(mlir::Value ux, mlir::Value uy, const AddRescales &r,
+                      llvm::ArrayRef<mlir::Value> multipliersAndShifts);
+
   mlir::OpBuilder &b;
   mlir::Location loc;
   llvm::SmallVector<int64_t> vectorShape;

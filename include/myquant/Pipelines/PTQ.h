@@ -54,6 +54,11 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       *this, "softmax-input-bits",
       llvm::cl::desc("Storage bits of softmax inputs: 8 or 16"),
       llvm::cl::init(8)};
+  Option<std::string> normInputScales{
+      *this, "norm-input-scales",
+      llvm::cl::desc("Scales of layer normalization inputs: per-tensor or "
+                     "per-channel (power-of-two factors)"),
+      llvm::cl::init("per-tensor")};
   ListOption<std::string> layerPrecision{
       *this, "layer-precision",
       llvm::cl::desc("Per-layer precision by location name: "

@@ -649,9 +649,10 @@ struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
 /// [2^59, 2^61) (docs/NumericSpec.md 3.11), before the final correction.
 constexpr int kLayerNormNewtonSteps = 6;
 
-/// docs/NumericSpec.md 3.11 (a 16-bit input 6.4), in three passes over each
-/// row: its sum, the sum of squared deviations (then the inverse square root
-/// per row), and the normalized, scaled elements.
+/// docs/NumericSpec.md 3.11 (a 16-bit input 6.4, a per-channel one 6.6),
+/// in three passes over each row: its sum, the sum of squared deviations
+/// (then the inverse square root per row), and the normalized, scaled
+/// elements.
 struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
   using MyQuantPattern::MyQuantPattern;
   FailureOr<Value> lower(LayerNormOp op, LayerNormOp::Adaptor adaptor,
@@ -660,6 +661,19 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
     Value x = adaptor.getInput();
     Rows rows(op);
     int64_t channels = rows.shape.back();
+    // A per-channel input (6.6) is first read in units of its finest scale,
+    // `(x - zp) << input_shifts[c]`, as i64 (which `widen` leaves alone).
+    if (std::optional<ArrayRef<int64_t>> shifts = op.getInputShifts()) {
+      int64_t zeroPoint =
+          getQuantParams(op.getInput().getType())->zeroPoints[0];
+      x = rows.perElement(
+          rewriter, loc, {x, i64Vector(rewriter, loc, *shifts)},
+          {rows.element, rows.toChannel}, rewriter.getI64Type(),
+          [&](OpBuilder &b, Location l, ValueRange v) {
+            IntegerArith a(b, l);
+            return a.shl(a.sub(rows.widen(a, v[0]), a.i64(zeroPoint)), v[1]);
+          });
+    }
     // d = C * x - sum(x): the deviation from the mean, times C.
     auto deviation = [&](IntegerArith &a, Value xi, Value sum) {
       return a.sub(a.mul(a.i64(channels), rows.widen(a, xi)), sum);
@@ -677,8 +691,7 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
                       return a.add(v[2], a.mul(d, d));
                     });
     int64_t epsilon = op.getEpsilonAttr().getInt();
-    int64_t squaresShift = getLayerNormSquaresShift(
-        getQuantParams(op.getInput().getType())->storageWidth);
+    int64_t squaresShift = getLayerNormSquaresShift(op.getNormInputBits());
     SmallVector<Value> scale = rows.perRow(
         rewriter, loc, {squares}, 2,
         [&](OpBuilder &b, Location l, ValueRange v) -> SmallVector<Value> {
@@ -725,12 +738,14 @@ struct LayerNormLowering : MyQuantPattern<LayerNormOp> {
 // Element-wise binary ops
 //===----------------------------------------------------------------------===//
 
-/// Builds `out[i] = body(lhs[i], rhs[i])` over storage tensors of
-/// `resultShape`; an operand dimension of size 1 broadcasts.
+/// Builds `out[i] = body(lhs[i], rhs[i], channel[c])` over storage tensors
+/// of `resultShape`; an operand dimension of size 1 broadcasts, and each of
+/// `perChannel` (1-D, the size of the last dimension) is read at the
+/// element's index `c` along the last dimension.
 template <typename BodyFn>
 Value zipElements(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                  ArrayRef<int64_t> resultShape, Type resultElement,
-                  BodyFn body) {
+                  ValueRange perChannel, ArrayRef<int64_t> resultShape,
+                  Type resultElement, BodyFn body) {
   unsigned rank = resultShape.size();
   MLIRContext *ctx = b.getContext();
   auto readMap = [&](Value operand) {
@@ -744,15 +759,20 @@ Value zipElements(OpBuilder &b, Location loc, Value lhs, Value rhs,
     return AffineMap::get(rank, 0, exprs, ctx);
   };
   AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<AffineMap> maps{readMap(lhs), readMap(rhs)};
+  maps.append(perChannel.size(),
+              AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx)));
+  maps.push_back(id);
+  SmallVector<Value> inputs{lhs, rhs};
+  llvm::append_range(inputs, perChannel);
   Value init = emptyTensor(b, loc, resultShape, resultElement);
   return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
-             ValueRange{init},
-             SmallVector<AffineMap>{readMap(lhs), readMap(rhs), id},
+             b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
              iterators(rank, 0),
              [&](OpBuilder &nb, Location nloc, ValueRange args) {
                linalg::YieldOp::create(nb, nloc,
-                                       body(nb, nloc, args[0], args[1]));
+                                       body(nb, nloc, args[0], args[1],
+                                            args.slice(2, perChannel.size())));
              })
       .getResult(0);
 }
@@ -765,11 +785,36 @@ struct AddLowering : MyQuantPattern<AddOp> {
     FailureOr<AddRescales> rescales = getAddRescales(op, rounding);
     if (failed(rescales))
       return failure();
+    Location loc = op.getLoc();
+    ArrayRef<int64_t> shape = op.getType().getShape();
+    const AddRescales &r = *rescales;
+    // Per-channel values (docs/NumericSpec.md 6.6): each rescale's
+    // multiplier and shift read per channel of the last dimension.
+    SmallVector<Value> perChannel;
+    if (r.lhs.shift.size() > 1 || r.rhs.shift.size() > 1 ||
+        r.result.shift.size() > 1) {
+      int64_t channels = shape.back();
+      auto vector = [&](ArrayRef<int32_t> values) {
+        SmallVector<int32_t> full(values.begin(), values.end());
+        if (full.size() == 1)
+          full.assign(channels, values[0]);
+        auto type = RankedTensorType::get({channels}, rewriter.getI32Type());
+        return arith::ConstantOp::create(
+            rewriter, loc, DenseIntElementsAttr::get(type, ArrayRef(full)));
+      };
+      for (const Requant *q : {&r.lhs, &r.rhs, &r.result}) {
+        perChannel.push_back(vector(q->multiplier));
+        perChannel.push_back(vector(q->shift));
+      }
+    }
     return zipElements(
-        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(),
-        op.getType().getShape(), rescales->resultStorage.type,
-        [&](OpBuilder &b, Location l, Value x, Value y) {
-          return IntegerArith(b, l).quantizedAdd(x, y, *rescales);
+        rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), perChannel, shape,
+        r.resultStorage.type,
+        [&](OpBuilder &b, Location l, Value x, Value y, ValueRange channel) {
+          IntegerArith a(b, l);
+          return channel.empty()
+                     ? a.quantizedAdd(x, y, r)
+                     : a.quantizedAdd(x, y, r, llvm::to_vector(channel));
         });
   }
 };
@@ -786,9 +831,9 @@ struct MulLowering : MyQuantPattern<MulOp> {
     Storage ls = storageOf(op.getLhs().getType()),
             rs = storageOf(op.getRhs().getType()), os = storageOf(op.getType());
     return zipElements(
-        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(),
+        rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(), {},
         op.getType().getShape(), os.type,
-        [&](OpBuilder &b, Location l, Value x, Value y) {
+        [&](OpBuilder &b, Location l, Value x, Value y, ValueRange) {
           IntegerArith body(b, l);
           Type i32 = b.getI32Type();
           Value product =

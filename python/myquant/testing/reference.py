@@ -57,6 +57,9 @@ LAYER_NORM_OUTPUT_SHIFT = 24
 LAYER_NORM_EPS_BITS = 8
 LAYER_NORM_MAX_CHANNELS = 4096
 LAYER_NORM_MAX_EPS = 1 << 60
+# Spec 6.6: the largest power-of-two factor exponent of a per-channel
+# layer norm input (255 * 2^7 stays within a 16-bit input's range).
+LAYER_NORM_MAX_INPUT_SHIFT = 7
 
 __all__ = [
     "INT32_MIN", "INT32_MAX", "MAX_SHIFT", "ADD_LEFT_SHIFT", "ROUNDINGS",
@@ -705,13 +708,21 @@ def dynamic_matmul(x_wide, w_q, q_bias, m0s, shifts, zo, lo, hi,
 # ---------------------------------------------------------------------------
 
 def add_rescales(sa, sb, so, left_shift=ADD_LEFT_SHIFT):
-    """((m0, shift) for Ma, Mb, Mo) of the TFLite add scheme."""
-    twice_max = 2.0 * max(float(sa), float(sb))
-    ma = float(sa) / twice_max
-    mb = float(sb) / twice_max
-    mo = twice_max / (float(1 << left_shift) * float(so))
-    return (quantize_multiplier(ma), quantize_multiplier(mb),
-            quantize_multiplier(mo))
+    """((m0, shift) for Ma, Mb, Mo) of the TFLite add scheme. A per-channel
+    value (spec 6.6) gives an array of scales, and its rescale is then a
+    pair of arrays (one entry per channel) against twice the largest
+    operand scale."""
+    def one_or_many(ms):
+        ms = np.asarray(ms, np.float64)
+        if ms.ndim == 0:
+            return quantize_multiplier(float(ms))
+        return quantize_multipliers(ms)
+    sa = np.asarray(sa, np.float64)
+    sb = np.asarray(sb, np.float64)
+    twice_max = 2.0 * max(float(sa.max()), float(sb.max()))
+    mo = twice_max / (float(1 << left_shift) * np.asarray(so, np.float64))
+    return one_or_many(sa / twice_max), one_or_many(sb / twice_max), \
+        one_or_many(mo)
 
 
 def add(a_q, za, b_q, zb, lhs_rescale, rhs_rescale, rescale, zo, lo, hi,
@@ -892,15 +903,26 @@ def isqrt_newton(n):
     return x - (x * x > n)
 
 
-def layer_norm(x_q, G, B, E, zo, qmin=-128, qmax=127, input_bits=8):
+def layer_norm(x_q, G, B, E, zo, qmin=-128, qmax=127, input_bits=8,
+               input_shifts=None, zi=0):
     """Spec 3.11 over the last axis, in exact integers: d = C x - sum(x),
     D = max(1, (sum(d^2) << 8) + E), k = (61 - bitlen(D)) // 2, sigma =
     isqrt(D << 2k), rho = 2^61 // sigma, u = (d rho + 2^(40-k)) >> (41 - k),
     out = clamp(((u G + B + 2^23) >> 24) + zo, qmin, qmax). A 16-bit input
     (spec 6.4): D = max(1, (sum(d^2) >> 8) + E), u = (d rho + 2^(48-k)) >>
-    (49 - k)."""
+    (49 - k). A per-channel input (spec 6.6, `input_shifts` a[c] in 0..7,
+    zero point `zi`): x = (x - zi) << a[c] first, then the 16-bit form."""
     x = _as_int64(x_q, "input")
     c = x.shape[-1]
+    if input_shifts is not None:
+        shifts = _as_int64(input_shifts, "input_shifts")
+        if shifts.shape != (c,) or shifts.min() < 0 or \
+                shifts.max() > LAYER_NORM_MAX_INPUT_SHIFT:
+            raise ValueError(f"input_shifts {shifts.tolist()} for rows of "
+                             f"{c}: one in 0..{LAYER_NORM_MAX_INPUT_SHIFT} "
+                             f"per channel")
+        x = (x - int(zi)) << shifts
+        input_bits = 16
     a = layer_norm_squares_shift(input_bits)
     if c > layer_norm_max_channels(input_bits) or \
             not 0 <= E <= LAYER_NORM_MAX_EPS:

@@ -1049,12 +1049,35 @@ func.func @add_result_shape(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<2x2x!q
 
 // -----
 
+// Per-axis values only along the last dimension (docs/NumericSpec.md 6.6).
 !q = !quant.uniform<i8:f32, 0.1:-4>
 !c = !quant.uniform<i8:f32:0, {0.1, 0.2, 0.3, 0.4}>
-func.func @add_per_axis(%a: tensor<4x!q>, %b: tensor<4x!c>) -> tensor<4x!q> {
-  // expected-error@+1 {{'myquant.add' op rhs must be quantized per tensor}}
-  %0 = myquant.add %a, %b : (tensor<4x!q>, tensor<4x!c>) -> tensor<4x!q>
-  return %0 : tensor<4x!q>
+func.func @add_per_axis(%a: tensor<4x2x!q>, %b: tensor<4x2x!c>) -> tensor<4x2x!q> {
+  // expected-error@+1 {{'myquant.add' op rhs is quantized along dimension 0; an add takes per-tensor values or values quantized along the result's last dimension}}
+  %0 = myquant.add %a, %b : (tensor<4x2x!q>, tensor<4x2x!c>) -> tensor<4x2x!q>
+  return %0 : tensor<4x2x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!c = !quant.uniform<i8:f32:1, {0.1:1, 0.2:2}>
+func.func @add_per_axis_zero_points(%a: tensor<4x2x!q>, %b: tensor<4x2x!q>) -> tensor<4x2x!c> {
+  // expected-error@+1 {{'myquant.add' op result has zero point 2 in channel 1 but 1 in channel 0; per-channel values of an add share one zero point}}
+  %0 = myquant.add %a, %b : (tensor<4x2x!q>, tensor<4x2x!q>) -> tensor<4x2x!c>
+  return %0 : tensor<4x2x!c>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!c = !quant.uniform<i8:f32:1, {0.1, 0.2}>
+#r = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>
+#r2 = #myquant.rescale<multiplier = [1073741824, 1073741824, 1073741824], shift = [31, 31, 31], rounding = single>
+func.func @add_per_axis_rescale_count(%a: tensor<4x2x!q>, %b: tensor<4x2x!c>) -> tensor<4x2x!q> {
+  // expected-error@+1 {{'myquant.add' op 'rhs_rescale' has 3 entries; expected 1 or 2}}
+  %0 = myquant.add %a, %b {left_shift = 20 : i64, lhs_rescale = #r, rhs_rescale = #r2, rescale = #r} : (tensor<4x2x!q>, tensor<4x2x!c>) -> tensor<4x2x!q>
+  return %0 : tensor<4x2x!q>
 }
 
 // -----
@@ -1733,6 +1756,57 @@ func.func @layer_norm_result_i16(%x: tensor<2x4x!x>) -> tensor<2x4x!x> {
   // expected-error@+1 {{'myquant.layer_norm' op input and result must have 8- or 16-bit and 8-bit storage, got 16-bit and 16-bit}}
   %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64} : tensor<2x4x!x> -> tensor<2x4x!x>
   return %0 : tensor<2x4x!x>
+}
+
+// -----
+
+// A per-channel input (docs/NumericSpec.md 6.6): scales s * 2^a, a in 0..7.
+!x = !quant.uniform<i8:f32:1, {0.01:3, 0.03:3, 0.02:3, 0.01:3}>
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_shifts_not_power_of_two(%x: tensor<2x4x!x>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op input with 'input_shifts': channel 1 has scale 3.000000e-02 and zero point 3; each must be 1.000000e-02 * 2^a (a in 0..7) with zero point 3}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64, input_shifts = array<i64: 0, 0, 1, 0>} : tensor<2x4x!x> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32:1, {0.01:3, 2.56:3, 0.02:3, 0.01:3}>
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_shifts_too_large(%x: tensor<2x4x!x>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op input with 'input_shifts': channel 1 has scale 2.560000e+00 and zero point 3; each must be 1.000000e-02 * 2^a (a in 0..7) with zero point 3}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64, input_shifts = array<i64: 0, 8, 1, 0>} : tensor<2x4x!x> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32:1, {0.01:3, 0.01:2, 0.02:3, 0.01:3}>
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_shifts_zero_points(%x: tensor<2x4x!x>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op input with 'input_shifts': channel 1 has scale 1.000000e-02 and zero point 2; each must be 1.000000e-02 * 2^a (a in 0..7) with zero point 3}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64, input_shifts = array<i64: 0, 0, 1, 0>} : tensor<2x4x!x> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32:1, {0.01:3, 0.01:3, 0.02:3, 0.01:3}>
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_shifts_mismatch(%x: tensor<2x4x!x>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op input_shifts [0, 0, 2, 0] do not match the input's scales, which give [0, 0, 1, 0]}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64, input_shifts = array<i64: 0, 0, 2, 0>} : tensor<2x4x!x> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.01:3>
+!q = !quant.uniform<i8:f32, 0.1:-4>
+func.func @layer_norm_shifts_per_tensor(%x: tensor<2x4x!x>) -> tensor<2x4x!q> {
+  // expected-error@+1 {{'myquant.layer_norm' op input with 'input_shifts' must be 8-bit and quantized along its last dimension}}
+  %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64, input_shifts = array<i64: 0, 0, 0, 0>} : tensor<2x4x!x> -> tensor<2x4x!q>
+  return %0 : tensor<2x4x!q>
 }
 
 // -----

@@ -11,6 +11,7 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/InterleavedRange.h"
 
 #include <cmath>
 
@@ -612,12 +613,8 @@ LogicalResult DynamicMatmulOp::verify() {
 /// Element-wise binary ops: everything per tensor.
 /// Per-tensor operands of the result's rank whose dimensions are the
 /// result's or broadcast from 1, and a result no larger than that.
-static LogicalResult verifyElementwiseBinary(Operation *op, Value lhs,
+static LogicalResult verifyElementwiseShapes(Operation *op, Value lhs,
                                              Value rhs, Value result) {
-  if (failed(verifyPerTensor(op, lhs, "lhs")) ||
-      failed(verifyPerTensor(op, rhs, "rhs")) ||
-      failed(verifyPerTensor(op, result, "result")))
-    return failure();
   auto resultType = cast<RankedTensorType>(result.getType());
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   auto rhsType = cast<RankedTensorType>(rhs.getType());
@@ -642,8 +639,48 @@ static LogicalResult verifyElementwiseBinary(Operation *op, Value lhs,
   return success();
 }
 
+static LogicalResult verifyElementwiseBinary(Operation *op, Value lhs,
+                                             Value rhs, Value result) {
+  if (failed(verifyPerTensor(op, lhs, "lhs")) ||
+      failed(verifyPerTensor(op, rhs, "rhs")) ||
+      failed(verifyPerTensor(op, result, "result")))
+    return failure();
+  return verifyElementwiseShapes(op, lhs, rhs, result);
+}
+
+/// An add's operand or result may be per-axis along the last dimension
+/// (a per-channel LayerNorm input, docs/NumericSpec.md 6.6): one zero point,
+/// no broadcast along that dimension.
+static LogicalResult verifyAddValue(AddOp op, Value value, StringRef what) {
+  if (failed(verifyPerAxisShape(op, value.getType(), what)))
+    return failure();
+  QuantParams p = paramsOf(value);
+  if (p.isPerTensor())
+    return success();
+  auto type = cast<RankedTensorType>(value.getType());
+  if (*p.axis != type.getRank() - 1 || p.groupSize != 0 ||
+      type.getShape().back() != op.getType().getShape().back())
+    return op.emitOpError()
+           << what << " is quantized along dimension " << *p.axis
+           << "; an add takes per-tensor values or values quantized along "
+              "the result's last dimension";
+  for (auto [c, zp] : llvm::enumerate(p.zeroPoints))
+    if (zp != p.zeroPoints[0])
+      return op.emitOpError()
+             << what << " has zero point " << zp << " in channel " << c
+             << " but " << p.zeroPoints[0]
+             << " in channel 0; per-channel values of an "
+                "add share one zero point";
+  return success();
+}
+
 LogicalResult AddOp::verify() {
-  if (failed(verifyElementwiseBinary(*this, getLhs(), getRhs(), getResult())))
+  if (failed(verifyAddValue(*this, getLhs(), "lhs")) ||
+      failed(verifyAddValue(*this, getRhs(), "rhs")) ||
+      failed(verifyAddValue(*this, getResult(), "result")))
+    return failure();
+  // The shapes as an element-wise op's, whatever the quantization.
+  if (failed(verifyElementwiseShapes(*this, getLhs(), getRhs(), getResult())))
     return failure();
   int present = getLeftShift().has_value() + bool(getLhsRescaleAttr()) +
                 bool(getRhsRescaleAttr()) + bool(getRescaleAttr());
@@ -664,10 +701,16 @@ LogicalResult AddOp::verify() {
                            << ", beyond int32 (16-bit operands take "
                            << kAddLeftShift16 << ")";
   }
-  for (auto [attr, name] : {std::pair(getLhsRescaleAttr(), "lhs_rescale"),
-                            std::pair(getRhsRescaleAttr(), "rhs_rescale"),
-                            std::pair(getRescaleAttr(), "rescale")})
-    if (failed(verifyRescale(*this, attr, 1, name)))
+  // One rescale per channel of a per-channel value.
+  auto channelsOf = [](Value v) -> int64_t {
+    QuantParams p = paramsOf(v);
+    return p.isPerTensor() ? 1 : static_cast<int64_t>(p.scales.size());
+  };
+  for (auto [attr, name, value] :
+       {std::tuple(getLhsRescaleAttr(), "lhs_rescale", getLhs()),
+        std::tuple(getRhsRescaleAttr(), "rhs_rescale", getRhs()),
+        std::tuple(getRescaleAttr(), "rescale", getResult())})
+    if (failed(verifyRescale(*this, attr, channelsOf(value), name)))
       return failure();
   return verifyClampBounds(*this, getClampAttr(), getResult());
 }
@@ -795,18 +838,59 @@ SmallVector<RescaleSlot> SoftmaxOp::getRescaleSlots() {
 // LayerNormOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult LayerNormOp::verify() {
-  if (failed(verifyRowOp(*this, getInput(), getResult(), /*wideInput=*/true)))
+int64_t LayerNormOp::getNormInputBits() {
+  return getInputShifts() ? 16 : paramsOf(getInput()).storageWidth;
+}
+
+/// A per-channel input's scales are `s * 2^input_shifts[c]`.
+static LogicalResult verifyLayerNormInputShifts(LayerNormOp op) {
+  auto type = cast<RankedTensorType>(op.getInput().getType());
+  if (failed(verifyPerAxisShape(op, type, "input")))
     return failure();
+  QuantParams in = paramsOf(type);
+  int64_t bad = -1;
+  FailureOr<SmallVector<int64_t>> shifts =
+      getLayerNormInputShifts(in, type.getRank(), bad);
+  if (failed(shifts) && bad < 0)
+    return op.emitOpError() << "input with 'input_shifts' must be 8-bit and "
+                               "quantized along its last dimension";
+  if (failed(shifts))
+    return op.emitOpError()
+           << "input with 'input_shifts': channel " << bad << " has scale "
+           << in.scales[bad] << " and zero point " << in.zeroPoints[bad]
+           << "; each must be " << *llvm::min_element(in.scales)
+           << " * 2^a (a in 0.." << kLayerNormMaxInputShift
+           << ") with zero point " << in.zeroPoints[0];
+  if (*shifts != ArrayRef<int64_t>(*op.getInputShifts()))
+    return op.emitOpError()
+           << "input_shifts " << llvm::interleaved_array(*op.getInputShifts())
+           << " do not match the input's scales, which give "
+           << llvm::interleaved_array(*shifts);
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (getInputShifts()) {
+    if (failed(verifyLayerNormInputShifts(*this)) ||
+        failed(verifyPerTensor(*this, getResult(), "result")))
+      return failure();
+    if (paramsOf(getResult()).storageWidth != 8)
+      return emitOpError() << "result must have 8-bit storage, got "
+                           << paramsOf(getResult()).storageWidth << "-bit";
+  } else if (failed(verifyRowOp(*this, getInput(), getResult(),
+                                /*wideInput=*/true))) {
+    return failure();
+  }
   int64_t channels =
       cast<RankedTensorType>(getInput().getType()).getShape().back();
-  int64_t inputBits = paramsOf(getInput()).storageWidth;
+  int64_t inputBits = getNormInputBits();
   if (channels > getLayerNormMaxChannels(inputBits))
     return emitOpError() << "normalizes rows of " << channels
                          << " elements; at most "
                          << getLayerNormMaxChannels(inputBits)
-                         << " are supported with a " << inputBits
-                         << "-bit input";
+                         << " are supported with a " << inputBits << "-bit"
+                         << (getInputShifts() ? " (per-channel)" : "")
+                         << " input";
   if (static_cast<int64_t>(getGamma().size()) != channels ||
       static_cast<int64_t>(getBeta().size()) != channels)
     return emitOpError() << "has " << getGamma().size() << " gamma and "
@@ -1146,12 +1230,25 @@ SmallVector<RescaleSlot> MulOp::getRescaleSlots() {
 }
 
 SmallVector<RescaleSlot> AddOp::getRescaleSlots() {
-  AddMultipliers m = getAddMultipliers(
-      paramsOf(getLhs()).scales[0], paramsOf(getRhs()).scales[0],
-      paramsOf(getResult()).scales[0], getLeftShift().value_or(kAddLeftShift));
-  return {{getLhsRescaleAttrName(), getLhsRescaleAttr(), {m.lhs}},
-          {getRhsRescaleAttrName(), getRhsRescaleAttr(), {m.rhs}},
-          {getRescaleAttrName(), getRescaleAttr(), {m.result}}};
+  // A per-channel value (docs/NumericSpec.md 6.6) has a multiplier per
+  // channel, all against the largest operand scale.
+  QuantParams lhs = paramsOf(getLhs()), rhs = paramsOf(getRhs()),
+              result = paramsOf(getResult());
+  double twiceMax = getAddCommonScale(*llvm::max_element(lhs.scales),
+                                      *llvm::max_element(rhs.scales));
+  int64_t leftShift = getLeftShift().value_or(kAddLeftShift);
+  auto operandReals = [&](ArrayRef<double> scales) {
+    return llvm::map_to_vector(scales,
+                               [&](double scale) { return scale / twiceMax; });
+  };
+  SmallVector<double> resultReals =
+      llvm::map_to_vector(result.scales, [&](double scale) {
+        return twiceMax / (std::ldexp(1.0, leftShift) * scale);
+      });
+  return {
+      {getLhsRescaleAttrName(), getLhsRescaleAttr(), operandReals(lhs.scales)},
+      {getRhsRescaleAttrName(), getRhsRescaleAttr(), operandReals(rhs.scales)},
+      {getRescaleAttrName(), getRescaleAttr(), resultReals}};
 }
 
 SmallVector<RescaleSlot> AvgPool2DOp::getRescaleSlots() {

@@ -144,11 +144,8 @@ FailureOr<RescaleAttr> buildRescale(Operation *op, ArrayRef<double> reals,
   return RescaleAttr::get(op->getContext(), multipliers, shifts, rounding);
 }
 
-AddMultipliers getAddMultipliers(double lhsScale, double rhsScale,
-                                 double resultScale, int64_t leftShift) {
-  double twiceMax = 2 * std::max(lhsScale, rhsScale);
-  return {lhsScale / twiceMax, rhsScale / twiceMax,
-          twiceMax / (std::ldexp(1.0, leftShift) * resultScale)};
+double getAddCommonScale(double lhsScale, double rhsScale) {
+  return 2 * std::max(lhsScale, rhsScale);
 }
 
 SmallVector<int32_t> getSoftmaxExpTable(double scale, int64_t entries) {
@@ -172,6 +169,29 @@ quant::UniformQuantizedType getSoftmaxResultType(Type expressedType,
   return quant::UniformQuantizedType::get(
       isSigned ? quant::QuantizationFlags::Signed : 0, IntegerType::get(ctx, 8),
       expressedType, std::ldexp(1.0, -kSoftmaxOutputBits), qmin, qmin, qmax);
+}
+
+FailureOr<SmallVector<int64_t>> getLayerNormInputShifts(const QuantParams &in,
+                                                        int64_t rank,
+                                                        int64_t &badChannel) {
+  badChannel = -1;
+  if (in.isPerTensor() || *in.axis != rank - 1 || in.groupSize != 0 ||
+      in.storageWidth != 8)
+    return failure();
+  double base = *llvm::min_element(in.scales);
+  SmallVector<int64_t> shifts;
+  for (auto [c, scale] : llvm::enumerate(in.scales)) {
+    // s * 2^a is exact in double: the ratio is a power of two exactly.
+    int exponent = 0;
+    double mantissa = std::frexp(scale / base, &exponent);
+    if (mantissa != 0.5 || exponent - 1 > kLayerNormMaxInputShift ||
+        in.zeroPoints[c] != in.zeroPoints[0]) {
+      badChannel = static_cast<int64_t>(c);
+      return failure();
+    }
+    shifts.push_back(exponent - 1);
+  }
+  return shifts;
 }
 
 FailureOr<LayerNormParams>

@@ -20,6 +20,7 @@
 #include "mlir/Analysis/DataFlowFramework.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/InterleavedRange.h"
 
@@ -176,10 +177,11 @@ public:
   DryRun(func::FuncOp funcOp, ActivationType activationType,
          WeightGranularity weightGranularity, bool allowFloat,
          ArrayRef<std::string> keepFloat, PrecisionOptions precision,
-         bool dynamic)
+         bool dynamic, bool perChannelNormInputs)
       : funcOp(funcOp), isSigned(activationType == ActivationType::Int8),
         perChannel(weightGranularity == WeightGranularity::PerChannel),
-        allowFloat(allowFloat), dynamic(dynamic), keepFloat(keepFloat),
+        allowFloat(allowFloat), dynamic(dynamic),
+        perChannelNormInputs(perChannelNormInputs), keepFloat(keepFloat),
         precision(std::move(precision)) {}
 
   LogicalResult run();
@@ -238,12 +240,17 @@ private:
   void chooseDynamicLayers();
   /// Whether `op` is the anchor or an epilogue op of a dynamic layer.
   bool isDynamicLayerOp(Operation *op) const;
+  /// With norm-input-scales=per-channel: the per-channel types of the layer
+  /// normalization inputs that an add writes and only layer normalizations
+  /// and adds read (docs/NumericSpec.md 6.6); remarks at the others.
+  void choosePerChannelNormInputs();
 
   func::FuncOp funcOp;
   bool isSigned;
   bool perChannel;
   bool allowFloat;
   bool dynamic;
+  bool perChannelNormInputs;
   ArrayRef<std::string> keepFloat;
   PrecisionOptions precision;
 
@@ -283,6 +290,14 @@ private:
   /// Constant operands of claimed concatenations and additions (a class
   /// token, a position embedding), quantized once the types are known.
   SmallVector<OpOperand *> constantOperands;
+  /// The ops of each claimed layer normalization with an 8-bit input, by
+  /// its input.
+  llvm::MapVector<Value, SmallVector<Operation *>> normInputs;
+  /// Per-channel statistics (min, max per index of the last dimension).
+  DenseMap<Value, std::pair<SmallVector<double>, SmallVector<double>>>
+      channelStats;
+  /// The values with per-channel scales (norm-input-scales=per-channel).
+  DenseMap<Value, quant::UniformQuantizedPerAxisType> channelTypes;
 };
 
 struct PropagateQParamsPass
@@ -326,8 +341,29 @@ struct PropagateQParamsPass
                             "w4/a16 layer-precision entries";
       return signalPassFailure();
     }
+    if (normInputScales != "per-tensor" && normInputScales != "per-channel") {
+      funcOp.emitError() << "norm-input-scales is '" << normInputScales
+                         << "'; it must be per-tensor or per-channel";
+      return signalPassFailure();
+    }
+    // Power-of-two factors are defined on 8-bit static inputs
+    // (docs/NumericSpec.md 6.6).
+    bool perChannelNorm = normInputScales == "per-channel";
+    if (perChannelNorm &&
+        (dynamic || precision->normInputBits != 8 ||
+         precision->activationBits != 8 ||
+         llvm::any_of(precision->layers, [](const auto &entry) {
+           return entry.activationBits != 8;
+         }))) {
+      funcOp.emitError()
+          << "norm-input-scales=per-channel takes 8-bit static layer "
+             "normalization inputs; drop norm-input-bits=16, "
+             "activation-bits=16, the a16 layer-precision entries and "
+             "dynamic=true (or use norm-input-bits=16 alone)";
+      return signalPassFailure();
+    }
     DryRun dryRun(funcOp, activationType, weightGranularity, allowFloat, keep,
-                  std::move(*precision), dynamic);
+                  std::move(*precision), dynamic, perChannelNorm);
     if (failed(dryRun.run()))
       signalPassFailure();
   }
@@ -571,6 +607,11 @@ void DryRun::claimLayerNorm(const LayerNormChain &norm,
       precision.normInputBits == 16 &&
       static_cast<int64_t>(norm.gamma.size()) <= getLayerNormMaxChannels(16);
   DenseSet<Operation *> &form = wideInput ? narrowResult : int8Only;
+  if (!wideInput) {
+    SmallVector<Operation *> &ops = normInputs[norm.input];
+    ops.append(norm.ops.begin(), norm.ops.end());
+    ops.push_back(norm.anchor);
+  }
   claim(norm.anchor);
   form.insert(norm.anchor);
   for (Operation *op : norm.ops) {
@@ -1268,6 +1309,75 @@ LogicalResult DryRun::quantizeConstantOperands() {
   return success();
 }
 
+void DryRun::choosePerChannelNormInputs() {
+  if (!perChannelNormInputs)
+    return;
+  for (auto &[input, normOps] : normInputs) {
+    Operation *def = input.getDefiningOp();
+    std::optional<ElementwiseKind> kind =
+        def ? classifyElementwise(def) : std::nullopt;
+    auto statsIt = channelStats.find(input);
+    auto typeIt = types.find(input);
+    Operation *anchor = normOps.back();
+    auto remark = [&]() {
+      return anchor->emitRemark()
+             << "layer normalization input keeps per-tensor scales: ";
+    };
+    if (statsIt == channelStats.end()) {
+      remark() << "it has no per-channel statistics (calibrate it along "
+                  "its last dimension)";
+      continue;
+    }
+    if (!kind ||
+        (kind->kind != ElementwiseKind::Add &&
+         kind->kind != ElementwiseKind::Sub) ||
+        !claimed.contains(def) || typeIt == types.end()) {
+      remark() << "an add does not write it";
+      continue;
+    }
+    // Adds and this layer normalization read it: the residual stream.
+    Operation *other = nullptr;
+    for (Operation *user : input.getUsers()) {
+      std::optional<ElementwiseKind> userKind = classifyElementwise(user);
+      bool isAdd = userKind && claimed.contains(user) &&
+                   (userKind->kind == ElementwiseKind::Add ||
+                    userKind->kind == ElementwiseKind::Sub);
+      if (!isAdd && !llvm::is_contained(normOps, user))
+        other = user;
+    }
+    if (other) {
+      remark() << "'" << other->getName() << "' reads it too";
+      continue;
+    }
+    // s = the per-tensor scale / 2^7; each channel takes the least power of
+    // two whose grid holds its range (the widest channels keep the
+    // per-tensor grid).
+    quant::UniformQuantizedType perTensor = typeIt->second;
+    const auto &[mins, maxs] = statsIt->second;
+    int64_t zp = perTensor.getZeroPoint();
+    double finest = std::ldexp(perTensor.getScale(), -kLayerNormMaxInputShift);
+    auto lo = static_cast<double>(perTensor.getStorageTypeMin() - zp);
+    auto hi = static_cast<double>(perTensor.getStorageTypeMax() - zp);
+    SmallVector<int64_t> shifts;
+    for (auto [mn, mx] : llvm::zip(mins, maxs)) {
+      int64_t a = 0;
+      while (a < kLayerNormMaxInputShift && (mn < lo * std::ldexp(finest, a) ||
+                                             mx > hi * std::ldexp(finest, a)))
+        ++a;
+      shifts.push_back(a);
+    }
+    SmallVector<double> scales;
+    for (int64_t a : shifts)
+      scales.push_back(std::ldexp(finest, a));
+    channelTypes[input] = quant::UniformQuantizedPerAxisType::get(
+        perTensor.getFlags(), perTensor.getStorageType(),
+        perTensor.getExpressedType(), scales,
+        SmallVector<int64_t>(scales.size(), zp),
+        cast<RankedTensorType>(input.getType()).getRank() - 1,
+        perTensor.getStorageTypeMin(), perTensor.getStorageTypeMax());
+  }
+}
+
 void DryRun::insertQDQ() {
   // Program order, so that the output is deterministic.
   SmallVector<Value> values = valuesInOrder(funcOp);
@@ -1284,13 +1394,31 @@ void DryRun::insertQDQ() {
       opBuilder.setInsertionPointAfter(def);
     OpBuilder &b = value.getDefiningOp() ? opBuilder : argBuilder;
     Location loc = value.getLoc();
-    auto quantize = QuantizeOp::create(b, loc, type.clone(it->second), value);
+    auto perAxis = channelTypes.find(value);
+    Type element = perAxis != channelTypes.end() ? Type(perAxis->second)
+                                                 : Type(it->second);
+    auto quantize = QuantizeOp::create(b, loc, type.clone(element), value);
     auto dequantize = DequantizeOp::create(b, loc, type, quantize);
     value.replaceAllUsesExcept(dequantize, quantize);
   }
 }
 
 LogicalResult DryRun::run() {
+  // Per-channel statistics along the last dimension, before takeStats
+  // folds them into per-tensor ranges.
+  funcOp.walk([&](StatsOp op) {
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    if (op.getAxis() &&
+        static_cast<int64_t>(*op.getAxis()) == type.getRank() - 1) {
+      // The value annotated, through the other stats ops on it.
+      Value input = op.getInput();
+      while (auto inner = input.getDefiningOp<StatsOp>())
+        input = inner.getInput();
+      auto &entry = channelStats[input];
+      entry.first.assign(op.getMin().begin(), op.getMin().end());
+      entry.second.assign(op.getMax().begin(), op.getMax().end());
+    }
+  });
   stats = takeStats(funcOp);
   solver = std::make_unique<DataFlowSolver>();
   dataflow::loadBaselineAnalyses(*solver);
@@ -1330,6 +1458,7 @@ LogicalResult DryRun::run() {
   applyConcatPolicy();
   if (failed(quantizeConstantOperands()))
     return failure();
+  choosePerChannelNormInputs();
   insertQDQ();
   return success();
 }

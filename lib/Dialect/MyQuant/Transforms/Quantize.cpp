@@ -699,16 +699,28 @@ struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
                              PatternRewriter &rewriter) const override {
     std::optional<QuantParams> in = getQuantParams(input.getType());
     QuantParams out = *getQuantParams(output.getType());
+    // A per-axis input has power-of-two scale factors (docs/NumericSpec.md
+    // 6.6): it is normalized in units of its finest scale, as a 16-bit one.
+    DenseI64ArrayAttr shiftsAttr;
+    int64_t inputBits = in->storageWidth;
+    if (!in->isPerTensor()) {
+      int64_t bad = -1;
+      FailureOr<SmallVector<int64_t>> shifts = getLayerNormInputShifts(
+          *in, cast<RankedTensorType>(input.getType()).getRank(), bad);
+      if (failed(shifts))
+        return failure();
+      shiftsAttr = rewriter.getDenseI64ArrayAttr(*shifts);
+      inputBits = 16;
+    }
     // Wider rows stay in float (the dry run said so).
-    if (!in->isPerTensor() ||
-        (in->storageWidth != 8 && in->storageWidth != 16) ||
-        !out.isPerTensor() || out.storageWidth != 8 ||
+    if ((inputBits != 8 && inputBits != 16) || !out.isPerTensor() ||
+        out.storageWidth != 8 ||
         static_cast<int64_t>(norm.gamma.size()) >
-            getLayerNormMaxChannels(in->storageWidth))
+            getLayerNormMaxChannels(inputBits))
       return failure();
-    FailureOr<LayerNormParams> params =
-        getLayerNormParams(norm.anchor, norm.gamma, norm.beta, norm.eps,
-                           in->scales[0], out.scales[0], in->storageWidth);
+    FailureOr<LayerNormParams> params = getLayerNormParams(
+        norm.anchor, norm.gamma, norm.beta, norm.eps,
+        *llvm::min_element(in->scales), out.scales[0], inputBits);
     if (failed(params))
       return fail();
     rewriter.setInsertionPoint(output);
@@ -716,7 +728,7 @@ struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
         output, output.getType(), input,
         rewriter.getDenseI64ArrayAttr(params->gamma),
         rewriter.getDenseI64ArrayAttr(params->beta),
-        rewriter.getI64IntegerAttr(params->epsilon));
+        rewriter.getI64IntegerAttr(params->epsilon), shiftsAttr);
     return success();
   }
 };

@@ -284,7 +284,10 @@ def MyQuant_AddOp : MyQuant_Op<"add",
     [Pure, MyQuant_RescaleOpInterface]> {
   let summary = "Quantized element-wise addition or subtraction";
   let description = [{
-    Operands and result are per-tensor quantized and have the result's rank;
+    Operands and result are per-tensor quantized, or per channel of the
+    last dimension with one zero point (a per-channel LayerNorm input,
+    docs/NumericSpec.md 6.6: each rescale then has one entry per channel),
+    and have the result's rank;
     an operand dimension of size 1 broadcasts over the result's (numpy
     rules: a squeeze-excite scale `N x C x 1 x 1` over `N x C x H x W`).
     Each operand, minus its zero point, is shifted left by `left_shift` and
@@ -504,6 +507,12 @@ def MyQuant_LayerNormOp : MyQuant_Op<"layer_norm",
     2048, docs/NumericSpec.md 6.4) shifts the sum of squares right by 8
     instead of left and `u` by `49 - k`.
 
+    With `input_shifts` (`norm-input-scales=per-channel`, docs/NumericSpec.md
+    6.6) the input is 8-bit and quantized along its last dimension with
+    scales `s * 2^input_shifts[c]` and one zero point: each element is
+    first read as `(x - zp) << input_shifts[c]`, in units of `s`, and the
+    row is normalized as a 16-bit input's.
+
     ```mlir
     %y = myquant.layer_norm %x {gamma = array<i64: 36775, ...>,
         beta = array<i64: 1048576, ...>, epsilon = 20 : i64}
@@ -514,10 +523,16 @@ def MyQuant_LayerNormOp : MyQuant_Op<"layer_norm",
   let arguments = (ins MyQuant_QuantTensor:$input,
                        DenseI64ArrayAttr:$gamma,
                        DenseI64ArrayAttr:$beta,
-                       I64Attr:$epsilon);
+                       I64Attr:$epsilon,
+                       OptionalAttr<DenseI64ArrayAttr>:$input_shifts);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The storage bits the normalization treats its input as having: 16
+    /// for a 16-bit or a per-channel (`input_shifts`) input, else 8.
+    int64_t getNormInputBits();
+  }];
 }
 
 #endif // MYQUANT_DIALECT_MYQUANT_IR_MYQUANTOPS_TD

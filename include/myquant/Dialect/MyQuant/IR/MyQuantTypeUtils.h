@@ -120,11 +120,10 @@ inline constexpr int64_t kAddLeftShift = 20;
 /// With a 16-bit operand: |x| <= 32767 < 2^15, so x * 2^15 < 2^30 (TFLite's
 /// int16 add), where 2^20 would overflow int32.
 inline constexpr int64_t kAddLeftShift16 = 15;
-struct AddMultipliers {
-  double lhs, rhs, result;
-};
-AddMultipliers getAddMultipliers(double lhsScale, double rhsScale,
-                                 double resultScale, int64_t leftShift);
+/// The common scale `2 * max(lhsScale, rhsScale)`: operand `x` is rescaled
+/// by `s_x / common`, the sum by `common / (2^leftShift * s_out)` (one
+/// multiplier per channel of a per-channel value, 6.6).
+double getAddCommonScale(double lhsScale, double rhsScale);
 
 /// Integer softmax (docs/NumericSpec.md 3.10): the exponentials are Q16
 /// (`kSoftmaxExpBits`), the row's reciprocal `floor(2^40 / sum)`
@@ -189,6 +188,22 @@ inline int64_t getLayerNormSquaresShift(int64_t inputBits) {
 inline int64_t getLayerNormMaxChannels(int64_t inputBits) {
   return inputBits == 16 ? kLayerNormMaxChannels / 2 : kLayerNormMaxChannels;
 }
+
+/// Per-channel layer normalization inputs (`norm-input-scales=per-channel`,
+/// docs/NumericSpec.md 6.6): channel `c` of the last dimension has scale
+/// `s * 2^shift[c]` with `0 <= shift[c] <= kLayerNormMaxInputShift` and one
+/// zero point, so `(x - zp) << shift[c]` is the input in units of `s`: at
+/// most `255 * 2^7 < 32767` from the zero point, a 16-bit input's range.
+inline constexpr int64_t kLayerNormMaxInputShift = 7;
+
+/// The shifts of a per-axis layer normalization input `in` (8-bit,
+/// quantized along its last dimension of `rank`), `s = min scale`. Fails
+/// with `badChannel` the first channel whose scale is not `s` times a power
+/// of two in range or whose zero point is not channel 0's, or -1 where `in`
+/// is not an 8-bit input quantized along its last dimension.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+getLayerNormInputShifts(const QuantParams &in, int64_t rank,
+                        int64_t &badChannel);
 
 /// The precomputed integers of a layer normalization over `channels`.
 struct LayerNormParams {

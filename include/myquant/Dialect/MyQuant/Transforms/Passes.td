@@ -153,6 +153,15 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     (their results keep the fixed 8-bit type), and lets a matmul of two
     8-bit activations (attention's scores) write them.
 
+    `norm-input-scales=per-channel` (docs/NumericSpec.md 6.6) gives a layer
+    normalization input per-channel scales `s * 2^a[c]` (FQ-ViT's
+    power-of-two factors) chosen from its per-channel statistics (a
+    `myquant.stats` with `axis` its last dimension), when an add writes it
+    and only layer normalizations and adds read it; the others keep
+    per-tensor scales, with a remark. It takes 8-bit static quantization:
+    with `norm-input-bits=16`, `activation-bits=16` or `dynamic` it is an
+    error.
+
     `dynamic=true` (docs/NumericSpec.md 8) makes every matmul with constant
     weights dynamic: the values it reads and writes are wide (int32 fixed
     point with a static scale, max |x| / 2^23) where no other quantized op
@@ -189,7 +198,12 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     Option<"normInputBits", "norm-input-bits", "int64_t", /*default=*/"8",
            "Storage bits of layer normalization inputs: 8 or 16">,
     Option<"softmaxInputBits", "softmax-input-bits", "int64_t",
-           /*default=*/"8", "Storage bits of softmax inputs: 8 or 16">
+           /*default=*/"8", "Storage bits of softmax inputs: 8 or 16">,
+    Option<"normInputScales", "norm-input-scales", "std::string",
+           /*default=*/"\"per-tensor\"",
+           "Scales of layer normalization inputs: per-tensor, or "
+           "per-channel (power-of-two factors from per-channel statistics, "
+           "docs/NumericSpec.md 6.6)">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
