@@ -924,10 +924,9 @@ KernelBuilder::stepDots(const Problem &p, const Tiling &tiling,
                         const TilePosition &at, const GemmOperands &operands,
                         ValueRange accs, ArrayRef<Value> w, Value firstChannel,
                         ArrayRef<Value> ys, ArrayRef<Value> xs) {
-  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  Type i32 = b.getI32Type();
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
-  // A step reads `group` input channels (4 bytes or 2 int16: one word) and
-  // multiplies them by `group` int8 weights per output channel.
+  // A step reads `group` input channels (4 bytes or 2 int16: one word).
   int64_t group = channelsPerStep(p);
   Type inputElement = getElementTypeOrSelf(operands.input.getType());
   auto accType = VectorType::get({lanes}, i32);
