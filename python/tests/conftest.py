@@ -42,6 +42,25 @@ def run_checked(cmd, timeout=120):
         raise ToolError(str(e)) from None
 
 
+def quantize_cli(workdir, model_py, class_name, calibration, *fixed):
+    """A runner of `python3 -m myquant quantize` in `workdir` on the model
+    source `model_py` (written to model.py) and the calibration array
+    (written to cal.npy) with the options `fixed`: cli(*extra) returns the
+    CompletedProcess."""
+    import subprocess
+    (workdir / "model.py").write_text(model_py)
+    np.save(workdir / "cal.npy", calibration)
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+
+    def cli(*extra):
+        return subprocess.run(
+            [sys.executable, "-m", "myquant", "quantize", "--model",
+             f"model.py:{class_name}", "--calibration", "cal.npy", *fixed,
+             *extra],
+            cwd=workdir, capture_output=True, text=True, env=env, timeout=300)
+    return cli
+
+
 def rand_f32(rng, *shape, scale=0.3):
     """float32 normal samples of the given shape times scale (weights,
     biases)."""

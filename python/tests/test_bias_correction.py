@@ -160,24 +160,12 @@ def test_refused_options(net):
 def test_cli_bias_correction(tmp_path):
     """`quantize --bias-correction` stores the corrected int32 biases
     (different from the plain ones); with --dynamic it is refused."""
-    import os
-    import subprocess
-    import sys
-    from conftest import NET_PY
+    from conftest import NET_PY, quantize_cli
     # Seeded: both runs quantize the same weights.
-    (tmp_path / "net.py").write_text("import torch\ntorch.manual_seed(0)\n"
-                                     + NET_PY)
-    np.save(tmp_path / "cal.npy", (np.random.default_rng(0).standard_normal(
-        (16, 1, 8, 8)) + 0.5).astype(np.float32))
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
-        os.path.abspath(myquant.__file__))))
-
-    def cli(*extra):
-        return subprocess.run(
-            [sys.executable, "-m", "myquant", "quantize", "--model",
-             "net.py:Net", "--calibration", "cal.npy", *extra],
-            cwd=tmp_path, capture_output=True, text=True, env=env,
-            timeout=300)
+    cli = quantize_cli(
+        tmp_path, "import torch\ntorch.manual_seed(0)\n" + NET_PY, "Net",
+        (np.random.default_rng(0).standard_normal((16, 1, 8, 8))
+         + 0.5).astype(np.float32))
     texts = []
     for extra in ((), ("--bias-correction",)):
         p = cli(*extra, "-o", "q.mlir")

@@ -1,15 +1,12 @@
 """Dynamic quantization (docs/NumericSpec.md 8): the numpy reference, and the
 compiled models bit for bit against it."""
 
-import os
-import subprocess
-import sys
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from conftest import RUNNABLE_TARGETS, executable, rand_f32
+from conftest import RUNNABLE_TARGETS, executable, quantize_cli, rand_f32
 
 from myquant import qparams as Q
 from myquant.emit import (Add, Flatten, Linear, Model, Relu, calibrate, emit,
@@ -255,18 +252,8 @@ class Mlp(nn.Module):
 def test_cli_dynamic(tmp_path, build_dir):
     """`quantize --dynamic` writes myquant.dynamic_matmul for both Linears;
     with --integer-io it is refused with the reason."""
-    (tmp_path / "mlp.py").write_text(MLP_PY)
-    np.save(tmp_path / "cal.npy", np.random.default_rng(0).standard_normal(
-        (8, 12)).astype(np.float32))
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-
-    def cli(*extra):
-        return subprocess.run(
-            [sys.executable, "-m", "myquant", "quantize", "--model",
-             "mlp.py:Mlp", "--calibration", "cal.npy", "--dynamic", *extra],
-            cwd=tmp_path, capture_output=True, text=True, env=env,
-            timeout=300)
+    cli = quantize_cli(tmp_path, MLP_PY, "Mlp", np.random.default_rng(
+        0).standard_normal((8, 12)).astype(np.float32), "--dynamic")
     p = cli("-o", "q.mlir")
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "q.mlir").read_text().count(

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import RUNNABLE_TARGETS
+from conftest import RUNNABLE_TARGETS, quantize_cli
 
 from myquant.emit import calibrate, emit
 from myquant.testing import model_reference as MR
@@ -285,22 +285,9 @@ class Scores(nn.Module):
 def test_cli_softmax_input_bits(tmp_path, build_dir):
     """`quantize --softmax-input-bits 16` writes a softmax with a 16-bit
     input (exp_rescale); with --dynamic it is refused with the reason."""
-    import os
-    import subprocess
-    import sys
-    (tmp_path / "scores.py").write_text(SOFTMAX_PY)
-    np.save(tmp_path / "cal.npy", np.random.default_rng(0).standard_normal(
-        (8, 12)).astype(np.float32))
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-
-    def cli(*extra):
-        return subprocess.run(
-            [sys.executable, "-m", "myquant", "quantize", "--model",
-             "scores.py:Scores", "--calibration", "cal.npy",
-             "--softmax-input-bits", "16", *extra],
-            cwd=tmp_path, capture_output=True, text=True, env=env,
-            timeout=300)
+    cli = quantize_cli(tmp_path, SOFTMAX_PY, "Scores", np.random.default_rng(
+        0).standard_normal((8, 12)).astype(np.float32),
+        "--softmax-input-bits", "16")
     p = cli("-o", "q.mlir")
     assert p.returncode == 0, p.stderr
     text = (tmp_path / "q.mlir").read_text()
