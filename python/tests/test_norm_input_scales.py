@@ -5,7 +5,7 @@ to myquant-ptq, and its checks.
 Run: /usr/bin/python3 -m pytest -q python/tests/test_norm_input_scales.py"""
 import numpy as np
 import pytest
-from conftest import RUNNABLE_TARGETS
+from conftest import RUNNABLE_TARGETS, quantize_cli
 
 import myquant
 from myquant import tools as T
@@ -127,3 +127,38 @@ def test_norm_input_scales_options():
             T.ptq_options(norm_input_scales="per-channel", **bad)
     with pytest.raises(ValueError, match="norm_input_scales"):
         T.ptq_options(norm_input_scales="per-channel", dynamic=True)
+
+
+NORM_PY = """
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pos = nn.Parameter(0.1 * torch.randn(1, 6, 8))
+        with torch.no_grad():
+            self.pos[:, :, 1] += 50.0
+            self.pos[:, :, 5] -= 50.0
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, x):
+        return self.norm(x + self.pos)
+"""
+
+
+def test_cli_norm_input_scales(tmp_path, build_dir):
+    """`quantize --norm-input-scales per-channel` writes a LayerNorm with
+    input shifts; with --norm-input-bits 16 it is refused with the
+    reason."""
+    cli = quantize_cli(tmp_path, NORM_PY, "Block", np.random.default_rng(
+        0).standard_normal((8, 6, 8)).astype(np.float32),
+        "--norm-input-scales", "per-channel")
+    p = cli("-o", "q.mlir")
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "q.mlir").read_text()
+    assert "input_shifts" in text, text[-2000:]
+    p = cli("--norm-input-bits", "16", "-o", "q16.mlir")
+    assert p.returncode != 0 and "8-bit LayerNorm inputs" in p.stderr, \
+        p.stderr
