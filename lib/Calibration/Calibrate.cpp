@@ -12,6 +12,7 @@
 #include "myquant/Calibration/StatsFile.h"
 #include "myquant/Calibration/ValueNames.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
 #include "myquant/Execution/Driver.h"
 #include "myquant/Execution/EntryPoint.h"
 #include "myquant/Execution/Jit.h"
@@ -31,8 +32,10 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <deque>
+#include <limits>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -62,6 +65,10 @@ struct Observed {
   /// results of the instrumented copy.
   unsigned index;
   bool isArgument;
+  /// With per-channel-norm-inputs, for a layer normalization input: the
+  /// size of its last dimension and the finite min/max of each channel.
+  int64_t channels = 0;
+  std::vector<double> channelMin, channelMax;
 };
 
 /// The samples of one argument.
@@ -134,6 +141,7 @@ struct Settings {
   int64_t threads;
   std::string statsOut;
   bool quiet;
+  bool perChannelNormInputs;
   /// The method of every value without its own, and its parameters.
   cal::ObserverOptions observer;
 };
@@ -173,7 +181,7 @@ private:
   ModuleOp module;
   func::FuncOp func;
   const Settings &settings;
-  SmallVector<Observed> observed;
+  SmallVector<Observed, 0> observed;
   SmallVector<ArgumentData> arguments;
   int64_t samples = 0;
   /// Samples per call; `fixedBatch` when the batch dimension is static.
@@ -219,6 +227,18 @@ LogicalResult Calibrator::collectObserved() {
   const cal::ObserverOptions &defaults = settings.observer;
   if (!func.getBody().hasOneBlock())
     return emitError() << "calibration needs a function with a single block";
+  // The values whose channels the dry run may scale apart (FQ-ViT's
+  // power-of-two factors), seen through earlier annotations.
+  DenseSet<Value> normInputs;
+  if (settings.perChannelNormInputs)
+    func.walk([&](Operation *op) {
+      if (std::optional<LayerNormChain> norm = matchLayerNorm(op)) {
+        Value input = norm->input;
+        while (auto stats = input.getDefiningOp<StatsOp>())
+          input = stats.getInput();
+        normInputs.insert(input);
+      }
+    });
   auto add = [&](Value value, cal::Method method, bool isArgument,
                  unsigned index) {
     auto type = dyn_cast<RankedTensorType>(value.getType());
@@ -231,8 +251,21 @@ LogicalResult Calibrator::collectObserved() {
       return;
     cal::ObserverOptions options = defaults;
     options.method = method;
-    observed.push_back(
-        {value, cal::TensorObserver(options), *element, index, isArgument});
+    observed.push_back({value,
+                        cal::TensorObserver(options),
+                        *element,
+                        index,
+                        isArgument,
+                        /*channels=*/0,
+                        {},
+                        {}});
+    Observed &o = observed.back();
+    if (normInputs.contains(value) && type.getRank() > 0 &&
+        !type.isDynamicDim(type.getRank() - 1)) {
+      o.channels = type.getShape().back();
+      o.channelMin.assign(o.channels, std::numeric_limits<double>::infinity());
+      o.channelMax.assign(o.channels, -std::numeric_limits<double>::infinity());
+    }
   };
 
   // Values that depend on the data; the others (weights, their transposes,
@@ -556,10 +589,20 @@ LogicalResult Calibrator::observeBatch(Batch &b, bool histograms) {
       }
     }
     dispatch(o.element, data, [&](auto *typed) {
-      if (histograms)
+      if (histograms) {
         o.observer.observeHistogram(typed, elements);
-      else
-        o.observer.observeRange(typed, elements);
+        return;
+      }
+      o.observer.observeRange(typed, elements);
+      // The last dimension is the innermost of the row-major data.
+      for (size_t i = 0; o.channels > 0 && i < elements; ++i) {
+        double x = typed[i];
+        if (!std::isfinite(x))
+          continue;
+        size_t channel = i % o.channels;
+        o.channelMin[channel] = std::min(o.channelMin[channel], x);
+        o.channelMax[channel] = std::max(o.channelMax[channel], x);
+      }
     });
   }
   return success();
@@ -652,6 +695,25 @@ LogicalResult Calibrator::annotate() {
     entry.nonFinite = o.observer.getNonFiniteCount();
   }
   if (failed(annotateWithStats(values, stats)))
+    return failure();
+  // The per-channel statistics annotate the per-tensor annotation, the
+  // value's only user now, so both stay (the dry run reads the chain).
+  SmallVector<Value> channelValues;
+  SmallVector<ValueStats> channelStats;
+  for (auto [o, result] : llvm::zip(observed, results)) {
+    if (!result || o.channels == 0)
+      continue;
+    ValueStats &s = channelStats.emplace_back();
+    s.axis = cast<ShapedType>(o.value.getType()).getRank() - 1;
+    // A channel without a finite value gets the empty range [0, 0].
+    for (auto [low, high] : llvm::zip(o.channelMin, o.channelMax)) {
+      bool seen = low <= high;
+      s.min.push_back(seen ? low : 0.0);
+      s.max.push_back(seen ? high : 0.0);
+    }
+    channelValues.push_back((*o.value.getUsers().begin())->getResult(0));
+  }
+  if (failed(annotateWithStats(channelValues, channelStats)))
     return failure();
   if (!settings.statsOut.empty())
     if (llvm::Error error = writeStatsFile(settings.statsOut, file))
@@ -751,7 +813,9 @@ void CalibratePass::runOnOperation() {
                           "'data' option to a .npy or .npz file";
     return signalPassFailure();
   }
-  Settings settings{data, samples, batchSize, threads, statsOut, quiet, {}};
+  Settings settings{
+      data, samples, batchSize, threads, statsOut, quiet, perChannelNormInputs,
+      {}};
   settings.observer.method = *cal::parseMethod(method.getValue());
   settings.observer.percentile = percentile;
   settings.observer.averagingConstant = averagingConstant;

@@ -198,7 +198,8 @@ class QuantizedModel:
                  native=True, cache_dir=None, allow_float=True,
                  keep_float=(), integer_io=False, weight_bits=8,
                  group_size=0, activation_bits=8, layer_precision=(),
-                 dynamic=False, norm_input_bits=8, softmax_input_bits=8):
+                 dynamic=False, norm_input_bits=8, softmax_input_bits=8,
+                 norm_input_scales="per-tensor"):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -210,7 +211,8 @@ class QuantizedModel:
             layer_precision=_layer_precision(graph, layer_precision),
             dynamic=_flag(dynamic, "dynamic"),
             norm_input_bits=norm_input_bits,
-            softmax_input_bits=softmax_input_bits)
+            softmax_input_bits=softmax_input_bits,
+            norm_input_scales=norm_input_scales)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -455,6 +457,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              integer_io=False, weight_bits=8, group_size=0,
              activation_bits=8, layer_precision=(), dynamic=False,
              norm_input_bits=8, softmax_input_bits=8,
+             norm_input_scales="per-tensor",
              calibration_batch_size=None, calibration_threads=1,
              precision_target=None, bias_correction=False):
     """Exports, calibrates and quantizes a PyTorch model.
@@ -520,6 +523,12 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         add that writes them, a position embedding's included; their
         results stay int8, docs/NumericSpec.md 6.5): the remedy for a
         LayerNorm row that spans few int8 steps; 8 (default) keeps int8.
+    norm_input_scales: "per-channel" gives each channel of a LayerNorm
+        input its own power-of-two factor of a common scale (FQ-ViT,
+        docs/NumericSpec.md 6.6; calibrated per channel): the remedy for a
+        few outlier channels; "per-tensor" (default). 8-bit LayerNorm
+        inputs only (not with norm_input_bits=16, activation_bits=16 or
+        dynamic).
     bias_correction: subtract from each conv / linear / matmul bias the
         mean output shift its weight quantization causes on the calibration
         samples (myquant.bias_correction, docs/NumericSpec.md 1.5; costs a
@@ -555,7 +564,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   _layer_precision(graph, layer_precision),
                   dynamic=_flag(dynamic, "dynamic"),
                   norm_input_bits=norm_input_bits,
-                  softmax_input_bits=softmax_input_bits)
+                  softmax_input_bits=softmax_input_bits,
+                  norm_input_scales=norm_input_scales)
     if _flag(bias_correction, "bias_correction"):
         if auto is not None or dynamic or weight_bits != 8 or any(
                 e.endswith(":w4a8") for e in _layer_precision(
@@ -568,7 +578,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,
-        threads=_positive_int(calibration_threads, "calibration_threads"))
+        threads=_positive_int(calibration_threads, "calibration_threads"),
+        per_channel_norm_inputs=norm_input_scales == "per-channel")
     qmodel = QuantizedModel(graph, stats, rounding=rounding,
                             weight_granularity=weight_granularity,
                             max_batch=max_batch, native=native,
@@ -579,7 +590,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             layer_precision=() if auto is not None else
                             layer_precision, dynamic=dynamic,
                             norm_input_bits=norm_input_bits,
-                            softmax_input_bits=softmax_input_bits)
+                            softmax_input_bits=softmax_input_bits,
+                            norm_input_scales=norm_input_scales)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P

@@ -94,8 +94,23 @@ def _calibration_graph(graph, batch):
     return m
 
 
+class Stats(dict):
+    """value name -> (min, max), and in `channels` value name -> (mins,
+    maxs) per channel of the last dimension (per_channel_norm_inputs)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channels = {}
+
+
+# A per-channel annotation of the calibrated IR, with its location inline.
+_CHANNEL_STATS = re.compile(
+    r'myquant\.stats %\S+ \{axis = \d+ : i64, max = array<f64: ([^>]*)>, '
+    r'min = array<f64: ([^>]*)>\} : [^\n]*loc\("layer(\d+)"\)')
+
+
 def collect_stats(graph, batches, method="minmax", percentile=99.99,
-                  progress=False, threads=1):
+                  progress=False, threads=1, per_channel_norm_inputs=False):
     """value name -> (min, max) for every value of graph (an emit.Model; its
     batch size is ignored), chosen by myquant-calibrate over the batches.
 
@@ -106,7 +121,9 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
     The model runs with the first batch's size; a shorter last batch is
     completed with the first samples. progress: a line on stderr (or on
     the given stream) when done. threads: batches that run at once (the
-    statistics do not depend on it)."""
+    statistics do not depend on it). per_channel_norm_inputs: also the
+    per-channel ranges of the LayerNorm inputs (Stats.channels), for
+    norm_input_scales="per-channel"."""
     if method not in METHODS:
         raise ValueError(f"unknown calibration method {method!r} "
                          f"(choose from {', '.join(METHODS)})")
@@ -133,16 +150,29 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
                 f"threads={int(threads)}", "quiet"]
         if method == "percentile":
             opts.append(f"percentile={percentile!r}")
+        if per_channel_norm_inputs:
+            opts.append("per-channel-norm-inputs")
+        annotated = os.path.join(d, "annotated.mlir")
         _, err = T.run_tool("myquant-opt", [
-            src, f"--myquant-calibrate={' '.join(opts)}", "-o", os.devnull])
+            src, f"--myquant-calibrate={' '.join(opts)}",
+            "--mlir-print-debuginfo", "--mlir-print-local-scope", "-o",
+            annotated if per_channel_norm_inputs else os.devnull])
         with open(out) as f:
             values = json.load(f)["values"]
+        channels = {}
+        if per_channel_norm_inputs:
+            with open(annotated) as f:
+                for highs, lows, i in _CHANNEL_STATS.findall(f.read()):
+                    channels[graph.layers[int(i)].name] = (
+                        [float(x) for x in lows.split(",")],
+                        [float(x) for x in highs.split(",")])
     if err.strip():  # warnings, e.g. non-finite activations
         err = re.sub(r'loc\("layer(\d+)"\)', lambda m: "value %r" %
                      graph.layers[int(m.group(1))].name, err.strip())
         warnings.warn(f"myquant-calibrate: {err}", RuntimeWarning,
                       stacklevel=2)
-    stats = {}
+    stats = Stats()
+    stats.channels = channels
     for loc, name in names.items():
         v = values.get(loc)
         if v is None:

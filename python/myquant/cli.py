@@ -205,6 +205,11 @@ def _add_ptq_args(p):
     p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
                    help="16: 16-bit LayerNorm inputs (their results stay "
                         "int8), for rows that span few int8 steps")
+    p.add_argument("--norm-input-scales", default="per-tensor",
+                   choices=["per-tensor", "per-channel"],
+                   help="per-channel: a power-of-two factor of a common "
+                        "scale per LayerNorm input channel (FQ-ViT), for "
+                        "outlier channels; 8-bit LayerNorm inputs only")
     p.add_argument("--bias-correction", action="store_true",
                    help="subtract from each conv / linear bias the mean "
                         "output shift of its weight quantization on the "
@@ -232,7 +237,10 @@ def _calibrated(args, max_batch=64):
         correct_biases(graph, batches, granularity=args.weight_granularity)
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,
-                            progress=sys.stderr.isatty())
+                            progress=sys.stderr.isatty(),
+                            per_channel_norm_inputs=getattr(
+                                args, "norm_input_scales", "per-tensor") ==
+                            "per-channel")
     return model, graph, stats
 
 
@@ -247,7 +255,8 @@ def _quantized_model(args, max_batch=64):
         group_size=args.group_size, activation_bits=args.activation_bits,
         layer_precision=args.layer_precision, dynamic=args.dynamic,
         norm_input_bits=args.norm_input_bits,
-        softmax_input_bits=args.softmax_input_bits)
+        softmax_input_bits=args.softmax_input_bits,
+        norm_input_scales=args.norm_input_scales)
 
 
 def cmd_export(args):

@@ -1102,6 +1102,17 @@ class _Emitter:
                     f"{f64_literal(hi)}>}}"
                     f" : {tensor_type(shape)}")
             v = s
+            # Per-channel ranges along the last dimension (calibrate.Stats).
+            channels = getattr(self.stats, "channels", {}).get(name)
+            if channels is not None:
+                s = self.tmp("s")
+                lows, highs = (", ".join(f64_literal(x) for x in c)
+                               for c in channels)
+                self.op(f"{s} = myquant.stats {v} {{axis = "
+                        f"{len(shape) - 1} : i64, min = array<f64: {lows}>,"
+                        f" max = array<f64: {highs}>}}"
+                        f" : {tensor_type(shape)}")
+                v = s
         self.env[name] = v
         return v
 

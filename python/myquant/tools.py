@@ -64,14 +64,16 @@ def run_tool(name, args, timeout=None):
 def precision_options(weight_bits=8, group_size=0, activation_bits=8,
                       layer_precision=(), rounding="single",
                       integer_io=False, norm_input_bits=8,
-                      softmax_input_bits=8):
+                      softmax_input_bits=8, norm_input_scales="per-tensor"):
     """The myquant-ptq options of precision, checked: weight_bits 8 or 4
     (docs/NumericSpec.md 7); group_size 0 (per channel) or positive (4-bit
     linear / matmul weights per group of K); activation_bits 8 or 16 (16-bit
     activations with int8 weights, docs/NumericSpec.md 6); layer_precision:
     per layer by name, a mapping {name: "w8a16"} or entries "name:w4a8"
     (layer_precision_entries); norm_input_bits 8 or 16 (16-bit LayerNorm
-    inputs, docs/NumericSpec.md 6.5). The one place that spells them."""
+    inputs, docs/NumericSpec.md 6.5); norm_input_scales "per-tensor" or
+    "per-channel" (power-of-two channel factors of 8-bit LayerNorm inputs,
+    docs/NumericSpec.md 6.6). The one place that spells them."""
     if weight_bits not in (4, 8) or isinstance(weight_bits, bool):
         raise ValueError(f"weight_bits must be 8 or 4, not {weight_bits!r}")
     if not isinstance(group_size, int) or isinstance(group_size, bool) or \
@@ -85,6 +87,9 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
                        ("softmax_input_bits", softmax_input_bits)):
         if bits not in (8, 16) or isinstance(bits, bool):
             raise ValueError(f"{name} must be 8 or 16, not {bits!r}")
+    if norm_input_scales not in ("per-tensor", "per-channel"):
+        raise ValueError(f"norm_input_scales must be 'per-tensor' or "
+                         f"'per-channel', not {norm_input_scales!r}")
     if weight_bits == 4 and activation_bits == 16:
         raise ValueError("weight_bits=4 takes 8-bit activations, not "
                          "activation_bits=16")
@@ -93,6 +98,12 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
     if group_size and weight_bits != 4 and "w4a8" not in modes:
         raise ValueError("group_size needs 4-bit weights (weight_bits=4 or "
                          "a 'w4a8' layer)")
+    if norm_input_scales == "per-channel" and (
+            norm_input_bits == 16 or activation_bits == 16 or
+            "w8a16" in modes):
+        raise ValueError("norm_input_scales='per-channel' takes 8-bit "
+                         "LayerNorm inputs: not with norm_input_bits=16, "
+                         "activation_bits=16 or w8a16 layers")
     wide = activation_bits == 16 or "w8a16" in modes or \
         norm_input_bits == 16 or softmax_input_bits == 16
     if wide and rounding != "single":
@@ -114,6 +125,8 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
         opts.append(f"norm-input-bits={norm_input_bits}")
     if softmax_input_bits != 8:
         opts.append(f"softmax-input-bits={softmax_input_bits}")
+    if norm_input_scales != "per-tensor":
+        opts.append(f"norm-input-scales={norm_input_scales}")
     return opts
 
 
@@ -134,11 +147,13 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
                 integer_io=False, activation_type=None, allow_float=True,
                 keep_float=(), weight_bits=8, group_size=0,
                 activation_bits=8, layer_precision=(), dynamic=False,
-                norm_input_bits=8, softmax_input_bits=8):
+                norm_input_bits=8, softmax_input_bits=8,
+                norm_input_scales="per-tensor"):
     """The option string of the --myquant-ptq pipeline. keep_float: op
     names (linalg.matmul) or layer names (location names) kept in float;
     weight_bits, group_size, activation_bits, layer_precision,
-    norm_input_bits, softmax_input_bits: see precision_options; dynamic: dynamic quantization of the matmuls with
+    norm_input_bits, softmax_input_bits, norm_input_scales: see
+    precision_options; dynamic: dynamic quantization of the matmuls with
     constant weights (docs/NumericSpec.md 8), 8-bit only."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
@@ -159,15 +174,17 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
         opts.append(f"activation-type={activation_type}")
     opts += precision_options(weight_bits, group_size, activation_bits,
                               layer_precision, rounding, integer_io,
-                              norm_input_bits, softmax_input_bits)
+                              norm_input_bits, softmax_input_bits,
+                              norm_input_scales)
     if dynamic:
         if weight_bits != 8 or activation_bits != 8 or \
                 layer_precision_entries(layer_precision) or \
-                norm_input_bits != 8 or softmax_input_bits != 8:
+                norm_input_bits != 8 or softmax_input_bits != 8 or \
+                norm_input_scales != "per-tensor":
             raise ValueError("dynamic=True takes 8-bit weights and "
                              "activations (no weight_bits, activation_bits, "
-                             "layer_precision, norm_input_bits or "
-                             "softmax_input_bits)")
+                             "layer_precision, norm_input_bits, "
+                             "softmax_input_bits or norm_input_scales)")
         if integer_io:
             raise ValueError("dynamic=True takes float inputs and outputs "
                              "(its wide int32 values are not integer-io's "

@@ -39,8 +39,13 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
     docs/Calibration.md. NaN and infinite values are excluded, counted and
     reported with a warning at the value.
 
+    `per-channel-norm-inputs` also records, for the input of each layer
+    normalization (the form the dry run recognizes), the min/max of every
+    channel of its last dimension in a second `myquant.stats` with `axis`,
+    which `norm-input-scales=per-channel` of the dry run reads.
+
     `stats-out` writes the statistics as JSON keyed by stable value names,
-    for `myquant-import-stats` or other tools.
+    for `myquant-import-stats` or other tools (the per-tensor ones only).
   }];
   let options = [
     Option<"data", "data", "std::string", /*default=*/"",
@@ -64,7 +69,11 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
     Option<"statsOut", "stats-out", "std::string", /*default=*/"",
            "Also write the statistics to this JSON file">,
     Option<"quiet", "quiet", "bool", /*default=*/"false",
-           "No progress on stderr">
+           "No progress on stderr">,
+    Option<"perChannelNormInputs", "per-channel-norm-inputs", "bool",
+           /*default=*/"false",
+           "Also record last-dimension min/max per channel of the layer "
+           "normalization inputs">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect"];
 }
