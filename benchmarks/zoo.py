@@ -27,7 +27,7 @@ per-channel normalized), seeded. The same images calibrate both tools.
     /usr/bin/python3 benchmarks/zoo.py [--build build] [--models a,b]
         [--calib 16] [--test 16] [--method minmax] [--norm-input-bits 16]
         [--bias-correction] [--softmax-input-bits 16]
-        [--no-torch] [--no-latency]
+        [--norm-input-scales per-channel] [--no-torch] [--no-latency]
 """
 
 import argparse
@@ -191,6 +191,7 @@ def bench_one(name, args, timer, workdir):
                               norm_input_bits=args.norm_input_bits,
                               bias_correction=args.bias_correction,
                               softmax_input_bits=args.softmax_input_bits,
+                              norm_input_scales=args.norm_input_scales,
                               cache_dir=os.path.join(workdir, "cache"))
     except ExportError as e:
         row["exports"] = f"no: {str(e).splitlines()[0][:70]}"
@@ -283,6 +284,11 @@ def main():
                    choices=[8, 16],
                    help="16: 16-bit Softmax inputs (myquant.quantize's "
                    "softmax_input_bits)")
+    p.add_argument("--norm-input-scales", default="per-tensor",
+                   choices=["per-tensor", "per-channel"],
+                   help="per-channel: 8-bit LayerNorm inputs with per-channel "
+                   "power-of-two scales (myquant.quantize's "
+                   "norm_input_scales)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     args = p.parse_args()
@@ -308,6 +314,7 @@ def main():
           f"{' with bias correction' if args.bias_correction else ''}, "
           f"{args.norm_input_bits}-bit LayerNorm inputs, "
           f"{args.softmax_input_bits}-bit Softmax inputs, "
+          f"{args.norm_input_scales} LayerNorm input scales, "
           f"224 x 224 unless noted ({SIZES}); quality = logit SQNR vs float / top-1 agreement; "
           f"latency batch 1, one thread, min; x = onednn / myquant\n")
     print_rows(rows)

@@ -32,7 +32,8 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "dynamic_layers", "same_scale", "INT8_ONLY",
            "NARROW_OPERANDS", "reads_wide_norm", "reads_wide_softmax",
            "writes_wide_scores",
-           "plan_precision",
+           "plan_precision", "LAYER_NORM_MAX_INPUT_SHIFT",
+           "norm_input_channels",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
            "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
            "writes_directly", "folded_scales", "plan", "weight_precision",
@@ -58,6 +59,10 @@ SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 # ConstAdd and ConstConcat: their constants are quantized in 8 bits.
 INT8_ONLY = (Activation, LayerNorm, Softmax, Mul, BatchMatMul, ConstAdd,
              ConstConcat)
+
+# Spec 6.6: the largest power-of-two factor exponent of a per-channel
+# layer norm input (255 * 2^7 stays within a 16-bit input's range).
+LAYER_NORM_MAX_INPUT_SHIFT = 7
 
 # Layers that read 8-bit activations but may write 16-bit ones: the
 # constant is quantized in 8 bits (docs/NumericSpec.md 6.5).
@@ -461,3 +466,52 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
         else:
             qp[name] = choose_int16_qparams(*stats[adopt.get(name, name)])
     return fused, owner, qp, bits
+
+
+def _writes_or_reads_residual(layer):
+    """An add or subtraction (of two activations or of a constant): the
+    layers that may write or read a per-channel LayerNorm input (spec
+    6.6)."""
+    return isinstance(layer, (Add, ConstAdd)) and not isinstance(layer, Mul)
+
+
+def norm_input_channels(model, stats, qp, bits):
+    """Spec 6.6's per-channel LayerNorm inputs (norm_input_scales=
+    "per-channel"): value name -> (scales, zero point, shifts) for each
+    8-bit LayerNorm input with per-channel statistics
+    (``stats.channels``, calibrate.Stats) that an add writes and only adds
+    and LayerNorms read. qp, bits: plan_precision's. With (s, zp) its
+    per-tensor parameters and f = s / 2^7, channel c takes the least a[c]
+    in 0..7 whose grid f * 2^a[c] holds the channel's range [mn, mx]
+    (``mn >= (qmin - zp) * f * 2^a`` and ``mx <= (qmax - zp) * f * 2^a``),
+    7 if none; scales[c] = f * 2^a[c], all with zero point zp. The other
+    values keep qp's parameters."""
+    channels = getattr(stats, "channels", {})
+    out = {}
+    for layer in model.layers:
+        if not isinstance(layer, LayerNorm):
+            continue
+        name = layer.inputs[0]
+        producer = model.producer(name)
+        if (name in out or name not in channels or bits.get(name) != 8 or
+                name == model.output or producer is None or
+                not _writes_or_reads_residual(producer) or
+                not all(_writes_or_reads_residual(u) or
+                        isinstance(u, LayerNorm)
+                        for u in model.users(name))):
+            continue
+        scale, zp = qp[name]
+        finest = math.ldexp(float(scale), -LAYER_NORM_MAX_INPUT_SHIFT)
+        lo, hi = float(-128 - zp), float(127 - zp)
+        shifts = []
+        for mn, mx in zip(*channels[name]):
+            a = 0
+            while a < LAYER_NORM_MAX_INPUT_SHIFT and (
+                    mn < lo * math.ldexp(finest, a) or
+                    mx > hi * math.ldexp(finest, a)):
+                a += 1
+            shifts.append(a)
+        shifts = np.array(shifts, np.int64)
+        scales = np.array([math.ldexp(finest, int(a)) for a in shifts])
+        out[name] = (scales, zp, shifts)
+    return out

@@ -292,6 +292,40 @@ def test_small_vit_norm_input_16_bit_exact(toolchain, workdir):
     assert wide > narrow + 6, (narrow, wide)
 
 
+def test_small_vit_norm_input_per_channel_bit_exact(toolchain, workdir):
+    """norm-input-scales=per-channel (docs/NumericSpec.md 6.6) on the small
+    VisionTransformer: the compiler's calibrator records the LayerNorm
+    inputs per channel, every LayerNorm input (the position embedding's
+    add and the residual adds write them) gets power-of-two factors, and
+    generic and avx512-vnni give the numpy model reference's logits bit
+    for bit."""
+    from myquant.calibrate import collect_stats
+    from myquant.export import export
+    torch, vit = small_vit()
+    torch.manual_seed(1)
+    calib = [torch.randn(2, 3, 32, 32) for _ in range(2)]
+    x = torch.randn(2, 3, 32, 32)
+    graph = export(vit, x)
+    stats = collect_stats(graph, [c.numpy() for c in calib],
+                          per_channel_norm_inputs=True)
+    assert len(stats.channels) == 5, sorted(stats.channels)
+    quantized, remarks = toolchain.quantize(
+        emit(graph, stats),
+        ["--myquant-propagate-qparams=allow-float=false "
+         "norm-input-scales=per-channel"] + PTQ[1:], workdir)
+    norms = [line for line in quantized.splitlines()
+             if "myquant.layer_norm" in line]
+    assert len(norms) == 5 and all(
+        "input_shifts" in n and "!quant.uniform<i8:f32:2," in n
+        for n in norms), (norms, remarks)
+    want_q = MR.run_reference(graph, stats, x.numpy(),
+                              norm_input_scales="per-channel")
+    for target in ("generic", "avx512-vnni"):
+        if target in RUNNABLE_TARGETS:
+            got = toolchain.lower_and_run(quantized, target, x.numpy(),
+                                          workdir)
+            assert np.array_equal(got, want_q.dequantize()), target
+
 def test_layer_norm_16_bit_input_reference():
     """Spec 6.4's layer_norm of a 16-bit input: within about half an output
     step of the float LayerNorm of the dequantized input, at the longest

@@ -80,6 +80,13 @@ Policy
   they get ``choose_int16_qparams`` (symmetric, [-32767, 32767]), a layer
   with a 16-bit input accumulates in int64 (``accumulator_bits=64``), and an
   add with a 16-bit operand shifts by 15.
+* Per-channel LayerNorm inputs (spec 6.6, ``norm_input_scales=
+  "per-channel"``): :func:`myquant.qparams.norm_input_channels` picks the
+  values and their scales ``f * 2^a[c]`` (one zero point). The add that
+  writes such a value and the adds that read it rescale with one entry per
+  channel (``reference.add_rescales`` of the scale arrays); the LayerNorm
+  reads ``(x - zp) << (a[c] - min a)`` in units of the smallest scale with
+  the 16-bit arithmetic (``E`` of spec 6.4 from that scale).
 """
 
 import numpy as np
@@ -91,7 +98,7 @@ from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
                     Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
                     Transpose, Unflatten)
 from ..emit import _Adaptive
-from ..qparams import plan_precision, weight_precision
+from ..qparams import norm_input_channels, plan_precision, weight_precision
 from . import reference as R
 
 QMIN, QMAX = -128, 127
@@ -201,7 +208,8 @@ def _storage(bits):
 def run_reference(model, stats, x, rounding="single",
                   weights="per-channel", weight_bits=8, group_size=0,
                   activation_bits=8, layer_precision=(), dynamic=False,
-                  norm_input_bits=8, softmax_input_bits=8):
+                  norm_input_bits=8, softmax_input_bits=8,
+                  norm_input_scales="per-tensor"):
     """Integer forward pass of `model` on float input x; returns a
     QuantizedOutput. weight_bits / group_size: 4-bit weights, per group of
     K for linear and matmul layers (spec 7); activation_bits: 16-bit
@@ -210,12 +218,24 @@ def run_reference(model, stats, x, rounding="single",
     time (spec 8), asymmetric where the weights allow it (8.2b) unless
     dynamic="symmetric" (myquant-quantize's dynamic-symmetric=true);
     norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5);
-    softmax_input_bits=16: 16-bit Softmax inputs (spec 6.5)."""
+    softmax_input_bits=16: 16-bit Softmax inputs (spec 6.5);
+    norm_input_scales="per-channel": per-channel LayerNorm inputs from
+    stats.channels (spec 6.6)."""
     R._check_rounding(rounding)
+    if norm_input_scales not in ("per-tensor", "per-channel"):
+        raise ValueError(f"norm_input_scales must be 'per-tensor' or "
+                         f"'per-channel', not {norm_input_scales!r}")
     fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
                                             layer_precision, dynamic,
                                             norm_input_bits,
                                             softmax_input_bits)
+    # value -> its power-of-two exponents a[c]; qp then holds its scales.
+    input_shifts = {}
+    if norm_input_scales == "per-channel":
+        for name, (scales, zp, shifts) in norm_input_channels(
+                model, stats, qp, bits).items():
+            qp[name] = (scales, zp)
+            input_shifts[name] = shifts
     vals = {}
     sx, zx = qp["x"]
     vals["x"] = R.quantize(x, sx, zx, *_storage(bits["x"]))
@@ -360,6 +380,14 @@ def run_reference(model, stats, x, rounding="single",
         elif isinstance(layer, Activation):
             out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo),
                           QMIN)
+        elif isinstance(layer, LayerNorm) and layer.inputs[0] in input_shifts:
+            # Spec 6.6: in units of the smallest scale, 16-bit arithmetic.
+            a = input_shifts[layer.inputs[0]]
+            G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,
+                                          np.min(s0), so, layer.gamma.size,
+                                          16)
+            out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX,
+                               input_shifts=a - a.min(), zi=z0)
         elif isinstance(layer, LayerNorm):
             in_bits = bits[layer.inputs[0]]
             G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,

@@ -30,7 +30,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..qparams import (WIDE_QMAX, choose_activation_qparams,
+from ..qparams import (LAYER_NORM_MAX_INPUT_SHIFT, WIDE_QMAX,
+                       choose_activation_qparams,
                        choose_int16_qparams, choose_wide_qparams,
                        round_half_even)
 
@@ -57,9 +58,6 @@ LAYER_NORM_OUTPUT_SHIFT = 24
 LAYER_NORM_EPS_BITS = 8
 LAYER_NORM_MAX_CHANNELS = 4096
 LAYER_NORM_MAX_EPS = 1 << 60
-# Spec 6.6: the largest power-of-two factor exponent of a per-channel
-# layer norm input (255 * 2^7 stays within a 16-bit input's range).
-LAYER_NORM_MAX_INPUT_SHIFT = 7
 
 __all__ = [
     "INT32_MIN", "INT32_MAX", "MAX_SHIFT", "ADD_LEFT_SHIFT", "ROUNDINGS",
