@@ -400,6 +400,11 @@ def main(argv=None):
                    choices=[8, 16],
                    help="16: 16-bit Softmax inputs and attention scores "
                         "(docs/NumericSpec.md 6.4, 6.5)")
+    p.add_argument("--norm-input-scales", default="per-tensor",
+                   choices=["per-tensor", "per-channel"],
+                   help="per-channel: 8-bit LayerNorm inputs with "
+                        "per-channel power-of-two scales (the outlier-"
+                        "channel remedy, docs/NumericSpec.md 6.6)")
     p.add_argument("--repeats", type=int, default=200,
                    help="timing repeats at batch 1 (batch 64: a fifth)")
     args = p.parse_args(argv)
@@ -422,6 +427,8 @@ def main(argv=None):
           + (f", groups of {args.group_size}" if args.group_size else "")
           + (f", {args.norm_input_bits}-bit LayerNorm inputs"
              if args.norm_input_bits != 8 else "")
+          + (f", {args.norm_input_scales} LayerNorm input scales"
+             if args.norm_input_scales != "per-tensor" else "")
           + (", bias correction" if args.bias_correction else "")
           + (f", {args.softmax_input_bits}-bit Softmax inputs"
              if args.softmax_input_bits != 8 else "") + ")")
@@ -435,6 +442,7 @@ def main(argv=None):
                               norm_input_bits=args.norm_input_bits,
                               bias_correction=args.bias_correction,
                               softmax_input_bits=args.softmax_input_bits,
+                              norm_input_scales=args.norm_input_scales,
                               progress=True)
     qmodel(xte[:64])  # compiles the batch-64 library
     print(f"  exported, calibrated and compiled in {time.time() - t:.1f} s "

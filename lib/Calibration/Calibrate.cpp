@@ -666,6 +666,20 @@ void Calibrator::reportNonFinite() {
   }
 }
 
+/// The per-channel statistics of a layer normalization input (along its
+/// last dimension); a channel without a finite value gets the empty range
+/// [0, 0].
+static ValueStats getChannelStats(const Observed &o) {
+  ValueStats s;
+  s.axis = cast<ShapedType>(o.value.getType()).getRank() - 1;
+  for (auto [low, high] : llvm::zip(o.channelMin, o.channelMax)) {
+    bool seen = low <= high;
+    s.min.push_back(seen ? low : 0.0);
+    s.max.push_back(seen ? high : 0.0);
+  }
+  return s;
+}
+
 LogicalResult Calibrator::annotate() {
   SmallVector<Value> values;
   SmallVector<ValueStats> stats;
@@ -693,27 +707,20 @@ LogicalResult Calibrator::annotate() {
     entry.stats = s;
     entry.method = cal::getMethodName(o.observer.getMethod());
     entry.nonFinite = o.observer.getNonFiniteCount();
+    if (o.channels != 0)
+      entry.channels = getChannelStats(o);
   }
   if (failed(annotateWithStats(values, stats)))
     return failure();
-  // The per-channel statistics annotate the per-tensor annotation, the
-  // value's only user now, so both stay (the dry run reads the chain).
   SmallVector<Value> channelValues;
   SmallVector<ValueStats> channelStats;
   for (auto [o, result] : llvm::zip(observed, results)) {
     if (!result || o.channels == 0)
       continue;
-    ValueStats &s = channelStats.emplace_back();
-    s.axis = cast<ShapedType>(o.value.getType()).getRank() - 1;
-    // A channel without a finite value gets the empty range [0, 0].
-    for (auto [low, high] : llvm::zip(o.channelMin, o.channelMax)) {
-      bool seen = low <= high;
-      s.min.push_back(seen ? low : 0.0);
-      s.max.push_back(seen ? high : 0.0);
-    }
-    channelValues.push_back((*o.value.getUsers().begin())->getResult(0));
+    channelStats.push_back(getChannelStats(o));
+    channelValues.push_back(o.value);
   }
-  if (failed(annotateWithStats(channelValues, channelStats)))
+  if (failed(annotateWithChannelStats(channelValues, channelStats)))
     return failure();
   if (!settings.statsOut.empty())
     if (llvm::Error error = writeStatsFile(settings.statsOut, file))

@@ -10,6 +10,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/InterleavedRange.h"
 
+#include <utility>
+
 namespace myquant {
 #define GEN_PASS_DEF_MYQUANTIMPORTSTATS
 #define GEN_PASS_DEF_MYQUANTEXPORTSTATS
@@ -153,6 +155,20 @@ struct ImportStatsPass
     };
     if (failed(annotateWithStats(values, ranges, describe)))
       return signalPassFailure();
+    SmallVector<Value> channelValues;
+    SmallVector<ValueStats> channels;
+    SmallVector<size_t> channelSources;
+    for (auto [index, value] : llvm::enumerate(values)) {
+      if (!sources[index]->channels)
+        continue;
+      channelValues.push_back(value);
+      channels.push_back(*sources[index]->channels);
+      channelSources.push_back(index);
+    }
+    if (failed(annotateWithChannelStats(
+            channelValues, channels,
+            [&](size_t index) { return describe(channelSources[index]); })))
+      return signalPassFailure();
     for (auto [anchor, entry] : anchors) {
       Builder b(anchor->getContext());
       const WeightQParams &weight = *entry->weight;
@@ -186,34 +202,56 @@ struct ExportStatsPass
     StatsFile stats;
     stats.function = func->getSymName().str();
     DenseMap<Value, StatsOp> seen;
+    DenseMap<Value, size_t> entryOf;
     bool valid = true;
     func->walk([&](StatsOp op) {
+      // A chain of annotations (per tensor, then per channel) annotates the
+      // value at its start.
       Value value = op.getInput();
+      while (auto inner = value.getDefiningOp<StatsOp>())
+        value = inner.getInput();
       StringRef name = names->getName(value);
       if (name.empty()) {
         op.emitWarning() << "the annotated value has no stable name (it is "
                             "inside a region); it is not exported";
         return;
       }
+      ValueStats annotation;
+      annotation.min.assign(op.getMin().begin(), op.getMin().end());
+      annotation.max.assign(op.getMax().begin(), op.getMax().end());
+      if (std::optional<uint64_t> axis = op.getAxis())
+        annotation.axis = *axis;
+      if (std::optional<ArrayRef<int64_t>> histogram = op.getHistogram())
+        annotation.histogram.assign(histogram->begin(), histogram->end());
       auto [it, inserted] = seen.try_emplace(value, op);
+      // One per-tensor and one per-channel annotation: the entry's range
+      // and its `channels`.
+      StatsEntry *known =
+          inserted ? nullptr : &stats.entries[entryOf.lookup(value)];
+      if (known && !known->channels &&
+          known->stats.axis.has_value() != annotation.axis.has_value()) {
+        if (annotation.axis)
+          known->channels = std::move(annotation);
+        else
+          known->channels = std::exchange(known->stats, annotation);
+        return;
+      }
       if (!inserted) {
         InFlightDiagnostic diag = op.emitError()
                                   << "value '" << name
                                   << "' has a second myquant.stats; a stats "
-                                     "file holds one entry per value";
+                                     "file holds one entry per value (with "
+                                     "at most one per-tensor and one "
+                                     "per-channel range)";
         diag.attachNote(it->second.getLoc()) << "the first one";
         valid = false;
         return;
       }
+      entryOf[value] = stats.entries.size();
       StatsEntry &entry = stats.entries.emplace_back();
       entry.name = name.str();
       entry.shape = getStatsShape(op.getInput().getType());
-      entry.stats.min.assign(op.getMin().begin(), op.getMin().end());
-      entry.stats.max.assign(op.getMax().begin(), op.getMax().end());
-      if (std::optional<uint64_t> axis = op.getAxis())
-        entry.stats.axis = *axis;
-      if (std::optional<ArrayRef<int64_t>> histogram = op.getHistogram())
-        entry.stats.histogram.assign(histogram->begin(), histogram->end());
+      entry.stats = std::move(annotation);
     });
     if (!valid)
       return signalPassFailure();

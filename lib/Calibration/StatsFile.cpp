@@ -110,6 +110,8 @@ private:
                           StatsEntry &entry);
   llvm::Error readWeight(StringRef name, const llvm::json::Value &value,
                          StatsEntry &entry);
+  llvm::Error readChannels(StringRef name, const llvm::json::Value &value,
+                           StatsEntry &entry);
 
   StringRef path;
 };
@@ -287,6 +289,25 @@ llvm::Error StatsReader::readWeight(StringRef name,
   return llvm::Error::success();
 }
 
+llvm::Error StatsReader::readChannels(StringRef name,
+                                      const llvm::json::Value &value,
+                                      StatsEntry &entry) {
+  const llvm::json::Object *object = value.getAsObject();
+  if (!object)
+    return failEntry(name, "'channels' must be a JSON object with 'axis', "
+                           "'min' and 'max'");
+  ValueStats &channels = entry.channels.emplace();
+  std::optional<int64_t> axis;
+  if (const llvm::json::Value *axisValue = object->get("axis"))
+    axis = axisValue->getAsInteger();
+  if (!axis || *axis < 0)
+    return failEntry(name, "'channels' needs 'axis', a non-negative integer");
+  channels.axis = axis;
+  if (llvm::Error error = readNumbers(name, *object, "min", channels.min))
+    return error;
+  return readNumbers(name, *object, "max", channels.max);
+}
+
 llvm::Error StatsReader::readEntry(StringRef name,
                                    const llvm::json::Value &value,
                                    StatsEntry &entry) {
@@ -331,6 +352,15 @@ llvm::Error StatsReader::readEntry(StringRef name,
     if (llvm::Error error =
             readIntegers(name, *histogram, "histogram", entry.stats.histogram))
       return error;
+  if (const llvm::json::Value *channels = object->get("channels")) {
+    // They annotate the per-tensor annotation (readers without them still
+    // find the per-tensor range).
+    if (!hasRange && !hasQParams)
+      return failEntry(name, "'channels' needs the per-tensor 'min' and "
+                             "'max' (or 'scale' and 'zero_point') too");
+    if (llvm::Error error = readChannels(name, *channels, entry))
+      return error;
+  }
   if (const llvm::json::Value *nonFinite = object->get("nonfinite")) {
     std::optional<int64_t> count = nonFinite->getAsInteger();
     if (!count || *count < 0)
@@ -432,6 +462,12 @@ llvm::Error writeStatsFile(StringRef path, const StatsFile &file) {
                              static_cast<int64_t>(entry.nonFinite));
             if (!stats.histogram.empty())
               writeCompactArray<int64_t>(json, "histogram", stats.histogram);
+            if (entry.channels)
+              json.attributeObject("channels", [&] {
+                json.attribute("axis", *entry.channels->axis);
+                writeCompactArray<double>(json, "min", entry.channels->min);
+                writeCompactArray<double>(json, "max", entry.channels->max);
+              });
           });
         }
       });

@@ -168,4 +168,13 @@ annotateWithStats(ArrayRef<Value> values, ArrayRef<ValueStats> stats,
   return success();
 }
 
+LogicalResult
+annotateWithChannelStats(ArrayRef<Value> values, ArrayRef<ValueStats> channels,
+                         llvm::function_ref<std::string(size_t)> describe) {
+  SmallVector<Value> annotations;
+  for (Value value : values)
+    annotations.push_back((*value.getUsers().begin())->getResult(0));
+  return annotateWithStats(annotations, channels, describe);
+}
+
 } // namespace myquant

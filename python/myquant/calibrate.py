@@ -103,12 +103,6 @@ class Stats(dict):
         self.channels = {}
 
 
-# A per-channel annotation of the calibrated IR, with its location inline.
-_CHANNEL_STATS = re.compile(
-    r'myquant\.stats %\S+ \{axis = \d+ : i64, max = array<f64: ([^>]*)>, '
-    r'min = array<f64: ([^>]*)>\} : [^\n]*loc\("layer(\d+)"\)')
-
-
 def collect_stats(graph, batches, method="minmax", percentile=99.99,
                   progress=False, threads=1, per_channel_norm_inputs=False):
     """value name -> (min, max) for every value of graph (an emit.Model; its
@@ -152,33 +146,25 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
             opts.append(f"percentile={percentile!r}")
         if per_channel_norm_inputs:
             opts.append("per-channel-norm-inputs")
-        annotated = os.path.join(d, "annotated.mlir")
         _, err = T.run_tool("myquant-opt", [
-            src, f"--myquant-calibrate={' '.join(opts)}",
-            "--mlir-print-debuginfo", "--mlir-print-local-scope", "-o",
-            annotated if per_channel_norm_inputs else os.devnull])
+            src, f"--myquant-calibrate={' '.join(opts)}", "-o", os.devnull])
         with open(out) as f:
             values = json.load(f)["values"]
-        channels = {}
-        if per_channel_norm_inputs:
-            with open(annotated) as f:
-                for highs, lows, i in _CHANNEL_STATS.findall(f.read()):
-                    channels[graph.layers[int(i)].name] = (
-                        [float(x) for x in lows.split(",")],
-                        [float(x) for x in highs.split(",")])
     if err.strip():  # warnings, e.g. non-finite activations
         err = re.sub(r'loc\("layer(\d+)"\)', lambda m: "value %r" %
                      graph.layers[int(m.group(1))].name, err.strip())
         warnings.warn(f"myquant-calibrate: {err}", RuntimeWarning,
                       stacklevel=2)
     stats = Stats()
-    stats.channels = channels
     for loc, name in names.items():
         v = values.get(loc)
         if v is None:
             raise ValueError(f"myquant-calibrate gave no range for value "
                              f"{name!r} (no finite values?)\n{err}")
         stats[name] = (float(v["min"]), float(v["max"]))
+        if "channels" in v:  # per_channel_norm_inputs
+            stats.channels[name] = ([float(x) for x in v["channels"]["min"]],
+                                    [float(x) for x in v["channels"]["max"]])
     if stream is not None:
         stream.write(f"  calibrated on {len(data)} samples ({method}, "
                      f"{time.time() - t0:.1f} s)\n")

@@ -37,6 +37,12 @@
 // QMAXFLOAT: error: stats file '{{.*}}qmax_float.json': entry 'input': 'qmax' must be an integer
 // RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/dtype.json 2>&1 | FileCheck %s --check-prefix=DTYPE
 // DTYPE: error: stats file '{{.*}}dtype.json': entry 'input': unknown dtype 'int4' (expected int8, uint8, qint8 or quint8)
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/channels_noaxis.json 2>&1 | FileCheck %s --check-prefix=CHNOAXIS
+// CHNOAXIS: error: stats file '{{.*}}channels_noaxis.json': entry 'relu': 'channels' needs 'axis', a non-negative integer
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/channels_alone.json 2>&1 | FileCheck %s --check-prefix=CHALONE
+// CHALONE: error: stats file '{{.*}}channels_alone.json': entry 'relu': 'channels' needs the per-tensor 'min' and 'max' (or 'scale' and 'zero_point') too
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/channels_nomax.json 2>&1 | FileCheck %s --check-prefix=CHNOMAX
+// CHNOMAX: error: stats file '{{.*}}channels_nomax.json': entry 'relu': 'max' is missing
 
 // Stale files: names and shapes that no longer match, reported together.
 // RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/stale.json 2>&1 | FileCheck %s --check-prefix=STALE
@@ -48,6 +54,10 @@
 // RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/inverted.json 2>&1 | FileCheck %s --check-prefix=INVERTED
 // INVERTED: error: loc("relu"): 'myquant.stats' op range 0 is inverted: min 3.000000e+00 > max 1.000000e+00
 // INVERTED: note: loc("relu"): from entry 'relu' of stats file '{{.*}}inverted.json'
+// Per-channel ranges of another length than the axis.
+// RUN: not myquant-opt %t/model.mlir --myquant-import-stats=file=%t/channels_size.json 2>&1 | FileCheck %s --check-prefix=CHSIZE
+// CHSIZE: error: loc("relu"): 'myquant.stats' op has 3 ranges but axis 1 has size 4
+// CHSIZE: note: loc("relu"): from entry 'relu' of stats file '{{.*}}channels_size.json'
 
 //--- model.mlir
 func.func @net(%x: tensor<2x4xf32> loc("input")) -> tensor<2x4xf32> {
@@ -115,3 +125,15 @@ func.func @net(%x: tensor<2x4xf32> loc("input")) -> tensor<2x4xf32> {
 
 //--- inverted.json
 {"values": {"relu": {"min": 3, "max": 1}}}
+
+//--- channels_noaxis.json
+{"values": {"relu": {"min": 0, "max": 1, "channels": {"min": [0, 0, 0, 0], "max": [1, 1, 1, 1]}}}}
+
+//--- channels_alone.json
+{"values": {"relu": {"weight": {"scale": 0.1}, "channels": {"axis": 1, "min": [0, 0, 0, 0], "max": [1, 1, 1, 1]}}}}
+
+//--- channels_nomax.json
+{"values": {"relu": {"min": 0, "max": 1, "channels": {"axis": 1, "min": [0, 0, 0, 0]}}}}
+
+//--- channels_size.json
+{"values": {"relu": {"min": 0, "max": 1, "channels": {"axis": 1, "min": [0, 0, 0], "max": [1, 1, 1]}}}}

@@ -45,7 +45,8 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
     which `norm-input-scales=per-channel` of the dry run reads.
 
     `stats-out` writes the statistics as JSON keyed by stable value names,
-    for `myquant-import-stats` or other tools (the per-tensor ones only).
+    for `myquant-import-stats` or other tools; a value's per-channel
+    statistics are its entry's `channels` (`axis`, `min`, `max`).
   }];
   let options = [
     Option<"data", "data", "std::string", /*default=*/"",
@@ -89,6 +90,9 @@ def MyQuantImportStats : Pass<"myquant-import-stats", "::mlir::ModuleOp"> {
     optionally per channel with `axis`) or fixed quantization parameters
     (`scale`, `zero_point`, optionally `dtype`), which are turned into the
     range that yields exactly those parameters (docs/NumericSpec.md 1.1).
+    An entry's `channels` (`axis`, per-channel `min` and `max`) puts a
+    second, per-channel `myquant.stats` on the first, as the calibrator's
+    `per-channel-norm-inputs` does.
     An entry named after a layer may also give `weight` parameters
     (`scale`, one or one per output channel, zero point 0, `qmin`/`qmax`,
     default [-128, 127]); they are attached to the layer's convolution or
@@ -111,7 +115,9 @@ def MyQuantExportStats : Pass<"myquant-export-stats", "::mlir::ModuleOp"> {
   let description = [{
     The format of `myquant-calibrate`'s `stats-out`, from whatever
     annotations the function carries (hand-written, imported or
-    calibrated). The IR is not changed.
+    calibrated); a value annotated per tensor and per channel (a chain of
+    two `myquant.stats`) gets one entry with `channels`. The IR is not
+    changed.
   }];
   let options = [
     Option<"file", "file", "std::string", /*default=*/"",

@@ -49,6 +49,10 @@ struct StatsEntry {
   /// A range, or fixed parameters turned into one by readStatsFile; empty
   /// (no min/max) for an entry that gives only `weight`.
   ValueStats stats;
+  /// Per-channel statistics (with `axis`) recorded next to the per-tensor
+  /// ones, e.g. by the calibrator's per-channel-norm-inputs: a second
+  /// myquant.stats on the annotation of the value (the `channels` field).
+  std::optional<ValueStats> channels;
   /// The weight parameters of the layer of this name, if given.
   std::optional<WeightQParams> weight;
   /// How the range was chosen ("minmax", ..., "qparams"), if known.

@@ -62,6 +62,13 @@ annotateWithStats(llvm::ArrayRef<mlir::Value> values,
                   llvm::ArrayRef<ValueStats> stats,
                   llvm::function_ref<std::string(size_t)> describe = nullptr);
 
+/// Puts a second myquant.stats holding `channels[i]` (per channel, with an
+/// axis) on the annotation of `values[i]` that annotateWithStats made, its
+/// only user: the dry run reads the chain. As annotateWithStats otherwise.
+mlir::LogicalResult annotateWithChannelStats(
+    llvm::ArrayRef<mlir::Value> values, llvm::ArrayRef<ValueStats> channels,
+    llvm::function_ref<std::string(size_t)> describe = nullptr);
+
 } // namespace myquant
 
 #endif // MYQUANT_CALIBRATION_VALUENAMES_H
