@@ -294,20 +294,27 @@ def test_small_vit_norm_input_16_bit_exact(toolchain, workdir):
 
 def test_small_vit_norm_input_per_channel_bit_exact(toolchain, workdir):
     """norm-input-scales=per-channel (docs/NumericSpec.md 6.6) on the small
-    VisionTransformer: the compiler's calibrator records the LayerNorm
-    inputs per channel, every LayerNorm input (the position embedding's
-    add and the residual adds write them) gets power-of-two factors, and
-    generic and avx512-vnni give the numpy model reference's logits bit
-    for bit."""
-    from myquant.calibrate import collect_stats
+    VisionTransformer: with per-channel ranges of the LayerNorm inputs
+    (numpy's, as the calibrator's per-channel-norm-inputs records them:
+    test_norm_input_scales.py), every LayerNorm input (the position
+    embedding's add and the residual adds write them) gets power-of-two
+    factors, and generic and avx512-vnni give the numpy model reference's
+    logits bit for bit."""
+    from myquant.calibrate import Stats
     from myquant.export import export
     torch, vit = small_vit()
     torch.manual_seed(1)
-    calib = [torch.randn(2, 3, 32, 32) for _ in range(2)]
+    calib = [torch.randn(2, 3, 32, 32).numpy() for _ in range(2)]
     x = torch.randn(2, 3, 32, 32)
     graph = export(vit, x)
-    stats = collect_stats(graph, [c.numpy() for c in calib],
-                          per_channel_norm_inputs=True)
+    stats = Stats(calibrate(graph, calib))
+    forwards = [float_forward(graph, c) for c in calib]
+    for layer in graph.layers:
+        if isinstance(layer, LayerNorm):
+            rows = np.concatenate([f[layer.inputs[0]].reshape(
+                -1, layer.gamma.size) for f in forwards])
+            stats.channels[layer.inputs[0]] = (rows.min(0).tolist(),
+                                               rows.max(0).tolist())
     assert len(stats.channels) == 5, sorted(stats.channels)
     quantized, remarks = toolchain.quantize(
         emit(graph, stats),
