@@ -8,6 +8,7 @@ import pytest
 from conftest import RUNNABLE_TARGETS, quantize_cli
 
 import myquant
+from myquant import evaluate as V
 from myquant import tools as T
 from myquant.testing import model_reference as MR
 
@@ -92,6 +93,12 @@ def test_per_channel_norm_inputs_beat_per_tensor(toolchain, workdir):
                     target, int(np.sum(got != want_q)))
         assert np.array_equal(q(x.numpy()), want_q)
         results[scales] = sqnr(want_q)
+        if scales == "per-channel":
+            # The per-layer variant returns the LayerNorm inputs, which
+            # then keep per-tensor scales: its note says so.
+            report = V.layer_report(q, x.numpy())
+            assert not report.matches_deployed
+            assert "keep per-tensor scales" in report.format()
         q.close()
     print(f"outlier channels x50 (residual): logit SQNR {results['per-tensor']:.1f} dB "
           f"(per-tensor), {results['per-channel']:.1f} dB (per-channel)")
