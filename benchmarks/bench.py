@@ -90,14 +90,21 @@ class Timer:
         self.lib.time_entry(fn, result, arg, samples, calls, out)
         return min(out), float(np.median(list(out)))
 
-    def fastest(self, fn, calls, budget):
+    def fastest(self, fn, calls, budget, wall=False):
         """CPU seconds of the fastest single call of a Compiled function
-        (see python_fastest)."""
+        (see python_fastest); wall: wall-clock seconds instead (for several
+        threads, whose CPU times add up)."""
         one = (ctypes.c_double * max(calls, 3))()
         args = (fn.fn, ctypes.addressof(fn.result), ctypes.addressof(fn.arg))
-        self.lib.time_entry_cpu(*args, 1, one)
+
+        def run(n):
+            if wall:
+                self.lib.time_entry(*args, n, 1, one)
+            else:
+                self.lib.time_entry_cpu(*args, n, one)
+        run(1)
         n = _fastest_calls(one[0], calls, budget)
-        self.lib.time_entry_cpu(*args, n, one)
+        run(n)
         return min(one[:n])
 
 
@@ -107,17 +114,19 @@ def _fastest_calls(first, calls, budget):
     return int(min(calls, max(3, budget / max(first, 1e-7))))
 
 
-def python_fastest(call, calls, budget):
+def python_fastest(call, calls, budget, wall=False):
     """CPU seconds (of the process, all its threads) of the fastest single
     call of a Python callable: on a machine shared with more runnable
-    processes than cores, the time the call ran, not the time it waited."""
-    t0 = time.process_time()
+    processes than cores, the time the call ran, not the time it waited.
+    wall: wall-clock seconds instead (for several threads)."""
+    clock = time.perf_counter if wall else time.process_time
+    t0 = clock()
     call()
-    times = [time.process_time() - t0]
+    times = [clock() - t0]
     for _ in range(_fastest_calls(times[0], calls, budget)):
-        t0 = time.process_time()
+        t0 = clock()
         call()
-        times.append(time.process_time() - t0)
+        times.append(clock() - t0)
     return min(times)
 
 

@@ -17,6 +17,15 @@
    inference with observers on the same images (calibration.py).
 4. The per-layer int8 profile at batch 1 (layer_profile.py) of some models.
 
+With --threads N (N > 1): sections 1 and 2 only, in wall time: myquant
+int8 compiled with --kernel-threads=N (batch loops, or at a batch N does
+not divide a layer's channel tiles or rows, shared between the threads)
+against the same model on one thread (bit-identical outputs checked) and
+PyTorch onednn int8 with torch.set_num_threads(N); the "at peak" bound
+uses N times the one-thread peak. Two-thread wall times mean something
+only while the machine is otherwise idle: each row records the load
+average (`uptime`) when it was measured.
+
 Timing: the CPU time of the process (all threads) in the fastest single
 call, of up to --calls calls within --budget seconds (on a machine shared
 with more runnable processes than cores, wall time measures the waiting
@@ -30,6 +39,7 @@ random weights).
         [--models resnet18,resnet50,mobilenet_v2,squeezenet1_1,small_cnn,...]
         [--batches 1,16] [--rounds 2] [--profile resnet50,mobilenet_v2]
         [--calibration-images 32] [--no-calibration] [--no-torch]
+        [--threads 2]
 """
 
 import argparse
@@ -38,7 +48,10 @@ import sys
 import tempfile
 from types import SimpleNamespace
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# One-thread runs: PyTorch's idle OpenMP threads must not spin. With
+# --threads, both sides' threads wait between kernels as they do by default.
+if not any(a.startswith("--threads") for a in sys.argv[1:]):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
@@ -48,6 +61,7 @@ sys.path.insert(0, os.path.join(REPO, "python"))
 sys.path.insert(0, HERE)
 
 import calibration  # noqa: E402
+from myquant import tools as T  # noqa: E402
 import layer_profile  # noqa: E402
 import models as M  # noqa: E402
 from bench import Compiled, Timer, measure_peak, print_table  # noqa: E402
@@ -77,29 +91,57 @@ def bench_model(name, args, timer, peak, workdir):
         xt = torch.from_numpy(x)
         with torch.no_grad():
             out_shape = tuple(model(xt).shape)
-        runs = {}
-        for tag, quantized in (("int8", True), ("f32", False)):
-            so = os.path.join(qm._build(batch, None, quantized),
-                              "libmodel.so")
+        runs, libraries = {}, {}
+        wall = args.threads > 1
+        if wall:
+            d = qm._build(batch, None, True)
+            libraries["int8 1 thread"] = os.path.join(d, "libmodel.so")
+            libraries["int8"] = os.path.join(d, f"t{args.threads}.so")
+            T.compile_shared(os.path.join(d, "model.q.mlir"),
+                             libraries["int8"], extra_args=[
+                                 f"--kernel-threads={args.threads}"])
+        else:
+            for tag, quantized in (("int8", True), ("f32", False)):
+                libraries[tag] = os.path.join(
+                    qm._build(batch, None, quantized), "libmodel.so")
+        outputs = {}
+        for tag, so in libraries.items():
             fn = Compiled(so, "forward", x, out_shape, np.float32)
+            outputs[tag] = fn()
             runs[tag] = (lambda fn=fn: timer.fastest(fn, args.calls,
-                                                         args.budget))
+                                                     args.budget, wall))
         if not args.no_torch:
-            flt = torch_f32(model, xt)
-            with torch.no_grad():
-                q = torch.jit.freeze(torch.jit.trace(onednn, xt))
-            for tag, mod in (("torch f32", flt), ("onednn int8", q)):
+            mods = []
+            try:
+                with torch.no_grad():
+                    mods.append(("onednn int8", torch.jit.freeze(
+                        torch.jit.trace(onednn, xt))))
+            except RuntimeError as e:
+                # Seen with 2 threads: mobilenet_v2 at batch 16, "could
+                # not create a primitive descriptor for a reorder
+                # primitive".
+                print(f"  {name} batch {batch}: onednn int8 failed: {e}",
+                      flush=True)
+            if not wall:
+                mods.insert(0, ("torch f32", torch_f32(model, xt)))
+            for tag, mod in mods:
                 runs[tag] = (lambda mod=mod: python_fastest(
-                    lambda: mod(xt), args.calls, args.budget))
+                    lambda: mod(xt), args.calls, args.budget, wall))
         best = {tag: float("inf") for tag in runs}
         with torch.no_grad():
             for _ in range(args.rounds):
                 for tag, run in runs.items():
                     best[tag] = min(best[tag], run())
-        at_peak = 2 * macs * batch / (peak * 1e9)
+        at_peak = 2 * macs * batch / (peak * args.threads * 1e9)
+        if wall:
+            best["same bits"] = np.array_equal(
+                outputs["int8"].view(np.int32),
+                outputs["int8 1 thread"].view(np.int32))
+            best["load"] = os.getloadavg()[0]
         rows.append((name, batch, best, at_peak))
         print(f"  {name} batch {batch}: " + ", ".join(
-            f"{k} {v * 1e3:.3f} ms" for k, v in best.items()), flush=True)
+            f"{k} {v * 1e3:.3f} ms" for k, v in best.items()
+            if k in runs), flush=True)
     return rows, qm, model, size
 
 
@@ -128,6 +170,35 @@ def table_rows(rows):
     return head, out
 
 
+def threads_table_rows(rows, threads):
+    """The --threads table: int8 on `threads` threads against one thread
+    and against onednn int8 on as many."""
+    head = ["model", "batch", f"int8 {threads}t ms", "int8 1t ms",
+            "speedup", "same bits", "load"]
+    out = []
+    use_torch = any("onednn int8" in t for _, _, t, _ in rows)
+    for name, batch, t, at_peak in rows:
+        i8 = t["int8"]
+        row = [name, batch, f"{i8 * 1e3:.3f}",
+               f"{t['int8 1 thread'] * 1e3:.3f}",
+               f"{t['int8 1 thread'] / i8:.2f}",
+               "yes" if t["same bits"] else "NO", f"{t['load']:.1f}"]
+        if "onednn int8" in t:
+            x_onednn = t["onednn int8"] / i8
+            bound = t["onednn int8"] / at_peak
+            met = x_onednn >= 1.5 or (bound < 1.6 and x_onednn >= 0.9 * bound)
+            row += [f"{t['onednn int8'] * 1e3:.3f}", f"{x_onednn:.2f}",
+                    f"{bound:.2f}", "yes" if met else "no"]
+        elif use_torch:
+            row += ["failed", "", "", ""]
+        row.append(f"{100 * at_peak / i8:.0f}%")
+        out.append(row)
+    if use_torch:
+        head += [f"onednn int8 {threads}t ms", "x onednn", "at peak", "met"]
+    head.append(f"int8 % of {threads}-core peak")
+    return head, out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
@@ -148,13 +219,19 @@ def main():
     ap.add_argument("--calibration-batch", type=int, default=16)
     ap.add_argument("--no-calibration", action="store_true")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="above 1: int8 on this many threads against one "
+                         "thread and onednn on as many, wall time; no "
+                         "profile or calibration")
     args = ap.parse_args()
+    if args.threads > 1:
+        args.profile, args.no_calibration = "", True
     args.batches = [int(b) for b in args.batches.split(",")]
     build = os.path.abspath(args.build)
     os.environ["MYQUANT_BUILD_DIR"] = build
     tune_malloc()
     import torch
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.backends.quantized.engine = "onednn"
     names = args.models.split(",")
     profiled = [n for n in args.profile.split(",") if n]
@@ -178,6 +255,13 @@ def main():
                     build, qm._build(1, None, True), x, out_shape,
                     args.calls, timer, d)))
             qm.close()
+        if args.threads > 1:
+            print(f"\nModels, {args.threads} threads, ms of wall time "
+                  f"(fastest call of {args.rounds} rounds of up to "
+                  f"{args.calls}); load: the 1-minute load average after "
+                  f"the row")
+            print_table(*threads_table_rows(rows, args.threads))
+            return
         print(f"\nModels, one thread, ms of CPU time (fastest call of "
               f"{args.rounds} rounds of up to {args.calls}); load "
               f"average {os.getloadavg()[0]:.1f} now")

@@ -47,11 +47,13 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // A no-op on modules without myquant ops or quantized types.
   ConvertMyQuantToVnniOptions vnni;
   vnni.target = options.target;
+  vnni.threads = options.threads;
   pm.addPass(createConvertMyQuantToVnni(vnni));
   // The float convolutions and matmuls (a float model, calibration's
   // instrumented copy, ops kept in float) get the f32 kernels.
   ConvertLinalgToFloatKernelsOptions floatKernels;
   floatKernels.target = options.target;
+  floatKernels.threads = options.threads;
   pm.addPass(createConvertLinalgToFloatKernels(floatKernels));
   // target=generic keeps the generic lowering on an ARM DSP target too.
   ConvertMyQuantToLinalgOptions linalg;

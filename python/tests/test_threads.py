@@ -2,7 +2,9 @@
 kernels as OpenMP work-sharing loops, myquant-parallelize-batches) give
 the same bits as the generic integer lowering, which the end-to-end tests
 check against the reference, on the three benchmark models at batch 4;
-the libraries really call the OpenMP runtime.
+the libraries really call the OpenMP runtime. At batches 1 and 3 the
+kernels share each layer's channel tiles or rows instead: the same bits
+as one thread, int8 and f32.
 
 Needs the avx512-vnni kernels (the models' kernels are built for them)."""
 
@@ -15,7 +17,8 @@ from conftest import RUNNABLE_TARGETS  # conftest puts benchmarks/ on the path
 
 import bench as B
 import models as M
-from myquant.emit import emit
+from myquant.emit import (Flatten, GlobalAvgPool, Model, Relu, Relu6,
+                          calibrate, emit)
 
 
 @pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,
@@ -44,3 +47,56 @@ def test_two_threads_same_bits(name, build_dir, workdir):
                     "no OpenMP parallel region in the library"
     assert np.array_equal(outputs["threads"].view(np.int32),
                           outputs["generic"].view(np.int32))
+
+
+def _split_model(batch):
+    """Layers whose outer loops split between two threads at batch 1 (or 3):
+    a strided three-channel first layer (one channel tile, 7 rows), a conv
+    and a depthwise conv whose last channel tile or block overlaps the one
+    before (40 channels), a 1x1 conv with several tiles, a classifier (one
+    row, several channel tiles)."""
+    rng = np.random.default_rng(11)
+    m = Model((batch, 3, 14, 14))
+    m.add(M._conv(rng, 32, 3, 3, stride=2, padding=1))
+    m.add(Relu())
+    m.add(M._conv(rng, 40, 32, 3, padding=1))
+    m.add(Relu6())
+    m.add(M._dw(rng, 40, 3, padding=1))
+    m.add(Relu6())
+    m.add(M._conv(rng, 160, 40, 1))
+    m.add(Relu())
+    m.add(GlobalAvgPool())
+    m.add(Flatten())
+    m.add(M._linear(rng, 200, 160))
+    return m
+
+
+@pytest.mark.parametrize("target,batch", [
+    (t, b) for t, b in (("avx512-vnni", 1), ("avx512-vnni", 3),
+                        ("avx512-vnni-256", 1)) if t in RUNNABLE_TARGETS])
+def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
+    """At a batch two threads do not divide, the kernels share a layer's
+    channel tiles or rows (OuterLoops in KernelBuilder): int8 and f32
+    results are bit-identical to one thread's (whose kernels the
+    end-to-end tests hold to the reference)."""
+    tc = B.Toolchain(build_dir, workdir)
+    rng = np.random.default_rng(5)
+    stats = calibrate(_split_model(4), [
+        rng.standard_normal((4, 3, 14, 14)).astype(np.float32)
+        for _ in range(2)])
+    model = _split_model(batch)
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    shape = model.shapes[model.output]
+
+    def run(text, tgt, threads):
+        so = os.path.join(workdir, f"{len(os.listdir(workdir))}.so")
+        B.sh([tc.compile, tc.write(text), "--function=forward", "--shared",
+              "-o", so, f"--target={tgt}", f"--kernel-threads={threads}"])
+        return B.Compiled(so, "forward", x, shape, np.float32)().view(
+            np.int32)
+
+    quantized = tc.quantize(emit(model, stats))
+    two = run(quantized, target, 2)
+    assert np.array_equal(two, run(quantized, target, 1))
+    floating = emit(model)
+    assert np.array_equal(run(floating, target, 2), run(floating, target, 1))

@@ -99,6 +99,17 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     VNNI target runs only on CPUs with those instructions. On a module
     whose `llvm.target_triple` (`myquant-set-target`) is not x86-64,
     `host` means `generic` and an x86 target is an error.
+
+    `threads` (`myquant-compile --kernel-threads`): each kernel's outer
+    loops are shared statically between that many threads. With one
+    thread, or a batch the threads divide, the batch loop is the shared
+    one (marked `myquant.parallel_batch`); otherwise (batch 1) the outer
+    loop over output-channel tiles or output rows (channel blocks or rows
+    for depthwise) whose iterations split most evenly is cut into one
+    range per thread, ranges that write disjoint bytes, and the marked loop
+    runs over (batch, range). `myquant-parallelize-batches` makes the
+    marked loop parallel. Each output is computed by one iteration as with
+    one thread: the results are bit-identical for any thread count.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
@@ -106,7 +117,9 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
            "or host">,
     MyQuant_RoundingOption<"defaultRounding", "default-rounding",
            "Rounding for ops whose rescale is not precomputed (as in "
-           "convert-myquant-to-linalg)">
+           "convert-myquant-to-linalg)">,
+    Option<"threads", "threads", "unsigned", /*default=*/"1",
+           "Threads each kernel's outer loops are shared between">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
@@ -146,12 +159,15 @@ def ConvertLinalgToFloatKernels
     `target`: as `convert-myquant-to-vnni` (the vector width: 16 f32
     lanes for `avx512-vnni`, 8 for `avx512-vnni-256` and for `avx-vnni`,
     which uses AVX2 + FMA), except that `host` needs no VNNI: AVX-512, else
-    AVX2 + FMA, else nothing (`generic`).
+    AVX2 + FMA, else nothing (`generic`). `threads`: as
+    `convert-myquant-to-vnni`.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Kernel target: generic, avx512-vnni, avx512-vnni-256, avx-vnni "
-           "or host">
+           "or host">,
+    Option<"threads", "threads", "unsigned", /*default=*/"1",
+           "Threads each kernel's outer loops are shared between">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

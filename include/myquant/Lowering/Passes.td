@@ -97,7 +97,9 @@ def MyQuantExpandStridedCopies : Pass<"myquant-expand-strided-copies"> {
 def MyQuantParallelizeBatches : Pass<"myquant-parallelize-batches"> {
   let summary = "Turn the int8 kernels' batch loops into scf.parallel";
   let description = [{
-    The VNNI kernels mark their loop over the batch with
+    The VNNI and f32 kernels mark their loop over the batch (at a batch
+    the threads do not divide, over (batch, range of a layer's channel
+    tiles or rows): `convert-myquant-to-vnni`'s `threads`) with
     `myquant.parallel_batch`: its iterations write disjoint slices of the
     result and only read everything else. This pass turns each such
     `scf.for` into an `scf.parallel` with the same bounds and body, for

@@ -280,6 +280,7 @@ struct ConvertLinalgToFloatKernelsPass
     }
     if (!*parsed)
       return;
+    (*parsed)->threads = threads;
     SymbolTable symbols(module);
     FloatLowering lowering{**parsed, symbols};
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());

@@ -18,16 +18,22 @@ using namespace mlir;
 
 namespace myquant::vnni {
 
+scf::ForOp nestLoop(OpBuilder &b, Location loc, scf::ForOp parent, Value lower,
+                    Value upper, int64_t step) {
+  auto loop = scf::ForOp::create(b, loc, lower, upper,
+                                 arith::ConstantIndexOp::create(b, loc, step),
+                                 parent.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, loop.getResults());
+  b.setInsertionPointToStart(loop.getBody());
+  return loop;
+}
+
 scf::ForOp nestLoop(OpBuilder &b, Location loc, scf::ForOp parent,
                     int64_t upper, int64_t step) {
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
-  auto loop = scf::ForOp::create(b, loc, index(0), index(upper), index(step),
-                                 parent.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, loop.getResults());
-  b.setInsertionPointToStart(loop.getBody());
-  return loop;
+  return nestLoop(b, loc, parent, index(0), index(upper), step);
 }
 
 /// The loop over the batch, carrying `output`, marked for
@@ -42,6 +48,61 @@ static scf::ForOp createBatchLoop(OpBuilder &b, Location loc, int64_t batch,
   loop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
                 b.getUnitAttr());
   return loop;
+}
+
+KernelBuilder::OuterLoops::OuterLoops(KernelBuilder &kb, int64_t batch,
+                                      Value output, ArrayRef<OuterLevel> levels)
+    : kb(kb), levels(levels) {
+  int64_t threads = kb.threads;
+  // The fraction of the threads' time spent working when `n` equal
+  // iterations are dealt out statically.
+  auto balance = [&](int64_t n) {
+    return static_cast<double>(n) /
+           static_cast<double>(llvm::divideCeil(n, threads) * threads);
+  };
+  if (threads > 1 && batch % threads != 0) {
+    double best = balance(batch);
+    for (auto [l, level] : llvm::enumerate(levels)) {
+      int64_t iterations = llvm::divideCeil(level.upper, level.step);
+      // Range w is [w * iterations / threads, (w + 1) * ...).
+      bool overlaps = false;
+      for (int64_t w = 1; w < threads; ++w)
+        overlaps |=
+            level.lastOverlaps && w * iterations / threads == iterations - 1;
+      if (!overlaps && balance(iterations) > best) {
+        best = balance(iterations);
+        split = l;
+      }
+    }
+  }
+  int64_t ranges = split ? threads : 1;
+  loop = createBatchLoop(kb.b, kb.loc, batch * ranges, output);
+  kb.b.setInsertionPointToStart(loop.getBody());
+  if (split) {
+    this->batch = arith::DivUIOp::create(kb.b, kb.loc, loop.getInductionVar(),
+                                         kb.index(ranges));
+    range = arith::RemUIOp::create(kb.b, kb.loc, loop.getInductionVar(),
+                                   kb.index(ranges));
+  } else {
+    this->batch = loop.getInductionVar();
+  }
+}
+
+scf::ForOp KernelBuilder::OuterLoops::nest(scf::ForOp parent, unsigned level) {
+  const OuterLevel &l = levels[level];
+  if (split != level)
+    return nestLoop(kb.b, kb.loc, parent, l.upper, l.step);
+  // Range `range` of the iterations, as OuterLoops dealt them.
+  int64_t iterations = llvm::divideCeil(l.upper, l.step);
+  auto bound = [&](Value w) -> Value {
+    Value first = arith::DivUIOp::create(
+        kb.b, kb.loc,
+        arith::MulIOp::create(kb.b, kb.loc, w, kb.index(iterations)),
+        kb.index(kb.threads));
+    return arith::MulIOp::create(kb.b, kb.loc, first, kb.index(l.step));
+  };
+  Value next = arith::AddIOp::create(kb.b, kb.loc, range, kb.index(1));
+  return nestLoop(kb.b, kb.loc, parent, bound(range), bound(next), l.step);
 }
 
 Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
@@ -280,13 +341,16 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
 
   // for n, for oy, for each channel block, for each pixel tile.
   TilePosition at;
-  auto batchLoop = createBatchLoop(b, loc, p.batch, output);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(batchLoop.getBody());
-  at.batch = batchLoop.getInductionVar();
-  auto rowLoop = nestLoop(b, loc, batchLoop, p.outH, 1);
+  // The last channel block overlaps the one before if it is shifted back.
+  OuterLoops outer(
+      *this, p.batch, output,
+      {{p.outH, 1},
+       {p.paddedChannels, lanes, p.paddedChannels > p.channelEnd}});
+  at.batch = outer.batch;
+  auto rowLoop = outer.nest(outer.loop, 0);
   at.row = rowLoop.getInductionVar();
-  auto blockLoop = nestLoop(b, loc, rowLoop, p.paddedChannels, lanes);
+  auto blockLoop = outer.nest(rowLoop, 1);
   // The last block is shifted back to end at channelEnd.
   Value channel = arith::MinSIOp::create(b, loc, blockLoop.getInductionVar(),
                                          index(p.channelEnd - lanes));
@@ -307,7 +371,7 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
                       ValueRange{at.batch, at.row, ox, channel});
   }
   scf::YieldOp::create(b, loc, out);
-  return batchLoop.getResult(0);
+  return outer.loop.getResult(0);
 }
 
 SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
@@ -387,11 +451,10 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
   Value bias = floatConstant({p.channels}, f.bias);
   // for n, for c, for each row tile, for each pixel tile; the last tiles
   // are shifted back to end at outH and outW.
-  auto batchLoop = createBatchLoop(b, loc, p.batch, output);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(batchLoop.getBody());
-  Value n = batchLoop.getInductionVar();
-  auto channelLoop = nestLoop(b, loc, batchLoop, p.channels, 1);
+  OuterLoops outer(*this, p.batch, output, {{p.channels, 1}});
+  Value n = outer.batch;
+  auto channelLoop = outer.nest(outer.loop, 0);
   Value c = channelLoop.getInductionVar();
   Value b0 = vector::BroadcastOp::create(
       b, loc, vectorType, tensor::ExtractOp::create(b, loc, bias, c));
@@ -442,7 +505,7 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
               .getResult();
   }
   scf::YieldOp::create(b, loc, out);
-  return batchLoop.getResult(0);
+  return outer.loop.getResult(0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -548,11 +611,13 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
 
   // for n in batch, for each channel tile, for oy, for each pixel tile.
   TilePosition at;
-  auto batchLoop = createBatchLoop(b, loc, p.batch, output);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(batchLoop.getBody());
-  at.batch = batchLoop.getInductionVar();
-  auto tileLoop = nestLoop(b, loc, batchLoop, tiles, 1);
+  // The last channel tile overlaps the one before if it is shifted back.
+  OuterLoops outer(
+      *this, p.batch, output,
+      {{tiles, 1, tiles * tileChannels > p.channelEnd}, {p.outH, p.pool}});
+  at.batch = outer.batch;
+  auto tileLoop = outer.nest(outer.loop, 0);
   at.tile = tileLoop.getInductionVar();
   // tileFirstChannel: the last channel tile is shifted back to end at
   // channelEnd.
@@ -564,7 +629,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
         arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
   // A tile is `p.pool` rows (a fused pool's window) by `pixels` pixels by
   // `channelBlocks` vectors of channels.
-  auto rowLoop = nestLoop(b, loc, tileLoop, p.outH, p.pool);
+  auto rowLoop = outer.nest(tileLoop, 1);
   at.row = rowLoop.getInductionVar();
   auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, pixels);
   // The last pixel tile of a row is shifted back to end at OW.
@@ -587,7 +652,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     out = storeTile(p, tiling, at, j, accs, constants, addend, out);
   }
   scf::YieldOp::create(b, loc, out);
-  return batchLoop.getResult(0);
+  return outer.loop.getResult(0);
 }
 
 SmallVector<Value> KernelBuilder::accumulateTile(const Problem &p,

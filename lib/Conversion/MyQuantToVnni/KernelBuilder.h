@@ -28,6 +28,11 @@ namespace myquant::vnni {
 mlir::scf::ForOp nestLoop(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::scf::ForOp parent, int64_t upper, int64_t step);
 
+/// nestLoop from `lower` to `upper`.
+mlir::scf::ForOp nestLoop(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::scf::ForOp parent, mlir::Value lower,
+                          mlir::Value upper, int64_t step);
+
 /// Builds `body(args)` as a private `noinline` function of its own, with
 /// `target`'s features, inserted into `symbols` before `op`'s function, and
 /// returns a call of it on `args` at `b`: LLVM then optimizes each kernel
@@ -47,7 +52,7 @@ class KernelBuilder {
 public:
   KernelBuilder(mlir::OpBuilder &b, mlir::Location loc,
                 const KernelTarget &target)
-      : b(b), loc(loc), lanes(target.lanes) {}
+      : b(b), loc(loc), lanes(target.lanes), threads(target.threads) {}
 
   /// The runtime input scale A' and, for an asymmetric input, zero point
   /// (i64 scalars, else null) of a dynamic problem (`p.dynamic`), which its
@@ -82,6 +87,47 @@ public:
                                   mlir::Value input, mlir::Value output);
 
 private:
+  /// A loop of a kernel's outer nest below the batch loop, `for iv = 0 to
+  /// upper step step`: its iterations write disjoint parts of the output,
+  /// except that the last may be shifted back to overlap the one before
+  /// (`lastOverlaps`).
+  struct OuterLevel {
+    int64_t upper, step;
+    bool lastOverlaps = false;
+  };
+
+  /// The outer loops of a kernel, shared statically between `threads`
+  /// threads. With one thread, or a batch the threads divide, the batch
+  /// loop is the shared one. Otherwise, if one level splits into `threads`
+  /// ranges of whole iterations more evenly than the batch does (and no
+  /// range boundary falls before an overlapping last iteration: the
+  /// threads write disjoint bytes), the shared loop runs over (batch,
+  /// range) and that level over its range. Every output is still computed
+  /// by one iteration in the same order: the results are bit-identical for
+  /// any number of threads.
+  class OuterLoops {
+  public:
+    /// Creates the shared loop (marked for myquant-parallelize-batches),
+    /// carrying `output`, and moves `kb`'s builder into its body.
+    OuterLoops(KernelBuilder &kb, int64_t batch, mlir::Value output,
+               llvm::ArrayRef<OuterLevel> levels);
+
+    /// The loop of `levels[level]` in `parent`'s body, where the builder
+    /// is (nestLoop, over this thread's range if that level is split).
+    mlir::scf::ForOp nest(mlir::scf::ForOp parent, unsigned level);
+
+    /// The shared loop: its result is the output written.
+    mlir::scf::ForOp loop;
+    mlir::Value batch;
+
+  private:
+    KernelBuilder &kb;
+    llvm::SmallVector<OuterLevel> levels;
+    /// The split level, if any, and the index of this thread's range.
+    std::optional<unsigned> split;
+    mlir::Value range;
+  };
+
   /// Where one register tile sits.
   struct TilePosition {
     /// `tile`: the channel tile, the outer index of the packed weights.
@@ -280,6 +326,8 @@ private:
   mlir::OpBuilder &b;
   mlir::Location loc;
   int64_t lanes;
+  /// The threads the outer loops are shared between (OuterLoops).
+  int64_t threads;
   /// The kernel's constant of `p.table` (buildTable), or null.
   mlir::Value tableTensor;
   /// setDynamicScale's A' (`lanes` i64 lanes) and zero point (`lanes` i32

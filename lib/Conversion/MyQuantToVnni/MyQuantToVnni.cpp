@@ -533,6 +533,7 @@ struct ConvertMyQuantToVnniPass
       });
       return;
     }
+    (*parsed)->threads = threads;
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(),

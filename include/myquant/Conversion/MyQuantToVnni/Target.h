@@ -29,6 +29,9 @@ struct KernelTarget {
   unsigned registers;
   /// Features every function holding a kernel gets (`target_features`).
   llvm::ArrayRef<llvm::StringLiteral> features;
+  /// The threads each kernel's outer loops are shared between
+  /// (`myquant-compile --kernel-threads`; KernelBuilder::OuterLoops).
+  unsigned threads = 1;
 };
 
 /// The kernel target named by the pass option; std::nullopt for `generic`.
