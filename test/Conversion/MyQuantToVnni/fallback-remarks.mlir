@@ -149,8 +149,8 @@ func.func @dynamic(%a: tensor<?x4x!qx>) -> tensor<?x3x!qy> {
 // -----
 
 // 4-bit weights (NumericSpec 7): groups of K that do not fill the kernel's
-// byte vectors of 8 input channels, depthwise filters, and partial sums of
-// 16 * w that could leave int32 stay generic.
+// byte vectors of 8 input channels and partial sums of 16 * w that could
+// leave int32 stay generic.
 !qx = !quant.uniform<i8:f32, 0.1:-4>
 !qw = !quant.uniform<i4<-7:7>:f32:{0:1, 1:4}, {{1.0, 0.5}, {2.0, 1.0}, {1.0, 1.0}}>
 !qy = !quant.uniform<i8:f32, 0.2:-5>
@@ -161,23 +161,6 @@ func.func @int4_groups_of_4(%a: tensor<2x8x!qx>) -> tensor<2x3x!qy> {
   // expected-remark @below {{not lowered to a VNNI kernel: its weight groups of 4 are not a multiple of 8}}
   %m = myquant.matmul %a, %c {transpose_rhs, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x8x!qx>, tensor<3x8x!qw>) -> tensor<2x3x!qy>
   return %m : tensor<2x3x!qy>
-}
-
-// -----
-
-!qx = !quant.uniform<i8:f32, 0.1>
-!qw = !quant.uniform<i4<-7:7>:f32:0, {0.25, 0.5}>
-!qy = !quant.uniform<i8:f32, 0.5>
-
-func.func @int4_depthwise(%x: tensor<1x2x3x3x!qx>) -> tensor<1x2x3x3x!qy> {
-  %ci = arith.constant dense<1> : tensor<2x1x3x3xi4>
-  %c = quant.scast %ci : tensor<2x1x3x3xi4> to tensor<2x1x3x3x!qw>
-  // expected-remark @below {{not lowered to a VNNI kernel: depthwise convolution with 4-bit weights}}
-  %0 = myquant.conv2d %x, %c {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
-      dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>,
-      rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [33, 33], rounding = single>}
-      : (tensor<1x2x3x3x!qx>, tensor<2x1x3x3x!qw>) -> tensor<1x2x3x3x!qy>
-  return %0 : tensor<1x2x3x3x!qy>
 }
 
 // -----

@@ -104,7 +104,9 @@ struct Problem {
   Epilogue epilogue;
   // Depthwise: the weights of the taps of filter rows (2r, 2r + 1) in one
   // column x interleaved as int16, [ceil(kernelH / 2)][kernelW]
-  // [paddedChannels][2] (an odd last row is paired with zero).
+  // [paddedChannels][2] (an odd last row is paired with zero). 4-bit
+  // (`nibbles`) filters are stored two channels per byte instead and
+  // unpacked to these pairs by the kernel (NumericSpec 7.3).
   llvm::SmallVector<int16_t> tapPairs;
   // An add of the requantized result and a second NHWC storage tensor of
   // the output's shape, run in the epilogue.
