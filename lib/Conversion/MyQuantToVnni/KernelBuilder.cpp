@@ -393,17 +393,24 @@ SmallVector<Value>
 KernelBuilder::accumulateTapPairs(const Problem &p, int64_t pixels,
                                   const TilePosition &at, Value input,
                                   ArrayRef<Value> w, Value init) {
-  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
   int64_t rowPairs = llvm::divideCeil(p.kernelH, 2);
-  auto bytesType = VectorType::get({lanes}, i8);
+  auto inputType = laneVector(input);
   auto pairType = VectorType::get({2 * lanes}, i16);
   auto wordType = VectorType::get({lanes}, i32);
   SmallVector<int64_t> interleave = interleaveMask(lanes);
   Value channel = at.channels[0];
   Value y0 = arith::MulIOp::create(b, loc, at.row, index(p.strideH));
   Value x0 = arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW));
-  SmallVector<Value> accs(pixels, read(init, channel, wordType));
+  // A 16-bit input's pair products are summed from zero in int32 (one
+  // block of at most kMaxPairSteps pairs, NumericSpec 6.3) and the bias
+  // added in int64 after the taps.
+  SmallVector<Value> accs(pixels, p.wideInput ? splat(wordType, 0)
+                                              : read(init, channel, wordType));
+  // 8-bit input is widened to int16 pairs; 16-bit input is already int16.
   auto widen = [&](Value v, Type type) -> Value {
+    if (getElementTypeOrSelf(v.getType()) == getElementTypeOrSelf(type))
+      return v;
     return p.signedInput ? arith::ExtSIOp::create(b, loc, type, v).getResult()
                          : arith::ExtUIOp::create(b, loc, type, v).getResult();
   };
@@ -427,7 +434,7 @@ KernelBuilder::accumulateTapPairs(const Problem &p, int64_t pixels,
     for (int64_t r = 0; r < rowPairs; ++r) {
       auto rowInput = [&](int64_t ky) -> Value {
         Value y = arith::AddIOp::create(b, loc, y0, index(ky * p.dilationH));
-        return read(input, {at.batch, y, x, channel}, bytesType);
+        return read(input, {at.batch, y, x, channel}, inputType);
       };
       Value pair;
       if (2 * r + 1 < p.kernelH) {
@@ -444,6 +451,14 @@ KernelBuilder::accumulateTapPairs(const Problem &p, int64_t pixels,
         accs[m] = pairDot(accs[m], pair, w[r * p.kernelW + kx]);
     }
   }
+  if (!p.wideInput)
+    return accs;
+  auto wideType = VectorType::get({lanes}, b.getI64Type());
+  Value bias =
+      arith::ExtSIOp::create(b, loc, wideType, read(init, channel, wordType));
+  for (Value &acc : accs)
+    acc = arith::AddIOp::create(
+        b, loc, arith::ExtSIOp::create(b, loc, wideType, acc), bias);
   return accs;
 }
 

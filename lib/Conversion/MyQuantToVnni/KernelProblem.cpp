@@ -298,8 +298,17 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
       failed(checkOperands(op, op.getInput().getType(),
                            op.getFilter().getType(), wideInput)))
     return failure();
-  if (depthwise && wideInput)
-    return notLowered(op.getLoc(), "depthwise convolution of a 16-bit input");
+  // A 16-bit input's depthwise kernel sums a pixel's pair products in one
+  // int32 block (NumericSpec 6.3).
+  int64_t tapPairs =
+      llvm::divideCeil(op.getWindowSizes()[0], 2) * op.getWindowSizes()[1];
+  if (depthwise && wideInput && tapPairs > kMaxPairSteps)
+    return notLowered(op.getLoc(), "depthwise convolution of a 16-bit input "
+                                   "with " +
+                                       Twine(tapPairs) +
+                                       " pairs of filter rows per column, "
+                                       "more than " +
+                                       Twine(kMaxPairSteps));
   bool nchw = op.getLayout() == Layout::NCHW;
   LayoutDims dims = op.getDims();
   ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
