@@ -139,6 +139,20 @@ KERNEL_SHAPES = [(1, 256, 48, 32, 0), (1, 128, 20, 0, 0), (5, 96, 40, 16, 0),
                  (0, 0, 24, 0, 12), (0, 0, 8, 0, 16)]
 
 
+def check_two_kernels(quantized, ref, x, shape, target, toolchain, workdir):
+    """Lowers `quantized` for `target`: both layers run in VNNI kernels
+    (none on generic) and the output equals the reference `ref` on `x`."""
+    lowered, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}",
+                    "--convert-myquant-to-linalg"], workdir)
+    kernels = 0 if target == "generic" else 2
+    assert lowered.count("call @forward_kernel") == kernels
+    got = toolchain.run(executable(lowered, target), "forward", x, workdir)
+    want = ref.dequantize()
+    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
+        f"{shape} on {target}: {np.argwhere(got != want)[:8]}"
+
+
 @pytest.mark.parametrize("target", RUNNABLE_TARGETS)
 @pytest.mark.parametrize("shape", KERNEL_SHAPES,
                          ids=["x".join(map(str, s)) for s in KERNEL_SHAPES])
@@ -158,15 +172,7 @@ def test_int4_kernels_bit_exact(shape, target, toolchain, workdir):
     if group_size:
         assert ":f32:{0:1, 1:%d}" % group_size in quantized, \
             "not quantized per group"
-    lowered, _ = toolchain.quantize(
-        quantized, [f"--convert-myquant-to-vnni=target={target}",
-                    "--convert-myquant-to-linalg"], workdir)
-    kernels = 0 if target == "generic" else 2
-    assert lowered.count("call @forward_kernel") == kernels
-    got = toolchain.run(executable(lowered, target), "forward", x, workdir)
-    want = ref.dequantize()
-    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
-        f"{shape} on {target}: {np.argwhere(got != want)[:8]}"
+    check_two_kernels(quantized, ref, x, shape, target, toolchain, workdir)
 
 
 def depthwise_case(channels, kernel, stride, dilation, seed):
@@ -209,15 +215,7 @@ def test_int4_depthwise_kernels_bit_exact(shape, target, toolchain, workdir):
         emit(model, stats), ["--myquant-propagate-qparams=weight-bits=4",
                              "--myquant-quantize"], workdir)
     assert "i4<-7:7>" in quantized
-    lowered, _ = toolchain.quantize(
-        quantized, [f"--convert-myquant-to-vnni=target={target}",
-                    "--convert-myquant-to-linalg"], workdir)
-    kernels = 0 if target == "generic" else 2
-    assert lowered.count("call @forward_kernel") == kernels
-    got = toolchain.run(executable(lowered, target), "forward", x, workdir)
-    want = ref.dequantize()
-    assert np.array_equal(got.view(np.int32), want.view(np.int32)), \
-        f"{shape} on {target}: {np.argwhere(got != want)[:8]}"
+    check_two_kernels(quantized, ref, x, shape, target, toolchain, workdir)
 
 
 def test_groups_follow_the_spec():
