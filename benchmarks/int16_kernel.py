@@ -4,11 +4,13 @@ vpdpwssd into int32 lanes widened into int64: docs/NumericSpec.md 6.3)
 against the generic lowering of the same 16-bit layer and the int8 VNNI
 kernel (vpdpbusd) on the same shapes.
 
-    /usr/bin/python3 benchmarks/int16_kernel.py [--repeats 30]
+    /usr/bin/python3 benchmarks/int16_kernel.py [--repeats 30] [--shape TEXT]
 
 Each shape is a one-layer model (random weights, calibrated on random
 inputs) quantized with activation_bits=8 and 16 and compiled with
-myquant-compile --shared -march=native for a target (--target=...); prints
+myquant-compile --shared -march=native for a target (--target=...); the
+depthwise convolution runs the depthwise kernel (vpdpwssd on int16 pairs
+of filter rows), and 16x8 generic is its path before that kernel. Prints
 the one-thread median latency (float input quantized, output dequantized:
 the same element-wise work for every variant) and the multiply-accumulates
 per second.
@@ -28,7 +30,8 @@ sys.path[:0] = [os.path.join(REPO, "python"), os.path.join(REPO, "examples")]
 from fashion_mnist import median_time  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.api import QuantizedModel  # noqa: E402
-from myquant.emit import Conv2d, Linear, Model, Relu, calibrate  # noqa: E402
+from myquant.emit import (Conv2d, DepthwiseConv2d, Linear, Model,  # noqa: E402
+                          Relu, calibrate)
 from myquant.runtime import CompiledFunction  # noqa: E402
 
 
@@ -40,6 +43,16 @@ def conv(c, f, k, hw, rng):
                  padding=k // 2), name="conv")
     m.add(Relu())
     return m, f * c * k * k * hw * hw
+
+
+def depthwise(c, k, hw, rng):
+    m = Model((1, c, hw, hw))
+    m.add(DepthwiseConv2d((rng.standard_normal((c, k, k)) / k)
+                          .astype(np.float32),
+                          (0.1 * rng.standard_normal(c)).astype(np.float32),
+                          padding=k // 2), name="dw")
+    m.add(Relu())
+    return m, c * k * k * hw * hw
 
 
 def linear(k, n, rng):
@@ -56,7 +69,9 @@ SHAPES = [("conv 3x3 64->64, 28x28", lambda r: conv(64, 64, 3, 28, r), 1),
           ("conv 1x1 256->256, 14x14", lambda r: conv(256, 256, 1, 14, r),
            1),
           ("conv 3x3 300->64, 14x14", lambda r: conv(300, 64, 3, 14, r), 1),
-          ("linear 1024x1024", lambda r: linear(1024, 1024, r), 64)]
+          ("linear 1024x1024", lambda r: linear(1024, 1024, r), 64),
+          ("depthwise 3x3 256, 28x28", lambda r: depthwise(256, 3, 28, r),
+           1)]
 
 # (label, activation bits, target)
 VARIANTS = [("int8 VNNI (vpdpbusd)", 8, "avx512-vnni"),
@@ -78,6 +93,8 @@ def compiled(qm, batch, target, workdir, tag):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--shape", default="",
+                   help="only the shapes whose label has this")
     args = p.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     rng = np.random.default_rng(0)
@@ -85,6 +102,8 @@ def main(argv=None):
           f"{'GMAC/s':>8}{'vs int8':>9}")
     with tempfile.TemporaryDirectory() as workdir:
         for s, (label, build, batch) in enumerate(SHAPES):
+            if args.shape not in label:
+                continue
             model, macs = build(rng)
             stats = calibrate(model, [rng.standard_normal(model.input_shape)
                                       .astype(np.float32) for _ in range(4)])

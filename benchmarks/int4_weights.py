@@ -21,9 +21,13 @@ per channel and int4 per group of 32 and 128 of K. Prints per variant:
   (--target=generic, which unpacks the 4-bit weights once per call).
 
 `--kernels` instead times single layers (a Linear at batch 1, a GEMV, and
-64, and a 3 x 3 convolution) with int8 and int4 weights on the host's
-kernels: the variants of a shape run in turns, and each one's best of
-`--repeats` rounds is kept (the least disturbed by other processes).
+64, a 3 x 3 convolution and a 3 x 3 depthwise one) with int8 and int4
+weights on the host's kernels (and the depthwise int4 layer through the
+generic lowering, its path before it had a kernel): the variants of a shape
+run in turns, and each one's best of `--repeats` rounds is kept (the least
+disturbed by other processes). Per variant it also prints the .rodata of
+the layer's object for the host; `--layer TEXT` keeps the layers whose
+label has TEXT.
 """
 
 import argparse
@@ -44,7 +48,8 @@ from fashion_mnist import median_time  # noqa: E402
 from myquant import tools as T  # noqa: E402
 from myquant.api import QuantizedModel  # noqa: E402
 from myquant.runtime import CompiledFunction  # noqa: E402
-from myquant.emit import Conv2d, Linear, Model, Relu, calibrate  # noqa: E402
+from myquant.emit import (Conv2d, DepthwiseConv2d, Linear, Model,  # noqa: E402
+                          Relu, calibrate)
 
 VARIANTS = [("int8", 8, 0), ("int4 per channel", 4, 0),
             ("int4 groups of 32", 4, 32), ("int4 groups of 128", 4, 128)]
@@ -102,6 +107,8 @@ KERNEL_SHAPES = [
     ("Linear K=1024 N=1024", 64, (1024,), lambda r: Linear(r(1024, 1024))),
     ("conv 3x3 64->64 28x28", 1, (64, 28, 28),
      lambda r: Conv2d(r(64, 64, 3, 3), padding=1)),
+    ("depthwise 3x3 256 28x28", 1, (256, 28, 28),
+     lambda r: DepthwiseConv2d(r(256, 3, 3), padding=1)),
 ]
 
 
@@ -121,9 +128,12 @@ def kernels(args):
 
     print("one layer, one thread, best of each variant's rounds (run in "
           "turns)")
-    print(f"{'layer':<24}{'batch':>6}{'weights':>20}{'bytes':>11}"
-          f"{'time':>10}{'GMAC/s':>8}{'x int8':>8}")
+    print(f"{'layer':<24}{'batch':>6}{'weights':>30}{'bytes':>11}"
+          f"{'.rodata':>10}{'time':>10}{'GMAC/s':>8}{'x int8':>8}")
+    workdir = tempfile.mkdtemp()
     for label, batch, shape, make in KERNEL_SHAPES:
+        if args.layer not in label:
+            continue
         layer = make(r)
         model = Model((1,) + shape)
         model.add(layer)
@@ -134,12 +144,17 @@ def kernels(args):
             variants.append(("int4 groups of 32", 4, 32))
         x = rng.standard_normal((batch,) + shape).astype(np.float32)
         fns, sizes, qms = [], [], []
-        for _, bits, group in variants:
+        for i, (_, bits, group) in enumerate(variants):
             qm = QuantizedModel(model, stats, weight_bits=bits,
                                 group_size=group)
             qms.append(qm)
-            sizes.append(qm.parameter_bytes()[1])
+            sizes.append((qm.parameter_bytes()[1],
+                          weight_bytes(qm, workdir, f"k{i}")[1]))
             fns.append(qm.compiled(batch))
+        if getattr(layer, "groups", 1) > 1:
+            variants.append(("int4 per channel (generic)", 4, 0))
+            sizes.append((sizes[1][0], None))
+            fns.append(generic(qms[1], batch, workdir))
         best = [float("inf")] * len(fns)
         for fn in fns:
             for _ in range(3):
@@ -150,8 +165,9 @@ def kernels(args):
                 fn(x)
                 best[i] = min(best[i], time.perf_counter() - t)
         macs = batch * macs_of(layer, shape)
-        for (name, _, _), size, t in zip(variants, sizes, best):
-            print(f"{label:<24}{batch:>6}{name:>20}{size:>11,}"
+        for (name, _, _), (size, rodata), t in zip(variants, sizes, best):
+            rodata = "-" if rodata is None else f"{rodata:,}"
+            print(f"{label:<24}{batch:>6}{name:>30}{size:>11,}{rodata:>10}"
                   f"{t * 1e6:>8,.0f}us{macs / t / 1e9:>8.2f}"
                   f"{best[0] / t:>8.2f}")
         for qm in qms:
@@ -166,6 +182,8 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--kernels", action="store_true",
                    help="time single layers, int8 against int4")
+    p.add_argument("--layer", default="",
+                   help="--kernels: only the layers whose label has this")
     args = p.parse_args(argv)
     if args.kernels:
         kernels(args)

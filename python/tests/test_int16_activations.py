@@ -235,6 +235,15 @@ KERNEL_CASES = [
     ("conv", ("nchw", 1, 8, 6, 6, 20, 3, 1, (1, 1, 1, 1)), 8, 16, "random"),
     ("conv", ("nhwc", 1, 24, 5, 7, 24, 3, 2, (1, 1, 1, 1), 24), 8, 16,
      "random"),
+    # Depthwise convolutions of a 16-bit input (the tap-pair kernel on int16
+    # rows, int64 epilogue): 17 channels (a last block shifted back), 5 x 5
+    # at stride 2 (an odd last row), the extreme values.
+    ("conv", ("nchw", 2, 17, 7, 9, 17, 3, 1, (1, 1, 1, 1), 17), 16, 16,
+     "random"),
+    ("conv", ("nhwc", 1, 24, 9, 11, 24, 5, 2, (2, 1, 2, 2), 24), 16, 8,
+     "random"),
+    ("conv", ("nchw", 1, 16, 6, 6, 16, 3, 1, (1, 1, 1, 1), 16), 16, 16,
+     "extreme"),
 ]
 
 

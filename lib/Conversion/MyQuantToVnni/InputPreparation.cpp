@@ -378,7 +378,8 @@ Value prepareDepthwiseInput(OpBuilder &b, Location loc, Value input,
   // Padded cells hold the zero point (they add zero to the folded sums);
   // the extra channels meet zero weights.
   int64_t extra = p.paddedChannels - p.channels;
-  if (extra == 0)
+  // The vector copy moves bytes: a 16-bit input is padded as a tensor.
+  if (extra == 0 && !p.wideInput)
     return padSpatialNhwc(b, loc, input, pad, zeroPoint, 4 * lanes);
   return padTensor(b, loc, input, {0, pad[0], pad[1], 0},
                    {0, pad[2], pad[3], extra}, zeroPoint);

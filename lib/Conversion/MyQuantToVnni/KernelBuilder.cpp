@@ -329,12 +329,41 @@ SmallVector<Value> KernelBuilder::epilogueConstants(const Problem &p) {
 // Depthwise kernel
 //===----------------------------------------------------------------------===//
 
+/// The 4-bit weights of a depthwise problem as the kernel reads them,
+/// [blocks][taps][lanes / 2] bytes: for each block of `lanes` channels the
+/// kernel computes (the last one shifted back to end at channelEnd) and
+/// each tap, channel 2j of the block in the low nibble of byte j and
+/// 2j + 1 in the high one: half a byte per weight (NumericSpec 7.1).
+static SmallVector<int8_t> packDepthwiseNibbles(const Problem &p,
+                                                int64_t lanes) {
+  int64_t taps = p.kernelH * p.kernelW;
+  SmallVector<int8_t> bytes;
+  for (int64_t block = 0; block < p.paddedChannels; block += lanes) {
+    int64_t first = std::min(block, p.channelEnd - lanes);
+    for (int64_t t = 0; t < taps; ++t) {
+      int64_t y = t / p.kernelW, x = t % p.kernelW;
+      auto weight = [&](int64_t c) {
+        return p.tapPairs[((y / 2 * p.kernelW + x) * p.paddedChannels + c) * 2 +
+                          y % 2];
+      };
+      for (int64_t c = first; c < first + lanes; c += 2)
+        bytes.push_back(
+            static_cast<int8_t>((weight(c) & 0xF) | (weight(c + 1) << 4)));
+    }
+  }
+  return bytes;
+}
+
 Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
                                     Value input, Value addend, Value output) {
-  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
   int64_t pairs = llvm::divideCeil(p.kernelH, 2) * p.kernelW;
   Value weights =
-      tensorConstant<int16_t>({pairs, 2 * p.paddedChannels}, i16, p.tapPairs);
+      p.nibbles ? tensorConstant<int8_t>({p.paddedChannels / lanes,
+                                          p.kernelH * p.kernelW, lanes / 2},
+                                         i8, packDepthwiseNibbles(p, lanes))
+                : tensorConstant<int16_t>({pairs, 2 * p.paddedChannels}, i16,
+                                          p.tapPairs);
   Value init = tensorConstant<int32_t>({p.paddedChannels}, i32, p.init);
   SmallVector<Value> epilogueTensors = epilogueConstants(p);
   buildTable(p);
@@ -355,12 +384,13 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
   Value channel = arith::MinSIOp::create(b, loc, blockLoop.getInductionVar(),
                                          index(p.channelEnd - lanes));
   at.channels.push_back(channel);
+  SmallVector<Value> w =
+      tapPairWeights(p, blockLoop.getInductionVar(), channel, weights);
   auto pixelLoop = nestLoop(b, loc, blockLoop, p.outW, pixels);
   // The last pixel tile of a row is shifted back to end at OW.
   at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                          index(p.outW - pixels));
-  SmallVector<Value> accs =
-      accumulateTapPairs(p, pixels, at, input, weights, init);
+  SmallVector<Value> accs = accumulateTapPairs(p, pixels, at, input, w, init);
   SmallVector<Value> constants;
   for (Value tensor : epilogueTensors)
     constants.push_back(read(tensor, channel, laneVector(tensor)));
@@ -374,29 +404,77 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
   return outer.loop.getResult(0);
 }
 
-SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
-                                                     int64_t pixels,
-                                                     const TilePosition &at,
-                                                     Value input, Value weights,
-                                                     Value init) {
-  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+/// Lane i of the first operand, then lane i of the second, for each i <
+/// `size`.
+static SmallVector<int64_t> interleaveMask(int64_t size) {
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < size; ++i)
+    mask.append({i, size + i});
+  return mask;
+}
+
+SmallVector<Value> KernelBuilder::tapPairWeights(const Problem &p,
+                                                 Value blockStart,
+                                                 Value channel, Value weights) {
+  Type i16 = b.getI16Type();
   int64_t rowPairs = llvm::divideCeil(p.kernelH, 2);
-  auto bytesType = VectorType::get({lanes}, i8);
+  SmallVector<Value> w;
+  if (!p.nibbles) {
+    auto pairType = VectorType::get({2 * lanes}, i16);
+    Value weightChannel = arith::MulIOp::create(b, loc, channel, index(2));
+    for (int64_t q = 0; q < rowPairs * p.kernelW; ++q)
+      w.push_back(read(weights, {index(q), weightChannel}, pairType));
+    return w;
+  }
+  // 4-bit weights, unpacked once per channel block rather than per pixel
+  // tile: the sign-extended byte shifted left by 12 and back right is the
+  // low nibble, shifted right by 4 the high one; interleaved, they are the
+  // `lanes` weights of one tap in channel order.
+  Value block = arith::DivUIOp::create(b, loc, blockStart, index(lanes));
+  auto halfWords = VectorType::get({lanes / 2}, i16);
+  auto channelType = VectorType::get({lanes}, i16);
+  auto tap = [&](int64_t ky, int64_t kx) -> Value {
+    if (ky >= p.kernelH) // The zero partner of an odd last row.
+      return splat(channelType, 0);
+    Value bytes = read(weights, {block, index(ky * p.kernelW + kx), index(0)},
+                       VectorType::get({lanes / 2}, b.getI8Type()));
+    Value v = arith::ExtSIOp::create(b, loc, halfWords, bytes);
+    Value low = arith::ShRSIOp::create(
+        b, loc, arith::ShLIOp::create(b, loc, v, splat(halfWords, 12)),
+        splat(halfWords, 12));
+    Value high = arith::ShRSIOp::create(b, loc, v, splat(halfWords, 4));
+    return vector::ShuffleOp::create(b, loc, low, high,
+                                     interleaveMask(lanes / 2));
+  };
+  for (int64_t r = 0; r < rowPairs; ++r)
+    for (int64_t kx = 0; kx < p.kernelW; ++kx)
+      w.push_back(vector::ShuffleOp::create(
+          b, loc, tap(2 * r, kx), tap(2 * r + 1, kx), interleaveMask(lanes)));
+  return w;
+}
+
+SmallVector<Value>
+KernelBuilder::accumulateTapPairs(const Problem &p, int64_t pixels,
+                                  const TilePosition &at, Value input,
+                                  ArrayRef<Value> w, Value init) {
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  int64_t rowPairs = llvm::divideCeil(p.kernelH, 2);
+  auto inputType = laneVector(input);
   auto pairType = VectorType::get({2 * lanes}, i16);
   auto wordType = VectorType::get({lanes}, i32);
-  // Lane i of the first vector, then lane i of the second, for each i.
-  SmallVector<int64_t> interleave;
-  for (int64_t i = 0; i < lanes; ++i)
-    interleave.append({i, lanes + i});
+  SmallVector<int64_t> interleave = interleaveMask(lanes);
   Value channel = at.channels[0];
   Value y0 = arith::MulIOp::create(b, loc, at.row, index(p.strideH));
   Value x0 = arith::MulIOp::create(b, loc, at.firstPixel, index(p.strideW));
-  SmallVector<Value> accs(pixels, read(init, channel, wordType));
-  SmallVector<Value> w;
-  Value weightChannel = arith::MulIOp::create(b, loc, channel, index(2));
-  for (int64_t q = 0; q < rowPairs * p.kernelW; ++q)
-    w.push_back(read(weights, {index(q), weightChannel}, pairType));
+  // A 16-bit input's pair products are summed from zero in int32 (one
+  // block of at most kMaxPairSteps pairs, NumericSpec 6.3) and the bias
+  // added in int64 after the taps.
+  SmallVector<Value> accs(pixels, p.wideInput ? splat(wordType, 0)
+                                              : read(init, channel, wordType));
+  // 8-bit input is widened to int16 pairs; 16-bit input is already int16.
   auto widen = [&](Value v, Type type) -> Value {
+    if (getElementTypeOrSelf(v.getType()) == getElementTypeOrSelf(type))
+      return v;
     return p.signedInput ? arith::ExtSIOp::create(b, loc, type, v).getResult()
                          : arith::ExtUIOp::create(b, loc, type, v).getResult();
   };
@@ -420,7 +498,7 @@ SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
     for (int64_t r = 0; r < rowPairs; ++r) {
       auto rowInput = [&](int64_t ky) -> Value {
         Value y = arith::AddIOp::create(b, loc, y0, index(ky * p.dilationH));
-        return read(input, {at.batch, y, x, channel}, bytesType);
+        return read(input, {at.batch, y, x, channel}, inputType);
       };
       Value pair;
       if (2 * r + 1 < p.kernelH) {
@@ -437,6 +515,14 @@ SmallVector<Value> KernelBuilder::accumulateTapPairs(const Problem &p,
         accs[m] = pairDot(accs[m], pair, w[r * p.kernelW + kx]);
     }
   }
+  if (!p.wideInput)
+    return accs;
+  auto wideType = VectorType::get({lanes}, b.getI64Type());
+  Value bias =
+      arith::ExtSIOp::create(b, loc, wideType, read(init, channel, wordType));
+  for (Value &acc : accs)
+    acc = arith::AddIOp::create(
+        b, loc, arith::ExtSIOp::create(b, loc, wideType, acc), bias);
   return accs;
 }
 

@@ -264,13 +264,24 @@ private:
   mlir::Value floatConstant(llvm::ArrayRef<int64_t> shape,
                             llvm::ArrayRef<float> values);
 
+  /// The int16 weight pairs of `p.tapPairs` of the channel block from
+  /// `channel` (the block loop's `blockStart`, shifted back at the end), one
+  /// vector per pair (row pair, kx): read from `weights`, or unpacked from
+  /// its nibbles for 4-bit weights.
+  llvm::SmallVector<mlir::Value> tapPairWeights(const Problem &p,
+                                                mlir::Value blockStart,
+                                                mlir::Value channel,
+                                                mlir::Value weights);
+
   /// The accumulators of the `pixels` pixels of the depthwise tile at `at`
   /// (one channel block) after every tap, from `init`: each input column of
   /// the tile read once, its rows interleaved in pairs and multiplied by
-  /// `weights` (`p.tapPairs`) for every pixel whose window covers it.
+  /// the weight pairs `w` (tapPairWeights) for every pixel whose window
+  /// covers it.
   llvm::SmallVector<mlir::Value>
   accumulateTapPairs(const Problem &p, int64_t pixels, const TilePosition &at,
-                     mlir::Value input, mlir::Value weights, mlir::Value init);
+                     mlir::Value input, llvm::ArrayRef<mlir::Value> w,
+                     mlir::Value init);
 
   /// Requantizes and stores the accumulators of channel block `j` of the
   /// tile at `at` (a pixel each, or pooled by windows of `p.pool`) into

@@ -96,8 +96,10 @@ LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
                                  " could leave int32 (255 * sum |w| + |bias| "
                                  "= " +
                                  Twine(bound) + ")");
+    // The depthwise kernel unpacks 4-bit weights to w itself, not 16 * w.
     int64_t partial = 16 * 255 * *llvm::max_element(partialAbsSum);
-    if (p.nibbles && partial > std::numeric_limits<int32_t>::max())
+    if (p.nibbles && !p.depthwise &&
+        partial > std::numeric_limits<int32_t>::max())
       return notLowered(loc, "a 4-bit partial sum of output channel " +
                                  Twine(f) +
                                  " could leave int32 (16 * 255 * sum |w| = " +
@@ -296,8 +298,17 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
       failed(checkOperands(op, op.getInput().getType(),
                            op.getFilter().getType(), wideInput)))
     return failure();
-  if (depthwise && wideInput)
-    return notLowered(op.getLoc(), "depthwise convolution of a 16-bit input");
+  // A 16-bit input's depthwise kernel sums a pixel's pair products in one
+  // int32 block (NumericSpec 6.3).
+  int64_t tapPairs =
+      llvm::divideCeil(op.getWindowSizes()[0], 2) * op.getWindowSizes()[1];
+  if (depthwise && wideInput && tapPairs > kMaxPairSteps)
+    return notLowered(op.getLoc(), "depthwise convolution of a 16-bit input "
+                                   "with " +
+                                       Twine(tapPairs) +
+                                       " pairs of filter rows per column, "
+                                       "more than " +
+                                       Twine(kMaxPairSteps));
   bool nchw = op.getLayout() == Layout::NCHW;
   LayoutDims dims = op.getDims();
   ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
@@ -318,8 +329,6 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
   p.dilationH = op.getDilations()[0];
   p.dilationW = op.getDilations()[1];
   p.nibbles = getQuantParams(op.getFilter().getType())->storageWidth == 4;
-  if (depthwise && p.nibbles)
-    return notLowered(op.getLoc(), "depthwise convolution with 4-bit weights");
   p.inputChannels =
       depthwise ? p.paddedChannels
                 : int64_t(llvm::alignTo(channelsIn, channelsPerStep(p)));

@@ -34,6 +34,10 @@
 //    widened to int16 once per pixel tile and multiplied by the interleaved
 //    weights with the pairwise dot product `vpdpwssd` for each pixel that
 //    reads the column, with the same folded constants and epilogue;
+//    4-bit filters are stored two channels per byte and unpacked to the
+//    int16 pairs in registers once per channel block; a 16-bit input's
+//    rows are interleaved as they are, its int32 sums widened to int64
+//    after the taps and requantized like the 16-bit GEMM kernel's;
 //  * an add that is the only use of a kernel's result runs in its epilogue
 //    (the other operand is a second kernel argument), and so does a max
 //    pool whose windows tile the result, or a lookup table (myquant.table,
@@ -61,10 +65,11 @@
 // buffer deallocation passes reject).
 //
 // Ops the kernels do not cover (grouped convolutions other than depthwise,
-// depthwise ones with a 16-bit input, batched or activation x activation
+// depthwise ones with a 16-bit input and more than kMaxPairSteps pairs of
+// filter rows per column, batched or activation x activation
 // matmuls, non-constant weights or
 // bias, weights with a non-zero zero point, accumulators that could leave
-// int32, 4-bit depthwise filters or groups of K not a multiple of 8) are
+// int32 or groups of K not a multiple of 8) are
 // left for convert-myquant-to-linalg.
 //
 // The pass is split by reason to change: Target (the targets and the

@@ -22,17 +22,19 @@ func.func @grouped(%x: tensor<1x4x5x5x!qx>) -> tensor<1x4x5x5x!qy> {
 
 // -----
 
-// The depthwise kernel is 8-bit only.
+// The depthwise kernel sums a 16-bit input's pair products of one pixel in
+// one int32 block of at most 255 pairs (NumericSpec 6.3): a 1 x 256 filter
+// has 256.
 !qx = !quant.uniform<i16<-32767:32767>:f32, 0.1>
 !qw = !quant.uniform<i8<-127:127>:f32, 0.05>
 !qy = !quant.uniform<i16<-32767:32767>:f32, 0.2>
 
-func.func @depthwise_wide(%x: tensor<1x4x5x5x!qx>) -> tensor<1x4x5x5x!qy> {
-  %wi = arith.constant dense<1> : tensor<4x1x3x3xi8>
-  %w = quant.scast %wi : tensor<4x1x3x3xi8> to tensor<4x1x3x3x!qw>
-  // expected-remark @below {{not lowered to a VNNI kernel: depthwise convolution of a 16-bit input}}
-  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x5x5x!qx>, tensor<4x1x3x3x!qw>) -> tensor<1x4x5x5x!qy>
-  return %y : tensor<1x4x5x5x!qy>
+func.func @depthwise_wide(%x: tensor<1x4x1x256x!qx>) -> tensor<1x4x1x1x!qy> {
+  %wi = arith.constant dense<1> : tensor<4x1x1x256xi8>
+  %w = quant.scast %wi : tensor<4x1x1x256xi8> to tensor<4x1x1x256x!qw>
+  // expected-remark @below {{not lowered to a VNNI kernel: depthwise convolution of a 16-bit input with 256 pairs of filter rows per column, more than 255}}
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 4 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x4x1x256x!qx>, tensor<4x1x1x256x!qw>) -> tensor<1x4x1x1x!qy>
+  return %y : tensor<1x4x1x1x!qy>
 }
 
 // -----
@@ -149,8 +151,8 @@ func.func @dynamic(%a: tensor<?x4x!qx>) -> tensor<?x3x!qy> {
 // -----
 
 // 4-bit weights (NumericSpec 7): groups of K that do not fill the kernel's
-// byte vectors of 8 input channels, depthwise filters, and partial sums of
-// 16 * w that could leave int32 stay generic.
+// byte vectors of 8 input channels and partial sums of 16 * w that could
+// leave int32 stay generic.
 !qx = !quant.uniform<i8:f32, 0.1:-4>
 !qw = !quant.uniform<i4<-7:7>:f32:{0:1, 1:4}, {{1.0, 0.5}, {2.0, 1.0}, {1.0, 1.0}}>
 !qy = !quant.uniform<i8:f32, 0.2:-5>
@@ -161,23 +163,6 @@ func.func @int4_groups_of_4(%a: tensor<2x8x!qx>) -> tensor<2x3x!qy> {
   // expected-remark @below {{not lowered to a VNNI kernel: its weight groups of 4 are not a multiple of 8}}
   %m = myquant.matmul %a, %c {transpose_rhs, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x8x!qx>, tensor<3x8x!qw>) -> tensor<2x3x!qy>
   return %m : tensor<2x3x!qy>
-}
-
-// -----
-
-!qx = !quant.uniform<i8:f32, 0.1>
-!qw = !quant.uniform<i4<-7:7>:f32:0, {0.25, 0.5}>
-!qy = !quant.uniform<i8:f32, 0.5>
-
-func.func @int4_depthwise(%x: tensor<1x2x3x3x!qx>) -> tensor<1x2x3x3x!qy> {
-  %ci = arith.constant dense<1> : tensor<2x1x3x3xi4>
-  %c = quant.scast %ci : tensor<2x1x3x3xi4> to tensor<2x1x3x3x!qw>
-  // expected-remark @below {{not lowered to a VNNI kernel: depthwise convolution with 4-bit weights}}
-  %0 = myquant.conv2d %x, %c {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
-      dilations = array<i64: 1, 1>, groups = 2 : i64, layout = #myquant.layout<nchw>,
-      rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [33, 33], rounding = single>}
-      : (tensor<1x2x3x3x!qx>, tensor<2x1x3x3x!qw>) -> tensor<1x2x3x3x!qy>
-  return %0 : tensor<1x2x3x3x!qy>
 }
 
 // -----

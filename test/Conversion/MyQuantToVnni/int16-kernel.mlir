@@ -113,3 +113,51 @@ func.func @widen(%x: tensor<4x8x!x8>) -> tensor<4x2x!y16> {
   %y = myquant.matmul %x, %wq {rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [20, 20], rounding = single>} : (tensor<4x8x!x8>, tensor<8x2x!w>) -> tensor<4x2x!y16>
   return %y : tensor<4x2x!y16>
 }
+
+// -----
+
+!x16 = !quant.uniform<i16<-32767:32767>:f32, 1.0e-4>
+!y16 = !quant.uniform<i16<-32767:32767>:f32, 2.0e-4>
+!d = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02, 0.03}>
+
+// A depthwise convolution of a 16-bit input: the tap-pair kernel of 8-bit
+// inputs with the int16 rows interleaved as they are (no widening; the odd
+// last row sign-extended to the pair (x, 0 or -1)), the pair products of
+// a pixel summed from zero in int32 (6 pairs <= 255, NumericSpec 6.3),
+// widened to int64 and added to the bias after the taps; then the int64
+// epilogue of the GEMM kernel.
+// CHECK-LABEL: func.func private @depthwise_kernel(
+// CHECK-SAME:    -> tensor<1x6x6x3xi16>
+// CHECK-DAG:     %[[BIAS:.*]] = arith.constant dense<[9, -4, 1, 0, {{.*}}]> : tensor<16xi32>
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant dense<0> : vector<16xi32>
+// CHECK:         %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 1, 0] high[0, 1, 1, 13]
+// CHECK:         } : tensor<1x6x6x3xi16> to tensor<1x8x8x16xi16>
+// CHECK:               %[[R0:.*]] = vector.transfer_read %[[X]]{{.*}} : tensor<1x8x8x16xi16>, vector<16xi16>
+// CHECK:               %[[R1:.*]] = vector.transfer_read %[[X]]{{.*}} : tensor<1x8x8x16xi16>, vector<16xi16>
+// CHECK:               %[[PAIR:.*]] = vector.interleave %[[R0]], %[[R1]] : vector<16xi16> -> vector<32xi16>
+// CHECK:               %[[A:.*]] = arith.extsi %[[PAIR]] : vector<32xi16> to vector<32xi32>
+// CHECK:               vector.multi_reduction <add>, %{{.*}}, %[[ZERO]] [1] : vector<16x2xi32> to vector<16xi32>
+// CHECK:               %[[LAST:.*]] = arith.extsi %{{.*}} : vector<16xi16> to vector<16xi32>
+// CHECK:               vector.bitcast %[[LAST]] : vector<16xi32> to vector<32xi16>
+// CHECK:               %[[B:.*]] = vector.transfer_read %[[BIAS]]
+// CHECK:               %[[WIDEB:.*]] = arith.extsi %[[B]] : vector<16xi32> to vector<16xi64>
+// CHECK:               %[[WIDE:.*]] = arith.extsi %{{.*}} : vector<16xi32> to vector<16xi64>
+// CHECK:               %[[ACC:.*]] = arith.addi %[[WIDE]], %[[WIDEB]] : vector<16xi64>
+// CHECK:               arith.extsi %[[ACC]] : vector<16xi64> to vector<16xi128>
+// CHECK:               arith.muli %{{.*}}, %{{.*}} : vector<16xi128>
+// CHECK:               arith.trunci %{{.*}} : vector<16xi64> to vector<16xi16>
+// CHECK:               vector.transfer_write %{{.*}} : vector<16xi16>, tensor<1x6x6x3xi16>
+// CHECK-LABEL: func.func @depthwise(
+// ZMM-LABEL:   llvm.func internal @depthwise_kernel(
+// ZMM:           llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.512"
+// YMM-LABEL:   llvm.func internal @depthwise_kernel(
+// YMM:           llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"
+func.func @depthwise(%x: tensor<1x3x6x6x!x16>) -> tensor<1x3x6x6x!y16> {
+  %wi = arith.constant dense<5> : tensor<3x1x3x3xi8>
+  %bias = arith.constant dense<[9, -4, 1]> : tensor<3xi32>
+  %wq = quant.scast %wi : tensor<3x1x3x3xi8> to tensor<3x1x3x3x!d>
+  %y = myquant.conv2d %x, %wq, %bias {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
+      dilations = array<i64: 1, 1>, groups = 3 : i64, layout = #myquant.layout<nchw>}
+      : (tensor<1x3x6x6x!x16>, tensor<3x1x3x3x!d>, tensor<3xi32>) -> tensor<1x3x6x6x!y16>
+  return %y : tensor<1x3x6x6x!y16>
+}

@@ -115,3 +115,44 @@ func.func @rgb(%x: tensor<1x1x6x6x!x>) -> tensor<1x2x4x4x!y> {
       : (tensor<1x1x6x6x!x>, tensor<2x1x3x3x!w>) -> tensor<1x2x4x4x!y>
   return %0 : tensor<1x2x4x4x!y>
 }
+
+// -----
+
+// A depthwise filter of 4-bit weights: two channels per byte, [channel
+// blocks][taps][lanes / 2] (1 x 9 x 8 bytes here, a quarter of the int16
+// pairs of 8-bit weights), unpacked once per channel block, before the
+// pixel loop, into the int16 pairs of filter rows (2r, 2r + 1) that
+// vpdpwssd multiplies: the sign-extended byte shifted left and back right
+// by 12 (the low nibble, the even channel), right by 4 (the high one),
+// interleaved by channel and then by row (the odd last row with zeros).
+!x = !quant.uniform<i8:f32, 0.1>
+!y = !quant.uniform<i8:f32, 0.5>
+!w = !quant.uniform<i4<-7:7>:f32:0, {0.25, 0.5, 0.125}>
+// Tap t of filter 0 has weight t - 4, of filter 1 weight 1, of filter 2
+// weight -7: byte 0 of tap t is 0x1C, 0x1D, ..., 0x14, byte 1 is 0x09.
+// CHECK-LABEL: func.func private @depthwise_kernel
+// CHECK:         arith.constant dense<{{\[\[\[}}28, 9, 0, 0, 0, 0, 0, 0], [29, 9, 0, 0, 0, 0, 0, 0], [30, 9, {{.*}}], [20, 9, 0, 0, 0, 0, 0, 0]]]> : tensor<1x9x8xi8>
+// CHECK:         scf.for
+// CHECK:           %[[BYTES:.*]] = vector.transfer_read {{.*}} : tensor<1x9x8xi8>, vector<8xi8>
+// CHECK:           %[[WORDS:.*]] = arith.extsi %[[BYTES]] : vector<8xi8> to vector<8xi16>
+// CHECK:           %[[UP:.*]] = arith.shli %[[WORDS]], %{{.*}} : vector<8xi16>
+// CHECK:           %[[LOW:.*]] = arith.shrsi %[[UP]], %{{.*}} : vector<8xi16>
+// CHECK:           %[[HIGH:.*]] = arith.shrsi %[[WORDS]], %{{.*}} : vector<8xi16>
+// CHECK:           %[[TAP:.*]] = vector.shuffle %[[LOW]], %[[HIGH]] [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xi16>, vector<8xi16>
+// CHECK:           vector.shuffle %[[TAP]], %{{.*}} [0, 16, 1, 17, {{.*}}] : vector<16xi16>, vector<16xi16>
+// CHECK:           scf.for
+// CHECK:             vector.multi_reduction <add>, %{{.*}} [1] : vector<16x2xi32> to vector<16xi32>
+// YMM-LABEL: func.func private @depthwise_kernel
+// YMM:         arith.constant dense<{{\[\[\[}}28, 9, 0, 0], [29, 9, 0, 0], {{.*}}]]]> : tensor<1x9x4xi8>
+// YMM:           vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<4xi16>, vector<4xi16>
+// YMM:             vector.multi_reduction <add>, %{{.*}} [1] : vector<8x2xi32> to vector<8xi32>
+// DOT-LABEL: func.func private @depthwise_kernel
+// DOT:         llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.512"
+func.func @depthwise(%x: tensor<1x3x6x6x!x>) -> tensor<1x3x6x6x!y> {
+  %c = arith.constant dense<[[[[-4, -3, -2], [-1, 0, 1], [2, 3, 4]]], [[[1, 1, 1], [1, 1, 1], [1, 1, 1]]], [[[-7, -7, -7], [-7, -7, -7], [-7, -7, -7]]]]> : tensor<3x1x3x3xi4>
+  %w = quant.scast %c : tensor<3x1x3x3xi4> to tensor<3x1x3x3x!w>
+  %0 = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
+      dilations = array<i64: 1, 1>, groups = 3 : i64, layout = #myquant.layout<nchw>}
+      : (tensor<1x3x6x6x!x>, tensor<3x1x3x3x!w>) -> tensor<1x3x6x6x!y>
+  return %0 : tensor<1x3x6x6x!y>
+}

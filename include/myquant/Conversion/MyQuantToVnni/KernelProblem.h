@@ -59,10 +59,12 @@ struct Problem {
   // (depthwise).
   int64_t inputChannels;
   bool signedInput;
-  // 16-bit input (NumericSpec 6.3, GEMM kernel only): pairs of int16 inputs
-  // times int8 weights widened to int16 (vpdpwssd) into int32 lanes, which
-  // are widened into int64 accumulators every kMaxPairSteps steps; `init`
-  // then starts the int64 accumulators and the epilogue is requantizeInt64.
+  // 16-bit input (NumericSpec 6.3): pairs of int16 inputs times int8
+  // weights widened to int16 (vpdpwssd) into int32 lanes, which are widened
+  // into int64 accumulators every kMaxPairSteps steps (depthwise: after
+  // the taps, at most kMaxPairSteps pairs); `init` then starts the int64
+  // accumulators (depthwise: is added to them) and the epilogue is
+  // requantizeInt64.
   bool wideInput = false;
   // The kernel's input copy already holds x + 128 (x xor 0x80) for signed
   // storage: the K loop needs no flip.
@@ -104,7 +106,9 @@ struct Problem {
   Epilogue epilogue;
   // Depthwise: the weights of the taps of filter rows (2r, 2r + 1) in one
   // column x interleaved as int16, [ceil(kernelH / 2)][kernelW]
-  // [paddedChannels][2] (an odd last row is paired with zero).
+  // [paddedChannels][2] (an odd last row is paired with zero). 4-bit
+  // (`nibbles`) filters are stored two channels per byte instead and
+  // unpacked to these pairs by the kernel (NumericSpec 7.3).
   llvm::SmallVector<int16_t> tapPairs;
   // An add of the requantized result and a second NHWC storage tensor of
   // the output's shape, run in the epilogue.
