@@ -8,7 +8,10 @@ For each model, in one process per run (so that each peak RSS is its own):
             (static batch --batch), minmax unless --method; wall time of
             the whole run (parse, JIT compile, all batches) and of a run
             over one batch (`samples=--batch`: mostly the compile), peak
-            RSS (wait4's ru_maxrss);
+            RSS (wait4's ru_maxrss), and where the whole run's time went
+            (the pass's `timing` option: lowering of the instrumented
+            copy, its JIT compile, the calls of the model, the observers;
+            "export" is the Python export and emission of the model);
 * PyTorch:  FX `prepare_fx` with the same observer kind on every
             activation (MinMaxObserver for minmax, MovingAverageMinMax for
             moving-average, HistogramObserver for the histogram methods),
@@ -29,6 +32,7 @@ may be shared, so compare ratios.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -55,7 +59,7 @@ def torch_model(name, size):
 
 
 def timed(cmd):
-    """(seconds, peak RSS in MB, stdout) of cmd, run under /usr/bin/time
+    """(seconds, peak RSS in MB, stdout, stderr) of cmd, run under /usr/bin/time
     (its own peak: getrusage of the children would be the maximum over all
     of them)."""
     t0 = time.perf_counter()
@@ -66,7 +70,15 @@ def timed(cmd):
         raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{p.stderr[-3000:]}")
     rss = [line for line in p.stderr.splitlines()
            if line.startswith("MAXRSS")]
-    return seconds, int(rss[-1].split()[1]) / 1024.0, p.stdout
+    return seconds, int(rss[-1].split()[1]) / 1024.0, p.stdout, p.stderr
+
+
+def phase_times(stderr):
+    """{phase: seconds} of myquant-calibrate's `timing` line."""
+    line = [x for x in stderr.splitlines()
+            if x.startswith("myquant-calibrate timing:")][-1]
+    return {k: float(v) for k, v in
+            re.findall(r"([A-Za-z][A-Za-z ]*) ([0-9.]+) s", line)}
 
 
 def torch_worker(args):
@@ -101,16 +113,18 @@ def bench_model(name, args, workdir):
     npy = os.path.join(workdir, f"{name}.npy")
     src = os.path.join(workdir, f"{name}.mlir")
     np.save(npy, x)
+    t0 = time.perf_counter()
     graph = export(model, x[:1])
     with open(src, "w") as f:
         f.write(E.emit(C._calibration_graph(graph, args.batch)))
+    export_seconds = time.perf_counter() - t0
     del model, graph
     opt = T.tool_path("myquant-opt")
     base = f"data={npy} method={args.method} threads={args.threads} quiet"
     best = {}
     for _ in range(args.repeat):
         runs = {
-            "myquant": [opt, src, f"--myquant-calibrate={base}", "-o",
+            "myquant": [opt, src, f"--myquant-calibrate={base} timing", "-o",
                         os.devnull],
             "myquant_1batch": [opt, src,
                                f"--myquant-calibrate={base} "
@@ -122,11 +136,14 @@ def bench_model(name, args, workdir):
                       "--threads", str(args.threads)],
         }
         for key, cmd in runs.items():
-            seconds, rss, out = timed(cmd)
+            seconds, rss, out, err = timed(cmd)
+            phases = {"export": export_seconds}
             if key == "torch":
                 seconds = json.loads(out.splitlines()[-1])["seconds"]
+            elif key == "myquant":
+                phases.update(phase_times(err))
             if key not in best or seconds < best[key][0]:
-                best[key] = (seconds, rss)
+                best[key] = (seconds, rss, phases)
     return best
 
 
@@ -151,19 +168,22 @@ def main():
           f"{args.size} x {args.size} (examples: 32 x 32), {args.method}, "
           f"{args.threads} thread(s); load average "
           f"{os.getloadavg()[0]:.1f} at start")
-    print("| model | myquant s (1 batch) | myquant img/s (steady) | "
+    print("| model | myquant s (1 batch) | export / lowering / JIT / "
+          "calls / observers s | myquant img/s (steady) | "
           "myquant peak RSS MB | PyTorch s | PyTorch img/s | PyTorch peak "
           "RSS MB | img/s ratio myquant/PyTorch (steady) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="myquant-calbench-") as d:
         for name in args.models.split(","):
             b = bench_model(name, args, d)
-            (mq, mq_rss), (one, _), (pt, pt_rss) = (
+            (mq, mq_rss, ph), (one, _, _), (pt, pt_rss, _) = (
                 b["myquant"], b["myquant_1batch"], b["torch"])
+            split = " / ".join(f"{ph[k]:.1f}" for k in (
+                "export", "lowering", "JIT compile", "calls", "observers"))
             n = args.images
             steady = (n - args.batch) / (mq - one) if mq > one and \
                 n > args.batch else float("nan")
-            print(f"| {name} | {mq:.1f} ({one:.1f}) | {n / mq:.1f} "
+            print(f"| {name} | {mq:.1f} ({one:.1f}) | {split} | {n / mq:.1f} "
                   f"({steady:.1f}) | {mq_rss:.0f} | {pt:.2f} | "
                   f"{n / pt:.1f} | {pt_rss:.0f} | {n / mq / (n / pt):.3f} "
                   f"({steady / (n / pt):.2f}) |", flush=True)

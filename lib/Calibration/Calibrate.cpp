@@ -81,6 +81,12 @@ struct ArgumentData {
   int64_t sampleBytes = 0;
 };
 
+using Clock = std::chrono::steady_clock;
+
+static double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 /// Progress on stderr for runs longer than a second, when stderr is a
 /// terminal.
 class Progress {
@@ -96,7 +102,7 @@ public:
     if (!enabled)
       return;
     Clock::time_point now = Clock::now();
-    double elapsed = std::chrono::duration<double>(now - start).count();
+    double elapsed = secondsSince(start);
     if (elapsed < 1.0 ||
         (printed && now - last < std::chrono::milliseconds(200) &&
          done < total))
@@ -110,7 +116,6 @@ public:
   }
 
 private:
-  using Clock = std::chrono::steady_clock;
   bool enabled;
   int64_t total;
   Clock::time_point start, last;
@@ -141,12 +146,18 @@ struct Settings {
   int64_t threads;
   std::string statsOut;
   bool quiet;
+  bool timing;
   bool perChannelNormInputs;
   /// The method of every value without its own, and its parameters.
   cal::ObserverOptions observer;
 };
 
 struct Batch;
+
+/// Where the time of a run went, for the `timing` option.
+struct PhaseTimes {
+  double lower = 0, jit = 0, calls = 0, observe = 0;
+};
 
 /// One run of the pass over one function.
 class Calibrator {
@@ -190,6 +201,7 @@ private:
   /// Samples observed so far in the current pass, for the progress line.
   int64_t observedSamples = 0;
   SmallVector<std::optional<cal::TensorStats>> results;
+  PhaseTimes times;
 };
 
 } // namespace
@@ -486,12 +498,15 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
       ctx, instrumented.getArgumentTypes(), ValueRange(returned).getTypes()));
   instrumented.removeResAttrsAttr();
 
+  Clock::time_point start = Clock::now();
   PassManager cleanup(ctx, ModuleOp::getOperationName());
   cleanup.addPass(createSymbolDCEPass());
   if (failed(cleanup.run(*copy)) ||
       failed(lowerToLLVM(*copy, LowerToLLVMOptions())))
     return emitError() << "cannot compile the instrumented copy of @"
                        << func.getSymName() << " for calibration";
+  times.lower = secondsSince(start);
+  start = Clock::now();
   llvm::Expected<EntryPoint> entry = getEntryPoint(*copy, func.getSymName());
   if (!entry)
     return emitError() << llvm::toString(entry.takeError());
@@ -504,6 +519,7 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
     return emitError() << "cannot JIT-compile the instrumented copy of @"
                        << func.getSymName() << ": "
                        << llvm::toString(function.takeError());
+  times.jit = secondsSince(start);
   return std::move(*function);
 }
 
@@ -530,6 +546,7 @@ struct Batch {
   SmallVector<SmallVector<int64_t>> shapes;
   SmallVector<ArgumentBuffer> buffers;
   std::optional<llvm::Expected<CallResults>> results;
+  double callSeconds = 0;
 };
 } // namespace
 
@@ -624,7 +641,10 @@ LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
     inFlight.pop_front();
     done.wait();
     if (succeeded(status)) {
+      times.calls += b->callSeconds;
+      Clock::time_point start = Clock::now();
       status = observeBatch(*b, histograms);
+      times.observe += secondsSince(start);
       progress.update(std::min(b->count + observedSamples, samples), phase);
       observedSamples += b->count;
     }
@@ -640,7 +660,9 @@ LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
     std::unique_ptr<Batch> b = prepareBatch(start);
     Batch *raw = b.get();
     std::shared_future<void> done = pool.async([raw, &function] {
+      Clock::time_point start = Clock::now();
       raw->results.emplace(function.call(raw->buffers));
+      raw->callSeconds = secondsSince(start);
     });
     inFlight.emplace_back(std::move(b), std::move(done));
   }
@@ -735,6 +757,7 @@ static void keepFreedMemory() {
 }
 
 LogicalResult Calibrator::run() {
+  Clock::time_point start = Clock::now();
   if (failed(collectObserved()) || failed(loadData()))
     return failure();
   FailureOr<std::unique_ptr<JitFunction>> function = compileInstrumented();
@@ -762,6 +785,12 @@ LogicalResult Calibrator::run() {
   }
   for (const Observed &o : observed)
     results.push_back(o.observer.finish());
+  if (settings.timing)
+    llvm::errs() << llvm::format(
+        "myquant-calibrate timing: lowering %.2f s, JIT compile %.2f s, "
+        "calls %.2f s, observers %.2f s, total %.2f s\n",
+        times.lower, times.jit, times.calls, times.observe,
+        secondsSince(start));
   return annotate();
 }
 
@@ -813,9 +842,9 @@ void CalibratePass::runOnOperation() {
                           "'data' option to a .npy or .npz file";
     return signalPassFailure();
   }
-  Settings settings{
-      data, samples, batchSize, threads, statsOut, quiet, perChannelNormInputs,
-      {}};
+  Settings settings{data,     samples, batchSize, threads,
+                    statsOut, quiet,   timing,    perChannelNormInputs,
+                    {}};
   settings.observer.method = *cal::parseMethod(method.getValue());
   settings.observer.percentile = percentile;
   settings.observer.averagingConstant = averagingConstant;
