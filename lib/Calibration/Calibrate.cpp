@@ -71,9 +71,11 @@ struct Observed {
   std::vector<double> channelMin, channelMax;
 };
 
-/// The samples of one argument.
+/// The samples of one argument: in `array`, or for a .npy file, in `file`
+/// (`array` holds its header), read one batch at a time.
 struct ArgumentData {
   NpyArray array;
+  std::optional<NpyFile> file;
   /// Where the array came from, for messages.
   std::string where;
   /// Elements and bytes of one sample.
@@ -177,7 +179,7 @@ private:
   LogicalResult observeAll(JitFunction &function, bool histograms,
                            Progress &progress);
   /// The inputs of the call over samples [start, start + batch).
-  std::unique_ptr<Batch> prepareBatch(int64_t start);
+  FailureOr<std::unique_ptr<Batch>> prepareBatch(int64_t start);
   /// Observes the inputs and results of one call.
   LogicalResult observeBatch(Batch &b, bool histograms);
   void reportNonFinite();
@@ -193,7 +195,7 @@ private:
   func::FuncOp func;
   const Settings &settings;
   SmallVector<Observed, 0> observed;
-  SmallVector<ArgumentData> arguments;
+  SmallVector<ArgumentData, 0> arguments;
   int64_t samples = 0;
   /// Samples per call; `fixedBatch` when the batch dimension is static.
   int64_t batch = 0;
@@ -382,11 +384,12 @@ LogicalResult Calibrator::loadData() {
                          << func.getSymName() << " takes " << numArguments
                          << " arguments; use a .npz file with one array per "
                             "argument";
-    llvm::Expected<NpyArray> array = readNpy(path);
-    if (!array)
+    llvm::Expected<NpyFile> file = NpyFile::open(path);
+    if (!file)
       return emitError() << "calibration data: "
-                         << llvm::toString(array.takeError());
-    arguments[0].array = std::move(*array);
+                         << llvm::toString(file.takeError());
+    arguments[0].array = file->getHeader();
+    arguments[0].file.emplace(std::move(*file));
     arguments[0].where = path.str();
   }
 
@@ -540,9 +543,9 @@ namespace {
 /// results.
 struct Batch {
   int64_t count = 0;
-  /// With a static batch, the last partial batch wraps around to the first
-  /// samples; these buffers hold it.
-  SmallVector<std::vector<uint64_t>> padded;
+  /// The samples read from a file and, with a static batch, the last
+  /// partial batch, which wraps around to the first samples.
+  SmallVector<std::vector<uint64_t>> owned;
   SmallVector<SmallVector<int64_t>> shapes;
   SmallVector<ArgumentBuffer> buffers;
   std::optional<llvm::Expected<CallResults>> results;
@@ -550,26 +553,35 @@ struct Batch {
 };
 } // namespace
 
-std::unique_ptr<Batch> Calibrator::prepareBatch(int64_t start) {
+FailureOr<std::unique_ptr<Batch>> Calibrator::prepareBatch(int64_t start) {
   auto batchData = std::make_unique<Batch>();
   Batch &b = *batchData;
   b.count = fixedBatch ? batch : std::min(batch, samples - start);
-  b.padded.resize(arguments.size());
+  b.owned.resize(arguments.size());
   for (auto [index, data] : llvm::enumerate(arguments)) {
     SmallVector<int64_t> &shape = b.shapes.emplace_back(data.array.shape);
     shape[0] = b.count;
     const char *base = static_cast<const char *>(data.array.data());
-    if (start + b.count <= samples) {
+    if (!data.file && start + b.count <= samples) {
       b.buffers.push_back({base + start * data.sampleBytes, {}});
       continue;
     }
-    std::vector<uint64_t> &buffer = b.padded[index];
+    std::vector<uint64_t> &buffer = b.owned[index];
     buffer.resize(llvm::divideCeil(b.count * data.sampleBytes, 8));
     char *out = reinterpret_cast<char *>(buffer.data());
-    for (int64_t i = 0; i < b.count; ++i)
-      std::memcpy(out + i * data.sampleBytes,
-                  base + ((start + i) % samples) * data.sampleBytes,
-                  data.sampleBytes);
+    // Samples start, start + 1, ... modulo `samples`, in contiguous runs.
+    for (int64_t done = 0; done < b.count;) {
+      int64_t first = (start + done) % samples;
+      int64_t run = std::min(b.count - done, samples - first);
+      char *to = out + done * data.sampleBytes;
+      if (!data.file)
+        std::memcpy(to, base + first * data.sampleBytes,
+                    run * data.sampleBytes);
+      else if (llvm::Error error = data.file->readRows(first, run, to))
+        return emitError() << "calibration data: "
+                           << llvm::toString(std::move(error));
+      done += run;
+    }
     b.buffers.push_back({out, {}});
   }
   // The shapes no longer move.
@@ -657,7 +669,12 @@ LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
        start += batch) {
     if (static_cast<int64_t>(inFlight.size()) >= settings.threads)
       finishFront();
-    std::unique_ptr<Batch> b = prepareBatch(start);
+    FailureOr<std::unique_ptr<Batch>> prepared = prepareBatch(start);
+    if (failed(prepared)) {
+      status = failure();
+      break;
+    }
+    std::unique_ptr<Batch> b = std::move(*prepared);
     Batch *raw = b.get();
     std::shared_future<void> done = pool.async([raw, &function] {
       Clock::time_point start = Clock::now();
