@@ -22,9 +22,16 @@ import numpy as np
 from . import emit as E
 from . import tools as T
 
-__all__ = ["METHODS", "as_batches", "as_float32", "collect_stats"]
+__all__ = ["DEFAULT_BATCH_SIZE", "METHODS", "as_batches", "as_float32",
+           "collect_stats"]
 
 METHODS = ("minmax", "moving-average", "percentile", "mse", "entropy")
+
+# Samples per call of the instrumented model by default: the CPU time per
+# image hardly changes past a few images, while the memory grows with the
+# batch (every observed activation of a call is held until it is
+# observed); docs/Calibration.md has the measurements.
+DEFAULT_BATCH_SIZE = 8
 
 
 def as_float32(x, what="data"):
