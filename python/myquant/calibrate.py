@@ -139,8 +139,8 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
         raise ValueError(f"percentile must be in (50, 100], not "
                          f"{percentile}")
     stream = sys.stderr if progress is True else (progress or None)
-    data = np.ascontiguousarray(np.concatenate(batches), np.float32)
-    if not len(data):
+    samples = sum(len(b) for b in batches)
+    if not samples:
         raise ValueError("no calibration data")
     g = _calibration_graph(graph, len(batches[0]))
     names = {"x": "x"}
@@ -152,7 +152,17 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
                          ("model.mlir", "data.npy", "stats.json"))
         with open(src, "w") as f:
             f.write(E.emit(g))
-        np.save(npy, data)
+        # Written batch by batch through a memory map rather than
+        # concatenated: no second copy of the data set in this process.
+        data = np.lib.format.open_memmap(
+            npy, mode="w+", dtype=np.float32,
+            shape=(samples,) + tuple(batches[0].shape[1:]))
+        start = 0
+        for b in batches:
+            data[start:start + len(b)] = b
+            start += len(b)
+        data.flush()
+        del data
         opts = [f"data={npy}", f"method={method}", f"stats-out={out}",
                 f"threads={int(threads)}", "quiet"]
         if method == "percentile":
@@ -187,7 +197,7 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
                              f"{name!r} (no finite values?)\n{err}")
         stats[name] = (float(v["min"]), float(v["max"]))
     if stream is not None:
-        stream.write(f"  calibrated on {len(data)} samples ({method}, "
+        stream.write(f"  calibrated on {samples} samples ({method}, "
                      f"{time.time() - t0:.1f} s)\n")
         stream.flush()
     return stats
