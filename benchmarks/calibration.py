@@ -6,20 +6,21 @@ For each model, in one process per run (so that each peak RSS is its own):
 
 * myquant:  `myquant-opt --myquant-calibrate` on the exported float model
             (static batch --batch), minmax unless --method; wall time of
-            the whole run (parse, JIT compile, all batches) and of a run
-            over one batch (`samples=--batch`: mostly the compile), peak
-            RSS (wait4's ru_maxrss), and where the whole run's time went
-            (the pass's `timing` option: lowering of the instrumented
-            copy, its JIT compile, the calls of the model, the observers;
-            "export" is the Python export and emission of the model);
+            the whole run (parse, JIT compile, all batches), peak RSS
+            (GNU time's), and where the run's time went (the pass's
+            `timing` option: lowering of the instrumented copy, its JIT
+            compile, the calls of the model, the observers; "export" is
+            the Python export and emission of the model, before the run);
 * PyTorch:  FX `prepare_fx` with the same observer kind on every
             activation (MinMaxObserver for minmax, MovingAverageMinMax for
             moving-average, HistogramObserver for the histogram methods),
             run over the same batches, one thread; the time of the batch
             loop and the worker's peak RSS (Python and torch included).
 
-Images/s: all images / the whole time; "steady" excludes myquant's
-one-batch run (images - batch) / (whole - one batch). The runs of each
+Images/s: all images / the whole time; "model" excludes the compile:
+images / (calls + observers), the counterpart of PyTorch's batch loop
+(prepare_fx is not timed either). Both come from one run, so a change of
+the machine's load between two runs does not skew them. The runs of each
 model alternate (myquant, PyTorch, --repeat times; min kept): the machine
 may be shared, so compare ratios.
 
@@ -81,6 +82,12 @@ def phase_times(stderr):
             re.findall(r"([A-Za-z][A-Za-z ]*) ([0-9.]+) s", line)}
 
 
+def model_rate(phases, images):
+    """Images/s of myquant's runs of the model, compile excluded."""
+    seconds = phases["calls"] + phases["observers"]
+    return images / seconds if seconds > 0 else float("inf")
+
+
 def torch_worker(args):
     import torch
     from torch.ao.quantization import QConfig, QConfigMapping, observer as O
@@ -126,9 +133,6 @@ def bench_model(name, args, workdir):
         runs = {
             "myquant": [opt, src, f"--myquant-calibrate={base} timing", "-o",
                         os.devnull],
-            "myquant_1batch": [opt, src,
-                               f"--myquant-calibrate={base} "
-                               f"samples={args.batch}", "-o", os.devnull],
             "torch": [sys.executable, os.path.abspath(__file__),
                       "--worker-model", name, "--worker-data", npy,
                       "--size", str(args.size), "--batch", str(args.batch),
@@ -168,25 +172,23 @@ def main():
           f"{args.size} x {args.size} (examples: 32 x 32), {args.method}, "
           f"{args.threads} thread(s); load average "
           f"{os.getloadavg()[0]:.1f} at start")
-    print("| model | myquant s (1 batch) | export / lowering / JIT / "
-          "calls / observers s | myquant img/s (steady) | "
+    print("| model | myquant s | export / lowering / JIT / "
+          "calls / observers s | myquant img/s (model) | "
           "myquant peak RSS MB | PyTorch s | PyTorch img/s | PyTorch peak "
-          "RSS MB | img/s ratio myquant/PyTorch (steady) |")
+          "RSS MB | img/s ratio myquant/PyTorch (model) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="myquant-calbench-") as d:
         for name in args.models.split(","):
             b = bench_model(name, args, d)
-            (mq, mq_rss, ph), (one, _, _), (pt, pt_rss, _) = (
-                b["myquant"], b["myquant_1batch"], b["torch"])
+            (mq, mq_rss, ph), (pt, pt_rss, _) = b["myquant"], b["torch"]
             split = " / ".join(f"{ph[k]:.1f}" for k in (
                 "export", "lowering", "JIT compile", "calls", "observers"))
             n = args.images
-            steady = (n - args.batch) / (mq - one) if mq > one and \
-                n > args.batch else float("nan")
-            print(f"| {name} | {mq:.1f} ({one:.1f}) | {split} | {n / mq:.1f} "
-                  f"({steady:.1f}) | {mq_rss:.0f} | {pt:.2f} | "
+            model = model_rate(ph, n)
+            print(f"| {name} | {mq:.1f} | {split} | {n / mq:.1f} "
+                  f"({model:.1f}) | {mq_rss:.0f} | {pt:.2f} | "
                   f"{n / pt:.1f} | {pt_rss:.0f} | {n / mq / (n / pt):.3f} "
-                  f"({steady / (n / pt):.2f}) |", flush=True)
+                  f"({model / (n / pt):.2f}) |", flush=True)
 
 
 if __name__ == "__main__":
