@@ -6,17 +6,21 @@ For each model, in one process per run (so that each peak RSS is its own):
 
 * myquant:  `myquant-opt --myquant-calibrate` on the exported float model
             (static batch --batch), minmax unless --method; wall time of
-            the whole run (parse, JIT compile, all batches) and of a run
-            over one batch (`samples=--batch`: mostly the compile), peak
-            RSS (wait4's ru_maxrss);
+            the whole run (parse, JIT compile, all batches), peak RSS
+            (GNU time's), and where the run's time went (the pass's
+            `timing` option: lowering of the instrumented copy, its JIT
+            compile, the calls of the model, the observers; "export" is
+            the Python export and emission of the model, before the run);
 * PyTorch:  FX `prepare_fx` with the same observer kind on every
             activation (MinMaxObserver for minmax, MovingAverageMinMax for
             moving-average, HistogramObserver for the histogram methods),
             run over the same batches, one thread; the time of the batch
             loop and the worker's peak RSS (Python and torch included).
 
-Images/s: all images / the whole time; "steady" excludes myquant's
-one-batch run (images - batch) / (whole - one batch). The runs of each
+Images/s: all images / the whole time; "model" excludes the compile:
+images / (calls + observers), the counterpart of PyTorch's batch loop
+(prepare_fx is not timed either). Both come from one run, so a change of
+the machine's load between two runs does not skew them. The runs of each
 model alternate (myquant, PyTorch, --repeat times; min kept): the machine
 may be shared, so compare ratios.
 
@@ -29,6 +33,7 @@ may be shared, so compare ratios.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -55,7 +60,7 @@ def torch_model(name, size):
 
 
 def timed(cmd):
-    """(seconds, peak RSS in MB, stdout) of cmd, run under /usr/bin/time
+    """(seconds, peak RSS in MB, stdout, stderr) of cmd, run under /usr/bin/time
     (its own peak: getrusage of the children would be the maximum over all
     of them)."""
     t0 = time.perf_counter()
@@ -66,7 +71,21 @@ def timed(cmd):
         raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{p.stderr[-3000:]}")
     rss = [line for line in p.stderr.splitlines()
            if line.startswith("MAXRSS")]
-    return seconds, int(rss[-1].split()[1]) / 1024.0, p.stdout
+    return seconds, int(rss[-1].split()[1]) / 1024.0, p.stdout, p.stderr
+
+
+def phase_times(stderr):
+    """{phase: seconds} of myquant-calibrate's `timing` line."""
+    line = [x for x in stderr.splitlines()
+            if x.startswith("myquant-calibrate timing:")][-1]
+    return {k: float(v) for k, v in
+            re.findall(r"([A-Za-z][A-Za-z ]*) ([0-9.]+) s", line)}
+
+
+def model_rate(phases, images):
+    """Images/s of myquant's runs of the model, compile excluded."""
+    seconds = phases["calls"] + phases["observers"]
+    return images / seconds if seconds > 0 else float("inf")
 
 
 def torch_worker(args):
@@ -101,20 +120,19 @@ def bench_model(name, args, workdir):
     npy = os.path.join(workdir, f"{name}.npy")
     src = os.path.join(workdir, f"{name}.mlir")
     np.save(npy, x)
+    t0 = time.perf_counter()
     graph = export(model, x[:1])
     with open(src, "w") as f:
         f.write(E.emit(C._calibration_graph(graph, args.batch)))
+    export_seconds = time.perf_counter() - t0
     del model, graph
     opt = T.tool_path("myquant-opt")
     base = f"data={npy} method={args.method} threads={args.threads} quiet"
     best = {}
     for _ in range(args.repeat):
         runs = {
-            "myquant": [opt, src, f"--myquant-calibrate={base}", "-o",
+            "myquant": [opt, src, f"--myquant-calibrate={base} timing", "-o",
                         os.devnull],
-            "myquant_1batch": [opt, src,
-                               f"--myquant-calibrate={base} "
-                               f"samples={args.batch}", "-o", os.devnull],
             "torch": [sys.executable, os.path.abspath(__file__),
                       "--worker-model", name, "--worker-data", npy,
                       "--size", str(args.size), "--batch", str(args.batch),
@@ -122,11 +140,14 @@ def bench_model(name, args, workdir):
                       "--threads", str(args.threads)],
         }
         for key, cmd in runs.items():
-            seconds, rss, out = timed(cmd)
+            seconds, rss, out, err = timed(cmd)
+            phases = {"export": export_seconds}
             if key == "torch":
                 seconds = json.loads(out.splitlines()[-1])["seconds"]
+            elif key == "myquant":
+                phases.update(phase_times(err))
             if key not in best or seconds < best[key][0]:
-                best[key] = (seconds, rss)
+                best[key] = (seconds, rss, phases)
     return best
 
 
@@ -151,22 +172,23 @@ def main():
           f"{args.size} x {args.size} (examples: 32 x 32), {args.method}, "
           f"{args.threads} thread(s); load average "
           f"{os.getloadavg()[0]:.1f} at start")
-    print("| model | myquant s (1 batch) | myquant img/s (steady) | "
+    print("| model | myquant s | export / lowering / JIT / "
+          "calls / observers s | myquant img/s (model) | "
           "myquant peak RSS MB | PyTorch s | PyTorch img/s | PyTorch peak "
-          "RSS MB | img/s ratio myquant/PyTorch (steady) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "RSS MB | img/s ratio myquant/PyTorch (model) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="myquant-calbench-") as d:
         for name in args.models.split(","):
             b = bench_model(name, args, d)
-            (mq, mq_rss), (one, _), (pt, pt_rss) = (
-                b["myquant"], b["myquant_1batch"], b["torch"])
+            (mq, mq_rss, ph), (pt, pt_rss, _) = b["myquant"], b["torch"]
+            split = " / ".join(f"{ph[k]:.1f}" for k in (
+                "export", "lowering", "JIT compile", "calls", "observers"))
             n = args.images
-            steady = (n - args.batch) / (mq - one) if mq > one and \
-                n > args.batch else float("nan")
-            print(f"| {name} | {mq:.1f} ({one:.1f}) | {n / mq:.1f} "
-                  f"({steady:.1f}) | {mq_rss:.0f} | {pt:.2f} | "
+            model = model_rate(ph, n)
+            print(f"| {name} | {mq:.1f} | {split} | {n / mq:.1f} "
+                  f"({model:.1f}) | {mq_rss:.0f} | {pt:.2f} | "
                   f"{n / pt:.1f} | {pt_rss:.0f} | {n / mq / (n / pt):.3f} "
-                  f"({steady / (n / pt):.2f}) |", flush=True)
+                  f"({model / (n / pt):.2f}) |", flush=True)
 
 
 if __name__ == "__main__":

@@ -274,25 +274,22 @@ def main():
             cal = SimpleNamespace(size=224, images=args.calibration_images,
                                   batch=args.calibration_batch,
                                   method="minmax", threads=1, repeat=1)
-            head = ["model", "myquant s (one batch)", "myquant img/s",
-                    "steady img/s", "PyTorch s", "PyTorch img/s",
-                    "myquant / PyTorch (steady)"]
+            head = ["model", "myquant s", "myquant img/s",
+                    "model img/s", "PyTorch s", "PyTorch img/s",
+                    "myquant / PyTorch (model)"]
             out = []
             for name in names:
                 b = calibration.bench_model(name, cal, d)
-                mq, one, pt = (b[k][0] for k in
-                               ("myquant", "myquant_1batch", "torch"))
+                (mq, _, phases), pt = b["myquant"], b["torch"][0]
                 n = cal.images
-                steady = (n - cal.batch) / (mq - one) if mq > one else \
-                    float("nan")
-                out.append([name, f"{mq:.1f} ({one:.1f})", f"{n / mq:.1f}",
-                            f"{steady:.1f}", f"{pt:.2f}", f"{n / pt:.1f}",
-                            f"{pt / mq:.2f} ({steady * pt / n:.2f})"])
+                model = calibration.model_rate(phases, n)
+                out.append([name, f"{mq:.1f}", f"{n / mq:.1f}",
+                            f"{model:.1f}", f"{pt:.2f}", f"{n / pt:.1f}",
+                            f"{pt / mq:.2f} ({model * pt / n:.2f})"])
             print(f"Calibration, {cal.images} images, batch {cal.batch}, "
                   f"minmax, one thread (myquant: the whole myquant-opt run, "
-                  f"compile included, and a run over one batch; steady: "
-                  f"the images past the first batch over the difference; "
-                  f"PyTorch: the observed model's batch loop)")
+                  f"compile included; model: the calls and observers "
+                  f"only; PyTorch: the observed model's batch loop)")
             print_table(head, out)
 
 

@@ -71,15 +71,23 @@ struct Observed {
   std::vector<double> channelMin, channelMax;
 };
 
-/// The samples of one argument.
+/// The samples of one argument: in `array`, or for a .npy file, in `file`
+/// (`array` holds its header), read one batch at a time.
 struct ArgumentData {
   NpyArray array;
+  std::optional<NpyFile> file;
   /// Where the array came from, for messages.
   std::string where;
   /// Elements and bytes of one sample.
   int64_t sampleElements = 1;
   int64_t sampleBytes = 0;
 };
+
+using Clock = std::chrono::steady_clock;
+
+static double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 /// Progress on stderr for runs longer than a second, when stderr is a
 /// terminal.
@@ -96,7 +104,7 @@ public:
     if (!enabled)
       return;
     Clock::time_point now = Clock::now();
-    double elapsed = std::chrono::duration<double>(now - start).count();
+    double elapsed = secondsSince(start);
     if (elapsed < 1.0 ||
         (printed && now - last < std::chrono::milliseconds(200) &&
          done < total))
@@ -110,7 +118,6 @@ public:
   }
 
 private:
-  using Clock = std::chrono::steady_clock;
   bool enabled;
   int64_t total;
   Clock::time_point start, last;
@@ -141,12 +148,18 @@ struct Settings {
   int64_t threads;
   std::string statsOut;
   bool quiet;
+  bool timing;
   bool perChannelNormInputs;
   /// The method of every value without its own, and its parameters.
   cal::ObserverOptions observer;
 };
 
 struct Batch;
+
+/// Where the time of a run went, for the `timing` option.
+struct PhaseTimes {
+  double lower = 0, jit = 0, calls = 0, observe = 0;
+};
 
 /// One run of the pass over one function.
 class Calibrator {
@@ -166,7 +179,7 @@ private:
   LogicalResult observeAll(JitFunction &function, bool histograms,
                            Progress &progress);
   /// The inputs of the call over samples [start, start + batch).
-  std::unique_ptr<Batch> prepareBatch(int64_t start);
+  FailureOr<std::unique_ptr<Batch>> prepareBatch(int64_t start);
   /// Observes the inputs and results of one call.
   LogicalResult observeBatch(Batch &b, bool histograms);
   void reportNonFinite();
@@ -182,7 +195,7 @@ private:
   func::FuncOp func;
   const Settings &settings;
   SmallVector<Observed, 0> observed;
-  SmallVector<ArgumentData> arguments;
+  SmallVector<ArgumentData, 0> arguments;
   int64_t samples = 0;
   /// Samples per call; `fixedBatch` when the batch dimension is static.
   int64_t batch = 0;
@@ -190,6 +203,7 @@ private:
   /// Samples observed so far in the current pass, for the progress line.
   int64_t observedSamples = 0;
   SmallVector<std::optional<cal::TensorStats>> results;
+  PhaseTimes times;
 };
 
 } // namespace
@@ -370,11 +384,12 @@ LogicalResult Calibrator::loadData() {
                          << func.getSymName() << " takes " << numArguments
                          << " arguments; use a .npz file with one array per "
                             "argument";
-    llvm::Expected<NpyArray> array = readNpy(path);
-    if (!array)
+    llvm::Expected<NpyFile> file = NpyFile::open(path);
+    if (!file)
       return emitError() << "calibration data: "
-                         << llvm::toString(array.takeError());
-    arguments[0].array = std::move(*array);
+                         << llvm::toString(file.takeError());
+    arguments[0].array = file->getHeader();
+    arguments[0].file.emplace(std::move(*file));
     arguments[0].where = path.str();
   }
 
@@ -486,12 +501,15 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
       ctx, instrumented.getArgumentTypes(), ValueRange(returned).getTypes()));
   instrumented.removeResAttrsAttr();
 
+  Clock::time_point start = Clock::now();
   PassManager cleanup(ctx, ModuleOp::getOperationName());
   cleanup.addPass(createSymbolDCEPass());
   if (failed(cleanup.run(*copy)) ||
       failed(lowerToLLVM(*copy, LowerToLLVMOptions())))
     return emitError() << "cannot compile the instrumented copy of @"
                        << func.getSymName() << " for calibration";
+  times.lower = secondsSince(start);
+  start = Clock::now();
   llvm::Expected<EntryPoint> entry = getEntryPoint(*copy, func.getSymName());
   if (!entry)
     return emitError() << llvm::toString(entry.takeError());
@@ -504,6 +522,7 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
     return emitError() << "cannot JIT-compile the instrumented copy of @"
                        << func.getSymName() << ": "
                        << llvm::toString(function.takeError());
+  times.jit = secondsSince(start);
   return std::move(*function);
 }
 
@@ -524,35 +543,45 @@ namespace {
 /// results.
 struct Batch {
   int64_t count = 0;
-  /// With a static batch, the last partial batch wraps around to the first
-  /// samples; these buffers hold it.
-  SmallVector<std::vector<uint64_t>> padded;
+  /// The samples read from a file and, with a static batch, the last
+  /// partial batch, which wraps around to the first samples.
+  SmallVector<std::vector<uint64_t>> owned;
   SmallVector<SmallVector<int64_t>> shapes;
   SmallVector<ArgumentBuffer> buffers;
   std::optional<llvm::Expected<CallResults>> results;
+  double callSeconds = 0;
 };
 } // namespace
 
-std::unique_ptr<Batch> Calibrator::prepareBatch(int64_t start) {
+FailureOr<std::unique_ptr<Batch>> Calibrator::prepareBatch(int64_t start) {
   auto batchData = std::make_unique<Batch>();
   Batch &b = *batchData;
   b.count = fixedBatch ? batch : std::min(batch, samples - start);
-  b.padded.resize(arguments.size());
+  b.owned.resize(arguments.size());
   for (auto [index, data] : llvm::enumerate(arguments)) {
     SmallVector<int64_t> &shape = b.shapes.emplace_back(data.array.shape);
     shape[0] = b.count;
     const char *base = static_cast<const char *>(data.array.data());
-    if (start + b.count <= samples) {
+    if (!data.file && start + b.count <= samples) {
       b.buffers.push_back({base + start * data.sampleBytes, {}});
       continue;
     }
-    std::vector<uint64_t> &buffer = b.padded[index];
+    std::vector<uint64_t> &buffer = b.owned[index];
     buffer.resize(llvm::divideCeil(b.count * data.sampleBytes, 8));
     char *out = reinterpret_cast<char *>(buffer.data());
-    for (int64_t i = 0; i < b.count; ++i)
-      std::memcpy(out + i * data.sampleBytes,
-                  base + ((start + i) % samples) * data.sampleBytes,
-                  data.sampleBytes);
+    // Samples start, start + 1, ... modulo `samples`, in contiguous runs.
+    for (int64_t done = 0; done < b.count;) {
+      int64_t first = (start + done) % samples;
+      int64_t run = std::min(b.count - done, samples - first);
+      char *to = out + done * data.sampleBytes;
+      if (!data.file)
+        std::memcpy(to, base + first * data.sampleBytes,
+                    run * data.sampleBytes);
+      else if (llvm::Error error = data.file->readRows(first, run, to))
+        return emitError() << "calibration data: "
+                           << llvm::toString(std::move(error));
+      done += run;
+    }
     b.buffers.push_back({out, {}});
   }
   // The shapes no longer move.
@@ -624,7 +653,10 @@ LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
     inFlight.pop_front();
     done.wait();
     if (succeeded(status)) {
+      times.calls += b->callSeconds;
+      Clock::time_point start = Clock::now();
       status = observeBatch(*b, histograms);
+      times.observe += secondsSince(start);
       progress.update(std::min(b->count + observedSamples, samples), phase);
       observedSamples += b->count;
     }
@@ -637,10 +669,17 @@ LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
        start += batch) {
     if (static_cast<int64_t>(inFlight.size()) >= settings.threads)
       finishFront();
-    std::unique_ptr<Batch> b = prepareBatch(start);
+    FailureOr<std::unique_ptr<Batch>> prepared = prepareBatch(start);
+    if (failed(prepared)) {
+      status = failure();
+      break;
+    }
+    std::unique_ptr<Batch> b = std::move(*prepared);
     Batch *raw = b.get();
     std::shared_future<void> done = pool.async([raw, &function] {
+      Clock::time_point start = Clock::now();
       raw->results.emplace(function.call(raw->buffers));
+      raw->callSeconds = secondsSince(start);
     });
     inFlight.emplace_back(std::move(b), std::move(done));
   }
@@ -742,6 +781,7 @@ static void keepFreedMemory() {
 }
 
 LogicalResult Calibrator::run() {
+  Clock::time_point start = Clock::now();
   if (failed(collectObserved()) || failed(loadData()))
     return failure();
   FailureOr<std::unique_ptr<JitFunction>> function = compileInstrumented();
@@ -769,6 +809,12 @@ LogicalResult Calibrator::run() {
   }
   for (const Observed &o : observed)
     results.push_back(o.observer.finish());
+  if (settings.timing)
+    llvm::errs() << llvm::format(
+        "myquant-calibrate timing: lowering %.2f s, JIT compile %.2f s, "
+        "calls %.2f s, observers %.2f s, total %.2f s\n",
+        times.lower, times.jit, times.calls, times.observe,
+        secondsSince(start));
   return annotate();
 }
 
@@ -820,9 +866,9 @@ void CalibratePass::runOnOperation() {
                           "'data' option to a .npy or .npz file";
     return signalPassFailure();
   }
-  Settings settings{
-      data, samples, batchSize, threads, statsOut, quiet, perChannelNormInputs,
-      {}};
+  Settings settings{data,     samples, batchSize, threads,
+                    statsOut, quiet,   timing,    perChannelNormInputs,
+                    {}};
   settings.observer.method = *cal::parseMethod(method.getValue());
   settings.observer.percentile = percentile;
   settings.observer.averagingConstant = averagingConstant;

@@ -167,8 +167,21 @@ private:
 };
 } // namespace
 
-/// Parses the .npy image `file`; `path` names it in messages.
-static Expected<NpyArray> parseNpy(StringRef file, const Twine &path) {
+namespace {
+/// Where the header and the data of a .npy image start.
+struct NpyLayout {
+  uint64_t header;
+  uint64_t data;
+};
+} // namespace
+
+/// The bytes of a .npy image that getLayout() needs: the magic, the version
+/// and the longest header length.
+static constexpr size_t kLayoutBytes = kMagicSize + 2 + 4;
+
+/// The layout of the .npy image starting with `file` (at least its first
+/// kLayoutBytes bytes, or the whole image if shorter).
+static Expected<NpyLayout> getLayout(StringRef file, const Twine &path) {
   if (file.size() < kMagicSize + 2 ||
       file.take_front(kMagicSize) != StringRef(kMagic, kMagicSize))
     return makeError(path + ": not a .npy file (bad magic)");
@@ -191,11 +204,23 @@ static Expected<NpyArray> parseNpy(StringRef file, const Twine &path) {
       lengthBytes == 2
           ? support::endian::read16le(lengthPtr)
           : static_cast<uint64_t>(support::endian::read32le(lengthPtr));
-  if (file.size() - prefix < headerLength)
+  return NpyLayout{prefix, prefix + headerLength};
+}
+
+/// Parses the header of the .npy image `file` (at least up to its data,
+/// which starts at `dataOffset`) and checks that the image has `fileSize`
+/// bytes, as its array needs; `path` names it in messages.
+static Expected<NpyArray> parseNpyHeader(StringRef file, uint64_t fileSize,
+                                         const Twine &path,
+                                         uint64_t &dataOffset) {
+  Expected<NpyLayout> layout = getLayout(file, path);
+  if (!layout)
+    return layout.takeError();
+  if (fileSize < layout->data || file.size() < layout->data)
     return makeError(path + ": truncated .npy header");
 
   NpyArray array;
-  StringRef header = file.substr(prefix, headerLength);
+  StringRef header = file.slice(layout->header, layout->data);
   std::string pathText = path.str();
   if (Error error = HeaderParser(header, pathText).parse(array))
     return std::move(error);
@@ -215,13 +240,25 @@ static Expected<NpyArray> parseNpy(StringRef file, const Twine &path) {
                   bytes))
     return makeError(path + ": shape " + formatShape(array.shape) +
                      " is too large");
-  StringRef data = file.drop_front(prefix + headerLength);
-  if (data.size() != static_cast<uint64_t>(bytes))
+  if (fileSize - layout->data != static_cast<uint64_t>(bytes))
     return makeError(path + ": " + array.describe() + " needs " + Twine(bytes) +
-                     " bytes of data, but the file has " + Twine(data.size()));
-  array.storage.resize(divideCeil(bytes, sizeof(uint64_t)));
-  if (bytes)
-    std::memcpy(array.storage.data(), data.data(), bytes);
+                     " bytes of data, but the file has " +
+                     Twine(fileSize - layout->data));
+  dataOffset = layout->data;
+  return array;
+}
+
+/// Parses the .npy image `file`; `path` names it in messages.
+static Expected<NpyArray> parseNpy(StringRef file, const Twine &path) {
+  uint64_t dataOffset = 0;
+  Expected<NpyArray> array =
+      parseNpyHeader(file, file.size(), path, dataOffset);
+  if (!array || !array->element)
+    return array;
+  StringRef data = file.drop_front(dataOffset);
+  array->storage.resize(divideCeil(data.size(), sizeof(uint64_t)));
+  if (!data.empty())
+    std::memcpy(array->storage.data(), data.data(), data.size());
   return array;
 }
 
@@ -239,6 +276,70 @@ Expected<NpyArray> readNpy(StringRef path) {
   if (!file)
     return file.takeError();
   return parseNpy((*file)->getBuffer(), path);
+}
+
+Expected<NpyFile> NpyFile::open(StringRef path) {
+  Expected<sys::fs::file_t> file = sys::fs::openNativeFileForRead(path);
+  if (!file)
+    return makeError("cannot read " + path + ": " + toString(file.takeError()));
+  NpyFile result(path, *file);
+  sys::fs::file_status status;
+  if (std::error_code ec = sys::fs::status(*file, status))
+    return makeError("cannot read " + path + ": " + ec.message());
+  uint64_t size = status.getSize();
+  std::string head(std::min<uint64_t>(size, kLayoutBytes), '\0');
+  if (Error error = result.read(0, head.size(), head.data()))
+    return std::move(error);
+  Expected<NpyLayout> layout = getLayout(head, path);
+  if (!layout)
+    return layout.takeError();
+  head.resize(std::min(size, layout->data));
+  if (Error error = result.read(0, head.size(), head.data()))
+    return std::move(error);
+  Expected<NpyArray> header =
+      parseNpyHeader(head, size, path, result.dataOffset);
+  if (!header)
+    return header.takeError();
+  result.header = std::move(*header);
+  return std::move(result);
+}
+
+NpyFile::NpyFile(StringRef path, sys::fs::file_t file)
+    : path(path.str()), file(file) {}
+
+NpyFile::NpyFile(NpyFile &&other) noexcept
+    : path(std::move(other.path)), file(other.file),
+      header(std::move(other.header)), dataOffset(other.dataOffset) {
+  other.file = sys::fs::kInvalidFile;
+}
+
+NpyFile::~NpyFile() {
+  if (file != sys::fs::kInvalidFile)
+    consumeError(errorCodeToError(sys::fs::closeFile(file)));
+}
+
+Error NpyFile::read(uint64_t offset, uint64_t size, char *out) const {
+  while (size > 0) {
+    Expected<size_t> got = sys::fs::readNativeFileSlice(
+        file, MutableArrayRef<char>(out, size), offset);
+    if (!got)
+      return makeError("cannot read " + path + ": " +
+                       toString(got.takeError()));
+    if (*got == 0)
+      return makeError("cannot read " + path + ": the file shrank");
+    out += *got;
+    offset += *got;
+    size -= *got;
+  }
+  return Error::success();
+}
+
+Error NpyFile::readRows(int64_t first, int64_t count, void *out) const {
+  int64_t rowBytes = getElementKindSize(*header.element);
+  for (int64_t size : ArrayRef<int64_t>(header.shape).drop_front())
+    rowBytes *= size;
+  return read(dataOffset + first * rowBytes, count * rowBytes,
+              static_cast<char *>(out));
 }
 
 //===----------------------------------------------------------------------===//

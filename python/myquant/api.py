@@ -472,7 +472,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         "per-tensor" (myquant-ptq options).
     max_batch: largest batch compiled; larger inputs run in chunks.
     calibration_batch_size: samples per call of the instrumented model
-        during calibration (default max_batch). The minmax, percentile, mse
+        during calibration (default calibrate.DEFAULT_BATCH_SIZE, 8: as
+        fast as larger batches, less memory). The minmax, percentile, mse
         and entropy statistics do not depend on it (for the histogram
         methods: when it divides the number of samples, see
         docs/Calibration.md); moving-average updates once per batch.
@@ -546,7 +547,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     allow_float = _flag(allow_float, "allow_float")
     integer_io = _flag(integer_io, "integer_io")
     calibration_batch_size = _positive_int(
-        max_batch if calibration_batch_size is None else
+        C.DEFAULT_BATCH_SIZE if calibration_batch_size is None else
         calibration_batch_size, "calibration_batch_size")
     batches = C.as_batches(calibration_data, calibration_batch_size,
                            limit=num_samples)

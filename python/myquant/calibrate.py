@@ -22,9 +22,16 @@ import numpy as np
 from . import emit as E
 from . import tools as T
 
-__all__ = ["METHODS", "as_batches", "as_float32", "collect_stats"]
+__all__ = ["DEFAULT_BATCH_SIZE", "METHODS", "as_batches", "as_float32",
+           "collect_stats"]
 
 METHODS = ("minmax", "moving-average", "percentile", "mse", "entropy")
+
+# Samples per call of the instrumented model by default: the CPU time per
+# image hardly changes past a few images, while the memory grows with the
+# batch (every observed activation of a call is held until it is
+# observed); docs/Calibration.md has the measurements.
+DEFAULT_BATCH_SIZE = 8
 
 
 def as_float32(x, what="data"):
@@ -126,8 +133,8 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
         raise ValueError(f"percentile must be in (50, 100], not "
                          f"{percentile}")
     stream = sys.stderr if progress is True else (progress or None)
-    data = np.ascontiguousarray(np.concatenate(batches), np.float32)
-    if not len(data):
+    samples = sum(len(b) for b in batches)
+    if not samples:
         raise ValueError("no calibration data")
     g = _calibration_graph(graph, len(batches[0]))
     names = {"x": "x"}
@@ -139,7 +146,17 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
                          ("model.mlir", "data.npy", "stats.json"))
         with open(src, "w") as f:
             f.write(E.emit(g))
-        np.save(npy, data)
+        # Written batch by batch through a memory map rather than
+        # concatenated: no second copy of the data set in this process.
+        data = np.lib.format.open_memmap(
+            npy, mode="w+", dtype=np.float32,
+            shape=(samples,) + tuple(batches[0].shape[1:]))
+        start = 0
+        for b in batches:
+            data[start:start + len(b)] = b
+            start += len(b)
+        data.flush()
+        del data
         opts = [f"data={npy}", f"method={method}", f"stats-out={out}",
                 f"threads={int(threads)}", "quiet"]
         if method == "percentile":
@@ -166,7 +183,7 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
             stats.channels[name] = ([float(x) for x in v["channels"]["min"]],
                                     [float(x) for x in v["channels"]["max"]])
     if stream is not None:
-        stream.write(f"  calibrated on {len(data)} samples ({method}, "
+        stream.write(f"  calibrated on {samples} samples ({method}, "
                      f"{time.time() - t0:.1f} s)\n")
         stream.flush()
     return stats

@@ -154,7 +154,12 @@ def _add_model_args(p, calibration_required):
     p.add_argument("--calibration-batch-size", type=_positive_int,
                    default=None, metavar="N",
                    help="samples per call of the model during calibration "
-                        "(default 64; see docs/Calibration.md)")
+                        "(default 8; see docs/Calibration.md)")
+    p.add_argument("--calibration-threads", type=_positive_int, default=1,
+                   metavar="N",
+                   help="calls of the model that run at once during "
+                        "calibration, one batch each; the statistics do not "
+                        "depend on it (default 1)")
     p.add_argument("--method", default="minmax",
                    choices=METHODS,
                    help="calibration method (default minmax; see "
@@ -220,13 +225,19 @@ def _add_ptq_args(p):
                         "(the probabilities stay int8)")
 
 
-def _calibrated(args, max_batch=64):
+def _calibration_batches(args, data, sample_shape=None):
+    from . import calibrate as C
+    return C.as_batches(
+        data, args.calibration_batch_size or C.DEFAULT_BATCH_SIZE,
+        sample_shape, args.num_samples)
+
+
+def _calibrated(args):
     """(model, graph, stats) of the --model and --calibration arguments."""
     from . import calibrate as C
     model = _load_model(args.model, args.weights)
     data = _load_npy(args.calibration, "calibration")
-    batches = C.as_batches(data, args.calibration_batch_size or max_batch,
-                           limit=args.num_samples)
+    batches = _calibration_batches(args, data)
     graph = _export(model, batches[0][:1], args.calibration, "calibration")
     if getattr(args, "bias_correction", False):
         if args.dynamic or args.weight_bits != 8 or any(
@@ -238,6 +249,7 @@ def _calibrated(args, max_batch=64):
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,
                             progress=sys.stderr.isatty(),
+                            threads=args.calibration_threads,
                             per_channel_norm_inputs=getattr(
                                 args, "norm_input_scales", "per-tensor") ==
                             "per-channel")
@@ -246,7 +258,7 @@ def _calibrated(args, max_batch=64):
 
 def _quantized_model(args, max_batch=64):
     from .api import QuantizedModel
-    model, graph, stats = _calibrated(args, max_batch)
+    model, graph, stats = _calibrated(args)
     return model, QuantizedModel(
         graph, stats, rounding=args.rounding,
         weight_granularity=args.weight_granularity, max_batch=max_batch,
@@ -277,9 +289,10 @@ def cmd_export(args):
                              f"{list(shape[1:])}")
         graph = _export(model, np.zeros(shape, np.float32),
                         args.calibration, "calibration")
-        stats = C.collect_stats(graph, C.as_batches(
-            data, 64, shape[1:], args.num_samples), method=args.method,
-            percentile=args.percentile)
+        stats = C.collect_stats(
+            graph, _calibration_batches(args, data, shape[1:]),
+            method=args.method, percentile=args.percentile,
+            threads=args.calibration_threads)
     else:
         graph = export(model, np.zeros(args.input_shape, np.float32))
     text = E.emit(graph, stats, weights=args.weights_format)

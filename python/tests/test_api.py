@@ -302,6 +302,19 @@ def test_cli_round_trip(tiny, tmp_path):
                                    "2", "-o", "q.mlir"], tmp_path).stdout
     assert "int8" in out and "!quant.uniform" in (tmp_path /
                                                   "q.mlir").read_text()
+    # Two calls at once give the statistics of one at a time, so the same
+    # module (batches of 3: the last one wraps around).
+    for threads in ("1", "2"):
+        _cli(["quantize"] + m + ["--calibration", "cal.npy", "--batch", "2",
+                                 "--calibration-threads", threads,
+                                 "--calibration-batch-size", "3", "-o",
+                                 f"qt{threads}.mlir"], tmp_path)
+    assert (tmp_path / "qt1.mlir").read_text() == \
+        (tmp_path / "qt2.mlir").read_text()
+    bad = _cli(["quantize"] + m + ["--calibration", "cal.npy",
+                                   "--calibration-threads", "0"], tmp_path,
+               check=False)
+    assert bad.returncode == 2 and "--calibration-threads" in bad.stderr
     _cli(["run", "q.mlir", "--input", "x.npy", "--output", "yq.npy"],
          tmp_path)
     yf, yq = np.load(tmp_path / "yf.npy"), np.load(tmp_path / "yq.npy")

@@ -29,6 +29,14 @@
 // MISSING: models.mlir:6:1: error: calibration data: cannot read {{.*}}missing.npy: No such file or directory
 // RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%s function=mlp" 2>&1 | FileCheck %s --check-prefix=MAGIC
 // MAGIC: error: calibration data: {{.*}}calibrate-errors.mlir: not a .npy file (bad magic)
+// A .npy file is read a batch at a time; its header and size are checked
+// when it is opened.
+// RUN: head -c -4 %S/Inputs/x.npy > %t/x_truncated.npy
+// RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%t/x_truncated.npy function=mlp" 2>&1 | FileCheck %s --check-prefix=TRUNCATED
+// TRUNCATED: error: calibration data: {{.*}}x_truncated.npy: dtype '<f4', shape (10, 4) needs 160 bytes of data, but the file has 156
+// RUN: head -c 20 %S/Inputs/x.npy > %t/x_header.npy
+// RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%t/x_header.npy function=mlp" 2>&1 | FileCheck %s --check-prefix=HEADER
+// HEADER: error: calibration data: {{.*}}x_header.npy: truncated .npy header
 // RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%t/not-a-zip.npz function=mlp" 2>&1 | FileCheck %s --check-prefix=ZIP
 // ZIP: error: calibration data: {{.*}}not-a-zip.npz: malformed .npz (zip) file: no end of central directory record
 // RUN: not myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/pair_compressed.npz function=pair" 2>&1 | FileCheck %s --check-prefix=COMPRESSED

@@ -71,6 +71,9 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
            "Also write the statistics to this JSON file">,
     Option<"quiet", "quiet", "bool", /*default=*/"false",
            "No progress on stderr">,
+    Option<"timing", "timing", "bool", /*default=*/"false",
+           "Print where the time went on stderr: the lowering, the JIT "
+           "compile, the calls of the model and the observers">,
     Option<"perChannelNormInputs", "per-channel-norm-inputs", "bool",
            /*default=*/"false",
            "Also record last-dimension min/max per channel of the layer "

@@ -17,6 +17,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
@@ -51,6 +52,34 @@ llvm::StringRef getNpyDescr(ElementKind kind);
 /// Reads `path`; the array may have any dtype and order (check `element` and
 /// `fortranOrder`), but the header must be well formed and the data complete.
 llvm::Expected<NpyArray> readNpy(llvm::StringRef path);
+
+/// A .npy file whose rows (the samples along its first dimension) are read
+/// on demand, so that a reader of many samples holds few of them: the
+/// memory of calibration does not grow with its data.
+class NpyFile {
+public:
+  /// Opens `path` and reads its header; fails as readNpy() does on a
+  /// malformed header or a data size that does not match it.
+  static llvm::Expected<NpyFile> open(llvm::StringRef path);
+  NpyFile(NpyFile &&other) noexcept;
+  NpyFile &operator=(NpyFile &&) = delete;
+  ~NpyFile();
+
+  /// The array without its data (`storage` is empty).
+  const NpyArray &getHeader() const { return header; }
+  /// Copies rows [first, first + count) into `out`; needs a known element
+  /// kind and a C-order array of rank 1 or more.
+  llvm::Error readRows(int64_t first, int64_t count, void *out) const;
+
+private:
+  NpyFile(llvm::StringRef path, llvm::sys::fs::file_t file);
+  llvm::Error read(uint64_t offset, uint64_t size, char *out) const;
+
+  std::string path;
+  llvm::sys::fs::file_t file;
+  NpyArray header;
+  uint64_t dataOffset = 0;
+};
 
 /// One member of a .npz archive.
 struct NamedNpyArray {
