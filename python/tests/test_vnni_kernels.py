@@ -47,12 +47,15 @@ def _weight_type(per_channel, axis, count, rng):
 class Case:
     """One random op: MLIR text, input, reference output."""
 
-    def __init__(self, seed, depthwise=None):
+    def __init__(self, seed, depthwise=None, dense=None):
         """`depthwise`: (channels, kh, kw, sh, sw, dh, dw, h, w, padding)
-        of a depthwise conv instead of the seed's random op."""
+        of a depthwise conv instead of the seed's random op; `dense`:
+        (channels, filters, kh, kw, sh, sw, dh, dw, h, w, padding, pool) of
+        a dense conv followed by a max pool of windows pool x pool (1:
+        none)."""
         rng = np.random.default_rng(1000 + seed)
         self.seed = seed
-        self.kind = ("depthwise" if depthwise else
+        self.kind = ("depthwise" if depthwise else "conv" if dense else
                      "matmul" if seed % 3 == 2 else
                      "depthwise" if seed % 5 == 1 else "conv")
         self.rounding = "gemmlowp" if seed % 2 else "single"
@@ -109,6 +112,8 @@ class Case:
             if depthwise:
                 c, kh, kw, sh, sw, dh, dw, h, w, pad = depthwise
                 f = groups = c
+            if dense:
+                c, f, kh, kw, sh, sw, dh, dw, h, w, pad, self.pool = dense
             x = rng.integers(qmin_in, qmax_in + 1, (n, c, h, w))
             wq = rng.integers(-127, 128, (f, c // groups, kh, kw))
             k = c // groups * kh * kw
@@ -258,6 +263,24 @@ DEPTHWISE = [
 ]
 
 
+# Dense convolutions of 1 to 3 input channels that run over their patches
+# (im2col, KernelProblem.h's Problem::Patches) (channels, filters, kh, kw,
+# sh, sw, dh, dw, h, w, padding, pool): resnet's 7 x 7 / 2 first layer,
+# partial channel blocks and pixel tiles, the widest filter row (8 taps) at
+# stride 3, a dilated single-channel 5 x 5, asymmetric padding, a fused
+# 2 x 2 pool (patches of two rows per tile); a 3 x 3 three-channel layer of
+# 32 filters stays on the 4-channel kernel.
+PATCHES = [
+    (3, 64, 7, 7, 2, 2, 1, 1, 23, 29, [3, 3, 3, 3], 1),
+    (3, 33, 7, 7, 2, 2, 1, 1, 16, 41, [3, 2, 3, 1], 1),
+    (2, 40, 3, 8, 1, 3, 1, 1, 9, 40, [1, 0, 1, 4], 1),
+    (1, 16, 5, 5, 1, 1, 2, 1, 12, 20, [2, 2, 2, 2], 1),
+    (3, 80, 5, 5, 2, 1, 1, 1, 11, 17, [0, 2, 1, 0], 1),
+    (1, 32, 5, 5, 1, 1, 1, 1, 12, 20, [2, 2, 2, 2], 2),
+    (3, 32, 3, 3, 2, 2, 1, 1, 15, 15, [1, 1, 1, 1], 1),
+]
+
+
 def _run(cmd):
     return run_checked(cmd)[0]
 
@@ -286,6 +309,17 @@ def test_depthwise_bit_exact(index, target, toolchain, workdir):
         pytest.skip(f"{target} does not run here")
     _check_case(Case(NUM_CASES + index, DEPTHWISE[index]), target, "jit",
                 toolchain, workdir)
+
+
+@pytest.mark.parametrize("target,runner",
+                         [("avx512-vnni", "jit"), ("avx512-vnni", "shared"),
+                          ("avx512-vnni-256", "jit"), ("avx-vnni", "jit")])
+@pytest.mark.parametrize("index", range(len(PATCHES)))
+def test_patches_bit_exact(index, target, runner, toolchain, workdir):
+    if target not in RUNNABLE_TARGETS:
+        pytest.skip(f"{target} does not run here")
+    case = Case(NUM_CASES + len(DEPTHWISE) + index, dense=PATCHES[index])
+    _check_case(case, target, runner, toolchain, workdir)
 
 
 def _check_case(case, target, runner, toolchain, workdir):

@@ -62,7 +62,10 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     accumulator initial values, the accumulators are register-tiled, and
     the requantization (`docs/NumericSpec.md`) runs on the registers before
     the int8 result is stored. Convolutions are an implicit GEMM over
-    (kh, kw, c) on the zero-point padded NHWC input: no im2col buffer.
+    (kh, kw, c) on the zero-point padded NHWC input: no im2col buffer,
+    except for 1 to 3 input channels with wide filters (a 7 x 7 first
+    layer), which run as a dense GEMM over the patches of each tile's rows
+    (K = 147 in 148 bytes instead of 196 with a zero fourth channel).
     Depthwise convolutions (`groups` = channels) get a vector kernel of
     their own: 16 or 8 channels at a time, the inputs of two taps
     interleaved and widened to int16 and multiplied by the interleaved

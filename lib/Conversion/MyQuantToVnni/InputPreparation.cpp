@@ -370,6 +370,80 @@ Value prepareGemmInput(OpBuilder &b, Location loc, Value input, Problem &p,
                    {0, pad[2], pad[3], extra}, zeroPoint);
 }
 
+namespace {
+/// A filter row of a patch is read as 8 pixels of 4 channels.
+constexpr int64_t kRowRead = 32, kPatchChannels = 4;
+} // namespace
+
+Value preparePatchSource(OpBuilder &b, Location loc, Value input, Problem &p,
+                         ArrayRef<int64_t> pad, bool sourceNchw,
+                         int64_t zeroPoint, int64_t lanes) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+  // Extra columns on the right where the last pixel's read of 8 pixels
+  // would pass the padded row.
+  int64_t paddedW = (sourceNchw ? shape[3] : shape[2]) + pad[1] + pad[3];
+  int64_t reach = (p.outW - 1) * p.patches->strideW + kRowRead / kPatchChannels;
+  SmallVector<int64_t> widened(pad);
+  widened[3] += std::max<int64_t>(0, reach - paddedW);
+  Problem four = p;
+  four.inputChannels = kPatchChannels;
+  Value padded = prepareGemmInput(b, loc, input, four, widened, sourceNchw,
+                                  zeroPoint, lanes);
+  p.inputFlipped = four.inputFlipped;
+  return tensor::CollapseShapeOp::create(
+      b, loc, padded, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+Value buildPatchRows(OpBuilder &b, Location loc, Value source, const Problem &p,
+                     Value batch, Value firstRow, int64_t rows) {
+  const Problem::Patches &q = *p.patches;
+  // Byte i of a packed filter row is channel i % C of its pixel i / C; the
+  // bytes past kernelW * C are overwritten by the next row or meet zero
+  // weights.
+  int64_t rowBytes = q.kernelW * q.channels, k = p.inputChannels;
+  SmallVector<int64_t> pack;
+  for (int64_t i = 0; i < kRowRead; ++i)
+    pack.push_back(
+        i < rowBytes ? i / q.channels * kPatchChannels + i % q.channels : 0);
+  Type i8 = b.getI8Type();
+  auto rowType = VectorType::get({kRowRead}, i8);
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value zero = arith::ConstantIntOp::create(b, loc, i8, 0);
+  Value patches = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{1, rows, p.outW, k}, i8);
+  OpBuilder::InsertionGuard guard(b);
+  auto pixelLoop = scf::ForOp::create(b, loc, index(0), index(p.outW), index(1),
+                                      ValueRange{patches});
+  b.setInsertionPointToStart(pixelLoop.getBody());
+  Value ox = pixelLoop.getInductionVar();
+  Value x =
+      arith::MulIOp::create(b, loc, ox, index(q.strideW * kPatchChannels));
+  Value out = pixelLoop.getRegionIterArgs()[0];
+  for (int64_t r = 0; r < rows; ++r) {
+    Value y0 = arith::MulIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, firstRow, index(r)),
+        index(q.strideH));
+    for (int64_t ky = 0; ky < q.kernelH; ++ky) {
+      Value y = arith::AddIOp::create(b, loc, y0, index(ky * q.dilationH));
+      Value row = vector::TransferReadOp::create(b, loc, rowType, source,
+                                                 ValueRange{batch, y, x}, zero,
+                                                 ArrayRef<bool>{true});
+      Value packed = vector::ShuffleOp::create(b, loc, row, row, pack);
+      // The last rows' writes are masked at the patch's end.
+      bool inBounds = ky * rowBytes + kRowRead <= k;
+      out = vector::TransferWriteOp::create(
+                b, loc, packed, out,
+                ValueRange{index(0), index(r), ox, index(ky * rowBytes)},
+                ArrayRef<bool>{inBounds})
+                .getResult();
+    }
+  }
+  scf::YieldOp::create(b, loc, out);
+  return pixelLoop.getResult(0);
+}
+
 Value prepareDepthwiseInput(OpBuilder &b, Location loc, Value input,
                             const Problem &p, ArrayRef<int64_t> pad,
                             bool sourceNchw, int64_t zeroPoint, int64_t lanes) {

@@ -44,6 +44,25 @@ mlir::Value prepareGemmInput(mlir::OpBuilder &b, mlir::Location loc,
                              llvm::ArrayRef<int64_t> pad, bool sourceNchw,
                              int64_t zeroPoint, int64_t lanes);
 
+/// The source of `p`'s patches (Problem::Patches) from `input`, as
+/// prepareGemmInput: the input padded (with extra columns on the right
+/// where the last read needs them) to 4 channels, as [N][rows][columns *
+/// 4] bytes.
+mlir::Value preparePatchSource(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value input, Problem &p,
+                               llvm::ArrayRef<int64_t> pad, bool sourceNchw,
+                               int64_t zeroPoint, int64_t lanes);
+
+/// The patches of `rows` output rows from `firstRow` of image `batch`, as
+/// [1][rows][outW][p.inputChannels]: each filter row read from `source`
+/// (preparePatchSource) as 32 bytes (8 pixels of 4 channels) and packed to
+/// kernelW * channels bytes by a shuffle. The bytes past the patch meet
+/// zero weights.
+mlir::Value buildPatchRows(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value source, const Problem &p,
+                           mlir::Value batch, mlir::Value firstRow,
+                           int64_t rows);
+
 /// The input of `p`'s depthwise kernel, as prepareGemmInput: NHWC with
 /// `p.paddedChannels` channels.
 mlir::Value prepareDepthwiseInput(mlir::OpBuilder &b, mlir::Location loc,

@@ -1,6 +1,7 @@
 //===- KernelBuilder.cpp - emits the VNNI kernels -------------------------===//
 
 #include "KernelBuilder.h"
+#include "InputPreparation.h"
 
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
@@ -695,15 +696,34 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   operands.zero = index(0);
   operands.one = index(1);
 
-  // for n in batch, for each channel tile, for oy, for each pixel tile.
+  // for n in batch, for each channel tile, for oy, for each pixel tile
+  // (for oy outside the channel tiles with `tiling.rowsOuter`).
   TilePosition at;
   OpBuilder::InsertionGuard guard(b);
   // The last channel tile overlaps the one before if it is shifted back.
-  OuterLoops outer(
-      *this, p.batch, output,
-      {{tiles, 1, tiles * tileChannels > p.channelEnd}, {p.outH, p.pool}});
+  OuterLevel tileLevel{tiles, 1, tiles * tileChannels > p.channelEnd};
+  OuterLevel rowLevel{p.outH, p.pool};
+  SmallVector<OuterLevel, 2> levels;
+  if (tiling.rowsOuter)
+    levels = {rowLevel, tileLevel};
+  else
+    levels = {tileLevel, rowLevel};
+  OuterLoops outer(*this, p.batch, output, levels);
   at.batch = outer.batch;
-  auto tileLoop = outer.nest(outer.loop, 0);
+  scf::ForOp rowLoop, tileLoop;
+  // Patches (Problem::Patches) are built row by row, for every channel
+  // tile: the whole patch tensor (1.9 MB for resnet's first layer) left
+  // the cache between being written and read.
+  Value rowPatches;
+  if (tiling.rowsOuter) {
+    rowLoop = outer.nest(outer.loop, 0);
+    if (p.patches)
+      rowPatches = buildPatchRows(b, loc, input, p, at.batch,
+                                  rowLoop.getInductionVar(), p.pool);
+    tileLoop = outer.nest(rowLoop, 1);
+  } else {
+    tileLoop = outer.nest(outer.loop, 0);
+  }
   at.tile = tileLoop.getInductionVar();
   // tileFirstChannel: the last channel tile is shifted back to end at
   // channelEnd.
@@ -715,14 +735,26 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
         arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
   // A tile is `p.pool` rows (a fused pool's window) by `pixels` pixels by
   // `channelBlocks` vectors of channels.
-  auto rowLoop = outer.nest(tileLoop, 1);
+  if (!tiling.rowsOuter)
+    rowLoop = outer.nest(tileLoop, 1);
   at.row = rowLoop.getInductionVar();
-  auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, pixels);
+  auto pixelLoop =
+      nestLoop(b, loc, tiling.rowsOuter ? tileLoop : rowLoop, p.outW, pixels);
   // The last pixel tile of a row is shifted back to end at OW.
   at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                          index(p.outW - pixels));
 
-  SmallVector<Value> accs = accumulateTile(p, tiling, at, operands);
+  SmallVector<Value> accs;
+  if (rowPatches) {
+    // The tile reads its rows' patches at rows 0.. of image 0.
+    GemmOperands patchOperands = operands;
+    patchOperands.input = rowPatches;
+    TilePosition readAt = at;
+    readAt.batch = readAt.row = operands.zero;
+    accs = accumulateTile(p, tiling, readAt, patchOperands);
+  } else {
+    accs = accumulateTile(p, tiling, at, operands);
+  }
 
   // Epilogue: requantize the registers and store int8 (or clamp and store
   // f32).

@@ -63,7 +63,9 @@ public:
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
   /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
   /// written. An f32 problem (`p.floating`) reads and writes f32 in the
-  /// layouts it names, and has no addend.
+  /// layouts it names, and has no addend. A problem over patches
+  /// (`p.patches`, with `tiling.rowsOuter`) reads `input` from
+  /// preparePatchSource and builds each tile's patches (buildPatchRows).
   mlir::Value build(const Problem &p, const Tiling &tiling, mlir::Value input,
                     mlir::Value addend, mlir::Value output);
 

@@ -291,6 +291,23 @@ LogicalResult checkDepthwise(Conv2DOp op) {
 
 } // namespace
 
+bool usesPatches(const Problem &p, int64_t channelsIn) {
+  // The patch builder reads a filter row as one vector of 32 bytes: at
+  // most 8 adjacent pixels of 4 channels.
+  if (p.depthwise || p.wideInput || p.nibbles || channelsIn > 3 ||
+      p.kernelW > 8 || p.dilationW != 1)
+    return false;
+  // K steps saved per pixel (each a broadcast and a dot product per
+  // channel block) against building the patch (about 4 instructions per
+  // filter row, and its bytes stored and loaded again).
+  int64_t taps = p.kernelH * p.kernelW;
+  int64_t saved = taps - llvm::divideCeil(taps * channelsIn, 4);
+  // In vectors of 16 channels (twice as many of half the width cost about
+  // the same).
+  int64_t blocks = llvm::divideCeil(p.channels, 16);
+  return saved * (blocks + 1) >= kPatchCostPerRow * p.kernelH;
+}
+
 FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
                                     RoundingMode defaultRounding) {
   bool depthwise = op.getGroups() != 1, wideInput;
@@ -343,6 +360,23 @@ FailureOr<Problem> buildConvProblem(Conv2DOp op, int64_t lanes,
     // KH x KW x C x F
     return ((y * kernelW + x) * filterChannels + c) * channels + f;
   };
+  if (usesPatches(p, channelsIn)) {
+    // A 1 x 1 convolution over the patches: patch channel t * C + c is
+    // channel c of tap t.
+    p.patches = Problem::Patches{kernelH,   kernelW,     p.strideH,
+                                 p.strideW, p.dilationH, channelsIn};
+    p.kernelH = p.kernelW = p.strideH = p.strideW = p.dilationH = p.dilationW =
+        1;
+    int64_t patchChannels = kernelH * kernelW * channelsIn;
+    p.inputChannels = llvm::alignTo(patchChannels, channelsPerStep(p));
+    auto patchIndex = [&](int64_t, int64_t c, int64_t f) {
+      return weightIndex(c / channelsIn, c % channelsIn, f);
+    };
+    if (failed(completeProblem(p, op, op.getInput(), op.getFilter(),
+                               patchChannels, patchIndex, defaultRounding)))
+      return failure();
+    return p;
+  }
   if (failed(completeProblem(p, op, op.getInput(), op.getFilter(),
                              filterChannels, weightIndex, defaultRounding)))
     return failure();

@@ -28,7 +28,9 @@
 //    written;
 //  * a convolution is an implicit GEMM over (kh, kw, c): the input is only
 //    padded with its zero point and, for NCHW, transposed to NHWC; there is
-//    no im2col buffer;
+//    no im2col buffer, except for layers of 1 to 3 input channels (a 7 x 7
+//    first layer) whose fourth channel would cost more K steps than the
+//    patches of a tile's rows cost to build (Problem::Patches);
 //  * depthwise convolutions (groups = channels) have a kernel of their own:
 //    the inputs of two filter rows at one input column are interleaved,
 //    widened to int16 once per pixel tile and multiplied by the interleaved
@@ -427,8 +429,11 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
           return kernel.buildDepthwise(p, chooseDepthwisePixels(target, p),
                                        input, addend, kargs.back());
         }
-        Value input = prepareGemmInput(kb, loc, kargs[0], p, pad, sourceNchw,
-                                       zeroPoint, target.lanes);
+        Value input =
+            p.patches ? preparePatchSource(kb, loc, kargs[0], p, pad,
+                                           sourceNchw, zeroPoint, target.lanes)
+                      : prepareGemmInput(kb, loc, kargs[0], p, pad, sourceNchw,
+                                         zeroPoint, target.lanes);
         // With a fused pool, tiles cover whole windows: the shifted-back
         // last tile then starts on a window too (the width is a multiple of
         // the window).

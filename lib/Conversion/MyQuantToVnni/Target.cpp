@@ -113,6 +113,7 @@ Tiling chooseTiling(const KernelTarget &target, const Problem &p,
       }
     }
   }
+  best.rowsOuter = p.patches.has_value();
   return best;
 }
 

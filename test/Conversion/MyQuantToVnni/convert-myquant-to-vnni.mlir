@@ -534,3 +534,68 @@ func.func @tiles(%x: tensor<1x1x!qx>) -> tensor<1x80x!qy> {
   %y = myquant.matmul %x, %w, %b {rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x1x!qx>, tensor<1x80x!qw>, tensor<80xi32>) -> tensor<1x80x!qy>
   return %y : tensor<1x80x!qy>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:3>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// A 7 x 7 / 2 convolution of 3 channels (resnet's first layer) runs over
+// its patches: the input, padded and interleaved to 4 channels, flipped to
+// u8 (xor 0x80), gives each output pixel 7 filter rows of 7 pixels read as
+// 32 bytes and packed to 21 by dropping the fourth channel; the rows land
+// at 21 * ky of a 148-byte patch (147 taps padded to a multiple of 4), the
+// last one masked at its end. The patches are built for one output row at
+// a time, outside the loop over channel tiles, and the GEMM kernel is a
+// 1 x 1 convolution over them with K = 148: 37 steps (49 of 4 channels
+// without patches).
+// CHECK-LABEL: func.func private @patches_kernel(
+// CHECK-SAME:    %{{.*}}: tensor<1x3x16x16xi8>, %{{.*}}: tensor<1x8x8x64xi8>) -> tensor<1x8x8x64xi8>
+// CHECK:         vector.interleave
+// CHECK:         arith.xori
+// CHECK:         tensor.expand_shape %{{.*}} : tensor<1x22x88xi8> into tensor<1x22x22x4xi8>
+// CHECK:         scf.for %[[OY:.*]] = %{{.*}} to %c8 step
+// CHECK:           tensor.empty() : tensor<1x1x8x148xi8>
+// CHECK:           scf.for %[[OX:.*]] = %{{.*}} to %c8{{.*}} step
+// CHECK:             %[[ROW0:.*]] = vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<1x22x88xi8>, vector<32xi8>
+// CHECK-NEXT:        %[[PACKED0:.*]] = vector.shuffle %[[ROW0]], %[[ROW0]] [0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 16, 17, 18, 20, 21, 22, 24, 25, 26, 0,
+// CHECK:             vector.transfer_write %[[PACKED0]], %{{.*}}[%{{.*}}, %{{.*}}, %[[OX]], %c0{{.*}}] {in_bounds = [true]} : vector<32xi8>, tensor<1x1x8x148xi8>
+// CHECK-COUNT-5:     vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<32xi8>, tensor<1x1x8x148xi8>
+// CHECK:             vector.transfer_write %{{.*}}[%{{.*}}, %{{.*}}, %[[OX]], %c126] : vector<32xi8>, tensor<1x1x8x148xi8>
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c1{{.*}} step
+// CHECK:             scf.for %{{.*}} = %{{.*}} to %c37{{.*}} step
+// CHECK:               vector.transfer_read %{{.*}} : tensor<1x37x256xi8>, vector<64xi8>
+// CHECK:               vector.transfer_read %{{.*}} : tensor<1x1x8x148xi8>, vector<4xi8>
+// CHECK-NOT:           arith.xori
+// CHECK:               vector.multi_reduction <add>
+// CHECK:           vector.transfer_write %{{.*}}[%{{.*}}, %[[OY]], %{{.*}}, %{{.*}}] {in_bounds = [true]} : vector<16xi8>, tensor<1x8x8x64xi8>
+// CHECK-LABEL: func.func @patches(
+// CHECK:         call @patches_kernel
+func.func @patches(%x: tensor<1x3x16x16x!qx>) -> tensor<1x64x8x8x!qy> {
+  %wi = arith.constant dense<1> : tensor<64x3x7x7xi8>
+  %w = quant.scast %wi : tensor<64x3x7x7xi8> to tensor<64x3x7x7x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [40], rounding = single>} : (tensor<1x3x16x16x!qx>, tensor<64x3x7x7x!qw>) -> tensor<1x64x8x8x!qy>
+  return %y : tensor<1x64x8x8x!qy>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:3>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// A 3 x 3 convolution of 3 channels into 32 saves 2 of 9 K steps as
+// patches, less than building them costs (usesPatches): it reads the
+// 4-channel input directly, 9 taps of one step.
+// CHECK-LABEL: func.func private @few_patches_kernel(
+// CHECK-NOT:     tensor<1x64x28xi8>
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %c3{{.*}} step
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c3{{.*}} step
+// CHECK:             vector.transfer_read %{{.*}} : tensor<1x18x18x4xi8>, vector<4xi8>
+func.func @few_patches(%x: tensor<1x16x16x3x!qx>) -> tensor<1x8x8x32x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x3x32xi8>
+  %w = quant.scast %wi : tensor<3x3x3x32xi8> to tensor<3x3x3x32x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [40], rounding = single>} : (tensor<1x16x16x3x!qx>, tensor<3x3x3x32x!qw>) -> tensor<1x8x8x32x!qy>
+  return %y : tensor<1x8x8x32x!qy>
+}

@@ -99,6 +99,14 @@ TEST(TargetTest, CostCountsDotsBroadcastsLoadsAndRecomputedTiles) {
             7 * (2 * 2 * 4 * 2 + 2 * 4 + 2 + 8));
 }
 
+TEST(TargetTest, PatchesRunRowsOutsideChannelTiles) {
+  KernelTarget zmm = targetNamed("avx512-vnni");
+  Problem p = problemWith(zmm, 64);
+  EXPECT_FALSE(chooseTiling(zmm, p, 112).rowsOuter);
+  p.patches = Problem::Patches{7, 7, 2, 2, 1, 3};
+  EXPECT_TRUE(chooseTiling(zmm, p, 112).rowsOuter);
+}
+
 struct TilingCase {
   const char *target;
   int64_t channels, width, pool;

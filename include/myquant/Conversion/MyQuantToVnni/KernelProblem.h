@@ -157,6 +157,21 @@ struct Problem {
     llvm::SmallVector<int32_t> weightSums;
   };
   std::optional<Dynamic> dynamic;
+  // A convolution of few input channels run as a dense GEMM over its
+  // patches (im2col): the Problem is then a 1 x 1 convolution of
+  // `inputChannels` = the patch size (kernelH * kernelW * channels, padded
+  // to a multiple of 4) over patches [outH][outW][inputChannels] whose
+  // entry (ky * kernelW + kx) * channels + c is the input at tap (ky, kx),
+  // channel c. The kernel builds them for one tile's output rows at a time
+  // (filter row by filter row: kernelW adjacent pixels of the input padded
+  // to 4 channels, packed to kernelW * channels bytes). A 7 x 7
+  // three-channel layer otherwise spends a quarter of its dot products on
+  // the fourth channel's zero weights (K = 196 for 147 taps, 148 as
+  // patches).
+  struct Patches {
+    int64_t kernelH, kernelW, strideH, strideW, dilationH, channels;
+  };
+  std::optional<Patches> patches;
 };
 
 /// Input channels per step of the GEMM kernel's K loop: the 4 of a
@@ -204,6 +219,17 @@ mlir::LogicalResult packWeights(Problem &p, int64_t channelsIn, WeightFn weight,
                                 llvm::ArrayRef<int64_t> bias,
                                 int64_t inputZeroPoint, mlir::Location loc,
                                 MultiplierFn multiplier = nullptr);
+
+/// The estimated cost of building one filter row of a patch, in K steps of
+/// one channel block (see usesPatches).
+inline constexpr int64_t kPatchCostPerRow = 6;
+
+/// Whether the conv2d of `p` (its geometry set) over `channelsIn` input
+/// channels runs over its patches (Problem::Patches): an 8-bit
+/// input of at most 3 channels, filter rows of at most 8 adjacent taps,
+/// and enough K steps saved (the fourth channel's) for the cost of the
+/// patches.
+bool usesPatches(const Problem &p, int64_t channelsIn);
 
 /// The problem of a conv2d with groups = 1 or one filter per channel, on
 /// vectors of `lanes` channels; fails, with the reason reported, when the

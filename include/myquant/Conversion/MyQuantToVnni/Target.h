@@ -53,9 +53,11 @@ mlir::FailureOr<std::string> resolveTargetName(mlir::Operation *module,
 /// The register tile of the GEMM kernel (BLIS's MR x NR): `pixels` output
 /// pixels along a row (rows of the implicit GEMM; a tile spans
 /// Problem::pool output rows) by `channelBlocks` vectors of `lanes` output
-/// channels.
+/// channels. `rowsOuter`: the loop over output rows runs outside the one
+/// over channel tiles (see chooseTiling).
 struct Tiling {
   int64_t pixels, channelBlocks;
+  bool rowsOuter = false;
 };
 
 /// Whether a tile of `pixels` x `channelBlocks` accumulators, the weight
@@ -77,7 +79,10 @@ int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
 /// spans `p.pool` output rows (the window of a fused pool, 1 without) and
 /// a multiple of `p.pool` pixels (`width` is one too), at most 16; its
 /// channel blocks, at most 4, end at `p.channelEnd`. Weights per group
-/// (`p.groupSize`) need twice the accumulators.
+/// (`p.groupSize`) need twice the accumulators. A problem over patches
+/// (Problem::Patches) runs its rows outside its channel tiles
+/// (`rowsOuter`): the kernel builds the patches of one tile's rows at a
+/// time, which every channel tile then reads from the cache.
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width);
 
