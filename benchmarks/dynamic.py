@@ -3,7 +3,9 @@
 torch.ao.quantization.quantize_dynamic on a Linear-only model: a
 Fashion-MNIST MLP (784-256-256-10 with ReLU, trained with the example's
 data and training loop, examples/fashion_mnist.py, weights cached like
-its models).
+its models), or with --model vit the example's ViT-tiny
+(examples/fashion_mnist.py --model vit --epochs 1; its cached weights are
+loaded, or it is trained and cached as the example does).
 
 Prints the test accuracy of float PyTorch, quantize_dynamic (int8 weights,
 activations quantized per batch in float), myquant static int8 and myquant
@@ -13,6 +15,7 @@ two myquant libraries at batch 1 and 64 on one thread: runs interleaved,
 min of --repeats rounds (the machine is shared), with ratios.
 
     /usr/bin/python3 benchmarks/dynamic.py [--epochs 2] [--repeats 200]
+    /usr/bin/python3 benchmarks/dynamic.py --model vit --epochs 1
 """
 
 import argparse
@@ -78,15 +81,26 @@ def interleaved_min(fns, x, repeats):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--model", choices=["mlp", "vit"], default="mlp")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="of the cached weights (default: 2 for the MLP, "
+                        "1 for the ViT)")
     p.add_argument("--repeats", type=int, default=200)
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--cache-dir", default=os.environ.get(
         "MYQUANT_CACHE_DIR", os.path.expanduser("~/.cache/myquant")))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    dataset, xtr, ytr, xte, yte, _ = FM.load_data()
-    model = trained_mlp(dataset, xtr, ytr, args.epochs, args.cache_dir)
+    dataset, xtr, ytr, xte, yte, size = FM.load_data()
+    if args.model == "vit":
+        epochs = args.epochs or 1
+        model = FM.trained_model(dataset, xtr, ytr, size, epochs, 1,
+                                 args.cache_dir, arch="vit").eval()
+        title = "ViT-tiny (2 layers, 64 channels)"
+    else:
+        epochs = args.epochs or 2
+        model = trained_mlp(dataset, xtr, ytr, epochs, args.cache_dir)
+        title = "MLP 784-256-256-10"
     calib = FM.calibration_images(xtr, args.calibration_samples)
 
     # The engines of this PyTorch build: onednn (x86) and qnnpack.
@@ -108,8 +122,8 @@ def main(argv=None):
             ("myquant dynamic (integer only)", dynamic)]
     # The dynamic scale is per tensor, i.e. over the whole batch: batch 1
     # gives each image its own scale.
-    print(f"\n{dataset} test accuracy ({len(xte)} images), MLP "
-          f"784-256-256-10, at batch 64 and at batch 1")
+    print(f"\n{dataset} test accuracy ({len(xte)} images), {title}, "
+          f"at batch 64 and at batch 1")
     for name, fn in rows:
         print(f"  {name:34s} {accuracy(fn, xte, yte, 64):6.2f} %  "
               f"{accuracy(fn, xte, yte, 1):6.2f} %")

@@ -260,3 +260,61 @@ def test_cli_dynamic(tmp_path, build_dir):
         "myquant.dynamic_matmul") == 2
     p = cli("--integer-io", "-o", "qi.mlir")
     assert p.returncode != 0 and "integer-io" in p.stderr, p.stderr
+
+
+def tiny_vit():
+    """torchvision's VisionTransformer in tiny (4 patches of 8 x 8 and the
+    class token, 1 layer of 2 heads over 32 channels, MLP 64), with a
+    random class token and head (torchvision initializes both to zero) and
+    LayerNorms away from (1, 0)."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    vit = torchvision.models.VisionTransformer(
+        image_size=16, patch_size=8, num_layers=1, num_heads=2,
+        hidden_dim=32, mlp_dim=64, num_classes=10).eval()
+    with torch.no_grad():
+        vit.heads.head.weight.normal_(0, 0.1)
+        vit.class_token.normal_(0, 0.5)
+        for m in vit.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.add_(0.2 * torch.randn_like(m.weight))
+                m.bias.add_(0.2 * torch.randn_like(m.bias))
+    return torch, vit
+
+
+def test_dynamic_vit_bit_exact(toolchain, workdir):
+    """A transformer in dynamic mode (spec 8.5): every Linear (attention's
+    q, k, v and output projections, the MLP, the head) is a dynamic matmul;
+    the LayerNorms, the GELU table and the attention's A V matmul write
+    their wide inputs; the residual adds, the softmax and the other
+    activation x activation matmul stay static int8. Bit-identical to the
+    reference on every target."""
+    from myquant.export import export
+    torch, vit = tiny_vit()
+    rng = np.random.default_rng(0)
+    calib = [rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
+             for _ in range(4)]
+    graph = export(vit, torch.from_numpy(calib[0]))
+    stats = calibrate(graph, calib)
+    quantized, remarks = toolchain.quantize(
+        emit(graph, stats), ["--myquant-propagate-qparams=dynamic=true",
+                             "--myquant-quantize",
+                             "--myquant-verify-integer-only",
+                             "--myquant-verify-qparams"], workdir)
+    assert "stays static int8" not in remarks, remarks
+    assert quantized.count("myquant.dynamic_matmul") == 7
+    wide = "!quant.uniform<i32<-2147483647:2147483647>"
+    for op in ("myquant.layer_norm", "myquant.table", "myquant.matmul"):
+        results = [line.rsplit("->", 1)[1] for line in quantized.splitlines()
+                   if f"= {op} " in line]
+        assert any(wide in r for r in results), op
+    assert quantized.count("myquant.softmax") == 1
+    x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
+    want = MR.run_reference(graph, stats, x, dynamic=True).dequantize()
+    toolchain.check_targets(quantized, x, want, workdir)
+    # The static model's logit SQNR is 29.8 dB.
+    with torch.no_grad():
+        flt = vit(torch.from_numpy(x)).numpy()
+    sqnr = 10 * np.log10(np.sum(flt ** 2) / np.sum((want - flt) ** 2))
+    assert sqnr > 30, sqnr

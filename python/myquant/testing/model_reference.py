@@ -358,13 +358,13 @@ def run_reference(model, stats, x, rounding="single",
                       layer.step) if d == layer.dim else slice(None)
                 for d in range(x0.ndim))]
         elif isinstance(layer, Activation):
-            out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo),
-                          QMIN)
+            out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo,
+                                             out_range=(qmin, qmax)), QMIN)
         elif isinstance(layer, LayerNorm):
             in_bits = bits[layer.inputs[0]]
             G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,
                                           s0, so, layer.gamma.size, in_bits)
-            out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX, in_bits)
+            out = R.layer_norm(x0, G, B, E, zo, qmin, qmax, in_bits)
         elif isinstance(layer, Softmax) and bits[layer.inputs[0]] == 16:
             out = R.softmax16(x0, *R.softmax_exp_rescale(s0), QMIN, QMAX)
         elif isinstance(layer, Softmax):

@@ -759,19 +759,21 @@ def clamp(x_q, lo, hi):
     return np.clip(_as_int64(x_q, "input"), lo, hi)
 
 
-def table_values(f, s_in, zp_in, s_out, zp_out, qmin=-128, qmax=127):
+def table_values(f, s_in, zp_in, s_out, zp_out, qmin=-128, qmax=127,
+                 out_range=None):
     """The lookup table of the float function f (a float64 callable on a
     float64 array) from (s_in, zp_in) to (s_out, zp_out), spec 3.8: for
     each input storage value q in [qmin, qmax], y = f((q - zp_in) * s_in)
     in double; NaN -> zp_out, else clamp(round_half_even(y / s_out) +
-    zp_out, qmin, qmax) (+-inf saturate)."""
+    zp_out, out_range) (+-inf saturate); out_range: the result's storage
+    range, (qmin, qmax) unless given (a wide result, spec 8.5)."""
     q = np.arange(qmin, qmax + 1, dtype=np.int64)
     x = (q - int(zp_in)).astype(np.float64) * float(s_in)
     with np.errstate(all="ignore"):
         y = np.asarray(f(x), np.float64)
         v = np.rint(y / float(s_out)) + int(zp_out)
     v = np.where(np.isnan(y), int(zp_out), v)
-    return np.clip(v, qmin, qmax).astype(np.int64)
+    return np.clip(v, *(out_range or (qmin, qmax))).astype(np.int64)
 
 
 def table(x_q, values, qmin_in=-128):

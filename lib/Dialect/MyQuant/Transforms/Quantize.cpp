@@ -712,9 +712,10 @@ struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
       shiftsAttr = rewriter.getDenseI64ArrayAttr(*shifts);
       inputBits = 16;
     }
-    // Wider rows stay in float (the dry run said so).
+    // Wider rows stay in float (the dry run said so). The result is 8-bit,
+    // or wide where dynamic matmuls read it (docs/NumericSpec.md 8.5).
     if ((inputBits != 8 && inputBits != 16) || !out.isPerTensor() ||
-        out.storageWidth != 8 ||
+        (out.storageWidth != 8 && !isWideActivationType(output.getType())) ||
         static_cast<int64_t>(norm.gamma.size()) >
             getLayerNormMaxChannels(inputBits))
       return failure();

@@ -503,7 +503,8 @@ def MyQuant_LayerNormOp : MyQuant_Op<"layer_norm",
     zp_out, qmin, qmax)`. `gamma`, `beta` (one per channel of the last
     dimension) and `epsilon` are precomputed by `myquant-quantize` from the
     float weights, eps and the input and result scales. Input and result
-    are per tensor with 8-bit storage; a 16-bit input (rows of at most
+    are per tensor with 8-bit storage (the result may be a wide value that
+    dynamic matmuls read, docs/NumericSpec.md 8.5); a 16-bit input (rows of at most
     2048, docs/NumericSpec.md 6.4) shifts the sum of squares right by 8
     instead of left and `u` by `49 - k`.
 
