@@ -37,6 +37,7 @@ import torch.nn as nn  # noqa: E402
 
 import fashion_mnist as FM  # noqa: E402
 import myquant  # noqa: E402
+from myquant.api import QuantizedModel  # noqa: E402
 
 
 def mlp():
@@ -86,6 +87,10 @@ def main(argv=None):
                    help="of the cached weights (default: 2 for the MLP, "
                         "1 for the ViT)")
     p.add_argument("--repeats", type=int, default=200)
+    p.add_argument("--per-row", action="store_true",
+                   help="also myquant dynamic with per-row runtime scales "
+                        "(dynamic_granularity=\"per-row\", "
+                        "docs/NumericSpec.md 8.2c)")
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--cache-dir", default=os.environ.get(
         "MYQUANT_CACHE_DIR", os.path.expanduser("~/.cache/myquant")))
@@ -108,7 +113,12 @@ def main(argv=None):
     tdyn = torch.ao.quantization.quantize_dynamic(
         copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
     static = myquant.quantize(model, calib, max_batch=64)
-    dynamic = myquant.quantize(model, calib, max_batch=64, dynamic=True)
+    # The same calibration: dynamic=True calibrates as static does.
+    dynamic = QuantizedModel(static.graph, static.stats, max_batch=64,
+                             dynamic=True)
+    per_row = QuantizedModel(static.graph, static.stats, max_batch=64,
+                             dynamic=True, dynamic_granularity="per-row") \
+        if args.per_row else None
 
     def torch_fn(m):
         def run(x):
@@ -120,8 +130,11 @@ def main(argv=None):
             ("quantize_dynamic (PyTorch, onednn)", torch_fn(tdyn)),
             ("myquant static int8", static),
             ("myquant dynamic (integer only)", dynamic)]
+    if per_row is not None:
+        rows.append(("myquant dynamic, per-row scales", per_row))
     # The dynamic scale is per tensor, i.e. over the whole batch: batch 1
-    # gives each image its own scale.
+    # gives each image its own scale; per row, each image (MLP) or token
+    # (ViT) has its own at any batch.
     print(f"\n{dataset} test accuracy ({len(xte)} images), {title}, "
           f"at batch 64 and at batch 1")
     for name, fn in rows:
@@ -135,9 +148,11 @@ def main(argv=None):
         print(f"  batch {batch:2d}: quantize_dynamic {t[0] * 1e6:8.1f} us   "
               f"myquant static {t[1] * 1e6:8.1f} us   myquant dynamic "
               f"{t[2] * 1e6:8.1f} us   quantize_dynamic / myquant dynamic "
-              f"{t[0] / t[2]:.2f}x")
-    static.close()
-    dynamic.close()
+              f"{t[0] / t[2]:.2f}x" + (
+                  f"   per-row {t[3] * 1e6:8.1f} us ({t[0] / t[3]:.2f}x)"
+                  if per_row is not None else ""))
+    for _, fn in rows[2:]:
+        fn.close()
 
 
 if __name__ == "__main__":

@@ -99,6 +99,30 @@ def test_asymmetric_quantize_uses_the_whole_uint8_range():
             assert z == 0 and q.max() == 255
 
 
+@pytest.mark.parametrize("asymmetric", [False, True])
+def test_per_row_is_per_tensor_row_by_row(asymmetric):
+    """Spec 8.2c: a per-row dynamic matmul is, row by row, the per-tensor
+    one of that row alone (rows whose ranges differ by 10^5, a zero row)."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 12)) *
+         np.array([[1e5], [3.0], [0.0], [1e3]])).astype(np.int64)
+    w = rng.integers(-127, 128, (5, 12))
+    b = rng.integers(-10**4, 10**4, 5)
+    m0, sh = ref.quantize_multipliers([1e-3] * 5)
+    args = (w, b, m0, sh, 3, -2**31 + 1, 2**31 - 1)
+    rows = ref.dynamic_matmul(x, *args, transpose_rhs=True,
+                              asymmetric=asymmetric, per_row=True)
+    for i in range(4):
+        np.testing.assert_array_equal(
+            rows[i:i + 1], ref.dynamic_matmul(x[i:i + 1], *args,
+                                              transpose_rhs=True,
+                                              asymmetric=asymmetric))
+    # Per tensor, the large row sets the small rows' step: they differ.
+    whole = ref.dynamic_matmul(x, *args, transpose_rhs=True,
+                               asymmetric=asymmetric)
+    assert not np.array_equal(whole[1], rows[1])
+
+
 def test_asymmetric_choice_follows_the_weight_bound():
     w = np.full((4, 3), 127)
     assert ref.dynamic_is_asymmetric(w)
@@ -147,24 +171,30 @@ MODELS = {"mlp": mlp, "residual": residual}
                                     if t in RUNNABLE_TARGETS])
 @pytest.mark.parametrize("name,mode", [("mlp", "asymmetric"),
                                        ("mlp", "symmetric"),
-                                       ("residual", "asymmetric")])
+                                       ("residual", "asymmetric"),
+                                       ("mlp", "asymmetric-per-row"),
+                                       ("mlp", "symmetric-per-row")])
 def test_dynamic_model_bit_exact(name, mode, target, toolchain, workdir):
     """Bit-identical to the reference on batches whose ranges differ by
     3000x, and (all-dynamic MLP) close to the float model on each, relative
     to the batch; with the asymmetric runtime inputs the small weights
-    here allow (8.2b), and with symmetric ones (8.2)."""
+    here allow (8.2b), and with symmetric ones (8.2); per tensor, or per
+    row (8.2c): then a sample's result does not depend on its batch."""
     rng = np.random.default_rng(7)
     model = MODELS[name](rng)
     stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
         np.float32) for _ in range(4)])
-    symmetric = mode == "symmetric"
+    symmetric = mode.startswith("symmetric")
+    per_row = mode.endswith("per-row")
     quantized, remarks = toolchain.quantize(
         emit(model, stats), ["--myquant-propagate-qparams=dynamic=true",
                              f"--myquant-quantize=dynamic-symmetric="
-                             f"{str(symmetric).lower()}",
+                             f"{str(symmetric).lower()} dynamic-per-row="
+                             f"{str(per_row).lower()}",
                              "--myquant-verify-integer-only"], workdir)
     assert "myquant.dynamic_matmul" in quantized
     assert ("asymmetric" in quantized) != symmetric
+    assert ("per_row" in quantized) == per_row
     if name == "residual":
         assert "stays static int8" in remarks
     kernels, _ = toolchain.quantize(
@@ -175,14 +205,22 @@ def test_dynamic_model_bit_exact(name, mode, target, toolchain, workdir):
     lowered, _ = toolchain.quantize(
         kernels, ["--convert-myquant-to-linalg"], workdir)
     exe = executable(lowered, target)
+    granularity = "per-row" if per_row else "per-tensor"
     for scale in (1.0, 1e-3, 3.0):
         x = (rng.standard_normal(model.input_shape) * scale).astype(
             np.float32)
         want = MR.run_reference(model, stats, x,
-                                dynamic="symmetric" if symmetric else True)
+                                dynamic="symmetric" if symmetric else True,
+                                dynamic_granularity=granularity)
         got = toolchain.run(exe, "forward", x, workdir)
         np.testing.assert_array_equal(got, want.dequantize(),
                                       err_msg=f"{name}, input scale {scale}")
+        if per_row:
+            # Sample 0 scaled by 100: the other rows' results are the same.
+            scaled = x.copy()
+            scaled[0] *= 100
+            other = toolchain.run(exe, "forward", scaled, workdir)
+            np.testing.assert_array_equal(other[1:], got[1:])
         # The all-dynamic MLP follows the float model at every input scale
         # (the residual model's static int8 add clips beyond calibration).
         flt = float_forward(model, x)[model.output]
