@@ -3,7 +3,9 @@
 torch.ao.quantization.quantize_dynamic on a Linear-only model: a
 Fashion-MNIST MLP (784-256-256-10 with ReLU, trained with the example's
 data and training loop, examples/fashion_mnist.py, weights cached like
-its models).
+its models), or with --model vit the example's ViT-tiny
+(examples/fashion_mnist.py --model vit --epochs 1; its cached weights are
+loaded, or it is trained and cached as the example does).
 
 Prints the test accuracy of float PyTorch, quantize_dynamic (int8 weights,
 activations quantized per batch in float), myquant static int8 and myquant
@@ -13,6 +15,7 @@ two myquant libraries at batch 1 and 64 on one thread: runs interleaved,
 min of --repeats rounds (the machine is shared), with ratios.
 
     /usr/bin/python3 benchmarks/dynamic.py [--epochs 2] [--repeats 200]
+    /usr/bin/python3 benchmarks/dynamic.py --model vit --epochs 1
 """
 
 import argparse
@@ -34,6 +37,7 @@ import torch.nn as nn  # noqa: E402
 
 import fashion_mnist as FM  # noqa: E402
 import myquant  # noqa: E402
+from myquant.api import QuantizedModel  # noqa: E402
 
 
 def mlp():
@@ -78,15 +82,30 @@ def interleaved_min(fns, x, repeats):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--model", choices=["mlp", "vit"], default="mlp")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="of the cached weights (default: 2 for the MLP, "
+                        "1 for the ViT)")
     p.add_argument("--repeats", type=int, default=200)
+    p.add_argument("--per-row", action="store_true",
+                   help="also myquant dynamic with per-row runtime scales "
+                        "(dynamic_granularity=\"per-row\", "
+                        "docs/NumericSpec.md 8.2c)")
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--cache-dir", default=os.environ.get(
         "MYQUANT_CACHE_DIR", os.path.expanduser("~/.cache/myquant")))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    dataset, xtr, ytr, xte, yte, _ = FM.load_data()
-    model = trained_mlp(dataset, xtr, ytr, args.epochs, args.cache_dir)
+    dataset, xtr, ytr, xte, yte, size = FM.load_data()
+    if args.model == "vit":
+        epochs = args.epochs or 1
+        model = FM.trained_model(dataset, xtr, ytr, size, epochs, 1,
+                                 args.cache_dir, arch="vit").eval()
+        title = "ViT-tiny (2 layers, 64 channels)"
+    else:
+        epochs = args.epochs or 2
+        model = trained_mlp(dataset, xtr, ytr, epochs, args.cache_dir)
+        title = "MLP 784-256-256-10"
     calib = FM.calibration_images(xtr, args.calibration_samples)
 
     # The engines of this PyTorch build: onednn (x86) and qnnpack.
@@ -94,7 +113,12 @@ def main(argv=None):
     tdyn = torch.ao.quantization.quantize_dynamic(
         copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
     static = myquant.quantize(model, calib, max_batch=64)
-    dynamic = myquant.quantize(model, calib, max_batch=64, dynamic=True)
+    # The same calibration: dynamic=True calibrates as static does.
+    dynamic = QuantizedModel(static.graph, static.stats, max_batch=64,
+                             dynamic=True)
+    per_row = QuantizedModel(static.graph, static.stats, max_batch=64,
+                             dynamic=True, dynamic_granularity="per-row") \
+        if args.per_row else None
 
     def torch_fn(m):
         def run(x):
@@ -106,10 +130,13 @@ def main(argv=None):
             ("quantize_dynamic (PyTorch, onednn)", torch_fn(tdyn)),
             ("myquant static int8", static),
             ("myquant dynamic (integer only)", dynamic)]
+    if per_row is not None:
+        rows.append(("myquant dynamic, per-row scales", per_row))
     # The dynamic scale is per tensor, i.e. over the whole batch: batch 1
-    # gives each image its own scale.
-    print(f"\n{dataset} test accuracy ({len(xte)} images), MLP "
-          f"784-256-256-10, at batch 64 and at batch 1")
+    # gives each image its own scale; per row, each image (MLP) or token
+    # (ViT) has its own at any batch.
+    print(f"\n{dataset} test accuracy ({len(xte)} images), {title}, "
+          f"at batch 64 and at batch 1")
     for name, fn in rows:
         print(f"  {name:34s} {accuracy(fn, xte, yte, 64):6.2f} %  "
               f"{accuracy(fn, xte, yte, 1):6.2f} %")
@@ -121,9 +148,11 @@ def main(argv=None):
         print(f"  batch {batch:2d}: quantize_dynamic {t[0] * 1e6:8.1f} us   "
               f"myquant static {t[1] * 1e6:8.1f} us   myquant dynamic "
               f"{t[2] * 1e6:8.1f} us   quantize_dynamic / myquant dynamic "
-              f"{t[0] / t[2]:.2f}x")
-    static.close()
-    dynamic.close()
+              f"{t[0] / t[2]:.2f}x" + (
+                  f"   per-row {t[3] * 1e6:8.1f} us ({t[0] / t[3]:.2f}x)"
+                  if per_row is not None else ""))
+    for _, fn in rows[2:]:
+        fn.close()
 
 
 if __name__ == "__main__":

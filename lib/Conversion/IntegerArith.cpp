@@ -12,6 +12,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace myquant {
@@ -323,27 +325,39 @@ Value IntegerArith::wideAdd(Value ux, Value uy, const AddRescales &r,
 }
 
 DynamicInput quantizeDynamicInput(OpBuilder &b, Location loc, Value x,
-                                  bool asymmetric) {
+                                  bool asymmetric, bool perRow) {
   MLIRContext *ctx = b.getContext();
   Type i64 = b.getI64Type();
   auto xType = cast<RankedTensorType>(x.getType());
   unsigned rank = xType.getRank();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap toScalar = AffineMap::get(rank, 0, ctx);
+  // The parameters: one set per row (the last dimension reduced), or one.
+  SmallVector<int64_t> paramShape;
+  if (perRow)
+    paramShape.assign(xType.getShape().begin(), xType.getShape().end() - 1);
+  unsigned paramRank = paramShape.size();
+  AffineMap toParams =
+      perRow ? identity.dropResult(rank - 1) : AffineMap::get(rank, 0, ctx);
+  AffineMap paramIdentity = AffineMap::getMultiDimIdentityMap(paramRank, ctx);
   SmallVector<utils::IteratorType> parallel(rank,
                                             utils::IteratorType::parallel);
   SmallVector<utils::IteratorType> reduction(rank,
                                              utils::IteratorType::reduction);
+  if (perRow)
+    std::fill_n(reduction.begin(), rank - 1, utils::IteratorType::parallel);
+  auto paramTensor = [&] {
+    return tensor::EmptyOp::create(b, loc, paramShape, i64).getResult();
+  };
   Value zero =
       linalg::FillOp::create(
           b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, i64, 0)},
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i64)})
+          ValueRange{paramTensor()})
           .getResult(0);
 
   // Symmetric: A = max |X|; asymmetric: lo = min(min X, 0) and hi =
   // max(max X, 0) (the reductions start at 0). In int64: |X| <= 2^31 - 1.
   SmallVector<Value> inits(asymmetric ? 2 : 1, zero);
-  SmallVector<AffineMap> maps(1 + inits.size(), toScalar);
+  SmallVector<AffineMap> maps(1 + inits.size(), toParams);
   maps[0] = identity;
   auto reduced = linalg::GenericOp::create(
       b, loc, ValueRange(inits).getTypes(), ValueRange{x}, inits, maps,
@@ -358,57 +372,74 @@ DynamicInput quantizeDynamicInput(OpBuilder &b, Location loc, Value x,
         Value magnitude = body.max(v, body.sub(body.i64(0), v));
         linalg::YieldOp::create(nb, l, body.max(args[1], magnitude));
       });
-  IntegerArith scalar(b, loc);
-  auto extract = [&](unsigned i) -> Value {
-    return tensor::ExtractOp::create(b, loc, reduced.getResult(i));
-  };
-  Value lo, range;
-  if (asymmetric) {
-    lo = extract(0);
-    range = scalar.sub(extract(1), lo);
-  } else {
-    range = extract(0);
-  }
-  Value a = scalar.max(range, scalar.i64(1));
-  // With n = 127 (255), k = 23 (22) + bitlength(A'):
-  // R = floor((n * 2^k + floor(A' / 2)) / A').
+
+  // Per parameter set: A' (D'), R, k and z. With n = 127 (255), k = 23 (22)
+  // + bitlength(A'): R = floor((n * 2^k + floor(A' / 2)) / A').
   int64_t qmax = asymmetric ? kDynamicUQMax : kDynamicQMax;
   int64_t fractionBits = asymmetric ? kWideFractionBits - 1 : kWideFractionBits;
-  Value bits =
-      scalar.sub(scalar.i64(64), math::CountLeadingZerosOp::create(b, loc, a));
-  Value k = scalar.add(bits, scalar.i64(fractionBits));
-  Value numerator =
-      scalar.add(scalar.shl(scalar.i64(qmax), k), scalar.shr(a, scalar.i64(1)));
-  Value reciprocal = arith::DivSIOp::create(b, loc, numerator, a);
-  Value half = scalar.shl(scalar.i64(1), scalar.sub(k, scalar.i64(1)));
   // apply_single(v, R, k) = (v * R + 2^(k-1)) >> k: |v * R| < 2^62.
-  auto apply = [&](IntegerArith &arith, Value v) {
+  auto apply = [](IntegerArith &arith, Value v, Value reciprocal, Value k) {
+    Value half = arith.shl(arith.i64(1), arith.sub(k, arith.i64(1)));
     return arith.shr(arith.add(arith.mul(v, reciprocal), half), k);
   };
-  Value zeroPoint;
-  if (asymmetric)
-    zeroPoint =
-        scalar.clamp(apply(scalar, scalar.sub(scalar.i64(0), lo)), 0, qmax);
+  SmallVector<Value> paramInits(asymmetric ? 4 : 3);
+  for (Value &init : paramInits)
+    init = paramTensor();
+  auto params = linalg::GenericOp::create(
+      b, loc, ValueRange(paramInits).getTypes(), reduced.getResults(),
+      paramInits,
+      SmallVector<AffineMap>(reduced.getNumResults() + paramInits.size(),
+                             paramIdentity),
+      SmallVector<utils::IteratorType>(paramRank,
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        IntegerArith scalar(nb, l);
+        Value lo, range;
+        if (asymmetric) {
+          lo = args[0];
+          range = scalar.sub(args[1], lo);
+        } else {
+          range = args[0];
+        }
+        Value a = scalar.max(range, scalar.i64(1));
+        Value bits = scalar.sub(scalar.i64(64),
+                                math::CountLeadingZerosOp::create(nb, l, a));
+        Value k = scalar.add(bits, scalar.i64(fractionBits));
+        Value numerator = scalar.add(scalar.shl(scalar.i64(qmax), k),
+                                     scalar.shr(a, scalar.i64(1)));
+        Value reciprocal = arith::DivSIOp::create(nb, l, numerator, a);
+        SmallVector<Value> results = {a, reciprocal, k};
+        if (asymmetric)
+          results.push_back(scalar.clamp(
+              apply(scalar, scalar.sub(scalar.i64(0), lo), reciprocal, k), 0,
+              qmax));
+        linalg::YieldOp::create(nb, l, results);
+      });
 
   // q = clamp(apply_single(X, R, k), -127, 127), or
   // clamp(apply_single(X, R, k) + z, 0, 255).
   Type i8 = b.getI8Type();
   Value qInit = tensor::EmptyOp::create(b, loc, xType.getShape(), i8);
+  SmallVector<Value> qInputs = {x};
+  qInputs.append(params.getResults().begin() + 1, params.getResults().end());
+  SmallVector<AffineMap> qMaps(qInputs.size() + 1, toParams);
+  qMaps.front() = identity;
+  qMaps.back() = identity;
   Value q =
       linalg::GenericOp::create(
-          b, loc, TypeRange{qInit.getType()}, ValueRange{x}, ValueRange{qInit},
-          {identity, identity}, parallel,
+          b, loc, TypeRange{qInit.getType()}, qInputs, ValueRange{qInit}, qMaps,
+          parallel,
           [&](OpBuilder &nb, Location l, ValueRange args) {
             IntegerArith body(nb, l);
-            Value r = apply(body, body.cast(args[0], i64));
+            Value r = apply(body, body.cast(args[0], i64), args[1], args[2]);
             if (asymmetric)
-              r = body.add(r, zeroPoint);
+              r = body.add(r, args[3]);
             linalg::YieldOp::create(
                 nb, l,
                 body.cast(body.clamp(r, asymmetric ? 0 : -qmax, qmax), i8));
           })
           .getResult(0);
-  return {q, a, zeroPoint};
+  return {q, params.getResult(0), asymmetric ? params.getResult(3) : Value()};
 }
 
 } // namespace myquant

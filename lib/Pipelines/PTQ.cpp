@@ -48,6 +48,7 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
   funcPm.addPass(createMyQuantPropagateQParams(propagate));
   MyQuantQuantizeOptions quantize;
   quantize.rounding = options.rounding;
+  quantize.dynamicPerRow = options.dynamicPerRow;
   funcPm.addPass(createMyQuantQuantize(quantize));
   if (options.integerIO)
     funcPm.addPass(createMyQuantIntegerSignature());

@@ -199,7 +199,8 @@ class QuantizedModel:
                  keep_float=(), integer_io=False, weight_bits=8,
                  group_size=0, activation_bits=8, layer_precision=(),
                  dynamic=False, norm_input_bits=8, softmax_input_bits=8,
-                 norm_input_scales="per-tensor"):
+                 norm_input_scales="per-tensor",
+                 dynamic_granularity="per-tensor"):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -212,7 +213,8 @@ class QuantizedModel:
             dynamic=_flag(dynamic, "dynamic"),
             norm_input_bits=norm_input_bits,
             softmax_input_bits=softmax_input_bits,
-            norm_input_scales=norm_input_scales)
+            norm_input_scales=norm_input_scales,
+            dynamic_granularity=dynamic_granularity)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -458,6 +460,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              activation_bits=8, layer_precision=(), dynamic=False,
              norm_input_bits=8, softmax_input_bits=8,
              norm_input_scales="per-tensor",
+             dynamic_granularity="per-tensor",
              calibration_batch_size=None, calibration_threads=1,
              precision_target=None, bias_correction=False):
     """Exports, calibrates and quantizes a PyTorch model.
@@ -520,6 +523,10 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         an integer reciprocal), as torch.ao.quantization.quantize_dynamic
         does in float; the values between such layers are int32 fixed point.
         The report's precision column shows "dyn" for those layers.
+    dynamic_granularity: with dynamic, "per-tensor" (default: one runtime
+        scale per input tensor, the whole batch) or "per-row" (one per row
+        of each dynamic layer's input: per sample, or per token of a
+        transformer; docs/NumericSpec.md 8.2c).
     norm_input_bits: 16 gives the inputs of LayerNorms 16 bits (and the
         add that writes them, a position embedding's included; their
         results stay int8, docs/NumericSpec.md 6.5): the remedy for a
@@ -566,7 +573,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   dynamic=_flag(dynamic, "dynamic"),
                   norm_input_bits=norm_input_bits,
                   softmax_input_bits=softmax_input_bits,
-                  norm_input_scales=norm_input_scales)
+                  norm_input_scales=norm_input_scales,
+                  dynamic_granularity=dynamic_granularity)
     if _flag(bias_correction, "bias_correction"):
         if auto is not None or dynamic or weight_bits != 8 or any(
                 e.endswith(":w4a8") for e in _layer_precision(
@@ -592,7 +600,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             layer_precision, dynamic=dynamic,
                             norm_input_bits=norm_input_bits,
                             softmax_input_bits=softmax_input_bits,
-                            norm_input_scales=norm_input_scales)
+                            norm_input_scales=norm_input_scales,
+                            dynamic_granularity=dynamic_granularity)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P

@@ -207,6 +207,11 @@ def _add_ptq_args(p):
                    help="dynamic quantization of the linear / matmul "
                         "layers: int8 input scale computed from each batch "
                         "at run time, in integers (docs/NumericSpec.md 8)")
+    p.add_argument("--dynamic-granularity", default="per-tensor",
+                   choices=["per-tensor", "per-row"],
+                   help="with --dynamic: one runtime input scale per "
+                        "tensor (the batch), or per row (per sample or "
+                        "token, docs/NumericSpec.md 8.2c)")
     p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
                    help="16: 16-bit LayerNorm inputs (their results stay "
                         "int8), for rows that span few int8 steps")
@@ -268,7 +273,8 @@ def _quantized_model(args, max_batch=64):
         layer_precision=args.layer_precision, dynamic=args.dynamic,
         norm_input_bits=args.norm_input_bits,
         softmax_input_bits=args.softmax_input_bits,
-        norm_input_scales=args.norm_input_scales)
+        norm_input_scales=args.norm_input_scales,
+        dynamic_granularity=args.dynamic_granularity)
 
 
 def cmd_export(args):

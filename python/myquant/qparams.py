@@ -30,8 +30,8 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "choose_int16_qparams", "choose_wide_qparams", "WIDE_QMAX",
            "WIDE_FRACTION_BITS", "int16_values", "wide_values",
            "dynamic_layers", "same_scale", "INT8_ONLY",
-           "NARROW_OPERANDS", "reads_wide_norm", "reads_wide_softmax",
-           "writes_wide_scores",
+           "NARROW_OPERANDS", "WRITES_WIDE", "reads_wide_norm",
+           "reads_wide_softmax", "writes_wide_scores",
            "plan_precision", "LAYER_NORM_MAX_INPUT_SHIFT",
            "norm_input_channels",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
@@ -382,17 +382,26 @@ def dynamic_layers(model):
             if isinstance(layer, (Linear, MatMul))]
 
 
+# Layers that read 8-bit activations and may write a wide value (spec 8.5).
+WRITES_WIDE = (LayerNorm, Activation, BatchMatMul)
+
+
 def wide_values(model, owner):
     """The names of the wide (int32) values of dynamic quantization (spec
     8.5): read or written by a Linear / MatMul and by no other op that is
-    not a same-scale one."""
+    not a same-scale one, except a LayerNorm, table or BatchMatMul writing
+    it."""
     dynamic = set(dynamic_layers(model))
 
     def is_dynamic(layer):  # a fused activation is part of its producer
         return owner.get(layer.name, layer) in dynamic
+
+    def blocks(layer, reads):
+        return not is_dynamic(layer) and (
+            reads or not isinstance(owner.get(layer.name, layer),
+                                    WRITES_WIDE))
     return _values_between(model, owner,
-                           lambda layer, reads: is_dynamic(layer),
-                           lambda layer, reads: not is_dynamic(layer))
+                           lambda layer, reads: is_dynamic(layer), blocks)
 
 
 def _values_between(model, owner, wants, blocks):

@@ -148,13 +148,16 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
                 keep_float=(), weight_bits=8, group_size=0,
                 activation_bits=8, layer_precision=(), dynamic=False,
                 norm_input_bits=8, softmax_input_bits=8,
-                norm_input_scales="per-tensor"):
+                norm_input_scales="per-tensor",
+                dynamic_granularity="per-tensor"):
     """The option string of the --myquant-ptq pipeline. keep_float: op
     names (linalg.matmul) or layer names (location names) kept in float;
     weight_bits, group_size, activation_bits, layer_precision,
     norm_input_bits, softmax_input_bits, norm_input_scales: see
     precision_options; dynamic: dynamic quantization of the matmuls with
-    constant weights (docs/NumericSpec.md 8), 8-bit only."""
+    constant weights (docs/NumericSpec.md 8), 8-bit only, with the runtime
+    parameters per tensor or (dynamic_granularity="per-row") per row of
+    each input (8.2c)."""
     if rounding not in ("single", "gemmlowp"):
         raise ValueError(f"rounding must be 'single' or 'gemmlowp', not "
                          f"{rounding!r}")
@@ -190,6 +193,14 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
                              "(its wide int32 values are not integer-io's "
                              "int8)")
         opts.append("dynamic=true")
+    if dynamic_granularity not in ("per-tensor", "per-row"):
+        raise ValueError(f"dynamic_granularity must be 'per-tensor' or "
+                         f"'per-row', not {dynamic_granularity!r}")
+    if dynamic_granularity == "per-row":
+        if not dynamic:
+            raise ValueError('dynamic_granularity="per-row" needs '
+                             'dynamic=True')
+        opts.append("dynamic-per-row=true")
     return " ".join(opts)
 
 

@@ -1,6 +1,7 @@
 """Dynamic quantization (docs/NumericSpec.md 8): the numpy reference, and the
 compiled models bit for bit against it."""
 
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -99,6 +100,30 @@ def test_asymmetric_quantize_uses_the_whole_uint8_range():
             assert z == 0 and q.max() == 255
 
 
+@pytest.mark.parametrize("asymmetric", [False, True])
+def test_per_row_is_per_tensor_row_by_row(asymmetric):
+    """Spec 8.2c: a per-row dynamic matmul is, row by row, the per-tensor
+    one of that row alone (rows whose ranges differ by 10^5, a zero row)."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 12)) *
+         np.array([[1e5], [3.0], [0.0], [1e3]])).astype(np.int64)
+    w = rng.integers(-127, 128, (5, 12))
+    b = rng.integers(-10**4, 10**4, 5)
+    m0, sh = ref.quantize_multipliers([1e-3] * 5)
+    args = (w, b, m0, sh, 3, -2**31 + 1, 2**31 - 1)
+    rows = ref.dynamic_matmul(x, *args, transpose_rhs=True,
+                              asymmetric=asymmetric, per_row=True)
+    for i in range(4):
+        np.testing.assert_array_equal(
+            rows[i:i + 1], ref.dynamic_matmul(x[i:i + 1], *args,
+                                              transpose_rhs=True,
+                                              asymmetric=asymmetric))
+    # Per tensor, the large row sets the small rows' step: they differ.
+    whole = ref.dynamic_matmul(x, *args, transpose_rhs=True,
+                               asymmetric=asymmetric)
+    assert not np.array_equal(whole[1], rows[1])
+
+
 def test_asymmetric_choice_follows_the_weight_bound():
     w = np.full((4, 3), 127)
     assert ref.dynamic_is_asymmetric(w)
@@ -142,29 +167,37 @@ def residual(rng):
 MODELS = {"mlp": mlp, "residual": residual}
 
 
-@pytest.mark.parametrize("target", [t for t in ("generic", "avx512-vnni",
-                                                "avx512-vnni-256")
-                                    if t in RUNNABLE_TARGETS])
+DYNAMIC_TARGETS = [t for t in ("generic", "avx512-vnni", "avx512-vnni-256")
+                   if t in RUNNABLE_TARGETS]
+
+
+@pytest.mark.parametrize("target", DYNAMIC_TARGETS)
 @pytest.mark.parametrize("name,mode", [("mlp", "asymmetric"),
                                        ("mlp", "symmetric"),
-                                       ("residual", "asymmetric")])
+                                       ("residual", "asymmetric"),
+                                       ("mlp", "asymmetric-per-row"),
+                                       ("mlp", "symmetric-per-row")])
 def test_dynamic_model_bit_exact(name, mode, target, toolchain, workdir):
     """Bit-identical to the reference on batches whose ranges differ by
     3000x, and (all-dynamic MLP) close to the float model on each, relative
     to the batch; with the asymmetric runtime inputs the small weights
-    here allow (8.2b), and with symmetric ones (8.2)."""
+    here allow (8.2b), and with symmetric ones (8.2); per tensor, or per
+    row (8.2c): then a sample's result does not depend on its batch."""
     rng = np.random.default_rng(7)
     model = MODELS[name](rng)
     stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
         np.float32) for _ in range(4)])
-    symmetric = mode == "symmetric"
+    symmetric = mode.startswith("symmetric")
+    per_row = mode.endswith("per-row")
     quantized, remarks = toolchain.quantize(
         emit(model, stats), ["--myquant-propagate-qparams=dynamic=true",
                              f"--myquant-quantize=dynamic-symmetric="
-                             f"{str(symmetric).lower()}",
+                             f"{str(symmetric).lower()} dynamic-per-row="
+                             f"{str(per_row).lower()}",
                              "--myquant-verify-integer-only"], workdir)
     assert "myquant.dynamic_matmul" in quantized
     assert ("asymmetric" in quantized) != symmetric
+    assert ("per_row" in quantized) == per_row
     if name == "residual":
         assert "stays static int8" in remarks
     kernels, _ = toolchain.quantize(
@@ -175,14 +208,22 @@ def test_dynamic_model_bit_exact(name, mode, target, toolchain, workdir):
     lowered, _ = toolchain.quantize(
         kernels, ["--convert-myquant-to-linalg"], workdir)
     exe = executable(lowered, target)
+    granularity = "per-row" if per_row else "per-tensor"
     for scale in (1.0, 1e-3, 3.0):
         x = (rng.standard_normal(model.input_shape) * scale).astype(
             np.float32)
         want = MR.run_reference(model, stats, x,
-                                dynamic="symmetric" if symmetric else True)
+                                dynamic="symmetric" if symmetric else True,
+                                dynamic_granularity=granularity)
         got = toolchain.run(exe, "forward", x, workdir)
         np.testing.assert_array_equal(got, want.dequantize(),
                                       err_msg=f"{name}, input scale {scale}")
+        if per_row:
+            # Sample 0 scaled by 100: the other rows' results are the same.
+            scaled = x.copy()
+            scaled[0] *= 100
+            other = toolchain.run(exe, "forward", scaled, workdir)
+            np.testing.assert_array_equal(other[1:], got[1:])
         # The all-dynamic MLP follows the float model at every input scale
         # (the residual model's static int8 add clips beyond calibration).
         flt = float_forward(model, x)[model.output]
@@ -232,6 +273,11 @@ def test_quantize_api_dynamic_report(build_dir):
         myquant.quantize(model, calib, dynamic=True, norm_input_bits=16)
     with pytest.raises(ValueError, match="integer-io"):
         myquant.quantize(model, calib, dynamic=True, integer_io=True)
+    with pytest.raises(ValueError, match="needs dynamic=True"):
+        myquant.quantize(model, calib, dynamic_granularity="per-row")
+    with pytest.raises(ValueError, match="dynamic_granularity"):
+        myquant.quantize(model, calib, dynamic=True,
+                         dynamic_granularity="per-token")
 
 
 MLP_PY = """\
@@ -260,3 +306,74 @@ def test_cli_dynamic(tmp_path, build_dir):
         "myquant.dynamic_matmul") == 2
     p = cli("--integer-io", "-o", "qi.mlir")
     assert p.returncode != 0 and "integer-io" in p.stderr, p.stderr
+    p = cli("--dynamic-granularity", "per-row", "-o", "qr.mlir")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "qr.mlir").read_text().count("per_row") == 2
+
+
+def tiny_vit():
+    """torchvision's VisionTransformer in tiny (4 patches of 8 x 8 and the
+    class token, 1 layer of 2 heads over 32 channels, MLP 64), with a
+    random class token and head (torchvision initializes both to zero) and
+    LayerNorms away from (1, 0)."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    vit = torchvision.models.VisionTransformer(
+        image_size=16, patch_size=8, num_layers=1, num_heads=2,
+        hidden_dim=32, mlp_dim=64, num_classes=10).eval()
+    with torch.no_grad():
+        vit.heads.head.weight.normal_(0, 0.1)
+        vit.class_token.normal_(0, 0.5)
+        for m in vit.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.add_(0.2 * torch.randn_like(m.weight))
+                m.bias.add_(0.2 * torch.randn_like(m.bias))
+    return torch, vit
+
+
+def test_dynamic_vit_bit_exact(toolchain, workdir):
+    """A transformer in dynamic mode (spec 8.5): every Linear (attention's
+    q, k, v and output projections, the MLP, the head) is a dynamic matmul;
+    the LayerNorms, the GELU table and the attention's A V matmul write
+    their wide inputs; the residual adds, the softmax and the other
+    activation x activation matmul stay static int8. Bit-identical to the
+    reference on the generic and AVX-512 targets (the dynamic kernels meet
+    avx-vnni in test_dynamic_model_bit_exact's models)."""
+    from myquant.export import export
+    torch, vit = tiny_vit()
+    rng = np.random.default_rng(0)
+    calib = [rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
+             for _ in range(4)]
+    graph = export(vit, torch.from_numpy(calib[0]))
+    stats = calibrate(graph, calib)
+    quantized, remarks = toolchain.quantize(
+        emit(graph, stats), ["--myquant-propagate-qparams=dynamic=true",
+                             "--myquant-quantize",
+                             "--myquant-verify-integer-only",
+                             "--myquant-verify-qparams"], workdir)
+    assert "stays static int8" not in remarks, remarks
+    assert quantized.count("myquant.dynamic_matmul") == 7
+    wide = "!quant.uniform<i32<-2147483647:2147483647>"
+    for op in ("myquant.layer_norm", "myquant.table", "myquant.matmul"):
+        results = [line.rsplit("->", 1)[1] for line in quantized.splitlines()
+                   if f"= {op} " in line]
+        assert any(wide in r for r in results), op
+    assert quantized.count("myquant.softmax") == 1
+    x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
+    want = MR.run_reference(graph, stats, x, dynamic=True).dequantize()
+    # A transformer's JIT compile may exceed run()'s 120 s on a loaded host.
+    src = os.path.join(workdir, "lowered.mlir")
+    for target in DYNAMIC_TARGETS:
+        lowered, _ = toolchain.quantize(
+            quantized, [f"--convert-myquant-to-vnni=target={target}",
+                        "--convert-myquant-to-linalg"], workdir)
+        with open(src, "w") as f:
+            f.write(lowered)
+        got = toolchain.run_file(src, "forward", [x], workdir, timeout=600)
+        np.testing.assert_array_equal(got[0], want, err_msg=target)
+    # The static model's logit SQNR is 29.8 dB.
+    with torch.no_grad():
+        flt = vit(torch.from_numpy(x)).numpy()
+    sqnr = 10 * np.log10(np.sum(flt ** 2) / np.sum((want - flt) ** 2))
+    assert sqnr > 30, sqnr

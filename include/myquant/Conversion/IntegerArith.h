@@ -188,22 +188,24 @@ private:
 };
 
 /// The runtime int8 input of a dynamic matmul (docs/NumericSpec.md 8.2),
-/// shared by its generic lowering and its VNNI kernel.
+/// shared by its generic lowering and its VNNI kernel. Its parameters are
+/// i64 tensors of rank 0 (per tensor), or with one entry per row (8.2c).
 struct DynamicInput {
   /// The int8 values (uint8 when asymmetric), a tensor of the input's shape.
   mlir::Value q;
-  /// An i64 scalar: A' = max(max |X|, 1), q's scale being scale(X) * A' /
-  /// 127; asymmetric, D' = max(hi - lo, 1) and scale(X) * D' / 255.
+  /// A' = max(max |X|, 1), q's scale being scale(X) * A' / 127;
+  /// asymmetric, D' = max(hi - lo, 1) and scale(X) * D' / 255.
   mlir::Value scale;
-  /// Asymmetric: the runtime zero point z in [0, 255], an i64 scalar.
+  /// Asymmetric: the runtime zero point z in [0, 255].
   mlir::Value zeroPoint;
 };
 
 /// Quantizes the wide (i32 storage) tensor `x` with the parameters of its
-/// own values, symmetric (NumericSpec 8.2) or asymmetric (8.2b), as linalg
-/// on tensors.
+/// own values, symmetric (NumericSpec 8.2) or asymmetric (8.2b), over the
+/// whole tensor or over each row along its last dimension (`perRow`, 8.2c),
+/// as linalg on tensors.
 DynamicInput quantizeDynamicInput(mlir::OpBuilder &b, mlir::Location loc,
-                                  mlir::Value x, bool asymmetric);
+                                  mlir::Value x, bool asymmetric, bool perRow);
 
 } // namespace myquant
 

@@ -69,6 +69,11 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("Dynamic quantization of the matmuls with constant "
                      "weights: int8 input scale computed at run time"),
       llvm::cl::init(false)};
+  Option<bool> dynamicPerRow{
+      *this, "dynamic-per-row",
+      llvm::cl::desc("With dynamic: the runtime input parameters per row "
+                     "(per token) instead of per tensor"),
+      llvm::cl::init(false)};
   Option<bool> allowFloat{
       *this, "allow-float",
       llvm::cl::desc("Keep unsupported ops in float instead of failing; "

@@ -1504,9 +1504,9 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
     Type i64 = rewriter.getI64Type();
     AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
     bool asymmetric = op.getAsymmetric();
-    DynamicInput input =
-        quantizeDynamicInput(rewriter, loc, adaptor.getLhs(), asymmetric);
-    Value q = input.q, a = input.scale;
+    DynamicInput input = quantizeDynamicInput(rewriter, loc, adaptor.getLhs(),
+                                              asymmetric, op.getPerRow());
+    Value q = input.q;
 
     // acc = q @ w in int32 (zero points 0).
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
@@ -1536,8 +1536,13 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
     SmallVector<Value> inputs = {sum,
                                  i32Vector(rewriter, loc, requant->multiplier),
                                  i32Vector(rewriter, loc, requant->shift)};
-    SmallVector<AffineMap> epilogueMaps = {identity, rescaleMap, rescaleMap};
-    std::optional<unsigned> biasArg, sumArg;
+    // A' and z of the output's row (8.2c), or of the whole input.
+    AffineMap paramMap =
+        op.getPerRow() ? AffineMap::get(2, 0, d(0)) : AffineMap::get(2, 0, ctx);
+    inputs.push_back(input.scale);
+    SmallVector<AffineMap> epilogueMaps = {identity, rescaleMap, rescaleMap,
+                                           paramMap};
+    std::optional<unsigned> biasArg, sumArg, zeroPointArg;
     if (Value bias = adaptor.getBias()) {
       biasArg = inputs.size();
       inputs.push_back(bias);
@@ -1567,6 +1572,9 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
       sumArg = inputs.size();
       inputs.push_back(sums);
       epilogueMaps.push_back(AffineMap::get(2, 0, d(1)));
+      zeroPointArg = inputs.size();
+      inputs.push_back(input.zeroPoint);
+      epilogueMaps.push_back(paramMap);
     }
     epilogueMaps.push_back(identity);
     IntegerType storage = storageOf(outType).type;
@@ -1578,9 +1586,9 @@ struct DynamicMatmulLowering : MyQuantPattern<DynamicMatmulOp> {
                  IntegerArith body(nb, l);
                  Value acc = body.cast(args[0], i64);
                  if (sumArg)
-                   acc =
-                       body.sub(acc, body.mul(input.zeroPoint, args[*sumArg]));
-                 Value v = body.mul(acc, a);
+                   acc = body.sub(acc,
+                                  body.mul(args[*zeroPointArg], args[*sumArg]));
+                 Value v = body.mul(acc, args[3]);
                  if (biasArg)
                    v = body.add(v, args[*biasArg]);
                  linalg::YieldOp::create(nb, l,

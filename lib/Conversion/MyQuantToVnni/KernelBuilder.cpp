@@ -199,6 +199,15 @@ Value KernelBuilder::centeredResult(const Problem &p, Value acc,
 }
 
 void KernelBuilder::setDynamicScale(Value scale, Value zeroPoint) {
+  if (isa<RankedTensorType>(scale.getType())) {
+    rowScales = scale;
+    rowZeroPoints = zeroPoint;
+    return;
+  }
+  broadcastDynamicScale(scale, zeroPoint);
+}
+
+void KernelBuilder::broadcastDynamicScale(Value scale, Value zeroPoint) {
   dynamicScale = vector::BroadcastOp::create(
       b, loc, VectorType::get({lanes}, b.getI64Type()), scale);
   if (zeroPoint)
@@ -240,6 +249,13 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
                                  ArrayRef<Value> constants, Value addend,
                                  Value out, ValueRange indices) {
   bool inBounds = p.channelEnd == p.channels;
+  // A matmul's rows are the pixels of its 1 x 1 x M x N output.
+  if (rowScales)
+    broadcastDynamicScale(
+        tensor::ExtractOp::create(b, loc, rowScales, indices[2]),
+        rowZeroPoints
+            ? tensor::ExtractOp::create(b, loc, rowZeroPoints, indices[2])
+            : Value());
   Value result;
   if (p.add) {
     const AddRescales &r = p.add->rescales;

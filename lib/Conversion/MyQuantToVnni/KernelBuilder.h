@@ -55,8 +55,9 @@ public:
       : b(b), loc(loc), lanes(target.lanes), threads(target.threads) {}
 
   /// The runtime input scale A' and, for an asymmetric input, zero point
-  /// (i64 scalars, else null) of a dynamic problem (`p.dynamic`), which its
-  /// epilogue applies to the accumulators.
+  /// (else null) of a dynamic problem (`p.dynamic`), which its epilogue
+  /// applies to the accumulators: i64 scalars, or i64 tensors with one entry
+  /// per row of the matmul (docs/NumericSpec.md 8.2c).
   void setDynamicScale(mlir::Value scale, mlir::Value zeroPoint);
 
   /// Emits the whole GEMM kernel; `input` is the NHWC storage tensor with
@@ -344,8 +345,12 @@ private:
   /// The kernel's constant of `p.table` (buildTable), or null.
   mlir::Value tableTensor;
   /// setDynamicScale's A' (`lanes` i64 lanes) and zero point (`lanes` i32
-  /// lanes), or null.
+  /// lanes), or null; per row, those of the row being stored.
   mlir::Value dynamicScale, dynamicZeroPoint;
+  /// Per row: setDynamicScale's tensors, read as each row is stored.
+  mlir::Value rowScales, rowZeroPoints;
+  /// Broadcasts the i64 scalars A' and z (or null) to lanes.
+  void broadcastDynamicScale(mlir::Value scale, mlir::Value zeroPoint);
 };
 
 } // namespace myquant::vnni

@@ -501,11 +501,18 @@ LogicalResult Lowering::lowerDynamicMatmul(DynamicMatmulOp op) {
   Location loc = op.getLoc();
   // The runtime int8 input and its scale A' (NumericSpec 8.2), computed
   // before the kernel as in the generic lowering; the kernel reads them.
-  DynamicInput input = quantizeDynamicInput(
-      b, loc, toStorage(b, loc, op.getLhs()), op.getAsymmetric());
-  SmallVector<Value> args = {input.q, input.scale};
+  DynamicInput input =
+      quantizeDynamicInput(b, loc, toStorage(b, loc, op.getLhs()),
+                           op.getAsymmetric(), op.getPerRow());
+  // Per tensor the kernel takes A' and z as scalars, per row as tensors.
+  auto param = [&](Value tensor) -> Value {
+    if (op.getPerRow())
+      return tensor;
+    return tensor::ExtractOp::create(b, loc, tensor);
+  };
+  SmallVector<Value> args = {input.q, param(input.scale)};
   if (input.zeroPoint)
-    args.push_back(input.zeroPoint);
+    args.push_back(param(input.zeroPoint));
   Value result = outline(
       b, op, args,
       RankedTensorType::get({p.outW, p.channels}, storageOf(op.getType()).type),

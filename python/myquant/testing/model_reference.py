@@ -209,14 +209,17 @@ def run_reference(model, stats, x, rounding="single",
                   weights="per-channel", weight_bits=8, group_size=0,
                   activation_bits=8, layer_precision=(), dynamic=False,
                   norm_input_bits=8, softmax_input_bits=8,
-                  norm_input_scales="per-tensor"):
+                  norm_input_scales="per-tensor",
+                  dynamic_granularity="per-tensor"):
     """Integer forward pass of `model` on float input x; returns a
     QuantizedOutput. weight_bits / group_size: 4-bit weights, per group of
     K for linear and matmul layers (spec 7); activation_bits: 16-bit
     activations (spec 6); layer_precision: either, per layer by name;
     dynamic: Linear / MatMul layers whose input is wide quantize it at run
     time (spec 8), asymmetric where the weights allow it (8.2b) unless
-    dynamic="symmetric" (myquant-quantize's dynamic-symmetric=true);
+    dynamic="symmetric" (myquant-quantize's dynamic-symmetric=true),
+    with the runtime parameters per tensor or, dynamic_granularity=
+    "per-row", per row of the input (8.2c);
     norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5);
     softmax_input_bits=16: 16-bit Softmax inputs (spec 6.5);
     norm_input_scales="per-channel": per-channel LayerNorm inputs from
@@ -283,7 +286,8 @@ def run_reference(model, stats, x, rounding="single",
                 m0, sh = R.dynamic_multipliers(s0, sw, so, qmax=qmax)
                 vals[out_name] = R.dynamic_matmul(
                     x0, wq, qb, m0, sh, zo, lo, hi, transpose_rhs=transposed,
-                    asymmetric=asym)
+                    asymmetric=asym,
+                    per_row=dynamic_granularity == "per-row")
                 continue
             qb = None if layer.b is None else R.quantize_bias(layer.b, s0, sw)
             m0, sh = _multipliers(s0, sw, so, _factor(act_layer))
@@ -378,8 +382,8 @@ def run_reference(model, stats, x, rounding="single",
                       layer.step) if d == layer.dim else slice(None)
                 for d in range(x0.ndim))]
         elif isinstance(layer, Activation):
-            out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo),
-                          QMIN)
+            out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo,
+                                             out_range=(qmin, qmax)), QMIN)
         elif isinstance(layer, LayerNorm) and layer.inputs[0] in input_shifts:
             # Spec 6.6: in units of the smallest scale, 16-bit arithmetic.
             a = input_shifts[layer.inputs[0]]
@@ -392,7 +396,7 @@ def run_reference(model, stats, x, rounding="single",
             in_bits = bits[layer.inputs[0]]
             G, B, E = R.layer_norm_params(layer.gamma, layer.beta, layer.eps,
                                           s0, so, layer.gamma.size, in_bits)
-            out = R.layer_norm(x0, G, B, E, zo, QMIN, QMAX, in_bits)
+            out = R.layer_norm(x0, G, B, E, zo, qmin, qmax, in_bits)
         elif isinstance(layer, Softmax) and bits[layer.inputs[0]] == 16:
             out = R.softmax16(x0, *R.softmax_exp_rescale(s0), QMIN, QMAX)
         elif isinstance(layer, Softmax):

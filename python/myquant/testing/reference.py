@@ -672,11 +672,30 @@ def dynamic_multipliers(s_in, s_w, s_out, qmax=DYNAMIC_QMAX):
                                  for w in s_w])
 
 
+def dynamic_quantize_rows(x_wide, asymmetric=False):
+    """Spec 8.2c: each row (along the last axis) of the wide input quantized
+    with its own parameters (8.2, or 8.2b when asymmetric): (q - z, A')
+    with A' (D') per row, shaped [..., 1] (z = 0 when symmetric)."""
+    x = _as_int64(x_wide, "wide input")
+    qs, scales = [], []
+    for row in x.reshape(-1, x.shape[-1]):
+        if asymmetric:
+            q, z, a = dynamic_quantize_asymmetric(row)
+            q = q - z
+        else:
+            q, a = dynamic_quantize(row)
+        qs.append(q)
+        scales.append(a)
+    return (np.stack(qs).reshape(x.shape) if qs else x.copy(),
+            np.asarray(scales, np.int64).reshape(x.shape[:-1] + (1,)))
+
+
 def dynamic_matmul(x_wide, w_q, q_bias, m0s, shifts, zo, lo, hi,
-                   transpose_rhs=False, asymmetric=False):
+                   transpose_rhs=False, asymmetric=False, per_row=False):
     """Spec 8.3: out = clamp(sat32(apply64(acc * A' + B, M)) + zo, lo, hi)
     with acc the int32 product of the runtime int8 input and the weights;
-    asymmetric (8.2b), acc = (q - z) . w and D' for A'."""
+    asymmetric (8.2b), acc = (q - z) . w and D' for A'; per_row (8.2c),
+    A' (D') and z of each row of the input."""
     w = _as_int64(w_q, "weights")
     if transpose_rhs:
         w = w.T
@@ -685,11 +704,14 @@ def dynamic_matmul(x_wide, w_q, q_bias, m0s, shifts, zo, lo, hi,
         if np.any(DYNAMIC_UQMAX * w_abs > DYNAMIC_ASYMMETRIC_SUM_MAX):
             raise ValueError("asymmetric dynamic input: 255 * sum |w| "
                              "exceeds 2^30")
+    elif np.any(DYNAMIC_QMAX * w_abs > INT32_MAX):
+        raise ValueError("dynamic accumulator may overflow int32")
+    if per_row:
+        q, a = dynamic_quantize_rows(x_wide, asymmetric)
+    elif asymmetric:
         q, z, a = dynamic_quantize_asymmetric(x_wide)
         q = q - z
     else:
-        if np.any(DYNAMIC_QMAX * w_abs > INT32_MAX):
-            raise ValueError("dynamic accumulator may overflow int32")
         q, a = dynamic_quantize(x_wide)
     acc = q @ w  # int32 by the bounds above
     nch = acc.shape[-1]
@@ -757,19 +779,21 @@ def clamp(x_q, lo, hi):
     return np.clip(_as_int64(x_q, "input"), lo, hi)
 
 
-def table_values(f, s_in, zp_in, s_out, zp_out, qmin=-128, qmax=127):
+def table_values(f, s_in, zp_in, s_out, zp_out, qmin=-128, qmax=127,
+                 out_range=None):
     """The lookup table of the float function f (a float64 callable on a
     float64 array) from (s_in, zp_in) to (s_out, zp_out), spec 3.8: for
     each input storage value q in [qmin, qmax], y = f((q - zp_in) * s_in)
     in double; NaN -> zp_out, else clamp(round_half_even(y / s_out) +
-    zp_out, qmin, qmax) (+-inf saturate)."""
+    zp_out, out_range) (+-inf saturate); out_range: the result's storage
+    range, (qmin, qmax) unless given (a wide result, spec 8.5)."""
     q = np.arange(qmin, qmax + 1, dtype=np.int64)
     x = (q - int(zp_in)).astype(np.float64) * float(s_in)
     with np.errstate(all="ignore"):
         y = np.asarray(f(x), np.float64)
         v = np.rint(y / float(s_out)) + int(zp_out)
     v = np.where(np.isnan(y), int(zp_out), v)
-    return np.clip(v, qmin, qmax).astype(np.int64)
+    return np.clip(v, *(out_range or (qmin, qmax))).astype(np.int64)
 
 
 def table(x_q, values, qmin_in=-128):

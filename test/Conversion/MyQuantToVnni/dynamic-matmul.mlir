@@ -34,8 +34,9 @@
 // CHECK:         vector.transfer_write %{{.*}} : vector<16xi32>, tensor<1x1x4x2xi32>
 // CHECK-LABEL: func.func @dynamic(
 // CHECK:         math.ctlz
-// CHECK:         %[[R:.*]] = arith.divsi
+// CHECK:         arith.divsi
 // CHECK:         %[[QT:.*]] = linalg.generic
+// CHECK:         ^bb0(%{{.*}}: i32, %[[R:.*]]: i64, %{{.*}}: i64, %{{.*}}: i8):
 // CHECK:           arith.muli %{{.*}}, %[[R]] : i64
 // CHECK:           arith.trunci %{{.*}} : i64 to i8
 // CHECK:         call @dynamic_kernel(%[[QT]], %{{.*}}, %{{.*}}) : (tensor<4x6xi8>, i64, tensor<4x2xi32>) -> tensor<4x2xi32>
@@ -87,19 +88,24 @@ func.func @dynamic(%x: tensor<4x6x!xw>) -> tensor<4x2x!yw> {
 // CHECK:           arith.minsi
 // CHECK:           arith.maxsi
 // CHECK:           linalg.yield %{{.*}}, %{{.*}} : i64, i64
-// CHECK:         %[[LO:.*]] = tensor.extract %{{.*}}#0[] : tensor<i64>
-// CHECK:         %[[HI:.*]] = tensor.extract %{{.*}}#1[] : tensor<i64>
-// CHECK:         %[[RANGE:.*]] = arith.subi %[[HI]], %[[LO]] : i64
-// CHECK:         %[[DP:.*]] = arith.maxsi %[[RANGE]], %{{.*}} : i64
-// CHECK:         arith.constant 22 : i64
-// CHECK:         %[[R:.*]] = arith.divsi %{{.*}}, %[[DP]] : i64
-// CHECK:         %[[NLO:.*]] = arith.subi %{{.*}}, %[[LO]] : i64
-// CHECK:         arith.muli %[[NLO]], %[[R]] : i64
-// CHECK:         arith.constant 255 : i64
-// CHECK:         %[[ZP:.*]] = arith.minsi %{{.*}}, %{{.*}} : i64
+// D', R, k and z on rank-0 tensors.
+// CHECK:         %[[P:.*]]:4 = linalg.generic {{.*}}iterator_types = []}
+// CHECK:         ^bb0(%[[LO:.*]]: i64, %[[HI:.*]]: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64):
+// CHECK:           %[[RANGE:.*]] = arith.subi %[[HI]], %[[LO]] : i64
+// CHECK:           %[[DP:.*]] = arith.maxsi %[[RANGE]], %{{.*}} : i64
+// CHECK:           arith.constant 22 : i64
+// CHECK:           %[[R:.*]] = arith.divsi %{{.*}}, %[[DP]] : i64
+// CHECK:           %[[NLO:.*]] = arith.subi %{{.*}}, %[[LO]] : i64
+// CHECK:           arith.muli %[[NLO]], %[[R]] : i64
+// CHECK:           arith.constant 255 : i64
+// CHECK:           %[[ZP:.*]] = arith.minsi %{{.*}}, %{{.*}} : i64
+// CHECK:           linalg.yield %[[DP]], %[[R]], %{{.*}}, %[[ZP]]
 // CHECK:         %[[QT:.*]] = linalg.generic
-// CHECK:           arith.addi %{{.*}}, %[[ZP]] : i64
-// CHECK:         call @asymmetric_kernel(%[[QT]], %[[DP]], %[[ZP]], %{{.*}})
+// CHECK:         ^bb0(%{{.*}}: i32, %{{.*}}: i64, %{{.*}}: i64, %[[ZE:.*]]: i64, %{{.*}}: i8):
+// CHECK:           arith.addi %{{.*}}, %[[ZE]] : i64
+// CHECK:         %[[DS:.*]] = tensor.extract %[[P]]#0[] : tensor<i64>
+// CHECK:         %[[ZS:.*]] = tensor.extract %[[P]]#3[] : tensor<i64>
+// CHECK:         call @asymmetric_kernel(%[[QT]], %[[DS]], %[[ZS]], %{{.*}})
 // LLVM-LABEL:  llvm.func internal @asymmetric_kernel(
 // LLVM:          llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 func.func @asymmetric(%x: tensor<4x6x!xw>) -> tensor<4x2x!yw> {
@@ -107,5 +113,35 @@ func.func @asymmetric(%x: tensor<4x6x!xw>) -> tensor<4x2x!yw> {
   %bias = arith.constant dense<[100, -7]> : tensor<2xi64>
   %wq = quant.scast %wi : tensor<2x6xi8> to tensor<2x6x!w>
   %y = myquant.dynamic_matmul %x, %wq, %bias {asymmetric, transpose_rhs} : (tensor<4x6x!xw>, tensor<2x6x!w>, tensor<2xi64>) -> tensor<4x2x!yw>
+  return %y : tensor<4x2x!yw>
+}
+
+// -----
+
+// Per row (NumericSpec 8.2c): the kernel takes D' and z of every row as
+// tensors and, storing a row, broadcasts that row's.
+
+!xw = !quant.uniform<i32<-2147483647:2147483647>:f32, 1.0e-6>
+!yw = !quant.uniform<i32<-2147483647:2147483647>:f32, 4.0e-6>
+!w = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02}>
+
+// CHECK-LABEL: func.func private @per_row_kernel(
+// CHECK-SAME:      %{{.*}}: tensor<4x6xi8>, %[[D:.*]]: tensor<4xi64>, %[[Z:.*]]: tensor<4xi64>, %{{.*}}: tensor<4x2xi32>) -> tensor<4x2xi32>
+// CHECK:         %[[DM:.*]] = tensor.extract %[[D]][%[[M:.*]]] : tensor<4xi64>
+// CHECK:         %[[ZM:.*]] = tensor.extract %[[Z]][%[[M]]] : tensor<4xi64>
+// CHECK:         vector.broadcast %[[DM]] : i64 to vector<16xi64>
+// CHECK:         arith.trunci %[[ZM]] : i64 to i32
+// CHECK:         vector.transfer_write
+// CHECK-LABEL: func.func @per_row(
+// CHECK:         call @per_row_kernel(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (tensor<4x6xi8>, tensor<4xi64>, tensor<4xi64>, tensor<4x2xi32>) -> tensor<4x2xi32>
+// YMM-LABEL:   func.func private @per_row_kernel(
+// YMM:           vector.broadcast %{{.*}} : i64 to vector<8xi64>
+// LLVM-LABEL:  llvm.func internal @per_row_kernel(
+// LLVM:          llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+func.func @per_row(%x: tensor<4x6x!xw>) -> tensor<4x2x!yw> {
+  %wi = arith.constant dense<[[1, -2, 3, 127, -127, 5], [0, 0, 7, -1, 2, 3]]> : tensor<2x6xi8>
+  %bias = arith.constant dense<[100, -7]> : tensor<2xi64>
+  %wq = quant.scast %wi : tensor<2x6xi8> to tensor<2x6x!w>
+  %y = myquant.dynamic_matmul %x, %wq, %bias {asymmetric, per_row, transpose_rhs} : (tensor<4x6x!xw>, tensor<2x6x!w>, tensor<2xi64>) -> tensor<4x2x!yw>
   return %y : tensor<4x2x!yw>
 }

@@ -1753,7 +1753,7 @@ func.func @layer_norm_rows_i16(%x: tensor<1x2049x!x>) -> tensor<1x2049x!q> {
 // The result is 8-bit whatever the input.
 !x = !quant.uniform<i16<-32767:32767>:f32, 1.0e-4>
 func.func @layer_norm_result_i16(%x: tensor<2x4x!x>) -> tensor<2x4x!x> {
-  // expected-error@+1 {{'myquant.layer_norm' op input and result must have 8- or 16-bit and 8-bit storage, got 16-bit and 16-bit}}
+  // expected-error@+1 {{'myquant.layer_norm' op input and result must have 8- or 16-bit and 8-bit (or wide 32-bit) storage, got 16-bit and 16-bit}}
   %0 = myquant.layer_norm %x {gamma = array<i64: 1, 2, 3, 4>, beta = array<i64: 0, 0, 0, 0>, epsilon = 1 : i64} : tensor<2x4x!x> -> tensor<2x4x!x>
   return %0 : tensor<2x4x!x>
 }

@@ -756,19 +756,25 @@ LogicalResult TableOp::verify() {
 
 /// An op over rows along the last dimension, per tensor, rank 1 or more. Its
 /// input has 8-bit storage, or 16-bit where `wideInput` (layer normalization
-/// and softmax, docs/NumericSpec.md 6.4); its result 8-bit.
+/// and softmax, docs/NumericSpec.md 6.4); its result 8-bit, or a wide value
+/// where `wideResult` (a layer normalization that a dynamic matmul reads,
+/// 8.5).
 static LogicalResult verifyRowOp(Operation *op, Value input, Value result,
-                                 bool wideInput = false) {
+                                 bool wideInput = false,
+                                 bool wideResult = false) {
   if (failed(verifyPerTensor(op, input, "input")) ||
       failed(verifyPerTensor(op, result, "result")))
     return failure();
   QuantParams in = paramsOf(input), out = paramsOf(result);
   bool inputOk = in.storageWidth == 8 || (wideInput && in.storageWidth == 16);
-  if (!inputOk || out.storageWidth != 8)
-    return op->emitOpError() << "input and result must have "
-                             << (wideInput ? "8- or 16-bit and 8-bit" : "8-bit")
-                             << " storage, got " << in.storageWidth
-                             << "-bit and " << out.storageWidth << "-bit";
+  bool resultOk = out.storageWidth == 8 ||
+                  (wideResult && isWideActivationType(result.getType()));
+  if (!inputOk || !resultOk)
+    return op->emitOpError()
+           << "input and result must have "
+           << (wideInput ? "8- or 16-bit" : "8-bit") << " and 8-bit"
+           << (wideResult ? " (or wide 32-bit)" : "") << " storage, got "
+           << in.storageWidth << "-bit and " << out.storageWidth << "-bit";
   if (cast<RankedTensorType>(input.getType()).getRank() == 0)
     return op->emitOpError("needs an input of rank 1 or more");
   return success();
@@ -878,7 +884,7 @@ LogicalResult LayerNormOp::verify() {
       return emitOpError() << "result must have 8-bit storage, got "
                            << paramsOf(getResult()).storageWidth << "-bit";
   } else if (failed(verifyRowOp(*this, getInput(), getResult(),
-                                /*wideInput=*/true))) {
+                                /*wideInput=*/true, /*wideResult=*/true))) {
     return failure();
   }
   int64_t channels =

@@ -277,6 +277,10 @@ private:
   /// add or subtract of a constant, which is quantized in 8 bits, and with
   /// softmax-input-bits=16 a matmul of two activations (int32 accumulator).
   DenseSet<Operation *> narrowOperands;
+  /// Claimed ops that read 8-bit activations and may write a wide value of
+  /// dynamic quantization: layer normalizations, tables and matmuls of two
+  /// activations (docs/NumericSpec.md 8.5).
+  DenseSet<Operation *> writesWide;
   /// The values with 16-bit storage, by the source of their same-scale
   /// chain (sourceOfScale).
   DenseSet<Value> int16Sources;
@@ -498,10 +502,11 @@ void DryRun::chooseDynamicLayers() {
   SmallVector<Value> values = valuesInOrder(funcOp);
   llvm::SetVector<Value> wanted;
   DenseMap<Value, Operation *> blockedBy;
-  auto visit = [&](Value source, Operation *op) {
+  auto visit = [&](Value source, Operation *op, bool writes) {
     if (isDynamicLayerOp(op))
       wanted.insert(source);
-    else if (claimed.contains(op) && !keepsOperandScale(op))
+    else if (claimed.contains(op) && !keepsOperandScale(op) &&
+             !(writes && writesWide.contains(op)))
       blockedBy.try_emplace(source, op);
   };
   for (Value value : values) {
@@ -509,9 +514,9 @@ void DryRun::chooseDynamicLayers() {
       continue;
     Value source = sourceOfScale(value);
     if (Operation *def = value.getDefiningOp(); def && !keepsOperandScale(def))
-      visit(source, def);
+      visit(source, def, /*writes=*/true);
     for (Operation *user : value.getUsers())
-      visit(source, user);
+      visit(source, user, /*writes=*/false);
   }
   for (Value source : wanted)
     if (!blockedBy.contains(source))
@@ -575,6 +580,8 @@ void DryRun::claimComputeChain(const ComputeChain &chain) {
     form.insert(chain.anchor);
     form.insert(chain.weightOperand->getOwner());
     form.insert(chain.epilogue.begin(), chain.epilogue.end());
+    writesWide.insert(chain.anchor);
+    writesWide.insert(chain.epilogue.begin(), chain.epilogue.end());
   }
   chains.push_back(chain);
 }
@@ -611,6 +618,7 @@ void DryRun::claimLayerNorm(const LayerNormChain &norm,
     SmallVector<Operation *> &ops = normInputs[norm.input];
     ops.append(norm.ops.begin(), norm.ops.end());
     ops.push_back(norm.anchor);
+    writesWide.insert(norm.anchor);
   }
   claim(norm.anchor);
   form.insert(norm.anchor);
@@ -752,6 +760,7 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
                         &unevaluable)) {
     claim(&op);
     int8Only.insert(&op);
+    writesWide.insert(&op);
     requireOperandsAndResults(&op);
     return success();
   }

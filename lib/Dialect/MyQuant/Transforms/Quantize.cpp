@@ -58,11 +58,13 @@ ClampAttr clampFor(MLIRContext *ctx, double lo, double hi, Type resultType) {
 }
 
 /// What the quantize patterns share: the rounding of the rescales they
-/// encode, whether dynamic matmuls keep symmetric inputs, and whether one
+/// encode, whether dynamic matmuls keep symmetric inputs and take their
+/// parameters per row, and whether one
 /// failed to encode (which stops the pass).
 struct QuantizeState {
   RoundingMode rounding;
   bool dynamicSymmetric = false;
+  bool dynamicPerRow = false;
   bool failed = false;
 };
 
@@ -125,6 +127,9 @@ protected:
   }
   /// Whether dynamic matmuls keep symmetric inputs (dynamic-symmetric).
   bool dynamicSymmetric() const { return state.dynamicSymmetric; }
+  /// Whether dynamic matmuls quantize their input per row
+  /// (dynamic-per-row).
+  bool dynamicPerRow() const { return state.dynamicPerRow; }
 
 private:
   QuantizeState &state;
@@ -277,7 +282,8 @@ private:
     auto result = DynamicMatmulOp::create(
         rewriter, anchor->getLoc(), resultType, input, weight, bias,
         chain.transposeRhs ? rewriter.getUnitAttr() : UnitAttr(), RescaleAttr(),
-        clamp, asymmetric ? rewriter.getUnitAttr() : UnitAttr());
+        clamp, asymmetric ? rewriter.getUnitAttr() : UnitAttr(),
+        dynamicPerRow() ? rewriter.getUnitAttr() : UnitAttr());
     if (failed(encode(result, anchor, RoundingMode::Single)))
       return failure();
     rewriter.replaceOp(output, result->getResults());
@@ -712,9 +718,10 @@ struct QuantizeLayerNorm : QuantizeLayer<LayerNormChain, matchLayerNorm> {
       shiftsAttr = rewriter.getDenseI64ArrayAttr(*shifts);
       inputBits = 16;
     }
-    // Wider rows stay in float (the dry run said so).
+    // Wider rows stay in float (the dry run said so). The result is 8-bit,
+    // or wide where dynamic matmuls read it (docs/NumericSpec.md 8.5).
     if ((inputBits != 8 && inputBits != 16) || !out.isPerTensor() ||
-        out.storageWidth != 8 ||
+        (out.storageWidth != 8 && !isWideActivationType(output.getType())) ||
         static_cast<int64_t>(norm.gamma.size()) >
             getLayerNormMaxChannels(inputBits))
       return failure();
@@ -765,7 +772,7 @@ struct QuantizePass : myquant::impl::MyQuantQuantizeBase<QuantizePass> {
     if (funcOp.isExternal())
       return;
     MLIRContext *ctx = &getContext();
-    QuantizeState state{rounding, dynamicSymmetric};
+    QuantizeState state{rounding, dynamicSymmetric, dynamicPerRow};
     RewritePatternSet patterns(ctx);
     patterns.add<QuantizeComputeChain, QuantizePool, QuantizeElementwise,
                  QuantizeSameScale, QuantizeConcat, QuantizeChannelScale,

@@ -2,6 +2,7 @@
 // RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=dynamic=true --myquant-quantize | FileCheck %s --check-prefix=ASYM
 // RUN: myquant-opt %s -split-input-file --myquant-propagate-qparams=dynamic=true 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: myquant-opt %s -split-input-file "--myquant-ptq=dynamic=true allow-float=false" | FileCheck %s --check-prefix=PTQ
+// RUN: myquant-opt %s -split-input-file "--myquant-ptq=dynamic=true dynamic-per-row=true" | FileCheck %s --check-prefix=ROW
 // RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true activation-bits=16" 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true norm-input-bits=16" 2>&1 | FileCheck %s --check-prefix=BITS
 
@@ -32,6 +33,10 @@
 // ASYM:        myquant.dynamic_matmul {{.*}}asymmetric
 // PTQ-LABEL:   func.func @mlp
 // PTQ-COUNT-2: myquant.dynamic_matmul
+// PTQ-NOT:     per_row
+// With dynamic-per-row (8.2c) both take their parameters per row.
+// ROW-LABEL:   func.func @mlp
+// ROW-COUNT-2: myquant.dynamic_matmul {{.*}}per_row
 // BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits, norm-input-bits, softmax-input-bits and the w4/a16 layer-precision entries
 
   func.func @mlp(%x: tensor<1x4xf32> loc("x")) -> tensor<1x4xf32> {

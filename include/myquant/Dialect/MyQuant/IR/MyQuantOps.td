@@ -254,6 +254,10 @@ def MyQuant_DynamicMatmulOp : MyQuant_Op<"dynamic_matmul",
     and `D'` replaces `A` (myquant-quantize chooses it when
     `255 * sum_k |w[c, k]| <= 2^30` for every channel).
 
+    With `per_row` (8.2c, `myquant-quantize{dynamic-per-row}`), each of the
+    `M` rows of `lhs` (a token of a transformer, a sample of a batch) has
+    its own `A` (or `D'` and `z`); `acc * A` then uses its row's.
+
     ```mlir
     %y = myquant.dynamic_matmul %x, %w, %b {transpose_rhs}
         : (tensor<2x16x!quant.uniform<i32<-2147483647:2147483647>:f32, 1.0e-6>>,
@@ -267,7 +271,8 @@ def MyQuant_DynamicMatmulOp : MyQuant_Op<"dynamic_matmul",
                        UnitAttr:$transpose_rhs,
                        OptionalAttr<MyQuant_RescaleAttr>:$rescale,
                        OptionalAttr<MyQuant_ClampAttr>:$clamp,
-                       UnitAttr:$asymmetric);
+                       UnitAttr:$asymmetric,
+                       UnitAttr:$per_row);
   let results = (outs MyQuant_QuantTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs (`,` $bias^)? attr-dict `:` `(` type($lhs) `,` type($rhs)
@@ -503,7 +508,8 @@ def MyQuant_LayerNormOp : MyQuant_Op<"layer_norm",
     zp_out, qmin, qmax)`. `gamma`, `beta` (one per channel of the last
     dimension) and `epsilon` are precomputed by `myquant-quantize` from the
     float weights, eps and the input and result scales. Input and result
-    are per tensor with 8-bit storage; a 16-bit input (rows of at most
+    are per tensor with 8-bit storage (the result may be a wide value that
+    dynamic matmuls read, docs/NumericSpec.md 8.5); a 16-bit input (rows of at most
     2048, docs/NumericSpec.md 6.4) shifts the sum of squares right by 8
     instead of left and `u` by `49 - k`.
 

@@ -229,7 +229,10 @@ def MyQuantQuantize : Pass<"myquant-quantize", "::mlir::func::FuncOp"> {
     Option<"dynamicSymmetric", "dynamic-symmetric", "bool", /*default=*/"false",
            "Symmetric runtime int8 inputs for every dynamic matmul "
            "(docs/NumericSpec.md 8.2), instead of the asymmetric uint8 ones "
-           "(8.2b) wherever the weights allow them">
+           "(8.2b) wherever the weights allow them">,
+    Option<"dynamicPerRow", "dynamic-per-row", "bool", /*default=*/"false",
+           "Runtime input parameters per row of each dynamic matmul's "
+           "input (docs/NumericSpec.md 8.2c) instead of per tensor">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect",
                            "::mlir::quant::QuantDialect",
