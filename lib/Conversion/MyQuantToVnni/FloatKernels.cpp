@@ -12,7 +12,10 @@
 // tiles of vector FMAs (a broadcast input times a weight vector), and whose
 // epilogue clamps and stores. Inputs are read as scalars, so NCHW input
 // needs no transposition; an NCHW result is stored as rows of pixels after a
-// transposition of the register tile.
+// transposition of the register tile. A residual add of the result and
+// another tensor of its shape, and a clamp after it (ResNet's
+// `relu(conv(x) + identity)`), run in the epilogue too: the sum is not
+// written and read back.
 //
 //===----------------------------------------------------------------------===//
 
@@ -95,6 +98,58 @@ packFloat(Problem &p, ArrayRef<float> weights,
   return success();
 }
 
+/// A residual add that the GEMM kernel's epilogue computes: `add` of the
+/// chain's result and `addend` (same shape, no broadcast), and the clamp
+/// that may follow it (null without).
+struct FloatAdd {
+  linalg::GenericOp add, clamp;
+  Value addend;
+  float lo = -std::numeric_limits<float>::infinity();
+  float hi = std::numeric_limits<float>::infinity();
+};
+
+/// The one element-wise user of `value`, of kind `kind`, reading and
+/// writing every operand with the identity map; or null.
+linalg::GenericOp identityUser(Value value, ElementwiseKind::Kind kind,
+                               std::optional<ElementwiseKind> &classified) {
+  if (!value.hasOneUse())
+    return {};
+  auto generic = dyn_cast<linalg::GenericOp>(*value.getUsers().begin());
+  if (!generic || generic->getNumResults() != 1 ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return {};
+  classified = classifyElementwise(generic);
+  if (!classified || classified->kind != kind)
+    return {};
+  return generic;
+}
+
+/// The residual add (and clamp) after `chain`, if its result has no other
+/// user.
+std::optional<FloatAdd> matchFloatAdd(const ComputeChain &chain) {
+  std::optional<ElementwiseKind> kind;
+  linalg::GenericOp add =
+      identityUser(chain.output, ElementwiseKind::Add, kind);
+  if (!add || add.getNumDpsInputs() != 2)
+    return std::nullopt;
+  // x + y is y + x in IEEE arithmetic: either operand may be the chain's.
+  Value lhs = add.getDpsInputs()[0], rhs = add.getDpsInputs()[1];
+  FloatAdd fused;
+  fused.add = add;
+  fused.addend = lhs == chain.output ? rhs : lhs;
+  if (fused.addend == chain.output ||
+      fused.addend.getType() != chain.output.getType())
+    return std::nullopt;
+  if (linalg::GenericOp clamp =
+          identityUser(add->getResult(0), ElementwiseKind::Clamp, kind)) {
+    fused.clamp = clamp;
+    fused.lo = static_cast<float>(kind->lo);
+    fused.hi = static_cast<float>(kind->hi);
+  }
+  return fused;
+}
+
 struct FloatLowering {
   const KernelTarget &target;
   SymbolTable &symbols;
@@ -161,6 +216,12 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
   ArrayRef<int64_t> ws = chain.weightShape;
   int64_t lanes = target.lanes;
 
+  // A residual add fuses into the GEMM kernel of a convolution; the
+  // kernel then runs where the add did, after the addend is computed.
+  std::optional<FloatAdd> fused;
+  if (chain.kind == ComputeChain::Conv && !depthwise)
+    fused = matchFloatAdd(chain);
+
   Problem p{};
   p.pool = 1;
   p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
@@ -168,7 +229,10 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
   Value input;
   RankedTensorType kernelType = resultType;
   OpBuilder b(chain.output.getContext());
-  b.setInsertionPointAfterValue(chain.output);
+  if (fused)
+    b.setInsertionPoint(fused->add);
+  else
+    b.setInsertionPointAfterValue(chain.output);
   if (chain.kind == ComputeChain::Conv) {
     input = cast<linalg::LinalgOp>(anchor).getDpsInputs()[0];
     ArrayRef<int64_t> out = resultType.getShape();
@@ -220,18 +284,33 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
         rows);
     kernelType = RankedTensorType::get({1, 1, m, n}, b.getF32Type());
   }
+  ComputeChain whole = chain;
+  SmallVector<Value> operands = {input};
+  if (fused) {
+    p.floating->add = true;
+    p.floating->addLo = fused->lo;
+    p.floating->addHi = fused->hi;
+    operands.push_back(fused->addend);
+    whole.epilogue.push_back(fused->add);
+    whole.output = fused->add->getResult(0);
+    if (fused->clamp) {
+      whole.epilogue.push_back(fused->clamp);
+      whole.output = fused->clamp->getResult(0);
+    }
+  }
   Tiling tiling = chooseTiling(target, p, p.outW);
-  Value result = outlineKernel(b, anchor, input, kernelType, target, symbols,
+  Value result = outlineKernel(b, anchor, operands, kernelType, target, symbols,
                                [&](OpBuilder &kb, ValueRange args) {
                                  KernelBuilder builder(kb, loc, target);
                                  return builder.build(p, tiling, args[0],
-                                                      Value(), args[1]);
+                                                      fused ? args[1] : Value(),
+                                                      args.back());
                                });
   if (kernelType != resultType)
     result = tensor::CollapseShapeOp::create(
         b, loc, resultType, result,
         SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-  replace(chain, result);
+  replace(whole, result);
   return success();
 }
 

@@ -436,8 +436,8 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
       }
       acc = vector::FMAOp::create(b, loc, in, w[t], acc);
     }
-    out = vector::TransferWriteOp::create(b, loc, clampFloat(f, acc), out,
-                                          ValueRange{n, c, oy, ox0},
+    out = vector::TransferWriteOp::create(b, loc, clampFloat(f.lo, f.hi, acc),
+                                          out, ValueRange{n, c, oy, ox0},
                                           ArrayRef<bool>{true})
               .getResult();
   }
@@ -578,7 +578,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t j = 0; j < channelBlocks; ++j) {
     if (p.floating) {
-      out = storeFloatTile(p, tiling, at, j, accs, out);
+      out = storeFloatTile(p, tiling, at, j, accs, addend, out);
       continue;
     }
     SmallVector<Value> constants;
@@ -987,35 +987,43 @@ KernelBuilder::fmaStep(const Problem &p, const Tiling &tiling,
   return next;
 }
 
-Value KernelBuilder::clampFloat(const Problem::Float &f, Value v) {
+Value KernelBuilder::clampFloat(float lo, float hi, Value v) {
   auto bound = [&](float value) {
     return arith::ConstantOp::create(
         b, loc,
         DenseElementsAttr::get(cast<ShapedType>(v.getType()),
                                b.getF32FloatAttr(value)));
   };
-  if (f.lo != -std::numeric_limits<float>::infinity())
-    v = arith::MaximumFOp::create(b, loc, v, bound(f.lo));
-  if (f.hi != std::numeric_limits<float>::infinity())
-    v = arith::MinimumFOp::create(b, loc, v, bound(f.hi));
+  if (lo != -std::numeric_limits<float>::infinity())
+    v = arith::MaximumFOp::create(b, loc, v, bound(lo));
+  if (hi != std::numeric_limits<float>::infinity())
+    v = arith::MinimumFOp::create(b, loc, v, bound(hi));
   return v;
 }
 
 Value KernelBuilder::storeFloatTile(const Problem &p, const Tiling &tiling,
                                     const TilePosition &at, int64_t j,
-                                    ValueRange accs, Value out) {
+                                    ValueRange accs, Value addend, Value out) {
   const Problem::Float &f = *p.floating;
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  // The residual add, in the order of the unfused ops: clamp, add, clamp.
+  auto finish = [&](Value v, ValueRange indices) {
+    if (!f.add)
+      return v;
+    v = arith::AddFOp::create(
+        b, loc, v, read(addend, indices, cast<VectorType>(v.getType())));
+    return clampFloat(f.addLo, f.addHi, v);
+  };
   SmallVector<Value> results;
   for (int64_t i = 0; i < pixels; ++i)
-    results.push_back(clampFloat(f, accs[i * channelBlocks + j]));
+    results.push_back(clampFloat(f.lo, f.hi, accs[i * channelBlocks + j]));
   Value channel = at.channels[j];
   if (!f.outputNchw) {
     for (int64_t i = 0; i < pixels; ++i) {
       Value ox = arith::AddIOp::create(b, loc, at.firstPixel, index(i));
-      out = vector::TransferWriteOp::create(
-                b, loc, results[i], out,
-                ValueRange{at.batch, at.row, ox, channel}, ArrayRef<bool>{true})
+      SmallVector<Value> indices = {at.batch, at.row, ox, channel};
+      out = vector::TransferWriteOp::create(b, loc, finish(results[i], indices),
+                                            out, indices, ArrayRef<bool>{true})
                 .getResult();
     }
     return out;
@@ -1031,9 +1039,9 @@ Value KernelBuilder::storeFloatTile(const Problem &p, const Tiling &tiling,
   for (int64_t l = 0; l < lanes; ++l) {
     Value row = vector::ExtractOp::create(b, loc, rows, l);
     Value c = arith::AddIOp::create(b, loc, channel, index(l));
-    out = vector::TransferWriteOp::create(
-              b, loc, row, out, ValueRange{at.batch, c, at.row, at.firstPixel},
-              ArrayRef<bool>{true})
+    SmallVector<Value> indices = {at.batch, c, at.row, at.firstPixel};
+    out = vector::TransferWriteOp::create(b, loc, finish(row, indices), out,
+                                          indices, ArrayRef<bool>{true})
               .getResult();
   }
   return out;

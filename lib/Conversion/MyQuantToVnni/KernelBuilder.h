@@ -58,7 +58,8 @@ public:
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
   /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
   /// written. An f32 problem (`p.floating`) reads and writes f32 in the
-  /// layouts it names, and has no addend.
+  /// layouts it names; its addend (`p.floating->add`) is f32 in the
+  /// output's layout.
   mlir::Value build(const Problem &p, const Tiling &tiling, mlir::Value input,
                     mlir::Value addend, mlir::Value output);
 
@@ -207,13 +208,15 @@ private:
           llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
 
   /// Clamps and stores the f32 accumulators of channel block `j` of the
-  /// tile at `at` into `out` (NHWC, or NCHW rows of pixels).
+  /// tile at `at` into `out` (NHWC, or NCHW rows of pixels); with a fused
+  /// add, adds `addend` (the output's layout) before the second clamp.
   mlir::Value storeFloatTile(const Problem &p, const Tiling &tiling,
                              const TilePosition &at, int64_t j,
-                             mlir::ValueRange accs, mlir::Value out);
+                             mlir::ValueRange accs, mlir::Value addend,
+                             mlir::Value out);
 
-  /// `v` clamped to the fused activation's range of `f`.
-  mlir::Value clampFloat(const Problem::Float &f, mlir::Value v);
+  /// `v` clamped to [lo, hi] (infinite bounds: no op).
+  mlir::Value clampFloat(float lo, float hi, mlir::Value v);
 
   mlir::Value floatConstant(llvm::ArrayRef<int64_t> shape,
                             llvm::ArrayRef<float> values);
