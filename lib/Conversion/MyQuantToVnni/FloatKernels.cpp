@@ -15,7 +15,8 @@
 // transposition of the register tile. A residual add of the result and
 // another tensor of its shape, and a clamp after it (ResNet's
 // `relu(conv(x) + identity)`), run in the epilogue too: the sum is not
-// written and read back.
+// written and read back. NCHW max pools run the depthwise kernel's loops
+// with a maximum in place of the FMA.
 //
 //===----------------------------------------------------------------------===//
 
@@ -163,10 +164,63 @@ struct FloatLowering {
                                DenseFPElementsAttr bias, Value input,
                                OpBuilder &b);
 
-  /// Replaces `chain.output` by `result` and erases the chain's ops and
-  /// the producers only they used.
-  static void replace(const ComputeChain &chain, Value result);
+  /// An NCHW f32 max pool from a filled initial value: the depthwise
+  /// kernel's loops taking the maximum instead of the FMA.
+  LogicalResult lowerMaxPool(linalg::PoolingNchwMaxOp pool);
+
+  /// Replaces `output` by `result` and erases `anchor`, the ops after it
+  /// (`epilogue`, in order) and the producers only they used.
+  static void replace(Operation *anchor, ArrayRef<Operation *> epilogue,
+                      Value output, Value result);
 };
+
+LogicalResult FloatLowering::lowerMaxPool(linalg::PoolingNchwMaxOp pool) {
+  Location loc = pool.getLoc();
+  auto input = dyn_cast<RankedTensorType>(pool.getInputs()[0].getType());
+  auto window = dyn_cast<RankedTensorType>(pool.getInputs()[1].getType());
+  auto resultType = cast<RankedTensorType>(pool->getResult(0).getType());
+  if (!input || !window || !input.getElementType().isF32() ||
+      !resultType.getElementType().isF32() || !input.hasStaticShape() ||
+      !window.hasStaticShape() || !resultType.hasStaticShape())
+    return notLowered(loc, "not a static f32 max pool");
+  auto fill = pool.getOutputs()[0].getDefiningOp<linalg::FillOp>();
+  FloatAttr init;
+  if (!fill || !matchPattern(fill.getInputs()[0], m_Constant(&init)))
+    return notLowered(loc, "a max pool whose initial value is not a filled "
+                           "constant");
+  Problem p{};
+  ArrayRef<int64_t> out = resultType.getShape();
+  p.batch = out[0];
+  p.channels = out[1];
+  p.outH = out[2];
+  p.outW = out[3];
+  p.kernelH = window.getDimSize(0);
+  p.kernelW = window.getDimSize(1);
+  auto strides = pool.getStrides().getValues<int64_t>();
+  auto dilations = pool.getDilations().getValues<int64_t>();
+  p.strideH = strides[0];
+  p.strideW = strides[1];
+  p.dilationH = dilations[0];
+  p.dilationW = dilations[1];
+  Problem::Float f;
+  f.maxPoolInit = static_cast<float>(init.getValueAsDouble());
+  f.lo = -std::numeric_limits<float>::infinity();
+  f.hi = std::numeric_limits<float>::infinity();
+  f.inputNchw = f.outputNchw = true;
+  p.floating = std::move(f);
+  // The depthwise kernel's tiles: up to 8 rows of a vector of pixels.
+  int64_t rows = std::min<int64_t>(p.outH, 8);
+  int64_t width = std::min<int64_t>(p.outW, target.lanes);
+  OpBuilder b(pool);
+  Value result = outlineKernel(b, pool, pool.getInputs()[0], resultType, target,
+                               symbols, [&](OpBuilder &kb, ValueRange args) {
+                                 KernelBuilder builder(kb, loc, target);
+                                 return builder.buildFloatDepthwise(
+                                     p, rows, width, args[0], args[1]);
+                               });
+  replace(pool, {}, pool->getResult(0), result);
+  return success();
+}
 
 LogicalResult FloatLowering::lowerDepthwise(const ComputeChain &chain,
                                             Problem &p, ArrayRef<float> weights,
@@ -193,7 +247,7 @@ LogicalResult FloatLowering::lowerDepthwise(const ComputeChain &chain,
                                  return builder.buildFloatDepthwise(
                                      p, rows, width, args[0], args[1]);
                                });
-  replace(chain, result);
+  replace(chain.anchor, chain.epilogue, chain.output, result);
   return success();
 }
 
@@ -310,17 +364,16 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
     result = tensor::CollapseShapeOp::create(
         b, loc, resultType, result,
         SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-  replace(whole, result);
+  replace(whole.anchor, whole.epilogue, whole.output, result);
   return success();
 }
 
-void FloatLowering::replace(const ComputeChain &chain, Value result) {
-  Operation *anchor = chain.anchor;
-  Value replaced = chain.output;
-  replaced.replaceAllUsesWith(result);
+void FloatLowering::replace(Operation *anchor, ArrayRef<Operation *> epilogue,
+                            Value output, Value result) {
+  output.replaceAllUsesWith(result);
   // The chain's ops, last first, then what only they read (padding copies
   // the kernel does not read, fills, broadcasts, transposes).
-  SmallVector<Operation *> dead(chain.epilogue.rbegin(), chain.epilogue.rend());
+  SmallVector<Operation *> dead(epilogue.rbegin(), epilogue.rend());
   dead.push_back(anchor);
   SmallVector<Operation *> producers;
   for (Operation *op : dead) {
@@ -363,6 +416,10 @@ struct ConvertLinalgToFloatKernelsPass
     FloatLowering lowering{**parsed, symbols};
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
     for (func::FuncOp func : funcs) {
+      SmallVector<linalg::PoolingNchwMaxOp> pools;
+      func.walk([&](linalg::PoolingNchwMaxOp pool) { pools.push_back(pool); });
+      for (linalg::PoolingNchwMaxOp pool : pools)
+        (void)lowering.lowerMaxPool(pool);
       SmallVector<Operation *> anchors;
       func.walk([&](Operation *op) {
         if (isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNhwcHwcfOp,

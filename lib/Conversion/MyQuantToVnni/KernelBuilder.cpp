@@ -380,11 +380,15 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
                                          int64_t width, Value input,
                                          Value output) {
   const Problem::Float &f = *p.floating;
+  bool pool = f.maxPoolInit.has_value();
   int64_t taps = p.kernelH * p.kernelW;
   Type f32 = b.getF32Type();
   auto vectorType = VectorType::get({width}, f32);
-  Value weights = floatConstant({p.channels * taps}, f.packed);
-  Value bias = floatConstant({p.channels}, f.bias);
+  Value weights, bias;
+  if (!pool) {
+    weights = floatConstant({p.channels * taps}, f.packed);
+    bias = floatConstant({p.channels}, f.bias);
+  }
   // for n, for c, for each row tile, for each pixel tile; the last tiles
   // are shifted back to end at outH and outW.
   auto batchLoop = createBatchLoop(b, loc, p.batch, output);
@@ -393,16 +397,25 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
   Value n = batchLoop.getInductionVar();
   auto channelLoop = nestLoop(b, loc, batchLoop, p.channels, 1);
   Value c = channelLoop.getInductionVar();
-  Value b0 = vector::BroadcastOp::create(
-      b, loc, vectorType, tensor::ExtractOp::create(b, loc, bias, c));
+  // The accumulators' start (the bias, or the pool's initial value) and
+  // the taps' broadcast weights.
+  Value b0;
   SmallVector<Value> w;
-  Value firstWeight = arith::MulIOp::create(b, loc, c, index(taps));
-  for (int64_t t = 0; t < taps; ++t)
-    w.push_back(vector::BroadcastOp::create(
-        b, loc, vectorType,
-        tensor::ExtractOp::create(
-            b, loc, weights,
-            ValueRange{arith::AddIOp::create(b, loc, firstWeight, index(t))})));
+  if (pool) {
+    b0 = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(vectorType, b.getF32FloatAttr(*f.maxPoolInit)));
+  } else {
+    b0 = vector::BroadcastOp::create(
+        b, loc, vectorType, tensor::ExtractOp::create(b, loc, bias, c));
+    Value firstWeight = arith::MulIOp::create(b, loc, c, index(taps));
+    for (int64_t t = 0; t < taps; ++t)
+      w.push_back(vector::BroadcastOp::create(
+          b, loc, vectorType,
+          tensor::ExtractOp::create(b, loc, weights,
+                                    ValueRange{arith::AddIOp::create(
+                                        b, loc, firstWeight, index(t))})));
+  }
   auto rowLoop = nestLoop(b, loc, channelLoop, p.outH, rows);
   Value oy0 = arith::MinSIOp::create(b, loc, rowLoop.getInductionVar(),
                                      index(p.outH - rows));
@@ -434,7 +447,9 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
         Value wide = read(input, {n, c, y, x}, wideType, /*inBounds=*/false);
         in = vector::ShuffleOp::create(b, loc, wide, wide, strided);
       }
-      acc = vector::FMAOp::create(b, loc, in, w[t], acc);
+      // linalg.pooling_nchw_max's max(accumulator, input).
+      acc = pool ? arith::MaximumFOp::create(b, loc, acc, in).getResult()
+                 : vector::FMAOp::create(b, loc, in, w[t], acc).getResult();
     }
     out = vector::TransferWriteOp::create(b, loc, clampFloat(f.lo, f.hi, acc),
                                           out, ValueRange{n, c, oy, ox0},

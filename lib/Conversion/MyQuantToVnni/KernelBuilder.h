@@ -78,7 +78,8 @@ public:
   /// a row, `rows` rows at a time, each tap a broadcast weight times the
   /// input vector (for strides above 1, every stride-th element of a
   /// longer read); the bias starts the accumulators and the clamp ends
-  /// them. `input` is NCHW, padded spatially.
+  /// them. `input` is NCHW, padded spatially. With `maxPoolInit`, the
+  /// same loops and reads compute a max pool.
   mlir::Value buildFloatDepthwise(const Problem &p, int64_t rows, int64_t width,
                                   mlir::Value input, mlir::Value output);
 

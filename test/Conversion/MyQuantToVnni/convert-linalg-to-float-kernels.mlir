@@ -256,3 +256,32 @@ func.func @residual_nhwc(%x: tensor<1x3x3x4xf32>, %y: tensor<1x3x3x16xf32>, %v: 
   } -> tensor<1x3x3x16xf32>
   return %r : tensor<1x3x3x16xf32>
 }
+
+// -----
+
+// ResNet's stem max pool, 3x3 stride 2 on the -inf-padded input from a
+// -inf fill: the depthwise kernel's loops with maximumf instead of the FMA
+// (no weights, no bias, no clamp); stride 2 reads twice as long a vector
+// and keeps every second element.
+// CHECK-LABEL: func.func private @maxpool_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x2x9x9xf32>, %[[OUT:.*]]: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+// CHECK:         %[[INIT:.*]] = arith.constant dense<0xFF800000> : vector<4xf32>
+// CHECK-NOT:     vector.fma
+// CHECK:         %[[WIDE:.*]] = vector.transfer_read %[[X]]{{.*}} : tensor<1x2x9x9xf32>, vector<8xf32>
+// CHECK:         %[[IN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6]
+// CHECK:         arith.maximumf %[[INIT]], %[[IN]] : vector<4xf32>
+// CHECK-COUNT-8: arith.maximumf
+// CHECK:         vector.transfer_write
+// CHECK-LABEL: func.func @maxpool(
+// CHECK:         %[[R:.*]] = call @maxpool_kernel(
+// CHECK-NOT:     linalg
+// CHECK:         return %[[R]]
+
+func.func @maxpool(%x: tensor<1x2x9x9xf32>) -> tensor<1x2x4x4xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<1x2x4x4xf32>
+  %fill = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %k = tensor.empty() : tensor<3x3xf32>
+  %p = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %k : tensor<1x2x9x9xf32>, tensor<3x3xf32>) outs(%fill : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %p : tensor<1x2x4x4xf32>
+}

@@ -137,6 +137,10 @@ struct Problem {
     llvm::SmallVector<float> bias;
     // The fused clamp (relu: [0, inf)).
     float lo, hi;
+    // A max pool instead of the depthwise convolution
+    // (buildFloatDepthwise): the maximum of this initial value and the
+    // window's inputs; no weights, bias or clamp.
+    std::optional<float> maxPoolInit;
     // A fused residual add: the clamped result plus an f32 tensor of the
     // output's shape and layout (the kernel's second operand), then
     // clamped to [addLo, addHi] (an activation after the add).
