@@ -171,3 +171,117 @@ func.func @uncovered(%x: tensor<1x8x4x4xf32>, %xh: tensor<1x4x4x8xf32>) -> (tens
   %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
   return %d, %c : tensor<1x4x4x8xf32>, tensor<1x8x4x4xf32>
 }
+
+// -----
+
+// ResNet's residual block end, relu(conv(x) + y): the add of the result and
+// a tensor of its shape and the ReLU after it run in the kernel's epilogue.
+// The bias-free 1x1 convolution's tile is clamped by nothing, transposed,
+// and each row of pixels gets the addend's row added, then the ReLU.
+// CHECK-LABEL: func.func private @residual_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x4x3x3xf32>, %[[Y:.*]]: tensor<1x16x3x3xf32>, %[[OUT:.*]]: tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+// CHECK:         vector.fma
+// CHECK-NOT:     arith.maximumf
+// CHECK:         vector.transpose {{.*}} : vector<3x16xf32> to vector<16x3xf32>
+// CHECK:         %[[ROW:.*]] = vector.extract
+// CHECK:         %[[ADD:.*]] = vector.transfer_read %[[Y]]{{.*}} : tensor<1x16x3x3xf32>, vector<3xf32>
+// CHECK:         %[[SUM:.*]] = arith.addf %[[ROW]], %[[ADD]] : vector<3xf32>
+// CHECK:         %[[RELU:.*]] = arith.maximumf %[[SUM]], {{.*}} : vector<3xf32>
+// CHECK:         vector.transfer_write %[[RELU]]
+// The kernel runs where the add did: after the addend's producer.
+// CHECK-LABEL: func.func @residual(
+// CHECK:         %[[Y2:.*]] = math.exp
+// CHECK:         %[[R:.*]] = call @residual_kernel(%{{.*}}, %[[Y2]], %{{.*}})
+// CHECK-NOT:     linalg
+// CHECK:         return %[[R]]
+
+// AVX2-LABEL: func.func private @residual_kernel(
+// AVX2:         arith.addf {{.*}} : vector<3xf32>
+
+#map_id = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @residual(%x: tensor<1x4x3x3xf32>, %y: tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32> {
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant dense<0.5> : tensor<16x4x1x1xf32>
+  %e = tensor.empty() : tensor<1x16x3x3xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x4x3x3xf32>, tensor<16x4x1x1xf32>) outs(%init : tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  // The addend is computed after the convolution.
+  %ey = math.exp %y : tensor<1x16x3x3xf32>
+  %s = linalg.generic {indexing_maps = [#map_id, #map_id, #map_id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c, %ey : tensor<1x16x3x3xf32>, tensor<1x16x3x3xf32>) outs(%e : tensor<1x16x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    linalg.yield %sum : f32
+  } -> tensor<1x16x3x3xf32>
+  %r = linalg.generic {indexing_maps = [#map_id, #map_id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<1x16x3x3xf32>) outs(%e : tensor<1x16x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x16x3x3xf32>
+  return %r : tensor<1x16x3x3xf32>
+}
+
+// -----
+
+// NHWC: the addend (the add's first operand here) is read as a vector of
+// channels per pixel; no clamp follows the add, and a broadcast add (a
+// bias-like [16] operand) after it stays outside.
+// CHECK-LABEL: func.func private @residual_nhwc_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x3x3x4xf32>, %[[Y:.*]]: tensor<1x3x3x16xf32>, %[[OUT:.*]]: tensor<1x3x3x16xf32>)
+// CHECK:         vector.fma
+// CHECK:         %[[ADD:.*]] = vector.transfer_read %[[Y]]{{.*}} : tensor<1x3x3x16xf32>, vector<16xf32>
+// CHECK:         %[[SUM:.*]] = arith.addf %{{.*}}, %[[ADD]] : vector<16xf32>
+// CHECK-NOT:     arith.maximumf
+// CHECK:         vector.transfer_write %[[SUM]]
+// CHECK-LABEL: func.func @residual_nhwc(
+// CHECK:         %[[R:.*]] = call @residual_nhwc_kernel(%{{.*}}, %{{.*}}, %{{.*}})
+// CHECK:         linalg.generic {{.*}} ins(%[[R]]
+
+#map_c = affine_map<(n, h, w, c) -> (c)>
+#map_h = affine_map<(n, h, w, c) -> (n, h, w, c)>
+func.func @residual_nhwc(%x: tensor<1x3x3x4xf32>, %y: tensor<1x3x3x16xf32>, %v: tensor<16xf32>) -> tensor<1x3x3x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant dense<0.25> : tensor<1x1x4x16xf32>
+  %e = tensor.empty() : tensor<1x3x3x16xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32>
+  %c = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x3x3x4xf32>, tensor<1x1x4x16xf32>) outs(%init : tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32>
+  %s = linalg.generic {indexing_maps = [#map_h, #map_h, #map_h], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %c : tensor<1x3x3x16xf32>, tensor<1x3x3x16xf32>) outs(%e : tensor<1x3x3x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    linalg.yield %sum : f32
+  } -> tensor<1x3x3x16xf32>
+  %r = linalg.generic {indexing_maps = [#map_h, #map_c, #map_h], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %v : tensor<1x3x3x16xf32>, tensor<16xf32>) outs(%e : tensor<1x3x3x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    linalg.yield %sum : f32
+  } -> tensor<1x3x3x16xf32>
+  return %r : tensor<1x3x3x16xf32>
+}
+
+// -----
+
+// ResNet's stem max pool, 3x3 stride 2 on the -inf-padded input from a
+// -inf fill: the depthwise kernel's loops with maximumf instead of the FMA
+// (no weights, no bias, no clamp); stride 2 reads twice as long a vector
+// and keeps every second element.
+// CHECK-LABEL: func.func private @maxpool_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x2x9x9xf32>, %[[OUT:.*]]: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+// CHECK:         %[[INIT:.*]] = arith.constant dense<0xFF800000> : vector<4xf32>
+// CHECK-NOT:     vector.fma
+// CHECK:         %[[WIDE:.*]] = vector.transfer_read %[[X]]{{.*}} : tensor<1x2x9x9xf32>, vector<8xf32>
+// CHECK:         %[[IN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6]
+// CHECK:         arith.maximumf %[[INIT]], %[[IN]] : vector<4xf32>
+// CHECK-COUNT-8: arith.maximumf
+// CHECK:         vector.transfer_write
+// CHECK-LABEL: func.func @maxpool(
+// CHECK:         %[[R:.*]] = call @maxpool_kernel(
+// CHECK-NOT:     linalg
+// CHECK:         return %[[R]]
+
+func.func @maxpool(%x: tensor<1x2x9x9xf32>) -> tensor<1x2x4x4xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<1x2x4x4xf32>
+  %fill = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %k = tensor.empty() : tensor<3x3xf32>
+  %p = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %k : tensor<1x2x9x9xf32>, tensor<3x3xf32>) outs(%fill : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %p : tensor<1x2x4x4xf32>
+}
