@@ -14,17 +14,14 @@ PyTorch f32, one thread.
    optimize_for_inference), and the largest relative error of the logits
    (max |diff| / max |torch|).
 
-Timing: the CPU time of the fastest single call (as combined.py), myquant
-called from C (timer.c), PyTorch from Python: on a machine shared with more
-runnable processes than cores, the time a call ran, not the time it waited
-for a core. The measurements of both alternate in rounds (--rounds) and
-each keeps its minimum, so that a neighbour's load hits both alike. Ratios
-are the figures to compare, not absolute times.
+Timing: min over samples, myquant called from a C loop (timer.c), PyTorch
+from Python; the measurements of both alternate in rounds (--rounds) and
+each keeps its minimum, so that a neighbour's load on a shared machine hits
+both alike. Ratios are the figures to compare, not absolute times.
 
     /usr/bin/python3 benchmarks/float_path.py [--build build]
         [--models resnet18,resnet50,mobilenet_v2,squeezenet1_1]
         [--layers NAME,...] [--no-kernels] [--no-models] [--target avx512-vnni] [--rounds 5]
-        [--baseline OTHER_BUILD]
 """
 
 import argparse
@@ -42,7 +39,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "python"))
 sys.path.insert(0, HERE)
 
-from bench import CC, Compiled, Timer, Toolchain, python_fastest, sh  # noqa
+from bench import CC, Compiled, Timer, Toolchain, python_time, sh  # noqa
 from bench import print_table, tune_malloc  # noqa: E402
 
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1"]
@@ -104,29 +101,24 @@ def torch_f32(model, x):
             torch.jit.freeze(torch.jit.trace(model, x)))
 
 
-def compare(tc, timer, model, x, target, rounds, budget, baseline=None):
-    """(myquant min s, torch min s, relative error, baseline min s) of
-    `model` on x; the baseline (another build's Toolchain) is timed in the
-    same rounds, or None."""
+def compare(tc, timer, model, x, target, rounds, budget):
+    """(myquant min s, torch min s, relative error) of `model` on x."""
     import torch
     from myquant import emit as E
     from myquant.export import export
     xt = torch.from_numpy(x)
     with torch.no_grad():
         ref = model(xt).numpy()
-    text = E.emit(export(model, x))
-    fns = [Compiled(t.shared(text, target)[0], "forward", x, ref.shape,
-                    np.float32) for t in [tc] + ([baseline] if baseline
-                                                 else [])]
-    err = float(np.max(np.abs(fns[0]() - ref)) / np.max(np.abs(ref)))
+    so, _ = tc.shared(E.emit(export(model, x)), target)
+    fn = Compiled(so, "forward", x, ref.shape, np.float32)
+    err = float(np.max(np.abs(fn() - ref)) / np.max(np.abs(ref)))
     flt = torch_f32(model, xt)
-    ours, theirs = [float("inf")] * len(fns), float("inf")
+    ours, theirs = float("inf"), float("inf")
     with torch.no_grad():
         for _ in range(rounds):
-            ours = [min(t, timer.fastest(fn, 20, budget))
-                    for t, fn in zip(ours, fns)]
-            theirs = min(theirs, python_fastest(lambda: flt(xt), 20, budget))
-    return ours[0], theirs, err, ours[1] if baseline else None
+            ours = min(ours, fn.time(timer, budget)[0])
+            theirs = min(theirs, python_time(lambda: flt(xt), budget)[0])
+    return ours, theirs, err
 
 
 def bench_layers(tc, timer, peak, args):
@@ -137,8 +129,8 @@ def bench_layers(tc, timer, peak, args):
             continue
         model, flops = layer_module(spec)
         x = rng.standard_normal(spec[1]).astype(np.float32)
-        ours, theirs, err, _ = compare(tc, timer, model, x, args.target,
-                                       args.rounds, args.budget)
+        ours, theirs, err = compare(tc, timer, model, x, args.target,
+                                    args.rounds, args.budget)
         g = flops / ours / 1e9
         rows.append([spec[0], f"{g:7.1f}", f"{100 * g / peak:5.1f}%",
                      f"{flops / theirs / 1e9:7.1f}",
@@ -147,21 +139,18 @@ def bench_layers(tc, timer, peak, args):
                  "torch GFLOP/s", "myquant/torch time", "rel err"], rows)
 
 
-def bench_models(tc, timer, args, baseline=None):
+def bench_models(tc, timer, args):
     from zoo import images, zoo_model
     rows = []
     for name in args.models.split(","):
         model = zoo_model(name)
         x = images(1, seed=2)
-        ours, theirs, err, base = compare(tc, timer, model, x, args.target,
-                                          args.rounds, args.budget, baseline)
+        ours, theirs, err = compare(tc, timer, model, x, args.target,
+                                    args.rounds, args.budget)
         rows.append([name, f"{ours * 1e3:8.2f}", f"{theirs * 1e3:8.2f}",
                      f"{ours / theirs:6.2f}x", f"{err:.1e}"])
-        if baseline:
-            rows[-1] += [f"{base * 1e3:8.2f}", f"{base / theirs:6.2f}x"]
     print_table(["model 224x224 b1", "myquant f32 ms", "torch f32 ms",
-                 "ratio", "rel err"] + (["baseline f32 ms", "baseline ratio"]
-                                        if baseline else []), rows)
+                 "ratio", "rel err"], rows)
 
 
 def main():
@@ -170,9 +159,6 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--target", default="avx512-vnni")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--baseline", default="",
-                    help="another build directory (before a change), whose "
-                         "models are timed in the same rounds")
     ap.add_argument("--budget", type=float, default=0.3,
                     help="seconds per sample set and round")
     ap.add_argument("--layers", default="",
@@ -195,13 +181,7 @@ def main():
             bench_layers(tc, timer, peak, args)
             print()
         if not args.no_models:
-            baseline = None
-            if args.baseline:
-                # A directory of its own: the same library names.
-                os.mkdir(os.path.join(workdir, "baseline"))
-                baseline = Toolchain(args.baseline,
-                                     os.path.join(workdir, "baseline"))
-            bench_models(tc, timer, args, baseline)
+            bench_models(tc, timer, args)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,7 @@ versions of ResNet-50 / MobileNetV2 layers: the 7 x 7 stride-2
 three-channel first layer, 3 x 3, 1 x 1 and strided 1 x 1 convolutions,
 images narrower than a register tile, output channels that are not whole
 vectors, dilation, depthwise and grouped convolutions (left to the generic
-path), batch-1 and batched linear layers, ResNet's residual add and ReLU
-fused into the convolution before them, and max pools (ResNet's 3 x 3
-stride 2 padded, 2 x 2, ceil mode).
+path), and batch-1 and batched linear layers.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_float_kernels.py
 (MYQUANT_BUILD_DIR selects the build)."""
@@ -21,8 +19,8 @@ import numpy as np
 import pytest
 
 from conftest import rand_f32, run_checked
-from myquant.emit import (Add, Conv2d, DepthwiseConv2d, Flatten, Linear, MatMul,
-                          MaxPool2d, Model, Relu, Relu6, emit, float_forward)
+from myquant.emit import (Conv2d, DepthwiseConv2d, Flatten, Linear, MatMul,
+                          Model, Relu, Relu6, emit, float_forward)
 
 TOLERANCE = 1e-5
 
@@ -75,40 +73,6 @@ def stack(rng):
     return m
 
 
-def residual(act=Relu, downsample=False, swapped=False):
-    """ResNet's blocks: relu(conv(relu(conv(x))) + identity), the identity
-    x or, with `downsample`, a strided 1 x 1 convolution of x computed
-    after the main branch (the add's other operand is defined after the
-    convolution fused with it); `swapped`: identity + conv."""
-    def build(rng):
-        c, s = 24, 2 if downsample else 1
-        m = Model((2, c, 11, 11))
-        m.add(Conv2d(rand_f32(rng, c, c, 3, 3, scale=0.07), rand_f32(rng, c),
-                     stride=s, padding=1))
-        m.add(Relu())
-        main = m.add(Conv2d(rand_f32(rng, c, c, 3, 3, scale=0.07),
-                            rand_f32(rng, c), padding=1))
-        identity = "x"
-        if downsample:
-            identity = m.add(Conv2d(rand_f32(rng, c, c, 1, 1, scale=0.2),
-                                    rand_f32(rng, c), stride=2), inputs="x")
-        m.add(Add(), inputs=[identity, main] if swapped else [main, identity])
-        if act:
-            m.add(act())
-        return m
-    return build
-
-
-def maxpool(shape, k, stride, padding=0, ceil_mode=False):
-    """A max pool (NCHW f32: the depthwise kernel's loops with max) after a
-    ReLU convolution."""
-    def build(rng):
-        m = conv(shape, shape[1], 3)(rng)
-        m.add(MaxPool2d(k, stride, padding, ceil_mode))
-        return m
-    return build
-
-
 MODELS = {
     "conv1_7x7s2": conv((1, 3, 32, 32), 32, 7, stride=2),
     "conv3x3": conv((2, 16, 12, 12), 32, 3),
@@ -123,13 +87,6 @@ MODELS = {
     "linear_b5": linear(5, 64, 33),
     "matmul": linear(6, 20, 16, matmul=True),
     "stack": stack,
-    "maxpool_3x3s2": maxpool((1, 16, 23, 23), 3, 2, padding=1),
-    "maxpool_2x2": maxpool((2, 16, 40, 40), 2, 2),
-    "maxpool_3x3s2_ceil": maxpool((1, 16, 13, 13), 3, 2, ceil_mode=True),
-    "residual": residual(),
-    "residual_relu6_swapped": residual(act=Relu6, swapped=True),
-    "residual_no_act": residual(act=None),
-    "residual_downsample": residual(downsample=True),
 }
 
 # avx-vnni's float kernels are AVX2 + FMA, which this CPU runs: lowered by
@@ -181,67 +138,3 @@ def test_kernels_replace_the_float_ops(toolchain, workdir):
         workdir)
     assert lowered.count("call @forward_kernel") == 4
     assert "linalg.conv" not in lowered and "linalg.matmul" not in lowered
-
-
-def test_residual_add_fuses(toolchain, workdir):
-    """ResNet's `relu(conv(x) + identity)` is one kernel: no add or clamp
-    is left outside the kernels, and the add's operand is the kernel's."""
-    text = emit(residual(downsample=True)(np.random.default_rng(0)))
-    lowered, _ = toolchain.quantize(
-        text, ["--convert-linalg-to-float-kernels=target=avx512-vnni"],
-        workdir)
-    forward = lowered[lowered.index("func.func @forward("):]
-    assert forward.count("call @forward_kernel") == 3
-    assert "linalg.generic" not in forward, forward[:3000]
-
-
-def test_resnet_block_matches_pytorch(toolchain, workdir):
-    """ResNet's stem (7 x 7 / 2 convolution, BatchNorm, ReLU, 3 x 3 / 2
-    max pool) and two torchvision BasicBlocks, the first with a strided
-    downsample (BatchNorm folded by the exporter): adds, ReLUs and the
-    max pool in kernels, against PyTorch f32 within the same tolerance."""
-    torch = pytest.importorskip("torch")
-    torchvision = pytest.importorskip("torchvision")
-    from myquant.export import export
-    from torchvision.models.resnet import BasicBlock
-    torch.manual_seed(0)
-    down = torch.nn.Sequential(torch.nn.Conv2d(16, 32, 1, stride=2,
-                                               bias=False),
-                               torch.nn.BatchNorm2d(32))
-    block = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 7, 2, 3, bias=False),
-                                torch.nn.BatchNorm2d(16), torch.nn.ReLU(),
-                                torch.nn.MaxPool2d(3, 2, 1),
-                                BasicBlock(16, 32, stride=2,
-                                           downsample=down),
-                                BasicBlock(32, 32)).eval()
-    for m in block.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-    x = np.random.default_rng(3).standard_normal((1, 3, 52, 52)).astype(
-        np.float32)
-    with torch.no_grad():
-        want = block(torch.from_numpy(x)).numpy()
-    text = emit(export(block, x))
-    lowered, _ = toolchain.quantize(
-        text, ["--convert-linalg-to-float-kernels=target=avx512-vnni"],
-        workdir)
-    forward = lowered[lowered.index("func.func @forward("):]
-    assert "linalg.generic" not in forward, forward[:3000]
-    assert "linalg.pooling" not in forward, forward[:3000]
-    for target in ("avx512-vnni", "generic"):
-        got = run(toolchain, text, target, x, workdir, True)
-        err = np.max(np.abs(got - want)) / np.max(np.abs(want))
-        assert err <= TOLERANCE, f"{target}: relative error {err:.2e}"
-
-
-def test_max_pool_is_a_kernel(toolchain, workdir):
-    """The max pool becomes a kernel call of its own, without FMAs."""
-    text = emit(maxpool((1, 16, 23, 23), 3, 2, padding=1)(
-        np.random.default_rng(0)))
-    lowered, _ = toolchain.quantize(
-        text, ["--convert-linalg-to-float-kernels=target=avx512-vnni"],
-        workdir)
-    forward = lowered[lowered.index("func.func @forward("):]
-    assert forward.count("call @forward_kernel") == 2
-    assert "linalg.pooling" not in forward

@@ -12,11 +12,7 @@
 // tiles of vector FMAs (a broadcast input times a weight vector), and whose
 // epilogue clamps and stores. Inputs are read as scalars, so NCHW input
 // needs no transposition; an NCHW result is stored as rows of pixels after a
-// transposition of the register tile. A residual add of the result and
-// another tensor of its shape, and a clamp after it (ResNet's
-// `relu(conv(x) + identity)`), run in the epilogue too: the sum is not
-// written and read back. NCHW max pools run the depthwise kernel's loops
-// with a maximum in place of the FMA.
+// transposition of the register tile.
 //
 //===----------------------------------------------------------------------===//
 
@@ -99,58 +95,6 @@ packFloat(Problem &p, ArrayRef<float> weights,
   return success();
 }
 
-/// A residual add that the GEMM kernel's epilogue computes: `add` of the
-/// chain's result and `addend` (same shape, no broadcast), and the clamp
-/// that may follow it (null without).
-struct FloatAdd {
-  linalg::GenericOp add, clamp;
-  Value addend;
-  float lo = -std::numeric_limits<float>::infinity();
-  float hi = std::numeric_limits<float>::infinity();
-};
-
-/// The one element-wise user of `value`, of kind `kind`, reading and
-/// writing every operand with the identity map; or null.
-linalg::GenericOp identityUser(Value value, ElementwiseKind::Kind kind,
-                               std::optional<ElementwiseKind> &classified) {
-  if (!value.hasOneUse())
-    return {};
-  auto generic = dyn_cast<linalg::GenericOp>(*value.getUsers().begin());
-  if (!generic || generic->getNumResults() != 1 ||
-      !llvm::all_of(generic.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }))
-    return {};
-  classified = classifyElementwise(generic);
-  if (!classified || classified->kind != kind)
-    return {};
-  return generic;
-}
-
-/// The residual add (and clamp) after `chain`, if its result has no other
-/// user.
-std::optional<FloatAdd> matchFloatAdd(const ComputeChain &chain) {
-  std::optional<ElementwiseKind> kind;
-  linalg::GenericOp add =
-      identityUser(chain.output, ElementwiseKind::Add, kind);
-  if (!add || add.getNumDpsInputs() != 2)
-    return std::nullopt;
-  // x + y is y + x in IEEE arithmetic: either operand may be the chain's.
-  Value lhs = add.getDpsInputs()[0], rhs = add.getDpsInputs()[1];
-  FloatAdd fused;
-  fused.add = add;
-  fused.addend = lhs == chain.output ? rhs : lhs;
-  if (fused.addend == chain.output ||
-      fused.addend.getType() != chain.output.getType())
-    return std::nullopt;
-  if (linalg::GenericOp clamp =
-          identityUser(add->getResult(0), ElementwiseKind::Clamp, kind)) {
-    fused.clamp = clamp;
-    fused.lo = static_cast<float>(kind->lo);
-    fused.hi = static_cast<float>(kind->hi);
-  }
-  return fused;
-}
-
 struct FloatLowering {
   const KernelTarget &target;
   SymbolTable &symbols;
@@ -164,63 +108,10 @@ struct FloatLowering {
                                DenseFPElementsAttr bias, Value input,
                                OpBuilder &b);
 
-  /// An NCHW f32 max pool from a filled initial value: the depthwise
-  /// kernel's loops taking the maximum instead of the FMA.
-  LogicalResult lowerMaxPool(linalg::PoolingNchwMaxOp pool);
-
-  /// Replaces `output` by `result` and erases `anchor`, the ops after it
-  /// (`epilogue`, in order) and the producers only they used.
-  static void replace(Operation *anchor, ArrayRef<Operation *> epilogue,
-                      Value output, Value result);
+  /// Replaces `chain.output` by `result` and erases the chain's ops and
+  /// the producers only they used.
+  static void replace(const ComputeChain &chain, Value result);
 };
-
-LogicalResult FloatLowering::lowerMaxPool(linalg::PoolingNchwMaxOp pool) {
-  Location loc = pool.getLoc();
-  auto input = dyn_cast<RankedTensorType>(pool.getInputs()[0].getType());
-  auto window = dyn_cast<RankedTensorType>(pool.getInputs()[1].getType());
-  auto resultType = cast<RankedTensorType>(pool->getResult(0).getType());
-  if (!input || !window || !input.getElementType().isF32() ||
-      !resultType.getElementType().isF32() || !input.hasStaticShape() ||
-      !window.hasStaticShape() || !resultType.hasStaticShape())
-    return notLowered(loc, "not a static f32 max pool");
-  auto fill = pool.getOutputs()[0].getDefiningOp<linalg::FillOp>();
-  FloatAttr init;
-  if (!fill || !matchPattern(fill.getInputs()[0], m_Constant(&init)))
-    return notLowered(loc, "a max pool whose initial value is not a filled "
-                           "constant");
-  Problem p{};
-  ArrayRef<int64_t> out = resultType.getShape();
-  p.batch = out[0];
-  p.channels = out[1];
-  p.outH = out[2];
-  p.outW = out[3];
-  p.kernelH = window.getDimSize(0);
-  p.kernelW = window.getDimSize(1);
-  auto strides = pool.getStrides().getValues<int64_t>();
-  auto dilations = pool.getDilations().getValues<int64_t>();
-  p.strideH = strides[0];
-  p.strideW = strides[1];
-  p.dilationH = dilations[0];
-  p.dilationW = dilations[1];
-  Problem::Float f;
-  f.maxPoolInit = static_cast<float>(init.getValueAsDouble());
-  f.lo = -std::numeric_limits<float>::infinity();
-  f.hi = std::numeric_limits<float>::infinity();
-  f.inputNchw = f.outputNchw = true;
-  p.floating = std::move(f);
-  // The depthwise kernel's tiles: up to 8 rows of a vector of pixels.
-  int64_t rows = std::min<int64_t>(p.outH, 8);
-  int64_t width = std::min<int64_t>(p.outW, target.lanes);
-  OpBuilder b(pool);
-  Value result = outlineKernel(b, pool, pool.getInputs()[0], resultType, target,
-                               symbols, [&](OpBuilder &kb, ValueRange args) {
-                                 KernelBuilder builder(kb, loc, target);
-                                 return builder.buildFloatDepthwise(
-                                     p, rows, width, args[0], args[1]);
-                               });
-  replace(pool, {}, pool->getResult(0), result);
-  return success();
-}
 
 LogicalResult FloatLowering::lowerDepthwise(const ComputeChain &chain,
                                             Problem &p, ArrayRef<float> weights,
@@ -247,7 +138,7 @@ LogicalResult FloatLowering::lowerDepthwise(const ComputeChain &chain,
                                  return builder.buildFloatDepthwise(
                                      p, rows, width, args[0], args[1]);
                                });
-  replace(chain.anchor, chain.epilogue, chain.output, result);
+  replace(chain, result);
   return success();
 }
 
@@ -270,12 +161,6 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
   ArrayRef<int64_t> ws = chain.weightShape;
   int64_t lanes = target.lanes;
 
-  // A residual add fuses into the GEMM kernel of a convolution; the
-  // kernel then runs where the add did, after the addend is computed.
-  std::optional<FloatAdd> fused;
-  if (chain.kind == ComputeChain::Conv && !depthwise)
-    fused = matchFloatAdd(chain);
-
   Problem p{};
   p.pool = 1;
   p.strideH = p.strideW = p.dilationH = p.dilationW = 1;
@@ -283,10 +168,7 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
   Value input;
   RankedTensorType kernelType = resultType;
   OpBuilder b(chain.output.getContext());
-  if (fused)
-    b.setInsertionPoint(fused->add);
-  else
-    b.setInsertionPointAfterValue(chain.output);
+  b.setInsertionPointAfterValue(chain.output);
   if (chain.kind == ComputeChain::Conv) {
     input = cast<linalg::LinalgOp>(anchor).getDpsInputs()[0];
     ArrayRef<int64_t> out = resultType.getShape();
@@ -338,42 +220,28 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
         rows);
     kernelType = RankedTensorType::get({1, 1, m, n}, b.getF32Type());
   }
-  ComputeChain whole = chain;
-  SmallVector<Value> operands = {input};
-  if (fused) {
-    p.floating->add = true;
-    p.floating->addLo = fused->lo;
-    p.floating->addHi = fused->hi;
-    operands.push_back(fused->addend);
-    whole.epilogue.push_back(fused->add);
-    whole.output = fused->add->getResult(0);
-    if (fused->clamp) {
-      whole.epilogue.push_back(fused->clamp);
-      whole.output = fused->clamp->getResult(0);
-    }
-  }
   Tiling tiling = chooseTiling(target, p, p.outW);
-  Value result = outlineKernel(b, anchor, operands, kernelType, target, symbols,
+  Value result = outlineKernel(b, anchor, input, kernelType, target, symbols,
                                [&](OpBuilder &kb, ValueRange args) {
                                  KernelBuilder builder(kb, loc, target);
                                  return builder.build(p, tiling, args[0],
-                                                      fused ? args[1] : Value(),
-                                                      args.back());
+                                                      Value(), args[1]);
                                });
   if (kernelType != resultType)
     result = tensor::CollapseShapeOp::create(
         b, loc, resultType, result,
         SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-  replace(whole.anchor, whole.epilogue, whole.output, result);
+  replace(chain, result);
   return success();
 }
 
-void FloatLowering::replace(Operation *anchor, ArrayRef<Operation *> epilogue,
-                            Value output, Value result) {
-  output.replaceAllUsesWith(result);
+void FloatLowering::replace(const ComputeChain &chain, Value result) {
+  Operation *anchor = chain.anchor;
+  Value replaced = chain.output;
+  replaced.replaceAllUsesWith(result);
   // The chain's ops, last first, then what only they read (padding copies
   // the kernel does not read, fills, broadcasts, transposes).
-  SmallVector<Operation *> dead(epilogue.rbegin(), epilogue.rend());
+  SmallVector<Operation *> dead(chain.epilogue.rbegin(), chain.epilogue.rend());
   dead.push_back(anchor);
   SmallVector<Operation *> producers;
   for (Operation *op : dead) {
@@ -417,10 +285,6 @@ struct ConvertLinalgToFloatKernelsPass
     FloatLowering lowering{**parsed, symbols};
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
     for (func::FuncOp func : funcs) {
-      SmallVector<linalg::PoolingNchwMaxOp> pools;
-      func.walk([&](linalg::PoolingNchwMaxOp pool) { pools.push_back(pool); });
-      for (linalg::PoolingNchwMaxOp pool : pools)
-        (void)lowering.lowerMaxPool(pool);
       SmallVector<Operation *> anchors;
       func.walk([&](Operation *op) {
         if (isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNhwcHwcfOp,

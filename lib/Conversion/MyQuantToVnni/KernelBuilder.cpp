@@ -547,15 +547,11 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
                                          int64_t width, Value input,
                                          Value output) {
   const Problem::Float &f = *p.floating;
-  bool pool = f.maxPoolInit.has_value();
   int64_t taps = p.kernelH * p.kernelW;
   Type f32 = b.getF32Type();
   auto vectorType = VectorType::get({width}, f32);
-  Value weights, bias;
-  if (!pool) {
-    weights = floatConstant({p.channels * taps}, f.packed);
-    bias = floatConstant({p.channels}, f.bias);
-  }
+  Value weights = floatConstant({p.channels * taps}, f.packed);
+  Value bias = floatConstant({p.channels}, f.bias);
   // for n, for c, for each row tile, for each pixel tile; the last tiles
   // are shifted back to end at outH and outW.
   OpBuilder::InsertionGuard guard(b);
@@ -563,25 +559,16 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
   Value n = outer.batch;
   auto channelLoop = outer.nest(outer.loop, 0);
   Value c = channelLoop.getInductionVar();
-  // The accumulators' start (the bias, or the pool's initial value) and
-  // the taps' broadcast weights.
-  Value b0;
+  Value b0 = vector::BroadcastOp::create(
+      b, loc, vectorType, tensor::ExtractOp::create(b, loc, bias, c));
   SmallVector<Value> w;
-  if (pool) {
-    b0 = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(vectorType, b.getF32FloatAttr(*f.maxPoolInit)));
-  } else {
-    b0 = vector::BroadcastOp::create(
-        b, loc, vectorType, tensor::ExtractOp::create(b, loc, bias, c));
-    Value firstWeight = arith::MulIOp::create(b, loc, c, index(taps));
-    for (int64_t t = 0; t < taps; ++t)
-      w.push_back(vector::BroadcastOp::create(
-          b, loc, vectorType,
-          tensor::ExtractOp::create(b, loc, weights,
-                                    ValueRange{arith::AddIOp::create(
-                                        b, loc, firstWeight, index(t))})));
-  }
+  Value firstWeight = arith::MulIOp::create(b, loc, c, index(taps));
+  for (int64_t t = 0; t < taps; ++t)
+    w.push_back(vector::BroadcastOp::create(
+        b, loc, vectorType,
+        tensor::ExtractOp::create(
+            b, loc, weights,
+            ValueRange{arith::AddIOp::create(b, loc, firstWeight, index(t))})));
   auto rowLoop = nestLoop(b, loc, channelLoop, p.outH, rows);
   Value oy0 = arith::MinSIOp::create(b, loc, rowLoop.getInductionVar(),
                                      index(p.outH - rows));
@@ -613,12 +600,10 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
         Value wide = read(input, {n, c, y, x}, wideType, /*inBounds=*/false);
         in = vector::ShuffleOp::create(b, loc, wide, wide, strided);
       }
-      // linalg.pooling_nchw_max's max(accumulator, input).
-      acc = pool ? arith::MaximumFOp::create(b, loc, acc, in).getResult()
-                 : vector::FMAOp::create(b, loc, in, w[t], acc).getResult();
+      acc = vector::FMAOp::create(b, loc, in, w[t], acc);
     }
-    out = vector::TransferWriteOp::create(b, loc, clampFloat(f.lo, f.hi, acc),
-                                          out, ValueRange{n, c, oy, ox0},
+    out = vector::TransferWriteOp::create(b, loc, clampFloat(f, acc), out,
+                                          ValueRange{n, c, oy, ox0},
                                           ArrayRef<bool>{true})
               .getResult();
   }
@@ -792,7 +777,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t j = 0; j < channelBlocks; ++j) {
     if (p.floating) {
-      out = storeFloatTile(p, tiling, at, j, accs, addend, out);
+      out = storeFloatTile(p, tiling, at, j, accs, out);
       continue;
     }
     SmallVector<Value> constants;
@@ -1201,43 +1186,35 @@ KernelBuilder::fmaStep(const Problem &p, const Tiling &tiling,
   return next;
 }
 
-Value KernelBuilder::clampFloat(float lo, float hi, Value v) {
+Value KernelBuilder::clampFloat(const Problem::Float &f, Value v) {
   auto bound = [&](float value) {
     return arith::ConstantOp::create(
         b, loc,
         DenseElementsAttr::get(cast<ShapedType>(v.getType()),
                                b.getF32FloatAttr(value)));
   };
-  if (lo != -std::numeric_limits<float>::infinity())
-    v = arith::MaximumFOp::create(b, loc, v, bound(lo));
-  if (hi != std::numeric_limits<float>::infinity())
-    v = arith::MinimumFOp::create(b, loc, v, bound(hi));
+  if (f.lo != -std::numeric_limits<float>::infinity())
+    v = arith::MaximumFOp::create(b, loc, v, bound(f.lo));
+  if (f.hi != std::numeric_limits<float>::infinity())
+    v = arith::MinimumFOp::create(b, loc, v, bound(f.hi));
   return v;
 }
 
 Value KernelBuilder::storeFloatTile(const Problem &p, const Tiling &tiling,
                                     const TilePosition &at, int64_t j,
-                                    ValueRange accs, Value addend, Value out) {
+                                    ValueRange accs, Value out) {
   const Problem::Float &f = *p.floating;
   int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
-  // The residual add, in the order of the unfused ops: clamp, add, clamp.
-  auto finish = [&](Value v, ValueRange indices) {
-    if (!f.add)
-      return v;
-    v = arith::AddFOp::create(
-        b, loc, v, read(addend, indices, cast<VectorType>(v.getType())));
-    return clampFloat(f.addLo, f.addHi, v);
-  };
   SmallVector<Value> results;
   for (int64_t i = 0; i < pixels; ++i)
-    results.push_back(clampFloat(f.lo, f.hi, accs[i * channelBlocks + j]));
+    results.push_back(clampFloat(f, accs[i * channelBlocks + j]));
   Value channel = at.channels[j];
   if (!f.outputNchw) {
     for (int64_t i = 0; i < pixels; ++i) {
       Value ox = arith::AddIOp::create(b, loc, at.firstPixel, index(i));
-      SmallVector<Value> indices = {at.batch, at.row, ox, channel};
-      out = vector::TransferWriteOp::create(b, loc, finish(results[i], indices),
-                                            out, indices, ArrayRef<bool>{true})
+      out = vector::TransferWriteOp::create(
+                b, loc, results[i], out,
+                ValueRange{at.batch, at.row, ox, channel}, ArrayRef<bool>{true})
                 .getResult();
     }
     return out;
@@ -1253,9 +1230,9 @@ Value KernelBuilder::storeFloatTile(const Problem &p, const Tiling &tiling,
   for (int64_t l = 0; l < lanes; ++l) {
     Value row = vector::ExtractOp::create(b, loc, rows, l);
     Value c = arith::AddIOp::create(b, loc, channel, index(l));
-    SmallVector<Value> indices = {at.batch, c, at.row, at.firstPixel};
-    out = vector::TransferWriteOp::create(b, loc, finish(row, indices), out,
-                                          indices, ArrayRef<bool>{true})
+    out = vector::TransferWriteOp::create(
+              b, loc, row, out, ValueRange{at.batch, c, at.row, at.firstPixel},
+              ArrayRef<bool>{true})
               .getResult();
   }
   return out;

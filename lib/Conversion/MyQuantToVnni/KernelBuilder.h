@@ -64,10 +64,9 @@ public:
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
   /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
   /// written. An f32 problem (`p.floating`) reads and writes f32 in the
-  /// layouts it names; its addend (`p.floating->add`) is f32 in the
-  /// output's layout. A problem over patches (`p.patches`, with
-  /// `tiling.rowsOuter`) reads `input` from preparePatchSource and builds
-  /// each tile's patches (buildPatchRows).
+  /// layouts it names, and has no addend. A problem over patches
+  /// (`p.patches`, with `tiling.rowsOuter`) reads `input` from
+  /// preparePatchSource and builds each tile's patches (buildPatchRows).
   mlir::Value build(const Problem &p, const Tiling &tiling, mlir::Value input,
                     mlir::Value addend, mlir::Value output);
 
@@ -86,8 +85,7 @@ public:
   /// a row, `rows` rows at a time, each tap a broadcast weight times the
   /// input vector (for strides above 1, every stride-th element of a
   /// longer read); the bias starts the accumulators and the clamp ends
-  /// them. `input` is NCHW, padded spatially. With `maxPoolInit`, the
-  /// same loops and reads compute a max pool.
+  /// them. `input` is NCHW, padded spatially.
   mlir::Value buildFloatDepthwise(const Problem &p, int64_t rows, int64_t width,
                                   mlir::Value input, mlir::Value output);
 
@@ -258,15 +256,13 @@ private:
           llvm::ArrayRef<mlir::Value> ys, llvm::ArrayRef<mlir::Value> xs);
 
   /// Clamps and stores the f32 accumulators of channel block `j` of the
-  /// tile at `at` into `out` (NHWC, or NCHW rows of pixels); with a fused
-  /// add, adds `addend` (the output's layout) before the second clamp.
+  /// tile at `at` into `out` (NHWC, or NCHW rows of pixels).
   mlir::Value storeFloatTile(const Problem &p, const Tiling &tiling,
                              const TilePosition &at, int64_t j,
-                             mlir::ValueRange accs, mlir::Value addend,
-                             mlir::Value out);
+                             mlir::ValueRange accs, mlir::Value out);
 
-  /// `v` clamped to [lo, hi] (infinite bounds: no op).
-  mlir::Value clampFloat(float lo, float hi, mlir::Value v);
+  /// `v` clamped to the fused activation's range of `f`.
+  mlir::Value clampFloat(const Problem::Float &f, mlir::Value v);
 
   mlir::Value floatConstant(llvm::ArrayRef<int64_t> shape,
                             llvm::ArrayRef<float> values);

@@ -22,7 +22,6 @@
 #include "llvm/ADT/Twine.h"
 
 #include <cstdint>
-#include <limits>
 #include <optional>
 
 namespace myquant::vnni {
@@ -141,16 +140,6 @@ struct Problem {
     llvm::SmallVector<float> bias;
     // The fused clamp (relu: [0, inf)).
     float lo, hi;
-    // A max pool instead of the depthwise convolution
-    // (buildFloatDepthwise): the maximum of this initial value and the
-    // window's inputs; no weights, bias or clamp.
-    std::optional<float> maxPoolInit;
-    // A fused residual add: the clamped result plus an f32 tensor of the
-    // output's shape and layout (the kernel's second operand), then
-    // clamped to [addLo, addHi] (an activation after the add).
-    bool add = false;
-    float addLo = -std::numeric_limits<float>::infinity();
-    float addHi = std::numeric_limits<float>::infinity();
     // The layouts the kernel reads its input and writes its output in:
     // NCHW (the output stored as rows of pixels) or NHWC.
     bool inputNchw, outputNchw;
