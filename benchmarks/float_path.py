@@ -14,10 +14,12 @@ PyTorch f32, one thread.
    optimize_for_inference), and the largest relative error of the logits
    (max |diff| / max |torch|).
 
-Timing: min over samples, myquant called from a C loop (timer.c), PyTorch
-from Python; the measurements of both alternate in rounds (--rounds) and
-each keeps its minimum, so that a neighbour's load on a shared machine hits
-both alike. Ratios are the figures to compare, not absolute times.
+Timing: the CPU time of the fastest single call (as combined.py), myquant
+called from C (timer.c), PyTorch from Python: on a machine shared with more
+runnable processes than cores, the time a call ran, not the time it waited
+for a core. The measurements of both alternate in rounds (--rounds) and
+each keeps its minimum, so that a neighbour's load hits both alike. Ratios
+are the figures to compare, not absolute times.
 
     /usr/bin/python3 benchmarks/float_path.py [--build build]
         [--models resnet18,resnet50,mobilenet_v2,squeezenet1_1]
@@ -39,7 +41,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "python"))
 sys.path.insert(0, HERE)
 
-from bench import CC, Compiled, Timer, Toolchain, python_time, sh  # noqa
+from bench import CC, Compiled, Timer, Toolchain, python_fastest, sh  # noqa
 from bench import print_table, tune_malloc  # noqa: E402
 
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1"]
@@ -116,8 +118,8 @@ def compare(tc, timer, model, x, target, rounds, budget):
     ours, theirs = float("inf"), float("inf")
     with torch.no_grad():
         for _ in range(rounds):
-            ours = min(ours, fn.time(timer, budget)[0])
-            theirs = min(theirs, python_time(lambda: flt(xt), budget)[0])
+            ours = min(ours, timer.fastest(fn, 20, budget))
+            theirs = min(theirs, python_fastest(lambda: flt(xt), 20, budget))
     return ours, theirs, err
 
 

@@ -21,6 +21,14 @@ call) is printed next to the instrumented total.
     /usr/bin/python3 benchmarks/layer_profile.py [--build build]
         [--models resnet50,mobilenet_v2,resnet18] [--batch 1] [--calib 4]
     /usr/bin/python3 benchmarks/layer_profile.py --kernels   # warm vs cold
+    /usr/bin/python3 benchmarks/layer_profile.py --float --models resnet18
+
+--float profiles myquant's f32 path instead (the float model as exported,
+compiled as float_path.py compiles it): each f32 kernel (a conv or matmul
+with its fused bias, add and clamp), named by its torch module, and the ops
+left to the generic lowering between kernels (pads, pools, adds,
+activations, transposes), in CPU time of the thread (layer_timer.c
+prof_cpu_time), next to PyTorch f32 (frozen, optimize_for_inference).
 """
 
 import argparse
@@ -169,6 +177,12 @@ class Profiler:
     def library(self, qpath, entry="forward"):
         """(shared library with bracketed kernel calls, kernels in call
         order, kernel -> line of its op)."""
+        so, order = self.instrumented(qpath, entry)
+        return so, order, kernel_lines(self.opt, qpath, entry)
+
+    def instrumented(self, qpath, entry="forward"):
+        """(shared library with bracketed kernel calls, kernels in call
+        order)."""
         ll = qpath + ".ll"
         sh([self.compile, qpath, f"--function={entry}", "--emit-llvm",
             "-o", ll, f"--target={TARGET}"])
@@ -180,18 +194,18 @@ class Profiler:
         sh([CC, "-O3", "-Wno-override-module", "-fPIC", "-shared",
             "-march=native", "-x", "ir", ll, "-x", "c", self.timer_c,
             "-o", so, "-lm"])
-        return so, order, kernel_lines(self.opt, qpath, entry)
+        return so, order
 
-    def profile(self, qpath, x, out_shape, calls):
-        """Rows (kind, label, seconds, MACs, weight bytes) in the order
-        they run ('kernel' or 'between'), the instrumented call's time."""
-        so, order, lines = self.library(qpath)
+    def run(self, so, n, x, out_shape, calls, cpu_time=False):
+        """Min over `calls` calls of the instrumented library `so` with n
+        kernel calls: (kernel times, gap times, call time), wall or CPU
+        time."""
         fn = Compiled(so, "forward", x, out_shape, np.float32)
         fn()
         lib = fn.lib
+        lib.prof_cpu_time(int(cpu_time))
         lib.prof_run.argtypes = [ctypes.c_void_p] * 3 + [
             ctypes.c_int32, ctypes.c_int64] + [ctypes.c_void_p] * 3
-        n = len(order)
         kernel, gap = (ctypes.c_double * max(n, 1))(), \
             (ctypes.c_double * (n + 1))()
         total = ctypes.c_double()
@@ -199,6 +213,48 @@ class Profiler:
                         ctypes.addressof(fn.arg), n, calls, kernel, gap,
                         ctypes.byref(total)):
             raise RuntimeError(f"{n} kernels: more than layer_timer.c holds")
+        return kernel, gap, total.value
+
+    def float_rows(self, path, x, out_shape, calls):
+        """Rows (kind, label, CPU seconds, MACs, 0) of the float model at
+        `path` in the order they run: each f32 kernel named by the loc of
+        its op (the torch module), each gap by the ops left in it; and the
+        instrumented call's CPU time."""
+        so, order = self.instrumented(path)
+        ops = float_ops(self.opt, path, "forward")
+        calls_at = [i for i, op in enumerate(ops) if op[0] == "call"]
+        if len(calls_at) != len(order):
+            raise RuntimeError(f"{len(order)} kernel calls in the library, "
+                               f"{len(calls_at)} in the module")
+        kernel, gap, total = self.run(so, len(order), x, out_shape, calls,
+                                      cpu_time=True)
+        with open(path) as f:
+            macs = float_macs(f.read())
+
+        def between(lo, hi):
+            counts = {}
+            for op, loc in ops[lo:hi]:
+                key = f"{op} {loc}"
+                counts[key] = counts.get(key, 0) + 1
+            return ", ".join(k if n == 1 else f"{n} {k}"
+                             for k, n in counts.items()) or "-"
+
+        rows, prev = [], 0
+        for i, at in enumerate(calls_at):
+            rows.append(("between", between(prev, at), gap[i], 0, 0))
+            name = ops[at][1]
+            rows.append(("kernel", name, kernel[i], macs.get(name, 0), 0))
+            prev = at + 1
+        rows.append(("between", between(prev, len(ops)), gap[len(order)], 0,
+                     0))
+        return rows, total
+
+    def profile(self, qpath, x, out_shape, calls):
+        """Rows (kind, label, seconds, MACs, weight bytes) in the order
+        they run ('kernel' or 'between'), the instrumented call's time."""
+        so, order, lines = self.library(qpath)
+        n = len(order)
+        kernel, gap, total = self.run(so, n, x, out_shape, calls)
         with open(qpath) as f:
             qlines = f.read().splitlines()
         rows, prev = [], 0
@@ -211,7 +267,7 @@ class Profiler:
             prev = line
         rows.append(("between", between(qlines, prev, len(qlines) + 1)
                      or "-", gap[n], 0, 0))
-        return rows, total.value
+        return rows, total
 
 
 def profile_build(build, qdir, x, out_shape, calls, timer, workdir):
@@ -285,6 +341,111 @@ def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
         qm.close()
 
 
+_LOC = re.compile(r'loc\("([^"]*)"\)')
+_FLOAT_OP = re.compile(r"^\s*(?:%\S+ = )?(linalg\.\w+|tensor\.pad|call)\b")
+
+
+def float_macs(text):
+    """Loc name -> multiply-accumulates of each f32 conv or matmul of a
+    float model as the exporter emits it (one op per line)."""
+    macs = {}
+    for line in text.splitlines():
+        m = re.search(r"= linalg\.(conv_2d\w*|depthwise_conv\w*|matmul)", line)
+        loc = _LOC.search(line)
+        if not m or not loc:
+            continue
+        shapes = [[int(d) for d in t.split("x")] for t in _SHAPE.findall(line)]
+        inp, w, out = shapes[0], shapes[1], shapes[-1]
+        if m.group(1) == "matmul":
+            macs[loc.group(1)] = int(np.prod(out)) * inp[-1]
+        elif m.group(1).startswith("depthwise"):
+            macs[loc.group(1)] = int(np.prod(out)) * int(np.prod(w[1:]))
+        else:
+            macs[loc.group(1)] = int(np.prod(out)) * int(np.prod(w[1:]))
+    return macs
+
+
+def float_ops(opt, path, entry):
+    """The entry function of the float model at `path` after
+    convert-linalg-to-float-kernels, in order: (op, loc name) of each
+    kernel call ('call') and of each linalg op or pad left to the generic
+    lowering (a multi-line op takes the first name on or after its line)."""
+    out = path + ".fk.mlir"
+    sh([opt, path, "--mlir-print-debuginfo", "--mlir-print-local-scope",
+        "--mlir-elide-elementsattrs-if-larger=16", "--myquant-set-target",
+        f"--convert-linalg-to-float-kernels=target={TARGET}", "-o", out])
+    with open(out) as f:
+        lines = f.read().splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if f"func.func @{entry}(" in line)
+    ops = []
+    for i in range(start + 1, len(lines)):
+        if lines[i].startswith("  }"):
+            break
+        m = _FLOAT_OP.match(lines[i])
+        if not m or m.group(1) == "linalg.yield":
+            continue
+        name = next((n.group(1) for j in range(i, len(lines))
+                     for n in [_LOC.search(lines[j])] if n), "?")
+        ops.append((m.group(1).split(".")[-1], name))
+    return ops
+
+
+def float_profile(build, name, batch, calls, peak, workdir, timer):
+    """The per-layer table of myquant's f32 path on a zoo model: each f32
+    kernel (conv or matmul with its fused bias and clamp) and the generic
+    code between kernels (pads, pools, adds, activations, transposes),
+    with PyTorch f32 (frozen, optimize_for_inference) on the same input."""
+    import torch
+    from bench import Toolchain, python_fastest
+    from float_path import torch_f32
+    from myquant import emit as E
+    from myquant.export import export
+    from zoo import images, zoo_model
+    model = zoo_model(name)
+    x = images(batch, seed=2)
+    text = E.emit(export(model, x))
+    path = os.path.join(workdir, f"{name}.f32.mlir")
+    with open(path, "w") as f:
+        f.write(text)
+    with torch.no_grad():
+        out_shape = tuple(model(torch.from_numpy(x)).shape)
+    rows, total = Profiler(build, workdir).float_rows(path, x, out_shape,
+                                                      calls)
+    so_plain, _ = Toolchain(build, workdir).shared(text, TARGET)
+    plain = timer.fastest(Compiled(so_plain, "forward", x, out_shape,
+                                   np.float32), calls, 1.0)
+    xt = torch.from_numpy(x)
+    flt = torch_f32(model, xt)
+    with torch.no_grad():
+        theirs = python_fastest(lambda: flt(xt), calls, 1.0)
+    kern = sum(r[2] for r in rows if r[0] == "kernel")
+    gaps = sum(r[2] for r in rows if r[0] == "between")
+    out = []
+    for kind, label, t, m, _ in rows:
+        if kind == "between":
+            if t >= 2e-6:
+                out.append(["", f"  (between: {label})"[:110],
+                            f"{t * 1e6:8.1f}",
+                            f"{100 * t / (kern + gaps):5.1f}%", "", "", ""])
+            continue
+        g = 2 * m / t / 1e9
+        out.append([len([r for r in out if r[0]]) + 1, label,
+                    f"{t * 1e6:8.1f}", f"{100 * t / (kern + gaps):5.1f}%",
+                    f"{m / 1e6:8.2f}", f"{g:6.1f}", f"{100 * g / peak:5.1f}%"])
+    print(f"{name} f32, batch {batch}, 224 x 224, one thread (min of "
+          f"{calls} calls)")
+    print_table(["#", "layer (f32 kernel + fused epilogue)", "us", "% rows",
+                 "MMACs", "GFLOP/s", "% FMA peak"], out)
+    print(f"kernels {kern * 1e3:.3f} ms ({100 * kern / (kern + gaps):.1f}%), "
+          f"between kernels {gaps * 1e3:.3f} ms "
+          f"({100 * gaps / (kern + gaps):.1f}%); uninstrumented call "
+          f"{plain * 1e3:.3f} ms, PyTorch f32 {theirs * 1e3:.3f} ms (CPU "
+          f"time, fastest call): ratio {plain / theirs:.2f}x; instrumented "
+          f"call {total * 1e3:.3f} ms (CPU time; rows: the minima of "
+          f"each)\n")
+
+
 # Convolutions of ResNet sizes (bench.kernel_module's NHWC shapes: layout,
 # N, C, H, W, F, kernel, stride) whose weights exceed L2 or not.
 KERNELS = [
@@ -329,6 +490,9 @@ def main():
                     help="calibration images (the ranges do not change the "
                          "time)")
     ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--float", action="store_true",
+                    help="myquant's f32 path instead of int8, against "
+                         "PyTorch f32")
     ap.add_argument("--kernels", action="store_true",
                     help="single convolutions with warm and cold caches "
                          "instead of the models")
@@ -343,7 +507,14 @@ def main():
         print(f"vpdpbusd peak {peak:.1f} GOP/s, memory read bandwidth "
               f"{bandwidth:.1f} GB/s (one thread); load average "
               f"{os.getloadavg()[0]:.1f}\n")
-        if args.kernels:
+        if args.float:
+            from float_path import measure_fma_peak
+            fma = measure_fma_peak(d, ["-mavx512f", "-mfma"])
+            print(f"f32 FMA peak {fma:.1f} GFLOP/s (zmm, one thread)\n")
+            for name in args.models.split(","):
+                float_profile(args.build, name, args.batch, args.calls, fma,
+                              d, Timer(d))
+        elif args.kernels:
             cold_kernels(args.build, peak, 5 * args.calls, d)
         else:
             run(args.build, args.models.split(","), args.batch, args.calib,

@@ -98,3 +98,44 @@ def test_layer_profile(build_dir, workdir):
     assert all(r[2] > 0 for r in kernels) and total > 0, rows
     # A "between" row before each kernel and one after the last.
     assert [r[0] for r in rows] == ["between", "kernel"] * 4 + ["between"]
+
+
+@needs_avx512_vnni
+def test_float_layer_profile(build_dir, workdir):
+    """layer_profile.py --float names each f32 kernel by its torch module,
+    in order, with the MACs of its op and a time, and what runs between
+    kernels (here the max pool)."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+    import layer_profile as L
+    from myquant.emit import emit
+    from myquant.export import export
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = torch.nn.Conv2d(3, 16, 3, padding=1)
+            self.pool = torch.nn.MaxPool2d(2)
+            self.body = torch.nn.Conv2d(16, 16, 3, padding=1)
+            self.fc = torch.nn.Linear(16 * 8 * 8, 16)
+
+        def forward(self, x):
+            x = self.pool(torch.relu(self.stem(x)))
+            x = torch.relu(self.body(x) + x)
+            return self.fc(torch.flatten(x, 1))
+
+    torch.manual_seed(0)
+    x = np.random.default_rng(1).standard_normal((1, 3, 16, 16)).astype(
+        np.float32)
+    path = os.path.join(workdir, "net.f32.mlir")
+    with open(path, "w") as f:
+        f.write(emit(export(Net().eval(), x)))
+    rows, total = L.Profiler(build_dir, workdir).float_rows(
+        path, x, (1, 16), calls=3)
+    kernels = [r for r in rows if r[0] == "kernel"]
+    assert [r[1] for r in kernels] == ["stem", "body", "fc"], rows
+    assert [r[3] for r in kernels] == [
+        16 * 16 * 16 * 27, 16 * 8 * 8 * 144, 16 * 8 * 8 * 16], rows
+    assert all(r[2] > 0 for r in kernels) and total > 0, rows
+    assert [r[0] for r in rows] == ["between", "kernel"] * 3 + ["between"]
+    assert "pooling_nchw_max pool" in rows[2][1], rows
