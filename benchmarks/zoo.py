@@ -46,6 +46,8 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "python"))
 sys.path.insert(0, HERE)
 
+from myquant.cli import add_ptq_options, ptq_keywords  # noqa: E402
+
 ZOO = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small",
        "mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf",
        "squeezenet1_1", "shufflenet_v2_x1_0", "googlenet", "densenet121",
@@ -56,6 +58,10 @@ ZOO = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small",
 # built for 64 x 64 inputs, 16 patches and the class token; vit_tiny is a
 # torchvision VisionTransformer built for 32 x 32 inputs).
 SIZES = {"convnext_tiny": 64, "vit_b_16": 64, "vit_tiny": 32}
+
+# The quantize options the benchmark offers (myquant.cli's flags).
+PTQ_FLAGS = ["--norm-input-bits", "--bias-correction", "--softmax-input-bits",
+             "--norm-input-scales"]
 
 
 def zoo_model(name, seed=0):
@@ -188,11 +194,8 @@ def bench_one(name, args, timer, workdir):
     try:
         qm = myquant.quantize(model, calib, method=args.method,
                               max_batch=args.batch,
-                              norm_input_bits=args.norm_input_bits,
-                              bias_correction=args.bias_correction,
-                              softmax_input_bits=args.softmax_input_bits,
-                              norm_input_scales=args.norm_input_scales,
-                              cache_dir=os.path.join(workdir, "cache"))
+                              cache_dir=os.path.join(workdir, "cache"),
+                              **ptq_keywords(args, PTQ_FLAGS))
     except ExportError as e:
         row["exports"] = f"no: {str(e).splitlines()[0][:70]}"
         return row
@@ -273,22 +276,7 @@ def main():
                    help="batch size of calibration and evaluation")
     p.add_argument("--budget", type=float, default=1.0,
                    help="seconds of timing per latency figure")
-    p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
-                   help="16: 16-bit LayerNorm inputs (myquant.quantize's "
-                   "norm_input_bits)")
-    p.add_argument("--bias-correction", action="store_true",
-                   help="myquant.quantize's bias_correction (the mean "
-                   "output shift of weight quantization on the calibration "
-                   "images subtracted from the biases)")
-    p.add_argument("--softmax-input-bits", type=int, default=8,
-                   choices=[8, 16],
-                   help="16: 16-bit Softmax inputs (myquant.quantize's "
-                   "softmax_input_bits)")
-    p.add_argument("--norm-input-scales", default="per-tensor",
-                   choices=["per-tensor", "per-channel"],
-                   help="per-channel: 8-bit LayerNorm inputs with per-channel "
-                   "power-of-two scales (myquant.quantize's "
-                   "norm_input_scales)")
+    add_ptq_options(p, PTQ_FLAGS)
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     args = p.parse_args()

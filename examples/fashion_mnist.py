@@ -48,8 +48,13 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 
 import myquant  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
+from myquant.cli import add_ptq_options, ptq_keywords  # noqa: E402
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+# The quantize options the example offers (myquant.cli's flags).
+PTQ_FLAGS = ["--rounding", "--weight-granularity", "--weight-bits",
+             "--group-size", "--norm-input-bits", "--bias-correction",
+             "--softmax-input-bits", "--norm-input-scales"]
 CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
            "Shirt", "Sneaker", "Bag", "Boot"]
 
@@ -380,31 +385,7 @@ def main(argv=None):
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--digits", action="store_true",
                    help="use sklearn digits even if Fashion-MNIST exists")
-    p.add_argument("--rounding", default="single",
-                   choices=["single", "gemmlowp"])
-    p.add_argument("--weight-granularity", default="per-channel",
-                   choices=["per-channel", "per-tensor"])
-    p.add_argument("--weight-bits", type=int, default=8, choices=[8, 4],
-                   help="4: int4 weights (activations stay int8)")
-    p.add_argument("--group-size", type=int, default=0,
-                   help="with --weight-bits 4: one scale per group of this "
-                        "many K indices of the linear layer (0: per "
-                        "channel)")
-    p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
-                   help="16: 16-bit LayerNorm inputs (the ViT's remedy, "
-                        "docs/NumericSpec.md 6.5)")
-    p.add_argument("--bias-correction", action="store_true",
-                   help="myquant.quantize's bias_correction "
-                        "(docs/NumericSpec.md 1.5)")
-    p.add_argument("--softmax-input-bits", type=int, default=8,
-                   choices=[8, 16],
-                   help="16: 16-bit Softmax inputs and attention scores "
-                        "(docs/NumericSpec.md 6.4, 6.5)")
-    p.add_argument("--norm-input-scales", default="per-tensor",
-                   choices=["per-tensor", "per-channel"],
-                   help="per-channel: 8-bit LayerNorm inputs with "
-                        "per-channel power-of-two scales (the outlier-"
-                        "channel remedy, docs/NumericSpec.md 6.6)")
+    add_ptq_options(p, PTQ_FLAGS)
     p.add_argument("--repeats", type=int, default=200,
                    help="timing repeats at batch 1 (batch 64: a fifth)")
     args = p.parse_args(argv)
@@ -434,16 +415,8 @@ def main(argv=None):
              if args.softmax_input_bits != 8 else "") + ")")
     t = time.time()
     # The ViT is quantized integer-only: nothing may stay in float.
-    qmodel = myquant.quantize(model, calib, rounding=args.rounding,
-                              weight_granularity=args.weight_granularity,
-                              weight_bits=args.weight_bits,
-                              group_size=args.group_size,
-                              allow_float=args.model != "vit",
-                              norm_input_bits=args.norm_input_bits,
-                              bias_correction=args.bias_correction,
-                              softmax_input_bits=args.softmax_input_bits,
-                              norm_input_scales=args.norm_input_scales,
-                              progress=True)
+    qmodel = myquant.quantize(model, calib, allow_float=args.model != "vit",
+                              progress=True, **ptq_keywords(args, PTQ_FLAGS))
     qmodel(xte[:64])  # compiles the batch-64 library
     print(f"  exported, calibrated and compiled in {time.time() - t:.1f} s "
           f"(BatchNorm folded: {', '.join(qmodel.graph.folded_batchnorms)})")

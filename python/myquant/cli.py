@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["main"]
+__all__ = ["main", "add_ptq_options", "ptq_keywords", "PTQ_OPTIONS"]
 
 
 def _load_model(spec, weights=None):
@@ -169,65 +169,84 @@ def _add_model_args(p, calibration_required):
                         "(default 99.99)")
 
 
-def _add_ptq_args(p):
-    p.add_argument("--rounding", default="single",
-                   choices=["single", "gemmlowp"])
-    p.add_argument("--weight-granularity", default="per-channel",
-                   choices=["per-channel", "per-tensor"])
-    p.add_argument("--allow-float", action=argparse.BooleanOptionalAction,
-                   default=True,
-                   help="keep what cannot be quantized in float, with a "
-                        "remark (default); --no-allow-float fails unless "
-                        "the model is integer-only")
-    p.add_argument("--keep-float", action="append", default=[],
-                   metavar="LAYER",
-                   help="keep this layer (module path) in float; repeat "
-                        "for several")
-    p.add_argument("--integer-io", action="store_true",
-                   help="the compiled function takes and returns int8 "
-                        "(its parameters recorded on it and in the C "
-                        "header)")
-    p.add_argument("--activation-bits", type=int, default=8,
-                   choices=[8, 16],
-                   help="16: 16-bit activations with int8 weights "
-                        "(TFLite's 16x8 mode) wherever the ops have a "
-                        "16-bit form")
-    p.add_argument("--weight-bits", type=int, default=8, choices=[8, 4],
-                   help="bits of conv / linear / matmul weights (4: int4 "
-                        "in [-7, 7], activations stay int8)")
-    p.add_argument("--group-size", type=int, default=0, metavar="G",
-                   help="with 4-bit weights, one scale per group of G K "
-                        "indices of each linear / matmul (e.g. 32, 64, "
-                        "128; default 0: per channel)")
-    p.add_argument("--layer-precision", action="append", default=[],
-                   metavar="LAYER:MODE",
-                   help="precision of one layer (module path): LAYER:w4a8, "
-                        "LAYER:w8a8 or LAYER:w8a16; repeat for several")
-    p.add_argument("--dynamic", action="store_true",
-                   help="dynamic quantization of the linear / matmul "
-                        "layers: int8 input scale computed from each batch "
-                        "at run time, in integers (docs/NumericSpec.md 8)")
-    p.add_argument("--dynamic-granularity", default="per-tensor",
-                   choices=["per-tensor", "per-row"],
-                   help="with --dynamic: one runtime input scale per "
-                        "tensor (the batch), or per row (per sample or "
-                        "token, docs/NumericSpec.md 8.2c)")
-    p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
-                   help="16: 16-bit LayerNorm inputs (their results stay "
-                        "int8), for rows that span few int8 steps")
-    p.add_argument("--norm-input-scales", default="per-tensor",
-                   choices=["per-tensor", "per-channel"],
-                   help="per-channel: a power-of-two factor of a common "
-                        "scale per LayerNorm input channel (FQ-ViT), for "
-                        "outlier channels; 8-bit LayerNorm inputs only")
-    p.add_argument("--bias-correction", action="store_true",
-                   help="subtract from each conv / linear bias the mean "
-                        "output shift of its weight quantization on the "
-                        "calibration data (docs/NumericSpec.md 1.5)")
-    p.add_argument("--softmax-input-bits", type=int, default=8,
-                   choices=[8, 16],
-                   help="16: 16-bit Softmax inputs and attention scores "
-                        "(the probabilities stay int8)")
+# The quantize options that the CLI, examples/fashion_mnist.py and the
+# benchmarks share: flag -> argparse keywords. Each flag's dest is the
+# myquant.quantize keyword of the same name.
+PTQ_OPTIONS = {
+    "--rounding": dict(default="single", choices=["single", "gemmlowp"]),
+    "--weight-granularity": dict(default="per-channel",
+                                 choices=["per-channel", "per-tensor"]),
+    "--allow-float": dict(
+        action=argparse.BooleanOptionalAction, default=True,
+        help="keep what cannot be quantized in float, with a remark "
+             "(default); --no-allow-float fails unless the model is "
+             "integer-only"),
+    "--keep-float": dict(
+        action="append", default=[], metavar="LAYER",
+        help="keep this layer (module path) in float; repeat for several"),
+    "--integer-io": dict(
+        action="store_true",
+        help="the compiled function takes and returns int8 (its parameters "
+             "recorded on it and in the C header)"),
+    "--activation-bits": dict(
+        type=int, default=8, choices=[8, 16],
+        help="16: 16-bit activations with int8 weights (TFLite's 16x8 "
+             "mode) wherever the ops have a 16-bit form"),
+    "--weight-bits": dict(
+        type=int, default=8, choices=[8, 4],
+        help="bits of conv / linear / matmul weights (4: int4 in [-7, 7], "
+             "activations stay int8)"),
+    "--group-size": dict(
+        type=int, default=0, metavar="G",
+        help="with 4-bit weights, one scale per group of G K indices of "
+             "each linear / matmul (e.g. 32, 64, 128; default 0: per "
+             "channel)"),
+    "--layer-precision": dict(
+        action="append", default=[], metavar="LAYER:MODE",
+        help="precision of one layer (module path): LAYER:w4a8, LAYER:w8a8 "
+             "or LAYER:w8a16; repeat for several"),
+    "--dynamic": dict(
+        action="store_true",
+        help="dynamic quantization of the linear / matmul layers: int8 "
+             "input scale computed from each batch at run time, in "
+             "integers (docs/NumericSpec.md 8)"),
+    "--dynamic-granularity": dict(
+        default="per-tensor", choices=["per-tensor", "per-row"],
+        help="with --dynamic: one runtime input scale per tensor (the "
+             "batch), or per row (per sample or token, docs/NumericSpec.md "
+             "8.2c)"),
+    "--norm-input-bits": dict(
+        type=int, default=8, choices=[8, 16],
+        help="16: 16-bit LayerNorm inputs (their results stay int8), for "
+             "rows that span few int8 steps (docs/NumericSpec.md 6.5)"),
+    "--norm-input-scales": dict(
+        default="per-tensor", choices=["per-tensor", "per-channel"],
+        help="per-channel: a power-of-two factor of a common scale per "
+             "LayerNorm input channel (FQ-ViT), for outlier channels; 8-bit "
+             "LayerNorm inputs only (docs/NumericSpec.md 6.6)"),
+    "--bias-correction": dict(
+        action="store_true",
+        help="subtract from each conv / linear bias the mean output shift "
+             "of its weight quantization on the calibration data "
+             "(docs/NumericSpec.md 1.5)"),
+    "--softmax-input-bits": dict(
+        type=int, default=8, choices=[8, 16],
+        help="16: 16-bit Softmax inputs and attention scores (the "
+             "probabilities stay int8; docs/NumericSpec.md 6.4)"),
+}
+
+
+def add_ptq_options(parser, flags=None):
+    """Adds the quantize options `flags` (default: all) to an argparse
+    parser."""
+    for flag in flags or PTQ_OPTIONS:
+        parser.add_argument(flag, **PTQ_OPTIONS[flag])
+
+
+def ptq_keywords(args, flags=None):
+    """myquant.quantize's keyword arguments of the parsed `flags`."""
+    dests = [f[2:].replace("-", "_") for f in flags or PTQ_OPTIONS]
+    return {d: getattr(args, d) for d in dests}
 
 
 def _calibration_batches(args, data, sample_shape=None):
@@ -451,7 +470,7 @@ def build_parser():
                        description="Export, calibrate and run myquant-opt "
                        "--myquant-ptq; writes the int8 module.")
     _add_model_args(q, True)
-    _add_ptq_args(q)
+    add_ptq_options(q)
     q.add_argument("--batch", type=_positive_int, default=1,
                    help="static batch size of the module (default 1)")
     q.add_argument("--stats-only", action="store_true",
@@ -495,7 +514,7 @@ def build_parser():
                         "argmax agreement, logit SQNR and a per-layer SQNR "
                         "table naming the layer that loses most.")
     _add_model_args(rp, True)
-    _add_ptq_args(rp)
+    add_ptq_options(rp)
     rp.add_argument("--data", required=True, help=".npy evaluation inputs")
     rp.add_argument("--labels", help=".npy integer labels")
     rp.add_argument("--num", type=_positive_int, default=None,
