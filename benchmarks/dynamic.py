@@ -91,6 +91,14 @@ def main(argv=None):
                    help="also myquant dynamic with per-row runtime scales "
                         "(dynamic_granularity=\"per-row\", "
                         "docs/NumericSpec.md 8.2c)")
+    p.add_argument("--norm-input-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: also myquant dynamic with 16-bit LayerNorm "
+                        "inputs (the residual stream, docs/NumericSpec.md "
+                        "6.5, 8.5)")
+    p.add_argument("--softmax-input-bits", type=int, default=8,
+                   choices=[8, 16],
+                   help="16: with it 16-bit Softmax inputs (the scores)")
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--cache-dir", default=os.environ.get(
         "MYQUANT_CACHE_DIR", os.path.expanduser("~/.cache/myquant")))
@@ -119,6 +127,15 @@ def main(argv=None):
     per_row = QuantizedModel(static.graph, static.stats, max_batch=64,
                              dynamic=True, dynamic_granularity="per-row") \
         if args.per_row else None
+    wide_bits = dict(norm_input_bits=args.norm_input_bits,
+                     softmax_input_bits=args.softmax_input_bits)
+    wide_name = "myquant dynamic, 16-bit " + " + ".join(
+        what for what, bits in (("LayerNorm", args.norm_input_bits),
+                                ("Softmax", args.softmax_input_bits))
+        if bits == 16) + " inputs"
+    wide = QuantizedModel(static.graph, static.stats, max_batch=64,
+                          dynamic=True, **wide_bits) \
+        if set(wide_bits.values()) != {8} else None
 
     def torch_fn(m):
         def run(x):
@@ -130,15 +147,17 @@ def main(argv=None):
             ("quantize_dynamic (PyTorch, onednn)", torch_fn(tdyn)),
             ("myquant static int8", static),
             ("myquant dynamic (integer only)", dynamic)]
-    if per_row is not None:
-        rows.append(("myquant dynamic, per-row scales", per_row))
+    extra = [(name, fn) for name, fn in
+             (("myquant dynamic, per-row scales", per_row),
+              (wide_name, wide)) if fn is not None]
+    rows += extra
     # The dynamic scale is per tensor, i.e. over the whole batch: batch 1
     # gives each image its own scale; per row, each image (MLP) or token
     # (ViT) has its own at any batch.
     print(f"\n{dataset} test accuracy ({len(xte)} images), {title}, "
           f"at batch 64 and at batch 1")
     for name, fn in rows:
-        print(f"  {name:34s} {accuracy(fn, xte, yte, 64):6.2f} %  "
+        print(f"  {name:50s} {accuracy(fn, xte, yte, 64):6.2f} %  "
               f"{accuracy(fn, xte, yte, 1):6.2f} %")
 
     print(f"\nlatency, 1 thread, min of {args.repeats} interleaved rounds")
@@ -148,9 +167,10 @@ def main(argv=None):
         print(f"  batch {batch:2d}: quantize_dynamic {t[0] * 1e6:8.1f} us   "
               f"myquant static {t[1] * 1e6:8.1f} us   myquant dynamic "
               f"{t[2] * 1e6:8.1f} us   quantize_dynamic / myquant dynamic "
-              f"{t[0] / t[2]:.2f}x" + (
-                  f"   per-row {t[3] * 1e6:8.1f} us ({t[0] / t[3]:.2f}x)"
-                  if per_row is not None else ""))
+              f"{t[0] / t[2]:.2f}x" + "".join(
+                  f"\n            {name}: {ti * 1e6:8.1f} us "
+                  f"({t[0] / ti:.2f}x)"
+                  for (name, _), ti in zip(extra, t[3:])))
     for _, fn in rows[2:]:
         fn.close()
 

@@ -269,8 +269,9 @@ def test_quantize_api_dynamic_report(build_dir):
         q.close()
     with pytest.raises(ValueError, match="8-bit"):
         myquant.quantize(model, calib, dynamic=True, activation_bits=16)
-    with pytest.raises(ValueError, match="norm_input_bits"):
-        myquant.quantize(model, calib, dynamic=True, norm_input_bits=16)
+    with pytest.raises(ValueError, match="norm_input_scales"):
+        myquant.quantize(model, calib, dynamic=True,
+                         norm_input_scales="per-channel")
     with pytest.raises(ValueError, match="integer-io"):
         myquant.quantize(model, calib, dynamic=True, integer_io=True)
     with pytest.raises(ValueError, match="needs dynamic=True"):
@@ -332,14 +333,18 @@ def tiny_vit():
     return torch, vit
 
 
-def test_dynamic_vit_bit_exact(toolchain, workdir):
+@pytest.mark.parametrize("norm_bits,softmax_bits",
+                         [(8, 8), (16, 8), (16, 16)])
+def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
     """A transformer in dynamic mode (spec 8.5): every Linear (attention's
     q, k, v and output projections, the MLP, the head) is a dynamic matmul;
     the LayerNorms, the GELU table and the attention's A V matmul write
     their wide inputs; the residual adds, the softmax and the other
-    activation x activation matmul stay static int8. Bit-identical to the
-    reference on the generic and AVX-512 targets (the dynamic kernels meet
-    avx-vnni in test_dynamic_model_bit_exact's models)."""
+    activation x activation matmul stay static, int8 or with
+    norm-input-bits=16 / softmax-input-bits=16 the LayerNorm inputs (the
+    residual stream) and the scores in 16 bits (spec 6.5). Bit-identical to
+    the reference on the generic and AVX-512 targets (the dynamic kernels
+    meet avx-vnni in test_dynamic_model_bit_exact's models)."""
     from myquant.export import export
     torch, vit = tiny_vit()
     rng = np.random.default_rng(0)
@@ -348,10 +353,11 @@ def test_dynamic_vit_bit_exact(toolchain, workdir):
     graph = export(vit, torch.from_numpy(calib[0]))
     stats = calibrate(graph, calib)
     quantized, remarks = toolchain.quantize(
-        emit(graph, stats), ["--myquant-propagate-qparams=dynamic=true",
-                             "--myquant-quantize",
-                             "--myquant-verify-integer-only",
-                             "--myquant-verify-qparams"], workdir)
+        emit(graph, stats),
+        [f"--myquant-propagate-qparams=dynamic=true norm-input-bits="
+         f"{norm_bits} softmax-input-bits={softmax_bits}",
+         "--myquant-quantize", "--myquant-verify-integer-only",
+         "--myquant-verify-qparams"], workdir)
     assert "stays static int8" not in remarks, remarks
     assert quantized.count("myquant.dynamic_matmul") == 7
     wide = "!quant.uniform<i32<-2147483647:2147483647>"
@@ -359,9 +365,23 @@ def test_dynamic_vit_bit_exact(toolchain, workdir):
         results = [line.rsplit("->", 1)[1] for line in quantized.splitlines()
                    if f"= {op} " in line]
         assert any(wide in r for r in results), op
-    assert quantized.count("myquant.softmax") == 1
+    # Each LayerNorm reads the 16-bit residual stream and writes a wide
+    # value; the softmax reads 16-bit scores.
+    i16 = "!quant.uniform<i16<"
+    norms = [line for line in quantized.splitlines()
+             if "= myquant.layer_norm " in line]
+    assert len(norms) == 3
+    for line in norms:
+        args, result = line.rsplit("->", 1)
+        assert (i16 in args) == (norm_bits == 16) and wide in result, line
+    softmax = [line for line in quantized.splitlines()
+               if "= myquant.softmax " in line]
+    assert len(softmax) == 1
+    assert (i16 in softmax[0].rsplit("->", 1)[0]) == (softmax_bits == 16)
     x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
-    want = MR.run_reference(graph, stats, x, dynamic=True).dequantize()
+    want = MR.run_reference(graph, stats, x, dynamic=True,
+                            norm_input_bits=norm_bits,
+                            softmax_input_bits=softmax_bits).dequantize()
     # A transformer's JIT compile may exceed run()'s 120 s on a loaded host.
     src = os.path.join(workdir, "lowered.mlir")
     for target in DYNAMIC_TARGETS:
