@@ -10,8 +10,8 @@ import pytest
 from conftest import RUNNABLE_TARGETS, executable, quantize_cli, rand_f32
 
 from myquant import qparams as Q
-from myquant.emit import (Add, Flatten, Linear, Model, Relu, calibrate, emit,
-                          float_forward)
+from myquant.emit import (Add, Flatten, LayerNorm, Linear, Model, Relu,
+                          calibrate, emit, float_forward)
 from myquant.qparams import WIDE_QMAX, choose_wide_qparams
 from myquant.testing import model_reference as MR
 from myquant.testing import reference as ref
@@ -164,7 +164,18 @@ def residual(rng):
     return m
 
 
-MODELS = {"mlp": mlp, "residual": residual}
+def norm_between(rng):
+    """Linear, LayerNorm, Linear: with norm-input-bits=16 the first writes
+    the LayerNorm's 16-bit input, the LayerNorm the second one's wide
+    input (spec 8.5)."""
+    m = Model((3, 24))
+    m.add(Linear(rand_f32(rng, 16, 24, scale=0.3), rand_f32(rng, 16)))
+    m.add(LayerNorm(1 + rand_f32(rng, 16, scale=0.2), rand_f32(rng, 16)))
+    m.add(Linear(rand_f32(rng, 8, 16, scale=0.3), rand_f32(rng, 8)))
+    return m
+
+
+MODELS = {"mlp": mlp, "residual": residual, "norm_between": norm_between}
 
 
 DYNAMIC_TARGETS = [t for t in ("generic", "avx512-vnni", "avx512-vnni-256")
@@ -310,6 +321,41 @@ def test_cli_dynamic(tmp_path, build_dir):
     p = cli("--dynamic-granularity", "per-row", "-o", "qr.mlir")
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "qr.mlir").read_text().count("per_row") == 2
+
+
+@pytest.mark.parametrize("target", DYNAMIC_TARGETS)
+def test_dynamic_matmul_writes_16bit_norm_input(target, toolchain, workdir):
+    """dynamic=true with norm-input-bits=16 (spec 8.5): a dynamic matmul
+    whose result a 16-bit-input LayerNorm reads writes it in 16 bits, the
+    LayerNorm writes the next dynamic matmul's wide input; bit-identical to
+    the reference, with the dynamic Linears in VNNI kernels."""
+    rng = np.random.default_rng(3)
+    model = norm_between(rng)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32) for _ in range(4)])
+    quantized, remarks = toolchain.quantize(
+        emit(model, stats),
+        ["--myquant-propagate-qparams=dynamic=true norm-input-bits=16",
+         "--myquant-quantize", "--myquant-verify-integer-only",
+         "--myquant-verify-qparams"], workdir)
+    assert "stays static int8" not in remarks, remarks
+    first = [line for line in quantized.splitlines()
+             if "= myquant.dynamic_matmul " in line][0]
+    assert first.rsplit("->", 1)[1].count("!quant.uniform<i16<") == 1, first
+    kernels, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}"], workdir)
+    assert ("myquant.dynamic_matmul" in kernels) == (target == "generic")
+    lowered, _ = toolchain.quantize(
+        kernels, ["--convert-myquant-to-linalg"], workdir)
+    exe = executable(lowered, target)
+    for scale in (1.0, 1e-3, 3.0):
+        x = (rng.standard_normal(model.input_shape) * scale).astype(
+            np.float32)
+        want = MR.run_reference(model, stats, x, dynamic=True,
+                                norm_input_bits=16)
+        got = toolchain.run(exe, "forward", x, workdir)
+        np.testing.assert_array_equal(got, want.dequantize(),
+                                      err_msg=f"input scale {scale}")
 
 
 def tiny_vit():
