@@ -80,6 +80,50 @@ def interleaved_min(fns, x, repeats):
     return best
 
 
+def ablation(model, calib, x, y):
+    """Batch-64 accuracy and logit SQNR (against the float model) of the
+    dynamic model with each group of its static values wider (16 bits) or
+    in float (keep_float, a layer name or op name)."""
+    static = myquant.quantize(model, calib, max_batch=64)
+    graph = static.graph
+    static.close()
+    adds = [layer.loc for layer in graph.layers
+            if type(layer).__name__ == "Add"]
+    norms = [layer.loc for layer in graph.layers
+             if type(layer).__name__ == "LayerNorm"]
+    wide = dict(norm_input_bits=16, softmax_input_bits=16)
+    configs = [
+        ("dynamic (all static values int8)", {}),
+        ("16-bit LayerNorm inputs", dict(norm_input_bits=16)),
+        ("16-bit Softmax inputs", dict(softmax_input_bits=16)),
+        ("16-bit LayerNorm + Softmax inputs", wide),
+        ("  and per-row runtime scales",
+         dict(wide, dynamic_granularity="per-row")),
+        ("float residual adds + LayerNorms", dict(keep_float=adds + norms)),
+        ("float softmax", dict(keep_float=["linalg.softmax"])),
+        ("16-bit LayerNorm inputs, float softmax",
+         dict(norm_input_bits=16, keep_float=["linalg.softmax"])),
+        ("float patch embedding (conv, class token, position)",
+         dict(keep_float=["conv_proj", "cat", "add"])),
+    ]
+    with torch.no_grad():
+        ref = np.concatenate([model(torch.from_numpy(x[i:i + 64])).numpy()
+                              for i in range(0, len(x), 64)])
+    print(f"\nablation, batch 64, {len(x)} images: float "
+          f"{100.0 * float((ref.argmax(1) == y).mean()):.2f} %")
+    for name, opts in configs:
+        q = QuantizedModel(graph, static.stats, max_batch=64, dynamic=True,
+                           **opts)
+        try:
+            out = np.concatenate([np.asarray(q(x[i:i + 64]))
+                                  for i in range(0, len(x), 64)])
+        finally:
+            q.close()
+        sqnr = 10 * np.log10(np.sum(ref ** 2) / np.sum((out - ref) ** 2))
+        print(f"  {name:52s} {100.0 * float((out.argmax(1) == y).mean()):6.2f}"
+              f" %  {sqnr:5.1f} dB", flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", choices=["mlp", "vit"], default="mlp")
@@ -99,6 +143,11 @@ def main(argv=None):
     p.add_argument("--softmax-input-bits", type=int, default=8,
                    choices=[8, 16],
                    help="16: with it 16-bit Softmax inputs (the scores)")
+    p.add_argument("--ablation", action="store_true",
+                   help="instead: which static values of the dynamic model "
+                        "cost accuracy, each kept wider (16 bits) or in "
+                        "float in turn; batch-64 accuracy and the logits' "
+                        "SQNR against the float model")
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--cache-dir", default=os.environ.get(
         "MYQUANT_CACHE_DIR", os.path.expanduser("~/.cache/myquant")))
@@ -116,6 +165,8 @@ def main(argv=None):
         title = "MLP 784-256-256-10"
     calib = FM.calibration_images(xtr, args.calibration_samples)
 
+    if args.ablation:
+        return ablation(model, calib, xte, yte)
     # The engines of this PyTorch build: onednn (x86) and qnnpack.
     torch.backends.quantized.engine = "onednn"
     tdyn = torch.ao.quantization.quantize_dynamic(

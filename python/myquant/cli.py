@@ -214,7 +214,9 @@ def _add_ptq_args(p):
                         "token, docs/NumericSpec.md 8.2c)")
     p.add_argument("--norm-input-bits", type=int, default=8, choices=[8, 16],
                    help="16: 16-bit LayerNorm inputs (their results stay "
-                        "int8), for rows that span few int8 steps")
+                        "int8, or int32 with --dynamic), for rows that span "
+                        "few int8 steps; with --dynamic a transformer's most "
+                        "accurate dynamic mode")
     p.add_argument("--norm-input-scales", default="per-tensor",
                    choices=["per-tensor", "per-channel"],
                    help="per-channel: a power-of-two factor of a common "

@@ -321,6 +321,15 @@ def test_cli_dynamic(tmp_path, build_dir):
     p = cli("--dynamic-granularity", "per-row", "-o", "qr.mlir")
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "qr.mlir").read_text().count("per_row") == 2
+    # 16-bit LayerNorm / Softmax inputs combine with it (spec 8.5);
+    # per-channel LayerNorm inputs do not.
+    p = cli("--norm-input-bits", "16", "--softmax-input-bits", "16", "-o",
+            "q16.mlir")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "q16.mlir").read_text().count(
+        "myquant.dynamic_matmul") == 2
+    p = cli("--norm-input-scales", "per-channel", "-o", "qc.mlir")
+    assert p.returncode != 0 and "norm_input_scales" in p.stderr, p.stderr
 
 
 @pytest.mark.parametrize("target", DYNAMIC_TARGETS)
