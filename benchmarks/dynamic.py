@@ -80,32 +80,34 @@ def interleaved_min(fns, x, repeats):
     return best
 
 
-def ablation(model, calib, x, y):
+# The ablation's configurations: (name, QuantizedModel options) on top of
+# dynamic=True. Keeping the residual adds in float fails: the dry run lets
+# a Linear write a wide value that a kept-float add reads, and myquant-ptq
+# then quantizes the add on that wide operand anyway (open bug).
+ABLATION = [
+    ("dynamic (all static values int8)", {}),
+    ("16-bit LayerNorm inputs", dict(norm_input_bits=16)),
+    ("16-bit Softmax inputs", dict(softmax_input_bits=16)),
+    ("16-bit LayerNorm + Softmax inputs",
+     dict(norm_input_bits=16, softmax_input_bits=16)),
+    ("  and per-row runtime scales",
+     dict(norm_input_bits=16, softmax_input_bits=16,
+          dynamic_granularity="per-row")),
+    ("float softmax", dict(keep_float=["linalg.softmax"])),
+    ("16-bit LayerNorm inputs, float softmax",
+     dict(norm_input_bits=16, keep_float=["linalg.softmax"])),
+    ("float patch embedding (conv, class token, position)",
+     dict(keep_float=["conv_proj", "cat", "add"])),
+]
+
+
+def ablation(model, calib, x, y, configs=ABLATION):
     """Batch-64 accuracy and logit SQNR (against the float model) of the
     dynamic model with each group of its static values wider (16 bits) or
     in float (keep_float, a layer name or op name)."""
     static = myquant.quantize(model, calib, max_batch=64)
     graph = static.graph
     static.close()
-    adds = [layer.loc for layer in graph.layers
-            if type(layer).__name__ == "Add"]
-    norms = [layer.loc for layer in graph.layers
-             if type(layer).__name__ == "LayerNorm"]
-    wide = dict(norm_input_bits=16, softmax_input_bits=16)
-    configs = [
-        ("dynamic (all static values int8)", {}),
-        ("16-bit LayerNorm inputs", dict(norm_input_bits=16)),
-        ("16-bit Softmax inputs", dict(softmax_input_bits=16)),
-        ("16-bit LayerNorm + Softmax inputs", wide),
-        ("  and per-row runtime scales",
-         dict(wide, dynamic_granularity="per-row")),
-        ("float residual adds + LayerNorms", dict(keep_float=adds + norms)),
-        ("float softmax", dict(keep_float=["linalg.softmax"])),
-        ("16-bit LayerNorm inputs, float softmax",
-         dict(norm_input_bits=16, keep_float=["linalg.softmax"])),
-        ("float patch embedding (conv, class token, position)",
-         dict(keep_float=["conv_proj", "cat", "add"])),
-    ]
     with torch.no_grad():
         ref = np.concatenate([model(torch.from_numpy(x[i:i + 64])).numpy()
                               for i in range(0, len(x), 64)])
