@@ -83,7 +83,9 @@ def interleaved_min(fns, x, repeats):
 # The ablation's configurations: (name, QuantizedModel options) on top of
 # dynamic=True. Keeping the residual adds in float fails: the dry run lets
 # a Linear write a wide value that a kept-float add reads, and myquant-ptq
-# then quantizes the add on that wide operand anyway (open bug).
+# then quantizes the add on that wide operand anyway (open bug). Python's
+# keep_float takes layer names only, and a softmax shares its attention's
+# name with the q, k, v Linears, so it is not kept in float alone.
 ABLATION = [
     ("dynamic (all static values int8)", {}),
     ("16-bit LayerNorm inputs", dict(norm_input_bits=16)),
@@ -93,9 +95,6 @@ ABLATION = [
     ("  and per-row runtime scales",
      dict(norm_input_bits=16, softmax_input_bits=16,
           dynamic_granularity="per-row")),
-    ("float softmax", dict(keep_float=["linalg.softmax"])),
-    ("16-bit LayerNorm inputs, float softmax",
-     dict(norm_input_bits=16, keep_float=["linalg.softmax"])),
     ("float patch embedding (conv, class token, position)",
      dict(keep_float=["conv_proj", "cat", "add"])),
 ]
