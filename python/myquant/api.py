@@ -531,6 +531,9 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         add that writes them, a position embedding's included; their
         results stay int8, docs/NumericSpec.md 6.5): the remedy for a
         LayerNorm row that spans few int8 steps; 8 (default) keeps int8.
+        With dynamic too (spec 8.5) the LayerNorms read the 16-bit
+        residual stream and write their Linears' int32 inputs: a
+        transformer's most accurate dynamic mode.
     norm_input_scales: "per-channel" gives each channel of a LayerNorm
         input its own power-of-two factor of a common scale (FQ-ViT,
         docs/NumericSpec.md 6.6; calibrated per channel): the remedy for a

@@ -440,23 +440,25 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
     """plan() with 16-bit activations (docs/NumericSpec.md 6):
     activation_bits=16 for the whole model, layer_precision entries
     "name:w8a16", norm_input_bits=16 for the LayerNorm inputs or
-    softmax_input_bits=16 for the Softmax inputs. Returns
-    (fused, owner, qparams, bits): bits[value] is 8 or 16, and the 16-bit
-    values have choose_int16_qparams parameters."""
+    softmax_input_bits=16 for the Softmax inputs; dynamic: the wide values
+    of dynamic quantization (spec 8.5), which combines with the last two.
+    Returns (fused, owner, qparams, bits): bits[value] is 8, 16 or 32 (wide),
+    the 16-bit values have choose_int16_qparams parameters and the wide
+    ones choose_wide_qparams'."""
     fused, owner, qp = plan(model, stats)
-    if dynamic:
-        # Spec 8.1: wide values have 32-bit storage; nothing is 16-bit.
-        wide = wide_values(model, owner)
-        for name in qp:  # model order: same-scale inputs come first
-            if name not in wide:
-                continue
-            p = model.producer(name)
-            qp[name] = qp[p.inputs[0]] if p is not None and same_scale(p) \
-                else choose_wide_qparams(*stats[name])
-        return fused, owner, qp, {n: 32 if n in wide else 8 for n in qp}
-    wide = int16_values(model, owner, activation_bits, layer_precision,
-                        norm_input_bits, softmax_input_bits)
-    bits = {n: 16 if n in wide else 8 for n in qp}
+    # Spec 8.1: wide values have 32-bit storage. A 16-bit LayerNorm or
+    # Softmax input is never one (those ops read 8 or 16 bits), so the two
+    # sets are disjoint (spec 8.5).
+    wide = wide_values(model, owner) if dynamic else set()
+    for name in qp:  # model order: same-scale inputs come first
+        if name not in wide:
+            continue
+        p = model.producer(name)
+        qp[name] = qp[p.inputs[0]] if p is not None and same_scale(p) \
+            else choose_wide_qparams(*stats[name])
+    int16 = int16_values(model, owner, activation_bits, layer_precision,
+                         norm_input_bits, softmax_input_bits)
+    bits = {n: 32 if n in wide else 16 if n in int16 else 8 for n in qp}
     # An operand that adopts a concat's parameters adopts its width too
     # (an 8-bit-only producer cannot, spec 6.5: not modelled here).
     adopt = concat_adoptions(model, owner)

@@ -180,14 +180,16 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
                               norm_input_bits, softmax_input_bits,
                               norm_input_scales)
     if dynamic:
+        # 16-bit LayerNorm and Softmax inputs are static values beside
+        # the wide ones (docs/NumericSpec.md 8.5).
         if weight_bits != 8 or activation_bits != 8 or \
                 layer_precision_entries(layer_precision) or \
-                norm_input_bits != 8 or softmax_input_bits != 8 or \
                 norm_input_scales != "per-tensor":
             raise ValueError("dynamic=True takes 8-bit weights and "
                              "activations (no weight_bits, activation_bits, "
-                             "layer_precision, norm_input_bits, "
-                             "softmax_input_bits or norm_input_scales)")
+                             "layer_precision or norm_input_scales; "
+                             "norm_input_bits=16 and softmax_input_bits=16 "
+                             "combine with it)")
         if integer_io:
             raise ValueError("dynamic=True takes float inputs and outputs "
                              "(its wide int32 values are not integer-io's "

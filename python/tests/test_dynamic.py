@@ -10,8 +10,8 @@ import pytest
 from conftest import RUNNABLE_TARGETS, executable, quantize_cli, rand_f32
 
 from myquant import qparams as Q
-from myquant.emit import (Add, Flatten, Linear, Model, Relu, calibrate, emit,
-                          float_forward)
+from myquant.emit import (Add, Flatten, LayerNorm, Linear, Model, Relu,
+                          calibrate, emit, float_forward)
 from myquant.qparams import WIDE_QMAX, choose_wide_qparams
 from myquant.testing import model_reference as MR
 from myquant.testing import reference as ref
@@ -164,7 +164,18 @@ def residual(rng):
     return m
 
 
-MODELS = {"mlp": mlp, "residual": residual}
+def norm_between(rng):
+    """Linear, LayerNorm, Linear: with norm-input-bits=16 the first writes
+    the LayerNorm's 16-bit input, the LayerNorm the second one's wide
+    input (spec 8.5)."""
+    m = Model((3, 24))
+    m.add(Linear(rand_f32(rng, 16, 24, scale=0.3), rand_f32(rng, 16)))
+    m.add(LayerNorm(1 + rand_f32(rng, 16, scale=0.2), rand_f32(rng, 16)))
+    m.add(Linear(rand_f32(rng, 8, 16, scale=0.3), rand_f32(rng, 8)))
+    return m
+
+
+MODELS = {"mlp": mlp, "residual": residual, "norm_between": norm_between}
 
 
 DYNAMIC_TARGETS = [t for t in ("generic", "avx512-vnni", "avx512-vnni-256")
@@ -269,8 +280,9 @@ def test_quantize_api_dynamic_report(build_dir):
         q.close()
     with pytest.raises(ValueError, match="8-bit"):
         myquant.quantize(model, calib, dynamic=True, activation_bits=16)
-    with pytest.raises(ValueError, match="norm_input_bits"):
-        myquant.quantize(model, calib, dynamic=True, norm_input_bits=16)
+    with pytest.raises(ValueError, match="norm_input_scales"):
+        myquant.quantize(model, calib, dynamic=True,
+                         norm_input_scales="per-channel")
     with pytest.raises(ValueError, match="integer-io"):
         myquant.quantize(model, calib, dynamic=True, integer_io=True)
     with pytest.raises(ValueError, match="needs dynamic=True"):
@@ -309,6 +321,50 @@ def test_cli_dynamic(tmp_path, build_dir):
     p = cli("--dynamic-granularity", "per-row", "-o", "qr.mlir")
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "qr.mlir").read_text().count("per_row") == 2
+    # 16-bit LayerNorm / Softmax inputs combine with it (spec 8.5);
+    # per-channel LayerNorm inputs do not.
+    p = cli("--norm-input-bits", "16", "--softmax-input-bits", "16", "-o",
+            "q16.mlir")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "q16.mlir").read_text().count(
+        "myquant.dynamic_matmul") == 2
+    p = cli("--norm-input-scales", "per-channel", "-o", "qc.mlir")
+    assert p.returncode != 0 and "norm_input_scales" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("target", DYNAMIC_TARGETS)
+def test_dynamic_matmul_writes_16bit_norm_input(target, toolchain, workdir):
+    """dynamic=true with norm-input-bits=16 (spec 8.5): a dynamic matmul
+    whose result a 16-bit-input LayerNorm reads writes it in 16 bits, the
+    LayerNorm writes the next dynamic matmul's wide input; bit-identical to
+    the reference, with the dynamic Linears in VNNI kernels."""
+    rng = np.random.default_rng(3)
+    model = norm_between(rng)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32) for _ in range(4)])
+    quantized, remarks = toolchain.quantize(
+        emit(model, stats),
+        ["--myquant-propagate-qparams=dynamic=true norm-input-bits=16",
+         "--myquant-quantize", "--myquant-verify-integer-only",
+         "--myquant-verify-qparams"], workdir)
+    assert "stays static int8" not in remarks, remarks
+    first = [line for line in quantized.splitlines()
+             if "= myquant.dynamic_matmul " in line][0]
+    assert first.rsplit("->", 1)[1].count("!quant.uniform<i16<") == 1, first
+    kernels, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}"], workdir)
+    assert ("myquant.dynamic_matmul" in kernels) == (target == "generic")
+    lowered, _ = toolchain.quantize(
+        kernels, ["--convert-myquant-to-linalg"], workdir)
+    exe = executable(lowered, target)
+    for scale in (1.0, 1e-3, 3.0):
+        x = (rng.standard_normal(model.input_shape) * scale).astype(
+            np.float32)
+        want = MR.run_reference(model, stats, x, dynamic=True,
+                                norm_input_bits=16)
+        got = toolchain.run(exe, "forward", x, workdir)
+        np.testing.assert_array_equal(got, want.dequantize(),
+                                      err_msg=f"input scale {scale}")
 
 
 def tiny_vit():
@@ -332,14 +388,18 @@ def tiny_vit():
     return torch, vit
 
 
-def test_dynamic_vit_bit_exact(toolchain, workdir):
+@pytest.mark.parametrize("norm_bits,softmax_bits",
+                         [(8, 8), (16, 8), (16, 16)])
+def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
     """A transformer in dynamic mode (spec 8.5): every Linear (attention's
     q, k, v and output projections, the MLP, the head) is a dynamic matmul;
     the LayerNorms, the GELU table and the attention's A V matmul write
     their wide inputs; the residual adds, the softmax and the other
-    activation x activation matmul stay static int8. Bit-identical to the
-    reference on the generic and AVX-512 targets (the dynamic kernels meet
-    avx-vnni in test_dynamic_model_bit_exact's models)."""
+    activation x activation matmul stay static, int8 or with
+    norm-input-bits=16 / softmax-input-bits=16 the LayerNorm inputs (the
+    residual stream) and the scores in 16 bits (spec 6.5). Bit-identical to
+    the reference on the generic and AVX-512 targets (the dynamic kernels
+    meet avx-vnni in test_dynamic_model_bit_exact's models)."""
     from myquant.export import export
     torch, vit = tiny_vit()
     rng = np.random.default_rng(0)
@@ -348,10 +408,11 @@ def test_dynamic_vit_bit_exact(toolchain, workdir):
     graph = export(vit, torch.from_numpy(calib[0]))
     stats = calibrate(graph, calib)
     quantized, remarks = toolchain.quantize(
-        emit(graph, stats), ["--myquant-propagate-qparams=dynamic=true",
-                             "--myquant-quantize",
-                             "--myquant-verify-integer-only",
-                             "--myquant-verify-qparams"], workdir)
+        emit(graph, stats),
+        [f"--myquant-propagate-qparams=dynamic=true norm-input-bits="
+         f"{norm_bits} softmax-input-bits={softmax_bits}",
+         "--myquant-quantize", "--myquant-verify-integer-only",
+         "--myquant-verify-qparams"], workdir)
     assert "stays static int8" not in remarks, remarks
     assert quantized.count("myquant.dynamic_matmul") == 7
     wide = "!quant.uniform<i32<-2147483647:2147483647>"
@@ -359,9 +420,23 @@ def test_dynamic_vit_bit_exact(toolchain, workdir):
         results = [line.rsplit("->", 1)[1] for line in quantized.splitlines()
                    if f"= {op} " in line]
         assert any(wide in r for r in results), op
-    assert quantized.count("myquant.softmax") == 1
+    # Each LayerNorm reads the 16-bit residual stream and writes a wide
+    # value; the softmax reads 16-bit scores.
+    i16 = "!quant.uniform<i16<"
+    norms = [line for line in quantized.splitlines()
+             if "= myquant.layer_norm " in line]
+    assert len(norms) == 3
+    for line in norms:
+        args, result = line.rsplit("->", 1)
+        assert (i16 in args) == (norm_bits == 16) and wide in result, line
+    softmax = [line for line in quantized.splitlines()
+               if "= myquant.softmax " in line]
+    assert len(softmax) == 1
+    assert (i16 in softmax[0].rsplit("->", 1)[0]) == (softmax_bits == 16)
     x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
-    want = MR.run_reference(graph, stats, x, dynamic=True).dequantize()
+    want = MR.run_reference(graph, stats, x, dynamic=True,
+                            norm_input_bits=norm_bits,
+                            softmax_input_bits=softmax_bits).dequantize()
     # A transformer's JIT compile may exceed run()'s 120 s on a loaded host.
     src = os.path.join(workdir, "lowered.mlir")
     for target in DYNAMIC_TARGETS:

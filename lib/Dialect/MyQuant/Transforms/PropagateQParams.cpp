@@ -335,14 +335,14 @@ struct PropagateQParamsPass
     // (docs/NumericSpec.md 8.5).
     if (dynamic &&
         (precision->weightBits != 8 || precision->activationBits != 8 ||
-         precision->normInputBits != 8 || precision->softmaxInputBits != 8 ||
          llvm::any_of(precision->layers, [](const auto &entry) {
            return entry.weightBits != 8 || entry.activationBits != 8;
          }))) {
       funcOp.emitError() << "dynamic=true takes 8-bit weights and "
-                            "activations; drop weight-bits, activation-bits, "
-                            "norm-input-bits, softmax-input-bits and the "
-                            "w4/a16 layer-precision entries";
+                            "activations; drop weight-bits, activation-bits "
+                            "and the w4/a16 layer-precision entries "
+                            "(norm-input-bits=16 and softmax-input-bits=16 "
+                            "combine with it)";
       return signalPassFailure();
     }
     if (normInputScales != "per-tensor" && normInputScales != "per-channel") {
@@ -618,8 +618,10 @@ void DryRun::claimLayerNorm(const LayerNormChain &norm,
     SmallVector<Operation *> &ops = normInputs[norm.input];
     ops.append(norm.ops.begin(), norm.ops.end());
     ops.push_back(norm.anchor);
-    writesWide.insert(norm.anchor);
   }
+  // Its result may be a dynamic matmul's wide input whatever its input's
+  // width (docs/NumericSpec.md 8.5).
+  writesWide.insert(norm.anchor);
   claim(norm.anchor);
   form.insert(norm.anchor);
   for (Operation *op : norm.ops) {

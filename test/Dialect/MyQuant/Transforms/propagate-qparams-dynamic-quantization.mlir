@@ -4,7 +4,7 @@
 // RUN: myquant-opt %s -split-input-file "--myquant-ptq=dynamic=true allow-float=false" | FileCheck %s --check-prefix=PTQ
 // RUN: myquant-opt %s -split-input-file "--myquant-ptq=dynamic=true dynamic-per-row=true" | FileCheck %s --check-prefix=ROW
 // RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true activation-bits=16" 2>&1 | FileCheck %s --check-prefix=BITS
-// RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true norm-input-bits=16" 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not myquant-opt %s -split-input-file "--myquant-propagate-qparams=dynamic=true weight-bits=4" 2>&1 | FileCheck %s --check-prefix=BITS
 
 // Dynamic quantization (docs/NumericSpec.md 8): the matmuls with constant
 // weights read wide values (i32, scale max|range| / 2^23) and quantize them
@@ -37,7 +37,7 @@
 // With dynamic-per-row (8.2c) both take their parameters per row.
 // ROW-LABEL:   func.func @mlp
 // ROW-COUNT-2: myquant.dynamic_matmul {{.*}}per_row
-// BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits, norm-input-bits, softmax-input-bits and the w4/a16 layer-precision entries
+// BITS:        error: dynamic=true takes 8-bit weights and activations; drop weight-bits, activation-bits and the w4/a16 layer-precision entries (norm-input-bits=16 and softmax-input-bits=16 combine with it)
 
   func.func @mlp(%x: tensor<1x4xf32> loc("x")) -> tensor<1x4xf32> {
     %s1 = myquant.stats %x {min = array<f64: -2.325>, max = array<f64: 1.304>} : tensor<1x4xf32> loc("x")

@@ -1,5 +1,7 @@
 // RUN: myquant-opt %s --myquant-propagate-qparams=dynamic=true --myquant-quantize 2>&1 | FileCheck %s
 // RUN: myquant-opt %s "--myquant-ptq=dynamic=true allow-float=false" --convert-myquant-to-linalg | FileCheck %s --check-prefix=LOWER
+// RUN: myquant-opt %s "--myquant-propagate-qparams=dynamic=true norm-input-bits=16" --myquant-quantize --myquant-verify-qparams 2>&1 | FileCheck %s --check-prefix=NORM16
+// RUN: myquant-opt %s "--myquant-ptq=dynamic=true norm-input-bits=16 allow-float=false" | myquant-opt --myquant-lower-to-llvm -o /dev/null
 
 // Dynamic quantization of a transformer's Linears (docs/NumericSpec.md 8.5):
 // a layer normalization and a lookup table (GELU) read 8-bit values and
@@ -19,6 +21,13 @@
 // LOWER:       arith.constant -2147483647 : i64
 // LOWER:       arith.constant 2147483647 : i64
 // LOWER:       arith.constant dense<{{.*}}> : tensor<256xi32>
+// With norm-input-bits=16 the layer normalization reads a 16-bit input
+// (scale 2.8281622 / 32767, 6.4) and still writes the wide value (8.5).
+// NORM16-NOT:   remark
+// NORM16-LABEL: func.func @forward
+// NORM16:       %[[X:.*]] = myquant.quantize %{{.*}} -> tensor<2x4x!quant.uniform<i16<-32767:32767>:f32, 8.6311294695832387E-5>>
+// NORM16:       %[[LN:.*]] = myquant.layer_norm %[[X]] {{.*}} -> tensor<2x4x!quant.uniform<i32<-2147483647:2147483647>:f32
+// NORM16:       myquant.dynamic_matmul %[[LN]], {{.*}} -> tensor<2x4x!quant.uniform<i8:f32
 
 module {
   func.func @forward(%x: tensor<2x4xf32> loc("x")) -> tensor<2x3xf32> {
