@@ -101,6 +101,31 @@ def test_layer_profile(build_dir, workdir):
 
 
 @needs_avx512_vnni
+def test_layer_profile_threads(build_dir, workdir):
+    """layer_profile.py --threads profiles the kernels compiled with
+    --kernel-threads=2 (the same kernels in the same order) and times an
+    empty OpenMP region."""
+    import numpy as np
+    import layer_profile as L
+    import models as M
+    from myquant.emit import emit
+    tc = B.Toolchain(build_dir, workdir)
+    stats, _ = B.model_stats(M.small_cnn, np.random.default_rng(0))
+    model = M.small_cnn(1)
+    qpath = tc.write(tc.quantize(emit(model, stats)))
+    x = np.random.default_rng(1).standard_normal(
+        model.input_shape).astype(np.float32)
+    prof = L.Profiler(build_dir, workdir)
+    one, _ = prof.profile(qpath, x, model.shapes[model.output], calls=3)
+    two, total = prof.profile(qpath, x, model.shapes[model.output], calls=3,
+                              threads=2)
+    assert [r[:2] for r in two] == [r[:2] for r in one], (one, two)
+    assert all(r[2] > 0 for r in two if r[0] == "kernel") and total > 0
+    regions = L.fork_join(workdir, 2, regions=50)
+    assert all(0 < lo <= med < 1 for lo, med in regions.values()), regions
+
+
+@needs_avx512_vnni
 def test_float_layer_profile(build_dir, workdir):
     """layer_profile.py --float names each f32 kernel by its torch module,
     in order, with the MACs of its op and a time, and what runs between
