@@ -4,7 +4,8 @@ the same bits as the generic integer lowering, which the end-to-end tests
 check against the reference, on the three benchmark models at batch 4;
 the libraries really call the OpenMP runtime. At batches 1 and 3 the
 kernels share each layer's channel tiles or rows instead: the same bits
-as one thread, int8 and f32.
+as one thread, int8 and f32; kernels under --kernel-thread-min-macs stay
+on one thread.
 
 Needs the avx512-vnni kernels (the models' kernels are built for them)."""
 
@@ -88,15 +89,28 @@ def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
     x = rng.standard_normal(model.input_shape).astype(np.float32)
     shape = model.shapes[model.output]
 
-    def run(text, tgt, threads):
+    def run(text, tgt, threads, min_macs=0):
         so = os.path.join(workdir, f"{len(os.listdir(workdir))}.so")
         B.sh([tc.compile, tc.write(text), "--function=forward", "--shared",
-              "-o", so, f"--target={tgt}", f"--kernel-threads={threads}"])
+              "-o", so, f"--target={tgt}", f"--kernel-threads={threads}"]
+             + ([] if min_macs is None
+                else [f"--kernel-thread-min-macs={min_macs}"]))
+        with open(so, "rb") as f:
+            forks = b"__kmpc_fork_call" in f.read()
         return B.Compiled(so, "forward", x, shape, np.float32)().view(
-            np.int32)
+            np.int32), forks
 
+    # Every kernel split (no minimum work), against one thread.
     quantized = tc.quantize(emit(model, stats))
-    two = run(quantized, target, 2)
-    assert np.array_equal(two, run(quantized, target, 1))
+    two, forks = run(quantized, target, 2)
+    assert forks
+    assert np.array_equal(two, run(quantized, target, 1)[0])
     floating = emit(model)
-    assert np.array_equal(run(floating, target, 2), run(floating, target, 1))
+    two, forks = run(floating, target, 2)
+    assert forks
+    assert np.array_equal(two, run(floating, target, 1)[0])
+    # With the default minimum (a million MACs per thread) these small
+    # kernels stay on one thread: no OpenMP region at all.
+    default, forks = run(quantized, target, 2, min_macs=None)
+    assert not forks
+    assert np.array_equal(default, run(quantized, target, 1)[0])

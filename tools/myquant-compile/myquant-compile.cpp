@@ -144,6 +144,12 @@ static cl::opt<unsigned> threadCount(
              "(OpenMP; a shared library then links libomp, an object "
              "file needs it at link time)"),
     cl::init(1), cl::cat(compileCategory));
+static cl::opt<int64_t> threadMinMacs(
+    "kernel-thread-min-macs",
+    cl::desc("With --kernel-threads: the work per thread, in int8 GEMM "
+             "multiply-accumulates, below which a kernel runs on one "
+             "thread"),
+    cl::init(myquant::vnni::kDefaultThreadMinMacs), cl::cat(compileCategory));
 static cl::opt<bool> staticMemory(
     "static-memory",
     cl::desc("No heap: the caller passes the result buffers and one arena "
@@ -1096,6 +1102,7 @@ int main(int argc, char **argv) {
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
+  lowerOptions.threadMinMacs = threadMinMacs;
   lowerOptions.staticMemory = staticMemory;
   lowerOptions.arenaAlignment = arenaAlignment;
   lowerOptions.symbolPrefix = symbolPrefix;
