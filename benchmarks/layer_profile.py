@@ -39,10 +39,7 @@ import sys
 import tempfile
 import time
 
-# One-thread runs: PyTorch's idle OpenMP threads must not spin. With
-# --threads, myquant's threads wait between kernels as they do by default.
-if not any(a.startswith("--threads") for a in sys.argv[1:]):
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import omp_env  # noqa: E402,F401  (before numpy and torch)
 
 import numpy as np  # noqa: E402
 
@@ -370,11 +367,6 @@ def thread_profile(build, names, batch, calib_n, calls, threads, rounds,
     import torch
     from myquant import tools as T
     from zoo import images, zoo_model
-    for gap, (lo, med) in fork_join(workdir, threads).items():
-        print(f"empty OpenMP region on {threads} threads, {gap:.0f} us "
-              f"after the last: min {lo * 1e6:.2f} us, median "
-              f"{med * 1e6:.2f} us (load {os.getloadavg()[0]:.1f})")
-    print()
     for name in names:
         model = zoo_model(name)
         qm = myquant.quantize(model, images(calib_n, seed=1),
@@ -422,6 +414,12 @@ def thread_profile(build, names, batch, calib_n, calls, threads, rounds,
               f"fastest) {plain[1] * 1e3:.3f} / {plain[threads] * 1e3:.3f} "
               f"ms\n")
         qm.close()
+    # After the models: libomp runs with the settings their libraries gave
+    # it (myquant-openmp-wait-policy).
+    for gap, (lo, med) in fork_join(workdir, threads).items():
+        print(f"empty OpenMP region on {threads} threads, {gap:.0f} us "
+              f"after the last: min {lo * 1e6:.2f} us, median "
+              f"{med * 1e6:.2f} us (load {os.getloadavg()[0]:.1f})")
 
 
 _LOC = re.compile(r'loc\("([^"]*)"\)')

@@ -158,6 +158,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   toLLVM.useDynamic = cross;
   pm.addPass(createConvertToLLVMPass(toLLVM));
   pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.threads > 1)
+    pm.addPass(createMyQuantOpenMPWaitPolicy());
 }
 
 /// Why `options` cannot be used together, if they cannot.

@@ -114,3 +114,54 @@ def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
     default, forks = run(quantized, target, 2, min_macs=None)
     assert not forks
     assert np.array_equal(default, run(quantized, target, 1)[0])
+
+
+_LOAD_AND_CALL = """
+import ctypes, sys
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+import bench as B
+x = np.zeros((1, 3, 14, 14), np.float32)
+B.Compiled(sys.argv[1], "forward", x, (1, int(sys.argv[2])), np.float32)()
+"""
+
+
+@pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,
+                    reason="the kernels are built for avx512-vnni")
+def test_wait_policy_default(build_dir, workdir):
+    """A library compiled with --kernel-threads=2 makes libomp spin between
+    the kernels (KMP_LIBRARY=turnaround, KMP_BLOCKTIME=1000) unless the
+    environment chose a wait policy: libomp's own report of its settings
+    (KMP_SETTINGS) when the library's first region starts it."""
+    import subprocess
+    import sys
+    from conftest import BENCHMARKS_DIR
+    tc = B.Toolchain(build_dir, workdir)
+    rng = np.random.default_rng(5)
+    model = _split_model(1)
+    stats = calibrate(model, [rng.standard_normal(
+        model.input_shape).astype(np.float32)])
+    so = os.path.join(workdir, "t2.so")
+    B.sh([tc.compile, tc.write(tc.quantize(emit(model, stats))),
+          "--function=forward", "--shared", "-o", so,
+          "--target=avx512-vnni", "--kernel-threads=2",
+          "--kernel-thread-min-macs=0"])
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_WAIT_POLICY", "KMP_LIBRARY", "KMP_BLOCKTIME")}
+
+    def settings(**env):
+        out = subprocess.run(
+            [sys.executable, "-c", _LOAD_AND_CALL, so,
+             str(model.shapes[model.output][1]), BENCHMARKS_DIR],
+            env={**clean, "KMP_SETTINGS": "1", **env}, capture_output=True,
+            text=True, check=True)
+        return out.stderr
+
+    default = settings()
+    assert "KMP_LIBRARY=turnaround" in default, default
+    assert "KMP_BLOCKTIME=1000ms" in default, default
+    passive = settings(OMP_WAIT_POLICY="PASSIVE")
+    assert "KMP_LIBRARY=throughput" in passive, passive
+    assert "OMP_WAIT_POLICY=PASSIVE" in passive, passive
+    blocktime = settings(KMP_BLOCKTIME="0")
+    assert "KMP_LIBRARY=throughput" in blocktime, blocktime

@@ -408,7 +408,12 @@ static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
   if (threadCount > 1)
     os << "\n   Each call runs the int8 kernels' batch loops on OpenMP threads "
           "("
-       << threadCount << ").";
+       << threadCount << ").\n"
+       << "   Loading the code sets KMP_LIBRARY=turnaround and "
+          "KMP_BLOCKTIME=1000\n"
+       << "   (libomp's threads spin between kernels, for up to 1 s) unless "
+          "the\n"
+       << "   environment sets OMP_WAIT_POLICY, KMP_LIBRARY or KMP_BLOCKTIME.";
   os << "\n"
      << "   Shapes are not checked: each input descriptor must have the sizes\n"
      << "   of " << entry.name << "_input<i>_shape (-1: any size the model "
@@ -886,11 +891,13 @@ getRequiredFeatures(llvm::Module &module) {
 /// Only the C interfaces are called from outside: every other definition
 /// gets internal linkage, so that the object exports nothing else (two
 /// models with different --symbol-prefix link into one program) and the
-/// optimizer may drop what the C interfaces inlined.
+/// optimizer may drop what the C interfaces inlined. LLVM's own globals
+/// (llvm.global_ctors: myquant-openmp-wait-policy) keep theirs.
 static void internalizeAllButCInterfaces(llvm::Module &module) {
   for (llvm::GlobalValue &value : module.global_values())
     if (!value.isDeclaration() && !value.hasLocalLinkage() &&
-        !value.getName().starts_with("_mlir_ciface_"))
+        !value.getName().starts_with("_mlir_ciface_") &&
+        !value.getName().starts_with("llvm."))
       value.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 

@@ -110,6 +110,30 @@ def MyQuantParallelizeBatches : Pass<"myquant-parallelize-batches"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def MyQuantOpenMPWaitPolicy : Pass<"myquant-openmp-wait-policy",
+                                   "::mlir::ModuleOp"> {
+  let summary = "Make libomp's threads spin between the kernels by default";
+  let description = [{
+    Adds a module constructor (`llvm.mlir.global_ctors`) that, when the
+    loading process has none of `OMP_WAIT_POLICY`, `KMP_LIBRARY` and
+    `KMP_BLOCKTIME` in its environment, sets `KMP_LIBRARY=turnaround` and
+    `KMP_BLOCKTIME=1000` there (`setenv` without overwriting) before the
+    first parallel region starts libomp, which reads them then. The
+    kernels of a model (`myquant-lower-to-llvm{threads=N}`) open one
+    OpenMP region each, microseconds apart: with libomp's default
+    (`throughput`: the waiting threads yield their core, and sleep after
+    200 ms) the threads wake and reschedule at every kernel, which cost
+    squeezenet1_1 2.7x on two threads of an idle 2-core VM
+    (benchmarks/README.md). `turnaround` spins as `OMP_WAIT_POLICY=ACTIVE`
+    does for libomp, but only for 1 s after the last region, so that an
+    idle process does not keep a core busy, and only libomp reads these
+    variables (not a libgomp in the same process). A user's choice in any
+    of the three variables is left as it is; so is a libomp that another
+    library started before.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def MyQuantOrderConstantGlobals : Pass<"myquant-order-constant-globals",
                                       "::mlir::ModuleOp"> {
   let summary = "Name and order the constant globals of bufferization "
