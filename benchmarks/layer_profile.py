@@ -320,18 +320,24 @@ def print_profile(title, rows, total, plain, peak, bandwidth):
           f"fastest call)\n")
 
 
-def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
-        timer):
+def quantized_zoo(name, batch, calib_n, workdir):
+    """(QuantizedModel, input images, output shape) of a zoo model."""
     import myquant
     import torch
     from zoo import images, zoo_model
+    model = zoo_model(name)
+    qm = myquant.quantize(model, images(calib_n, seed=1),
+                          cache_dir=os.path.join(workdir, "cache"))
+    x = images(batch, seed=2)
+    with torch.no_grad():
+        out_shape = tuple(model(torch.from_numpy(x)).shape)
+    return qm, x, out_shape
+
+
+def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
+        timer):
     for name in names:
-        model = zoo_model(name)
-        qm = myquant.quantize(model, images(calib_n, seed=1),
-                              cache_dir=os.path.join(workdir, "cache"))
-        x = images(batch, seed=2)
-        with torch.no_grad():
-            out_shape = tuple(model(torch.from_numpy(x)).shape)
+        qm, x, out_shape = quantized_zoo(name, batch, calib_n, workdir)
         rows, total, plain = profile_build(
             build, qm._build(batch, None, True), x, out_shape, calls, timer,
             workdir)
@@ -363,17 +369,9 @@ def thread_profile(build, names, batch, calib_n, calls, threads, rounds,
     """The per-kernel table on one thread and on `threads` threads
     (myquant-compile --kernel-threads), wall time, min over `rounds`
     alternating rounds of `calls` calls each."""
-    import myquant
-    import torch
     from myquant import tools as T
-    from zoo import images, zoo_model
     for name in names:
-        model = zoo_model(name)
-        qm = myquant.quantize(model, images(calib_n, seed=1),
-                              cache_dir=os.path.join(workdir, "cache"))
-        x = images(batch, seed=2)
-        with torch.no_grad():
-            out_shape = tuple(model(torch.from_numpy(x)).shape)
+        qm, x, out_shape = quantized_zoo(name, batch, calib_n, workdir)
         qdir = qm._build(batch, None, True)
         qpath = os.path.join(qdir, "model.q.mlir")
         so = {1: os.path.join(qdir, "libmodel.so"),
