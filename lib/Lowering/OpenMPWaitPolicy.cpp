@@ -25,7 +25,7 @@ constexpr llvm::StringLiteral kUserVariables[] = {
     "OMP_WAIT_POLICY", "KMP_LIBRARY", "KMP_BLOCKTIME"};
 /// What the constructor sets otherwise.
 constexpr std::pair<llvm::StringLiteral, llvm::StringLiteral> kDefaults[] = {
-    {"KMP_LIBRARY", "turnaround"}, {"KMP_BLOCKTIME", "1000"}};
+    {"KMP_BLOCKTIME", "1000"}};
 
 struct OpenMPWaitPolicyPass
     : public myquant::impl::MyQuantOpenMPWaitPolicyBase<OpenMPWaitPolicyPass> {

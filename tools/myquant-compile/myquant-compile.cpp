@@ -409,11 +409,10 @@ static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
     os << "\n   Each call runs the int8 kernels' batch loops on OpenMP threads "
           "("
        << threadCount << ").\n"
-       << "   Loading the code sets KMP_LIBRARY=turnaround and "
-          "KMP_BLOCKTIME=1000\n"
-       << "   (libomp's threads spin between kernels, for up to 1 s) unless "
-          "the\n"
-       << "   environment sets OMP_WAIT_POLICY, KMP_LIBRARY or KMP_BLOCKTIME.";
+       << "   Loading the code sets KMP_BLOCKTIME=1000 (libomp's threads "
+          "spin\n"
+       << "   between kernels, for up to 1 s) unless the environment sets\n"
+       << "   OMP_WAIT_POLICY, KMP_LIBRARY or KMP_BLOCKTIME.";
   os << "\n"
      << "   Shapes are not checked: each input descriptor must have the sizes\n"
      << "   of " << entry.name << "_input<i>_shape (-1: any size the model "

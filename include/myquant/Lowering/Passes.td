@@ -116,20 +116,22 @@ def MyQuantOpenMPWaitPolicy : Pass<"myquant-openmp-wait-policy",
   let description = [{
     Adds a module constructor (`llvm.mlir.global_ctors`) that, when the
     loading process has none of `OMP_WAIT_POLICY`, `KMP_LIBRARY` and
-    `KMP_BLOCKTIME` in its environment, sets `KMP_LIBRARY=turnaround` and
-    `KMP_BLOCKTIME=1000` there (`setenv` without overwriting) before the
-    first parallel region starts libomp, which reads them then. The
-    kernels of a model (`myquant-lower-to-llvm{threads=N}`) open one
-    OpenMP region each, microseconds apart: with libomp's default
-    (`throughput`: the waiting threads yield their core, and sleep after
-    200 ms) the threads wake and reschedule at every kernel, which cost
-    squeezenet1_1 2.7x on two threads of an idle 2-core VM
-    (benchmarks/README.md). `turnaround` spins as `OMP_WAIT_POLICY=ACTIVE`
-    does for libomp, but only for 1 s after the last region, so that an
-    idle process does not keep a core busy, and only libomp reads these
-    variables (not a libgomp in the same process). A user's choice in any
-    of the three variables is left as it is; so is a libomp that another
-    library started before.
+    `KMP_BLOCKTIME` in its environment, sets `KMP_BLOCKTIME=1000` there
+    (`setenv` without overwriting) before the first parallel region starts
+    libomp, which reads it then. The kernels of a model
+    (`myquant-lower-to-llvm{threads=N}`) open one OpenMP region each,
+    microseconds apart, and calls follow each other: libomp's waiting
+    threads spin (yielding their core to any other runnable thread, libomp's
+    `throughput` library) for 1 s after a region instead of its default
+    200 ms, and then sleep, so that an idle process keeps no core busy.
+    Sleeping at once (`OMP_WAIT_POLICY=PASSIVE`) cost squeezenet1_1 2.7x
+    on two threads of an idle 2-core VM (benchmarks/README.md); spinning
+    without yielding (`KMP_LIBRARY=turnaround`, as `OMP_WAIT_POLICY=ACTIVE`)
+    made it 120x slower under a load of 11 on 2 cores, where the spinning
+    thread holds the core its partner waits for. Only libomp reads
+    `KMP_BLOCKTIME` (not a libgomp in the same process). A user's choice
+    in any of the three variables is left as it is; so is a libomp that
+    another library started before.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
