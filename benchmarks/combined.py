@@ -48,10 +48,7 @@ import sys
 import tempfile
 from types import SimpleNamespace
 
-# One-thread runs: PyTorch's idle OpenMP threads must not spin. With
-# --threads, both sides' threads wait between kernels as they do by default.
-if not any(a.startswith("--threads") for a in sys.argv[1:]):
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import omp_env  # noqa: E402,F401  (before numpy and torch)
 
 import numpy as np  # noqa: E402
 

@@ -32,7 +32,7 @@ import os
 import sys
 import tempfile
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import omp_env  # noqa: E402,F401  (before numpy and torch)
 
 import numpy as np  # noqa: E402
 

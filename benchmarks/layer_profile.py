@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import omp_env  # noqa: E402,F401  (before numpy and torch)
 
 import numpy as np  # noqa: E402
 
@@ -174,26 +174,26 @@ class Profiler:
         self.workdir = workdir
         self.timer_c = os.path.join(HERE, "layer_timer.c")
 
-    def library(self, qpath, entry="forward"):
+    def library(self, qpath, entry="forward", threads=1):
         """(shared library with bracketed kernel calls, kernels in call
         order, kernel -> line of its op)."""
-        so, order = self.instrumented(qpath, entry)
+        so, order = self.instrumented(qpath, entry, threads)
         return so, order, kernel_lines(self.opt, qpath, entry)
 
-    def instrumented(self, qpath, entry="forward"):
+    def instrumented(self, qpath, entry="forward", threads=1):
         """(shared library with bracketed kernel calls, kernels in call
-        order)."""
-        ll = qpath + ".ll"
+        order); `threads`: myquant-compile --kernel-threads."""
+        ll = qpath + f".t{threads}.ll"
         sh([self.compile, qpath, f"--function={entry}", "--emit-llvm",
-            "-o", ll, f"--target={TARGET}"])
+            "-o", ll, f"--target={TARGET}", f"--kernel-threads={threads}"])
         with open(ll) as f:
             text, order = instrument(f.read(), entry)
         with open(ll, "w") as f:
             f.write(text)
-        so = qpath + ".prof.so"
+        so = qpath + f".t{threads}.prof.so"
         sh([CC, "-O3", "-Wno-override-module", "-fPIC", "-shared",
             "-march=native", "-x", "ir", ll, "-x", "c", self.timer_c,
-            "-o", so, "-lm"])
+            "-o", so, "-lm"] + (["-fopenmp"] if threads > 1 else []))
         return so, order
 
     def run(self, so, n, x, out_shape, calls, cpu_time=False):
@@ -249,10 +249,10 @@ class Profiler:
                      0))
         return rows, total
 
-    def profile(self, qpath, x, out_shape, calls):
+    def profile(self, qpath, x, out_shape, calls, threads=1):
         """Rows (kind, label, seconds, MACs, weight bytes) in the order
         they run ('kernel' or 'between'), the instrumented call's time."""
-        so, order, lines = self.library(qpath)
+        so, order, lines = self.library(qpath, threads=threads)
         n = len(order)
         kernel, gap, total = self.run(so, n, x, out_shape, calls)
         with open(qpath) as f:
@@ -320,18 +320,24 @@ def print_profile(title, rows, total, plain, peak, bandwidth):
           f"fastest call)\n")
 
 
-def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
-        timer):
+def quantized_zoo(name, batch, calib_n, workdir):
+    """(QuantizedModel, input images, output shape) of a zoo model."""
     import myquant
     import torch
     from zoo import images, zoo_model
+    model = zoo_model(name)
+    qm = myquant.quantize(model, images(calib_n, seed=1),
+                          cache_dir=os.path.join(workdir, "cache"))
+    x = images(batch, seed=2)
+    with torch.no_grad():
+        out_shape = tuple(model(torch.from_numpy(x)).shape)
+    return qm, x, out_shape
+
+
+def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
+        timer):
     for name in names:
-        model = zoo_model(name)
-        qm = myquant.quantize(model, images(calib_n, seed=1),
-                              cache_dir=os.path.join(workdir, "cache"))
-        x = images(batch, seed=2)
-        with torch.no_grad():
-            out_shape = tuple(model(torch.from_numpy(x)).shape)
+        qm, x, out_shape = quantized_zoo(name, batch, calib_n, workdir)
         rows, total, plain = profile_build(
             build, qm._build(batch, None, True), x, out_shape, calls, timer,
             workdir)
@@ -339,6 +345,79 @@ def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
                       f"(min of {calls} calls)", rows, total, plain, peak,
                       bandwidth)
         qm.close()
+
+
+def fork_join(workdir, threads, regions=2000):
+    """(min, median) seconds of an empty OpenMP region on `threads`
+    threads (omp_region.c), right after a region and 20 us after one."""
+    so = os.path.join(workdir, "omp_region.so")
+    sh([CC, "-O2", "-fopenmp", "-shared", "-fPIC",
+        os.path.join(HERE, "omp_region.c"), "-o", so])
+    lib = ctypes.CDLL(so)
+    lib.time_regions.argtypes = [ctypes.c_int32, ctypes.c_int64,
+                                 ctypes.c_double, ctypes.c_void_p]
+    out = (ctypes.c_double * regions)()
+    result = {}
+    for gap in (0.0, 20.0):
+        lib.time_regions(threads, regions, gap, out)
+        result[gap] = (min(out), float(np.median(list(out))))
+    return result
+
+
+def thread_profile(build, names, batch, calib_n, calls, threads, rounds,
+                   workdir, timer):
+    """The per-kernel table on one thread and on `threads` threads
+    (myquant-compile --kernel-threads), wall time, min over `rounds`
+    alternating rounds of `calls` calls each."""
+    from myquant import tools as T
+    for name in names:
+        qm, x, out_shape = quantized_zoo(name, batch, calib_n, workdir)
+        qdir = qm._build(batch, None, True)
+        qpath = os.path.join(qdir, "model.q.mlir")
+        so = {1: os.path.join(qdir, "libmodel.so"),
+              threads: os.path.join(qdir, f"t{threads}.so")}
+        T.compile_shared(qpath, so[threads],
+                         extra_args=[f"--kernel-threads={threads}"])
+        prof = Profiler(build, workdir)
+        best, plain = {}, {}
+        for _ in range(rounds):
+            for t in (1, threads):
+                rows, _ = prof.profile(qpath, x, out_shape, calls, t)
+                best[t] = rows if t not in best else [
+                    r[:2] + (min(r[2], b[2]),) + r[3:]
+                    for r, b in zip(rows, best[t])]
+                fn = Compiled(so[t], "forward", x, out_shape, np.float32)
+                plain[t] = min(plain.get(t, 1e30),
+                               timer.fastest(fn, calls, 1.0, True))
+        out = []
+        for one, many in zip(best[1], best[threads]):
+            kind, label, t1, macs, _ = one
+            tn = many[2]
+            if kind == "between" and max(t1, tn) < 2e-6:
+                continue
+            out.append([len([r for r in out if r[0]]) + 1
+                        if kind == "kernel" else "",
+                        label if kind == "kernel" else f"  (between: {label})",
+                        f"{macs / 1e6:.2f}" if macs else "",
+                        f"{t1 * 1e6:.1f}", f"{tn * 1e6:.1f}",
+                        f"{t1 / tn:.2f}"])
+        print(f"{name}, batch {batch}, 224 x 224, 1 vs {threads} threads "
+              f"(wall time, min of {rounds} x {calls} calls; load "
+              f"{os.getloadavg()[0]:.1f})")
+        print_table(["#", "layer (int8 kernel + fused epilogue)", "MMACs",
+                     "1t us", f"{threads}t us", "speed-up"], out)
+        sums = {t: sum(r[2] for r in best[t]) for t in best}
+        print(f"rows: 1 thread {sums[1] * 1e3:.3f} ms, {threads} threads "
+              f"{sums[threads] * 1e3:.3f} ms; uninstrumented calls (wall, "
+              f"fastest) {plain[1] * 1e3:.3f} / {plain[threads] * 1e3:.3f} "
+              f"ms\n")
+        qm.close()
+    # After the models: libomp runs with the settings their libraries gave
+    # it (myquant-openmp-wait-policy).
+    for gap, (lo, med) in fork_join(workdir, threads).items():
+        print(f"empty OpenMP region on {threads} threads, {gap:.0f} us "
+              f"after the last: min {lo * 1e6:.2f} us, median "
+              f"{med * 1e6:.2f} us (load {os.getloadavg()[0]:.1f})")
 
 
 _LOC = re.compile(r'loc\("([^"]*)"\)')
@@ -496,6 +575,12 @@ def main():
     ap.add_argument("--kernels", action="store_true",
                     help="single convolutions with warm and cold caches "
                          "instead of the models")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="above 1: each int8 kernel on one thread and on "
+                         "this many (--kernel-threads), wall time, and the "
+                         "cost of an empty OpenMP region")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="--threads: alternating rounds, min over them")
     args = ap.parse_args()
     os.environ["MYQUANT_BUILD_DIR"] = os.path.abspath(args.build)
     tune_malloc()
@@ -514,6 +599,10 @@ def main():
             for name in args.models.split(","):
                 float_profile(args.build, name, args.batch, args.calls, fma,
                               d, Timer(d))
+        elif args.threads > 1:
+            thread_profile(args.build, args.models.split(","), args.batch,
+                           args.calib, args.calls, args.threads, args.rounds,
+                           d, Timer(d))
         elif args.kernels:
             cold_kernels(args.build, peak, 5 * args.calls, d)
         else:

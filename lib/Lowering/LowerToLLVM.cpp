@@ -48,12 +48,14 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   ConvertMyQuantToVnniOptions vnni;
   vnni.target = options.target;
   vnni.threads = options.threads;
+  vnni.threadMinMacs = options.threadMinMacs;
   pm.addPass(createConvertMyQuantToVnni(vnni));
   // The float convolutions and matmuls (a float model, calibration's
   // instrumented copy, ops kept in float) get the f32 kernels.
   ConvertLinalgToFloatKernelsOptions floatKernels;
   floatKernels.target = options.target;
   floatKernels.threads = options.threads;
+  floatKernels.threadMinMacs = options.threadMinMacs;
   pm.addPass(createConvertLinalgToFloatKernels(floatKernels));
   // target=generic keeps the generic lowering on an ARM DSP target too.
   ConvertMyQuantToLinalgOptions linalg;
@@ -156,6 +158,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   toLLVM.useDynamic = cross;
   pm.addPass(createConvertToLLVMPass(toLLVM));
   pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.threads > 1)
+    pm.addPass(createMyQuantOpenMPWaitPolicy());
 }
 
 /// Why `options` cannot be used together, if they cannot.

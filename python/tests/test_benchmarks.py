@@ -73,13 +73,10 @@ def test_static_memory(build_dir, workdir):
     assert memory["WEIGHTS_SIZE"] > 0 and code > 0, (memory, code)
 
 
-@needs_avx512_vnni
-def test_layer_profile(build_dir, workdir):
-    """layer_profile.py maps each kernel call to its op: the example CNN's
-    three convolutions and its classifier, in order, whose MACs add up to
-    the model's, each with a time."""
+def _small_cnn(build_dir, workdir):
+    """The example CNN at batch 1: (model, quantized module's path,
+    input)."""
     import numpy as np
-    import layer_profile as L
     import models as M
     from myquant.emit import emit
     tc = B.Toolchain(build_dir, workdir)
@@ -88,6 +85,17 @@ def test_layer_profile(build_dir, workdir):
     qpath = tc.write(tc.quantize(emit(model, stats)))
     x = np.random.default_rng(1).standard_normal(
         model.input_shape).astype(np.float32)
+    return model, qpath, x
+
+
+@needs_avx512_vnni
+def test_layer_profile(build_dir, workdir):
+    """layer_profile.py maps each kernel call to its op: the example CNN's
+    three convolutions and its classifier, in order, whose MACs add up to
+    the model's, each with a time."""
+    import layer_profile as L
+    import models as M
+    model, qpath, x = _small_cnn(build_dir, workdir)
     rows, total = L.Profiler(build_dir, workdir).profile(
         qpath, x, model.shapes[model.output], calls=3)
     kernels = [r for r in rows if r[0] == "kernel"]
@@ -98,6 +106,23 @@ def test_layer_profile(build_dir, workdir):
     assert all(r[2] > 0 for r in kernels) and total > 0, rows
     # A "between" row before each kernel and one after the last.
     assert [r[0] for r in rows] == ["between", "kernel"] * 4 + ["between"]
+
+
+@needs_avx512_vnni
+def test_layer_profile_threads(build_dir, workdir):
+    """layer_profile.py --threads profiles the kernels compiled with
+    --kernel-threads=2 (the same kernels in the same order) and times an
+    empty OpenMP region."""
+    import layer_profile as L
+    model, qpath, x = _small_cnn(build_dir, workdir)
+    prof = L.Profiler(build_dir, workdir)
+    one, _ = prof.profile(qpath, x, model.shapes[model.output], calls=3)
+    two, total = prof.profile(qpath, x, model.shapes[model.output], calls=3,
+                              threads=2)
+    assert [r[:2] for r in two] == [r[:2] for r in one], (one, two)
+    assert all(r[2] > 0 for r in two if r[0] == "kernel") and total > 0
+    regions = L.fork_join(workdir, 2, regions=50)
+    assert all(0 < lo <= med < 1 for lo, med in regions.values()), regions
 
 
 @needs_avx512_vnni

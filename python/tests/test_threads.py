@@ -4,7 +4,8 @@ the same bits as the generic integer lowering, which the end-to-end tests
 check against the reference, on the three benchmark models at batch 4;
 the libraries really call the OpenMP runtime. At batches 1 and 3 the
 kernels share each layer's channel tiles or rows instead: the same bits
-as one thread, int8 and f32.
+as one thread, int8 and f32; kernels under --kernel-thread-min-macs stay
+on one thread.
 
 Needs the avx512-vnni kernels (the models' kernels are built for them)."""
 
@@ -88,15 +89,80 @@ def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
     x = rng.standard_normal(model.input_shape).astype(np.float32)
     shape = model.shapes[model.output]
 
-    def run(text, tgt, threads):
+    def run(text, tgt, threads, min_macs=0):
         so = os.path.join(workdir, f"{len(os.listdir(workdir))}.so")
         B.sh([tc.compile, tc.write(text), "--function=forward", "--shared",
-              "-o", so, f"--target={tgt}", f"--kernel-threads={threads}"])
+              "-o", so, f"--target={tgt}", f"--kernel-threads={threads}"]
+             + ([] if min_macs is None
+                else [f"--kernel-thread-min-macs={min_macs}"]))
+        with open(so, "rb") as f:
+            forks = b"__kmpc_fork_call" in f.read()
         return B.Compiled(so, "forward", x, shape, np.float32)().view(
-            np.int32)
+            np.int32), forks
 
+    # Every kernel split (no minimum work), against one thread.
     quantized = tc.quantize(emit(model, stats))
-    two = run(quantized, target, 2)
-    assert np.array_equal(two, run(quantized, target, 1))
+    two, forks = run(quantized, target, 2)
+    assert forks
+    assert np.array_equal(two, run(quantized, target, 1)[0])
     floating = emit(model)
-    assert np.array_equal(run(floating, target, 2), run(floating, target, 1))
+    two, forks = run(floating, target, 2)
+    assert forks
+    assert np.array_equal(two, run(floating, target, 1)[0])
+    # With the default minimum (a million MACs per thread) these small
+    # kernels stay on one thread: no OpenMP region at all.
+    default, forks = run(quantized, target, 2, min_macs=None)
+    assert not forks
+    assert np.array_equal(default, run(quantized, target, 1)[0])
+
+
+_LOAD_AND_CALL = """
+import ctypes, sys
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+import bench as B
+x = np.zeros((1, 3, 14, 14), np.float32)
+B.Compiled(sys.argv[1], "forward", x, (1, int(sys.argv[2])), np.float32)()
+"""
+
+
+@pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,
+                    reason="the kernels are built for avx512-vnni")
+def test_wait_policy_default(build_dir, workdir):
+    """A library compiled with --kernel-threads=2 makes libomp spin between
+    the kernels for 1 s (KMP_BLOCKTIME=1000, libomp's yielding throughput
+    library) unless the environment chose a wait policy: libomp's own
+    report of its settings (KMP_SETTINGS) when the library's first region
+    starts it."""
+    import subprocess
+    import sys
+    from conftest import BENCHMARKS_DIR
+    tc = B.Toolchain(build_dir, workdir)
+    rng = np.random.default_rng(5)
+    model = _split_model(1)
+    stats = calibrate(model, [rng.standard_normal(
+        model.input_shape).astype(np.float32)])
+    so = os.path.join(workdir, "t2.so")
+    B.sh([tc.compile, tc.write(tc.quantize(emit(model, stats))),
+          "--function=forward", "--shared", "-o", so,
+          "--target=avx512-vnni", "--kernel-threads=2",
+          "--kernel-thread-min-macs=0"])
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_WAIT_POLICY", "KMP_LIBRARY", "KMP_BLOCKTIME")}
+
+    def settings(**env):
+        out = subprocess.run(
+            [sys.executable, "-c", _LOAD_AND_CALL, so,
+             str(model.shapes[model.output][1]), BENCHMARKS_DIR],
+            env={**clean, "KMP_SETTINGS": "1", **env}, capture_output=True,
+            text=True, check=True)
+        return out.stderr
+
+    default = settings()
+    assert "KMP_BLOCKTIME=1000ms" in default, default
+    assert "KMP_LIBRARY=throughput" in default, default
+    passive = settings(OMP_WAIT_POLICY="PASSIVE")
+    assert "KMP_BLOCKTIME=1000ms" not in passive, passive
+    assert "OMP_WAIT_POLICY=PASSIVE" in passive, passive
+    blocktime = settings(KMP_BLOCKTIME="5")
+    assert "KMP_BLOCKTIME=5ms" in blocktime, blocktime

@@ -144,6 +144,12 @@ static cl::opt<unsigned> threadCount(
              "(OpenMP; a shared library then links libomp, an object "
              "file needs it at link time)"),
     cl::init(1), cl::cat(compileCategory));
+static cl::opt<int64_t> threadMinMacs(
+    "kernel-thread-min-macs",
+    cl::desc("With --kernel-threads: the work per thread, in int8 GEMM "
+             "multiply-accumulates, below which a kernel runs on one "
+             "thread"),
+    cl::init(myquant::vnni::kDefaultThreadMinMacs), cl::cat(compileCategory));
 static cl::opt<bool> staticMemory(
     "static-memory",
     cl::desc("No heap: the caller passes the result buffers and one arena "
@@ -402,7 +408,11 @@ static void emitCallContract(llvm::raw_ostream &os, const EntryPoint &entry) {
   if (threadCount > 1)
     os << "\n   Each call runs the int8 kernels' batch loops on OpenMP threads "
           "("
-       << threadCount << ").";
+       << threadCount << ").\n"
+       << "   Loading the code sets KMP_BLOCKTIME=1000 (libomp's threads "
+          "spin\n"
+       << "   between kernels, for up to 1 s) unless the environment sets\n"
+       << "   OMP_WAIT_POLICY, KMP_LIBRARY or KMP_BLOCKTIME.";
   os << "\n"
      << "   Shapes are not checked: each input descriptor must have the sizes\n"
      << "   of " << entry.name << "_input<i>_shape (-1: any size the model "
@@ -880,11 +890,13 @@ getRequiredFeatures(llvm::Module &module) {
 /// Only the C interfaces are called from outside: every other definition
 /// gets internal linkage, so that the object exports nothing else (two
 /// models with different --symbol-prefix link into one program) and the
-/// optimizer may drop what the C interfaces inlined.
+/// optimizer may drop what the C interfaces inlined. LLVM's own globals
+/// (llvm.global_ctors: myquant-openmp-wait-policy) keep theirs.
 static void internalizeAllButCInterfaces(llvm::Module &module) {
   for (llvm::GlobalValue &value : module.global_values())
     if (!value.isDeclaration() && !value.hasLocalLinkage() &&
-        !value.getName().starts_with("_mlir_ciface_"))
+        !value.getName().starts_with("_mlir_ciface_") &&
+        !value.getName().starts_with("llvm."))
       value.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 
@@ -1096,6 +1108,7 @@ int main(int argc, char **argv) {
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
+  lowerOptions.threadMinMacs = threadMinMacs;
   lowerOptions.staticMemory = staticMemory;
   lowerOptions.arenaAlignment = arenaAlignment;
   lowerOptions.symbolPrefix = symbolPrefix;

@@ -108,11 +108,18 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     thread, or a batch the threads divide, the batch loop is the shared
     one (marked `myquant.parallel_batch`); otherwise (batch 1) the outer
     loop over output-channel tiles or output rows (channel blocks or rows
-    for depthwise) whose iterations split most evenly is cut into one
-    range per thread, ranges that write disjoint bytes, and the marked loop
+    for depthwise) that leaves the busiest thread least to do is cut into
+    one range per thread, ranges that write disjoint bytes, and the marked loop
     runs over (batch, range). `myquant-parallelize-batches` makes the
     marked loop parallel. Each output is computed by one iteration as with
-    one thread: the results are bit-identical for any thread count.
+    one thread: the results are bit-identical for any thread count. A
+    level that interleaves with the pixels (NHWC channel tiles or blocks)
+    is charged for each 64-byte line both threads would write (one per
+    pixel where a boundary or the pixel's size is not a whole number of
+    lines), against the rows' imbalance. `thread-min-macs`: a kernel whose multiply-accumulates per
+    thread are fewer (counted in the time of int8 GEMM ones: x4 for f32,
+    x4 for depthwise) stays on one thread and its loop is not marked, nor
+    is a batch loop of one iteration that nothing splits.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
@@ -122,7 +129,11 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
            "Rounding for ops whose rescale is not precomputed (as in "
            "convert-myquant-to-linalg)">,
     Option<"threads", "threads", "unsigned", /*default=*/"1",
-           "Threads each kernel's outer loops are shared between">
+           "Threads each kernel's outer loops are shared between">,
+    Option<"threadMinMacs", "thread-min-macs", "int64_t",
+           /*default=*/"::myquant::vnni::kDefaultThreadMinMacs",
+           "With threads > 1: the work per thread, in int8 GEMM "
+           "multiply-accumulates, below which a kernel stays on one thread">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
@@ -162,15 +173,19 @@ def ConvertLinalgToFloatKernels
     `target`: as `convert-myquant-to-vnni` (the vector width: 16 f32
     lanes for `avx512-vnni`, 8 for `avx512-vnni-256` and for `avx-vnni`,
     which uses AVX2 + FMA), except that `host` needs no VNNI: AVX-512, else
-    AVX2 + FMA, else nothing (`generic`). `threads`: as
-    `convert-myquant-to-vnni`.
+    AVX2 + FMA, else nothing (`generic`). `threads`, `thread-min-macs`:
+    as `convert-myquant-to-vnni`.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Kernel target: generic, avx512-vnni, avx512-vnni-256, avx-vnni "
            "or host">,
     Option<"threads", "threads", "unsigned", /*default=*/"1",
-           "Threads each kernel's outer loops are shared between">
+           "Threads each kernel's outer loops are shared between">,
+    Option<"threadMinMacs", "thread-min-macs", "int64_t",
+           /*default=*/"::myquant::vnni::kDefaultThreadMinMacs",
+           "With threads > 1: the work per thread, in int8 GEMM "
+           "multiply-accumulates, below which a kernel stays on one thread">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

@@ -41,6 +41,8 @@
 #ifndef MYQUANT_LOWERING_LOWERTOLLVM_H
 #define MYQUANT_LOWERING_LOWERTOLLVM_H
 
+#include "myquant/Conversion/MyQuantToVnni/Target.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
@@ -113,6 +115,12 @@ struct LowerToLLVMOptions
       llvm::cl::desc("Threads running the int8 kernels' batch loops "
                      "(OpenMP: the code then needs libomp); 1: none"),
       llvm::cl::init(1)};
+  Option<int64_t> threadMinMacs{
+      *this, "thread-min-macs",
+      llvm::cl::desc("With threads > 1: the work per thread, in int8 GEMM "
+                     "multiply-accumulates, below which a kernel stays on "
+                     "one thread"),
+      llvm::cl::init(vnni::kDefaultThreadMinMacs)};
 };
 
 /// Whether `name` is a C identifier: what the symbols a C caller names

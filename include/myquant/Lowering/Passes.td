@@ -110,6 +110,32 @@ def MyQuantParallelizeBatches : Pass<"myquant-parallelize-batches"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def MyQuantOpenMPWaitPolicy : Pass<"myquant-openmp-wait-policy",
+                                   "::mlir::ModuleOp"> {
+  let summary = "Make libomp's threads spin between the kernels by default";
+  let description = [{
+    Adds a module constructor (`llvm.mlir.global_ctors`) that, when the
+    loading process has none of `OMP_WAIT_POLICY`, `KMP_LIBRARY` and
+    `KMP_BLOCKTIME` in its environment, sets `KMP_BLOCKTIME=1000` there
+    (`setenv` without overwriting) before the first parallel region starts
+    libomp, which reads it then. The kernels of a model
+    (`myquant-lower-to-llvm{threads=N}`) open one OpenMP region each,
+    microseconds apart, and calls follow each other: libomp's waiting
+    threads spin (yielding their core to any other runnable thread, libomp's
+    `throughput` library) for 1 s after a region instead of its default
+    200 ms, and then sleep, so that an idle process keeps no core busy.
+    Sleeping at once (`OMP_WAIT_POLICY=PASSIVE`) cost squeezenet1_1 2.7x
+    on two threads of an idle 2-core VM (benchmarks/README.md); spinning
+    without yielding (`KMP_LIBRARY=turnaround`, as `OMP_WAIT_POLICY=ACTIVE`)
+    made it 120x slower under a load of 11 on 2 cores, where the spinning
+    thread holds the core its partner waits for. Only libomp reads
+    `KMP_BLOCKTIME` (not a libgomp in the same process). A user's choice
+    in any of the three variables is left as it is; so is a libomp that
+    another library started before.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def MyQuantOrderConstantGlobals : Pass<"myquant-order-constant-globals",
                                       "::mlir::ModuleOp"> {
   let summary = "Name and order the constant globals of bufferization "

@@ -281,6 +281,7 @@ struct ConvertLinalgToFloatKernelsPass
     if (!*parsed)
       return;
     (*parsed)->threads = threads;
+    (*parsed)->threadMinMacs = threadMinMacs;
     SymbolTable symbols(module);
     FloatLowering lowering{**parsed, symbols};
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());

@@ -37,47 +37,98 @@ scf::ForOp nestLoop(OpBuilder &b, Location loc, scf::ForOp parent,
   return nestLoop(b, loc, parent, index(0), index(upper), step);
 }
 
-/// The loop over the batch, carrying `output`, marked for
+/// The loop over the batch, carrying `output`; `parallel`: marked for
 /// myquant-parallelize-batches.
 static scf::ForOp createBatchLoop(OpBuilder &b, Location loc, int64_t batch,
-                                  Value output) {
+                                  Value output, bool parallel) {
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
   auto loop = scf::ForOp::create(b, loc, index(0), index(batch), index(1),
                                  ValueRange{output});
-  loop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
-                b.getUnitAttr());
+  if (parallel)
+    loop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                  b.getUnitAttr());
   return loop;
 }
 
+/// The 64-byte lines of `output` that two threads write when ranges of a
+/// level along dimension `dim`, `outputs` indices per iteration, start at
+/// iterations `firsts`: at each index of the dimensions outside `dim`
+/// (with the batch, the leading `batch` of the first dimension), a range
+/// boundary or an outer stride that does not fall on a whole line. A level
+/// that interleaves with others, such as the channels of NHWC pixels or
+/// of a matmul's rows, shares one line per pixel; one that does not (rows)
+/// at most one in all, which is not counted.
+static int64_t sharedLines(Type output, int64_t batch, int64_t dim,
+                           int64_t outputs, ArrayRef<int64_t> firsts) {
+  constexpr int64_t kLineBytes = 64;
+  auto type = dyn_cast<ShapedType>(output);
+  if (!type || !type.hasStaticShape() || dim >= type.getRank() ||
+      !type.getElementType().isIntOrFloat())
+    return 0;
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t outer = 1;
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= shape[d];
+  if (outer <= batch)
+    return 0;
+  int64_t elementBytes =
+      llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
+  // Bytes from one index of `dim` to the next, and of the dimension
+  // outside it.
+  int64_t stride = elementBytes;
+  for (int64_t d = dim + 1; d < type.getRank(); ++d)
+    stride *= shape[d];
+  bool outerAligned = stride * shape[dim] % kLineBytes == 0;
+  int64_t unaligned = llvm::count_if(firsts, [&](int64_t first) {
+    return !outerAligned || first * outputs * stride % kLineBytes != 0;
+  });
+  return unaligned * outer;
+}
+
 KernelBuilder::OuterLoops::OuterLoops(KernelBuilder &kb, int64_t batch,
-                                      Value output, ArrayRef<OuterLevel> levels)
+                                      Value output, ArrayRef<OuterLevel> levels,
+                                      int64_t macs)
     : kb(kb), levels(levels) {
   int64_t threads = kb.threads;
-  // The fraction of the threads' time spent working when `n` equal
-  // iterations are dealt out statically.
-  auto balance = [&](int64_t n) {
-    return static_cast<double>(n) /
-           static_cast<double>(llvm::divideCeil(n, threads) * threads);
+  // An OpenMP region costs more than sharing a small kernel saves.
+  bool shared = threads == 1 || macs >= kb.threadMinMacs * threads;
+  // The time of the thread with the most work when `n` equal iterations
+  // are dealt out statically, in int8 GEMM MACs, with `lines` written by
+  // two threads: such a line moves between the cores each time the other
+  // writes it, 2 x 100-200 ns (the cross-core latency of such CPUs, not
+  // measured here), i.e. at 200 G MACs/s some 50,000 MACs.
+  constexpr int64_t kSharedLineMacs = 50000;
+  auto cost = [&](int64_t n, int64_t lines) {
+    return static_cast<double>(macs) *
+               static_cast<double>(llvm::divideCeil(n, threads)) /
+               static_cast<double>(n) +
+           static_cast<double>(lines * kSharedLineMacs);
   };
-  if (threads > 1 && batch % threads != 0) {
-    double best = balance(batch);
+  if (threads > 1 && shared && batch % threads != 0) {
+    double best = cost(batch, 0);
     for (auto [l, level] : llvm::enumerate(levels)) {
       int64_t iterations = llvm::divideCeil(level.upper, level.step);
       // Range w is [w * iterations / threads, (w + 1) * ...).
-      bool overlaps = false;
+      SmallVector<int64_t> firsts;
       for (int64_t w = 1; w < threads; ++w)
-        overlaps |=
-            level.lastOverlaps && w * iterations / threads == iterations - 1;
-      if (!overlaps && balance(iterations) > best) {
-        best = balance(iterations);
+        firsts.push_back(w * iterations / threads);
+      if (level.lastOverlaps && llvm::is_contained(firsts, iterations - 1))
+        continue;
+      double c =
+          cost(iterations, sharedLines(output.getType(), batch, level.dim,
+                                       level.outputs, firsts));
+      if (c < best) {
+        best = c;
         split = l;
       }
     }
   }
   int64_t ranges = split ? threads : 1;
-  loop = createBatchLoop(kb.b, kb.loc, batch * ranges, output);
+  // One iteration on several threads would open a region for nothing.
+  loop = createBatchLoop(kb.b, kb.loc, batch * ranges, output,
+                         threads == 1 || (shared && batch * ranges > 1));
   kb.b.setInsertionPointToStart(loop.getBody());
   if (split) {
     this->batch = arith::DivUIOp::create(kb.b, kb.loc, loop.getInductionVar(),
@@ -87,6 +138,17 @@ KernelBuilder::OuterLoops::OuterLoops(KernelBuilder &kb, int64_t batch,
   } else {
     this->batch = loop.getInductionVar();
   }
+}
+
+/// The multiply-accumulates of the kernel of `p`, in the time of int8 GEMM
+/// ones (OuterLoops' threshold): an f32 FMA does 16 where a vpdpbusd does
+/// 64 (x4), and an int8 depthwise kernel took 4.7x the time per MAC of
+/// the 1x1 convolutions beside it in mobilenet_v2 (x4;
+/// benchmarks/layer_profile.py).
+static int64_t kernelMacs(const Problem &p, bool depthwise) {
+  int64_t macs = p.batch * p.outH * p.outW * p.channels * p.kernelH *
+                 p.kernelW * (depthwise ? 1 : p.inputChannels);
+  return macs * (p.floating ? 4 : 1) * (depthwise ? 4 : 1);
 }
 
 scf::ForOp KernelBuilder::OuterLoops::nest(scf::ForOp parent, unsigned level) {
@@ -389,10 +451,11 @@ Value KernelBuilder::buildDepthwise(const Problem &p, int64_t pixels,
   TilePosition at;
   OpBuilder::InsertionGuard guard(b);
   // The last channel block overlaps the one before if it is shifted back.
-  OuterLoops outer(
-      *this, p.batch, output,
-      {{p.outH, 1},
-       {p.paddedChannels, lanes, p.paddedChannels > p.channelEnd}});
+  OuterLoops outer(*this, p.batch, output,
+                   {{p.outH, 1, /*dim=*/1, 1},
+                    {p.paddedChannels, lanes, /*dim=*/3, lanes,
+                     p.paddedChannels > p.channelEnd}},
+                   kernelMacs(p, /*depthwise=*/true));
   at.batch = outer.batch;
   auto rowLoop = outer.nest(outer.loop, 0);
   at.row = rowLoop.getInductionVar();
@@ -555,7 +618,8 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
   // for n, for c, for each row tile, for each pixel tile; the last tiles
   // are shifted back to end at outH and outW.
   OpBuilder::InsertionGuard guard(b);
-  OuterLoops outer(*this, p.batch, output, {{p.channels, 1}});
+  OuterLoops outer(*this, p.batch, output, {{p.channels, 1, /*dim=*/1, 1}},
+                   kernelMacs(p, /*depthwise=*/true));
   Value n = outer.batch;
   auto channelLoop = outer.nest(outer.loop, 0);
   Value c = channelLoop.getInductionVar();
@@ -717,14 +781,20 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   TilePosition at;
   OpBuilder::InsertionGuard guard(b);
   // The last channel tile overlaps the one before if it is shifted back.
-  OuterLevel tileLevel{tiles, 1, tiles * tileChannels > p.channelEnd};
-  OuterLevel rowLevel{p.outH, p.pool};
+  // The output is NHWC, NCHW or a matmul's rows x channels.
+  bool nchw = p.floating && p.floating->outputNchw;
+  int64_t rank = cast<ShapedType>(output.getType()).getRank();
+  OuterLevel tileLevel{tiles, 1, nchw ? 1 : rank - 1, tileChannels,
+                       tiles * tileChannels > p.channelEnd};
+  OuterLevel rowLevel{p.outH, p.pool, nchw ? 2 : std::max<int64_t>(rank - 3, 0),
+                      1};
   SmallVector<OuterLevel, 2> levels;
   if (tiling.rowsOuter)
     levels = {rowLevel, tileLevel};
   else
     levels = {tileLevel, rowLevel};
-  OuterLoops outer(*this, p.batch, output, levels);
+  OuterLoops outer(*this, p.batch, output, levels,
+                   kernelMacs(p, /*depthwise=*/false));
   at.batch = outer.batch;
   scf::ForOp rowLoop, tileLoop;
   // Patches (Problem::Patches) are built row by row, for every channel

@@ -52,7 +52,8 @@ class KernelBuilder {
 public:
   KernelBuilder(mlir::OpBuilder &b, mlir::Location loc,
                 const KernelTarget &target)
-      : b(b), loc(loc), lanes(target.lanes), threads(target.threads) {}
+      : b(b), loc(loc), lanes(target.lanes), threads(target.threads),
+        threadMinMacs(target.threadMinMacs) {}
 
   /// The runtime input scale A' and, for an asymmetric input, zero point
   /// (else null) of a dynamic problem (`p.dynamic`), which its epilogue
@@ -92,28 +93,34 @@ public:
 private:
   /// A loop of a kernel's outer nest below the batch loop, `for iv = 0 to
   /// upper step step`: its iterations write disjoint parts of the output,
-  /// except that the last may be shifted back to overlap the one before
-  /// (`lastOverlaps`).
+  /// `outputs` indices of output dimension `dim` each, except that the
+  /// last may be shifted back to overlap the one before (`lastOverlaps`).
   struct OuterLevel {
     int64_t upper, step;
+    int64_t dim, outputs;
     bool lastOverlaps = false;
   };
 
   /// The outer loops of a kernel, shared statically between `threads`
-  /// threads. With one thread, or a batch the threads divide, the batch
-  /// loop is the shared one. Otherwise, if one level splits into `threads`
-  /// ranges of whole iterations more evenly than the batch does (and no
-  /// range boundary falls before an overlapping last iteration: the
-  /// threads write disjoint bytes), the shared loop runs over (batch,
-  /// range) and that level over its range. Every output is still computed
-  /// by one iteration in the same order: the results are bit-identical for
-  /// any number of threads.
+  /// threads. A kernel of less than `threadMinMacs` per thread stays on
+  /// one thread: its batch loop is not marked. With one thread, or a batch
+  /// the threads divide, the batch loop is the shared one. Otherwise, if
+  /// cutting one level into `threads` ranges of whole iterations gives the
+  /// busiest thread less to do than the batch does (no range boundary
+  /// falls before an overlapping last iteration: the threads write
+  /// disjoint bytes; a level that interleaves with an outer one, such as
+  /// the channels of NHWC pixels, pays for each 64-byte line both threads
+  /// write), the shared loop runs over (batch, range) and that level over
+  /// its range. Every output is still computed by one iteration in the
+  /// same order: the results are bit-identical for any number of threads.
   class OuterLoops {
   public:
-    /// Creates the shared loop (marked for myquant-parallelize-batches),
-    /// carrying `output`, and moves `kb`'s builder into its body.
+    /// Creates the shared loop (marked for myquant-parallelize-batches
+    /// when the kernel is shared), carrying `output`, and moves `kb`'s
+    /// builder into its body. `macs`: the kernel's work, in the time of
+    /// int8 GEMM multiply-accumulates.
     OuterLoops(KernelBuilder &kb, int64_t batch, mlir::Value output,
-               llvm::ArrayRef<OuterLevel> levels);
+               llvm::ArrayRef<OuterLevel> levels, int64_t macs);
 
     /// The loop of `levels[level]` in `parent`'s body, where the builder
     /// is (nestLoop, over this thread's range if that level is split).
@@ -340,8 +347,9 @@ private:
   mlir::OpBuilder &b;
   mlir::Location loc;
   int64_t lanes;
-  /// The threads the outer loops are shared between (OuterLoops).
-  int64_t threads;
+  /// The threads the outer loops are shared between, and the work per
+  /// thread below which a kernel is not shared (OuterLoops).
+  int64_t threads, threadMinMacs;
   /// The kernel's constant of `p.table` (buildTable), or null.
   mlir::Value tableTensor;
   /// setDynamicScale's A' (`lanes` i64 lanes) and zero point (`lanes` i32

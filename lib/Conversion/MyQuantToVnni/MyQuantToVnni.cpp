@@ -551,6 +551,7 @@ struct ConvertMyQuantToVnniPass
       return;
     }
     (*parsed)->threads = threads;
+    (*parsed)->threadMinMacs = threadMinMacs;
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(),

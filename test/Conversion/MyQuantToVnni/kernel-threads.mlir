@@ -1,6 +1,10 @@
-// RUN: myquant-opt %s --split-input-file "--convert-myquant-to-vnni=target=avx512-vnni threads=2" | FileCheck %s
+// RUN: myquant-opt %s --split-input-file "--convert-myquant-to-vnni=target=avx512-vnni threads=2 thread-min-macs=0" | FileCheck %s
 // RUN: myquant-opt %s --split-input-file "--convert-myquant-to-vnni=target=avx512-vnni" | FileCheck %s --check-prefix=ONE
-// RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=avx512-vnni threads=2" | FileCheck %s --check-prefix=OMP
+// RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=avx512-vnni threads=2 thread-min-macs=0" | FileCheck %s --check-prefix=OMP
+// The default thread-min-macs (a million MACs per thread) and a larger one.
+// RUN: myquant-opt %s --split-input-file "--convert-myquant-to-vnni=target=avx512-vnni threads=2" | FileCheck %s --check-prefix=MIN
+// RUN: myquant-opt %s --split-input-file "--convert-myquant-to-vnni=target=avx512-vnni threads=2 thread-min-macs=100000000" | FileCheck %s --check-prefix=BIG
+// RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=avx512-vnni threads=2" | FileCheck %s --check-prefix=MINOMP
 
 // threads=2 at batch 1: one channel tile of 32 channels, 6 output rows.
 // The rows split evenly, so the shared loop runs over (batch, range) and
@@ -26,6 +30,15 @@
 // ONE-LABEL: func.func private @rows_kernel(
 // ONE-NOT:     arith.remui
 // ONE:         } {myquant.parallel_batch}
+// 165,888 MACs, under the default's two million for two threads: the
+// kernel stays on one thread, its loop unmarked, no OpenMP region.
+// MIN-LABEL: func.func private @rows_kernel(
+// MIN-NOT:     arith.remui
+// MIN-NOT:     myquant.parallel_batch
+// MIN:         return
+// MINOMP-LABEL: llvm.func internal @rows_kernel(
+// MINOMP-NOT:     omp.parallel
+// MINOMP:         llvm.return
 // The shared loop becomes an OpenMP work-sharing loop over the 2 ranges.
 // OMP-LABEL: llvm.func internal @rows_kernel(
 // OMP:         omp.parallel num_threads
@@ -88,12 +101,14 @@ func.func @tiles(%x: tensor<1x256x!qx>) -> tensor<1x512x!qy> {
 
 // 80 channels in two tiles of 48, the second shifted back to channel 32:
 // a boundary between them would have both threads write channels 32..47,
-// and one row does not split; nothing is shared but the batch loop.
+// and one row does not split; the batch loop of one iteration is not
+// marked either (an OpenMP region for one thread).
 // CHECK-LABEL: func.func private @overlap_kernel(
 // CHECK-NOT:     arith.remui
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %c2 step
 // CHECK:           arith.minsi %{{.*}}, %c32 : index
-// CHECK:         } {myquant.parallel_batch}
+// CHECK-NOT:     myquant.parallel_batch
+// CHECK:         return
 !qx = !quant.uniform<i8:f32, 0.1:-4>
 !qw = !quant.uniform<i8<-127:127>:f32, 0.05>
 !qy = !quant.uniform<i8:f32, 0.2:-5>
@@ -126,4 +141,50 @@ func.func @depthwise(%x: tensor<1x7x7x48x!qx>) -> tensor<1x7x7x48x!qy> {
   %b = arith.constant dense<0> : tensor<48xi32>
   %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 48 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x7x7x48x!qx>, tensor<3x3x1x48x!qw>, tensor<48xi32>) -> tensor<1x7x7x48x!qy>
   return %y : tensor<1x7x7x48x!qy>
+}
+
+// -----
+
+// 96 output channels in two tiles of 48 by 8 rows. Both split evenly, but
+// a boundary at channel 48 falls inside a 64-byte line of every pixel (both
+// threads would write 64 lines): the rows are cut, all tiles in each range.
+// CHECK-LABEL: func.func private @lines_kernel(
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %c2{{.*}} step
+// CHECK:           %[[W:.*]] = arith.remui %[[I]], %{{.*}} : index
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step
+// CHECK:             %[[EIGHT:.*]] = arith.constant 8 : index
+// CHECK-NEXT:        arith.muli %[[W]], %[[EIGHT]] : index
+// CHECK:         } {myquant.parallel_batch}
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+func.func @lines(%x: tensor<1x8x8x64x!qx>) -> tensor<1x8x8x96x!qy> {
+  %wi = arith.constant dense<1> : tensor<1x1x64x96xi8>
+  %w = quant.scast %wi : tensor<1x1x64x96xi8> to tensor<1x1x64x96x!qw>
+  %b = arith.constant dense<0> : tensor<96xi32>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x8x8x64x!qx>, tensor<1x1x64x96x!qw>, tensor<96xi32>) -> tensor<1x8x8x96x!qy>
+  return %y : tensor<1x8x8x96x!qy>
+}
+
+// -----
+
+// 9,437,184 MACs: over the default threshold the rows are split; with
+// thread-min-macs=100000000 the kernel stays on one thread.
+// MIN-LABEL: func.func private @large_kernel(
+// MIN:         scf.for %[[I:.*]] = %{{.*}} to %c2{{.*}} step
+// MIN:           arith.remui %[[I]]
+// MIN:         } {myquant.parallel_batch}
+// BIG-LABEL: func.func private @large_kernel(
+// BIG-NOT:     arith.remui
+// BIG-NOT:     myquant.parallel_batch
+// BIG:         return
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+func.func @large(%x: tensor<1x16x16x64x!qx>) -> tensor<1x16x16x64x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x64x64xi8>
+  %w = quant.scast %wi : tensor<3x3x64x64xi8> to tensor<3x3x64x64x!qw>
+  %b = arith.constant dense<0> : tensor<64xi32>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x16x64x!qx>, tensor<3x3x64x64x!qw>, tensor<64xi32>) -> tensor<1x16x16x64x!qy>
+  return %y : tensor<1x16x16x64x!qy>
 }

@@ -22,6 +22,13 @@ namespace myquant::vnni {
 
 struct Problem;
 
+/// The default of KernelTarget::threadMinMacs. An empty OpenMP region
+/// costs 0.7-2 us on this project's 2-core VM when the worker spins
+/// (benchmarks/layer_profile.py --threads); a million int8 MACs take one
+/// thread 4-6 us, so a kernel shared by two threads saves at least twice
+/// that cost.
+inline constexpr int64_t kDefaultThreadMinMacs = 1000000;
+
 struct KernelTarget {
   /// int32 lanes of an accumulator register (16: zmm, 8: ymm).
   unsigned lanes;
@@ -32,6 +39,11 @@ struct KernelTarget {
   /// The threads each kernel's outer loops are shared between
   /// (`myquant-compile --kernel-threads`; KernelBuilder::OuterLoops).
   unsigned threads = 1;
+  /// The work per thread below which a kernel runs on one thread (no
+  /// OpenMP region), in the time of int8 GEMM multiply-accumulates
+  /// (KernelBuilder::OuterLoops; `myquant-compile
+  /// --kernel-thread-min-macs`).
+  int64_t threadMinMacs = kDefaultThreadMinMacs;
 };
 
 /// The kernel target named by the pass option; std::nullopt for `generic`.
