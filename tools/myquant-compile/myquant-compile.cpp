@@ -144,6 +144,12 @@ static cl::opt<unsigned> threadCount(
              "(OpenMP; a shared library then links libomp, an object "
              "file needs it at link time)"),
     cl::init(1), cl::cat(compileCategory));
+static cl::opt<int64_t> splitBatchMaxWeightBytes(
+    "split-batch-max-weight-bytes",
+    cl::desc("Run the per-image layers of a batched model one image at a "
+             "time when its constants take at most this many bytes (one "
+             "thread, no static memory); 0: never"),
+    cl::init(4 << 20), cl::cat(compileCategory));
 static cl::opt<bool> staticMemory(
     "static-memory",
     cl::desc("No heap: the caller passes the result buffers and one arena "
@@ -1096,6 +1102,7 @@ int main(int argc, char **argv) {
   LowerToLLVMOptions lowerOptions;
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
+  lowerOptions.splitBatchMaxWeightBytes = splitBatchMaxWeightBytes;
   lowerOptions.staticMemory = staticMemory;
   lowerOptions.arenaAlignment = arenaAlignment;
   lowerOptions.symbolPrefix = symbolPrefix;
