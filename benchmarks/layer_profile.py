@@ -321,14 +321,16 @@ def print_profile(title, rows, total, plain, peak, bandwidth):
 
 
 def quantized_zoo(name, batch, calib_n, workdir):
-    """(QuantizedModel, input images, output shape) of a zoo model."""
+    """(QuantizedModel, input images, output shape) of a zoo or example
+    model."""
     import myquant
     import torch
-    from zoo import images, zoo_model
-    model = zoo_model(name)
-    qm = myquant.quantize(model, images(calib_n, seed=1),
+    from calibration import torch_model
+    from zoo import images
+    model, size = torch_model(name, 224)
+    qm = myquant.quantize(model, images(calib_n, size=size, seed=1),
                           cache_dir=os.path.join(workdir, "cache"))
-    x = images(batch, seed=2)
+    x = images(batch, size=size, seed=2)
     with torch.no_grad():
         out_shape = tuple(model(torch.from_numpy(x)).shape)
     return qm, x, out_shape
@@ -341,7 +343,7 @@ def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
         rows, total, plain = profile_build(
             build, qm._build(batch, None, True), x, out_shape, calls, timer,
             workdir)
-        print_profile(f"{name}, batch {batch}, 224 x 224, one thread "
+        print_profile(f"{name}, batch {batch}, {size} x {size}, one thread "
                       f"(min of {calls} calls)", rows, total, plain, peak,
                       bandwidth)
         qm.close()

@@ -10,7 +10,11 @@
 
 enum { max_kernels = 1024 };
 
-static double begin_t[max_kernels], end_t[max_kernels];
+/* Per call of the entry function: the time spent in kernel i and in the
+ * code before it (since the previous kernel ended), summed over its
+ * executions. A kernel runs several times per call when myquant-split-batch
+ * put it in a loop over the images of the batch. */
+static double begin_t, end_t, kernel_t[max_kernels], gap_t[max_kernels];
 
 static clockid_t prof_clock = CLOCK_MONOTONIC;
 
@@ -27,15 +31,22 @@ static double now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-void prof_begin(int32_t i) { begin_t[i] = now(); }
-void prof_end(int32_t i) { end_t[i] = now(); }
+void prof_begin(int32_t i) {
+  begin_t = now();
+  gap_t[i] += begin_t - end_t;
+}
+void prof_end(int32_t i) {
+  end_t = now();
+  kernel_t[i] += end_t - begin_t;
+}
 
 typedef void (*entry_fn)(void *result, void *argument);
 
 /* `calls` calls of fn with n kernels called in the order of their index;
  * min over the calls of: kernel[i], the time of kernel i; gap[i], the time
- * from the end of kernel i-1 (the start of the call for i = 0) to the start
- * of kernel i, gap[n] the time after the last kernel; *total, the call.
+ * from the end of the kernel before (the start of the call for the first)
+ * to the start of kernel i, both summed over their executions in the call;
+ * gap[n] the time after the last kernel; *total, the call.
  * Each result buffer is freed after the clock stops. */
 int prof_run(void *fn, void *result, void *argument, int32_t n, int64_t calls,
              double *kernel, double *gap, double *total) {
@@ -48,18 +59,18 @@ int prof_run(void *fn, void *result, void *argument, int32_t n, int64_t calls,
   }
   *total = 1e30;
   for (int64_t c = 0; c < calls; ++c) {
+    for (int32_t i = 0; i < n; ++i)
+      kernel_t[i] = gap_t[i] = 0;
     double t0 = now();
+    end_t = t0;
     ((entry_fn)fn)(result, argument);
     double t1 = now();
     free(*(void **)result);
-    double last = t0;
     for (int32_t i = 0; i < n; ++i) {
-      double k = end_t[i] - begin_t[i], g = begin_t[i] - last;
-      kernel[i] = k < kernel[i] ? k : kernel[i];
-      gap[i] = g < gap[i] ? g : gap[i];
-      last = end_t[i];
+      kernel[i] = kernel_t[i] < kernel[i] ? kernel_t[i] : kernel[i];
+      gap[i] = gap_t[i] < gap[i] ? gap_t[i] : gap[i];
     }
-    gap[n] = t1 - last < gap[n] ? t1 - last : gap[n];
+    gap[n] = t1 - end_t < gap[n] ? t1 - end_t : gap[n];
     *total = t1 - t0 < *total ? t1 - t0 : *total;
   }
   return 0;

@@ -44,6 +44,14 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   target.features = options.features;
   target.allowFloatIo = options.allowFloatIo;
   pm.addPass(createMyQuantSetTarget(target));
+  // Before the kernels: they then run on the slice of one image. Several
+  // threads share the kernels' batch loops instead; static-memory builds
+  // (microcontrollers, batch 1) keep the plan of an unsplit function.
+  if (options.threads == 1 && !options.staticMemory) {
+    MyQuantSplitBatchOptions split;
+    split.maxWeightBytes = options.splitBatchMaxWeightBytes;
+    pm.addPass(createMyQuantSplitBatch(split));
+  }
   // A no-op on modules without myquant ops or quantized types.
   ConvertMyQuantToVnniOptions vnni;
   vnni.target = options.target;

@@ -409,3 +409,30 @@ def test_uint8_activations_same_on_every_target(name, rounding, toolchain,
         assert np.array_equal(got.view(np.int32),
                               outputs["generic"].view(np.int32)), \
             f"{name} ({rounding}, uint8): {target} differs from generic"
+
+
+@pytest.mark.parametrize("target", RUNNABLE_TARGETS)
+@pytest.mark.parametrize("name", ["a_conv_relu_pool_linear", "c_residual",
+                                  "k_ceil_pools_sub_scale"])
+def test_split_batch_bit_exact(name, target, toolchain, workdir):
+    """myquant-split-batch (the per-image layers one image at a time, as
+    myquant-compile runs them at batch > 1): the same bits as the integer
+    reference on the whole batch, with a different image in each slot."""
+    model, stats, x = make_case(name)
+    assert x.shape[0] > 1
+    ref = MR.run_reference(model, stats, x)
+    quantized, _ = toolchain.quantize(
+        emit(model, stats), ["--myquant-propagate-qparams",
+                             "--myquant-quantize"], workdir)
+    split, _ = toolchain.quantize(quantized, ["--myquant-split-batch"],
+                                  workdir)
+    assert "scf.for" in split and "tensor.extract_slice" in split, \
+        f"{name}: the batch was not split"
+    lowered, _ = toolchain.quantize(
+        split, [f"--convert-myquant-to-vnni=target={target}",
+                "--convert-myquant-to-linalg"], workdir)
+    got = toolchain.run(executable(lowered, target), "forward", x, workdir)
+    assert np.array_equal(got.view(np.int32),
+                          ref.dequantize().view(np.int32)), \
+        f"{name} ({target}): split batch differs from the reference: " + \
+        _describe_mismatch(got, ref.dequantize(), got, ref.q)

@@ -150,6 +150,12 @@ static cl::opt<int64_t> threadMinMacs(
              "multiply-accumulates, below which a kernel runs on one "
              "thread"),
     cl::init(myquant::vnni::kDefaultThreadMinMacs), cl::cat(compileCategory));
+static cl::opt<int64_t> splitBatchMaxWeightBytes(
+    "split-batch-max-weight-bytes",
+    cl::desc("Run the per-image layers of a batched model one image at a "
+             "time when its constants take at most this many bytes (one "
+             "thread, no static memory); 0: never"),
+    cl::init(4 << 20), cl::cat(compileCategory));
 static cl::opt<bool> staticMemory(
     "static-memory",
     cl::desc("No heap: the caller passes the result buffers and one arena "
@@ -1109,6 +1115,7 @@ int main(int argc, char **argv) {
   lowerOptions.target = kernelTarget;
   lowerOptions.threads = threadCount;
   lowerOptions.threadMinMacs = threadMinMacs;
+  lowerOptions.splitBatchMaxWeightBytes = splitBatchMaxWeightBytes;
   lowerOptions.staticMemory = staticMemory;
   lowerOptions.arenaAlignment = arenaAlignment;
   lowerOptions.symbolPrefix = symbolPrefix;

@@ -121,6 +121,13 @@ struct LowerToLLVMOptions
                      "multiply-accumulates, below which a kernel stays on "
                      "one thread"),
       llvm::cl::init(vnni::kDefaultThreadMinMacs)};
+  Option<int64_t> splitBatchMaxWeightBytes{
+      *this, "split-batch-max-weight-bytes",
+      llvm::cl::desc("Run the per-image layers of a batched model one image "
+                     "at a time when its constants take at most this many "
+                     "bytes (myquant-split-batch; one thread, no static "
+                     "memory); 0: never"),
+      llvm::cl::init(4 << 20)};
 };
 
 /// Whether `name` is a C identifier: what the symbols a C caller names
