@@ -249,12 +249,12 @@ class Profiler:
                      0))
         return rows, total
 
-    def profile(self, qpath, x, out_shape, calls):
+    def profile(self, qpath, x, out_shape, calls, cpu_time=False):
         """Rows (kind, label, seconds, MACs, weight bytes) in the order
         they run ('kernel' or 'between'), the instrumented call's time."""
         so, order, lines = self.library(qpath)
         n = len(order)
-        kernel, gap, total = self.run(so, n, x, out_shape, calls)
+        kernel, gap, total = self.run(so, n, x, out_shape, calls, cpu_time)
         with open(qpath) as f:
             qlines = f.read().splitlines()
         rows, prev = [], 0
@@ -270,12 +270,13 @@ class Profiler:
         return rows, total
 
 
-def profile_build(build, qdir, x, out_shape, calls, timer, workdir):
+def profile_build(build, qdir, x, out_shape, calls, timer, workdir,
+                  cpu_time=False):
     """(rows, instrumented call, uninstrumented call) of the model that a
     `myquant.quantize` build directory holds (model.q.mlir, libmodel.so),
-    on input x."""
+    on input x; rows in the thread's CPU time if `cpu_time`."""
     rows, total = Profiler(build, workdir).profile(
-        os.path.join(qdir, "model.q.mlir"), x, out_shape, calls)
+        os.path.join(qdir, "model.q.mlir"), x, out_shape, calls, cpu_time)
     plain = Compiled(os.path.join(qdir, "libmodel.so"), "forward", x,
                      out_shape, np.float32)
     return rows, total, timer.fastest(plain, calls, 1.0)
@@ -321,7 +322,7 @@ def print_profile(title, rows, total, plain, peak, bandwidth):
 
 
 def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
-        timer):
+        timer, cpu_time=False):
     import myquant
     import torch
     from zoo import images, zoo_model
@@ -334,10 +335,11 @@ def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
             out_shape = tuple(model(torch.from_numpy(x)).shape)
         rows, total, plain = profile_build(
             build, qm._build(batch, None, True), x, out_shape, calls, timer,
-            workdir)
+            workdir, cpu_time)
+        clock = "CPU time" if cpu_time else "wall time"
         print_profile(f"{name}, batch {batch}, 224 x 224, one thread "
-                      f"(min of {calls} calls)", rows, total, plain, peak,
-                      bandwidth)
+                      f"(min of {calls} calls, {clock})", rows, total, plain,
+                      peak, bandwidth)
         qm.close()
 
 
@@ -493,6 +495,10 @@ def main():
     ap.add_argument("--float", action="store_true",
                     help="myquant's f32 path instead of int8, against "
                          "PyTorch f32")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="rows in the thread's CPU time instead of wall "
+                         "time (a batch-16 row is too long to run "
+                         "uninterrupted on a loaded machine)")
     ap.add_argument("--kernels", action="store_true",
                     help="single convolutions with warm and cold caches "
                          "instead of the models")
@@ -518,7 +524,7 @@ def main():
             cold_kernels(args.build, peak, 5 * args.calls, d)
         else:
             run(args.build, args.models.split(","), args.batch, args.calib,
-                args.calls, peak, bandwidth, d, Timer(d))
+                args.calls, peak, bandwidth, d, Timer(d), args.cpu_time)
 
 
 if __name__ == "__main__":
