@@ -39,7 +39,12 @@ random weights).
         [--models resnet18,resnet50,mobilenet_v2,squeezenet1_1,small_cnn,...]
         [--batches 1,16] [--rounds 2] [--profile resnet50,mobilenet_v2]
         [--calibration-images 32] [--no-calibration] [--no-torch]
-        [--threads 2]
+        [--threads 2] [--baseline other-build]
+
+With --baseline B (one thread): int8 is also compiled from the same
+quantized module by B's myquant-compile and timed in the same rounds, for a
+before/after of a kernel change in one run; its outputs must be the same
+bits.
 """
 
 import argparse
@@ -62,7 +67,7 @@ from myquant import tools as T  # noqa: E402
 import layer_profile  # noqa: E402
 import models as M  # noqa: E402
 from bench import Compiled, Timer, measure_peak, print_table  # noqa: E402
-from bench import python_fastest, tune_malloc  # noqa: E402
+from bench import python_fastest, sh, tune_malloc  # noqa: E402
 from float_path import torch_f32  # noqa: E402
 from zoo import images  # noqa: E402
 from zoo_layer_gap import torch_prepared  # noqa: E402
@@ -101,6 +106,14 @@ def bench_model(name, args, timer, peak, workdir):
             for tag, quantized in (("int8", True), ("f32", False)):
                 libraries[tag] = os.path.join(
                     qm._build(batch, None, quantized), "libmodel.so")
+            if args.baseline:
+                # The same quantized module through the baseline's kernels.
+                d = qm._build(batch, None, True)
+                libraries["int8 baseline"] = os.path.join(d, "baseline.so")
+                sh([os.path.join(args.baseline, "bin", "myquant-compile"),
+                    os.path.join(d, "model.q.mlir"), "--function=forward",
+                    "--shared", "-o", libraries["int8 baseline"],
+                    "--cc-arg=-march=native"])
         outputs = {}
         for tag, so in libraries.items():
             fn = Compiled(so, "forward", x, out_shape, np.float32)
@@ -139,6 +152,13 @@ def bench_model(name, args, timer, peak, workdir):
         print(f"  {name} batch {batch}: " + ", ".join(
             f"{k} {v * 1e3:.3f} ms" for k, v in best.items()
             if k in runs), flush=True)
+        if args.baseline:
+            same = np.array_equal(outputs["int8"].view(np.int32),
+                                  outputs["int8 baseline"].view(np.int32))
+            print(f"    int8 {at_peak / best['int8']:.1%} of the peak, "
+                  f"baseline {at_peak / best['int8 baseline']:.1%}; "
+                  f"baseline / int8 {best['int8 baseline'] / best['int8']:.3f}"
+                  f"; same bits: {same}", flush=True)
     return rows, qm, model, size
 
 
@@ -216,6 +236,10 @@ def main():
     ap.add_argument("--calibration-batch", type=int, default=16)
     ap.add_argument("--no-calibration", action="store_true")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--baseline", default="",
+                    help="a second build: int8 also compiled with its "
+                         "myquant-compile (the same quantized module), timed "
+                         "in the same rounds, its outputs compared")
     ap.add_argument("--threads", type=int, default=1,
                     help="above 1: int8 on this many threads against one "
                          "thread and onednn on as many, wall time; no "

@@ -249,12 +249,13 @@ class Profiler:
                      0))
         return rows, total
 
-    def profile(self, qpath, x, out_shape, calls, threads=1):
+    def profile(self, qpath, x, out_shape, calls, threads=1,
+                cpu_time=False):
         """Rows (kind, label, seconds, MACs, weight bytes) in the order
         they run ('kernel' or 'between'), the instrumented call's time."""
         so, order, lines = self.library(qpath, threads=threads)
         n = len(order)
-        kernel, gap, total = self.run(so, n, x, out_shape, calls)
+        kernel, gap, total = self.run(so, n, x, out_shape, calls, cpu_time)
         with open(qpath) as f:
             qlines = f.read().splitlines()
         rows, prev = [], 0
@@ -270,12 +271,13 @@ class Profiler:
         return rows, total
 
 
-def profile_build(build, qdir, x, out_shape, calls, timer, workdir):
+def profile_build(build, qdir, x, out_shape, calls, timer, workdir,
+                  cpu_time=False):
     """(rows, instrumented call, uninstrumented call) of the model that a
     `myquant.quantize` build directory holds (model.q.mlir, libmodel.so),
-    on input x."""
+    on input x; rows in the thread's CPU time if `cpu_time`."""
     rows, total = Profiler(build, workdir).profile(
-        os.path.join(qdir, "model.q.mlir"), x, out_shape, calls)
+        os.path.join(qdir, "model.q.mlir"), x, out_shape, calls, cpu_time)
     plain = Compiled(os.path.join(qdir, "libmodel.so"), "forward", x,
                      out_shape, np.float32)
     return rows, total, timer.fastest(plain, calls, 1.0)
@@ -337,15 +339,17 @@ def quantized_zoo(name, batch, calib_n, workdir):
 
 
 def run(build, names, batch, calib_n, calls, peak, bandwidth, workdir,
-        timer):
+        timer, cpu_time=False):
     for name in names:
         qm, x, out_shape = quantized_zoo(name, batch, calib_n, workdir)
         rows, total, plain = profile_build(
             build, qm._build(batch, None, True), x, out_shape, calls, timer,
-            workdir)
+            workdir, cpu_time)
+        clock = "CPU time" if cpu_time else "wall time"
+        size = x.shape[-1]
         print_profile(f"{name}, batch {batch}, {size} x {size}, one thread "
-                      f"(min of {calls} calls)", rows, total, plain, peak,
-                      bandwidth)
+                      f"(min of {calls} calls, {clock})", rows, total, plain,
+                      peak, bandwidth)
         qm.close()
 
 
@@ -574,6 +578,10 @@ def main():
     ap.add_argument("--float", action="store_true",
                     help="myquant's f32 path instead of int8, against "
                          "PyTorch f32")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="rows in the thread's CPU time instead of wall "
+                         "time (a batch-16 row is too long to run "
+                         "uninterrupted on a loaded machine)")
     ap.add_argument("--kernels", action="store_true",
                     help="single convolutions with warm and cold caches "
                          "instead of the models")
@@ -609,7 +617,7 @@ def main():
             cold_kernels(args.build, peak, 5 * args.calls, d)
         else:
             run(args.build, args.models.split(","), args.batch, args.calib,
-                args.calls, peak, bandwidth, d, Timer(d))
+                args.calls, peak, bandwidth, d, Timer(d), args.cpu_time)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,11 @@ def test_layer_profile(build_dir, workdir):
     assert all(r[2] > 0 for r in kernels) and total > 0, rows
     # A "between" row before each kernel and one after the last.
     assert [r[0] for r in rows] == ["between", "kernel"] * 4 + ["between"]
+    # --cpu-time: the same rows in the thread's CPU time.
+    cpu_rows, _ = L.Profiler(build_dir, workdir).profile(
+        qpath, x, model.shapes[model.output], calls=3, cpu_time=True)
+    assert [r[:2] for r in cpu_rows] == [r[:2] for r in rows]
+    assert all(r[2] > 0 for r in cpu_rows if r[0] == "kernel"), cpu_rows
 
 
 @needs_avx512_vnni

@@ -776,6 +776,9 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   operands.zero = index(0);
   operands.one = index(1);
 
+  if (pipelinesTiles(p, threads, registers))
+    return buildPipelined(p, tiling, operands, epilogueTensors, addend, output);
+
   // for n in batch, for each channel tile, for oy, for each pixel tile
   // (for oy outside the channel tiles with `tiling.rowsOuter`).
   TilePosition at;
@@ -811,14 +814,7 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     tileLoop = outer.nest(outer.loop, 0);
   }
   at.tile = tileLoop.getInductionVar();
-  // tileFirstChannel: the last channel tile is shifted back to end at
-  // channelEnd.
-  Value channel0 = arith::MinSIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, at.tile, index(tileChannels)),
-      index(p.channelEnd - tileChannels));
-  for (int64_t j = 0; j < channelBlocks; ++j)
-    at.channels.push_back(
-        arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
+  setTileChannels(p, channelBlocks, at);
   // A tile is `p.pool` rows (a fused pool's window) by `pixels` pixels by
   // `channelBlocks` vectors of channels.
   if (!tiling.rowsOuter)
@@ -855,6 +851,123 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
       constants.push_back(read(tensor, at.channels[j], laneVector(tensor)));
     out = storeTile(p, tiling, at, j, accs, constants, addend, out);
   }
+  scf::YieldOp::create(b, loc, out);
+  return outer.loop.getResult(0);
+}
+
+void KernelBuilder::setTileChannels(const Problem &p, int64_t channelBlocks,
+                                    TilePosition &at) {
+  // tileFirstChannel: the last channel tile is shifted back to end at
+  // channelEnd.
+  int64_t tileChannels = channelBlocks * lanes;
+  Value channel0 = arith::MinSIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, at.tile, index(tileChannels)),
+      index(p.channelEnd - tileChannels));
+  for (int64_t j = 0; j < channelBlocks; ++j)
+    at.channels.push_back(
+        arith::AddIOp::create(b, loc, channel0, index(j * lanes)));
+}
+
+Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
+                                    const GemmOperands &operands,
+                                    ArrayRef<Value> epilogueTensors,
+                                    Value addend, Value output) {
+  int64_t pixels = tiling.pixels, channelBlocks = tiling.channelBlocks;
+  int64_t tileChannels = channelBlocks * lanes;
+  int64_t tiles = llvm::divideCeil(p.paddedChannels / lanes, channelBlocks);
+  int64_t steps = p.inputChannels / channelsPerStep(p);
+  int64_t perRow = llvm::divideCeil(p.outW, pixels);
+  int64_t count = p.outH * perRow;
+  int64_t n = pixels * channelBlocks;
+
+  // for n in batch, for each channel tile, for each register tile t of
+  // the (oy, ox) plane.
+  OpBuilder::InsertionGuard guard(b);
+  OuterLoops outer(*this, p.batch, output,
+                   {{tiles, 1, tiles * tileChannels > p.channelEnd}});
+  TilePosition at;
+  at.batch = outer.batch;
+  scf::ForOp tileLoop = outer.nest(outer.loop, 0);
+  at.tile = tileLoop.getInductionVar();
+  setTileChannels(p, channelBlocks, at);
+  SmallVector<Value> init;
+  SmallVector<SmallVector<Value>> constants(channelBlocks);
+  for (int64_t j = 0; j < channelBlocks; ++j) {
+    init.push_back(
+        read(operands.init, at.channels[j], laneVector(operands.init)));
+    for (Value tensor : epilogueTensors)
+      constants[j].push_back(read(tensor, at.channels[j], laneVector(tensor)));
+  }
+
+  // Register tile t covers row t / perRow; the last of a row is shifted
+  // back to end at OW.
+  auto place = [&](Value t) {
+    TilePosition tile = at;
+    tile.row = arith::DivUIOp::create(b, loc, t, index(perRow));
+    tile.firstPixel = arith::MinSIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc,
+                              arith::RemUIOp::create(b, loc, t, index(perRow)),
+                              index(pixels)),
+        index(p.outW - pixels));
+    return tile;
+  };
+  // The epilogue of accumulators [lo, hi) of the tile at `prev`.
+  auto store = [&](const TilePosition &prev, ArrayRef<Value> accs, int64_t lo,
+                   int64_t hi, Value out) {
+    for (int64_t a = lo; a < hi; ++a) {
+      int64_t i = a / channelBlocks, j = a % channelBlocks;
+      Value ox = arith::AddIOp::create(b, loc, prev.firstPixel, index(i));
+      out = storeResult(p, accs[a], constants[j], addend, out,
+                        ValueRange{prev.batch, prev.row, ox, prev.channels[j]});
+    }
+    return out;
+  };
+  // The K steps of the tile at `cur`, unrolled; after step s, the
+  // epilogue of the accumulators [s n / steps, (s + 1) n / steps) of the
+  // tile at `prev`, if any, into `out`.
+  auto accumulate = [&](const TilePosition &cur, const TilePosition *prev,
+                        ArrayRef<Value> prevAccs, Value &out) {
+    SmallVector<Value> accs;
+    for (int64_t i = 0; i < pixels; ++i)
+      accs.append(init);
+    SmallVector<Value> ys{
+        arith::MulIOp::create(b, loc, cur.row, index(p.strideH))};
+    Value x0 = arith::MulIOp::create(b, loc, cur.firstPixel, index(p.strideW));
+    SmallVector<Value> xs;
+    for (int64_t i = 0; i < pixels; ++i)
+      xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
+    for (int64_t step = 0; step < steps; ++step) {
+      accs = dotStep(p, tiling, cur, operands, accs, index(step),
+                     index(channelsPerStep(p) * step), ys, xs);
+      if (prev)
+        out = store(*prev, prevAccs, step * n / steps, (step + 1) * n / steps,
+                    out);
+    }
+    return accs;
+  };
+
+  Value out = tileLoop.getRegionIterArgs()[0];
+  SmallVector<Value> accs =
+      accumulate(place(index(0)), nullptr, ArrayRef<Value>(), out);
+  SmallVector<Value> carried{out};
+  carried.append(accs);
+  auto loop =
+      scf::ForOp::create(b, loc, index(1), index(count), index(1), carried);
+  {
+    OpBuilder::InsertionGuard inLoop(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value t = loop.getInductionVar();
+    TilePosition prev =
+        place(arith::SubIOp::create(b, loc, t, index(1)).getResult());
+    Value next = loop.getRegionIterArgs()[0];
+    SmallVector<Value> prevAccs(loop.getRegionIterArgs().drop_front());
+    SmallVector<Value> yielded = accumulate(place(t), &prev, prevAccs, next);
+    yielded.insert(yielded.begin(), next);
+    scf::YieldOp::create(b, loc, yielded);
+  }
+  SmallVector<Value> lastAccs(loop.getResults().drop_front());
+  out = store(place(index(count - 1)), lastAccs, 0, n, loop.getResult(0));
   scf::YieldOp::create(b, loc, out);
   return outer.loop.getResult(0);
 }

@@ -53,7 +53,7 @@ public:
   KernelBuilder(mlir::OpBuilder &b, mlir::Location loc,
                 const KernelTarget &target)
       : b(b), loc(loc), lanes(target.lanes), threads(target.threads),
-        threadMinMacs(target.threadMinMacs) {}
+        threadMinMacs(target.threadMinMacs), registers(target.registers) {}
 
   /// The runtime input scale A' and, for an asymmetric input, zero point
   /// (else null) of a dynamic problem (`p.dynamic`), which its epilogue
@@ -156,6 +156,24 @@ private:
   };
 
   mlir::Value index(int64_t v);
+
+  /// Sets `at.channels`, the first channel of each of the `channelBlocks`
+  /// blocks of channel tile `at.tile` (the last tile shifted back to end at
+  /// `p.channelEnd`).
+  void setTileChannels(const Problem &p, int64_t channelBlocks,
+                       TilePosition &at);
+
+  /// build() of a problem that pipelinesTiles, software-pipelined:
+  /// the register tiles of a channel tile run as one loop over the (oy, ox)
+  /// plane whose body is the tile's K steps, unrolled, with the epilogue of
+  /// the tile before interleaved between them. The epilogue (requantization
+  /// and a fused add: two dozen vector instructions per accumulator, mostly
+  /// on other ports than vpdpbusd) then overlaps the dot products instead
+  /// of following them. Same operations on the same values: same bits.
+  mlir::Value buildPipelined(const Problem &p, const Tiling &tiling,
+                             const GemmOperands &operands,
+                             llvm::ArrayRef<mlir::Value> epilogueTensors,
+                             mlir::Value addend, mlir::Value output);
 
   template <typename T>
   mlir::Value tensorConstant(llvm::ArrayRef<int64_t> shape,
@@ -350,6 +368,8 @@ private:
   /// The threads the outer loops are shared between, and the work per
   /// thread below which a kernel is not shared (OuterLoops).
   int64_t threads, threadMinMacs;
+  /// The vector registers of the target (pipelinesTiles).
+  int64_t registers;
   /// The kernel's constant of `p.table` (buildTable), or null.
   mlir::Value tableTensor;
   /// setDynamicScale's A' (`lanes` i64 lanes) and zero point (`lanes` i32

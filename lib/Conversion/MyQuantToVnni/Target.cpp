@@ -92,18 +92,27 @@ int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
                   channelBlocks + 8);
 }
 
+bool pipelinesTiles(const Problem &p, int64_t threads, int64_t registers) {
+  return threads == 1 && registers >= 32 && !p.floating && !p.patches &&
+         !p.nibbles && !p.wideInput && !p.groupSize && !p.dynamic &&
+         !p.depthwise && p.pool == 1 && p.kernelH == 1 && p.kernelW == 1 &&
+         p.inputChannels / channelsPerStep(p) <= kMaxPipelinedSteps;
+}
+
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width) {
   int64_t window = p.pool;
   int64_t widest = std::min<int64_t>(p.channelEnd / target.lanes, 4);
   // Weights per group keep each group's partial sums beside the totals.
   int64_t perPixel = p.groupSize ? 2 : 1;
+  bool pipelined = pipelinesTiles(p, target.threads, target.registers);
   Tiling best{window, 1};
   int64_t bestCost = std::numeric_limits<int64_t>::max();
   for (int64_t channelBlocks = 1; channelBlocks <= widest; ++channelBlocks) {
     for (int64_t pixels = window; pixels <= std::min<int64_t>(width, 16);
          pixels += window) {
-      if (!fitsRegisters(target, perPixel * window * pixels, channelBlocks))
+      if (!fitsRegisters(target, perPixel * window * pixels, channelBlocks) ||
+          (pipelined && pixels * channelBlocks > kPipelinedAccumulators))
         continue;
       int64_t cost =
           tilingCost(target, p, width, Tiling{pixels, channelBlocks});

@@ -87,6 +87,22 @@ bool fitsRegisters(const KernelTarget &target, int64_t pixels,
 int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
                    const Tiling &tiling);
 
+/// The most K steps a software-pipelined kernel unrolls (pipelinesTiles).
+inline constexpr int64_t kMaxPipelinedSteps = 64;
+
+/// The most accumulators of a software-pipelined kernel's register tile:
+/// the tile before's, whose epilogue runs among its dot products, and the
+/// epilogue's constants and temporaries need the other registers.
+inline constexpr int64_t kPipelinedAccumulators = 20;
+
+/// Whether the GEMM kernel of `p` runs software-pipelined
+/// (KernelBuilder::buildPipelined): an int8 1 x 1 convolution or matmul of
+/// at most kMaxPipelinedSteps K steps without a fused pool, 4-bit or
+/// 16-bit operands or runtime scales, on one thread and 32 registers. Its
+/// K steps are few, so its epilogue (requantization, a fused add) weighs
+/// as much as its dot products.
+bool pipelinesTiles(const Problem &p, int64_t threads, int64_t registers);
+
 /// The register tile of lowest tilingCost that fits the registers. A tile
 /// spans `p.pool` output rows (the window of a fused pool, 1 without) and
 /// a multiple of `p.pool` pixels (`width` is one too), at most 16; its
@@ -94,7 +110,8 @@ int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
 /// (`p.groupSize`) need twice the accumulators. A problem over patches
 /// (Problem::Patches) runs its rows outside its channel tiles
 /// (`rowsOuter`): the kernel builds the patches of one tile's rows at a
-/// time, which every channel tile then reads from the cache.
+/// time, which every channel tile then reads from the cache. A pipelined
+/// kernel's tile has at most kPipelinedAccumulators accumulators.
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width);
 

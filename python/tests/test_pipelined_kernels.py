@@ -1,0 +1,154 @@
+"""The software-pipelined VNNI kernel (KernelBuilder::buildPipelined: a 1 x 1
+convolution of at most 64 K steps, its register tiles run as one loop with
+the epilogue of each tile interleaved between the K steps of the next)
+against the independent numpy reference, at batch > 1: fewer K steps than
+accumulators and the most unrolled (64), strides, partial pixel tiles and
+an overlapping last channel tile, signed and unsigned input, a fused add on
+either side and none; a 65-step convolution keeps the K loop.
+
+Run: /usr/bin/python3 -m pytest -q python/tests/test_pipelined_kernels.py
+(MYQUANT_BUILD_DIR selects the build)."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+from myquant.testing import reference as R
+
+from conftest import (RUNNABLE_TARGETS, describe_mismatches, executable,
+                      run_checked)
+
+# (batch, h, w, input channels, filters, stride, input signed, add: "lhs"
+# (the convolution is the add's lhs), "rhs" or None, pipelined)
+SHAPES = [
+    (2, 5, 13, 12, 72, 1, True, "lhs", True),
+    (2, 9, 10, 256, 40, 2, True, "rhs", True),
+    (3, 4, 7, 36, 33, 1, True, None, True),
+    (2, 3, 5, 64, 17, 1, False, "lhs", True),
+    (2, 2, 6, 260, 16, 1, True, "lhs", False),
+]
+
+# The pipelined loop carries the output and the accumulators.
+_PIPELINED = re.compile(r"iter_args\(.*\) -> \(tensor<[0-9x]+xi8>, vector<")
+
+
+def _qtype(signed, scale, zp):
+    return f"!quant.uniform<{'i8' if signed else 'u8'}:f32, {scale}:{zp}>"
+
+
+def _rescale(pairs):
+    m = ", ".join(str(int(p[0])) for p in pairs)
+    s = ", ".join(str(int(p[1])) for p in pairs)
+    return (f"#myquant.rescale<multiplier = [{m}], shift = [{s}], "
+            f"rounding = single>")
+
+
+class Case:
+    def __init__(self, index):
+        (n, h, w, c, f, stride, signed, add,
+         self.pipelined) = SHAPES[index]
+        rng = np.random.default_rng(500 + index)
+        lo, hi = (-128, 127) if signed else (0, 255)
+        zx = int(rng.integers(lo, hi + 1))
+        self.x = rng.integers(lo, hi + 1, (n, h, w, c)).astype(
+            np.int8 if signed else np.uint8)
+        wq = rng.integers(-127, 128, (1, 1, c, f)).astype(np.int8)
+        bias = rng.integers(-5000, 5000, f).astype(np.int32)
+        oh, ow = (h - 1) // stride + 1, (w - 1) // stride + 1
+        # Per-channel rescales that spread each channel over the 8-bit
+        # range (shifts above 32: the int32 epilogue).
+        acc = R.conv2d_accumulate(
+            np.transpose(self.x.astype(np.int64), (0, 3, 1, 2)), zx,
+            np.transpose(wq.astype(np.int64), (3, 2, 0, 1)), bias, stride)
+        peak = np.maximum(np.abs(acc).max(axis=(0, 2, 3)), 1)
+        conv = [R.quantize_multiplier(200.0 / p) for p in peak]
+        zy, ylo, yhi = -5, -100, 127
+        sx, sy, sa, so = 0.1, 0.2, 0.15, 0.3
+        y = R.conv2d_nhwc(self.x, zx, wq, bias, [m for m, _ in conv],
+                          [s for _, s in conv], zy, ylo, yhi, stride)
+        qx, qy = _qtype(signed, sx, zx), _qtype(True, sy, zy)
+        qw = ("!quant.uniform<i8<-127:127>:f32:3, {"
+              + ", ".join(["0.01"] * f) + "}>")
+        t = lambda shape, q: f"tensor<{'x'.join(map(str, shape))}x{q}>"
+        xt = f"tensor<{n}x{h}x{w}x{c}xi8>"
+        ot = f"tensor<{n}x{oh}x{ow}x{f}xi8>"
+        args = f"%x: {xt}"
+        # The function takes the storage bytes.
+        self.inputs = [self.x.view(np.int8)]
+        # The addend is cast before the convolution: the kernel call that
+        # replaces it reads it.
+        body = f"""  %xq = quant.scast %x : {xt} to {t((n, h, w, c), qx)}
+"""
+        if add:
+            za, zo = int(rng.integers(-128, 128)), -128
+            qa, qo = _qtype(True, sa, za), _qtype(True, so, zo)
+            body += f"""  %aq = quant.scast %a : {ot} to {t((n, oh, ow, f), qa)}
+"""
+        body += f"""  %wi = arith.constant dense<"0x{wq.tobytes().hex().upper()}"> : tensor<1x1x{c}x{f}xi8>
+  %w = quant.scast %wi : tensor<1x1x{c}x{f}xi8> to {t((1, 1, c, f), qw)}
+  %b = arith.constant dense<[{", ".join(map(str, bias))}]> : tensor<{f}xi32>
+  %y = myquant.conv2d %xq, %w, %b {{strides = array<i64: {stride}, {stride}>,
+      padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>,
+      groups = 1 : i64, layout = #myquant.layout<nhwc>,
+      rescale = {_rescale(conv)}, clamp = #myquant.clamp<{ylo}, {yhi}>}}
+      : ({t((n, h, w, c), qx)}, {t((1, 1, c, f), qw)}, tensor<{f}xi32>)
+      -> {t((n, oh, ow, f), qy)}
+"""
+        result, rtype = "%y", qy
+        self.want = y
+        if add:
+            self.a = rng.integers(-128, 128, (n, oh, ow, f)).astype(np.int8)
+            self.inputs.append(self.a)
+            args += f", %a: {ot}"
+            lhs, rhs = ("%y", "%aq") if add == "lhs" else ("%aq", "%y")
+            ls, rs = (sy, sa) if add == "lhs" else (sa, sy)
+            ml, mr, mo = R.add_rescales(ls, rs, so)
+            body += f"""  %s = myquant.add {lhs}, {rhs} {{left_shift = 20 : i64,
+      lhs_rescale = {_rescale([ml])}, rhs_rescale = {_rescale([mr])},
+      rescale = {_rescale([mo])}}}
+      : ({t((n, oh, ow, f), qy if add == "lhs" else qa)},
+         {t((n, oh, ow, f), qa if add == "lhs" else qy)})
+      -> {t((n, oh, ow, f), qo)}
+"""
+            result, rtype = "%s", qo
+            operands = (y, zy, self.a, za) if add == "lhs" else \
+                (self.a, za, y, zy)
+            self.want = R.add(*operands, ml, mr, mo, zo, -128, 127)
+        self.mlir = f"""func.func @f({args}) -> {ot} {{
+{body}  %r = quant.scast {result} : {t((n, oh, ow, f), rtype)} to {ot}
+  return %r : {ot}
+}}
+"""
+
+
+@pytest.mark.parametrize("target", ["avx512-vnni", "avx512-vnni-256"])
+@pytest.mark.parametrize("index", range(len(SHAPES)))
+def test_pipelined_kernel_bit_exact(index, target, toolchain, workdir):
+    if target not in RUNNABLE_TARGETS:
+        pytest.skip(f"{target} does not run here")
+    case = Case(index)
+    src = os.path.join(workdir, "op.mlir")
+    with open(src, "w") as f:
+        f.write(case.mlir)
+    kernels, _ = run_checked([toolchain.opt, src,
+                              f"--convert-myquant-to-vnni=target={target}"])
+    assert "myquant.conv2d" not in kernels and "myquant.add" not in kernels
+    assert bool(_PIPELINED.search(kernels)) == case.pipelined
+    lowered, _ = run_checked([toolchain.opt, _write(workdir, kernels),
+                              "--convert-myquant-to-linalg"])
+    with open(src, "w") as f:
+        f.write(executable(lowered, target))
+    [got] = toolchain.run_file(src, "f", case.inputs, workdir)
+    want = case.want.astype(np.int8)
+    if not np.array_equal(got, want):
+        pytest.fail(f"shape {SHAPES[index]} on {target}: "
+                    f"{describe_mismatches(got, want)}", pytrace=False)
+
+
+def _write(workdir, text):
+    path = os.path.join(workdir, "kernels.mlir")
+    with open(path, "w") as f:
+        f.write(text)
+    return path

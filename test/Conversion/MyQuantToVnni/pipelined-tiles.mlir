@@ -1,0 +1,65 @@
+// RUN: myquant-opt %s --split-input-file --convert-myquant-to-vnni=target=avx512-vnni | FileCheck %s
+// RUN: myquant-opt %s --split-input-file --convert-myquant-to-vnni="target=avx512-vnni threads=2" | FileCheck %s --check-prefix=THREADS
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+!qs = !quant.uniform<i8:f32, 0.4:-128>
+
+// A 1 x 1 convolution of few K steps (8 channels: 2) with a fused add is
+// software-pipelined: its register tiles (3 pixels x 4 blocks of 16
+// channels) run as one loop over the 3 x 6 plane (2 tiles a row, tiles 1
+// to 5 in the loop, tile 0 before it), carrying the output and the 12
+// accumulators of the tile before. Each iteration runs the tile's two K
+// steps unrolled; after each, the epilogue of 6 of the carried
+// accumulators (the addend read at the previous tile's row, the sum
+// stored). The last tile's epilogue follows the loop.
+// CHECK-LABEL: func.func private @pipelined_kernel(
+// CHECK-SAME:    %{{.*}}: tensor<2x3x6x8xi8>, %[[ADDEND:.*]]: tensor<2x3x6x64xi8>, %{{.*}}: tensor<2x3x6x64xi8>)
+// CHECK:         scf.for %[[N:.*]] = %{{.*}} to %c2 step
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c1{{.*}} step
+// CHECK-COUNT-24:    vector.multi_reduction
+// CHECK-NOT:         vector.transfer_write
+// CHECK:             %[[LOOP:.*]]:13 = scf.for %[[T:.*]] = %c1{{.*}} to %c6 step %{{.*}} iter_args({{.*}}) -> (tensor<2x3x6x64xi8>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// CHECK:               %[[PREV:.*]] = arith.subi %[[T]], %c1
+// CHECK:               %[[ROW:.*]] = arith.divui %[[PREV]], %c2
+// CHECK-COUNT-12:      vector.multi_reduction
+// CHECK-NOT:           vector.multi_reduction
+// CHECK:               vector.transfer_read %[[ADDEND]][%[[N]], %[[ROW]], %{{.*}}, %{{.*}}]
+// CHECK-COUNT-6:       vector.transfer_write
+// CHECK-NOT:           vector.transfer_write
+// CHECK-COUNT-12:      vector.multi_reduction
+// CHECK-COUNT-6:       vector.transfer_write
+// CHECK:               scf.yield
+// CHECK-COUNT-12:    vector.transfer_write %{{.*}}, %{{.*}}[%[[N]],
+// CHECK:             scf.yield
+func.func @pipelined(%x: tensor<2x3x6x8x!qx>, %a: tensor<2x3x6x64x!qy>) -> tensor<2x3x6x64x!qs> {
+  %wi = arith.constant dense<1> : tensor<1x1x8x64xi8>
+  %w = quant.scast %wi : tensor<1x1x8x64xi8> to tensor<1x1x8x64x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<2x3x6x8x!qx>, tensor<1x1x8x64x!qw>) -> tensor<2x3x6x64x!qy>
+  %s = myquant.add %y, %a {left_shift = 20 : i64, lhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [50], rounding = single>} : (tensor<2x3x6x64x!qy>, tensor<2x3x6x64x!qy>) -> tensor<2x3x6x64x!qs>
+  return %s : tensor<2x3x6x64x!qs>
+}
+
+// THREADS-LABEL: func.func private @pipelined_kernel(
+// THREADS-NOT:     iter_args({{.*}}vector<16xi32>{{.*}}) -> (tensor
+// THREADS:         return
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// More than 64 K steps (260 channels: 65) keep the K loop, with the
+// epilogue after it.
+// CHECK-LABEL: func.func private @long_k_kernel(
+// CHECK:         scf.for %{{.*}} iter_args({{.*}}) -> (vector<16xi32>
+// CHECK-NOT:     iter_args({{.*}}) -> (tensor<1x2x6x16xi8>, vector
+// CHECK:         return
+func.func @long_k(%x: tensor<1x2x6x260x!qx>) -> tensor<1x2x6x16x!qy> {
+  %wi = arith.constant dense<1> : tensor<1x1x260x16xi8>
+  %w = quant.scast %wi : tensor<1x1x260x16xi8> to tensor<1x1x260x16x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x2x6x260x!qx>, tensor<1x1x260x16x!qw>) -> tensor<1x2x6x16x!qy>
+  return %y : tensor<1x2x6x16x!qy>
+}
