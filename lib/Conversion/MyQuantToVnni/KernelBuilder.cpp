@@ -883,8 +883,11 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
   // for n in batch, for each channel tile, for each register tile t of
   // the (oy, ox) plane.
   OpBuilder::InsertionGuard guard(b);
+  int64_t rank = cast<ShapedType>(output.getType()).getRank();
   OuterLoops outer(*this, p.batch, output,
-                   {{tiles, 1, tiles * tileChannels > p.channelEnd}});
+                   {{tiles, 1, /*dim=*/rank - 1, tileChannels,
+                     tiles * tileChannels > p.channelEnd}},
+                   kernelMacs(p, /*depthwise=*/false));
   TilePosition at;
   at.batch = outer.batch;
   scf::ForOp tileLoop = outer.nest(outer.loop, 0);
