@@ -11,6 +11,8 @@ For each model, in one process per run (so that each peak RSS is its own):
             `timing` option: lowering of the instrumented copy, its JIT
             compile, the calls of the model, the observers; "export" is
             the Python export and emission of the model, before the run);
+            then the same run again, which loads the compiled copy that
+            the first kept in its `cache-dir` ("cached");
 * PyTorch:  FX `prepare_fx` with the same observer kind on every
             activation (MinMaxObserver for minmax, MovingAverageMinMax for
             moving-average, HistogramObserver for the histogram methods),
@@ -34,6 +36,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,12 +130,19 @@ def bench_model(name, args, workdir):
     export_seconds = time.perf_counter() - t0
     del model, graph
     opt = T.tool_path("myquant-opt")
-    base = f"data={npy} method={args.method} threads={args.threads} quiet"
+    cache = os.path.join(workdir, f"{name}-cache")
+    base = (f"data={npy} method={args.method} threads={args.threads} "
+            f"cache-dir={cache} quiet")
     best = {}
     for _ in range(args.repeat):
+        # The first run of each round compiles (a fresh cache), the second
+        # loads what the first compiled.
+        shutil.rmtree(cache, ignore_errors=True)
+        myquant = [opt, src, f"--myquant-calibrate={base} timing", "-o",
+                   os.devnull]
         runs = {
-            "myquant": [opt, src, f"--myquant-calibrate={base} timing", "-o",
-                        os.devnull],
+            "myquant": myquant,
+            "cached": myquant,
             "torch": [sys.executable, os.path.abspath(__file__),
                       "--worker-model", name, "--worker-data", npy,
                       "--size", str(args.size), "--batch", str(args.batch),
@@ -144,7 +154,7 @@ def bench_model(name, args, workdir):
             phases = {"export": export_seconds}
             if key == "torch":
                 seconds = json.loads(out.splitlines()[-1])["seconds"]
-            elif key == "myquant":
+            else:
                 phases.update(phase_times(err))
             if key not in best or seconds < best[key][0]:
                 best[key] = (seconds, rss, phases)
@@ -174,21 +184,25 @@ def main():
           f"{os.getloadavg()[0]:.1f} at start")
     print("| model | myquant s | export / lowering / JIT / "
           "calls / observers s | myquant img/s (model) | "
-          "myquant peak RSS MB | PyTorch s | PyTorch img/s | PyTorch peak "
-          "RSS MB | img/s ratio myquant/PyTorch (model) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "myquant peak RSS MB | cached s (img/s) | PyTorch s | "
+          "PyTorch img/s | PyTorch peak RSS MB | img/s ratio myquant/PyTorch "
+          "(model) | cached / PyTorch |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="myquant-calbench-") as d:
         for name in args.models.split(","):
             b = bench_model(name, args, d)
             (mq, mq_rss, ph), (pt, pt_rss, _) = b["myquant"], b["torch"]
+            cached = b["cached"][0]
             split = " / ".join(f"{ph[k]:.1f}" for k in (
                 "export", "lowering", "JIT compile", "calls", "observers"))
             n = args.images
             model = model_rate(ph, n)
             print(f"| {name} | {mq:.1f} | {split} | {n / mq:.1f} "
-                  f"({model:.1f}) | {mq_rss:.0f} | {pt:.2f} | "
+                  f"({model:.1f}) | {mq_rss:.0f} | {cached:.1f} "
+                  f"({n / cached:.1f}) | {pt:.2f} | "
                   f"{n / pt:.1f} | {pt_rss:.0f} | {n / mq / (n / pt):.3f} "
-                  f"({model / (n / pt):.2f}) |", flush=True)
+                  f"({model / (n / pt):.2f}) | {pt / cached:.2f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

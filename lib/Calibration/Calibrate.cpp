@@ -22,14 +22,23 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/BLAKE3.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <chrono>
 #include <cmath>
@@ -147,6 +156,7 @@ struct Settings {
   int64_t batchSize;
   int64_t threads;
   std::string statsOut;
+  std::string cacheDir;
   bool quiet;
   bool timing;
   bool perChannelNormInputs;
@@ -159,6 +169,9 @@ struct Batch;
 /// Where the time of a run went, for the `timing` option.
 struct PhaseTimes {
   double lower = 0, jit = 0, calls = 0, observe = 0;
+  /// What happened to the compiled copy: "compiled", "compiled and cached",
+  /// "from the cache".
+  StringRef compiled = "compiled";
 };
 
 /// One run of the pass over one function.
@@ -175,6 +188,9 @@ private:
   LogicalResult checkArgument(unsigned index, ArgumentData &data);
   LogicalResult checkBatch();
   FailureOr<std::unique_ptr<JitFunction>> compileInstrumented();
+  /// The compiled copy kept at `path` by an earlier run, if it loads.
+  std::unique_ptr<JitFunction>
+  loadCached(StringRef path, FunctionType signature, const JitOptions &options);
   /// One pass over the data; `histograms` selects pass 2.
   LogicalResult observeAll(JitFunction &function, bool histograms,
                            Progress &progress);
@@ -474,6 +490,121 @@ LogicalResult Calibrator::checkBatch() {
 // The instrumented copy
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// Feeds what is written to it into a hash.
+class HashStream : public llvm::raw_ostream {
+public:
+  explicit HashStream(llvm::BLAKE3 &hasher) : hasher(hasher) {}
+  ~HashStream() override { flush(); }
+
+private:
+  void write_impl(const char *data, size_t size) override {
+    hasher.update(StringRef(data, size));
+    position += size;
+  }
+  uint64_t current_pos() const override { return position; }
+
+  llvm::BLAKE3 &hasher;
+  uint64_t position = 0;
+};
+} // namespace
+
+/// Writes what determines the object compiled from the instrumented copy
+/// `copy`: the copy itself (its constants by their bytes: printing a
+/// ResNet's weights takes longer than hashing them), the options, this CPU
+/// (target=host), and this compiler (its executable's size and time, so a
+/// rebuilt tool never loads an older tool's object).
+static void writeCacheKey(llvm::raw_ostream &os, ModuleOp copy,
+                          const LowerToLLVMOptions &lowering,
+                          const JitOptions &options) {
+  copy->print(
+      os,
+      OpPrintingFlags().elideLargeElementsAttrs(16).elideLargeResourceString(
+          16));
+  copy->walk([&](Operation *op) {
+    op->getAttrDictionary().walk([&](ElementsAttr attr) {
+      // Each with its length, so that no two contents hash alike.
+      auto writeBytes = [&](ArrayRef<char> bytes) {
+        os << bytes.size() << ":";
+        os.write(bytes.data(), bytes.size());
+      };
+      if (auto dense = dyn_cast<DenseIntOrFPElementsAttr>(attr)) {
+        writeBytes(dense.getRawData());
+      } else if (auto strings = dyn_cast<DenseStringElementsAttr>(attr)) {
+        for (StringRef string : strings.getRawStringData())
+          writeBytes(ArrayRef<char>(string.data(), string.size()));
+      } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+        if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+          writeBytes(blob->getData());
+      } else {
+        attr.print(os);
+      }
+    });
+  });
+  os << "\nlowering:";
+  lowering.print(os);
+  os << "\nopt:" << options.optLevel << "\ncpu:" << llvm::sys::getHostCPUName()
+     << "\nfeatures:";
+  SmallVector<std::string> features;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    if (feature.second)
+      features.push_back(feature.first().str());
+  llvm::sort(features);
+  os << llvm::join(features, ",") << "\nllvm:" << LLVM_VERSION_STRING;
+  // Any function of this binary locates it.
+  std::string tool = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&writeCacheKey));
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(tool, status))
+    os << "\ntool:" << tool << ":" << status.getSize() << ":"
+       << status.getLastModificationTime().time_since_epoch().count();
+}
+
+/// The file name, without extension, of the compiled copy in the cache.
+static std::string getCacheKey(ModuleOp copy,
+                               const LowerToLLVMOptions &lowering,
+                               const JitOptions &options) {
+  llvm::BLAKE3 hasher;
+  {
+    HashStream os(hasher);
+    writeCacheKey(os, copy, lowering, options);
+  }
+  return llvm::toHex(hasher.final(), /*LowerCase=*/true);
+}
+
+/// Keeps `object` at `path`: written to a temporary file renamed into place,
+/// so a concurrent run never reads half an object.
+static llvm::Error writeCacheEntry(StringRef path,
+                                   const llvm::MemoryBuffer &object) {
+  auto fail = [](std::error_code error, const Twine &what) {
+    return llvm::createStringError(error, what + ": " + error.message());
+  };
+  if (std::error_code error =
+          llvm::sys::fs::create_directories(llvm::sys::path::parent_path(path)))
+    return fail(error, "cannot create the directory of '" + path + "'");
+  llvm::Expected<llvm::sys::fs::TempFile> temporary =
+      llvm::sys::fs::TempFile::create(path + ".%%%%%%.tmp");
+  if (!temporary)
+    return llvm::createStringError("cannot write to '" + path + "': " +
+                                   llvm::toString(temporary.takeError()));
+  std::error_code error;
+  {
+    llvm::raw_fd_ostream os(temporary->FD, /*shouldClose=*/false);
+    os << object.getBuffer();
+    os.flush();
+    error = os.error();
+    os.clear_error();
+  }
+  if (error) {
+    llvm::consumeError(temporary->discard());
+    return fail(error, "cannot write '" + temporary->TmpName + "'");
+  }
+  if (llvm::Error kept = temporary->keep(path))
+    return llvm::createStringError("cannot write '" + path +
+                                   "': " + llvm::toString(std::move(kept)));
+  return llvm::Error::success();
+}
+
 FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
   MLIRContext *ctx = module.getContext();
   IRMapping mapping;
@@ -501,11 +632,32 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
       ctx, instrumented.getArgumentTypes(), ValueRange(returned).getTypes()));
   instrumented.removeResAttrsAttr();
 
-  Clock::time_point start = Clock::now();
   PassManager cleanup(ctx, ModuleOp::getOperationName());
   cleanup.addPass(createSymbolDCEPass());
-  if (failed(cleanup.run(*copy)) ||
-      failed(lowerToLLVM(*copy, LowerToLLVMOptions())))
+  if (failed(cleanup.run(*copy)))
+    return emitError() << "cannot compile the instrumented copy of @"
+                       << func.getSymName() << " for calibration";
+  JitOptions options;
+  // The lowering deallocates: every result is ours to free.
+  options.ownsResults = true;
+  LowerToLLVMOptions lowering;
+  std::string cachePath;
+  if (!settings.cacheDir.empty()) {
+    Clock::time_point start = Clock::now();
+    llvm::SmallString<128> path(settings.cacheDir);
+    llvm::sys::path::append(path, getCacheKey(*copy, lowering, options) + ".o");
+    cachePath = path.str().str();
+    std::unique_ptr<JitFunction> cached =
+        loadCached(cachePath, instrumented.getFunctionType(), options);
+    times.jit = secondsSince(start);
+    if (cached) {
+      times.compiled = "from the cache";
+      return std::move(cached);
+    }
+  }
+
+  Clock::time_point start = Clock::now();
+  if (failed(lowerToLLVM(*copy, lowering)))
     return emitError() << "cannot compile the instrumented copy of @"
                        << func.getSymName() << " for calibration";
   times.lower = secondsSince(start);
@@ -513,17 +665,51 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
   llvm::Expected<EntryPoint> entry = getEntryPoint(*copy, func.getSymName());
   if (!entry)
     return emitError() << llvm::toString(entry.takeError());
-  JitOptions options;
-  // The lowering above deallocates: every result is ours to free.
-  options.ownsResults = true;
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> object =
+      compileToObject(*copy, func.getSymName(), options.optLevel);
+  if (!object)
+    return emitError() << "cannot JIT-compile the instrumented copy of @"
+                       << func.getSymName() << ": "
+                       << llvm::toString(object.takeError());
+  if (!cachePath.empty()) {
+    if (llvm::Error error = writeCacheEntry(cachePath, **object))
+      emitWarning(func.getLoc())
+          << "calibration cannot keep the compiled copy: "
+          << llvm::toString(std::move(error));
+    else
+      times.compiled = "compiled and cached";
+  }
   llvm::Expected<std::unique_ptr<JitFunction>> function =
-      JitFunction::create(*copy, std::move(*entry), options);
+      JitFunction::load(std::move(*object), std::move(*entry), options);
   if (!function)
     return emitError() << "cannot JIT-compile the instrumented copy of @"
                        << func.getSymName() << ": "
                        << llvm::toString(function.takeError());
-  times.jit = secondsSince(start);
+  times.jit += secondsSince(start);
   return std::move(*function);
+}
+
+std::unique_ptr<JitFunction> Calibrator::loadCached(StringRef path,
+                                                    FunctionType signature,
+                                                    const JitOptions &options) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return nullptr;
+  llvm::Expected<EntryPoint> entry =
+      getEntryPoint(func.getSymName(), signature);
+  llvm::Expected<std::unique_ptr<JitFunction>> function =
+      entry ? JitFunction::load(std::move(*buffer), std::move(*entry), options)
+            : entry.takeError();
+  if (function)
+    return std::move(*function);
+  // A damaged entry costs a compile, not the calibration; the compile
+  // replaces it.
+  emitWarning(func.getLoc())
+      << "calibration cannot load the cached copy '" << path << "' ("
+      << llvm::toString(function.takeError()) << "); compiling it again";
+  return nullptr;
 }
 
 //===----------------------------------------------------------------------===//
@@ -812,9 +998,9 @@ LogicalResult Calibrator::run() {
   if (settings.timing)
     llvm::errs() << llvm::format(
         "myquant-calibrate timing: lowering %.2f s, JIT compile %.2f s, "
-        "calls %.2f s, observers %.2f s, total %.2f s\n",
-        times.lower, times.jit, times.calls, times.observe,
-        secondsSince(start));
+        "calls %.2f s, observers %.2f s, total %.2f s (copy %s)\n",
+        times.lower, times.jit, times.calls, times.observe, secondsSince(start),
+        times.compiled.str().c_str());
   return annotate();
 }
 
@@ -866,8 +1052,9 @@ void CalibratePass::runOnOperation() {
                           "'data' option to a .npy or .npz file";
     return signalPassFailure();
   }
-  Settings settings{data,     samples, batchSize, threads,
-                    statsOut, quiet,   timing,    perChannelNormInputs,
+  Settings settings{data,    samples,  batchSize,
+                    threads, statsOut, cacheDir,
+                    quiet,   timing,   perChannelNormInputs,
                     {}};
   settings.observer.method = *cal::parseMethod(method.getValue());
   settings.observer.percentile = percentile;

@@ -132,6 +132,25 @@ static llvm::Expected<StaticMemory> getStaticMemory(Attribute attr,
   return StaticMemory{*arenaSize, *alignment, *peakLive, *weightsSize};
 }
 
+llvm::Expected<EntryPoint> getEntryPoint(StringRef name,
+                                         FunctionType signature) {
+  EntryPoint entry;
+  entry.name = name.str();
+  for (auto [index, type] : llvm::enumerate(signature.getInputs())) {
+    auto spec = getBufferSpec(type, name, "argument #" + llvm::Twine(index));
+    if (!spec)
+      return spec.takeError();
+    entry.inputs.push_back(std::move(*spec));
+  }
+  for (auto [index, type] : llvm::enumerate(signature.getResults())) {
+    auto spec = getBufferSpec(type, name, "result #" + llvm::Twine(index));
+    if (!spec)
+      return spec.takeError();
+    entry.results.push_back(std::move(*spec));
+  }
+  return entry;
+}
+
 llvm::Expected<EntryPoint> getEntryPoint(ModuleOp lowered, StringRef name) {
   if (llvm::Error error = checkEntryPointDefined(lowered, name))
     return std::move(error);
@@ -153,21 +172,11 @@ llvm::Expected<EntryPoint> getEntryPoint(ModuleOp lowered, StringRef name) {
         "the module before lowering to LLVM, or lower it with "
         "myquant-lower-to-llvm");
 
-  EntryPoint entry;
-  entry.name = name.str();
+  llvm::Expected<EntryPoint> described = getEntryPoint(name, signature);
+  if (!described)
+    return described.takeError();
+  EntryPoint entry = std::move(*described);
   entry.func = func;
-  for (auto [index, type] : llvm::enumerate(signature.getInputs())) {
-    auto spec = getBufferSpec(type, name, "argument #" + llvm::Twine(index));
-    if (!spec)
-      return spec.takeError();
-    entry.inputs.push_back(std::move(*spec));
-  }
-  for (auto [index, type] : llvm::enumerate(signature.getResults())) {
-    auto spec = getBufferSpec(type, name, "result #" + llvm::Twine(index));
-    if (!spec)
-      return spec.takeError();
-    entry.results.push_back(std::move(*spec));
-  }
 
   if (Attribute attr =
           func->getAttr(MyQuantDialect::StaticMemoryAttrHelper::getNameStr())) {

@@ -3,15 +3,23 @@
 #include "myquant/Execution/Jit.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <cstdlib>
@@ -198,14 +206,104 @@ JitFunction::JitFunction(EntryPoint entry, bool ownsResults)
 
 JitFunction::~JitFunction() = default;
 
+/// The host's target machine at `optLevel`, position-independent with the
+/// small code model, as ORC's JITLink on x86-64 ELF links objects.
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createHostTargetMachine(unsigned optLevel) {
+  llvm::Expected<llvm::orc::JITTargetMachineBuilder> builder =
+      llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(optLevel == 0   ? llvm::CodeGenOptLevel::None
+                              : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                              : optLevel == 2
+                                  ? llvm::CodeGenOptLevel::Default
+                                  : llvm::CodeGenOptLevel::Aggressive);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeModel(llvm::CodeModel::Small);
+  return builder->createTargetMachine();
+}
+
+/// Adds `_mlir_<name>(void **args)`, which calls `name` with `*args[i]` as
+/// its i-th parameter, as mlir::ExecutionEngine's packed wrappers do: a
+/// caller can then pass any number of parameters.
+static llvm::Error addPackedWrapper(llvm::Module &module,
+                                    llvm::StringRef name) {
+  llvm::Function *callee = module.getFunction(name);
+  if (!callee || callee->isDeclaration())
+    return makeError("the lowered module has no function @" + name);
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> builder(context);
+  llvm::PointerType *pointer = builder.getPtrTy();
+  auto *wrapper = llvm::Function::Create(
+      llvm::FunctionType::get(builder.getVoidTy(), {pointer}, false),
+      llvm::GlobalValue::ExternalLinkage, "_mlir_" + name, module);
+  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", wrapper));
+  llvm::SmallVector<llvm::Value *> arguments;
+  for (llvm::Argument &parameter : callee->args()) {
+    llvm::Value *slot = builder.CreateConstGEP1_64(pointer, wrapper->getArg(0),
+                                                   parameter.getArgNo());
+    arguments.push_back(builder.CreateLoad(parameter.getType(),
+                                           builder.CreateLoad(pointer, slot)));
+  }
+  builder.CreateCall(callee, arguments);
+  builder.CreateRetVoid();
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+compileToObject(ModuleOp lowered, llvm::StringRef name, unsigned optLevel) {
+  if (optLevel > 3)
+    return makeError("the optimization level must be between 0 and 3");
+  if (llvm::Error error = checkModuleCPUFeatures(lowered))
+    return std::move(error);
+  // Idempotent; a pass that JITs cannot count on its tool to have done it.
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      createHostTargetMachine(optLevel);
+  if (!machine)
+    return machine.takeError();
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> module =
+      translateModuleToLLVMIR(lowered, context);
+  if (!module)
+    return makeError("cannot translate the lowered module to LLVM IR");
+  module->setDataLayout((*machine)->createDataLayout());
+  module->setTargetTriple((*machine)->getTargetTriple());
+  if (llvm::Error error =
+          addPackedWrapper(*module, ("_mlir_ciface_" + name).str()))
+    return std::move(error);
+  if (llvm::Error error = makeOptimizingTransformer(
+          optLevel, /*sizeLevel=*/0, machine->get())(module.get()))
+    return std::move(error);
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile))
+    return makeError("the host target cannot emit object files");
+  codegen.run(*module);
+  return std::make_unique<llvm::SmallVectorMemoryBuffer>(
+      std::move(object), "myquant-jit-object",
+      /*RequiresNullTerminator=*/false);
+}
+
 llvm::Expected<std::unique_ptr<JitFunction>>
 JitFunction::create(ModuleOp lowered, EntryPoint entry,
                     const JitOptions &options) {
-  if (options.optLevel > 3)
-    return makeError("the optimization level must be between 0 and 3");
-  if (llvm::Error error = checkModuleCPUFeatures(lowered))
-    return error;
-  // ExecutionEngine only prints why a library does not load, and goes on.
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> object =
+      compileToObject(lowered, entry.name, options.optLevel);
+  if (!object)
+    return object.takeError();
+  return load(std::move(*object), std::move(entry), options);
+}
+
+llvm::Expected<std::unique_ptr<JitFunction>>
+JitFunction::load(std::unique_ptr<llvm::MemoryBuffer> object, EntryPoint entry,
+                  const JitOptions &options) {
+  // Unlike ORC, which only finds the libraries' symbols, this fails on a
+  // library that does not load.
   for (const std::string &path : options.sharedLibPaths) {
     std::string message;
     if (!llvm::sys::DynamicLibrary::getPermanentLibrary(path.c_str(), &message)
@@ -213,34 +311,29 @@ JitFunction::create(ModuleOp lowered, EntryPoint entry,
       return makeError(llvm::Twine("cannot load the shared library '") + path +
                        "': " + message);
   }
-  // Idempotent; a pass that JITs cannot count on its tool to have done it.
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-  std::unique_ptr<JitFunction> function(
-      new JitFunction(std::move(entry), options.ownsResults));
-  function->transformer =
-      makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
-  llvm::SmallVector<llvm::StringRef> libs(options.sharedLibPaths.begin(),
-                                          options.sharedLibPaths.end());
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = function->transformer;
-  engineOptions.jitCodeGenOptLevel =
-      options.optLevel == 0   ? llvm::CodeGenOptLevel::None
-      : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
-      : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                              : llvm::CodeGenOptLevel::Aggressive;
-  engineOptions.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(lowered, engineOptions);
-  if (!engine)
-    return engine.takeError();
-  function->engine = std::move(*engine);
-  function->engine->initialize();
-  auto packed =
-      function->engine->lookupPacked("_mlir_ciface_" + function->entry.name);
+  llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>> jit =
+      llvm::orc::LLJITBuilder().create();
+  if (!jit)
+    return jit.takeError();
+  // The code calls malloc, free, libm and the libraries loaded above.
+  llvm::Expected<std::unique_ptr<llvm::orc::DynamicLibrarySearchGenerator>>
+      process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+          (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process)
+    return process.takeError();
+  (*jit)->getMainJITDylib().addGenerator(std::move(*process));
+  if (llvm::Error error = (*jit)->addObjectFile(std::move(object)))
+    return std::move(error);
+  llvm::Expected<llvm::orc::ExecutorAddr> packed =
+      (*jit)->lookup("_mlir__mlir_ciface_" + entry.name);
   if (!packed)
     return packed.takeError();
-  function->packed = *packed;
+  std::unique_ptr<JitFunction> function(
+      new JitFunction(std::move(entry), options.ownsResults));
+  function->jit = std::move(*jit);
+  function->packed = packed->toPtr<void (*)(void **)>();
   return function;
 }
 

@@ -484,7 +484,9 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         not depend on it.
     native: compile with -march=native.
     cache_dir: where libraries are built and cached (may be shared by
-        processes; default a temporary directory removed by close()).
+        processes; default a temporary directory removed by close()); given,
+        calibration also keeps its compiled model in its ``calibration``
+        folder, which a later quantize() of the same model loads.
     allow_float: False makes quantization fail (myquant.tools.ToolError
         naming the op) unless the whole model is integer-only (myquant-ptq
         allow-float=false); True keeps what cannot be quantized in float,
@@ -591,7 +593,9 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         graph, batches, method=method, percentile=percentile,
         progress=progress,
         threads=_positive_int(calibration_threads, "calibration_threads"),
-        per_channel_norm_inputs=norm_input_scales == "per-channel")
+        per_channel_norm_inputs=norm_input_scales == "per-channel",
+        cache_dir=None if cache_dir is None else
+        os.path.join(cache_dir, "calibration"))
     qmodel = QuantizedModel(graph, stats, rounding=rounding,
                             weight_granularity=weight_granularity,
                             max_batch=max_batch, native=native,

@@ -111,7 +111,8 @@ class Stats(dict):
 
 
 def collect_stats(graph, batches, method="minmax", percentile=99.99,
-                  progress=False, threads=1, per_channel_norm_inputs=False):
+                  progress=False, threads=1, per_channel_norm_inputs=False,
+                  cache_dir=None):
     """value name -> (min, max) for every value of graph (an emit.Model; its
     batch size is ignored), chosen by myquant-calibrate over the batches.
 
@@ -124,7 +125,9 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
     the given stream) when done. threads: batches that run at once (the
     statistics do not depend on it). per_channel_norm_inputs: also the
     per-channel ranges of the LayerNorm inputs (Stats.channels), for
-    norm_input_scales="per-channel"."""
+    norm_input_scales="per-channel". cache_dir: myquant-calibrate keeps the
+    compiled model there and a later calibration of the same model loads
+    it instead of compiling it again (docs/Calibration.md)."""
     if method not in METHODS:
         raise ValueError(f"unknown calibration method {method!r} "
                          f"(choose from {', '.join(METHODS)})")
@@ -163,6 +166,8 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
             opts.append(f"percentile={percentile!r}")
         if per_channel_norm_inputs:
             opts.append("per-channel-norm-inputs")
+        if cache_dir is not None:
+            opts.append(f"cache-dir={os.path.abspath(cache_dir)}")
         _, err = T.run_tool("myquant-opt", [
             src, f"--myquant-calibrate={' '.join(opts)}", "-o", os.devnull])
         with open(out) as f:

@@ -4,6 +4,8 @@ observed ones as each method promises.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_calibration_methods.py"""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,28 @@ def test_calibration_batch_size_option(net):
         assert qm.stats == expected
     with pytest.raises(ValueError, match="calibration_batch_size"):
         myquant.quantize(model, calib, calibration_batch_size=0)
+
+
+def test_compiled_calibration_model_is_cached(net, observed, tmp_path):
+    """A second calibration of the same model loads the compiled copy from
+    cache_dir (no new entry, the same statistics, those numpy finds); a
+    model with other weights compiles its own."""
+    model, calib, _ = net
+    graph = export(model, calib[:1])
+    batches = [calib[i:i + BATCH] for i in range(0, len(calib), BATCH)]
+    first = C.collect_stats(graph, batches, cache_dir=tmp_path)
+    entries = sorted(tmp_path.iterdir())
+    assert len(entries) == 1 and entries[0].suffix == ".o"
+    second = C.collect_stats(graph, batches, cache_dir=tmp_path)
+    assert sorted(tmp_path.iterdir()) == entries
+    assert second == first
+    for name, (lo, hi) in observed.items():
+        assert first[name] == pytest.approx((lo, hi), rel=1e-5, abs=1e-6)
+
+    changed = copy.deepcopy(model)
+    with torch.no_grad():
+        changed.fc.weight[0, 0] += 1.0
+    other = C.collect_stats(export(changed, calib[:1]), batches,
+                            cache_dir=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2
+    assert other["fc"] != first["fc"]

@@ -69,6 +69,11 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
            "Moving-average constant, in (0, 1]">,
     Option<"statsOut", "stats-out", "std::string", /*default=*/"",
            "Also write the statistics to this JSON file">,
+    Option<"cacheDir", "cache-dir", "std::string", /*default=*/"",
+           "Keep the compiled instrumented copy in this directory, named by "
+           "a hash of the copy, the options, the CPU and the compiler; a "
+           "later calibration of the same model loads it instead of "
+           "compiling">,
     Option<"quiet", "quiet", "bool", /*default=*/"false",
            "No progress on stderr">,
     Option<"timing", "timing", "bool", /*default=*/"false",

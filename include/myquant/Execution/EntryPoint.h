@@ -101,6 +101,12 @@ llvm::Error checkEntryPointDefined(mlir::ModuleOp module, llvm::StringRef name);
 llvm::Expected<EntryPoint> getEntryPoint(mlir::ModuleOp lowered,
                                          llvm::StringRef name);
 
+/// The entry point @`name` of tensor-level type `signature` gets once lowered
+/// to LLVM with a C interface and without static memory (`func` stays null):
+/// for an object compiled earlier from the function.
+llvm::Expected<EntryPoint> getEntryPoint(llvm::StringRef name,
+                                         mlir::FunctionType signature);
+
 } // namespace myquant
 
 #endif // MYQUANT_EXECUTION_ENTRYPOINT_H

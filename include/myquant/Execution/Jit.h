@@ -2,7 +2,8 @@
 //
 // Calls a function of a module lowered by myquant::lowerToLLVM through its C
 // interface (see myquant/Execution/EntryPoint.h) after compiling the module
-// once with mlir::ExecutionEngine. Shared by myquant-run and calibration.
+// once into an object file (compileToObject) linked by ORC's LLJIT. Shared by
+// myquant-run and calibration.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,17 +18,15 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace mlir {
-class ExecutionEngine;
-} // namespace mlir
-
 namespace llvm {
-class Module;
+class MemoryBuffer;
+namespace orc {
+class LLJIT;
+} // namespace orc
 } // namespace llvm
 
 namespace myquant {
@@ -115,6 +114,16 @@ private:
 llvm::Error checkHostCPUFeatures(llvm::ArrayRef<llvm::StringRef> features,
                                  const llvm::Twine &what);
 
+/// Compiles `lowered` for this machine (its triple, CPU and features) at
+/// `optLevel` into a relocatable object, with a packed wrapper
+/// `_mlir__mlir_ciface_<name>(void **)` of the C interface of @`name`, which
+/// JitFunction::load calls. Fails when this CPU lacks a feature a function of
+/// `lowered` was compiled for (`target_features`). The context of `lowered`
+/// must have the builtin and LLVM dialect translations registered.
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+compileToObject(mlir::ModuleOp lowered, llvm::StringRef name,
+                unsigned optLevel);
+
 /// One public function of a lowered module, compiled once and callable many
 /// times.
 class JitFunction {
@@ -127,6 +136,11 @@ public:
   /// of the shared libraries does not load.
   static llvm::Expected<std::unique_ptr<JitFunction>>
   create(mlir::ModuleOp lowered, EntryPoint entry, const JitOptions &options);
+  /// Links an object of compileToObject (e.g. one kept from an earlier run)
+  /// into this process; `entry` describes the function it was compiled for.
+  static llvm::Expected<std::unique_ptr<JitFunction>>
+  load(std::unique_ptr<llvm::MemoryBuffer> object, EntryPoint entry,
+       const JitOptions &options);
   ~JitFunction();
 
   const EntryPoint &getEntryPoint() const { return entry; }
@@ -140,9 +154,7 @@ private:
 
   EntryPoint entry;
   bool ownsResults;
-  /// ExecutionEngineOptions holds the transformer by reference.
-  std::function<llvm::Error(llvm::Module *)> transformer;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
   void (*packed)(void **) = nullptr;
 };
 
