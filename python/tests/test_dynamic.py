@@ -397,9 +397,11 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
     their wide inputs; the residual adds, the softmax and the other
     activation x activation matmul stay static, int8 or with
     norm-input-bits=16 / softmax-input-bits=16 the LayerNorm inputs (the
-    residual stream) and the scores in 16 bits (spec 6.5). Bit-identical to
-    the reference on the generic and AVX-512 targets (the dynamic kernels
-    meet avx-vnni in test_dynamic_model_bit_exact's models)."""
+    residual stream) and the scores in 16 bits (spec 6.5); with
+    norm-input-bits=16 the Linears that only the residual adds read write
+    16 bits too (spec 8.5). Bit-identical to the reference on the generic
+    and AVX-512 targets (the dynamic kernels meet avx-vnni in
+    test_dynamic_model_bit_exact's models)."""
     from myquant.export import export
     torch, vit = tiny_vit()
     rng = np.random.default_rng(0)
@@ -433,6 +435,16 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
                if "= myquant.softmax " in line]
     assert len(softmax) == 1
     assert (i16 in softmax[0].rsplit("->", 1)[0]) == (softmax_bits == 16)
+    # With norm-input-bits=16 the attention output projection and the
+    # second MLP Linear, read by the residual adds only, write 16 bits too:
+    # both adds read two 16-bit operands (8.5). Without it they write int8.
+    lines = quantized.splitlines()
+    dynamic16 = [line for line in lines if "= myquant.dynamic_matmul " in line
+                 and i16 in line.rsplit("->", 1)[1]]
+    assert len(dynamic16) == (2 if norm_bits == 16 else 0), dynamic16
+    residual = [line for line in lines if "= myquant.add " in line
+                and line.rsplit("->", 1)[0].count(i16) == 2]
+    assert len(residual) == (2 if norm_bits == 16 else 0), residual
     x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
     want = MR.run_reference(graph, stats, x, dynamic=True,
                             norm_input_bits=norm_bits,
