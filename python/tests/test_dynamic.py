@@ -367,6 +367,51 @@ def test_dynamic_matmul_writes_16bit_norm_input(target, toolchain, workdir):
                                       err_msg=f"input scale {scale}")
 
 
+def residual_block(rng, shared):
+    """LayerNorm, Linear fc1, x + fc1, LayerNorm, Linear fc2; with `shared`
+    fc1 + fc2 is the output, a second add of fc1 whose result is 8-bit."""
+    m = Model((3, 16))
+    m.add(LayerNorm(1 + rand_f32(rng, 16, scale=0.2), rand_f32(rng, 16)))
+    fc1 = m.add(Linear(rand_f32(rng, 16, 16, scale=0.3), rand_f32(rng, 16)))
+    m.add(Add(), inputs=["x", fc1])
+    m.add(LayerNorm(1 + rand_f32(rng, 16, scale=0.2), rand_f32(rng, 16)))
+    fc2 = m.add(Linear(rand_f32(rng, 16, 16, scale=0.3), rand_f32(rng, 16)))
+    if shared:
+        m.add(Add(), inputs=[fc1, fc2])
+    return m, fc1
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_dynamic_residual_add_operand_width(toolchain, workdir, shared):
+    """dynamic=true with norm-input-bits=16 (spec 8.5): fc1, read only by
+    the residual add that writes the second LayerNorm's 16-bit input,
+    writes 16 bits; also read by an add with an 8-bit result, it keeps
+    int8. The dry run and the Python policy agree: bit-identical to the
+    reference (generic; the ViT test covers the VNNI kernels)."""
+    rng = np.random.default_rng(5)
+    model, fc1 = residual_block(rng, shared)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32) for _ in range(4)])
+    _, _, _, bits = Q.plan_precision(model, stats, dynamic=True,
+                                     norm_input_bits=16)
+    assert bits[fc1] == (8 if shared else 16)
+    quantized, _ = toolchain.quantize(
+        emit(model, stats),
+        ["--myquant-propagate-qparams=dynamic=true norm-input-bits=16",
+         "--myquant-quantize", "--myquant-verify-integer-only",
+         "--myquant-verify-qparams"], workdir)
+    first = [line for line in quantized.splitlines()
+             if "= myquant.dynamic_matmul " in line][0]
+    assert ("!quant.uniform<i16<" in first.rsplit("->", 1)[1]) != shared
+    lowered, _ = toolchain.quantize(
+        quantized, ["--convert-myquant-to-linalg"], workdir)
+    exe = executable(lowered, "generic")
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    want = MR.run_reference(model, stats, x, dynamic=True, norm_input_bits=16)
+    np.testing.assert_array_equal(toolchain.run(exe, "forward", x, workdir),
+                                  want.dequantize())
+
+
 def tiny_vit():
     """torchvision's VisionTransformer in tiny (4 patches of 8 x 8 and the
     class token, 1 layer of 2 heads over 32 channels, MLP 64), with a
