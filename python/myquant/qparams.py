@@ -24,13 +24,13 @@ import numpy as np
 from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstAdd,
                    ConstConcat, ConstMul, Conv2d, Flatten, GlobalAvgPool,
                    LayerNorm, Linear, MatMul, MaxPool2d, Mul, Relu, Reshape,
-                   Scale, Slice, Softmax, Transpose, Unflatten)
+                   Scale, Slice, Softmax, Sub, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "choose_int16_qparams", "choose_wide_qparams", "WIDE_QMAX",
            "WIDE_FRACTION_BITS", "int16_values", "wide_values",
-           "dynamic_layers", "same_scale", "INT8_ONLY",
-           "NARROW_OPERANDS", "WRITES_WIDE", "reads_wide_norm",
+           "dynamic_layers", "dynamic_residual_values", "same_scale",
+           "INT8_ONLY", "NARROW_OPERANDS", "WRITES_WIDE", "reads_wide_norm",
            "reads_wide_softmax", "writes_wide_scores",
            "plan_precision", "LAYER_NORM_MAX_INPUT_SHIFT",
            "norm_input_channels",
@@ -404,17 +404,45 @@ def wide_values(model, owner):
                            lambda layer, reads: is_dynamic(layer), blocks)
 
 
+def _scale_source(model, name):
+    """The value whose parameters `name` shares through same-scale ops."""
+    while True:
+        p = model.producer(name)
+        if p is None or not same_scale(p):
+            return name
+        name = p.inputs[0]
+
+
+def dynamic_residual_values(model, owner, int16):
+    """With dynamic and norm_input_bits=16 (spec 8.5): the values (with
+    those sharing their parameters through same-scale ops) that a dynamic
+    layer writes and only adds or subtractions of two activations whose
+    result is 16-bit (in int16) read: a transformer's residual adds."""
+    dynamic = set(dynamic_layers(model))
+    names = ["x"] + [l.name for l in model.layers]
+    groups = {}
+    for name in names:
+        groups.setdefault(_scale_source(model, name), []).append(name)
+    out = set()
+    for src, group in groups.items():
+        writer = model.producer(src)
+        if writer is None or owner.get(writer.name, writer) not in dynamic:
+            continue
+        readers = [u for n in group for u in model.users(n)
+                   if not same_scale(u)]
+        if readers and all(type(u) in (Add, Sub) and u.name in int16
+                           for u in readers):
+            out.update(group)
+    return out
+
+
 def _values_between(model, owner, wants, blocks):
     """The values (with those sharing their parameters through same-scale
     ops) that an op `wants` reads or writes and no op that `blocks` does;
     both take (layer, reads): whether the layer reads the value rather than
     writes it. Fused pre-activation values are skipped."""
     def source(name):
-        while True:
-            p = model.producer(name)
-            if p is None or not same_scale(p):
-                return name
-            name = p.inputs[0]
+        return _scale_source(model, name)
 
     internal = set(owner.values())
     wanted, blocked = set(), set()
@@ -458,6 +486,8 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
             else choose_wide_qparams(*stats[name])
     int16 = int16_values(model, owner, activation_bits, layer_precision,
                          norm_input_bits, softmax_input_bits)
+    if dynamic and norm_input_bits == 16:
+        int16 |= dynamic_residual_values(model, owner, int16)
     bits = {n: 32 if n in wide else 16 if n in int16 else 8 for n in qp}
     # An operand that adopts a concat's parameters adopts its width too
     # (an 8-bit-only producer cannot, spec 6.5: not modelled here).

@@ -367,6 +367,51 @@ def test_dynamic_matmul_writes_16bit_norm_input(target, toolchain, workdir):
                                       err_msg=f"input scale {scale}")
 
 
+def residual_block(rng, shared):
+    """LayerNorm, Linear fc1, x + fc1, LayerNorm, Linear fc2; with `shared`
+    fc1 + fc2 is the output, a second add of fc1 whose result is 8-bit."""
+    m = Model((3, 16))
+    m.add(LayerNorm(1 + rand_f32(rng, 16, scale=0.2), rand_f32(rng, 16)))
+    fc1 = m.add(Linear(rand_f32(rng, 16, 16, scale=0.3), rand_f32(rng, 16)))
+    m.add(Add(), inputs=["x", fc1])
+    m.add(LayerNorm(1 + rand_f32(rng, 16, scale=0.2), rand_f32(rng, 16)))
+    fc2 = m.add(Linear(rand_f32(rng, 16, 16, scale=0.3), rand_f32(rng, 16)))
+    if shared:
+        m.add(Add(), inputs=[fc1, fc2])
+    return m, fc1
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_dynamic_residual_add_operand_width(toolchain, workdir, shared):
+    """dynamic=true with norm-input-bits=16 (spec 8.5): fc1, read only by
+    the residual add that writes the second LayerNorm's 16-bit input,
+    writes 16 bits; also read by an add with an 8-bit result, it keeps
+    int8. The dry run and the Python policy agree: bit-identical to the
+    reference (generic; the ViT test covers the VNNI kernels)."""
+    rng = np.random.default_rng(5)
+    model, fc1 = residual_block(rng, shared)
+    stats = calibrate(model, [rng.standard_normal(model.input_shape).astype(
+        np.float32) for _ in range(4)])
+    _, _, _, bits = Q.plan_precision(model, stats, dynamic=True,
+                                     norm_input_bits=16)
+    assert bits[fc1] == (8 if shared else 16)
+    quantized, _ = toolchain.quantize(
+        emit(model, stats),
+        ["--myquant-propagate-qparams=dynamic=true norm-input-bits=16",
+         "--myquant-quantize", "--myquant-verify-integer-only",
+         "--myquant-verify-qparams"], workdir)
+    first = [line for line in quantized.splitlines()
+             if "= myquant.dynamic_matmul " in line][0]
+    assert ("!quant.uniform<i16<" in first.rsplit("->", 1)[1]) != shared
+    lowered, _ = toolchain.quantize(
+        quantized, ["--convert-myquant-to-linalg"], workdir)
+    exe = executable(lowered, "generic")
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    want = MR.run_reference(model, stats, x, dynamic=True, norm_input_bits=16)
+    np.testing.assert_array_equal(toolchain.run(exe, "forward", x, workdir),
+                                  want.dequantize())
+
+
 def tiny_vit():
     """torchvision's VisionTransformer in tiny (4 patches of 8 x 8 and the
     class token, 1 layer of 2 heads over 32 channels, MLP 64), with a
@@ -397,9 +442,11 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
     their wide inputs; the residual adds, the softmax and the other
     activation x activation matmul stay static, int8 or with
     norm-input-bits=16 / softmax-input-bits=16 the LayerNorm inputs (the
-    residual stream) and the scores in 16 bits (spec 6.5). Bit-identical to
-    the reference on the generic and AVX-512 targets (the dynamic kernels
-    meet avx-vnni in test_dynamic_model_bit_exact's models)."""
+    residual stream) and the scores in 16 bits (spec 6.5); with
+    norm-input-bits=16 the Linears that only the residual adds read write
+    16 bits too (spec 8.5). Bit-identical to the reference on the generic
+    and AVX-512 targets (the dynamic kernels meet avx-vnni in
+    test_dynamic_model_bit_exact's models)."""
     from myquant.export import export
     torch, vit = tiny_vit()
     rng = np.random.default_rng(0)
@@ -433,6 +480,16 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
                if "= myquant.softmax " in line]
     assert len(softmax) == 1
     assert (i16 in softmax[0].rsplit("->", 1)[0]) == (softmax_bits == 16)
+    # With norm-input-bits=16 the attention output projection and the
+    # second MLP Linear, read by the residual adds only, write 16 bits too:
+    # both adds read two 16-bit operands (8.5). Without it they write int8.
+    lines = quantized.splitlines()
+    dynamic16 = [line for line in lines if "= myquant.dynamic_matmul " in line
+                 and i16 in line.rsplit("->", 1)[1]]
+    assert len(dynamic16) == (2 if norm_bits == 16 else 0), dynamic16
+    residual = [line for line in lines if "= myquant.add " in line
+                and line.rsplit("->", 1)[0].count(i16) == 2]
+    assert len(residual) == (2 if norm_bits == 16 else 0), residual
     x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
     want = MR.run_reference(graph, stats, x, dynamic=True,
                             norm_input_bits=norm_bits,

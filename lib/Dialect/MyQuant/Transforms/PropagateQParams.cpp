@@ -240,6 +240,11 @@ private:
   void chooseDynamicLayers();
   /// Whether `op` is the anchor or an epilogue op of a dynamic layer.
   bool isDynamicLayerOp(Operation *op) const;
+  /// With `dynamic` and norm-input-bits=16: 16 bits for the values that a
+  /// dynamic layer writes and only additions or subtractions of two
+  /// activations with a 16-bit result read (a transformer's residual adds,
+  /// docs/NumericSpec.md 8.5).
+  void chooseDynamicResidualValues();
   /// With norm-input-scales=per-channel: the per-channel types of the layer
   /// normalization inputs that an add writes and only layer normalizations
   /// and adds read (docs/NumericSpec.md 6.6); remarks at the others.
@@ -534,6 +539,44 @@ void DryRun::chooseDynamicLayers() {
       remark << "not a wide value";
     dynamicAnchors.erase(chain.anchor);
   }
+}
+
+void DryRun::chooseDynamicResidualValues() {
+  if (!dynamic || precision.normInputBits != 16)
+    return;
+  // An addition of two activations reads 16-bit operands (6.4) and this
+  // one writes 16 bits already: the dynamic layer's result keeps those
+  // bits instead of being rounded to int8 first.
+  auto isWideAdd = [&](Operation *op) {
+    std::optional<ElementwiseKind> kind = classifyElementwise(op);
+    return kind && claimed.contains(op) && !narrowOperands.contains(op) &&
+           !int8Only.contains(op) &&
+           (kind->kind == ElementwiseKind::Add ||
+            kind->kind == ElementwiseKind::Sub ||
+            kind->kind == ElementwiseKind::BiasAdd) &&
+           int16Sources.contains(sourceOfScale(op->getResult(0)));
+  };
+  llvm::SetVector<Value> wanted;
+  DenseSet<Value> blocked;
+  for (Value value : valuesInOrder(funcOp)) {
+    if (!isFloatTensor(value))
+      continue;
+    Value source = sourceOfScale(value);
+    Operation *def = source.getDefiningOp();
+    if (!def || !isDynamicLayerOp(def) || wideSources.contains(source))
+      continue;
+    for (Operation *user : value.getUsers()) {
+      if (keepsOperandScale(user))
+        continue;
+      if (isWideAdd(user))
+        wanted.insert(source);
+      else
+        blocked.insert(source);
+    }
+  }
+  for (Value source : wanted)
+    if (!blocked.contains(source))
+      int16Sources.insert(source);
 }
 
 void DryRun::claim(Operation *op) {
@@ -1439,6 +1482,7 @@ LogicalResult DryRun::run() {
   if (failed(collectStructure()) || failed(chooseInt16Values()))
     return failure();
   chooseDynamicLayers();
+  chooseDynamicResidualValues();
 
   bool failedAny = false;
   for (Value value : required)
