@@ -182,6 +182,18 @@ DYNAMIC_TARGETS = [t for t in ("generic", "avx512-vnni", "avx512-vnni-256")
                    if t in RUNNABLE_TARGETS]
 
 
+def dynamic_executable(quantized, target, toolchain, workdir):
+    """The executable of a quantized dynamic module on `target`: the
+    dynamic Linears run in VNNI kernels, the generic target lowers them
+    with linalg."""
+    kernels, _ = toolchain.quantize(
+        quantized, [f"--convert-myquant-to-vnni=target={target}"], workdir)
+    assert ("myquant.dynamic_matmul" in kernels) == (target == "generic")
+    lowered, _ = toolchain.quantize(
+        kernels, ["--convert-myquant-to-linalg"], workdir)
+    return executable(lowered, target)
+
+
 @pytest.mark.parametrize("target", DYNAMIC_TARGETS)
 @pytest.mark.parametrize("name,mode", [("mlp", "asymmetric"),
                                        ("mlp", "symmetric"),
@@ -211,14 +223,7 @@ def test_dynamic_model_bit_exact(name, mode, target, toolchain, workdir):
     assert ("per_row" in quantized) == per_row
     if name == "residual":
         assert "stays static int8" in remarks
-    kernels, _ = toolchain.quantize(
-        quantized, [f"--convert-myquant-to-vnni=target={target}"], workdir)
-    # The dynamic Linears run in VNNI kernels, the generic target lowers
-    # them with linalg.
-    assert ("myquant.dynamic_matmul" in kernels) == (target == "generic")
-    lowered, _ = toolchain.quantize(
-        kernels, ["--convert-myquant-to-linalg"], workdir)
-    exe = executable(lowered, target)
+    exe = dynamic_executable(quantized, target, toolchain, workdir)
     granularity = "per-row" if per_row else "per-tensor"
     for scale in (1.0, 1e-3, 3.0):
         x = (rng.standard_normal(model.input_shape) * scale).astype(
@@ -351,12 +356,7 @@ def test_dynamic_matmul_writes_16bit_norm_input(target, toolchain, workdir):
     first = [line for line in quantized.splitlines()
              if "= myquant.dynamic_matmul " in line][0]
     assert first.rsplit("->", 1)[1].count("!quant.uniform<i16<") == 1, first
-    kernels, _ = toolchain.quantize(
-        quantized, [f"--convert-myquant-to-vnni=target={target}"], workdir)
-    assert ("myquant.dynamic_matmul" in kernels) == (target == "generic")
-    lowered, _ = toolchain.quantize(
-        kernels, ["--convert-myquant-to-linalg"], workdir)
-    exe = executable(lowered, target)
+    exe = dynamic_executable(quantized, target, toolchain, workdir)
     for scale in (1.0, 1e-3, 3.0):
         x = (rng.standard_normal(model.input_shape) * scale).astype(
             np.float32)
