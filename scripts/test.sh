@@ -16,6 +16,7 @@ export MALLOC_PERTURB_=165
 echo "== unit and lit tests (ctest) =="
 (cd "$BUILD" && ctest --output-on-failure -j2)
 
+# The 15 slowest tests are listed so that CI time stays visible.
 echo "== Python tests (pytest) =="
 cd "$ROOT"
-MYQUANT_BUILD_DIR="$BUILD" /usr/bin/python3 -m pytest -q python/tests
+MYQUANT_BUILD_DIR="$BUILD" /usr/bin/python3 -m pytest -q --durations=15 python/tests
