@@ -1,7 +1,9 @@
 // RUN: myquant-opt %s --split-input-file --myquant-split-batch | FileCheck %s
+// RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=generic" --mlir-print-ir-after=myquant-split-batch -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPELINE
 
 // The default max-weight-bytes (32 MiB): resnet50's 24.4 MiB of constants
 // are split, each image reading them again; more than 32 MiB are not.
+// myquant-lower-to-llvm (myquant-compile) has the same default.
 
 !qx = !quant.uniform<i8:f32, 0.05:-3>
 !qw = !quant.uniform<i8<-127:127>:f32, 0.01>
@@ -11,6 +13,9 @@
 // CHECK-LABEL: func.func @resnet50_sized(
 // CHECK:         scf.for
 // CHECK:           myquant.conv2d %{{.*}} -> tensor<1x6400x1x1x!quant
+// PIPELINE-LABEL: func.func @resnet50_sized(
+// PIPELINE:         scf.for
+// PIPELINE:           myquant.conv2d %{{.*}} -> tensor<1x6400x1x1x!quant
 func.func @resnet50_sized(%f: tensor<2x4096x1x1xf32>) -> tensor<2x6400x1x1xf32> {
   %wi = arith.constant dense<1> : tensor<6400x4096x1x1xi8>
   %w = quant.scast %wi : tensor<6400x4096x1x1xi8> to tensor<6400x4096x1x1x!qw>
@@ -30,6 +35,9 @@ func.func @resnet50_sized(%f: tensor<2x4096x1x1xf32>) -> tensor<2x6400x1x1xf32> 
 // CHECK-LABEL: func.func @above_default(
 // CHECK-NOT:     scf.for
 // CHECK:         myquant.conv2d %{{.*}} -> tensor<2x8704x1x1x!quant
+// PIPELINE-LABEL: func.func @above_default(
+// PIPELINE-NOT:     scf.for
+// PIPELINE:         myquant.conv2d %{{.*}} -> tensor<2x8704x1x1x!quant
 func.func @above_default(%f: tensor<2x4096x1x1xf32>) -> tensor<2x8704x1x1xf32> {
   %wi = arith.constant dense<1> : tensor<8704x4096x1x1xi8>
   %w = quant.scast %wi : tensor<8704x4096x1x1xi8> to tensor<8704x4096x1x1x!qw>
