@@ -411,6 +411,17 @@ def test_uint8_activations_same_on_every_target(name, rounding, toolchain,
             f"{name} ({rounding}, uint8): {target} differs from generic"
 
 
+def _quantized_and_split(model, stats, toolchain, workdir):
+    """The quantized module of `model`, and it after myquant-split-batch
+    with its default options."""
+    quantized, _ = toolchain.quantize(
+        emit(model, stats), ["--myquant-propagate-qparams",
+                             "--myquant-quantize"], workdir)
+    split, _ = toolchain.quantize(quantized, ["--myquant-split-batch"],
+                                  workdir)
+    return quantized, split
+
+
 @pytest.mark.parametrize("target", RUNNABLE_TARGETS)
 @pytest.mark.parametrize("name", ["a_conv_relu_pool_linear", "c_residual",
                                   "k_ceil_pools_sub_scale"])
@@ -421,11 +432,8 @@ def test_split_batch_bit_exact(name, target, toolchain, workdir):
     model, stats, x = make_case(name)
     assert x.shape[0] > 1
     ref = MR.run_reference(model, stats, x)
-    quantized, _ = toolchain.quantize(
-        emit(model, stats), ["--myquant-propagate-qparams",
-                             "--myquant-quantize"], workdir)
-    split, _ = toolchain.quantize(quantized, ["--myquant-split-batch"],
-                                  workdir)
+    quantized, split = _quantized_and_split(model, stats, toolchain,
+                                            workdir)
     assert "scf.for" in split and "tensor.extract_slice" in split, \
         f"{name}: the batch was not split"
     lowered, _ = toolchain.quantize(
@@ -453,11 +461,8 @@ def test_split_batch_default_limit_bit_exact(toolchain, workdir):
     stats = calibrate(model, samples)
     x = rng.standard_normal(model.input_shape).astype(np.float32)
     ref = MR.run_reference(model, stats, x)
-    quantized, _ = toolchain.quantize(
-        emit(model, stats), ["--myquant-propagate-qparams",
-                             "--myquant-quantize"], workdir)
-    split, _ = toolchain.quantize(quantized, ["--myquant-split-batch"],
-                                  workdir)
+    quantized, split = _quantized_and_split(model, stats, toolchain,
+                                            workdir)
     assert "scf.for" in split, "a 4.5 MiB model was not split by default"
     got = toolchain.run(quantized, "forward", x, workdir)
     assert np.array_equal(got.view(np.int32),
