@@ -411,6 +411,17 @@ def test_uint8_activations_same_on_every_target(name, rounding, toolchain,
             f"{name} ({rounding}, uint8): {target} differs from generic"
 
 
+def _quantized_and_split(model, stats, toolchain, workdir):
+    """The quantized module of `model`, and it after myquant-split-batch
+    with its default options."""
+    quantized, _ = toolchain.quantize(
+        emit(model, stats), ["--myquant-propagate-qparams",
+                             "--myquant-quantize"], workdir)
+    split, _ = toolchain.quantize(quantized, ["--myquant-split-batch"],
+                                  workdir)
+    return quantized, split
+
+
 @pytest.mark.parametrize("target", RUNNABLE_TARGETS)
 @pytest.mark.parametrize("name", ["a_conv_relu_pool_linear", "c_residual",
                                   "k_ceil_pools_sub_scale"])
@@ -421,11 +432,8 @@ def test_split_batch_bit_exact(name, target, toolchain, workdir):
     model, stats, x = make_case(name)
     assert x.shape[0] > 1
     ref = MR.run_reference(model, stats, x)
-    quantized, _ = toolchain.quantize(
-        emit(model, stats), ["--myquant-propagate-qparams",
-                             "--myquant-quantize"], workdir)
-    split, _ = toolchain.quantize(quantized, ["--myquant-split-batch"],
-                                  workdir)
+    quantized, split = _quantized_and_split(model, stats, toolchain,
+                                            workdir)
     assert "scf.for" in split and "tensor.extract_slice" in split, \
         f"{name}: the batch was not split"
     lowered, _ = toolchain.quantize(
@@ -435,4 +443,29 @@ def test_split_batch_bit_exact(name, target, toolchain, workdir):
     assert np.array_equal(got.view(np.int32),
                           ref.dequantize().view(np.int32)), \
         f"{name} ({target}): split batch differs from the reference: " + \
+        _describe_mismatch(got, ref.dequantize(), got, ref.q)
+
+
+def test_split_batch_default_limit_bit_exact(toolchain, workdir):
+    """A model of 4.5 MiB of int8 weights, above the 4 MiB the split was
+    once limited to and under the 32 MiB default (the ResNets' class):
+    myquant-run's default pipeline runs it one image at a time, with the
+    bits of the integer reference at batch 2."""
+    rng = np.random.default_rng(19)
+    model = Model((2, 512, 3, 3))
+    model.add(Conv2d(rand_f32(rng, 1024, 512, 3, 3, scale=0.02),
+                     rand_f32(rng, 1024), padding=1), name="big")
+    model.add(Relu())
+    samples = [rng.standard_normal(model.input_shape).astype(np.float32)
+               for _ in range(2)]
+    stats = calibrate(model, samples)
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    ref = MR.run_reference(model, stats, x)
+    quantized, split = _quantized_and_split(model, stats, toolchain,
+                                            workdir)
+    assert "scf.for" in split, "a 4.5 MiB model was not split by default"
+    got = toolchain.run(quantized, "forward", x, workdir)
+    assert np.array_equal(got.view(np.int32),
+                          ref.dequantize().view(np.int32)), \
+        "split by default, the batch differs from the reference: " + \
         _describe_mismatch(got, ref.dequantize(), got, ref.q)

@@ -155,7 +155,8 @@ static cl::opt<int64_t> splitBatchMaxWeightBytes(
     cl::desc("Run the per-image layers of a batched model one image at a "
              "time when its constants take at most this many bytes (one "
              "thread, no static memory); 0: never"),
-    cl::init(4 << 20), cl::cat(compileCategory));
+    cl::init(myquant::kDefaultSplitBatchMaxWeightBytes),
+    cl::cat(compileCategory));
 static cl::opt<bool> staticMemory(
     "static-memory",
     cl::desc("No heap: the caller passes the result buffers and one arena "

@@ -42,6 +42,7 @@
 #define MYQUANT_LOWERING_LOWERTOLLVM_H
 
 #include "myquant/Conversion/MyQuantToVnni/Target.h"
+#include "myquant/Lowering/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -127,7 +128,7 @@ struct LowerToLLVMOptions
                      "at a time when its constants take at most this many "
                      "bytes (myquant-split-batch; one thread, no static "
                      "memory); 0: never"),
-      llvm::cl::init(4 << 20)};
+      llvm::cl::init(kDefaultSplitBatchMaxWeightBytes)};
 };
 
 /// Whether `name` is a C identifier: what the symbols a C caller names

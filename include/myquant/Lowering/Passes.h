@@ -8,6 +8,11 @@
 
 namespace myquant {
 
+/// The default of myquant-split-batch's max-weight-bytes: resnet50's 25.5
+/// MB of int8 constants, the largest measured to gain from the split (one
+/// L3 of this project's Zen 4 host).
+inline constexpr int64_t kDefaultSplitBatchMaxWeightBytes = 32 << 20;
+
 #define GEN_PASS_DECL
 #include "myquant/Lowering/Passes.h.inc"
 
