@@ -36,6 +36,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
@@ -47,6 +48,7 @@
 #include <limits>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <time.h>
 #endif
 
 namespace myquant {
@@ -96,6 +98,16 @@ using Clock = std::chrono::steady_clock;
 
 static double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// The CPU time of the calling thread: what a call of the model cost on a
+/// machine shared with more runnable processes than cores, where its wall
+/// time also counts the waits for a core.
+static double threadCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) +
+         1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 /// Progress on stderr for runs longer than a second, when stderr is a
@@ -157,9 +169,11 @@ struct Settings {
   int64_t threads;
   std::string statsOut;
   std::string cacheDir;
+  int64_t cacheMaxMB;
   bool quiet;
   bool timing;
   bool perChannelNormInputs;
+  bool observeInsideLayers;
   /// The method of every value without its own, and its parameters.
   cal::ObserverOptions observer;
 };
@@ -169,9 +183,13 @@ struct Batch;
 /// Where the time of a run went, for the `timing` option.
 struct PhaseTimes {
   double lower = 0, jit = 0, calls = 0, observe = 0;
+  /// The CPU time of the calls (the threads that ran them).
+  double callsCpu = 0;
   /// What happened to the compiled copy: "compiled", "compiled and cached",
   /// "from the cache".
   StringRef compiled = "compiled";
+  /// Cache entries removed to keep the cache under cache-max-mb.
+  unsigned evicted = 0;
 };
 
 /// One run of the pass over one function.
@@ -211,6 +229,8 @@ private:
   func::FuncOp func;
   const Settings &settings;
   SmallVector<Observed, 0> observed;
+  /// Results inside a convolution or matmul layer, left unobserved.
+  SmallVector<Value> insideLayers;
   SmallVector<ArgumentData, 0> arguments;
   int64_t samples = 0;
   /// Samples per call; `fixedBatch` when the batch dimension is static.
@@ -251,6 +271,41 @@ static bool isPaddedWithNonFinite(Operation &op) {
   return pad && pad.getConstantPaddingValue() &&
          matchPattern(pad.getConstantPaddingValue(), m_Constant(&padding)) &&
          !padding.getValue().isFinite();
+}
+
+/// Adds to `inside` the results of `chain`'s ops that only the chain reads:
+/// the convolution or matmul before its bias, activation or constant
+/// factor, its zero-padded input, regrouped operands and transposed
+/// weights. The float kernel of the instrumented copy fuses the chain only
+/// when nothing else reads them, and the dry run takes no range of theirs:
+/// it quantizes the chain's input, weights and output. A chain whose
+/// weights or bias are computed from constants stays float in the dry run
+/// (its values are then quantized one by one), so it keeps every value.
+static void addInsideValues(const ComputeChain &chain,
+                            const DenseSet<Value> &dependent,
+                            DenseSet<Value> &inside) {
+  auto fromData = [&](Value value) {
+    return !value || dependent.contains(value) ||
+           matchPattern(value, m_Constant());
+  };
+  if (!fromData(chain.weight) || !fromData(chain.bias))
+    return;
+  llvm::SmallPtrSet<Operation *, 8> members = {chain.anchor};
+  members.insert(chain.epilogue.begin(), chain.epilogue.end());
+  members.insert(chain.regrouping.begin(), chain.regrouping.end());
+  if (chain.transposeRhs)
+    members.insert(chain.weightOperand->getOwner());
+  for (Operation *op : SmallVector<Operation *>(members.begin(), members.end()))
+    for (Value operand : op->getOperands())
+      if (auto pad = operand.getDefiningOp<tensor::PadOp>();
+          pad && pad.getSource() == chain.input)
+        members.insert(pad);
+  for (Operation *op : members)
+    for (Value result : op->getResults())
+      if (result != chain.output &&
+          llvm::all_of(result.getUsers(),
+                       [&](Operation *user) { return members.contains(user); }))
+        inside.insert(result);
 }
 
 LogicalResult Calibrator::collectObserved() {
@@ -300,9 +355,25 @@ LogicalResult Calibrator::collectObserved() {
 
   // Values that depend on the data; the others (weights, their transposes,
   // broadcast biases) have a range the dry run reads from the constants.
-  DenseSet<Value> dependent;
+  DenseSet<Value> dependent(func.getArguments().begin(),
+                            func.getArguments().end());
+  for (Operation &op : func.getBody().front()) {
+    WalkResult walk = op.walk([&](Operation *nested) {
+      return llvm::any_of(
+                 nested->getOperands(),
+                 [&](Value operand) { return dependent.contains(operand); })
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      dependent.insert(op.result_begin(), op.result_end());
+  }
+  DenseSet<Value> inside;
+  if (!settings.observeInsideLayers)
+    for (Operation &op : func.getBody().front())
+      if (std::optional<ComputeChain> chain = matchComputeChain(&op))
+        addInsideValues(*chain, dependent, inside);
   for (BlockArgument argument : func.getArguments()) {
-    dependent.insert(argument);
     FailureOr<cal::Method> method = parseMethodAttr(
         func, func.getArgAttr(argument.getArgNumber(), kMethodAttrName),
         defaults.method);
@@ -312,16 +383,8 @@ LogicalResult Calibrator::collectObserved() {
   }
   unsigned resultIndex = 0;
   for (Operation &op : func.getBody().front()) {
-    bool depends = false;
-    op.walk([&](Operation *nested) {
-      depends = llvm::any_of(nested->getOperands(), [&](Value operand) {
-        return dependent.contains(operand);
-      });
-      return depends ? WalkResult::interrupt() : WalkResult::advance();
-    });
-    if (!depends)
+    if (op.getNumResults() == 0 || !dependent.contains(op.getResult(0)))
       continue;
-    dependent.insert(op.result_begin(), op.result_end());
     // Annotations are transparent: their input is observed at its producer.
     if (isa<StatsOp>(op) || op.hasTrait<OpTrait::ConstantLike>() ||
         isa<tensor::EmptyOp, linalg::FillOp>(op) || isPaddedWithNonFinite(op))
@@ -331,6 +394,10 @@ LogicalResult Calibrator::collectObserved() {
     if (failed(method))
       return failure();
     for (Value result : op.getResults()) {
+      if (inside.contains(result)) {
+        insideLayers.push_back(result);
+        continue;
+      }
       size_t before = observed.size();
       add(result, *method, /*isArgument=*/false, resultIndex);
       resultIndex += observed.size() - before;
@@ -605,6 +672,68 @@ static llvm::Error writeCacheEntry(StringRef path,
   return llvm::Error::success();
 }
 
+/// Whether `name` is a cache entry's: the hex BLAKE3 key and ".o" (other
+/// files in the directory are not the cache's to remove).
+static bool isCacheEntryName(StringRef name) {
+  return name.consume_back(".o") && name.size() == 2 * LLVM_BLAKE3_OUT_LEN &&
+         llvm::all_of(name, llvm::isHexDigit);
+}
+
+/// Marks the entry at `path` used now, the last one eviction removes;
+/// false if it cannot (a read-only cache shared by several users: the entry
+/// then only ages).
+static bool touchCacheEntry(StringRef path) {
+  int fd = -1;
+  if (llvm::sys::fs::openFileForRead(path, fd))
+    return false;
+  std::error_code touched = llvm::sys::fs::setLastAccessAndModificationTime(
+      fd, std::chrono::system_clock::now());
+  std::error_code closed = llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  return !touched && !closed;
+}
+
+/// Removes the least recently used entries of the cache `dir` (by
+/// modification time, which a hit renews) until they take at most
+/// `maxBytes`; `kept`, the entry this run uses, stays even if it alone is
+/// larger. Returns the number of entries removed. A file that cannot be
+/// read or removed (another run's, removed meanwhile) is skipped.
+static unsigned evictCacheEntries(StringRef dir, StringRef kept,
+                                  uint64_t maxBytes) {
+  struct Entry {
+    std::string path;
+    llvm::sys::TimePoint<> time;
+    uint64_t size;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code error;
+  for (llvm::sys::fs::directory_iterator it(dir, error), end;
+       !error && it != end; it.increment(error)) {
+    llvm::sys::fs::file_status status;
+    if (!isCacheEntryName(llvm::sys::path::filename(it->path())) ||
+        llvm::sys::fs::status(it->path(), status) ||
+        status.type() != llvm::sys::fs::file_type::regular_file)
+      continue;
+    entries.push_back(
+        {it->path(), status.getLastModificationTime(), status.getSize()});
+    total += status.getSize();
+  }
+  llvm::sort(entries, [](const Entry &a, const Entry &b) {
+    return a.time != b.time ? a.time < b.time : a.path < b.path;
+  });
+  unsigned removed = 0;
+  for (const Entry &entry : entries) {
+    if (total <= maxBytes)
+      break;
+    if (llvm::sys::path::filename(entry.path) == kept ||
+        llvm::sys::fs::remove(entry.path))
+      continue;
+    total -= entry.size;
+    ++removed;
+  }
+  return removed;
+}
+
 FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
   MLIRContext *ctx = module.getContext();
   IRMapping mapping;
@@ -652,6 +781,7 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
     times.jit = secondsSince(start);
     if (cached) {
       times.compiled = "from the cache";
+      (void)touchCacheEntry(cachePath);
       return std::move(cached);
     }
   }
@@ -678,6 +808,10 @@ FailureOr<std::unique_ptr<JitFunction>> Calibrator::compileInstrumented() {
           << llvm::toString(std::move(error));
     else
       times.compiled = "compiled and cached";
+    if (settings.cacheMaxMB > 0)
+      times.evicted = evictCacheEntries(
+          settings.cacheDir, llvm::sys::path::filename(cachePath),
+          static_cast<uint64_t>(settings.cacheMaxMB) << 20);
   }
   llvm::Expected<std::unique_ptr<JitFunction>> function =
       JitFunction::load(std::move(*object), std::move(*entry), options);
@@ -735,7 +869,7 @@ struct Batch {
   SmallVector<SmallVector<int64_t>> shapes;
   SmallVector<ArgumentBuffer> buffers;
   std::optional<llvm::Expected<CallResults>> results;
-  double callSeconds = 0;
+  double callSeconds = 0, callCpuSeconds = 0;
 };
 } // namespace
 
@@ -840,6 +974,7 @@ LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
     done.wait();
     if (succeeded(status)) {
       times.calls += b->callSeconds;
+      times.callsCpu += b->callCpuSeconds;
       Clock::time_point start = Clock::now();
       status = observeBatch(*b, histograms);
       times.observe += secondsSince(start);
@@ -864,8 +999,10 @@ LogicalResult Calibrator::observeAll(JitFunction &function, bool histograms,
     Batch *raw = b.get();
     std::shared_future<void> done = pool.async([raw, &function] {
       Clock::time_point start = Clock::now();
+      double cpu = threadCpuSeconds();
       raw->results.emplace(function.call(raw->buffers));
       raw->callSeconds = secondsSince(start);
+      raw->callCpuSeconds = threadCpuSeconds() - cpu;
     });
     inFlight.emplace_back(std::move(b), std::move(done));
   }
@@ -935,6 +1072,9 @@ LogicalResult Calibrator::annotate() {
     if (o.channels != 0)
       entry.channels = getChannelStats(o);
   }
+  if (!settings.statsOut.empty())
+    for (Value value : insideLayers)
+      file.insideLayers.push_back(names->getName(value).str());
   if (failed(annotateWithStats(values, stats)))
     return failure();
   SmallVector<Value> channelValues;
@@ -995,12 +1135,17 @@ LogicalResult Calibrator::run() {
   }
   for (const Observed &o : observed)
     results.push_back(o.observer.finish());
-  if (settings.timing)
+  if (settings.timing) {
     llvm::errs() << llvm::format(
         "myquant-calibrate timing: lowering %.2f s, JIT compile %.2f s, "
-        "calls %.2f s, observers %.2f s, total %.2f s (copy %s)\n",
-        times.lower, times.jit, times.calls, times.observe, secondsSince(start),
-        times.compiled.str().c_str());
+        "calls %.2f s (CPU %.2f s), observers %.2f s, total %.2f s (copy "
+        "%s",
+        times.lower, times.jit, times.calls, times.callsCpu, times.observe,
+        secondsSince(start), times.compiled.str().c_str());
+    if (times.evicted)
+      llvm::errs() << "; " << times.evicted << " older cache entries removed";
+    llvm::errs() << ")\n";
+  }
   return annotate();
 }
 
@@ -1047,14 +1192,27 @@ void CalibratePass::runOnOperation() {
            threads},
           "", [&](const Twine &message) { module.emitError(message); })))
     return signalPassFailure();
+  if (cacheMaxMb < 0) {
+    module.emitError() << "cache-max-mb must be non-negative, got "
+                       << static_cast<int64_t>(cacheMaxMb);
+    return signalPassFailure();
+  }
   if (data.empty()) {
     module.emitError() << "myquant-calibrate needs calibration data: set the "
                           "'data' option to a .npy or .npz file";
     return signalPassFailure();
   }
-  Settings settings{data,    samples,  batchSize,
-                    threads, statsOut, cacheDir,
-                    quiet,   timing,   perChannelNormInputs,
+  Settings settings{data,
+                    samples,
+                    batchSize,
+                    threads,
+                    statsOut,
+                    cacheDir,
+                    cacheMaxMb,
+                    quiet,
+                    timing,
+                    perChannelNormInputs,
+                    observeInsideLayers,
                     {}};
   settings.observer.method = *cal::parseMethod(method.getValue());
   settings.observer.percentile = percentile;

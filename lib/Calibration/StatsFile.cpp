@@ -471,6 +471,11 @@ llvm::Error writeStatsFile(StringRef path, const StatsFile &file) {
           });
         }
       });
+      if (!file.insideLayers.empty())
+        json.attributeArray("inside_layers", [&] {
+          for (const std::string &name : file.insideLayers)
+            json.value(name);
+        });
     });
   }
   os << "\n";

@@ -27,6 +27,9 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
     calibrate.averagingConstant = options.calibrationAveragingConstant;
     calibrate.statsOut = options.calibrationStatsOut;
     calibrate.quiet = options.calibrationQuiet;
+    // A layer kept in float is no layer to the dry run: it quantizes the
+    // values inside it one by one and needs their ranges.
+    calibrate.observeInsideLayers = !options.keepFloat.empty();
     pm.addPass(createMyQuantCalibrate(calibrate));
   }
   OpPassManager &funcPm = pm.nest<func::FuncOp>();

@@ -595,7 +595,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         threads=_positive_int(calibration_threads, "calibration_threads"),
         per_channel_norm_inputs=norm_input_scales == "per-channel",
         cache_dir=None if cache_dir is None else
-        os.path.join(cache_dir, "calibration"))
+        os.path.join(cache_dir, "calibration"),
+        observe_inside_layers=bool(keep_float))
     qmodel = QuantizedModel(graph, stats, rounding=rounding,
                             weight_granularity=weight_granularity,
                             max_batch=max_batch, native=native,

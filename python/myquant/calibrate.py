@@ -103,16 +103,20 @@ def _calibration_graph(graph, batch):
 
 class Stats(dict):
     """value name -> (min, max), and in `channels` value name -> (mins,
-    maxs) per channel of the last dimension (per_channel_norm_inputs)."""
+    maxs) per channel of the last dimension (per_channel_norm_inputs);
+    `inside` names the values left unobserved inside a layer (a conv or
+    linear before the relu that only it feeds), which quantization never
+    reads."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.channels = {}
+        self.inside = set()
 
 
 def collect_stats(graph, batches, method="minmax", percentile=99.99,
                   progress=False, threads=1, per_channel_norm_inputs=False,
-                  cache_dir=None):
+                  cache_dir=None, observe_inside_layers=False):
     """value name -> (min, max) for every value of graph (an emit.Model; its
     batch size is ignored), chosen by myquant-calibrate over the batches.
 
@@ -127,7 +131,11 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
     per-channel ranges of the LayerNorm inputs (Stats.channels), for
     norm_input_scales="per-channel". cache_dir: myquant-calibrate keeps the
     compiled model there and a later calibration of the same model loads
-    it instead of compiling it again (docs/Calibration.md)."""
+    it instead of compiling it again (docs/Calibration.md).
+    observe_inside_layers: also the values inside a conv or linear layer
+    (before a relu only it reads, listed in Stats.inside otherwise), which
+    only layers kept in float need; without them the compiled model runs
+    each such layer as one fused kernel."""
     if method not in METHODS:
         raise ValueError(f"unknown calibration method {method!r} "
                          f"(choose from {', '.join(METHODS)})")
@@ -168,10 +176,14 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
             opts.append("per-channel-norm-inputs")
         if cache_dir is not None:
             opts.append(f"cache-dir={os.path.abspath(cache_dir)}")
+        if observe_inside_layers:
+            opts.append("observe-inside-layers")
         _, err = T.run_tool("myquant-opt", [
             src, f"--myquant-calibrate={' '.join(opts)}", "-o", os.devnull])
         with open(out) as f:
-            values = json.load(f)["values"]
+            written = json.load(f)
+        values = written["values"]
+        inside = set(written.get("inside_layers", ()))
     if err.strip():  # warnings, e.g. non-finite activations
         err = re.sub(r'loc\("layer(\d+)"\)', lambda m: "value %r" %
                      graph.layers[int(m.group(1))].name, err.strip())
@@ -180,6 +192,9 @@ def collect_stats(graph, batches, method="minmax", percentile=99.99,
     stats = Stats()
     for loc, name in names.items():
         v = values.get(loc)
+        if v is None and loc in inside:
+            stats.inside.add(name)
+            continue
         if v is None:
             raise ValueError(f"myquant-calibrate gave no range for value "
                              f"{name!r} (no finite values?)\n{err}")

@@ -278,7 +278,9 @@ def _calibrated(args):
                             threads=args.calibration_threads,
                             per_channel_norm_inputs=getattr(
                                 args, "norm_input_scales", "per-tensor") ==
-                            "per-channel")
+                            "per-channel",
+                            observe_inside_layers=bool(
+                                getattr(args, "keep_float", ())))
     return model, graph, stats
 
 
@@ -319,7 +321,9 @@ def cmd_export(args):
         stats = C.collect_stats(
             graph, _calibration_batches(args, data, shape[1:]),
             method=args.method, percentile=args.percentile,
-            threads=args.calibration_threads)
+            threads=args.calibration_threads,
+            # The module is for other tools, which may keep layers float.
+            observe_inside_layers=True)
     else:
         graph = export(model, np.zeros(args.input_shape, np.float32))
     text = E.emit(graph, stats, weights=args.weights_format)

@@ -1091,7 +1091,9 @@ class _Emitter:
     def annotate(self, name, v, shape=None):
         """Records v as value `name` (of `shape`, default the value's),
         behind a myquant.stats with its statistics when there are any."""
-        if self.stats is not None:
+        # Values inside a layer have none (calibrate.Stats.inside).
+        if self.stats is not None and \
+                name not in getattr(self.stats, "inside", ()):
             if name not in self.stats:
                 raise KeyError(f"no stats for value {name!r}")
             lo, hi = self.stats[name]

@@ -27,6 +27,39 @@
 // RUN: myquant-opt %s --myquant-calibrate="data=%S/Inputs/x.npy cache-dir=%t/first.mlir timing" -o %t/unwritable.mlir 2>&1 | FileCheck %s --check-prefix=UNWRITABLE
 // RUN: diff %t/first.mlir %t/unwritable.mlir
 
+// cache-max-mb bounds the entries: after writing one, the least recently
+// used others go until the rest fit (a hit renews an entry's time; files
+// that are not entries stay). Two old entries of 600 KiB and this model's
+// (a few KiB) under 1 MiB: the older goes.
+// RUN: rm -rf %t/bound && mkdir -p %t/bound
+// RUN: truncate -s 600K %t/bound/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.o %t/bound/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.o %t/bound/notes.o
+// RUN: touch -d '2 days ago' %t/bound/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.o %t/bound/notes.o
+// RUN: touch -d '1 day ago' %t/bound/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.o
+// RUN: myquant-opt %s --myquant-calibrate="data=%S/Inputs/x.npy cache-dir=%t/bound cache-max-mb=1 timing" -o %t/bound.mlir 2>&1 | FileCheck %s --check-prefix=EVICT
+// RUN: diff %t/first.mlir %t/bound.mlir
+// RUN: ls %t/bound | FileCheck %s --check-prefix=KEPT
+// A hit renews its entry: with every entry made older than a 1040 KiB one,
+// the hit's entry is no longer the oldest, and writing the next evicts the
+// large one alone (without the renewal, both would go).
+// RUN: touch -d '3 days ago' %t/bound/*.o
+// RUN: truncate -s 1040K %t/bound/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.o
+// RUN: touch -d '2 days ago' %t/bound/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.o
+// RUN: myquant-opt %s --myquant-calibrate="data=%S/Inputs/x.npy cache-dir=%t/bound cache-max-mb=1 timing" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HIT
+// RUN: myquant-opt %t/changed.mlir --myquant-calibrate="data=%S/Inputs/x.npy cache-dir=%t/bound cache-max-mb=1 timing" -o /dev/null 2>&1 | FileCheck %s --check-prefix=EVICT
+// RUN: ls %t/bound | FileCheck %s --check-prefix=RENEWED
+// RUN: ls %t/bound | wc -l | FileCheck %s --check-prefix=THREE
+// RUN: not myquant-opt %s --myquant-calibrate="data=%S/Inputs/x.npy cache-dir=%t/bound cache-max-mb=-1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+
+// EVICT: (copy compiled and cached; 1 older cache entries removed)
+// KEPT-NOT: bbbbbbbb
+// KEPT: aaaaaaaa{{.*}}.o
+// KEPT-NOT: bbbbbbbb
+// KEPT: notes.o
+// RENEWED-NOT: aaaaaaaa
+// RENEWED: notes.o
+// THREE: {{^ *3$}}
+// NEGATIVE: error: cache-max-mb must be non-negative, got -1
+
 // MISS-NOT: warning
 // MISS: myquant-calibrate timing: {{.*}} (copy compiled and cached)
 // HIT-NOT: warning

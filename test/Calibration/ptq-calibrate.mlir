@@ -4,7 +4,14 @@
 // scale 5.5625/255, zero point -128, as Inputs/calibration_data.py checks).
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: myquant-opt %s --myquant-ptq="calibration-data=%S/Inputs/x.npy calibration-stats-out=%t/stats.json" | FileCheck %s
-// RUN: %python %S/Inputs/calibration_data.py compare %S/Inputs fixed-minmax %t/stats.json
+// RUN: %python %S/Inputs/calibration_data.py compare %S/Inputs fixed-layer-outputs %t/stats.json
+// The values inside the layer (the matmul before its bias and relu) are not
+// observed by default: the dry run reads no range of theirs, so observing
+// them changes nothing in the quantized module.
+// RUN: myquant-opt %s --myquant-calibrate="data=%S/Inputs/x.npy observe-inside-layers" --myquant-ptq | FileCheck %s
+// A layer kept in float is no layer to the dry run, which then quantizes the
+// matmul's result on its own: myquant-ptq observes inside layers then.
+// RUN: myquant-opt %s --myquant-ptq="calibration-data=%S/Inputs/x.npy keep-float=linalg.matmul allow-float" 2>/dev/null | FileCheck %s --check-prefix=KEEP
 // RUN: myquant-opt %s --myquant-ptq="calibration-data=%S/Inputs/x.npy calibration-method=percentile calibration-percentile=90" | FileCheck %s --check-prefix=P90
 // RUN: not myquant-opt %s --myquant-ptq="calibration-data=%S/Inputs/x.npy calibration-method=kl" 2>&1 | FileCheck %s --check-prefix=BAD
 
@@ -12,6 +19,10 @@
 // CHECK:         myquant.quantize %arg0 : tensor<4x4xf32> -> tensor<4x4x!quant.uniform<i8:f32, 0.031372549019607843>>
 // CHECK:         myquant.matmul {{.*}} -> tensor<4x3x!quant.uniform<i8:f32, 0.021813725490196077:-128>>
 // CHECK-NOT:     myquant.stats
+
+// KEEP-LABEL: func.func @model(
+// KEEP:         %[[MM:.*]] = linalg.matmul
+// KEEP-NEXT:    myquant.quantize %[[MM]] : tensor<4x3xf32> -> tensor<4x3x!quant.uniform<i8:f32, 0.043627450980392155:-6>>
 
 // P90-LABEL: func.func @model(
 // P90:         myquant.quantize %arg0 : tensor<4x4xf32> -> tensor<4x4x!quant.uniform<i8:f32, {{.*}}>>

@@ -49,10 +49,25 @@
 
 // Without location names, arguments are arg<i> and results v<N>, the N-th
 // result of the body's ops.
-// RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=fixed stats-out=%t/fixed.json" -o /dev/null
+// RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=fixed stats-out=%t/fixed.json observe-inside-layers" -o /dev/null
 // RUN: FileCheck %s --check-prefix=INDEX < %t/fixed.json
 // INDEX: "function": "fixed",
 // INDEX: "arg0": {
 // INDEX: "v7": {
 // INDEX: "v8": {
 // INDEX: "v9": {
+// INDEX-NOT: inside_layers
+
+// The values inside a layer, left unobserved, are named in `inside_layers`
+// (the matmul and its bias add before the relu of @fixed).
+// RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=fixed stats-out=%t/fixed-layer.json" -o /dev/null
+// RUN: FileCheck %s --check-prefix=LAYER < %t/fixed-layer.json
+// LAYER: "function": "fixed",
+// LAYER: "arg0": {
+// LAYER-NOT: "v7": {
+// LAYER-NOT: "v8": {
+// LAYER: "v9": {
+// LAYER: "inside_layers": [
+// LAYER-NEXT: "v7",
+// LAYER-NEXT: "v8"
+// LAYER-NEXT: ]

@@ -11,11 +11,14 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
   let description = [{
     Instruments a copy of the function: it returns, in place of its
     results, every value the quantizer may need (the float tensor results of
-    the body's operations, except constants, `tensor.empty`, `linalg.fill`
-    and values computed from constants alone; the float tensor arguments are
-    observed in the input buffers). The copy is
-    lowered with `myquant-lower-to-llvm`, JIT-compiled once with MLIR's
-    ExecutionEngine and run over the samples in batches; the observers
+    the body's operations, except constants, `tensor.empty`, `linalg.fill`,
+    values computed from constants alone and, unless
+    `observe-inside-layers`, the values inside a convolution or matmul
+    layer that only the layer reads: the result before its bias, activation
+    or constant factor, its zero-padded input; the float tensor arguments
+    are observed in the input buffers). The copy is
+    lowered with `myquant-lower-to-llvm`, JIT-compiled once in the process
+    and run over the samples in batches; the observers
     accumulate in C++. Each observed value of the original function is then
     followed by a `myquant.stats` op (replacing its uses, and any earlier
     annotation) holding the chosen range and, for the histogram methods,
@@ -46,7 +49,9 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
 
     `stats-out` writes the statistics as JSON keyed by stable value names,
     for `myquant-import-stats` or other tools; a value's per-channel
-    statistics are its entry's `channels` (`axis`, `min`, `max`).
+    statistics are its entry's `channels` (`axis`, `min`, `max`), and
+    `inside_layers` lists the names of the values left unobserved inside
+    layers.
   }];
   let options = [
     Option<"data", "data", "std::string", /*default=*/"",
@@ -74,6 +79,10 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
            "a hash of the copy, the options, the CPU and the compiler; a "
            "later calibration of the same model loads it instead of "
            "compiling">,
+    Option<"cacheMaxMb", "cache-max-mb", "int64_t", /*default=*/"2048",
+           "Size bound of cache-dir in MiB: after writing an entry, the least "
+           "recently used other entries are removed until the entries take "
+           "at most this much (0: no bound)">,
     Option<"quiet", "quiet", "bool", /*default=*/"false",
            "No progress on stderr">,
     Option<"timing", "timing", "bool", /*default=*/"false",
@@ -82,7 +91,13 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
     Option<"perChannelNormInputs", "per-channel-norm-inputs", "bool",
            /*default=*/"false",
            "Also record last-dimension min/max per channel of the layer "
-           "normalization inputs">
+           "normalization inputs">,
+    Option<"observeInsideLayers", "observe-inside-layers", "bool",
+           /*default=*/"false",
+           "Also observe the values inside a convolution or matmul layer "
+           "(before its bias, activation or constant factor; its padded "
+           "input), which the dry run does not read; this keeps the float "
+           "kernels of the instrumented copy from fusing the layer">
   ];
   let dependentDialects = ["::myquant::MyQuantDialect"];
 }

@@ -69,6 +69,9 @@ struct StatsFile {
   std::string function;
   /// In the order of the file (a writer's program order).
   std::vector<StatsEntry> entries;
+  /// Values calibration left unobserved because they lie inside a layer
+  /// (written only; readers need no range for them).
+  std::vector<std::string> insideLayers;
 };
 
 /// The range [min, max] whose parameters (computeActivationQParams with
