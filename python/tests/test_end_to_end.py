@@ -446,6 +446,9 @@ def test_split_batch_bit_exact(name, target, toolchain, workdir):
         _describe_mismatch(got, ref.dequantize(), got, ref.q)
 
 
+# About 17 s, mostly the 4.7 M float weights parsed as text; the lit test
+# Lowering/split-batch-default-limit.mlir checks the default in CI.
+@pytest.mark.slow
 def test_split_batch_default_limit_bit_exact(toolchain, workdir):
     """A model of 4.5 MiB of int8 weights, above the 4 MiB the split was
     once limited to and under the 32 MiB default (the ResNets' class):
