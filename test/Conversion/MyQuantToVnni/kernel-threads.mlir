@@ -188,3 +188,35 @@ func.func @large(%x: tensor<1x16x16x64x!qx>) -> tensor<1x16x16x64x!qy> {
   %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x16x64x!qx>, tensor<3x3x64x64x!qw>, tensor<64xi32>) -> tensor<1x16x16x64x!qy>
   return %y : tensor<1x16x16x64x!qy>
 }
+
+// -----
+
+// 512 channels at 7 x 7 (resnet18's last stage): one thread takes 11 tiles
+// of 48 channels; two threads would split them 6 against 5 at channel 288,
+// mid-line (or the rows 4 against 3), so they take 16 tiles of 32 and 8
+// each, cut at channel 256. A kernel that stays on one thread
+// (thread-min-macs) keeps the one-thread tiling.
+// CHECK-LABEL: func.func private @seven_kernel(
+// CHECK:         arith.constant dense<1> : tensor<16x144x128xi8>
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %c2{{.*}} step
+// CHECK:           %[[W:.*]] = arith.remui %[[I]], %{{.*}} : index
+// CHECK:           %[[SIXTEEN:.*]] = arith.constant 16 : index
+// CHECK-NEXT:      arith.muli %[[W]], %[[SIXTEEN]] : index
+// CHECK:           scf.for
+// CHECK:             arith.constant 32 : index
+// CHECK:         } {myquant.parallel_batch}
+// ONE-LABEL: func.func private @seven_kernel(
+// ONE:         arith.constant dense<1> : tensor<11x144x192xi8>
+// BIG-LABEL: func.func private @seven_kernel(
+// BIG:         arith.constant dense<1> : tensor<11x144x192xi8>
+// BIG-NOT:     myquant.parallel_batch
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+func.func @seven(%x: tensor<1x7x7x64x!qx>) -> tensor<1x7x7x512x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x64x512xi8>
+  %w = quant.scast %wi : tensor<3x3x64x512xi8> to tensor<3x3x64x512x!qw>
+  %b = arith.constant dense<0> : tensor<512xi32>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x7x7x64x!qx>, tensor<3x3x64x512x!qw>, tensor<512xi32>) -> tensor<1x7x7x512x!qy>
+  return %y : tensor<1x7x7x512x!qy>
+}
