@@ -277,7 +277,8 @@ def profile_build(build, qdir, x, out_shape, calls, timer, workdir,
     `myquant.quantize` build directory holds (model.q.mlir, libmodel.so),
     on input x; rows in the thread's CPU time if `cpu_time`."""
     rows, total = Profiler(build, workdir).profile(
-        os.path.join(qdir, "model.q.mlir"), x, out_shape, calls, cpu_time)
+        os.path.join(qdir, "model.q.mlir"), x, out_shape, calls,
+        cpu_time=cpu_time)
     plain = Compiled(os.path.join(qdir, "libmodel.so"), "forward", x,
                      out_shape, np.float32)
     return rows, total, timer.fastest(plain, calls, 1.0)

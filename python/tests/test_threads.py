@@ -116,6 +116,46 @@ def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
     assert np.array_equal(default, run(quantized, target, 1)[0])
 
 
+def _padded_model(batch):
+    """Layers whose padded inputs exceed 64 KiB, so that two threads share
+    the copies (buildPaddedNhwc): a three-channel NCHW first layer (132 x
+    132 x 4 bytes), a 3 x 3 conv and a depthwise conv on 67 x 67 x 32."""
+    rng = np.random.default_rng(13)
+    m = Model((batch, 3, 130, 130))
+    m.add(M._conv(rng, 32, 3, 3, stride=2, padding=1))
+    m.add(Relu())
+    m.add(M._conv(rng, 32, 32, 3, padding=1))
+    m.add(Relu6())
+    m.add(M._dw(rng, 32, 3, padding=1))
+    m.add(Relu6())
+    m.add(GlobalAvgPool())
+    m.add(Flatten())
+    return m
+
+
+@pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,
+                    reason="the kernels are built for avx512-vnni")
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_shared_padding_copies_same_bits(batch, build_dir, workdir):
+    """The padding copies in front of the kernels, shared by rows (batch 1
+    and 3) or by images (batch 2): the same bits as one thread."""
+    tc = B.Toolchain(build_dir, workdir)
+    rng = np.random.default_rng(7)
+    model = _padded_model(batch)
+    stats = calibrate(_padded_model(2), [
+        rng.standard_normal((2, 3, 130, 130)).astype(np.float32)])
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    src = tc.write(tc.quantize(emit(model, stats)))
+    out = []
+    for threads in (1, 2):
+        so = os.path.join(workdir, f"t{threads}.so")
+        B.sh([tc.compile, src, "--function=forward", "--shared", "-o", so,
+              "--target=avx512-vnni", f"--kernel-threads={threads}"])
+        out.append(B.Compiled(so, "forward", x, model.shapes[model.output],
+                              np.float32)().view(np.int32))
+    assert np.array_equal(out[0], out[1])
+
+
 _LOAD_AND_CALL = """
 import ctypes, sys
 import numpy as np
