@@ -41,10 +41,10 @@ random weights).
         [--calibration-images 32] [--no-calibration] [--no-torch]
         [--threads 2] [--baseline other-build]
 
-With --baseline B (one thread): int8 is also compiled from the same
-quantized module by B's myquant-compile and timed in the same rounds, for a
-before/after of a kernel change in one run; its outputs must be the same
-bits.
+With --baseline B: int8 is also compiled from the same quantized module by
+B's myquant-compile (with --threads, on as many threads) and timed in the
+same rounds, for a before/after of a kernel change in one run; its outputs
+must be the same bits.
 """
 
 import argparse
@@ -106,14 +106,16 @@ def bench_model(name, args, timer, peak, workdir):
             for tag, quantized in (("int8", True), ("f32", False)):
                 libraries[tag] = os.path.join(
                     qm._build(batch, None, quantized), "libmodel.so")
-            if args.baseline:
-                # The same quantized module through the baseline's kernels.
-                d = qm._build(batch, None, True)
-                libraries["int8 baseline"] = os.path.join(d, "baseline.so")
-                sh([os.path.join(args.baseline, "bin", "myquant-compile"),
-                    os.path.join(d, "model.q.mlir"), "--function=forward",
-                    "--shared", "-o", libraries["int8 baseline"],
-                    "--cc-arg=-march=native"])
+        if args.baseline:
+            # The same quantized module through the baseline's kernels, on
+            # as many threads.
+            d = qm._build(batch, None, True)
+            libraries["int8 baseline"] = os.path.join(d, "baseline.so")
+            sh([os.path.join(args.baseline, "bin", "myquant-compile"),
+                os.path.join(d, "model.q.mlir"), "--function=forward",
+                "--shared", "-o", libraries["int8 baseline"],
+                "--cc-arg=-march=native"]
+               + ([f"--kernel-threads={args.threads}"] if wall else []))
         outputs = {}
         for tag, so in libraries.items():
             fn = Compiled(so, "forward", x, out_shape, np.float32)

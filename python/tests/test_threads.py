@@ -5,7 +5,7 @@ check against the reference, on the three benchmark models at batch 4;
 the libraries really call the OpenMP runtime. At batches 1 and 3 the
 kernels share each layer's channel tiles or rows instead: the same bits
 as one thread, int8 and f32; kernels under --kernel-thread-min-macs stay
-on one thread.
+on one thread; the padded copies of large inputs are shared too.
 
 Needs the avx512-vnni kernels (the models' kernels are built for them)."""
 
@@ -50,20 +50,28 @@ def test_two_threads_same_bits(name, build_dir, workdir):
                           outputs["generic"].view(np.int32))
 
 
+def _first_layers(batch, size, channels, seed):
+    """(model, rng): a strided three-channel first layer of 32 channels on
+    size x size images, then a 3 x 3 conv and a depthwise conv of
+    `channels` channels."""
+    rng = np.random.default_rng(seed)
+    m = Model((batch, 3, size, size))
+    m.add(M._conv(rng, 32, 3, 3, stride=2, padding=1))
+    m.add(Relu())
+    m.add(M._conv(rng, channels, 32, 3, padding=1))
+    m.add(Relu6())
+    m.add(M._dw(rng, channels, 3, padding=1))
+    m.add(Relu6())
+    return m, rng
+
+
 def _split_model(batch):
     """Layers whose outer loops split between two threads at batch 1 (or 3):
     a strided three-channel first layer (one channel tile, 7 rows), a conv
     and a depthwise conv whose last channel tile or block overlaps the one
     before (40 channels), a 1x1 conv with several tiles, a classifier (one
     row, several channel tiles)."""
-    rng = np.random.default_rng(11)
-    m = Model((batch, 3, 14, 14))
-    m.add(M._conv(rng, 32, 3, 3, stride=2, padding=1))
-    m.add(Relu())
-    m.add(M._conv(rng, 40, 32, 3, padding=1))
-    m.add(Relu6())
-    m.add(M._dw(rng, 40, 3, padding=1))
-    m.add(Relu6())
+    m, rng = _first_layers(batch, 14, 40, seed=11)
     m.add(M._conv(rng, 160, 40, 1))
     m.add(Relu())
     m.add(GlobalAvgPool())
@@ -114,6 +122,39 @@ def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
     default, forks = run(quantized, target, 2, min_macs=None)
     assert not forks
     assert np.array_equal(default, run(quantized, target, 1)[0])
+
+
+def _padded_model(batch):
+    """Layers whose padded inputs exceed 64 KiB, so that two threads share
+    the copies (buildPaddedNhwc): a three-channel NCHW first layer (132 x
+    132 x 4 bytes), a 3 x 3 conv and a depthwise conv on 67 x 67 x 32."""
+    m, _ = _first_layers(batch, 130, 32, seed=13)
+    m.add(GlobalAvgPool())
+    m.add(Flatten())
+    return m
+
+
+@pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,
+                    reason="the kernels are built for avx512-vnni")
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_shared_padding_copies_same_bits(batch, build_dir, workdir):
+    """The padding copies in front of the kernels, shared by rows (batch 1
+    and 3) or by images (batch 2): the same bits as one thread."""
+    tc = B.Toolchain(build_dir, workdir)
+    rng = np.random.default_rng(7)
+    model = _padded_model(batch)
+    stats = calibrate(_padded_model(2), [
+        rng.standard_normal((2, 3, 130, 130)).astype(np.float32)])
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    src = tc.write(tc.quantize(emit(model, stats)))
+    out = []
+    for threads in (1, 2):
+        so = os.path.join(workdir, f"t{threads}.so")
+        B.sh([tc.compile, src, "--function=forward", "--shared", "-o", so,
+              "--target=avx512-vnni", f"--kernel-threads={threads}"])
+        out.append(B.Compiled(so, "forward", x, model.shapes[model.output],
+                              np.float32)().view(np.int32))
+    assert np.array_equal(out[0], out[1])
 
 
 _LOAD_AND_CALL = """

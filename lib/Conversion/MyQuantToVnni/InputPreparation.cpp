@@ -3,6 +3,7 @@
 #include "InputPreparation.h"
 #include "KernelBuilder.h"
 
+#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -13,6 +14,11 @@
 using namespace mlir;
 
 namespace myquant::vnni {
+
+/// The bytes a padding copy must write per thread to be shared: an empty
+/// OpenMP region costs 0.7-2 us (KernelTarget::threadMinMacs), about the
+/// time one thread takes to copy 32 KiB from cache to cache.
+static constexpr int64_t kThreadMinCopyBytes = 32 * 1024;
 
 Value toStorage(OpBuilder &b, Location loc, Value quantized) {
   auto type = cast<RankedTensorType>(quantized.getType());
@@ -77,10 +83,15 @@ Value flipBytes(OpBuilder &b, Location loc, Value bytes, int64_t flip) {
 /// `writeRow` writes: it gets the batch index, the input row, the output
 /// row and the tensor collapsed to rows of Wp * C bytes, and returns it
 /// written. Only the border is filled (filling the whole tensor first cost
-/// as much as writing the rows).
+/// as much as writing the rows). A copy of at least kThreadMinCopyBytes
+/// per thread is shared between `threads` threads as a kernel is
+/// (KernelBuilder::OuterLoops): by images where the threads divide the
+/// batch, else by ranges of the interior rows, the first range writing the
+/// top padding rows too and the last the bottom ones. Every row is written
+/// by one thread (its padding chunks and masked tails stay in the row).
 Value buildPaddedNhwc(
     OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<int64_t> pad,
-    int64_t value, int64_t bytes,
+    int64_t value, int64_t bytes, int64_t threads,
     llvm::function_ref<Value(OpBuilder &, Value, Value, Value, Value)>
         writeRow) {
   int64_t n = shape[0], h = shape[1], w = shape[2], c = shape[3];
@@ -99,11 +110,39 @@ Value buildPaddedNhwc(
       cast<TypedAttr>(DenseElementsAttr::get(
           VectorType::get({bytes}, i8),
           b.getIntegerAttr(i8, static_cast<int8_t>(value)))));
+  bool shared = threads > 1 && n * hp * wp * c >= kThreadMinCopyBytes * threads;
+  int64_t ranges = shared && n % threads != 0 ? threads : 1;
   auto batchLoop =
-      scf::ForOp::create(b, loc, zero, index(n), one, ValueRange{dst});
+      scf::ForOp::create(b, loc, zero, index(n * ranges), one, ValueRange{dst});
+  if (shared)
+    batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                       b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
-  Value batch = batchLoop.getInductionVar();
+  Value batch = batchLoop.getInductionVar(), range;
+  // This iteration's interior rows (all of them with one range).
+  Value rowsBegin = zero, rowsEnd = index(h);
+  if (ranges > 1) {
+    range = arith::RemUIOp::create(b, loc, batch, index(ranges));
+    batch = arith::DivUIOp::create(b, loc, batch, index(ranges));
+    auto start = [&](Value range) -> Value {
+      return arith::DivUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, range, index(h)),
+          index(ranges));
+    };
+    rowsBegin = start(range);
+    rowsEnd = start(arith::AddIOp::create(b, loc, range, one));
+  }
+  // `end`, or `first` (no rows) for another range than `owner`.
+  auto ownedEnd = [&](int64_t owner, int64_t first, int64_t end) -> Value {
+    if (ranges == 1)
+      return index(end);
+    return arith::SelectOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, range,
+                              index(owner)),
+        index(end), index(first));
+  };
   auto write = [&](Value vector, Value tensor, Value y, Value x) {
     return vector::TransferWriteOp::create(b, loc, vector, tensor,
                                            ValueRange{batch, y, x},
@@ -112,12 +151,14 @@ Value buildPaddedNhwc(
   };
   // Whole padding rows, top and bottom.
   Value padded = batchLoop.getRegionIterArgs()[0];
-  for (auto [first, count] :
-       {std::pair(int64_t(0), pad[0]), std::pair(pad[0] + h, pad[2])}) {
+  for (auto [first, count, owner] :
+       {std::tuple(int64_t(0), pad[0], int64_t(0)),
+        std::tuple(pad[0] + h, pad[2], ranges - 1)}) {
     if (count == 0)
       continue;
-    auto rowLoop = scf::ForOp::create(
-        b, loc, index(first), index(first + count), one, ValueRange{padded});
+    Value end = ownedEnd(owner, first, first + count);
+    auto rowLoop =
+        scf::ForOp::create(b, loc, index(first), end, one, ValueRange{padded});
     b.setInsertionPointToStart(rowLoop.getBody());
     auto chunkLoop = nestLoop(b, loc, rowLoop, wp * c, bytes);
     scf::YieldOp::create(b, loc,
@@ -131,7 +172,7 @@ Value buildPaddedNhwc(
   // padding is written in whole chunks: past the left padding they land in
   // the row, written afterwards, past the right one they are masked off.
   auto rowLoop =
-      scf::ForOp::create(b, loc, zero, index(h), one, ValueRange{padded});
+      scf::ForOp::create(b, loc, rowsBegin, rowsEnd, one, ValueRange{padded});
   b.setInsertionPointToStart(rowLoop.getBody());
   Value y =
       arith::AddIOp::create(b, loc, rowLoop.getInductionVar(), index(pad[0]));
@@ -167,7 +208,7 @@ Value buildPaddedNhwc(
 /// padding included, is xor'ed with `flip`.
 Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
                      ArrayRef<int64_t> pad, int64_t value, int64_t bytes,
-                     int64_t flip = 0) {
+                     int64_t threads, int64_t flip = 0) {
   if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
     return input;
   auto type = cast<RankedTensorType>(input.getType());
@@ -178,7 +219,7 @@ Value padSpatialNhwc(OpBuilder &b, Location loc, Value input,
   Value fillValue = arith::ConstantIntOp::create(b, loc, type.getElementType(),
                                                  static_cast<int8_t>(value));
   return buildPaddedNhwc(
-      b, loc, s, pad, value ^ flip, bytes,
+      b, loc, s, pad, value ^ flip, bytes, threads,
       [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
         auto copyLoop = scf::ForOp::create(
             b, loc, arith::ConstantIndexOp::create(b, loc, 0),
@@ -218,11 +259,11 @@ bool interleavesChannels(int64_t paddedChannels) {
 /// at the end of the padded row). Every byte written is xor'ed with `flip`.
 Value buildPaddedNhwcByPixels(
     OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<int64_t> pad,
-    int64_t value, int64_t flip, int64_t pixels,
+    int64_t value, int64_t flip, int64_t pixels, int64_t threads,
     llvm::function_ref<Value(OpBuilder &, Value, Value, Value)> pixelBytes) {
   int64_t w = shape[2], paddedChannels = shape[3];
   return buildPaddedNhwc(
-      b, loc, shape, pad, value ^ flip, 64,
+      b, loc, shape, pad, value ^ flip, 64, threads,
       [&](OpBuilder &b, Value batch, Value yIn, Value yOut, Value row) {
         auto index = [&](int64_t v) {
           return arith::ConstantIndexOp::create(b, loc, v).getResult();
@@ -255,7 +296,7 @@ Value buildPaddedNhwcByPixels(
 /// nest.) Every byte written is xor'ed with `flip`.
 Value nhwcToPaddedChannels(OpBuilder &b, Location loc, Value input,
                            ArrayRef<int64_t> pad, int64_t paddedChannels,
-                           int64_t value, int64_t flip) {
+                           int64_t value, int64_t flip, int64_t threads) {
   auto type = cast<RankedTensorType>(input.getType());
   ArrayRef<int64_t> s = type.getShape(); // N, H, W, C
   int64_t channels = s[3], pixels = 16 / paddedChannels;
@@ -273,7 +314,7 @@ Value nhwcToPaddedChannels(OpBuilder &b, Location loc, Value input,
       spread.push_back(c < channels ? i * channels + c : 16);
   return buildPaddedNhwcByPixels(
       b, loc, {s[0], s[1], s[2], paddedChannels}, pad, value, flip, pixels,
-      [&](OpBuilder &b, Value batch, Value yIn, Value x0) -> Value {
+      threads, [&](OpBuilder &b, Value batch, Value yIn, Value x0) -> Value {
         Value first = arith::MulIOp::create(
             b, loc, x0, arith::ConstantIndexOp::create(b, loc, channels));
         Value packed = vector::TransferReadOp::create(
@@ -293,7 +334,7 @@ Value nhwcToPaddedChannels(OpBuilder &b, Location loc, Value input,
 /// tenth of a 3-channel first layer.) Every byte written is xor'ed with `flip`.
 Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
                        ArrayRef<int64_t> pad, int64_t paddedChannels,
-                       int64_t value, int64_t flip) {
+                       int64_t value, int64_t flip, int64_t threads) {
   auto type = cast<RankedTensorType>(input.getType());
   ArrayRef<int64_t> s = type.getShape(); // N, C, H, W
   int64_t channels = s[1], pixels = 64 / paddedChannels;
@@ -303,7 +344,7 @@ Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
   auto segmentType = VectorType::get({pixels}, i8);
   return buildPaddedNhwcByPixels(
       b, loc, {s[0], s[2], s[3], paddedChannels}, pad, value, flip, pixels,
-      [&](OpBuilder &b, Value batch, Value yIn, Value x0) -> Value {
+      threads, [&](OpBuilder &b, Value batch, Value yIn, Value x0) -> Value {
         SmallVector<Value> lanes;
         for (int64_t c = 0; c < paddedChannels; ++c)
           lanes.push_back(
@@ -335,8 +376,9 @@ Value nchwToPaddedNhwc(OpBuilder &b, Location loc, Value input,
 
 Value prepareGemmInput(OpBuilder &b, Location loc, Value input, Problem &p,
                        ArrayRef<int64_t> pad, bool sourceNchw,
-                       int64_t zeroPoint, int64_t lanes) {
+                       int64_t zeroPoint, const KernelTarget &target) {
   ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+  int64_t threads = target.threads;
   // Pad with the zero point (spatially; the extra channels meet zero
   // weights), then bring channels innermost.
   int64_t extra = p.inputChannels - (sourceNchw ? shape[1] : shape[3]);
@@ -350,7 +392,7 @@ Value prepareGemmInput(OpBuilder &b, Location loc, Value input, Problem &p,
   if (bytes && sourceNchw && interleavesChannels(p.inputChannels)) {
     p.inputFlipped = p.signedInput;
     return nchwToPaddedNhwc(b, loc, input, pad, p.inputChannels, zeroPoint,
-                            flip);
+                            flip, threads);
   }
   if (sourceNchw) {
     input = padTensor(b, loc, input, {0, 0, pad[0], pad[1]},
@@ -359,12 +401,13 @@ Value prepareGemmInput(OpBuilder &b, Location loc, Value input, Problem &p,
   }
   if (bytes && extra == 0) {
     p.inputFlipped = p.signedInput && padded;
-    return padSpatialNhwc(b, loc, input, pad, zeroPoint, 4 * lanes, flip);
+    return padSpatialNhwc(b, loc, input, pad, zeroPoint, 4 * target.lanes,
+                          threads, flip);
   }
   if (bytes && interleavesChannels(p.inputChannels)) {
     p.inputFlipped = p.signedInput;
     return nhwcToPaddedChannels(b, loc, input, pad, p.inputChannels, zeroPoint,
-                                flip);
+                                flip, threads);
   }
   return padTensor(b, loc, input, {0, pad[0], pad[1], 0},
                    {0, pad[2], pad[3], extra}, zeroPoint);
@@ -377,7 +420,7 @@ constexpr int64_t kRowRead = 32, kPatchChannels = 4;
 
 Value preparePatchSource(OpBuilder &b, Location loc, Value input, Problem &p,
                          ArrayRef<int64_t> pad, bool sourceNchw,
-                         int64_t zeroPoint, int64_t lanes) {
+                         int64_t zeroPoint, const KernelTarget &target) {
   ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
   // Extra columns on the right where the last pixel's read of 8 pixels
   // would pass the padded row.
@@ -388,7 +431,7 @@ Value preparePatchSource(OpBuilder &b, Location loc, Value input, Problem &p,
   Problem four = p;
   four.inputChannels = kPatchChannels;
   Value padded = prepareGemmInput(b, loc, input, four, widened, sourceNchw,
-                                  zeroPoint, lanes);
+                                  zeroPoint, target);
   p.inputFlipped = four.inputFlipped;
   return tensor::CollapseShapeOp::create(
       b, loc, padded, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -446,7 +489,8 @@ Value buildPatchRows(OpBuilder &b, Location loc, Value source, const Problem &p,
 
 Value prepareDepthwiseInput(OpBuilder &b, Location loc, Value input,
                             const Problem &p, ArrayRef<int64_t> pad,
-                            bool sourceNchw, int64_t zeroPoint, int64_t lanes) {
+                            bool sourceNchw, int64_t zeroPoint,
+                            const KernelTarget &target) {
   if (sourceNchw)
     input = transpose(b, loc, input, {0, 2, 3, 1});
   // Padded cells hold the zero point (they add zero to the folded sums);
@@ -454,7 +498,8 @@ Value prepareDepthwiseInput(OpBuilder &b, Location loc, Value input,
   int64_t extra = p.paddedChannels - p.channels;
   // The vector copy moves bytes: a 16-bit input is padded as a tensor.
   if (extra == 0 && !p.wideInput)
-    return padSpatialNhwc(b, loc, input, pad, zeroPoint, 4 * lanes);
+    return padSpatialNhwc(b, loc, input, pad, zeroPoint, 4 * target.lanes,
+                          target.threads);
   return padTensor(b, loc, input, {0, pad[0], pad[1], 0},
                    {0, pad[2], pad[3], extra}, zeroPoint);
 }

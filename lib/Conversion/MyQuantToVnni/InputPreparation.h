@@ -12,6 +12,7 @@
 #define MYQUANT_LIB_CONVERSION_MYQUANTTOVNNI_INPUTPREPARATION_H
 
 #include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
+#include "myquant/Conversion/MyQuantToVnni/Target.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -38,11 +39,12 @@ mlir::RankedTensorType nhwcType(mlir::Type nchw);
 /// convolution's input (NCHW when `sourceNchw`, else NHWC) with zero point
 /// `zeroPoint`, padded by `pad` (top, left, bottom, right): NHWC with
 /// `p.inputChannels` channels. Sets `p.inputFlipped` where the copy flips
-/// signed storage.
+/// signed storage. A large copy is shared between `target.threads`
+/// threads.
 mlir::Value prepareGemmInput(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value input, Problem &p,
                              llvm::ArrayRef<int64_t> pad, bool sourceNchw,
-                             int64_t zeroPoint, int64_t lanes);
+                             int64_t zeroPoint, const KernelTarget &target);
 
 /// The source of `p`'s patches (Problem::Patches) from `input`, as
 /// prepareGemmInput: the input padded (with extra columns on the right
@@ -51,7 +53,7 @@ mlir::Value prepareGemmInput(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value preparePatchSource(mlir::OpBuilder &b, mlir::Location loc,
                                mlir::Value input, Problem &p,
                                llvm::ArrayRef<int64_t> pad, bool sourceNchw,
-                               int64_t zeroPoint, int64_t lanes);
+                               int64_t zeroPoint, const KernelTarget &target);
 
 /// The patches of `rows` output rows from `firstRow` of image `batch`, as
 /// [1][rows][outW][p.inputChannels]: each filter row read from `source`
@@ -68,7 +70,8 @@ mlir::Value buildPatchRows(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value prepareDepthwiseInput(mlir::OpBuilder &b, mlir::Location loc,
                                   mlir::Value input, const Problem &p,
                                   llvm::ArrayRef<int64_t> pad, bool sourceNchw,
-                                  int64_t zeroPoint, int64_t lanes);
+                                  int64_t zeroPoint,
+                                  const KernelTarget &target);
 
 } // namespace myquant::vnni
 

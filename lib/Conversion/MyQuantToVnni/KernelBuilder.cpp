@@ -140,17 +140,6 @@ KernelBuilder::OuterLoops::OuterLoops(KernelBuilder &kb, int64_t batch,
   }
 }
 
-/// The multiply-accumulates of the kernel of `p`, in the time of int8 GEMM
-/// ones (OuterLoops' threshold): an f32 FMA does 16 where a vpdpbusd does
-/// 64 (x4), and an int8 depthwise kernel took 4.7x the time per MAC of
-/// the 1x1 convolutions beside it in mobilenet_v2 (x4;
-/// benchmarks/layer_profile.py).
-static int64_t kernelMacs(const Problem &p, bool depthwise) {
-  int64_t macs = p.batch * p.outH * p.outW * p.channels * p.kernelH *
-                 p.kernelW * (depthwise ? 1 : p.inputChannels);
-  return macs * (p.floating ? 4 : 1) * (depthwise ? 4 : 1);
-}
-
 scf::ForOp KernelBuilder::OuterLoops::nest(scf::ForOp parent, unsigned level) {
   const OuterLevel &l = levels[level];
   if (split != level)

@@ -29,6 +29,12 @@ void setChannels(Problem &p, int64_t channels, int64_t lanes) {
       channels % lanes == 1 && channels > lanes ? channels : p.paddedChannels;
 }
 
+int64_t kernelMacs(const Problem &p, bool depthwise) {
+  int64_t macs = p.batch * p.outH * p.outW * p.channels * p.kernelH *
+                 p.kernelW * (depthwise ? 1 : p.inputChannels);
+  return macs * (p.floating ? 4 : 1) * (depthwise ? 4 : 1);
+}
+
 bool foldsZeroPoint(const Problem &p) {
   const Requant &r = p.epilogue.requant;
   return p.epilogue.highHalf && !p.add && llvm::all_of(r.shift, [&](int32_t s) {

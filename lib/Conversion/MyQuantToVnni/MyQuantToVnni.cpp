@@ -424,16 +424,16 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
         KernelBuilder kernel(kb, loc, target);
         Value addend = fusion ? kargs[1] : Value();
         if (p.depthwise) {
-          Value input = prepareDepthwiseInput(
-              kb, loc, kargs[0], p, pad, sourceNchw, zeroPoint, target.lanes);
+          Value input = prepareDepthwiseInput(kb, loc, kargs[0], p, pad,
+                                              sourceNchw, zeroPoint, target);
           return kernel.buildDepthwise(p, chooseDepthwisePixels(target, p),
                                        input, addend, kargs.back());
         }
-        Value input =
-            p.patches ? preparePatchSource(kb, loc, kargs[0], p, pad,
-                                           sourceNchw, zeroPoint, target.lanes)
-                      : prepareGemmInput(kb, loc, kargs[0], p, pad, sourceNchw,
-                                         zeroPoint, target.lanes);
+        Value input = p.patches
+                          ? preparePatchSource(kb, loc, kargs[0], p, pad,
+                                               sourceNchw, zeroPoint, target)
+                          : prepareGemmInput(kb, loc, kargs[0], p, pad,
+                                             sourceNchw, zeroPoint, target);
         // With a fused pool, tiles cover whole windows: the shifted-back
         // last tile then starts on a window too (the width is a multiple of
         // the window).

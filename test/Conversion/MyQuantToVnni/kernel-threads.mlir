@@ -188,3 +188,76 @@ func.func @large(%x: tensor<1x16x16x64x!qx>) -> tensor<1x16x16x64x!qy> {
   %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x16x16x64x!qx>, tensor<3x3x64x64x!qw>, tensor<64xi32>) -> tensor<1x16x16x64x!qy>
   return %y : tensor<1x16x16x64x!qy>
 }
+
+// -----
+
+// 512 channels at 7 x 7 (resnet18's last stage): one thread takes 11 tiles
+// of 48 channels; two threads would split them 6 against 5 at channel 288,
+// mid-line (or the rows 4 against 3), so they take 16 tiles of 32 and 8
+// each, cut at channel 256. A kernel that stays on one thread
+// (thread-min-macs) keeps the one-thread tiling.
+// CHECK-LABEL: func.func private @seven_kernel(
+// CHECK:         arith.constant dense<1> : tensor<16x144x128xi8>
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %c2{{.*}} step
+// CHECK:           %[[W:.*]] = arith.remui %[[I]], %{{.*}} : index
+// CHECK:           %[[SIXTEEN:.*]] = arith.constant 16 : index
+// CHECK-NEXT:      arith.muli %[[W]], %[[SIXTEEN]] : index
+// CHECK:           scf.for
+// CHECK:             arith.constant 32 : index
+// CHECK:         } {myquant.parallel_batch}
+// ONE-LABEL: func.func private @seven_kernel(
+// ONE:         arith.constant dense<1> : tensor<11x144x192xi8>
+// BIG-LABEL: func.func private @seven_kernel(
+// BIG:         arith.constant dense<1> : tensor<11x144x192xi8>
+// BIG-NOT:     myquant.parallel_batch
+// BIG:         return
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+func.func @seven(%x: tensor<1x7x7x64x!qx>) -> tensor<1x7x7x512x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x64x512xi8>
+  %w = quant.scast %wi : tensor<3x3x64x512xi8> to tensor<3x3x64x512x!qw>
+  %b = arith.constant dense<0> : tensor<512xi32>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x7x7x64x!qx>, tensor<3x3x64x512x!qw>, tensor<512xi32>) -> tensor<1x7x7x512x!qy>
+  return %y : tensor<1x7x7x512x!qy>
+}
+
+// -----
+
+// The padded copy of a 56 x 56 x 64 input (58 x 58 x 64 bytes, over 32 KiB
+// per thread) is shared too: range w copies interior rows [w * 56 / 2,
+// (w + 1) * 56 / 2), range 0 fills the top padding row, range 1 the
+// bottom one. One thread copies it all in one loop.
+// CHECK-LABEL: func.func private @padded_kernel(
+// CHECK:         tensor.empty() : tensor<1x58x58x64xi8>
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %c2{{.*}} step
+// CHECK:           %[[W:.*]] = arith.remui %[[I]], %{{.*}} : index
+// CHECK:           %[[N:.*]] = arith.divui %[[I]], %{{.*}} : index
+// CHECK:           %[[WH:.*]] = arith.muli %[[W]], %c56{{.*}} : index
+// CHECK:           %[[LO:.*]] = arith.divui %[[WH]], %c2{{.*}} : index
+// CHECK:           %[[NEXT:.*]] = arith.addi %[[W]], %c1{{.*}} : index
+// CHECK:           %[[NH:.*]] = arith.muli %[[NEXT]], %c56{{.*}} : index
+// CHECK:           %[[HI:.*]] = arith.divui %[[NH]], %c2{{.*}} : index
+// CHECK:           %[[FIRST:.*]] = arith.cmpi eq, %[[W]], %c0{{.*}} : index
+// CHECK:           %[[TOP:.*]] = arith.select %[[FIRST]], %c1{{.*}}, %c0{{.*}} : index
+// CHECK:           scf.for %[[Y:.*]] = %{{.*}} to %[[TOP]] step
+// CHECK:             vector.transfer_write %{{.*}}[%[[N]], %[[Y]],
+// CHECK:           %[[LAST:.*]] = arith.cmpi eq, %[[W]], %c1{{.*}} : index
+// CHECK:           %[[BOTTOM:.*]] = arith.select %[[LAST]], %c58{{.*}}, %c57{{.*}} : index
+// CHECK:           scf.for %{{.*}} = %c57{{.*}} to %[[BOTTOM]] step
+// CHECK:           scf.for %{{.*}} = %[[LO]] to %[[HI]] step
+// CHECK:         } {myquant.parallel_batch}
+// ONE-LABEL: func.func private @padded_kernel(
+// ONE:         tensor.empty() : tensor<1x58x58x64xi8>
+// ONE-NOT:     arith.remui
+// ONE:         return
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+func.func @padded(%x: tensor<1x56x56x64x!qx>) -> tensor<1x56x56x64x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x64x64xi8>
+  %w = quant.scast %wi : tensor<3x3x64x64xi8> to tensor<3x3x64x64x!qw>
+  %b = arith.constant dense<0> : tensor<64xi32>
+  %y = myquant.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x56x56x64x!qx>, tensor<3x3x64x64x!qw>, tensor<64xi32>) -> tensor<1x56x56x64x!qy>
+  return %y : tensor<1x56x56x64x!qy>
+}

@@ -188,6 +188,13 @@ inline int64_t channelsPerStep(const Problem &p) {
 /// narrow ranges |x| <= 32767, |w| <= 127, 258 steps would still fit).
 inline constexpr int64_t kMaxPairSteps = 255;
 
+/// The multiply-accumulates of the kernel of `p`, in the time of int8 GEMM
+/// ones (KernelBuilder::OuterLoops' threshold): an f32 FMA does 16 where a
+/// vpdpbusd does 64 (x4), and an int8 depthwise kernel took 4.7x the time
+/// per MAC of the 1x1 convolutions beside it in mobilenet_v2 (x4;
+/// benchmarks/layer_profile.py).
+int64_t kernelMacs(const Problem &p, bool depthwise);
+
 /// Sets `p.channels`, `p.paddedChannels` (channels padded to whole vectors
 /// of `lanes`) and `p.channelEnd`.
 void setChannels(Problem &p, int64_t channels, int64_t lanes);

@@ -111,7 +111,10 @@ bool pipelinesTiles(const Problem &p, int64_t threads, int64_t registers);
 /// (Problem::Patches) runs its rows outside its channel tiles
 /// (`rowsOuter`): the kernel builds the patches of one tile's rows at a
 /// time, which every channel tile then reads from the cache. A pipelined
-/// kernel's tile has at most kPipelinedAccumulators accumulators.
+/// kernel's tile has at most kPipelinedAccumulators accumulators. A
+/// kernel that several threads share within an image (KernelTarget::
+/// threads, at a batch they do not divide) weighs the cost by how evenly
+/// its rows or channel tiles split between them.
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width);
 
