@@ -44,12 +44,15 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   target.features = options.features;
   target.allowFloatIo = options.allowFloatIo;
   pm.addPass(createMyQuantSetTarget(target));
-  // Before the kernels: they then run on the slice of one image. Several
-  // threads share the kernels' batch loops instead; static-memory builds
-  // (microcontrollers, batch 1) keep the plan of an unsplit function.
-  if (options.threads == 1 && !options.staticMemory) {
+  // Before the kernels: they then run on the slice of one image, and
+  // several threads each run whole images (the kernels' batch loops are
+  // shared instead where the threads do not divide the batch);
+  // static-memory builds (microcontrollers, batch 1) keep the plan of an
+  // unsplit function.
+  if (!options.staticMemory) {
     MyQuantSplitBatchOptions split;
     split.maxWeightBytes = options.splitBatchMaxWeightBytes;
+    split.threads = options.threads;
     pm.addPass(createMyQuantSplitBatch(split));
   }
   // A no-op on modules without myquant ops or quantized types.
@@ -130,6 +133,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
     // The OpenMP loop bodies sit in memref.alloca_scope, which must stay a
     // single block: inlined (no allocas in them) before SCF becomes CFG.
     pm.addPass(createCanonicalizerPass());
+    pm.addPass(createMyQuantInlineAllocaScopes());
   }
 
   // Transfers of more than one dimension, or across strided buffers, become

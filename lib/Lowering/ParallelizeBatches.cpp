@@ -9,6 +9,8 @@
 #include "myquant/Lowering/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/CallInterfaces.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace myquant {
 #define GEN_PASS_DEF_MYQUANTPARALLELIZEBATCHES
@@ -23,13 +25,35 @@ struct ParallelizeBatchesPass
     : public myquant::impl::MyQuantParallelizeBatchesBase<
           ParallelizeBatchesPass> {
   void runOnOperation() override {
-    SmallVector<scf::ForOp> loops;
-    getOperation()->walk([&](scf::ForOp loop) {
-      if (loop->hasAttr(
-              myquant::MyQuantDialect::ParallelBatchAttrHelper::getNameStr()) &&
-          loop.getInitArgs().empty())
-        loops.push_back(loop);
+    StringRef marker =
+        myquant::MyQuantDialect::ParallelBatchAttrHelper::getNameStr();
+    // The outermost marked loops without values: a loop inside another's
+    // iterations, directly or in a function called there (the kernels in
+    // myquant-split-batch's loop over images), runs on that iteration's
+    // thread: OpenMP would serialize the nested region, after paying for
+    // opening it.
+    SmallVector<scf::ForOp> outer;
+    getOperation()->walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
+      if (!loop->hasAttr(marker) || !loop.getInitArgs().empty())
+        return WalkResult::advance();
+      outer.push_back(loop);
+      return WalkResult::skip();
     });
+    SymbolTableCollection symbols;
+    DenseSet<Operation *> called;
+    SmallVector<Operation *> worklist(outer.begin(), outer.end());
+    while (!worklist.empty())
+      worklist.pop_back_val()->walk([&](CallOpInterface call) {
+        Operation *callee = call.resolveCallableInTable(&symbols);
+        if (callee && called.insert(callee).second)
+          worklist.push_back(callee);
+      });
+    SmallVector<scf::ForOp> loops;
+    for (scf::ForOp loop : outer) {
+      auto func = loop->getParentOfType<FunctionOpInterface>();
+      if (!func || !called.contains(func))
+        loops.push_back(loop);
+    }
     for (scf::ForOp loop : loops) {
       OpBuilder b(loop);
       auto parallel = scf::ParallelOp::create(

@@ -72,6 +72,12 @@ struct SplitBatchPass
           << static_cast<int64_t>(images);
       return signalPassFailure();
     }
+    if (threads < 1) {
+      getOperation()->emitError()
+          << "myquant-split-batch: threads must be positive, not "
+          << static_cast<int64_t>(threads);
+      return signalPassFailure();
+    }
     if (maxWeightBytes <= 0)
       return;
     for (auto func : getOperation().getOps<func::FuncOp>())
@@ -100,8 +106,10 @@ struct SplitBatchPass
         !isBatched(first, first.getDimSize(0)))
       return;
     int64_t batch = first.getDimSize(0);
+    // Several threads share the iterations evenly, or the kernels' own
+    // loops instead.
     if (batch <= images || batch % images != 0 ||
-        constantBytes(func) > maxWeightBytes)
+        (batch / images) % threads != 0 || constantBytes(func) > maxWeightBytes)
       return;
 
     // `derived`: values computed from the batched arguments; `perImage`:
@@ -194,6 +202,11 @@ struct SplitBatchPass
     auto upper = arith::ConstantIndexOp::create(b, loc, batch);
     auto step = arith::ConstantIndexOp::create(b, loc, images);
     auto loop = scf::ForOp::create(b, loc, zero, upper, step, inits);
+    // Each thread then runs whole images through the layers, the kernels
+    // inside on that thread alone (convert-myquant-to-vnni).
+    if (threads > 1)
+      loop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
+                    b.getUnitAttr());
     Value iv = loop.getInductionVar();
 
     // Offsets and sizes of one slice of `type`.

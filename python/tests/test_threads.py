@@ -65,6 +65,18 @@ def _first_layers(batch, size, channels, seed):
     return m, rng
 
 
+def _compile_and_run(tc, workdir, text, x, shape, flags):
+    """The bits of forward(x) compiled from `text` with `flags`, and
+    whether the library opens OpenMP regions."""
+    so = os.path.join(workdir, f"{len(os.listdir(workdir))}.so")
+    B.sh([tc.compile, tc.write(text), "--function=forward", "--shared",
+          "-o", so] + flags)
+    with open(so, "rb") as f:
+        forks = b"__kmpc_fork_call" in f.read()
+    return B.Compiled(so, "forward", x, shape, np.float32)().view(
+        np.int32), forks
+
+
 def _split_model(batch):
     """Layers whose outer loops split between two threads at batch 1 (or 3):
     a strided three-channel first layer (one channel tile, 7 rows), a conv
@@ -98,15 +110,11 @@ def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
     shape = model.shapes[model.output]
 
     def run(text, tgt, threads, min_macs=0):
-        so = os.path.join(workdir, f"{len(os.listdir(workdir))}.so")
-        B.sh([tc.compile, tc.write(text), "--function=forward", "--shared",
-              "-o", so, f"--target={tgt}", f"--kernel-threads={threads}"]
-             + ([] if min_macs is None
-                else [f"--kernel-thread-min-macs={min_macs}"]))
-        with open(so, "rb") as f:
-            forks = b"__kmpc_fork_call" in f.read()
-        return B.Compiled(so, "forward", x, shape, np.float32)().view(
-            np.int32), forks
+        return _compile_and_run(
+            tc, workdir, text, x, shape,
+            [f"--target={tgt}", f"--kernel-threads={threads}"]
+            + ([] if min_macs is None
+               else [f"--kernel-thread-min-macs={min_macs}"]))
 
     # Every kernel split (no minimum work), against one thread.
     quantized = tc.quantize(emit(model, stats))
@@ -155,6 +163,39 @@ def test_shared_padding_copies_same_bits(batch, build_dir, workdir):
         out.append(B.Compiled(so, "forward", x, model.shapes[model.output],
                               np.float32)().view(np.int32))
     assert np.array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("target,batch", [
+    (t, b) for t, b in (("avx512-vnni", 2), ("avx512-vnni", 4),
+                        ("avx512-vnni-256", 4)) if t in RUNNABLE_TARGETS])
+def test_images_per_thread_same_bits(target, batch, build_dir, workdir):
+    """At a batch two threads divide, each runs whole images through the
+    per-image layers (myquant-split-batch{threads=2}, one OpenMP region
+    around the loop over images, one-thread kernels inside) and the
+    classifier shares its kernel: the same bits as one thread, and as the
+    kernels shared layer by layer (--split-batch-max-weight-bytes=0)."""
+    tc = B.Toolchain(build_dir, workdir)
+    rng = np.random.default_rng(7)
+    stats = calibrate(_split_model(4), [
+        rng.standard_normal((4, 3, 14, 14)).astype(np.float32)
+        for _ in range(2)])
+    model = _split_model(batch)
+    # A different image in each slot.
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    quantized = tc.quantize(emit(model, stats))
+    shape = model.shapes[model.output]
+    flags = [f"--target={target}"]
+    one, _ = _compile_and_run(tc, workdir, quantized, x, shape,
+                              flags + ["--kernel-threads=1"])
+    images, forks = _compile_and_run(tc, workdir, quantized, x, shape,
+                                     flags + ["--kernel-threads=2"])
+    assert forks, "no OpenMP region around the loop over images"
+    kernels, _ = _compile_and_run(
+        tc, workdir, quantized, x, shape,
+        flags + ["--kernel-threads=2", "--split-batch-max-weight-bytes=0",
+                 "--kernel-thread-min-macs=0"])
+    assert np.array_equal(images, one)
+    assert np.array_equal(kernels, one)
 
 
 _LOAD_AND_CALL = """

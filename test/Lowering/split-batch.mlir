@@ -2,10 +2,14 @@
 // RUN: myquant-opt %s --split-input-file "--myquant-split-batch=images=2" | FileCheck %s --check-prefix=TWO
 // RUN: myquant-opt %s --split-input-file "--myquant-split-batch=max-weight-bytes=35" | FileCheck %s --check-prefix=HEAVY
 // RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=generic" --mlir-print-ir-after=myquant-split-batch 2>&1 | FileCheck %s --check-prefix=PIPELINE
-// RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=generic threads=2" --mlir-print-ir-after=convert-myquant-to-vnni 2>&1 | FileCheck %s --check-prefix=THREADS
+// RUN: myquant-opt %s --split-input-file "--myquant-split-batch=threads=2" | FileCheck %s --check-prefix=PAR
+// RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=avx512-vnni threads=2 thread-min-macs=0" --mlir-print-ir-after=convert-myquant-to-vnni 2>&1 | FileCheck %s --check-prefix=THREADS
+// RUN: myquant-opt %s --split-input-file "--myquant-lower-to-llvm=target=avx512-vnni threads=2" | FileCheck %s --check-prefix=OMP
 // RUN: not myquant-opt %s --split-input-file --myquant-split-batch=images=0 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: not myquant-opt %s --split-input-file --myquant-split-batch=threads=0 2>&1 | FileCheck %s --check-prefix=ERR-THREADS
 
 // ERR: error: myquant-split-batch: images must be positive, not 0
+// ERR-THREADS: error: myquant-split-batch: threads must be positive, not 0
 
 !qx = !quant.uniform<i8:f32, 0.05:-3>
 !qw = !quant.uniform<i8<-127:127>:f32, 0.01>
@@ -52,13 +56,46 @@
 // HEAVY-LABEL: func.func @fire(
 // HEAVY-NOT:     scf.for
 // HEAVY:         myquant.conv2d %{{.*}} -> tensor<4x2x4x4x!quant
-// myquant-lower-to-llvm splits with one thread; with several the kernels
-// share their batch loop instead.
+// myquant-lower-to-llvm splits with one thread.
 // PIPELINE-LABEL: func.func @fire(
 // PIPELINE:         scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// With two threads, which divide the 4 iterations, the loop is marked
+// parallel: each thread runs whole images.
+// PAR-LABEL: func.func @fire(
+// PAR:         scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// PAR:           myquant.conv2d %{{.*}} -> tensor<1x2x4x4x!quant
+// PAR:           scf.yield
+// PAR-NEXT:    } {myquant.parallel_batch}
+// PAR:         myquant.matmul %{{.*}} -> tensor<4x3x!quant
+// The kernels inside it run on one thread: at batch 1 and
+// thread-min-macs=0 two threads would cut their rows into two ranges,
+// a batch loop of 2 iterations; the classifier after the loop keeps its
+// two-thread kernel.
+// THREADS-LABEL: func.func private @fire_kernel(
+// THREADS-NOT:     to %c2
+// THREADS:         } {myquant.parallel_batch}
+// THREADS-LABEL: func.func private @fire_kernel_0(
+// THREADS-NOT:     to %c2
+// THREADS:         } {myquant.parallel_batch}
 // THREADS-LABEL: func.func @fire(
-// THREADS-NOT:     scf.for
-// THREADS:         myquant.conv2d %{{.*}} -> tensor<4x2x4x4x!quant
+// THREADS:         scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// THREADS:           func.call @fire_kernel(
+// THREADS:           func.call @fire_kernel_0(
+// THREADS:         } {myquant.parallel_batch}
+// THREADS:         call @fire_kernel_1(
+// One OpenMP region, around the loop over images; none in the kernels.
+// OMP-LABEL: llvm.func internal @fire_kernel(
+// OMP-NOT:     omp.parallel
+// OMP-LABEL: llvm.func internal @fire_kernel_0(
+// OMP-NOT:     omp.parallel
+// OMP-LABEL: llvm.func @fire(
+// OMP:         omp.parallel
+// OMP:           omp.wsloop
+// OMP:             llvm.call @fire_kernel(
+// OMP:             llvm.call @fire_kernel_0(
+// OMP:           omp.terminator
+// OMP-NOT:     omp.parallel
+// OMP:         llvm.call @fire_kernel_1(
 func.func @fire(%x: tensor<4x2x4x4xf32>) -> tensor<4x3xf32> {
   %wi = arith.constant dense<[[[[1]], [[2]]], [[[-1]], [[3]]]]> : tensor<2x2x1x1xi8>
   %w = quant.scast %wi : tensor<2x2x1x1xi8> to tensor<2x2x1x1x!qw>
@@ -130,4 +167,22 @@ func.func @no_conv(%f: tensor<8x2xf32>) -> tensor<8x2xf32> {
   %x = myquant.quantize %f : tensor<8x2xf32> -> tensor<8x2x!qx>
   %d = myquant.dequantize %x : tensor<8x2x!qx> -> tensor<8x2xf32>
   return %d : tensor<8x2xf32>
+}
+// Batch 3: one thread splits it; two threads, which would not share the
+// 3 iterations evenly (nor 1 image, at batch 1), share each kernel's
+// loops instead, as without the pass.
+// CHECK-LABEL: func.func @three(
+// CHECK:         scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args
+// PAR-LABEL: func.func @one_image(
+// PAR-NOT:     scf.for
+// PAR-LABEL: func.func @three(
+// PAR-NOT:     scf.for
+// PAR:         myquant.conv2d %{{.*}} -> tensor<3x2x4x4x!quant
+func.func @three(%f: tensor<3x2x4x4xf32>) -> tensor<3x2x4x4xf32> {
+  %wi = arith.constant dense<[[[[1]], [[2]]], [[[-1]], [[3]]]]> : tensor<2x2x1x1xi8>
+  %w = quant.scast %wi : tensor<2x2x1x1xi8> to tensor<2x2x1x1x!qw>
+  %x = myquant.quantize %f : tensor<3x2x4x4xf32> -> tensor<3x2x4x4x!qx>
+  %a = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nchw>, rescale = #myquant.rescale<multiplier = [1073741824, 1073741824], shift = [32, 32], rounding = single>} : (tensor<3x2x4x4x!qx>, tensor<2x2x1x1x!qw>) -> tensor<3x2x4x4x!qy>
+  %d = myquant.dequantize %a : tensor<3x2x4x4x!qy> -> tensor<3x2x4x4xf32>
+  return %d : tensor<3x2x4x4xf32>
 }

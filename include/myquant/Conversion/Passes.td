@@ -119,7 +119,9 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     lines), against the rows' imbalance. `thread-min-macs`: a kernel whose multiply-accumulates per
     thread are fewer (counted in the time of int8 GEMM ones: x4 for f32,
     x4 for depthwise) stays on one thread and its loop is not marked, nor
-    is a batch loop of one iteration that nothing splits.
+    is a batch loop of one iteration that nothing splits. Ops inside a
+    marked loop (`myquant-split-batch{threads=N}`, whose threads run whole
+    images) get one-thread kernels.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",

@@ -126,8 +126,9 @@ struct LowerToLLVMOptions
       *this, "split-batch-max-weight-bytes",
       llvm::cl::desc("Run the per-image layers of a batched model one image "
                      "at a time when its constants take at most this many "
-                     "bytes (myquant-split-batch; one thread, no static "
-                     "memory); 0: never"),
+                     "bytes (myquant-split-batch, with several threads "
+                     "each running whole images; no static memory); 0: "
+                     "never"),
       llvm::cl::init(kDefaultSplitBatchMaxWeightBytes)};
 };
 

@@ -110,6 +110,24 @@ def MyQuantParallelizeBatches : Pass<"myquant-parallelize-batches"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def MyQuantInlineAllocaScopes : Pass<"myquant-inline-alloca-scopes"> {
+  let summary = "Inline the alloca scopes that allocate nothing on the stack";
+  let description = [{
+    `convert-scf-to-openmp` puts each parallel loop's body in a
+    `memref.alloca_scope`, a single-block region that must be gone before
+    `convert-scf-to-cf` turns the loops inside it into blocks. The
+    canonicalizer inlines a scope only when nothing in it may allocate on
+    the stack, and counts every call as one that may: the body of
+    `myquant-split-batch`'s loop over images, whose layers call their
+    kernels, kept its scope. This pass inlines each scope whose ops
+    (outside nested allocation scopes) allocate nothing on the stack of
+    the enclosing one; a call does not, as its callee's stack is freed
+    when it returns. Scopes holding an `alloca`, or an op whose effects are
+    unknown, stay.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def MyQuantOpenMPWaitPolicy : Pass<"myquant-openmp-wait-policy",
                                    "::mlir::ModuleOp"> {
   let summary = "Make libomp's threads spin between the kernels by default";
@@ -169,13 +187,26 @@ def MyQuantSplitBatch : Pass<"myquant-split-batch", "::mlir::ModuleOp"> {
     activations leaving them up to resnet50's 24.4 MiB (4% faster split
     at batch 16; squeezenet1_1: 1.2 MB, mobilenet_v2: 3.5 MB); the default,
     32 MiB, covers the ResNets and no larger model is measured;
-    `max-weight-bytes=0` turns the pass off. `myquant-lower-to-llvm` runs
-    it with one thread and without static memory: with several threads
-    the kernels share their batch loop between the threads instead.
+    `max-weight-bytes=0` turns the pass off.
+
+    With `threads` above 1 the function is split only when the threads
+    divide the loop's iterations, and the loop is marked
+    `myquant.parallel_batch`: `myquant-parallelize-batches` makes it the
+    one parallel loop, each thread running whole images through the
+    layers with one-thread kernels (`convert-myquant-to-vnni`), the
+    temporaries of each iteration its own allocations; the layers after
+    the loop share their kernels between the threads as before.
+    Otherwise (a batch below the threads, or one they do not divide) the
+    function is left to the kernels' own thread sharing.
+    `myquant-lower-to-llvm` runs the pass with its `threads`, without
+    static memory.
   }];
   let options = [
     Option<"images", "images", "int64_t", /*default=*/"1",
            "Images per iteration of the loop">,
+    Option<"threads", "threads", "int64_t", /*default=*/"1",
+           "Threads sharing the loop's iterations (> 1: split only when "
+           "they divide them, and mark the loop parallel)">,
     Option<"maxWeightBytes", "max-weight-bytes", "int64_t",
            /*default=*/"::myquant::kDefaultSplitBatchMaxWeightBytes",
            "Split only functions whose constants take at most this many "

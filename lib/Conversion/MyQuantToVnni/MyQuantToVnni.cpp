@@ -525,6 +525,15 @@ LogicalResult Lowering::lowerDynamicMatmul(DynamicMatmulOp op) {
   return success();
 }
 
+/// Whether `op` is in the iterations of a loop marked parallel.
+static bool inParallelLoop(Operation *op) {
+  for (auto loop = op->getParentOfType<scf::ForOp>(); loop;
+       loop = loop->getParentOfType<scf::ForOp>())
+    if (loop->hasAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr()))
+      return true;
+  return false;
+}
+
 struct ConvertMyQuantToVnniPass
     : myquant::impl::ConvertMyQuantToVnniBase<ConvertMyQuantToVnniPass> {
   using Base::Base;
@@ -550,8 +559,8 @@ struct ConvertMyQuantToVnniPass
       });
       return;
     }
-    (*parsed)->threads = threads;
-    (*parsed)->threadMinMacs = threadMinMacs;
+    KernelTarget &kernelTarget = **parsed;
+    kernelTarget.threadMinMacs = threadMinMacs;
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(),
@@ -567,6 +576,10 @@ struct ConvertMyQuantToVnniPass
       for (Operation *op : candidates) {
         if (lowering.erased.contains(op))
           continue;
+        // The threads run whole images through the loops of
+        // myquant-split-batch: the kernels there stay on the thread of
+        // their image, with no OpenMP region of their own.
+        kernelTarget.threads = inParallelLoop(op) ? 1 : threads.getValue();
         if (auto conv = dyn_cast<Conv2DOp>(op))
           (void)lowering.lowerConv(conv);
         else if (auto matmul = dyn_cast<MatmulOp>(op))
