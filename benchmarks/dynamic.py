@@ -125,7 +125,7 @@ FAKE_QUANT_GROUPS = [
 ]
 
 
-def fake_quant_ablation(graph, stats, x, y, ref):
+def fake_quant_ablation(graph, stats, x, y_all, ref_all):
     """Which int8 values of the best dynamic setting (16-bit LayerNorm and
     Softmax inputs, per-row scales) cost accuracy, estimated in float: the
     float graph with int8 per-channel weights, per-row runtime quantization
@@ -137,7 +137,8 @@ def fake_quant_ablation(graph, stats, x, y, ref):
     _, _, qp, bits = Q.plan_precision(graph, stats, dynamic=True,
                                       norm_input_bits=16,
                                       softmax_input_bits=16)
-    g = graph.with_batch(len(x))
+    chunk = 500  # images per float pass: its values stay in memory
+    g = graph.with_batch(chunk)
     for layer in g.layers:
         if isinstance(layer, (E.Linear, E.Conv2d)):
             w = layer.w.astype(np.float64)
@@ -158,8 +159,8 @@ def fake_quant_ablation(graph, stats, x, y, ref):
             return Q.fake_quantize(v, s, z, -32767, 32767)
         return Q.fake_quantize(v, *qp[name])
 
-    def run(wide16):
-        vals = {"x": fake_quant(x, "x", wide16)}
+    def logits(xs, wide16):
+        vals = {"x": fake_quant(xs, "x", wide16)}
         for layer in g.layers:
             ins = [vals[i] for i in layer.inputs]
             if isinstance(layer, (E.Linear, E.MatMul)) and \
@@ -169,13 +170,18 @@ def fake_quant_ablation(graph, stats, x, y, ref):
             out = np.asarray(out, np.float32)
             vals[layer.name] = out if isinstance(layer, moves) else \
                 fake_quant(out, layer.name, wide16)
-        out = vals[g.output]
+        return vals[g.output]
+
+    def run(wide16):
+        out = np.concatenate([logits(x[i:i + chunk], wide16)
+                              for i in range(0, len(x) - chunk + 1, chunk)])
+        y, ref = y_all[:len(out)], ref_all[:len(out)]
         sqnr = 10 * np.log10(np.sum(ref ** 2) / np.sum((out - ref) ** 2))
         return 100.0 * float((out.argmax(1) == y).mean()), sqnr
 
     int8 = [n for n in bits if bits[n] == 8]
     print(f"\nfake-quantization estimate of the best setting, "
-          f"{len(x)} images")
+          f"{len(x) // chunk * chunk} images")
     rows = [("best setting (as planned)", set())]
     rows += [(f"  {name} in 16 bits", {n for n in int8 if member(n)})
              for name, member in FAKE_QUANT_GROUPS]
