@@ -16,6 +16,8 @@ min of --repeats rounds (the machine is shared), with ratios.
 
     /usr/bin/python3 benchmarks/dynamic.py [--epochs 2] [--repeats 200]
     /usr/bin/python3 benchmarks/dynamic.py --model vit --epochs 1
+    /usr/bin/python3 benchmarks/dynamic.py --model vit --per-row \
+        --norm-input-bits 16 --softmax-input-bits 16     (the best setting)
 """
 
 import argparse
@@ -100,6 +102,95 @@ ABLATION = [
 ]
 
 
+def _per_row_fake_quant(x):
+    """x through spec 8.2b per row (8.2c) in float: asymmetric uint8."""
+    rows = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    lo = np.minimum(rows.min(1, keepdims=True), 0)
+    hi = np.maximum(rows.max(1, keepdims=True), 0)
+    step = np.maximum(hi - lo, 1e-30) / 255
+    zp = np.round(-lo / step)
+    q = np.clip(np.round(rows / step) + zp, 0, 255)
+    return ((q - zp) * step).reshape(x.shape).astype(np.float32)
+
+
+# The estimate's groups: (name, whether a value name belongs to it).
+FAKE_QUANT_GROUPS = [
+    ("q, k (score matmul operands)",
+     lambda n: n.endswith((".q", ".k"))),
+    ("v (A V operand)", lambda n: n.endswith(".v")),
+    ("softmax probabilities", lambda n: n.endswith(".softmax")),
+    ("GELU inputs (first MLP Linear)", lambda n: n.endswith("mlp.0")),
+    ("patch embedding (conv, class token)",
+     lambda n: n in ("conv_proj", "cat")),
+]
+
+
+def fake_quant_ablation(graph, stats, x, y_all, ref_all):
+    """Which int8 values of the best dynamic setting (16-bit LayerNorm and
+    Softmax inputs, per-row scales) cost accuracy, estimated in float: the
+    float graph with int8 per-channel weights, per-row runtime quantization
+    of the dynamic Linears' inputs (8.2b, 8.2c) and every static value
+    fake-quantized to its planned bits, then each group of 8-bit values at
+    16 bits (softmax probabilities at 2^-15) in turn."""
+    from myquant import emit as E
+    from myquant import qparams as Q
+    _, _, qp, bits = Q.plan_precision(graph, stats, dynamic=True,
+                                      norm_input_bits=16,
+                                      softmax_input_bits=16)
+    chunk = 500  # images per float pass: its values stay in memory
+    g = graph.with_batch(chunk)
+    for layer in g.layers:
+        if isinstance(layer, (E.Linear, E.Conv2d)):
+            w = layer.w.astype(np.float64)
+            axes = tuple(range(1, w.ndim))
+            s = np.maximum(np.abs(w).max(axis=axes, keepdims=True),
+                           1e-30) / 127
+            layer.w = (np.clip(np.round(w / s), -127, 127) * s).astype(
+                np.float32)
+    moves = (E.Reshape, E.Transpose, E.Slice, E.Flatten)
+
+    def fake_quant(v, name, wide16):
+        if bits[name] == 32:
+            return v
+        if bits[name] == 16 or name in wide16:
+            s, z = (2.0 ** -15, 0) if isinstance(
+                g.producer(name), E.Softmax) else \
+                Q.choose_int16_qparams(*stats[name])
+            return Q.fake_quantize(v, s, z, -32767, 32767)
+        return Q.fake_quantize(v, *qp[name])
+
+    def logits(xs, wide16):
+        vals = {"x": fake_quant(xs, "x", wide16)}
+        for layer in g.layers:
+            ins = [vals[i] for i in layer.inputs]
+            if isinstance(layer, (E.Linear, E.MatMul)) and \
+                    bits[layer.inputs[0]] == 32:
+                ins[0] = _per_row_fake_quant(ins[0])
+            out = E._layer_float(layer, ins, g.shapes[layer.name])
+            out = np.asarray(out, np.float32)
+            vals[layer.name] = out if isinstance(layer, moves) else \
+                fake_quant(out, layer.name, wide16)
+        return vals[g.output]
+
+    def run(wide16):
+        out = np.concatenate([logits(x[i:i + chunk], wide16)
+                              for i in range(0, len(x) - chunk + 1, chunk)])
+        y, ref = y_all[:len(out)], ref_all[:len(out)]
+        sqnr = 10 * np.log10(np.sum(ref ** 2) / np.sum((out - ref) ** 2))
+        return 100.0 * float((out.argmax(1) == y).mean()), sqnr
+
+    int8 = [n for n in bits if bits[n] == 8]
+    print(f"\nfake-quantization estimate of the best setting, "
+          f"{len(x) // chunk * chunk} images")
+    rows = [("best setting (as planned)", set())]
+    rows += [(f"  {name} in 16 bits", {n for n in int8 if member(n)})
+             for name, member in FAKE_QUANT_GROUPS]
+    rows.append(("  every 8-bit value in 16 bits", set(int8)))
+    for name, wide16 in rows:
+        acc, sqnr = run(wide16)
+        print(f"  {name:52s} {acc:6.2f} %  {sqnr:5.1f} dB", flush=True)
+
+
 def ablation(model, calib, x, y, configs=ABLATION):
     """Batch-64 accuracy and logit SQNR (against the float model) of the
     dynamic model with each group of its static values wider (16 bits) or
@@ -110,6 +201,7 @@ def ablation(model, calib, x, y, configs=ABLATION):
     with torch.no_grad():
         ref = np.concatenate([model(torch.from_numpy(x[i:i + 64])).numpy()
                               for i in range(0, len(x), 64)])
+    fake_quant_ablation(graph, static.stats, x, y, ref)
     print(f"\nablation, batch 64, {len(x)} images: float "
           f"{100.0 * float((ref.argmax(1) == y).mean()):.2f} %")
     for name, opts in configs:
@@ -135,7 +227,10 @@ def main(argv=None):
     p.add_argument("--per-row", action="store_true",
                    help="also myquant dynamic with per-row runtime scales "
                         "(dynamic_granularity=\"per-row\", "
-                        "docs/NumericSpec.md 8.2c)")
+                        "docs/NumericSpec.md 8.2c); with the 16-bit options "
+                        "below, their row has per-row scales too (the best "
+                        "ViT setting: --per-row --norm-input-bits 16 "
+                        "--softmax-input-bits 16)")
     p.add_argument("--norm-input-bits", type=int, default=8,
                    choices=[8, 16],
                    help="16: also myquant dynamic with 16-bit LayerNorm "
@@ -146,9 +241,11 @@ def main(argv=None):
                    help="16: with it 16-bit Softmax inputs (the scores)")
     p.add_argument("--ablation", action="store_true",
                    help="instead: which static values of the dynamic model "
-                        "cost accuracy, each kept wider (16 bits) or in "
-                        "float in turn; batch-64 accuracy and the logits' "
-                        "SQNR against the float model")
+                        "cost accuracy: a fake-quantization estimate of the "
+                        "best setting with each group of 8-bit values in 16 "
+                        "bits, then the compiled model with each kept wider "
+                        "(16 bits) or in float in turn; accuracy and the "
+                        "logits' SQNR against the float model")
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--cache-dir", default=os.environ.get(
         "MYQUANT_CACHE_DIR", os.path.expanduser("~/.cache/myquant")))
@@ -176,18 +273,22 @@ def main(argv=None):
     # The same calibration: dynamic=True calibrates as static does.
     dynamic = QuantizedModel(static.graph, static.stats, max_batch=64,
                              dynamic=True)
-    per_row = QuantizedModel(static.graph, static.stats, max_batch=64,
-                             dynamic=True, dynamic_granularity="per-row") \
-        if args.per_row else None
     wide_bits = dict(norm_input_bits=args.norm_input_bits,
                      softmax_input_bits=args.softmax_input_bits)
+    is_wide = set(wide_bits.values()) != {8}
+    granularity = "per-row" if args.per_row else "per-tensor"
+    # With the 16-bit options, --per-row gives their model per-row scales
+    # (one row, not a per-row row and a per-tensor one).
+    per_row = QuantizedModel(static.graph, static.stats, max_batch=64,
+                             dynamic=True, dynamic_granularity="per-row") \
+        if args.per_row and not is_wide else None
     wide_name = "myquant dynamic, 16-bit " + " + ".join(
         what for what, bits in (("LayerNorm", args.norm_input_bits),
                                 ("Softmax", args.softmax_input_bits))
-        if bits == 16) + " inputs"
+        if bits == 16) + " inputs" + (", per row" if args.per_row else "")
     wide = QuantizedModel(static.graph, static.stats, max_batch=64,
-                          dynamic=True, **wide_bits) \
-        if set(wide_bits.values()) != {8} else None
+                          dynamic=True, dynamic_granularity=granularity,
+                          **wide_bits) if is_wide else None
 
     def torch_fn(m):
         def run(x):

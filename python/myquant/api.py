@@ -534,8 +534,11 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         results stay int8, docs/NumericSpec.md 6.5): the remedy for a
         LayerNorm row that spans few int8 steps; 8 (default) keeps int8.
         With dynamic too (spec 8.5) the LayerNorms read the 16-bit
-        residual stream and write their Linears' int32 inputs: a
-        transformer's most accurate dynamic mode.
+        residual stream (which the Linears, convolutions and concats that
+        only its adds read write in 16 bits: a ViT's patch embedding) and
+        write their Linears' int32 inputs; with softmax_input_bits=16 and
+        dynamic_granularity="per-row" a transformer's most accurate
+        dynamic mode.
     norm_input_scales: "per-channel" gives each channel of a LayerNorm
         input its own power-of-two factor of a common scale (FQ-ViT,
         docs/NumericSpec.md 6.6; calibrated per channel): the remedy for a

@@ -219,8 +219,9 @@ PTQ_OPTIONS = {
         type=int, default=8, choices=[8, 16],
         help="16: 16-bit LayerNorm inputs (their results stay int8, or "
              "int32 with --dynamic), for rows that span few int8 steps; "
-             "with --dynamic a transformer's most accurate dynamic mode "
-             "(docs/NumericSpec.md 6.5, 8.5)"),
+             "with --dynamic, --softmax-input-bits 16 and "
+             "--dynamic-granularity per-row a transformer's most accurate "
+             "dynamic mode (docs/NumericSpec.md 6.5, 8.5)"),
     "--norm-input-scales": dict(
         default="per-tensor", choices=["per-tensor", "per-channel"],
         help="per-channel: a power-of-two factor of a common scale per "

@@ -415,23 +415,32 @@ def _scale_source(model, name):
 
 def dynamic_residual_values(model, owner, int16):
     """With dynamic and norm_input_bits=16 (spec 8.5): the values (with
-    those sharing their parameters through same-scale ops) that a dynamic
-    layer writes and only adds or subtractions of two activations whose
-    result is 16-bit (in int16) read: a transformer's residual adds."""
-    dynamic = set(dynamic_layers(model))
+    those sharing their parameters through same-scale ops) that a layer
+    with constant weights (Conv2d, Linear, MatMul) or a concat writes and
+    only adds or subtractions (of two activations or of a constant) whose
+    result is 16-bit (in int16), or concats whose result gets 16 bits, read:
+    a transformer's residual adds and its patch embedding."""
     names = ["x"] + [l.name for l in model.layers]
     groups = {}
     for name in names:
         groups.setdefault(_scale_source(model, name), []).append(name)
     out = set()
-    for src, group in groups.items():
+
+    def reads_16(u):
+        if isinstance(u, (Add, Sub, ConstAdd)) and not isinstance(u, Mul):
+            return u.name in int16
+        return isinstance(u, Concat) and _scale_source(model, u.name) in out
+
+    # Backwards, so that a concat's result is decided before its operands.
+    for src, group in reversed(list(groups.items())):
         writer = model.producer(src)
-        if writer is None or owner.get(writer.name, writer) not in dynamic:
+        if writer is None or src in int16 or not isinstance(
+                owner.get(writer.name, writer),
+                (Conv2d, Linear, MatMul, Concat)):
             continue
         readers = [u for n in group for u in model.users(n)
                    if not same_scale(u)]
-        if readers and all(type(u) in (Add, Sub) and u.name in int16
-                           for u in readers):
+        if readers and all(reads_16(u) for u in readers):
             out.update(group)
     return out
 

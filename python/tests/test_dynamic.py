@@ -444,7 +444,8 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
     norm-input-bits=16 / softmax-input-bits=16 the LayerNorm inputs (the
     residual stream) and the scores in 16 bits (spec 6.5); with
     norm-input-bits=16 the Linears that only the residual adds read write
-    16 bits too (spec 8.5). Bit-identical to the reference on the generic
+    16 bits too, and so do the patch embedding's convolution and class
+    token concat (spec 8.5). Bit-identical to the reference on the generic
     and AVX-512 targets (the dynamic kernels meet avx-vnni in
     test_dynamic_model_bit_exact's models)."""
     from myquant.export import export
@@ -490,6 +491,15 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
     residual = [line for line in lines if "= myquant.add " in line
                 and line.rsplit("->", 1)[0].count(i16) == 2]
     assert len(residual) == (2 if norm_bits == 16 else 0), residual
+    # The patch embedding too: the convolution and the class token's
+    # concat write 16 bits, which the position embedding's add reads (8.5).
+    for op in ("myquant.conv2d", "myquant.concat"):
+        writes16 = [line for line in lines if f"= {op} " in line
+                    and i16 in line.rsplit("->", 1)[1]]
+        assert len(writes16) == (1 if norm_bits == 16 else 0), (op, lines)
+    position = [line for line in lines if "= myquant.add " in line
+                and line.rsplit("->", 1)[0].count(i16) == 1]
+    assert len(position) == (1 if norm_bits == 16 else 0), position
     x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
     want = MR.run_reference(graph, stats, x, dynamic=True,
                             norm_input_bits=norm_bits,

@@ -402,17 +402,20 @@ def run_reference(model, stats, x, rounding="single",
         elif isinstance(layer, Softmax):
             out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
         elif isinstance(layer, ConstAdd):
+            # The constant has 8 bits; a 16-bit input shifts by 15 (6.4).
             cq, sc, zc = R.constant_operand(layer.c)
-            ra, rb, ro = R.add_rescales(s0, sc, so)
+            shift = R.ADD_LEFT_SHIFT_16 if bits[layer.inputs[0]] == 16 \
+                else R.ADD_LEFT_SHIFT
+            ra, rb, ro = R.add_rescales(s0, sc, so, shift)
             out = R.add(x0, z0, cq, zc, ra, rb, ro, zo, lo, hi,
-                        rounding=rounding)
+                        left_shift=shift, rounding=rounding)
         elif isinstance(layer, Concat):
             parts = [_requantize_to(t, st, zt, so, zo, rounding, qmin, qmax)
                      for t, (st, zt) in zip(ins, iqp)]
             if isinstance(layer, ConstConcat):
                 inputs = iter(parts)
                 parts = [next(inputs) if p is None else np.broadcast_to(
-                    R.constant_operand(p, so, zo)[0],
+                    R.constant_operand(p, so, zo, qmin, qmax)[0],
                     (x0.shape[0],) + p.shape[1:]) for p in layer.parts]
             out = R.concat(parts, axis=1)
         else:

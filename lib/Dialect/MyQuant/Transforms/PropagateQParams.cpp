@@ -241,9 +241,10 @@ private:
   /// Whether `op` is the anchor or an epilogue op of a dynamic layer.
   bool isDynamicLayerOp(Operation *op) const;
   /// With `dynamic` and norm-input-bits=16: 16 bits for the values that a
-  /// dynamic layer writes and only additions or subtractions of two
-  /// activations with a 16-bit result read (a transformer's residual adds,
-  /// docs/NumericSpec.md 8.5).
+  /// layer with constant weights or a concatenation writes and only
+  /// additions or subtractions with a 16-bit result, or concatenations with
+  /// a 16-bit result, read (a transformer's residual adds and its patch
+  /// embedding, docs/NumericSpec.md 8.5).
   void chooseDynamicResidualValues();
   /// With norm-input-scales=per-channel: the per-channel types of the layer
   /// normalization inputs that an add writes and only layer normalizations
@@ -544,38 +545,49 @@ void DryRun::chooseDynamicLayers() {
 void DryRun::chooseDynamicResidualValues() {
   if (!dynamic || precision.normInputBits != 16)
     return;
-  // An addition of two activations reads 16-bit operands (6.4) and this
-  // one writes 16 bits already: the dynamic layer's result keeps those
-  // bits instead of being rounded to int8 first.
+  // An addition reads 16-bit operands (6.4; a constant operand keeps its 8
+  // bits) and this one writes 16 bits already: the value keeps those bits
+  // instead of being rounded to int8 first.
   auto isWideAdd = [&](Operation *op) {
     std::optional<ElementwiseKind> kind = classifyElementwise(op);
-    return kind && claimed.contains(op) && !narrowOperands.contains(op) &&
-           !int8Only.contains(op) &&
+    return kind && claimed.contains(op) && !int8Only.contains(op) &&
            (kind->kind == ElementwiseKind::Add ||
             kind->kind == ElementwiseKind::Sub ||
             kind->kind == ElementwiseKind::BiasAdd) &&
            int16Sources.contains(sourceOfScale(op->getResult(0)));
   };
-  llvm::SetVector<Value> wanted;
-  DenseSet<Value> blocked;
+  // The writers with a 16-bit result form: a layer with constant weights
+  // (static or dynamic, 6.3 and 8.3) and a concatenation (its constants
+  // are quantized into its result's parameters, 3.5).
+  DenseSet<Value> weightedOutputs;
+  for (const ComputeChain &chain : chains)
+    if (getFloatConstant(chain.weight))
+      weightedOutputs.insert(chain.output);
+  auto isConcat = [&](Operation *op) {
+    return isa<tensor::ConcatOp>(op) && claimed.contains(op);
+  };
+  llvm::MapVector<Value, SmallVector<Operation *>> readers;
   for (Value value : valuesInOrder(funcOp)) {
     if (!isFloatTensor(value))
       continue;
     Value source = sourceOfScale(value);
     Operation *def = source.getDefiningOp();
-    if (!def || !isDynamicLayerOp(def) || wideSources.contains(source))
+    if (!def || wideSources.contains(source) || int16Sources.contains(source) ||
+        !(weightedOutputs.contains(source) || isConcat(def)))
       continue;
-    for (Operation *user : value.getUsers()) {
-      if (keepsOperandScale(user))
-        continue;
-      if (isWideAdd(user))
-        wanted.insert(source);
-      else
-        blocked.insert(source);
-    }
+    SmallVector<Operation *> &users = readers[source];
+    for (Operation *user : value.getUsers())
+      if (!keepsOperandScale(user))
+        users.push_back(user);
   }
-  for (Value source : wanted)
-    if (!blocked.contains(source))
+  // Backwards, so that a concatenation's result is decided before its
+  // operands (a patch embedding, then the class token and the position).
+  for (auto &[source, users] : llvm::reverse(readers))
+    if (!users.empty() && llvm::all_of(users, [&](Operation *user) {
+          return isWideAdd(user) ||
+                 (isConcat(user) &&
+                  int16Sources.contains(sourceOfScale(user->getResult(0))));
+        }))
       int16Sources.insert(source);
 }
 
