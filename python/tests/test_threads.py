@@ -92,6 +92,18 @@ def _split_model(batch):
     return m
 
 
+def _split_case(batch, seed):
+    """(model, stats, x): _split_model at `batch`, calibrated at batch 4,
+    and an input with a different image in each slot."""
+    rng = np.random.default_rng(seed)
+    stats = calibrate(_split_model(4), [
+        rng.standard_normal((4, 3, 14, 14)).astype(np.float32)
+        for _ in range(2)])
+    model = _split_model(batch)
+    return model, stats, rng.standard_normal(model.input_shape).astype(
+        np.float32)
+
+
 @pytest.mark.parametrize("target,batch", [
     (t, b) for t, b in (("avx512-vnni", 1), ("avx512-vnni", 3),
                         ("avx512-vnni-256", 1)) if t in RUNNABLE_TARGETS])
@@ -101,12 +113,7 @@ def test_intra_op_split_same_bits(target, batch, build_dir, workdir):
     results are bit-identical to one thread's (whose kernels the
     end-to-end tests hold to the reference)."""
     tc = B.Toolchain(build_dir, workdir)
-    rng = np.random.default_rng(5)
-    stats = calibrate(_split_model(4), [
-        rng.standard_normal((4, 3, 14, 14)).astype(np.float32)
-        for _ in range(2)])
-    model = _split_model(batch)
-    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    model, stats, x = _split_case(batch, seed=5)
     shape = model.shapes[model.output]
 
     def run(text, tgt, threads, min_macs=0):
@@ -175,13 +182,7 @@ def test_images_per_thread_same_bits(target, batch, build_dir, workdir):
     classifier shares its kernel: the same bits as one thread, and as the
     kernels shared layer by layer (--split-batch-max-weight-bytes=0)."""
     tc = B.Toolchain(build_dir, workdir)
-    rng = np.random.default_rng(7)
-    stats = calibrate(_split_model(4), [
-        rng.standard_normal((4, 3, 14, 14)).astype(np.float32)
-        for _ in range(2)])
-    model = _split_model(batch)
-    # A different image in each slot.
-    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    model, stats, x = _split_case(batch, seed=7)
     quantized = tc.quantize(emit(model, stats))
     shape = model.shapes[model.output]
     flags = [f"--target={target}"]
