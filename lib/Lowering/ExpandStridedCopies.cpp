@@ -33,6 +33,21 @@ public:
     // (Such copies come from insert_slice, e.g. of a channel concatenation
     // in NHWC: rows of a few dozen bytes.)
     getOperation()->walk([this](memref::CopyOp copy) {
+      // A VNNI kernel writing into its slice of a concatenation inserts
+      // the slice it wrote back where it took it from: bufferized, a copy
+      // between two identical views, which moves nothing.
+      Operation *sourceView = copy.getSource().getDefiningOp();
+      Operation *targetView = copy.getTarget().getDefiningOp();
+      if (copy.getSource() == copy.getTarget() ||
+          (sourceView && isa_and_present<memref::SubViewOp>(targetView) &&
+           OperationEquivalence::isEquivalentTo(
+               sourceView, targetView, OperationEquivalence::exactValueMatch,
+               nullptr, OperationEquivalence::IgnoreLocations))) {
+        copy.erase();
+        if (targetView && targetView->use_empty())
+          targetView->erase();
+        return;
+      }
       auto source = dyn_cast<MemRefType>(copy.getSource().getType());
       auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
       if (!source || !target ||

@@ -59,3 +59,26 @@ func.func @contiguous(%a: memref<4x8xi8>, %b: memref<4x8xi8>) {
   memref.copy %a, %b : memref<4x8xi8> to memref<4x8xi8>
   return
 }
+
+// -----
+
+// A copy between two identical views of one buffer (a kernel's slice of a
+// concatenation inserted back where it was taken from) moves nothing: it
+// is erased with its now unused view. A view of another offset is copied.
+// CHECK-LABEL: func.func @same_view(
+// CHECK-SAME:    %[[BUF:.*]]: memref<2x4x64xi8>)
+// CHECK:         %[[A:.*]] = memref.subview %[[BUF]][0, 0, 32]
+// CHECK-NOT:     memref.subview %[[BUF]][0, 0, 32]
+// CHECK:         %[[B:.*]] = memref.subview %[[BUF]][0, 0, 0]
+// CHECK:         scf.for
+// CHECK:           vector.transfer_read %[[A]]
+// CHECK:           vector.transfer_write %{{.*}}, %[[B]]
+// CHECK-NOT:     memref.copy
+func.func @same_view(%buf: memref<2x4x64xi8>) {
+  %a = memref.subview %buf[0, 0, 32] [2, 4, 32] [1, 1, 1] : memref<2x4x64xi8> to memref<2x4x32xi8, strided<[256, 64, 1], offset: 32>>
+  %a2 = memref.subview %buf[0, 0, 32] [2, 4, 32] [1, 1, 1] : memref<2x4x64xi8> to memref<2x4x32xi8, strided<[256, 64, 1], offset: 32>>
+  memref.copy %a, %a2 : memref<2x4x32xi8, strided<[256, 64, 1], offset: 32>> to memref<2x4x32xi8, strided<[256, 64, 1], offset: 32>>
+  %b = memref.subview %buf[0, 0, 0] [2, 4, 32] [1, 1, 1] : memref<2x4x64xi8> to memref<2x4x32xi8, strided<[256, 64, 1]>>
+  memref.copy %a, %b : memref<2x4x32xi8, strided<[256, 64, 1], offset: 32>> to memref<2x4x32xi8, strided<[256, 64, 1]>>
+  return
+}

@@ -77,6 +77,11 @@ def MyQuantExpandStridedCopies : Pass<"myquant-expand-strided-copies"> {
     bufferizing `tensor.insert_slice`, e.g. the slices of a channel
     concatenation in NHWC: rows of a few dozen bytes.
 
+    A copy between two identical views of one buffer (the same
+    `memref.subview` twice: a kernel that writes into its slice of a
+    concatenation inserts the slice back where it took it from) moves
+    nothing and is erased.
+
     With static shapes whose innermost dimension is contiguous on both
     sides and an element of a power-of-two size of a byte or more, loops
     over the other dimensions move each row in vectors of up to 64 bytes

@@ -160,7 +160,8 @@ scf::ForOp KernelBuilder::OuterLoops::nest(scf::ForOp parent, unsigned level) {
 Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
                     RankedTensorType resultType, const KernelTarget &target,
                     SymbolTable &symbols,
-                    llvm::function_ref<Value(OpBuilder &, ValueRange)> body) {
+                    llvm::function_ref<Value(OpBuilder &, ValueRange)> body,
+                    const KernelDestination &destination) {
   MLIRContext *ctx = op->getContext();
   Location loc = op->getLoc();
   auto parent = op->getParentOfType<func::FuncOp>();
@@ -168,16 +169,36 @@ Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
   // alloc_tensor, not tensor.empty: identical empties are CSE'd into one
   // value, and bufferizing one value written by every kernel in place is
   // quadratic in the depth of the model.
-  callArgs.push_back(
-      bufferization::AllocTensorOp::create(b, loc, resultType, ValueRange{}));
+  callArgs.push_back(destination.into ? destination.into
+                                      : bufferization::AllocTensorOp::create(
+                                            b, loc, resultType, ValueRange{}));
   ValueRange operands(callArgs);
   auto kernel = func::FuncOp::create(
       loc, (parent.getSymName() + "_kernel").str(),
-      FunctionType::get(ctx, operands.getTypes(), resultType));
+      FunctionType::get(ctx, operands.getTypes(), callArgs.back().getType()));
   kernel.setPrivate();
   Block *entry = kernel.addEntryBlock();
   OpBuilder kb = OpBuilder::atBlockBegin(entry);
-  func::ReturnOp::create(kb, loc, body(kb, entry->getArguments()));
+  SmallVector<Value> kernelArgs(entry->getArguments());
+  Value written;
+  if (!destination.into) {
+    written = body(kb, kernelArgs);
+  } else {
+    // One-shot bufferization makes the slice a view of the caller's buffer
+    // and the insert of the slice it was extracted from a no-op: the
+    // kernel's stores land in the whole tensor, with no copy.
+    SmallVector<OpFoldResult> offsets =
+        getAsIndexOpFoldResult(ctx, destination.offsets);
+    SmallVector<OpFoldResult> sizes =
+        getAsIndexOpFoldResult(ctx, resultType.getShape());
+    SmallVector<OpFoldResult> strides(resultType.getRank(), kb.getIndexAttr(1));
+    Value whole = kernelArgs.back();
+    kernelArgs.back() = tensor::ExtractSliceOp::create(
+        kb, loc, resultType, whole, offsets, sizes, strides);
+    written = tensor::InsertSliceOp::create(kb, loc, body(kb, kernelArgs),
+                                            whole, offsets, sizes, strides);
+  }
+  func::ReturnOp::create(kb, loc, written);
   SmallVector<StringRef> features(target.features.begin(),
                                   target.features.end());
   kernel->setAttr(LLVM::TargetFeaturesAttr::getAttributeName(),

@@ -33,6 +33,15 @@ mlir::scf::ForOp nestLoop(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::scf::ForOp parent, mlir::Value lower,
                           mlir::Value upper, int64_t step);
 
+/// Where a kernel writes its result: into a tensor of its own (`into`
+/// null), or into the part of `into` at `offsets` (a concatenation's
+/// tensor, which kernels fill in place instead of the concatenation
+/// copying their results).
+struct KernelDestination {
+  mlir::Value into;
+  llvm::SmallVector<int64_t, 4> offsets;
+};
+
 /// Builds `body(args)` as a private `noinline` function of its own, with
 /// `target`'s features, inserted into `symbols` before `op`'s function, and
 /// returns a call of it on `args` at `b`: LLVM then optimizes each kernel
@@ -42,11 +51,15 @@ mlir::scf::ForOp nestLoop(mlir::OpBuilder &b, mlir::Location loc,
 /// call then returns that buffer, bufferization drops the result, and the
 /// caller owns and frees every temporary itself. `body` gets the
 /// arguments, the destination last, and returns the destination written.
+/// With `destination.into`, the kernel takes that whole tensor, `body`
+/// writes the slice of it at `destination.offsets`, and the call returns
+/// the whole tensor.
 mlir::Value outlineKernel(
     mlir::OpBuilder &b, mlir::Operation *op, mlir::ValueRange args,
     mlir::RankedTensorType resultType, const KernelTarget &target,
     mlir::SymbolTable &symbols,
-    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::ValueRange)> body);
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::ValueRange)> body,
+    const KernelDestination &destination = {});
 
 class KernelBuilder {
 public:

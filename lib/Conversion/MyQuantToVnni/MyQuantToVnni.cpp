@@ -54,7 +54,12 @@
 //  * NCHW models run in NHWC between kernels: pools, element-wise ops and
 //    channel concatenations whose operands come from kernels (directly or
 //    through such ops) move to NHWC too, and NCHW is rebuilt only for the
-//    users that need it.
+//    users that need it;
+//  * a kernel whose result is only an operand of a concatenation writes it
+//    into its slice of the concatenation's NHWC tensor: the kernels of the
+//    operands fill that tensor one after the other (each call takes the
+//    tensor the one before returned), and the concatenation copies only
+//    the operands no kernel wrote.
 //
 // Each kernel is emitted on tensors (scf.for, vector.transfer_read/write) in
 // a private `noinline` function of its own, with the target's features, and
@@ -102,6 +107,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace myquant {
@@ -135,17 +141,38 @@ struct Lowering {
   /// outputs, and pools and element-wise ops moved to NHWC after them, so
   /// that a chain of them does not go through NCHW in between.
   DenseMap<Value, Value> nhwc;
-  /// The NHWC -> NCHW round trips built for NCHW users; erased if unused.
+  /// The NHWC -> NCHW round trips built for NCHW users, and the stand-ins
+  /// for kernel results written into a concatenation; erased if unused.
   SmallVector<Operation *> roundTrips;
   /// The module's symbols, for naming the kernel functions.
   SymbolTable *symbols = nullptr;
   /// Ops erased while lowering an earlier op (fused adds).
   DenseSet<Operation *> erased;
+  /// A concatenation kernels write their results into: its NHWC storage
+  /// tensor as the last kernel returned it, and the operands written.
+  struct InPlaceConcat {
+    Value written;
+    bool nchw;
+    DenseSet<unsigned> operands;
+  };
+  DenseMap<Operation *, InPlaceConcat> concats;
 
   /// outlineKernel with the target and symbols of this lowering.
   Value outline(OpBuilder &b, Operation *op, ValueRange args,
                 RankedTensorType resultType,
-                llvm::function_ref<Value(OpBuilder &, ValueRange)> body);
+                llvm::function_ref<Value(OpBuilder &, ValueRange)> body,
+                const KernelDestination &destination = {});
+
+  /// The concatenation that `result`, a kernel's result (NCHW when
+  /// `nchw`), is the only use of, in its block, if the kernel can write
+  /// into it; sets `operand` to the operand's index.
+  ConcatOp findConcatUse(Value result, bool nchw, unsigned &operand) const;
+  /// Where operand `operand` of `concat` starts in its NHWC storage.
+  static SmallVector<int64_t, 4> concatOffsets(ConcatOp concat,
+                                               unsigned operand, bool nchw);
+  /// Replaces `concat`, which kernels wrote operands of, by its tensor
+  /// written, with the other operands inserted.
+  void finishConcat(ConcatOp concat);
 
   /// An add that consumes a kernel's result alone and runs in its
   /// epilogue; `addend` is the add's other operand as NHWC storage.
@@ -266,10 +293,73 @@ LogicalResult Lowering::moveToNhwc(Operation *op) {
   return success();
 }
 
-Value Lowering::outline(
-    OpBuilder &b, Operation *op, ValueRange args, RankedTensorType resultType,
-    llvm::function_ref<Value(OpBuilder &, ValueRange)> body) {
-  return outlineKernel(b, op, args, resultType, target, *symbols, body);
+Value Lowering::outline(OpBuilder &b, Operation *op, ValueRange args,
+                        RankedTensorType resultType,
+                        llvm::function_ref<Value(OpBuilder &, ValueRange)> body,
+                        const KernelDestination &destination) {
+  return outlineKernel(b, op, args, resultType, target, *symbols, body,
+                       destination);
+}
+
+ConcatOp Lowering::findConcatUse(Value result, bool nchw,
+                                 unsigned &operand) const {
+  if (!result.hasOneUse())
+    return {};
+  OpOperand &use = *result.getUses().begin();
+  auto concat = dyn_cast<ConcatOp>(use.getOwner());
+  // The kernel call replaces the op computing `result`: the tensor the
+  // kernels before it wrote must be there.
+  if (!concat || concat->getBlock() != result.getParentBlock() ||
+      !isPerTensor4D(concat.getType()))
+    return {};
+  auto it = concats.find(concat);
+  if (it != concats.end() && it->second.nchw != nchw)
+    return {};
+  operand = use.getOperandNumber();
+  return concat;
+}
+
+SmallVector<int64_t, 4> Lowering::concatOffsets(ConcatOp concat,
+                                                unsigned operand, bool nchw) {
+  unsigned dim = concat.getDim();
+  int64_t offset = 0;
+  for (Value input : concat.getInputs().take_front(operand))
+    offset += cast<RankedTensorType>(input.getType()).getDimSize(dim);
+  constexpr std::array<unsigned, 4> nhwcPosition = {0, 3, 1, 2};
+  SmallVector<int64_t, 4> offsets(4, 0);
+  offsets[nchw ? nhwcPosition[dim] : dim] = offset;
+  return offsets;
+}
+
+void Lowering::finishConcat(ConcatOp concat) {
+  auto it = concats.find(concat);
+  InPlaceConcat record = std::move(it->second);
+  concats.erase(it);
+  OpBuilder b(concat);
+  Location loc = concat.getLoc();
+  Value written = record.written;
+  for (OpOperand &input : concat->getOpOperands()) {
+    unsigned operand = input.getOperandNumber();
+    if (record.operands.contains(operand))
+      continue;
+    Value storage = record.nchw ? nhwc.lookup(input.get()) : Value();
+    if (!storage) {
+      storage = toStorage(b, loc, input.get());
+      if (record.nchw)
+        storage = transpose(b, loc, storage, {0, 2, 3, 1});
+    }
+    auto type = cast<RankedTensorType>(storage.getType());
+    written = tensor::InsertSliceOp::create(
+        b, loc, storage, written,
+        getAsIndexOpFoldResult(b.getContext(),
+                               concatOffsets(concat, operand, record.nchw)),
+        getAsIndexOpFoldResult(b.getContext(), type.getShape()),
+        SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+  }
+  if (record.nchw)
+    finishNhwc(b, concat, written);
+  else
+    finish(b, concat, written);
 }
 
 std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
@@ -419,8 +509,30 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   auto resultType = RankedTensorType::get(
       {p.batch, p.outH / p.pool, p.outW / p.pool, p.channels},
       p.epilogue.storage.type);
-  Value result =
-      outline(b, op, args, resultType, [&](OpBuilder &kb, ValueRange kargs) {
+  Operation *fused = pool;
+  if (fusion)
+    fused = fusion->add;
+  if (table)
+    fused = table;
+  Operation *replaced = fused ? fused : op.getOperation();
+  bool nchw = op.getLayout() == Layout::NCHW;
+  unsigned operand;
+  ConcatOp concat = findConcatUse(replaced->getResult(0), nchw, operand);
+  KernelDestination destination;
+  if (concat) {
+    InPlaceConcat &record = concats[concat];
+    if (!record.written) {
+      auto type = cast<RankedTensorType>(concat.getType());
+      record.written = bufferization::AllocTensorOp::create(
+          b, loc, (nchw ? nhwcType(type) : type).clone(p.epilogue.storage.type),
+          ValueRange{});
+      record.nchw = nchw;
+    }
+    destination = {record.written, concatOffsets(concat, operand, nchw)};
+  }
+  Value result = outline(
+      b, op, args, resultType,
+      [&](OpBuilder &kb, ValueRange kargs) {
         KernelBuilder kernel(kb, loc, target);
         Value addend = fusion ? kargs[1] : Value();
         if (p.depthwise) {
@@ -439,13 +551,25 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
         // the window).
         return kernel.build(p, chooseTiling(target, p, p.outW), input, addend,
                             kargs.back());
-      });
-  Operation *fused = pool;
-  if (fusion)
-    fused = fusion->add;
-  if (table)
-    fused = table;
-  finishKernel(b, op, fused, result);
+      },
+      destination);
+  if (!concat) {
+    finishKernel(b, op, fused, result);
+    return;
+  }
+  InPlaceConcat &record = concats[concat];
+  record.written = result;
+  record.operands.insert(operand);
+  // The concatenation's operand until finishConcat replaces it.
+  Value standIn = tensor::ExtractSliceOp::create(
+      b, loc, resultType, result,
+      getAsIndexOpFoldResult(b.getContext(), destination.offsets),
+      getAsIndexOpFoldResult(b.getContext(), resultType.getShape()),
+      SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+  roundTrips.push_back(standIn.getDefiningOp());
+  finishKernel(b, op, fused, standIn);
+  if (!nchw)
+    roundTrips.push_back(concat->getOperand(operand).getDefiningOp());
 }
 
 Value Lowering::buildMatmulKernel(OpBuilder &kb, Location loc,
@@ -563,8 +687,13 @@ struct ConvertMyQuantToVnniPass
     kernelTarget.threadMinMacs = threadMinMacs;
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    Lowering lowering{**parsed, defaultRounding, DenseMap<Value, Value>(),
-                      {},       &symbols,        {}};
+    Lowering lowering{**parsed,
+                      defaultRounding,
+                      DenseMap<Value, Value>(),
+                      {},
+                      &symbols,
+                      {},
+                      DenseMap<Operation *, Lowering::InPlaceConcat>()};
     // Kernels become functions of their own, inserted as we go.
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
     for (func::FuncOp func : funcs) {
@@ -586,6 +715,8 @@ struct ConvertMyQuantToVnniPass
           (void)lowering.lowerMatmul(matmul);
         else if (auto dynamic = dyn_cast<DynamicMatmulOp>(op))
           (void)lowering.lowerDynamicMatmul(dynamic);
+        else if (isa<ConcatOp>(op) && lowering.concats.contains(op))
+          lowering.finishConcat(cast<ConcatOp>(op));
         else
           (void)lowering.moveToNhwc(op);
       }
