@@ -82,6 +82,13 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // vector unit anyway) no vector op is created.
   bool cross = !options.triple.empty();
   bool narrowIndex = cross && !llvm::Triple(options.triple).isArch64Bit();
+  // The ops the kernels leave (the input's quantization, pools) shared like
+  // the kernels, each tile then vectorized as the whole op would be.
+  if (options.threads > 1) {
+    MyQuantShareLinalgOptions share;
+    share.threads = options.threads;
+    pm.addPass(createMyQuantShareLinalg(share));
+  }
   if (options.vectorize && !narrowIndex)
     pm.addNestedPass<func::FuncOp>(createMyQuantVectorizeLinalg());
 

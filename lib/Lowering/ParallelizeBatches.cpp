@@ -5,12 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/Utils/ParallelBatch.h"
 #include "myquant/Lowering/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Interfaces/CallInterfaces.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace myquant {
 #define GEN_PASS_DEF_MYQUANTPARALLELIZEBATCHES
@@ -25,35 +23,16 @@ struct ParallelizeBatchesPass
     : public myquant::impl::MyQuantParallelizeBatchesBase<
           ParallelizeBatchesPass> {
   void runOnOperation() override {
-    StringRef marker =
-        myquant::MyQuantDialect::ParallelBatchAttrHelper::getNameStr();
-    // The outermost marked loops without values: a loop inside another's
-    // iterations, directly or in a function called there (the kernels in
-    // myquant-split-batch's loop over images), runs on that iteration's
-    // thread: OpenMP would serialize the nested region, after paying for
-    // opening it.
-    SmallVector<scf::ForOp> outer;
-    getOperation()->walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
-      if (!loop->hasAttr(marker) || !loop.getInitArgs().empty())
-        return WalkResult::advance();
-      outer.push_back(loop);
-      return WalkResult::skip();
-    });
-    SymbolTableCollection symbols;
-    DenseSet<Operation *> called;
-    SmallVector<Operation *> worklist(outer.begin(), outer.end());
-    while (!worklist.empty())
-      worklist.pop_back_val()->walk([&](CallOpInterface call) {
-        Operation *callee = call.resolveCallableInTable(&symbols);
-        if (callee && called.insert(callee).second)
-          worklist.push_back(callee);
-      });
+    // The marked loops without values, unless in the iterations of
+    // another (the kernels in myquant-split-batch's loop over images): each
+    // thread runs those for its own iteration.
+    myquant::ParallelBatchBodies bodies(getOperation());
     SmallVector<scf::ForOp> loops;
-    for (scf::ForOp loop : outer) {
-      auto func = loop->getParentOfType<FunctionOpInterface>();
-      if (!func || !called.contains(func))
+    getOperation()->walk([&](scf::ForOp loop) {
+      if (myquant::isParallelBatch(loop) && loop.getInitArgs().empty() &&
+          !bodies.runsInParallelBatch(loop))
         loops.push_back(loop);
-    }
+    });
     for (scf::ForOp loop : loops) {
       OpBuilder b(loop);
       auto parallel = scf::ParallelOp::create(

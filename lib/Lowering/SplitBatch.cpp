@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/Utils/ParallelBatch.h"
 #include "myquant/Lowering/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -205,8 +206,7 @@ struct SplitBatchPass
     // Each thread then runs whole images through the layers, the kernels
     // inside on that thread alone (convert-myquant-to-vnni).
     if (threads > 1)
-      loop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
-                    b.getUnitAttr());
+      markParallelBatch(loop);
     Value iv = loop.getInductionVar();
 
     // Offsets and sizes of one slice of `type`.

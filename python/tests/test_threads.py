@@ -5,7 +5,8 @@ check against the reference, on the three benchmark models at batch 4;
 the libraries really call the OpenMP runtime. At batches 1 and 3 the
 kernels share each layer's channel tiles or rows instead: the same bits
 as one thread, int8 and f32; kernels under --kernel-thread-min-macs stay
-on one thread; the padded copies of large inputs are shared too.
+on one thread; the padded copies of large inputs are shared too, and so
+are the large ops left to the generic lowering (myquant-share-linalg).
 
 Needs the avx512-vnni kernels (the models' kernels are built for them)."""
 
@@ -18,8 +19,8 @@ from conftest import RUNNABLE_TARGETS  # conftest puts benchmarks/ on the path
 
 import bench as B
 import models as M
-from myquant.emit import (Flatten, GlobalAvgPool, Model, Relu, Relu6,
-                          calibrate, emit)
+from myquant.emit import (Flatten, GlobalAvgPool, MaxPool2d, Model, Relu,
+                          Relu6, calibrate, emit)
 
 
 @pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,
@@ -147,6 +148,41 @@ def _padded_model(batch):
     m.add(GlobalAvgPool())
     m.add(Flatten())
     return m
+
+
+def _stem_model(batch):
+    """ResNet's stem at 168 x 168: the input's quantization (3 x 168 x 168
+    bytes) and a 3 x 3 / 2 max pool to 42 x 42 x 64 bytes, both over 32 KiB
+    per thread, which myquant-share-linalg cuts into row ranges."""
+    rng = np.random.default_rng(17)
+    m = Model((batch, 3, 168, 168))
+    m.add(M._conv(rng, 64, 3, 3, stride=2, padding=1))
+    m.add(Relu())
+    m.add(MaxPool2d(3, 2, 1))
+    m.add(GlobalAvgPool())
+    m.add(Flatten())
+    return m
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_shared_linalg_ops_same_bits(batch, build_dir, workdir):
+    """The ops left to the generic lowering, shared by rows between two
+    threads (myquant-share-linalg): int8 and f32 results bit-identical to
+    one thread's, on any target."""
+    tc = B.Toolchain(build_dir, workdir)
+    rng = np.random.default_rng(19)
+    stats = calibrate(_stem_model(2), [
+        rng.standard_normal((2, 3, 168, 168)).astype(np.float32)])
+    model = _stem_model(batch)
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    shape = model.shapes[model.output]
+    for text in (tc.quantize(emit(model, stats)), emit(model)):
+        two, forks = _compile_and_run(tc, workdir, text, x, shape,
+                                      ["--kernel-threads=2"])
+        assert forks
+        one, _ = _compile_and_run(tc, workdir, text, x, shape,
+                                  ["--kernel-threads=1"])
+        assert np.array_equal(two, one)
 
 
 @pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,

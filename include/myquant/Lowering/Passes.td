@@ -115,6 +115,39 @@ def MyQuantParallelizeBatches : Pass<"myquant-parallelize-batches"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def MyQuantShareLinalg : Pass<"myquant-share-linalg", "::mlir::ModuleOp"> {
+  let summary = "Cut the large linalg ops on tensors into one tile per thread";
+  let description = [{
+    With `threads` above 1 (`myquant-lower-to-llvm{threads=N}`) the
+    kernels share their loops between the threads, but the ops left to the
+    generic lowering (at batch 1: the input's quantization, a max pool
+    with overlapping windows, layout transposes) ran on one thread. This
+    pass tiles each linalg op on tensors whose result has at least 32 KiB
+    per thread (the padding copies' limit: an empty OpenMP region costs
+    about what one thread takes to copy that much), and whose loops are
+    static, along its outermost parallel loop that the threads divide,
+    other than the loop of the result's innermost dimension (the
+    vector's), into one tile per thread: an `scf.for` over the tiles,
+    marked `myquant.parallel_batch` for `myquant-parallelize-batches`. A
+    `linalg.fill` that initializes the result (the max pool's) is computed
+    in the tiles too; a `tensor.pad` in front of the op (the max pool's
+    padding) is not: its tiles would have dynamic padding, copied element
+    by element. Each element is computed as before: the results are
+    bit-identical. Left as they are: ops in the iterations of a marked
+    loop (`myquant-split-batch`'s loop over images), which run on their
+    iteration's thread, fills alone, and ops without such a loop. Runs
+    before `myquant-vectorize-linalg`, which vectorizes each tile as it
+    would the op.
+  }];
+  let options = [
+    Option<"threads", "threads", "unsigned", /*default=*/"1",
+           "Threads the ops are shared between">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def MyQuantInlineAllocaScopes : Pass<"myquant-inline-alloca-scopes"> {
   let summary = "Inline the alloca scopes that allocate nothing on the stack";
   let description = [{

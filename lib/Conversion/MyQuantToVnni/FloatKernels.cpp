@@ -23,6 +23,7 @@
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 #include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
+#include "myquant/Dialect/MyQuant/Utils/ParallelBatch.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -280,10 +281,11 @@ struct ConvertLinalgToFloatKernelsPass
     }
     if (!*parsed)
       return;
-    (*parsed)->threads = threads;
-    (*parsed)->threadMinMacs = threadMinMacs;
+    KernelTarget &kernelTarget = **parsed;
+    kernelTarget.threadMinMacs = threadMinMacs;
     SymbolTable symbols(module);
-    FloatLowering lowering{**parsed, symbols};
+    FloatLowering lowering{kernelTarget, symbols};
+    ParallelBatchBodies bodies(module);
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
     for (func::FuncOp func : funcs) {
       SmallVector<Operation *> anchors;
@@ -294,9 +296,14 @@ struct ConvertLinalgToFloatKernelsPass
                 linalg::MatmulOp>(op))
           anchors.push_back(op);
       });
-      for (Operation *anchor : anchors)
+      for (Operation *anchor : anchors) {
+        // As convert-myquant-to-vnni's: one thread in a marked loop's
+        // iterations.
+        kernelTarget.threads =
+            bodies.runsInParallelBatch(anchor) ? 1 : threads.getValue();
         if (std::optional<ComputeChain> chain = matchComputeChain(anchor))
           (void)lowering.lower(*chain);
+      }
     }
   }
 };

@@ -3,8 +3,8 @@
 #include "InputPreparation.h"
 #include "KernelBuilder.h"
 
-#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+#include "myquant/Dialect/MyQuant/Utils/ParallelBatch.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -115,8 +115,7 @@ Value buildPaddedNhwc(
   auto batchLoop =
       scf::ForOp::create(b, loc, zero, index(n * ranges), one, ValueRange{dst});
   if (shared)
-    batchLoop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
-                       b.getUnitAttr());
+    markParallelBatch(batchLoop);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(batchLoop.getBody());
   Value batch = batchLoop.getInductionVar(), range;

@@ -4,7 +4,7 @@
 #include "InputPreparation.h"
 
 #include "myquant/Conversion/Passes.h"
-#include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/Utils/ParallelBatch.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -47,8 +47,7 @@ static scf::ForOp createBatchLoop(OpBuilder &b, Location loc, int64_t batch,
   auto loop = scf::ForOp::create(b, loc, index(0), index(batch), index(1),
                                  ValueRange{output});
   if (parallel)
-    loop->setAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr(),
-                  b.getUnitAttr());
+    markParallelBatch(loop);
   return loop;
 }
 

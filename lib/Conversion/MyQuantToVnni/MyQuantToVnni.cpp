@@ -101,6 +101,7 @@
 #include "myquant/Conversion/Passes.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+#include "myquant/Dialect/MyQuant/Utils/ParallelBatch.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -649,15 +650,6 @@ LogicalResult Lowering::lowerDynamicMatmul(DynamicMatmulOp op) {
   return success();
 }
 
-/// Whether `op` is in the iterations of a loop marked parallel.
-static bool inParallelLoop(Operation *op) {
-  for (auto loop = op->getParentOfType<scf::ForOp>(); loop;
-       loop = loop->getParentOfType<scf::ForOp>())
-    if (loop->hasAttr(MyQuantDialect::ParallelBatchAttrHelper::getNameStr()))
-      return true;
-  return false;
-}
-
 struct ConvertMyQuantToVnniPass
     : myquant::impl::ConvertMyQuantToVnniBase<ConvertMyQuantToVnniPass> {
   using Base::Base;
@@ -695,6 +687,7 @@ struct ConvertMyQuantToVnniPass
                       {},
                       DenseMap<Operation *, Lowering::InPlaceConcat>()};
     // Kernels become functions of their own, inserted as we go.
+    ParallelBatchBodies bodies(module);
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
     for (func::FuncOp func : funcs) {
       SmallVector<Operation *> candidates;
@@ -708,7 +701,8 @@ struct ConvertMyQuantToVnniPass
         // The threads run whole images through the loops of
         // myquant-split-batch: the kernels there stay on the thread of
         // their image, with no OpenMP region of their own.
-        kernelTarget.threads = inParallelLoop(op) ? 1 : threads.getValue();
+        kernelTarget.threads =
+            bodies.runsInParallelBatch(op) ? 1 : threads.getValue();
         if (auto conv = dyn_cast<Conv2DOp>(op))
           (void)lowering.lowerConv(conv);
         else if (auto matmul = dyn_cast<MatmulOp>(op))

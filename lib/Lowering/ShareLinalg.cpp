@@ -1,0 +1,110 @@
+//===- ShareLinalg.cpp - the large linalg ops, one tile per thread --------===//
+//
+// The ops left to the generic lowering, shared between the threads as the
+// kernels are (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "myquant/Dialect/MyQuant/Utils/ParallelBatch.h"
+#include "myquant/Lowering/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace myquant {
+#define GEN_PASS_DEF_MYQUANTSHARELINALG
+#include "myquant/Lowering/Passes.h.inc"
+} // namespace myquant
+
+using namespace mlir;
+
+namespace {
+
+/// The result bytes per thread below which an op stays on one thread: an
+/// empty OpenMP region costs about what one thread takes to copy them
+/// (the padding copies' limit, kThreadMinCopyBytes in InputPreparation).
+constexpr int64_t kThreadMinBytes = 32 * 1024;
+
+/// The loop of `op` to cut into `threads` tiles, if it is worth sharing.
+std::optional<unsigned> chooseSharedLoop(linalg::LinalgOp op, int64_t threads) {
+  if (op->getNumResults() != 1 || !op.hasPureTensorSemantics())
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !type.hasStaticShape() || type.getRank() == 0 ||
+      !type.getElementType().isIntOrFloat())
+    return std::nullopt;
+  int64_t bytes = type.getNumElements() *
+                  llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+  if (bytes < kThreadMinBytes * threads)
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return std::nullopt;
+  AffineMap result = op.getIndexingMapMatchingResult(op->getResult(0));
+  auto inner = dyn_cast<AffineDimExpr>(result.getResults().back());
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned loop = 0; loop < ranges.size(); ++loop)
+    if (linalg::isParallelIterator(iterators[loop]) &&
+        (!inner || inner.getPosition() != loop) && ranges[loop] >= threads &&
+        ranges[loop] % threads == 0)
+      return loop;
+  return std::nullopt;
+}
+
+struct ShareLinalgPass
+    : public myquant::impl::MyQuantShareLinalgBase<ShareLinalgPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (threads < 1) {
+      getOperation()->emitError()
+          << "myquant-share-linalg: threads must be positive, not "
+          << static_cast<int64_t>(threads);
+      return signalPassFailure();
+    }
+    if (threads == 1)
+      return;
+    myquant::ParallelBatchBodies bodies(getOperation());
+    SmallVector<std::pair<linalg::LinalgOp, unsigned>> shared;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::FillOp>(op) || bodies.runsInParallelBatch(op))
+        return;
+      if (std::optional<unsigned> loop = chooseSharedLoop(op, threads))
+        shared.emplace_back(op, *loop);
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto [op, loop] : shared) {
+      SmallVector<int64_t> tileSizes(op.getNumLoops(), 0);
+      tileSizes[loop] = op.getStaticLoopRanges()[loop] / threads;
+      scf::SCFTileAndFuseOptions options;
+      options.tilingOptions.setTileSizes(
+          getAsIndexOpFoldResult(&getContext(), tileSizes));
+      options.setFusionControlFn(
+          [](tensor::ExtractSliceOp, OpResult producer, bool)
+              -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+            if (isa<linalg::FillOp>(producer.getOwner()))
+              return scf::SCFTileAndFuseOptions::ControlFnResult{};
+            return std::nullopt;
+          });
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTileAndFuseResult> tiled =
+          scf::tileConsumerAndFuseProducersUsingSCF(
+              rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled) || tiled->loops.size() != 1)
+        continue;
+      myquant::markParallelBatch(tiled->loops.front());
+      Value result = op->getResult(0);
+      rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
+      rewriter.eraseOp(op);
+      for (Operation *producer : tiled->fusedProducers)
+        if (producer->use_empty())
+          rewriter.eraseOp(producer);
+    }
+  }
+};
+
+} // namespace
