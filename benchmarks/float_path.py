@@ -9,10 +9,10 @@ PyTorch f32, one thread.
    --shared` (conv + bias + ReLU, as the exporter emits them, NCHW):
    GFLOP/s (2 x MACs / s, min), % of the zmm FMA peak, and PyTorch f32
    (frozen, optimize_for_inference) on the same layer, with the ratio.
-3. torchvision models at 224 x 224, batch 1 (random weights, BatchNorm
-   folded by the exporter): myquant f32 vs PyTorch f32 (jit.trace + freeze +
-   optimize_for_inference), and the largest relative error of the logits
-   (max |diff| / max |torch|).
+3. torchvision models at 224 x 224, batch 1 (or --batch; random weights,
+   BatchNorm folded by the exporter): myquant f32 vs PyTorch f32
+   (jit.trace + freeze + optimize_for_inference), and the largest relative
+   error of the logits (max |diff| / max |torch|).
 
 Timing: the CPU time of the fastest single call (as combined.py), myquant
 called from C (timer.c), PyTorch from Python: on a machine shared with more
@@ -24,6 +24,7 @@ are the figures to compare, not absolute times.
     /usr/bin/python3 benchmarks/float_path.py [--build build]
         [--models resnet18,resnet50,mobilenet_v2,squeezenet1_1]
         [--layers NAME,...] [--no-kernels] [--no-models] [--target avx512-vnni] [--rounds 5]
+        [--batch 1]
 """
 
 import argparse
@@ -146,13 +147,13 @@ def bench_models(tc, timer, args):
     rows = []
     for name in args.models.split(","):
         model = zoo_model(name)
-        x = images(1, seed=2)
+        x = images(args.batch, seed=2)
         ours, theirs, err = compare(tc, timer, model, x, args.target,
                                     args.rounds, args.budget)
         rows.append([name, f"{ours * 1e3:8.2f}", f"{theirs * 1e3:8.2f}",
                      f"{ours / theirs:6.2f}x", f"{err:.1e}"])
-    print_table(["model 224x224 b1", "myquant f32 ms", "torch f32 ms",
-                 "ratio", "rel err"], rows)
+    print_table([f"model 224x224 b{args.batch}", "myquant f32 ms",
+                 "torch f32 ms", "ratio", "rel err"], rows)
 
 
 def main():
@@ -165,6 +166,8 @@ def main():
                     help="seconds per sample set and round")
     ap.add_argument("--layers", default="",
                     help="comma-separated layer names (default: all)")
+    ap.add_argument("--batch", type=int, default=1,
+                    help="the models' batch size")
     ap.add_argument("--no-kernels", action="store_true")
     ap.add_argument("--no-models", action="store_true")
     args = ap.parse_args()

@@ -76,11 +76,11 @@ packFloat(Problem &p, ArrayRef<float> weights,
   f.inputNchw = f.outputNchw =
       chain.kind == ComputeChain::Conv && chain.layout == Layout::NCHW;
   // Rows in the K loop's order (KernelBuilder::accumulateTile): (tap,
-  // channel), or (channel, tap) for NCHW input.
+  // channel), NCHW input included.
   f.packed.assign(k * p.paddedChannels, 0.0f);
   for (int64_t t = 0; t < taps; ++t)
     for (int64_t c = 0; c < p.inputChannels; ++c) {
-      int64_t row = f.inputNchw ? c * taps + t : t * p.inputChannels + c;
+      int64_t row = t * p.inputChannels + c;
       for (int64_t o = 0; o < p.channels; ++o)
         f.packed[row * p.paddedChannels + o] = weights[index(t, c, o)];
     }

@@ -7,10 +7,10 @@
 // GENERIC-NOT: vector.fma
 
 // A padded NCHW 3x3 convolution, its bias as the initial value and a ReLU:
-// one kernel. The FCHW weights are packed [C * 9][16] (rows (channel,
-// tap)); the accumulators start at the bias; the K loop (channel, kh, kw)
-// broadcasts one NCHW input scalar per pixel into vector FMAs; the ReLU
-// clamps the registers, and the tile (5 pixels x 16 channels) is
+// one kernel. The FCHW weights are packed [9 * C][16] (rows (tap,
+// channel)); the accumulators start at the bias; the K loops (kh, kw,
+// channel) broadcast one NCHW input scalar per pixel into vector FMAs; the
+// ReLU clamps the registers, and the tile (5 pixels x 16 channels) is
 // transposed and stored as rows of 5 pixels.
 // CHECK-LABEL: func.func private @conv_kernel(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x2x7x7xf32>, %[[OUT:.*]]: tensor<1x16x5x5xf32>) -> tensor<1x16x5x5xf32>
@@ -19,7 +19,9 @@
 // CHECK:         %[[W:.*]] = arith.constant dense<5.000000e-01> : tensor<1x18x16xf32>
 // CHECK:         %[[B:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00, {{.*}}]> : tensor<16xf32>
 // CHECK:         vector.transfer_read %[[B]]
-// CHECK:         scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:         scf.for %{{.*}} = %c0{{.*}} to %c3{{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:         scf.for %{{.*}} = %c0{{.*}} to %c3{{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:         scf.for %{{.*}} = %c0{{.*}} to %c2{{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:         vector.transfer_read %[[W]]
 // CHECK:         tensor.extract %[[X]]
 // CHECK:         vector.broadcast {{.*}} : f32 to vector<16xf32>
@@ -64,6 +66,26 @@ func.func @conv(%x: tensor<1x2x5x5xf32>) -> tensor<1x16x5x5xf32> {
     linalg.yield %m : f32
   } -> tensor<1x16x5x5xf32>
   return %r : tensor<1x16x5x5xf32>
+}
+
+// -----
+
+// The packing order of NCHW weights: w[f][c][0][x] = 2c + x + 1 for every
+// f, packed by (tap, channel): rows 1 (tap 0, channel 0), 3 (tap 0,
+// channel 1), 2 (tap 1, channel 0), 4 (tap 1, channel 1); no bias.
+// CHECK-LABEL: func.func private @conv_order_kernel(
+// CHECK:         arith.constant dense<{{\[\[\[}}1.0{{[0-9e+,. ]*}}], [3.0{{[0-9e+,. ]*}}], [2.0{{[0-9e+,. ]*}}], [4.0{{[0-9e+,. ]*}}]]]> : tensor<1x4x16xf32>
+// CHECK:         arith.constant dense<0.000000e+00> : tensor<16xf32>
+// CHECK-LABEL: func.func @conv_order(
+// CHECK:         call @conv_order_kernel
+// CHECK-NOT:     linalg
+func.func @conv_order(%x: tensor<1x2x3x4xf32>) -> tensor<1x16x3x3xf32> {
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant dense<[[[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 2.0]], [[3.0, 4.0]]]]> : tensor<16x2x1x2xf32>
+  %e = tensor.empty() : tensor<1x16x3x3xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x2x3x4xf32>, tensor<16x2x1x2xf32>) outs(%init : tensor<1x16x3x3xf32>) -> tensor<1x16x3x3xf32>
+  return %c : tensor<1x16x3x3xf32>
 }
 
 // -----

@@ -134,7 +134,7 @@ struct Problem {
   // geometry are unused.
   struct Float {
     // [kernelH * kernelW * inputChannels][paddedChannels], zero padded;
-    // rows (tap, input channel), or (input channel, tap) for NCHW input.
+    // rows (tap, input channel), NCHW input included.
     llvm::SmallVector<float> packed;
     // The accumulators' initial values: the bias (0 without).
     llvm::SmallVector<float> bias;
