@@ -551,9 +551,10 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         numpy float pass over them); int8 weights only (not with dynamic,
         4-bit weights or layer_precision="auto").
     softmax_input_bits: 16 gives the inputs of Softmaxes 16 bits (and the
-        attention score matmuls that write them; their results keep the
-        fixed 1/256 int8, docs/NumericSpec.md 6.4, 6.5); 8 (default) keeps
-        int8.
+        attention score matmuls that write them), and their results 16 bits
+        (2^-15) where only attention's A V reads them (int16 x int8
+        products; other results keep the fixed 1/256 int8,
+        docs/NumericSpec.md 6.4, 6.5); 8 (default) keeps int8.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export

@@ -234,8 +234,9 @@ PTQ_OPTIONS = {
              "(docs/NumericSpec.md 1.5)"),
     "--softmax-input-bits": dict(
         type=int, default=8, choices=[8, 16],
-        help="16: 16-bit Softmax inputs and attention scores (the "
-             "probabilities stay int8; docs/NumericSpec.md 6.4)"),
+        help="16: 16-bit Softmax inputs and attention scores, and 16-bit "
+             "probabilities where attention's A V reads them "
+             "(docs/NumericSpec.md 6.4, 6.5)"),
 }
 
 

@@ -35,7 +35,8 @@ __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
            "plan_precision", "LAYER_NORM_MAX_INPUT_SHIFT",
            "norm_input_channels",
            "dequantize", "fake_quantize", "FUSES_RELU", "REQUANTIZING",
-           "SAME_SCALE", "SOFTMAX_QPARAMS", "concat_adoptions",
+           "SAME_SCALE", "SOFTMAX_QPARAMS", "SOFTMAX16_QPARAMS",
+           "int16_softmax_results", "concat_adoptions",
            "writes_directly", "folded_scales", "plan", "weight_precision",
            "weight_bytes"]
 
@@ -91,6 +92,8 @@ def writes_wide_scores(layer, softmax_input_bits):
 # The fixed (scale, zero point) of a softmax's int8 result (spec 3.10): its
 # own statistics are unused.
 SOFTMAX_QPARAMS = (2.0 ** -8, -128)
+# ... and of its 16-bit result (spec 6.4): [0, 1) in [0, 32767].
+SOFTMAX16_QPARAMS = (2.0 ** -15, 0)
 
 
 def layer_modes(layer_precision):
@@ -445,6 +448,31 @@ def dynamic_residual_values(model, owner, int16):
     return out
 
 
+def int16_softmax_results(model, softmax_input_bits):
+    """With softmax_input_bits=16 (spec 6.5): the Softmax results (with the
+    values sharing their parameters through same-scale ops) that only
+    BatchMatMuls read, as their first operand (attention's A V, which
+    multiplies a 16-bit lhs by its 8-bit rhs, spec 6.4); they get 16 bits
+    and SOFTMAX16_QPARAMS."""
+    if softmax_input_bits != 16:
+        return set()
+    groups = {}
+    for name in ["x"] + [l.name for l in model.layers]:
+        groups.setdefault(_scale_source(model, name), []).append(name)
+    out = set()
+    for src, group in groups.items():
+        if not isinstance(model.producer(src), Softmax) or \
+                model.output in group:
+            continue
+        readers = [(u, n) for n in group for u in model.users(n)
+                   if not same_scale(u)]
+        if readers and all(isinstance(u, BatchMatMul) and
+                           u.inputs[0] == n != u.inputs[1]
+                           for u, n in readers):
+            out.update(group)
+    return out
+
+
 def _values_between(model, owner, wants, blocks):
     """The values (with those sharing their parameters through same-scale
     ops) that an op `wants` reads or writes and no op that `blocks` does;
@@ -477,11 +505,12 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
     """plan() with 16-bit activations (docs/NumericSpec.md 6):
     activation_bits=16 for the whole model, layer_precision entries
     "name:w8a16", norm_input_bits=16 for the LayerNorm inputs or
-    softmax_input_bits=16 for the Softmax inputs; dynamic: the wide values
+    softmax_input_bits=16 for the Softmax inputs (and the results that
+    attention's A V reads, int16_softmax_results); dynamic: the wide values
     of dynamic quantization (spec 8.5), which combines with the last two.
     Returns (fused, owner, qparams, bits): bits[value] is 8, 16 or 32 (wide),
-    the 16-bit values have choose_int16_qparams parameters and the wide
-    ones choose_wide_qparams'."""
+    the 16-bit values have choose_int16_qparams parameters (16-bit softmax
+    results SOFTMAX16_QPARAMS) and the wide ones choose_wide_qparams'."""
     fused, owner, qp = plan(model, stats)
     # Spec 8.1: wide values have 32-bit storage. A 16-bit LayerNorm or
     # Softmax input is never one (those ops read 8 or 16 bits), so the two
@@ -497,6 +526,8 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
                          norm_input_bits, softmax_input_bits)
     if dynamic and norm_input_bits == 16:
         int16 |= dynamic_residual_values(model, owner, int16)
+    probabilities = int16_softmax_results(model, softmax_input_bits)
+    int16 |= probabilities
     bits = {n: 32 if n in wide else 16 if n in int16 else 8 for n in qp}
     # An operand that adopts a concat's parameters adopts its width too
     # (an 8-bit-only producer cannot, spec 6.5: not modelled here).
@@ -513,6 +544,8 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
         p = model.producer(name)
         if p is not None and same_scale(p):
             qp[name] = qp[p.inputs[0]]
+        elif name in probabilities:
+            qp[name] = SOFTMAX16_QPARAMS
         else:
             qp[name] = choose_int16_qparams(*stats[adopt.get(name, name)])
     return fused, owner, qp, bits

@@ -442,7 +442,8 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
     their wide inputs; the residual adds, the softmax and the other
     activation x activation matmul stay static, int8 or with
     norm-input-bits=16 / softmax-input-bits=16 the LayerNorm inputs (the
-    residual stream) and the scores in 16 bits (spec 6.5); with
+    residual stream) and the scores and probabilities in 16 bits (spec
+    6.5); with
     norm-input-bits=16 the Linears that only the residual adds read write
     16 bits too, and so do the patch embedding's convolution and class
     token concat (spec 8.5). Bit-identical to the reference on the generic
@@ -481,6 +482,14 @@ def test_dynamic_vit_bit_exact(toolchain, workdir, norm_bits, softmax_bits):
                if "= myquant.softmax " in line]
     assert len(softmax) == 1
     assert (i16 in softmax[0].rsplit("->", 1)[0]) == (softmax_bits == 16)
+    # ... and writes the 16-bit probabilities (2^-15, 0) that A V reads as
+    # its lhs, multiplied by the int8 V (spec 6.4, 6.5).
+    probabilities = "!quant.uniform<i16<-32767:32767>:f32, 3.0517578125E-5>"
+    assert (probabilities in softmax[0].rsplit("->", 1)[1]) == \
+        (softmax_bits == 16), softmax
+    av = [line for line in quantized.splitlines() if "= myquant.matmul " in
+          line and probabilities in line.rsplit("->", 1)[0]]
+    assert len(av) == (1 if softmax_bits == 16 else 0), av
     # With norm-input-bits=16 the attention output projection and the
     # second MLP Linear, read by the residual adds only, write 16 bits too:
     # both adds read two 16-bit operands (8.5). Without it they write int8.

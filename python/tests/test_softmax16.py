@@ -15,6 +15,7 @@ import pytest
 
 from conftest import RUNNABLE_TARGETS, quantize_cli
 
+from myquant import qparams as Q
 from myquant.emit import calibrate, emit
 from myquant.testing import model_reference as MR
 from myquant.testing import reference as R
@@ -165,6 +166,53 @@ def test_softmax16_reference_accuracy():
     assert worst < 0.501
 
 
+def _softmax_int16_result_errors(rng, input_bits):
+    """Worst and mean error, in 2^-15 output LSB, of the 16-bit result
+    (spec 6.4) against min(softmax, 32767/32768) over 300 random cases."""
+    worst, total, count = 0.0, 0.0, 0
+    for _ in range(300):
+        n = int(rng.integers(2, 1025))
+        if input_bits == 16:
+            s = float(10 ** rng.uniform(-4, -2))
+            q = rng.integers(-32767, 32768, size=(2, n))
+            y = R.softmax16(q, *R.softmax_exp_rescale(s), R.INT16_QMIN,
+                            R.INT16_QMAX, storage_bits=16)
+        else:
+            s = float(10 ** rng.uniform(math.log10(0.005), math.log10(0.2)))
+            q = rng.integers(-128, 128, size=(2, n))
+            y = R.softmax(q, R.softmax_exp_table(s), R.INT16_QMIN,
+                          R.INT16_QMAX, storage_bits=16)
+        x = q * s
+        f = np.exp(x - x.max(-1, keepdims=True))
+        f /= f.sum(-1, keepdims=True)
+        err = np.abs(y / 32768 - np.minimum(f, 32767 / 32768)) * 32768
+        worst = max(worst, float(err.max()))
+        total, count = total + float(err.sum()), count + err.size
+    return worst, total / count
+
+
+def test_softmax16_int16_result_accuracy():
+    """Spec 6.4's 16-bit result (2^-15, 0): its accuracy claim, its
+    saturation at 32767, and its scale against the 8-bit result's."""
+    rng = np.random.default_rng(0)
+    worst16, mean16 = _softmax_int16_result_errors(rng, 16)
+    worst8, mean8 = _softmax_int16_result_errors(rng, 8)
+    print(f"16-bit input: worst {worst16:.4f} LSB, mean {mean16:.4f}; "
+          f"8-bit input: worst {worst8:.4f}, mean {mean8:.4f}")
+    assert worst16 < 1.45 and mean16 < 0.08
+    assert worst8 < 0.81 and mean8 < 0.2
+    m0, shift = R.softmax_exp_rescale(0.001)
+    one = R.softmax16(np.array([[5]]), m0, shift, R.INT16_QMIN, R.INT16_QMAX,
+                      storage_bits=16)
+    assert one.tolist() == [[32767]]
+    assert R.softmax_output_qparams(storage_bits=16) == (2.0 ** -15, 0)
+    # Two equal elements: exactly 1/2, 16384 (8-bit: 0, i.e. 128 + qmin).
+    half = np.array([[7, 7]])
+    assert R.softmax16(half, m0, shift, R.INT16_QMIN, R.INT16_QMAX,
+                       storage_bits=16).tolist() == [[16384, 16384]]
+    assert R.softmax16(half, m0, shift).tolist() == [[0, 0]]
+
+
 def test_softmax16_saturates_and_handles_ties():
     m0, shift = R.softmax_exp_rescale(0.001)
     assert R.softmax16(np.array([[5]]), m0, shift).tolist() == [[127]]
@@ -215,9 +263,10 @@ def test_softmax16_bit_exact_and_accurate(toolchain, workdir):
 def test_attention_softmax16_bit_exact(toolchain, workdir):
     """An attention block with softmax-input-bits=16: Q K^T (two int8
     activations, int32 accumulator, 1/sqrt(d) folded) writes int16 scores,
-    the softmax reads them; A V stays int8. Bit-exact on the generic and
-    VNNI targets (the VNNI kernels leave the int16-result matmul to the
-    generic lowering)."""
+    the softmax reads them and writes int16 probabilities (2^-15, 0), which
+    A V multiplies by its int8 V (spec 6.4, 6.5). Bit-exact on the generic
+    and VNNI targets (the VNNI kernels leave both to the generic
+    lowering)."""
     from myquant.export import export
     from test_transformer import _torch, attention_block
     torch = _torch()
@@ -236,6 +285,16 @@ def test_attention_softmax16_bit_exact(toolchain, workdir):
     assert sum("-> tensor" in l and "i16" in l.split("->")[-1]
                for l in matmuls) == 1, matmuls
     assert "exp_rescale" in quantized
+    probabilities = "!quant.uniform<i16<-32767:32767>:f32, 3.0517578125E-5>"
+    softmax = next(l for l in quantized.splitlines()
+                   if "myquant.softmax" in l)
+    assert softmax.split("->")[-1].count(probabilities) == 1, softmax
+    av = [l for l in matmuls if "factor = " not in l and
+          probabilities in l.split("->")[0]]
+    assert len(av) == 1, matmuls
+    plan = Q.plan_precision(graph, stats, softmax_input_bits=16)
+    assert plan[3]["softmax"] == 16 and \
+        plan[2]["softmax"] == (2.0 ** -15, 0)
     want = MR.run_reference(graph, stats, x.numpy(),
                             softmax_input_bits=16).dequantize()
     for target in TARGETS:

@@ -52,7 +52,8 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       llvm::cl::init(8)};
   Option<int64_t> softmaxInputBits{
       *this, "softmax-input-bits",
-      llvm::cl::desc("Storage bits of softmax inputs: 8 or 16"),
+      llvm::cl::desc("Storage bits of softmax inputs (and of the "
+                     "probabilities that attention's A V reads): 8 or 16"),
       llvm::cl::init(8)};
   Option<std::string> normInputScales{
       *this, "norm-input-scales",

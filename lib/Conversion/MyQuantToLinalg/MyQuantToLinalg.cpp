@@ -633,7 +633,10 @@ struct SoftmaxLowering : MyQuantPattern<SoftmaxOp> {
                       return arith::DivSIOp::create(b, l, one, v[0]);
                     })
             .front();
-    int64_t shift = kSoftmaxReciprocalBits - kSoftmaxOutputBits;
+    // e * R <= 2^40 is the probability in Q40: 8 or 15 bits of it remain.
+    int64_t shift =
+        kSoftmaxReciprocalBits -
+        getSoftmaxOutputBits(getQuantParams(op.getType())->storageWidth);
     return rows.perElement(
         rewriter, loc, {x, max, reciprocal},
         {rows.element, rows.toRow, rows.toRow}, rows.out.type,
@@ -1419,6 +1422,25 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
   }
 };
 
+/// Whether a 16-bit-lhs matmul of two activations (attention's A V,
+/// docs/NumericSpec.md 6.4) may form its exact int64 sum in int32: no bias,
+/// and `K * max|lhs - zl| * max|rhs - zr| <= 2^31 - 1` bounds every partial
+/// sum (32767 * 255 per product: K <= 257). Constant weights keep the int64
+/// accumulator of 6.3.
+bool fitsInt32Accumulator(MatmulOp op, Value storedRhs) {
+  if (op.getBias() || matchPattern(storedRhs, m_Constant()))
+    return false;
+  auto maxCentered = [](Value v) {
+    QuantParams p = *getQuantParams(v.getType());
+    return std::max(p.zeroPoints[0] - p.storageMin,
+                    p.storageMax - p.zeroPoints[0]);
+  };
+  int64_t k = op.getLhs().getType().getShape().back();
+  int64_t product = maxCentered(op.getLhs()) * maxCentered(op.getRhs());
+  return !ShapedType::isDynamic(k) && product > 0 &&
+         k <= int64_t(INT32_MAX) / product;
+}
+
 struct MatmulLowering : MyQuantPattern<MatmulOp> {
   using MyQuantPattern::MyQuantPattern;
   FailureOr<Value> lower(MatmulOp op, MatmulOp::Adaptor adaptor,
@@ -1457,6 +1479,8 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
         accumulatorType(op, op.getLhs().getType(), *requant);
     if (failed(accType))
       return failure();
+    if (accType->getWidth() == 64 && fitsInt32Accumulator(op, adaptor.getRhs()))
+      accType = rewriter.getI32Type();
     Value acc = filled(rewriter, loc, outType.getShape(), *accType, 0);
     // 4-bit weights pack along K.
     FailureOr<Value> unpacked = unpackSubByteWeights(

@@ -62,7 +62,10 @@ Policy
   dimension.
 * Softmax (over the last dimension): spec 3.10 (a 16-bit input 6.4) from
   its input's parameters into the fixed (1/256, -128), whatever its
-  statistics.
+  statistics, or (softmax_input_bits=16, a result that only BatchMatMuls
+  read as their lhs, spec 6.5) into the fixed 16-bit (2^-15, 0); the
+  BatchMatMul then multiplies the 16-bit lhs by its 8-bit rhs, an int64
+  sum (spec 6.4).
 * ConstAdd (``x + c``, a constant tensor that broadcasts): the add above
   with ``c`` quantized into the parameters of its own range (spec 3.2,
   ``reference.constant_operand``).
@@ -302,7 +305,7 @@ def run_reference(model, stats, x, rounding="single",
             m0, sh = R.quantize_multiplier(
                 (float(s0) * float(s1)) / float(so) * scale)
             out = R.matmul(x0, z0, ins[1], z1, None, m0, sh, zo, lo, hi,
-                           rounding=rounding)
+                           rounding=rounding, accumulator_bits=acc_bits)
         elif isinstance(layer, Mul):
             s1, z1 = iqp[1]
             m0, sh = R.mul_rescale(s0, s1, so)
@@ -398,9 +401,11 @@ def run_reference(model, stats, x, rounding="single",
                                           s0, so, layer.gamma.size, in_bits)
             out = R.layer_norm(x0, G, B, E, zo, qmin, qmax, in_bits)
         elif isinstance(layer, Softmax) and bits[layer.inputs[0]] == 16:
-            out = R.softmax16(x0, *R.softmax_exp_rescale(s0), QMIN, QMAX)
+            out = R.softmax16(x0, *R.softmax_exp_rescale(s0), qmin, qmax,
+                              storage_bits=bits[name])
         elif isinstance(layer, Softmax):
-            out = R.softmax(x0, R.softmax_exp_table(s0), QMIN, QMAX)
+            out = R.softmax(x0, R.softmax_exp_table(s0), qmin, qmax,
+                            storage_bits=bits[name])
         elif isinstance(layer, ConstAdd):
             # The constant has 8 bits; a 16-bit input shifts by 15 (6.4).
             cq, sc, zc = R.constant_operand(layer.c)

@@ -46,6 +46,7 @@ ROUNDINGS = ("single", "gemmlowp")
 SOFTMAX_EXP_BITS = 16
 SOFTMAX_RECIPROCAL_BITS = 40
 SOFTMAX_OUTPUT_BITS = 8
+SOFTMAX_OUTPUT_BITS_16 = 15
 # Spec 6.4: the 16-bit input's exponential, 2^-u on [0, 1) in Q30 (Horner
 # coefficients, degree 0 upward), and log2(e), the double nearest.
 SOFTMAX_EXP_FRACTION_BITS = 30
@@ -74,6 +75,7 @@ __all__ = [
     "max_pool2d", "clamp", "table", "concat", "constant_operand",
     "quantize", "dequantize",
     "SOFTMAX_EXP_BITS", "SOFTMAX_RECIPROCAL_BITS", "SOFTMAX_OUTPUT_BITS",
+    "SOFTMAX_OUTPUT_BITS_16",
     "softmax_exp_table", "softmax_output_qparams", "softmax",
     "SOFTMAX_EXP_FRACTION_BITS", "SOFTMAX_EXP_POLYNOMIAL",
     "SOFTMAX_EXP_MAX_SHIFT", "SOFTMAX_LOG2E", "softmax_exp_rescale",
@@ -813,16 +815,19 @@ def softmax_exp_table(s_in, entries=256):
                    float(1 << SOFTMAX_EXP_BITS)).astype(np.int64)
 
 
-def softmax_output_qparams(qmin=-128):
+def softmax_output_qparams(qmin=-128, storage_bits=8):
     """The softmax result's fixed (scale, zero point): 2^-8 and the storage
-    minimum."""
+    minimum, or with 16-bit storage (spec 6.4) 2^-15 and 0."""
+    if storage_bits == 16:
+        return 2.0 ** -SOFTMAX_OUTPUT_BITS_16, 0
     return 2.0 ** -SOFTMAX_OUTPUT_BITS, int(qmin)
 
 
-def softmax(x_q, exp_table, qmin=-128, qmax=127):
+def softmax(x_q, exp_table, qmin=-128, qmax=127, storage_bits=8):
     """Spec 3.10 over the last axis: m = max of the row, e = T[m - x],
     R = floor(2^40 / sum(e)), out = clamp(((e * R + 2^31) >> 32) + qmin,
-    qmin, qmax), all in exact integers."""
+    qmin, qmax), all in exact integers; storage_bits=16: the 16-bit result
+    of spec 6.4, clamp((e * R + 2^24) >> 25, qmin, qmax)."""
     x = _as_int64(x_q, "input")
     table = _as_int64(exp_table, "exp_table")
     if table[0] != 1 << SOFTMAX_EXP_BITS:
@@ -830,14 +835,20 @@ def softmax(x_q, exp_table, qmin=-128, qmax=127):
     d = x.max(axis=-1, keepdims=True) - x
     if d.size and d.max() >= table.size:
         raise ValueError("input outside the table")
-    return _softmax_normalize(table[d], qmin, qmax)
+    return _softmax_normalize(table[d], qmin, qmax, storage_bits)
 
 
-def _softmax_normalize(e, qmin, qmax):
-    """Spec 3.10's reciprocal and output from the Q16 exponentials e."""
+def _softmax_normalize(e, qmin, qmax, storage_bits):
+    """Spec 3.10's reciprocal and output from the Q16 exponentials e, into
+    the fixed parameters of softmax_output_qparams."""
+    if storage_bits not in (8, 16):
+        raise ValueError(f"softmax storage bits must be 8 or 16, not "
+                         f"{storage_bits!r}")
+    zo = softmax_output_qparams(qmin, storage_bits)[1]
     r = (1 << SOFTMAX_RECIPROCAL_BITS) // e.sum(axis=-1, keepdims=True)
-    shift = SOFTMAX_RECIPROCAL_BITS - SOFTMAX_OUTPUT_BITS
-    y = ((e * r + (1 << (shift - 1))) >> shift) + int(qmin)
+    shift = SOFTMAX_RECIPROCAL_BITS - (
+        SOFTMAX_OUTPUT_BITS_16 if storage_bits == 16 else SOFTMAX_OUTPUT_BITS)
+    y = ((e * r + (1 << (shift - 1))) >> shift) + zo
     return np.clip(y, qmin, qmax)
 
 
@@ -869,12 +880,14 @@ def softmax_exp16(d, m0, shift):
     return (p + (np.int64(1) << (s - 1))) >> s
 
 
-def softmax16(x_q, m0, shift, qmin=-128, qmax=127):
+def softmax16(x_q, m0, shift, qmin=-128, qmax=127, storage_bits=8):
     """Spec 6.4: spec 3.10 over the last axis of a 16-bit input, with
-    e = softmax_exp16(m - x, m0, shift) in place of the table."""
+    e = softmax_exp16(m - x, m0, shift) in place of the table (and a 16-bit
+    result with storage_bits=16, as softmax)."""
     x = _as_int64(x_q, "input")
     d = x.max(axis=-1, keepdims=True) - x
-    return _softmax_normalize(softmax_exp16(d, m0, shift), qmin, qmax)
+    return _softmax_normalize(softmax_exp16(d, m0, shift), qmin, qmax,
+                              storage_bits)
 
 
 def layer_norm_squares_shift(input_bits):

@@ -1649,10 +1649,21 @@ func.func @softmax_result_type(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
 
 // -----
 
+// A 16-bit result has scale 2^-15 and zero point 0 (docs/NumericSpec.md 6.4).
+!q = !quant.uniform<i16<-32767:32767>:f32, 0.001>
+!p = !quant.uniform<i16<-32767:32767>:f32, 0.0000152587890625>
+func.func @softmax_int16_result_type(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
+  // expected-error@+1 {{'myquant.softmax' op result must have scale 3.051758e-05 and zero point 0, got scale 1.525879e-05 and zero point 0}}
+  %0 = myquant.softmax %x : tensor<2x4x!q> -> tensor<2x4x!p>
+  return %0 : tensor<2x4x!p>
+}
+
+// -----
+
 !q = !quant.uniform<i32:f32, 0.1>
 !p = !quant.uniform<i8:f32, 0.00390625:-128>
 func.func @softmax_input_width(%x: tensor<2x4x!q>) -> tensor<2x4x!p> {
-  // expected-error@+1 {{'myquant.softmax' op input and result must have 8- or 16-bit and 8-bit storage, got 32-bit and 8-bit}}
+  // expected-error@+1 {{'myquant.softmax' op input and result must have 8- or 16-bit and 8- or 16-bit storage, got 32-bit and 8-bit}}
   %0 = myquant.softmax %x {exp_table = array<i32: 65536>} : tensor<2x4x!q> -> tensor<2x4x!p>
   return %0 : tensor<2x4x!p>
 }

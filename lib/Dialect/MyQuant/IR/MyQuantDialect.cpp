@@ -756,23 +756,26 @@ LogicalResult TableOp::verify() {
 
 /// An op over rows along the last dimension, per tensor, rank 1 or more. Its
 /// input has 8-bit storage, or 16-bit where `wideInput` (layer normalization
-/// and softmax, docs/NumericSpec.md 6.4); its result 8-bit, or a wide value
-/// where `wideResult` (a layer normalization that a dynamic matmul reads,
-/// 8.5).
+/// and softmax, docs/NumericSpec.md 6.4); its result 8-bit, or 16-bit where
+/// `int16Result` (softmax, 6.4), or a wide value where `wideResult` (a layer
+/// normalization that a dynamic matmul reads, 8.5).
 static LogicalResult verifyRowOp(Operation *op, Value input, Value result,
                                  bool wideInput = false,
-                                 bool wideResult = false) {
+                                 bool wideResult = false,
+                                 bool int16Result = false) {
   if (failed(verifyPerTensor(op, input, "input")) ||
       failed(verifyPerTensor(op, result, "result")))
     return failure();
   QuantParams in = paramsOf(input), out = paramsOf(result);
   bool inputOk = in.storageWidth == 8 || (wideInput && in.storageWidth == 16);
   bool resultOk = out.storageWidth == 8 ||
+                  (int16Result && out.storageWidth == 16) ||
                   (wideResult && isWideActivationType(result.getType()));
   if (!inputOk || !resultOk)
     return op->emitOpError()
            << "input and result must have "
-           << (wideInput ? "8- or 16-bit" : "8-bit") << " and 8-bit"
+           << (wideInput ? "8- or 16-bit" : "8-bit") << " and "
+           << (int16Result ? "8- or 16-bit" : "8-bit")
            << (wideResult ? " (or wide 32-bit)" : "") << " storage, got "
            << in.storageWidth << "-bit and " << out.storageWidth << "-bit";
   if (cast<RankedTensorType>(input.getType()).getRank() == 0)
@@ -781,17 +784,22 @@ static LogicalResult verifyRowOp(Operation *op, Value input, Value result,
 }
 
 LogicalResult SoftmaxOp::verify() {
-  if (failed(verifyRowOp(*this, getInput(), getResult(), /*wideInput=*/true)))
+  if (failed(verifyRowOp(*this, getInput(), getResult(), /*wideInput=*/true,
+                         /*wideResult=*/false, /*int16Result=*/true)))
     return failure();
   QuantParams in = paramsOf(getInput());
   QuantParams out = paramsOf(getResult());
-  double scale = std::ldexp(1.0, -kSoftmaxOutputBits);
-  if (out.scales[0] != scale || out.zeroPoints[0] != out.storageMin)
+  // [0, 1) spans the 8-bit storage range from its minimum, and the
+  // non-negative half of the symmetric 16-bit one (docs/NumericSpec.md 6.4).
+  bool int16Result = out.storageWidth == 16;
+  double scale = std::ldexp(1.0, -getSoftmaxOutputBits(out.storageWidth));
+  int64_t zeroPoint = int16Result ? 0 : out.storageMin;
+  if (out.scales[0] != scale || out.zeroPoints[0] != zeroPoint)
     return emitOpError() << "result must have scale " << scale
-                         << " and zero point " << out.storageMin
-                         << " (its storage minimum), got scale "
-                         << out.scales[0] << " and zero point "
-                         << out.zeroPoints[0];
+                         << " and zero point " << zeroPoint
+                         << (int16Result ? "" : " (its storage minimum)")
+                         << ", got scale " << out.scales[0]
+                         << " and zero point " << out.zeroPoints[0];
   // A 16-bit input computes its exponentials (docs/NumericSpec.md 6.4):
   // d * multiplier < 2^16 * 2^31 is exact in int64 and the polynomial
   // keeps every e in [0, 2^16] with e = 2^16 at the row's maximum.

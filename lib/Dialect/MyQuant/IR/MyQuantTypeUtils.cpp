@@ -162,9 +162,18 @@ double getSoftmaxExpMultiplier(double inputScale) {
   return inputScale * 1.4426950408889634;
 }
 
-quant::UniformQuantizedType getSoftmaxResultType(Type expressedType,
-                                                 bool isSigned) {
+int64_t getSoftmaxOutputBits(unsigned storageWidth) {
+  return storageWidth == 16 ? kSoftmaxOutputBits16 : kSoftmaxOutputBits;
+}
+
+quant::UniformQuantizedType
+getSoftmaxResultType(Type expressedType, bool isSigned, unsigned storageWidth) {
   MLIRContext *ctx = expressedType.getContext();
+  if (storageWidth == 16)
+    return quant::UniformQuantizedType::get(
+        quant::QuantizationFlags::Signed, IntegerType::get(ctx, 16),
+        expressedType, std::ldexp(1.0, -kSoftmaxOutputBits16), 0,
+        -kInt16ActivationMax, kInt16ActivationMax);
   int64_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
   return quant::UniformQuantizedType::get(
       isSigned ? quant::QuantizationFlags::Signed : 0, IntegerType::get(ctx, 8),

@@ -246,6 +246,11 @@ private:
   /// a 16-bit result, read (a transformer's residual adds and its patch
   /// embedding, docs/NumericSpec.md 8.5).
   void chooseDynamicResidualValues();
+  /// With softmax-input-bits=16: 16-bit results (scale 2^-15) for the
+  /// softmaxes whose result, through same-scale ops, only matmuls of two
+  /// activations read, as their lhs (attention's A V, docs/NumericSpec.md
+  /// 6.5).
+  void chooseInt16SoftmaxResults();
   /// With norm-input-scales=per-channel: the per-channel types of the layer
   /// normalization inputs that an add writes and only layer normalizations
   /// and adds read (docs/NumericSpec.md 6.6); remarks at the others.
@@ -290,6 +295,8 @@ private:
   /// The values with 16-bit storage, by the source of their same-scale
   /// chain (sourceOfScale).
   DenseSet<Value> int16Sources;
+  /// The softmax results with 16-bit storage (chooseInt16SoftmaxResults).
+  DenseSet<Value> int16SoftmaxResults;
   /// The anchors of the dynamic layers, and the wide values by the source of
   /// their same-scale chain.
   DenseSet<Operation *> dynamicAnchors;
@@ -400,7 +407,9 @@ FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
   Type element = cast<RankedTensorType>(value.getType()).getElementType();
   Value source = sourceOfScale(value);
   quant::UniformQuantizedType type;
-  if (wideSources.contains(source))
+  if (int16SoftmaxResults.contains(source))
+    type = getSoftmaxResultType(element, isSigned, 16);
+  else if (wideSources.contains(source))
     type = getWideActivationType(element, range.first, range.second);
   else if (int16Sources.contains(source))
     type = getInt16ActivationType(element, range.first, range.second);
@@ -589,6 +598,40 @@ void DryRun::chooseDynamicResidualValues() {
                   int16Sources.contains(sourceOfScale(user->getResult(0))));
         }))
       int16Sources.insert(source);
+}
+
+void DryRun::chooseInt16SoftmaxResults() {
+  if (precision.softmaxInputBits != 16)
+    return;
+  // The operands that a matmul of two activations reads as its lhs: it
+  // multiplies a 16-bit lhs by its 8-bit rhs (6.4).
+  DenseSet<OpOperand *> activationLhs;
+  for (const ComputeChain &chain : chains)
+    if (!getFloatConstant(chain.weight))
+      for (OpOperand &operand : chain.anchor->getOpOperands())
+        if (operand.get() == chain.input && operand.get() != chain.weight)
+          activationLhs.insert(&operand);
+  DenseSet<Value> candidates, blocked;
+  funcOp.walk([&](linalg::SoftmaxOp softmax) {
+    if (claimed.contains(softmax))
+      candidates.insert(softmax.getResult()[0]);
+  });
+  for (Value value : valuesInOrder(funcOp)) {
+    Value source = sourceOfScale(value);
+    if (!candidates.contains(source))
+      continue;
+    for (OpOperand &use : value.getUses())
+      if (!keepsOperandScale(use.getOwner()) && !activationLhs.contains(&use))
+        blocked.insert(source);
+  }
+  for (Value result : candidates) {
+    if (blocked.contains(result) || result.use_empty())
+      continue;
+    int16SoftmaxResults.insert(result);
+    types[result] = getSoftmaxResultType(
+        cast<RankedTensorType>(result.getType()).getElementType(), isSigned,
+        16);
+  }
 }
 
 void DryRun::claim(Operation *op) {
@@ -1493,6 +1536,7 @@ LogicalResult DryRun::run() {
     return failure();
   if (failed(collectStructure()) || failed(chooseInt16Values()))
     return failure();
+  chooseInt16SoftmaxResults();
   chooseDynamicLayers();
   chooseDynamicResidualValues();
 

@@ -677,9 +677,11 @@ struct QuantizeSoftmax : QuantizePattern {
     if (!in->isPerTensor() || (in->storageWidth != 8 && in->storageWidth != 16))
       return failure();
     QuantParams out = *getQuantParams(output.getType());
-    auto resultType =
-        quantizedLike(op.getResult()[0],
-                      getSoftmaxResultType(out.expressedType, out.isSigned));
+    // The dry run chose 8 or 16 bits for the result (docs/NumericSpec.md
+    // 6.5); either width has fixed parameters.
+    auto resultType = quantizedLike(
+        op.getResult()[0], getSoftmaxResultType(out.expressedType, out.isSigned,
+                                                out.storageWidth));
     rewriter.setInsertionPoint(output);
     bool wide = in->storageWidth == 16;
     auto result = SoftmaxOp::create(

@@ -23,13 +23,17 @@
 // its int8 operands and writes the softmax's symmetric i16 input (scale
 // 4 / 32767): 0.5 * 0.0156863 * 0.0176471 / (4 / 32767) = 1217415168 *
 // 2^-30. The softmax has no table but exp_rescale = (4 / 32767) * log2(e)
-// = 1549129280 * 2^-43; its result and A V keep 8 bits. With dynamic=true
-// too (8.5) the same: no Linear reads A V, so nothing is wide.
+// = 1549129280 * 2^-43. Only A V reads its result (through the reshape), as
+// its lhs: the probabilities get the fixed 16-bit (2^-15, 0), and A V
+// multiplies them by the int8 V, M = 2^-15 * s_v / s_out = 2^30 * 2^-45
+// (6.4, 6.5). With dynamic=true too (8.5) the same: no Linear reads A V,
+// so nothing is wide.
 // WIDE-NOT:      remark
 // WIDE-LABEL:    func.func @attention
 // WIDE:          myquant.matmul %{{.+}}, %{{.+}} {factor = 5.000000e-01 : f64, rescale = #myquant.rescale<multiplier = [1217415168], shift = [30], rounding = single>} : (tensor<2x3x4x!quant.uniform<i8:f32, 0.015686274509803921>>, tensor<2x4x3x!quant.uniform<i8:f32, 0.017647058823529412:-43>>) -> tensor<2x3x3x!quant.uniform<i16<-32767:32767>:f32, 1.2207403790398877E-4>>
-// WIDE:          myquant.softmax %{{.+}} {exp_rescale = #myquant.rescale<multiplier = [1549129280], shift = [43], rounding = single>} : tensor<1x2x3x3x!quant.uniform<i16<-32767:32767>:f32, 1.2207403790398877E-4>> -> tensor<1x2x3x3x!quant.uniform<i8:f32, 3.906250e-03:-128>>
-// WIDE:          myquant.matmul %{{.+}}, %{{.+}} {rescale = #myquant.rescale<multiplier = [1073741824], shift = [38], rounding = single>} : (tensor<2x3x3x!quant.uniform<i8:f32, 3.906250e-03:-128>>, tensor<2x3x4x!quant.uniform<i8:f32, 0.0078431372549019607>>) -> tensor<2x3x4x!quant.uniform<i8:f32, 0.0078431372549019607>>
+// WIDE:          myquant.softmax %{{.+}} {exp_rescale = #myquant.rescale<multiplier = [1549129280], shift = [43], rounding = single>} : tensor<1x2x3x3x!quant.uniform<i16<-32767:32767>:f32, 1.2207403790398877E-4>> -> tensor<1x2x3x3x!quant.uniform<i16<-32767:32767>:f32, 3.0517578125E-5>>
+// WIDE:          tensor.collapse_shape %{{.+}} : tensor<1x2x3x3x!quant.uniform<i16<-32767:32767>:f32, 3.0517578125E-5>> into tensor<2x3x3x!quant.uniform<i16<-32767:32767>:f32, 3.0517578125E-5>>
+// WIDE:          myquant.matmul %{{.+}}, %{{.+}} {rescale = #myquant.rescale<multiplier = [1073741824], shift = [45], rounding = single>} : (tensor<2x3x3x!quant.uniform<i16<-32767:32767>:f32, 3.0517578125E-5>>, tensor<2x3x4x!quant.uniform<i8:f32, 0.0078431372549019607>>) -> tensor<2x3x4x!quant.uniform<i8:f32, 0.0078431372549019607>>
 // WIDE-NOT:      myquant.requantize
 
 // BITS: error: softmax-input-bits is 12; it must be 8 or 16

@@ -465,9 +465,12 @@ def MyQuant_SoftmaxOp : MyQuant_Op<"softmax",
     (docs/NumericSpec.md 6.4) has no table: `exp_rescale` is
     `scale_in * log2(e)` in fixed point, `d * multiplier` splits at `shift`
     into a power of two (a right shift) and a fraction whose `2^-u` a
-    fourth-degree polynomial computes. The result has the fixed scale 1/256
-    and its storage minimum as zero point (-128 for int8, 0 for uint8), so
-    probabilities in `[0, 1)` use the whole range.
+    fourth-degree polynomial computes. An 8-bit result has the fixed scale
+    1/256 and its storage minimum as zero point (-128 for int8, 0 for
+    uint8), so probabilities in `[0, 1)` use the whole range. A 16-bit
+    result (docs/NumericSpec.md 6.4: the probabilities attention's `A V`
+    reads) has scale 2^-15 and zero point 0, `out[i] = clamp((e[i] * R +
+    2^24) >> 25, qmin, qmax)`: `[0, 1)` in `[0, 32767]`.
 
     ```mlir
     %p = myquant.softmax %x {exp_table = array<i32: 65536, 60000, ...>}
@@ -477,6 +480,10 @@ def MyQuant_SoftmaxOp : MyQuant_Op<"softmax",
              multiplier = [1548615843], shift = [40], rounding = single>}
         : tensor<2x8x!quant.uniform<i16:f32, 0.001>>
         -> tensor<2x8x!quant.uniform<i8:f32, 0.00390625:-128>>
+    %a = myquant.softmax %y {exp_rescale = #myquant.rescale<
+             multiplier = [1548615843], shift = [40], rounding = single>}
+        : tensor<2x8x!quant.uniform<i16:f32, 0.001>>
+        -> tensor<2x8x!quant.uniform<i16<-32767:32767>:f32, 3.0517578125E-5>>
     ```
   }];
   let arguments = (ins MyQuant_QuantTensor:$input,

@@ -127,20 +127,28 @@ double getAddCommonScale(double lhsScale, double rhsScale);
 
 /// Integer softmax (docs/NumericSpec.md 3.10): the exponentials are Q16
 /// (`kSoftmaxExpBits`), the row's reciprocal `floor(2^40 / sum)`
-/// (`kSoftmaxReciprocalBits`), and the result has scale 2^-8.
+/// (`kSoftmaxReciprocalBits`), and the result has scale 2^-8, or 2^-15
+/// with 16-bit storage (`kSoftmaxOutputBits16`, 6.4).
 inline constexpr int64_t kSoftmaxExpBits = 16;
 inline constexpr int64_t kSoftmaxReciprocalBits = 40;
 inline constexpr int64_t kSoftmaxOutputBits = 8;
+inline constexpr int64_t kSoftmaxOutputBits16 = 15;
 
 /// The softmax's exponential table for an input of scale `scale` with
 /// `entries` storage values: entry d is round_half_even(2^16 * exp(-scale *
 /// d)), computed in double.
 llvm::SmallVector<int32_t> getSoftmaxExpTable(double scale, int64_t entries);
 
-/// The softmax's result type: scale 2^-8, zero point the storage minimum of
-/// 8-bit signed [-128, 127] or unsigned [0, 255] storage.
-mlir::quant::UniformQuantizedType getSoftmaxResultType(mlir::Type expressedType,
-                                                       bool isSigned);
+/// The softmax's result type: with `storageWidth` 8, scale 2^-8 and zero
+/// point the storage minimum of signed [-128, 127] or unsigned [0, 255]
+/// storage; with 16, the symmetric int16 type of 6.1 with scale 2^-15
+/// (probabilities in [0, 32767]).
+mlir::quant::UniformQuantizedType
+getSoftmaxResultType(mlir::Type expressedType, bool isSigned,
+                     unsigned storageWidth = 8);
+
+/// The fractional bits of a softmax result of `storageWidth` bits: 8 or 15.
+int64_t getSoftmaxOutputBits(unsigned storageWidth);
 
 /// Integer softmax of a 16-bit input (docs/NumericSpec.md 6.4): the
 /// exponential `2^-t`, `t = d * s_in * log2(e)`, computed without a table.

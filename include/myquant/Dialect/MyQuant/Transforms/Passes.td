@@ -149,9 +149,11 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     options (their results keep 8); the values that share their parameters
     and their producers follow the rules above (an add of a constant, such
     as a position embedding, reads 8 bits and writes 16).
-    `softmax-input-bits=16` likewise gives the inputs of softmaxes 16 bits
-    (their results keep the fixed 8-bit type), and lets a matmul of two
-    8-bit activations (attention's scores) write them.
+    `softmax-input-bits=16` likewise gives the inputs of softmaxes 16 bits,
+    and lets a matmul of two 8-bit activations (attention's scores) write
+    them; a softmax result that only matmuls of two activations read, as
+    their lhs (attention's A V), gets 16 bits too, with the fixed scale
+    2^-15 and zero point 0 (the others keep the fixed 8-bit type).
 
     `norm-input-scales=per-channel` (docs/NumericSpec.md 6.6) gives a layer
     normalization input per-channel scales `s * 2^a[c]` (FQ-ViT's
@@ -198,7 +200,9 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     Option<"normInputBits", "norm-input-bits", "int64_t", /*default=*/"8",
            "Storage bits of layer normalization inputs: 8 or 16">,
     Option<"softmaxInputBits", "softmax-input-bits", "int64_t",
-           /*default=*/"8", "Storage bits of softmax inputs: 8 or 16">,
+           /*default=*/"8",
+           "Storage bits of softmax inputs (and of the probabilities that "
+           "attention's A V reads): 8 or 16">,
     Option<"normInputScales", "norm-input-scales", "std::string",
            /*default=*/"\"per-tensor\"",
            "Scales of layer normalization inputs: per-tensor, or "
