@@ -82,6 +82,10 @@ MODELS = {
     "conv3x3_dilated": conv((1, 8, 11, 11), 17, 3, padding=2, dilation=2),
     "depthwise": conv((1, 32, 10, 10), 32, 3, groups=32, act=Relu6),
     "depthwise_s2": conv((1, 24, 11, 11), 24, 3, stride=2, groups=24),
+    # Two images, rows of three vectors (the kernel pads each plane).
+    "depthwise_wide_s2": conv((2, 16, 9, 37), 16, 3, stride=2, groups=16),
+    "depthwise_dilated": conv((1, 16, 12, 20), 16, 3, padding=2, dilation=2,
+                              groups=16, act=None),
     "grouped": conv((1, 32, 8, 8), 32, 3, groups=4),
     "linear_b1": linear(1, 96, 40),
     "linear_b5": linear(5, 64, 33),

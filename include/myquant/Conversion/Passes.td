@@ -167,10 +167,16 @@ def ConvertLinalgToFloatKernels
     the layout needs no copy. The sum is accumulated in f32 in a different
     order than the generic loops: results agree to rounding.
 
+    NCHW depthwise convolutions (`linalg.depthwise_conv_2d_nchw_chw`) get a
+    kernel of their own: vectors of output pixels along a row, a broadcast
+    weight per tap; it pads each channel plane itself into a tensor that
+    stays in the cache (the padding is not copied as a whole tensor).
+
     Not covered (left to the generic lowering, with a missed-optimization
-    remark of category `convert-myquant-to-vnni`): grouped and depthwise
-    convolutions, batched or activation x activation matmuls, fewer output
-    channels than one vector, a matmul scaled by a constant.
+    remark of category `convert-myquant-to-vnni`): grouped convolutions
+    other than depthwise, NHWC depthwise convolutions, batched or
+    activation x activation matmuls, fewer output channels than one
+    vector, a matmul scaled by a constant.
 
     `target`: as `convert-myquant-to-vnni` (the vector width: 16 f32
     lanes for `avx512-vnni`, 8 for `avx512-vnni-256` and for `avx-vnni`,

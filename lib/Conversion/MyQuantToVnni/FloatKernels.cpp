@@ -102,12 +102,11 @@ struct FloatLowering {
 
   LogicalResult lower(const ComputeChain &chain);
 
-  /// The NCHW depthwise convolution of `chain`, whose geometry `p` holds,
-  /// on the padded `input`.
+  /// The NCHW depthwise convolution of `chain`, whose geometry `p` holds;
+  /// the kernel pads its unpadded input itself.
   LogicalResult lowerDepthwise(const ComputeChain &chain, Problem &p,
                                ArrayRef<float> weights,
-                               DenseFPElementsAttr bias, Value input,
-                               OpBuilder &b);
+                               DenseFPElementsAttr bias, OpBuilder &b);
 
   /// Replaces `chain.output` by `result` and erases the chain's ops and
   /// the producers only they used.
@@ -117,7 +116,7 @@ struct FloatLowering {
 LogicalResult FloatLowering::lowerDepthwise(const ComputeChain &chain,
                                             Problem &p, ArrayRef<float> weights,
                                             DenseFPElementsAttr bias,
-                                            Value input, OpBuilder &b) {
+                                            OpBuilder &b) {
   Location loc = chain.anchor->getLoc();
   Problem::Float f;
   // [channels][taps]: the filter's own C x KH x KW order.
@@ -133,12 +132,13 @@ LogicalResult FloatLowering::lowerDepthwise(const ComputeChain &chain,
   int64_t rows = std::min<int64_t>(p.outH, 8);
   int64_t width = std::min<int64_t>(p.outW, target.lanes);
   auto resultType = cast<RankedTensorType>(chain.output.getType());
-  Value result = outlineKernel(b, chain.anchor, input, resultType, target,
-                               symbols, [&](OpBuilder &kb, ValueRange args) {
-                                 KernelBuilder builder(kb, loc, target);
-                                 return builder.buildFloatDepthwise(
-                                     p, rows, width, args[0], args[1]);
-                               });
+  Value result =
+      outlineKernel(b, chain.anchor, chain.input, resultType, target, symbols,
+                    [&](OpBuilder &kb, ValueRange args) {
+                      KernelBuilder builder(kb, loc, target);
+                      return builder.buildFloatDepthwise(
+                          p, rows, width, chain.padding, args[0], args[1]);
+                    });
   replace(chain, result);
   return success();
 }
@@ -188,7 +188,7 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
     p.inputChannels = c;
     setChannels(p, f, lanes);
     if (depthwise)
-      return lowerDepthwise(chain, p, weights, biasAttr, input, b);
+      return lowerDepthwise(chain, p, weights, biasAttr, b);
     int64_t kw = p.kernelW, kh = p.kernelH;
     auto index = [&](int64_t t, int64_t ci, int64_t o) {
       int64_t y = t / kw, x = t % kw;

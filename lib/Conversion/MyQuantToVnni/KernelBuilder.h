@@ -99,8 +99,10 @@ public:
   /// a row, `rows` rows at a time, each tap a broadcast weight times the
   /// input vector (for strides above 1, every stride-th element of a
   /// longer read); the bias starts the accumulators and the clamp ends
-  /// them. `input` is NCHW, padded spatially.
+  /// them. `input` is NCHW, unpadded: `padding` (top, left, bottom, right)
+  /// zeros are added plane by plane (padPlane).
   mlir::Value buildFloatDepthwise(const Problem &p, int64_t rows, int64_t width,
+                                  llvm::ArrayRef<int64_t> padding,
                                   mlir::Value input, mlir::Value output);
 
 private:
@@ -298,6 +300,13 @@ private:
   mlir::Value storeFloatTile(const Problem &p, const Tiling &tiling,
                              const TilePosition &at, int64_t j,
                              mlir::ValueRange accs, mlir::Value out);
+
+  /// Plane (n, c) of the NCHW f32 `input` with `padding` (top, left,
+  /// bottom, right) zeros around it, as a [rows][columns] tensor of its own
+  /// (columns >= left + width + right; the columns past the padding are
+  /// zero too).
+  mlir::Value padPlane(mlir::Value input, mlir::Value n, mlir::Value c,
+                       llvm::ArrayRef<int64_t> padding, int64_t columns);
 
   /// `v` clamped to the fused activation's range of `f`.
   mlir::Value clampFloat(const Problem::Float &f, mlir::Value v);

@@ -172,6 +172,45 @@ func.func @depthwise(%x: tensor<1x16x11x11xf32>) -> tensor<1x16x5x5xf32> {
 
 // -----
 
+// A padded depthwise convolution (stride 2): the kernel takes the unpadded
+// input and pads each plane into a tensor of its own (rows 1 + 10, columns
+// 12: 1 + 10 + 0 and the longest read, (5 - 5) * 2 + 2 + 10), zero rows
+// and columns written around a copy of each input row; the taps read the
+// plane, in bounds. No padded copy of the whole input is left.
+// CHECK-LABEL: func.func private @padded_depthwise_kernel(
+// CHECK-SAME:    %[[X:.*]]: tensor<1x16x10x10xf32>, %{{.*}}: tensor<1x16x5x5xf32>)
+// CHECK:         scf.for %[[N:.*]] = {{.*}} iter_args
+// CHECK:         scf.for %[[C:.*]] = {{.*}} iter_args
+// CHECK:         %[[EMPTY:.*]] = tensor.empty() : tensor<11x12xf32>
+// CHECK:         %[[TOP:.*]] = vector.transfer_write %{{.*}}, %[[EMPTY]][%c0{{.*}}, %c0{{.*}}] {in_bounds = [true]} : vector<12xf32>, tensor<11x12xf32>
+// CHECK:         %[[PLANE:.*]] = scf.for %[[IY:.*]] = {{.*}} iter_args(%[[ROWS:.*]] = %[[TOP]])
+// CHECK:           %[[Y:.*]] = arith.addi %[[IY]], %c1
+// CHECK:           %[[LEFT:.*]] = vector.transfer_write %{{.*}}, %[[ROWS]][%[[Y]], %c0{{.*}}] {in_bounds = [true]} : vector<1xf32>, tensor<11x12xf32>
+// CHECK:           %[[ROW:.*]] = vector.transfer_read %[[X]][%[[N]], %[[C]], %[[IY]], %c0{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x16x10x10xf32>, vector<10xf32>
+// CHECK:           %[[COPY:.*]] = vector.transfer_write %[[ROW]], %[[LEFT]][%[[Y]], %c1{{.*}}] {in_bounds = [true]} : vector<10xf32>, tensor<11x12xf32>
+// CHECK:           %[[RIGHT:.*]] = vector.transfer_write %{{.*}}, %[[COPY]][%[[Y]], %c11] {in_bounds = [true]} : vector<1xf32>, tensor<11x12xf32>
+// CHECK:           scf.yield %[[RIGHT]]
+// CHECK:         vector.transfer_read %[[PLANE]][{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<11x12xf32>, vector<10xf32>
+// CHECK:         vector.shuffle {{.*}} [0, 2, 4, 6, 8]
+// CHECK-LABEL: func.func @padded_depthwise(
+// CHECK-SAME:    %[[IN:.*]]: tensor<1x16x10x10xf32>)
+// CHECK-NOT:     tensor.pad
+// CHECK:         call @padded_depthwise_kernel(%[[IN]],
+func.func @padded_depthwise(%x0: tensor<1x16x10x10xf32>) -> tensor<1x16x5x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %x = tensor.pad %x0 low[0, 0, 1, 1] high[0, 0, 0, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x16x10x10xf32> to tensor<1x16x11x11xf32>
+  %e = tensor.empty() : tensor<1x16x5x5xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x5x5xf32>) -> tensor<1x16x5x5xf32>
+  %w = arith.constant dense<0.125> : tensor<16x3x3xf32>
+  %d = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %w : tensor<1x16x11x11xf32>, tensor<16x3x3xf32>) outs(%init : tensor<1x16x5x5xf32>) -> tensor<1x16x5x5xf32>
+  return %d : tensor<1x16x5x5xf32>
+}
+
+// -----
+
 // Not covered: left to the generic lowering, with the reason.
 // REMARK: remark: [Missed] NotLowered | Category:convert-myquant-to-vnni | Remark="not lowered to a VNNI kernel: a grouped or NHWC depthwise convolution"
 // REMARK: remark: [Missed] NotLowered | Category:convert-myquant-to-vnni | Remark="not lowered to a VNNI kernel: 8 output channels, fewer than a vector of 16"
