@@ -12,7 +12,9 @@ PyTorch f32, one thread.
 3. torchvision models at 224 x 224, batch 1 (or --batch; random weights,
    BatchNorm folded by the exporter): myquant f32 vs PyTorch f32
    (jit.trace + freeze + optimize_for_inference), and the largest relative
-   error of the logits (max |diff| / max |torch|).
+   error of the logits (max |diff| / max |torch|); with --baseline, also
+   the same model compiled by another build (such as main's), timed in the
+   same rounds.
 
 Timing: the CPU time of the fastest single call (as combined.py), myquant
 called from C (timer.c), PyTorch from Python: on a machine shared with more
@@ -24,7 +26,7 @@ are the figures to compare, not absolute times.
     /usr/bin/python3 benchmarks/float_path.py [--build build]
         [--models resnet18,resnet50,mobilenet_v2,squeezenet1_1]
         [--layers NAME,...] [--no-kernels] [--no-models] [--target avx512-vnni] [--rounds 5]
-        [--batch 1]
+        [--batch 1] [--baseline /work/main/build]
 """
 
 import argparse
@@ -104,22 +106,25 @@ def torch_f32(model, x):
             torch.jit.freeze(torch.jit.trace(model, x)))
 
 
-def compare(tc, timer, model, x, target, rounds, budget):
-    """(myquant min s, torch min s, relative error) of `model` on x."""
+def compare(tcs, timer, model, x, target, rounds, budget):
+    """([min s of each toolchain in `tcs`], torch min s, relative error of
+    the first) of `model` on x."""
     import torch
     from myquant import emit as E
     from myquant.export import export
     xt = torch.from_numpy(x)
     with torch.no_grad():
         ref = model(xt).numpy()
-    so, _ = tc.shared(E.emit(export(model, x)), target)
-    fn = Compiled(so, "forward", x, ref.shape, np.float32)
-    err = float(np.max(np.abs(fn() - ref)) / np.max(np.abs(ref)))
+    text = E.emit(export(model, x))
+    fns = [Compiled(tc.shared(text, target)[0], "forward", x, ref.shape,
+                    np.float32) for tc in tcs]
+    err = float(np.max(np.abs(fns[0]() - ref)) / np.max(np.abs(ref)))
     flt = torch_f32(model, xt)
-    ours, theirs = float("inf"), float("inf")
+    ours, theirs = [float("inf")] * len(fns), float("inf")
     with torch.no_grad():
         for _ in range(rounds):
-            ours = min(ours, timer.fastest(fn, 20, budget))
+            ours = [min(t, timer.fastest(fn, 20, budget))
+                    for t, fn in zip(ours, fns)]
             theirs = min(theirs, python_fastest(lambda: flt(xt), 20, budget))
     return ours, theirs, err
 
@@ -132,8 +137,8 @@ def bench_layers(tc, timer, peak, args):
             continue
         model, flops = layer_module(spec)
         x = rng.standard_normal(spec[1]).astype(np.float32)
-        ours, theirs, err = compare(tc, timer, model, x, args.target,
-                                    args.rounds, args.budget)
+        (ours,), theirs, err = compare([tc], timer, model, x, args.target,
+                                       args.rounds, args.budget)
         g = flops / ours / 1e9
         rows.append([spec[0], f"{g:7.1f}", f"{100 * g / peak:5.1f}%",
                      f"{flops / theirs / 1e9:7.1f}",
@@ -142,18 +147,25 @@ def bench_layers(tc, timer, peak, args):
                  "torch GFLOP/s", "myquant/torch time", "rel err"], rows)
 
 
-def bench_models(tc, timer, args):
+def bench_models(tcs, timer, args):
     from zoo import images, zoo_model
     rows = []
     for name in args.models.split(","):
         model = zoo_model(name)
         x = images(args.batch, seed=2)
-        ours, theirs, err = compare(tc, timer, model, x, args.target,
+        ours, theirs, err = compare(tcs, timer, model, x, args.target,
                                     args.rounds, args.budget)
-        rows.append([name, f"{ours * 1e3:8.2f}", f"{theirs * 1e3:8.2f}",
-                     f"{ours / theirs:6.2f}x", f"{err:.1e}"])
-    print_table([f"model 224x224 b{args.batch}", "myquant f32 ms",
-                 "torch f32 ms", "ratio", "rel err"], rows)
+        row = [name, f"{ours[0] * 1e3:8.2f}", f"{theirs * 1e3:8.2f}",
+               f"{ours[0] / theirs:6.2f}x", f"{err:.1e}"]
+        if len(ours) > 1:
+            row += [f"{ours[1] * 1e3:8.2f}", f"{ours[1] / theirs:6.2f}x",
+                    f"{ours[0] / ours[1]:6.2f}x"]
+        rows.append(row)
+    header = [f"model 224x224 b{args.batch}", "myquant f32 ms",
+              "torch f32 ms", "ratio", "rel err"]
+    if len(tcs) > 1:
+        header += ["baseline ms", "baseline ratio", "x baseline"]
+    print_table(header, rows)
 
 
 def main():
@@ -170,6 +182,9 @@ def main():
                     help="the models' batch size")
     ap.add_argument("--no-kernels", action="store_true")
     ap.add_argument("--no-models", action="store_true")
+    ap.add_argument("--baseline", default="",
+                    help="another build directory whose models are timed "
+                         "in the same rounds (e.g. main's)")
     args = ap.parse_args()
     import torch
     torch.set_num_threads(1)
@@ -186,7 +201,14 @@ def main():
             bench_layers(tc, timer, peak, args)
             print()
         if not args.no_models:
-            bench_models(tc, timer, args)
+            tcs = [tc]
+            if args.baseline:
+                # A directory of its own: the libraries' paths must differ
+                # (dlopen returns a library already loaded from a path).
+                os.mkdir(os.path.join(workdir, "baseline"))
+                tcs.append(Toolchain(args.baseline,
+                                     os.path.join(workdir, "baseline")))
+            bench_models(tcs, timer, args)
 
 
 if __name__ == "__main__":
