@@ -627,44 +627,65 @@ static SmallVector<std::pair<int64_t, int64_t>> spans(int64_t from, int64_t to,
 }
 
 Value KernelBuilder::padPlane(Value input, Value n, Value c,
-                              ArrayRef<int64_t> padding, int64_t columns) {
+                              ArrayRef<int64_t> padding, int64_t stride,
+                              int64_t phaseColumns) {
   ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
   int64_t height = shape[2], width = shape[3];
   int64_t top = padding[0], left = padding[1];
   int64_t rows = top + height + padding[2];
   Type f32 = b.getF32Type();
-  Value plane =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, columns}, f32);
+  Value plane = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{rows, stride * phaseColumns}, f32);
+  auto write = [&](Value v, Value plane, Value y, int64_t column) {
+    return vector::TransferWriteOp::create(b, loc, v, plane,
+                                           ValueRange{y, index(column)},
+                                           ArrayRef<bool>{true})
+        .getResult();
+  };
   auto zeros = [&](Value plane, Value y, int64_t from, int64_t to) {
     for (auto [first, size] : spans(from, to, lanes)) {
       auto type = VectorType::get({size}, f32);
-      Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
-      plane = vector::TransferWriteOp::create(b, loc, zero, plane,
-                                              ValueRange{y, index(first)},
-                                              ArrayRef<bool>{true})
-                  .getResult();
+      plane = write(arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
+                    plane, y, first);
     }
     return plane;
   };
   for (int64_t y = 0; y < rows; ++y)
     if (y < top || y >= top + height)
-      plane = zeros(plane, index(y), 0, columns);
+      plane = zeros(plane, index(y), 0, stride * phaseColumns);
   OpBuilder::InsertionGuard guard(b);
   auto rowLoop = scf::ForOp::create(b, loc, index(0), index(height), index(1),
                                     ValueRange{plane});
   b.setInsertionPointToStart(rowLoop.getBody());
   Value iy = rowLoop.getInductionVar();
   Value y = arith::AddIOp::create(b, loc, iy, index(top));
-  Value out = zeros(rowLoop.getRegionIterArgs()[0], y, 0, left);
-  for (auto [first, size] : spans(0, width, lanes)) {
+  Value out = rowLoop.getRegionIterArgs()[0];
+  // Padded column x goes to phase x % stride, element x / stride.
+  for (auto [first, size] : spans(0, width, stride * lanes)) {
     Value v =
         read(input, {n, c, iy, index(first)}, VectorType::get({size}, f32));
-    out = vector::TransferWriteOp::create(b, loc, v, out,
-                                          ValueRange{y, index(left + first)},
-                                          ArrayRef<bool>{true})
-              .getResult();
+    for (int64_t q = 0; q < stride; ++q) {
+      SmallVector<int64_t> picks;
+      for (int64_t k = (q - (left + first) % stride + stride) % stride;
+           k < size; k += stride)
+        picks.push_back(k);
+      if (picks.empty())
+        continue;
+      Value phase =
+          stride == 1 ? v : vector::ShuffleOp::create(b, loc, v, v, picks);
+      out = write(phase, out, y,
+                  q * phaseColumns + (left + first + picks[0]) / stride);
+    }
   }
-  out = zeros(out, y, left + width, columns);
+  // Each phase's columns outside [left, left + width) are zero.
+  for (int64_t q = 0; q < stride; ++q) {
+    auto firstAtOrAfter = [&](int64_t x) {
+      return x <= q ? 0 : (x - q + stride - 1) / stride;
+    };
+    int64_t begin = firstAtOrAfter(left), end = firstAtOrAfter(left + width);
+    out = zeros(out, y, q * phaseColumns, q * phaseColumns + begin);
+    out = zeros(out, y, q * phaseColumns + end, (q + 1) * phaseColumns);
+  }
   scf::YieldOp::create(b, loc, out);
   return rowLoop.getResult(0);
 }
@@ -703,24 +724,41 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
   // in the cache for the plane's taps (a padded copy of the whole tensor,
   // as the generic lowering of the pad writes it, went to memory and back:
   // at batch 16 the pads before mobilenet_v2's depthwise layers took a
-  // fifth of its time). The plane's columns cover the longest read.
+  // fifth of its time). Its columns are split by phase (x % strideW), so
+  // that a tap reads `width` adjacent elements of one phase instead of
+  // every stride-th element of a longer read; each phase covers the
+  // longest read.
   bool padded = llvm::any_of(padding, [](int64_t v) { return v != 0; });
+  int64_t phaseColumns = 0;
   Value plane;
   if (padded) {
-    int64_t columns = std::max(
+    int64_t paddedWidth =
         padding[1] + cast<RankedTensorType>(input.getType()).getDimSize(3) +
-            padding[3],
-        (p.outW - width) * p.strideW + (p.kernelW - 1) * p.dilationW +
-            wideType.getDimSize(0));
-    plane = padPlane(input, n, c, padding, columns);
+        padding[3];
+    phaseColumns =
+        std::max<int64_t>(llvm::divideCeil(paddedWidth, p.strideW),
+                          p.outW + (p.kernelW - 1) * p.dilationW / p.strideW);
+    plane = padPlane(input, n, c, padding, p.strideW, phaseColumns);
   }
-  // The row of width `type` at (y, x) of the padded plane; unpadded reads
-  // may pass the row's end by up to strideW - 1 elements, which the
-  // shuffle drops.
-  auto readAt = [&](Value y, Value x, VectorType type) {
-    if (plane)
-      return read(plane, {y, x}, type);
-    return read(input, {n, c, y, x}, type, /*inBounds=*/p.strideW == 1);
+  // The input of output pixels [ox0, ox0 + width) at tap column offset
+  // `dx` of input row `y`; unpadded reads may pass the row's end by up to
+  // strideW - 1 elements, which the shuffle drops.
+  SmallVector<int64_t> strided;
+  for (int64_t i = 0; i < width; ++i)
+    strided.push_back(i * p.strideW);
+  auto readTap = [&](Value y, Value ox0, int64_t dx) -> Value {
+    if (plane) {
+      Value x = arith::AddIOp::create(
+          b, loc, ox0, index(dx % p.strideW * phaseColumns + dx / p.strideW));
+      return read(plane, {y, x}, vectorType);
+    }
+    Value x = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, ox0, index(p.strideW)),
+        index(dx));
+    if (p.strideW == 1)
+      return read(input, {n, c, y, x}, vectorType);
+    Value wide = read(input, {n, c, y, x}, wideType, /*inBounds=*/false);
+    return vector::ShuffleOp::create(b, loc, wide, wide, strided);
   };
   auto rowLoop = nestLoop(b, loc, channelLoop, p.outH, rows);
   Value oy0 = arith::MinSIOp::create(b, loc, rowLoop.getInductionVar(),
@@ -728,10 +766,6 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
   auto pixelLoop = nestLoop(b, loc, rowLoop, p.outW, width);
   Value ox0 = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                      index(p.outW - width));
-  Value x0 = arith::MulIOp::create(b, loc, ox0, index(p.strideW));
-  SmallVector<int64_t> strided;
-  for (int64_t i = 0; i < width; ++i)
-    strided.push_back(i * p.strideW);
   Value out = pixelLoop.getRegionIterArgs()[0];
   for (int64_t r = 0; r < rows; ++r) {
     Value oy = arith::AddIOp::create(b, loc, oy0, index(r));
@@ -740,15 +774,7 @@ Value KernelBuilder::buildFloatDepthwise(const Problem &p, int64_t rows,
     for (int64_t t = 0; t < taps; ++t) {
       Value y =
           arith::AddIOp::create(b, loc, y0, index(t / p.kernelW * p.dilationH));
-      Value x =
-          arith::AddIOp::create(b, loc, x0, index(t % p.kernelW * p.dilationW));
-      Value in;
-      if (p.strideW == 1) {
-        in = readAt(y, x, vectorType);
-      } else {
-        Value wide = readAt(y, x, wideType);
-        in = vector::ShuffleOp::create(b, loc, wide, wide, strided);
-      }
+      Value in = readTap(y, ox0, t % p.kernelW * p.dilationW);
       acc = vector::FMAOp::create(b, loc, in, w[t], acc);
     }
     out = vector::TransferWriteOp::create(b, loc, clampFloat(f, acc), out,

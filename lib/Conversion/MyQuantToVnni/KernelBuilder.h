@@ -302,11 +302,13 @@ private:
                              mlir::ValueRange accs, mlir::Value out);
 
   /// Plane (n, c) of the NCHW f32 `input` with `padding` (top, left,
-  /// bottom, right) zeros around it, as a [rows][columns] tensor of its own
-  /// (columns >= left + width + right; the columns past the padding are
-  /// zero too).
+  /// bottom, right) zeros around it, as a tensor of its own whose rows hold
+  /// the padded row's columns split by phase: column x at x % stride *
+  /// phaseColumns + x / stride (phaseColumns >= each phase's columns; the
+  /// elements past them are zero too).
   mlir::Value padPlane(mlir::Value input, mlir::Value n, mlir::Value c,
-                       llvm::ArrayRef<int64_t> padding, int64_t columns);
+                       llvm::ArrayRef<int64_t> padding, int64_t stride,
+                       int64_t phaseColumns);
 
   /// `v` clamped to the fused activation's range of `f`.
   mlir::Value clampFloat(const Problem::Float &f, mlir::Value v);

@@ -173,10 +173,13 @@ func.func @depthwise(%x: tensor<1x16x11x11xf32>) -> tensor<1x16x5x5xf32> {
 // -----
 
 // A padded depthwise convolution (stride 2): the kernel takes the unpadded
-// input and pads each plane into a tensor of its own (rows 1 + 10, columns
-// 12: 1 + 10 + 0 and the longest read, (5 - 5) * 2 + 2 + 10), zero rows
-// and columns written around a copy of each input row; the taps read the
-// plane, in bounds. No padded copy of the whole input is left.
+// input and pads each plane into a tensor of its own, whose rows hold the
+// padded row's even columns (0-5) and then its odd ones (6-11): each input
+// row is read once, split by two shuffles and written beside the zeros of
+// the left and right padding. A tap reads 5 adjacent elements of one phase
+// (kx = 0: even columns from ox0, kx = 1: odd from ox0, kx = 2: even from
+// ox0 + 1), in bounds, with no shuffle. No padded copy of the whole input
+// is left.
 // CHECK-LABEL: func.func private @padded_depthwise_kernel(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x16x10x10xf32>, %{{.*}}: tensor<1x16x5x5xf32>)
 // CHECK:         scf.for %[[N:.*]] = {{.*}} iter_args
@@ -185,13 +188,24 @@ func.func @depthwise(%x: tensor<1x16x11x11xf32>) -> tensor<1x16x5x5xf32> {
 // CHECK:         %[[TOP:.*]] = vector.transfer_write %{{.*}}, %[[EMPTY]][%c0{{.*}}, %c0{{.*}}] {in_bounds = [true]} : vector<12xf32>, tensor<11x12xf32>
 // CHECK:         %[[PLANE:.*]] = scf.for %[[IY:.*]] = {{.*}} iter_args(%[[ROWS:.*]] = %[[TOP]])
 // CHECK:           %[[Y:.*]] = arith.addi %[[IY]], %c1
-// CHECK:           %[[LEFT:.*]] = vector.transfer_write %{{.*}}, %[[ROWS]][%[[Y]], %c0{{.*}}] {in_bounds = [true]} : vector<1xf32>, tensor<11x12xf32>
 // CHECK:           %[[ROW:.*]] = vector.transfer_read %[[X]][%[[N]], %[[C]], %[[IY]], %c0{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x16x10x10xf32>, vector<10xf32>
-// CHECK:           %[[COPY:.*]] = vector.transfer_write %[[ROW]], %[[LEFT]][%[[Y]], %c1{{.*}}] {in_bounds = [true]} : vector<10xf32>, tensor<11x12xf32>
-// CHECK:           %[[RIGHT:.*]] = vector.transfer_write %{{.*}}, %[[COPY]][%[[Y]], %c11] {in_bounds = [true]} : vector<1xf32>, tensor<11x12xf32>
+// CHECK:           %[[EVEN:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [1, 3, 5, 7, 9]
+// CHECK:           %[[W0:.*]] = vector.transfer_write %[[EVEN]], %[[ROWS]][%[[Y]], %c1{{.*}}] {in_bounds = [true]} : vector<5xf32>, tensor<11x12xf32>
+// CHECK:           %[[ODD:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 2, 4, 6, 8]
+// CHECK:           %[[W1:.*]] = vector.transfer_write %[[ODD]], %[[W0]][%[[Y]], %c6{{.*}}] {in_bounds = [true]} : vector<5xf32>, tensor<11x12xf32>
+// CHECK:           %[[LEFT:.*]] = vector.transfer_write %{{.*}}, %[[W1]][%[[Y]], %c0{{.*}}] {in_bounds = [true]} : vector<1xf32>, tensor<11x12xf32>
+// CHECK:           %[[RIGHT:.*]] = vector.transfer_write %{{.*}}, %[[LEFT]][%[[Y]], %c11{{.*}}] {in_bounds = [true]} : vector<1xf32>, tensor<11x12xf32>
 // CHECK:           scf.yield %[[RIGHT]]
-// CHECK:         vector.transfer_read %[[PLANE]][{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<11x12xf32>, vector<10xf32>
-// CHECK:         vector.shuffle {{.*}} [0, 2, 4, 6, 8]
+// CHECK:         arith.minsi
+// CHECK:         %[[OX0:.*]] = arith.minsi
+// CHECK-NOT:     vector.shuffle
+// CHECK:         %[[X0:.*]] = arith.addi %[[OX0]], %c0
+// CHECK:         vector.transfer_read %[[PLANE]][%{{.*}}, %[[X0]]], %{{.*}} {in_bounds = [true]} : tensor<11x12xf32>, vector<5xf32>
+// CHECK:         %[[X1:.*]] = arith.addi %[[OX0]], %c6
+// CHECK:         vector.transfer_read %[[PLANE]][%{{.*}}, %[[X1]]], %{{.*}} {in_bounds = [true]} : tensor<11x12xf32>, vector<5xf32>
+// CHECK:         %[[X2:.*]] = arith.addi %[[OX0]], %c1
+// CHECK:         vector.transfer_read %[[PLANE]][%{{.*}}, %[[X2]]], %{{.*}} {in_bounds = [true]} : tensor<11x12xf32>, vector<5xf32>
+// CHECK-NOT:     vector.shuffle
 // CHECK-LABEL: func.func @padded_depthwise(
 // CHECK-SAME:    %[[IN:.*]]: tensor<1x16x10x10xf32>)
 // CHECK-NOT:     tensor.pad
