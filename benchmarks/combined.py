@@ -48,6 +48,7 @@ must be the same bits.
 """
 
 import argparse
+import copy
 import os
 import sys
 import tempfile
@@ -75,9 +76,27 @@ from zoo_layer_gap import torch_prepared  # noqa: E402
 MODELS = calibration.ZOO + calibration.EXAMPLES
 
 
-def bench_model(name, args, timer, peak, workdir):
+def trace_onednn(prepared, xt):
+    """(onednn int8 converted from a copy of the observed model `prepared`,
+    traced on `xt` and frozen, None), or (None, PyTorch's error). Each
+    batch gets its own conversion: with 2 threads, a converted module
+    traced at batch 1 failed to trace at batch 16 every time ("could not
+    create a primitive descriptor for a reorder primitive", mobilenet_v2),
+    a fresh one did not."""
+    import torch
+    from torch.ao.quantization.quantize_fx import convert_fx
+    try:
+        with torch.no_grad():
+            converted = convert_fx(copy.deepcopy(prepared))
+            return torch.jit.freeze(torch.jit.trace(converted, xt)), None
+    except RuntimeError as e:
+        return None, str(e).strip().split("\n")[0]
+
+
+def bench_model(name, args, timer, peak, workdir, failures):
     """Rows of the model's table (one per batch), the QuantizedModel and
-    the torch module and its images' size."""
+    the torch module and its images' size; `failures` gets a line per
+    batch whose onednn int8 module could not be traced."""
     import myquant
     import torch
     model, size = calibration.torch_model(name, 224)
@@ -85,7 +104,7 @@ def bench_model(name, args, timer, peak, workdir):
     qm = myquant.quantize(model, calib,
                           cache_dir=os.path.join(workdir, "cache"))
     macs = M.macs(qm.graph.with_batch(1))
-    _, onednn = torch_prepared(model, calib, "onednn") \
+    observed, _ = torch_prepared(model, calib, "onednn") \
         if not args.no_torch else (None, None)
     rows = []
     for batch in args.batches:
@@ -124,16 +143,13 @@ def bench_model(name, args, timer, peak, workdir):
                                                      args.budget, wall))
         if not args.no_torch:
             mods = []
-            try:
-                with torch.no_grad():
-                    mods.append(("onednn int8", torch.jit.freeze(
-                        torch.jit.trace(onednn, xt))))
-            except RuntimeError as e:
-                # Seen with 2 threads: mobilenet_v2 at batch 16, "could
-                # not create a primitive descriptor for a reorder
-                # primitive".
-                print(f"  {name} batch {batch}: onednn int8 failed: {e}",
+            traced, error = trace_onednn(observed, xt)
+            if traced is not None:
+                mods.append(("onednn int8", traced))
+            else:
+                print(f"  {name} batch {batch}: onednn int8 failed: {error}",
                       flush=True)
+                failures.append(f"{name} batch {batch}: {error}")
             if not wall:
                 mods.insert(0, ("torch f32", torch_f32(model, xt)))
             for tag, mod in mods:
@@ -166,6 +182,7 @@ def bench_model(name, args, timer, peak, workdir):
 
 def table_rows(rows):
     out = []
+    use_torch = any("onednn int8" in t for _, _, t, _ in rows)
     for name, batch, t, at_peak in rows:
         i8 = t["int8"]
         row = [name, batch, f"{i8 * 1e3:.3f}", f"{t['f32'] * 1e3:.2f}"]
@@ -178,15 +195,23 @@ def table_rows(rows):
             row += [f"{t['torch f32'] * 1e3:.2f}",
                     f"{t['onednn int8'] * 1e3:.3f}", f"{x_onednn:.2f}",
                     f"{bound:.2f}", goal, "yes" if met else "no"]
+        elif use_torch:
+            row += [f"{t['torch f32'] * 1e3:.2f}", "failed", "", "", "", ""]
         row += [f"{100 * at_peak / i8:.0f}%", f"{t['f32'] / i8:.1f}",
                 "yes" if t["f32"] / i8 >= 3 else "no"]
         out.append(row)
     head = ["model", "batch", "myquant int8 ms", "myquant f32 ms"]
-    if rows and "onednn int8" in rows[0][2]:
+    if use_torch:
         head += ["PyTorch f32 ms", "onednn int8 ms", "x onednn",
                  "at peak", "target x", "met"]
     head += ["int8 % peak", "x myquant f32", ">= 3x"]
     return head, out
+
+
+def print_failures(failures):
+    """Why a row has no onednn int8 time."""
+    for line in failures:
+        print(f"onednn int8 failed, {line}")
 
 
 def threads_table_rows(rows, threads):
@@ -265,10 +290,10 @@ def main():
               f"{bandwidth:.1f} GB/s (one thread); load average "
               f"{os.getloadavg()[0]:.1f} at start\n", flush=True)
         timer = Timer(d)
-        rows, profiles = [], []
+        rows, profiles, failures = [], [], []
         for name in names:
             model_rows, qm, model, size = bench_model(name, args, timer,
-                                                      peak, d)
+                                                      peak, d, failures)
             rows += model_rows
             if name in profiled:
                 x = images(1, size=size, seed=2)
@@ -284,11 +309,13 @@ def main():
                   f"{args.calls}); load: the 1-minute load average after "
                   f"the row")
             print_table(*threads_table_rows(rows, args.threads))
+            print_failures(failures)
             return
         print(f"\nModels, one thread, ms of CPU time (fastest call of "
               f"{args.rounds} rounds of up to {args.calls}); load "
               f"average {os.getloadavg()[0]:.1f} now")
         print_table(*table_rows(rows))
+        print_failures(failures)
         for name, layer_rows, total, plain in profiles:
             layer_profile.print_profile(
                 f"{name}, batch 1, int8 per layer (min of {args.calls} "

@@ -137,6 +137,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
     ConvertSCFToOpenMPPassOptions openmp;
     openmp.numThreads = options.threads;
     pm.addPass(createConvertSCFToOpenMPPass(openmp));
+    pm.addPass(createMyQuantOpenMPLoopsNoWait());
     // The OpenMP loop bodies sit in memref.alloca_scope, which must stay a
     // single block: inlined (no allocas in them) before SCF becomes CFG.
     pm.addPass(createCanonicalizerPass());

@@ -12,7 +12,7 @@
 // OMP-LABEL: llvm.func @kernel(
 // OMP:         %[[TWO:.*]] = llvm.mlir.constant(2 : i32) : i32
 // OMP:         omp.parallel num_threads(%[[TWO]] : i32) {
-// OMP:           omp.wsloop {
+// OMP:           omp.wsloop nowait {
 // OMP:             omp.loop_nest
 func.func @kernel(%out: memref<4x8xi8>, %v: i8) {
   %c0 = arith.constant 0 : index

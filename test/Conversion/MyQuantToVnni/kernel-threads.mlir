@@ -42,7 +42,7 @@
 // The shared loop becomes an OpenMP work-sharing loop over the 2 ranges.
 // OMP-LABEL: llvm.func internal @rows_kernel(
 // OMP:         omp.parallel num_threads
-// OMP-NEXT:      omp.wsloop {
+// OMP-NEXT:      omp.wsloop nowait {
 // OMP-NEXT:        omp.loop_nest (%[[I:.*]]) : i64
 // OMP-NEXT:          llvm.udiv %[[I]]
 // OMP-NEXT:          llvm.urem %[[I]]
