@@ -60,12 +60,9 @@ struct ShareLinalgPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (threads < 1) {
-      getOperation()->emitError()
-          << "myquant-share-linalg: threads must be positive, not "
-          << static_cast<int64_t>(threads);
+    if (failed(myquant::checkPositiveOption(getOperation(), getArgument(),
+                                            "threads", threads)))
       return signalPassFailure();
-    }
     if (threads == 1)
       return;
     myquant::ParallelBatchBodies bodies(getOperation());

@@ -67,18 +67,11 @@ struct SplitBatchPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (images < 1) {
-      getOperation()->emitError()
-          << "myquant-split-batch: images must be positive, not "
-          << static_cast<int64_t>(images);
+    if (failed(myquant::checkPositiveOption(getOperation(), getArgument(),
+                                            "images", images)) ||
+        failed(myquant::checkPositiveOption(getOperation(), getArgument(),
+                                            "threads", threads)))
       return signalPassFailure();
-    }
-    if (threads < 1) {
-      getOperation()->emitError()
-          << "myquant-split-batch: threads must be positive, not "
-          << static_cast<int64_t>(threads);
-      return signalPassFailure();
-    }
     if (maxWeightBytes <= 0)
       return;
     for (auto func : getOperation().getOps<func::FuncOp>())

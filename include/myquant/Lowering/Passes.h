@@ -13,6 +13,18 @@ namespace myquant {
 /// L3 of this project's Zen 4 host).
 inline constexpr int64_t kDefaultSplitBatchMaxWeightBytes = 32 << 20;
 
+/// Whether the option `option` of the pass `pass` (its argument) is
+/// positive; reports at `op` the `value` given when it is not.
+inline mlir::LogicalResult checkPositiveOption(mlir::Operation *op,
+                                               llvm::StringRef pass,
+                                               llvm::StringRef option,
+                                               int64_t value) {
+  if (value >= 1)
+    return mlir::success();
+  return op->emitError() << pass << ": " << option << " must be positive, not "
+                         << value;
+}
+
 #define GEN_PASS_DECL
 #include "myquant/Lowering/Passes.h.inc"
 

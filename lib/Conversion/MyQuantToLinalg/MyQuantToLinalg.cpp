@@ -169,11 +169,15 @@ Value buildRequantizeEpilogue(OpBuilder &b, Location loc, Value acc,
 // Computing rescales that the dry run did not precompute
 //===----------------------------------------------------------------------===//
 
-/// The accumulator of an op reading `input`: int64 for 16-bit storage
-/// (docs/NumericSpec.md 6.3), whose rescale must round `single`; int32
-/// otherwise.
+/// The accumulator of an op reading `input` (and, for a matmul, the stored
+/// `rhs`): int64 for 16-bit storage (docs/NumericSpec.md 6.3), whose rescale
+/// must round `single`; int32 otherwise. A 16-bit-lhs matmul of two
+/// activations (attention's A V, 6.4) keeps int32 where its exact sum fits:
+/// no bias, and `K * max|lhs - zl| * max|rhs - zr| <= 2^31 - 1` bounds every
+/// partial sum (32767 * 255 per product: K <= 257). Constant weights keep the
+/// int64 accumulator of 6.3.
 FailureOr<IntegerType> accumulatorType(Operation *op, Type input,
-                                       const Requant &requant) {
+                                       const Requant &requant, Value rhs = {}) {
   MLIRContext *ctx = op->getContext();
   unsigned width = getQuantParams(input)->storageWidth;
   if (width <= 8)
@@ -183,6 +187,20 @@ FailureOr<IntegerType> accumulatorType(Operation *op, Type input,
            << "has a " << width
            << "-bit input, whose int64 accumulator is rescaled with "
               "rounding = single only (gemmlowp is defined on int32)";
+  auto matmul = dyn_cast<MatmulOp>(op);
+  if (matmul && rhs && !matmul.getBias() && !matchPattern(rhs, m_Constant())) {
+    auto maxCentered = [](Value v) {
+      QuantParams p = *getQuantParams(v.getType());
+      return std::max(p.zeroPoints[0] - p.storageMin,
+                      p.storageMax - p.zeroPoints[0]);
+    };
+    int64_t k = matmul.getLhs().getType().getShape().back();
+    int64_t product =
+        maxCentered(matmul.getLhs()) * maxCentered(matmul.getRhs());
+    if (!ShapedType::isDynamic(k) && product > 0 &&
+        k <= int64_t(INT32_MAX) / product)
+      return IntegerType::get(ctx, 32);
+  }
   return IntegerType::get(ctx, 64);
 }
 
@@ -1422,25 +1440,6 @@ struct Conv2DLowering : MyQuantPattern<Conv2DOp> {
   }
 };
 
-/// Whether a 16-bit-lhs matmul of two activations (attention's A V,
-/// docs/NumericSpec.md 6.4) may form its exact int64 sum in int32: no bias,
-/// and `K * max|lhs - zl| * max|rhs - zr| <= 2^31 - 1` bounds every partial
-/// sum (32767 * 255 per product: K <= 257). Constant weights keep the int64
-/// accumulator of 6.3.
-bool fitsInt32Accumulator(MatmulOp op, Value storedRhs) {
-  if (op.getBias() || matchPattern(storedRhs, m_Constant()))
-    return false;
-  auto maxCentered = [](Value v) {
-    QuantParams p = *getQuantParams(v.getType());
-    return std::max(p.zeroPoints[0] - p.storageMin,
-                    p.storageMax - p.zeroPoints[0]);
-  };
-  int64_t k = op.getLhs().getType().getShape().back();
-  int64_t product = maxCentered(op.getLhs()) * maxCentered(op.getRhs());
-  return !ShapedType::isDynamic(k) && product > 0 &&
-         k <= int64_t(INT32_MAX) / product;
-}
-
 struct MatmulLowering : MyQuantPattern<MatmulOp> {
   using MyQuantPattern::MyQuantPattern;
   FailureOr<Value> lower(MatmulOp op, MatmulOp::Adaptor adaptor,
@@ -1476,11 +1475,9 @@ struct MatmulLowering : MyQuantPattern<MatmulOp> {
     if (failed(mac))
       return failure();
     FailureOr<IntegerType> accType =
-        accumulatorType(op, op.getLhs().getType(), *requant);
+        accumulatorType(op, op.getLhs().getType(), *requant, adaptor.getRhs());
     if (failed(accType))
       return failure();
-    if (accType->getWidth() == 64 && fitsInt32Accumulator(op, adaptor.getRhs()))
-      accType = rewriter.getI32Type();
     Value acc = filled(rewriter, loc, outType.getShape(), *accType, 0);
     // 4-bit weights pack along K.
     FailureOr<Value> unpacked = unpackSubByteWeights(

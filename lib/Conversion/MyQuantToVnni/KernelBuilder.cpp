@@ -156,6 +156,23 @@ scf::ForOp KernelBuilder::OuterLoops::nest(scf::ForOp parent, unsigned level) {
   return nestLoop(kb.b, kb.loc, parent, bound(range), bound(next), l.step);
 }
 
+Value extractSlice(OpBuilder &b, Location loc, RankedTensorType type,
+                   Value whole, ArrayRef<int64_t> offsets) {
+  return tensor::ExtractSliceOp::create(
+      b, loc, type, whole, getAsIndexOpFoldResult(b.getContext(), offsets),
+      getAsIndexOpFoldResult(b.getContext(), type.getShape()),
+      SmallVector<OpFoldResult>(type.getRank(), b.getIndexAttr(1)));
+}
+
+Value insertSlice(OpBuilder &b, Location loc, Value slice, Value whole,
+                  ArrayRef<int64_t> offsets) {
+  auto type = cast<RankedTensorType>(slice.getType());
+  return tensor::InsertSliceOp::create(
+      b, loc, slice, whole, getAsIndexOpFoldResult(b.getContext(), offsets),
+      getAsIndexOpFoldResult(b.getContext(), type.getShape()),
+      SmallVector<OpFoldResult>(type.getRank(), b.getIndexAttr(1)));
+}
+
 Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
                     RankedTensorType resultType, const KernelTarget &target,
                     SymbolTable &symbols,
@@ -186,16 +203,11 @@ Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
     // One-shot bufferization makes the slice a view of the caller's buffer
     // and the insert of the slice it was extracted from a no-op: the
     // kernel's stores land in the whole tensor, with no copy.
-    SmallVector<OpFoldResult> offsets =
-        getAsIndexOpFoldResult(ctx, destination.offsets);
-    SmallVector<OpFoldResult> sizes =
-        getAsIndexOpFoldResult(ctx, resultType.getShape());
-    SmallVector<OpFoldResult> strides(resultType.getRank(), kb.getIndexAttr(1));
     Value whole = kernelArgs.back();
-    kernelArgs.back() = tensor::ExtractSliceOp::create(
-        kb, loc, resultType, whole, offsets, sizes, strides);
-    written = tensor::InsertSliceOp::create(kb, loc, body(kb, kernelArgs),
-                                            whole, offsets, sizes, strides);
+    kernelArgs.back() =
+        extractSlice(kb, loc, resultType, whole, destination.offsets);
+    written =
+        insertSlice(kb, loc, body(kb, kernelArgs), whole, destination.offsets);
   }
   func::ReturnOp::create(kb, loc, written);
   SmallVector<StringRef> features(target.features.begin(),

@@ -42,6 +42,16 @@ struct KernelDestination {
   llvm::SmallVector<int64_t, 4> offsets;
 };
 
+/// The `type`d slice of `whole` at `offsets`, unit strides.
+mlir::Value extractSlice(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType type, mlir::Value whole,
+                         llvm::ArrayRef<int64_t> offsets);
+
+/// `whole` with `slice` inserted at `offsets`, unit strides.
+mlir::Value insertSlice(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value slice, mlir::Value whole,
+                        llvm::ArrayRef<int64_t> offsets);
+
 /// Builds `body(args)` as a private `noinline` function of its own, with
 /// `target`'s features, inserted into `symbols` before `op`'s function, and
 /// returns a call of it on `args` at `b`: LLVM then optimizes each kernel

@@ -349,13 +349,8 @@ void Lowering::finishConcat(ConcatOp concat) {
       if (record.nchw)
         storage = transpose(b, loc, storage, {0, 2, 3, 1});
     }
-    auto type = cast<RankedTensorType>(storage.getType());
-    written = tensor::InsertSliceOp::create(
-        b, loc, storage, written,
-        getAsIndexOpFoldResult(b.getContext(),
-                               concatOffsets(concat, operand, record.nchw)),
-        getAsIndexOpFoldResult(b.getContext(), type.getShape()),
-        SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+    written = insertSlice(b, loc, storage, written,
+                          concatOffsets(concat, operand, record.nchw));
   }
   if (record.nchw)
     finishNhwc(b, concat, written);
@@ -562,11 +557,7 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   record.written = result;
   record.operands.insert(operand);
   // The concatenation's operand until finishConcat replaces it.
-  Value standIn = tensor::ExtractSliceOp::create(
-      b, loc, resultType, result,
-      getAsIndexOpFoldResult(b.getContext(), destination.offsets),
-      getAsIndexOpFoldResult(b.getContext(), resultType.getShape()),
-      SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+  Value standIn = extractSlice(b, loc, resultType, result, destination.offsets);
   roundTrips.push_back(standIn.getDefiningOp());
   finishKernel(b, op, fused, standIn);
   if (!nchw)
