@@ -13,6 +13,8 @@
 #include "mlir/IR/TypeUtilities.h"
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 using namespace mlir;
 
@@ -79,7 +81,92 @@ FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding) {
   r.lhs = std::move(*lhs);
   r.rhs = std::move(*rhs);
   r.result = std::move(*result);
+  r.linear = findLinearAdd(r);
   return r;
+}
+
+std::optional<LinearAdd> findLinearAdd(const AddRescales &r) {
+  if (!IntegerArith::hasInt32Form(r))
+    return std::nullopt;
+  // The spec's add (NumericSpec 3.2, `single` rounding) in int64: |u| <=
+  // 255, so |u 2^20 m| < 2^59 and |(a2 + b2) m| < 2^62.
+  auto apply = [](int64_t v, const Requant &q) {
+    int64_t s = q.shift[0];
+    return (v * q.multiplier[0] + (int64_t(1) << (s - 1))) >> s;
+  };
+  // clampNarrow's result for an int32 value t is clamp(t, lo, hi).
+  int64_t lo = std::max(r.resultStorage.min, r.result.lo);
+  int64_t hi = std::min(r.resultStorage.max, r.result.hi);
+  if (lo > hi)
+    return std::nullopt;
+  auto centered = [](const Storage &storage, int64_t zeroPoint) {
+    SmallVector<int64_t> values;
+    for (int64_t v = storage.min; v <= storage.max; ++v)
+      values.push_back(v - zeroPoint);
+    return values;
+  };
+  SmallVector<int64_t> xs = centered(r.lhsStorage, r.lhsZeroPoint);
+  SmallVector<int64_t> ys = centered(r.rhsStorage, r.rhsZeroPoint);
+  std::vector<int64_t> exact;
+  exact.reserve(xs.size() * ys.size());
+  for (int64_t x : xs) {
+    int64_t a2 = apply(x * (int64_t(1) << r.leftShift), r.lhs);
+    for (int64_t y : ys) {
+      int64_t b2 = apply(y * (int64_t(1) << r.leftShift), r.rhs);
+      int64_t sum = r.subtract ? a2 - b2 : a2 + b2;
+      exact.push_back(
+          std::clamp(apply(sum, r.result) + r.result.zeroPoint, lo, hi));
+    }
+  }
+  // The real coefficients of x and y in units of the result's LSB.
+  auto ratio = [&](const Requant &q) {
+    return std::ldexp(double(q.multiplier[0]), r.leftShift - q.shift[0]) *
+           std::ldexp(double(r.result.multiplier[0]), -r.result.shift[0]);
+  };
+  double lhsRatio = ratio(r.lhs);
+  double rhsRatio = r.subtract ? -ratio(r.rhs) : ratio(r.rhs);
+  auto fits32 = [](int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; };
+  int64_t xMax = std::max(-xs.front(), xs.back());
+  int64_t yMax = std::max(-ys.front(), ys.back());
+  // The most precise shifts first: floor((S + c) / 2^k) must land on each
+  // pair's exact result, or beyond the clamp bound it is clamped to.
+  int tried = 0;
+  for (int64_t k = 30; k >= 0 && tried < 4; --k) {
+    int64_t a0 = std::llround(std::ldexp(lhsRatio, k));
+    int64_t b0 = std::llround(std::ldexp(rhsRatio, k));
+    if ((std::abs(a0) + 1) * xMax + (std::abs(b0) + 1) * yMax > INT32_MAX)
+      continue;
+    ++tried;
+    for (int64_t a : {a0, a0 - 1, a0 + 1}) {
+      for (int64_t b : {b0, b0 - 1, b0 + 1}) {
+        int64_t cMin = INT64_MIN, cMax = INT64_MAX;
+        const int64_t *e = exact.data();
+        for (size_t i = 0; i < xs.size() && cMin <= cMax; ++i) {
+          for (int64_t y : ys) {
+            int64_t s = a * xs[i] + b * y;
+            if (*e > lo)
+              cMin = std::max(cMin, *e * (int64_t(1) << k) - s);
+            if (*e < hi)
+              cMax = std::min(cMax, (*e + 1) * (int64_t(1) << k) - 1 - s);
+            ++e;
+          }
+        }
+        if (cMin > cMax)
+          continue;
+        // S = a x + b y is extreme at the corners of the domain; the offset
+        // centers it where the interval allows.
+        int64_t sMin = std::min(a * xs.front(), a * xs.back()) +
+                       std::min(b * ys.front(), b * ys.back());
+        int64_t sMax = std::max(a * xs.front(), a * xs.back()) +
+                       std::max(b * ys.front(), b * ys.back());
+        int64_t c = std::clamp(-(sMin + sMax) / 2, cMin, cMax);
+        // |a x| + |b y| <= INT32_MAX by the bound above.
+        if (fits32(c) && fits32(sMin + c) && fits32(sMax + c))
+          return LinearAdd{a, b, c, k};
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 Type IntegerArith::typeOf(Type element) const {
@@ -264,6 +351,16 @@ Value IntegerArith::quantizedAdd(Value x, Value y, const AddRescales &r) {
 
 Value IntegerArith::centeredAdd(Value ux, Value uy, const AddRescales &r) {
   Type i32 = b.getI32Type();
+  if (r.linear) {
+    // findLinearAdd checked this form against the spec for every pair of
+    // operand values, and that each step stays in int32.
+    const LinearAdd &f = *r.linear;
+    Value sum =
+        add(add(mul(ux, constant(i32, f.lhs)), mul(uy, constant(i32, f.rhs))),
+            constant(i32, f.offset));
+    return clampNarrow(shr(sum, constant(i32, f.shift)), r.resultStorage,
+                       r.result.lo, r.result.hi);
+  }
   if (hasInt32Form(r)) {
     // u = x - zp has |u| <= 255 (8-bit storage). With s' = s - leftShift
     // and m = mh 2^s' + ml, the operand rescale

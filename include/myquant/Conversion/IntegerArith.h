@@ -16,6 +16,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <optional>
+
 namespace myquant {
 
 /// The storage view of a quantized tensor type.
@@ -42,6 +44,14 @@ mlir::FailureOr<Requant> makeRequant(mlir::Operation *op,
                                      RoundingMode rounding, ClampAttr clamp,
                                      mlir::Type resultType);
 
+/// An add of 8-bit operands as one rounding of a linear form of the
+/// centered operands: clamp(floor((lhs ux + rhs uy + offset) / 2^shift)),
+/// equal to the three rescales of NumericSpec 3.2 for every pair of operand
+/// values (checked exhaustively when found; NumericSpec 9).
+struct LinearAdd {
+  int64_t lhs, rhs, offset, shift;
+};
+
 /// Everything a quantized add needs besides its operands (NumericSpec 3.2).
 struct AddRescales {
   int64_t leftShift;
@@ -51,7 +61,16 @@ struct AddRescales {
   Requant lhs, rhs, result;
   /// The rescaled rhs is subtracted (myquant.add's `subtract`).
   bool subtract = false;
+  /// Set when the int32 form has an exact linear form (two int32 multiplies
+  /// instead of four multiplies and a 64-bit high half per element).
+  std::optional<LinearAdd> linear;
 };
+
+/// The linear form of an add with the int32 form (IntegerArith::hasInt32Form)
+/// whose results equal the spec's for all 2^16 operand pairs, with every
+/// intermediate in int32; none when no candidate near the exact ratios
+/// passes that check.
+std::optional<LinearAdd> findLinearAdd(const AddRescales &rescales);
 
 /// Reports at `op` and fails when a rescale has no fixed-point form.
 mlir::FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding);

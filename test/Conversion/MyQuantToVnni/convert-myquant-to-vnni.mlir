@@ -315,15 +315,27 @@ func.func @nhwc_chain(%x: tensor<1x16x10x10x!qx>) -> tensor<1x16x4x4x!qy> {
 // An add that is the only use of a kernel's result runs in the kernel's
 // epilogue: the kernel takes the add's other operand as a second argument,
 // reads it next to each requantized vector (20 channels: masked), applies
-// the add and stores the sum. Its rescales allow the int32 form: operands
-// (2^30, 31) with left shift 20 scale (x - zp) by 2^30 >> 11 = 2^19.
+// the add and stores the sum. Its rescales (operands 0.5, the sum 2^-20)
+// have a linear form (NumericSpec 3.2): round_half_up((x + 5 + y + 5) / 2)
+// + 2 = floor(((x + 5) 2^22 + (y + 5) 2^22 + 2.5 * 2^23) / 2^23), two
+// int32 multiplies after the kernel's own high-half requantization.
 // CHECK-LABEL: func.func private @fused_add_kernel(
 // CHECK-SAME:    %{{.*}}: tensor<1x5x5x4xi8>, %[[R:.*]]: tensor<1x3x3x20xi8>, %{{.*}}: tensor<1x3x3x20xi8>) -> tensor<1x3x3x20xi8>
 // CHECK:         vector.multi_reduction
 // CHECK:         arith.trunci %{{.*}} : vector<16xi32> to vector<16xi8>
 // CHECK:         vector.transfer_read %[[R]][%{{[^]]*}}], %{{[^ ]*}} : tensor<1x3x3x20xi8>, vector<16xi8>
-// CHECK:         arith.constant dense<524288> : vector<16xi32>
 // CHECK:         vector.bitcast %{{.*}} : vector<16xi32> to vector<8xi64>
+// CHECK:         %[[THEIRS:.*]] = arith.subi %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK:         %[[MR:.*]] = arith.constant dense<4194304> : vector<16xi32>
+// CHECK:         %[[TR:.*]] = arith.muli %[[THEIRS]], %[[MR]] : vector<16xi32>
+// CHECK:         %[[ML:.*]] = arith.constant dense<4194304> : vector<16xi32>
+// CHECK:         %[[TL:.*]] = arith.muli %{{.*}}, %[[ML]] : vector<16xi32>
+// CHECK:         %[[S:.*]] = arith.addi %[[TR]], %[[TL]] : vector<16xi32>
+// CHECK:         %[[C:.*]] = arith.constant dense<20971520> : vector<16xi32>
+// CHECK:         %[[SC:.*]] = arith.addi %[[S]], %[[C]] : vector<16xi32>
+// CHECK:         %[[K:.*]] = arith.constant dense<23> : vector<16xi32>
+// CHECK:         arith.shrsi %[[SC]], %[[K]] : vector<16xi32>
+// CHECK-NOT:     vector.bitcast
 // CHECK:         vector.transfer_write %{{.*}}[%{{[^]]*}}] : vector<16xi8>, tensor<1x3x3x20xi8>
 // CHECK-LABEL: func.func @fused_add(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x5x5x4x!quant.uniform<i8:f32, 1.000000e-01:-4>>, %[[A:.*]]: tensor<1x3x3x20x!quant.uniform<i8:f32, 2.000000e-01:-5>>)
