@@ -12,7 +12,9 @@ For each model, in one process per run (so that each peak RSS is its own):
             compile, the calls of the model, the observers; "export" is
             the Python export and emission of the model, before the run);
             then the same run again, which loads the compiled copy that
-            the first kept in its `cache-dir` ("cached");
+            the first kept in its `cache-dir` ("cached"); the CPU time of
+            the first call and the page faults of the first and of the
+            later calls (the first faults in the memory the others reuse);
 * PyTorch:  FX `prepare_fx` with the same observer kind on every
             activation (MinMaxObserver for minmax, MovingAverageMinMax for
             moving-average, HistogramObserver for the histogram methods),
@@ -78,11 +80,17 @@ def timed(cmd):
 
 
 def phase_times(stderr):
-    """{phase: seconds} of myquant-calibrate's `timing` line."""
+    """{phase: seconds} of myquant-calibrate's `timing` line, with "faults":
+    (page faults of the first call, of the later calls) where the line has
+    them (older builds' lines have none)."""
     line = [x for x in stderr.splitlines()
             if x.startswith("myquant-calibrate timing:")][-1]
-    return {k: float(v) for k, v in
-            re.findall(r"([A-Za-z][A-Za-z ]*) ([0-9.]+) s", line)}
+    phases = {k: float(v) for k, v in
+              re.findall(r"([A-Za-z][A-Za-z ]*) ([0-9.]+) s", line)}
+    faults = re.search(r"first call (\d+), later calls (\d+)", line)
+    if faults:
+        phases["faults"] = tuple(map(int, faults.groups()))
+    return phases
 
 
 def model_rate(phases, images):
@@ -198,8 +206,9 @@ def main():
           "myquant peak RSS MB | cached s (img/s) | PyTorch s | "
           "PyTorch img/s | PyTorch peak RSS MB | img/s ratio myquant/PyTorch "
           "(model) | cached / PyTorch | model img/s by CPU time, myquant / "
-          "PyTorch (ratio) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "PyTorch (ratio) | myquant first call CPU s, page faults first / "
+          "later calls |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="myquant-calbench-") as d:
         for name in args.models.split(","):
             b = bench_model(name, args, d)
@@ -215,7 +224,9 @@ def main():
                   f"{n / pt:.1f} | {pt_rss:.0f} | {n / mq / (n / pt):.3f} "
                   f"({model / (n / pt):.2f}) | {pt / cached:.2f} | "
                   f"{cpu_rate(ph, n):.1f} / {cpu_rate(pt_ph, n):.1f} "
-                  f"({cpu_rate(ph, n) / cpu_rate(pt_ph, n):.2f}) |",
+                  f"({cpu_rate(ph, n) / cpu_rate(pt_ph, n):.2f}) | "
+                  f"{ph.get('first call CPU', float('nan')):.1f}, "
+                  f"{' / '.join(map(str, ph.get('faults', ('-', '-'))))} |",
                   flush=True)
 
 

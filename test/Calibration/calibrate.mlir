@@ -55,7 +55,7 @@
 
 // `timing` says where the time went, on one line.
 // RUN: myquant-opt %S/Inputs/models.mlir --myquant-calibrate="data=%S/Inputs/x.npy function=mlp batch-size=3 timing" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TIMING
-// TIMING: myquant-calibrate timing: lowering {{[0-9]+\.[0-9]+}} s, JIT compile {{[0-9]+\.[0-9]+}} s, calls {{[0-9]+\.[0-9]+}} s (CPU {{[0-9]+\.[0-9]+}} s), observers {{[0-9]+\.[0-9]+}} s, total {{[0-9]+\.[0-9]+}} s (copy compiled)
+// TIMING: myquant-calibrate timing: lowering {{[0-9]+\.[0-9]+}} s, JIT compile {{[0-9]+\.[0-9]+}} s, calls {{[0-9]+\.[0-9]+}} s (CPU {{[0-9]+\.[0-9]+}} s, first call CPU {{[0-9]+\.[0-9]+}} s; page faults: first call {{[0-9]+}}, later calls {{[0-9]+}}), observers {{[0-9]+\.[0-9]+}} s, total {{[0-9]+\.[0-9]+}} s (copy compiled)
 // TIMING-NOT: timing
 
 // @mlp: the argument and every op result that depends on it get stats, in

@@ -87,7 +87,9 @@ def MyQuantCalibrate : Pass<"myquant-calibrate", "::mlir::ModuleOp"> {
            "No progress on stderr">,
     Option<"timing", "timing", "bool", /*default=*/"false",
            "Print where the time went on stderr: the lowering, the JIT "
-           "compile, the calls of the model and the observers">,
+           "compile, the calls of the model (wall and CPU time, the first "
+           "call's CPU time, and the page faults of the first call and of "
+           "the later ones) and the observers">,
     Option<"perChannelNormInputs", "per-channel-norm-inputs", "bool",
            /*default=*/"false",
            "Also record last-dimension min/max per channel of the layer "
