@@ -3,6 +3,7 @@
 #include "myquant/Conversion/IntegerArith.h"
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+#include "myquant/Support/FixedPoint.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -88,11 +89,12 @@ FailureOr<AddRescales> getAddRescales(AddOp op, RoundingMode rounding) {
 std::optional<LinearAdd> findLinearAdd(const AddRescales &r) {
   if (!IntegerArith::hasInt32Form(r))
     return std::nullopt;
-  // The spec's add (NumericSpec 3.2, `single` rounding) in int64: |u| <=
-  // 255, so |u 2^20 m| < 2^59 and |(a2 + b2) m| < 2^62.
-  auto apply = [](int64_t v, const Requant &q) {
-    int64_t s = q.shift[0];
-    return (v * q.multiplier[0] + (int64_t(1) << (s - 1))) >> s;
+  // The spec's add (NumericSpec 3.2; the int32 form has `single` rounding)
+  // by the fixed-point library: |u| <= 255, so u 2^leftShift and the
+  // rescaled sum fit int32.
+  auto apply = [](int64_t v, const Requant &q) -> int64_t {
+    return fixedpoint::applyMultiplierSingle(static_cast<int32_t>(v),
+                                             {q.multiplier[0], q.shift[0]});
   };
   // clampNarrow's result for an int32 value t is clamp(t, lo, hi).
   int64_t lo = std::max(r.resultStorage.min, r.result.lo);
