@@ -9,6 +9,7 @@
 #include "myquant/Lowering/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -29,7 +30,8 @@ namespace {
 /// (the padding copies' limit, kThreadMinCopyBytes in InputPreparation).
 constexpr int64_t kThreadMinBytes = 32 * 1024;
 
-/// The loop of `op` to cut into `threads` tiles, if it is worth sharing.
+/// The loop of `op` to cut into `threads` tiles, if it is worth sharing:
+/// the outermost the threads divide, else the outermost they can share.
 std::optional<unsigned> chooseSharedLoop(linalg::LinalgOp op, int64_t threads) {
   if (op->getNumResults() != 1 || !op.hasPureTensorSemantics())
     return std::nullopt;
@@ -47,12 +49,46 @@ std::optional<unsigned> chooseSharedLoop(linalg::LinalgOp op, int64_t threads) {
   AffineMap result = op.getIndexingMapMatchingResult(op->getResult(0));
   auto inner = dyn_cast<AffineDimExpr>(result.getResults().back());
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  for (unsigned loop = 0; loop < ranges.size(); ++loop)
-    if (linalg::isParallelIterator(iterators[loop]) &&
-        (!inner || inner.getPosition() != loop) && ranges[loop] >= threads &&
-        ranges[loop] % threads == 0)
+  std::optional<unsigned> uneven;
+  for (unsigned loop = 0; loop < ranges.size(); ++loop) {
+    if (!linalg::isParallelIterator(iterators[loop]) ||
+        (inner && inner.getPosition() == loop) || ranges[loop] < threads)
+      continue;
+    if (ranges[loop] % threads == 0)
       return loop;
-  return std::nullopt;
+    if (!uneven)
+      uneven = loop;
+  }
+  return uneven;
+}
+
+/// Splits `op` along `loop` at `point` and returns the first part. A fill
+/// that initializes the result (the max pool's) is split with it: each part
+/// fills its own slice, so the tiles of the first compute theirs.
+TilingInterface splitWithInit(RewriterBase &rewriter, linalg::LinalgOp op,
+                              unsigned loop, int64_t point) {
+  OpOperand &init = op.getDpsInitsMutable()[0];
+  auto fill = init.get().getDefiningOp<linalg::FillOp>();
+  if (fill && fill->hasOneUse())
+    rewriter.modifyOpInPlace(op, [&] { init.set(fill.getOutputs()[0]); });
+  else
+    fill = nullptr;
+  auto [first, second] =
+      linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()), loop,
+                      rewriter.getIndexAttr(point));
+  if (fill) {
+    for (Operation *part : {first.getOperation(), second.getOperation()}) {
+      OpOperand &partInit =
+          cast<DestinationStyleOpInterface>(part).getDpsInitsMutable()[0];
+      rewriter.setInsertionPoint(part);
+      Value filled = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                            fill.getInputs(), partInit.get())
+                         .getResult(0);
+      rewriter.modifyOpInPlace(part, [&] { partInit.set(filled); });
+    }
+    rewriter.eraseOp(fill);
+  }
+  return first;
 }
 
 struct ShareLinalgPass
@@ -74,9 +110,17 @@ struct ShareLinalgPass
         shared.emplace_back(op, *loop);
     });
     IRRewriter rewriter(&getContext());
-    for (auto [op, loop] : shared) {
-      SmallVector<int64_t> tileSizes(op.getNumLoops(), 0);
-      tileSizes[loop] = op.getStaticLoopRanges()[loop] / threads;
+    for (auto [linalgOp, loop] : shared) {
+      auto op = cast<TilingInterface>(linalgOp.getOperation());
+      rewriter.setInsertionPoint(op);
+      int64_t range = linalgOp.getStaticLoopRanges()[loop];
+      SmallVector<int64_t> tileSizes(linalgOp.getNumLoops(), 0);
+      // The threads share the iterations they divide; the last few (fewer
+      // than the threads) are split off to run on one thread after them.
+      int64_t rest = range % threads;
+      if (rest != 0)
+        op = splitWithInit(rewriter, linalgOp, loop, range - rest);
+      tileSizes[loop] = (range - rest) / threads;
       scf::SCFTileAndFuseOptions options;
       options.tilingOptions.setTileSizes(
           getAsIndexOpFoldResult(&getContext(), tileSizes));
@@ -89,8 +133,7 @@ struct ShareLinalgPass
           });
       rewriter.setInsertionPoint(op);
       FailureOr<scf::SCFTileAndFuseResult> tiled =
-          scf::tileConsumerAndFuseProducersUsingSCF(
-              rewriter, cast<TilingInterface>(op.getOperation()), options);
+          scf::tileConsumerAndFuseProducersUsingSCF(rewriter, op, options);
       if (failed(tiled) || tiled->loops.size() != 1)
         continue;
       myquant::markParallelBatch(tiled->loops.front());

@@ -7,6 +7,8 @@ kernels share each layer's channel tiles or rows instead: the same bits
 as one thread, int8 and f32; kernels under --kernel-thread-min-macs stay
 on one thread; the padded copies of large inputs are shared too, and so
 are the large ops left to the generic lowering (myquant-share-linalg).
+Padded max pools, whose windows the lowering clips at the border, match
+the reference bit for bit on one and two threads.
 
 Needs the avx512-vnni kernels (the models' kernels are built for them)."""
 
@@ -21,6 +23,8 @@ import bench as B
 import models as M
 from myquant.emit import (Flatten, GlobalAvgPool, MaxPool2d, Model, Relu,
                           Relu6, calibrate, emit)
+from myquant.runtime import CompiledFunction
+from myquant.testing import reference as R
 
 
 @pytest.mark.skipif("avx512-vnni" not in RUNNABLE_TARGETS,
@@ -285,3 +289,73 @@ def test_wait_policy_default(build_dir, workdir):
     assert "OMP_WAIT_POLICY=PASSIVE" in passive, passive
     blocktime = settings(KMP_BLOCKTIME="5")
     assert "KMP_BLOCKTIME=5ms" in blocktime, blocktime
+
+
+# Max pools whose windows the lowering clips at the border (no padded copy):
+# (layout, input shape, kernel, strides, padding [top, left, bottom, right],
+# dilations, storage). Odd sizes, strides and paddings, a dilated kernel,
+# windows of padding only, padding past the last window (ceil mode), uint8,
+# and ResNet's 3 x 3 / 2 pool at 67 x 67 x 64, whose 33 interior rows two
+# threads do not divide (myquant-share-linalg splits the last one off).
+_CLIPPED_POOLS = [
+    ("nhwc", (1, 13, 11, 40), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), "i8"),
+    ("nchw", (1, 5, 9, 7), (3, 2), (1, 2), (2, 1, 1, 1), (1, 2), "i8"),
+    ("nhwc", (2, 4, 5, 16), (1, 1), (1, 1), (1, 2, 1, 2), (1, 1), "i8"),
+    ("nhwc", (1, 8, 8, 64), (3, 3), (2, 2), (1, 1, 2, 2), (1, 1), "u8"),
+    ("nhwc", (1, 67, 67, 64), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), "i8"),
+]
+
+
+def _i64_array(values):
+    return f"array<i64: {', '.join(map(str, values))}>"
+
+
+def _pool_output_shape(layout, shape, kernel, strides, padding, dilations):
+    h, w = (1, 2) if layout == "nhwc" else (2, 3)
+    out = list(shape)
+    for i, d in enumerate((h, w)):
+        span = dilations[i] * (kernel[i] - 1) + 1
+        padded = shape[d] + padding[i] + padding[i + 2]
+        out[d] = (padded - span) // strides[i] + 1
+    return tuple(out)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_clipped_max_pools_match_reference(threads, build_dir, workdir):
+    """Max pools lowered with clipped windows, on one and two threads: bit
+    for bit the reference's max over the padded window (padding = qmin)."""
+    tc = B.Toolchain(build_dir, workdir)
+    funcs = []
+    for i, (layout, shape, kernel, strides, padding, dilations,
+            storage) in enumerate(_CLIPPED_POOLS):
+        out = _pool_output_shape(layout, shape, kernel, strides, padding,
+                                 dilations)
+        zp = -3 if storage == "i8" else 7
+        q = f"!quant.uniform<{storage}:f32, 0.1:{zp}>"
+        xt = f"tensor<{'x'.join(map(str, shape))}x{q}>"
+        yt = f"tensor<{'x'.join(map(str, out))}x{q}>"
+        funcs.append(
+            f"func.func @pool{i}(%x: {xt}) -> {yt} {{\n"
+            f"  %y = myquant.max_pool2d %x {{kernel = {_i64_array(kernel)}, "
+            f"strides = {_i64_array(strides)}, "
+            f"padding = {_i64_array(padding)}, "
+            f"dilations = {_i64_array(dilations)}, "
+            f"layout = #myquant.layout<{layout}>}} : {xt} -> {yt}\n"
+            f"  return %y : {yt}\n}}\n")
+    so = os.path.join(workdir, f"pools-t{threads}.so")
+    B.sh([tc.compile, tc.write("\n".join(funcs)), "--function=pool0",
+          "--shared", "-o", so, f"--kernel-threads={threads}"])
+    with open(so, "rb") as f:
+        assert (b"__kmpc_fork_call" in f.read()) == (threads > 1)
+    rng = np.random.default_rng(23)
+    for i, (layout, shape, kernel, strides, padding, dilations,
+            storage) in enumerate(_CLIPPED_POOLS):
+        dtype = np.int8 if storage == "i8" else np.uint8
+        info = np.iinfo(dtype)
+        x = rng.integers(info.min, info.max + 1, shape, dtype=dtype)
+        want = R.max_pool2d(x, kernel, strides, list(padding),
+                            dilation=dilations, qmin=int(info.min),
+                            layout=layout)
+        [got] = CompiledFunction(so, f"pool{i}", [shape], [want.shape],
+                                 [dtype], [dtype])(x)
+        assert np.array_equal(got, want), (i, _CLIPPED_POOLS[i])

@@ -60,6 +60,43 @@ func.func @pool(%x: tensor<1x114x114x64xi8>) -> tensor<1x56x56x64xi8> {
 
 // -----
 
+// A loop the threads do not divide (the clipped max pool's interior, 55 x
+// 55 windows of 3 x 3 / 2): its first 54 rows are cut, 27 per thread, each
+// tile filling its own slice; the last row runs on one thread after them,
+// its fill split off too. No fill of the whole result is left.
+// CHECK-LABEL: func.func @uneven(
+// CHECK-SAME:    %[[X:[^ :,()]+]]: tensor<1x111x111x64xi8>
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<1x55x55x64xi8>
+// CHECK:         %[[XS:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [1, 109, 111, 64] [1, 1, 1, 1]
+// CHECK:         %[[ES:.*]] = tensor.extract_slice %[[E]][0, 0, 0, 0] [1, 54, 55, 64] [1, 1, 1, 1]
+// CHECK:         %[[L:.*]] = scf.for %[[Y:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[D:.*]] = %[[ES]])
+// CHECK:           tensor.extract_slice %[[XS]][0, %{{.*}}, 0, 0] [1, 55, 111, 64] [1, 1, 1, 1]
+// CHECK:           %[[S:.*]] = tensor.extract_slice %[[D]][0, %[[Y]], 0, 0] [1, 27, 55, 64] [1, 1, 1, 1]
+// CHECK:           %[[F:.*]] = linalg.fill ins(%{{.*}} : i8) outs(%[[S]] : tensor<1x27x55x64xi8>)
+// CHECK:           linalg.pooling_nhwc_max {{.*}} outs(%[[F]] : tensor<1x27x55x64xi8>)
+// CHECK:         } {myquant.parallel_batch}
+// CHECK:         %[[I:.*]] = tensor.insert_slice %[[L]] into %[[E]][0, 0, 0, 0] [1, 54, 55, 64] [1, 1, 1, 1]
+// CHECK:         %[[XL:.*]] = tensor.extract_slice %[[X]][0, 108, 0, 0] [1, 3, 111, 64] [1, 1, 1, 1]
+// CHECK:         %[[SL:.*]] = tensor.extract_slice %[[I]][0, 54, 0, 0] [1, 1, 55, 64] [1, 1, 1, 1]
+// CHECK:         %[[FL:.*]] = linalg.fill ins(%{{.*}} : i8) outs(%[[SL]] : tensor<1x1x55x64xi8>)
+// CHECK:         %[[PL:.*]] = linalg.pooling_nhwc_max {{.*}} ins(%[[XL]], %{{.*}} : tensor<1x3x111x64xi8>, tensor<3x3xi8>) outs(%[[FL]] : tensor<1x1x55x64xi8>)
+// CHECK:         %[[R:.*]] = tensor.insert_slice %[[PL]] into %[[I]][0, 54, 0, 0] [1, 1, 55, 64] [1, 1, 1, 1]
+// CHECK:         return %[[R]]
+// OMP-LABEL: llvm.func @uneven(
+// OMP:         omp.parallel
+// OMP:           omp.wsloop
+func.func @uneven(%x: tensor<1x111x111x64xi8>) -> tensor<1x55x55x64xi8> {
+  %min = arith.constant -128 : i8
+  %e = tensor.empty() : tensor<1x55x55x64xi8>
+  %init = linalg.fill ins(%min : i8) outs(%e : tensor<1x55x55x64xi8>) -> tensor<1x55x55x64xi8>
+  %window = tensor.empty() : tensor<3x3xi8>
+  %y = linalg.pooling_nhwc_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %window : tensor<1x111x111x64xi8>, tensor<3x3xi8>) outs(%init : tensor<1x55x55x64xi8>) -> tensor<1x55x55x64xi8>
+  return %y : tensor<1x55x55x64xi8>
+}
+
+// -----
+
 // Left as they are: a result under 32 KiB per thread (16 x 16 x 64
 // bytes), a lone fill, and an op in the iterations of a marked loop
 // (myquant-split-batch's loop over images), which runs on its image's

@@ -11,9 +11,10 @@ def ConvertMyQuantToLinalg : Pass<"convert-myquant-to-linalg",
   let summary = "Lowers myquant ops to integer-only linalg, arith and tensor";
   let description = [{
     Rewrites every myquant op into `linalg.generic` (and `tensor.pad`,
-    `tensor.insert_slice`) computations on the integer storage types of the
-    quantized tensors: i8 or u8 data as signless i8, int32 accumulation,
-    and requantization in i64 with the rounding named by each op's
+    `tensor.extract_slice`, `tensor.insert_slice`) computations on the
+    integer storage types of the quantized tensors: i8 or u8 data as
+    signless i8, int32 accumulation, and requantization in i64 with the
+    rounding named by each op's
     `#myquant.rescale` (see `docs/NumericSpec.md`). Quantized element types
     disappear from function signatures and `quant.scast` ops; only
     `myquant.quantize` / `myquant.dequantize` at the model's edges compute

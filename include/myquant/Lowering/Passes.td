@@ -128,11 +128,16 @@ def MyQuantShareLinalg : Pass<"myquant-share-linalg", "::mlir::ModuleOp"> {
     static, along its outermost parallel loop that the threads divide,
     other than the loop of the result's innermost dimension (the
     vector's), into one tile per thread: an `scf.for` over the tiles,
-    marked `myquant.parallel_batch` for `myquant-parallelize-batches`. A
-    `linalg.fill` that initializes the result (the max pool's) is computed
-    in the tiles too; a `tensor.pad` in front of the op (the max pool's
-    padding) is not: its tiles would have dynamic padding, copied element
-    by element. Each element is computed as before: the results are
+    marked `myquant.parallel_batch` for `myquant-parallelize-batches`.
+    Where the threads divide no such loop (the max pool's interior, 55 x
+    55 windows in ResNet's stem), the outermost one with at least as many
+    iterations as threads is split first: the iterations the threads
+    divide are tiled, the last few (fewer than the threads) run on one
+    thread after the tiles. A `linalg.fill` that initializes the result
+    (the max pool's) is computed in the tiles too (split with the op
+    where it is split); a `tensor.pad` in front of the op (an average
+    pool's padding) is not: its tiles would have dynamic padding, copied
+    element by element. Each element is computed as before: the results are
     bit-identical. Left as they are: ops in the iterations of a marked
     loop (`myquant-split-batch`'s loop over images), which run on their
     iteration's thread, fills alone, and ops without such a loop. Runs

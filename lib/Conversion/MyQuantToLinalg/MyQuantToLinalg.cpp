@@ -1655,24 +1655,106 @@ Value buildWindowReduction(OpBuilder &b, Location loc, Value padded, Value init,
       .getResult(0);
 }
 
+/// Output positions along one axis whose windows hold the same kernel taps
+/// inside the input: outputs [begin, end), taps [firstTap, lastTap).
+struct WindowGroup {
+  int64_t begin, end, firstTap, lastTap;
+};
+
+/// Groups the `outSize` windows along one axis (input size `inSize`, kernel
+/// `kernel`, stride, dilation, leading padding) by their taps inside the
+/// input: the borders' clipped windows, and the interior's whole ones.
+SmallVector<WindowGroup> groupWindowsByTaps(int64_t inSize, int64_t outSize,
+                                            int64_t kernel, int64_t stride,
+                                            int64_t dilation, int64_t padding) {
+  SmallVector<WindowGroup> groups;
+  for (int64_t o = 0; o < outSize; ++o) {
+    int64_t start = o * stride - padding;
+    int64_t first =
+        start >= 0
+            ? 0
+            : std::min<int64_t>(kernel, llvm::divideCeil(-start, dilation));
+    int64_t last = start >= inSize
+                       ? 0
+                       : std::min(kernel, (inSize - 1 - start) / dilation + 1);
+    if (!groups.empty() && groups.back().firstTap == first &&
+        groups.back().lastTap == last) {
+      groups.back().end = o + 1;
+      continue;
+    }
+    groups.push_back({o, o + 1, first, last});
+  }
+  return groups;
+}
+
 struct MaxPool2DLowering : MyQuantPattern<MaxPool2DOp> {
   using MyQuantPattern::MyQuantPattern;
   FailureOr<Value> lower(MaxPool2DOp op, MaxPool2DOp::Adaptor adaptor,
                          ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Storage s = storageOf(op.getType());
-    // Padding acts as -inf: the smallest storage value.
-    Value padded = padSpatial(rewriter, loc, adaptor.getInput(), op.getLayout(),
-                              op.getPadding(), s.min);
-    Value init = filled(rewriter, loc, op.getType().getShape(), s.type, s.min);
-    return buildWindowReduction(
-        rewriter, loc, padded, init, op.getLayout(), op.getKernel(),
-        op.getStrides(), op.getDilations(),
-        [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
-          if (s.isSigned)
-            return arith::MaxSIOp::create(b, l, x, acc);
-          return arith::MaxUIOp::create(b, l, x, acc);
-        });
+    Value input = adaptor.getInput();
+    ArrayRef<int64_t> inShape =
+        cast<RankedTensorType>(input.getType()).getShape();
+    ArrayRef<int64_t> outShape = op.getType().getShape();
+    ArrayRef<int64_t> kernel = op.getKernel(), strides = op.getStrides(),
+                      dilations = op.getDilations(), padding = op.getPadding();
+    LayoutDims dims = getLayoutDims(op.getLayout());
+    const unsigned spatial[] = {dims.height, dims.width};
+    // Padded cells hold qmin (§3.6), which no input cell is below: each
+    // window's maximum is that of its taps inside the input, so the windows
+    // are clipped instead of the input padded (no padded copy). Windows
+    // with the same taps form one region of the result, reduced by one op.
+    SmallVector<WindowGroup> groups[2];
+    for (unsigned i = 0; i < 2; ++i)
+      groups[i] =
+          groupWindowsByTaps(inShape[spatial[i]], outShape[spatial[i]],
+                             kernel[i], strides[i], dilations[i], padding[i]);
+    auto combine = [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+      if (s.isSigned)
+        return arith::MaxSIOp::create(b, l, x, acc);
+      return arith::MaxUIOp::create(b, l, x, acc);
+    };
+    auto index = [&](ArrayRef<int64_t> values) {
+      return getAsIndexOpFoldResult(rewriter.getContext(), values);
+    };
+    SmallVector<OpFoldResult> unit = index({1, 1, 1, 1});
+    Value minimum = arith::ConstantIntOp::create(rewriter, loc, s.type, s.min);
+    Value result = emptyTensor(rewriter, loc, outShape, s.type);
+    for (const WindowGroup &row : groups[0]) {
+      for (const WindowGroup &col : groups[1]) {
+        const WindowGroup *group[] = {&row, &col};
+        SmallVector<int64_t> outOffsets(4, 0), outSizes(outShape),
+            inOffsets(4, 0), inSizes(inShape), taps(2);
+        for (unsigned i = 0; i < 2; ++i) {
+          const WindowGroup &g = *group[i];
+          unsigned dim = spatial[i];
+          outOffsets[dim] = g.begin;
+          outSizes[dim] = g.end - g.begin;
+          taps[i] = std::max<int64_t>(0, g.lastTap - g.firstTap);
+          inOffsets[dim] =
+              g.begin * strides[i] + g.firstTap * dilations[i] - padding[i];
+          inSizes[dim] = (outSizes[dim] - 1) * strides[i] +
+                         (taps[i] - 1) * dilations[i] + 1;
+        }
+        Value region = rewriter.createOrFold<tensor::ExtractSliceOp>(
+            loc, result, index(outOffsets), index(outSizes), unit);
+        region = linalg::FillOp::create(rewriter, loc, ValueRange{minimum},
+                                        ValueRange{region})
+                     .getResult(0);
+        // A window without any input cell (all padding) stays qmin.
+        if (taps[0] > 0 && taps[1] > 0) {
+          Value window = rewriter.createOrFold<tensor::ExtractSliceOp>(
+              loc, input, index(inOffsets), index(inSizes), unit);
+          region = buildWindowReduction(rewriter, loc, window, region,
+                                        op.getLayout(), taps, strides,
+                                        dilations, combine);
+        }
+        result = rewriter.createOrFold<tensor::InsertSliceOp>(
+            loc, region, result, index(outOffsets), index(outSizes), unit);
+      }
+    }
+    return result;
   }
 };
 

@@ -661,25 +661,49 @@ func.func @batch_matmul(%x: tensor<5x2x4x!a>, %y: tensor<5x4x3x!b>) -> tensor<5x
 
 !a = !quant.uniform<i8:f32, 0.1:-4>
 
-// Padded cells hold the storage minimum (-128), not the zero point; the init
-// is filled with it too.
+// No padded copy: padded cells hold the storage minimum (-128), below every
+// input cell, so each window is clipped to its taps inside the input. The
+// output positions with the same taps form a region, reduced by one generic
+// over a slice of the input with the region's kernel and inserted into the
+// result: row 0 has the kernel rows 1-2 (the top padding row clipped), row 1
+// all three; the same for the columns.
 // CHECK-DAG:   #[[$IN:[^ :,()]+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
 // CHECK-DAG:   #[[$WIN:[^ :,()]+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
 // CHECK-DAG:   #[[$OUT:[^ :,()]+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @max_pool2d
 // CHECK-SAME:    (%[[X:[^ :,()]+]]: tensor<1x2x4x4xi8>) -> tensor<1x2x2x2xi8>
-// CHECK:         %[[PADV:[^ :,()]+]] = arith.constant -128 : i8
-// CHECK:         %[[PAD:[^ :,()]+]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 0, 0, 0] {
-// CHECK:           tensor.yield %[[PADV]] : i8
-// CHECK:         } : tensor<1x2x4x4xi8> to tensor<1x2x5x5xi8>
+// CHECK-NOT:     tensor.pad
 // CHECK:         %[[MIN:[^ :,()]+]] = arith.constant -128 : i8
-// CHECK:         %[[INIT:[^ :,()]+]] = linalg.fill ins(%[[MIN]] : i8) outs(%{{.*}} : tensor<1x2x2x2xi8>)
-// CHECK:         %[[WIN:[^ :,()]+]] = tensor.empty() : tensor<3x3xi8>
-// CHECK:         linalg.generic {indexing_maps = [#[[$IN]], #[[$WIN]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
-// CHECK-SAME:      ins(%[[PAD]], %[[WIN]] : tensor<1x2x5x5xi8>, tensor<3x3xi8>) outs(%[[INIT]] : tensor<1x2x2x2xi8>)
+// CHECK:         %[[E:[^ :,()]+]] = tensor.empty() : tensor<1x2x2x2xi8>
+// Output (0, 0): input rows and columns 0-1, a 2 x 2 window.
+// CHECK:         %[[S0:[^ :,()]+]] = tensor.extract_slice %[[E]][0, 0, 0, 0] [1, 2, 1, 1] [1, 1, 1, 1]
+// CHECK:         %[[F0:[^ :,()]+]] = linalg.fill ins(%[[MIN]] : i8) outs(%[[S0]] : tensor<1x2x1x1xi8>)
+// CHECK:         %[[X0:[^ :,()]+]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [1, 2, 2, 2] [1, 1, 1, 1]
+// CHECK:         %[[W0:[^ :,()]+]] = tensor.empty() : tensor<2x2xi8>
+// CHECK:         %[[P0:[^ :,()]+]] = linalg.generic {indexing_maps = [#[[$IN]], #[[$WIN]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:      ins(%[[X0]], %[[W0]] : tensor<1x2x2x2xi8>, tensor<2x2xi8>) outs(%[[F0]] : tensor<1x2x1x1xi8>)
 // CHECK-NEXT:    ^bb0(%[[IN:[^ :,()]+]]: i8, %{{.*}}: i8, %[[OUT:[^ :,()]+]]: i8):
 // CHECK-NEXT:      %[[M:[^ :,()]+]] = arith.maxsi %[[IN]], %[[OUT]] : i8
 // CHECK-NEXT:      linalg.yield %[[M]] : i8
+// CHECK:         %[[R0:[^ :,()]+]] = tensor.insert_slice %[[P0]] into %[[E]][0, 0, 0, 0] [1, 2, 1, 1] [1, 1, 1, 1]
+// Output (0, 1): rows 0-1, columns 1-3, a 2 x 3 window.
+// CHECK:         %[[S1:[^ :,()]+]] = tensor.extract_slice %[[R0]][0, 0, 0, 1] [1, 2, 1, 1] [1, 1, 1, 1]
+// CHECK:         %[[F1:[^ :,()]+]] = linalg.fill ins(%[[MIN]] : i8) outs(%[[S1]] : tensor<1x2x1x1xi8>)
+// CHECK:         %[[X1:[^ :,()]+]] = tensor.extract_slice %[[X]][0, 0, 0, 1] [1, 2, 2, 3] [1, 1, 1, 1]
+// CHECK:         %[[P1:[^ :,()]+]] = linalg.generic
+// CHECK-SAME:      ins(%[[X1]], %{{.*}} : tensor<1x2x2x3xi8>, tensor<2x3xi8>) outs(%[[F1]] : tensor<1x2x1x1xi8>)
+// CHECK:         %[[R1:[^ :,()]+]] = tensor.insert_slice %[[P1]] into %[[R0]][0, 0, 0, 1] [1, 2, 1, 1] [1, 1, 1, 1]
+// Output (1, 0): rows 1-3, columns 0-1, a 3 x 2 window.
+// CHECK:         %[[X2:[^ :,()]+]] = tensor.extract_slice %[[X]][0, 0, 1, 0] [1, 2, 3, 2] [1, 1, 1, 1]
+// CHECK:         %[[P2:[^ :,()]+]] = linalg.generic
+// CHECK-SAME:      ins(%[[X2]], %{{.*}} : tensor<1x2x3x2xi8>, tensor<3x2xi8>)
+// CHECK:         %[[R2:[^ :,()]+]] = tensor.insert_slice %[[P2]] into %[[R1]][0, 0, 1, 0] [1, 2, 1, 1] [1, 1, 1, 1]
+// Output (1, 1): the whole 3 x 3 window, rows and columns 1-3.
+// CHECK:         %[[X3:[^ :,()]+]] = tensor.extract_slice %[[X]][0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 1, 1]
+// CHECK:         %[[P3:[^ :,()]+]] = linalg.generic
+// CHECK-SAME:      ins(%[[X3]], %{{.*}} : tensor<1x2x3x3xi8>, tensor<3x3xi8>)
+// CHECK:         %[[R3:[^ :,()]+]] = tensor.insert_slice %[[P3]] into %[[R2]][0, 0, 1, 1] [1, 2, 1, 1] [1, 1, 1, 1]
+// CHECK:         return %[[R3]]
 func.func @max_pool2d(%x: tensor<1x2x4x4x!a>) -> tensor<1x2x2x2x!a> {
   %0 = myquant.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 0, 0>,
       dilations = array<i64: 1, 1>, layout = #myquant.layout<nchw>} : tensor<1x2x4x4x!a> -> tensor<1x2x2x2x!a>
@@ -690,16 +714,65 @@ func.func @max_pool2d(%x: tensor<1x2x4x4x!a>) -> tensor<1x2x2x2x!a> {
 
 !u = !quant.uniform<u8:f32, 0.1:128>
 
-// uint8: the storage minimum is 0 and the comparison is unsigned.
+// uint8: the storage minimum is 0 and the comparison is unsigned. The
+// bottom and right padding is never read (the windows end inside the
+// input): one region, the whole result, no slices.
 // CHECK-LABEL: func.func @max_pool2d_u8
-// CHECK:         %[[PADV:[^ :,()]+]] = arith.constant 0 : i8
-// CHECK:         tensor.pad
-// CHECK:           tensor.yield %[[PADV]] : i8
-// CHECK:         arith.maxui
+// CHECK-SAME:    (%[[X:[^ :,()]+]]: tensor<1x4x4x2xi8>)
+// CHECK-NOT:     tensor.pad
+// CHECK-NOT:     tensor.extract_slice
+// CHECK:         %[[MIN:[^ :,()]+]] = arith.constant 0 : i8
+// CHECK:         %[[F:[^ :,()]+]] = linalg.fill ins(%[[MIN]] : i8)
+// CHECK:         %[[P:[^ :,()]+]] = linalg.generic
+// CHECK-SAME:      ins(%[[X]], %{{.*}} : tensor<1x4x4x2xi8>, tensor<2x2xi8>) outs(%[[F]] : tensor<1x2x2x2xi8>)
+// CHECK:           arith.maxui
+// CHECK-NOT:     tensor.insert_slice
+// CHECK:         return %[[P]]
 func.func @max_pool2d_u8(%x: tensor<1x4x4x2x!u>) -> tensor<1x2x2x2x!u> {
   %0 = myquant.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 1, 1>,
       dilations = array<i64: 1, 1>, layout = #myquant.layout<nhwc>} : tensor<1x4x4x2x!u> -> tensor<1x2x2x2x!u>
   return %0 : tensor<1x2x2x2x!u>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.1:-4>
+
+// Rows: a 1-row kernel over a padding of 1, so output rows 0 and 3 see
+// padding only and hold qmin: their regions are filled, not reduced.
+// Columns: the kernel's two taps are 2 apart (dilation 2) over a padding of
+// 1: column 0's window is (pad, input 1), column 1's (input 0, input 2),
+// column 2's (input 1, pad): the clipped ones keep their one tap, input
+// column 1.
+// CHECK-LABEL: func.func @max_pool2d_padding_only
+// CHECK-SAME:    (%[[X:[^ :,()]+]]: tensor<1x2x3x2xi8>)
+// CHECK:         %[[MIN:[^ :,()]+]] = arith.constant -128 : i8
+// CHECK:         %[[E:[^ :,()]+]] = tensor.empty() : tensor<1x4x3x2xi8>
+// CHECK:         %[[S0:[^ :,()]+]] = tensor.extract_slice %[[E]][0, 0, 0, 0] [1, 1, 1, 2]
+// CHECK:         %[[F0:[^ :,()]+]] = linalg.fill ins(%[[MIN]] : i8) outs(%[[S0]] : tensor<1x1x1x2xi8>)
+// CHECK:         tensor.insert_slice %[[F0]] into %[[E]][0, 0, 0, 0] [1, 1, 1, 2]
+// CHECK-NOT:     linalg.generic
+// CHECK:         tensor.insert_slice %{{.*}}[0, 0, 2, 0] [1, 1, 1, 2]
+// CHECK:         %[[S1:[^ :,()]+]] = tensor.extract_slice %{{.*}}[0, 1, 0, 0] [1, 2, 1, 2]
+// CHECK:         %[[F1:[^ :,()]+]] = linalg.fill ins(%[[MIN]] : i8) outs(%[[S1]] : tensor<1x2x1x2xi8>)
+// CHECK:         %[[X1:[^ :,()]+]] = tensor.extract_slice %[[X]][0, 0, 1, 0] [1, 2, 1, 2]
+// CHECK:         linalg.generic
+// CHECK-SAME:      ins(%[[X1]], %{{.*}} : tensor<1x2x1x2xi8>, tensor<1x1xi8>) outs(%[[F1]] : tensor<1x2x1x2xi8>)
+// CHECK:         tensor.insert_slice %{{.*}}[0, 1, 0, 0] [1, 2, 1, 2]
+// CHECK:         linalg.generic
+// CHECK-SAME:      ins(%[[X]], %{{.*}} : tensor<1x2x3x2xi8>, tensor<1x2xi8>)
+// CHECK:         tensor.insert_slice %{{.*}}[0, 1, 1, 0] [1, 2, 1, 2]
+// CHECK:         %[[X2:[^ :,()]+]] = tensor.extract_slice %[[X]][0, 0, 1, 0] [1, 2, 1, 2]
+// CHECK:         linalg.generic
+// CHECK-SAME:      ins(%[[X2]], %{{.*}} : tensor<1x2x1x2xi8>, tensor<1x1xi8>)
+// CHECK:         tensor.insert_slice %{{.*}}[0, 1, 2, 0] [1, 2, 1, 2]
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[R:[^ :,()]+]] = tensor.insert_slice %{{.*}}[0, 3, 2, 0] [1, 1, 1, 2]
+// CHECK-NEXT:    return %[[R]]
+func.func @max_pool2d_padding_only(%x: tensor<1x2x3x2x!a>) -> tensor<1x4x3x2x!a> {
+  %0 = myquant.max_pool2d %x {kernel = array<i64: 1, 2>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
+      dilations = array<i64: 1, 2>, layout = #myquant.layout<nhwc>} : tensor<1x2x3x2x!a> -> tensor<1x4x3x2x!a>
+  return %0 : tensor<1x4x3x2x!a>
 }
 
 // -----
