@@ -57,7 +57,11 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     around the u8 x s8 dot product `vpdpbusd`: the weights are packed at
     compile time into the `[K/4][N][4]` layout the instruction reads (K and
     N padded with zero weights), stored register tile by register tile
-    (`[N tiles][K/4][tile N][4]`, one sequential stream per tile), the
+    (`[N tiles][K/4][tile N][4]`, one sequential stream per tile; where a
+    channel tile has at most 32 register tiles of pixels, weight-heavy
+    layers at a small batch, each K step after the tile's first pass
+    `memref.prefetch`es a line of the next tile's weights, so that only a
+    kernel's first tile waits for its weights from memory), the
     `+128` shift of signed activations and
     every zero-point and bias term are folded into precomputed int32
     accumulator initial values, the accumulators are register-tiled, and
@@ -141,7 +145,7 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::LLVM::LLVMDialect",
-    "::mlir::math::MathDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::quant::QuantDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"
   ];

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -852,6 +853,33 @@ static SmallVector<int8_t> packNibbles(ArrayRef<int8_t> packed, int64_t tiles,
   return out;
 }
 
+/// The pixel tiles of each channel tile of `p`'s kernel (`tiling`, channel
+/// tiles outside the rows): the passes of the K loop over the tile's
+/// weights.
+static int64_t passesPerTile(const Problem &p, const Tiling &tiling) {
+  return llvm::divideCeil(p.outH, p.pool) *
+         llvm::divideCeil(p.outW, tiling.pixels);
+}
+
+/// The most passes per channel tile of a kernel whose K loop prefetches the
+/// next tile's weights: with more, the first pass's wait for the weights
+/// from memory is a small part of the tile's time.
+constexpr int64_t kMaxPrefetchPasses = 32;
+
+/// Whether the K loop of `p`'s int8 kernel prefetches the next channel
+/// tile's weights (KernelBuilder::prefetchNextTile). The first pixel tile
+/// of each channel tile reads its weights from memory (the weights of a
+/// model's layers leave the cache between calls), the later ones from the
+/// cache: with few pixel tiles (weight-heavy layers at a small batch: a 3
+/// x 3 512 -> 512 at 7 x 7 has 7, with 221 KB of weights per tile), that
+/// first pass, bound by memory, took a quarter of the kernel's time.
+static bool prefetchesWeights(const Problem &p, const Tiling &tiling,
+                              int64_t tiles) {
+  int64_t passes = passesPerTile(p, tiling);
+  return !p.floating && !p.nibbles && !p.wideInput && !tiling.rowsOuter &&
+         tiles > 1 && passes > 1 && passes <= kMaxPrefetchPasses;
+}
+
 Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
                            Value addend, Value output) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
@@ -898,6 +926,15 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     operands.flip = splat(VectorType::get({4 * lanes}, i8), -128);
   operands.zero = index(0);
   operands.one = index(1);
+
+  bool prefetch = prefetchesWeights(p, tiling, tiles);
+  if (prefetch) {
+    auto weightsType = cast<RankedTensorType>(operands.weights.getType());
+    operands.weightBuffer = bufferization::ToBufferOp::create(
+        b, loc,
+        MemRefType::get(weightsType.getShape(), weightsType.getElementType()),
+        operands.weights, /*read_only=*/true);
+  }
 
   if (pipelinesTiles(p, threads, registers))
     return buildPipelined(p, tiling, operands, epilogueTensors, addend, output);
@@ -948,6 +985,18 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   // The last pixel tile of a row is shifted back to end at OW.
   at.firstPixel = arith::MinSIOp::create(b, loc, pixelLoop.getInductionVar(),
                                          index(p.outW - pixels));
+  if (prefetch) {
+    // This thread's rows start at the row loop's lower bound.
+    Value rowPass = arith::DivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, at.row, rowLoop.getLowerBound()),
+        index(p.pool));
+    at.pass = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, rowPass,
+                              index(llvm::divideCeil(p.outW, pixels))),
+        arith::DivUIOp::create(b, loc, pixelLoop.getInductionVar(),
+                               index(pixels)));
+  }
 
   SmallVector<Value> accs;
   if (rowPatches) {
@@ -1029,6 +1078,7 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
   // back to end at OW.
   auto place = [&](Value t) {
     TilePosition tile = at;
+    tile.pass = t;
     tile.row = arith::DivUIOp::create(b, loc, t, index(perRow));
     tile.firstPixel = arith::MinSIOp::create(
         b, loc,
@@ -1064,6 +1114,8 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
     for (int64_t i = 0; i < pixels; ++i)
       xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
     for (int64_t step = 0; step < steps; ++step) {
+      if (operands.weightBuffer)
+        prefetchNextTile(cur, operands, count, index(step));
       accs = dotStep(p, tiling, cur, operands, accs, index(step),
                      index(channelsPerStep(p) * step), ys, xs);
       if (prev)
@@ -1285,6 +1337,8 @@ void KernelBuilder::buildStepBody(const Problem &p, const Tiling &tiling,
                                   ArrayRef<Value> ys, ArrayRef<Value> xs) {
   Value step = stepLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, row0, step);
+  if (operands.weightBuffer)
+    prefetchNextTile(at, operands, passesPerTile(p, tiling), row);
   Value firstChannel =
       arith::MulIOp::create(b, loc, step, index(channelsPerStep(p)));
   scf::YieldOp::create(b, loc,
@@ -1351,6 +1405,37 @@ scf::ForOp KernelBuilder::accumulateWideTile(const Problem &p,
   b.setInsertionPointToStart(cLoop.getBody());
   buildStepBody(p, tiling, at, operands, cLoop, row0, ys, xs);
   return blockLoop;
+}
+
+void KernelBuilder::prefetchNextTile(const TilePosition &at,
+                                     const GemmOperands &operands,
+                                     int64_t passes, Value row) {
+  auto type = cast<MemRefType>(operands.weightBuffer.getType());
+  int64_t tiles = type.getDimSize(0), rows = type.getDimSize(1),
+          rowElements = type.getDimSize(2);
+  int64_t lineElements = 64 * 8 / type.getElementTypeBitWidth();
+  int64_t lines = llvm::divideCeil(rows * rowElements, lineElements);
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, at.pass,
+                                      operands.zero);
+  Value next = arith::MinSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, at.tile, operands.one),
+      index(tiles - 1));
+  Value tile = arith::SelectOp::create(b, loc, first, at.tile, next);
+  Value later = arith::MaxSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, at.pass, operands.one),
+      operands.zero);
+  Value progress = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, later, index(rows)), row);
+  Value line = arith::DivUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, progress, index(lines)),
+      index((passes - 1) * rows));
+  Value element = arith::MulIOp::create(b, loc, line, index(lineElements));
+  memref::PrefetchOp::create(
+      b, loc, operands.weightBuffer,
+      ValueRange{tile,
+                 arith::DivUIOp::create(b, loc, element, index(rowElements)),
+                 arith::RemUIOp::create(b, loc, element, index(rowElements))},
+      /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
 }
 
 SmallVector<Value>

@@ -169,6 +169,10 @@ private:
     mlir::Value batch, tile, row, firstPixel;
     /// The first channel of each block of `lanes` channels.
     llvm::SmallVector<mlir::Value> channels;
+    /// Which of its channel tile's pixel tiles this is, in loop order (0:
+    /// the first to read the tile's weights); set where the K loop
+    /// prefetches (GemmOperands::weightBuffer).
+    mlir::Value pass;
   };
   /// What the GEMM kernel's K loop reads.
   struct GemmOperands {
@@ -178,6 +182,9 @@ private:
     /// The xor mask flipping signed input to u8, if the K loop flips.
     mlir::Value flip;
     mlir::Value zero, one;
+    /// `weights` as a memref, where the K loop prefetches the next channel
+    /// tile's weights (prefetchNextTile), else null.
+    mlir::Value weightBuffer;
   };
 
   mlir::Value index(int64_t v);
@@ -259,6 +266,16 @@ private:
                      mlir::scf::ForOp stepLoop, mlir::Value row0,
                      llvm::ArrayRef<mlir::Value> ys,
                      llvm::ArrayRef<mlir::Value> xs);
+
+  /// At K step `row` (a packed-weight row) of the pixel tile at `at`, the
+  /// prefetch of one 64-byte line of the weights of the channel tile after
+  /// `at.tile`: line ((pass - 1) rows + row) lines / ((passes - 1) rows) of
+  /// it, so that the `passes` - 1 passes after the first, which read their
+  /// own weights from the cache, bring in the next tile's evenly. The
+  /// first pass (which streams its own weights) and the last tile
+  /// prefetch lines of their own tile that they have already read.
+  void prefetchNextTile(const TilePosition &at, const GemmOperands &operands,
+                        int64_t passes, mlir::Value row);
 
   /// One step of the K loop: the dot products of channelsPerStep input
   /// channels of the tile's pixels, at packed-weight row `weightRow` and input
