@@ -459,15 +459,36 @@ struct TableLowering : MyQuantPattern<TableOp> {
         RankedTensorType::get({static_cast<int64_t>(entries.size())}, out.type);
     Value table = arith::ConstantOp::create(
         rewriter, loc, DenseIntElementsAttr::get(tableType, entries));
+    bool interpolate = in.type.getWidth() == 16;
     return mapElements(
         rewriter, loc, adaptor.getInput(), out.type,
         [&](OpBuilder &b, Location l, Value x) -> Value {
           IntegerArith body(b, l);
-          Value offset = body.sub(body.cast(x, b.getI64Type(), in.isSigned),
-                                  body.i64(in.min));
-          Value index =
-              arith::IndexCastOp::create(b, l, b.getIndexType(), offset);
-          return tensor::ExtractOp::create(b, l, table, ValueRange{index});
+          auto entry = [&](Value position) {
+            Value index =
+                arith::IndexCastOp::create(b, l, b.getIndexType(), position);
+            return tensor::ExtractOp::create(b, l, table, ValueRange{index})
+                .getResult();
+          };
+          Value wide = body.cast(x, b.getI64Type(), in.isSigned);
+          if (!interpolate)
+            return entry(body.sub(wide, body.i64(in.min)));
+          // docs/NumericSpec.md 3.8: u = x + 32768 falls into segment u >> 7
+          // at r = u & 127; out = a + (((c - a) * r + 64) >> 7) between its
+          // entries a and c, in int64.
+          Value u = body.sub(wide, body.i64(kTable16Origin));
+          Value step = body.i64(kTable16StepBits);
+          Value segment = body.shr(u, step);
+          Value r = arith::AndIOp::create(
+              b, l, u, body.i64((int64_t(1) << kTable16StepBits) - 1));
+          Value a = body.cast(entry(segment), b.getI64Type(), out.isSigned);
+          Value c = body.cast(entry(body.add(segment, body.i64(1))),
+                              b.getI64Type(), out.isSigned);
+          Value delta =
+              body.shr(body.add(body.mul(body.sub(c, a), r),
+                                body.i64(int64_t(1) << (kTable16StepBits - 1))),
+                       step);
+          return body.cast(body.add(a, delta), out.type, out.isSigned);
         });
   }
 };

@@ -48,7 +48,8 @@ Policy
   input's parameters.
 * An Activation (sigmoid, hardswish, ...) is a lookup table (spec 3.8)
   from its input's parameters into those of its own statistics, built from
-  the layer's float64 function.
+  the layer's float64 function; a 16-bit input's table has 513 entries and
+  interpolates (``reference.table16``).
 * LayerNorm (over the last dimension): spec 3.11 from its input's into its
   own statistics' parameters, gamma, beta and eps precomputed by
   ``layer_norm_params``.
@@ -384,6 +385,10 @@ def run_reference(model, stats, x, rounding="single",
                 slice(layer.start, layer.start + layer.step * layer.size,
                       layer.step) if d == layer.dim else slice(None)
                 for d in range(x0.ndim))]
+        elif isinstance(layer, Activation) and bits[layer.inputs[0]] == 16:
+            out = R.table16(x0, R.table_values(
+                layer.function, s0, z0, so, zo, out_range=(qmin, qmax),
+                input_bits=16))
         elif isinstance(layer, Activation):
             out = R.table(x0, R.table_values(layer.function, s0, z0, so, zo,
                                              out_range=(qmin, qmax)), QMIN)

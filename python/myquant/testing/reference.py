@@ -58,6 +58,11 @@ LAYER_NORM_UNIT_BITS = 16
 LAYER_NORM_OUTPUT_SHIFT = 24
 LAYER_NORM_EPS_BITS = 8
 LAYER_NORM_MAX_CHANNELS = 4096
+# Spec 3.8: a 16-bit input's table holds f at -32768 + 128 k, k = 0 .. 512,
+# and interpolates in between.
+TABLE16_STEP_BITS = 7
+TABLE16_ORIGIN = -32768
+TABLE16_ENTRIES = (1 << (16 - TABLE16_STEP_BITS)) + 1
 LAYER_NORM_MAX_EPS = 1 << 60
 
 __all__ = [
@@ -73,6 +78,8 @@ __all__ = [
     "matmul_accumulate", "matmul", "add_rescales", "add", "mul_rescale", "mul",
     "avg_pool_rescale", "avg_pool2d", "avg_pool2d_divide_then_rescale",
     "max_pool2d", "clamp", "table", "concat", "constant_operand",
+    "TABLE16_STEP_BITS", "TABLE16_ORIGIN", "TABLE16_ENTRIES", "table_values",
+    "table16",
     "quantize", "dequantize",
     "SOFTMAX_EXP_BITS", "SOFTMAX_RECIPROCAL_BITS", "SOFTMAX_OUTPUT_BITS",
     "SOFTMAX_OUTPUT_BITS_16",
@@ -782,14 +789,22 @@ def clamp(x_q, lo, hi):
 
 
 def table_values(f, s_in, zp_in, s_out, zp_out, qmin=-128, qmax=127,
-                 out_range=None):
+                 out_range=None, input_bits=8):
     """The lookup table of the float function f (a float64 callable on a
     float64 array) from (s_in, zp_in) to (s_out, zp_out), spec 3.8: for
-    each input storage value q in [qmin, qmax], y = f((q - zp_in) * s_in)
-    in double; NaN -> zp_out, else clamp(round_half_even(y / s_out) +
-    zp_out, out_range) (+-inf saturate); out_range: the result's storage
-    range, (qmin, qmax) unless given (a wide result, spec 8.5)."""
-    q = np.arange(qmin, qmax + 1, dtype=np.int64)
+    each input storage value q in [qmin, qmax] (input_bits=16: each grid
+    point q = -32768 + 128 k, k = 0 .. 512, TABLE16_*), y = f((q - zp_in) *
+    s_in) in double; NaN -> zp_out, else clamp(round_half_even(y / s_out)
+    + zp_out, out_range) (+-inf saturate); out_range: the result's storage
+    range, (qmin, qmax) unless given (a 16-bit or wide result)."""
+    if input_bits == 16:
+        q = TABLE16_ORIGIN + (np.arange(TABLE16_ENTRIES, dtype=np.int64)
+                              << TABLE16_STEP_BITS)
+    elif input_bits == 8:
+        q = np.arange(qmin, qmax + 1, dtype=np.int64)
+    else:
+        raise ValueError(f"table input bits must be 8 or 16, not "
+                         f"{input_bits!r}")
     x = (q - int(zp_in)).astype(np.float64) * float(s_in)
     with np.errstate(all="ignore"):
         y = np.asarray(f(x), np.float64)
@@ -805,6 +820,25 @@ def table(x_q, values, qmin_in=-128):
     if idx.size and (idx.min() < 0 or idx.max() >= values.size):
         raise ValueError("input outside the table")
     return values[idx]
+
+
+def table16(x_q, values):
+    """Spec 3.8, a 16-bit input: u = x + 32768, a = values[u >> 7], c =
+    values[(u >> 7) + 1], out = a + (((c - a) * (u & 127) + 64) >> 7) in
+    int64 (values: the TABLE16_ENTRIES entries of table_values(...,
+    input_bits=16))."""
+    values = _as_int64(values, "table")
+    if values.size != TABLE16_ENTRIES:
+        raise ValueError(f"a 16-bit input's table has {TABLE16_ENTRIES} "
+                         f"entries, not {values.size}")
+    u = _as_int64(x_q, "input") - TABLE16_ORIGIN
+    if u.size and (u.min() < 0 or u.max() > 0xFFFF):
+        raise ValueError("input outside int16")
+    k = u >> TABLE16_STEP_BITS
+    r = u & ((1 << TABLE16_STEP_BITS) - 1)
+    a, c = values[k], values[k + 1]
+    return a + (((c - a) * r + (1 << (TABLE16_STEP_BITS - 1)))
+                >> TABLE16_STEP_BITS)
 
 
 def softmax_exp_table(s_in, entries=256):

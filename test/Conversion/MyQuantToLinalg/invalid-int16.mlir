@@ -38,9 +38,9 @@ func.func @add_left_shift(%a: tensor<4x!x16>, %b: tensor<4x!x8>) -> tensor<4x!x1
 
 !x16 = !quant.uniform<i16<-32767:32767>:f32, 1.0e-4>
 
-// A table has one entry per 8-bit input value.
+// A 16-bit input's table has 513 entries (an 8-bit one's 256).
 func.func @table_i16(%a: tensor<4x!x16>) -> tensor<4x!x16> {
-  // expected-error@+1 {{'myquant.table' op input must have 8-bit storage, got 16-bit}}
+  // expected-error@+1 {{'myquant.table' op table has 1 entries; the input's storage range needs 513}}
   %y = myquant.table %a {values = array<i32: 0>} : tensor<4x!x16> -> tensor<4x!x16>
   return %y : tensor<4x!x16>
 }

@@ -1443,11 +1443,22 @@ func.func @table_size(%x: tensor<4x!q>) -> tensor<4x!q> {
 
 // -----
 
-!q = !quant.uniform<i16:f32, 0.1>
+!q = !quant.uniform<u16:f32, 0.1>
 !r = !quant.uniform<i8:f32, 0.1>
 func.func @table_input_width(%x: tensor<4x!q>) -> tensor<4x!r> {
-  // expected-error@+1 {{'myquant.table' op input must have 8-bit storage, got 16-bit}}
+  // expected-error@+1 {{'myquant.table' op input must have 8-bit or signed 16-bit storage, got unsigned 16-bit}}
   %0 = myquant.table %x {values = array<i32: 0, 1, 2>} : tensor<4x!q> -> tensor<4x!r>
+  return %0 : tensor<4x!r>
+}
+
+// -----
+
+!q = !quant.uniform<i16<-32767:32767>:f32, 0.1>
+!r = !quant.uniform<i8:f32, 0.1>
+// A 16-bit input's table holds the 513 grid points -32768 + 128 i.
+func.func @table_size_int16_input(%x: tensor<4x!q>) -> tensor<4x!r> {
+  // expected-error@+1 {{'myquant.table' op table has 256 entries; the input's storage range needs 513}}
+  %0 = myquant.table %x {values = array<i32: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>} : tensor<4x!q> -> tensor<4x!r>
   return %0 : tensor<4x!r>
 }
 

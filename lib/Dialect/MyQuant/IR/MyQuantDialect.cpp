@@ -734,11 +734,15 @@ LogicalResult TableOp::verify() {
     return failure();
   QuantParams in = paramsOf(getInput());
   QuantParams out = paramsOf(getResult());
-  if (in.storageWidth != 8)
-    return emitOpError() << "input must have 8-bit storage, got "
-                         << in.storageWidth << "-bit";
-  int64_t entries = in.storageMax - in.storageMin + 1;
-  if (static_cast<int64_t>(getValues().size()) != entries)
+  // A 16-bit input indexes the grid from the int16 minimum (3.8).
+  bool int16Input = in.storageWidth == 16 && in.isSigned;
+  if (in.storageWidth != 8 && !int16Input)
+    return emitOpError() << "input must have 8-bit or signed 16-bit storage, "
+                            "got "
+                         << (in.isSigned ? "" : "unsigned ") << in.storageWidth
+                         << "-bit";
+  size_t entries = getTableSamplePoints(in).size();
+  if (getValues().size() != entries)
     return emitOpError() << "table has " << getValues().size()
                          << " entries; the input's storage range needs "
                          << entries;

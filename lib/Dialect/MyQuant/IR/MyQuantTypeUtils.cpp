@@ -121,6 +121,18 @@ int64_t quantizeScalar(double x, const QuantParams &params) {
                  static_cast<double>(params.storageMax)));
 }
 
+SmallVector<int64_t> getTableSamplePoints(const QuantParams &in) {
+  SmallVector<int64_t> points;
+  if (in.storageWidth == 16) {
+    for (int64_t i = 0; i < kTable16Entries; ++i)
+      points.push_back(kTable16Origin + (i << kTable16StepBits));
+    return points;
+  }
+  for (int64_t q = in.storageMin; q <= in.storageMax; ++q)
+    points.push_back(q);
+  return points;
+}
+
 FailureOr<RescaleAttr> buildRescale(Operation *op, ArrayRef<double> reals,
                                     RoundingMode rounding) {
   SmallVector<int32_t> multipliers, shifts;

@@ -277,8 +277,8 @@ private:
   /// Results inside a layer: they never get quantization parameters.
   DenseSet<Value> internal;
   /// Claimed ops whose quantized form takes and gives 8-bit activations
-  /// only: softmax, layer normalization, tables, mul, and the matmuls of two
-  /// activations.
+  /// only: softmax, layer normalization, mul, and the matmuls of two
+  /// activations. (Tables have a 16-bit form, docs/NumericSpec.md 3.8.)
   DenseSet<Operation *> int8Only;
   /// Claimed ops that read 16-bit activations but write 8-bit ones: layer
   /// normalizations with norm-input-bits=16, softmaxes with
@@ -446,7 +446,7 @@ LogicalResult DryRun::chooseInt16Values() {
       continue;
     op.emitError() << "'" << op.getName()
                    << "' has no 16-bit form (softmax, layer normalization, "
-                      "tables, mul and matmuls of two activations take 8-bit "
+                      "mul and matmuls of two activations take 8-bit "
                       "activations); remove its layer from layer-precision";
     failedAny = true;
   }
@@ -859,7 +859,6 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
       evaluateTableBody(cast<linalg::GenericOp>(op).getRegion().front(), 0.0,
                         &unevaluable)) {
     claim(&op);
-    int8Only.insert(&op);
     writesWide.insert(&op);
     requireOperandsAndResults(&op);
     return success();

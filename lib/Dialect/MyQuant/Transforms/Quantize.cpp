@@ -490,19 +490,20 @@ struct QuantizeElementwise : QuantizePattern {
   }
 
 private:
-  /// A function of one 8-bit tensor as its lookup table.
+  /// A function of one 8- or 16-bit tensor as its lookup table.
   static LogicalResult rewriteTable(linalg::GenericOp op, Value input,
                                     PatternRewriter &rewriter);
 };
 
 /// The entries of the table of `body` from `in` to `out` (docs/NumericSpec.md
-/// 3.8): the body evaluated in double at each input value, quantized into
-/// `out`; a NaN result maps to the output's zero point. std::nullopt when the
-/// body cannot be evaluated.
+/// 3.8): the body evaluated in double at each of the input's sample points
+/// (every 8-bit value, the 16-bit grid), quantized into `out`; a NaN result
+/// maps to the output's zero point. std::nullopt when the body cannot be
+/// evaluated.
 std::optional<SmallVector<int32_t>>
 computeTable(Block &body, const QuantParams &in, const QuantParams &out) {
   SmallVector<int32_t> values;
-  for (int64_t q = in.storageMin; q <= in.storageMax; ++q) {
+  for (int64_t q : getTableSamplePoints(in)) {
     double x = in.scales[0] * static_cast<double>(q - in.zeroPoints[0]);
     std::optional<double> y = evaluateTableBody(body, x);
     if (!y)
@@ -518,7 +519,8 @@ LogicalResult QuantizeElementwise::rewriteTable(linalg::GenericOp op,
                                                 PatternRewriter &rewriter) {
   QuantizeOp output = soleQuantizeUser(op->getResult(0));
   std::optional<QuantParams> in = getQuantParams(input.getType());
-  if (!output || !in || !in->isPerTensor() || in->storageWidth != 8)
+  if (!output || !in || !in->isPerTensor() ||
+      (in->storageWidth != 8 && !(in->storageWidth == 16 && in->isSigned)))
     return failure();
   std::optional<SmallVector<int32_t>> values = computeTable(
       op.getRegion().front(), *in, *getQuantParams(output.getType()));

@@ -436,12 +436,23 @@ def MyQuant_ClampOp : MyQuant_Op<"clamp",
 
 def MyQuant_TableOp : MyQuant_Op<"table",
     [Pure, SameOperandsAndResultShape]> {
-  let summary = "Element-wise lookup table for int8 nonlinearities";
+  let summary = "Element-wise lookup table for int8 and int16 nonlinearities";
   let description = [{
-    `result[i] = values[input[i] - qmin_in]`: one entry per storage value of
-    the 8-bit input (256 entries), each within the result's storage range.
-    The table realizes any function of one int8 value (sigmoid, tanh,
-    hardswish, ...) exactly.
+    With an 8-bit input, `result[i] = values[input[i] - qmin_in]`: one entry
+    per storage value (256 entries), so the table realizes any function of
+    one int8 value (sigmoid, tanh, hardswish, ...) exactly. With a signed
+    16-bit input (docs/NumericSpec.md 3.8), 513 entries hold the function at
+    the storage values `-32768 + 128 k`, and with `u = input[i] + 32768`,
+    `a = values[u >> 7]`, `c = values[(u >> 7) + 1]`, `result[i] = a +
+    (((c - a) * (u & 127) + 64) >> 7)` interpolates between them (TFLite's
+    int16 LUT). Every entry is within the result's (8- or 16-bit) storage
+    range.
+
+    ```mlir
+    %y = myquant.table %x {values = array<i32: -32767, ..., 32767>}
+        : tensor<8x!quant.uniform<i16<-32767:32767>:f32, 2.4e-4>>
+        -> tensor<8x!quant.uniform<i16<-32767:32767>:f32, 3.1e-5>>
+    ```
   }];
   let arguments = (ins MyQuant_QuantTensor:$input, DenseI32ArrayAttr:$values);
   let results = (outs MyQuant_QuantTensor:$result);

@@ -106,6 +106,21 @@ bool isWideActivationType(mlir::Type type);
 /// storage range (round half to even, as in myquant.quantize).
 int64_t quantizeScalar(double x, const QuantParams &params);
 
+/// A table of a 16-bit input (docs/NumericSpec.md 3.8) holds the result at
+/// every `2^kTable16StepBits`-th storage value from `kTable16Origin` (the
+/// int16 minimum) up to 32768, `kTable16Entries` in all; the values in
+/// between interpolate linearly between their two neighbours (TFLite's
+/// int16 LUT grid).
+inline constexpr int64_t kTable16StepBits = 7;
+inline constexpr int64_t kTable16Origin = -32768;
+inline constexpr int64_t kTable16Entries =
+    (int64_t(1) << (16 - kTable16StepBits)) + 1;
+
+/// The storage values of `in` (per tensor) at which a table holds its
+/// entries, in order: each storage value of an 8-bit input, the
+/// kTable16Entries grid points of a 16-bit one.
+llvm::SmallVector<int64_t> getTableSamplePoints(const QuantParams &in);
+
 /// Fixed-point forms of the real multipliers `reals` (one per channel).
 /// Reports at `op` and fails when one has none (it must be in (0, 2^31)).
 mlir::FailureOr<RescaleAttr> buildRescale(mlir::Operation *op,
