@@ -1,10 +1,10 @@
 """The software-pipelined VNNI kernel (KernelBuilder::buildPipelined: a 1 x 1
-convolution of at most 64 K steps, its register tiles run as one loop with
+convolution of at most 32 K steps, its register tiles run as one loop with
 the epilogue of each tile interleaved between the K steps of the next)
 against the independent numpy reference, at batch > 1: fewer K steps than
-accumulators and the most unrolled (64), strides, partial pixel tiles and
+accumulators and the most unrolled (32), strides, partial pixel tiles and
 an overlapping last channel tile, signed and unsigned input, a fused add on
-either side and none; a 65-step convolution keeps the K loop.
+either side and none; a 33-step convolution keeps the K loop.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_pipelined_kernels.py
 (MYQUANT_BUILD_DIR selects the build)."""
@@ -24,10 +24,10 @@ from conftest import (RUNNABLE_TARGETS, describe_mismatches, executable,
 # (the convolution is the add's lhs), "rhs" or None, pipelined)
 SHAPES = [
     (2, 5, 13, 12, 72, 1, True, "lhs", True),
-    (2, 9, 10, 256, 40, 2, True, "rhs", True),
+    (2, 9, 10, 128, 40, 2, True, "rhs", True),
     (3, 4, 7, 36, 33, 1, True, None, True),
     (2, 3, 5, 64, 17, 1, False, "lhs", True),
-    (2, 2, 6, 260, 16, 1, True, "lhs", False),
+    (2, 2, 6, 132, 16, 1, True, "lhs", False),
 ]
 
 # The pipelined loop carries the output and the accumulators.

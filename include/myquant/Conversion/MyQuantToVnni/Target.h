@@ -88,7 +88,11 @@ int64_t tilingCost(const KernelTarget &target, const Problem &p, int64_t width,
                    const Tiling &tiling);
 
 /// The most K steps a software-pipelined kernel unrolls (pipelinesTiles).
-inline constexpr int64_t kMaxPipelinedSteps = 64;
+/// On Zen 5 the K loop was faster from 64 steps (256 channels) on: 1 x 1
+/// 256 -> 1024 at 14 x 14 with the fused add 204 us against 262 with the
+/// caches cold, 155 against 153 warm; 256 -> 512 / 2 at 56 x 56 with the
+/// add 303 against 370 us warm (benchmarks/README.md, session 16).
+inline constexpr int64_t kMaxPipelinedSteps = 32;
 
 /// The most accumulators of a software-pipelined kernel's register tile:
 /// the tile before's, whose epilogue runs among its dot products, and the
