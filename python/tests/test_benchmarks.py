@@ -96,14 +96,21 @@ def test_layer_profile(build_dir, workdir):
     import layer_profile as L
     import models as M
     model, qpath, x = _small_cnn(build_dir, workdir)
-    rows, total = L.Profiler(build_dir, workdir).profile(
+    rows, fastest = L.Profiler(build_dir, workdir).profile(
         qpath, x, model.shapes[model.output], calls=3)
     kernels = [r for r in rows if r[0] == "kernel"]
     assert [r[1] for r in kernels] == [
         "conv 3x3 3->32 @32", "conv 3x3 32->64 @16", "conv 3x3 64->128 @8",
         "matmul 1x128 -> 10"], rows
     assert sum(r[3] for r in kernels) == M.macs(model)
-    assert all(r[2] > 0 for r in kernels) and total > 0, rows
+    assert all(r[2] > 0 for r in kernels), rows
+    # The fastest call is its kernels and the rest; each row is a minimum
+    # over the calls, so the rows add up to no more than that call.
+    assert 0 < fastest.kernels < fastest.call, fastest
+    assert abs(fastest.kernels + fastest.rest - fastest.call) < 1e-12
+    assert sum(r[2] for r in rows) <= fastest.call + 1e-9, (rows, fastest)
+    assert sum(r[2] for r in kernels) <= fastest.kernels + 1e-9
+    assert fastest.clock == "wall time"
     # A "between" row before each kernel and one after the last.
     assert [r[0] for r in rows] == ["between", "kernel"] * 4 + ["between"]
     # --cpu-time: the same rows in the thread's CPU time.
@@ -111,6 +118,9 @@ def test_layer_profile(build_dir, workdir):
         qpath, x, model.shapes[model.output], calls=3, cpu_time=True)
     assert [r[:2] for r in cpu_rows] == [r[:2] for r in rows]
     assert all(r[2] > 0 for r in cpu_rows if r[0] == "kernel"), cpu_rows
+    # The interruptions that CPU time includes: a rate and a share of it.
+    rate, mean, share = L.interruptions(workdir, seconds=0.05)
+    assert rate >= 0 and 0 <= share < 1 and mean >= 0, (rate, mean, share)
 
 
 @needs_avx512_vnni
@@ -122,10 +132,11 @@ def test_layer_profile_threads(build_dir, workdir):
     model, qpath, x = _small_cnn(build_dir, workdir)
     prof = L.Profiler(build_dir, workdir)
     one, _ = prof.profile(qpath, x, model.shapes[model.output], calls=3)
-    two, total = prof.profile(qpath, x, model.shapes[model.output], calls=3,
-                              threads=2)
+    two, fastest = prof.profile(qpath, x, model.shapes[model.output],
+                                calls=3, threads=2)
     assert [r[:2] for r in two] == [r[:2] for r in one], (one, two)
-    assert all(r[2] > 0 for r in two if r[0] == "kernel") and total > 0
+    assert all(r[2] > 0 for r in two if r[0] == "kernel"), two
+    assert fastest.call > 0, fastest
     regions = L.fork_join(workdir, 2, regions=50)
     assert all(0 < lo <= med < 1 for lo, med in regions.values()), regions
 
