@@ -38,6 +38,7 @@ INSTRUCTIONS = {
     "vfmadd213ps": "vmovaps %%zmm30, %%zmm{d}\\n\\t"
                    "vfmadd213ps %%zmm31, %%zmm29, %%zmm{d}",
     "vpaddd": "vpaddd %%zmm30, %%zmm31, %%zmm{d}",
+    "vpxorq": "vpxorq %%zmm30, %%zmm31, %%zmm{d}",
     "vpaddd (mem)": "vpaddd 128(%[p]), %%zmm31, %%zmm{d}",
     "vpslld": "vpslld $3, %%zmm30, %%zmm{d}",
     "vpsrad": "vpsrad $3, %%zmm30, %%zmm{d}",
@@ -84,6 +85,10 @@ MIXES = {
                                             "vpminsd"),
     "  one multiply a shift": without(EPILOGUE, "vpmulld") + ["vpslld"],
     "  3 more loads": EPILOGUE + ["vmovdqu64 (load)"] * 3,
+    # A signed input's flip to unsigned in the K loop: one per 4 vpdpbusd.
+    "  with a signed input (4 vpxorq)": EPILOGUE + ["vpxorq"] * 4,
+    "  8 more vpaddd": EPILOGUE + ["vpaddd"] * 8,
+    "  12 more vpaddd": EPILOGUE + ["vpaddd"] * 12,
     "  twice (K = 32)": EPILOGUE * 2,
     "epilogue without the add": ["vpmuldq (mem)", "vpsrlq", "vpmuldq",
                                  "vpermt2d", "vpaddd (mem)", "vpsravd",
