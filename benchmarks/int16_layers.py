@@ -14,9 +14,8 @@ Then the decomposition of each layer's error (simulated: the float model
 with fake-quantized values, `simulate`): its layer dB with int8 weights
 and float activations (the weights' share), with float weights and 16-bit
 activations everywhere (the activations' share, 8-bit-only ops ignored),
-with both, and with the 16x8 mode's own policy (values next to tables and
-other 8-bit-only ops stay 8-bit, docs/NumericSpec.md 6.5) with float and
-int8 weights; the int8 column checks the simulation against the compiled
+with both, and with the 16x8 mode's own policy (values next to 8-bit-only
+ops stay 8-bit, docs/NumericSpec.md 6.5) with float and int8 weights; the int8 column checks the simulation against the compiled
 model's report.
 
     /usr/bin/python3 benchmarks/int16_layers.py [--model cnn ...]
