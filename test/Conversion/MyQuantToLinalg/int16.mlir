@@ -205,3 +205,24 @@ func.func @mul_i16_i8(%x: tensor<4x!x16>, %s: tensor<4x!s8>) -> tensor<4x!y8> {
   %y = myquant.mul %x, %s : (tensor<4x!x16>, tensor<4x!s8>) -> tensor<4x!y8>
   return %y : tensor<4x!y8>
 }
+
+// -----
+
+!x16 = !quant.uniform<i16<-32767:32767>:f32, 2.0e-4>
+!s16 = !quant.uniform<i16<-32767:32767>:f32, 3.0e-5>
+!y16 = !quant.uniform<i16<-32767:32767>:f32, 1.0e-4>
+
+// The product is an int32 either way, so a 16-bit mul also takes `gemmlowp`
+// rounding (TFLite's 16x8 MUL; unlike the int64 accumulators of 6.3): the
+// rounding doubling high multiply divides by 2^31.
+// CHECK-LABEL: func.func @mul_i16_gemmlowp
+// CHECK:       arith.muli %{{.*}}, %{{.*}} : i64
+// CHECK:       arith.constant 2111062325 : i32
+// CHECK-NEXT:  arith.constant 45 : i32
+// CHECK:       arith.constant 2147483648 : i64
+// CHECK-NEXT:  arith.divsi
+// CHECK:       arith.trunci %{{.*}} : i64 to i16
+func.func @mul_i16_gemmlowp(%x: tensor<4x!x16>, %s: tensor<4x!s16>) -> tensor<4x!y16> {
+  %y = myquant.mul %x, %s {rescale = #myquant.rescale<multiplier = [2111062325], shift = [45], rounding = gemmlowp>} : (tensor<4x!x16>, tensor<4x!s16>) -> tensor<4x!y16>
+  return %y : tensor<4x!y16>
+}
