@@ -16,8 +16,8 @@ and float activations (the weights' share), with float weights and 16-bit
 activations everywhere (the activations' share, 8-bit-only ops ignored),
 with both (and with 1.5 times each calibrated range: what clipping costs),
 and with the 16x8 mode's own policy (values next to 8-bit-only ops stay
-8-bit, docs/NumericSpec.md 6.5) with float and int8 weights; the int8 column checks the simulation against the compiled
-model's report.
+8-bit, docs/NumericSpec.md 6.5) with float and int8 weights; the int8
+column checks the simulation against the compiled model's report.
 
     /usr/bin/python3 benchmarks/int16_layers.py [--model cnn ...]
         [--test 256] [--calibration-samples 1000]
