@@ -14,10 +14,10 @@ Then the decomposition of each layer's error (simulated: the float model
 with fake-quantized values, `simulate`): its layer dB with int8 weights
 and float activations (the weights' share), with float weights and 16-bit
 activations everywhere (the activations' share, 8-bit-only ops ignored),
-with both, and with the 16x8 mode's own policy (values next to tables and
-other 8-bit-only ops stay 8-bit, docs/NumericSpec.md 6.5) with float and
-int8 weights; the int8 column checks the simulation against the compiled
-model's report.
+with both (and with 1.5 times each calibrated range: what clipping costs),
+and with the 16x8 mode's own policy (values next to 8-bit-only ops stay
+8-bit, docs/NumericSpec.md 6.5) with float and int8 weights; the int8
+column checks the simulation against the compiled model's report.
 
     /usr/bin/python3 benchmarks/int16_layers.py [--model cnn ...]
         [--test 256] [--calibration-samples 1000]
@@ -46,6 +46,8 @@ from myquant.testing import reference as R  # noqa: E402
 
 # The per-output-channel axis of each weight layer's w (spec 1.2).
 WEIGHT_AXIS = {E.Conv2d: 0, E.Linear: 0, E.MatMul: 1}
+# The range factor of the "a16 xH" configuration of the decomposition.
+HEADROOM = 1.5
 
 
 def _db(v):
@@ -107,11 +109,15 @@ def decompose(q8, test):
         qp16[n] = qp_policy[n] if bits_policy[n] == 16 else \
             Q.choose_int16_qparams(scale * (-128 - zp), scale * (127 - zp))
     bits16 = dict.fromkeys(qp8, 16)
+    # The same with HEADROOM times each range: what clipping test values
+    # beyond the calibrated range costs (zero points are 0).
+    qp16_wide = {n: (scale * HEADROOM, 0) for n, (scale, _) in qp16.items()}
     flt = E.float_forward(graph, test)
     configs = [("int8 (sim)", qp8, bits8, True),
                ("a-float w8", None, None, True),
                ("a16 w-float", qp16, bits16, False),
                ("a16 w8", qp16, bits16, True),
+               (f"a16 x{HEADROOM} w8", qp16_wide, bits16, True),
                ("16x8 policy w-float", qp_policy, bits_policy, False),
                ("16x8 policy w8", qp_policy, bits_policy, True)]
     layer_db = []

@@ -56,9 +56,10 @@ SAME_SCALE = (MaxPool2d, Flatten, Unflatten, Reshape, Transpose, Slice)
 
 
 # Layers whose integer form takes and gives 8-bit activations only
-# (docs/NumericSpec.md 6.4; an Activation's table has a 16-bit form, 3.8).
+# (docs/NumericSpec.md 6.4; an Activation's table and a Mul have a 16-bit
+# form, 3.8 and 3.3).
 # ConstAdd and ConstConcat: their constants are quantized in 8 bits.
-INT8_ONLY = (LayerNorm, Softmax, Mul, BatchMatMul, ConstAdd, ConstConcat)
+INT8_ONLY = (LayerNorm, Softmax, BatchMatMul, ConstAdd, ConstConcat)
 
 # Spec 6.6: the largest power-of-two factor exponent of a per-channel
 # layer norm input (255 * 2^7 stays within a 16-bit input's range).

@@ -33,6 +33,11 @@ def make_case(kind):
     m.add(Activation(kind), name="act")
     m.add(Conv2d(rand_f32(rng, 4, 4, 1, 1, scale=0.5), rand_f32(rng, 4)),
           name="head")
+    return calibrated(m, rng)
+
+
+def calibrated(m, rng):
+    """(m, stats, test input): m calibrated on 4 random samples."""
     samples = [rng.standard_normal(m.input_shape).astype(np.float32)
                for _ in range(4)]
     x = (rng.standard_normal(m.input_shape) * 0.8).astype(np.float32)
@@ -48,19 +53,28 @@ CASES = [(k, "generic") for k in KINDS] + (
 @pytest.mark.parametrize("kind,target", CASES)
 def test_table16_model_bit_exact(kind, target, toolchain, workdir):
     model, stats, x = make_case(kind)
-    ref = MR.run_reference(model, stats, x, activation_bits=16)
-    quantized, got = _compile_and_run(toolchain, workdir, model, stats, x,
-                                      target, "activation-bits=16")
+    quantized = check_16bit_model(toolchain, workdir, model, stats, x,
+                                  target, f"{kind} (16x8, {target})")
     table = [line for line in quantized.splitlines()
              if "myquant.table" in line]
     assert len(table) == 1 and table[0].count("i16<-32767:32767>") == 2, \
         table
-    _check_bit_exact(got, ref, f"{kind} (16x8, {target})")
+
+
+def check_16bit_model(toolchain, workdir, model, stats, x, target, what):
+    """Compiles model with activation-bits=16 for target; checks it bit
+    for bit against the reference and at least twice as close to the
+    float model as int8; returns the quantized IR."""
+    ref = MR.run_reference(model, stats, x, activation_bits=16)
+    quantized, got = _compile_and_run(toolchain, workdir, model, stats, x,
+                                      target, "activation-bits=16")
+    _check_bit_exact(got, ref, what)
     flt = float_forward(model, x)[model.output].astype(np.float64)
     err16 = np.max(np.abs(got.astype(np.float64) - flt))
     err8 = np.max(np.abs(MR.run_reference(model, stats, x).dequantize()
                          .astype(np.float64) - flt))
-    assert err16 < err8 / 2, f"{kind}: 16-bit error {err16}, 8-bit {err8}"
+    assert err16 < err8 / 2, f"{what}: 16-bit error {err16}, 8-bit {err8}"
+    return quantized
 
 
 @pytest.mark.parametrize("kind", ["hardswish", "silu"])

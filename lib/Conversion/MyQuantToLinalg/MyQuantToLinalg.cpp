@@ -189,14 +189,9 @@ FailureOr<IntegerType> accumulatorType(Operation *op, Type input,
               "rounding = single only (gemmlowp is defined on int32)";
   auto matmul = dyn_cast<MatmulOp>(op);
   if (matmul && rhs && !matmul.getBias() && !matchPattern(rhs, m_Constant())) {
-    auto maxCentered = [](Value v) {
-      QuantParams p = *getQuantParams(v.getType());
-      return std::max(p.zeroPoints[0] - p.storageMin,
-                      p.storageMax - p.zeroPoints[0]);
-    };
     int64_t k = matmul.getLhs().getType().getShape().back();
-    int64_t product =
-        maxCentered(matmul.getLhs()) * maxCentered(matmul.getRhs());
+    int64_t product = getQuantParams(matmul.getLhs().getType())->maxCentered() *
+                      getQuantParams(matmul.getRhs().getType())->maxCentered();
     if (!ShapedType::isDynamic(k) && product > 0 &&
         k <= int64_t(INT32_MAX) / product)
       return IntegerType::get(ctx, 32);

@@ -30,7 +30,8 @@ Policy
   ``M = s_in / ((s_out * kh) * kw)`` (count_include_pad).
 * Add: TFLite scheme with the add's own statistics (or the fused relu's).
   Sub likewise, the rescaled rhs subtracted. Mul likewise, with ``M = (sa *
-  sb) / so``. Operands of all three broadcast (numpy rules).
+  sb) / so`` (its int32 product takes 16-bit operands unchanged, spec
+  3.3). Operands of all three broadcast (numpy rules).
 * Scale (``x * c``, ``x / c``): a requantization into its own statistics'
   parameters with ``M = (s_in / s_out) * f``, ``f = c`` or ``1 / c``.
 * ConstMul (``x * c``, ``x / c`` by a constant tensor varying along one

@@ -776,7 +776,8 @@ def mul_rescale(sa, sb, so):
 
 
 def mul(a_q, za, b_q, zb, m0, shift, zo, lo, hi, rounding="single"):
-    """requantize((a - za) * (b - zb), sa * sb / so, zo, lo, hi)."""
+    """requantize((a - za) * (b - zb), sa * sb / so, zo, lo, hi); 8- or
+    16-bit operands, the product in int32 (spec 3.3)."""
     acc = (_as_int64(a_q, "lhs") - int(za)) * (_as_int64(b_q, "rhs") - int(zb))
     acc = _check_int32(acc, "mul product")
     return np.asarray(requantize(acc, m0, shift, zo, lo, hi, rounding))

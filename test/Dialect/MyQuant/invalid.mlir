@@ -1129,6 +1129,38 @@ func.func @mul_clamp(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<4x!q> {
 
 // -----
 
+// 16-bit operands (docs/NumericSpec.md 3.3): the centered product must fit
+// int32; 65535 * 33767 does not.
+!u = !quant.uniform<u16:f32, 0.1>
+!q = !quant.uniform<i16:f32, 0.1:-1000>
+func.func @mul_product_beyond_int32(%a: tensor<4x!u>, %b: tensor<4x!q>) -> tensor<4x!q> {
+  // expected-error@+1 {{'myquant.mul' op the operands minus their zero points reach 65535 and 33767, whose product 2212920345 is beyond int32}}
+  %0 = myquant.mul %a, %b : (tensor<4x!u>, tensor<4x!q>) -> tensor<4x!q>
+  return %0 : tensor<4x!q>
+}
+
+// -----
+
+// A zero point away from 0 widens the centered range: 65535 * 65535.
+!q = !quant.uniform<i16:f32, 0.1:32767>
+func.func @mul_i16_zero_point(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<4x!q> {
+  // expected-error@+1 {{'myquant.mul' op the operands minus their zero points reach 65535 and 65535, whose product 4294836225 is beyond int32}}
+  %0 = myquant.mul %a, %b : (tensor<4x!q>, tensor<4x!q>) -> tensor<4x!q>
+  return %0 : tensor<4x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:-4>
+!w = !quant.uniform<i32:f32, 0.001>
+func.func @mul_i32_result(%a: tensor<4x!q>, %b: tensor<4x!q>) -> tensor<4x!w> {
+  // expected-error@+1 {{'myquant.mul' op result must have 8- or 16-bit storage, got 32-bit}}
+  %0 = myquant.mul %a, %b : (tensor<4x!q>, tensor<4x!q>) -> tensor<4x!w>
+  return %0 : tensor<4x!w>
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // concat
 //===----------------------------------------------------------------------===//

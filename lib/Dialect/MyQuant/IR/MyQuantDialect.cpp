@@ -691,9 +691,7 @@ LogicalResult AddOp::verify() {
   int64_t leftShift = getLeftShift().value_or(kAddLeftShift);
   Value operands[] = {getLhs(), getRhs()};
   for (auto [i, operand] : llvm::enumerate(operands)) {
-    QuantParams p = paramsOf(operand);
-    int64_t maxAbs = std::max(p.zeroPoints[0] - p.storageMin,
-                              p.storageMax - p.zeroPoints[0]);
+    int64_t maxAbs = paramsOf(operand).maxCentered();
     if ((maxAbs << leftShift) > INT32_MAX)
       return emitOpError() << "operand #" << i << " minus its zero point "
                            << "reaches " << maxAbs << ", which shifted left by "
@@ -719,6 +717,22 @@ LogicalResult MulOp::verify() {
   if (failed(verifyElementwiseBinary(*this, getLhs(), getRhs(), getResult())) ||
       failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")))
     return failure();
+  for (auto [value, name] :
+       {std::pair(getLhs(), "lhs"), std::pair(getRhs(), "rhs"),
+        std::pair(getResult(), "result")}) {
+    unsigned width = paramsOf(value).storageWidth;
+    if (width != 8 && width != 16)
+      return emitOpError() << name << " must have 8- or 16-bit storage, got "
+                           << width << "-bit";
+  }
+  // The product of the centered operands is an int32 (docs/NumericSpec.md
+  // 3.3): at most 32767^2 for two 16-bit values of 6.1.
+  int64_t lhsMax = paramsOf(getLhs()).maxCentered();
+  int64_t rhsMax = paramsOf(getRhs()).maxCentered();
+  if (lhsMax * rhsMax > INT32_MAX)
+    return emitOpError() << "the operands minus their zero points reach "
+                         << lhsMax << " and " << rhsMax << ", whose product "
+                         << lhsMax * rhsMax << " is beyond int32";
   return verifyClampBounds(*this, getClampAttr(), getResult());
 }
 

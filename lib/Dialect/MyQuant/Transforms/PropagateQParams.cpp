@@ -277,8 +277,9 @@ private:
   /// Results inside a layer: they never get quantization parameters.
   DenseSet<Value> internal;
   /// Claimed ops whose quantized form takes and gives 8-bit activations
-  /// only: softmax, layer normalization, mul, and the matmuls of two
-  /// activations. (Tables have a 16-bit form, docs/NumericSpec.md 3.8.)
+  /// only: softmax, layer normalization, and the matmuls of two
+  /// activations. (Tables and mul have a 16-bit form, docs/NumericSpec.md
+  /// 3.8, 3.3.)
   DenseSet<Operation *> int8Only;
   /// Claimed ops that read 16-bit activations but write 8-bit ones: layer
   /// normalizations with norm-input-bits=16, softmaxes with
@@ -445,8 +446,8 @@ LogicalResult DryRun::chooseInt16Values() {
         !wants16Bit(&op))
       continue;
     op.emitError() << "'" << op.getName()
-                   << "' has no 16-bit form (softmax, layer normalization, "
-                      "mul and matmuls of two activations take 8-bit "
+                   << "' has no 16-bit form (softmax, layer normalization "
+                      "and matmuls of two activations take 8-bit "
                       "activations); remove its layer from layer-precision";
     failedAny = true;
   }
@@ -805,9 +806,7 @@ LogicalResult DryRun::claimStandaloneOp(Operation &op, bool keptFloat) {
       // The constant operand is quantized in 8 bits (docs/NumericSpec.md
       // 3.2), so the other operand keeps 8 bits too; the result may have
       // 16 (6.5).
-      if (kind->kind == ElementwiseKind::Mul)
-        int8Only.insert(&op);
-      else if (constants == 1)
+      if (constants == 1)
         narrowOperands.insert(&op);
       claimBinaryElementwise(op);
       return success();

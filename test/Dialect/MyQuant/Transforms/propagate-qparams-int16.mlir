@@ -43,7 +43,7 @@
 // PTQ:       %[[FC2:[0-9]+]] = myquant.matmul %[[FC1]], {{.*}} -> tensor<1x4x!quant.uniform<i8:f32
 // PTQ:       myquant.add %[[FC2]], %[[FC1]] {left_shift = 15 : i64
 
-// SOFTMAX: error: loc("prob"): 'linalg.softmax' has no 16-bit form (softmax, layer normalization, mul and matmuls of two activations take 8-bit activations); remove its layer from layer-precision
+// SOFTMAX: error: loc("prob"): 'linalg.softmax' has no 16-bit form (softmax, layer normalization and matmuls of two activations take 8-bit activations); remove its layer from layer-precision
 // UNKNOWN: error: layer-precision names 'fc9', which is not the location name of an op of this function (give the exporter's layer names, e.g. features.0)
 // W4: error: layer-precision asks for w4a16 in layer 'fc2'; 4-bit weights take 8-bit activations (w4a8), 16-bit activations 8-bit weights (w8a16)
 // SYNTAX: error: layer-precision entry 'fc2:w8a12' is not '<layer name>:w<4|8>a<8|16>' (e.g. 'features.0:w8a16')

@@ -329,6 +329,17 @@ def MyQuant_MulOp : MyQuant_Op<"mul",
     scale_out`. Operands and result are per tensor and have the result's
     rank; an operand dimension of size 1 broadcasts (numpy rules), as the
     channel scale of a squeeze-excite block does over height and width.
+    Operands and result have 8- or 16-bit storage (docs/NumericSpec.md 3.3,
+    6.4), either or both operands 16-bit, as long as the product stays in
+    int32: `max|lhs - zp_l| * max|rhs - zp_r| <= 2^31 - 1` over the storage
+    ranges (32767 * 32767 for two 16-bit activations).
+
+    ```mlir
+    %y = myquant.mul %x, %s
+        : (tensor<1x8x4x4x!quant.uniform<i16<-32767:32767>:f32, 2.4e-4>>,
+           tensor<1x8x1x1x!quant.uniform<i16<-32767:32767>:f32, 3.1e-5>>)
+        -> tensor<1x8x4x4x!quant.uniform<i16<-32767:32767>:f32, 1.2e-4>>
+    ```
   }];
   let arguments = (ins MyQuant_QuantTensor:$lhs,
                        MyQuant_QuantTensor:$rhs,

@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/SmallVector.h"
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 
@@ -39,6 +40,10 @@ struct QuantParams {
   mlir::Type expressedType;
 
   bool isPerTensor() const { return !axis.has_value(); }
+  /// The largest |q - zp| over the storage range (the first zero point).
+  int64_t maxCentered() const {
+    return std::max(zeroPoints[0] - storageMin, storageMax - zeroPoints[0]);
+  }
 };
 
 /// The most elements weights may have: the passes expand them element by

@@ -137,11 +137,11 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     `activation-bits=16` gives every activation 16-bit symmetric storage
     (TFLite's 16x8 mode, docs/NumericSpec.md 6) where the ops that read and
     write it have a 16-bit form: convolutions and matmuls with constant
-    weights, add and subtract, pooling, clamps, tables (sigmoid, hardswish,
-    ...: interpolated from 513 entries), requantizations, concatenation and
-    data movement. A value read by an op with only an 8-bit form (softmax,
-    layer normalization, mul, matmuls of two activations) keeps 8 bits,
-    with a remark. `layer-precision` chooses per
+    weights, add, subtract and mul, pooling, clamps, tables (sigmoid,
+    hardswish, ...: interpolated from 513 entries), requantizations,
+    concatenation and data movement. A value read by an op with only an
+    8-bit form (softmax, layer normalization, matmuls of two activations)
+    keeps 8 bits, with a remark. `layer-precision` chooses per
     layer by name instead (`<layer name>:w8a16`, comma-separated): the
     values a selected layer reads and writes get 16 bits; selecting an op
     without a 16-bit form, or 4-bit weights, is an error. Weights stay int8
