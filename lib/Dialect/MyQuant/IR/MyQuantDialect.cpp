@@ -748,9 +748,7 @@ LogicalResult TableOp::verify() {
     return failure();
   QuantParams in = paramsOf(getInput());
   QuantParams out = paramsOf(getResult());
-  // A 16-bit input indexes the grid from the int16 minimum (3.8).
-  bool int16Input = in.storageWidth == 16 && in.isSigned;
-  if (in.storageWidth != 8 && !int16Input)
+  if (!isTableInput(in))
     return emitOpError() << "input must have 8-bit or signed 16-bit storage, "
                             "got "
                          << (in.isSigned ? "" : "unsigned ") << in.storageWidth

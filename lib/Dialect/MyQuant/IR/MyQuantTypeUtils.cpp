@@ -121,6 +121,10 @@ int64_t quantizeScalar(double x, const QuantParams &params) {
                  static_cast<double>(params.storageMax)));
 }
 
+bool isTableInput(const QuantParams &in) {
+  return in.storageWidth == 8 || (in.storageWidth == 16 && in.isSigned);
+}
+
 SmallVector<int64_t> getTableSamplePoints(const QuantParams &in) {
   SmallVector<int64_t> points;
   if (in.storageWidth == 16) {

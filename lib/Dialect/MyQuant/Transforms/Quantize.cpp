@@ -519,8 +519,7 @@ LogicalResult QuantizeElementwise::rewriteTable(linalg::GenericOp op,
                                                 PatternRewriter &rewriter) {
   QuantizeOp output = soleQuantizeUser(op->getResult(0));
   std::optional<QuantParams> in = getQuantParams(input.getType());
-  if (!output || !in || !in->isPerTensor() ||
-      (in->storageWidth != 8 && !(in->storageWidth == 16 && in->isSigned)))
+  if (!output || !in || !in->isPerTensor() || !isTableInput(*in))
     return failure();
   std::optional<SmallVector<int32_t>> values = computeTable(
       op.getRegion().front(), *in, *getQuantParams(output.getType()));

@@ -121,6 +121,10 @@ inline constexpr int64_t kTable16Origin = -32768;
 inline constexpr int64_t kTable16Entries =
     (int64_t(1) << (16 - kTable16StepBits)) + 1;
 
+/// Whether a table can read `in`: 8-bit storage, or signed 16-bit storage
+/// (the int16 grid starts at the int16 minimum, 3.8).
+bool isTableInput(const QuantParams &in);
+
 /// The storage values of `in` (per tensor) at which a table holds its
 /// entries, in order: each storage value of an 8-bit input, the
 /// kTable16Entries grid points of a 16-bit one.
