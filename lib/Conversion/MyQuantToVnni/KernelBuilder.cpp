@@ -931,7 +931,8 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     linkPrefetchChain(operands.weights);
   bool prefetch = prefetchesWeights(p, tiling, tiles);
   if (prefetch)
-    prepareWeightPrefetch(operands, passesPerTile(p, tiling));
+    prepareWeightPrefetch(operands, passesPerTile(p, tiling),
+                          /*linked=*/p.batch == 1);
 
   if (pipelinesTiles(p, threads, registers))
     return buildPipelined(p, tiling, operands, epilogueTensors, addend, output);
@@ -1420,7 +1421,7 @@ static Value flatWeightBuffer(OpBuilder &b, Location loc, Value weights) {
 }
 
 void KernelBuilder::prepareWeightPrefetch(GemmOperands &operands,
-                                          int64_t passes) {
+                                          int64_t passes, bool linked) {
   auto type = cast<RankedTensorType>(operands.weights.getType());
   int64_t rows = type.getDimSize(1);
   // The passes after the first advance through the next tile's
@@ -1430,7 +1431,7 @@ void KernelBuilder::prepareWeightPrefetch(GemmOperands &operands,
   Value flat = flatWeightBuffer(b, loc, operands.weights);
   auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
   operands.weightBuffer = memref::CastOp::create(b, loc, bytes, flat);
-  if (!chain)
+  if (!chain || !linked)
     return;
   auto pending = memref::CastOp::create(b, loc, bytes, flat);
   operands.nextKernelWeights = pending;
@@ -1463,9 +1464,10 @@ void KernelBuilder::setPrefetchTarget(TilePosition &at, Value pass,
   Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, at.tile,
                                      index(tiles - 1));
   Value own = arith::MulIOp::create(b, loc, at.tile, index(tileBytes));
-  // The last tile reads ahead in the next kernel's weights, or in its own.
+  // The last tile reads ahead in the next kernel's weights, or in its own
+  // first tile (which the next image reads first).
   Value next = arith::SelectOp::create(
-      b, loc, last, operands.nextKernelWeights ? operands.zero : own,
+      b, loc, last, operands.zero,
       arith::AddIOp::create(b, loc, own, index(tileBytes)));
   Value ahead = arith::MulIOp::create(
       b, loc, arith::SubIOp::create(b, loc, pass, operands.one),

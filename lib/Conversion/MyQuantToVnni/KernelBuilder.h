@@ -287,13 +287,17 @@ private:
 
   /// Sets up the K loop's prefetch of the next channel tile's weights
   /// (`operands.weightBuffer`...) for `passes` pixel tiles per channel
-  /// tile, linking the kernel into `chain`, if any.
-  void prepareWeightPrefetch(GemmOperands &operands, int64_t passes);
+  /// tile, linking the kernel into `chain`, if any, where `linked` (one
+  /// image: with more, the last tile is followed by the next image's first
+  /// tile, which it prefetches instead).
+  void prepareWeightPrefetch(GemmOperands &operands, int64_t passes,
+                             bool linked);
 
   /// Sets `at.prefetchBuffer` and `at.prefetchStart` for pixel tile `pass`
   /// (in loop order, 0 the first to read the tile's weights) of channel tile
-  /// `at.tile`: byte (pass - 1) rows stride of the next channel tile, or of
-  /// the next kernel's weights from the last one, so that the passes after
+  /// `at.tile`: byte (pass - 1) rows stride of the next channel tile, or,
+  /// from the last one, of the next kernel's weights (linked) or of the
+  /// first tile, so that the passes after
   /// the first, which read their own weights from the cache, bring in the
   /// next tile's evenly. The first pass, which streams its own weights from
   /// memory, prefetches its own tile, behind its loads.

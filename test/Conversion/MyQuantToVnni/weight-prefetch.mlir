@@ -207,3 +207,33 @@ func.func @next_too_small(%x: tensor<1x7x7x64x!qx>) -> tensor<1x7x7x128x!qy> {
   %z = myquant.conv2d %y, %w2 {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [38], rounding = single>} : (tensor<1x7x7x128x!qx>, tensor<1x1x128x128x!qw>) -> tensor<1x7x7x128x!qy>
   return %z : tensor<1x7x7x128x!qy>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// Two images: the last channel tile of image 0 is followed by image 1's
+// first tile, not by the next kernel, so the first kernel is not linked;
+// its last tile prefetches its own first tile (byte 0 + (p - 1) 3024).
+// CHECK-LABEL: func.func private @two_images_kernel(
+// CHECK-NOT:     tensor<8x32x128xi8>
+// CHECK:         %[[FLAT:.*]] = memref.collapse_shape
+// CHECK:         scf.for %[[TILE:.*]] = %c0 to %c4 step %c1
+// CHECK:           scf.for %[[PASS:.*]] = %c0 to %c7 step %c1
+// CHECK:             %[[LAST:.*]] = arith.cmpi eq, %[[TILE]], %c3 : index
+// CHECK:             arith.select %[[LAST]], %c0, %{{.*}} : index
+// CHECK:             memref.prefetch %[[FLAT]]
+// CHECK-NOT:     tensor<8x32x128xi8>
+// CHECK:         return
+// CHECK-LABEL: func.func private @two_images_kernel_0(
+func.func @two_images(%x: tensor<2x7x7x64x!qx>) -> tensor<2x7x7x256x!qy> {
+  %wi = arith.constant dense<1> : tensor<3x3x64x128xi8>
+  %w = quant.scast %wi : tensor<3x3x64x128xi8> to tensor<3x3x64x128x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [38], rounding = single>} : (tensor<2x7x7x64x!qx>, tensor<3x3x64x128x!qw>) -> tensor<2x7x7x128x!qx>
+  %w2i = arith.constant dense<2> : tensor<1x1x128x256xi8>
+  %w2 = quant.scast %w2i : tensor<1x1x128x256xi8> to tensor<1x1x128x256x!qw>
+  %z = myquant.conv2d %y, %w2 {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [38], rounding = single>} : (tensor<2x7x7x128x!qx>, tensor<1x1x128x256x!qw>) -> tensor<2x7x7x256x!qy>
+  return %z : tensor<2x7x7x256x!qy>
+}
