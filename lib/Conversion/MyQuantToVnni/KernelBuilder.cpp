@@ -927,14 +927,12 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
   operands.zero = index(0);
   operands.one = index(1);
 
+  if (chain && !p.floating)
+    linkPrefetchChain(operands.weights);
   bool prefetch = prefetchesWeights(p, tiling, tiles);
-  if (prefetch) {
-    auto weightsType = cast<RankedTensorType>(operands.weights.getType());
-    operands.weightBuffer = bufferization::ToBufferOp::create(
-        b, loc,
-        MemRefType::get(weightsType.getShape(), weightsType.getElementType()),
-        operands.weights, /*read_only=*/true);
-  }
+  if (prefetch)
+    prepareWeightPrefetch(operands, passesPerTile(p, tiling),
+                          /*linked=*/p.batch == 1);
 
   if (pipelinesTiles(p, threads, registers))
     return buildPipelined(p, tiling, operands, epilogueTensors, addend, output);
@@ -990,12 +988,15 @@ Value KernelBuilder::build(const Problem &p, const Tiling &tiling, Value input,
     Value rowPass = arith::DivUIOp::create(
         b, loc, arith::SubIOp::create(b, loc, at.row, rowLoop.getLowerBound()),
         index(p.pool));
-    at.pass = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(b, loc, rowPass,
-                              index(llvm::divideCeil(p.outW, pixels))),
-        arith::DivUIOp::create(b, loc, pixelLoop.getInductionVar(),
-                               index(pixels)));
+    setPrefetchTarget(
+        at,
+        arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, rowPass,
+                                  index(llvm::divideCeil(p.outW, pixels))),
+            arith::DivUIOp::create(b, loc, pixelLoop.getInductionVar(),
+                                   index(pixels))),
+        operands);
   }
 
   SmallVector<Value> accs;
@@ -1078,7 +1079,8 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
   // back to end at OW.
   auto place = [&](Value t) {
     TilePosition tile = at;
-    tile.pass = t;
+    if (operands.weightBuffer)
+      setPrefetchTarget(tile, t, operands);
     tile.row = arith::DivUIOp::create(b, loc, t, index(perRow));
     tile.firstPixel = arith::MinSIOp::create(
         b, loc,
@@ -1115,7 +1117,7 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
       xs.push_back(arith::AddIOp::create(b, loc, x0, index(i * p.strideW)));
     for (int64_t step = 0; step < steps; ++step) {
       if (operands.weightBuffer)
-        prefetchNextTile(cur, operands, count, index(step));
+        prefetchNextTile(cur, operands, index(step));
       accs = dotStep(p, tiling, cur, operands, accs, index(step),
                      index(channelsPerStep(p) * step), ys, xs);
       if (prev)
@@ -1338,7 +1340,7 @@ void KernelBuilder::buildStepBody(const Problem &p, const Tiling &tiling,
   Value step = stepLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, row0, step);
   if (operands.weightBuffer)
-    prefetchNextTile(at, operands, passesPerTile(p, tiling), row);
+    prefetchNextTile(at, operands, row);
   Value firstChannel =
       arith::MulIOp::create(b, loc, step, index(channelsPerStep(p)));
   scf::YieldOp::create(b, loc,
@@ -1407,35 +1409,91 @@ scf::ForOp KernelBuilder::accumulateWideTile(const Problem &p,
   return blockLoop;
 }
 
-void KernelBuilder::prefetchNextTile(const TilePosition &at,
-                                     const GemmOperands &operands,
-                                     int64_t passes, Value row) {
-  auto type = cast<MemRefType>(operands.weightBuffer.getType());
-  int64_t tiles = type.getDimSize(0), rows = type.getDimSize(1),
-          rowElements = type.getDimSize(2);
-  int64_t lineElements = 64 * 8 / type.getElementTypeBitWidth();
-  int64_t lines = llvm::divideCeil(rows * rowElements, lineElements);
-  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, at.pass,
+/// `weights`, a constant [tiles][rows][bytes] tensor, as a memref of its
+/// bytes, read only: bufferization makes it the constant's global.
+static Value flatWeightBuffer(OpBuilder &b, Location loc, Value weights) {
+  auto type = cast<RankedTensorType>(weights.getType());
+  Value buffer = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), weights,
+      /*read_only=*/true);
+  return memref::CollapseShapeOp::create(
+      b, loc, buffer, SmallVector<ReassociationIndices>{{0, 1, 2}});
+}
+
+void KernelBuilder::prepareWeightPrefetch(GemmOperands &operands,
+                                          int64_t passes, bool linked) {
+  auto type = cast<RankedTensorType>(operands.weights.getType());
+  int64_t rows = type.getDimSize(1);
+  // The passes after the first advance through the next tile's
+  // rows x bytes evenly (rounded down: the last stride - 1 bytes at most
+  // stay unprefetched, and every byte prefetched is within it).
+  operands.prefetchStride = type.getDimSize(2) / (passes - 1);
+  Value flat = flatWeightBuffer(b, loc, operands.weights);
+  auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+  operands.weightBuffer = memref::CastOp::create(b, loc, bytes, flat);
+  if (!chain || !linked)
+    return;
+  auto pending = memref::CastOp::create(b, loc, bytes, flat);
+  operands.nextKernelWeights = pending;
+  *chain = {pending, (passes - 1) * rows * operands.prefetchStride};
+}
+
+void KernelBuilder::linkPrefetchChain(Value weights) {
+  memref::CastOp pending = chain->pending;
+  chain->pending = {};
+  auto type = cast<RankedTensorType>(weights.getType());
+  if (!pending || type.getNumElements() < chain->bytes)
+    return;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(pending);
+  Value copy = arith::ConstantOp::create(
+      b, pending.getLoc(),
+      weights.getDefiningOp<arith::ConstantOp>().getValue());
+  pending.getSourceMutable().assign(
+      flatWeightBuffer(b, pending.getLoc(), copy));
+}
+
+void KernelBuilder::setPrefetchTarget(TilePosition &at, Value pass,
+                                      const GemmOperands &operands) {
+  auto type = cast<RankedTensorType>(operands.weights.getType());
+  int64_t tiles = type.getDimSize(0), rows = type.getDimSize(1);
+  int64_t tileBytes = rows * type.getDimSize(2);
+  int64_t passBytes = rows * operands.prefetchStride;
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, pass,
                                       operands.zero);
-  Value next = arith::MinSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, at.tile, operands.one),
-      index(tiles - 1));
-  Value tile = arith::SelectOp::create(b, loc, first, at.tile, next);
-  Value later = arith::MaxSIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, at.pass, operands.one),
-      operands.zero);
-  Value progress = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, later, index(rows)), row);
-  Value line = arith::DivUIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, progress, index(lines)),
-      index((passes - 1) * rows));
-  Value element = arith::MulIOp::create(b, loc, line, index(lineElements));
-  memref::PrefetchOp::create(
-      b, loc, operands.weightBuffer,
-      ValueRange{tile,
-                 arith::DivUIOp::create(b, loc, element, index(rowElements)),
-                 arith::RemUIOp::create(b, loc, element, index(rowElements))},
-      /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+  Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, at.tile,
+                                     index(tiles - 1));
+  Value own = arith::MulIOp::create(b, loc, at.tile, index(tileBytes));
+  // The last tile reads ahead in the next kernel's weights, or in its own
+  // first tile (which the next image reads first).
+  Value next = arith::SelectOp::create(
+      b, loc, last, operands.zero,
+      arith::AddIOp::create(b, loc, own, index(tileBytes)));
+  Value ahead = arith::MulIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, pass, operands.one),
+      index(passBytes));
+  at.prefetchStart = arith::SelectOp::create(
+      b, loc, first, own, arith::AddIOp::create(b, loc, next, ahead));
+  at.prefetchBuffer = operands.weightBuffer;
+  if (operands.nextKernelWeights)
+    at.prefetchBuffer = arith::SelectOp::create(
+        b, loc, first, operands.weightBuffer,
+        arith::SelectOp::create(b, loc, last, operands.nextKernelWeights,
+                                operands.weightBuffer));
+}
+
+void KernelBuilder::prefetchNextTile(const TilePosition &at,
+                                     const GemmOperands &operands, Value row) {
+  constexpr int64_t lineBytes = 64;
+  Value start = arith::AddIOp::create(
+      b, loc, at.prefetchStart,
+      arith::MulIOp::create(b, loc, row, index(operands.prefetchStride)));
+  for (int64_t line = 0; line < operands.prefetchStride; line += lineBytes)
+    memref::PrefetchOp::create(
+        b, loc, at.prefetchBuffer,
+        ValueRange{line ? arith::AddIOp::create(b, loc, start, index(line))
+                        : start},
+        /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
 }
 
 SmallVector<Value>

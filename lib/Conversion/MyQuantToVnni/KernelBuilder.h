@@ -15,6 +15,7 @@
 #include "myquant/Conversion/MyQuantToVnni/KernelProblem.h"
 #include "myquant/Conversion/MyQuantToVnni/Target.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -71,6 +72,18 @@ mlir::Value outlineKernel(
     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::ValueRange)> body,
     const KernelDestination &destination = {});
 
+/// Links the int8 GEMM kernels of a function, in the order they are built,
+/// for prefetching across kernels: the last channel tile of a kernel that
+/// prefetches its next tile's weights (KernelBuilder::prefetchNextTile)
+/// prefetches the first weights of the next kernel built instead.
+struct WeightPrefetchChain {
+  /// The buffer the last channel tile of the latest such kernel prefetches
+  /// (a memref.cast to memref<?xi8>, of that kernel's own weights until the
+  /// next kernel links its own), and the bytes it reads there.
+  mlir::memref::CastOp pending;
+  int64_t bytes = 0;
+};
+
 class KernelBuilder {
 public:
   KernelBuilder(mlir::OpBuilder &b, mlir::Location loc,
@@ -83,6 +96,9 @@ public:
   /// applies to the accumulators: i64 scalars, or i64 tensors with one entry
   /// per row of the matmul (docs/NumericSpec.md 8.2c).
   void setDynamicScale(mlir::Value scale, mlir::Value zeroPoint);
+
+  /// Links the GEMM kernel that build() emits into `chain`.
+  void chainPrefetches(WeightPrefetchChain &c) { chain = &c; }
 
   /// Emits the whole GEMM kernel; `input` is the NHWC storage tensor with
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
@@ -169,10 +185,9 @@ private:
     mlir::Value batch, tile, row, firstPixel;
     /// The first channel of each block of `lanes` channels.
     llvm::SmallVector<mlir::Value> channels;
-    /// Which of its channel tile's pixel tiles this is, in loop order (0:
-    /// the first to read the tile's weights); set where the K loop
-    /// prefetches (GemmOperands::weightBuffer).
-    mlir::Value pass;
+    /// Where the K loop prefetches (GemmOperands::weightBuffer, else
+    /// null): the buffer, and the byte its K step 0 prefetches.
+    mlir::Value prefetchBuffer, prefetchStart;
   };
   /// What the GEMM kernel's K loop reads.
   struct GemmOperands {
@@ -182,9 +197,12 @@ private:
     /// The xor mask flipping signed input to u8, if the K loop flips.
     mlir::Value flip;
     mlir::Value zero, one;
-    /// `weights` as a memref, where the K loop prefetches the next channel
-    /// tile's weights (prefetchNextTile), else null.
-    mlir::Value weightBuffer;
+    /// `weights` as a memref<?xi8>, where the K loop prefetches the next
+    /// channel tile's weights (prefetchNextTile), else null; the buffer the
+    /// last channel tile prefetches (WeightPrefetchChain::pending), or
+    /// null; the bytes the prefetch advances per K step.
+    mlir::Value weightBuffer, nextKernelWeights;
+    int64_t prefetchStride = 0;
   };
 
   mlir::Value index(int64_t v);
@@ -267,15 +285,36 @@ private:
                      llvm::ArrayRef<mlir::Value> ys,
                      llvm::ArrayRef<mlir::Value> xs);
 
+  /// Sets up the K loop's prefetch of the next channel tile's weights
+  /// (`operands.weightBuffer`...) for `passes` pixel tiles per channel
+  /// tile, linking the kernel into `chain`, if any, where `linked` (one
+  /// image: with more, the last tile is followed by the next image's first
+  /// tile, which it prefetches instead).
+  void prepareWeightPrefetch(GemmOperands &operands, int64_t passes,
+                             bool linked);
+
+  /// Sets `at.prefetchBuffer` and `at.prefetchStart` for pixel tile `pass`
+  /// (in loop order, 0 the first to read the tile's weights) of channel tile
+  /// `at.tile`: byte (pass - 1) rows stride of the next channel tile, or,
+  /// from the last one, of the next kernel's weights (linked) or of the
+  /// first tile, so that the passes after
+  /// the first, which read their own weights from the cache, bring in the
+  /// next tile's evenly. The first pass, which streams its own weights from
+  /// memory, prefetches its own tile, behind its loads.
+  void setPrefetchTarget(TilePosition &at, mlir::Value pass,
+                         const GemmOperands &operands);
+
   /// At K step `row` (a packed-weight row) of the pixel tile at `at`, the
-  /// prefetch of one 64-byte line of the weights of the channel tile after
-  /// `at.tile`: line ((pass - 1) rows + row) lines / ((passes - 1) rows) of
-  /// it, so that the `passes` - 1 passes after the first, which read their
-  /// own weights from the cache, bring in the next tile's evenly. The
-  /// first pass (which streams its own weights) and the last tile
-  /// prefetch lines of their own tile that they have already read.
+  /// prefetch of the 64-byte lines from `at.prefetchStart` + row stride
+  /// (one per K step, or more for strides above 64 bytes): an add per K
+  /// step, the rest is the pixel tile's.
   void prefetchNextTile(const TilePosition &at, const GemmOperands &operands,
-                        int64_t passes, mlir::Value row);
+                        mlir::Value row);
+
+  /// Makes `weights`, those of the kernel being built, the ones the
+  /// pending kernel of `chain` prefetches, where they hold the bytes it
+  /// reads; the pending kernel is done either way.
+  void linkPrefetchChain(mlir::Value weights);
 
   /// One step of the K loop: the dot products of channelsPerStep input
   /// channels of the tile's pixels, at packed-weight row `weightRow` and input
@@ -421,6 +460,8 @@ private:
   int64_t threads, threadMinMacs;
   /// The vector registers of the target (pipelinesTiles).
   int64_t registers;
+  /// chainPrefetches's chain, or null.
+  WeightPrefetchChain *chain = nullptr;
   /// The kernel's constant of `p.table` (buildTable), or null.
   mlir::Value tableTensor;
   /// setDynamicScale's A' (`lanes` i64 lanes) and zero point (`lanes` i32

@@ -158,6 +158,9 @@ struct Lowering {
     DenseSet<unsigned> operands;
   };
   DenseMap<Operation *, InPlaceConcat> concats;
+  /// The int8 GEMM kernels of the function being lowered, for prefetching
+  /// across them.
+  WeightPrefetchChain prefetchChain;
 
   /// outlineKernel with the target and symbols of this lowering.
   Value outline(OpBuilder &b, Operation *op, ValueRange args,
@@ -531,6 +534,7 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
       b, op, args, resultType,
       [&](OpBuilder &kb, ValueRange kargs) {
         KernelBuilder kernel(kb, loc, target);
+        kernel.chainPrefetches(prefetchChain);
         Value addend = fusion ? kargs[1] : Value();
         if (p.depthwise) {
           Value input = prepareDepthwiseInput(kb, loc, kargs[0], p, pad,
@@ -597,6 +601,7 @@ LogicalResult Lowering::lowerMatmul(MatmulOp op) {
       RankedTensorType::get({p.outW, p.channels}, p.epilogue.storage.type),
       [&](OpBuilder &kb, ValueRange args) {
         KernelBuilder kernel(kb, loc, target);
+        kernel.chainPrefetches(prefetchChain);
         return buildMatmulKernel(kb, loc, kernel, p, args[0], args.back());
       });
   if (!table) {
@@ -635,6 +640,7 @@ LogicalResult Lowering::lowerDynamicMatmul(DynamicMatmulOp op) {
       RankedTensorType::get({p.outW, p.channels}, storageOf(op.getType()).type),
       [&](OpBuilder &kb, ValueRange args) {
         KernelBuilder kernel(kb, loc, target);
+        kernel.chainPrefetches(prefetchChain);
         kernel.setDynamicScale(args[1], input.zeroPoint ? args[2] : Value());
         return buildMatmulKernel(kb, loc, kernel, p, args[0], args.back());
       });
@@ -677,7 +683,8 @@ struct ConvertMyQuantToVnniPass
                       {},
                       &symbols,
                       {},
-                      DenseMap<Operation *, Lowering::InPlaceConcat>()};
+                      DenseMap<Operation *, Lowering::InPlaceConcat>(),
+                      {}};
     // Kernels become functions of their own, inserted as we go.
     ParallelBatchBodies bodies(module);
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
@@ -708,6 +715,7 @@ struct ConvertMyQuantToVnniPass
       }
       lowering.eraseUnusedRoundTrips();
       lowering.erased.clear();
+      lowering.prefetchChain = {};
     }
   }
 };
