@@ -104,9 +104,12 @@ def loop(name, ops):
     lines, done = [], 0
     for i in range(DOTS):
         lines.append(f"vpdpbusd %%zmm16, %%zmm17, %%zmm{i}")
-        while done < len(ops) and done * DOTS <= i * len(ops):
+        # Spread evenly: after the i-th vpdpbusd, the first
+        # ceil((i + 1) * len(ops) / DOTS) ops.
+        while done * DOTS < (i + 1) * len(ops):
             lines.append(INSTRUCTIONS[ops[done]].format(d=18 + done % 11))
             done += 1
+    assert done == len(ops), (name, done, len(ops))
     body = "\\n\\t".join(lines)
     return (f"static void {name}(long n) {{\n"
             f"  for (long i = 0; i < n; ++i)\n"

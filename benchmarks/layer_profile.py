@@ -159,9 +159,9 @@ def timer_library(workdir):
 def interruptions(workdir, seconds=0.3):
     """(per ms, mean seconds, fraction) of the short interruptions that a
     running thread's CPU time includes (layer_timer.c interruptions: gaps
-    of 2 us to 1 ms in a loop reading the clock): a call of the model
-    pays for those that land in it, a row's minimum over calls mostly
-    not."""
+    of 2 us to 1 ms in a loop reading the clock; under load they include
+    short waits for a core, outside CPU time): a call of the model pays
+    for those that land in it, a row's minimum over calls mostly not."""
     lib = timer_library(workdir)
     lib.interruptions.argtypes = [ctypes.c_double, ctypes.c_double,
                                   ctypes.POINTER(ctypes.c_int64),

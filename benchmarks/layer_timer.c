@@ -92,7 +92,8 @@ int prof_run(void *fn, void *result, void *argument, int32_t n, int64_t calls,
  * virtual machine's host taking the core back for a moment, timer
  * interrupts): the clock read in a loop for `seconds` of CPU time; a gap
  * between two reads from `min_gap` seconds to 1 ms counts (longer ones are
- * the thread waiting for a core, outside its CPU time). Returns the gaps'
+ * the thread waiting for a core, outside its CPU time; on a loaded
+ * machine shorter waits count too, so read it idle). Returns the gaps'
  * total, their number in *count; *cpu, the CPU time of the loop. */
 double interruptions(double seconds, double min_gap, int64_t *count,
                      double *cpu) {

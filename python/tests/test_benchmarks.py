@@ -107,7 +107,6 @@ def test_layer_profile(build_dir, workdir):
     # The fastest call is its kernels and the rest; each row is a minimum
     # over the calls, so the rows add up to no more than that call.
     assert 0 < fastest.kernels < fastest.call, fastest
-    assert abs(fastest.kernels + fastest.rest - fastest.call) < 1e-12
     assert sum(r[2] for r in rows) <= fastest.call + 1e-9, (rows, fastest)
     assert sum(r[2] for r in kernels) <= fastest.kernels + 1e-9
     assert fastest.clock == "wall time"
@@ -118,9 +117,6 @@ def test_layer_profile(build_dir, workdir):
         qpath, x, model.shapes[model.output], calls=3, cpu_time=True)
     assert [r[:2] for r in cpu_rows] == [r[:2] for r in rows]
     assert all(r[2] > 0 for r in cpu_rows if r[0] == "kernel"), cpu_rows
-    # The interruptions that CPU time includes: a rate and a share of it.
-    rate, mean, share = L.interruptions(workdir, seconds=0.05)
-    assert rate >= 0 and 0 <= share < 1 and mean >= 0, (rate, mean, share)
 
 
 @needs_avx512_vnni

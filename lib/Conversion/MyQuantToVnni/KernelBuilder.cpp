@@ -1425,8 +1425,9 @@ void KernelBuilder::prepareWeightPrefetch(GemmOperands &operands,
   auto type = cast<RankedTensorType>(operands.weights.getType());
   int64_t rows = type.getDimSize(1);
   // The passes after the first advance through the next tile's
-  // rows x bytes evenly (rounded down: the last stride - 1 bytes at most
-  // stay unprefetched, and every byte prefetched is within it).
+  // rows x bytes evenly, rounded down so every byte prefetched is within
+  // it: the last rows * (bytes mod (passes - 1)) bytes of each tile stay
+  // unprefetched.
   operands.prefetchStride = type.getDimSize(2) / (passes - 1);
   Value flat = flatWeightBuffer(b, loc, operands.weights);
   auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());

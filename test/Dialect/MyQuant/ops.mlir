@@ -227,6 +227,15 @@ func.func @mul(%l: tensor<2x4x!f>, %r: tensor<2x4x!f>) -> (tensor<2x4x!g>, tenso
   return %0, %1 : tensor<2x4x!g>, tensor<2x4x!g>
 }
 
+// 16-bit operands at the verifier's bound (docs/NumericSpec.md 3.3):
+// 65535 * 32767 = 2147385345 <= 2^31 - 1.
+// CHECK-LABEL: func.func @mul_int16_at_bound
+func.func @mul_int16_at_bound(%l: tensor<4x!quant.uniform<u16:f32, 0.1>>, %r: tensor<4x!quant.uniform<i16<-32767:32767>:f32, 0.1>>) -> tensor<4x!quant.uniform<i16:f32, 0.5>> {
+  // CHECK: myquant.mul %{{[^,]*}}, %{{[^ ]*}} : (tensor<4x!quant.uniform<u16:f32, 1.000000e-01>>, tensor<4x!quant.uniform<i16<-32767:32767>:f32, 1.000000e-01>>) -> tensor<4x!quant.uniform<i16:f32, 5.000000e-01>>
+  %0 = myquant.mul %l, %r : (tensor<4x!quant.uniform<u16:f32, 0.1>>, tensor<4x!quant.uniform<i16<-32767:32767>:f32, 0.1>>) -> tensor<4x!quant.uniform<i16:f32, 0.5>>
+  return %0 : tensor<4x!quant.uniform<i16:f32, 0.5>>
+}
+
 //===----------------------------------------------------------------------===//
 // concat
 //===----------------------------------------------------------------------===//
