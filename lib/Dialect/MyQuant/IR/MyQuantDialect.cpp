@@ -717,18 +717,18 @@ LogicalResult MulOp::verify() {
   if (failed(verifyElementwiseBinary(*this, getLhs(), getRhs(), getResult())) ||
       failed(verifyRescale(*this, getRescaleAttr(), 1, "rescale")))
     return failure();
-  for (auto [value, name] :
-       {std::pair(getLhs(), "lhs"), std::pair(getRhs(), "rhs"),
-        std::pair(getResult(), "result")}) {
-    unsigned width = paramsOf(value).storageWidth;
+  QuantParams lhs = paramsOf(getLhs()), rhs = paramsOf(getRhs());
+  for (auto [width, name] :
+       {std::pair(lhs.storageWidth, "lhs"), std::pair(rhs.storageWidth, "rhs"),
+        std::pair(paramsOf(getResult()).storageWidth, "result")}) {
     if (width != 8 && width != 16)
       return emitOpError() << name << " must have 8- or 16-bit storage, got "
                            << width << "-bit";
   }
   // The product of the centered operands is an int32 (docs/NumericSpec.md
   // 3.3): at most 32767^2 for two 16-bit values of 6.1.
-  int64_t lhsMax = paramsOf(getLhs()).maxCentered();
-  int64_t rhsMax = paramsOf(getRhs()).maxCentered();
+  int64_t lhsMax = lhs.maxCentered();
+  int64_t rhsMax = rhs.maxCentered();
   if (lhsMax * rhsMax > INT32_MAX)
     return emitOpError() << "the operands minus their zero points reach "
                          << lhsMax << " and " << rhsMax << ", whose product "
