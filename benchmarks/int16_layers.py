@@ -4,23 +4,27 @@ int8, layer by layer, on the example models (examples/fashion_mnist.py:
 the SmallCNN, MobileNetV3-tiny, EfficientNet-tiny, trained weights from its
 cache).
 
-For each model: quantizes it twice from the same calibration images, int8
-and with activation_bits=16, and prints the per-layer report of both side
-by side (myquant.evaluate.layer_report: "layer dB" is the SQNR the value
-would have if only that layer were quantized), the test accuracy and logit
-SQNR of both, and the worst int8 layer's own SQNR in both models.
+For each model: quantizes it from the same calibration images to int8 and
+with activation_bits=16 at each --headroom (int16_range_headroom, the
+factor by which a 16-bit value's scale widens its calibrated range, spec
+6.1: 1 is the calibrated range itself), prints the per-layer report of
+int8 and the default headroom's 16x8 model side by side
+(myquant.evaluate.layer_report: "layer dB" is the SQNR the value would have
+if only that layer were quantized), and per headroom the worst int8
+layer's own SQNR in 16x8, the worst 16x8 layer, the test accuracy and the
+logit SQNR.
 
 Then the decomposition of each layer's error (simulated: the float model
 with fake-quantized values, `simulate`): its layer dB with int8 weights
 and float activations (the weights' share), with float weights and 16-bit
 activations everywhere (the activations' share, 8-bit-only ops ignored),
-with both (and with 1.5 times each calibrated range: what clipping costs),
-and with the 16x8 mode's own policy (values next to 8-bit-only ops stay
+with both (and without headroom, each calibrated range as it is: what
+clipping costs), and with the 16x8 mode's own policy (values next to 8-bit-only ops stay
 8-bit, docs/NumericSpec.md 6.5) with float and int8 weights; the int8
 column checks the simulation against the compiled model's report.
 
     /usr/bin/python3 benchmarks/int16_layers.py [--model cnn ...]
-        [--test 256] [--calibration-samples 1000]
+        [--test 256] [--calibration-samples 1000] [--headroom 1 ...]
 """
 
 import argparse
@@ -42,12 +46,11 @@ import myquant  # noqa: E402
 from myquant import emit as E  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
 from myquant import qparams as Q  # noqa: E402
+from myquant.api import QuantizedModel  # noqa: E402
 from myquant.testing import reference as R  # noqa: E402
 
 # The per-output-channel axis of each weight layer's w (spec 1.2).
 WEIGHT_AXIS = {E.Conv2d: 0, E.Linear: 0, E.MatMul: 1}
-# The range factor of the "a16 xH" configuration of the decomposition.
-HEADROOM = 1.5
 
 
 def _db(v):
@@ -93,31 +96,38 @@ def simulate(graph, x, qp, bits, int8_weights):
     return vals
 
 
+def all_16bit_qparams(graph, stats, qp8, headroom):
+    """Every value 16-bit, 8-bit-only ops or not: the policy's 16-bit
+    parameters, and for the values it keeps 8-bit, 16-bit ones over the
+    range of their 8-bit parameters (which same-scale ops may have adopted
+    from a neighbour: the calibrated range of the value itself could clip
+    test inputs that the planned range holds), each range widened by
+    `headroom` (spec 6.1)."""
+    _, _, qp_policy, bits_policy = Q.plan_precision(
+        graph, stats, 16, int16_range_headroom=headroom)
+    return {n: qp_policy[n] if bits_policy[n] == 16 else
+            Q.choose_int16_qparams(scale * (-128 - zp), scale * (127 - zp),
+                                   headroom)
+            for n, (scale, zp) in qp8.items()}
+
+
 def decompose(q8, test):
     """(rows, worst) of the decomposition table: per reported value of the
     int8 model, its layer dB in each simulated configuration."""
     graph, stats = q8.graph.with_batch(len(test)), q8.stats
     vals, qp8, _, bits8 = V._report_values(graph, stats)
     _, _, qp_policy, bits_policy = Q.plan_precision(graph, stats, 16)
-    # Every value 16-bit, 8-bit-only ops or not: the policy's 16-bit
-    # parameters, and for the values it keeps 8-bit, 16-bit ones over the
-    # range of their 8-bit parameters (which same-scale ops may have
-    # adopted from a neighbour: the calibrated range of the value itself
-    # could clip test inputs that the planned range holds).
-    qp16 = {}
-    for n, (scale, zp) in qp8.items():
-        qp16[n] = qp_policy[n] if bits_policy[n] == 16 else \
-            Q.choose_int16_qparams(scale * (-128 - zp), scale * (127 - zp))
+    qp16 = all_16bit_qparams(graph, stats, qp8, Q.INT16_RANGE_HEADROOM)
+    # The same over each calibrated range as it is: what clipping test
+    # values beyond it costs.
+    qp16_narrow = all_16bit_qparams(graph, stats, qp8, 1.0)
     bits16 = dict.fromkeys(qp8, 16)
-    # The same with HEADROOM times each range: what clipping test values
-    # beyond the calibrated range costs (zero points are 0).
-    qp16_wide = {n: (scale * HEADROOM, 0) for n, (scale, _) in qp16.items()}
     flt = E.float_forward(graph, test)
     configs = [("int8 (sim)", qp8, bits8, True),
                ("a-float w8", None, None, True),
                ("a16 w-float", qp16, bits16, False),
                ("a16 w8", qp16, bits16, True),
-               (f"a16 x{HEADROOM} w8", qp16_wide, bits16, True),
+               ("a16 x1 w8", qp16_narrow, bits16, True),
                ("16x8 policy w-float", qp_policy, bits_policy, False),
                ("16x8 policy w8", qp_policy, bits_policy, True)]
     layer_db = []
@@ -146,9 +156,17 @@ def compare(arch, data, args):
     torch.set_num_threads(1)
     ref = FM.run_batched(model, xte)
     q8 = myquant.quantize(model, calib)
-    q16 = myquant.quantize(model, calib, activation_bits=16)
-    m8, m16 = V.compare(ref, q8(xte), yte), V.compare(ref, q16(xte), yte)
-    r8, r16 = V.layer_report(q8, test), V.layer_report(q16, test)
+    m8, r8 = V.compare(ref, q8(xte), yte), V.layer_report(q8, test)
+    # The 16x8 models from the same statistics, one per headroom.
+    runs = {}
+    for h in args.headroom:
+        with QuantizedModel(q8.graph, q8.stats, activation_bits=16,
+                            int16_range_headroom=h) as q16:
+            runs[h] = (V.compare(ref, q16(xte), yte),
+                       V.layer_report(q16, test))
+    shown = Q.INT16_RANGE_HEADROOM if Q.INT16_RANGE_HEADROOM in runs else \
+        args.headroom[-1]
+    m16, r16 = runs[shown]
     by16 = {r["name"]: r for r in r16.rows}
     rows = []
     for r in r8.rows:
@@ -161,24 +179,30 @@ def compare(arch, data, args):
                      _db(r["layer_sqnr_db"]), _db(s.get("layer_sqnr_db")),
                      _db(delta), _db(r["sqnr_db"]), _db(s.get("sqnr_db"))])
     print(f"\n{FM.MODELS[arch][0]} on {name} (per-layer report on "
-          f"{len(test)} test images)")
+          f"{len(test)} test images; 16x8 with headroom {shown:g})")
     print(V.format_table(["layer", "op", "16x8 bits", "int8 layer dB",
                           "16x8 layer dB", "gain dB", "int8 SQNR",
                           "16x8 SQNR"], rows))
     w = r8.worst
-    w16 = by16[w["name"]]
     print(f"worst int8 layer: {w['name']} ({w['op']}): "
-          f"{_db(w['layer_sqnr_db'])} dB in int8, "
-          f"{_db(w16['layer_sqnr_db'])} dB in 16x8 "
-          f"(gain {_db(w16['layer_sqnr_db'] - w['layer_sqnr_db'])} dB); "
-          f"worst 16x8 layer: {r16.worst['name']} "
-          f"{_db(r16.worst['layer_sqnr_db'])} dB")
-    print(f"accuracy: float {100 * m8['float_accuracy']:.2f}%, int8 "
-          f"{100 * m8['int8_accuracy']:.2f}%, 16x8 "
-          f"{100 * m16['int8_accuracy']:.2f}%; logit SQNR int8 "
-          f"{m8['sqnr_db']:.1f} dB, 16x8 {m16['sqnr_db']:.1f} dB")
-    if not (r8.matches_deployed and r16.matches_deployed):
-        print("note: a per-layer variant differs from its deployed model")
+          f"{_db(w['layer_sqnr_db'])} dB in int8; accuracy: float "
+          f"{100 * m8['float_accuracy']:.2f}%, int8 "
+          f"{100 * m8['int8_accuracy']:.2f}%; logit SQNR int8 "
+          f"{m8['sqnr_db']:.1f} dB")
+    rows = []
+    for h, (m, r) in runs.items():
+        w16 = next(x for x in r.rows if x["name"] == w["name"])
+        rows.append([f"{h:g}", _db(w16["layer_sqnr_db"]),
+                     _db(w16["layer_sqnr_db"] - w["layer_sqnr_db"]),
+                     f"{r.worst['name']} {_db(r.worst['layer_sqnr_db'])}",
+                     f"{100 * m['int8_accuracy']:.2f}%",
+                     f"{m['sqnr_db']:.1f}"])
+        if not (r8.matches_deployed and r.matches_deployed):
+            print(f"note: a per-layer variant differs from its deployed "
+                  f"model (headroom {h:g})")
+    print(V.format_table(["16x8 headroom", "worst int8 layer dB", "gain dB",
+                          "worst 16x8 layer dB", "16x8 accuracy",
+                          "16x8 logit SQNR"], rows))
     names, rows, worst = decompose(q8, test)
     print(f"\nlayer dB by error source (simulated, {len(test)} test "
           f"images; '16x8 policy' bits shown)")
@@ -188,7 +212,6 @@ def compare(arch, data, args):
     print(f"target (worst int8 layer + 20 dB, compiled): "
           f"{_db(w['layer_sqnr_db'] + 20)} dB")
     q8.close()
-    q16.close()
 
 
 def main(argv=None):
@@ -198,9 +221,14 @@ def main(argv=None):
     p.add_argument("--test", type=int, default=256)
     p.add_argument("--calibration-samples", type=int, default=1000)
     p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--headroom", type=float, action="append",
+                   help="int16_range_headroom of a 16x8 model; repeatable "
+                        "(default: 1, i.e. none, and the default "
+                        f"{Q.INT16_RANGE_HEADROOM:g})")
     p.add_argument("--cache-dir", default=os.environ.get(
         "MYQUANT_CACHE_DIR", os.path.expanduser("~/.cache/myquant")))
     args = p.parse_args(argv)
+    args.headroom = args.headroom or [1.0, Q.INT16_RANGE_HEADROOM]
     data = FM.load_data()
     for arch in args.model or sorted(FM.MODELS):
         compare(arch, data, args)

@@ -61,7 +61,7 @@ SIZES = {"convnext_tiny": 64, "vit_b_16": 64, "vit_tiny": 32}
 
 # The quantize options the benchmark offers (myquant.cli's flags).
 PTQ_FLAGS = ["--norm-input-bits", "--bias-correction", "--softmax-input-bits",
-             "--norm-input-scales"]
+             "--norm-input-scales", "--int16-range-headroom"]
 
 
 def zoo_model(name, seed=0):

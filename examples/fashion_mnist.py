@@ -54,7 +54,8 @@ FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 # The quantize options the example offers (myquant.cli's flags).
 PTQ_FLAGS = ["--rounding", "--weight-granularity", "--weight-bits",
              "--group-size", "--norm-input-bits", "--bias-correction",
-             "--softmax-input-bits", "--norm-input-scales"]
+             "--softmax-input-bits", "--norm-input-scales",
+             "--int16-range-headroom"]
 CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
            "Shirt", "Sneaker", "Bag", "Boot"]
 

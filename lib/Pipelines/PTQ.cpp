@@ -43,6 +43,7 @@ void buildPTQPipeline(OpPassManager &pm, const PTQOptions &options) {
                              options.keepFloat.end());
   propagate.activationBits = options.activationBits;
   propagate.normInputBits = options.normInputBits;
+  propagate.int16RangeHeadroom = options.int16RangeHeadroom;
   propagate.softmaxInputBits = options.softmaxInputBits;
   propagate.normInputScales = options.normInputScales;
   propagate.layerPrecision.assign(options.layerPrecision.begin(),

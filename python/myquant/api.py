@@ -200,7 +200,8 @@ class QuantizedModel:
                  group_size=0, activation_bits=8, layer_precision=(),
                  dynamic=False, norm_input_bits=8, softmax_input_bits=8,
                  norm_input_scales="per-tensor",
-                 dynamic_granularity="per-tensor"):
+                 dynamic_granularity="per-tensor",
+                 int16_range_headroom=Q.INT16_RANGE_HEADROOM):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -214,7 +215,8 @@ class QuantizedModel:
             norm_input_bits=norm_input_bits,
             softmax_input_bits=softmax_input_bits,
             norm_input_scales=norm_input_scales,
-            dynamic_granularity=dynamic_granularity)
+            dynamic_granularity=dynamic_granularity,
+            int16_range_headroom=int16_range_headroom)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
         self.rounding = rounding
@@ -461,6 +463,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              norm_input_bits=8, softmax_input_bits=8,
              norm_input_scales="per-tensor",
              dynamic_granularity="per-tensor",
+             int16_range_headroom=Q.INT16_RANGE_HEADROOM,
              calibration_batch_size=None, calibration_threads=1,
              precision_target=None, bias_correction=False):
     """Exports, calibrates and quantizes a PyTorch model.
@@ -555,6 +558,11 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         (2^-15) where only attention's A V reads them (int16 x int8
         products; other results keep the fixed 1/256 int8,
         docs/NumericSpec.md 6.4, 6.5); 8 (default) keeps int8.
+    int16_range_headroom: each 16-bit value's scale covers this many times
+        its calibrated range (1 to 256; default 2, 6 dB of the 48 dB that
+        16 bits add over 8), so that inputs beyond the calibration data's
+        range do not clip (docs/NumericSpec.md 6.1); 8-bit values do not
+        depend on it.
     Returns a QuantizedModel (callable). Bad option values raise
     ValueError."""
     from .export import export
@@ -583,7 +591,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   norm_input_bits=norm_input_bits,
                   softmax_input_bits=softmax_input_bits,
                   norm_input_scales=norm_input_scales,
-                  dynamic_granularity=dynamic_granularity)
+                  dynamic_granularity=dynamic_granularity,
+                  int16_range_headroom=int16_range_headroom)
     if _flag(bias_correction, "bias_correction"):
         if auto is not None or dynamic or weight_bits != 8 or any(
                 e.endswith(":w4a8") for e in _layer_precision(
@@ -613,7 +622,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             norm_input_bits=norm_input_bits,
                             softmax_input_bits=softmax_input_bits,
                             norm_input_scales=norm_input_scales,
-                            dynamic_granularity=dynamic_granularity)
+                            dynamic_granularity=dynamic_granularity,
+                            int16_range_headroom=int16_range_headroom)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P
@@ -627,6 +637,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                           integer_io=integer_io,
                           norm_input_bits=norm_input_bits,
                           softmax_input_bits=softmax_input_bits,
+                          int16_range_headroom=int16_range_headroom,
                           cache_dir=qmodel.workdir,
                           **auto)
         four = "w4a8" in choice.assignment.values()

@@ -14,6 +14,8 @@ import sys
 
 import numpy as np
 
+from . import qparams as Q
+
 __all__ = ["main", "add_ptq_options", "ptq_keywords", "PTQ_OPTIONS"]
 
 
@@ -237,6 +239,12 @@ PTQ_OPTIONS = {
         help="16: 16-bit Softmax inputs and attention scores, and 16-bit "
              "probabilities where attention's A V reads them "
              "(docs/NumericSpec.md 6.4, 6.5)"),
+    "--int16-range-headroom": dict(
+        type=float, default=Q.INT16_RANGE_HEADROOM, metavar="H",
+        help="each 16-bit value's scale covers H times its calibrated "
+             "range, 1 to 256 (default %(default)g: 6 dB of the 48 dB 16 "
+             "bits add), so that inputs beyond the calibration data's "
+             "range do not clip (docs/NumericSpec.md 6.1)"),
 }
 
 
@@ -299,7 +307,8 @@ def _quantized_model(args, max_batch=64):
         norm_input_bits=args.norm_input_bits,
         softmax_input_bits=args.softmax_input_bits,
         norm_input_scales=args.norm_input_scales,
-        dynamic_granularity=args.dynamic_granularity)
+        dynamic_granularity=args.dynamic_granularity,
+        int16_range_headroom=args.int16_range_headroom)
 
 
 def cmd_export(args):

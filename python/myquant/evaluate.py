@@ -163,13 +163,15 @@ def _precision(layer, options, bits, input_bits=8):
 
 
 def _report_values(graph, stats, activation_bits=8, layer_precision=(),
-                   dynamic=False, norm_input_bits=8, softmax_input_bits=8):
+                   dynamic=False, norm_input_bits=8, softmax_input_bits=8,
+                   int16_range_headroom=Q.INT16_RANGE_HEADROOM):
     """The rows' values: (name, label, op, inputs, qparams, producer), the
     parameters, the adopted concat operands and each value's bits."""
     fused, owner, qp, bits = Q.plan_precision(graph, stats, activation_bits,
                                               layer_precision, dynamic,
                                               norm_input_bits,
-                                              softmax_input_bits)
+                                              softmax_input_bits,
+                                              int16_range_headroom)
     adopted = set(Q.concat_adoptions(graph, owner))
     vals = []
     for layer in graph.layers:
@@ -242,7 +244,8 @@ def layer_report(qmodel, x):
         graph, stats, options.get("activation_bits", 8),
         options.get("layer_precision", ()), options.get("dynamic", False),
         options.get("norm_input_bits", 8),
-        options.get("softmax_input_bits", 8))
+        options.get("softmax_input_bits", 8),
+        options.get("int16_range_headroom", Q.INT16_RANGE_HEADROOM))
     names = [v[0] for v in vals]
     if graph.output not in names:
         names.append(graph.output)

@@ -27,7 +27,8 @@ from .emit import (Activation, Add, AvgPool2d, BatchMatMul, Concat, ConstAdd,
                    Scale, Slice, Softmax, Sub, Transpose, Unflatten)
 
 __all__ = ["round_half_even", "choose_activation_qparams", "quantize",
-           "choose_int16_qparams", "choose_wide_qparams", "WIDE_QMAX",
+           "choose_int16_qparams", "INT16_RANGE_HEADROOM",
+           "check_int16_range_headroom", "choose_wide_qparams", "WIDE_QMAX",
            "WIDE_FRACTION_BITS", "int16_values", "wide_values",
            "dynamic_layers", "dynamic_residual_values", "same_scale",
            "INT8_ONLY", "NARROW_OPERANDS", "WRITES_WIDE", "reads_wide_norm",
@@ -169,13 +170,36 @@ def choose_activation_qparams(lo, hi, qmin=-128, qmax=127, activation=None):
     return scale, max(qmin, min(qmax, zp))
 
 
-def choose_int16_qparams(lo, hi):
+# Spec 6.1: a 16-bit value's scale covers this many times its calibrated
+# range (myquant-ptq int16-range-headroom; kDefaultInt16RangeHeadroom), so
+# that inputs beyond the calibration set's range do not clip; 16 bits have
+# 48 dB of resolution to spare over 8, and 2 spends 6 dB of them. Below 1 it
+# would clip the calibrated range, above 256 (48 dB) be coarser than 8 bits.
+INT16_RANGE_HEADROOM = 2.0
+INT16_RANGE_HEADROOM_BOUNDS = (1.0, 256.0)
+
+
+def check_int16_range_headroom(headroom):
+    """headroom as a float, or ValueError outside
+    INT16_RANGE_HEADROOM_BOUNDS (NaN included)."""
+    lo, hi = INT16_RANGE_HEADROOM_BOUNDS
+    if isinstance(headroom, bool) or not isinstance(
+            headroom, (int, float, np.integer, np.floating)) or \
+            not lo <= headroom <= hi:
+        raise ValueError(f"int16_range_headroom must be a number from {lo:g} "
+                         f"(less would clip the calibrated range) to {hi:g} "
+                         f"(more would leave 16-bit values coarser than "
+                         f"8-bit ones), not {headroom!r}")
+    return float(headroom)
+
+
+def choose_int16_qparams(lo, hi, headroom=INT16_RANGE_HEADROOM):
     """(scale, 0) of a 16-bit activation observed in [lo, hi] (spec 6.1):
-    max(|lo|, |hi|) / 32767 in double, 1.0 when both are 0."""
+    headroom * max(|lo|, |hi|) / 32767 in double, 1.0 when both are 0."""
     lo, hi = float(lo), float(hi)
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
         raise ValueError(f"invalid range [{lo}, {hi}]")
-    amax = max(abs(lo), abs(hi))
+    amax = check_int16_range_headroom(headroom) * max(abs(lo), abs(hi))
     return (amax / 32767.0 if amax != 0.0 else 1.0), 0
 
 
@@ -501,7 +525,8 @@ def _values_between(model, owner, wants, blocks):
 
 
 def plan_precision(model, stats, activation_bits=8, layer_precision=(),
-                   dynamic=False, norm_input_bits=8, softmax_input_bits=8):
+                   dynamic=False, norm_input_bits=8, softmax_input_bits=8,
+                   int16_range_headroom=INT16_RANGE_HEADROOM):
     """plan() with 16-bit activations (docs/NumericSpec.md 6):
     activation_bits=16 for the whole model, layer_precision entries
     "name:w8a16", norm_input_bits=16 for the LayerNorm inputs or
@@ -509,8 +534,9 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
     attention's A V reads, int16_softmax_results); dynamic: the wide values
     of dynamic quantization (spec 8.5), which combines with the last two.
     Returns (fused, owner, qparams, bits): bits[value] is 8, 16 or 32 (wide),
-    the 16-bit values have choose_int16_qparams parameters (16-bit softmax
-    results SOFTMAX16_QPARAMS) and the wide ones choose_wide_qparams'."""
+    the 16-bit values have choose_int16_qparams parameters over
+    int16_range_headroom times their range (16-bit softmax results
+    SOFTMAX16_QPARAMS) and the wide ones choose_wide_qparams'."""
     fused, owner, qp = plan(model, stats)
     # Spec 8.1: wide values have 32-bit storage. A 16-bit LayerNorm or
     # Softmax input is never one (those ops read 8 or 16 bits), so the two
@@ -547,7 +573,8 @@ def plan_precision(model, stats, activation_bits=8, layer_precision=(),
         elif name in probabilities:
             qp[name] = SOFTMAX16_QPARAMS
         else:
-            qp[name] = choose_int16_qparams(*stats[adopt.get(name, name)])
+            qp[name] = choose_int16_qparams(*stats[adopt.get(name, name)],
+                                            int16_range_headroom)
     return fused, owner, qp, bits
 
 

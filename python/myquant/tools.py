@@ -11,6 +11,8 @@ import subprocess
 
 import numpy as np
 
+from . import qparams as Q
+
 __all__ = ["ToolError", "tool_path", "run_tool", "ptq_options", "ptq",
            "layer_precision_entries",
            "compile_shared", "run_mlir"]
@@ -64,7 +66,8 @@ def run_tool(name, args, timeout=None):
 def precision_options(weight_bits=8, group_size=0, activation_bits=8,
                       layer_precision=(), rounding="single",
                       integer_io=False, norm_input_bits=8,
-                      softmax_input_bits=8, norm_input_scales="per-tensor"):
+                      softmax_input_bits=8, norm_input_scales="per-tensor",
+                      int16_range_headroom=Q.INT16_RANGE_HEADROOM):
     """The myquant-ptq options of precision, checked: weight_bits 8 or 4
     (docs/NumericSpec.md 7); group_size 0 (per channel) or positive (4-bit
     linear / matmul weights per group of K); activation_bits 8 or 16 (16-bit
@@ -73,7 +76,9 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
     (layer_precision_entries); norm_input_bits 8 or 16 (16-bit LayerNorm
     inputs, docs/NumericSpec.md 6.5); norm_input_scales "per-tensor" or
     "per-channel" (power-of-two channel factors of 8-bit LayerNorm inputs,
-    docs/NumericSpec.md 6.6). The one place that spells them."""
+    docs/NumericSpec.md 6.6); int16_range_headroom: the factor by which a
+    16-bit value's scale widens its calibrated range (1 to 256,
+    docs/NumericSpec.md 6.1). The one place that spells them."""
     if weight_bits not in (4, 8) or isinstance(weight_bits, bool):
         raise ValueError(f"weight_bits must be 8 or 4, not {weight_bits!r}")
     if not isinstance(group_size, int) or isinstance(group_size, bool) or \
@@ -127,6 +132,10 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
         opts.append(f"softmax-input-bits={softmax_input_bits}")
     if norm_input_scales != "per-tensor":
         opts.append(f"norm-input-scales={norm_input_scales}")
+    headroom = Q.check_int16_range_headroom(int16_range_headroom)
+    if headroom != Q.INT16_RANGE_HEADROOM:
+        # repr: the shortest spelling that parses back to the same double.
+        opts.append(f"int16-range-headroom={headroom!r}")
     return opts
 
 
@@ -149,12 +158,13 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
                 activation_bits=8, layer_precision=(), dynamic=False,
                 norm_input_bits=8, softmax_input_bits=8,
                 norm_input_scales="per-tensor",
-                dynamic_granularity="per-tensor"):
+                dynamic_granularity="per-tensor",
+                int16_range_headroom=Q.INT16_RANGE_HEADROOM):
     """The option string of the --myquant-ptq pipeline. keep_float: op
     names (linalg.matmul) or layer names (location names) kept in float;
     weight_bits, group_size, activation_bits, layer_precision,
-    norm_input_bits, softmax_input_bits, norm_input_scales: see
-    precision_options; dynamic: dynamic quantization of the matmuls with
+    norm_input_bits, softmax_input_bits, norm_input_scales,
+    int16_range_headroom: see precision_options; dynamic: dynamic quantization of the matmuls with
     constant weights (docs/NumericSpec.md 8), 8-bit only, with the runtime
     parameters per tensor or (dynamic_granularity="per-row") per row of
     each input (8.2c)."""
@@ -178,7 +188,7 @@ def ptq_options(rounding="single", weight_granularity="per-channel",
     opts += precision_options(weight_bits, group_size, activation_bits,
                               layer_precision, rounding, integer_io,
                               norm_input_bits, softmax_input_bits,
-                              norm_input_scales)
+                              norm_input_scales, int16_range_headroom)
     if dynamic:
         # 16-bit LayerNorm and Softmax inputs are static values beside
         # the wide ones (docs/NumericSpec.md 8.5).

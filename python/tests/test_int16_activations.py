@@ -10,6 +10,8 @@ at their extremes included.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_int16_activations.py"""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -94,12 +96,75 @@ def test_layer_precision_bit_exact(layers, target, toolchain, workdir):
 
 def test_int16_qparams():
     # Spec 6.1; the values myquant-propagate-qparams gives in
-    # test/Dialect/MyQuant/Transforms/propagate-qparams-int16.mlir.
-    assert R.choose_int16_qparams(-2.325, 1.304) == (7.0955534531693472e-05, 0)
-    assert R.choose_int16_qparams(0.0, 2.866) == (8.746604815820795e-05, 0)
+    # test/Dialect/MyQuant/Transforms/propagate-qparams-int16.mlir, with the
+    # default headroom 2 and with none.
+    assert R.choose_int16_qparams(-2.325, 1.304) == (1.4191106906338694e-04,
+                                                     0)
+    assert R.choose_int16_qparams(0.0, 2.866) == (1.749320963164159e-04, 0)
+    assert R.choose_int16_qparams(-2.325, 1.304, 1) == (
+        7.0955534531693472e-05, 0)
+    assert R.choose_int16_qparams(0.0, 2.866, 1.0) == (
+        8.746604815820795e-05, 0)
+    # A power-of-two headroom scales the scale exactly.
+    assert R.choose_int16_qparams(-0.3, 0.7)[0] == \
+        2 * R.choose_int16_qparams(-0.3, 0.7, 1)[0]
     assert R.choose_int16_qparams(0.0, 0.0) == (1.0, 0)
     with pytest.raises(ValueError):
         R.choose_int16_qparams(1.0, -1.0)
+    for bad in (0.5, 257, float("nan"), True, "2"):
+        with pytest.raises(ValueError, match="int16_range_headroom"):
+            R.choose_int16_qparams(-1.0, 1.0, bad)
+
+
+def _output_error(got, flt):
+    return float(np.max(np.abs(got.astype(np.float64) - flt)))
+
+
+def test_headroom_holds_inputs_beyond_calibration(toolchain, workdir):
+    # Inputs 2.5 times the calibration samples' scale: beyond the range
+    # calibrated for the model input and most other values. Without headroom
+    # (1) the 16-bit values clip there; with the default (2) the input is
+    # held whole and the rest clips far less. Both bit for bit as the
+    # reference with the same headroom.
+    model, stats, x = make_case("c_residual")
+    x = (x * 2.5 / 0.8).astype(np.float32)
+    flt = float_forward(model, x)[model.output].astype(np.float64)
+    errors = {}
+    for headroom, option in [(2.0, ""),  # the default
+                             (1.0, " int16-range-headroom=1")]:
+        ref = MR.run_reference(model, stats, x, activation_bits=16,
+                               int16_range_headroom=headroom)
+        _, got = _compile_and_run(toolchain, workdir, model, stats, x,
+                                  "generic", "activation-bits=16" + option)
+        _check_bit_exact(got, ref, f"headroom {headroom}")
+        errors[headroom] = _output_error(got, flt)
+        scale, _ = R.choose_int16_qparams(*stats["x"], headroom)
+        assert (32767 * scale >= np.max(np.abs(x))) == (headroom == 2.0)
+    assert errors[2.0] < errors[1.0] / 4, errors
+
+
+def test_headroom_leaves_8bit_values_unchanged(toolchain, workdir):
+    # An int8 model compiles to the same IR whatever the headroom; with
+    # layer-precision the 8-bit values keep their types too.
+    model, stats, _ = make_case("c_residual")
+    mlir = emit(model, stats)
+
+    def quantized(options):
+        return toolchain.quantize(
+            mlir, [f"--myquant-propagate-qparams={options}",
+                   "--myquant-quantize"], workdir)[0]
+
+    assert quantized("int16-range-headroom=1") == \
+        quantized("int16-range-headroom=16") == quantized("")
+
+    def int8_types(text):
+        return sorted(set(re.findall(r"!quant\.uniform<i8:[^>]*>", text)))
+
+    wide = quantized("layer-precision=branch:w8a16")
+    narrow = quantized("layer-precision=branch:w8a16 "
+                       "int16-range-headroom=1")
+    assert int8_types(wide) == int8_types(narrow) and int8_types(wide)
+    assert wide != narrow
 
 
 def test_int64_apply_matches_single_within_int32():
@@ -133,6 +198,13 @@ def test_ptq_options_validation():
         T.ptq_options(activation_bits=16, rounding="gemmlowp")
     with pytest.raises(ValueError, match="integer_io"):
         T.ptq_options(activation_bits=16, integer_io=True)
+    # The default headroom is the compiler's default: not spelt.
+    assert "int16-range-headroom" not in T.ptq_options(activation_bits=16)
+    assert "int16-range-headroom=1.5" in T.ptq_options(
+        activation_bits=16, int16_range_headroom=1.5)
+    for bad in (0.99, 300, float("inf"), None):
+        with pytest.raises(ValueError, match="int16_range_headroom"):
+            T.ptq_options(activation_bits=16, int16_range_headroom=bad)
 
 
 # ---------------------------------------------------------------------------
@@ -148,6 +220,8 @@ def tiny():
 
 
 @pytest.mark.parametrize("options", [dict(activation_bits=16),
+                                     dict(activation_bits=16,
+                                          int16_range_headroom=1.5),
                                      dict(layer_precision={"conv2": "w8a16"})])
 def test_api_16bit_matches_reference(tiny, options):
     import myquant
@@ -194,6 +268,14 @@ def test_cli_16bit(tmp_path):
          tmp_path)
     text = (tmp_path / "a.mlir").read_text()
     assert "i16<-32767:32767>" in text and "!quant.uniform<i8:" not in text
+    # The input's scale (its range is cal.npy's; the net's weights are
+    # drawn anew in each run) halves without the default headroom of 2.
+    _cli(["quantize"] + m + ["--activation-bits", "16",
+                             "--int16-range-headroom", "1", "-o", "h.mlir"],
+         tmp_path)
+    scale = re.compile(r"i16<-32767:32767>:f32, ([0-9.eE+-]+)>")
+    assert float(scale.search(text)[1]) == 2 * float(
+        scale.search((tmp_path / "h.mlir").read_text())[1])
     _cli(["quantize"] + m + ["--layer-precision", "fc:w8a16", "-o",
                              "b.mlir"], tmp_path)
     text = (tmp_path / "b.mlir").read_text()

@@ -46,6 +46,11 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("Activation storage bits of the whole model: 8 or 16 "
                      "(16-bit symmetric, int8 weights)"),
       llvm::cl::init(8)};
+  Option<double> int16RangeHeadroom{
+      *this, "int16-range-headroom",
+      llvm::cl::desc("Factor by which a 16-bit activation's scale widens its "
+                     "calibrated range: 1 to 256"),
+      llvm::cl::init(kDefaultInt16RangeHeadroom)};
   Option<int64_t> normInputBits{
       *this, "norm-input-bits",
       llvm::cl::desc("Storage bits of layer normalization inputs: 8 or 16"),

@@ -103,7 +103,8 @@ from ..emit import (Activation, AdaptiveMaxPool2d, Add, AvgPool2d,
                     Relu, Relu6, Reshape, Scale, Slice, Softmax, Sub,
                     Transpose, Unflatten)
 from ..emit import _Adaptive
-from ..qparams import norm_input_channels, plan_precision, weight_precision
+from ..qparams import (INT16_RANGE_HEADROOM, norm_input_channels,
+                       plan_precision, weight_precision)
 from . import reference as R
 
 QMIN, QMAX = -128, 127
@@ -215,7 +216,8 @@ def run_reference(model, stats, x, rounding="single",
                   activation_bits=8, layer_precision=(), dynamic=False,
                   norm_input_bits=8, softmax_input_bits=8,
                   norm_input_scales="per-tensor",
-                  dynamic_granularity="per-tensor"):
+                  dynamic_granularity="per-tensor",
+                  int16_range_headroom=INT16_RANGE_HEADROOM):
     """Integer forward pass of `model` on float input x; returns a
     QuantizedOutput. weight_bits / group_size: 4-bit weights, per group of
     K for linear and matmul layers (spec 7); activation_bits: 16-bit
@@ -228,7 +230,8 @@ def run_reference(model, stats, x, rounding="single",
     norm_input_bits=16: 16-bit LayerNorm inputs (spec 6.5);
     softmax_input_bits=16: 16-bit Softmax inputs (spec 6.5);
     norm_input_scales="per-channel": per-channel LayerNorm inputs from
-    stats.channels (spec 6.6)."""
+    stats.channels (spec 6.6); int16_range_headroom: the factor by which
+    16-bit values' scales widen their ranges (spec 6.1)."""
     R._check_rounding(rounding)
     if norm_input_scales not in ("per-tensor", "per-channel"):
         raise ValueError(f"norm_input_scales must be 'per-tensor' or "
@@ -236,7 +239,8 @@ def run_reference(model, stats, x, rounding="single",
     fused, owner, qp, bits = plan_precision(model, stats, activation_bits,
                                             layer_precision, dynamic,
                                             norm_input_bits,
-                                            softmax_input_bits)
+                                            softmax_input_bits,
+                                            int16_range_headroom)
     # value -> its power-of-two exponents a[c]; qp then holds its scales.
     input_shifts = {}
     if norm_input_scales == "per-channel":

@@ -87,8 +87,9 @@ quant::UniformQuantizedType getActivationType(Type expressedType, double lo,
 }
 
 quant::UniformQuantizedType getInt16ActivationType(Type expressedType,
-                                                   double lo, double hi) {
-  double amax = std::max(std::abs(lo), std::abs(hi));
+                                                   double lo, double hi,
+                                                   double headroom) {
+  double amax = headroom * std::max(std::abs(lo), std::abs(hi));
   double scale = amax == 0.0 ? 1.0 : amax / kInt16ActivationMax;
   return quant::UniformQuantizedType::get(
       quant::QuantizationFlags::Signed,

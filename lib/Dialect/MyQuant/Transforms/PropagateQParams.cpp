@@ -22,6 +22,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InterleavedRange.h"
 
 #include <cmath>
@@ -103,7 +105,8 @@ FailureOr<PrecisionOptions>
 parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
                       int64_t weightGroupSize, int64_t activationBits,
                       ArrayRef<std::string> layerPrecision,
-                      int64_t normInputBits, int64_t softmaxInputBits) {
+                      int64_t normInputBits, int64_t softmaxInputBits,
+                      double int16RangeHeadroom) {
   if (weightBits != 4 && weightBits != 8)
     return funcOp.emitError()
            << "weight-bits is " << weightBits << "; supported: 8 or 4";
@@ -120,6 +123,17 @@ parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
   if (softmaxInputBits != 8 && softmaxInputBits != 16)
     return funcOp.emitError() << "softmax-input-bits is " << softmaxInputBits
                               << "; it must be 8 or 16";
+  // Written so that NaN fails too.
+  if (!(int16RangeHeadroom >= kMinInt16RangeHeadroom &&
+        int16RangeHeadroom <= kMaxInt16RangeHeadroom))
+    return funcOp.emitError()
+           << "int16-range-headroom is "
+           << llvm::formatv("{0}", llvm::format("%g", int16RangeHeadroom))
+           << "; it must be at least "
+           << llvm::formatv("{0}", llvm::format("%g", kMinInt16RangeHeadroom))
+           << " (less would clip the calibrated range) and at most "
+           << llvm::formatv("{0}", llvm::format("%g", kMaxInt16RangeHeadroom))
+           << " (more would leave 16-bit values coarser than 8-bit ones)";
   // 4-bit weights are specified with 8-bit activations only and 16-bit
   // activations with 8-bit weights only (docs/NumericSpec.md 6, 7).
   if (weightBits == 4 && activationBits == 16)
@@ -148,9 +162,9 @@ parsePrecisionOptions(func::FuncOp funcOp, int64_t weightBits,
     return funcOp.emitError() << "weight-group-size " << weightGroupSize
                               << " needs 4-bit weights (weight-bits=4 or a "
                                  "w4a8 layer)";
-  return PrecisionOptions{weightBits,     weightGroupSize,
-                          activationBits, std::move(*layers),
-                          normInputBits,  softmaxInputBits};
+  return PrecisionOptions{weightBits,         weightGroupSize, activationBits,
+                          std::move(*layers), normInputBits,   softmaxInputBits,
+                          int16RangeHeadroom};
 }
 
 /// The weight bits of the layer `anchor`: its layer-precision entry's, or
@@ -342,7 +356,7 @@ struct PropagateQParamsPass
     }
     FailureOr<PrecisionOptions> precision = parsePrecisionOptions(
         funcOp, weightBits, weightGroupSize, activationBits, layerPrecision,
-        normInputBits, softmaxInputBits);
+        normInputBits, softmaxInputBits, int16RangeHeadroom);
     if (failed(precision))
       return signalPassFailure();
     // Dynamic matmuls take int8 weights and 8-bit runtime inputs
@@ -413,7 +427,8 @@ FailureOr<quant::UniformQuantizedType> DryRun::typeOf(Value value) {
   else if (wideSources.contains(source))
     type = getWideActivationType(element, range.first, range.second);
   else if (int16Sources.contains(source))
-    type = getInt16ActivationType(element, range.first, range.second);
+    type = getInt16ActivationType(element, range.first, range.second,
+                                  precision.int16RangeHeadroom);
   else
     type = getActivationType(element, range.first, range.second, isSigned);
   types[value] = type;

@@ -1,7 +1,10 @@
 // RUN: myquant-opt %s --myquant-propagate-qparams=dynamic=true --myquant-quantize 2>&1 | FileCheck %s
-// RUN: myquant-opt %s "--myquant-propagate-qparams=dynamic=true norm-input-bits=16" --myquant-quantize --myquant-verify-qparams 2>&1 | FileCheck %s --check-prefix=NORM16
-// RUN: myquant-opt %s "--myquant-propagate-qparams=norm-input-bits=16" --myquant-quantize 2>&1 | FileCheck %s --check-prefix=STATIC
+// RUN: myquant-opt %s "--myquant-propagate-qparams=dynamic=true norm-input-bits=16 int16-range-headroom=1" --myquant-quantize --myquant-verify-qparams 2>&1 | FileCheck %s --check-prefix=NORM16
+// RUN: myquant-opt %s "--myquant-propagate-qparams=norm-input-bits=16 int16-range-headroom=1" --myquant-quantize 2>&1 | FileCheck %s --check-prefix=STATIC
 // RUN: myquant-opt %s "--myquant-ptq=dynamic=true norm-input-bits=16 allow-float=false" | myquant-opt --myquant-lower-to-llvm -o /dev/null
+// The 16-bit scales checked below are the calibrated ranges' own
+// (int16-range-headroom=1; the default headroom doubles them,
+// docs/NumericSpec.md 6.1, propagate-qparams-int16.mlir).
 
 // A ViT's patch embedding (docs/NumericSpec.md 8.5): a convolution, the
 // class token's concatenation and the position embedding's add of a

@@ -6,21 +6,26 @@
 // RUN: not myquant-opt %s --myquant-propagate-qparams=layer-precision=fc2:w4a16 2>&1 | FileCheck %s --check-prefix=W4
 // RUN: not myquant-opt %s --myquant-propagate-qparams=layer-precision=fc2:w8a12 2>&1 | FileCheck %s --check-prefix=SYNTAX
 // RUN: not myquant-opt %s --myquant-propagate-qparams=activation-bits=12 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=1" --myquant-quantize 2>&1 | FileCheck %s --check-prefix=NONE
+// RUN: myquant-opt %s "--myquant-ptq=layer-precision=fc1:w8a16 int16-range-headroom=1.5" | FileCheck %s --check-prefix=PTQ-H
+// RUN: not myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=0.5" 2>&1 | FileCheck %s --check-prefix=LOW
+// RUN: not myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=300" 2>&1 | FileCheck %s --check-prefix=HIGH
 
 // 16-bit activations with int8 weights (docs/NumericSpec.md 6): fc1 (+ relu
 // act1), fc2, the residual add res, and a softmax, which has an 8-bit form
 // only.
 
 // With activation-bits=16 every value is symmetric i16 in [-32767, 32767]
-// (scale max|range| / 32767: 2.325 / 32767 for x) except those the softmax
-// reads and writes; the add of two 16-bit operands shifts by 15, and its
-// result, read by the softmax, is int8.
+// (scale 2 max|range| / 32767 with the default headroom 2: 2 * 2.325 /
+// 32767 for x) except those the softmax reads and writes; the add of two
+// 16-bit operands shifts by 15, and its result, read by the softmax, is
+// int8.
 // ALL:       remark: loc("prob"): 'linalg.softmax' has no 16-bit form: the values it reads and writes keep 8-bit activations
 // ALL-NOT:   remark
 // ALL-LABEL: func.func @forward
-// ALL:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 7.0955534531693472E-5>>
-// ALL:       %[[FC1:[0-9]+]] = myquant.matmul {{.*}}clamp = #myquant.clamp<0, 32767>{{.*}} : (tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 7.0955534531693472E-5>>, tensor<4x4x!quant.uniform<i8<-127:127>{{.*}}, tensor<4xi32>) -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 8.746604815820795E-5>>
-// ALL:       %[[FC2:[0-9]+]] = myquant.matmul %[[FC1]]{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.2417981505783256E-4>>
+// ALL:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.4191106906338694E-4>>
+// ALL:       %[[FC1:[0-9]+]] = myquant.matmul {{.*}}clamp = #myquant.clamp<0, 32767>{{.*}} : (tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.4191106906338694E-4>>, tensor<4x4x!quant.uniform<i8<-127:127>{{.*}}, tensor<4xi32>) -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.749320963164159E-4>>
+// ALL:       %[[FC2:[0-9]+]] = myquant.matmul %[[FC1]]{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 2.4835963011566513E-4>>
 // ALL:       %[[RES:[0-9]+]] = myquant.add %[[FC2]], %[[FC1]] {left_shift = 15 : i64{{.*}} -> tensor<1x4x!quant.uniform<i8:f32, 0.027929411764705883:-121>>
 // ALL:       myquant.softmax %[[RES]]
 
@@ -30,18 +35,34 @@
 // SECOND-NOT:   remark
 // SECOND-LABEL: func.func @forward
 // SECOND:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i8:f32, 0.01423137254901961:35>>
-// SECOND:       %[[FC1:[0-9]+]] = myquant.matmul {{.*}} : (tensor<1x4x!quant.uniform<i8:f32, 0.01423137254901961:35>>, {{.*}}) -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 8.746604815820795E-5>>
-// SECOND:       myquant.matmul %[[FC1]], {{.*}} : (tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 8.746604815820795E-5>>, {{.*}}) -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.2417981505783256E-4>>
+// SECOND:       %[[FC1:[0-9]+]] = myquant.matmul {{.*}} : (tensor<1x4x!quant.uniform<i8:f32, 0.01423137254901961:35>>, {{.*}}) -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.749320963164159E-4>>
+// SECOND:       myquant.matmul %[[FC1]], {{.*}} : (tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.749320963164159E-4>>, {{.*}}) -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 2.4835963011566513E-4>>
 // SECOND:       myquant.add {{.*}}left_shift = 15
 
 // Through myquant-ptq: fc1 reads x in 16 bits and writes act1 in 16 bits;
 // fc2 reads it in 16 bits and writes int8; the add of an 8-bit and a
 // 16-bit operand shifts by 15 too.
 // PTQ-LABEL: func.func @forward
-// PTQ:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 7.0955534531693472E-5>>
-// PTQ:       %[[FC1:[0-9]+]] = myquant.matmul {{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 8.746604815820795E-5>>
+// PTQ:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.4191106906338694E-4>>
+// PTQ:       %[[FC1:[0-9]+]] = myquant.matmul {{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.749320963164159E-4>>
 // PTQ:       %[[FC2:[0-9]+]] = myquant.matmul %[[FC1]], {{.*}} -> tensor<1x4x!quant.uniform<i8:f32
 // PTQ:       myquant.add %[[FC2]], %[[FC1]] {left_shift = 15 : i64
+
+// Without headroom (1) the scales are max|range| / 32767 (2.325 / 32767 for
+// x), exactly half the default ones; the 8-bit values are the same.
+// NONE-LABEL: func.func @forward
+// NONE:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 7.0955534531693472E-5>>
+// NONE:       %[[FC1:[0-9]+]] = myquant.matmul {{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 8.746604815820795E-5>>
+// NONE:       %[[FC2:[0-9]+]] = myquant.matmul %[[FC1]]{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.2417981505783256E-4>>
+// NONE:       myquant.add %[[FC2]], %[[FC1]] {left_shift = 15 : i64{{.*}} -> tensor<1x4x!quant.uniform<i8:f32, 0.027929411764705883:-121>>
+
+// myquant-ptq passes the headroom on: 1.5 * 2.325 / 32767 for x.
+// PTQ-H-LABEL: func.func @forward
+// PTQ-H:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.0643330179754022E-4>>
+// PTQ-H:       myquant.matmul {{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.3119907223731195E-4>>
+
+// LOW: error: int16-range-headroom is 0.5; it must be at least 1 (less would clip the calibrated range) and at most 256 (more would leave 16-bit values coarser than 8-bit ones)
+// HIGH: error: int16-range-headroom is 300; it must be at least 1
 
 // SOFTMAX: error: loc("prob"): 'linalg.softmax' has no 16-bit form (softmax, layer normalization and matmuls of two activations take 8-bit activations); remove its layer from layer-precision
 // UNKNOWN: error: layer-precision names 'fc9', which is not the location name of an op of this function (give the exporter's layer names, e.g. features.0)

@@ -1,7 +1,10 @@
-// RUN: myquant-opt %s --myquant-propagate-qparams=norm-input-bits=16 --myquant-quantize 2>&1 | FileCheck %s
+// RUN: myquant-opt %s "--myquant-propagate-qparams=norm-input-bits=16 int16-range-headroom=1" --myquant-quantize 2>&1 | FileCheck %s
 // RUN: myquant-opt %s --myquant-propagate-qparams --myquant-quantize 2>&1 | FileCheck %s --check-prefix=EIGHT
 // RUN: myquant-opt %s "--myquant-ptq=norm-input-bits=16 allow-float=false" | myquant-opt --myquant-lower-to-llvm -o /dev/null
 // RUN: not myquant-opt %s --myquant-propagate-qparams=norm-input-bits=12 2>&1 | FileCheck %s --check-prefix=BITS
+// The 16-bit scales checked below are the calibrated ranges' own
+// (int16-range-headroom=1; the default headroom doubles them,
+// docs/NumericSpec.md 6.1, propagate-qparams-int16.mlir).
 
 // 16-bit LayerNorm inputs (docs/NumericSpec.md 6.5), on a ViT block as
 // python/myquant/emit.py writes it: pos = x + constant (a position

@@ -83,11 +83,19 @@ mlir::quant::UniformQuantizedType getActivationType(mlir::Type expressedType,
                                                     bool isSigned);
 
 /// 16-bit activations (TFLite's 16x8 mode, docs/NumericSpec.md 6.1):
-/// symmetric, zero point 0, storage [-32767, 32767], scale max(|lo|, |hi|) /
-/// 32767 (1.0 when both are 0).
+/// symmetric, zero point 0, storage [-32767, 32767], scale headroom *
+/// max(|lo|, |hi|) / 32767 (1.0 when both are 0). The headroom widens the
+/// calibrated range so that inputs beyond it do not clip; 16 bits have 48 dB
+/// of resolution to spare over 8, and the default 2 spends 6 dB of them.
 inline constexpr int64_t kInt16ActivationMax = 32767;
+inline constexpr double kDefaultInt16RangeHeadroom = 2.0;
+/// The headroom's bounds: below 1 it would clip the calibrated range, above
+/// 256 (48 dB) a 16-bit value would be coarser than an 8-bit one.
+inline constexpr double kMinInt16RangeHeadroom = 1.0;
+inline constexpr double kMaxInt16RangeHeadroom = 256.0;
 mlir::quant::UniformQuantizedType
-getInt16ActivationType(mlir::Type expressedType, double lo, double hi);
+getInt16ActivationType(mlir::Type expressedType, double lo, double hi,
+                       double headroom);
 
 /// Wide values of dynamic quantization (docs/NumericSpec.md 8.1): symmetric,
 /// zero point 0, storage i32 [-(2^31 - 1), 2^31 - 1], scale max(|lo|, |hi|) /

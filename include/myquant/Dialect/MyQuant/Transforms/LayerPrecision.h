@@ -10,6 +10,8 @@
 #ifndef MYQUANT_DIALECT_MYQUANT_TRANSFORMS_LAYERPRECISION_H
 #define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_LAYERPRECISION_H
 
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -40,6 +42,9 @@ struct PrecisionOptions {
   /// them 16 bits, and lets the matmuls of two activations that compute
   /// them (attention's scores) write 16 bits (docs/NumericSpec.md 6.5).
   int64_t softmaxInputBits = 8;
+  /// The factor by which a 16-bit value's scale widens its calibrated range
+  /// (`int16-range-headroom`, docs/NumericSpec.md 6.1).
+  double int16RangeHeadroom = kDefaultInt16RangeHeadroom;
 };
 
 /// Parses the entries of `layer-precision`; the error names the malformed

@@ -4,6 +4,7 @@
 #define MYQUANT_DIALECT_MYQUANT_TRANSFORMS_PASSOPTIONS_H
 
 #include "myquant/Dialect/MyQuant/IR/MyQuantDialect.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 
 #include "llvm/Support/CommandLine.h"
 

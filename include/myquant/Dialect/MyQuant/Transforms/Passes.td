@@ -156,6 +156,11 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     their lhs (attention's A V), gets 16 bits too, with the fixed scale
     2^-15 and zero point 0 (the others keep the fixed 8-bit type).
 
+    A 16-bit value's scale covers `int16-range-headroom` (default 2) times
+    its calibrated range, so that inputs beyond the calibration set's range
+    do not clip (docs/NumericSpec.md 6.1); 8-bit values and the fixed 16-bit
+    softmax results do not change with it.
+
     `norm-input-scales=per-channel` (docs/NumericSpec.md 6.6) gives a layer
     normalization input per-channel scales `s * 2^a[c]` (FQ-ViT's
     power-of-two factors) chosen from its per-channel statistics (a
@@ -200,6 +205,10 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
            "input scale computed at run time in integers">,
     Option<"normInputBits", "norm-input-bits", "int64_t", /*default=*/"8",
            "Storage bits of layer normalization inputs: 8 or 16">,
+    Option<"int16RangeHeadroom", "int16-range-headroom", "double",
+           /*default=*/"::myquant::kDefaultInt16RangeHeadroom",
+           "Factor by which a 16-bit activation's scale widens its "
+           "calibrated range (docs/NumericSpec.md 6.1): 1 to 256">,
     Option<"softmaxInputBits", "softmax-input-bits", "int64_t",
            /*default=*/"8",
            "Storage bits of softmax inputs (and of the probabilities that "
