@@ -174,9 +174,8 @@ Tiling chooseTiling(const KernelTarget &target, const Problem &p,
       }
     }
   }
-  best.rowsOuter =
-      p.patches.has_value() ||
-      (pipelined && runsChannelTilesInner(p, blocks, best));
+  best.rowsOuter = p.patches.has_value() ||
+                   (pipelined && runsChannelTilesInner(p, blocks, best));
   return best;
 }
 
