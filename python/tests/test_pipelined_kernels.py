@@ -4,7 +4,9 @@ the epilogue of each tile interleaved between the K steps of the next)
 against the independent numpy reference, at batch > 1: fewer K steps than
 accumulators and the most unrolled (32), strides, partial pixel tiles and
 an overlapping last channel tile, signed and unsigned input, a fused add on
-either side and none; a 33-step convolution keeps the K loop.
+either side and none, the channel tiles outside the loop over the register
+tiles and (small weights, Target.h runsChannelTilesInner) inside it; a
+33-step convolution keeps the K loop.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_pipelined_kernels.py
 (MYQUANT_BUILD_DIR selects the build)."""
@@ -21,17 +23,25 @@ from conftest import (RUNNABLE_TARGETS, describe_mismatches, executable,
                       run_checked)
 
 # (batch, h, w, input channels, filters, stride, input signed, add: "lhs"
-# (the convolution is the add's lhs), "rhs" or None, pipelined)
+# (the convolution is the add's lhs), "rhs" or None, order: "outer" (the
+# pipelined loop inside a loop over the channel tiles), "inner" (the channel
+# tiles inside it: runsChannelTilesInner) or None (not pipelined))
 SHAPES = [
-    (2, 5, 13, 12, 72, 1, True, "lhs", True),
-    (2, 9, 10, 128, 40, 2, True, "rhs", True),
-    (3, 4, 7, 36, 33, 1, True, None, True),
-    (2, 3, 5, 64, 17, 1, False, "lhs", True),
-    (2, 2, 6, 132, 16, 1, True, "lhs", False),
+    (2, 5, 13, 12, 72, 1, True, "lhs", "outer"),
+    (2, 9, 10, 128, 40, 2, True, "rhs", "outer"),
+    (3, 4, 7, 36, 33, 1, True, None, "outer"),
+    (2, 3, 5, 64, 17, 1, False, "lhs", "outer"),
+    (2, 2, 6, 132, 16, 1, True, "lhs", None),
+    (1, 34, 5, 24, 72, 1, True, "lhs", "inner"),
+    (1, 33, 7, 64, 256, 1, True, "rhs", "inner"),
+    (1, 66, 10, 128, 72, 2, False, "lhs", "inner"),
+    (1, 3, 6, 128, 272, 1, True, "lhs", "outer"),
 ]
 
 # The pipelined loop carries the output and the accumulators.
 _PIPELINED = re.compile(r"iter_args\(.*\) -> \(tensor<[0-9x]+xi8>, vector<")
+# The batch loop and a loop over the channel tiles carry the output alone.
+_OUTPUT_LOOP = re.compile(r"iter_args\([^)]*\) -> \(tensor<[0-9x]+xi8>\) \{")
 
 
 def _qtype(signed, scale, zp):
@@ -48,7 +58,7 @@ def _rescale(pairs):
 class Case:
     def __init__(self, index):
         (n, h, w, c, f, stride, signed, add,
-         self.pipelined) = SHAPES[index]
+         self.order) = SHAPES[index]
         rng = np.random.default_rng(500 + index)
         lo, hi = (-128, 127) if signed else (0, 255)
         zx = int(rng.integers(lo, hi + 1))
@@ -135,7 +145,10 @@ def test_pipelined_kernel_bit_exact(index, target, toolchain, workdir):
     kernels, _ = run_checked([toolchain.opt, src,
                               f"--convert-myquant-to-vnni=target={target}"])
     assert "myquant.conv2d" not in kernels and "myquant.add" not in kernels
-    assert bool(_PIPELINED.search(kernels)) == case.pipelined
+    assert bool(_PIPELINED.search(kernels)) == bool(case.order)
+    if case.order:
+        loops = len(_OUTPUT_LOOP.findall(kernels))
+        assert loops == (1 if case.order == "inner" else 2), loops
     lowered, _ = run_checked([toolchain.opt, _write(workdir, kernels),
                               "--convert-myquant-to-linalg"])
     with open(src, "w") as f:

@@ -853,19 +853,6 @@ static SmallVector<int8_t> packNibbles(ArrayRef<int8_t> packed, int64_t tiles,
   return out;
 }
 
-/// The pixel tiles of each channel tile of `p`'s kernel (`tiling`, channel
-/// tiles outside the rows): the passes of the K loop over the tile's
-/// weights.
-static int64_t passesPerTile(const Problem &p, const Tiling &tiling) {
-  return llvm::divideCeil(p.outH, p.pool) *
-         llvm::divideCeil(p.outW, tiling.pixels);
-}
-
-/// The most passes per channel tile of a kernel whose K loop prefetches the
-/// next tile's weights: with more, the first pass's wait for the weights
-/// from memory is a small part of the tile's time.
-constexpr int64_t kMaxPrefetchPasses = 32;
-
 /// Whether the K loop of `p`'s int8 kernel prefetches the next channel
 /// tile's weights (KernelBuilder::prefetchNextTile). The first pixel tile
 /// of each channel tile reads its weights from memory (the weights of a
@@ -1050,37 +1037,61 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
   int64_t tiles = llvm::divideCeil(p.paddedChannels / lanes, channelBlocks);
   int64_t steps = p.inputChannels / channelsPerStep(p);
   int64_t perRow = llvm::divideCeil(p.outW, pixels);
-  int64_t count = p.outH * perRow;
+  // With `tiling.rowsOuter`, the loop runs over (pixel tile, channel tile),
+  // channel tiles inner; otherwise over the pixel tiles of one channel tile.
+  int64_t inner = tiling.rowsOuter ? tiles : 1;
+  int64_t count = p.outH * perRow * inner;
   int64_t n = pixels * channelBlocks;
 
-  // for n in batch, for each channel tile, for each register tile t of
-  // the (oy, ox) plane.
+  // for n in batch, [for each channel tile,] for each register tile t of
+  // the (oy, ox) plane [and of the channel tiles].
   OpBuilder::InsertionGuard guard(b);
   int64_t rank = cast<ShapedType>(output.getType()).getRank();
-  OuterLoops outer(*this, p.batch, output,
-                   {{tiles, 1, /*dim=*/rank - 1, tileChannels,
-                     tiles * tileChannels > p.channelEnd}},
+  SmallVector<OuterLevel, 1> levels;
+  if (!tiling.rowsOuter)
+    levels.push_back({tiles, 1, /*dim=*/rank - 1, tileChannels,
+                      tiles * tileChannels > p.channelEnd});
+  OuterLoops outer(*this, p.batch, output, levels,
                    kernelMacs(p, /*depthwise=*/false));
   TilePosition at;
   at.batch = outer.batch;
-  scf::ForOp tileLoop = outer.nest(outer.loop, 0);
-  at.tile = tileLoop.getInductionVar();
-  setTileChannels(p, channelBlocks, at);
-  SmallVector<Value> init;
-  SmallVector<SmallVector<Value>> constants(channelBlocks);
-  for (int64_t j = 0; j < channelBlocks; ++j) {
-    init.push_back(
-        read(operands.init, at.channels[j], laneVector(operands.init)));
-    for (Value tensor : epilogueTensors)
-      constants[j].push_back(read(tensor, at.channels[j], laneVector(tensor)));
+  scf::ForOp tileLoop = outer.loop;
+  // The bias and the epilogue's constants of a tile's channel blocks.
+  struct TileConstants {
+    SmallVector<Value> init;
+    SmallVector<SmallVector<Value>> epilogue;
+  };
+  auto readConstants = [&](const TilePosition &tile) {
+    TileConstants c;
+    c.epilogue.resize(channelBlocks);
+    for (int64_t j = 0; j < channelBlocks; ++j) {
+      c.init.push_back(
+          read(operands.init, tile.channels[j], laneVector(operands.init)));
+      for (Value tensor : epilogueTensors)
+        c.epilogue[j].push_back(
+            read(tensor, tile.channels[j], laneVector(tensor)));
+    }
+    return c;
+  };
+  TileConstants outerConstants;
+  if (!tiling.rowsOuter) {
+    tileLoop = outer.nest(outer.loop, 0);
+    at.tile = tileLoop.getInductionVar();
+    setTileChannels(p, channelBlocks, at);
+    outerConstants = readConstants(at);
   }
 
-  // Register tile t covers row t / perRow; the last of a row is shifted
-  // back to end at OW.
+  // Register tile t covers row t / inner / perRow (and channel tile
+  // t % inner); the last of a row is shifted back to end at OW.
   auto place = [&](Value t) {
     TilePosition tile = at;
     if (operands.weightBuffer)
       setPrefetchTarget(tile, t, operands);
+    if (tiling.rowsOuter) {
+      tile.tile = arith::RemUIOp::create(b, loc, t, index(inner));
+      setTileChannels(p, channelBlocks, tile);
+      t = arith::DivUIOp::create(b, loc, t, index(inner));
+    }
     tile.row = arith::DivUIOp::create(b, loc, t, index(perRow));
     tile.firstPixel = arith::MinSIOp::create(
         b, loc,
@@ -1090,13 +1101,19 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
         index(p.outW - pixels));
     return tile;
   };
+  auto constantsOf = [&](const TilePosition &tile) {
+    return tiling.rowsOuter ? readConstants(tile) : outerConstants;
+  };
   // The epilogue of accumulators [lo, hi) of the tile at `prev`.
   auto store = [&](const TilePosition &prev, ArrayRef<Value> accs, int64_t lo,
                    int64_t hi, Value out) {
+    if (lo == hi)
+      return out;
+    TileConstants constants = constantsOf(prev);
     for (int64_t a = lo; a < hi; ++a) {
       int64_t i = a / channelBlocks, j = a % channelBlocks;
       Value ox = arith::AddIOp::create(b, loc, prev.firstPixel, index(i));
-      out = storeResult(p, accs[a], constants[j], addend, out,
+      out = storeResult(p, accs[a], constants.epilogue[j], addend, out,
                         ValueRange{prev.batch, prev.row, ox, prev.channels[j]});
     }
     return out;
@@ -1106,7 +1123,7 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
   // tile at `prev`, if any, into `out`.
   auto accumulate = [&](const TilePosition &cur, const TilePosition *prev,
                         ArrayRef<Value> prevAccs, Value &out) {
-    SmallVector<Value> accs;
+    SmallVector<Value> accs, init = constantsOf(cur).init;
     for (int64_t i = 0; i < pixels; ++i)
       accs.append(init);
     SmallVector<Value> ys{

@@ -135,6 +135,19 @@ static int64_t splitCost(const KernelTarget &target, const Problem &p,
   return aligned ? std::min(rows, busiest(tiles)) : rows;
 }
 
+int64_t passesPerTile(const Problem &p, const Tiling &tiling) {
+  return llvm::divideCeil(p.outH, p.pool) *
+         llvm::divideCeil(p.outW, tiling.pixels);
+}
+
+bool runsChannelTilesInner(const Problem &p, int64_t blocks,
+                           const Tiling &tiling) {
+  int64_t steps = p.inputChannels / channelsPerStep(p);
+  return blocks > tiling.channelBlocks && steps >= kChannelsInnerMinSteps &&
+         p.inputChannels * p.paddedChannels <= kChannelsInnerWeightBytes &&
+         passesPerTile(p, tiling) > kMaxPrefetchPasses;
+}
+
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,
                     int64_t width) {
   int64_t window = p.pool;
@@ -161,7 +174,8 @@ Tiling chooseTiling(const KernelTarget &target, const Problem &p,
       }
     }
   }
-  best.rowsOuter = p.patches.has_value();
+  best.rowsOuter = p.patches.has_value() ||
+                   (pipelined && runsChannelTilesInner(p, blocks, best));
   return best;
 }
 

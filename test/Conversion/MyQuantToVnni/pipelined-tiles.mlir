@@ -81,3 +81,63 @@ func.func @most_steps(%x: tensor<1x2x6x128x!qx>) -> tensor<1x2x6x16x!qy> {
   %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x2x6x128x!qx>, tensor<1x1x128x16x!qw>) -> tensor<1x2x6x16x!qy>
   return %y : tensor<1x2x6x16x!qy>
 }
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+!qs = !quant.uniform<i8:f32, 0.4:-128>
+
+// Weights that fit L1 (24 x 128, 3 KiB) and 6 K steps: the channel tiles
+// (4 of 2 blocks of 16, register tiles of 9 pixels) run inside the pixel
+// tiles (runsChannelTilesInner; 40 passes, more than kMaxPrefetchPasses), in the same loop: register tile t is
+// channel tile t % 4 of pixel tile t / 4 (one a row). No loop over the
+// channel tiles; each tile reads its own bias and epilogue constants.
+// CHECK-LABEL: func.func private @channels_inner_kernel(
+// CHECK-SAME:    %{{.*}}: tensor<1x40x9x24xi8>, %[[ADDEND:.*]]: tensor<1x40x9x128xi8>, %{{.*}}: tensor<1x40x9x128xi8>)
+// CHECK:         scf.for %[[N:.*]] = %{{.*}} to %c1{{.*}} step
+// CHECK-NOT:       scf.for
+// CHECK:           scf.for %[[T:.*]] = %c1{{.*}} to %c160{{.*}} step %{{.*}} iter_args({{.*}}) -> (tensor<1x40x9x128xi8>, vector<16xi32>,
+// CHECK:             %[[PREV:.*]] = arith.subi %[[T]], %c1
+// CHECK:             %[[TILE:.*]] = arith.remui %[[PREV]], %c4
+// CHECK:             %[[SCALED:.*]] = arith.muli %[[TILE]], %c32
+// CHECK:             %[[FIRST:.*]] = arith.minsi %[[SCALED]], %c96
+// CHECK:             %[[CH:.*]] = arith.addi %[[FIRST]], %c0
+// CHECK:             %[[PIXELS:.*]] = arith.divui %[[PREV]], %c4
+// CHECK:             %[[ROW:.*]] = arith.divui %[[PIXELS]], %c1
+// CHECK:             arith.remui %[[T]], %c4
+// CHECK:             vector.transfer_read %{{.*}}[%{{.*}}]{{.*}} : tensor<128xi32>, vector<16xi32>
+// CHECK:             vector.transfer_read %[[ADDEND]][%[[N]], %[[ROW]], %{{.*}}, %[[CH]]]
+// CHECK-COUNT-18:    vector.transfer_write
+// CHECK-NOT:         vector.transfer_write
+// CHECK:             scf.yield
+// CHECK-COUNT-18:  vector.transfer_write %{{.*}}, %{{.*}}[%[[N]],
+// CHECK:           scf.yield
+func.func @channels_inner(%x: tensor<1x40x9x24x!qx>, %a: tensor<1x40x9x128x!qy>) -> tensor<1x40x9x128x!qs> {
+  %wi = arith.constant dense<1> : tensor<1x1x24x128xi8>
+  %w = quant.scast %wi : tensor<1x1x24x128xi8> to tensor<1x1x24x128x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x40x9x24x!qx>, tensor<1x1x24x128x!qw>) -> tensor<1x40x9x128x!qy>
+  %s = myquant.add %y, %a {left_shift = 20 : i64, lhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rhs_rescale = #myquant.rescale<multiplier = [1073741824], shift = [31], rounding = single>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [50], rounding = single>} : (tensor<1x40x9x128x!qy>, tensor<1x40x9x128x!qy>) -> tensor<1x40x9x128x!qs>
+  return %s : tensor<1x40x9x128x!qs>
+}
+
+// -----
+
+!qx = !quant.uniform<i8:f32, 0.1:-4>
+!qw = !quant.uniform<i8<-127:127>:f32, 0.05>
+!qy = !quant.uniform<i8:f32, 0.2:-5>
+
+// Weights larger than L1 (128 x 512, 64 KiB) keep the channel tiles
+// outside: a loop over the 16 tiles, the pipelined loop over the plane's
+// 2 register tiles inside it.
+// CHECK-LABEL: func.func private @large_weights_kernel(
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %c1{{.*}} step
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c16{{.*}} step %{{.*}} iter_args({{.*}}) -> (tensor<1x2x9x512xi8>)
+// CHECK:             scf.for %{{.*}} = %c1{{.*}} to %c2{{.*}} step %{{.*}} iter_args({{.*}}) -> (tensor<1x2x9x512xi8>, vector<16xi32>,
+func.func @large_weights(%x: tensor<1x2x9x128x!qx>) -> tensor<1x2x9x512x!qy> {
+  %wi = arith.constant dense<1> : tensor<1x1x128x512xi8>
+  %w = quant.scast %wi : tensor<1x1x128x512xi8> to tensor<1x1x128x512x!qw>
+  %y = myquant.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, layout = #myquant.layout<nhwc>, rescale = #myquant.rescale<multiplier = [1073741824], shift = [33], rounding = single>} : (tensor<1x2x9x128x!qx>, tensor<1x1x128x512x!qw>) -> tensor<1x2x9x512x!qy>
+  return %y : tensor<1x2x9x512x!qy>
+}

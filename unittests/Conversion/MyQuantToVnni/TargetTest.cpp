@@ -107,6 +107,37 @@ TEST(TargetTest, PatchesRunRowsOutsideChannelTiles) {
   EXPECT_TRUE(chooseTiling(zmm, p, 112).rowsOuter);
 }
 
+TEST(TargetTest, SmallWeightPipelinedKernelsRunChannelTilesInner) {
+  KernelTarget zmm = targetNamed("avx512-vnni");
+  // A 1 x 1 int8 convolution of `k` input channels to `n` outputs at
+  // `size` x `size`.
+  auto conv1x1 = [&](int64_t k, int64_t n, int64_t size) {
+    Problem p = problemWith(zmm, n);
+    p.kernelH = p.kernelW = 1;
+    p.inputChannels = k;
+    p.outH = p.outW = size;
+    EXPECT_TRUE(pipelinesTiles(p, zmm.threads, zmm.registers));
+    return p;
+  };
+  // 64 -> 256 at 56 x 56: 16 KiB of weights, 16 K steps, 4 channel tiles.
+  Tiling expand = chooseTiling(zmm, conv1x1(64, 256, 56), 56);
+  EXPECT_TRUE(expand.rowsOuter);
+  EXPECT_LT(expand.channelBlocks, 256 / 16);
+  // At 7 x 7, few passes: the channel tiles stay outside, where the K loop
+  // prefetches the next tile's weights.
+  EXPECT_FALSE(chooseTiling(zmm, conv1x1(64, 256, 7), 7).rowsOuter);
+  // 128 -> 512: 64 KiB of weights, more than L1 holds.
+  EXPECT_FALSE(chooseTiling(zmm, conv1x1(128, 512, 28), 28).rowsOuter);
+  Tiling quarter{4, 4};
+  EXPECT_TRUE(runsChannelTilesInner(conv1x1(128, 256, 28), 16, quarter));
+  EXPECT_FALSE(runsChannelTilesInner(conv1x1(128, 257, 28), 17, quarter));
+  // 16 -> 96: 4 K steps.
+  EXPECT_FALSE(chooseTiling(zmm, conv1x1(16, 96, 112), 112).rowsOuter);
+  EXPECT_TRUE(runsChannelTilesInner(conv1x1(24, 144, 56), 9, Tiling{5, 3}));
+  // One channel tile: nothing to reorder.
+  EXPECT_FALSE(runsChannelTilesInner(conv1x1(64, 64, 56), 4, quarter));
+}
+
 struct TilingCase {
   const char *target;
   int64_t channels, width, pool;

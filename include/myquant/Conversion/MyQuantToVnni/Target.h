@@ -66,7 +66,8 @@ mlir::FailureOr<std::string> resolveTargetName(mlir::Operation *module,
 /// pixels along a row (rows of the implicit GEMM; a tile spans
 /// Problem::pool output rows) by `channelBlocks` vectors of `lanes` output
 /// channels. `rowsOuter`: the loop over output rows runs outside the one
-/// over channel tiles (see chooseTiling).
+/// over channel tiles (a pipelined kernel's pixel tiles outside its channel
+/// tiles; see chooseTiling).
 struct Tiling {
   int64_t pixels, channelBlocks;
   bool rowsOuter = false;
@@ -107,6 +108,46 @@ inline constexpr int64_t kPipelinedAccumulators = 20;
 /// as much as its dot products.
 bool pipelinesTiles(const Problem &p, int64_t threads, int64_t registers);
 
+/// The pixel tiles of each channel tile of `p`'s kernel with `tiling`
+/// (channel tiles outside the rows): the passes of the K loop over the
+/// tile's weights.
+int64_t passesPerTile(const Problem &p, const Tiling &tiling);
+
+/// The most passes per channel tile of a kernel whose K loop prefetches the
+/// next tile's weights (KernelBuilder's prefetchesWeights): with more, the
+/// first pass's wait for the weights from memory is a small part of the
+/// tile's time.
+inline constexpr int64_t kMaxPrefetchPasses = 32;
+
+/// The most weight bytes (K x N int8) of a software-pipelined kernel that
+/// runs its channel tiles inside its pixel tiles: the whole matrix stays in
+/// L1 (48 KiB on Zen 5 and on Intel since Ice Lake) beside the input and
+/// output lines. 64 -> 256 (16 KiB) at 56 x 56 with a fused add ran 6-11%
+/// faster so, 128 -> 512 (64 KiB) at 28 x 28 within noise
+/// (benchmarks/README.md, session 18).
+inline constexpr int64_t kChannelsInnerWeightBytes = 32 * 1024;
+
+/// The fewest K steps of a kernel that runs its channel tiles inside its
+/// pixel tiles: each register tile then reads its channels' bias and
+/// epilogue constants again, which outweighed the gain at 4 steps (16 ->
+/// 96 at 112 x 112: 6% slower) but not at 6 (24 -> 144 at 56 x 56: 10-15%
+/// faster).
+inline constexpr int64_t kChannelsInnerMinSteps = 6;
+
+/// Whether a software-pipelined kernel of `p` (pipelinesTiles) with
+/// `tiling`, `blocks` vectors of output channels, runs its register tiles
+/// with the channel tiles inner (Tiling::rowsOuter): more than one channel
+/// tile, at least kChannelsInnerMinSteps K steps, at most
+/// kChannelsInnerWeightBytes of weights, and more than kMaxPrefetchPasses
+/// passes per channel tile (with fewer, the channel tiles stay outside,
+/// where the K loop prefetches the next tile's weights from memory).
+/// Channel tiles outside walk the whole output (and a fused addend) once
+/// per tile, a 64-byte line per pixel at a stride of the output's
+/// channels; inside, the output and addend are read and written in order
+/// and each pixel's input is read once from memory.
+bool runsChannelTilesInner(const Problem &p, int64_t blocks,
+                           const Tiling &tiling);
+
 /// The register tile of lowest tilingCost that fits the registers. A tile
 /// spans `p.pool` output rows (the window of a fused pool, 1 without) and
 /// a multiple of `p.pool` pixels (`width` is one too), at most 16; its
@@ -114,8 +155,11 @@ bool pipelinesTiles(const Problem &p, int64_t threads, int64_t registers);
 /// (`p.groupSize`) need twice the accumulators. A problem over patches
 /// (Problem::Patches) runs its rows outside its channel tiles
 /// (`rowsOuter`): the kernel builds the patches of one tile's rows at a
-/// time, which every channel tile then reads from the cache. A pipelined
-/// kernel's tile has at most kPipelinedAccumulators accumulators. A
+/// time, which every channel tile then reads from the cache; so does a
+/// pipelined kernel that runsChannelTilesInner, whose loop over the
+/// register tiles of the plane then runs over its channel tiles too. A
+/// pipelined kernel's tile has at most kPipelinedAccumulators
+/// accumulators. A
 /// kernel that several threads share within an image (KernelTarget::
 /// threads, at a batch they do not divide) weighs the cost by how evenly
 /// its rows or channel tiles split between them.
