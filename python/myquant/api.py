@@ -559,7 +559,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         products; other results keep the fixed 1/256 int8,
         docs/NumericSpec.md 6.4, 6.5); 8 (default) keeps int8.
     int16_range_headroom: each 16-bit value's scale covers this many times
-        its calibrated range (1 to 256; default 2, 6 dB of the 48 dB that
+        its calibrated range (1 to 128; default 2, 6 dB of the 48 dB that
         16 bits add over 8), so that inputs beyond the calibration data's
         range do not clip (docs/NumericSpec.md 6.1); 8-bit values do not
         depend on it.

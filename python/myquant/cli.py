@@ -242,7 +242,7 @@ PTQ_OPTIONS = {
     "--int16-range-headroom": dict(
         type=float, default=Q.INT16_RANGE_HEADROOM, metavar="H",
         help="each 16-bit value's scale covers H times its calibrated "
-             "range, 1 to 256 (default %(default)g: 6 dB of the 48 dB 16 "
+             "range, 1 to 128 (default %(default)g: 6 dB of the 48 dB 16 "
              "bits add), so that inputs beyond the calibration data's "
              "range do not clip (docs/NumericSpec.md 6.1)"),
 }

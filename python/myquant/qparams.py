@@ -174,9 +174,10 @@ def choose_activation_qparams(lo, hi, qmin=-128, qmax=127, activation=None):
 # range (myquant-ptq int16-range-headroom; kDefaultInt16RangeHeadroom), so
 # that inputs beyond the calibration set's range do not clip; 16 bits have
 # 48 dB of resolution to spare over 8, and 2 spends 6 dB of them. Below 1 it
-# would clip the calibrated range, above 256 (48 dB) be coarser than 8 bits.
+# would clip the calibrated range, above 128 leave a one-sided (relu'd)
+# value, which uses [0, 32767] only, coarser than 8 bits.
 INT16_RANGE_HEADROOM = 2.0
-INT16_RANGE_HEADROOM_BOUNDS = (1.0, 256.0)
+INT16_RANGE_HEADROOM_BOUNDS = (1.0, 128.0)
 
 
 def check_int16_range_headroom(headroom):

@@ -77,7 +77,7 @@ def precision_options(weight_bits=8, group_size=0, activation_bits=8,
     inputs, docs/NumericSpec.md 6.5); norm_input_scales "per-tensor" or
     "per-channel" (power-of-two channel factors of 8-bit LayerNorm inputs,
     docs/NumericSpec.md 6.6); int16_range_headroom: the factor by which a
-    16-bit value's scale widens its calibrated range (1 to 256,
+    16-bit value's scale widens its calibrated range (1 to 128,
     docs/NumericSpec.md 6.1). The one place that spells them."""
     if weight_bits not in (4, 8) or isinstance(weight_bits, bool):
         raise ValueError(f"weight_bits must be 8 or 4, not {weight_bits!r}")

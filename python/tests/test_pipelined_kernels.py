@@ -32,7 +32,7 @@ SHAPES = [
     (3, 4, 7, 36, 33, 1, True, None, "outer"),
     (2, 3, 5, 64, 17, 1, False, "lhs", "outer"),
     (2, 2, 6, 132, 16, 1, True, "lhs", None),
-    (1, 34, 5, 24, 72, 1, True, "lhs", "inner"),
+    (2, 34, 5, 24, 72, 1, True, "lhs", "inner"),
     (1, 33, 7, 64, 256, 1, True, "rhs", "inner"),
     (1, 66, 10, 128, 72, 2, False, "lhs", "inner"),
     (1, 3, 6, 128, 272, 1, True, "lhs", "outer"),

@@ -49,7 +49,7 @@ struct PTQOptions : public mlir::PassPipelineOptions<PTQOptions> {
   Option<double> int16RangeHeadroom{
       *this, "int16-range-headroom",
       llvm::cl::desc("Factor by which a 16-bit activation's scale widens its "
-                     "calibrated range: 1 to 256"),
+                     "calibrated range: 1 to 128"),
       llvm::cl::init(kDefaultInt16RangeHeadroom)};
   Option<int64_t> normInputBits{
       *this, "norm-input-bits",

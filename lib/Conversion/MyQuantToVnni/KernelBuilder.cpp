@@ -1085,6 +1085,8 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
   // t % inner); the last of a row is shifted back to end at OW.
   auto place = [&](Value t) {
     TilePosition tile = at;
+    // t is the pass only with the channel tiles outside: a kernel that
+    // runs them inside has more passes than prefetching allows.
     if (operands.weightBuffer)
       setPrefetchTarget(tile, t, operands);
     if (tiling.rowsOuter) {
@@ -1105,11 +1107,8 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
     return tiling.rowsOuter ? readConstants(tile) : outerConstants;
   };
   // The epilogue of accumulators [lo, hi) of the tile at `prev`.
-  auto store = [&](const TilePosition &prev, ArrayRef<Value> accs, int64_t lo,
-                   int64_t hi, Value out) {
-    if (lo == hi)
-      return out;
-    TileConstants constants = constantsOf(prev);
+  auto store = [&](const TilePosition &prev, const TileConstants &constants,
+                   ArrayRef<Value> accs, int64_t lo, int64_t hi, Value out) {
     for (int64_t a = lo; a < hi; ++a) {
       int64_t i = a / channelBlocks, j = a % channelBlocks;
       Value ox = arith::AddIOp::create(b, loc, prev.firstPixel, index(i));
@@ -1124,6 +1123,9 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
   auto accumulate = [&](const TilePosition &cur, const TilePosition *prev,
                         ArrayRef<Value> prevAccs, Value &out) {
     SmallVector<Value> accs, init = constantsOf(cur).init;
+    TileConstants prevConstants;
+    if (prev)
+      prevConstants = constantsOf(*prev);
     for (int64_t i = 0; i < pixels; ++i)
       accs.append(init);
     SmallVector<Value> ys{
@@ -1138,8 +1140,8 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
       accs = dotStep(p, tiling, cur, operands, accs, index(step),
                      index(channelsPerStep(p) * step), ys, xs);
       if (prev)
-        out = store(*prev, prevAccs, step * n / steps, (step + 1) * n / steps,
-                    out);
+        out = store(*prev, prevConstants, prevAccs, step * n / steps,
+                    (step + 1) * n / steps, out);
     }
     return accs;
   };
@@ -1164,7 +1166,8 @@ Value KernelBuilder::buildPipelined(const Problem &p, const Tiling &tiling,
     scf::YieldOp::create(b, loc, yielded);
   }
   SmallVector<Value> lastAccs(loop.getResults().drop_front());
-  out = store(place(index(count - 1)), lastAccs, 0, n, loop.getResult(0));
+  TilePosition last = place(index(count - 1));
+  out = store(last, constantsOf(last), lastAccs, 0, n, loop.getResult(0));
   scf::YieldOp::create(b, loc, out);
   return outer.loop.getResult(0);
 }

@@ -122,8 +122,8 @@ inline constexpr int64_t kMaxPrefetchPasses = 32;
 /// The most weight bytes (K x N int8) of a software-pipelined kernel that
 /// runs its channel tiles inside its pixel tiles: the whole matrix stays in
 /// L1 (48 KiB on Zen 5 and on Intel since Ice Lake) beside the input and
-/// output lines. 64 -> 256 (16 KiB) at 56 x 56 with a fused add ran 6-11%
-/// faster so, 128 -> 512 (64 KiB) at 28 x 28 within noise
+/// output lines. 64 -> 256 (16 KiB) at 56 x 56 with a fused add ran 5-11%
+/// faster, 128 -> 512 (64 KiB) at 28 x 28 within noise
 /// (benchmarks/README.md, session 18).
 inline constexpr int64_t kChannelsInnerWeightBytes = 32 * 1024;
 
@@ -131,7 +131,7 @@ inline constexpr int64_t kChannelsInnerWeightBytes = 32 * 1024;
 /// pixel tiles: each register tile then reads its channels' bias and
 /// epilogue constants again, which outweighed the gain at 4 steps (16 ->
 /// 96 at 112 x 112: 6% slower) but not at 6 (24 -> 144 at 56 x 56: 10-15%
-/// faster).
+/// faster; the two differ in size too, and 5 steps was not measured).
 inline constexpr int64_t kChannelsInnerMinSteps = 6;
 
 /// Whether a software-pipelined kernel of `p` (pipelinesTiles) with
@@ -158,9 +158,8 @@ bool runsChannelTilesInner(const Problem &p, int64_t blocks,
 /// time, which every channel tile then reads from the cache; so does a
 /// pipelined kernel that runsChannelTilesInner, whose loop over the
 /// register tiles of the plane then runs over its channel tiles too. A
-/// pipelined kernel's tile has at most kPipelinedAccumulators
-/// accumulators. A
-/// kernel that several threads share within an image (KernelTarget::
+/// pipelined kernel's tile has at most kPipelinedAccumulators accumulators.
+/// A kernel that several threads share within an image (KernelTarget::
 /// threads, at a batch they do not divide) weighs the cost by how evenly
 /// its rows or channel tiles split between them.
 Tiling chooseTiling(const KernelTarget &target, const Problem &p,

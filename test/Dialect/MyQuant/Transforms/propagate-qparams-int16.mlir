@@ -9,7 +9,8 @@
 // RUN: myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=1" --myquant-quantize 2>&1 | FileCheck %s --check-prefix=NONE
 // RUN: myquant-opt %s "--myquant-ptq=layer-precision=fc1:w8a16 int16-range-headroom=1.5" | FileCheck %s --check-prefix=PTQ-H
 // RUN: not myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=0.5" 2>&1 | FileCheck %s --check-prefix=LOW
-// RUN: not myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=300" 2>&1 | FileCheck %s --check-prefix=HIGH
+// RUN: not myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=200" 2>&1 | FileCheck %s --check-prefix=HIGH
+// RUN: not myquant-opt %s "--myquant-propagate-qparams=activation-bits=16 int16-range-headroom=nan" 2>&1 | FileCheck %s --check-prefix=NAN
 
 // 16-bit activations with int8 weights (docs/NumericSpec.md 6): fc1 (+ relu
 // act1), fc2, the residual add res, and a softmax, which has an 8-bit form
@@ -61,8 +62,9 @@
 // PTQ-H:       myquant.quantize %{{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.0643330179754022E-4>>
 // PTQ-H:       myquant.matmul {{.*}} -> tensor<1x4x!quant.uniform<i16<-32767:32767>:f32, 1.3119907223731195E-4>>
 
-// LOW: error: int16-range-headroom is 0.5; it must be at least 1 (less would clip the calibrated range) and at most 256 (more would leave 16-bit values coarser than 8-bit ones)
-// HIGH: error: int16-range-headroom is 300; it must be at least 1
+// LOW: error: int16-range-headroom is 0.5; it must be at least 1 (less would clip the calibrated range) and at most 128 (more would leave 16-bit values coarser than 8-bit ones)
+// HIGH: error: int16-range-headroom is 200; it must be at least 1
+// NAN: error: int16-range-headroom is nan; it must be at least 1
 
 // SOFTMAX: error: loc("prob"): 'linalg.softmax' has no 16-bit form (softmax, layer normalization and matmuls of two activations take 8-bit activations); remove its layer from layer-precision
 // UNKNOWN: error: layer-precision names 'fc9', which is not the location name of an op of this function (give the exporter's layer names, e.g. features.0)

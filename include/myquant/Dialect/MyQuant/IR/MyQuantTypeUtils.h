@@ -90,9 +90,10 @@ mlir::quant::UniformQuantizedType getActivationType(mlir::Type expressedType,
 inline constexpr int64_t kInt16ActivationMax = 32767;
 inline constexpr double kDefaultInt16RangeHeadroom = 2.0;
 /// The headroom's bounds: below 1 it would clip the calibrated range, above
-/// 256 (48 dB) a 16-bit value would be coarser than an 8-bit one.
+/// 128 a one-sided (relu'd) 16-bit value, which uses [0, 32767] only,
+/// would be coarser than an 8-bit one.
 inline constexpr double kMinInt16RangeHeadroom = 1.0;
-inline constexpr double kMaxInt16RangeHeadroom = 256.0;
+inline constexpr double kMaxInt16RangeHeadroom = 128.0;
 mlir::quant::UniformQuantizedType
 getInt16ActivationType(mlir::Type expressedType, double lo, double hi,
                        double headroom);

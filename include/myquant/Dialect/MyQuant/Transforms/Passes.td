@@ -208,7 +208,7 @@ def MyQuantPropagateQParams : Pass<"myquant-propagate-qparams",
     Option<"int16RangeHeadroom", "int16-range-headroom", "double",
            /*default=*/"::myquant::kDefaultInt16RangeHeadroom",
            "Factor by which a 16-bit activation's scale widens its "
-           "calibrated range (docs/NumericSpec.md 6.1): 1 to 256">,
+           "calibrated range (docs/NumericSpec.md 6.1): 1 to 128">,
     Option<"softmaxInputBits", "softmax-input-bits", "int64_t",
            /*default=*/"8",
            "Storage bits of softmax inputs (and of the probabilities that "
