@@ -41,6 +41,7 @@ import numpy as np
 
 from . import calibrate as C
 from . import emit as E
+from . import gptq as G
 from . import qparams as Q
 from . import tools as T
 from .runtime import CompiledFunction
@@ -465,7 +466,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              dynamic_granularity="per-tensor",
              int16_range_headroom=Q.INT16_RANGE_HEADROOM,
              calibration_batch_size=None, calibration_threads=1,
-             precision_target=None, bias_correction=False):
+             precision_target=None, bias_correction=False,
+             weight_rounding="nearest"):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -553,6 +555,14 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         samples (myquant.bias_correction, docs/NumericSpec.md 1.5; costs a
         numpy float pass over them); int8 weights only (not with dynamic,
         4-bit weights or layer_precision="auto").
+    weight_rounding: "nearest" (default: each int8 weight rounded to
+        nearest, docs/NumericSpec.md 1.2) or "gptq": the same scales and
+        [-127, 127] range, the integers chosen column by column so that
+        each conv / linear / matmul's output error on the calibration
+        samples is small (GPTQ, myquant.gptq: a numpy float pass over them
+        and one inverse of the layer's input Gram matrix per group); a
+        compile-time choice, the integer arithmetic at run time is the
+        same. int8 weights only, not with bias_correction.
     softmax_input_bits: 16 gives the inputs of Softmaxes 16 bits (and the
         attention score matmuls that write them), and their results 16 bits
         (2^-15) where only attention's A V reads them (int16 x int8
@@ -593,15 +603,31 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   norm_input_scales=norm_input_scales,
                   dynamic_granularity=dynamic_granularity,
                   int16_range_headroom=int16_range_headroom)
-    if _flag(bias_correction, "bias_correction"):
-        if auto is not None or dynamic or weight_bits != 8 or any(
+    bias_correction = _flag(bias_correction, "bias_correction")
+    if weight_rounding not in G.ROUNDINGS:
+        raise ValueError(f"weight_rounding must be one of "
+                         f"{', '.join(map(repr, G.ROUNDINGS))}, not "
+                         f"{weight_rounding!r}")
+    gptq = weight_rounding == "gptq"
+    for option, on in (("bias_correction", bias_correction),
+                       ('weight_rounding="gptq"', gptq)):
+        if on and (auto is not None or dynamic or weight_bits != 8 or any(
                 e.endswith(":w4a8") for e in _layer_precision(
-                    graph, layer_precision)):
-            raise ValueError("bias_correction corrects int8 weights: not "
-                             "with dynamic, 4-bit weights or "
-                             'layer_precision="auto"')
+                    graph, layer_precision))):
+            raise ValueError(f"{option} is for int8 weights: not with "
+                             f"dynamic, 4-bit weights or "
+                             f'layer_precision="auto"')
+    if bias_correction and gptq:
+        raise ValueError('bias_correction corrects the mean error of weights '
+                         'rounded to nearest: not with weight_rounding='
+                         '"gptq", which compensates the output error itself')
+    if bias_correction:
         from .bias_correction import correct_biases
         correct_biases(graph, batches, granularity=weight_granularity)
+    if gptq:
+        G.round_weights(graph, batches, granularity=weight_granularity,
+                        keep=_keep_float_layers(graph, keep_float,
+                                                allow_float))
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,

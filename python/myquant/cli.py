@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from . import qparams as Q
+from .gptq import ROUNDINGS, round_weights
 
 __all__ = ["main", "add_ptq_options", "ptq_keywords", "PTQ_OPTIONS"]
 
@@ -234,6 +235,12 @@ PTQ_OPTIONS = {
         help="subtract from each conv / linear bias the mean output shift "
              "of its weight quantization on the calibration data "
              "(docs/NumericSpec.md 1.5)"),
+    "--weight-rounding": dict(
+        default="nearest", choices=list(ROUNDINGS),
+        help="gptq: the int8 weights' integers chosen for a small output "
+             "error of each conv / linear on the calibration data (GPTQ; "
+             "same scales, same arithmetic at run time); default nearest "
+             "(docs/NumericSpec.md 1.2)"),
     "--softmax-input-bits": dict(
         type=int, default=8, choices=[8, 16],
         help="16: 16-bit Softmax inputs and attention scores, and 16-bit "
@@ -271,17 +278,27 @@ def _calibration_batches(args, data, sample_shape=None):
 def _calibrated(args):
     """(model, graph, stats) of the --model and --calibration arguments."""
     from . import calibrate as C
+    bias_correction = getattr(args, "bias_correction", False)
+    gptq = getattr(args, "weight_rounding", "nearest") == "gptq"
+    for flag, on in (("--bias-correction", bias_correction),
+                     ("--weight-rounding gptq", gptq)):
+        if on and (args.dynamic or args.weight_bits != 8 or any(
+                e.endswith(":w4a8") for e in args.layer_precision)):
+            raise SystemExit(f"error: {flag} is for int8 weights: not with "
+                             f"--dynamic or 4-bit weights")
+    if bias_correction and gptq:
+        raise SystemExit("error: --bias-correction corrects weights rounded "
+                         "to nearest: not with --weight-rounding gptq")
     model = _load_model(args.model, args.weights)
     data = _load_npy(args.calibration, "calibration")
     batches = _calibration_batches(args, data)
     graph = _export(model, batches[0][:1], args.calibration, "calibration")
-    if getattr(args, "bias_correction", False):
-        if args.dynamic or args.weight_bits != 8 or any(
-                e.endswith(":w4a8") for e in args.layer_precision):
-            raise SystemExit("error: --bias-correction corrects int8 "
-                             "weights: not with --dynamic or 4-bit weights")
+    if bias_correction:
         from .bias_correction import correct_biases
         correct_biases(graph, batches, granularity=args.weight_granularity)
+    if gptq:
+        round_weights(graph, batches, granularity=args.weight_granularity,
+                      keep=getattr(args, "keep_float", ()))
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,
                             progress=sys.stderr.isatty(),
