@@ -28,6 +28,7 @@ done.
 """
 
 import contextlib
+import copy
 import fcntl
 import hashlib
 import inspect
@@ -192,7 +193,10 @@ class QuantizedModel:
     stats: value name -> (min, max); cache_dir: where libraries are built
     and cached (shared by models and processes; kept by close()), default a
     temporary directory of the model. allow_float, keep_float and
-    integer_io: see :func:`quantize`."""
+    integer_io: see :func:`quantize`. float_graph: the float model that
+    graph's weights were rounded from (quantize's weight_rounding="gptq"),
+    which the float variants run (float_mlir, values(quantized=False): the
+    per-layer report's reference); default graph."""
 
     def __init__(self, graph, stats, rounding="single",
                  weight_granularity="per-channel", max_batch=64,
@@ -202,7 +206,8 @@ class QuantizedModel:
                  dynamic=False, norm_input_bits=8, softmax_input_bits=8,
                  norm_input_scales="per-tensor",
                  dynamic_granularity="per-tensor",
-                 int16_range_headroom=Q.INT16_RANGE_HEADROOM):
+                 int16_range_headroom=Q.INT16_RANGE_HEADROOM,
+                 float_graph=None):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -220,6 +225,7 @@ class QuantizedModel:
             int16_range_headroom=int16_range_headroom)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
+        self.float_graph = graph if float_graph is None else float_graph
         self.rounding = rounding
         self.weight_granularity = weight_granularity
         self.max_batch = _positive_int(
@@ -263,7 +269,7 @@ class QuantizedModel:
 
     def float_mlir(self, batch=1, outputs=None, weights="dense"):
         """The exported float model (no statistics) as MLIR text."""
-        return E.emit(self.graph.with_batch(batch), outputs=outputs,
+        return E.emit(self.float_graph.with_batch(batch), outputs=outputs,
                       weights=weights)
 
     def annotated_mlir(self, batch=1, outputs=None, weights="dense"):
@@ -284,7 +290,8 @@ class QuantizedModel:
         hash of the module and the options, so that models and processes
         sharing the cache directory reuse each other's builds; built under
         its lock, each file renamed into place when complete."""
-        g = self.graph.with_batch(_positive_int(batch, "the batch size"))
+        g = (self.graph if quantized else self.float_graph).with_batch(
+            _positive_int(batch, "the batch size"))
         text = E.emit(g, self.stats if quantized else None, outputs=outputs)
         # The float variants do not depend on the options: models that
         # differ in precision only share them in a shared cache directory.
@@ -624,6 +631,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
     if bias_correction:
         from .bias_correction import correct_biases
         correct_biases(graph, batches, granularity=weight_granularity)
+    float_graph = copy.deepcopy(graph) if gptq else None
     if gptq:
         G.round_weights(graph, batches, granularity=weight_granularity,
                         keep=_keep_float_layers(graph, keep_float,
@@ -649,7 +657,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             softmax_input_bits=softmax_input_bits,
                             norm_input_scales=norm_input_scales,
                             dynamic_granularity=dynamic_granularity,
-                            int16_range_headroom=int16_range_headroom)
+                            int16_range_headroom=int16_range_headroom,
+                            float_graph=float_graph)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P

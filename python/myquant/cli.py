@@ -8,6 +8,7 @@ Data (calibration, inputs, labels) are .npy files, one sample per row.
 """
 
 import argparse
+import copy
 import importlib.util
 import os
 import sys
@@ -276,7 +277,9 @@ def _calibration_batches(args, data, sample_shape=None):
 
 
 def _calibrated(args):
-    """(model, graph, stats) of the --model and --calibration arguments."""
+    """(model, graph, stats, float graph) of the --model and --calibration
+    arguments (the float graph: before --weight-rounding gptq rounded the
+    weights, QuantizedModel's float_graph)."""
     from . import calibrate as C
     bias_correction = getattr(args, "bias_correction", False)
     gptq = getattr(args, "weight_rounding", "nearest") == "gptq"
@@ -296,6 +299,7 @@ def _calibrated(args):
     if bias_correction:
         from .bias_correction import correct_biases
         correct_biases(graph, batches, granularity=args.weight_granularity)
+    float_graph = copy.deepcopy(graph) if gptq else graph
     if gptq:
         round_weights(graph, batches, granularity=args.weight_granularity,
                       keep=getattr(args, "keep_float", ()))
@@ -308,12 +312,12 @@ def _calibrated(args):
                             "per-channel",
                             observe_inside_layers=bool(
                                 getattr(args, "keep_float", ())))
-    return model, graph, stats
+    return model, graph, stats, float_graph
 
 
 def _quantized_model(args, max_batch=64):
     from .api import QuantizedModel
-    model, graph, stats = _calibrated(args)
+    model, graph, stats, float_graph = _calibrated(args)
     return model, QuantizedModel(
         graph, stats, rounding=args.rounding,
         weight_granularity=args.weight_granularity, max_batch=max_batch,
@@ -325,7 +329,8 @@ def _quantized_model(args, max_batch=64):
         softmax_input_bits=args.softmax_input_bits,
         norm_input_scales=args.norm_input_scales,
         dynamic_granularity=args.dynamic_granularity,
-        int16_range_headroom=args.int16_range_headroom)
+        int16_range_headroom=args.int16_range_headroom,
+        float_graph=float_graph)
 
 
 def cmd_export(args):
@@ -455,7 +460,7 @@ def _eval_data(args, sample_shape):
 def cmd_auto_precision(args):
     from . import precision as P
     from .api import QuantizedModel
-    _, graph, stats = _calibrated(args)
+    _, graph, stats, _ = _calibrated(args)
     x, labels = _eval_data(args, tuple(graph.input_shape[1:]))
     choice = P.search(graph, stats, x, labels, target_sqnr=args.target_sqnr,
                       max_accuracy_drop=args.max_accuracy_drop,
