@@ -162,6 +162,29 @@ def decompose(q8, test, calib):
     return [c[0] for c in configs], rows, worst
 
 
+def weight_rounding_rows(model, calib, ref, xte, yte, test, worst8):
+    """Rows of the compiled int8 and 16x8 models (default headroom) with
+    int8 weights rounded to nearest and by GPTQ (quantize's
+    weight_rounding): the int8 model's worst layer `worst8`, the worst
+    layer, accuracy and logit SQNR against the float model."""
+    rows = []
+    for rounding in G.ROUNDINGS:
+        with myquant.quantize(model, calib, weight_rounding=rounding) as q8, \
+                QuantizedModel(q8.graph, q8.stats, activation_bits=16,
+                               float_graph=q8.float_graph) as q16:
+            results = [(bits, V.compare(ref, q(xte), yte),
+                        V.layer_report(q, test))
+                       for bits, q in ((8, q8), (16, q16))]
+        for bits, m, r in results:
+            at = next(x for x in r.rows if x["name"] == worst8)
+            rows.append([rounding, "int8" if bits == 8 else "16x8",
+                         _db(at["layer_sqnr_db"]),
+                         f"{r.worst['name']} {_db(r.worst['layer_sqnr_db'])}",
+                         f"{100 * m['int8_accuracy']:.2f}%",
+                         f"{m['sqnr_db']:.1f}"])
+    return rows
+
+
 def compare(arch, data, args):
     name, xtr, ytr, xte, yte, size = data
     model = FM.trained_model(name, xtr, ytr, size, args.epochs, 2,
@@ -218,6 +241,13 @@ def compare(arch, data, args):
     print(V.format_table(["16x8 headroom", "worst int8 layer dB", "gain dB",
                           "worst 16x8 layer dB", "16x8 accuracy",
                           "16x8 logit SQNR"], rows))
+    print(f"\nweight rounding (compiled; the report's reference is the "
+          f"unrounded float model; 16x8 with headroom "
+          f"{Q.INT16_RANGE_HEADROOM:g})")
+    print(V.format_table(["weights", "bits", "worst int8 layer dB",
+                          "worst layer dB", "accuracy", "logit SQNR"],
+                         weight_rounding_rows(model, calib, ref, xte, yte,
+                                              test, w["name"])))
     names, rows, worst = decompose(q8, test, calib)
     print(f"\nlayer dB by error source (simulated, {len(test)} test "
           f"images; '16x8 policy' bits shown)")
