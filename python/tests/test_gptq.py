@@ -182,3 +182,17 @@ def test_cli_weight_rounding(tmp_path):
     assert p.returncode != 0 and "invalid choice" in p.stderr, p.stderr
     p = cli("--weight-rounding", "gptq", "--dynamic")
     assert p.returncode != 0 and "int8 weights" in p.stderr, p.stderr
+
+
+def test_matmul_integers_are_linears_transposed():
+    """A MatMul (w: [in, out], channels along axis 1) gets the integers of
+    the Linear with w.T for the same inputs."""
+    rng = np.random.default_rng(1)
+    x = np.cumsum(rng.standard_normal((64, 12)), axis=1)
+    w = rng.standard_normal((12, 5)).astype(np.float32)
+    h = np.matmul(x.T, x)[None]
+    for granularity in ("per-channel", "per-tensor"):
+        q, s = G.gptq_integers(E.MatMul(w), h, granularity)
+        ql, sl = G.gptq_integers(E.Linear(w.T), h, granularity)
+        np.testing.assert_array_equal(q, ql.T)
+        np.testing.assert_array_equal(s, sl)
