@@ -29,6 +29,7 @@ __all__ = ["ROUNDINGS", "hessians", "gptq_integers", "round_weights"]
 # myquant.quantize's weight_rounding values: spec 1.2's, and this module's.
 ROUNDINGS = ("nearest", "gptq")
 
+
 def _groups(layer, w):
     """w (in the layer's layout) as [groups, rows, K]: the rows one group's
     input columns feed (output channels), K its input columns."""
@@ -52,7 +53,7 @@ def _columns(layer, x, oshape):
     if not isinstance(layer, E.Conv2d):
         return x.reshape(1, -1, x.shape[-1])
     g = layer.groups
-    f, cg, kh, kw = layer.w.shape
+    _, cg, kh, kw = layer.w.shape
     xp = E._pad(x, *layer.padding, 0.0)
     taps = np.stack([win for _, _, win in E._windows(
         xp, (kh, kw), layer.stride, layer.dilation, oshape[2:])], axis=2)
