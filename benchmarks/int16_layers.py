@@ -21,7 +21,10 @@ activations everywhere (the activations' share, 8-bit-only ops ignored),
 with both (and without headroom, each calibrated range as it is: what
 clipping costs), and with the 16x8 mode's own policy (values next to 8-bit-only ops stay
 8-bit, docs/NumericSpec.md 6.5) with float and int8 weights; the int8
-column checks the simulation against the compiled model's report.
+column checks the simulation against the compiled model's report. The
+"gptq" columns round the int8 weights by GPTQ instead of to nearest
+(myquant.gptq: same scales and range, the integers chosen for a small
+output error, H from the float model's inputs on the calibration images).
 
     /usr/bin/python3 benchmarks/int16_layers.py [--model cnn ...]
         [--test 256] [--calibration-samples 1000] [--headroom 1 ...]
@@ -45,6 +48,7 @@ import fashion_mnist as FM  # noqa: E402
 import myquant  # noqa: E402
 from myquant import emit as E  # noqa: E402
 from myquant import evaluate as V  # noqa: E402
+from myquant import gptq as G  # noqa: E402
 from myquant import qparams as Q  # noqa: E402
 from myquant.api import QuantizedModel  # noqa: E402
 from myquant.testing import reference as R  # noqa: E402
@@ -59,15 +63,18 @@ def _db(v):
     return f"{v:.1f}" if np.isfinite(v) else ("inf" if v > 0 else "-inf")
 
 
-def _int8_weights(layer):
+def _int8_weights(layer, gptq=None):
     """`layer` with its weights replaced by their int8 per-channel
     quantization, dequantized (the bias stays float: its int32 grid is
-    2^-24 of the weights' and adds nothing measurable)."""
+    2^-24 of the weights' and adds nothing measurable): rounded to nearest,
+    or the (q, scales) of `gptq` (layer name -> myquant.gptq's integers)
+    where it has the layer."""
     axis = next((a for t, a in WEIGHT_AXIS.items() if isinstance(layer, t)),
                 None)
     if axis is None or getattr(layer, "w", None) is None:
         return layer
-    q, scales = R.quantize_weights(layer.w, axis)
+    q, scales = (gptq or {}).get(layer.name) or \
+        R.quantize_weights(layer.w, axis)
     shape = [1] * layer.w.ndim
     shape[axis] = -1
     copy = object.__new__(type(layer))
@@ -77,16 +84,17 @@ def _int8_weights(layer):
     return copy
 
 
-def simulate(graph, x, qp, bits, int8_weights):
+def simulate(graph, x, qp, bits, int8_weights, gptq=None):
     """Every value of `graph` on x, each quantized value (qp: name ->
     (scale, zero point); bits: its width; qp None: none) fake-quantized
-    after its layer runs in float, with int8 weights or float ones."""
+    after its layer runs in float, with int8 weights (rounded to nearest,
+    or GPTQ's where `gptq` has them) or float ones."""
     ranges = {8: (-128, 127), 16: (-32767, 32767)}
     vals = {"x": x}
     if qp is not None:
         vals["x"] = Q.fake_quantize(x, *qp["x"], *ranges[bits["x"]])
     for layer in graph.layers:
-        run = _int8_weights(layer) if int8_weights else layer
+        run = _int8_weights(layer, gptq) if int8_weights else layer
         y = np.asarray(E._layer_float(run, [vals[i] for i in layer.inputs],
                                       graph.shapes[layer.name]), np.float32)
         if qp is not None and layer.name in qp:
@@ -111,9 +119,11 @@ def all_16bit_qparams(graph, stats, qp8, headroom):
             for n, (scale, zp) in qp8.items()}
 
 
-def decompose(q8, test):
+def decompose(q8, test, calib):
     """(rows, worst) of the decomposition table: per reported value of the
-    int8 model, its layer dB in each simulated configuration."""
+    int8 model, its layer dB in each simulated configuration ("gptq": the
+    int8 weights rounded by myquant.gptq with H from the float model's
+    inputs on the calibration images `calib`, same scales)."""
     graph, stats = q8.graph.with_batch(len(test)), q8.stats
     vals, qp8, _, bits8 = V._report_values(graph, stats)
     _, _, qp_policy, bits_policy = Q.plan_precision(graph, stats, 16)
@@ -123,16 +133,21 @@ def decompose(q8, test):
     qp16_narrow = all_16bit_qparams(graph, stats, qp8, 1.0)
     bits16 = dict.fromkeys(qp8, 16)
     flt = E.float_forward(graph, test)
-    configs = [("int8 (sim)", qp8, bits8, True),
-               ("a-float w8", None, None, True),
-               ("a16 w-float", qp16, bits16, False),
-               ("a16 w8", qp16, bits16, True),
-               ("a16 x1 w8", qp16_narrow, bits16, True),
-               ("16x8 policy w-float", qp_policy, bits_policy, False),
-               ("16x8 policy w8", qp_policy, bits_policy, True)]
+    h = G.hessians(q8.graph, [calib])
+    gptq = {layer.name: G.gptq_integers(layer, h[layer.name])
+            for layer in q8.graph.layers if layer.name in h}
+    configs = [("int8 (sim)", qp8, bits8, True, None),
+               ("a-float w8", None, None, True, None),
+               ("a-float w8 gptq", None, None, True, gptq),
+               ("a16 w-float", qp16, bits16, False, None),
+               ("a16 w8", qp16, bits16, True, None),
+               ("a16 x1 w8", qp16_narrow, bits16, True, None),
+               ("16x8 policy w-float", qp_policy, bits_policy, False, None),
+               ("16x8 policy w8", qp_policy, bits_policy, True, None),
+               ("16x8 policy w8 gptq", qp_policy, bits_policy, True, gptq)]
     layer_db = []
-    for _, qp, bits, w8 in configs:
-        sim = simulate(graph, test, qp, bits, w8)
+    for _, qp, bits, w8, rounded in configs:
+        sim = simulate(graph, test, qp, bits, w8, rounded)
         sq = {n: V.sqnr_db(flt[n], sim[n]) for n in sim}
         layer_db.append({name: V._added_db(min(sq[i] for i in inputs),
                                            sq[name])
@@ -145,6 +160,29 @@ def decompose(q8, test):
         worst = [min(w, v) if v is not None else w
                  for w, v in zip(worst, dbs)]
     return [c[0] for c in configs], rows, worst
+
+
+def weight_rounding_rows(model, calib, ref, xte, yte, test, worst8):
+    """Rows of the compiled int8 and 16x8 models (default headroom) with
+    int8 weights rounded to nearest and by GPTQ (quantize's
+    weight_rounding): the int8 model's worst layer `worst8`, the worst
+    layer, accuracy and logit SQNR against the float model."""
+    rows = []
+    for rounding in G.ROUNDINGS:
+        with myquant.quantize(model, calib, weight_rounding=rounding) as q8, \
+                QuantizedModel(q8.graph, q8.stats, activation_bits=16,
+                               float_graph=q8.float_graph) as q16:
+            results = [(bits, V.compare(ref, q(xte), yte),
+                        V.layer_report(q, test))
+                       for bits, q in ((8, q8), (16, q16))]
+        for bits, m, r in results:
+            at = next(x for x in r.rows if x["name"] == worst8)
+            rows.append([rounding, "int8" if bits == 8 else "16x8",
+                         _db(at["layer_sqnr_db"]),
+                         f"{r.worst['name']} {_db(r.worst['layer_sqnr_db'])}",
+                         f"{100 * m['int8_accuracy']:.2f}%",
+                         f"{m['sqnr_db']:.1f}"])
+    return rows
 
 
 def compare(arch, data, args):
@@ -203,7 +241,14 @@ def compare(arch, data, args):
     print(V.format_table(["16x8 headroom", "worst int8 layer dB", "gain dB",
                           "worst 16x8 layer dB", "16x8 accuracy",
                           "16x8 logit SQNR"], rows))
-    names, rows, worst = decompose(q8, test)
+    print(f"\nweight rounding (compiled; the report's reference is the "
+          f"unrounded float model; 16x8 with headroom "
+          f"{Q.INT16_RANGE_HEADROOM:g})")
+    print(V.format_table(["weights", "bits", "worst int8 layer dB",
+                          "worst layer dB", "accuracy", "logit SQNR"],
+                         weight_rounding_rows(model, calib, ref, xte, yte,
+                                              test, w["name"])))
+    names, rows, worst = decompose(q8, test, calib)
     print(f"\nlayer dB by error source (simulated, {len(test)} test "
           f"images; '16x8 policy' bits shown)")
     print(V.format_table(["layer", "op", "bits"] + names, rows))

@@ -28,6 +28,7 @@ done.
 """
 
 import contextlib
+import copy
 import fcntl
 import hashlib
 import inspect
@@ -41,6 +42,7 @@ import numpy as np
 
 from . import calibrate as C
 from . import emit as E
+from . import gptq as G
 from . import qparams as Q
 from . import tools as T
 from .runtime import CompiledFunction
@@ -191,7 +193,10 @@ class QuantizedModel:
     stats: value name -> (min, max); cache_dir: where libraries are built
     and cached (shared by models and processes; kept by close()), default a
     temporary directory of the model. allow_float, keep_float and
-    integer_io: see :func:`quantize`."""
+    integer_io: see :func:`quantize`. float_graph: the float model that
+    graph's weights were rounded from (quantize's weight_rounding="gptq"),
+    which the float variants run (float_mlir, values(quantized=False): the
+    per-layer report's reference); default graph."""
 
     def __init__(self, graph, stats, rounding="single",
                  weight_granularity="per-channel", max_batch=64,
@@ -201,7 +206,8 @@ class QuantizedModel:
                  dynamic=False, norm_input_bits=8, softmax_input_bits=8,
                  norm_input_scales="per-tensor",
                  dynamic_granularity="per-tensor",
-                 int16_range_headroom=Q.INT16_RANGE_HEADROOM):
+                 int16_range_headroom=Q.INT16_RANGE_HEADROOM,
+                 float_graph=None):
         allow_float = _flag(allow_float, "allow_float")
         self.ptq_options = dict(
             rounding=rounding, weight_granularity=weight_granularity,
@@ -219,6 +225,7 @@ class QuantizedModel:
             int16_range_headroom=int16_range_headroom)
         T.ptq_options(**self.ptq_options)  # validates
         self.graph, self.stats = graph, stats
+        self.float_graph = graph if float_graph is None else float_graph
         self.rounding = rounding
         self.weight_granularity = weight_granularity
         self.max_batch = _positive_int(
@@ -262,7 +269,7 @@ class QuantizedModel:
 
     def float_mlir(self, batch=1, outputs=None, weights="dense"):
         """The exported float model (no statistics) as MLIR text."""
-        return E.emit(self.graph.with_batch(batch), outputs=outputs,
+        return E.emit(self.float_graph.with_batch(batch), outputs=outputs,
                       weights=weights)
 
     def annotated_mlir(self, batch=1, outputs=None, weights="dense"):
@@ -283,7 +290,8 @@ class QuantizedModel:
         hash of the module and the options, so that models and processes
         sharing the cache directory reuse each other's builds; built under
         its lock, each file renamed into place when complete."""
-        g = self.graph.with_batch(_positive_int(batch, "the batch size"))
+        g = (self.graph if quantized else self.float_graph).with_batch(
+            _positive_int(batch, "the batch size"))
         text = E.emit(g, self.stats if quantized else None, outputs=outputs)
         # The float variants do not depend on the options: models that
         # differ in precision only share them in a shared cache directory.
@@ -465,7 +473,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
              dynamic_granularity="per-tensor",
              int16_range_headroom=Q.INT16_RANGE_HEADROOM,
              calibration_batch_size=None, calibration_threads=1,
-             precision_target=None, bias_correction=False):
+             precision_target=None, bias_correction=False,
+             weight_rounding="nearest"):
     """Exports, calibrates and quantizes a PyTorch model.
 
     model: a torch.nn.Module (see myquant.export for what is supported).
@@ -553,6 +562,14 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
         samples (myquant.bias_correction, docs/NumericSpec.md 1.5; costs a
         numpy float pass over them); int8 weights only (not with dynamic,
         4-bit weights or layer_precision="auto").
+    weight_rounding: "nearest" (default: each int8 weight rounded to
+        nearest, docs/NumericSpec.md 1.2) or "gptq": the same scales and
+        [-127, 127] range, the integers chosen column by column so that
+        each conv / linear / matmul's output error on the calibration
+        samples is small (GPTQ, myquant.gptq: a numpy float pass over them
+        and one inverse of the layer's input Gram matrix per group); a
+        compile-time choice, the integer arithmetic at run time is the
+        same. int8 weights only, not with bias_correction.
     softmax_input_bits: 16 gives the inputs of Softmaxes 16 bits (and the
         attention score matmuls that write them), and their results 16 bits
         (2^-15) where only attention's A V reads them (int16 x int8
@@ -593,15 +610,32 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                   norm_input_scales=norm_input_scales,
                   dynamic_granularity=dynamic_granularity,
                   int16_range_headroom=int16_range_headroom)
-    if _flag(bias_correction, "bias_correction"):
-        if auto is not None or dynamic or weight_bits != 8 or any(
+    bias_correction = _flag(bias_correction, "bias_correction")
+    if weight_rounding not in G.ROUNDINGS:
+        raise ValueError(f"weight_rounding must be one of "
+                         f"{', '.join(map(repr, G.ROUNDINGS))}, not "
+                         f"{weight_rounding!r}")
+    gptq = weight_rounding == "gptq"
+    for option, on in (("bias_correction", bias_correction),
+                       ('weight_rounding="gptq"', gptq)):
+        if on and (auto is not None or dynamic or weight_bits != 8 or any(
                 e.endswith(":w4a8") for e in _layer_precision(
-                    graph, layer_precision)):
-            raise ValueError("bias_correction corrects int8 weights: not "
-                             "with dynamic, 4-bit weights or "
-                             'layer_precision="auto"')
+                    graph, layer_precision))):
+            raise ValueError(f"{option} is for int8 weights: not with "
+                             f"dynamic, 4-bit weights or "
+                             f'layer_precision="auto"')
+    if bias_correction and gptq:
+        raise ValueError('bias_correction corrects the mean error of weights '
+                         'rounded to nearest: not with weight_rounding='
+                         '"gptq", which compensates the output error itself')
+    if bias_correction:
         from .bias_correction import correct_biases
         correct_biases(graph, batches, granularity=weight_granularity)
+    float_graph = copy.deepcopy(graph) if gptq else None
+    if gptq:
+        G.round_weights(graph, batches, granularity=weight_granularity,
+                        keep=_keep_float_layers(graph, keep_float,
+                                                allow_float))
     stats = C.collect_stats(
         graph, batches, method=method, percentile=percentile,
         progress=progress,
@@ -623,7 +657,8 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                             softmax_input_bits=softmax_input_bits,
                             norm_input_scales=norm_input_scales,
                             dynamic_granularity=dynamic_granularity,
-                            int16_range_headroom=int16_range_headroom)
+                            int16_range_headroom=int16_range_headroom,
+                            float_graph=float_graph)
     qmodel.auto_precision = None
     if auto is not None:
         from . import precision as P

@@ -20,13 +20,15 @@ import numpy as np
 
 from . import emit as E
 
-__all__ = ["weight_error", "bias_corrections", "correct_biases"]
+__all__ = ["weight_grid", "weight_error", "weight_layer_inputs",
+           "bias_corrections", "correct_biases"]
 
 
-def weight_error(layer, granularity="per-channel"):
-    """dequantized(q_w) - w in double, in w's layout: the quantization error
-    of a Conv2d, Linear or MatMul layer's int8 weights (spec 1.2: symmetric,
-    [-127, 127], per output channel or per tensor)."""
+def weight_grid(layer, granularity="per-channel"):
+    """(w, amax, scale), double, broadcastable to w's layout: a Conv2d,
+    Linear or MatMul layer's weights, their largest |w| and the scale of
+    their int8 quantization (spec 1.2: symmetric, [-127, 127], per output
+    channel or per tensor)."""
     if granularity not in ("per-channel", "per-tensor"):
         raise ValueError(f"unknown weight granularity {granularity!r}")
     w = np.asarray(layer.w, np.float32).astype(np.float64)
@@ -34,7 +36,13 @@ def weight_error(layer, granularity="per-channel"):
     others = tuple(d for d in range(w.ndim)
                    if granularity == "per-tensor" or d != axis)
     amax = np.max(np.abs(w), axis=others, keepdims=True)
-    scale = np.where(amax == 0.0, 1.0, amax / 127.0)
+    return w, amax, np.where(amax == 0.0, 1.0, amax / 127.0)
+
+
+def weight_error(layer, granularity="per-channel"):
+    """dequantized(q_w) - w in double, in w's layout: the quantization error
+    of a Conv2d, Linear or MatMul layer's int8 weights (weight_grid)."""
+    w, _, scale = weight_grid(layer, granularity)
     return np.clip(np.rint(w / scale), -127, 127) * scale - w
 
 
@@ -72,15 +80,13 @@ def _shift(layer, dw, mean):
         for g in range(layer.groups)])
 
 
-def bias_corrections(graph, batches, granularity="per-channel", chunk=4):
-    """layer name -> the mean output shift (double, per output channel)
-    that quantizing its weights causes on `batches` (arrays of the model's
-    input sample shape), for every Conv2d, Linear and MatMul layer, from
-    the float model's values (emit.float_forward, `chunk` samples at a
-    time)."""
+def weight_layer_inputs(graph, batches, chunk=4):
+    """Yields (layer, its float input, its output shape) for every Conv2d,
+    Linear and MatMul layer of `graph` on `batches` (arrays of the model's
+    input sample shape), from emit.float_forward, `chunk` samples at a
+    time."""
     layers = [layer for layer in graph.layers
               if isinstance(layer, (E.Conv2d, E.Linear, E.MatMul))]
-    sums = {}
     for batch in batches:
         batch = np.asarray(batch, np.float32)
         for start in range(0, len(batch), chunk):
@@ -88,13 +94,22 @@ def bias_corrections(graph, batches, granularity="per-channel", chunk=4):
             part = graph.with_batch(len(x))
             vals = E.float_forward(part, x)
             for layer in layers:
-                s, n = _input_sums(layer, vals[layer.inputs[0]],
-                                   part.shapes[layer.name])
-                old = sums.get(layer.name, (0.0, 0))
-                sums[layer.name] = (old[0] + s, old[1] + n)
+                yield layer, vals[layer.inputs[0]], part.shapes[layer.name]
+
+
+def bias_corrections(graph, batches, granularity="per-channel", chunk=4):
+    """layer name -> the mean output shift (double, per output channel)
+    that quantizing its weights causes on `batches` (arrays of the model's
+    input sample shape), for every Conv2d, Linear and MatMul layer, from
+    the float model's values (weight_layer_inputs)."""
+    sums = {}
+    for layer, x, oshape in weight_layer_inputs(graph, batches, chunk):
+        s, n = _input_sums(layer, x, oshape)
+        old = sums.get(layer.name, (0.0, 0))
+        sums[layer.name] = (old[0] + s, old[1] + n)
     return {layer.name: _shift(layer, weight_error(layer, granularity),
                                sums[layer.name][0] / sums[layer.name][1])
-        for layer in layers if layer.name in sums}
+            for layer in graph.layers if layer.name in sums}
 
 
 def correct_biases(graph, batches, **options):

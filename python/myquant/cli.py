@@ -8,6 +8,7 @@ Data (calibration, inputs, labels) are .npy files, one sample per row.
 """
 
 import argparse
+import copy
 import importlib.util
 import os
 import sys
@@ -15,6 +16,7 @@ import sys
 import numpy as np
 
 from . import qparams as Q
+from .gptq import ROUNDINGS, round_weights
 
 __all__ = ["main", "add_ptq_options", "ptq_keywords", "PTQ_OPTIONS"]
 
@@ -234,6 +236,12 @@ PTQ_OPTIONS = {
         help="subtract from each conv / linear bias the mean output shift "
              "of its weight quantization on the calibration data "
              "(docs/NumericSpec.md 1.5)"),
+    "--weight-rounding": dict(
+        default="nearest", choices=list(ROUNDINGS),
+        help="gptq: the int8 weights' integers chosen for a small output "
+             "error of each conv / linear on the calibration data (GPTQ; "
+             "same scales, same arithmetic at run time); default nearest "
+             "(docs/NumericSpec.md 1.2)"),
     "--softmax-input-bits": dict(
         type=int, default=8, choices=[8, 16],
         help="16: 16-bit Softmax inputs and attention scores, and 16-bit "
@@ -269,19 +277,32 @@ def _calibration_batches(args, data, sample_shape=None):
 
 
 def _calibrated(args):
-    """(model, graph, stats) of the --model and --calibration arguments."""
+    """(model, graph, stats, float graph) of the --model and --calibration
+    arguments (the float graph: before --weight-rounding gptq rounded the
+    weights, QuantizedModel's float_graph)."""
     from . import calibrate as C
+    bias_correction = getattr(args, "bias_correction", False)
+    gptq = getattr(args, "weight_rounding", "nearest") == "gptq"
+    for flag, on in (("--bias-correction", bias_correction),
+                     ("--weight-rounding gptq", gptq)):
+        if on and (args.dynamic or args.weight_bits != 8 or any(
+                e.endswith(":w4a8") for e in args.layer_precision)):
+            raise SystemExit(f"error: {flag} is for int8 weights: not with "
+                             f"--dynamic or 4-bit weights")
+    if bias_correction and gptq:
+        raise SystemExit("error: --bias-correction corrects weights rounded "
+                         "to nearest: not with --weight-rounding gptq")
     model = _load_model(args.model, args.weights)
     data = _load_npy(args.calibration, "calibration")
     batches = _calibration_batches(args, data)
     graph = _export(model, batches[0][:1], args.calibration, "calibration")
-    if getattr(args, "bias_correction", False):
-        if args.dynamic or args.weight_bits != 8 or any(
-                e.endswith(":w4a8") for e in args.layer_precision):
-            raise SystemExit("error: --bias-correction corrects int8 "
-                             "weights: not with --dynamic or 4-bit weights")
+    if bias_correction:
         from .bias_correction import correct_biases
         correct_biases(graph, batches, granularity=args.weight_granularity)
+    float_graph = copy.deepcopy(graph) if gptq else graph
+    if gptq:
+        round_weights(graph, batches, granularity=args.weight_granularity,
+                      keep=getattr(args, "keep_float", ()))
     stats = C.collect_stats(graph, batches, method=args.method,
                             percentile=args.percentile,
                             progress=sys.stderr.isatty(),
@@ -291,12 +312,12 @@ def _calibrated(args):
                             "per-channel",
                             observe_inside_layers=bool(
                                 getattr(args, "keep_float", ())))
-    return model, graph, stats
+    return model, graph, stats, float_graph
 
 
 def _quantized_model(args, max_batch=64):
     from .api import QuantizedModel
-    model, graph, stats = _calibrated(args)
+    model, graph, stats, float_graph = _calibrated(args)
     return model, QuantizedModel(
         graph, stats, rounding=args.rounding,
         weight_granularity=args.weight_granularity, max_batch=max_batch,
@@ -308,7 +329,8 @@ def _quantized_model(args, max_batch=64):
         softmax_input_bits=args.softmax_input_bits,
         norm_input_scales=args.norm_input_scales,
         dynamic_granularity=args.dynamic_granularity,
-        int16_range_headroom=args.int16_range_headroom)
+        int16_range_headroom=args.int16_range_headroom,
+        float_graph=float_graph)
 
 
 def cmd_export(args):
@@ -438,7 +460,7 @@ def _eval_data(args, sample_shape):
 def cmd_auto_precision(args):
     from . import precision as P
     from .api import QuantizedModel
-    _, graph, stats = _calibrated(args)
+    _, graph, stats, _ = _calibrated(args)
     x, labels = _eval_data(args, tuple(graph.input_shape[1:]))
     choice = P.search(graph, stats, x, labels, target_sqnr=args.target_sqnr,
                       max_accuracy_drop=args.max_accuracy_drop,
