@@ -616,18 +616,15 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                          f"{', '.join(map(repr, G.ROUNDINGS))}, not "
                          f"{weight_rounding!r}")
     gptq = weight_rounding == "gptq"
-    for option, on in (("bias_correction", bias_correction),
-                       ('weight_rounding="gptq"', gptq)):
-        if on and (auto is not None or dynamic or weight_bits != 8 or any(
-                e.endswith(":w4a8") for e in _layer_precision(
-                    graph, layer_precision))):
-            raise ValueError(f"{option} is for int8 weights: not with "
-                             f"dynamic, 4-bit weights or "
-                             f'layer_precision="auto"')
-    if bias_correction and gptq:
-        raise ValueError('bias_correction corrects the mean error of weights '
-                         'rounded to nearest: not with weight_rounding='
-                         '"gptq", which compensates the output error itself')
+    conflict = G.option_conflict(
+        bias_correction, gptq,
+        auto is None and not dynamic and weight_bits == 8 and not any(
+            e.endswith(":w4a8")
+            for e in _layer_precision(graph, layer_precision)),
+        ("bias_correction", 'weight_rounding="gptq"',
+         'dynamic, 4-bit weights or layer_precision="auto"'))
+    if conflict:
+        raise ValueError(conflict)
     if bias_correction:
         from .bias_correction import correct_biases
         correct_biases(graph, batches, granularity=weight_granularity)

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 from . import qparams as Q
-from .gptq import ROUNDINGS, round_weights
+from .gptq import ROUNDINGS, option_conflict, round_weights
 
 __all__ = ["main", "add_ptq_options", "ptq_keywords", "PTQ_OPTIONS"]
 
@@ -283,15 +283,14 @@ def _calibrated(args):
     from . import calibrate as C
     bias_correction = getattr(args, "bias_correction", False)
     gptq = getattr(args, "weight_rounding", "nearest") == "gptq"
-    for flag, on in (("--bias-correction", bias_correction),
-                     ("--weight-rounding gptq", gptq)):
-        if on and (args.dynamic or args.weight_bits != 8 or any(
-                e.endswith(":w4a8") for e in args.layer_precision)):
-            raise SystemExit(f"error: {flag} is for int8 weights: not with "
-                             f"--dynamic or 4-bit weights")
-    if bias_correction and gptq:
-        raise SystemExit("error: --bias-correction corrects weights rounded "
-                         "to nearest: not with --weight-rounding gptq")
+    conflict = option_conflict(
+        bias_correction, gptq,
+        not args.dynamic and args.weight_bits == 8 and not any(
+            e.endswith(":w4a8") for e in args.layer_precision),
+        ("--bias-correction", "--weight-rounding gptq",
+         "--dynamic or 4-bit weights"))
+    if conflict:
+        raise SystemExit(f"error: {conflict}")
     model = _load_model(args.model, args.weights)
     data = _load_npy(args.calibration, "calibration")
     batches = _calibration_batches(args, data)

@@ -225,6 +225,8 @@ def _own_sqnr(graph, values):
         return values[name]
 
     def own(name, producer):
+        # The layer of `graph` itself: its weights before any rounding.
+        producer = graph.producer(producer.name)
         y = E._layer_float(producer, [value(i) for i in producer.inputs],
                            graph.shapes[producer.name])
         last = graph.producer(name)
@@ -275,7 +277,9 @@ def layer_report(qmodel, x):
         if layer.name not in sq:
             sq[layer.name] = min(sq.get(i, float("inf"))
                                  for i in layer.inputs)
-    own = _own_sqnr(graph.with_batch(len(x)), dict(q, x=xq))
+    # Against the weights before weight_rounding="gptq" rounded them.
+    own = _own_sqnr(getattr(qmodel, "float_graph", graph).with_batch(len(x)),
+                    dict(q, x=xq))
     for name, label, op, inputs, (s, z), prod in vals:
         in_sq = min(sq[i] for i in inputs)
         out_sq = sq[name]

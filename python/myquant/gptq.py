@@ -14,8 +14,9 @@ each weight gets changes, a compile-time choice.
 
 The compiler recomputes each channel's scale from the float weights it is
 given, so `round_weights` hands it `w' = q * s`: each channel's largest
-|w| stays on the grid point +-127 (its rounding is fixed to it, its
-error of at most float rounding still spread), so `max|w'| / 127` is `s`
+|w| stays on the grid point +-127 (its rounding is fixed to it; its
+error after the earlier columns' compensation, whatever it is, is still
+spread), so `max|w'| / 127` is `s`
 again and the compiler's rounding of `w' / s` gives q back exactly.
 """
 
@@ -24,10 +25,28 @@ import numpy as np
 from . import emit as E
 from .bias_correction import weight_grid, weight_layer_inputs
 
-__all__ = ["ROUNDINGS", "hessians", "gptq_integers", "round_weights"]
+__all__ = ["ROUNDINGS", "option_conflict", "hessians", "gptq_integers",
+           "round_weights"]
 
 # myquant.quantize's weight_rounding values: spec 1.2's, and this module's.
 ROUNDINGS = ("nearest", "gptq")
+
+# Columns per lazy batch of gptq_integers (GPTQ's choice).
+_BLOCK = 128
+
+
+def option_conflict(bias_correction, gptq, int8_weights, names):
+    """None, or why the weight options given do not combine; `names`
+    spells bias correction, GPTQ rounding and the modes without int8
+    weights as the caller (API or CLI) does."""
+    for option, on in ((names[0], bias_correction), (names[1], gptq)):
+        if on and not int8_weights:
+            return f"{option} is for int8 weights: not with {names[2]}"
+    if bias_correction and gptq:
+        return (f"{names[0]} corrects the mean error of weights rounded to "
+                f"nearest: not with {names[1]}, which compensates the output "
+                f"error itself")
+    return None
 
 
 def _groups(layer, w):
@@ -100,13 +119,20 @@ def gptq_integers(layer, h, granularity="per-channel", damp=0.01):
     # column i's error over the later columns.
     u = np.linalg.cholesky(np.linalg.inv(h)).transpose(0, 2, 1)
     q = np.empty(wg.shape)
-    for i in range(k):
-        col = wg[:, :, i]
-        qi = np.clip(np.rint(col / sg[:, :, i]), -127, 127)
-        qi = np.where(pg[:, :, i] != 0.0, pg[:, :, i] * 127, qi)
-        err = (col - qi * sg[:, :, i]) / u[:, i, i][:, None]
-        wg[:, :, i + 1:] -= err[:, :, None] * u[:, None, i, i + 1:]
-        q[:, :, i] = qi
+    # GPTQ's lazy batches: a block's errors reach the columns after it in
+    # one product, so the cost is one K x K pass, not K of them.
+    for lo in range(0, k, _BLOCK):
+        hi = min(lo + _BLOCK, k)
+        errs = np.empty(wg.shape[:2] + (hi - lo,))
+        for i in range(lo, hi):
+            col = wg[:, :, i]
+            qi = np.clip(np.rint(col / sg[:, :, i]), -127, 127)
+            qi = np.where(pg[:, :, i] != 0.0, pg[:, :, i] * 127, qi)
+            err = (col - qi * sg[:, :, i]) / u[:, i, i][:, None]
+            wg[:, :, i + 1:hi] -= err[:, :, None] * u[:, None, i, i + 1:hi]
+            errs[:, :, i - lo] = err
+            q[:, :, i] = qi
+        wg[:, :, hi:] -= np.matmul(errs, u[:, lo:hi, hi:])
     inverse = np.argsort(order, axis=1)
     q = np.take_along_axis(q, inverse[:, None, :], axis=2)
     return _ungroup(layer, q).astype(np.int8), scale.reshape(-1)
@@ -119,17 +145,12 @@ def round_weights(graph, batches, granularity="per-channel", keep=(),
     `hessians(graph, batches, chunk)`, the float model's inputs), in place,
     except the layers located at a name in `keep` (kept in float): the
     compiler's spec 1.2 quantization maps them back to exactly those
-    integers. Returns layer name -> (q, scales)."""
+    integers."""
     h = hessians(graph, batches, chunk)
-    out = {}
     for layer in graph.layers:
         if layer.name not in h or layer.loc in keep:
             continue
-        q, scales = gptq_integers(layer, h[layer.name], granularity)
-        shape = [1] * layer.w.ndim
-        if scales.size > 1:
-            shape[1 if isinstance(layer, E.MatMul) else 0] = -1
-        layer.w = (q.astype(np.float64) * scales.reshape(shape)).astype(
-            np.float32)
-        out[layer.name] = (q, scales)
-    return out
+        q, _ = gptq_integers(layer, h[layer.name], granularity)
+        # The scale broadcast over w's layout, as weight_grid gives it.
+        scale = weight_grid(layer, granularity)[2]
+        layer.w = (q.astype(np.float64) * scale).astype(np.float32)
