@@ -6,7 +6,10 @@ accumulators and the most unrolled (32), strides, partial pixel tiles and
 an overlapping last channel tile, signed and unsigned input, a fused add on
 either side and none, the channel tiles outside the loop over the register
 tiles and (small weights, Target.h runsChannelTilesInner) inside it; a
-33-step convolution keeps the K loop.
+33-step convolution keeps the K loop. An addend computed by a kernel that
+nothing reads after the add is overwritten by the sum (in place, where
+no tile is shifted back over another), one the function also returns is
+not.
 
 Run: /usr/bin/python3 -m pytest -q python/tests/test_pipelined_kernels.py
 (MYQUANT_BUILD_DIR selects the build)."""
@@ -56,7 +59,12 @@ def _rescale(pairs):
 
 
 class Case:
-    def __init__(self, index):
+    """SHAPES[index]; the addend an argument of the function, or with
+    `addend` "kernel" a convolution of the input (bias negated, zero point
+    za) computed before the add's, "returned" also returned after the
+    sum."""
+
+    def __init__(self, index, addend="argument"):
         (n, h, w, c, f, stride, signed, add,
          self.order) = SHAPES[index]
         rng = np.random.default_rng(500 + index)
@@ -94,24 +102,41 @@ class Case:
         if add:
             za, zo = int(rng.integers(-128, 128)), -128
             qa, qo = _qtype(True, sa, za), _qtype(True, so, zo)
-            body += f"""  %aq = quant.scast %a : {ot} to {t((n, oh, ow, f), qa)}
+            if addend == "argument":
+                body += f"""  %aq = quant.scast %a : {ot} to {t((n, oh, ow, f), qa)}
 """
         body += f"""  %wi = arith.constant dense<"0x{wq.tobytes().hex().upper()}"> : tensor<1x1x{c}x{f}xi8>
   %w = quant.scast %wi : tensor<1x1x{c}x{f}xi8> to {t((1, 1, c, f), qw)}
-  %b = arith.constant dense<[{", ".join(map(str, bias))}]> : tensor<{f}xi32>
-  %y = myquant.conv2d %xq, %w, %b {{strides = array<i64: {stride}, {stride}>,
+"""
+
+        def conv2d(name, bias, zo, lo, hi, qo):
+            return f"""  %{name}b = arith.constant dense<[{", ".join(map(str, bias))}]> : tensor<{f}xi32>
+  %{name} = myquant.conv2d %xq, %w, %{name}b {{strides = array<i64: {stride}, {stride}>,
       padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>,
       groups = 1 : i64, layout = #myquant.layout<nhwc>,
-      rescale = {_rescale(conv)}, clamp = #myquant.clamp<{ylo}, {yhi}>}}
+      rescale = {_rescale(conv)}, clamp = #myquant.clamp<{lo}, {hi}>}}
       : ({t((n, h, w, c), qx)}, {t((1, 1, c, f), qw)}, tensor<{f}xi32>)
-      -> {t((n, oh, ow, f), qy)}
+      -> {t((n, oh, ow, f), qo)}
 """
+        if add and addend != "argument":
+            body += conv2d("aq", -bias, za, -128, 127, qa)
+        body += conv2d("y", bias, zy, ylo, yhi, qy)
         result, rtype = "%y", qy
         self.want = y
-        if add:
+        self.results = ""
+        if add and addend != "argument":
+            self.a = R.conv2d_nhwc(self.x, zx, wq, -bias,
+                                   [m for m, _ in conv],
+                                   [s for _, s in conv], za, -128, 127,
+                                   stride)
+            if addend == "returned":
+                self.results = f"""  %ar = quant.scast %aq : {t((n, oh, ow, f), qa)} to {ot}
+"""
+        elif add:
             self.a = rng.integers(-128, 128, (n, oh, ow, f)).astype(np.int8)
             self.inputs.append(self.a)
             args += f", %a: {ot}"
+        if add:
             lhs, rhs = ("%y", "%aq") if add == "lhs" else ("%aq", "%y")
             ls, rs = (sy, sa) if add == "lhs" else (sa, sy)
             ml, mr, mo = R.add_rescales(ls, rs, so)
@@ -126,9 +151,11 @@ class Case:
             operands = (y, zy, self.a, za) if add == "lhs" else \
                 (self.a, za, y, zy)
             self.want = R.add(*operands, ml, mr, mo, zo, -128, 127)
-        self.mlir = f"""func.func @f({args}) -> {ot} {{
+        returned = ", %ar" if self.results else ""
+        types = ", ".join([ot] * (2 if self.results else 1))
+        self.mlir = f"""func.func @f({args}) -> ({types}) {{
 {body}  %r = quant.scast {result} : {t((n, oh, ow, f), rtype)} to {ot}
-  return %r : {ot}
+{self.results}  return %r{returned} : {types}
 }}
 """
 
@@ -165,3 +192,42 @@ def _write(workdir, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+# The add's kernel call takes the addend as its destination (in place): two
+# operands, the input and the addend, instead of three.
+_IN_PLACE = re.compile(r"call @f_kernel_0\(%[^,]*, %[^,]*\)")
+
+
+# (shape index, in place): 3 shifts its last channel tile back (17
+# channels), 7 and 8 a last tile too; 4 is not pipelined.
+@pytest.mark.parametrize("index,in_place",
+                         [(0, True), (1, True), (3, False), (4, True),
+                          (6, True), (7, False), (8, False)])
+def test_fused_add_in_place_bit_exact(index, in_place, toolchain, workdir):
+    target = "avx512-vnni"
+    if target not in RUNNABLE_TARGETS:
+        pytest.skip(f"{target} does not run here")
+    for addend in ("kernel", "returned"):
+        case = Case(index, addend)
+        src = os.path.join(workdir, "op.mlir")
+        with open(src, "w") as f:
+            f.write(case.mlir)
+        kernels, _ = run_checked([toolchain.opt, src,
+                                  f"--convert-myquant-to-vnni=target={target}"])
+        assert "myquant.add" not in kernels
+        assert bool(_IN_PLACE.search(kernels)) == (
+            in_place and addend == "kernel"), (addend, kernels)
+        lowered, _ = run_checked([toolchain.opt, _write(workdir, kernels),
+                                  "--convert-myquant-to-linalg"])
+        with open(src, "w") as f:
+            f.write(executable(lowered, target))
+        got = toolchain.run_file(src, "f", case.inputs, workdir,
+                                 num_outputs=1 + bool(case.results))
+        wants = [case.want, case.a][:len(got)]
+        for name, g, want in zip(("sum", "addend"), got, wants):
+            want = want.astype(np.int8)
+            if not np.array_equal(g, want):
+                pytest.fail(f"shape {SHAPES[index]}, addend {addend}: "
+                            f"{name}: {describe_mismatches(g, want)}",
+                            pytrace=False)

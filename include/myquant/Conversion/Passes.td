@@ -78,7 +78,10 @@ def ConvertMyQuantToVnni : Pass<"convert-myquant-to-vnni", "::mlir::ModuleOp"> {
     constants and fused requantization. An add whose operand is a kernel's
     only use runs in that kernel's epilogue (the kernel takes the other
     operand, which must be available in NHWC before it, as a second
-    argument) and no int8 intermediate is stored. NCHW models
+    argument, or as its destination, overwritten with the sum, when it is
+    a kernel's result that nothing reads after the kernel and every
+    output element is written by one tile) and no int8 intermediate is
+    stored. NCHW models
     run in NHWC between kernels: pools, element-wise ops and channel
     concatenations fed by kernels move to NHWC as well, and NCHW is rebuilt
     only where a user needs it. Results are bit-identical to

@@ -198,7 +198,7 @@ Value outlineKernel(OpBuilder &b, Operation *op, ValueRange args,
   OpBuilder kb = OpBuilder::atBlockBegin(entry);
   SmallVector<Value> kernelArgs(entry->getArguments());
   Value written;
-  if (!destination.into) {
+  if (!destination.into || destination.into.getType() == resultType) {
     written = body(kb, kernelArgs);
   } else {
     // One-shot bufferization makes the slice a view of the caller's buffer
@@ -345,8 +345,13 @@ Value KernelBuilder::storeResult(const Problem &p, Value acc,
     const AddRescales &r = p.add->rescales;
     bool lhs = p.add->resultIsLhs;
     IntegerArith arith(b, loc, {lanes});
-    Value other = read(addend, indices, VectorType::get({lanes}, b.getI8Type()),
-                       inBounds);
+    // Without an addend tensor the output holds the addend (the add is
+    // written in place of it): this reads the element before the store
+    // below overwrites it, and no other tile stores it (tilesWriteOnce).
+    // The pipelined kernel interleaves a tile's epilogue with the next
+    // tile's K steps, which read only the input and the weights.
+    Value other = read(addend ? addend : out, indices,
+                       VectorType::get({lanes}, b.getI8Type()), inBounds);
     if (p.epilogue.highHalf && IntegerArith::hasInt32Form(r)) {
       // The kernel's clamped int32 result is its operand of the add,
       // centered on the zero point they share: no narrowing and

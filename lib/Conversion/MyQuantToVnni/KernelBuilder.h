@@ -37,7 +37,8 @@ mlir::scf::ForOp nestLoop(mlir::OpBuilder &b, mlir::Location loc,
 /// Where a kernel writes its result: into a tensor of its own (`into`
 /// null), or into the part of `into` at `offsets` (a concatenation's
 /// tensor, which kernels fill in place instead of the concatenation
-/// copying their results).
+/// copying their results; the addend of a fused add, which the kernel
+/// overwrites with the sum).
 struct KernelDestination {
   mlir::Value into;
   llvm::SmallVector<int64_t, 4> offsets;
@@ -63,8 +64,9 @@ mlir::Value insertSlice(mlir::OpBuilder &b, mlir::Location loc,
 /// caller owns and frees every temporary itself. `body` gets the
 /// arguments, the destination last, and returns the destination written.
 /// With `destination.into`, the kernel takes that whole tensor, `body`
-/// writes the slice of it at `destination.offsets`, and the call returns
-/// the whole tensor.
+/// writes the slice of it at `destination.offsets` (of `resultType`: the
+/// whole tensor itself when their types match), and the call returns the
+/// whole tensor.
 mlir::Value outlineKernel(
     mlir::OpBuilder &b, mlir::Operation *op, mlir::ValueRange args,
     mlir::RankedTensorType resultType, const KernelTarget &target,
@@ -102,7 +104,8 @@ public:
 
   /// Emits the whole GEMM kernel; `input` is the NHWC storage tensor with
   /// `p.inputChannels` channels, padded spatially; `addend` the NHWC
-  /// storage operand of `p.add`, if any. Returns `output` (NHWC int8)
+  /// storage operand of `p.add`, if any (null: `output` holds it, and
+  /// tilesWriteOnce must hold). Returns `output` (NHWC int8)
   /// written. An f32 problem (`p.floating`) reads and writes f32 in the
   /// layouts it names, and has no addend. A problem over patches
   /// (`p.patches`, with `tiling.rowsOuter`) reads `input` from
@@ -446,7 +449,8 @@ private:
   mlir::Value lookUp(const Problem &p, mlir::Value x);
 
   /// Requantizes `acc`, applies `p.add` with `addend` at `indices` (NHWC)
-  /// and `p.table`, and writes the result into `out` there.
+  /// and `p.table`, and writes the result into `out` there. A null
+  /// `addend` with `p.add`: `out` holds the addend there.
   mlir::Value storeResult(const Problem &p, mlir::Value acc,
                           llvm::ArrayRef<mlir::Value> constants,
                           mlir::Value addend, mlir::Value out,

@@ -41,7 +41,9 @@
 //    rows are interleaved as they are, its int32 sums widened to int64
 //    after the taps and requantized like the 16-bit GEMM kernel's;
 //  * an add that is the only use of a kernel's result runs in its epilogue
-//    (the other operand is a second kernel argument), and so does a max
+//    (the other operand is a second kernel argument, or the kernel's
+//    destination when nothing reads it after the kernel: the kernel then
+//    writes the sum over it, element by element), and so does a max
 //    pool whose windows tile the result, or a lookup table (myquant.table,
 //    a vector gather from the 256 entries after the requantization);
 //  * a 16-bit input (NumericSpec 6.3) runs the same GEMM kernel two
@@ -180,11 +182,13 @@ struct Lowering {
   void finishConcat(ConcatOp concat);
 
   /// An add that consumes a kernel's result alone and runs in its
-  /// epilogue; `addend` is the add's other operand as NHWC storage.
+  /// epilogue; `addend` is the add's other operand as NHWC storage;
+  /// `addendDies`: nothing reads it after the kernel (addendDiesAt).
   struct AddFusion {
     AddOp add;
     Value addend;
     Problem::FusedAdd fused;
+    bool addendDies;
   };
   /// The add fusion for `op` (a conv2d), if its result's only user is an
   /// add with precomputed rescales, 8-bit operands and result, whose other
@@ -362,6 +366,44 @@ void Lowering::finishConcat(ConcatOp concat) {
     finish(b, concat, written);
 }
 
+/// Whether nothing reads `addend`, the NHWC storage of `other` that the
+/// kernel replacing `op` reads in its epilogue (`add` fused), after that
+/// kernel, so that the kernel can write the sum over it. Its tensor must be
+/// a kernel's result: not an argument, a constant, or a slice of a larger
+/// tensor (a concatenation's, written in place). Every op that reads the
+/// tensor, a view of it (storage casts, reshapes), or `other` (which the
+/// ops lowered after `op` read as `addend`) must run before `op`; `op`
+/// itself reading it as its input disqualifies it too.
+static bool addendDiesAt(Conv2DOp op, AddOp add, Value other, Value addend) {
+  Value root = addend;
+  while (auto cast = root.getDefiningOp<quant::StorageCastOp>())
+    root = cast.getInput();
+  if (!root.getDefiningOp<func::CallOp>())
+    return false;
+  Block *block = op->getBlock();
+  SmallVector<Value> views = {root, other};
+  DenseSet<Value> seen;
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    if (!seen.insert(view).second)
+      continue;
+    for (Operation *user : view.getUsers()) {
+      if (user == add)
+        continue;
+      if (isa<quant::StorageCastOp, tensor::ExtractSliceOp,
+              tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(
+              user)) {
+        views.append(user->result_begin(), user->result_end());
+        continue;
+      }
+      Operation *reader = block->findAncestorOpInBlock(*user);
+      if (!reader || !reader->isBeforeInBlock(op))
+        return false;
+    }
+  }
+  return true;
+}
+
 std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
                                                            Conv2DOp op) {
   Value result = op.getResult();
@@ -401,7 +443,10 @@ std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
     return std::nullopt;
   if (!addend)
     addend = toStorage(b, op.getLoc(), other);
-  return AddFusion{add, addend, {std::move(*rescales), resultIsLhs}};
+  return AddFusion{add,
+                   addend,
+                   {std::move(*rescales), resultIsLhs},
+                   addendDiesAt(op, add, other, addend)};
 }
 
 SmallVector<Value> Lowering::convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
@@ -518,8 +563,19 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
   bool nchw = op.getLayout() == Layout::NCHW;
   unsigned operand;
   ConcatOp concat = findConcatUse(replaced->getResult(0), nchw, operand);
+  Tiling tiling = p.depthwise ? Tiling{chooseDepthwisePixels(target, p), 1}
+                              : chooseTiling(target, p, p.outW);
+  // The sum written over the addend: one buffer less, and no store of a
+  // line that is not in the cache (which first reads it).
+  bool inPlace =
+      fusion && fusion->addendDies && !concat &&
+      fusion->addend.getType() == resultType &&
+      tilesWriteOnce(p, target.lanes, tiling.pixels, tiling.channelBlocks);
   KernelDestination destination;
-  if (concat) {
+  if (inPlace) {
+    args.pop_back();
+    destination = {fusion->addend, SmallVector<int64_t, 4>(4, 0)};
+  } else if (concat) {
     InPlaceConcat &record = concats[concat];
     if (!record.written) {
       auto type = cast<RankedTensorType>(concat.getType());
@@ -535,12 +591,12 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
       [&](OpBuilder &kb, ValueRange kargs) {
         KernelBuilder kernel(kb, loc, target);
         kernel.chainPrefetches(prefetchChain);
-        Value addend = fusion ? kargs[1] : Value();
+        Value addend = fusion && !inPlace ? kargs[1] : Value();
         if (p.depthwise) {
           Value input = prepareDepthwiseInput(kb, loc, kargs[0], p, pad,
                                               sourceNchw, zeroPoint, target);
-          return kernel.buildDepthwise(p, chooseDepthwisePixels(target, p),
-                                       input, addend, kargs.back());
+          return kernel.buildDepthwise(p, tiling.pixels, input, addend,
+                                       kargs.back());
         }
         Value input = p.patches
                           ? preparePatchSource(kb, loc, kargs[0], p, pad,
@@ -550,8 +606,7 @@ void Lowering::emitConv(Conv2DOp op, Problem &p) {
         // With a fused pool, tiles cover whole windows: the shifted-back
         // last tile then starts on a window too (the width is a multiple of
         // the window).
-        return kernel.build(p, chooseTiling(target, p, p.outW), input, addend,
-                            kargs.back());
+        return kernel.build(p, tiling, input, addend, kargs.back());
       },
       destination);
   if (!concat) {

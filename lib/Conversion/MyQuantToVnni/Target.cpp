@@ -189,4 +189,11 @@ int64_t chooseDepthwisePixels(const KernelTarget &target, const Problem &p) {
   return llvm::divideCeil(p.outW, llvm::divideCeil(p.outW, widest));
 }
 
+bool tilesWriteOnce(const Problem &p, int64_t lanes, int64_t pixels,
+                    int64_t channelBlocks) {
+  int64_t tileChannels = channelBlocks * lanes;
+  int64_t tiles = llvm::divideCeil(p.paddedChannels, tileChannels);
+  return p.outW % pixels == 0 && tiles * tileChannels == p.channelEnd;
+}
+
 } // namespace myquant::vnni

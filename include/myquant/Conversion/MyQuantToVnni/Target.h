@@ -169,6 +169,15 @@ Tiling chooseTiling(const KernelTarget &target, const Problem &p,
 /// each): up to 16 (4 with 16 registers), in tiles of equal width.
 int64_t chooseDepthwisePixels(const KernelTarget &target, const Problem &p);
 
+/// Whether the tiles of `p`'s kernel, `pixels` pixels by `channelBlocks`
+/// vectors of `lanes` channels (a depthwise kernel: one vector), write
+/// each output element once: no last tile of a row or of the channels is
+/// shifted back over the one before. A last tile shifted back rewrites
+/// elements with the same values, unless its epilogue reads the output:
+/// a fused add written over its addend.
+bool tilesWriteOnce(const Problem &p, int64_t lanes, int64_t pixels,
+                    int64_t channelBlocks);
+
 } // namespace myquant::vnni
 
 #endif // MYQUANT_CONVERSION_MYQUANTTOVNNI_TARGET_H
