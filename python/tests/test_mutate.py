@@ -30,7 +30,8 @@ def inputs():
 
 def _report(findings):
     return "\n".join(
-        f"{out.kind} (rc {out.rc}) {inp.name} mutant {i}: {'; '.join(d)}\n"
+        f"{out.kind} (rc {out.rc}, {out.stage}) {inp.name} mutant {i}: "
+        f"{'; '.join(d)}\n"
         f"{out.stderr[-2000:]}" for inp, i, d, _, out in findings)
 
 

@@ -54,6 +54,12 @@ _CRASH_MARKS = ("PLEASE submit a bug report", "Assertion", "UNREACHABLE",
                 "AddressSanitizer", "runtime error:")
 
 
+# Crashes of upstream MLIR's own parser, which no pass of ours reaches:
+# linalg's named-op parser segfaults after this warning (a batch_matmul of
+# f32 and index operands).
+_UPSTREAM_PARSER = ("could not cast operand of type",)
+
+
 class Input:
     """One valid case: IR text and the myquant-opt pass arguments."""
 
@@ -64,12 +70,15 @@ class Input:
 class Outcome:
     """kind: "unparsed" (the parser or the verifier rejected the mutant),
     "rejected" (a pass failed with a diagnostic), "ok", or a finding:
-    "crash", "silent" (a failure without a message), "timeout"."""
+    "crash", "silent" (a failure without a message), "timeout"; or
+    "upstream" (a known crash of upstream's parser, _UPSTREAM_PARSER). stage:
+    "parse" (parsing and verifying the mutant alone) or "passes"."""
 
     FINDINGS = ("crash", "silent", "timeout")
 
-    def __init__(self, kind, rc, stderr):
+    def __init__(self, kind, rc, stderr, stage="passes"):
         self.kind, self.rc, self.stderr = kind, rc, stderr
+        self.stage = stage
 
     @property
     def finding(self):
@@ -121,8 +130,7 @@ def _pass_args(segment, test_dir):
             continue
         else:
             args.append(w.replace("%S", test_dir))
-    if not args or any(re.search(r"%[a-zA-Z{]", a) and "%t" not in a
-                       for a in args):
+    if any(re.search(r"%[a-zA-Z{]", a) and "%t" not in a for a in args):
         return None
     return args
 
@@ -130,7 +138,8 @@ def _pass_args(segment, test_dir):
 def lit_inputs(test_root=None):
     """Every `// -----` case of the lit tests under test_root (default: the
     repository's test/) with every distinct set of myquant-opt passes its
-    RUN lines apply to it."""
+    RUN lines apply to it (none: the dialect's parser, verifiers and
+    printer alone)."""
     test_root = test_root or os.path.join(_SOURCE_ROOT, "test")
     inputs = []
     for dirpath, _, files in sorted(os.walk(test_root)):
@@ -143,7 +152,7 @@ def lit_inputs(test_root=None):
                 for segment in cmd.split("|"):
                     args = _pass_args(segment.strip().removeprefix("not "),
                                       dirpath)
-                    if args and args not in pipelines:
+                    if args is not None and args not in pipelines:
                         pipelines.append(args)
             if not pipelines:
                 continue
@@ -154,7 +163,7 @@ def lit_inputs(test_root=None):
                 if "func.func" not in chunk and "module" not in chunk:
                     continue
                 for args in pipelines:
-                    inputs.append(Input(f"{rel}#{i} {' '.join(args)}",
+                    inputs.append(Input(f"{rel}#{i} {shlex.join(args)}",
                                         chunk, args))
     return inputs
 
@@ -617,7 +626,10 @@ def run_mutant(exe, text, args, timeout=TIMEOUT_S):
     """Parses and verifies the mutant alone, then runs its passes."""
     rc, err = _myquant_opt(exe, text, [], timeout)
     parsed = _classify(rc, err, "unparsed")
-    if parsed.kind != "ok":
+    parsed.stage = "parse"
+    if parsed.kind == "crash" and any(k in err for k in _UPSTREAM_PARSER):
+        parsed.kind = "upstream"
+    if parsed.kind != "ok" or not args:
         return parsed
     rc, err = _myquant_opt(exe, text, args, timeout)
     return _classify(rc, err, "rejected")
@@ -654,7 +666,8 @@ def run(inputs, exe, seed=0, per_input=3, mutators=None, jobs=2,
             if not out.finding:
                 continue
             findings.append((inp, i, descs, text, out))
-            log(f"{out.kind.upper()} (rc {out.rc}) {inp.name} mutant {i}: "
+            log(f"{out.kind.upper()} (rc {out.rc}, {out.stage}) {inp.name} "
+                f"mutant {i}: "
                 f"{'; '.join(descs)}\n    {_first_line(out.stderr)}")
             if save:
                 d = os.path.join(save, f"finding-{len(findings)}")
@@ -702,8 +715,8 @@ def main(argv=None):
                            a.jobs, a.timeout, a.save)
     total = sum(counts.values())
     print(f"{len(inputs)} inputs, {total} mutants: " + ", ".join(
-        f"{counts[k]} {k}" for k in ("unparsed", "rejected", "ok") +
-        Outcome.FINDINGS))
+        f"{counts[k]} {k}" for k in ("unparsed", "rejected", "ok",
+                                     "upstream") + Outcome.FINDINGS))
     return 1 if findings else 0
 
 
