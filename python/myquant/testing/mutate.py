@@ -238,6 +238,12 @@ def _retype(text, old, new):
                   lambda m: f"dense<{lit}>{m.group(1)}{new}", text)
 
 
+def _pick_match(pattern, text, rng):
+    """A random match of the compiled `pattern` in `text`, or None."""
+    sites = list(pattern.finditer(text))
+    return rng.choice(sites) if sites else None
+
+
 def _pick_type(text, rng, pred=lambda t: True):
     types = sorted({text[a:b] for a, b in _shaped_types(text)})
     types = [t for t in types if pred(t)]
@@ -316,10 +322,9 @@ def _array_values(array):
 
 
 def mutate_stats(text, rng):
-    sites = list(_STATS.finditer(text))
-    if not sites:
+    m = _pick_match(_STATS, text, rng)
+    if m is None:
         return None
-    m = rng.choice(sites)
     body = m.group(2)
     arrays = dict(re.findall(r"\b(min|max) = (array<f64[^>]*>)", body))
     if not arrays:
@@ -376,10 +381,9 @@ _QUANT = re.compile(r"!quant\.uniform<([^<>]*(?:<[^<>]*>)?[^<>]*)>")
 
 
 def mutate_quant_type(text, rng):
-    sites = list(_QUANT.finditer(text))
-    if not sites:
+    m = _pick_match(_QUANT, text, rng)
+    if m is None:
         return None
-    m = rng.choice(sites)
     body = m.group(1)
     how = rng.choice(["scale", "zero-point", "storage", "axis"])
     if how == "scale":
@@ -419,14 +423,12 @@ _WINDOW_ATTR = re.compile(
 
 
 def mutate_window(text, rng):
-    sites = list(_WINDOW_ATTR.finditer(text))
-    if not sites:
-        return None
-    m = rng.choice(sites)
-    s = m.group(0)
-    nums = list(re.finditer(r"(?<![\w<])-?\d+(?![\w.])", s))
-    nums = [n for n in nums if not s[:n.start()].endswith("tensor<")
-            and not re.match(r"x", s[n.end():])]
+    m = _pick_match(_WINDOW_ATTR, text, rng)
+    s = m.group(0) if m else ""
+    # The integers of the attribute, not those of its type.
+    nums = [n for n in re.finditer(r"(?<![\w<])-?\d+(?![\w.])", s)
+            if not s[:n.start()].endswith("tensor<")
+            and not s[n.end():].startswith("x")]
     if not nums:
         return None
     n = rng.choice(nums)
