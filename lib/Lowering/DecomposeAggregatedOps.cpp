@@ -27,6 +27,17 @@ public:
     IRRewriter rewriter(&getContext());
     WalkResult result =
         getOperation()->walk([&](linalg::AggregatedOpInterface op) {
+          // Upstream's decomposition of softmax builds float arithmetic
+          // whatever the element type, and crashes on any other.
+          if (auto softmax = dyn_cast<linalg::SoftmaxOp>(*op)) {
+            Type element = softmax.getInputOperandType().getElementType();
+            if (!isa<FloatType>(element)) {
+              softmax.emitOpError()
+                  << "has element type " << element
+                  << "; myquant decomposes a float softmax only";
+              return WalkResult::interrupt();
+            }
+          }
           rewriter.setInsertionPoint(op);
           FailureOr<SmallVector<Value>> values =
               op.decomposeOperation(rewriter);

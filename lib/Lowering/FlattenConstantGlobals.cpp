@@ -9,6 +9,8 @@
 
 #include "myquant/Lowering/Passes.h"
 
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
+
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -49,6 +51,17 @@ public:
       uses[get.getNameAttr().getAttr()].push_back(get);
     });
     for (auto global : module.getOps<memref::GlobalOp>()) {
+      // Translation to LLVM writes out every element, even of a splat: a
+      // huge one would exhaust memory there.
+      MemRefType globalType = global.getType();
+      if (global.getConstant() && globalType.hasStaticShape() &&
+          globalType.getNumElements() > myquant::kMaxWeightElements) {
+        global.emitError() << "constant of " << globalType.getNumElements()
+                           << " elements; at most "
+                           << myquant::kMaxWeightElements
+                           << " are supported (the object holds each one)";
+        return signalPassFailure();
+      }
       std::optional<MemRefType> flat = getFlatType(global);
       if (!flat)
         continue;

@@ -44,7 +44,10 @@ std::optional<unsigned> chooseSharedLoop(linalg::LinalgOp op, int64_t threads) {
   if (bytes < kThreadMinBytes * threads)
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
+  // A loop of no iterations (a 0 x 3 pooling window): nothing to share,
+  // and upstream's tiling crashes computing its tile sizes.
+  if (llvm::any_of(ranges, ShapedType::isDynamic) ||
+      llvm::is_contained(ranges, 0))
     return std::nullopt;
   AffineMap result = op.getIndexingMapMatchingResult(op->getResult(0));
   auto inner = dyn_cast<AffineDimExpr>(result.getResults().back());

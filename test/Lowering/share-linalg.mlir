@@ -140,3 +140,20 @@ func.func @kept(%x: tensor<1x16x16x64xi8>, %xs: tensor<2x64x64x64xi8>) -> (tenso
   } {myquant.parallel_batch}
   return %small, %filled, %r : tensor<1x16x16x64xi8>, tensor<1x64x64x64xi8>, tensor<2x64x64x64xi8>
 }
+
+// -----
+
+// A loop of no iterations (a 0 x 3 window) is left as it is: upstream's
+// tiling crashed on it (found by python/myquant/testing/mutate.py).
+// CHECK-LABEL: func.func @empty_window(
+// CHECK-NOT:     scf.for
+// CHECK:         linalg.pooling_nhwc_max
+// CHECK-NOT:     scf.for
+func.func @empty_window(%x: tensor<1x114x114x64xi8>) -> tensor<1x56x56x64xi8> {
+  %min = arith.constant -128 : i8
+  %e = tensor.empty() : tensor<1x56x56x64xi8>
+  %init = linalg.fill ins(%min : i8) outs(%e : tensor<1x56x56x64xi8>) -> tensor<1x56x56x64xi8>
+  %window = tensor.empty() : tensor<0x3xi8>
+  %y = linalg.pooling_nhwc_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %window : tensor<1x114x114x64xi8>, tensor<0x3xi8>) outs(%init : tensor<1x56x56x64xi8>) -> tensor<1x56x56x64xi8>
+  return %y : tensor<1x56x56x64xi8>
+}

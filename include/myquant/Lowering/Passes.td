@@ -308,7 +308,9 @@ def MyQuantFlattenConstantGlobals
     uniqued constant per innermost row (one float per row for a 1x1
     convolution's weights), which its optimizer visits one by one: the
     instrumented float copy of ResNet-18 that calibration JIT-compiles took
-    most of its time and memory there.
+    most of its time and memory there. A constant global of more than 2^30
+    elements (kMaxWeightElements) is an error: the translation to LLVM
+    writes out each element, even of a splat.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }

@@ -158,6 +158,11 @@ LogicalResult FloatLowering::lower(const ComputeChain &chain) {
   DenseFPElementsAttr biasAttr = f32Constant(chain.bias);
   if (!weightAttr || (chain.bias && !biasAttr))
     return notLowered(loc, "the weights or the bias are not f32 constants");
+  // Before they are copied: a splat constant of any shape is small in the IR.
+  if (weightAttr.getNumElements() > kMaxWeightElements)
+    return notLowered(loc,
+                      "the weights have " + Twine(weightAttr.getNumElements()) +
+                          " elements, more than " + Twine(kMaxWeightElements));
   SmallVector<float> weights(weightAttr.getValues<float>());
   ArrayRef<int64_t> ws = chain.weightShape;
   int64_t lanes = target.lanes;

@@ -5,6 +5,7 @@
 #include "myquant/Support/FixedPoint.h"
 
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,12 +15,21 @@ using namespace mlir;
 namespace myquant {
 
 LogicalResult verifyWeightCount(Operation *op, ShapedType weights) {
-  int64_t count = weights.getNumElements();
-  if (count >= 1 && count <= kMaxWeightElements)
+  // Dimension by dimension: getNumElements wraps past 2^63 (2^40 x 2^30
+  // wrapped to 2^30 and passed).
+  int64_t count = 1;
+  bool overflow = false;
+  for (int64_t dim : weights.getShape())
+    overflow |= llvm::MulOverflow(count, dim, count) != 0;
+  if (!overflow && count >= 1 && count <= kMaxWeightElements)
     return success();
-  return op->emitOpError() << "has weights of " << count
-                           << " elements; supported: 1 to 2^30 (weights are "
-                              "expanded at compile time)";
+  InFlightDiagnostic diag = op->emitOpError() << "has weights of ";
+  if (overflow)
+    diag << "more than 2^63";
+  else
+    diag << count;
+  return diag << " elements; supported: 1 to 2^30 (weights are expanded at "
+                 "compile time)";
 }
 
 quant::QuantizedType getQuantElementType(Type type) {

@@ -2,6 +2,7 @@
 
 #include "myquant/Dialect/MyQuant/Utils/FloatGraph.h"
 #include "myquant/Dialect/MyQuant/IR/MyQuantOps.h"
+#include "myquant/Dialect/MyQuant/IR/MyQuantTypeUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -1018,13 +1019,15 @@ Value myquant::rowReductionInput(Value value, double identity,
   return op.getDpsInputs()[0];
 }
 
-/// A 1-D float constant of `size` entries read along the last loop.
+/// A 1-D float constant of `size` entries read along the last loop; none
+/// past kMaxWeightElements (a splat of 2^40 entries took hours to copy).
 static std::optional<SmallVector<double>>
 channelConstant(linalg::GenericOp op, unsigned input, int64_t size) {
   AffineMap map = op.getIndexingMapsArray()[input];
   DenseFPElementsAttr constant = getFloatConstant(op.getDpsInputs()[input]);
   if (!constant || constant.getType().getRank() != 1 ||
-      constant.getNumElements() != size || map.getNumResults() != 1 ||
+      constant.getNumElements() != size || size > kMaxWeightElements ||
+      map.getNumResults() != 1 ||
       map.getResult(0) !=
           getAffineDimExpr(map.getNumDims() - 1, op.getContext()))
     return std::nullopt;

@@ -171,6 +171,23 @@ func.func @huge_weights(%x: tensor<2x4xf32>) -> tensor<2x1073741824xf32> {
 
 // -----
 
+// 2^40 x 2^30 weights: getNumElements wraps int64 (to 0 here; with 2^40 + 1
+// rows to 2^30, which passed the check and then ran for hours; found by
+// python/myquant/testing/mutate.py).
+func.func @wrapping_weights(%x: tensor<2x1099511627776xf32>) -> tensor<2x1073741824xf32> {
+  %xs = myquant.stats %x {min = array<f64: 0.0>, max = array<f64: 1.0>} : tensor<2x1099511627776xf32>
+  %w = arith.constant dense<0.5> : tensor<1099511627776x1073741824xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x1073741824xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<2x1073741824xf32>) -> tensor<2x1073741824xf32>
+  // expected-error@+1 {{'linalg.matmul' op has weights of more than 2^63 elements; supported: 1 to 2^30 (weights are expanded at compile time)}}
+  %m = linalg.matmul ins(%xs, %w : tensor<2x1099511627776xf32>, tensor<1099511627776x1073741824xf32>) outs(%f : tensor<2x1073741824xf32>) -> tensor<2x1073741824xf32>
+  %ms = myquant.stats %m {min = array<f64: -1.0>, max = array<f64: 4.5>} : tensor<2x1073741824xf32>
+  return %ms : tensor<2x1073741824xf32>
+}
+
+// -----
+
 func.func @missing_output_stats(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
   %xs = myquant.stats %x {min = array<f64: -1.0>, max = array<f64: 1.0>} : tensor<1x4xf32>
   %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]> : tensor<4x2xf32>
