@@ -39,6 +39,7 @@ SHAPES = [
     (1, 33, 7, 64, 256, 1, True, "rhs", "inner"),
     (1, 66, 10, 128, 72, 2, False, "lhs", "inner"),
     (1, 3, 6, 128, 272, 1, True, "lhs", "outer"),
+    (2, 3, 13, 16, 64, 1, True, "lhs", "outer"),
 ]
 
 # The pipelined loop carries the output and the accumulators.
@@ -199,11 +200,12 @@ def _write(workdir, text):
 _IN_PLACE = re.compile(r"call @f_kernel_0\(%[^,]*, %[^,]*\)")
 
 
-# (shape index, in place): 3 shifts its last channel tile back (17
-# channels), 7 and 8 a last tile too; 4 is not pipelined.
+# (shape index, in place): 3, 7 and 8 shift a last channel tile back (17
+# channels; 80 in 2 x 48, 272 in 6 x 48), 9 a last pixel tile (13 pixels in
+# tiles of 5); 4 is not pipelined.
 @pytest.mark.parametrize("index,in_place",
                          [(0, True), (1, True), (3, False), (4, True),
-                          (6, True), (7, False), (8, False)])
+                          (6, True), (7, False), (8, False), (9, False)])
 def test_fused_add_in_place_bit_exact(index, in_place, toolchain, workdir):
     target = "avx512-vnni"
     if target not in RUNNABLE_TARGETS:

@@ -163,6 +163,9 @@ struct Lowering {
   /// The int8 GEMM kernels of the function being lowered, for prefetching
   /// across them.
   WeightPrefetchChain prefetchChain;
+  /// The results of the kernel calls built (`outline`): buffers of the
+  /// function's own, which a fused add may write over (addendDiesAt).
+  DenseSet<Value> kernelResults;
 
   /// outlineKernel with the target and symbols of this lowering.
   Value outline(OpBuilder &b, Operation *op, ValueRange args,
@@ -306,8 +309,10 @@ Value Lowering::outline(OpBuilder &b, Operation *op, ValueRange args,
                         RankedTensorType resultType,
                         llvm::function_ref<Value(OpBuilder &, ValueRange)> body,
                         const KernelDestination &destination) {
-  return outlineKernel(b, op, args, resultType, target, *symbols, body,
-                       destination);
+  Value result = outlineKernel(b, op, args, resultType, target, *symbols, body,
+                               destination);
+  kernelResults.insert(result);
+  return result;
 }
 
 ConcatOp Lowering::findConcatUse(Value result, bool nchw,
@@ -369,18 +374,21 @@ void Lowering::finishConcat(ConcatOp concat) {
 /// Whether nothing reads `addend`, the NHWC storage of `other` that the
 /// kernel replacing `op` reads in its epilogue (`add` fused), after that
 /// kernel, so that the kernel can write the sum over it. Its tensor must be
-/// a kernel's result: not an argument, a constant, or a slice of a larger
+/// the result of a kernel call in `op`'s block (`kernelResults`): not an
+/// argument, a constant, another function's result, or a slice of a larger
 /// tensor (a concatenation's, written in place). Every op that reads the
 /// tensor, a view of it (storage casts, reshapes), or `other` (which the
 /// ops lowered after `op` read as `addend`) must run before `op`; `op`
 /// itself reading it as its input disqualifies it too.
-static bool addendDiesAt(Conv2DOp op, AddOp add, Value other, Value addend) {
+static bool addendDiesAt(Conv2DOp op, AddOp add, Value other, Value addend,
+                         const DenseSet<Value> &kernelResults) {
   Value root = addend;
   while (auto cast = root.getDefiningOp<quant::StorageCastOp>())
     root = cast.getInput();
-  if (!root.getDefiningOp<func::CallOp>())
-    return false;
   Block *block = op->getBlock();
+  if (!kernelResults.contains(root) ||
+      root.getDefiningOp()->getBlock() != block)
+    return false;
   SmallVector<Value> views = {root, other};
   DenseSet<Value> seen;
   while (!views.empty()) {
@@ -446,7 +454,7 @@ std::optional<Lowering::AddFusion> Lowering::findAddFusion(OpBuilder &b,
   return AddFusion{add,
                    addend,
                    {std::move(*rescales), resultIsLhs},
-                   addendDiesAt(op, add, other, addend)};
+                   addendDiesAt(op, add, other, addend, kernelResults)};
 }
 
 SmallVector<Value> Lowering::convArgs(OpBuilder &b, Conv2DOp op, Problem &p,
@@ -739,6 +747,7 @@ struct ConvertMyQuantToVnniPass
                       &symbols,
                       {},
                       DenseMap<Operation *, Lowering::InPlaceConcat>(),
+                      {},
                       {}};
     // Kernels become functions of their own, inserted as we go.
     ParallelBatchBodies bodies(module);
