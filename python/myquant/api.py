@@ -616,7 +616,7 @@ def quantize(model, calibration_data, method="minmax", rounding="single",
                          f"{', '.join(map(repr, G.ROUNDINGS))}, not "
                          f"{weight_rounding!r}")
     gptq = weight_rounding == "gptq"
-    conflict = G.option_conflict(
+    conflict = (bias_correction or gptq) and G.option_conflict(
         bias_correction, gptq,
         auto is None and not dynamic and weight_bits == 8 and not any(
             e.endswith(":w4a8")

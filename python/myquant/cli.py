@@ -283,7 +283,9 @@ def _calibrated(args):
     from . import calibrate as C
     bias_correction = getattr(args, "bias_correction", False)
     gptq = getattr(args, "weight_rounding", "nearest") == "gptq"
-    conflict = option_conflict(
+    # Only these options read the others' arguments (a subcommand may lack
+    # --dynamic).
+    conflict = (bias_correction or gptq) and option_conflict(
         bias_correction, gptq,
         not args.dynamic and args.weight_bits == 8 and not any(
             e.endswith(":w4a8") for e in args.layer_precision),
