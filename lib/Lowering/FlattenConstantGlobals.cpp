@@ -54,9 +54,12 @@ public:
       // Translation to LLVM writes out every element, even of a splat: a
       // huge one would exhaust memory there.
       MemRefType globalType = global.getType();
+      std::optional<int64_t> count = myquant::staticElementCount(globalType);
       if (global.getConstant() && globalType.hasStaticShape() &&
-          globalType.getNumElements() > myquant::kMaxWeightElements) {
-        global.emitError() << "constant of " << globalType.getNumElements()
+          (!count || *count > myquant::kMaxWeightElements)) {
+        global.emitError() << "constant of "
+                           << (count ? std::to_string(*count)
+                                     : std::string("more than 2^63"))
                            << " elements; at most "
                            << myquant::kMaxWeightElements
                            << " are supported (the object holds each one)";

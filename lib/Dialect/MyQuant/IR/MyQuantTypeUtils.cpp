@@ -14,20 +14,23 @@ using namespace mlir;
 
 namespace myquant {
 
-LogicalResult verifyWeightCount(Operation *op, ShapedType weights) {
-  // Dimension by dimension: getNumElements wraps past 2^63 (2^40 x 2^30
-  // wrapped to 2^30 and passed).
+std::optional<int64_t> staticElementCount(ShapedType type) {
   int64_t count = 1;
-  bool overflow = false;
-  for (int64_t dim : weights.getShape())
-    overflow |= llvm::MulOverflow(count, dim, count) != 0;
-  if (!overflow && count >= 1 && count <= kMaxWeightElements)
+  for (int64_t dim : type.getShape())
+    if (llvm::MulOverflow(count, dim, count))
+      return std::nullopt;
+  return count;
+}
+
+LogicalResult verifyWeightCount(Operation *op, ShapedType weights) {
+  std::optional<int64_t> count = staticElementCount(weights);
+  if (count && *count >= 1 && *count <= kMaxWeightElements)
     return success();
   InFlightDiagnostic diag = op->emitOpError() << "has weights of ";
-  if (overflow)
+  if (!count)
     diag << "more than 2^63";
   else
-    diag << count;
+    diag << *count;
   return diag << " elements; supported: 1 to 2^30 (weights are expanded at "
                  "compile time)";
 }

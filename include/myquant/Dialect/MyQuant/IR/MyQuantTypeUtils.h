@@ -50,6 +50,10 @@ struct QuantParams {
 /// element at compile time (2^30: 1 GiB as int8).
 constexpr int64_t kMaxWeightElements = int64_t(1) << 30;
 
+/// The number of elements of a static shape, or none past 2^63 (where
+/// ShapedType::getNumElements wraps: 2^40 x 2^30 came out as 2^30).
+std::optional<int64_t> staticElementCount(mlir::ShapedType type);
+
 /// Fails with an error at `op` unless the weights of type `weights` (static
 /// shape) have between 1 and kMaxWeightElements elements.
 mlir::LogicalResult verifyWeightCount(mlir::Operation *op,
